@@ -1,0 +1,206 @@
+//! CIS Docker Benchmark checks, one module per section. Each module lists its evaluators in
+//! `EVALUATORS`; the helpers here hold what several sections share (walking containers, judging a
+//! file's mode and owner, refusing host-side checks for a remote daemon).
+
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
+use crate::registry::Evaluator;
+use bulkhead_facts::docker::ContainerFacts;
+use bulkhead_facts::host::FileFact;
+
+pub mod daemon;
+pub mod files;
+pub mod host;
+pub mod images;
+pub mod ops;
+pub mod runtime;
+pub mod swarm;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+/// Every Docker evaluator, section by section.
+pub const EVALUATORS: &[&[(&str, Evaluator)]] = &[
+    host::EVALUATORS,
+    daemon::EVALUATORS,
+    files::EVALUATORS,
+    images::EVALUATORS,
+    runtime::EVALUATORS,
+    ops::EVALUATORS,
+    swarm::EVALUATORS,
+];
+
+/// The result to report instead of evaluating, when Docker facts are missing altogether.
+pub(crate) fn no_docker(ctx: &Context<'_>) -> Option<CheckResult> {
+    match ctx.docker() {
+        None => Some(CheckResult::not_applicable(
+            "Docker was not audited (no Docker facts in this snapshot)",
+        )),
+        Some(_) => None,
+    }
+}
+
+/// For checks that read the host (files, processes, audit rules): not applicable when the API
+/// endpoint is remote.
+pub(crate) fn host_side_guard(ctx: &Context<'_>) -> Option<CheckResult> {
+    no_docker(ctx).or_else(|| ctx.remote_daemon_reason().map(CheckResult::not_applicable))
+}
+
+/// Evaluate `judge` on every audited container and roll the results up. No containers is
+/// `not_applicable` with the reason (including how many were left out by the selection).
+pub(crate) fn per_container(
+    ctx: &Context<'_>,
+    judge: impl Fn(&ContainerFacts) -> ObjectResult,
+) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let docker = ctx.docker().expect("checked above");
+    let containers = match docker.containers.as_result() {
+        Ok(c) => c,
+        Err(reason) => {
+            return CheckResult::error(format!("containers could not be listed: {reason}"))
+        }
+    };
+    let objects: Vec<ObjectResult> = containers
+        .iter()
+        .map(|c| judge(c).id(c.short_id()))
+        .collect();
+    let empty = if docker.selection.all_states {
+        "no containers exist"
+    } else {
+        "no running containers"
+    };
+    let skipped = docker.selection.skipped.len();
+    let empty = if skipped > 0 {
+        format!("{empty} were selected ({skipped} left out by the selection)")
+    } else {
+        empty.to_string()
+    };
+    CheckResult::from_objects(objects, empty)
+}
+
+/// An object result for one container.
+pub(crate) fn container_object(c: &ContainerFacts, status: Status) -> ObjectResult {
+    ObjectResult::new("container", c.name(), status)
+}
+
+/// Judge a file's permission bits against `allowed` as a bitmask (`mode & !allowed == 0`).
+/// `what` names the file for messages; a path of None means the configuration names no such file.
+pub(crate) fn file_mode(
+    ctx: &Context<'_>,
+    path: Option<&str>,
+    allowed: u32,
+    what: &str,
+) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let Some(path) = path else {
+        return CheckResult::not_applicable(format!("the daemon's configuration names no {what}"));
+    };
+    CheckResult::from_objects(vec![mode_object(ctx, path, allowed)], "")
+}
+
+/// One file's mode verdict (missing files are not applicable, unreadable ones an error).
+pub(crate) fn mode_object(ctx: &Context<'_>, path: &str, allowed: u32) -> ObjectResult {
+    let expected = format!("{:04o} or stricter", allowed);
+    match ctx.snapshot.host.file(path) {
+        Some(FileFact::Present(st)) => {
+            let status = if st.mode.at_most(allowed) {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            let o = ObjectResult::new("file", path, status).evidence(
+                "mode",
+                st.mode.to_string(),
+                expected,
+            );
+            if status == Status::Fail {
+                o.note(format!(
+                    "grants {:04o} beyond {:04o}",
+                    st.mode.excess(allowed),
+                    allowed
+                ))
+            } else {
+                o
+            }
+        }
+        Some(FileFact::Missing) => {
+            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
+        }
+        Some(FileFact::Unreadable { reason }) => {
+            ObjectResult::new("file", path, Status::Error).note(reason.clone())
+        }
+        None => ObjectResult::new("file", path, Status::Error).note("not collected"),
+    }
+}
+
+/// Judge a file's owner and group by number: uid `uid` and either gid `gid` or the gid of group
+/// `group_name` on the audited host.
+pub(crate) fn file_owner(
+    ctx: &Context<'_>,
+    path: Option<&str>,
+    uid: u32,
+    group: OwnerGroup,
+    what: &str,
+) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let Some(path) = path else {
+        return CheckResult::not_applicable(format!("the daemon's configuration names no {what}"));
+    };
+    CheckResult::from_objects(vec![owner_object(ctx, path, uid, group)], "")
+}
+
+/// The group a file must belong to.
+#[derive(Clone, Copy)]
+pub(crate) enum OwnerGroup {
+    Gid(u32),
+    /// A named group (e.g. `docker`), resolved through the host's /etc/group; gid 0 is accepted as
+    /// well when the group does not exist.
+    Named(&'static str),
+}
+
+pub(crate) fn owner_object(
+    ctx: &Context<'_>,
+    path: &str,
+    uid: u32,
+    group: OwnerGroup,
+) -> ObjectResult {
+    let host = &ctx.snapshot.host;
+    let user_label = host
+        .user_name(uid)
+        .map(String::from)
+        .unwrap_or_else(|| uid.to_string());
+    let (gids, group_label): (Vec<u32>, String) = match group {
+        OwnerGroup::Gid(g) => (
+            vec![g],
+            host.group_name(g)
+                .map(String::from)
+                .unwrap_or_else(|| g.to_string()),
+        ),
+        OwnerGroup::Named(name) => match host.group(name) {
+            Some(g) => (vec![g.gid], name.to_string()),
+            None => (vec![0], format!("{name} (no such group; root accepted)")),
+        },
+    };
+    let expected = format!("{user_label}:{group_label}");
+    match host.file(path) {
+        Some(FileFact::Present(st)) => {
+            let ok = st.uid == uid && gids.contains(&st.gid);
+            let actual = format!("{} (uid {}, gid {})", st.owner_label(), st.uid, st.gid);
+            ObjectResult::new("file", path, if ok { Status::Pass } else { Status::Fail })
+                .evidence("owner", actual, expected)
+        }
+        Some(FileFact::Missing) => {
+            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
+        }
+        Some(FileFact::Unreadable { reason }) => {
+            ObjectResult::new("file", path, Status::Error).note(reason.clone())
+        }
+        None => ObjectResult::new("file", path, Status::Error).note("not collected"),
+    }
+}

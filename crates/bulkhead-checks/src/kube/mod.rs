@@ -1,0 +1,5 @@
+//! CIS Kubernetes Benchmark checks (being written).
+
+use crate::registry::Evaluator;
+
+pub const EVALUATORS: &[&[(&str, Evaluator)]] = &[];

@@ -1,0 +1,873 @@
+//! Facts about a Docker engine: what the Engine API reported, and the daemon's own configuration
+//! (process flags, daemon.json, the paths they resolve to).
+//!
+//! API objects keep Docker's JSON field names (`HostConfig.ReadonlyRootfs`), so a snapshot reads
+//! like `docker inspect` output; only the fields some check, threat or fix needs are kept.
+
+use crate::flags::{FlagSpec, Flags};
+use crate::host::Process;
+use crate::Fact;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Label that marks bulkhead's own container, which is never audited.
+pub const SELF_LABEL: &str = "io.bulkhead.self";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DockerFacts {
+    pub endpoint: Endpoint,
+    pub version: Fact<Version>,
+    pub info: Fact<Info>,
+    pub daemon: DaemonFacts,
+    pub containers: Fact<Vec<ContainerFacts>>,
+    /// How containers were selected, and every container left out with the reason.
+    pub selection: ContainerSelection,
+    pub images: Fact<Vec<ImageFacts>>,
+    pub networks: Fact<Vec<Network>>,
+    pub swarm: Fact<SwarmFacts>,
+}
+
+/// Where the Engine API was reached.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// As given: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376`, `ssh://user@host`.
+    pub host: String,
+    /// `unix`, `tcp` or `ssh`.
+    pub transport: String,
+    pub tls: bool,
+    /// Where the address came from: `flag` (--docker-host), `env` (DOCKER_HOST), `rootless`
+    /// (the user's rootless socket) or `default`.
+    pub source: String,
+    /// True when the daemon runs on the host whose files and processes were read. False for a
+    /// remote daemon: then host-side checks are not applicable rather than mixing two hosts.
+    pub local: bool,
+    /// Negotiated API version.
+    #[serde(default)]
+    pub api_version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Version {
+    pub version: String,
+    pub api_version: String,
+    #[serde(default)]
+    pub min_api_version: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub arch: String,
+    #[serde(default)]
+    pub kernel_version: String,
+    #[serde(default)]
+    pub experimental: bool,
+    #[serde(default)]
+    pub components: Vec<VersionComponent>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VersionComponent {
+    pub name: String,
+    pub version: String,
+}
+
+/// `GET /info`, the fields checks read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Info {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub name: String,
+    pub server_version: String,
+    pub driver: String,
+    pub logging_driver: String,
+    pub cgroup_driver: String,
+    pub cgroup_version: String,
+    pub docker_root_dir: String,
+    pub live_restore_enabled: bool,
+    pub experimental_build: bool,
+    /// e.g. `name=seccomp,profile=builtin`, `name=apparmor`, `name=userns`, `name=rootless`.
+    pub security_options: Vec<String>,
+    pub containers: u64,
+    pub containers_running: u64,
+    pub containers_paused: u64,
+    pub containers_stopped: u64,
+    pub images: u64,
+    pub operating_system: String,
+    pub kernel_version: String,
+    pub swarm: SwarmInfo,
+}
+
+impl Info {
+    pub fn has_security_option(&self, name: &str) -> bool {
+        self.security_options
+            .iter()
+            .any(|o| o.split(',').any(|kv| kv == format!("name={name}")))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SwarmInfo {
+    #[serde(rename = "NodeID")]
+    pub node_id: String,
+    /// `inactive`, `pending`, `active`, `error`, `locked`.
+    pub local_node_state: String,
+    pub control_available: bool,
+    pub managers: u64,
+    pub nodes: u64,
+}
+
+/// A container: its inspect document, and what bulkhead saw of it from the host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerFacts {
+    pub inspect: Container,
+    /// Processes running in the container, read from the host's /proc (same PID namespace as the
+    /// container's init process), never by executing anything inside it.
+    pub processes: Fact<Vec<Process>>,
+}
+
+impl ContainerFacts {
+    /// The name without Docker's leading slash.
+    pub fn name(&self) -> &str {
+        self.inspect.name.trim_start_matches('/')
+    }
+
+    pub fn short_id(&self) -> &str {
+        &self.inspect.id[..self.inspect.id.len().min(12)]
+    }
+}
+
+/// `GET /containers/{id}/json`, the fields checks read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    /// Image ID (sha256:...).
+    pub image: String,
+    pub state: ContainerState,
+    pub config: ContainerConfig,
+    pub host_config: HostConfig,
+    pub mounts: Vec<MountPoint>,
+    pub network_settings: NetworkSettings,
+    pub app_armor_profile: String,
+    pub process_label: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerState {
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited`, `dead`.
+    pub status: String,
+    pub running: bool,
+    pub pid: i64,
+    pub health: Option<Health>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Health {
+    /// `starting`, `healthy`, `unhealthy`, `none`.
+    pub status: String,
+    pub failing_streak: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerConfig {
+    pub user: String,
+    /// The image as the user named it (`nginx:1.25`).
+    pub image: String,
+    pub labels: BTreeMap<String, String>,
+    pub healthcheck: Option<HealthConfig>,
+    /// `NAME=value`, secret values masked.
+    pub env: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HealthConfig {
+    /// `["NONE"]` disables a health check inherited from the image.
+    pub test: Vec<String>,
+    pub interval: i64,
+    pub timeout: i64,
+    pub retries: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfig {
+    pub privileged: bool,
+    pub readonly_rootfs: bool,
+    pub cap_add: Option<Vec<String>>,
+    pub cap_drop: Option<Vec<String>>,
+    pub security_opt: Option<Vec<String>>,
+    pub network_mode: String,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    #[serde(rename = "UTSMode")]
+    pub uts_mode: String,
+    pub userns_mode: String,
+    pub cgroup_parent: String,
+    pub cgroupns_mode: String,
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub cpu_shares: i64,
+    pub nano_cpus: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub pids_limit: Option<i64>,
+    pub restart_policy: RestartPolicy,
+    pub devices: Option<Vec<DeviceMapping>>,
+    pub ulimits: Option<Vec<Ulimit>>,
+    pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    pub binds: Option<Vec<String>>,
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    pub readonly_paths: Option<Vec<String>>,
+    pub masked_paths: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RestartPolicy {
+    /// `""`/`no`, `always`, `unless-stopped`, `on-failure`.
+    pub name: String,
+    pub maximum_retry_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceMapping {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    pub cgroup_permissions: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MountPoint {
+    /// `bind`, `volume`, `tmpfs`, `npipe`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub destination: String,
+    pub mode: String,
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    pub propagation: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkSettings {
+    /// `"80/tcp" -> [bindings]` (null when exposed but not published).
+    pub ports: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    pub networks: Option<BTreeMap<String, EndpointSettings>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EndpointSettings {
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+}
+
+/// An image: its inspect document and its history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImageFacts {
+    pub inspect: Image,
+    pub history: Fact<Vec<HistoryItem>>,
+}
+
+impl ImageFacts {
+    /// The first tag, else the short ID.
+    pub fn display_name(&self) -> String {
+        self.inspect
+            .repo_tags
+            .iter()
+            .find(|t| *t != "<none>:<none>")
+            .cloned()
+            .unwrap_or_else(|| short_image_id(&self.inspect.id).to_string())
+    }
+}
+
+pub fn short_image_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+/// `GET /images/{id}/json`, the fields checks read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Image {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub created: String,
+    pub config: ImageConfig,
+    pub os: String,
+    pub architecture: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageConfig {
+    pub user: String,
+    pub healthcheck: Option<HealthConfig>,
+    /// `NAME=value`, secret values masked.
+    pub env: Vec<String>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// `GET /images/{id}/history`, one layer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HistoryItem {
+    pub id: String,
+    pub created: i64,
+    /// The instruction that made the layer, secret values masked.
+    pub created_by: String,
+    pub tags: Option<Vec<String>>,
+    pub size: i64,
+    pub comment: String,
+}
+
+/// `GET /networks`, the fields checks read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub scope: String,
+    pub internal: bool,
+    pub ingress: bool,
+    pub options: BTreeMap<String, String>,
+    /// Container ID -> endpoint (only filled by `GET /networks/{id}`).
+    pub containers: BTreeMap<String, serde_json::Value>,
+}
+
+/// Swarm state beyond `/info`: only read when this node is an active manager.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SwarmFacts {
+    /// `inactive`, `active`, ... as in `/info`.
+    pub state: String,
+    pub is_manager: bool,
+    /// Manager nodes reachable in the cluster.
+    pub managers: u64,
+    pub autolock: Option<bool>,
+    /// Node certificate lifetime in seconds (`Spec.CAConfig.NodeCertExpiry`).
+    pub node_cert_expiry_seconds: Option<i64>,
+    pub secrets: Option<u64>,
+    /// The address used for management (data path address is separate when set).
+    pub advertise_addr: Option<String>,
+    pub data_path_addr: Option<String>,
+}
+
+/// How the audited containers were chosen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContainerSelection {
+    pub all_states: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub labels: Vec<String>,
+    /// Every container not audited, with why.
+    pub skipped: Vec<SkippedContainer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedContainer {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub reason: String,
+}
+
+/// The daemon as seen on the host.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DaemonFacts {
+    /// The dockerd process serving the API endpoint, found by executable name. None when no
+    /// dockerd runs on this host (or when the daemon is remote).
+    pub process: Fact<Option<Process>>,
+    /// Why this process was chosen (e.g. "the only dockerd", "listens on /run/docker.sock").
+    pub process_reason: String,
+    /// Flags parsed from the process's command line.
+    pub flags: Flags,
+    /// Rootless Docker (dockerd run by a non-root user through rootlesskit).
+    pub rootless: bool,
+    /// The daemon.json that applies: `--config-file` when given, else the default for the mode.
+    pub config_path: String,
+    /// Its parsed content; `Value(None)` when the file does not exist.
+    pub config: Fact<Option<serde_json::Value>>,
+    /// Every path the checks need, resolved from the daemon's real configuration.
+    pub paths: DockerPaths,
+}
+
+/// Paths resolved from the running configuration, falling back to documented defaults. Each
+/// `Option` is None when the configuration names no such thing (e.g. no TLS certificate).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DockerPaths {
+    /// Unix sockets the daemon listens on (`hosts`, `-H unix://...`, or the default).
+    pub sockets: Vec<String>,
+    pub tcp_hosts: Vec<String>,
+    pub data_root: String,
+    pub exec_root: String,
+    pub containerd_socket: Option<String>,
+    pub config_dir: String,
+    pub config_file: String,
+    pub certs_dir: String,
+    pub tls_ca: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    /// systemd unit name (`docker.service`, `docker.socket`, `containerd.service`) -> the unit
+    /// file systemd would load, searched in /etc, /run, /lib and /usr/lib.
+    pub units: BTreeMap<String, Option<String>>,
+    pub default_env_files: Vec<String>,
+    pub containerd_config: String,
+    /// Binary name -> host path (`dockerd`, `containerd`, `containerd-shim`,
+    /// `containerd-shim-runc-v1`, `containerd-shim-runc-v2`, `runc`) when found.
+    pub binaries: BTreeMap<String, Option<String>>,
+}
+
+/// dockerd's boolean flags: they never take the next word as their value.
+pub const DOCKERD_BOOLEAN_FLAGS: &[&str] = &[
+    "debug",
+    "D",
+    "tls",
+    "tlsverify",
+    "icc",
+    "ip-forward",
+    "ip-masq",
+    "iptables",
+    "ip6tables",
+    "ipv6",
+    "live-restore",
+    "no-new-privileges",
+    "selinux-enabled",
+    "userland-proxy",
+    "experimental",
+    "raw-logs",
+    "init",
+    "rootless",
+    "validate",
+    "version",
+    "v",
+    "help",
+    "disable-legacy-registry",
+    "ip-forward-no-drop",
+    "allow-nondistributable-artifacts-all",
+];
+
+pub const DOCKERD_FLAG_SPEC: FlagSpec<'static> = FlagSpec {
+    booleans: DOCKERD_BOOLEAN_FLAGS,
+    short: &[
+        ("H", "host"),
+        ("D", "debug"),
+        ("G", "group"),
+        ("g", "graph"),
+        ("l", "log-level"),
+        ("p", "pidfile"),
+        ("b", "bridge"),
+        ("s", "storage-driver"),
+    ],
+};
+
+/// Parse dockerd's command line (arguments after argv\[0\]).
+pub fn parse_dockerd_flags(args: &[String]) -> Flags {
+    Flags::parse(args, DOCKERD_FLAG_SPEC)
+}
+
+/// One daemon setting and where its value came from. dockerd refuses to start when a setting is
+/// given both as a flag and in daemon.json, so at most one source applies; when both appear (a
+/// daemon started before daemon.json was edited) the flag is what runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub value: serde_json::Value,
+    /// `flag --icc` or `daemon.json icc`.
+    pub source: String,
+}
+
+/// The daemon's effective settings: flags and daemon.json merged under one set of names (the
+/// daemon.json key names).
+#[derive(Debug, Clone, Default)]
+pub struct DaemonSettings {
+    flags: Flags,
+    config: Option<serde_json::Value>,
+    config_path: String,
+}
+
+/// daemon.json keys whose command-line flag has a different name or accumulates.
+const FLAG_FOR_KEY: &[(&str, &str)] = &[
+    ("hosts", "host"),
+    ("insecure-registries", "insecure-registry"),
+    ("authorization-plugins", "authorization-plugin"),
+    ("default-ulimits", "default-ulimit"),
+    ("storage-opts", "storage-opt"),
+    ("log-opts", "log-opt"),
+    ("registry-mirrors", "registry-mirror"),
+    ("labels", "label"),
+    ("dns", "dns"),
+];
+
+const ACCUMULATING_KEYS: &[&str] = &[
+    "hosts",
+    "insecure-registries",
+    "authorization-plugins",
+    "default-ulimits",
+    "storage-opts",
+    "log-opts",
+    "registry-mirrors",
+    "labels",
+    "dns",
+];
+
+impl DaemonSettings {
+    pub fn new(
+        flags: Flags,
+        config: Option<serde_json::Value>,
+        config_path: impl Into<String>,
+    ) -> Self {
+        DaemonSettings {
+            flags,
+            config,
+            config_path: config_path.into(),
+        }
+    }
+
+    pub fn from_facts(d: &DaemonFacts) -> Self {
+        DaemonSettings::new(
+            d.flags.clone(),
+            d.config.value().cloned().flatten(),
+            d.config_path.clone(),
+        )
+    }
+
+    fn flag_name(key: &str) -> &str {
+        FLAG_FOR_KEY
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, f)| *f)
+            .unwrap_or(key)
+    }
+
+    /// The setting for a daemon.json key, from the command line or daemon.json. Lists and maps
+    /// (hosts, log-opts, ...) come back as JSON arrays; for log-opts/storage-opts each item is
+    /// `k=v`.
+    pub fn get(&self, key: &str) -> Option<Setting> {
+        let flag = Self::flag_name(key);
+        if self.flags.has(flag) {
+            let value = if ACCUMULATING_KEYS.contains(&key) {
+                serde_json::Value::Array(
+                    self.flags
+                        .all(flag)
+                        .into_iter()
+                        .map(serde_json::Value::String)
+                        .collect(),
+                )
+            } else {
+                let v = self.flags.last(flag).unwrap_or_default();
+                match crate::flags::parse_go_bool(&v) {
+                    Some(b) if DOCKERD_BOOLEAN_FLAGS.contains(&flag) => serde_json::Value::Bool(b),
+                    _ => serde_json::Value::String(v),
+                }
+            };
+            return Some(Setting {
+                value,
+                source: format!("flag --{flag}"),
+            });
+        }
+        let v = self.config.as_ref()?.get(key)?;
+        let value = match v {
+            // log-opts and storage-opts are maps in daemon.json ("log-opts": {"max-size": "10m"}),
+            // lists in some older files; present both as `k=v` items.
+            serde_json::Value::Object(m)
+                if key == "log-opts" || key == "storage-opts" || key == "default-ulimits" =>
+            {
+                if key == "default-ulimits" {
+                    v.clone()
+                } else {
+                    serde_json::Value::Array(
+                        m.iter()
+                            .map(|(k, v)| {
+                                serde_json::Value::String(format!(
+                                    "{k}={}",
+                                    v.as_str()
+                                        .map(String::from)
+                                        .unwrap_or_else(|| v.to_string())
+                                ))
+                            })
+                            .collect(),
+                    )
+                }
+            }
+            other => other.clone(),
+        };
+        Some(Setting {
+            value,
+            source: format!("{} {key}", self.config_path_label()),
+        })
+    }
+
+    fn config_path_label(&self) -> &str {
+        if self.config_path.is_empty() {
+            "daemon.json"
+        } else {
+            &self.config_path
+        }
+    }
+
+    /// A boolean setting. daemon.json booleans may be JSON booleans or (wrongly) strings; both
+    /// are read as dockerd reads them.
+    pub fn bool(&self, key: &str) -> Option<(bool, String)> {
+        let s = self.get(key)?;
+        let b = match &s.value {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::String(v) => crate::flags::parse_go_bool(v),
+            _ => None,
+        }?;
+        Some((b, s.source))
+    }
+
+    /// A string setting.
+    pub fn string(&self, key: &str) -> Option<(String, String)> {
+        let s = self.get(key)?;
+        let v = match &s.value {
+            serde_json::Value::String(v) => v.clone(),
+            serde_json::Value::Null => return None,
+            other => other.to_string(),
+        };
+        Some((v, s.source))
+    }
+
+    /// A list setting (hosts, insecure-registries, authorization-plugins, ...), empty when unset.
+    pub fn list(&self, key: &str) -> (Vec<String>, Option<String>) {
+        match self.get(key) {
+            Some(Setting {
+                value: serde_json::Value::Array(a),
+                source,
+            }) => (
+                a.iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .collect(),
+                Some(source),
+            ),
+            Some(Setting {
+                value: serde_json::Value::String(s),
+                source,
+            }) => (vec![s], Some(source)),
+            Some(Setting {
+                value: serde_json::Value::Object(m),
+                source,
+            }) => (m.keys().cloned().collect(), Some(source)),
+            Some(_) | None => (Vec::new(), None),
+        }
+    }
+
+    pub fn flags(&self) -> &Flags {
+        &self.flags
+    }
+
+    pub fn config(&self) -> Option<&serde_json::Value> {
+        self.config.as_ref()
+    }
+}
+
+/// Where systemd looks for unit files, in precedence order.
+pub const SYSTEMD_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+
+/// Default locations for rootful Docker.
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/docker/daemon.json";
+pub const DEFAULT_DATA_ROOT: &str = "/var/lib/docker";
+pub const DEFAULT_EXEC_ROOT: &str = "/var/run/docker";
+pub const DEFAULT_CONTAINERD_SOCKET: &str = "/run/containerd/containerd.sock";
+
+/// Resolve the daemon's paths from its settings. `rootless_home` is the home directory of the
+/// user running a rootless daemon (its XDG locations then apply), and `rootless_runtime_dir` that
+/// user's `XDG_RUNTIME_DIR`.
+pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) -> DockerPaths {
+    let (default_socket, default_config, default_data, default_exec) = match rootless {
+        Some((home, run)) => (
+            format!("{run}/docker.sock"),
+            format!("{home}/.config/docker/daemon.json"),
+            format!("{home}/.local/share/docker"),
+            format!("{run}/docker"),
+        ),
+        None => (
+            DEFAULT_SOCKET.to_string(),
+            DEFAULT_CONFIG_FILE.to_string(),
+            DEFAULT_DATA_ROOT.to_string(),
+            DEFAULT_EXEC_ROOT.to_string(),
+        ),
+    };
+    let (hosts, _) = settings.list("hosts");
+    let mut sockets = Vec::new();
+    let mut tcp_hosts = Vec::new();
+    for h in &hosts {
+        if let Some(p) = h.strip_prefix("unix://") {
+            sockets.push(if p.is_empty() {
+                default_socket.clone()
+            } else {
+                p.to_string()
+            });
+        } else if h.starts_with("tcp://") || h.starts_with("http://") {
+            tcp_hosts.push(h.clone());
+        } else if h.starts_with("fd://") {
+            // Socket activation: the socket is the one docker.socket creates, the default path.
+            sockets.push(default_socket.clone());
+        }
+    }
+    if hosts.is_empty() {
+        sockets.push(default_socket);
+    }
+    sockets.dedup();
+    let data_root = settings
+        .string("data-root")
+        .or_else(|| settings.string("graph"))
+        .map(|(v, _)| v)
+        .unwrap_or(default_data);
+    let exec_root = settings
+        .string("exec-root")
+        .map(|(v, _)| v)
+        .unwrap_or(default_exec);
+    let containerd_socket = settings.string("containerd").map(|(v, _)| v).or_else(|| {
+        if rootless.is_some() {
+            None
+        } else {
+            Some(DEFAULT_CONTAINERD_SOCKET.to_string())
+        }
+    });
+    let config_file = settings
+        .flags()
+        .last("config-file")
+        .unwrap_or(default_config);
+    let config_dir = match rootless {
+        Some((home, _)) => format!("{home}/.config/docker"),
+        None => "/etc/docker".to_string(),
+    };
+    DockerPaths {
+        sockets,
+        tcp_hosts,
+        data_root,
+        exec_root,
+        containerd_socket,
+        certs_dir: format!("{config_dir}/certs.d"),
+        config_dir,
+        config_file,
+        tls_ca: settings.string("tlscacert").map(|(v, _)| v),
+        tls_cert: settings.string("tlscert").map(|(v, _)| v),
+        tls_key: settings.string("tlskey").map(|(v, _)| v),
+        units: BTreeMap::new(),
+        default_env_files: vec!["/etc/default/docker".into(), "/etc/sysconfig/docker".into()],
+        containerd_config: "/etc/containerd/config.toml".into(),
+        binaries: BTreeMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flags(s: &str) -> Flags {
+        parse_dockerd_flags(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn flag_beats_missing_json_key() {
+        // PITFALL 2.3: --log-level=debug on the command line must be seen even though
+        // daemon.json has no log-level key.
+        let s = DaemonSettings::new(
+            flags("--log-level=debug"),
+            Some(json!({"icc": false})),
+            "/etc/docker/daemon.json",
+        );
+        assert_eq!(s.string("log-level").unwrap().0, "debug");
+        assert_eq!(
+            s.bool("icc").unwrap(),
+            (false, "/etc/docker/daemon.json icc".to_string())
+        );
+    }
+
+    #[test]
+    fn tls_from_daemon_json() {
+        let s = DaemonSettings::new(
+            flags(""),
+            Some(
+                json!({"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true, "tlscacert": "/etc/docker/ca.pem", "tlscert": "/etc/docker/cert.pem", "tlskey": "/etc/docker/key.pem"}),
+            ),
+            "/etc/docker/daemon.json",
+        );
+        let p = resolve_paths(&s, None);
+        assert_eq!(p.tcp_hosts, vec!["tcp://0.0.0.0:2376"]);
+        assert_eq!(p.tls_ca.as_deref(), Some("/etc/docker/ca.pem"));
+        assert_eq!(s.bool("tlsverify").unwrap().0, true);
+    }
+
+    #[test]
+    fn paths_follow_configuration() {
+        let s = DaemonSettings::new(
+            flags("-H unix:///tmp/d.sock --data-root /srv/docker --config-file /opt/d.json --containerd /run/c.sock"),
+            None,
+            "/opt/d.json",
+        );
+        let p = resolve_paths(&s, None);
+        assert_eq!(p.sockets, vec!["/tmp/d.sock"]);
+        assert_eq!(p.data_root, "/srv/docker");
+        assert_eq!(p.config_file, "/opt/d.json");
+        assert_eq!(p.containerd_socket.as_deref(), Some("/run/c.sock"));
+        let r = resolve_paths(
+            &DaemonSettings::default(),
+            Some(("/home/u", "/run/user/1000")),
+        );
+        assert_eq!(r.sockets, vec!["/run/user/1000/docker.sock"]);
+        assert_eq!(r.config_file, "/home/u/.config/docker/daemon.json");
+        assert_eq!(r.data_root, "/home/u/.local/share/docker");
+    }
+
+    #[test]
+    fn log_opts_map_is_listed() {
+        let s = DaemonSettings::new(
+            flags(""),
+            Some(json!({"log-opts": {"max-size": "10m"}, "cgroup-parent": "/x"})),
+            "",
+        );
+        assert_eq!(s.list("log-opts").0, vec!["max-size=10m"]);
+        assert_eq!(s.string("cgroup-parent").unwrap().0, "/x");
+    }
+}

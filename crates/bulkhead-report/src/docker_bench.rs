@@ -1,0 +1,97 @@
+//! `--format docker-bench-json`: docker-bench-security's field names (dockerbenchsecurity, start,
+//! tests[].id/desc/results[], checks, score, end) so existing consumers keep working, but made by
+//! a serializer (properly escaped) and always in one shape.
+//!
+//! Status mapping, since docker-bench knows only PASS, WARN, INFO and NOTE: pass -> PASS;
+//! fail, warn and error -> WARN (each needs attention; `details` says which); info and
+//! not_applicable -> INFO; manual -> NOTE.
+
+use crate::audit_json::section_of;
+use bulkhead_checks::{Audit, Status};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Document {
+    dockerbenchsecurity: String,
+    start: i64,
+    tests: Vec<Section>,
+    checks: usize,
+    score: i64,
+    end: i64,
+}
+
+#[derive(Serialize)]
+struct Section {
+    id: String,
+    desc: String,
+    results: Vec<Entry>,
+}
+
+#[derive(Serialize)]
+struct Entry {
+    id: String,
+    desc: String,
+    result: &'static str,
+    details: String,
+    items: Vec<String>,
+    remediation: String,
+    #[serde(rename = "remediation-impact")]
+    remediation_impact: String,
+}
+
+pub fn result_label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail | Status::Warn | Status::Error => "WARN",
+        Status::Info | Status::NotApplicable => "INFO",
+        Status::Manual => "NOTE",
+    }
+}
+
+/// `start` and `end` are Unix seconds.
+pub fn render(audit: &Audit, tool_version: &str, start: i64, end: i64) -> String {
+    let titles = audit.benchmark.section_titles(&audit.edition);
+    let mut tests: Vec<Section> = Vec::new();
+    for o in &audit.outcomes {
+        let sec = section_of(&o.check_id);
+        if tests.last().map(|t| t.id != sec).unwrap_or(true) {
+            tests.push(Section {
+                id: sec.clone(),
+                desc: titles.get(&sec).cloned().unwrap_or_default(),
+                results: Vec::new(),
+            });
+        }
+        let status_word = o.result.status.as_str();
+        let details = match &o.result.message {
+            Some(m) => format!("{status_word}: {m}"),
+            None => status_word.to_string(),
+        };
+        let items = o
+            .result
+            .objects
+            .iter()
+            .filter(|obj| !matches!(obj.status, Status::Pass | Status::NotApplicable))
+            .map(|obj| obj.name.clone())
+            .collect();
+        tests.last_mut().expect("pushed above").results.push(Entry {
+            id: o.check_id.clone(),
+            desc: o.control.title.clone(),
+            result: result_label(o.result.status),
+            details,
+            items,
+            remediation: o.control.remediation.trim().to_string(),
+            remediation_impact: String::new(),
+        });
+    }
+    let doc = Document {
+        dockerbenchsecurity: format!("bulkhead {tool_version}"),
+        start,
+        checks: audit.outcomes.len(),
+        score: audit.score(),
+        tests,
+        end,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,18 @@
+//! Renderers. They format what the engine decided and never compute a verdict themselves.
+
+pub mod audit_json;
+pub mod audit_text;
+pub mod docker_bench;
+pub mod junit;
+pub mod target;
+pub mod xml;
+
+pub use target::Target;
+
+/// Presentation switches shared by the text renderers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Also list passing and not-applicable objects under each check.
+    pub verbose: bool,
+}

@@ -1,0 +1,232 @@
+//! The one registry of commands and flags. Help text, the man page and shell completions are all
+//! generated from these definitions, so they cannot drift apart.
+
+use crate::output::ColorChoice;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bulkhead",
+    version,
+    about = "Audit Docker hosts and Kubernetes nodes against the CIS benchmarks, model threats from the evidence, harden what fails, and prove the fix.",
+    long_about = "bulkhead audits a Docker host or Kubernetes node against the CIS benchmarks, builds a STRIDE threat model of the real system from that evidence, plans and applies hardening, and proves the fix by auditing again.\n\nAuditing, scanning and planning are read-only. Only `harden --apply` changes files, and it backs each one up first.",
+    after_help = "Examples:\n  bulkhead audit                         audit everything found on this host\n  bulkhead audit docker --ids cis-1.2.0  show CIS Docker 1.2.0 numbering (5.12 read-only rootfs)\n  bulkhead audit docker --format json -o audit.json\n  bulkhead collect -o snap.json && bulkhead audit --snapshot snap.json\n  bulkhead checks explain 5.13\n  bulkhead threats --format html -o threats.html\n  bulkhead harden --select 4.5,5.12,5.25 --ids cis-1.2.0\n\nExit codes: 0 nothing reached --fail-on, 1 something did, 2 usage or tool error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit this host (or a snapshot) against the CIS benchmarks.
+    Audit(AuditArgs),
+    /// Collect every fact the checks need into a snapshot file, without judging anything.
+    Collect(CollectCmdArgs),
+    /// Browse the control catalog: list checks, explain one.
+    Checks(ChecksArgs),
+    /// Scan Dockerfiles, compose files, Kubernetes manifests and daemon.json before deployment.
+    Scan(crate::cmd::scan::ScanArgs),
+    /// Build the STRIDE threat model of the audited system, each threat's status from evidence.
+    Threats(crate::cmd::threats::ThreatsArgs),
+    /// Write the whole assessment: threat models, benchmark results, analysis and hardening plan.
+    Report(crate::cmd::report::ReportArgs),
+    /// Plan fixes for failing checks; apply them safely with --apply; undo with --rollback.
+    Harden(crate::cmd::harden::HardenArgs),
+    /// Audit again and show, for each selected check, the status before and after.
+    Verify(crate::cmd::harden::VerifyArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from this help.
+    Man,
+}
+
+/// Where facts come from: this host (with these roots and endpoints) or a saved snapshot.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Evaluate a snapshot written by `bulkhead collect` instead of reading this host.
+    #[arg(long, value_name = "FILE", help_heading = "Source")]
+    pub snapshot: Option<PathBuf>,
+    /// Read the host's files under DIR (use /host when bulkhead runs in a container with the
+    /// host's root mounted there).
+    #[arg(long, value_name = "DIR", default_value = "/", help_heading = "Source")]
+    pub root: PathBuf,
+    /// Read processes from this proc file system.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/proc",
+        help_heading = "Source"
+    )]
+    pub proc: PathBuf,
+    /// Docker Engine API endpoint: unix:///path, tcp://host:port (TLS from DOCKER_CERT_PATH and
+    /// DOCKER_TLS_VERIFY) or ssh://user@host. Default: DOCKER_HOST, else the rootless socket of
+    /// the current user, else unix:///var/run/docker.sock.
+    #[arg(long, value_name = "URL", env = "DOCKER_HOST", help_heading = "Source")]
+    pub docker_host: Option<String>,
+    /// Also audit created, exited and paused containers (default: running only).
+    #[arg(long, help_heading = "Container selection")]
+    pub all_containers: bool,
+    /// Audit only containers whose name matches REGEX (repeatable).
+    #[arg(long, value_name = "REGEX", help_heading = "Container selection")]
+    pub include: Vec<String>,
+    /// Audit only containers carrying this label (KEY or KEY=VALUE, repeatable).
+    #[arg(long, value_name = "LABEL", help_heading = "Container selection")]
+    pub label: Vec<String>,
+    /// A cluster dump for the Kubernetes policy checks (section 5): the output of
+    /// `kubectl get ... -o yaml` (or json), `kind: List` included. See README.
+    #[arg(long, value_name = "FILE", help_heading = "Source")]
+    pub cluster_dump: Option<PathBuf>,
+}
+
+/// How results are shown.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Write to FILE instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Colour the terminal output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditTarget {
+    /// CIS Docker Benchmark on the Docker engine.
+    Docker,
+    /// CIS Kubernetes Benchmark on this node (and a cluster dump).
+    #[value(alias = "k8s")]
+    Kubernetes,
+    /// Everything found on this host.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// docker-bench style terminal report.
+    Text,
+    /// bulkhead's documented schema (bulkhead.audit/1).
+    Json,
+    /// docker-bench-security's JSON field names, properly escaped, one stable shape.
+    DockerBenchJson,
+    /// JUnit XML: one test case per check.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+    Info,
+    Error,
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Check numbering to show and accept: cis-1.6.0 (default for Docker), cis-1.5.0, cis-1.4.0,
+    /// cis-1.3.1, cis-1.2.0 (the numbering of older write-ups: 5.12 read-only rootfs), cis-1.12
+    /// (Kubernetes).
+    #[arg(long, value_name = "NUMBERING", help_heading = "Selection")]
+    pub ids: Option<String>,
+    /// Run only these checks: check IDs in the selected numbering (5.13), sections (5, 1.1) or
+    /// control IDs (docker.container.read_only_rootfs). Comma-separated or repeated.
+    #[arg(long, value_name = "IDS", help_heading = "Selection")]
+    pub only: Vec<String>,
+    /// Leave out checks (same forms as --only). A value that is not a check ID, section or
+    /// control ID is read as a container-name REGEX: such containers are not audited.
+    #[arg(long, value_name = "IDS|REGEX", help_heading = "Selection")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// What to audit; default: everything found on this host.
+    #[arg(value_enum)]
+    pub target: Option<AuditTarget>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Kubernetes targets to check (master, etcd, controlplane, node, policies); default:
+    /// detected from the components running on this node.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
+    pub targets: Vec<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = AuditFormat::Text, help_heading = "Output")]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Exit with 1 when a result reaches this status (fail also counts error; never: always 0).
+    #[arg(long, value_enum, default_value_t = FailOn::Fail, help_heading = "Output")]
+    pub fail_on: FailOn,
+    /// Users trusted to control the Docker daemon (1.1.2); other docker group members fail.
+    #[arg(
+        long,
+        value_name = "USERS",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
+    pub trusted_users: Vec<String>,
+    /// Text output: also show passing objects under each check.
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectCmdArgs {
+    /// What to collect; default: everything found on this host.
+    #[arg(value_enum)]
+    pub target: Option<AuditTarget>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Leave out containers whose name matches REGEX (repeatable).
+    #[arg(long, value_name = "REGEX", help_heading = "Container selection")]
+    pub exclude: Vec<String>,
+    /// Write the snapshot to FILE (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    #[command(subcommand)]
+    pub command: ChecksCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ChecksCommand {
+    /// List every check with its ID, control ID and title.
+    List {
+        /// Benchmark: docker or kubernetes (default: both).
+        #[arg(value_enum)]
+        target: Option<AuditTarget>,
+        #[arg(long, value_name = "NUMBERING")]
+        ids: Option<String>,
+        /// json for tools.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Explain one check: what it verifies, why, how bulkhead evaluates it, how to fix it.
+    Explain {
+        /// A check ID in the selected numbering (5.13) or a control ID.
+        id: String,
+        #[arg(long, value_name = "NUMBERING")]
+        ids: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,164 @@
+//! `bulkhead audit`: collect (or load a snapshot), evaluate, render, exit by `--fail-on`.
+
+use super::{acquire_snapshot, edition_for, known_numberings, split_excludes, VERSION};
+use crate::cli::{AuditArgs, AuditFormat, AuditTarget, FailOn};
+use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_report::{Target, TextOptions};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
+    let start = unix_now();
+    let target = args.target.unwrap_or(AuditTarget::All);
+    let (check_excludes, container_excludes) = split_excludes(&args.select.exclude);
+    let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;
+    let audits = evaluate(&snapshot, target, &args, check_excludes)?;
+    let end = unix_now();
+    let to_file = args.out.output.is_some();
+    let text = match args.format {
+        AuditFormat::Text => {
+            let opts = TextOptions {
+                color: args.out.color.enabled(to_file),
+                verbose: args.verbose,
+            };
+            audits
+                .iter()
+                .map(|(a, t)| bulkhead_report::audit_text::render(a, t, VERSION, opts))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        AuditFormat::Json => bulkhead_report::audit_json::render(&audits, VERSION),
+        AuditFormat::DockerBenchJson => {
+            let docker: Vec<_> = audits
+                .iter()
+                .filter(|(a, _)| a.benchmark.id == "cis-docker")
+                .collect();
+            match docker.as_slice() {
+                [(a, _)] => bulkhead_report::docker_bench::render(a, VERSION, start, end),
+                _ => return Err(
+                    "--format docker-bench-json needs a Docker audit (run `bulkhead audit docker`)"
+                        .into(),
+                ),
+            }
+        }
+        AuditFormat::Junit => bulkhead_report::junit::render(&audits),
+    };
+    crate::output::emit(&text, args.out.output.as_deref())?;
+    Ok(exit_code(&audits, args.fail_on))
+}
+
+/// Evaluate every benchmark the target asks for and the snapshot holds facts for.
+pub fn evaluate(
+    snapshot: &bulkhead_facts::Snapshot,
+    target: AuditTarget,
+    args: &AuditArgs,
+    check_excludes: Vec<String>,
+) -> Result<Vec<(Audit, Target)>, String> {
+    let cat = catalog();
+    let mut plan = Vec::new();
+    if matches!(target, AuditTarget::Docker | AuditTarget::All) {
+        match &snapshot.docker {
+            Some(_) => plan.push((cat.docker(), "docker")),
+            None if target == AuditTarget::Docker => {
+                return Err("this snapshot holds no Docker facts".into())
+            }
+            None => {}
+        }
+    }
+    if matches!(target, AuditTarget::Kubernetes | AuditTarget::All) {
+        match &snapshot.kubernetes {
+            Some(_) => plan.push((cat.kubernetes(), "kubernetes")),
+            None if target == AuditTarget::Kubernetes => {
+                return Err("this snapshot holds no Kubernetes facts".into())
+            }
+            None => {}
+        }
+    }
+    if plan.is_empty() {
+        return Err("found neither a Docker engine nor Kubernetes components on this host; name one with `bulkhead audit docker --docker-host URL` or check --root/--proc".into());
+    }
+    let mut editions = Vec::new();
+    for (b, _) in &plan {
+        let e = match &args.select.ids {
+            None => b.default_edition().to_string(),
+            Some(ids) => match edition_for(Some(ids), b) {
+                Some(e) => e,
+                None if plan.len() > 1 => b.default_edition().to_string(),
+                None => {
+                    return Err(format!(
+                        "--ids {ids}: {} has no such numbering (known: {})",
+                        b.name,
+                        known_numberings().join(", ")
+                    ))
+                }
+            },
+        };
+        editions.push(e);
+    }
+    if let Some(ids) = &args.select.ids {
+        if !plan
+            .iter()
+            .zip(&editions)
+            .any(|((b, _), e)| edition_for(Some(ids), b).as_deref() == Some(e.as_str()))
+        {
+            return Err(format!(
+                "--ids {ids}: unknown numbering (known: {})",
+                known_numberings().join(", ")
+            ));
+        }
+    }
+    let selection = Selection::new(args.select.only.clone(), check_excludes);
+    let pairs: Vec<_> = plan
+        .iter()
+        .zip(&editions)
+        .map(|((b, _), e)| (*b, e.as_str()))
+        .collect();
+    let unknown = selection.unknown_tokens(&pairs);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--only/--exclude: {} names no check, section or control in the selected numbering (see `bulkhead checks list`)",
+            unknown.join(", ")
+        ));
+    }
+    let options = AuditOptions {
+        trusted_users: (!args.trusted_users.is_empty()).then(|| args.trusted_users.clone()),
+    };
+    let ctx = Context::new(snapshot, &options);
+    Ok(plan
+        .iter()
+        .zip(&editions)
+        .map(|((b, kind), e)| {
+            (
+                bulkhead_checks::run(b, e, &ctx, &selection),
+                Target::from_snapshot(kind, snapshot),
+            )
+        })
+        .collect())
+}
+
+/// 0 when nothing reaches `--fail-on`, 1 when something does.
+pub fn exit_code(audits: &[(Audit, Target)], fail_on: FailOn) -> ExitCode {
+    let threshold = match fail_on {
+        FailOn::Never => return ExitCode::SUCCESS,
+        FailOn::Fail => Status::Fail,
+        FailOn::Warn => Status::Warn,
+        FailOn::Info => Status::Info,
+        FailOn::Error => Status::Error,
+    };
+    let hit = audits
+        .iter()
+        .flat_map(|(a, _)| &a.outcomes)
+        .any(|o| o.result.status.reaches(threshold));
+    if hit {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,183 @@
+//! `bulkhead checks list|explain`: the control catalog, browsable from the command line.
+
+use super::{edition_for, known_numberings};
+use crate::cli::{AuditTarget, ChecksArgs, ChecksCommand, ListFormat};
+use bulkhead_checks::{catalog, registry, Benchmark, Control};
+use std::fmt::Write;
+use std::process::ExitCode;
+
+pub fn run(args: ChecksArgs) -> Result<ExitCode, String> {
+    match args.command {
+        ChecksCommand::List {
+            target,
+            ids,
+            format,
+        } => list(target, ids.as_deref(), format),
+        ChecksCommand::Explain { id, ids } => explain(&id, ids.as_deref()),
+    }
+}
+
+fn benchmarks(target: Option<AuditTarget>) -> Vec<&'static Benchmark> {
+    let c = catalog();
+    match target {
+        Some(AuditTarget::Docker) => vec![c.docker()],
+        Some(AuditTarget::Kubernetes) => vec![c.kubernetes()],
+        _ => vec![c.docker(), c.kubernetes()],
+    }
+}
+
+fn edition(ids: Option<&str>, b: &Benchmark, strict: bool) -> Result<String, String> {
+    match ids {
+        None => Ok(b.default_edition().to_string()),
+        Some(i) => match edition_for(Some(i), b) {
+            Some(e) => Ok(e),
+            None if !strict => Ok(b.default_edition().to_string()),
+            None => Err(format!(
+                "--ids {i}: unknown numbering (known: {})",
+                known_numberings().join(", ")
+            )),
+        },
+    }
+}
+
+fn list(
+    target: Option<AuditTarget>,
+    ids: Option<&str>,
+    format: ListFormat,
+) -> Result<ExitCode, String> {
+    let bs = benchmarks(target);
+    if let Some(i) = ids {
+        if !bs.iter().any(|b| edition_for(Some(i), b).is_some()) {
+            return Err(format!(
+                "--ids {i}: unknown numbering (known: {})",
+                known_numberings().join(", ")
+            ));
+        }
+    }
+    let mut out = String::new();
+    let mut rows = Vec::new();
+    for b in bs {
+        let e = edition(ids, b, false)?;
+        if format == ListFormat::Text {
+            let _ = writeln!(out, "{} (numbering cis-{e})", b.name);
+        }
+        for c in b.controls_in(&e) {
+            let id = c.id_in(&e).unwrap_or_default();
+            let kind = if c.automated { "automated" } else { "manual" };
+            match format {
+                ListFormat::Text => {
+                    let _ = writeln!(out, "  {id:<8} {:<48} {kind:<9} {}", c.id, c.title);
+                }
+                ListFormat::Json => rows.push(serde_json::json!({
+                    "benchmark": b.id, "numbering": format!("cis-{e}"), "id": id, "control": c.id,
+                    "title": c.title, "automated": c.automated, "scored": c.scored,
+                    "stride": c.stride.iter().map(|s| s.letter().to_string()).collect::<String>(),
+                    "aliases": c.aliases(&e),
+                })),
+            }
+        }
+    }
+    if format == ListFormat::Json {
+        out = serde_json::to_string_pretty(&rows).expect("serializes");
+        out.push('\n');
+    }
+    crate::output::emit(&out, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn find(
+    key: &str,
+    ids: Option<&str>,
+) -> Result<(&'static Benchmark, String, &'static Control), String> {
+    let mut found = Vec::new();
+    for b in benchmarks(None) {
+        let e = edition(ids, b, false)?;
+        if ids.is_some()
+            && edition_for(ids, b).is_none()
+            && !key.contains(|c: char| c.is_ascii_alphabetic())
+        {
+            continue;
+        }
+        if let Some(c) = b.find(key, &e) {
+            found.push((b, e, c));
+        }
+    }
+    match found.len() {
+        0 => Err(format!(
+            "no check {key:?} in the selected numbering; see `bulkhead checks list`"
+        )),
+        1 => Ok(found.remove(0)),
+        _ => Err(format!(
+            "{key} is ambiguous: {}; pass --ids or a control ID",
+            found
+                .iter()
+                .map(|(b, _, c)| format!("{} {}", b.name, c.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn explain(key: &str, ids: Option<&str>) -> Result<ExitCode, String> {
+    let (b, e, c) = find(key, ids)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} - {}", c.id_in(&e).unwrap_or_default(), c.title);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  benchmark   {} (numbering cis-{e})", b.name);
+    let _ = writeln!(out, "  control     {}", c.id);
+    let others: Vec<String> = c
+        .ids
+        .iter()
+        .filter(|(ed, _)| **ed != e)
+        .map(|(ed, id)| format!("{id} in cis-{ed}"))
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(out, "  also        {}", others.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  kind        {}, {}",
+        if c.automated { "automated" } else { "manual" },
+        if c.scored { "scored" } else { "not scored" }
+    );
+    if let Some(t) = &c.target {
+        let _ = writeln!(
+            out,
+            "  target      {t} ({})",
+            c.component.as_deref().unwrap_or("-")
+        );
+    }
+    let stride: Vec<&str> = c.stride.iter().map(|s| s.name()).collect();
+    let _ = writeln!(out, "  STRIDE      {}", stride.join(", "));
+    let evaluated = registry::evaluator(&c.id).is_some();
+    let _ = writeln!(
+        out,
+        "  evaluated   {}",
+        if evaluated {
+            "by bulkhead"
+        } else {
+            "by hand (bulkhead reports manual)"
+        }
+    );
+    for (heading, body) in [
+        ("Why it matters", &c.rationale),
+        ("How bulkhead checks it", &c.evaluation),
+        ("How to fix it", &c.remediation),
+    ] {
+        if body.trim().is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{heading}\n");
+        for line in body.trim().lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if !c.references.is_empty() {
+        let _ = writeln!(out, "\nReferences\n");
+        for r in &c.references {
+            let _ = writeln!(out, "  {r}");
+        }
+    }
+    crate::output::emit(&out, None)?;
+    Ok(ExitCode::SUCCESS)
+}

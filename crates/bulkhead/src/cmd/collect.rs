@@ -1,0 +1,24 @@
+//! `bulkhead collect`: write every fact the checks need to a snapshot file, judging nothing.
+
+use super::acquire_snapshot;
+use crate::cli::{AuditTarget, CollectCmdArgs};
+use std::process::ExitCode;
+
+pub fn run(args: CollectCmdArgs) -> Result<ExitCode, String> {
+    if args.source.snapshot.is_some() {
+        return Err("collect reads the live host; --snapshot makes no sense here".into());
+    }
+    let snapshot = acquire_snapshot(
+        &args.source,
+        args.target.unwrap_or(AuditTarget::All),
+        &args.exclude,
+    )?;
+    let mut text = serde_json::to_string_pretty(&snapshot)
+        .map_err(|e| format!("serializing snapshot: {e}"))?;
+    text.push('\n');
+    crate::output::emit(&text, args.output.as_deref())?;
+    if let Some(p) = &args.output {
+        eprintln!("bulkhead: snapshot written to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,143 @@
+//! One module per sub-command. Each turns parsed arguments into calls of the pipeline crates and
+//! returns the process exit code.
+
+pub mod audit;
+pub mod checks;
+pub mod collect;
+pub mod harden;
+pub mod report;
+pub mod scan;
+pub mod threats;
+
+use crate::cli::{AuditTarget, Cli, Command, SourceArgs};
+use bulkhead_collect::{CollectOptions, ContainerFilter, Want};
+use bulkhead_facts::Snapshot;
+use clap::CommandFactory;
+use std::process::ExitCode;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Audit(a) => audit::run(a),
+        Command::Collect(a) => collect::run(a),
+        Command::Checks(a) => checks::run(a),
+        Command::Scan(a) => scan::run(a),
+        Command::Threats(a) => threats::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Harden(a) => harden::run(a),
+        Command::Verify(a) => harden::run_verify(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "bulkhead",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| format!("rendering man page: {e}"))?;
+            crate::output::emit(&String::from_utf8_lossy(&buf), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Facts for a command: read from `--snapshot`, or collected from this host now.
+/// `exclude_containers` are container-name regexes to leave out.
+pub fn acquire_snapshot(
+    source: &SourceArgs,
+    target: AuditTarget,
+    exclude_containers: &[String],
+) -> Result<Snapshot, String> {
+    if let Some(path) = &source.snapshot {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
+        return Snapshot::from_json(&text).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let want = |wanted: AuditTarget| match target {
+        AuditTarget::All => Want::Auto,
+        t if t == wanted => Want::Required,
+        _ => Want::Skip,
+    };
+    let options = CollectOptions {
+        root: source.root.clone(),
+        proc: source.proc.clone(),
+        docker: want(AuditTarget::Docker),
+        docker_host: source.docker_host.clone(),
+        containers: ContainerFilter {
+            all_states: source.all_containers,
+            include: source.include.clone(),
+            exclude: exclude_containers.to_vec(),
+            labels: source.label.clone(),
+        },
+        kubernetes: want(AuditTarget::Kubernetes),
+        cluster_dump: source.cluster_dump.clone(),
+    };
+    bulkhead_collect::collect(&options).map_err(|e| e.to_string())
+}
+
+/// Split `--exclude` values into check selectors and container-name regexes: check IDs
+/// (`5.13`), sections (`5`) and control IDs or groups (`docker.container...`, `k8s....`) select
+/// checks; anything else is a container-name regex.
+pub fn split_excludes(values: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut checks = Vec::new();
+    let mut containers = Vec::new();
+    for v in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        let is_check_id = v
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if is_check_id || v.starts_with("docker.") || v.starts_with("k8s.") {
+            checks.push(v.to_string());
+        } else {
+            containers.push(v.to_string());
+        }
+    }
+    (checks, containers)
+}
+
+/// Map `--ids cis-X` to an edition of `benchmark`, if it has one.
+pub fn edition_for(ids: Option<&str>, benchmark: &bulkhead_checks::Benchmark) -> Option<String> {
+    let wanted = ids?.trim();
+    let e = wanted.strip_prefix("cis-").unwrap_or(wanted);
+    let e = e
+        .strip_prefix("docker-")
+        .or_else(|| e.strip_prefix("kubernetes-"))
+        .unwrap_or(e);
+    benchmark.has_edition(e).then(|| e.to_string())
+}
+
+/// Every numbering `--ids` accepts, for error messages.
+pub fn known_numberings() -> Vec<String> {
+    bulkhead_checks::catalog()
+        .benchmarks
+        .iter()
+        .flat_map(|b| b.editions.iter().map(|e| format!("cis-{e}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excludes_are_split_by_form() {
+        let (c, r) = split_excludes(&[
+            "5.13,5".into(),
+            "docker.container".into(),
+            "web-.*".into(),
+            "db".into(),
+        ]);
+        assert_eq!(c, vec!["5.13", "5", "docker.container"]);
+        assert_eq!(r, vec!["web-.*", "db"]);
+    }
+}
