@@ -1,7 +1,1538 @@
-//! Facts about a Kubernetes node and cluster. Filled by the Kubernetes collector.
+//! Facts about a Kubernetes node and its cluster, filled by the Kubernetes collector.
+//!
+//! This module owns the model (components found by executable name, their flags, environment and
+//! configuration files, the kubelet configuration the kubelet really uses, the paths the running
+//! configuration points at, the platform, the benchmark choice, the targets, the encryption
+//! configuration and the cluster dump) and the pure rules that read it: which setting wins
+//! (command line over environment over file over default), how kubelet drop-ins merge, which
+//! encryption provider protects secrets. Nothing here performs I/O.
 
+use crate::flags::{parse_go_bool, FlagSpec, Flags};
+use crate::host::Process;
+use crate::mask;
+use crate::Fact;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
-/// Placeholder until the Kubernetes collector lands; kept so snapshots already carry the field.
+/// The benchmark bulkhead evaluates Kubernetes nodes against.
+pub const BENCHMARK_ID: &str = "cis-kubernetes";
+/// Its edition (cis-1.12 uses the check IDs of CIS Kubernetes 2.0).
+pub const BENCHMARK_VERSION: &str = "1.12";
+
+pub const APISERVER: &str = "kube-apiserver";
+pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+pub const SCHEDULER: &str = "kube-scheduler";
+pub const ETCD: &str = "etcd";
+pub const KUBELET: &str = "kubelet";
+pub const PROXY: &str = "kube-proxy";
+
+/// Every node component bulkhead looks for, by executable name.
+pub const COMPONENTS: [&str; 6] = [
+    APISERVER,
+    CONTROLLER_MANAGER,
+    SCHEDULER,
+    ETCD,
+    KUBELET,
+    PROXY,
+];
+
+/// The benchmark's target groups, in report order.
+pub const TARGETS: [&str; 5] = ["master", "etcd", "controlplane", "node", "policies"];
+
+/// Everything the Kubernetes collector learned about this node (and the cluster dump, if given).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct KubeFacts {}
+pub struct KubeFacts {
+    pub platform: Platform,
+    /// The Kubernetes version, when something on the node tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionFact>,
+    /// Which benchmark was used, and why.
+    pub benchmark: BenchmarkChoice,
+    pub targets: Targets,
+    /// Components found running, keyed by component name (`kube-apiserver`, `etcd`, ...). A
+    /// component that is not running is absent; `absent` says why for each one.
+    pub components: BTreeMap<String, Component>,
+    /// Component name -> why it is not in `components` (no such process on this node).
+    #[serde(default)]
+    pub absent: BTreeMap<String, String>,
+    /// The kubelet's configuration as the kubelet reads it: `--config`, then `--config-dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubelet: Option<KubeletConfig>,
+    /// kube-proxy's `--config` file, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_config: Option<ConfigFile>,
+    /// Files the checks judge, by role (`apiserver_manifest`, `kubelet_kubeconfig`, ...): where the
+    /// running configuration points, else the platform's conventional path. Their stats are in
+    /// `HostFacts.files`.
+    pub paths: BTreeMap<String, ResolvedPath>,
+    /// Files the checks judge as a set, by role (`pki`, `cni`, `kubelet_service`): every path
+    /// found, each also in `HostFacts.files`.
+    #[serde(default)]
+    pub file_sets: BTreeMap<String, FileSet>,
+    /// The EncryptionConfiguration named by the API server's `--encryption-provider-config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Fact<EncryptionConfig>>,
+    /// Cluster objects from `--cluster-dump` (policies, section 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Fact<ClusterDump>>,
+}
+
+impl KubeFacts {
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.get(name)
+    }
+
+    pub fn path(&self, role: &str) -> Option<&ResolvedPath> {
+        self.paths.get(role)
+    }
+
+    /// Is `target` among the targets being audited?
+    pub fn target_selected(&self, target: &str) -> bool {
+        self.targets.selected.iter().any(|t| t == target)
+    }
+
+    /// Replace the detected targets by an explicit list (`--targets`). Unknown names are an error
+    /// naming the known ones.
+    pub fn select_targets(&mut self, list: &[String]) -> Result<(), String> {
+        let mut selected = Vec::new();
+        for t in list.iter().flat_map(|t| t.split(',')).map(str::trim) {
+            if t.is_empty() {
+                continue;
+            }
+            if !TARGETS.contains(&t) {
+                return Err(format!(
+                    "--targets: unknown target {t:?} (known: {})",
+                    TARGETS.join(", ")
+                ));
+            }
+            if !selected.iter().any(|s| s == t) {
+                selected.push(t.to_string());
+            }
+        }
+        selected.sort_by_key(|t| TARGETS.iter().position(|k| k == t));
+        self.targets.selected = selected;
+        self.targets.source = "--targets".into();
+        Ok(())
+    }
+
+    /// The kubelet's effective value for `key`, with where it came from.
+    pub fn kubelet_setting(&self, key: &KubeletKey) -> Option<Setting> {
+        let kubelet = self.component(KUBELET)?;
+        Some(kubelet_setting(kubelet, self.kubelet.as_ref(), key))
+    }
+}
+
+/// The Kubernetes version and what told it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionFact {
+    pub version: String,
+    /// e.g. `image of /etc/kubernetes/manifests/kube-apiserver.yaml`.
+    pub source: String,
+}
+
+/// What kind of Kubernetes this node belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    /// `kubeadm`, `k3s`, `rke2`, `eks`, `gke`, `aks` or `generic`.
+    pub kind: String,
+    /// True for a provider-managed control plane (EKS, GKE, AKS): the master, etcd and
+    /// control-plane checks belong to the provider.
+    pub managed: bool,
+    /// What was seen that says so (a file, a process, a node label).
+    pub evidence: Vec<String>,
+}
+
+impl Platform {
+    /// The provider's name for messages: `Amazon EKS`, `Google GKE`, `Azure AKS`.
+    pub fn provider_name(&self) -> &str {
+        match self.kind.as_str() {
+            "eks" => "Amazon EKS",
+            "gke" => "Google GKE",
+            "aks" => "Azure AKS",
+            "k3s" => "k3s",
+            "rke2" => "RKE2",
+            "kubeadm" => "kubeadm",
+            _ => "Kubernetes",
+        }
+    }
+
+    /// Decide the platform from markers seen on the node: files that exist (host paths), names of
+    /// running programs, and node labels / provider IDs from the cluster dump. The first strong
+    /// marker wins; managed providers are checked first because a managed node may also carry
+    /// kubeadm-like files.
+    pub fn detect(files: &[String], programs: &[String], node_markers: &[String]) -> Platform {
+        let has_file = |p: &str| {
+            files
+                .iter()
+                .any(|f| f == p || f.starts_with(&format!("{p}/")))
+        };
+        let has_prog = |p: &str| programs.iter().any(|x| x == p);
+        let node = |prefix: &str| node_markers.iter().find(|m| m.contains(prefix)).cloned();
+        let found = |kind: &str, managed: bool, evidence: Vec<String>| -> Option<Platform> {
+            (!evidence.is_empty()).then(|| Platform {
+                kind: kind.into(),
+                managed,
+                evidence,
+            })
+        };
+        let managed_checks: [(&str, &[&str], &[&str]); 3] = [
+            (
+                "eks",
+                &["/etc/eks", "/etc/kubernetes/kubelet/kubelet-config.json"],
+                &["aws://", "eks.amazonaws.com/"],
+            ),
+            (
+                "gke",
+                &["/home/kubernetes/kubelet-config.yaml", "/etc/gke"],
+                &["gce://", "cloud.google.com/gke-"],
+            ),
+            (
+                "aks",
+                &["/etc/kubernetes/azure.json", "/var/lib/azure"],
+                &["azure://", "kubernetes.azure.com/"],
+            ),
+        ];
+        for (kind, paths, markers) in managed_checks {
+            let mut ev: Vec<String> = paths
+                .iter()
+                .filter(|p| has_file(p))
+                .map(|p| format!("file {p}"))
+                .collect();
+            ev.extend(
+                markers
+                    .iter()
+                    .filter_map(|m| node(m))
+                    .map(|m| format!("node {m}")),
+            );
+            if let Some(p) = found(kind, true, ev) {
+                return p;
+            }
+        }
+        for (kind, prog, paths) in [
+            ("k3s", "k3s", ["/etc/rancher/k3s", "/var/lib/rancher/k3s"]),
+            (
+                "rke2",
+                "rke2",
+                ["/etc/rancher/rke2", "/var/lib/rancher/rke2"],
+            ),
+        ] {
+            let mut ev: Vec<String> = Vec::new();
+            if has_prog(prog) {
+                ev.push(format!("process {prog}"));
+            }
+            ev.extend(
+                paths
+                    .iter()
+                    .filter(|p| has_file(p))
+                    .map(|p| format!("file {p}")),
+            );
+            if let Some(p) = found(kind, false, ev) {
+                return p;
+            }
+        }
+        let kubeadm: Vec<String> = [
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            "/etc/kubernetes/kubelet.conf",
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "/var/lib/kubelet/kubeadm-flags.env",
+        ]
+        .iter()
+        .filter(|p| has_file(p))
+        .map(|p| format!("file {p}"))
+        .collect();
+        if let Some(p) = found("kubeadm", false, kubeadm) {
+            return p;
+        }
+        Platform {
+            kind: "generic".into(),
+            managed: false,
+            evidence: vec!["no platform marker found".into()],
+        }
+    }
+}
+
+/// The benchmark used and the reason it was chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchmarkChoice {
+    pub id: String,
+    pub version: String,
+    pub reason: String,
+}
+
+impl BenchmarkChoice {
+    /// cis-1.12 is the one edition bulkhead carries; the reason says so, with the version and
+    /// platform that were detected, rather than silently falling back as kube-bench does.
+    pub fn choose(version: Option<&VersionFact>, platform: &Platform) -> BenchmarkChoice {
+        let mut reason = format!(
+            "CIS Kubernetes Benchmark {BENCHMARK_VERSION} (check IDs of 2.0) is the edition bulkhead carries"
+        );
+        match version {
+            Some(v) => reason.push_str(&format!(
+                "; Kubernetes {} detected from {}",
+                v.version, v.source
+            )),
+            None => reason.push_str("; the Kubernetes version could not be read on this node"),
+        }
+        if platform.managed {
+            reason.push_str(&format!(
+                "; {} manages the control plane, so its master, etcd and control-plane checks are not applicable here",
+                platform.provider_name()
+            ));
+        } else if matches!(platform.kind.as_str(), "k3s" | "rke2") {
+            reason.push_str(&format!(
+                "; {} layout recognised: its own paths are used",
+                platform.provider_name()
+            ));
+        }
+        BenchmarkChoice {
+            id: BENCHMARK_ID.into(),
+            version: BENCHMARK_VERSION.into(),
+            reason,
+        }
+    }
+}
+
+/// Which target groups are audited, and why each was detected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    /// Target -> what on the node makes it apply.
+    pub detected: BTreeMap<String, String>,
+    pub selected: Vec<String>,
+    /// `detected` or `--targets`.
+    pub source: String,
+}
+
+impl Targets {
+    /// Detect targets from the running components and the presence of a cluster dump.
+    pub fn detect(components: &BTreeMap<String, Component>, has_dump: bool) -> Targets {
+        let running = |c: &str| components.contains_key(c);
+        let mut detected = BTreeMap::new();
+        let masters: Vec<&str> = [APISERVER, CONTROLLER_MANAGER, SCHEDULER]
+            .into_iter()
+            .filter(|c| running(c))
+            .collect();
+        if !masters.is_empty() {
+            detected.insert("master".into(), format!("{} running", masters.join(", ")));
+        }
+        if running(ETCD) {
+            detected.insert("etcd".into(), "etcd running".into());
+        }
+        if running(APISERVER) {
+            detected.insert("controlplane".into(), "kube-apiserver running".into());
+        }
+        let nodes: Vec<&str> = [KUBELET, PROXY]
+            .into_iter()
+            .filter(|c| running(c))
+            .collect();
+        if !nodes.is_empty() {
+            detected.insert("node".into(), format!("{} running", nodes.join(", ")));
+        }
+        if has_dump {
+            detected.insert("policies".into(), "cluster dump given".into());
+        }
+        let selected = TARGETS
+            .iter()
+            .filter(|t| detected.contains_key(**t))
+            .map(|t| t.to_string())
+            .collect();
+        Targets {
+            detected,
+            selected,
+            source: "detected".into(),
+        }
+    }
+}
+
+/// A path the checks judge and where bulkhead learned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedPath {
+    pub path: String,
+    /// `kubelet --kubeconfig`, `kube-apiserver --client-ca-file`, `kubeadm default`, ...
+    pub source: String,
+}
+
+impl ResolvedPath {
+    pub fn new(path: impl Into<String>, source: impl Into<String>) -> Self {
+        ResolvedPath {
+            path: path.into(),
+            source: source.into(),
+        }
+    }
+
+    /// True when the path came from the running configuration rather than a convention.
+    pub fn configured(&self) -> bool {
+        !self.source.ends_with("default")
+    }
+}
+
+/// A set of files judged together (every file in the PKI directory, every CNI file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSet {
+    /// The directories searched and where they came from.
+    pub roots: Vec<ResolvedPath>,
+    /// Every path found (directories included), each present in `HostFacts.files`.
+    pub paths: Vec<String>,
+    /// Roots that could not be listed, with the reason (missing directories are not listed here).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<String, String>,
+}
+
+/// A configuration file and its parsed content (YAML read into JSON values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigFile {
+    pub path: String,
+    /// What named it: `kubelet --config`, `kubelet --config-dir`, `etcd --config-file`.
+    pub source: String,
+    /// The parsed document, secret values masked; unavailable with the reason (missing, malformed).
+    pub content: Fact<Value>,
+}
+
+/// A value that was read and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub value: String,
+    /// `--authorization-mode (command line)`, `ETCD_CLIENT_CERT_AUTH (environment)`,
+    /// `authentication.anonymous.enabled (/var/lib/kubelet/config.yaml)`, `default`.
+    pub source: String,
+    /// True when nothing set it and `value` is the component's built-in default.
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+impl Setting {
+    pub fn new(value: impl Into<String>, source: impl Into<String>) -> Self {
+        Setting {
+            value: value.into(),
+            source: source.into(),
+            is_default: false,
+        }
+    }
+
+    pub fn default_value(value: impl Into<String>, why: impl Into<String>) -> Self {
+        Setting {
+            value: value.into(),
+            source: why.into(),
+            is_default: true,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        parse_go_bool(self.value.trim())
+    }
+
+    /// Comma-separated items, trimmed.
+    pub fn items(&self) -> Vec<String> {
+        self.value
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// A component found running on the node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// The component name (`kube-controller-manager`, not the 15-byte comm).
+    pub name: String,
+    /// The process, argv with secret values masked.
+    pub process: Process,
+    /// The process's working directory (etcd keeps `<name>.etcd` there without `--data-dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Flags parsed from the command line (every form, last wins), secret values masked.
+    pub flags: Flags,
+    /// Variables of the process environment this component reads its settings from (`ETCD_*`
+    /// for etcd), secret values masked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Environment files the component's service reads (`/etc/default/etcd`): path -> variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env_files: BTreeMap<String, BTreeMap<String, String>>,
+    /// The component's own configuration file (`etcd --config-file`), when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigFile>,
+    /// Where the flags came from: `process` (its own command line) or, for k3s, the argument
+    /// list that passes them in (`k3s --kube-apiserver-arg`).
+    #[serde(default = "process_source")]
+    pub source: String,
+    /// Other processes of the same component (a second kubelet), by pid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_pids: Vec<u32>,
+}
+
+fn process_source() -> String {
+    "process".into()
+}
+
+impl Component {
+    /// A short label for evidence: `kube-apiserver (pid 812)`.
+    pub fn label(&self) -> String {
+        if self.source == "process" {
+            format!("{} (pid {})", self.name, self.process.pid)
+        } else {
+            format!("{} ({})", self.name, self.source)
+        }
+    }
+
+    /// The value of `flag` (without dashes) as this component sees it: the command line first;
+    /// for etcd, a `--config-file` replaces flags and environment, and the `ETCD_*` environment
+    /// of the process, then the service's environment files, stand in for missing flags.
+    pub fn setting(&self, flag: &str) -> Option<Setting> {
+        if self.name == ETCD {
+            if let Some(cfg) = &self.config {
+                // etcd ignores flags and environment when a configuration file is given.
+                return match &cfg.content {
+                    Fact::Value(v) => etcd_config_value(v, flag).map(|val| {
+                        Setting::new(val, format!("{} ({})", etcd_config_key(flag), cfg.path))
+                    }),
+                    Fact::Unavailable(_) => None,
+                };
+            }
+        }
+        if let Some(v) = self.flags.last(flag) {
+            return Some(Setting::new(v, format!("--{flag} (command line)")));
+        }
+        if self.name == ETCD {
+            let var = etcd_env_name(flag);
+            if let Some(v) = self.env.get(&var) {
+                return Some(Setting::new(v.clone(), format!("{var} (environment)")));
+            }
+            for (path, vars) in &self.env_files {
+                if let Some(v) = vars.get(&var) {
+                    return Some(Setting::new(v.clone(), format!("{var} ({path})")));
+                }
+            }
+        }
+        None
+    }
+
+    /// `setting`, else the built-in default described by `why`.
+    pub fn setting_or(&self, flag: &str, default: &str) -> Setting {
+        self.setting(flag).unwrap_or_else(|| {
+            Setting::default_value(default, format!("--{flag} not set (default {default})"))
+        })
+    }
+
+    /// Feature gates given on the command line (`--feature-gates=A=true,B=false`), last wins.
+    pub fn feature_gates(&self) -> BTreeMap<String, String> {
+        parse_feature_gates(&self.flags.all("feature-gates").join(","))
+    }
+}
+
+/// `ETCD_` + the flag name in upper case with dashes as underscores: `client-cert-auth` ->
+/// `ETCD_CLIENT_CERT_AUTH`.
+pub fn etcd_env_name(flag: &str) -> String {
+    format!("ETCD_{}", flag.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Where an etcd flag lives in etcd's YAML configuration file.
+fn etcd_config_key(flag: &str) -> String {
+    match flag {
+        "cert-file" | "key-file" | "client-cert-auth" | "trusted-ca-file" | "auto-tls" => {
+            format!("client-transport-security.{flag}")
+        }
+        f if f.starts_with("peer-") => {
+            let inner = &f["peer-".len()..];
+            let inner = if inner == "client-cert-auth" {
+                "client-cert-auth"
+            } else {
+                inner
+            };
+            format!("peer-transport-security.{inner}")
+        }
+        f => f.to_string(),
+    }
+}
+
+fn etcd_config_value(v: &Value, flag: &str) -> Option<String> {
+    let key = etcd_config_key(flag);
+    let mut cur = v;
+    for part in key.split('.') {
+        cur = cur.get(part)?;
+    }
+    json_scalar(cur)
+}
+
+/// A JSON scalar as text (`true`, `5`, `"x"` -> `x`); lists are joined with commas.
+pub fn json_scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(json_scalar)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        Value::Object(_) => Some(v.to_string()),
+    }
+}
+
+/// Parse `A=true,B=false` into a map.
+pub fn parse_feature_gates(text: &str) -> BTreeMap<String, String> {
+    text.split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+/// Boolean flags of each component: pflag never lets them take the next word, so
+/// `--anonymous-auth false` really sets `true` and leaves `false` as a stray argument. etcd uses
+/// Go's `flag` package, which treats its booleans the same way.
+pub fn boolean_flags(component: &str) -> &'static [&'static str] {
+    match component {
+        APISERVER => &[
+            "anonymous-auth",
+            "profiling",
+            "service-account-lookup",
+            "service-account-extend-token-expiration",
+            "allow-privileged",
+            "enable-aggregator-routing",
+            "enable-bootstrap-token-auth",
+            "enable-priority-and-fairness",
+            "enable-garbage-collector",
+            "enable-logs-handler",
+            "audit-log-compress",
+            "kubelet-https",
+            "logtostderr",
+            "alsologtostderr",
+            "contention-profiling",
+            "strict-transport-security-directives-disabled",
+        ],
+        CONTROLLER_MANAGER => &[
+            "profiling",
+            "use-service-account-credentials",
+            "leader-elect",
+            "allocate-node-cidrs",
+            "configure-cloud-routes",
+            "enable-dynamic-provisioning",
+            "enable-garbage-collector",
+            "enable-hostpath-provisioner",
+            "enable-taint-manager",
+            "contention-profiling",
+            "logtostderr",
+            "alsologtostderr",
+        ],
+        SCHEDULER => &[
+            "profiling",
+            "leader-elect",
+            "contention-profiling",
+            "logtostderr",
+            "alsologtostderr",
+        ],
+        ETCD => &[
+            "client-cert-auth",
+            "peer-client-cert-auth",
+            "auto-tls",
+            "peer-auto-tls",
+            "enable-v2",
+            "enable-pprof",
+            "debug",
+            "force-new-cluster",
+            "strict-reconfig-check",
+            "enable-grpc-gateway",
+            "version",
+        ],
+        KUBELET => &[
+            "anonymous-auth",
+            "rotate-certificates",
+            "rotate-server-certificates",
+            "make-iptables-util-chains",
+            "protect-kernel-defaults",
+            "seccomp-default",
+            "fail-swap-on",
+            "register-node",
+            "register-schedulable",
+            "serialize-image-pulls",
+            "cgroups-per-qos",
+            "exit-on-lock-contention",
+            "keep-terminated-pod-volumes",
+            "enable-server",
+            "enable-debugging-handlers",
+            "enable-controller-attach-detach",
+            "kernel-memcg-notification",
+            "localStorageCapacityIsolation",
+            "logtostderr",
+            "alsologtostderr",
+        ],
+        PROXY => &[
+            "masquerade-all",
+            "cleanup",
+            "profiling",
+            "bind-address-hard-fail",
+            "logtostderr",
+            "alsologtostderr",
+        ],
+        _ => &[],
+    }
+}
+
+/// Flag and variable names of Kubernetes components that contain a word like `auth` or `key` but
+/// hold no secret (a switch, a path, a CA reference): their values stay visible as evidence.
+pub const NOT_SECRET_NAMES: &[&str] = &[
+    "client-cert-auth",
+    "peer-client-cert-auth",
+    "kubelet-certificate-authority",
+    "kubelet-client-key",
+    "kubelet-client-certificate",
+    "use-service-account-credentials",
+    "proxy-client-key-file",
+    "etcd-keyfile",
+    "key-file",
+    "peer-key-file",
+    "tls-private-key-file",
+    "service-account-key-file",
+    "service-account-private-key-file",
+    "token-auth-file",
+    "enable-bootstrap-token-auth",
+    "anonymous-auth",
+    "authentication-token-webhook",
+    "authentication-token-webhook-cache-ttl",
+    "authorization-mode",
+    "ETCD_CLIENT_CERT_AUTH",
+    "ETCD_PEER_CLIENT_CERT_AUTH",
+    "ETCD_KEY_FILE",
+    "ETCD_PEER_KEY_FILE",
+];
+
+fn is_secret(name: &str) -> bool {
+    !NOT_SECRET_NAMES.contains(&name) && mask::is_secret_name(name)
+}
+
+/// Parse a component's command line (argv without argv\[0\]) into flags, masking secret values
+/// but keeping the Kubernetes switches and paths that only look secret.
+pub fn parse_component_flags(component: &str, args: &[String]) -> Flags {
+    let mut flags = Flags::parse(
+        args,
+        FlagSpec {
+            booleans: boolean_flags(component),
+            short: &[],
+        },
+    );
+    for o in &mut flags.occurrences {
+        if is_secret(&o.name) && o.value.as_deref().is_some_and(|v| !v.is_empty()) {
+            o.value = Some(mask::MASK.into());
+        }
+    }
+    flags
+}
+
+/// Mask a component's argv for display: secret flag values hidden, Kubernetes switches that only
+/// look secret kept.
+pub fn mask_component_argv(argv: &[String]) -> Vec<String> {
+    let masked = mask::mask_argv(argv);
+    let mut out = masked.clone();
+    for (i, raw) in argv.iter().enumerate() {
+        let Some(body) = raw.strip_prefix("--") else {
+            continue;
+        };
+        let name = body.split_once('=').map(|(n, _)| n).unwrap_or(body);
+        if NOT_SECRET_NAMES.contains(&name) {
+            out[i] = raw.clone();
+            if !body.contains('=') {
+                if let (Some(next_raw), Some(slot)) = (argv.get(i + 1), out.get_mut(i + 1)) {
+                    if !next_raw.starts_with('-') {
+                        *slot = next_raw.clone();
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Mask an environment map: secret values hidden, known non-secret names kept.
+pub fn mask_env(env: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    env.into_iter()
+        .map(|(k, v)| {
+            if is_secret(&k) && !v.is_empty() {
+                (k, mask::MASK.to_string())
+            } else {
+                (k, v)
+            }
+        })
+        .collect()
+}
+
+/// Mask secret-looking keys anywhere in a parsed document (a kubelet config or kubeconfig never
+/// needs its secrets in a snapshot).
+pub fn mask_document(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if is_secret(k) && matches!(val, Value::String(s) if !s.is_empty()) {
+                    *val = Value::String(mask::MASK.into());
+                } else {
+                    mask_document(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_document),
+        _ => {}
+    }
+}
+
+/// The kubelet's configuration files, as the kubelet reads them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KubeletConfig {
+    /// The file named by `--config`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<ConfigFile>,
+    /// The directory named by `--config-dir`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_in_dir: Option<String>,
+    /// Its `*.conf` files in the order the kubelet applies them (sorted by name; later wins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_ins: Vec<ConfigFile>,
+}
+
+impl KubeletConfig {
+    /// Is a configuration file in use? Then the KubeletConfiguration defaults apply to unset
+    /// fields (anonymous auth off, Webhook authorization); without one the command-line defaults
+    /// apply (anonymous auth on, AlwaysAllow).
+    pub fn in_use(&self) -> bool {
+        self.file
+            .as_ref()
+            .is_some_and(|f| f.content.value().is_some())
+            || self.drop_ins.iter().any(|f| f.content.value().is_some())
+    }
+
+    /// The value of a dotted key (`authentication.anonymous.enabled`) after merging the file and
+    /// its drop-ins, with the file that set it last.
+    pub fn lookup(&self, dotted: &str) -> Option<(Value, String)> {
+        let mut found = None;
+        for f in self.file.iter().chain(self.drop_ins.iter()) {
+            if let Fact::Value(doc) = &f.content {
+                if let Some(v) = lookup_path(doc, dotted) {
+                    found = Some((v.clone(), f.path.clone()));
+                }
+            }
+        }
+        found
+    }
+
+    /// The merged document (objects merged key by key, later files winning; lists replaced).
+    pub fn merged(&self) -> Value {
+        let mut out = Value::Object(Default::default());
+        for f in self.file.iter().chain(self.drop_ins.iter()) {
+            if let Fact::Value(doc) = &f.content {
+                merge_json(&mut out, doc);
+            }
+        }
+        out
+    }
+}
+
+/// Deep-merge `patch` into `base`: objects key by key, anything else replaced.
+pub fn merge_json(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                merge_json(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+/// Follow a dotted path through nested objects.
+pub fn lookup_path<'a>(v: &'a Value, dotted: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for part in dotted.split('.') {
+        cur = cur.get(part)?;
+    }
+    (!cur.is_null()).then_some(cur)
+}
+
+/// A kubelet setting: its flag, its KubeletConfiguration field, and its defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct KubeletKey {
+    /// Flag name without dashes; None when the setting has no flag.
+    pub flag: Option<&'static str>,
+    /// Dotted KubeletConfiguration path (`authentication.anonymous.enabled`).
+    pub config: &'static str,
+    /// Default when a configuration file is in use (KubeletConfiguration v1beta1 defaults).
+    pub default_with_config: Option<&'static str>,
+    /// Default when the kubelet runs from flags alone.
+    pub default_flags_only: Option<&'static str>,
+}
+
+impl KubeletKey {
+    pub const ANONYMOUS_AUTH: KubeletKey = KubeletKey {
+        flag: Some("anonymous-auth"),
+        config: "authentication.anonymous.enabled",
+        default_with_config: Some("false"),
+        default_flags_only: Some("true"),
+    };
+    pub const AUTHORIZATION_MODE: KubeletKey = KubeletKey {
+        flag: Some("authorization-mode"),
+        config: "authorization.mode",
+        default_with_config: Some("Webhook"),
+        default_flags_only: Some("AlwaysAllow"),
+    };
+    pub const WEBHOOK_AUTHN: KubeletKey = KubeletKey {
+        flag: Some("authentication-token-webhook"),
+        config: "authentication.webhook.enabled",
+        default_with_config: Some("true"),
+        default_flags_only: Some("false"),
+    };
+    pub const CLIENT_CA_FILE: KubeletKey = KubeletKey {
+        flag: Some("client-ca-file"),
+        config: "authentication.x509.clientCAFile",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const READ_ONLY_PORT: KubeletKey = KubeletKey {
+        flag: Some("read-only-port"),
+        config: "readOnlyPort",
+        default_with_config: Some("0"),
+        default_flags_only: Some("10255"),
+    };
+    pub const STREAMING_IDLE_TIMEOUT: KubeletKey = KubeletKey {
+        flag: Some("streaming-connection-idle-timeout"),
+        config: "streamingConnectionIdleTimeout",
+        default_with_config: Some("4h0m0s"),
+        default_flags_only: Some("4h0m0s"),
+    };
+    pub const IPTABLES_UTIL_CHAINS: KubeletKey = KubeletKey {
+        flag: Some("make-iptables-util-chains"),
+        config: "makeIPTablesUtilChains",
+        default_with_config: Some("true"),
+        default_flags_only: Some("true"),
+    };
+    pub const HOSTNAME_OVERRIDE: KubeletKey = KubeletKey {
+        flag: Some("hostname-override"),
+        config: "hostnameOverride",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const EVENT_QPS: KubeletKey = KubeletKey {
+        flag: Some("event-qps"),
+        config: "eventRecordQPS",
+        default_with_config: Some("50"),
+        default_flags_only: Some("50"),
+    };
+    pub const TLS_CERT_FILE: KubeletKey = KubeletKey {
+        flag: Some("tls-cert-file"),
+        config: "tlsCertFile",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const TLS_KEY_FILE: KubeletKey = KubeletKey {
+        flag: Some("tls-private-key-file"),
+        config: "tlsPrivateKeyFile",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const ROTATE_CERTIFICATES: KubeletKey = KubeletKey {
+        flag: Some("rotate-certificates"),
+        config: "rotateCertificates",
+        default_with_config: Some("false"),
+        default_flags_only: Some("false"),
+    };
+    pub const SERVER_TLS_BOOTSTRAP: KubeletKey = KubeletKey {
+        flag: Some("rotate-server-certificates"),
+        config: "serverTLSBootstrap",
+        default_with_config: Some("false"),
+        default_flags_only: Some("false"),
+    };
+    pub const TLS_CIPHER_SUITES: KubeletKey = KubeletKey {
+        flag: Some("tls-cipher-suites"),
+        config: "tlsCipherSuites",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const POD_PIDS_LIMIT: KubeletKey = KubeletKey {
+        flag: Some("pod-max-pids"),
+        config: "podPidsLimit",
+        default_with_config: Some("-1"),
+        default_flags_only: Some("-1"),
+    };
+    pub const SECCOMP_DEFAULT: KubeletKey = KubeletKey {
+        flag: Some("seccomp-default"),
+        config: "seccompDefault",
+        default_with_config: Some("false"),
+        default_flags_only: Some("false"),
+    };
+    pub const KUBECONFIG: KubeletKey = KubeletKey {
+        flag: Some("kubeconfig"),
+        config: "",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+    pub const STATIC_POD_PATH: KubeletKey = KubeletKey {
+        flag: Some("pod-manifest-path"),
+        config: "staticPodPath",
+        default_with_config: None,
+        default_flags_only: None,
+    };
+}
+
+/// The kubelet's effective value for `key`: a command-line flag overrides the configuration
+/// files, which override the defaults (which differ with and without a configuration file).
+pub fn kubelet_setting(
+    kubelet: &Component,
+    config: Option<&KubeletConfig>,
+    key: &KubeletKey,
+) -> Setting {
+    if let Some(flag) = key.flag {
+        if let Some(v) = kubelet.flags.last(flag) {
+            return Setting::new(v, format!("--{flag} (command line)"));
+        }
+    }
+    if let (Some(cfg), false) = (config, key.config.is_empty()) {
+        if let Some((v, path)) = cfg.lookup(key.config) {
+            if let Some(text) = json_scalar(&v) {
+                return Setting::new(text, format!("{} ({path})", key.config));
+            }
+        }
+    }
+    let in_use = config.is_some_and(KubeletConfig::in_use);
+    let default = if in_use {
+        key.default_with_config
+    } else {
+        key.default_flags_only
+    };
+    let name = key
+        .flag
+        .map(|f| format!("--{f}"))
+        .unwrap_or_else(|| key.config.to_string());
+    match default {
+        Some(d) => Setting::default_value(
+            d,
+            if in_use {
+                format!(
+                    "{name} / {} not set (KubeletConfiguration default {d})",
+                    key.config
+                )
+            } else {
+                format!("{name} not set and no config file (command-line default {d})")
+            },
+        ),
+        None => Setting::default_value("", format!("{name} / {} not set", key.config)),
+    }
+}
+
+/// The EncryptionConfiguration the API server uses: per resource group, the provider names in
+/// order. Key material is never kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionConfig {
+    pub path: String,
+    pub rules: Vec<EncryptionRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionRule {
+    /// `secrets`, `configmaps`, `*.apps`, `*.*`.
+    pub resources: Vec<String>,
+    /// Provider names in order: the first encrypts new writes (`identity`, `aescbc`, `aesgcm`,
+    /// `secretbox`, `kms`).
+    pub providers: Vec<String>,
+}
+
+/// Providers that really encrypt what they write.
+pub const ENCRYPTING_PROVIDERS: &[&str] = &["aescbc", "aesgcm", "secretbox", "kms"];
+
+impl EncryptionConfig {
+    /// Read an EncryptionConfiguration document (YAML already turned into JSON). The error says
+    /// what is wrong with it.
+    pub fn from_value(path: &str, doc: &Value) -> Result<EncryptionConfig, String> {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != "EncryptionConfiguration" {
+            return Err(format!(
+                "{path}: kind is {kind:?}, expected \"EncryptionConfiguration\""
+            ));
+        }
+        let Some(resources) = doc.get("resources").and_then(Value::as_array) else {
+            return Err(format!("{path}: no `resources` list"));
+        };
+        let rules = resources
+            .iter()
+            .map(|r| EncryptionRule {
+                resources: r
+                    .get("resources")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                providers: r
+                    .get("providers")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_object()?.keys().next().cloned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(EncryptionConfig {
+            path: path.into(),
+            rules,
+        })
+    }
+
+    /// The rule the API server applies to secrets: the first whose resources name `secrets`
+    /// (or the wildcards `*.` and `*.*`, which cover the core group).
+    pub fn secrets_rule(&self) -> Option<&EncryptionRule> {
+        self.rules.iter().find(|r| {
+            r.resources
+                .iter()
+                .any(|x| x == "secrets" || x == "*." || x == "*.*")
+        })
+    }
+}
+
+/// Objects from a cluster dump, kept only as far as the policy checks need them. Secret values,
+/// ConfigMap data and `last-applied-configuration` annotations are never stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterDump {
+    /// The file it was read from.
+    pub source: String,
+    pub objects: Vec<KubeObject>,
+    /// Kinds present in the dump that no check reads, with counts (shown, not silently dropped).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ignored_kinds: BTreeMap<String, usize>,
+}
+
+/// One object of the dump.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeObject {
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The object as dumped, sanitised.
+    pub body: Value,
+}
+
+/// Kinds the policy checks read.
+pub const DUMP_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "Namespace",
+    "NetworkPolicy",
+    "Node",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "Secret",
+];
+
+impl ClusterDump {
+    /// Build from parsed documents: `kind: List` (and `*List` kinds) are flattened, kinds no check
+    /// reads are counted, objects are sanitised.
+    pub fn from_documents(source: &str, docs: Vec<Value>) -> ClusterDump {
+        let mut dump = ClusterDump {
+            source: source.into(),
+            ..Default::default()
+        };
+        let mut queue: Vec<Value> = docs;
+        queue.reverse();
+        while let Some(doc) = queue.pop() {
+            if doc.is_null() {
+                continue;
+            }
+            let kind = doc
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if let Some(items) = doc.get("items").and_then(Value::as_array) {
+                if kind == "List" || kind.ends_with("List") || kind.is_empty() {
+                    // Keep document order: push the items so they pop first-to-last.
+                    let item_kind = kind.strip_suffix("List").unwrap_or("").to_string();
+                    for item in items.iter().rev() {
+                        let mut item = item.clone();
+                        if item.get("kind").is_none() && !item_kind.is_empty() {
+                            item["kind"] = Value::String(item_kind.clone());
+                        }
+                        queue.push(item);
+                    }
+                    continue;
+                }
+            }
+            if !DUMP_KINDS.contains(&kind.as_str()) {
+                let label = if kind.is_empty() {
+                    "(no kind)".to_string()
+                } else {
+                    kind
+                };
+                *dump.ignored_kinds.entry(label).or_default() += 1;
+                continue;
+            }
+            let meta = doc.get("metadata");
+            let name = meta
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let namespace = meta
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .map(String::from);
+            let api_version = doc
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut body = doc;
+            sanitize_object(&kind, &mut body);
+            dump.objects.push(KubeObject {
+                kind,
+                api_version,
+                namespace,
+                name,
+                body,
+            });
+        }
+        dump
+    }
+
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a KubeObject> + 'a {
+        self.objects.iter().filter(move |o| o.kind == kind)
+    }
+
+    pub fn has_kind(&self, kind: &str) -> bool {
+        self.objects.iter().any(|o| o.kind == kind)
+    }
+}
+
+/// Remove what must never reach a snapshot: secret values, last-applied annotations (a copy of
+/// the whole object, secrets included), literal values of secret-looking env variables.
+fn sanitize_object(kind: &str, body: &mut Value) {
+    if let Some(ann) = body
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    {
+        ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+    if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+    if kind == "Secret" {
+        if let Some(obj) = body.as_object_mut() {
+            for field in ["data", "stringData"] {
+                if let Some(Value::Object(d)) = obj.get_mut(field) {
+                    for v in d.values_mut() {
+                        *v = Value::String(mask::MASK.into());
+                    }
+                }
+            }
+        }
+        return;
+    }
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("status").map(|s| {
+            // Node status carries the kubelet version; keep only that.
+            if kind == "Node" {
+                if let Some(info) = s.get("nodeInfo") {
+                    obj.insert("status".into(), serde_json::json!({ "nodeInfo": info }));
+                }
+            }
+        });
+    }
+    mask_env_values(body);
+}
+
+fn mask_env_values(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let (Some(Value::String(name)), Some(Value::String(val))) =
+                (map.get("name").cloned(), map.get_mut("value"))
+            {
+                if mask::is_secret_name(&name) && !val.is_empty() {
+                    *val = mask::MASK.into();
+                }
+            }
+            map.values_mut().for_each(mask_env_values);
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_env_values),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn component(name: &str, args: &[&str]) -> Component {
+        let argv: Vec<String> = std::iter::once(name)
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        Component {
+            name: name.into(),
+            flags: parse_component_flags(name, &argv[1..]),
+            process: Process {
+                pid: 1,
+                comm: name.chars().take(15).collect(),
+                argv: mask_component_argv(&argv),
+                ..Default::default()
+            },
+            cwd: None,
+            env: BTreeMap::new(),
+            env_files: BTreeMap::new(),
+            config: None,
+            source: "process".into(),
+            other_pids: vec![],
+        }
+    }
+
+    #[test]
+    fn pitfall_3_flags_in_every_form_last_wins() {
+        // CIS Kubernetes pitfall 3: `--flag=value`, `--flag value`, repeated, comma lists.
+        let c = component(
+            APISERVER,
+            &[
+                "--authorization-mode=AlwaysAllow",
+                "--authorization-mode",
+                "Node,RBAC",
+                "--profiling",
+                "false",
+                "--enable-admission-plugins=NodeRestriction,EventRateLimit",
+            ],
+        );
+        assert_eq!(
+            c.setting("authorization-mode").unwrap().items(),
+            vec!["Node", "RBAC"]
+        );
+        // pflag: a boolean never takes the next word, so `--profiling false` means true.
+        assert_eq!(c.setting("profiling").unwrap().as_bool(), Some(true));
+        assert_eq!(c.flags.positional, vec!["false"]);
+    }
+
+    #[test]
+    fn kubernetes_switches_are_not_masked_but_secrets_are() {
+        let c = component(
+            ETCD,
+            &[
+                "--client-cert-auth=true",
+                "--peer-client-cert-auth",
+                "--initial-cluster-token=s3cret",
+            ],
+        );
+        assert_eq!(c.setting("client-cert-auth").unwrap().value, "true");
+        assert_eq!(
+            c.setting("initial-cluster-token").unwrap().value,
+            mask::MASK
+        );
+        assert!(c
+            .process
+            .argv
+            .contains(&"--client-cert-auth=true".to_string()));
+        assert!(c
+            .process
+            .argv
+            .contains(&"--initial-cluster-token=***".to_string()));
+        let a = component(
+            APISERVER,
+            &["--kubelet-certificate-authority", "/pki/ca.crt"],
+        );
+        assert_eq!(a.process.argv[2], "/pki/ca.crt");
+    }
+
+    #[test]
+    fn pitfall_6_etcd_environment_is_a_fallback() {
+        let mut c = component(ETCD, &["--name=n1"]);
+        c.env.insert("ETCD_CLIENT_CERT_AUTH".into(), "true".into());
+        let mut file = BTreeMap::new();
+        file.insert("ETCD_CERT_FILE".into(), "/etc/etcd/server.crt".into());
+        c.env_files.insert("/etc/default/etcd".into(), file);
+        let s = c.setting("client-cert-auth").unwrap();
+        assert_eq!(
+            (s.value.as_str(), s.source.as_str()),
+            ("true", "ETCD_CLIENT_CERT_AUTH (environment)")
+        );
+        assert_eq!(
+            c.setting("cert-file").unwrap().source,
+            "ETCD_CERT_FILE (/etc/default/etcd)"
+        );
+        // The command line wins over the environment.
+        let mut c2 = component(ETCD, &["--client-cert-auth=false"]);
+        c2.env.insert("ETCD_CLIENT_CERT_AUTH".into(), "true".into());
+        assert_eq!(
+            c2.setting("client-cert-auth").unwrap().as_bool(),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn etcd_config_file_replaces_flags() {
+        let mut c = component(
+            ETCD,
+            &["--config-file=/etc/etcd/etcd.yaml", "--client-cert-auth"],
+        );
+        c.config = Some(ConfigFile {
+            path: "/etc/etcd/etcd.yaml".into(),
+            source: "etcd --config-file".into(),
+            content: Fact::Value(
+                json!({"client-transport-security": {"client-cert-auth": false}, "peer-transport-security": {"client-cert-auth": true}}),
+            ),
+        });
+        assert_eq!(
+            c.setting("client-cert-auth").unwrap().as_bool(),
+            Some(false)
+        );
+        assert_eq!(
+            c.setting("peer-client-cert-auth").unwrap().as_bool(),
+            Some(true)
+        );
+    }
+
+    fn kubelet_cfg(file: Value, drop_ins: Vec<Value>) -> KubeletConfig {
+        KubeletConfig {
+            file: Some(ConfigFile {
+                path: "/srv/kubelet/custom.json".into(),
+                source: "kubelet --config".into(),
+                content: Fact::Value(file),
+            }),
+            drop_in_dir: Some("/etc/kubernetes/kubelet.conf.d".into()),
+            drop_ins: drop_ins
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| ConfigFile {
+                    path: format!("/etc/kubernetes/kubelet.conf.d/{i}0-x.conf"),
+                    source: "kubelet --config-dir".into(),
+                    content: Fact::Value(d),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pitfall_1_kubelet_config_drop_ins_then_flags() {
+        let cfg = kubelet_cfg(
+            json!({"authentication": {"anonymous": {"enabled": true}, "webhook": {"enabled": true}}, "authorization": {"mode": "AlwaysAllow"}}),
+            vec![json!({"authorization": {"mode": "Webhook"}})],
+        );
+        let k = component(
+            KUBELET,
+            &[
+                "--config=/srv/kubelet/custom.json",
+                "--anonymous-auth=false",
+            ],
+        );
+        let anon = kubelet_setting(&k, Some(&cfg), &KubeletKey::ANONYMOUS_AUTH);
+        assert_eq!(anon.value, "false");
+        assert_eq!(anon.source, "--anonymous-auth (command line)");
+        let mode = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE);
+        assert_eq!(mode.value, "Webhook");
+        assert_eq!(
+            mode.source,
+            "authorization.mode (/etc/kubernetes/kubelet.conf.d/00-x.conf)"
+        );
+        // Merging keeps sibling keys of the base file.
+        assert_eq!(
+            cfg.merged()["authentication"]["webhook"]["enabled"],
+            json!(true)
+        );
+    }
+
+    #[test]
+    fn kubelet_defaults_depend_on_a_config_file() {
+        let k = component(KUBELET, &[]);
+        let none = kubelet_setting(&k, None, &KubeletKey::ANONYMOUS_AUTH);
+        assert_eq!((none.value.as_str(), none.is_default), ("true", true));
+        let cfg = kubelet_cfg(json!({"kind": "KubeletConfiguration"}), vec![]);
+        let with = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE);
+        assert_eq!(with.value, "Webhook");
+    }
+
+    #[test]
+    fn encryption_provider_order() {
+        let doc = json!({"kind": "EncryptionConfiguration", "resources": [
+            {"resources": ["configmaps"], "providers": [{"aescbc": {}}]},
+            {"resources": ["secrets"], "providers": [{"identity": {}}, {"aescbc": {"keys": [{"name": "k", "secret": "x"}]}}]}
+        ]});
+        let e = EncryptionConfig::from_value("/etc/k/enc.yaml", &doc).unwrap();
+        assert_eq!(
+            e.secrets_rule().unwrap().providers,
+            vec!["identity", "aescbc"]
+        );
+        assert!(
+            !serde_json::to_string(&e).unwrap().contains("\"x\""),
+            "keys are never kept"
+        );
+        assert!(EncryptionConfig::from_value("p", &json!({"kind": "Pod"})).is_err());
+    }
+
+    #[test]
+    fn dump_flattens_lists_and_drops_secret_values() {
+        let docs = vec![json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "app"}, "data": {"password": "aHVudGVyMg=="}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "app", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}},
+             "spec": {"containers": [{"name": "c", "env": [{"name": "DB_PASSWORD", "value": "hunter2"}]}]}, "status": {"phase": "Running"}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"}}
+        ]})];
+        let d = ClusterDump::from_documents("dump.yaml", docs);
+        assert_eq!(d.objects.len(), 2);
+        assert_eq!(d.ignored_kinds.get("Service"), Some(&1));
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("aHVudGVyMg=="));
+        assert!(!text.contains("hunter2"));
+        assert!(!text.contains("last-applied"));
+        assert_eq!(d.objects[1].namespace.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn platform_markers() {
+        let p = Platform::detect(&["/etc/eks/release".into()], &[], &[]);
+        assert_eq!((p.kind.as_str(), p.managed), ("eks", true));
+        let p = Platform::detect(&[], &["k3s".into()], &[]);
+        assert_eq!((p.kind.as_str(), p.managed), ("k3s", false));
+        let p = Platform::detect(&[], &[], &["providerID gce://proj/zone/node".into()]);
+        assert_eq!(p.kind, "gke");
+        let p = Platform::detect(
+            &["/etc/kubernetes/manifests/kube-apiserver.yaml".into()],
+            &[],
+            &[],
+        );
+        assert_eq!(p.kind, "kubeadm");
+        assert_eq!(Platform::detect(&[], &[], &[]).kind, "generic");
+    }
+
+    #[test]
+    fn targets_follow_components_and_can_be_forced() {
+        let mut comps = BTreeMap::new();
+        comps.insert(KUBELET.to_string(), component(KUBELET, &[]));
+        let t = Targets::detect(&comps, false);
+        assert_eq!(t.selected, vec!["node"]);
+        let mut f = KubeFacts {
+            targets: t,
+            ..Default::default()
+        };
+        f.select_targets(&["policies,master".into()]).unwrap();
+        assert_eq!(f.targets.selected, vec!["master", "policies"]);
+        assert!(f
+            .select_targets(&["workers".into()])
+            .unwrap_err()
+            .contains("known: master"));
+    }
+}
