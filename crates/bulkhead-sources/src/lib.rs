@@ -1,1 +1,12 @@
-//! (to be written)
+//! Parsers with byte spans for the artifacts `bulkhead scan` reads: YAML (and JSON) documents,
+//! Dockerfiles, Compose files, Kubernetes manifests and daemon.json.
+//!
+//! Every parser returns positions (byte offset, line, column) for what it found, so findings,
+//! SARIF regions and fix edits all point at the same bytes. Parsers never execute anything they
+//! read, and refuse hostile input (binary, huge, deeply nested) with an error naming the line.
+
+pub mod dockerfile;
+pub mod span;
+pub mod yaml;
+
+pub use span::{check_text, Limits, LineIndex, Pos, SourceError, Span};

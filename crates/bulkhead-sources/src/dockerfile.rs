@@ -1,0 +1,836 @@
+//! Dockerfiles: instructions with spans, build stages, and the values Docker would substitute.
+//!
+//! Owns: parser directives (`# escape=`), line continuations with either escape character,
+//! comments inside continued instructions, heredocs (`RUN <<EOF`, `COPY <<-EOT`, several per
+//! instruction), `ONBUILD`, JSON (exec) and shell forms, multi-stage builds (`FROM ... AS name`),
+//! the final stage or a `--target`, and `ARG`/`ENV` substitution (`$V`, `${V}`, `${V:-default}`,
+//! `${V:+alt}`) in `FROM` and `USER`, which is how the scanner sees that `USER ${APP_UID}` is not
+//! root. Nothing read here is ever executed.
+
+use crate::span::{check_text, Limits, LineIndex, SourceError, Span};
+use std::collections::BTreeMap;
+
+/// One instruction: keyword, arguments as written (continuations joined), and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instruction {
+    /// Upper-case keyword: `FROM`, `RUN`, `USER`, ...
+    pub keyword: String,
+    /// Flags before the arguments (`--platform=...`, `--chown=...`, `--from=...`, `--mount=...`).
+    pub flags: Vec<String>,
+    /// Arguments after the keyword and flags, continuation lines joined with a space, comment
+    /// lines inside the continuation dropped; heredoc bodies are not included.
+    pub args: String,
+    /// Exec form (`["a", "b"]`) when the arguments are a JSON array.
+    pub exec: Option<Vec<String>>,
+    /// Heredoc bodies attached to this instruction, in order.
+    pub heredocs: Vec<Heredoc>,
+    /// `ONBUILD RUN ...`: the trigger instruction (its keyword and args are in `keyword`/`args`).
+    pub onbuild: bool,
+    /// From the keyword to the end of the last line (heredocs included).
+    pub span: Span,
+    /// Span of the arguments on the first line (for edits of simple instructions).
+    pub args_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heredoc {
+    /// The delimiter word (`EOF`).
+    pub delimiter: String,
+    /// `<<-` strips leading tabs.
+    pub strip_tabs: bool,
+    pub body: String,
+    pub span: Span,
+}
+
+/// A build stage: from its `FROM` to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// 0-based position.
+    pub index: usize,
+    /// `AS name`, lower-cased as BuildKit compares it.
+    pub name: Option<String>,
+    /// The base image as written.
+    pub base: String,
+    /// The base image after ARG substitution (global ARGs declared before the first FROM).
+    pub base_resolved: String,
+    /// Index into `Dockerfile::instructions` of the FROM.
+    pub from: usize,
+    /// Indices of this stage's instructions (FROM excluded).
+    pub body: Vec<usize>,
+}
+
+impl Stage {
+    /// The base is another stage of this file (by name or index), not an image.
+    pub fn base_stage<'d>(&self, file: &'d Dockerfile) -> Option<&'d Stage> {
+        let b = self.base_resolved.to_ascii_lowercase();
+        file.stages[..self.index]
+            .iter()
+            .rev()
+            .find(|s| s.name.as_deref() == Some(b.as_str()) || s.index.to_string() == b)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dockerfile {
+    pub escape: char,
+    pub instructions: Vec<Instruction>,
+    pub stages: Vec<Stage>,
+    /// ARGs declared before the first FROM, with defaults.
+    pub global_args: BTreeMap<String, Option<String>>,
+}
+
+/// The effective user of a stage: the last USER (after substitution), or the base's user when
+/// the base is another stage, or unset (which means root unless the base image sets a user).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveUser {
+    /// As written in the USER instruction.
+    pub written: String,
+    /// After ARG/ENV substitution; `None` when a variable has no value known from this file.
+    pub resolved: Option<String>,
+    /// Index of the USER instruction.
+    pub instruction: usize,
+}
+
+impl Dockerfile {
+    /// The stage a build produces: `target` (by name, case-insensitive) or the last one.
+    pub fn final_stage(&self, target: Option<&str>) -> Result<&Stage, String> {
+        match target {
+            None => self
+                .stages
+                .last()
+                .ok_or_else(|| "no FROM instruction: not a Dockerfile".to_string()),
+            Some(t) => {
+                let t = t.to_ascii_lowercase();
+                self.stages
+                    .iter()
+                    .find(|s| s.name.as_deref() == Some(t.as_str()))
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = self
+                            .stages
+                            .iter()
+                            .filter_map(|s| s.name.as_deref())
+                            .collect();
+                        format!(
+                            "no stage named {t:?} (stages: {})",
+                            if names.is_empty() {
+                                "none named".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        )
+                    })
+            }
+        }
+    }
+
+    pub fn instruction(&self, i: usize) -> &Instruction {
+        &self.instructions[i]
+    }
+
+    /// Variables visible at instruction `at` of `stage`: global ARGs re-declared in the stage,
+    /// stage ARGs and ENVs (later ones win), plus what the base stage defined.
+    pub fn variables_at(&self, stage: &Stage, at: usize) -> BTreeMap<String, Option<String>> {
+        let mut vars = match stage.base_stage(self) {
+            Some(base) => self.variables_at(base, usize::MAX),
+            None => BTreeMap::new(),
+        };
+        for &i in stage.body.iter().filter(|&&i| i < at) {
+            let ins = &self.instructions[i];
+            if ins.onbuild {
+                continue;
+            }
+            match ins.keyword.as_str() {
+                "ARG" => {
+                    for (name, default) in parse_assignments(&ins.args, true) {
+                        let value = default
+                            .map(|d| substitute(&d, &vars).unwrap_or(d))
+                            .or_else(|| self.global_args.get(&name).cloned().flatten());
+                        // An ARG without a value keeps an ENV of the same name.
+                        if value.is_some() || !vars.contains_key(&name) {
+                            vars.insert(name, value);
+                        }
+                    }
+                }
+                "ENV" => {
+                    for (name, value) in parse_assignments(&ins.args, false) {
+                        let v = value.unwrap_or_default();
+                        let v = substitute(&v, &vars).unwrap_or(v);
+                        vars.insert(name, Some(v));
+                    }
+                }
+                _ => {}
+            }
+        }
+        vars
+    }
+
+    /// The user the stage runs as (see [`EffectiveUser`]), following a base stage.
+    pub fn effective_user(&self, stage: &Stage) -> Option<EffectiveUser> {
+        let last_user = stage
+            .body
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| self.instructions[i].keyword == "USER" && !self.instructions[i].onbuild);
+        match last_user {
+            Some(i) => {
+                let ins = &self.instructions[i];
+                let vars = self.variables_at(stage, i);
+                let written = ins.args.trim().to_string();
+                Some(EffectiveUser {
+                    resolved: substitute(&written, &vars),
+                    written,
+                    instruction: i,
+                })
+            }
+            None => stage
+                .base_stage(self)
+                .and_then(|base| self.effective_user(base)),
+        }
+    }
+
+    /// Instructions of `stage` with keyword `kw` (ONBUILD triggers excluded).
+    pub fn in_stage<'a>(
+        &'a self,
+        stage: &'a Stage,
+        kw: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Instruction)> + 'a {
+        stage
+            .body
+            .iter()
+            .map(move |&i| (i, &self.instructions[i]))
+            .filter(move |(_, ins)| ins.keyword == kw && !ins.onbuild)
+    }
+}
+
+/// Is a user name or `uid[:gid]` root? `root`, `0`, `0:0`, `root:root`, `0:somegroup` all are
+/// (only the user part decides; the reference tool treats `0:0` as non-root, see PITFALLS 16).
+pub fn is_root_user(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or("").trim();
+    name == "root" || (!name.is_empty() && name.chars().all(|c| c == '0'))
+}
+
+/// Parse a Dockerfile (bytes as read from disk).
+pub fn parse_bytes(bytes: &[u8], limits: &Limits) -> Result<Dockerfile, SourceError> {
+    let text = check_text(bytes, limits)?;
+    parse(text, limits)
+}
+
+/// Parse a Dockerfile.
+pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
+    if text.len() > limits.max_bytes {
+        return Err(SourceError::at(1, 1, "input larger than the size limit"));
+    }
+    let lines = LineIndex::new(text);
+    let line_count = lines.line_count() as u32;
+    let line = |n: u32| lines.line_text(text, n);
+    let pos_at =
+        |n: u32, col_byte: usize| lines.pos(text, lines.line_start(n, text.len()) + col_byte);
+    let text_bom = text.strip_prefix('\u{feff}').map(|_| 3).unwrap_or(0);
+
+    // Parser directives: leading `# key=value` comments before anything else.
+    let mut escape = '\\';
+    let mut n = 1;
+    while n <= line_count {
+        let l = line(n);
+        let l = if n == 1 {
+            &l[text_bom.min(l.len())..]
+        } else {
+            l
+        };
+        let Some(rest) = l.trim_start().strip_prefix('#') else {
+            break;
+        };
+        let Some((key, value)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        if key.contains(char::is_whitespace) {
+            break;
+        }
+        if key == "escape" {
+            escape = match value.trim() {
+                "\\" => '\\',
+                "`" => '`',
+                other => {
+                    return Err(SourceError::at(
+                        n,
+                        1,
+                        format!("invalid escape directive {other:?}: use \\ or `"),
+                    ))
+                }
+            };
+        }
+        n += 1;
+    }
+
+    let mut instructions = Vec::new();
+    while n <= line_count {
+        let raw = line(n);
+        let trimmed = raw.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            n += 1;
+            continue;
+        }
+        let first_line = n;
+        let indent = raw.len() - trimmed.len();
+        // Gather continuation lines.
+        let mut joined = String::new();
+        let mut last_line = n;
+        let mut cur = trimmed.to_string();
+        loop {
+            let (body, continued) = strip_continuation(&cur, escape);
+            joined.push_str(body);
+            if !continued {
+                break;
+            }
+            // Next non-comment, non-empty line continues the instruction.
+            let mut m = last_line + 1;
+            while m <= line_count {
+                let t = line(m).trim_start();
+                if t.starts_with('#') || t.is_empty() {
+                    m += 1;
+                    continue;
+                }
+                break;
+            }
+            if m > line_count {
+                break;
+            }
+            last_line = m;
+            joined.push(' ');
+            cur = line(m).trim_start().to_string();
+        }
+        let (keyword, rest) = split_word(&joined);
+        let mut keyword = keyword.to_ascii_uppercase();
+        let mut rest = rest.to_string();
+        let mut onbuild = false;
+        if keyword == "ONBUILD" {
+            onbuild = true;
+            let (k, r) = split_word(&rest);
+            keyword = k.to_ascii_uppercase();
+            rest = r.to_string();
+        }
+        if keyword.is_empty() || !keyword.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(SourceError::at(
+                first_line,
+                indent as u32 + 1,
+                format!(
+                    "expected an instruction keyword (FROM, RUN, ...), found {:?}",
+                    truncate(&joined, 40)
+                ),
+            ));
+        }
+        let (flags, args) = split_flags(&rest);
+        // Heredocs start on the line after the instruction's last line.
+        let mut heredocs = Vec::new();
+        let mut end_line = last_line;
+        for (delimiter, strip_tabs) in heredoc_markers(&args, &keyword) {
+            if heredocs.len() >= limits.max_depth {
+                return Err(SourceError::at(
+                    first_line,
+                    1,
+                    "too many heredocs in one instruction",
+                ));
+            }
+            let start = end_line + 1;
+            let mut m = start;
+            let mut body = String::new();
+            let mut closed = false;
+            while m <= line_count {
+                let l = line(m);
+                let cmp = if strip_tabs {
+                    l.trim_start_matches('\t')
+                } else {
+                    l
+                };
+                if cmp == delimiter {
+                    closed = true;
+                    break;
+                }
+                body.push_str(cmp);
+                body.push('\n');
+                m += 1;
+            }
+            if !closed {
+                return Err(SourceError::at(
+                    first_line,
+                    1,
+                    format!("heredoc <<{delimiter} is never closed: add a line {delimiter:?}"),
+                ));
+            }
+            heredocs.push(Heredoc {
+                delimiter,
+                strip_tabs,
+                body,
+                span: Span::new(pos_at(start, 0), pos_at(m, line(m).len())),
+            });
+            end_line = m;
+        }
+        let exec = parse_exec(&args);
+        let first = line(first_line);
+        let args_on_first = first.find(args.split_whitespace().next().unwrap_or("\u{0}"));
+        let args_span = match args_on_first {
+            Some(at) if at > indent => {
+                let end = first.len() - strip_continuation(first, escape).1 as usize;
+                Span::new(pos_at(first_line, at), pos_at(first_line, end.max(at)))
+            }
+            _ => Span::empty(pos_at(first_line, first.len())),
+        };
+        instructions.push(Instruction {
+            keyword,
+            flags,
+            args,
+            exec,
+            heredocs,
+            onbuild,
+            span: Span::new(
+                pos_at(first_line, indent),
+                pos_at(end_line, line(end_line).len()),
+            ),
+            args_span,
+        });
+        n = end_line + 1;
+    }
+
+    build_stages(instructions, escape)
+}
+
+fn build_stages(instructions: Vec<Instruction>, escape: char) -> Result<Dockerfile, SourceError> {
+    let mut global_args = BTreeMap::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    for (i, ins) in instructions.iter().enumerate() {
+        if ins.onbuild {
+            if let Some(s) = stages.last_mut() {
+                s.body.push(i);
+            }
+            continue;
+        }
+        match ins.keyword.as_str() {
+            "FROM" => {
+                let words: Vec<&str> = ins.args.split_whitespace().collect();
+                let base = words.first().copied().unwrap_or("").to_string();
+                if base.is_empty() {
+                    return Err(SourceError::new(ins.span.start, "FROM needs an image"));
+                }
+                let name = match (words.get(1), words.get(2)) {
+                    (Some(a), Some(n)) if a.eq_ignore_ascii_case("as") => {
+                        Some(n.to_ascii_lowercase())
+                    }
+                    _ => None,
+                };
+                let base_resolved = substitute(&base, &global_args).unwrap_or_else(|| base.clone());
+                stages.push(Stage {
+                    index: stages.len(),
+                    name,
+                    base,
+                    base_resolved,
+                    from: i,
+                    body: Vec::new(),
+                });
+            }
+            "ARG" if stages.is_empty() => {
+                for (k, v) in parse_assignments(&ins.args, true) {
+                    global_args.insert(k, v);
+                }
+            }
+            _ => match stages.last_mut() {
+                Some(s) => s.body.push(i),
+                None => {
+                    return Err(SourceError::new(
+                        ins.span.start,
+                        format!(
+                            "{} before the first FROM: only ARG may come before FROM",
+                            ins.keyword
+                        ),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(Dockerfile {
+        escape,
+        instructions,
+        stages,
+        global_args,
+    })
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// Remove a trailing escape character (the line continues). Returns the line body.
+fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
+    let t = line.trim_end();
+    match t.strip_suffix(escape) {
+        Some(body) => (body, true),
+        None => (line, false),
+    }
+}
+
+fn split_word(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim_start()),
+        None => (s, ""),
+    }
+}
+
+/// Leading `--flag[=value]` words.
+fn split_flags(s: &str) -> (Vec<String>, String) {
+    let mut flags = Vec::new();
+    let mut rest = s.trim_start();
+    while rest.starts_with("--") {
+        let (w, r) = split_word(rest);
+        flags.push(w.to_string());
+        rest = r;
+    }
+    (flags, rest.trim_end().to_string())
+}
+
+/// Heredoc markers in RUN/COPY/ADD arguments: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`.
+fn heredoc_markers(args: &str, keyword: &str) -> Vec<(String, bool)> {
+    if !matches!(keyword, "RUN" | "COPY" | "ADD") || args.trim_start().starts_with('[') {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let b = args.as_bytes();
+    let mut i = 0;
+    while i + 2 < b.len() {
+        if b[i] == b'<' && b[i + 1] == b'<' && (i == 0 || b[i - 1] != b'<') {
+            let mut j = i + 2;
+            let strip = b.get(j) == Some(&b'-');
+            if strip {
+                j += 1;
+            }
+            let quote = match b.get(j) {
+                Some(&q) if q == b'"' || q == b'\'' => {
+                    j += 1;
+                    Some(q)
+                }
+                _ => None,
+            };
+            let start = j;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            if j > start {
+                if let Some(q) = quote {
+                    if b.get(j) != Some(&q) {
+                        i += 2;
+                        continue;
+                    }
+                    j += 1;
+                }
+                let word = args[start..j - quote.map_or(0, |_| 1)].to_string();
+                out.push((word, strip));
+            }
+            i = j.max(i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `["a", "b"]` exec form, parsed as JSON.
+fn parse_exec(args: &str) -> Option<Vec<String>> {
+    let t = args.trim();
+    if !t.starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<Vec<String>>(t).ok()
+}
+
+/// `ARG a=1 b` / `ENV a=1 b="x y"` / legacy `ENV key value`.
+pub fn parse_assignments(args: &str, is_arg: bool) -> Vec<(String, Option<String>)> {
+    let words = shell_words(args);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    if !is_arg && !words[0].contains('=') {
+        // Legacy `ENV key the rest of the line`.
+        let (k, v) = split_word(args);
+        return vec![(k.to_string(), Some(unquote(v.trim())))];
+    }
+    words
+        .into_iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (w, None),
+        })
+        .collect()
+}
+
+fn unquote(s: &str) -> String {
+    shell_words(s).join(" ")
+}
+
+/// Split on unquoted whitespace, removing quotes (enough for ARG/ENV, not a shell).
+pub fn shell_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"') | (None, '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                    in_word = true;
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// Substitute `$V`, `${V}`, `${V:-default}`, `${V-default}`, `${V:+alt}`, `${V+alt}` from
+/// `vars`. `None` when a referenced variable has no known value and no default applies (the
+/// build would take it from `--build-arg`, which a static scan cannot know).
+pub fn substitute(s: &str, vars: &BTreeMap<String, Option<String>>) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '\\' {
+            if let Some((_, n)) = chars.next() {
+                out.push(n);
+            }
+            continue;
+        }
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some(&(_, '{')) => {
+                chars.next();
+                let mut inner = String::new();
+                let mut depth = 1;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    inner.push(c);
+                }
+                let (name, op, word) = split_modifier(&inner);
+                let value = vars.get(name).cloned().flatten();
+                let resolved = match op {
+                    "" => value,
+                    ":-" => value.filter(|v| !v.is_empty()).or(Some(word.to_string())),
+                    "-" => {
+                        if vars.get(name).is_some_and(Option::is_some) {
+                            value
+                        } else {
+                            Some(word.to_string())
+                        }
+                    }
+                    ":+" => Some(if value.is_some_and(|v| !v.is_empty()) {
+                        word.to_string()
+                    } else {
+                        String::new()
+                    }),
+                    "+" => Some(if value.is_some() {
+                        word.to_string()
+                    } else {
+                        String::new()
+                    }),
+                    _ => value,
+                };
+                out.push_str(&resolved?);
+            }
+            Some(&(_, n)) if n.is_ascii_alphabetic() || n == '_' => {
+                let mut name = String::new();
+                while let Some(&(_, n)) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push_str(&vars.get(&name).cloned().flatten()?);
+            }
+            _ => out.push('$'),
+        }
+    }
+    Some(out)
+}
+
+fn split_modifier(inner: &str) -> (&str, &str, &str) {
+    for op in [":-", ":+", "-", "+", ":?", "?"] {
+        if let Some(i) = inner.find(op) {
+            if inner[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return (&inner[..i], op, &inner[i + op.len()..]);
+            }
+        }
+    }
+    (inner, "", "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Dockerfile {
+        parse(text, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn builder_user_does_not_hide_root_final_stage() {
+        // PITFALLS "Artifact scanners" 1: hadolint, Checkov and Trivy all miss this.
+        let d = p("FROM golang:1.22 AS build\nUSER builder\nRUN go build\n\nFROM debian:12\nCOPY --from=build /app /app\n");
+        let last = d.final_stage(None).unwrap();
+        assert_eq!(last.index, 1);
+        assert_eq!(d.effective_user(last), None);
+        let build = d.final_stage(Some("BUILD")).unwrap();
+        assert_eq!(
+            d.effective_user(build).unwrap().resolved.as_deref(),
+            Some("builder")
+        );
+    }
+
+    #[test]
+    fn user_from_arg_and_env_is_resolved() {
+        // PITFALLS "Artifact scanners" 1: `USER ${ARG}` is never resolved by the references.
+        let d = p("ARG BASE=alpine:3.19\nFROM ${BASE}\nARG UID=10001\nENV APP_USER=${UID}\nUSER ${APP_USER}:${GID:-10001}\n");
+        let s = d.final_stage(None).unwrap();
+        assert_eq!(s.base_resolved, "alpine:3.19");
+        let u = d.effective_user(s).unwrap();
+        assert_eq!(u.written, "${APP_USER}:${GID:-10001}");
+        assert_eq!(u.resolved.as_deref(), Some("10001:10001"));
+        let d = p("FROM alpine\nARG U=0\nUSER $U\n");
+        let u = d.effective_user(d.final_stage(None).unwrap()).unwrap();
+        assert!(is_root_user(u.resolved.as_deref().unwrap()));
+        let d = p("FROM alpine\nARG U\nUSER $U\n");
+        let u = d.effective_user(d.final_stage(None).unwrap()).unwrap();
+        assert_eq!(u.resolved, None, "a build-arg without a default is unknown");
+    }
+
+    #[test]
+    fn root_spellings() {
+        for r in ["root", "0", "0:0", "root:root", "0:app", "00"] {
+            assert!(is_root_user(r), "{r}");
+        }
+        for u in ["app", "1000", "10001:0", "nobody"] {
+            assert!(!is_root_user(u), "{u}");
+        }
+    }
+
+    #[test]
+    fn heredocs_keep_later_line_numbers_right() {
+        // PITFALLS "Artifact scanners" 2: heredocs break hadolint's parser and Checkov's lines.
+        let text = "FROM alpine\nRUN <<EOF\napk add curl\nUSER root\nEOF\nCOPY <<-EOT /etc/x\n\thello\n\tEOT\nUSER app\n";
+        let d = p(text);
+        let run = &d.instructions[1];
+        assert_eq!(run.keyword, "RUN");
+        assert_eq!(run.heredocs.len(), 1);
+        assert_eq!(run.heredocs[0].body, "apk add curl\nUSER root\n");
+        assert_eq!(run.span.end.line, 5);
+        let copy = &d.instructions[2];
+        assert_eq!(copy.heredocs[0].body, "hello\n");
+        let user = &d.instructions[3];
+        assert_eq!((user.keyword.as_str(), user.span.start.line), ("USER", 9));
+        // the `USER root` inside the heredoc is shell text, not an instruction
+        assert_eq!(
+            d.instructions
+                .iter()
+                .filter(|i| i.keyword == "USER")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn escape_directive_and_continuations() {
+        let text = "# escape=`\nFROM mcr.microsoft.com/windows\nRUN dir `\n  # a comment inside\n  c:\\ `\n  && echo done\nUSER ContainerUser\n";
+        let d = p(text);
+        assert_eq!(d.escape, '`');
+        let run = &d.instructions[1];
+        assert_eq!(run.args, "dir  c:\\  && echo done");
+        assert_eq!((run.span.start.line, run.span.end.line), (3, 6));
+        assert_eq!(d.instructions[2].span.start.line, 7);
+    }
+
+    #[test]
+    fn onbuild_and_exec_form() {
+        let d = p("FROM alpine\nONBUILD USER root\nCMD [\"sh\", \"-c\", \"echo hi\"]\n");
+        assert!(d.instructions[1].onbuild);
+        assert_eq!(d.instructions[1].keyword, "USER");
+        assert_eq!(d.effective_user(d.final_stage(None).unwrap()), None);
+        assert_eq!(
+            d.instructions[2].exec.as_deref(),
+            Some(&["sh".to_string(), "-c".into(), "echo hi".into()][..])
+        );
+    }
+
+    #[test]
+    fn user_inherited_from_base_stage() {
+        let d = p("FROM alpine AS base\nUSER 1000\nFROM base\nRUN id\n");
+        let u = d.effective_user(d.final_stage(None).unwrap()).unwrap();
+        assert_eq!(u.resolved.as_deref(), Some("1000"));
+    }
+
+    #[test]
+    fn clear_errors() {
+        let e = parse("FROM alpine\nRUN <<EOF\necho\n", &Limits::default()).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("never closed"), "{e}");
+        let e = parse("RUN echo\nFROM x\n", &Limits::default()).unwrap_err();
+        assert!(e.message.contains("before the first FROM"), "{e}");
+        let e = parse("FROM x\n[[[\n", &Limits::default()).unwrap_err();
+        assert_eq!(e.line, 2);
+        let e = parse_bytes(b"FROM x\n\x00\x01\x02", &Limits::default()).unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn substitution_forms() {
+        let mut v = BTreeMap::new();
+        v.insert("A".to_string(), Some("a".to_string()));
+        v.insert("E".to_string(), Some(String::new()));
+        v.insert("U".to_string(), None);
+        assert_eq!(substitute("x$A-${A}", &v).as_deref(), Some("xa-a"));
+        assert_eq!(substitute("${E:-d}", &v).as_deref(), Some("d"));
+        assert_eq!(substitute("${E-d}", &v).as_deref(), Some(""));
+        assert_eq!(substitute("${A:+y}", &v).as_deref(), Some("y"));
+        assert_eq!(substitute("${U}", &v), None);
+        assert_eq!(substitute("${U:-z}", &v).as_deref(), Some("z"));
+    }
+}
