@@ -1,0 +1,121 @@
+//! The local test image: a root file system holding a statically linked busybox, packed as a tar
+//! and imported into the test daemon (`POST /images/create?fromSrc=-`, what `docker import` does).
+//! No registry is reachable here, so every test image is made this way.
+
+use std::path::{Path, PathBuf};
+
+/// The image every test container runs.
+pub const TEST_IMAGE: &str = "bulkhead-test/busybox:1";
+
+/// busybox applets linked in `/bin` (containers run `sleep`, health checks run `true`/`false`).
+pub const APPLETS: &[&str] = &[
+    "sh", "sleep", "ps", "cat", "id", "true", "false", "wget", "nc", "ls", "echo", "env",
+];
+
+/// Accounts in the image, so that `--user root` and named users resolve.
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const GROUP: &str = "root:x:0:\napp:x:1000:\nnogroup:x:65534:\n";
+
+/// Where a statically linked busybox is looked for (Debian's busybox-static installs both).
+const BUSYBOX_CANDIDATES: &[&str] = &["/usr/bin/busybox", "/bin/busybox"];
+
+/// Find a statically linked busybox on this machine.
+pub fn find_static_busybox() -> Result<PathBuf, String> {
+    let mut seen = Vec::new();
+    for c in BUSYBOX_CANDIDATES {
+        let p = Path::new(c);
+        if !p.exists() {
+            continue;
+        }
+        match is_static_elf(p) {
+            Ok(true) => return Ok(p.to_path_buf()),
+            Ok(false) => seen.push(format!("{c} is dynamically linked")),
+            Err(e) => seen.push(format!("{c}: {e}")),
+        }
+    }
+    Err(format!(
+        "no statically linked busybox found ({}); install it with `apt-get install -y busybox-static`",
+        if seen.is_empty() {
+            "none of /usr/bin/busybox, /bin/busybox exists".to_string()
+        } else {
+            seen.join("; ")
+        }
+    ))
+}
+
+/// True when the ELF file has no program interpreter (`PT_INTERP`): it runs without a loader,
+/// as it must inside an image that holds nothing else.
+fn is_static_elf(path: &Path) -> Result<bool, String> {
+    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+    if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 {
+        return Err("not a 64-bit ELF file".into());
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap()) as usize;
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    for i in 0..phnum {
+        let off = phoff + i * phentsize;
+        if off + 4 > data.len() {
+            return Err("truncated program header table".into());
+        }
+        let p_type = u32::from_le_bytes(data[off..off + 4].try_into().unwrap());
+        if p_type == 3 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The root file system as an uncompressed tar: `/bin/busybox` plus applet symlinks, `/etc/passwd`
+/// and `/etc/group`, and the empty directories a container expects.
+pub fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, String> {
+    let bin = std::fs::read(busybox).map_err(|e| format!("reading {}: {e}", busybox.display()))?;
+    let mut b = tar::Builder::new(Vec::new());
+    let dir = |b: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(mode);
+        h.set_size(0);
+        h.set_mtime(0);
+        b.append_data(&mut h, path, std::io::empty())
+    };
+    let file = |b: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(mode);
+        h.set_size(data.len() as u64);
+        h.set_mtime(0);
+        b.append_data(&mut h, path, data)
+    };
+    let result: std::io::Result<()> = (|| {
+        for (d, mode) in [
+            ("bin", 0o755),
+            ("etc", 0o755),
+            ("tmp", 0o1777),
+            ("root", 0o700),
+            ("home", 0o755),
+            ("proc", 0o555),
+            ("sys", 0o555),
+            ("dev", 0o755),
+            ("run", 0o755),
+            ("var", 0o755),
+        ] {
+            dir(&mut b, d, mode)?;
+        }
+        file(&mut b, "bin/busybox", 0o755, &bin)?;
+        for applet in APPLETS {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_mode(0o777);
+            h.set_size(0);
+            h.set_mtime(0);
+            b.append_link(&mut h, format!("bin/{applet}"), "busybox")?;
+        }
+        file(&mut b, "etc/passwd", 0o644, PASSWD.as_bytes())?;
+        file(&mut b, "etc/group", 0o644, GROUP.as_bytes())?;
+        b.finish()
+    })();
+    result.map_err(|e| format!("building the image tar: {e}"))?;
+    b.into_inner()
+        .map_err(|e| format!("building the image tar: {e}"))
+}

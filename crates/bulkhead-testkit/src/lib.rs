@@ -1,0 +1,65 @@
+//! Test harness for bulkhead's own tests (a dev-dependency only; never part of the product).
+//!
+//! It owns everything a test needs to run against a **real** Docker daemon without touching the
+//! user's: a private `dockerd` on its own socket, data root, exec root and pidfile; a local image
+//! made from a statically linked busybox (no registry is reachable); containers created with the
+//! flags each check distinguishes; and cleanup of all of it.
+//!
+//! # API
+//!
+//! - [`TestDockerd::shared()`] → `Option<&'static TestDockerd>`: one daemon per test binary,
+//!   started on first use and stopped at process exit. Use this unless a test must restart the
+//!   daemon or needs its own flags.
+//! - [`TestDockerd::start()`] / [`TestDockerd::start_with`]`(`[`DaemonOptions`]`)` → an owned
+//!   daemon (stopped and cleaned up on drop) with chosen dockerd flags and daemon.json.
+//!   [`TestDockerd::restart`], [`TestDockerd::restart_with`] and
+//!   [`TestDockerd::restart_with_daemon_json`] stop it and start it again on the same
+//!   directories (for hardening: apply a fix to daemon.json, restart, audit again).
+//! - Where things are: [`TestDockerd::socket_path`], [`TestDockerd::docker_host`]
+//!   (`unix://...`, for `DOCKER_HOST` / `--docker-host`), [`TestDockerd::data_root`],
+//!   [`TestDockerd::exec_root`], [`TestDockerd::pidfile`], [`TestDockerd::config_file`]
+//!   (daemon.json), [`TestDockerd::containerd_socket`], [`TestDockerd::log_path`],
+//!   [`TestDockerd::pid`].
+//! - Images: [`TestDockerd::ensure_image`] imports [`TEST_IMAGE`] (`bulkhead-test/busybox:1`:
+//!   `/bin/busybox` with applet links `sh sleep ps cat id true false wget nc ...`, `/etc/passwd`
+//!   with root, app (1000) and nobody); [`TestDockerd::import_image`] imports it under another
+//!   name with Dockerfile changes (`USER 1000`, `HEALTHCHECK ...`).
+//! - Containers: build a [`ContainerSpec`] with methods named after `docker run` flags
+//!   (`.read_only()`, `.user("0:0")`, `.security_opt("no-new-privileges")`, `.cap_drop("ALL")`,
+//!   `.pid_mode("host")`, `.bind("/etc/ssl:/etc/ssl:ro")`, `.publish("::", 8080, 80)`,
+//!   `.restart("on-failure", 3)`, `.health_cmd("true", 1, 1)`, `.memory(..)`, ...), then
+//!   [`TestDockerd::create`] (created only, e.g. `--privileged`, which cannot start here) or
+//!   [`TestDockerd::run`] (create + start). [`TestDockerd::wait_health`],
+//!   [`TestDockerd::inspect`], [`TestDockerd::remove`].
+//! - [`TestDockerd::network`]: a bridge network of this daemon for containers that publish
+//!   ports; [`TestDockerd::shared_mount_dir`]: a shared-propagation mount point for
+//!   `bind-propagation=shared`.
+//! - [`TestDockerd::api`] → [`ApiClient`] for any other Engine API call;
+//!   [`TestDockerd::docker_cli`] runs the `docker` CLI against the daemon when that is simpler.
+//!
+//! # Skipping and CI
+//!
+//! When this machine cannot run a daemon (no `dockerd` binary, not root), `start()` and
+//! `shared()` print `skipped: <reason>` and return None outside CI, so a test does
+//! `let Some(d) = TestDockerd::shared() else { return };`. Under `CI=true` they panic instead: a
+//! missing component fails the run. A daemon that is installed but fails to start always panics
+//! with the tail of its log.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use bulkhead_testkit::{ContainerSpec, TestDockerd};
+//! let Some(d) = TestDockerd::shared() else { return };
+//! let id = d.run("ro", &ContainerSpec::new().read_only().user("1000"));
+//! assert_eq!(d.inspect(&id)["HostConfig"]["ReadonlyRootfs"], true);
+//! ```
+
+pub mod container;
+pub mod dockerd;
+pub mod http;
+pub mod image;
+
+pub use container::ContainerSpec;
+pub use dockerd::{ci, find_program, DaemonOptions, TestDockerd};
+pub use http::{ApiClient, KeepAlive, Response};
+pub use image::TEST_IMAGE;
