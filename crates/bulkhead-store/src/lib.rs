@@ -1,1 +1,81 @@
-//! (to be written)
+//! Run history. Every recorded audit keeps its whole `bulkhead.audit/1` document plus one row per
+//! check, so a fleet can be asked "which hosts fail 5.13 today" and a host "what changed since
+//! the last run".
+//!
+//! Two backends behind one trait: SQLite (embedded, a file; the default for one host) and
+//! PostgreSQL (shared by a fleet: each node's bulkhead writes to it). The store takes audit
+//! documents as JSON values, so it does not depend on the check engine.
+
+mod pg;
+mod record;
+mod sqlite;
+
+pub use record::{CheckRow, NewRun, RunFilter, RunSummary};
+
+/// A failure of the store, saying which store and what to do.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What every backend offers.
+pub trait Store {
+    /// Record one audit run; returns its run ID.
+    fn record(&mut self, run: &NewRun) -> Result<i64>;
+    /// Runs matching `filter`, newest first.
+    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>>;
+    /// The per-check rows of one run, in benchmark order.
+    fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>>;
+    /// The stored audit document of one run.
+    fn document(&mut self, run_id: i64) -> Result<serde_json::Value>;
+}
+
+/// Open a store from a URL: `sqlite:PATH` (or a plain path ending in .db/.sqlite),
+/// `postgres://user@host/db` or `postgresql://...` (libpq-style key=value strings also work
+/// after `postgres:`). The schema is created when missing.
+pub fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(pg::PgStore::connect(url)?));
+    }
+    if let Some(conninfo) = url.strip_prefix("postgres:") {
+        return Ok(Box::new(pg::PgStore::connect(conninfo)?));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() {
+        return Err(StoreError(
+            "empty store path; use sqlite:/var/lib/bulkhead/runs.db or postgres://...".into(),
+        ));
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(std::path::Path::new(
+        path,
+    ))?))
+}
+
+/// The store used when none is given: `$XDG_STATE_HOME/bulkhead/runs.db`, else
+/// `~/.local/state/bulkhead/runs.db`, else (root, or no home) `/var/lib/bulkhead/runs.db`.
+pub fn default_url() -> String {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return format!(
+            "sqlite:{}/bulkhead/runs.db",
+            std::path::Path::new(&dir).display()
+        );
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty() && h != "/" && h != "/root") {
+        Some(home) => format!(
+            "sqlite:{}/.local/state/bulkhead/runs.db",
+            std::path::Path::new(&home).display()
+        ),
+        None => "sqlite:/var/lib/bulkhead/runs.db".to_string(),
+    }
+}

@@ -1,0 +1,146 @@
+//! What a run is, independent of the backend.
+
+use serde::Serialize;
+
+/// A run to record, taken from a `bulkhead.audit/1` document.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub host: String,
+    pub kind: String,
+    pub benchmark: String,
+    pub benchmark_version: String,
+    pub numbering: String,
+    pub tool_version: String,
+    pub collected_at: String,
+    pub score: i64,
+    pub summary: serde_json::Value,
+    pub checks: Vec<CheckRow>,
+    pub document: serde_json::Value,
+}
+
+/// One check's verdict in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRow {
+    pub check_id: String,
+    pub control: String,
+    pub status: String,
+    pub message: String,
+}
+
+/// A recorded run, without its per-check rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub id: i64,
+    pub host: String,
+    pub kind: String,
+    pub benchmark: String,
+    pub benchmark_version: String,
+    pub numbering: String,
+    pub tool_version: String,
+    pub collected_at: String,
+    pub recorded_at: String,
+    pub score: i64,
+    pub summary: serde_json::Value,
+}
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub host: Option<String>,
+    pub kind: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl NewRun {
+    /// Read a run out of an audit document. Errors name the missing field.
+    pub fn from_document(doc: &serde_json::Value) -> Result<NewRun, String> {
+        let s = |path: &[&str]| -> Result<String, String> {
+            let mut v = doc;
+            for p in path {
+                v = v
+                    .get(p)
+                    .ok_or_else(|| format!("audit document has no {}", path.join(".")))?;
+            }
+            Ok(v.as_str()
+                .map(String::from)
+                .unwrap_or_else(|| v.to_string()))
+        };
+        if doc.get("schema").and_then(|v| v.as_str()) != Some("bulkhead.audit/1") {
+            return Err("not a bulkhead.audit/1 document".into());
+        }
+        let results = doc
+            .get("results")
+            .and_then(|r| r.as_array())
+            .ok_or("audit document has no results")?;
+        let checks = results
+            .iter()
+            .map(|r| CheckRow {
+                check_id: r
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                control: r
+                    .get("control")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                status: r
+                    .get("status")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                message: r
+                    .get("message")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect();
+        Ok(NewRun {
+            host: s(&["target", "host"])?,
+            kind: s(&["target", "kind"])?,
+            benchmark: s(&["benchmark", "id"])?,
+            benchmark_version: s(&["benchmark", "version"])?,
+            numbering: s(&["benchmark", "numbering"])?,
+            tool_version: s(&["tool", "version"])?,
+            collected_at: s(&["target", "collected_at"])?,
+            score: doc
+                .pointer("/summary/score")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0),
+            summary: doc
+                .get("summary")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
+            checks,
+            document: doc.clone(),
+        })
+    }
+}
+
+/// Current UTC time as RFC 3339, computed without a date crate.
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,159 @@
+//! SQLite backend: one file, created with its directory when missing.
+
+use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
+use crate::{Result, Store, StoreError};
+use rusqlite::{params, Connection};
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    benchmark_version TEXT NOT NULL,
+    numbering TEXT NOT NULL,
+    tool_version TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_host_kind ON runs (host, kind, id);
+CREATE TABLE IF NOT EXISTS checks (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    check_id TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+CREATE INDEX IF NOT EXISTS checks_control_status ON checks (control, status);
+";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError(format!("cannot open SQLite store {shown}: {e}")))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| StoreError(format!("SQLite store {shown}: creating schema: {e}")))?;
+        Ok(SqliteStore { conn, path: shown })
+    }
+
+    fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
+        StoreError(format!("SQLite store {}: {what}: {e}", self.path))
+    }
+}
+
+impl Store for SqliteStore {
+    fn record(&mut self, run: &NewRun) -> Result<i64> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
+        tx.execute(
+            "INSERT INTO runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                run.host, run.kind, run.benchmark, run.benchmark_version, run.numbering, run.tool_version, run.collected_at,
+                now_rfc3339(), run.score, run.summary.to_string(), run.document.to_string()
+            ],
+        )
+        .map_err(|e| StoreError(format!("SQLite store {path}: recording run: {e}")))?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx
+                .prepare("INSERT INTO checks (run_id, position, check_id, control, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
+            for (i, c) in run.checks.iter().enumerate() {
+                stmt.execute(params![
+                    id, i as i64, c.check_id, c.control, c.status, c.message
+                ])
+                .map_err(|e| StoreError(format!("SQLite store {path}: recording checks: {e}")))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| StoreError(format!("SQLite store {path}: commit: {e}")))?;
+        Ok(id)
+    }
+
+    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary
+                 FROM runs WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id DESC LIMIT ?3",
+            )
+            .map_err(|e| self.err("listing runs", e))?;
+        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt
+            .query_map(params![filter.host, filter.kind, limit], |r| {
+                let summary: String = r.get(10)?;
+                Ok(RunSummary {
+                    id: r.get(0)?,
+                    host: r.get(1)?,
+                    kind: r.get(2)?,
+                    benchmark: r.get(3)?,
+                    benchmark_version: r.get(4)?,
+                    numbering: r.get(5)?,
+                    tool_version: r.get(6)?,
+                    collected_at: r.get(7)?,
+                    recorded_at: r.get(8)?,
+                    score: r.get(9)?,
+                    summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(|e| StoreError(format!("SQLite store {}: listing runs: {e}", self.path)))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| StoreError(format!("SQLite store {}: {e}", self.path)))
+    }
+
+    fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT check_id, control, status, message FROM checks WHERE run_id = ?1 ORDER BY position")
+            .map_err(|e| self.err("reading checks", e))?;
+        let rows = stmt
+            .query_map(params![run_id], |r| {
+                Ok(CheckRow {
+                    check_id: r.get(0)?,
+                    control: r.get(1)?,
+                    status: r.get(2)?,
+                    message: r.get(3)?,
+                })
+            })
+            .map_err(|e| StoreError(format!("SQLite store {}: reading checks: {e}", self.path)))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| StoreError(format!("SQLite store {}: {e}", self.path)))
+    }
+
+    fn document(&mut self, run_id: i64) -> Result<serde_json::Value> {
+        let text: String = self
+            .conn
+            .query_row(
+                "SELECT document FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(&format!("run {run_id}"), e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            StoreError(format!(
+                "SQLite store {}: run {run_id} document: {e}",
+                self.path
+            ))
+        })
+    }
+}

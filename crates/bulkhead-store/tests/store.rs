@@ -1,0 +1,248 @@
+//! The run history against both real backends: an SQLite file, and a PostgreSQL server that this
+//! test starts itself (its own data directory and socket; never a server of the machine).
+
+use bulkhead_store::{open, NewRun, RunFilter, Store};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn audit_doc(host: &str, read_only: &str, score: i64) -> serde_json::Value {
+    json!({
+        "schema": "bulkhead.audit/1",
+        "tool": {"name": "bulkhead", "version": "0.1.0"},
+        "target": {"kind": "docker", "host": host, "collected_at": "2026-11-28T06:00:00Z"},
+        "benchmark": {"id": "cis-docker", "version": "1.6.0", "numbering": "cis-1.6.0", "not_numbered": 0},
+        "results": [
+            {"id": "5.13", "control": "docker.container.read_only_rootfs", "status": read_only, "message": "1 of 1 container"},
+            {"id": "2.3", "control": "docker.daemon.log_level_info", "status": "pass"}
+        ],
+        "summary": {"total": 2, "pass": 1, "score": score}
+    })
+}
+
+fn exercise(store: &mut dyn Store) {
+    let a1 = store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    let b1 = store
+        .record(&NewRun::from_document(&audit_doc("node-b", "pass", 2)).unwrap())
+        .unwrap();
+    let a2 = store
+        .record(&NewRun::from_document(&audit_doc("node-a", "pass", 2)).unwrap())
+        .unwrap();
+    assert!(a1 < b1 && b1 < a2, "run ids increase");
+
+    let all = store.runs(&RunFilter::default()).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![a2, b1, a1],
+        "newest first"
+    );
+
+    let a = store
+        .runs(&RunFilter {
+            host: Some("node-a".into()),
+            kind: Some("docker".into()),
+            limit: Some(1),
+        })
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].id, a[0].score), (a2, 2));
+    assert_eq!(a[0].summary["total"], 2);
+
+    let checks = store.checks(a1).unwrap();
+    assert_eq!(
+        checks
+            .iter()
+            .map(|c| (c.check_id.as_str(), c.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("5.13", "fail"), ("2.3", "pass")]
+    );
+    assert_eq!(store.document(b1).unwrap()["target"]["host"], "node-b");
+}
+
+#[test]
+fn sqlite_records_and_lists_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/runs.db");
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    exercise(store.as_mut());
+    drop(store);
+    // Reopening finds the same history.
+    let mut again = open(path.to_str().unwrap()).unwrap();
+    assert_eq!(again.runs(&RunFilter::default()).unwrap().len(), 3);
+}
+
+#[test]
+fn refuses_a_document_that_is_not_an_audit() {
+    let err = NewRun::from_document(&json!({"schema": "bulkhead.threats/1"})).unwrap_err();
+    assert!(err.contains("bulkhead.audit/1"), "{err}");
+}
+
+/// A private PostgreSQL server: initdb into a temporary directory, listening only on a socket in
+/// that directory.
+struct TestPostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    run_as_postgres: bool,
+}
+
+impl TestPostgres {
+    fn start() -> Option<TestPostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
+            let mut versions: Vec<PathBuf> = d
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("initdb").exists())
+                .collect();
+            versions.sort();
+            versions.pop()
+        });
+        let Some(bin) = bin else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
+            }
+            eprintln!("skipped: PostgreSQL server binaries not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // PostgreSQL refuses to run as root: run it as the postgres system user when we are root.
+        let run_as_postgres = running_as_root();
+        if run_as_postgres {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "chown of the test data directory to postgres failed");
+        }
+        let pg = TestPostgres {
+            dir,
+            bin,
+            run_as_postgres,
+        };
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &pg.data(),
+                "-A",
+                "trust",
+                "-U",
+                "bulkhead",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-k {} -c listen_addresses= -p 5999 -F",
+            pg.dir.path().display()
+        );
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &pg.data(),
+                "-o",
+                &opts,
+                "-w",
+                "-l",
+                &format!("{}/log", pg.dir.path().display()),
+                "start",
+            ],
+        );
+        Some(pg)
+    }
+
+    fn data(&self) -> String {
+        format!("{}/data", self.dir.path().display())
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.run_as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let out = cmd
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres:host={} port=5999 user=bulkhead dbname=postgres",
+            self.dir.path().display()
+        )
+    }
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let exe = self.bin.join("pg_ctl");
+        let data = self.data();
+        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
+        let _ = if self.run_as_postgres {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&exe)
+                .args(args)
+                .output()
+        } else {
+            Command::new(&exe).args(args).output()
+        };
+    }
+}
+
+#[test]
+fn postgres_fleet_store_records_and_lists_runs() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let mut store = open(&pg.url()).unwrap();
+    exercise(store.as_mut());
+    drop(store);
+    // A second node connecting to the same database sees the fleet's history.
+    let mut other = open(&pg.url()).unwrap();
+    let hosts: Vec<String> = other
+        .runs(&RunFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.host)
+        .collect();
+    assert_eq!(hosts, vec!["node-a", "node-b", "node-a"]);
+}
+
+#[test]
+fn postgres_connection_error_names_the_store_without_password() {
+    let err = match open("postgres://app:hunter2@127.0.0.1:1/fleet") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("connected to port 1?"),
+    };
+    assert!(
+        err.contains("postgres://app:***@127.0.0.1:1/fleet"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
