@@ -145,3 +145,179 @@ impl Fixture {
         eval(&ctx)
     }
 }
+
+/// Builders for host-side facts (sections 1-3): files of every kind, directory listings, unit
+/// files, binaries, audit rules, mounts, accounts, and the daemon process itself.
+impl Fixture {
+    fn stat(kind: FileKind, mode: u32, uid: u32, gid: u32) -> FileFact {
+        FileFact::Present(FileStat {
+            kind,
+            mode: Mode(mode),
+            uid,
+            gid,
+            owner: None,
+            group: None,
+            size: 0,
+            symlink_target: None,
+            ancestors: vec![],
+        })
+    }
+
+    /// Record a directory on the host.
+    pub fn dir(mut self, path: &str, mode: u32, uid: u32, gid: u32) -> Self {
+        let st = Self::stat(FileKind::Directory, mode, uid, gid);
+        self.snapshot.host.files.insert(path.into(), st);
+        self
+    }
+
+    /// Record a unix socket on the host.
+    pub fn socket(mut self, path: &str, mode: u32, uid: u32, gid: u32) -> Self {
+        let st = Self::stat(FileKind::Socket, mode, uid, gid);
+        self.snapshot.host.files.insert(path.into(), st);
+        self
+    }
+
+    /// Record that a path does not exist on the host.
+    pub fn missing(mut self, path: &str) -> Self {
+        self.snapshot
+            .host
+            .files
+            .insert(path.into(), FileFact::Missing);
+        self
+    }
+
+    /// Record that a path could not be read, and why.
+    pub fn unreadable(mut self, path: &str, reason: &str) -> Self {
+        let f = FileFact::Unreadable {
+            reason: reason.into(),
+        };
+        self.snapshot.host.files.insert(path.into(), f);
+        self
+    }
+
+    /// Record the recursive listing of a directory (the files themselves are recorded apart).
+    pub fn listing(mut self, dir: &str, files: &[&str]) -> Self {
+        let v = files.iter().map(|s| s.to_string()).collect();
+        self.snapshot
+            .host
+            .listings
+            .insert(dir.into(), Fact::Value(v));
+        self
+    }
+
+    /// Record where systemd's unit file for `unit` was found (None: looked for, not found).
+    pub fn unit(mut self, unit: &str, path: Option<&str>) -> Self {
+        let p = path.map(String::from);
+        self.docker().daemon.paths.units.insert(unit.into(), p);
+        self
+    }
+
+    /// Record where a binary was found (None: looked for, not found).
+    pub fn binary(mut self, name: &str, path: Option<&str>) -> Self {
+        let p = path.map(String::from);
+        self.docker().daemon.paths.binaries.insert(name.into(), p);
+        self
+    }
+
+    /// Load audit rules in auditctl syntax, as read from `source` (`kernel` or `files`).
+    pub fn audit_rules(mut self, source: &str, text: &str) -> Self {
+        self.snapshot.host.audit = Fact::Value(bulkhead_facts::host::AuditRules {
+            source: source.into(),
+            files: if source == "files" {
+                vec!["/etc/audit/rules.d/docker.rules".into()]
+            } else {
+                vec![]
+            },
+            rules: bulkhead_facts::host::parse_audit_rules(text),
+        });
+        self
+    }
+
+    /// Set the host's mount table to these mount points (ext4, /dev/sdaN).
+    pub fn mounts(mut self, mount_points: &[&str]) -> Self {
+        let m = mount_points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| bulkhead_facts::host::MountInfo {
+                mount_point: p.to_string(),
+                fs_type: "ext4".into(),
+                source: format!("/dev/sda{}", i + 1),
+                options: "rw,relatime".into(),
+            })
+            .collect();
+        self.snapshot.host.mounts = Fact::Value(m);
+        self
+    }
+
+    /// Replace the host's /etc/passwd and /etc/group.
+    pub fn accounts(mut self, passwd: &str, group: &str) -> Self {
+        self.snapshot.host.users = Fact::Value(bulkhead_facts::host::parse_passwd(passwd));
+        self.snapshot.host.groups = Fact::Value(bulkhead_facts::host::parse_group(group));
+        self
+    }
+
+    /// Make the API endpoint a remote daemon (host-side facts then belong to another machine).
+    pub fn remote(mut self) -> Self {
+        let e = &mut self.docker().endpoint;
+        e.host = "tcp://10.0.0.5:2376".into();
+        e.transport = "tcp".into();
+        e.tls = true;
+        e.local = false;
+        self
+    }
+
+    /// A rootful dockerd process (uid 0) with this command line and daemon.json.
+    pub fn dockerd(mut self, args: &str, config: Option<serde_json::Value>) -> Self {
+        let mut argv = vec!["/usr/bin/dockerd".to_string()];
+        argv.extend(args.split_whitespace().map(String::from));
+        self.docker().daemon.process = Fact::Value(Some(bulkhead_facts::host::Process {
+            pid: 4242,
+            ppid: 1,
+            comm: "dockerd".into(),
+            exe: Some("/usr/bin/dockerd".into()),
+            argv,
+            uid: 0,
+            ..Default::default()
+        }));
+        self.docker().daemon.process_reason = "the only dockerd".into();
+        self.daemon(args, config)
+    }
+
+    /// A rootless dockerd run by `user` (uid = gid = `uid`, home /home/<user>), with its own
+    /// XDG locations resolved from `args` and `config`.
+    pub fn rootless(
+        mut self,
+        user: &str,
+        uid: u32,
+        args: &str,
+        config: Option<serde_json::Value>,
+    ) -> Self {
+        let home = format!("/home/{user}");
+        let run = format!("/run/user/{uid}");
+        let passwd =
+            format!("root:x:0:0:root:/root:/bin/bash\n{user}:x:{uid}:{uid}::{home}:/bin/sh\n");
+        let group = format!("root:x:0:\ndocker:x:999:\n{user}:x:{uid}:\n");
+        self = self.accounts(&passwd, &group).dockerd(args, config.clone());
+        let d = &mut self.docker().daemon;
+        d.rootless = true;
+        if let Fact::Value(Some(p)) = &mut d.process {
+            p.uid = uid;
+        }
+        d.config_path = format!("{home}/.config/docker/daemon.json");
+        let settings = DaemonSettings::new(d.flags.clone(), config, d.config_path.clone());
+        d.paths = resolve_paths(&settings, Some((&home, &run)));
+        if let Fact::Value(i) = &mut self.docker().info {
+            i.security_options.push("name=rootless".into());
+        }
+        self
+    }
+
+    /// Adjust what the Engine API reported (`/info` and `/version`).
+    pub fn engine(mut self, edit: impl FnOnce(&mut Info, &mut Version)) -> Self {
+        let d = self.docker();
+        if let (Fact::Value(i), Fact::Value(v)) = (&mut d.info, &mut d.version) {
+            edit(i, v);
+        }
+        self
+    }
+}

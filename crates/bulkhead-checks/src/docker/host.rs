@@ -1,5 +1,1100 @@
-//! (evaluators of this section are being written)
+//! Section 1: host configuration. The data root's own partition, who can drive the daemon through
+//! its unix socket, audit rules on every file and binary Docker depends on (judged against the
+//! paths the running daemon really uses), host hardening, and the engine's version.
+//!
+//! Everything here except 1.2.2 reads the host itself, so a remote daemon makes it not applicable
+//! (`host_side_guard`) instead of judging one machine by another's files.
 
+use super::{binary_file, host_side_guard, is_rootless, no_docker, unit_file};
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::host::{AuditRule, AuditRules, FileFact, FileKind, MountInfo};
 
-pub const EVALUATORS: &[(&str, Evaluator)] = &[];
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    ("docker.host.separate_partition", separate_partition),
+    ("docker.host.trusted_docker_group", trusted_docker_group),
+    ("docker.audit.dockerd", audit_dockerd),
+    ("docker.audit.run_containerd", audit_run_containerd),
+    ("docker.audit.data_root", audit_data_root),
+    ("docker.audit.etc_docker", audit_etc_docker),
+    ("docker.audit.docker_service", audit_docker_service),
+    ("docker.audit.containerd_sock", audit_containerd_sock),
+    ("docker.audit.docker_socket", audit_docker_socket),
+    ("docker.audit.etc_default_docker", audit_etc_default_docker),
+    ("docker.audit.daemon_json", audit_daemon_json),
+    ("docker.audit.containerd_config", audit_containerd_config),
+    (
+        "docker.audit.etc_sysconfig_docker",
+        audit_etc_sysconfig_docker,
+    ),
+    ("docker.audit.containerd_binary", audit_containerd_binary),
+    ("docker.audit.containerd_shim", audit_containerd_shim),
+    (
+        "docker.audit.containerd_shim_runc_v1",
+        audit_containerd_shim_runc_v1,
+    ),
+    (
+        "docker.audit.containerd_shim_runc_v2",
+        audit_containerd_shim_runc_v2,
+    ),
+    ("docker.audit.runc", audit_runc),
+    ("docker.host.hardened", hardened),
+    ("docker.host.docker_up_to_date", docker_up_to_date),
+];
+
+// ---------------------------------------------------------------------------------------------
+// 1.1.1 and 1.1.2
+
+/// 1.1.1: the data root is its own mount point. Under userns-remap the daemon keeps its state in
+/// `<data-root>/<uid>.<gid>`, so when the configured path has that shape its parent counts too.
+fn separate_partition(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let docker = ctx.docker().expect("guarded");
+    let mounts = match ctx.snapshot.host.mounts.as_result() {
+        Ok(m) => m,
+        Err(reason) => {
+            return CheckResult::error(format!("the mount table could not be read: {reason}"))
+        }
+    };
+    let configured = if docker.daemon.paths.data_root.is_empty() {
+        docker
+            .info
+            .value()
+            .map(|i| i.docker_root_dir.clone())
+            .unwrap_or_default()
+    } else {
+        docker.daemon.paths.data_root.clone()
+    };
+    if configured.is_empty() {
+        return CheckResult::error(
+            "the daemon's data root is unknown (neither configured nor reported by the API)",
+        );
+    }
+    let data_root = normalize(&configured);
+    let userns = ctx.daemon_settings().string("userns-remap").is_some()
+        || docker
+            .info
+            .value()
+            .is_some_and(|i| i.has_security_option("userns"));
+    let mut candidates = vec![data_root.clone()];
+    if userns && is_remap_dir(&data_root) {
+        candidates.push(parent(&data_root).to_string());
+    }
+    let own = candidates
+        .iter()
+        .find_map(|c| mounts.iter().find(|m| normalize(&m.mount_point) == *c));
+    let expected = "its own mount point (a separate partition or volume)";
+    let (status, actual, note) = match own {
+        Some(m) => (
+            Status::Pass,
+            format!("mount point of {} ({})", m.source, m.fs_type),
+            (normalize(&m.mount_point) != data_root).then(|| {
+                format!(
+                    "userns-remap keeps state in {data_root}; its parent {} is the mount",
+                    m.mount_point
+                )
+            }),
+        ),
+        None => {
+            let holder = containing_mount(mounts, &data_root);
+            let actual = match holder {
+                Some(m) => format!(
+                    "on the file system mounted at {} ({} {})",
+                    m.mount_point, m.fs_type, m.source
+                ),
+                None => "no mount contains it in the mount table".to_string(),
+            };
+            (Status::Fail, actual, None)
+        }
+    };
+    let mut obj =
+        ObjectResult::new("directory", &data_root, status).evidence("mount", actual, expected);
+    if let Some(n) = note {
+        obj = obj.note(n);
+    }
+    let message = match status {
+        Status::Pass => format!("the data root {data_root} is its own mount point"),
+        _ => format!("the data root {data_root} shares a file system with the rest of the host"),
+    };
+    CheckResult::new(status, message).with_object(obj)
+}
+
+/// `/var/lib/docker/` and `/var/lib/docker` name the same directory.
+fn normalize(path: &str) -> String {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() {
+        "/".to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => path,
+    }
+}
+
+/// A userns-remap state directory is named `<uid>.<gid>`.
+fn is_remap_dir(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or("");
+    match last.split_once('.') {
+        Some((u, g)) => {
+            !u.is_empty()
+                && !g.is_empty()
+                && u.bytes().all(|b| b.is_ascii_digit())
+                && g.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// The mount whose mount point is the longest directory prefix of `path`.
+fn containing_mount<'m>(mounts: &'m [MountInfo], path: &str) -> Option<&'m MountInfo> {
+    mounts
+        .iter()
+        .filter(|m| {
+            let mp = normalize(&m.mount_point);
+            mp == "/" || path == mp || path.starts_with(&format!("{mp}/"))
+        })
+        .max_by_key(|m| normalize(&m.mount_point).len())
+}
+
+/// 1.1.2: everyone who can use the daemon's socket through its group is root in all but name.
+/// The group is the one the daemon gives its socket (`group` setting / `-G`, default `docker`);
+/// its members are the group's member list plus every account whose primary group it is.
+fn trusted_docker_group(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    if is_rootless(ctx) {
+        return CheckResult::not_applicable(
+            "rootless Docker: the socket belongs to the user running the daemon, so no group grants access to it",
+        );
+    }
+    let host = &ctx.snapshot.host;
+    let groups = match host.groups.as_result() {
+        Ok(g) => g,
+        Err(reason) => {
+            return CheckResult::error(format!("the group database could not be read: {reason}"))
+        }
+    };
+    let users = match host.users.as_result() {
+        Ok(u) => u,
+        Err(reason) => {
+            return CheckResult::error(format!(
+                "the account database could not be read (needed for primary groups): {reason}"
+            ))
+        }
+    };
+    let (group_name, group_source) = match ctx.daemon_settings().string("group") {
+        Some((g, source)) => (g, source),
+        None => ("docker".to_string(), "default".to_string()),
+    };
+    let Some(group) = groups.iter().find(|g| g.name == group_name) else {
+        return CheckResult::pass(format!(
+            "no group {group_name} exists on this host ({group_source}): only root can use the daemon's socket"
+        ));
+    };
+    let mut members: Vec<(String, &str)> = group
+        .members
+        .iter()
+        .map(|m| (m.clone(), "listed member"))
+        .collect();
+    for u in users.iter().filter(|u| u.gid == group.gid) {
+        if !members.iter().any(|(m, _)| *m == u.name) {
+            members.push((u.name.clone(), "primary group"));
+        }
+    }
+    let field = format!("group {} (gid {})", group.name, group.gid);
+    if members.is_empty() {
+        return CheckResult::pass(format!("{field} has no members"));
+    }
+    let trusted = ctx.options.trusted_users.as_ref();
+    let objects: Vec<ObjectResult> = members
+        .iter()
+        .map(|(name, how)| {
+            let (status, expected) = match trusted {
+                Some(list) if list.iter().any(|t| t == name) => (Status::Pass, "a trusted user"),
+                Some(_) => (Status::Fail, "a trusted user (--trusted-users)"),
+                None => (Status::Warn, "confirmed trusted by a person"),
+            };
+            ObjectResult::new("user", name, status).evidence(field.clone(), *how, expected)
+        })
+        .collect();
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    let status = CheckResult::from_objects(objects.clone(), "").status;
+    let message = match (status, trusted) {
+        (Status::Pass, _) => format!(
+            "every member of {} is trusted: {}",
+            group.name,
+            names.join(", ")
+        ),
+        (Status::Fail, _) => {
+            let untrusted: Vec<&str> = objects
+                .iter()
+                .filter(|o| o.status == Status::Fail)
+                .map(|o| o.name.as_str())
+                .collect();
+            format!(
+                "members of {} not in the trusted list: {}",
+                group.name,
+                untrusted.join(", ")
+            )
+        }
+        _ => format!(
+            "members of {} can control the daemon (root-equivalent); review: {}",
+            group.name,
+            names.join(", ")
+        ),
+    };
+    CheckResult::new(status, message).with_objects(objects)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.1.3 - 1.1.18: audit rules
+
+fn audit_dockerd(ctx: &Context<'_>) -> CheckResult {
+    audit_located(ctx, "the dockerd binary", binary_file(ctx, "dockerd"))
+}
+
+/// containerd's state directory: the directory of the containerd socket the daemon uses
+/// (`/run/containerd` for a system containerd).
+fn audit_run_containerd(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).and_then(|p| match &p.containerd_socket {
+        Some(sock) => Ok(parent(sock).to_string()),
+        None => Err(CheckResult::not_applicable(
+            "the daemon's configuration names no containerd socket, so no containerd state directory",
+        )),
+    });
+    audit_located(ctx, "containerd's state directory", located)
+}
+
+fn audit_data_root(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).map(|p| p.data_root.clone());
+    audit_located(ctx, "the Docker data root", located)
+}
+
+fn audit_etc_docker(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).map(|p| p.config_dir.clone());
+    audit_located(ctx, "the Docker configuration directory", located)
+}
+
+fn audit_docker_service(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the docker.service unit file",
+        unit_file(ctx, "docker.service"),
+    )
+}
+
+fn audit_containerd_sock(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).and_then(|p| {
+        p.containerd_socket.clone().ok_or_else(|| {
+            CheckResult::not_applicable("the daemon's configuration names no containerd socket")
+        })
+    });
+    audit_located(ctx, "the containerd socket", located)
+}
+
+fn audit_docker_socket(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the docker.socket unit file",
+        unit_file(ctx, "docker.socket"),
+    )
+}
+
+fn audit_etc_default_docker(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the Debian-style defaults file",
+        env_file(ctx, "/default/docker"),
+    )
+}
+
+fn audit_daemon_json(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).map(|p| p.config_file.clone());
+    audit_located(ctx, "the daemon's configuration file", located)
+}
+
+fn audit_containerd_config(ctx: &Context<'_>) -> CheckResult {
+    let located = docker_paths(ctx).map(|p| p.containerd_config.clone());
+    audit_located(ctx, "containerd's configuration file", located)
+}
+
+fn audit_etc_sysconfig_docker(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the Red Hat-style sysconfig file",
+        env_file(ctx, "/sysconfig/docker"),
+    )
+}
+
+fn audit_containerd_binary(ctx: &Context<'_>) -> CheckResult {
+    audit_located(ctx, "the containerd binary", binary_file(ctx, "containerd"))
+}
+
+fn audit_containerd_shim(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the containerd-shim binary",
+        binary_file(ctx, "containerd-shim"),
+    )
+}
+
+fn audit_containerd_shim_runc_v1(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the containerd-shim-runc-v1 binary",
+        binary_file(ctx, "containerd-shim-runc-v1"),
+    )
+}
+
+fn audit_containerd_shim_runc_v2(ctx: &Context<'_>) -> CheckResult {
+    audit_located(
+        ctx,
+        "the containerd-shim-runc-v2 binary",
+        binary_file(ctx, "containerd-shim-runc-v2"),
+    )
+}
+
+fn audit_runc(ctx: &Context<'_>) -> CheckResult {
+    audit_located(ctx, "the runc binary", binary_file(ctx, "runc"))
+}
+
+fn docker_paths<'a>(
+    ctx: &Context<'a>,
+) -> Result<&'a bulkhead_facts::docker::DockerPaths, CheckResult> {
+    match no_docker(ctx) {
+        Some(r) => Err(r),
+        None => Ok(&ctx.docker().expect("checked").daemon.paths),
+    }
+}
+
+/// The environment file among the daemon's default environment files whose path ends in
+/// `suffix` (`/default/docker`, `/sysconfig/docker`).
+fn env_file(ctx: &Context<'_>, suffix: &str) -> Result<String, CheckResult> {
+    let paths = docker_paths(ctx)?;
+    paths
+        .default_env_files
+        .iter()
+        .find(|p| p.ends_with(suffix))
+        .cloned()
+        .ok_or_else(|| {
+            CheckResult::not_applicable(format!(
+                "the daemon's configuration names no file ending in {suffix}"
+            ))
+        })
+}
+
+/// Judge whether audit rules watch `located` (a path resolved from the daemon's configuration,
+/// or the result to report when it could not be). Only a rule on that exact path, or on a
+/// directory tree above it, counts; a rule whose text merely contains the path does not.
+fn audit_located(
+    ctx: &Context<'_>,
+    what: &str,
+    located: Result<String, CheckResult>,
+) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let path = match located {
+        Ok(p) => normalize(&p),
+        Err(r) => return r,
+    };
+    let host = &ctx.snapshot.host;
+    match host.file(&path) {
+        Some(FileFact::Missing) => {
+            return CheckResult::not_applicable(format!(
+                "{what} {path} does not exist on this host"
+            ))
+        }
+        Some(FileFact::Unreadable { reason }) => {
+            // Existence is unknown, but the rules can still be judged: go on, and say so.
+            let r = audit_judgement(ctx, what, &path);
+            return annotate(r, format!("{path} could not be examined: {reason}"));
+        }
+        _ => {}
+    }
+    audit_judgement(ctx, what, &path)
+}
+
+fn annotate(mut r: CheckResult, note: String) -> CheckResult {
+    for o in &mut r.objects {
+        if o.note.is_none() {
+            o.note = Some(note.clone());
+        }
+    }
+    r
+}
+
+fn audit_judgement(ctx: &Context<'_>, what: &str, path: &str) -> CheckResult {
+    let host = &ctx.snapshot.host;
+    let rules = match host.audit.as_result() {
+        Ok(r) => r,
+        Err(reason) => {
+            return CheckResult::error(format!("the audit rules could not be read: {reason}"))
+        }
+    };
+    let field = rules_field(rules);
+    let expected = format!("a rule watching writes to {path} or a directory tree above it");
+    let covering: Vec<&AuditRule> = rules
+        .rules
+        .iter()
+        .filter(|r| rule_covers(ctx, r, path))
+        .collect();
+    let effective = covering.iter().find(|r| watches_changes(r));
+    let (status, actual, message) = match (effective, covering.first()) {
+        (Some(rule), _) => (
+            Status::Pass,
+            rule.text.clone(),
+            format!("{what} {path} is audited"),
+        ),
+        (None, Some(rule)) => (
+            Status::Fail,
+            rule.text.clone(),
+            format!(
+                "{what} {path} is watched only for -p {} (writes and attribute changes go unrecorded)",
+                rule.perms
+            ),
+        ),
+        (None, None) => (
+            Status::Fail,
+            "no rule watches this path".to_string(),
+            format!("no audit rule watches {what} {path}"),
+        ),
+    };
+    let obj = ObjectResult::new("file", path, status).evidence(field, actual, expected);
+    CheckResult::new(status, message).with_object(obj)
+}
+
+/// Name the rules' source for evidence: the kernel's loaded list, or the rule files read.
+fn rules_field(rules: &AuditRules) -> String {
+    match rules.source.as_str() {
+        "files" if !rules.files.is_empty() => {
+            format!("audit rules (files: {})", rules.files.join(", "))
+        }
+        "" => "audit rules".to_string(),
+        s => format!("audit rules ({s})"),
+    }
+}
+
+/// Does `rule` watch `target`? Beyond [`AuditRule::covers`], a `-w` watch placed on a directory
+/// (the kernel watches such a directory's whole tree) covers what lies below it.
+fn rule_covers(ctx: &Context<'_>, rule: &AuditRule, target: &str) -> bool {
+    if rule.covers(target) {
+        return true;
+    }
+    let Some(watched) = rule.path.as_deref() else {
+        return false;
+    };
+    let watched = normalize(watched);
+    if watched == target {
+        return true;
+    }
+    let is_watch = rule.text.split_whitespace().next() == Some("-w");
+    let is_dir = rule.path.as_deref().is_some_and(|p| p.ends_with('/'))
+        || matches!(
+            ctx.snapshot.host.file(&watched),
+            Some(FileFact::Present(st)) if st.kind == FileKind::Directory
+        );
+    is_watch && is_dir && (watched == "/" || target.starts_with(&format!("{watched}/")))
+}
+
+/// A rule records changes when it watches writes (`w`) or attribute changes (`a`), or names no
+/// permission filter at all (every access).
+fn watches_changes(rule: &AuditRule) -> bool {
+    rule.perms.is_empty() || rule.perms.contains('w') || rule.perms.contains('a')
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.2.1 and 1.2.2
+
+/// 1.2.1 (manual): hardening the host is a human judgement; show what bulkhead can read about it.
+fn hardened(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let host = &ctx.snapshot.host;
+    let fact = |field: &str, v: Result<String, String>| match v {
+        Ok(actual) => ObjectResult::new("host", field, Status::Info).evidence(
+            field,
+            actual,
+            "reviewed by a person",
+        ),
+        Err(reason) => {
+            ObjectResult::new("host", field, Status::Info).note(format!("not read: {reason}"))
+        }
+    };
+    let os = host
+        .os_release
+        .as_result()
+        .map(|m| {
+            m.get("PRETTY_NAME")
+                .or_else(|| m.get("NAME"))
+                .cloned()
+                .unwrap_or_else(|| "unnamed".into())
+        })
+        .map_err(String::from);
+    let kernel = host.kernel.as_result().cloned().map_err(String::from);
+    let lsm = |f: &bulkhead_facts::Fact<bool>| {
+        f.as_result()
+            .map(|b| if *b { "enabled" } else { "not enabled" }.to_string())
+            .map_err(String::from)
+    };
+    let objects = vec![
+        fact("operating system", os),
+        fact("kernel", kernel),
+        fact("AppArmor", lsm(&host.security_modules.apparmor)),
+        fact("SELinux", lsm(&host.security_modules.selinux)),
+    ];
+    CheckResult::manual(
+        "review the host's hardening by hand (minimal packages, patched kernel, a mandatory access control module)",
+    )
+    .with_objects(objects)
+}
+
+/// An engine version as the API reports it, split into the upstream release and whatever a
+/// distribution appended (`20.10.24+dfsg1`, `24.0.7-0ubuntu2`, `17.03.2-ce`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+    /// Everything after the numeric release, including its leading `+`, `-` or `~`.
+    pub suffix: String,
+}
+
+impl EngineVersion {
+    /// Parse `MAJOR.MINOR[.PATCH][suffix]`; None when the text does not start that way.
+    pub fn parse(text: &str) -> Option<EngineVersion> {
+        let text = text.trim();
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let numeric_end = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (numbers, suffix) = text.split_at(numeric_end);
+        let numbers = numbers.trim_end_matches('.');
+        let parts: Vec<&str> = numbers.split('.').collect();
+        if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        let n = |i: usize| {
+            parts
+                .get(i)
+                .map(|p| p.parse::<u32>().ok())
+                .unwrap_or(Some(0))
+        };
+        Some(EngineVersion {
+            major: n(0)?,
+            minor: n(1)?,
+            patch: n(2)?,
+            suffix: suffix.to_string(),
+        })
+    }
+
+    pub fn upstream(&self) -> String {
+        format!("{}.{}.{}", self.major, self.minor, self.patch)
+    }
+
+    /// Who built this package, from the suffix's conventions.
+    pub fn build(&self) -> Option<&'static str> {
+        let s = self.suffix.as_str();
+        if s.is_empty() {
+            None
+        } else if s.contains("dfsg") || s.contains("deb") {
+            Some("Debian package build")
+        } else if s.contains("ubuntu") {
+            Some("Ubuntu package build")
+        } else if s.contains(".el") || s.contains(".fc") || s.contains("redhat") {
+            Some("Red Hat family package build")
+        } else if s.starts_with("-rc") || s.starts_with("-beta") {
+            Some("pre-release")
+        } else {
+            Some("distribution or vendor build")
+        }
+    }
+}
+
+/// 1.2.2 (manual): report the engine's version for a person to compare with supported releases.
+/// Deliberately no verdict from the local clock: a date says nothing about whether a release
+/// still receives fixes (distributions backport them to old version numbers).
+fn docker_up_to_date(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let docker = ctx.docker().expect("checked");
+    let version = match docker.version.as_result() {
+        Ok(v) => v,
+        Err(reason) => {
+            return CheckResult::error(format!("the engine version could not be read: {reason}"))
+        }
+    };
+    let expected = "a release that still receives security fixes (compare with Docker's or the distribution's release notes)";
+    let (actual, summary) = match EngineVersion::parse(&version.version) {
+        Some(v) => match v.build() {
+            Some(build) => (
+                format!(
+                    "{} (upstream {}, {build} {})",
+                    version.version,
+                    v.upstream(),
+                    v.suffix
+                ),
+                format!(
+                    "Docker Engine {} ({build} {})",
+                    v.upstream(),
+                    version.version
+                ),
+            ),
+            None => (
+                version.version.clone(),
+                format!("Docker Engine {}", v.upstream()),
+            ),
+        },
+        None => (
+            format!("{} (not a recognised version format)", version.version),
+            format!("Docker Engine {}", version.version),
+        ),
+    };
+    let mut objects = vec![ObjectResult::new("daemon", "Docker Engine", Status::Info)
+        .evidence("Version", actual, expected)];
+    for c in &version.components {
+        if c.name != "Engine" {
+            objects.push(
+                ObjectResult::new("component", &c.name, Status::Info).evidence(
+                    "Components.Version",
+                    c.version.clone(),
+                    expected,
+                ),
+            );
+        }
+    }
+    CheckResult::info(format!(
+        "{summary}; whether it is current is for a person to confirm against supported releases"
+    ))
+    .with_objects(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::Fixture;
+    use super::EngineVersion;
+    use crate::model::Status;
+    use serde_json::json;
+
+    fn statuses(r: &crate::model::CheckResult) -> Vec<(&str, Status)> {
+        r.objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.status))
+            .collect()
+    }
+
+    // 1.1.1 ------------------------------------------------------------------------------
+
+    #[test]
+    fn data_root_on_its_own_mount_passes() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .mounts(&["/", "/var/lib/docker"]);
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        let e = r.objects[0].evidence.as_ref().unwrap();
+        assert!(e.actual.contains("/dev/sda2"), "{e:?}");
+    }
+
+    #[test]
+    fn data_root_sharing_root_fs_fails_and_names_the_holder() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .mounts(&["/", "/var", "/var/lib/dockerx"]);
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Fail);
+        let e = r.objects[0].evidence.as_ref().unwrap();
+        assert!(e.actual.contains("mounted at /var "), "{e:?}");
+    }
+
+    #[test]
+    fn pitfall_6_data_root_comes_from_configuration() {
+        // The daemon runs with --data-root /srv/docker: /var/lib/docker being a mount is irrelevant.
+        let f = Fixture::new()
+            .dockerd("--data-root /srv/docker", None)
+            .mounts(&["/", "/var/lib/docker"]);
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects[0].name, "/srv/docker");
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"data-root": "/srv/docker/"})))
+            .mounts(&["/", "/srv/docker"]);
+        assert_eq!(
+            f.check("docker.host.separate_partition").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn userns_remap_state_dir_accepts_its_parent_mount() {
+        let mut f = Fixture::new()
+            .dockerd("--userns-remap default", None)
+            .mounts(&["/", "/var/lib/docker"]);
+        f.docker().daemon.paths.data_root = "/var/lib/docker/100000.100000".into();
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("userns-remap"));
+        // Without userns-remap the same layout is not its own mount.
+        let mut f = Fixture::new()
+            .dockerd("", None)
+            .mounts(&["/", "/var/lib/docker"]);
+        f.docker().daemon.paths.data_root = "/var/lib/docker/100000.100000".into();
+        assert_eq!(
+            f.check("docker.host.separate_partition").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn unreadable_mount_table_is_an_error_and_remote_is_not_applicable() {
+        let mut f = Fixture::new().dockerd("", None);
+        f.snapshot.host.mounts = bulkhead_facts::Fact::unavailable("permission denied");
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("permission denied"));
+        let r = Fixture::new()
+            .mounts(&["/"])
+            .remote()
+            .check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("remote daemon"));
+    }
+
+    // 1.1.2 ------------------------------------------------------------------------------
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\nci:x:1002:999::/home/ci:/bin/sh\nalicex:x:1003:1003::/home/alicex:/bin/sh\n";
+    const GROUP: &str = "root:x:0:\ndocker:x:999:alice,alicex\nbob:x:1001:\n";
+
+    #[test]
+    fn docker_group_members_include_primary_group_users_and_warn_without_list() {
+        let f = Fixture::new().dockerd("", None).accounts(PASSWD, GROUP);
+        let r = f.check("docker.host.trusted_docker_group");
+        assert_eq!(r.status, Status::Warn);
+        assert_eq!(
+            statuses(&r),
+            vec![
+                ("alice", Status::Warn),
+                ("alicex", Status::Warn),
+                ("ci", Status::Warn)
+            ]
+        );
+        assert_eq!(
+            r.objects[2].evidence.as_ref().unwrap().actual,
+            "primary group"
+        );
+    }
+
+    #[test]
+    fn trusted_users_are_matched_exactly_not_as_substrings() {
+        // docker-bench accepts "alicex" when "alice" is trusted (substring match).
+        let mut f = Fixture::new().dockerd("", None).accounts(PASSWD, GROUP);
+        f.options.trusted_users = Some(vec!["alice".into(), "ci".into()]);
+        let r = f.check("docker.host.trusted_docker_group");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            statuses(&r),
+            vec![
+                ("alice", Status::Pass),
+                ("alicex", Status::Fail),
+                ("ci", Status::Pass)
+            ]
+        );
+        assert!(r.message.unwrap().contains("alicex"));
+        f.options.trusted_users = Some(vec!["alice".into(), "alicex".into(), "ci".into()]);
+        assert_eq!(
+            f.check("docker.host.trusted_docker_group").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn empty_or_absent_group_passes_and_socket_group_setting_is_followed() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .accounts(PASSWD, "root:x:0:\ndocker:x:999:\n");
+        // ci's primary group is 999: still a member.
+        assert_eq!(
+            f.check("docker.host.trusted_docker_group").status,
+            Status::Warn
+        );
+        let f = Fixture::new().dockerd("", None).accounts(
+            "root:x:0:0:root:/root:/bin/bash\n",
+            "root:x:0:\ndocker:x:999:\n",
+        );
+        let r = f.check("docker.host.trusted_docker_group");
+        assert_eq!(r.status, Status::Pass);
+        assert!(r.message.unwrap().contains("no members"));
+        // The daemon gives its socket to group "ops" (-G ops): docker's members are irrelevant.
+        let f = Fixture::new()
+            .dockerd("-G ops", None)
+            .accounts(PASSWD, "docker:x:999:alice\nops:x:500:bob\n");
+        let r = f.check("docker.host.trusted_docker_group");
+        assert_eq!(statuses(&r), vec![("bob", Status::Warn)]);
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"group": "nosuch"})))
+            .accounts(PASSWD, GROUP);
+        assert_eq!(
+            f.check("docker.host.trusted_docker_group").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn rootless_daemon_group_check_is_not_applicable() {
+        let f = Fixture::new().rootless("alice", 1000, "", None);
+        let r = f.check("docker.host.trusted_docker_group");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("rootless"));
+    }
+
+    // 1.1.3 - 1.1.18 ---------------------------------------------------------------------
+
+    fn audited_host() -> Fixture {
+        Fixture::new()
+            .dockerd("", None)
+            .binary("dockerd", Some("/usr/sbin/dockerd"))
+            .binary("containerd", Some("/usr/bin/containerd"))
+            .binary("containerd-shim", None)
+            .binary("containerd-shim-runc-v1", None)
+            .binary(
+                "containerd-shim-runc-v2",
+                Some("/usr/bin/containerd-shim-runc-v2"),
+            )
+            .binary("runc", Some("/usr/sbin/runc"))
+            .unit("docker.service", Some("/lib/systemd/system/docker.service"))
+            .unit("docker.socket", None)
+            .file("/usr/sbin/dockerd", 0o755, 0, 0)
+            .dir("/var/lib/docker", 0o710, 0, 0)
+            .dir("/etc/docker", 0o755, 0, 0)
+            .missing("/etc/sysconfig/docker")
+            .file("/etc/default/docker", 0o644, 0, 0)
+    }
+
+    #[test]
+    fn audit_rule_on_real_binary_path_passes_substring_does_not() {
+        let f = audited_host().audit_rules(
+            "kernel",
+            "-w /usr/sbin/dockerd -p rwxa -k docker\n-w /usr/sbin/runc.bak -p wa -k docker\n",
+        );
+        let r = f.check("docker.audit.dockerd");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        let e = r.objects[0].evidence.as_ref().unwrap();
+        assert_eq!(e.field, "audit rules (kernel)");
+        assert_eq!(e.actual, "-w /usr/sbin/dockerd -p rwxa -k docker");
+        // A rule on /usr/sbin/runc.bak contains "/usr/sbin/runc" but does not watch it.
+        let r = f.check("docker.audit.runc");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects[0].name, "/usr/sbin/runc");
+    }
+
+    #[test]
+    fn pitfall_6_audit_checks_follow_the_real_paths() {
+        // docker-bench looks for /usr/bin/dockerd and /var/lib/docker; this daemon lives elsewhere.
+        let f = audited_host()
+            .dockerd("--data-root /srv/docker", None)
+            .binary("dockerd", Some("/usr/sbin/dockerd"))
+            .dir("/srv/docker", 0o710, 0, 0)
+            .audit_rules(
+                "kernel",
+                "-w /usr/bin/dockerd -k docker\n-w /var/lib/docker -k docker\n",
+            );
+        assert_eq!(f.check("docker.audit.dockerd").status, Status::Fail);
+        let r = f.check("docker.audit.data_root");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects[0].name, "/srv/docker");
+        let f = f.audit_rules("kernel", "-w /srv/docker/ -k docker\n");
+        assert_eq!(f.check("docker.audit.data_root").status, Status::Pass);
+    }
+
+    #[test]
+    fn directory_tree_rules_cover_files_below() {
+        let f = audited_host().audit_rules(
+            "files",
+            "-a always,exit -F dir=/etc/docker -F perm=wa -k docker\n-w /lib/systemd/system/ -p wa\n",
+        );
+        let r = f.check("docker.audit.daemon_json");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_eq!(r.objects[0].name, "/etc/docker/daemon.json");
+        assert!(r.objects[0]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .field
+            .contains("/etc/audit/rules.d/docker.rules"));
+        assert_eq!(f.check("docker.audit.docker_service").status, Status::Pass);
+        // A -w watch on a directory the host reports as a directory covers its tree too.
+        let f = audited_host().audit_rules("kernel", "-w /etc/docker -p wa -k docker\n");
+        assert_eq!(f.check("docker.audit.daemon_json").status, Status::Pass);
+        // ... but a -w watch on a file never covers a sibling that shares its prefix.
+        let f = audited_host().audit_rules("kernel", "-w /etc/docker/daemon.json.bak -p wa\n");
+        assert_eq!(f.check("docker.audit.daemon_json").status, Status::Fail);
+    }
+
+    #[test]
+    fn read_only_watch_does_not_count() {
+        let f = audited_host().audit_rules("kernel", "-w /usr/sbin/dockerd -p r -k docker\n");
+        let r = f.check("docker.audit.dockerd");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.unwrap().contains("-p r"));
+    }
+
+    #[test]
+    fn absent_paths_are_not_applicable_with_reason() {
+        let f = audited_host().audit_rules("kernel", "");
+        let r = f.check("docker.audit.containerd_shim");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("no containerd-shim binary"));
+        let r = f.check("docker.audit.docker_socket");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("docker.socket"));
+        let r = f.check("docker.audit.etc_sysconfig_docker");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r
+            .message
+            .unwrap()
+            .contains("/etc/sysconfig/docker does not exist"));
+        // Present files without a rule fail.
+        assert_eq!(
+            f.check("docker.audit.etc_default_docker").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.audit.containerd_shim_runc_v2").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn uncollected_locations_and_rules_are_errors() {
+        let f = Fixture::new().dockerd("", None).audit_rules("kernel", "");
+        let r = f.check("docker.audit.containerd_binary");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("not collected"));
+        // dockerd falls back to the running process's executable.
+        assert_eq!(
+            f.check("docker.audit.dockerd").objects[0].name,
+            "/usr/bin/dockerd"
+        );
+        let mut f = audited_host();
+        f.snapshot.host.audit =
+            bulkhead_facts::Fact::unavailable("auditd is not installed and no rule files exist");
+        let r = f.check("docker.audit.dockerd");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("auditd is not installed"));
+    }
+
+    #[test]
+    fn containerd_paths_follow_the_configured_socket() {
+        let f = audited_host()
+            .dockerd("--containerd /run/docker/containerd/containerd.sock", None)
+            .audit_rules(
+                "kernel",
+                "-w /run/containerd -k docker\n-w /run/containerd/containerd.sock -k docker\n",
+            );
+        let r = f.check("docker.audit.containerd_sock");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects[0].name, "/run/docker/containerd/containerd.sock");
+        let r = f.check("docker.audit.run_containerd");
+        assert_eq!(r.objects[0].name, "/run/docker/containerd");
+        assert_eq!(r.status, Status::Fail);
+        let f = audited_host().audit_rules("kernel", "-w /run/containerd -k docker\n");
+        assert_eq!(f.check("docker.audit.run_containerd").status, Status::Pass);
+    }
+
+    #[test]
+    fn audit_checks_on_remote_daemon_are_not_applicable() {
+        let f = audited_host().audit_rules("kernel", "").remote();
+        for id in [
+            "docker.audit.dockerd",
+            "docker.audit.data_root",
+            "docker.audit.runc",
+        ] {
+            assert_eq!(f.check(id).status, Status::NotApplicable, "{id}");
+        }
+    }
+
+    // 1.2.1 and 1.2.2 --------------------------------------------------------------------
+
+    #[test]
+    fn hardening_is_manual_with_host_evidence() {
+        let mut f = Fixture::new();
+        f.snapshot.host.kernel = bulkhead_facts::Fact::Value("6.1.0-18-amd64".into());
+        f.snapshot.host.security_modules.apparmor = bulkhead_facts::Fact::Value(true);
+        let r = f.check("docker.host.hardened");
+        assert_eq!(r.status, Status::Manual);
+        let kernel = r.objects.iter().find(|o| o.name == "kernel").unwrap();
+        assert_eq!(kernel.evidence.as_ref().unwrap().actual, "6.1.0-18-amd64");
+        let aa = r.objects.iter().find(|o| o.name == "AppArmor").unwrap();
+        assert_eq!(aa.evidence.as_ref().unwrap().actual, "enabled");
+    }
+
+    #[test]
+    fn pitfall_7_debian_versions_parse() {
+        let v = EngineVersion::parse("20.10.24+dfsg1").unwrap();
+        assert_eq!((v.major, v.minor, v.patch), (20, 10, 24));
+        assert_eq!(v.suffix, "+dfsg1");
+        assert_eq!(v.upstream(), "20.10.24");
+        assert_eq!(v.build(), Some("Debian package build"));
+        let v = EngineVersion::parse("17.03.2-ce").unwrap();
+        assert_eq!(
+            (v.major, v.minor, v.patch, v.suffix.as_str()),
+            (17, 3, 2, "-ce")
+        );
+        assert_eq!(EngineVersion::parse("26.1.5").unwrap().suffix, "");
+        assert_eq!(EngineVersion::parse("27.0").unwrap().upstream(), "27.0.0");
+        assert_eq!(EngineVersion::parse("dev"), None);
+        assert_eq!(EngineVersion::parse("1..2"), None);
+    }
+
+    #[test]
+    fn pitfall_7_version_is_info_and_never_judged_by_the_clock() {
+        // docker-bench compares with a date-derived yy.mm.0 and prints PASS while its JSON says
+        // INFO. bulkhead reports info, with the same verdict whatever the collection date.
+        let mut f = Fixture::new();
+        let r = f.check("docker.host.docker_up_to_date");
+        assert_eq!(r.status, Status::Info);
+        let e = r.objects[0].evidence.as_ref().unwrap();
+        assert!(
+            e.actual
+                .starts_with("20.10.24+dfsg1 (upstream 20.10.24, Debian"),
+            "{e:?}"
+        );
+        f.snapshot.collected_at = "2035-06-01T00:00:00Z".into();
+        assert_eq!(f.check("docker.host.docker_up_to_date"), r);
+        let f = Fixture::new().engine(|_, v| {
+            v.version = "99.0.0".into();
+            v.components = vec![bulkhead_facts::docker::VersionComponent {
+                name: "containerd".into(),
+                version: "1.6.20~ds1".into(),
+            }];
+        });
+        let r = f.check("docker.host.docker_up_to_date");
+        assert_eq!(r.status, Status::Info);
+        assert_eq!(r.objects[1].name, "containerd");
+    }
+
+    #[test]
+    fn version_unavailable_is_an_error() {
+        let mut f = Fixture::new();
+        f.docker().version = bulkhead_facts::Fact::unavailable("GET /version: connection refused");
+        let r = f.check("docker.host.docker_up_to_date");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("connection refused"));
+    }
+}

@@ -204,3 +204,89 @@ pub(crate) fn owner_object(
         None => ObjectResult::new("file", path, Status::Error).note("not collected"),
     }
 }
+
+/// Judge a file's owner against an explicit expectation: uid `uid` and any gid of `gids`.
+/// `expected` is how the expectation reads in evidence (`root:docker`, `alice:alice`).
+/// Missing files are not applicable, unreadable or uncollected ones an error.
+pub(crate) fn owner_object_ids(
+    ctx: &Context<'_>,
+    path: &str,
+    uid: u32,
+    gids: &[u32],
+    expected: &str,
+) -> ObjectResult {
+    match ctx.snapshot.host.file(path) {
+        Some(FileFact::Present(st)) => {
+            let ok = st.uid == uid && gids.contains(&st.gid);
+            let actual = format!("{} (uid {}, gid {})", st.owner_label(), st.uid, st.gid);
+            ObjectResult::new("file", path, if ok { Status::Pass } else { Status::Fail })
+                .evidence("owner", actual, expected)
+        }
+        Some(FileFact::Missing) => {
+            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
+        }
+        Some(FileFact::Unreadable { reason }) => {
+            ObjectResult::new("file", path, Status::Error).note(reason.clone())
+        }
+        None => ObjectResult::new("file", path, Status::Error).note("not collected"),
+    }
+}
+
+/// Is the audited daemon rootless Docker (run by an unprivileged user through rootlesskit)?
+/// Either the host-side discovery said so or the Engine API lists the `rootless` security option.
+pub(crate) fn is_rootless(ctx: &Context<'_>) -> bool {
+    let Some(d) = ctx.docker() else { return false };
+    d.daemon.rootless
+        || d.info
+            .value()
+            .is_some_and(|i| i.has_security_option("rootless"))
+}
+
+/// The unit file systemd loads for `unit` (`docker.service`, `docker.socket`), as collected.
+/// Err is the result to report instead: not applicable when no such unit file exists, an error
+/// when the snapshot never looked for it.
+pub(crate) fn unit_file(ctx: &Context<'_>, unit: &str) -> Result<String, CheckResult> {
+    let Some(d) = ctx.docker() else {
+        return Err(CheckResult::not_applicable(
+            "Docker was not audited (no Docker facts in this snapshot)",
+        ));
+    };
+    match d.daemon.paths.units.get(unit) {
+        Some(Some(p)) => Ok(p.clone()),
+        Some(None) => Err(CheckResult::not_applicable(format!(
+            "no {unit} unit file exists where systemd looks ({})",
+            bulkhead_facts::docker::SYSTEMD_UNIT_DIRS.join(", ")
+        ))),
+        None => Err(CheckResult::error(format!(
+            "the location of the {unit} unit file was not collected in this snapshot"
+        ))),
+    }
+}
+
+/// Where a Docker or containerd binary (`dockerd`, `containerd`, `runc`, ...) lives on the host.
+/// For dockerd the running process's executable counts too. Err as for [`unit_file`].
+pub(crate) fn binary_file(ctx: &Context<'_>, name: &str) -> Result<String, CheckResult> {
+    let Some(d) = ctx.docker() else {
+        return Err(CheckResult::not_applicable(
+            "Docker was not audited (no Docker facts in this snapshot)",
+        ));
+    };
+    let from_process = || {
+        (name == "dockerd")
+            .then(|| d.daemon.process.value().cloned().flatten())
+            .flatten()
+            .and_then(|p| p.exe)
+            .map(|e| e.trim_end_matches(" (deleted)").to_string())
+    };
+    match d.daemon.paths.binaries.get(name) {
+        Some(Some(p)) => Ok(p.clone()),
+        Some(None) => from_process().ok_or_else(|| {
+            CheckResult::not_applicable(format!("no {name} binary was found on this host"))
+        }),
+        None => from_process().ok_or_else(|| {
+            CheckResult::error(format!(
+                "the location of the {name} binary was not collected in this snapshot"
+            ))
+        }),
+    }
+}
