@@ -5,7 +5,10 @@
 //! SARIF regions and fix edits all point at the same bytes. Parsers never execute anything they
 //! read, and refuse hostile input (binary, huge, deeply nested) with an error naming the line.
 
+pub mod compose;
+pub mod daemon_json;
 pub mod dockerfile;
+pub mod kubernetes;
 pub mod span;
 pub mod yaml;
 

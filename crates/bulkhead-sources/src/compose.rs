@@ -1,0 +1,239 @@
+//! Docker Compose files: services and the runtime settings the scanner reads, with spans.
+//!
+//! Owns: finding services (`services:` at the top, and the legacy version-1 layout where services
+//! are top-level keys), reading `environment` in both list (`- KEY=value`) and mapping form,
+//! reading volumes in short (`/src:/dst:ro`) and long form, and ports in short and long form
+//! (IPv6 bindings such as `[::]:80:80` included, PITFALLS CIS Docker 13). Booleans are read the
+//! way compose-go reads them ([`BoolDialect::Compose`]).
+
+use crate::yaml::{Document, Node};
+
+/// One service of a compose file.
+#[derive(Debug, Clone, Copy)]
+pub struct Service<'d> {
+    pub name: &'d str,
+    pub key: &'d Node,
+    pub node: &'d Node,
+}
+
+/// Services of a parsed compose file (the first document holds them).
+pub fn services(docs: &[Document]) -> Vec<Service<'_>> {
+    let Some(doc) = docs.first() else {
+        return Vec::new();
+    };
+    let root = &doc.root;
+    let map = match root.get("services") {
+        Some(s) => s.as_map().unwrap_or(&[]),
+        None => return Vec::new(),
+    };
+    map.iter()
+        .filter(|(_, v)| v.is_map())
+        .filter_map(|(k, v)| {
+            Some(Service {
+                name: k.as_str()?,
+                key: k,
+                node: v,
+            })
+        })
+        .collect()
+}
+
+/// Does the first document look like a compose file?
+pub fn looks_like_compose(docs: &[Document]) -> bool {
+    docs.first()
+        .and_then(|d| d.root.get("services"))
+        .is_some_and(Node::is_map)
+}
+
+/// An environment variable of a service: name, value (if written) and the node to point at.
+#[derive(Debug, Clone)]
+pub struct EnvVar<'d> {
+    pub name: String,
+    pub value: Option<String>,
+    pub node: &'d Node,
+}
+
+impl<'d> Service<'d> {
+    pub fn get(&self, key: &str) -> Option<&'d Node> {
+        self.node.get(key)
+    }
+
+    /// `environment:` in list or mapping form.
+    pub fn environment(&self) -> Vec<EnvVar<'d>> {
+        let Some(env) = self.node.get("environment") else {
+            return Vec::new();
+        };
+        if let Some(items) = env.as_seq() {
+            return items
+                .iter()
+                .filter_map(|n| {
+                    let s = n.as_str()?;
+                    let (k, v) = match s.split_once('=') {
+                        Some((k, v)) => (k, Some(v.to_string())),
+                        None => (s, None),
+                    };
+                    Some(EnvVar {
+                        name: k.trim().to_string(),
+                        value: v,
+                        node: n,
+                    })
+                })
+                .collect();
+        }
+        env.as_map()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(EnvVar {
+                    name: k.as_str()?.to_string(),
+                    value: if v.is_null() {
+                        None
+                    } else {
+                        v.as_str().map(str::to_string)
+                    },
+                    node: v,
+                })
+            })
+            .collect()
+    }
+
+    /// Volumes as (host source, container target, read-only, node). Named volumes have a source
+    /// without a `/`; anonymous volumes have no source.
+    pub fn volumes(&self) -> Vec<Volume<'d>> {
+        let Some(list) = self.node.get("volumes").and_then(Node::as_seq) else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|n| {
+                if let Some(s) = n.as_str() {
+                    let parts: Vec<&str> = s.split(':').collect();
+                    let (source, target, mode) = match parts.len() {
+                        1 => (None, parts[0], ""),
+                        2 => (Some(parts[0]), parts[1], ""),
+                        _ => (Some(parts[0]), parts[1], parts[2]),
+                    };
+                    return Some(Volume {
+                        source: source.map(str::to_string),
+                        target: target.to_string(),
+                        read_only: mode.split(',').any(|m| m == "ro"),
+                        node: n,
+                    });
+                }
+                let source = n.get("source").and_then(Node::as_str).map(str::to_string);
+                let target = n.get("target").and_then(Node::as_str)?.to_string();
+                let read_only = n
+                    .get("read_only")
+                    .and_then(|b| b.as_bool(crate::yaml::BoolDialect::Compose))
+                    .unwrap_or(false);
+                Some(Volume {
+                    source,
+                    target,
+                    read_only,
+                    node: n,
+                })
+            })
+            .collect()
+    }
+
+    /// Published ports as (host IP, host port, node). Entries without a host port publish on a
+    /// random port of every interface.
+    pub fn ports(&self) -> Vec<Port<'d>> {
+        let Some(list) = self.node.get("ports").and_then(Node::as_seq) else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|n| {
+                if let Some(s) = n.as_str() {
+                    let (ip, rest) = split_host_ip(s);
+                    let parts: Vec<&str> = rest.split(':').collect();
+                    let host_port = if parts.len() >= 2 {
+                        Some(parts[0].to_string())
+                    } else {
+                        None
+                    };
+                    let container = parts.last().unwrap_or(&"").split('/').next().unwrap_or("");
+                    Port {
+                        host_ip: ip.map(str::to_string),
+                        host_port,
+                        container_port: container.to_string(),
+                        node: n,
+                    }
+                } else {
+                    let scalar = |k: &str| n.get(k).and_then(Node::as_str).map(str::to_string);
+                    Port {
+                        host_ip: scalar("host_ip"),
+                        host_port: scalar("published"),
+                        container_port: scalar("target").unwrap_or_default(),
+                        node: n,
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn split_host_ip(s: &str) -> (Option<&str>, &str) {
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some(end) = rest.find("]:") {
+            return (Some(&rest[..end]), &rest[end + 2..]);
+        }
+    }
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() == 3 {
+        let at = parts[0].len();
+        return (Some(&s[..at]), &s[at + 1..]);
+    }
+    (None, s)
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume<'d> {
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    pub node: &'d Node,
+}
+
+#[derive(Debug, Clone)]
+pub struct Port<'d> {
+    pub host_ip: Option<String>,
+    pub host_port: Option<String>,
+    pub container_port: String,
+    pub node: &'d Node,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, BoolDialect};
+
+    #[test]
+    fn services_environment_volumes_ports() {
+        let text = "services:\n  web:\n    image: nginx\n    privileged: \"yes\"\n    environment:\n      - DB_PASSWORD=hunter2\n      - PLAIN\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n      - type: bind\n        source: /etc\n        target: /host-etc\n    ports:\n      - \"[::]:8080:80\"\n      - 127.0.0.1:9000:9000\n      - 443\n  db:\n    environment:\n      POSTGRES_PASSWORD: s3cret\n";
+        let docs = parse(text).unwrap();
+        assert!(looks_like_compose(&docs));
+        let s = services(&docs);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].get("privileged")
+                .unwrap()
+                .as_bool(BoolDialect::Compose),
+            Some(true)
+        );
+        let env = s[0].environment();
+        assert_eq!(env[0].name, "DB_PASSWORD");
+        assert_eq!(env[0].value.as_deref(), Some("hunter2"));
+        assert_eq!(env[0].node.span.start.line, 6);
+        assert_eq!(env[1].value, None);
+        let vols = s[0].volumes();
+        assert_eq!(vols[0].source.as_deref(), Some("/var/run/docker.sock"));
+        assert!(vols[0].read_only);
+        assert_eq!(vols[1].target, "/host-etc");
+        let ports = s[0].ports();
+        assert_eq!(ports[0].host_ip.as_deref(), Some("::"));
+        assert_eq!(ports[0].host_port.as_deref(), Some("8080"));
+        assert_eq!(ports[1].host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(ports[2].host_port, None);
+        assert_eq!(s[1].environment()[0].value.as_deref(), Some("s3cret"));
+    }
+}
