@@ -351,19 +351,30 @@ pub struct ResolvedPath {
     pub path: String,
     /// `kubelet --kubeconfig`, `kube-apiserver --client-ca-file`, `kubeadm default`, ...
     pub source: String,
+    /// True when the running configuration names this path (a missing file then means bulkhead
+    /// cannot see what the component reads); false for a conventional default (a missing file
+    /// then means the layout does not use it).
+    #[serde(default)]
+    pub configured: bool,
 }
 
 impl ResolvedPath {
-    pub fn new(path: impl Into<String>, source: impl Into<String>) -> Self {
+    /// A path named by the running configuration.
+    pub fn configured(path: impl Into<String>, source: impl Into<String>) -> Self {
         ResolvedPath {
             path: path.into(),
             source: source.into(),
+            configured: true,
         }
     }
 
-    /// True when the path came from the running configuration rather than a convention.
-    pub fn configured(&self) -> bool {
-        !self.source.ends_with("default")
+    /// A conventional path of the platform's layout.
+    pub fn conventional(path: impl Into<String>, source: impl Into<String>) -> Self {
+        ResolvedPath {
+            path: path.into(),
+            source: source.into(),
+            configured: false,
+        }
     }
 }
 

@@ -1,5 +1,513 @@
-//! CIS Kubernetes Benchmark checks (being written).
+//! CIS Kubernetes Benchmark checks (cis-1.12), one module per target and section. Each module
+//! lists its evaluators; the helpers here hold what several sections share: deciding whether a
+//! target applies on this node (and why not), judging a component's effective setting with the
+//! place it came from, and judging files by bitmask and by uid/gid with effective access through
+//! parent directories.
 
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::host::{FileFact, FileStat};
+use bulkhead_facts::kube::{Component, KubeFacts, ResolvedPath, Setting};
 
-pub const EVALUATORS: &[&[(&str, Evaluator)]] = &[];
+pub mod apiserver;
+pub mod controlplane;
+pub mod etcd;
+pub mod files;
+pub mod kubelet;
+pub mod master_components;
+pub mod pods;
+pub mod policies;
+pub mod rbac;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+/// Every Kubernetes evaluator, target by target.
+pub const EVALUATORS: &[&[(&str, Evaluator)]] = &[
+    files::EVALUATORS,
+    apiserver::EVALUATORS,
+    master_components::EVALUATORS,
+    etcd::EVALUATORS,
+    controlplane::EVALUATORS,
+    kubelet::EVALUATORS,
+    rbac::EVALUATORS,
+    pods::EVALUATORS,
+    policies::EVALUATORS,
+];
+
+/// The Kubernetes facts, or the reason the check cannot run at all.
+pub(crate) fn kube<'a>(ctx: &Context<'a>) -> Result<&'a KubeFacts, CheckResult> {
+    ctx.snapshot.kubernetes.as_ref().ok_or_else(|| {
+        CheckResult::not_applicable(
+            "Kubernetes was not audited (no Kubernetes facts in this snapshot)",
+        )
+    })
+}
+
+/// Target groups whose components a managed provider runs out of reach of the node.
+fn provider_managed_target(target: &str) -> bool {
+    matches!(target, "master" | "etcd" | "controlplane")
+}
+
+/// The facts when `target` is audited on this node; otherwise the not-applicable result that says
+/// why (not selected, nothing of it runs here, or the provider manages it).
+pub(crate) fn guard<'a>(ctx: &Context<'a>, target: &str) -> Result<&'a KubeFacts, CheckResult> {
+    let k = kube(ctx)?;
+    if k.platform.managed && provider_managed_target(target) && !k.target_selected(target) {
+        return Err(managed(k));
+    }
+    if k.target_selected(target) {
+        return Ok(k);
+    }
+    let why = if k.targets.source == "--targets" {
+        format!(
+            "target {target} not selected by --targets ({})",
+            k.targets.selected.join(",")
+        )
+    } else {
+        match target {
+            "master" => "no control-plane component (kube-apiserver, kube-controller-manager, kube-scheduler) runs on this node".to_string(),
+            "etcd" => "no etcd process runs on this node".to_string(),
+            "controlplane" => "kube-apiserver does not run on this node".to_string(),
+            "node" => "neither kubelet nor kube-proxy runs on this node".to_string(),
+            "policies" => "no cluster dump given: pass --cluster-dump FILE (the output of the kubectl command in the README)".to_string(),
+            other => format!("target {other} not detected"),
+        }
+    };
+    Err(CheckResult::not_applicable(why))
+}
+
+fn managed(k: &KubeFacts) -> CheckResult {
+    CheckResult::not_applicable(format!(
+        "provider-managed control plane ({}: {}): the provider runs and configures it, not this node",
+        k.platform.provider_name(),
+        k.platform.evidence.join(", ")
+    ))
+}
+
+/// The facts and a running component of `target`, or why the check does not apply.
+pub(crate) fn running<'a>(
+    ctx: &Context<'a>,
+    target: &str,
+    component: &str,
+) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {
+    let k = guard(ctx, target)?;
+    match k.component(component) {
+        Some(c) => Ok((k, c)),
+        None if k.platform.managed && provider_managed_target(target) => Err(managed(k)),
+        None => Err(CheckResult::not_applicable(
+            k.absent
+                .get(component)
+                .cloned()
+                .unwrap_or_else(|| format!("{component} does not run on this node")),
+        )),
+    }
+}
+
+/// The text shown for a setting's value (`(not set)` for an empty default).
+pub(crate) fn shown(s: &Setting) -> String {
+    if s.value.is_empty() {
+        "(not set)".into()
+    } else {
+        s.value.clone()
+    }
+}
+
+/// One component's verdict on one setting, as a check result with its evidence.
+pub(crate) fn setting_result(c: &Component, s: &Setting, ok: bool, expected: &str) -> CheckResult {
+    let status = if ok { Status::Pass } else { Status::Fail };
+    setting_result_with(c, s, status, expected, None)
+}
+
+pub(crate) fn setting_result_with(
+    c: &Component,
+    s: &Setting,
+    status: Status,
+    expected: &str,
+    note: Option<String>,
+) -> CheckResult {
+    let mut obj = ObjectResult::new("process", c.label(), status).evidence(
+        s.source.clone(),
+        shown(s),
+        expected,
+    );
+    if let Some(n) = &note {
+        obj = obj.note(n.clone());
+    }
+    let msg = match &note {
+        Some(n) => format!("{}: {} ({n})", s.source, shown(s)),
+        None => format!("{}: {}", s.source, shown(s)),
+    };
+    CheckResult::new(status, msg).with_object(obj)
+}
+
+/// Judge one flag of a running component: `default` is the component's built-in value when the
+/// flag is not given (None: unset means empty).
+pub(crate) fn flag_check(
+    ctx: &Context<'_>,
+    target: &str,
+    component: &str,
+    flag: &str,
+    default: Option<&str>,
+    expected: &str,
+    ok: impl Fn(&Setting) -> bool,
+) -> CheckResult {
+    let (_, c) = match running(ctx, target, component) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = match default {
+        Some(d) => c.setting_or(flag, d),
+        None => c
+            .setting(flag)
+            .unwrap_or_else(|| Setting::default_value("", format!("--{flag} not set"))),
+    };
+    setting_result(c, &s, ok(&s), expected)
+}
+
+/// Is the flag given a non-empty value?
+pub(crate) fn is_set(s: &Setting) -> bool {
+    !s.value.trim().is_empty()
+}
+
+/// Settings that must name files (`--tls-cert-file` and `--tls-private-key-file`): each must be
+/// set, and a file it names that bulkhead could stat must exist.
+pub(crate) fn file_settings_result(
+    ctx: &Context<'_>,
+    c: &Component,
+    settings: Vec<Setting>,
+    expected: &str,
+) -> CheckResult {
+    let objects: Vec<ObjectResult> = settings
+        .iter()
+        .map(|s| {
+            let base = ObjectResult::new("process", c.label(), Status::Pass);
+            if !is_set(s) {
+                return ObjectResult {
+                    status: Status::Fail,
+                    ..base
+                }
+                .evidence(s.source.clone(), "(not set)", expected);
+            }
+            let obj = base.evidence(s.source.clone(), s.value.clone(), expected);
+            match ctx.snapshot.host.file(&s.value) {
+                Some(FileFact::Missing) => ObjectResult {
+                    status: Status::Fail,
+                    ..obj
+                }
+                .note(format!("{} does not exist on the node", s.value)),
+                _ => obj,
+            }
+        })
+        .collect();
+    let mut r = CheckResult::from_objects(objects, "no setting to judge");
+    r.message = Some(
+        settings
+            .iter()
+            .map(|s| format!("{}: {}", s.source, shown(s)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    r
+}
+
+/// The file-owner rule of a check.
+#[derive(Clone, Copy)]
+pub(crate) enum Owner {
+    /// uid 0, gid 0.
+    Root,
+    /// The `etcd` user and group of the node, else the user etcd runs as.
+    Etcd,
+}
+
+/// The effective permission bits after parent directories: a directory that denies "other"
+/// traversal removes the other bits; one that denies group and other traversal leaves only its
+/// owner able to reach the file.
+pub(crate) fn effective_mode(st: &FileStat) -> (u32, Option<String>) {
+    let mut mode = st.mode.0 & 0o7777;
+    let mut why = None;
+    for a in &st.ancestors {
+        if a.mode.0 & 0o001 == 0 && mode & 0o007 != 0 {
+            mode &= !0o007;
+            why = Some(format!(
+                "{} ({}) lets no other user through",
+                a.path, a.mode
+            ));
+        }
+        if a.mode.0 & 0o011 == 0 && mode & 0o070 != 0 && a.uid == st.uid {
+            mode &= !0o070;
+            why = Some(format!(
+                "{} ({}) lets only its owner through",
+                a.path, a.mode
+            ));
+        }
+    }
+    (mode, why)
+}
+
+/// One file's mode verdict as a bitmask comparison, with effective access through parents.
+pub(crate) fn mode_object(ctx: &Context<'_>, p: &ResolvedPath, allowed: u32) -> ObjectResult {
+    let expected = format!("{allowed:04o} or stricter");
+    match ctx.snapshot.host.file(&p.path) {
+        Some(FileFact::Present(st)) => {
+            if st.mode.at_most(allowed) {
+                return ObjectResult::new("file", &p.path, Status::Pass).evidence(
+                    "mode",
+                    st.mode.to_string(),
+                    expected,
+                );
+            }
+            let (eff, why) = effective_mode(st);
+            if eff & !allowed & 0o7777 == 0 {
+                // CIS Kubernetes pitfall 5: a 0644 file in a 0700 directory is private in effect.
+                ObjectResult::new("file", &p.path, Status::Pass)
+                    .evidence("effective mode", format!("{eff:04o}"), expected)
+                    .note(format!(
+                        "file mode {} grants {:04o} beyond {allowed:04o}, but {}: effective access {eff:04o}",
+                        st.mode,
+                        st.mode.excess(allowed),
+                        why.unwrap_or_default()
+                    ))
+            } else {
+                ObjectResult::new("file", &p.path, Status::Fail)
+                    .evidence("mode", st.mode.to_string(), expected)
+                    .note(format!(
+                        "grants {:04o} beyond {allowed:04o}; effective access through parent directories {eff:04o}",
+                        st.mode.excess(allowed)
+                    ))
+            }
+        }
+        other => missing_object(p, other),
+    }
+}
+
+/// A file that is not there or could not be read: not applicable for a conventional path the
+/// layout does not use, an error when the running configuration names it (bulkhead cannot see
+/// what the component reads: check --root).
+fn missing_object(p: &ResolvedPath, fact: Option<&FileFact>) -> ObjectResult {
+    match fact {
+        Some(FileFact::Missing) if p.configured => ObjectResult::new("file", &p.path, Status::Error)
+            .note(format!(
+                "named by {} but not found under the audited root (is the host's root mounted at --root?)",
+                p.source
+            )),
+        Some(FileFact::Missing) => ObjectResult::new("file", &p.path, Status::NotApplicable)
+            .note(format!("does not exist ({})", p.source)),
+        Some(FileFact::Unreadable { reason }) => {
+            ObjectResult::new("file", &p.path, Status::Error).note(reason.clone())
+        }
+        Some(FileFact::Present(_)) => unreachable!("present files are judged by the caller"),
+        None => ObjectResult::new("file", &p.path, Status::Error).note("not collected"),
+    }
+}
+
+/// One file's owner verdict by uid and gid, named from the node's own accounts.
+pub(crate) fn owner_object(
+    ctx: &Context<'_>,
+    k: &KubeFacts,
+    p: &ResolvedPath,
+    owner: Owner,
+) -> ObjectResult {
+    let host = &ctx.snapshot.host;
+    let st = match host.file(&p.path) {
+        Some(FileFact::Present(st)) => st,
+        other => return missing_object(p, other),
+    };
+    let name_of = |uid: u32| {
+        host.user_name(uid)
+            .map(String::from)
+            .unwrap_or_else(|| uid.to_string())
+    };
+    let group_of = |gid: u32| {
+        host.group_name(gid)
+            .map(String::from)
+            .unwrap_or_else(|| gid.to_string())
+    };
+    let (uid, gid, note) = match owner {
+        Owner::Root => (0, 0, None),
+        Owner::Etcd => {
+            let user = host
+                .users
+                .value()
+                .and_then(|u| u.iter().find(|e| e.name == "etcd"));
+            let group = host.group("etcd");
+            match (user, group) {
+                (Some(u), Some(g)) => (u.uid, g.gid, None),
+                _ => {
+                    let run_uid = k
+                        .component(bulkhead_facts::kube::ETCD)
+                        .map(|c| c.process.uid)
+                        .unwrap_or(0);
+                    (
+                        run_uid,
+                        if run_uid == 0 { 0 } else { st.gid },
+                        Some(format!(
+                            "the node has no etcd user and group; etcd runs as {}, which must own its data",
+                            name_of(run_uid)
+                        )),
+                    )
+                }
+            }
+        }
+    };
+    let ok = st.uid == uid && st.gid == gid;
+    let actual = format!("{} (uid {}, gid {})", st.owner_label(), st.uid, st.gid);
+    let expected = format!("{}:{} (uid {uid}, gid {gid})", name_of(uid), group_of(gid));
+    let o = ObjectResult::new(
+        "file",
+        &p.path,
+        if ok { Status::Pass } else { Status::Fail },
+    )
+    .evidence("owner", actual, expected);
+    match note {
+        Some(n) => o.note(n),
+        None => o,
+    }
+}
+
+/// Judge the file at `role` (mode at most `allowed`).
+pub(crate) fn file_mode_check(
+    ctx: &Context<'_>,
+    target: &str,
+    role: &str,
+    allowed: u32,
+    what: &str,
+) -> CheckResult {
+    let k = match guard(ctx, target) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    match k.path(role) {
+        Some(p) => roll_one(mode_object(ctx, p, allowed), p),
+        None => CheckResult::not_applicable(format!("no {what} on this node")),
+    }
+}
+
+/// Judge the owner of the file at `role`.
+pub(crate) fn file_owner_check(
+    ctx: &Context<'_>,
+    target: &str,
+    role: &str,
+    owner: Owner,
+    what: &str,
+) -> CheckResult {
+    let k = match guard(ctx, target) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    match k.path(role) {
+        Some(p) => roll_one(owner_object(ctx, k, p, owner), p),
+        None => CheckResult::not_applicable(format!("no {what} on this node")),
+    }
+}
+
+fn roll_one(obj: ObjectResult, p: &ResolvedPath) -> CheckResult {
+    let msg = match (&obj.evidence, &obj.note) {
+        (_, Some(n)) if obj.status != Status::Pass => format!("{}: {n}", p.path),
+        (Some(e), _) => format!("{} {} {} ({})", p.path, e.field, e.actual, p.source),
+        (None, Some(n)) => format!("{}: {n}", p.path),
+        (None, None) => p.path.clone(),
+    };
+    CheckResult::new(obj.status, msg).with_object(obj)
+}
+
+/// Judge every file of the set `role` (`pki`, `cni`, `kubelet_service`) with `judge`; `filter`
+/// picks the files the check is about (e.g. `*.key`).
+pub(crate) fn file_set_check(
+    ctx: &Context<'_>,
+    target: &str,
+    role: &str,
+    what: &str,
+    filter: impl Fn(&str) -> bool,
+    judge: impl Fn(&KubeFacts, &ResolvedPath) -> ObjectResult,
+) -> CheckResult {
+    let k = match guard(ctx, target) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let Some(set) = k.file_sets.get(role) else {
+        return CheckResult::not_applicable(format!("no {what} on this node"));
+    };
+    let source = set
+        .roots
+        .iter()
+        .map(|r| format!("{} ({})", r.path, r.source))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut objects: Vec<ObjectResult> = set
+        .paths
+        .iter()
+        .filter(|p| filter(p))
+        .map(|p| judge(k, &ResolvedPath::conventional(p.clone(), source.clone())))
+        .collect();
+    for (root, reason) in &set.unreadable {
+        objects.push(ObjectResult::new("directory", root, Status::Error).note(reason.clone()));
+    }
+    let empty = if source.is_empty() {
+        format!("no {what} on this node")
+    } else {
+        format!("no {what} found in {source}")
+    };
+    CheckResult::from_objects(objects, empty)
+}
+
+/// A `manual` result: the benchmark leaves the judgement to a person; `evidence` shows what
+/// bulkhead could read.
+pub(crate) fn manual(message: impl Into<String>, objects: Vec<ObjectResult>) -> CheckResult {
+    CheckResult::manual(message).with_objects(
+        objects
+            .into_iter()
+            .map(|o| ObjectResult {
+                status: Status::Manual,
+                ..o
+            })
+            .collect(),
+    )
+}
+
+/// The strong TLS cipher suites: AEAD suites with forward secrecy (ECDHE), and the TLS 1.3 suites.
+pub(crate) const STRONG_CIPHERS: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+];
+
+/// Judge a cipher-suite list: every suite must be strong. Unset means Go's default list, which
+/// still offers CBC and RSA key-exchange suites.
+pub(crate) fn cipher_result(c: &Component, s: &Setting) -> CheckResult {
+    let expected = "only ECDHE AEAD suites (GCM, ChaCha20-Poly1305) and TLS 1.3 suites";
+    if !is_set(s) {
+        return setting_result_with(
+            c,
+            s,
+            Status::Fail,
+            expected,
+            Some("unset: the Go default list also offers CBC and static-RSA suites".into()),
+        );
+    }
+    let weak: Vec<String> = s
+        .items()
+        .into_iter()
+        .filter(|x| !STRONG_CIPHERS.contains(&x.as_str()))
+        .collect();
+    if weak.is_empty() {
+        setting_result(c, s, true, expected)
+    } else {
+        setting_result_with(
+            c,
+            s,
+            Status::Fail,
+            expected,
+            Some(format!("weak: {}", weak.join(", "))),
+        )
+    }
+}

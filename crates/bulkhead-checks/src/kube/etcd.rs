@@ -1,0 +1,148 @@
+//! etcd (2): TLS for clients and peers, client-certificate authentication, no self-signed
+//! automatic TLS, and a CA of its own. Settings come from the command line, else from the
+//! `ETCD_*` environment of the process or its service's environment file; an etcd
+//! `--config-file` replaces both.
+
+use super::{file_settings_result, running, setting_result, setting_result_with};
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
+use crate::registry::Evaluator;
+use bulkhead_facts::kube::{Component, Setting, APISERVER, ETCD};
+
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    ("k8s.etcd.client_tls", client_tls),
+    ("k8s.etcd.client_cert_auth", client_cert_auth),
+    ("k8s.etcd.no_auto_tls", no_auto_tls),
+    ("k8s.etcd.peer_tls", peer_tls),
+    ("k8s.etcd.peer_client_cert_auth", peer_client_cert_auth),
+    ("k8s.etcd.no_peer_auto_tls", no_peer_auto_tls),
+    ("k8s.etcd.unique_ca", unique_ca),
+];
+
+const T: &str = "etcd";
+
+fn etcd<'a>(ctx: &Context<'a>) -> Result<&'a Component, CheckResult> {
+    running(ctx, T, ETCD).map(|(_, c)| c)
+}
+
+fn unset(flag: &str) -> Setting {
+    Setting::default_value(
+        "",
+        format!(
+            "--{flag} not set (nor {})",
+            bulkhead_facts::kube::etcd_env_name(flag)
+        ),
+    )
+}
+
+/// Cert and key must be set; and URLs served in plain HTTP defeat them.
+fn tls_pair(ctx: &Context<'_>, cert: &str, key: &str, urls_flag: &str) -> CheckResult {
+    let c = match etcd(ctx) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let settings = vec![
+        c.setting(cert).unwrap_or_else(|| unset(cert)),
+        c.setting(key).unwrap_or_else(|| unset(key)),
+    ];
+    let mut r = file_settings_result(ctx, c, settings, "set to an existing file");
+    if let Some(urls) = c.setting(urls_flag) {
+        let plain: Vec<String> = urls
+            .items()
+            .into_iter()
+            .filter(|u| u.starts_with("http://"))
+            .collect();
+        if !plain.is_empty() {
+            r.objects.push(
+                ObjectResult::new("process", c.label(), Status::Fail)
+                    .evidence(urls.source.clone(), urls.value.clone(), "https:// only")
+                    .note(format!("serves plain HTTP on {}", plain.join(", "))),
+            );
+            r.status = Status::Fail;
+        }
+    }
+    r
+}
+
+fn switch(ctx: &Context<'_>, flag: &str, want: bool) -> CheckResult {
+    let c = match etcd(ctx) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let s = c.setting(flag).unwrap_or_else(|| {
+        Setting::default_value(
+            "false",
+            format!(
+                "--{flag} not set (nor {}; default false)",
+                bulkhead_facts::kube::etcd_env_name(flag)
+            ),
+        )
+    });
+    setting_result(
+        c,
+        &s,
+        s.as_bool().unwrap_or(false) == want,
+        if want { "true" } else { "false or not set" },
+    )
+}
+
+/// 2.1
+fn client_tls(ctx: &Context<'_>) -> CheckResult {
+    tls_pair(ctx, "cert-file", "key-file", "listen-client-urls")
+}
+/// 2.2
+fn client_cert_auth(ctx: &Context<'_>) -> CheckResult {
+    switch(ctx, "client-cert-auth", true)
+}
+/// 2.3
+fn no_auto_tls(ctx: &Context<'_>) -> CheckResult {
+    switch(ctx, "auto-tls", false)
+}
+/// 2.4
+fn peer_tls(ctx: &Context<'_>) -> CheckResult {
+    tls_pair(ctx, "peer-cert-file", "peer-key-file", "listen-peer-urls")
+}
+/// 2.5
+fn peer_client_cert_auth(ctx: &Context<'_>) -> CheckResult {
+    switch(ctx, "peer-client-cert-auth", true)
+}
+/// 2.6
+fn no_peer_auto_tls(ctx: &Context<'_>) -> CheckResult {
+    switch(ctx, "peer-auto-tls", false)
+}
+/// 2.7 (manual in the benchmark): etcd must trust a CA of its own. Sharing the API server's
+/// client CA file is certainly not unique; different files need a person to confirm.
+fn unique_ca(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match running(ctx, T, ETCD) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(s) = c.setting("trusted-ca-file") else {
+        return setting_result(
+            c,
+            &unset("trusted-ca-file"),
+            false,
+            "set to a CA used only for etcd",
+        );
+    };
+    let api_ca = k
+        .component(APISERVER)
+        .and_then(|a| a.setting("client-ca-file"));
+    match api_ca {
+        Some(a) if a.value == s.value => setting_result_with(
+            c,
+            &s,
+            Status::Fail,
+            "a CA used only for etcd",
+            Some(format!("the same file is the API server's client CA ({}), so any client certificate of the cluster is trusted by etcd", a.source)),
+        ),
+        Some(a) => setting_result_with(
+            c,
+            &s,
+            Status::Manual,
+            "a CA used only for etcd",
+            Some(format!("differs from the API server's client CA file {}; confirm it is a different CA", a.value)),
+        ),
+        None => setting_result_with(c, &s, Status::Manual, "a CA used only for etcd", Some("confirm no other component's clients are signed by this CA".into())),
+    }
+}

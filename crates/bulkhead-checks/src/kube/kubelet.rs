@@ -1,0 +1,304 @@
+//! The kubelet (4.2) and kube-proxy (4.3).
+//!
+//! The kubelet's settings are what the kubelet really uses: a command-line flag, else the
+//! configuration file named by its `--config` flag merged with its `--config-dir` drop-ins, else
+//! the default, which differs with and without a configuration file (anonymous access and
+//! AlwaysAllow are the defaults only without one).
+
+use super::{
+    cipher_result, file_settings_result, guard, is_set, running, setting_result,
+    setting_result_with,
+};
+use crate::engine::Context;
+use crate::model::{CheckResult, Status};
+use crate::registry::Evaluator;
+use bulkhead_facts::kube::{
+    json_scalar, Component, KubeFacts, KubeletKey, Setting, KUBELET, PROXY,
+};
+
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    (
+        "k8s.kubelet.anonymous_auth_disabled",
+        anonymous_auth_disabled,
+    ),
+    (
+        "k8s.kubelet.authorization_not_always_allow",
+        authorization_not_always_allow,
+    ),
+    ("k8s.kubelet.client_ca", client_ca),
+    (
+        "k8s.kubelet.read_only_port_disabled",
+        read_only_port_disabled,
+    ),
+    ("k8s.kubelet.streaming_idle_timeout", streaming_idle_timeout),
+    ("k8s.kubelet.iptables_util_chains", iptables_util_chains),
+    ("k8s.kubelet.no_hostname_override", no_hostname_override),
+    ("k8s.kubelet.event_qps", event_qps),
+    ("k8s.kubelet.tls_cert", tls_cert),
+    ("k8s.kubelet.rotate_certificates", rotate_certificates),
+    (
+        "k8s.kubelet.rotate_server_certificate",
+        rotate_server_certificate,
+    ),
+    ("k8s.kubelet.strong_ciphers", strong_ciphers),
+    ("k8s.kubelet.pod_pids_limit", pod_pids_limit),
+    ("k8s.kubelet.seccomp_default", seccomp_default),
+    ("k8s.proxy.metrics_localhost", metrics_localhost),
+];
+
+const T: &str = "node";
+
+fn kubelet<'a>(ctx: &Context<'a>) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {
+    running(ctx, T, KUBELET)
+}
+
+fn judge(
+    ctx: &Context<'_>,
+    key: KubeletKey,
+    expected: &str,
+    ok: impl Fn(&Setting) -> bool,
+) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = k.kubelet_setting(&key).expect("kubelet runs");
+    setting_result(c, &s, ok(&s), expected)
+}
+
+/// 4.2.1
+fn anonymous_auth_disabled(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::ANONYMOUS_AUTH, "false", |s| {
+        s.as_bool() == Some(false)
+    })
+}
+/// 4.2.2
+fn authorization_not_always_allow(ctx: &Context<'_>) -> CheckResult {
+    judge(
+        ctx,
+        KubeletKey::AUTHORIZATION_MODE,
+        "Webhook (not AlwaysAllow)",
+        |s| !s.items().iter().any(|m| m == "AlwaysAllow") && is_set(s),
+    )
+}
+/// 4.2.3: client certificates presented to the kubelet (the API server's) must be verified.
+fn client_ca(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = k
+        .kubelet_setting(&KubeletKey::CLIENT_CA_FILE)
+        .expect("kubelet runs");
+    file_settings_result(ctx, c, vec![s], "set to an existing CA file")
+}
+/// 4.2.4 (manual in the benchmark): the unauthenticated read-only port must be off.
+fn read_only_port_disabled(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::READ_ONLY_PORT, "0", |s| {
+        s.value.trim() == "0"
+    })
+}
+/// 4.2.5 (manual in the benchmark): 0 keeps idle streams open for ever.
+fn streaming_idle_timeout(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::STREAMING_IDLE_TIMEOUT, "not 0", |s| {
+        // A Go duration is zero when every number in it is zero (`0`, `0s`, `0h0m0s`).
+        let v = s.value.trim();
+        !v.is_empty() && !v.chars().filter(char::is_ascii_digit).all(|d| d == '0')
+    })
+}
+/// 4.2.6
+fn iptables_util_chains(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::IPTABLES_UTIL_CHAINS, "true", |s| {
+        s.as_bool() == Some(true)
+    })
+}
+/// 4.2.7 (manual in the benchmark): some clouds need it, so a set value is for review.
+fn no_hostname_override(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = k
+        .kubelet_setting(&KubeletKey::HOSTNAME_OVERRIDE)
+        .expect("kubelet runs");
+    if is_set(&s) {
+        setting_result_with(c, &s, Status::Warn, "not set", Some("the node name differs from the host name, which can break TLS name checks; confirm the cloud provider needs it".into()))
+    } else {
+        setting_result(c, &s, true, "not set")
+    }
+}
+/// 4.2.8 (manual): the right rate is a judgement; 0 means unlimited.
+fn event_qps(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = k
+        .kubelet_setting(&KubeletKey::EVENT_QPS)
+        .expect("kubelet runs");
+    let note = (s.value.trim() == "0").then(|| "0 means no limit".to_string());
+    setting_result_with(
+        c,
+        &s,
+        Status::Manual,
+        "a rate that captures the events the cluster needs",
+        note,
+    )
+}
+/// 4.2.9 (manual in the benchmark): the kubelet's serving certificate must be a real one, from
+/// files or from the cluster CA by server TLS bootstrap; otherwise it serves a self-signed one
+/// the API server cannot verify.
+fn tls_cert(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let cert = k
+        .kubelet_setting(&KubeletKey::TLS_CERT_FILE)
+        .expect("kubelet runs");
+    let key = k
+        .kubelet_setting(&KubeletKey::TLS_KEY_FILE)
+        .expect("kubelet runs");
+    if !is_set(&cert) && !is_set(&key) {
+        let boot = k
+            .kubelet_setting(&KubeletKey::SERVER_TLS_BOOTSTRAP)
+            .expect("kubelet runs");
+        if boot.as_bool() == Some(true) {
+            return setting_result_with(
+                c,
+                &boot,
+                Status::Pass,
+                "certificate files, or server TLS bootstrap",
+                Some("the serving certificate is requested from the cluster CA and rotated".into()),
+            );
+        }
+        return setting_result_with(
+            c,
+            &cert,
+            Status::Fail,
+            "certificate files, or server TLS bootstrap",
+            Some("neither certificate files nor serverTLSBootstrap: the kubelet serves a self-signed certificate".into()),
+        );
+    }
+    file_settings_result(ctx, c, vec![cert, key], "set to an existing file")
+}
+/// 4.2.10: only an explicit false is a failure, as the benchmark states.
+fn rotate_certificates(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let s = k
+        .kubelet_setting(&KubeletKey::ROTATE_CERTIFICATES)
+        .expect("kubelet runs");
+    if s.is_default {
+        return setting_result_with(c, &s, Status::Pass, "not false", Some("not set: the benchmark accepts this, but client certificates then rotate only if the kubelet's bootstrap enables it".into()));
+    }
+    setting_result(c, &s, s.as_bool() != Some(false), "not false")
+}
+/// 4.2.11 (manual in the benchmark)
+fn rotate_server_certificate(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let from_flags = c
+        .feature_gates()
+        .get("RotateKubeletServerCertificate")
+        .cloned();
+    let s = match from_flags {
+        Some(v) => Setting::new(
+            v,
+            "--feature-gates RotateKubeletServerCertificate (command line)",
+        ),
+        None => match k
+            .kubelet
+            .as_ref()
+            .and_then(|cfg| cfg.lookup("featureGates.RotateKubeletServerCertificate"))
+        {
+            Some((v, path)) => Setting::new(
+                json_scalar(&v).unwrap_or_default(),
+                format!("featureGates.RotateKubeletServerCertificate ({path})"),
+            ),
+            None => Setting::default_value(
+                "true",
+                "RotateKubeletServerCertificate gate not set (default true)",
+            ),
+        },
+    };
+    if s.as_bool() == Some(false) {
+        return setting_result(c, &s, false, "true");
+    }
+    let boot = k
+        .kubelet_setting(&KubeletKey::SERVER_TLS_BOOTSTRAP)
+        .expect("kubelet runs");
+    let note = if boot.as_bool() == Some(true) {
+        "server TLS bootstrap is on, so the serving certificate rotates".to_string()
+    } else {
+        format!(
+            "the gate is on, but rotation happens only with serverTLSBootstrap ({}: {})",
+            boot.source,
+            super::shown(&boot)
+        )
+    };
+    setting_result_with(c, &s, Status::Pass, "true", Some(note))
+}
+/// 4.2.12 (manual in the benchmark)
+fn strong_ciphers(ctx: &Context<'_>) -> CheckResult {
+    let (k, c) = match kubelet(ctx) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut s = k
+        .kubelet_setting(&KubeletKey::TLS_CIPHER_SUITES)
+        .expect("kubelet runs");
+    // pflag string slices accumulate across repeated flags.
+    if s.source.ends_with("(command line)") {
+        s.value = c.flags.list("tls-cipher-suites", true).join(",");
+    }
+    cipher_result(c, &s)
+}
+/// 4.2.13 (manual in the benchmark): -1 (the default) means no limit.
+fn pod_pids_limit(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::POD_PIDS_LIMIT, "a positive limit", |s| {
+        s.value.trim().parse::<i64>().is_ok_and(|n| n > 0)
+    })
+}
+/// 4.2.14 (manual in the benchmark)
+fn seccomp_default(ctx: &Context<'_>) -> CheckResult {
+    judge(ctx, KubeletKey::SECCOMP_DEFAULT, "true", |s| {
+        s.as_bool() == Some(true)
+    })
+}
+/// 4.3.1: kube-proxy is optional (Cilium and others replace it).
+fn metrics_localhost(ctx: &Context<'_>) -> CheckResult {
+    let k = match guard(ctx, T) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let Some(c) = k.component(PROXY) else {
+        return CheckResult::not_applicable("kube-proxy does not run on this node (an optional component: a CNI such as Cilium may replace it)");
+    };
+    let s = c.setting("metrics-bind-address").or_else(|| {
+        let cfg = k.proxy_config.as_ref()?;
+        let v = cfg.content.value()?.get("metricsBindAddress")?;
+        json_scalar(v)
+            .filter(|v| !v.is_empty())
+            .map(|v| Setting::new(v, format!("metricsBindAddress ({})", cfg.path)))
+    });
+    let s = s.unwrap_or_else(|| {
+        Setting::default_value(
+            "127.0.0.1:10249",
+            "--metrics-bind-address / metricsBindAddress not set (default 127.0.0.1:10249)",
+        )
+    });
+    let host = s
+        .value
+        .trim()
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(s.value.trim());
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ok = matches!(host, "127.0.0.1" | "::1" | "localhost") || host.starts_with("127.");
+    setting_result(c, &s, ok, "a loopback address (127.0.0.1)")
+}
