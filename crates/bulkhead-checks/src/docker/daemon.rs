@@ -1,5 +1,1436 @@
-//! (evaluators of this section are being written)
+//! Section 2: the daemon's configuration. One merged view of the running dockerd's flags and its
+//! daemon.json ([`DaemonSettings`](bulkhead_facts::docker::DaemonSettings)), and, where the Engine
+//! API reports the value in force (storage driver, logging driver, live restore, security
+//! options, experimental), that report, which also works for a remote daemon.
+//!
+//! How a setting is looked up ([`lookup`]): a flag on the running command line wins; otherwise
+//! daemon.json; otherwise dockerd's default. dockerd refuses to start when a key is both a flag and
+//! in daemon.json, so a key found in daemon.json is in force even when the command line could not
+//! be read. When neither source can be read the check is an error that says which one.
 
+use super::{host_side_guard, is_rootless, no_docker};
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::docker::Setting;
+use bulkhead_facts::mask::mask_text;
+use bulkhead_facts::Fact;
+use serde_json::Value;
 
-pub const EVALUATORS: &[(&str, Evaluator)] = &[];
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    ("docker.daemon.rootless", rootless),
+    ("docker.daemon.icc_disabled", icc_disabled),
+    ("docker.daemon.log_level_info", log_level_info),
+    ("docker.daemon.iptables_allowed", iptables_allowed),
+    (
+        "docker.daemon.no_insecure_registries",
+        no_insecure_registries,
+    ),
+    ("docker.daemon.no_aufs", no_aufs),
+    ("docker.daemon.tls_auth", tls_auth),
+    ("docker.daemon.default_ulimits", default_ulimits),
+    ("docker.daemon.userns_remap", userns_remap),
+    ("docker.daemon.default_cgroup_parent", default_cgroup_parent),
+    ("docker.daemon.base_device_size", base_device_size),
+    ("docker.daemon.authorization_plugin", authorization_plugin),
+    ("docker.daemon.remote_logging", remote_logging),
+    ("docker.daemon.no_new_privileges", no_new_privileges),
+    ("docker.daemon.live_restore", live_restore),
+    (
+        "docker.daemon.userland_proxy_disabled",
+        userland_proxy_disabled,
+    ),
+    ("docker.daemon.seccomp_profile", seccomp_profile),
+    ("docker.daemon.no_experimental", no_experimental),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Looking settings up, and reporting them
+
+/// The setting `key` (a daemon.json key name) as the running daemon has it: `Ok(None)` when
+/// neither the command line nor daemon.json sets it (dockerd's default applies). Err is the result
+/// to report instead (remote daemon, unreadable daemon.json, unknown command line).
+fn lookup(ctx: &Context<'_>, key: &str) -> Result<Option<Setting>, CheckResult> {
+    if let Some(r) = host_side_guard(ctx) {
+        return Err(r);
+    }
+    let daemon = &ctx.docker().expect("guarded").daemon;
+    let settings = ctx.daemon_settings();
+    let process_known = matches!(daemon.process, Fact::Value(Some(_)));
+    let found = settings.get(key);
+    if process_known
+        && found
+            .as_ref()
+            .is_some_and(|s| s.source.starts_with("flag "))
+    {
+        return Ok(found);
+    }
+    if let Fact::Unavailable(reason) = &daemon.config {
+        return Err(CheckResult::error(format!(
+            "the daemon's configuration file {} could not be read ({reason}); `{key}` is not on the command line",
+            daemon.config_path
+        )));
+    }
+    if found.is_none() && !process_known {
+        let why = match &daemon.process {
+            Fact::Unavailable(reason) => reason.clone(),
+            _ => "no dockerd process was found on this host".to_string(),
+        };
+        return Err(CheckResult::error(format!(
+            "dockerd's command line is unknown ({why}) and {} does not set `{key}`: the value in force cannot be determined",
+            daemon.config_path
+        )));
+    }
+    Ok(found)
+}
+
+fn lookup_bool(ctx: &Context<'_>, key: &str) -> Result<Option<(bool, String)>, CheckResult> {
+    Ok(lookup(ctx, key)?.and_then(|s| {
+        let b = match &s.value {
+            Value::Bool(b) => Some(*b),
+            Value::String(v) => bulkhead_facts::flags::parse_go_bool(v),
+            _ => None,
+        }?;
+        Some((b, s.source))
+    }))
+}
+
+fn lookup_string(ctx: &Context<'_>, key: &str) -> Result<Option<(String, String)>, CheckResult> {
+    Ok(lookup(ctx, key)?.and_then(|s| match s.value {
+        Value::String(v) => Some((v, s.source)),
+        Value::Null => None,
+        other => Some((other.to_string(), s.source)),
+    }))
+}
+
+/// A list setting's items (hosts, registries, plugins, storage options), empty when unset.
+fn lookup_list(ctx: &Context<'_>, key: &str) -> Result<(Vec<String>, Option<String>), CheckResult> {
+    Ok(match lookup(ctx, key)? {
+        None => (Vec::new(), None),
+        Some(s) => {
+            let items = match &s.value {
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .collect(),
+                Value::String(v) => vec![v.clone()],
+                Value::Object(m) => m.keys().cloned().collect(),
+                Value::Null => vec![],
+                other => vec![other.to_string()],
+            };
+            (
+                items
+                    .into_iter()
+                    .filter(|i: &String| !i.is_empty())
+                    .collect(),
+                Some(s.source),
+            )
+        }
+    })
+}
+
+const DEFAULT_SOURCE: &str = "default (not set)";
+
+/// The daemon as an object of a result: `dockerd (pid N)` when the process is known.
+fn daemon_object(ctx: &Context<'_>, status: Status) -> ObjectResult {
+    let name = ctx
+        .docker()
+        .and_then(|d| d.daemon.process.value().cloned().flatten())
+        .map(|p| format!("dockerd (pid {})", p.pid))
+        .unwrap_or_else(|| "dockerd".to_string());
+    ObjectResult::new("daemon", name, status)
+}
+
+/// One verdict on the daemon with its evidence. Values shown are masked like every output.
+fn verdict(
+    ctx: &Context<'_>,
+    status: Status,
+    message: impl Into<String>,
+    field: impl Into<String>,
+    actual: impl AsRef<str>,
+    expected: impl Into<String>,
+) -> CheckResult {
+    let obj = daemon_object(ctx, status).evidence(field, mask_text(actual.as_ref()), expected);
+    CheckResult::new(status, message).with_object(obj)
+}
+
+fn with_note(mut r: CheckResult, note: impl Into<String>) -> CheckResult {
+    if let Some(o) = r.objects.first_mut() {
+        o.note = Some(note.into());
+    }
+    r
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2.1 - 2.9
+
+/// 2.1 (manual): rootless Docker passes; a daemon running as root is left to judgement, with the
+/// process's uid as evidence.
+fn rootless(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let docker = ctx.docker().expect("checked");
+    let expected = "an unprivileged user (rootless mode)";
+    if is_rootless(ctx) {
+        let (field, actual) = match docker.daemon.process.value().cloned().flatten() {
+            Some(p) if docker.daemon.rootless => (
+                "dockerd process".to_string(),
+                format!("rootless, run by uid {}", p.uid),
+            ),
+            _ => (
+                "Info.SecurityOptions".to_string(),
+                "name=rootless".to_string(),
+            ),
+        };
+        return verdict(
+            ctx,
+            Status::Pass,
+            "the daemon runs rootless",
+            field,
+            actual,
+            expected,
+        );
+    }
+    match docker.daemon.process.value().cloned().flatten() {
+        Some(p) if docker.endpoint.local => verdict(
+            ctx,
+            Status::Manual,
+            format!(
+                "the daemon runs as uid {}; consider rootless mode where its limits are acceptable",
+                p.uid
+            ),
+            "dockerd process uid",
+            if p.uid == 0 {
+                "0 (root)".to_string()
+            } else {
+                p.uid.to_string()
+            },
+            expected,
+        ),
+        _ => {
+            let options = docker
+                .info
+                .value()
+                .map(|i| i.security_options.join("; "))
+                .unwrap_or_else(|| "not read".into());
+            verdict(
+                ctx,
+                Status::Manual,
+                "the API does not report rootless mode; confirm whether the daemon can run rootless",
+                "Info.SecurityOptions",
+                options,
+                expected,
+            )
+        }
+    }
+}
+
+/// The default bridge's ICC option as the API reports it (the value in force, also remotely).
+fn bridge_icc_option(ctx: &Context<'_>) -> Option<String> {
+    let networks = ctx.docker()?.networks.value()?;
+    let bridge = networks
+        .iter()
+        .find(|n| n.name == "bridge" && n.driver == "bridge")?;
+    bridge
+        .options
+        .get("com.docker.network.bridge.enable_icc")
+        .cloned()
+}
+
+/// 2.2: inter-container communication on the default bridge is off (`icc: false`).
+fn icc_disabled(ctx: &Context<'_>) -> CheckResult {
+    let judge = |icc: bool, field: String| {
+        let (status, message) = if icc {
+            (
+                Status::Fail,
+                "containers on the default bridge can reach each other freely",
+            )
+        } else {
+            (
+                Status::Pass,
+                "traffic between containers on the default bridge is restricted",
+            )
+        };
+        verdict(ctx, status, message, field, icc.to_string(), "false")
+    };
+    let from_network = || {
+        bridge_icc_option(ctx).and_then(|v| {
+            bulkhead_facts::flags::parse_go_bool(&v).map(|b| {
+                judge(
+                    b,
+                    "network bridge option com.docker.network.bridge.enable_icc".to_string(),
+                )
+            })
+        })
+    };
+    if let Ok(Some((bridge, _))) = lookup_string(ctx, "bridge") {
+        if bridge == "none" {
+            return CheckResult::not_applicable(
+                "the default bridge network is disabled (bridge: none)",
+            );
+        }
+    }
+    match lookup_bool(ctx, "icc") {
+        Ok(Some((icc, source))) => judge(icc, source),
+        Ok(None) => judge(true, DEFAULT_SOURCE.to_string()),
+        Err(e) => from_network().unwrap_or(e),
+    }
+}
+
+/// 2.3: log level `info`. `debug: true` (or `-D`) forces debug whatever `log-level` says.
+/// PITFALL 1: a `--log-level` flag counts even when daemon.json has no such key.
+fn log_level_info(ctx: &Context<'_>) -> CheckResult {
+    let debug = match lookup_bool(ctx, "debug") {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    if let Some((true, source)) = debug {
+        return verdict(
+            ctx,
+            Status::Fail,
+            "debug mode is on: the daemon logs at debug level",
+            source,
+            "debug=true",
+            "info",
+        );
+    }
+    match lookup_string(ctx, "log-level") {
+        Err(e) => e,
+        Ok(None) => verdict(
+            ctx,
+            Status::Pass,
+            "log level is info (the default)",
+            DEFAULT_SOURCE,
+            "info",
+            "info",
+        ),
+        Ok(Some((level, source))) if level.eq_ignore_ascii_case("info") => verdict(
+            ctx,
+            Status::Pass,
+            "log level is info",
+            source,
+            level,
+            "info",
+        ),
+        Ok(Some((level, source))) => verdict(
+            ctx,
+            Status::Fail,
+            format!("log level is {level}"),
+            source,
+            level,
+            "info",
+        ),
+    }
+}
+
+/// 2.4: dockerd may manage iptables (`iptables` not false).
+fn iptables_allowed(ctx: &Context<'_>) -> CheckResult {
+    match lookup_bool(ctx, "iptables") {
+        Err(e) => e,
+        Ok(None) => verdict(ctx, Status::Pass, "dockerd manages iptables (the default)", DEFAULT_SOURCE, "true", "true"),
+        Ok(Some((true, source))) => verdict(ctx, Status::Pass, "dockerd manages iptables", source, "true", "true"),
+        Ok(Some((false, source))) => verdict(
+            ctx,
+            Status::Fail,
+            "dockerd may not manage iptables: published ports and isolation rules are left to hand-made rules",
+            source,
+            "false",
+            "true",
+        ),
+    }
+}
+
+/// 2.5: no insecure registries configured. One object per registry.
+fn no_insecure_registries(ctx: &Context<'_>) -> CheckResult {
+    let (registries, source) = match lookup_list(ctx, "insecure-registries") {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    if registries.is_empty() {
+        return verdict(
+            ctx,
+            Status::Pass,
+            "no insecure registry is configured",
+            DEFAULT_SOURCE,
+            "none",
+            "none",
+        );
+    }
+    let source = source.unwrap_or_default();
+    let objects = registries
+        .iter()
+        .map(|r| {
+            ObjectResult::new("registry", mask_text(r), Status::Fail).evidence(
+                source.clone(),
+                "insecure (plain HTTP or unverified TLS)",
+                "TLS with a verified certificate",
+            )
+        })
+        .collect();
+    CheckResult::new(
+        Status::Fail,
+        format!(
+            "{} insecure registr{} configured",
+            registries.len(),
+            if registries.len() == 1 { "y" } else { "ies" }
+        ),
+    )
+    .with_objects(objects)
+}
+
+/// 2.6: the storage driver in use (from the API) is not aufs.
+fn no_aufs(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let info = match ctx.docker().expect("checked").info.as_result() {
+        Ok(i) => i,
+        Err(reason) => {
+            return CheckResult::error(format!("the daemon's info could not be read: {reason}"))
+        }
+    };
+    let status = if info.driver == "aufs" {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    verdict(
+        ctx,
+        status,
+        format!("storage driver is {}", info.driver),
+        "Info.Driver",
+        &info.driver,
+        "not aufs",
+    )
+}
+
+/// Is a `hosts` entry a TCP listener? Everything but unix, fd, npipe and ssh addresses is
+/// (`tcp://`, `http://`, and the bare `host:port` form dockerd also accepts).
+fn is_tcp_host(h: &str) -> bool {
+    !(h.starts_with("unix://")
+        || h.starts_with("fd://")
+        || h.starts_with("npipe://")
+        || h.starts_with("ssh://"))
+}
+
+/// 2.7: every TCP listener requires TLS with client-certificate verification.
+/// PITFALL 2: TLS settings in daemon.json are read like their flags.
+fn tls_auth(ctx: &Context<'_>) -> CheckResult {
+    let (hosts, hosts_source) = match lookup_list(ctx, "hosts") {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let tcp: Vec<&String> = hosts.iter().filter(|h| is_tcp_host(h)).collect();
+    if tcp.is_empty() {
+        let listed = if hosts.is_empty() {
+            "the default unix socket".to_string()
+        } else {
+            hosts.join(", ")
+        };
+        return CheckResult::not_applicable(format!(
+            "the daemon listens on no TCP socket ({listed})"
+        ));
+    }
+    let verify = match lookup_bool(ctx, "tlsverify") {
+        Ok(v) => v.or_else(|| tls_verify_from_environment(ctx)),
+        Err(e) => return e,
+    };
+    let tls = match lookup_bool(ctx, "tls") {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let mut files = Vec::new();
+    for key in ["tlscacert", "tlscert", "tlskey"] {
+        match lookup_string(ctx, key) {
+            Ok(Some((v, _))) => files.push(format!("{key}={v}")),
+            Ok(None) => {}
+            Err(e) => return e,
+        }
+    }
+    let certs = if files.len() == 3 {
+        files.join(", ")
+    } else {
+        format!(
+            "{}{}dockerd's default certificate locations for the rest",
+            files.join(", "),
+            if files.is_empty() { "" } else { "; " }
+        )
+    };
+    let expected = "tlsverify=true with a CA, certificate and key";
+    let (status, field, actual, note) = match (&verify, &tls) {
+        (Some((true, source)), _) => (Status::Pass, source.clone(), format!("tlsverify=true ({certs})"), None),
+        (_, Some((true, source))) => (
+            Status::Fail,
+            source.clone(),
+            "tls=true, tlsverify not set".to_string(),
+            Some("TLS without client verification encrypts the connection but lets any client that reaches the port control the daemon"),
+        ),
+        (Some((false, source)), _) => (Status::Fail, source.clone(), "tlsverify=false, tls not set".to_string(), Some("plain TCP: anyone who reaches the port controls the daemon")),
+        _ => (
+            Status::Fail,
+            DEFAULT_SOURCE.to_string(),
+            "no TLS".to_string(),
+            Some("plain TCP: anyone who reaches the port controls the daemon"),
+        ),
+    };
+    let hosts_source = hosts_source.unwrap_or_default();
+    let objects = tcp
+        .iter()
+        .map(|h| {
+            let where_from = format!("listener from {hosts_source}");
+            ObjectResult::new("listener", mask_text(h), status)
+                .evidence(field.clone(), mask_text(&actual), expected)
+                .note(match note {
+                    Some(n) => format!("{n} ({where_from})"),
+                    None => where_from,
+                })
+        })
+        .collect();
+    let message = match status {
+        Status::Pass => "every TCP listener requires TLS client verification".to_string(),
+        _ => format!(
+            "TCP listener without TLS client verification: {}",
+            note.unwrap_or_default()
+        ),
+    };
+    CheckResult::new(status, message).with_objects(objects)
+}
+
+/// dockerd's `--tlsverify` defaults to its `DOCKER_TLS_VERIFY` environment variable.
+fn tls_verify_from_environment(ctx: &Context<'_>) -> Option<(bool, String)> {
+    let p = ctx.docker()?.daemon.process.value()?.as_ref()?;
+    let v = p.environ.as_ref()?.get("DOCKER_TLS_VERIFY")?;
+    (!v.is_empty()).then(|| (true, "dockerd environment DOCKER_TLS_VERIFY".to_string()))
+}
+
+/// 2.8 (manual): show the daemon-wide default ulimits for a person to judge.
+fn default_ulimits(ctx: &Context<'_>) -> CheckResult {
+    match lookup(ctx, "default-ulimits") {
+        Err(e) => e,
+        Ok(None) => verdict(
+            ctx,
+            Status::Manual,
+            "no default ulimits: containers inherit dockerd's own limits; decide whether that is appropriate",
+            DEFAULT_SOURCE,
+            "not set",
+            "limits chosen for the workload (e.g. nofile, nproc)",
+        ),
+        Ok(Some(s)) => {
+            let shown = match &s.value {
+                Value::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        let soft = v.get("Soft").map(Value::to_string).unwrap_or_default();
+                        let hard = v.get("Hard").map(Value::to_string).unwrap_or_default();
+                        format!("{k}={soft}:{hard}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            verdict(
+                ctx,
+                Status::Manual,
+                format!("default ulimits are set ({shown}); confirm they suit the workload"),
+                s.source,
+                shown,
+                "limits chosen for the workload (e.g. nofile, nproc)",
+            )
+        }
+    }
+}
+
+/// 2.9: containers' root is remapped to an unprivileged host range. The API's security options
+/// say whether remapping is in force (also remotely); rootless mode achieves the same.
+fn userns_remap(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let expected = "a user namespace remap (userns-remap) or rootless mode";
+    if is_rootless(ctx) {
+        return with_note(
+            verdict(
+                ctx,
+                Status::Pass,
+                "rootless mode: the whole daemon runs in a user namespace",
+                "Info.SecurityOptions",
+                "name=rootless",
+                expected,
+            ),
+            "container root maps to the unprivileged user running the daemon",
+        );
+    }
+    if let Some(info) = ctx.docker().expect("checked").info.value() {
+        let on = info.has_security_option("userns");
+        let configured = lookup_string(ctx, "userns-remap").ok().flatten();
+        let r = verdict(
+            ctx,
+            if on { Status::Pass } else { Status::Fail },
+            if on {
+                "user namespace remapping is in force"
+            } else {
+                "containers' root is the host's root (no user namespace remap)"
+            },
+            "Info.SecurityOptions",
+            if on { "name=userns" } else { "no name=userns" },
+            expected,
+        );
+        return match configured {
+            Some((v, source)) => with_note(r, format!("{source} = {v}")),
+            None => r,
+        };
+    }
+    match lookup_string(ctx, "userns-remap") {
+        Err(e) => e,
+        Ok(Some((v, source))) if !v.is_empty() => verdict(
+            ctx,
+            Status::Pass,
+            format!("userns-remap is {v}"),
+            source,
+            v,
+            expected,
+        ),
+        Ok(_) => verdict(
+            ctx,
+            Status::Fail,
+            "no user namespace remap is configured",
+            DEFAULT_SOURCE,
+            "not set",
+            expected,
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2.10 - 2.18
+
+/// 2.10: containers use the default cgroup parent; a daemon-wide `cgroup-parent` needs review.
+/// PITFALL 3: `cgroup-parent` in daemon.json is seen like the flag.
+fn default_cgroup_parent(ctx: &Context<'_>) -> CheckResult {
+    match lookup_string(ctx, "cgroup-parent") {
+        Err(e) => e,
+        Ok(Some((v, source))) if !v.is_empty() => verdict(
+            ctx,
+            Status::Warn,
+            format!(
+                "containers are placed under cgroup parent {v}: confirm its limits are intended"
+            ),
+            source,
+            v,
+            "the default cgroup parent, or one reviewed by a person",
+        ),
+        Ok(_) => verdict(
+            ctx,
+            Status::Pass,
+            "containers use the default cgroup parent",
+            DEFAULT_SOURCE,
+            "not set",
+            "the default cgroup parent",
+        ),
+    }
+}
+
+/// 2.11: the devicemapper base size (`dm.basesize`) is left alone unless needed.
+fn base_device_size(ctx: &Context<'_>) -> CheckResult {
+    let (opts, source) = match lookup_list(ctx, "storage-opts") {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    match opts
+        .iter()
+        .find(|o| o.trim_start().starts_with("dm.basesize"))
+    {
+        Some(opt) => verdict(
+            ctx,
+            Status::Warn,
+            format!("the base device size is changed ({opt}): confirm it is needed"),
+            source.unwrap_or_default(),
+            opt,
+            "dm.basesize not set unless needed",
+        ),
+        None => verdict(
+            ctx,
+            Status::Pass,
+            "the base device size is not changed",
+            source.unwrap_or_else(|| DEFAULT_SOURCE.into()),
+            if opts.is_empty() {
+                "no storage options".to_string()
+            } else {
+                opts.join(", ")
+            },
+            "dm.basesize not set",
+        ),
+    }
+}
+
+/// 2.12: an authorization plugin vets API requests.
+fn authorization_plugin(ctx: &Context<'_>) -> CheckResult {
+    match lookup_list(ctx, "authorization-plugins") {
+        Err(e) => e,
+        Ok((plugins, Some(source))) if !plugins.is_empty() => {
+            let list = plugins.join(", ");
+            verdict(
+                ctx,
+                Status::Pass,
+                format!("authorization plugins: {list}"),
+                source,
+                list,
+                "at least one authorization plugin",
+            )
+        }
+        Ok(_) => verdict(
+            ctx,
+            Status::Fail,
+            "no authorization plugin: anyone who can reach the API may do everything",
+            DEFAULT_SOURCE,
+            "none",
+            "at least one authorization plugin",
+        ),
+    }
+}
+
+/// Logging drivers that only keep logs on this host.
+const LOCAL_ONLY_DRIVERS: &[&str] = &["json-file", "local", "none"];
+
+/// 2.13: container logs leave the host. The driver in force comes from the API; for syslog the
+/// address (a log option, read from the host-side configuration) says whether it is remote.
+fn remote_logging(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let info = match ctx.docker().expect("checked").info.as_result() {
+        Ok(i) => i,
+        Err(reason) => {
+            return CheckResult::error(format!("the daemon's info could not be read: {reason}"))
+        }
+    };
+    let driver = info.logging_driver.as_str();
+    let field = "Info.LoggingDriver";
+    let expected = "a driver that ships logs off the host (syslog to a remote address, gelf, fluentd, splunk, awslogs, ...)";
+    if LOCAL_ONLY_DRIVERS.contains(&driver) {
+        return verdict(
+            ctx,
+            Status::Fail,
+            format!("logging driver {driver} keeps logs only on this host"),
+            field,
+            driver,
+            expected,
+        );
+    }
+    match driver {
+        "syslog" => {
+            let address = lookup_list(ctx, "log-opts").ok().and_then(|(opts, _)| {
+                opts.iter()
+                    .find_map(|o| o.strip_prefix("syslog-address=").map(String::from))
+            });
+            match address {
+                Some(a) if !a.starts_with("unix") => verdict(
+                    ctx,
+                    Status::Pass,
+                    format!("logs go to syslog at {a}"),
+                    field,
+                    format!("syslog, syslog-address={a}"),
+                    expected,
+                ),
+                Some(a) => verdict(
+                    ctx,
+                    Status::Warn,
+                    format!("logs go to the local syslog ({a}): confirm syslog forwards them"),
+                    field,
+                    format!("syslog, syslog-address={a}"),
+                    expected,
+                ),
+                None => verdict(
+                    ctx,
+                    Status::Warn,
+                    "logs go to the local syslog: confirm syslog forwards them off the host",
+                    field,
+                    "syslog (local)",
+                    expected,
+                ),
+            }
+        }
+        "journald" => verdict(
+            ctx,
+            Status::Warn,
+            "logs go to the local journal: confirm it is forwarded off the host",
+            field,
+            driver,
+            expected,
+        ),
+        "" => CheckResult::error("the API reported no logging driver"),
+        _ => verdict(
+            ctx,
+            Status::Pass,
+            format!("logs are shipped by the {driver} driver"),
+            field,
+            driver,
+            expected,
+        ),
+    }
+}
+
+/// 2.14: containers get no-new-privileges by default.
+fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
+    match lookup_bool(ctx, "no-new-privileges") {
+        Err(e) => e,
+        Ok(Some((true, source))) => verdict(
+            ctx,
+            Status::Pass,
+            "containers cannot gain privileges through setuid binaries by default",
+            source,
+            "true",
+            "true",
+        ),
+        Ok(Some((false, source))) => verdict(
+            ctx,
+            Status::Fail,
+            "no-new-privileges is off",
+            source,
+            "false",
+            "true",
+        ),
+        Ok(None) => verdict(
+            ctx,
+            Status::Fail,
+            "no-new-privileges is not set daemon-wide",
+            DEFAULT_SOURCE,
+            "false",
+            "true",
+        ),
+    }
+}
+
+fn swarm_active(ctx: &Context<'_>) -> bool {
+    let Some(d) = ctx.docker() else { return false };
+    d.info
+        .value()
+        .is_some_and(|i| i.swarm.local_node_state == "active")
+        || d.swarm.value().is_some_and(|s| s.state == "active")
+}
+
+/// 2.15: live restore keeps containers running across daemon restarts. Not applicable in swarm
+/// mode, where Docker does not support it.
+fn live_restore(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    if swarm_active(ctx) {
+        return CheckResult::not_applicable(
+            "swarm mode is active, and live restore is incompatible with it",
+        );
+    }
+    if let Some(info) = ctx.docker().expect("checked").info.value() {
+        let on = info.live_restore_enabled;
+        return verdict(
+            ctx,
+            if on { Status::Pass } else { Status::Fail },
+            if on {
+                "live restore is enabled"
+            } else {
+                "live restore is off: restarting dockerd stops every container"
+            },
+            "Info.LiveRestoreEnabled",
+            on.to_string(),
+            "true",
+        );
+    }
+    match lookup_bool(ctx, "live-restore") {
+        Err(e) => e,
+        Ok(Some((true, source))) => verdict(
+            ctx,
+            Status::Pass,
+            "live restore is enabled",
+            source,
+            "true",
+            "true",
+        ),
+        Ok(Some((false, source))) => verdict(
+            ctx,
+            Status::Fail,
+            "live restore is off",
+            source,
+            "false",
+            "true",
+        ),
+        Ok(None) => verdict(
+            ctx,
+            Status::Fail,
+            "live restore is off (the default)",
+            DEFAULT_SOURCE,
+            "false",
+            "true",
+        ),
+    }
+}
+
+/// 2.16: published ports are served by iptables rules, not the userland proxy process.
+fn userland_proxy_disabled(ctx: &Context<'_>) -> CheckResult {
+    match lookup_bool(ctx, "userland-proxy") {
+        Err(e) => e,
+        Ok(Some((false, source))) => verdict(
+            ctx,
+            Status::Pass,
+            "the userland proxy is disabled",
+            source,
+            "false",
+            "false",
+        ),
+        Ok(Some((true, source))) => verdict(
+            ctx,
+            Status::Fail,
+            "the userland proxy is enabled",
+            source,
+            "true",
+            "false",
+        ),
+        Ok(None) => verdict(
+            ctx,
+            Status::Fail,
+            "the userland proxy is enabled (the default)",
+            DEFAULT_SOURCE,
+            "true",
+            "false",
+        ),
+    }
+}
+
+/// 2.17 (manual): show the daemon-wide seccomp profile. Unconfined or no seccomp at all is
+/// flagged for review (warn); a built-in or custom profile is left to judgement (manual).
+fn seccomp_profile(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let expected = "the built-in profile, or a custom profile reviewed for this workload";
+    let Some(info) = ctx.docker().expect("checked").info.value() else {
+        return match lookup_string(ctx, "seccomp-profile") {
+            Err(e) => e,
+            Ok(Some((p, source))) if p == "unconfined" => verdict(
+                ctx,
+                Status::Warn,
+                "seccomp is disabled for every container by default",
+                source,
+                p,
+                expected,
+            ),
+            Ok(Some((p, source))) => verdict(
+                ctx,
+                Status::Manual,
+                format!("custom seccomp profile {p}: review it"),
+                source,
+                p,
+                expected,
+            ),
+            Ok(None) => verdict(
+                ctx,
+                Status::Manual,
+                "the built-in seccomp profile applies",
+                DEFAULT_SOURCE,
+                "builtin",
+                expected,
+            ),
+        };
+    };
+    let option = info
+        .security_options
+        .iter()
+        .find(|o| o.split(',').any(|kv| kv == "name=seccomp"));
+    let profile = option.and_then(|o| o.split(',').find_map(|kv| kv.strip_prefix("profile=")));
+    let field = "Info.SecurityOptions";
+    match (option, profile) {
+        (None, _) => verdict(ctx, Status::Warn, "the daemon reports no seccomp support: system calls are not filtered", field, "no name=seccomp", expected),
+        (Some(o), Some("unconfined")) => verdict(ctx, Status::Warn, "seccomp is disabled for every container by default", field, o, expected),
+        (Some(o), Some("builtin" | "default") | None) => verdict(ctx, Status::Manual, "the built-in seccomp profile applies; decide whether a stricter custom profile is appropriate", field, o, expected),
+        (Some(o), Some(p)) => verdict(ctx, Status::Manual, format!("custom seccomp profile {p}: review it"), field, o, expected),
+    }
+}
+
+/// 2.18: experimental features are off, on every engine version.
+/// PITFALL 8: docker-bench stops evaluating this after Docker 19.03.
+fn no_experimental(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
+    let docker = ctx.docker().expect("checked");
+    let from_api = match (docker.version.value(), docker.info.value()) {
+        (Some(v), _) if v.experimental => Some(("Version.Experimental", true)),
+        (_, Some(i)) if i.experimental_build => Some(("Info.ExperimentalBuild", true)),
+        (Some(_), _) => Some(("Version.Experimental", false)),
+        (None, Some(_)) => Some(("Info.ExperimentalBuild", false)),
+        (None, None) => None,
+    };
+    let judge = |on: bool, field: String| {
+        verdict(
+            ctx,
+            if on { Status::Fail } else { Status::Pass },
+            if on {
+                "experimental features are enabled"
+            } else {
+                "experimental features are off"
+            },
+            field,
+            on.to_string(),
+            "false",
+        )
+    };
+    match from_api {
+        Some((field, on)) => judge(on, field.to_string()),
+        None => match lookup_bool(ctx, "experimental") {
+            Err(e) => e,
+            Ok(Some((on, source))) => judge(on, source),
+            Ok(None) => judge(false, DEFAULT_SOURCE.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::Fixture;
+    use crate::model::{CheckResult, Status};
+    use bulkhead_facts::Fact;
+    use serde_json::json;
+
+    fn evidence(r: &CheckResult) -> (String, String) {
+        let e = r.objects[0].evidence.as_ref().expect("evidence");
+        (e.field.clone(), e.actual.clone())
+    }
+
+    #[test]
+    fn pitfall_1_log_level_flag_counts_without_daemon_json_key() {
+        // docker-bench reads only daemon.json's log-level; the flag below goes unnoticed there.
+        let f = Fixture::new().dockerd("--log-level=debug", Some(json!({"icc": false})));
+        let r = f.check("docker.daemon.log_level_info");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(evidence(&r), ("flag --log-level".into(), "debug".into()));
+        let f = Fixture::new().dockerd("-l warn", None);
+        assert_eq!(f.check("docker.daemon.log_level_info").status, Status::Fail);
+        let f = Fixture::new().dockerd("", Some(json!({"log-level": "info"})));
+        let r = f.check("docker.daemon.log_level_info");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(evidence(&r).0, "/etc/docker/daemon.json log-level");
+        assert_eq!(
+            Fixture::new()
+                .dockerd("", None)
+                .check("docker.daemon.log_level_info")
+                .status,
+            Status::Pass
+        );
+        // debug mode forces debug level, whatever log-level says.
+        let f = Fixture::new().dockerd("-D", Some(json!({"log-level": "info"})));
+        assert_eq!(f.check("docker.daemon.log_level_info").status, Status::Fail);
+    }
+
+    #[test]
+    fn pitfall_2_tls_settings_in_daemon_json_are_read() {
+        // docker-bench never reads tls/tlsverify from daemon.json and reports this as plain TCP.
+        let cfg = json!({
+            "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"],
+            "tlsverify": true,
+            "tlscacert": "/etc/docker/tls/ca.pem",
+            "tlscert": "/etc/docker/tls/server.pem",
+            "tlskey": "/etc/docker/tls/server-key.pem"
+        });
+        let r = Fixture::new()
+            .dockerd("", Some(cfg))
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_eq!(r.objects[0].name, "tcp://0.0.0.0:2376");
+        let (field, actual) = evidence(&r);
+        assert_eq!(field, "/etc/docker/daemon.json tlsverify");
+        assert!(
+            actual.contains("tlscacert=/etc/docker/tls/ca.pem"),
+            "{actual}"
+        );
+    }
+
+    #[test]
+    fn tls_without_verification_fails_with_note_and_plain_tcp_fails() {
+        let cfg =
+            json!({"hosts": ["tcp://0.0.0.0:2376"], "tls": true, "tlscert": "/c", "tlskey": "/k"});
+        let r = Fixture::new()
+            .dockerd("", Some(cfg))
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("without client verification"));
+        let r = Fixture::new()
+            .dockerd("-H fd:// -H tcp://127.0.0.1:2375", None)
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects.len(), 1);
+        assert_eq!(r.objects[0].name, "tcp://127.0.0.1:2375");
+        // Flags work the same way, including the DOCKER_TLS_VERIFY default.
+        let r = Fixture::new()
+            .dockerd(
+                "-H tcp://0.0.0.0:2376 --tlsverify --tlscacert /ca --tlscert /c --tlskey /k",
+                None,
+            )
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Pass);
+        let mut f = Fixture::new().dockerd("-H tcp://0.0.0.0:2376", None);
+        if let Fact::Value(Some(p)) = &mut f.docker().daemon.process {
+            p.environ = Some([("DOCKER_TLS_VERIFY".to_string(), "1".to_string())].into());
+        }
+        let r = f.check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(evidence(&r).0, "dockerd environment DOCKER_TLS_VERIFY");
+    }
+
+    #[test]
+    fn tls_not_on_tcp_is_not_applicable() {
+        let r = Fixture::new()
+            .dockerd("-H fd://", None)
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("no TCP socket (fd://)"));
+        let r = Fixture::new()
+            .dockerd("", None)
+            .check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::NotApplicable);
+    }
+
+    #[test]
+    fn pitfall_3_cgroup_parent_in_daemon_json_is_seen() {
+        // docker-bench's daemon.json branch for cgroup-parent never matches and reports PASS.
+        let f = Fixture::new().dockerd("", Some(json!({"cgroup-parent": "/batch"})));
+        let r = f.check("docker.daemon.default_cgroup_parent");
+        assert_eq!(r.status, Status::Warn);
+        assert_eq!(
+            evidence(&r),
+            (
+                "/etc/docker/daemon.json cgroup-parent".into(),
+                "/batch".into()
+            )
+        );
+        let f = Fixture::new().dockerd("--cgroup-parent=/batch", None);
+        assert_eq!(
+            f.check("docker.daemon.default_cgroup_parent").status,
+            Status::Warn
+        );
+        let f = Fixture::new().dockerd("", None);
+        assert_eq!(
+            f.check("docker.daemon.default_cgroup_parent").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn pitfall_8_experimental_is_evaluated_on_every_version() {
+        // docker-bench reports INFO "(Deprecated)" for any engine newer than 19.03.
+        let f = Fixture::new().engine(|_, v| {
+            v.version = "24.0.7".into();
+            v.experimental = true;
+        });
+        let r = f.check("docker.daemon.no_experimental");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(evidence(&r), ("Version.Experimental".into(), "true".into()));
+        let f = Fixture::new().engine(|_, v| v.version = "26.1.0".into());
+        assert_eq!(
+            f.check("docker.daemon.no_experimental").status,
+            Status::Pass
+        );
+        // Without an API answer the daemon setting decides.
+        let mut f = Fixture::new().dockerd("--experimental", None);
+        f.docker().version = Fact::unavailable("timeout");
+        f.docker().info = Fact::unavailable("timeout");
+        assert_eq!(
+            f.check("docker.daemon.no_experimental").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn rootless_passes_and_rootful_is_manual_with_evidence() {
+        let r = Fixture::new()
+            .rootless("alice", 1000, "", None)
+            .check("docker.daemon.rootless");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(evidence(&r).1, "rootless, run by uid 1000");
+        let r = Fixture::new()
+            .dockerd("", None)
+            .check("docker.daemon.rootless");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(
+            evidence(&r),
+            ("dockerd process uid".into(), "0 (root)".into())
+        );
+        assert_eq!(r.objects[0].name, "dockerd (pid 4242)");
+        // Rootless reported by the API of a remote daemon.
+        let r = Fixture::new()
+            .engine(|i, _| {
+                i.security_options = vec![
+                    "name=seccomp,profile=builtin".into(),
+                    "name=rootless".into(),
+                ]
+            })
+            .remote()
+            .check("docker.daemon.rootless");
+        assert_eq!(r.status, Status::Pass);
+    }
+
+    #[test]
+    fn live_restore_with_swarm_active_is_not_applicable() {
+        // docker-bench reports PASS "(Incompatible with swarm mode)".
+        let f = Fixture::new()
+            .dockerd("", None)
+            .engine(|i, _| i.swarm.local_node_state = "active".into());
+        let r = f.check("docker.daemon.live_restore");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("swarm"));
+        let f = Fixture::new().engine(|i, _| i.live_restore_enabled = true);
+        assert_eq!(f.check("docker.daemon.live_restore").status, Status::Pass);
+        assert_eq!(
+            Fixture::new().check("docker.daemon.live_restore").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn icc_from_flags_json_default_and_bridge_option() {
+        assert_eq!(
+            Fixture::new()
+                .dockerd("--icc=false", None)
+                .check("docker.daemon.icc_disabled")
+                .status,
+            Status::Pass
+        );
+        assert_eq!(
+            Fixture::new()
+                .dockerd("", Some(json!({"icc": false})))
+                .check("docker.daemon.icc_disabled")
+                .status,
+            Status::Pass
+        );
+        let r = Fixture::new()
+            .dockerd("", None)
+            .check("docker.daemon.icc_disabled");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(evidence(&r), ("default (not set)".into(), "true".into()));
+        // A remote daemon: the default bridge's option is the value in force.
+        let mut f = Fixture::new().remote();
+        let mut bridge = bulkhead_facts::docker::Network {
+            name: "bridge".into(),
+            driver: "bridge".into(),
+            ..Default::default()
+        };
+        bridge.options.insert(
+            "com.docker.network.bridge.enable_icc".into(),
+            "false".into(),
+        );
+        f.docker().networks = Fact::Value(vec![bridge]);
+        let r = f.check("docker.daemon.icc_disabled");
+        assert_eq!(r.status, Status::Pass);
+        let r = Fixture::new()
+            .dockerd("--bridge none", None)
+            .check("docker.daemon.icc_disabled");
+        assert_eq!(r.status, Status::NotApplicable);
+    }
+
+    #[test]
+    fn settings_checks_on_a_remote_daemon_are_not_applicable() {
+        let f = Fixture::new().dockerd("--icc=false", None).remote();
+        for id in [
+            "docker.daemon.log_level_info",
+            "docker.daemon.iptables_allowed",
+            "docker.daemon.tls_auth",
+            "docker.daemon.no_new_privileges",
+        ] {
+            let r = f.check(id);
+            assert_eq!(r.status, Status::NotApplicable, "{id}");
+            assert!(r.message.unwrap().contains("remote daemon"), "{id}");
+        }
+    }
+
+    #[test]
+    fn unknown_command_line_is_an_error_unless_daemon_json_settles_it() {
+        // No dockerd process seen: flags are unknown. A daemon.json key is still in force
+        // (dockerd refuses a flag that repeats it); a key it lacks cannot be known.
+        let f = Fixture::new().daemon("", Some(json!({"no-new-privileges": true})));
+        assert_eq!(
+            f.check("docker.daemon.no_new_privileges").status,
+            Status::Pass
+        );
+        let r = f.check("docker.daemon.userland_proxy_disabled");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("no dockerd process was found"));
+        let mut f = Fixture::new().dockerd("", None);
+        f.docker().daemon.config = Fact::unavailable("permission denied");
+        let r = f.check("docker.daemon.iptables_allowed");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("permission denied"));
+        // ... but a flag on the known command line settles it anyway.
+        let mut f = Fixture::new().dockerd("--iptables=false", None);
+        f.docker().daemon.config = Fact::unavailable("permission denied");
+        assert_eq!(
+            f.check("docker.daemon.iptables_allowed").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn boolean_settings_read_defaults_correctly() {
+        let f = Fixture::new().dockerd("", None);
+        assert_eq!(
+            f.check("docker.daemon.iptables_allowed").status,
+            Status::Pass
+        );
+        assert_eq!(
+            f.check("docker.daemon.no_new_privileges").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.daemon.userland_proxy_disabled").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.daemon.authorization_plugin").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.daemon.base_device_size").status,
+            Status::Pass
+        );
+        let f = Fixture::new().dockerd(
+            "--iptables=false --no-new-privileges --userland-proxy=false --authorization-plugin=opa",
+            None,
+        );
+        assert_eq!(
+            f.check("docker.daemon.iptables_allowed").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.daemon.no_new_privileges").status,
+            Status::Pass
+        );
+        assert_eq!(
+            f.check("docker.daemon.userland_proxy_disabled").status,
+            Status::Pass
+        );
+        assert_eq!(
+            f.check("docker.daemon.authorization_plugin").status,
+            Status::Pass
+        );
+        // daemon.json booleans written as strings are read as dockerd reads them.
+        let f = Fixture::new().dockerd("", Some(json!({"userland-proxy": "false"})));
+        assert_eq!(
+            f.check("docker.daemon.userland_proxy_disabled").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn insecure_registries_listed_per_registry() {
+        let f = Fixture::new().dockerd(
+            "--insecure-registry reg.local:5000 --insecure-registry 10.0.0.0/8",
+            None,
+        );
+        let r = f.check("docker.daemon.no_insecure_registries");
+        assert_eq!(r.status, Status::Fail);
+        let names: Vec<_> = r.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, vec!["reg.local:5000", "10.0.0.0/8"]);
+        let f = Fixture::new().dockerd("", Some(json!({"insecure-registries": []})));
+        assert_eq!(
+            f.check("docker.daemon.no_insecure_registries").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn storage_and_logging_drivers_come_from_the_api() {
+        let f = Fixture::new().engine(|i, _| i.driver = "aufs".into());
+        assert_eq!(f.check("docker.daemon.no_aufs").status, Status::Fail);
+        let f = Fixture::new().engine(|i, _| i.driver = "overlay2".into());
+        assert_eq!(f.check("docker.daemon.no_aufs").status, Status::Pass);
+        // Fixture default: json-file.
+        assert_eq!(
+            Fixture::new().check("docker.daemon.remote_logging").status,
+            Status::Fail
+        );
+        let f = Fixture::new().engine(|i, _| i.logging_driver = "gelf".into());
+        assert_eq!(f.check("docker.daemon.remote_logging").status, Status::Pass);
+        let f = Fixture::new().engine(|i, _| i.logging_driver = "journald".into());
+        assert_eq!(f.check("docker.daemon.remote_logging").status, Status::Warn);
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"log-driver": "syslog", "log-opts": {"syslog-address": "tcp+tls://logs.example:6514"}})))
+            .engine(|i, _| i.logging_driver = "syslog".into());
+        assert_eq!(f.check("docker.daemon.remote_logging").status, Status::Pass);
+        let f = Fixture::new()
+            .dockerd(
+                "",
+                Some(json!({"log-opts": {"syslog-address": "unixgram:///dev/log"}})),
+            )
+            .engine(|i, _| i.logging_driver = "syslog".into());
+        assert_eq!(f.check("docker.daemon.remote_logging").status, Status::Warn);
+    }
+
+    #[test]
+    fn base_device_size_and_ulimits_and_userns() {
+        let f = Fixture::new().dockerd("", Some(json!({"storage-opts": ["dm.basesize=20G"]})));
+        assert_eq!(
+            f.check("docker.daemon.base_device_size").status,
+            Status::Warn
+        );
+        let f = Fixture::new().dockerd("", Some(json!({"default-ulimits": {"nofile": {"Name": "nofile", "Hard": 64000, "Soft": 64000}}})));
+        let r = f.check("docker.daemon.default_ulimits");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(evidence(&r).1, "nofile=64000:64000");
+        let r = Fixture::new()
+            .dockerd("", None)
+            .check("docker.daemon.default_ulimits");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(evidence(&r).1, "not set");
+        // userns: the API's security options are the value in force.
+        let f = Fixture::new().dockerd("--userns-remap default", None);
+        assert_eq!(
+            f.check("docker.daemon.userns_remap").status,
+            Status::Fail,
+            "configured but not reported in force"
+        );
+        let f = f.engine(|i, _| i.security_options = vec!["name=userns".into()]);
+        let r = f.check("docker.daemon.userns_remap");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(
+            r.objects[0].note.as_deref(),
+            Some("flag --userns-remap = default")
+        );
+        assert_eq!(
+            Fixture::new()
+                .rootless("bob", 1001, "", None)
+                .check("docker.daemon.userns_remap")
+                .status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn seccomp_profile_shown_for_review() {
+        let f = Fixture::new()
+            .engine(|i, _| i.security_options = vec!["name=seccomp,profile=builtin".into()]);
+        let r = f.check("docker.daemon.seccomp_profile");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(evidence(&r).1, "name=seccomp,profile=builtin");
+        let f = Fixture::new()
+            .engine(|i, _| i.security_options = vec!["name=seccomp,profile=unconfined".into()]);
+        assert_eq!(
+            f.check("docker.daemon.seccomp_profile").status,
+            Status::Warn
+        );
+        assert_eq!(
+            Fixture::new().check("docker.daemon.seccomp_profile").status,
+            Status::Warn
+        );
+    }
+}
