@@ -241,6 +241,9 @@ pub struct AuditRules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
     pub rules: Vec<AuditRule>,
+    /// Why this source was used (e.g. why the kernel's list could not be read).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 /// A file-watch audit rule, normalised from `-w PATH -p PERMS -k KEY` or

@@ -229,6 +229,7 @@ impl Fixture {
                 vec![]
             },
             rules: bulkhead_facts::host::parse_audit_rules(text),
+            ..Default::default()
         });
         self
     }
