@@ -322,3 +322,106 @@ impl Fixture {
         self
     }
 }
+
+/// Builders for images, networks, swarm state, container processes and the host's environment
+/// (sections 4-7).
+impl Fixture {
+    /// Add an image tagged `tag` (an untagged image when `tag` is empty), adjusted by `edit`. Its
+    /// ID is derived from the order of addition; its history starts empty.
+    pub fn image(mut self, tag: &str, edit: impl FnOnce(&mut ImageFacts)) -> Self {
+        let n = self.docker().images.value().map_or(0, |v| v.len());
+        let mut image = ImageFacts {
+            inspect: Image {
+                id: format!("sha256:{:0>64}", format!("a{}", n + 1)),
+                repo_tags: if tag.is_empty() {
+                    vec![]
+                } else {
+                    vec![tag.to_string()]
+                },
+                ..Default::default()
+            },
+            history: Fact::Value(vec![]),
+        };
+        edit(&mut image);
+        if let Fact::Value(v) = &mut self.docker().images {
+            v.push(image);
+        }
+        self
+    }
+
+    /// Add a network named `name` with driver `driver`, adjusted by `edit`.
+    pub fn network(mut self, name: &str, driver: &str, edit: impl FnOnce(&mut Network)) -> Self {
+        let n = self.docker().networks.value().map_or(0, |v| v.len());
+        let mut network = Network {
+            id: format!("{:0>64}", format!("b{}", n + 1)),
+            name: name.into(),
+            driver: driver.into(),
+            scope: if driver == "overlay" {
+                "swarm"
+            } else {
+                "local"
+            }
+            .into(),
+            ..Default::default()
+        };
+        edit(&mut network);
+        if let Fact::Value(v) = &mut self.docker().networks {
+            v.push(network);
+        }
+        self
+    }
+
+    /// Put the daemon in swarm mode (`LocalNodeState` `state`, this node a manager), adjusted by
+    /// `edit` on what `/info` and the swarm inspection report.
+    pub fn swarm(
+        mut self,
+        state: &str,
+        edit: impl FnOnce(&mut SwarmInfo, &mut SwarmFacts),
+    ) -> Self {
+        let d = self.docker();
+        let mut facts = SwarmFacts {
+            state: state.into(),
+            is_manager: true,
+            managers: 1,
+            ..Default::default()
+        };
+        let mut info = SwarmInfo {
+            node_id: "node1".into(),
+            local_node_state: state.into(),
+            control_available: true,
+            managers: 1,
+            nodes: 1,
+        };
+        edit(&mut info, &mut facts);
+        if let Fact::Value(i) = &mut d.info {
+            i.swarm = info;
+        }
+        d.swarm = Fact::Value(facts);
+        self
+    }
+
+    /// Adjust the container named `name` (added before) beyond its inspect document, e.g. the
+    /// processes read for it from the host's /proc.
+    pub fn edit_container(mut self, name: &str, edit: impl FnOnce(&mut ContainerFacts)) -> Self {
+        if let Fact::Value(v) = &mut self.docker().containers {
+            let c = v
+                .iter_mut()
+                .find(|c| c.name() == name)
+                .unwrap_or_else(|| panic!("no container {name} in the fixture"));
+            edit(c);
+        }
+        self
+    }
+
+    /// Adjust the host facts (environment, profiles, security modules, listeners, ...).
+    pub fn edit_host(mut self, edit: impl FnOnce(&mut HostFacts)) -> Self {
+        edit(&mut self.snapshot.host);
+        self
+    }
+
+    /// Adjust the Docker facts directly (endpoint, `/info`, selection, ...).
+    pub fn edit_docker(mut self, edit: impl FnOnce(&mut DockerFacts)) -> Self {
+        edit(self.docker());
+        self
+    }
+}

@@ -1,13 +1,1051 @@
 //! Section 5: container runtime. Every check judges each audited container from its inspect
-//! document (and, for sshd, from its processes as seen in the host's /proc).
+//! document (and, for sshd, from its processes as seen in the host's /proc). Swarm mode (5.1)
+//! lives with the other swarm checks in `swarm.rs`.
+//!
+//! Unscored (Manual) checks follow one rule: a deviation bulkhead can see but not judge alone is
+//! `warn`, no deviation is `pass`, and where only a human can decide the object is `manual` with
+//! the setting as evidence.
 
-use super::{container_object, per_container};
+use super::{container_object, host_side_guard, per_container};
 use crate::engine::Context;
 use crate::model::{CheckResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::docker::{ContainerFacts, Network, PortBinding};
+use bulkhead_facts::flags::parse_go_bool;
+use bulkhead_facts::host::{Process, SecurityModules};
+use bulkhead_facts::Fact;
 
-pub const EVALUATORS: &[(&str, Evaluator)] =
-    &[("docker.container.read_only_rootfs", read_only_rootfs)];
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    ("docker.container.apparmor", apparmor),
+    ("docker.container.selinux", selinux),
+    ("docker.container.capabilities", capabilities),
+    ("docker.container.not_privileged", not_privileged),
+    ("docker.container.no_sensitive_mounts", no_sensitive_mounts),
+    ("docker.container.no_sshd", no_sshd),
+    ("docker.container.no_privileged_ports", no_privileged_ports),
+    ("docker.container.needed_ports_only", needed_ports_only),
+    ("docker.container.no_host_network", no_host_network),
+    ("docker.container.memory_limit", memory_limit),
+    ("docker.container.cpu_shares", cpu_shares),
+    ("docker.container.read_only_rootfs", read_only_rootfs),
+    (
+        "docker.container.ports_bound_to_interface",
+        ports_bound_to_interface,
+    ),
+    (
+        "docker.container.restart_on_failure_5",
+        restart_on_failure_5,
+    ),
+    ("docker.container.no_host_pid", no_host_pid),
+    ("docker.container.no_host_ipc", no_host_ipc),
+    ("docker.container.no_host_devices", no_host_devices),
+    ("docker.container.ulimits", ulimits),
+    (
+        "docker.container.no_shared_propagation",
+        no_shared_propagation,
+    ),
+    ("docker.container.no_host_uts", no_host_uts),
+    ("docker.container.seccomp_enabled", seccomp_enabled),
+    ("docker.container.no_privileged_exec", no_privileged_exec),
+    ("docker.container.no_root_exec", no_root_exec),
+    ("docker.container.cgroup_confirmed", cgroup_confirmed),
+    ("docker.container.no_new_privileges", no_new_privileges),
+    ("docker.container.healthcheck_runtime", healthcheck_runtime),
+    ("docker.container.latest_image", latest_image),
+    ("docker.container.pids_limit", pids_limit),
+    ("docker.container.no_default_bridge", no_default_bridge),
+    ("docker.container.no_host_userns", no_host_userns),
+    ("docker.container.no_docker_socket", no_docker_socket),
+];
+
+fn pass_or_fail(ok: bool) -> Status {
+    if ok {
+        Status::Pass
+    } else {
+        Status::Fail
+    }
+}
+
+/// Show an empty inspect string the way a reader recognises it.
+fn shown(value: &str) -> String {
+    if value.is_empty() {
+        "(empty)".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security options (`HostConfig.SecurityOpt`)
+// ---------------------------------------------------------------------------------------------
+
+/// Split one `--security-opt` entry into key and value the way dockerd does: `key=value`, or the
+/// older `key:value`; a bare `no-new-privileges` has no value.
+fn security_opt(opt: &str) -> (&str, Option<&str>) {
+    if let Some((k, v)) = opt.split_once('=') {
+        return (k, Some(v));
+    }
+    match opt.split_once(':') {
+        Some((k, v)) => (k, Some(v)),
+        None => (opt, None),
+    }
+}
+
+/// Every value given for security option `key` on a container, in order.
+fn security_opt_values<'a>(c: &'a ContainerFacts, key: &str) -> Vec<Option<&'a str>> {
+    c.inspect
+        .host_config
+        .security_opt
+        .iter()
+        .flatten()
+        .map(|o| security_opt(o))
+        .filter(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// A security option for evidence: custom seccomp profiles are whole JSON documents, shortened.
+fn describe_security_opt(opt: &str) -> String {
+    match security_opt(opt) {
+        ("seccomp", Some(v)) if v.trim_start().starts_with('{') => {
+            format!("seccomp=<custom profile, {} bytes>", v.len())
+        }
+        _ => opt.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linux security modules (5.2, 5.3)
+// ---------------------------------------------------------------------------------------------
+
+/// Whether a Linux security module confines containers on the audited daemon's host.
+enum Lsm {
+    Enabled(String),
+    Disabled(String),
+    Unknown(String),
+}
+
+/// Decide whether AppArmor or SELinux (`name` as in `Info.SecurityOptions`) is in force. The
+/// daemon's own report comes first (it describes the right host even for a remote daemon); the
+/// host's kernel state counts only when the daemon runs on the host bulkhead read.
+fn lsm_state(
+    ctx: &Context<'_>,
+    name: &str,
+    label: &str,
+    host_flag: fn(&SecurityModules) -> &Fact<bool>,
+) -> Lsm {
+    let Some(docker) = ctx.docker() else {
+        return Lsm::Unknown("Docker was not audited".into());
+    };
+    let info = docker.info.value();
+    if info.is_some_and(|i| i.has_security_option(name)) {
+        return Lsm::Enabled(format!(
+            "the daemon reports name={name} in Info.SecurityOptions"
+        ));
+    }
+    let daemon_silent = format!(
+        "{label} is not in use: the daemon does not report name={name} in Info.SecurityOptions"
+    );
+    if ctx.remote_daemon_reason().is_some() {
+        return match info {
+            Some(_) => Lsm::Disabled(daemon_silent),
+            None => Lsm::Unknown(format!(
+                "the daemon's security options could not be read and the daemon is remote: {}",
+                docker.info.as_result().err().unwrap_or_default()
+            )),
+        };
+    }
+    match host_flag(&ctx.snapshot.host.security_modules) {
+        Fact::Value(true) => Lsm::Enabled(format!("{label} is enabled in the host's kernel")),
+        Fact::Value(false) => Lsm::Disabled(format!("{label} is not enabled on this host")),
+        Fact::Unavailable(reason) => match info {
+            Some(_) => Lsm::Disabled(daemon_silent),
+            None => Lsm::Unknown(format!(
+                "whether {label} is enabled could not be read: {reason}"
+            )),
+        },
+    }
+}
+
+/// The AppArmor profile a container runs (or will run) under, and why bulkhead thinks so.
+/// dockerd records the profile when the container starts: before that the inspect field is
+/// empty, and the profile it will get follows from its options.
+fn effective_apparmor(c: &ContainerFacts) -> (String, Option<&'static str>) {
+    let recorded = &c.inspect.app_armor_profile;
+    if !recorded.is_empty() {
+        return (recorded.clone(), None);
+    }
+    if let Some(Some(p)) = security_opt_values(c, "apparmor").last() {
+        return (
+            p.to_string(),
+            Some("set by --security-opt, applied at start"),
+        );
+    }
+    if c.inspect.host_config.privileged {
+        return (
+            "unconfined".into(),
+            Some("privileged containers run unconfined"),
+        );
+    }
+    if c.inspect.state.status == "created" {
+        return (
+            "docker-default".into(),
+            Some("never started: dockerd applies docker-default at start"),
+        );
+    }
+    (String::new(), None)
+}
+
+/// 5.2: every container runs under an AppArmor profile. Not applicable where AppArmor is off.
+fn apparmor(ctx: &Context<'_>) -> CheckResult {
+    let why = match lsm_state(ctx, "apparmor", "AppArmor", |m| &m.apparmor) {
+        Lsm::Enabled(why) => why,
+        Lsm::Disabled(reason) => return CheckResult::not_applicable(reason),
+        Lsm::Unknown(reason) => return CheckResult::error(reason),
+    };
+    per_container(ctx, |c| {
+        let (profile, how) = effective_apparmor(c);
+        let ok = !profile.is_empty() && profile != "unconfined";
+        let o = container_object(c, pass_or_fail(ok)).evidence(
+            "AppArmorProfile",
+            shown(&profile),
+            "a profile other than unconfined (docker-default or your own)",
+        );
+        match how {
+            Some(how) => o.note(how),
+            None if !ok => o.note(format!("AppArmor is in use here ({why})")),
+            None => o,
+        }
+    })
+}
+
+/// 5.3: every container runs with an SELinux label. Only `label=` options count; `label=disable`
+/// turns labelling off. Not applicable on hosts without SELinux.
+fn selinux(ctx: &Context<'_>) -> CheckResult {
+    match lsm_state(ctx, "selinux", "SELinux", |m| &m.selinux) {
+        Lsm::Enabled(_) => {}
+        Lsm::Disabled(reason) => return CheckResult::not_applicable(reason),
+        Lsm::Unknown(reason) => return CheckResult::error(reason),
+    }
+    let daemon_labels = ctx
+        .docker()
+        .and_then(|d| d.info.value())
+        .is_some_and(|i| i.has_security_option("selinux"));
+    per_container(ctx, |c| {
+        let labels: Vec<String> = security_opt_values(c, "label")
+            .into_iter()
+            .map(|v| format!("label={}", v.unwrap_or_default()))
+            .collect();
+        let disabled = labels.iter().any(|l| l == "label=disable");
+        let process_label = &c.inspect.process_label;
+        let actual = if labels.is_empty() {
+            format!("no label= options; ProcessLabel {}", shown(process_label))
+        } else {
+            format!(
+                "{}; ProcessLabel {}",
+                labels.join(", "),
+                shown(process_label)
+            )
+        };
+        let expected = "label= options (type, level, user or role) or a daemon-assigned ProcessLabel, never label=disable";
+        let (status, note) = if disabled {
+            (
+                Status::Fail,
+                Some("label=disable turns SELinux separation off".to_string()),
+            )
+        } else if c.inspect.host_config.privileged {
+            (
+                Status::Fail,
+                Some("privileged containers run without an SELinux label".to_string()),
+            )
+        } else if !labels.is_empty() {
+            (Status::Pass, None)
+        } else if !process_label.is_empty() {
+            (
+                Status::Pass,
+                Some("labelled by the daemon's default SELinux policy".to_string()),
+            )
+        } else if !daemon_labels {
+            (
+                Status::Fail,
+                Some(
+                    "the daemon does not label containers: start dockerd with --selinux-enabled"
+                        .to_string(),
+                ),
+            )
+        } else if c.inspect.state.status == "created" {
+            (
+                Status::Pass,
+                Some("never started: the daemon labels it at start".to_string()),
+            )
+        } else {
+            (Status::Fail, None)
+        };
+        let o = container_object(c, status).evidence("HostConfig.SecurityOpt", actual, expected);
+        match note {
+            Some(n) => o.note(n),
+            None => o,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities and privilege (5.4, 5.5)
+// ---------------------------------------------------------------------------------------------
+
+/// The capabilities Docker grants a container by default.
+const DEFAULT_CAPABILITIES: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// `cap_sys_admin`, `CAP_SYS_ADMIN` and `SYS_ADMIN` all name one capability.
+fn capability_name(raw: &str) -> String {
+    let upper = raw.trim().to_ascii_uppercase();
+    upper.strip_prefix("CAP_").unwrap_or(&upper).to_string()
+}
+
+fn capability_list(raw: &Option<Vec<String>>) -> Vec<String> {
+    raw.iter().flatten().map(|c| capability_name(c)).collect()
+}
+
+fn comma_list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// 5.4: no capability beyond Docker's defaults is added, and the defaults are trimmed. Reads
+/// CapAdd AND CapDrop: dropping ALL passes, adding a non-default capability fails, keeping the
+/// whole default set untouched is a warning to review.
+fn capabilities(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let hc = &c.inspect.host_config;
+        let added = capability_list(&hc.cap_add);
+        let dropped = capability_list(&hc.cap_drop);
+        let actual = format!(
+            "added: {}; dropped: {}",
+            comma_list(&added),
+            comma_list(&dropped)
+        );
+        let expected =
+            "nothing beyond Docker's defaults added; unneeded defaults dropped (--cap-drop ALL)";
+        let beyond: Vec<String> = if added.iter().any(|c| c == "ALL") {
+            vec!["ALL".to_string()]
+        } else {
+            added
+                .iter()
+                .filter(|c| !DEFAULT_CAPABILITIES.contains(&c.as_str()))
+                .cloned()
+                .collect()
+        };
+        let o = |status| {
+            container_object(c, status).evidence(
+                "HostConfig.CapAdd, HostConfig.CapDrop",
+                actual.clone(),
+                expected,
+            )
+        };
+        if hc.privileged {
+            o(Status::Fail).note("privileged: the container holds every capability")
+        } else if !beyond.is_empty() {
+            o(Status::Fail).note(format!(
+                "adds capabilities beyond Docker's defaults: {}",
+                beyond.join(", ")
+            ))
+        } else if dropped.iter().any(|c| c == "ALL") {
+            o(Status::Pass)
+        } else if !dropped.is_empty() {
+            o(Status::Pass)
+                .note("some default capabilities dropped; review whether the rest are needed")
+        } else {
+            o(Status::Warn).note(format!(
+                "keeps all {} of Docker's default capabilities; drop those the workload does not need",
+                DEFAULT_CAPABILITIES.len()
+            ))
+        }
+    })
+}
+
+/// 5.5: no container is privileged.
+fn not_privileged(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let p = c.inspect.host_config.privileged;
+        container_object(c, pass_or_fail(!p)).evidence(
+            "HostConfig.Privileged",
+            p.to_string(),
+            "false",
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mounts (5.6, 5.20, 5.32)
+// ---------------------------------------------------------------------------------------------
+
+/// A host path no container should see.
+struct SensitivePath {
+    path: String,
+    /// What it is, for the reader.
+    what: String,
+    /// The path and everything below it (false: only the path itself, for `/`).
+    subtree: bool,
+    /// A daemon's API socket: even a read-only bind lets the container drive the daemon.
+    socket: bool,
+}
+
+/// System directories whose contents let a container read secrets of, or change, the host.
+const SENSITIVE_DIRS: &[(&str, &str)] = &[
+    ("/boot", "the host's boot files"),
+    ("/dev", "the host's devices"),
+    ("/etc", "the host's configuration"),
+    ("/lib", "the host's libraries"),
+    ("/lib32", "the host's libraries"),
+    ("/lib64", "the host's libraries"),
+    ("/usr", "the host's programs and libraries"),
+    ("/bin", "the host's programs"),
+    ("/sbin", "the host's programs"),
+    ("/proc", "the host's process information"),
+    ("/sys", "the host's kernel interfaces"),
+    ("/run", "the host's runtime state and sockets"),
+    ("/var/run", "the host's runtime state and sockets"),
+    ("/root", "root's home directory"),
+    ("/home", "users' home directories"),
+];
+
+/// Every sensitive host path for this daemon: the fixed system directories, the daemon's data
+/// root, exec root and API sockets and the containerd socket as configured, and the home
+/// directories of login users on the host.
+fn sensitive_paths(ctx: &Context<'_>) -> Vec<SensitivePath> {
+    let mut out = vec![SensitivePath {
+        path: "/".into(),
+        what: "the host's whole file system".into(),
+        subtree: false,
+        socket: false,
+    }];
+    let dir = |path: &str, what: &str| SensitivePath {
+        path: path.trim_end_matches('/').to_string(),
+        what: what.to_string(),
+        subtree: true,
+        socket: false,
+    };
+    out.extend(SENSITIVE_DIRS.iter().map(|(p, w)| dir(p, w)));
+    if let Some(d) = ctx.docker() {
+        let paths = &d.daemon.paths;
+        if !paths.data_root.is_empty() {
+            out.push(dir(&paths.data_root, "Docker's data root"));
+        }
+        if !paths.exec_root.is_empty() {
+            out.push(dir(&paths.exec_root, "Docker's exec root"));
+        }
+        for s in &paths.sockets {
+            out.push(SensitivePath {
+                path: s.clone(),
+                what: "the Docker API socket".into(),
+                subtree: false,
+                socket: true,
+            });
+        }
+        if let Some(s) = &paths.containerd_socket {
+            out.push(SensitivePath {
+                path: s.clone(),
+                what: "the containerd socket".into(),
+                subtree: false,
+                socket: true,
+            });
+        }
+    }
+    if let Some(users) = ctx.snapshot.host.users.value() {
+        for u in users {
+            let login_user = u.uid >= 1000 && u.uid != 65534;
+            let real_home = u.home.starts_with('/') && u.home != "/" && u.home != "/nonexistent";
+            if login_user && real_home {
+                out.push(dir(&u.home, &format!("the home directory of {}", u.name)));
+            }
+        }
+    }
+    out
+}
+
+/// `/a/b/` -> `/a/b`, keeping `/`.
+fn trim_path(p: &str) -> &str {
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        "/"
+    } else {
+        t
+    }
+}
+
+fn is_under(path: &str, dir: &str) -> bool {
+    path == dir || (dir == "/" || path.starts_with(&format!("{dir}/")))
+}
+
+/// Why a bind mount of host path `source` is sensitive, if it is. A socket counts when the bind
+/// names it or any directory above it; the most specific reason wins.
+fn sensitive_reason<'a>(source: &str, sensitive: &'a [SensitivePath]) -> Option<&'a SensitivePath> {
+    let source = trim_path(source);
+    let mut best: Option<&SensitivePath> = None;
+    for s in sensitive {
+        let hit = if s.socket {
+            is_under(&s.path, source)
+        } else if s.subtree {
+            is_under(source, &s.path)
+        } else {
+            source == s.path
+        };
+        if !hit {
+            continue;
+        }
+        best = match best {
+            None => Some(s),
+            Some(b)
+                if (s.socket && !b.socket)
+                    || (s.socket == b.socket && s.path.len() > b.path.len()) =>
+            {
+                Some(s)
+            }
+            Some(b) => Some(b),
+        };
+    }
+    best
+}
+
+/// Host paths bound into the container: bind mounts only (named volumes live in Docker's own
+/// storage and are not host directories the user chose).
+fn bind_mounts(c: &ContainerFacts) -> impl Iterator<Item = &bulkhead_facts::docker::MountPoint> {
+    c.inspect
+        .mounts
+        .iter()
+        .filter(|m| m.kind == "bind" && !m.source.is_empty())
+}
+
+/// 5.6: no sensitive host directory, socket or home directory is bind-mounted. Read-write binds
+/// and any bind of a socket fail; read-only binds of other sensitive paths are a warning.
+fn no_sensitive_mounts(ctx: &Context<'_>) -> CheckResult {
+    let sensitive = sensitive_paths(ctx);
+    per_container(ctx, |c| {
+        let mut worst = Status::Pass;
+        let mut found = Vec::new();
+        for m in bind_mounts(c) {
+            let Some(s) = sensitive_reason(&m.source, &sensitive) else {
+                continue;
+            };
+            let access = if m.rw { "read-write" } else { "read-only" };
+            let status = if m.rw || s.socket {
+                Status::Fail
+            } else {
+                Status::Warn
+            };
+            if status == Status::Fail || worst == Status::Pass {
+                worst = status;
+            }
+            let via = if s.socket && trim_path(&m.source) != s.path {
+                format!(", which holds {} {}", s.what, s.path)
+            } else {
+                format!(": {}", s.what)
+            };
+            found.push(format!("{} -> {} ({access}{via})", m.source, m.destination));
+        }
+        let o = container_object(c, worst).evidence(
+            "Mounts",
+            if found.is_empty() {
+                "no sensitive host path".to_string()
+            } else {
+                found.join("; ")
+            },
+            "no bind mount of host system directories, Docker or containerd sockets, or home directories",
+        );
+        match worst {
+            Status::Fail => o.note("a read-write bind lets the container change the host; a socket gives control of the daemon even when bound read-only"),
+            Status::Warn => o.note("read-only, so the container can read but not change these host files"),
+            _ => o,
+        }
+    })
+}
+
+/// 5.20: no mount uses shared (or recursive shared) propagation.
+fn no_shared_propagation(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let shared: Vec<String> = c
+            .inspect
+            .mounts
+            .iter()
+            .filter(|m| matches!(m.propagation.as_str(), "shared" | "rshared"))
+            .map(|m| format!("{} -> {} ({})", m.source, m.destination, m.propagation))
+            .collect();
+        container_object(c, pass_or_fail(shared.is_empty())).evidence(
+            "Mounts[].Propagation",
+            if shared.is_empty() {
+                "no shared mount".to_string()
+            } else {
+                shared.join("; ")
+            },
+            "private, rprivate, slave or rslave",
+        )
+    })
+}
+
+/// 5.32: no Docker API socket is reachable inside a container: neither the socket itself nor a
+/// directory that holds it (a bind of `/var/run` exposes `/var/run/docker.sock`).
+fn no_docker_socket(ctx: &Context<'_>) -> CheckResult {
+    let sockets: Vec<String> = ctx
+        .docker()
+        .map(|d| d.daemon.paths.sockets.clone())
+        .unwrap_or_default();
+    per_container(ctx, |c| {
+        let mut found = Vec::new();
+        for m in bind_mounts(c) {
+            let source = trim_path(&m.source);
+            let named = source.ends_with("/docker.sock");
+            let holds = sockets.iter().find(|s| is_under(s, source));
+            if named || holds.is_some() {
+                let what = match holds {
+                    Some(s) if s != source => format!(" (holds {s})"),
+                    _ => String::new(),
+                };
+                found.push(format!("{} -> {}{what}", m.source, m.destination));
+            }
+        }
+        container_object(c, pass_or_fail(found.is_empty())).evidence(
+            "Mounts",
+            if found.is_empty() {
+                "no Docker socket".to_string()
+            } else {
+                found.join("; ")
+            },
+            format!(
+                "no bind of {} or a directory holding it",
+                if sockets.is_empty() {
+                    "docker.sock".to_string()
+                } else {
+                    sockets.join(", ")
+                }
+            ),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes (5.7)
+// ---------------------------------------------------------------------------------------------
+
+/// SSH servers, matched by executable name (sshd rewrites its command line to
+/// `sshd: /usr/sbin/sshd -D [listener] ...`, so argv\[0\] is checked by its first word too).
+const SSH_SERVERS: &[&str] = &["sshd", "dropbear"];
+
+fn is_ssh_server(p: &Process) -> bool {
+    let exe = p
+        .exe
+        .as_deref()
+        .map(|e| e.trim_end_matches(" (deleted)"))
+        .map(|e| e.rsplit('/').next().unwrap_or(e));
+    let argv0 = p
+        .argv
+        .first()
+        .and_then(|a| a.split([' ', ':']).next())
+        .map(|a| a.rsplit('/').next().unwrap_or(a));
+    SSH_SERVERS
+        .iter()
+        .any(|s| p.comm == *s || exe == Some(s) || argv0 == Some(s))
+}
+
+/// 5.7: no SSH server runs in a container. Processes come from the host's /proc (the
+/// container's PID namespace), never from executing anything in the container; a container
+/// whose processes could not be read is an error, not a pass.
+fn no_sshd(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    per_container(ctx, |c| {
+        if !c.inspect.state.running {
+            return container_object(c, Status::NotApplicable).note(format!(
+                "not running ({}): no processes to inspect",
+                shown(&c.inspect.state.status)
+            ));
+        }
+        let procs = match c.processes.as_result() {
+            Ok(p) => p,
+            Err(reason) => {
+                return container_object(c, Status::Error)
+                    .note(format!("its processes could not be read: {reason}"))
+            }
+        };
+        let ssh: Vec<String> = procs
+            .iter()
+            .filter(|p| is_ssh_server(p))
+            .map(|p| format!("{} (pid {})", p.comm, p.pid))
+            .collect();
+        container_object(c, pass_or_fail(ssh.is_empty())).evidence(
+            "processes",
+            if ssh.is_empty() {
+                format!("{} processes, no SSH server", procs.len())
+            } else {
+                ssh.join(", ")
+            },
+            "no sshd or dropbear process",
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports (5.8, 5.9, 5.14)
+// ---------------------------------------------------------------------------------------------
+
+/// One published port: container port (`80/tcp`) and the host address it is reachable on.
+struct Published {
+    container_port: String,
+    host_ip: String,
+    host_port: String,
+}
+
+impl Published {
+    /// The lowest host port of the binding (`8000-8010` -> 8000); None for "any free port".
+    fn lowest_host_port(&self) -> Option<u16> {
+        let first = self.host_port.split('-').next().unwrap_or("");
+        first.trim().parse().ok()
+    }
+
+    /// Addresses meaning "every interface": empty, 0.0.0.0 and the IPv6 `::`.
+    fn on_all_interfaces(&self) -> bool {
+        matches!(
+            self.host_ip.trim_start_matches('[').trim_end_matches(']'),
+            "" | "0.0.0.0" | "::"
+        )
+    }
+
+    fn describe(&self) -> String {
+        let ip = self.host_ip.trim_start_matches('[').trim_end_matches(']');
+        let ip = if ip.contains(':') {
+            format!("[{ip}]")
+        } else if ip.is_empty() {
+            "(all interfaces)".to_string()
+        } else {
+            ip.to_string()
+        };
+        let port = if self.host_port.is_empty() {
+            "(any)"
+        } else {
+            &self.host_port
+        };
+        format!("{ip}:{port}->{}", self.container_port)
+    }
+}
+
+/// The container's published ports: the live bindings of a running container
+/// (`NetworkSettings.Ports`, one entry per address family), else the configured ones
+/// (`HostConfig.PortBindings`), where an empty host address means the daemon's default binding
+/// address (`ip` in daemon.json, 0.0.0.0 unless set).
+fn published_ports(c: &ContainerFacts, default_ip: &str) -> Vec<Published> {
+    let live = c.inspect.network_settings.ports.as_ref();
+    let (bindings, configured) = match live {
+        Some(p) if c.inspect.state.running => (Some(p), false),
+        _ => (c.inspect.host_config.port_bindings.as_ref(), true),
+    };
+    let mut out = Vec::new();
+    for (port, list) in bindings.into_iter().flatten() {
+        for b in list.iter().flatten() {
+            let PortBinding { host_ip, host_port } = b;
+            let host_ip = if configured && host_ip.is_empty() {
+                default_ip.to_string()
+            } else {
+                host_ip.clone()
+            };
+            out.push(Published {
+                container_port: port.clone(),
+                host_ip,
+                host_port: host_port.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The daemon's default binding address for published ports (`ip` setting).
+fn default_binding_ip(ctx: &Context<'_>) -> String {
+    ctx.daemon_settings()
+        .string("ip")
+        .map(|(v, _)| v)
+        .unwrap_or_default()
+}
+
+fn describe_ports(ports: &[&Published]) -> String {
+    ports
+        .iter()
+        .map(|p| p.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// 5.8: no published host port below 1024 (IPv4 and IPv6 bindings alike).
+fn no_privileged_ports(ctx: &Context<'_>) -> CheckResult {
+    let default_ip = default_binding_ip(ctx);
+    per_container(ctx, |c| {
+        let ports = published_ports(c, &default_ip);
+        let low: Vec<&Published> = ports
+            .iter()
+            .filter(|p| p.lowest_host_port().is_some_and(|n| n > 0 && n < 1024))
+            .collect();
+        container_object(c, pass_or_fail(low.is_empty())).evidence(
+            "NetworkSettings.Ports",
+            if low.is_empty() {
+                format!("{} published, none below 1024", ports.len())
+            } else {
+                describe_ports(&low)
+            },
+            "host ports 1024 and above",
+        )
+    })
+}
+
+/// 5.9 (manual): which ports each container publishes, for a human to confirm they are needed.
+fn needed_ports_only(ctx: &Context<'_>) -> CheckResult {
+    let default_ip = default_binding_ip(ctx);
+    per_container(ctx, |c| {
+        let ports = published_ports(c, &default_ip);
+        let all: Vec<&Published> = ports.iter().collect();
+        if all.is_empty() {
+            return container_object(c, Status::Pass).evidence(
+                "NetworkSettings.Ports",
+                "nothing published",
+                "only the ports the service needs",
+            );
+        }
+        container_object(c, Status::Manual)
+            .evidence(
+                "NetworkSettings.Ports",
+                describe_ports(&all),
+                "only the ports the service needs",
+            )
+            .note("confirm each published port is needed")
+    })
+}
+
+/// 5.14: no published port listens on every interface (empty, 0.0.0.0 or `::`).
+fn ports_bound_to_interface(ctx: &Context<'_>) -> CheckResult {
+    let default_ip = default_binding_ip(ctx);
+    per_container(ctx, |c| {
+        let ports = published_ports(c, &default_ip);
+        let wide: Vec<&Published> = ports.iter().filter(|p| p.on_all_interfaces()).collect();
+        container_object(c, pass_or_fail(wide.is_empty())).evidence(
+            "NetworkSettings.Ports",
+            if wide.is_empty() {
+                format!("{} published, each on a specific address", ports.len())
+            } else {
+                describe_ports(&wide)
+            },
+            "each published port bound to one host address (-p 127.0.0.1:8080:80)",
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces (5.10, 5.16, 5.17, 5.21, 5.31)
+// ---------------------------------------------------------------------------------------------
+
+/// Judge one namespace mode: `host` shares the host's namespace.
+fn namespace_check(
+    ctx: &Context<'_>,
+    field: &'static str,
+    mode: fn(&ContainerFacts) -> &str,
+) -> CheckResult {
+    per_container(ctx, |c| {
+        let m = mode(c);
+        container_object(c, pass_or_fail(!m.eq_ignore_ascii_case("host"))).evidence(
+            field,
+            shown(m),
+            "anything but host",
+        )
+    })
+}
+
+/// 5.10: the host's network namespace is not shared.
+fn no_host_network(ctx: &Context<'_>) -> CheckResult {
+    namespace_check(ctx, "HostConfig.NetworkMode", |c| {
+        &c.inspect.host_config.network_mode
+    })
+}
+
+/// 5.16: the host's PID namespace is not shared.
+fn no_host_pid(ctx: &Context<'_>) -> CheckResult {
+    namespace_check(ctx, "HostConfig.PidMode", |c| {
+        &c.inspect.host_config.pid_mode
+    })
+}
+
+/// 5.17: the host's IPC namespace is not shared.
+fn no_host_ipc(ctx: &Context<'_>) -> CheckResult {
+    namespace_check(ctx, "HostConfig.IpcMode", |c| {
+        &c.inspect.host_config.ipc_mode
+    })
+}
+
+/// 5.21: the host's UTS namespace is not shared.
+fn no_host_uts(ctx: &Context<'_>) -> CheckResult {
+    namespace_check(ctx, "HostConfig.UTSMode", |c| {
+        &c.inspect.host_config.uts_mode
+    })
+}
+
+/// 5.31: no container opts out of user-namespace remapping with `--userns=host`. Whether the
+/// daemon remaps at all is check 2.9's business; the note says when it does not.
+fn no_host_userns(ctx: &Context<'_>) -> CheckResult {
+    let remap = ctx.daemon_settings().string("userns-remap");
+    per_container(ctx, |c| {
+        let m = &c.inspect.host_config.userns_mode;
+        let host = m.eq_ignore_ascii_case("host");
+        let o = container_object(c, pass_or_fail(!host)).evidence(
+            "HostConfig.UsernsMode",
+            shown(m),
+            "anything but host",
+        );
+        if !host && remap.is_none() {
+            o.note("the daemon does not remap user namespaces (userns-remap unset), so this container shares the host's user IDs anyway")
+        } else {
+            o
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources (5.11, 5.12, 5.19, 5.25, 5.29)
+// ---------------------------------------------------------------------------------------------
+
+fn bytes(n: i64) -> String {
+    const MIB: i64 = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{n} ({} MiB)", n / MIB)
+    } else {
+        n.to_string()
+    }
+}
+
+/// 5.11: a memory limit is set.
+fn memory_limit(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let m = c.inspect.host_config.memory;
+        container_object(c, pass_or_fail(m > 0)).evidence(
+            "HostConfig.Memory",
+            if m > 0 {
+                bytes(m)
+            } else {
+                "0 (unlimited)".into()
+            },
+            "a limit above 0 (--memory)",
+        )
+    })
+}
+
+/// 5.12: CPU use is bounded or weighted: CpuShares, NanoCpus or CpuQuota set.
+fn cpu_shares(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let hc = &c.inspect.host_config;
+        let set = hc.cpu_shares > 0 || hc.nano_cpus > 0 || hc.cpu_quota > 0;
+        container_object(c, pass_or_fail(set)).evidence(
+            "HostConfig.CpuShares, NanoCpus, CpuQuota",
+            format!(
+                "CpuShares {}, NanoCpus {}, CpuQuota {}",
+                hc.cpu_shares, hc.nano_cpus, hc.cpu_quota
+            ),
+            "at least one set (--cpu-shares, --cpus or --cpu-quota)",
+        )
+    })
+}
+
+/// 5.19 (manual): which ulimits apply, the container's own or the daemon's defaults.
+fn ulimits(ctx: &Context<'_>) -> CheckResult {
+    let defaults = ctx.daemon_settings().get("default-ulimits");
+    per_container(ctx, |c| {
+        let own: Vec<String> = c
+            .inspect
+            .host_config
+            .ulimits
+            .iter()
+            .flatten()
+            .map(|u| format!("{}={}:{}", u.name, u.soft, u.hard))
+            .collect();
+        let actual = if !own.is_empty() {
+            format!("container sets {}", own.join(", "))
+        } else {
+            match &defaults {
+                Some(s) => format!(
+                    "none of its own; daemon defaults from {}: {}",
+                    s.source, s.value
+                ),
+                None => {
+                    "none of its own; no daemon default-ulimits (the host's limits apply)".into()
+                }
+            }
+        };
+        container_object(c, Status::Manual)
+            .evidence(
+                "HostConfig.Ulimits",
+                actual,
+                "limits that fit the workload (--ulimit where the defaults do not)",
+            )
+            .note("decide whether the defaults suit this workload")
+    })
+}
+
+/// 5.25: the container stays in Docker's cgroup; a custom `--cgroup-parent` needs confirming.
+fn cgroup_confirmed(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let p = &c.inspect.host_config.cgroup_parent;
+        let o = container_object(
+            c,
+            if p.is_empty() {
+                Status::Pass
+            } else {
+                Status::Warn
+            },
+        )
+        .evidence(
+            "HostConfig.CgroupParent",
+            shown(p),
+            "(empty): Docker's own cgroup",
+        );
+        if p.is_empty() {
+            o
+        } else {
+            o.note("confirm this cgroup parent limits the container as intended")
+        }
+    })
+}
+
+/// 5.29: a PIDs limit above 0 is set (0 and -1 mean unlimited).
+fn pids_limit(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let l = c.inspect.host_config.pids_limit;
+        let ok = l.is_some_and(|n| n > 0);
+        container_object(c, pass_or_fail(ok)).evidence(
+            "HostConfig.PidsLimit",
+            match l {
+                None => "unset (unlimited)".to_string(),
+                Some(n) if n <= 0 => format!("{n} (unlimited)"),
+                Some(n) => n.to_string(),
+            },
+            "a limit above 0 (--pids-limit)",
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only root, restart, devices, seccomp, no-new-privileges, health, exec, image, bridge
+// ---------------------------------------------------------------------------------------------
 
 /// 5.13: the root file system is mounted read-only.
 fn read_only_rootfs(ctx: &Context<'_>) -> CheckResult {
@@ -21,10 +1059,426 @@ fn read_only_rootfs(ctx: &Context<'_>) -> CheckResult {
     })
 }
 
+/// 5.15: restarts are bounded: `on-failure` with 1 to 5 retries, or no restart policy at all.
+/// `always` and `unless-stopped` restart forever and fail, as does on-failure without a bound.
+fn restart_on_failure_5(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let rp = &c.inspect.host_config.restart_policy;
+        let name = if rp.name.is_empty() {
+            "no"
+        } else {
+            rp.name.as_str()
+        };
+        let (ok, actual) = match name {
+            "no" => (true, "no".to_string()),
+            "on-failure" => (
+                (1..=5).contains(&rp.maximum_retry_count),
+                if rp.maximum_retry_count == 0 {
+                    "on-failure (unlimited retries)".to_string()
+                } else {
+                    format!("on-failure:{}", rp.maximum_retry_count)
+                },
+            ),
+            other => (false, other.to_string()),
+        };
+        container_object(c, pass_or_fail(ok)).evidence(
+            "HostConfig.RestartPolicy",
+            actual,
+            "on-failure with at most 5 retries (or no restart)",
+        )
+    })
+}
+
+/// 5.18 (manual): host devices passed into the container.
+fn no_host_devices(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let hc = &c.inspect.host_config;
+        let devices: Vec<String> = hc
+            .devices
+            .iter()
+            .flatten()
+            .map(|d| {
+                format!(
+                    "{}:{}:{}",
+                    d.path_on_host, d.path_in_container, d.cgroup_permissions
+                )
+            })
+            .collect();
+        let expected =
+            "no host device, or only the ones the workload needs with the least permissions";
+        if hc.privileged {
+            return container_object(c, Status::Warn)
+                .evidence("HostConfig.Privileged", "true", expected)
+                .note("privileged: every host device is visible in the container");
+        }
+        if devices.is_empty() {
+            return container_object(c, Status::Pass).evidence(
+                "HostConfig.Devices",
+                "none",
+                expected,
+            );
+        }
+        container_object(c, Status::Warn)
+            .evidence("HostConfig.Devices", devices.join(", "), expected)
+            .note("confirm each device is needed and its permissions (rwm) are the least that work")
+    })
+}
+
+/// The daemon-wide reason containers without their own seccomp option run unconfined, if any.
+fn daemon_seccomp_off(ctx: &Context<'_>) -> Option<String> {
+    if let Some((p, source)) = ctx.daemon_settings().string("seccomp-profile") {
+        if p == "unconfined" {
+            return Some(format!(
+                "the daemon's default profile is unconfined ({source})"
+            ));
+        }
+    }
+    let info = ctx.docker()?.info.value()?;
+    let seccomp = info
+        .security_options
+        .iter()
+        .find(|o| o.split(',').any(|kv| kv == "name=seccomp"));
+    match seccomp {
+        Some(o) if o.split(',').any(|kv| kv == "profile=unconfined") => {
+            Some(format!("the daemon reports {o} in Info.SecurityOptions"))
+        }
+        None if !info.security_options.is_empty() => {
+            Some("the daemon reports no seccomp support in Info.SecurityOptions".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// 5.22: the container runs with a seccomp filter: not `seccomp=unconfined`, not privileged
+/// (privileged containers run without one), and not under a daemon whose default is unconfined.
+fn seccomp_enabled(ctx: &Context<'_>) -> CheckResult {
+    let daemon_off = daemon_seccomp_off(ctx);
+    per_container(ctx, |c| {
+        let opts: Vec<String> = c
+            .inspect
+            .host_config
+            .security_opt
+            .iter()
+            .flatten()
+            .filter(|o| security_opt(o).0 == "seccomp")
+            .map(|o| describe_security_opt(o))
+            .collect();
+        let own = security_opt_values(c, "seccomp")
+            .into_iter()
+            .flatten()
+            .last();
+        let actual = if opts.is_empty() {
+            "no seccomp option (daemon default)".to_string()
+        } else {
+            opts.join(", ")
+        };
+        let expected = "Docker's default profile or a custom one; never unconfined";
+        let o = |status| {
+            container_object(c, status).evidence("HostConfig.SecurityOpt", actual.clone(), expected)
+        };
+        if c.inspect.host_config.privileged {
+            return o(Status::Fail).note("privileged containers run without a seccomp filter");
+        }
+        match own {
+            Some("unconfined") => o(Status::Fail),
+            Some(_) => o(Status::Pass),
+            None => match &daemon_off {
+                Some(why) => o(Status::Fail).note(why.clone()),
+                None => o(Status::Pass),
+            },
+        }
+    })
+}
+
+/// 5.23 (automated in the benchmark, but Docker keeps no readable record): privileged exec.
+fn no_privileged_exec(ctx: &Context<'_>) -> CheckResult {
+    exec_review(ctx, "--privileged")
+}
+
+/// 5.24 (manual): exec sessions as root.
+fn no_root_exec(ctx: &Context<'_>) -> CheckResult {
+    exec_review(ctx, "--user root (or 0)")
+}
+
+fn exec_review(ctx: &Context<'_>, option: &str) -> CheckResult {
+    per_container(ctx, |c| {
+        container_object(c, Status::Manual).note(format!(
+            "the Engine API keeps no history of finished exec sessions; review the daemon's audit trail (auditd rules on the Docker binaries, `docker events --filter event=exec_create`) for exec with {option}"
+        ))
+    })
+}
+
+/// Whether `no-new-privileges` is on for this container, and where that came from. A container's
+/// own option (`no-new-privileges`, `=true`, `:false`, ...) overrides the daemon-wide setting.
+fn effective_no_new_privileges(
+    c: &ContainerFacts,
+    daemon: &Option<(bool, String)>,
+) -> (bool, String) {
+    let own = security_opt_values(c, "no-new-privileges")
+        .into_iter()
+        .last();
+    match own {
+        Some(None) => (true, "no-new-privileges".to_string()),
+        Some(Some(v)) => match parse_go_bool(v) {
+            Some(b) => (b, format!("no-new-privileges={v}")),
+            // dockerd refuses to create such a container; treat an unreadable value as off.
+            None => (false, format!("no-new-privileges={v} (not a boolean)")),
+        },
+        None => match daemon {
+            Some((b, source)) => (
+                *b,
+                format!("not set on the container; daemon-wide {b} ({source})"),
+            ),
+            None => (false, "not set on the container or the daemon".to_string()),
+        },
+    }
+}
+
+/// 5.26: processes cannot gain privileges (setuid binaries, file capabilities). Parsed as
+/// dockerd parses it: `no-new-privileges:false` turns the protection off.
+fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
+    let daemon = ctx.daemon_settings().bool("no-new-privileges");
+    per_container(ctx, |c| {
+        let (on, actual) = effective_no_new_privileges(c, &daemon);
+        container_object(c, pass_or_fail(on)).evidence(
+            "HostConfig.SecurityOpt",
+            actual,
+            "no-new-privileges (on the container or daemon-wide)",
+        )
+    })
+}
+
+/// 5.27: the container has a health check and is healthy. Unhealthy fails; starting is a
+/// warning; no health check (or one disabled with NONE) fails.
+fn healthcheck_runtime(ctx: &Context<'_>) -> CheckResult {
+    per_container(ctx, |c| {
+        let hc = c.inspect.config.healthcheck.as_ref();
+        let configured = hc.is_some_and(|h| !h.test.is_empty() && h.test[0] != "NONE");
+        let health = c.inspect.state.health.as_ref().map(|h| h.status.as_str());
+        let expected = "a health check that reports healthy";
+        let o = |status, actual: String| {
+            container_object(c, status).evidence("State.Health.Status", actual, expected)
+        };
+        if !configured {
+            let actual = if hc.is_some() {
+                "health check disabled (NONE)"
+            } else {
+                "no health check"
+            };
+            return o(Status::Fail, actual.to_string());
+        }
+        if !c.inspect.state.running {
+            return o(
+                Status::Pass,
+                format!(
+                    "health check configured; not running ({})",
+                    shown(&c.inspect.state.status)
+                ),
+            )
+            .note("its health is checked once it runs");
+        }
+        match health {
+            Some("healthy") => o(Status::Pass, "healthy".into()),
+            Some("unhealthy") => {
+                let streak = c
+                    .inspect
+                    .state
+                    .health
+                    .as_ref()
+                    .map_or(0, |h| h.failing_streak);
+                o(Status::Fail, "unhealthy".into())
+                    .note(format!("{streak} consecutive failed probes"))
+            }
+            Some("starting") => {
+                o(Status::Warn, "starting".into()).note("the first probes have not completed yet")
+            }
+            Some(other) => o(Status::Fail, shown(other)),
+            None => o(Status::Fail, "no health state".into()),
+        }
+    })
+}
+
+/// `nginx` -> `nginx:latest`; references with a tag or digest stay as they are.
+fn with_default_tag(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if reference.contains('@') || last.contains(':') {
+        reference.to_string()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
+/// 5.28 (manual): which image each container runs, and whether its tag has moved on since.
+fn latest_image(ctx: &Context<'_>) -> CheckResult {
+    let images = ctx.docker().and_then(|d| d.images.value());
+    per_container(ctx, |c| {
+        let reference = &c.inspect.config.image;
+        let actual = format!(
+            "{} ({})",
+            shown(reference),
+            bulkhead_facts::docker::short_image_id(&c.inspect.image)
+        );
+        let expected =
+            "the image the tag currently names, pulled fresh when the container was created";
+        let tagged = with_default_tag(reference);
+        let now = images.and_then(|all| {
+            all.iter()
+                .find(|i| i.inspect.repo_tags.iter().any(|t| *t == tagged))
+        });
+        match now {
+            Some(i) if i.inspect.id != c.inspect.image => container_object(c, Status::Warn)
+                .evidence("Image", actual, expected)
+                .note(format!(
+                    "{tagged} now names image {}: the container runs an older image; recreate it",
+                    bulkhead_facts::docker::short_image_id(&i.inspect.id)
+                )),
+            _ => container_object(c, Status::Manual)
+                .evidence("Image", actual, expected)
+                .note("confirm the image is pulled fresh (docker pull, or --pull always) before containers are created"),
+        }
+    })
+}
+
+/// The daemon's default bridge network (`bridge`, interface docker0 unless configured).
+fn default_bridge(networks: &[Network]) -> Option<&Network> {
+    networks
+        .iter()
+        .find(|n| {
+            n.options
+                .get("com.docker.network.bridge.default_bridge")
+                .is_some_and(|v| v == "true")
+        })
+        .or_else(|| {
+            networks
+                .iter()
+                .find(|n| n.name == "bridge" && n.driver == "bridge")
+        })
+}
+
+/// 5.30 (manual): containers attached to the default bridge, where every container can reach
+/// every other.
+fn no_default_bridge(ctx: &Context<'_>) -> CheckResult {
+    let networks = ctx.docker().and_then(|d| d.networks.value());
+    let bridge = networks.and_then(|n| default_bridge(n));
+    let (bridge_name, bridge_id, iface) = match bridge {
+        Some(b) => (
+            b.name.clone(),
+            b.id.clone(),
+            b.options
+                .get("com.docker.network.bridge.name")
+                .cloned()
+                .unwrap_or_else(|| "docker0".into()),
+        ),
+        None => ("bridge".to_string(), String::new(), "docker0".to_string()),
+    };
+    per_container(ctx, |c| {
+        let nets = c.inspect.network_settings.networks.as_ref();
+        let on_bridge = nets.is_some_and(|m| {
+            m.iter().any(|(name, ep)| {
+                *name == bridge_name || (!bridge_id.is_empty() && ep.network_id == bridge_id)
+            })
+        }) || (nets.is_none_or(|m| m.is_empty())
+            && matches!(
+                c.inspect.host_config.network_mode.as_str(),
+                "default" | "bridge"
+            ));
+        let names: Vec<String> = nets.into_iter().flatten().map(|(n, _)| n.clone()).collect();
+        let actual = if names.is_empty() {
+            format!("NetworkMode {}", shown(&c.inspect.host_config.network_mode))
+        } else {
+            names.join(", ")
+        };
+        let o = container_object(
+            c,
+            if on_bridge {
+                Status::Warn
+            } else {
+                Status::Pass
+            },
+        )
+        .evidence(
+            "NetworkSettings.Networks",
+            actual,
+            format!("a user-defined network, not the default {bridge_name} ({iface})"),
+        );
+        if on_bridge {
+            o.note("on the default bridge every container can reach every other; move it to a user-defined network")
+        } else {
+            o
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture::Fixture;
-    use crate::model::Status;
+    use crate::model::{CheckResult, Status};
+    use bulkhead_facts::docker::*;
+    use bulkhead_facts::host::Process;
+    use bulkhead_facts::Fact;
+    use std::collections::BTreeMap;
+
+    fn verdicts(r: &CheckResult) -> Vec<(&str, Status)> {
+        r.objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.status))
+            .collect()
+    }
+
+    fn status_of(r: &CheckResult, name: &str) -> Status {
+        r.objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no object {name} in {r:?}"))
+            .status
+    }
+
+    fn actual_of(r: &CheckResult, name: &str) -> String {
+        r.objects
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.evidence.as_ref())
+            .map(|e| e.actual.clone())
+            .unwrap_or_default()
+    }
+
+    fn opts(list: &[&str]) -> Option<Vec<String>> {
+        Some(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn bind(source: &str, destination: &str, rw: bool) -> MountPoint {
+        MountPoint {
+            kind: "bind".into(),
+            source: source.into(),
+            destination: destination.into(),
+            rw,
+            propagation: "rprivate".into(),
+            ..Default::default()
+        }
+    }
+
+    fn ports(list: &[(&str, &str, &str)]) -> Option<BTreeMap<String, Option<Vec<PortBinding>>>> {
+        let mut m: BTreeMap<String, Option<Vec<PortBinding>>> = BTreeMap::new();
+        for (cport, ip, hport) in list {
+            m.entry(cport.to_string())
+                .or_insert_with(|| Some(vec![]))
+                .as_mut()
+                .unwrap()
+                .push(PortBinding {
+                    host_ip: ip.to_string(),
+                    host_port: hport.to_string(),
+                });
+        }
+        Some(m)
+    }
+
+    fn with_security_options(f: Fixture, options: &[&str]) -> Fixture {
+        f.edit_docker(|d| {
+            if let Fact::Value(i) = &mut d.info {
+                i.security_options = options.iter().map(|s| s.to_string()).collect();
+            }
+        })
+    }
 
     #[test]
     fn read_only_rootfs_per_container() {
@@ -34,10 +1488,7 @@ mod tests {
         let r = f.check("docker.container.read_only_rootfs");
         assert_eq!(r.status, Status::Fail);
         assert_eq!(
-            r.objects
-                .iter()
-                .map(|o| (o.name.as_str(), o.status))
-                .collect::<Vec<_>>(),
+            verdicts(&r),
             vec![("ro", Status::Pass), ("rw", Status::Fail)]
         );
     }
@@ -47,5 +1498,933 @@ mod tests {
         let r = Fixture::new().check("docker.container.read_only_rootfs");
         assert_eq!(r.status, Status::NotApplicable);
         assert_eq!(r.message.as_deref(), Some("no running containers"));
+    }
+
+    #[test]
+    fn pitfall_18_no_containers_every_container_check_reports_not_applicable() {
+        // docker-bench drops 31 checks from its output when no container runs.
+        for (id, _) in super::EVALUATORS {
+            let r = Fixture::new()
+                .edit_host(|h| h.security_modules.apparmor = Fact::Value(true))
+                .edit_host(|h| h.security_modules.selinux = Fact::Value(true))
+                .check(id);
+            assert_eq!(r.status, Status::NotApplicable, "{id}: {r:?}");
+            assert!(r.message.as_deref().is_some_and(|m| !m.is_empty()), "{id}");
+        }
+    }
+
+    #[test]
+    fn pitfall_18_container_named_nil_and_stopped_ones_are_judged() {
+        let f = Fixture::new()
+            .container("nil", |_| {})
+            .container("nil-proxy", |c| c.host_config.privileged = true)
+            .container("stopped", |c| {
+                c.state.status = "exited".into();
+                c.state.running = false;
+                c.host_config.privileged = true;
+            })
+            .container("fresh", |c| {
+                c.state.status = "created".into();
+                c.state.running = false;
+            })
+            .edit_docker(|d| d.selection.all_states = true);
+        let r = f.check("docker.container.not_privileged");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("nil", Status::Pass),
+                ("nil-proxy", Status::Fail),
+                ("stopped", Status::Fail),
+                ("fresh", Status::Pass)
+            ]
+        );
+        assert_eq!(r.message.as_deref(), Some("2 of 4 containers fail"));
+    }
+
+    #[test]
+    fn selection_leaves_out_is_said_when_nothing_is_left() {
+        let r = Fixture::new()
+            .edit_docker(|d| {
+                d.selection.skipped.push(SkippedContainer {
+                    id: "abc".into(),
+                    name: "db".into(),
+                    state: "running".into(),
+                    reason: "excluded by --exclude db".into(),
+                })
+            })
+            .check("docker.container.memory_limit");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("no running containers were selected (1 left out by the selection)")
+        );
+    }
+
+    // --- 5.2 / 5.3: PITFALL 9 ---------------------------------------------------------------
+
+    #[test]
+    fn pitfall_9_apparmor_not_applicable_without_apparmor() {
+        let f = Fixture::new()
+            .container("web", |c| c.app_armor_profile = String::new())
+            .edit_host(|h| h.security_modules.apparmor = Fact::Value(false));
+        let r = f.check("docker.container.apparmor");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("AppArmor is not enabled"));
+    }
+
+    #[test]
+    fn apparmor_judged_per_container_when_enabled() {
+        let f = with_security_options(
+            Fixture::new(),
+            &["name=apparmor", "name=seccomp,profile=builtin"],
+        )
+        .container("default", |c| c.app_armor_profile = "docker-default".into())
+        .container("unconfined", |c| c.app_armor_profile = "unconfined".into())
+        .container("created", |c| {
+            c.state.status = "created".into();
+            c.state.running = false;
+        })
+        .container("priv-created", |c| {
+            c.state.status = "created".into();
+            c.state.running = false;
+            c.host_config.privileged = true;
+        });
+        let r = f.check("docker.container.apparmor");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("default", Status::Pass),
+                ("unconfined", Status::Fail),
+                ("created", Status::Pass),
+                ("priv-created", Status::Fail)
+            ]
+        );
+    }
+
+    #[test]
+    fn apparmor_unknown_is_an_error_not_a_pass() {
+        let f = Fixture::new()
+            .container("web", |_| {})
+            .edit_docker(|d| d.info = Fact::unavailable("permission denied"))
+            .edit_host(|h| h.security_modules.apparmor = Fact::unavailable("no /sys"));
+        assert_eq!(f.check("docker.container.apparmor").status, Status::Error);
+    }
+
+    #[test]
+    fn pitfall_9_selinux_not_applicable_without_selinux() {
+        let f = Fixture::new()
+            .container("web", |c| {
+                c.host_config.security_opt = opts(&["label=disable"])
+            })
+            .edit_host(|h| h.security_modules.selinux = Fact::Value(false));
+        let r = f.check("docker.container.selinux");
+        assert_eq!(r.status, Status::NotApplicable);
+    }
+
+    #[test]
+    fn pitfall_9_selinux_counts_only_label_options() {
+        // docker-bench counts any security option as "SELinux options": label=disable,
+        // seccomp=unconfined and no-new-privileges all pass there.
+        let f = with_security_options(
+            Fixture::new(),
+            &["name=selinux", "name=seccomp,profile=builtin"],
+        )
+        .container("disabled", |c| {
+            c.host_config.security_opt = opts(&["label=disable"])
+        })
+        .container("seccomp-only", |c| {
+            c.host_config.security_opt = opts(&["seccomp=unconfined", "no-new-privileges"])
+        })
+        .container("level", |c| {
+            c.host_config.security_opt = opts(&["label=level:s0:c100,c200"]);
+            c.process_label = "system_u:system_r:container_t:s0:c100,c200".into();
+        })
+        .container("default-label", |c| {
+            c.process_label = "system_u:system_r:container_t:s0:c1,c2".into()
+        });
+        let r = f.check("docker.container.selinux");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("disabled", Status::Fail),
+                ("seccomp-only", Status::Fail),
+                ("level", Status::Pass),
+                ("default-label", Status::Pass)
+            ]
+        );
+        assert_eq!(
+            actual_of(&r, "seccomp-only"),
+            "no label= options; ProcessLabel (empty)"
+        );
+    }
+
+    #[test]
+    fn selinux_host_without_daemon_labelling_fails_with_the_fix() {
+        let f = Fixture::new()
+            .container("web", |_| {})
+            .edit_host(|h| h.security_modules.selinux = Fact::Value(true));
+        let r = f.check("docker.container.selinux");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("--selinux-enabled"));
+    }
+
+    // --- 5.4: PITFALL 10 --------------------------------------------------------------------
+
+    #[test]
+    fn pitfall_10_cap_drop_is_read() {
+        let f = Fixture::new()
+            .container("drop-all", |c| c.host_config.cap_drop = opts(&["ALL"]))
+            .container("drop-all-add-bind", |c| {
+                c.host_config.cap_drop = opts(&["ALL"]);
+                c.host_config.cap_add = opts(&["NET_BIND_SERVICE"]);
+            })
+            .container("drop-all-add-admin", |c| {
+                c.host_config.cap_drop = opts(&["all"]);
+                c.host_config.cap_add = opts(&["CAP_SYS_ADMIN"]);
+            })
+            .container("untouched", |_| {});
+        let r = f.check("docker.container.capabilities");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("drop-all", Status::Pass),
+                ("drop-all-add-bind", Status::Pass),
+                ("drop-all-add-admin", Status::Fail),
+                ("untouched", Status::Warn)
+            ]
+        );
+    }
+
+    #[test]
+    fn pitfall_10_added_capabilities_listed_with_separators() {
+        let f = Fixture::new().container("net", |c| {
+            c.host_config.cap_add = opts(&["NET_ADMIN", "cap_sys_ptrace", "CHOWN"]);
+            c.host_config.cap_drop = opts(&["MKNOD", "NET_RAW"]);
+        });
+        let r = f.check("docker.container.capabilities");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            actual_of(&r, "net"),
+            "added: NET_ADMIN, SYS_PTRACE, CHOWN; dropped: MKNOD, NET_RAW"
+        );
+        assert_eq!(
+            r.objects[0].note.as_deref(),
+            Some("adds capabilities beyond Docker's defaults: NET_ADMIN, SYS_PTRACE")
+        );
+    }
+
+    #[test]
+    fn privileged_or_add_all_fails_capabilities() {
+        let f = Fixture::new()
+            .container("priv", |c| c.host_config.privileged = true)
+            .container("all", |c| c.host_config.cap_add = opts(&["ALL"]));
+        let r = f.check("docker.container.capabilities");
+        assert_eq!(
+            verdicts(&r),
+            vec![("priv", Status::Fail), ("all", Status::Fail)]
+        );
+    }
+
+    // --- 5.6 / 5.32: PITFALL 11 -------------------------------------------------------------
+
+    #[test]
+    fn pitfall_11_sensitive_mounts_include_subdirectories_sockets_and_homes() {
+        let f = Fixture::new()
+            .edit_host(|h| {
+                h.users = Fact::Value(bulkhead_facts::host::parse_passwd(
+                    "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/srv/alice:/bin/bash\n",
+                ))
+            })
+            .daemon(
+                "--containerd /run/containerd/containerd.sock -H unix:///tmp/d/docker.sock",
+                None,
+            )
+            .container("ssl-ro", |c| {
+                c.mounts = vec![bind("/etc/ssl", "/etc/ssl", false)]
+            })
+            .container("ssl-rw", |c| {
+                c.mounts = vec![bind("/etc/ssl/", "/certs", true)]
+            })
+            .container("var-run", |c| {
+                c.mounts = vec![bind("/var/run", "/host-run", false)]
+            })
+            .container("run", |c| {
+                c.mounts = vec![bind("/run/user/1000", "/r", true)]
+            })
+            .container("containerd", |c| {
+                c.mounts = vec![bind("/run/containerd/containerd.sock", "/c.sock", false)]
+            })
+            .container("custom-sock-dir", |c| {
+                c.mounts = vec![bind("/tmp/d", "/d", false)]
+            })
+            .container("home", |c| {
+                c.mounts = vec![bind("/srv/alice/.ssh", "/ssh", false)]
+            })
+            .container("root-home", |c| {
+                c.mounts = vec![bind("/root", "/root", true)]
+            })
+            .container("data", |c| {
+                c.mounts = vec![bind("/srv/data", "/data", true)]
+            })
+            .container("etcetera", |c| {
+                c.mounts = vec![bind("/etcetera", "/x", true)]
+            })
+            .container("volume", |c| {
+                c.mounts = vec![MountPoint {
+                    kind: "volume".into(),
+                    name: "db".into(),
+                    source: "/var/lib/docker/volumes/db/_data".into(),
+                    destination: "/db".into(),
+                    rw: true,
+                    ..Default::default()
+                }]
+            });
+        let r = f.check("docker.container.no_sensitive_mounts");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("ssl-ro", Status::Warn),
+                ("ssl-rw", Status::Fail),
+                ("var-run", Status::Warn),
+                ("run", Status::Fail),
+                ("containerd", Status::Fail),
+                ("custom-sock-dir", Status::Fail),
+                ("home", Status::Warn),
+                ("root-home", Status::Fail),
+                ("data", Status::Pass),
+                ("etcetera", Status::Pass),
+                ("volume", Status::Pass),
+            ]
+        );
+        assert_eq!(
+            actual_of(&r, "ssl-ro"),
+            "/etc/ssl -> /etc/ssl (read-only: the host's configuration)"
+        );
+        assert_eq!(
+            actual_of(&r, "custom-sock-dir"),
+            "/tmp/d -> /d (read-only, which holds the Docker API socket /tmp/d/docker.sock)"
+        );
+        assert!(actual_of(&r, "ssl-rw").contains("read-write"));
+    }
+
+    #[test]
+    fn docker_socket_mounts_found_by_path_and_by_configuration() {
+        let f = Fixture::new()
+            .daemon("-H unix:///srv/docker/api.sock", None)
+            .container("default-sock", |c| {
+                c.mounts = vec![bind("/var/run/docker.sock", "/var/run/docker.sock", false)]
+            })
+            .container("configured", |c| {
+                c.mounts = vec![bind("/srv/docker/api.sock", "/s", true)]
+            })
+            .container("parent", |c| {
+                c.mounts = vec![bind("/srv/docker", "/d", false)]
+            })
+            .container("clean", |c| {
+                c.mounts = vec![bind("/srv/www", "/www", false)]
+            });
+        let r = f.check("docker.container.no_docker_socket");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("default-sock", Status::Fail),
+                ("configured", Status::Fail),
+                ("parent", Status::Fail),
+                ("clean", Status::Pass)
+            ]
+        );
+    }
+
+    #[test]
+    fn shared_propagation_fails() {
+        let f = Fixture::new()
+            .container("shared", |c| {
+                let mut m = bind("/mnt", "/mnt", true);
+                m.propagation = "rshared".into();
+                c.mounts = vec![m];
+            })
+            .container("slave", |c| {
+                let mut m = bind("/mnt", "/mnt", true);
+                m.propagation = "rslave".into();
+                c.mounts = vec![m];
+            });
+        let r = f.check("docker.container.no_shared_propagation");
+        assert_eq!(
+            verdicts(&r),
+            vec![("shared", Status::Fail), ("slave", Status::Pass)]
+        );
+    }
+
+    // --- 5.7: PITFALL 12 --------------------------------------------------------------------
+
+    fn process(pid: u32, comm: &str, argv: &[&str]) -> Process {
+        Process {
+            pid,
+            comm: comm.into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pitfall_12_sshd_read_from_host_processes() {
+        let f = Fixture::new()
+            .container("ssh", |_| {})
+            .container("busybox", |_| {})
+            .container("unreadable", |_| {})
+            .edit_container("ssh", |c| {
+                c.processes = Fact::Value(vec![
+                    process(10, "sh", &["/bin/sh"]),
+                    process(
+                        11,
+                        "sshd",
+                        &["sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"],
+                    ),
+                ])
+            })
+            .edit_container("busybox", |c| {
+                c.processes = Fact::Value(vec![process(20, "sh", &["sh", "-c", "echo sshd"])])
+            })
+            .edit_container("unreadable", |c| {
+                c.processes = Fact::unavailable("permission denied reading /proc/1234/ns/pid")
+            });
+        let r = f.check("docker.container.no_sshd");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("ssh", Status::Fail),
+                ("busybox", Status::Pass),
+                ("unreadable", Status::Error)
+            ]
+        );
+        assert_eq!(actual_of(&r, "ssh"), "sshd (pid 11)");
+        assert!(r.objects[2]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("permission denied"));
+    }
+
+    #[test]
+    fn sshd_on_a_remote_daemon_is_not_applicable() {
+        let f = Fixture::new()
+            .container("web", |_| {})
+            .edit_docker(|d| d.endpoint.local = false);
+        assert_eq!(
+            f.check("docker.container.no_sshd").status,
+            Status::NotApplicable
+        );
+    }
+
+    // --- 5.8 / 5.9 / 5.14: PITFALL 13 -------------------------------------------------------
+
+    #[test]
+    fn pitfall_13_ipv6_bindings_are_parsed() {
+        let f = Fixture::new()
+            .container("v6-wide-80", |c| {
+                c.network_settings.ports = ports(&[("80/tcp", "::", "80")])
+            })
+            .container("v4-local", |c| {
+                c.network_settings.ports = ports(&[("80/tcp", "127.0.0.1", "8080")])
+            })
+            .container("v6-local", |c| {
+                c.network_settings.ports = ports(&[("80/tcp", "::1", "8080")])
+            })
+            .container("dual", |c| {
+                c.network_settings.ports =
+                    ports(&[("80/tcp", "0.0.0.0", "8080"), ("80/tcp", "::", "8080")])
+            });
+        let low = f.check("docker.container.no_privileged_ports");
+        assert_eq!(
+            verdicts(&low),
+            vec![
+                ("v6-wide-80", Status::Fail),
+                ("v4-local", Status::Pass),
+                ("v6-local", Status::Pass),
+                ("dual", Status::Pass)
+            ]
+        );
+        assert_eq!(actual_of(&low, "v6-wide-80"), "[::]:80->80/tcp");
+        let wide = f.check("docker.container.ports_bound_to_interface");
+        assert_eq!(
+            verdicts(&wide),
+            vec![
+                ("v6-wide-80", Status::Fail),
+                ("v4-local", Status::Pass),
+                ("v6-local", Status::Pass),
+                ("dual", Status::Fail)
+            ]
+        );
+        assert_eq!(
+            actual_of(&wide, "dual"),
+            "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
+        );
+    }
+
+    #[test]
+    fn created_containers_use_configured_bindings_and_the_daemon_default_address() {
+        let created = |c: &mut Container| {
+            c.state.status = "created".into();
+            c.state.running = false;
+            c.host_config.port_bindings = ports(&[("443/tcp", "", "443")]);
+        };
+        let f = Fixture::new().container("c", created);
+        assert_eq!(
+            f.check("docker.container.ports_bound_to_interface").status,
+            Status::Fail
+        );
+        assert_eq!(
+            f.check("docker.container.no_privileged_ports").status,
+            Status::Fail
+        );
+        let f = Fixture::new()
+            .daemon("", Some(serde_json::json!({"ip": "127.0.0.1"})))
+            .container("c", created);
+        let r = f.check("docker.container.ports_bound_to_interface");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn port_1024_is_not_privileged() {
+        let f = Fixture::new()
+            .container("p1023", |c| {
+                c.network_settings.ports = ports(&[("1/tcp", "127.0.0.1", "1023")])
+            })
+            .container("p1024", |c| {
+                c.network_settings.ports = ports(&[("1/tcp", "127.0.0.1", "1024")])
+            });
+        let r = f.check("docker.container.no_privileged_ports");
+        assert_eq!(
+            verdicts(&r),
+            vec![("p1023", Status::Fail), ("p1024", Status::Pass)]
+        );
+    }
+
+    #[test]
+    fn needed_ports_is_manual_with_the_ports_as_evidence() {
+        let f = Fixture::new()
+            .container("web", |c| {
+                c.network_settings.ports = ports(&[("80/tcp", "10.0.0.1", "8080")])
+            })
+            .container("worker", |_| {});
+        let r = f.check("docker.container.needed_ports_only");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(
+            verdicts(&r),
+            vec![("web", Status::Manual), ("worker", Status::Pass)]
+        );
+        assert_eq!(actual_of(&r, "web"), "10.0.0.1:8080->80/tcp");
+    }
+
+    // --- namespaces and resources ----------------------------------------------------------
+
+    #[test]
+    fn host_namespaces_fail() {
+        let f = Fixture::new()
+            .container("host", |c| {
+                c.host_config.network_mode = "host".into();
+                c.host_config.pid_mode = "host".into();
+                c.host_config.ipc_mode = "host".into();
+                c.host_config.uts_mode = "host".into();
+                c.host_config.userns_mode = "host".into();
+            })
+            .container("private", |c| {
+                c.host_config.network_mode = "bridge".into();
+                c.host_config.pid_mode = "container:abc".into();
+                c.host_config.ipc_mode = "private".into();
+            });
+        for id in [
+            "docker.container.no_host_network",
+            "docker.container.no_host_pid",
+            "docker.container.no_host_ipc",
+            "docker.container.no_host_uts",
+            "docker.container.no_host_userns",
+        ] {
+            let r = f.check(id);
+            assert_eq!(
+                verdicts(&r),
+                vec![("host", Status::Fail), ("private", Status::Pass)],
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn resource_limits() {
+        let f = Fixture::new()
+            .container("limited", |c| {
+                c.host_config.memory = 256 * 1024 * 1024;
+                c.host_config.cpu_shares = 512;
+                c.host_config.pids_limit = Some(100);
+            })
+            .container("quota", |c| c.host_config.cpu_quota = 50000)
+            .container("nano", |c| {
+                c.host_config.nano_cpus = 500_000_000;
+                c.host_config.pids_limit = Some(-1);
+            })
+            .container("none", |c| c.host_config.pids_limit = Some(0));
+        let m = f.check("docker.container.memory_limit");
+        assert_eq!(status_of(&m, "limited"), Status::Pass);
+        assert_eq!(actual_of(&m, "limited"), "268435456 (256 MiB)");
+        assert_eq!(status_of(&m, "none"), Status::Fail);
+        let c = f.check("docker.container.cpu_shares");
+        assert_eq!(
+            verdicts(&c),
+            vec![
+                ("limited", Status::Pass),
+                ("quota", Status::Pass),
+                ("nano", Status::Pass),
+                ("none", Status::Fail)
+            ]
+        );
+        let p = f.check("docker.container.pids_limit");
+        assert_eq!(
+            verdicts(&p),
+            vec![
+                ("limited", Status::Pass),
+                ("quota", Status::Fail),
+                ("nano", Status::Fail),
+                ("none", Status::Fail)
+            ]
+        );
+    }
+
+    #[test]
+    fn cgroup_parent_needs_confirming() {
+        let f = Fixture::new()
+            .container("default", |_| {})
+            .container("custom", |c| {
+                c.host_config.cgroup_parent = "/tenants/a".into()
+            });
+        let r = f.check("docker.container.cgroup_confirmed");
+        assert_eq!(
+            verdicts(&r),
+            vec![("default", Status::Pass), ("custom", Status::Warn)]
+        );
+    }
+
+    #[test]
+    fn ulimits_manual_with_evidence() {
+        let f = Fixture::new()
+            .daemon("", Some(serde_json::json!({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 1024, "Hard": 2048}}})))
+            .container("own", |c| {
+                c.host_config.ulimits = Some(vec![Ulimit { name: "nofile".into(), soft: 100, hard: 200 }])
+            })
+            .container("inherits", |_| {});
+        let r = f.check("docker.container.ulimits");
+        assert_eq!(r.status, Status::Manual);
+        assert_eq!(actual_of(&r, "own"), "container sets nofile=100:200");
+        assert!(actual_of(&r, "inherits")
+            .contains("daemon defaults from /etc/docker/daemon.json default-ulimits"));
+    }
+
+    #[test]
+    fn devices_are_reviewed() {
+        let f = Fixture::new()
+            .container("dev", |c| {
+                c.host_config.devices = Some(vec![DeviceMapping {
+                    path_on_host: "/dev/fuse".into(),
+                    path_in_container: "/dev/fuse".into(),
+                    cgroup_permissions: "rwm".into(),
+                }])
+            })
+            .container("priv", |c| c.host_config.privileged = true)
+            .container("none", |_| {});
+        let r = f.check("docker.container.no_host_devices");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("dev", Status::Warn),
+                ("priv", Status::Warn),
+                ("none", Status::Pass)
+            ]
+        );
+        assert_eq!(actual_of(&r, "dev"), "/dev/fuse:/dev/fuse:rwm");
+    }
+
+    // --- 5.15 / 5.27: PITFALL 15 ------------------------------------------------------------
+
+    #[test]
+    fn pitfall_15_restart_always_fails() {
+        let policy = |name: &str, n: i64| {
+            let name = name.to_string();
+            move |c: &mut Container| {
+                c.host_config.restart_policy = RestartPolicy {
+                    name,
+                    maximum_retry_count: n,
+                }
+            }
+        };
+        let f = Fixture::new()
+            .container("always", policy("always", 0))
+            .container("unless-stopped", policy("unless-stopped", 0))
+            .container("on-failure-3", policy("on-failure", 3))
+            .container("on-failure-5", policy("on-failure", 5))
+            .container("on-failure-10", policy("on-failure", 10))
+            .container("on-failure-unbounded", policy("on-failure", 0))
+            .container("no", policy("no", 0))
+            .container("unset", policy("", 0));
+        let r = f.check("docker.container.restart_on_failure_5");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("always", Status::Fail),
+                ("unless-stopped", Status::Fail),
+                ("on-failure-3", Status::Pass),
+                ("on-failure-5", Status::Pass),
+                ("on-failure-10", Status::Fail),
+                ("on-failure-unbounded", Status::Fail),
+                ("no", Status::Pass),
+                ("unset", Status::Pass)
+            ]
+        );
+    }
+
+    #[test]
+    fn pitfall_15_unhealthy_containers_fail() {
+        let probe = Some(HealthConfig {
+            test: vec!["CMD-SHELL".into(), "true".into()],
+            ..Default::default()
+        });
+        let health = |status: &str| {
+            Some(Health {
+                status: status.into(),
+                failing_streak: if status == "unhealthy" { 3 } else { 0 },
+            })
+        };
+        let f = Fixture::new()
+            .container("healthy", |c| {
+                c.config.healthcheck = probe.clone();
+                c.state.health = health("healthy");
+            })
+            .container("unhealthy", |c| {
+                c.config.healthcheck = probe.clone();
+                c.state.health = health("unhealthy");
+            })
+            .container("starting", |c| {
+                c.config.healthcheck = probe.clone();
+                c.state.health = health("starting");
+            })
+            .container("none", |_| {})
+            .container("disabled", |c| {
+                c.config.healthcheck = Some(HealthConfig {
+                    test: vec!["NONE".into()],
+                    ..Default::default()
+                })
+            });
+        let r = f.check("docker.container.healthcheck_runtime");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("healthy", Status::Pass),
+                ("unhealthy", Status::Fail),
+                ("starting", Status::Warn),
+                ("none", Status::Fail),
+                ("disabled", Status::Fail)
+            ]
+        );
+    }
+
+    // --- 5.22 / 5.26: PITFALL 14 ------------------------------------------------------------
+
+    #[test]
+    fn pitfall_14_no_new_privileges_false_fails() {
+        let f = Fixture::new()
+            .container("on", |c| {
+                c.host_config.security_opt = opts(&["no-new-privileges"])
+            })
+            .container("on-true", |c| {
+                c.host_config.security_opt = opts(&["no-new-privileges=true"])
+            })
+            .container("off-colon", |c| {
+                c.host_config.security_opt = opts(&["no-new-privileges:false"])
+            })
+            .container("off-equals", |c| {
+                c.host_config.security_opt = opts(&["no-new-privileges=false"])
+            })
+            .container("unset", |_| {});
+        let r = f.check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("on", Status::Pass),
+                ("on-true", Status::Pass),
+                ("off-colon", Status::Fail),
+                ("off-equals", Status::Fail),
+                ("unset", Status::Fail)
+            ]
+        );
+    }
+
+    #[test]
+    fn pitfall_14_daemon_wide_no_new_privileges_counts_unless_overridden() {
+        let f = Fixture::new()
+            .daemon("", Some(serde_json::json!({"no-new-privileges": true})))
+            .container("inherits", |_| {})
+            .container("overrides", |c| {
+                c.host_config.security_opt = opts(&["no-new-privileges:false"])
+            });
+        let r = f.check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![("inherits", Status::Pass), ("overrides", Status::Fail)]
+        );
+        assert_eq!(
+            actual_of(&r, "inherits"),
+            "not set on the container; daemon-wide true (/etc/docker/daemon.json no-new-privileges)"
+        );
+        let f = Fixture::new()
+            .daemon("--no-new-privileges", None)
+            .container("c", |_| {});
+        assert_eq!(
+            f.check("docker.container.no_new_privileges").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn seccomp_unconfined_and_privileged_fail() {
+        let f = with_security_options(Fixture::new(), &["name=seccomp,profile=builtin"])
+            .container("default", |_| {})
+            .container("unconfined", |c| {
+                c.host_config.security_opt = opts(&["seccomp=unconfined"])
+            })
+            .container("old-syntax", |c| {
+                c.host_config.security_opt = opts(&["seccomp:unconfined"])
+            })
+            .container("custom", |c| {
+                c.host_config.security_opt =
+                    opts(&["seccomp={\"defaultAction\":\"SCMP_ACT_ERRNO\"}"])
+            })
+            .container("privileged", |c| c.host_config.privileged = true);
+        let r = f.check("docker.container.seccomp_enabled");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("default", Status::Pass),
+                ("unconfined", Status::Fail),
+                ("old-syntax", Status::Fail),
+                ("custom", Status::Pass),
+                ("privileged", Status::Fail)
+            ]
+        );
+        assert_eq!(
+            actual_of(&r, "custom"),
+            "seccomp=<custom profile, 34 bytes>"
+        );
+        assert!(r.objects[4]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("without a seccomp filter"));
+    }
+
+    #[test]
+    fn seccomp_daemon_default_unconfined_fails_containers_without_their_own() {
+        let f = Fixture::new()
+            .daemon("--seccomp-profile unconfined", None)
+            .container("inherits", |_| {})
+            .container("own", |c| {
+                c.host_config.security_opt = opts(&["seccomp=/etc/p.json"])
+            });
+        let r = f.check("docker.container.seccomp_enabled");
+        assert_eq!(
+            verdicts(&r),
+            vec![("inherits", Status::Fail), ("own", Status::Pass)]
+        );
+    }
+
+    // --- manual 5.x -------------------------------------------------------------------------
+
+    #[test]
+    fn exec_checks_are_manual_per_container() {
+        let f = Fixture::new().container("web", |_| {});
+        for id in [
+            "docker.container.no_privileged_exec",
+            "docker.container.no_root_exec",
+        ] {
+            let r = f.check(id);
+            assert_eq!(r.status, Status::Manual, "{id}");
+            assert!(r.objects[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("exec_create"));
+        }
+    }
+
+    #[test]
+    fn latest_image_warns_when_the_tag_moved_on() {
+        let f = Fixture::new()
+            .image("app:1.0", |_| {})
+            .image("nginx:latest", |_| {})
+            .container("stale", |c| {
+                c.config.image = "nginx".into();
+                c.image = "sha256:0123456789abcdef".into();
+            })
+            .container("current", |c| {
+                c.config.image = "app:1.0".into();
+                c.image = format!("sha256:{:0>64}", "a1");
+            });
+        let r = f.check("docker.container.latest_image");
+        assert_eq!(
+            verdicts(&r),
+            vec![("stale", Status::Warn), ("current", Status::Manual)]
+        );
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("nginx:latest now names image"));
+    }
+
+    #[test]
+    fn default_bridge_is_found_by_network_id_and_name() {
+        let f = Fixture::new()
+            .network("bridge", "bridge", |n| {
+                n.options.insert(
+                    "com.docker.network.bridge.default_bridge".into(),
+                    "true".into(),
+                );
+                n.options
+                    .insert("com.docker.network.bridge.name".into(), "docker0".into());
+            })
+            .network("app", "bridge", |_| {})
+            .container("on-bridge", |c| {
+                let mut m = BTreeMap::new();
+                m.insert(
+                    "bridge".to_string(),
+                    EndpointSettings {
+                        network_id: format!("{:0>64}", "b1"),
+                        ip_address: "172.17.0.2".into(),
+                    },
+                );
+                c.network_settings.networks = Some(m);
+            })
+            .container("on-app", |c| {
+                let mut m = BTreeMap::new();
+                m.insert(
+                    "app".to_string(),
+                    EndpointSettings {
+                        network_id: format!("{:0>64}", "b2"),
+                        ip_address: "172.18.0.2".into(),
+                    },
+                );
+                c.network_settings.networks = Some(m);
+            })
+            .container("host-net", |c| c.host_config.network_mode = "host".into());
+        let r = f.check("docker.container.no_default_bridge");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("on-bridge", Status::Warn),
+                ("on-app", Status::Pass),
+                ("host-net", Status::Pass)
+            ]
+        );
     }
 }
