@@ -1,5 +1,832 @@
-//! (evaluators of this section are being written)
+//! Section 3: ownership and permissions of the daemon's files: systemd units, the configuration
+//! directory and file, registry and TLS certificates and keys, the API and containerd sockets,
+//! and the distribution's environment files.
+//!
+//! Every path comes from the daemon's resolved configuration (`DaemonFacts.paths`), never from
+//! a default written here. Modes are judged as bitmasks (`mode & !allowed == 0`), owners by uid
+//! AND gid. A file the configuration names but that does not exist is not applicable, with the
+//! path. Under rootless Docker the files in the daemon user's own locations (home directory and
+//! runtime directory) belong to that user, and are judged against that user; the evidence says so.
 
+use super::{
+    docker_paths, env_file, file_mode, file_owner, host_side_guard, is_rootless, mode_object,
+    single_file_result, unit_file, OwnerGroup,
+};
+use crate::engine::Context;
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::host::{FileFact, FileKind};
 
-pub const EVALUATORS: &[(&str, Evaluator)] = &[];
+pub const EVALUATORS: &[(&str, Evaluator)] = &[
+    ("docker.files.docker_service_owner", docker_service_owner),
+    ("docker.files.docker_service_mode", docker_service_mode),
+    (
+        "docker.files.docker_socket_unit_owner",
+        docker_socket_unit_owner,
+    ),
+    (
+        "docker.files.docker_socket_unit_mode",
+        docker_socket_unit_mode,
+    ),
+    ("docker.files.etc_docker_owner", etc_docker_owner),
+    ("docker.files.etc_docker_mode", etc_docker_mode),
+    ("docker.files.registry_certs_owner", registry_certs_owner),
+    ("docker.files.registry_certs_mode", registry_certs_mode),
+    ("docker.files.tls_ca_owner", tls_ca_owner),
+    ("docker.files.tls_ca_mode", tls_ca_mode),
+    ("docker.files.tls_cert_owner", tls_cert_owner),
+    ("docker.files.tls_cert_mode", tls_cert_mode),
+    ("docker.files.tls_key_owner", tls_key_owner),
+    ("docker.files.tls_key_mode", tls_key_mode),
+    ("docker.files.docker_sock_owner", docker_sock_owner),
+    ("docker.files.docker_sock_mode", docker_sock_mode),
+    ("docker.files.daemon_json_owner", daemon_json_owner),
+    ("docker.files.daemon_json_mode", daemon_json_mode),
+    (
+        "docker.files.etc_default_docker_owner",
+        etc_default_docker_owner,
+    ),
+    (
+        "docker.files.etc_default_docker_mode",
+        etc_default_docker_mode,
+    ),
+    (
+        "docker.files.etc_sysconfig_docker_mode",
+        etc_sysconfig_docker_mode,
+    ),
+    (
+        "docker.files.etc_sysconfig_docker_owner",
+        etc_sysconfig_docker_owner,
+    ),
+    ("docker.files.containerd_sock_owner", containerd_sock_owner),
+    ("docker.files.containerd_sock_mode", containerd_sock_mode),
+];
+
+// ---------------------------------------------------------------------------------------------
+// The checks, pair by pair (owner, mode)
+
+fn docker_service_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the docker.service unit file",
+        unit_file(ctx, "docker.service"),
+        Group::Root,
+    )
+}
+
+fn docker_service_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the docker.service unit file",
+        unit_file(ctx, "docker.service"),
+        0o644,
+    )
+}
+
+fn docker_socket_unit_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the docker.socket unit file",
+        unit_file(ctx, "docker.socket"),
+        Group::Root,
+    )
+}
+
+fn docker_socket_unit_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the docker.socket unit file",
+        unit_file(ctx, "docker.socket"),
+        0o644,
+    )
+}
+
+fn config_dir(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    docker_paths(ctx).map(|p| p.config_dir.clone())
+}
+
+fn etc_docker_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the Docker configuration directory",
+        config_dir(ctx),
+        Group::Root,
+    )
+}
+
+fn etc_docker_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the Docker configuration directory",
+        config_dir(ctx),
+        0o755,
+    )
+}
+
+fn registry_certs_owner(ctx: &Context<'_>) -> CheckResult {
+    certs_check(ctx, |path| owner_object(ctx, path, Group::Root))
+}
+
+/// Certificates at 0444 or stricter; a private key (`*.key`) at 0400 or stricter, since a key
+/// readable by others gives away the client identity it proves.
+fn registry_certs_mode(ctx: &Context<'_>) -> CheckResult {
+    certs_check(ctx, |path| {
+        if path.ends_with(".key") {
+            let o = mode_object(ctx, path, 0o400);
+            o.note("a private key: readable by its owner only")
+        } else {
+            mode_object(ctx, path, 0o444)
+        }
+    })
+}
+
+/// A TLS file the daemon's configuration names (`tlscacert`, `tlscert`, `tlskey`).
+fn tls_file(
+    ctx: &Context<'_>,
+    pick: fn(&bulkhead_facts::docker::DockerPaths) -> &Option<String>,
+    key: &str,
+) -> Result<String, CheckResult> {
+    let paths = docker_paths(ctx)?;
+    pick(paths).clone().ok_or_else(|| {
+        CheckResult::not_applicable(format!(
+            "the daemon's configuration sets no `{key}` (no TLS file of this kind is in use)"
+        ))
+    })
+}
+
+fn tls_ca(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    tls_file(ctx, |p| &p.tls_ca, "tlscacert")
+}
+
+fn tls_cert(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    tls_file(ctx, |p| &p.tls_cert, "tlscert")
+}
+
+fn tls_key(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    tls_file(ctx, |p| &p.tls_key, "tlskey")
+}
+
+fn tls_ca_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(ctx, "the TLS CA certificate", tls_ca(ctx), Group::Root)
+}
+
+fn tls_ca_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(ctx, "the TLS CA certificate", tls_ca(ctx), 0o444)
+}
+
+fn tls_cert_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(ctx, "the server certificate", tls_cert(ctx), Group::Root)
+}
+
+fn tls_cert_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(ctx, "the server certificate", tls_cert(ctx), 0o444)
+}
+
+fn tls_key_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(ctx, "the server key", tls_key(ctx), Group::Root)
+}
+
+/// 3.14: 0400 or stricter, as a bitmask: 0600 grants the owner write and fails; 0000 passes.
+fn tls_key_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(ctx, "the server key", tls_key(ctx), 0o400)
+}
+
+/// 3.15: every unix socket the daemon listens on is owned by root and the socket group.
+fn docker_sock_owner(ctx: &Context<'_>) -> CheckResult {
+    sockets_check(ctx, |path| owner_object(ctx, path, Group::Socket))
+}
+
+fn docker_sock_mode(ctx: &Context<'_>) -> CheckResult {
+    sockets_check(ctx, |path| mode_object(ctx, path, 0o660))
+}
+
+fn config_file(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    docker_paths(ctx).map(|p| p.config_file.clone())
+}
+
+fn daemon_json_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the daemon's configuration file",
+        config_file(ctx),
+        Group::Root,
+    )
+}
+
+fn daemon_json_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the daemon's configuration file",
+        config_file(ctx),
+        0o644,
+    )
+}
+
+fn etc_default_docker_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the Debian-style defaults file",
+        env_file(ctx, "/default/docker"),
+        Group::Root,
+    )
+}
+
+fn etc_default_docker_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the Debian-style defaults file",
+        env_file(ctx, "/default/docker"),
+        0o644,
+    )
+}
+
+fn etc_sysconfig_docker_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(
+        ctx,
+        "the Red Hat-style sysconfig file",
+        env_file(ctx, "/sysconfig/docker"),
+        0o644,
+    )
+}
+
+fn etc_sysconfig_docker_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the Red Hat-style sysconfig file",
+        env_file(ctx, "/sysconfig/docker"),
+        Group::Root,
+    )
+}
+
+fn containerd_socket(ctx: &Context<'_>) -> Result<String, CheckResult> {
+    let paths = docker_paths(ctx)?;
+    paths.containerd_socket.clone().ok_or_else(|| {
+        CheckResult::not_applicable("the daemon's configuration names no containerd socket")
+    })
+}
+
+fn containerd_sock_owner(ctx: &Context<'_>) -> CheckResult {
+    owner_check(
+        ctx,
+        "the containerd socket",
+        containerd_socket(ctx),
+        Group::Root,
+    )
+}
+
+fn containerd_sock_mode(ctx: &Context<'_>) -> CheckResult {
+    mode_check(ctx, "the containerd socket", containerd_socket(ctx), 0o660)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who must own what
+
+/// The group a file must belong to (besides its owner).
+#[derive(Clone, Copy)]
+enum Group {
+    /// root's group (gid 0).
+    Root,
+    /// The group the daemon gives its API socket (`group` setting / `-G`, default `docker`),
+    /// resolved by name on the audited host; gid 0 is accepted too, being stricter.
+    Socket,
+}
+
+/// The rootless daemon's user: (uid, primary gid, name, home, runtime directory).
+fn rootless_user(ctx: &Context<'_>) -> Option<(u32, u32, String, String, String)> {
+    let d = ctx.docker()?;
+    let p = d.daemon.process.value()?.as_ref()?;
+    let host = &ctx.snapshot.host;
+    let entry = host.users.value()?.iter().find(|u| u.uid == p.uid)?;
+    // The runtime directory is where the daemon keeps its exec root (`$XDG_RUNTIME_DIR/docker`).
+    let exec_root = d.daemon.paths.exec_root.trim_end_matches('/');
+    let runtime = exec_root
+        .rsplit_once('/')
+        .map(|(parent, _)| parent.to_string())
+        .unwrap_or_else(|| format!("/run/user/{}", p.uid));
+    Some((
+        p.uid,
+        entry.gid,
+        entry.name.clone(),
+        entry.home.clone(),
+        runtime,
+    ))
+}
+
+fn is_under(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    !dir.is_empty() && (path == dir || path.starts_with(&format!("{dir}/")))
+}
+
+/// Who must own `path`: (uid, group, a note for evidence when that is not plain root). Err when
+/// the daemon is rootless but its user cannot be identified.
+fn expected_owner(
+    ctx: &Context<'_>,
+    path: &str,
+    group: Group,
+) -> Result<(u32, OwnerGroup, Option<String>), String> {
+    if is_rootless(ctx) {
+        let Some((uid, gid, name, home, runtime)) = rootless_user(ctx) else {
+            return Err(
+                "rootless Docker, but the user running the daemon could not be identified".into(),
+            );
+        };
+        if is_under(path, &home) || is_under(path, &runtime) {
+            let note = format!(
+                "rootless Docker: files in {name}'s own locations belong to {name}, the user running the daemon"
+            );
+            return Ok((uid, OwnerGroup::Gid(gid), Some(note)));
+        }
+    }
+    Ok(match group {
+        Group::Root => (0, OwnerGroup::Gid(0), None),
+        Group::Socket => {
+            let name = ctx
+                .daemon_settings()
+                .string("group")
+                .map(|(g, _)| g)
+                .unwrap_or_else(|| "docker".to_string());
+            (0, OwnerGroup::Named(name), None)
+        }
+    })
+}
+
+fn add_note(mut o: ObjectResult, note: Option<String>) -> ObjectResult {
+    if matches!(o.status, Status::Pass | Status::Fail) {
+        if let Some(n) = note {
+            o.note = Some(n);
+        }
+    }
+    o
+}
+
+fn owner_object(ctx: &Context<'_>, path: &str, group: Group) -> ObjectResult {
+    match expected_owner(ctx, path, group) {
+        Ok((uid, g, note)) => add_note(super::owner_object(ctx, path, uid, g), note),
+        Err(reason) => ObjectResult::new("file", path, Status::Error).note(reason),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turning objects into results
+
+fn owner_check(
+    ctx: &Context<'_>,
+    what: &str,
+    located: Result<String, CheckResult>,
+    group: Group,
+) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let path = match located {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match expected_owner(ctx, &path, group) {
+        Ok((uid, g, note)) => {
+            let mut r = file_owner(ctx, Some(&path), uid, g, what);
+            r.objects = r
+                .objects
+                .into_iter()
+                .map(|o| add_note(o, note.clone()))
+                .collect();
+            r
+        }
+        Err(reason) => single_file_result(
+            what,
+            ObjectResult::new("file", &path, Status::Error).note(reason),
+        ),
+    }
+}
+
+fn mode_check(
+    ctx: &Context<'_>,
+    what: &str,
+    located: Result<String, CheckResult>,
+    allowed: u32,
+) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    match located {
+        Ok(path) => file_mode(ctx, Some(&path), allowed, what),
+        Err(r) => r,
+    }
+}
+
+/// Roll several files up; when none applies, say why for each.
+fn many(objects: Vec<ObjectResult>, empty: &str) -> CheckResult {
+    let r = CheckResult::from_objects(objects, empty);
+    if r.status == Status::NotApplicable && !r.objects.is_empty() {
+        let why: Vec<String> = r
+            .objects
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}: {}",
+                    o.name,
+                    o.note.as_deref().unwrap_or("not applicable")
+                )
+            })
+            .collect();
+        let objects = r.objects.clone();
+        return CheckResult::not_applicable(why.join("; ")).with_objects(objects);
+    }
+    r
+}
+
+/// Judge every file under the registry certificates directory (`certs.d`), whatever its name.
+fn certs_check(ctx: &Context<'_>, judge: impl Fn(&str) -> ObjectResult) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let dir = match docker_paths(ctx) {
+        Ok(p) => p.certs_dir.clone(),
+        Err(r) => return r,
+    };
+    let host = &ctx.snapshot.host;
+    let listing = host.listings.get(&dir);
+    match (host.file(&dir), listing) {
+        (Some(FileFact::Missing), _) => {
+            return CheckResult::not_applicable(format!(
+                "{dir} does not exist: no registry certificates are configured"
+            ))
+        }
+        (Some(FileFact::Unreadable { reason }), None) => {
+            return CheckResult::error(format!("{dir} could not be read: {reason}"))
+        }
+        (_, None) => {
+            return CheckResult::error(format!(
+                "the listing of {dir} was not collected in this snapshot"
+            ))
+        }
+        _ => {}
+    }
+    let files = match listing.expect("matched above").as_result() {
+        Ok(f) => f,
+        Err(reason) => return CheckResult::error(format!("{dir} could not be listed: {reason}")),
+    };
+    let objects: Vec<ObjectResult> = files
+        .iter()
+        .filter(|f| {
+            !matches!(host.file(f), Some(FileFact::Present(st)) if st.kind == FileKind::Directory)
+        })
+        .map(|f| judge(f))
+        .collect();
+    many(objects, &format!("{dir} holds no files"))
+}
+
+/// Judge every unix socket the daemon listens on.
+fn sockets_check(ctx: &Context<'_>, judge: impl Fn(&str) -> ObjectResult) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let sockets = match docker_paths(ctx) {
+        Ok(p) => p.sockets.clone(),
+        Err(r) => return r,
+    };
+    let objects = sockets.iter().map(|s| judge(s)).collect();
+    many(objects, "the daemon listens on no unix socket")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::Fixture;
+    use crate::model::{CheckResult, Status};
+    use serde_json::json;
+
+    fn evidence(r: &CheckResult) -> (String, String) {
+        let e = r.objects[0].evidence.as_ref().expect("evidence");
+        (e.actual.clone(), e.expected.clone())
+    }
+
+    #[test]
+    fn pitfall_5_modes_are_bitmasks_not_decimal_numbers() {
+        // docker-bench compares `stat -c %a` as decimal numbers: 622 <= 644, 737 <= 755 and
+        // 606 <= 660 all pass there. Each grants a bit the limit does not.
+        let unit = "/lib/systemd/system/docker.service";
+        for mode in [0o622, 0o633, 0o602] {
+            let f = Fixture::new()
+                .dockerd("", None)
+                .unit("docker.service", Some(unit))
+                .file(unit, mode, 0, 0);
+            let r = f.check("docker.files.docker_service_mode");
+            assert_eq!(r.status, Status::Fail, "{mode:o}");
+        }
+        let f = Fixture::new()
+            .dockerd("", None)
+            .dir("/etc/docker", 0o737, 0, 0);
+        assert_eq!(f.check("docker.files.etc_docker_mode").status, Status::Fail);
+        let f = Fixture::new()
+            .dockerd("", None)
+            .socket("/var/run/docker.sock", 0o606, 0, 999);
+        let r = f.check("docker.files.docker_sock_mode");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.objects[0].note.as_deref().unwrap().contains("0006"),
+            "{r:?}"
+        );
+        // Stricter modes that are numerically "larger" in no way still pass.
+        let f = Fixture::new()
+            .dockerd("", None)
+            .dir("/etc/docker", 0o555, 0, 0);
+        assert_eq!(f.check("docker.files.etc_docker_mode").status, Status::Pass);
+        let f = Fixture::new()
+            .dockerd("", None)
+            .socket("/var/run/docker.sock", 0o600, 0, 999);
+        assert_eq!(
+            f.check("docker.files.docker_sock_mode").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn pitfall_5_owner_checks_test_uid_and_gid() {
+        // Owned by root but group-owned by a user group: the reference's %U-only checks (3.7)
+        // pass this; root:root requires gid 0 as well.
+        let f = Fixture::new()
+            .dockerd("", None)
+            .file("/etc/docker/daemon.json", 0o644, 0, 1000);
+        let r = f.check("docker.files.daemon_json_owner");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            evidence(&r),
+            ("0:1000 (uid 0, gid 1000)".into(), "root:root".into())
+        );
+        let f = Fixture::new()
+            .dockerd("", None)
+            .file("/etc/docker/daemon.json", 0o644, 1000, 0);
+        assert_eq!(
+            f.check("docker.files.daemon_json_owner").status,
+            Status::Fail
+        );
+        let f = Fixture::new()
+            .dockerd("", None)
+            .file("/etc/docker/daemon.json", 0o644, 0, 0);
+        assert_eq!(
+            f.check("docker.files.daemon_json_owner").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn pitfall_5_tls_key_0600_fails_0400_and_stricter_pass() {
+        // docker-bench requires exactly 400 (so 0000 and 0440 "fail"); the control is
+        // "0400 or stricter": 0600 grants write and fails, 0000 passes, 0440 grants group read.
+        let args = "-H tcp://0.0.0.0:2376 --tlsverify --tlscacert /etc/docker/ca.pem --tlscert /etc/docker/cert.pem --tlskey /etc/docker/key.pem";
+        for (mode, want) in [
+            (0o600, Status::Fail),
+            (0o440, Status::Fail),
+            (0o400, Status::Pass),
+            (0o000, Status::Pass),
+        ] {
+            let f = Fixture::new()
+                .dockerd(args, None)
+                .file("/etc/docker/key.pem", mode, 0, 0);
+            assert_eq!(
+                f.check("docker.files.tls_key_mode").status,
+                want,
+                "{mode:o}"
+            );
+        }
+    }
+
+    #[test]
+    fn pitfall_6_paths_come_from_the_daemons_configuration() {
+        // --config-file, -H and --containerd move the files; the defaults are irrelevant.
+        let f = Fixture::new()
+            .dockerd(
+                "--config-file /opt/docker/daemon.json -H unix:///srv/run/docker.sock --containerd /run/docker/containerd/containerd.sock",
+                None,
+            )
+            .file("/etc/docker/daemon.json", 0o666, 1000, 1000)
+            .file("/opt/docker/daemon.json", 0o600, 0, 0)
+            .socket("/var/run/docker.sock", 0o666, 0, 0)
+            .socket("/srv/run/docker.sock", 0o660, 0, 999)
+            .socket("/run/docker/containerd/containerd.sock", 0o660, 0, 0);
+        let r = f.check("docker.files.daemon_json_mode");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.objects[0].name, "/opt/docker/daemon.json");
+        assert_eq!(
+            f.check("docker.files.daemon_json_owner").status,
+            Status::Pass
+        );
+        let r = f.check("docker.files.docker_sock_mode");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.objects[0].name, "/srv/run/docker.sock");
+        let r = f.check("docker.files.containerd_sock_owner");
+        assert_eq!(r.objects[0].name, "/run/docker/containerd/containerd.sock");
+        assert_eq!(r.status, Status::Pass);
+        // TLS files named in daemon.json are found too.
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"hosts": ["tcp://0.0.0.0:2376"], "tlsverify": true, "tlscacert": "/pki/ca.pem"})))
+            .file("/pki/ca.pem", 0o644, 0, 0);
+        let r = f.check("docker.files.tls_ca_mode");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.objects[0].name, "/pki/ca.pem");
+    }
+
+    #[test]
+    fn docker_socket_group_is_resolved_by_name_on_the_host() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .accounts("root:x:0:0::/root:/bin/sh\n", "root:x:0:\ndocker:x:131:\n")
+            .socket("/var/run/docker.sock", 0o660, 0, 131);
+        let r = f.check("docker.files.docker_sock_owner");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(evidence(&r).1, "root:docker (or root)");
+        // gid 999 is "docker" on many hosts, but not on this one.
+        let f = Fixture::new()
+            .dockerd("", None)
+            .accounts(
+                "root:x:0:0::/root:/bin/sh\n",
+                "root:x:0:\ndocker:x:131:\nusers:x:999:\n",
+            )
+            .socket("/var/run/docker.sock", 0o660, 0, 999);
+        assert_eq!(
+            f.check("docker.files.docker_sock_owner").status,
+            Status::Fail
+        );
+        // The daemon's own group setting (-G ops) decides which group is expected.
+        let f = Fixture::new()
+            .dockerd("-G ops", None)
+            .accounts(
+                "root:x:0:0::/root:/bin/sh\n",
+                "root:x:0:\ndocker:x:131:\nops:x:500:\n",
+            )
+            .socket("/var/run/docker.sock", 0o660, 0, 500);
+        assert_eq!(
+            f.check("docker.files.docker_sock_owner").status,
+            Status::Pass
+        );
+        // No such group: root:root is expected and said so.
+        let f = Fixture::new()
+            .dockerd("", None)
+            .accounts("root:x:0:0::/root:/bin/sh\n", "root:x:0:\n")
+            .socket("/var/run/docker.sock", 0o660, 0, 0);
+        let r = f.check("docker.files.docker_sock_owner");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(evidence(&r).1, "root:root (no group docker on this host)");
+    }
+
+    #[test]
+    fn registry_certs_every_file_uid_and_gid() {
+        // docker-bench only looks at *.crt and only at the uid.
+        let f = Fixture::new()
+            .dockerd("", None)
+            .dir("/etc/docker/certs.d", 0o755, 0, 0)
+            .dir("/etc/docker/certs.d/reg:5000", 0o755, 0, 0)
+            .listing(
+                "/etc/docker/certs.d",
+                &[
+                    "/etc/docker/certs.d/reg:5000",
+                    "/etc/docker/certs.d/reg:5000/ca.crt",
+                    "/etc/docker/certs.d/reg:5000/client.cert",
+                    "/etc/docker/certs.d/reg:5000/client.key",
+                ],
+            )
+            .file("/etc/docker/certs.d/reg:5000/ca.crt", 0o444, 0, 0)
+            .file("/etc/docker/certs.d/reg:5000/client.cert", 0o644, 0, 1000)
+            .file("/etc/docker/certs.d/reg:5000/client.key", 0o444, 0, 0);
+        let r = f.check("docker.files.registry_certs_owner");
+        assert_eq!(r.status, Status::Fail);
+        let by_name: Vec<_> = r
+            .objects
+            .iter()
+            .map(|o| (o.name.rsplit('/').next().unwrap(), o.status))
+            .collect();
+        assert_eq!(
+            by_name,
+            vec![
+                ("ca.crt", Status::Pass),
+                ("client.cert", Status::Fail),
+                ("client.key", Status::Pass)
+            ]
+        );
+        let r = f.check("docker.files.registry_certs_mode");
+        let by_name: Vec<_> = r
+            .objects
+            .iter()
+            .map(|o| (o.name.rsplit('/').next().unwrap(), o.status))
+            .collect();
+        assert_eq!(
+            by_name,
+            vec![
+                ("ca.crt", Status::Pass),
+                ("client.cert", Status::Fail),
+                ("client.key", Status::Fail)
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_optional_files_are_not_applicable_with_the_reason() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .missing("/etc/docker/daemon.json")
+            .missing("/etc/sysconfig/docker")
+            .missing("/etc/docker/certs.d")
+            .unit("docker.socket", None);
+        let r = f.check("docker.files.daemon_json_mode");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("the daemon's configuration file /etc/docker/daemon.json: file does not exist")
+        );
+        assert_eq!(
+            f.check("docker.files.etc_sysconfig_docker_owner").status,
+            Status::NotApplicable
+        );
+        let r = f.check("docker.files.registry_certs_mode");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r
+            .message
+            .unwrap()
+            .contains("/etc/docker/certs.d does not exist"));
+        let r = f.check("docker.files.docker_socket_unit_owner");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("no docker.socket unit file"));
+        // No TLS configured: the TLS file checks do not apply, and say which setting is absent.
+        let r = f.check("docker.files.tls_key_owner");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert!(r.message.unwrap().contains("tlskey"));
+        // Uncollected facts are errors, not passes.
+        let r = f.check("docker.files.docker_service_owner");
+        assert_eq!(r.status, Status::Error);
+        let r = f.check("docker.files.etc_default_docker_mode");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("not collected"));
+    }
+
+    #[test]
+    fn pitfall_22_rootless_files_are_judged_against_the_rootless_user() {
+        // docker-bench checks /var/run/docker.sock and /etc/docker for a rootless daemon, whose
+        // socket and configuration live in the user's own directories.
+        let f = Fixture::new()
+            .rootless("alice", 1000, "", None)
+            .socket("/run/user/1000/docker.sock", 0o660, 1000, 1000)
+            .dir("/home/alice/.config/docker", 0o700, 1000, 1000)
+            .file("/home/alice/.config/docker/daemon.json", 0o600, 1000, 1000)
+            .file("/etc/default/docker", 0o644, 1000, 1000);
+        let r = f.check("docker.files.docker_sock_owner");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_eq!(r.objects[0].name, "/run/user/1000/docker.sock");
+        assert_eq!(evidence(&r).1, "alice:alice");
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("rootless Docker"));
+        assert_eq!(
+            f.check("docker.files.etc_docker_owner").status,
+            Status::Pass
+        );
+        let r = f.check("docker.files.daemon_json_owner");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.objects[0].name, "/home/alice/.config/docker/daemon.json");
+        // A system file outside the user's locations is still root's.
+        assert_eq!(
+            f.check("docker.files.etc_default_docker_owner").status,
+            Status::Fail
+        );
+        // Someone else owning the rootless socket fails.
+        let f = Fixture::new().rootless("alice", 1000, "", None).socket(
+            "/run/user/1000/docker.sock",
+            0o660,
+            0,
+            0,
+        );
+        assert_eq!(
+            f.check("docker.files.docker_sock_owner").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn file_checks_on_a_remote_daemon_are_not_applicable() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .file("/etc/docker/daemon.json", 0o666, 1000, 1000)
+            .remote();
+        for id in [
+            "docker.files.daemon_json_mode",
+            "docker.files.daemon_json_owner",
+            "docker.files.docker_sock_owner",
+            "docker.files.registry_certs_mode",
+        ] {
+            let r = f.check(id);
+            assert_eq!(r.status, Status::NotApplicable, "{id}");
+            assert!(r.message.unwrap().contains("remote daemon"), "{id}");
+        }
+    }
+
+    #[test]
+    fn unreadable_file_is_an_error_naming_the_reason() {
+        let f = Fixture::new()
+            .dockerd("", None)
+            .unreadable("/etc/docker/daemon.json", "permission denied");
+        let r = f.check("docker.files.daemon_json_mode");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("permission denied"));
+    }
+}

@@ -5,7 +5,9 @@
 //! Everything here except 1.2.2 reads the host itself, so a remote daemon makes it not applicable
 //! (`host_side_guard`) instead of judging one machine by another's files.
 
-use super::{binary_file, host_side_guard, is_rootless, no_docker, unit_file};
+use super::{
+    binary_file, docker_paths, env_file, host_side_guard, is_rootless, no_docker, unit_file,
+};
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
@@ -366,31 +368,6 @@ fn audit_containerd_shim_runc_v2(ctx: &Context<'_>) -> CheckResult {
 
 fn audit_runc(ctx: &Context<'_>) -> CheckResult {
     audit_located(ctx, "the runc binary", binary_file(ctx, "runc"))
-}
-
-fn docker_paths<'a>(
-    ctx: &Context<'a>,
-) -> Result<&'a bulkhead_facts::docker::DockerPaths, CheckResult> {
-    match no_docker(ctx) {
-        Some(r) => Err(r),
-        None => Ok(&ctx.docker().expect("checked").daemon.paths),
-    }
-}
-
-/// The environment file among the daemon's default environment files whose path ends in
-/// `suffix` (`/default/docker`, `/sysconfig/docker`).
-fn env_file(ctx: &Context<'_>, suffix: &str) -> Result<String, CheckResult> {
-    let paths = docker_paths(ctx)?;
-    paths
-        .default_env_files
-        .iter()
-        .find(|p| p.ends_with(suffix))
-        .cloned()
-        .ok_or_else(|| {
-            CheckResult::not_applicable(format!(
-                "the daemon's configuration names no file ending in {suffix}"
-            ))
-        })
 }
 
 /// Judge whether audit rules watch `located` (a path resolved from the daemon's configuration,

@@ -99,7 +99,7 @@ pub(crate) fn file_mode(
     let Some(path) = path else {
         return CheckResult::not_applicable(format!("the daemon's configuration names no {what}"));
     };
-    CheckResult::from_objects(vec![mode_object(ctx, path, allowed)], "")
+    single_file_result(what, mode_object(ctx, path, allowed))
 }
 
 /// One file's mode verdict (missing files are not applicable, unreadable ones an error).
@@ -152,16 +152,32 @@ pub(crate) fn file_owner(
     let Some(path) = path else {
         return CheckResult::not_applicable(format!("the daemon's configuration names no {what}"));
     };
-    CheckResult::from_objects(vec![owner_object(ctx, path, uid, group)], "")
+    single_file_result(what, owner_object(ctx, path, uid, group))
+}
+
+/// One file's verdict as a check result, with a message that names the file and says what was
+/// found (or, for not applicable and error, why).
+pub(crate) fn single_file_result(what: &str, o: ObjectResult) -> CheckResult {
+    let path = o.name.clone();
+    let message = match (o.status, &o.evidence, &o.note) {
+        (Status::Pass, Some(e), _) => format!("{what} {path} is {}", e.actual),
+        (Status::Fail, Some(e), _) => {
+            format!("{what} {path} is {}, expected {}", e.actual, e.expected)
+        }
+        (_, _, Some(note)) => format!("{what} {path}: {note}"),
+        _ => format!("{what} {path}"),
+    };
+    CheckResult::new(o.status, message).with_object(o)
 }
 
 /// The group a file must belong to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum OwnerGroup {
     Gid(u32),
-    /// A named group (e.g. `docker`), resolved through the host's /etc/group; gid 0 is accepted as
-    /// well when the group does not exist.
-    Named(&'static str),
+    /// A named group (e.g. `docker`, or the daemon's `group` / `-G` setting), resolved through
+    /// the host's /etc/group; root's group is accepted too, being stricter, and alone when no
+    /// such group exists.
+    Named(String),
 }
 
 pub(crate) fn owner_object(
@@ -182,27 +198,13 @@ pub(crate) fn owner_object(
                 .map(String::from)
                 .unwrap_or_else(|| g.to_string()),
         ),
-        OwnerGroup::Named(name) => match host.group(name) {
-            Some(g) => (vec![g.gid], name.to_string()),
-            None => (vec![0], format!("{name} (no such group; root accepted)")),
+        OwnerGroup::Named(name) => match host.group(&name) {
+            Some(g) => (vec![g.gid, 0], format!("{name} (or root)")),
+            None => (vec![0], format!("root (no group {name} on this host)")),
         },
     };
     let expected = format!("{user_label}:{group_label}");
-    match host.file(path) {
-        Some(FileFact::Present(st)) => {
-            let ok = st.uid == uid && gids.contains(&st.gid);
-            let actual = format!("{} (uid {}, gid {})", st.owner_label(), st.uid, st.gid);
-            ObjectResult::new("file", path, if ok { Status::Pass } else { Status::Fail })
-                .evidence("owner", actual, expected)
-        }
-        Some(FileFact::Missing) => {
-            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
-        }
-        Some(FileFact::Unreadable { reason }) => {
-            ObjectResult::new("file", path, Status::Error).note(reason.clone())
-        }
-        None => ObjectResult::new("file", path, Status::Error).note("not collected"),
-    }
+    owner_object_ids(ctx, path, uid, &gids, &expected)
 }
 
 /// Judge a file's owner against an explicit expectation: uid `uid` and any gid of `gids`.
@@ -289,4 +291,32 @@ pub(crate) fn binary_file(ctx: &Context<'_>, name: &str) -> Result<String, Check
             ))
         }),
     }
+}
+
+/// The daemon's resolved paths, or the result to report when Docker was not audited at all.
+pub(crate) fn docker_paths<'a>(
+    ctx: &Context<'a>,
+) -> Result<&'a bulkhead_facts::docker::DockerPaths, CheckResult> {
+    match ctx.docker() {
+        Some(d) => Ok(&d.daemon.paths),
+        None => Err(CheckResult::not_applicable(
+            "Docker was not audited (no Docker facts in this snapshot)",
+        )),
+    }
+}
+
+/// The daemon's environment file whose path ends in `suffix` (`/default/docker`,
+/// `/sysconfig/docker`), from the resolved `default_env_files`; not applicable when none does.
+pub(crate) fn env_file(ctx: &Context<'_>, suffix: &str) -> Result<String, CheckResult> {
+    let paths = docker_paths(ctx)?;
+    paths
+        .default_env_files
+        .iter()
+        .find(|p| p.ends_with(suffix))
+        .cloned()
+        .ok_or_else(|| {
+            CheckResult::not_applicable(format!(
+                "the daemon's configuration names no environment file ending in {suffix}"
+            ))
+        })
 }
