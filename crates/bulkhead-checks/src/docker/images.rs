@@ -434,13 +434,15 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// The image's history, or the object result to report when it could not be read.
-fn history(i: &ImageFacts) -> Result<&[HistoryItem], ObjectResult> {
+/// The image's history, or the error object to report when it could not be read.
+fn history(i: &ImageFacts) -> Result<&[HistoryItem], Box<ObjectResult>> {
     i.history
         .as_result()
         .map(|h| h.as_slice())
         .map_err(|reason| {
-            image_object(i, Status::Error).note(format!("history could not be read: {reason}"))
+            Box::new(
+                image_object(i, Status::Error).note(format!("history could not be read: {reason}")),
+            )
         })
 }
 
@@ -450,7 +452,7 @@ fn no_lone_update(ctx: &Context<'_>) -> CheckResult {
     per_image(ctx, |i| {
         let h = match history(i) {
             Ok(h) => h,
-            Err(o) => return o,
+            Err(o) => return *o,
         };
         let lone: Vec<String> = h
             .iter()
@@ -482,7 +484,7 @@ fn copy_not_add(ctx: &Context<'_>) -> CheckResult {
     per_image(ctx, |i| {
         let h = match history(i) {
             Ok(h) => h,
-            Err(o) => return o,
+            Err(o) => return *o,
         };
         // History is newest first: the base's root layer is the oldest ADD.
         let oldest_add = h
@@ -914,6 +916,51 @@ mod tests {
         assert_eq!(actual, "Config.Env: DB_PASSWORD; history: GITHUB_TOKEN");
         let json = serde_json::to_string(&r).unwrap();
         assert!(!json.contains("hunter2") && !json.contains("ghp_abc"));
+    }
+
+    /// History as dockerd 20.10's classic builder recorded it for a test Dockerfile built on a
+    /// `docker import`ed busybox (newest first; the imported layer has no CreatedBy).
+    const CLASSIC_BUILDER_HISTORY: &[&str] = &[
+        "/bin/sh -c #(nop)  USER 1000",
+        "/bin/sh -c #(nop)  HEALTHCHECK &{[\"CMD\" \"true\"] \"5s\" \"0s\" \"0s\" '\\x00'}",
+        "|1 GITHUB_TOKEN=abc /bin/sh -c echo $GITHUB_TOKEN > /dev/null",
+        "/bin/sh -c #(nop) COPY file:63e4fd53e0703f1e446126de2246bde90b0a09aeab29d54844d39e4eb74bc3c3 in /f.txt ",
+        "/bin/sh -c #(nop) ADD file:37f6fba8a390c47f1b97edc0dc57d68d614b9cf77729ce4e434473923687a917 in /opt/ ",
+        "|1 GITHUB_TOKEN=abc /bin/sh -c apt-get update || true",
+        "/bin/sh -c #(nop)  ENV DB_PASSWORD=hunter2 PATH=/bin",
+        "/bin/sh -c #(nop)  ARG GITHUB_TOKEN=abc",
+        "",
+    ];
+
+    #[test]
+    fn history_recorded_by_a_real_classic_builder() {
+        let f = Fixture::new().image("built:1", |i| {
+            i.history = history_of(CLASSIC_BUILDER_HISTORY);
+            i.inspect.config.env = vec![
+                "PATH=/bin".into(),
+                bulkhead_facts::mask::mask_assignment("DB_PASSWORD=hunter2"),
+            ];
+        });
+        let lone = f.check("docker.image.no_lone_update");
+        assert_eq!(lone.status, Status::Warn);
+        assert_eq!(
+            lone.objects[0].evidence.as_ref().unwrap().actual,
+            "apt-get update: apt-get update || true"
+        );
+        let add = f.check("docker.image.copy_not_add");
+        assert_eq!(add.status, Status::Warn, "a local archive ADDed to /opt/");
+        assert!(add.objects[0]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .actual
+            .ends_with("in /opt/"));
+        let secrets = f.check("docker.image.no_secrets");
+        assert_eq!(secrets.status, Status::Warn);
+        assert_eq!(
+            secrets.objects[0].evidence.as_ref().unwrap().actual,
+            "Config.Env: DB_PASSWORD; history: GITHUB_TOKEN, DB_PASSWORD"
+        );
     }
 
     #[test]

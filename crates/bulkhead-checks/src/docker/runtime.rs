@@ -1321,10 +1321,7 @@ fn latest_image(ctx: &Context<'_>) -> CheckResult {
         let expected =
             "the image the tag currently names, pulled fresh when the container was created";
         let tagged = with_default_tag(reference);
-        let now = images.and_then(|all| {
-            all.iter()
-                .find(|i| i.inspect.repo_tags.iter().any(|t| *t == tagged))
-        });
+        let now = images.and_then(|all| all.iter().find(|i| i.inspect.repo_tags.contains(&tagged)));
         match now {
             Some(i) if i.inspect.id != c.inspect.image => container_object(c, Status::Warn)
                 .evidence("Image", actual, expected)
