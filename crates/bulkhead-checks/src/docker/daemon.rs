@@ -432,8 +432,15 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
         } else {
             hosts.join(", ")
         };
+        // Under socket activation systemd creates the sockets; a TCP ListenStream in
+        // docker.socket would not show in the daemon's own settings.
+        let activation = if hosts.iter().any(|h| h.starts_with("fd://")) {
+            "; with socket activation (fd://) the listening sockets come from the docker.socket unit, whose ListenStream lines bulkhead does not read"
+        } else {
+            ""
+        };
         return CheckResult::not_applicable(format!(
-            "the daemon listens on no TCP socket ({listed})"
+            "the daemon listens on no TCP socket ({listed}){activation}"
         ));
     }
     let verify = match lookup_bool(ctx, "tlsverify") {
