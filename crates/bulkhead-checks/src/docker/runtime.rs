@@ -1059,11 +1059,26 @@ fn read_only_rootfs(ctx: &Context<'_>) -> CheckResult {
     })
 }
 
+/// Label dockerd puts on the containers of swarm service tasks.
+const SWARM_SERVICE_LABEL: &str = "com.docker.swarm.service.name";
+
 /// 5.15: restarts are bounded: `on-failure` with 1 to 5 retries, or no restart policy at all.
 /// `always` and `unless-stopped` restart forever and fail, as does on-failure without a bound.
+/// Containers of swarm tasks are restarted by their service's policy, which is left to review.
 fn restart_on_failure_5(ctx: &Context<'_>) -> CheckResult {
     per_container(ctx, |c| {
         let rp = &c.inspect.host_config.restart_policy;
+        if let Some(service) = c.inspect.config.labels.get(SWARM_SERVICE_LABEL) {
+            return container_object(c, Status::Manual)
+                .evidence(
+                    "Config.Labels",
+                    format!("task of swarm service {service}"),
+                    "on-failure with at most 5 attempts",
+                )
+                .note(format!(
+                    "the swarm restarts this task by the service's restart policy, not the container's: check --restart-condition and --restart-max-attempts with docker service inspect {service}"
+                ));
+        }
         let name = if rp.name.is_empty() {
             "no"
         } else {
@@ -1202,7 +1217,13 @@ fn no_root_exec(ctx: &Context<'_>) -> CheckResult {
 
 fn exec_review(ctx: &Context<'_>, option: &str) -> CheckResult {
     per_container(ctx, |c| {
-        container_object(c, Status::Manual).note(format!(
+        container_object(c, Status::Manual)
+            .evidence(
+                "exec sessions",
+                "not recorded by the Engine API",
+                format!("no docker exec with {option}"),
+            )
+            .note(format!(
             "the Engine API keeps no history of finished exec sessions; review the daemon's audit trail (auditd rules on the Docker binaries, `docker events --filter event=exec_create`) for exec with {option}"
         ))
     })
@@ -1809,6 +1830,35 @@ mod tests {
     }
 
     #[test]
+    fn golden_sensitive_mounts_result() {
+        let f = Fixture::new().container("agent", |c| {
+            c.mounts = vec![
+                bind("/etc/ssl", "/etc/ssl", false),
+                bind("/var/run/docker.sock", "/var/run/docker.sock", true),
+                bind("/srv/www", "/www", false),
+            ]
+        });
+        let r = f.check("docker.container.no_sensitive_mounts");
+        let golden = serde_json::json!({
+            "status": "fail",
+            "message": "1 of 1 container fail",
+            "objects": [{
+                "kind": "container",
+                "name": "agent",
+                "id": "000000000000",
+                "status": "fail",
+                "evidence": {
+                    "field": "Mounts",
+                    "actual": "/etc/ssl -> /etc/ssl (read-only: the host's configuration); /var/run/docker.sock -> /var/run/docker.sock (read-write: the Docker API socket)",
+                    "expected": "no bind mount of host system directories, Docker or containerd sockets, or home directories"
+                },
+                "note": "a read-write bind lets the container change the host; a socket gives control of the daemon even when bound read-only"
+            }]
+        });
+        assert_eq!(serde_json::to_value(&r).unwrap(), golden);
+    }
+
+    #[test]
     fn docker_socket_mounts_found_by_path_and_by_configuration() {
         let f = Fixture::new()
             .daemon("-H unix:///srv/docker/api.sock", None)
@@ -2179,6 +2229,22 @@ mod tests {
                 ("unset", Status::Pass)
             ]
         );
+    }
+
+    #[test]
+    fn swarm_task_restarts_follow_the_service() {
+        let f = Fixture::new().container("web.1.abc", |c| {
+            c.config
+                .labels
+                .insert("com.docker.swarm.service.name".into(), "web".into());
+        });
+        let r = f.check("docker.container.restart_on_failure_5");
+        assert_eq!(r.status, Status::Manual);
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("docker service inspect web"));
     }
 
     #[test]
