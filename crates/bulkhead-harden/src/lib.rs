@@ -1,1 +1,39 @@
-//! (to be written)
+//! Hardening: turn failing checks into concrete fixes, apply them without ever losing a file,
+//! and prove the fix by auditing again.
+//!
+//! # API
+//!
+//! - [`plan`]`(snapshot, audits, request) -> Result<Plan, String>`: fixes for the failing checks
+//!   of `audits` (as produced by `bulkhead_checks::run`), all of them or those selected by
+//!   [`PlanRequest::select`] (check IDs in the audits' numbering, sections or control IDs) or by
+//!   [`PlanRequest::threats`]. Planning only reads (files under the root, for diffs and hashes).
+//! - [`Plan`]: `fixes` ([`Fix`]: checks in the selected numbering, stable controls, threats,
+//!   target {kind, name, path}, [`FixKind`], [`Safety`], what it changes, what it may break, and
+//!   file edits rendered as a diff or a command), `unfixed` (each selected failing check that
+//!   gets no fix, with the reason), and [`Plan::fixed_controls`]: the set of control IDs the plan
+//!   closes (the threats crate projects severities from it).
+//! - [`render::json`] / [`render::text`]: the `bulkhead.harden/1` JSON contract and the
+//!   terminal view (unified diffs, secret values masked).
+//!
+//! Each fixer lives in [`fixers`], one module per kind of change, listed in the explicit
+//! [`fixers::REGISTRY`].
+
+pub mod apply;
+pub mod diff;
+pub mod edit;
+pub mod failpoint;
+pub mod files;
+pub mod fixers;
+pub mod model;
+pub mod planner;
+pub mod render;
+pub mod request;
+pub mod shell;
+pub mod threats;
+
+pub use model::{
+    Action, AttrChange, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Plan, Restart, Safety,
+    Target, Unfixed, HARDEN_SCHEMA,
+};
+pub use planner::plan;
+pub use request::{FixOptions, PlanRequest, ThreatLink};

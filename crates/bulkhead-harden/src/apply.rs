@@ -1,0 +1,606 @@
+//! Applying a plan without ever losing a file, and undoing it.
+//!
+//! For each file a fix edits, in this order:
+//! 1. before anything is written, every file is checked against the SHA-256 the plan recorded
+//!    when it read it (and every mode/owner against what the plan saw): if one changed since,
+//!    nothing is applied;
+//! 2. a journal listing every change is written (and fsynced) under the state directory;
+//! 3. the file is backed up beside itself (`NAME.bulkhead-STAMP.bak`, same mode and owner);
+//! 4. the new content goes to a temporary file in the same directory, gets the original mode and
+//!    owner, is fsynced, and is renamed over the original (then the directory is fsynced).
+//!
+//! A rename is atomic, so at every instant the file is either wholly old or wholly new; a process
+//! killed at any point leaves no half-written file (the failpoint tests prove it). `rollback`
+//! reads the latest journal and restores the backups the same way, refusing a file that changed
+//! after it was applied.
+
+use crate::failpoint;
+use crate::files::{self, attrs_of, sha256_hex};
+use crate::model::{FileAttrs, Fix, Plan, Safety};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+pub const JOURNAL_SCHEMA: &str = "bulkhead.harden-journal/1";
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// The host root the plan was made under.
+    pub root: PathBuf,
+    /// Also apply fixes marked `review`.
+    pub include_review: bool,
+    /// Where journals are kept. Default: `<root>/var/lib/bulkhead/harden`.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl ApplyOptions {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        ApplyOptions {
+            root: root.into(),
+            include_review: false,
+            state_dir: None,
+        }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.root.join("var/lib/bulkhead/harden"))
+    }
+}
+
+/// What `apply` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Fix IDs applied, with the files each changed.
+    pub applied: Vec<(String, Vec<String>)>,
+    /// Fix IDs not applied, with why (review without --include-review, a command for a human).
+    pub skipped: Vec<(String, String)>,
+    /// Backups written: (host path, backup path on this machine).
+    pub backups: Vec<(String, PathBuf)>,
+    /// The journal `rollback` reads.
+    pub journal: Option<PathBuf>,
+}
+
+/// Why apply or rollback refused or failed. Nothing was changed when `Refused` is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    /// A file is not what the plan (or the journal) expects; nothing was changed.
+    Refused(String),
+    /// An I/O error part-way; the journal says what was done and `rollback` undoes it.
+    Failed(String),
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplyError::Refused(m) => write!(f, "refused, nothing was changed: {m}"),
+            ApplyError::Failed(m) => write!(f, "{m} (the journal records what was done; `bulkhead harden --rollback` undoes it)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum JournalState {
+    InProgress,
+    Applied,
+    RolledBack,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Entry {
+    Edit {
+        fix: String,
+        path: String,
+        real_path: PathBuf,
+        /// Where the old content was saved; None for a file the fix created.
+        backup: Option<PathBuf>,
+        before_sha256: Option<String>,
+        after_sha256: String,
+        /// Directories created for a new file, outermost first.
+        #[serde(default)]
+        created_dirs: Vec<PathBuf>,
+    },
+    Attrs {
+        fix: String,
+        path: String,
+        real_path: PathBuf,
+        before: FileAttrs,
+        after: FileAttrs,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Journal {
+    schema: String,
+    id: String,
+    state: JournalState,
+    root: PathBuf,
+    entries: Vec<Entry>,
+}
+
+/// A UTC timestamp for file names, `20260102T030405.123456789Z`, plus the pid so two runs in
+/// the same nanosecond cannot collide.
+fn stamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}.{:09}Z-{}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_nanos(),
+        std::process::id()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> String {
+    format!("{what} {}: {e}", path.display())
+}
+
+fn fsync_dir(dir: &Path) -> Result<(), String> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err("fsync of directory", dir, e))
+}
+
+/// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`,
+/// fsynced, renamed over `target`, then the directory fsynced. `point` prefixes the failpoints.
+fn write_atomic(target: &Path, content: &[u8], attrs: FileAttrs, point: &str) -> Result<(), String> {
+    let dir = target
+        .parent()
+        .ok_or_else(|| format!("{}: no parent directory", target.display()))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.bulkhead-tmp-{}", std::process::id()));
+    // A temporary file left by a killed run of the same pid is ours to replace.
+    let _ = fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| io_err("creating", &tmp, e))?;
+        f.write_all(content).map_err(|e| io_err("writing", &tmp, e))?;
+        // Owner first: chown clears setuid/setgid bits, chmod then sets the final mode.
+        std::os::unix::fs::fchown(&f, Some(attrs.uid), Some(attrs.gid))
+            .map_err(|e| io_err("setting the owner of", &tmp, e))?;
+        f.set_permissions(fs::Permissions::from_mode(attrs.mode))
+            .map_err(|e| io_err("setting the mode of", &tmp, e))?;
+        f.sync_all().map_err(|e| io_err("fsync of", &tmp, e))?;
+        drop(f);
+        failpoint::hit(&format!("{point}-before-rename"));
+        fs::rename(&tmp, target).map_err(|e| io_err("renaming over", target, e))?;
+        fsync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_journal(dir: &Path, journal: &Journal) -> Result<PathBuf, String> {
+    fs::create_dir_all(dir).map_err(|e| io_err("creating", dir, e))?;
+    let path = dir.join(format!("journal-{}.json", journal.id));
+    let text = serde_json::to_string_pretty(journal).expect("journal serializes");
+    write_atomic(
+        &path,
+        text.as_bytes(),
+        FileAttrs {
+            mode: 0o600,
+            uid: 0,
+            gid: 0,
+        }
+        .with_owner_of_process(),
+        "journal",
+    )?;
+    Ok(path)
+}
+
+impl FileAttrs {
+    /// The same mode, owned by the user running bulkhead (journals belong to whoever applies).
+    fn with_owner_of_process(self) -> FileAttrs {
+        // SAFETY: getuid/getgid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        FileAttrs { uid, gid, ..self }
+    }
+}
+
+fn current_hash(real: &Path) -> Result<Option<String>, String> {
+    match fs::read(real) {
+        Ok(b) => Ok(Some(sha256_hex(&b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("reading", real, e)),
+    }
+}
+
+fn current_attrs(real: &Path) -> Result<FileAttrs, String> {
+    fs::metadata(real)
+        .map(|m| attrs_of(&m))
+        .map_err(|e| io_err("stat of", real, e))
+}
+
+/// Which fixes `apply` would change, and why the others are left alone.
+pub fn partition<'a>(plan: &'a Plan, opts: &ApplyOptions) -> (Vec<&'a Fix>, Vec<(String, String)>) {
+    let mut chosen = Vec::new();
+    let mut skipped = Vec::new();
+    for f in &plan.fixes {
+        if !f.is_file_fix() {
+            skipped.push((
+                f.id.clone(),
+                "a command for a human to run after review; bulkhead never runs it".into(),
+            ));
+        } else if f.safety == Safety::Review && !opts.include_review {
+            skipped.push((
+                f.id.clone(),
+                "needs review (see what it may break); apply it with --include-review".into(),
+            ));
+        } else {
+            chosen.push(f);
+        }
+    }
+    (chosen, skipped)
+}
+
+/// Apply the file fixes of `plan` (see the module documentation).
+pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError> {
+    let (chosen, skipped) = partition(plan, opts);
+    let mut report = ApplyReport {
+        skipped,
+        ..Default::default()
+    };
+    if chosen.is_empty() {
+        return Ok(report);
+    }
+    let id = stamp();
+    // 1. Check everything before changing anything.
+    let mut entries = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for f in &chosen {
+        for e in &f.action.edits {
+            let real = files::resolve(&opts.root, &e.path).map_err(ApplyError::Refused)?;
+            if seen.contains(&real) {
+                return Err(ApplyError::Refused(format!(
+                    "{} is edited by two fixes; apply them one at a time",
+                    e.path
+                )));
+            }
+            seen.push(real.clone());
+            let now = current_hash(&real).map_err(ApplyError::Refused)?;
+            if now != e.before_sha256 {
+                return Err(ApplyError::Refused(match (&now, &e.before_sha256) {
+                    (None, Some(_)) => format!("{} was deleted after the plan read it; plan again", e.path),
+                    (Some(_), None) => format!("{} was created after the plan was made; plan again", e.path),
+                    _ => format!("{} changed after the plan read it (its SHA-256 differs); plan again", e.path),
+                }));
+            }
+            let mut created_dirs = Vec::new();
+            if e.creates() {
+                let mut d = real.parent().map(Path::to_path_buf);
+                while let Some(dir) = d {
+                    if dir.exists() || !dir.starts_with(&opts.root) {
+                        break;
+                    }
+                    created_dirs.push(dir.clone());
+                    d = dir.parent().map(Path::to_path_buf);
+                }
+                created_dirs.reverse();
+            }
+            let backup = (!e.creates()).then(|| {
+                let name = real.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                real.with_file_name(format!("{name}.bulkhead-{id}.bak"))
+            });
+            entries.push(Entry::Edit {
+                fix: f.id.clone(),
+                path: e.path.clone(),
+                real_path: real,
+                backup,
+                before_sha256: e.before_sha256.clone(),
+                after_sha256: e.after_sha256.clone(),
+                created_dirs,
+            });
+        }
+        for a in &f.action.attrs {
+            let real = files::resolve(&opts.root, &a.path).map_err(ApplyError::Refused)?;
+            let now = current_attrs(&real).map_err(ApplyError::Refused)?;
+            if now != a.before {
+                return Err(ApplyError::Refused(format!(
+                    "{} changed after the audit (mode {:04o} owner {}:{}, the plan saw {:04o} {}:{}); audit and plan again",
+                    a.path, now.mode, now.uid, now.gid, a.before.mode, a.before.uid, a.before.gid
+                )));
+            }
+            entries.push(Entry::Attrs {
+                fix: f.id.clone(),
+                path: a.path.clone(),
+                real_path: real,
+                before: a.before,
+                after: a.after,
+            });
+        }
+    }
+    // 2. The journal, before the first change.
+    let mut journal = Journal {
+        schema: JOURNAL_SCHEMA.into(),
+        id: id.clone(),
+        state: JournalState::InProgress,
+        root: opts.root.clone(),
+        entries,
+    };
+    let state_dir = opts.state_dir();
+    let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
+    report.journal = Some(journal_path);
+    // 3. Back up and write, file by file.
+    let contents: Vec<&crate::model::FileEdit> =
+        chosen.iter().flat_map(|f| f.action.edits.iter()).collect();
+    for entry in &journal.entries {
+        match entry {
+            Entry::Edit {
+                path,
+                real_path,
+                backup,
+                before_sha256,
+                created_dirs,
+                ..
+            } => {
+                let edit = contents
+                    .iter()
+                    .find(|e| &e.path == path)
+                    .expect("every journal edit comes from the plan");
+                let attrs = match backup {
+                    Some(b) => {
+                        let old = fs::read(real_path)
+                            .map_err(|e| ApplyError::Failed(io_err("reading", real_path, e)))?;
+                        if Some(sha256_hex(&old)) != *before_sha256 {
+                            return Err(ApplyError::Failed(format!(
+                                "{path} changed while applying; stopped before touching it"
+                            )));
+                        }
+                        let attrs = current_attrs(real_path).map_err(ApplyError::Failed)?;
+                        write_atomic(b, &old, attrs, "backup").map_err(ApplyError::Failed)?;
+                        report.backups.push((path.clone(), b.clone()));
+                        failpoint::hit("after-backup");
+                        attrs
+                    }
+                    None => {
+                        for d in created_dirs {
+                            fs::create_dir(d)
+                                .or_else(|e| if d.is_dir() { Ok(()) } else { Err(e) })
+                                .map_err(|e| ApplyError::Failed(io_err("creating", d, e)))?;
+                        }
+                        edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE)
+                    }
+                };
+                write_atomic(real_path, edit.after.as_bytes(), attrs, "edit")
+                    .map_err(ApplyError::Failed)?;
+                failpoint::hit("after-rename");
+            }
+            Entry::Attrs {
+                path,
+                real_path,
+                after,
+                before,
+                ..
+            } => {
+                set_attrs(real_path, before, after)
+                    .map_err(|e| ApplyError::Failed(format!("{path}: {e}")))?;
+            }
+        }
+    }
+    // 4. Done: the journal says so.
+    journal.state = JournalState::Applied;
+    write_journal(&state_dir, &journal).map_err(ApplyError::Failed)?;
+    for f in &chosen {
+        let mut paths: Vec<String> = f.action.edits.iter().map(|e| e.path.clone()).collect();
+        paths.extend(f.action.attrs.iter().map(|a| a.path.clone()));
+        report.applied.push((f.id.clone(), paths));
+    }
+    Ok(report)
+}
+
+/// chown then chmod (chown clears setuid bits), only what differs.
+fn set_attrs(real: &Path, from: &FileAttrs, to: &FileAttrs) -> Result<(), String> {
+    if (from.uid, from.gid) != (to.uid, to.gid) {
+        std::os::unix::fs::chown(real, Some(to.uid), Some(to.gid))
+            .map_err(|e| format!("chown: {e}"))?;
+    }
+    fs::set_permissions(real, fs::Permissions::from_mode(to.mode)).map_err(|e| format!("chmod: {e}"))
+}
+
+/// What `rollback` restored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RollbackReport {
+    pub journal: PathBuf,
+    /// Host paths restored from backups, removed (created by the fix) or given back their mode.
+    pub restored: Vec<String>,
+    pub removed: Vec<String>,
+    /// Host paths already in their original state.
+    pub unchanged: Vec<String>,
+}
+
+fn journals(state_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut v: Vec<PathBuf> = match fs::read_dir(state_dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .map(|n| n.starts_with("journal-") && n.ends_with(".json"))
+                    .unwrap_or(false)
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_err("listing", state_dir, e)),
+    };
+    v.sort();
+    Ok(v)
+}
+
+/// Undo the latest apply that has not been rolled back: restore each backup atomically, remove
+/// files the fixes created, give files back their mode and owner. Refuses (changing nothing) when
+/// a file changed after it was applied.
+pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
+    let state_dir = opts.state_dir();
+    let all = journals(&state_dir).map_err(ApplyError::Refused)?;
+    let mut latest = None;
+    for p in all.iter().rev() {
+        let text = fs::read_to_string(p).map_err(|e| ApplyError::Refused(io_err("reading", p, e)))?;
+        let j: Journal = serde_json::from_str(&text)
+            .map_err(|e| ApplyError::Refused(format!("{}: not a journal: {e}", p.display())))?;
+        if j.state != JournalState::RolledBack {
+            latest = Some((p.clone(), j));
+            break;
+        }
+    }
+    let Some((path, mut journal)) = latest else {
+        return Err(ApplyError::Refused(format!(
+            "nothing to roll back: no applied change is recorded in {}",
+            state_dir.display()
+        )));
+    };
+    let mut report = RollbackReport {
+        journal: path.clone(),
+        ..Default::default()
+    };
+    // Check every file first.
+    for entry in &journal.entries {
+        match entry {
+            Entry::Edit {
+                path,
+                real_path,
+                before_sha256,
+                after_sha256,
+                backup,
+                ..
+            } => {
+                let now = current_hash(real_path).map_err(ApplyError::Refused)?;
+                if now == *before_sha256 {
+                    continue;
+                }
+                if now.as_deref() != Some(after_sha256.as_str()) {
+                    return Err(ApplyError::Refused(format!(
+                        "{path} changed after harden applied it; restore it by hand from {}",
+                        backup
+                            .as_ref()
+                            .map(|b| b.display().to_string())
+                            .unwrap_or_else(|| "(no backup: the fix created it)".into())
+                    )));
+                }
+                if let Some(b) = backup {
+                    let bytes = fs::read(b).map_err(|e| ApplyError::Refused(io_err("reading backup", b, e)))?;
+                    if Some(sha256_hex(&bytes)) != *before_sha256 {
+                        return Err(ApplyError::Refused(format!(
+                            "the backup {} no longer holds the original content of {path}",
+                            b.display()
+                        )));
+                    }
+                }
+            }
+            Entry::Attrs {
+                path,
+                real_path,
+                before,
+                after,
+                ..
+            } => {
+                let now = current_attrs(real_path).map_err(ApplyError::Refused)?;
+                if now != *before && now != *after {
+                    return Err(ApplyError::Refused(format!(
+                        "{path} changed mode or owner after harden applied it; fix it by hand"
+                    )));
+                }
+            }
+        }
+    }
+    for entry in journal.entries.iter().rev() {
+        match entry {
+            Entry::Edit {
+                path,
+                real_path,
+                before_sha256,
+                backup,
+                created_dirs,
+                ..
+            } => {
+                let now = current_hash(real_path).map_err(ApplyError::Failed)?;
+                if now == *before_sha256 {
+                    report.unchanged.push(path.clone());
+                } else if let Some(b) = backup {
+                    let bytes = fs::read(b).map_err(|e| ApplyError::Failed(io_err("reading backup", b, e)))?;
+                    let attrs = current_attrs(b).map_err(ApplyError::Failed)?;
+                    write_atomic(real_path, &bytes, attrs, "restore").map_err(ApplyError::Failed)?;
+                    report.restored.push(path.clone());
+                } else {
+                    fs::remove_file(real_path)
+                        .map_err(|e| ApplyError::Failed(io_err("removing", real_path, e)))?;
+                    if let Some(dir) = real_path.parent() {
+                        fsync_dir(dir).map_err(ApplyError::Failed)?;
+                    }
+                    report.removed.push(path.clone());
+                }
+                // Directories the fix created go too, when they are empty again.
+                for d in created_dirs.iter().rev() {
+                    let _ = fs::remove_dir(d);
+                }
+            }
+            Entry::Attrs {
+                path,
+                real_path,
+                before,
+                after,
+                ..
+            } => {
+                let now = current_attrs(real_path).map_err(ApplyError::Failed)?;
+                if now == *before {
+                    report.unchanged.push(path.clone());
+                } else {
+                    set_attrs(real_path, after, before)
+                        .map_err(|e| ApplyError::Failed(format!("{path}: {e}")))?;
+                    report.restored.push(path.clone());
+                }
+            }
+        }
+    }
+    journal.state = JournalState::RolledBack;
+    let text = serde_json::to_string_pretty(&journal).expect("journal serializes");
+    let attrs = current_attrs(&path).map_err(ApplyError::Failed)?;
+    write_atomic(&path, text.as_bytes(), attrs, "journal").map_err(ApplyError::Failed)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
+    }
+}

@@ -1,0 +1,5 @@
+//! Format-preserving editors: each rewrites only the bytes of what it changes (a JSON member, a
+//! YAML key or list item, a Dockerfile instruction), so the user's comments, order, quoting and
+//! indentation survive. None of them re-serializes a whole file.
+
+pub mod json;

@@ -1,0 +1,396 @@
+//! Section 2 fixes: keys merged into the daemon's own daemon.json (the file `--config-file`
+//! names, else the default for the mode), keeping every existing key, value, comment-free layout
+//! and order. One fix per file; each key says whether it is safe on its own.
+//!
+//! dockerd refuses to start when a setting is given both as a flag and in daemon.json, so a key
+//! whose setting comes from the command line is never written: the check stays unfixed, with the
+//! flag to remove named.
+
+use super::{file_edit, ids_of, Fixer, ROOT_FILE};
+use crate::edit::json;
+use crate::files;
+use crate::model::{Action, Fix, FixKind, Restart, Safety, Target};
+use crate::planner::{Failing, PlanContext, Planned};
+use bulkhead_facts::docker::DaemonSettings;
+use serde_json::{json, Value};
+
+pub const FIXER: Fixer = Fixer {
+    name: "daemon-json",
+    handles: key_plan_exists,
+    plan,
+};
+
+/// Settings dockerd applies on SIGHUP without a restart (its configuration reload).
+const RELOADABLE: &[&str] = &[
+    "debug",
+    "live-restore",
+    "authorization-plugins",
+    "insecure-registries",
+    "registry-mirrors",
+    "labels",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "shutdown-timeout",
+    "default-runtime",
+    "runtimes",
+    "features",
+];
+
+/// One daemon.json operation.
+#[derive(Debug, Clone)]
+enum Op {
+    Set(&'static [&'static str], Value),
+    Remove(&'static str),
+}
+
+impl Op {
+    fn key(&self) -> &'static str {
+        match self {
+            Op::Set(p, _) => p[0],
+            Op::Remove(k) => k,
+        }
+    }
+}
+
+/// What one control asks of daemon.json.
+struct KeyPlan {
+    ops: Vec<Op>,
+    safety: Safety,
+    change: String,
+    may_break: Option<&'static str>,
+    note: Option<String>,
+}
+
+fn key_plan_exists(control: &str) -> bool {
+    matches!(
+        control,
+        "docker.daemon.icc_disabled"
+            | "docker.daemon.log_level_info"
+            | "docker.daemon.iptables_allowed"
+            | "docker.daemon.no_insecure_registries"
+            | "docker.daemon.no_aufs"
+            | "docker.daemon.tls_auth"
+            | "docker.daemon.default_ulimits"
+            | "docker.daemon.userns_remap"
+            | "docker.daemon.authorization_plugin"
+            | "docker.daemon.remote_logging"
+            | "docker.daemon.no_new_privileges"
+            | "docker.daemon.live_restore"
+            | "docker.daemon.userland_proxy_disabled"
+            | "docker.daemon.no_experimental"
+    )
+}
+
+/// The operations for `control`, or why it cannot be fixed in daemon.json.
+fn key_plan(control: &str, ctx: &PlanContext<'_>, swarm_active: bool) -> Result<KeyPlan, String> {
+    let o = ctx.options();
+    let kp = |ops: Vec<Op>, safety, change: String, may_break| KeyPlan {
+        ops,
+        safety,
+        change,
+        may_break,
+        note: None,
+    };
+    Ok(match control {
+        "docker.daemon.icc_disabled" => kp(
+            vec![Op::Set(&["icc"], json!(false))],
+            Safety::Review,
+            "\"icc\": false — containers on the default bridge can no longer reach each other".into(),
+            Some("containers that talk to each other over the default bridge lose that path; put them on a user-defined network"),
+        ),
+        "docker.daemon.log_level_info" => kp(
+            vec![Op::Set(&["log-level"], json!("info")), Op::Set(&["debug"], json!(false))],
+            Safety::Safe,
+            "\"log-level\": \"info\" (and \"debug\": false) — the daemon logs what an investigation needs, without debug noise".into(),
+            None,
+        ),
+        "docker.daemon.iptables_allowed" => kp(
+            vec![Op::Set(&["iptables"], json!(true))],
+            Safety::Review,
+            "\"iptables\": true — Docker manages the firewall rules its networks need".into(),
+            Some("hand-written firewall rules that conflict with Docker's chains change behaviour"),
+        ),
+        "docker.daemon.no_insecure_registries" => kp(
+            vec![Op::Remove("insecure-registries")],
+            Safety::Review,
+            "remove \"insecure-registries\" — every registry must present a trusted TLS certificate".into(),
+            Some("pulls from the listed registries fail until they serve TLS with a certificate the host trusts"),
+        ),
+        "docker.daemon.no_aufs" => kp(
+            vec![Op::Set(&["storage-driver"], json!("overlay2"))],
+            Safety::Review,
+            "\"storage-driver\": \"overlay2\" — replace the deprecated aufs driver".into(),
+            Some("images and containers stored by aufs are not visible to overlay2; export what you need first"),
+        ),
+        "docker.daemon.tls_auth" => {
+            let mut p = kp(
+                vec![
+                    Op::Set(&["tlsverify"], json!(true)),
+                    Op::Set(&["tlscacert"], json!(o.tls_ca)),
+                    Op::Set(&["tlscert"], json!(o.tls_cert)),
+                    Op::Set(&["tlskey"], json!(o.tls_key)),
+                ],
+                Safety::Review,
+                "\"tlsverify\": true with CA, certificate and key — TCP clients must present a certificate signed by the CA".into(),
+                Some("clients without a certificate signed by the CA can no longer use the TCP endpoint; dockerd does not start while the files are missing"),
+            );
+            p.note = Some(format!(
+                "create {}, {} and {} (key mode 0400) before restarting the daemon",
+                o.tls_ca, o.tls_cert, o.tls_key
+            ));
+            p
+        }
+        "docker.daemon.default_ulimits" => kp(
+            vec![Op::Set(
+                &["default-ulimits", "nofile"],
+                json!({"Name": "nofile", "Hard": o.nofile_limit.1, "Soft": o.nofile_limit.0}),
+            )],
+            Safety::Review,
+            format!(
+                "\"default-ulimits\": nofile {}/{} — containers get a bounded number of open files unless they ask for more",
+                o.nofile_limit.0, o.nofile_limit.1
+            ),
+            Some("programs that open more files than the limit fail with EMFILE; raise it per container with --ulimit"),
+        ),
+        "docker.daemon.userns_remap" => kp(
+            vec![Op::Set(&["userns-remap"], json!(o.userns_remap))],
+            Safety::Review,
+            format!("\"userns-remap\": \"{}\" — root in a container maps to an unprivileged host user", o.userns_remap),
+            Some("existing images and containers are not visible (the daemon uses a new data directory); --privileged and host-namespace containers need --userns=host; bind-mounted files need ownership for the remapped ids"),
+        ),
+        "docker.daemon.authorization_plugin" => match &o.authz_plugin {
+            Some(name) => kp(
+                vec![Op::Set(&["authorization-plugins"], json!([name]))],
+                Safety::Review,
+                format!("\"authorization-plugins\": [\"{name}\"] — every API request is authorized by the plugin"),
+                Some("every API request fails while the plugin is not installed or not running"),
+            ),
+            None => {
+                return Err(
+                    "an authorization plugin must be chosen and installed first; name it with --authz-plugin NAME and run harden again".into(),
+                )
+            }
+        },
+        "docker.daemon.remote_logging" => match &o.log_address {
+            Some(addr) => kp(
+                vec![
+                    Op::Set(&["log-driver"], json!("syslog")),
+                    Op::Set(&["log-opts", "syslog-address"], json!(addr)),
+                ],
+                Safety::Review,
+                format!("\"log-driver\": \"syslog\" sending to {addr} — container logs leave the host as they are written"),
+                Some("`docker logs` no longer shows output of containers created after the change; the collector must accept the traffic"),
+            ),
+            None => {
+                return Err(
+                    "a log collector must be named; give its address with --log-address udp://HOST:514 and run harden again".into(),
+                )
+            }
+        },
+        "docker.daemon.no_new_privileges" => kp(
+            vec![Op::Set(&["no-new-privileges"], json!(true))],
+            Safety::Review,
+            "\"no-new-privileges\": true — processes in new containers cannot gain privileges through setuid or file capabilities".into(),
+            Some("tools that rely on setuid inside containers (sudo, su, ping on old images) stop elevating"),
+        ),
+        "docker.daemon.live_restore" => {
+            if swarm_active {
+                return Err(
+                    "live restore cannot be enabled while swarm mode is active (dockerd refuses the combination)".into(),
+                );
+            }
+            kp(
+                vec![Op::Set(&["live-restore"], json!(true))],
+                Safety::Safe,
+                "\"live-restore\": true — containers keep running while the daemon restarts or upgrades".into(),
+                None,
+            )
+        }
+        "docker.daemon.userland_proxy_disabled" => kp(
+            vec![Op::Set(&["userland-proxy"], json!(false))],
+            Safety::Review,
+            "\"userland-proxy\": false — published ports are forwarded by iptables instead of a proxy process per port".into(),
+            Some("on hosts without hairpin NAT support, reaching a published port through the host's own address from a container can stop working"),
+        ),
+        "docker.daemon.no_experimental" => kp(
+            vec![Op::Set(&["experimental"], json!(false))],
+            Safety::Review,
+            "\"experimental\": false — experimental daemon features are switched off".into(),
+            Some("workloads that use an experimental feature lose it"),
+        ),
+        other => return Err(format!("no daemon.json setting fixes {other}")),
+    })
+}
+
+/// A setting given on dockerd's command line cannot also be written to daemon.json.
+fn flag_conflict(settings: &DaemonSettings, op: &Op) -> Option<String> {
+    let key = op.key();
+    // `--debug`/`-D` on the command line is what makes the level debug.
+    let s = settings.get(key)?;
+    s.source.starts_with("flag").then(|| {
+        format!(
+            "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: remove the flag from the daemon's service definition, then run harden again",
+            s.source
+        )
+    })
+}
+
+fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
+    let mut out = Planned::default();
+    let unfix_all = |out: &mut Planned, reason: &str| {
+        for f in failing {
+            out.unfixed.push(f.unfixed(None, reason));
+        }
+    };
+    let Some(docker) = ctx.snapshot.docker.as_ref() else {
+        unfix_all(&mut out, "the snapshot holds no Docker facts");
+        return out;
+    };
+    if !docker.endpoint.local {
+        unfix_all(
+            &mut out,
+            &format!(
+                "the daemon at {} is remote; run bulkhead harden on that host",
+                docker.endpoint.host
+            ),
+        );
+        return out;
+    }
+    let path = if docker.daemon.config_path.is_empty() {
+        docker.daemon.paths.config_file.clone()
+    } else {
+        docker.daemon.config_path.clone()
+    };
+    let read = match files::read(&ctx.root, &path) {
+        Ok(r) => r,
+        Err(e) => {
+            unfix_all(&mut out, &e);
+            return out;
+        }
+    };
+    let settings = DaemonSettings::from_facts(&docker.daemon);
+    let swarm_active = docker
+        .info
+        .value()
+        .map(|i| i.swarm.local_node_state == "active")
+        .unwrap_or(false);
+    let original = read.content.clone().unwrap_or_default();
+    if let Err(e) = json::validate(&original).or_else(|e| {
+        if original.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }) {
+        unfix_all(
+            &mut out,
+            &format!("{path} is not valid JSON ({e}); fix it by hand first"),
+        );
+        return out;
+    }
+    let mut text = original.clone();
+    let mut fixed: Vec<&Failing> = Vec::new();
+    let mut changes = Vec::new();
+    let mut may_break = Vec::new();
+    let mut notes = Vec::new();
+    let mut safety = Safety::Safe;
+    let mut reload_suffices = true;
+    for f in failing {
+        let kp = match key_plan(f.control_id(), ctx, swarm_active) {
+            Ok(kp) => kp,
+            Err(reason) => {
+                out.unfixed.push(f.unfixed(None, reason));
+                continue;
+            }
+        };
+        if let Some(reason) = kp.ops.iter().find_map(|op| match op {
+            // `debug: false` is only written to keep a stray debug key from overriding the
+            // level; a command-line --debug is reported through log-level itself.
+            Op::Set(p, _) if p[0] == "debug" => None,
+            op => flag_conflict(&settings, op),
+        }) {
+            out.unfixed.push(f.unfixed(None, reason));
+            continue;
+        }
+        let before = text.clone();
+        let mut failed = None;
+        for op in &kp.ops {
+            let r = match op {
+                // Only touch `debug` when daemon.json has it.
+                Op::Set(p, v) if p[0] == "debug" => {
+                    let has = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|d| d.get("debug").cloned());
+                    match has {
+                        Some(cur) if cur != *v => json::set(&text, p, v),
+                        _ => Ok(text.clone()),
+                    }
+                }
+                Op::Set(p, v) => json::set(&text, p, v),
+                Op::Remove(k) => json::remove(&text, &[k]),
+            };
+            match r {
+                Ok(t) => text = t,
+                Err(e) => failed = Some(format!("{path}: {e}")),
+            }
+        }
+        if let Some(e) = failed {
+            text = before;
+            out.unfixed.push(f.unfixed(None, e));
+            continue;
+        }
+        if text == before {
+            out.unfixed.push(f.unfixed(
+                None,
+                format!("{path} already holds the setting; the running daemon has not loaded it yet: restart the daemon"),
+            ));
+            continue;
+        }
+        for op in &kp.ops {
+            let reloadable = matches!(op, Op::Set(..)) && RELOADABLE.contains(&op.key());
+            if !reloadable && op.key() != "debug" {
+                reload_suffices = false;
+            }
+        }
+        if kp.safety == Safety::Review {
+            safety = Safety::Review;
+        }
+        changes.push(format!(
+            "{} [{}]",
+            kp.change,
+            kp.safety.as_str()
+        ));
+        may_break.extend(kp.may_break.map(String::from));
+        notes.extend(kp.note);
+        fixed.push(f);
+    }
+    if fixed.is_empty() {
+        return out;
+    }
+    let (checks, controls) = ids_of(fixed.iter().copied());
+    if read.content.is_none() {
+        notes.push(format!("{path} does not exist yet; it is created with mode 0644, owner root:root"));
+    }
+    out.fixes.push(Fix {
+        id: format!("daemon-json:{path}"),
+        title: format!("Merge hardening settings into {path}"),
+        checks,
+        controls,
+        threats: Vec::new(),
+        target: Target::new("daemon", "dockerd", Some(path.clone())),
+        kind: FixKind::DaemonJson,
+        safety,
+        changes,
+        may_break,
+        notes,
+        action: Action {
+            edits: vec![file_edit(&path, &read, text, ROOT_FILE)],
+            ..Default::default()
+        },
+        restart: Some(Restart {
+            service: "docker".into(),
+            reload_suffices,
+        }),
+    });
+    out
+}

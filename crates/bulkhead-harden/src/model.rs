@@ -1,0 +1,299 @@
+//! The plan and its fixes: what `bulkhead harden` proposes, serialized as `bulkhead.harden/1`.
+//!
+//! A [`Fix`] closes one or more checks on one target (the daemon's daemon.json, a file, a
+//! container, a compose service, a Dockerfile, a kubelet config, a static pod). It says what it
+//! changes, what it may break, whether it is safe to apply automatically, and either the file
+//! edits it makes (rendered as a unified diff) or the command a human runs.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// JSON schema name of a serialized plan.
+pub const HARDEN_SCHEMA: &str = "bulkhead.harden/1";
+
+/// What kind of change a fix makes. The names are the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Keys merged into the daemon's daemon.json, keeping everything else as written.
+    DaemonJson,
+    /// A system-wide shell profile snippet (`/etc/profile.d/...`).
+    Profile,
+    /// chmod/chown of a file to what the benchmark requires.
+    FileMode,
+    /// An audit rules file watching the Docker paths.
+    AuditRules,
+    /// The container recreated with a `docker run` command carrying the missing flags.
+    DockerRun,
+    /// A patch to the compose file that created the container.
+    Compose,
+    /// USER / HEALTHCHECK added to the Dockerfile that builds the image.
+    Dockerfile,
+    /// Keys set in the kubelet's config file.
+    KubeletConfig,
+    /// Flags set in a static pod manifest (API server, controller manager, scheduler, etcd).
+    StaticPod,
+    /// A generated EncryptionConfiguration wired into the API server.
+    EncryptionConfig,
+    /// securityContext set on a workload's pod template.
+    PodSecurityContext,
+    /// Flags or environment of a component that is not a static pod (etcd configured by
+    /// `/etc/default/etcd`, for example).
+    ServiceConfig,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::DaemonJson => "daemon-json",
+            FixKind::Profile => "profile",
+            FixKind::FileMode => "file-mode",
+            FixKind::AuditRules => "audit-rules",
+            FixKind::DockerRun => "docker-run",
+            FixKind::Compose => "compose",
+            FixKind::Dockerfile => "dockerfile",
+            FixKind::KubeletConfig => "kubelet-config",
+            FixKind::StaticPod => "static-pod",
+            FixKind::EncryptionConfig => "encryption-config",
+            FixKind::PodSecurityContext => "pod-security-context",
+            FixKind::ServiceConfig => "service-config",
+        }
+    }
+}
+
+/// Whether a fix may be applied without a human reading it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Safety {
+    /// Changes nothing a workload depends on; `--apply` applies it.
+    Safe,
+    /// May break something (listed in `may_break`); `--apply` applies it only with
+    /// `--include-review`, and command fixes are always left to a human.
+    Review,
+}
+
+impl Safety {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Safety::Safe => "safe",
+            Safety::Review => "review",
+        }
+    }
+}
+
+/// The object a fix changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// `daemon`, `host`, `file`, `container`, `compose-service`, `image`, `kubelet`,
+    /// `static-pod`, `etcd`, `workload`.
+    pub kind: String,
+    /// Human name: the container name, the file path, `kube-apiserver`, `deployment/ns/web`.
+    pub name: String,
+    /// The file the fix edits, when it edits one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Target {
+    pub fn new(kind: &str, name: impl Into<String>, path: Option<String>) -> Self {
+        Target {
+            kind: kind.into(),
+            name: name.into(),
+            path,
+        }
+    }
+}
+
+/// How a file is owned and what its permission bits are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAttrs {
+    /// Permission bits (including setuid/setgid/sticky).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One file's new content. `path` is the path on the audited host; the file is read and written
+/// under the plan's root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEdit {
+    pub path: String,
+    /// SHA-256 of the content the plan was computed from; `None` when the file does not exist
+    /// and the edit creates it. Apply refuses when the file no longer matches.
+    pub before_sha256: Option<String>,
+    pub after_sha256: String,
+    /// Mode and owner for a file the edit creates (an existing file keeps its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_attrs: Option<FileAttrs>,
+    /// The new content. Not serialized: it may hold secrets (a generated encryption key, a
+    /// compose file's environment); the diff shows it with secret values masked.
+    #[serde(skip)]
+    pub after: String,
+    /// The content the plan read (not serialized, for the same reason).
+    #[serde(skip)]
+    pub before: Option<String>,
+}
+
+impl FileEdit {
+    pub fn creates(&self) -> bool {
+        self.before_sha256.is_none()
+    }
+}
+
+/// A permission or ownership change of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub path: String,
+    pub before: FileAttrs,
+    pub after: FileAttrs,
+}
+
+/// A command for a human to run (recreating a container, patching a workload). bulkhead never
+/// runs these itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandStep {
+    /// What the step does.
+    pub comment: String,
+    /// The program and its arguments, unquoted (for tools).
+    pub argv: Vec<String>,
+}
+
+/// What a fix does to the system.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Action {
+    pub edits: Vec<FileEdit>,
+    pub attrs: Vec<AttrChange>,
+    pub steps: Vec<CommandStep>,
+}
+
+/// One planned fix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// Stable within a plan: `<kind>:<target name>`.
+    pub id: String,
+    pub title: String,
+    /// Check IDs in the plan's numbering.
+    pub checks: Vec<String>,
+    /// Stable control IDs.
+    pub controls: Vec<String>,
+    /// Threat IDs these controls mitigate.
+    pub threats: Vec<String>,
+    pub target: Target,
+    pub kind: FixKind,
+    pub safety: Safety,
+    /// What it changes, one sentence each.
+    pub changes: Vec<String>,
+    /// What it may break, one sentence each.
+    pub may_break: Vec<String>,
+    /// Anything else the reader must know (retired features, placeholders to fill in).
+    pub notes: Vec<String>,
+    pub action: Action,
+    /// The service that must restart (or reload) for the change to take effect.
+    pub restart: Option<Restart>,
+}
+
+/// A service restart a fix needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restart {
+    /// `docker`, `kubelet`, `auditd`.
+    pub service: String,
+    /// A reload (SIGHUP) applies every changed setting; no full restart is needed.
+    pub reload_suffices: bool,
+}
+
+impl Fix {
+    /// Does `--apply` change the system for this fix (file edits or attribute changes), or is it
+    /// a command for a human?
+    pub fn is_file_fix(&self) -> bool {
+        !self.action.edits.is_empty() || !self.action.attrs.is_empty()
+    }
+
+    /// The unified diff of every edit, secret values masked.
+    pub fn diff(&self) -> Option<String> {
+        if self.action.edits.is_empty() {
+            return None;
+        }
+        Some(
+            self.action
+                .edits
+                .iter()
+                .map(crate::diff::unified)
+                .collect::<Vec<_>>()
+                .join(""),
+        )
+    }
+
+    /// The shell text of the fix: command steps, or chmod/chown lines for attribute changes.
+    /// Every word is quoted for a POSIX shell.
+    pub fn command(&self) -> Option<String> {
+        let mut lines = Vec::new();
+        for a in &self.action.attrs {
+            if a.before.mode != a.after.mode {
+                lines.push(crate::shell::join(&[
+                    "chmod".to_string(),
+                    format!("{:04o}", a.after.mode),
+                    a.path.clone(),
+                ]));
+            }
+            if (a.before.uid, a.before.gid) != (a.after.uid, a.after.gid) {
+                lines.push(crate::shell::join(&[
+                    "chown".to_string(),
+                    format!("{}:{}", a.after.uid, a.after.gid),
+                    a.path.clone(),
+                ]));
+            }
+        }
+        for s in &self.action.steps {
+            if !s.comment.is_empty() {
+                lines.push(format!("# {}", s.comment));
+            }
+            lines.push(crate::shell::join(&s.argv));
+        }
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+}
+
+/// A selected check that failed but gets no fix, with the reason. Nothing is dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unfixed {
+    pub check: String,
+    pub control: String,
+    /// The object the reason is about (a container, a file), when it is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub reason: String,
+}
+
+/// The plan: fixes for the selected failing checks, and what could not be fixed.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// `benchmark id -> edition` of the numbering check IDs are shown in.
+    pub numbering: Vec<(String, String)>,
+    /// The host files were read under.
+    pub root: String,
+    pub fixes: Vec<Fix>,
+    pub unfixed: Vec<Unfixed>,
+}
+
+impl Plan {
+    /// Stable IDs of every control some fix in this plan closes. The threats crate computes the
+    /// severity projected after the plan from this set.
+    pub fn fixed_controls(&self) -> BTreeSet<String> {
+        self.fixes
+            .iter()
+            .flat_map(|f| f.controls.iter().cloned())
+            .collect()
+    }
+
+    /// Check IDs (in the plan's numbering) some fix closes.
+    pub fn fixed_checks(&self) -> BTreeSet<String> {
+        self.fixes
+            .iter()
+            .flat_map(|f| f.checks.iter().cloned())
+            .collect()
+    }
+
+    pub fn fix(&self, id: &str) -> Option<&Fix> {
+        self.fixes.iter().find(|f| f.id == id)
+    }
+}

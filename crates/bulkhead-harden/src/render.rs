@@ -1,0 +1,196 @@
+//! The plan as JSON (the `bulkhead.harden/1` contract) and as terminal text.
+//!
+//! JSON is produced by a serializer with one stable shape: every fix carries every key, `diff`
+//! and `command` are `null` when the fix has none. Diffs and commands are masked (see
+//! [`crate::diff`]); new file content is never printed unmasked.
+
+use crate::model::{Fix, Plan, Safety, HARDEN_SCHEMA};
+use serde_json::{json, Value};
+
+fn mode_str(m: u32) -> String {
+    format!("{m:04o}")
+}
+
+/// One fix as a JSON object.
+pub fn fix_json(f: &Fix) -> Value {
+    json!({
+        "id": f.id,
+        "title": f.title,
+        "checks": f.checks,
+        "controls": f.controls,
+        "threats": f.threats,
+        "target": f.target,
+        "kind": f.kind.as_str(),
+        "safety": f.safety.as_str(),
+        "apply": if f.is_file_fix() { "automatic" } else { "manual" },
+        "changes": f.changes,
+        "may_break": f.may_break,
+        "notes": f.notes,
+        "diff": f.diff(),
+        "command": f.command(),
+        "edits": f.action.edits.iter().map(|e| json!({
+            "path": e.path,
+            "creates": e.creates(),
+            "before_sha256": e.before_sha256,
+            "after_sha256": e.after_sha256,
+        })).collect::<Vec<_>>(),
+        "attributes": f.action.attrs.iter().map(|a| json!({
+            "path": a.path,
+            "before": {"mode": mode_str(a.before.mode), "uid": a.before.uid, "gid": a.before.gid},
+            "after": {"mode": mode_str(a.after.mode), "uid": a.after.uid, "gid": a.after.gid},
+        })).collect::<Vec<_>>(),
+        "steps": f.action.steps.iter().map(|s| json!({
+            "comment": s.comment,
+            "argv": bulkhead_facts::mask::mask_argv(&s.argv),
+        })).collect::<Vec<_>>(),
+        "restart": f.restart,
+    })
+}
+
+/// The plan as a JSON value (`schema` = "bulkhead.harden/1").
+pub fn json_value(plan: &Plan, version: &str) -> Value {
+    let safe = plan.fixes.iter().filter(|f| f.safety == Safety::Safe).count();
+    json!({
+        "schema": HARDEN_SCHEMA,
+        "tool": {"name": "bulkhead", "version": version},
+        "numbering": plan.numbering.iter().map(|(b, e)| (b.clone(), Value::String(e.clone()))).collect::<serde_json::Map<_, _>>(),
+        "root": plan.root,
+        "summary": {
+            "fixes": plan.fixes.len(),
+            "safe": safe,
+            "review": plan.fixes.len() - safe,
+            "unfixed": plan.unfixed.len(),
+        },
+        "fixed_controls": plan.fixed_controls(),
+        "fixed_checks": plan.fixed_checks(),
+        "fixes": plan.fixes.iter().map(fix_json).collect::<Vec<_>>(),
+        "unfixed": plan.unfixed,
+    })
+}
+
+/// The plan as pretty JSON text with a final newline.
+pub fn json(plan: &Plan, version: &str) -> String {
+    let mut s = serde_json::to_string_pretty(&json_value(plan, version))
+        .expect("a JSON value always serializes");
+    s.push('\n');
+    s
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| format!("{by}{l}\n"))
+        .collect::<String>()
+}
+
+/// The plan for a terminal: each fix with what it closes, changes and may break, then its diff or
+/// command; then what stays unfixed and why.
+pub fn text(plan: &Plan, dry_run: bool) -> String {
+    let mut out = String::new();
+    let numbering = plan
+        .numbering
+        .iter()
+        .map(|(b, e)| format!("{b} {e}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push_str(&format!(
+        "Hardening plan ({numbering}){}\n\n",
+        if dry_run {
+            " - dry run, nothing was changed"
+        } else {
+            ""
+        }
+    ));
+    if plan.fixes.is_empty() && plan.unfixed.is_empty() {
+        out.push_str("Nothing to fix: no selected check fails.\n");
+        return out;
+    }
+    for (i, f) in plan.fixes.iter().enumerate() {
+        out.push_str(&format!(
+            "[{}] {} ({}, {})\n",
+            i + 1,
+            f.title,
+            f.kind.as_str(),
+            f.safety.as_str()
+        ));
+        out.push_str(&format!(
+            "    closes: {}  ({})\n",
+            f.checks.join(", "),
+            f.controls.join(", ")
+        ));
+        if !f.threats.is_empty() {
+            out.push_str(&format!("    threats: {}\n", f.threats.join(", ")));
+        }
+        out.push_str(&format!(
+            "    target: {} {}{}\n",
+            f.target.kind,
+            f.target.name,
+            f.target
+                .path
+                .as_ref()
+                .filter(|p| **p != f.target.name)
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default()
+        ));
+        for c in &f.changes {
+            out.push_str(&format!("    changes: {c}\n"));
+        }
+        for m in &f.may_break {
+            out.push_str(&format!("    may break: {m}\n"));
+        }
+        for n in &f.notes {
+            out.push_str(&format!("    note: {n}\n"));
+        }
+        if let Some(r) = &f.restart {
+            out.push_str(&format!(
+                "    takes effect: {} {}\n",
+                if r.reload_suffices {
+                    "after a reload of"
+                } else {
+                    "after a restart of"
+                },
+                r.service
+            ));
+        }
+        if let Some(d) = f.diff() {
+            out.push('\n');
+            out.push_str(&indent(&d, "    "));
+        }
+        if let Some(c) = f.command() {
+            out.push_str(if f.is_file_fix() {
+                "\n    equivalent command:\n"
+            } else {
+                "\n    run after review (bulkhead never runs it):\n"
+            });
+            out.push_str(&indent(&bulkhead_facts::mask::mask_text(&c), "      "));
+        }
+        out.push('\n');
+    }
+    if !plan.unfixed.is_empty() {
+        out.push_str("Not fixed:\n");
+        for u in &plan.unfixed {
+            out.push_str(&format!(
+                "  {} {}{}: {}\n",
+                u.check,
+                u.control,
+                u.object
+                    .as_ref()
+                    .map(|o| format!(" [{o}]"))
+                    .unwrap_or_default(),
+                u.reason
+            ));
+        }
+        out.push('\n');
+    }
+    let safe = plan.fixes.iter().filter(|f| f.safety == Safety::Safe).count();
+    out.push_str(&format!(
+        "{} fixes ({} safe, {} need review), {} not fixed.\n",
+        plan.fixes.len(),
+        safe,
+        plan.fixes.len() - safe,
+        plan.unfixed.len()
+    ));
+    if dry_run && !plan.fixes.is_empty() {
+        out.push_str("Apply the safe file fixes with --apply; add --include-review for the others. Commands are never run by bulkhead.\n");
+    }
+    out
+}

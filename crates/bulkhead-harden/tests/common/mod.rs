@@ -1,0 +1,136 @@
+//! Shared test helpers: snapshots and audits built in code, and temporary host roots with real
+//! files. Audits are built from check results directly so the planner is tested on exactly the
+//! verdicts a test names; the end-to-end tests (tests/e2e_*.rs) run the real evaluators instead.
+
+#![allow(dead_code)]
+
+use bulkhead_checks::{catalog, Audit, CheckResult, ObjectResult, Outcome, Status};
+use bulkhead_facts::docker::*;
+use bulkhead_facts::host::{FileFact, FileKind, FileStat, HostFacts};
+use bulkhead_facts::{Fact, Mode, Snapshot, ToolInfo};
+use std::path::{Path, PathBuf};
+
+/// A local Docker host whose files live under `root`, with default daemon configuration.
+pub fn snapshot(root: &Path) -> Snapshot {
+    let mut host = HostFacts {
+        root: root.display().to_string(),
+        proc: "/proc".into(),
+        ..Default::default()
+    };
+    host.users = Fact::Value(bulkhead_facts::host::parse_passwd(
+        "root:x:0:0:root:/root:/bin/bash\netcd:x:998:997::/var/lib/etcd:/usr/sbin/nologin\n",
+    ));
+    host.groups = Fact::Value(bulkhead_facts::host::parse_group(
+        "root:x:0:\ndocker:x:999:\netcd:x:997:\n",
+    ));
+    let mut s = Snapshot::new(ToolInfo::bulkhead("test"), "2026-01-01T00:00:00Z".into(), host);
+    let settings = DaemonSettings::default();
+    s.docker = Some(DockerFacts {
+        endpoint: Endpoint {
+            host: "unix:///var/run/docker.sock".into(),
+            transport: "unix".into(),
+            tls: false,
+            source: "default".into(),
+            local: true,
+            api_version: "1.41".into(),
+        },
+        version: Fact::Value(Version::default()),
+        info: Fact::Value(Info::default()),
+        daemon: DaemonFacts {
+            process: Fact::Value(None),
+            config_path: DEFAULT_CONFIG_FILE.into(),
+            config: Fact::Value(None),
+            paths: resolve_paths(&settings, None),
+            ..Default::default()
+        },
+        containers: Fact::Value(vec![]),
+        selection: ContainerSelection::default(),
+        images: Fact::Value(vec![]),
+        networks: Fact::Value(vec![]),
+        swarm: Fact::Value(SwarmFacts::default()),
+    });
+    s
+}
+
+/// Set the daemon's command line and daemon.json content as the collector would record them.
+pub fn with_daemon(mut s: Snapshot, args: &str, config: Option<&str>) -> Snapshot {
+    let flags = parse_dockerd_flags(&args.split_whitespace().map(String::from).collect::<Vec<_>>());
+    let d = &mut s.docker.as_mut().unwrap().daemon;
+    d.flags = flags.clone();
+    let value = config.map(|c| serde_json::from_str::<serde_json::Value>(c).unwrap());
+    d.config = Fact::Value(value.clone());
+    d.paths = resolve_paths(&DaemonSettings::new(flags, value, d.config_path.clone()), None);
+    s
+}
+
+/// Record a file's stat in the snapshot, as collection would.
+pub fn with_file(mut s: Snapshot, path: &str, kind: FileKind, mode: u32, uid: u32, gid: u32) -> Snapshot {
+    s.host.files.insert(
+        path.into(),
+        FileFact::Present(FileStat {
+            kind,
+            mode: Mode(mode),
+            uid,
+            gid,
+            owner: None,
+            group: None,
+            size: 0,
+            symlink_target: None,
+            ancestors: vec![],
+        }),
+    );
+    s
+}
+
+/// A CIS Docker audit in `edition` numbering holding exactly these results (by control ID).
+pub fn docker_audit(edition: &str, results: Vec<(&str, CheckResult)>) -> Audit {
+    let b = catalog().docker();
+    Audit {
+        benchmark: b,
+        edition: edition.into(),
+        outcomes: results
+            .into_iter()
+            .map(|(id, result)| {
+                let control = b.controls.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no control {id}"));
+                Outcome {
+                    control,
+                    check_id: control.id_in(edition).unwrap().to_string(),
+                    result,
+                }
+            })
+            .collect(),
+    }
+}
+
+pub fn fail() -> CheckResult {
+    CheckResult::fail("fails")
+}
+
+pub fn fail_file(path: &str, expected: &str) -> CheckResult {
+    CheckResult::from_objects(
+        vec![ObjectResult::new("file", path, Status::Fail).evidence("mode", "x", expected)],
+        "",
+    )
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_root(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "bulkhead-harden-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Write a file under `root` at host path `path`.
+pub fn put(root: &Path, path: &str, content: &str) -> PathBuf {
+    let p = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, content).unwrap();
+    p
+}

@@ -1,0 +1,132 @@
+//! Planning daemon.json fixes: a merge that keeps the user's keys, values, order and layout.
+
+mod common;
+
+use bulkhead_harden::{plan, render, FixKind, PlanRequest, Safety};
+use common::*;
+
+const DAEMON_JSON: &str = r#"{
+    "data-root": "/srv/docker",
+    "log-driver": "json-file",
+    "log-opts": { "max-size": "10m" },
+
+    "icc": true
+}
+"#;
+
+fn request(root: &std::path::Path, select: &[&str]) -> PlanRequest {
+    PlanRequest {
+        root: Some(root.to_path_buf()),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threat_links: Some(vec![]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn merge_keeps_existing_keys_values_and_order() {
+    let root = temp_root("merge");
+    put(&root, "/etc/docker/daemon.json", DAEMON_JSON);
+    let snap = with_daemon(snapshot(&root), "-H fd://", Some(DAEMON_JSON));
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.daemon.icc_disabled", fail()),
+            ("docker.daemon.log_level_info", fail()),
+            ("docker.daemon.live_restore", fail()),
+            ("docker.daemon.userland_proxy_disabled", fail()),
+            ("docker.daemon.no_new_privileges", fail()),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.unfixed);
+    let f = &p.fixes[0];
+    assert_eq!(f.kind, FixKind::DaemonJson);
+    assert_eq!(f.checks, vec!["2.2", "2.3", "2.14", "2.15", "2.16"]);
+    assert_eq!(f.target.path.as_deref(), Some("/etc/docker/daemon.json"));
+    assert_eq!(f.safety, Safety::Review, "icc and userland-proxy need review");
+    let after = &f.action.edits[0].after;
+    assert_eq!(
+        after,
+        "{\n    \"data-root\": \"/srv/docker\",\n    \"log-driver\": \"json-file\",\n    \"log-opts\": { \"max-size\": \"10m\" },\n\n    \"icc\": false,\n    \"log-level\": \"info\",\n    \"live-restore\": true,\n    \"userland-proxy\": false,\n    \"no-new-privileges\": true\n}\n"
+    );
+    let diff = f.diff().unwrap();
+    assert!(diff.starts_with("--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n"), "{diff}");
+    assert!(diff.contains("-    \"icc\": true\n+    \"icc\": false,\n"), "{diff}");
+    assert!(p.unfixed.is_empty());
+}
+
+#[test]
+fn select_in_the_old_numbering_fixes_only_those_checks() {
+    let root = temp_root("select");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let snap = with_daemon(snapshot(&root), "", Some("{}"));
+    // In CIS Docker 1.2.0 live restore is 2.13 and icc is 2.1.
+    let audit = docker_audit(
+        "1.2.0",
+        vec![
+            ("docker.daemon.icc_disabled", fail()),
+            ("docker.daemon.live_restore", fail()),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &["2.13"])).unwrap();
+    assert_eq!(p.fixes.len(), 1);
+    assert_eq!(p.fixes[0].checks, vec!["2.13"]);
+    assert_eq!(p.fixes[0].safety, Safety::Safe);
+    assert_eq!(p.fixes[0].action.edits[0].after, "{\n  \"live-restore\": true\n}\n");
+    assert!(p.fixes[0].restart.as_ref().unwrap().reload_suffices);
+    let e = plan(&snap, &[docker_audit("1.2.0", vec![])], &request(&root, &["9.9"])).unwrap_err();
+    assert!(e.contains("9.9"), "{e}");
+}
+
+#[test]
+fn a_setting_on_the_command_line_is_not_written_to_daemon_json() {
+    // dockerd refuses to start when a setting is both a flag and a daemon.json key.
+    let root = temp_root("flag");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let snap = with_daemon(snapshot(&root), "--icc=true", Some("{}"));
+    let audit = docker_audit("1.6.0", vec![("docker.daemon.icc_disabled", fail())]);
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert!(p.fixes.is_empty());
+    assert_eq!(p.unfixed.len(), 1);
+    assert!(p.unfixed[0].reason.contains("flag --icc"), "{}", p.unfixed[0].reason);
+}
+
+#[test]
+fn missing_daemon_json_is_created_and_json_contract_holds() {
+    let root = temp_root("create");
+    let snap = snapshot(&root);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.daemon.log_level_info", fail()),
+            ("docker.daemon.remote_logging", fail()),
+            ("docker.image.content_trust", fail()),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&render::json(&p, "test")).unwrap();
+    assert_eq!(v["schema"], "bulkhead.harden/1");
+    let fixes = v["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 2);
+    let d = &fixes[0];
+    assert_eq!(d["kind"], "daemon-json");
+    assert_eq!(d["checks"], serde_json::json!(["2.3"]));
+    assert_eq!(d["target"], serde_json::json!({"kind": "daemon", "name": "dockerd", "path": "/etc/docker/daemon.json"}));
+    assert_eq!(d["safety"], "safe");
+    assert!(d["diff"].as_str().unwrap().starts_with("--- /dev/null\n"));
+    assert!(d["command"].is_null());
+    assert_eq!(d["edits"][0]["creates"], true);
+    let prof = &fixes[1];
+    assert_eq!(prof["kind"], "profile");
+    assert_eq!(prof["checks"], serde_json::json!(["4.5"]));
+    assert!(prof["diff"].as_str().unwrap().contains("+export DOCKER_CONTENT_TRUST=1\n"));
+    assert!(prof["notes"][0].as_str().unwrap().contains("cosign"));
+    // Without a collector address 2.13 is not guessed: it is reported with the reason.
+    assert_eq!(v["unfixed"][0]["check"], "2.13");
+    assert!(v["unfixed"][0]["reason"].as_str().unwrap().contains("--log-address"));
+    assert_eq!(
+        v["fixed_controls"],
+        serde_json::json!(["docker.daemon.log_level_info", "docker.image.content_trust"])
+    );
+}
