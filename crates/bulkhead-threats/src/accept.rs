@@ -1,0 +1,121 @@
+//! Risk acceptance: a YAML file in which a named owner accepts a threat, with a reason and an
+//! expiry date. An accepted threat keeps its computed status beside `accepted`; an expired
+//! acceptance is ignored and says so.
+//!
+//! ```yaml
+//! accept:
+//!   - threat: DKR-R01
+//!     reason: images are built and pushed only by the CI system, which signs them
+//!     owner: platform-team@example.com
+//!     expires: 2027-06-30
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    pub threat: String,
+    pub reason: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`; the acceptance holds through that day.
+    pub expires: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptanceFile {
+    accept: Vec<Acceptance>,
+}
+
+/// Parse an acceptance file. `name` is used in error messages.
+pub fn parse(text: &str, name: &str) -> Result<Vec<Acceptance>, String> {
+    let f: AcceptanceFile =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("{name}: {e} (expected `accept:` with a list of {{threat, reason, owner, expires}})"))?;
+    let mut errs = Vec::new();
+    for (i, a) in f.accept.iter().enumerate() {
+        let at = format!("{name}: accept[{i}] ({})", a.threat);
+        for (field, v) in [("threat", &a.threat), ("reason", &a.reason), ("owner", &a.owner)] {
+            if v.trim().is_empty() {
+                errs.push(format!("{at}: `{field}` is empty; an acceptance needs a threat, a reason and an owner"));
+            }
+        }
+        if parse_date(&a.expires).is_none() {
+            errs.push(format!("{at}: expires {:?} is not a date (YYYY-MM-DD)", a.expires));
+        }
+    }
+    if errs.is_empty() {
+        Ok(f.accept)
+    } else {
+        Err(errs.join("\n"))
+    }
+}
+
+/// `YYYY-MM-DD` as (year, month, day), validated.
+pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    (s.trim().len() == 10 && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]).then_some((y, m, d))
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    civil_from_days(secs.div_euclid(86_400))
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> String {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Is the acceptance still in force on `as_of` (`YYYY-MM-DD`)?
+pub fn in_force(a: &Acceptance, as_of: &str) -> bool {
+    match (parse_date(&a.expires), parse_date(as_of)) {
+        (Some(e), Some(now)) => now <= e,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let ok = "accept:\n  - threat: DKR-R01\n    reason: CI signs images\n    owner: ops\n    expires: 2027-06-30\n";
+        let a = parse(ok, "accept.yaml").unwrap();
+        assert_eq!(a[0].threat, "DKR-R01");
+        assert!(in_force(&a[0], "2027-06-30"));
+        assert!(!in_force(&a[0], "2027-07-01"));
+        let bad = "accept:\n  - threat: DKR-R01\n    reason: ''\n    owner: ops\n    expires: 2027-02-30\n";
+        let e = parse(bad, "accept.yaml").unwrap_err();
+        assert!(e.contains("accept.yaml: accept[0] (DKR-R01): `reason` is empty"), "{e}");
+        assert!(e.contains("is not a date"), "{e}");
+        assert!(parse("accept:\n  - threat: X\n    why: no\n", "a.yaml").is_err());
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), "1970-01-01");
+        assert_eq!(civil_from_days(19_723), "2024-01-01");
+        assert_eq!(civil_from_days(11_016), "2000-02-29");
+        assert_eq!(today().len(), 10);
+    }
+}

@@ -1,0 +1,506 @@
+//! Evaluation: each threat's status, severity and confidence, computed from evidence.
+//!
+//! Status rules (a threat's `prevent` controls must all hold; `limit` and `detect` help):
+//! - **not_applicable**: its condition does not hold, or nothing it targets exists here;
+//! - **exposed**: a preventive control fails;
+//! - **mitigated**: every applicable preventive control passes and no limiting control fails;
+//! - **partially_mitigated**: prevention holds but a limiting control fails, or some controls
+//!   pass while others could not be verified;
+//! - **unknown**: no control could be verified either way;
+//! - **accepted**: a risk-acceptance entry in force covers it (the computed status is kept).
+//!
+//! Severity is likelihood x impact (both 1-4): up to 2 low, up to 4 medium, up to 8 high, above
+//! that critical. Each `raise` whose evidence holds adds one to the likelihood (at most 4); a
+//! partially mitigated threat counts one less; a mitigated one is low; not applicable is none.
+//! The projected severity repeats this as if the planned fixes were applied: their controls
+//! pass, and the raises they remove no longer count.
+
+use crate::accept::{in_force, Acceptance};
+use crate::condition::Scope;
+use crate::evidence::{Confidence, EvidenceItem, EvidenceSet};
+use crate::library::{Refs, Role, ThreatDef};
+use crate::model::{Model, Platform};
+use bulkhead_checks::Status;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreatStatus {
+    Mitigated,
+    PartiallyMitigated,
+    Exposed,
+    Unknown,
+    NotApplicable,
+    Accepted,
+}
+
+impl ThreatStatus {
+    pub const ALL: [ThreatStatus; 6] = [
+        ThreatStatus::Exposed,
+        ThreatStatus::PartiallyMitigated,
+        ThreatStatus::Unknown,
+        ThreatStatus::Accepted,
+        ThreatStatus::Mitigated,
+        ThreatStatus::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatStatus::Mitigated => "mitigated",
+            ThreatStatus::PartiallyMitigated => "partially_mitigated",
+            ThreatStatus::Exposed => "exposed",
+            ThreatStatus::Unknown => "unknown",
+            ThreatStatus::NotApplicable => "not_applicable",
+            ThreatStatus::Accepted => "accepted",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ThreatStatus::Mitigated => "mitigated",
+            ThreatStatus::PartiallyMitigated => "partially mitigated",
+            ThreatStatus::Exposed => "exposed",
+            ThreatStatus::Unknown => "unknown",
+            ThreatStatus::NotApplicable => "not applicable",
+            ThreatStatus::Accepted => "accepted",
+        }
+    }
+
+    /// The colour diagrams use for this status (stroke and legend).
+    pub fn colour(self) -> &'static str {
+        match self {
+            ThreatStatus::Exposed => "#c62828",
+            ThreatStatus::PartiallyMitigated => "#e65100",
+            ThreatStatus::Unknown => "#616161",
+            ThreatStatus::Accepted => "#1565c0",
+            ThreatStatus::Mitigated => "#2e7d32",
+            ThreatStatus::NotApplicable => "#9e9e9e",
+        }
+    }
+
+    /// How bad, for colouring an element by the worst status of its threats.
+    pub fn badness(self) -> u8 {
+        match self {
+            ThreatStatus::Exposed => 5,
+            ThreatStatus::PartiallyMitigated => 4,
+            ThreatStatus::Unknown => 3,
+            ThreatStatus::Accepted => 2,
+            ThreatStatus::Mitigated => 1,
+            ThreatStatus::NotApplicable => 0,
+        }
+    }
+}
+
+impl fmt::Display for ThreatStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The band of a likelihood x impact score.
+    pub fn of_score(score: u8) -> Severity {
+        match score {
+            0 => Severity::None,
+            1..=2 => Severity::Low,
+            3..=4 => Severity::Medium,
+            5..=8 => Severity::High,
+            _ => Severity::Critical,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A control of a threat, with what the evidence says about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlRef {
+    pub control: String,
+    /// The check's ID in the displayed numbering, when audited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    pub title: String,
+    pub role: Role,
+    /// The verdict, or None when nothing was observed for it (`not_evaluated` in JSON).
+    #[serde(serialize_with = "ser_status_or_not_evaluated")]
+    pub status: Option<Status>,
+    /// True when the hardening plan fixes this control.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub planned_fix: bool,
+}
+
+fn ser_status_or_not_evaluated<S: serde::Serializer>(s: &Option<Status>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.map(|s| s.as_str()).unwrap_or("not_evaluated"))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AcceptanceRecord {
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+}
+
+/// The likelihood and what changed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Likelihood {
+    pub base: u8,
+    /// After evidence raised it (capped at 4).
+    pub current: u8,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub raised_by: Vec<String>,
+}
+
+/// One evaluated threat.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreatResult {
+    pub id: String,
+    pub title: String,
+    pub platform: Option<Platform>,
+    /// STRIDE letters.
+    pub stride: Vec<String>,
+    pub status: ThreatStatus,
+    /// Why this status, in one sentence.
+    pub reason: String,
+    /// The status evidence gives, when `status` is `accepted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed_status: Option<ThreatStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<AcceptanceRecord>,
+    pub severity: Severity,
+    pub projected_status: ThreatStatus,
+    pub projected_severity: Severity,
+    pub likelihood: Likelihood,
+    pub impact: u8,
+    pub confidence: Confidence,
+    /// Element and flow IDs.
+    pub targets: Vec<String>,
+    pub controls: Vec<ControlRef>,
+    pub evidence: Vec<EvidenceItem>,
+    pub refs: Refs,
+    pub description: String,
+    pub mitigation: String,
+    /// Things the reader should know (an expired acceptance, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// `library` or `user`.
+    pub origin: String,
+}
+
+/// What evaluation reads besides the model and the library.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub facts: &'a BTreeMap<String, Value>,
+    pub evidence: &'a EvidenceSet,
+    pub acceptances: &'a [Acceptance],
+    pub planned_fixes: &'a BTreeSet<String>,
+    pub as_of: &'a str,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Norm {
+    Pass,
+    Fail,
+    Unknown,
+    NotApplicable,
+}
+
+fn norm(s: Option<Status>) -> Norm {
+    match s {
+        Some(Status::Pass) => Norm::Pass,
+        Some(Status::Fail) => Norm::Fail,
+        Some(Status::NotApplicable) => Norm::NotApplicable,
+        _ => Norm::Unknown,
+    }
+}
+
+/// The controls' verdicts as evaluation sees them: now, or after the planned fixes.
+fn verdict(ctx: &Context<'_>, control: &str, projected: bool) -> Option<Status> {
+    let s = ctx.evidence.status(control);
+    if projected && ctx.planned_fixes.contains(control) && matches!(s, Some(Status::Fail | Status::Warn)) {
+        return Some(Status::Pass);
+    }
+    s
+}
+
+fn label(ctx: &Context<'_>, control: &str) -> String {
+    match ctx.evidence.check_id(control) {
+        Some(check) => format!("{check} ({control})"),
+        None => control.to_string(),
+    }
+}
+
+/// Status and reason from the controls' verdicts.
+fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
+    let by_role = |role: Role| -> Vec<(&str, Norm)> {
+        def.controls
+            .all()
+            .filter(|(_, r)| *r == role)
+            .map(|(c, _)| (c, norm(verdict(ctx, c, projected))))
+            .filter(|(_, n)| *n != Norm::NotApplicable)
+            .collect()
+    };
+    let prevent = by_role(Role::Prevent);
+    let limit = by_role(Role::Limit);
+    let detect = by_role(Role::Detect);
+    let names = |v: &[(&str, Norm)], want: Norm| -> Vec<String> {
+        v.iter().filter(|(_, n)| *n == want).map(|(c, _)| label(ctx, c)).collect()
+    };
+    if prevent.is_empty() && limit.is_empty() && detect.is_empty() {
+        return (
+            ThreatStatus::NotApplicable,
+            "none of its controls applies to this system".into(),
+        );
+    }
+    let failing = names(&prevent, Norm::Fail);
+    if !failing.is_empty() {
+        return (
+            ThreatStatus::Exposed,
+            format!("preventive control failing: {}", failing.join(", ")),
+        );
+    }
+    let unknown_prevent = names(&prevent, Norm::Unknown);
+    if !prevent.is_empty() && unknown_prevent.is_empty() {
+        let limit_fail = names(&limit, Norm::Fail);
+        if limit_fail.is_empty() {
+            return (
+                ThreatStatus::Mitigated,
+                format!("all {} preventive controls pass", prevent.len()),
+            );
+        }
+        return (
+            ThreatStatus::PartiallyMitigated,
+            format!("prevented, but damage-limiting controls fail: {}", limit_fail.join(", ")),
+        );
+    }
+    let any_pass = [&prevent, &limit, &detect]
+        .iter()
+        .any(|v| v.iter().any(|(_, n)| *n == Norm::Pass));
+    if any_pass {
+        let verified = prevent.iter().filter(|(_, n)| *n == Norm::Pass).count();
+        let mut reason = format!(
+            "{verified} of {} preventive controls verified",
+            prevent.len()
+        );
+        if !unknown_prevent.is_empty() {
+            reason.push_str(&format!("; not verified: {}", unknown_prevent.join(", ")));
+        }
+        return (ThreatStatus::PartiallyMitigated, reason);
+    }
+    (
+        ThreatStatus::Unknown,
+        format!(
+            "no control could be verified (needs review or not evaluated: {})",
+            names(&prevent, Norm::Unknown)
+                .into_iter()
+                .chain(names(&limit, Norm::Unknown))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
+fn severity(status: ThreatStatus, likelihood: u8, impact: u8) -> Severity {
+    match status {
+        ThreatStatus::NotApplicable => Severity::None,
+        ThreatStatus::Mitigated => Severity::Low,
+        ThreatStatus::PartiallyMitigated => Severity::of_score(likelihood.saturating_sub(1).max(1) * impact),
+        ThreatStatus::Exposed | ThreatStatus::Unknown | ThreatStatus::Accepted => {
+            Severity::of_score(likelihood * impact)
+        }
+    }
+}
+
+/// The likelihood after evidence raised it.
+fn likelihood(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> Likelihood {
+    let attrs = BTreeMap::new();
+    let control = |c: &str| verdict(ctx, c, projected);
+    let scope = Scope {
+        facts: ctx.facts,
+        attrs: &attrs,
+        control: &control,
+    };
+    let raised_by: Vec<String> = def
+        .raise
+        .iter()
+        .filter(|r| !(projected && r.fixed_by.as_ref().is_some_and(|c| ctx.planned_fixes.contains(c))))
+        .filter(|r| r.when.holds(&scope))
+        .map(|r| r.reason.clone())
+        .collect();
+    Likelihood {
+        base: def.likelihood,
+        current: (def.likelihood + raised_by.len() as u8).min(4),
+        raised_by,
+    }
+}
+
+/// Share of preventive controls (limiting ones when there are none) that automated evidence
+/// settled either way.
+fn confidence(def: &ThreatDef, ctx: &Context<'_>) -> Confidence {
+    let pool: Vec<&String> = if def.controls.prevent.is_empty() {
+        def.controls.limit.iter().collect()
+    } else {
+        def.controls.prevent.iter().collect()
+    };
+    let applicable: Vec<&&String> = pool
+        .iter()
+        .filter(|c| ctx.evidence.status(c) != Some(Status::NotApplicable))
+        .collect();
+    if applicable.is_empty() {
+        return Confidence::High;
+    }
+    let settled = applicable
+        .iter()
+        .filter(|c| {
+            matches!(ctx.evidence.status(c), Some(Status::Pass | Status::Fail))
+                && ctx.evidence.items_for(c).any(|i| i.confidence == Confidence::High)
+        })
+        .count();
+    let share = settled as f64 / applicable.len() as f64;
+    if share >= 0.75 {
+        Confidence::High
+    } else if share >= 0.4 {
+        Confidence::Medium
+    } else {
+        Confidence::Low
+    }
+}
+
+/// Evaluate one threat against the model and the evidence.
+pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResult {
+    let mut targets: Vec<String> = Vec::new();
+    for s in &def.targets {
+        for it in s.matches(ctx.model, ctx.facts) {
+            if !targets.iter().any(|t| t == it.id()) {
+                targets.push(it.id().to_string());
+            }
+        }
+    }
+    let no_attrs = BTreeMap::new();
+    let current = |c: &str| ctx.evidence.status(c);
+    let applies = def.applies_when.as_ref().is_none_or(|c| {
+        c.holds(&Scope {
+            facts: ctx.facts,
+            attrs: &no_attrs,
+            control: &current,
+        })
+    });
+    let (mut status, reason) = if !applies {
+        (
+            ThreatStatus::NotApplicable,
+            format!(
+                "applies only when {}",
+                def.applies_when.as_ref().map(|c| c.describe()).unwrap_or_default()
+            ),
+        )
+    } else if targets.is_empty() {
+        (
+            ThreatStatus::NotApplicable,
+            format!(
+                "nothing it targets exists in this system ({})",
+                def.targets.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    } else {
+        judge(def, ctx, false)
+    };
+    let projected_status = if status == ThreatStatus::NotApplicable {
+        status
+    } else {
+        judge(def, ctx, true).0
+    };
+    let like = likelihood(def, ctx, false);
+    let severity_now = severity(status, like.current, def.impact);
+    let projected_severity = severity(projected_status, likelihood(def, ctx, true).current, def.impact);
+    let mut notes = Vec::new();
+    let mut computed_status = None;
+    let mut acceptance = None;
+    for a in ctx.acceptances.iter().filter(|a| a.threat == def.id) {
+        if in_force(a, ctx.as_of) {
+            if status != ThreatStatus::NotApplicable {
+                computed_status = Some(status);
+                status = ThreatStatus::Accepted;
+            }
+            acceptance = Some(AcceptanceRecord {
+                reason: a.reason.clone(),
+                owner: a.owner.clone(),
+                expires: a.expires.clone(),
+            });
+        } else {
+            notes.push(format!(
+                "a risk acceptance by {} expired on {}; the evidence status applies",
+                a.owner, a.expires
+            ));
+        }
+    }
+    let controls = def
+        .controls
+        .all()
+        .map(|(c, role)| ControlRef {
+            control: c.to_string(),
+            check: ctx.evidence.check_id(c).map(String::from),
+            title: bulkhead_checks::catalog()
+                .control(c)
+                .map(|x| x.title.clone())
+                .unwrap_or_default(),
+            role,
+            status: ctx.evidence.status(c),
+            planned_fix: ctx.planned_fixes.contains(c),
+        })
+        .collect();
+    let evidence = def
+        .controls
+        .all()
+        .flat_map(|(c, _)| ctx.evidence.items_for(c).cloned().collect::<Vec<_>>())
+        .collect();
+    ThreatResult {
+        id: def.id.clone(),
+        title: def.title.clone(),
+        platform: def.platform,
+        stride: def.stride.iter().map(|s| s.letter().to_string()).collect(),
+        status,
+        reason,
+        computed_status,
+        acceptance,
+        severity: severity_now,
+        projected_status,
+        projected_severity,
+        likelihood: like,
+        impact: def.impact,
+        confidence: confidence(def, ctx),
+        targets,
+        controls,
+        evidence,
+        refs: def.refs.clone(),
+        description: def.description.trim().to_string(),
+        mitigation: def.mitigation.trim().to_string(),
+        notes,
+        origin: origin.to_string(),
+    }
+}

@@ -1,0 +1,182 @@
+//! Evidence: what the audit (and, when given, the artifact scan) observed for each control.
+//!
+//! Threats cite evidence; they never read the host. Each item says which control and check it
+//! comes from, the object it is about, the status and the observed value. Audit outcomes are
+//! added with [`EvidenceSet::add_audit`]; findings of `bulkhead scan` (or any other source that
+//! maps to a stable control ID) with [`EvidenceSet::add_finding`].
+
+use bulkhead_checks::{Audit, Status};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One observation backing (or undermining) a control.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceItem {
+    /// The check's ID in the numbering the audit was shown in (`5.12`), or a scan rule ID.
+    pub check: String,
+    /// The stable control ID.
+    pub control: String,
+    /// What the observation is about: `container web`, `file /etc/docker/daemon.json`, `daemon`.
+    pub object: String,
+    pub status: Status,
+    /// The observed value, secret values masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// `cis-docker 1.2.0`, `cis-kubernetes 1.12`, `scan`.
+    pub source: String,
+    /// high: an automated check read it; low: a manual check or a verdict that needs review.
+    pub confidence: Confidence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// A finding from another source (artifact scan, attestation) that maps to a control.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub control: String,
+    /// Rule or check ID in that source's own numbering.
+    pub rule: String,
+    /// `Dockerfile:12`, `compose.yaml:4`.
+    pub object: String,
+    pub status: Status,
+    pub message: String,
+    /// `scan`, `attestation`, ...
+    pub source: String,
+}
+
+/// Every control's evidence.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceSet {
+    items: Vec<EvidenceItem>,
+    /// Control -> the check-level verdicts (one per source).
+    verdicts: BTreeMap<String, Vec<Status>>,
+    /// Control -> check ID in the displayed numbering.
+    check_ids: BTreeMap<String, String>,
+}
+
+/// How strongly a status dominates when several sources speak about one control: a known
+/// failure wins over an error, an error over a pass, anything over not applicable.
+fn dominance(s: Status) -> u8 {
+    match s {
+        Status::Fail => 6,
+        Status::Error => 5,
+        Status::Warn => 4,
+        Status::Manual => 3,
+        Status::Info => 2,
+        Status::Pass => 1,
+        Status::NotApplicable => 0,
+    }
+}
+
+impl EvidenceSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add every outcome of an audit: one item per object, or one for the check when it judged
+    /// no object.
+    pub fn add_audit(&mut self, audit: &Audit) {
+        let source = format!("{} {}", audit.benchmark.id, audit.edition);
+        for o in &audit.outcomes {
+            let control = o.control.id.clone();
+            let confidence = if o.control.automated && !matches!(o.result.status, Status::Warn | Status::Manual | Status::Error) {
+                Confidence::High
+            } else {
+                Confidence::Low
+            };
+            self.verdicts.entry(control.clone()).or_default().push(o.result.status);
+            self.check_ids.entry(control.clone()).or_insert_with(|| o.check_id.clone());
+            if o.result.objects.is_empty() {
+                self.items.push(EvidenceItem {
+                    check: o.check_id.clone(),
+                    control: control.clone(),
+                    object: "-".into(),
+                    status: o.result.status,
+                    actual: o.result.message.as_deref().map(bulkhead_facts::mask::mask_text),
+                    source: source.clone(),
+                    confidence,
+                });
+            }
+            for obj in &o.result.objects {
+                let actual = obj
+                    .evidence
+                    .as_ref()
+                    .map(|e| format!("{} = {}", e.field, e.actual))
+                    .or_else(|| obj.note.clone())
+                    .map(|a| bulkhead_facts::mask::mask_text(&a));
+                self.items.push(EvidenceItem {
+                    check: o.check_id.clone(),
+                    control: control.clone(),
+                    object: format!("{} {}", obj.kind, obj.name),
+                    status: obj.status,
+                    actual,
+                    source: source.clone(),
+                    confidence,
+                });
+            }
+        }
+    }
+
+    /// Add a finding from another source. Its status joins the control's verdict.
+    pub fn add_finding(&mut self, f: Finding) {
+        self.verdicts.entry(f.control.clone()).or_default().push(f.status);
+        self.items.push(EvidenceItem {
+            check: f.rule,
+            control: f.control,
+            object: f.object,
+            status: f.status,
+            actual: Some(bulkhead_facts::mask::mask_text(&f.message)),
+            source: f.source,
+            confidence: Confidence::Medium,
+        });
+    }
+
+    /// The control's verdict across sources, None when nothing was observed for it.
+    pub fn status(&self, control: &str) -> Option<Status> {
+        self.verdicts
+            .get(control)?
+            .iter()
+            .copied()
+            .max_by_key(|s| dominance(*s))
+    }
+
+    /// The control's check ID in the displayed numbering, when it was audited.
+    pub fn check_id(&self, control: &str) -> Option<&str> {
+        self.check_ids.get(control).map(String::as_str)
+    }
+
+    pub fn items_for<'a>(&'a self, control: &'a str) -> impl Iterator<Item = &'a EvidenceItem> + 'a {
+        self.items.iter().filter(move |i| i.control == control)
+    }
+
+    pub fn items(&self) -> &[EvidenceItem] {
+        &self.items
+    }
+
+    /// Controls whose verdict is a failure, in the order they were added.
+    pub fn failing_controls(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for i in &self.items {
+            if self.status(&i.control) == Some(Status::Fail) && !seen.contains(&i.control) {
+                seen.push(i.control.clone());
+            }
+        }
+        seen
+    }
+}

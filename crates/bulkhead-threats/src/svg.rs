@@ -1,0 +1,422 @@
+//! The data-flow diagram as SVG, drawn by bulkhead itself (no Graphviz, no JavaScript).
+//!
+//! Layout is deterministic "zone bands": trust boundaries are laid out left to right by their
+//! `rank`, nested boundaries inside their parent, elements stacked in columns inside their
+//! boundary. Boundaries are dashed labelled boxes with their trust level; external entities are
+//! rectangles, processes rounded rectangles, data stores open-sided boxes. Elements and flows
+//! are stroked in the colour of the worst status among their threats, each element links to its
+//! threats (`#el-<id>` in the HTML report) and carries a tooltip listing them. Flows are numbered;
+//! a legend under the diagram gives each number's protocol, port, authentication and encryption.
+
+use crate::model::{Element, ElementKind, Model, Platform};
+use crate::{ThreatModel, ThreatStatus};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+const ELEMENT_W: i32 = 176;
+const LINE_H: i32 = 14;
+const PAD: i32 = 14;
+const TITLE_H: i32 = 22;
+const COL_GAP: i32 = 56;
+const ROW_GAP: i32 = 18;
+const CHARS_PER_LINE: usize = 26;
+
+/// Escape text for XML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Break a label into lines of at most `width` characters, at spaces where possible.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in s.split_whitespace() {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        if cur.is_empty() {
+            cur = word;
+        } else if cur.chars().count() + 1 + word.chars().count() <= width {
+            cur.push(' ');
+            cur.push_str(&word);
+        } else {
+            lines.push(std::mem::replace(&mut cur, word));
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    x: i32,
+    y: i32,
+    w: i32,
+    h: i32,
+}
+
+/// A boundary or element with its size, before placement.
+enum Node<'a> {
+    Boundary {
+        id: &'a str,
+        columns: Vec<Vec<Node<'a>>>,
+        w: i32,
+        h: i32,
+    },
+    Element { e: &'a Element, lines: Vec<String>, w: i32, h: i32 },
+}
+
+impl Node<'_> {
+    fn size(&self) -> (i32, i32) {
+        match self {
+            Node::Boundary { w, h, .. } | Node::Element { w, h, .. } => (*w, *h),
+        }
+    }
+}
+
+fn element_node(e: &Element) -> Node<'_> {
+    let lines = wrap(&e.name, CHARS_PER_LINE);
+    let h = 16 + LINE_H * lines.len() as i32 + 16;
+    Node::Element {
+        e,
+        lines,
+        w: ELEMENT_W,
+        h,
+    }
+}
+
+/// Arrange items into columns by rank, keeping model order inside a column.
+fn columns<'a>(items: Vec<(u32, Node<'a>)>) -> Vec<Vec<Node<'a>>> {
+    let mut by_rank: BTreeMap<u32, Vec<Node<'a>>> = BTreeMap::new();
+    for (rank, n) in items {
+        by_rank.entry(rank).or_default().push(n);
+    }
+    by_rank.into_values().collect()
+}
+
+fn columns_size(cols: &[Vec<Node<'_>>], gap: i32) -> (i32, i32) {
+    let w: i32 = cols
+        .iter()
+        .map(|c| c.iter().map(|n| n.size().0).max().unwrap_or(0))
+        .sum::<i32>()
+        + gap * (cols.len() as i32 - 1).max(0);
+    let h = cols
+        .iter()
+        .map(|c| c.iter().map(|n| n.size().1).sum::<i32>() + ROW_GAP * (c.len() as i32 - 1).max(0))
+        .max()
+        .unwrap_or(0);
+    (w, h)
+}
+
+fn boundary_node<'a>(m: &'a Model, id: &'a str) -> Node<'a> {
+    let mut items: Vec<(u32, Node<'a>)> = Vec::new();
+    for b in m.boundaries.iter().filter(|b| b.parent.as_deref() == Some(id)) {
+        items.push((b.rank, boundary_node(m, &b.id)));
+    }
+    for e in m.elements.iter().filter(|e| e.boundary.as_deref() == Some(id)) {
+        items.push((e.rank, element_node(e)));
+    }
+    let cols = columns(items);
+    let (cw, ch) = columns_size(&cols, COL_GAP / 2);
+    let name = m.boundary(id).map(|b| b.name.as_str()).unwrap_or(id);
+    let label_w = 8 * (name.chars().count() as i32 + 12);
+    Node::Boundary {
+        id,
+        w: (cw + 2 * PAD).max(label_w).max(ELEMENT_W + 2 * PAD),
+        h: TITLE_H + PAD + ch.max(20) + PAD,
+        columns: cols,
+    }
+}
+
+/// Absolute positions of everything drawn.
+#[derive(Default)]
+struct Placed {
+    boundaries: Vec<(String, Rect)>,
+    elements: BTreeMap<String, (Rect, Vec<String>)>,
+}
+
+fn place(n: &Node<'_>, x: i32, y: i32, out: &mut Placed) {
+    match n {
+        Node::Element { e, lines, w, h } => {
+            out.elements.insert(e.id.clone(), (Rect { x, y, w: *w, h: *h }, lines.clone()));
+        }
+        Node::Boundary { id, columns, w, h } => {
+            out.boundaries.push((id.to_string(), Rect { x, y, w: *w, h: *h }));
+            place_columns(columns, x + PAD, y + TITLE_H + PAD, COL_GAP / 2, out);
+        }
+    }
+}
+
+fn place_columns(cols: &[Vec<Node<'_>>], x0: i32, y0: i32, gap: i32, out: &mut Placed) {
+    let mut x = x0;
+    for col in cols {
+        let cw = col.iter().map(|n| n.size().0).max().unwrap_or(0);
+        let mut y = y0;
+        for n in col {
+            let (w, h) = n.size();
+            place(n, x + (cw - w) / 2, y, out);
+            y += h + ROW_GAP;
+        }
+        x += cw + gap;
+    }
+}
+
+/// Where the segment from the centre of `a` toward the centre of `b` leaves `a`'s rectangle.
+fn exit_point(a: Rect, b: Rect) -> (i32, i32) {
+    let (ax, ay) = (a.x as f64 + a.w as f64 / 2.0, a.y as f64 + a.h as f64 / 2.0);
+    let (bx, by) = (b.x as f64 + b.w as f64 / 2.0, b.y as f64 + b.h as f64 / 2.0);
+    let (dx, dy) = (bx - ax, by - ay);
+    if dx == 0.0 && dy == 0.0 {
+        return (ax as i32, ay as i32);
+    }
+    let sx = if dx != 0.0 { (a.w as f64 / 2.0) / dx.abs() } else { f64::INFINITY };
+    let sy = if dy != 0.0 { (a.h as f64 / 2.0) / dy.abs() } else { f64::INFINITY };
+    let s = sx.min(sy);
+    ((ax + dx * s).round() as i32, (ay + dy * s).round() as i32)
+}
+
+fn status_of(tm: &ThreatModel, id: &str) -> ThreatStatus {
+    tm.worst_status(id).unwrap_or(ThreatStatus::NotApplicable)
+}
+
+/// One platform's diagram as an SVG group at (x0, y0); returns the SVG text and its size.
+fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, numbers: &BTreeMap<String, usize>) -> (String, i32, i32) {
+    let mut items: Vec<(u32, Node<'_>)> = Vec::new();
+    for b in m.boundaries.iter().filter(|b| b.parent.is_none() && b.platform == platform) {
+        items.push((b.rank, boundary_node(m, &b.id)));
+    }
+    for e in m.elements.iter().filter(|e| e.boundary.is_none() && e.platform == platform) {
+        items.push((e.rank, element_node(e)));
+    }
+    let cols = columns(items);
+    let (w, h) = columns_size(&cols, COL_GAP);
+    let top = y0 + 30;
+    let mut placed = Placed::default();
+    place_columns(&cols, x0, top, COL_GAP, &mut placed);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<g class=\"platform\" data-platform=\"{}\"><text class=\"section-title\" x=\"{x0}\" y=\"{}\">{} data-flow diagram</text>",
+        platform.as_str(),
+        y0 + 18,
+        match platform {
+            Platform::Docker => "Docker host",
+            Platform::Kubernetes => "Kubernetes cluster",
+        }
+    );
+    for (id, r) in &placed.boundaries {
+        let b = m.boundary(id).expect("placed boundary exists");
+        let _ = writeln!(
+            s,
+            "<g class=\"boundary\" data-boundary=\"{}\" data-trust=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"10\" fill=\"none\" stroke=\"#b71c1c\" stroke-width=\"1.5\" stroke-dasharray=\"7 4\"/><text class=\"boundary-label\" x=\"{}\" y=\"{}\">{} · trust {}</text></g>",
+            esc(id),
+            b.trust,
+            r.x,
+            r.y,
+            r.w,
+            r.h,
+            r.x + 10,
+            r.y + 16,
+            esc(&b.name),
+            b.trust
+        );
+    }
+    // Flows under elements, so boxes stay readable where a line passes behind them.
+    for f in m.flows.iter().filter(|f| f.platform == platform) {
+        let (Some((a, _)), Some((b, _))) = (placed.elements.get(&f.from), placed.elements.get(&f.to)) else {
+            continue;
+        };
+        let (x1, y1) = exit_point(*a, *b);
+        let (x2, y2) = exit_point(*b, *a);
+        let st = status_of(tm, &f.id);
+        let n = numbers.get(&f.id).copied().unwrap_or(0);
+        let (mx, my) = ((x1 + x2) / 2, (y1 + y2) / 2);
+        let threats: Vec<&str> = tm.threats_of(&f.id).map(|t| t.id.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
+            esc(&f.id),
+            st.as_str(),
+            n,
+            esc(&f.name),
+            esc(&f.protocol),
+            esc(&f.port),
+            esc(&f.authentication),
+            esc(&f.encryption),
+            if threats.is_empty() { String::new() } else { format!(" — threats: {}", threats.join(", ")) },
+            st.colour(),
+            st.as_str(),
+            if f.bidirectional { format!(" marker-start=\"url(#arrow-start-{})\"", st.as_str()) } else { String::new() },
+            st.colour(),
+            my + 4
+        );
+    }
+    for e in m.elements.iter().filter(|e| e.platform == platform) {
+        let Some((r, lines)) = placed.elements.get(&e.id) else { continue };
+        let st = status_of(tm, &e.id);
+        let threats: Vec<String> = tm
+            .threats_of(&e.id)
+            .map(|t| format!("{} {} ({})", t.id, t.title, t.status.label()))
+            .collect();
+        let shape = match e.kind {
+            ElementKind::ExternalEntity => format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\"/>",
+                r.x, r.y, r.w, r.h, st.colour()
+            ),
+            ElementKind::Process => format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"18\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\"/>",
+                r.x, r.y, r.w, r.h, st.colour()
+            ),
+            ElementKind::DataStore => format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" stroke=\"none\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{c}\" stroke-width=\"2.5\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{c}\" stroke-width=\"2.5\"/>",
+                r.x, r.y, r.w, r.h, r.x, r.y, r.x + r.w, r.y, r.x, r.y + r.h, r.x + r.w, r.y + r.h, c = st.colour()
+            ),
+        };
+        let mut text = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            let _ = write!(
+                text,
+                "<text class=\"element-name\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                r.x + r.w / 2,
+                r.y + 18 + LINE_H * i as i32,
+                esc(l)
+            );
+        }
+        let ids: Vec<&str> = tm.threats_of(&e.id).map(|t| t.id.as_str()).collect();
+        let badge = if ids.is_empty() {
+            format!("{} · no threats", e.kind.label())
+        } else {
+            format!("{} · {} threat{} · {}", e.kind.label(), ids.len(), if ids.len() == 1 { "" } else { "s" }, st.label())
+        };
+        let _ = write!(
+            text,
+            "<text class=\"element-kind\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text>",
+            r.x + r.w / 2,
+            r.y + r.h - 8,
+            st.colour(),
+            esc(&badge)
+        );
+        let _ = writeln!(
+            s,
+            "<a href=\"#el-{}\"><g class=\"element\" data-element=\"{}\" data-kind=\"{}\" data-status=\"{}\" data-threats=\"{}\"><title>{} ({}){}</title>{shape}{text}</g></a>",
+            esc(&e.id),
+            esc(&e.id),
+            e.kind.as_str(),
+            st.as_str(),
+            esc(&ids.join(" ")),
+            esc(&e.name),
+            e.kind.label(),
+            esc(&if threats.is_empty() { String::new() } else { format!(": {}", threats.join("; ")) })
+        );
+    }
+    // Legend of numbered flows.
+    let mut ly = top + h + 28;
+    let _ = writeln!(s, "<g class=\"flow-legend\"><text class=\"legend-title\" x=\"{x0}\" y=\"{ly}\">Data flows</text>");
+    for f in m.flows.iter().filter(|f| f.platform == platform) {
+        ly += 16;
+        let st = status_of(tm, &f.id);
+        let n = numbers.get(&f.id).copied().unwrap_or(0);
+        let from = m.element(&f.from).map(|e| e.name.as_str()).unwrap_or(&f.from);
+        let to = m.element(&f.to).map(|e| e.name.as_str()).unwrap_or(&f.to);
+        let _ = writeln!(
+            s,
+            "<text class=\"legend-row\" x=\"{x0}\" y=\"{ly}\" fill=\"{}\">{n}. {} {} {}: {}, {}; authentication: {}; encryption: {}</text>",
+            st.colour(),
+            esc(from),
+            if f.bidirectional { "⇄" } else { "→" },
+            esc(to),
+            esc(&f.protocol),
+            esc(&f.port),
+            esc(&f.authentication),
+            esc(&f.encryption)
+        );
+    }
+    s.push_str("</g></g>\n");
+    let legend_w = m
+        .flows
+        .iter()
+        .filter(|f| f.platform == platform)
+        .map(|f| 6 * (f.name.len() + f.protocol.len() + f.port.len() + f.authentication.len() + f.encryption.len() + 70) as i32)
+        .max()
+        .unwrap_or(0);
+    (s, w.max(legend_w.min(1400)), ly - y0 + 10)
+}
+
+/// Render the diagram of one platform, or of every platform in the model stacked vertically.
+/// The result is a standalone SVG document (also valid inline in HTML).
+pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
+    let m = tm.model();
+    let platforms: Vec<Platform> = match platform {
+        Some(p) => vec![p],
+        None => m.platforms(),
+    };
+    // Flow numbers are global, so the legend, DOT, Mermaid and the report agree.
+    let numbers: BTreeMap<String, usize> = m.flows.iter().enumerate().map(|(i, f)| (f.id.clone(), i + 1)).collect();
+    let mut body = String::new();
+    let (mut width, mut y) = (0, 10);
+    for p in &platforms {
+        let (s, w, h) = section(tm, &m, *p, 10, y, &numbers);
+        body.push_str(&s);
+        width = width.max(w + 20);
+        y += h + 20;
+    }
+    // Status legend.
+    let mut lx = 10;
+    body.push_str("<g class=\"status-legend\">");
+    for s in ThreatStatus::ALL {
+        let _ = write!(
+            body,
+            "<rect x=\"{lx}\" y=\"{}\" width=\"14\" height=\"10\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/><text class=\"legend-row\" x=\"{}\" y=\"{}\">{}</text>",
+            y,
+            s.colour(),
+            lx + 20,
+            y + 10,
+            s.label()
+        );
+        lx += 30 + 7 * s.label().len() as i32 + 16;
+    }
+    body.push_str("</g>\n");
+    let height = y + 24;
+    let width = width.max(lx + 10);
+    let id = match platform {
+        Some(p) => format!("dfd-{}", p.as_str()),
+        None => "dfd".to_string(),
+    };
+    let mut defs = String::new();
+    for s in ThreatStatus::ALL {
+        let _ = write!(
+            defs,
+            "<marker id=\"arrow-{n}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{c}\"/></marker><marker id=\"arrow-start-{n}\" viewBox=\"0 0 10 10\" refX=\"0\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M10,0 L0,5 L10,10 z\" fill=\"{c}\"/></marker>",
+            n = s.as_str(),
+            c = s.colour()
+        );
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" class=\"dfd\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Data-flow diagram with trust boundaries\">\n<title>Data-flow diagram of {} ({})</title>\n<defs>{defs}</defs>\n<style>text{{font-family:Helvetica,Arial,sans-serif}} .section-title{{font-size:15px;font-weight:bold}} .boundary-label{{font-size:12px;fill:#b71c1c;font-weight:bold}} .element-name{{font-size:11.5px;fill:#212121}} .element-kind{{font-size:9.5px}} .flow-number{{font-size:10px;font-weight:bold}} .legend-title{{font-size:12px;font-weight:bold}} .legend-row{{font-size:10.5px}}</style>\n{body}</svg>\n",
+        esc(&tm.system.host),
+        esc(&tm.system.collected_at)
+    )
+}

@@ -1,0 +1,68 @@
+//! A user's additions to the model: elements, flows, boundaries and threats in a YAML file
+//! (`bulkhead threats --model FILE`). Items use the same shapes as the reference models and the
+//! library, so anything the built-in model can say, a user can say too.
+//!
+//! ```yaml
+//! elements:
+//!   - id: app.db
+//!     name: Orders database
+//!     kind: data_store
+//!     component: postgres
+//!     boundary: dkr.b.host
+//! flows:
+//!   - id: app.f.web_db
+//!     name: Order queries
+//!     from: dkr.container:web
+//!     to: app.db
+//!     protocol: PostgreSQL wire protocol
+//!     port: "5432"
+//!     authentication: password
+//!     encryption: none
+//! threats:
+//!   - id: APP-I01
+//!     title: Order data read off the wire
+//!     stride: [I]
+//!     targets: [{ flow: app.f.web_db }]
+//!     description: ...
+//!     mitigation: ...
+//!     likelihood: 2
+//!     impact: 3
+//!     controls: { prevent: [docker.daemon.icc_disabled] }
+//!     refs: { attack: [T1040] }
+//! ```
+
+use crate::library::ThreatDef;
+use crate::model::Platform;
+use crate::reference::{BoundaryItem, ElementItem, FlowItem, Template};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserModel {
+    #[serde(default)]
+    pub boundaries: Vec<BoundaryItem>,
+    #[serde(default)]
+    pub elements: Vec<ElementItem>,
+    #[serde(default)]
+    pub flows: Vec<FlowItem>,
+    #[serde(default)]
+    pub threats: Vec<ThreatDef>,
+}
+
+impl UserModel {
+    /// Parse a model file; `name` is used in error messages.
+    pub fn parse(text: &str, name: &str) -> Result<UserModel, String> {
+        serde_yaml_ng::from_str(text).map_err(|e| format!("{name}: {e}"))
+    }
+
+    /// The additions as a template (its items carry their own platform, Docker by default).
+    pub fn template(&self) -> Template {
+        Template {
+            platform: Platform::Docker,
+            when: None,
+            boundaries: self.boundaries.clone(),
+            elements: self.elements.clone(),
+            flows: self.flows.clone(),
+        }
+    }
+}
