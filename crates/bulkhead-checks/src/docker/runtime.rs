@@ -6,7 +6,7 @@
 //! `warn`, no deviation is `pass`, and where only a human can decide the object is `manual` with
 //! the setting as evidence.
 
-use super::{container_object, host_side_guard, per_container};
+use super::{container_object, host_side_guard, no_docker, per_container};
 use crate::engine::Context;
 use crate::model::{CheckResult, Status};
 use crate::registry::Evaluator;
@@ -198,6 +198,9 @@ fn effective_apparmor(c: &ContainerFacts) -> (String, Option<&'static str>) {
 
 /// 5.2: every container runs under an AppArmor profile. Not applicable where AppArmor is off.
 fn apparmor(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
     let why = match lsm_state(ctx, "apparmor", "AppArmor", |m| &m.apparmor) {
         Lsm::Enabled(why) => why,
         Lsm::Disabled(reason) => return CheckResult::not_applicable(reason),
@@ -222,15 +225,19 @@ fn apparmor(ctx: &Context<'_>) -> CheckResult {
 /// 5.3: every container runs with an SELinux label. Only `label=` options count; `label=disable`
 /// turns labelling off. Not applicable on hosts without SELinux.
 fn selinux(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = no_docker(ctx) {
+        return r;
+    }
     match lsm_state(ctx, "selinux", "SELinux", |m| &m.selinux) {
         Lsm::Enabled(_) => {}
         Lsm::Disabled(reason) => return CheckResult::not_applicable(reason),
         Lsm::Unknown(reason) => return CheckResult::error(reason),
     }
+    // Whether dockerd labels containers at all (None: its security options are unknown).
     let daemon_labels = ctx
         .docker()
         .and_then(|d| d.info.value())
-        .is_some_and(|i| i.has_security_option("selinux"));
+        .map(|i| i.has_security_option("selinux"));
     per_container(ctx, |c| {
         let labels: Vec<String> = security_opt_values(c, "label")
             .into_iter()
@@ -258,20 +265,20 @@ fn selinux(ctx: &Context<'_>) -> CheckResult {
                 Status::Fail,
                 Some("privileged containers run without an SELinux label".to_string()),
             )
+        } else if daemon_labels == Some(false) {
+            (
+                Status::Fail,
+                Some(
+                    "the daemon does not label containers (label= options have no effect): start dockerd with --selinux-enabled"
+                        .to_string(),
+                ),
+            )
         } else if !labels.is_empty() {
             (Status::Pass, None)
         } else if !process_label.is_empty() {
             (
                 Status::Pass,
                 Some("labelled by the daemon's default SELinux policy".to_string()),
-            )
-        } else if !daemon_labels {
-            (
-                Status::Fail,
-                Some(
-                    "the daemon does not label containers: start dockerd with --selinux-enabled"
-                        .to_string(),
-                ),
             )
         } else if c.inspect.state.status == "created" {
             (
@@ -491,38 +498,76 @@ fn trim_path(p: &str) -> &str {
     }
 }
 
+/// `/var/run` is a symbolic link to `/run` on current distributions: compare socket paths as
+/// one.
+fn same_run_dir(p: &str) -> String {
+    match p.strip_prefix("/var/run") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/run{rest}"),
+        _ => p.to_string(),
+    }
+}
+
+/// Is the socket at `socket` reachable through a bind of `source` (the socket itself or a
+/// directory above it)?
+fn reaches_socket(source: &str, socket: &str) -> bool {
+    is_under(&same_run_dir(socket), &same_run_dir(source))
+}
+
 fn is_under(path: &str, dir: &str) -> bool {
     path == dir || (dir == "/" || path.starts_with(&format!("{dir}/")))
 }
 
-/// Why a bind mount of host path `source` is sensitive, if it is. A socket counts when the bind
-/// names it or any directory above it; the most specific reason wins.
-fn sensitive_reason<'a>(source: &str, sensitive: &'a [SensitivePath]) -> Option<&'a SensitivePath> {
+/// What a bind mount of a host path exposes: the most specific sensitive area it is or lies in,
+/// and every daemon socket it is or holds (a bind of `/var/run` holds `/var/run/docker.sock`).
+struct Exposure<'a> {
+    area: Option<&'a SensitivePath>,
+    sockets: Vec<&'a SensitivePath>,
+}
+
+impl Exposure<'_> {
+    fn is_sensitive(&self) -> bool {
+        self.area.is_some() || !self.sockets.is_empty()
+    }
+
+    /// Why it is sensitive, for evidence.
+    fn describe(&self, source: &str) -> String {
+        if let [s] = self.sockets.as_slice() {
+            if same_run_dir(&s.path) == same_run_dir(source) {
+                return s.what.clone();
+            }
+        }
+        let mut parts = Vec::new();
+        if let Some(a) = self.area {
+            parts.push(a.what.clone());
+        }
+        for s in &self.sockets {
+            parts.push(format!("holds {} {}", s.what, s.path));
+        }
+        parts.join("; ")
+    }
+}
+
+fn exposure<'a>(source: &str, sensitive: &'a [SensitivePath]) -> Exposure<'a> {
     let source = trim_path(source);
-    let mut best: Option<&SensitivePath> = None;
+    let mut area: Option<&SensitivePath> = None;
+    let mut sockets = Vec::new();
     for s in sensitive {
-        let hit = if s.socket {
-            is_under(&s.path, source)
-        } else if s.subtree {
+        if s.socket {
+            if reaches_socket(source, &s.path) {
+                sockets.push(s);
+            }
+            continue;
+        }
+        let hit = if s.subtree {
             is_under(source, &s.path)
         } else {
             source == s.path
         };
-        if !hit {
-            continue;
+        if hit && area.is_none_or(|a| s.path.len() > a.path.len()) {
+            area = Some(s);
         }
-        best = match best {
-            None => Some(s),
-            Some(b)
-                if (s.socket && !b.socket)
-                    || (s.socket == b.socket && s.path.len() > b.path.len()) =>
-            {
-                Some(s)
-            }
-            Some(b) => Some(b),
-        };
     }
-    best
+    Exposure { area, sockets }
 }
 
 /// Host paths bound into the container: bind mounts only (named volumes live in Docker's own
@@ -542,11 +587,12 @@ fn no_sensitive_mounts(ctx: &Context<'_>) -> CheckResult {
         let mut worst = Status::Pass;
         let mut found = Vec::new();
         for m in bind_mounts(c) {
-            let Some(s) = sensitive_reason(&m.source, &sensitive) else {
+            let e = exposure(&m.source, &sensitive);
+            if !e.is_sensitive() {
                 continue;
-            };
+            }
             let access = if m.rw { "read-write" } else { "read-only" };
-            let status = if m.rw || s.socket {
+            let status = if m.rw || !e.sockets.is_empty() {
                 Status::Fail
             } else {
                 Status::Warn
@@ -554,12 +600,12 @@ fn no_sensitive_mounts(ctx: &Context<'_>) -> CheckResult {
             if status == Status::Fail || worst == Status::Pass {
                 worst = status;
             }
-            let via = if s.socket && trim_path(&m.source) != s.path {
-                format!(", which holds {} {}", s.what, s.path)
-            } else {
-                format!(": {}", s.what)
-            };
-            found.push(format!("{} -> {} ({access}{via})", m.source, m.destination));
+            found.push(format!(
+                "{} -> {} ({access}: {})",
+                m.source,
+                m.destination,
+                e.describe(trim_path(&m.source))
+            ));
         }
         let o = container_object(c, worst).evidence(
             "Mounts",
@@ -612,10 +658,10 @@ fn no_docker_socket(ctx: &Context<'_>) -> CheckResult {
         for m in bind_mounts(c) {
             let source = trim_path(&m.source);
             let named = source.ends_with("/docker.sock");
-            let holds = sockets.iter().find(|s| is_under(s, source));
+            let holds = sockets.iter().find(|s| reaches_socket(source, s));
             if named || holds.is_some() {
                 let what = match holds {
-                    Some(s) if s != source => format!(" (holds {s})"),
+                    Some(s) if same_run_dir(s) != same_run_dir(source) => format!(" (holds {s})"),
                     _ => String::new(),
                 };
                 found.push(format!("{} -> {}{what}", m.source, m.destination));
@@ -1785,6 +1831,7 @@ mod tests {
             .container("root-home", |c| {
                 c.mounts = vec![bind("/root", "/root", true)]
             })
+            .container("host-root", |c| c.mounts = vec![bind("/", "/host", false)])
             .container("data", |c| {
                 c.mounts = vec![bind("/srv/data", "/data", true)]
             })
@@ -1807,12 +1854,13 @@ mod tests {
             vec![
                 ("ssl-ro", Status::Warn),
                 ("ssl-rw", Status::Fail),
-                ("var-run", Status::Warn),
+                ("var-run", Status::Fail),
                 ("run", Status::Fail),
                 ("containerd", Status::Fail),
                 ("custom-sock-dir", Status::Fail),
                 ("home", Status::Warn),
                 ("root-home", Status::Fail),
+                ("host-root", Status::Fail),
                 ("data", Status::Pass),
                 ("etcetera", Status::Pass),
                 ("volume", Status::Pass),
@@ -1824,9 +1872,21 @@ mod tests {
         );
         assert_eq!(
             actual_of(&r, "custom-sock-dir"),
-            "/tmp/d -> /d (read-only, which holds the Docker API socket /tmp/d/docker.sock)"
+            "/tmp/d -> /d (read-only: holds the Docker API socket /tmp/d/docker.sock)"
         );
         assert!(actual_of(&r, "ssl-rw").contains("read-write"));
+        assert_eq!(
+            actual_of(&r, "var-run"),
+            "/var/run -> /host-run (read-only: the host's runtime state and sockets; holds the containerd socket /run/containerd/containerd.sock)"
+        );
+        assert_eq!(
+            actual_of(&r, "host-root"),
+            "/ -> /host (read-only: the host's whole file system; holds the Docker API socket /tmp/d/docker.sock; holds the containerd socket /run/containerd/containerd.sock)"
+        );
+        assert_eq!(
+            actual_of(&r, "containerd"),
+            "/run/containerd/containerd.sock -> /c.sock (read-only: the containerd socket)"
+        );
     }
 
     #[test]
@@ -1856,6 +1916,30 @@ mod tests {
             }]
         });
         assert_eq!(serde_json::to_value(&r).unwrap(), golden);
+    }
+
+    #[test]
+    fn var_run_and_run_are_one_directory_for_sockets() {
+        // The default socket is configured as /var/run/docker.sock; /var/run links to /run.
+        let f = Fixture::new()
+            .container("run", |c| c.mounts = vec![bind("/run", "/host-run", false)])
+            .container("run-sock", |c| {
+                c.mounts = vec![bind("/run/docker.sock", "/d.sock", false)]
+            });
+        let r = f.check("docker.container.no_docker_socket");
+        assert_eq!(
+            verdicts(&r),
+            vec![("run", Status::Fail), ("run-sock", Status::Fail)]
+        );
+        assert_eq!(
+            actual_of(&r, "run"),
+            "/run -> /host-run (holds /var/run/docker.sock)"
+        );
+        let r = f.check("docker.container.no_sensitive_mounts");
+        assert_eq!(
+            actual_of(&r, "run-sock"),
+            "/run/docker.sock -> /d.sock (read-only: the Docker API socket)"
+        );
     }
 
     #[test]
