@@ -1,0 +1,185 @@
+//! Validation of the threat library and the reference models, as data: every threat is
+//! well-formed, cites real controls and public catalog IDs, targets something the reference
+//! models contain with STRIDE letters that apply to it, and together the threats give every
+//! element every STRIDE category that applies to its kind, and every boundary-crossing flow a
+//! spoofing threat.
+
+use bulkhead_checks::{Status, Stride};
+use bulkhead_threats::facts::{Facts, Instance};
+use bulkhead_threats::library::{self, item_stride, Item, WRITE_UP_THREATS};
+use bulkhead_threats::model::{Model, Platform};
+use bulkhead_threats::reference;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn known_control(c: &str) -> bool {
+    bulkhead_checks::catalog().control(c).is_some()
+}
+
+/// The reference models with every optional item present: a TCP listener, a container with the
+/// Docker socket and a host directory mounted, a Kubernetes node, and every control failing (so
+/// items shown only on failure, like the kubelet's read-only port, appear too).
+fn maximal_model() -> Model {
+    let mut facts = Facts::default();
+    for (k, v) in [
+        ("docker.present", json!(true)),
+        ("docker.daemon.tcp_listener", json!(true)),
+        ("k8s.present", json!(true)),
+    ] {
+        facts.values.insert(k.into(), v);
+    }
+    facts.instances.insert(
+        "container".into(),
+        vec![Instance {
+            key: "web".into(),
+            name: "web".into(),
+            attrs: BTreeMap::from([
+                ("docker_socket_mounted".to_string(), json!(true)),
+                ("has_host_mounts".to_string(), json!(true)),
+            ]),
+        }],
+    );
+    facts.instances.insert(
+        "node".into(),
+        vec![Instance { key: "n1".into(), name: "n1".into(), attrs: BTreeMap::new() }],
+    );
+    let fail = |_: &str| Some(Status::Fail);
+    let inputs = reference::Inputs { facts: &facts, control: &fail };
+    let templates = reference::templates().expect("reference models parse");
+    let pairs: Vec<_> = templates.iter().map(|t| (t.platform, t)).collect();
+    let mut m = reference::instantiate(&pairs, &inputs, "reference");
+    reference::check_references(&m, "reference model").expect("reference model is consistent");
+    m.compute_crossings();
+    m
+}
+
+#[test]
+fn library_parses_and_is_large_enough() {
+    let lib = library::load().expect("library parses");
+    assert!(lib.threats.len() >= 40, "the library holds {} threats; at least 40 are required", lib.threats.len());
+    let mut ids = BTreeSet::new();
+    for t in &lib.threats {
+        assert!(ids.insert(t.id.clone()), "{} is defined twice", t.id);
+        let prefix = match t.platform {
+            Some(Platform::Docker) => "DKR-",
+            Some(Platform::Kubernetes) => "K8S-",
+            None => panic!("{} has no platform", t.id),
+        };
+        let rest = t.id.strip_prefix(prefix).unwrap_or_else(|| panic!("{} should start with {prefix}", t.id));
+        let letter = rest.chars().next().unwrap();
+        assert!("STRIDE".contains(letter) && rest[1..].len() == 2 && rest[1..].chars().all(|c| c.is_ascii_digit()), "{}: IDs read PLATFORM-<STRIDE letter><two digits>", t.id);
+        assert!(
+            t.stride.iter().any(|s| s.letter() == letter),
+            "{}: its ID letter {letter} is not among its STRIDE categories",
+            t.id
+        );
+    }
+}
+
+#[test]
+fn write_up_threats_exist_with_their_titles() {
+    let lib = library::load().unwrap();
+    for (id, title) in WRITE_UP_THREATS {
+        let t = lib.threat(id).unwrap_or_else(|| panic!("{id} is missing from the library"));
+        assert_eq!(&t.title, title, "{id} keeps the write-up's title");
+    }
+    assert_eq!(WRITE_UP_THREATS.len(), 10);
+}
+
+#[test]
+fn every_threat_is_well_formed_and_cites_real_controls() {
+    let lib = library::load().unwrap();
+    let errors: Vec<String> = lib.threats.iter().flat_map(|t| library::check_threat(t, &known_control)).collect();
+    assert!(errors.is_empty(), "library problems:\n{}", errors.join("\n"));
+    for n in &lib.notes {
+        assert!(known_control(&n.control), "note for unknown control {}", n.control);
+    }
+}
+
+#[test]
+fn every_threat_targets_the_reference_model_with_applicable_stride() {
+    let lib = library::load().unwrap();
+    let m = maximal_model();
+    let errors: Vec<String> = lib.threats.iter().flat_map(|t| library::check_against_model(t, &m)).collect();
+    assert!(errors.is_empty(), "targeting problems:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn every_element_gets_every_applicable_stride_category() {
+    let lib = library::load().unwrap();
+    let m = maximal_model();
+    let facts = BTreeMap::new();
+    let mut covered: BTreeMap<String, BTreeSet<Stride>> = BTreeMap::new();
+    for t in &lib.threats {
+        for s in &t.targets {
+            for it in s.matches(&m, &facts) {
+                covered.entry(it.id().to_string()).or_default().extend(t.stride.iter().copied());
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for e in &m.elements {
+        let have = covered.get(&e.id).cloned().unwrap_or_default();
+        for s in item_stride(&Item::Element(e)) {
+            if !have.contains(s) {
+                missing.push(format!("{} ({}) has no {} threat", e.id, e.kind, s.name()));
+            }
+        }
+    }
+    // Per interaction: a flow that crosses a trust boundary can carry a spoofed connection.
+    for f in m.flows.iter().filter(|f| !f.crosses.is_empty()) {
+        let have = covered.get(&f.id).cloned().unwrap_or_default();
+        if !have.contains(&Stride::S) {
+            missing.push(format!("flow {} crosses {:?} but no threat covers a spoofed connection on it", f.id, f.crosses));
+        }
+    }
+    assert!(missing.is_empty(), "coverage gaps:\n{}", missing.join("\n"));
+    // The maximal model really has every kind of item, so the loop above checked something.
+    assert!(m.elements.iter().any(|e| e.id == "dkr.container:web"));
+    assert!(m.flows.iter().any(|f| f.id == "k8s.f.readonly:n1"));
+    assert!(m.flows.iter().filter(|f| !f.crosses.is_empty()).count() >= 10);
+}
+
+#[test]
+fn validators_reject_broken_threats() {
+    // The checks above are only worth something if they can fail: feed them a broken threat.
+    let broken: library::ThreatDef = toml::from_str(
+        r#"
+id = "DKR-E99"
+title = "Broken"
+stride = ["E"]
+targets = [{ element = "dkr.cli" }]
+description = "x"
+mitigation = "y"
+likelihood = 5
+impact = 2
+controls.prevent = ["docker.no.such.control"]
+refs.attack = ["1611"]
+refs.owasp_docker = ["D11"]
+applies_when = { fact = "docker.no_such_fact", equals = true }
+"#,
+    )
+    .unwrap();
+    let errs = library::check_threat(&broken, &known_control).join("\n");
+    assert!(errs.contains("likelihood 5 is outside 1..4"), "{errs}");
+    assert!(errs.contains("\"docker.no.such.control\" is not in the control catalog"), "{errs}");
+    assert!(errs.contains("\"1611\" is not an ATT&CK technique ID"), "{errs}");
+    assert!(errs.contains("\"D11\" is not an OWASP Docker Top 10 ID"), "{errs}");
+    assert!(errs.contains("fact \"docker.no_such_fact\" is not one bulkhead derives"), "{errs}");
+    let m = maximal_model();
+    let errs = library::check_against_model(&broken, &m).join("\n");
+    assert!(errs.contains("none of its STRIDE letters applies to dkr.cli"), "an external entity cannot be elevated: {errs}");
+}
+
+#[test]
+fn library_files_reject_unknown_fields() {
+    let text = "platform = \"docker\"\n[[threat]]\nid = \"DKR-S99\"\ntitle = \"t\"\nstride = [\"S\"]\ntargets = [{ element = \"dkr.cli\" }]\ndescription = \"d\"\nmitigation = \"m\"\nlikelihood = 1\nimpact = 1\nseverity = \"high\"\n";
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct F {
+        platform: String,
+        threat: Vec<library::ThreatDef>,
+    }
+    let e = toml::from_str::<F>(text).err().expect("a status or severity written into the library is refused");
+    assert!(e.to_string().contains("severity"), "{e}");
+}
