@@ -298,7 +298,12 @@ fn container_instance(c: &ContainerFacts, d: &DockerFacts, sockets: &[String]) -
 /// substring) and the snapshot's Kubernetes section.
 fn kube_facts(s: &Snapshot, f: &mut Facts) {
     let procs = s.host.process_list();
-    let runs = |name: &str| procs.iter().any(|p| p.is_program(name));
+    let found = |name: &str| {
+        s.kubernetes
+            .as_ref()
+            .is_some_and(|k| k.components.contains_key(name))
+    };
+    let runs = |name: &str| found(name) || procs.iter().any(|p| p.is_program(name));
     let apiserver = runs("kube-apiserver");
     let etcd = runs("etcd");
     let kubelet = runs("kubelet");

@@ -1,0 +1,95 @@
+//! Shared test support: fixtures, the audit-to-threat-model pipeline, and golden files.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+use bulkhead_facts::Snapshot;
+use bulkhead_threats::{build, EvidenceSet, Input, ThreatModel, UserModel, Acceptance};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compare `actual` with the golden file at `rel` (under tests/), or write it when
+/// BULKHEAD_BLESS=1.
+pub fn golden(rel: &str, actual: &str) {
+    let path = crate_dir().join("tests").join(rel);
+    if std::env::var_os("BULKHEAD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("golden file {} is missing ({e}); run with BULKHEAD_BLESS=1 to create it", path.display())
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the rendered output at line {}:\n  golden: {:?}\n  actual: {:?}\nre-run with BULKHEAD_BLESS=1 after reviewing the change",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+/// Audit `snapshot` with CIS Docker in `edition` numbering and collect the evidence.
+pub fn evidence(snapshot: &Snapshot, edition: &str) -> (EvidenceSet, Vec<String>) {
+    let opts = AuditOptions::default();
+    let ctx = Context::new(snapshot, &opts);
+    let mut ev = EvidenceSet::new();
+    let mut sources = Vec::new();
+    if snapshot.docker.is_some() {
+        let a = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
+        ev.add_audit(&a);
+        sources.push(format!("cis-docker {edition}"));
+    }
+    (ev, sources)
+}
+
+pub struct Options<'a> {
+    pub edition: &'a str,
+    pub fixes: &'a [&'a str],
+    pub user: Option<&'a UserModel>,
+    pub accept: &'a [Acceptance],
+    pub as_of: &'a str,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options { edition: "1.2.0", fixes: &[], user: None, accept: &[], as_of: "2026-01-15" }
+    }
+}
+
+pub fn model(snapshot: &Snapshot, o: Options<'_>) -> Result<ThreatModel, String> {
+    let (ev, sources) = evidence(snapshot, o.edition);
+    let fixes: BTreeSet<String> = o.fixes.iter().map(|s| s.to_string()).collect();
+    build(&Input {
+        snapshot,
+        evidence: &ev,
+        evidence_sources: sources,
+        user: o.user,
+        user_file: "model.yaml",
+        acceptances: o.accept,
+        planned_fixes: &fixes,
+        as_of: o.as_of,
+        tool_version: "test",
+    })
+}
+
+/// The write-up's three fixes: content trust (4.5), read-only root file system (5.12) and
+/// no-new-privileges (5.25), all in CIS Docker 1.2.0 numbering.
+pub const WRITE_UP_FIXES: &[&str] = &[
+    "docker.image.content_trust",
+    "docker.container.read_only_rootfs",
+    "docker.container.no_new_privileges",
+];
