@@ -36,6 +36,8 @@ pub enum Command {
     Harden(crate::cmd::harden::HardenArgs),
     /// Audit again and show, for each selected check, the status before and after.
     Verify(crate::cmd::harden::VerifyArgs),
+    /// Show recorded runs from the run history, and what changed between runs.
+    History(HistoryArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -180,6 +182,37 @@ pub struct AuditArgs {
     /// Text output: also show passing objects under each check.
     #[arg(short, long, help_heading = "Output")]
     pub verbose: bool,
+    /// Also record this run in a run history: sqlite:PATH (one host) or postgres://... (a fleet
+    /// database every node writes to). See `bulkhead history`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BULKHEAD_STORE",
+        help_heading = "Output"
+    )]
+    pub store: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The run history: sqlite:PATH or postgres://... (default: BULKHEAD_STORE, else
+    /// /var/lib/bulkhead/runs.db for root, ~/.local/state/bulkhead/runs.db otherwise).
+    #[arg(long, value_name = "URL", env = "BULKHEAD_STORE")]
+    pub store: Option<String>,
+    /// Only runs of this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Only docker or kubernetes runs.
+    #[arg(long, value_enum)]
+    pub kind: Option<AuditTarget>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Compare the two most recent runs of each host and kind: which checks changed status.
+    #[arg(long)]
+    pub diff: bool,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Args)]

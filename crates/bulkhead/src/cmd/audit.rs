@@ -44,6 +44,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
         AuditFormat::Junit => bulkhead_report::junit::render(&audits),
     };
     crate::output::emit(&text, args.out.output.as_deref())?;
+    if let Some(url) = &args.store {
+        super::history::record(url, &audits)?;
+    }
     Ok(exit_code(&audits, args.fail_on))
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod checks;
 pub mod collect;
 pub mod harden;
+pub mod history;
 pub mod report;
 pub mod scan;
 pub mod threats;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Report(a) => report::run(a),
         Command::Harden(a) => harden::run(a),
         Command::Verify(a) => harden::run_verify(a),
+        Command::History(a) => history::run(a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,0 +1,147 @@
+//! `bulkhead history`, and recording audits into the run history (`audit --store URL`).
+
+use super::VERSION;
+use crate::cli::{AuditTarget, HistoryArgs, ListFormat};
+use bulkhead_checks::Audit;
+use bulkhead_report::Target;
+use bulkhead_store::{NewRun, RunFilter, RunSummary};
+use std::fmt::Write;
+use std::process::ExitCode;
+
+/// Record each audit as one run. The store receives exactly the `bulkhead.audit/1` document
+/// `--format json` prints.
+pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
+    let mut store = bulkhead_store::open(url).map_err(|e| e.to_string())?;
+    for (audit, target) in audits {
+        let doc = serde_json::to_value(bulkhead_report::audit_json::document(
+            audit, target, VERSION,
+        ))
+        .map_err(|e| e.to_string())?;
+        let run = NewRun::from_document(&doc)?;
+        let id = store.record(&run).map_err(|e| e.to_string())?;
+        eprintln!(
+            "bulkhead: recorded {} run {id} for {}",
+            target.kind, target.host
+        );
+    }
+    Ok(())
+}
+
+pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
+    let url = args
+        .store
+        .clone()
+        .unwrap_or_else(bulkhead_store::default_url);
+    let mut store = bulkhead_store::open(&url).map_err(|e| e.to_string())?;
+    let kind = args.kind.and_then(|k| match k {
+        AuditTarget::Docker => Some("docker".to_string()),
+        AuditTarget::Kubernetes => Some("kubernetes".to_string()),
+        AuditTarget::All => None,
+    });
+    let filter = RunFilter {
+        host: args.host.clone(),
+        kind,
+        limit: if args.diff { None } else { Some(args.limit) },
+    };
+    let runs = store.runs(&filter).map_err(|e| e.to_string())?;
+    if !args.diff {
+        let text = match args.format {
+            ListFormat::Json => serde_json::to_string_pretty(&runs).expect("serializes") + "\n",
+            ListFormat::Text => render_runs(&runs),
+        };
+        crate::output::emit(&text, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The two newest runs of every (host, kind), compared check by check.
+    let mut pairs: Vec<(&RunSummary, &RunSummary)> = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for r in &runs {
+        let key = (r.host.clone(), r.kind.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        if let Some(prev) = runs
+            .iter()
+            .find(|p| p.id < r.id && p.host == r.host && p.kind == r.kind)
+        {
+            pairs.push((prev, r));
+        }
+        seen.push(key);
+    }
+    let mut changes = Vec::new();
+    let mut out = String::new();
+    for (before, after) in pairs {
+        let old = store.checks(before.id).map_err(|e| e.to_string())?;
+        let new = store.checks(after.id).map_err(|e| e.to_string())?;
+        let _ = writeln!(
+            out,
+            "{} {}: run {} ({}) -> run {} ({}), score {} -> {}",
+            after.host,
+            after.kind,
+            before.id,
+            before.collected_at,
+            after.id,
+            after.collected_at,
+            before.score,
+            after.score
+        );
+        let mut any = false;
+        for n in &new {
+            let prev = old
+                .iter()
+                .find(|o| o.control == n.control)
+                .map(|o| o.status.as_str())
+                .unwrap_or("absent");
+            if prev != n.status {
+                any = true;
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {prev} -> {}  {}",
+                    n.check_id, n.status, n.control
+                );
+                changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": n.check_id, "control": n.control, "before": prev, "after": n.status, "before_run": before.id, "after_run": after.id}));
+            }
+        }
+        if !any {
+            let _ = writeln!(out, "  no check changed status");
+        }
+    }
+    if out.is_empty() {
+        out = "no host has two recorded runs to compare\n".into();
+    }
+    let text = match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&changes).expect("serializes") + "\n",
+        ListFormat::Text => out,
+    };
+    crate::output::emit(&text, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_runs(runs: &[RunSummary]) -> String {
+    if runs.is_empty() {
+        return "no runs recorded\n".into();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  summary",
+        "run", "host", "kind", "collected", "score"
+    );
+    for r in runs {
+        let count = |k: &str| r.summary.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  {} pass, {} fail, {} warn, {} error",
+            r.id,
+            r.host,
+            r.kind,
+            r.collected_at,
+            r.score,
+            count("pass"),
+            count("fail"),
+            count("warn"),
+            count("error")
+        );
+    }
+    out
+}
