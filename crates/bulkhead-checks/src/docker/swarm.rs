@@ -426,7 +426,9 @@ fn address_only(a: &str) -> &str {
     }
 }
 
-/// 7.9 (manual): management and data traffic use different addresses (`--data-path-addr`).
+/// 7.9 (manual): management and data traffic use different interfaces (`--data-path-addr`).
+/// The Engine API does not report whether a data path address was set (moby/moby#33938), so the
+/// addresses it does report are evidence for a human, never a verdict.
 fn plane_separation(ctx: &Context<'_>) -> CheckResult {
     let node = match active_swarm(ctx) {
         Ok(n) => n,
@@ -439,28 +441,24 @@ fn plane_separation(ctx: &Context<'_>) -> CheckResult {
     let data = facts
         .and_then(|f| f.data_path_addr.as_deref())
         .filter(|a| !a.is_empty());
-    let Some(advertise) = advertise else {
-        return CheckResult::manual(
-            "the node's addresses were not collected: confirm swarm init/join used --data-path-addr on a separate interface",
-        );
+    let mut actual = match advertise {
+        Some(a) => format!("management {a}"),
+        None => "management address not collected".to_string(),
     };
-    let expected = "a data path address on another interface than the management address";
-    let separate = data.is_some_and(|d| address_only(d) != address_only(advertise));
-    let actual = format!(
-        "management {advertise}, data {}",
-        data.unwrap_or("(same: no --data-path-addr)")
-    );
-    let status = if separate { Status::Pass } else { Status::Warn };
-    let o =
-        swarm_object(ctx, status).evidence("advertise and data path addresses", actual, expected);
-    if separate {
-        CheckResult::pass("management and data traffic use separate addresses").with_object(o)
-    } else {
-        CheckResult::warn(
-            "management and data traffic share one address: give --data-path-addr an interface of its own if the network allows",
-        )
-        .with_object(o)
+    match data {
+        Some(d) if advertise.is_none_or(|a| address_only(d) != address_only(a)) => {
+            actual.push_str(&format!(", data path {d}"));
+        }
+        _ => actual.push_str(", no separate data path address reported"),
     }
+    CheckResult::manual(
+        "the Engine API does not report whether swarm init/join used --data-path-addr: confirm data traffic (UDP 4789) runs on an interface apart from management traffic (2377)",
+    )
+    .with_object(swarm_object(ctx, Status::Manual).evidence(
+        "swarm addresses",
+        actual,
+        "data traffic on its own interface (--data-path-addr)",
+    ))
 }
 
 #[cfg(test)]
@@ -708,7 +706,7 @@ mod tests {
     }
 
     #[test]
-    fn plane_separation_compares_addresses() {
+    fn plane_separation_is_manual_with_the_addresses() {
         let with = |adv: Option<&str>, data: Option<&str>| {
             let adv = adv.map(String::from);
             let data = data.map(String::from);
@@ -719,17 +717,24 @@ mod tests {
                 })
                 .check("docker.swarm.plane_separation")
         };
+        let actual = |r: CheckResult| {
+            assert_eq!(r.status, Status::Manual);
+            r.objects[0].evidence.as_ref().unwrap().actual.clone()
+        };
         assert_eq!(
-            with(Some("10.0.0.5:2377"), Some("10.1.0.5")).status,
-            Status::Pass
+            actual(with(Some("10.0.0.5:2377"), Some("10.1.0.5"))),
+            "management 10.0.0.5:2377, data path 10.1.0.5"
         );
         assert_eq!(
-            with(Some("10.0.0.5:2377"), Some("10.0.0.5")).status,
-            Status::Warn
+            actual(with(Some("10.0.0.5:2377"), Some("10.0.0.5"))),
+            "management 10.0.0.5:2377, no separate data path address reported"
         );
-        assert_eq!(with(Some("10.0.0.5:2377"), None).status, Status::Warn);
-        assert_eq!(with(None, None).status, Status::Manual);
+        assert_eq!(
+            actual(with(None, None)),
+            "management address not collected, no separate data path address reported"
+        );
         assert_eq!(address_only("[fd00::1]:2377"), "fd00::1");
         assert_eq!(address_only("fd00::1"), "fd00::1");
+        assert_eq!(address_only("10.0.0.5:2377"), "10.0.0.5");
     }
 }
