@@ -414,8 +414,12 @@ fn mode_check(
     }
 }
 
-/// Roll several files up; when none applies, say why for each.
-fn many(objects: Vec<ObjectResult>, empty: &str) -> CheckResult {
+/// Roll several files up (a single file reads like a single-file check); when none applies,
+/// say why for each.
+fn many(what: &str, mut objects: Vec<ObjectResult>, empty: &str) -> CheckResult {
+    if objects.len() == 1 {
+        return single_file_result(what, objects.remove(0));
+    }
     let r = CheckResult::from_objects(objects, empty);
     if r.status == Status::NotApplicable && !r.objects.is_empty() {
         let why: Vec<String> = r
@@ -473,7 +477,11 @@ fn certs_check(ctx: &Context<'_>, judge: impl Fn(&str) -> ObjectResult) -> Check
         })
         .map(|f| judge(f))
         .collect();
-    many(objects, &format!("{dir} holds no files"))
+    many(
+        "the registry certificate file",
+        objects,
+        &format!("{dir} holds no files"),
+    )
 }
 
 /// Judge every unix socket the daemon listens on.
@@ -486,7 +494,11 @@ fn sockets_check(ctx: &Context<'_>, judge: impl Fn(&str) -> ObjectResult) -> Che
         Err(r) => return r,
     };
     let objects = sockets.iter().map(|s| judge(s)).collect();
-    many(objects, "the daemon listens on no unix socket")
+    many(
+        "the API socket",
+        objects,
+        "the daemon listens on no unix socket",
+    )
 }
 
 #[cfg(test)]

@@ -250,6 +250,22 @@ impl Fixture {
         self
     }
 
+    /// Set the host's mount table from (mount point, source, file system type) triples, in
+    /// mount order (a later mount at the same point stacks on top).
+    pub fn mounts_with(mut self, table: &[(&str, &str, &str)]) -> Self {
+        let m = table
+            .iter()
+            .map(|(p, source, fs)| bulkhead_facts::host::MountInfo {
+                mount_point: p.to_string(),
+                fs_type: fs.to_string(),
+                source: source.to_string(),
+                options: "rw,relatime".into(),
+            })
+            .collect();
+        self.snapshot.host.mounts = Fact::Value(m);
+        self
+    }
+
     /// Replace the host's /etc/passwd and /etc/group.
     pub fn accounts(mut self, passwd: &str, group: &str) -> Self {
         self.snapshot.host.users = Fact::Value(bulkhead_facts::host::parse_passwd(passwd));

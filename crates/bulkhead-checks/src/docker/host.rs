@@ -85,28 +85,48 @@ fn separate_partition(ctx: &Context<'_>) -> CheckResult {
     if userns && is_remap_dir(&data_root) {
         candidates.push(parent(&data_root).to_string());
     }
-    let own = candidates
-        .iter()
-        .find_map(|c| mounts.iter().find(|m| normalize(&m.mount_point) == *c));
-    let expected = "its own mount point (a separate partition or volume)";
+    // The topmost mount at a candidate path is the one in force (mounts stack in table order).
+    let own = candidates.iter().find_map(|c| {
+        mounts
+            .iter()
+            .rev()
+            .find(|m| normalize(&m.mount_point) == *c)
+            .map(|m| (c, m))
+    });
+    let expected = "its own file system (a separate partition or volume)";
+    let describe = |m: &MountInfo| {
+        format!(
+            "on the file system mounted at {} ({} {})",
+            m.mount_point, m.fs_type, m.source
+        )
+    };
     let (status, actual, note) = match own {
-        Some(m) => (
-            Status::Pass,
-            format!("mount point of {} ({})", m.source, m.fs_type),
-            (normalize(&m.mount_point) != data_root).then(|| {
-                format!(
-                    "userns-remap keeps state in {data_root}; its parent {} is the mount",
-                    m.mount_point
-                )
-            }),
-        ),
-        None => {
-            let holder = containing_mount(mounts, &data_root);
-            let actual = match holder {
-                Some(m) => format!(
-                    "on the file system mounted at {} ({} {})",
-                    m.mount_point, m.fs_type, m.source
+        Some((at, m)) => {
+            // dockerd bind-mounts its data root onto itself (to set mount propagation), so being
+            // a mount point proves nothing: the mount must not be the file system that holds the
+            // parent directory, seen again.
+            let below = mounts.iter().filter(|o| normalize(&o.mount_point) != *at);
+            match containing_mount(below, parent(at)) {
+                Some(holder) if holder.source == m.source && holder.fs_type == m.fs_type => (
+                    Status::Fail,
+                    format!("a bind mount of a directory {}", describe(holder)),
+                    Some(format!(
+                        "{at} is a mount point only because a directory of {} is mounted onto it (dockerd does this itself); it is not a separate partition",
+                        holder.mount_point
+                    )),
                 ),
+                _ => (
+                    Status::Pass,
+                    format!("mount point of {} ({})", m.source, m.fs_type),
+                    (*at != data_root).then(|| {
+                        format!("userns-remap keeps state in {data_root}; its parent {at} is the mount")
+                    }),
+                ),
+            }
+        }
+        None => {
+            let actual = match containing_mount(mounts.iter(), &data_root) {
+                Some(m) => describe(m),
                 None => "no mount contains it in the mount table".to_string(),
             };
             (Status::Fail, actual, None)
@@ -118,7 +138,7 @@ fn separate_partition(ctx: &Context<'_>) -> CheckResult {
         obj = obj.note(n);
     }
     let message = match status {
-        Status::Pass => format!("the data root {data_root} is its own mount point"),
+        Status::Pass => format!("the data root {data_root} is on its own file system"),
         _ => format!("the data root {data_root} shares a file system with the rest of the host"),
     };
     CheckResult::new(status, message).with_object(obj)
@@ -156,15 +176,21 @@ fn is_remap_dir(path: &str) -> bool {
     }
 }
 
-/// The mount whose mount point is the longest directory prefix of `path`.
-fn containing_mount<'m>(mounts: &'m [MountInfo], path: &str) -> Option<&'m MountInfo> {
-    mounts
-        .iter()
-        .filter(|m| {
-            let mp = normalize(&m.mount_point);
-            mp == "/" || path == mp || path.starts_with(&format!("{mp}/"))
-        })
-        .max_by_key(|m| normalize(&m.mount_point).len())
+/// The mount whose mount point is the longest directory prefix of `path` (the topmost one when
+/// several are stacked there).
+fn containing_mount<'m>(
+    mounts: impl Iterator<Item = &'m MountInfo>,
+    path: &str,
+) -> Option<&'m MountInfo> {
+    let mut best: Option<&'m MountInfo> = None;
+    for m in mounts {
+        let mp = normalize(&m.mount_point);
+        let holds = mp == "/" || path == mp || path.starts_with(&format!("{mp}/"));
+        if holds && best.is_none_or(|b| mp.len() >= normalize(&b.mount_point).len()) {
+            best = Some(m);
+        }
+    }
+    best
 }
 
 /// 1.1.2: everyone who can use the daemon's socket through its group is root in all but name.
@@ -683,6 +709,53 @@ mod tests {
         assert_eq!(r.status, Status::Pass, "{r:?}");
         let e = r.objects[0].evidence.as_ref().unwrap();
         assert!(e.actual.contains("/dev/sda2"), "{e:?}");
+    }
+
+    #[test]
+    fn dockerds_self_bind_mount_is_not_a_separate_partition() {
+        // dockerd bind-mounts its data root onto itself, so `mountpoint -q` (docker-bench's test)
+        // always succeeds. Seen on a real dockerd 20.10 here: the data root's mount has the same
+        // source and type as the root file system that holds it.
+        let f = Fixture::new().dockerd("", None).mounts_with(&[
+            ("/", "/dev/vda", "ext4"),
+            ("/var/lib/docker", "/dev/vda", "ext4"),
+        ]);
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("dockerd does this itself"));
+        let e = r.objects[0].evidence.as_ref().unwrap();
+        assert_eq!(
+            e.actual,
+            "a bind mount of a directory on the file system mounted at / (ext4 /dev/vda)"
+        );
+        // A real partition with dockerd's self bind-mount stacked on top is still separate.
+        let f = Fixture::new().dockerd("", None).mounts_with(&[
+            ("/", "/dev/vda", "ext4"),
+            ("/var/lib/docker", "/dev/vdb1", "xfs"),
+            ("/var/lib/docker", "/dev/vdb1", "xfs"),
+        ]);
+        assert_eq!(
+            f.check("docker.host.separate_partition").status,
+            Status::Pass
+        );
+        // Same device under a separately mounted /var: the data root is still just a directory.
+        let f = Fixture::new().dockerd("", None).mounts_with(&[
+            ("/", "/dev/vda", "ext4"),
+            ("/var", "/dev/mapper/vg-var", "ext4"),
+            ("/var/lib/docker", "/dev/mapper/vg-var", "ext4"),
+        ]);
+        let r = f.check("docker.host.separate_partition");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.objects[0]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .actual
+            .contains("mounted at /var "));
     }
 
     #[test]
