@@ -1,0 +1,170 @@
+//! Scan configuration (`--config FILE`, or `.bulkhead.toml` in the first scanned directory):
+//! trusted registries, disabled rules, excluded paths, and suppressions with a reason and an
+//! optional expiry date.
+//!
+//! ```toml
+//! [scan]
+//! trusted_registries = ["registry.example.com"]
+//! disable = ["dockerfile-maintainer"]
+//! exclude = ["vendor/**"]
+//!
+//! [[scan.ignore]]
+//! rule = "k8s-host-network"
+//! paths = ["deploy/cni/*.yaml"]
+//! object = "DaemonSet/kube-system/cilium"
+//! reason = "the CNI agent must use the host network"
+//! expires = "2027-01-31"
+//! ```
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub scan: Config,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Registries base images and pod images may come from; empty disables the registry rules.
+    #[serde(default)]
+    pub trusted_registries: Vec<String>,
+    /// Rule IDs (or aliases) not to run.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Path globs not to scan.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<IgnoreEntry>,
+}
+
+/// A suppression in the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    /// Rule ID or alias.
+    pub rule: String,
+    /// Path globs (relative paths as reported); empty means every file.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Substring of the finding's object (`Deployment/prod/web`, `service db`).
+    #[serde(default)]
+    pub object: Option<String>,
+    /// Why the finding is accepted. Required: an unexplained suppression is a finding hidden.
+    pub reason: String,
+    /// `YYYY-MM-DD`; after this day the entry no longer suppresses and is reported as expired.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+impl Config {
+    /// Parse a configuration file's text. Errors name the problem; callers add the path.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let f: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (i, e) in f.scan.ignore.iter().enumerate() {
+            if e.reason.trim().is_empty() {
+                return Err(format!(
+                    "scan.ignore entry {} (rule {}): reason must not be empty",
+                    i + 1,
+                    e.rule
+                ));
+            }
+            if let Some(d) = &e.expires {
+                if parse_date(d).is_none() {
+                    return Err(format!(
+                        "scan.ignore entry {} (rule {}): expires {d:?} is not YYYY-MM-DD",
+                        i + 1,
+                        e.rule
+                    ));
+                }
+            }
+            for p in &e.paths {
+                Glob::new(p)
+                    .map_err(|err| format!("scan.ignore entry {}: bad glob {p:?}: {err}", i + 1))?;
+            }
+        }
+        for p in &f.scan.exclude {
+            Glob::new(p).map_err(|err| format!("scan.exclude: bad glob {p:?}: {err}"))?;
+        }
+        Ok(f.scan)
+    }
+
+    pub fn exclude_set(&self) -> GlobSet {
+        globs(&self.exclude)
+    }
+
+    pub fn is_disabled(&self, rule: &crate::catalog::Rule) -> bool {
+        self.disable.iter().any(|d| rule.is_named(d))
+    }
+}
+
+pub fn globs(patterns: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = Glob::new(p) {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// `YYYY-MM-DD` as a comparable day number.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.trim().split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// Today as a day number (UTC).
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    secs / 86400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_entries_and_rejects_missing_reason() {
+        let c = Config::parse("[scan]\ntrusted_registries=[\"r.example\"]\n[[scan.ignore]]\nrule=\"k8s-host-network\"\nreason=\"cni\"\nexpires=\"2030-01-02\"\n").unwrap();
+        assert_eq!(c.ignore.len(), 1);
+        let e = Config::parse("[[scan.ignore]]\nrule=\"x\"\nreason=\"\"\n").unwrap_err();
+        assert!(e.contains("reason"), "{e}");
+        let e = Config::parse("[[scan.ignore]]\nrule=\"x\"\nreason=\"r\"\nexpires=\"soon\"\n")
+            .unwrap_err();
+        assert!(e.contains("YYYY-MM-DD"), "{e}");
+        assert!(Config::parse("[scan]\nunknown=1\n").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(11017));
+        assert!(parse_date("2026-02-30").is_some());
+        assert!(parse_date("2026-13-01").is_none());
+    }
+}

@@ -1,0 +1,796 @@
+//! The scan engine: inputs -> parse -> rules -> findings -> suppressions -> report.
+//!
+//! Owns: input discovery (recursive, honouring .gitignore, recognising each artifact kind by
+//! name and, for YAML/JSON, by content), per-file parsing with limits (hostile input becomes a
+//! `FileError` naming file and line), running the registered rules, building findings (location,
+//! object, references, masked snippet, fingerprint), applying suppressions, and cross-file rules
+//! (NetworkPolicy coverage). Files are processed on all cores; the output order is stable.
+
+use crate::catalog::{self, Rule};
+use crate::config::{self, Config};
+use crate::model::*;
+use crate::rules::{self, Hit, Out};
+use crate::suppress::{self, Baseline, Inline, ANNOTATION_PREFIX};
+use bulkhead_sources::kubernetes::{self, Object};
+use bulkhead_sources::yaml::{self, Node};
+use bulkhead_sources::{
+    check_text, compose, daemon_json, dockerfile, Limits, LineIndex, SourceError,
+};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub config: Config,
+    /// Dockerfile stage to treat as the final one (`--target`).
+    pub target: Option<String>,
+    /// Treat every input as this kind (required for stdin).
+    pub kind: Option<ArtifactKind>,
+    pub baseline: Option<Baseline>,
+    /// Today's date as a day number, for suppression expiry.
+    pub today: i64,
+    pub limits: Limits,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            config: Config::default(),
+            target: None,
+            kind: None,
+            baseline: None,
+            today: config::today(),
+            limits: Limits::default(),
+            threads: 0,
+        }
+    }
+}
+
+/// One input: a display path, its bytes, and the kind if known.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub kind: Option<ArtifactKind>,
+}
+
+/// What a file name says about its kind.
+pub fn kind_by_name(path: &Path) -> Option<ArtifactKind> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    if lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+    {
+        return Some(ArtifactKind::Dockerfile);
+    }
+    let yamlish = lower.ends_with(".yml") || lower.ends_with(".yaml");
+    if yamlish
+        && (lower.starts_with("docker-compose")
+            || lower.starts_with("compose.")
+            || lower.starts_with("compose-"))
+    {
+        return Some(ArtifactKind::Compose);
+    }
+    if lower == "daemon.json" {
+        return Some(ArtifactKind::DaemonJson);
+    }
+    None
+}
+
+/// YAML or JSON files that may be Kubernetes manifests (decided by content).
+fn maybe_manifest(path: &Path) -> bool {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    lower.ends_with(".yml") || lower.ends_with(".yaml") || lower.ends_with(".json")
+}
+
+/// Discover inputs under `paths` (files are taken as given; directories are walked honouring
+/// .gitignore, .ignore and the config's `exclude`). Unreadable paths become errors.
+pub fn discover(
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+) -> (Vec<(PathBuf, Option<ArtifactKind>)>, Vec<FileError>) {
+    let exclude = opts.config.exclude_set();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(FileError {
+                    path: root.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            files.push((root.clone(), opts.kind.or_else(|| kind_by_name(root))));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .parents(true)
+            .require_git(false)
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    errors.push(FileError {
+                        path: root.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        message: format!("cannot walk: {e}"),
+                    });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let p = entry.into_path();
+            let rel = p.strip_prefix(root).unwrap_or(&p);
+            if exclude.is_match(rel) || exclude.is_match(&p) {
+                continue;
+            }
+            match opts.kind.or_else(|| kind_by_name(&p)) {
+                Some(k) => files.push((p, Some(k))),
+                None if maybe_manifest(&p) => files.push((p, None)),
+                None => {}
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, errors)
+}
+
+/// Scan files and directories.
+pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
+    let (files, errors) = discover(paths, opts);
+    let results = parallel_map(&files, opts.threads, |(path, kind)| {
+        let display = path.display().to_string();
+        let display = display.strip_prefix("./").unwrap_or(&display).to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => scan_one(
+                &Input {
+                    path: display,
+                    bytes,
+                    kind: *kind,
+                },
+                opts,
+            ),
+            Err(e) => FileResult::error(FileError {
+                path: display,
+                line: 1,
+                column: 1,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    });
+    let mut report = finish(results, opts);
+    report.errors.extend(errors);
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    report
+}
+
+/// Scan in-memory inputs (stdin, tests, other stages of the pipeline).
+pub fn scan_inputs(inputs: &[Input], opts: &ScanOptions) -> ScanReport {
+    let results = parallel_map(inputs, opts.threads, |i| scan_one(i, opts));
+    finish(results, opts)
+}
+
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let n = if threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        threads
+    }
+    .min(items.len().max(1));
+    if n <= 1 || items.len() < 8 {
+        return items.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut local = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= items.len() {
+                            break;
+                        }
+                        local.push((i, f(&items[i])));
+                    }
+                    local
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan worker panicked"))
+            .collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|r| r.expect("every item scanned"))
+        .collect()
+}
+
+/// A finding before cross-file filtering.
+struct Pending {
+    finding: Finding,
+    /// k8s-no-network-policy: the namespace the finding is about.
+    namespace: Option<String>,
+}
+
+#[derive(Default)]
+struct FileResult {
+    file: Option<ScannedFile>,
+    findings: Vec<Pending>,
+    suppressed: Vec<Suppressed>,
+    notes: Vec<SuppressionNote>,
+    error: Option<FileError>,
+    policy_namespaces: Vec<String>,
+}
+
+impl FileResult {
+    fn error(e: FileError) -> FileResult {
+        FileResult {
+            error: Some(e),
+            ..FileResult::default()
+        }
+    }
+}
+
+fn file_error(path: &str, e: SourceError) -> FileResult {
+    FileResult::error(FileError {
+        path: path.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}
+
+/// Registry entries whose rule the configuration does not disable.
+fn enabled<'a, F: Copy>(
+    registry: &'a [(&'static str, F)],
+    config: &'a Config,
+) -> impl Iterator<Item = F> + 'a {
+    registry
+        .iter()
+        .filter(move |(id, _)| catalog::rule(id).is_none_or(|r| !config.is_disabled(r)))
+        .map(|(_, f)| *f)
+}
+
+fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
+    let path = input.path.as_str();
+    let text = match check_text(&input.bytes, &opts.limits) {
+        Ok(t) => t,
+        Err(e) => return file_error(path, e),
+    };
+    let lines = LineIndex::new(text);
+    let mut out = Out::new(text, &lines);
+    let mut policy_namespaces = Vec::new();
+    let mut objects_for_annotations: Vec<(bulkhead_sources::Span, Vec<&Node>)> = Vec::new();
+    let kind;
+    // Parsed YAML must outlive the rule context; keep it here.
+    let docs_holder;
+    match input.kind {
+        Some(ArtifactKind::Dockerfile) => {
+            kind = ArtifactKind::Dockerfile;
+            let file = match dockerfile::parse(text, &opts.limits) {
+                Ok(f) => f,
+                Err(e) => return file_error(path, e),
+            };
+            let final_stage = match file.final_stage(opts.target.as_deref()) {
+                Ok(s) => s,
+                Err(e) => {
+                    return file_error(path, SourceError::at(1, 1, e));
+                }
+            };
+            let ctx = rules::dockerfile::Ctx {
+                file: &file,
+                final_stage,
+                config: &opts.config,
+            };
+            for f in enabled(rules::dockerfile::REGISTRY, &opts.config) {
+                f(&ctx, &mut out);
+            }
+        }
+        Some(ArtifactKind::DaemonJson) => {
+            kind = ArtifactKind::DaemonJson;
+            let root = match daemon_json::parse(text, &opts.limits) {
+                Ok(r) => r,
+                Err(e) => return file_error(path, e),
+            };
+            let ctx = rules::daemon::Ctx { root: &root };
+            for f in enabled(rules::daemon::REGISTRY, &opts.config) {
+                f(&ctx, &mut out);
+            }
+        }
+        forced => {
+            // YAML or JSON: compose or Kubernetes (by name or content).
+            if forced.is_none() && !(text.contains("apiVersion") && text.contains("kind")) {
+                return FileResult::default(); // not an artifact bulkhead scans
+            }
+            docs_holder = match yaml::parse_with(text, &opts.limits) {
+                Ok(d) => d,
+                Err(e) => {
+                    if forced.is_none() && text.contains("{{") {
+                        return FileResult::default(); // a template (Helm), not a manifest
+                    }
+                    return file_error(path, e);
+                }
+            };
+            let docs = &docs_holder;
+            let is_compose = forced == Some(ArtifactKind::Compose)
+                || (forced.is_none()
+                    && compose::looks_like_compose(docs)
+                    && !kubernetes::looks_like_kubernetes(docs));
+            if is_compose {
+                kind = ArtifactKind::Compose;
+                if docs.len() > 1 {
+                    return file_error(
+                        path,
+                        SourceError::new(
+                            docs[1].span.start,
+                            "a compose file holds one YAML document; found a second one here",
+                        ),
+                    );
+                }
+                let ctx = rules::compose::Ctx {
+                    services: compose::services(docs),
+                };
+                for f in enabled(rules::compose::REGISTRY, &opts.config) {
+                    f(&ctx, &mut out);
+                }
+            } else {
+                if !kubernetes::looks_like_kubernetes(docs)
+                    && !docs.iter().any(|d| d.root.get("kind").is_some())
+                {
+                    if forced.is_none() {
+                        return FileResult::default();
+                    }
+                    return file_error(
+                        path,
+                        SourceError::at(1, 1, "no Kubernetes object (apiVersion and kind) found"),
+                    );
+                }
+                kind = ArtifactKind::Kubernetes;
+                let objects = kubernetes::objects(docs);
+                for o in &objects {
+                    if o.kind() == "NetworkPolicy" {
+                        policy_namespaces.push(o.namespace().unwrap_or("default").to_string());
+                    }
+                    let mut ann: Vec<&Node> = Vec::new();
+                    ann.extend(o.annotations());
+                    if let Some(p) = o.pod() {
+                        ann.extend(p.metadata.and_then(|m| m.get("annotations")));
+                    }
+                    objects_for_annotations.push((o.node.span, ann));
+                }
+                let ctx = rules::kubernetes::Ctx {
+                    objects,
+                    config: &opts.config,
+                };
+                for f in enabled(rules::kubernetes::REGISTRY, &opts.config) {
+                    f(&ctx, &mut out);
+                }
+                // namespace for cross-file filtering
+                for h in &mut out.hits {
+                    if h.rule == "k8s-no-network-policy" {
+                        let ns = ctx
+                            .objects
+                            .iter()
+                            .find(|o| contains(o.node.span, h.span))
+                            .map(|o| o.namespace().unwrap_or("default").to_string());
+                        h.object = format!(
+                            "{}\u{0}{}",
+                            h.object,
+                            ns.unwrap_or_else(|| "default".into())
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let hits = std::mem::take(&mut out.hits);
+    let mut findings: Vec<Pending> = hits
+        .into_iter()
+        .filter_map(|h| to_finding(h, path, kind, text, &lines))
+        .collect();
+    findings.sort_by(|a, b| {
+        (
+            a.finding.location.offset,
+            &a.finding.rule,
+            &a.finding.object,
+        )
+            .cmp(&(
+                b.finding.location.offset,
+                &b.finding.rule,
+                &b.finding.object,
+            ))
+    });
+
+    // Inline comment suppressions (not in JSON).
+    let mut inline: Vec<Inline> = if kind == ArtifactKind::DaemonJson {
+        Vec::new()
+    } else {
+        suppress::inline_comments(text)
+    };
+    let mut suppressed = Vec::new();
+    let mut kept = Vec::new();
+    // Annotation suppressions: (object span, annotation key node, rule, reason, used)
+    let mut annotations: Vec<(bulkhead_sources::Span, &Node, String, String, bool)> = Vec::new();
+    for (span, anns) in &objects_for_annotations {
+        for a in anns {
+            for (k, v) in a.as_map().unwrap_or(&[]) {
+                if let Some(rule) = k.as_str().and_then(|k| k.strip_prefix(ANNOTATION_PREFIX)) {
+                    annotations.push((
+                        *span,
+                        k,
+                        rule.to_string(),
+                        v.as_str().unwrap_or("").to_string(),
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    for p in findings {
+        if let Some(i) = inline.iter().position(|s| s.covers(&p.finding)) {
+            inline[i].used = true;
+            let source = if inline[i].file_wide {
+                SuppressionSource::InlineFile
+            } else {
+                SuppressionSource::InlineLine
+            };
+            suppressed.push(Suppressed {
+                finding: p.finding,
+                source,
+                reason: reason_or_default(&inline[i].reason),
+            });
+            continue;
+        }
+        let off = p.finding.location.offset;
+        if let Some(a) = annotations.iter_mut().find(|a| {
+            a.0.start.offset <= off
+                && off <= a.0.end.offset
+                && catalog::rule(&p.finding.rule).is_some_and(|r| r.is_named(&a.2))
+        }) {
+            a.4 = true;
+            suppressed.push(Suppressed {
+                finding: p.finding,
+                source: SuppressionSource::Annotation,
+                reason: reason_or_default(&a.3),
+            });
+            continue;
+        }
+        kept.push(p);
+    }
+    let mut notes: Vec<SuppressionNote> = inline.iter().flat_map(|s| s.notes(path)).collect();
+    for (_, k, rule, _, used) in &annotations {
+        let problem = if catalog::lookup(rule).is_none() {
+            Some(SuppressionProblem::UnknownRule)
+        } else if !used {
+            Some(SuppressionProblem::Unused)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            notes.push(SuppressionNote {
+                source: SuppressionSource::Annotation,
+                location: format!("{path}:{}", k.span.start.line),
+                rule: rule.clone(),
+                problem,
+            });
+        }
+    }
+    FileResult {
+        file: Some(ScannedFile {
+            path: path.to_string(),
+            kind,
+        }),
+        findings: kept,
+        suppressed,
+        notes,
+        error: None,
+        policy_namespaces,
+    }
+}
+
+fn reason_or_default(r: &str) -> String {
+    if r.trim().is_empty() {
+        "(no reason given)".to_string()
+    } else {
+        r.to_string()
+    }
+}
+
+fn contains(outer: bulkhead_sources::Span, inner: bulkhead_sources::Span) -> bool {
+    outer.start.offset <= inner.start.offset && inner.start.offset <= outer.end.offset
+}
+
+/// Build the finding for a hit: metadata from the catalog, location, masked snippet.
+fn to_finding(
+    h: Hit,
+    path: &str,
+    kind: ArtifactKind,
+    text: &str,
+    lines: &LineIndex,
+) -> Option<Pending> {
+    let rule: &Rule = catalog::rule(h.rule)?;
+    let (object, namespace) = match h.object.split_once('\u{0}') {
+        Some((o, ns)) => (o.to_string(), Some(ns.to_string())),
+        None => (h.object.clone(), None),
+    };
+    let start = h.span.start;
+    let end = if h.span.end.offset >= start.offset {
+        h.span.end
+    } else {
+        start
+    };
+    let snippet = snippet(text, lines, start.line, end.line, &h.secrets);
+    let mut message = h.message;
+    if !h.secrets.is_empty() {
+        // messages never carry values, but mask any that slipped in
+        message = bulkhead_facts::mask::mask_text(&message);
+    }
+    Some(Pending {
+        finding: Finding {
+            rule: rule.id.clone(),
+            title: rule.title.clone(),
+            severity: rule.severity,
+            status: rule.severity.status(),
+            message,
+            artifact: kind,
+            location: Location {
+                path: path.to_string(),
+                line: start.line.max(1),
+                column: start.column.max(1),
+                end_line: end.line.max(1),
+                end_column: end.column.max(1),
+                offset: start.offset,
+                length: end.offset - start.offset,
+            },
+            object,
+            control: rule.control.clone(),
+            benchmark_refs: rule.benchmark_refs.clone(),
+            aliases: rule.aliases.clone(),
+            stride: rule.stride.clone(),
+            fix: h.fix,
+            snippet,
+            fingerprint: String::new(),
+        },
+        namespace,
+    })
+}
+
+/// Source lines `first..=last` (at most 4), with secret spans replaced by the mask.
+fn snippet(
+    text: &str,
+    lines: &LineIndex,
+    first: u32,
+    last: u32,
+    secrets: &[bulkhead_sources::Span],
+) -> String {
+    let last = last.min(first + 3).max(first);
+    let start = lines.line_start(first, text.len());
+    let end = lines.line_start(last + 1, text.len());
+    let mut out = String::new();
+    let mut at = start;
+    let mut spans: Vec<(usize, usize)> = secrets
+        .iter()
+        .map(|s| (s.start.offset.max(start), s.end.offset.min(end)))
+        .filter(|(a, b)| a < b)
+        .collect();
+    spans.sort();
+    for (a, b) in spans {
+        if a < at {
+            at = at.max(b);
+            continue;
+        }
+        out.push_str(text.get(at..a).unwrap_or(""));
+        out.push_str(bulkhead_facts::mask::MASK);
+        at = b;
+    }
+    out.push_str(text.get(at..end).unwrap_or(""));
+    let out = out.trim_end_matches(['\n', '\r']).to_string();
+    if secrets.is_empty() {
+        out
+    } else {
+        out.lines()
+            .map(bulkhead_facts::mask::mask_text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Merge per-file results, apply cross-file rules, configuration suppressions and the baseline.
+fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
+    let mut report = ScanReport::default();
+    let mut pending = Vec::new();
+    let mut policy: BTreeSet<String> = BTreeSet::new();
+    for r in results {
+        report.files.extend(r.file);
+        report.errors.extend(r.error);
+        report.suppressed.extend(r.suppressed);
+        report.suppression_notes.extend(r.notes);
+        policy.extend(r.policy_namespaces);
+        pending.extend(r.findings);
+    }
+    let mut findings: Vec<Finding> = pending
+        .into_iter()
+        .filter(|p| {
+            p.finding.rule != "k8s-no-network-policy"
+                || !p.namespace.as_ref().is_some_and(|ns| policy.contains(ns))
+        })
+        .map(|p| p.finding)
+        .collect();
+    findings.sort_by(|a, b| {
+        (&a.location.path, a.location.offset, &a.rule, &a.object).cmp(&(
+            &b.location.path,
+            b.location.offset,
+            &b.rule,
+            &b.object,
+        ))
+    });
+    suppress::assign_fingerprints(&mut findings);
+    // Fingerprints of inline/annotation-suppressed findings too, so a baseline can name them.
+    let mut sup: Vec<Finding> = report
+        .suppressed
+        .iter()
+        .map(|s| s.finding.clone())
+        .collect();
+    suppress::assign_fingerprints(&mut sup);
+    for (s, f) in report.suppressed.iter_mut().zip(sup) {
+        s.finding.fingerprint = f.fingerprint;
+    }
+
+    // Configuration entries.
+    let entries = &opts.config.ignore;
+    let mut used = vec![false; entries.len()];
+    let expired: Vec<bool> = entries
+        .iter()
+        .map(|e| {
+            e.expires
+                .as_deref()
+                .and_then(config::parse_date)
+                .is_some_and(|d| d < opts.today)
+        })
+        .collect();
+    let globs: Vec<_> = entries.iter().map(|e| config::globs(&e.paths)).collect();
+    let mut kept = Vec::new();
+    for f in findings {
+        let hit = entries.iter().enumerate().find(|(i, e)| {
+            !expired[*i]
+                && catalog::rule(&f.rule).is_some_and(|r| r.is_named(&e.rule))
+                && (e.paths.is_empty() || globs[*i].is_match(&f.location.path))
+                && e.object.as_deref().is_none_or(|o| f.object.contains(o))
+        });
+        match hit {
+            Some((i, e)) => {
+                used[i] = true;
+                report.suppressed.push(Suppressed {
+                    finding: f,
+                    source: SuppressionSource::Config,
+                    reason: e.reason.clone(),
+                });
+            }
+            None => kept.push(f),
+        }
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let problem = if catalog::lookup(&e.rule).is_none() {
+            Some(SuppressionProblem::UnknownRule)
+        } else if expired[i] {
+            Some(SuppressionProblem::Expired)
+        } else if !used[i] {
+            Some(SuppressionProblem::Unused)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            report.suppression_notes.push(SuppressionNote {
+                source: SuppressionSource::Config,
+                location: format!("config:{}", i + 1),
+                rule: e.rule.clone(),
+                problem,
+            });
+        }
+    }
+
+    // Baseline.
+    if let Some(b) = &opts.baseline {
+        let mut seen = BTreeSet::new();
+        let mut still = Vec::new();
+        for f in kept {
+            if b.fingerprints.contains(&f.fingerprint) {
+                seen.insert(f.fingerprint.clone());
+                report.suppressed.push(Suppressed {
+                    finding: f,
+                    source: SuppressionSource::Baseline,
+                    reason: "in the baseline".into(),
+                });
+            } else {
+                still.push(f);
+            }
+        }
+        kept = still;
+        report.baseline_resolved = b
+            .fingerprints
+            .iter()
+            .filter(|fp| !seen.contains(*fp))
+            .count();
+    }
+    report.findings = kept;
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    report
+        .suppression_notes
+        .sort_by(|a, b| a.location.cmp(&b.location));
+    report
+}
+
+/// A kind for an object from its kind, for `threats` evidence and reports.
+pub fn object_label(o: &Object<'_>) -> String {
+    o.display()
+}
+
+/// Apply non-overlapping edits (from several fixes) to `text`. Overlapping edits are refused
+/// with the offset of the conflict.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.offset, e.length));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for e in sorted {
+        if e.offset < at {
+            return Err(format!(
+                "edits overlap at byte {} (line {})",
+                e.offset, e.line
+            ));
+        }
+        let end = e.offset + e.length;
+        if end > text.len() || !text.is_char_boundary(e.offset) || !text.is_char_boundary(end) {
+            return Err(format!(
+                "edit at byte {} (line {}) is outside the text",
+                e.offset, e.line
+            ));
+        }
+        out.push_str(&text[at..e.offset]);
+        out.push_str(&e.replacement);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}

@@ -1,0 +1,642 @@
+//! Compose rules: the runtime settings of CIS Docker section 5, per service, read the way
+//! compose-go reads them (booleans such as `"yes"` included).
+
+use super::{
+    cap_name, is_literal_secret, parse_image, runtime_socket, secret_patterns, sensitive_host_path,
+    ComposeRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
+};
+use crate::model::Safety;
+use bulkhead_sources::compose::Service;
+use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
+
+pub struct Ctx<'a> {
+    pub services: Vec<Service<'a>>,
+}
+
+pub const REGISTRY: &[(&str, ComposeRule)] = &[
+    ("compose-privileged", privileged),
+    ("compose-no-new-privileges", no_new_privileges),
+    ("compose-user-root", user_root),
+    ("compose-user-unset", user_unset),
+    ("compose-read-only", read_only),
+    ("compose-cap-drop", cap_drop),
+    ("compose-cap-add", cap_add),
+    ("compose-host-pid", host_pid),
+    ("compose-host-ipc", host_ipc),
+    ("compose-host-network", host_network),
+    ("compose-host-uts", host_uts),
+    ("compose-userns-host", userns_host),
+    ("compose-port-all-interfaces", port_all_interfaces),
+    ("compose-privileged-port", privileged_port),
+    ("compose-ssh-port", ssh_port),
+    ("compose-sensitive-mount", sensitive_mount),
+    ("compose-runtime-socket", runtime_socket_mount),
+    ("compose-sysctls", sysctls),
+    ("compose-seccomp-unconfined", seccomp_unconfined),
+    ("compose-apparmor-unconfined", apparmor_unconfined),
+    ("compose-selinux-disabled", selinux_disabled),
+    ("compose-memory-limit", memory_limit),
+    ("compose-cpu-limit", cpu_limit),
+    ("compose-pids-limit", pids_limit),
+    ("compose-secret-env", secret_env),
+    ("compose-latest-tag", latest_tag),
+    ("compose-pull-policy", pull_policy),
+    ("compose-healthcheck", healthcheck),
+    ("compose-default-bridge", default_bridge),
+];
+
+fn object(s: &Service<'_>) -> String {
+    format!("service {}", s.name)
+}
+
+fn flag(s: &Service<'_>, key: &str) -> Option<bool> {
+    s.get(key)?.as_bool(BoolDialect::Compose)
+}
+
+fn strings(n: Option<&Node>) -> Vec<&Node> {
+    match n {
+        Some(n) => match n.as_seq() {
+            Some(items) => items.iter().filter(|i| i.as_str().is_some()).collect(),
+            None if n.as_str().is_some() => vec![n],
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    }
+}
+
+fn security_opts<'a>(s: &Service<'a>) -> Vec<(&'a Node, String)> {
+    strings(s.get("security_opt"))
+        .into_iter()
+        .map(|n| {
+            (
+                n,
+                n.as_str()
+                    .unwrap_or("")
+                    .replace('=', ":")
+                    .to_ascii_lowercase(),
+            )
+        })
+        .collect()
+}
+
+fn privileged(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if flag(s, "privileged") == Some(true) {
+            let n = s.get("privileged").expect("read above");
+            let edit = out.edit(n.span, "false");
+            out.hit(
+                "compose-privileged",
+                n.span,
+                object(s),
+                "privileged: true gives the service every capability and host device",
+            )
+            .fix(
+                "set privileged: false (grant specific capabilities instead)",
+                Safety::Review,
+                vec![edit],
+            );
+        }
+    }
+}
+
+fn no_new_privileges(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let opts = security_opts(s);
+        let set = opts
+            .iter()
+            .any(|(_, o)| o == "no-new-privileges" || o == "no-new-privileges:true");
+        if set {
+            continue;
+        }
+        // PITFALLS CIS Docker 14: `no-new-privileges:false` is not a pass.
+        let explicit_false = opts.iter().find(|(_, o)| o == "no-new-privileges:false");
+        let (span, msg) = match explicit_false {
+            Some((n, _)) => (n.span, "security_opt sets no-new-privileges:false"),
+            None => (
+                s.key.span,
+                "security_opt does not set no-new-privileges:true",
+            ),
+        };
+        let h = out.hit("compose-no-new-privileges", span, object(s), msg);
+        let _ = h;
+        let fix = match (explicit_false, s.get("security_opt")) {
+            (Some((n, _)), _) => Some(out.edit(n.span, "no-new-privileges:true")),
+            (None, None) => {
+                out.yaml_insert_entry(s.node, "security_opt", "[\"no-new-privileges:true\"]")
+            }
+            _ => None,
+        };
+        if let Some(e) = fix {
+            out.hits.last_mut().expect("hit").fix(
+                "set no-new-privileges:true",
+                Safety::Review,
+                vec![e],
+            );
+        }
+    }
+}
+
+fn user_value<'a>(s: &Service<'a>) -> Option<(&'a Node, String)> {
+    let n = s.get("user")?;
+    let v = match n.as_scalar() {
+        Some(_) => n.as_str()?.to_string(),
+        None => return None,
+    };
+    Some((n, v))
+}
+
+fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if let Some((n, v)) = user_value(s) {
+            if bulkhead_sources::dockerfile::is_root_user(&v) {
+                let edit = out.edit(n.span, "\"10001:10001\"");
+                out.hit(
+                    "compose-user-root",
+                    n.span,
+                    object(s),
+                    format!("user: {v} runs the service as root"),
+                )
+                .fix(
+                    "run as uid 10001 (make sure the service works unprivileged)",
+                    Safety::Review,
+                    vec![edit],
+                );
+            }
+        }
+    }
+}
+
+fn user_unset(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if s.get("user").is_none() {
+            out.hit(
+                "compose-user-unset",
+                s.key.span,
+                object(s),
+                "no user: the service runs as the image's user",
+            );
+        }
+    }
+}
+
+fn read_only(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        match s.get("read_only") {
+            Some(n) if n.as_bool(BoolDialect::Compose) == Some(true) => {}
+            Some(n) => {
+                let edit = out.edit(n.span, "true");
+                out.hit(
+                    "compose-read-only",
+                    n.span,
+                    object(s),
+                    "read_only is not true",
+                )
+                .fix(
+                    "set read_only: true (mount tmpfs where the service writes)",
+                    Safety::Review,
+                    vec![edit],
+                );
+            }
+            None => {
+                let fix = out.yaml_insert_entry(s.node, "read_only", "true");
+                let h = out.hit(
+                    "compose-read-only",
+                    s.key.span,
+                    object(s),
+                    "read_only: true is not set",
+                );
+                if let Some(e) = fix {
+                    h.fix(
+                        "add read_only: true (mount tmpfs where the service writes)",
+                        Safety::Review,
+                        vec![e],
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn cap_drop(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let drops: Vec<String> = strings(s.get("cap_drop"))
+            .iter()
+            .filter_map(|n| n.as_str())
+            .map(cap_name)
+            .collect();
+        if !drops.iter().any(|d| d == "ALL") {
+            let span = s.get("cap_drop").map(|n| n.span).unwrap_or(s.key.span);
+            out.hit(
+                "compose-cap-drop",
+                span,
+                object(s),
+                "cap_drop does not include ALL",
+            );
+        }
+    }
+}
+
+fn cap_add(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for n in strings(s.get("cap_add")) {
+            let cap = cap_name(n.as_str().unwrap_or(""));
+            if DANGEROUS_CAPS.contains(&cap.as_str()) {
+                out.hit(
+                    "compose-cap-add",
+                    n.span,
+                    object(s),
+                    format!("cap_add: {cap}"),
+                );
+            }
+        }
+    }
+}
+
+fn mode_is_host(c: &Ctx<'_>, out: &mut Out<'_>, key: &str, rule: &'static str) {
+    for s in &c.services {
+        if let Some(n) = s.get(key) {
+            if n.as_str() == Some("host") {
+                out.hit(rule, n.span, object(s), format!("{key}: host"));
+            }
+        }
+    }
+}
+
+fn host_pid(c: &Ctx<'_>, out: &mut Out<'_>) {
+    mode_is_host(c, out, "pid", "compose-host-pid");
+}
+fn host_ipc(c: &Ctx<'_>, out: &mut Out<'_>) {
+    mode_is_host(c, out, "ipc", "compose-host-ipc");
+}
+fn host_network(c: &Ctx<'_>, out: &mut Out<'_>) {
+    mode_is_host(c, out, "network_mode", "compose-host-network");
+}
+fn host_uts(c: &Ctx<'_>, out: &mut Out<'_>) {
+    mode_is_host(c, out, "uts", "compose-host-uts");
+}
+fn userns_host(c: &Ctx<'_>, out: &mut Out<'_>) {
+    mode_is_host(c, out, "userns_mode", "compose-userns-host");
+}
+
+fn port_all_interfaces(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for p in s.ports() {
+            let all = match p.host_ip.as_deref() {
+                None => true,
+                Some(ip) => matches!(ip, "0.0.0.0" | "::" | ""),
+            };
+            if all {
+                out.hit(
+                    "compose-port-all-interfaces",
+                    p.node.span,
+                    object(s),
+                    format!(
+                        "port {} is published on every host interface",
+                        p.container_port
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn host_port_low(p: &str) -> Option<u32> {
+    let first = p.split('-').next()?.parse::<u32>().ok()?;
+    (first < 1024).then_some(first)
+}
+
+fn privileged_port(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for p in s.ports() {
+            if let Some(port) = p.host_port.as_deref().and_then(host_port_low) {
+                out.hit(
+                    "compose-privileged-port",
+                    p.node.span,
+                    object(s),
+                    format!("host port {port} is below 1024"),
+                );
+            }
+        }
+    }
+}
+
+fn ssh_port(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for p in s.ports() {
+            if p.container_port == "22" {
+                out.hit(
+                    "compose-ssh-port",
+                    p.node.span,
+                    object(s),
+                    "container port 22 (SSH) is published",
+                );
+            }
+        }
+    }
+}
+
+fn bind_sources<'a>(s: &Service<'a>) -> Vec<(String, bool, &'a Node)> {
+    s.volumes()
+        .into_iter()
+        .filter_map(|v| {
+            let src = v.source?;
+            (src.starts_with('/') || src.starts_with('.') || src.starts_with('~')).then_some((
+                src,
+                v.read_only,
+                v.node,
+            ))
+        })
+        .collect()
+}
+
+fn sensitive_mount(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for (src, ro, node) in bind_sources(s) {
+            if runtime_socket(&src).is_some() {
+                continue; // reported by compose-runtime-socket
+            }
+            if sensitive_host_path(&src) {
+                out.hit(
+                    "compose-sensitive-mount",
+                    node.span,
+                    object(s),
+                    format!(
+                        "host path {src} is mounted{}",
+                        if ro { " (read-only)" } else { " read-write" }
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn runtime_socket_mount(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for (src, _, node) in bind_sources(s) {
+            if let Some(what) = runtime_socket(&src) {
+                out.hit(
+                    "compose-runtime-socket",
+                    node.span,
+                    object(s),
+                    format!("{src} ({what}) is mounted into the container"),
+                );
+            }
+        }
+    }
+}
+
+fn sysctls(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let Some(n) = s.get("sysctls") else { continue };
+        let mut entries: Vec<(String, &Node)> = Vec::new();
+        if let Some(m) = n.as_map() {
+            entries.extend(
+                m.iter()
+                    .filter_map(|(k, _)| Some((k.as_str()?.to_string(), k))),
+            );
+        } else if let Some(items) = n.as_seq() {
+            entries.extend(
+                items
+                    .iter()
+                    .filter_map(|i| Some((i.as_str()?.split('=').next()?.to_string(), i))),
+            );
+        }
+        for (name, node) in entries {
+            if !SAFE_SYSCTLS.contains(&name.as_str()) {
+                out.hit(
+                    "compose-sysctls",
+                    node.span,
+                    object(s),
+                    format!("sysctl {name} is not in the safe set"),
+                );
+            }
+        }
+    }
+}
+
+fn opt_rule(
+    c: &Ctx<'_>,
+    out: &mut Out<'_>,
+    rule: &'static str,
+    test: fn(&str) -> bool,
+    what: &str,
+) {
+    for s in &c.services {
+        for (n, o) in security_opts(s) {
+            if test(&o) {
+                out.hit(
+                    rule,
+                    n.span,
+                    object(s),
+                    format!("security_opt {} {what}", n.as_str().unwrap_or("")),
+                );
+            }
+        }
+    }
+}
+
+fn seccomp_unconfined(c: &Ctx<'_>, out: &mut Out<'_>) {
+    opt_rule(
+        c,
+        out,
+        "compose-seccomp-unconfined",
+        |o| o == "seccomp:unconfined",
+        "turns seccomp off",
+    );
+}
+fn apparmor_unconfined(c: &Ctx<'_>, out: &mut Out<'_>) {
+    opt_rule(
+        c,
+        out,
+        "compose-apparmor-unconfined",
+        |o| o == "apparmor:unconfined",
+        "turns AppArmor off",
+    );
+}
+fn selinux_disabled(c: &Ctx<'_>, out: &mut Out<'_>) {
+    opt_rule(
+        c,
+        out,
+        "compose-selinux-disabled",
+        |o| o == "label:disable",
+        "turns SELinux labelling off",
+    );
+}
+
+fn limit(s: &Service<'_>, direct: &[&str], deploy: &str) -> bool {
+    direct
+        .iter()
+        .any(|k| s.get(k).is_some_and(|n| !n.is_null()))
+        || s.node
+            .path(&["deploy", "resources", "limits", deploy])
+            .is_some_and(|n| !n.is_null())
+}
+
+fn memory_limit(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if !limit(s, &["mem_limit"], "memory") {
+            out.hit(
+                "compose-memory-limit",
+                s.key.span,
+                object(s),
+                "no mem_limit or deploy.resources.limits.memory",
+            );
+        }
+    }
+}
+fn cpu_limit(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if !limit(s, &["cpus", "cpu_shares", "cpu_quota"], "cpus") {
+            out.hit(
+                "compose-cpu-limit",
+                s.key.span,
+                object(s),
+                "no cpus, cpu_shares or deploy.resources.limits.cpus",
+            );
+        }
+    }
+}
+fn pids_limit(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let set = s
+            .get("pids_limit")
+            .and_then(|n| n.as_i64(Schema::Core))
+            .is_some_and(|v| v > 0)
+            || s.node
+                .path(&["deploy", "resources", "limits", "pids"])
+                .is_some_and(|n| !n.is_null());
+        if !set {
+            out.hit(
+                "compose-pids-limit",
+                s.key.span,
+                object(s),
+                "no positive pids_limit",
+            );
+        }
+    }
+}
+
+fn secret_env(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        for e in s.environment() {
+            let Some(value) = e.value.as_deref() else {
+                continue;
+            };
+            let named = is_literal_secret(&e.name, value);
+            let pattern = secret_patterns(value).first().map(|p| p.2);
+            if named || pattern.is_some() {
+                let msg = match pattern {
+                    Some(what) => format!("environment {} holds {what}", e.name),
+                    None => format!("environment {} holds a literal secret value", e.name),
+                };
+                let span = e.node.span;
+                let text = out.text;
+                let h = out.hit("compose-secret-env", span, object(s), msg);
+                // mask the value part of the node
+                let node_text = span.text(text);
+                if let Some(i) = node_text.find(value).filter(|_| !value.is_empty()) {
+                    let mut v = span;
+                    v.start.offset = span.start.offset + i;
+                    v.end.offset = v.start.offset + value.len();
+                    h.secret(v);
+                } else {
+                    h.secret(span);
+                }
+            }
+        }
+    }
+}
+
+fn mutable_image(image: &str) -> Option<&'static str> {
+    if image.contains('$') {
+        return None;
+    }
+    let r = parse_image(image);
+    if r.digest.is_some() {
+        return None;
+    }
+    match r.tag.as_deref() {
+        None => Some("has no tag (latest)"),
+        Some("latest") => Some("uses the latest tag"),
+        _ => None,
+    }
+}
+
+fn latest_tag(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if let Some(n) = s.get("image") {
+            if let Some(why) = mutable_image(n.as_str().unwrap_or("")) {
+                out.hit(
+                    "compose-latest-tag",
+                    n.span,
+                    object(s),
+                    format!("image {} {why}", n.as_str().unwrap_or("")),
+                );
+            }
+        }
+    }
+}
+
+fn pull_policy(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let Some(n) = s.get("image") else { continue };
+        let image = n.as_str().unwrap_or("");
+        if image.contains('$') || parse_image(image).digest.is_some() || s.get("build").is_some() {
+            continue;
+        }
+        let always = s.get("pull_policy").and_then(Node::as_str) == Some("always");
+        if !always {
+            out.hit(
+                "compose-pull-policy",
+                n.span,
+                object(s),
+                format!("image {image} is a mutable tag and pull_policy is not always"),
+            );
+        }
+    }
+}
+
+fn healthcheck(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if let Some(d) = s.node.path(&["healthcheck", "disable"]) {
+            if d.as_bool(BoolDialect::Compose) == Some(true) {
+                out.hit(
+                    "compose-healthcheck",
+                    d.span,
+                    object(s),
+                    "healthcheck: disable: true",
+                );
+            }
+        }
+        if let Some(t) = s.node.path(&["healthcheck", "test"]) {
+            let first = t
+                .as_seq()
+                .and_then(|v| v.first())
+                .and_then(Node::as_str)
+                .or(t.as_str());
+            if first == Some("NONE") {
+                out.hit(
+                    "compose-healthcheck",
+                    t.span,
+                    object(s),
+                    "healthcheck test NONE disables the image's health check",
+                );
+            }
+        }
+    }
+}
+
+fn default_bridge(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        if let Some(n) = s.get("network_mode") {
+            if n.as_str() == Some("bridge") {
+                out.hit(
+                    "compose-default-bridge",
+                    n.span,
+                    object(s),
+                    "network_mode: bridge uses docker0",
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! daemon.json rules: CIS Docker section 2 settings as the file states them. A key that is
+//! absent means dockerd's default, which is what these rules judge then (pointing at the top
+//! of the object). TLS settings in the file count (the reference tool ignores them, PITFALLS 2).
+
+use super::{DaemonRule, Out};
+use crate::model::Safety;
+use bulkhead_sources::yaml::{BoolDialect, Node};
+use bulkhead_sources::Span;
+
+pub struct Ctx<'a> {
+    pub root: &'a Node,
+}
+
+impl<'a> Ctx<'a> {
+    fn get(&self, k: &str) -> Option<&'a Node> {
+        self.root.get(k)
+    }
+    fn flag(&self, k: &str) -> Option<bool> {
+        self.get(k)?.as_bool(BoolDialect::Core)
+    }
+    /// The opening brace: where a missing key is reported.
+    fn top(&self) -> Span {
+        let s = self.root.span.start;
+        Span::new(s, s)
+    }
+    fn at(&self, k: &str) -> Span {
+        self.get(k).map(|n| n.span).unwrap_or(self.top())
+    }
+}
+
+pub const REGISTRY: &[(&str, DaemonRule)] = &[
+    ("daemon-icc", icc),
+    ("daemon-log-level", log_level),
+    ("daemon-iptables", iptables),
+    ("daemon-insecure-registries", insecure_registries),
+    ("daemon-aufs", aufs),
+    ("daemon-tcp-no-tls", tcp_no_tls),
+    ("daemon-default-ulimits", default_ulimits),
+    ("daemon-userns-remap", userns_remap),
+    ("daemon-cgroup-parent", cgroup_parent),
+    ("daemon-authorization-plugins", authorization_plugins),
+    ("daemon-remote-logging", remote_logging),
+    ("daemon-no-new-privileges", no_new_privileges),
+    ("daemon-live-restore", live_restore),
+    ("daemon-userland-proxy", userland_proxy),
+    ("daemon-seccomp-profile", seccomp_profile),
+    ("daemon-experimental", experimental),
+];
+
+const OBJ: &str = "daemon.json";
+
+/// Report `key` unless it holds `wanted`; fix by replacing the value or adding the key.
+fn want_bool(
+    c: &Ctx<'_>,
+    out: &mut Out<'_>,
+    rule: &'static str,
+    key: &str,
+    wanted: bool,
+    default: bool,
+    safety: Safety,
+) {
+    let value = c.flag(key);
+    if value.unwrap_or(default) == wanted {
+        return;
+    }
+    let msg = match c.get(key) {
+        Some(_) => format!("\"{key}\": {}", !wanted),
+        None => format!("\"{key}\" is not set (default {default})"),
+    };
+    let fix = match c.get(key) {
+        Some(n) => Some(out.edit(n.span, wanted.to_string())),
+        None => insert_key(c, out, key, &wanted.to_string()),
+    };
+    let h = out.hit(rule, c.at(key), OBJ, msg);
+    if let Some(e) = fix {
+        h.fix(format!("set \"{key}\": {wanted}"), safety, vec![e]);
+    }
+}
+
+/// Insert `"key": value` as the first member of the object.
+fn insert_key(c: &Ctx<'_>, out: &Out<'_>, key: &str, value: &str) -> Option<crate::model::Edit> {
+    let open = c.root.span.start.offset;
+    if !out.text[open..].starts_with('{') {
+        return None;
+    }
+    let empty = c.root.as_map().is_some_and(|m| m.is_empty());
+    let sep = if empty { "" } else { "," };
+    Some(out.insert(open + 1, format!("\n  \"{key}\": {value}{sep}")))
+}
+
+fn icc(c: &Ctx<'_>, out: &mut Out<'_>) {
+    want_bool(c, out, "daemon-icc", "icc", false, true, Safety::Review);
+}
+
+fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(n) = c.get("log-level") {
+        let v = n.as_str().unwrap_or("");
+        if v != "info" {
+            let edit = out.edit(n.span, "\"info\"");
+            out.hit(
+                "daemon-log-level",
+                n.span,
+                OBJ,
+                format!("\"log-level\": \"{v}\""),
+            )
+            .fix("set \"log-level\": \"info\"", Safety::Safe, vec![edit]);
+        }
+    }
+}
+
+fn iptables(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if c.flag("iptables") == Some(false) {
+        let n = c.get("iptables").expect("read");
+        let edit = out.edit(n.span, "true");
+        out.hit("daemon-iptables", n.span, OBJ, "\"iptables\": false")
+            .fix("set \"iptables\": true", Safety::Review, vec![edit]);
+    }
+}
+
+fn insecure_registries(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(list) = c.get("insecure-registries").and_then(Node::as_seq) {
+        for n in list {
+            let v = n.as_str().unwrap_or("");
+            // Docker always treats 127.0.0.0/8 as insecure; listing it adds nothing.
+            if v.starts_with("127.") || v.starts_with("localhost") {
+                continue;
+            }
+            out.hit(
+                "daemon-insecure-registries",
+                n.span,
+                OBJ,
+                format!("insecure registry {v}"),
+            );
+        }
+    }
+}
+
+fn aufs(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(n) = c.get("storage-driver") {
+        if n.as_str() == Some("aufs") {
+            out.hit("daemon-aufs", n.span, OBJ, "\"storage-driver\": \"aufs\"");
+        }
+    }
+}
+
+fn tcp_no_tls(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let hosts: Vec<&Node> = match c.get("hosts") {
+        Some(n) => match n.as_seq() {
+            Some(v) => v.iter().collect(),
+            None => vec![n],
+        },
+        None => return,
+    };
+    let verify = c.flag("tlsverify") == Some(true);
+    let has_material = ["tlscacert", "tlscert", "tlskey"]
+        .iter()
+        .all(|k| c.get(k).is_some());
+    for h in hosts {
+        let v = h.as_str().unwrap_or("");
+        if v.starts_with("tcp://") && !(verify && has_material) {
+            let why = if !verify {
+                "tlsverify is not true"
+            } else {
+                "tlscacert, tlscert or tlskey is missing"
+            };
+            out.hit(
+                "daemon-tcp-no-tls",
+                h.span,
+                OBJ,
+                format!("TCP listener {v}: {why}"),
+            );
+        }
+    }
+}
+
+fn default_ulimits(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if c.get("default-ulimits")
+        .is_none_or(|n| n.as_map().is_none_or(|m| m.is_empty()))
+    {
+        out.hit(
+            "daemon-default-ulimits",
+            c.at("default-ulimits"),
+            OBJ,
+            "no \"default-ulimits\"",
+        );
+    }
+}
+
+fn userns_remap(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let set = c
+        .get("userns-remap")
+        .and_then(Node::as_str)
+        .is_some_and(|v| !v.is_empty());
+    if !set {
+        out.hit(
+            "daemon-userns-remap",
+            c.at("userns-remap"),
+            OBJ,
+            "\"userns-remap\" is not set",
+        );
+    }
+}
+
+fn cgroup_parent(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(n) = c.get("cgroup-parent") {
+        let v = n.as_str().unwrap_or("");
+        if !v.is_empty() && v != "/docker" && v != "system.slice" {
+            out.hit(
+                "daemon-cgroup-parent",
+                n.span,
+                OBJ,
+                format!("\"cgroup-parent\": \"{v}\""),
+            );
+        }
+    }
+}
+
+fn authorization_plugins(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let set = c
+        .get("authorization-plugins")
+        .and_then(Node::as_seq)
+        .is_some_and(|v| !v.is_empty());
+    if !set {
+        out.hit(
+            "daemon-authorization-plugins",
+            c.at("authorization-plugins"),
+            OBJ,
+            "no \"authorization-plugins\"",
+        );
+    }
+}
+
+fn remote_logging(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let driver = c
+        .get("log-driver")
+        .and_then(Node::as_str)
+        .unwrap_or("json-file");
+    if matches!(driver, "json-file" | "local" | "none" | "") {
+        out.hit(
+            "daemon-remote-logging",
+            c.at("log-driver"),
+            OBJ,
+            format!("log driver {driver} keeps logs only on the host"),
+        );
+    }
+}
+
+fn no_new_privileges(c: &Ctx<'_>, out: &mut Out<'_>) {
+    want_bool(
+        c,
+        out,
+        "daemon-no-new-privileges",
+        "no-new-privileges",
+        true,
+        false,
+        Safety::Review,
+    );
+}
+
+fn live_restore(c: &Ctx<'_>, out: &mut Out<'_>) {
+    want_bool(
+        c,
+        out,
+        "daemon-live-restore",
+        "live-restore",
+        true,
+        false,
+        Safety::Safe,
+    );
+}
+
+fn userland_proxy(c: &Ctx<'_>, out: &mut Out<'_>) {
+    want_bool(
+        c,
+        out,
+        "daemon-userland-proxy",
+        "userland-proxy",
+        false,
+        true,
+        Safety::Review,
+    );
+}
+
+fn seccomp_profile(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(n) = c.get("seccomp-profile") {
+        let v = n.as_str().unwrap_or("");
+        if !v.is_empty() && v != "builtin" {
+            out.hit(
+                "daemon-seccomp-profile",
+                n.span,
+                OBJ,
+                format!("\"seccomp-profile\": \"{v}\""),
+            );
+        }
+    }
+}
+
+fn experimental(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if c.flag("experimental") == Some(true) {
+        let n = c.get("experimental").expect("read");
+        let edit = out.edit(n.span, "false");
+        out.hit("daemon-experimental", n.span, OBJ, "\"experimental\": true")
+            .fix("set \"experimental\": false", Safety::Review, vec![edit]);
+    }
+}

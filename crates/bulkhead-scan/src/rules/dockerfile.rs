@@ -1,0 +1,1240 @@
+//! Dockerfile rules. The final stage (or `--target`) is what ships: user, health check, cache
+//! and CMD rules look at it; supply-chain and secret rules look at every stage.
+
+use super::shell::{commands, Command};
+use super::{is_literal_secret, parse_image, secret_patterns, DockerfileRule, Out};
+use crate::config::Config;
+use crate::model::Safety;
+use bulkhead_sources::dockerfile::{
+    is_root_user, parse_assignments, Dockerfile, Instruction, Stage,
+};
+use bulkhead_sources::Span;
+
+pub struct Ctx<'a> {
+    pub file: &'a Dockerfile,
+    pub final_stage: &'a Stage,
+    pub config: &'a Config,
+}
+
+impl<'a> Ctx<'a> {
+    fn stage_label(&self, s: &Stage) -> String {
+        match &s.name {
+            Some(n) => format!("stage {} ({n})", s.index),
+            None => format!("stage {}", s.index),
+        }
+    }
+
+    /// Stage that instruction `i` belongs to.
+    fn stage_of(&self, i: usize) -> &'a Stage {
+        self.file
+            .stages
+            .iter()
+            .rev()
+            .find(|s| s.from <= i)
+            .unwrap_or(self.final_stage)
+    }
+
+    fn object_of(&self, i: usize) -> String {
+        self.stage_label(self.stage_of(i))
+    }
+
+    /// Every RUN (ONBUILD excluded) with its script: arguments plus heredoc bodies.
+    fn runs(&self) -> impl Iterator<Item = (usize, &'a Instruction, String)> + '_ {
+        self.file
+            .instructions
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.keyword == "RUN" && !i.onbuild)
+            .map(|(n, i)| (n, i, script(i)))
+    }
+
+    fn final_runs(&self) -> Vec<(usize, &'a Instruction, String)> {
+        let body = &self.final_stage.body;
+        self.runs().filter(|(n, _, _)| body.contains(n)).collect()
+    }
+}
+
+fn script(i: &Instruction) -> String {
+    let mut s = match &i.exec {
+        Some(words) => words.join(" "),
+        None => i.args.clone(),
+    };
+    for h in &i.heredocs {
+        s.push('\n');
+        s.push_str(&h.body);
+    }
+    s
+}
+
+pub const REGISTRY: &[(&str, DockerfileRule)] = &[
+    ("dockerfile-root-final-stage", root_final_stage),
+    ("dockerfile-no-user", no_user),
+    ("dockerfile-healthcheck-missing", healthcheck_missing),
+    ("dockerfile-multiple-healthcheck", multiple_healthcheck),
+    ("dockerfile-add-instead-of-copy", add_instead_of_copy),
+    ("dockerfile-secret", secret),
+    ("dockerfile-latest-tag", latest_tag),
+    ("dockerfile-untagged-image", untagged_image),
+    ("dockerfile-untrusted-registry", untrusted_registry),
+    ("dockerfile-unpinned-packages", unpinned_packages),
+    ("dockerfile-apt-recommends", apt_recommends),
+    ("dockerfile-lone-update", lone_update),
+    ("dockerfile-package-cache", package_cache),
+    ("dockerfile-dist-upgrade", dist_upgrade),
+    (
+        "dockerfile-tls-verification-disabled",
+        tls_verification_disabled,
+    ),
+    ("dockerfile-sudo", sudo),
+    ("dockerfile-chpasswd", chpasswd),
+    ("dockerfile-expose-ssh", expose_ssh),
+    ("dockerfile-invalid-port", invalid_port),
+    ("dockerfile-setuid", setuid),
+    ("dockerfile-image-not-pinned", image_not_pinned),
+    ("dockerfile-workdir-relative", workdir_relative),
+    ("dockerfile-workdir-system", workdir_system),
+    ("dockerfile-run-cd", run_cd),
+    ("dockerfile-maintainer", maintainer),
+    ("dockerfile-multiple-cmd", multiple_cmd),
+    ("dockerfile-shell-form-cmd", shell_form_cmd),
+    ("dockerfile-stage-alias", stage_alias),
+    ("dockerfile-copy-whole-fs", copy_whole_fs),
+    ("dockerfile-apt", apt),
+    ("dockerfile-pipefail", pipefail),
+    ("dockerfile-curl-pipe-shell", curl_pipe_shell),
+];
+
+/// Base images known to set a non-root USER in their own configuration.
+fn base_sets_non_root(image: &str) -> bool {
+    let r = parse_image(image);
+    r.tag.as_deref().is_some_and(|t| t.contains("nonroot"))
+}
+
+/// The image a stage ultimately builds on (following stage references).
+fn root_image<'a>(file: &'a Dockerfile, mut stage: &'a Stage) -> &'a str {
+    while let Some(b) = stage.base_stage(file) {
+        stage = b;
+    }
+    &stage.base_resolved
+}
+
+fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let Some(user) = c.file.effective_user(c.final_stage) else {
+        return;
+    };
+    let Some(resolved) = user.resolved.as_deref() else {
+        return;
+    };
+    if !is_root_user(resolved) {
+        return;
+    }
+    let ins = c.file.instruction(user.instruction);
+    let shown = if resolved == user.written {
+        format!("USER {resolved}")
+    } else {
+        format!("USER {} (resolves to {resolved})", user.written)
+    };
+    let edit = out.edit(ins.args_span, "10001:10001");
+    out.hit(
+        "dockerfile-root-final-stage",
+        ins.span,
+        c.stage_label(c.final_stage),
+        format!("the final stage runs as root: {shown}"),
+    )
+    .fix(
+        "switch to uid 10001 (make sure the application can run unprivileged)",
+        Safety::Review,
+        vec![edit],
+    );
+}
+
+fn no_user(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if c.file.effective_user(c.final_stage).is_some() {
+        return;
+    }
+    let image = root_image(c.file, c.final_stage);
+    if base_sets_non_root(image) {
+        return;
+    }
+    let from = c.file.instruction(c.final_stage.from);
+    let builder_users: Vec<String> = c
+        .file
+        .stages
+        .iter()
+        .filter(|s| s.index != c.final_stage.index)
+        .filter(|s| c.file.effective_user(s).is_some())
+        .map(|s| c.stage_label(s))
+        .collect();
+    let mut message = format!(
+        "the final stage (FROM {}) never sets USER, so it runs as the base image's user (root unless the image says otherwise)",
+        c.final_stage.base
+    );
+    if !builder_users.is_empty() {
+        message.push_str(&format!(
+            "; the USER in {} does not apply to the final stage",
+            builder_users.join(", ")
+        ));
+    }
+    // Insert before the first CMD/ENTRYPOINT of the final stage, else at the end of the stage.
+    let anchor = c
+        .final_stage
+        .body
+        .iter()
+        .map(|&i| c.file.instruction(i))
+        .find(|i| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT") && !i.onbuild);
+    let edit = match anchor {
+        Some(i) => out.insert(
+            out.lines.line_start(i.span.start.line, out.text.len()),
+            "USER 10001:10001\n",
+        ),
+        None => {
+            let last = c
+                .final_stage
+                .body
+                .last()
+                .map(|&i| c.file.instruction(i))
+                .unwrap_or(from);
+            let end = last.span.end.offset;
+            let nl = if out.text[end..].starts_with('\n') {
+                1
+            } else {
+                0
+            };
+            let prefix = if nl == 0 { "\n" } else { "" };
+            out.insert(end + nl, format!("{prefix}USER 10001:10001\n"))
+        }
+    };
+    out.hit(
+        "dockerfile-no-user",
+        from.span,
+        c.stage_label(c.final_stage),
+        message,
+    )
+    .fix(
+        "add USER 10001:10001 to the final stage (make sure the application can run unprivileged)",
+        Safety::Review,
+        vec![edit],
+    );
+}
+
+fn stage_chain<'a>(file: &'a Dockerfile, stage: &'a Stage) -> Vec<&'a Stage> {
+    let mut v = vec![stage];
+    let mut s = stage;
+    while let Some(b) = s.base_stage(file) {
+        v.push(b);
+        s = b;
+    }
+    v
+}
+
+fn healthcheck_missing(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let has = stage_chain(c.file, c.final_stage)
+        .iter()
+        .any(|s| c.file.in_stage(s, "HEALTHCHECK").next().is_some());
+    if has {
+        return;
+    }
+    let from = c.file.instruction(c.final_stage.from);
+    out.hit(
+        "dockerfile-healthcheck-missing",
+        from.span,
+        c.stage_label(c.final_stage),
+        "the final stage defines no HEALTHCHECK",
+    );
+}
+
+fn multiple_healthcheck(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.file.stages {
+        for (_, ins) in c.file.in_stage(s, "HEALTHCHECK").skip(1) {
+            out.hit(
+                "dockerfile-multiple-healthcheck",
+                ins.span,
+                c.stage_label(s),
+                "a second HEALTHCHECK in this stage overrides the first",
+            );
+        }
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@")
+}
+
+fn is_archive(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    [
+        ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
+    ]
+    .iter()
+    .any(|e| l.ends_with(e))
+}
+
+/// Sources of COPY/ADD (all words but the last; exec form supported).
+fn copy_sources(ins: &Instruction) -> Vec<String> {
+    let words = match &ins.exec {
+        Some(w) => w.clone(),
+        None => bulkhead_sources::dockerfile::shell_words(&ins.args),
+    };
+    let words: Vec<String> = words.into_iter().filter(|w| !w.starts_with("<<")).collect();
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    words[..words.len() - 1].to_vec()
+}
+
+fn add_instead_of_copy(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.keyword != "ADD" || ins.onbuild || !ins.heredocs.is_empty() {
+            continue;
+        }
+        let sources = copy_sources(ins);
+        if sources.is_empty() {
+            continue;
+        }
+        let has_checksum = ins.flags.iter().any(|f| f.starts_with("--checksum"));
+        if sources.iter().any(|s| is_url(s)) {
+            if !has_checksum {
+                out.hit(
+                    "dockerfile-add-instead-of-copy",
+                    ins.span,
+                    c.object_of(n),
+                    "ADD downloads a remote file without verifying a checksum",
+                );
+            }
+            continue;
+        }
+        if sources.iter().all(|s| is_archive(s)) {
+            continue; // unpacking a local archive is what ADD is for
+        }
+        let kw = Span::new(
+            ins.span.start,
+            out.lines.pos(out.text, ins.span.start.offset + 3),
+        );
+        let edit = out.edit(kw, "COPY");
+        out.hit(
+            "dockerfile-add-instead-of-copy",
+            ins.span,
+            c.object_of(n),
+            format!(
+                "ADD of local file(s) {}: COPY does the same without ADD's extra behaviour",
+                sources.join(" ")
+            ),
+        )
+        .fix("replace ADD with COPY", Safety::Safe, vec![edit]);
+    }
+}
+
+/// Files that hold credentials when copied into an image (public keys and CA bundles do not).
+fn is_secret_file(src: &str) -> bool {
+    let name = src.rsplit('/').next().unwrap_or(src).to_ascii_lowercase();
+    if name.ends_with(".pub") {
+        return false;
+    }
+    match name.as_str() {
+        "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519" | ".env" | ".npmrc" | ".pypirc"
+        | ".netrc" | ".git-credentials" | "credentials" | ".htpasswd" | "kubeconfig"
+        | ".dockercfg" => true,
+        "config.json" => src.contains(".docker/"),
+        n => {
+            n.ends_with(".key")
+                || n.ends_with(".p12")
+                || n.ends_with(".pfx")
+                || (n.ends_with(".pem") && (n.contains("key") || n.contains("private")))
+        }
+    }
+}
+
+fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let text = out.text;
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.onbuild {
+            continue;
+        }
+        match ins.keyword.as_str() {
+            "ENV" | "ARG" => {
+                let is_arg = ins.keyword == "ARG";
+                for (name, value) in parse_assignments(&ins.args, is_arg) {
+                    let literal = value
+                        .as_deref()
+                        .is_some_and(|v| is_literal_secret(&name, v));
+                    // A secret-named ARG without a default is still recorded in the image history
+                    // when passed with --build-arg.
+                    let arg_without_value =
+                        is_arg && value.is_none() && is_literal_secret(&name, "placeholder");
+                    if !(literal || arg_without_value) {
+                        continue;
+                    }
+                    let message = if literal {
+                        format!(
+                            "{} {name} holds a literal secret value; it is stored in the image",
+                            ins.keyword
+                        )
+                    } else {
+                        format!("ARG {name} is a secret passed as a build argument; build arguments are recorded in the image history")
+                    };
+                    let h = out.hit("dockerfile-secret", ins.span, c.object_of(n), message);
+                    if let Some(v) = value.filter(|v| !v.is_empty()) {
+                        mask_value(h, text, ins.span, &v);
+                    }
+                }
+                for (s, e, what) in secret_patterns(&ins.args) {
+                    let _ = (s, e);
+                    let h = out.hit(
+                        "dockerfile-secret",
+                        ins.span,
+                        c.object_of(n),
+                        format!("{} contains {what}", ins.keyword),
+                    );
+                    let v = ins.args[s..e].to_string();
+                    mask_value(h, text, ins.span, &v);
+                }
+            }
+            "COPY" | "ADD" => {
+                for src in copy_sources(ins) {
+                    if is_secret_file(&src) {
+                        out.hit(
+                            "dockerfile-secret",
+                            ins.span,
+                            c.object_of(n),
+                            format!("{} copies {src}, which looks like a credential file, into the image", ins.keyword),
+                        );
+                    }
+                }
+            }
+            "RUN" => {
+                let s = script(ins);
+                for (a, b, what) in secret_patterns(&s) {
+                    let h = out.hit(
+                        "dockerfile-secret",
+                        ins.span,
+                        c.object_of(n),
+                        format!("RUN contains {what}"),
+                    );
+                    let v = s[a..b].to_string();
+                    mask_value(h, text, ins.span, &v);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Record every occurrence of `value` inside `within` as a secret span.
+fn mask_value(h: &mut super::Hit, text: &str, within: Span, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    let region = within.text(text);
+    let mut from = 0;
+    while let Some(i) = region[from..].find(value) {
+        let start = within.start.offset + from + i;
+        let mut s = within;
+        s.start.offset = start;
+        s.end.offset = start + value.len();
+        h.secret(s);
+        from += i + value.len();
+    }
+}
+
+/// Stages whose base is an image (not another stage, not scratch), with the resolved name.
+fn image_stages<'a>(c: &'a Ctx<'a>) -> impl Iterator<Item = (&'a Stage, &'a str)> + 'a {
+    c.file.stages.iter().filter_map(move |s| {
+        if s.base_stage(c.file).is_some() {
+            return None;
+        }
+        let b = s.base_resolved.as_str();
+        if b.eq_ignore_ascii_case("scratch") || b.contains('$') {
+            return None;
+        }
+        Some((s, b))
+    })
+}
+
+fn latest_tag(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (s, image) in image_stages(c) {
+        let r = parse_image(image);
+        if r.digest.is_none() && r.tag.as_deref() == Some("latest") {
+            out.hit(
+                "dockerfile-latest-tag",
+                c.file.instruction(s.from).span,
+                c.stage_label(s),
+                format!("FROM {image} uses the moving latest tag"),
+            );
+        }
+    }
+}
+
+fn untagged_image(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (s, image) in image_stages(c) {
+        let r = parse_image(image);
+        if r.digest.is_none() && r.tag.is_none() {
+            out.hit(
+                "dockerfile-untagged-image",
+                c.file.instruction(s.from).span,
+                c.stage_label(s),
+                format!("FROM {image} has no tag or digest, which means latest"),
+            );
+        }
+    }
+}
+
+fn registry_of(image: &str) -> String {
+    parse_image(image)
+        .registry
+        .unwrap_or_else(|| "docker.io".to_string())
+}
+
+/// Is `image` from one of the trusted registries (`docker.io` names Docker Hub)?
+pub fn trusted(image: &str, trusted: &[String]) -> bool {
+    let reg = registry_of(image);
+    trusted.iter().any(|t| {
+        let t = t.trim_end_matches('/');
+        reg == t || image.starts_with(&format!("{t}/"))
+    })
+}
+
+fn untrusted_registry(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if c.config.trusted_registries.is_empty() {
+        return;
+    }
+    for (s, image) in image_stages(c) {
+        if !trusted(image, &c.config.trusted_registries) {
+            out.hit(
+                "dockerfile-untrusted-registry",
+                c.file.instruction(s.from).span,
+                c.stage_label(s),
+                format!(
+                    "FROM {image} comes from {}, which is not in scan.trusted_registries",
+                    registry_of(image)
+                ),
+            );
+        }
+    }
+}
+
+fn subcommand<'c>(cmd: &'c Command) -> Option<&'c str> {
+    cmd.operands().next()
+}
+
+/// Package installs without versions, by package manager.
+fn unpinned(cmd: &Command) -> Vec<String> {
+    let prog = cmd.program();
+    let sub = subcommand(cmd).unwrap_or("");
+    let pkgs: Vec<&str> = cmd.operands().skip(1).collect();
+    let all = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
+        pkgs.iter()
+            .filter(|p| !f(p))
+            .map(|p| p.to_string())
+            .collect()
+    };
+    match (prog, sub) {
+        ("apt-get", "install") | ("apt", "install") => {
+            all(&|p| p.contains('=') || p.ends_with(".deb") || p.contains('$'))
+        }
+        ("apk", "add") => all(&|p| p.contains('=') || p.contains('$')),
+        ("yum" | "dnf" | "microdnf" | "zypper", "install") => all(&|p| {
+            p.contains('$')
+                || p.ends_with(".rpm")
+                || p.split('-')
+                    .skip(1)
+                    .any(|part| part.starts_with(|ch: char| ch.is_ascii_digit()))
+        }),
+        ("pip" | "pip3", "install") => {
+            if cmd.has("-r") || cmd.has_prefix("--requirement") || cmd.has("-e") || cmd.has(".") {
+                return Vec::new();
+            }
+            all(&|p| p.contains("==") || p.contains('/') || p.contains('$') || p.ends_with(".whl"))
+        }
+        ("npm", "install" | "i") => {
+            if pkgs.is_empty() {
+                return Vec::new();
+            }
+            all(&|p| p.trim_start_matches('@').contains('@') || p.contains('/') || p == ".")
+        }
+        ("gem", "install") => {
+            if cmd.has("-v") || cmd.has_prefix("--version") {
+                return Vec::new();
+            }
+            all(&|p| p.contains(':'))
+        }
+        ("go", "install") => all(&|p| p.contains('@') && !p.ends_with("@latest")),
+        _ => Vec::new(),
+    }
+}
+
+fn unpinned_packages(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        let mut missing = Vec::new();
+        for cmd in commands(&s) {
+            missing.extend(unpinned(&cmd));
+        }
+        if !missing.is_empty() {
+            out.hit(
+                "dockerfile-unpinned-packages",
+                ins.span,
+                c.object_of(n),
+                format!(
+                    "packages installed without a version: {}",
+                    missing.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn apt_recommends(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        for cmd in commands(&s) {
+            if cmd.program() == "apt-get"
+                && subcommand(&cmd) == Some("install")
+                && !cmd.has("--no-install-recommends")
+                && !cmd.words.iter().any(|w| {
+                    w.contains("Install-Recommends=false") || w.contains("Install-Recommends=0")
+                })
+            {
+                // Safe fix: insert the flag right after the first "apt-get install".
+                let region = ins.span.text(out.text);
+                let edit = region.find("apt-get install").map(|at| {
+                    out.insert(
+                        ins.span.start.offset + at + "apt-get install".len(),
+                        " --no-install-recommends",
+                    )
+                });
+                let h = out.hit(
+                    "dockerfile-apt-recommends",
+                    ins.span,
+                    c.object_of(n),
+                    "apt-get install without --no-install-recommends",
+                );
+                if let Some(edit) = edit {
+                    h.fix("add --no-install-recommends", Safety::Safe, vec![edit]);
+                }
+                break;
+            }
+        }
+    }
+}
+
+fn is_update(cmd: &Command) -> bool {
+    matches!(
+        (cmd.program(), subcommand(cmd).unwrap_or("")),
+        ("apt-get" | "apt", "update")
+            | ("apk", "update")
+            | ("yum" | "dnf", "makecache")
+            | ("zypper", "refresh" | "ref")
+    )
+}
+
+fn is_install(cmd: &Command) -> bool {
+    matches!(
+        (cmd.program(), subcommand(cmd).unwrap_or("")),
+        ("apt-get" | "apt", "install" | "upgrade" | "dist-upgrade")
+            | ("apk", "add" | "upgrade")
+            | ("yum" | "dnf" | "microdnf", "install" | "update" | "upgrade")
+            | ("zypper", "install" | "in" | "update" | "up")
+    )
+}
+
+fn lone_update(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        let cmds = commands(&s);
+        if cmds.iter().any(is_update) && !cmds.iter().any(is_install) {
+            out.hit(
+                "dockerfile-lone-update",
+                ins.span,
+                c.object_of(n),
+                "the package index is updated without installing in the same RUN; a cached layer will go stale",
+            );
+        }
+    }
+}
+
+fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let env_no_pip_cache = c
+        .file
+        .in_stage(c.final_stage, "ENV")
+        .any(|(_, i)| i.args.contains("PIP_NO_CACHE_DIR"));
+    for (n, ins, s) in c.final_runs() {
+        let cmds = commands(&s);
+        let mounts_cache = ins.flags.iter().any(|f| f.contains("type=cache"));
+        if mounts_cache {
+            continue;
+        }
+        let cleans = |pred: &dyn Fn(&Command) -> bool| cmds.iter().any(pred);
+        let mut problems = Vec::new();
+        if cmds
+            .iter()
+            .any(|c| c.program() == "apt-get" && subcommand(c) == Some("install"))
+            && !cleans(&|c| {
+                c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
+            })
+        {
+            problems.push("apt lists not removed (rm -rf /var/lib/apt/lists/*)");
+        }
+        if cmds
+            .iter()
+            .any(|c| c.program() == "apk" && subcommand(c) == Some("add") && !c.has("--no-cache"))
+            && !cleans(&|c| {
+                c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/cache/apk"))
+            })
+        {
+            problems.push("apk add without --no-cache");
+        }
+        for (pm, clean) in [
+            ("yum", "clean"),
+            ("dnf", "clean"),
+            ("microdnf", "clean"),
+            ("zypper", "clean"),
+        ] {
+            if cmds
+                .iter()
+                .any(|c| c.program() == pm && matches!(subcommand(c), Some("install" | "in")))
+                && !cleans(&|c| c.program() == pm && subcommand(c) == Some(clean))
+                && !cleans(&|c| {
+                    c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/cache/"))
+                })
+            {
+                problems.push(match pm {
+                    "yum" => "yum cache not cleaned (yum clean all)",
+                    "dnf" => "dnf cache not cleaned (dnf clean all)",
+                    "microdnf" => "microdnf cache not cleaned (microdnf clean all)",
+                    _ => "zypper cache not cleaned (zypper clean)",
+                });
+            }
+        }
+        if !env_no_pip_cache
+            && cmds.iter().any(|c| {
+                matches!(c.program(), "pip" | "pip3")
+                    && subcommand(c) == Some("install")
+                    && !c.has("--no-cache-dir")
+            })
+        {
+            problems.push("pip install without --no-cache-dir");
+        }
+        if cmds
+            .iter()
+            .any(|c| c.program() == "yarn" && matches!(subcommand(c), Some("install") | None))
+            && !cleans(&|c| c.program() == "yarn" && subcommand(c) == Some("cache"))
+        {
+            problems.push("yarn cache not cleaned (yarn cache clean)");
+        }
+        if !problems.is_empty() {
+            out.hit(
+                "dockerfile-package-cache",
+                ins.span,
+                c.object_of(n),
+                problems.join("; "),
+            );
+        }
+    }
+}
+
+fn dist_upgrade(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        for cmd in commands(&s) {
+            let sub = subcommand(&cmd).unwrap_or("");
+            let hit = match cmd.program() {
+                "apt-get" | "apt" => matches!(sub, "upgrade" | "dist-upgrade" | "full-upgrade"),
+                "apk" => sub == "upgrade",
+                "yum" | "dnf" | "microdnf" => {
+                    matches!(sub, "upgrade" | "update" | "distro-sync")
+                        && cmd.operands().count() == 1
+                }
+                "zypper" => {
+                    matches!(sub, "dist-upgrade" | "dup" | "update" | "up")
+                        && cmd.operands().count() == 1
+                }
+                _ => false,
+            };
+            if hit {
+                out.hit(
+                    "dockerfile-dist-upgrade",
+                    ins.span,
+                    c.object_of(n),
+                    format!(
+                        "{} {sub} upgrades every package of the base image",
+                        cmd.program()
+                    ),
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Flags and variables that switch off TLS or signature verification.
+fn verification_off(cmd: &Command) -> Option<&'static str> {
+    let prog = cmd.program();
+    let has = |w: &str| cmd.has(w);
+    match prog {
+        "curl"
+            if has("-k")
+                || has("--insecure")
+                || cmd.words.iter().any(|w| {
+                    w.starts_with('-') && !w.starts_with("--") && w.contains('k') && w.len() <= 6
+                }) =>
+        {
+            Some("curl without certificate checks (-k/--insecure)")
+        }
+        "wget" if has("--no-check-certificate") => Some("wget --no-check-certificate"),
+        "pip" | "pip3" if cmd.has_prefix("--trusted-host") => Some("pip --trusted-host"),
+        "apk" if has("--allow-untrusted") => Some("apk --allow-untrusted"),
+        "apt-get" | "apt"
+            if has("--allow-unauthenticated")
+                || has("--force-yes")
+                || cmd.has_prefix("--allow-insecure") =>
+        {
+            Some("apt-get without signature checks")
+        }
+        "yum" | "dnf" | "microdnf" | "zypper" if has("--nogpgcheck") || has("--no-gpg-checks") => {
+            Some("package signature checks disabled (--nogpgcheck)")
+        }
+        "rpm" if has("--nosignature") || has("--nodigest") => Some("rpm --nosignature"),
+        "npm" | "yarn"
+            if cmd
+                .words
+                .windows(2)
+                .any(|w| w[0] == "strict-ssl" && w[1] == "false")
+                || cmd
+                    .words
+                    .iter()
+                    .any(|w| w == "strict-ssl=false" || w == "--strict-ssl=false") =>
+        {
+            Some("npm strict-ssl false")
+        }
+        "git"
+            if cmd
+                .words
+                .iter()
+                .any(|w| w.to_ascii_lowercase().contains("sslverify=false")) =>
+        {
+            Some("git http.sslVerify=false")
+        }
+        _ => None,
+    }
+}
+
+const INSECURE_ENV: &[(&str, &[&str])] = &[
+    ("PYTHONHTTPSVERIFY", &["0"]),
+    ("NODE_TLS_REJECT_UNAUTHORIZED", &["0"]),
+    ("GIT_SSL_NO_VERIFY", &["1", "true"]),
+    ("NPM_CONFIG_STRICT_SSL", &["false"]),
+    ("PIP_TRUSTED_HOST", &[]),
+    ("CURL_INSECURE", &["1", "true"]),
+    ("DOCKER_CONTENT_TRUST", &["0"]),
+];
+
+fn tls_verification_disabled(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.onbuild {
+            continue;
+        }
+        match ins.keyword.as_str() {
+            "RUN" => {
+                let s = script(ins);
+                let mut cmds = commands(&s);
+                // `sslverify=0` written into a yum/dnf repo file
+                let repo_off = s.contains("sslverify=0")
+                    || s.contains("sslverify=false")
+                    || s.contains("gpgcheck=0");
+                if let Some(what) = cmds.iter_mut().find_map(|c| verification_off(c)) {
+                    out.hit(
+                        "dockerfile-tls-verification-disabled",
+                        ins.span,
+                        c.object_of(n),
+                        what,
+                    );
+                } else if repo_off {
+                    out.hit(
+                        "dockerfile-tls-verification-disabled",
+                        ins.span,
+                        c.object_of(n),
+                        "repository configured with sslverify/gpgcheck off",
+                    );
+                }
+            }
+            "ENV" | "ARG" => {
+                for (name, value) in parse_assignments(&ins.args, ins.keyword == "ARG") {
+                    let v = value.unwrap_or_default().to_ascii_lowercase();
+                    if let Some((_, bad)) = INSECURE_ENV
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                    {
+                        if (bad.is_empty() && !v.is_empty()) || bad.contains(&v.as_str()) {
+                            out.hit(
+                                "dockerfile-tls-verification-disabled",
+                                ins.span,
+                                c.object_of(n),
+                                format!("{name}={v} switches off verification"),
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn each_command(
+    c: &Ctx<'_>,
+    out: &mut Out<'_>,
+    rule: &'static str,
+    test: &dyn Fn(&Command) -> Option<String>,
+) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        if let Some(msg) = commands(&s).iter().find_map(test) {
+            out.hit(rule, ins.span, c.object_of(n), msg);
+        }
+    }
+}
+
+fn sudo(c: &Ctx<'_>, out: &mut Out<'_>) {
+    each_command(c, out, "dockerfile-sudo", &|cmd| {
+        (cmd.program() == "sudo").then(|| "RUN uses sudo".to_string())
+    });
+}
+
+fn chpasswd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    each_command(c, out, "dockerfile-chpasswd", &|cmd| match cmd.program() {
+        "chpasswd" => Some("RUN sets a password with chpasswd".into()),
+        "passwd" if cmd.has("--stdin") => Some("RUN sets a password with passwd --stdin".into()),
+        "useradd" | "usermod" if cmd.has("-p") || cmd.has_prefix("--password") => {
+            Some(format!("RUN sets a password with {} -p", cmd.program()))
+        }
+        _ => None,
+    });
+}
+
+/// Ports of an EXPOSE: (text, low, high) where high may exceed 65535.
+fn exposed(ins: &Instruction) -> Vec<(String, u64, u64)> {
+    ins.args
+        .split_whitespace()
+        .filter(|w| !w.contains('$'))
+        .map(|w| {
+            let p = w.split('/').next().unwrap_or(w);
+            let (a, b) = p.split_once('-').unwrap_or((p, p));
+            (
+                w.to_string(),
+                a.parse().unwrap_or(u64::MAX),
+                b.parse().unwrap_or(u64::MAX),
+            )
+        })
+        .collect()
+}
+
+fn expose_ssh(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (_, ins) in c.file.in_stage(c.final_stage, "EXPOSE") {
+        if exposed(ins)
+            .iter()
+            .any(|(w, lo, hi)| *lo <= 22 && 22 <= *hi && !w.ends_with("/udp"))
+        {
+            out.hit(
+                "dockerfile-expose-ssh",
+                ins.span,
+                c.stage_label(c.final_stage),
+                "EXPOSE includes port 22 (SSH)",
+            );
+        }
+    }
+}
+
+fn invalid_port(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.keyword != "EXPOSE" || ins.onbuild {
+            continue;
+        }
+        for (w, lo, hi) in exposed(ins) {
+            if lo > 65535 || hi > 65535 || lo > hi {
+                out.hit(
+                    "dockerfile-invalid-port",
+                    ins.span,
+                    c.object_of(n),
+                    format!("EXPOSE {w} is not a valid port or range"),
+                );
+            }
+        }
+    }
+}
+
+fn setuid(c: &Ctx<'_>, out: &mut Out<'_>) {
+    each_command(c, out, "dockerfile-setuid", &|cmd| {
+        if cmd.program() != "chmod" {
+            return None;
+        }
+        cmd.operands().find_map(|m| {
+            let symbolic = m.contains("+s")
+                || m.contains("u+s")
+                || m.contains("g+s")
+                || (m.contains('=')
+                    && m.split(',')
+                        .any(|p| p.contains('s') && (p.starts_with('u') || p.starts_with('g'))));
+            let octal = m.len() == 4
+                && m.chars().all(|c| c.is_digit(8))
+                && matches!(m.as_bytes()[0], b'2' | b'4' | b'6');
+            (symbolic || octal).then(|| format!("chmod {m} sets the setuid/setgid bit"))
+        })
+    });
+}
+
+fn image_not_pinned(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let image = root_image(c.file, c.final_stage);
+    if image.eq_ignore_ascii_case("scratch") || image.contains('$') {
+        return;
+    }
+    if parse_image(image).digest.is_none() {
+        let mut s = c.final_stage;
+        while let Some(b) = s.base_stage(c.file) {
+            s = b;
+        }
+        out.hit(
+            "dockerfile-image-not-pinned",
+            c.file.instruction(s.from).span,
+            c.stage_label(s),
+            format!("the shipped image builds on {image}, which is not pinned by digest"),
+        );
+    }
+}
+
+fn workdirs<'a>(c: &'a Ctx<'a>) -> impl Iterator<Item = (usize, &'a Instruction)> + 'a {
+    c.file
+        .instructions
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.keyword == "WORKDIR" && !i.onbuild)
+}
+
+fn workdir_relative(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in workdirs(c) {
+        let d = ins.args.trim().trim_matches('"');
+        let windows = d.len() >= 2 && d.as_bytes()[1] == b':';
+        if !d.starts_with('/') && !d.starts_with('$') && !windows && !d.is_empty() {
+            out.hit(
+                "dockerfile-workdir-relative",
+                ins.span,
+                c.object_of(n),
+                format!("WORKDIR {d} is relative"),
+            );
+        }
+    }
+}
+
+fn workdir_system(c: &Ctx<'_>, out: &mut Out<'_>) {
+    const SYSTEM: &[&str] = &[
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/sbin",
+        "/sys",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/var",
+    ];
+    for (n, ins) in workdirs(c) {
+        let d = ins.args.trim().trim_matches('"');
+        let norm = if d == "/" { d } else { d.trim_end_matches('/') };
+        if SYSTEM.contains(&norm) {
+            out.hit(
+                "dockerfile-workdir-system",
+                ins.span,
+                c.object_of(n),
+                format!("WORKDIR {d} is a system directory"),
+            );
+        }
+    }
+}
+
+fn run_cd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    each_command(c, out, "dockerfile-run-cd", &|cmd| {
+        (cmd.program() == "cd").then(|| "RUN changes directory with cd".to_string())
+    });
+}
+
+fn maintainer(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.keyword == "MAINTAINER" {
+            let value = ins.args.trim().replace('"', "\\\"");
+            let edit = out.edit(
+                ins.span,
+                format!("LABEL org.opencontainers.image.authors=\"{value}\""),
+            );
+            out.hit(
+                "dockerfile-maintainer",
+                ins.span,
+                c.object_of(n),
+                "MAINTAINER is deprecated",
+            )
+            .fix(
+                "replace with LABEL org.opencontainers.image.authors",
+                Safety::Safe,
+                vec![edit],
+            );
+        }
+    }
+}
+
+fn multiple_cmd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.file.stages {
+        for kw in ["CMD", "ENTRYPOINT"] {
+            for (_, ins) in c.file.in_stage(s, kw).skip(1) {
+                out.hit(
+                    "dockerfile-multiple-cmd",
+                    ins.span,
+                    c.stage_label(s),
+                    format!("a second {kw} in this stage overrides the first"),
+                );
+            }
+        }
+    }
+}
+
+fn shell_form_cmd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for kw in ["CMD", "ENTRYPOINT"] {
+        for (_, ins) in c.file.in_stage(c.final_stage, kw) {
+            if ins.exec.is_none() && !ins.args.trim().is_empty() {
+                out.hit(
+                    "dockerfile-shell-form-cmd",
+                    ins.span,
+                    c.stage_label(c.final_stage),
+                    format!(
+                        "{kw} in shell form runs under /bin/sh -c and does not receive signals"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn stage_alias(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.file.stages {
+        if let Some(name) = &s.name {
+            if c.file.stages[..s.index]
+                .iter()
+                .any(|o| o.name.as_deref() == Some(name))
+            {
+                out.hit(
+                    "dockerfile-stage-alias",
+                    c.file.instruction(s.from).span,
+                    c.stage_label(s),
+                    format!("stage name {name} is used twice"),
+                );
+            }
+        }
+        for (_, ins) in c.file.in_stage(s, "COPY") {
+            if let Some(from) = ins.flags.iter().find_map(|f| f.strip_prefix("--from=")) {
+                let from = from.to_ascii_lowercase();
+                if s.name.as_deref() == Some(from.as_str()) || from == s.index.to_string() {
+                    out.hit(
+                        "dockerfile-stage-alias",
+                        ins.span,
+                        c.stage_label(s),
+                        format!("COPY --from={from} copies from the stage it is in"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn copy_whole_fs(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if ins.keyword != "COPY"
+            || ins.onbuild
+            || !ins.flags.iter().any(|f| f.starts_with("--from="))
+        {
+            continue;
+        }
+        if copy_sources(ins).iter().any(|s| s == "/" || s == "/*") {
+            out.hit(
+                "dockerfile-copy-whole-fs",
+                ins.span,
+                c.object_of(n),
+                "COPY --from copies the whole file system of the other stage",
+            );
+        }
+    }
+}
+
+fn apt(c: &Ctx<'_>, out: &mut Out<'_>) {
+    each_command(c, out, "dockerfile-apt", &|cmd| {
+        (cmd.program() == "apt" && subcommand(cmd).is_some()).then(|| {
+            format!(
+                "apt {} in a script; use apt-get",
+                subcommand(cmd).unwrap_or("")
+            )
+        })
+    });
+}
+
+fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.file.stages {
+        let mut shell_has_pipefail = false;
+        for &i in &s.body {
+            let ins = c.file.instruction(i);
+            if ins.onbuild {
+                continue;
+            }
+            if ins.keyword == "SHELL" {
+                shell_has_pipefail = ins.args.contains("pipefail")
+                    || ins.args.contains("pwsh")
+                    || ins.args.contains("powershell")
+                    || ins.args.contains("cmd");
+            }
+            if ins.keyword != "RUN" || ins.exec.is_some() || shell_has_pipefail {
+                continue;
+            }
+            let text = script(ins);
+            if text.contains("set -o pipefail")
+                || text.contains("set -eo pipefail")
+                || text.contains("set -euo pipefail")
+            {
+                continue;
+            }
+            if commands(&text).iter().any(|c| c.piped_to_next) {
+                out.hit(
+                    "dockerfile-pipefail",
+                    ins.span,
+                    c.stage_label(s),
+                    "a pipe in RUN hides failures of the commands before it (no pipefail)",
+                );
+            }
+        }
+    }
+}
+
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "ash", "dash", "ksh", "python", "python3", "perl", "ruby", "node",
+];
+
+fn curl_pipe_shell(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        let cmds = commands(&s);
+        let piped = cmds.windows(2).any(|w| {
+            w[0].piped_to_next
+                && matches!(w[0].program(), "curl" | "wget" | "fetch")
+                && (SHELLS.contains(&w[1].program())
+                    || (w[1].program() == "sudo"
+                        && w[1].words.iter().any(|x| SHELLS.contains(&x.as_str()))))
+        });
+        let substituted = s.contains("$(curl")
+            || s.contains("$(wget")
+            || s.contains("<(curl")
+            || s.contains("<(wget")
+            || s.contains("`curl");
+        if piped || substituted {
+            out.hit(
+                "dockerfile-curl-pipe-shell",
+                ins.span,
+                c.object_of(n),
+                "a downloaded script is run without verification",
+            );
+        }
+    }
+}

@@ -1,0 +1,1182 @@
+//! Kubernetes rules: pod security (per container, with the EFFECTIVE value of each setting: a
+//! container's securityContext overrides the pod's), resources, service accounts, secrets, RBAC
+//! and exposure. Init and ephemeral containers are checked like the others.
+
+use super::{
+    cap_name, is_literal_secret, parse_image, runtime_socket, secret_patterns, sensitive_host_path,
+    KubernetesRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
+};
+use crate::config::Config;
+use crate::model::Safety;
+use bulkhead_sources::kubernetes::{Container, ContainerKind, Object, Origin, Pod};
+use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
+use bulkhead_sources::Span;
+
+pub struct Ctx<'a> {
+    pub objects: Vec<Object<'a>>,
+    pub config: &'a Config,
+}
+
+impl<'a> Ctx<'a> {
+    fn pods(&self) -> Vec<Pod<'a>> {
+        self.objects.iter().filter_map(|o| o.pod()).collect()
+    }
+}
+
+pub const REGISTRY: &[(&str, KubernetesRule)] = &[
+    ("k8s-privileged", privileged),
+    ("k8s-privilege-escalation", privilege_escalation),
+    ("k8s-run-as-root", run_as_root),
+    ("k8s-low-uid", low_uid),
+    ("k8s-writable-root-fs", writable_root_fs),
+    ("k8s-capabilities-not-dropped", capabilities_not_dropped),
+    ("k8s-dangerous-capabilities", dangerous_capabilities),
+    ("k8s-net-raw", net_raw),
+    ("k8s-host-pid", host_pid),
+    ("k8s-host-ipc", host_ipc),
+    ("k8s-host-network", host_network),
+    ("k8s-host-port", host_port),
+    ("k8s-privileged-port", privileged_port),
+    ("k8s-host-path", host_path),
+    ("k8s-runtime-socket", runtime_socket_mount),
+    ("k8s-proc-mount", proc_mount),
+    ("k8s-unsafe-sysctls", unsafe_sysctls),
+    ("k8s-seccomp", seccomp),
+    ("k8s-apparmor", apparmor),
+    ("k8s-selinux", selinux),
+    ("k8s-windows-hostprocess", windows_hostprocess),
+    ("k8s-cpu-limits", cpu_limits),
+    ("k8s-memory-limits", memory_limits),
+    ("k8s-sa-token-automount", sa_token_automount),
+    ("k8s-default-service-account", default_service_account),
+    ("k8s-image-latest", image_latest),
+    ("k8s-image-pull-policy", image_pull_policy),
+    ("k8s-untrusted-registry", untrusted_registry),
+    ("k8s-env-secret", env_secret),
+    ("k8s-configmap-secret", configmap_secret),
+    ("k8s-probes", probes),
+    ("k8s-default-namespace", default_namespace),
+    ("k8s-no-network-policy", no_network_policy),
+    ("k8s-exposed-service", exposed_service),
+    ("k8s-ssh-port", ssh_port),
+    ("k8s-host-aliases", host_aliases),
+    ("k8s-host-users", host_users),
+    ("k8s-rbac-wildcard", rbac_wildcard),
+    ("k8s-rbac-secrets", rbac_secrets),
+    ("k8s-rbac-cluster-admin", rbac_cluster_admin),
+    ("k8s-rbac-pod-exec", rbac_pod_exec),
+    ("k8s-rbac-escalate", rbac_escalate),
+    ("k8s-rbac-system-groups", rbac_system_groups),
+    ("k8s-tiller-dashboard", tiller_dashboard),
+];
+
+fn container_object(pod: &Pod<'_>, c: &Container<'_>) -> String {
+    format!("{} {} {}", pod.object.display(), c.kind.label(), c.name())
+}
+
+/// Span to point at for a container: its `name:` value, else the container mapping.
+fn container_span(c: &Container<'_>) -> Span {
+    c.node.get("name").map(|n| n.span).unwrap_or(c.node.span)
+}
+
+/// Run `f` for every container of every pod.
+fn each_container<'a>(ctx: &Ctx<'a>, mut f: impl FnMut(&Pod<'a>, &Container<'a>)) {
+    for pod in ctx.pods() {
+        for c in pod.containers() {
+            f(&pod, &c);
+        }
+    }
+}
+
+fn origin_note(o: Origin) -> &'static str {
+    match o {
+        Origin::Container => "set on the container",
+        Origin::Pod => "inherited from the pod securityContext",
+        Origin::Unset => "not set",
+    }
+}
+
+fn privileged(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.container_only(c, &["privileged"]);
+        if e.as_bool() == Some(true) {
+            let n = e.node.expect("bool read");
+            let edit = out.edit(n.span, "false");
+            out.hit(
+                "k8s-privileged",
+                n.span,
+                container_object(pod, c),
+                "securityContext.privileged: true",
+            )
+            .fix(
+                "set privileged: false (grant specific capabilities instead)",
+                Safety::Review,
+                vec![edit],
+            );
+        }
+    });
+}
+
+fn privilege_escalation(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.container_only(c, &["allowPrivilegeEscalation"]);
+        if e.as_bool() == Some(false) {
+            return;
+        }
+        let (span, msg, fix) = match e.node {
+            Some(n) => (
+                n.span,
+                "allowPrivilegeEscalation is not false",
+                Some(out.edit(n.span, "false")),
+            ),
+            None => {
+                let fix = match c.security_context() {
+                    Some(sc) if sc.is_map() => {
+                        out.yaml_insert_entry(sc, "allowPrivilegeEscalation", "false")
+                    }
+                    Some(_) => None,
+                    None => out.yaml_insert_entry(
+                        c.node,
+                        "securityContext",
+                        "{allowPrivilegeEscalation: false}",
+                    ),
+                };
+                (
+                    container_span(c),
+                    "allowPrivilegeEscalation is not set (it defaults to true)",
+                    fix,
+                )
+            }
+        };
+        let h = out.hit(
+            "k8s-privilege-escalation",
+            span,
+            container_object(pod, c),
+            msg,
+        );
+        if let Some(e) = fix {
+            h.fix(
+                "set allowPrivilegeEscalation: false",
+                Safety::Review,
+                vec![e],
+            );
+        }
+    });
+}
+
+fn run_as_root(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let non_root = pod.effective(c, &["runAsNonRoot"]);
+        let user = pod.effective(c, &["runAsUser"]);
+        let uid = user.as_i64();
+        if uid == Some(0) {
+            let n = user.node.expect("uid read");
+            out.hit(
+                "k8s-run-as-root",
+                n.span,
+                container_object(pod, c),
+                format!("runAsUser is 0 ({})", origin_note(user.origin)),
+            );
+            return;
+        }
+        if non_root.as_bool() == Some(true) || uid.is_some_and(|u| u > 0) {
+            return;
+        }
+        let (span, msg) = match non_root.node {
+            Some(n) => (n.span, format!("runAsNonRoot is not true ({})", origin_note(non_root.origin))),
+            None => (container_span(c), "neither runAsNonRoot: true nor a non-zero runAsUser is set for this container or its pod".to_string()),
+        };
+        out.hit("k8s-run-as-root", span, container_object(pod, c), msg);
+    });
+}
+
+fn low_uid(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for field in ["runAsUser", "runAsGroup"] {
+            let e = pod.effective(c, &[field]);
+            if let Some(v) = e.as_i64() {
+                if v > 0 && v <= 10000 {
+                    out.hit(
+                        "k8s-low-uid",
+                        e.node.expect("read").span,
+                        container_object(pod, c),
+                        format!("{field} {v} is 10000 or below ({})", origin_note(e.origin)),
+                    );
+                }
+            }
+        }
+    });
+}
+
+fn writable_root_fs(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.container_only(c, &["readOnlyRootFilesystem"]);
+        if e.as_bool() == Some(true) {
+            return;
+        }
+        let (span, fix) = match e.node {
+            Some(n) => (n.span, Some(out.edit(n.span, "true"))),
+            None => {
+                let fix = match c.security_context() {
+                    Some(sc) if sc.is_map() => {
+                        out.yaml_insert_entry(sc, "readOnlyRootFilesystem", "true")
+                    }
+                    Some(_) => None,
+                    None => out.yaml_insert_entry(
+                        c.node,
+                        "securityContext",
+                        "{readOnlyRootFilesystem: true}",
+                    ),
+                };
+                (container_span(c), fix)
+            }
+        };
+        let h = out.hit(
+            "k8s-writable-root-fs",
+            span,
+            container_object(pod, c),
+            "readOnlyRootFilesystem is not true",
+        );
+        if let Some(e) = fix {
+            h.fix(
+                "set readOnlyRootFilesystem: true (mount emptyDir where the container writes)",
+                Safety::Review,
+                vec![e],
+            );
+        }
+    });
+}
+
+fn caps<'a>(pod: &Pod<'a>, c: &Container<'a>, list: &str) -> Vec<(String, &'a Node)> {
+    pod.container_only(c, &["capabilities", list])
+        .node
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|n| Some((cap_name(n.as_str()?), n)))
+        .collect()
+}
+
+fn capabilities_not_dropped(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if !caps(pod, c, "drop").iter().any(|(n, _)| n == "ALL") {
+            let span = pod
+                .container_only(c, &["capabilities"])
+                .node
+                .map(|n| n.span)
+                .unwrap_or(container_span(c));
+            out.hit(
+                "k8s-capabilities-not-dropped",
+                span,
+                container_object(pod, c),
+                "capabilities.drop does not include ALL",
+            );
+        }
+    });
+}
+
+fn dangerous_capabilities(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for (cap, n) in caps(pod, c, "add") {
+            if DANGEROUS_CAPS.contains(&cap.as_str()) {
+                out.hit(
+                    "k8s-dangerous-capabilities",
+                    n.span,
+                    container_object(pod, c),
+                    format!("capabilities.add: {cap}"),
+                );
+            }
+        }
+    });
+}
+
+fn net_raw(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((_, n)) = caps(pod, c, "add")
+            .into_iter()
+            .find(|(cap, _)| cap == "NET_RAW")
+        {
+            out.hit(
+                "k8s-net-raw",
+                n.span,
+                container_object(pod, c),
+                "capabilities.add: NET_RAW",
+            );
+            return;
+        }
+        let drops = caps(pod, c, "drop");
+        if !drops.iter().any(|(n, _)| n == "ALL" || n == "NET_RAW") {
+            out.hit(
+                "k8s-net-raw",
+                container_span(c),
+                container_object(pod, c),
+                "NET_RAW is not dropped",
+            );
+        }
+    });
+}
+
+fn pod_flag(ctx: &Ctx<'_>, out: &mut Out<'_>, key: &str, rule: &'static str) {
+    for pod in ctx.pods() {
+        if let Some(n) = pod.spec.get(key) {
+            if n.as_bool(BoolDialect::Kubernetes) == Some(true) {
+                let edit = out.edit(n.span, "false");
+                out.hit(rule, n.span, pod.object.display(), format!("{key}: true"))
+                    .fix(format!("set {key}: false"), Safety::Review, vec![edit]);
+            }
+        }
+    }
+}
+
+fn host_pid(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    pod_flag(ctx, out, "hostPID", "k8s-host-pid");
+}
+fn host_ipc(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    pod_flag(ctx, out, "hostIPC", "k8s-host-ipc");
+}
+fn host_network(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    pod_flag(ctx, out, "hostNetwork", "k8s-host-network");
+}
+
+fn ports<'a>(c: &Container<'a>) -> &'a [Node] {
+    c.node.get("ports").and_then(Node::as_seq).unwrap_or(&[])
+}
+
+fn host_port(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for p in ports(c) {
+            if let Some(n) = p.get("hostPort") {
+                if n.as_i64(Schema::Yaml11).is_some_and(|v| v > 0) {
+                    out.hit(
+                        "k8s-host-port",
+                        n.span,
+                        container_object(pod, c),
+                        format!("hostPort {}", n.as_str().unwrap_or("")),
+                    );
+                }
+            }
+        }
+    });
+}
+
+fn privileged_port(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for p in ports(c) {
+            if let Some(n) = p.get("containerPort") {
+                if n.as_i64(Schema::Yaml11).is_some_and(|v| v > 0 && v < 1024) {
+                    out.hit(
+                        "k8s-privileged-port",
+                        n.span,
+                        container_object(pod, c),
+                        format!("containerPort {} is below 1024", n.as_str().unwrap_or("")),
+                    );
+                }
+            }
+        }
+    });
+}
+
+fn ssh_port(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for p in ports(c) {
+            if let Some(n) = p.get("containerPort") {
+                if n.as_i64(Schema::Yaml11) == Some(22) {
+                    out.hit(
+                        "k8s-ssh-port",
+                        n.span,
+                        container_object(pod, c),
+                        "containerPort 22 (SSH)",
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// hostPath volumes of a pod: (volume name, path, node of the path).
+fn host_paths<'a>(pod: &Pod<'a>) -> Vec<(&'a str, &'a str, &'a Node)> {
+    pod.spec
+        .get("volumes")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|v| {
+            let p = v.path(&["hostPath", "path"])?;
+            Some((
+                v.get("name").and_then(Node::as_str).unwrap_or(""),
+                p.as_str()?,
+                p,
+            ))
+        })
+        .collect()
+}
+
+fn host_path(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        for (name, path, n) in host_paths(&pod) {
+            if runtime_socket(path).is_some() {
+                continue; // k8s-runtime-socket
+            }
+            let why = if sensitive_host_path(path) {
+                " (a sensitive host directory)"
+            } else {
+                ""
+            };
+            out.hit(
+                "k8s-host-path",
+                n.span,
+                pod.object.display(),
+                format!("volume {name} mounts host path {path}{why}"),
+            );
+        }
+    }
+}
+
+fn runtime_socket_mount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        for (name, path, n) in host_paths(&pod) {
+            if let Some(what) = runtime_socket(path) {
+                out.hit(
+                    "k8s-runtime-socket",
+                    n.span,
+                    pod.object.display(),
+                    format!("volume {name} mounts {path} ({what})"),
+                );
+            }
+        }
+    }
+}
+
+fn proc_mount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.container_only(c, &["procMount"]);
+        if e.as_str() == Some("Unmasked") {
+            out.hit(
+                "k8s-proc-mount",
+                e.node.expect("read").span,
+                container_object(pod, c),
+                "procMount: Unmasked",
+            );
+        }
+    });
+    for pod in ctx.pods() {
+        for (name, path, n) in host_paths(&pod) {
+            if path == "/proc" || path.starts_with("/proc/") {
+                out.hit(
+                    "k8s-proc-mount",
+                    n.span,
+                    pod.object.display(),
+                    format!("volume {name} mounts the host's {path}"),
+                );
+            }
+        }
+    }
+}
+
+fn unsafe_sysctls(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        let list = pod
+            .security_context()
+            .and_then(|sc| sc.get("sysctls"))
+            .and_then(Node::as_seq)
+            .unwrap_or(&[]);
+        for s in list {
+            if let Some(n) = s.get("name") {
+                let name = n.as_str().unwrap_or("");
+                if !SAFE_SYSCTLS.contains(&name) {
+                    out.hit(
+                        "k8s-unsafe-sysctls",
+                        n.span,
+                        pod.object.display(),
+                        format!("sysctl {name} is not in the safe set"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn seccomp(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.effective(c, &["seccompProfile", "type"]);
+        match e.as_str() {
+            Some("RuntimeDefault") | Some("Localhost") => {}
+            Some(other) => {
+                out.hit(
+                    "k8s-seccomp",
+                    e.node.expect("read").span,
+                    container_object(pod, c),
+                    format!("seccompProfile.type is {other} ({})", origin_note(e.origin)),
+                );
+            }
+            None => {
+                // the older annotation still counts
+                let ann = pod
+                    .metadata
+                    .and_then(|m| m.path(&["annotations"]))
+                    .and_then(|a| {
+                        a.get(&format!(
+                            "container.seccomp.security.alpha.kubernetes.io/{}",
+                            c.name()
+                        ))
+                        .or_else(|| a.get("seccomp.security.alpha.kubernetes.io/pod"))
+                    });
+                match ann.and_then(Node::as_str) {
+                    Some("runtime/default") | Some("docker/default") => {}
+                    Some(v) if v.starts_with("localhost/") => {}
+                    _ => {
+                        out.hit(
+                            "k8s-seccomp",
+                            container_span(c),
+                            container_object(pod, c),
+                            "no seccomp profile is set for this container or its pod",
+                        );
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn apparmor(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((ty, n)) = pod.apparmor(c) {
+            if !matches!(ty.as_str(), "RuntimeDefault" | "Localhost") {
+                out.hit(
+                    "k8s-apparmor",
+                    n.span,
+                    container_object(pod, c),
+                    format!("AppArmor profile {ty}"),
+                );
+            }
+        }
+    });
+}
+
+fn selinux(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.effective(c, &["seLinuxOptions"]);
+        let Some(opts) = e.node else { return };
+        let ty = opts.get("type").and_then(Node::as_str);
+        let bad_type = ty.is_some_and(|t| {
+            !matches!(
+                t,
+                "container_t" | "container_init_t" | "container_kvm_t" | ""
+            )
+        });
+        let user_role = ["user", "role"].iter().any(|k| {
+            opts.get(k)
+                .and_then(Node::as_str)
+                .is_some_and(|v| !v.is_empty())
+        });
+        if bad_type || user_role {
+            out.hit(
+                "k8s-selinux",
+                opts.span,
+                container_object(pod, c),
+                "seLinuxOptions sets a user, role or non-container type",
+            );
+        }
+    });
+}
+
+fn windows_hostprocess(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        let e = pod.effective(c, &["windowsOptions", "hostProcess"]);
+        if e.as_bool() == Some(true) {
+            out.hit(
+                "k8s-windows-hostprocess",
+                e.node.expect("read").span,
+                container_object(pod, c),
+                "windowsOptions.hostProcess: true",
+            );
+        }
+    });
+}
+
+fn resources(ctx: &Ctx<'_>, out: &mut Out<'_>, resource: &str, rule: &'static str) {
+    each_container(ctx, |pod, c| {
+        if c.kind == ContainerKind::Ephemeral {
+            return; // ephemeral containers cannot have resources
+        }
+        let missing: Vec<&str> = ["requests", "limits"]
+            .into_iter()
+            .filter(|k| {
+                c.node
+                    .path(&["resources", k, resource])
+                    .is_none_or(Node::is_null)
+            })
+            .collect();
+        if !missing.is_empty() {
+            let span = c
+                .node
+                .get("resources")
+                .map(|n| n.span)
+                .unwrap_or(container_span(c));
+            out.hit(
+                rule,
+                span,
+                container_object(pod, c),
+                format!("no {resource} {}", missing.join(" or ")),
+            );
+        }
+    });
+}
+
+fn cpu_limits(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    resources(ctx, out, "cpu", "k8s-cpu-limits");
+}
+fn memory_limits(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    resources(ctx, out, "memory", "k8s-memory-limits");
+}
+
+fn sa_token_automount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        match pod.spec.get("automountServiceAccountToken") {
+            Some(n) if n.as_bool(BoolDialect::Kubernetes) == Some(false) => {}
+            Some(n) => {
+                let edit = out.edit(n.span, "false");
+                out.hit(
+                    "k8s-sa-token-automount",
+                    n.span,
+                    pod.object.display(),
+                    "automountServiceAccountToken is not false",
+                )
+                .fix(
+                    "set automountServiceAccountToken: false",
+                    Safety::Review,
+                    vec![edit],
+                );
+            }
+            None => {
+                let fix = out.yaml_insert_entry(pod.spec, "automountServiceAccountToken", "false");
+                let h = out.hit(
+                    "k8s-sa-token-automount",
+                    pod.object
+                        .node
+                        .get("kind")
+                        .map(|k| k.span)
+                        .unwrap_or(pod.spec.span),
+                    pod.object.display(),
+                    "automountServiceAccountToken is not set to false",
+                );
+                if let Some(e) = fix {
+                    h.fix(
+                        "add automountServiceAccountToken: false",
+                        Safety::Review,
+                        vec![e],
+                    );
+                }
+            }
+        }
+    }
+    // ServiceAccount objects that mount by default are a pod setting too
+    for o in &ctx.objects {
+        if o.kind() == "ServiceAccount" {
+            if let Some(n) = o.node.get("automountServiceAccountToken") {
+                if n.as_bool(BoolDialect::Kubernetes) == Some(true) {
+                    out.hit(
+                        "k8s-sa-token-automount",
+                        n.span,
+                        o.display(),
+                        "the service account mounts its token into every pod",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn default_service_account(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        let sa = pod
+            .spec
+            .get("serviceAccountName")
+            .or_else(|| pod.spec.get("serviceAccount"));
+        match sa {
+            Some(n) if n.as_str().is_some_and(|v| v != "default" && !v.is_empty()) => {}
+            Some(n) => {
+                out.hit(
+                    "k8s-default-service-account",
+                    n.span,
+                    pod.object.display(),
+                    "serviceAccountName is default",
+                );
+            }
+            None => {
+                out.hit(
+                    "k8s-default-service-account",
+                    pod.object
+                        .node
+                        .get("kind")
+                        .map(|k| k.span)
+                        .unwrap_or(pod.spec.span),
+                    pod.object.display(),
+                    "no serviceAccountName: the pod uses the default service account",
+                );
+            }
+        }
+    }
+    for o in &ctx.objects {
+        if matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding") {
+            for s in o.node.get("subjects").and_then(Node::as_seq).unwrap_or(&[]) {
+                if s.get("kind").and_then(Node::as_str) == Some("ServiceAccount")
+                    && s.get("name").and_then(Node::as_str) == Some("default")
+                {
+                    out.hit(
+                        "k8s-default-service-account",
+                        s.span,
+                        o.display(),
+                        "a role is bound to the default service account",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn images<'a>(c: &Container<'a>) -> Option<(&'a str, &'a Node)> {
+    let n = c.node.get("image")?;
+    Some((n.as_str()?, n))
+}
+
+fn mutable(image: &str) -> Option<&'static str> {
+    let r = parse_image(image);
+    if r.digest.is_some() || image.contains('$') {
+        return None;
+    }
+    match r.tag.as_deref() {
+        None => Some("has no tag (latest)"),
+        Some("latest") => Some("uses the latest tag"),
+        _ => None,
+    }
+}
+
+fn image_latest(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((image, n)) = images(c) {
+            if let Some(why) = mutable(image) {
+                out.hit(
+                    "k8s-image-latest",
+                    n.span,
+                    container_object(pod, c),
+                    format!("image {image} {why}"),
+                );
+            }
+        }
+    });
+}
+
+fn image_pull_policy(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((image, n)) = images(c) {
+            let pinned = parse_image(image).digest.is_some();
+            let policy = c.node.get("imagePullPolicy").and_then(Node::as_str);
+            if !pinned && !image.contains('$') && policy.is_some_and(|p| p != "Always") {
+                out.hit(
+                    "k8s-image-pull-policy",
+                    n.span,
+                    container_object(pod, c),
+                    format!(
+                        "image {image} is not pinned and imagePullPolicy is {}",
+                        policy.unwrap_or("")
+                    ),
+                );
+            }
+        }
+    });
+}
+
+fn untrusted_registry(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    if ctx.config.trusted_registries.is_empty() {
+        return;
+    }
+    each_container(ctx, |pod, c| {
+        if let Some((image, n)) = images(c) {
+            if !super::dockerfile::trusted(image, &ctx.config.trusted_registries) {
+                out.hit(
+                    "k8s-untrusted-registry",
+                    n.span,
+                    container_object(pod, c),
+                    format!("image {image} is not from a trusted registry"),
+                );
+            }
+        }
+    });
+}
+
+fn env_secret(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for e in c.node.get("env").and_then(Node::as_seq).unwrap_or(&[]) {
+            let name = e.get("name").and_then(Node::as_str).unwrap_or("");
+            if let Some(v) = e.get("value") {
+                let value = v.as_str().unwrap_or("");
+                let pattern = secret_patterns(value).first().map(|p| p.2);
+                if is_literal_secret(name, value) || pattern.is_some() {
+                    let msg = match pattern {
+                        Some(what) => format!("env {name} holds {what}"),
+                        None => format!("env {name} holds a literal secret value"),
+                    };
+                    out.hit("k8s-env-secret", v.span, container_object(pod, c), msg)
+                        .secret(v.span);
+                }
+            } else if let Some(r) = e.path(&["valueFrom", "secretKeyRef"]) {
+                out.hit(
+                    "k8s-env-secret",
+                    r.span,
+                    container_object(pod, c),
+                    format!("env {name} reads a Secret into an environment variable"),
+                );
+            }
+        }
+    });
+}
+
+fn configmap_secret(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if o.kind() != "ConfigMap" {
+            continue;
+        }
+        for (k, v) in o.node.get("data").and_then(Node::as_map).unwrap_or(&[]) {
+            let key = k.as_str().unwrap_or("");
+            let value = v.as_str().unwrap_or("");
+            let pattern = secret_patterns(value);
+            if let Some((a, b, what)) = pattern.first().copied() {
+                let mut s = v.span;
+                let text = v.span.text(out.text);
+                let inner = &value[a..b];
+                if let Some(i) = text.find(inner) {
+                    s.start.offset = v.span.start.offset + i;
+                    s.end.offset = s.start.offset + inner.len();
+                }
+                out.hit(
+                    "k8s-configmap-secret",
+                    v.span,
+                    o.display(),
+                    format!("data {key} holds {what}"),
+                )
+                .secret(s);
+            } else if is_literal_secret(key, value) && !value.contains('\n') {
+                out.hit(
+                    "k8s-configmap-secret",
+                    v.span,
+                    o.display(),
+                    format!("data {key} looks like a secret value"),
+                )
+                .secret(v.span);
+            }
+        }
+    }
+}
+
+fn probes(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        if matches!(pod.object.kind(), "Job" | "CronJob") {
+            continue; // run-to-completion workloads do not serve
+        }
+        for c in pod
+            .containers()
+            .iter()
+            .filter(|c| c.kind == ContainerKind::Container)
+        {
+            let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
+                .into_iter()
+                .filter(|p| c.node.get(p).is_none())
+                .collect();
+            if !missing.is_empty() {
+                out.hit(
+                    "k8s-probes",
+                    container_span(c),
+                    container_object(&pod, c),
+                    format!("no {}", missing.join(" or ")),
+                );
+            }
+        }
+    }
+}
+
+fn default_namespace(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if let Some(n) = o.node.path(&["metadata", "namespace"]) {
+            if n.as_str() == Some("default") {
+                out.hit(
+                    "k8s-default-namespace",
+                    n.span,
+                    o.display(),
+                    "metadata.namespace is default",
+                );
+            }
+        }
+    }
+}
+
+/// Emitted for every pod; the engine drops those whose namespace has a NetworkPolicy in any
+/// scanned file (a cross-file fact).
+fn no_network_policy(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        let ns = pod.object.namespace().unwrap_or("default");
+        out.hit(
+            "k8s-no-network-policy",
+            pod.object
+                .node
+                .get("kind")
+                .map(|k| k.span)
+                .unwrap_or(pod.spec.span),
+            pod.object.display(),
+            format!("no NetworkPolicy in the scanned files applies to namespace {ns}"),
+        );
+    }
+}
+
+fn exposed_service(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if o.kind() != "Service" {
+            continue;
+        }
+        if let Some(t) = o.node.path(&["spec", "type"]) {
+            if matches!(t.as_str(), Some("NodePort") | Some("LoadBalancer")) {
+                out.hit(
+                    "k8s-exposed-service",
+                    t.span,
+                    o.display(),
+                    format!("type {}", t.as_str().unwrap_or("")),
+                );
+            }
+        }
+        if let Some(ips) = o.node.path(&["spec", "externalIPs"]).and_then(Node::as_seq) {
+            if !ips.is_empty() {
+                out.hit(
+                    "k8s-exposed-service",
+                    ips[0].span,
+                    o.display(),
+                    "externalIPs set",
+                );
+            }
+        }
+    }
+}
+
+fn host_aliases(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        if let Some(n) = pod
+            .spec
+            .get("hostAliases")
+            .filter(|n| n.as_seq().is_some_and(|s| !s.is_empty()))
+        {
+            out.hit(
+                "k8s-host-aliases",
+                n.span,
+                pod.object.display(),
+                "hostAliases rewrite /etc/hosts",
+            );
+        }
+    }
+}
+
+fn host_users(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        match pod.spec.get("hostUsers") {
+            Some(n) if n.as_bool(BoolDialect::Kubernetes) == Some(false) => {}
+            Some(n) => {
+                out.hit(
+                    "k8s-host-users",
+                    n.span,
+                    pod.object.display(),
+                    "hostUsers is not false",
+                );
+            }
+            None => {
+                out.hit(
+                    "k8s-host-users",
+                    pod.object
+                        .node
+                        .get("kind")
+                        .map(|k| k.span)
+                        .unwrap_or(pod.spec.span),
+                    pod.object.display(),
+                    "hostUsers: false is not set",
+                );
+            }
+        }
+    }
+}
+
+// ---- RBAC ----
+
+fn rules_of<'a>(o: &Object<'a>) -> &'a [Node] {
+    if !matches!(o.kind(), "Role" | "ClusterRole") {
+        return &[];
+    }
+    o.node.get("rules").and_then(Node::as_seq).unwrap_or(&[])
+}
+
+fn words<'a>(rule: &'a Node, key: &str) -> Vec<&'a str> {
+    rule.get(key)
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Node::as_str)
+        .collect()
+}
+
+fn rbac_wildcard(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        for r in rules_of(o) {
+            let wild: Vec<&str> = ["verbs", "resources", "apiGroups"]
+                .into_iter()
+                .filter(|k| words(r, k).contains(&"*"))
+                .collect();
+            if !wild.is_empty() {
+                out.hit(
+                    "k8s-rbac-wildcard",
+                    r.span,
+                    o.display(),
+                    format!("* in {}", wild.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn grants(r: &Node, resources: &[&str], verbs: &[&str]) -> bool {
+    let res = words(r, "resources");
+    let v = words(r, "verbs");
+    (res.contains(&"*") || resources.iter().any(|x| res.contains(x)))
+        && (v.contains(&"*") || verbs.iter().any(|x| v.contains(x)))
+}
+
+fn rbac_secrets(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        for r in rules_of(o) {
+            if grants(r, &["secrets"], &["get", "list", "watch"])
+                && words(r, "resourceNames").is_empty()
+            {
+                out.hit(
+                    "k8s-rbac-secrets",
+                    r.span,
+                    o.display(),
+                    "the role can read secrets",
+                );
+            }
+        }
+    }
+}
+
+fn role_ref<'a>(o: &Object<'a>) -> Option<(&'a str, &'a Node)> {
+    let n = o.node.path(&["roleRef", "name"])?;
+    Some((n.as_str()?, n))
+}
+
+fn rbac_cluster_admin(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding") {
+            if let Some(("cluster-admin", n)) = role_ref(o) {
+                out.hit(
+                    "k8s-rbac-cluster-admin",
+                    n.span,
+                    o.display(),
+                    "binds cluster-admin",
+                );
+            }
+        }
+    }
+}
+
+fn rbac_pod_exec(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        for r in rules_of(o) {
+            if grants(r, &["pods/exec", "pods/attach"], &["create", "get"])
+                || grants(
+                    r,
+                    &[
+                        "pods",
+                        "deployments",
+                        "daemonsets",
+                        "statefulsets",
+                        "jobs",
+                        "cronjobs",
+                        "replicasets",
+                    ],
+                    &["create"],
+                )
+            {
+                out.hit(
+                    "k8s-rbac-pod-exec",
+                    r.span,
+                    o.display(),
+                    "the role can create workloads or exec into pods",
+                );
+            }
+        }
+    }
+}
+
+fn rbac_escalate(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        for r in rules_of(o) {
+            let v = words(r, "verbs");
+            let bad: Vec<&str> = ["bind", "escalate", "impersonate"]
+                .into_iter()
+                .filter(|x| v.contains(x))
+                .collect();
+            if !bad.is_empty() {
+                out.hit(
+                    "k8s-rbac-escalate",
+                    r.span,
+                    o.display(),
+                    format!("verbs {}", bad.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn rbac_system_groups(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if !matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding") {
+            continue;
+        }
+        for s in o.node.get("subjects").and_then(Node::as_seq).unwrap_or(&[]) {
+            let name = s.get("name").and_then(Node::as_str).unwrap_or("");
+            if matches!(
+                name,
+                "system:anonymous" | "system:unauthenticated" | "system:masters"
+            ) {
+                out.hit(
+                    "k8s-rbac-system-groups",
+                    s.span,
+                    o.display(),
+                    format!("binds {name}"),
+                );
+            } else if name == "system:authenticated"
+                && role_ref(o).is_some_and(|(r, _)| !r.starts_with("system:"))
+            {
+                out.hit(
+                    "k8s-rbac-system-groups",
+                    s.span,
+                    o.display(),
+                    "binds a custom role to every authenticated user (system:authenticated)",
+                );
+            }
+        }
+    }
+}
+
+fn tiller_dashboard(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((image, n)) = images(c) {
+            let l = image.to_ascii_lowercase();
+            if l.contains("tiller")
+                || l.contains("kubernetes-dashboard")
+                || l.contains("kubernetesui/dashboard")
+            {
+                out.hit(
+                    "k8s-tiller-dashboard",
+                    n.span,
+                    container_object(pod, c),
+                    format!("image {image}"),
+                );
+            }
+        }
+    });
+}

@@ -1,0 +1,455 @@
+//! Rule evaluation: one small function per rule, grouped by artifact, listed in explicit
+//! registries (no macros). Rules report hits (rule, span, object, message, optional fix and the
+//! spans of any secret values); the engine turns hits into findings.
+
+pub mod compose;
+pub mod daemon;
+pub mod dockerfile;
+pub mod kubernetes;
+pub mod shell;
+
+use crate::model::{Edit, Fix, Safety};
+use bulkhead_sources::yaml::Node;
+use bulkhead_sources::{LineIndex, Span};
+
+/// A rule's verdict on one place.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: &'static str,
+    pub span: Span,
+    pub object: String,
+    pub message: String,
+    pub fix: Option<Fix>,
+    /// Byte ranges holding secret values: masked in every snippet and never printed.
+    pub secrets: Vec<Span>,
+}
+
+/// What rules write into.
+pub struct Out<'t> {
+    pub text: &'t str,
+    pub lines: &'t LineIndex,
+    pub hits: Vec<Hit>,
+}
+
+impl<'t> Out<'t> {
+    pub fn new(text: &'t str, lines: &'t LineIndex) -> Self {
+        Out {
+            text,
+            lines,
+            hits: Vec::new(),
+        }
+    }
+
+    pub fn hit(
+        &mut self,
+        rule: &'static str,
+        span: Span,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Hit {
+        self.hits.push(Hit {
+            rule,
+            span,
+            object: object.into(),
+            message: message.into(),
+            fix: None,
+            secrets: Vec::new(),
+        });
+        self.hits.last_mut().expect("just pushed")
+    }
+
+    /// An edit replacing `span` with `replacement`.
+    pub fn edit(&self, span: Span, replacement: impl Into<String>) -> Edit {
+        Edit {
+            offset: span.start.offset,
+            length: span.end.offset - span.start.offset,
+            replacement: replacement.into(),
+            line: span.start.line,
+            column: span.start.column,
+        }
+    }
+
+    /// An edit inserting `text` at byte `offset`.
+    pub fn insert(&self, offset: usize, text: impl Into<String>) -> Edit {
+        let p = self.lines.pos(self.text, offset);
+        Edit {
+            offset: p.offset,
+            length: 0,
+            replacement: text.into(),
+            line: p.line,
+            column: p.column,
+        }
+    }
+
+    /// Insert `key: value` as a new entry of YAML mapping `map` (block style: a new line with the
+    /// indentation of the existing keys; flow style: before the closing brace).
+    pub fn yaml_insert_entry(&self, map: &Node, key: &str, value: &str) -> Option<Edit> {
+        let entries = map.as_map()?;
+        let text = self.text;
+        let span_text = map.span.text(text);
+        if span_text.starts_with('{') {
+            let close = map.span.end.offset.checked_sub(1)?;
+            let sep = if entries.is_empty() { "" } else { ", " };
+            return Some(self.insert(close, format!("{sep}{key}: {value}")));
+        }
+        let (first_key, _) = entries.first()?;
+        let indent = (first_key.span.start.column - 1) as usize;
+        // after the last entry's line
+        let last_end = entries
+            .iter()
+            .map(|(_, v)| v.span.end.offset)
+            .chain(entries.iter().map(|(k, _)| k.span.end.offset))
+            .max()?;
+        let line_end = text[last_end..]
+            .find('\n')
+            .map(|i| last_end + i + 1)
+            .unwrap_or(text.len());
+        let prefix = if line_end == text.len() && !text.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        Some(self.insert(
+            line_end,
+            format!("{prefix}{}{key}: {value}\n", " ".repeat(indent)),
+        ))
+    }
+}
+
+impl Hit {
+    pub fn fix(
+        &mut self,
+        description: impl Into<String>,
+        safety: Safety,
+        edits: Vec<Edit>,
+    ) -> &mut Self {
+        if !edits.is_empty() {
+            self.fix = Some(Fix {
+                description: description.into(),
+                safety,
+                edits,
+            });
+        }
+        self
+    }
+
+    pub fn secret(&mut self, span: Span) -> &mut Self {
+        self.secrets.push(span);
+        self
+    }
+}
+
+/// Registry entries: rule ID -> evaluation function.
+pub type DockerfileRule = fn(&dockerfile::Ctx<'_>, &mut Out<'_>);
+pub type ComposeRule = fn(&compose::Ctx<'_>, &mut Out<'_>);
+pub type KubernetesRule = fn(&kubernetes::Ctx<'_>, &mut Out<'_>);
+pub type DaemonRule = fn(&daemon::Ctx<'_>, &mut Out<'_>);
+
+/// Every rule ID that has an evaluator, for the test that matches code and catalog.
+pub fn implemented() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = Vec::new();
+    v.extend(dockerfile::REGISTRY.iter().map(|(id, _)| *id));
+    v.extend(compose::REGISTRY.iter().map(|(id, _)| *id));
+    v.extend(kubernetes::REGISTRY.iter().map(|(id, _)| *id));
+    v.extend(daemon::REGISTRY.iter().map(|(id, _)| *id));
+    v
+}
+
+// ---- helpers shared by several artifacts ----
+
+/// Words in a name that often look secret but name a non-secret setting.
+const NOT_SECRET_NAME_ENDINGS: &[&str] = &[
+    "_method",
+    "_host",
+    "_port",
+    "_url",
+    "_uri",
+    "_endpoint",
+    "_issuer",
+    "_user",
+    "_username",
+    "_name",
+    "_length",
+    "_ttl",
+    "_timeout",
+    "_expiry",
+    "_version",
+    "_provider",
+    "_header",
+    "_realm",
+    "_scope",
+    "_backend",
+    "_policy",
+    "_strategy",
+];
+
+/// Does `name = value` look like a secret written literally? References (`${X}`, `$X`,
+/// `$(cmd)`), empty values, booleans and plain numbers do not count.
+pub fn is_literal_secret(name: &str, value: &str) -> bool {
+    let lower = name.to_ascii_lowercase().replace('-', "_");
+    if !bulkhead_facts::mask::is_secret_name(name)
+        || NOT_SECRET_NAME_ENDINGS.iter().any(|e| lower.ends_with(e))
+    {
+        return false;
+    }
+    let v = value.trim();
+    !(v.is_empty()
+        || v.starts_with('$')
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none"
+        )
+        || (v.len() < 4 && v.chars().all(|c| c.is_ascii_digit())))
+}
+
+/// Known credential formats found in any text: (start, end, description).
+pub fn secret_patterns(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let word_end = |from: usize| {
+        let mut j = from;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-') {
+            j += 1;
+        }
+        j
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &text[i..];
+        let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric());
+        if boundary && (rest.starts_with("AKIA") || rest.starts_with("ASIA")) {
+            let j = word_end(i);
+            if j - i == 20
+                && text[i..j]
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
+                out.push((i, j, "an AWS access key ID"));
+                i = j;
+                continue;
+            }
+        }
+        if boundary
+            && ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+                .iter()
+                .any(|p| rest.starts_with(p))
+        {
+            let j = word_end(i);
+            if j - i >= 36 {
+                out.push((i, j, "a GitHub token"));
+                i = j;
+                continue;
+            }
+        }
+        if boundary && (rest.starts_with("xoxb-") || rest.starts_with("xoxp-")) {
+            let j = word_end(i);
+            if j - i >= 20 {
+                out.push((i, j, "a Slack token"));
+                i = j;
+                continue;
+            }
+        }
+        if rest.starts_with("-----BEGIN ") {
+            if let Some(hdr_end) = rest
+                .find("-----\n")
+                .or_else(|| rest[11..].find("-----").map(|x| x + 11))
+            {
+                if rest[..hdr_end].contains("PRIVATE KEY") {
+                    let end = rest
+                        .find("-----END")
+                        .and_then(|e| rest[e..].find("KEY-----").map(|k| e + k + 8))
+                        .unwrap_or(hdr_end + 5);
+                    out.push((i, i + end, "a private key"));
+                    i += end;
+                    continue;
+                }
+            }
+        }
+        i += rest.chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    out
+}
+
+/// Host paths whose mount exposes or endangers the host: the directories themselves and
+/// anything below them (the reference tool checks exact paths only, PITFALLS CIS Docker 11).
+pub fn sensitive_host_path(path: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    let p = if p.is_empty() { "/" } else { p };
+    if p == "/" {
+        return true;
+    }
+    const ROOTS: &[&str] = &[
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/sys",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/var/run",
+        "/run",
+        "/var/lib/docker",
+        "/var/lib/containerd",
+        "/var/lib/kubelet",
+        "/root",
+        "/home",
+        "/var/log",
+    ];
+    ROOTS
+        .iter()
+        .any(|r| p == *r || p.starts_with(&format!("{r}/")))
+}
+
+/// Container runtime sockets (Docker, containerd, CRI-O, Podman), or the directories that hold
+/// them.
+pub fn runtime_socket(path: &str) -> Option<&'static str> {
+    let p = path.trim_end_matches('/');
+    const SOCKETS: &[(&str, &str)] = &[
+        ("docker.sock", "the Docker socket"),
+        ("containerd.sock", "the containerd socket"),
+        ("crio.sock", "the CRI-O socket"),
+        ("podman.sock", "the Podman socket"),
+        ("dockershim.sock", "the dockershim socket"),
+    ];
+    if let Some((_, name)) = SOCKETS.iter().find(|(s, _)| p.ends_with(s)) {
+        return Some(name);
+    }
+    match p {
+        "/var/run"
+        | "/run"
+        | "/var/run/docker"
+        | "/run/docker"
+        | "/run/containerd"
+        | "/var/run/containerd"
+        | "/var/run/crio"
+        | "/run/crio" => Some("a directory holding container runtime sockets"),
+        _ => None,
+    }
+}
+
+/// Image reference parts: registry (None for Docker Hub), tag, digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub registry: Option<String>,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+pub fn parse_image(image: &str) -> ImageRef {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d.to_string())),
+        None => (image, None),
+    };
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(rest[last_slash + i + 1..].to_string()),
+        ),
+        None => (rest, None),
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let registry = (name.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost"))
+        .then(|| first.to_string());
+    ImageRef {
+        registry,
+        tag,
+        digest,
+    }
+}
+
+/// Safe sysctls per the Pod Security Standards (namespaced and isolated).
+pub const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+/// Capabilities that give near-root power over the kernel or host.
+pub const DANGEROUS_CAPS: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_MODULE",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_BOOT",
+    "SYS_TIME",
+    "NET_ADMIN",
+    "DAC_READ_SEARCH",
+    "BPF",
+    "PERFMON",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "SYSLOG",
+    "SYS_CHROOT",
+    "MKNOD",
+];
+
+pub fn cap_name(c: &str) -> String {
+    c.trim()
+        .to_ascii_uppercase()
+        .trim_start_matches("CAP_")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images() {
+        assert_eq!(parse_image("nginx").tag, None);
+        assert_eq!(parse_image("nginx:latest").tag.as_deref(), Some("latest"));
+        let r = parse_image("registry.example.com:5000/team/app:1.2@sha256:abc");
+        assert_eq!(r.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(r.tag.as_deref(), Some("1.2"));
+        assert_eq!(r.digest.as_deref(), Some("sha256:abc"));
+        assert_eq!(parse_image("library/nginx:1").registry, None);
+    }
+
+    #[test]
+    fn sensitive_paths_include_subdirectories_and_sockets() {
+        // PITFALLS CIS Docker 11: subdirectories, /var/run and the sockets count.
+        for p in [
+            "/",
+            "/etc",
+            "/etc/ssl/",
+            "/var/run",
+            "/home/alice",
+            "/proc/1",
+        ] {
+            assert!(sensitive_host_path(p), "{p}");
+        }
+        for p in ["/srv/data", "/opt/app", "/data"] {
+            assert!(!sensitive_host_path(p), "{p}");
+        }
+        // PITFALLS "Artifact scanners" 5: containerd.sock is missed by Trivy and Checkov.
+        assert!(runtime_socket("/run/containerd/containerd.sock").is_some());
+        assert!(runtime_socket("/var/run/docker.sock").is_some());
+        assert!(runtime_socket("/srv/app.sock").is_none());
+    }
+
+    #[test]
+    fn secret_heuristics() {
+        assert!(is_literal_secret("DB_PASSWORD", "hunter2"));
+        assert!(!is_literal_secret("DB_PASSWORD", "${DB_PASSWORD}"));
+        assert!(!is_literal_secret("DB_PASSWORD_FILE", "/run/secrets/db"));
+        assert!(!is_literal_secret("AUTH_METHOD", "basic"));
+        assert!(!is_literal_secret("APP_NAME", "x"));
+        let t = "x AKIAABCDEFGHIJKLMNOP y ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+        let found = secret_patterns(t);
+        assert_eq!(found.len(), 2);
+        assert_eq!(&t[found[0].0..found[0].1], "AKIAABCDEFGHIJKLMNOP");
+    }
+}
