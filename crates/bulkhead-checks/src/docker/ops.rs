@@ -55,7 +55,11 @@ fn image_sprawl(ctx: &Context<'_>) -> CheckResult {
         .iter()
         .filter(|i| users.contains_key(i.inspect.id.as_str()))
         .count();
-    let mut message = format!("{} images, {in_use} in use by the {scope}", images.len());
+    let mut message = format!(
+        "{} {}, {in_use} in use by the {scope}",
+        images.len(),
+        if images.len() == 1 { "image" } else { "images" }
+    );
     if containers.is_none() {
         message.push_str(" (containers could not be listed)");
     }

@@ -58,6 +58,11 @@ pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("docker.container.no_docker_socket", no_docker_socket),
 ];
 
+/// `1 process`, `3 processes`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn pass_or_fail(ok: bool) -> Status {
     if ok {
         Status::Pass
@@ -717,7 +722,7 @@ fn no_sshd(ctx: &Context<'_>) -> CheckResult {
     if let Some(r) = host_side_guard(ctx) {
         return r;
     }
-    per_container(ctx, |c| {
+    let mut r = per_container(ctx, |c| {
         if !c.inspect.state.running {
             return container_object(c, Status::NotApplicable).note(format!(
                 "not running ({}): no processes to inspect",
@@ -739,13 +744,31 @@ fn no_sshd(ctx: &Context<'_>) -> CheckResult {
         container_object(c, pass_or_fail(ssh.is_empty())).evidence(
             "processes",
             if ssh.is_empty() {
-                format!("{} processes, no SSH server", procs.len())
+                format!(
+                    "{}, no SSH server",
+                    count(procs.len(), "process", "processes")
+                )
             } else {
                 ssh.join(", ")
             },
             "no sshd or dropbear process",
         )
-    })
+    });
+    // Say how many were looked at when some could not be (not running).
+    let idle = r
+        .objects
+        .iter()
+        .filter(|o| o.status == Status::NotApplicable)
+        .count();
+    if r.status == Status::Pass && idle > 0 {
+        let running = r.objects.len() - idle;
+        r.message = Some(format!(
+            "all {} pass; {} not running",
+            count(running, "running container", "running containers"),
+            idle
+        ));
+    }
+    r
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1281,15 +1304,20 @@ fn effective_no_new_privileges(
     c: &ContainerFacts,
     daemon: &Option<(bool, String)>,
 ) -> (bool, String) {
-    let own = security_opt_values(c, "no-new-privileges")
-        .into_iter()
-        .last();
-    match own {
-        Some(None) => (true, "no-new-privileges".to_string()),
-        Some(Some(v)) => match parse_go_bool(v) {
-            Some(b) => (b, format!("no-new-privileges={v}")),
+    // The last option wins, as in dockerd; evidence shows it as written.
+    let own = c
+        .inspect
+        .host_config
+        .security_opt
+        .iter()
+        .flatten()
+        .rfind(|o| security_opt(o).0 == "no-new-privileges");
+    match own.map(|o| (o, security_opt(o).1)) {
+        Some((written, None)) => (true, written.clone()),
+        Some((written, Some(v))) => match parse_go_bool(v) {
+            Some(b) => (b, written.clone()),
             // dockerd refuses to create such a container; treat an unreadable value as off.
-            None => (false, format!("no-new-privileges={v} (not a boolean)")),
+            None => (false, format!("{written} (not a boolean)")),
         },
         None => match daemon {
             Some((b, source)) => (
@@ -2041,6 +2069,24 @@ mod tests {
     }
 
     #[test]
+    fn sshd_counts_only_running_containers_as_passing() {
+        let f = Fixture::new()
+            .container("up", |_| {})
+            .container("down", |c| {
+                c.state.status = "exited".into();
+                c.state.running = false;
+            });
+        let r = f.check("docker.container.no_sshd");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("all 1 running container pass; 1 not running")
+        );
+        assert_eq!(actual_of(&r, "up"), "0 processes, no SSH server");
+        assert_eq!(status_of(&r, "down"), Status::NotApplicable);
+    }
+
+    #[test]
     fn sshd_on_a_remote_daemon_is_not_applicable() {
         let f = Fixture::new()
             .container("web", |_| {})
@@ -2424,6 +2470,7 @@ mod tests {
             actual_of(&r, "inherits"),
             "not set on the container; daemon-wide true (/etc/docker/daemon.json no-new-privileges)"
         );
+        assert_eq!(actual_of(&r, "overrides"), "no-new-privileges:false");
         let f = Fixture::new()
             .daemon("--no-new-privileges", None)
             .container("c", |_| {});
