@@ -1,10 +1,15 @@
 //! Renderers. They format what the engine decided and never compute a verdict themselves.
 
+pub mod assessment_html;
+pub mod assessment_markdown;
+pub mod assessment_model;
 pub mod audit_json;
 pub mod audit_text;
 pub mod docker_bench;
 pub mod junit;
 pub mod target;
+pub mod threats_html;
+pub mod threats_markdown;
 pub mod xml;
 
 pub use target::Target;

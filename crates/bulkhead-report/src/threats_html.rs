@@ -1,0 +1,162 @@
+//! Self-contained HTML rendering of a threat model: inline CSS, the data-flow diagram as inline
+//! SVG drawn by bulkhead, no script and no reference to anything outside the file (no fonts,
+//! images or styles fetched). Each diagram element links to `#el-<id>`, which lists its threats;
+//! each threat has the anchor `#threat-<id>`.
+
+use bulkhead_threats::svg::esc;
+use bulkhead_threats::{Platform, ThreatModel, ThreatResult};
+use std::fmt::Write;
+
+pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;color:#212121;line-height:1.4}\
+h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
+.status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#e65100}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#9e9e9e}\
+.fail{color:#c62828}.pass{color:#2e7d32}.warn,.manual,.error,.info{color:#616161}\
+.diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
+pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}";
+
+pub fn status_span(s: bulkhead_threats::ThreatStatus) -> String {
+    format!("<span class=\"status {}\">{}</span>", s.as_str(), s.label())
+}
+
+fn name<'a>(tm: &'a ThreatModel, id: &'a str) -> &'a str {
+    tm.elements.iter().find(|e| e.id == id).map(|e| e.name.as_str()).unwrap_or(id)
+}
+
+/// Diagram, element index, threat table and details of one platform.
+pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut String) {
+    let h = level;
+    let _ = writeln!(out, "<div class=\"diagram\">{}</div>", bulkhead_threats::svg::render(tm, Some(p)));
+    let _ = writeln!(out, "<h{h}>Elements and their threats</h{h}><table><tr><th>Element</th><th>Kind</th><th>Trust boundary</th><th>Threats</th></tr>");
+    for e in tm.elements.iter().filter(|e| e.platform == p) {
+        let boundary = e
+            .boundary
+            .as_ref()
+            .and_then(|b| tm.boundaries.iter().find(|x| &x.id == b))
+            .map(|b| format!("{} (trust {})", b.name, b.trust))
+            .unwrap_or_else(|| "-".into());
+        let links: Vec<String> = tm
+            .threats_of(&e.id)
+            .map(|t| format!("<a href=\"#threat-{}\" class=\"{}\">{}</a>", esc(&t.id), t.status.as_str(), esc(&t.id)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr id=\"el-{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&e.id),
+            esc(&e.name),
+            e.kind.label(),
+            esc(&boundary),
+            if links.is_empty() { "-".into() } else { links.join(" ") }
+        );
+    }
+    out.push_str("</table>\n");
+    let _ = writeln!(out, "<h{h}>Threats</h{h}><table class=\"threats\"><tr><th>ID</th><th>STRIDE</th><th>Threat</th><th>Status</th><th>Severity</th><th>After planned fixes</th><th>Confidence</th></tr>");
+    for t in tm.threats_for(p) {
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"#threat-{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t.stride.join(""),
+            esc(&t.title),
+            status_span(t.status),
+            t.severity,
+            t.projected_severity,
+            t.confidence.as_str(),
+            id = esc(&t.id)
+        );
+    }
+    out.push_str("</table>\n");
+    for t in tm.threats_for(p) {
+        threat_details(tm, t, h + 1, out);
+    }
+}
+
+pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "<section class=\"threat\" id=\"threat-{}\" data-threat=\"{}\" data-status=\"{}\"><h{h}>{} {}</h{h}>",
+        esc(&t.id),
+        esc(&t.id),
+        t.status.as_str(),
+        esc(&t.id),
+        esc(&t.title)
+    );
+    let _ = writeln!(
+        out,
+        "<p>{}{} — {}. Severity <b>{}</b> now, <b>{}</b> after the planned fixes (likelihood {}{}, impact {}). STRIDE {}. Confidence {}.</p>",
+        status_span(t.status),
+        t.computed_status.map(|c| format!(" (evidence says {})", c.label())).unwrap_or_default(),
+        esc(&t.reason),
+        t.severity,
+        t.projected_severity,
+        t.likelihood.current,
+        esc(&if t.likelihood.raised_by.is_empty() { String::new() } else { format!(", raised because {}", t.likelihood.raised_by.join("; ")) }),
+        t.impact,
+        t.stride.join(""),
+        t.confidence.as_str()
+    );
+    if let Some(a) = &t.acceptance {
+        let _ = writeln!(out, "<p class=\"note\">Accepted by {} until {}: {}</p>", esc(&a.owner), esc(&a.expires), esc(&a.reason));
+    }
+    for n in &t.notes {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(n));
+    }
+    let _ = writeln!(
+        out,
+        "<p>{}</p><p>Targets: {}</p>",
+        esc(&t.description),
+        t.targets
+            .iter()
+            .map(|x| if tm.elements.iter().any(|e| &e.id == x) { format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(name(tm, x))) } else { format!("flow {}", esc(x)) })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !t.evidence.is_empty() {
+        out.push_str("<table class=\"evidence\"><tr><th>Check</th><th>Control</th><th>Object</th><th>Status</th><th>Observed</th><th>Confidence</th></tr>");
+        for e in &t.evidence {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{s}\">{s}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.check),
+                esc(&e.control),
+                esc(&e.object),
+                esc(e.actual.as_deref().unwrap_or("-")),
+                e.confidence.as_str(),
+                s = e.status.as_str()
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    let _ = writeln!(out, "<p>Mitigation: {}</p>", esc(&t.mitigation));
+    let refs = t.refs.labelled();
+    if !refs.is_empty() {
+        let _ = writeln!(out, "<p>References: {}</p>", esc(&refs.join(", ")));
+    }
+    out.push_str("</section>\n");
+}
+
+/// Wrap a body in a complete, self-contained page.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        esc(title)
+    )
+}
+
+/// `bulkhead threats --format html`.
+pub fn render(tm: &ThreatModel) -> String {
+    let mut body = String::new();
+    let _ = writeln!(body, "<h1>Threat model of {}</h1>", esc(&tm.system.host));
+    let _ = writeln!(
+        body,
+        "<p>Generated by bulkhead {} on {} from evidence collected at {} ({}). Each status is computed from that evidence.</p>",
+        esc(&tm.tool.version),
+        esc(&tm.as_of),
+        esc(&tm.system.collected_at),
+        esc(&tm.evidence_sources.join(", "))
+    );
+    for p in tm.system.platforms.clone() {
+        let _ = writeln!(body, "<h2 id=\"{}-threat-model\">{} threat model</h2>", p.as_str(), p.title());
+        platform_section(tm, p, 3, &mut body);
+    }
+    page(&format!("Threat model of {}", tm.system.host), &body)
+}
