@@ -186,11 +186,24 @@ fn min_managers(ctx: &Context<'_>) -> CheckResult {
     ))
 }
 
-/// 7.2: the management port (2377) listens on a specific address, not on every interface.
+/// The port this manager serves swarm management on: the port of its advertised manager address
+/// (it follows `--listen-addr` unless set apart), else Docker's default 2377.
+fn management_port(node: &SwarmNode<'_>) -> u16 {
+    node.facts
+        .and_then(|f| f.advertise_addr.as_deref())
+        .and_then(|a| a.rsplit_once(':'))
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(MANAGEMENT_PORT)
+}
+
+/// 7.2: the management port (2377 unless the manager advertises another) listens on a specific
+/// address, not on every interface.
 fn bind_interface(ctx: &Context<'_>) -> CheckResult {
-    if let Err(r) = active_swarm(ctx) {
-        return r;
-    }
+    let node = match active_swarm(ctx) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let port = management_port(&node);
     if let Some(r) = host_side_guard(ctx) {
         return r;
     }
@@ -202,7 +215,7 @@ fn bind_interface(ctx: &Context<'_>) -> CheckResult {
     };
     let objects: Vec<ObjectResult> = listeners
         .iter()
-        .filter(|l| l.port == MANAGEMENT_PORT)
+        .filter(|l| l.port == port)
         .map(|l| {
             let wildcard = matches!(l.address.as_str(), "0.0.0.0" | "::" | "*" | "");
             let shown = if l.address.contains(':') {
@@ -224,7 +237,7 @@ fn bind_interface(ctx: &Context<'_>) -> CheckResult {
         .collect();
     CheckResult::from_objects(
         objects,
-        format!("nothing listens on TCP port {MANAGEMENT_PORT} here: a worker node, or a manager whose --listen-addr uses another port"),
+        format!("nothing listens on TCP port {port} here: a worker node, or a manager whose --listen-addr uses another port"),
     )
 }
 
@@ -577,6 +590,16 @@ mod tests {
         assert_eq!(f(&[("::", 2377)]).objects[0].name, "[::]:2377");
         assert_eq!(f(&[("10.0.0.5", 2377)]).status, Status::Pass);
         assert_eq!(f(&[("10.0.0.5", 22)]).status, Status::NotApplicable);
+        // A manager on another port is found through the port it advertises.
+        let custom = Fixture::new()
+            .swarm("active", |_, s| {
+                s.advertise_addr = Some("127.0.0.1:23770".into())
+            })
+            .edit_host(listeners(&[("0.0.0.0", 23770), ("127.0.0.1", 2377)]))
+            .check("docker.swarm.bind_interface");
+        assert_eq!(custom.status, Status::Fail);
+        assert_eq!(custom.objects.len(), 1);
+        assert_eq!(custom.objects[0].name, "0.0.0.0:23770");
         let r = Fixture::new()
             .swarm("active", |_, _| {})
             .edit_host(|h| h.listeners = Fact::unavailable("no /proc/net/tcp"))
