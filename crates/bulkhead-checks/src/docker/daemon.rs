@@ -1160,7 +1160,8 @@ mod tests {
     }
 
     #[test]
-    fn rootless_passes_and_rootful_is_manual_with_evidence() {
+    fn pitfall_22_rootless_passes_and_rootful_is_manual_with_evidence() {
+        // docker-bench never detects rootless mode and prints a note for every daemon.
         let r = Fixture::new()
             .rootless("alice", 1000, "", None)
             .check("docker.daemon.rootless");
@@ -1247,7 +1248,8 @@ mod tests {
     }
 
     #[test]
-    fn settings_checks_on_a_remote_daemon_are_not_applicable() {
+    fn pitfall_21_settings_checks_on_a_remote_daemon_are_not_applicable() {
+        // docker-bench reads the local dockerd and daemon.json whatever DOCKER_HOST points at.
         let f = Fixture::new().dockerd("--icc=false", None).remote();
         for id in [
             "docker.daemon.log_level_info",

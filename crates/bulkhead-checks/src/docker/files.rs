@@ -554,31 +554,35 @@ mod tests {
 
     #[test]
     fn pitfall_5_owner_checks_test_uid_and_gid() {
-        // Owned by root but group-owned by a user group: the reference's %U-only checks (3.7)
-        // pass this; root:root requires gid 0 as well.
+        // docker-bench's 3.7 compares only the uid of registry certificates: a root-owned
+        // certificate whose group is a user's group passes there. root:root needs gid 0 too.
         let f = Fixture::new()
             .dockerd("", None)
-            .file("/etc/docker/daemon.json", 0o644, 0, 1000);
-        let r = f.check("docker.files.daemon_json_owner");
+            .dir("/etc/docker/certs.d", 0o755, 0, 0)
+            .listing("/etc/docker/certs.d", &["/etc/docker/certs.d/reg/ca.crt"])
+            .file("/etc/docker/certs.d/reg/ca.crt", 0o444, 0, 1000);
+        let r = f.check("docker.files.registry_certs_owner");
         assert_eq!(r.status, Status::Fail);
         assert_eq!(
             evidence(&r),
             ("0:1000 (uid 0, gid 1000)".into(), "root:root".into())
         );
-        let f = Fixture::new()
-            .dockerd("", None)
-            .file("/etc/docker/daemon.json", 0o644, 1000, 0);
-        assert_eq!(
-            f.check("docker.files.daemon_json_owner").status,
-            Status::Fail
-        );
-        let f = Fixture::new()
-            .dockerd("", None)
-            .file("/etc/docker/daemon.json", 0o644, 0, 0);
-        assert_eq!(
-            f.check("docker.files.daemon_json_owner").status,
-            Status::Pass
-        );
+        // The same holds for every owner check: wrong uid or wrong gid each fail on their own.
+        for (uid, gid, want) in [
+            (0, 1000, Status::Fail),
+            (1000, 0, Status::Fail),
+            (0, 0, Status::Pass),
+        ] {
+            let f =
+                Fixture::new()
+                    .dockerd("", None)
+                    .file("/etc/docker/daemon.json", 0o644, uid, gid);
+            assert_eq!(
+                f.check("docker.files.daemon_json_owner").status,
+                want,
+                "{uid}:{gid}"
+            );
+        }
     }
 
     #[test]
@@ -815,7 +819,8 @@ mod tests {
     }
 
     #[test]
-    fn file_checks_on_a_remote_daemon_are_not_applicable() {
+    fn pitfall_21_file_checks_on_a_remote_daemon_are_not_applicable() {
+        // docker-bench reads the local files even when the API talks to another machine.
         let f = Fixture::new()
             .dockerd("", None)
             .file("/etc/docker/daemon.json", 0o666, 1000, 1000)
