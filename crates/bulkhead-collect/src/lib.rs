@@ -1,10 +1,28 @@
 //! Collection: the only stage that touches the audited system. Everything learned goes into one
 //! serializable [`Snapshot`]; a fact that cannot be read is recorded with the reason.
 //!
-//! Nothing here spawns a process to learn a fact: the Docker Engine API is spoken directly,
-//! files and `/proc` are read, audit rules come from the kernel over netlink.
+//! Nothing here spawns a process to learn a fact: the Docker Engine API is spoken directly
+//! (bollard; the one exception is the `ssh://` transport, where bollard runs the system's `ssh`
+//! client exactly as the docker CLI does), files and `/proc` are read, audit rules come from the
+//! kernel over netlink.
+//!
+//! Modules: [`endpoint`] (where the API is, connecting, errors that say what to do), [`api`]
+//! (everything the API reports), [`select`] (which containers are audited), [`host`] and
+//! [`procfs`] (the host and its processes), [`daemon`] (the dockerd process, its configuration
+//! and paths), [`files`] and [`hostfs`] (file facts under `--root`), [`audit`] (audit rules).
 
-use bulkhead_facts::Snapshot;
+pub mod api;
+pub mod audit;
+pub mod daemon;
+pub mod endpoint;
+pub mod files;
+pub mod host;
+pub mod hostfs;
+pub mod procfs;
+pub mod select;
+
+use bulkhead_facts::docker::{ContainerFacts, DockerFacts};
+use bulkhead_facts::{Fact, Snapshot, ToolInfo};
 use std::path::PathBuf;
 
 /// Whether to collect a platform.
@@ -73,7 +91,167 @@ impl std::fmt::Display for CollectError {
 
 impl std::error::Error for CollectError {}
 
-/// Collect a snapshot of this host.
-pub fn collect(_options: &CollectOptions) -> Result<Snapshot, CollectError> {
-    Err(CollectError("collection is not written yet".into()))
+/// Collect a snapshot of this host: host facts always, Docker facts as `options.docker` asks.
+/// The host is read on its own thread while the API requests are in flight.
+pub fn collect(options: &CollectOptions) -> Result<Snapshot, CollectError> {
+    let collected_at = rfc3339_utc(std::time::SystemTime::now());
+    let fs = hostfs::HostFs::new(&options.root);
+    let selector = select::Selector::new(&options.containers)?;
+    let target = match options.docker {
+        Want::Skip => None,
+        _ => Some(endpoint::resolve(
+            options.docker_host.as_deref(),
+            &endpoint::Environment::process(),
+        )?),
+    };
+    let (host_part, api_part) = std::thread::scope(|s| {
+        let host_thread = s.spawn(|| host::collect(&fs, &options.proc));
+        let api_part = target.as_ref().map(|t| read_api(t, &selector));
+        let host_part = host_thread
+            .join()
+            .map_err(|_| CollectError("reading the host failed unexpectedly".into()));
+        (host_part, api_part)
+    });
+    let (mut host, accounts) = host_part?;
+    let docker = match (target, api_part) {
+        (Some(target), Some(Ok((api, api_version)))) => {
+            let mut endpoint = target.endpoint.clone();
+            endpoint.api_version = api_version;
+            Some(assemble_docker(
+                endpoint, api, &mut host, &fs, &accounts, options,
+            ))
+        }
+        (Some(target), Some(Err(e))) => match options.docker {
+            Want::Auto if endpoint::is_absent(&target) => None,
+            _ => return Err(e),
+        },
+        _ => None,
+    };
+    let mut snapshot = Snapshot::new(
+        ToolInfo::bulkhead(env!("CARGO_PKG_VERSION")),
+        collected_at,
+        host,
+    );
+    snapshot.docker = docker;
+    Ok(snapshot)
+}
+
+/// Connect and read the API on a small runtime of our own (collect stays a plain function).
+fn read_api(
+    target: &endpoint::Target,
+    selector: &select::Selector,
+) -> Result<(api::ApiFacts, String), CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CollectError(format!("cannot start the I/O runtime: {e}")))?;
+    runtime.block_on(async {
+        let (docker, version) = endpoint::connect(target).await?;
+        Ok((api::collect(&docker, selector).await, version))
+    })
+}
+
+/// Join what the API said with what the host shows. For a remote daemon nothing of this host is
+/// attributed to it.
+fn assemble_docker(
+    endpoint: bulkhead_facts::docker::Endpoint,
+    api: api::ApiFacts,
+    host: &mut bulkhead_facts::host::HostFacts,
+    fs: &hostfs::HostFs,
+    accounts: &hostfs::Accounts,
+    options: &CollectOptions,
+) -> DockerFacts {
+    let info = api.info.value();
+    let (daemon, processes_of) = if endpoint.local {
+        let processes = host.process_list().to_vec();
+        let daemon = daemon::local_daemon(&daemon::DaemonInputs {
+            processes: &processes,
+            endpoint: &endpoint,
+            info,
+            fs,
+            users: &accounts.users,
+        });
+        files::collect(host, fs, accounts, &daemon.paths);
+        let proc = options.proc.clone();
+        let by_container: Box<dyn Fn(i64) -> Fact<Vec<bulkhead_facts::host::Process>>> =
+            match &host.processes {
+                Fact::Value(_) => {
+                    Box::new(move |pid| procfs::container_processes(&processes, pid, &proc))
+                }
+                Fact::Unavailable(r) => {
+                    let r = r.clone();
+                    Box::new(move |_| Fact::Unavailable(r.clone()))
+                }
+            };
+        (daemon, by_container)
+    } else {
+        let reason = format!(
+            "remote daemon: the processes of {} cannot be read from this host",
+            endpoint.host
+        );
+        let by_container: Box<dyn Fn(i64) -> Fact<Vec<bulkhead_facts::host::Process>>> =
+            Box::new(move |_| Fact::Unavailable(reason.clone()));
+        (daemon::remote_daemon(&endpoint, info), by_container)
+    };
+    let containers = api.containers.map(|list| {
+        list.into_iter()
+            .map(|inspect| {
+                let processes = if inspect.state.running {
+                    processes_of(inspect.state.pid)
+                } else {
+                    Fact::Value(vec![])
+                };
+                ContainerFacts { inspect, processes }
+            })
+            .collect()
+    });
+    DockerFacts {
+        endpoint,
+        version: api.version,
+        info: api.info,
+        daemon,
+        containers,
+        selection: api.selection,
+        images: api.images,
+        networks: api.networks,
+        swarm: api.swarm,
+    }
+}
+
+/// `2026-01-01T12:00:00Z`
+fn rfc3339_utc(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600 + 3_723);
+        assert_eq!(rfc3339_utc(t), "2026-01-01T01:02:03Z");
+        assert_eq!(rfc3339_utc(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    }
 }

@@ -51,7 +51,8 @@ pub struct Endpoint {
 pub struct Version {
     pub version: String,
     pub api_version: String,
-    #[serde(default)]
+    /// Docker spells it `MinAPIVersion`; older snapshots wrote `MinApiVersion`.
+    #[serde(default, rename = "MinAPIVersion", alias = "MinApiVersion")]
     pub min_api_version: String,
     #[serde(default)]
     pub os: String,

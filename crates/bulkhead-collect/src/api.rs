@@ -1,0 +1,294 @@
+//! Everything read from the Docker Engine API, over one client: version and info, one container
+//! list plus one inspect per selected container, images (inspect and history), networks (with
+//! their containers) and swarm state. Independent requests run concurrently.
+//!
+//! bollard's typed answers are turned into the snapshot's own types (which keep Docker's JSON
+//! field names) through JSON, and secret values (environment variables, command lines, image
+//! history) are masked on the way.
+
+use crate::select::{Listed, Selector};
+use bollard::query_parameters::{
+    InspectContainerOptions, InspectNetworkOptions, ListContainersOptionsBuilder,
+    ListImagesOptionsBuilder, ListNetworksOptions, ListNodesOptions, ListSecretsOptions,
+};
+use bollard::Docker;
+use bulkhead_facts::docker::{
+    Container, ContainerSelection, HistoryItem, Image, ImageFacts, Info, Network, SwarmFacts,
+    Version,
+};
+use bulkhead_facts::mask::{mask_argv, mask_assignment, mask_text};
+use bulkhead_facts::Fact;
+use futures_util::stream::{self, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Requests in flight at once for per-object calls (inspects): enough to keep the daemon busy
+/// on every core without opening hundreds of connections.
+const CONCURRENCY: usize = 16;
+
+/// What the API reported.
+pub struct ApiFacts {
+    pub version: Fact<Version>,
+    pub info: Fact<Info>,
+    /// Inspect documents of the selected containers, by name.
+    pub containers: Fact<Vec<Container>>,
+    pub selection: ContainerSelection,
+    pub images: Fact<Vec<ImageFacts>>,
+    pub networks: Fact<Vec<Network>>,
+    pub swarm: Fact<SwarmFacts>,
+}
+
+/// bollard's typed value -> the snapshot's type, through JSON (same field names).
+fn convert<T: DeserializeOwned>(v: impl Serialize, what: &str) -> Result<T, String> {
+    let json = serde_json::to_value(v).map_err(|e| format!("{what}: {e}"))?;
+    serde_json::from_value(json).map_err(|e| format!("{what}: unexpected shape: {e}"))
+}
+
+fn api_err(what: &str, e: bollard::errors::Error) -> String {
+    format!("{what} failed: {e}")
+}
+
+/// Read everything from the API.
+pub async fn collect(docker: &Docker, selector: &Selector) -> ApiFacts {
+    let (version, info, containers, images, networks) = futures_util::join!(
+        version(docker),
+        info(docker),
+        containers(docker, selector),
+        images(docker),
+        networks(docker),
+    );
+    let swarm = match &info {
+        Fact::Value(i) => swarm(docker, i).await,
+        Fact::Unavailable(r) => Fact::Unavailable(format!("swarm state unknown: {r}")),
+    };
+    let (containers, selection) = containers;
+    ApiFacts {
+        version,
+        info,
+        containers,
+        selection,
+        images,
+        networks,
+        swarm,
+    }
+}
+
+async fn version(docker: &Docker) -> Fact<Version> {
+    match docker.version().await {
+        Ok(v) => convert(v, "GET /version").into(),
+        Err(e) => Fact::Unavailable(api_err("GET /version", e)),
+    }
+}
+
+async fn info(docker: &Docker) -> Fact<Info> {
+    match docker.info().await {
+        Ok(v) => convert(v, "GET /info").into(),
+        Err(e) => Fact::Unavailable(api_err("GET /info", e)),
+    }
+}
+
+async fn containers(
+    docker: &Docker,
+    selector: &Selector,
+) -> (Fact<Vec<Container>>, ContainerSelection) {
+    let options = ListContainersOptionsBuilder::new().all(true).build();
+    let list = match docker.list_containers(Some(options)).await {
+        Ok(l) => l,
+        Err(e) => {
+            return (
+                Fact::Unavailable(api_err("GET /containers/json", e)),
+                ContainerSelection::default(),
+            )
+        }
+    };
+    let listed: Vec<Listed> = list
+        .into_iter()
+        .map(|c| Listed {
+            id: c.id.unwrap_or_default(),
+            name: c
+                .names
+                .and_then(|n| n.into_iter().next())
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            labels: c.labels.unwrap_or_default().into_iter().collect(),
+        })
+        .collect();
+    let (chosen, mut selection) = selector.select(listed);
+    let results: Vec<(Listed, Result<Container, String>)> = stream::iter(chosen)
+        .map(|c| async move {
+            let r = match docker
+                .inspect_container(&c.id, None::<InspectContainerOptions>)
+                .await
+            {
+                Ok(v) => convert::<Container>(v, &format!("inspect of container {}", c.name)),
+                Err(e) => Err(api_err(&format!("inspect of container {}", c.name), e)),
+            };
+            (c, r)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for (listed, r) in results {
+        match r {
+            Ok(mut c) => {
+                mask_container(&mut c);
+                out.push(c);
+            }
+            // Removed between list and inspect: nothing to audit, but say so.
+            Err(reason) => selection
+                .skipped
+                .push(bulkhead_facts::docker::SkippedContainer {
+                    id: listed.id,
+                    name: listed.name,
+                    state: listed.state,
+                    reason,
+                }),
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    (Fact::Value(out), selection)
+}
+
+fn mask_container(c: &mut Container) {
+    c.config.env = c.config.env.iter().map(|a| mask_assignment(a)).collect();
+    if let Some(cmd) = &mut c.config.cmd {
+        *cmd = mask_argv(cmd);
+    }
+    if let Some(ep) = &mut c.config.entrypoint {
+        *ep = mask_argv(ep);
+    }
+}
+
+async fn images(docker: &Docker) -> Fact<Vec<ImageFacts>> {
+    let options = ListImagesOptionsBuilder::new().all(false).build();
+    let list = match docker.list_images(Some(options)).await {
+        Ok(l) => l,
+        Err(e) => return Fact::Unavailable(api_err("GET /images/json", e)),
+    };
+    let results: Vec<Result<ImageFacts, String>> = stream::iter(list)
+        .map(|summary| async move {
+            let id = summary.id.clone();
+            let (inspect, history) =
+                futures_util::join!(docker.inspect_image(&id), docker.image_history(&id));
+            let mut inspect: Image = match inspect {
+                Ok(v) => convert(v, &format!("inspect of image {id}"))?,
+                Err(e) => return Err(api_err(&format!("inspect of image {id}"), e)),
+            };
+            inspect.config.env = inspect
+                .config
+                .env
+                .iter()
+                .map(|a| mask_assignment(a))
+                .collect();
+            let history: Fact<Vec<HistoryItem>> = match history {
+                Ok(h) => match convert::<Vec<HistoryItem>>(h, &format!("history of image {id}")) {
+                    Ok(mut items) => {
+                        for item in &mut items {
+                            item.created_by = mask_text(&item.created_by);
+                        }
+                        Fact::Value(items)
+                    }
+                    Err(e) => Fact::Unavailable(e),
+                },
+                Err(e) => Fact::Unavailable(api_err(&format!("history of image {id}"), e)),
+            };
+            Ok(ImageFacts { inspect, history })
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    // An image removed between list and inspect is gone; any other failure is reported.
+    let mut out = Vec::new();
+    for r in results {
+        match r {
+            Ok(i) => out.push(i),
+            Err(e) if e.contains("404") || e.contains("No such image") => {}
+            Err(e) => return Fact::Unavailable(e),
+        }
+    }
+    out.sort_by(|a, b| (a.display_name(), &a.inspect.id).cmp(&(b.display_name(), &b.inspect.id)));
+    Fact::Value(out)
+}
+
+async fn networks(docker: &Docker) -> Fact<Vec<Network>> {
+    let list = match docker.list_networks(None::<ListNetworksOptions>).await {
+        Ok(l) => l,
+        Err(e) => return Fact::Unavailable(api_err("GET /networks", e)),
+    };
+    let results: Vec<Result<Network, String>> = stream::iter(list)
+        .map(|n| async move {
+            let id = n.id.clone().unwrap_or_default();
+            match docker
+                .inspect_network(&id, None::<InspectNetworkOptions>)
+                .await
+            {
+                Ok(v) => convert::<Network>(v, &format!("inspect of network {id}")),
+                Err(e) => Err(api_err(&format!("inspect of network {id}"), e)),
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for r in results {
+        match r {
+            Ok(n) => out.push(n),
+            Err(e) if e.contains("404") => {}
+            Err(e) => return Fact::Unavailable(e),
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Fact::Value(out)
+}
+
+/// Swarm facts beyond `/info`, read only on an active manager.
+async fn swarm(docker: &Docker, info: &Info) -> Fact<SwarmFacts> {
+    let s = &info.swarm;
+    let mut facts = SwarmFacts {
+        state: s.local_node_state.clone(),
+        is_manager: s.control_available,
+        managers: s.managers,
+        ..Default::default()
+    };
+    if s.local_node_state != "active" || !s.control_available {
+        return Fact::Value(facts);
+    }
+    let (swarm, nodes, secrets) = futures_util::join!(
+        docker.inspect_swarm(),
+        docker.list_nodes(None::<ListNodesOptions>),
+        docker.list_secrets(None::<ListSecretsOptions>),
+    );
+    let swarm: serde_json::Value = match swarm.map_err(|e| api_err("GET /swarm", e)) {
+        Ok(v) => serde_json::to_value(v).unwrap_or_default(),
+        Err(e) => return Fact::Unavailable(e),
+    };
+    facts.autolock = swarm["Spec"]["EncryptionConfig"]["AutoLockManagers"].as_bool();
+    facts.node_cert_expiry_seconds = swarm["Spec"]["CAConfig"]["NodeCertExpiry"]
+        .as_i64()
+        .map(|ns| ns / 1_000_000_000);
+    match nodes {
+        Ok(nodes) => {
+            let nodes: Vec<serde_json::Value> = nodes
+                .into_iter()
+                .filter_map(|n| serde_json::to_value(n).ok())
+                .collect();
+            facts.managers = nodes
+                .iter()
+                .filter(|n| !n["ManagerStatus"].is_null())
+                .count() as u64;
+            if let Some(me) = nodes.iter().find(|n| n["ID"] == s.node_id.as_str()) {
+                facts.advertise_addr = me["ManagerStatus"]["Addr"].as_str().map(String::from);
+                facts.data_path_addr = me["Status"]["Addr"].as_str().map(String::from);
+            }
+        }
+        Err(e) => return Fact::Unavailable(api_err("GET /nodes", e)),
+    }
+    match secrets {
+        Ok(list) => facts.secrets = Some(list.len() as u64),
+        Err(e) => return Fact::Unavailable(api_err("GET /secrets", e)),
+    }
+    Fact::Value(facts)
+}

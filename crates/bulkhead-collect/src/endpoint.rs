@@ -1,0 +1,519 @@
+//! Where the Docker Engine API is, and how to reach it.
+//!
+//! The address is `--docker-host`, else `DOCKER_HOST`, else the current user's rootless socket
+//! (`$XDG_RUNTIME_DIR/docker.sock`) when that exists and the default does not, else
+//! `unix:///var/run/docker.sock`. TLS for tcp comes from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` and
+//! the certificates in `DOCKER_CERT_PATH` (default `~/.docker`), as the docker CLI reads them.
+//!
+//! An endpoint is *local* when it is a unix socket or a tcp/ssh address of this machine (a
+//! loopback address, one of its interface addresses, or its host name). For any other endpoint
+//! the host's files and processes belong to a different machine and are not read (PITFALL 21).
+//!
+//! Connecting negotiates the API version: the daemon is asked at the oldest version current
+//! daemons still serve, and the client then speaks the daemon's version (or bollard's newest,
+//! whichever is older). Failures become a [`CollectError`] that names the endpoint and says what
+//! to do.
+
+use crate::CollectError;
+use bollard::{ClientVersion, Docker};
+use bulkhead_facts::docker::{Endpoint, DEFAULT_SOCKET};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Seconds before an API request is abandoned.
+const TIMEOUT_SECS: u64 = 60;
+
+/// API version used for the first request (`GET /version`): dockerd 25+ serves 1.24 and newer,
+/// older daemons serve it too.
+const PROBE_VERSION: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 24,
+};
+
+/// How the API is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    Unix(PathBuf),
+    /// `host:port`, plain or TLS.
+    Tcp {
+        address: String,
+        tls: Option<TlsFiles>,
+    },
+    /// `ssh://[user@]host[:port]`: bollard runs the system's `ssh` client, as the docker CLI does.
+    Ssh(String),
+}
+
+/// Client certificate files for tcp+TLS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Where the directory came from (`DOCKER_CERT_PATH` or `~/.docker`).
+    pub source: String,
+}
+
+/// A resolved endpoint: what is recorded in the snapshot, and how to connect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub transport: Transport,
+}
+
+/// What endpoint resolution consults, so tests can supply it.
+pub struct Environment<'a> {
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    pub socket_exists: &'a dyn Fn(&str) -> bool,
+    /// Is this host name or address this machine?
+    pub is_own_host: &'a dyn Fn(&str) -> bool,
+}
+
+impl Environment<'static> {
+    /// The real process environment and file system.
+    pub fn process() -> Self {
+        Environment {
+            var: &|k| std::env::var(k).ok().filter(|v| !v.is_empty()),
+            socket_exists: &|p| std::path::Path::new(p).exists(),
+            is_own_host: &is_own_host,
+        }
+    }
+}
+
+/// Resolve the endpoint from `--docker-host` and the environment.
+pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, CollectError> {
+    let (host, source) = match flag.filter(|f| !f.is_empty()) {
+        Some(f) => (f.to_string(), "flag"),
+        None => match (env.var)("DOCKER_HOST") {
+            Some(h) => (h, "env"),
+            None => {
+                let rootless = (env.var)("XDG_RUNTIME_DIR")
+                    .map(|d| format!("{}/docker.sock", d.trim_end_matches('/')))
+                    .filter(|s| (env.socket_exists)(s) && !(env.socket_exists)(DEFAULT_SOCKET));
+                match rootless {
+                    Some(s) => (format!("unix://{s}"), "rootless"),
+                    None => (format!("unix://{DEFAULT_SOCKET}"), "default"),
+                }
+            }
+        },
+    };
+    let named = |what: &str| match source {
+        "flag" => format!("--docker-host {what}"),
+        "env" => format!("DOCKER_HOST={what}"),
+        _ => what.to_string(),
+    };
+    let (transport, local) = if let Some(path) = host.strip_prefix("unix://") {
+        (Transport::Unix(PathBuf::from(path)), true)
+    } else if host.starts_with('/') {
+        (Transport::Unix(PathBuf::from(&host)), true)
+    } else if let Some(rest) = host
+        .strip_prefix("tcp://")
+        .or_else(|| host.strip_prefix("https://"))
+        .or_else(|| host.strip_prefix("http://"))
+    {
+        let address = rest.trim_end_matches('/').to_string();
+        let tls_wanted = host.starts_with("https://")
+            || (env.var)("DOCKER_TLS_VERIFY").is_some()
+            || (env.var)("DOCKER_TLS").is_some();
+        let tls = tls_wanted.then(|| tls_files(env));
+        let local = (env.is_own_host)(host_part(&address));
+        (Transport::Tcp { address, tls }, local)
+    } else if let Some(rest) = host.strip_prefix("ssh://") {
+        let after_user = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+        let local = (env.is_own_host)(host_part(after_user));
+        (Transport::Ssh(host.clone()), local)
+    } else {
+        return Err(CollectError(format!(
+            "{}: not a Docker endpoint; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
+            named(&host)
+        )));
+    };
+    let (kind, tls) = match &transport {
+        Transport::Unix(_) => ("unix", false),
+        Transport::Tcp { tls, .. } => ("tcp", tls.is_some()),
+        Transport::Ssh(_) => ("ssh", false),
+    };
+    Ok(Target {
+        endpoint: Endpoint {
+            host,
+            transport: kind.into(),
+            tls,
+            source: source.into(),
+            local,
+            api_version: String::new(),
+        },
+        transport,
+    })
+}
+
+fn tls_files(env: &Environment<'_>) -> TlsFiles {
+    let (dir, source) = match (env.var)("DOCKER_CERT_PATH") {
+        Some(d) => (PathBuf::from(d), "DOCKER_CERT_PATH"),
+        None => (
+            PathBuf::from((env.var)("HOME").unwrap_or_else(|| "/root".into())).join(".docker"),
+            "~/.docker",
+        ),
+    };
+    TlsFiles {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        source: source.into(),
+    }
+}
+
+/// `host:port`, `[::1]:2376`, `host` -> the host.
+fn host_part(address: &str) -> &str {
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match address.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+        _ => address,
+    }
+}
+
+/// Is `host` this machine: `localhost`, a loopback address, one of its interface addresses, or
+/// its host name?
+pub fn is_own_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return ip.is_loopback() || ip.is_unspecified() || own_addresses().contains(&ip);
+    }
+    own_hostname().is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+fn own_hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+}
+
+/// The addresses of this machine's interfaces.
+fn own_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    let mut ifap: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills a linked list we walk read-only and free once.
+    unsafe {
+        if libc::getifaddrs(&mut ifap) != 0 {
+            return out;
+        }
+        let mut cur = ifap;
+        while !cur.is_null() {
+            let addr = (*cur).ifa_addr;
+            if !addr.is_null() {
+                match (*addr).sa_family as i32 {
+                    libc::AF_INET => {
+                        let sin = addr as *const libc::sockaddr_in;
+                        out.push(IpAddr::from(
+                            u32::from_be((*sin).sin_addr.s_addr).to_be_bytes(),
+                        ));
+                    }
+                    libc::AF_INET6 => {
+                        let sin6 = addr as *const libc::sockaddr_in6;
+                        out.push(IpAddr::from((*sin6).sin6_addr.s6_addr));
+                    }
+                    _ => {}
+                }
+            }
+            cur = (*cur).ifa_next;
+        }
+        libc::freeifaddrs(ifap);
+    }
+    out
+}
+
+/// Build a client for `target` speaking API `version`.
+fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectError> {
+    let host = &target.endpoint.host;
+    let r = match &target.transport {
+        Transport::Unix(path) => {
+            Docker::connect_with_unix(&path.to_string_lossy(), TIMEOUT_SECS, version)
+        }
+        Transport::Tcp { address, tls: None } => {
+            Docker::connect_with_http(address, TIMEOUT_SECS, version)
+        }
+        Transport::Tcp {
+            address,
+            tls: Some(t),
+        } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version),
+        Transport::Ssh(url) => Docker::connect_with_ssh(url, TIMEOUT_SECS, version, None),
+    };
+    r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+}
+
+/// Check what can be checked before speaking HTTP, for errors that say what to do.
+fn precheck(target: &Target) -> Result<(), CollectError> {
+    let host = &target.endpoint.host;
+    match &target.transport {
+        Transport::Unix(path) => {
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(CollectError(match e.kind() {
+                    std::io::ErrorKind::NotFound => format!(
+                        "no Docker socket at {} (endpoint {host}, {}): is dockerd running? Start it, or name the daemon with --docker-host or DOCKER_HOST",
+                        path.display(), source_text(&target.endpoint.source)
+                    ),
+                    std::io::ErrorKind::PermissionDenied => format!(
+                        "permission denied connecting to {} (endpoint {host}): run bulkhead as root or as a member of the docker group",
+                        path.display()
+                    ),
+                    std::io::ErrorKind::ConnectionRefused => format!(
+                        "nothing listens on {} (endpoint {host}): the socket file exists but dockerd is not running; start it",
+                        path.display()
+                    ),
+                    _ => format!("cannot connect to {} (endpoint {host}): {e}", path.display()),
+                })),
+            }
+        }
+        Transport::Tcp { tls: Some(t), .. } => {
+            for (what, p) in [("CA certificate", &t.ca), ("client certificate", &t.cert), ("client key", &t.key)] {
+                if let Err(e) = std::fs::File::open(p) {
+                    return Err(CollectError(format!(
+                        "TLS is on for {host} (DOCKER_TLS_VERIFY) but the {what} {} cannot be read ({e}); set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {})",
+                        p.display(), t.source
+                    )));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn source_text(source: &str) -> &'static str {
+    match source {
+        "flag" => "from --docker-host",
+        "env" => "from DOCKER_HOST",
+        "rootless" => "the rootless socket in XDG_RUNTIME_DIR",
+        _ => "the default",
+    }
+}
+
+/// Explain a failed first request.
+fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
+    let host = &target.endpoint.host;
+    let mut chain = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    let hint = match &target.transport {
+        Transport::Tcp { tls: Some(t), .. } => format!(
+            "; check that the daemon's certificate is signed by {} and that {} / {} are the client pair it trusts",
+            t.ca.display(),
+            t.cert.display(),
+            t.key.display()
+        ),
+        Transport::Tcp { tls: None, .. } if chain.contains("connection closed") || chain.contains("reset") => {
+            "; if the daemon requires TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH".into()
+        }
+        Transport::Tcp { .. } => "; is dockerd listening there (`hosts` in daemon.json or -H tcp://...)?".into(),
+        Transport::Ssh(_) => "; check that `ssh` reaches the host without a password prompt and that the remote user may use the docker socket".into(),
+        Transport::Unix(_) => String::new(),
+    };
+    CollectError(format!(
+        "the Docker API at {host} did not answer: {chain}{hint}"
+    ))
+}
+
+/// Whether a failure means "no Docker here" (skipped under `Want::Auto`) rather than a Docker
+/// that is there but cannot be used.
+pub fn is_absent(target: &Target) -> bool {
+    match &target.transport {
+        Transport::Unix(path) => matches!(
+            std::os::unix::net::UnixStream::connect(path).map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::NotFound) | Err(std::io::ErrorKind::ConnectionRefused)
+        ),
+        _ => false,
+    }
+}
+
+/// Connect and negotiate the API version. Returns the client and the version negotiated.
+pub async fn connect(target: &Target) -> Result<(Docker, String), CollectError> {
+    precheck(target)?;
+    let probe = client(target, &PROBE_VERSION)?;
+    let version = probe.version().await.map_err(|e| explain(target, &e))?;
+    let server = version
+        .api_version
+        .as_deref()
+        .and_then(parse_api_version)
+        .ok_or_else(|| {
+            CollectError(format!(
+                "the Docker API at {} reported no usable API version",
+                target.endpoint.host
+            ))
+        })?;
+    let newest = bollard::API_DEFAULT_VERSION;
+    let chosen = if (server.major_version, server.minor_version)
+        < (newest.major_version, newest.minor_version)
+    {
+        server
+    } else {
+        *newest
+    };
+    let docker = client(target, &chosen)?;
+    Ok((
+        docker,
+        format!("{}.{}", chosen.major_version, chosen.minor_version),
+    ))
+}
+
+fn parse_api_version(v: &str) -> Option<ClientVersion> {
+    let (a, b) = v.split_once('.')?;
+    Some(ClientVersion {
+        major_version: a.parse().ok()?,
+        minor_version: b.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve_with(
+        flag: Option<&str>,
+        vars: &[(&str, &str)],
+        sockets: &[&str],
+    ) -> Result<Target, CollectError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let sockets: Vec<String> = sockets.iter().map(|s| s.to_string()).collect();
+        let var = move |k: &str| vars.get(k).cloned();
+        let exists = move |p: &str| sockets.iter().any(|s| s == p);
+        let own = |h: &str| h == "10.0.0.7" || h == "127.0.0.1" || h == "localhost";
+        resolve(
+            flag,
+            &Environment {
+                var: &var,
+                socket_exists: &exists,
+                is_own_host: &own,
+            },
+        )
+    }
+
+    #[test]
+    fn precedence_flag_env_rootless_default() {
+        let t = resolve_with(
+            Some("unix:///tmp/a.sock"),
+            &[("DOCKER_HOST", "tcp://10.9.9.9:2375")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(t.endpoint.source, "flag");
+        assert_eq!(t.transport, Transport::Unix("/tmp/a.sock".into()));
+        let t = resolve_with(None, &[("DOCKER_HOST", "tcp://10.9.9.9:2375")], &[]).unwrap();
+        assert_eq!(
+            (t.endpoint.source.as_str(), t.endpoint.local),
+            ("env", false)
+        );
+        // PITFALL 22: the user's rootless socket when the default one does not exist.
+        let t = resolve_with(
+            None,
+            &[("XDG_RUNTIME_DIR", "/run/user/1000")],
+            &["/run/user/1000/docker.sock"],
+        )
+        .unwrap();
+        assert_eq!(t.endpoint.host, "unix:///run/user/1000/docker.sock");
+        assert_eq!(t.endpoint.source, "rootless");
+        let t = resolve_with(
+            None,
+            &[("XDG_RUNTIME_DIR", "/run/user/1000")],
+            &["/run/user/1000/docker.sock", "/var/run/docker.sock"],
+        )
+        .unwrap();
+        assert_eq!(
+            t.endpoint.source, "default",
+            "the system socket wins when both exist"
+        );
+        assert_eq!(t.endpoint.host, "unix:///var/run/docker.sock");
+    }
+
+    #[test]
+    fn remote_and_local_tcp_and_ssh() {
+        // PITFALL 21: a remote daemon is marked so host-side checks are not mixed in.
+        let remote = resolve_with(Some("tcp://10.9.9.9:2376"), &[], &[]).unwrap();
+        assert!(!remote.endpoint.local);
+        let own = resolve_with(Some("tcp://10.0.0.7:2376"), &[], &[]).unwrap();
+        assert!(own.endpoint.local);
+        let lo = resolve_with(Some("tcp://127.0.0.1:2375"), &[], &[]).unwrap();
+        assert!(lo.endpoint.local && !lo.endpoint.tls);
+        let ssh = resolve_with(Some("ssh://me@build-host:2222"), &[], &[]).unwrap();
+        assert_eq!(ssh.endpoint.transport, "ssh");
+        assert!(!ssh.endpoint.local);
+        let ssh_local = resolve_with(Some("ssh://me@localhost"), &[], &[]).unwrap();
+        assert!(ssh_local.endpoint.local);
+        assert!(resolve_with(Some("ftp://x"), &[], &[]).is_err());
+    }
+
+    #[test]
+    fn tls_from_environment() {
+        let t = resolve_with(
+            None,
+            &[
+                ("DOCKER_HOST", "tcp://10.9.9.9:2376"),
+                ("DOCKER_TLS_VERIFY", "1"),
+                ("DOCKER_CERT_PATH", "/certs"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(t.endpoint.tls);
+        match t.transport {
+            Transport::Tcp {
+                address,
+                tls: Some(f),
+            } => {
+                assert_eq!(address, "10.9.9.9:2376");
+                assert_eq!(f.ca, PathBuf::from("/certs/ca.pem"));
+                assert_eq!(f.key, PathBuf::from("/certs/key.pem"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = precheck(
+            &resolve_with(
+                None,
+                &[
+                    ("DOCKER_HOST", "tcp://10.9.9.9:2376"),
+                    ("DOCKER_TLS_VERIFY", "1"),
+                    ("DOCKER_CERT_PATH", "/nonexistent-certs"),
+                ],
+                &[],
+            )
+            .unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("/nonexistent-certs/ca.pem"), "{e}");
+        assert!(e.0.contains("DOCKER_CERT_PATH"), "{e}");
+    }
+
+    #[test]
+    fn missing_socket_error_says_what_to_do() {
+        let t = resolve_with(Some("unix:///nonexistent/docker.sock"), &[], &[]).unwrap();
+        let e = precheck(&t).unwrap_err();
+        assert!(e.0.contains("/nonexistent/docker.sock"), "{e}");
+        assert!(e.0.contains("is dockerd running"), "{e}");
+        assert!(is_absent(&t));
+    }
+
+    #[test]
+    fn host_parts() {
+        assert_eq!(host_part("10.0.0.1:2376"), "10.0.0.1");
+        assert_eq!(host_part("[::1]:2376"), "::1");
+        assert_eq!(host_part("build-host"), "build-host");
+        assert!(is_own_host("127.0.0.1"));
+        assert!(is_own_host("::1"));
+        assert!(!is_own_host("192.0.2.55"));
+    }
+}

@@ -1,0 +1,410 @@
+//! The audited host's file system, read under `--root`.
+//!
+//! Every path a check names is a *host* path (`/etc/docker/daemon.json`); [`HostFs`] maps it under
+//! the root and resolves symbolic links **inside** that root: an absolute link target such as
+//! `/lib/systemd/system/docker.service` is looked up under `--root`, never on the auditing machine.
+//! It also turns `stat` results into [`FileFact`]s (mode with setuid/setgid/sticky bits, owner and
+//! group by number and by the audited host's own names, ancestors for effective access).
+
+use bulkhead_facts::host::{AncestorDir, FileFact, FileKind, FileStat, GroupEntry, PasswdEntry};
+use bulkhead_facts::Mode;
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Symbolic links followed in one lookup before giving up (as the kernel's ELOOP limit).
+const MAX_LINKS: usize = 40;
+
+/// The host's file system under a root directory.
+#[derive(Debug, Clone)]
+pub struct HostFs {
+    root: PathBuf,
+    /// True when root is `/`: paths need no mapping and the kernel resolves links itself.
+    identity: bool,
+}
+
+/// Account names of the audited host, for owner and group labels.
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    pub users: Vec<PasswdEntry>,
+    pub groups: Vec<GroupEntry>,
+}
+
+impl Accounts {
+    fn user(&self, uid: u32) -> Option<String> {
+        self.users
+            .iter()
+            .find(|u| u.uid == uid)
+            .map(|u| u.name.clone())
+    }
+    fn group(&self, gid: u32) -> Option<String> {
+        self.groups
+            .iter()
+            .find(|g| g.gid == gid)
+            .map(|g| g.name.clone())
+    }
+}
+
+impl HostFs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let identity = root == Path::new("/");
+        HostFs { root, identity }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The real path of host path `host_path`, with every symbolic link resolved inside the root.
+    /// A final component that does not exist is kept (so the caller sees NotFound on use).
+    pub fn resolve(&self, host_path: &str) -> io::Result<PathBuf> {
+        if self.identity {
+            return Ok(PathBuf::from(host_path));
+        }
+        Ok(self.root_join(&self.resolve_host(host_path, true)?))
+    }
+
+    /// Resolve `host_path` to the host path it finally names (links followed inside the root).
+    /// `follow_last` says whether a link in the last component is followed.
+    fn resolve_host(&self, host_path: &str, follow_last: bool) -> io::Result<String> {
+        let mut pending: Vec<String> = components(host_path);
+        pending.reverse();
+        let mut current: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "." => continue,
+                ".." => {
+                    current.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            current.push(part);
+            let is_last = pending.is_empty();
+            if is_last && !follow_last {
+                break;
+            }
+            let real = self.root_join(&join_host(&current));
+            match std::fs::symlink_metadata(&real) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(io::Error::other(format!(
+                            "too many levels of symbolic links resolving {host_path}"
+                        )));
+                    }
+                    let target = std::fs::read_link(&real)?;
+                    let target = target.to_string_lossy().into_owned();
+                    current.pop();
+                    if target.starts_with('/') {
+                        current.clear();
+                    }
+                    let mut t = components(&target);
+                    t.reverse();
+                    pending.extend(t);
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // The rest cannot exist; keep the remaining components as written.
+                    while let Some(p) = pending.pop() {
+                        current.push(p);
+                    }
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(join_host(&current))
+    }
+
+    fn root_join(&self, host_path: &str) -> PathBuf {
+        self.root.join(host_path.trim_start_matches('/'))
+    }
+
+    pub fn read_to_string(&self, host_path: &str) -> io::Result<String> {
+        std::fs::read_to_string(self.resolve(host_path)?)
+    }
+
+    pub fn exists(&self, host_path: &str) -> bool {
+        self.resolve(host_path)
+            .map(|p| p.symlink_metadata().is_ok())
+            .unwrap_or(false)
+    }
+
+    /// The entries of a directory (names only), sorted.
+    pub fn read_dir(&self, host_path: &str) -> io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(self.resolve(host_path)?)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Every file below a directory (recursively, directories themselves not listed), as host
+    /// paths, sorted. Symbolic links to directories are not descended into.
+    pub fn list_recursive(&self, host_dir: &str) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut stack = vec![host_dir.trim_end_matches('/').to_string()];
+        let mut first = true;
+        while let Some(dir) = stack.pop() {
+            let entries = match self.read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if first => return Err(e),
+                Err(_) => continue,
+            };
+            first = false;
+            for name in entries {
+                let child = format!("{}/{name}", if dir == "/" { "" } else { &dir });
+                let real = self.root_join(&child);
+                match std::fs::symlink_metadata(&real) {
+                    Ok(m) if m.is_dir() => stack.push(child),
+                    Ok(_) => out.push(child),
+                    Err(_) => {}
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// `stat` a host path (links followed inside the root) into a [`FileFact`].
+    pub fn stat(&self, host_path: &str, accounts: &Accounts) -> FileFact {
+        match self.stat_inner(host_path, accounts) {
+            Ok(Some(st)) => FileFact::Present(st),
+            Ok(None) => FileFact::Missing,
+            Err(e) => FileFact::Unreadable {
+                reason: format!("{}: {e}", self.describe(host_path)),
+            },
+        }
+    }
+
+    /// `host_path`, with the root it was read under when that is not `/`.
+    pub fn describe(&self, host_path: &str) -> String {
+        if self.identity {
+            host_path.to_string()
+        } else {
+            format!("{host_path} (under {})", self.root.display())
+        }
+    }
+
+    fn stat_inner(&self, host_path: &str, accounts: &Accounts) -> io::Result<Option<FileStat>> {
+        let lexical = join_host(&components(host_path));
+        // The link itself (its parent directories resolved).
+        let parent_resolved = match self.resolve_host(&lexical, false) {
+            Ok(p) => p,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let link_meta = match std::fs::symlink_metadata(self.root_join(&parent_resolved)) {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let symlink_target = if link_meta.file_type().is_symlink() {
+            Some(
+                std::fs::read_link(self.root_join(&parent_resolved))?
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        } else {
+            None
+        };
+        let target = match self.resolve_host(&lexical, true) {
+            Ok(p) => p,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = match std::fs::metadata(self.root_join(&target)) {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let ancestors = self.ancestors(&target);
+        Ok(Some(FileStat {
+            kind: kind_of(&meta),
+            mode: Mode(meta.mode() & 0o7777),
+            uid: meta.uid(),
+            gid: meta.gid(),
+            owner: accounts.user(meta.uid()),
+            group: accounts.group(meta.gid()),
+            size: meta.size(),
+            symlink_target,
+            ancestors,
+        }))
+    }
+
+    /// Each directory above `host_path`, from `/` down.
+    fn ancestors(&self, host_path: &str) -> Vec<AncestorDir> {
+        let parts = components(host_path);
+        let mut out = Vec::new();
+        for i in 0..parts.len() {
+            let p = join_host(&parts[..i]);
+            if let Ok(m) = std::fs::metadata(self.root_join(&p)) {
+                out.push(AncestorDir {
+                    path: p,
+                    mode: Mode(m.mode() & 0o7777),
+                    uid: m.uid(),
+                    gid: m.gid(),
+                });
+            }
+        }
+        out
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    // ENOTDIR: a component of the path is a file, so the path cannot exist.
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+fn kind_of(m: &std::fs::Metadata) -> FileKind {
+    let t = m.file_type();
+    if t.is_file() {
+        FileKind::File
+    } else if t.is_dir() {
+        FileKind::Directory
+    } else if t.is_socket() {
+        FileKind::Socket
+    } else if t.is_symlink() {
+        FileKind::Symlink
+    } else {
+        FileKind::Other
+    }
+}
+
+/// Normal components of a host path (`/a//b/./c` -> `[a, b, ., c]`; `..` kept for the resolver).
+fn components(path: &str) -> Vec<String> {
+    Path::new(path)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".to_string()),
+            Component::CurDir => Some(".".to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn join_host(parts: &[String]) -> String {
+    let mut s = String::from("/");
+    s.push_str(&parts.join("/"));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bhc-hostfs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn absolute_symlinks_resolve_inside_the_root() {
+        let root = tmp("abs");
+        std::fs::create_dir_all(root.join("lib/systemd/system")).unwrap();
+        std::fs::create_dir_all(root.join("etc/systemd/system")).unwrap();
+        std::fs::write(root.join("lib/systemd/system/docker.service"), "[Unit]\n").unwrap();
+        // An absolute target: must be read under the root, not from the auditing machine.
+        symlink(
+            "/lib/systemd/system/docker.service",
+            root.join("etc/systemd/system/docker.service"),
+        )
+        .unwrap();
+        // A target that exists only on the auditing machine is missing under the root.
+        symlink("/proc/self/status", root.join("etc/escape")).unwrap();
+        let fs = HostFs::new(&root);
+        assert_eq!(
+            fs.read_to_string("/etc/systemd/system/docker.service")
+                .unwrap(),
+            "[Unit]\n"
+        );
+        let st = fs.stat("/etc/systemd/system/docker.service", &Accounts::default());
+        let st = st.stat().expect("present");
+        assert_eq!(
+            st.symlink_target.as_deref(),
+            Some("/lib/systemd/system/docker.service")
+        );
+        assert_eq!(st.kind, FileKind::File);
+        assert_eq!(
+            fs.stat("/etc/escape", &Accounts::default()),
+            FileFact::Missing
+        );
+        // `..` cannot climb out of the root.
+        symlink("../../../../../../etc/hostname", root.join("etc/up")).unwrap();
+        assert_eq!(fs.stat("/etc/up", &Accounts::default()), FileFact::Missing);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn modes_owners_and_ancestors_are_real() {
+        let root = tmp("modes");
+        std::fs::create_dir_all(root.join("etc/docker")).unwrap();
+        let f = root.join("etc/docker/daemon.json");
+        std::fs::write(&f, "{}").unwrap();
+        // As root the file is given to another user (before chmod: chown clears setuid).
+        let owned_by_other = unsafe { libc::geteuid() } == 0;
+        if owned_by_other {
+            std::os::unix::fs::chown(&f, Some(1234), Some(999)).unwrap();
+        }
+        std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o4622)).unwrap();
+        std::fs::set_permissions(
+            root.join("etc/docker"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let accounts = Accounts {
+            users: bulkhead_facts::host::parse_passwd("someone:x:1234:1234::/h:/bin/sh\n"),
+            groups: bulkhead_facts::host::parse_group("docker:x:999:\n"),
+        };
+        let fs = HostFs::new(&root);
+        let st = fs.stat("/etc/docker/daemon.json", &accounts);
+        let st = st.stat().unwrap();
+        assert_eq!(st.mode, Mode(0o4622), "setuid bit kept");
+        if owned_by_other {
+            assert_eq!((st.uid, st.gid), (1234, 999));
+            assert_eq!(st.owner.as_deref(), Some("someone"));
+            assert_eq!(st.group.as_deref(), Some("docker"));
+        }
+        assert_eq!(
+            st.ancestors
+                .iter()
+                .map(|a| a.path.as_str())
+                .collect::<Vec<_>>(),
+            vec!["/", "/etc", "/etc/docker"]
+        );
+        assert_eq!(st.ancestors[2].mode, Mode(0o700));
+        assert_eq!(fs.stat("/etc/docker/nope", &accounts), FileFact::Missing);
+        assert_eq!(
+            fs.stat("/etc/docker/daemon.json/x", &accounts),
+            FileFact::Missing,
+            "a path through a file does not exist"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn recursive_listing() {
+        let root = tmp("list");
+        std::fs::create_dir_all(root.join("etc/docker/certs.d/reg:5000")).unwrap();
+        std::fs::write(root.join("etc/docker/certs.d/reg:5000/ca.crt"), "x").unwrap();
+        std::fs::write(root.join("etc/docker/certs.d/top.pem"), "x").unwrap();
+        let fs = HostFs::new(&root);
+        assert_eq!(
+            fs.list_recursive("/etc/docker/certs.d").unwrap(),
+            vec![
+                "/etc/docker/certs.d/reg:5000/ca.crt",
+                "/etc/docker/certs.d/top.pem"
+            ]
+        );
+        assert!(fs.list_recursive("/etc/nothing").is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

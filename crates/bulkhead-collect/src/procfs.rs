@@ -1,0 +1,235 @@
+//! Processes, read from a proc file system (`/proc`, or `--proc DIR`, which may be a fake tree
+//! in tests): comm, exe, argv (secret values masked), real uid, parent, PID namespace, and the
+//! environment of the few daemons whose configuration can come from it.
+//!
+//! Nothing is executed: the processes of a container are the host processes sharing the PID
+//! namespace of its init process, which is how bulkhead sees an `sshd` inside a container
+//! without `docker exec`.
+
+use bulkhead_facts::host::Process;
+use bulkhead_facts::mask::{mask_argv, mask_assignment};
+use bulkhead_facts::Fact;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Programs whose environment is read (their settings may come from it), matched by name.
+fn environment_matters(p: &Process) -> bool {
+    ["dockerd", "containerd", "etcd", "rootlesskit"]
+        .iter()
+        .any(|n| p.is_program(n))
+        || p.program().starts_with("kube")
+}
+
+/// Read every process under `proc`.
+pub fn read_processes(proc: &Path) -> Result<Vec<Process>, String> {
+    let entries =
+        std::fs::read_dir(proc).map_err(|e| format!("cannot list {}: {e}", proc.display()))?;
+    let mut pids: Vec<u32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    // A process may exit while it is read: it is then simply no longer there.
+    Ok(pids
+        .into_iter()
+        .filter_map(|pid| read_process(proc, pid))
+        .collect())
+}
+
+/// One process; None when it vanished or is not a process directory.
+pub fn read_process(proc: &Path, pid: u32) -> Option<Process> {
+    let dir = proc.join(pid.to_string());
+    let status = std::fs::read_to_string(dir.join("status")).ok()?;
+    let mut ppid = 0;
+    let mut uid = 0;
+    let mut name = String::new();
+    for line in status.lines() {
+        if let Some(v) = line.strip_prefix("PPid:") {
+            ppid = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Uid:") {
+            uid = v.split_whitespace().next()?.parse().ok()?;
+        } else if let Some(v) = line.strip_prefix("Name:") {
+            name = v.trim().to_string();
+        }
+    }
+    let comm = std::fs::read_to_string(dir.join("comm"))
+        .map(|c| c.trim_end_matches('\n').to_string())
+        .unwrap_or(name);
+    let argv: Vec<String> = std::fs::read(dir.join("cmdline"))
+        .map(|raw| split_nul(&raw))
+        .unwrap_or_default();
+    let exe = std::fs::read_link(dir.join("exe"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned());
+    let pid_ns = std::fs::read_link(dir.join("ns/pid"))
+        .ok()
+        .and_then(|l| parse_ns_inode(&l.to_string_lossy()));
+    let mut p = Process {
+        pid,
+        ppid,
+        comm,
+        exe,
+        argv,
+        uid,
+        pid_ns,
+        environ: None,
+    };
+    if environment_matters(&p) {
+        p.environ = std::fs::read(dir.join("environ")).ok().map(|raw| {
+            split_nul(&raw)
+                .iter()
+                .filter_map(|a| {
+                    let masked = mask_assignment(a);
+                    masked
+                        .split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                })
+                .collect::<BTreeMap<_, _>>()
+        });
+    }
+    p.argv = mask_argv(&p.argv);
+    Some(p)
+}
+
+fn split_nul(raw: &[u8]) -> Vec<String> {
+    raw.split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// `pid:[4026531836]` -> 4026531836.
+fn parse_ns_inode(link: &str) -> Option<u64> {
+    link.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// The processes of a container whose init process is `init_pid`: every process in its PID
+/// namespace. A container sharing the host's PID namespace (`--pid host`) would take in the
+/// whole host that way, so when the namespace is the host's (that of pid 1) only the
+/// descendants of its init process count.
+pub fn container_processes(all: &[Process], init_pid: i64, proc: &Path) -> Fact<Vec<Process>> {
+    if init_pid <= 0 {
+        return Fact::Value(vec![]);
+    }
+    let init_pid = init_pid as u32;
+    let Some(init) = all.iter().find(|p| p.pid == init_pid) else {
+        return Fact::unavailable(format!(
+            "the container's init process {init_pid} is not visible in {} (bulkhead must see the host's PID namespace)",
+            proc.display()
+        ));
+    };
+    let host_ns = all.iter().find(|p| p.pid == 1).and_then(|p| p.pid_ns);
+    match init.pid_ns {
+        Some(ns) if Some(ns) != host_ns => Fact::Value(
+            all.iter()
+                .filter(|p| p.pid_ns == Some(ns))
+                .cloned()
+                .collect(),
+        ),
+        Some(_) => Fact::Value(descendants(all, init_pid)),
+        None => Fact::unavailable(format!(
+            "the PID namespace of process {init_pid} cannot be read in {}",
+            proc.display()
+        )),
+    }
+}
+
+/// `pid` and every process below it.
+fn descendants(all: &[Process], pid: u32) -> Vec<Process> {
+    let mut out: Vec<Process> = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for child in all.iter().filter(|c| c.ppid == p && c.pid != p) {
+            frontier.push(child.pid);
+        }
+        if let Some(me) = all.iter().find(|x| x.pid == p) {
+            out.push(me.clone());
+        }
+    }
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc_entry(root: &Path, pid: u32, ppid: u32, uid: u32, comm: &str, argv: &[&str], ns: u64) {
+        let d = root.join(pid.to_string());
+        std::fs::create_dir_all(d.join("ns")).unwrap();
+        std::fs::write(
+            d.join("status"),
+            format!("Name:\t{comm}\nPPid:\t{ppid}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+        )
+        .unwrap();
+        std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+        let mut cmd = argv.join("\0");
+        cmd.push('\0');
+        std::fs::write(d.join("cmdline"), cmd).unwrap();
+        std::os::unix::fs::symlink(format!("pid:[{ns}]"), d.join("ns/pid")).unwrap();
+        std::fs::write(
+            d.join("environ"),
+            "PATH=/usr/bin\0DOCKER_PASSWORD=hunter2\0",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn fake_proc_tree_with_masking_and_namespaces() {
+        let root = std::env::temp_dir().join(format!("bhc-proc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        proc_entry(&root, 1, 0, 0, "init", &["/sbin/init"], 100);
+        proc_entry(
+            &root,
+            10,
+            1,
+            0,
+            "dockerd",
+            &[
+                "/usr/bin/dockerd",
+                "--tlskey-password",
+                "s3cret",
+                "-H",
+                "fd://",
+            ],
+            100,
+        );
+        proc_entry(&root, 20, 1, 0, "sleep", &["sleep", "1000"], 200);
+        proc_entry(&root, 21, 20, 0, "sshd", &["/usr/sbin/sshd", "-D"], 200);
+        proc_entry(&root, 30, 1, 1000, "vim", &["vim", "dockerd.go"], 100);
+        std::fs::create_dir_all(root.join("self")).unwrap();
+        let all = read_processes(&root).unwrap();
+        assert_eq!(all.len(), 5);
+        let dockerd = all.iter().find(|p| p.pid == 10).unwrap();
+        assert_eq!(dockerd.argv[2], "***", "secret flag value masked");
+        let env = dockerd.environ.as_ref().expect("dockerd environment read");
+        assert_eq!(env["DOCKER_PASSWORD"], "***");
+        assert_eq!(env["PATH"], "/usr/bin");
+        let vim = all.iter().find(|p| p.pid == 30).unwrap();
+        assert!(vim.environ.is_none(), "only daemons' environments are read");
+        assert_eq!(vim.uid, 1000);
+        let in_container = container_processes(&all, 20, &root);
+        let pids: Vec<u32> = in_container
+            .value()
+            .unwrap()
+            .iter()
+            .map(|p| p.pid)
+            .collect();
+        assert_eq!(pids, vec![20, 21]);
+        // --pid host: the namespace is the host's; only the init process's own tree counts.
+        let host_pid = container_processes(&all, 10, &root);
+        assert_eq!(
+            host_pid
+                .value()
+                .unwrap()
+                .iter()
+                .map(|p| p.pid)
+                .collect::<Vec<_>>(),
+            vec![10]
+        );
+        assert!(matches!(
+            container_processes(&all, 99, &root),
+            Fact::Unavailable(_)
+        ));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
