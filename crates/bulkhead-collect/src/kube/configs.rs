@@ -1,0 +1,141 @@
+//! Configuration files of the components, read where the running configuration points: the
+//! kubelet's `--config` (YAML or JSON, at any path) and its `--config-dir` drop-ins (`*.conf`,
+//! sorted, later wins), etcd's `--config-file` and its service's environment file, kube-proxy's
+//! `--config`, and the EncryptionConfiguration named by the API server. A file only the
+//! component can see (a ConfigMap mounted into its container) is read through
+//! `/proc/<pid>/root`. Secret values are masked before anything is stored; encryption keys are
+//! never kept at all.
+
+use super::Inputs;
+use crate::hostfs::HostFs;
+use bulkhead_facts::host::{parse_env_file, HostFacts};
+use bulkhead_facts::kube::{
+    mask_document, mask_env, Component, ConfigFile, EncryptionConfig, KubeFacts, KubeletConfig,
+    VersionFact, APISERVER, ETCD, KUBELET, PROXY,
+};
+use serde_json::Value;
+use std::path::Path;
+
+/// Environment files a distribution's etcd service reads (Debian, then RHEL).
+pub const ETCD_ENV_FILES: &[&str] = &["/etc/default/etcd", "/etc/etcd/etcd.conf"];
+
+/// Parse the first document of a YAML or JSON text into JSON values (YAML 1.1 typing, as the
+/// Kubernetes components decode their files).
+pub fn parse_document(text: &str) -> Result<Value, String> {
+    let docs = bulkhead_sources::yaml::parse(text).map_err(|e| e.to_string())?;
+    let doc = docs
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the file holds no document".to_string())?;
+    Ok(doc.root.to_json(bulkhead_sources::yaml::Schema::Yaml11))
+}
+
+/// Read a file the component names: under the audited root, else inside the component's own
+/// mount namespace. Returns the text and a description of where it was read.
+pub fn read_for(
+    fs: &HostFs,
+    proc: &Path,
+    pid: Option<u32>,
+    path: &str,
+) -> Result<(String, Option<String>), String> {
+    match fs.read_to_string(path) {
+        Ok(t) => Ok((t, None)),
+        Err(e) => {
+            if let Some(pid) = pid {
+                let inside = proc
+                    .join(pid.to_string())
+                    .join("root")
+                    .join(path.trim_start_matches('/'));
+                if let Ok(t) = std::fs::read_to_string(&inside) {
+                    return Ok((
+                        t,
+                        Some(format!(
+                            "inside the process's mount namespace ({})",
+                            inside.display()
+                        )),
+                    ));
+                }
+            }
+            Err(format!("cannot read {}: {e}", fs.describe(path)))
+        }
+    }
+}
+
+fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
+    let content = read_for(fs, proc, Some(c.process.pid), path).and_then(|(text, _)| {
+        let mut v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
+        mask_document(&mut v);
+        Ok(v)
+    });
+    ConfigFile {
+        path: path.to_string(),
+        source: source.to_string(),
+        content: content.into(),
+    }
+}
+
+/// Read every configuration file the running components name.
+pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
+    let fs = input.fs;
+    if let Some(c) = k.components.get_mut(ETCD) {
+        for path in ETCD_ENV_FILES {
+            if let Ok(text) = fs.read_to_string(path) {
+                let vars = parse_env_file(&text)
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("ETCD_"))
+                    .collect();
+                c.env_files.insert(path.to_string(), mask_env(vars));
+            }
+        }
+        let cfg_path = c
+            .flags
+            .last("config-file")
+            .or_else(|| c.env.get("ETCD_CONFIG_FILE").cloned());
+        if let Some(p) = cfg_path {
+            let cf = config_file(fs, input.proc, c, &p, "etcd --config-file");
+            c.config = Some(cf);
+        }
+    }
+    if let Some(c) = k.components.get(KUBELET) {
+        let mut cfg = KubeletConfig::default();
+        if let Some(p) = c.flags.last("config") {
+            cfg.file = Some(config_file(fs, input.proc, c, &p, "kubelet --config"));
+        }
+        if let Some(dir) = c.flags.last("config-dir") {
+            let names = fs.read_dir(&dir).unwrap_or_default();
+            for name in names.iter().filter(|n| n.ends_with(".conf")) {
+                let p = format!("{}/{name}", dir.trim_end_matches('/'));
+                cfg.drop_ins
+                    .push(config_file(fs, input.proc, c, &p, "kubelet --config-dir"));
+            }
+            cfg.drop_in_dir = Some(dir);
+        }
+        k.kubelet = Some(cfg);
+    }
+    if let Some(c) = k.components.get(PROXY) {
+        if let Some(p) = c.flags.last("config") {
+            k.proxy_config = Some(config_file(fs, input.proc, c, &p, "kube-proxy --config"));
+        }
+    }
+    if let Some(c) = k.components.get(APISERVER) {
+        if let Some(p) = c.flags.last("encryption-provider-config") {
+            let parsed = read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, _)| {
+                let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
+                EncryptionConfig::from_value(&p, &v)
+            });
+            k.encryption = Some(parsed.into());
+        }
+    }
+}
+
+/// The version in a static pod manifest's image tag (`registry.k8s.io/kube-apiserver:v1.30.2`).
+pub fn manifest_image_version(text: &str) -> Option<String> {
+    let v = parse_document(text).ok()?;
+    let image = v.pointer("/spec/containers/0/image")?.as_str()?;
+    let tag = image.rsplit_once(':')?.1;
+    tag.starts_with('v').then(|| tag.to_string())
+}
+
+pub fn manifest_version(k: &KubeFacts) -> Option<VersionFact> {
+    k.version.clone()
+}

@@ -1,0 +1,112 @@
+//! The Kubernetes collector: components found by executable name in `/proc` (or `--proc`), their
+//! command lines read raw and parsed in every flag form, etcd's `ETCD_*` environment and its
+//! service's environment file, the kubelet's `--config` file and `--config-dir` drop-ins, the
+//! EncryptionConfiguration, the files the checks judge (stat under `--root`, or inside the
+//! component's own mount namespace when only it can see them), the platform and benchmark
+//! choice, the targets, and the cluster dump. Nothing is executed; no file's content is ever run.
+
+mod components;
+mod configs;
+mod dump;
+mod paths;
+
+use crate::hostfs::{Accounts, HostFs};
+use crate::{CollectError, Want};
+use bulkhead_facts::host::HostFacts;
+use bulkhead_facts::kube::{
+    BenchmarkChoice, KubeFacts, Platform, Targets, VersionFact, COMPONENTS,
+};
+use std::path::Path;
+
+/// What the Kubernetes collector needs from the rest of collection.
+pub struct Inputs<'a> {
+    pub fs: &'a HostFs,
+    pub accounts: &'a Accounts,
+    pub proc: &'a Path,
+    pub cluster_dump: Option<&'a Path>,
+    pub want: Want,
+}
+
+/// Collect Kubernetes facts. `Ok(None)` when nothing of Kubernetes is on this host and it was
+/// not required; an error when it was required (`bulkhead audit kubernetes`) and nothing is
+/// there, saying where bulkhead looked.
+pub fn collect(
+    host: &mut HostFacts,
+    input: &Inputs<'_>,
+) -> Result<Option<KubeFacts>, CollectError> {
+    if input.want == Want::Skip {
+        return Ok(None);
+    }
+    let found = components::find(host, input);
+    let cluster = input.cluster_dump.map(dump::read);
+    let programs: Vec<String> = host
+        .process_list()
+        .iter()
+        .filter(|p| p.is_program("k3s") || p.is_program("rke2"))
+        .map(|p| {
+            if p.is_program("k3s") {
+                "k3s".to_string()
+            } else {
+                "rke2".to_string()
+            }
+        })
+        .collect();
+    let markers = paths::platform_markers(input.fs);
+    let node_markers = cluster
+        .as_ref()
+        .and_then(|c| c.value())
+        .map(dump::node_markers)
+        .unwrap_or_default();
+    if found.components.is_empty() && cluster.is_none() && programs.is_empty() {
+        return match input.want {
+            Want::Required => Err(CollectError(format!(
+                "no Kubernetes component ({}) runs on this host (processes read from {}); point --proc and --root at the node, or give --cluster-dump FILE",
+                COMPONENTS.join(", "),
+                input.proc.display()
+            ))),
+            _ => Ok(None),
+        };
+    }
+    let platform = Platform::detect(&markers, &programs, &node_markers);
+    let mut k = KubeFacts {
+        platform,
+        components: found.components,
+        absent: found.absent,
+        ..Default::default()
+    };
+    if matches!(k.platform.kind.as_str(), "k3s") {
+        for c in COMPONENTS {
+            if !k.components.contains_key(c) {
+                k.absent.insert(
+                    c.to_string(),
+                    format!("{c} does not run as its own process: k3s runs it inside the k3s process (its flags are k3s's --{c}-arg options)"),
+                );
+            }
+        }
+    }
+    configs::read_all(&mut k, host, input);
+    paths::resolve(&mut k, host, input);
+    k.version = version(&k, cluster.as_ref().and_then(|c| c.value()));
+    k.benchmark = BenchmarkChoice::choose(k.version.as_ref(), &k.platform);
+    k.cluster = cluster;
+    k.targets = Targets::detect(&k.components, k.cluster.is_some());
+    Ok(Some(k))
+}
+
+/// The Kubernetes version: the API server manifest's image tag, else the kubelet version of a
+/// node in the dump.
+fn version(k: &KubeFacts, dump: Option<&bulkhead_facts::kube::ClusterDump>) -> Option<VersionFact> {
+    if let Some(v) = configs::manifest_version(k) {
+        return Some(v);
+    }
+    let d = dump?;
+    let node = d.of_kind("Node").next()?;
+    let v = node
+        .body
+        .pointer("/status/nodeInfo/kubeletVersion")?
+        .as_str()?;
+    Some(VersionFact {
+        version: v.to_string(),
+        source: format!("kubelet version of node {} in {}", node.name, d.source),
+    })
+}

@@ -1,0 +1,421 @@
+//! Where the judged files are: the running configuration first (kubelet `--kubeconfig`,
+//! `--config`, staticPodPath, the components' `--kubeconfig`, the API server's certificate flags,
+//! etcd's data directory), the platform's conventional layout second (kubeadm, RKE2, k3s). Each
+//! path is stat'ed into `HostFacts.files` with its ancestors, so checks can show effective access.
+
+use super::configs::{manifest_image_version, read_for};
+use super::Inputs;
+use crate::hostfs::HostFs;
+use bulkhead_facts::host::{FileFact, HostFacts};
+use bulkhead_facts::kube::{
+    json_scalar, Component, FileSet, KubeFacts, KubeletKey, ResolvedPath, VersionFact, APISERVER,
+    CONTROLLER_MANAGER, ETCD, KUBELET, PROXY, SCHEDULER,
+};
+use std::collections::BTreeMap;
+
+/// Files and directories whose presence tells the platform.
+const MARKERS: &[&str] = &[
+    "/etc/eks",
+    "/etc/kubernetes/kubelet/kubelet-config.json",
+    "/home/kubernetes/kubelet-config.yaml",
+    "/etc/gke",
+    "/etc/kubernetes/azure.json",
+    "/var/lib/azure",
+    "/etc/rancher/k3s",
+    "/var/lib/rancher/k3s",
+    "/etc/rancher/rke2",
+    "/var/lib/rancher/rke2",
+    "/etc/kubernetes/manifests/kube-apiserver.yaml",
+    "/etc/kubernetes/kubelet.conf",
+    "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+    "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
+    "/var/lib/kubelet/kubeadm-flags.env",
+];
+
+pub fn platform_markers(fs: &HostFs) -> Vec<String> {
+    MARKERS
+        .iter()
+        .filter(|p| fs.exists(p))
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// The conventional layout of a platform.
+struct Layout {
+    name: &'static str,
+    manifests: &'static str,
+    pki: &'static str,
+    admin: &'static [&'static str],
+    scheduler_conf: &'static str,
+    controller_manager_conf: &'static str,
+    kubelet_conf: &'static str,
+    etcd_data: &'static str,
+    units: &'static [&'static str],
+}
+
+fn layout(platform: &str) -> Layout {
+    match platform {
+        "rke2" => Layout {
+            name: "RKE2 default",
+            manifests: "/var/lib/rancher/rke2/agent/pod-manifests",
+            pki: "/var/lib/rancher/rke2/server/tls",
+            admin: &["/etc/rancher/rke2/rke2.yaml"],
+            scheduler_conf: "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
+            controller_manager_conf: "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
+            kubelet_conf: "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            etcd_data: "/var/lib/rancher/rke2/server/db/etcd",
+            units: &["rke2-server.service", "rke2-agent.service"],
+        },
+        "k3s" => Layout {
+            name: "k3s default",
+            manifests: "/var/lib/rancher/k3s/agent/pod-manifests",
+            pki: "/var/lib/rancher/k3s/server/tls",
+            admin: &["/etc/rancher/k3s/k3s.yaml"],
+            scheduler_conf: "/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
+            controller_manager_conf: "/var/lib/rancher/k3s/server/cred/controller.kubeconfig",
+            kubelet_conf: "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+            etcd_data: "/var/lib/rancher/k3s/server/db/etcd",
+            units: &["k3s.service", "k3s-agent.service"],
+        },
+        _ => Layout {
+            name: "kubeadm default",
+            manifests: "/etc/kubernetes/manifests",
+            pki: "/etc/kubernetes/pki",
+            admin: &[
+                "/etc/kubernetes/admin.conf",
+                "/etc/kubernetes/super-admin.conf",
+            ],
+            scheduler_conf: "/etc/kubernetes/scheduler.conf",
+            controller_manager_conf: "/etc/kubernetes/controller-manager.conf",
+            kubelet_conf: "/etc/kubernetes/kubelet.conf",
+            etcd_data: "/var/lib/etcd",
+            units: &["kubelet.service"],
+        },
+    }
+}
+
+/// Directories systemd units live in.
+const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+fn flag_path(c: Option<&Component>, flag: &str) -> Option<ResolvedPath> {
+    let c = c?;
+    let s = c.setting(flag)?;
+    (!s.value.is_empty())
+        .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
+}
+
+fn dirname(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &p[..i],
+        None => ".",
+    }
+}
+
+/// Resolve every path the checks judge and stat it.
+pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
+    let l = layout(&k.platform.kind);
+    let mut paths: BTreeMap<String, ResolvedPath> = BTreeMap::new();
+    let comp = |n: &str| k.components.get(n);
+    let kubelet = comp(KUBELET);
+
+    // Static pod manifests.
+    let static_dir = kubelet
+        .and_then(|c| {
+            let s = k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)?;
+            (!s.value.is_empty())
+                .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
+        })
+        .unwrap_or_else(|| ResolvedPath::conventional(l.manifests, l.name));
+    for (role, file) in [
+        ("apiserver_manifest", "kube-apiserver.yaml"),
+        (
+            "controller_manager_manifest",
+            "kube-controller-manager.yaml",
+        ),
+        ("scheduler_manifest", "kube-scheduler.yaml"),
+        ("etcd_manifest", "etcd.yaml"),
+    ] {
+        let p = format!("{}/{file}", static_dir.path.trim_end_matches('/'));
+        // The file name is a convention even when the directory is configured.
+        paths.insert(
+            role.into(),
+            ResolvedPath::conventional(
+                p,
+                format!("{file} in {} ({})", static_dir.path, static_dir.source),
+            ),
+        );
+    }
+
+    // etcd's data directory: its setting, else `<cwd>/<name>.etcd` of the running process.
+    let etcd_data = comp(ETCD)
+        .and_then(|c| {
+            flag_path(Some(c), "data-dir").or_else(|| {
+                let name = c
+                    .setting("name")
+                    .map(|s| s.value)
+                    .unwrap_or_else(|| "default".into());
+                c.cwd.as_ref().map(|cwd| {
+                    ResolvedPath::configured(
+                        format!("{}/{name}.etcd", cwd.trim_end_matches('/')),
+                        "etcd working directory (no --data-dir)",
+                    )
+                })
+            })
+        })
+        .unwrap_or_else(|| ResolvedPath::conventional(l.etcd_data, l.name));
+    paths.insert("etcd_data_dir".into(), etcd_data);
+
+    for (i, admin) in l.admin.iter().enumerate() {
+        let role = if i == 0 {
+            "admin_conf"
+        } else {
+            "super_admin_conf"
+        };
+        paths.insert(role.into(), ResolvedPath::conventional(*admin, l.name));
+    }
+    paths.insert(
+        "scheduler_kubeconfig".into(),
+        flag_path(comp(SCHEDULER), "kubeconfig")
+            .unwrap_or_else(|| ResolvedPath::conventional(l.scheduler_conf, l.name)),
+    );
+    paths.insert(
+        "controller_manager_kubeconfig".into(),
+        flag_path(comp(CONTROLLER_MANAGER), "kubeconfig")
+            .unwrap_or_else(|| ResolvedPath::conventional(l.controller_manager_conf, l.name)),
+    );
+    paths.insert(
+        "kubelet_kubeconfig".into(),
+        flag_path(kubelet, "kubeconfig")
+            .unwrap_or_else(|| ResolvedPath::conventional(l.kubelet_conf, l.name)),
+    );
+    if let Some(p) = flag_path(kubelet, "config") {
+        paths.insert("kubelet_config".into(), p);
+    }
+    let client_ca = kubelet
+        .and_then(|c| {
+            let s = k.kubelet_setting(&KubeletKey::CLIENT_CA_FILE)?;
+            (!s.value.is_empty())
+                .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
+        })
+        .unwrap_or_else(|| ResolvedPath::conventional(format!("{}/ca.crt", l.pki), l.name));
+    paths.insert("kubelet_client_ca".into(), client_ca);
+    if let Some(c) = comp(PROXY) {
+        let p = flag_path(Some(c), "kubeconfig").or_else(|| {
+            let cfg = k.proxy_config.as_ref()?;
+            let v = cfg
+                .content
+                .value()?
+                .pointer("/clientConnection/kubeconfig")?;
+            let s = json_scalar(v).filter(|s| !s.is_empty())?;
+            Some(ResolvedPath::configured(
+                s,
+                format!("clientConnection.kubeconfig ({})", cfg.path),
+            ))
+        });
+        if let Some(p) = p {
+            paths.insert("proxy_kubeconfig".into(), p);
+        }
+    }
+
+    // Sets: the PKI directory, the CNI directories, the service unit files.
+    let pki_root = comp(APISERVER)
+        .and_then(|c| {
+            ["client-ca-file", "tls-cert-file"].iter().find_map(|f| {
+                let s = c.setting(f)?;
+                Some(ResolvedPath::configured(
+                    dirname(&s.value).to_string(),
+                    format!("directory of kube-apiserver {}", s.source),
+                ))
+            })
+        })
+        .unwrap_or_else(|| ResolvedPath::conventional(l.pki, l.name));
+    let mut sets = BTreeMap::new();
+    sets.insert("pki".to_string(), walk(input.fs, vec![pki_root], true));
+    let cni_conf = flag_path(kubelet, "cni-conf-dir")
+        .unwrap_or_else(|| ResolvedPath::conventional("/etc/cni/net.d", "CNI default"));
+    sets.insert(
+        "cni".to_string(),
+        walk(
+            input.fs,
+            vec![
+                cni_conf,
+                ResolvedPath::conventional("/var/lib/cni/networks", "CNI default"),
+            ],
+            true,
+        ),
+    );
+    let mut units = Vec::new();
+    for dir in UNIT_DIRS {
+        for unit in l.units {
+            let base = format!("{dir}/{unit}");
+            if input.fs.exists(&base) {
+                units.push(base.clone());
+            }
+            let dropins = format!("{base}.d");
+            for name in input.fs.read_dir(&dropins).unwrap_or_default() {
+                if name.ends_with(".conf") {
+                    units.push(format!("{dropins}/{name}"));
+                }
+            }
+        }
+    }
+    sets.insert(
+        "kubelet_service".to_string(),
+        FileSet {
+            roots: UNIT_DIRS
+                .iter()
+                .map(|d| ResolvedPath::conventional(*d, "systemd unit directory"))
+                .collect(),
+            paths: units,
+            unreadable: BTreeMap::new(),
+        },
+    );
+
+    // Stat everything, and every file a component's flags name (for "set to an existing file").
+    let mut to_stat: Vec<(String, Option<u32>)> =
+        paths.values().map(|p| (p.path.clone(), None)).collect();
+    for set in sets.values() {
+        to_stat.extend(set.paths.iter().map(|p| (p.clone(), None)));
+    }
+    for c in k.components.values() {
+        for o in &c.flags.occurrences {
+            if let Some(v) = &o.value {
+                if v.starts_with('/') && names_file(&o.name) {
+                    to_stat.push((v.clone(), Some(c.process.pid)));
+                }
+            }
+        }
+        for flag in [
+            "cert-file",
+            "key-file",
+            "peer-cert-file",
+            "peer-key-file",
+            "trusted-ca-file",
+            "peer-trusted-ca-file",
+        ] {
+            if c.name == ETCD {
+                if let Some(s) = c.setting(flag) {
+                    to_stat.push((s.value, Some(c.process.pid)));
+                }
+            }
+        }
+    }
+    if let Some(c) = kubelet {
+        for key in [
+            KubeletKey::CLIENT_CA_FILE,
+            KubeletKey::TLS_CERT_FILE,
+            KubeletKey::TLS_KEY_FILE,
+        ] {
+            if let Some(s) = k.kubelet_setting(&key).filter(|s| s.value.starts_with('/')) {
+                to_stat.push((s.value, Some(c.process.pid)));
+            }
+        }
+    }
+    // Configured paths the root does not show may live in the component's mount namespace.
+    let owner_pid = |p: &ResolvedPath| -> Option<u32> {
+        let src = &p.source;
+        k.components
+            .values()
+            .find(|c| {
+                src.starts_with(&format!("{} ", c.name)) || src.contains(&format!(" {} ", c.name))
+            })
+            .map(|c| c.process.pid)
+    };
+    for p in paths.values().filter(|p| p.configured) {
+        to_stat.push((p.path.clone(), owner_pid(p)));
+    }
+    let accounts = input.accounts;
+    for (path, pid) in to_stat {
+        if host.files.contains_key(&path)
+            && !matches!(host.files.get(&path), Some(FileFact::Missing))
+        {
+            continue;
+        }
+        let mut fact = input.fs.stat(&path, accounts);
+        if matches!(fact, FileFact::Missing) {
+            if let Some(pid) = pid {
+                let ns_root = input.proc.join(pid.to_string()).join("root");
+                if ns_root.join(path.trim_start_matches('/')).exists() {
+                    fact = HostFs::new(ns_root).stat(&path, accounts);
+                }
+            }
+        }
+        host.files.insert(path, fact);
+    }
+
+    // The version, from the API server's manifest image.
+    if let Some(p) = paths.get("apiserver_manifest") {
+        if let Ok((text, _)) = read_for(input.fs, input.proc, None, &p.path) {
+            if let Some(v) = manifest_image_version(&text) {
+                k.version = Some(VersionFact {
+                    version: v,
+                    source: format!("the image of {}", p.path),
+                });
+            }
+        }
+    }
+    k.paths = paths;
+    k.file_sets = sets;
+}
+
+/// Flag names that hold a path to a file the checks may judge.
+fn names_file(flag: &str) -> bool {
+    [
+        "file",
+        "certificate",
+        "key",
+        "authority",
+        "cafile",
+        "certfile",
+        "keyfile",
+        "kubeconfig",
+        "config",
+    ]
+    .iter()
+    .any(|s| flag.ends_with(s))
+}
+
+/// List each root recursively (directories included when `dirs`), as a file set.
+fn walk(fs: &HostFs, roots: Vec<ResolvedPath>, dirs: bool) -> FileSet {
+    let mut set = FileSet {
+        roots: roots.clone(),
+        ..Default::default()
+    };
+    for root in roots {
+        let mut stack = vec![root.path.trim_end_matches('/').to_string()];
+        let mut first = true;
+        while let Some(dir) = stack.pop() {
+            match fs.read_dir(&dir) {
+                Ok(names) => {
+                    if dirs {
+                        set.paths.push(dir.clone());
+                    }
+                    for n in names {
+                        let child = format!("{dir}/{n}");
+                        match fs.resolve(&child).and_then(|p| p.symlink_metadata()) {
+                            Ok(m) if m.is_dir() => stack.push(child),
+                            Ok(_) => set.paths.push(child),
+                            Err(_) => {}
+                        }
+                    }
+                }
+                Err(e) if first && e.kind() != std::io::ErrorKind::NotFound => {
+                    set.unreadable.insert(
+                        root.path.clone(),
+                        format!("cannot list {}: {e}", fs.describe(&root.path)),
+                    );
+                }
+                Err(_) => {}
+            }
+            first = false;
+        }
+    }
+    set.paths.sort();
+    set.paths.dedup();
+    set
+}
