@@ -56,10 +56,12 @@
 
 pub mod container;
 pub mod dockerd;
+pub mod etcd;
 pub mod http;
 pub mod image;
 
 pub use container::ContainerSpec;
 pub use dockerd::{ci, find_program, DaemonOptions, TestDockerd};
+pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};
 pub use http::{ApiClient, KeepAlive, Response};
 pub use image::TEST_IMAGE;

@@ -1,0 +1,323 @@
+//! A real etcd (Debian's `etcd-server`, `/usr/bin/etcd`) for tests: started on free loopback
+//! ports with its own data directory, with or without TLS and client-certificate
+//! authentication, configured either by command-line flags or only by `ETCD_*` environment
+//! variables (as Debian's unit does), optionally as another user. Certificates are made in the
+//! test setup with the `openssl` command-line tool; nothing else is executed.
+//!
+//! # API
+//!
+//! - [`EtcdOptions`]: `tls` (client and peer certificates from a test CA), `client_cert_auth`,
+//!   `peer_client_cert_auth`, `via_env` (every setting as `ETCD_*` instead of flags),
+//!   `run_as` (uid, gid), `extra_args`.
+//! - [`TestEtcd::start`] → `Option<TestEtcd>`: None (with `skipped: <reason>` printed) when etcd
+//!   or openssl is missing outside CI; under `CI=true` a missing component panics. The etcd is
+//!   killed and its directory removed on drop.
+//! - [`TestEtcd::pid`], [`TestEtcd::client_url`], [`TestEtcd::data_dir`], [`TestEtcd::pki`]
+//!   (paths of the CA, server and client pairs), [`TestEtcd::dir`].
+
+use crate::dockerd::{ci, find_program};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// How to start etcd.
+#[derive(Debug, Clone, Default)]
+pub struct EtcdOptions {
+    /// Serve clients and peers over TLS with certificates from a test CA.
+    pub tls: bool,
+    /// Require client certificates (`--client-cert-auth`).
+    pub client_cert_auth: bool,
+    /// Require peer certificates (`--peer-client-cert-auth`).
+    pub peer_client_cert_auth: bool,
+    /// Configure etcd only through `ETCD_*` environment variables, no flags.
+    pub via_env: bool,
+    /// Run as this uid and gid (the data directory is chowned to it).
+    pub run_as: Option<(u32, u32)>,
+    /// More arguments, as given.
+    pub extra_args: Vec<String>,
+}
+
+/// Paths of the test PKI.
+#[derive(Debug, Clone)]
+pub struct EtcdPki {
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+/// A running etcd. Killed, and its directory removed, on drop.
+pub struct TestEtcd {
+    child: Child,
+    dir: PathBuf,
+    data_dir: PathBuf,
+    client_url: String,
+    pki: Option<EtcdPki>,
+}
+
+fn skip(reason: &str) -> Option<TestEtcd> {
+    if ci() {
+        panic!("CI=true and the real etcd cannot run: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+    None
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Make a CA and a server and client pair signed by it (server valid for 127.0.0.1).
+fn make_pki(dir: &Path) -> EtcdPki {
+    std::fs::create_dir_all(dir).unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bulkhead-test-etcd-ca",
+        ],
+    );
+    std::fs::write(
+        dir.join("san.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
+    )
+    .unwrap();
+    for name in ["server", "client"] {
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let crt = format!("{name}.crt");
+        let subj = format!("/CN=bulkhead-test-{name}");
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &subj,
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                "san.cnf",
+            ],
+        );
+    }
+    EtcdPki {
+        ca_cert: dir.join("ca.crt"),
+        server_cert: dir.join("server.crt"),
+        server_key: dir.join("server.key"),
+        client_cert: dir.join("client.crt"),
+        client_key: dir.join("client.key"),
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestEtcd {
+    /// Start etcd as `options` say and wait until its client port accepts connections.
+    pub fn start(options: EtcdOptions) -> Option<TestEtcd> {
+        let Some(etcd) = find_program("etcd") else {
+            return skip("no etcd binary (apt-get install etcd-server)");
+        };
+        if options.tls && find_program("openssl").is_none() {
+            return skip("no openssl binary to make test certificates");
+        }
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("bulkhead-etcd-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let data_dir = dir.join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        std::fs::set_permissions(
+            &data_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let pki = options.tls.then(|| make_pki(&dir.join("pki")));
+        if let Some((uid, gid)) = options.run_as {
+            for p in std::iter::once(dir.clone()).chain([data_dir.clone(), dir.join("pki")]) {
+                let _ = std::os::unix::fs::chown(&p, Some(uid), Some(gid));
+            }
+            if let Some(pki) = &pki {
+                for p in [
+                    &pki.server_key,
+                    &pki.client_key,
+                    &pki.server_cert,
+                    &pki.client_cert,
+                    &pki.ca_cert,
+                ] {
+                    let _ = std::os::unix::fs::chown(p, Some(uid), Some(gid));
+                }
+            }
+        }
+        let scheme = if options.tls { "https" } else { "http" };
+        let (client_port, peer_port) = (free_port(), free_port());
+        let client_url = format!("{scheme}://127.0.0.1:{client_port}");
+        let peer_url = format!("{scheme}://127.0.0.1:{peer_port}");
+        let name = format!("bulkhead-test-{n}");
+        let mut settings: Vec<(&str, String)> = vec![
+            ("name", name.clone()),
+            ("data-dir", data_dir.display().to_string()),
+            ("listen-client-urls", client_url.clone()),
+            ("advertise-client-urls", client_url.clone()),
+            ("listen-peer-urls", peer_url.clone()),
+            ("initial-advertise-peer-urls", peer_url.clone()),
+            ("initial-cluster", format!("{name}={peer_url}")),
+        ];
+        if let Some(p) = &pki {
+            settings.extend([
+                ("cert-file", p.server_cert.display().to_string()),
+                ("key-file", p.server_key.display().to_string()),
+                ("trusted-ca-file", p.ca_cert.display().to_string()),
+                ("peer-cert-file", p.server_cert.display().to_string()),
+                ("peer-key-file", p.server_key.display().to_string()),
+                ("peer-trusted-ca-file", p.ca_cert.display().to_string()),
+            ]);
+        }
+        if options.client_cert_auth {
+            settings.push(("client-cert-auth", "true".into()));
+        }
+        if options.peer_client_cert_auth {
+            settings.push(("peer-client-cert-auth", "true".into()));
+        }
+        let mut cmd = Command::new(&etcd);
+        cmd.current_dir(&dir).stdin(Stdio::null());
+        cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        if options.via_env {
+            for (k, v) in &settings {
+                cmd.env(
+                    format!("ETCD_{}", k.to_ascii_uppercase().replace('-', "_")),
+                    v,
+                );
+            }
+        } else {
+            for (k, v) in &settings {
+                cmd.arg(format!("--{k}={v}"));
+            }
+        }
+        cmd.args(&options.extra_args);
+        let log = std::fs::File::create(dir.join("etcd.log")).unwrap();
+        cmd.stdout(log.try_clone().unwrap()).stderr(log);
+        if let Some((uid, gid)) = options.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", etcd.display()));
+        let mut t = TestEtcd {
+            child,
+            dir,
+            data_dir,
+            client_url,
+            pki,
+        };
+        let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = t.child.try_wait() {
+                let log = std::fs::read_to_string(t.dir.join("etcd.log")).unwrap_or_default();
+                panic!("etcd exited ({status}) before listening:\n{}", tail(&log));
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(t.dir.join("etcd.log")).unwrap_or_default();
+                let _ = t.child.kill();
+                panic!("etcd did not listen on {addr} within 20s:\n{}", tail(&log));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(t)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn client_url(&self) -> &str {
+        &self.client_url
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn pki(&self) -> Option<&EtcdPki> {
+        self.pki.as_ref()
+    }
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+impl Drop for TestEtcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
