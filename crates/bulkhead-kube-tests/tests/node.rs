@@ -1,0 +1,383 @@
+//! A kubeadm-like node, secure and insecure, with simulated components (real processes named
+//! after each component) and a node root with real modes and owners: the user's Kubernetes
+//! threats get the right verdict both ways, and each CIS Kubernetes pitfall of the reference
+//! tool is checked against bulkhead.
+
+use bulkhead_checks::Status::{self, *};
+use bulkhead_kube_tests::node::kubeadm_node;
+use bulkhead_kube_tests::{audit, collect, outcome, status};
+
+const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
+
+fn expect(a: &bulkhead_checks::Audit, cases: &[(&str, Status)]) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(id, want)| status(a, id) != *want)
+        .map(|(id, want)| {
+            format!(
+                "{id}: want {want}, got {} ({:?})",
+                status(a, id),
+                outcome(a, id).result
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+}
+
+/// Issue point 6: the user's five Kubernetes threats, secure configuration.
+#[test]
+fn user_threat_checks_pass_on_the_secure_node() {
+    let n = kubeadm_node(true, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let a = audit(&s);
+    expect(
+        &a,
+        &[
+            // Spoofing: API server <-> kubelet TLS, CA and strong ciphers.
+            ("1.2.4", Pass),
+            ("1.2.5", Pass),
+            ("4.2.3", Pass),
+            ("4.2.9", Pass),
+            ("1.2.29", Pass),
+            ("4.2.12", Pass),
+            // Tampering: pod spec and etcd file modes and owners.
+            ("1.1.1", Pass),
+            ("1.1.2", Pass),
+            ("1.1.3", Pass),
+            ("1.1.4", Pass),
+            ("1.1.5", Pass),
+            ("1.1.6", Pass),
+            ("1.1.7", Pass),
+            ("1.1.8", Pass),
+            ("1.1.9", Pass),
+            ("1.1.10", Pass),
+            ("1.1.11", Pass),
+            ("1.1.12", Pass),
+            // Elevation of privilege: kubelet authorization (drop-in overrides AlwaysAllow).
+            ("4.2.2", Pass),
+            // Information disclosure: encryption at rest, TLS to and within etcd.
+            ("1.2.27", Pass),
+            ("1.2.28", Pass),
+            ("2.1", Pass),
+            ("2.2", Pass),
+            ("2.3", Pass),
+            ("2.4", Pass),
+            ("2.5", Pass),
+            ("2.6", Pass),
+            ("2.7", Manual),
+            ("1.2.23", Pass),
+            ("1.2.26", Pass),
+            // Repudiation: kubelet authentication without anonymous access.
+            ("4.2.1", Pass),
+        ],
+    );
+    // Everything else of a hardened node passes too (policies are not applicable without a dump).
+    expect(
+        &a,
+        &[
+            ("1.2.1", Pass),
+            ("1.2.2", Pass),
+            ("1.2.6", Pass),
+            ("1.2.7", Pass),
+            ("1.2.8", Pass),
+            ("1.2.15", Pass),
+            ("1.3.2", Pass),
+            ("1.3.3", Pass),
+            ("1.3.7", Pass),
+            ("1.4.1", Pass),
+            ("1.4.2", Pass),
+            ("4.1.1", Pass),
+            ("4.1.3", Pass),
+            ("4.1.5", Pass),
+            ("4.1.9", Pass),
+            ("4.2.4", Pass),
+            ("4.2.13", Pass),
+            ("4.2.14", Pass),
+            ("4.3.1", Pass),
+            ("5.1.1", NotApplicable),
+        ],
+    );
+}
+
+/// Issue point 6: the same checks fail on the insecure node.
+#[test]
+fn user_threat_checks_fail_on_the_insecure_node() {
+    let n = kubeadm_node(false, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let a = audit(&s);
+    expect(
+        &a,
+        &[
+            ("1.2.4", Fail),
+            ("1.2.5", Fail),
+            ("4.2.3", Fail),
+            ("4.2.9", Fail),
+            ("1.2.29", Fail),
+            ("4.2.12", Fail),
+            ("1.1.1", Fail),
+            ("1.1.2", Fail),
+            ("1.1.7", Fail),
+            ("1.1.8", Fail),
+            ("1.1.9", Fail),
+            ("1.1.11", Fail),
+            ("1.1.12", Fail),
+            ("4.2.2", Fail),
+            ("1.2.27", Pass),
+            ("1.2.28", Fail),
+            ("2.1", Fail),
+            ("2.2", Fail),
+            ("2.3", Fail),
+            ("2.4", Fail),
+            ("2.5", Fail),
+            ("2.6", Fail),
+            ("2.7", Fail),
+            ("1.2.23", Fail),
+            ("1.2.26", Fail),
+            ("4.2.1", Fail),
+        ],
+    );
+    expect(
+        &a,
+        &[
+            ("1.2.1", Fail),
+            ("1.2.2", Fail),
+            ("1.2.6", Fail),
+            ("1.2.10", Fail),
+            ("1.2.12", Fail),
+            ("1.2.21", Fail),
+            ("1.3.6", Fail),
+            ("1.3.7", Fail),
+            ("1.4.1", Fail),
+            ("1.1.13", Fail),
+            ("1.1.21", Fail),
+            ("4.1.2", Fail),
+            ("4.1.5", Fail),
+            ("4.1.9", Fail),
+            ("4.1.10", Fail),
+            ("4.2.4", Fail),
+            ("4.2.5", Fail),
+            ("4.2.6", Fail),
+            ("4.2.10", Fail),
+            ("4.2.11", Fail),
+        ],
+    );
+}
+
+/// Pitfall 1: the kubelet config is the file `--config` names (here JSON at /srv/kubelet, YAML
+/// at /var/lib/kubelet/custom.yaml), `--config-dir` drop-ins apply (only `*.conf`), and flags
+/// override the file.
+#[test]
+fn pitfall_1_kubelet_config_from_its_flag_with_drop_ins() {
+    let n = kubeadm_node(true, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    let cfg = k.kubelet.as_ref().unwrap();
+    assert_eq!(cfg.file.as_ref().unwrap().path, "/srv/kubelet/config.json");
+    let drop_ins: Vec<&str> = cfg.drop_ins.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        drop_ins,
+        vec!["/etc/kubernetes/kubelet.conf.d/50-authz.conf"],
+        "README is not a drop-in"
+    );
+    let mode = k
+        .kubelet_setting(&bulkhead_facts::kube::KubeletKey::AUTHORIZATION_MODE)
+        .unwrap();
+    assert_eq!(mode.value, "Webhook");
+    assert!(mode.source.contains("50-authz.conf"), "{}", mode.source);
+    assert_eq!(
+        k.path("kubelet_config").unwrap().path,
+        "/srv/kubelet/config.json"
+    );
+
+    let n = kubeadm_node(false, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    // --read-only-port=10255 on the command line overrides the file (which says nothing, default 0).
+    let port = k
+        .kubelet_setting(&bulkhead_facts::kube::KubeletKey::READ_ONLY_PORT)
+        .unwrap();
+    assert_eq!(
+        (port.value.as_str(), port.source.as_str()),
+        ("10255", "--read-only-port (command line)")
+    );
+}
+
+/// Pitfall 2: components by executable name. The API server's `--kubelet-*` and
+/// `--etcd-servers` flags make it neither a kubelet nor etcd; kube-controller-manager is found
+/// although its comm is truncated to `kube-controller`.
+#[test]
+fn pitfall_2_processes_matched_by_executable_name() {
+    let n = kubeadm_node(false, SIM);
+    let cm_pid = n.sims[1].pid();
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{cm_pid}/comm"))
+            .unwrap()
+            .trim(),
+        "kube-controller"
+    );
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    assert_eq!(
+        k.component("kube-controller-manager").unwrap().process.pid,
+        cm_pid
+    );
+    let kubelet = k.component("kubelet").unwrap();
+    assert!(
+        kubelet.flags.has("config"),
+        "the kubelet found is the kubelet process"
+    );
+    assert_ne!(
+        kubelet.process.pid,
+        n.sims[0].pid(),
+        "the API server is not a kubelet"
+    );
+    assert_eq!(
+        k.component("etcd").unwrap().process.pid,
+        n.sims[3].pid(),
+        "--etcd-servers is not etcd"
+    );
+}
+
+/// Pitfall 3: `--flag value`, `--flag=value`, repeated list flags, and a boolean written as two
+/// words (`--anonymous-auth false` sets true in pflag).
+#[test]
+fn pitfall_3_flag_forms() {
+    let n = kubeadm_node(false, SIM);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    let anon = &outcome(&a, "1.2.1").result;
+    assert_eq!(anon.status, Fail, "{anon:?}");
+    // --authorization-mode=Node,RBAC --authorization-mode=AlwaysAllow: slices accumulate.
+    let authz = &outcome(&a, "1.2.6").result.objects[0];
+    assert_eq!(
+        authz.evidence.as_ref().unwrap().actual,
+        "Node,RBAC,AlwaysAllow"
+    );
+    let n = kubeadm_node(true, SIM);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    // `--audit-log-maxbackup 10` (separate word) is read, and repeated admission flags add up.
+    assert_eq!(status(&a, "1.2.18"), Pass);
+    assert_eq!(
+        status(&a, "1.2.11"),
+        Pass,
+        "AlwaysPullImages is in the second --enable-admission-plugins"
+    );
+    assert_eq!(
+        status(&a, "1.2.14"),
+        Pass,
+        "NodeRestriction is in the first"
+    );
+}
+
+/// Pitfall 4: kube-proxy replaced (not running) is not applicable, not a failure; missing
+/// optional files are not applicable with the reason.
+#[test]
+fn pitfall_4_missing_optional_component_is_not_applicable() {
+    let n = kubeadm_node(false, SIM);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    for id in ["4.1.3", "4.1.4", "4.3.1"] {
+        let r = &outcome(&a, id).result;
+        assert_eq!(r.status, NotApplicable, "{id}: {r:?}");
+        assert!(
+            r.message
+                .as_deref()
+                .unwrap()
+                .contains("kube-proxy does not run"),
+            "{id}: {r:?}"
+        );
+    }
+}
+
+/// Pitfall 6: etcd configured only through `ETCD_*` environment (as Debian's unit does).
+#[test]
+fn pitfall_6_etcd_settings_from_environment() {
+    let n = kubeadm_node(false, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let etcd = s.kubernetes.as_ref().unwrap().component("etcd").unwrap();
+    assert!(
+        etcd.process.argv.len() == 1,
+        "no flags at all: {:?}",
+        etcd.process.argv
+    );
+    let auto = etcd.setting("auto-tls").unwrap();
+    assert_eq!(auto.source, "ETCD_AUTO_TLS (environment)");
+    assert_eq!(
+        s.kubernetes
+            .as_ref()
+            .unwrap()
+            .path("etcd_data_dir")
+            .unwrap()
+            .path,
+        "/var/lib/etcd"
+    );
+}
+
+/// Pitfall 7: the output says which benchmark and why.
+#[test]
+fn pitfall_7_benchmark_choice_is_explained() {
+    let n = kubeadm_node(true, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    assert_eq!(
+        (k.benchmark.id.as_str(), k.benchmark.version.as_str()),
+        ("cis-kubernetes", "1.12")
+    );
+    assert!(
+        k.benchmark.reason.contains("v1.30.2"),
+        "{}",
+        k.benchmark.reason
+    );
+    assert!(
+        k.benchmark.reason.contains("kube-apiserver.yaml"),
+        "{}",
+        k.benchmark.reason
+    );
+    assert_eq!(k.platform.kind, "kubeadm");
+    assert_eq!(
+        k.targets.selected,
+        vec!["master", "etcd", "controlplane", "node"]
+    );
+}
+
+/// Pitfall 9: manual checks are not all WARN: settings bulkhead can read get a verdict (scored
+/// false), judgement calls report `manual` with the value as evidence.
+#[test]
+fn pitfall_9_manual_checks_show_evidence() {
+    let n = kubeadm_node(true, SIM);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    let r = &outcome(&a, "1.2.20").result;
+    assert_eq!(r.status, Manual);
+    assert_eq!(r.objects[0].evidence.as_ref().unwrap().actual, "60s");
+    let r = &outcome(&a, "1.3.1").result;
+    assert_eq!(
+        (
+            r.status,
+            r.objects[0].evidence.as_ref().unwrap().actual.as_str()
+        ),
+        (Manual, "10")
+    );
+    assert_eq!(
+        status(&a, "1.2.28"),
+        Pass,
+        "a manual check with a readable setting gets a verdict"
+    );
+    assert!(!outcome(&a, "1.2.28").control.scored);
+}
+
+/// Secrets never reach the snapshot: encryption keys, token files' contents, masked values.
+#[test]
+fn encryption_keys_never_reach_the_snapshot() {
+    for secure in [true, false] {
+        let n = kubeadm_node(secure, SIM);
+        let s = collect(n.root.path(), n.proc.path(), None);
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(!text.contains("c2VjcmV0LWtleS1ub3QtdG8tYmUtc2hvd24tMTIzNDU2"));
+        let k = s.kubernetes.as_ref().unwrap();
+        let enc = k.encryption.as_ref().unwrap().value().unwrap();
+        let first = enc.secrets_rule().unwrap().providers[0].as_str();
+        assert_eq!(
+            first,
+            if secure { "aescbc" } else { "identity" },
+            "YAML and JSON configurations both read"
+        );
+    }
+}
