@@ -45,6 +45,9 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         numbering_label(&audit.edition)
     );
     let _ = writeln!(out, "# target: {}", target.describe());
+    if let Some(reason) = target.benchmark_reason() {
+        let _ = writeln!(out, "# benchmark: {reason}");
+    }
     let _ = writeln!(out, "# collected: {}", target.collected_at);
     let sections = b.section_titles(&audit.edition);
     let mut shown_sections: Vec<String> = Vec::new();

@@ -74,7 +74,17 @@ impl Target {
                 t.rootless = Some(d.daemon.rootless);
             }
         }
+        if kind == "kubernetes" {
+            if let Some(k) = &s.kubernetes {
+                t.details = kubernetes_details(k);
+            }
+        }
         t
+    }
+
+    /// The Kubernetes benchmark choice and its reason, for report headers.
+    pub fn benchmark_reason(&self) -> Option<&str> {
+        self.details.get("benchmark")?.get("reason")?.as_str()
     }
 
     /// One line for headers: `docker 20.10.24 on vm via unix:///var/run/docker.sock`.
@@ -94,6 +104,48 @@ impl Target {
         if self.rootless == Some(true) {
             s.push_str(" (rootless)");
         }
+        if let Some(p) = self.details.get("platform").and_then(|p| p.get("kind")).and_then(|k| k.as_str()) {
+            let targets: Vec<&str> = self
+                .details
+                .get("targets")
+                .and_then(|t| t.get("selected"))
+                .and_then(|t| t.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            s.push_str(&format!(" (platform {p}; targets {})", targets.join(",")));
+        }
         s
     }
+}
+
+/// The Kubernetes part of the target: platform, version, benchmark choice with its reason,
+/// targets (selected and why each was detected) and the components found.
+fn kubernetes_details(k: &bulkhead_facts::kube::KubeFacts) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "platform".into(),
+        json!({"kind": k.platform.kind, "managed": k.platform.managed, "evidence": k.platform.evidence}),
+    );
+    if let Some(v) = &k.version {
+        m.insert("kubernetes_version".into(), json!({"version": v.version, "source": v.source}));
+    }
+    m.insert(
+        "benchmark".into(),
+        json!({"id": k.benchmark.id, "version": k.benchmark.version, "reason": k.benchmark.reason}),
+    );
+    m.insert(
+        "targets".into(),
+        json!({"selected": k.targets.selected, "source": k.targets.source, "detected": k.targets.detected}),
+    );
+    let components: serde_json::Map<String, serde_json::Value> = k
+        .components
+        .iter()
+        .map(|(name, c)| (name.clone(), json!({"pid": c.process.pid, "source": c.source})))
+        .collect();
+    m.insert("components".into(), serde_json::Value::Object(components));
+    if let Some(bulkhead_facts::Fact::Value(d)) = &k.cluster {
+        m.insert("cluster_dump".into(), json!({"source": d.source, "objects": d.objects.len()}));
+    }
+    m
 }
