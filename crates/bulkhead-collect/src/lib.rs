@@ -18,6 +18,7 @@ pub mod endpoint;
 pub mod files;
 pub mod host;
 pub mod hostfs;
+pub mod kube;
 pub mod procfs;
 pub mod select;
 
@@ -127,12 +128,23 @@ pub fn collect(options: &CollectOptions) -> Result<Snapshot, CollectError> {
         },
         _ => None,
     };
+    let kubernetes = kube::collect(
+        &mut host,
+        &kube::Inputs {
+            fs: &fs,
+            accounts: &accounts,
+            proc: &options.proc,
+            cluster_dump: options.cluster_dump.as_deref(),
+            want: options.kubernetes,
+        },
+    )?;
     let mut snapshot = Snapshot::new(
         ToolInfo::bulkhead(env!("CARGO_PKG_VERSION")),
         collected_at,
         host,
     );
     snapshot.docker = docker;
+    snapshot.kubernetes = kubernetes;
     Ok(snapshot)
 }
 
