@@ -109,7 +109,8 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         .map(|p| format!(" ({p}% of scored, evaluated checks pass)"))
         .unwrap_or_default();
     let _ = writeln!(out, "Score: {}{pct}", s.score);
-    let missing = b.controls_in(b.default_edition()).len() - audit.outcomes.len();
+    // Checks this edition has that the selected numbering lacks (independent of --only).
+    let missing = b.controls_in(b.default_edition()).len() - b.controls_in(&audit.edition).len();
     if audit.edition != b.default_edition() && missing > 0 {
         let _ = writeln!(
             out,
