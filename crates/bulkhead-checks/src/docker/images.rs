@@ -188,21 +188,32 @@ fn signed_artifacts_validated(_ctx: &Context<'_>) -> CheckResult {
 
 const CONTENT_TRUST: &str = "DOCKER_CONTENT_TRUST";
 
+/// Does the docker CLI turn content trust on for this value? It does for any non-empty value
+/// that Go's `strconv.ParseBool` does not read as false (`1`, `true`, and even `yes`).
+fn content_trust_on(value: &str) -> bool {
+    !value.is_empty() && bulkhead_facts::flags::parse_go_bool(value) != Some(false)
+}
+
 /// 4.5: `DOCKER_CONTENT_TRUST=1` wherever it is set: the auditing process's environment and the
-/// host's system-wide profiles. Every place that sets it must say 1; set nowhere fails.
+/// host's system-wide profiles. Every place that sets it must turn it on as the docker CLI reads
+/// it; set nowhere fails.
 fn content_trust(ctx: &Context<'_>) -> CheckResult {
     if let Some(r) = host_side_guard(ctx) {
         return r;
     }
     let host = &ctx.snapshot.host;
     let judge = |name: &str, value: &str| {
-        let ok = value == "1";
+        let ok = content_trust_on(value);
         ObjectResult::new(
             "environment",
             name,
             if ok { Status::Pass } else { Status::Fail },
         )
-        .evidence(CONTENT_TRUST, value, "1")
+        .evidence(
+            CONTENT_TRUST,
+            value,
+            "1 (the docker CLI reads any non-false value as on)",
+        )
     };
     let mut objects = Vec::new();
     let from_process = host.environment.get(CONTENT_TRUST);
@@ -699,6 +710,26 @@ mod tests {
                 ("/etc/environment", Status::Fail)
             ]
         );
+    }
+
+    #[test]
+    fn content_trust_values_read_as_the_docker_cli_reads_them() {
+        for (value, on) in [
+            ("1", true),
+            ("true", true),
+            ("True", true),
+            ("yes", true),
+            ("0", false),
+            ("false", false),
+            ("F", false),
+            ("", false),
+        ] {
+            let r = Fixture::new()
+                .edit_host(profile("/etc/environment", value))
+                .check("docker.image.content_trust");
+            let expected = if on { Status::Pass } else { Status::Fail };
+            assert_eq!(r.status, expected, "DOCKER_CONTENT_TRUST={value:?}");
+        }
     }
 
     #[test]
