@@ -259,6 +259,7 @@ struct FileResult {
     suppressed: Vec<Suppressed>,
     notes: Vec<SuppressionNote>,
     error: Option<FileError>,
+    skipped: Option<FileError>,
     policy_namespaces: Vec<String>,
 }
 
@@ -342,14 +343,21 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             if forced.is_none() && !(text.contains("apiVersion") && text.contains("kind")) {
                 return FileResult::default(); // not an artifact bulkhead scans
             }
+            if forced.is_none() && text.contains("{{") && text.contains("}}") {
+                let line = text[..text.find("{{").unwrap_or(0)].matches('\n').count() as u32 + 1;
+                return FileResult {
+                    skipped: Some(FileError {
+                        path: path.to_string(),
+                        line,
+                        column: 1,
+                        message: "looks like a Helm/Go template, not a manifest: render it (helm template) and scan the output".into(),
+                    }),
+                    ..FileResult::default()
+                };
+            }
             docs_holder = match yaml::parse_with(text, &opts.limits) {
                 Ok(d) => d,
-                Err(e) => {
-                    if forced.is_none() && text.contains("{{") {
-                        return FileResult::default(); // a template (Helm), not a manifest
-                    }
-                    return file_error(path, e);
-                }
+                Err(e) => return file_error(path, e),
             };
             let docs = &docs_holder;
             let is_compose = forced == Some(ArtifactKind::Compose)
@@ -525,6 +533,7 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
         suppressed,
         notes,
         error: None,
+        skipped: None,
         policy_namespaces,
     }
 }
@@ -644,6 +653,7 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
     for r in results {
         report.files.extend(r.file);
         report.errors.extend(r.error);
+        report.skipped.extend(r.skipped);
         report.suppressed.extend(r.suppressed);
         report.suppression_notes.extend(r.notes);
         policy.extend(r.policy_namespaces);

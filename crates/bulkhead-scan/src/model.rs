@@ -254,6 +254,8 @@ pub struct ScanReport {
     pub files: Vec<ScannedFile>,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
+    /// Files that looked like artifacts but are not scanned as they are (templates), with why.
+    pub skipped: Vec<FileError>,
     pub suppressed: Vec<Suppressed>,
     pub suppression_notes: Vec<SuppressionNote>,
     /// Baseline fingerprints that no current finding has (fixed since the baseline).
