@@ -218,7 +218,7 @@ fn content_trust(ctx: &Context<'_>) -> CheckResult {
     let mut objects = Vec::new();
     let from_process = host.environment.get(CONTENT_TRUST);
     if let Some(v) = from_process {
-        objects.push(judge("environment of the auditing process", v));
+        objects.push(judge("auditing process", v));
     }
     let mut in_profiles = 0;
     for (path, vars) in &host.profile_environment {
@@ -232,7 +232,7 @@ fn content_trust(ctx: &Context<'_>) -> CheckResult {
             "DOCKER_CONTENT_TRUST is set neither in the auditing process's environment nor in a system-wide profile",
         )
         .with_object(
-            ObjectResult::new("environment", "environment of the auditing process", Status::Fail)
+            ObjectResult::new("environment", "auditing process", Status::Fail)
                 .evidence(CONTENT_TRUST, "unset", "1"),
         );
     }
@@ -689,7 +689,7 @@ mod tests {
         assert_eq!(env_only.status, Status::Pass);
         assert_eq!(
             env_only.objects[0].name,
-            "environment of the auditing process"
+            "auditing process"
         );
         assert!(env_only
             .message
@@ -706,7 +706,7 @@ mod tests {
         assert_eq!(
             verdicts(&conflict),
             vec![
-                ("environment of the auditing process", Status::Pass),
+                ("auditing process", Status::Pass),
                 ("/etc/environment", Status::Fail)
             ]
         );
