@@ -1,0 +1,113 @@
+//! Golden assessment reports (Markdown and HTML) and threat-model Markdown from the snapshot
+//! fixtures of bulkhead-threats: the write-up-like host with 4.5, 5.12 and 5.25 (CIS Docker
+//! 1.2.0) selected, and the hardened host with the top three failed findings by risk.
+//! Regenerate with BULKHEAD_BLESS=1 after reviewing a change.
+
+use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+use bulkhead_facts::Snapshot;
+use bulkhead_report::assessment_model::Assessment;
+use bulkhead_report::Target;
+use bulkhead_threats::{build, EvidenceSet, Input};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn golden(rel: &str, actual: &str) {
+    let path = dir().join("tests/golden").join(rel);
+    if std::env::var_os("BULKHEAD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} missing ({e}); run with BULKHEAD_BLESS=1", path.display()));
+    if expected != actual {
+        let n = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!("{} differs at line {}:\n  golden: {:?}\n  actual: {:?}", path.display(), n + 1, expected.lines().nth(n), actual.lines().nth(n));
+    }
+}
+
+fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String) {
+    let path = dir().join(format!("../bulkhead-threats/tests/fixtures/{name}.snapshot.json"));
+    let s = Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let opts = AuditOptions::default();
+    let ctx = Context::new(&s, &opts);
+    let audit = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
+    let mut ev = EvidenceSet::new();
+    ev.add_audit(&audit);
+    let request = bulkhead_harden::PlanRequest { select: select.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    let plan = bulkhead_harden::plan(&s, std::slice::from_ref(&audit), &request);
+    let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
+    let tm = build(&Input {
+        snapshot: &s,
+        evidence: &ev,
+        evidence_sources: vec![format!("cis-docker {edition}")],
+        user: None,
+        user_file: "",
+        acceptances: &[],
+        planned_fixes: &fixes,
+        as_of: "2026-01-15",
+        tool_version: "test",
+    })
+    .unwrap();
+    let (findings, selection) = if select.is_empty() {
+        (bulkhead_threats::analysis::ranked_failures(&tm, &ev).into_iter().take(3).collect(), "The 3 failed checks with the highest risk.".to_string())
+    } else {
+        let v = select
+            .iter()
+            .map(|c| {
+                let control = catalog().docker().find(c, edition).unwrap().id.clone();
+                bulkhead_threats::analysis::analyse(&tm, &ev, &control)
+            })
+            .collect();
+        (v, format!("Selected findings: {} (cis-{edition}).", select.join(", ")))
+    };
+    let audits = vec![(audit, Target::from_snapshot("docker", &s))];
+    let a = Assessment { tool_version: "test", threats: &tm, audits: &audits, findings, selection, plan: plan.as_ref().map_err(|e| e.clone()) };
+    (
+        bulkhead_report::assessment_markdown::render(&a),
+        bulkhead_report::assessment_html::render(&a),
+        bulkhead_report::threats_markdown::render(&tm),
+    )
+}
+
+#[test]
+fn writeup_assessment_analyses_the_three_selected_findings() {
+    let (md, html, threats) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    golden("writeup/assessment.md", &md);
+    golden("writeup/assessment.html", &html);
+    golden("writeup/threats.md", &threats);
+    // The write-up's structure, in order.
+    let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("missing {s:?}"));
+    assert!(pos("## 1. Docker threat model") < pos("## 2. Kubernetes threat model"));
+    assert!(pos("## 3. Benchmark results") < pos("## 4. Analysis"));
+    assert!(pos("## 4. Analysis") < pos("## 5. Hardening plan"));
+    assert!(md.contains("### 1. [FAIL] 4.5 Ensure Content trust for Docker is Enabled"));
+    assert!(md.contains("### 2. [FAIL] 5.12 Ensure that the container's root filesystem is mounted as read only"));
+    assert!(md.contains("### 3. [FAIL] 5.25 Ensure that the container is restricted from acquiring additional privileges"));
+    // Content trust: retired for official images, cosign/Notation as the lasting control, and
+    // still DOCKER_CONTENT_TRUST=1 as the benchmark asks.
+    let ct = &md[pos("### 1. [FAIL] 4.5")..pos("### 2. [FAIL] 5.12")];
+    assert!(ct.contains("retired Docker Content Trust"), "{ct}");
+    assert!(ct.contains("cosign") && ct.contains("Notation"));
+    assert!(ct.contains("DOCKER_CONTENT_TRUST=1"));
+    assert!(ct.contains("DKR-S01"), "4.5 leaves DKR-S01 open");
+    assert!(md.contains("No Kubernetes node audit or cluster dump was available"));
+    // Self-contained: inline SVG, no script, nothing loaded from elsewhere (the SVG namespace URI
+    // is an identifier, not a fetch).
+    assert!(html.contains("<svg") && !html.contains("<script"));
+    for fetch in ["src=", "href=\"http", "url(http", "@import", "<link"] {
+        assert!(!html.contains(fetch), "the page would fetch something: {fetch}");
+    }
+}
+
+#[test]
+fn hardened_assessment_ranks_remaining_failures() {
+    let (md, html, threats) = render("hardened", "1.6.0", &[]);
+    golden("hardened/assessment.md", &md);
+    golden("hardened/assessment.html", &html);
+    golden("hardened/threats.md", &threats);
+    assert!(md.contains("The 3 failed checks with the highest risk."));
+}
