@@ -170,14 +170,28 @@ fn cni_config_owner(ctx: &Context<'_>) -> CheckResult {
     )
 }
 /// 1.1.11
+/// The data directory belongs to the master group in the benchmark, but it exists where etcd
+/// runs: on a dedicated etcd node (external etcd topology) the etcd target applies.
+fn etcd_data_target(ctx: &Context<'_>) -> &'static str {
+    match super::kube(ctx) {
+        Ok(k) if k.target_selected("etcd") => "etcd",
+        _ => "master",
+    }
+}
 fn etcd_data_dir_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(ctx, "master", "etcd_data_dir", 0o700, "etcd data directory")
+    file_mode_check(
+        ctx,
+        etcd_data_target(ctx),
+        "etcd_data_dir",
+        0o700,
+        "etcd data directory",
+    )
 }
 /// 1.1.12
 fn etcd_data_dir_owner(ctx: &Context<'_>) -> CheckResult {
     file_owner_check(
         ctx,
-        "master",
+        etcd_data_target(ctx),
         "etcd_data_dir",
         Owner::Etcd,
         "etcd data directory",

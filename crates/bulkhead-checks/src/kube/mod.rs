@@ -22,6 +22,8 @@ pub mod rbac;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(test)]
+mod tests;
 
 /// Every Kubernetes evaluator, target by target.
 pub const EVALUATORS: &[&[(&str, Evaluator)]] = &[

@@ -1,0 +1,320 @@
+//! Evaluator tests from fixtures: the CIS Kubernetes pitfalls of the reference tool that are
+//! about judging (bitmasks, effective access, missing files, managed control planes, k3s), and
+//! edge cases of individual checks.
+
+use super::fixture::KubeFixture;
+use crate::model::Status::*;
+use serde_json::json;
+
+const API: &str = "kube-apiserver";
+
+/// Pitfall 5 (and the decimal-mode pitfall): modes are bitmasks, and a 0644 file in a 0700
+/// directory is private in effect; the note shows both.
+#[test]
+fn pitfall_5_effective_access_through_parent_directories() {
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path(
+            "apiserver_manifest",
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            false,
+        )
+        .file_in(
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            0o644,
+            0,
+            0,
+            &[
+                ("/", 0o755, 0),
+                ("/etc", 0o755, 0),
+                ("/etc/kubernetes", 0o755, 0),
+                ("/etc/kubernetes/manifests", 0o700, 0),
+            ],
+        );
+    let r = f.run("k8s.files.apiserver_manifest_mode");
+    assert_eq!(r.status, Pass, "{r:?}");
+    let o = &r.objects[0];
+    assert_eq!(o.evidence.as_ref().unwrap().field, "effective mode");
+    assert_eq!(o.evidence.as_ref().unwrap().actual, "0600");
+    assert!(
+        o.note.as_deref().unwrap().contains("file mode 0644"),
+        "{o:?}"
+    );
+    // The same file in an open directory fails; 0622 (passes a decimal "<= 644") fails 0600.
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("apiserver_manifest", "/m.yaml", false)
+        .file("/m.yaml", 0o622, 0, 0);
+    assert_eq!(f.run("k8s.files.apiserver_manifest_mode").status, Fail);
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("apiserver_manifest", "/m.yaml", false)
+        .file("/m.yaml", 0o400, 0, 0);
+    assert_eq!(f.run("k8s.files.apiserver_manifest_mode").status, Pass);
+}
+
+/// Pitfall 4: a missing conventional file is not applicable with the reason; a file the running
+/// configuration names but bulkhead cannot see is an error (check --root), never a silent pass.
+#[test]
+fn pitfall_4_missing_files() {
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path(
+            "apiserver_manifest",
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            false,
+        )
+        .missing("/etc/kubernetes/manifests/kube-apiserver.yaml");
+    let r = f.run("k8s.files.apiserver_manifest_mode");
+    assert_eq!(r.status, NotApplicable, "{r:?}");
+    assert!(r.message.unwrap().contains("does not exist"));
+    let f = KubeFixture::new()
+        .component("kubelet", &["--config=/srv/k.yaml"])
+        .path("kubelet_config", "/srv/k.yaml", true)
+        .missing("/srv/k.yaml");
+    let r = f.run("k8s.files.kubelet_config_mode");
+    assert_eq!(r.status, Error, "{r:?}");
+    assert!(r.message.unwrap().contains("--root"));
+}
+
+/// Owners by uid and gid; names from the node's accounts; the etcd data directory wants the
+/// node's etcd account.
+#[test]
+fn owners_by_number() {
+    let f = KubeFixture::new()
+        .component("etcd", &["--data-dir=/var/lib/etcd"])
+        .path("etcd_data_dir", "/var/lib/etcd", true)
+        .dir("/var/lib/etcd", 0o700, 998, 0);
+    let r = f.run("k8s.files.etcd_data_dir_owner");
+    assert_eq!(r.status, Fail, "uid right, gid wrong: {r:?}");
+    assert_eq!(
+        r.objects[0].evidence.as_ref().unwrap().expected,
+        "etcd:etcd (uid 998, gid 997)"
+    );
+    // Pitfall 8 of CIS Docker's kind: "root:root" by name on another host is not enough; uid 0
+    // with gid 0 is what counts.
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("apiserver_manifest", "/m.yaml", false)
+        .file("/m.yaml", 0o600, 0, 997);
+    assert_eq!(f.run("k8s.files.apiserver_manifest_owner").status, Fail);
+}
+
+/// Pitfall 8: a managed control plane makes master, etcd and control-plane checks not
+/// applicable (provider-managed), never fail; node checks still run.
+#[test]
+fn pitfall_8_managed_control_plane_is_not_applicable() {
+    let f = KubeFixture::new()
+        .component(
+            "kubelet",
+            &["--anonymous-auth=false", "--authorization-mode=Webhook"],
+        )
+        .managed("eks");
+    for id in [
+        "k8s.apiserver.authorization_not_always_allow",
+        "k8s.etcd.client_cert_auth",
+        "k8s.logging.audit_policy",
+        "k8s.files.apiserver_manifest_mode",
+    ] {
+        let r = f.run(id);
+        assert_eq!(r.status, NotApplicable, "{id}: {r:?}");
+        assert!(
+            r.message
+                .as_deref()
+                .unwrap()
+                .contains("provider-managed control plane (Amazon EKS"),
+            "{id}: {r:?}"
+        );
+    }
+    assert_eq!(f.run("k8s.kubelet.anonymous_auth_disabled").status, Pass);
+}
+
+/// Targets: a check of a target nothing runs for says why; `--targets` says it was not chosen.
+#[test]
+fn targets_explain_not_applicable() {
+    let mut f = KubeFixture::new().component("kubelet", &[]);
+    let r = f.run("k8s.apiserver.profiling_disabled");
+    assert_eq!(r.status, NotApplicable);
+    assert!(r.message.unwrap().contains("no control-plane component"));
+    f.kube().select_targets(&["master".into()]).unwrap();
+    let r = f.run("k8s.kubelet.anonymous_auth_disabled");
+    assert!(r.message.unwrap().contains("not selected by --targets"));
+    let r = f.run("k8s.apiserver.profiling_disabled");
+    assert!(
+        r.message.unwrap().contains("kube-apiserver does not run"),
+        "forced target, missing component"
+    );
+}
+
+/// 1.2.28: provider order decides; a rule for `*.*` covers secrets; no rule for secrets fails.
+#[test]
+fn encryption_provider_order_decides() {
+    let enc = |rules: serde_json::Value| {
+        KubeFixture::new()
+            .component(
+                API,
+                &["--encryption-provider-config=/etc/kubernetes/enc.yaml"],
+            )
+            .encryption(json!({"kind": "EncryptionConfiguration", "resources": rules}))
+            .run("k8s.apiserver.encryption_providers")
+            .status
+    };
+    assert_eq!(
+        enc(json!([{"resources": ["secrets"], "providers": [{"kms": {}}, {"identity": {}}]}])),
+        Pass
+    );
+    assert_eq!(
+        enc(json!([{"resources": ["*.*"], "providers": [{"secretbox": {}}]}])),
+        Pass
+    );
+    assert_eq!(
+        enc(json!([{"resources": ["secrets"], "providers": [{"identity": {}}, {"aesgcm": {}}]}])),
+        Fail
+    );
+    assert_eq!(
+        enc(json!([{"resources": ["configmaps"], "providers": [{"aescbc": {}}]}])),
+        Fail
+    );
+    let none = KubeFixture::new()
+        .component(API, &[])
+        .run("k8s.apiserver.encryption_providers");
+    assert_eq!(none.status, Fail);
+    let unreadable = {
+        let mut f = KubeFixture::new().component(API, &["--encryption-provider-config=/x.yaml"]);
+        f.kube().encryption = Some(bulkhead_facts::Fact::Unavailable(
+            "cannot read /x.yaml".into(),
+        ));
+        f
+    };
+    assert_eq!(
+        unreadable.run("k8s.apiserver.encryption_providers").status,
+        Error
+    );
+    assert_eq!(
+        unreadable
+            .run("k8s.apiserver.encryption_provider_config")
+            .status,
+        Error
+    );
+}
+
+/// Kubelet defaults differ with and without a config file (kube-bench fails both).
+#[test]
+fn kubelet_defaults_follow_the_config_file() {
+    let flags_only = KubeFixture::new().component("kubelet", &[]);
+    assert_eq!(
+        flags_only.run("k8s.kubelet.anonymous_auth_disabled").status,
+        Fail
+    );
+    assert_eq!(
+        flags_only
+            .run("k8s.kubelet.authorization_not_always_allow")
+            .status,
+        Fail
+    );
+    assert_eq!(
+        flags_only.run("k8s.kubelet.read_only_port_disabled").status,
+        Fail
+    );
+    let with_config = KubeFixture::new()
+        .component("kubelet", &["--config=/srv/kubelet/config.json"])
+        .kubelet_config(json!({"kind": "KubeletConfiguration"}));
+    assert_eq!(
+        with_config
+            .run("k8s.kubelet.anonymous_auth_disabled")
+            .status,
+        Pass
+    );
+    assert_eq!(
+        with_config
+            .run("k8s.kubelet.authorization_not_always_allow")
+            .status,
+        Pass
+    );
+    assert_eq!(
+        with_config
+            .run("k8s.kubelet.read_only_port_disabled")
+            .status,
+        Pass
+    );
+    // A flag beats the file.
+    let flag_wins = KubeFixture::new()
+        .component(
+            "kubelet",
+            &[
+                "--config=/srv/kubelet/config.json",
+                "--authorization-mode=AlwaysAllow",
+            ],
+        )
+        .kubelet_config(json!({"authorization": {"mode": "Webhook"}}));
+    assert_eq!(
+        flag_wins
+            .run("k8s.kubelet.authorization_not_always_allow")
+            .status,
+        Fail
+    );
+}
+
+/// Cipher suites: every listed suite must be strong; unset falls back to Go's list.
+#[test]
+fn cipher_suites() {
+    let run = |args: &[&str]| {
+        KubeFixture::new()
+            .component(API, args)
+            .run("k8s.apiserver.strong_ciphers")
+    };
+    assert_eq!(
+        run(&["--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256"])
+            .status,
+        Pass
+    );
+    let weak = run(&[
+        "--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_256_CBC_SHA",
+    ]);
+    assert_eq!(weak.status, Fail);
+    assert!(weak
+        .message
+        .unwrap()
+        .contains("TLS_RSA_WITH_AES_256_CBC_SHA"));
+    assert_eq!(run(&[]).status, Fail);
+}
+
+/// etcd: URLs served over plain HTTP fail 2.1 even with certificates; the same CA file as the
+/// API server's client CA fails 2.7.
+#[test]
+fn etcd_tls_urls_and_unique_ca() {
+    let f = KubeFixture::new()
+        .component(API, &["--client-ca-file=/pki/ca.crt"])
+        .component(
+            "etcd",
+            &[
+                "--cert-file=/pki/etcd.crt",
+                "--key-file=/pki/etcd.key",
+                "--listen-client-urls=https://127.0.0.1:2379,http://10.0.0.1:2379",
+                "--trusted-ca-file=/pki/ca.crt",
+            ],
+        );
+    let r = f.run("k8s.etcd.client_tls");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(f.run("k8s.etcd.unique_ca").status, Fail);
+    let f = KubeFixture::new().component("etcd", &[]).etcd_env(&[
+        ("ETCD_CLIENT_CERT_AUTH", "true"),
+        ("ETCD_AUTO_TLS", "false"),
+    ]);
+    assert_eq!(f.run("k8s.etcd.client_cert_auth").status, Pass);
+    assert_eq!(f.run("k8s.etcd.no_auto_tls").status, Pass);
+}
+
+/// Every evaluator returns a verdict with a reason on an empty node (nothing silently dropped).
+#[test]
+fn every_check_says_why_on_an_empty_snapshot() {
+    let f = KubeFixture::new();
+    for (id, eval) in super::EVALUATORS.iter().flat_map(|s| s.iter()) {
+        let ctx = crate::engine::Context::new(&f.snapshot, &f.options);
+        let r = eval(&ctx);
+        assert!(
+            r.message.as_deref().is_some_and(|m| !m.is_empty()),
+            "{id}: {r:?}"
+        );
+    }
+}
