@@ -57,6 +57,19 @@ pub fn evaluate(
     args: &AuditArgs,
     check_excludes: Vec<String>,
 ) -> Result<Vec<(Audit, Target)>, String> {
+    // `--targets` replaces the Kubernetes targets detected on the node (also for a snapshot).
+    let with_targets;
+    let snapshot = match snapshot.kubernetes.is_some() && !args.targets.is_empty() {
+        true => {
+            let mut s = snapshot.clone();
+            if let Some(k) = s.kubernetes.as_mut() {
+                k.select_targets(&args.targets)?;
+            }
+            with_targets = s;
+            &with_targets
+        }
+        false => snapshot,
+    };
     let cat = catalog();
     let mut plan = Vec::new();
     if matches!(target, AuditTarget::Docker | AuditTarget::All) {
