@@ -26,7 +26,11 @@ fn report() -> ScanReport {
         })
         .collect();
     // A fixed date so suppression expiry cannot change the output.
-    let opts = ScanOptions { today: bulkhead_scan::config::parse_date("2026-01-01").unwrap(), threads: 1, ..ScanOptions::default() };
+    let opts = ScanOptions {
+        today: bulkhead_scan::config::parse_date("2026-01-01").unwrap(),
+        threads: 1,
+        ..ScanOptions::default()
+    };
     scan_inputs(&inputs, &opts)
 }
 
@@ -36,9 +40,14 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
     if expected != actual {
-        let diff_at = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let diff_at = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         panic!(
             "{name} differs from {} at line {}:\n  expected: {:?}\n  actual:   {:?}",
             path.display(),
@@ -49,7 +58,10 @@ fn golden(name: &str, actual: &str) {
     }
 }
 
-const SECRETS: &[&str] = &["Sup3rSecretValue", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"];
+const SECRETS: &[&str] = &[
+    "Sup3rSecretValue",
+    "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB",
+];
 
 fn no_secrets(name: &str, s: &str) {
     for secret in SECRETS {
@@ -61,7 +73,10 @@ fn no_secrets(name: &str, s: &str) {
 fn text_output() {
     let s = scan_text::render(&report(), false);
     no_secrets("text", &s);
-    assert!(s.contains("fixtures/Dockerfile:6:1: high     dockerfile-no-user"), "{s}");
+    assert!(
+        s.contains("fixtures/Dockerfile:6:1: high     dockerfile-no-user"),
+        "{s}"
+    );
     golden("scan.txt", &s);
 }
 
@@ -71,13 +86,22 @@ fn json_output() {
     no_secrets("json", &s);
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["schema"], "bulkhead.scan/1");
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "dockerfile-no-user").unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "dockerfile-no-user")
+        .unwrap();
     assert_eq!(f["location"]["path"], "fixtures/Dockerfile");
     assert_eq!(f["location"]["line"], 6);
     assert_eq!(f["benchmark_refs"]["cis-docker-1.6.0"], "4.1");
     assert_eq!(f["stride"], serde_json::json!(["E"]));
     assert_eq!(f["fix"]["safety"], "review");
-    assert!(f["aliases"].as_array().unwrap().iter().any(|a| a == "CKV_DOCKER_3"));
+    assert!(f["aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "CKV_DOCKER_3"));
     golden("scan.json", &s);
 }
 
@@ -92,7 +116,11 @@ fn sarif_output_is_what_github_accepts() {
     assert_eq!(runs.len(), 1, "one run per tool");
     let rules = runs[0]["tool"]["driver"]["rules"].as_array().unwrap();
     for r in rules {
-        let sev: f64 = r["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        let sev: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&sev));
     }
     let results = runs[0]["results"].as_array().unwrap();
@@ -100,7 +128,12 @@ fn sarif_output_is_what_github_accepts() {
     let mut fps = std::collections::BTreeSet::new();
     for r in results {
         let loc = &r["locations"][0]["physicalLocation"];
-        assert!(loc["artifactLocation"]["uri"].as_str().is_some_and(|u| !u.is_empty()), "{r}");
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty()),
+            "{r}"
+        );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
         let fp = r["partialFingerprints"]["bulkhead/v1"].as_str().unwrap();
         assert!(fps.insert(fp.to_string()), "fingerprints are unique");
@@ -117,7 +150,9 @@ fn sarif_output_is_what_github_accepts() {
 fn github_annotations() {
     let s = scan_github::render(&report());
     no_secrets("github", &s);
-    assert!(s.lines().all(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")));
+    assert!(s.lines().all(|l| l.starts_with("::error ")
+        || l.starts_with("::warning ")
+        || l.starts_with("::notice ")));
     golden("scan.github.txt", &s);
 }
 
