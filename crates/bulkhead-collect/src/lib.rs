@@ -164,6 +164,9 @@ fn read_api(
     })
 }
 
+/// The processes of a container from its init pid and whether it shares the host's PID namespace.
+type ProcessesOf = dyn Fn(i64, bool) -> Fact<Vec<bulkhead_facts::host::Process>>;
+
 /// Join what the API said with what the host shows. For a remote daemon nothing of this host is
 /// attributed to it.
 fn assemble_docker(
@@ -186,31 +189,30 @@ fn assemble_docker(
         });
         files::collect(host, fs, accounts, &daemon.paths);
         let proc = options.proc.clone();
-        let by_container: Box<dyn Fn(i64) -> Fact<Vec<bulkhead_facts::host::Process>>> =
-            match &host.processes {
-                Fact::Value(_) => {
-                    Box::new(move |pid| procfs::container_processes(&processes, pid, &proc))
-                }
-                Fact::Unavailable(r) => {
-                    let r = r.clone();
-                    Box::new(move |_| Fact::Unavailable(r.clone()))
-                }
-            };
+        let by_container: Box<ProcessesOf> = match &host.processes {
+            Fact::Value(_) => Box::new(move |pid, host_pid| {
+                procfs::container_processes(&processes, pid, host_pid, &proc)
+            }),
+            Fact::Unavailable(r) => {
+                let r = r.clone();
+                Box::new(move |_, _| Fact::Unavailable(r.clone()))
+            }
+        };
         (daemon, by_container)
     } else {
         let reason = format!(
             "remote daemon: the processes of {} cannot be read from this host",
             endpoint.host
         );
-        let by_container: Box<dyn Fn(i64) -> Fact<Vec<bulkhead_facts::host::Process>>> =
-            Box::new(move |_| Fact::Unavailable(reason.clone()));
+        let by_container: Box<ProcessesOf> =
+            Box::new(move |_, _| Fact::Unavailable(reason.clone()));
         (daemon::remote_daemon(&endpoint, info), by_container)
     };
     let containers = api.containers.map(|list| {
         list.into_iter()
             .map(|inspect| {
                 let processes = if inspect.state.running {
-                    processes_of(inspect.state.pid)
+                    processes_of(inspect.state.pid, inspect.host_config.pid_mode == "host")
                 } else {
                     Fact::Value(vec![])
                 };

@@ -102,11 +102,24 @@ fn parse_ns_inode(link: &str) -> Option<u64> {
     link.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
 }
 
+/// The PID namespace of the host: that of pid 1, or of the kernel's thread parent (pid 2,
+/// `kthreadd`) when pid 1's namespace link cannot be read.
+fn host_pid_ns(all: &[Process]) -> Option<u64> {
+    [1, 2]
+        .iter()
+        .find_map(|pid| all.iter().find(|p| p.pid == *pid).and_then(|p| p.pid_ns))
+}
+
 /// The processes of a container whose init process is `init_pid`: every process in its PID
-/// namespace. A container sharing the host's PID namespace (`--pid host`) would take in the
-/// whole host that way, so when the namespace is the host's (that of pid 1) only the
-/// descendants of its init process count.
-pub fn container_processes(all: &[Process], init_pid: i64, proc: &Path) -> Fact<Vec<Process>> {
+/// namespace. A container sharing the host's PID namespace (`--pid host`, `shares_host_pid`)
+/// would take in the whole host that way, so then only the descendants of its init process
+/// count.
+pub fn container_processes(
+    all: &[Process],
+    init_pid: i64,
+    shares_host_pid: bool,
+    proc: &Path,
+) -> Fact<Vec<Process>> {
     if init_pid <= 0 {
         return Fact::Value(vec![]);
     }
@@ -117,16 +130,18 @@ pub fn container_processes(all: &[Process], init_pid: i64, proc: &Path) -> Fact<
             proc.display()
         ));
     };
-    let host_ns = all.iter().find(|p| p.pid == 1).and_then(|p| p.pid_ns);
-    match init.pid_ns {
-        Some(ns) if Some(ns) != host_ns => Fact::Value(
+    if shares_host_pid {
+        return Fact::Value(descendants(all, init_pid));
+    }
+    match (init.pid_ns, host_pid_ns(all)) {
+        (Some(ns), Some(host)) if ns == host => Fact::Value(descendants(all, init_pid)),
+        (Some(ns), _) => Fact::Value(
             all.iter()
                 .filter(|p| p.pid_ns == Some(ns))
                 .cloned()
                 .collect(),
         ),
-        Some(_) => Fact::Value(descendants(all, init_pid)),
-        None => Fact::unavailable(format!(
+        (None, _) => Fact::unavailable(format!(
             "the PID namespace of process {init_pid} cannot be read in {}",
             proc.display()
         )),
@@ -207,7 +222,7 @@ mod tests {
         let vim = all.iter().find(|p| p.pid == 30).unwrap();
         assert!(vim.environ.is_none(), "only daemons' environments are read");
         assert_eq!(vim.uid, 1000);
-        let in_container = container_processes(&all, 20, &root);
+        let in_container = container_processes(&all, 20, false, &root);
         let pids: Vec<u32> = in_container
             .value()
             .unwrap()
@@ -216,7 +231,19 @@ mod tests {
             .collect();
         assert_eq!(pids, vec![20, 21]);
         // --pid host: the namespace is the host's; only the init process's own tree counts.
-        let host_pid = container_processes(&all, 10, &root);
+        let host_pid = container_processes(&all, 10, false, &root);
+        assert_eq!(
+            host_pid
+                .value()
+                .unwrap()
+                .iter()
+                .map(|p| p.pid)
+                .collect::<Vec<_>>(),
+            vec![10]
+        );
+        // Also when the host's namespace cannot be told from pid 1 (its link unreadable):
+        // HostConfig.PidMode says so.
+        let host_pid = container_processes(&all, 10, true, &root);
         assert_eq!(
             host_pid
                 .value()
@@ -227,7 +254,7 @@ mod tests {
             vec![10]
         );
         assert!(matches!(
-            container_processes(&all, 99, &root),
+            container_processes(&all, 99, false, &root),
             Fact::Unavailable(_)
         ));
         std::fs::remove_dir_all(&root).unwrap();

@@ -14,7 +14,7 @@
 
 use crate::container::ContainerSpec;
 use crate::http::{encode, ApiClient, Body};
-use crate::image::{find_static_busybox, rootfs_tar, TEST_IMAGE};
+use crate::image::{find_static_busybox, rootfs_tar_with, ExtraFile, TEST_IMAGE};
 use serde_json::{json, Value};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -358,13 +358,24 @@ impl TestDockerd {
     /// `docker import` a busybox root file system as `reference` (`repo:tag`), with Dockerfile
     /// `changes` such as `USER 1000` or `HEALTHCHECK CMD true`. Returns the image ID.
     pub fn import_image(&self, reference: &str, changes: &[&str]) -> String {
+        self.import_image_with_files(reference, changes, &[])
+    }
+
+    /// [`TestDockerd::import_image`] with extra files in the root file system (e.g.
+    /// `ExtraFile::busybox_copy("/usr/sbin/sshd")`).
+    pub fn import_image_with_files(
+        &self,
+        reference: &str,
+        changes: &[&str],
+        extra: &[ExtraFile],
+    ) -> String {
         let busybox = find_static_busybox().unwrap_or_else(|e| {
             if ci() {
                 panic!("CI=true: {e}")
             }
             panic!("{e}")
         });
-        let tar = rootfs_tar(&busybox).unwrap_or_else(|e| panic!("{e}"));
+        let tar = rootfs_tar_with(&busybox, extra).unwrap_or_else(|e| panic!("{e}"));
         let (repo, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
         let mut path = format!(
             "/images/create?fromSrc=-&repo={}&tag={}",

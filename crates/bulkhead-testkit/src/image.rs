@@ -66,9 +66,47 @@ fn is_static_elf(path: &Path) -> Result<bool, String> {
     Ok(true)
 }
 
+/// An extra file for an image: its path inside the image (without the leading slash), mode and
+/// content. `busybox_copy` makes it a copy of the busybox binary (for a process that must run
+/// under a given executable name, e.g. `usr/sbin/sshd`, started as `exec -a sleep /usr/sbin/sshd`).
+#[derive(Debug, Clone)]
+pub struct ExtraFile {
+    pub path: String,
+    pub mode: u32,
+    pub content: Vec<u8>,
+    pub busybox_copy: bool,
+}
+
+impl ExtraFile {
+    pub fn new(path: &str, mode: u32, content: &[u8]) -> Self {
+        ExtraFile {
+            path: path.trim_start_matches('/').to_string(),
+            mode,
+            content: content.to_vec(),
+            busybox_copy: false,
+        }
+    }
+
+    /// A copy of busybox at `path`: a real executable whose name (`/proc/<pid>/comm`, `exe`) is
+    /// that of `path`.
+    pub fn busybox_copy(path: &str) -> Self {
+        ExtraFile {
+            path: path.trim_start_matches('/').to_string(),
+            mode: 0o755,
+            content: Vec::new(),
+            busybox_copy: true,
+        }
+    }
+}
+
 /// The root file system as an uncompressed tar: `/bin/busybox` plus applet symlinks, `/etc/passwd`
 /// and `/etc/group`, and the empty directories a container expects.
 pub fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, String> {
+    rootfs_tar_with(busybox, &[])
+}
+
+/// [`rootfs_tar`] plus extra files (their parent directories are created).
+pub fn rootfs_tar_with(busybox: &Path, extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
     let bin = std::fs::read(busybox).map_err(|e| format!("reading {}: {e}", busybox.display()))?;
     let mut b = tar::Builder::new(Vec::new());
     let dir = |b: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32| {
@@ -113,6 +151,26 @@ pub fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, String> {
         }
         file(&mut b, "etc/passwd", 0o644, PASSWD.as_bytes())?;
         file(&mut b, "etc/group", 0o644, GROUP.as_bytes())?;
+        let mut made: Vec<String> = Vec::new();
+        for f in extra {
+            let parts: Vec<&str> = f.path.split('/').collect();
+            for i in 1..parts.len() {
+                let d = parts[..i].join("/");
+                let standard = [
+                    "bin", "etc", "tmp", "root", "home", "proc", "sys", "dev", "run", "var",
+                ];
+                if !standard.contains(&d.as_str()) && !made.contains(&d) {
+                    dir(&mut b, &d, 0o755)?;
+                    made.push(d);
+                }
+            }
+            let content = if f.busybox_copy {
+                &bin[..]
+            } else {
+                &f.content[..]
+            };
+            file(&mut b, &f.path, f.mode, content)?;
+        }
         b.finish()
     })();
     result.map_err(|e| format!("building the image tar: {e}"))?;

@@ -23,7 +23,9 @@
 //! - Images: [`TestDockerd::ensure_image`] imports [`TEST_IMAGE`] (`bulkhead-test/busybox:1`:
 //!   `/bin/busybox` with applet links `sh sleep ps cat id true false wget nc ...`, `/etc/passwd`
 //!   with root, app (1000) and nobody); [`TestDockerd::import_image`] imports it under another
-//!   name with Dockerfile changes (`USER 1000`, `HEALTHCHECK ...`).
+//!   name with Dockerfile changes (`USER 1000`, `HEALTHCHECK ...`);
+//!   [`TestDockerd::import_image_with_files`] adds files ([`ExtraFile`]), e.g. a copy of busybox
+//!   at `/usr/sbin/sshd` so a container really runs a process named sshd.
 //! - Containers: build a [`ContainerSpec`] with methods named after `docker run` flags
 //!   (`.read_only()`, `.user("0:0")`, `.security_opt("no-new-privileges")`, `.cap_drop("ALL")`,
 //!   `.pid_mode("host")`, `.bind("/etc/ssl:/etc/ssl:ro")`, `.publish("::", 8080, 80)`,
@@ -64,4 +66,4 @@ pub use container::ContainerSpec;
 pub use dockerd::{ci, find_program, DaemonOptions, TestDockerd};
 pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};
 pub use http::{ApiClient, KeepAlive, Response};
-pub use image::TEST_IMAGE;
+pub use image::{ExtraFile, TEST_IMAGE};
