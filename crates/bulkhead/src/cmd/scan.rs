@@ -1,10 +1,241 @@
-//! `bulkhead scan` (being written).
+//! `bulkhead scan [PATH...]`: scan Dockerfiles, compose files, Kubernetes manifests and
+//! daemon.json before they are deployed. Read-only: it never changes a scanned file and never
+//! runs anything taken from one.
+//!
+//! Exit codes as for the audit: 0 when nothing reaches `--fail-on`, 1 when a finding does (or a
+//! file could not be scanned), 2 for usage or tool errors.
 
+use super::VERSION;
+use crate::cli::OutputArgs;
+use bulkhead_scan::{ArtifactKind, Baseline, Config, Input, ScanOptions, Severity};
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct ScanArgs {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    /// Findings with source snippets, references and fixes.
+    Text,
+    /// bulkhead's documented schema (bulkhead.scan/1).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// JUnit XML: one test case per finding.
+    Junit,
+}
 
-pub fn run(_args: ScanArgs) -> Result<ExitCode, String> {
-    Err("`bulkhead scan` is not available yet".into())
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    /// Always exit 0 (files that could not be scanned still print errors).
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Dockerfile,
+    Compose,
+    #[value(alias = "k8s")]
+    Kubernetes,
+    DaemonJson,
+}
+
+impl From<KindArg> for ArtifactKind {
+    fn from(k: KindArg) -> ArtifactKind {
+        match k {
+            KindArg::Dockerfile => ArtifactKind::Dockerfile,
+            KindArg::Compose => ArtifactKind::Compose,
+            KindArg::Kubernetes => ArtifactKind::Kubernetes,
+            KindArg::DaemonJson => ArtifactKind::DaemonJson,
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Examples:\n  bulkhead scan                               scan the current directory (honours .gitignore)\n  bulkhead scan Dockerfile --target runtime   judge the `runtime` stage as the shipped one\n  kubectl get deploy -A -o yaml | bulkhead scan - --kind kubernetes\n  bulkhead scan --format sarif -o bulkhead.sarif\n  bulkhead scan --write-baseline .bulkhead-baseline.json && bulkhead scan --baseline .bulkhead-baseline.json\n\nSuppressions: `# bulkhead:ignore RULE reason` on or above a line, `# bulkhead:ignore-file RULE reason`,\nthe annotation `ignore.bulkhead.dev/RULE: reason` on a Kubernetes object or its pod template,\n[[scan.ignore]] entries (rule, paths, object, reason, expires) in the config file, or a baseline."
+)]
+pub struct ScanArgs {
+    /// Files or directories to scan (directories recursively); `-` reads standard input (needs
+    /// --kind). Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Treat every input as this kind instead of recognising it by name and content.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Dockerfile stage to judge as the image that ships (like `docker build --target`);
+    /// default: the last stage.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ScanFormat::Text, help_heading = "Output")]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Exit with 1 when a finding of this severity or higher is left (files that could not be
+    /// scanned always count).
+    #[arg(long, value_enum, default_value_t = ScanFailOn::Low, help_heading = "Output")]
+    pub fail_on: ScanFailOn,
+    /// Accept the findings whose fingerprints this file lists (a baseline written by
+    /// --write-baseline, or an earlier `--format json` report).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of the current findings to FILE as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Configuration file (trusted registries, disabled rules, excludes, suppressions);
+    /// default: .bulkhead.toml in the current directory if present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// List every rule (ID, severity, artifact, title, references, aliases) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
+    if args.list_rules {
+        crate::output::emit(&list_rules(), args.out.output.as_deref())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = load_config(args.config.as_ref())?;
+    let baseline = match &args.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read baseline {}: {e}", p.display()))?;
+            Some(Baseline::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let opts = ScanOptions {
+        config,
+        target: args.target.clone(),
+        kind: args.kind.map(Into::into),
+        baseline,
+        ..ScanOptions::default()
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let report = if paths.iter().any(|p| p.as_os_str() == "-") {
+        if paths.len() > 1 {
+            return Err("`-` (standard input) cannot be combined with other paths".into());
+        }
+        let kind = opts.kind.ok_or(
+            "reading standard input needs --kind (dockerfile, compose, kubernetes or daemon-json)",
+        )?;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(opts.limits.max_bytes as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        bulkhead_scan::scan_inputs(
+            &[Input {
+                path: "stdin".into(),
+                bytes,
+                kind: Some(kind),
+            }],
+            &opts,
+        )
+    } else {
+        bulkhead_scan::scan_paths(&paths, &opts)
+    };
+    if let Some(target) = &args.target {
+        // A --target that no scanned Dockerfile has is reported per file; say it once clearly
+        // when there was no Dockerfile at all.
+        if !report
+            .files
+            .iter()
+            .any(|f| f.kind == ArtifactKind::Dockerfile)
+            && report.errors.is_empty()
+        {
+            eprintln!(
+                "bulkhead: note: --target {target} applies to Dockerfiles, and none was scanned"
+            );
+        }
+    }
+    if let Some(p) = &args.write_baseline {
+        crate::output::emit(&Baseline::render(&report.findings), Some(p))?;
+    }
+    let to_file = args.out.output.is_some();
+    let text = match args.format {
+        ScanFormat::Text => {
+            bulkhead_report::scan_text::render(&report, args.out.color.enabled(to_file))
+        }
+        ScanFormat::Json => bulkhead_report::scan_json::render(&report, VERSION),
+        ScanFormat::Sarif => bulkhead_report::scan_sarif::render(&report, VERSION),
+        ScanFormat::Github => bulkhead_report::scan_github::render(&report),
+        ScanFormat::Junit => bulkhead_report::scan_junit::render(&report),
+    };
+    crate::output::emit(&text, args.out.output.as_deref())?;
+    if args.format != ScanFormat::Text {
+        for e in &report.errors {
+            eprintln!("bulkhead: error: {e}");
+        }
+    }
+    let threshold = match args.fail_on {
+        ScanFailOn::Critical => Some(Severity::Critical),
+        ScanFailOn::High => Some(Severity::High),
+        ScanFailOn::Medium => Some(Severity::Medium),
+        ScanFailOn::Low => Some(Severity::Low),
+        ScanFailOn::Info => Some(Severity::Info),
+        ScanFailOn::Never => None,
+    };
+    Ok(match threshold {
+        Some(t) if report.reaches(t) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+    let (path, required) = match path {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from(".bulkhead.toml"), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Config::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot read config {}: {e}", path.display()))
+        }
+        Err(_) => Ok(Config::default()),
+    }
+}
+
+fn list_rules() -> String {
+    let mut out = String::new();
+    for r in bulkhead_scan::all_rules() {
+        let refs: Vec<String> = r
+            .benchmark_refs
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        out.push_str(&format!(
+            "{:<38} {:<8} {:<11} {}\n",
+            r.id,
+            r.severity.as_str(),
+            r.artifact().as_str(),
+            r.title
+        ));
+        if !refs.is_empty() || !r.aliases.is_empty() {
+            out.push_str(&format!(
+                "{:<38} {}{}{}\n",
+                "",
+                refs.join(", "),
+                if refs.is_empty() || r.aliases.is_empty() {
+                    ""
+                } else {
+                    "; "
+                },
+                r.aliases.join(", ")
+            ));
+        }
+    }
+    out
 }

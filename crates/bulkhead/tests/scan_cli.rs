@@ -1,0 +1,130 @@
+//! `bulkhead scan` end to end through the real binary: inputs, stdin, formats, exit codes,
+//! baseline round trip.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bulkhead-scan-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let d = workdir("exit");
+    std::fs::write(d.join("Dockerfile"), "FROM alpine:3.19@sha256:0000000000000000000000000000000000000000000000000000000000000000\nUSER 10001\nHEALTHCHECK CMD [\"true\"]\nCMD [\"true\"]\n").unwrap();
+    let ok = bin().arg("scan").arg(&d).status().unwrap();
+    assert_eq!(ok.code(), Some(0), "a clean Dockerfile");
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx:1.25\n    privileged: true\n",
+    )
+    .unwrap();
+    let bad = bin()
+        .args(["scan", "--fail-on", "critical"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+    let never = bin()
+        .args(["scan", "--fail-on", "never"])
+        .arg(&d)
+        .status()
+        .unwrap();
+    assert_eq!(never.code(), Some(0));
+    let usage = bin()
+        .args(["scan", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("--kind"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn stdin_kubectl_dump_to_sarif_file() {
+    let d = workdir("stdin");
+    let out = d.join("out.sarif");
+    let mut child = bin()
+        .args([
+            "scan",
+            "-",
+            "--kind",
+            "kubernetes",
+            "--format",
+            "sarif",
+            "-o",
+        ])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    hostPID: true\n    containers: [{name: c, image: x:1}]\n")
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let host_pid = results
+        .iter()
+        .find(|r| r["ruleId"] == "k8s-host-pid")
+        .expect("hostPID in a List from stdin");
+    assert_eq!(
+        host_pid["locations"][0]["physicalLocation"]["region"]["startLine"],
+        8
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn baseline_round_trip() {
+    let d = workdir("baseline");
+    std::fs::write(d.join("Dockerfile"), "FROM debian:12\nRUN apt-get update\n").unwrap();
+    let base = d.join("baseline.json");
+    let first = bin()
+        .arg("scan")
+        .arg(&d)
+        .arg("--write-baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1));
+    let second = bin()
+        .arg("scan")
+        .arg(&d)
+        .arg("--baseline")
+        .arg(&base)
+        .arg("--format")
+        .arg("json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(v["summary"]["findings"], 0);
+    assert!(v["summary"]["suppressed"].as_u64().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(&d);
+}
