@@ -1,0 +1,728 @@
+//! The host side of collection on temporary roots holding real files with real modes and owners,
+//! and fake proc trees (`--proc DIR`) with real `comm`, `cmdline`, `exe` and namespace links. No
+//! Docker daemon is needed: the daemon facts are derived from these processes and files exactly
+//! as for a live host, then the section 1-3 checks are run on them.
+
+use bulkhead_checks::{catalog, AuditOptions, Context, Selection, Status};
+use bulkhead_collect::daemon::{local_daemon, DaemonInputs};
+use bulkhead_collect::hostfs::{Accounts, HostFs};
+use bulkhead_collect::{collect, files, CollectOptions, Want};
+use bulkhead_facts::docker::{DockerFacts, Endpoint, Info};
+use bulkhead_facts::host::{FileFact, FileKind, Process};
+use bulkhead_facts::{Fact, Mode, Snapshot};
+use std::os::unix::fs::{chown, symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// A temporary directory removed on drop.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(name: &str) -> Temp {
+        let p = std::env::temp_dir().join(format!("bhc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Temp(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    /// Write a file under the root with a mode and owner.
+    fn file(&self, host_path: &str, content: &str, mode: u32, owner: (u32, u32)) -> PathBuf {
+        let p = self.0.join(host_path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        chown_if_root(&p, owner);
+        std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
+        p
+    }
+    fn dir(&self, host_path: &str, mode: u32) -> PathBuf {
+        let p = self.0.join(host_path.trim_start_matches('/'));
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
+        p
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Owners other than the running user can only be set as root; without root the ownership
+/// assertions are skipped (and say so), the mode assertions still run.
+fn chown_if_root(p: &Path, (uid, gid): (u32, u32)) {
+    if is_root() {
+        chown(p, Some(uid), Some(gid)).unwrap();
+    }
+}
+
+/// A fake proc tree: one directory per process with the files bulkhead reads.
+struct FakeProc(Temp);
+
+impl FakeProc {
+    fn new(name: &str) -> FakeProc {
+        FakeProc(Temp::new(name))
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        pid: u32,
+        ppid: u32,
+        uid: u32,
+        comm: &str,
+        exe: &str,
+        argv: &[&str],
+        env: &[&str],
+    ) {
+        let d = self.0.path().join(pid.to_string());
+        std::fs::create_dir_all(d.join("ns")).unwrap();
+        std::fs::write(
+            d.join("status"),
+            format!("Name:\t{comm}\nPPid:\t{ppid}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+        )
+        .unwrap();
+        std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+        let mut cmdline = argv.join("\0");
+        cmdline.push('\0');
+        std::fs::write(d.join("cmdline"), cmdline).unwrap();
+        symlink(exe, d.join("exe")).unwrap();
+        symlink("pid:[4026531836]", d.join("ns/pid")).unwrap();
+        let mut environ = env.join("\0");
+        environ.push('\0');
+        std::fs::write(d.join("environ"), environ).unwrap();
+    }
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+    fn processes(&self) -> Vec<Process> {
+        bulkhead_collect::procfs::read_processes(self.path()).unwrap()
+    }
+}
+
+fn unix_endpoint(path: &str) -> Endpoint {
+    Endpoint {
+        host: format!("unix://{path}"),
+        transport: "unix".into(),
+        source: "default".into(),
+        local: true,
+        ..Default::default()
+    }
+}
+
+const PASSWD: &str =
+    "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
+const GROUP: &str = "root:x:0:\ndocker:x:999:alice\nalice:x:1000:\n";
+
+fn accounts() -> Accounts {
+    Accounts {
+        users: bulkhead_facts::host::parse_passwd(PASSWD),
+        groups: bulkhead_facts::host::parse_group(GROUP),
+    }
+}
+
+/// PITFALL 4: docker-bench takes the newest process whose command line contains "dockerd":
+/// an editor, `dockerd-rootless.sh`, or the wrong one of two daemons.
+#[test]
+fn pitfall_4_dockerd_by_executable_name_and_endpoint_socket() {
+    let root = Temp::new("p4-root");
+    root.file(
+        "/etc/docker/b.json",
+        r#"{"log-level": "warn"}"#,
+        0o644,
+        (0, 0),
+    );
+    let proc = FakeProc::new("p4-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    proc.add(
+        100,
+        1,
+        0,
+        "dockerd",
+        "/usr/bin/dockerd",
+        &[
+            "/usr/bin/dockerd",
+            "-H",
+            "unix:///run/a.sock",
+            "--data-root",
+            "/srv/a",
+        ],
+        &[],
+    );
+    proc.add(
+        200,
+        1,
+        0,
+        "dockerd",
+        "/usr/sbin/dockerd",
+        &[
+            "/usr/sbin/dockerd",
+            "-H",
+            "fd://",
+            "--config-file",
+            "/etc/docker/b.json",
+        ],
+        &[],
+    );
+    proc.add(
+        300,
+        1,
+        1000,
+        "dockerd-rootles",
+        "/usr/bin/dash",
+        &["/bin/sh", "/usr/bin/dockerd-rootless.sh"],
+        &[],
+    );
+    proc.add(
+        400,
+        1,
+        1000,
+        "vim",
+        "/usr/bin/vim.basic",
+        &["vim", "/etc/dockerd.conf"],
+        &[],
+    );
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let users = accounts().users;
+    let daemon_for = |socket: &str| {
+        local_daemon(&DaemonInputs {
+            processes: &processes,
+            endpoint: &unix_endpoint(socket),
+            info: None,
+            fs: &fs,
+            users: &users,
+        })
+    };
+    // fd:// (socket activation) serves the default socket; /var/run and /run are one.
+    let d = daemon_for("/var/run/docker.sock");
+    let p = d.process.value().unwrap().as_ref().expect("a dockerd");
+    assert_eq!(p.pid, 200, "{}", d.process_reason);
+    assert!(
+        d.process_reason.contains("listens on"),
+        "{}",
+        d.process_reason
+    );
+    // --config-file is honoured (PITFALL 6), and its settings are read.
+    assert_eq!(d.config_path, "/etc/docker/b.json");
+    assert_eq!(
+        d.config.value().unwrap().as_ref().unwrap()["log-level"],
+        "warn"
+    );
+    let d = daemon_for("/run/a.sock");
+    assert_eq!(d.process.value().unwrap().as_ref().unwrap().pid, 100);
+    assert_eq!(
+        d.paths.data_root, "/srv/a",
+        "data-root from that daemon's flags"
+    );
+    let d = daemon_for("/run/other.sock");
+    match &d.process {
+        Fact::Unavailable(r) => {
+            assert!(r.contains("none listens on unix:///run/other.sock"), "{r}")
+        }
+        other => panic!("no dockerd serves that socket: {other:?}"),
+    }
+    // Only an editor and the rootless wrapper script: no dockerd at all.
+    let others: Vec<Process> = processes
+        .iter()
+        .filter(|p| p.pid >= 300 || p.pid == 1)
+        .cloned()
+        .collect();
+    let d = local_daemon(&DaemonInputs {
+        processes: &others,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &users,
+    });
+    assert_eq!(d.process, Fact::Value(None), "{}", d.process_reason);
+}
+
+/// daemon.json: absent, unreadable, invalid JSON (naming the file and line), and secret values
+/// masked.
+#[test]
+fn daemon_json_states() {
+    let root = Temp::new("json-root");
+    let fs = HostFs::new(root.path());
+    let read = |p: &str| bulkhead_collect::daemon::read_daemon_json(&fs, p);
+    assert_eq!(read("/etc/docker/daemon.json"), Fact::Value(None));
+    root.file(
+        "/etc/docker/daemon.json",
+        "{\n  \"icc\": false,\n  \"log-level\" \"debug\"\n}\n",
+        0o644,
+        (0, 0),
+    );
+    match read("/etc/docker/daemon.json") {
+        Fact::Unavailable(r) => {
+            assert!(r.contains("/etc/docker/daemon.json"), "{r}");
+            assert!(r.contains("line 3"), "{r}");
+        }
+        other => panic!("invalid JSON is unavailable with the reason: {other:?}"),
+    }
+    root.dir("/etc/docker/dir.json", 0o755);
+    match read("/etc/docker/dir.json") {
+        Fact::Unavailable(r) => assert!(r.starts_with("cannot read /etc/docker/dir.json"), "{r}"),
+        other => panic!("an unreadable daemon.json is unavailable: {other:?}"),
+    }
+    root.file(
+        "/etc/docker/secret.json",
+        r#"{"registry-password": "hunter2", "icc": false}"#,
+        0o600,
+        (0, 0),
+    );
+    let v = read("/etc/docker/secret.json");
+    let v = v.value().unwrap().as_ref().unwrap();
+    assert_eq!(v["registry-password"], "***");
+    assert_eq!(v["icc"], false);
+}
+
+/// Unit files where systemd looks, in its precedence; binaries in the usual directories; an
+/// absolute symlink inside the root resolves inside the root.
+#[test]
+fn units_and_binaries_where_the_system_looks() {
+    let root = Temp::new("units-root");
+    root.file(
+        "/lib/systemd/system/docker.service",
+        "[Unit]\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/systemd/system/docker.service",
+        "[Unit]\n# override\n",
+        0o600,
+        (0, 0),
+    );
+    root.file(
+        "/usr/lib/systemd/system/docker.socket",
+        "[Socket]\n",
+        0o644,
+        (0, 0),
+    );
+    root.file("/usr/bin/containerd", "#!bin", 0o755, (0, 0));
+    root.file("/usr/sbin/runc", "#!bin", 0o755, (0, 0));
+    root.dir("/etc/systemd/system/multi-user.target.wants", 0o755);
+    symlink(
+        "/etc/systemd/system/docker.service",
+        root.path()
+            .join("etc/systemd/system/multi-user.target.wants/docker.service"),
+    )
+    .unwrap();
+    let proc = FakeProc::new("units-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let users = accounts().users;
+    let d = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &users,
+    });
+    let units = &d.paths.units;
+    assert_eq!(
+        units["docker.service"].as_deref(),
+        Some("/etc/systemd/system/docker.service"),
+        "/etc wins over /lib"
+    );
+    assert_eq!(
+        units["docker.socket"].as_deref(),
+        Some("/usr/lib/systemd/system/docker.socket")
+    );
+    assert_eq!(units["containerd.service"], None, "looked for, not found");
+    let bins = &d.paths.binaries;
+    assert_eq!(bins["containerd"].as_deref(), Some("/usr/bin/containerd"));
+    assert_eq!(bins["runc"].as_deref(), Some("/usr/sbin/runc"));
+    assert_eq!(bins["dockerd"], None);
+    let accounts = accounts();
+    let st = fs.stat(
+        "/etc/systemd/system/multi-user.target.wants/docker.service",
+        &accounts,
+    );
+    let st = st.stat().expect("link followed inside the root");
+    assert_eq!(
+        st.mode,
+        Mode(0o600),
+        "the override's mode, not the auditing host's"
+    );
+}
+
+/// PITFALL 22: a rootless daemon's socket, daemon.json, data root and units are its user's.
+#[test]
+fn pitfall_22_rootless_locations() {
+    let root = Temp::new("rootless-root");
+    root.file(
+        "/home/alice/.config/docker/daemon.json",
+        r#"{"debug": true}"#,
+        0o644,
+        (1000, 1000),
+    );
+    root.file(
+        "/home/alice/.config/systemd/user/docker.service",
+        "[Service]\n",
+        0o644,
+        (1000, 1000),
+    );
+    let proc = FakeProc::new("rootless-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    proc.add(
+        500,
+        1,
+        1000,
+        "rootlesskit",
+        "/usr/bin/rootlesskit",
+        &["rootlesskit", "--net=slirp4netns", "dockerd-rootless.sh"],
+        &["XDG_RUNTIME_DIR=/run/user/1000"],
+    );
+    proc.add(
+        510,
+        500,
+        1000,
+        "dockerd",
+        "/usr/bin/dockerd",
+        &["dockerd"],
+        &["XDG_RUNTIME_DIR=/run/user/1000", "HOME=/home/alice"],
+    );
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let users = accounts().users;
+    let info = Info {
+        security_options: vec![
+            "name=seccomp,profile=default".into(),
+            "name=rootless".into(),
+        ],
+        ..Default::default()
+    };
+    let d = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/run/user/1000/docker.sock"),
+        info: Some(&info),
+        fs: &fs,
+        users: &users,
+    });
+    assert!(d.rootless);
+    assert_eq!(d.process.value().unwrap().as_ref().unwrap().pid, 510);
+    assert_eq!(d.config_path, "/home/alice/.config/docker/daemon.json");
+    assert_eq!(d.config.value().unwrap().as_ref().unwrap()["debug"], true);
+    assert_eq!(d.paths.sockets, vec!["/run/user/1000/docker.sock"]);
+    assert_eq!(d.paths.data_root, "/home/alice/.local/share/docker");
+    assert_eq!(
+        d.paths.units["docker.service"].as_deref(),
+        Some("/home/alice/.config/systemd/user/docker.service")
+    );
+}
+
+/// Host facts through `collect()` itself: identity, accounts, profile variables read literally.
+#[test]
+fn host_facts_under_a_root() {
+    let root = Temp::new("hostfacts-root");
+    root.file("/etc/hostname", "node-7\n", 0o644, (0, 0));
+    root.file(
+        "/etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
+        0o644,
+        (0, 0),
+    );
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    let marker = root.path().join("pwned");
+    root.file(
+        "/etc/profile.d/trust.sh",
+        &format!(
+            "export DOCKER_CONTENT_TRUST=1\n$(touch {})\nDOCKER_TOKEN=abc\n",
+            marker.display()
+        ),
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/environment",
+        "DOCKER_CONTENT_TRUST=0\nLANG=C\n",
+        0o644,
+        (0, 0),
+    );
+    let proc = FakeProc::new("hostfacts-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    std::fs::create_dir_all(proc.path().join("sys/kernel")).unwrap();
+    std::fs::write(proc.path().join("sys/kernel/osrelease"), "6.1.0-test\n").unwrap();
+    let snap = collect(&CollectOptions {
+        root: root.path().to_path_buf(),
+        proc: proc.path().to_path_buf(),
+        docker: Want::Skip,
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .unwrap();
+    let h = &snap.host;
+    assert_eq!(h.hostname, Fact::Value("node-7".into()));
+    assert_eq!(h.kernel, Fact::Value("6.1.0-test".into()));
+    assert_eq!(h.os_release.value().unwrap()["ID"], "debian");
+    assert_eq!(h.group("docker").unwrap().members, vec!["alice"]);
+    assert_eq!(h.process_list().len(), 1);
+    let trust = &h.profile_environment["/etc/profile.d/trust.sh"];
+    assert_eq!(trust["DOCKER_CONTENT_TRUST"], "1");
+    assert_eq!(trust["DOCKER_TOKEN"], "***", "secret values masked");
+    assert_eq!(
+        h.profile_environment["/etc/environment"]["DOCKER_CONTENT_TRUST"],
+        "0"
+    );
+    assert!(
+        !marker.exists(),
+        "nothing in a profile file is ever executed"
+    );
+    // Another root than /: the audit rules come from its files, and the fact says why.
+    let audit = h.audit.value().unwrap();
+    assert_eq!(audit.source, "files");
+    assert!(audit.reason.contains("rule files"), "{}", audit.reason);
+    assert!(snap.docker.is_none());
+}
+
+/// Sections 1 and 3 on a temporary root with real modes and owners: the daemon's real paths
+/// (from its command line and daemon.json) are stat'ed, and the checks judge them as bitmasks
+/// and by uid and gid.
+#[test]
+fn host_file_checks_on_real_modes_and_owners() {
+    let root = Temp::new("files-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    root.dir("/etc/docker", 0o755);
+    // PITFALL 5: 0622 passes docker-bench's decimal "644 or stricter" but grants group and
+    // other write.
+    root.file(
+        "/etc/docker/daemon.json",
+        r#"{"tlsverify": true, "tlscacert": "/etc/docker/tls/ca.pem", "tlscert": "/etc/docker/tls/cert.pem", "tlskey": "/etc/docker/tls/key.pem", "data-root": "/srv/docker"}"#,
+        0o622,
+        (0, 0),
+    );
+    root.dir("/etc/docker/tls", 0o700);
+    root.file("/etc/docker/tls/ca.pem", "ca", 0o444, (0, 0));
+    root.file("/etc/docker/tls/cert.pem", "cert", 0o444, (0, 1000));
+    // PITFALL 5: 0606 passes the decimal "600 or stricter"/"400" comparisons in spirit; a key
+    // readable by others must fail.
+    root.file("/etc/docker/tls/key.pem", "key", 0o604, (0, 0));
+    root.file(
+        "/etc/docker/certs.d/registry.example:5000/ca.crt",
+        "ca",
+        0o444,
+        (0, 0),
+    );
+    root.file(
+        "/etc/docker/certs.d/registry.example:5000/client.key",
+        "k",
+        0o644,
+        (1000, 1000),
+    );
+    root.file(
+        "/lib/systemd/system/docker.service",
+        "[Unit]\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/lib/systemd/system/docker.socket",
+        "[Socket]\n",
+        0o664,
+        (0, 0),
+    );
+    root.file("/etc/default/docker", "DOCKER_OPTS=\n", 0o644, (0, 0));
+    root.dir("/srv/docker", 0o710);
+    root.dir("/run", 0o755);
+    let sock_path = root.path().join("run/docker.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock_path).unwrap();
+    chown_if_root(&sock_path, (0, 999));
+    std::fs::set_permissions(&sock_path, PermissionsExt::from_mode(0o660)).unwrap();
+    std::fs::create_dir_all(root.path().join("var")).unwrap();
+    symlink("/run", root.path().join("var/run")).unwrap();
+
+    let proc = FakeProc::new("files-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    proc.add(
+        700,
+        1,
+        0,
+        "dockerd",
+        "/usr/sbin/dockerd",
+        &["/usr/sbin/dockerd", "-H", "fd://"],
+        &[],
+    );
+    std::fs::write(
+        proc.path().join("1/mountinfo"),
+        "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n",
+    )
+    .unwrap();
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let accounts = accounts();
+    let daemon = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts.users,
+    });
+    assert_eq!(
+        daemon.paths.data_root, "/srv/docker",
+        "data-root from daemon.json"
+    );
+    assert_eq!(
+        daemon.paths.tls_key.as_deref(),
+        Some("/etc/docker/tls/key.pem")
+    );
+    let mut snap = collect(&CollectOptions {
+        root: root.path().to_path_buf(),
+        proc: proc.path().to_path_buf(),
+        docker: Want::Skip,
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .unwrap();
+    files::collect(&mut snap.host, &fs, &accounts, &daemon.paths);
+    let stat = |p: &str| match snap.host.file(p) {
+        Some(FileFact::Present(s)) => s.clone(),
+        other => panic!("{p}: {other:?}"),
+    };
+    assert_eq!(stat("/etc/docker/daemon.json").mode, Mode(0o622));
+    let sock = stat("/var/run/docker.sock");
+    assert_eq!(sock.kind, FileKind::Socket);
+    assert_eq!(
+        sock.symlink_target, None,
+        "/var/run is the link, not the socket"
+    );
+    if is_root() {
+        assert_eq!((sock.uid, sock.gid), (0, 999));
+        assert_eq!(
+            sock.group.as_deref(),
+            Some("docker"),
+            "group name from the root's /etc/group"
+        );
+        assert_eq!(stat("/etc/docker/tls/cert.pem").gid, 1000);
+    } else {
+        eprintln!("not root: ownership assertions skipped (chown needs root)");
+    }
+    assert_eq!(
+        snap.host.listings["/etc/docker/certs.d"],
+        Fact::Value(vec![
+            "/etc/docker/certs.d/registry.example:5000/ca.crt".to_string(),
+            "/etc/docker/certs.d/registry.example:5000/client.key".to_string(),
+        ])
+    );
+    assert!(matches!(
+        snap.host.file("/etc/sysconfig/docker"),
+        Some(FileFact::Missing)
+    ));
+
+    // Evaluate sections 1 and 3 on these facts.
+    snap.docker = Some(DockerFacts {
+        endpoint: unix_endpoint("/var/run/docker.sock"),
+        version: Fact::Unavailable("not asked (host-side test)".into()),
+        info: Fact::Value(Info {
+            docker_root_dir: "/srv/docker".into(),
+            ..Default::default()
+        }),
+        daemon,
+        containers: Fact::Value(vec![]),
+        selection: Default::default(),
+        images: Fact::Value(vec![]),
+        networks: Fact::Value(vec![]),
+        swarm: Fact::Unavailable("not asked (host-side test)".into()),
+    });
+    let options = AuditOptions::default();
+    let ctx = Context::new(&snap, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    let status = |id: &str| {
+        audit
+            .outcomes
+            .iter()
+            .find(|o| o.check_id == id)
+            .unwrap_or_else(|| panic!("{id} evaluated"))
+            .result
+            .status
+    };
+    assert_eq!(status("3.2"), Status::Pass, "docker.service 0644");
+    assert_eq!(
+        status("3.4"),
+        Status::Fail,
+        "docker.socket 0664 grants group write"
+    );
+    assert_eq!(status("3.6"), Status::Pass, "/etc/docker 0755");
+    assert_eq!(
+        status("3.8"),
+        Status::Fail,
+        "a registry key 0644 is more than 0444"
+    );
+    assert_eq!(status("3.10"), Status::Pass, "CA 0444");
+    assert_eq!(status("3.14"), Status::Fail, "key 0604 is not 0400");
+    assert_eq!(status("3.16"), Status::Pass, "socket 0660");
+    assert_eq!(
+        status("3.18"),
+        Status::Fail,
+        "daemon.json 0622 grants write"
+    );
+    assert_eq!(status("3.20"), Status::Pass, "/etc/default/docker 0644");
+    assert_eq!(
+        status("3.21"),
+        Status::NotApplicable,
+        "/etc/sysconfig/docker missing"
+    );
+    if is_root() {
+        assert_eq!(
+            status("3.7"),
+            Status::Fail,
+            "a registry key owned by uid 1000"
+        );
+        assert_eq!(status("3.11"), Status::Fail, "cert group 1000, not root");
+        assert_eq!(status("3.15"), Status::Pass, "socket root:docker");
+        assert_eq!(status("3.17"), Status::Pass, "daemon.json root:root");
+    }
+    assert_eq!(
+        status("1.1.1"),
+        Status::Fail,
+        "/srv/docker is no mount point in this root"
+    );
+}
