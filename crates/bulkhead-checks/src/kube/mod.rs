@@ -56,7 +56,17 @@ fn provider_managed_target(target: &str) -> bool {
 /// why (not selected, nothing of it runs here, or the provider manages it).
 pub(crate) fn guard<'a>(ctx: &Context<'a>, target: &str) -> Result<&'a KubeFacts, CheckResult> {
     let k = kube(ctx)?;
-    if k.platform.managed && provider_managed_target(target) && !k.target_selected(target) {
+    // On a managed platform the control plane runs out of the node's reach: its checks are the
+    // provider's, even when --targets names them, unless a control-plane process does run here.
+    let control_plane_here = [
+        bulkhead_facts::kube::APISERVER,
+        bulkhead_facts::kube::CONTROLLER_MANAGER,
+        bulkhead_facts::kube::SCHEDULER,
+        bulkhead_facts::kube::ETCD,
+    ]
+    .iter()
+    .any(|c| k.component(c).is_some());
+    if k.platform.managed && provider_managed_target(target) && !control_plane_here {
         return Err(managed(k));
     }
     if k.target_selected(target) {

@@ -1,0 +1,222 @@
+//! Platforms and layouts: RKE2 and k3s paths, a managed (EKS) worker whose control plane the
+//! provider runs, etcd settings from /etc/default/etcd, and a file only visible inside a
+//! component's own mount namespace (read through /proc/<pid>/root). Components are simulated
+//! processes under their real names; files are real, with real modes and owners.
+
+use bulkhead_checks::Status::*;
+use bulkhead_kube_tests::{
+    audit, collect, outcome, status, NodeRoot, ProcView, SimComponent, TempDir,
+};
+
+const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
+
+fn a(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn rke2_layout_is_recognised() {
+    let r = NodeRoot::new();
+    r.mkdir("/etc/rancher/rke2", 0o755, 0, 0);
+    r.write(
+        "/etc/rancher/rke2/rke2.yaml",
+        "apiVersion: v1\nkind: Config\n",
+        0o600,
+        0,
+        0,
+    );
+    r.mkdir("/var/lib/rancher/rke2/server/tls", 0o700, 0, 0);
+    r.write(
+        "/var/lib/rancher/rke2/server/tls/client-ca.crt",
+        "c",
+        0o644,
+        0,
+        0,
+    );
+    r.write(
+        "/var/lib/rancher/rke2/server/tls/client-ca.key",
+        "k",
+        0o600,
+        0,
+        0,
+    );
+    r.write(
+        "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml",
+        "kind: Pod\n",
+        0o600,
+        0,
+        0,
+    );
+    r.write(
+        "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+        "kind: Config\n",
+        0o644,
+        0,
+        0,
+    );
+    let sims = vec![
+        SimComponent::start(SIM, "rke2", &a("server"), &[]),
+        SimComponent::start(SIM, "kube-apiserver", &a("--client-ca-file=/var/lib/rancher/rke2/server/tls/client-ca.crt --authorization-mode=Node,RBAC"), &[]),
+        SimComponent::start(SIM, "kubelet", &a("--kubeconfig=/var/lib/rancher/rke2/agent/kubelet.kubeconfig --pod-manifest-path=/var/lib/rancher/rke2/agent/pod-manifests"), &[]),
+    ];
+    let proc = ProcView::new(&sims.iter().map(SimComponent::pid).collect::<Vec<_>>());
+    let s = collect(r.path(), proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    assert_eq!(k.platform.kind, "rke2", "{:?}", k.platform);
+    assert!(
+        k.benchmark.reason.contains("RKE2 layout"),
+        "{}",
+        k.benchmark.reason
+    );
+    assert_eq!(
+        k.path("admin_conf").unwrap().path,
+        "/etc/rancher/rke2/rke2.yaml"
+    );
+    assert_eq!(
+        k.path("apiserver_manifest").unwrap().path,
+        "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml"
+    );
+    assert_eq!(
+        k.path("etcd_data_dir").unwrap().path,
+        "/var/lib/rancher/rke2/server/db/etcd"
+    );
+    assert!(k.file_sets["pki"]
+        .paths
+        .iter()
+        .any(|p| p == "/var/lib/rancher/rke2/server/tls/client-ca.key"));
+    let au = audit(&s);
+    assert_eq!(status(&au, "1.1.1"), Pass);
+    assert_eq!(status(&au, "1.1.13"), Pass);
+    assert_eq!(status(&au, "1.1.21"), Pass);
+    assert_eq!(status(&au, "4.1.5"), Fail, "kubelet.kubeconfig is 0644");
+}
+
+#[test]
+fn k3s_components_inside_one_process_are_explained() {
+    let r = NodeRoot::new();
+    r.write("/etc/rancher/k3s/k3s.yaml", "kind: Config\n", 0o644, 0, 0);
+    let sims = vec![SimComponent::start(
+        SIM,
+        "k3s",
+        &a("server --kube-apiserver-arg=profiling=false"),
+        &[],
+    )];
+    let proc = ProcView::new(&[sims[0].pid()]);
+    let s = collect(r.path(), proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    assert_eq!(k.platform.kind, "k3s");
+    assert!(
+        k.absent["kube-apiserver"].contains("inside the k3s process"),
+        "{:?}",
+        k.absent
+    );
+    assert_eq!(
+        k.path("admin_conf").unwrap().path,
+        "/etc/rancher/k3s/k3s.yaml"
+    );
+}
+
+/// A managed worker (EKS markers): master, etcd and control-plane checks are not applicable as
+/// provider-managed even when forced with --targets; node checks are evaluated.
+#[test]
+fn managed_worker_reports_provider_managed_control_plane() {
+    let r = NodeRoot::new();
+    r.write("/etc/eks/release", "BASE_AMI_ID=ami-1\n", 0o644, 0, 0);
+    r.write(
+        "/etc/kubernetes/kubelet/kubelet-config.json",
+        r#"{"kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}}, "authorization": {"mode": "Webhook"}}"#,
+        0o644,
+        0,
+        0,
+    );
+    let sims = vec![SimComponent::start(SIM, "kubelet", &a("--config=/etc/kubernetes/kubelet/kubelet-config.json --kubeconfig=/var/lib/kubelet/kubeconfig"), &[])];
+    let proc = ProcView::new(&[sims[0].pid()]);
+    let mut s = collect(r.path(), proc.path(), None);
+    let k = s.kubernetes.as_mut().unwrap();
+    assert_eq!(
+        (k.platform.kind.as_str(), k.platform.managed),
+        ("eks", true)
+    );
+    assert!(
+        k.benchmark
+            .reason
+            .contains("Amazon EKS manages the control plane"),
+        "{}",
+        k.benchmark.reason
+    );
+    k.select_targets(&["master".into(), "etcd".into(), "node".into()])
+        .unwrap();
+    let au = audit(&s);
+    for id in ["1.2.1", "1.1.1", "2.1", "3.2.1"] {
+        let r = &outcome(&au, id).result;
+        assert_eq!(r.status, NotApplicable, "{id}: {r:?}");
+        assert!(
+            r.message.as_deref().unwrap().contains("provider-managed"),
+            "{id}: {r:?}"
+        );
+    }
+    assert_eq!(status(&au, "4.2.1"), Pass);
+    assert_eq!(status(&au, "4.2.2"), Pass);
+    assert_eq!(status(&au, "4.1.9"), Fail, "kubelet-config.json is 0644");
+}
+
+/// etcd's service environment file is read when the settings are not on the command line.
+#[test]
+fn etcd_settings_from_etc_default_etcd() {
+    let r = NodeRoot::new();
+    r.write(
+        "/etc/default/etcd",
+        "# Debian\nETCD_CLIENT_CERT_AUTH=\"true\"\nETCD_DATA_DIR=/var/lib/etcd/default\n",
+        0o644,
+        0,
+        0,
+    );
+    r.mkdir("/var/lib/etcd/default", 0o700, 998, 997);
+    let sims = vec![SimComponent::start(SIM, "etcd", &[], &[])];
+    let proc = ProcView::new(&[sims[0].pid()]);
+    let s = collect(r.path(), proc.path(), None);
+    let au = audit(&s);
+    let ev = outcome(&au, "2.2").result.objects[0]
+        .evidence
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (ev.field.as_str(), ev.actual.as_str()),
+        ("ETCD_CLIENT_CERT_AUTH (/etc/default/etcd)", "true")
+    );
+    assert_eq!(status(&au, "2.2"), Pass);
+    assert_eq!(
+        s.kubernetes
+            .as_ref()
+            .unwrap()
+            .path("etcd_data_dir")
+            .unwrap()
+            .path,
+        "/var/lib/etcd/default"
+    );
+}
+
+/// A file the component names that the audited root does not hold (a ConfigMap mounted into
+/// kube-proxy's container) is read through /proc/<pid>/root. Here the simulated kube-proxy runs
+/// in the host's mount namespace, so its /proc/<pid>/root is `/` and the file lives in /tmp,
+/// outside the node root.
+#[test]
+fn files_only_the_component_sees_are_read_through_its_root() {
+    let r = NodeRoot::new();
+    let outside = TempDir::new("ns");
+    let kubeconfig = outside.path().join("kubeconfig.conf");
+    std::fs::write(&kubeconfig, "kind: Config\n").unwrap();
+    std::fs::set_permissions(
+        &kubeconfig,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let args = vec![format!("--kubeconfig={}", kubeconfig.display())];
+    let sims = vec![SimComponent::start(SIM, "kube-proxy", &args, &[])];
+    let proc = ProcView::new(&[sims[0].pid()]);
+    let s = collect(r.path(), proc.path(), None);
+    assert!(!r.host(&kubeconfig.display().to_string()).exists());
+    let au = audit(&s);
+    let res = &outcome(&au, "4.1.3").result;
+    assert_eq!(res.status, Pass, "{res:?}");
+}
