@@ -3,7 +3,7 @@
 
 use super::pods::{containers, pod_views};
 use super::rbac::{dump, needs};
-use super::{kube, manual};
+use super::{guard, kube, manual};
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
@@ -110,7 +110,7 @@ fn policy_control(ctx: &Context<'_>) -> CheckResult {
 
 /// 5.3.1: judged from the CNI seen (configuration files on this node, add-on pods in the dump).
 fn cni_supports_policies(ctx: &Context<'_>) -> CheckResult {
-    let k = match kube(ctx) {
+    let k = match guard(ctx, "policies") {
         Ok(k) => k,
         Err(r) => return r,
     };
@@ -119,17 +119,15 @@ fn cni_supports_policies(ctx: &Context<'_>) -> CheckResult {
         .get("cni")
         .map(|s| s.paths.clone())
         .unwrap_or_default();
-    if let Some(d) = k.cluster.as_ref().and_then(|c| c.value()) {
-        seen.extend(
+    match dump(ctx) {
+        Ok(d) => seen.extend(
             d.of_kind("DaemonSet")
                 .chain(d.of_kind("Pod"))
                 .filter(|o| o.namespace.as_deref() == Some("kube-system"))
                 .map(|o| o.name.clone()),
-        );
-    } else if let Err(r) = dump(ctx) {
-        if seen.is_empty() {
-            return r;
-        }
+        ),
+        Err(r) if seen.is_empty() => return r,
+        Err(_) => {}
     }
     const SUPPORTING: &[&str] = &[
         "calico",
@@ -286,10 +284,8 @@ fn image_provenance(ctx: &Context<'_>) -> CheckResult {
         Ok(k) => k,
         Err(r) => return r,
     };
-    if !k.target_selected("policies") && k.component(APISERVER).is_none() {
-        return super::guard(ctx, "policies")
-            .err()
-            .unwrap_or_else(|| CheckResult::not_applicable("not evaluated"));
+    if let Err(r) = guard(ctx, "policies") {
+        return r;
     }
     match k.component(APISERVER) {
         Some(c) => {

@@ -318,3 +318,50 @@ fn every_check_says_why_on_an_empty_snapshot() {
         );
     }
 }
+
+/// File sets: directories are judged for ownership, only files for modes; 0640 keys fail 0600.
+#[test]
+fn pki_file_set() {
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .file_set(
+            "pki",
+            &[
+                "/etc/kubernetes/pki",
+                "/etc/kubernetes/pki/ca.crt",
+                "/etc/kubernetes/pki/ca.key",
+            ],
+        )
+        .dir("/etc/kubernetes/pki", 0o755, 0, 0)
+        .file("/etc/kubernetes/pki/ca.crt", 0o644, 0, 0)
+        .file("/etc/kubernetes/pki/ca.key", 0o640, 0, 0);
+    let keys = f.run("k8s.files.pki_key_mode");
+    assert_eq!((keys.status, keys.objects.len()), (Fail, 1), "{keys:?}");
+    let owners = f.run("k8s.files.pki_owner");
+    assert_eq!(
+        (owners.status, owners.objects.len()),
+        (Pass, 3),
+        "{owners:?}"
+    );
+}
+
+/// Policies come from the dump only: without one they are not applicable with the way to get
+/// one; with one, the default namespace check names what lives there.
+#[test]
+fn policies_need_a_dump() {
+    let f = KubeFixture::new().component("kubelet", &[]);
+    let r = f.run("k8s.general.no_default_namespace");
+    assert_eq!(r.status, NotApplicable);
+    assert!(r.message.unwrap().contains("--cluster-dump"));
+    let f = KubeFixture::new().dump(vec![json!({"kind": "List", "items": [
+        {"kind": "Pod", "metadata": {"name": "web", "namespace": "default"}, "spec": {"containers": [{"name": "c"}]}},
+        {"kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}}
+    ]})]);
+    let r = f.run("k8s.general.no_default_namespace");
+    assert_eq!(r.status, Fail);
+    assert_eq!(
+        r.objects.len(),
+        1,
+        "the default service account itself is expected: {r:?}"
+    );
+}
