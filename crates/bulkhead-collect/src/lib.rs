@@ -95,15 +95,21 @@ impl std::error::Error for CollectError {}
 /// Collect a snapshot of this host: host facts always, Docker facts as `options.docker` asks.
 /// The host is read on its own thread while the API requests are in flight.
 pub fn collect(options: &CollectOptions) -> Result<Snapshot, CollectError> {
+    collect_with(options, &endpoint::Environment::process())
+}
+
+/// [`collect`] with the environment the endpoint is resolved from (`DOCKER_HOST`,
+/// `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`, which addresses are this machine) given explicitly.
+pub fn collect_with(
+    options: &CollectOptions,
+    env: &endpoint::Environment<'_>,
+) -> Result<Snapshot, CollectError> {
     let collected_at = rfc3339_utc(std::time::SystemTime::now());
     let fs = hostfs::HostFs::new(&options.root);
     let selector = select::Selector::new(&options.containers)?;
     let target = match options.docker {
         Want::Skip => None,
-        _ => Some(endpoint::resolve(
-            options.docker_host.as_deref(),
-            &endpoint::Environment::process(),
-        )?),
+        _ => Some(endpoint::resolve(options.docker_host.as_deref(), env)?),
     };
     let (host_part, api_part) = std::thread::scope(|s| {
         let host_thread = s.spawn(|| host::collect(&fs, &options.proc));

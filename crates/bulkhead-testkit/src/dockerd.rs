@@ -33,9 +33,19 @@ pub struct DaemonOptions {
     /// flag and in daemon.json). `bridge`, `iptables` and `ip6tables` here replace the
     /// harness's defaults. `data-root`, `exec-root` and `pidfile` belong to the harness.
     pub daemon_json: Option<Value>,
+    /// Give the daemon a default bridge of its own: a bridge interface created for it (named
+    /// `bhkb...`, never `docker0`), passed as `--bridge`. At cleanup the iptables rules dockerd
+    /// added for that interface and the interface itself are removed. Needed for settings that
+    /// act on the default bridge (`--icc=false`, which also needs `--iptables=true`).
+    pub own_bridge: bool,
 }
 
 impl DaemonOptions {
+    pub fn own_bridge(mut self) -> Self {
+        self.own_bridge = true;
+        self
+    }
+
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
         self
@@ -69,6 +79,8 @@ pub struct TestDockerd {
     image: Mutex<Option<String>>,
     network: Mutex<Option<String>>,
     shared_dir: Mutex<Option<PathBuf>>,
+    /// The bridge interface made for [`DaemonOptions::own_bridge`].
+    bridge: Mutex<Option<String>>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -140,6 +152,7 @@ impl TestDockerd {
             image: Mutex::new(None),
             network: Mutex::new(None),
             shared_dir: Mutex::new(None),
+            bridge: Mutex::new(None),
         };
         d.launch(&dockerd).map_err(StartError::Failed)?;
         Ok(d)
@@ -176,6 +189,10 @@ impl TestDockerd {
             "--config-file".into(),
             self.config_file().display().to_string(),
         ]);
+        if options.own_bridge {
+            let name = self.own_bridge_interface()?;
+            args.push(format!("--bridge={name}"));
+        }
         for (key, flag) in [
             ("bridge", "--bridge=none"),
             ("iptables", "--iptables=false"),
@@ -185,7 +202,8 @@ impl TestDockerd {
                 .args
                 .iter()
                 .any(|a| a == &format!("--{key}") || a.starts_with(&format!("--{key}=")));
-            if !obj.contains_key(key) && !in_args {
+            let bridge_given = key == "bridge" && options.own_bridge;
+            if !obj.contains_key(key) && !in_args && !bridge_given {
                 args.push(flag.into());
             }
         }
@@ -253,10 +271,14 @@ impl TestDockerd {
         }
     }
 
-    /// The last `n` lines of the daemon's log, for failure messages.
+    /// The last `n` lines of the daemon's log that are not debug chatter, for failure messages
+    /// (dockerd's reason to stop comes last, after a flood of debug lines when debugging is on).
     pub fn log_tail(&self, n: usize) -> String {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("level=debug"))
+            .collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
@@ -628,7 +650,59 @@ impl TestDockerd {
             }
         }
         self.stop_daemon();
+        if let Some(name) = self.bridge.lock().unwrap().take() {
+            remove_bridge(&name);
+        }
         cleanup_dir(&self.dir);
+    }
+
+    /// Create (once) the bridge interface for [`DaemonOptions::own_bridge`].
+    fn own_bridge_interface(&self) -> Result<String, String> {
+        let mut bridge = self.bridge.lock().unwrap();
+        if let Some(b) = bridge.as_ref() {
+            return Ok(b.clone());
+        }
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("bhkb{:x}", (std::process::id() * 16 + n) % 0xff_ffff);
+        let ip = find_program("ip").ok_or("own_bridge needs the `ip` tool (iproute2)")?;
+        let out = Command::new(ip)
+            .args(["link", "add", "name", &name, "type", "bridge"])
+            .output()
+            .map_err(|e| format!("running ip link add: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "creating bridge {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        *bridge = Some(name.clone());
+        Ok(name)
+    }
+}
+
+/// Delete the iptables rules that name bridge `name` (dockerd leaves them when it stops), then
+/// the interface.
+fn remove_bridge(name: &str) {
+    if let Some(iptables) = find_program("iptables") {
+        for table in ["filter", "nat"] {
+            let Ok(out) = Command::new("iptables-save").args(["-t", table]).output() else {
+                continue;
+            };
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                let Some(rule) = line.strip_prefix("-A ") else {
+                    continue;
+                };
+                if !rule.split_whitespace().any(|w| w == name) {
+                    continue;
+                }
+                let mut args = vec!["-t".to_string(), table.to_string(), "-D".to_string()];
+                args.extend(rule.split_whitespace().map(String::from));
+                let _ = Command::new(&iptables).args(&args).output();
+            }
+        }
+    }
+    if let Some(ip) = find_program("ip") {
+        let _ = Command::new(ip).args(["link", "del", name]).output();
     }
 }
 
@@ -642,6 +716,52 @@ extern "C" fn stop_shared() {
     if let Some(Ok(d)) = SHARED.get() {
         d.shutdown();
     }
+}
+
+/// Daemons and scratch directories that live until the process exits.
+static AT_EXIT: Mutex<(Vec<&'static TestDockerd>, Vec<PathBuf>)> =
+    Mutex::new((Vec::new(), Vec::new()));
+static AT_EXIT_REGISTERED: OnceLock<()> = OnceLock::new();
+
+fn register_exit_cleanup() {
+    AT_EXIT_REGISTERED.get_or_init(|| {
+        // SAFETY: registering a plain `extern "C" fn()` with atexit.
+        unsafe { libc::atexit(clean_at_exit) };
+    });
+}
+
+extern "C" fn clean_at_exit() {
+    let Ok(mut state) = AT_EXIT.lock() else {
+        return;
+    };
+    for d in state.0.drain(..) {
+        d.shutdown();
+    }
+    for dir in state.1.drain(..) {
+        cleanup_dir(&dir);
+    }
+}
+
+impl TestDockerd {
+    /// Keep this daemon for the rest of the test binary (e.g. in a `OnceLock` shared by several
+    /// tests, where it would never be dropped); it is stopped and cleaned up at process exit.
+    pub fn until_exit(self) -> &'static TestDockerd {
+        register_exit_cleanup();
+        let d: &'static TestDockerd = Box::leak(Box::new(self));
+        AT_EXIT.lock().unwrap().0.push(d);
+        d
+    }
+}
+
+/// A fresh directory `/tmp/bhk-<pid>-<name>` for test files (certificates, roots), removed at
+/// process exit (and by a later run if this process is killed first).
+pub fn scratch_dir(name: &str) -> PathBuf {
+    register_exit_cleanup();
+    let dir = PathBuf::from(format!("/tmp/bhk-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    AT_EXIT.lock().unwrap().1.push(dir.clone());
+    dir
 }
 
 fn skip_or_fail<T>(reason: &str) -> Option<T> {

@@ -15,6 +15,8 @@
 //!   [`TestDockerd::restart`], [`TestDockerd::restart_with`] and
 //!   [`TestDockerd::restart_with_daemon_json`] stop it and start it again on the same
 //!   directories (for hardening: apply a fix to daemon.json, restart, audit again).
+//!   [`TestDockerd::until_exit`] keeps an owned daemon for the rest of the test binary (to share
+//!   one with chosen flags between tests); [`scratch_dir`] makes a directory removed at exit.
 //! - Where things are: [`TestDockerd::socket_path`], [`TestDockerd::docker_host`]
 //!   (`unix://...`, for `DOCKER_HOST` / `--docker-host`), [`TestDockerd::data_root`],
 //!   [`TestDockerd::exec_root`], [`TestDockerd::pidfile`], [`TestDockerd::config_file`]
@@ -36,6 +38,9 @@
 //! - [`TestDockerd::network`]: a bridge network of this daemon for containers that publish
 //!   ports; [`TestDockerd::shared_mount_dir`]: a shared-propagation mount point for
 //!   `bind-propagation=shared`.
+//! - [`TestPki`]: a throwaway CA (openssl) issuing server and client certificates, e.g. for a
+//!   daemon on tcp+TLS (`tlscacert`/`tlscert`/`tlskey` in daemon.json) and a `DOCKER_CERT_PATH`
+//!   client directory ([`TestPki::docker_client_dir`]).
 //! - [`TestDockerd::api`] → [`ApiClient`] for any other Engine API call;
 //!   [`TestDockerd::docker_cli`] runs the `docker` CLI against the daemon when that is simpler.
 //!
@@ -61,9 +66,11 @@ pub mod dockerd;
 pub mod etcd;
 pub mod http;
 pub mod image;
+pub mod pki;
 
 pub use container::ContainerSpec;
-pub use dockerd::{ci, find_program, DaemonOptions, TestDockerd};
+pub use dockerd::{ci, find_program, scratch_dir, DaemonOptions, TestDockerd};
 pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};
 pub use http::{ApiClient, KeepAlive, Response};
 pub use image::{ExtraFile, TEST_IMAGE};
+pub use pki::{Issued, TestPki};
