@@ -1259,14 +1259,14 @@ fn sanitize_object(kind: &str, body: &mut Value) {
         return;
     }
     if let Some(obj) = body.as_object_mut() {
-        obj.remove("status").map(|s| {
-            // Node status carries the kubelet version; keep only that.
-            if kind == "Node" {
-                if let Some(info) = s.get("nodeInfo") {
-                    obj.insert("status".into(), serde_json::json!({ "nodeInfo": info }));
-                }
-            }
-        });
+        // Node status carries the kubelet version; keep only that.
+        if let Some(info) = obj
+            .remove("status")
+            .and_then(|s| s.get("nodeInfo").cloned())
+            .filter(|_| kind == "Node")
+        {
+            obj.insert("status".into(), serde_json::json!({ "nodeInfo": info }));
+        }
     }
     mask_env_values(body);
 }

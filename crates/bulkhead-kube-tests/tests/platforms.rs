@@ -54,7 +54,7 @@ fn rke2_layout_is_recognised() {
         0,
         0,
     );
-    let sims = vec![
+    let sims = [
         SimComponent::start(SIM, "rke2", &a("server"), &[]),
         SimComponent::start(SIM, "kube-apiserver", &a("--client-ca-file=/var/lib/rancher/rke2/server/tls/client-ca.crt --authorization-mode=Node,RBAC"), &[]),
         SimComponent::start(SIM, "kubelet", &a("--kubeconfig=/var/lib/rancher/rke2/agent/kubelet.kubeconfig --pod-manifest-path=/var/lib/rancher/rke2/agent/pod-manifests"), &[]),
@@ -95,7 +95,7 @@ fn rke2_layout_is_recognised() {
 fn k3s_components_inside_one_process_are_explained() {
     let r = NodeRoot::new();
     r.write("/etc/rancher/k3s/k3s.yaml", "kind: Config\n", 0o644, 0, 0);
-    let sims = vec![SimComponent::start(
+    let sims = [SimComponent::start(
         SIM,
         "k3s",
         &a("server --kube-apiserver-arg=profiling=false"),
@@ -129,7 +129,7 @@ fn managed_worker_reports_provider_managed_control_plane() {
         0,
         0,
     );
-    let sims = vec![SimComponent::start(SIM, "kubelet", &a("--config=/etc/kubernetes/kubelet/kubelet-config.json --kubeconfig=/var/lib/kubelet/kubeconfig"), &[])];
+    let sims = [SimComponent::start(SIM, "kubelet", &a("--config=/etc/kubernetes/kubelet/kubelet-config.json --kubeconfig=/var/lib/kubelet/kubeconfig"), &[])];
     let proc = ProcView::new(&[sims[0].pid()]);
     let mut s = collect(r.path(), proc.path(), None);
     let k = s.kubernetes.as_mut().unwrap();
@@ -172,7 +172,7 @@ fn etcd_settings_from_etc_default_etcd() {
         0,
     );
     r.mkdir("/var/lib/etcd/default", 0o700, 998, 997);
-    let sims = vec![SimComponent::start(SIM, "etcd", &[], &[])];
+    let sims = [SimComponent::start(SIM, "etcd", &[], &[])];
     let proc = ProcView::new(&[sims[0].pid()]);
     let s = collect(r.path(), proc.path(), None);
     let au = audit(&s);
@@ -212,7 +212,7 @@ fn files_only_the_component_sees_are_read_through_its_root() {
     )
     .unwrap();
     let args = vec![format!("--kubeconfig={}", kubeconfig.display())];
-    let sims = vec![SimComponent::start(SIM, "kube-proxy", &args, &[])];
+    let sims = [SimComponent::start(SIM, "kube-proxy", &args, &[])];
     let proc = ProcView::new(&[sims[0].pid()]);
     let s = collect(r.path(), proc.path(), None);
     assert!(!r.host(&kubeconfig.display().to_string()).exists());

@@ -80,7 +80,7 @@ impl PodView<'_> {
     }
 }
 
-fn template_spec<'a>(o: &'a KubeObject) -> Option<(&'a Value, Option<&'a Value>)> {
+fn template_spec(o: &KubeObject) -> Option<(&Value, Option<&Value>)> {
     let tpl = if o.kind == "CronJob" {
         o.body.pointer("/spec/jobTemplate/spec/template")?
     } else {
