@@ -45,6 +45,10 @@ pub struct ResultEntry<'a> {
     pub scored: bool,
     pub automated: bool,
     pub stride: String,
+    /// Kubernetes: the target group of the check (`master`, `etcd`, `controlplane`, `node`,
+    /// `policies`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
     pub aliases: BTreeMap<String, String>,
@@ -123,6 +127,7 @@ pub fn document<'a>(audit: &'a Audit, target: &'a Target, tool_version: &str) ->
                 scored: o.control.scored,
                 automated: o.control.automated,
                 stride: o.control.stride.iter().map(|s| s.letter()).collect(),
+                target: o.control.target.as_deref(),
                 message: o.result.message.as_deref(),
                 aliases: o.control.aliases(&audit.edition),
                 objects: &o.result.objects,
