@@ -37,6 +37,9 @@ fn golden(name: &str, actual: &str) {
 
 #[test]
 fn text_json_and_junit_match_golden() {
+    // Directories the node root creates take their mode from the umask; pin it so the output
+    // does not depend on the machine (this binary holds only this test).
+    unsafe { libc::umask(0o022) };
     let n = kubeadm_node(false, SIM);
     let dump = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/dump-insecure.json");
     let mut s = collect(n.root.path(), n.proc.path(), Some(&dump));
