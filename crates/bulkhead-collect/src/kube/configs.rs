@@ -11,7 +11,7 @@ use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
 use bulkhead_facts::kube::{
     mask_document, mask_env, Component, ConfigFile, EncryptionConfig, KubeFacts, KubeletConfig,
-    VersionFact, APISERVER, ETCD, KUBELET, PROXY,
+    APISERVER, ETCD, KUBELET, PROXY,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -134,8 +134,4 @@ pub fn manifest_image_version(text: &str) -> Option<String> {
     let image = v.pointer("/spec/containers/0/image")?.as_str()?;
     let tag = image.rsplit_once(':')?.1;
     tag.starts_with('v').then(|| tag.to_string())
-}
-
-pub fn manifest_version(k: &KubeFacts) -> Option<VersionFact> {
-    k.version.clone()
 }

@@ -96,7 +96,8 @@ pub fn collect(
 /// The Kubernetes version: the API server manifest's image tag, else the kubelet version of a
 /// node in the dump.
 fn version(k: &KubeFacts, dump: Option<&bulkhead_facts::kube::ClusterDump>) -> Option<VersionFact> {
-    if let Some(v) = configs::manifest_version(k) {
+    // The API server manifest's image tag, read while resolving paths.
+    if let Some(v) = k.version.clone() {
         return Some(v);
     }
     let d = dump?;
