@@ -684,40 +684,8 @@ pub fn boolean_flags(component: &str) -> &'static [&'static str] {
     }
 }
 
-/// Flag and variable names of Kubernetes components that contain a word like `auth` or `key` but
-/// hold no secret (a switch, a path, a CA reference): their values stay visible as evidence.
-pub const NOT_SECRET_NAMES: &[&str] = &[
-    "client-cert-auth",
-    "peer-client-cert-auth",
-    "kubelet-certificate-authority",
-    "kubelet-client-key",
-    "kubelet-client-certificate",
-    "use-service-account-credentials",
-    "proxy-client-key-file",
-    "etcd-keyfile",
-    "key-file",
-    "peer-key-file",
-    "tls-private-key-file",
-    "service-account-key-file",
-    "service-account-private-key-file",
-    "token-auth-file",
-    "enable-bootstrap-token-auth",
-    "anonymous-auth",
-    "authentication-token-webhook",
-    "authentication-token-webhook-cache-ttl",
-    "authorization-mode",
-    "ETCD_CLIENT_CERT_AUTH",
-    "ETCD_PEER_CLIENT_CERT_AUTH",
-    "ETCD_KEY_FILE",
-    "ETCD_PEER_KEY_FILE",
-];
-
-fn is_secret(name: &str) -> bool {
-    !NOT_SECRET_NAMES.contains(&name) && mask::is_secret_name(name)
-}
-
 /// Parse a component's command line (argv without argv\[0\]) into flags, masking secret values
-/// but keeping the Kubernetes switches and paths that only look secret.
+/// (switches, numbers and file paths stay visible: see [`mask::should_mask`]).
 pub fn parse_component_flags(component: &str, args: &[String]) -> Flags {
     let mut flags = Flags::parse(
         args,
@@ -727,42 +695,24 @@ pub fn parse_component_flags(component: &str, args: &[String]) -> Flags {
         },
     );
     for o in &mut flags.occurrences {
-        if is_secret(&o.name) && o.value.as_deref().is_some_and(|v| !v.is_empty()) {
+        if o.value.as_deref().is_some_and(|v| mask::should_mask(&o.name, v)) {
             o.value = Some(mask::MASK.into());
         }
     }
     flags
 }
 
-/// Mask a component's argv for display: secret flag values hidden, Kubernetes switches that only
-/// look secret kept.
+/// Mask a component's argv for display: secret flag values hidden; switches, numbers and file
+/// paths kept as evidence (see [`mask::should_mask`]).
 pub fn mask_component_argv(argv: &[String]) -> Vec<String> {
-    let masked = mask::mask_argv(argv);
-    let mut out = masked.clone();
-    for (i, raw) in argv.iter().enumerate() {
-        let Some(body) = raw.strip_prefix("--") else {
-            continue;
-        };
-        let name = body.split_once('=').map(|(n, _)| n).unwrap_or(body);
-        if NOT_SECRET_NAMES.contains(&name) {
-            out[i] = raw.clone();
-            if !body.contains('=') {
-                if let (Some(next_raw), Some(slot)) = (argv.get(i + 1), out.get_mut(i + 1)) {
-                    if !next_raw.starts_with('-') {
-                        *slot = next_raw.clone();
-                    }
-                }
-            }
-        }
-    }
-    out
+    mask::mask_argv(argv)
 }
 
 /// Mask an environment map: secret values hidden, known non-secret names kept.
 pub fn mask_env(env: BTreeMap<String, String>) -> BTreeMap<String, String> {
     env.into_iter()
         .map(|(k, v)| {
-            if is_secret(&k) && !v.is_empty() {
+            if mask::should_mask(&k, &v) {
                 (k, mask::MASK.to_string())
             } else {
                 (k, v)
@@ -777,7 +727,7 @@ pub fn mask_document(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
-                if is_secret(k) && matches!(val, Value::String(s) if !s.is_empty()) {
+                if matches!(val, Value::String(s) if mask::should_mask(k, s)) {
                     *val = Value::String(mask::MASK.into());
                 } else {
                     mask_document(val);

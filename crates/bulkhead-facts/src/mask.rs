@@ -4,61 +4,85 @@
 /// What replaces a masked value.
 pub const MASK: &str = "***";
 
-/// Words that make a variable, flag or key name look like it holds a secret.
+/// Words that, as a whole word of a name, mark it as holding a secret (`DB_PASSWORD`,
+/// `githubToken`, `REDIS_AUTH`). Matched per word, so `kubelet-certificate-authority` is not a
+/// secret because `authority` is not `auth`.
 const SECRET_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "api-key",
-    "access_key",
-    "access-key",
+    "password", "passwords", "passwd", "pwd", "secret", "secrets", "token", "tokens", "apikey",
+    "passphrase", "credential", "credentials", "auth", "cookie", "dsn", "signature", "privatekey",
     "accesskey",
-    "private_key",
-    "private-key",
-    "privatekey",
-    "credential",
-    "auth",
-    "passphrase",
-    "session_key",
-    "client_key",
-    "connection_string",
-    "dsn",
-    "cookie",
-    "signature",
 ];
 
-/// Names that contain a secret word but are known not to hold a secret value (paths to files,
-/// modes, switches).
-const NOT_SECRET_SUFFIXES: &[&str] =
-    &["file", "path", "dir", "mode", "enabled", "type", "url_path"];
+/// Adjacent word pairs that mark a secret (`aws_secret_access_key` is caught by `secret` already;
+/// these catch `API_KEY`, `private-key`, `access_key`, `session_key`, `client_key`,
+/// `connection_string`).
+const SECRET_PAIRS: &[(&str, &str)] =
+    &[("api", "key"), ("private", "key"), ("access", "key"), ("session", "key"), ("client", "key"), ("connection", "string"), ("master", "key")];
+
+/// A name ending in one of these words names a file, a mode or a switch, not a secret value
+/// (`--token-auth-file`, `etcd-keyfile`, `authorization-mode`).
+const NOT_SECRET_LAST_WORDS: &[&str] = &["file", "keyfile", "path", "dir", "mode", "enabled", "type", "ttl", "webhook", "authority"];
+
+/// Split a name into lower-case words at `_`, `-`, `.`, spaces and camelCase boundaries.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
 
 /// Does this variable, flag or key name look like it holds a secret?
 pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase().replace('-', "_");
-    let lower = lower.trim_start_matches('_');
-    if !SECRET_WORDS
-        .iter()
-        .any(|w| lower.contains(&w.replace('-', "_")))
-    {
+    let w = words(name);
+    let Some(last) = w.last() else { return false };
+    if NOT_SECRET_LAST_WORDS.contains(&last.as_str()) {
         return false;
     }
-    // `--token-auth-file`, `--etcd-keyfile`, `authorization-mode`: names of a file or a mode.
-    !NOT_SECRET_SUFFIXES.iter().any(|s| lower.ends_with(s))
-        && !matches!(lower, "authorization" | "anonymous_auth" | "auth_mode")
-        && !lower.starts_with("authorization")
-        && !lower.starts_with("authentication")
+    if matches!(w[0].as_str(), "authorization" | "authentication" | "anonymous") {
+        return false;
+    }
+    w.iter().any(|x| SECRET_WORDS.contains(&x.as_str()))
+        || w.windows(2).any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
 }
 
-/// Mask the value of a `NAME=value` assignment when the name looks secret.
+/// Values that hold no secret whatever their name says: switches, numbers, paths to files (the
+/// file is the secret, not its name), and values already masked.
+fn harmless_value(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v == MASK
+        || matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
+        || v.parse::<f64>().is_ok()
+        || (v.starts_with('/') && !v.contains(char::is_whitespace))
+}
+
+/// Should the value of `name` be masked? Only when the name looks secret and the value is not a
+/// switch, a number or a file path.
+pub fn should_mask(name: &str, value: &str) -> bool {
+    is_secret_name(name) && !harmless_value(value)
+}
+
+/// Mask the value of a `NAME=value` assignment when it holds a secret.
 pub fn mask_assignment(assignment: &str) -> String {
     match assignment.split_once('=') {
-        Some((name, value)) if is_secret_name(name) && !value.is_empty() => {
-            format!("{name}={MASK}")
-        }
+        Some((name, value)) if should_mask(name, value) => format!("{name}={MASK}"),
         _ => assignment.to_string(),
     }
 }
@@ -67,22 +91,21 @@ pub fn mask_assignment(assignment: &str) -> String {
 /// credentials in URLs (`https://user:pass@host`).
 pub fn mask_argv(argv: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
-    let mut mask_next = false;
+    let mut pending_name: Option<&str> = None;
     for word in argv {
-        if mask_next {
-            mask_next = false;
+        if let Some(name) = pending_name.take() {
             if !word.starts_with('-') {
-                out.push(MASK.to_string());
+                out.push(if should_mask(name, word) { MASK.to_string() } else { word.clone() });
                 continue;
             }
         }
         if let Some(body) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) {
             match body.split_once('=') {
-                Some((name, v)) if is_secret_name(name) && !v.is_empty() => {
+                Some((name, v)) if should_mask(name, v) => {
                     out.push(format!("{}={MASK}", &word[..word.len() - v.len() - 1]));
                     continue;
                 }
-                None if is_secret_name(body) => mask_next = true,
+                None if is_secret_name(body) => pending_name = Some(body),
                 _ => {}
             }
         }
