@@ -19,7 +19,9 @@
 //! [`fixers::REGISTRY`].
 
 pub mod apply;
+pub mod dbus;
 pub mod diff;
+pub mod docker_api;
 pub mod edit;
 pub mod failpoint;
 pub mod files;
@@ -28,12 +30,14 @@ pub mod model;
 pub mod planner;
 pub mod render;
 pub mod request;
+pub mod restart;
 pub mod shell;
 pub mod threats;
+pub mod verify;
 
 pub use model::{
     Action, AttrChange, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Plan, Restart, Safety,
     Target, Unfixed, HARDEN_SCHEMA,
 };
 pub use planner::plan;
-pub use request::{FixOptions, PlanRequest, ThreatLink};
+pub use request::{ChangeKind, ChangedPath, FixOptions, PlanRequest, ThreatLink};

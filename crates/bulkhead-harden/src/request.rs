@@ -21,13 +21,27 @@ pub struct PlanRequest {
     /// `GET /containers/{id}/changes`), by full container ID. `--read-only` gets a tmpfs for
     /// each directory written; without this list only the usual scratch directories are kept
     /// writable, and the fix says so.
-    pub container_writes: BTreeMap<String, Vec<String>>,
+    pub container_writes: BTreeMap<String, Vec<ChangedPath>>,
     /// Dockerfiles to fix for the image checks (USER, HEALTHCHECK), besides those a compose
     /// service's `build:` names.
     pub dockerfiles: Vec<String>,
     /// Threat library links (threat ID -> mitigating control IDs). `None`: the library of
     /// bulkhead-threats.
     pub threat_links: Option<Vec<ThreatLink>>,
+}
+
+/// One entry of a container's file system changes (`GET /containers/{id}/changes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedPath {
+    pub path: String,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Modified,
+    Added,
+    Deleted,
 }
 
 /// One threat and the controls that mitigate it.

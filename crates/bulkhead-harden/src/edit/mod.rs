@@ -3,3 +3,4 @@
 //! indentation survive. None of them re-serializes a whole file.
 
 pub mod json;
+pub mod yaml;

@@ -10,6 +10,7 @@ use crate::model::{FileAttrs, FileEdit};
 use crate::planner::{Failing, PlanContext, Planned};
 
 pub mod audit_rules;
+pub mod container;
 pub mod daemon_json;
 pub mod file_mode;
 pub mod profile;
@@ -28,6 +29,7 @@ pub const REGISTRY: &[Fixer] = &[
     file_mode::FIXER,
     audit_rules::FIXER,
     profile::FIXER,
+    container::FIXER,
 ];
 
 /// An edit of a file the planner read, or a new file when it did not exist.

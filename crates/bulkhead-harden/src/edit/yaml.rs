@@ -1,0 +1,608 @@
+//! A span-aware YAML editor for the block-style files hardening touches (compose files, kubelet
+//! configs, static pod manifests, Kubernetes workloads): set a key, append to or change a list
+//! item, remove a list item. The structure comes from `bulkhead_sources::yaml` (byte spans for
+//! every node); an edit rewrites only the lines or bytes of what it changes, so comments, key
+//! order, quoting, blank lines and indentation elsewhere stay exactly as written.
+//!
+//! New lines are indented like their siblings; nested blocks use the file's own indentation step.
+//! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style.
+
+use bulkhead_sources::yaml::{self, Document, Node, NodeKind};
+use serde_json::Value;
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// A YAML edit failure, naming the place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlEditError(pub String);
+
+impl std::fmt::Display for YamlEditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Result<T> = std::result::Result<T, YamlEditError>;
+
+fn err<T>(msg: impl Into<String>) -> Result<T> {
+    Err(YamlEditError(msg.into()))
+}
+
+fn parse(text: &str) -> Result<Vec<Document>> {
+    yaml::parse(text).map_err(|e| YamlEditError(e.to_string()))
+}
+
+fn path_label(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for p in path {
+        match p {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    if s.is_empty() {
+        "the document root".into()
+    } else {
+        s
+    }
+}
+
+/// The node at `path` in document `doc`.
+pub fn node_at<'d>(docs: &'d [Document], doc: usize, path: &[Seg]) -> Option<&'d Node> {
+    let mut n = &docs.get(doc)?.root;
+    for seg in path {
+        n = match (seg, &n.kind) {
+            (Seg::Key(k), NodeKind::Map(_)) => n.get(k)?,
+            (Seg::Index(i), NodeKind::Seq(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(n)
+}
+
+fn line_start(text: &str, off: usize) -> usize {
+    text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0)
+}
+
+/// Offset just after the newline ending the line that holds `off` (or the text's end).
+fn line_end(text: &str, off: usize) -> usize {
+    text[off..].find('\n').map(|i| off + i + 1).unwrap_or(text.len())
+}
+
+fn column(text: &str, off: usize) -> usize {
+    off - line_start(text, off)
+}
+
+fn is_flow(text: &str, n: &Node) -> bool {
+    matches!(
+        text[n.span.start.offset..].trim_start().chars().next(),
+        Some('{') | Some('[')
+    ) && matches!(n.kind, NodeKind::Map(_) | NodeKind::Seq(_))
+}
+
+/// End of the block belonging to a line at column `col` starting at `start`: every following
+/// line indented deeper (and, when `dash_at_col`, list items at the same column), with blank and
+/// comment lines counted only when more of the block follows them.
+fn block_end(text: &str, start: usize, col: usize, dash_at_col: bool) -> usize {
+    let mut end = line_end(text, start);
+    let mut pos = end;
+    while pos < text.len() {
+        let next = line_end(text, pos);
+        let line = text[pos..next].trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start_matches(' ');
+        let ind = line.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            pos = next;
+            continue;
+        }
+        let dash = trimmed == "-" || trimmed.starts_with("- ");
+        if ind > col || (dash_at_col && ind == col && dash) {
+            end = next;
+            pos = next;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// The file's indentation step: the smallest positive difference between a nested key's column
+/// and its parent's, else 2.
+fn indent_unit(text: &str, docs: &[Document]) -> usize {
+    fn walk(text: &str, n: &Node, parent_col: Option<usize>, best: &mut Option<usize>) {
+        match &n.kind {
+            NodeKind::Map(entries) => {
+                for (k, v) in entries {
+                    let c = column(text, k.span.start.offset);
+                    if let Some(p) = parent_col {
+                        if c > p {
+                            *best = Some(best.map_or(c - p, |b: usize| b.min(c - p)));
+                        }
+                    }
+                    walk(text, v, Some(c), best);
+                }
+            }
+            NodeKind::Seq(items) => {
+                for i in items {
+                    walk(text, i, parent_col, best);
+                }
+            }
+            NodeKind::Scalar(_) => {}
+        }
+    }
+    let mut best = None;
+    for d in docs {
+        walk(text, &d.root, None, &mut best);
+    }
+    best.unwrap_or(2)
+}
+
+/// Does the file write list items under a key at the key's own column (`key:\n- a`)?
+fn indentless_lists(text: &str, docs: &[Document]) -> bool {
+    fn walk(text: &str, n: &Node, found: &mut Option<bool>) {
+        if let NodeKind::Map(entries) = &n.kind {
+            for (k, v) in entries {
+                if let NodeKind::Seq(items) = &v.kind {
+                    if let Some(first) = items.first() {
+                        if !is_flow(text, v) && found.is_none() {
+                            let kc = column(text, k.span.start.offset);
+                            let dash = dash_before(text, first.span.start.offset);
+                            *found = dash.map(|d| column(text, d) == kc);
+                        }
+                    }
+                }
+                walk(text, v, found);
+            }
+        } else if let NodeKind::Seq(items) = &n.kind {
+            for i in items {
+                walk(text, i, found);
+            }
+        }
+    }
+    let mut found = None;
+    for d in docs {
+        walk(text, &d.root, &mut found);
+    }
+    found.unwrap_or(false)
+}
+
+/// The `-` that introduces the block sequence item starting at `off`.
+fn dash_before(text: &str, off: usize) -> Option<usize> {
+    let ls = line_start(text, off);
+    let before = &text[ls..off];
+    before.rfind('-').map(|i| ls + i).filter(|_| {
+        before
+            .trim_end()
+            .trim_end_matches('-')
+            .trim_end()
+            .chars()
+            .all(|c| c == ' ' || c == '-')
+    })
+}
+
+/// A YAML 1.1 reader (Kubernetes) would take this plain text as something other than a string:
+/// a boolean or null word, or something number-like (`8080:80` is even a base-60 integer there).
+fn ambiguous_plain(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~"
+    ) {
+        return true;
+    }
+    let mut chars = s.chars();
+    let first = chars.next().unwrap_or(' ');
+    let second = chars.next().unwrap_or(' ');
+    let numeric_start =
+        first.is_ascii_digit() || ("+-.".contains(first) && (second.is_ascii_digit() || second == '.'));
+    numeric_start
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c))
+}
+
+/// A scalar as YAML text: plain when unambiguous, else double-quoted (JSON escaping is valid
+/// YAML).
+pub fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let plain = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_./=+@-:".contains(c))
+                && !s.starts_with([':', '@'])
+                && s != "-"
+                && !s.starts_with("- ")
+                && !s.ends_with(':')
+                && !s.contains(": ")
+                && !ambiguous_plain(s);
+            if plain {
+                s.clone()
+            } else {
+                Value::String(s.clone()).to_string()
+            }
+        }
+        Value::Null => "null".into(),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(m) if m.is_empty() => "{}".into(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(scalar).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone())), scalar(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::Array(a) if !a.is_empty()) || matches!(v, Value::Object(m) if !m.is_empty())
+}
+
+struct Layout {
+    unit: usize,
+    indentless: bool,
+}
+
+/// Lines for a collection value nested at `indent` (every line ends in a newline).
+fn block(v: &Value, indent: usize, l: &Layout) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                let key = scalar(&Value::String(k.clone()));
+                if is_collection(val) {
+                    out.push_str(&format!("{pad}{key}:\n"));
+                    let child = match val {
+                        Value::Array(_) if l.indentless => indent,
+                        _ => indent + l.unit,
+                    };
+                    out.push_str(&block(val, child, l));
+                } else {
+                    out.push_str(&format!("{pad}{key}: {}\n", scalar(val)));
+                }
+            }
+        }
+        Value::Array(a) => {
+            for item in a {
+                if is_collection(item) {
+                    let inner = block(item, indent + 2, l);
+                    out.push_str(&format!("{pad}- {}", &inner[indent + 2..]));
+                } else {
+                    out.push_str(&format!("{pad}- {}\n", scalar(item)));
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+    out
+}
+
+fn splice(text: &str, range: std::ops::Range<usize>, with: &str) -> String {
+    let mut s = String::with_capacity(text.len() + with.len());
+    s.push_str(&text[..range.start]);
+    s.push_str(with);
+    s.push_str(&text[range.end..]);
+    s
+}
+
+/// Make sure `text` ends with a newline before appending lines at its end.
+fn with_final_newline(text: &str) -> String {
+    if text.is_empty() || text.ends_with('\n') {
+        text.to_string()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+/// Set `key` in the mapping at `path` of document `doc` to `value`, creating missing mappings
+/// along `path`. An existing entry keeps its place (and its trailing comment when the value is a
+/// scalar on the key's line); a new entry goes after the mapping's last entry.
+pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Result<String> {
+    let docs = parse(text)?;
+    let layout = Layout {
+        unit: indent_unit(text, &docs),
+        indentless: indentless_lists(text, &docs),
+    };
+    // The deepest existing mapping along path.
+    let mut depth = 0;
+    let mut node = &docs
+        .get(doc)
+        .ok_or_else(|| YamlEditError(format!("the file has no document {}", doc + 1)))?
+        .root;
+    while depth < path.len() {
+        match (path[depth], &node.kind) {
+            (Seg::Key(k), NodeKind::Map(_)) => match node.get(k) {
+                Some(n) if n.is_map() || !n.is_null() => node = n,
+                // `key:` with no value: treated as a missing mapping below.
+                _ => break,
+            },
+            (Seg::Index(i), NodeKind::Seq(items)) => match items.get(i) {
+                Some(n) => node = n,
+                None => return err(format!("{} has no item {i}", path_label(&path[..depth]))),
+            },
+            _ => {
+                return err(format!(
+                    "{} is not a {}",
+                    path_label(&path[..depth]),
+                    if matches!(path[depth], Seg::Key(_)) { "mapping" } else { "list" }
+                ))
+            }
+        }
+        depth += 1;
+    }
+    // Build the part of the path that does not exist yet as one nested value.
+    let mut v = value.clone();
+    let mut new_key = key.to_string();
+    if depth < path.len() {
+        let mut rest: Vec<&str> = Vec::new();
+        for seg in &path[depth..] {
+            match seg {
+                Seg::Key(k) => rest.push(k),
+                Seg::Index(_) => {
+                    return err(format!("{} does not exist", path_label(path)))
+                }
+            }
+        }
+        rest.push(key);
+        new_key = rest[0].to_string();
+        for k in rest[1..].iter().rev() {
+            let mut m = serde_json::Map::new();
+            m.insert(k.to_string(), v);
+            v = Value::Object(m);
+        }
+    }
+    let NodeKind::Map(entries) = &node.kind else {
+        return err(format!("{} is not a mapping", path_label(&path[..depth])));
+    };
+    if let Some((k, existing)) = entries.iter().rev().find(|(k, _)| k.as_str() == Some(&new_key)) {
+        return Ok(replace_value(text, k, existing, &v, &layout));
+    }
+    Ok(insert_entry(text, node, &new_key, &v, &layout))
+}
+
+fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> String {
+    let key_col = column(text, key.span.start.offset);
+    let existing_block = matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_))
+        && !is_flow(text, existing);
+    if !existing_block && !existing.is_null() && !is_collection(v) {
+        return splice(text, existing.span.range(), &scalar(v));
+    }
+    // Rewrite from the colon after the key to the end of the entry's block.
+    let after_key = key.span.end.offset;
+    let colon = after_key + text[after_key..].find(':').unwrap_or(0);
+    let end = block_end(
+        text,
+        key.span.start.offset,
+        key_col,
+        matches!(existing.kind, NodeKind::Seq(_)),
+    );
+    let body = if is_collection(v) {
+        let child = match v {
+            Value::Array(_) if l.indentless => key_col,
+            _ => key_col + l.unit,
+        };
+        format!(":\n{}", block(v, child, l))
+    } else {
+        format!(": {}\n", scalar(v))
+    };
+    splice(text, colon..end, &body)
+}
+
+fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> String {
+    let NodeKind::Map(entries) = &map.kind else {
+        unreachable!("insert_entry is called on mappings")
+    };
+    let key_text = scalar(&Value::String(key.to_string()));
+    if is_flow(text, map) {
+        let close = map.span.end.offset - 1;
+        let close = text[..=close].rfind('}').unwrap_or(close);
+        let sep = if entries.is_empty() { "" } else { ", " };
+        return splice(text, close..close, &format!("{sep}{key_text}: {}", scalar(v)));
+    }
+    let Some((last_k, last_v)) = entries.last() else {
+        // An empty block mapping only arises as the document itself: write at the end.
+        let t = with_final_newline(text);
+        let mut m = serde_json::Map::new();
+        m.insert(key.to_string(), v.clone());
+        return format!("{t}{}", block(&Value::Object(m), 0, l));
+    };
+    let col = column(text, last_k.span.start.offset);
+    let end = block_end(
+        text,
+        last_k.span.start.offset,
+        col,
+        matches!(last_v.kind, NodeKind::Seq(_)),
+    );
+    let mut m = serde_json::Map::new();
+    m.insert(key.to_string(), v.clone());
+    let lines = block(&Value::Object(m), col, l);
+    let t = if end == text.len() { with_final_newline(text) } else { text.to_string() };
+    let end = end.min(t.len());
+    splice(&t, end..end, &lines)
+}
+
+/// Append `item` to the list at `path` (the list is created with [`set`] when missing).
+pub fn append(text: &str, doc: usize, path: &[Seg], item: &Value) -> Result<String> {
+    let docs = parse(text)?;
+    let Some((Seg::Key(last), parent)) = path.split_last().map(|(l, p)| (*l, p)) else {
+        return err("append needs a path ending in a key");
+    };
+    let Some(list) = node_at(&docs, doc, path).filter(|n| !n.is_null()) else {
+        return set(text, doc, parent, last, &Value::Array(vec![item.clone()]));
+    };
+    let NodeKind::Seq(items) = &list.kind else {
+        return err(format!("{} is not a list", path_label(path)));
+    };
+    let layout = Layout {
+        unit: indent_unit(text, &docs),
+        indentless: indentless_lists(text, &docs),
+    };
+    if is_flow(text, list) {
+        let close = list.span.end.offset - 1;
+        let close = text[..=close].rfind(']').unwrap_or(close);
+        let sep = if items.is_empty() { "" } else { ", " };
+        return Ok(splice(text, close..close, &format!("{sep}{}", scalar(item))));
+    }
+    let Some(last_item) = items.last() else {
+        return set(text, doc, parent, last, &Value::Array(vec![item.clone()]));
+    };
+    let dash = dash_before(text, last_item.span.start.offset)
+        .ok_or_else(|| YamlEditError(format!("cannot find the list items of {}", path_label(path))))?;
+    let col = column(text, dash);
+    let end = block_end(text, dash, col, false);
+    let lines = block(&Value::Array(vec![item.clone()]), col, &layout);
+    let t = if end == text.len() { with_final_newline(text) } else { text.to_string() };
+    let end = end.min(t.len());
+    Ok(splice(&t, end..end, &lines))
+}
+
+/// Replace the scalar list item `index` of the list at `path`.
+pub fn replace_item(text: &str, doc: usize, path: &[Seg], index: usize, item: &Value) -> Result<String> {
+    let docs = parse(text)?;
+    let n = node_at(&docs, doc, path)
+        .and_then(|l| l.as_seq())
+        .and_then(|s| s.get(index))
+        .ok_or_else(|| YamlEditError(format!("{} has no item {index}", path_label(path))))?;
+    if n.as_scalar().is_none() {
+        return err(format!("{}[{index}] is not a scalar", path_label(path)));
+    }
+    Ok(splice(text, n.span.range(), &scalar(item)))
+}
+
+/// Remove list item `index` of the list at `path` (its whole line block, or its text and comma in
+/// a flow list).
+pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result<String> {
+    let docs = parse(text)?;
+    let list = node_at(&docs, doc, path)
+        .ok_or_else(|| YamlEditError(format!("{} does not exist", path_label(path))))?;
+    let items = list
+        .as_seq()
+        .ok_or_else(|| YamlEditError(format!("{} is not a list", path_label(path))))?;
+    let n = items
+        .get(index)
+        .ok_or_else(|| YamlEditError(format!("{} has no item {index}", path_label(path))))?;
+    if is_flow(text, list) {
+        let range = if index + 1 < items.len() {
+            n.span.start.offset..items[index + 1].span.start.offset
+        } else if index > 0 {
+            items[index - 1].span.end.offset..n.span.end.offset
+        } else {
+            n.span.range()
+        };
+        return Ok(splice(text, range, ""));
+    }
+    let dash = dash_before(text, n.span.start.offset)
+        .ok_or_else(|| YamlEditError(format!("cannot find item {index} of {}", path_label(path))))?;
+    let col = column(text, dash);
+    let start = line_start(text, dash);
+    let end = block_end(text, dash, col, false);
+    Ok(splice(text, start..end, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const COMPOSE: &str = "# app stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n    ports:\n      - \"8080:80\"\n    environment:\n      MODE: prod\n\n  db:\n    image: postgres:16\n";
+
+    #[test]
+    fn new_keys_go_after_the_last_entry_with_sibling_indentation() {
+        let out = set(COMPOSE, 0, &[Seg::Key("services"), Seg::Key("web")], "read_only", &json!(true)).unwrap();
+        assert_eq!(
+            out,
+            COMPOSE.replace("      MODE: prod\n", "      MODE: prod\n    read_only: true\n")
+        );
+        let out = set(&out, 0, &[Seg::Key("services"), Seg::Key("web")], "security_opt", &json!(["no-new-privileges:true"])).unwrap();
+        assert!(out.contains("    read_only: true\n    security_opt:\n      - no-new-privileges:true\n\n  db:\n"), "{out}");
+        let out = set(&out, 0, &[Seg::Key("services"), Seg::Key("web")], "healthcheck", &json!({"test": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:80/ || exit 1"], "interval": "30s"})).unwrap();
+        assert!(out.contains("    healthcheck:\n      interval: 30s\n      test:\n        - CMD-SHELL\n        - \"wget -q -O /dev/null http://127.0.0.1:80/ || exit 1\"\n"), "{out}");
+        // Everything else is untouched, comments included.
+        assert!(out.starts_with("# app stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n"));
+        assert!(out.ends_with("  db:\n    image: postgres:16\n"));
+    }
+
+    #[test]
+    fn scalars_are_replaced_in_place_keeping_comments() {
+        let text = "kind: KubeletConfiguration\nreadOnlyPort: 10255 # legacy\nauthentication:\n  anonymous:\n    enabled: true\n";
+        let out = set(text, 0, &[], "readOnlyPort", &json!(0)).unwrap();
+        assert_eq!(out, text.replace("10255 # legacy", "0 # legacy"));
+        let out = set(&out, 0, &[Seg::Key("authentication"), Seg::Key("anonymous")], "enabled", &json!(false)).unwrap();
+        assert!(out.ends_with("  anonymous:\n    enabled: false\n"), "{out}");
+        // Missing parents are created as nested blocks.
+        let out = set(&out, 0, &[Seg::Key("authentication"), Seg::Key("webhook")], "enabled", &json!(true)).unwrap();
+        assert!(out.ends_with("    enabled: false\n  webhook:\n    enabled: true\n"), "{out}");
+        let out = set(text, 0, &[], "protectKernelDefaults", &json!(true)).unwrap();
+        assert!(out.ends_with("    enabled: true\nprotectKernelDefaults: true\n"), "{out}");
+    }
+
+    #[test]
+    fn lists_append_replace_and_remove_items() {
+        let m = "spec:\n  containers:\n  - name: kube-apiserver\n    command:\n    - kube-apiserver\n    - --profiling=true   # debug\n    - --token-auth-file=/etc/tokens.csv\n    image: k8s\n";
+        let path = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(0), Seg::Key("command")];
+        let out = replace_item(m, 0, &path, 1, &json!("--profiling=false")).unwrap();
+        assert!(out.contains("    - --profiling=false   # debug\n"), "{out}");
+        let out = remove_item(&out, 0, &path, 2).unwrap();
+        assert!(!out.contains("token-auth-file"));
+        let out = append(&out, 0, &path, &json!("--audit-log-path=/var/log/apiserver/audit.log")).unwrap();
+        assert_eq!(
+            out,
+            "spec:\n  containers:\n  - name: kube-apiserver\n    command:\n    - kube-apiserver\n    - --profiling=false   # debug\n    - --audit-log-path=/var/log/apiserver/audit.log\n    image: k8s\n"
+        );
+        let flow = "cap_add: [NET_ADMIN, SYS_TIME]\n";
+        assert_eq!(append(flow, 0, &[Seg::Key("cap_add")], &json!("CHOWN")).unwrap(), "cap_add: [NET_ADMIN, SYS_TIME, CHOWN]\n");
+        assert_eq!(remove_item(flow, 0, &[Seg::Key("cap_add")], 0).unwrap(), "cap_add: [SYS_TIME]\n");
+        // A missing list is created.
+        let out = append("a: 1\n", 0, &[Seg::Key("tmpfs")], &json!("/tmp")).unwrap();
+        assert_eq!(out, "a: 1\ntmpfs:\n  - /tmp\n");
+    }
+
+    #[test]
+    fn collection_replaces_scalar_and_back() {
+        let text = "web:\n  security_opt: none\n  user: root\n";
+        let out = set(text, 0, &[Seg::Key("web")], "security_opt", &json!(["no-new-privileges:true"])).unwrap();
+        assert_eq!(out, "web:\n  security_opt:\n    - no-new-privileges:true\n  user: root\n");
+        let out = set(&out, 0, &[Seg::Key("web")], "security_opt", &json!("x")).unwrap();
+        assert_eq!(out, "web:\n  security_opt: x\n  user: root\n");
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        assert_eq!(scalar(&json!("1000:1000")), "\"1000:1000\"");
+        assert_eq!(scalar(&json!("on-failure:5")), "on-failure:5");
+        assert_eq!(scalar(&json!("yes")), "\"yes\"");
+        assert_eq!(scalar(&json!("a: b")), "\"a: b\"");
+        assert_eq!(scalar(&json!("512m")), "512m");
+        assert_eq!(scalar(&json!("/tmp")), "/tmp");
+    }
+
+    #[test]
+    fn indentless_lists_and_four_space_files_keep_their_style() {
+        let text = "services:\n    app:\n        cap_drop:\n        - NET_RAW\n";
+        let out = set(text, 0, &[Seg::Key("services"), Seg::Key("app")], "tmpfs", &json!(["/tmp"])).unwrap();
+        assert_eq!(out, "services:\n    app:\n        cap_drop:\n        - NET_RAW\n        tmpfs:\n        - /tmp\n");
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        let e = set("a: [1\n", 0, &[], "b", &json!(1)).unwrap_err();
+        assert!(e.0.contains("line"), "{e}");
+        let e = set("a: 1\n", 0, &[Seg::Key("a")], "b", &json!(1)).unwrap_err();
+        assert!(e.0.contains("not a mapping"), "{e}");
+    }
+}

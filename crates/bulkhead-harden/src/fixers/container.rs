@@ -1,0 +1,979 @@
+//! Container fixes: the `docker run` command that recreates a container with the flags its
+//! failing checks ask for, reconstructed from its inspect document, and — when the container's
+//! compose labels name the file and service that created it — the same settings as a patch to
+//! that compose file.
+//!
+//! The run command keeps what the container has (name, image, command, environment, mounts,
+//! ports, limits, ...) and changes only what the selected failing checks need. Masked secret
+//! values are never written back as literal values: such variables are passed by name
+//! (`--env NAME`), to be set in the shell that runs the command. bulkhead never runs the command
+//! itself; every word is quoted for a POSIX shell.
+
+use super::{file_edit, Fixer, ROOT_FILE};
+use crate::edit::yaml::{self, Seg};
+use crate::files;
+use crate::model::{Action, CommandStep, Fix, FixKind, Safety, Target};
+use crate::planner::{Failing, PlanContext, Planned};
+use crate::request::{ChangeKind, ChangedPath, FixOptions};
+use bulkhead_checks::ObjectResult;
+use bulkhead_facts::docker::{ContainerFacts, ImageFacts};
+use bulkhead_facts::mask::MASK;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const FIXER: Fixer = Fixer {
+    name: "container",
+    handles,
+    plan,
+};
+
+/// Compose labels that name the file and service a container came from.
+pub const COMPOSE_FILES_LABEL: &str = "com.docker.compose.project.config_files";
+pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
+pub const COMPOSE_WORKDIR_LABEL: &str = "com.docker.compose.project.working_dir";
+
+/// Capabilities whose presence makes a container a host-level risk; an explicit `--cap-add` of
+/// one is not carried over (the fix says so).
+const DANGEROUS_CAPS: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_MODULE",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_BOOT",
+    "SYS_TIME",
+    "NET_ADMIN",
+    "DAC_READ_SEARCH",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "BPF",
+    "PERFMON",
+    "SYSLOG",
+];
+
+/// Paths Docker itself manages inside every container; writes there are not the image's.
+const DOCKER_MANAGED: &[&str] = &["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev", "/proc", "/sys"];
+
+/// Mount options of the tmpfs a read-only container gets: no executables or setuid binaries in
+/// scratch space, bounded size, and writable by whichever user the container runs as (sticky, so
+/// users cannot remove each other's files).
+pub const TMPFS_OPTIONS: &str = "rw,noexec,nosuid,size=64m,mode=1777";
+
+/// The scratch directories kept writable when the container's own writes are not known.
+pub const DEFAULT_TMPFS: &[&str] = &["/tmp", "/run"];
+
+fn handles(control: &str) -> bool {
+    change_for(control).is_some()
+}
+
+/// One change a control asks of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    User,
+    ReadOnly,
+    NoNewPrivileges,
+    CapDropAll,
+    Unprivileged,
+    Memory,
+    CpuShares,
+    PidsLimit,
+    RestartOnFailure,
+    HealthCheck,
+    NoHostNetwork,
+    NoHostPid,
+    NoHostIpc,
+    NoHostUts,
+    NoHostUserns,
+    SeccompDefault,
+    PrivatePropagation,
+    NoDockerSocket,
+    AppArmor,
+}
+
+fn change_for(control: &str) -> Option<Change> {
+    use Change::*;
+    Some(match control {
+        "docker.image.non_root_user" => User,
+        "docker.container.read_only_rootfs" => ReadOnly,
+        "docker.container.no_new_privileges" => NoNewPrivileges,
+        "docker.container.capabilities" => CapDropAll,
+        "docker.container.not_privileged" => Unprivileged,
+        "docker.container.memory_limit" => Memory,
+        "docker.container.cpu_shares" => CpuShares,
+        "docker.container.pids_limit" => PidsLimit,
+        "docker.container.restart_on_failure_5" => RestartOnFailure,
+        "docker.container.healthcheck_runtime" => HealthCheck,
+        "docker.container.no_host_network" => NoHostNetwork,
+        "docker.container.no_host_pid" => NoHostPid,
+        "docker.container.no_host_ipc" => NoHostIpc,
+        "docker.container.no_host_uts" => NoHostUts,
+        "docker.container.no_host_userns" => NoHostUserns,
+        "docker.container.seccomp_enabled" => SeccompDefault,
+        "docker.container.no_shared_propagation" => PrivatePropagation,
+        "docker.container.no_docker_socket" => NoDockerSocket,
+        "docker.container.apparmor" => AppArmor,
+        _ => return None,
+    })
+}
+
+/// What the fix does for a change: the sentence, what it may break, and whether it needs review.
+fn describe(change: Change, o: &FixOptions) -> (String, Option<&'static str>, Safety) {
+    use Change::*;
+    use Safety::*;
+    match change {
+        User => (
+            format!("runs as user {} instead of root", o.container_user),
+            Some("files the process writes (volumes, bind mounts) must be writable by that user; programs that expect root fail"),
+            Review,
+        ),
+        ReadOnly => (
+            "root file system mounted read-only; the directories it writes get tmpfs mounts".into(),
+            Some("writes outside the tmpfs mounts and volumes fail; tmpfs content is lost when the container stops"),
+            Review,
+        ),
+        NoNewPrivileges => (
+            "--security-opt no-new-privileges:true: setuid binaries and file capabilities no longer raise privileges".into(),
+            Some("programs inside that rely on setuid (su, sudo, ping on old images) stop elevating"),
+            Review,
+        ),
+        CapDropAll => (
+            "--cap-drop ALL, adding back only the capabilities the workload shows it needs".into(),
+            Some("operations needing a dropped capability fail with EPERM; add it back with --cap-add"),
+            Review,
+        ),
+        Unprivileged => (
+            "no longer --privileged".into(),
+            Some("access to host devices and kernel interfaces the container used is gone"),
+            Review,
+        ),
+        Memory => (
+            format!("--memory {}", o.memory),
+            Some("the kernel kills the container's processes when they exceed the limit; size it from observed usage"),
+            Review,
+        ),
+        CpuShares => (
+            format!("--cpu-shares {} (relative weight under contention)", o.cpu_shares),
+            Some("under CPU contention the container gets a smaller share than before"),
+            Review,
+        ),
+        PidsLimit => (
+            format!("--pids-limit {}", o.pids_limit),
+            Some("workloads that start many processes or threads hit the limit"),
+            Review,
+        ),
+        RestartOnFailure => (
+            format!("--restart on-failure:{}", o.restart_retries),
+            Some("a container that exits with status 0 is no longer restarted; after the retries it stays down"),
+            Review,
+        ),
+        HealthCheck => (
+            "a health check reports whether the service works".into(),
+            Some("an unsuitable probe marks a working container unhealthy; orchestrators may restart it"),
+            Review,
+        ),
+        NoHostNetwork => (
+            "own network namespace instead of the host's".into(),
+            Some("the container no longer sees host interfaces; publish the ports it serves"),
+            Review,
+        ),
+        NoHostPid => ("own PID namespace instead of the host's".into(), Some("host processes are no longer visible or signalable"), Review),
+        NoHostIpc => ("own IPC namespace instead of the host's".into(), Some("shared memory with host processes stops working"), Review),
+        NoHostUts => ("own UTS namespace (hostname) instead of the host's".into(), Some("the container can no longer read or set the host's name"), Review),
+        NoHostUserns => ("the daemon's user-namespace remapping applies again".into(), Some("bind-mounted files need ownership for the remapped ids"), Review),
+        SeccompDefault => ("Docker's default seccomp profile applies again".into(), Some("system calls the profile blocks fail with EPERM"), Review),
+        PrivatePropagation => ("bind mounts use private propagation instead of shared".into(), Some("mounts made inside the container no longer appear on the host"), Review),
+        NoDockerSocket => (
+            "the Docker socket is no longer mounted".into(),
+            Some("tools in the container that drive Docker (CI runners, proxies, monitors) stop working; give them a restricted API proxy instead"),
+            Review,
+        ),
+        AppArmor => ("--security-opt apparmor=docker-default".into(), Some("actions the profile denies fail"), Review),
+    }
+}
+
+/// The directories to mount tmpfs on for a read-only root file system: for each written path the
+/// directory holding it, or the top of a new directory tree; nested results collapse into their
+/// outermost directory, together with the `always` directories. Paths Docker manages and paths
+/// under volumes are left out.
+pub fn tmpfs_dirs(changes: &[ChangedPath], volume_targets: &[String], always: &[&str]) -> Vec<String> {
+    let added: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Added)
+        .map(|c| c.path.as_str())
+        .collect();
+    let parent = |p: &str| -> String {
+        match p.rfind('/') {
+            Some(0) | None => "/".to_string(),
+            Some(i) => p[..i].to_string(),
+        }
+    };
+    let under = |p: &str, dir: &str| p == dir || p.starts_with(&format!("{}/", dir.trim_end_matches('/')));
+    let mut dirs: BTreeSet<String> = always.iter().map(|s| s.to_string()).collect();
+    for c in changes {
+        let p = c.path.as_str();
+        if DOCKER_MANAGED.iter().any(|m| under(p, m)) || volume_targets.iter().any(|v| under(p, v)) {
+            continue;
+        }
+        // Only leaves: a change with another change below it is just the directory being touched.
+        if changes.iter().any(|o| o.path != c.path && under(&o.path, p)) {
+            continue;
+        }
+        let mut dir = if c.kind == ChangeKind::Added { p.to_string() } else { parent(p) };
+        if c.kind == ChangeKind::Added {
+            // Climb to the top of a newly created tree (nothing of the image is hidden there).
+            while added.contains(parent(&dir).as_str()) {
+                dir = parent(&dir);
+            }
+            // A new file (not directory) gets its directory mounted.
+            if !changes.iter().any(|o| o.path != dir && under(&o.path, &dir)) && dir == p {
+                let pd = parent(&dir);
+                if pd != "/" {
+                    dir = pd;
+                }
+            }
+        }
+        if dir != "/" {
+            dirs.insert(dir);
+        }
+    }
+    let all: Vec<String> = dirs.iter().cloned().collect();
+    all.iter()
+        .filter(|d| !all.iter().any(|o| o != *d && under(d, o)))
+        .cloned()
+        .collect()
+}
+
+/// A container's failing checks and the changes they ask for.
+struct Wanted<'a> {
+    container: &'a ContainerFacts,
+    changes: BTreeMap<Change, Vec<&'a Failing<'a>>>,
+}
+
+fn find_container<'a>(containers: &'a [ContainerFacts], o: &ObjectResult) -> Option<&'a ContainerFacts> {
+    containers
+        .iter()
+        .find(|c| o.id.as_deref().is_some_and(|id| c.inspect.id.starts_with(id)))
+        .or_else(|| containers.iter().find(|c| c.name() == o.name))
+}
+
+fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
+    let mut out = Planned::default();
+    let containers = match ctx.snapshot.docker.as_ref().map(|d| d.containers.as_result()) {
+        Some(Ok(c)) => c.as_slice(),
+        Some(Err(reason)) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(None, format!("containers could not be listed: {reason}")));
+            }
+            return out;
+        }
+        None => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(None, "the snapshot holds no Docker facts"));
+            }
+            return out;
+        }
+    };
+    let images: &[ImageFacts] = ctx
+        .snapshot
+        .docker
+        .as_ref()
+        .and_then(|d| d.images.value())
+        .map(|v| v.as_slice())
+        .unwrap_or(&[]);
+    let mut by_container: BTreeMap<String, Wanted> = BTreeMap::new();
+    for f in failing {
+        let change = change_for(f.control_id()).expect("handles() checked the control");
+        let objects: Vec<&ObjectResult> = f.objects.iter().copied().filter(|o| o.kind == "container").collect();
+        if objects.is_empty() {
+            if f.control_id() != "docker.image.non_root_user" {
+                out.unfixed.push(f.unfixed(None, "the check names no container to fix"));
+            }
+            continue;
+        }
+        for o in objects {
+            let Some(c) = find_container(containers, o) else {
+                out.unfixed.push(f.unfixed(Some(&o.name), "the container is not in the snapshot"));
+                continue;
+            };
+            if change == Change::HealthCheck {
+                let configured = c
+                    .inspect
+                    .config
+                    .healthcheck
+                    .as_ref()
+                    .is_some_and(|h| !h.test.is_empty() && h.test[0] != "NONE");
+                if configured {
+                    out.unfixed.push(f.unfixed(
+                        Some(c.name()),
+                        "the container has a health check and it reports unhealthy: find out why the service fails its probe",
+                    ));
+                    continue;
+                }
+                if ctx.options().health_cmd.is_none() && published_tcp_port(c).is_none() {
+                    out.unfixed.push(f.unfixed(
+                        Some(c.name()),
+                        "no command that proves this service works is known (it publishes no TCP port); give one with --health-cmd and run harden again",
+                    ));
+                    continue;
+                }
+            }
+            if change == Change::AppArmor
+                && ctx.snapshot.host.security_modules.apparmor.value() != Some(&true)
+            {
+                out.unfixed.push(f.unfixed(Some(c.name()), "AppArmor is not enabled on this host"));
+                continue;
+            }
+            by_container
+                .entry(c.inspect.id.clone())
+                .or_insert_with(|| Wanted {
+                    container: c,
+                    changes: BTreeMap::new(),
+                })
+                .changes
+                .entry(change)
+                .or_default()
+                .push(f);
+        }
+    }
+    for w in by_container.values() {
+        plan_container(ctx, w, images, &mut out);
+    }
+    out
+}
+
+/// The first published TCP port inside the container, for a default health probe.
+fn published_tcp_port(c: &ContainerFacts) -> Option<u16> {
+    c.inspect
+        .host_config
+        .port_bindings
+        .iter()
+        .flatten()
+        .filter_map(|(k, _)| k.strip_suffix("/tcp")?.parse().ok())
+        .min()
+}
+
+/// The health probe: the operator's command, else a TCP probe of the first published port.
+fn health_command(c: &ContainerFacts, o: &FixOptions) -> Option<(String, bool)> {
+    if let Some(cmd) = &o.health_cmd {
+        return Some((cmd.clone(), false));
+    }
+    published_tcp_port(c).map(|p| (format!("nc -z 127.0.0.1 {p} || exit 1"), true))
+}
+
+fn capability(raw: &str) -> String {
+    let u = raw.trim().to_ascii_uppercase();
+    u.strip_prefix("CAP_").unwrap_or(&u).to_string()
+}
+
+/// Capabilities to add back after `--cap-drop ALL`, with the reason for each, and the explicit
+/// additions left out.
+fn needed_caps(c: &ContainerFacts, runs_as_root: bool) -> (Vec<(String, String)>, Vec<String>) {
+    let mut keep: Vec<(String, String)> = Vec::new();
+    let mut dropped = Vec::new();
+    for cap in c.inspect.host_config.cap_add.iter().flatten().map(|s| capability(s)) {
+        if DANGEROUS_CAPS.contains(&cap.as_str()) {
+            dropped.push(cap);
+        } else if !keep.iter().any(|(k, _)| *k == cap) {
+            keep.push((cap, "added explicitly when the container was created".into()));
+        }
+    }
+    if runs_as_root {
+        let privileged_port = c
+            .inspect
+            .host_config
+            .port_bindings
+            .iter()
+            .flatten()
+            .filter_map(|(k, _)| k.split('/').next()?.parse::<u16>().ok())
+            .any(|p| p < 1024);
+        if privileged_port && !keep.iter().any(|(k, _)| k == "NET_BIND_SERVICE") {
+            keep.push(("NET_BIND_SERVICE".into(), "it serves a port below 1024".into()));
+        }
+        let uids: BTreeSet<u32> = c
+            .processes
+            .value()
+            .map(|ps| ps.iter().map(|p| p.uid).collect())
+            .unwrap_or_default();
+        if uids.len() > 1 {
+            for cap in ["SETUID", "SETGID"] {
+                if !keep.iter().any(|(k, _)| k == cap) {
+                    keep.push((cap.into(), "its processes switch to other users".into()));
+                }
+            }
+        }
+    }
+    (keep, dropped)
+}
+
+/// Nanoseconds as a Docker duration (`30s`, `1m30s`).
+fn duration(ns: i64) -> String {
+    let s = ns / 1_000_000_000;
+    if s >= 60 && s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn is_docker_socket(path: &str, sockets: &[String]) -> bool {
+    sockets.iter().any(|s| s == path) || path.ends_with("/docker.sock")
+}
+
+/// Append a flag and its value.
+fn pair(argv: &mut Vec<String>, flag: &str, value: String) {
+    argv.push(flag.to_string());
+    argv.push(value);
+}
+
+fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], out: &mut Planned) {
+    let c = w.container;
+    let o = ctx.options();
+    let has = |ch: Change| w.changes.contains_key(&ch);
+    let hc = &c.inspect.host_config;
+    let cfg = &c.inspect.config;
+    let image = images.iter().find(|i| i.inspect.id == c.inspect.image);
+    let sockets: Vec<String> = ctx
+        .snapshot
+        .docker
+        .as_ref()
+        .map(|d| d.daemon.paths.sockets.clone())
+        .unwrap_or_default();
+    let mut notes: Vec<String> = Vec::new();
+    let mut changes_text = Vec::new();
+    let mut may_break = Vec::new();
+    let mut safety = Safety::Safe;
+    for ch in w.changes.keys() {
+        let (text, brk, s) = describe(*ch, o);
+        changes_text.push(text);
+        may_break.extend(brk.map(String::from));
+        if s == Safety::Review {
+            safety = Safety::Review;
+        }
+    }
+    may_break.push("recreating the container stops it briefly; its writable layer (files written outside volumes) is not carried over".into());
+
+    let volume_targets: Vec<String> = c.inspect.mounts.iter().map(|m| m.destination.clone()).collect();
+    let tmpfs_new: Vec<String> = if has(Change::ReadOnly) {
+        match ctx.request.container_writes.get(&c.inspect.id) {
+            Some(writes) => {
+                let d = tmpfs_dirs(writes, &volume_targets, &["/tmp"]);
+                notes.push(format!(
+                    "tmpfs mounts for the directories the container wrote ({}); files kept there vanish when it stops: use a volume for data that must persist",
+                    d.join(", ")
+                ));
+                d
+            }
+            None => {
+                notes.push(format!(
+                    "the paths this container writes were not read (run harden on the Docker host with its API reachable); only {} are kept writable",
+                    DEFAULT_TMPFS.join(" and ")
+                ));
+                DEFAULT_TMPFS.iter().map(|s| s.to_string()).collect()
+            }
+        }
+        .into_iter()
+        .filter(|d| !hc.tmpfs.as_ref().is_some_and(|t| t.contains_key(d)) && !volume_targets.contains(d))
+        .collect()
+    } else {
+        Vec::new()
+    };
+
+    // --- the run command -----------------------------------------------------------------
+    let name = c.name().to_string();
+    let old = format!("{name}-pre-harden");
+    let running = c.inspect.state.running;
+    let mut argv: Vec<String> = vec!["docker".into(), if running { "run" } else { "create" }.into()];
+    if running {
+        argv.push("--detach".into());
+    }
+    pair(&mut argv, "--name", name.clone());
+    let user = if has(Change::User) { o.container_user.clone() } else { cfg.user.clone() };
+    if !user.is_empty() {
+        pair(&mut argv, "--user", user);
+    }
+    if !cfg.working_dir.is_empty() {
+        pair(&mut argv, "--workdir", cfg.working_dir.clone());
+    }
+    let image_env: Vec<&String> = image.map(|i| i.inspect.config.env.iter().collect()).unwrap_or_default();
+    let mut by_name = Vec::new();
+    for e in &cfg.env {
+        if image_env.contains(&e) {
+            continue;
+        }
+        match e.split_once('=') {
+            Some((k, v)) if v == MASK => {
+                by_name.push(k.to_string());
+                pair(&mut argv, "--env", k.to_string());
+            }
+            _ => pair(&mut argv, "--env", e.clone()),
+        }
+    }
+    if !by_name.is_empty() {
+        notes.push(format!(
+            "secret values are not copied: set {} in the shell that runs the command (docker takes them from its environment)",
+            by_name.join(", ")
+        ));
+    }
+    let image_labels = image.and_then(|i| i.inspect.config.labels.clone()).unwrap_or_default();
+    for (k, v) in &cfg.labels {
+        if k.starts_with("com.docker.compose.") || image_labels.get(k) == Some(v) {
+            continue;
+        }
+        pair(&mut argv, "--label", format!("{k}={v}"));
+    }
+    let nm = hc.network_mode.as_str();
+    match nm {
+        "" | "default" | "bridge" => {}
+        "host" if has(Change::NoHostNetwork) => {}
+        other => pair(&mut argv, "--network", other.to_string()),
+    }
+    for (cport, bindings) in hc.port_bindings.iter().flatten() {
+        for b in bindings.iter().flatten() {
+            let host_ip = if b.host_ip.contains(':') {
+                format!("[{}]:", b.host_ip)
+            } else if b.host_ip.is_empty() {
+                String::new()
+            } else {
+                format!("{}:", b.host_ip)
+            };
+            pair(&mut argv, "--publish", format!("{host_ip}{}:{cport}", b.host_port));
+        }
+    }
+    for m in &c.inspect.mounts {
+        match m.kind.as_str() {
+            "bind" => {
+                if has(Change::NoDockerSocket) && is_docker_socket(&m.source, &sockets) {
+                    continue;
+                }
+                let mut spec = format!("type=bind,source={},target={}", m.source, m.destination);
+                if !m.rw {
+                    spec.push_str(",readonly");
+                }
+                let prop = if has(Change::PrivatePropagation) && m.propagation.contains("shared") {
+                    "rprivate"
+                } else {
+                    m.propagation.as_str()
+                };
+                if !prop.is_empty() && prop != "rprivate" {
+                    spec.push_str(&format!(",bind-propagation={prop}"));
+                }
+                pair(&mut argv, "--mount", spec);
+            }
+            "volume" => {
+                let mut spec = format!("type=volume,source={},target={}", m.name, m.destination);
+                if !m.rw {
+                    spec.push_str(",readonly");
+                }
+                pair(&mut argv, "--mount", spec);
+            }
+            _ => {}
+        }
+    }
+    for (path, opts) in hc.tmpfs.iter().flatten() {
+        pair(&mut argv, "--tmpfs", if opts.is_empty() { path.clone() } else { format!("{path}:{opts}") });
+    }
+    for d in &tmpfs_new {
+        pair(&mut argv, "--tmpfs", format!("{d}:{TMPFS_OPTIONS}"));
+    }
+    if has(Change::RestartOnFailure) {
+        pair(&mut argv, "--restart", format!("on-failure:{}", o.restart_retries));
+    } else {
+        let rp = &hc.restart_policy;
+        match rp.name.as_str() {
+            "" | "no" => {}
+            "on-failure" if rp.maximum_retry_count > 0 => {
+                pair(&mut argv, "--restart", format!("on-failure:{}", rp.maximum_retry_count))
+            }
+            other => pair(&mut argv, "--restart", other.to_string()),
+        }
+    }
+    if hc.privileged && !has(Change::Unprivileged) {
+        argv.push("--privileged".into());
+    }
+    let runs_as_root = {
+        let u = if has(Change::User) { o.container_user.as_str() } else { cfg.user.as_str() };
+        let who = u.split(':').next().unwrap_or("");
+        who.is_empty() || who == "0" || who == "root"
+    };
+    if has(Change::CapDropAll) {
+        argv.push("--cap-drop".into());
+        argv.push("ALL".into());
+        let (keep, dropped) = needed_caps(c, runs_as_root);
+        for (cap, why) in &keep {
+            argv.push("--cap-add".into());
+            argv.push(cap.clone());
+            notes.push(format!("keeps {cap}: {why}"));
+        }
+        if !dropped.is_empty() {
+            notes.push(format!(
+                "no longer adds {}: add back only a capability the workload is shown to need",
+                dropped.join(", ")
+            ));
+        }
+    } else {
+        for cap in hc.cap_add.iter().flatten() {
+            argv.push("--cap-add".into());
+            argv.push(cap.clone());
+        }
+        for cap in hc.cap_drop.iter().flatten() {
+            argv.push("--cap-drop".into());
+            argv.push(cap.clone());
+        }
+    }
+    let mut sec: Vec<String> = Vec::new();
+    for opt in hc.security_opt.iter().flatten() {
+        let key = opt.split(['=', ':']).next().unwrap_or("");
+        if has(Change::NoNewPrivileges) && key == "no-new-privileges" {
+            continue;
+        }
+        if has(Change::SeccompDefault) && key == "seccomp" {
+            continue;
+        }
+        if key == "seccomp" && opt.contains('{') {
+            sec.push("seccomp=PROFILE.json".into());
+            notes.push("the container runs a custom seccomp profile: save it as PROFILE.json and keep seccomp=PROFILE.json".into());
+            continue;
+        }
+        sec.push(opt.clone());
+    }
+    if has(Change::NoNewPrivileges) {
+        sec.push("no-new-privileges:true".into());
+    }
+    if has(Change::AppArmor) {
+        sec.retain(|s| !s.starts_with("apparmor"));
+        sec.push("apparmor=docker-default".into());
+    }
+    for s in sec {
+        pair(&mut argv, "--security-opt", s);
+    }
+    for (flag, mode, change) in [
+        ("--pid", hc.pid_mode.as_str(), Change::NoHostPid),
+        ("--ipc", hc.ipc_mode.as_str(), Change::NoHostIpc),
+        ("--uts", hc.uts_mode.as_str(), Change::NoHostUts),
+        ("--userns", hc.userns_mode.as_str(), Change::NoHostUserns),
+    ] {
+        let default = matches!(mode, "" | "private" | "shareable");
+        if !default && !(mode == "host" && has(change)) {
+            pair(&mut argv, flag, mode.to_string());
+        }
+    }
+    if !hc.cgroup_parent.is_empty() {
+        pair(&mut argv, "--cgroup-parent", hc.cgroup_parent.clone());
+    }
+    if has(Change::Memory) {
+        pair(&mut argv, "--memory", o.memory.clone());
+    } else if hc.memory > 0 {
+        pair(&mut argv, "--memory", format!("{}b", hc.memory));
+    }
+    if hc.memory_swap > 0 && !has(Change::Memory) {
+        pair(&mut argv, "--memory-swap", format!("{}b", hc.memory_swap));
+    }
+    if has(Change::CpuShares) {
+        pair(&mut argv, "--cpu-shares", o.cpu_shares.to_string());
+    } else if hc.cpu_shares > 0 {
+        pair(&mut argv, "--cpu-shares", hc.cpu_shares.to_string());
+    }
+    if hc.nano_cpus > 0 {
+        pair(&mut argv, "--cpus", format!("{}", hc.nano_cpus as f64 / 1e9));
+    }
+    if hc.cpu_quota > 0 {
+        pair(&mut argv, "--cpu-quota", hc.cpu_quota.to_string());
+    }
+    if !hc.cpuset_cpus.is_empty() {
+        pair(&mut argv, "--cpuset-cpus", hc.cpuset_cpus.clone());
+    }
+    if has(Change::PidsLimit) {
+        pair(&mut argv, "--pids-limit", o.pids_limit.to_string());
+    } else if let Some(p) = hc.pids_limit.filter(|p| *p > 0) {
+        pair(&mut argv, "--pids-limit", p.to_string());
+    }
+    for d in hc.devices.iter().flatten() {
+        pair(&mut argv, 
+            "--device",
+            format!("{}:{}:{}", d.path_on_host, d.path_in_container, d.cgroup_permissions),
+        );
+    }
+    for u in hc.ulimits.iter().flatten() {
+        pair(&mut argv, "--ulimit", format!("{}={}:{}", u.name, u.soft, u.hard));
+    }
+    if hc.readonly_rootfs || has(Change::ReadOnly) {
+        argv.push("--read-only".into());
+    }
+    let health = if has(Change::HealthCheck) {
+        health_command(c, o).map(|(cmd, derived)| {
+            if derived {
+                notes.push(format!(
+                    "the probe `{cmd}` only proves the port accepts connections and needs `nc` in the image; prefer an application-level check (--health-cmd)"
+                ));
+            }
+            (cmd, "30s".to_string(), "5s".to_string(), 3i64)
+        })
+    } else {
+        cfg.healthcheck.as_ref().filter(|h| !h.test.is_empty() && h.test[0] != "NONE").map(|h| {
+            let cmd = match h.test[0].as_str() {
+                "CMD-SHELL" => h.test.get(1).cloned().unwrap_or_default(),
+                _ => crate::shell::join(&h.test[1..]),
+            };
+            (
+                cmd,
+                duration(if h.interval > 0 { h.interval } else { 30_000_000_000 }),
+                duration(if h.timeout > 0 { h.timeout } else { 30_000_000_000 }),
+                if h.retries > 0 { h.retries } else { 3 },
+            )
+        })
+    };
+    if let Some((cmd, interval, timeout, retries)) = &health {
+        pair(&mut argv, "--health-cmd", cmd.clone());
+        pair(&mut argv, "--health-interval", interval.clone());
+        pair(&mut argv, "--health-timeout", timeout.clone());
+        pair(&mut argv, "--health-retries", retries.to_string());
+    }
+    let entry = cfg.entrypoint.clone().unwrap_or_default();
+    if let Some(first) = entry.first() {
+        pair(&mut argv, "--entrypoint", first.clone());
+    }
+    argv.push(if cfg.image.is_empty() { c.inspect.image.clone() } else { cfg.image.clone() });
+    argv.extend(entry.iter().skip(1).cloned());
+    argv.extend(cfg.cmd.iter().flatten().cloned());
+
+    let mut steps = vec![CommandStep {
+        comment: format!("keep the current container as {old} until the new one works"),
+        argv: vec!["docker".into(), "rename".into(), name.clone(), old.clone()],
+    }];
+    if running {
+        steps.push(CommandStep {
+            comment: String::new(),
+            argv: vec!["docker".into(), "stop".into(), old.clone()],
+        });
+    }
+    steps.push(CommandStep {
+        comment: format!("recreate {name} with the hardened settings"),
+        argv,
+    });
+    steps.push(CommandStep {
+        comment: format!("once {name} works: remove the old container"),
+        argv: vec!["docker".into(), "rm".into(), old.clone()],
+    });
+    let all: Vec<&Failing> = w.changes.values().flatten().copied().collect();
+    let (checks, controls) = super::ids_of(all.iter().copied());
+    out.fixes.push(Fix {
+        id: format!("docker-run:{name}"),
+        title: format!("Recreate container {name} with hardened settings"),
+        checks: checks.clone(),
+        controls: controls.clone(),
+        threats: Vec::new(),
+        target: Target::new("container", name.clone(), None),
+        kind: FixKind::DockerRun,
+        safety: Safety::Review,
+        changes: changes_text.clone(),
+        may_break: may_break.clone(),
+        notes: notes.clone(),
+        action: Action {
+            steps,
+            ..Default::default()
+        },
+        restart: None,
+    });
+    let _ = safety;
+
+    // --- the compose file that created it ------------------------------------------------
+    let (Some(files_label), Some(service)) = (
+        cfg.labels.get(COMPOSE_FILES_LABEL),
+        cfg.labels.get(COMPOSE_SERVICE_LABEL),
+    ) else {
+        return;
+    };
+    let workdir = cfg.labels.get(COMPOSE_WORKDIR_LABEL).cloned().unwrap_or_default();
+    match compose_fix(ctx, w, files_label, &workdir, service, &tmpfs_new, health.as_ref().map(|h| h.0.clone())) {
+        Ok(Some(mut fix)) => {
+            fix.checks = checks;
+            fix.controls = controls;
+            fix.changes = changes_text;
+            fix.may_break = may_break
+                .into_iter()
+                .filter(|m| !m.starts_with("recreating the container"))
+                .chain(["`docker compose up -d` recreates the service with the new settings".to_string()])
+                .collect();
+            fix.notes = notes;
+            out.fixes.push(fix);
+        }
+        Ok(None) => {}
+        Err(reason) => {
+            for f in w.changes.values().flatten() {
+                out.unfixed.push(f.unfixed(Some(c.name()), format!("compose file not patched: {reason}")));
+            }
+        }
+    }
+}
+
+/// The patch to the compose file (the last of the project's files that defines the service).
+fn compose_fix(
+    ctx: &PlanContext<'_>,
+    w: &Wanted<'_>,
+    files_label: &str,
+    workdir: &str,
+    service: &str,
+    tmpfs_new: &[String],
+    health_cmd: Option<String>,
+) -> Result<Option<Fix>, String> {
+    let o = ctx.options();
+    let c = w.container;
+    let has = |ch: Change| w.changes.contains_key(&ch);
+    let mut chosen = None;
+    for f in files_label.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let path = if f.starts_with('/') { f.to_string() } else { format!("{}/{f}", workdir.trim_end_matches('/')) };
+        let read = files::read(&ctx.root, &path)?;
+        let Some(text) = read.content.clone() else { continue };
+        let docs = bulkhead_sources::yaml::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+        if bulkhead_sources::compose::services(&docs).iter().any(|s| s.name == service) {
+            chosen = Some((path, read, text));
+        }
+    }
+    let Some((path, read, mut text)) = chosen else {
+        return Err(format!("no file of {files_label} defines service {service}"));
+    };
+    let svc = [Seg::Key("services"), Seg::Key(service)];
+    let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{path}: {e}"));
+    let doc_value = |text: &str, key: &str| -> Option<Value> {
+        let docs = bulkhead_sources::yaml::parse(text).ok()?;
+        yaml::node_at(&docs, 0, &[Seg::Key("services"), Seg::Key(service), Seg::Key(key)])
+            .map(|n| n.to_json(bulkhead_sources::yaml::Schema::Core))
+    };
+    if has(Change::User) {
+        text = e(yaml::set(&text, 0, &svc, "user", &json!(o.container_user)))?;
+    }
+    if has(Change::ReadOnly) {
+        text = e(yaml::set(&text, 0, &svc, "read_only", &json!(true)))?;
+        let existing: Vec<String> = match doc_value(&text, "tmpfs") {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::String(s)) => vec![s],
+            _ => Vec::new(),
+        };
+        let path_of = |s: &str| s.split(':').next().unwrap_or(s).to_string();
+        if matches!(doc_value(&text, "tmpfs"), Some(Value::String(_))) {
+            let mut all = existing.clone();
+            all.extend(
+                tmpfs_new
+                    .iter()
+                    .filter(|d| !existing.iter().any(|x| path_of(x) == **d))
+                    .map(|d| format!("{d}:{TMPFS_OPTIONS}")),
+            );
+            text = e(yaml::set(&text, 0, &svc, "tmpfs", &json!(all)))?;
+        } else {
+            for d in tmpfs_new {
+                if !existing.iter().any(|x| path_of(x) == *d) {
+                    let tpath = [Seg::Key("services"), Seg::Key(service), Seg::Key("tmpfs")];
+                    text = e(yaml::append(&text, 0, &tpath, &json!(format!("{d}:{TMPFS_OPTIONS}"))))?;
+                }
+            }
+        }
+    }
+    if has(Change::NoNewPrivileges) {
+        let spath = [Seg::Key("services"), Seg::Key(service), Seg::Key("security_opt")];
+        let existing: Vec<String> = match doc_value(&text, "security_opt") {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            _ => Vec::new(),
+        };
+        match existing.iter().position(|s| s.starts_with("no-new-privileges")) {
+            Some(i) => text = e(yaml::replace_item(&text, 0, &spath, i, &json!("no-new-privileges:true")))?,
+            None => text = e(yaml::append(&text, 0, &spath, &json!("no-new-privileges:true")))?,
+        }
+    }
+    if has(Change::CapDropAll) {
+        text = e(yaml::set(&text, 0, &svc, "cap_drop", &json!(["ALL"])))?;
+        let runs_as_root = !has(Change::User) && {
+            let who = c.inspect.config.user.split(':').next().unwrap_or("");
+            who.is_empty() || who == "0" || who == "root"
+        };
+        let (keep, _) = needed_caps(c, runs_as_root);
+        if !keep.is_empty() || doc_value(&text, "cap_add").is_some() {
+            let caps: Vec<String> = keep.into_iter().map(|(k, _)| k).collect();
+            text = e(yaml::set(&text, 0, &svc, "cap_add", &json!(caps)))?;
+        }
+    }
+    if has(Change::Unprivileged) {
+        text = e(yaml::set(&text, 0, &svc, "privileged", &json!(false)))?;
+    }
+    if has(Change::Memory) {
+        text = e(yaml::set(&text, 0, &svc, "mem_limit", &json!(o.memory)))?;
+    }
+    if has(Change::CpuShares) {
+        text = e(yaml::set(&text, 0, &svc, "cpu_shares", &json!(o.cpu_shares)))?;
+    }
+    if has(Change::PidsLimit) {
+        text = e(yaml::set(&text, 0, &svc, "pids_limit", &json!(o.pids_limit)))?;
+    }
+    if has(Change::RestartOnFailure) {
+        text = e(yaml::set(&text, 0, &svc, "restart", &json!(format!("on-failure:{}", o.restart_retries))))?;
+    }
+    if let (true, Some(cmd)) = (has(Change::HealthCheck), health_cmd) {
+        text = e(yaml::set(
+            &text,
+            0,
+            &svc,
+            "healthcheck",
+            &json!({"test": ["CMD-SHELL", cmd], "interval": "30s", "timeout": "5s", "retries": 3}),
+        ))?;
+    }
+    if has(Change::SeccompDefault) || has(Change::NoHostNetwork) || has(Change::NoHostPid)
+        || has(Change::NoHostIpc) || has(Change::NoHostUts) || has(Change::NoHostUserns)
+        || has(Change::NoDockerSocket) || has(Change::PrivatePropagation) || has(Change::AppArmor)
+    {
+        // These remove settings the service wrote; the run command shows the result, the compose
+        // keys are left for a human to delete (the patch does not guess which line meant what).
+    }
+    if Some(&text) == read.content.as_ref() {
+        return Ok(None);
+    }
+    Ok(Some(Fix {
+        id: format!("compose:{path}#{service}"),
+        title: format!("Harden service {service} in {path}"),
+        checks: Vec::new(),
+        controls: Vec::new(),
+        threats: Vec::new(),
+        target: Target::new("compose-service", service.to_string(), Some(path.clone())),
+        kind: FixKind::Compose,
+        safety: Safety::Review,
+        changes: Vec::new(),
+        may_break: Vec::new(),
+        notes: Vec::new(),
+        action: Action {
+            edits: vec![file_edit(&path, &read, text, ROOT_FILE)],
+            ..Default::default()
+        },
+        restart: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(path: &str, kind: ChangeKind) -> ChangedPath {
+        ChangedPath { path: path.into(), kind }
+    }
+
+    #[test]
+    fn tmpfs_covers_each_written_directory_once() {
+        use ChangeKind::*;
+        let changes = vec![
+            ch("/tmp", Modified),
+            ch("/tmp/cache", Added),
+            ch("/tmp/cache/x", Added),
+            ch("/var", Modified),
+            ch("/var/log", Modified),
+            ch("/var/log/app.log", Added),
+            ch("/data", Added),
+            ch("/data/db", Added),
+            ch("/etc", Modified),
+            ch("/etc/hosts", Modified),
+            ch("/srv/vol/file", Added),
+        ];
+        assert_eq!(
+            tmpfs_dirs(&changes, &["/srv/vol".to_string()], &["/tmp"]),
+            vec!["/data", "/tmp", "/var/log"]
+        );
+        // A new directory tree is mounted at its top, where nothing of the image is hidden.
+        assert_eq!(tmpfs_dirs(&changes, &[], &[]), vec!["/data", "/srv/vol", "/tmp/cache", "/var/log"]);
+    }
+}
