@@ -22,7 +22,24 @@ fn paint(text: &str, status: Status, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn object_line(o: &ObjectResult) -> String {
+/// Text read from the audited system (mount paths, labels, file names) is shown with control
+/// characters escaped (`\u{1b}`, `\n`), so a hostile name cannot inject terminal escape
+/// sequences or forge report lines. Bidirectional-text overrides are escaped for the same reason.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One object's verdict as a line: `container web: HostConfig.ReadonlyRootfs = false (expected true)`.
+pub fn object_line(o: &ObjectResult) -> String {
     let mut s = format!("{} {}", o.kind, o.name);
     if let Some(e) = &o.evidence {
         let _ = write!(s, ": {} = {} (expected {})", e.field, e.actual, e.expected);
@@ -30,7 +47,7 @@ fn object_line(o: &ObjectResult) -> String {
     if let Some(n) = &o.note {
         let _ = write!(s, "{}{n}", if o.evidence.is_some() { "; " } else { ": " });
     }
-    s
+    terminal_safe(&s)
 }
 
 /// Render one audit as docker-bench-style text.
@@ -44,7 +61,7 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         b.default_edition(),
         numbering_label(&audit.edition)
     );
-    let _ = writeln!(out, "# target: {}", target.describe());
+    let _ = writeln!(out, "# target: {}", terminal_safe(&target.describe()));
     if let Some(reason) = target.benchmark_reason() {
         let _ = writeln!(out, "# benchmark: {reason}");
     }
@@ -84,7 +101,7 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         if let Some(m) = &o.result.message {
             // The message is worth a line when it says something the object lines do not.
             if detailed.is_empty() || !matches!(st, Status::Fail | Status::Pass) {
-                let _ = writeln!(out, "       * {m}");
+                let _ = writeln!(out, "       * {}", terminal_safe(m));
             }
         }
         for obj in detailed {
@@ -101,8 +118,16 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Summary: {} checks: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error",
-        s.total, s.pass, s.fail, s.warn, s.info, s.manual, s.not_applicable, s.error
+        "Summary: {} {}: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error",
+        s.total,
+        if s.total == 1 { "check" } else { "checks" },
+        s.pass,
+        s.fail,
+        s.warn,
+        s.info,
+        s.manual,
+        s.not_applicable,
+        s.error
     );
     let pct = s
         .score_percent
@@ -122,4 +147,17 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped_quotes_and_non_ascii_kept() {
+        assert_eq!(
+            terminal_safe("/srv/a \"q\\ü\u{1b}[31mred\nline\u{202e}"),
+            "/srv/a \"q\\ü\\u{1b}[31mred\\nline\\u{202e}"
+        );
+    }
 }
