@@ -4,7 +4,9 @@
 //!
 //! Status mapping, since docker-bench knows only PASS, WARN, INFO and NOTE: pass -> PASS;
 //! fail, warn and error -> WARN (each needs attention; `details` says which); info and
-//! not_applicable -> INFO; manual -> NOTE.
+//! not_applicable -> INFO; manual -> NOTE. `details` is the real status and the roll-up message,
+//! then each failing, warning or unreadable object with its evidence; `items` names every object
+//! that neither passes nor is not applicable.
 
 use crate::audit_json::section_of;
 use bulkhead_checks::{Audit, Status};
@@ -62,10 +64,31 @@ pub fn render(audit: &Audit, tool_version: &str, start: i64, end: i64) -> String
             });
         }
         let status_word = o.result.status.as_str();
-        let details = match &o.result.message {
+        let mut details = match &o.result.message {
             Some(m) => format!("{status_word}: {m}"),
             None => status_word.to_string(),
         };
+        // docker-bench puts what it found (`container:/etc`) in its output; consumers that show
+        // only `details` should see why each object needs attention, as the text report does.
+        for obj in o
+            .result
+            .objects
+            .iter()
+            .filter(|obj| matches!(obj.status, Status::Fail | Status::Warn | Status::Error))
+        {
+            details.push_str(&format!(
+                "; [{}] {} {}",
+                obj.status.as_str(),
+                obj.kind,
+                obj.name
+            ));
+            if let Some(e) = &obj.evidence {
+                details.push_str(&format!(
+                    ": {} = {} (expected {})",
+                    e.field, e.actual, e.expected
+                ));
+            }
+        }
         let items = o
             .result
             .objects
