@@ -68,7 +68,9 @@ pub struct SourceArgs {
     /// Docker Engine API endpoint: unix:///path, tcp://host:port (TLS from DOCKER_CERT_PATH and
     /// DOCKER_TLS_VERIFY) or ssh://user@host. Default: DOCKER_HOST, else the rootless socket of
     /// the current user, else unix:///var/run/docker.sock.
-    #[arg(long, value_name = "URL", env = "DOCKER_HOST", help_heading = "Source")]
+    // Not `env = "DOCKER_HOST"`: the collector reads DOCKER_HOST itself, so that reports and
+    // error messages say where the address came from (--docker-host or DOCKER_HOST).
+    #[arg(long, value_name = "URL", help_heading = "Source")]
     pub docker_host: Option<String>,
     /// Also audit created, exited and paused containers (default: running only).
     #[arg(long, help_heading = "Container selection")]
