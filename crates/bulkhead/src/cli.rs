@@ -51,6 +51,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Evaluate a snapshot written by `bulkhead collect` instead of reading this host.
+    /// Container selection flags narrow the containers the snapshot holds.
     #[arg(long, value_name = "FILE", help_heading = "Source")]
     pub snapshot: Option<PathBuf>,
     /// Read the host's files under DIR (use /host when bulkhead runs in a container with the

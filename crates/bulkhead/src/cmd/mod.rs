@@ -59,7 +59,15 @@ pub fn acquire_snapshot(
     if let Some(path) = &source.snapshot {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
-        return Snapshot::from_json(&text).map_err(|e| format!("{}: {e}", path.display()));
+        let mut snapshot = Snapshot::from_json(&text).map_err(|e| {
+            format!(
+                "{}: {e}; write a snapshot with `bulkhead collect -o FILE`",
+                path.display()
+            )
+        })?;
+        narrow_containers(&mut snapshot, source, exclude_containers)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(snapshot);
     }
     let want = |wanted: AuditTarget| match target {
         AuditTarget::All => Want::Auto,
@@ -81,6 +89,64 @@ pub fn acquire_snapshot(
         cluster_dump: source.cluster_dump.clone(),
     };
     bulkhead_collect::collect(&options).map_err(|e| e.to_string())
+}
+
+/// Container selection given with `--snapshot` (`--include`, `--exclude REGEX`, `--label`)
+/// narrows the snapshot's containers offline by the collector's own rules, each container left
+/// out recorded with the reason, so `audit --snapshot` honours the flags a live audit honours
+/// instead of silently ignoring them. `--all-containers` cannot bring back containers that a
+/// running-only snapshot never recorded: that is an error.
+fn narrow_containers(
+    snapshot: &mut Snapshot,
+    source: &SourceArgs,
+    exclude_containers: &[String],
+) -> Result<(), String> {
+    use bulkhead_collect::select::{Listed, Selector};
+    use bulkhead_facts::docker::SkippedContainer;
+    let Some(docker) = snapshot.docker.as_mut() else {
+        return Ok(());
+    };
+    if source.all_containers && !docker.selection.all_states {
+        return Err("--all-containers: this snapshot holds running containers only; collect it again with `bulkhead collect --all-containers -o FILE`".into());
+    }
+    if source.include.is_empty() && exclude_containers.is_empty() && source.label.is_empty() {
+        return Ok(());
+    }
+    let filter = ContainerFilter {
+        // The snapshot's own choice of states stands; the flags only narrow it.
+        all_states: true,
+        include: source.include.clone(),
+        exclude: exclude_containers.to_vec(),
+        labels: source.label.clone(),
+    };
+    let selector = Selector::new(&filter).map_err(|e| e.to_string())?;
+    let selection = &mut docker.selection;
+    selection.include.extend(filter.include.iter().cloned());
+    selection.exclude.extend(filter.exclude.iter().cloned());
+    selection.labels.extend(filter.labels.iter().cloned());
+    if let bulkhead_facts::Fact::Value(containers) = &mut docker.containers {
+        containers.retain(|c| {
+            let listed = Listed {
+                id: c.inspect.id.clone(),
+                name: c.name().to_string(),
+                state: c.inspect.state.status.clone(),
+                labels: c.inspect.config.labels.clone(),
+            };
+            match selector.reason_to_skip(&listed) {
+                None => true,
+                Some(reason) => {
+                    selection.skipped.push(SkippedContainer {
+                        id: listed.id,
+                        name: listed.name,
+                        state: listed.state,
+                        reason,
+                    });
+                    false
+                }
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Split `--exclude` values into check selectors and container-name regexes: check IDs
