@@ -12,14 +12,15 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Colour only a terminal, and never when `NO_COLOR` is set (unless forced with `always`).
+    /// Colour only a terminal, and never when `NO_COLOR` is set to a non-empty value (unless
+    /// forced with `always`). no-color.org: an empty `NO_COLOR` is the same as unset.
     pub fn enabled(self, to_file: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
                 !to_file
-                    && std::env::var_os("NO_COLOR").is_none()
+                    && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
                     && std::io::stdout().is_terminal()
             }
         }
