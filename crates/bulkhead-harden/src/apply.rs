@@ -279,6 +279,16 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
         return Ok(report);
     }
     let id = stamp();
+    // 0. An interrupted run must be undone first: its journal is the only record of what it did.
+    let state_dir = opts.state_dir();
+    if let Some((path, j)) = latest_journal(&state_dir).map_err(ApplyError::Refused)? {
+        if j.state == JournalState::InProgress {
+            return Err(ApplyError::Refused(format!(
+                "a previous apply was interrupted ({}); run `bulkhead harden --rollback` first",
+                path.display()
+            )));
+        }
+    }
     // 1. Check everything before changing anything.
     let mut entries = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
@@ -352,7 +362,6 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
         root: opts.root.clone(),
         entries,
     };
-    let state_dir = opts.state_dir();
     let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
     report.journal = Some(journal_path);
     // 3. Back up and write, file by file.
@@ -461,22 +470,43 @@ fn journals(state_dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(v)
 }
 
+/// The newest journal that has not been rolled back.
+fn latest_journal(state_dir: &Path) -> Result<Option<(PathBuf, Journal)>, String> {
+    for p in journals(state_dir)?.iter().rev() {
+        let text = fs::read_to_string(p).map_err(|e| io_err("reading", p, e))?;
+        let j: Journal = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a journal: {e}", p.display()))?;
+        if j.state != JournalState::RolledBack {
+            return Ok(Some((p.clone(), j)));
+        }
+    }
+    Ok(None)
+}
+
+/// Remove temporary files a killed run left beside `real` (`.NAME.bulkhead-tmp-PID`).
+fn remove_stale_temporaries(real: &Path) {
+    let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.bulkhead-tmp-", name.to_string_lossy());
+    let backup_prefix = format!(".{}.bulkhead-", name.to_string_lossy());
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            let n = e.file_name().to_string_lossy().into_owned();
+            // Also the temporaries of a backup being written (`.NAME.bulkhead-STAMP.bak...`).
+            if n.starts_with(&prefix) || (n.starts_with(&backup_prefix) && n.contains(".bulkhead-tmp-")) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Undo the latest apply that has not been rolled back: restore each backup atomically, remove
 /// files the fixes created, give files back their mode and owner. Refuses (changing nothing) when
 /// a file changed after it was applied.
 pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     let state_dir = opts.state_dir();
-    let all = journals(&state_dir).map_err(ApplyError::Refused)?;
-    let mut latest = None;
-    for p in all.iter().rev() {
-        let text = fs::read_to_string(p).map_err(|e| ApplyError::Refused(io_err("reading", p, e)))?;
-        let j: Journal = serde_json::from_str(&text)
-            .map_err(|e| ApplyError::Refused(format!("{}: not a journal: {e}", p.display())))?;
-        if j.state != JournalState::RolledBack {
-            latest = Some((p.clone(), j));
-            break;
-        }
-    }
+    let latest = latest_journal(&state_dir).map_err(ApplyError::Refused)?;
     let Some((path, mut journal)) = latest else {
         return Err(ApplyError::Refused(format!(
             "nothing to roll back: no applied change is recorded in {}",
@@ -562,6 +592,10 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                         fsync_dir(dir).map_err(ApplyError::Failed)?;
                     }
                     report.removed.push(path.clone());
+                }
+                remove_stale_temporaries(real_path);
+                if let Some(b) = backup {
+                    remove_stale_temporaries(b);
                 }
                 // Directories the fix created go too, when they are empty again.
                 for d in created_dirs.iter().rev() {

@@ -1,0 +1,318 @@
+//! Applying without losing a file: backups beside each file, atomic writes with the original mode
+//! and owner, refusal when a file changed since the plan read it, rollback, and fault injection —
+//! a process killed with SIGKILL between backup and rename (and at every other pause point)
+//! leaves every file whole, old or new, never half written.
+//!
+//! The killed process is this test binary re-executed with `BULKHEAD_FAULT_CHILD` set: it runs
+//! only the `fault_child` test, which applies a plan and stops at the failpoint named by
+//! `BULKHEAD_FAILPOINT` (compiled in through the crate's `failpoints` feature, tests only).
+
+mod common;
+
+use bulkhead_facts::host::FileKind;
+use bulkhead_harden::apply::{apply, rollback, ApplyError, ApplyOptions};
+use bulkhead_harden::files::sha256_hex;
+use bulkhead_harden::{plan, Plan, PlanRequest};
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const DAEMON_JSON: &str = "{\n  \"icc\": true,\n  \"data-root\": \"/srv/docker\"\n}\n";
+const RULES: &str = "## site rules\n-w /etc/passwd -p wa -k identity\n";
+
+/// A host root with a daemon.json (mode 0640, owned by uid 1234), an audit rules file and a
+/// profile directory, and the plan that edits daemon.json, appends to the rules file, creates a
+/// profile snippet and tightens a file's mode.
+fn fixture(root: &Path) -> Plan {
+    let dj = put(root, "/etc/docker/daemon.json", DAEMON_JSON);
+    std::fs::set_permissions(&dj, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&dj, Some(1234), Some(1234)).unwrap();
+    put(root, "/etc/audit/rules.d/bulkhead-docker.rules", RULES);
+    std::fs::create_dir_all(root.join("etc/profile.d")).unwrap();
+    let key = put(root, "/etc/docker/tls/key.pem", "KEY\n");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    put(root, "/usr/bin/dockerd", "binary\n");
+    fixture_plan_only(root)
+}
+
+fn options(root: &Path) -> ApplyOptions {
+    ApplyOptions {
+        root: root.to_path_buf(),
+        include_review: true,
+        state_dir: Some(root.join("state")),
+    }
+}
+
+fn read(root: &Path, p: &str) -> Option<String> {
+    std::fs::read_to_string(root.join(p.trim_start_matches('/'))).ok()
+}
+
+#[test]
+fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
+    let root = temp_root("apply");
+    let p = fixture(&root);
+    assert_eq!(p.fixes.len(), 4, "{:#?}", p.unfixed);
+    let report = apply(&p, &options(&root)).unwrap();
+    assert_eq!(report.applied.len(), 4);
+    // daemon.json: new content, same mode and owner, backup beside it with the old content.
+    let dj = root.join("etc/docker/daemon.json");
+    let meta = std::fs::metadata(&dj).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.uid(), meta.gid()), (0o640, 1234, 1234));
+    assert!(read(&root, "/etc/docker/daemon.json").unwrap().contains("\"icc\": false"));
+    let (_, backup) = report.backups.iter().find(|(p, _)| p == "/etc/docker/daemon.json").unwrap();
+    assert_eq!(backup.parent(), dj.parent(), "the backup is beside the file");
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), DAEMON_JSON);
+    let bmeta = std::fs::metadata(backup).unwrap();
+    assert_eq!((bmeta.mode() & 0o7777, bmeta.uid()), (0o640, 1234));
+    // The rules file kept its lines and gained the watch; the profile was created.
+    let rules = read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap();
+    assert!(rules.starts_with(RULES) && rules.ends_with("-w /usr/bin/dockerd -p rwxa -k docker\n"), "{rules}");
+    assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh").unwrap().contains("export DOCKER_CONTENT_TRUST=1"));
+    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem")).unwrap().mode() & 0o7777;
+    assert_eq!(key_mode, 0o400);
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(root.join("etc/docker"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("bulkhead-tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    let r = rollback(&options(&root)).unwrap();
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+    let meta = std::fs::metadata(&dj).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.uid(), meta.gid()), (0o640, 1234, 1234));
+    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES);
+    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None, "created file removed");
+    assert!(r.removed.contains(&"/etc/profile.d/bulkhead-content-trust.sh".to_string()));
+    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem")).unwrap().mode() & 0o7777;
+    assert_eq!(key_mode, 0o644);
+    // Nothing left to roll back.
+    assert!(matches!(rollback(&options(&root)), Err(ApplyError::Refused(_))));
+}
+
+#[test]
+fn apply_refuses_when_a_file_changed_since_the_plan_read_it() {
+    let root = temp_root("refuse");
+    let p = fixture(&root);
+    // Someone edits daemon.json between planning and applying.
+    std::fs::write(root.join("etc/docker/daemon.json"), "{\"icc\": true, \"debug\": true}\n").unwrap();
+    let e = apply(&p, &options(&root)).unwrap_err();
+    match e {
+        ApplyError::Refused(m) => assert!(m.contains("/etc/docker/daemon.json changed after the plan read it"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Nothing at all was changed: the other files are untouched too.
+    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES);
+    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None);
+    // A file that appeared after planning is refused as well.
+    let root = temp_root("refuse2");
+    let p = fixture(&root);
+    put(&root, "/etc/profile.d/bulkhead-content-trust.sh", "# mine\n");
+    assert!(matches!(apply(&p, &options(&root)), Err(ApplyError::Refused(m)) if m.contains("created after the plan")));
+}
+
+#[test]
+fn review_fixes_need_include_review() {
+    let root = temp_root("review");
+    let p = fixture(&root);
+    let mut opts = options(&root);
+    opts.include_review = false;
+    let r = apply(&p, &opts).unwrap();
+    let applied: Vec<&str> = r.applied.iter().map(|(id, _)| id.as_str()).collect();
+    // icc makes the daemon.json fix a review fix; the profile may break pulls: review too.
+    assert!(!applied.iter().any(|a| a.starts_with("daemon-json:")), "{applied:?}");
+    assert!(!applied.iter().any(|a| a.starts_with("profile:")), "{applied:?}");
+    assert!(applied.iter().any(|a| a.starts_with("file-mode:")), "{applied:?}");
+    assert!(r.skipped.iter().any(|(id, why)| id.starts_with("daemon-json:") && why.contains("--include-review")));
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+}
+
+#[test]
+fn rollback_refuses_a_file_changed_after_apply() {
+    let root = temp_root("rb-refuse");
+    let p = fixture(&root);
+    apply(&p, &options(&root)).unwrap();
+    std::fs::write(root.join("etc/docker/daemon.json"), "{}\n").unwrap();
+    let e = rollback(&options(&root)).unwrap_err();
+    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("changed after harden applied it")), "{e:?}");
+    // Refused means untouched: the hand edit and the applied profile are still there.
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), "{}\n");
+    assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh").is_some());
+}
+
+/// Run by the re-executed child only: apply the fixture's plan under the root the parent named.
+#[test]
+fn fault_child() {
+    let Ok(root) = std::env::var("BULKHEAD_FAULT_CHILD") else {
+        return;
+    };
+    let root = PathBuf::from(root);
+    let p = fixture_plan_only(&root);
+    let _ = apply(&p, &options(&root));
+    // Reaching here means the failpoint was not hit: tell the parent.
+    std::fs::write(root.join("child-finished"), "1").unwrap();
+}
+
+/// The plan for a root the parent already populated.
+fn fixture_plan_only(root: &Path) -> Plan {
+    let snap = with_file(
+        with_file(
+            with_daemon(snapshot(root), "", Some(DAEMON_JSON)),
+            "/etc/docker/tls/key.pem",
+            FileKind::File,
+            0o644,
+            0,
+            0,
+        ),
+        "/usr/bin/dockerd",
+        FileKind::File,
+        0o755,
+        0,
+        0,
+    );
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.daemon.icc_disabled", fail()),
+            ("docker.daemon.live_restore", fail()),
+            ("docker.image.content_trust", fail()),
+            ("docker.files.tls_key_mode", fail_file("/etc/docker/tls/key.pem", "0400 or stricter")),
+            (
+                "docker.audit.dockerd",
+                bulkhead_checks::CheckResult::from_objects(
+                    vec![bulkhead_checks::ObjectResult::new("file", "/usr/bin/dockerd", bulkhead_checks::Status::Fail)],
+                    "",
+                ),
+            ),
+        ],
+    );
+    plan(
+        &snap,
+        &[audit],
+        &PlanRequest {
+            root: Some(root.to_path_buf()),
+            threat_links: Some(vec![]),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Kill the child with SIGKILL at `point` and check that every planned file is whole.
+fn kill_at(point: &str) {
+    let root = temp_root(&format!("fault-{point}"));
+    let p = fixture(&root);
+    let marker = root.join("marker");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
+        .env("BULKHEAD_FAULT_CHILD", &root)
+        .env("BULKHEAD_FAILPOINT", point)
+        .env("BULKHEAD_FAILPOINT_MARKER", &marker)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(!root.join("child-finished").exists(), "the child never reached {point}");
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {point}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    // Every edited file holds exactly its old or its new content.
+    for f in &p.fixes {
+        for e in &f.action.edits {
+            let now = std::fs::read(root.join(e.path.trim_start_matches('/'))).ok();
+            let h = now.as_deref().map(sha256_hex);
+            assert!(
+                h == e.before_sha256 || h.as_deref() == Some(e.after_sha256.as_str()),
+                "{point}: {} is neither old nor new: {:?}",
+                e.path,
+                now.map(|b| String::from_utf8_lossy(&b).into_owned())
+            );
+        }
+    }
+    // Every backup that exists is whole.
+    for entry in walk(&root) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("daemon.json.bulkhead-") && name.ends_with(".bak") {
+            assert_eq!(std::fs::read_to_string(&entry).unwrap(), DAEMON_JSON, "{point}: backup {name}");
+        }
+    }
+    // And rollback brings back the original state from whatever the journal recorded.
+    rollback(&options(&root)).unwrap();
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON, "{point}");
+    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES, "{point}");
+    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None, "{point}");
+    let meta = std::fs::metadata(root.join("etc/docker/daemon.json")).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o640, 1234), "{point}");
+    // Temporary files of the killed run are cleaned up by the rollback.
+    let left: Vec<_> = walk(&root)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("bulkhead-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{point}: {left:?}");
+}
+
+#[test]
+fn an_interrupted_apply_must_be_rolled_back_before_the_next() {
+    let root = temp_root("interrupted");
+    let p = fixture(&root);
+    // Simulate the journal of a run that was killed (written before the first change).
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
+        .env("BULKHEAD_FAULT_CHILD", &root)
+        .env("BULKHEAD_FAILPOINT", "after-backup")
+        .env("BULKHEAD_FAILPOINT_MARKER", root.join("marker"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !root.join("marker").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let e = apply(&p, &options(&root)).unwrap_err();
+    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("interrupted")), "{e:?}");
+    rollback(&options(&root)).unwrap();
+    apply(&p, &options(&root)).unwrap();
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn killed_between_backup_and_rename_leaves_every_file_whole() {
+    kill_at("after-backup");
+}
+
+#[test]
+fn killed_with_the_new_content_written_but_not_renamed_leaves_every_file_whole() {
+    kill_at("edit-before-rename");
+}
+
+#[test]
+fn killed_while_writing_the_backup_leaves_every_file_whole() {
+    kill_at("backup-before-rename");
+}
+
+#[test]
+fn killed_right_after_a_rename_leaves_every_file_whole() {
+    kill_at("after-rename");
+}
