@@ -2,5 +2,6 @@
 //! YAML key or list item, a Dockerfile instruction), so the user's comments, order, quoting and
 //! indentation survive. None of them re-serializes a whole file.
 
+pub mod dockerfile;
 pub mod json;
 pub mod yaml;

@@ -11,6 +11,7 @@ use crate::planner::{Failing, PlanContext, Planned};
 
 pub mod audit_rules;
 pub mod container;
+pub mod dockerfile;
 pub mod daemon_json;
 pub mod file_mode;
 pub mod profile;
@@ -30,6 +31,7 @@ pub const REGISTRY: &[Fixer] = &[
     audit_rules::FIXER,
     profile::FIXER,
     container::FIXER,
+    dockerfile::FIXER,
 ];
 
 /// An edit of a file the planner read, or a new file when it did not exist.

@@ -1,0 +1,248 @@
+//! Planning container, compose and Dockerfile fixes from inspect documents (built in code here;
+//! tests/e2e_docker.rs runs the same against a real daemon).
+
+mod common;
+
+use bulkhead_checks::{CheckResult, ObjectResult, Status};
+use bulkhead_facts::docker::*;
+use bulkhead_facts::Fact;
+use bulkhead_harden::{plan, shell, FixKind, PlanRequest};
+use common::*;
+use std::collections::BTreeMap;
+
+fn container(name: &str, edit: impl FnOnce(&mut Container)) -> ContainerFacts {
+    let mut c = Container {
+        id: format!("{:0>64}", name.len()),
+        name: format!("/{name}"),
+        image: "sha256:abc".into(),
+        state: ContainerState {
+            status: "running".into(),
+            running: true,
+            pid: 100,
+            health: None,
+        },
+        config: ContainerConfig {
+            image: "registry.example/web:1.4".into(),
+            cmd: Some(vec!["serve".into(), "--port".into(), "80".into()]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    edit(&mut c);
+    ContainerFacts {
+        inspect: c,
+        processes: Fact::Value(vec![]),
+    }
+}
+
+fn fails_for(c: &ContainerFacts) -> CheckResult {
+    CheckResult::from_objects(
+        vec![ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id())],
+        "",
+    )
+}
+
+fn request(root: &std::path::Path, select: &[&str]) -> PlanRequest {
+    PlanRequest {
+        root: Some(root.to_path_buf()),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threat_links: Some(vec![]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn run_command_keeps_the_container_and_adds_only_what_fails() {
+    let root = temp_root("run");
+    let c = container("web", |c| {
+        c.config.env = vec![
+            "PATH=/usr/bin".into(),
+            "MODE=prod".into(),
+            "DB_PASSWORD=***".into(),
+        ];
+        c.config.labels = BTreeMap::from([("team".into(), "payments".into())]);
+        c.config.working_dir = "/srv".into();
+        c.host_config.network_mode = "appnet".into();
+        c.host_config.port_bindings = Some(BTreeMap::from([(
+            "80/tcp".into(),
+            Some(vec![
+                PortBinding { host_ip: "127.0.0.1".into(), host_port: "8080".into() },
+                PortBinding { host_ip: "::1".into(), host_port: "8080".into() },
+            ]),
+        )]));
+        c.mounts = vec![
+            MountPoint { kind: "volume".into(), name: "webdata".into(), destination: "/data".into(), rw: true, ..Default::default() },
+            MountPoint { kind: "bind".into(), source: "/etc/web".into(), destination: "/etc/web".into(), rw: false, propagation: "rprivate".into(), ..Default::default() },
+        ];
+        c.host_config.restart_policy = RestartPolicy { name: "always".into(), maximum_retry_count: 0 };
+        c.host_config.cap_add = Some(vec!["SYS_ADMIN".into(), "NET_BIND_SERVICE".into()]);
+        // PITFALL 14 (CIS Docker): `no-new-privileges:false` turns the protection off; the fix
+        // must replace it, not add a second, contradicting option.
+        c.host_config.security_opt = Some(vec!["no-new-privileges:false".into(), "label=disable".into()]);
+    });
+    let mut snap = snapshot(&root);
+    let d = snap.docker.as_mut().unwrap();
+    d.containers = Fact::Value(vec![c.clone()]);
+    d.images = Fact::Value(vec![ImageFacts {
+        inspect: Image {
+            id: "sha256:abc".into(),
+            config: ImageConfig { env: vec!["PATH=/usr/bin".into()], ..Default::default() },
+            ..Default::default()
+        },
+        history: Fact::Value(vec![]),
+    }]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.container.read_only_rootfs", fails_for(&c)),
+            ("docker.container.no_new_privileges", fails_for(&c)),
+            ("docker.container.capabilities", fails_for(&c)),
+            ("docker.container.restart_on_failure_5", fails_for(&c)),
+            ("docker.container.pids_limit", fails_for(&c)),
+            ("docker.image.non_root_user", fails_for(&c)),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let f = p.fix("docker-run:web").unwrap();
+    assert_eq!(f.kind, FixKind::DockerRun);
+    assert_eq!(f.checks, vec!["4.1", "5.4", "5.13", "5.15", "5.26", "5.29"]);
+    let run = &f.action.steps.iter().find(|s| s.argv[1] == "run").unwrap().argv;
+    let line = shell::join(run);
+    assert_eq!(
+        line,
+        "docker run --detach --name web --user 1000:1000 --workdir /srv --env MODE=prod --env DB_PASSWORD \
+--label team=payments --network appnet --publish 127.0.0.1:8080:80/tcp --publish '[::1]:8080:80/tcp' \
+--mount type=volume,source=webdata,target=/data --mount type=bind,source=/etc/web,target=/etc/web,readonly \
+--tmpfs /tmp:rw,noexec,nosuid,size=64m,mode=1777 --tmpfs /run:rw,noexec,nosuid,size=64m,mode=1777 \
+--restart on-failure:5 --cap-drop ALL --cap-add NET_BIND_SERVICE --security-opt label=disable --security-opt no-new-privileges:true \
+--pids-limit 100 --read-only registry.example/web:1.4 serve --port 80"
+    );
+    // An explicitly added default capability is kept (and said why); SYS_ADMIN is never carried
+    // over and the fix says so.
+    assert!(f.notes.iter().any(|n| n.contains("keeps NET_BIND_SERVICE: added explicitly")), "{:?}", f.notes);
+    assert!(f.notes.iter().any(|n| n.contains("no longer adds SYS_ADMIN")), "{:?}", f.notes);
+    assert!(f.notes.iter().any(|n| n.contains("set DB_PASSWORD in the shell")), "{:?}", f.notes);
+    assert!(f.notes.iter().any(|n| n.contains("only /tmp and /run are kept writable")), "{:?}", f.notes);
+    // The masked value never appears as a value.
+    assert!(!f.command().unwrap().contains("***"));
+    // The old container is kept until the new one works.
+    assert_eq!(f.action.steps[0].argv, vec!["docker", "rename", "web", "web-pre-harden"]);
+}
+
+#[test]
+fn hostile_names_and_commands_are_quoted_not_executed() {
+    let root = temp_root("hostile");
+    let c = container("x", |c| {
+        c.config.cmd = Some(vec!["sh".into(), "-c".into(), "echo $(id); rm -rf / # it's".into()]);
+        c.config.env = vec!["NOTE=a'b\"c`d`".into()];
+    });
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit("1.6.0", vec![("docker.container.read_only_rootfs", fails_for(&c))]);
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    let f = p.fix("docker-run:x").unwrap();
+    let text = f.command().unwrap();
+    let run_line = text.lines().find(|l| l.starts_with("docker run")).unwrap();
+    // Splitting the shell text gives back exactly the planned words.
+    let run = &f.action.steps.iter().find(|s| s.argv[1] == "run").unwrap().argv;
+    assert_eq!(&shell::split(run_line).unwrap(), run);
+    assert!(run_line.ends_with("'echo $(id); rm -rf / # it'\\''s'"), "{run_line}");
+}
+
+#[test]
+fn compose_file_and_its_dockerfile_are_patched() {
+    let root = temp_root("compose");
+    let compose = "services:\n  api:\n    build:\n      context: ./api\n      target: runtime\n    security_opt:\n      - no-new-privileges:false   # legacy\n    ports:\n      - \"8443:8443\"\n";
+    put(&root, "/srv/shop/compose.yaml", compose);
+    let dockerfile = "FROM golang:1.22 AS build\nUSER nobody\nRUN go build -o /api .\n\nFROM debian:12 AS runtime\nCOPY --from=build /api /api\nEXPOSE 8443\nENTRYPOINT [\"/api\"]\n\nFROM runtime AS debug\nUSER root\n";
+    put(&root, "/srv/shop/api/Dockerfile", dockerfile);
+    let c = container("shop-api-1", |c| {
+        c.config.labels = BTreeMap::from([
+            ("com.docker.compose.project.config_files".into(), "/srv/shop/compose.yaml".into()),
+            ("com.docker.compose.project.working_dir".into(), "/srv/shop".into()),
+            ("com.docker.compose.service".into(), "api".into()),
+        ]);
+        c.host_config.security_opt = Some(vec!["no-new-privileges:false".into()]);
+    });
+    let img = ObjectResult::new("image", "shop-api:latest", Status::Fail);
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit(
+        "1.2.0",
+        vec![
+            ("docker.container.no_new_privileges", fails_for(&c)),
+            ("docker.image.non_root_user", fails_for(&c)),
+            ("docker.image.healthcheck", CheckResult::from_objects(vec![img], "")),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &["4.1", "4.6", "5.25"])).unwrap();
+    let cf = p.fix("compose:/srv/shop/compose.yaml#api").expect("compose fix");
+    assert_eq!(cf.checks, vec!["4.1", "5.25"]);
+    assert_eq!(
+        cf.action.edits[0].after,
+        "services:\n  api:\n    build:\n      context: ./api\n      target: runtime\n    security_opt:\n      - no-new-privileges:true   # legacy\n    ports:\n      - \"8443:8443\"\n    user: \"1000:1000\"\n"
+    );
+    // The Dockerfile of the build target (`runtime`, not the last stage `debug`), with USER and
+    // HEALTHCHECK before its runtime metadata; the builder's USER does not count.
+    let df = p.fix("dockerfile:/srv/shop/api/Dockerfile").expect("dockerfile fix");
+    assert_eq!(df.checks, vec!["4.1"], "4.6's image is not tied to this Dockerfile");
+    assert_eq!(
+        df.action.edits[0].after,
+        dockerfile.replace("EXPOSE 8443\n", "USER 1000:1000\nEXPOSE 8443\n")
+    );
+    // 4.6 names an image no Dockerfile is known for: reported with what to do.
+    let u = p.unfixed.iter().find(|u| u.check == "4.6").unwrap_or_else(|| panic!("{:#?} {:#?}", p.unfixed, p.fixes.iter().map(|f| (&f.id, &f.checks)).collect::<Vec<_>>()));
+    assert!(u.reason.contains("--dockerfile"), "{}", u.reason);
+    // A Dockerfile named explicitly gets the HEALTHCHECK (a TCP probe of its exposed port).
+    let tools = "FROM alpine:3.20\nRUN apk add --no-cache socat\nEXPOSE 9000\nCMD [\"serve\"]\n";
+    put(&root, "/srv/tools/Dockerfile", tools);
+    let mut r = request(&root, &["4.6"]);
+    r.dockerfiles = vec!["/srv/tools/Dockerfile".into()];
+    let audit = docker_audit(
+        "1.2.0",
+        vec![("docker.image.healthcheck", CheckResult::from_objects(vec![ObjectResult::new("image", "tools:1", Status::Fail)], ""))],
+    );
+    let p = plan(&snap, &[audit], &r).unwrap();
+    let df = p.fix("dockerfile:/srv/tools/Dockerfile").unwrap();
+    assert_eq!(
+        df.action.edits[0].after,
+        tools.replace(
+            "EXPOSE 9000\n",
+            "HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD nc -z 127.0.0.1 9000 || exit 1\nEXPOSE 9000\n"
+        )
+    );
+    assert!(df.notes.iter().any(|n| n.contains("application-level check")));
+}
+
+#[test]
+fn threat_selection_plans_only_its_controls() {
+    let root = temp_root("threat");
+    let c = container("app", |_| {});
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.image.non_root_user", fails_for(&c)),
+            ("docker.container.memory_limit", fails_for(&c)),
+            ("docker.daemon.live_restore", fail()),
+        ],
+    );
+    // The real threat library: DKR-E01 (running as root) is mitigated by 4.1, not by a memory
+    // limit or live restore.
+    let r = PlanRequest {
+        root: Some(root.clone()),
+        threats: vec!["DKR-E01".into()],
+        ..Default::default()
+    };
+    let p = plan(&snap, &[audit.clone()], &r).unwrap();
+    let controls = p.fixed_controls();
+    assert!(controls.contains("docker.image.non_root_user"), "{controls:?}");
+    assert!(!controls.contains("docker.daemon.live_restore"), "{controls:?}");
+    for f in &p.fixes {
+        assert!(f.threats.iter().any(|t| t == "DKR-E01"), "{}: {:?}", f.id, f.threats);
+    }
+    let e = plan(&snap, &[audit], &PlanRequest { threats: vec!["DKR-X99".into()], ..r }).unwrap_err();
+    assert!(e.contains("no such threat"), "{e}");
+}
