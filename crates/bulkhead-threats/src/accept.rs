@@ -28,20 +28,39 @@ struct AcceptanceFile {
     accept: Vec<Acceptance>,
 }
 
-/// Parse an acceptance file. `name` is used in error messages.
+/// Parse an acceptance file. Errors read `NAME:LINE:COLUMN: ...`.
 pub fn parse(text: &str, name: &str) -> Result<Vec<Acceptance>, String> {
-    let f: AcceptanceFile =
-        serde_yaml_ng::from_str(text).map_err(|e| format!("{name}: {e} (expected `accept:` with a list of {{threat, reason, owner, expires}})"))?;
+    let (f, tree): (AcceptanceFile, _) =
+        crate::yaml::from_yaml_with_tree(text, name).map_err(|e| {
+            format!("{e} (expected `accept:` with a list of {{threat, reason, owner, expires}})")
+        })?;
     let mut errs = Vec::new();
     for (i, a) in f.accept.iter().enumerate() {
-        let at = format!("{name}: accept[{i}] ({})", a.threat);
-        for (field, v) in [("threat", &a.threat), ("reason", &a.reason), ("owner", &a.owner)] {
+        let at = |field: &str| {
+            format!(
+                "{}: accept[{i}] ({})",
+                crate::yaml::position(name, &tree, &format!("accept[{i}].{field}")),
+                a.threat
+            )
+        };
+        for (field, v) in [
+            ("threat", &a.threat),
+            ("reason", &a.reason),
+            ("owner", &a.owner),
+        ] {
             if v.trim().is_empty() {
-                errs.push(format!("{at}: `{field}` is empty; an acceptance needs a threat, a reason and an owner"));
+                errs.push(format!(
+                    "{}: `{field}` is empty; an acceptance needs a threat, a reason and an owner",
+                    at(field)
+                ));
             }
         }
         if parse_date(&a.expires).is_none() {
-            errs.push(format!("{at}: expires {:?} is not a date (YYYY-MM-DD)", a.expires));
+            errs.push(format!(
+                "{}: expires {:?} is not a date (YYYY-MM-DD)",
+                at("expires"),
+                a.expires
+            ));
         }
     }
     if errs.is_empty() {
@@ -58,8 +77,22 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
     let m: u32 = it.next()?.parse().ok()?;
     let d: u32 = it.next()?.parse().ok()?;
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    (s.trim().len() == 10 && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]).then_some((y, m, d))
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    (s.trim().len() == 10 && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1])
+        .then_some((y, m, d))
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
@@ -106,9 +139,20 @@ mod tests {
         assert!(!in_force(&a[0], "2027-07-01"));
         let bad = "accept:\n  - threat: DKR-R01\n    reason: ''\n    owner: ops\n    expires: 2027-02-30\n";
         let e = parse(bad, "accept.yaml").unwrap_err();
-        assert!(e.contains("accept.yaml: accept[0] (DKR-R01): `reason` is empty"), "{e}");
+        assert!(
+            e.contains("accept.yaml:3:5: accept[0] (DKR-R01): `reason` is empty"),
+            "{e}"
+        );
+        assert!(
+            e.contains("accept.yaml:5:5: accept[0] (DKR-R01): expires"),
+            "{e}"
+        );
         assert!(e.contains("is not a date"), "{e}");
-        assert!(parse("accept:\n  - threat: X\n    why: no\n", "a.yaml").is_err());
+        let e = parse("accept:\n  - threat: X\n    why: no\n", "a.yaml").unwrap_err();
+        assert!(
+            e.starts_with("a.yaml:3:5: accept[0]") && e.contains("why"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
     let mut open = Vec::new();
     let mut risk = 0u8;
     for t in &tm.threats {
-        let Some(c) = t.controls.iter().find(|c| c.control == control) else { continue };
+        let Some(c) = t.controls.iter().find(|c| c.control == control) else {
+            continue;
+        };
         if matches!(t.status, ThreatStatus::NotApplicable) {
             continue;
         }
@@ -91,7 +93,10 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
     if items.is_empty() {
         items = evidence.items_for(control).cloned().collect();
     }
-    let lib = crate::library::load().unwrap_or_else(|_| crate::library::Library { threats: vec![], notes: vec![] });
+    let lib = crate::library::load().unwrap_or_else(|_| crate::library::Library {
+        threats: vec![],
+        notes: vec![],
+    });
     FindingAnalysis {
         control: control.to_string(),
         check: evidence
@@ -100,7 +105,11 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
             .unwrap_or_else(|| control.to_string()),
         title: cat.map(|c| c.title.clone()).unwrap_or_default(),
         status,
-        risk: if status == Some(Status::Fail) { risk } else { 0 },
+        risk: if status == Some(Status::Fail) {
+            risk
+        } else {
+            0
+        },
         evidence: items,
         open_threats: open,
         rationale: cat.map(|c| documented(&c.rationale)).unwrap_or_default(),

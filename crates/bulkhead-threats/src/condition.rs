@@ -25,11 +25,20 @@ pub enum Cond {
     Any(Vec<Cond>),
     Not(Box<Cond>),
     /// A fact derived from the snapshot (`docker.daemon.tcp_listener`).
-    Fact { key: String, test: Test },
+    Fact {
+        key: String,
+        test: Test,
+    },
     /// An attribute of the element or flow being judged (`privileged`, `docker_socket_mounted`).
-    Attr { key: String, test: Test },
+    Attr {
+        key: String,
+        test: Test,
+    },
     /// The rolled-up evidence status of a control (`docker.container.not_privileged` is `fail`).
-    Control { id: String, is: Vec<Status> },
+    Control {
+        id: String,
+        is: Vec<Status>,
+    },
 }
 
 /// A comparison against a value.
@@ -151,12 +160,18 @@ impl TryFrom<RawCond> for Cond {
         }
         let id = r.control.expect("one head is present");
         if !tests.is_empty() {
-            return Err(format!("control {id:?} is tested with `is`, not equals/in/..."));
+            return Err(format!(
+                "control {id:?} is tested with `is`, not equals/in/..."
+            ));
         }
         let names = match r.is {
             Some(OneOrMany::One(s)) => vec![s],
             Some(OneOrMany::Many(v)) => v,
-            None => return Err(format!("control {id:?} needs `is` (a status or a list of them)")),
+            None => {
+                return Err(format!(
+                    "control {id:?} needs `is` (a status or a list of them)"
+                ))
+            }
         };
         let is = names
             .iter()
@@ -226,7 +241,10 @@ impl Cond {
             Test::NotEquals(v) => format!("!= {v}"),
             Test::In(v) => format!(
                 "in [{}]",
-                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Test::GreaterThan(n) => format!("> {n}"),
             Test::LessThan(n) => format!("< {n}"),
@@ -234,10 +252,17 @@ impl Cond {
             Test::Exists(false) => "is unknown".into(),
         };
         match self {
-            Cond::All(v) => v.iter().map(Cond::describe).collect::<Vec<_>>().join(" and "),
+            Cond::All(v) => v
+                .iter()
+                .map(Cond::describe)
+                .collect::<Vec<_>>()
+                .join(" and "),
             Cond::Any(v) => format!(
                 "({})",
-                v.iter().map(Cond::describe).collect::<Vec<_>>().join(" or ")
+                v.iter()
+                    .map(Cond::describe)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
             Cond::Not(c) => format!("not ({})", c.describe()),
             Cond::Fact { key, test: t } => format!("{key} {}", test(t)),
@@ -271,10 +296,18 @@ mod tests {
         let facts = BTreeMap::from([("docker.daemon.tcp_listener".to_string(), json!(true))]);
         let attrs = BTreeMap::from([("user".to_string(), json!("10001"))]);
         let fail = |_: &str| Some(Status::Fail);
-        let scope = Scope { facts: &facts, attrs: &attrs, control: &fail };
+        let scope = Scope {
+            facts: &facts,
+            attrs: &attrs,
+            control: &fail,
+        };
         assert!(c.holds(&scope));
         let root = BTreeMap::from([("user".to_string(), json!("root"))]);
-        let scope = Scope { facts: &facts, attrs: &root, control: &fail };
+        let scope = Scope {
+            facts: &facts,
+            attrs: &root,
+            control: &fail,
+        };
         assert!(!c.holds(&scope));
         assert_eq!(c.controls(), vec!["x.y"]);
         assert_eq!(c.facts(), vec!["docker.daemon.tcp_listener"]);
@@ -283,9 +316,13 @@ mod tests {
     #[test]
     fn rejects_ambiguous_or_misspelled_conditions() {
         assert!(parse(r#"{ fact = "a", attr = "b", equals = 1 }"#).is_err());
-        assert!(parse(r#"{ fact = "a" }"#).unwrap_err().contains("exactly one test"));
+        assert!(parse(r#"{ fact = "a" }"#)
+            .unwrap_err()
+            .contains("exactly one test"));
         assert!(parse(r#"{ fact = "a", equal = 1 }"#).is_err());
-        assert!(parse(r#"{ control = "a", is = "broken" }"#).unwrap_err().contains("not a status"));
+        assert!(parse(r#"{ control = "a", is = "broken" }"#)
+            .unwrap_err()
+            .contains("not a status"));
     }
 
     #[test]
@@ -293,9 +330,19 @@ mod tests {
         let facts = BTreeMap::from([("n".to_string(), json!(2))]);
         let attrs = BTreeMap::new();
         let none = |_: &str| None;
-        let scope = Scope { facts: &facts, attrs: &attrs, control: &none };
-        assert!(!parse(r#"{ fact = "missing", equals = false }"#).unwrap().holds(&scope));
-        assert!(parse(r#"{ fact = "n", greater_than = 1 }"#).unwrap().holds(&scope));
-        assert!(!parse(r#"{ control = "c", is = "fail" }"#).unwrap().holds(&scope));
+        let scope = Scope {
+            facts: &facts,
+            attrs: &attrs,
+            control: &none,
+        };
+        assert!(!parse(r#"{ fact = "missing", equals = false }"#)
+            .unwrap()
+            .holds(&scope));
+        assert!(parse(r#"{ fact = "n", greater_than = 1 }"#)
+            .unwrap()
+            .holds(&scope));
+        assert!(!parse(r#"{ control = "c", is = "fail" }"#)
+            .unwrap()
+            .holds(&scope));
     }
 }

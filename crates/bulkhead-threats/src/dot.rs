@@ -22,19 +22,40 @@ fn quote(s: &str) -> String {
 }
 
 fn colour(tm: &ThreatModel, id: &str) -> &'static str {
-    tm.worst_status(id).unwrap_or(ThreatStatus::NotApplicable).colour()
+    tm.worst_status(id)
+        .unwrap_or(ThreatStatus::NotApplicable)
+        .colour()
 }
 
 fn cluster(tm: &ThreatModel, m: &Model, boundary: &str, depth: usize, out: &mut String) {
     let b = m.boundary(boundary).expect("boundary exists");
     let pad = "  ".repeat(depth);
-    let _ = writeln!(out, "{pad}subgraph {} {{", quote(&format!("cluster_{}", b.id)));
-    let _ = writeln!(out, "{pad}  label={};", quote(&format!("{} (trust {})", b.name, b.trust)));
-    let _ = writeln!(out, "{pad}  style=\"dashed,rounded\"; color=\"#b71c1c\"; fontcolor=\"#b71c1c\";");
-    for child in m.boundaries.iter().filter(|c| c.parent.as_deref() == Some(boundary)) {
+    let _ = writeln!(
+        out,
+        "{pad}subgraph {} {{",
+        quote(&format!("cluster_{}", b.id))
+    );
+    let _ = writeln!(
+        out,
+        "{pad}  label={};",
+        quote(&format!("{} (trust {})", b.name, b.trust))
+    );
+    let _ = writeln!(
+        out,
+        "{pad}  style=\"dashed,rounded\"; color=\"#b71c1c\"; fontcolor=\"#b71c1c\";"
+    );
+    for child in m
+        .boundaries
+        .iter()
+        .filter(|c| c.parent.as_deref() == Some(boundary))
+    {
         cluster(tm, m, &child.id, depth + 1, out);
     }
-    for e in m.elements.iter().filter(|e| e.boundary.as_deref() == Some(boundary)) {
+    for e in m
+        .elements
+        .iter()
+        .filter(|e| e.boundary.as_deref() == Some(boundary))
+    {
         node(tm, e, depth + 1, out);
     }
     let _ = writeln!(out, "{pad}}}");
@@ -54,7 +75,12 @@ fn node(tm: &ThreatModel, e: &crate::Element, depth: usize, out: &mut String) {
         quote(&e.id),
         quote(&e.name),
         quote(colour(tm, &e.id)),
-        quote(&format!("{} ({}): {}", e.name, e.kind.label(), threats.join(", ")))
+        quote(&format!(
+            "{} ({}): {}",
+            e.name,
+            e.kind.label(),
+            threats.join(", ")
+        ))
     );
 }
 
@@ -64,7 +90,14 @@ pub fn render(tm: &ThreatModel) -> String {
     let mut out = String::new();
     out.push_str("digraph bulkhead_dfd {\n");
     out.push_str("  rankdir=LR; compound=true; node [fontname=\"Helvetica\", fontsize=11]; edge [fontname=\"Helvetica\", fontsize=9];\n");
-    let _ = writeln!(out, "  label={}; labelloc=t;", quote(&format!("Data-flow diagram of {} (bulkhead {})", tm.system.host, tm.tool.version)));
+    let _ = writeln!(
+        out,
+        "  label={}; labelloc=t;",
+        quote(&format!(
+            "Data-flow diagram of {} (bulkhead {})",
+            tm.system.host, tm.tool.version
+        ))
+    );
     for b in m.boundaries.iter().filter(|b| b.parent.is_none()) {
         cluster(tm, &m, &b.id, 1, &mut out);
     }

@@ -156,7 +156,10 @@ pub struct ControlRef {
     pub planned_fix: bool,
 }
 
-fn ser_status_or_not_evaluated<S: serde::Serializer>(s: &Option<Status>, ser: S) -> Result<S::Ok, S::Error> {
+fn ser_status_or_not_evaluated<S: serde::Serializer>(
+    s: &Option<Status>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
     ser.serialize_str(s.map(|s| s.as_str()).unwrap_or("not_evaluated"))
 }
 
@@ -243,7 +246,10 @@ fn norm(s: Option<Status>) -> Norm {
 /// The controls' verdicts as evaluation sees them: now, or after the planned fixes.
 fn verdict(ctx: &Context<'_>, control: &str, projected: bool) -> Option<Status> {
     let s = ctx.evidence.status(control);
-    if projected && ctx.planned_fixes.contains(control) && matches!(s, Some(Status::Fail | Status::Warn)) {
+    if projected
+        && ctx.planned_fixes.contains(control)
+        && matches!(s, Some(Status::Fail | Status::Warn))
+    {
         return Some(Status::Pass);
     }
     s
@@ -270,7 +276,10 @@ fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, 
     let limit = by_role(Role::Limit);
     let detect = by_role(Role::Detect);
     let names = |v: &[(&str, Norm)], want: Norm| -> Vec<String> {
-        v.iter().filter(|(_, n)| *n == want).map(|(c, _)| label(ctx, c)).collect()
+        v.iter()
+            .filter(|(_, n)| *n == want)
+            .map(|(c, _)| label(ctx, c))
+            .collect()
     };
     if prevent.is_empty() && limit.is_empty() && detect.is_empty() {
         return (
@@ -296,7 +305,10 @@ fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, 
         }
         return (
             ThreatStatus::PartiallyMitigated,
-            format!("prevented, but damage-limiting controls fail: {}", limit_fail.join(", ")),
+            format!(
+                "prevented, but damage-limiting controls fail: {}",
+                limit_fail.join(", ")
+            ),
         );
     }
     let any_pass = [&prevent, &limit, &detect]
@@ -330,7 +342,9 @@ fn severity(status: ThreatStatus, likelihood: u8, impact: u8) -> Severity {
     match status {
         ThreatStatus::NotApplicable => Severity::None,
         ThreatStatus::Mitigated => Severity::Low,
-        ThreatStatus::PartiallyMitigated => Severity::of_score(likelihood.saturating_sub(1).max(1) * impact),
+        ThreatStatus::PartiallyMitigated => {
+            Severity::of_score(likelihood.saturating_sub(1).max(1) * impact)
+        }
         ThreatStatus::Exposed | ThreatStatus::Unknown | ThreatStatus::Accepted => {
             Severity::of_score(likelihood * impact)
         }
@@ -349,7 +363,12 @@ fn likelihood(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> Likelihood
     let raised_by: Vec<String> = def
         .raise
         .iter()
-        .filter(|r| !(projected && r.fixed_by.as_ref().is_some_and(|c| ctx.planned_fixes.contains(c))))
+        .filter(|r| {
+            !(projected
+                && r.fixed_by
+                    .as_ref()
+                    .is_some_and(|c| ctx.planned_fixes.contains(c)))
+        })
         .filter(|r| r.when.holds(&scope))
         .map(|r| r.reason.clone())
         .collect();
@@ -379,7 +398,10 @@ fn confidence(def: &ThreatDef, ctx: &Context<'_>) -> Confidence {
         .iter()
         .filter(|c| {
             matches!(ctx.evidence.status(c), Some(Status::Pass | Status::Fail))
-                && ctx.evidence.items_for(c).any(|i| i.confidence == Confidence::High)
+                && ctx
+                    .evidence
+                    .items_for(c)
+                    .any(|i| i.confidence == Confidence::High)
         })
         .count();
     let share = settled as f64 / applicable.len() as f64;
@@ -416,7 +438,10 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
             ThreatStatus::NotApplicable,
             format!(
                 "applies only when {}",
-                def.applies_when.as_ref().map(|c| c.describe()).unwrap_or_default()
+                def.applies_when
+                    .as_ref()
+                    .map(|c| c.describe())
+                    .unwrap_or_default()
             ),
         )
     } else if targets.is_empty() {
@@ -424,7 +449,11 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
             ThreatStatus::NotApplicable,
             format!(
                 "nothing it targets exists in this system ({})",
-                def.targets.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ")
+                def.targets
+                    .iter()
+                    .map(|s| s.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     } else {
@@ -437,7 +466,11 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
     };
     let like = likelihood(def, ctx, false);
     let severity_now = severity(status, like.current, def.impact);
-    let projected_severity = severity(projected_status, likelihood(def, ctx, true).current, def.impact);
+    let projected_severity = severity(
+        projected_status,
+        likelihood(def, ctx, true).current,
+        def.impact,
+    );
     let mut notes = Vec::new();
     let mut computed_status = None;
     let mut acceptance = None;

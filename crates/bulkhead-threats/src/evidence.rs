@@ -95,20 +95,33 @@ impl EvidenceSet {
         let source = format!("{} {}", audit.benchmark.id, audit.edition);
         for o in &audit.outcomes {
             let control = o.control.id.clone();
-            let confidence = if o.control.automated && !matches!(o.result.status, Status::Warn | Status::Manual | Status::Error) {
+            let confidence = if o.control.automated
+                && !matches!(
+                    o.result.status,
+                    Status::Warn | Status::Manual | Status::Error
+                ) {
                 Confidence::High
             } else {
                 Confidence::Low
             };
-            self.verdicts.entry(control.clone()).or_default().push(o.result.status);
-            self.check_ids.entry(control.clone()).or_insert_with(|| o.check_id.clone());
+            self.verdicts
+                .entry(control.clone())
+                .or_default()
+                .push(o.result.status);
+            self.check_ids
+                .entry(control.clone())
+                .or_insert_with(|| o.check_id.clone());
             if o.result.objects.is_empty() {
                 self.items.push(EvidenceItem {
                     check: o.check_id.clone(),
                     control: control.clone(),
                     object: "-".into(),
                     status: o.result.status,
-                    actual: o.result.message.as_deref().map(bulkhead_facts::mask::mask_text),
+                    actual: o
+                        .result
+                        .message
+                        .as_deref()
+                        .map(bulkhead_facts::mask::mask_text),
                     source: source.clone(),
                     confidence,
                 });
@@ -135,7 +148,10 @@ impl EvidenceSet {
 
     /// Add a finding from another source. Its status joins the control's verdict.
     pub fn add_finding(&mut self, f: Finding) {
-        self.verdicts.entry(f.control.clone()).or_default().push(f.status);
+        self.verdicts
+            .entry(f.control.clone())
+            .or_default()
+            .push(f.status);
         self.items.push(EvidenceItem {
             check: f.rule,
             control: f.control,
@@ -161,7 +177,10 @@ impl EvidenceSet {
         self.check_ids.get(control).map(String::as_str)
     }
 
-    pub fn items_for<'a>(&'a self, control: &'a str) -> impl Iterator<Item = &'a EvidenceItem> + 'a {
+    pub fn items_for<'a>(
+        &'a self,
+        control: &'a str,
+    ) -> impl Iterator<Item = &'a EvidenceItem> + 'a {
         self.items.iter().filter(move |i| i.control == control)
     }
 

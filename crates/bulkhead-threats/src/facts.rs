@@ -13,28 +13,70 @@ use std::collections::BTreeMap;
 /// Every fact key this module can produce, with what it means.
 pub const KNOWN_FACTS: &[(&str, &str)] = &[
     ("docker.present", "the snapshot holds Docker facts"),
-    ("docker.local", "the Docker daemon runs on the host whose files were read"),
+    (
+        "docker.local",
+        "the Docker daemon runs on the host whose files were read",
+    ),
     ("docker.rootless", "the daemon runs rootless"),
     ("docker.daemon.socket", "the daemon's first unix socket"),
-    ("docker.daemon.tcp_listener", "the daemon listens on TCP (hosts / -H tcp://)"),
-    ("docker.daemon.tcp_address", "the TCP addresses it listens on"),
-    ("docker.daemon.tcp_tls_verify", "tlsverify is on for the TCP listener"),
-    ("docker.daemon.tcp_authentication", "how TCP clients are authenticated"),
-    ("docker.daemon.tcp_encryption", "how the TCP listener is encrypted"),
-    ("docker.daemon.insecure_registries", "number of registries reached without TLS verification"),
-    ("docker.daemon.registry_transport", "how the daemon reaches registries"),
-    ("docker.daemon.authorization_plugins", "number of authorization plugins"),
+    (
+        "docker.daemon.tcp_listener",
+        "the daemon listens on TCP (hosts / -H tcp://)",
+    ),
+    (
+        "docker.daemon.tcp_address",
+        "the TCP addresses it listens on",
+    ),
+    (
+        "docker.daemon.tcp_tls_verify",
+        "tlsverify is on for the TCP listener",
+    ),
+    (
+        "docker.daemon.tcp_authentication",
+        "how TCP clients are authenticated",
+    ),
+    (
+        "docker.daemon.tcp_encryption",
+        "how the TCP listener is encrypted",
+    ),
+    (
+        "docker.daemon.insecure_registries",
+        "number of registries reached without TLS verification",
+    ),
+    (
+        "docker.daemon.registry_transport",
+        "how the daemon reaches registries",
+    ),
+    (
+        "docker.daemon.authorization_plugins",
+        "number of authorization plugins",
+    ),
     ("docker.daemon.log_driver", "the default log driver"),
-    ("docker.daemon.containerd_socket", "the containerd socket the daemon uses"),
+    (
+        "docker.daemon.containerd_socket",
+        "the containerd socket the daemon uses",
+    ),
     ("docker.daemon.data_root", "the daemon's data root"),
     ("docker.daemon.config_file", "the daemon.json that applies"),
     ("docker.containers.count", "audited containers"),
-    ("docker.containers.privileged", "audited containers running privileged"),
-    ("docker.containers.docker_socket_mounted", "audited containers with the Docker or containerd socket mounted"),
-    ("docker.containers.root", "audited containers whose process runs as root"),
+    (
+        "docker.containers.privileged",
+        "audited containers running privileged",
+    ),
+    (
+        "docker.containers.docker_socket_mounted",
+        "audited containers with the Docker or containerd socket mounted",
+    ),
+    (
+        "docker.containers.root",
+        "audited containers whose process runs as root",
+    ),
     ("docker.images.count", "images on the host"),
     ("docker.swarm.active", "swarm mode is active"),
-    ("k8s.present", "the snapshot holds Kubernetes facts or Kubernetes components run here"),
+    (
+        "k8s.present",
+        "the snapshot holds Kubernetes facts or Kubernetes components run here",
+    ),
     ("k8s.node.name", "the audited node's name"),
     ("k8s.node.role", "control-plane, worker or unknown"),
     ("k8s.apiserver.local", "kube-apiserver runs on this node"),
@@ -63,7 +105,8 @@ pub struct Facts {
 impl Facts {
     pub fn from_snapshot(s: &Snapshot) -> Facts {
         let mut f = Facts::default();
-        f.values.insert("docker.present".into(), json!(s.docker.is_some()));
+        f.values
+            .insert("docker.present".into(), json!(s.docker.is_some()));
         if let Some(d) = &s.docker {
             docker_facts(d, &mut f);
         }
@@ -106,7 +149,11 @@ impl Facts {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Array(a)) => a
                     .iter()
-                    .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                    .map(|x| {
+                        x.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| x.to_string())
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 Some(v) => v.to_string(),
@@ -140,13 +187,20 @@ fn docker_facts(d: &DockerFacts, f: &mut Facts) {
     let tcp = !paths.tcp_hosts.is_empty();
     v.insert("docker.daemon.tcp_listener".into(), json!(tcp));
     if tcp {
-        v.insert("docker.daemon.tcp_address".into(), json!(paths.tcp_hosts.join(", ")));
+        v.insert(
+            "docker.daemon.tcp_address".into(),
+            json!(paths.tcp_hosts.join(", ")),
+        );
         let verify = settings.bool("tlsverify").map(|(b, _)| b).unwrap_or(false);
         let tls = verify || settings.bool("tls").map(|(b, _)| b).unwrap_or(false);
         v.insert("docker.daemon.tcp_tls_verify".into(), json!(verify));
         v.insert(
             "docker.daemon.tcp_authentication".into(),
-            json!(if verify { "client certificate (tlsverify)" } else { "none" }),
+            json!(if verify {
+                "client certificate (tlsverify)"
+            } else {
+                "none"
+            }),
         );
         v.insert(
             "docker.daemon.tcp_encryption".into(),
@@ -154,21 +208,35 @@ fn docker_facts(d: &DockerFacts, f: &mut Facts) {
         );
     }
     let (insecure, _) = settings.list("insecure-registries");
-    v.insert("docker.daemon.insecure_registries".into(), json!(insecure.len()));
+    v.insert(
+        "docker.daemon.insecure_registries".into(),
+        json!(insecure.len()),
+    );
     v.insert(
         "docker.daemon.registry_transport".into(),
         json!(if insecure.is_empty() {
             "TLS, certificate verified".to_string()
         } else {
-            format!("TLS, but unverified or plain HTTP for {}", insecure.join(", "))
+            format!(
+                "TLS, but unverified or plain HTTP for {}",
+                insecure.join(", ")
+            )
         }),
     );
     let (plugins, _) = settings.list("authorization-plugins");
-    v.insert("docker.daemon.authorization_plugins".into(), json!(plugins.len()));
+    v.insert(
+        "docker.daemon.authorization_plugins".into(),
+        json!(plugins.len()),
+    );
     let driver = settings
         .string("log-driver")
         .map(|(s, _)| s)
-        .or_else(|| d.info.value().map(|i| i.logging_driver.clone()).filter(|s| !s.is_empty()))
+        .or_else(|| {
+            d.info
+                .value()
+                .map(|i| i.logging_driver.clone())
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or_else(|| "json-file".into());
     v.insert("docker.daemon.log_driver".into(), json!(driver));
     if let Some(c) = &paths.containerd_socket {
@@ -198,21 +266,37 @@ fn docker_facts(d: &DockerFacts, f: &mut Facts) {
         .iter()
         .map(|c| container_instance(c, d, &sockets))
         .collect();
-    let count = |attr: &str| instances.iter().filter(|i| i.attrs.get(attr) == Some(&json!(true))).count();
-    f.values.insert("docker.containers.count".into(), json!(instances.len()));
-    f.values.insert("docker.containers.privileged".into(), json!(count("privileged")));
+    let count = |attr: &str| {
+        instances
+            .iter()
+            .filter(|i| i.attrs.get(attr) == Some(&json!(true)))
+            .count()
+    };
+    f.values
+        .insert("docker.containers.count".into(), json!(instances.len()));
+    f.values.insert(
+        "docker.containers.privileged".into(),
+        json!(count("privileged")),
+    );
     f.values.insert(
         "docker.containers.docker_socket_mounted".into(),
         json!(count("docker_socket_mounted")),
     );
-    f.values.insert("docker.containers.root".into(), json!(count("runs_as_root")));
+    f.values.insert(
+        "docker.containers.root".into(),
+        json!(count("runs_as_root")),
+    );
     f.instances.insert("container".into(), instances);
 }
 
 /// Is `source` (a bind mount's host path) one of the daemon's sockets, or a directory holding one?
 fn mounts_socket(source: &str, sockets: &[String]) -> bool {
     let s = source.trim_end_matches('/');
-    let well_known = ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock"];
+    let well_known = [
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+        "/run/containerd/containerd.sock",
+    ];
     sockets
         .iter()
         .map(String::as_str)
@@ -246,7 +330,14 @@ fn container_instance(c: &ContainerFacts, d: &DockerFacts, sockets: &[String]) -
         .mounts
         .iter()
         .filter(|m| m.kind == "bind")
-        .map(|m| format!("{}:{}{}", m.source, m.destination, if m.rw { "" } else { ":ro" }))
+        .map(|m| {
+            format!(
+                "{}:{}{}",
+                m.source,
+                m.destination,
+                if m.rw { "" } else { ":ro" }
+            )
+        })
         .collect();
     host_mounts.sort();
     let socket = i
@@ -262,7 +353,17 @@ fn container_instance(c: &ContainerFacts, d: &DockerFacts, sockets: &[String]) -
         .filter_map(|(p, b)| {
             b.as_ref().map(|bs| {
                 bs.iter()
-                    .map(|b| format!("{}:{}->{p}", if b.host_ip.is_empty() { "0.0.0.0" } else { &b.host_ip }, b.host_port))
+                    .map(|b| {
+                        format!(
+                            "{}:{}->{p}",
+                            if b.host_ip.is_empty() {
+                                "0.0.0.0"
+                            } else {
+                                &b.host_ip
+                            },
+                            b.host_port
+                        )
+                    })
                     .collect::<Vec<_>>()
             })
         })
@@ -273,16 +374,32 @@ fn container_instance(c: &ContainerFacts, d: &DockerFacts, sockets: &[String]) -
         ("id".to_string(), json!(c.short_id())),
         ("image".to_string(), json!(i.config.image)),
         ("state".to_string(), json!(i.state.status)),
-        ("user".to_string(), json!(if user.is_empty() { "(image default: root)".to_string() } else { user.clone() })),
+        (
+            "user".to_string(),
+            json!(if user.is_empty() {
+                "(image default: root)".to_string()
+            } else {
+                user.clone()
+            }),
+        ),
         ("runs_as_root".to_string(), json!(is_root_user(&user))),
         ("privileged".to_string(), json!(hc.privileged)),
         ("read_only_rootfs".to_string(), json!(hc.readonly_rootfs)),
         ("no_new_privileges".to_string(), json!(nnp)),
-        ("cap_add".to_string(), json!(hc.cap_add.clone().unwrap_or_default())),
-        ("cap_drop".to_string(), json!(hc.cap_drop.clone().unwrap_or_default())),
+        (
+            "cap_add".to_string(),
+            json!(hc.cap_add.clone().unwrap_or_default()),
+        ),
+        (
+            "cap_drop".to_string(),
+            json!(hc.cap_drop.clone().unwrap_or_default()),
+        ),
         ("docker_socket_mounted".to_string(), json!(socket)),
         ("host_mounts".to_string(), json!(host_mounts)),
-        ("has_host_mounts".to_string(), json!(!host_mounts.is_empty())),
+        (
+            "has_host_mounts".to_string(),
+            json!(!host_mounts.is_empty()),
+        ),
         ("published_ports".to_string(), json!(ports)),
         ("network_mode".to_string(), json!(hc.network_mode)),
         ("pid_mode".to_string(), json!(hc.pid_mode)),
@@ -313,7 +430,12 @@ fn kube_facts(s: &Snapshot, f: &mut Facts) {
     if !present {
         return;
     }
-    let node = s.host.hostname.value().cloned().unwrap_or_else(|| "node".into());
+    let node = s
+        .host
+        .hostname
+        .value()
+        .cloned()
+        .unwrap_or_else(|| "node".into());
     let role = if apiserver {
         "control-plane"
     } else if kubelet {
@@ -323,7 +445,8 @@ fn kube_facts(s: &Snapshot, f: &mut Facts) {
     };
     f.values.insert("k8s.node.name".into(), json!(node));
     f.values.insert("k8s.node.role".into(), json!(role));
-    f.values.insert("k8s.apiserver.local".into(), json!(apiserver));
+    f.values
+        .insert("k8s.apiserver.local".into(), json!(apiserver));
     f.values.insert("k8s.etcd.local".into(), json!(etcd));
     f.values.insert("k8s.kubelet.local".into(), json!(kubelet));
     f.values.insert("k8s.proxy.local".into(), json!(proxy));
@@ -360,10 +483,16 @@ mod tests {
     fn socket_mount_detection() {
         let socks = vec!["/srv/run/docker.sock".to_string()];
         assert!(mounts_socket("/srv/run/docker.sock", &socks));
-        assert!(mounts_socket("/srv/run", &socks), "a directory holding the socket exposes it");
+        assert!(
+            mounts_socket("/srv/run", &socks),
+            "a directory holding the socket exposes it"
+        );
         assert!(mounts_socket("/var/run/docker.sock", &socks));
         assert!(mounts_socket("/run/containerd/containerd.sock", &socks));
-        assert!(mounts_socket("/", &socks), "the host root holds every socket");
+        assert!(
+            mounts_socket("/", &socks),
+            "the host root holds every socket"
+        );
         assert!(!mounts_socket("/srv/data", &socks));
     }
 }

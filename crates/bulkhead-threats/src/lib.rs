@@ -24,6 +24,7 @@ pub mod otm;
 pub mod reference;
 pub mod svg;
 pub mod user;
+pub mod yaml;
 
 pub use accept::Acceptance;
 pub use evaluate::{Severity, ThreatResult, ThreatStatus};
@@ -99,12 +100,16 @@ impl ThreatModel {
 
     /// Threats that target an element or flow, in model order.
     pub fn threats_of<'a>(&'a self, item: &'a str) -> impl Iterator<Item = &'a ThreatResult> + 'a {
-        self.threats.iter().filter(move |t| t.targets.iter().any(|x| x == item))
+        self.threats
+            .iter()
+            .filter(move |t| t.targets.iter().any(|x| x == item))
     }
 
     /// The worst status among the threats of an element or flow (None when it has none).
     pub fn worst_status(&self, item: &str) -> Option<ThreatStatus> {
-        self.threats_of(item).map(|t| t.status).max_by_key(|s| s.badness())
+        self.threats_of(item)
+            .map(|t| t.status)
+            .max_by_key(|s| s.badness())
     }
 
     pub fn model(&self) -> Model {
@@ -137,10 +142,16 @@ pub fn build(input: &Input<'_>) -> Result<ThreatModel, String> {
         control: &control,
     };
     let templates = reference::templates()?;
-    let pairs: Vec<(Platform, &reference::Template)> = templates.iter().map(|t| (t.platform, t)).collect();
+    let pairs: Vec<(Platform, &reference::Template)> =
+        templates.iter().map(|t| (t.platform, t)).collect();
     let mut model = reference::instantiate(&pairs, &inputs, "reference");
     let lib = library::load()?;
-    let mut defs: Vec<(library::ThreatDef, &str)> = lib.threats.iter().cloned().map(|t| (t, "library")).collect();
+    let mut defs: Vec<(library::ThreatDef, &str)> = lib
+        .threats
+        .iter()
+        .cloned()
+        .map(|t| (t, "library"))
+        .collect();
     if let Some(user) = input.user {
         let t = user.template();
         let added = reference::instantiate(&[(Platform::Docker, &t)], &inputs, "user");
@@ -148,21 +159,34 @@ pub fn build(input: &Input<'_>) -> Result<ThreatModel, String> {
         model.elements.extend(added.elements);
         model.flows.extend(added.flows);
         adopt_platforms(&mut model, user);
-        reference::check_references(&model, input.user_file)?;
+        // Messages about the user's items point at the item in the file.
+        let at = |id: &str| user.position(id).unwrap_or(input.user_file).to_string();
+        let problems = reference::reference_problems(&model);
+        if !problems.is_empty() {
+            return Err(problems
+                .iter()
+                .map(|(id, p)| format!("{}: {p}", at(id)))
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
         let mut errs = Vec::new();
         for ut in &user.threats {
             if lib.threat(&ut.id).is_some() {
-                errs.push(format!("{}: threat {} has the ID of a library threat; choose another", input.user_file, ut.id));
+                errs.push(format!(
+                    "{}: threat {} has the ID of a library threat; choose another",
+                    at(&ut.id),
+                    ut.id
+                ));
             }
             errs.extend(
                 library::check_threat(ut, &|c| bulkhead_checks::catalog().control(c).is_some())
                     .into_iter()
-                    .map(|e| format!("{}: {e}", input.user_file)),
+                    .map(|e| format!("{}: {e}", at(&ut.id))),
             );
             errs.extend(
                 library::check_against_model(ut, &model)
                     .into_iter()
-                    .map(|e| format!("{}: {e}", input.user_file)),
+                    .map(|e| format!("{}: {e}", at(&ut.id))),
             );
             let mut ut = ut.clone();
             ut.platform = ut
@@ -252,14 +276,27 @@ pub fn build(input: &Input<'_>) -> Result<ThreatModel, String> {
 /// attach to.
 fn adopt_platforms(model: &mut Model, user: &UserModel) {
     let explicit = |id: &str| {
-        user.elements.iter().any(|e| e.id == id && e.platform.is_some())
-            || user.flows.iter().any(|f| f.id == id && f.platform.is_some())
-            || user.boundaries.iter().any(|b| b.id == id && b.platform.is_some())
+        user.elements
+            .iter()
+            .any(|e| e.id == id && e.platform.is_some())
+            || user
+                .flows
+                .iter()
+                .any(|f| f.id == id && f.platform.is_some())
+            || user
+                .boundaries
+                .iter()
+                .any(|b| b.id == id && b.platform.is_some())
     };
     for i in 0..model.boundaries.len() {
         let b = &model.boundaries[i];
         if b.origin == "user" && !explicit(&b.id) {
-            if let Some(p) = b.parent.as_ref().and_then(|p| model.boundary(p)).map(|p| p.platform) {
+            if let Some(p) = b
+                .parent
+                .as_ref()
+                .and_then(|p| model.boundary(p))
+                .map(|p| p.platform)
+            {
                 model.boundaries[i].platform = p;
             }
         }
@@ -267,7 +304,12 @@ fn adopt_platforms(model: &mut Model, user: &UserModel) {
     for i in 0..model.elements.len() {
         let e = &model.elements[i];
         if e.origin == "user" && !explicit(&e.id) {
-            if let Some(p) = e.boundary.as_ref().and_then(|b| model.boundary(b)).map(|b| b.platform) {
+            if let Some(p) = e
+                .boundary
+                .as_ref()
+                .and_then(|b| model.boundary(b))
+                .map(|b| b.platform)
+            {
                 model.elements[i].platform = p;
             }
         }
@@ -275,7 +317,10 @@ fn adopt_platforms(model: &mut Model, user: &UserModel) {
     for i in 0..model.flows.len() {
         let f = &model.flows[i];
         if f.origin == "user" && !explicit(&f.id) {
-            let p = model.element(&f.from).or_else(|| model.element(&f.to)).map(|e| e.platform);
+            let p = model
+                .element(&f.from)
+                .or_else(|| model.element(&f.to))
+                .map(|e| e.platform);
             if let Some(p) = p {
                 model.flows[i].platform = p;
             }

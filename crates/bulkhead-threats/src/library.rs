@@ -116,7 +116,8 @@ impl Refs {
     /// Every reference as `catalog:id` (`attack:T1611`, `owasp-k8s-2022:K09`).
     pub fn labelled(&self) -> Vec<String> {
         let mut v = Vec::new();
-        let mut add = |prefix: &str, ids: &[String]| v.extend(ids.iter().map(|i| format!("{prefix}:{i}")));
+        let mut add =
+            |prefix: &str, ids: &[String]| v.extend(ids.iter().map(|i| format!("{prefix}:{i}")));
         add("attack", &self.attack);
         add("ms-matrix", &self.ms_matrix);
         add("owasp-docker", &self.owasp_docker);
@@ -171,7 +172,11 @@ impl Selector {
     }
 
     /// The items of `model` this selector matches, in model order.
-    pub fn matches<'a>(&self, model: &'a Model, facts: &BTreeMap<String, serde_json::Value>) -> Vec<Item<'a>> {
+    pub fn matches<'a>(
+        &self,
+        model: &'a Model,
+        facts: &BTreeMap<String, serde_json::Value>,
+    ) -> Vec<Item<'a>> {
         let none = |_: &str| None;
         let keep = |attrs: &BTreeMap<String, serde_json::Value>| {
             self.filter.as_ref().is_none_or(|c| {
@@ -186,7 +191,9 @@ impl Selector {
             return model
                 .flows
                 .iter()
-                .filter(|x| (&x.id == f || x.instance_of.as_ref() == Some(f)) && keep(&BTreeMap::new()))
+                .filter(|x| {
+                    (&x.id == f || x.instance_of.as_ref() == Some(f)) && keep(&BTreeMap::new())
+                })
                 .map(Item::Flow)
                 .collect();
         }
@@ -228,20 +235,41 @@ struct LibraryFile {
 
 /// The embedded library files.
 pub const FILES: &[(&str, &str)] = &[
-    ("library/docker.toml", include_str!("../library/docker.toml")),
-    ("library/kubernetes.toml", include_str!("../library/kubernetes.toml")),
+    (
+        "library/docker.toml",
+        include_str!("../library/docker.toml"),
+    ),
+    (
+        "library/kubernetes.toml",
+        include_str!("../library/kubernetes.toml"),
+    ),
 ];
 
 /// The ten threats of the user's write-up, by stable ID and title. They must always exist.
 pub const WRITE_UP_THREATS: &[(&str, &str)] = &[
-    ("DKR-S01", "Spoofed daemon or registry serving spoofed images"),
+    (
+        "DKR-S01",
+        "Spoofed daemon or registry serving spoofed images",
+    ),
     ("DKR-T01", "Tampering with client or daemon configuration"),
-    ("DKR-R01", "Malicious images committed without authorization"),
-    ("DKR-I01", "Secrets in configuration files and a misconfigured host file system"),
+    (
+        "DKR-R01",
+        "Malicious images committed without authorization",
+    ),
+    (
+        "DKR-I01",
+        "Secrets in configuration files and a misconfigured host file system",
+    ),
     ("DKR-E01", "No USER, container runs as root"),
     ("K8S-S01", "Spoofed API server to kubelet connection"),
-    ("K8S-T01", "Tampering with etcd configuration or pod spec files"),
-    ("K8S-R01", "Unauthorized kubelet changes without TLS authentication"),
+    (
+        "K8S-T01",
+        "Tampering with etcd configuration or pod spec files",
+    ),
+    (
+        "K8S-R01",
+        "Unauthorized kubelet changes without TLS authentication",
+    ),
     ("K8S-I01", "etcd without encryption at rest or TLS"),
     ("K8S-E01", "Kubelet authorization mode AlwaysAllow"),
 ];
@@ -317,7 +345,9 @@ pub fn check_threat(t: &ThreatDef, known_control: &dyn Fn(&str) -> bool) -> Vec<
             .filter(|b| **b)
             .count();
         if heads != 1 {
-            errs.push(format!("{id}: a target needs exactly one of element, component, flow"));
+            errs.push(format!(
+                "{id}: a target needs exactly one of element, component, flow"
+            ));
         }
     }
     for (name, v) in [("likelihood", t.likelihood), ("impact", t.impact)] {
@@ -326,12 +356,16 @@ pub fn check_threat(t: &ThreatDef, known_control: &dyn Fn(&str) -> bool) -> Vec<
         }
     }
     if t.controls.prevent.is_empty() && t.controls.limit.is_empty() {
-        errs.push(format!("{id}: names no mitigating control (prevent or limit)"));
+        errs.push(format!(
+            "{id}: names no mitigating control (prevent or limit)"
+        ));
     }
     let mut seen = BTreeSet::new();
     for (c, _) in t.controls.all() {
         if !known_control(c) {
-            errs.push(format!("{id}: control {c:?} is not in the control catalog (see `bulkhead checks list`)"));
+            errs.push(format!(
+                "{id}: control {c:?} is not in the control catalog (see `bulkhead checks list`)"
+            ));
         }
         if !seen.insert(c) {
             errs.push(format!("{id}: control {c:?} is listed twice"));
@@ -343,12 +377,16 @@ pub fn check_threat(t: &ThreatDef, known_control: &dyn Fn(&str) -> bool) -> Vec<
     for c in conds {
         for f in c.facts() {
             if !KNOWN_FACTS.iter().any(|(k, _)| *k == f) {
-                errs.push(format!("{id}: fact {f:?} is not one bulkhead derives (see facts.rs KNOWN_FACTS)"));
+                errs.push(format!(
+                    "{id}: fact {f:?} is not one bulkhead derives (see facts.rs KNOWN_FACTS)"
+                ));
             }
         }
         for c in c.controls() {
             if !known_control(c) {
-                errs.push(format!("{id}: condition names control {c:?}, which is not in the catalog"));
+                errs.push(format!(
+                    "{id}: condition names control {c:?}, which is not in the catalog"
+                ));
             }
         }
     }
@@ -371,33 +409,54 @@ fn check_refs(t: &ThreatDef) -> Vec<String> {
     }
     let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
     for a in &t.refs.attack {
-        let ok = a.strip_prefix('T').is_some_and(|rest| match rest.split_once('.') {
-            Some((tech, sub)) => digits(tech, 4) && digits(sub, 3),
-            None => digits(rest, 4),
-        });
+        let ok = a
+            .strip_prefix('T')
+            .is_some_and(|rest| match rest.split_once('.') {
+                Some((tech, sub)) => digits(tech, 4) && digits(sub, 3),
+                None => digits(rest, 4),
+            });
         if !ok {
-            errs.push(format!("{id}: {a:?} is not an ATT&CK technique ID (T1234 or T1234.001)"));
+            errs.push(format!(
+                "{id}: {a:?} is not an ATT&CK technique ID (T1234 or T1234.001)"
+            ));
         }
     }
     for m in &t.refs.ms_matrix {
         let ok = m.strip_prefix("MS-TA9").is_some_and(|r| digits(r, 3))
             || m.strip_prefix("MS-M9").is_some_and(|r| digits(r, 3));
         if !ok {
-            errs.push(format!("{id}: {m:?} is not a Microsoft Kubernetes threat matrix ID (MS-TA9xxx, MS-M9xxx)"));
+            errs.push(format!(
+                "{id}: {m:?} is not a Microsoft Kubernetes threat matrix ID (MS-TA9xxx, MS-M9xxx)"
+            ));
         }
     }
     let top10 = |prefix: char, v: &[String], what: &str, errs: &mut Vec<String>| {
         for x in v {
-            let ok = x.strip_prefix(prefix).and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=10).contains(&n))
+            let ok = x
+                .strip_prefix(prefix)
+                .and_then(|n| n.parse::<u8>().ok())
+                .is_some_and(|n| (1..=10).contains(&n))
                 && x.len() == 3;
             if !ok {
-                errs.push(format!("{id}: {x:?} is not an {what} ID ({prefix}01..{prefix}10)"));
+                errs.push(format!(
+                    "{id}: {x:?} is not an {what} ID ({prefix}01..{prefix}10)"
+                ));
             }
         }
     };
     top10('D', &t.refs.owasp_docker, "OWASP Docker Top 10", &mut errs);
-    top10('K', &t.refs.owasp_k8s_2022, "OWASP Kubernetes Top 10 2022", &mut errs);
-    top10('K', &t.refs.owasp_k8s_2025, "OWASP Kubernetes Top 10 2025", &mut errs);
+    top10(
+        'K',
+        &t.refs.owasp_k8s_2022,
+        "OWASP Kubernetes Top 10 2022",
+        &mut errs,
+    );
+    top10(
+        'K',
+        &t.refs.owasp_k8s_2025,
+        "OWASP Kubernetes Top 10 2025",
+        &mut errs,
+    );
     errs
 }
 
@@ -410,7 +469,11 @@ pub fn check_against_model(t: &ThreatDef, model: &Model) -> Vec<String> {
     for s in &t.targets {
         let items = s.matches(model, &facts);
         if items.is_empty() {
-            errs.push(format!("{}: target {} matches nothing in the reference model", t.id, s.describe()));
+            errs.push(format!(
+                "{}: target {} matches nothing in the reference model",
+                t.id,
+                s.describe()
+            ));
         }
         for it in items {
             let allowed = item_stride(&it);
@@ -427,7 +490,11 @@ pub fn check_against_model(t: &ThreatDef, model: &Model) -> Vec<String> {
     }
     for l in &t.stride {
         if !allowed_union.contains(l) {
-            errs.push(format!("{}: STRIDE letter {} applies to none of its targets", t.id, l.letter()));
+            errs.push(format!(
+                "{}: STRIDE letter {} applies to none of its targets",
+                t.id,
+                l.letter()
+            ));
         }
     }
     errs

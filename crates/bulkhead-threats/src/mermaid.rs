@@ -44,14 +44,35 @@ fn text(s: &str) -> String {
     s.replace('"', "#quot;").replace('\n', " ")
 }
 
-fn subgraph(tm: &ThreatModel, m: &Model, ids: &Ids, boundary: &str, depth: usize, out: &mut String) {
+fn subgraph(
+    tm: &ThreatModel,
+    m: &Model,
+    ids: &Ids,
+    boundary: &str,
+    depth: usize,
+    out: &mut String,
+) {
     let b = m.boundary(boundary).expect("boundary exists");
     let pad = "  ".repeat(depth);
-    let _ = writeln!(out, "{pad}subgraph {}[\"{} · trust {}\"]", ids.get(&b.id), text(&b.name), b.trust);
-    for child in m.boundaries.iter().filter(|c| c.parent.as_deref() == Some(boundary)) {
+    let _ = writeln!(
+        out,
+        "{pad}subgraph {}[\"{} · trust {}\"]",
+        ids.get(&b.id),
+        text(&b.name),
+        b.trust
+    );
+    for child in m
+        .boundaries
+        .iter()
+        .filter(|c| c.parent.as_deref() == Some(boundary))
+    {
         subgraph(tm, m, ids, &child.id, depth + 1, out);
     }
-    for e in m.elements.iter().filter(|e| e.boundary.as_deref() == Some(boundary)) {
+    for e in m
+        .elements
+        .iter()
+        .filter(|e| e.boundary.as_deref() == Some(boundary))
+    {
         node(e, ids, depth + 1, out);
     }
     let _ = writeln!(out, "{pad}end");
@@ -63,7 +84,13 @@ fn node(e: &crate::Element, ids: &Ids, depth: usize, out: &mut String) {
         ElementKind::Process => ("([", "])"),
         ElementKind::DataStore => ("[(", ")]"),
     };
-    let _ = writeln!(out, "{}{}{open}\"{}\"{close}", "  ".repeat(depth), ids.get(&e.id), text(&e.name));
+    let _ = writeln!(
+        out,
+        "{}{}{open}\"{}\"{close}",
+        "  ".repeat(depth),
+        ids.get(&e.id),
+        text(&e.name)
+    );
 }
 
 pub fn render(tm: &ThreatModel) -> String {
@@ -89,19 +116,31 @@ pub fn render(tm: &ThreatModel) -> String {
         );
     }
     for s in ThreatStatus::ALL {
-        let _ = writeln!(out, "  classDef {} stroke:{},stroke-width:3px", s.as_str(), s.colour());
+        let _ = writeln!(
+            out,
+            "  classDef {} stroke:{},stroke-width:3px",
+            s.as_str(),
+            s.colour()
+        );
     }
     let mut by_status: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in &m.elements {
         if let Some(s) = tm.worst_status(&e.id) {
-            by_status.entry(s.as_str()).or_default().push(ids.get(&e.id));
+            by_status
+                .entry(s.as_str())
+                .or_default()
+                .push(ids.get(&e.id));
         }
     }
     for (s, v) in by_status {
         let _ = writeln!(out, "  class {} {s}", v.join(","));
     }
     for b in &m.boundaries {
-        let _ = writeln!(out, "  style {} stroke:#b71c1c,stroke-dasharray:6 4,fill:none", ids.get(&b.id));
+        let _ = writeln!(
+            out,
+            "  style {} stroke:#b71c1c,stroke-dasharray:6 4,fill:none",
+            ids.get(&b.id)
+        );
     }
     out
 }

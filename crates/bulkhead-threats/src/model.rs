@@ -185,8 +185,10 @@ impl Model {
             .flows
             .iter()
             .map(|f| {
-                let a = self.boundary_chain(self.element(&f.from).and_then(|e| e.boundary.as_deref()));
-                let b = self.boundary_chain(self.element(&f.to).and_then(|e| e.boundary.as_deref()));
+                let a =
+                    self.boundary_chain(self.element(&f.from).and_then(|e| e.boundary.as_deref()));
+                let b =
+                    self.boundary_chain(self.element(&f.to).and_then(|e| e.boundary.as_deref()));
                 let mut x: Vec<String> = a
                     .iter()
                     .filter(|id| !b.contains(id))

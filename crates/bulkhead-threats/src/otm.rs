@@ -165,7 +165,9 @@ pub fn render(tm: &ThreatModel) -> String {
     }
     let mut zones = trust_zones;
     if needs_outside {
-        zones.push(json!({"id": "outside", "name": "Outside any boundary", "risk": {"trustRating": 0}}));
+        zones.push(
+            json!({"id": "outside", "name": "Outside any boundary", "risk": {"trustRating": 0}}),
+        );
     }
     let doc = json!({
         "otmVersion": OTM_VERSION,

@@ -123,7 +123,10 @@ pub struct FlowItem {
 /// The embedded reference models: (file name, text).
 pub const FILES: &[(&str, &str)] = &[
     ("models/docker.toml", include_str!("../models/docker.toml")),
-    ("models/kubernetes.toml", include_str!("../models/kubernetes.toml")),
+    (
+        "models/kubernetes.toml",
+        include_str!("../models/kubernetes.toml"),
+    ),
 ];
 
 /// Parse the embedded reference models. Errors name the file.
@@ -212,7 +215,11 @@ fn suffixed(id: &str, inst: Option<&Instance>) -> String {
 }
 
 /// Instantiate templates into one model. `origin` is `reference` or `user`.
-pub fn instantiate(templates: &[(Platform, &Template)], inputs: &Inputs<'_>, origin: &str) -> Model {
+pub fn instantiate(
+    templates: &[(Platform, &Template)],
+    inputs: &Inputs<'_>,
+    origin: &str,
+) -> Model {
     let mut m = Model::default();
     let empty = BTreeMap::new();
     for (platform, t) in templates {
@@ -230,7 +237,10 @@ pub fn instantiate(templates: &[(Platform, &Template)], inputs: &Inputs<'_>, ori
                     name: inputs.facts.interpolate(&b.name, &attrs),
                     kind: b.kind.clone(),
                     trust: b.trust,
-                    parent: b.parent.as_ref().map(|p| inputs.facts.interpolate(p, &attrs)),
+                    parent: b
+                        .parent
+                        .as_ref()
+                        .map(|p| inputs.facts.interpolate(p, &attrs)),
                     platform: b.platform.unwrap_or(*platform),
                     rank: b.rank,
                     origin: origin.into(),
@@ -243,7 +253,8 @@ pub fn instantiate(templates: &[(Platform, &Template)], inputs: &Inputs<'_>, ori
             }
             for inst in inputs.instances(&e.per, &e.instance_when) {
                 let scope = inst.map(scope_attrs).unwrap_or_default();
-                let mut attrs: BTreeMap<String, Value> = inst.map(|i| i.attrs.clone()).unwrap_or_default();
+                let mut attrs: BTreeMap<String, Value> =
+                    inst.map(|i| i.attrs.clone()).unwrap_or_default();
                 for (k, v) in &e.attrs {
                     attrs.insert(k.clone(), attr_value(inputs, v, &scope));
                 }
@@ -257,7 +268,10 @@ pub fn instantiate(templates: &[(Platform, &Template)], inputs: &Inputs<'_>, ori
                     name: inputs.facts.interpolate(&e.name, &scope),
                     kind: e.kind,
                     component: e.component.clone(),
-                    boundary: e.boundary.as_ref().map(|b| inputs.facts.interpolate(b, &scope)),
+                    boundary: e
+                        .boundary
+                        .as_ref()
+                        .map(|b| inputs.facts.interpolate(b, &scope)),
                     platform: e.platform.unwrap_or(*platform),
                     attrs,
                     instance_of: inst.map(|_| e.id.clone()),
@@ -297,6 +311,19 @@ pub fn instantiate(templates: &[(Platform, &Template)], inputs: &Inputs<'_>, ori
 /// Check a model's references: every flow end and boundary exists, IDs are unique, no boundary
 /// is its own ancestor. `what` names the source in messages.
 pub fn check_references(m: &Model, what: &str) -> Result<(), String> {
+    let problems = reference_problems(m);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(problems
+        .iter()
+        .map(|(_, p)| format!("{what}: {p}"))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// Every reference problem of a model, as (ID of the item at fault, message).
+pub fn reference_problems(m: &Model) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for id in m
@@ -307,40 +334,58 @@ pub fn check_references(m: &Model, what: &str) -> Result<(), String> {
         .chain(m.flows.iter().map(|f| &f.id))
     {
         if !seen.insert(id.clone()) {
-            errors.push(format!("{what}: the ID {id:?} is used twice"));
+            errors.push((id.clone(), format!("the ID {id:?} is used twice")));
         }
     }
     for b in &m.boundaries {
         if let Some(p) = &b.parent {
             if m.boundary(p).is_none() {
-                errors.push(format!("{what}: boundary {:?} names parent {p:?}, which does not exist", b.id));
+                errors.push((
+                    b.id.clone(),
+                    format!(
+                        "boundary {:?} names parent {p:?}, which does not exist",
+                        b.id
+                    ),
+                ));
             }
         }
         if m.boundary_chain(Some(&b.id)).len() > m.boundaries.len() {
-            errors.push(format!("{what}: boundary {:?} is its own ancestor", b.id));
+            errors.push((
+                b.id.clone(),
+                format!("boundary {:?} is its own ancestor", b.id),
+            ));
         }
     }
     for e in &m.elements {
         if let Some(b) = &e.boundary {
             if m.boundary(b).is_none() {
-                errors.push(format!("{what}: element {:?} is in boundary {b:?}, which does not exist", e.id));
+                errors.push((
+                    e.id.clone(),
+                    format!(
+                        "element {:?} is in boundary {b:?}, which does not exist",
+                        e.id
+                    ),
+                ));
             }
         }
     }
     for f in &m.flows {
         for end in [&f.from, &f.to] {
             if m.element(end).is_none() {
-                errors.push(format!(
-                    "{what}: flow {:?} connects {end:?}, which is not an element (known: {})",
-                    f.id,
-                    m.elements.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
+                errors.push((
+                    f.id.clone(),
+                    format!(
+                        "flow {:?} connects {end:?}, which is not an element (known: {})",
+                        f.id,
+                        m.elements
+                            .iter()
+                            .map(|e| e.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 ));
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("\n"))
-    }
+    errors
 }

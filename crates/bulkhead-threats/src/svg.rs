@@ -86,7 +86,12 @@ enum Node<'a> {
         w: i32,
         h: i32,
     },
-    Element { e: &'a Element, lines: Vec<String>, w: i32, h: i32 },
+    Element {
+        e: &'a Element,
+        lines: Vec<String>,
+        w: i32,
+        h: i32,
+    },
 }
 
 impl Node<'_> {
@@ -133,10 +138,18 @@ fn columns_size(cols: &[Vec<Node<'_>>], gap: i32) -> (i32, i32) {
 
 fn boundary_node<'a>(m: &'a Model, id: &'a str) -> Node<'a> {
     let mut items: Vec<(u32, Node<'a>)> = Vec::new();
-    for b in m.boundaries.iter().filter(|b| b.parent.as_deref() == Some(id)) {
+    for b in m
+        .boundaries
+        .iter()
+        .filter(|b| b.parent.as_deref() == Some(id))
+    {
         items.push((b.rank, boundary_node(m, &b.id)));
     }
-    for e in m.elements.iter().filter(|e| e.boundary.as_deref() == Some(id)) {
+    for e in m
+        .elements
+        .iter()
+        .filter(|e| e.boundary.as_deref() == Some(id))
+    {
         items.push((e.rank, element_node(e)));
     }
     let cols = columns(items);
@@ -161,10 +174,12 @@ struct Placed {
 fn place(n: &Node<'_>, x: i32, y: i32, out: &mut Placed) {
     match n {
         Node::Element { e, lines, w, h } => {
-            out.elements.insert(e.id.clone(), (Rect { x, y, w: *w, h: *h }, lines.clone()));
+            out.elements
+                .insert(e.id.clone(), (Rect { x, y, w: *w, h: *h }, lines.clone()));
         }
         Node::Boundary { id, columns, w, h } => {
-            out.boundaries.push((id.to_string(), Rect { x, y, w: *w, h: *h }));
+            out.boundaries
+                .push((id.to_string(), Rect { x, y, w: *w, h: *h }));
             place_columns(columns, x + PAD, y + TITLE_H + PAD, COL_GAP / 2, out);
         }
     }
@@ -192,8 +207,16 @@ fn exit_point(a: Rect, b: Rect) -> (i32, i32) {
     if dx == 0.0 && dy == 0.0 {
         return (ax as i32, ay as i32);
     }
-    let sx = if dx != 0.0 { (a.w as f64 / 2.0) / dx.abs() } else { f64::INFINITY };
-    let sy = if dy != 0.0 { (a.h as f64 / 2.0) / dy.abs() } else { f64::INFINITY };
+    let sx = if dx != 0.0 {
+        (a.w as f64 / 2.0) / dx.abs()
+    } else {
+        f64::INFINITY
+    };
+    let sy = if dy != 0.0 {
+        (a.h as f64 / 2.0) / dy.abs()
+    } else {
+        f64::INFINITY
+    };
     let s = sx.min(sy);
     ((ax + dx * s).round() as i32, (ay + dy * s).round() as i32)
 }
@@ -203,12 +226,27 @@ fn status_of(tm: &ThreatModel, id: &str) -> ThreatStatus {
 }
 
 /// One platform's diagram as an SVG group at (x0, y0); returns the SVG text and its size.
-fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, numbers: &BTreeMap<String, usize>) -> (String, i32, i32) {
+fn section(
+    tm: &ThreatModel,
+    m: &Model,
+    platform: Platform,
+    x0: i32,
+    y0: i32,
+    numbers: &BTreeMap<String, usize>,
+) -> (String, i32, i32) {
     let mut items: Vec<(u32, Node<'_>)> = Vec::new();
-    for b in m.boundaries.iter().filter(|b| b.parent.is_none() && b.platform == platform) {
+    for b in m
+        .boundaries
+        .iter()
+        .filter(|b| b.parent.is_none() && b.platform == platform)
+    {
         items.push((b.rank, boundary_node(m, &b.id)));
     }
-    for e in m.elements.iter().filter(|e| e.boundary.is_none() && e.platform == platform) {
+    for e in m
+        .elements
+        .iter()
+        .filter(|e| e.boundary.is_none() && e.platform == platform)
+    {
         items.push((e.rank, element_node(e)));
     }
     let cols = columns(items);
@@ -246,7 +284,9 @@ fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, nu
     }
     // Flows under elements, so boxes stay readable where a line passes behind them.
     for f in m.flows.iter().filter(|f| f.platform == platform) {
-        let (Some((a, _)), Some((b, _))) = (placed.elements.get(&f.from), placed.elements.get(&f.to)) else {
+        let (Some((a, _)), Some((b, _))) =
+            (placed.elements.get(&f.from), placed.elements.get(&f.to))
+        else {
             continue;
         };
         let (x1, y1) = exit_point(*a, *b);
@@ -275,7 +315,9 @@ fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, nu
         );
     }
     for e in m.elements.iter().filter(|e| e.platform == platform) {
-        let Some((r, lines)) = placed.elements.get(&e.id) else { continue };
+        let Some((r, lines)) = placed.elements.get(&e.id) else {
+            continue;
+        };
         let st = status_of(tm, &e.id);
         let threats: Vec<String> = tm
             .threats_of(&e.id)
@@ -309,7 +351,13 @@ fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, nu
         let badge = if ids.is_empty() {
             format!("{} · no threats", e.kind.label())
         } else {
-            format!("{} · {} threat{} · {}", e.kind.label(), ids.len(), if ids.len() == 1 { "" } else { "s" }, st.label())
+            format!(
+                "{} · {} threat{} · {}",
+                e.kind.label(),
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                st.label()
+            )
         };
         let _ = write!(
             text,
@@ -339,7 +387,10 @@ fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, nu
         ly += 16;
         let st = status_of(tm, &f.id);
         let n = numbers.get(&f.id).copied().unwrap_or(0);
-        let from = m.element(&f.from).map(|e| e.name.as_str()).unwrap_or(&f.from);
+        let from = m
+            .element(&f.from)
+            .map(|e| e.name.as_str())
+            .unwrap_or(&f.from);
         let to = m.element(&f.to).map(|e| e.name.as_str()).unwrap_or(&f.to);
         let _ = writeln!(
             s,
@@ -359,7 +410,14 @@ fn section(tm: &ThreatModel, m: &Model, platform: Platform, x0: i32, y0: i32, nu
         .flows
         .iter()
         .filter(|f| f.platform == platform)
-        .map(|f| 6 * (f.name.len() + f.protocol.len() + f.port.len() + f.authentication.len() + f.encryption.len() + 70) as i32)
+        .map(|f| {
+            6 * (f.name.len()
+                + f.protocol.len()
+                + f.port.len()
+                + f.authentication.len()
+                + f.encryption.len()
+                + 70) as i32
+        })
         .max()
         .unwrap_or(0);
     (s, w.max(legend_w.min(1400)), ly - y0 + 10)
@@ -374,7 +432,12 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
         None => m.platforms(),
     };
     // Flow numbers are global, so the legend, DOT, Mermaid and the report agree.
-    let numbers: BTreeMap<String, usize> = m.flows.iter().enumerate().map(|(i, f)| (f.id.clone(), i + 1)).collect();
+    let numbers: BTreeMap<String, usize> = m
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.clone(), i + 1))
+        .collect();
     let mut body = String::new();
     let (mut width, mut y) = (0, 10);
     for p in &platforms {

@@ -35,6 +35,7 @@ use crate::library::ThreatDef;
 use crate::model::Platform;
 use crate::reference::{BoundaryItem, ElementItem, FlowItem, Template};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,12 +48,50 @@ pub struct UserModel {
     pub flows: Vec<FlowItem>,
     #[serde(default)]
     pub threats: Vec<ThreatDef>,
+    /// Where each item's `id` is written (`model.yaml:12:7`), for messages about it.
+    #[serde(skip)]
+    pub positions: BTreeMap<String, String>,
 }
 
 impl UserModel {
-    /// Parse a model file; `name` is used in error messages.
+    /// Parse a model file; errors read `NAME:LINE:COLUMN: ...`.
     pub fn parse(text: &str, name: &str) -> Result<UserModel, String> {
-        serde_yaml_ng::from_str(text).map_err(|e| format!("{name}: {e}"))
+        let (mut m, tree): (UserModel, _) = crate::yaml::from_yaml_with_tree(text, name)?;
+        let ids: Vec<(&str, usize, String)> = (m
+            .boundaries
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ("boundaries", i, b.id.clone())))
+        .chain(
+            m.elements
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ("elements", i, e.id.clone())),
+        )
+        .chain(
+            m.flows
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ("flows", i, f.id.clone())),
+        )
+        .chain(
+            m.threats
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ("threats", i, t.id.clone())),
+        )
+        .collect();
+        for (list, i, id) in ids {
+            m.positions
+                .entry(id)
+                .or_insert_with(|| crate::yaml::position(name, &tree, &format!("{list}[{i}].id")));
+        }
+        Ok(m)
+    }
+
+    /// `FILE:LINE:COLUMN` of the item with this ID, or None when the file does not define it.
+    pub fn position(&self, id: &str) -> Option<&str> {
+        self.positions.get(id).map(String::as_str)
     }
 
     /// The additions as a template (its items carry their own platform, Docker by default).

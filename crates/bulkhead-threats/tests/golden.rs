@@ -16,26 +16,47 @@ fn fixture_file(name: &str, s: &Snapshot) {
     golden(&format!("fixtures/{name}.snapshot.json"), &json);
     // The file on disk is what `bulkhead threats --snapshot` reads: it must load back.
     let back = Snapshot::from_json(&json).expect("fixture snapshot loads");
-    assert_eq!(serde_json::to_string(&back).unwrap(), serde_json::to_string(s).unwrap());
+    assert_eq!(
+        serde_json::to_string(&back).unwrap(),
+        serde_json::to_string(s).unwrap()
+    );
 }
 
 fn all_outputs(name: &str, tm: &bulkhead_threats::ThreatModel) {
     golden(&format!("golden/{name}/threats.json"), &tm.to_json());
     golden(&format!("golden/{name}/dfd.svg"), &svg::render(tm, None));
-    golden(&format!("golden/{name}/dfd.dot"), &bulkhead_threats::dot::render(tm));
-    golden(&format!("golden/{name}/dfd.mmd"), &bulkhead_threats::mermaid::render(tm));
-    golden(&format!("golden/{name}/otm.json"), &bulkhead_threats::otm::render(tm));
+    golden(
+        &format!("golden/{name}/dfd.dot"),
+        &bulkhead_threats::dot::render(tm),
+    );
+    golden(
+        &format!("golden/{name}/dfd.mmd"),
+        &bulkhead_threats::mermaid::render(tm),
+    );
+    golden(
+        &format!("golden/{name}/otm.json"),
+        &bulkhead_threats::otm::render(tm),
+    );
 }
 
 fn status(tm: &bulkhead_threats::ThreatModel, id: &str) -> ThreatStatus {
-    tm.threat(id).unwrap_or_else(|| panic!("{id} evaluated")).status
+    tm.threat(id)
+        .unwrap_or_else(|| panic!("{id} evaluated"))
+        .status
 }
 
 #[test]
 fn writeup_host_golden_and_statuses() {
     let s = fixtures::writeup();
     fixture_file("writeup", &s);
-    let tm = model(&s, Options { fixes: WRITE_UP_FIXES, ..Default::default() }).unwrap();
+    let tm = model(
+        &s,
+        Options {
+            fixes: WRITE_UP_FIXES,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     all_outputs("writeup", &tm);
     // The three failed findings of the write-up leave their threats exposed.
     for (id, control) in [
@@ -45,29 +66,52 @@ fn writeup_host_golden_and_statuses() {
     ] {
         let t = tm.threat(id).unwrap();
         assert_eq!(t.status, ThreatStatus::Exposed, "{id}: {}", t.reason);
-        assert!(t.reason.contains(control), "{id} cites {control}: {}", t.reason);
         assert!(
-            t.evidence.iter().any(|e| e.control == control && e.status == bulkhead_checks::Status::Fail),
+            t.reason.contains(control),
+            "{id} cites {control}: {}",
+            t.reason
+        );
+        assert!(
+            t.evidence
+                .iter()
+                .any(|e| e.control == control && e.status == bulkhead_checks::Status::Fail),
             "{id} cites failing evidence for {control}"
         );
     }
     // Numbering: the evidence uses CIS Docker 1.2.0 IDs, as the write-up does.
     let t = tm.threat("DKR-T02").unwrap();
-    assert!(t.evidence.iter().any(|e| e.check == "5.12" && e.object == "container web"));
+    assert!(t
+        .evidence
+        .iter()
+        .any(|e| e.check == "5.12" && e.object == "container web"));
     let e = tm.threat("DKR-E02").unwrap();
     assert!(e.evidence.iter().any(|e| e.check == "5.25"));
-    assert!(tm.threat("DKR-S01").unwrap().evidence.iter().any(|e| e.check == "4.5"));
+    assert!(tm
+        .threat("DKR-S01")
+        .unwrap()
+        .evidence
+        .iter()
+        .any(|e| e.check == "4.5"));
     // The container runs as root (no USER): DKR-E01 exposed.
     assert_eq!(status(&tm, "DKR-E01"), ThreatStatus::Exposed);
     // The write-up's fixes lower the projected severity of the threats they close.
     let t2 = tm.threat("DKR-T02").unwrap();
-    assert!(t2.projected_severity < t2.severity, "T02 {} -> {}", t2.severity, t2.projected_severity);
+    assert!(
+        t2.projected_severity < t2.severity,
+        "T02 {} -> {}",
+        t2.severity,
+        t2.projected_severity
+    );
     // No TCP listener: no remote client, no TCP flow, TCP-only threats not applicable.
     assert!(tm.elements.iter().all(|e| e.id != "dkr.remote_client"));
     assert!(tm.flows.iter().all(|f| f.id != "dkr.f.tcp_api"));
     assert_eq!(status(&tm, "DKR-S03"), ThreatStatus::NotApplicable);
     // One container instance, in its own trust boundary inside the host.
-    let c = tm.elements.iter().find(|e| e.id == "dkr.container:web").expect("container instance");
+    let c = tm
+        .elements
+        .iter()
+        .find(|e| e.id == "dkr.container:web")
+        .expect("container instance");
     assert_eq!(c.boundary.as_deref(), Some("dkr.b.container:web"));
     assert_eq!(c.attrs["runs_as_root"], serde_json::json!(true));
     // No Kubernetes on this host: no Kubernetes threats listed.
@@ -78,23 +122,47 @@ fn writeup_host_golden_and_statuses() {
 fn hardened_host_golden_and_statuses() {
     let s = fixtures::hardened();
     fixture_file("hardened", &s);
-    let tm = model(&s, Options { edition: "1.6.0", ..Default::default() }).unwrap();
+    let tm = model(
+        &s,
+        Options {
+            edition: "1.6.0",
+            ..Default::default()
+        },
+    )
+    .unwrap();
     all_outputs("hardened", &tm);
     for id in ["DKR-E01", "DKR-T02", "DKR-E02", "DKR-S01"] {
         let t = tm.threat(id).unwrap();
         assert!(
-            matches!(t.status, ThreatStatus::Mitigated | ThreatStatus::PartiallyMitigated),
+            matches!(
+                t.status,
+                ThreatStatus::Mitigated | ThreatStatus::PartiallyMitigated
+            ),
             "{id} on the hardened host: {} ({})",
             t.status,
             t.reason
         );
-        assert!(t.severity < bulkhead_threats::Severity::High, "{id}: {}", t.severity);
+        assert!(
+            t.severity < bulkhead_threats::Severity::High,
+            "{id}: {}",
+            t.severity
+        );
     }
     assert_eq!(status(&tm, "DKR-E01"), ThreatStatus::Mitigated);
     assert_eq!(status(&tm, "DKR-T02"), ThreatStatus::Mitigated);
     let writeup = model(&fixtures::writeup(), Options::default()).unwrap();
-    let exposed = |tm: &bulkhead_threats::ThreatModel| tm.threats.iter().filter(|t| t.status == ThreatStatus::Exposed).count();
-    assert!(exposed(&tm) < exposed(&writeup), "hardening reduces exposed threats: {} vs {}", exposed(&tm), exposed(&writeup));
+    let exposed = |tm: &bulkhead_threats::ThreatModel| {
+        tm.threats
+            .iter()
+            .filter(|t| t.status == ThreatStatus::Exposed)
+            .count()
+    };
+    assert!(
+        exposed(&tm) < exposed(&writeup),
+        "hardening reduces exposed threats: {} vs {}",
+        exposed(&tm),
+        exposed(&writeup)
+    );
 }
 
 #[test]
@@ -102,19 +170,33 @@ fn tcp_listener_exists_only_when_dockerd_listens_on_tcp() {
     let mut s = fixtures::writeup();
     let d = &mut s.docker.as_mut().unwrap().daemon;
     // The hosts move from the command line (-H fd://) to daemon.json, as dockerd requires.
-    d.flags = bulkhead_facts::docker::parse_dockerd_flags(&["--containerd=/run/containerd/containerd.sock".to_string()]);
-    let config = serde_json::json!({"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]});
+    d.flags = bulkhead_facts::docker::parse_dockerd_flags(&[
+        "--containerd=/run/containerd/containerd.sock".to_string(),
+    ]);
+    let config =
+        serde_json::json!({"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]});
     d.config = bulkhead_facts::Fact::Value(Some(config.clone()));
-    d.paths = bulkhead_facts::docker::resolve_paths(&DaemonSettings::new(d.flags.clone(), Some(config), "/etc/docker/daemon.json"), None);
+    d.paths = bulkhead_facts::docker::resolve_paths(
+        &DaemonSettings::new(d.flags.clone(), Some(config), "/etc/docker/daemon.json"),
+        None,
+    );
     let tm = model(&s, Options::default()).unwrap();
-    let f = tm.flows.iter().find(|f| f.id == "dkr.f.tcp_api").expect("TCP flow present");
+    let f = tm
+        .flows
+        .iter()
+        .find(|f| f.id == "dkr.f.tcp_api")
+        .expect("TCP flow present");
     assert_eq!(f.port, "tcp://0.0.0.0:2375");
     assert_eq!(f.authentication, "none");
     assert_eq!(f.encryption, "none");
     assert!(f.crosses.contains(&"dkr.b.network".to_string()));
     assert_ne!(status(&tm, "DKR-S03"), ThreatStatus::NotApplicable);
     let s03 = tm.threat("DKR-S03").unwrap();
-    assert!(s03.likelihood.raised_by.iter().any(|r| r.contains("does not verify client certificates")));
+    assert!(s03
+        .likelihood
+        .raised_by
+        .iter()
+        .any(|r| r.contains("does not verify client certificates")));
 }
 
 #[test]
@@ -131,18 +213,36 @@ fn mounted_docker_socket_is_a_flow_from_the_container_to_the_daemon() {
         });
     }
     let tm = model(&s, Options::default()).unwrap();
-    let f = tm.flows.iter().find(|f| f.id == "dkr.f.socket:web").expect("socket flow");
-    assert_eq!((f.from.as_str(), f.to.as_str()), ("dkr.container:web", "dkr.dockerd"));
+    let f = tm
+        .flows
+        .iter()
+        .find(|f| f.id == "dkr.f.socket:web")
+        .expect("socket flow");
+    assert_eq!(
+        (f.from.as_str(), f.to.as_str()),
+        ("dkr.container:web", "dkr.dockerd")
+    );
     let s04 = tm.threat("DKR-S04").unwrap();
     assert!(s04.targets.contains(&"dkr.f.socket:web".to_string()));
     assert_ne!(s04.status, ThreatStatus::NotApplicable);
     // Evidence raises the likelihood of running as root.
     let e01 = tm.threat("DKR-E01").unwrap();
-    assert!(e01.likelihood.current > e01.likelihood.base, "{:?}", e01.likelihood);
-    assert!(e01.likelihood.raised_by.iter().any(|r| r.contains("Docker socket")));
+    assert!(
+        e01.likelihood.current > e01.likelihood.base,
+        "{:?}",
+        e01.likelihood
+    );
+    assert!(e01
+        .likelihood
+        .raised_by
+        .iter()
+        .any(|r| r.contains("Docker socket")));
     // Without the mount there is no such flow and S04 is not applicable.
     let plain = model(&fixtures::writeup(), Options::default()).unwrap();
-    assert!(plain.flows.iter().all(|f| f.instance_of.as_deref() != Some("dkr.f.socket")));
+    assert!(plain
+        .flows
+        .iter()
+        .all(|f| f.instance_of.as_deref() != Some("dkr.f.socket")));
     assert_eq!(status(&plain, "DKR-S04"), ThreatStatus::NotApplicable);
 }
 
@@ -154,17 +254,43 @@ fn risk_acceptance_applies_until_it_expires() {
     )
     .unwrap();
     let s = fixtures::writeup();
-    let tm = model(&s, Options { accept: &accepted, ..Default::default() }).unwrap();
+    let tm = model(
+        &s,
+        Options {
+            accept: &accepted,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let r = tm.threat("DKR-R01").unwrap();
     assert_eq!(r.status, ThreatStatus::Accepted);
     assert!(r.computed_status.is_some() && r.computed_status != Some(ThreatStatus::Accepted));
     assert_eq!(r.acceptance.as_ref().unwrap().owner, "platform-team");
-    let later = model(&s, Options { accept: &accepted, as_of: "2026-07-01", ..Default::default() }).unwrap();
+    let later = model(
+        &s,
+        Options {
+            accept: &accepted,
+            as_of: "2026-07-01",
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let r = later.threat("DKR-R01").unwrap();
     assert_ne!(r.status, ThreatStatus::Accepted);
     assert!(r.notes.iter().any(|n| n.contains("expired on 2026-06-30")));
-    let unknown = accept::parse("accept:\n  - threat: DKR-Z99\n    reason: r\n    owner: o\n    expires: 2030-01-01\n", "a.yaml").unwrap();
-    let e = model(&s, Options { accept: &unknown, ..Default::default() }).unwrap_err();
+    let unknown = accept::parse(
+        "accept:\n  - threat: DKR-Z99\n    reason: r\n    owner: o\n    expires: 2030-01-01\n",
+        "a.yaml",
+    )
+    .unwrap();
+    let e = model(
+        &s,
+        Options {
+            accept: &unknown,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(e.contains("DKR-Z99"), "{e}");
 }
 
@@ -199,8 +325,18 @@ threats:
     refs: { attack: [T1040] }
 "#;
     let user = UserModel::parse(yaml, "model.yaml").unwrap();
-    let tm = model(&fixtures::writeup(), Options { user: Some(&user), ..Default::default() }).unwrap();
-    assert!(tm.elements.iter().any(|e| e.id == "app.db" && e.origin == "user"));
+    let tm = model(
+        &fixtures::writeup(),
+        Options {
+            user: Some(&user),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(tm
+        .elements
+        .iter()
+        .any(|e| e.id == "app.db" && e.origin == "user"));
     let f = tm.flows.iter().find(|f| f.id == "app.f.web_db").unwrap();
     assert_eq!(f.crosses, vec!["dkr.b.container:web".to_string()]);
     let t = tm.threat("APP-I01").expect("user threat evaluated");
@@ -208,22 +344,56 @@ threats:
     assert_eq!(t.targets, vec!["app.f.web_db".to_string()]);
     assert_ne!(t.status, ThreatStatus::NotApplicable);
     let bad = UserModel::parse("flows:\n  - {id: x, name: x, from: nowhere, to: dkr.dockerd, protocol: p, port: '1', authentication: a, encryption: e}\n", "model.yaml").unwrap();
-    let e = model(&fixtures::writeup(), Options { user: Some(&bad), ..Default::default() }).unwrap_err();
-    assert!(e.contains("model.yaml: flow \"x\" connects \"nowhere\""), "{e}");
-    let e = UserModel::parse("elements:\n  - {id: a, name: a, kind: database, component: c}\n", "model.yaml").unwrap_err();
-    assert!(e.starts_with("model.yaml:"), "{e}");
+    let e = model(
+        &fixtures::writeup(),
+        Options {
+            user: Some(&bad),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("model.yaml:2:6: flow \"x\" connects \"nowhere\""),
+        "{e}"
+    );
+    let e = UserModel::parse(
+        "elements:\n  - {id: a, name: a, kind: database, component: c}\n",
+        "model.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("model.yaml:2:"),
+        "the error names the line of the wrong kind: {e}"
+    );
+    assert!(
+        e.contains("elements[0].kind") && e.contains("database"),
+        "{e}"
+    );
 }
 
 #[test]
 fn json_contract_fields() {
-    let tm = model(&fixtures::writeup(), Options { fixes: WRITE_UP_FIXES, ..Default::default() }).unwrap();
+    let tm = model(
+        &fixtures::writeup(),
+        Options {
+            fixes: WRITE_UP_FIXES,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&tm.to_json()).unwrap();
     assert_eq!(v["schema"], "bulkhead.threats/1");
     for k in ["elements", "flows", "boundaries", "threats"] {
-        assert!(v[k].as_array().is_some_and(|a| !a.is_empty()), "{k}[] present");
+        assert!(
+            v[k].as_array().is_some_and(|a| !a.is_empty()),
+            "{k}[] present"
+        );
     }
     for t in v["threats"].as_array().unwrap() {
-        for k in ["id", "title", "stride", "status", "severity", "targets", "controls", "evidence", "refs"] {
+        for k in [
+            "id", "title", "stride", "status", "severity", "targets", "controls", "evidence",
+            "refs",
+        ] {
             assert!(t.get(k).is_some(), "threat {} has {k}", t["id"]);
         }
         for l in t["stride"].as_array().unwrap() {

@@ -41,10 +41,17 @@ fn maximal_model() -> Model {
     );
     facts.instances.insert(
         "node".into(),
-        vec![Instance { key: "n1".into(), name: "n1".into(), attrs: BTreeMap::new() }],
+        vec![Instance {
+            key: "n1".into(),
+            name: "n1".into(),
+            attrs: BTreeMap::new(),
+        }],
     );
     let fail = |_: &str| Some(Status::Fail);
-    let inputs = reference::Inputs { facts: &facts, control: &fail };
+    let inputs = reference::Inputs {
+        facts: &facts,
+        control: &fail,
+    };
     let templates = reference::templates().expect("reference models parse");
     let pairs: Vec<_> = templates.iter().map(|t| (t.platform, t)).collect();
     let mut m = reference::instantiate(&pairs, &inputs, "reference");
@@ -56,7 +63,11 @@ fn maximal_model() -> Model {
 #[test]
 fn library_parses_and_is_large_enough() {
     let lib = library::load().expect("library parses");
-    assert!(lib.threats.len() >= 40, "the library holds {} threats; at least 40 are required", lib.threats.len());
+    assert!(
+        lib.threats.len() >= 40,
+        "the library holds {} threats; at least 40 are required",
+        lib.threats.len()
+    );
     let mut ids = BTreeSet::new();
     for t in &lib.threats {
         assert!(ids.insert(t.id.clone()), "{} is defined twice", t.id);
@@ -65,9 +76,17 @@ fn library_parses_and_is_large_enough() {
             Some(Platform::Kubernetes) => "K8S-",
             None => panic!("{} has no platform", t.id),
         };
-        let rest = t.id.strip_prefix(prefix).unwrap_or_else(|| panic!("{} should start with {prefix}", t.id));
+        let rest =
+            t.id.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{} should start with {prefix}", t.id));
         let letter = rest.chars().next().unwrap();
-        assert!("STRIDE".contains(letter) && rest[1..].len() == 2 && rest[1..].chars().all(|c| c.is_ascii_digit()), "{}: IDs read PLATFORM-<STRIDE letter><two digits>", t.id);
+        assert!(
+            "STRIDE".contains(letter)
+                && rest[1..].len() == 2
+                && rest[1..].chars().all(|c| c.is_ascii_digit()),
+            "{}: IDs read PLATFORM-<STRIDE letter><two digits>",
+            t.id
+        );
         assert!(
             t.stride.iter().any(|s| s.letter() == letter),
             "{}: its ID letter {letter} is not among its STRIDE categories",
@@ -80,7 +99,9 @@ fn library_parses_and_is_large_enough() {
 fn write_up_threats_exist_with_their_titles() {
     let lib = library::load().unwrap();
     for (id, title) in WRITE_UP_THREATS {
-        let t = lib.threat(id).unwrap_or_else(|| panic!("{id} is missing from the library"));
+        let t = lib
+            .threat(id)
+            .unwrap_or_else(|| panic!("{id} is missing from the library"));
         assert_eq!(&t.title, title, "{id} keeps the write-up's title");
     }
     assert_eq!(WRITE_UP_THREATS.len(), 10);
@@ -89,10 +110,22 @@ fn write_up_threats_exist_with_their_titles() {
 #[test]
 fn every_threat_is_well_formed_and_cites_real_controls() {
     let lib = library::load().unwrap();
-    let errors: Vec<String> = lib.threats.iter().flat_map(|t| library::check_threat(t, &known_control)).collect();
-    assert!(errors.is_empty(), "library problems:\n{}", errors.join("\n"));
+    let errors: Vec<String> = lib
+        .threats
+        .iter()
+        .flat_map(|t| library::check_threat(t, &known_control))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "library problems:\n{}",
+        errors.join("\n")
+    );
     for n in &lib.notes {
-        assert!(known_control(&n.control), "note for unknown control {}", n.control);
+        assert!(
+            known_control(&n.control),
+            "note for unknown control {}",
+            n.control
+        );
     }
 }
 
@@ -100,8 +133,16 @@ fn every_threat_is_well_formed_and_cites_real_controls() {
 fn every_threat_targets_the_reference_model_with_applicable_stride() {
     let lib = library::load().unwrap();
     let m = maximal_model();
-    let errors: Vec<String> = lib.threats.iter().flat_map(|t| library::check_against_model(t, &m)).collect();
-    assert!(errors.is_empty(), "targeting problems:\n{}", errors.join("\n"));
+    let errors: Vec<String> = lib
+        .threats
+        .iter()
+        .flat_map(|t| library::check_against_model(t, &m))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "targeting problems:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -113,7 +154,10 @@ fn every_element_gets_every_applicable_stride_category() {
     for t in &lib.threats {
         for s in &t.targets {
             for it in s.matches(&m, &facts) {
-                covered.entry(it.id().to_string()).or_default().extend(t.stride.iter().copied());
+                covered
+                    .entry(it.id().to_string())
+                    .or_default()
+                    .extend(t.stride.iter().copied());
             }
         }
     }
@@ -130,7 +174,10 @@ fn every_element_gets_every_applicable_stride_category() {
     for f in m.flows.iter().filter(|f| !f.crosses.is_empty()) {
         let have = covered.get(&f.id).cloned().unwrap_or_default();
         if !have.contains(&Stride::S) {
-            missing.push(format!("flow {} crosses {:?} but no threat covers a spoofed connection on it", f.id, f.crosses));
+            missing.push(format!(
+                "flow {} crosses {:?} but no threat covers a spoofed connection on it",
+                f.id, f.crosses
+            ));
         }
     }
     assert!(missing.is_empty(), "coverage gaps:\n{}", missing.join("\n"));
@@ -162,13 +209,28 @@ applies_when = { fact = "docker.no_such_fact", equals = true }
     .unwrap();
     let errs = library::check_threat(&broken, &known_control).join("\n");
     assert!(errs.contains("likelihood 5 is outside 1..4"), "{errs}");
-    assert!(errs.contains("\"docker.no.such.control\" is not in the control catalog"), "{errs}");
-    assert!(errs.contains("\"1611\" is not an ATT&CK technique ID"), "{errs}");
-    assert!(errs.contains("\"D11\" is not an OWASP Docker Top 10 ID"), "{errs}");
-    assert!(errs.contains("fact \"docker.no_such_fact\" is not one bulkhead derives"), "{errs}");
+    assert!(
+        errs.contains("\"docker.no.such.control\" is not in the control catalog"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("\"1611\" is not an ATT&CK technique ID"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("\"D11\" is not an OWASP Docker Top 10 ID"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("fact \"docker.no_such_fact\" is not one bulkhead derives"),
+        "{errs}"
+    );
     let m = maximal_model();
     let errs = library::check_against_model(&broken, &m).join("\n");
-    assert!(errs.contains("none of its STRIDE letters applies to dkr.cli"), "an external entity cannot be elevated: {errs}");
+    assert!(
+        errs.contains("none of its STRIDE letters applies to dkr.cli"),
+        "an external entity cannot be elevated: {errs}"
+    );
 }
 
 #[test]
@@ -180,6 +242,8 @@ fn library_files_reject_unknown_fields() {
         platform: String,
         threat: Vec<library::ThreatDef>,
     }
-    let e = toml::from_str::<F>(text).err().expect("a status or severity written into the library is refused");
+    let e = toml::from_str::<F>(text)
+        .err()
+        .expect("a status or severity written into the library is refused");
     assert!(e.to_string().contains("severity"), "{e}");
 }

@@ -15,7 +15,11 @@ fn stat(kind: FileKind, mode: u32, uid: u32, gid: u32) -> FileFact {
         mode: Mode(mode),
         uid,
         gid,
-        owner: Some(if uid == 0 { "root".into() } else { uid.to_string() }),
+        owner: Some(if uid == 0 {
+            "root".into()
+        } else {
+            uid.to_string()
+        }),
         group: Some(match gid {
             0 => "root".into(),
             999 => "docker".into(),
@@ -32,7 +36,13 @@ fn process(pid: u32, argv: &str) -> Process {
     Process {
         pid,
         ppid: 1,
-        comm: argv[0].rsplit('/').next().unwrap().chars().take(15).collect(),
+        comm: argv[0]
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .chars()
+            .take(15)
+            .collect(),
         exe: Some(argv[0].clone()),
         argv,
         uid: 0,
@@ -53,33 +63,79 @@ fn base(hardened: bool) -> Snapshot {
             "Debian GNU/Linux 12 (bookworm)".to_string(),
         )])),
         kernel: Fact::Value("6.1.0-18-amd64".into()),
-        processes: Fact::Value(vec![process(1, "/sbin/init"), process(612, DOCKERD), process(540, "/usr/bin/containerd")]),
-        users: Fact::Value(parse_passwd("root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000:admin:/home/admin:/bin/bash\n")),
-        groups: Fact::Value(parse_group(if hardened { "root:x:0:\ndocker:x:999:admin\n" } else { "root:x:0:\ndocker:x:999:admin,dev,ci\n" })),
-        mounts: Fact::Value(vec![
-            MountInfo { mount_point: "/".into(), fs_type: "ext4".into(), source: "/dev/sda1".into(), options: "rw".into() },
+        processes: Fact::Value(vec![
+            process(1, "/sbin/init"),
+            process(612, DOCKERD),
+            process(540, "/usr/bin/containerd"),
         ]),
+        users: Fact::Value(parse_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000:admin:/home/admin:/bin/bash\n",
+        )),
+        groups: Fact::Value(parse_group(if hardened {
+            "root:x:0:\ndocker:x:999:admin\n"
+        } else {
+            "root:x:0:\ndocker:x:999:admin,dev,ci\n"
+        })),
+        mounts: Fact::Value(vec![MountInfo {
+            mount_point: "/".into(),
+            fs_type: "ext4".into(),
+            source: "/dev/sda1".into(),
+            options: "rw".into(),
+        }]),
         ..Default::default()
     };
     host.security_modules.apparmor = Fact::Value(true);
     host.security_modules.selinux = Fact::Value(false);
-    host.listeners = Fact::Value(vec![Listener { address: "0.0.0.0".into(), port: 22 }]);
+    host.listeners = Fact::Value(vec![Listener {
+        address: "0.0.0.0".into(),
+        port: 22,
+    }]);
     let files: &[(&str, FileKind, u32, u32, u32)] = &[
         ("/var/run/docker.sock", FileKind::Socket, 0o660, 0, 999),
-        ("/run/containerd/containerd.sock", FileKind::Socket, 0o660, 0, 0),
+        (
+            "/run/containerd/containerd.sock",
+            FileKind::Socket,
+            0o660,
+            0,
+            0,
+        ),
         ("/etc/docker", FileKind::Directory, 0o755, 0, 0),
-        ("/lib/systemd/system/docker.service", FileKind::File, 0o644, 0, 0),
-        ("/lib/systemd/system/docker.socket", FileKind::File, 0o644, 0, 0),
+        (
+            "/lib/systemd/system/docker.service",
+            FileKind::File,
+            0o644,
+            0,
+            0,
+        ),
+        (
+            "/lib/systemd/system/docker.socket",
+            FileKind::File,
+            0o644,
+            0,
+            0,
+        ),
         ("/etc/default/docker", FileKind::File, 0o644, 0, 0),
     ];
     for (p, k, m, u, g) in files {
         host.files.insert((*p).into(), stat(*k, *m, *u, *g));
     }
-    host.files.insert("/etc/sysconfig/docker".into(), FileFact::Missing);
-    host.files.insert("/etc/docker/certs.d".into(), FileFact::Missing);
-    host.listings.insert("/etc/docker/certs.d".into(), Fact::Value(vec![]));
-    host.audit = Fact::Value(AuditRules { source: "files".into(), files: vec!["/etc/audit/audit.rules".into()], rules: vec![], ..Default::default() });
-    let mut s = Snapshot::new(ToolInfo::bulkhead("fixture"), "2026-01-15T09:30:00Z".into(), host);
+    host.files
+        .insert("/etc/sysconfig/docker".into(), FileFact::Missing);
+    host.files
+        .insert("/etc/docker/certs.d".into(), FileFact::Missing);
+    host.listings
+        .insert("/etc/docker/certs.d".into(), Fact::Value(vec![]));
+    host.audit = Fact::Value(AuditRules {
+        source: "files".into(),
+        files: vec!["/etc/audit/audit.rules".into()],
+        rules: vec![],
+        ..Default::default()
+    });
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("fixture"),
+        "2026-01-15T09:30:00Z".into(),
+        host,
+    );
     s.docker = Some(DockerFacts {
         endpoint: Endpoint {
             host: "unix:///var/run/docker.sock".into(),
@@ -89,30 +145,60 @@ fn base(hardened: bool) -> Snapshot {
             local: true,
             api_version: "1.41".into(),
         },
-        version: Fact::Value(Version { version: "20.10.24+dfsg1".into(), api_version: "1.41".into(), os: "linux".into(), arch: "amd64".into(), ..Default::default() }),
+        version: Fact::Value(Version {
+            version: "20.10.24+dfsg1".into(),
+            api_version: "1.41".into(),
+            os: "linux".into(),
+            arch: "amd64".into(),
+            ..Default::default()
+        }),
         info: Fact::Value(Info {
             name: "docker-lab".into(),
             docker_root_dir: "/var/lib/docker".into(),
             logging_driver: "json-file".into(),
             driver: "overlay2".into(),
             cgroup_driver: "systemd".into(),
-            security_options: vec!["name=apparmor".into(), "name=seccomp,profile=builtin".into(), "name=cgroupns".into()],
-            swarm: SwarmInfo { local_node_state: "inactive".into(), ..Default::default() },
+            security_options: vec![
+                "name=apparmor".into(),
+                "name=seccomp,profile=builtin".into(),
+                "name=cgroupns".into(),
+            ],
+            swarm: SwarmInfo {
+                local_node_state: "inactive".into(),
+                ..Default::default()
+            },
             ..Default::default()
         }),
         daemon: DaemonFacts::default(),
         containers: Fact::Value(vec![]),
         selection: ContainerSelection::default(),
         images: Fact::Value(vec![]),
-        networks: Fact::Value(vec![Network { id: "b1".into(), name: "bridge".into(), driver: "bridge".into(), scope: "local".into(), options: BTreeMap::from([("com.docker.network.bridge.enable_icc".to_string(), (!hardened).to_string())]), ..Default::default() }]),
-        swarm: Fact::Value(SwarmFacts { state: "inactive".into(), ..Default::default() }),
+        networks: Fact::Value(vec![Network {
+            id: "b1".into(),
+            name: "bridge".into(),
+            driver: "bridge".into(),
+            scope: "local".into(),
+            options: BTreeMap::from([(
+                "com.docker.network.bridge.enable_icc".to_string(),
+                (!hardened).to_string(),
+            )]),
+            ..Default::default()
+        }]),
+        swarm: Fact::Value(SwarmFacts {
+            state: "inactive".into(),
+            ..Default::default()
+        }),
     });
     s
 }
 
 fn set_daemon(s: &mut Snapshot, config: Option<serde_json::Value>) {
     let d = &mut s.docker.as_mut().unwrap().daemon;
-    let args: Vec<String> = DOCKERD.split_whitespace().skip(1).map(String::from).collect();
+    let args: Vec<String> = DOCKERD
+        .split_whitespace()
+        .skip(1)
+        .map(String::from)
+        .collect();
     d.flags = parse_dockerd_flags(&args);
     d.process = Fact::Value(Some(process(612, DOCKERD)));
     d.process_reason = "the only dockerd".into();
@@ -121,16 +207,28 @@ fn set_daemon(s: &mut Snapshot, config: Option<serde_json::Value>) {
     let settings = DaemonSettings::new(d.flags.clone(), config, DEFAULT_CONFIG_FILE);
     d.paths = resolve_paths(&settings, None);
     d.paths.units = BTreeMap::from([
-        ("docker.service".to_string(), Some("/lib/systemd/system/docker.service".to_string())),
-        ("docker.socket".to_string(), Some("/lib/systemd/system/docker.socket".to_string())),
+        (
+            "docker.service".to_string(),
+            Some("/lib/systemd/system/docker.service".to_string()),
+        ),
+        (
+            "docker.socket".to_string(),
+            Some("/lib/systemd/system/docker.socket".to_string()),
+        ),
     ]);
     d.paths.binaries = BTreeMap::from([
         ("dockerd".to_string(), Some("/usr/sbin/dockerd".to_string())),
-        ("containerd".to_string(), Some("/usr/bin/containerd".to_string())),
+        (
+            "containerd".to_string(),
+            Some("/usr/bin/containerd".to_string()),
+        ),
         ("runc".to_string(), Some("/usr/sbin/runc".to_string())),
         ("containerd-shim".to_string(), None),
         ("containerd-shim-runc-v1".to_string(), None),
-        ("containerd-shim-runc-v2".to_string(), Some("/usr/bin/containerd-shim-runc-v2".to_string())),
+        (
+            "containerd-shim-runc-v2".to_string(),
+            Some("/usr/bin/containerd-shim-runc-v2".to_string()),
+        ),
     ]);
 }
 
@@ -144,22 +242,51 @@ fn image(user: &str, healthcheck: bool) -> ImageFacts {
             architecture: "amd64".into(),
             config: ImageConfig {
                 user: user.into(),
-                healthcheck: healthcheck.then(|| HealthConfig { test: vec!["CMD".into(), "/bin/healthcheck".into()], interval: 30_000_000_000, timeout: 5_000_000_000, retries: 3 }),
+                healthcheck: healthcheck.then(|| HealthConfig {
+                    test: vec!["CMD".into(), "/bin/healthcheck".into()],
+                    interval: 30_000_000_000,
+                    timeout: 5_000_000_000,
+                    retries: 3,
+                }),
                 env: vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()],
                 ..Default::default()
             },
             ..Default::default()
         },
-        history: Fact::Value(vec![HistoryItem { created_by: "/bin/sh -c #(nop) COPY dir:app in /app".into(), ..Default::default() }]),
+        history: Fact::Value(vec![HistoryItem {
+            created_by: "/bin/sh -c #(nop) COPY dir:app in /app".into(),
+            ..Default::default()
+        }]),
     }
 }
 
 fn web_container(hardened: bool) -> ContainerFacts {
     let img = image(if hardened { "10001" } else { "" }, hardened);
     let mut hc = HostConfig {
-        network_mode: if hardened { "webnet".into() } else { "default".into() },
-        restart_policy: RestartPolicy { name: if hardened { "on-failure".into() } else { "no".into() }, maximum_retry_count: if hardened { 5 } else { 0 } },
-        port_bindings: Some(BTreeMap::from([("80/tcp".to_string(), Some(vec![PortBinding { host_ip: if hardened { "127.0.0.1".into() } else { String::new() }, host_port: "8080".into() }]))])),
+        network_mode: if hardened {
+            "webnet".into()
+        } else {
+            "default".into()
+        },
+        restart_policy: RestartPolicy {
+            name: if hardened {
+                "on-failure".into()
+            } else {
+                "no".into()
+            },
+            maximum_retry_count: if hardened { 5 } else { 0 },
+        },
+        port_bindings: Some(BTreeMap::from([(
+            "80/tcp".to_string(),
+            Some(vec![PortBinding {
+                host_ip: if hardened {
+                    "127.0.0.1".into()
+                } else {
+                    String::new()
+                },
+                host_port: "8080".into(),
+            }]),
+        )])),
         cgroupns_mode: "private".into(),
         ..Default::default()
     };
@@ -170,8 +297,15 @@ fn web_container(hardened: bool) -> ContainerFacts {
         hc.memory = 268_435_456;
         hc.cpu_shares = 512;
         hc.pids_limit = Some(100);
-        hc.tmpfs = Some(BTreeMap::from([("/tmp".to_string(), "rw,noexec,nosuid".to_string())]));
-        hc.ulimits = Some(vec![Ulimit { name: "nofile".into(), soft: 1024, hard: 2048 }]);
+        hc.tmpfs = Some(BTreeMap::from([(
+            "/tmp".to_string(),
+            "rw,noexec,nosuid".to_string(),
+        )]));
+        hc.ulimits = Some(vec![Ulimit {
+            name: "nofile".into(),
+            soft: 1024,
+            hard: 2048,
+        }]);
     }
     let ports = hc.port_bindings.clone();
     ContainerFacts {
@@ -180,18 +314,36 @@ fn web_container(hardened: bool) -> ContainerFacts {
             name: "/web".into(),
             created: "2026-01-12T10:00:00Z".into(),
             image: img.inspect.id.clone(),
-            state: ContainerState { status: "running".into(), running: true, pid: 4242, health: hardened.then(|| Health { status: "healthy".into(), failing_streak: 0 }) },
+            state: ContainerState {
+                status: "running".into(),
+                running: true,
+                pid: 4242,
+                health: hardened.then(|| Health {
+                    status: "healthy".into(),
+                    failing_streak: 0,
+                }),
+            },
             config: ContainerConfig {
                 // The engine copies the image's USER into the container's configuration.
-                user: if hardened { "10001".into() } else { String::new() },
+                user: if hardened {
+                    "10001".into()
+                } else {
+                    String::new()
+                },
                 image: "webapp:1.4".into(),
-                env: vec!["PATH=/usr/local/bin:/usr/bin:/bin".into(), "APP_MODE=production".into()],
+                env: vec![
+                    "PATH=/usr/local/bin:/usr/bin:/bin".into(),
+                    "APP_MODE=production".into(),
+                ],
                 healthcheck: img.inspect.config.healthcheck.clone(),
                 ..Default::default()
             },
             host_config: hc,
             mounts: vec![],
-            network_settings: NetworkSettings { ports, networks: None },
+            network_settings: NetworkSettings {
+                ports,
+                networks: None,
+            },
             app_armor_profile: "docker-default".into(),
             process_label: String::new(),
         },
@@ -204,7 +356,9 @@ fn web_container(hardened: bool) -> ContainerFacts {
 pub fn writeup() -> Snapshot {
     let mut s = base(false);
     set_daemon(&mut s, None);
-    s.host.files.insert("/etc/docker/daemon.json".into(), FileFact::Missing);
+    s.host
+        .files
+        .insert("/etc/docker/daemon.json".into(), FileFact::Missing);
     let d = s.docker.as_mut().unwrap();
     d.images = Fact::Value(vec![image("", false)]);
     d.containers = Fact::Value(vec![web_container(false)]);
@@ -235,21 +389,59 @@ pub fn hardened() -> Snapshot {
         "authorization-plugins": ["authz-broker"]
     });
     set_daemon(&mut s, Some(config));
-    s.host.files.insert("/etc/docker/daemon.json".into(), stat(FileKind::File, 0o644, 0, 0));
-    s.host.environment.insert("DOCKER_CONTENT_TRUST".into(), "1".into());
-    s.host.profile_environment.insert("/etc/environment".into(), BTreeMap::from([("DOCKER_CONTENT_TRUST".to_string(), "1".to_string())]));
+    s.host.files.insert(
+        "/etc/docker/daemon.json".into(),
+        stat(FileKind::File, 0o644, 0, 0),
+    );
+    s.host
+        .environment
+        .insert("DOCKER_CONTENT_TRUST".into(), "1".into());
+    s.host.profile_environment.insert(
+        "/etc/environment".into(),
+        BTreeMap::from([("DOCKER_CONTENT_TRUST".to_string(), "1".to_string())]),
+    );
     s.host.mounts = Fact::Value(vec![
-        MountInfo { mount_point: "/".into(), fs_type: "ext4".into(), source: "/dev/sda1".into(), options: "rw".into() },
-        MountInfo { mount_point: "/var/lib/docker".into(), fs_type: "ext4".into(), source: "/dev/sdb1".into(), options: "rw".into() },
+        MountInfo {
+            mount_point: "/".into(),
+            fs_type: "ext4".into(),
+            source: "/dev/sda1".into(),
+            options: "rw".into(),
+        },
+        MountInfo {
+            mount_point: "/var/lib/docker".into(),
+            fs_type: "ext4".into(),
+            source: "/dev/sdb1".into(),
+            options: "rw".into(),
+        },
     ]);
     let watched = [
-        "/usr/sbin/dockerd", "/run/containerd", "/var/lib/docker", "/etc/docker", "/lib/systemd/system/docker.service",
-        "/run/containerd/containerd.sock", "/lib/systemd/system/docker.socket", "/etc/default/docker", "/etc/docker/daemon.json",
-        "/etc/containerd/config.toml", "/etc/sysconfig/docker", "/usr/bin/containerd", "/usr/bin/containerd-shim",
-        "/usr/bin/containerd-shim-runc-v1", "/usr/bin/containerd-shim-runc-v2", "/usr/sbin/runc",
+        "/usr/sbin/dockerd",
+        "/run/containerd",
+        "/var/lib/docker",
+        "/etc/docker",
+        "/lib/systemd/system/docker.service",
+        "/run/containerd/containerd.sock",
+        "/lib/systemd/system/docker.socket",
+        "/etc/default/docker",
+        "/etc/docker/daemon.json",
+        "/etc/containerd/config.toml",
+        "/etc/sysconfig/docker",
+        "/usr/bin/containerd",
+        "/usr/bin/containerd-shim",
+        "/usr/bin/containerd-shim-runc-v1",
+        "/usr/bin/containerd-shim-runc-v2",
+        "/usr/sbin/runc",
     ];
-    let text: String = watched.iter().map(|p| format!("-w {p} -p rwxa -k docker\n")).collect();
-    s.host.audit = Fact::Value(AuditRules { source: "files".into(), files: vec!["/etc/audit/rules.d/docker.rules".into()], rules: parse_audit_rules(&text), ..Default::default() });
+    let text: String = watched
+        .iter()
+        .map(|p| format!("-w {p} -p rwxa -k docker\n"))
+        .collect();
+    s.host.audit = Fact::Value(AuditRules {
+        source: "files".into(),
+        files: vec!["/etc/audit/rules.d/docker.rules".into()],
+        rules: parse_audit_rules(&text),
+        ..Default::default()
+    });
     let d = s.docker.as_mut().unwrap();
     // What the running daemon reports once daemon.json is in force.
     if let Fact::Value(info) = &mut d.info {

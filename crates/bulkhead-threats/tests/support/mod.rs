@@ -6,7 +6,7 @@ pub mod fixtures;
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
 use bulkhead_facts::Snapshot;
-use bulkhead_threats::{build, EvidenceSet, Input, ThreatModel, UserModel, Acceptance};
+use bulkhead_threats::{build, Acceptance, EvidenceSet, Input, ThreatModel, UserModel};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -24,7 +24,10 @@ pub fn golden(rel: &str, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("golden file {} is missing ({e}); run with BULKHEAD_BLESS=1 to create it", path.display())
+        panic!(
+            "golden file {} is missing ({e}); run with BULKHEAD_BLESS=1 to create it",
+            path.display()
+        )
     });
     if expected != actual {
         let first = expected
@@ -66,7 +69,13 @@ pub struct Options<'a> {
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { edition: "1.2.0", fixes: &[], user: None, accept: &[], as_of: "2026-01-15" }
+        Options {
+            edition: "1.2.0",
+            fixes: &[],
+            user: None,
+            accept: &[],
+            as_of: "2026-01-15",
+        }
     }
 }
 
