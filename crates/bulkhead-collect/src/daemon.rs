@@ -185,6 +185,14 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
                         .any(|a| Some(a) == wanted.as_ref())
                 })
                 .collect();
+            // dockerd forks helpers (`runc --version` on every /info call): between fork and
+            // exec the child shows its parent's command line. The daemon is the one whose parent
+            // is not itself a match.
+            let matching: Vec<&&Process> = matching
+                .iter()
+                .filter(|p| !matching.iter().any(|q| q.pid == p.ppid))
+                .copied()
+                .collect();
             let pids = many
                 .iter()
                 .map(|p| p.pid.to_string())
@@ -492,4 +500,55 @@ fn find_binary(fs: &HostFs, name: &str, rootless_home: Option<&str>) -> Option<S
     dirs.iter()
         .map(|d| format!("{d}/{name}"))
         .find(|p| fs.exists(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dockerd(pid: u32, ppid: u32, socket: &str) -> Process {
+        Process {
+            pid,
+            ppid,
+            comm: "dockerd".into(),
+            exe: Some("/usr/sbin/dockerd".into()),
+            argv: vec![
+                "dockerd".into(),
+                "--host".into(),
+                format!("unix://{socket}"),
+            ],
+            uid: 0,
+            pid_ns: None,
+            environ: None,
+        }
+    }
+
+    /// Found against a real dockerd: each /info call makes dockerd fork `runc --version`, and a
+    /// process list read in that moment holds a child with the daemon's own command line.
+    #[test]
+    fn a_forked_child_with_the_daemons_command_line_is_not_a_second_daemon() {
+        let processes = vec![
+            dockerd(100, 1, "/tmp/a.sock"),
+            dockerd(200, 1, "/tmp/b.sock"),
+            dockerd(201, 200, "/tmp/b.sock"),
+        ];
+        let endpoint = Endpoint {
+            host: "unix:///tmp/b.sock".into(),
+            ..Default::default()
+        };
+        let fs = HostFs::new("/nonexistent-root");
+        let input = DaemonInputs {
+            processes: &processes,
+            endpoint: &endpoint,
+            info: None,
+            fs: &fs,
+            users: &[],
+        };
+        let (found, reason) = find_dockerd(&input);
+        assert_eq!(
+            found.value().cloned().flatten().map(|p| p.pid),
+            Some(200),
+            "{reason}"
+        );
+    }
 }
