@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod daemon_json;
 pub mod dockerfile;
+pub mod fuzzing;
 pub mod kubernetes;
 pub mod span;
 pub mod yaml;
