@@ -310,7 +310,7 @@ fn compose_service_patched_and_recreated_from_the_patch() {
     // are as written.
     let expected = compose.replace(
         "      LOG_LEVEL: info\n",
-        "      LOG_LEVEL: info\n    user: \"1000:1000\"\n    read_only: true\n    tmpfs:\n      - \"/tmp:rw,noexec,nosuid,size=64m,mode=1777\"\n      - \"/run:rw,noexec,nosuid,size=64m,mode=1777\"\n    security_opt:\n      - no-new-privileges:true\n",
+        "      LOG_LEVEL: info\n    user: \"1000:1000\"\n    read_only: true\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=64m,mode=1777\n      - /run:rw,noexec,nosuid,size=64m,mode=1777\n    security_opt:\n      - no-new-privileges:true\n",
     );
     assert_eq!(patched, expected);
     apply(

@@ -210,14 +210,23 @@ fn ambiguous_plain(s: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c))
 }
 
-/// A scalar as YAML text: plain when unambiguous, else double-quoted (JSON escaping is valid
-/// YAML).
+/// A scalar as YAML text for a flow collection (`[a, b]`): plain when unambiguous, else
+/// double-quoted (JSON escaping is valid YAML).
 pub fn scalar(v: &Value) -> String {
+    scalar_in(v, true)
+}
+
+/// A scalar as YAML text in block context, where commas need no quoting.
+pub fn block_scalar(v: &Value) -> String {
+    scalar_in(v, false)
+}
+
+fn scalar_in(v: &Value, flow: bool) -> String {
     match v {
         Value::String(s) => {
             let plain = !s.is_empty()
                 && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_./=+@-:".contains(c))
+                    .all(|c| c.is_ascii_alphanumeric() || "_./=+@-:".contains(c) || (!flow && c == ','))
                 && !s.starts_with([':', '@'])
                 && s != "-"
                 && !s.starts_with("- ")
@@ -273,7 +282,7 @@ fn block(v: &Value, indent: usize, l: &Layout) -> String {
                     };
                     out.push_str(&block(val, child, l));
                 } else {
-                    out.push_str(&format!("{pad}{key}: {}\n", scalar(val)));
+                    out.push_str(&format!("{pad}{key}: {}\n", block_scalar(val)));
                 }
             }
         }
@@ -283,11 +292,11 @@ fn block(v: &Value, indent: usize, l: &Layout) -> String {
                     let inner = block(item, indent + 2, l);
                     out.push_str(&format!("{pad}- {}", &inner[indent + 2..]));
                 } else {
-                    out.push_str(&format!("{pad}- {}\n", scalar(item)));
+                    out.push_str(&format!("{pad}- {}\n", block_scalar(item)));
                 }
             }
         }
-        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+        other => out.push_str(&format!("{pad}{}\n", block_scalar(other))),
     }
     out
 }
@@ -380,7 +389,11 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
     let existing_block = matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_))
         && !is_flow(text, existing);
     if !existing_block && !existing.is_null() && !is_collection(v) {
-        return splice(text, existing.span.range(), &scalar(v));
+        // A scalar inside a flow mapping keeps flow quoting rules.
+        let in_flow = text[..existing.span.start.offset]
+            .rfind(['{', '\n'])
+            .is_some_and(|i| text.as_bytes()[i] == b'{');
+        return splice(text, existing.span.range(), &scalar_in(v, in_flow));
     }
     // Rewrite from the colon after the key to the end of the entry's block.
     let after_key = key.span.end.offset;
@@ -398,7 +411,7 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
         };
         format!(":\n{}", block(v, child, l))
     } else {
-        format!(": {}\n", scalar(v))
+        format!(": {}\n", block_scalar(v))
     };
     splice(text, colon..end, &body)
 }
@@ -481,7 +494,8 @@ pub fn replace_item(text: &str, doc: usize, path: &[Seg], index: usize, item: &V
     if n.as_scalar().is_none() {
         return err(format!("{}[{index}] is not a scalar", path_label(path)));
     }
-    Ok(splice(text, n.span.range(), &scalar(item)))
+    let flow = node_at(&docs, doc, path).is_some_and(|l| is_flow(text, l));
+    Ok(splice(text, n.span.range(), &scalar_in(item, flow)))
 }
 
 /// Remove list item `index` of the list at `path` (its whole line block, or its text and comma in

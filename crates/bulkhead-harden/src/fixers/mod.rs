@@ -14,6 +14,7 @@ pub mod container;
 pub mod dockerfile;
 pub mod daemon_json;
 pub mod file_mode;
+pub mod kube;
 pub mod profile;
 
 /// One fixer of the registry.
@@ -32,6 +33,7 @@ pub const REGISTRY: &[Fixer] = &[
     profile::FIXER,
     container::FIXER,
     dockerfile::FIXER,
+    kube::FIXER,
 ];
 
 /// An edit of a file the planner read, or a new file when it did not exist.

@@ -1,0 +1,931 @@
+//! Kubernetes node fixes: kubelet config edits, static pod manifest flag edits (API server,
+//! controller manager, scheduler, etcd), etcd settings in its service environment file, a
+//! generated EncryptionConfiguration wired into the API server, and securityContext patches for
+//! workloads of a cluster dump.
+//!
+//! Each setting is changed where the component really reads it: the kubelet's `--config` file
+//! (or the drop-in that sets the key), never a textbook path; a value given on a command line
+//! (which overrides the file) is reported instead of being shadowed. Every edit keeps the file's
+//! comments, order and layout.
+
+use super::{file_edit, ids_of, Fixer, ROOT_FILE};
+use crate::edit::{json, yaml, yaml::Seg};
+use crate::files;
+use crate::model::{Action, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target};
+use crate::planner::{Failing, PlanContext, Planned};
+use bulkhead_facts::kube::{
+    Component, KubeFacts, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
+};
+use bulkhead_facts::Fact;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub const FIXER: Fixer = Fixer {
+    name: "kubernetes",
+    handles: |c| spec(c).is_some() || pod_change(c).is_some() || is_encryption(c),
+    plan,
+};
+
+/// What a flag must become.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    /// `--flag=value`.
+    Set(&'static str),
+    /// No `--flag` at all.
+    Remove,
+    /// `value` among the comma-separated items.
+    Include(&'static str),
+    /// `value` not among the items.
+    Exclude(&'static str),
+}
+
+/// One control's fix on a component.
+struct Spec {
+    component: &'static str,
+    flag: &'static str,
+    wants: &'static [Want],
+    /// For the kubelet: the KubeletConfiguration field and its value.
+    kubelet: Option<(&'static str, fn() -> Value)>,
+    safety: Safety,
+    may_break: Option<&'static str>,
+}
+
+fn spec(control: &str) -> Option<Spec> {
+    use Want::*;
+    let s = |component, flag, wants, safety, may_break| Spec {
+        component,
+        flag,
+        wants,
+        kubelet: None,
+        safety,
+        may_break,
+    };
+    let k = |flag, wants, field: &'static str, value: fn() -> Value, safety, may_break| Spec {
+        component: KUBELET,
+        flag,
+        wants,
+        kubelet: Some((field, value)),
+        safety,
+        may_break,
+    };
+    Some(match control {
+        "k8s.apiserver.anonymous_auth_disabled" => s(APISERVER, "anonymous-auth", &[Set("false")], Safety::Review, Some("unauthenticated health probes (liveness probes on /livez without credentials) are refused")),
+        "k8s.apiserver.no_token_auth_file" => s(APISERVER, "token-auth-file", &[Remove], Safety::Review, Some("clients that authenticate with the static tokens are refused")),
+        "k8s.apiserver.authorization_not_always_allow" => s(APISERVER, "authorization-mode", &[Exclude("AlwaysAllow"), Include("Node"), Include("RBAC")], Safety::Review, Some("requests RBAC does not allow are refused")),
+        "k8s.apiserver.authorization_node" => s(APISERVER, "authorization-mode", &[Include("Node")], Safety::Review, None),
+        "k8s.apiserver.authorization_rbac" => s(APISERVER, "authorization-mode", &[Include("RBAC")], Safety::Review, Some("requests RBAC does not allow are refused")),
+        "k8s.apiserver.admission_no_always_admit" => s(APISERVER, "enable-admission-plugins", &[Exclude("AlwaysAdmit")], Safety::Safe, None),
+        "k8s.apiserver.admission_always_pull_images" => s(APISERVER, "enable-admission-plugins", &[Include("AlwaysPullImages")], Safety::Review, Some("every pod start pulls its image: pods cannot start while the registry is unreachable")),
+        "k8s.apiserver.admission_service_account" => s(APISERVER, "disable-admission-plugins", &[Exclude("ServiceAccount")], Safety::Safe, None),
+        "k8s.apiserver.admission_namespace_lifecycle" => s(APISERVER, "disable-admission-plugins", &[Exclude("NamespaceLifecycle")], Safety::Safe, None),
+        "k8s.apiserver.admission_node_restriction" => s(APISERVER, "enable-admission-plugins", &[Include("NodeRestriction")], Safety::Safe, None),
+        "k8s.apiserver.profiling_disabled" => s(APISERVER, "profiling", &[Set("false")], Safety::Safe, None),
+        "k8s.apiserver.audit_log_maxage" => s(APISERVER, "audit-log-maxage", &[Set("30")], Safety::Safe, None),
+        "k8s.apiserver.audit_log_maxbackup" => s(APISERVER, "audit-log-maxbackup", &[Set("10")], Safety::Safe, None),
+        "k8s.apiserver.audit_log_maxsize" => s(APISERVER, "audit-log-maxsize", &[Set("100")], Safety::Safe, None),
+        "k8s.apiserver.service_account_lookup" => s(APISERVER, "service-account-lookup", &[Set("true")], Safety::Safe, None),
+        "k8s.apiserver.no_extended_token_expiration" => s(APISERVER, "service-account-extend-token-expiration", &[Set("false")], Safety::Review, Some("workloads that relied on extended token lifetimes must refresh their tokens")),
+        "k8s.controller_manager.profiling_disabled" => s(CONTROLLER_MANAGER, "profiling", &[Set("false")], Safety::Safe, None),
+        "k8s.controller_manager.terminated_pod_gc" => s(CONTROLLER_MANAGER, "terminated-pod-gc-threshold", &[Set("10")], Safety::Review, Some("terminated pods beyond the threshold are deleted with their logs")),
+        "k8s.controller_manager.service_account_credentials" => s(CONTROLLER_MANAGER, "use-service-account-credentials", &[Set("true")], Safety::Review, Some("controllers need RBAC roles for their own service accounts (kubeadm creates them)")),
+        "k8s.controller_manager.bind_localhost" => s(CONTROLLER_MANAGER, "bind-address", &[Set("127.0.0.1")], Safety::Review, Some("metrics scrapers outside the node can no longer reach the controller manager")),
+        "k8s.scheduler.profiling_disabled" => s(SCHEDULER, "profiling", &[Set("false")], Safety::Safe, None),
+        "k8s.scheduler.bind_localhost" => s(SCHEDULER, "bind-address", &[Set("127.0.0.1")], Safety::Review, Some("metrics scrapers outside the node can no longer reach the scheduler")),
+        "k8s.etcd.client_cert_auth" => s(ETCD, "client-cert-auth", &[Set("true")], Safety::Review, Some("etcd clients without a certificate signed by its trusted CA are refused")),
+        "k8s.etcd.no_auto_tls" => s(ETCD, "auto-tls", &[Set("false")], Safety::Review, Some("clients relying on the self-signed automatic certificate fail until real certificates are configured")),
+        "k8s.etcd.peer_client_cert_auth" => s(ETCD, "peer-client-cert-auth", &[Set("true")], Safety::Review, Some("peers without a certificate signed by the peer CA cannot join")),
+        "k8s.etcd.no_peer_auto_tls" => s(ETCD, "peer-auto-tls", &[Set("false")], Safety::Review, Some("peers relying on automatic certificates cannot connect until real ones are configured")),
+        "k8s.kubelet.anonymous_auth_disabled" => k("anonymous-auth", &[Set("false")], "authentication.anonymous.enabled", || json!(false), Safety::Review, Some("unauthenticated requests to the kubelet API are refused")),
+        "k8s.kubelet.authorization_not_always_allow" => k("authorization-mode", &[Set("Webhook")], "authorization.mode", || json!("Webhook"), Safety::Review, Some("kubelet API requests are authorized by the API server; callers need RBAC on nodes/proxy")),
+        "k8s.kubelet.read_only_port_disabled" => k("read-only-port", &[Set("0")], "readOnlyPort", || json!(0), Safety::Review, Some("tools scraping the unauthenticated port 10255 stop working")),
+        "k8s.kubelet.streaming_idle_timeout" => k("streaming-connection-idle-timeout", &[Set("4h0m0s")], "streamingConnectionIdleTimeout", || json!("4h0m0s"), Safety::Safe, None),
+        "k8s.kubelet.iptables_util_chains" => k("make-iptables-util-chains", &[Set("true")], "makeIPTablesUtilChains", || json!(true), Safety::Safe, None),
+        "k8s.kubelet.rotate_certificates" => k("rotate-certificates", &[Set("true")], "rotateCertificates", || json!(true), Safety::Safe, None),
+        "k8s.kubelet.rotate_server_certificate" => k("rotate-server-certificates", &[Set("true")], "serverTLSBootstrap", || json!(true), Safety::Review, Some("serving certificate requests must be approved (by hand or by an approver) before the kubelet serves TLS with them")),
+        "k8s.kubelet.pod_pids_limit" => k("pod-max-pids", &[Set("4096")], "podPidsLimit", || json!(4096), Safety::Review, Some("pods starting more than 4096 processes or threads fail to fork")),
+        "k8s.kubelet.seccomp_default" => k("seccomp-default", &[Set("true")], "seccompDefault", || json!(true), Safety::Review, Some("containers without a seccomp profile run under RuntimeDefault: blocked system calls fail")),
+        _ => return None,
+    })
+}
+
+fn is_encryption(control: &str) -> bool {
+    control == "k8s.apiserver.encryption_provider_config" || control == "k8s.apiserver.encryption_providers"
+}
+
+/// The manifest role of a static-pod component.
+fn manifest_role(component: &str) -> Option<&'static str> {
+    match component {
+        APISERVER => Some("apiserver_manifest"),
+        CONTROLLER_MANAGER => Some("controller_manager_manifest"),
+        SCHEDULER => Some("scheduler_manifest"),
+        ETCD => Some("etcd_manifest"),
+        _ => None,
+    }
+}
+
+/// The new comma-separated value after applying `wants` to `current`.
+fn list_value(current: &str, wants: &[Want]) -> String {
+    let mut items: Vec<String> = current
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for w in wants {
+        match w {
+            Want::Include(v) if !items.iter().any(|i| i == v) => items.push(v.to_string()),
+            Want::Exclude(v) => items.retain(|i| i != v),
+            _ => {}
+        }
+    }
+    items.join(",")
+}
+
+/// The command-line value `wants` ask for, from the current one (None: remove the flag).
+fn wanted_value(current: Option<&str>, wants: &[Want]) -> Option<String> {
+    match wants.first() {
+        Some(Want::Set(v)) => Some(v.to_string()),
+        Some(Want::Remove) => None,
+        _ => {
+            let v = list_value(current.unwrap_or(""), wants);
+            // An emptied `--disable-admission-plugins=` is the same as no flag.
+            (!v.is_empty()).then_some(v)
+        }
+    }
+}
+
+/// A static pod manifest: the file, its text, and where its component's command list is.
+struct Manifest {
+    path: String,
+    read: files::ReadFile,
+    text: String,
+    container: usize,
+}
+
+fn find_manifest(ctx: &PlanContext<'_>, kube: &KubeFacts, component: &str) -> Result<Manifest, String> {
+    let role = manifest_role(component).ok_or("not a static pod component")?;
+    let path = kube
+        .path(role)
+        .map(|p| p.path.clone())
+        .ok_or_else(|| format!("no static pod manifest is known for {component}"))?;
+    let read = files::read(&ctx.root, &path)?;
+    let text = read
+        .content
+        .clone()
+        .ok_or_else(|| format!("{path} does not exist: {component} is not run as a static pod here"))?;
+    let docs = bulkhead_sources::yaml::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+    let containers = yaml::node_at(&docs, 0, &[Seg::Key("spec"), Seg::Key("containers")])
+        .and_then(|n| n.as_seq())
+        .ok_or_else(|| format!("{path}: no spec.containers"))?;
+    let container = containers
+        .iter()
+        .position(|c| {
+            let first = c.get("command").and_then(|n| n.as_seq()).and_then(|s| s.first()).and_then(|n| n.as_str());
+            first.map(|f| f.rsplit('/').next() == Some(component)).unwrap_or(false)
+                || c.get("name").and_then(|n| n.as_str()) == Some(component)
+        })
+        .ok_or_else(|| format!("{path}: no container runs {component}"))?;
+    Ok(Manifest {
+        path,
+        read,
+        text,
+        container,
+    })
+}
+
+/// Apply one flag change to a manifest's command list: `compute` gives the new value from the
+/// current one (None: no flag). Returns whether it changed anything.
+fn edit_manifest_flag(
+    m: &mut Manifest,
+    flag: &str,
+    compute: impl Fn(Option<&str>) -> Option<String>,
+) -> Result<bool, String> {
+    let cmd_path = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(m.container), Seg::Key("command")];
+    let docs = bulkhead_sources::yaml::parse(&m.text).map_err(|e| format!("{}: {e}", m.path))?;
+    let items: Vec<String> = yaml::node_at(&docs, 0, &cmd_path)
+        .and_then(|n| n.as_seq())
+        .map(|s| s.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
+    let eq = format!("--{flag}=");
+    let bare = format!("--{flag}");
+    // Occurrences: (index of the flag item, index holding its value).
+    let occ: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| {
+            if it.starts_with(&eq) {
+                Some((i, i))
+            } else if *it == bare {
+                Some((i, i + 1))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let current = occ.last().and_then(|(i, v)| {
+        let it = items.get(*v)?;
+        Some(if i == v { it[eq.len()..].to_string() } else { it.clone() })
+    });
+    let new = compute(current.as_deref());
+    if new == current {
+        return Ok(false);
+    }
+    let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{}: {e}", m.path));
+    let mut text = m.text.clone();
+    match (&new, occ.last()) {
+        (Some(v), Some((i, vi))) if i == vi => {
+            text = e(yaml::replace_item(&text, 0, &cmd_path, *i, &json!(format!("--{flag}={v}"))))?;
+        }
+        (Some(v), Some((_, vi))) => {
+            text = e(yaml::replace_item(&text, 0, &cmd_path, *vi, &json!(v)))?;
+        }
+        (Some(v), None) => {
+            text = e(yaml::append(&text, 0, &cmd_path, &json!(format!("--{flag}={v}"))))?;
+        }
+        (None, _) => {
+            // Remove every occurrence, last first so indices stay valid.
+            for (i, vi) in occ.iter().rev() {
+                if vi != i {
+                    text = e(yaml::remove_item(&text, 0, &cmd_path, *vi))?;
+                }
+                text = e(yaml::remove_item(&text, 0, &cmd_path, *i))?;
+            }
+        }
+    }
+    m.text = text;
+    Ok(true)
+}
+
+/// etcd configured through its service's environment file (`/etc/default/etcd`): set
+/// `ETCD_<FLAG>=value` in place or append it.
+fn edit_env_file(text: &str, var: &str, value: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let assigns = t
+            .strip_prefix("export ")
+            .unwrap_or(t)
+            .split_once('=')
+            .map(|(k, _)| k.trim() == var)
+            .unwrap_or(false);
+        if assigns && !t.starts_with('#') {
+            if let (Some(v), false) = (value, done) {
+                out.push_str(&format!("{var}=\"{v}\"\n"));
+                done = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+    }
+    if let (Some(v), false) = (value, done) {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("{var}=\"{v}\"\n"));
+    }
+    out
+}
+
+fn component<'a>(kube: &'a KubeFacts, name: &str) -> Option<&'a Component> {
+    kube.component(name)
+}
+
+fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
+    let mut out = Planned::default();
+    let Some(kube) = ctx.snapshot.kubernetes.as_ref() else {
+        for f in failing {
+            out.unfixed.push(f.unfixed(None, "the snapshot holds no Kubernetes facts"));
+        }
+        return out;
+    };
+    let (flags, rest): (Vec<&Failing>, Vec<&Failing>) = failing.iter().partition(|f| spec(f.control_id()).is_some());
+    let (enc, pods): (Vec<&Failing>, Vec<&Failing>) = rest.into_iter().partition(|f| is_encryption(f.control_id()));
+    plan_flags(ctx, kube, &flags, &mut out);
+    if !enc.is_empty() {
+        plan_encryption(ctx, kube, &enc, &mut out);
+    }
+    if !pods.is_empty() {
+        plan_pods(kube, &pods, &mut out);
+    }
+    out
+}
+
+fn plan_flags(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
+    // Group by component, then by file edited.
+    let mut by_component: BTreeMap<&'static str, Vec<(&Failing, Spec)>> = BTreeMap::new();
+    for f in failing {
+        let s = spec(f.control_id()).expect("partitioned on spec");
+        by_component.entry(s.component).or_default().push((f, s));
+    }
+    for (name, items) in by_component {
+        let Some(c) = component(kube, name) else {
+            for (f, _) in &items {
+                out.unfixed.push(f.unfixed(None, format!("{name} does not run on this node")));
+            }
+            continue;
+        };
+        if name == KUBELET {
+            plan_kubelet(ctx, kube, c, &items, out);
+        } else if name == ETCD && !c.env_files.is_empty() && c.flags.occurrences.is_empty() {
+            plan_etcd_env(ctx, c, &items, out);
+        } else {
+            plan_static_pod(ctx, kube, c, &items, out);
+        }
+    }
+}
+
+fn push_fix(out: &mut Planned, fixed: &[&Failing], kind: FixKind, target: Target, edits: Vec<FileEdit>, changes: Vec<String>, may_break: Vec<String>, safety: Safety, notes: Vec<String>, restart: Option<Restart>) {
+    let (checks, controls) = ids_of(fixed.iter().copied());
+    let id = format!("{}:{}", kind.as_str(), target.path.clone().unwrap_or_else(|| target.name.clone()));
+    out.fixes.push(Fix {
+        id,
+        title: match kind {
+            FixKind::KubeletConfig => format!("Harden the kubelet configuration {}", target.path.clone().unwrap_or_default()),
+            FixKind::StaticPod => format!("Harden the flags of {} in its static pod manifest", target.name),
+            FixKind::ServiceConfig => format!("Harden {} in {}", target.name, target.path.clone().unwrap_or_default()),
+            _ => format!("Harden {}", target.name),
+        },
+        checks,
+        controls,
+        threats: Vec::new(),
+        target,
+        kind,
+        safety,
+        changes,
+        may_break,
+        notes,
+        action: Action {
+            edits,
+            ..Default::default()
+        },
+        restart,
+    });
+}
+
+fn plan_static_pod(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
+    let mut m = match find_manifest(ctx, kube, &c.name) {
+        Ok(m) => m,
+        Err(e) => {
+            for (f, s) in items {
+                out.unfixed.push(f.unfixed(Some(&c.label()), format!("{e}; set --{} in the way {} is started", s.flag, c.name)));
+            }
+            return;
+        }
+    };
+    let mut fixed = Vec::new();
+    let mut changes = Vec::new();
+    let mut may_break = Vec::new();
+    let mut safety = Safety::Safe;
+    let original = m.text.clone();
+    for (f, s) in items {
+        // Several controls may ask for one flag (--authorization-mode): each is fixed once the
+        // manifest holds what it wants, whichever control's edit wrote it.
+        let running = c.setting(s.flag).map(|st| st.value);
+        if wanted_value(running.as_deref(), s.wants) == running {
+            out.unfixed.push(f.unfixed(Some(&c.label()), format!("{} already runs with this --{}; audit again", c.name, s.flag)));
+            continue;
+        }
+        match edit_manifest_flag(&mut m, s.flag, |cur| wanted_value(cur, s.wants)) {
+            Ok(changed) => {
+                fixed.push(*f);
+                if changed {
+                    changes.push(match s.wants.first() {
+                        Some(Want::Remove) => format!("removes --{}", s.flag),
+                        Some(Want::Set(v)) => format!("--{}={v}", s.flag),
+                        _ => format!(
+                            "--{} adjusted ({})",
+                            s.flag,
+                            s.wants
+                                .iter()
+                                .map(|w| match w {
+                                    Want::Include(v) => format!("+{v}"),
+                                    Want::Exclude(v) => format!("-{v}"),
+                                    _ => String::new(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
+                    });
+                }
+                may_break.extend(s.may_break.map(String::from));
+                if s.safety == Safety::Review {
+                    safety = Safety::Review;
+                }
+            }
+            Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
+        }
+    }
+    if m.text == original {
+        for f in fixed {
+            out.unfixed.push(f.unfixed(Some(&c.label()), format!("{} already has the setting; the running {} predates it: wait for the kubelet to restart the static pod", m.path, c.name)));
+        }
+        return;
+    }
+    if fixed.is_empty() {
+        return;
+    }
+    may_break.dedup();
+    let edit = file_edit(&m.path, &m.read, m.text.clone(), FileAttrs { mode: 0o600, ..ROOT_FILE });
+    push_fix(
+        out,
+        &fixed,
+        FixKind::StaticPod,
+        Target::new("static-pod", c.name.clone(), Some(m.path.clone())),
+        vec![edit],
+        changes,
+        may_break,
+        safety,
+        vec![format!("the kubelet restarts {} when its manifest changes; a typo keeps it down, so keep a console on the node", c.name)],
+        None,
+    );
+}
+
+fn plan_etcd_env(ctx: &PlanContext<'_>, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
+    let path = c.env_files.keys().next().cloned().unwrap_or_else(|| "/etc/default/etcd".into());
+    let read = match files::read(&ctx.root, &path) {
+        Ok(r) => r,
+        Err(e) => {
+            for (f, _) in items {
+                out.unfixed.push(f.unfixed(Some(&c.label()), e.clone()));
+            }
+            return;
+        }
+    };
+    let mut text = read.content.clone().unwrap_or_default();
+    let mut fixed = Vec::new();
+    let mut changes = Vec::new();
+    let mut may_break = Vec::new();
+    for (f, s) in items {
+        let var = bulkhead_facts::kube::etcd_env_name(s.flag);
+        let current = c.setting(s.flag).map(|st| st.value);
+        let new = wanted_value(current.as_deref(), s.wants);
+        let before = text.clone();
+        text = edit_env_file(&text, &var, new.as_deref());
+        if text == before {
+            out.unfixed.push(f.unfixed(Some(&c.label()), format!("{path} already sets {var}; restart etcd")));
+            continue;
+        }
+        changes.push(format!("{var}={}", new.unwrap_or_else(|| "(removed)".into())));
+        may_break.extend(s.may_break.map(String::from));
+        fixed.push(*f);
+    }
+    if fixed.is_empty() {
+        return;
+    }
+    let edit = file_edit(&path, &read, text, ROOT_FILE);
+    push_fix(
+        out,
+        &fixed,
+        FixKind::ServiceConfig,
+        Target::new("etcd", "etcd", Some(path.clone())),
+        vec![edit],
+        changes,
+        may_break,
+        Safety::Review,
+        vec!["etcd reads its environment file when its service starts".into()],
+        Some(Restart { service: "etcd".into(), reload_suffices: false }),
+    );
+}
+
+fn plan_kubelet(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
+    let Some(cfg) = kube.kubelet.as_ref().filter(|k| k.file.is_some() || !k.drop_ins.is_empty()) else {
+        for (f, s) in items {
+            out.unfixed.push(f.unfixed(Some(&c.label()), format!("the kubelet runs from command-line flags alone (no --config file): set --{} in its service definition", s.flag)));
+        }
+        return;
+    };
+    // Edits per file (the drop-in that sets a key wins over the main file).
+    let mut per_file: BTreeMap<String, (files::ReadFile, String, Vec<&Failing>, Vec<String>, Vec<String>, Safety)> = BTreeMap::new();
+    for (f, s) in items {
+        // PITFALLS (CIS Kubernetes 1): a command-line flag overrides the config file; writing the
+        // file would change nothing.
+        if let Some(v) = c.flags.last(s.flag) {
+            out.unfixed.push(f.unfixed(
+                Some(&c.label()),
+                format!("--{}={v} on the kubelet's command line overrides its config file; remove it from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", s.flag),
+            ));
+            continue;
+        }
+        let (field, value) = s.kubelet.expect("kubelet specs name their field");
+        let path = cfg
+            .lookup(field)
+            .map(|(_, p)| p)
+            .or_else(|| cfg.file.as_ref().map(|f| f.path.clone()))
+            .or_else(|| cfg.drop_ins.last().map(|f| f.path.clone()))
+            .expect("a file or a drop-in exists");
+        let entry = match per_file.entry(path.clone()) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let read = match files::read(&ctx.root, &path) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        out.unfixed.push(f.unfixed(Some(&c.label()), e));
+                        continue;
+                    }
+                };
+                let text = read.content.clone().unwrap_or_default();
+                v.insert((read, text, Vec::new(), Vec::new(), Vec::new(), Safety::Safe))
+            }
+        };
+        let v = value();
+        let parts: Vec<&str> = field.split('.').collect();
+        let is_json = entry.1.trim_start().starts_with('{');
+        let r = if is_json {
+            json::set(&entry.1, &parts, &v).map_err(|e| format!("{path}: {e}"))
+        } else {
+            let (last, parents) = parts.split_last().expect("a field has a name");
+            let segs: Vec<Seg> = parents.iter().map(|p| Seg::Key(p)).collect();
+            yaml::set(&entry.1, 0, &segs, last, &v).map_err(|e| format!("{path}: {e}"))
+        };
+        match r {
+            Ok(t) if t != entry.1 => {
+                entry.1 = t;
+                entry.2.push(f);
+                entry.3.push(format!("{field}: {v}"));
+                entry.4.extend(s.may_break.map(String::from));
+                if s.safety == Safety::Review {
+                    entry.5 = Safety::Review;
+                }
+            }
+            Ok(_) => out.unfixed.push(f.unfixed(Some(&c.label()), format!("{path} already sets {field}; restart the kubelet"))),
+            Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
+        }
+    }
+    for (path, (read, text, fixed, changes, may_break, safety)) in per_file {
+        if fixed.is_empty() {
+            continue;
+        }
+        let edit = file_edit(&path, &read, text, FileAttrs { mode: 0o600, ..ROOT_FILE });
+        push_fix(
+            out,
+            &fixed,
+            FixKind::KubeletConfig,
+            Target::new("kubelet", "kubelet", Some(path.clone())),
+            vec![edit],
+            changes,
+            may_break,
+            safety,
+            Vec::new(),
+            Some(Restart { service: "kubelet".into(), reload_suffices: false }),
+        );
+    }
+}
+
+/// Standard base64 (RFC 4648) of `bytes`.
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// A fresh 32-byte key from the kernel's random source.
+fn random_key() -> Result<String, String> {
+    use std::io::Read;
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .map_err(|e| format!("reading /dev/urandom: {e}"))?;
+    Ok(base64(&b))
+}
+
+/// The EncryptionConfiguration bulkhead writes: secrets encrypted with AES-CBC under a new key,
+/// identity last so existing unencrypted secrets stay readable until rewritten.
+pub fn encryption_config(key: &str) -> String {
+    format!(
+        "# Written by bulkhead harden (CIS Kubernetes 1.2.27, 1.2.28): Secrets are encrypted at rest\n\
+         # with AES-CBC. Keep this file private (mode 0600) and back up the key: without it the\n\
+         # encrypted Secrets cannot be read.\n\
+         apiVersion: apiserver.config.k8s.io/v1\n\
+         kind: EncryptionConfiguration\n\
+         resources:\n\
+         \x20 - resources:\n\
+         \x20     - secrets\n\
+         \x20   providers:\n\
+         \x20     - aescbc:\n\
+         \x20         keys:\n\
+         \x20           - name: key1\n\
+         \x20             secret: {key}\n\
+         \x20     - identity: {{}}\n"
+    )
+}
+
+fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
+    if let Some(Fact::Value(existing)) = &kube.encryption {
+        for f in failing {
+            out.unfixed.push(f.unfixed(
+                Some(&existing.path),
+                format!("{} exists; put an encrypting provider (aescbc, aesgcm, secretbox or kms) first for secrets in it by hand, keeping the current keys", existing.path),
+            ));
+        }
+        return;
+    }
+    let Some(api) = component(kube, APISERVER) else {
+        for f in failing {
+            out.unfixed.push(f.unfixed(None, "kube-apiserver does not run on this node"));
+        }
+        return;
+    };
+    let mut m = match find_manifest(ctx, kube, APISERVER) {
+        Ok(m) => m,
+        Err(e) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(Some(&api.label()), e.clone()));
+            }
+            return;
+        }
+    };
+    // The API server's flag fixes edit the same manifest: one fix carries both, so the file is
+    // written once from the text the plan read.
+    let absorbed = out
+        .fixes
+        .iter()
+        .position(|f| f.kind == FixKind::StaticPod && f.target.name == APISERVER)
+        .map(|i| out.fixes.remove(i));
+    if let Some(prev) = &absorbed {
+        m.text = prev.action.edits[0].after.clone();
+    }
+    let enc_path = ctx.options().encryption_config_path.clone();
+    let enc_dir = enc_path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_else(|| "/".into());
+    let key = match random_key() {
+        Ok(k) => k,
+        Err(e) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(None, e.clone()));
+            }
+            return;
+        }
+    };
+    let enc_read = match files::read(&ctx.root, &enc_path) {
+        Ok(r) if r.content.is_none() => r,
+        Ok(_) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(Some(&enc_path), format!("{enc_path} exists but the API server does not use it; wire it with --encryption-provider-config by hand after checking it")));
+            }
+            return;
+        }
+        Err(e) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(Some(&enc_path), e.clone()));
+            }
+            return;
+        }
+    };
+    let steps: Result<(), String> = (|| {
+        edit_manifest_flag(&mut m, "encryption-provider-config", |_| Some(enc_path.clone()))?;
+        let c = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(m.container), Seg::Key("volumeMounts")];
+        m.text = yaml::append(&m.text, 0, &c, &json!({"mountPath": enc_dir, "name": "bulkhead-encryption-config", "readOnly": true}))
+            .map_err(|e| format!("{}: {e}", m.path))?;
+        let v = [Seg::Key("spec"), Seg::Key("volumes")];
+        m.text = yaml::append(&m.text, 0, &v, &json!({"hostPath": {"path": enc_dir, "type": "DirectoryOrCreate"}, "name": "bulkhead-encryption-config"}))
+            .map_err(|e| format!("{}: {e}", m.path))?;
+        Ok(())
+    })();
+    if let Err(e) = steps {
+        for f in failing {
+            out.unfixed.push(f.unfixed(Some(&api.label()), e.clone()));
+        }
+        return;
+    }
+    let edits = vec![
+        file_edit(&enc_path, &enc_read, encryption_config(&key), FileAttrs { mode: 0o600, ..ROOT_FILE }),
+        file_edit(&m.path, &m.read, m.text.clone(), FileAttrs { mode: 0o600, ..ROOT_FILE }),
+    ];
+    let mut changes = vec![
+        format!("a new EncryptionConfiguration at {enc_path} (mode 0600): Secrets encrypted with AES-CBC under a freshly generated key"),
+        format!("kube-apiserver reads it (--encryption-provider-config) from a read-only hostPath mount of {enc_dir}"),
+    ];
+    let mut may_break = vec!["losing the key makes every encrypted Secret unreadable: back it up where the cluster's backups are".to_string()];
+    let mut notes = vec![
+        "Secrets written before the change stay unencrypted until rewritten: `kubectl get secrets -A -o json | kubectl replace -f -`".to_string(),
+        "the key is shown masked; it is written only to the file".to_string(),
+    ];
+    push_fix(
+        out,
+        failing,
+        FixKind::EncryptionConfig,
+        Target::new("static-pod", APISERVER, Some(enc_path.clone())),
+        edits,
+        Vec::new(),
+        Vec::new(),
+        Safety::Review,
+        Vec::new(),
+        None,
+    );
+    if let Some(prev) = absorbed {
+        let fix = out.fixes.last_mut().expect("just pushed");
+        for c in &prev.checks {
+            if !fix.checks.contains(c) {
+                fix.checks.push(c.clone());
+            }
+        }
+        for k in &prev.controls {
+            if !fix.controls.contains(k) {
+                fix.controls.push(k.clone());
+            }
+        }
+        fix.checks.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+        fix.controls.sort();
+        changes.extend(prev.changes);
+        may_break.extend(prev.may_break);
+        notes.extend(prev.notes);
+        fix.title = "Encrypt Secrets at rest and harden the API server's flags".into();
+    }
+    let fix = out.fixes.last_mut().expect("just pushed");
+    fix.changes = changes;
+    fix.may_break = may_break;
+    fix.notes = notes;
+}
+
+/// Which securityContext change a pod-security control asks for.
+fn pod_change(control: &str) -> Option<&'static str> {
+    Some(match control {
+        "k8s.pss.no_privileged" => "privileged",
+        "k8s.pss.no_host_pid" => "hostPID",
+        "k8s.pss.no_host_ipc" => "hostIPC",
+        "k8s.pss.no_host_network" => "hostNetwork",
+        "k8s.pss.no_privilege_escalation" => "allowPrivilegeEscalation",
+        "k8s.pss.no_root" => "runAsNonRoot",
+        "k8s.pss.no_net_raw" => "drop",
+        "k8s.pss.no_added_capabilities" => "drop",
+        "k8s.general.seccomp_profile" => "seccomp",
+        "k8s.general.security_context" => "securityContext",
+        _ => return None,
+    })
+}
+
+/// Where a kind keeps its pod spec (JSON pointer segments), and the kubectl resource name.
+fn pod_spec_path(kind: &str) -> Option<(&'static [&'static str], &'static str)> {
+    Some(match kind {
+        "Deployment" => (&["spec", "template", "spec"], "deployment"),
+        "StatefulSet" => (&["spec", "template", "spec"], "statefulset"),
+        "DaemonSet" => (&["spec", "template", "spec"], "daemonset"),
+        "ReplicaSet" => (&["spec", "template", "spec"], "replicaset"),
+        "Job" => (&["spec", "template", "spec"], "job"),
+        "CronJob" => (&["spec", "jobTemplate", "spec", "template", "spec"], "cronjob"),
+        "Pod" => (&["spec"], "pod"),
+        _ => return None,
+    })
+}
+
+fn nest(path: &[&str], leaf: Value) -> Value {
+    path.iter().rev().fold(leaf, |v, k| json!({ *k: v }))
+}
+
+fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
+    let Some(Fact::Value(dump)) = &kube.cluster else {
+        for f in failing {
+            out.unfixed.push(f.unfixed(None, "no cluster dump was given (--cluster-dump)"));
+        }
+        return;
+    };
+    // workload label -> (object, changes wanted, failing checks)
+    let mut wanted: BTreeMap<String, (&bulkhead_facts::kube::KubeObject, Vec<&'static str>, Vec<&Failing>)> = BTreeMap::new();
+    for f in failing {
+        let change = pod_change(f.control_id()).expect("partitioned");
+        let mut matched = false;
+        for o in dump.objects.iter().filter(|o| pod_spec_path(&o.kind).is_some()) {
+            let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
+            let label = if o.kind == "Pod" { format!("{ns}/{}", o.name) } else { format!("{ns}/{} {}", o.kind, o.name) };
+            if f.objects.iter().any(|x| x.name == label || x.name.starts_with(&format!("{label} "))) {
+                let e = wanted.entry(label).or_insert((o, Vec::new(), Vec::new()));
+                if !e.1.contains(&change) {
+                    e.1.push(change);
+                }
+                e.2.push(f);
+                matched = true;
+            }
+        }
+        if !matched {
+            out.unfixed.push(f.unfixed(None, "the failing objects are not workloads of the cluster dump"));
+        }
+    }
+    for (label, (o, changes, fixed)) in wanted {
+        let (path, resource) = pod_spec_path(&o.kind).expect("filtered");
+        let spec = bulkhead_facts::kube::lookup_path(&o.body, &path.join(".")).cloned().unwrap_or(Value::Null);
+        let names: Vec<String> = ["containers", "initContainers"]
+            .iter()
+            .flat_map(|k| spec.get(*k).and_then(Value::as_array).cloned().unwrap_or_default())
+            .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
+            .collect();
+        let mut pod = serde_json::Map::new();
+        let mut container_sc = serde_json::Map::new();
+        let mut text = Vec::new();
+        for ch in &changes {
+            match *ch {
+                "privileged" => {
+                    container_sc.insert("privileged".into(), json!(false));
+                    text.push("containers are not privileged");
+                }
+                "hostPID" | "hostIPC" | "hostNetwork" => {
+                    pod.insert((*ch).into(), json!(false));
+                    text.push("the pod does not share the host's namespaces");
+                }
+                "allowPrivilegeEscalation" => {
+                    container_sc.insert("allowPrivilegeEscalation".into(), json!(false));
+                    text.push("allowPrivilegeEscalation: false");
+                }
+                "runAsNonRoot" => {
+                    pod.entry("securityContext").or_insert(json!({}))["runAsNonRoot"] = json!(true);
+                    text.push("runAsNonRoot: true");
+                }
+                "drop" => {
+                    container_sc.insert("capabilities".into(), json!({"drop": ["ALL"]}));
+                    text.push("capabilities: drop ALL");
+                }
+                "seccomp" => {
+                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] = json!({"type": "RuntimeDefault"});
+                    text.push("seccompProfile: RuntimeDefault");
+                }
+                _ => {
+                    pod.entry("securityContext").or_insert(json!({}))["runAsNonRoot"] = json!(true);
+                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] = json!({"type": "RuntimeDefault"});
+                    container_sc.insert("allowPrivilegeEscalation".into(), json!(false));
+                    text.push("a pod and container securityContext (non-root, RuntimeDefault seccomp, no privilege escalation)");
+                }
+            }
+        }
+        if !container_sc.is_empty() {
+            let list: Vec<Value> = names
+                .iter()
+                .map(|n| json!({"name": n, "securityContext": Value::Object(container_sc.clone())}))
+                .collect();
+            pod.insert("containers".into(), Value::Array(list));
+        }
+        let patch = nest(path, Value::Object(pod));
+        let mut argv = vec!["kubectl".to_string(), "patch".into(), resource.into(), o.name.clone()];
+        if let Some(ns) = &o.namespace {
+            argv.push("--namespace".into());
+            argv.push(ns.clone());
+        }
+        argv.extend(["--type".into(), "strategic".into(), "--patch".into(), patch.to_string()]);
+        let mut notes = vec!["the workload rolls out new pods with the patched template".to_string()];
+        if o.kind == "Pod" {
+            notes = vec!["a bare Pod's securityContext cannot change in place: delete it and create it again from its manifest with these fields".into()];
+        }
+        let (checks, controls) = ids_of(fixed.iter().copied());
+        text.dedup();
+        out.fixes.push(Fix {
+            id: format!("pod-security-context:{label}"),
+            title: format!("Set a restrictive securityContext on {label}"),
+            checks,
+            controls,
+            threats: Vec::new(),
+            target: Target::new("workload", label.clone(), None),
+            kind: FixKind::PodSecurityContext,
+            safety: Safety::Review,
+            changes: text.into_iter().map(String::from).collect(),
+            may_break: vec!["images that need root, extra capabilities or host namespaces fail to start; test the patched template first".into()],
+            notes,
+            action: Action {
+                steps: vec![CommandStep {
+                    comment: format!("patch the pod template of {label}"),
+                    argv,
+                }],
+                ..Default::default()
+            },
+            restart: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_flags_keep_their_items() {
+        let w = [Want::Exclude("AlwaysAllow"), Want::Include("Node"), Want::Include("RBAC")];
+        assert_eq!(list_value("AlwaysAllow", &w), "Node,RBAC");
+        assert_eq!(list_value("Node,Webhook", &w), "Node,Webhook,RBAC");
+        assert_eq!(wanted_value(Some("NamespaceLifecycle"), &[Want::Exclude("NamespaceLifecycle")]), None);
+    }
+
+    #[test]
+    fn env_file_lines_are_replaced_or_appended() {
+        let t = "# etcd\nETCD_NAME=n1\nETCD_CLIENT_CERT_AUTH=false\n";
+        assert_eq!(
+            edit_env_file(t, "ETCD_CLIENT_CERT_AUTH", Some("true")),
+            "# etcd\nETCD_NAME=n1\nETCD_CLIENT_CERT_AUTH=\"true\"\n"
+        );
+        assert_eq!(edit_env_file("ETCD_NAME=n1", "ETCD_AUTO_TLS", Some("false")), "ETCD_NAME=n1\nETCD_AUTO_TLS=\"false\"\n");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}
