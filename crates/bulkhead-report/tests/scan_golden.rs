@@ -102,6 +102,9 @@ fn json_output() {
         .unwrap()
         .iter()
         .any(|a| a == "CKV_DOCKER_3"));
+    // threats and harden read findings back from this document
+    let back = bulkhead_scan::fixes::findings_from_json(&s).unwrap();
+    assert_eq!(back, report().findings);
     golden("scan.json", &s);
 }
 

@@ -15,6 +15,7 @@
 pub mod catalog;
 pub mod config;
 pub mod engine;
+pub mod fixes;
 pub mod model;
 pub mod rules;
 pub mod suppress;

@@ -594,3 +594,31 @@ fn fixes_apply_and_remove_their_findings() {
         );
     }
 }
+
+#[test]
+fn harden_plan_applies_safe_fixes_per_file_without_overlaps() {
+    let text = "FROM debian:12\nMAINTAINER someone@example.invalid\nRUN apt-get install -y curl=7.88 && rm -rf /var/lib/apt/lists/*\nADD app.conf /etc/app.conf\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let plan = bulkhead_scan::fixes::plan(&r.findings, bulkhead_scan::Safety::Safe);
+    assert_eq!(plan.len(), 1);
+    let rules: Vec<&str> = plan[0].fixes.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec![
+            "dockerfile-maintainer",
+            "dockerfile-apt-recommends",
+            "dockerfile-add-instead-of-copy"
+        ]
+    );
+    let fixed = bulkhead_scan::fixes::apply(text, &plan[0]).unwrap();
+    let again = scan("Dockerfile", ArtifactKind::Dockerfile, &fixed);
+    for rule in rules {
+        assert!(!has(&again, rule), "{rule} remains:\n{fixed}");
+    }
+    // review fixes are left out of a safe-only plan
+    let review = bulkhead_scan::fixes::plan(
+        &scan("Dockerfile", ArtifactKind::Dockerfile, BUILDER_USER).findings,
+        bulkhead_scan::Safety::Safe,
+    );
+    assert!(review.is_empty());
+}

@@ -128,3 +128,63 @@ fn baseline_round_trip() {
     assert!(v["summary"]["suppressed"].as_u64().unwrap() > 0);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn threats_take_scan_findings_as_evidence() {
+    let d = workdir("threats");
+    std::fs::write(
+        d.join("Dockerfile"),
+        "FROM golang:1.22 AS build\nUSER builder\nFROM debian:12\nCMD [\"/app\"]\n",
+    )
+    .unwrap();
+    let scan = d.join("scan.json");
+    let s = bin()
+        .arg("scan")
+        .arg(&d)
+        .args(["--format", "json", "--fail-on", "never", "-o"])
+        .arg(&scan)
+        .status()
+        .unwrap();
+    assert_eq!(s.code(), Some(0));
+    let snapshot = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../bulkhead-threats/tests/fixtures/hardened.snapshot.json");
+    let out = bin()
+        .arg("threats")
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .arg("--scan")
+        .arg(&scan)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut found = false;
+    fn walk(v: &serde_json::Value, found: &mut bool) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("source").and_then(|s| s.as_str()) == Some("scan")
+                    && m.get("control").and_then(|s| s.as_str())
+                        == Some("docker.image.non_root_user")
+                    && m.get("check").and_then(|s| s.as_str()) == Some("dockerfile-no-user")
+                {
+                    *found = true;
+                }
+                m.values().for_each(|x| walk(x, found));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    walk(&v, &mut found);
+    assert!(
+        found,
+        "the Dockerfile finding is evidence for docker.image.non_root_user"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -50,6 +50,10 @@ pub struct ModelArgs {
     /// Judge risk acceptances on this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_name = "DATE", help_heading = "Threat model")]
     pub as_of: Option<String>,
+    /// Findings of `bulkhead scan --format json` to use as evidence too (artifact findings
+    /// that correspond to a control, such as a Dockerfile without USER for 4.1).
+    #[arg(long, value_name = "FILE", help_heading = "Threat model")]
+    pub scan: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -100,6 +104,22 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
     for (a, _) in &audits {
         evidence.add_audit(a);
         sources.push(format!("{} {}", a.benchmark.id, a.edition));
+    }
+    if let Some(p) = &m.scan {
+        let findings = bulkhead_scan::fixes::findings_from_json(&read(p)?)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        for f in findings {
+            let Some(control) = f.control else { continue };
+            evidence.add_finding(bulkhead_threats::Finding {
+                control,
+                rule: f.rule,
+                object: format!("{}:{} {}", f.location.path, f.location.line, f.object),
+                status: f.status,
+                message: f.message,
+                source: "scan".into(),
+            });
+        }
+        sources.push(format!("bulkhead scan {}", p.display()));
     }
     let only_audits: Vec<Audit> = audits.iter().map(|(a, _)| a.clone()).collect();
     let request = bulkhead_harden::PlanRequest {
