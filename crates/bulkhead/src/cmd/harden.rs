@@ -297,18 +297,29 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         });
     }
     let needs_restart = plan.fixes.iter().filter(|f| report.applied.iter().any(|(id, _)| *id == f.id)).filter_map(|f| f.restart.as_ref()).filter(|r| r.service == "docker").collect::<Vec<_>>();
+    let mut restart_error = None;
     if args.restart_daemon && !needs_restart.is_empty() {
         let reload = needs_restart.iter().all(|r| r.reload_suffices);
-        let r = restart::restart_docker(&snapshot, &args.source.proc, reload, Duration::from_secs(120))?;
-        text.push_str(&format!("{r}\n"));
-        if let Some(j) = json.as_mut() {
-            j["restart"] = serde_json::json!(r.to_string());
+        match restart::restart_docker(&snapshot, &args.source.proc, reload, Duration::from_secs(120)) {
+            Ok(r) => {
+                text.push_str(&format!("{r}\n"));
+                if let Some(j) = json.as_mut() {
+                    j["restart"] = serde_json::json!(r.to_string());
+                }
+            }
+            Err(e) => {
+                text.push_str(&format!("the daemon was not restarted: {e}\n"));
+                if let Some(j) = json.as_mut() {
+                    j["restart_error"] = serde_json::json!(e);
+                }
+                restart_error = Some(e);
+            }
         }
     } else if !needs_restart.is_empty() {
         text.push_str("dockerd must restart to load daemon.json: run again with --restart-daemon, or restart it yourself, then `bulkhead verify`.\n");
     }
     let mut code = ExitCode::SUCCESS;
-    if args.verify {
+    if args.verify && restart_error.is_none() {
         let v = verify_now(&args.source, target, &aargs, &state)?;
         text.push('\n');
         text.push_str(&verify::text(&v));
@@ -324,6 +335,10 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         None => text,
     };
     crate::output::emit(&out, args.output.as_deref())?;
+    // The files were changed (and the journal says how to undo it); the restart was not done.
+    if let Some(e) = restart_error {
+        return Err(format!("the fixes were applied but the daemon was not restarted: {e}"));
+    }
     Ok(code)
 }
 
