@@ -262,8 +262,59 @@ fn label(ctx: &Context<'_>, control: &str) -> String {
     }
 }
 
-/// Status and reason from the controls' verdicts.
+/// The provider that runs this cluster's control plane (EKS, GKE, AKS), when one does.
+fn control_plane_provider<'a>(ctx: &Context<'a>) -> Option<&'a str> {
+    if ctx.facts.get("k8s.managed") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    ctx.facts.get("k8s.provider").and_then(Value::as_str)
+}
+
+/// Is this control not applicable because it belongs to a control plane the provider runs? The
+/// audit reports such checks `not_applicable`; the threat says why rather than "no control
+/// applies".
+fn provider_managed(ctx: &Context<'_>, control: &str) -> bool {
+    control_plane_provider(ctx).is_some()
+        && ctx.evidence.status(control) == Some(Status::NotApplicable)
+        && bulkhead_checks::catalog()
+            .control(control)
+            .and_then(|c| c.target.as_deref())
+            .is_some_and(|t| matches!(t, "master" | "etcd" | "controlplane"))
+}
+
+/// Status and reason from the controls' verdicts; controls left to a provider-managed control
+/// plane are named in the reason.
 fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
+    let (status, reason) = judge_controls(def, ctx, projected);
+    let Some(provider) = control_plane_provider(ctx) else {
+        return (status, reason);
+    };
+    let managed: Vec<String> = def
+        .controls
+        .all()
+        .filter(|(c, _)| provider_managed(ctx, c))
+        .map(|(c, _)| label(ctx, c))
+        .collect();
+    match (status, managed.is_empty()) {
+        (_, true) => (status, reason),
+        (ThreatStatus::NotApplicable, false) => (
+            status,
+            format!(
+                "provider-managed: {provider} runs the control plane its controls belong to ({})",
+                managed.join(", ")
+            ),
+        ),
+        (_, false) => (
+            status,
+            format!(
+                "{reason}; {} control-plane controls are left to {provider}",
+                managed.len()
+            ),
+        ),
+    }
+}
+
+fn judge_controls(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
     let by_role = |role: Role| -> Vec<(&str, Norm)> {
         def.controls
             .all()

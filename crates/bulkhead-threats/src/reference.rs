@@ -1,9 +1,11 @@
 //! Reference models (templates as data under `models/`) and their instantiation from facts.
 //!
 //! A template lists boundaries, elements and flows. Instantiation keeps an item only when its
-//! `when` condition holds, repeats `per`-instance items for every container or node, fills
-//! placeholders from facts and instance attributes, and picks evidence-dependent texts by the
-//! status of the named control. The same item shapes are used for a user's model file.
+//! `when` condition holds, repeats `per`-instance items for every instance of a family (container,
+//! node, workload, ...) that passes `instance_when`, and fills `{placeholders}` from facts and
+//! instance attributes. An element takes its instance's attributes, except those whose name
+//! starts with `_` (texts only meant for placeholders). The same item shapes are used for a
+//! user's model file.
 
 use crate::condition::{Cond, Scope};
 use crate::facts::{Facts, Instance};
@@ -73,28 +75,6 @@ pub struct ElementItem {
     pub instance_when: Option<Cond>,
 }
 
-/// A text that is fixed, or chosen by a control's evidence.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Text {
-    Fixed(String),
-    ByControl {
-        control: String,
-        pass: String,
-        fail: String,
-        otherwise: String,
-    },
-}
-
-impl Text {
-    pub fn control(&self) -> Option<&str> {
-        match self {
-            Text::Fixed(_) => None,
-            Text::ByControl { control, .. } => Some(control),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowItem {
@@ -102,10 +82,10 @@ pub struct FlowItem {
     pub name: String,
     pub from: String,
     pub to: String,
-    pub protocol: Text,
-    pub port: Text,
-    pub authentication: Text,
-    pub encryption: Text,
+    pub protocol: String,
+    pub port: String,
+    pub authentication: String,
+    pub encryption: String,
     #[serde(default)]
     pub data: Vec<String>,
     #[serde(default)]
@@ -168,22 +148,16 @@ impl Inputs<'_> {
                 .collect(),
         }
     }
+}
 
-    fn text(&self, t: &Text, attrs: &BTreeMap<String, Value>) -> String {
-        let raw = match t {
-            Text::Fixed(s) => s.as_str(),
-            Text::ByControl {
-                control,
-                pass,
-                fail,
-                otherwise,
-            } => match (self.control)(control) {
-                Some(Status::Pass) => pass,
-                Some(Status::Fail) => fail,
-                _ => otherwise,
-            },
-        };
-        self.facts.interpolate(raw, attrs)
+/// Mask an attribute value whose name looks secret, unless it is a switch, a number or a path.
+fn mask_attr(name: &str, v: &mut Value) {
+    match v {
+        Value::String(s) if bulkhead_facts::mask::should_mask(name, s) => {
+            *s = bulkhead_facts::mask::MASK.into();
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| mask_attr(name, x)),
+        _ => {}
     }
 }
 
@@ -253,15 +227,20 @@ pub fn instantiate(
             }
             for inst in inputs.instances(&e.per, &e.instance_when) {
                 let scope = inst.map(scope_attrs).unwrap_or_default();
-                let mut attrs: BTreeMap<String, Value> =
-                    inst.map(|i| i.attrs.clone()).unwrap_or_default();
+                let mut attrs: BTreeMap<String, Value> = inst
+                    .map(|i| {
+                        i.attrs
+                            .iter()
+                            .filter(|(k, _)| !k.starts_with('_'))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 for (k, v) in &e.attrs {
                     attrs.insert(k.clone(), attr_value(inputs, v, &scope));
                 }
                 for (k, v) in attrs.iter_mut() {
-                    if bulkhead_facts::mask::is_secret_name(k) {
-                        *v = Value::String(bulkhead_facts::mask::MASK.into());
-                    }
+                    mask_attr(k, v);
                 }
                 m.elements.push(Element {
                     id: suffixed(&e.id, inst),
@@ -291,10 +270,10 @@ pub fn instantiate(
                     name: inputs.facts.interpolate(&f.name, &scope),
                     from: inputs.facts.interpolate(&f.from, &scope),
                     to: inputs.facts.interpolate(&f.to, &scope),
-                    protocol: inputs.text(&f.protocol, &scope),
-                    port: inputs.text(&f.port, &scope),
-                    authentication: inputs.text(&f.authentication, &scope),
-                    encryption: inputs.text(&f.encryption, &scope),
+                    protocol: inputs.facts.interpolate(&f.protocol, &scope),
+                    port: inputs.facts.interpolate(&f.port, &scope),
+                    authentication: inputs.facts.interpolate(&f.authentication, &scope),
+                    encryption: inputs.facts.interpolate(&f.encryption, &scope),
                     data: f.data.clone(),
                     bidirectional: f.bidirectional,
                     platform: f.platform.unwrap_or(*platform),

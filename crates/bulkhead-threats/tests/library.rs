@@ -4,7 +4,7 @@
 //! element every STRIDE category that applies to its kind, and every boundary-crossing flow a
 //! spoofing threat.
 
-use bulkhead_checks::{Status, Stride};
+use bulkhead_checks::Stride;
 use bulkhead_threats::facts::{Facts, Instance};
 use bulkhead_threats::library::{self, item_stride, Item, WRITE_UP_THREATS};
 use bulkhead_threats::model::{Model, Platform};
@@ -17,40 +17,67 @@ fn known_control(c: &str) -> bool {
 }
 
 /// The reference models with every optional item present: a TCP listener, a container with the
-/// Docker socket and a host directory mounted, a Kubernetes node, and every control failing (so
-/// items shown only on failure, like the kubelet's read-only port, appear too).
+/// Docker socket and a host directory mounted, a Kubernetes node with kube-proxy, the read-only
+/// port open and no workload known (so the generic pods element appears), etcd on the node, and a
+/// cluster dump's namespace with a workload and the service account it uses.
 fn maximal_model() -> Model {
     let mut facts = Facts::default();
     for (k, v) in [
         ("docker.present", json!(true)),
         ("docker.daemon.tcp_listener", json!(true)),
         ("k8s.present", json!(true)),
+        ("k8s.etcd.local", json!(true)),
+        ("k8s.cluster.workloads", json!(1)),
     ] {
         facts.values.insert(k.into(), v);
     }
+    let instance = |key: &str, attrs: &[(&str, serde_json::Value)]| Instance {
+        key: key.into(),
+        name: key.into(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    };
     facts.instances.insert(
         "container".into(),
-        vec![Instance {
-            key: "web".into(),
-            name: "web".into(),
-            attrs: BTreeMap::from([
-                ("docker_socket_mounted".to_string(), json!(true)),
-                ("has_host_mounts".to_string(), json!(true)),
-            ]),
-        }],
+        vec![instance(
+            "web",
+            &[
+                ("docker_socket_mounted", json!(true)),
+                ("has_host_mounts", json!(true)),
+            ],
+        )],
     );
     facts.instances.insert(
         "node".into(),
-        vec![Instance {
-            key: "n1".into(),
-            name: "n1".into(),
-            attrs: BTreeMap::new(),
-        }],
+        vec![instance(
+            "n1",
+            &[
+                ("kube_proxy", json!(true)),
+                ("read_only_port", json!(10255)),
+                ("workloads", json!(0)),
+            ],
+        )],
     );
-    let fail = |_: &str| Some(Status::Fail);
+    facts
+        .instances
+        .insert("namespace".into(), vec![instance("app", &[])]);
+    facts.instances.insert(
+        "workload".into(),
+        vec![instance(
+            "app/pod/web",
+            &[("namespace", json!("app")), ("node", json!("n1"))],
+        )],
+    );
+    facts.instances.insert(
+        "service_account".into(),
+        vec![instance("app/default", &[("namespace", json!("app"))])],
+    );
+    let none = |_: &str| None;
     let inputs = reference::Inputs {
         facts: &facts,
-        control: &fail,
+        control: &none,
     };
     let templates = reference::templates().expect("reference models parse");
     let pairs: Vec<_> = templates.iter().map(|t| (t.platform, t)).collect();
@@ -182,8 +209,31 @@ fn every_element_gets_every_applicable_stride_category() {
     }
     assert!(missing.is_empty(), "coverage gaps:\n{}", missing.join("\n"));
     // The maximal model really has every kind of item, so the loop above checked something.
-    assert!(m.elements.iter().any(|e| e.id == "dkr.container:web"));
-    assert!(m.flows.iter().any(|f| f.id == "k8s.f.readonly:n1"));
+    for id in [
+        "dkr.container:web",
+        "k8s.proxy:n1",
+        "k8s.pods:n1",
+        "k8s.workload:app/pod/web",
+        "k8s.sa:app/default",
+        "k8s.etcd_peers",
+    ] {
+        assert!(
+            m.elements.iter().any(|e| e.id == id),
+            "the maximal model has {id}"
+        );
+    }
+    for id in [
+        "k8s.f.readonly:n1",
+        "k8s.f.proxy_api:n1",
+        "k8s.f.run_workload:app/pod/web",
+        "k8s.f.sa_api:app/default",
+        "k8s.f.etcd_peer",
+    ] {
+        assert!(
+            m.flows.iter().any(|f| f.id == id),
+            "the maximal model has {id}"
+        );
+    }
     assert!(m.flows.iter().filter(|f| !f.crosses.is_empty()).count() >= 10);
 }
 
