@@ -10,6 +10,14 @@ use bulkhead_threats::{build, Acceptance, EvidenceSet, Input, ThreatModel, UserM
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+/// A snapshot fixture from tests/fixtures (the Kubernetes ones come from the kubeadm-like nodes of
+/// bulkhead-kube-tests, which checks that they still match).
+pub fn snapshot_file(name: &str) -> Snapshot {
+    let path = crate_dir().join(format!("tests/fixtures/{name}.snapshot.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -45,7 +53,8 @@ pub fn golden(rel: &str, actual: &str) {
     }
 }
 
-/// Audit `snapshot` with CIS Docker in `edition` numbering and collect the evidence.
+/// Audit `snapshot` with CIS Docker in `edition` numbering, and with CIS Kubernetes when it holds
+/// Kubernetes facts (as `bulkhead threats` does), and collect the evidence.
 pub fn evidence(snapshot: &Snapshot, edition: &str) -> (EvidenceSet, Vec<String>) {
     let opts = AuditOptions::default();
     let ctx = Context::new(snapshot, &opts);
@@ -55,6 +64,12 @@ pub fn evidence(snapshot: &Snapshot, edition: &str) -> (EvidenceSet, Vec<String>
         let a = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
         ev.add_audit(&a);
         sources.push(format!("cis-docker {edition}"));
+    }
+    if snapshot.kubernetes.is_some() {
+        let b = catalog().kubernetes();
+        let a = bulkhead_checks::run(b, b.default_edition(), &ctx, &Selection::default());
+        ev.add_audit(&a);
+        sources.push(format!("cis-kubernetes {}", b.default_edition()));
     }
     (ev, sources)
 }
