@@ -268,6 +268,75 @@ pub fn partition<'a>(plan: &'a Plan, opts: &ApplyOptions) -> (Vec<&'a Fix>, Vec<
     (chosen, skipped)
 }
 
+/// Keep only the fixes of `plan` that a reviewed plan (a `bulkhead.harden/1` document saved from
+/// a dry run) holds, and refuse — changing nothing — when a file differs from what the reviewed
+/// plan read or would write. This is how `--apply --plan FILE` applies exactly what was reviewed.
+pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result<Plan, ApplyError> {
+    if reviewed.get("schema").and_then(|s| s.as_str()) != Some(crate::model::HARDEN_SCHEMA) {
+        return Err(ApplyError::Refused(format!(
+            "the reviewed plan is not a {} document",
+            crate::model::HARDEN_SCHEMA
+        )));
+    }
+    let saved = reviewed
+        .get("fixes")
+        .and_then(|f| f.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let mut kept = Plan {
+        numbering: plan.numbering.clone(),
+        root: plan.root.clone(),
+        fixes: Vec::new(),
+        unfixed: plan.unfixed.clone(),
+    };
+    for fix in &plan.fixes {
+        let Some(s) = saved.iter().find(|s| s["id"].as_str() == Some(fix.id.as_str())) else {
+            continue;
+        };
+        for e in &fix.action.edits {
+            let se = s["edits"]
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["path"].as_str() == Some(e.path.as_str())));
+            let Some(se) = se else {
+                return Err(ApplyError::Refused(format!("{}: the reviewed plan does not edit {}", fix.id, e.path)));
+            };
+            if se["before_sha256"].as_str() != e.before_sha256.as_deref() {
+                return Err(ApplyError::Refused(format!(
+                    "{} changed since the reviewed plan read it (its SHA-256 differs); review a new plan",
+                    e.path
+                )));
+            }
+            // A generated key differs on every plan; every other edit must write what was shown.
+            let generated = fix.kind == crate::model::FixKind::EncryptionConfig && e.creates();
+            if !generated && se["after_sha256"].as_str() != Some(e.after_sha256.as_str()) {
+                return Err(ApplyError::Refused(format!(
+                    "{}: the edit of {} is no longer the one reviewed; review a new plan",
+                    fix.id, e.path
+                )));
+            }
+        }
+        for a in &fix.action.attrs {
+            let same = s["attributes"].as_array().is_some_and(|list| {
+                list.iter().any(|x| {
+                    x["path"].as_str() == Some(a.path.as_str())
+                        && x["before"]["mode"].as_str() == Some(format!("{:04o}", a.before.mode).as_str())
+                        && x["before"]["uid"].as_u64() == Some(a.before.uid as u64)
+                        && x["before"]["gid"].as_u64() == Some(a.before.gid as u64)
+                        && x["after"]["mode"].as_str() == Some(format!("{:04o}", a.after.mode).as_str())
+                })
+            });
+            if !same {
+                return Err(ApplyError::Refused(format!(
+                    "{} changed mode or owner since the reviewed plan; review a new plan",
+                    a.path
+                )));
+            }
+        }
+        kept.fixes.push(fix.clone());
+    }
+    Ok(kept)
+}
+
 /// Apply the file fixes of `plan` (see the module documentation).
 pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError> {
     let (chosen, skipped) = partition(plan, opts);

@@ -316,3 +316,36 @@ fn killed_while_writing_the_backup_leaves_every_file_whole() {
 fn killed_right_after_a_rename_leaves_every_file_whole() {
     kill_at("after-rename");
 }
+
+/// `--apply --plan FILE`: only what was reviewed is applied, and nothing at all when a file
+/// changed after the reviewed plan read it.
+#[test]
+fn apply_of_a_reviewed_plan_refuses_files_changed_since_the_review() {
+    use bulkhead_harden::apply::restrict_to_reviewed;
+    let root = temp_root("reviewed");
+    let p = fixture(&root);
+    let mut reviewed: serde_json::Value = serde_json::from_str(&bulkhead_harden::render::json(&p, "test")).unwrap();
+    // The reviewer kept only the daemon.json and file-mode fixes.
+    reviewed["fixes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["kind"] == "daemon-json" || f["kind"] == "file-mode");
+    let again = fixture_plan_only(&root);
+    let kept = restrict_to_reviewed(&again, &reviewed).unwrap();
+    let ids: Vec<&str> = kept.fixes.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, vec!["daemon-json:/etc/docker/daemon.json", "file-mode:/etc/docker/tls/key.pem"]);
+    // daemon.json is edited by hand after the review: the new plan differs, nothing is applied.
+    std::fs::write(root.join("etc/docker/daemon.json"), "{\n  \"icc\": true\n}\n").unwrap();
+    let again = fixture_plan_only(&root);
+    let e = restrict_to_reviewed(&again, &reviewed).unwrap_err();
+    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("/etc/docker/daemon.json changed since the reviewed plan")), "{e:?}");
+    // A mode changed after the review is refused as well.
+    std::fs::write(root.join("etc/docker/daemon.json"), DAEMON_JSON).unwrap();
+    std::fs::set_permissions(root.join("etc/docker/tls/key.pem"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let snapless = fixture_plan_only(&root);
+    // (The plan still describes the mode the audit saw; apply itself compares with the disk.)
+    let kept = restrict_to_reviewed(&snapless, &reviewed).unwrap();
+    let e = apply(&kept, &options(&root)).unwrap_err();
+    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("key.pem changed after the audit")), "{e:?}");
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON, "nothing applied");
+}

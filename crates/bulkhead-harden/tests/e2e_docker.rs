@@ -194,6 +194,7 @@ fn write_up_findings_hardened_end_to_end() {
     let include = [format!("^{name}$")];
     let include: Vec<&str> = include.iter().map(String::as_str).collect();
     let snap = collect(d, &root, &include);
+    let before_snap = snap.clone();
     let selected = ["4.1", "4.5", "5.12", "5.25"];
     let before = audit(&snap, "1.2.0", &selected);
     for c in selected {
@@ -251,6 +252,24 @@ fn write_up_findings_hardened_end_to_end() {
             again.outcomes.iter().find(|o| o.check_id == c).map(|o| &o.result)
         );
     }
+    // The threats these checks mitigate changed status: DKR-E01 (the container ran as root) is
+    // no longer exposed once 4.1 passes.
+    let baseline = bulkhead_harden::verify::Baseline::new(
+        std::slice::from_ref(&before),
+        vec![],
+        bulkhead_harden::threats::statuses(&before_snap, std::slice::from_ref(&before), "2026-01-01").unwrap(),
+    );
+    let v = bulkhead_harden::verify::compare(
+        &baseline,
+        std::slice::from_ref(&again),
+        &bulkhead_harden::threats::statuses(&snap, std::slice::from_ref(&again), "2026-01-01").unwrap(),
+    );
+    assert!(v.still_failing().is_empty(), "{v:?}");
+    let e01 = v.threats.iter().find(|t| t.id == "DKR-E01").unwrap_or_else(|| panic!("DKR-E01 changed: {:?}", v.threats));
+    assert_eq!(e01.before, "exposed", "{e01:?}");
+    assert_ne!(e01.after, "exposed", "{e01:?}");
+    let text = bulkhead_harden::verify::text(&v);
+    assert!(text.contains("DKR-E01  exposed -> "), "{text}");
     // The service still wrote its state (into the tmpfs).
     let out = d.docker_cli(&["exec", name, "cat", "/var/cache/app/state"]).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ready");

@@ -79,9 +79,11 @@ fn select_in_the_old_numbering_fixes_only_those_checks() {
     assert!(e.contains("9.9"), "{e}");
 }
 
+/// PITFALLS (CIS Docker) 1 and 2: flags and daemon.json are one configuration. A setting given
+/// on dockerd's command line is what runs; writing the same key to daemon.json would make dockerd
+/// refuse to start, so the fix names the flag instead.
 #[test]
-fn a_setting_on_the_command_line_is_not_written_to_daemon_json() {
-    // dockerd refuses to start when a setting is both a flag and a daemon.json key.
+fn pitfall_1_a_setting_on_the_command_line_is_not_written_to_daemon_json() {
     let root = temp_root("flag");
     put(&root, "/etc/docker/daemon.json", "{}\n");
     let snap = with_daemon(snapshot(&root), "--icc=true", Some("{}"));
@@ -129,4 +131,40 @@ fn missing_daemon_json_is_created_and_json_contract_holds() {
         v["fixed_controls"],
         serde_json::json!(["docker.daemon.log_level_info", "docker.image.content_trust"])
     );
+}
+
+/// PITFALLS (CIS Docker) 6 and 22: the daemon.json to edit is the one the daemon reads
+/// (`--config-file`, or a rootless daemon's own), and audit rules watch the paths the daemon
+/// really uses (its data root), never the textbook defaults.
+#[test]
+fn pitfall_6_and_22_fixes_follow_the_daemons_real_paths() {
+    let root = temp_root("paths");
+    put(&root, "/opt/docker/daemon.json", "{\"data-root\": \"/srv/docker\"}\n");
+    put(&root, "/srv/docker/.keep", "");
+    let mut snap = with_daemon(snapshot(&root), "--config-file /opt/docker/daemon.json", Some("{\"data-root\": \"/srv/docker\"}"));
+    snap.docker.as_mut().unwrap().daemon.config_path = "/opt/docker/daemon.json".into();
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.daemon.live_restore", fail()),
+            ("docker.audit.data_root", fail()),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert_eq!(p.fixes[0].target.path.as_deref(), Some("/opt/docker/daemon.json"));
+    assert!(!root.join("etc/docker/daemon.json").exists());
+    let rules = &p.fix("audit-rules:/etc/audit/rules.d/bulkhead-docker.rules").unwrap().action.edits[0].after;
+    assert!(rules.contains("-w /srv/docker -p rwxa -k docker\n"), "{rules}");
+    assert!(!rules.contains("/var/lib/docker"), "{rules}");
+
+    // A rootless daemon reads ~/.config/docker/daemon.json of the user running it.
+    let root = temp_root("rootless");
+    let mut snap = snapshot(&root);
+    let d = &mut snap.docker.as_mut().unwrap().daemon;
+    d.rootless = true;
+    d.config_path = "/home/alice/.config/docker/daemon.json".into();
+    let audit = docker_audit("1.6.0", vec![("docker.daemon.live_restore", fail())]);
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert_eq!(p.fixes[0].target.path.as_deref(), Some("/home/alice/.config/docker/daemon.json"));
+    assert_eq!(p.fixes[0].action.edits[0].after, "{\n  \"live-restore\": true\n}\n");
 }

@@ -61,12 +61,13 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
         "--state-dir", s(&state),
     ];
     // The dry run is the default and changes nothing.
+    let plan_file = root.join("reviewed-plan.json");
     let mut args = vec!["harden"];
     args.extend(common);
-    args.extend(["--format", "json"]);
+    args.extend(["--format", "json", "-o", s(&plan_file)]);
     let o = bulkhead(&args);
     assert!(o.status.success(), "{}", text(&o));
-    let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
     assert_eq!(plan["schema"], "bulkhead.harden/1");
     assert_eq!(plan["numbering"]["cis-docker"], "1.2.0");
     let fixes = plan["fixes"].as_array().unwrap();
@@ -89,10 +90,11 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
     }
     assert!(!root.join("etc/profile.d/bulkhead-content-trust.sh").exists(), "a dry run writes nothing");
 
-    // Apply and verify: 4.5 passes at once; the container checks wait for its recreation.
+    // Apply exactly the reviewed plan and verify: 4.5 passes at once; the container checks wait
+    // for its recreation.
     let mut args = vec!["harden"];
     args.extend(common);
-    args.extend(["--apply", "--include-review", "--verify"]);
+    args.extend(["--apply", "--include-review", "--verify", "--plan", s(&plan_file)]);
     let o = bulkhead(&args);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(1), "still failing checks make verify exit 1: {}", text(&o));

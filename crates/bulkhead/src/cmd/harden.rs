@@ -109,6 +109,10 @@ pub struct HardenArgs {
     /// Where journals and the verify baseline are kept (default: ROOT/var/lib/bulkhead/harden).
     #[arg(long, value_name = "DIR", help_heading = "Apply")]
     pub state_dir: Option<PathBuf>,
+    /// With --apply: apply only the fixes of this reviewed plan (`--format json -o FILE` of a dry
+    /// run), refusing if any file differs from what that plan read or would write.
+    #[arg(long, value_name = "FILE", requires = "apply", help_heading = "Apply")]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub fix: FixArgs,
 }
@@ -265,7 +269,14 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         dockerfiles: args.fix.dockerfile.clone(),
         threat_links: None,
     };
-    let plan = bulkhead_harden::plan(&snapshot, &audits, &request)?;
+    let mut plan = bulkhead_harden::plan(&snapshot, &audits, &request)?;
+    if let Some(reviewed) = &args.plan {
+        let text = std::fs::read_to_string(reviewed)
+            .map_err(|e| format!("cannot read the reviewed plan {}: {e}", reviewed.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", reviewed.display()))?;
+        plan = apply::restrict_to_reviewed(&plan, &v).map_err(|e| format!("{}: {e}", reviewed.display()))?;
+    }
     if !args.apply {
         let text = match args.format {
             HardenFormat::Text => render::text(&plan, true),
