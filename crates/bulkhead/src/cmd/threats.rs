@@ -1,5 +1,6 @@
-//! `bulkhead threats`: audit (or load a snapshot), build the STRIDE threat model from that
-//! evidence, and render it as JSON, Markdown, HTML, Mermaid, DOT, OTM or SVG.
+//! `bulkhead threats`: audit (or load a snapshot) with every benchmark the snapshot has facts for
+//! (Docker, Kubernetes), add the findings of `--scan` artifacts, build the STRIDE threat model
+//! from that evidence, and render it as JSON, Markdown, HTML, Mermaid, DOT, OTM or SVG.
 //!
 //! The shared steps (audit, evidence, hardening plan, threat model) are also used by
 //! `bulkhead report`.
@@ -8,7 +9,7 @@ use super::{acquire_snapshot, audit, VERSION};
 use crate::cli::{AuditArgs, AuditTarget, SourceArgs};
 use bulkhead_checks::Audit;
 use bulkhead_report::Target;
-use bulkhead_threats::{accept, EvidenceSet, ThreatModel, UserModel};
+use bulkhead_threats::{accept, EvidenceSet, Finding, ThreatModel, UserModel};
 use clap::{Args, FromArgMatches};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -45,15 +46,22 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE", help_heading = "Threat model")]
     pub model: Option<PathBuf>,
     /// Users trusted to control the Docker daemon (1.1.2).
-    #[arg(long, value_name = "USERS", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "USERS",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub trusted_users: Vec<String>,
     /// Judge risk acceptances on this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_name = "DATE", help_heading = "Threat model")]
     pub as_of: Option<String>,
-    /// Findings of `bulkhead scan --format json` to use as evidence too (artifact findings
-    /// that correspond to a control, such as a Dockerfile without USER for 4.1).
-    #[arg(long, value_name = "FILE", help_heading = "Threat model")]
-    pub scan: Option<PathBuf>,
+    /// Artifacts to scan (Dockerfiles, compose files, Kubernetes manifests, daemon.json; files
+    /// or directories, repeatable), or a saved `bulkhead scan --format json` report: each
+    /// finding that corresponds to a control (a Dockerfile whose final stage runs as root for
+    /// 4.1, a secret in a compose file, a privileged pod) is evidence too.
+    #[arg(long, value_name = "PATH", help_heading = "Threat model")]
+    pub scan: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -105,21 +113,9 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         evidence.add_audit(a);
         sources.push(format!("{} {}", a.benchmark.id, a.edition));
     }
-    if let Some(p) = &m.scan {
-        let findings = bulkhead_scan::fixes::findings_from_json(&read(p)?)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        for f in findings {
-            let Some(control) = f.control else { continue };
-            evidence.add_finding(bulkhead_threats::Finding {
-                control,
-                rule: f.rule,
-                object: format!("{}:{} {}", f.location.path, f.location.line, f.object),
-                status: f.status,
-                message: f.message,
-                source: "scan".into(),
-            });
-        }
-        sources.push(format!("bulkhead scan {}", p.display()));
+    let scanned = scan_evidence(&m.scan, &mut evidence)?;
+    if let Some(s) = &scanned {
+        sources.push(s.source.clone());
     }
     let only_audits: Vec<Audit> = audits.iter().map(|(a, _)| a.clone()).collect();
     let request = bulkhead_harden::PlanRequest {
@@ -127,7 +123,10 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         ..Default::default()
     };
     let plan = bulkhead_harden::plan(&snapshot, &only_audits, &request);
-    let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
+    let fixes: BTreeSet<String> = plan
+        .as_ref()
+        .map(|p| p.fixed_controls())
+        .unwrap_or_default();
     let user = match &m.model {
         Some(p) => Some(UserModel::parse(&read(p)?, &p.display().to_string())?),
         None => None,
@@ -141,7 +140,11 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         Some(d) => return Err(format!("--as-of {d:?} is not a date (YYYY-MM-DD)")),
         None => accept::today(),
     };
-    let user_file = m.model.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let user_file = m
+        .model
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let model = bulkhead_threats::build(&bulkhead_threats::Input {
         snapshot: &snapshot,
         evidence: &evidence,
@@ -153,6 +156,9 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         as_of: &as_of,
         tool_version: VERSION,
     })?;
+    if let Some(s) = &scanned {
+        s.note_uncited(&model);
+    }
     Ok(Built {
         audits,
         evidence,
@@ -161,10 +167,118 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
     })
 }
 
+/// What `--scan` added to the evidence.
+struct Scanned {
+    /// `bulkhead scan (3 files, 4 findings as evidence)`, for the evidence sources.
+    source: String,
+    /// Controls the findings speak about, with the rules that found them.
+    controls: Vec<(String, String)>,
+}
+
+impl Scanned {
+    /// Findings no threat of this model cites (a Kubernetes manifest scanned on a host without
+    /// Kubernetes facts) are said to be unused, never silently dropped.
+    fn note_uncited(&self, model: &ThreatModel) {
+        let cited = |c: &str| {
+            model
+                .threats
+                .iter()
+                .any(|t| t.controls.iter().any(|x| x.control == c))
+        };
+        let unused: BTreeSet<&str> = self
+            .controls
+            .iter()
+            .filter(|(c, _)| !cited(c))
+            .map(|(_, r)| r.as_str())
+            .collect();
+        if !unused.is_empty() {
+            eprintln!(
+                "bulkhead: note: --scan: no threat of this model cites the findings of {} (a Kubernetes manifest needs a node audit or --cluster-dump for the Kubernetes threats)",
+                unused.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+}
+
+/// Add the findings of `--scan` as evidence: a path holding a `bulkhead.scan/1` report is read,
+/// any other path is scanned with the scanner's defaults. Each finding that maps to a control
+/// counts (a root final stage for `docker.image.non_root_user`, a secret in a compose file for
+/// `docker.image.no_secrets`, a privileged pod for `k8s.pss.no_privileged`). Files that cannot
+/// be scanned are reported on stderr; a path that does not exist is an error.
+fn scan_evidence(paths: &[PathBuf], evidence: &mut EvidenceSet) -> Result<Option<Scanned>, String> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut findings = Vec::new();
+    let mut artifacts = Vec::new();
+    let mut files = 0;
+    for p in paths {
+        if !p.exists() {
+            return Err(format!("--scan {}: no such file or directory", p.display()));
+        }
+        match saved_report(p)? {
+            Some(saved) => {
+                findings.extend(saved);
+                files += 1;
+            }
+            None => artifacts.push(p.clone()),
+        }
+    }
+    if !artifacts.is_empty() {
+        let report = bulkhead_scan::scan_paths(&artifacts, &bulkhead_scan::ScanOptions::default());
+        for e in &report.errors {
+            eprintln!("bulkhead: note: --scan: {e}; this file gives no evidence");
+        }
+        files += report.files.len();
+        findings.extend(report.findings);
+    }
+    let mut controls = Vec::new();
+    for f in findings {
+        let Some(control) = f.control else { continue };
+        controls.push((control.clone(), f.rule.clone()));
+        evidence.add_finding(Finding {
+            control,
+            rule: f.rule,
+            object: format!("{}:{} {}", f.location.path, f.location.line, f.object),
+            status: f.status,
+            message: f.message,
+            source: "scan".into(),
+        });
+    }
+    Ok(Some(Scanned {
+        source: format!(
+            "bulkhead scan ({files} file{}, {} finding{} as evidence)",
+            if files == 1 { "" } else { "s" },
+            controls.len(),
+            if controls.len() == 1 { "" } else { "s" }
+        ),
+        controls,
+    }))
+}
+
+/// The findings of a saved `bulkhead.scan/1` report, or None when `path` is not one (then it is
+/// an artifact to scan).
+fn saved_report(path: &Path) -> Result<Option<Vec<bulkhead_scan::Finding>>, String> {
+    if !path.is_file() || path.extension().and_then(|e| e.to_str()) != Some("json") {
+        return Ok(None);
+    }
+    let text = read(path)?;
+    let is_report = serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|v| v.get("schema").and_then(|s| s.as_str()) == Some("bulkhead.scan/1"));
+    if !is_report {
+        return Ok(None);
+    }
+    bulkhead_scan::fixes::findings_from_json(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
     let b = build(&args.model, &[])?;
     if let Err(e) = &b.plan {
-        eprintln!("bulkhead: note: no hardening plan, so projected severities equal current ones: {e}");
+        eprintln!(
+            "bulkhead: note: no hardening plan, so projected severities equal current ones: {e}"
+        );
     }
     let tm = &b.model;
     let text = match args.format {

@@ -1,0 +1,242 @@
+//! `bulkhead threats` and `bulkhead report` end to end through the real binary, on the snapshot
+//! fixtures of bulkhead-threats: artifact findings given with `--scan` change threat statuses and
+//! are cited as evidence; the Kubernetes audit feeds the Kubernetes threats.
+//!
+//! The artifacts under tests/threats_cli/ are small: a Dockerfile whose builder stage sets USER
+//! but whose final stage runs as root, a compose file with a literal password, a privileged pod.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn snapshot(name: &str) -> PathBuf {
+    dir().join(format!(
+        "../bulkhead-threats/tests/fixtures/{name}.snapshot.json"
+    ))
+}
+
+fn artifact(name: &str) -> PathBuf {
+    dir().join("tests/threats_cli").join(name)
+}
+
+/// Run `bulkhead threats --format json` and return the document and stderr.
+fn threats(snap: &str, scan: &[&str]) -> (Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    cmd.args([
+        "threats",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-01-15",
+        "--snapshot",
+    ])
+    .arg(snapshot(snap));
+    for s in scan {
+        cmd.arg("--scan").arg(artifact(s));
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "bulkhead threats failed: {stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+fn threat<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["threats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("{id} in the model"))
+}
+
+fn scan_evidence<'a>(t: &'a Value, rule: &str) -> Vec<&'a Value> {
+    t["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["check"] == rule && e["source"] == "scan")
+        .collect()
+}
+
+#[test]
+fn root_final_stage_in_a_dockerfile_exposes_dkr_e01() {
+    let (before, _) = threats("hardened", &[]);
+    assert_eq!(
+        threat(&before, "DKR-E01")["status"],
+        "mitigated",
+        "the hardened host's containers run as non-root"
+    );
+    let (after, _) = threats("hardened", &["Dockerfile"]);
+    let t = threat(&after, "DKR-E01");
+    assert_eq!(t["status"], "exposed", "{}", t["reason"]);
+    assert!(
+        t["reason"]
+            .as_str()
+            .unwrap()
+            .contains("docker.image.non_root_user"),
+        "{}",
+        t["reason"]
+    );
+    let ev = scan_evidence(t, "dockerfile-no-user");
+    assert_eq!(
+        ev.len(),
+        1,
+        "the final stage's finding is cited once: {:#}",
+        t["evidence"]
+    );
+    let object = ev[0]["object"].as_str().unwrap();
+    assert!(object.ends_with("Dockerfile:5 stage 1"), "{object}");
+    assert_eq!(ev[0]["status"], "fail");
+    assert!(after["evidence_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().starts_with("bulkhead scan (1 file, ")));
+}
+
+#[test]
+fn secret_in_a_compose_file_exposes_dkr_i01_without_showing_it() {
+    let (before, _) = threats("hardened", &[]);
+    assert_ne!(threat(&before, "DKR-I01")["status"], "exposed");
+    let (after, _) = threats("hardened", &["compose.yaml"]);
+    let t = threat(&after, "DKR-I01");
+    assert_eq!(t["status"], "exposed", "{}", t["reason"]);
+    let ev = scan_evidence(t, "compose-secret-env");
+    assert_eq!(ev.len(), 1, "{:#}", t["evidence"]);
+    assert!(ev[0]["actual"].as_str().unwrap().contains("DB_PASSWORD"));
+    let text = after.to_string();
+    assert!(
+        !text.contains("hunter2"),
+        "the secret value never reaches the output"
+    );
+}
+
+#[test]
+fn privileged_pod_manifest_exposes_the_pod_threats() {
+    let (before, _) = threats("k8s-secure", &[]);
+    for id in ["K8S-E02", "K8S-T05"] {
+        assert_eq!(
+            threat(&before, id)["status"],
+            "mitigated",
+            "{id} on the secure node"
+        );
+    }
+    let (after, _) = threats("k8s-secure", &["pod.yaml"]);
+    for id in ["K8S-E02", "K8S-T05"] {
+        let t = threat(&after, id);
+        assert_eq!(t["status"], "exposed", "{id}: {}", t["reason"]);
+        let ev = scan_evidence(t, "k8s-privileged");
+        assert_eq!(ev.len(), 1, "{id}: {:#}", t["evidence"]);
+        assert!(ev[0]["object"]
+            .as_str()
+            .unwrap()
+            .ends_with("pod.yaml:11 Pod/app/debug container shell"));
+    }
+    // The audit's own evidence is still there beside the scan's.
+    let e02 = threat(&after, "K8S-E02");
+    assert!(e02["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["check"] == "5.2.2" && e["source"] == "cis-kubernetes 1.12"));
+}
+
+#[test]
+fn a_saved_scan_report_is_read_as_findings() {
+    let report =
+        std::env::temp_dir().join(format!("bulkhead-threats-cli-{}.json", std::process::id()));
+    let s = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["scan", "--format", "json", "--fail-on", "never", "-o"])
+        .arg(&report)
+        .arg(artifact("Dockerfile"))
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    cmd.args(["threats", "--format", "json", "--snapshot"])
+        .arg(snapshot("hardened"))
+        .arg("--scan")
+        .arg(&report);
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_file(&report);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(threat(&doc, "DKR-E01")["status"], "exposed");
+}
+
+#[test]
+fn findings_no_threat_cites_are_reported_not_dropped() {
+    // A pod manifest on a Docker-only host: no Kubernetes threat exists to cite it.
+    let (doc, stderr) = threats("hardened", &["pod.yaml"]);
+    assert!(doc["threats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| !t["id"].as_str().unwrap().starts_with("K8S-")));
+    assert!(
+        stderr.contains("no threat of this model cites the findings of")
+            && stderr.contains("k8s-privileged"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_scan_path_is_an_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["threats", "--snapshot"])
+        .arg(snapshot("hardened"))
+        .args(["--scan", "/nonexistent/Dockerfile"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--scan /nonexistent/Dockerfile: no such file or directory"));
+}
+
+#[test]
+fn report_takes_the_kubernetes_audit_and_scan_evidence() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args([
+            "report",
+            "--format",
+            "markdown",
+            "--as-of",
+            "2026-01-15",
+            "--snapshot",
+        ])
+        .arg(snapshot("k8s-insecure"))
+        .arg("--scan")
+        .arg(artifact("pod.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    let k8s = &md[md.find("## 2. Kubernetes threat model").unwrap()
+        ..md.find("## 3. Benchmark results").unwrap()];
+    for id in ["K8S-S01", "K8S-T01", "K8S-R01", "K8S-I01", "K8S-E01"] {
+        assert!(
+            k8s.contains(&format!("| {id} |")),
+            "{id} in the Kubernetes section"
+        );
+    }
+    assert!(
+        k8s.contains("k8s-privileged"),
+        "the scanned pod is cited in the Kubernetes section"
+    );
+    assert!(
+        md.contains("### CIS Kubernetes"),
+        "the Kubernetes benchmark results are listed"
+    );
+}
