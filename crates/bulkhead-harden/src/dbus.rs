@@ -43,8 +43,42 @@ pub struct Message {
     pub sender: Option<String>,
     pub destination: Option<String>,
     pub signature: Option<String>,
-    /// String-like body arguments (`s`, `o`, `g`), in order; other types are not decoded.
-    pub args: Vec<String>,
+    /// Body arguments, in order (strings, object paths and unsigned integers; decoding stops at
+    /// any other type).
+    pub args: Vec<Arg>,
+}
+
+/// One body argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Str(String),
+    ObjectPath(String),
+    U32(u32),
+}
+
+impl Arg {
+    fn code(&self) -> char {
+        match self {
+            Arg::Str(_) => 's',
+            Arg::ObjectPath(_) => 'o',
+            Arg::U32(_) => 'u',
+        }
+    }
+
+    /// The text of a string or object path.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Arg::Str(s) | Arg::ObjectPath(s) => Some(s),
+            Arg::U32(_) => None,
+        }
+    }
+}
+
+impl Message {
+    /// The first argument's text (a reply's object path, an error's message).
+    pub fn first_text(&self) -> Option<&str> {
+        self.args.first().and_then(Arg::text)
+    }
 }
 
 struct Writer {
@@ -90,11 +124,14 @@ impl Writer {
     }
 }
 
-/// Encode a message whose body is string arguments (signature `s...`).
+/// Encode a message.
 pub fn encode(m: &Message) -> Vec<u8> {
     let mut body = Writer { buf: Vec::new() };
     for a in &m.args {
-        body.string(a);
+        match a {
+            Arg::Str(s) | Arg::ObjectPath(s) => body.string(s),
+            Arg::U32(v) => body.u32(*v),
+        }
     }
     let mut w = Writer { buf: Vec::new() };
     w.buf.extend_from_slice(&[b'l', m.kind, 0, 1]);
@@ -122,7 +159,8 @@ pub fn encode(m: &Message) -> Vec<u8> {
         w.field(6, "s", d);
     }
     if !m.args.is_empty() {
-        w.field(8, "g", &"s".repeat(m.args.len()));
+        let sig: String = m.args.iter().map(Arg::code).collect();
+        w.field(8, "g", &sig);
     }
     let len = (w.buf.len() - start) as u32;
     w.buf[12..16].copy_from_slice(&len.to_le_bytes());
@@ -226,8 +264,10 @@ pub fn decode(b: &[u8]) -> Result<Message, String> {
         };
         for c in sig.chars() {
             match c {
-                's' | 'o' => m.args.push(br.string()?),
-                'g' => m.args.push(br.signature()?),
+                's' => m.args.push(Arg::Str(br.string()?)),
+                'o' => m.args.push(Arg::ObjectPath(br.string()?)),
+                'g' => m.args.push(Arg::Str(br.signature()?)),
+                'u' => m.args.push(Arg::U32(br.u32()?)),
                 _ => break,
             }
         }
@@ -275,7 +315,7 @@ impl Connection {
             name: String::new(),
         };
         let reply = c.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", &[])?;
-        c.name = reply.args.first().cloned().unwrap_or_default();
+        c.name = reply.first_text().unwrap_or_default().to_string();
         Ok(c)
     }
 
@@ -304,13 +344,18 @@ impl Connection {
     /// Call a method with string arguments and wait for its reply; an error reply is an Err
     /// naming the error.
     pub fn call(&mut self, dest: &str, path: &str, iface: &str, member: &str, args: &[&str]) -> Result<Message, String> {
+        self.call_args(dest, path, iface, member, args.iter().map(|s| Arg::Str(s.to_string())).collect())
+    }
+
+    /// Call a method with any arguments and wait for its reply.
+    pub fn call_args(&mut self, dest: &str, path: &str, iface: &str, member: &str, args: Vec<Arg>) -> Result<Message, String> {
         let serial = self.send(Message {
             kind: 1,
             path: Some(path.into()),
             interface: Some(iface.into()),
             member: Some(member.into()),
             destination: Some(dest.into()),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args,
             ..Default::default()
         })?;
         loop {
@@ -324,7 +369,7 @@ impl Connection {
                     "{}.{member}: {}{}",
                     iface,
                     m.error_name.clone().unwrap_or_default(),
-                    m.args.first().map(|a| format!(": {a}")).unwrap_or_default()
+                    m.first_text().map(|a| format!(": {a}")).unwrap_or_default()
                 )),
                 k => Err(format!("unexpected reply of type {k}")),
             };
@@ -342,7 +387,7 @@ pub fn systemd_unit_action(bus: &str, unit: &str, reload: bool) -> Result<String
         if reload { "ReloadUnit" } else { "RestartUnit" },
         &[unit, "replace"],
     )?;
-    Ok(reply.args.first().cloned().unwrap_or_default())
+    Ok(reply.first_text().unwrap_or_default().to_string())
 }
 
 #[cfg(test)]
@@ -358,8 +403,8 @@ mod tests {
             interface: Some("org.freedesktop.systemd1.Manager".into()),
             member: Some("RestartUnit".into()),
             destination: Some("org.freedesktop.systemd1".into()),
-            signature: Some("ss".into()),
-            args: vec!["docker.service".into(), "replace".into()],
+            signature: Some("ssu".into()),
+            args: vec![Arg::Str("docker.service".into()), Arg::Str("replace".into()), Arg::U32(7)],
             ..Default::default()
         };
         let bytes = encode(&m);
