@@ -19,10 +19,6 @@ pub fn status_span(s: bulkhead_threats::ThreatStatus) -> String {
     format!("<span class=\"status {}\">{}</span>", s.as_str(), s.label())
 }
 
-fn name<'a>(tm: &'a ThreatModel, id: &'a str) -> &'a str {
-    tm.elements.iter().find(|e| e.id == id).map(|e| e.name.as_str()).unwrap_or(id)
-}
-
 /// Diagram, element index, threat table and details of one platform.
 pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut String) {
     let h = level;
@@ -106,7 +102,7 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
         esc(&t.description),
         t.targets
             .iter()
-            .map(|x| if tm.elements.iter().any(|e| &e.id == x) { format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(name(tm, x))) } else { format!("flow {}", esc(x)) })
+            .map(|x| if tm.elements.iter().any(|e| &e.id == x) { format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(tm.item_name(x))) } else { format!("flow {}", esc(tm.item_name(x))) })
             .collect::<Vec<_>>()
             .join(", ")
     );

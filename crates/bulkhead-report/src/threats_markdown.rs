@@ -27,8 +27,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
             out,
             "{}. {} → {}: {}, {}; authentication: {}; encryption: {}",
             i + 1,
-            name(tm, &f.from),
-            name(tm, &f.to),
+            tm.item_name(&f.from),
+            tm.item_name(&f.to),
             f.protocol,
             f.port,
             f.authentication,
@@ -57,10 +57,6 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
     }
 }
 
-fn name<'a>(tm: &'a ThreatModel, id: &'a str) -> &'a str {
-    tm.elements.iter().find(|e| e.id == id).map(|e| e.name.as_str()).unwrap_or(id)
-}
-
 /// A copy of the model restricted to one platform (for per-platform diagrams).
 pub fn sub_model(tm: &ThreatModel, p: Platform) -> ThreatModel {
     let mut s = tm.clone();
@@ -85,7 +81,7 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         if t.likelihood.raised_by.is_empty() { String::new() } else { format!(", raised because {}", t.likelihood.raised_by.join("; ")) },
         t.impact,
         stride(t),
-        t.targets.iter().map(|x| format!("`{}`", name(tm, x))).collect::<Vec<_>>().join(", ")
+        t.targets.iter().map(|x| format!("`{}`", tm.item_name(x))).collect::<Vec<_>>().join(", ")
     );
     if let Some(a) = &t.acceptance {
         let _ = writeln!(out, "- **Accepted** by {} until {}: {}", a.owner, a.expires, a.reason);

@@ -1,6 +1,7 @@
 //! Golden assessment reports (Markdown and HTML) and threat-model Markdown from the snapshot
 //! fixtures of bulkhead-threats: the write-up-like host with 4.5, 5.12 and 5.25 (CIS Docker
-//! 1.2.0) selected, and the hardened host with the top three failed findings by risk.
+//! 1.2.0) selected, the hardened host with the top three failed findings by risk, and the
+//! insecure kubeadm node of bulkhead-kube-tests (with its cluster dump) for the Kubernetes part.
 //! Regenerate with BULKHEAD_BLESS=1 after reviewing a change.
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
@@ -29,21 +30,36 @@ fn golden(rel: &str, actual: &str) {
     }
 }
 
+/// Audit the snapshot fixture as `bulkhead report` does (CIS Docker in `edition` numbering when it
+/// has Docker facts, CIS Kubernetes when it has Kubernetes facts), build the threat model and
+/// render the assessment (Markdown, HTML) and the threat model (Markdown).
 fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String) {
     let path = dir().join(format!("../bulkhead-threats/tests/fixtures/{name}.snapshot.json"));
     let s = Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     let opts = AuditOptions::default();
     let ctx = Context::new(&s, &opts);
-    let audit = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
+    let mut audits = Vec::new();
+    if s.docker.is_some() {
+        let a = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
+        audits.push((a, Target::from_snapshot("docker", &s)));
+    }
+    if s.kubernetes.is_some() {
+        let b = catalog().kubernetes();
+        let a = bulkhead_checks::run(b, b.default_edition(), &ctx, &Selection::default());
+        audits.push((a, Target::from_snapshot("kubernetes", &s)));
+    }
     let mut ev = EvidenceSet::new();
-    ev.add_audit(&audit);
+    for (a, _) in &audits {
+        ev.add_audit(a);
+    }
+    let only: Vec<_> = audits.iter().map(|(a, _)| a.clone()).collect();
     let request = bulkhead_harden::PlanRequest { select: select.iter().map(|s| s.to_string()).collect(), ..Default::default() };
-    let plan = bulkhead_harden::plan(&s, std::slice::from_ref(&audit), &request);
+    let plan = bulkhead_harden::plan(&s, &only, &request);
     let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
     let tm = build(&Input {
         snapshot: &s,
         evidence: &ev,
-        evidence_sources: vec![format!("cis-docker {edition}")],
+        evidence_sources: audits.iter().map(|(a, _)| format!("{} {}", a.benchmark.id, a.edition)).collect(),
         user: None,
         user_file: "",
         acceptances: &[],
@@ -64,7 +80,6 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
             .collect();
         (v, format!("Selected findings: {} (cis-{edition}).", select.join(", ")))
     };
-    let audits = vec![(audit, Target::from_snapshot("docker", &s))];
     let a = Assessment { tool_version: "test", threats: &tm, audits: &audits, findings, selection, plan: plan.as_ref().map_err(|e| e.clone()) };
     (
         bulkhead_report::assessment_markdown::render(&a),
@@ -110,4 +125,27 @@ fn hardened_assessment_ranks_remaining_failures() {
     golden("hardened/assessment.html", &html);
     golden("hardened/threats.md", &threats);
     assert!(md.contains("The 3 failed checks with the highest risk."));
+}
+
+#[test]
+fn kubernetes_node_assessment_has_the_kubernetes_threat_model() {
+    let (md, html, threats) = render("k8s-insecure", "1.6.0", &[]);
+    golden("k8s-insecure/assessment.md", &md);
+    golden("k8s-insecure/assessment.html", &html);
+    golden("k8s-insecure/threats.md", &threats);
+    let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("missing {s:?}"));
+    let k8s = &md[pos("## 2. Kubernetes threat model")..pos("## 3. Benchmark results")];
+    assert!(md[pos("## 1. Docker threat model")..pos("## 2. Kubernetes threat model")].contains("No Docker engine was audited"));
+    // The write-up's five Kubernetes threats, exposed, each with the evidence that keeps it open.
+    for id in ["K8S-S01", "K8S-T01", "K8S-R01", "K8S-I01", "K8S-E01"] {
+        let row = k8s.lines().find(|l| l.starts_with(&format!("| {id} |"))).unwrap_or_else(|| panic!("{id} row"));
+        assert!(row.contains("| exposed |"), "{row}");
+    }
+    // Flows say what the node's configuration shows.
+    assert!(k8s.contains("kubelet's serving certificate is NOT verified (no --kubelet-certificate-authority)"));
+    assert!(k8s.contains("none: --etcd-servers uses http://127.0.0.1:2379"));
+    // The dump's namespaces, pods and service accounts are in the diagram.
+    assert!(k8s.contains("Pod app/debug") && k8s.contains("Service account app/default"));
+    assert!(md.contains("### CIS Kubernetes"));
+    assert!(html.contains("id=\"kubernetes-threat-model\"") && html.contains("el-k8s.workload:app/pod/debug"));
 }

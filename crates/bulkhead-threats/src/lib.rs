@@ -98,6 +98,16 @@ impl ThreatModel {
         self.threats.iter().find(|t| t.id == id)
     }
 
+    /// The display name of an element or flow (its ID when the model has no such item).
+    pub fn item_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.elements
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.name.as_str())
+            .or_else(|| self.flows.iter().find(|f| f.id == id).map(|f| f.name.as_str()))
+            .unwrap_or(id)
+    }
+
     /// Threats that target an element or flow, in model order.
     pub fn threats_of<'a>(&'a self, item: &'a str) -> impl Iterator<Item = &'a ThreatResult> + 'a {
         self.threats
