@@ -7,8 +7,7 @@
 //! printed reason.
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
-use bulkhead_facts::host::Process;
-use bulkhead_facts::{Fact, Snapshot};
+use bulkhead_facts::Snapshot;
 use bulkhead_report::assessment_model::Assessment;
 use bulkhead_report::Target;
 use bulkhead_threats::{build, EvidenceSet, Input};
@@ -34,15 +33,15 @@ fn chromium_available() -> bool {
     false
 }
 
-/// The write-up host, with Kubernetes components running so both threat models are present.
+/// The write-up host that is also the insecure kubeadm node of bulkhead-kube-tests (its
+/// Kubernetes facts and cluster dump), so both threat models are present and evaluated.
 fn snapshot() -> Snapshot {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bulkhead-threats/tests/fixtures/writeup.snapshot.json");
-    let mut s = Snapshot::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    if let Fact::Value(p) = &mut s.host.processes {
-        for (pid, exe) in [(700, "/usr/local/bin/kube-apiserver"), (701, "/usr/bin/kubelet")] {
-            p.push(Process { pid, ppid: 1, comm: exe.rsplit('/').next().unwrap().chars().take(15).collect(), exe: Some(exe.into()), argv: vec![exe.into()], uid: 0, pid_ns: None, environ: None });
-        }
-    }
+    let fixture = |name: &str| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../bulkhead-threats/tests/fixtures/{name}.snapshot.json"));
+        Snapshot::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let mut s = fixture("writeup");
+    s.kubernetes = fixture("k8s-insecure").kubernetes;
     s
 }
 
@@ -50,15 +49,18 @@ fn assessment_html() -> String {
     let s = snapshot();
     let opts = AuditOptions::default();
     let ctx = Context::new(&s, &opts);
-    let audit = bulkhead_checks::run(catalog().docker(), "1.2.0", &ctx, &Selection::default());
+    let docker = bulkhead_checks::run(catalog().docker(), "1.2.0", &ctx, &Selection::default());
+    let k8s = catalog().kubernetes();
+    let kube = bulkhead_checks::run(k8s, k8s.default_edition(), &ctx, &Selection::default());
     let mut ev = EvidenceSet::new();
-    ev.add_audit(&audit);
-    let plan = bulkhead_harden::plan(&s, std::slice::from_ref(&audit), &Default::default());
+    ev.add_audit(&docker);
+    ev.add_audit(&kube);
+    let plan = bulkhead_harden::plan(&s, &[docker.clone(), kube.clone()], &Default::default());
     let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
     let tm = build(&Input {
         snapshot: &s,
         evidence: &ev,
-        evidence_sources: vec!["cis-docker 1.2.0".into()],
+        evidence_sources: vec!["cis-docker 1.2.0".into(), "cis-kubernetes 1.12".into()],
         user: None,
         user_file: "",
         acceptances: &[],
@@ -67,7 +69,7 @@ fn assessment_html() -> String {
         tool_version: "test",
     })
     .unwrap();
-    let audits = vec![(audit, Target::from_snapshot("docker", &s))];
+    let audits = vec![(docker, Target::from_snapshot("docker", &s)), (kube, Target::from_snapshot("kubernetes", &s))];
     let findings = ["docker.image.content_trust", "docker.container.read_only_rootfs", "docker.container.no_new_privileges"]
         .iter()
         .map(|c| bulkhead_threats::analysis::analyse(&tm, &ev, c))
