@@ -489,7 +489,7 @@ fn discovery_finds_every_kind_and_honours_gitignore() {
     w("k8s/all.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x:1}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: c, image: x:1}]}\n");
     w("package.json", "{\"name\": \"not-an-artifact\"}\n");
     w("charts/templates/dep.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{ toYaml .Values.labels }}\n");
-    let r = scan_paths(&[d.clone()], &ScanOptions::default());
+    let r = scan_paths(std::slice::from_ref(&d), &ScanOptions::default());
     let mut kinds: Vec<(String, ArtifactKind)> = r
         .files
         .iter()

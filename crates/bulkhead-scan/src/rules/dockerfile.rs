@@ -512,7 +512,7 @@ fn untrusted_registry(c: &Ctx<'_>, out: &mut Out<'_>) {
     }
 }
 
-fn subcommand<'c>(cmd: &'c Command) -> Option<&'c str> {
+fn subcommand(cmd: &Command) -> Option<&str> {
     cmd.operands().next()
 }
 
