@@ -69,7 +69,7 @@ impl Status {
     /// How strongly this status dominates when per-object results roll up: a known failure beats
     /// an error elsewhere (the check fails whatever the unknown object says), an error beats a
     /// pass (the check cannot be called passing), and so on.
-    fn rollup_rank(self) -> u8 {
+    pub fn rollup_rank(self) -> u8 {
         match self {
             Status::Fail => 6,
             Status::Error => 5,

@@ -93,10 +93,7 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
     if items.is_empty() {
         items = evidence.items_for(control).cloned().collect();
     }
-    let lib = crate::library::load().unwrap_or_else(|_| crate::library::Library {
-        threats: vec![],
-        notes: vec![],
-    });
+
     FindingAnalysis {
         control: control.to_string(),
         check: evidence
@@ -114,7 +111,9 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
         open_threats: open,
         rationale: cat.map(|c| documented(&c.rationale)).unwrap_or_default(),
         remediation: cat.map(|c| documented(&c.remediation)).unwrap_or_default(),
-        notes: lib.notes_for(control).cloned().collect(),
+        notes: crate::library::load()
+            .map(|lib| lib.notes_for(control).cloned().collect())
+            .unwrap_or_default(),
     }
 }
 

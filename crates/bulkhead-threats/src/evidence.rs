@@ -70,20 +70,6 @@ pub struct EvidenceSet {
     check_ids: BTreeMap<String, String>,
 }
 
-/// How strongly a status dominates when several sources speak about one control: a known
-/// failure wins over an error, an error over a pass, anything over not applicable.
-fn dominance(s: Status) -> u8 {
-    match s {
-        Status::Fail => 6,
-        Status::Error => 5,
-        Status::Warn => 4,
-        Status::Manual => 3,
-        Status::Info => 2,
-        Status::Pass => 1,
-        Status::NotApplicable => 0,
-    }
-}
-
 impl EvidenceSet {
     pub fn new() -> Self {
         Self::default()
@@ -163,13 +149,15 @@ impl EvidenceSet {
         });
     }
 
-    /// The control's verdict across sources, None when nothing was observed for it.
+    /// The control's verdict across sources, None when nothing was observed for it. Sources
+    /// combine as per-object results roll up to a check: a known failure wins over an error, an
+    /// error over a pass, anything over not applicable.
     pub fn status(&self, control: &str) -> Option<Status> {
         self.verdicts
             .get(control)?
             .iter()
             .copied()
-            .max_by_key(|s| dominance(*s))
+            .max_by_key(|s| s.rollup_rank())
     }
 
     /// The control's check ID in the displayed numbering, when it was audited.

@@ -104,7 +104,12 @@ impl ThreatModel {
             .iter()
             .find(|e| e.id == id)
             .map(|e| e.name.as_str())
-            .or_else(|| self.flows.iter().find(|f| f.id == id).map(|f| f.name.as_str()))
+            .or_else(|| {
+                self.flows
+                    .iter()
+                    .find(|f| f.id == id)
+                    .map(|f| f.name.as_str())
+            })
             .unwrap_or(id)
     }
 

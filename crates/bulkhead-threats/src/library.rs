@@ -291,8 +291,16 @@ impl Library {
     }
 }
 
-/// Parse the embedded library. Errors name the file.
-pub fn load() -> Result<Library, String> {
+/// The embedded library, parsed once. Errors name the file.
+pub fn load() -> Result<&'static Library, String> {
+    static LIBRARY: std::sync::OnceLock<Result<Library, String>> = std::sync::OnceLock::new();
+    LIBRARY
+        .get_or_init(parse_files)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn parse_files() -> Result<Library, String> {
     let mut lib = Library {
         threats: Vec::new(),
         notes: Vec::new(),
