@@ -45,7 +45,6 @@ fn text(s: &str) -> String {
 }
 
 fn subgraph(
-    tm: &ThreatModel,
     m: &Model,
     ids: &Ids,
     boundary: &str,
@@ -66,7 +65,7 @@ fn subgraph(
         .iter()
         .filter(|c| c.parent.as_deref() == Some(boundary))
     {
-        subgraph(tm, m, ids, &child.id, depth + 1, out);
+        subgraph(m, ids, &child.id, depth + 1, out);
     }
     for e in m
         .elements
@@ -98,7 +97,7 @@ pub fn render(tm: &ThreatModel) -> String {
     let ids = Ids::new(&m);
     let mut out = String::from("flowchart LR\n");
     for b in m.boundaries.iter().filter(|b| b.parent.is_none()) {
-        subgraph(tm, &m, &ids, &b.id, 1, &mut out);
+        subgraph(&m, &ids, &b.id, 1, &mut out);
     }
     for e in m.elements.iter().filter(|e| e.boundary.is_none()) {
         node(e, &ids, 1, &mut out);
