@@ -37,8 +37,18 @@ pub fn inline_comments(text: &str) -> Vec<Inline> {
         return out;
     }
     for (i, line) in text.lines().enumerate() {
-        let Some(hash) = line.find('#') else { continue };
-        let comment = line[hash + 1..].trim_start();
+        // The marker, then the `#` that starts its comment (a `#` earlier on the line may sit
+        // inside a quoted value or a URL).
+        let Some(marker) = line.find("bulkhead:ignore") else {
+            continue;
+        };
+        let Some(hash) = line[..marker].rfind('#') else {
+            continue;
+        };
+        if !line[hash + 1..marker].trim().is_empty() {
+            continue;
+        }
+        let comment = &line[marker..];
         let (file_wide, rest) = if let Some(r) = comment.strip_prefix("bulkhead:ignore-file") {
             (true, r)
         } else if let Some(r) = comment.strip_prefix("bulkhead:ignore") {
@@ -185,6 +195,14 @@ pub fn assign_fingerprints(findings: &mut [Finding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marker_after_a_hash_in_a_value_still_counts() {
+        let v = inline_comments("image: \"app#1\" # bulkhead:ignore k8s-image-latest pinned elsewhere\nx: 1 # not bulkhead:ignore-ish\n");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].rules, vec!["k8s-image-latest"]);
+        assert!(!v[0].own_line);
+    }
 
     #[test]
     fn finds_line_and_file_comments() {
