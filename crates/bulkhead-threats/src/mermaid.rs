@@ -44,13 +44,7 @@ fn text(s: &str) -> String {
     s.replace('"', "#quot;").replace('\n', " ")
 }
 
-fn subgraph(
-    m: &Model,
-    ids: &Ids,
-    boundary: &str,
-    depth: usize,
-    out: &mut String,
-) {
+fn subgraph(m: &Model, ids: &Ids, boundary: &str, depth: usize, out: &mut String) {
     let b = m.boundary(boundary).expect("boundary exists");
     let pad = "  ".repeat(depth);
     let _ = writeln!(

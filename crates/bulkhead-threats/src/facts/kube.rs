@@ -38,12 +38,11 @@ const MORE_NAMESPACES: &str = "more-namespaces";
 pub(super) fn kube_facts(s: &Snapshot, f: &mut Facts) {
     let k = s.kubernetes.as_ref();
     let procs = s.host.process_list();
-    let runs = |name: &str| {
+    let local = |name: &str| {
         k.is_some_and(|k| k.components.contains_key(name))
             || procs.iter().any(|p| p.is_program(name))
     };
-    let local = |name: &str| runs(name);
-    let present = k.is_some() || runs(APISERVER) || runs(KUBELET);
+    let present = k.is_some() || local(APISERVER) || local(KUBELET);
     f.values.insert("k8s.present".into(), json!(present));
     if !present {
         return;

@@ -184,7 +184,8 @@ pub struct Instance {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub values: BTreeMap<String, Value>,
-    /// Instance family (`container`, `node`) -> instances.
+    /// Instance family (`container`, `node`, `namespace`, `workload`, `service_account`) ->
+    /// instances.
     pub instances: BTreeMap<String, Vec<Instance>>,
 }
 
