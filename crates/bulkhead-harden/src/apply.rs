@@ -78,7 +78,10 @@ impl std::fmt::Display for ApplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApplyError::Refused(m) => write!(f, "refused, nothing was changed: {m}"),
-            ApplyError::Failed(m) => write!(f, "{m} (the journal records what was done; `bulkhead harden --rollback` undoes it)"),
+            ApplyError::Failed(m) => write!(
+                f,
+                "{m} (the journal records what was done; `bulkhead harden --rollback` undoes it)"
+            ),
         }
     }
 }
@@ -169,7 +172,12 @@ fn fsync_dir(dir: &Path) -> Result<(), String> {
 
 /// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`,
 /// fsynced, renamed over `target`, then the directory fsynced. `point` prefixes the failpoints.
-fn write_atomic(target: &Path, content: &[u8], attrs: FileAttrs, point: &str) -> Result<(), String> {
+fn write_atomic(
+    target: &Path,
+    content: &[u8],
+    attrs: FileAttrs,
+    point: &str,
+) -> Result<(), String> {
     let dir = target
         .parent()
         .ok_or_else(|| format!("{}: no parent directory", target.display()))?;
@@ -187,7 +195,8 @@ fn write_atomic(target: &Path, content: &[u8], attrs: FileAttrs, point: &str) ->
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| io_err("creating", &tmp, e))?;
-        f.write_all(content).map_err(|e| io_err("writing", &tmp, e))?;
+        f.write_all(content)
+            .map_err(|e| io_err("writing", &tmp, e))?;
         // Owner first: chown clears setuid/setgid bits, chmod then sets the final mode.
         std::os::unix::fs::fchown(&f, Some(attrs.uid), Some(attrs.gid))
             .map_err(|e| io_err("setting the owner of", &tmp, e))?;
@@ -290,15 +299,22 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
         unfixed: plan.unfixed.clone(),
     };
     for fix in &plan.fixes {
-        let Some(s) = saved.iter().find(|s| s["id"].as_str() == Some(fix.id.as_str())) else {
+        let Some(s) = saved
+            .iter()
+            .find(|s| s["id"].as_str() == Some(fix.id.as_str()))
+        else {
             continue;
         };
         for e in &fix.action.edits {
-            let se = s["edits"]
-                .as_array()
-                .and_then(|a| a.iter().find(|x| x["path"].as_str() == Some(e.path.as_str())));
+            let se = s["edits"].as_array().and_then(|a| {
+                a.iter()
+                    .find(|x| x["path"].as_str() == Some(e.path.as_str()))
+            });
             let Some(se) = se else {
-                return Err(ApplyError::Refused(format!("{}: the reviewed plan does not edit {}", fix.id, e.path)));
+                return Err(ApplyError::Refused(format!(
+                    "{}: the reviewed plan does not edit {}",
+                    fix.id, e.path
+                )));
             };
             if se["before_sha256"].as_str() != e.before_sha256.as_deref() {
                 return Err(ApplyError::Refused(format!(
@@ -319,10 +335,12 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
             let same = s["attributes"].as_array().is_some_and(|list| {
                 list.iter().any(|x| {
                     x["path"].as_str() == Some(a.path.as_str())
-                        && x["before"]["mode"].as_str() == Some(format!("{:04o}", a.before.mode).as_str())
+                        && x["before"]["mode"].as_str()
+                            == Some(format!("{:04o}", a.before.mode).as_str())
                         && x["before"]["uid"].as_u64() == Some(a.before.uid as u64)
                         && x["before"]["gid"].as_u64() == Some(a.before.gid as u64)
-                        && x["after"]["mode"].as_str() == Some(format!("{:04o}", a.after.mode).as_str())
+                        && x["after"]["mode"].as_str()
+                            == Some(format!("{:04o}", a.after.mode).as_str())
                 })
             });
             if !same {
@@ -374,9 +392,16 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
             let now = current_hash(&real).map_err(ApplyError::Refused)?;
             if now != e.before_sha256 {
                 return Err(ApplyError::Refused(match (&now, &e.before_sha256) {
-                    (None, Some(_)) => format!("{} was deleted after the plan read it; plan again", e.path),
-                    (Some(_), None) => format!("{} was created after the plan was made; plan again", e.path),
-                    _ => format!("{} changed after the plan read it (its SHA-256 differs); plan again", e.path),
+                    (None, Some(_)) => {
+                        format!("{} was deleted after the plan read it; plan again", e.path)
+                    }
+                    (Some(_), None) => {
+                        format!("{} was created after the plan was made; plan again", e.path)
+                    }
+                    _ => format!(
+                        "{} changed after the plan read it (its SHA-256 differs); plan again",
+                        e.path
+                    ),
                 }));
             }
             let mut created_dirs = Vec::new();
@@ -392,7 +417,11 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                 created_dirs.reverse();
             }
             let backup = (!e.creates()).then(|| {
-                let name = real.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let name = real
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
                 real.with_file_name(format!("{name}.bulkhead-{id}.bak"))
             });
             entries.push(Entry::Edit {
@@ -507,7 +536,8 @@ fn set_attrs(real: &Path, from: &FileAttrs, to: &FileAttrs) -> Result<(), String
         std::os::unix::fs::chown(real, Some(to.uid), Some(to.gid))
             .map_err(|e| format!("chown: {e}"))?;
     }
-    fs::set_permissions(real, fs::Permissions::from_mode(to.mode)).map_err(|e| format!("chmod: {e}"))
+    fs::set_permissions(real, fs::Permissions::from_mode(to.mode))
+        .map_err(|e| format!("chmod: {e}"))
 }
 
 /// What `rollback` restored.
@@ -563,7 +593,9 @@ fn remove_stale_temporaries(real: &Path) {
         for e in rd.filter_map(|e| e.ok()) {
             let n = e.file_name().to_string_lossy().into_owned();
             // Also the temporaries of a backup being written (`.NAME.bulkhead-STAMP.bak...`).
-            if n.starts_with(&prefix) || (n.starts_with(&backup_prefix) && n.contains(".bulkhead-tmp-")) {
+            if n.starts_with(&prefix)
+                || (n.starts_with(&backup_prefix) && n.contains(".bulkhead-tmp-"))
+            {
                 let _ = fs::remove_file(e.path());
             }
         }
@@ -611,7 +643,8 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                     )));
                 }
                 if let Some(b) = backup {
-                    let bytes = fs::read(b).map_err(|e| ApplyError::Refused(io_err("reading backup", b, e)))?;
+                    let bytes = fs::read(b)
+                        .map_err(|e| ApplyError::Refused(io_err("reading backup", b, e)))?;
                     if Some(sha256_hex(&bytes)) != *before_sha256 {
                         return Err(ApplyError::Refused(format!(
                             "the backup {} no longer holds the original content of {path}",
@@ -650,9 +683,11 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 if now == *before_sha256 {
                     report.unchanged.push(path.clone());
                 } else if let Some(b) = backup {
-                    let bytes = fs::read(b).map_err(|e| ApplyError::Failed(io_err("reading backup", b, e)))?;
+                    let bytes = fs::read(b)
+                        .map_err(|e| ApplyError::Failed(io_err("reading backup", b, e)))?;
                     let attrs = current_attrs(b).map_err(ApplyError::Failed)?;
-                    write_atomic(real_path, &bytes, attrs, "restore").map_err(ApplyError::Failed)?;
+                    write_atomic(real_path, &bytes, attrs, "restore")
+                        .map_err(ApplyError::Failed)?;
                     report.restored.push(path.clone());
                 } else {
                     fs::remove_file(real_path)

@@ -87,9 +87,7 @@ struct Writer {
 
 impl Writer {
     fn align(&mut self, n: usize) {
-        while self.buf.len() % n != 0 {
-            self.buf.push(0);
-        }
+        self.buf.resize(self.buf.len().div_ceil(n) * n, 0);
     }
     fn u32(&mut self, v: u32) {
         self.align(4);
@@ -185,19 +183,28 @@ impl Reader<'_> {
     }
     fn u32(&mut self) -> Result<u32, String> {
         self.align(4);
-        let s = self.b.get(self.pos..self.pos + 4).ok_or("message too short")?;
+        let s = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .ok_or("message too short")?;
         self.pos += 4;
         Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
     }
     fn string(&mut self) -> Result<String, String> {
         let n = self.u32()? as usize;
-        let s = self.b.get(self.pos..self.pos + n).ok_or("message too short")?;
+        let s = self
+            .b
+            .get(self.pos..self.pos + n)
+            .ok_or("message too short")?;
         self.pos += n + 1;
         Ok(String::from_utf8_lossy(s).into_owned())
     }
     fn signature(&mut self) -> Result<String, String> {
         let n = self.u8()? as usize;
-        let s = self.b.get(self.pos..self.pos + n).ok_or("message too short")?;
+        let s = self
+            .b
+            .get(self.pos..self.pos + n)
+            .ok_or("message too short")?;
         self.pos += n + 1;
         Ok(String::from_utf8_lossy(s).into_owned())
     }
@@ -293,7 +300,8 @@ pub struct Connection {
 impl Connection {
     /// Connect to the bus socket at `path`, authenticate as this process's uid, say Hello.
     pub fn open(path: &str, timeout: Duration) -> Result<Connection, String> {
-        let s = UnixStream::connect(path).map_err(|e| format!("cannot connect to the bus at {path}: {e}"))?;
+        let s = UnixStream::connect(path)
+            .map_err(|e| format!("cannot connect to the bus at {path}: {e}"))?;
         s.set_read_timeout(Some(timeout)).ok();
         s.set_write_timeout(Some(timeout)).ok();
         let mut stream = BufReader::new(s);
@@ -301,20 +309,32 @@ impl Connection {
         let uid = unsafe { libc::geteuid() }.to_string();
         let hex: String = uid.bytes().map(|b| format!("{b:02x}")).collect();
         let w = stream.get_mut();
-        w.write_all(b"\0").and_then(|_| write!(w, "AUTH EXTERNAL {hex}\r\n"))
+        w.write_all(b"\0")
+            .and_then(|_| write!(w, "AUTH EXTERNAL {hex}\r\n"))
             .map_err(|e| format!("bus authentication: {e}"))?;
         let mut line = String::new();
-        stream.read_line(&mut line).map_err(|e| format!("bus authentication: {e}"))?;
+        stream
+            .read_line(&mut line)
+            .map_err(|e| format!("bus authentication: {e}"))?;
         if !line.starts_with("OK ") {
             return Err(format!("the bus refused authentication: {}", line.trim()));
         }
-        stream.get_mut().write_all(b"BEGIN\r\n").map_err(|e| format!("bus authentication: {e}"))?;
+        stream
+            .get_mut()
+            .write_all(b"BEGIN\r\n")
+            .map_err(|e| format!("bus authentication: {e}"))?;
         let mut c = Connection {
             stream,
             serial: 0,
             name: String::new(),
         };
-        let reply = c.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", &[])?;
+        let reply = c.call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "Hello",
+            &[],
+        )?;
         c.name = reply.first_text().unwrap_or_default().to_string();
         Ok(c)
     }
@@ -332,7 +352,9 @@ impl Connection {
     /// Read the next message.
     pub fn read(&mut self) -> Result<Message, String> {
         let mut head = [0u8; 16];
-        self.stream.read_exact(&mut head).map_err(|e| format!("reading from the bus: {e}"))?;
+        self.stream
+            .read_exact(&mut head)
+            .map_err(|e| format!("reading from the bus: {e}"))?;
         let mut all = head.to_vec();
         all.resize(message_len(&head), 0);
         self.stream
@@ -343,12 +365,32 @@ impl Connection {
 
     /// Call a method with string arguments and wait for its reply; an error reply is an Err
     /// naming the error.
-    pub fn call(&mut self, dest: &str, path: &str, iface: &str, member: &str, args: &[&str]) -> Result<Message, String> {
-        self.call_args(dest, path, iface, member, args.iter().map(|s| Arg::Str(s.to_string())).collect())
+    pub fn call(
+        &mut self,
+        dest: &str,
+        path: &str,
+        iface: &str,
+        member: &str,
+        args: &[&str],
+    ) -> Result<Message, String> {
+        self.call_args(
+            dest,
+            path,
+            iface,
+            member,
+            args.iter().map(|s| Arg::Str(s.to_string())).collect(),
+        )
     }
 
     /// Call a method with any arguments and wait for its reply.
-    pub fn call_args(&mut self, dest: &str, path: &str, iface: &str, member: &str, args: Vec<Arg>) -> Result<Message, String> {
+    pub fn call_args(
+        &mut self,
+        dest: &str,
+        path: &str,
+        iface: &str,
+        member: &str,
+        args: Vec<Arg>,
+    ) -> Result<Message, String> {
         let serial = self.send(Message {
             kind: 1,
             path: Some(path.into()),
@@ -404,7 +446,11 @@ mod tests {
             member: Some("RestartUnit".into()),
             destination: Some("org.freedesktop.systemd1".into()),
             signature: Some("ssu".into()),
-            args: vec![Arg::Str("docker.service".into()), Arg::Str("replace".into()), Arg::U32(7)],
+            args: vec![
+                Arg::Str("docker.service".into()),
+                Arg::Str("replace".into()),
+                Arg::U32(7),
+            ],
             ..Default::default()
         };
         let bytes = encode(&m);

@@ -80,7 +80,11 @@ fn split_key_value(s: &str) -> Option<(&str, &str)> {
         (key, after)
     } else {
         let (k, v) = s.split_once(':')?;
-        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        if k.is_empty()
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        {
             return None;
         }
         // `http://...` is not a key.
@@ -98,10 +102,19 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_in_diff_lines() {
-        assert_eq!(mask_line("      DB_PASSWORD: hunter2"), "      DB_PASSWORD: ***");
-        assert_eq!(mask_line("  \"api-token\": \"abc\","), "  \"api-token\": \"***\",");
+        assert_eq!(
+            mask_line("      DB_PASSWORD: hunter2"),
+            "      DB_PASSWORD: ***"
+        );
+        assert_eq!(
+            mask_line("  \"api-token\": \"abc\","),
+            "  \"api-token\": \"***\","
+        );
         assert_eq!(mask_line("    - secret: c2VjcmV0a2V5"), "    - secret: ***");
-        assert_eq!(mask_line("      - DB_PASSWORD=x"), "      - DB_PASSWORD=***");
+        assert_eq!(
+            mask_line("      - DB_PASSWORD=x"),
+            "      - DB_PASSWORD=***"
+        );
         assert_eq!(mask_line("  image: nginx:1.25"), "  image: nginx:1.25");
         assert_eq!(mask_line("  \"icc\": false,"), "  \"icc\": false,");
         assert_eq!(mask_line("  secrets:"), "  secrets:");

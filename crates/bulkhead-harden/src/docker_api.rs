@@ -48,7 +48,11 @@ fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
         l.starts_with("transfer-encoding:") && l.contains("chunked")
     });
     let body = &raw[head_end + 4..];
-    let body = if chunked { dechunk(body)? } else { body.to_vec() };
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
     Ok((status, body))
 }
 
@@ -99,10 +103,17 @@ pub fn wait_until_answering(socket: &Path, timeout: Duration) -> Result<Duration
 
 /// What container `id` changed in its root file system.
 pub fn container_changes(socket: &Path, id: &str) -> Result<Vec<ChangedPath>, String> {
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         return Err(format!("{id:?} is not a container ID"));
     }
-    let (status, body) = get(socket, &format!("/containers/{id}/changes"), Duration::from_secs(30))?;
+    let (status, body) = get(
+        socket,
+        &format!("/containers/{id}/changes"),
+        Duration::from_secs(30),
+    )?;
     if status != 200 {
         return Err(format!(
             "GET /containers/{id}/changes answered {status}: {}",

@@ -93,8 +93,9 @@ pub fn read(root: &Path, host_path: &str) -> Result<ReadFile, String> {
         Ok(bytes) => {
             let meta = std::fs::metadata(&real_path)
                 .map_err(|e| format!("{}: {e}", real_path.display()))?;
-            let content = String::from_utf8(bytes)
-                .map_err(|_| format!("{host_path}: not UTF-8 text; bulkhead edits text files only"))?;
+            let content = String::from_utf8(bytes).map_err(|_| {
+                format!("{host_path}: not UTF-8 text; bulkhead edits text files only")
+            })?;
             Ok(ReadFile {
                 real_path,
                 content: Some(content),
@@ -106,7 +107,10 @@ pub fn read(root: &Path, host_path: &str) -> Result<ReadFile, String> {
             content: None,
             attrs: None,
         }),
-        Err(e) => Err(format!("cannot read {host_path} (at {}): {e}", real_path.display())),
+        Err(e) => Err(format!(
+            "cannot read {host_path} (at {}): {e}",
+            real_path.display()
+        )),
     }
 }
 
@@ -133,13 +137,15 @@ mod tests {
         std::os::unix::fs::symlink("/srv/conf/daemon.json", dir.join("etc/docker/daemon.json"))
             .unwrap();
         // `..` cannot climb out of the root.
-        std::os::unix::fs::symlink("../../../../../../etc/passwd", dir.join("etc/escape"))
-            .unwrap();
+        std::os::unix::fs::symlink("../../../../../../etc/passwd", dir.join("etc/escape")).unwrap();
         assert_eq!(
             resolve(&dir, "/etc/docker/daemon.json").unwrap(),
             dir.join("srv/conf/daemon.json")
         );
-        assert_eq!(resolve(&dir, "/etc/escape").unwrap(), dir.join("etc/passwd"));
+        assert_eq!(
+            resolve(&dir, "/etc/escape").unwrap(),
+            dir.join("etc/passwd")
+        );
         assert_eq!(
             resolve(&dir, "/etc/new/file").unwrap(),
             dir.join("etc/new/file")

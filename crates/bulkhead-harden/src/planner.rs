@@ -91,7 +91,8 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
             ));
         }
     }
-    let wanted = |s: Status| s == Status::Fail || (explicit && matches!(s, Status::Warn | Status::Manual));
+    let wanted =
+        |s: Status| s == Status::Fail || (explicit && matches!(s, Status::Warn | Status::Manual));
     let mut failing: Vec<Failing> = Vec::new();
     for audit in audits {
         for outcome in &audit.outcomes {
@@ -119,10 +120,13 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
             });
         }
     }
-    let root = request
-        .root
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(if snapshot.host.root.is_empty() { "/" } else { &snapshot.host.root }));
+    let root = request.root.clone().unwrap_or_else(|| {
+        PathBuf::from(if snapshot.host.root.is_empty() {
+            "/"
+        } else {
+            &snapshot.host.root
+        })
+    });
     let ctx = PlanContext {
         snapshot,
         request,
@@ -141,7 +145,10 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
     }
     // Nothing is dropped: a failing check that got neither a fix nor a reason gets one.
     for f in &failing {
-        let covered = out.fixes.iter().any(|x| x.controls.iter().any(|c| c == f.control_id()))
+        let covered = out
+            .fixes
+            .iter()
+            .any(|x| x.controls.iter().any(|c| c == f.control_id()))
             || out.unfixed.iter().any(|u| u.control == f.control_id());
         if !covered {
             let handled = REGISTRY.iter().any(|x| (x.handles)(f.control_id()));
@@ -187,7 +194,12 @@ fn controls_of_threats(
         return Ok(None);
     }
     let mut set = BTreeSet::new();
-    for t in threats.iter().flat_map(|t| t.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
+    for t in threats
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         match links.iter().find(|l| l.threat.eq_ignore_ascii_case(t)) {
             Some(l) => set.extend(l.controls.iter().cloned()),
             None if links.is_empty() => {

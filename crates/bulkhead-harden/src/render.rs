@@ -49,7 +49,11 @@ pub fn fix_json(f: &Fix) -> Value {
 
 /// The plan as a JSON value (`schema` = "bulkhead.harden/1").
 pub fn json_value(plan: &Plan, version: &str) -> Value {
-    let safe = plan.fixes.iter().filter(|f| f.safety == Safety::Safe).count();
+    let safe = plan
+        .fixes
+        .iter()
+        .filter(|f| f.safety == Safety::Safe)
+        .count();
     json!({
         "schema": HARDEN_SCHEMA,
         "tool": {"name": "bulkhead", "version": version},
@@ -181,7 +185,11 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         }
         out.push('\n');
     }
-    let safe = plan.fixes.iter().filter(|f| f.safety == Safety::Safe).count();
+    let safe = plan
+        .fixes
+        .iter()
+        .filter(|f| f.safety == Safety::Safe)
+        .count();
     out.push_str(&format!(
         "{} fixes ({} safe, {} need review), {} not fixed.\n",
         plan.fixes.len(),

@@ -19,7 +19,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestartMethod {
     /// systemd restarted (or reloaded) the unit.
-    Systemd { unit: String, reload: bool, job: String },
+    Systemd {
+        unit: String,
+        reload: bool,
+        job: String,
+    },
     /// SIGHUP to the daemon process.
     Signal { pid: u32 },
 }
@@ -76,13 +80,24 @@ pub fn restart_docker(
     reload_suffices: bool,
     timeout: Duration,
 ) -> Result<RestartReport, String> {
-    let docker = snapshot.docker.as_ref().ok_or("the snapshot holds no Docker facts")?;
+    let docker = snapshot
+        .docker
+        .as_ref()
+        .ok_or("the snapshot holds no Docker facts")?;
     if !docker.endpoint.local {
-        return Err(format!("the daemon at {} is remote; restart it on its own host", docker.endpoint.host));
+        return Err(format!(
+            "the daemon at {} is remote; restart it on its own host",
+            docker.endpoint.host
+        ));
     }
     let socket: PathBuf = docker_api::socket_of(&docker.endpoint.host)
         .map(PathBuf::from)
-        .ok_or_else(|| format!("{} is not a unix socket; restart the daemon by hand", docker.endpoint.host))?;
+        .ok_or_else(|| {
+            format!(
+                "{} is not a unix socket; restart the daemon by hand",
+                docker.endpoint.host
+            )
+        })?;
     let pid = docker
         .daemon
         .process
@@ -148,7 +163,11 @@ mod tests {
         std::fs::write(dir.join("42/cgroup"), "0::/system.slice/docker.service\n").unwrap();
         assert_eq!(systemd_unit_of(&dir, 42).as_deref(), Some("docker.service"));
         std::fs::create_dir_all(dir.join("43")).unwrap();
-        std::fs::write(dir.join("43/cgroup"), "0::/user.slice/user-0.slice/session-3.scope\n").unwrap();
+        std::fs::write(
+            dir.join("43/cgroup"),
+            "0::/user.slice/user-0.slice/session-3.scope\n",
+        )
+        .unwrap();
         assert_eq!(systemd_unit_of(&dir, 43), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -117,7 +117,11 @@ mod tests {
     #[test]
     fn plain_words_stay_plain() {
         assert_eq!(
-            join(&["--security-opt", "no-new-privileges:true", "/tmp:rw,size=64m"]),
+            join(&[
+                "--security-opt",
+                "no-new-privileges:true",
+                "/tmp:rw,size=64m"
+            ]),
             "--security-opt no-new-privileges:true /tmp:rw,size=64m"
         );
     }

@@ -25,7 +25,11 @@ pub fn library_links() -> Vec<ThreatLink> {
 }
 
 /// Status of every threat (ID -> (title, status)) for a snapshot and its audits.
-pub fn statuses(snapshot: &Snapshot, audits: &[Audit], as_of: &str) -> Result<BTreeMap<String, (String, String)>, String> {
+pub fn statuses(
+    snapshot: &Snapshot,
+    audits: &[Audit],
+    as_of: &str,
+) -> Result<BTreeMap<String, (String, String)>, String> {
     let mut evidence = bulkhead_threats::EvidenceSet::new();
     for a in audits {
         evidence.add_audit(a);
@@ -48,6 +52,11 @@ pub fn statuses(snapshot: &Snapshot, audits: &[Audit], as_of: &str) -> Result<BT
     Ok(model
         .threats
         .iter()
-        .map(|t| (t.id.clone(), (t.title.clone(), t.status.as_str().to_string())))
+        .map(|t| {
+            (
+                t.id.clone(),
+                (t.title.clone(), t.status.as_str().to_string()),
+            )
+        })
         .collect())
 }

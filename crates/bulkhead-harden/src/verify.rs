@@ -34,7 +34,11 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    pub fn new(audits: &[Audit], selected: Vec<String>, threats: BTreeMap<String, (String, String)>) -> Baseline {
+    pub fn new(
+        audits: &[Audit],
+        selected: Vec<String>,
+        threats: BTreeMap<String, (String, String)>,
+    ) -> Baseline {
         Baseline {
             schema: BASELINE_SCHEMA.into(),
             numbering: audits
@@ -56,9 +60,12 @@ impl Baseline {
             .map_err(|e| format!("creating {}: {e}", state_dir.display()))?;
         let p = Self::path(state_dir);
         let tmp = state_dir.join(".baseline.json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(self).expect("baseline serializes"))
-            .and_then(|_| std::fs::rename(&tmp, &p))
-            .map_err(|e| format!("writing {}: {e}", p.display()))?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_string_pretty(self).expect("baseline serializes"),
+        )
+        .and_then(|_| std::fs::rename(&tmp, &p))
+        .map_err(|e| format!("writing {}: {e}", p.display()))?;
         Ok(p)
     }
 
@@ -146,13 +153,20 @@ pub fn compare(
             control: c.control.clone(),
             title: c.title.clone(),
             before: c.status,
-            after: now.iter().find(|n| n.control == c.control).map(|n| n.status),
+            after: now
+                .iter()
+                .find(|n| n.control == c.control)
+                .map(|n| n.status),
         })
         .collect();
     let threats = threats_after
         .iter()
         .filter_map(|(id, (title, after))| {
-            let before = baseline.threats.get(id).map(|(_, s)| s.as_str()).unwrap_or("absent");
+            let before = baseline
+                .threats
+                .get(id)
+                .map(|(_, s)| s.as_str())
+                .unwrap_or("absent");
             (before != after).then(|| ThreatChange {
                 id: id.clone(),
                 title: title.clone(),
@@ -167,8 +181,17 @@ pub fn compare(
 /// The verification as terminal text.
 pub fn text(v: &Verification) -> String {
     let mut out = String::from("Verification: audited again\n\n");
-    let w = v.checks.iter().map(|c| c.check.len()).max().unwrap_or(5).max(5);
-    out.push_str(&format!("  {:w$}  {:<14} {:<14} {}\n", "check", "before", "after", "title"));
+    let w = v
+        .checks
+        .iter()
+        .map(|c| c.check.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    out.push_str(&format!(
+        "  {:w$}  {:<14} {:<14} {}\n",
+        "check", "before", "after", "title"
+    ));
     for c in &v.checks {
         let after = c.after.map(|s| s.as_str()).unwrap_or("not evaluated");
         let mark = match (c.before, c.after) {
@@ -189,7 +212,10 @@ pub fn text(v: &Verification) -> String {
     } else {
         out.push_str("\nThreats whose status changed:\n");
         for t in &v.threats {
-            out.push_str(&format!("  {}  {} -> {}  {}\n", t.id, t.before, t.after, t.title));
+            out.push_str(&format!(
+                "  {}  {} -> {}  {}\n",
+                t.id, t.before, t.after, t.title
+            ));
         }
     }
     out

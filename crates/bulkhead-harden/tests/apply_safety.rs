@@ -58,18 +58,39 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
     // daemon.json: new content, same mode and owner, backup beside it with the old content.
     let dj = root.join("etc/docker/daemon.json");
     let meta = std::fs::metadata(&dj).unwrap();
-    assert_eq!((meta.mode() & 0o7777, meta.uid(), meta.gid()), (0o640, 1234, 1234));
-    assert!(read(&root, "/etc/docker/daemon.json").unwrap().contains("\"icc\": false"));
-    let (_, backup) = report.backups.iter().find(|(p, _)| p == "/etc/docker/daemon.json").unwrap();
-    assert_eq!(backup.parent(), dj.parent(), "the backup is beside the file");
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        (0o640, 1234, 1234)
+    );
+    assert!(read(&root, "/etc/docker/daemon.json")
+        .unwrap()
+        .contains("\"icc\": false"));
+    let (_, backup) = report
+        .backups
+        .iter()
+        .find(|(p, _)| p == "/etc/docker/daemon.json")
+        .unwrap();
+    assert_eq!(
+        backup.parent(),
+        dj.parent(),
+        "the backup is beside the file"
+    );
     assert_eq!(std::fs::read_to_string(backup).unwrap(), DAEMON_JSON);
     let bmeta = std::fs::metadata(backup).unwrap();
     assert_eq!((bmeta.mode() & 0o7777, bmeta.uid()), (0o640, 1234));
     // The rules file kept its lines and gained the watch; the profile was created.
     let rules = read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap();
-    assert!(rules.starts_with(RULES) && rules.ends_with("-w /usr/bin/dockerd -p rwxa -k docker\n"), "{rules}");
-    assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh").unwrap().contains("export DOCKER_CONTENT_TRUST=1"));
-    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem")).unwrap().mode() & 0o7777;
+    assert!(
+        rules.starts_with(RULES) && rules.ends_with("-w /usr/bin/dockerd -p rwxa -k docker\n"),
+        "{rules}"
+    );
+    assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh")
+        .unwrap()
+        .contains("export DOCKER_CONTENT_TRUST=1"));
+    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem"))
+        .unwrap()
+        .mode()
+        & 0o7777;
     assert_eq!(key_mode, 0o400);
     // No temporary file is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(root.join("etc/docker"))
@@ -82,14 +103,32 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
     let r = rollback(&options(&root)).unwrap();
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
     let meta = std::fs::metadata(&dj).unwrap();
-    assert_eq!((meta.mode() & 0o7777, meta.uid(), meta.gid()), (0o640, 1234, 1234));
-    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES);
-    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None, "created file removed");
-    assert!(r.removed.contains(&"/etc/profile.d/bulkhead-content-trust.sh".to_string()));
-    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem")).unwrap().mode() & 0o7777;
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        (0o640, 1234, 1234)
+    );
+    assert_eq!(
+        read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(),
+        RULES
+    );
+    assert_eq!(
+        read(&root, "/etc/profile.d/bulkhead-content-trust.sh"),
+        None,
+        "created file removed"
+    );
+    assert!(r
+        .removed
+        .contains(&"/etc/profile.d/bulkhead-content-trust.sh".to_string()));
+    let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem"))
+        .unwrap()
+        .mode()
+        & 0o7777;
     assert_eq!(key_mode, 0o644);
     // Nothing left to roll back.
-    assert!(matches!(rollback(&options(&root)), Err(ApplyError::Refused(_))));
+    assert!(matches!(
+        rollback(&options(&root)),
+        Err(ApplyError::Refused(_))
+    ));
 }
 
 #[test]
@@ -97,20 +136,39 @@ fn apply_refuses_when_a_file_changed_since_the_plan_read_it() {
     let root = temp_root("refuse");
     let p = fixture(&root);
     // Someone edits daemon.json between planning and applying.
-    std::fs::write(root.join("etc/docker/daemon.json"), "{\"icc\": true, \"debug\": true}\n").unwrap();
+    std::fs::write(
+        root.join("etc/docker/daemon.json"),
+        "{\"icc\": true, \"debug\": true}\n",
+    )
+    .unwrap();
     let e = apply(&p, &options(&root)).unwrap_err();
     match e {
-        ApplyError::Refused(m) => assert!(m.contains("/etc/docker/daemon.json changed after the plan read it"), "{m}"),
+        ApplyError::Refused(m) => assert!(
+            m.contains("/etc/docker/daemon.json changed after the plan read it"),
+            "{m}"
+        ),
         other => panic!("{other:?}"),
     }
     // Nothing at all was changed: the other files are untouched too.
-    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES);
-    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None);
+    assert_eq!(
+        read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(),
+        RULES
+    );
+    assert_eq!(
+        read(&root, "/etc/profile.d/bulkhead-content-trust.sh"),
+        None
+    );
     // A file that appeared after planning is refused as well.
     let root = temp_root("refuse2");
     let p = fixture(&root);
-    put(&root, "/etc/profile.d/bulkhead-content-trust.sh", "# mine\n");
-    assert!(matches!(apply(&p, &options(&root)), Err(ApplyError::Refused(m)) if m.contains("created after the plan")));
+    put(
+        &root,
+        "/etc/profile.d/bulkhead-content-trust.sh",
+        "# mine\n",
+    );
+    assert!(
+        matches!(apply(&p, &options(&root)), Err(ApplyError::Refused(m)) if m.contains("created after the plan"))
+    );
 }
 
 #[test]
@@ -122,10 +180,22 @@ fn review_fixes_need_include_review() {
     let r = apply(&p, &opts).unwrap();
     let applied: Vec<&str> = r.applied.iter().map(|(id, _)| id.as_str()).collect();
     // icc makes the daemon.json fix a review fix; the profile may break pulls: review too.
-    assert!(!applied.iter().any(|a| a.starts_with("daemon-json:")), "{applied:?}");
-    assert!(!applied.iter().any(|a| a.starts_with("profile:")), "{applied:?}");
-    assert!(applied.iter().any(|a| a.starts_with("file-mode:")), "{applied:?}");
-    assert!(r.skipped.iter().any(|(id, why)| id.starts_with("daemon-json:") && why.contains("--include-review")));
+    assert!(
+        !applied.iter().any(|a| a.starts_with("daemon-json:")),
+        "{applied:?}"
+    );
+    assert!(
+        !applied.iter().any(|a| a.starts_with("profile:")),
+        "{applied:?}"
+    );
+    assert!(
+        applied.iter().any(|a| a.starts_with("file-mode:")),
+        "{applied:?}"
+    );
+    assert!(r
+        .skipped
+        .iter()
+        .any(|(id, why)| id.starts_with("daemon-json:") && why.contains("--include-review")));
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
 }
 
@@ -136,7 +206,10 @@ fn rollback_refuses_a_file_changed_after_apply() {
     apply(&p, &options(&root)).unwrap();
     std::fs::write(root.join("etc/docker/daemon.json"), "{}\n").unwrap();
     let e = rollback(&options(&root)).unwrap_err();
-    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("changed after harden applied it")), "{e:?}");
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("changed after harden applied it")),
+        "{e:?}"
+    );
     // Refused means untouched: the hand edit and the applied profile are still there.
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), "{}\n");
     assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh").is_some());
@@ -178,11 +251,18 @@ fn fixture_plan_only(root: &Path) -> Plan {
             ("docker.daemon.icc_disabled", fail()),
             ("docker.daemon.live_restore", fail()),
             ("docker.image.content_trust", fail()),
-            ("docker.files.tls_key_mode", fail_file("/etc/docker/tls/key.pem", "0400 or stricter")),
+            (
+                "docker.files.tls_key_mode",
+                fail_file("/etc/docker/tls/key.pem", "0400 or stricter"),
+            ),
             (
                 "docker.audit.dockerd",
                 bulkhead_checks::CheckResult::from_objects(
-                    vec![bulkhead_checks::ObjectResult::new("file", "/usr/bin/dockerd", bulkhead_checks::Status::Fail)],
+                    vec![bulkhead_checks::ObjectResult::new(
+                        "file",
+                        "/usr/bin/dockerd",
+                        bulkhead_checks::Status::Fail,
+                    )],
                     "",
                 ),
             ),
@@ -216,8 +296,14 @@ fn kill_at(point: &str) {
         .unwrap();
     let start = Instant::now();
     while !marker.exists() {
-        assert!(!root.join("child-finished").exists(), "the child never reached {point}");
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {point}");
+        assert!(
+            !root.join("child-finished").exists(),
+            "the child never reached {point}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {point}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: signalling the child we spawned.
@@ -240,20 +326,41 @@ fn kill_at(point: &str) {
     for entry in walk(&root) {
         let name = entry.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with("daemon.json.bulkhead-") && name.ends_with(".bak") {
-            assert_eq!(std::fs::read_to_string(&entry).unwrap(), DAEMON_JSON, "{point}: backup {name}");
+            assert_eq!(
+                std::fs::read_to_string(&entry).unwrap(),
+                DAEMON_JSON,
+                "{point}: backup {name}"
+            );
         }
     }
     // And rollback brings back the original state from whatever the journal recorded.
     rollback(&options(&root)).unwrap();
-    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON, "{point}");
-    assert_eq!(read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(), RULES, "{point}");
-    assert_eq!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh"), None, "{point}");
+    assert_eq!(
+        read(&root, "/etc/docker/daemon.json").unwrap(),
+        DAEMON_JSON,
+        "{point}"
+    );
+    assert_eq!(
+        read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(),
+        RULES,
+        "{point}"
+    );
+    assert_eq!(
+        read(&root, "/etc/profile.d/bulkhead-content-trust.sh"),
+        None,
+        "{point}"
+    );
     let meta = std::fs::metadata(root.join("etc/docker/daemon.json")).unwrap();
     assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o640, 1234), "{point}");
     // Temporary files of the killed run are cleaned up by the rollback.
     let left: Vec<_> = walk(&root)
         .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("bulkhead-tmp"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("bulkhead-tmp")
+        })
         .collect();
     assert!(left.is_empty(), "{point}: {left:?}");
 }
@@ -263,7 +370,7 @@ fn an_interrupted_apply_must_be_rolled_back_before_the_next() {
     let root = temp_root("interrupted");
     let p = fixture(&root);
     // Simulate the journal of a run that was killed (written before the first change).
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
         .env("BULKHEAD_FAULT_CHILD", &root)
         .env("BULKHEAD_FAILPOINT", "after-backup")
@@ -278,8 +385,12 @@ fn an_interrupted_apply_must_be_rolled_back_before_the_next() {
     }
     // SAFETY: signalling the child we spawned.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
     let e = apply(&p, &options(&root)).unwrap_err();
-    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("interrupted")), "{e:?}");
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("interrupted")),
+        "{e:?}"
+    );
     rollback(&options(&root)).unwrap();
     apply(&p, &options(&root)).unwrap();
 }
@@ -324,7 +435,8 @@ fn apply_of_a_reviewed_plan_refuses_files_changed_since_the_review() {
     use bulkhead_harden::apply::restrict_to_reviewed;
     let root = temp_root("reviewed");
     let p = fixture(&root);
-    let mut reviewed: serde_json::Value = serde_json::from_str(&bulkhead_harden::render::json(&p, "test")).unwrap();
+    let mut reviewed: serde_json::Value =
+        serde_json::from_str(&bulkhead_harden::render::json(&p, "test")).unwrap();
     // The reviewer kept only the daemon.json and file-mode fixes.
     reviewed["fixes"]
         .as_array_mut()
@@ -333,19 +445,43 @@ fn apply_of_a_reviewed_plan_refuses_files_changed_since_the_review() {
     let again = fixture_plan_only(&root);
     let kept = restrict_to_reviewed(&again, &reviewed).unwrap();
     let ids: Vec<&str> = kept.fixes.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids, vec!["daemon-json:/etc/docker/daemon.json", "file-mode:/etc/docker/tls/key.pem"]);
+    assert_eq!(
+        ids,
+        vec![
+            "daemon-json:/etc/docker/daemon.json",
+            "file-mode:/etc/docker/tls/key.pem"
+        ]
+    );
     // daemon.json is edited by hand after the review: the new plan differs, nothing is applied.
-    std::fs::write(root.join("etc/docker/daemon.json"), "{\n  \"icc\": true\n}\n").unwrap();
+    std::fs::write(
+        root.join("etc/docker/daemon.json"),
+        "{\n  \"icc\": true\n}\n",
+    )
+    .unwrap();
     let again = fixture_plan_only(&root);
     let e = restrict_to_reviewed(&again, &reviewed).unwrap_err();
-    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("/etc/docker/daemon.json changed since the reviewed plan")), "{e:?}");
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("/etc/docker/daemon.json changed since the reviewed plan")),
+        "{e:?}"
+    );
     // A mode changed after the review is refused as well.
     std::fs::write(root.join("etc/docker/daemon.json"), DAEMON_JSON).unwrap();
-    std::fs::set_permissions(root.join("etc/docker/tls/key.pem"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(
+        root.join("etc/docker/tls/key.pem"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     let snapless = fixture_plan_only(&root);
     // (The plan still describes the mode the audit saw; apply itself compares with the disk.)
     let kept = restrict_to_reviewed(&snapless, &reviewed).unwrap();
     let e = apply(&kept, &options(&root)).unwrap_err();
-    assert!(matches!(&e, ApplyError::Refused(m) if m.contains("key.pem changed after the audit")), "{e:?}");
-    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON, "nothing applied");
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("key.pem changed after the audit")),
+        "{e:?}"
+    );
+    assert_eq!(
+        read(&root, "/etc/docker/daemon.json").unwrap(),
+        DAEMON_JSON,
+        "nothing applied"
+    );
 }

@@ -92,11 +92,18 @@ fn section_2_daemon_json_hardened_restarted_and_audited_again() {
     let snap = collect(&d, Path::new("/"), &[]);
     let before = audit(&snap, "1.6.0", &["2"]);
     for o in &before.outcomes {
-        eprintln!("before: {} {} {:?}", o.check_id, o.result.status, o.result.message);
+        eprintln!(
+            "before: {} {} {:?}",
+            o.check_id, o.result.status, o.result.message
+        );
     }
     // (2.2 icc is not applicable here: the harness runs the daemon without a default bridge.)
     for check in ["2.3", "2.13", "2.14", "2.15", "2.16"] {
-        assert_eq!(status(&before, check), Status::Fail, "{check} before hardening");
+        assert_eq!(
+            status(&before, check),
+            Status::Fail,
+            "{check} before hardening"
+        );
     }
     let state = temp_root("s2-state");
     let request = PlanRequest {
@@ -124,7 +131,13 @@ fn section_2_daemon_json_hardened_restarted_and_audited_again() {
     );
     // The command-line flag the harness passes (--iptables=false) is never duplicated in
     // daemon.json: dockerd would refuse to start.
-    assert!(p.unfixed.iter().any(|u| u.check == "2.4" && u.reason.contains("flag --iptables")), "{:#?}", p.unfixed);
+    assert!(
+        p.unfixed
+            .iter()
+            .any(|u| u.check == "2.4" && u.reason.contains("flag --iptables")),
+        "{:#?}",
+        p.unfixed
+    );
     let report = apply(
         &p,
         &ApplyOptions {
@@ -136,25 +149,44 @@ fn section_2_daemon_json_hardened_restarted_and_audited_again() {
     .expect("apply");
     assert!(report.applied.iter().any(|(id, _)| *id == fix.id));
     let written = std::fs::read_to_string(d.config_file()).unwrap();
-    assert_eq!(&written, after, "the file holds exactly the planned content");
+    assert_eq!(
+        &written, after,
+        "the file holds exactly the planned content"
+    );
     // Restart with the file as harden left it (the harness writes what it is given).
     let json: serde_json::Value = serde_json::from_str(&written).unwrap();
     d.restart_with_daemon_json(json);
     let snap = collect(&d, Path::new("/"), &[]);
     let again = audit(&snap, "1.6.0", &["2"]);
     for check in &fix.checks {
-        let o = again.outcomes.iter().find(|o| &o.check_id == check).unwrap();
+        let o = again
+            .outcomes
+            .iter()
+            .find(|o| &o.check_id == check)
+            .unwrap();
         if o.control.automated {
-            assert_eq!(o.result.status, Status::Pass, "{check} after hardening and restart: {:?}", o.result);
+            assert_eq!(
+                o.result.status,
+                Status::Pass,
+                "{check} after hardening and restart: {:?}",
+                o.result
+            );
         } else {
             // A manual check (2.8 default ulimits) stays for a human to judge; the setting is
             // now there for them to see.
             assert_eq!(o.result.status, Status::Manual, "{check}: {:?}", o.result);
-            assert!(o.result.message.as_deref().unwrap_or("").contains("65536"), "{check}: {:?}", o.result);
+            assert!(
+                o.result.message.as_deref().unwrap_or("").contains("65536"),
+                "{check}: {:?}",
+                o.result
+            );
         }
     }
     for check in ["2.3", "2.13", "2.14", "2.15", "2.16"] {
-        assert!(fix.checks.iter().any(|c| c == check), "{check} is fixed by the plan");
+        assert!(
+            fix.checks.iter().any(|c| c == check),
+            "{check} is fixed by the plan"
+        );
     }
     // Every section-2 check that still does not pass was reported as unfixed with a reason.
     for o in &again.outcomes {
@@ -187,7 +219,11 @@ fn write_up_findings_hardened_end_to_end() {
         &ContainerSpec::new()
             .env("APP_MODE=production")
             .env("APP_TOKEN=s3cr3t-value")
-            .cmd(&["sh", "-c", "mkdir -p /var/cache/app && echo ready > /var/cache/app/state && exec sleep 3600"]),
+            .cmd(&[
+                "sh",
+                "-c",
+                "mkdir -p /var/cache/app && echo ready > /var/cache/app/state && exec sleep 3600",
+            ]),
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
     let root = temp_root("writeup");
@@ -200,9 +236,14 @@ fn write_up_findings_hardened_end_to_end() {
     for c in selected {
         assert_eq!(status(&before, c), Status::Fail, "{c} before");
     }
-    let socket = docker_api::socket_of(&snap.docker.as_ref().unwrap().endpoint.host).unwrap().to_string();
+    let socket = docker_api::socket_of(&snap.docker.as_ref().unwrap().endpoint.host)
+        .unwrap()
+        .to_string();
     let writes = docker_api::container_changes(Path::new(&socket), &id).unwrap();
-    assert!(writes.iter().any(|c| c.path == "/var/cache/app/state"), "{writes:?}");
+    assert!(
+        writes.iter().any(|c| c.path == "/var/cache/app/state"),
+        "{writes:?}"
+    );
     let request = PlanRequest {
         select: selected.iter().map(|s| s.to_string()).collect(),
         root: Some(root.clone()),
@@ -211,22 +252,42 @@ fn write_up_findings_hardened_end_to_end() {
     };
     let p = plan(&snap, std::slice::from_ref(&before), &request).unwrap();
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
-    let profile = p.fixes.iter().find(|f| f.kind == FixKind::Profile).expect("4.5 fix");
+    let profile = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::Profile)
+        .expect("4.5 fix");
     assert_eq!(profile.checks, vec!["4.5"]);
-    assert!(profile.notes.iter().any(|n| n.contains("cosign") && n.contains("Notation")));
-    let run = p.fixes.iter().find(|f| f.kind == FixKind::DockerRun).expect("docker run fix");
+    assert!(profile
+        .notes
+        .iter()
+        .any(|n| n.contains("cosign") && n.contains("Notation")));
+    let run = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::DockerRun)
+        .expect("docker run fix");
     assert_eq!(run.checks, vec!["4.1", "5.12", "5.25"]);
     let threats_e01 = run.threats.iter().any(|t| t == "DKR-E01");
     assert!(threats_e01, "running as root is DKR-E01: {:?}", run.threats);
     let cmd = run.command().unwrap();
     assert!(cmd.contains("--read-only"), "{cmd}");
-    assert!(cmd.contains("--security-opt no-new-privileges:true"), "{cmd}");
+    assert!(
+        cmd.contains("--security-opt no-new-privileges:true"),
+        "{cmd}"
+    );
     assert!(cmd.contains("--user 1000:1000"), "{cmd}");
     // /var/cache/app is a new tree under the image's /var/cache... /var/cache is new too: the
     // tmpfs goes on the top of the new tree, hiding nothing of the image.
-    assert!(cmd.contains("--tmpfs /var/cache:rw,noexec,nosuid,size=64m,mode=1777"), "the written tree gets a tmpfs: {cmd}");
+    assert!(
+        cmd.contains("--tmpfs /var/cache:rw,noexec,nosuid,size=64m,mode=1777"),
+        "the written tree gets a tmpfs: {cmd}"
+    );
     // The masked secret is passed by name, never as the literal mask.
-    assert!(cmd.contains("--env APP_TOKEN ") && !cmd.contains("***"), "{cmd}");
+    assert!(
+        cmd.contains("--env APP_TOKEN ") && !cmd.contains("***"),
+        "{cmd}"
+    );
     apply(
         &p,
         &ApplyOptions {
@@ -240,8 +301,20 @@ fn write_up_findings_hardened_end_to_end() {
     std::env::set_var("APP_TOKEN", "s3cr3t-value");
     run_steps(d, run);
     let new = d.inspect(name);
-    assert_eq!(new["State"]["Running"], true, "the hardened container runs: {}", new["State"]);
-    assert_eq!(new["Config"]["Env"].as_array().unwrap().iter().filter(|e| e.as_str() == Some("APP_TOKEN=s3cr3t-value")).count(), 1);
+    assert_eq!(
+        new["State"]["Running"], true,
+        "the hardened container runs: {}",
+        new["State"]
+    );
+    assert_eq!(
+        new["Config"]["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e.as_str() == Some("APP_TOKEN=s3cr3t-value"))
+            .count(),
+        1
+    );
     let snap = collect(d, &root, &include);
     let again = audit(&snap, "1.2.0", &selected);
     for c in selected {
@@ -249,7 +322,11 @@ fn write_up_findings_hardened_end_to_end() {
             status(&again, c),
             Status::Pass,
             "{c} after: {:?}",
-            again.outcomes.iter().find(|o| o.check_id == c).map(|o| &o.result)
+            again
+                .outcomes
+                .iter()
+                .find(|o| o.check_id == c)
+                .map(|o| &o.result)
         );
     }
     // The threats these checks mitigate changed status: DKR-E01 (the container ran as root) is
@@ -257,21 +334,33 @@ fn write_up_findings_hardened_end_to_end() {
     let baseline = bulkhead_harden::verify::Baseline::new(
         std::slice::from_ref(&before),
         vec![],
-        bulkhead_harden::threats::statuses(&before_snap, std::slice::from_ref(&before), "2026-01-01").unwrap(),
+        bulkhead_harden::threats::statuses(
+            &before_snap,
+            std::slice::from_ref(&before),
+            "2026-01-01",
+        )
+        .unwrap(),
     );
     let v = bulkhead_harden::verify::compare(
         &baseline,
         std::slice::from_ref(&again),
-        &bulkhead_harden::threats::statuses(&snap, std::slice::from_ref(&again), "2026-01-01").unwrap(),
+        &bulkhead_harden::threats::statuses(&snap, std::slice::from_ref(&again), "2026-01-01")
+            .unwrap(),
     );
     assert!(v.still_failing().is_empty(), "{v:?}");
-    let e01 = v.threats.iter().find(|t| t.id == "DKR-E01").unwrap_or_else(|| panic!("DKR-E01 changed: {:?}", v.threats));
+    let e01 = v
+        .threats
+        .iter()
+        .find(|t| t.id == "DKR-E01")
+        .unwrap_or_else(|| panic!("DKR-E01 changed: {:?}", v.threats));
     assert_eq!(e01.before, "exposed", "{e01:?}");
     assert_ne!(e01.after, "exposed", "{e01:?}");
     let text = bulkhead_harden::verify::text(&v);
     assert!(text.contains("DKR-E01  exposed -> "), "{text}");
     // The service still wrote its state (into the tmpfs).
-    let out = d.docker_cli(&["exec", name, "cat", "/var/cache/app/state"]).unwrap();
+    let out = d
+        .docker_cli(&["exec", name, "cat", "/var/cache/app/state"])
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ready");
     let _ = d.docker_cli(&["rm", "-f", name, &format!("{name}-pre-harden")]);
     let _ = std::fs::remove_dir_all(&root);
@@ -299,9 +388,14 @@ fn compose_service_patched_and_recreated_from_the_patch() {
         ("com.docker.compose.project", "app"),
         ("com.docker.compose.service", "app"),
         ("com.docker.compose.project.working_dir", "/srv/app"),
-        ("com.docker.compose.project.config_files", "/srv/app/compose.yaml"),
+        (
+            "com.docker.compose.project.config_files",
+            "/srv/app/compose.yaml",
+        ),
     ];
-    let mut spec = ContainerSpec::new().cmd(&["sleep", "3600"]).env("LOG_LEVEL=info");
+    let mut spec = ContainerSpec::new()
+        .cmd(&["sleep", "3600"])
+        .env("LOG_LEVEL=info");
     for (k, v) in labels {
         spec = spec.label(k, v);
     }
@@ -320,7 +414,11 @@ fn compose_service_patched_and_recreated_from_the_patch() {
         ..Default::default()
     };
     let p = plan(&snap, std::slice::from_ref(&before), &request).unwrap();
-    let fix = p.fixes.iter().find(|f| f.kind == FixKind::Compose).expect("a compose fix");
+    let fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::Compose)
+        .expect("a compose fix");
     assert_eq!(fix.checks, vec!["4.1", "5.13", "5.26"]);
     assert_eq!(fix.target.name, "app");
     assert_eq!(fix.target.path.as_deref(), Some("/srv/app/compose.yaml"));
@@ -344,7 +442,11 @@ fn compose_service_patched_and_recreated_from_the_patch() {
     assert_eq!(std::fs::read_to_string(&compose_path).unwrap(), expected);
     // Create the container from the patched service through the API, as compose would.
     let docs = bulkhead_sources::yaml::parse(&expected).unwrap();
-    let svc = docs[0].root.path(&["services", "app"]).unwrap().to_json(bulkhead_sources::yaml::Schema::Core);
+    let svc = docs[0]
+        .root
+        .path(&["services", "app"])
+        .unwrap()
+        .to_json(bulkhead_sources::yaml::Schema::Core);
     let mut tmpfs = serde_json::Map::new();
     for t in svc["tmpfs"].as_array().unwrap() {
         let (path, opts) = t.as_str().unwrap().split_once(':').unwrap();
@@ -352,7 +454,14 @@ fn compose_service_patched_and_recreated_from_the_patch() {
     }
     let mut spec = ContainerSpec::new()
         .image(svc["image"].as_str().unwrap())
-        .cmd(&svc["command"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>())
+        .cmd(
+            &svc["command"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect::<Vec<_>>(),
+        )
         .user(svc["user"].as_str().unwrap())
         .host("ReadonlyRootfs", svc["read_only"].clone())
         .host("Tmpfs", serde_json::Value::Object(tmpfs));
@@ -370,7 +479,11 @@ fn compose_service_patched_and_recreated_from_the_patch() {
     let snap = collect(d, &root, &include);
     let again = audit(&snap, "1.6.0", &selected);
     for c in selected {
-        assert_eq!(status(&again, c), Status::Pass, "{c} after recreating from the compose patch");
+        assert_eq!(
+            status(&again, c),
+            Status::Pass,
+            "{c} after recreating from the compose patch"
+        );
     }
     // Undo the file change: the compose file is as the user wrote it.
     rollback(&ApplyOptions {

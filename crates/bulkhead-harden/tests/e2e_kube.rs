@@ -92,7 +92,10 @@ fn start(bin_dir: &Path, component: &str, args: &[String]) -> Sim {
     let comm = format!("/proc/{}/comm", child.id());
     let want: String = component.chars().take(15).collect();
     for _ in 0..400 {
-        if std::fs::read_to_string(&comm).map(|c| c.trim() == want).unwrap_or(false) {
+        if std::fs::read_to_string(&comm)
+            .map(|c| c.trim() == want)
+            .unwrap_or(false)
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -104,11 +107,19 @@ fn start(bin_dir: &Path, component: &str, args: &[String]) -> Sim {
 fn manifest_args(root: &Path, file: &str) -> Vec<String> {
     let text = std::fs::read_to_string(root.join("etc/kubernetes/manifests").join(file)).unwrap();
     let docs = bulkhead_sources::yaml::parse(&text).unwrap();
-    let cmd = docs[0].root.path(&["spec", "containers"]).unwrap().as_seq().unwrap()[0]
+    let cmd = docs[0]
+        .root
+        .path(&["spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0]
         .get("command")
         .unwrap()
         .to_json(bulkhead_sources::yaml::Schema::Core);
-    cmd.as_array().unwrap()[1..].iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    cmd.as_array().unwrap()[1..]
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// A proc directory showing only these processes (links to their real /proc entries).
@@ -116,7 +127,11 @@ fn proc_view(dir: &Path, sims: &[&Sim]) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     for s in sims {
-        std::os::unix::fs::symlink(format!("/proc/{}", s.0.id()), dir.join(s.0.id().to_string())).unwrap();
+        std::os::unix::fs::symlink(
+            format!("/proc/{}", s.0.id()),
+            dir.join(s.0.id().to_string()),
+        )
+        .unwrap();
     }
 }
 
@@ -144,7 +159,12 @@ fn audit(s: &Snapshot, only: &[&str]) -> Audit {
 }
 
 fn status(a: &Audit, id: &str) -> Status {
-    a.outcomes.iter().find(|o| o.check_id == id).unwrap_or_else(|| panic!("no {id}")).result.status
+    a.outcomes
+        .iter()
+        .find(|o| o.check_id == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+        .result
+        .status
 }
 
 /// What the API server does with a strategic merge patch, for the fields these patches use:
@@ -157,7 +177,12 @@ fn strategic_merge(target: &mut Value, patch: &Value) {
                     let list = t.entry(k.clone()).or_insert(json!([]));
                     for pc in v.as_array().unwrap() {
                         let name = &pc["name"];
-                        if let Some(tc) = list.as_array_mut().unwrap().iter_mut().find(|c| &c["name"] == name) {
+                        if let Some(tc) = list
+                            .as_array_mut()
+                            .unwrap()
+                            .iter_mut()
+                            .find(|c| &c["name"] == name)
+                        {
                             strategic_merge(tc, pc);
                         }
                     }
@@ -177,7 +202,9 @@ fn small_manifest(name: &str, flags: &[&str]) -> String {
     for f in flags {
         s.push_str(&format!("    - {f}\n"));
     }
-    s.push_str(&format!("    image: registry.k8s.io/{name}:v1.30.2\n    name: {name}\n  hostNetwork: true\n"));
+    s.push_str(&format!(
+        "    image: registry.k8s.io/{name}:v1.30.2\n    name: {name}\n  hostNetwork: true\n"
+    ));
     s
 }
 
@@ -194,34 +221,87 @@ fn kubeadm_node_hardened_and_audited_again() {
         return;
     }
     let root = temp_root("kube");
-    put(&root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\netcd:x:998:997::/var/lib/etcd:/usr/sbin/nologin\n");
+    put(
+        &root,
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\netcd:x:998:997::/var/lib/etcd:/usr/sbin/nologin\n",
+    );
     put(&root, "/etc/group", "root:x:0:\netcd:x:997:\n");
-    put(&root, "/etc/kubernetes/manifests/kube-apiserver.yaml", APISERVER);
-    put(&root, "/etc/kubernetes/manifests/kube-controller-manager.yaml", &small_manifest("kube-controller-manager", &["--kubeconfig=/etc/kubernetes/controller-manager.conf"]));
-    put(&root, "/etc/kubernetes/manifests/kube-scheduler.yaml", &small_manifest("kube-scheduler", &["--kubeconfig=/etc/kubernetes/scheduler.conf", "--profiling=true"]));
-    put(&root, "/etc/kubernetes/manifests/etcd.yaml", &small_manifest("etcd", &["--name=node-1", "--data-dir=/var/lib/etcd", "--auto-tls=true", "--client-cert-auth=false"]));
+    put(
+        &root,
+        "/etc/kubernetes/manifests/kube-apiserver.yaml",
+        APISERVER,
+    );
+    put(
+        &root,
+        "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+        &small_manifest(
+            "kube-controller-manager",
+            &["--kubeconfig=/etc/kubernetes/controller-manager.conf"],
+        ),
+    );
+    put(
+        &root,
+        "/etc/kubernetes/manifests/kube-scheduler.yaml",
+        &small_manifest(
+            "kube-scheduler",
+            &[
+                "--kubeconfig=/etc/kubernetes/scheduler.conf",
+                "--profiling=true",
+            ],
+        ),
+    );
+    put(
+        &root,
+        "/etc/kubernetes/manifests/etcd.yaml",
+        &small_manifest(
+            "etcd",
+            &[
+                "--name=node-1",
+                "--data-dir=/var/lib/etcd",
+                "--auto-tls=true",
+                "--client-cert-auth=false",
+            ],
+        ),
+    );
     put(&root, "/var/lib/kubelet/custom.yaml", KUBELET_CONFIG);
     let dump = put(&root, "/srv/dump.yaml", DUMP);
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     // PITFALLS (CIS Kubernetes 1): --make-iptables-util-chains on the command line overrides the
     // config file; harden must say so rather than edit a file the kubelet would ignore.
-    let kubelet_args: Vec<String> = ["--config=/var/lib/kubelet/custom.yaml", "--kubeconfig=/etc/kubernetes/kubelet.conf", "--make-iptables-util-chains=false"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let kubelet_args: Vec<String> = [
+        "--config=/var/lib/kubelet/custom.yaml",
+        "--kubeconfig=/etc/kubernetes/kubelet.conf",
+        "--make-iptables-util-chains=false",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let run_all = |root: &Path| -> Vec<Sim> {
         vec![
-            start(&bin, "kube-apiserver", &manifest_args(root, "kube-apiserver.yaml")),
-            start(&bin, "kube-controller-manager", &manifest_args(root, "kube-controller-manager.yaml")),
-            start(&bin, "kube-scheduler", &manifest_args(root, "kube-scheduler.yaml")),
+            start(
+                &bin,
+                "kube-apiserver",
+                &manifest_args(root, "kube-apiserver.yaml"),
+            ),
+            start(
+                &bin,
+                "kube-controller-manager",
+                &manifest_args(root, "kube-controller-manager.yaml"),
+            ),
+            start(
+                &bin,
+                "kube-scheduler",
+                &manifest_args(root, "kube-scheduler.yaml"),
+            ),
             start(&bin, "etcd", &manifest_args(root, "etcd.yaml")),
             start(&bin, "kubelet", &kubelet_args),
         ]
     };
     let selected = [
-        "1.2.2", "1.2.6", "1.2.7", "1.2.8", "1.2.10", "1.2.15", "1.2.27", "1.2.28", "1.3.2", "1.4.1", "2.2",
-        "2.3", "4.2.1", "4.2.2", "4.2.4", "4.2.6", "5.2.2",
+        "1.2.2", "1.2.6", "1.2.7", "1.2.8", "1.2.10", "1.2.15", "1.2.27", "1.2.28", "1.3.2",
+        "1.4.1", "2.2", "2.3", "4.2.1", "4.2.2", "4.2.4", "4.2.6", "5.2.2",
     ];
     let proc = root.join("proc-view");
     let sims = run_all(&root);
@@ -229,7 +309,16 @@ fn kubeadm_node_hardened_and_audited_again() {
     let snap = collect(&root, &proc, &dump);
     let before = audit(&snap, &selected);
     for id in selected {
-        assert_eq!(status(&before, id), Status::Fail, "{id} before: {:?}", before.outcomes.iter().find(|o| o.check_id == id).map(|o| &o.result));
+        assert_eq!(
+            status(&before, id),
+            Status::Fail,
+            "{id} before: {:?}",
+            before
+                .outcomes
+                .iter()
+                .find(|o| o.check_id == id)
+                .map(|o| &o.result)
+        );
     }
     let p = plan(
         &snap,
@@ -242,32 +331,89 @@ fn kubeadm_node_hardened_and_audited_again() {
     )
     .unwrap();
     let kinds: Vec<FixKind> = p.fixes.iter().map(|f| f.kind).collect();
-    for k in [FixKind::StaticPod, FixKind::KubeletConfig, FixKind::EncryptionConfig, FixKind::PodSecurityContext] {
+    for k in [
+        FixKind::StaticPod,
+        FixKind::KubeletConfig,
+        FixKind::EncryptionConfig,
+        FixKind::PodSecurityContext,
+    ] {
         assert!(kinds.contains(&k), "{k:?} in {kinds:?}");
     }
     // Only 4.2.6 stays unfixed, because a flag overrides the config file.
     assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
     assert_eq!(p.unfixed[0].check, "4.2.6");
-    assert!(p.unfixed[0].reason.contains("--make-iptables-util-chains=false on the kubelet's command line overrides"), "{}", p.unfixed[0].reason);
+    assert!(
+        p.unfixed[0]
+            .reason
+            .contains("--make-iptables-util-chains=false on the kubelet's command line overrides"),
+        "{}",
+        p.unfixed[0].reason
+    );
     // The encryption key is never shown.
-    let enc = p.fixes.iter().find(|f| f.kind == FixKind::EncryptionConfig).unwrap();
+    let enc = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::EncryptionConfig)
+        .unwrap();
     let diff = enc.diff().unwrap();
     assert!(diff.contains("+              secret: ***"), "{diff}");
-    let key_line = enc.action.edits[0].after.lines().find(|l| l.contains("secret:")).unwrap().to_string();
-    assert!(!diff.contains(key_line.trim()), "the key leaked into the diff");
-    let pod_fix = p.fixes.iter().find(|f| f.kind == FixKind::PodSecurityContext).unwrap();
+    let key_line = enc.action.edits[0]
+        .after
+        .lines()
+        .find(|l| l.contains("secret:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        !diff.contains(key_line.trim()),
+        "the key leaked into the diff"
+    );
+    let pod_fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::PodSecurityContext)
+        .unwrap();
     assert_eq!(pod_fix.target.name, "shop/Deployment web");
     let argv = &pod_fix.action.steps[0].argv;
-    assert_eq!(&argv[..6], &["kubectl", "patch", "deployment", "web", "--namespace", "shop"]);
+    assert_eq!(
+        &argv[..6],
+        &[
+            "kubectl",
+            "patch",
+            "deployment",
+            "web",
+            "--namespace",
+            "shop"
+        ]
+    );
 
-    apply(&p, &ApplyOptions { root: root.clone(), include_review: true, state_dir: Some(root.join("state")) }).unwrap();
+    apply(
+        &p,
+        &ApplyOptions {
+            root: root.clone(),
+            include_review: true,
+            state_dir: Some(root.join("state")),
+        },
+    )
+    .unwrap();
     // Formatting and comments survive.
-    let api = std::fs::read_to_string(root.join("etc/kubernetes/manifests/kube-apiserver.yaml")).unwrap();
+    let api =
+        std::fs::read_to_string(root.join("etc/kubernetes/manifests/kube-apiserver.yaml")).unwrap();
     assert!(api.starts_with("# kubeadm wrote this; edited by hand since\n"));
-    assert!(api.contains("    - --profiling=false   # left on while debugging\n"), "{api}");
+    assert!(
+        api.contains("    - --profiling=false   # left on while debugging\n"),
+        "{api}"
+    );
     assert!(!api.contains("--token-auth-file"));
-    assert!(api.contains("    - --authorization-mode=Node,RBAC\n"), "{api}");
-    assert!(api.contains("    - --encryption-provider-config=/etc/kubernetes/enc/encryption-config.yaml\n"), "{api}");
+    assert!(
+        api.contains("    - --authorization-mode=Node,RBAC\n"),
+        "{api}"
+    );
+    assert!(
+        api.contains(
+            "    - --encryption-provider-config=/etc/kubernetes/enc/encryption-config.yaml\n"
+        ),
+        "{api}"
+    );
     let kubelet = std::fs::read_to_string(root.join("var/lib/kubelet/custom.yaml")).unwrap();
     assert_eq!(
         kubelet,
@@ -276,8 +422,12 @@ fn kubeadm_node_hardened_and_audited_again() {
             .replace("mode: AlwaysAllow", "mode: Webhook")
             .replace("readOnlyPort: 10255", "readOnlyPort: 0")
     );
-    let enc_meta = std::fs::metadata(root.join("etc/kubernetes/enc/encryption-config.yaml")).unwrap();
-    assert_eq!(std::os::unix::fs::MetadataExt::mode(&enc_meta) & 0o777, 0o600);
+    let enc_meta =
+        std::fs::metadata(root.join("etc/kubernetes/enc/encryption-config.yaml")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::mode(&enc_meta) & 0o777,
+        0o600
+    );
 
     // The kubelet restarts every static pod whose manifest changed; the kubelet itself restarts.
     drop(sims);
@@ -293,12 +443,20 @@ fn kubeadm_node_hardened_and_audited_again() {
     let snap = collect(&root, &proc, &dump2);
     let after = audit(&snap, &selected);
     for id in selected {
-        let want = if id == "4.2.6" { Status::Fail } else { Status::Pass };
+        let want = if id == "4.2.6" {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
         assert_eq!(
             status(&after, id),
             want,
             "{id} after: {:?}",
-            after.outcomes.iter().find(|o| o.check_id == id).map(|o| &o.result)
+            after
+                .outcomes
+                .iter()
+                .find(|o| o.check_id == id)
+                .map(|o| &o.result)
         );
     }
     drop(sims);

@@ -16,7 +16,8 @@ use common::{put, temp_root};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
+const PASSWD: &str =
+    "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
 const GROUP: &str = "root:x:0:\ndocker:x:999:alice\nalice:x:1000:\n";
 
 fn set(root: &Path, p: &str, mode: u32, uid: u32, gid: u32) {
@@ -51,7 +52,11 @@ fn snapshot_of(root: &Path) -> Snapshot {
         ppid: 1,
         comm: "dockerd".into(),
         exe: Some("/usr/bin/dockerd".into()),
-        argv: vec!["/usr/bin/dockerd".into(), "-H".into(), "unix:///var/run/docker.sock".into()],
+        argv: vec![
+            "/usr/bin/dockerd".into(),
+            "-H".into(),
+            "unix:///var/run/docker.sock".into(),
+        ],
         uid: 0,
         ..Default::default()
     };
@@ -105,7 +110,11 @@ fn section_3_modes_and_owners_fixed_on_a_temporary_root() {
     put(&root, "/etc/docker/tls/ca.pem", "CA\n");
     put(&root, "/etc/docker/tls/cert.pem", "CERT\n");
     put(&root, "/etc/docker/tls/key.pem", "KEY\n");
-    put(&root, "/lib/systemd/system/docker.service", "[Service]\nExecStart=/usr/bin/dockerd\n");
+    put(
+        &root,
+        "/lib/systemd/system/docker.service",
+        "[Service]\nExecStart=/usr/bin/dockerd\n",
+    );
     set(&root, "/etc/docker", 0o777, 1000, 1000);
     set(&root, "/etc/docker/daemon.json", 0o666, 1000, 1000);
     set(&root, "/etc/docker/tls/ca.pem", 0o664, 1000, 1000);
@@ -128,7 +137,9 @@ fn section_3_modes_and_owners_fixed_on_a_temporary_root() {
         .filter(|o| o.result.status == Status::Fail)
         .map(|o| o.check_id.as_str())
         .collect();
-    for c in ["3.2", "3.5", "3.6", "3.9", "3.12", "3.10", "3.14", "3.15", "3.16", "3.17", "3.18"] {
+    for c in [
+        "3.2", "3.5", "3.6", "3.9", "3.12", "3.10", "3.14", "3.15", "3.16", "3.17", "3.18",
+    ] {
         assert!(failing.contains(&c), "{c} fails before: {failing:?}");
     }
     let p = plan(
@@ -143,8 +154,13 @@ fn section_3_modes_and_owners_fixed_on_a_temporary_root() {
     )
     .unwrap();
     assert!(p.fixes.iter().all(|f| f.kind == FixKind::FileMode));
-    let unit = p.fix("file-mode:/lib/systemd/system/docker.service").unwrap();
-    assert_eq!(unit.command().unwrap(), "chmod 0600 /lib/systemd/system/docker.service");
+    let unit = p
+        .fix("file-mode:/lib/systemd/system/docker.service")
+        .unwrap();
+    assert_eq!(
+        unit.command().unwrap(),
+        "chmod 0600 /lib/systemd/system/docker.service"
+    );
     let dj = p.fix("file-mode:/etc/docker/daemon.json").unwrap();
     assert_eq!(dj.checks, vec!["3.17", "3.18"]);
     assert_eq!(
@@ -158,13 +174,21 @@ fn section_3_modes_and_owners_fixed_on_a_temporary_root() {
         state_dir: Some(state),
     };
     apply(&p, &opts).unwrap();
-    assert_eq!(mode_owner(&root, "/lib/systemd/system/docker.service"), (0o600, 0, 0), "0622 & 0644, not 0644");
+    assert_eq!(
+        mode_owner(&root, "/lib/systemd/system/docker.service"),
+        (0o600, 0, 0),
+        "0622 & 0644, not 0644"
+    );
     assert_eq!(mode_owner(&root, "/etc/docker/tls/key.pem"), (0o400, 0, 0));
     assert_eq!(mode_owner(&root, "/etc/docker/tls/ca.pem"), (0o444, 0, 0));
     assert_eq!(mode_owner(&root, "/etc/docker/tls/cert.pem"), (0o444, 0, 0));
     assert_eq!(mode_owner(&root, "/etc/docker"), (0o755, 0, 0));
     assert_eq!(mode_owner(&root, "/etc/docker/daemon.json"), (0o644, 0, 0));
-    assert_eq!(mode_owner(&root, "/var/run/docker.sock"), (0o660, 0, 999), "root:docker by the root's own group file");
+    assert_eq!(
+        mode_owner(&root, "/var/run/docker.sock"),
+        (0o660, 0, 999),
+        "root:docker by the root's own group file"
+    );
     // Audit again from the disk: every section-3 check that failed passes.
     let after = section_3(&snapshot_of(&root));
     for c in &failing {
@@ -174,6 +198,9 @@ fn section_3_modes_and_owners_fixed_on_a_temporary_root() {
     // And everything goes back.
     rollback(&opts).unwrap();
     assert_eq!(mode_owner(&root, "/etc/docker/tls/key.pem"), (0o622, 0, 0));
-    assert_eq!(mode_owner(&root, "/etc/docker/daemon.json"), (0o666, 1000, 1000));
+    assert_eq!(
+        mode_owner(&root, "/etc/docker/daemon.json"),
+        (0o666, 1000, 1000)
+    );
     assert_eq!(mode_owner(&root, "/var/run/docker.sock"), (0o666, 0, 1000));
 }

@@ -66,19 +66,44 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
         c.host_config.port_bindings = Some(BTreeMap::from([(
             "80/tcp".into(),
             Some(vec![
-                PortBinding { host_ip: "127.0.0.1".into(), host_port: "8080".into() },
-                PortBinding { host_ip: "::1".into(), host_port: "8080".into() },
+                PortBinding {
+                    host_ip: "127.0.0.1".into(),
+                    host_port: "8080".into(),
+                },
+                PortBinding {
+                    host_ip: "::1".into(),
+                    host_port: "8080".into(),
+                },
             ]),
         )]));
         c.mounts = vec![
-            MountPoint { kind: "volume".into(), name: "webdata".into(), destination: "/data".into(), rw: true, ..Default::default() },
-            MountPoint { kind: "bind".into(), source: "/etc/web".into(), destination: "/etc/web".into(), rw: false, propagation: "rprivate".into(), ..Default::default() },
+            MountPoint {
+                kind: "volume".into(),
+                name: "webdata".into(),
+                destination: "/data".into(),
+                rw: true,
+                ..Default::default()
+            },
+            MountPoint {
+                kind: "bind".into(),
+                source: "/etc/web".into(),
+                destination: "/etc/web".into(),
+                rw: false,
+                propagation: "rprivate".into(),
+                ..Default::default()
+            },
         ];
-        c.host_config.restart_policy = RestartPolicy { name: "always".into(), maximum_retry_count: 0 };
+        c.host_config.restart_policy = RestartPolicy {
+            name: "always".into(),
+            maximum_retry_count: 0,
+        };
         c.host_config.cap_add = Some(vec!["SYS_ADMIN".into(), "NET_BIND_SERVICE".into()]);
         // PITFALL 14 (CIS Docker): `no-new-privileges:false` turns the protection off; the fix
         // must replace it, not add a second, contradicting option.
-        c.host_config.security_opt = Some(vec!["no-new-privileges:false".into(), "label=disable".into()]);
+        c.host_config.security_opt = Some(vec![
+            "no-new-privileges:false".into(),
+            "label=disable".into(),
+        ]);
     });
     let mut snap = snapshot(&root);
     let d = snap.docker.as_mut().unwrap();
@@ -86,7 +111,10 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
     d.images = Fact::Value(vec![ImageFacts {
         inspect: Image {
             id: "sha256:abc".into(),
-            config: ImageConfig { env: vec!["PATH=/usr/bin".into()], ..Default::default() },
+            config: ImageConfig {
+                env: vec!["PATH=/usr/bin".into()],
+                ..Default::default()
+            },
             ..Default::default()
         },
         history: Fact::Value(vec![]),
@@ -107,7 +135,13 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
     let f = p.fix("docker-run:web").unwrap();
     assert_eq!(f.kind, FixKind::DockerRun);
     assert_eq!(f.checks, vec!["4.1", "5.4", "5.13", "5.15", "5.26", "5.29"]);
-    let run = &f.action.steps.iter().find(|s| s.argv[1] == "run").unwrap().argv;
+    let run = &f
+        .action
+        .steps
+        .iter()
+        .find(|s| s.argv[1] == "run")
+        .unwrap()
+        .argv;
     let line = shell::join(run);
     assert_eq!(
         line,
@@ -120,34 +154,77 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
     );
     // An explicitly added default capability is kept (and said why); SYS_ADMIN is never carried
     // over and the fix says so.
-    assert!(f.notes.iter().any(|n| n.contains("keeps NET_BIND_SERVICE: added explicitly")), "{:?}", f.notes);
-    assert!(f.notes.iter().any(|n| n.contains("no longer adds SYS_ADMIN")), "{:?}", f.notes);
-    assert!(f.notes.iter().any(|n| n.contains("set DB_PASSWORD in the shell")), "{:?}", f.notes);
-    assert!(f.notes.iter().any(|n| n.contains("only /tmp and /run are kept writable")), "{:?}", f.notes);
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("keeps NET_BIND_SERVICE: added explicitly")),
+        "{:?}",
+        f.notes
+    );
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("no longer adds SYS_ADMIN")),
+        "{:?}",
+        f.notes
+    );
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("set DB_PASSWORD in the shell")),
+        "{:?}",
+        f.notes
+    );
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("only /tmp and /run are kept writable")),
+        "{:?}",
+        f.notes
+    );
     // The masked value never appears as a value.
     assert!(!f.command().unwrap().contains("***"));
     // The old container is kept until the new one works.
-    assert_eq!(f.action.steps[0].argv, vec!["docker", "rename", "web", "web-pre-harden"]);
+    assert_eq!(
+        f.action.steps[0].argv,
+        vec!["docker", "rename", "web", "web-pre-harden"]
+    );
 }
 
 #[test]
 fn hostile_names_and_commands_are_quoted_not_executed() {
     let root = temp_root("hostile");
     let c = container("x", |c| {
-        c.config.cmd = Some(vec!["sh".into(), "-c".into(), "echo $(id); rm -rf / # it's".into()]);
+        c.config.cmd = Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "echo $(id); rm -rf / # it's".into(),
+        ]);
         c.config.env = vec!["NOTE=a'b\"c`d`".into()];
     });
     let mut snap = snapshot(&root);
     snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
-    let audit = docker_audit("1.6.0", vec![("docker.container.read_only_rootfs", fails_for(&c))]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![("docker.container.read_only_rootfs", fails_for(&c))],
+    );
     let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
     let f = p.fix("docker-run:x").unwrap();
     let text = f.command().unwrap();
     let run_line = text.lines().find(|l| l.starts_with("docker run")).unwrap();
     // Splitting the shell text gives back exactly the planned words.
-    let run = &f.action.steps.iter().find(|s| s.argv[1] == "run").unwrap().argv;
+    let run = &f
+        .action
+        .steps
+        .iter()
+        .find(|s| s.argv[1] == "run")
+        .unwrap()
+        .argv;
     assert_eq!(&shell::split(run_line).unwrap(), run);
-    assert!(run_line.ends_with("'echo $(id); rm -rf / # it'\\''s'"), "{run_line}");
+    assert!(
+        run_line.ends_with("'echo $(id); rm -rf / # it'\\''s'"),
+        "{run_line}"
+    );
 }
 
 #[test]
@@ -159,8 +236,14 @@ fn compose_file_and_its_dockerfile_are_patched() {
     put(&root, "/srv/shop/api/Dockerfile", dockerfile);
     let c = container("shop-api-1", |c| {
         c.config.labels = BTreeMap::from([
-            ("com.docker.compose.project.config_files".into(), "/srv/shop/compose.yaml".into()),
-            ("com.docker.compose.project.working_dir".into(), "/srv/shop".into()),
+            (
+                "com.docker.compose.project.config_files".into(),
+                "/srv/shop/compose.yaml".into(),
+            ),
+            (
+                "com.docker.compose.project.working_dir".into(),
+                "/srv/shop".into(),
+            ),
             ("com.docker.compose.service".into(), "api".into()),
         ]);
         c.host_config.security_opt = Some(vec!["no-new-privileges:false".into()]);
@@ -173,11 +256,16 @@ fn compose_file_and_its_dockerfile_are_patched() {
         vec![
             ("docker.container.no_new_privileges", fails_for(&c)),
             ("docker.image.non_root_user", fails_for(&c)),
-            ("docker.image.healthcheck", CheckResult::from_objects(vec![img], "")),
+            (
+                "docker.image.healthcheck",
+                CheckResult::from_objects(vec![img], ""),
+            ),
         ],
     );
     let p = plan(&snap, &[audit], &request(&root, &["4.1", "4.6", "5.25"])).unwrap();
-    let cf = p.fix("compose:/srv/shop/compose.yaml#api").expect("compose fix");
+    let cf = p
+        .fix("compose:/srv/shop/compose.yaml#api")
+        .expect("compose fix");
     assert_eq!(cf.checks, vec!["4.1", "5.25"]);
     assert_eq!(
         cf.action.edits[0].after,
@@ -185,14 +273,33 @@ fn compose_file_and_its_dockerfile_are_patched() {
     );
     // The Dockerfile of the build target (`runtime`, not the last stage `debug`), with USER and
     // HEALTHCHECK before its runtime metadata; the builder's USER does not count.
-    let df = p.fix("dockerfile:/srv/shop/api/Dockerfile").expect("dockerfile fix");
-    assert_eq!(df.checks, vec!["4.1"], "4.6's image is not tied to this Dockerfile");
+    let df = p
+        .fix("dockerfile:/srv/shop/api/Dockerfile")
+        .expect("dockerfile fix");
+    assert_eq!(
+        df.checks,
+        vec!["4.1"],
+        "4.6's image is not tied to this Dockerfile"
+    );
     assert_eq!(
         df.action.edits[0].after,
         dockerfile.replace("EXPOSE 8443\n", "USER 1000:1000\nEXPOSE 8443\n")
     );
     // 4.6 names an image no Dockerfile is known for: reported with what to do.
-    let u = p.unfixed.iter().find(|u| u.check == "4.6").unwrap_or_else(|| panic!("{:#?} {:#?}", p.unfixed, p.fixes.iter().map(|f| (&f.id, &f.checks)).collect::<Vec<_>>()));
+    let u = p
+        .unfixed
+        .iter()
+        .find(|u| u.check == "4.6")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?} {:#?}",
+                p.unfixed,
+                p.fixes
+                    .iter()
+                    .map(|f| (&f.id, &f.checks))
+                    .collect::<Vec<_>>()
+            )
+        });
     assert!(u.reason.contains("--dockerfile"), "{}", u.reason);
     // A Dockerfile named explicitly gets the HEALTHCHECK (a TCP probe of its exposed port).
     let tools = "FROM alpine:3.20\nRUN apk add --no-cache socat\nEXPOSE 9000\nCMD [\"serve\"]\n";
@@ -201,7 +308,13 @@ fn compose_file_and_its_dockerfile_are_patched() {
     r.dockerfiles = vec!["/srv/tools/Dockerfile".into()];
     let audit = docker_audit(
         "1.2.0",
-        vec![("docker.image.healthcheck", CheckResult::from_objects(vec![ObjectResult::new("image", "tools:1", Status::Fail)], ""))],
+        vec![(
+            "docker.image.healthcheck",
+            CheckResult::from_objects(
+                vec![ObjectResult::new("image", "tools:1", Status::Fail)],
+                "",
+            ),
+        )],
     );
     let p = plan(&snap, &[audit], &r).unwrap();
     let df = p.fix("dockerfile:/srv/tools/Dockerfile").unwrap();
@@ -212,7 +325,10 @@ fn compose_file_and_its_dockerfile_are_patched() {
             "HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD nc -z 127.0.0.1 9000 || exit 1\nEXPOSE 9000\n"
         )
     );
-    assert!(df.notes.iter().any(|n| n.contains("application-level check")));
+    assert!(df
+        .notes
+        .iter()
+        .any(|n| n.contains("application-level check")));
 }
 
 #[test]
@@ -236,13 +352,32 @@ fn threat_selection_plans_only_its_controls() {
         threats: vec!["DKR-E01".into()],
         ..Default::default()
     };
-    let p = plan(&snap, &[audit.clone()], &r).unwrap();
+    let p = plan(&snap, std::slice::from_ref(&audit), &r).unwrap();
     let controls = p.fixed_controls();
-    assert!(controls.contains("docker.image.non_root_user"), "{controls:?}");
-    assert!(!controls.contains("docker.daemon.live_restore"), "{controls:?}");
+    assert!(
+        controls.contains("docker.image.non_root_user"),
+        "{controls:?}"
+    );
+    assert!(
+        !controls.contains("docker.daemon.live_restore"),
+        "{controls:?}"
+    );
     for f in &p.fixes {
-        assert!(f.threats.iter().any(|t| t == "DKR-E01"), "{}: {:?}", f.id, f.threats);
+        assert!(
+            f.threats.iter().any(|t| t == "DKR-E01"),
+            "{}: {:?}",
+            f.id,
+            f.threats
+        );
     }
-    let e = plan(&snap, &[audit], &PlanRequest { threats: vec!["DKR-X99".into()], ..r }).unwrap_err();
+    let e = plan(
+        &snap,
+        &[audit],
+        &PlanRequest {
+            threats: vec!["DKR-X99".into()],
+            ..r
+        },
+    )
+    .unwrap_err();
     assert!(e.contains("no such threat"), "{e}");
 }

@@ -44,15 +44,25 @@ fn merge_keeps_existing_keys_values_and_order() {
     assert_eq!(f.kind, FixKind::DaemonJson);
     assert_eq!(f.checks, vec!["2.2", "2.3", "2.14", "2.15", "2.16"]);
     assert_eq!(f.target.path.as_deref(), Some("/etc/docker/daemon.json"));
-    assert_eq!(f.safety, Safety::Review, "icc and userland-proxy need review");
+    assert_eq!(
+        f.safety,
+        Safety::Review,
+        "icc and userland-proxy need review"
+    );
     let after = &f.action.edits[0].after;
     assert_eq!(
         after,
         "{\n    \"data-root\": \"/srv/docker\",\n    \"log-driver\": \"json-file\",\n    \"log-opts\": { \"max-size\": \"10m\" },\n\n    \"icc\": false,\n    \"log-level\": \"info\",\n    \"live-restore\": true,\n    \"userland-proxy\": false,\n    \"no-new-privileges\": true\n}\n"
     );
     let diff = f.diff().unwrap();
-    assert!(diff.starts_with("--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n"), "{diff}");
-    assert!(diff.contains("-    \"icc\": true\n+    \"icc\": false,\n"), "{diff}");
+    assert!(
+        diff.starts_with("--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-    \"icc\": true\n+    \"icc\": false,\n"),
+        "{diff}"
+    );
     assert!(p.unfixed.is_empty());
 }
 
@@ -73,9 +83,17 @@ fn select_in_the_old_numbering_fixes_only_those_checks() {
     assert_eq!(p.fixes.len(), 1);
     assert_eq!(p.fixes[0].checks, vec!["2.13"]);
     assert_eq!(p.fixes[0].safety, Safety::Safe);
-    assert_eq!(p.fixes[0].action.edits[0].after, "{\n  \"live-restore\": true\n}\n");
+    assert_eq!(
+        p.fixes[0].action.edits[0].after,
+        "{\n  \"live-restore\": true\n}\n"
+    );
     assert!(p.fixes[0].restart.as_ref().unwrap().reload_suffices);
-    let e = plan(&snap, &[docker_audit("1.2.0", vec![])], &request(&root, &["9.9"])).unwrap_err();
+    let e = plan(
+        &snap,
+        &[docker_audit("1.2.0", vec![])],
+        &request(&root, &["9.9"]),
+    )
+    .unwrap_err();
     assert!(e.contains("9.9"), "{e}");
 }
 
@@ -91,7 +109,11 @@ fn pitfall_1_a_setting_on_the_command_line_is_not_written_to_daemon_json() {
     let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
     assert!(p.fixes.is_empty());
     assert_eq!(p.unfixed.len(), 1);
-    assert!(p.unfixed[0].reason.contains("flag --icc"), "{}", p.unfixed[0].reason);
+    assert!(
+        p.unfixed[0].reason.contains("flag --icc"),
+        "{}",
+        p.unfixed[0].reason
+    );
 }
 
 #[test]
@@ -114,7 +136,10 @@ fn missing_daemon_json_is_created_and_json_contract_holds() {
     let d = &fixes[0];
     assert_eq!(d["kind"], "daemon-json");
     assert_eq!(d["checks"], serde_json::json!(["2.3"]));
-    assert_eq!(d["target"], serde_json::json!({"kind": "daemon", "name": "dockerd", "path": "/etc/docker/daemon.json"}));
+    assert_eq!(
+        d["target"],
+        serde_json::json!({"kind": "daemon", "name": "dockerd", "path": "/etc/docker/daemon.json"})
+    );
     assert_eq!(d["safety"], "safe");
     assert!(d["diff"].as_str().unwrap().starts_with("--- /dev/null\n"));
     assert!(d["command"].is_null());
@@ -122,11 +147,17 @@ fn missing_daemon_json_is_created_and_json_contract_holds() {
     let prof = &fixes[1];
     assert_eq!(prof["kind"], "profile");
     assert_eq!(prof["checks"], serde_json::json!(["4.5"]));
-    assert!(prof["diff"].as_str().unwrap().contains("+export DOCKER_CONTENT_TRUST=1\n"));
+    assert!(prof["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+export DOCKER_CONTENT_TRUST=1\n"));
     assert!(prof["notes"][0].as_str().unwrap().contains("cosign"));
     // Without a collector address 2.13 is not guessed: it is reported with the reason.
     assert_eq!(v["unfixed"][0]["check"], "2.13");
-    assert!(v["unfixed"][0]["reason"].as_str().unwrap().contains("--log-address"));
+    assert!(v["unfixed"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--log-address"));
     assert_eq!(
         v["fixed_controls"],
         serde_json::json!(["docker.daemon.log_level_info", "docker.image.content_trust"])
@@ -139,9 +170,17 @@ fn missing_daemon_json_is_created_and_json_contract_holds() {
 #[test]
 fn pitfall_6_and_22_fixes_follow_the_daemons_real_paths() {
     let root = temp_root("paths");
-    put(&root, "/opt/docker/daemon.json", "{\"data-root\": \"/srv/docker\"}\n");
+    put(
+        &root,
+        "/opt/docker/daemon.json",
+        "{\"data-root\": \"/srv/docker\"}\n",
+    );
     put(&root, "/srv/docker/.keep", "");
-    let mut snap = with_daemon(snapshot(&root), "--config-file /opt/docker/daemon.json", Some("{\"data-root\": \"/srv/docker\"}"));
+    let mut snap = with_daemon(
+        snapshot(&root),
+        "--config-file /opt/docker/daemon.json",
+        Some("{\"data-root\": \"/srv/docker\"}"),
+    );
     snap.docker.as_mut().unwrap().daemon.config_path = "/opt/docker/daemon.json".into();
     let audit = docker_audit(
         "1.6.0",
@@ -151,10 +190,21 @@ fn pitfall_6_and_22_fixes_follow_the_daemons_real_paths() {
         ],
     );
     let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
-    assert_eq!(p.fixes[0].target.path.as_deref(), Some("/opt/docker/daemon.json"));
+    assert_eq!(
+        p.fixes[0].target.path.as_deref(),
+        Some("/opt/docker/daemon.json")
+    );
     assert!(!root.join("etc/docker/daemon.json").exists());
-    let rules = &p.fix("audit-rules:/etc/audit/rules.d/bulkhead-docker.rules").unwrap().action.edits[0].after;
-    assert!(rules.contains("-w /srv/docker -p rwxa -k docker\n"), "{rules}");
+    let rules = &p
+        .fix("audit-rules:/etc/audit/rules.d/bulkhead-docker.rules")
+        .unwrap()
+        .action
+        .edits[0]
+        .after;
+    assert!(
+        rules.contains("-w /srv/docker -p rwxa -k docker\n"),
+        "{rules}"
+    );
     assert!(!rules.contains("/var/lib/docker"), "{rules}");
 
     // A rootless daemon reads ~/.config/docker/daemon.json of the user running it.
@@ -165,6 +215,12 @@ fn pitfall_6_and_22_fixes_follow_the_daemons_real_paths() {
     d.config_path = "/home/alice/.config/docker/daemon.json".into();
     let audit = docker_audit("1.6.0", vec![("docker.daemon.live_restore", fail())]);
     let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
-    assert_eq!(p.fixes[0].target.path.as_deref(), Some("/home/alice/.config/docker/daemon.json"));
-    assert_eq!(p.fixes[0].action.edits[0].after, "{\n  \"live-restore\": true\n}\n");
+    assert_eq!(
+        p.fixes[0].target.path.as_deref(),
+        Some("/home/alice/.config/docker/daemon.json")
+    );
+    assert_eq!(
+        p.fixes[0].action.edits[0].after,
+        "{\n  \"live-restore\": true\n}\n"
+    );
 }

@@ -30,7 +30,7 @@ impl Drop for Bus {
 
 fn start_bus(dir: &Path) -> Option<(Bus, String)> {
     let Some(dbus) = find_program("dbus-daemon") else {
-        let reason = "no dbus-daemon (install the Debian package dbus)";
+        let reason = "no dbus-daemon (install the Debian package dbus-daemon)";
         assert!(!bulkhead_testkit::ci(), "{reason}");
         eprintln!("skipped: {reason}");
         return None;
@@ -73,13 +73,24 @@ fn start_bus(dir: &Path) -> Option<(Bus, String)> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(socket.exists(), "dbus-daemon did not create {}", socket.display());
+    assert!(
+        socket.exists(),
+        "dbus-daemon did not create {}",
+        socket.display()
+    );
     Some((Bus(child, dir.to_path_buf()), socket.display().to_string()))
 }
 
 /// The stand-in for systemd: owns org.freedesktop.systemd1, records the calls it gets, answers
 /// RestartUnit with a job path, then restarts the daemon the way systemd would.
-fn stand_in_systemd(bus: String, dockerd: Arc<Mutex<TestDockerd>>, calls: Arc<Mutex<Vec<(String, Vec<String>)>>>) -> std::thread::JoinHandle<()> {
+/// Method calls the stand-in received: (member, string arguments).
+type Calls = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
+fn stand_in_systemd(
+    bus: String,
+    dockerd: Arc<Mutex<TestDockerd>>,
+    calls: Calls,
+) -> std::thread::JoinHandle<()> {
     let mut c = Connection::open(&bus, Duration::from_secs(60)).unwrap();
     let r = c
         .call_args(
@@ -90,14 +101,22 @@ fn stand_in_systemd(bus: String, dockerd: Arc<Mutex<TestDockerd>>, calls: Arc<Mu
             vec![Arg::Str("org.freedesktop.systemd1".into()), Arg::U32(4)],
         )
         .unwrap();
-    assert_eq!(r.args.first(), Some(&Arg::U32(1)), "the stand-in is the primary owner");
+    assert_eq!(
+        r.args.first(),
+        Some(&Arg::U32(1)),
+        "the stand-in is the primary owner"
+    );
     std::thread::spawn(move || loop {
         let Ok(m) = c.read() else { return };
         if m.kind != 1 {
             continue;
         }
         let member = m.member.clone().unwrap_or_default();
-        let args: Vec<String> = m.args.iter().filter_map(|a| a.text().map(String::from)).collect();
+        let args: Vec<String> = m
+            .args
+            .iter()
+            .filter_map(|a| a.text().map(String::from))
+            .collect();
         calls.lock().unwrap().push((member.clone(), args));
         let _ = c.send(Message {
             kind: 2,
@@ -132,15 +151,31 @@ fn systemd_restart_over_the_system_bus_waits_for_the_new_daemon() {
     })
     .unwrap();
     assert_eq!(
-        snap.docker.as_ref().unwrap().daemon.process.value().cloned().flatten().map(|p| p.pid),
+        snap.docker
+            .as_ref()
+            .unwrap()
+            .daemon
+            .process
+            .value()
+            .cloned()
+            .flatten()
+            .map(|p| p.pid),
         Some(old_pid),
         "the collector found the test dockerd"
     );
     // The proc view: the daemon's real comm, and a cgroup naming docker.service.
     let proc = dir.join("proc");
     std::fs::create_dir_all(proc.join(old_pid.to_string())).unwrap();
-    std::os::unix::fs::symlink(format!("/proc/{old_pid}/comm"), proc.join(format!("{old_pid}/comm"))).unwrap();
-    std::fs::write(proc.join(format!("{old_pid}/cgroup")), "0::/system.slice/docker.service\n").unwrap();
+    std::os::unix::fs::symlink(
+        format!("/proc/{old_pid}/comm"),
+        proc.join(format!("{old_pid}/comm")),
+    )
+    .unwrap();
+    std::fs::write(
+        proc.join(format!("{old_pid}/cgroup")),
+        "0::/system.slice/docker.service\n",
+    )
+    .unwrap();
 
     let dockerd = Arc::new(Mutex::new(d));
     let calls = Arc::new(Mutex::new(Vec::new()));
@@ -150,7 +185,10 @@ fn systemd_restart_over_the_system_bus_waits_for_the_new_daemon() {
     systemd.join().unwrap();
     assert_eq!(
         calls.lock().unwrap().as_slice(),
-        &[("RestartUnit".to_string(), vec!["docker.service".to_string(), "replace".to_string()])]
+        &[(
+            "RestartUnit".to_string(),
+            vec!["docker.service".to_string(), "replace".to_string()]
+        )]
     );
     assert_eq!(
         report.method,
@@ -163,6 +201,11 @@ fn systemd_restart_over_the_system_bus_waits_for_the_new_daemon() {
     let d = dockerd.lock().unwrap();
     assert_ne!(d.pid(), old_pid, "a new daemon runs");
     assert!(d.api().get("/_ping").unwrap().is_success(), "and answers");
-    assert!(report.to_string().starts_with("systemd restarted docker.service"), "{report}");
+    assert!(
+        report
+            .to_string()
+            .starts_with("systemd restarted docker.service"),
+        "{report}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,12 +53,18 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
     let host = d.docker_host();
     let include = format!("^{name}$");
     let common = [
-        "--docker-host", host.as_str(),
-        "--root", s(&root),
-        "--include", include.as_str(),
-        "--select", "4.5,5.12,5.25",
-        "--ids", "cis-1.2.0",
-        "--state-dir", s(&state),
+        "--docker-host",
+        host.as_str(),
+        "--root",
+        s(&root),
+        "--include",
+        include.as_str(),
+        "--select",
+        "4.5,5.12,5.25",
+        "--ids",
+        "cis-1.2.0",
+        "--state-dir",
+        s(&state),
     ];
     // The dry run is the default and changes nothing.
     let plan_file = root.join("reviewed-plan.json");
@@ -71,64 +77,159 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
     assert_eq!(plan["schema"], "bulkhead.harden/1");
     assert_eq!(plan["numbering"]["cis-docker"], "1.2.0");
     let fixes = plan["fixes"].as_array().unwrap();
-    let profile = fixes.iter().find(|f| f["kind"] == "profile").expect("4.5 fix");
+    let profile = fixes
+        .iter()
+        .find(|f| f["kind"] == "profile")
+        .expect("4.5 fix");
     assert_eq!(profile["checks"], json!(["4.5"]));
-    assert_eq!(profile["target"]["path"], "/etc/profile.d/bulkhead-content-trust.sh");
-    assert!(profile["diff"].as_str().unwrap().contains("+export DOCKER_CONTENT_TRUST=1"));
+    assert_eq!(
+        profile["target"]["path"],
+        "/etc/profile.d/bulkhead-content-trust.sh"
+    );
+    assert!(profile["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+export DOCKER_CONTENT_TRUST=1"));
     assert!(profile["command"].is_null());
-    let run = fixes.iter().find(|f| f["kind"] == "docker-run").expect("docker-run fix");
+    let run = fixes
+        .iter()
+        .find(|f| f["kind"] == "docker-run")
+        .expect("docker-run fix");
     assert_eq!(run["checks"], json!(["5.12", "5.25"]));
     assert_eq!(run["target"], json!({"kind": "container", "name": name}));
     assert_eq!(run["safety"], "review");
     assert!(run["diff"].is_null());
     let cmd = run["command"].as_str().unwrap();
-    assert!(cmd.contains("--read-only") && cmd.contains("--security-opt no-new-privileges:true"), "{cmd}");
+    assert!(
+        cmd.contains("--read-only") && cmd.contains("--security-opt no-new-privileges:true"),
+        "{cmd}"
+    );
     for f in fixes {
-        for key in ["checks", "controls", "threats", "target", "kind", "safety", "changes", "may_break", "diff", "command"] {
+        for key in [
+            "checks",
+            "controls",
+            "threats",
+            "target",
+            "kind",
+            "safety",
+            "changes",
+            "may_break",
+            "diff",
+            "command",
+        ] {
             assert!(f.get(key).is_some(), "fix {} lacks {key}", f["id"]);
         }
     }
-    assert!(!root.join("etc/profile.d/bulkhead-content-trust.sh").exists(), "a dry run writes nothing");
+    assert!(
+        !root
+            .join("etc/profile.d/bulkhead-content-trust.sh")
+            .exists(),
+        "a dry run writes nothing"
+    );
 
     // Apply exactly the reviewed plan and verify: 4.5 passes at once; the container checks wait
     // for its recreation.
     let mut args = vec!["harden"];
     args.extend(common);
-    args.extend(["--apply", "--include-review", "--verify", "--plan", s(&plan_file)]);
+    args.extend([
+        "--apply",
+        "--include-review",
+        "--verify",
+        "--plan",
+        s(&plan_file),
+    ]);
     let o = bulkhead(&args);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(1), "still failing checks make verify exit 1: {}", text(&o));
-    assert!(out.contains("applied profile:/etc/profile.d/bulkhead-content-trust.sh"), "{out}");
-    assert!(out.contains("not applied docker-run:bh-cli-web: a command for a human"), "{out}");
-    let line = |id: &str| out.lines().find(|l| l.trim_start().starts_with(&format!("{id} "))).unwrap_or_else(|| panic!("{id} in {out}")).to_string();
-    assert!(line("4.5").contains("fail") && line("4.5").contains("pass") && line("4.5").ends_with("fixed"), "{}", line("4.5"));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "still failing checks make verify exit 1: {}",
+        text(&o)
+    );
+    assert!(
+        out.contains("applied profile:/etc/profile.d/bulkhead-content-trust.sh"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not applied docker-run:bh-cli-web: a command for a human"),
+        "{out}"
+    );
+    let line = |id: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("4.5").contains("fail")
+            && line("4.5").contains("pass")
+            && line("4.5").ends_with("fixed"),
+        "{}",
+        line("4.5")
+    );
     assert!(line("5.12").ends_with("still failing"), "{}", line("5.12"));
 
     // The operator runs the planned commands, then verifies.
     for step in run["steps"].as_array().unwrap() {
-        let argv: Vec<&str> = step["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let argv: Vec<&str> = step["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
         assert_eq!(argv[0], "docker");
         let o = d.docker_cli(&argv[1..]).unwrap();
-        assert!(o.status.success(), "{argv:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{argv:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let o = bulkhead(&[
-        "verify", "--docker-host", &host, "--root", s(&root), "--include", &include, "--state-dir", s(&state), "--format", "json",
+        "verify",
+        "--docker-host",
+        &host,
+        "--root",
+        s(&root),
+        "--include",
+        &include,
+        "--state-dir",
+        s(&state),
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["schema"], "bulkhead.verify/1");
     let checks = v["checks"].as_array().unwrap();
     for id in ["4.5", "5.12", "5.25"] {
-        let c = checks.iter().find(|c| c["check"] == id).unwrap_or_else(|| panic!("{id} in {v}"));
-        assert_eq!((c["before"].as_str(), c["after"].as_str()), (Some("fail"), Some("pass")), "{id}");
+        let c = checks
+            .iter()
+            .find(|c| c["check"] == id)
+            .unwrap_or_else(|| panic!("{id} in {v}"));
+        assert_eq!(
+            (c["before"].as_str(), c["after"].as_str()),
+            (Some("fail"), Some("pass")),
+            "{id}"
+        );
     }
     assert!(v["threats"].is_array());
 
     // Undo the file change.
-    let o = bulkhead(&["harden", "--rollback", "--root", s(&root), "--state-dir", s(&state)]);
+    let o = bulkhead(&[
+        "harden",
+        "--rollback",
+        "--root",
+        s(&root),
+        "--state-dir",
+        s(&state),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("removed /etc/profile.d/bulkhead-content-trust.sh"));
-    assert!(!root.join("etc/profile.d/bulkhead-content-trust.sh").exists());
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("removed /etc/profile.d/bulkhead-content-trust.sh"));
+    assert!(!root
+        .join("etc/profile.d/bulkhead-content-trust.sh")
+        .exists());
     let _ = d.docker_cli(&["rm", "-f", name, &format!("{name}-pre-harden")]);
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -138,21 +239,40 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
 /// answers, and the audit again shows 2.15 passing.
 #[test]
 fn restart_daemon_reloads_a_daemon_not_run_by_systemd() {
-    let Some(d) = TestDockerd::start_with(DaemonOptions::default().daemon_json(json!({"live-restore": false}))) else {
+    let Some(d) = TestDockerd::start_with(
+        DaemonOptions::default().daemon_json(json!({"live-restore": false})),
+    ) else {
         return;
     };
     let state = temp_root("reload");
     let host = d.docker_host();
     let o = bulkhead(&[
-        "harden", "--docker-host", &host, "--select", "2.15", "--state-dir", s(&state),
-        "--apply", "--restart-daemon", "--verify",
+        "harden",
+        "--docker-host",
+        &host,
+        "--select",
+        "2.15",
+        "--state-dir",
+        s(&state),
+        "--apply",
+        "--restart-daemon",
+        "--verify",
     ]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{}", text(&o));
-    assert!(out.contains(&format!("sent SIGHUP to dockerd (pid {})", d.pid())), "{out}");
+    assert!(
+        out.contains(&format!("sent SIGHUP to dockerd (pid {})", d.pid())),
+        "{out}"
+    );
     let info: Value = d.api().get("/info").unwrap().json().unwrap();
-    assert_eq!(info["LiveRestoreEnabled"], true, "the daemon reloaded daemon.json");
-    let l = out.lines().find(|l| l.trim_start().starts_with("2.15 ")).unwrap();
+    assert_eq!(
+        info["LiveRestoreEnabled"], true,
+        "the daemon reloaded daemon.json"
+    );
+    let l = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("2.15 "))
+        .unwrap();
     assert!(l.ends_with("fixed"), "{l}");
     // daemon.json kept its own layout; only the value changed.
     let j = std::fs::read_to_string(d.config_file()).unwrap();
@@ -164,15 +284,31 @@ fn restart_daemon_reloads_a_daemon_not_run_by_systemd() {
 /// is refused with what to do.
 #[test]
 fn a_full_restart_of_a_daemon_not_run_by_systemd_is_refused() {
-    let Some(d) = TestDockerd::start_with(DaemonOptions::default().daemon_json(json!({"log-level": "debug"}))) else {
+    let Some(d) = TestDockerd::start_with(
+        DaemonOptions::default().daemon_json(json!({"log-level": "debug"})),
+    ) else {
         return;
     };
     let state = temp_root("norestart");
     let host = d.docker_host();
     let pid = d.pid();
-    let o = bulkhead(&["harden", "--docker-host", &host, "--select", "2.3", "--state-dir", s(&state), "--apply", "--restart-daemon"]);
+    let o = bulkhead(&[
+        "harden",
+        "--docker-host",
+        &host,
+        "--select",
+        "2.3",
+        "--state-dir",
+        s(&state),
+        "--apply",
+        "--restart-daemon",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not run by systemd"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not run by systemd"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(d.pid(), pid, "the daemon was not touched");
     assert!(d.api().get("/_ping").unwrap().is_success());
     let _ = std::fs::remove_dir_all(&state);

@@ -116,7 +116,12 @@ pub fn exposed_port(text: &str, target: Option<&str>) -> Result<Option<u16>, Str
     let stage = final_stage(&df, target)?;
     let port = df
         .in_stage(stage, "EXPOSE")
-        .flat_map(|(_, ins)| ins.args.split_whitespace().map(String::from).collect::<Vec<_>>())
+        .flat_map(|(_, ins)| {
+            ins.args
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
         .filter_map(|p| p.split('/').next().and_then(|n| n.parse().ok()))
         .next();
     Ok(port)
@@ -124,7 +129,11 @@ pub fn exposed_port(text: &str, target: Option<&str>) -> Result<Option<u16>, Str
 
 /// Give the final stage a HEALTHCHECK running `cmd` (shell form): replace `HEALTHCHECK NONE`,
 /// or add one before the runtime metadata. `None` when it already has a health check.
-pub fn add_healthcheck(text: &str, target: Option<&str>, cmd: &str) -> Result<Option<String>, String> {
+pub fn add_healthcheck(
+    text: &str,
+    target: Option<&str>,
+    cmd: &str,
+) -> Result<Option<String>, String> {
     let df = parse(text)?;
     let stage = final_stage(&df, target)?;
     let line = format!("HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD {cmd}");
@@ -159,9 +168,22 @@ mod tests {
             out,
             text.replace("EXPOSE 8080\n", "USER 1000:1000\nEXPOSE 8080\n")
         );
-        assert_eq!(final_user(&out, None).unwrap().as_deref(), Some("1000:1000"));
-        assert_eq!(set_user(&out, None, "1000:1000").unwrap(), None, "already non-root");
-        let out = add_healthcheck(&out, None, "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1").unwrap().unwrap();
+        assert_eq!(
+            final_user(&out, None).unwrap().as_deref(),
+            Some("1000:1000")
+        );
+        assert_eq!(
+            set_user(&out, None, "1000:1000").unwrap(),
+            None,
+            "already non-root"
+        );
+        let out = add_healthcheck(
+            &out,
+            None,
+            "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1",
+        )
+        .unwrap()
+        .unwrap();
         assert!(out.contains("USER 1000:1000\nHEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1\nEXPOSE 8080\n"), "{out}");
         assert_eq!(exposed_port(text, None).unwrap(), Some(8080));
     }
@@ -170,11 +192,19 @@ mod tests {
     fn root_user_is_replaced_in_place_and_healthcheck_none_too() {
         let text = "FROM alpine:3.20\nARG UID=0\nUSER ${UID}   \nHEALTHCHECK NONE\nCMD [\"sh\"]";
         let out = set_user(text, None, "app").unwrap().unwrap();
-        assert_eq!(out, "FROM alpine:3.20\nARG UID=0\nUSER app   \nHEALTHCHECK NONE\nCMD [\"sh\"]");
+        assert_eq!(
+            out,
+            "FROM alpine:3.20\nARG UID=0\nUSER app   \nHEALTHCHECK NONE\nCMD [\"sh\"]"
+        );
         let out = add_healthcheck(&out, None, "true").unwrap().unwrap();
-        assert!(out.contains("\nHEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD true\nCMD"), "{out}");
+        assert!(
+            out.contains("\nHEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD true\nCMD"),
+            "{out}"
+        );
         // No trailing metadata and no final newline: appended on a new line.
-        let out = set_user("FROM scratch\nCOPY app /app", None, "65534").unwrap().unwrap();
+        let out = set_user("FROM scratch\nCOPY app /app", None, "65534")
+            .unwrap()
+            .unwrap();
         assert_eq!(out, "FROM scratch\nCOPY app /app\nUSER 65534\n");
     }
 }

@@ -18,7 +18,11 @@ pub struct JsonError {
 
 impl std::fmt::Display for JsonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -417,11 +421,7 @@ fn insert_member(
             let ind = line_indent(text, last.key_span.start).to_string();
             let member = format!("{key_json}: {}", render(value, Some(&ind), style));
             let at = last.value.span().end;
-            replace(
-                text,
-                at..at,
-                &format!(",{}{ind}{member}", style.newline),
-            )
+            replace(text, at..at, &format!(",{}{ind}{member}", style.newline))
         }
         Some(last) => {
             let member = format!("{key_json}: {}", render(value, None, style));
@@ -476,11 +476,7 @@ pub fn remove(text: &str, path: &[&str]) -> Result<String, JsonError> {
             let line_end = rest_of_line.find('\n').map(|i| comma + i + 1);
             let end = match line_end {
                 // The member had its own line: take the line, keep blank lines around it.
-                Some(e) if start < m.key_span.start
-                    && text[comma..e].trim().is_empty() =>
-                {
-                    e
-                }
+                Some(e) if start < m.key_span.start && text[comma..e].trim().is_empty() => e,
                 _ => next,
             };
             start..end
@@ -534,7 +530,12 @@ mod tests {
                 "\"data-root\": \"/srv/docker\",\n    \"live-restore\": true\n"
             )
         );
-        let out = set(&out, &["log-opts"], &json!({"max-size": "10m", "max-file": "3"})).unwrap();
+        let out = set(
+            &out,
+            &["log-opts"],
+            &json!({"max-size": "10m", "max-file": "3"}),
+        )
+        .unwrap();
         assert!(out.ends_with(
             "    \"live-restore\": true,\n    \"log-opts\": {\n        \"max-file\": \"3\",\n        \"max-size\": \"10m\"\n    }\n}\n"
         ), "{out}");

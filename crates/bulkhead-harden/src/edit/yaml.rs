@@ -76,7 +76,10 @@ fn line_start(text: &str, off: usize) -> usize {
 
 /// Offset just after the newline ending the line that holds `off` (or the text's end).
 fn line_end(text: &str, off: usize) -> usize {
-    text[off..].find('\n').map(|i| off + i + 1).unwrap_or(text.len())
+    text[off..]
+        .find('\n')
+        .map(|i| off + i + 1)
+        .unwrap_or(text.len())
 }
 
 fn column(text: &str, off: usize) -> usize {
@@ -203,8 +206,8 @@ fn ambiguous_plain(s: &str) -> bool {
     let mut chars = s.chars();
     let first = chars.next().unwrap_or(' ');
     let second = chars.next().unwrap_or(' ');
-    let numeric_start =
-        first.is_ascii_digit() || ("+-.".contains(first) && (second.is_ascii_digit() || second == '.'));
+    let numeric_start = first.is_ascii_digit()
+        || ("+-.".contains(first) && (second.is_ascii_digit() || second == '.'));
     numeric_start
         && s.chars()
             .all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c))
@@ -225,8 +228,9 @@ fn scalar_in(v: &Value, flow: bool) -> String {
     match v {
         Value::String(s) => {
             let plain = !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_./=+@-:".contains(c) || (!flow && c == ','))
+                && s.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || "_./=+@-:".contains(c) || (!flow && c == ',')
+                })
                 && !s.starts_with([':', '@'])
                 && s != "-"
                 && !s.starts_with("- ")
@@ -242,10 +246,7 @@ fn scalar_in(v: &Value, flow: bool) -> String {
         Value::Null => "null".into(),
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Object(m) if m.is_empty() => "{}".into(),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(scalar).collect::<Vec<_>>().join(", ")
-        ),
+        Value::Array(a) => format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", ")),
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
@@ -348,7 +349,11 @@ pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Re
                 return err(format!(
                     "{} is not a {}",
                     path_label(&path[..depth]),
-                    if matches!(path[depth], Seg::Key(_)) { "mapping" } else { "list" }
+                    if matches!(path[depth], Seg::Key(_)) {
+                        "mapping"
+                    } else {
+                        "list"
+                    }
                 ))
             }
         }
@@ -362,9 +367,7 @@ pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Re
         for seg in &path[depth..] {
             match seg {
                 Seg::Key(k) => rest.push(k),
-                Seg::Index(_) => {
-                    return err(format!("{} does not exist", path_label(path)))
-                }
+                Seg::Index(_) => return err(format!("{} does not exist", path_label(path))),
             }
         }
         rest.push(key);
@@ -378,7 +381,11 @@ pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Re
     let NodeKind::Map(entries) = &node.kind else {
         return err(format!("{} is not a mapping", path_label(&path[..depth])));
     };
-    if let Some((k, existing)) = entries.iter().rev().find(|(k, _)| k.as_str() == Some(&new_key)) {
+    if let Some((k, existing)) = entries
+        .iter()
+        .rev()
+        .find(|(k, _)| k.as_str() == Some(&new_key))
+    {
         return Ok(replace_value(text, k, existing, &v, &layout));
     }
     Ok(insert_entry(text, node, &new_key, &v, &layout))
@@ -386,8 +393,8 @@ pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Re
 
 fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> String {
     let key_col = column(text, key.span.start.offset);
-    let existing_block = matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_))
-        && !is_flow(text, existing);
+    let existing_block =
+        matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_)) && !is_flow(text, existing);
     if !existing_block && !existing.is_null() && !is_collection(v) {
         // A scalar inside a flow mapping keeps flow quoting rules.
         let in_flow = text[..existing.span.start.offset]
@@ -425,7 +432,11 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Str
         let close = map.span.end.offset - 1;
         let close = text[..=close].rfind('}').unwrap_or(close);
         let sep = if entries.is_empty() { "" } else { ", " };
-        return splice(text, close..close, &format!("{sep}{key_text}: {}", scalar(v)));
+        return splice(
+            text,
+            close..close,
+            &format!("{sep}{key_text}: {}", scalar(v)),
+        );
     }
     let Some((last_k, last_v)) = entries.last() else {
         // An empty block mapping only arises as the document itself: write at the end.
@@ -444,7 +455,11 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Str
     let mut m = serde_json::Map::new();
     m.insert(key.to_string(), v.clone());
     let lines = block(&Value::Object(m), col, l);
-    let t = if end == text.len() { with_final_newline(text) } else { text.to_string() };
+    let t = if end == text.len() {
+        with_final_newline(text)
+    } else {
+        text.to_string()
+    };
     let end = end.min(t.len());
     splice(&t, end..end, &lines)
 }
@@ -469,23 +484,41 @@ pub fn append(text: &str, doc: usize, path: &[Seg], item: &Value) -> Result<Stri
         let close = list.span.end.offset - 1;
         let close = text[..=close].rfind(']').unwrap_or(close);
         let sep = if items.is_empty() { "" } else { ", " };
-        return Ok(splice(text, close..close, &format!("{sep}{}", scalar(item))));
+        return Ok(splice(
+            text,
+            close..close,
+            &format!("{sep}{}", scalar(item)),
+        ));
     }
     let Some(last_item) = items.last() else {
         return set(text, doc, parent, last, &Value::Array(vec![item.clone()]));
     };
-    let dash = dash_before(text, last_item.span.start.offset)
-        .ok_or_else(|| YamlEditError(format!("cannot find the list items of {}", path_label(path))))?;
+    let dash = dash_before(text, last_item.span.start.offset).ok_or_else(|| {
+        YamlEditError(format!(
+            "cannot find the list items of {}",
+            path_label(path)
+        ))
+    })?;
     let col = column(text, dash);
     let end = block_end(text, dash, col, false);
     let lines = block(&Value::Array(vec![item.clone()]), col, &layout);
-    let t = if end == text.len() { with_final_newline(text) } else { text.to_string() };
+    let t = if end == text.len() {
+        with_final_newline(text)
+    } else {
+        text.to_string()
+    };
     let end = end.min(t.len());
     Ok(splice(&t, end..end, &lines))
 }
 
 /// Replace the scalar list item `index` of the list at `path`.
-pub fn replace_item(text: &str, doc: usize, path: &[Seg], index: usize, item: &Value) -> Result<String> {
+pub fn replace_item(
+    text: &str,
+    doc: usize,
+    path: &[Seg],
+    index: usize,
+    item: &Value,
+) -> Result<String> {
     let docs = parse(text)?;
     let n = node_at(&docs, doc, path)
         .and_then(|l| l.as_seq())
@@ -520,8 +553,9 @@ pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result
         };
         return Ok(splice(text, range, ""));
     }
-    let dash = dash_before(text, n.span.start.offset)
-        .ok_or_else(|| YamlEditError(format!("cannot find item {index} of {}", path_label(path))))?;
+    let dash = dash_before(text, n.span.start.offset).ok_or_else(|| {
+        YamlEditError(format!("cannot find item {index} of {}", path_label(path)))
+    })?;
     let col = column(text, dash);
     let start = line_start(text, dash);
     let end = block_end(text, dash, col, false);
@@ -537,17 +571,41 @@ mod tests {
 
     #[test]
     fn new_keys_go_after_the_last_entry_with_sibling_indentation() {
-        let out = set(COMPOSE, 0, &[Seg::Key("services"), Seg::Key("web")], "read_only", &json!(true)).unwrap();
+        let out = set(
+            COMPOSE,
+            0,
+            &[Seg::Key("services"), Seg::Key("web")],
+            "read_only",
+            &json!(true),
+        )
+        .unwrap();
         assert_eq!(
             out,
-            COMPOSE.replace("      MODE: prod\n", "      MODE: prod\n    read_only: true\n")
+            COMPOSE.replace(
+                "      MODE: prod\n",
+                "      MODE: prod\n    read_only: true\n"
+            )
         );
-        let out = set(&out, 0, &[Seg::Key("services"), Seg::Key("web")], "security_opt", &json!(["no-new-privileges:true"])).unwrap();
-        assert!(out.contains("    read_only: true\n    security_opt:\n      - no-new-privileges:true\n\n  db:\n"), "{out}");
+        let out = set(
+            &out,
+            0,
+            &[Seg::Key("services"), Seg::Key("web")],
+            "security_opt",
+            &json!(["no-new-privileges:true"]),
+        )
+        .unwrap();
+        assert!(
+            out.contains(
+                "    read_only: true\n    security_opt:\n      - no-new-privileges:true\n\n  db:\n"
+            ),
+            "{out}"
+        );
         let out = set(&out, 0, &[Seg::Key("services"), Seg::Key("web")], "healthcheck", &json!({"test": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:80/ || exit 1"], "interval": "30s"})).unwrap();
         assert!(out.contains("    healthcheck:\n      interval: 30s\n      test:\n        - CMD-SHELL\n        - \"wget -q -O /dev/null http://127.0.0.1:80/ || exit 1\"\n"), "{out}");
         // Everything else is untouched, comments included.
-        assert!(out.starts_with("# app stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n"));
+        assert!(
+            out.starts_with("# app stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n")
+        );
         assert!(out.ends_with("  db:\n    image: postgres:16\n"));
     }
 
@@ -556,31 +614,68 @@ mod tests {
         let text = "kind: KubeletConfiguration\nreadOnlyPort: 10255 # legacy\nauthentication:\n  anonymous:\n    enabled: true\n";
         let out = set(text, 0, &[], "readOnlyPort", &json!(0)).unwrap();
         assert_eq!(out, text.replace("10255 # legacy", "0 # legacy"));
-        let out = set(&out, 0, &[Seg::Key("authentication"), Seg::Key("anonymous")], "enabled", &json!(false)).unwrap();
+        let out = set(
+            &out,
+            0,
+            &[Seg::Key("authentication"), Seg::Key("anonymous")],
+            "enabled",
+            &json!(false),
+        )
+        .unwrap();
         assert!(out.ends_with("  anonymous:\n    enabled: false\n"), "{out}");
         // Missing parents are created as nested blocks.
-        let out = set(&out, 0, &[Seg::Key("authentication"), Seg::Key("webhook")], "enabled", &json!(true)).unwrap();
-        assert!(out.ends_with("    enabled: false\n  webhook:\n    enabled: true\n"), "{out}");
+        let out = set(
+            &out,
+            0,
+            &[Seg::Key("authentication"), Seg::Key("webhook")],
+            "enabled",
+            &json!(true),
+        )
+        .unwrap();
+        assert!(
+            out.ends_with("    enabled: false\n  webhook:\n    enabled: true\n"),
+            "{out}"
+        );
         let out = set(text, 0, &[], "protectKernelDefaults", &json!(true)).unwrap();
-        assert!(out.ends_with("    enabled: true\nprotectKernelDefaults: true\n"), "{out}");
+        assert!(
+            out.ends_with("    enabled: true\nprotectKernelDefaults: true\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn lists_append_replace_and_remove_items() {
         let m = "spec:\n  containers:\n  - name: kube-apiserver\n    command:\n    - kube-apiserver\n    - --profiling=true   # debug\n    - --token-auth-file=/etc/tokens.csv\n    image: k8s\n";
-        let path = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(0), Seg::Key("command")];
+        let path = [
+            Seg::Key("spec"),
+            Seg::Key("containers"),
+            Seg::Index(0),
+            Seg::Key("command"),
+        ];
         let out = replace_item(m, 0, &path, 1, &json!("--profiling=false")).unwrap();
         assert!(out.contains("    - --profiling=false   # debug\n"), "{out}");
         let out = remove_item(&out, 0, &path, 2).unwrap();
         assert!(!out.contains("token-auth-file"));
-        let out = append(&out, 0, &path, &json!("--audit-log-path=/var/log/apiserver/audit.log")).unwrap();
+        let out = append(
+            &out,
+            0,
+            &path,
+            &json!("--audit-log-path=/var/log/apiserver/audit.log"),
+        )
+        .unwrap();
         assert_eq!(
             out,
             "spec:\n  containers:\n  - name: kube-apiserver\n    command:\n    - kube-apiserver\n    - --profiling=false   # debug\n    - --audit-log-path=/var/log/apiserver/audit.log\n    image: k8s\n"
         );
         let flow = "cap_add: [NET_ADMIN, SYS_TIME]\n";
-        assert_eq!(append(flow, 0, &[Seg::Key("cap_add")], &json!("CHOWN")).unwrap(), "cap_add: [NET_ADMIN, SYS_TIME, CHOWN]\n");
-        assert_eq!(remove_item(flow, 0, &[Seg::Key("cap_add")], 0).unwrap(), "cap_add: [SYS_TIME]\n");
+        assert_eq!(
+            append(flow, 0, &[Seg::Key("cap_add")], &json!("CHOWN")).unwrap(),
+            "cap_add: [NET_ADMIN, SYS_TIME, CHOWN]\n"
+        );
+        assert_eq!(
+            remove_item(flow, 0, &[Seg::Key("cap_add")], 0).unwrap(),
+            "cap_add: [SYS_TIME]\n"
+        );
         // A missing list is created.
         let out = append("a: 1\n", 0, &[Seg::Key("tmpfs")], &json!("/tmp")).unwrap();
         assert_eq!(out, "a: 1\ntmpfs:\n  - /tmp\n");
@@ -589,8 +684,18 @@ mod tests {
     #[test]
     fn collection_replaces_scalar_and_back() {
         let text = "web:\n  security_opt: none\n  user: root\n";
-        let out = set(text, 0, &[Seg::Key("web")], "security_opt", &json!(["no-new-privileges:true"])).unwrap();
-        assert_eq!(out, "web:\n  security_opt:\n    - no-new-privileges:true\n  user: root\n");
+        let out = set(
+            text,
+            0,
+            &[Seg::Key("web")],
+            "security_opt",
+            &json!(["no-new-privileges:true"]),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "web:\n  security_opt:\n    - no-new-privileges:true\n  user: root\n"
+        );
         let out = set(&out, 0, &[Seg::Key("web")], "security_opt", &json!("x")).unwrap();
         assert_eq!(out, "web:\n  security_opt: x\n  user: root\n");
     }
@@ -608,7 +713,14 @@ mod tests {
     #[test]
     fn indentless_lists_and_four_space_files_keep_their_style() {
         let text = "services:\n    app:\n        cap_drop:\n        - NET_RAW\n";
-        let out = set(text, 0, &[Seg::Key("services"), Seg::Key("app")], "tmpfs", &json!(["/tmp"])).unwrap();
+        let out = set(
+            text,
+            0,
+            &[Seg::Key("services"), Seg::Key("app")],
+            "tmpfs",
+            &json!(["/tmp"]),
+        )
+        .unwrap();
         assert_eq!(out, "services:\n    app:\n        cap_drop:\n        - NET_RAW\n        tmpfs:\n        - /tmp\n");
     }
 

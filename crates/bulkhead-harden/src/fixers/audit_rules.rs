@@ -53,7 +53,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut out = Planned::default();
     let Some(docker) = ctx.snapshot.docker.as_ref() else {
         for f in failing {
-            out.unfixed.push(f.unfixed(None, "the snapshot holds no Docker facts"));
+            out.unfixed
+                .push(f.unfixed(None, "the snapshot holds no Docker facts"));
         }
         return out;
     };
@@ -89,7 +90,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         // A path that does not exist on the host cannot be watched (auditctl refuses it).
         paths.retain(|p| !matches!(ctx.snapshot.host.file(p), Some(FileFact::Missing)));
         if paths.is_empty() {
-            out.unfixed.push(f.unfixed(None, "no existing path to audit was found for this check"));
+            out.unfixed
+                .push(f.unfixed(None, "no existing path to audit was found for this check"));
             continue;
         }
         for p in paths {
@@ -110,7 +112,9 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     }
     let mut after = existing.clone();
     if after.is_empty() {
-        after.push_str("## Written by bulkhead harden: watch the Docker daemon's files (CIS Docker 1.1).\n");
+        after.push_str(
+            "## Written by bulkhead harden: watch the Docker daemon's files (CIS Docker 1.1).\n",
+        );
     } else if !after.ends_with('\n') {
         after.push('\n');
     }
@@ -130,12 +134,27 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         safety: Safety::Safe,
         changes: new_rules
             .iter()
-            .map(|p| format!("watch {p} (reads, writes, executions, attribute changes; key {AUDIT_KEY})"))
+            .map(|p| {
+                format!("watch {p} (reads, writes, executions, attribute changes; key {AUDIT_KEY})")
+            })
             .collect(),
-        may_break: vec!["busy paths (the data root) add audit log volume; rotate the audit log".into()],
-        notes: vec!["rules in /etc/audit/rules.d load at boot; load them now with `augenrules --load`".into()],
+        may_break: vec![
+            "busy paths (the data root) add audit log volume; rotate the audit log".into(),
+        ],
+        notes: vec![
+            "rules in /etc/audit/rules.d load at boot; load them now with `augenrules --load`"
+                .into(),
+        ],
         action: Action {
-            edits: vec![file_edit(&path, &read, after, crate::model::FileAttrs { mode: 0o640, ..ROOT_FILE })],
+            edits: vec![file_edit(
+                &path,
+                &read,
+                after,
+                crate::model::FileAttrs {
+                    mode: 0o640,
+                    ..ROOT_FILE
+                },
+            )],
             ..Default::default()
         },
         restart: Some(Restart {

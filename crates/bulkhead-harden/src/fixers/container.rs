@@ -52,7 +52,14 @@ const DANGEROUS_CAPS: &[&str] = &[
 ];
 
 /// Paths Docker itself manages inside every container; writes there are not the image's.
-const DOCKER_MANAGED: &[&str] = &["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev", "/proc", "/sys"];
+const DOCKER_MANAGED: &[&str] = &[
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/dev",
+    "/proc",
+    "/sys",
+];
 
 /// Mount options of the tmpfs a read-only container gets: no executables or setuid binaries in
 /// scratch space, bounded size, and writable by whichever user the container runs as (sticky, so
@@ -116,78 +123,66 @@ fn change_for(control: &str) -> Option<Change> {
     })
 }
 
-/// What the fix does for a change: the sentence, what it may break, and whether it needs review.
-fn describe(change: Change, o: &FixOptions) -> (String, Option<&'static str>, Safety) {
+/// What the fix does for a change: the sentence, and what it may break. (Every container fix
+/// needs review: recreating a container interrupts it.)
+fn describe(change: Change, o: &FixOptions) -> (String, Option<&'static str>) {
     use Change::*;
-    use Safety::*;
     match change {
         User => (
             format!("runs as user {} instead of root", o.container_user),
             Some("files the process writes (volumes, bind mounts) must be writable by that user; programs that expect root fail"),
-            Review,
         ),
         ReadOnly => (
             "root file system mounted read-only; the directories it writes get tmpfs mounts".into(),
             Some("writes outside the tmpfs mounts and volumes fail; tmpfs content is lost when the container stops"),
-            Review,
         ),
         NoNewPrivileges => (
             "--security-opt no-new-privileges:true: setuid binaries and file capabilities no longer raise privileges".into(),
             Some("programs inside that rely on setuid (su, sudo, ping on old images) stop elevating"),
-            Review,
         ),
         CapDropAll => (
             "--cap-drop ALL, adding back only the capabilities the workload shows it needs".into(),
             Some("operations needing a dropped capability fail with EPERM; add it back with --cap-add"),
-            Review,
         ),
         Unprivileged => (
             "no longer --privileged".into(),
             Some("access to host devices and kernel interfaces the container used is gone"),
-            Review,
         ),
         Memory => (
             format!("--memory {}", o.memory),
             Some("the kernel kills the container's processes when they exceed the limit; size it from observed usage"),
-            Review,
         ),
         CpuShares => (
             format!("--cpu-shares {} (relative weight under contention)", o.cpu_shares),
             Some("under CPU contention the container gets a smaller share than before"),
-            Review,
         ),
         PidsLimit => (
             format!("--pids-limit {}", o.pids_limit),
             Some("workloads that start many processes or threads hit the limit"),
-            Review,
         ),
         RestartOnFailure => (
             format!("--restart on-failure:{}", o.restart_retries),
             Some("a container that exits with status 0 is no longer restarted; after the retries it stays down"),
-            Review,
         ),
         HealthCheck => (
             "a health check reports whether the service works".into(),
             Some("an unsuitable probe marks a working container unhealthy; orchestrators may restart it"),
-            Review,
         ),
         NoHostNetwork => (
             "own network namespace instead of the host's".into(),
             Some("the container no longer sees host interfaces; publish the ports it serves"),
-            Review,
         ),
-        NoHostPid => ("own PID namespace instead of the host's".into(), Some("host processes are no longer visible or signalable"), Review),
-        NoHostIpc => ("own IPC namespace instead of the host's".into(), Some("shared memory with host processes stops working"), Review),
-        NoHostUts => ("own UTS namespace (hostname) instead of the host's".into(), Some("the container can no longer read or set the host's name"), Review),
-        NoHostUserns => ("the daemon's user-namespace remapping applies again".into(), Some("bind-mounted files need ownership for the remapped ids"), Review),
-        SeccompDefault => ("Docker's default seccomp profile applies again".into(), Some("system calls the profile blocks fail with EPERM"), Review),
-        PrivatePropagation => ("bind mounts use private propagation instead of shared".into(), Some("mounts made inside the container no longer appear on the host"), Review),
+        NoHostPid => ("own PID namespace instead of the host's".into(), Some("host processes are no longer visible or signalable")),
+        NoHostIpc => ("own IPC namespace instead of the host's".into(), Some("shared memory with host processes stops working")),
+        NoHostUts => ("own UTS namespace (hostname) instead of the host's".into(), Some("the container can no longer read or set the host's name")),
+        NoHostUserns => ("the daemon's user-namespace remapping applies again".into(), Some("bind-mounted files need ownership for the remapped ids")),
+        SeccompDefault => ("Docker's default seccomp profile applies again".into(), Some("system calls the profile blocks fail with EPERM")),
+        PrivatePropagation => ("bind mounts use private propagation instead of shared".into(), Some("mounts made inside the container no longer appear on the host")),
         NoDockerSocket => (
             "the Docker socket is no longer mounted".into(),
             Some("tools in the container that drive Docker (CI runners, proxies, monitors) stop working; give them a restricted API proxy instead"),
-            Review,
         ),
-        AppArmor => ("--security-opt apparmor=docker-default".into(), Some("actions the profile denies fail"), Review),
+        AppArmor => ("--security-opt apparmor=docker-default".into(), Some("actions the profile denies fail")),
     }
 }
 
@@ -195,7 +190,11 @@ fn describe(change: Change, o: &FixOptions) -> (String, Option<&'static str>, Sa
 /// directory holding it, or the top of a new directory tree; nested results collapse into their
 /// outermost directory, together with the `always` directories. Paths Docker manages and paths
 /// under volumes are left out.
-pub fn tmpfs_dirs(changes: &[ChangedPath], volume_targets: &[String], always: &[&str]) -> Vec<String> {
+pub fn tmpfs_dirs(
+    changes: &[ChangedPath],
+    volume_targets: &[String],
+    always: &[&str],
+) -> Vec<String> {
     let added: BTreeSet<&str> = changes
         .iter()
         .filter(|c| c.kind == ChangeKind::Added)
@@ -207,25 +206,38 @@ pub fn tmpfs_dirs(changes: &[ChangedPath], volume_targets: &[String], always: &[
             Some(i) => p[..i].to_string(),
         }
     };
-    let under = |p: &str, dir: &str| p == dir || p.starts_with(&format!("{}/", dir.trim_end_matches('/')));
+    let under =
+        |p: &str, dir: &str| p == dir || p.starts_with(&format!("{}/", dir.trim_end_matches('/')));
     let mut dirs: BTreeSet<String> = always.iter().map(|s| s.to_string()).collect();
     for c in changes {
         let p = c.path.as_str();
-        if DOCKER_MANAGED.iter().any(|m| under(p, m)) || volume_targets.iter().any(|v| under(p, v)) {
+        if DOCKER_MANAGED.iter().any(|m| under(p, m)) || volume_targets.iter().any(|v| under(p, v))
+        {
             continue;
         }
         // Only leaves: a change with another change below it is just the directory being touched.
-        if changes.iter().any(|o| o.path != c.path && under(&o.path, p)) {
+        if changes
+            .iter()
+            .any(|o| o.path != c.path && under(&o.path, p))
+        {
             continue;
         }
-        let mut dir = if c.kind == ChangeKind::Added { p.to_string() } else { parent(p) };
+        let mut dir = if c.kind == ChangeKind::Added {
+            p.to_string()
+        } else {
+            parent(p)
+        };
         if c.kind == ChangeKind::Added {
             // Climb to the top of a newly created tree (nothing of the image is hidden there).
             while added.contains(parent(&dir).as_str()) {
                 dir = parent(&dir);
             }
             // A new file (not directory) gets its directory mounted.
-            if !changes.iter().any(|o| o.path != dir && under(&o.path, &dir)) && dir == p {
+            if !changes
+                .iter()
+                .any(|o| o.path != dir && under(&o.path, &dir))
+                && dir == p
+            {
                 let pd = parent(&dir);
                 if pd != "/" {
                     dir = pd;
@@ -249,26 +261,39 @@ struct Wanted<'a> {
     changes: BTreeMap<Change, Vec<&'a Failing<'a>>>,
 }
 
-fn find_container<'a>(containers: &'a [ContainerFacts], o: &ObjectResult) -> Option<&'a ContainerFacts> {
+fn find_container<'a>(
+    containers: &'a [ContainerFacts],
+    o: &ObjectResult,
+) -> Option<&'a ContainerFacts> {
     containers
         .iter()
-        .find(|c| o.id.as_deref().is_some_and(|id| c.inspect.id.starts_with(id)))
+        .find(|c| {
+            o.id.as_deref()
+                .is_some_and(|id| c.inspect.id.starts_with(id))
+        })
         .or_else(|| containers.iter().find(|c| c.name() == o.name))
 }
 
 fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut out = Planned::default();
-    let containers = match ctx.snapshot.docker.as_ref().map(|d| d.containers.as_result()) {
+    let containers = match ctx
+        .snapshot
+        .docker
+        .as_ref()
+        .map(|d| d.containers.as_result())
+    {
         Some(Ok(c)) => c.as_slice(),
         Some(Err(reason)) => {
             for f in failing {
-                out.unfixed.push(f.unfixed(None, format!("containers could not be listed: {reason}")));
+                out.unfixed
+                    .push(f.unfixed(None, format!("containers could not be listed: {reason}")));
             }
             return out;
         }
         None => {
             for f in failing {
-                out.unfixed.push(f.unfixed(None, "the snapshot holds no Docker facts"));
+                out.unfixed
+                    .push(f.unfixed(None, "the snapshot holds no Docker facts"));
             }
             return out;
         }
@@ -283,16 +308,23 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut by_container: BTreeMap<String, Wanted> = BTreeMap::new();
     for f in failing {
         let change = change_for(f.control_id()).expect("handles() checked the control");
-        let objects: Vec<&ObjectResult> = f.objects.iter().copied().filter(|o| o.kind == "container").collect();
+        let objects: Vec<&ObjectResult> = f
+            .objects
+            .iter()
+            .copied()
+            .filter(|o| o.kind == "container")
+            .collect();
         if objects.is_empty() {
             if f.control_id() != "docker.image.non_root_user" {
-                out.unfixed.push(f.unfixed(None, "the check names no container to fix"));
+                out.unfixed
+                    .push(f.unfixed(None, "the check names no container to fix"));
             }
             continue;
         }
         for o in objects {
             let Some(c) = find_container(containers, o) else {
-                out.unfixed.push(f.unfixed(Some(&o.name), "the container is not in the snapshot"));
+                out.unfixed
+                    .push(f.unfixed(Some(&o.name), "the container is not in the snapshot"));
                 continue;
             };
             if change == Change::HealthCheck {
@@ -320,7 +352,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             if change == Change::AppArmor
                 && ctx.snapshot.host.security_modules.apparmor.value() != Some(&true)
             {
-                out.unfixed.push(f.unfixed(Some(c.name()), "AppArmor is not enabled on this host"));
+                out.unfixed
+                    .push(f.unfixed(Some(c.name()), "AppArmor is not enabled on this host"));
                 continue;
             }
             by_container
@@ -370,11 +403,21 @@ fn capability(raw: &str) -> String {
 fn needed_caps(c: &ContainerFacts, runs_as_root: bool) -> (Vec<(String, String)>, Vec<String>) {
     let mut keep: Vec<(String, String)> = Vec::new();
     let mut dropped = Vec::new();
-    for cap in c.inspect.host_config.cap_add.iter().flatten().map(|s| capability(s)) {
+    for cap in c
+        .inspect
+        .host_config
+        .cap_add
+        .iter()
+        .flatten()
+        .map(|s| capability(s))
+    {
         if DANGEROUS_CAPS.contains(&cap.as_str()) {
             dropped.push(cap);
         } else if !keep.iter().any(|(k, _)| *k == cap) {
-            keep.push((cap, "added explicitly when the container was created".into()));
+            keep.push((
+                cap,
+                "added explicitly when the container was created".into(),
+            ));
         }
     }
     if runs_as_root {
@@ -387,7 +430,10 @@ fn needed_caps(c: &ContainerFacts, runs_as_root: bool) -> (Vec<(String, String)>
             .filter_map(|(k, _)| k.split('/').next()?.parse::<u16>().ok())
             .any(|p| p < 1024);
         if privileged_port && !keep.iter().any(|(k, _)| k == "NET_BIND_SERVICE") {
-            keep.push(("NET_BIND_SERVICE".into(), "it serves a port below 1024".into()));
+            keep.push((
+                "NET_BIND_SERVICE".into(),
+                "it serves a port below 1024".into(),
+            ));
         }
         let uids: BTreeSet<u32> = c
             .processes
@@ -441,18 +487,19 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     let mut notes: Vec<String> = Vec::new();
     let mut changes_text = Vec::new();
     let mut may_break = Vec::new();
-    let mut safety = Safety::Safe;
     for ch in w.changes.keys() {
-        let (text, brk, s) = describe(*ch, o);
+        let (text, brk) = describe(*ch, o);
         changes_text.push(text);
         may_break.extend(brk.map(String::from));
-        if s == Safety::Review {
-            safety = Safety::Review;
-        }
     }
     may_break.push("recreating the container stops it briefly; its writable layer (files written outside volumes) is not carried over".into());
 
-    let volume_targets: Vec<String> = c.inspect.mounts.iter().map(|m| m.destination.clone()).collect();
+    let volume_targets: Vec<String> = c
+        .inspect
+        .mounts
+        .iter()
+        .map(|m| m.destination.clone())
+        .collect();
     let tmpfs_new: Vec<String> = if has(Change::ReadOnly) {
         match ctx.request.container_writes.get(&c.inspect.id) {
             Some(writes) => {
@@ -482,19 +529,28 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     let name = c.name().to_string();
     let old = format!("{name}-pre-harden");
     let running = c.inspect.state.running;
-    let mut argv: Vec<String> = vec!["docker".into(), if running { "run" } else { "create" }.into()];
+    let mut argv: Vec<String> = vec![
+        "docker".into(),
+        if running { "run" } else { "create" }.into(),
+    ];
     if running {
         argv.push("--detach".into());
     }
     pair(&mut argv, "--name", name.clone());
-    let user = if has(Change::User) { o.container_user.clone() } else { cfg.user.clone() };
+    let user = if has(Change::User) {
+        o.container_user.clone()
+    } else {
+        cfg.user.clone()
+    };
     if !user.is_empty() {
         pair(&mut argv, "--user", user);
     }
     if !cfg.working_dir.is_empty() {
         pair(&mut argv, "--workdir", cfg.working_dir.clone());
     }
-    let image_env: Vec<&String> = image.map(|i| i.inspect.config.env.iter().collect()).unwrap_or_default();
+    let image_env: Vec<&String> = image
+        .map(|i| i.inspect.config.env.iter().collect())
+        .unwrap_or_default();
     let mut by_name = Vec::new();
     for e in &cfg.env {
         if image_env.contains(&e) {
@@ -514,7 +570,9 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
             by_name.join(", ")
         ));
     }
-    let image_labels = image.and_then(|i| i.inspect.config.labels.clone()).unwrap_or_default();
+    let image_labels = image
+        .and_then(|i| i.inspect.config.labels.clone())
+        .unwrap_or_default();
     for (k, v) in &cfg.labels {
         if k.starts_with("com.docker.compose.") || image_labels.get(k) == Some(v) {
             continue;
@@ -536,7 +594,11 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
             } else {
                 format!("{}:", b.host_ip)
             };
-            pair(&mut argv, "--publish", format!("{host_ip}{}:{cport}", b.host_port));
+            pair(
+                &mut argv,
+                "--publish",
+                format!("{host_ip}{}:{cport}", b.host_port),
+            );
         }
     }
     for m in &c.inspect.mounts {
@@ -570,20 +632,34 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         }
     }
     for (path, opts) in hc.tmpfs.iter().flatten() {
-        pair(&mut argv, "--tmpfs", if opts.is_empty() { path.clone() } else { format!("{path}:{opts}") });
+        pair(
+            &mut argv,
+            "--tmpfs",
+            if opts.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}:{opts}")
+            },
+        );
     }
     for d in &tmpfs_new {
         pair(&mut argv, "--tmpfs", format!("{d}:{TMPFS_OPTIONS}"));
     }
     if has(Change::RestartOnFailure) {
-        pair(&mut argv, "--restart", format!("on-failure:{}", o.restart_retries));
+        pair(
+            &mut argv,
+            "--restart",
+            format!("on-failure:{}", o.restart_retries),
+        );
     } else {
         let rp = &hc.restart_policy;
         match rp.name.as_str() {
             "" | "no" => {}
-            "on-failure" if rp.maximum_retry_count > 0 => {
-                pair(&mut argv, "--restart", format!("on-failure:{}", rp.maximum_retry_count))
-            }
+            "on-failure" if rp.maximum_retry_count > 0 => pair(
+                &mut argv,
+                "--restart",
+                format!("on-failure:{}", rp.maximum_retry_count),
+            ),
             other => pair(&mut argv, "--restart", other.to_string()),
         }
     }
@@ -591,7 +667,11 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         argv.push("--privileged".into());
     }
     let runs_as_root = {
-        let u = if has(Change::User) { o.container_user.as_str() } else { cfg.user.as_str() };
+        let u = if has(Change::User) {
+            o.container_user.as_str()
+        } else {
+            cfg.user.as_str()
+        };
         let who = u.split(':').next().unwrap_or("");
         who.is_empty() || who == "0" || who == "root"
     };
@@ -653,7 +733,8 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         ("--userns", hc.userns_mode.as_str(), Change::NoHostUserns),
     ] {
         let default = matches!(mode, "" | "private" | "shareable");
-        if !default && !(mode == "host" && has(change)) {
+        let dropped = mode == "host" && has(change);
+        if !default && !dropped {
             pair(&mut argv, flag, mode.to_string());
         }
     }
@@ -674,7 +755,11 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         pair(&mut argv, "--cpu-shares", hc.cpu_shares.to_string());
     }
     if hc.nano_cpus > 0 {
-        pair(&mut argv, "--cpus", format!("{}", hc.nano_cpus as f64 / 1e9));
+        pair(
+            &mut argv,
+            "--cpus",
+            format!("{}", hc.nano_cpus as f64 / 1e9),
+        );
     }
     if hc.cpu_quota > 0 {
         pair(&mut argv, "--cpu-quota", hc.cpu_quota.to_string());
@@ -688,13 +773,21 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         pair(&mut argv, "--pids-limit", p.to_string());
     }
     for d in hc.devices.iter().flatten() {
-        pair(&mut argv, 
+        pair(
+            &mut argv,
             "--device",
-            format!("{}:{}:{}", d.path_on_host, d.path_in_container, d.cgroup_permissions),
+            format!(
+                "{}:{}:{}",
+                d.path_on_host, d.path_in_container, d.cgroup_permissions
+            ),
         );
     }
     for u in hc.ulimits.iter().flatten() {
-        pair(&mut argv, "--ulimit", format!("{}={}:{}", u.name, u.soft, u.hard));
+        pair(
+            &mut argv,
+            "--ulimit",
+            format!("{}={}:{}", u.name, u.soft, u.hard),
+        );
     }
     if hc.readonly_rootfs || has(Change::ReadOnly) {
         argv.push("--read-only".into());
@@ -709,18 +802,29 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
             (cmd, "30s".to_string(), "5s".to_string(), 3i64)
         })
     } else {
-        cfg.healthcheck.as_ref().filter(|h| !h.test.is_empty() && h.test[0] != "NONE").map(|h| {
-            let cmd = match h.test[0].as_str() {
-                "CMD-SHELL" => h.test.get(1).cloned().unwrap_or_default(),
-                _ => crate::shell::join(&h.test[1..]),
-            };
-            (
-                cmd,
-                duration(if h.interval > 0 { h.interval } else { 30_000_000_000 }),
-                duration(if h.timeout > 0 { h.timeout } else { 30_000_000_000 }),
-                if h.retries > 0 { h.retries } else { 3 },
-            )
-        })
+        cfg.healthcheck
+            .as_ref()
+            .filter(|h| !h.test.is_empty() && h.test[0] != "NONE")
+            .map(|h| {
+                let cmd = match h.test[0].as_str() {
+                    "CMD-SHELL" => h.test.get(1).cloned().unwrap_or_default(),
+                    _ => crate::shell::join(&h.test[1..]),
+                };
+                (
+                    cmd,
+                    duration(if h.interval > 0 {
+                        h.interval
+                    } else {
+                        30_000_000_000
+                    }),
+                    duration(if h.timeout > 0 {
+                        h.timeout
+                    } else {
+                        30_000_000_000
+                    }),
+                    if h.retries > 0 { h.retries } else { 3 },
+                )
+            })
     };
     if let Some((cmd, interval, timeout, retries)) = &health {
         pair(&mut argv, "--health-cmd", cmd.clone());
@@ -732,7 +836,11 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     if let Some(first) = entry.first() {
         pair(&mut argv, "--entrypoint", first.clone());
     }
-    argv.push(if cfg.image.is_empty() { c.inspect.image.clone() } else { cfg.image.clone() });
+    argv.push(if cfg.image.is_empty() {
+        c.inspect.image.clone()
+    } else {
+        cfg.image.clone()
+    });
     argv.extend(entry.iter().skip(1).cloned());
     argv.extend(cfg.cmd.iter().flatten().cloned());
 
@@ -774,7 +882,6 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         },
         restart: None,
     });
-    let _ = safety;
 
     // --- the compose file that created it ------------------------------------------------
     let (Some(files_label), Some(service)) = (
@@ -783,8 +890,20 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     ) else {
         return;
     };
-    let workdir = cfg.labels.get(COMPOSE_WORKDIR_LABEL).cloned().unwrap_or_default();
-    match compose_fix(ctx, w, files_label, &workdir, service, &tmpfs_new, health.as_ref().map(|h| h.0.clone())) {
+    let workdir = cfg
+        .labels
+        .get(COMPOSE_WORKDIR_LABEL)
+        .cloned()
+        .unwrap_or_default();
+    match compose_fix(
+        ctx,
+        w,
+        files_label,
+        &workdir,
+        service,
+        &tmpfs_new,
+        health.as_ref().map(|h| h.0.clone()),
+    ) {
         Ok(Some(mut fix)) => {
             fix.checks = checks;
             fix.controls = controls;
@@ -792,7 +911,10 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
             fix.may_break = may_break
                 .into_iter()
                 .filter(|m| !m.starts_with("recreating the container"))
-                .chain(["`docker compose up -d` recreates the service with the new settings".to_string()])
+                .chain([
+                    "`docker compose up -d` recreates the service with the new settings"
+                        .to_string(),
+                ])
                 .collect();
             fix.notes = notes;
             out.fixes.push(fix);
@@ -800,7 +922,10 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         Ok(None) => {}
         Err(reason) => {
             for f in w.changes.values().flatten() {
-                out.unfixed.push(f.unfixed(Some(c.name()), format!("compose file not patched: {reason}")));
+                out.unfixed.push(f.unfixed(
+                    Some(c.name()),
+                    format!("compose file not patched: {reason}"),
+                ));
             }
         }
     }
@@ -820,24 +945,43 @@ fn compose_fix(
     let c = w.container;
     let has = |ch: Change| w.changes.contains_key(&ch);
     let mut chosen = None;
-    for f in files_label.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        let path = if f.starts_with('/') { f.to_string() } else { format!("{}/{f}", workdir.trim_end_matches('/')) };
+    for f in files_label
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        let path = if f.starts_with('/') {
+            f.to_string()
+        } else {
+            format!("{}/{f}", workdir.trim_end_matches('/'))
+        };
         let read = files::read(&ctx.root, &path)?;
-        let Some(text) = read.content.clone() else { continue };
+        let Some(text) = read.content.clone() else {
+            continue;
+        };
         let docs = bulkhead_sources::yaml::parse(&text).map_err(|e| format!("{path}: {e}"))?;
-        if bulkhead_sources::compose::services(&docs).iter().any(|s| s.name == service) {
+        if bulkhead_sources::compose::services(&docs)
+            .iter()
+            .any(|s| s.name == service)
+        {
             chosen = Some((path, read, text));
         }
     }
     let Some((path, read, mut text)) = chosen else {
-        return Err(format!("no file of {files_label} defines service {service}"));
+        return Err(format!(
+            "no file of {files_label} defines service {service}"
+        ));
     };
     let svc = [Seg::Key("services"), Seg::Key(service)];
     let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{path}: {e}"));
     let doc_value = |text: &str, key: &str| -> Option<Value> {
         let docs = bulkhead_sources::yaml::parse(text).ok()?;
-        yaml::node_at(&docs, 0, &[Seg::Key("services"), Seg::Key(service), Seg::Key(key)])
-            .map(|n| n.to_json(bulkhead_sources::yaml::Schema::Core))
+        yaml::node_at(
+            &docs,
+            0,
+            &[Seg::Key("services"), Seg::Key(service), Seg::Key(key)],
+        )
+        .map(|n| n.to_json(bulkhead_sources::yaml::Schema::Core))
     };
     if has(Change::User) {
         text = e(yaml::set(&text, 0, &svc, "user", &json!(o.container_user)))?;
@@ -845,7 +989,10 @@ fn compose_fix(
     if has(Change::ReadOnly) {
         text = e(yaml::set(&text, 0, &svc, "read_only", &json!(true)))?;
         let existing: Vec<String> = match doc_value(&text, "tmpfs") {
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             Some(Value::String(s)) => vec![s],
             _ => Vec::new(),
         };
@@ -863,20 +1010,50 @@ fn compose_fix(
             for d in tmpfs_new {
                 if !existing.iter().any(|x| path_of(x) == *d) {
                     let tpath = [Seg::Key("services"), Seg::Key(service), Seg::Key("tmpfs")];
-                    text = e(yaml::append(&text, 0, &tpath, &json!(format!("{d}:{TMPFS_OPTIONS}"))))?;
+                    text = e(yaml::append(
+                        &text,
+                        0,
+                        &tpath,
+                        &json!(format!("{d}:{TMPFS_OPTIONS}")),
+                    ))?;
                 }
             }
         }
     }
     if has(Change::NoNewPrivileges) {
-        let spath = [Seg::Key("services"), Seg::Key(service), Seg::Key("security_opt")];
+        let spath = [
+            Seg::Key("services"),
+            Seg::Key(service),
+            Seg::Key("security_opt"),
+        ];
         let existing: Vec<String> = match doc_value(&text, "security_opt") {
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             _ => Vec::new(),
         };
-        match existing.iter().position(|s| s.starts_with("no-new-privileges")) {
-            Some(i) => text = e(yaml::replace_item(&text, 0, &spath, i, &json!("no-new-privileges:true")))?,
-            None => text = e(yaml::append(&text, 0, &spath, &json!("no-new-privileges:true")))?,
+        match existing
+            .iter()
+            .position(|s| s.starts_with("no-new-privileges"))
+        {
+            Some(i) => {
+                text = e(yaml::replace_item(
+                    &text,
+                    0,
+                    &spath,
+                    i,
+                    &json!("no-new-privileges:true"),
+                ))?
+            }
+            None => {
+                text = e(yaml::append(
+                    &text,
+                    0,
+                    &spath,
+                    &json!("no-new-privileges:true"),
+                ))?
+            }
         }
     }
     if has(Change::CapDropAll) {
@@ -898,13 +1075,31 @@ fn compose_fix(
         text = e(yaml::set(&text, 0, &svc, "mem_limit", &json!(o.memory)))?;
     }
     if has(Change::CpuShares) {
-        text = e(yaml::set(&text, 0, &svc, "cpu_shares", &json!(o.cpu_shares)))?;
+        text = e(yaml::set(
+            &text,
+            0,
+            &svc,
+            "cpu_shares",
+            &json!(o.cpu_shares),
+        ))?;
     }
     if has(Change::PidsLimit) {
-        text = e(yaml::set(&text, 0, &svc, "pids_limit", &json!(o.pids_limit)))?;
+        text = e(yaml::set(
+            &text,
+            0,
+            &svc,
+            "pids_limit",
+            &json!(o.pids_limit),
+        ))?;
     }
     if has(Change::RestartOnFailure) {
-        text = e(yaml::set(&text, 0, &svc, "restart", &json!(format!("on-failure:{}", o.restart_retries))))?;
+        text = e(yaml::set(
+            &text,
+            0,
+            &svc,
+            "restart",
+            &json!(format!("on-failure:{}", o.restart_retries)),
+        ))?;
     }
     if let (true, Some(cmd)) = (has(Change::HealthCheck), health_cmd) {
         text = e(yaml::set(
@@ -915,13 +1110,9 @@ fn compose_fix(
             &json!({"test": ["CMD-SHELL", cmd], "interval": "30s", "timeout": "5s", "retries": 3}),
         ))?;
     }
-    if has(Change::SeccompDefault) || has(Change::NoHostNetwork) || has(Change::NoHostPid)
-        || has(Change::NoHostIpc) || has(Change::NoHostUts) || has(Change::NoHostUserns)
-        || has(Change::NoDockerSocket) || has(Change::PrivatePropagation) || has(Change::AppArmor)
-    {
-        // These remove settings the service wrote; the run command shows the result, the compose
-        // keys are left for a human to delete (the patch does not guess which line meant what).
-    }
+    // Changes that remove what the service asked for (host namespaces, unconfined seccomp, the
+    // Docker socket, shared propagation) are shown by the run command; the compose keys are left
+    // for a human to delete rather than guessing which line meant what.
     if Some(&text) == read.content.as_ref() {
         return Ok(None);
     }
@@ -950,7 +1141,10 @@ mod tests {
     use super::*;
 
     fn ch(path: &str, kind: ChangeKind) -> ChangedPath {
-        ChangedPath { path: path.into(), kind }
+        ChangedPath {
+            path: path.into(),
+            kind,
+        }
     }
 
     #[test]
@@ -974,6 +1168,9 @@ mod tests {
             vec!["/data", "/tmp", "/var/log"]
         );
         // A new directory tree is mounted at its top, where nothing of the image is hidden.
-        assert_eq!(tmpfs_dirs(&changes, &[], &[]), vec!["/data", "/srv/vol", "/tmp/cache", "/var/log"]);
+        assert_eq!(
+            tmpfs_dirs(&changes, &[], &[]),
+            vec!["/data", "/srv/vol", "/tmp/cache", "/var/log"]
+        );
     }
 }

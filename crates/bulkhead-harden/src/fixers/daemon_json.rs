@@ -355,11 +355,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         if kp.safety == Safety::Review {
             safety = Safety::Review;
         }
-        changes.push(format!(
-            "{} [{}]",
-            kp.change,
-            kp.safety.as_str()
-        ));
+        changes.push(format!("{} [{}]", kp.change, kp.safety.as_str()));
         may_break.extend(kp.may_break.map(String::from));
         notes.extend(kp.note);
         fixed.push(f);
@@ -369,7 +365,9 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     }
     let (checks, controls) = ids_of(fixed.iter().copied());
     if read.content.is_none() {
-        notes.push(format!("{path} does not exist yet; it is created with mode 0644, owner root:root"));
+        notes.push(format!(
+            "{path} does not exist yet; it is created with mode 0644, owner root:root"
+        ));
     }
     out.fixes.push(Fix {
         id: format!("daemon-json:{path}"),

@@ -38,35 +38,105 @@ fn normalize(path: &str) -> String {
 }
 
 /// The Dockerfile a container's compose service builds from, with the build target.
-fn compose_dockerfile(ctx: &PlanContext<'_>, c: &ContainerFacts) -> Option<(String, Option<String>)> {
+fn compose_dockerfile(
+    ctx: &PlanContext<'_>,
+    c: &ContainerFacts,
+) -> Option<(String, Option<String>)> {
     let labels = &c.inspect.config.labels;
     let service = labels.get(COMPOSE_SERVICE_LABEL)?;
-    let workdir = labels.get(COMPOSE_WORKDIR_LABEL).cloned().unwrap_or_default();
-    for f in labels.get(COMPOSE_FILES_LABEL)?.split(',').map(str::trim).rev() {
-        let path = if f.starts_with('/') { f.to_string() } else { format!("{workdir}/{f}") };
-        let Ok(read) = files::read(&ctx.root, &path) else { continue };
-        let Some(text) = read.content else { continue };
-        let Ok(docs) = bulkhead_sources::yaml::parse(&text) else { continue };
-        let Some(build) = bulkhead_sources::yaml::Node::path(&docs.first()?.root, &["services", service, "build"]) else {
+    let workdir = labels
+        .get(COMPOSE_WORKDIR_LABEL)
+        .cloned()
+        .unwrap_or_default();
+    for f in labels
+        .get(COMPOSE_FILES_LABEL)?
+        .split(',')
+        .map(str::trim)
+        .rev()
+    {
+        let path = if f.starts_with('/') {
+            f.to_string()
+        } else {
+            format!("{workdir}/{f}")
+        };
+        let Ok(read) = files::read(&ctx.root, &path) else {
             continue;
         };
-        let base = path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+        let Some(text) = read.content else { continue };
+        let Ok(docs) = bulkhead_sources::yaml::parse(&text) else {
+            continue;
+        };
+        let Some(build) = bulkhead_sources::yaml::Node::path(
+            &docs.first()?.root,
+            &["services", service, "build"],
+        ) else {
+            continue;
+        };
+        let base = path
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
         let (context, dockerfile, target) = match build.as_str() {
             Some(ctx_dir) => (ctx_dir.to_string(), "Dockerfile".to_string(), None),
             None => (
-                build.get("context").and_then(|n| n.as_str()).unwrap_or(".").to_string(),
-                build.get("dockerfile").and_then(|n| n.as_str()).unwrap_or("Dockerfile").to_string(),
-                build.get("target").and_then(|n| n.as_str()).map(String::from),
+                build
+                    .get("context")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or(".")
+                    .to_string(),
+                build
+                    .get("dockerfile")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("Dockerfile")
+                    .to_string(),
+                build
+                    .get("target")
+                    .and_then(|n| n.as_str())
+                    .map(String::from),
             ),
         };
         if context.contains("://") {
             return None; // a remote build context: nothing on this host to edit
         }
-        let ctx_dir = if context.starts_with('/') { context } else { format!("{base}/{context}") };
-        let df = if dockerfile.starts_with('/') { dockerfile } else { format!("{ctx_dir}/{dockerfile}") };
+        let ctx_dir = if context.starts_with('/') {
+            context
+        } else {
+            format!("{base}/{context}")
+        };
+        let df = if dockerfile.starts_with('/') {
+            dockerfile
+        } else {
+            format!("{ctx_dir}/{dockerfile}")
+        };
         return Some((normalize(&df), target));
     }
     None
+}
+
+/// What one Dockerfile must get: its build target, and the failing checks that want a USER and
+/// those that want a HEALTHCHECK.
+struct Wanted<'a> {
+    target: Option<String>,
+    user: Vec<&'a Failing<'a>>,
+    health: Vec<&'a Failing<'a>>,
+}
+
+impl<'a> Wanted<'a> {
+    fn new(target: Option<String>) -> Self {
+        Wanted {
+            target,
+            user: Vec::new(),
+            health: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, f: &'a Failing<'a>, user: bool) {
+        if user {
+            self.user.push(f)
+        } else {
+            self.health.push(f)
+        }
+    }
 }
 
 fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
@@ -78,27 +148,38 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         .and_then(|d| d.containers.value())
         .map(|v| v.as_slice())
         .unwrap_or(&[]);
-    // Dockerfile -> (target, the failing checks that want USER, those that want HEALTHCHECK).
-    let mut wanted: BTreeMap<String, (Option<String>, Vec<&Failing>, Vec<&Failing>)> = BTreeMap::new();
+    let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
     for f in failing {
         let user = f.control_id() == "docker.image.non_root_user";
         for o in &f.objects {
             let c = containers.iter().find(|c| {
                 o.kind == "container"
-                    && (o.id.as_deref().is_some_and(|id| c.inspect.id.starts_with(id)) || c.name() == o.name)
+                    && (o
+                        .id
+                        .as_deref()
+                        .is_some_and(|id| c.inspect.id.starts_with(id))
+                        || c.name() == o.name)
             });
             if let Some((df, target)) = c.and_then(|c| compose_dockerfile(ctx, c)) {
-                let e = wanted.entry(df).or_insert((target, Vec::new(), Vec::new()));
-                if user { e.1.push(f) } else { e.2.push(f) }
+                wanted
+                    .entry(df)
+                    .or_insert_with(|| Wanted::new(target))
+                    .add(f, user);
             }
         }
         for df in &ctx.request.dockerfiles {
-            let e = wanted.entry(df.clone()).or_insert((None, Vec::new(), Vec::new()));
-            if user { e.1.push(f) } else { e.2.push(f) }
+            wanted
+                .entry(df.clone())
+                .or_insert_with(|| Wanted::new(None))
+                .add(f, user);
         }
         // An image check nothing ties to a Dockerfile is reported (4.1 is also fixed on the
         // container itself, by the container fixer).
-        if !user && !wanted.values().any(|(_, _, h)| h.iter().any(|x| std::ptr::eq(*x, f))) {
+        if !user
+            && !wanted
+                .values()
+                .any(|w| w.health.iter().any(|x| std::ptr::eq(*x, f)))
+        {
             for o in &f.objects {
                 out.unfixed.push(f.unfixed(
                     Some(&o.name),
@@ -108,7 +189,12 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         }
     }
     let o = ctx.options();
-    for (path, (target, user_checks, health_checks)) in wanted {
+    for (path, w) in wanted {
+        let Wanted {
+            target,
+            user: user_checks,
+            health: health_checks,
+        } = w;
         let read = match files::read(&ctx.root, &path) {
             Ok(r) => r,
             Err(e) => {
@@ -120,7 +206,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         };
         let Some(original) = read.content.clone() else {
             for f in user_checks.iter().chain(&health_checks) {
-                out.unfixed.push(f.unfixed(Some(&path), "the Dockerfile does not exist"));
+                out.unfixed
+                    .push(f.unfixed(Some(&path), "the Dockerfile does not exist"));
             }
             continue;
         };
@@ -133,7 +220,10 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             match edit::set_user(&text, target.as_deref(), &o.container_user) {
                 Ok(Some(t)) => {
                     text = t;
-                    changes.push(format!("the image runs as {} (USER in the final stage)", o.container_user));
+                    changes.push(format!(
+                        "the image runs as {} (USER in the final stage)",
+                        o.container_user
+                    ));
                     may_break.push("files the process writes at run time must be writable by that user; build steps after the new USER line run unprivileged".into());
                     fixed.extend(user_checks.iter().copied());
                 }
@@ -144,7 +234,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 }
                 Err(e) => {
                     for f in &user_checks {
-                        out.unfixed.push(f.unfixed(Some(&path), format!("{path}: {e}")));
+                        out.unfixed
+                            .push(f.unfixed(Some(&path), format!("{path}: {e}")));
                     }
                 }
             }
@@ -168,7 +259,10 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 }
                 Ok(None) => {
                     for f in &health_checks {
-                        out.unfixed.push(f.unfixed(Some(&path), "the Dockerfile already has a HEALTHCHECK; rebuild the image from it"));
+                        out.unfixed.push(f.unfixed(
+                            Some(&path),
+                            "the Dockerfile already has a HEALTHCHECK; rebuild the image from it",
+                        ));
                     }
                 }
                 Err(e) => {
@@ -181,7 +275,9 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         if fixed.is_empty() {
             continue;
         }
-        notes.push("rebuild the image and recreate its containers for the change to take effect".into());
+        notes.push(
+            "rebuild the image and recreate its containers for the change to take effect".into(),
+        );
         let (checks, controls) = ids_of(fixed.iter().copied());
         out.fixes.push(Fix {
             id: format!("dockerfile:{path}"),
@@ -211,7 +307,10 @@ mod tests {
 
     #[test]
     fn paths_are_joined_textually() {
-        assert_eq!(normalize("/srv/app/./web/../Dockerfile"), "/srv/app/Dockerfile");
+        assert_eq!(
+            normalize("/srv/app/./web/../Dockerfile"),
+            "/srv/app/Dockerfile"
+        );
         assert_eq!(normalize("/srv/app//x"), "/srv/app/x");
     }
 }

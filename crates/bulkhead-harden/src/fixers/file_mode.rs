@@ -89,7 +89,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     for f in failing {
         let objects: Vec<_> = f.objects.iter().filter(|o| o.kind == "file").collect();
         if objects.is_empty() {
-            out.unfixed.push(f.unfixed(None, "the check names no file to fix"));
+            out.unfixed
+                .push(f.unfixed(None, "the check names no file to fix"));
             continue;
         }
         for o in objects {
@@ -111,7 +112,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                         (files::attrs_of(&m), m.file_type().is_socket())
                     }
                     Err(e) => {
-                        out.unfixed.push(f.unfixed(Some(&path), format!("cannot stat the file: {e}")));
+                        out.unfixed
+                            .push(f.unfixed(Some(&path), format!("cannot stat the file: {e}")));
                         continue;
                     }
                 },
@@ -125,10 +127,9 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 {
                     Some(m) => Requirement::Mode(m),
                     None => {
-                        out.unfixed.push(f.unfixed(
-                            Some(&path),
-                            "the required mode is not known for this check",
-                        ));
+                        out.unfixed.push(
+                            f.unfixed(Some(&path), "the required mode is not known for this check"),
+                        );
                         continue;
                     }
                 },
@@ -215,7 +216,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         }
         if p.is_socket {
             safety = Safety::Review;
-            may_break.push("clients outside the socket's owner and group lose access to the API".into());
+            may_break
+                .push("clients outside the socket's owner and group lose access to the API".into());
             notes.push("the daemon recreates its socket when it restarts: make the change lasting in the socket unit (SocketMode=0660, SocketUser=root, SocketGroup=docker)".into());
         }
         out.fixes.push(Fix {

@@ -11,7 +11,9 @@
 use super::{file_edit, ids_of, Fixer, ROOT_FILE};
 use crate::edit::{json, yaml, yaml::Seg};
 use crate::files;
-use crate::model::{Action, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target};
+use crate::model::{
+    Action, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target,
+};
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_facts::kube::{
     Component, KubeFacts, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
@@ -39,13 +41,20 @@ enum Want {
     Exclude(&'static str),
 }
 
+/// A KubeletConfiguration field (dotted path) and the value it must hold.
+#[derive(Clone, Copy)]
+struct KubeletField {
+    path: &'static str,
+    value: fn() -> Value,
+}
+
 /// One control's fix on a component.
 struct Spec {
     component: &'static str,
     flag: &'static str,
     wants: &'static [Want],
     /// For the kubelet: the KubeletConfiguration field and its value.
-    kubelet: Option<(&'static str, fn() -> Value)>,
+    kubelet: Option<KubeletField>,
     safety: Safety,
     may_break: Option<&'static str>,
 }
@@ -60,11 +69,11 @@ fn spec(control: &str) -> Option<Spec> {
         safety,
         may_break,
     };
-    let k = |flag, wants, field: &'static str, value: fn() -> Value, safety, may_break| Spec {
+    let k = |flag, wants, path: &'static str, value: fn() -> Value, safety, may_break| Spec {
         component: KUBELET,
         flag,
         wants,
-        kubelet: Some((field, value)),
+        kubelet: Some(KubeletField { path, value }),
         safety,
         may_break,
     };
@@ -109,7 +118,8 @@ fn spec(control: &str) -> Option<Spec> {
 }
 
 fn is_encryption(control: &str) -> bool {
-    control == "k8s.apiserver.encryption_provider_config" || control == "k8s.apiserver.encryption_providers"
+    control == "k8s.apiserver.encryption_provider_config"
+        || control == "k8s.apiserver.encryption_providers"
 }
 
 /// The manifest role of a static-pod component.
@@ -161,17 +171,20 @@ struct Manifest {
     container: usize,
 }
 
-fn find_manifest(ctx: &PlanContext<'_>, kube: &KubeFacts, component: &str) -> Result<Manifest, String> {
+fn find_manifest(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    component: &str,
+) -> Result<Manifest, String> {
     let role = manifest_role(component).ok_or("not a static pod component")?;
     let path = kube
         .path(role)
         .map(|p| p.path.clone())
         .ok_or_else(|| format!("no static pod manifest is known for {component}"))?;
     let read = files::read(&ctx.root, &path)?;
-    let text = read
-        .content
-        .clone()
-        .ok_or_else(|| format!("{path} does not exist: {component} is not run as a static pod here"))?;
+    let text = read.content.clone().ok_or_else(|| {
+        format!("{path} does not exist: {component} is not run as a static pod here")
+    })?;
     let docs = bulkhead_sources::yaml::parse(&text).map_err(|e| format!("{path}: {e}"))?;
     let containers = yaml::node_at(&docs, 0, &[Seg::Key("spec"), Seg::Key("containers")])
         .and_then(|n| n.as_seq())
@@ -179,8 +192,14 @@ fn find_manifest(ctx: &PlanContext<'_>, kube: &KubeFacts, component: &str) -> Re
     let container = containers
         .iter()
         .position(|c| {
-            let first = c.get("command").and_then(|n| n.as_seq()).and_then(|s| s.first()).and_then(|n| n.as_str());
-            first.map(|f| f.rsplit('/').next() == Some(component)).unwrap_or(false)
+            let first = c
+                .get("command")
+                .and_then(|n| n.as_seq())
+                .and_then(|s| s.first())
+                .and_then(|n| n.as_str());
+            first
+                .map(|f| f.rsplit('/').next() == Some(component))
+                .unwrap_or(false)
                 || c.get("name").and_then(|n| n.as_str()) == Some(component)
         })
         .ok_or_else(|| format!("{path}: no container runs {component}"))?;
@@ -199,11 +218,20 @@ fn edit_manifest_flag(
     flag: &str,
     compute: impl Fn(Option<&str>) -> Option<String>,
 ) -> Result<bool, String> {
-    let cmd_path = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(m.container), Seg::Key("command")];
+    let cmd_path = [
+        Seg::Key("spec"),
+        Seg::Key("containers"),
+        Seg::Index(m.container),
+        Seg::Key("command"),
+    ];
     let docs = bulkhead_sources::yaml::parse(&m.text).map_err(|e| format!("{}: {e}", m.path))?;
     let items: Vec<String> = yaml::node_at(&docs, 0, &cmd_path)
         .and_then(|n| n.as_seq())
-        .map(|s| s.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
+        .map(|s| {
+            s.iter()
+                .map(|n| n.as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let eq = format!("--{flag}=");
     let bare = format!("--{flag}");
@@ -223,7 +251,11 @@ fn edit_manifest_flag(
         .collect();
     let current = occ.last().and_then(|(i, v)| {
         let it = items.get(*v)?;
-        Some(if i == v { it[eq.len()..].to_string() } else { it.clone() })
+        Some(if i == v {
+            it[eq.len()..].to_string()
+        } else {
+            it.clone()
+        })
     });
     let new = compute(current.as_deref());
     if new == current {
@@ -233,13 +265,24 @@ fn edit_manifest_flag(
     let mut text = m.text.clone();
     match (&new, occ.last()) {
         (Some(v), Some((i, vi))) if i == vi => {
-            text = e(yaml::replace_item(&text, 0, &cmd_path, *i, &json!(format!("--{flag}={v}"))))?;
+            text = e(yaml::replace_item(
+                &text,
+                0,
+                &cmd_path,
+                *i,
+                &json!(format!("--{flag}={v}")),
+            ))?;
         }
         (Some(v), Some((_, vi))) => {
             text = e(yaml::replace_item(&text, 0, &cmd_path, *vi, &json!(v)))?;
         }
         (Some(v), None) => {
-            text = e(yaml::append(&text, 0, &cmd_path, &json!(format!("--{flag}={v}"))))?;
+            text = e(yaml::append(
+                &text,
+                0,
+                &cmd_path,
+                &json!(format!("--{flag}={v}")),
+            ))?;
         }
         (None, _) => {
             // Remove every occurrence, last first so indices stay valid.
@@ -294,12 +337,16 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut out = Planned::default();
     let Some(kube) = ctx.snapshot.kubernetes.as_ref() else {
         for f in failing {
-            out.unfixed.push(f.unfixed(None, "the snapshot holds no Kubernetes facts"));
+            out.unfixed
+                .push(f.unfixed(None, "the snapshot holds no Kubernetes facts"));
         }
         return out;
     };
-    let (flags, rest): (Vec<&Failing>, Vec<&Failing>) = failing.iter().partition(|f| spec(f.control_id()).is_some());
-    let (enc, pods): (Vec<&Failing>, Vec<&Failing>) = rest.into_iter().partition(|f| is_encryption(f.control_id()));
+    let (flags, rest): (Vec<&Failing>, Vec<&Failing>) =
+        failing.iter().partition(|f| spec(f.control_id()).is_some());
+    let (enc, pods): (Vec<&Failing>, Vec<&Failing>) = rest
+        .into_iter()
+        .partition(|f| is_encryption(f.control_id()));
     plan_flags(ctx, kube, &flags, &mut out);
     if !enc.is_empty() {
         plan_encryption(ctx, kube, &enc, &mut out);
@@ -310,7 +357,12 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     out
 }
 
-fn plan_flags(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
+fn plan_flags(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    failing: &[&Failing<'_>],
+    out: &mut Planned,
+) {
     // Group by component, then by file edited.
     let mut by_component: BTreeMap<&'static str, Vec<(&Failing, Spec)>> = BTreeMap::new();
     for f in failing {
@@ -320,7 +372,8 @@ fn plan_flags(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>],
     for (name, items) in by_component {
         let Some(c) = component(kube, name) else {
             for (f, _) in &items {
-                out.unfixed.push(f.unfixed(None, format!("{name} does not run on this node")));
+                out.unfixed
+                    .push(f.unfixed(None, format!("{name} does not run on this node")));
             }
             continue;
         };
@@ -334,15 +387,51 @@ fn plan_flags(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>],
     }
 }
 
-fn push_fix(out: &mut Planned, fixed: &[&Failing], kind: FixKind, target: Target, edits: Vec<FileEdit>, changes: Vec<String>, may_break: Vec<String>, safety: Safety, notes: Vec<String>, restart: Option<Restart>) {
+/// Everything of a fix but its checks (which come from the failing outcomes it closes).
+struct FixParts {
+    kind: FixKind,
+    target: Target,
+    edits: Vec<FileEdit>,
+    changes: Vec<String>,
+    may_break: Vec<String>,
+    safety: Safety,
+    notes: Vec<String>,
+    restart: Option<Restart>,
+}
+
+fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
+    let FixParts {
+        kind,
+        target,
+        edits,
+        changes,
+        may_break,
+        safety,
+        notes,
+        restart,
+    } = parts;
     let (checks, controls) = ids_of(fixed.iter().copied());
-    let id = format!("{}:{}", kind.as_str(), target.path.clone().unwrap_or_else(|| target.name.clone()));
+    let id = format!(
+        "{}:{}",
+        kind.as_str(),
+        target.path.clone().unwrap_or_else(|| target.name.clone())
+    );
     out.fixes.push(Fix {
         id,
         title: match kind {
-            FixKind::KubeletConfig => format!("Harden the kubelet configuration {}", target.path.clone().unwrap_or_default()),
-            FixKind::StaticPod => format!("Harden the flags of {} in its static pod manifest", target.name),
-            FixKind::ServiceConfig => format!("Harden {} in {}", target.name, target.path.clone().unwrap_or_default()),
+            FixKind::KubeletConfig => format!(
+                "Harden the kubelet configuration {}",
+                target.path.clone().unwrap_or_default()
+            ),
+            FixKind::StaticPod => format!(
+                "Harden the flags of {} in its static pod manifest",
+                target.name
+            ),
+            FixKind::ServiceConfig => format!(
+                "Harden {} in {}",
+                target.name,
+                target.path.clone().unwrap_or_default()
+            ),
             _ => format!("Harden {}", target.name),
         },
         checks,
@@ -362,12 +451,21 @@ fn push_fix(out: &mut Planned, fixed: &[&Failing], kind: FixKind, target: Target
     });
 }
 
-fn plan_static_pod(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
+fn plan_static_pod(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    items: &[(&Failing, Spec)],
+    out: &mut Planned,
+) {
     let mut m = match find_manifest(ctx, kube, &c.name) {
         Ok(m) => m,
         Err(e) => {
             for (f, s) in items {
-                out.unfixed.push(f.unfixed(Some(&c.label()), format!("{e}; set --{} in the way {} is started", s.flag, c.name)));
+                out.unfixed.push(f.unfixed(
+                    Some(&c.label()),
+                    format!("{e}; set --{} in the way {} is started", s.flag, c.name),
+                ));
             }
             return;
         }
@@ -382,7 +480,13 @@ fn plan_static_pod(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items
         // manifest holds what it wants, whichever control's edit wrote it.
         let running = c.setting(s.flag).map(|st| st.value);
         if wanted_value(running.as_deref(), s.wants) == running {
-            out.unfixed.push(f.unfixed(Some(&c.label()), format!("{} already runs with this --{}; audit again", c.name, s.flag)));
+            out.unfixed.push(f.unfixed(
+                Some(&c.label()),
+                format!(
+                    "{} already runs with this --{}; audit again",
+                    c.name, s.flag
+                ),
+            ));
             continue;
         }
         match edit_manifest_flag(&mut m, s.flag, |cur| wanted_value(cur, s.wants)) {
@@ -425,23 +529,43 @@ fn plan_static_pod(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items
         return;
     }
     may_break.dedup();
-    let edit = file_edit(&m.path, &m.read, m.text.clone(), FileAttrs { mode: 0o600, ..ROOT_FILE });
+    let edit = file_edit(
+        &m.path,
+        &m.read,
+        m.text.clone(),
+        FileAttrs {
+            mode: 0o600,
+            ..ROOT_FILE
+        },
+    );
     push_fix(
         out,
         &fixed,
-        FixKind::StaticPod,
-        Target::new("static-pod", c.name.clone(), Some(m.path.clone())),
-        vec![edit],
-        changes,
-        may_break,
-        safety,
-        vec![format!("the kubelet restarts {} when its manifest changes; a typo keeps it down, so keep a console on the node", c.name)],
-        None,
+        FixParts {
+            kind: FixKind::StaticPod,
+            target: Target::new("static-pod", c.name.clone(), Some(m.path.clone())),
+            edits: vec![edit],
+            changes,
+            may_break,
+            safety,
+            notes: vec![format!("the kubelet restarts {} when its manifest changes; a typo keeps it down, so keep a console on the node", c.name)],
+            restart: None,
+        },
     );
 }
 
-fn plan_etcd_env(ctx: &PlanContext<'_>, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
-    let path = c.env_files.keys().next().cloned().unwrap_or_else(|| "/etc/default/etcd".into());
+fn plan_etcd_env(
+    ctx: &PlanContext<'_>,
+    c: &Component,
+    items: &[(&Failing, Spec)],
+    out: &mut Planned,
+) {
+    let path = c
+        .env_files
+        .keys()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| "/etc/default/etcd".into());
     let read = match files::read(&ctx.root, &path) {
         Ok(r) => r,
         Err(e) => {
@@ -462,10 +586,16 @@ fn plan_etcd_env(ctx: &PlanContext<'_>, c: &Component, items: &[(&Failing, Spec)
         let before = text.clone();
         text = edit_env_file(&text, &var, new.as_deref());
         if text == before {
-            out.unfixed.push(f.unfixed(Some(&c.label()), format!("{path} already sets {var}; restart etcd")));
+            out.unfixed.push(f.unfixed(
+                Some(&c.label()),
+                format!("{path} already sets {var}; restart etcd"),
+            ));
             continue;
         }
-        changes.push(format!("{var}={}", new.unwrap_or_else(|| "(removed)".into())));
+        changes.push(format!(
+            "{var}={}",
+            new.unwrap_or_else(|| "(removed)".into())
+        ));
         may_break.extend(s.may_break.map(String::from));
         fixed.push(*f);
     }
@@ -476,26 +606,51 @@ fn plan_etcd_env(ctx: &PlanContext<'_>, c: &Component, items: &[(&Failing, Spec)
     push_fix(
         out,
         &fixed,
-        FixKind::ServiceConfig,
-        Target::new("etcd", "etcd", Some(path.clone())),
-        vec![edit],
-        changes,
-        may_break,
-        Safety::Review,
-        vec!["etcd reads its environment file when its service starts".into()],
-        Some(Restart { service: "etcd".into(), reload_suffices: false }),
+        FixParts {
+            kind: FixKind::ServiceConfig,
+            target: Target::new("etcd", "etcd", Some(path.clone())),
+            edits: vec![edit],
+            changes,
+            may_break,
+            safety: Safety::Review,
+            notes: vec!["etcd reads its environment file when its service starts".into()],
+            restart: Some(Restart {
+                service: "etcd".into(),
+                reload_suffices: false,
+            }),
+        },
     );
 }
 
-fn plan_kubelet(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &[(&Failing, Spec)], out: &mut Planned) {
-    let Some(cfg) = kube.kubelet.as_ref().filter(|k| k.file.is_some() || !k.drop_ins.is_empty()) else {
+/// The changes planned for one kubelet configuration file.
+struct FileChanges<'a> {
+    read: files::ReadFile,
+    text: String,
+    fixed: Vec<&'a Failing<'a>>,
+    changes: Vec<String>,
+    may_break: Vec<String>,
+    safety: Safety,
+}
+
+fn plan_kubelet(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    items: &[(&Failing, Spec)],
+    out: &mut Planned,
+) {
+    let Some(cfg) = kube
+        .kubelet
+        .as_ref()
+        .filter(|k| k.file.is_some() || !k.drop_ins.is_empty())
+    else {
         for (f, s) in items {
             out.unfixed.push(f.unfixed(Some(&c.label()), format!("the kubelet runs from command-line flags alone (no --config file): set --{} in its service definition", s.flag)));
         }
         return;
     };
     // Edits per file (the drop-in that sets a key wins over the main file).
-    let mut per_file: BTreeMap<String, (files::ReadFile, String, Vec<&Failing>, Vec<String>, Vec<String>, Safety)> = BTreeMap::new();
+    let mut per_file: BTreeMap<String, FileChanges> = BTreeMap::new();
     for (f, s) in items {
         // PITFALLS (CIS Kubernetes 1): a command-line flag overrides the config file; writing the
         // file would change nothing.
@@ -506,7 +661,8 @@ fn plan_kubelet(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &
             ));
             continue;
         }
-        let (field, value) = s.kubelet.expect("kubelet specs name their field");
+        let KubeletField { path: field, value } =
+            s.kubelet.expect("kubelet specs name their field");
         let path = cfg
             .lookup(field)
             .map(|(_, p)| p)
@@ -524,49 +680,72 @@ fn plan_kubelet(ctx: &PlanContext<'_>, kube: &KubeFacts, c: &Component, items: &
                     }
                 };
                 let text = read.content.clone().unwrap_or_default();
-                v.insert((read, text, Vec::new(), Vec::new(), Vec::new(), Safety::Safe))
+                v.insert(FileChanges {
+                    read,
+                    text,
+                    fixed: Vec::new(),
+                    changes: Vec::new(),
+                    may_break: Vec::new(),
+                    safety: Safety::Safe,
+                })
             }
         };
         let v = value();
         let parts: Vec<&str> = field.split('.').collect();
-        let is_json = entry.1.trim_start().starts_with('{');
+        let is_json = entry.text.trim_start().starts_with('{');
         let r = if is_json {
-            json::set(&entry.1, &parts, &v).map_err(|e| format!("{path}: {e}"))
+            json::set(&entry.text, &parts, &v).map_err(|e| format!("{path}: {e}"))
         } else {
             let (last, parents) = parts.split_last().expect("a field has a name");
             let segs: Vec<Seg> = parents.iter().map(|p| Seg::Key(p)).collect();
-            yaml::set(&entry.1, 0, &segs, last, &v).map_err(|e| format!("{path}: {e}"))
+            yaml::set(&entry.text, 0, &segs, last, &v).map_err(|e| format!("{path}: {e}"))
         };
         match r {
-            Ok(t) if t != entry.1 => {
-                entry.1 = t;
-                entry.2.push(f);
-                entry.3.push(format!("{field}: {v}"));
-                entry.4.extend(s.may_break.map(String::from));
+            Ok(t) if t != entry.text => {
+                entry.text = t;
+                entry.fixed.push(f);
+                entry.changes.push(format!("{field}: {v}"));
+                entry.may_break.extend(s.may_break.map(String::from));
                 if s.safety == Safety::Review {
-                    entry.5 = Safety::Review;
+                    entry.safety = Safety::Review;
                 }
             }
-            Ok(_) => out.unfixed.push(f.unfixed(Some(&c.label()), format!("{path} already sets {field}; restart the kubelet"))),
+            Ok(_) => out.unfixed.push(f.unfixed(
+                Some(&c.label()),
+                format!("{path} already sets {field}; restart the kubelet"),
+            )),
             Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
         }
     }
-    for (path, (read, text, fixed, changes, may_break, safety)) in per_file {
-        if fixed.is_empty() {
+    for (path, f) in per_file {
+        if f.fixed.is_empty() {
             continue;
         }
-        let edit = file_edit(&path, &read, text, FileAttrs { mode: 0o600, ..ROOT_FILE });
+        let edit = file_edit(
+            &path,
+            &f.read,
+            f.text,
+            FileAttrs {
+                mode: 0o600,
+                ..ROOT_FILE
+            },
+        );
         push_fix(
             out,
-            &fixed,
-            FixKind::KubeletConfig,
-            Target::new("kubelet", "kubelet", Some(path.clone())),
-            vec![edit],
-            changes,
-            may_break,
-            safety,
-            Vec::new(),
-            Some(Restart { service: "kubelet".into(), reload_suffices: false }),
+            &f.fixed,
+            FixParts {
+                kind: FixKind::KubeletConfig,
+                target: Target::new("kubelet", "kubelet", Some(path.clone())),
+                edits: vec![edit],
+                changes: f.changes,
+                may_break: f.may_break,
+                safety: f.safety,
+                notes: Vec::new(),
+                restart: Some(Restart {
+                    service: "kubelet".into(),
+                    reload_suffices: false,
+                }),
+            },
         );
     }
 }
@@ -576,7 +755,11 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -620,7 +803,12 @@ pub fn encryption_config(key: &str) -> String {
     )
 }
 
-fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
+fn plan_encryption(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    failing: &[&Failing<'_>],
+    out: &mut Planned,
+) {
     if let Some(Fact::Value(existing)) = &kube.encryption {
         for f in failing {
             out.unfixed.push(f.unfixed(
@@ -632,7 +820,8 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
     }
     let Some(api) = component(kube, APISERVER) else {
         for f in failing {
-            out.unfixed.push(f.unfixed(None, "kube-apiserver does not run on this node"));
+            out.unfixed
+                .push(f.unfixed(None, "kube-apiserver does not run on this node"));
         }
         return;
     };
@@ -656,7 +845,10 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
         m.text = prev.action.edits[0].after.clone();
     }
     let enc_path = ctx.options().encryption_config_path.clone();
-    let enc_dir = enc_path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_else(|| "/".into());
+    let enc_dir = enc_path
+        .rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_else(|| "/".into());
     let key = match random_key() {
         Ok(k) => k,
         Err(e) => {
@@ -682,10 +874,22 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
         }
     };
     let steps: Result<(), String> = (|| {
-        edit_manifest_flag(&mut m, "encryption-provider-config", |_| Some(enc_path.clone()))?;
-        let c = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(m.container), Seg::Key("volumeMounts")];
-        m.text = yaml::append(&m.text, 0, &c, &json!({"mountPath": enc_dir, "name": "bulkhead-encryption-config", "readOnly": true}))
-            .map_err(|e| format!("{}: {e}", m.path))?;
+        edit_manifest_flag(&mut m, "encryption-provider-config", |_| {
+            Some(enc_path.clone())
+        })?;
+        let c = [
+            Seg::Key("spec"),
+            Seg::Key("containers"),
+            Seg::Index(m.container),
+            Seg::Key("volumeMounts"),
+        ];
+        m.text = yaml::append(
+            &m.text,
+            0,
+            &c,
+            &json!({"mountPath": enc_dir, "name": "bulkhead-encryption-config", "readOnly": true}),
+        )
+        .map_err(|e| format!("{}: {e}", m.path))?;
         let v = [Seg::Key("spec"), Seg::Key("volumes")];
         m.text = yaml::append(&m.text, 0, &v, &json!({"hostPath": {"path": enc_dir, "type": "DirectoryOrCreate"}, "name": "bulkhead-encryption-config"}))
             .map_err(|e| format!("{}: {e}", m.path))?;
@@ -698,8 +902,24 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
         return;
     }
     let edits = vec![
-        file_edit(&enc_path, &enc_read, encryption_config(&key), FileAttrs { mode: 0o600, ..ROOT_FILE }),
-        file_edit(&m.path, &m.read, m.text.clone(), FileAttrs { mode: 0o600, ..ROOT_FILE }),
+        file_edit(
+            &enc_path,
+            &enc_read,
+            encryption_config(&key),
+            FileAttrs {
+                mode: 0o600,
+                ..ROOT_FILE
+            },
+        ),
+        file_edit(
+            &m.path,
+            &m.read,
+            m.text.clone(),
+            FileAttrs {
+                mode: 0o600,
+                ..ROOT_FILE
+            },
+        ),
     ];
     let mut changes = vec![
         format!("a new EncryptionConfiguration at {enc_path} (mode 0600): Secrets encrypted with AES-CBC under a freshly generated key"),
@@ -713,14 +933,16 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
     push_fix(
         out,
         failing,
-        FixKind::EncryptionConfig,
-        Target::new("static-pod", APISERVER, Some(enc_path.clone())),
-        edits,
-        Vec::new(),
-        Vec::new(),
-        Safety::Review,
-        Vec::new(),
-        None,
+        FixParts {
+            kind: FixKind::EncryptionConfig,
+            target: Target::new("static-pod", APISERVER, Some(enc_path.clone())),
+            edits,
+            changes: Vec::new(),
+            may_break: Vec::new(),
+            safety: Safety::Review,
+            notes: Vec::new(),
+            restart: None,
+        },
     );
     if let Some(prev) = absorbed {
         let fix = out.fixes.last_mut().expect("just pushed");
@@ -734,7 +956,8 @@ fn plan_encryption(ctx: &PlanContext<'_>, kube: &KubeFacts, failing: &[&Failing<
                 fix.controls.push(k.clone());
             }
         }
-        fix.checks.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+        fix.checks
+            .sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
         fix.controls.sort();
         changes.extend(prev.changes);
         may_break.extend(prev.may_break);
@@ -772,7 +995,10 @@ fn pod_spec_path(kind: &str) -> Option<(&'static [&'static str], &'static str)> 
         "DaemonSet" => (&["spec", "template", "spec"], "daemonset"),
         "ReplicaSet" => (&["spec", "template", "spec"], "replicaset"),
         "Job" => (&["spec", "template", "spec"], "job"),
-        "CronJob" => (&["spec", "jobTemplate", "spec", "template", "spec"], "cronjob"),
+        "CronJob" => (
+            &["spec", "jobTemplate", "spec", "template", "spec"],
+            "cronjob",
+        ),
         "Pod" => (&["spec"], "pod"),
         _ => return None,
     })
@@ -785,19 +1011,38 @@ fn nest(path: &[&str], leaf: Value) -> Value {
 fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
     let Some(Fact::Value(dump)) = &kube.cluster else {
         for f in failing {
-            out.unfixed.push(f.unfixed(None, "no cluster dump was given (--cluster-dump)"));
+            out.unfixed
+                .push(f.unfixed(None, "no cluster dump was given (--cluster-dump)"));
         }
         return;
     };
     // workload label -> (object, changes wanted, failing checks)
-    let mut wanted: BTreeMap<String, (&bulkhead_facts::kube::KubeObject, Vec<&'static str>, Vec<&Failing>)> = BTreeMap::new();
+    let mut wanted: BTreeMap<
+        String,
+        (
+            &bulkhead_facts::kube::KubeObject,
+            Vec<&'static str>,
+            Vec<&Failing>,
+        ),
+    > = BTreeMap::new();
     for f in failing {
         let change = pod_change(f.control_id()).expect("partitioned");
         let mut matched = false;
-        for o in dump.objects.iter().filter(|o| pod_spec_path(&o.kind).is_some()) {
+        for o in dump
+            .objects
+            .iter()
+            .filter(|o| pod_spec_path(&o.kind).is_some())
+        {
             let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
-            let label = if o.kind == "Pod" { format!("{ns}/{}", o.name) } else { format!("{ns}/{} {}", o.kind, o.name) };
-            if f.objects.iter().any(|x| x.name == label || x.name.starts_with(&format!("{label} "))) {
+            let label = if o.kind == "Pod" {
+                format!("{ns}/{}", o.name)
+            } else {
+                format!("{ns}/{} {}", o.kind, o.name)
+            };
+            if f.objects
+                .iter()
+                .any(|x| x.name == label || x.name.starts_with(&format!("{label} ")))
+            {
                 let e = wanted.entry(label).or_insert((o, Vec::new(), Vec::new()));
                 if !e.1.contains(&change) {
                     e.1.push(change);
@@ -807,15 +1052,25 @@ fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
             }
         }
         if !matched {
-            out.unfixed.push(f.unfixed(None, "the failing objects are not workloads of the cluster dump"));
+            out.unfixed.push(f.unfixed(
+                None,
+                "the failing objects are not workloads of the cluster dump",
+            ));
         }
     }
     for (label, (o, changes, fixed)) in wanted {
         let (path, resource) = pod_spec_path(&o.kind).expect("filtered");
-        let spec = bulkhead_facts::kube::lookup_path(&o.body, &path.join(".")).cloned().unwrap_or(Value::Null);
+        let spec = bulkhead_facts::kube::lookup_path(&o.body, &path.join("."))
+            .cloned()
+            .unwrap_or(Value::Null);
         let names: Vec<String> = ["containers", "initContainers"]
             .iter()
-            .flat_map(|k| spec.get(*k).and_then(Value::as_array).cloned().unwrap_or_default())
+            .flat_map(|k| {
+                spec.get(*k)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
             .collect();
         let mut pod = serde_json::Map::new();
@@ -844,12 +1099,14 @@ fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
                     text.push("capabilities: drop ALL");
                 }
                 "seccomp" => {
-                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] = json!({"type": "RuntimeDefault"});
+                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] =
+                        json!({"type": "RuntimeDefault"});
                     text.push("seccompProfile: RuntimeDefault");
                 }
                 _ => {
                     pod.entry("securityContext").or_insert(json!({}))["runAsNonRoot"] = json!(true);
-                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] = json!({"type": "RuntimeDefault"});
+                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] =
+                        json!({"type": "RuntimeDefault"});
                     container_sc.insert("allowPrivilegeEscalation".into(), json!(false));
                     text.push("a pod and container securityContext (non-root, RuntimeDefault seccomp, no privilege escalation)");
                 }
@@ -863,13 +1120,24 @@ fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
             pod.insert("containers".into(), Value::Array(list));
         }
         let patch = nest(path, Value::Object(pod));
-        let mut argv = vec!["kubectl".to_string(), "patch".into(), resource.into(), o.name.clone()];
+        let mut argv = vec![
+            "kubectl".to_string(),
+            "patch".into(),
+            resource.into(),
+            o.name.clone(),
+        ];
         if let Some(ns) = &o.namespace {
             argv.push("--namespace".into());
             argv.push(ns.clone());
         }
-        argv.extend(["--type".into(), "strategic".into(), "--patch".into(), patch.to_string()]);
-        let mut notes = vec!["the workload rolls out new pods with the patched template".to_string()];
+        argv.extend([
+            "--type".into(),
+            "strategic".into(),
+            "--patch".into(),
+            patch.to_string(),
+        ]);
+        let mut notes =
+            vec!["the workload rolls out new pods with the patched template".to_string()];
         if o.kind == "Pod" {
             notes = vec!["a bare Pod's securityContext cannot change in place: delete it and create it again from its manifest with these fields".into()];
         }
@@ -905,10 +1173,20 @@ mod tests {
 
     #[test]
     fn list_flags_keep_their_items() {
-        let w = [Want::Exclude("AlwaysAllow"), Want::Include("Node"), Want::Include("RBAC")];
+        let w = [
+            Want::Exclude("AlwaysAllow"),
+            Want::Include("Node"),
+            Want::Include("RBAC"),
+        ];
         assert_eq!(list_value("AlwaysAllow", &w), "Node,RBAC");
         assert_eq!(list_value("Node,Webhook", &w), "Node,Webhook,RBAC");
-        assert_eq!(wanted_value(Some("NamespaceLifecycle"), &[Want::Exclude("NamespaceLifecycle")]), None);
+        assert_eq!(
+            wanted_value(
+                Some("NamespaceLifecycle"),
+                &[Want::Exclude("NamespaceLifecycle")]
+            ),
+            None
+        );
     }
 
     #[test]
@@ -918,7 +1196,10 @@ mod tests {
             edit_env_file(t, "ETCD_CLIENT_CERT_AUTH", Some("true")),
             "# etcd\nETCD_NAME=n1\nETCD_CLIENT_CERT_AUTH=\"true\"\n"
         );
-        assert_eq!(edit_env_file("ETCD_NAME=n1", "ETCD_AUTO_TLS", Some("false")), "ETCD_NAME=n1\nETCD_AUTO_TLS=\"false\"\n");
+        assert_eq!(
+            edit_env_file("ETCD_NAME=n1", "ETCD_AUTO_TLS", Some("false")),
+            "ETCD_NAME=n1\nETCD_AUTO_TLS=\"false\"\n"
+        );
     }
 
     #[test]

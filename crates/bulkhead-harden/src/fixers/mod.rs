@@ -11,8 +11,8 @@ use crate::planner::{Failing, PlanContext, Planned};
 
 pub mod audit_rules;
 pub mod container;
-pub mod dockerfile;
 pub mod daemon_json;
+pub mod dockerfile;
 pub mod file_mode;
 pub mod kube;
 pub mod profile;
@@ -54,7 +54,9 @@ pub(crate) fn file_edit(
 }
 
 /// Sorted, de-duplicated check IDs and control IDs of `failing`.
-pub(crate) fn ids_of<'a>(failing: impl IntoIterator<Item = &'a Failing<'a>>) -> (Vec<String>, Vec<String>) {
+pub(crate) fn ids_of<'a>(
+    failing: impl IntoIterator<Item = &'a Failing<'a>>,
+) -> (Vec<String>, Vec<String>) {
     let mut checks = Vec::new();
     let mut controls = Vec::new();
     for f in failing {

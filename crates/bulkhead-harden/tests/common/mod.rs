@@ -23,7 +23,11 @@ pub fn snapshot(root: &Path) -> Snapshot {
     host.groups = Fact::Value(bulkhead_facts::host::parse_group(
         "root:x:0:\ndocker:x:999:\netcd:x:997:\n",
     ));
-    let mut s = Snapshot::new(ToolInfo::bulkhead("test"), "2026-01-01T00:00:00Z".into(), host);
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("test"),
+        "2026-01-01T00:00:00Z".into(),
+        host,
+    );
     let settings = DaemonSettings::default();
     s.docker = Some(DockerFacts {
         endpoint: Endpoint {
@@ -54,17 +58,32 @@ pub fn snapshot(root: &Path) -> Snapshot {
 
 /// Set the daemon's command line and daemon.json content as the collector would record them.
 pub fn with_daemon(mut s: Snapshot, args: &str, config: Option<&str>) -> Snapshot {
-    let flags = parse_dockerd_flags(&args.split_whitespace().map(String::from).collect::<Vec<_>>());
+    let flags = parse_dockerd_flags(
+        &args
+            .split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    );
     let d = &mut s.docker.as_mut().unwrap().daemon;
     d.flags = flags.clone();
     let value = config.map(|c| serde_json::from_str::<serde_json::Value>(c).unwrap());
     d.config = Fact::Value(value.clone());
-    d.paths = resolve_paths(&DaemonSettings::new(flags, value, d.config_path.clone()), None);
+    d.paths = resolve_paths(
+        &DaemonSettings::new(flags, value, d.config_path.clone()),
+        None,
+    );
     s
 }
 
 /// Record a file's stat in the snapshot, as collection would.
-pub fn with_file(mut s: Snapshot, path: &str, kind: FileKind, mode: u32, uid: u32, gid: u32) -> Snapshot {
+pub fn with_file(
+    mut s: Snapshot,
+    path: &str,
+    kind: FileKind,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+) -> Snapshot {
     s.host.files.insert(
         path.into(),
         FileFact::Present(FileStat {
@@ -91,7 +110,11 @@ pub fn docker_audit(edition: &str, results: Vec<(&str, CheckResult)>) -> Audit {
         outcomes: results
             .into_iter()
             .map(|(id, result)| {
-                let control = b.controls.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no control {id}"));
+                let control = b
+                    .controls
+                    .iter()
+                    .find(|c| c.id == id)
+                    .unwrap_or_else(|| panic!("no control {id}"));
                 Outcome {
                     control,
                     check_id: control.id_in(edition).unwrap().to_string(),

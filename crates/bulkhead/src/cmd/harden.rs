@@ -30,16 +30,36 @@ pub enum HardenFormat {
 #[derive(Debug, Clone, Args)]
 pub struct FixArgs {
     /// User for containers (--user) and Dockerfiles (USER).
-    #[arg(long = "user", value_name = "UID:GID", default_value = "1000:1000", help_heading = "Fix values")]
+    #[arg(
+        long = "user",
+        value_name = "UID:GID",
+        default_value = "1000:1000",
+        help_heading = "Fix values"
+    )]
     pub container_user: String,
     /// Memory limit for containers (5.11).
-    #[arg(long, value_name = "SIZE", default_value = "512m", help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "512m",
+        help_heading = "Fix values"
+    )]
     pub memory: String,
     /// PIDs limit for containers (5.29).
-    #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        help_heading = "Fix values"
+    )]
     pub pids_limit: i64,
     /// CPU shares for containers (5.12).
-    #[arg(long, value_name = "N", default_value_t = 512, help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 512,
+        help_heading = "Fix values"
+    )]
     pub cpu_shares: i64,
     /// Health command for containers and Dockerfiles (5.27, 4.6), run by a shell in the container.
     #[arg(long, value_name = "CMD", help_heading = "Fix values")]
@@ -51,7 +71,12 @@ pub struct FixArgs {
     #[arg(long, value_name = "NAME", help_heading = "Fix values")]
     pub authz_plugin: Option<String>,
     /// userns-remap value for daemon.json (2.9).
-    #[arg(long, value_name = "USER", default_value = "default", help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "USER",
+        default_value = "default",
+        help_heading = "Fix values"
+    )]
     pub userns_remap: String,
     /// A Dockerfile to fix for the image checks (USER, HEALTHCHECK); repeatable.
     #[arg(long, value_name = "PATH", help_heading = "Fix values")]
@@ -68,19 +93,39 @@ pub struct HardenArgs {
     /// Fix only these checks: IDs in the numbering of --ids (4.5,5.12,5.25 with --ids
     /// cis-1.2.0), sections, or control IDs. Explicitly selected warn and manual checks are
     /// planned too.
-    #[arg(long, value_name = "IDS", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub select: Vec<String>,
     /// Numbering of --select and of the output: cis-1.6.0 (default), cis-1.2.0, ...
     #[arg(long, value_name = "NUMBERING", help_heading = "Selection")]
     pub ids: Option<String>,
     /// Fix only the controls that mitigate this threat (DKR-E01, K8S-I01, ...).
-    #[arg(long, value_name = "ID", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "ID",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub threat: Vec<String>,
     /// Kubernetes targets (master, etcd, controlplane, node, policies).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub targets: Vec<String>,
     /// Users trusted to control the Docker daemon (1.1.2).
-    #[arg(long, value_name = "USERS", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "USERS",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub trusted_users: Vec<String>,
     #[arg(short, long, value_enum, default_value_t = HardenFormat::Text, help_heading = "Output")]
     pub format: HardenFormat,
@@ -170,10 +215,15 @@ fn audit(
     target: Option<AuditTarget>,
     args: &AuditArgs,
 ) -> Result<Vec<Audit>, String> {
-    Ok(super::audit::evaluate(snapshot, target.unwrap_or(AuditTarget::All), args, Vec::new())?
-        .into_iter()
-        .map(|(a, _)| a)
-        .collect())
+    Ok(super::audit::evaluate(
+        snapshot,
+        target.unwrap_or(AuditTarget::All),
+        args,
+        Vec::new(),
+    )?
+    .into_iter()
+    .map(|(a, _)| a)
+    .collect())
 }
 
 fn state_dir(explicit: &Option<PathBuf>, root: &std::path::Path) -> PathBuf {
@@ -209,7 +259,9 @@ fn container_writes(
         .collect();
     for c in docker.containers.value().into_iter().flatten() {
         if ids.iter().any(|id| c.inspect.id.starts_with(id)) {
-            if let Ok(changes) = docker_api::container_changes(std::path::Path::new(socket), &c.inspect.id) {
+            if let Ok(changes) =
+                docker_api::container_changes(std::path::Path::new(socket), &c.inspect.id)
+            {
                 out.insert(c.inspect.id.clone(), changes);
             }
         }
@@ -239,14 +291,25 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         }
         if args.restart_daemon {
             let snapshot = acquire_snapshot(&args.source, AuditTarget::Docker, &[])?;
-            let r = restart::restart_docker(&snapshot, &args.source.proc, false, Duration::from_secs(120))?;
+            let r = restart::restart_docker(
+                &snapshot,
+                &args.source.proc,
+                false,
+                Duration::from_secs(120),
+            )?;
             text.push_str(&format!("{r}\n"));
         }
         crate::output::emit(&text, args.output.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.target;
-    let aargs = audit_args(target, &args.source, args.ids.clone(), &args.targets, &args.trusted_users)?;
+    let aargs = audit_args(
+        target,
+        &args.source,
+        args.ids.clone(),
+        &args.targets,
+        &args.trusted_users,
+    )?;
     let snapshot = acquire_snapshot(&args.source, target.unwrap_or(AuditTarget::All), &[])?;
     let audits = audit(&snapshot, target, &aargs)?;
     let live = args.source.snapshot.is_none();
@@ -265,7 +328,11 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
             userns_remap: args.fix.userns_remap.clone(),
             ..FixOptions::default()
         },
-        container_writes: if live { container_writes(&snapshot, &audits) } else { BTreeMap::new() },
+        container_writes: if live {
+            container_writes(&snapshot, &audits)
+        } else {
+            BTreeMap::new()
+        },
         dockerfiles: args.fix.dockerfile.clone(),
         threat_links: None,
     };
@@ -275,7 +342,8 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot read the reviewed plan {}: {e}", reviewed.display()))?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not JSON: {e}", reviewed.display()))?;
-        plan = apply::restrict_to_reviewed(&plan, &v).map_err(|e| format!("{}: {e}", reviewed.display()))?;
+        plan = apply::restrict_to_reviewed(&plan, &v)
+            .map_err(|e| format!("{}: {e}", reviewed.display()))?;
     }
     if !args.apply {
         let text = match args.format {
@@ -287,7 +355,8 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
     }
     // Record what verify compares against, before anything changes.
     let selected = selected_controls(&plan, &audits, &args.select);
-    let threats_before = bulkhead_harden::threats::statuses(&snapshot, &audits, &today()).unwrap_or_default();
+    let threats_before =
+        bulkhead_harden::threats::statuses(&snapshot, &audits, &today()).unwrap_or_default();
     Baseline::new(&audits, selected, threats_before).save(&state)?;
     let report = apply::apply(&plan, &apply_opts).map_err(|e| e.to_string())?;
     let mut text = String::new();
@@ -307,11 +376,22 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
             "journal": report.journal.as_ref().map(|p| p.display().to_string()),
         });
     }
-    let needs_restart = plan.fixes.iter().filter(|f| report.applied.iter().any(|(id, _)| *id == f.id)).filter_map(|f| f.restart.as_ref()).filter(|r| r.service == "docker").collect::<Vec<_>>();
+    let needs_restart = plan
+        .fixes
+        .iter()
+        .filter(|f| report.applied.iter().any(|(id, _)| *id == f.id))
+        .filter_map(|f| f.restart.as_ref())
+        .filter(|r| r.service == "docker")
+        .collect::<Vec<_>>();
     let mut restart_error = None;
     if args.restart_daemon && !needs_restart.is_empty() {
         let reload = needs_restart.iter().all(|r| r.reload_suffices);
-        match restart::restart_docker(&snapshot, &args.source.proc, reload, Duration::from_secs(120)) {
+        match restart::restart_docker(
+            &snapshot,
+            &args.source.proc,
+            reload,
+            Duration::from_secs(120),
+        ) {
             Ok(r) => {
                 text.push_str(&format!("{r}\n"));
                 if let Some(j) = json.as_mut() {
@@ -348,7 +428,9 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
     crate::output::emit(&out, args.output.as_deref())?;
     // The files were changed (and the journal says how to undo it); the restart was not done.
     if let Some(e) = restart_error {
-        return Err(format!("the fixes were applied but the daemon was not restarted: {e}"));
+        return Err(format!(
+            "the fixes were applied but the daemon was not restarted: {e}"
+        ));
     }
     Ok(code)
 }
@@ -360,13 +442,19 @@ fn selected_controls(plan: &Plan, audits: &[Audit], select: &[String]) -> Vec<St
         let selection = bulkhead_checks::Selection::new(select.to_vec(), Vec::new());
         for a in audits {
             for o in &a.outcomes {
-                if selection.includes(o.control, a.benchmark, &a.edition) && !v.contains(&o.control.id) {
+                if selection.includes(o.control, a.benchmark, &a.edition)
+                    && !v.contains(&o.control.id)
+                {
                     v.push(o.control.id.clone());
                 }
             }
         }
     }
-    for c in plan.fixed_controls().into_iter().chain(plan.unfixed.iter().map(|u| u.control.clone())) {
+    for c in plan
+        .fixed_controls()
+        .into_iter()
+        .chain(plan.unfixed.iter().map(|u| u.control.clone()))
+    {
         if !v.contains(&c) {
             v.push(c);
         }
@@ -389,7 +477,10 @@ fn apply_text(r: &apply::ApplyReport) -> String {
         s.push_str(&format!("not applied {id}: {why}\n"));
     }
     if let Some(j) = &r.journal {
-        s.push_str(&format!("journal: {} (undo with `bulkhead harden --rollback`)\n", j.display()));
+        s.push_str(&format!(
+            "journal: {} (undo with `bulkhead harden --rollback`)\n",
+            j.display()
+        ));
     }
     s
 }
@@ -403,7 +494,8 @@ fn verify_now(
     let baseline = Baseline::load(state)?;
     let snapshot = acquire_snapshot(source, target.unwrap_or(AuditTarget::All), &[])?;
     let audits = audit(&snapshot, target, aargs)?;
-    let threats = bulkhead_harden::threats::statuses(&snapshot, &audits, &today()).unwrap_or_default();
+    let threats =
+        bulkhead_harden::threats::statuses(&snapshot, &audits, &today()).unwrap_or_default();
     Ok(verify::compare(&baseline, &audits, &threats))
 }
 
@@ -418,7 +510,13 @@ pub fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
             .or_else(|| baseline.numbering.first())
             .map(|(_, e)| format!("cis-{e}"))
     });
-    let aargs = audit_args(args.target, &args.source, ids, &args.targets, &args.trusted_users)?;
+    let aargs = audit_args(
+        args.target,
+        &args.source,
+        ids,
+        &args.targets,
+        &args.trusted_users,
+    )?;
     let v = verify_now(&args.source, args.target, &aargs, &state)?;
     let text = match args.format {
         HardenFormat::Text => verify::text(&v),
