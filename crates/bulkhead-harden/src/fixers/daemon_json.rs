@@ -304,9 +304,11 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             }
         };
         if let Some(reason) = kp.ops.iter().find_map(|op| match op {
-            // `debug: false` is only written to keep a stray debug key from overriding the
-            // level; a command-line --debug is reported through log-level itself.
-            Op::Set(p, _) if p[0] == "debug" => None,
+            // `--debug` (`-D`) on the command line makes the level debug whatever daemon.json
+            // says: writing log-level there would change nothing.
+            Op::Set(p, _) if p[0] == "debug" => settings.flags().has("debug").then(|| {
+                "--debug on the dockerd command line sets the log level to debug; remove it from the daemon's service definition, then run harden again".to_string()
+            }),
             op => flag_conflict(&settings, op),
         }) {
             out.unfixed.push(f.unfixed(None, reason));
