@@ -54,6 +54,7 @@ pub const REGISTRY: &[(&str, KubernetesRule)] = &[
     ("k8s-untrusted-registry", untrusted_registry),
     ("k8s-env-secret", env_secret),
     ("k8s-configmap-secret", configmap_secret),
+    ("k8s-secret-in-manifest", secret_in_manifest),
     ("k8s-probes", probes),
     ("k8s-default-namespace", default_namespace),
     ("k8s-no-network-policy", no_network_policy),
@@ -864,6 +865,28 @@ fn configmap_secret(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                     format!("data {key} looks like a secret value"),
                 )
                 .secret(v.span);
+            }
+        }
+    }
+}
+
+fn secret_in_manifest(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for o in &ctx.objects {
+        if o.kind() != "Secret" {
+            continue;
+        }
+        for field in ["data", "stringData"] {
+            for (k, v) in o.node.get(field).and_then(Node::as_map).unwrap_or(&[]) {
+                if v.as_str().is_some_and(|s| !s.is_empty()) {
+                    let key = k.as_str().unwrap_or("");
+                    out.hit(
+                        "k8s-secret-in-manifest",
+                        v.span,
+                        o.display(),
+                        format!("{field}.{key} holds a secret value"),
+                    )
+                    .secret(v.span);
+                }
             }
         }
     }
