@@ -11,7 +11,7 @@ use crate::config::{self, Config};
 use crate::model::*;
 use crate::rules::{self, Hit, Out};
 use crate::suppress::{self, Baseline, Inline, ANNOTATION_PREFIX};
-use bulkhead_sources::kubernetes::{self, Object};
+use bulkhead_sources::kubernetes;
 use bulkhead_sources::yaml::{self, Node};
 use bulkhead_sources::{
     check_text, compose, daemon_json, dockerfile, Limits, LineIndex, SourceError,
@@ -148,9 +148,16 @@ pub fn discover(
             if exclude.is_match(rel) || exclude.is_match(&p) {
                 continue;
             }
-            match opts.kind.or_else(|| kind_by_name(&p)) {
+            // In directories names decide; a forced kind only settles YAML/JSON files that no
+            // name identifies (so `--kind compose dir/` does not read a README as compose).
+            match kind_by_name(&p) {
                 Some(k) => files.push((p, Some(k))),
-                None if maybe_manifest(&p) => files.push((p, None)),
+                None if maybe_manifest(&p) => {
+                    let forced = opts
+                        .kind
+                        .filter(|k| matches!(k, ArtifactKind::Kubernetes | ArtifactKind::Compose));
+                    files.push((p, forced))
+                }
                 None => {}
             }
         }
@@ -769,11 +776,6 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
         .suppression_notes
         .sort_by(|a, b| a.location.cmp(&b.location));
     report
-}
-
-/// A kind for an object from its kind, for `threats` evidence and reports.
-pub fn object_label(o: &Object<'_>) -> String {
-    o.display()
 }
 
 /// Apply non-overlapping edits (from several fixes) to `text`. Overlapping edits are refused

@@ -66,7 +66,8 @@ pub struct ScanArgs {
     /// --kind). Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Treat every input as this kind instead of recognising it by name and content.
+    /// Treat standard input and the files named on the command line as this kind; inside
+    /// directories it only settles YAML/JSON files that no name identifies.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
     /// Dockerfile stage to judge as the image that ships (like `docker build --target`);
