@@ -190,11 +190,16 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         .iter()
         .filter(|f| f.safety == Safety::Safe)
         .count();
+    let n = plan.fixes.len();
     out.push_str(&format!(
-        "{} fixes ({} safe, {} need review), {} not fixed.\n",
-        plan.fixes.len(),
-        safe,
-        plan.fixes.len() - safe,
+        "{n} {} ({safe} safe, {} {}), {} not fixed.\n",
+        if n == 1 { "fix" } else { "fixes" },
+        n - safe,
+        if n - safe == 1 {
+            "needs review"
+        } else {
+            "need review"
+        },
         plan.unfixed.len()
     ));
     if dry_run && !plan.fixes.is_empty() {

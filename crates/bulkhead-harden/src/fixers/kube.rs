@@ -946,19 +946,28 @@ fn plan_encryption(
     );
     if let Some(prev) = absorbed {
         let fix = out.fixes.last_mut().expect("just pushed");
-        for c in &prev.checks {
-            if !fix.checks.contains(c) {
-                fix.checks.push(c.clone());
+        // Checks and controls stay aligned and in check order (see `ids_of`).
+        let mut pairs: Vec<(String, String)> = fix
+            .checks
+            .iter()
+            .cloned()
+            .zip(fix.controls.iter().cloned())
+            .chain(
+                prev.checks
+                    .iter()
+                    .cloned()
+                    .zip(prev.controls.iter().cloned()),
+            )
+            .collect();
+        pairs.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(&a.0, &b.0));
+        pairs.dedup();
+        fix.checks = pairs.iter().map(|(c, _)| c.clone()).collect();
+        fix.controls = Vec::new();
+        for (_, k) in pairs {
+            if !fix.controls.contains(&k) {
+                fix.controls.push(k);
             }
         }
-        for k in &prev.controls {
-            if !fix.controls.contains(k) {
-                fix.controls.push(k.clone());
-            }
-        }
-        fix.checks
-            .sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
-        fix.controls.sort();
         changes.extend(prev.changes);
         may_break.extend(prev.may_break);
         notes.extend(prev.notes);

@@ -53,23 +53,25 @@ pub(crate) fn file_edit(
     }
 }
 
-/// Sorted, de-duplicated check IDs and control IDs of `failing`.
+/// De-duplicated check IDs and control IDs of `failing`, both in check order (so the n-th
+/// control is the n-th check's).
 pub(crate) fn ids_of<'a>(
     failing: impl IntoIterator<Item = &'a Failing<'a>>,
 ) -> (Vec<String>, Vec<String>) {
-    let mut checks = Vec::new();
-    let mut controls = Vec::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
     for f in failing {
-        if !checks.iter().any(|c| c == f.check_id()) {
-            checks.push(f.check_id().to_string());
-        }
-        if !controls.iter().any(|c| c == f.control_id()) {
-            controls.push(f.control_id().to_string());
+        if !pairs.iter().any(|(c, _)| c == f.check_id()) {
+            pairs.push((f.check_id().to_string(), f.control_id().to_string()));
         }
     }
-    checks.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
-    controls.sort();
-    (checks, controls)
+    pairs.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(&a.0, &b.0));
+    let mut controls: Vec<String> = Vec::new();
+    for (_, c) in &pairs {
+        if !controls.contains(c) {
+            controls.push(c.clone());
+        }
+    }
+    (pairs.into_iter().map(|(c, _)| c).collect(), controls)
 }
 
 pub(crate) const ROOT_FILE: FileAttrs = FileAttrs {
