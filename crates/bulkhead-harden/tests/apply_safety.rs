@@ -287,7 +287,7 @@ fn kill_at(point: &str) {
     let marker = root.join("marker");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
-        .env("BULKHEAD_FAULT_CHILD", &root)
+        .env("BULKHEAD_FAULT_CHILD", root.as_os_str())
         .env("BULKHEAD_FAILPOINT", point)
         .env("BULKHEAD_FAILPOINT_MARKER", &marker)
         .stdout(std::process::Stdio::null())
@@ -372,7 +372,7 @@ fn an_interrupted_apply_must_be_rolled_back_before_the_next() {
     // Simulate the journal of a run that was killed (written before the first change).
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
-        .env("BULKHEAD_FAULT_CHILD", &root)
+        .env("BULKHEAD_FAULT_CHILD", root.as_os_str())
         .env("BULKHEAD_FAILPOINT", "after-backup")
         .env("BULKHEAD_FAILPOINT_MARKER", root.join("marker"))
         .stdout(std::process::Stdio::null())

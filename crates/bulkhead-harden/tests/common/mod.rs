@@ -136,8 +136,29 @@ pub fn fail_file(path: &str, expected: &str) -> CheckResult {
     )
 }
 
-/// A fresh temporary directory for one test.
-pub fn temp_root(name: &str) -> PathBuf {
+/// A fresh temporary directory for one test, removed when dropped.
+pub struct TempRoot(PathBuf);
+
+impl std::ops::Deref for TempRoot {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempRoot {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_root(name: &str) -> TempRoot {
     let dir = std::env::temp_dir().join(format!(
         "bulkhead-harden-{name}-{}-{}",
         std::process::id(),
@@ -147,7 +168,7 @@ pub fn temp_root(name: &str) -> PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempRoot(dir)
 }
 
 /// Write a file under `root` at host path `path`.
