@@ -1,0 +1,476 @@
+//! Golden outputs of `bulkhead audit`: a fixed snapshot of the end-to-end lab (collected once
+//! from the testkit's private dockerd, then normalised so it is stable and holds nothing of the
+//! machine it came from) is rendered in every format and must match the files under
+//! `tests/golden/audit/` byte for byte. A renderer, catalog or evaluator change shows up here as a
+//! readable diff of what users and CI systems see.
+//!
+//! Regenerate after checking that a difference is intended:
+//! - `BULKHEAD_BLESS=1 cargo test -p bulkhead --test audit_golden` re-renders the outputs from the
+//!   committed snapshot (no daemon needed);
+//! - `BULKHEAD_BLESS=snapshot ...` first collects a new snapshot from a private dockerd (root and
+//!   docker.io needed), normalises it, then re-renders.
+
+#[path = "audit_support/mod.rs"]
+mod support;
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use support::{run, HOSTILE_DIR, SECRET_VALUE};
+
+/// Each golden output: file name and the arguments after `audit docker --snapshot SNAPSHOT`.
+const CASES: &[(&str, &[&str])] = &[
+    ("text.txt", &["--color", "never"]),
+    ("text-color.txt", &["--color", "always"]),
+    ("text-verbose.txt", &["--color", "never", "--verbose"]),
+    (
+        "text-cis-1.2.0.txt",
+        &["--color", "never", "--ids", "cis-1.2.0"],
+    ),
+    ("audit.json", &["--format", "json"]),
+    (
+        "audit-cis-1.2.0.json",
+        &["--format", "json", "--ids", "cis-1.2.0"],
+    ),
+    ("docker-bench.json", &["--format", "docker-bench-json"]),
+    ("junit.xml", &["--format", "junit"]),
+];
+
+/// Where the normalised lab lives in the snapshot (the harness's `/tmp/bhk-<pid>-<n>`).
+const LAB_DIR: &str = "/srv/bulkhead-lab";
+const LAB_HOST: &str = "lab-host";
+const LAB_KERNEL: &str = "6.1.0-lab-amd64";
+const LAB_TIME: &str = "2026-01-01T00:00:00Z";
+const LAB_EPOCH: i64 = 1_767_225_600;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/audit")
+}
+
+fn snapshot_path() -> PathBuf {
+    golden_dir().join("snapshot.json")
+}
+
+fn render(args: &[&str]) -> support::Run {
+    let snap = snapshot_path();
+    let mut all = vec!["audit", "docker", "--snapshot", snap.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+#[test]
+fn every_format_matches_its_golden_output() {
+    let bless = std::env::var("BULKHEAD_BLESS").unwrap_or_default();
+    if bless == "snapshot" {
+        collect_normalised_snapshot();
+    }
+    let mut mismatches = Vec::new();
+    for (file, args) in CASES {
+        let r = render(args);
+        // The lab has failing checks: every rendering exits 1 (and renders in full).
+        r.expect_code(1);
+        let path = golden_dir().join(file);
+        if !bless.is_empty() {
+            std::fs::write(&path, &r.stdout)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+            eprintln!("blessed {}", path.display());
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; create it with BULKHEAD_BLESS=1 cargo test -p bulkhead --test audit_golden",
+                path.display()
+            )
+        });
+        if golden != r.stdout {
+            mismatches.push(first_difference(file, &golden, &r.stdout));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{}\n\nIf the change is intended: BULKHEAD_BLESS=1 cargo test -p bulkhead --test audit_golden",
+        mismatches.join("\n")
+    );
+}
+
+fn first_difference(file: &str, golden: &str, actual: &str) -> String {
+    let (g, a): (Vec<&str>, Vec<&str>) = (golden.lines().collect(), actual.lines().collect());
+    for i in 0..g.len().max(a.len()) {
+        if g.get(i) != a.get(i) {
+            return format!(
+                "{file} differs at line {}:\n  golden: {:?}\n  actual: {:?}",
+                i + 1,
+                g.get(i),
+                a.get(i)
+            );
+        }
+    }
+    format!("{file} differs only in line endings or a final newline")
+}
+
+/// The golden snapshot is the lab as the tests describe it, and carries no secret.
+#[test]
+fn golden_snapshot_is_the_lab() {
+    let text = std::fs::read_to_string(snapshot_path()).expect("golden snapshot");
+    assert!(!text.contains(SECRET_VALUE));
+    assert!(
+        text.contains("DB_PASSWORD=***"),
+        "the masked variable is there"
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["schema"], "bulkhead.snapshot/1");
+    assert_eq!(v["collected_at"], LAB_TIME);
+    let mut names: Vec<&str> = v["docker"]["containers"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["inspect"]["Name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["/hardened", "/hostile", "/labelled", "/plain"]);
+    let skipped: Vec<&str> = v["docker"]["selection"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped.contains(&"self") && skipped.contains(&"created"));
+    let hostile = serde_json::to_string(HOSTILE_DIR).unwrap();
+    assert!(
+        text.contains(&hostile[1..hostile.len() - 1]),
+        "the hostile bind mount is in the snapshot"
+    );
+    assert!(
+        !text.contains("/tmp/bhk-"),
+        "the harness directory is normalised away"
+    );
+}
+
+/// Collect the lab from a private dockerd and write the normalised snapshot.
+fn collect_normalised_snapshot() {
+    let d = bulkhead_testkit::TestDockerd::shared()
+        .expect("BULKHEAD_BLESS=snapshot needs a test dockerd (root and docker.io)");
+    let lab = support::build_lab(d);
+    let dir = support::TempDir::new("golden");
+    let raw = dir.arg("raw.json");
+    run(&["collect", "docker", "--docker-host", &lab.host, "-o", &raw]).expect_code(0);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&raw).unwrap()).unwrap();
+    normalise(&mut v, d.dir().to_str().unwrap());
+    let mut text = serde_json::to_string_pretty(&v).unwrap();
+    text.push('\n');
+    std::fs::write(snapshot_path(), text).unwrap();
+    eprintln!("blessed {}", snapshot_path().display());
+}
+
+/// Make a collected snapshot stable and anonymous, keeping it self-consistent: the harness
+/// directory becomes [`LAB_DIR`]; host name, kernel, times, IDs and pids become fixed values;
+/// processes, mounts and listeners of everything but the lab's daemon are dropped; dockerd's
+/// environment is reduced to a fixed PATH and its DOCKER_* variables.
+fn normalise(v: &mut Value, harness_dir: &str) {
+    let hostname = v["host"]["hostname"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let kernel = v["host"]["kernel"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+
+    // Only the lab's processes: those naming the harness directory (dockerd, containerd, shims)
+    // and the containers' own processes.
+    let container_pids: Vec<Value> = v["docker"]["containers"]["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| {
+            c["processes"]["value"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|p| p["pid"].clone())
+        .collect();
+    let lab_program = |p: &Value| {
+        let daemon = matches!(
+            p["comm"].as_str().unwrap_or(""),
+            "dockerd" | "containerd" | "containerd-shim"
+        );
+        daemon && p["argv"].to_string().contains(harness_dir)
+    };
+    if let Some(ps) = v["host"]["processes"]["value"].as_array_mut() {
+        ps.retain(|p| lab_program(p) || container_pids.contains(&p["pid"]));
+    }
+    if let Some(ms) = v["host"]["mounts"]["value"].as_array_mut() {
+        ms.retain(|m| {
+            let mp = m["mount_point"].as_str().unwrap_or("");
+            mp == "/" || mp == harness_dir || mp.starts_with(&format!("{harness_dir}/"))
+        });
+    }
+    if v["host"]["listeners"]["value"].is_array() {
+        v["host"]["listeners"]["value"] = Value::Array(vec![]);
+    }
+    if let Some(info) = v["docker"]["info"]["value"].as_object_mut() {
+        info.insert(
+            "ID".into(),
+            "LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0:LAB0".into(),
+        );
+    }
+
+    let mut n = Normaliser {
+        harness_dir: harness_dir.to_string(),
+        hostname,
+        kernel,
+        ids: BTreeMap::new(),
+        short_ids: BTreeMap::new(),
+        pids: BTreeMap::new(),
+        namespaces: BTreeMap::new(),
+    };
+    // Replacements are handed out in an order that does not depend on the random IDs and pids
+    // of one run: containers by name (their ID, init pid, shim and processes), then images by
+    // tag, networks by name and their endpoints by container name, then whatever else appears,
+    // in document order. Full IDs are all assigned before the walk, so a short ID that is a
+    // prefix of one maps to the prefix of its replacement.
+    let mut ordered_ids: Vec<String> = Vec::new();
+    let mut ordered_pids: Vec<u64> = vec![];
+    let mut ordered_ns: Vec<u64> = vec![];
+    let daemon_process = &v["docker"]["daemon"]["process"]["value"];
+    ordered_pids.extend(daemon_process["pid"].as_u64());
+    ordered_ns.extend(daemon_process["pid_ns"].as_u64());
+    let processes = v["host"]["processes"]["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ordered_pids.extend(
+        processes
+            .iter()
+            .filter(|p| p["comm"] == "containerd")
+            .filter_map(|p| p["pid"].as_u64()),
+    );
+    let mut containers = v["docker"]["containers"]["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    containers.sort_by_key(|c| c["inspect"]["Name"].as_str().unwrap_or("").to_string());
+    for c in &containers {
+        let id = c["inspect"]["Id"].as_str().unwrap_or("").to_string();
+        ordered_pids.extend(c["inspect"]["State"]["Pid"].as_u64());
+        ordered_pids.extend(
+            processes
+                .iter()
+                .filter(|p| p["comm"] == "containerd-shim" && p["argv"].to_string().contains(&id))
+                .filter_map(|p| p["pid"].as_u64()),
+        );
+        for p in c["processes"]["value"].as_array().into_iter().flatten() {
+            ordered_pids.extend(p["pid"].as_u64());
+            ordered_ns.extend(p["pid_ns"].as_u64());
+        }
+        ordered_ids.push(id);
+    }
+    let mut skipped = v["docker"]["selection"]["skipped"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    skipped.sort_by_key(|c| c["name"].as_str().unwrap_or("").to_string());
+    ordered_ids.extend(
+        skipped
+            .iter()
+            .filter_map(|c| c["id"].as_str().map(String::from)),
+    );
+    let mut images = v["docker"]["images"]["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    images.sort_by_key(|i| i["inspect"]["RepoTags"].to_string());
+    ordered_ids.extend(
+        images
+            .iter()
+            .filter_map(|i| i["inspect"]["Id"].as_str().map(String::from)),
+    );
+    let mut networks = v["docker"]["networks"]["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    networks.sort_by_key(|n| n["Name"].as_str().unwrap_or("").to_string());
+    for net in &networks {
+        ordered_ids.extend(net["Id"].as_str().map(String::from));
+        let mut endpoints: Vec<&Value> = net["Containers"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .collect();
+        endpoints.sort_by_key(|e| e["Name"].as_str().unwrap_or("").to_string());
+        ordered_ids.extend(
+            endpoints
+                .iter()
+                .filter_map(|e| e["EndpointID"].as_str().map(String::from)),
+        );
+    }
+    let text = v.to_string();
+    ordered_ids.extend(
+        text.char_indices()
+            .filter_map(|(i, _)| hex_word(&text, i, 64).map(String::from)),
+    );
+    for id in ordered_ids {
+        let sha = id.trim_start_matches("sha256:").to_string();
+        if hex_word(&sha, 0, 64).is_some() {
+            let next = n.ids.len() + 1;
+            n.ids
+                .entry(sha)
+                .or_insert_with(|| format!("{:02x}", next % 256).repeat(32));
+        }
+    }
+    for pid in ordered_pids {
+        n.pid(pid);
+    }
+    for ns in ordered_ns {
+        n.namespace(ns);
+    }
+    n.value(v, "");
+    if let Some(ps) = v["host"]["processes"]["value"].as_array_mut() {
+        ps.sort_by_key(|p| p["pid"].as_u64());
+    }
+    let pid = v["docker"]["daemon"]["process"]["value"]["pid"].clone();
+    v["docker"]["daemon"]["process_reason"] =
+        format!("the only dockerd process (pid {pid})").into();
+}
+
+struct Normaliser {
+    harness_dir: String,
+    hostname: String,
+    kernel: String,
+    ids: BTreeMap<String, String>,
+    short_ids: BTreeMap<String, String>,
+    pids: BTreeMap<u64, u64>,
+    namespaces: BTreeMap<u64, u64>,
+}
+
+impl Normaliser {
+    fn value(&mut self, v: &mut Value, key: &str) {
+        if key == "environ" {
+            // A process's environment (dockerd's is collected) is the test runner's: keep
+            // only what could matter to Docker, and a fixed PATH.
+            if let Some(env) = v.as_object_mut() {
+                env.retain(|k, _| {
+                    k.starts_with("DOCKER_") || k.to_ascii_uppercase().ends_with("_PROXY")
+                });
+                env.insert(
+                    "PATH".into(),
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                );
+            }
+        }
+        match v {
+            Value::String(s) => *s = self.string(s),
+            Value::Number(num) => {
+                if let Some(x) = num.as_u64() {
+                    let mapped = match key {
+                        "pid" | "ppid" | "Pid" if x > 1 => Some(self.pid(x)),
+                        "pid_ns" => Some(self.namespace(x)),
+                        "Created" => Some(LAB_EPOCH as u64),
+                        _ => None,
+                    };
+                    if let Some(m) = mapped {
+                        *v = Value::from(m);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.value(item, key);
+                }
+            }
+            Value::Object(map) => {
+                let old = std::mem::take(map);
+                let mut new = Map::new();
+                for (k, mut item) in old {
+                    self.value(&mut item, &k);
+                    new.insert(self.string(&k), item);
+                }
+                *map = new;
+            }
+            _ => {}
+        }
+    }
+
+    fn namespace(&mut self, ns: u64) -> u64 {
+        let next = 4_026_532_000 + self.namespaces.len() as u64;
+        *self.namespaces.entry(ns).or_insert(next)
+    }
+
+    fn pid(&mut self, pid: u64) -> u64 {
+        let next = 1000 + self.pids.len() as u64;
+        *self.pids.entry(pid).or_insert(next)
+    }
+
+    fn string(&mut self, s: &str) -> String {
+        if !self.hostname.is_empty() && s == self.hostname {
+            return LAB_HOST.into();
+        }
+        if !self.kernel.is_empty() && s == self.kernel {
+            return LAB_KERNEL.into();
+        }
+        if looks_like_a_time(s) {
+            return LAB_TIME.into();
+        }
+        let s = s.replace(&self.harness_dir, LAB_DIR);
+        self.hex_ids(&s)
+    }
+
+    /// Replace each 64-digit hex word (container, image, network, layer IDs) by its fixed
+    /// replacement, and each 12-digit hex word (short IDs, network sandbox names) by the prefix
+    /// of the full ID it abbreviates, else by a fixed short ID of its own.
+    fn hex_ids(&mut self, s: &str) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < s.len() {
+            if let Some(id) = hex_word(s, i, 64) {
+                out.push_str(&self.ids[id]);
+                i += 64;
+            } else if let Some(short) = hex_word(s, i, 12) {
+                let prefix = self
+                    .ids
+                    .iter()
+                    .find(|(full, _)| full.starts_with(short))
+                    .map(|(_, fake)| fake[..12].to_string());
+                let next = self.short_ids.len() + 1;
+                let fake = prefix.unwrap_or_else(|| {
+                    self.short_ids
+                        .entry(short.to_string())
+                        .or_insert_with(|| format!("5{next:011x}"))
+                        .clone()
+                });
+                out.push_str(&fake);
+                i += 12;
+            } else {
+                let c = s[i..].chars().next().expect("in bounds");
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+        out
+    }
+}
+
+/// The word of exactly `len` lowercase hex digits starting at byte `i` of `s`, if there is one
+/// (not part of a longer run of letters or digits).
+fn hex_word(s: &str, i: usize, len: usize) -> Option<&str> {
+    let b = s.as_bytes();
+    let is_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    let starts = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+    let ends = b.get(i + len).map_or(true, |c| !c.is_ascii_alphanumeric());
+    (starts && ends && b.len() >= i + len && b[i..i + len].iter().all(|c| is_hex(*c)))
+        .then(|| &s[i..i + len])
+}
+
+/// `2026-11-28T06:09:00.245434306Z` and the like.
+fn looks_like_a_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && (s.ends_with('Z') || s.contains('+'))
+}
