@@ -298,6 +298,25 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
         fixes: Vec::new(),
         unfixed: plan.unfixed.clone(),
     };
+    // Every reviewed fix must still be planned: otherwise what was reviewed cannot be applied.
+    for s in &saved {
+        let id = s["id"].as_str().unwrap_or_default();
+        if plan.fix(id).is_none() {
+            let checks: Vec<&str> = s["checks"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            let why = plan
+                .unfixed
+                .iter()
+                .find(|u| checks.contains(&u.check.as_str()))
+                .map(|u| format!(": {}", u.reason))
+                .unwrap_or_default();
+            return Err(ApplyError::Refused(format!(
+                "{id} of the reviewed plan is no longer planned{why}; review a new plan"
+            )));
+        }
+    }
     for fix in &plan.fixes {
         let Some(s) = saved
             .iter()

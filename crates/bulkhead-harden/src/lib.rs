@@ -14,9 +14,17 @@
 //!   closes (the threats crate projects severities from it).
 //! - [`render::json`] / [`render::text`]: the `bulkhead.harden/1` JSON contract and the
 //!   terminal view (unified diffs, secret values masked).
+//! - [`apply::apply`]`(plan, options)`: the file fixes, each file checked against the hash the
+//!   plan recorded, backed up beside itself and replaced atomically, with a journal;
+//!   [`apply::rollback`] undoes the latest apply; [`apply::restrict_to_reviewed`] keeps only
+//!   the fixes of a reviewed JSON plan.
+//! - [`restart::restart_docker`]: make dockerd load its configuration (systemd over D-Bus, or
+//!   SIGHUP for reloadable settings) and wait until its API answers.
+//! - [`verify`]: the audit before (a [`verify::Baseline`]) against the audit after, per
+//!   selected check, and the threats whose status changed ([`threats::statuses`]).
 //!
 //! Each fixer lives in [`fixers`], one module per kind of change, listed in the explicit
-//! [`fixers::REGISTRY`].
+//! [`fixers::REGISTRY`]; the format-preserving editors are in [`edit`]. See docs/harden.md.
 
 pub mod apply;
 pub mod dbus;

@@ -228,9 +228,9 @@ fn fault_child() {
     std::fs::write(root.join("child-finished"), "1").unwrap();
 }
 
-/// The plan for a root the parent already populated.
-fn fixture_plan_only(root: &Path) -> Plan {
-    let snap = with_file(
+/// The snapshot the fixture's audit saw.
+fn fixture_snapshot(root: &Path) -> bulkhead_facts::Snapshot {
+    with_file(
         with_file(
             with_daemon(snapshot(root), "", Some(DAEMON_JSON)),
             "/etc/docker/tls/key.pem",
@@ -244,8 +244,12 @@ fn fixture_plan_only(root: &Path) -> Plan {
         0o755,
         0,
         0,
-    );
-    let audit = docker_audit(
+    )
+}
+
+/// The fixture's failing checks.
+fn fixture_audit() -> bulkhead_checks::Audit {
+    docker_audit(
         "1.6.0",
         vec![
             ("docker.daemon.icc_disabled", fail()),
@@ -267,10 +271,14 @@ fn fixture_plan_only(root: &Path) -> Plan {
                 ),
             ),
         ],
-    );
+    )
+}
+
+/// The plan for a root the parent already populated.
+fn fixture_plan_only(root: &Path) -> Plan {
     plan(
-        &snap,
-        &[audit],
+        &fixture_snapshot(root),
+        &[fixture_audit()],
         &PlanRequest {
             root: Some(root.to_path_buf()),
             threat_links: Some(vec![]),
@@ -459,6 +467,27 @@ fn apply_of_a_reviewed_plan_refuses_files_changed_since_the_review() {
     )
     .unwrap();
     let again = fixture_plan_only(&root);
+    let e = restrict_to_reviewed(&again, &reviewed).unwrap_err();
+    // The snapshot still describes the old file: the planner refuses to plan from it, so the
+    // reviewed fix can no longer be applied.
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("daemon-json:/etc/docker/daemon.json of the reviewed plan is no longer planned") && m.contains("not what the audit read")),
+        "{e:?}"
+    );
+    // Audited again (the snapshot describes the edited file), the edit differs from the reviewed
+    // one: refused too.
+    let mut snap = with_daemon(snapshot(&root), "", Some("{\n  \"icc\": true\n}\n"));
+    snap.host.files = fixture_snapshot(&root).host.files;
+    let again = plan(
+        &snap,
+        &[fixture_audit()],
+        &PlanRequest {
+            root: Some(root.to_path_buf()),
+            threat_links: Some(vec![]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let e = restrict_to_reviewed(&again, &reviewed).unwrap_err();
     assert!(
         matches!(&e, ApplyError::Refused(m) if m.contains("/etc/docker/daemon.json changed since the reviewed plan")),

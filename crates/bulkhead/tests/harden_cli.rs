@@ -313,3 +313,55 @@ fn a_full_restart_of_a_daemon_not_run_by_systemd_is_refused() {
     assert!(d.api().get("/_ping").unwrap().is_success());
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// A snapshot plans offline anywhere, but drives `--apply` only on the host it was collected on.
+#[test]
+fn a_snapshot_from_another_host_is_never_applied_here() {
+    let Some(d) = TestDockerd::shared() else {
+        return;
+    };
+    let dir = temp_root("foreign");
+    let snap = dir.join("snap.json");
+    let o = bulkhead(&[
+        "collect",
+        "docker",
+        "--docker-host",
+        &d.docker_host(),
+        "-o",
+        s(&snap),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    v["host"]["hostname"] = json!({"value": "another-host"});
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let state = dir.join("state");
+    // Planning from it is fine (read-only).
+    let o = bulkhead(&[
+        "harden",
+        "--snapshot",
+        s(&snap),
+        "--state-dir",
+        s(&state),
+        "--select",
+        "2.15",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bulkhead(&[
+        "harden",
+        "--snapshot",
+        s(&snap),
+        "--state-dir",
+        s(&state),
+        "--select",
+        "2.15",
+        "--apply",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("collected on \"another-host\""),
+        "{}",
+        text(&o)
+    );
+    assert!(!state.exists(), "nothing was recorded or changed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -288,6 +288,20 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         );
         return out;
     }
+    // The file must be the one the audit judged: a snapshot from another host, or a file edited
+    // since the audit, would turn the audit's verdicts into wrong edits.
+    if let Some(audited) = docker.daemon.config.value() {
+        let now = (!original.trim().is_empty())
+            .then(|| serde_json::from_str::<Value>(&original).ok())
+            .flatten();
+        if now.as_ref() != audited.as_ref() {
+            unfix_all(
+                &mut out,
+                &format!("{path} is not what the audit read (changed since, or the snapshot comes from another host); audit again on this host"),
+            );
+            return out;
+        }
+    }
     let mut text = original.clone();
     let mut fixed: Vec<&Failing> = Vec::new();
     let mut changes = Vec::new();

@@ -311,6 +311,9 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         &args.trusted_users,
     )?;
     let snapshot = acquire_snapshot(&args.source, target.unwrap_or(AuditTarget::All), &[])?;
+    if args.apply && args.source.snapshot.is_some() {
+        same_host(&snapshot, &root)?;
+    }
     let audits = audit(&snapshot, target, &aargs)?;
     let live = args.source.snapshot.is_none();
     let request = PlanRequest {
@@ -433,6 +436,28 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         ));
     }
     Ok(code)
+}
+
+/// A saved snapshot may only drive `--apply` on the host it was collected on.
+fn same_host(snapshot: &Snapshot, root: &std::path::Path) -> Result<(), String> {
+    // As the collector reads it: the root's /etc/hostname, else the kernel's.
+    let here = std::fs::read_to_string(root.join("etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_default();
+    match snapshot.host.hostname.value() {
+        Some(h) if !here.is_empty() && *h == here => Ok(()),
+        Some(h) => Err(format!(
+            "the snapshot was collected on {h:?}, not on this host ({here:?}): apply its fixes on that host, or plan from a fresh audit here"
+        )),
+        None => Err("the snapshot does not say which host it was collected on: plan from a fresh audit to apply".into()),
+    }
 }
 
 /// Control IDs of the checks the user selected (by --select or --threat), fixed or not.
