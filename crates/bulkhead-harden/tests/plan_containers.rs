@@ -127,6 +127,9 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
             ("docker.container.capabilities", fails_for(&c)),
             ("docker.container.restart_on_failure_5", fails_for(&c)),
             ("docker.container.pids_limit", fails_for(&c)),
+            ("docker.container.memory_limit", fails_for(&c)),
+            ("docker.container.cpu_shares", fails_for(&c)),
+            ("docker.container.healthcheck_runtime", fails_for(&c)),
             ("docker.image.non_root_user", fails_for(&c)),
         ],
     );
@@ -134,7 +137,10 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     let f = p.fix("docker-run:web").unwrap();
     assert_eq!(f.kind, FixKind::DockerRun);
-    assert_eq!(f.checks, vec!["4.1", "5.4", "5.13", "5.15", "5.26", "5.29"]);
+    assert_eq!(
+        f.checks,
+        vec!["4.1", "5.4", "5.11", "5.12", "5.13", "5.15", "5.26", "5.27", "5.29"]
+    );
     let run = &f
         .action
         .steps
@@ -150,7 +156,9 @@ fn run_command_keeps_the_container_and_adds_only_what_fails() {
 --mount type=volume,source=webdata,target=/data --mount type=bind,source=/etc/web,target=/etc/web,readonly \
 --tmpfs /tmp:rw,noexec,nosuid,size=64m,mode=1777 --tmpfs /run:rw,noexec,nosuid,size=64m,mode=1777 \
 --restart on-failure:5 --cap-drop ALL --cap-add NET_BIND_SERVICE --security-opt label=disable --security-opt no-new-privileges:true \
---pids-limit 100 --read-only registry.example/web:1.4 serve --port 80"
+--memory 512m --cpu-shares 512 --pids-limit 100 --read-only \
+--health-cmd 'nc -z 127.0.0.1 80 || exit 1' --health-interval 30s --health-timeout 5s --health-retries 3 \
+registry.example/web:1.4 serve --port 80"
     );
     // An explicitly added default capability is kept (and said why); SYS_ADMIN is never carried
     // over and the fix says so.
