@@ -20,7 +20,7 @@ impl ColorChoice {
             ColorChoice::Never => false,
             ColorChoice::Auto => {
                 !to_file
-                    && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+                    && std::env::var_os("NO_COLOR").unwrap_or_default().is_empty()
                     && std::io::stdout().is_terminal()
             }
         }
