@@ -458,7 +458,7 @@ fn hex_word(s: &str, i: usize, len: usize) -> Option<&str> {
     let b = s.as_bytes();
     let is_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
     let starts = i == 0 || !b[i - 1].is_ascii_alphanumeric();
-    let ends = b.get(i + len).map_or(true, |c| !c.is_ascii_alphanumeric());
+    let ends = !b.get(i + len).is_some_and(|c| c.is_ascii_alphanumeric());
     (starts && ends && b.len() >= i + len && b[i..i + len].iter().all(|c| is_hex(*c)))
         .then(|| &s[i..i + len])
 }
