@@ -301,6 +301,7 @@ impl CheckResult {
                 objects.len(),
                 plural(objects.len())
             ),
+            Status::Pass if objects.len() == 1 => format!("the 1 {kind} passes"),
             Status::Pass => format!("all {} {} pass", objects.len(), plural(objects.len())),
             _ => format!("{} {}", objects.len(), plural(objects.len())),
         };

@@ -53,7 +53,7 @@ pub fn render(audits: &[(Audit, Target)]) -> String {
                 count(Status::Fail),
                 count(Status::Error),
                 skipped,
-                escape(&target.collected_at)
+                escape(&junit_timestamp(&target.collected_at))
             );
             for o in cases {
                 let name = format!("{} - {}", o.check_id, o.control.title);
@@ -133,4 +133,20 @@ pub fn render(audits: &[(Audit, Target)]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// JUnit's `timestamp` is an ISO 8601 date-time without a zone (the strict Ant schema rejects one);
+/// bulkhead's collection times are UTC, so the trailing `Z` and fractions are dropped.
+fn junit_timestamp(rfc3339: &str) -> String {
+    let t = rfc3339.trim_end_matches('Z');
+    t.split('.').next().unwrap_or(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamp_has_no_zone() {
+        assert_eq!(super::junit_timestamp("2026-11-28T06:05:54Z"), "2026-11-28T06:05:54");
+        assert_eq!(super::junit_timestamp("2026-11-28T06:05:54.123Z"), "2026-11-28T06:05:54");
+    }
 }

@@ -153,21 +153,26 @@ fn narrow_containers(
 /// (`5.13`), sections (`5`) and control IDs or groups (`docker.container...`, `k8s....`) select
 /// checks; anything else is a container-name regex.
 pub fn split_excludes(values: &[String]) -> (Vec<String>, Vec<String>) {
+    fn is_check_selector(v: &str) -> bool {
+        let is_check_id = v.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        is_check_id || v.starts_with("docker.") || v.starts_with("k8s.")
+    }
     let mut checks = Vec::new();
     let mut containers = Vec::new();
-    for v in values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        let is_check_id = v
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-        if is_check_id || v.starts_with("docker.") || v.starts_with("k8s.") {
-            checks.push(v.to_string());
-        } else {
-            containers.push(v.to_string());
+    for value in values {
+        let parts: Vec<&str> = value.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        if parts.iter().any(|p| is_check_selector(p)) {
+            // A comma list of check selectors (possibly mixed with names): classify each item.
+            for p in parts {
+                if is_check_selector(p) {
+                    checks.push(p.to_string());
+                } else {
+                    containers.push(p.to_string());
+                }
+            }
+        } else if !value.trim().is_empty() {
+            // No check selector in it: the whole value is one regex, commas included (`x{1,3}`).
+            containers.push(value.trim().to_string());
         }
     }
     (checks, containers)
@@ -207,5 +212,8 @@ mod tests {
         ]);
         assert_eq!(c, vec!["5.13", "5", "docker.container"]);
         assert_eq!(r, vec!["web-.*", "db"]);
+        let (c, r) = split_excludes(&["^app-[0-9]{1,3}$".into()]);
+        assert!(c.is_empty());
+        assert_eq!(r, vec!["^app-[0-9]{1,3}$"], "a regex with a comma stays whole");
     }
 }
