@@ -1021,39 +1021,10 @@ fn compose_fix(
         }
     }
     if has(Change::NoNewPrivileges) {
-        let spath = [
-            Seg::Key("services"),
-            Seg::Key(service),
-            Seg::Key("security_opt"),
-        ];
-        let existing: Vec<String> = match doc_value(&text, "security_opt") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
-        match existing
-            .iter()
-            .position(|s| s.starts_with("no-new-privileges"))
+        if let Some(sp) = crate::edit::compose::no_new_privileges(&text, service)
+            .map_err(|e| format!("{path}: {e}"))?
         {
-            Some(i) => {
-                text = e(yaml::replace_item(
-                    &text,
-                    0,
-                    &spath,
-                    i,
-                    &json!("no-new-privileges:true"),
-                ))?
-            }
-            None => {
-                text = e(yaml::append(
-                    &text,
-                    0,
-                    &spath,
-                    &json!("no-new-privileges:true"),
-                ))?
-            }
+            text = sp.apply(&text);
         }
     }
     if has(Change::CapDropAll) {

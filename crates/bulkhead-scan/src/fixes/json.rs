@@ -2,9 +2,12 @@
 //! member. Everything else in the file (key order, values, indentation, blank lines, the final
 //! newline) stays exactly as the user wrote it; the whole file is never re-serialized.
 //!
-//! Used for daemon.json and for JSON-form kubelet configs and manifests. The parser is strict
-//! JSON (dockerd refuses comments too) and reports errors with line and column.
+//! Used for daemon.json (the scanner's daemon rules and harden's daemon.json merge) and for
+//! JSON-form kubelet configs and manifests. The parser is strict JSON (dockerd refuses comments
+//! too) and reports errors with line and column. Each operation exists as a [`Splice`] and as the
+//! edited text.
 
+use super::Splice;
 use serde_json::Value;
 use std::ops::Range;
 
@@ -326,14 +329,6 @@ fn render(value: &Value, indent: Option<&str>, style: &Style) -> String {
     }
 }
 
-fn replace(text: &str, range: Range<usize>, with: &str) -> String {
-    let mut out = String::with_capacity(text.len() + with.len());
-    out.push_str(&text[..range.start]);
-    out.push_str(with);
-    out.push_str(&text[range.end..]);
-    out
-}
-
 /// Is the object laid out one member per line (as opposed to `{"a": 1, "b": 2}`)?
 fn is_multiline(text: &str, span: &Range<usize>) -> bool {
     text[span.clone()].contains('\n')
@@ -344,6 +339,11 @@ fn is_multiline(text: &str, span: &Range<usize>) -> bool {
 /// its siblings. Missing parent objects are created. An empty or whitespace-only text becomes a
 /// new object.
 pub fn set(text: &str, path: &[&str], value: &Value) -> Result<String, JsonError> {
+    set_splice(text, path, value).map(|s| s.apply(text))
+}
+
+/// [`set`] as a splice of `text`.
+pub fn set_splice(text: &str, path: &[&str], value: &Value) -> Result<Splice, JsonError> {
     assert!(!path.is_empty(), "set needs a key");
     if text.trim().is_empty() {
         let mut v = value.clone();
@@ -356,7 +356,10 @@ pub fn set(text: &str, path: &[&str], value: &Value) -> Result<String, JsonError
             unit: "  ".into(),
             newline: "\n",
         };
-        return Ok(format!("{}\n", render(&v, Some(""), &style)));
+        return Ok(Splice::new(
+            0..text.len(),
+            format!("{}\n", render(&v, Some(""), &style)),
+        ));
     }
     let style = style_of(text);
     let root = parse(text)?;
@@ -388,7 +391,7 @@ pub fn set(text: &str, path: &[&str], value: &Value) -> Result<String, JsonError
                 } else {
                     render(value, None, &style)
                 };
-                return Ok(replace(text, vspan, &rendered));
+                return Ok(Splice::new(vspan, &rendered));
             }
             Some(m) => node = &m.value,
             None => {
@@ -413,7 +416,7 @@ fn insert_member(
     key: &str,
     value: &Value,
     style: &Style,
-) -> String {
+) -> Splice {
     let key_json = Value::String(key.to_string()).to_string();
     let obj_indent = line_indent(text, span.start).to_string();
     match members.last() {
@@ -421,21 +424,20 @@ fn insert_member(
             let ind = line_indent(text, last.key_span.start).to_string();
             let member = format!("{key_json}: {}", render(value, Some(&ind), style));
             let at = last.value.span().end;
-            replace(text, at..at, &format!(",{}{ind}{member}", style.newline))
+            Splice::new(at..at, format!(",{}{ind}{member}", style.newline))
         }
         Some(last) => {
             let member = format!("{key_json}: {}", render(value, None, style));
             let at = last.value.span().end;
-            replace(text, at..at, &format!(", {member}"))
+            Splice::new(at..at, format!(", {member}"))
         }
         None => {
             let ind = format!("{obj_indent}{}", style.unit);
             let member = format!("{key_json}: {}", render(value, Some(&ind), style));
             let interior = span.start + 1..span.end - 1;
-            replace(
-                text,
+            Splice::new(
                 interior,
-                &format!("{nl}{ind}{member}{nl}{obj_indent}", nl = style.newline),
+                format!("{nl}{ind}{member}{nl}{obj_indent}", nl = style.newline),
             )
         }
     }
@@ -444,18 +446,26 @@ fn insert_member(
 /// Remove the member at `path`, with its comma and its line. Returns the text unchanged when the
 /// member does not exist.
 pub fn remove(text: &str, path: &[&str]) -> Result<String, JsonError> {
+    Ok(match remove_splice(text, path)? {
+        Some(s) => s.apply(text),
+        None => text.to_string(),
+    })
+}
+
+/// [`remove`] as a splice of `text`; `None` when the member does not exist.
+pub fn remove_splice(text: &str, path: &[&str]) -> Result<Option<Splice>, JsonError> {
     assert!(!path.is_empty(), "remove needs a key");
     if text.trim().is_empty() {
-        return Ok(text.to_string());
+        return Ok(None);
     }
     let root = parse(text)?;
     let mut node = &root;
     for (depth, key) in path.iter().enumerate() {
         let Node::Object { members, .. } = node else {
-            return Ok(text.to_string());
+            return Ok(None);
         };
         let Some(i) = members.iter().rposition(|m| m.key == *key) else {
-            return Ok(text.to_string());
+            return Ok(None);
         };
         if depth + 1 < path.len() {
             node = &members[i].value;
@@ -486,9 +496,9 @@ pub fn remove(text: &str, path: &[&str]) -> Result<String, JsonError> {
         } else {
             m.key_span.start..m.value.span().end
         };
-        return Ok(replace(text, range, ""));
+        return Ok(Some(Splice::new(range, "")));
     }
-    Ok(text.to_string())
+    Ok(None)
 }
 
 fn start_of_line_if_blank_before(text: &str, pos: usize) -> usize {

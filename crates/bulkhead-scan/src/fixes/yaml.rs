@@ -1,12 +1,18 @@
-//! A span-aware YAML editor for the block-style files hardening touches (compose files, kubelet
-//! configs, static pod manifests, Kubernetes workloads): set a key, append to or change a list
-//! item, remove a list item. The structure comes from `bulkhead_sources::yaml` (byte spans for
-//! every node); an edit rewrites only the lines or bytes of what it changes, so comments, key
-//! order, quoting, blank lines and indentation elsewhere stay exactly as written.
+//! A span-aware YAML editor for compose files, Kubernetes manifests, kubelet configs and static
+//! pod manifests: set a key (creating missing mappings), append to or change a list item, remove
+//! a list item. The structure comes from `bulkhead_sources::yaml` (byte spans for every node); an
+//! edit rewrites only the lines or bytes of what it changes, so comments, key order, quoting,
+//! blank lines and indentation elsewhere stay exactly as written.
 //!
-//! New lines are indented like their siblings; nested blocks use the file's own indentation step.
-//! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style.
+//! New lines are indented like their siblings; nested blocks use the file's own indentation step
+//! ([`Layout`]). Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style. Entries
+//! a mapping only inherits through a merge key (`<<: *base`) are never edited where the anchor
+//! defines them (that would change every mapping sharing it): the mapping gets its own entry.
+//!
+//! Each operation exists as a [`Splice`] (`*_splice`, [`set_in`]) and as the edited text. The
+//! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
 
+use super::Splice;
 use bulkhead_sources::yaml::{self, Document, Node, NodeKind};
 use serde_json::Value;
 
@@ -262,9 +268,22 @@ fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Array(a) if !a.is_empty()) || matches!(v, Value::Object(m) if !m.is_empty())
 }
 
-struct Layout {
-    unit: usize,
-    indentless: bool,
+/// How a file lays out its blocks, learned from what is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// One indentation step in columns.
+    pub unit: usize,
+    /// List items written at their key's own column (`key:\n- a`).
+    pub indentless: bool,
+}
+
+impl Layout {
+    pub fn of(text: &str, docs: &[Document]) -> Layout {
+        Layout {
+            unit: indent_unit(text, docs),
+            indentless: indentless_lists(text, docs),
+        }
+    }
 }
 
 /// Lines for a collection value nested at `indent` (every line ends in a newline).
@@ -302,20 +321,12 @@ fn block(v: &Value, indent: usize, l: &Layout) -> String {
     out
 }
 
-fn splice(text: &str, range: std::ops::Range<usize>, with: &str) -> String {
-    let mut s = String::with_capacity(text.len() + with.len());
-    s.push_str(&text[..range.start]);
-    s.push_str(with);
-    s.push_str(&text[range.end..]);
-    s
-}
-
-/// Make sure `text` ends with a newline before appending lines at its end.
-fn with_final_newline(text: &str) -> String {
-    if text.is_empty() || text.ends_with('\n') {
-        text.to_string()
+/// `lines` appended at `at`, on a line of their own even when the text lacks a final newline.
+fn insert_lines(text: &str, at: usize, lines: String) -> Splice {
+    if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        Splice::insert(at, format!("\n{lines}"))
     } else {
-        format!("{text}\n")
+        Splice::insert(at, lines)
     }
 }
 
@@ -323,21 +334,50 @@ fn with_final_newline(text: &str) -> String {
 /// along `path`. An existing entry keeps its place (and its trailing comment when the value is a
 /// scalar on the key's line); a new entry goes after the mapping's last entry.
 pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Result<String> {
+    set_splice(text, doc, path, key, value).map(|s| s.apply(text))
+}
+
+/// [`set`] as a splice of `text`.
+pub fn set_splice(
+    text: &str,
+    doc: usize,
+    path: &[Seg],
+    key: &str,
+    value: &Value,
+) -> Result<Splice> {
     let docs = parse(text)?;
-    let layout = Layout {
-        unit: indent_unit(text, &docs),
-        indentless: indentless_lists(text, &docs),
-    };
-    // The deepest existing mapping along path.
-    let mut depth = 0;
-    let mut node = &docs
+    let layout = Layout::of(text, &docs);
+    let root = &docs
         .get(doc)
         .ok_or_else(|| YamlEditError(format!("the file has no document {}", doc + 1)))?
         .root;
+    set_in(text, &layout, root, path, key, value)
+}
+
+/// Is `n` written inside `outer` (rather than merged in from an anchor elsewhere)?
+fn within(n: &Node, outer: &Node) -> bool {
+    outer.span.start.offset <= n.span.start.offset && n.span.start.offset < outer.span.end.offset
+}
+
+/// [`set`] below `node` of an already parsed document (`layout` from [`Layout::of`]): what the
+/// scanner's rules use, as they hold the node a finding is about.
+pub fn set_in(
+    text: &str,
+    layout: &Layout,
+    node: &Node,
+    path: &[Seg],
+    key: &str,
+    value: &Value,
+) -> Result<Splice> {
+    // The deepest existing mapping along path.
+    let mut depth = 0;
+    let mut node = node;
     while depth < path.len() {
         match (path[depth], &node.kind) {
-            (Seg::Key(k), NodeKind::Map(_)) => match node.get(k) {
-                Some(n) if n.is_map() || !n.is_null() => node = n,
+            (Seg::Key(k), NodeKind::Map(_)) => match node.entry(k) {
+                // An entry merged in from an anchor is overridden here, not edited there.
+                Some((kn, _)) if !within(kn, node) => break,
+                Some((_, n)) if n.is_map() || !n.is_null() => node = n,
                 // `key:` with no value: treated as a missing mapping below.
                 _ => break,
             },
@@ -384,14 +424,14 @@ pub fn set(text: &str, doc: usize, path: &[Seg], key: &str, value: &Value) -> Re
     if let Some((k, existing)) = entries
         .iter()
         .rev()
-        .find(|(k, _)| k.as_str() == Some(&new_key))
+        .find(|(k, _)| k.as_str() == Some(&new_key) && within(k, node))
     {
-        return Ok(replace_value(text, k, existing, &v, &layout));
+        return Ok(replace_value(text, k, existing, &v, layout));
     }
-    Ok(insert_entry(text, node, &new_key, &v, &layout))
+    insert_entry(text, node, &new_key, &v, layout)
 }
 
-fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> String {
+fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> Splice {
     let key_col = column(text, key.span.start.offset);
     let existing_block =
         matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_)) && !is_flow(text, existing);
@@ -400,7 +440,7 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
         let in_flow = text[..existing.span.start.offset]
             .rfind(['{', '\n'])
             .is_some_and(|i| text.as_bytes()[i] == b'{');
-        return splice(text, existing.span.range(), &scalar_in(v, in_flow));
+        return Splice::new(existing.span.range(), scalar_in(v, in_flow));
     }
     // Rewrite from the colon after the key to the end of the entry's block.
     let after_key = key.span.end.offset;
@@ -420,10 +460,10 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
     } else {
         format!(": {}\n", block_scalar(v))
     };
-    splice(text, colon..end, &body)
+    Splice::new(colon..end, body)
 }
 
-fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> String {
+fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Result<Splice> {
     let NodeKind::Map(entries) = &map.kind else {
         unreachable!("insert_entry is called on mappings")
     };
@@ -432,18 +472,26 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Str
         let close = map.span.end.offset - 1;
         let close = text[..=close].rfind('}').unwrap_or(close);
         let sep = if entries.is_empty() { "" } else { ", " };
-        return splice(
-            text,
-            close..close,
-            &format!("{sep}{key_text}: {}", scalar(v)),
-        );
+        return Ok(Splice::insert(
+            close,
+            format!("{sep}{key_text}: {}", scalar(v)),
+        ));
     }
-    let Some((last_k, last_v)) = entries.last() else {
-        // An empty block mapping only arises as the document itself: write at the end.
-        let t = with_final_newline(text);
-        let mut m = serde_json::Map::new();
-        m.insert(key.to_string(), v.clone());
-        return format!("{t}{}", block(&Value::Object(m), 0, l));
+    let mut m = serde_json::Map::new();
+    m.insert(key.to_string(), v.clone());
+    let entry = Value::Object(m);
+    // Entries merged in from an anchor live elsewhere: only the mapping's own entries place the
+    // new line.
+    let Some((last_k, last_v)) = entries.iter().rev().find(|(k, _)| within(k, map)) else {
+        if entries.is_empty() {
+            // An empty block mapping only arises as the document itself: write at the end.
+            return Ok(insert_lines(text, text.len(), block(&entry, 0, l)));
+        }
+        let p = map.span.start;
+        return err(format!(
+            "the mapping at line {}, column {} only merges another one (<<); add {key} by hand",
+            p.line, p.column
+        ));
     };
     let col = column(text, last_k.span.start.offset);
     let end = block_end(
@@ -452,46 +500,35 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Str
         col,
         matches!(last_v.kind, NodeKind::Seq(_)),
     );
-    let mut m = serde_json::Map::new();
-    m.insert(key.to_string(), v.clone());
-    let lines = block(&Value::Object(m), col, l);
-    let t = if end == text.len() {
-        with_final_newline(text)
-    } else {
-        text.to_string()
-    };
-    let end = end.min(t.len());
-    splice(&t, end..end, &lines)
+    Ok(insert_lines(text, end, block(&entry, col, l)))
 }
 
 /// Append `item` to the list at `path` (the list is created with [`set`] when missing).
 pub fn append(text: &str, doc: usize, path: &[Seg], item: &Value) -> Result<String> {
+    append_splice(text, doc, path, item).map(|s| s.apply(text))
+}
+
+/// [`append`] as a splice of `text`.
+pub fn append_splice(text: &str, doc: usize, path: &[Seg], item: &Value) -> Result<Splice> {
     let docs = parse(text)?;
     let Some((Seg::Key(last), parent)) = path.split_last().map(|(l, p)| (*l, p)) else {
         return err("append needs a path ending in a key");
     };
     let Some(list) = node_at(&docs, doc, path).filter(|n| !n.is_null()) else {
-        return set(text, doc, parent, last, &Value::Array(vec![item.clone()]));
+        return set_splice(text, doc, parent, last, &Value::Array(vec![item.clone()]));
     };
     let NodeKind::Seq(items) = &list.kind else {
         return err(format!("{} is not a list", path_label(path)));
     };
-    let layout = Layout {
-        unit: indent_unit(text, &docs),
-        indentless: indentless_lists(text, &docs),
-    };
+    let layout = Layout::of(text, &docs);
     if is_flow(text, list) {
         let close = list.span.end.offset - 1;
         let close = text[..=close].rfind(']').unwrap_or(close);
         let sep = if items.is_empty() { "" } else { ", " };
-        return Ok(splice(
-            text,
-            close..close,
-            &format!("{sep}{}", scalar(item)),
-        ));
+        return Ok(Splice::insert(close, format!("{sep}{}", scalar(item))));
     }
     let Some(last_item) = items.last() else {
-        return set(text, doc, parent, last, &Value::Array(vec![item.clone()]));
+        return set_splice(text, doc, parent, last, &Value::Array(vec![item.clone()]));
     };
     let dash = dash_before(text, last_item.span.start.offset).ok_or_else(|| {
         YamlEditError(format!(
@@ -501,14 +538,11 @@ pub fn append(text: &str, doc: usize, path: &[Seg], item: &Value) -> Result<Stri
     })?;
     let col = column(text, dash);
     let end = block_end(text, dash, col, false);
-    let lines = block(&Value::Array(vec![item.clone()]), col, &layout);
-    let t = if end == text.len() {
-        with_final_newline(text)
-    } else {
-        text.to_string()
-    };
-    let end = end.min(t.len());
-    Ok(splice(&t, end..end, &lines))
+    Ok(insert_lines(
+        text,
+        end,
+        block(&Value::Array(vec![item.clone()]), col, &layout),
+    ))
 }
 
 /// Replace the scalar list item `index` of the list at `path`.
@@ -519,6 +553,17 @@ pub fn replace_item(
     index: usize,
     item: &Value,
 ) -> Result<String> {
+    replace_item_splice(text, doc, path, index, item).map(|s| s.apply(text))
+}
+
+/// [`replace_item`] as a splice of `text`.
+pub fn replace_item_splice(
+    text: &str,
+    doc: usize,
+    path: &[Seg],
+    index: usize,
+    item: &Value,
+) -> Result<Splice> {
     let docs = parse(text)?;
     let n = node_at(&docs, doc, path)
         .and_then(|l| l.as_seq())
@@ -528,12 +573,17 @@ pub fn replace_item(
         return err(format!("{}[{index}] is not a scalar", path_label(path)));
     }
     let flow = node_at(&docs, doc, path).is_some_and(|l| is_flow(text, l));
-    Ok(splice(text, n.span.range(), &scalar_in(item, flow)))
+    Ok(Splice::new(n.span.range(), scalar_in(item, flow)))
 }
 
 /// Remove list item `index` of the list at `path` (its whole line block, or its text and comma in
 /// a flow list).
 pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result<String> {
+    remove_item_splice(text, doc, path, index).map(|s| s.apply(text))
+}
+
+/// [`remove_item`] as a splice of `text`.
+pub fn remove_item_splice(text: &str, doc: usize, path: &[Seg], index: usize) -> Result<Splice> {
     let docs = parse(text)?;
     let list = node_at(&docs, doc, path)
         .ok_or_else(|| YamlEditError(format!("{} does not exist", path_label(path))))?;
@@ -551,7 +601,7 @@ pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result
         } else {
             n.span.range()
         };
-        return Ok(splice(text, range, ""));
+        return Ok(Splice::new(range, ""));
     }
     let dash = dash_before(text, n.span.start.offset).ok_or_else(|| {
         YamlEditError(format!("cannot find item {index} of {}", path_label(path)))
@@ -559,7 +609,7 @@ pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result
     let col = column(text, dash);
     let start = line_start(text, dash);
     let end = block_end(text, dash, col, false);
-    Ok(splice(text, start..end, ""))
+    Ok(Splice::new(start..end, ""))
 }
 
 #[cfg(test)]
@@ -730,5 +780,78 @@ mod tests {
         assert!(e.0.contains("line"), "{e}");
         let e = set("a: 1\n", 0, &[Seg::Key("a")], "b", &json!(1)).unwrap_err();
         assert!(e.0.contains("not a mapping"), "{e}");
+    }
+
+    #[test]
+    fn merged_entries_are_overridden_in_place_not_in_the_anchor() {
+        // Editing the anchor would change every service that merges it.
+        let text = "x-base: &base\n  image: app:1\n  privileged: true\nservices:\n  web:\n    <<: *base\n    ports: [\"80:80\"]\n";
+        let out = set(
+            text,
+            0,
+            &[Seg::Key("services"), Seg::Key("web")],
+            "privileged",
+            &json!(false),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            text.replace(
+                "    ports: [\"80:80\"]\n",
+                "    ports: [\"80:80\"]\n    privileged: false\n"
+            )
+        );
+        let only_merge = "x-base: &base\n  image: app:1\nservices:\n  web:\n    <<: *base\n";
+        let e = set(
+            only_merge,
+            0,
+            &[Seg::Key("services"), Seg::Key("web")],
+            "read_only",
+            &json!(true),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("line 5") && e.0.contains("<<"), "{e}");
+    }
+
+    #[test]
+    fn a_file_without_final_newline_gets_the_new_line_after_its_last() {
+        assert_eq!(set("a: 1", 0, &[], "b", &json!(2)).unwrap(), "a: 1\nb: 2\n");
+        assert_eq!(
+            append("l:\n  - x", 0, &[Seg::Key("l")], &json!("z")).unwrap(),
+            "l:\n  - x\n  - z\n"
+        );
+    }
+
+    #[test]
+    fn set_in_edits_below_a_node_the_caller_holds() {
+        let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app   # main\n      image: app:1\n    - name: side\n      image: side:1\n";
+        let docs = bulkhead_sources::yaml::parse(text).unwrap();
+        let layout = Layout::of(text, &docs);
+        let app = node_at(
+            &docs,
+            0,
+            &[Seg::Key("spec"), Seg::Key("containers"), Seg::Index(0)],
+        )
+        .unwrap();
+        let s = set_in(
+            text,
+            &layout,
+            app,
+            &[Seg::Key("securityContext")],
+            "allowPrivilegeEscalation",
+            &json!(false),
+        )
+        .unwrap();
+        assert_eq!(
+            s.range,
+            (text.find("    - name: side").unwrap()..text.find("    - name: side").unwrap())
+        );
+        assert_eq!(
+            s.apply(text),
+            text.replace(
+                "      image: app:1\n",
+                "      image: app:1\n      securityContext:\n        allowPrivilegeEscalation: false\n"
+            )
+        );
     }
 }

@@ -4,8 +4,15 @@
 //! changed line is written; everything else stays as written.
 //!
 //! New instructions go before the stage's trailing run-time metadata (CMD, ENTRYPOINT, EXPOSE,
-//! ...), after the build steps that may still need root.
+//! ...), after the build steps that may still need root. Only a USER of the stage itself is
+//! replaced: a builder stage's USER does not carry over to the final image, and a base stage's
+//! USER is left to the other images built on it (the final stage gets its own line).
+//!
+//! The scanner's `dockerfile-root-final-stage` and `dockerfile-no-user` fixes and harden's
+//! Dockerfile fixer both call [`user_splice`] (through [`set_user`] for harden); HEALTHCHECK is
+//! [`healthcheck_splice`] / [`add_healthcheck`].
 
+use super::Splice;
 use bulkhead_sources::dockerfile::{self, is_root_user, Dockerfile, Stage};
 use bulkhead_sources::span::Limits;
 
@@ -29,7 +36,7 @@ fn final_stage<'d>(df: &'d Dockerfile, target: Option<&str>) -> Result<&'d Stage
 }
 
 /// Byte offset where a new instruction goes in `stage`: the start of the line of the first
-/// instruction of its trailing run of runtime metadata, or the end of the text.
+/// instruction of its trailing run of runtime metadata, or the end of the stage.
 fn insertion_point(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
     let mut at = None;
     for &i in stage.body.iter().rev() {
@@ -42,20 +49,50 @@ fn insertion_point(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
     }
     match at {
         Some(off) => text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0),
+        None => stage_end(text, df, stage),
+    }
+}
+
+/// Where the stage's last line ends (after its newline): the end of the text for the last
+/// stage, else the start of the next stage's FROM line.
+fn stage_end(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
+    match df.stages.get(stage.index + 1) {
+        Some(next) => {
+            let off = df.instruction(next.from).span.start.offset;
+            // Back over the comment and blank lines that introduce the next stage.
+            let mut at = text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let last = stage
+                .body
+                .last()
+                .map(|&i| df.instruction(i))
+                .unwrap_or_else(|| df.instruction(stage.from));
+            let floor = text[last.span.end.offset..]
+                .find('\n')
+                .map(|i| last.span.end.offset + i + 1)
+                .unwrap_or(text.len());
+            while at > floor {
+                let prev = text[..at - 1].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let line = text[prev..at].trim();
+                if line.is_empty() || line.starts_with('#') {
+                    at = prev;
+                } else {
+                    break;
+                }
+            }
+            at.max(floor)
+        }
         None => text.len(),
     }
 }
 
-fn insert_line(text: &str, at: usize, line: &str) -> String {
-    let mut s = String::with_capacity(text.len() + line.len() + 2);
-    s.push_str(&text[..at]);
-    if at > 0 && !text[..at].ends_with('\n') {
-        s.push('\n');
-    }
-    s.push_str(line);
-    s.push('\n');
-    s.push_str(&text[at..]);
-    s
+/// `line` inserted at `at` as a line of its own.
+fn insert_line(text: &str, at: usize, line: &str) -> Splice {
+    let sep = if at > 0 && !text[..at].ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    Splice::insert(at, format!("{sep}{line}\n"))
 }
 
 /// The user the final stage runs as, as written (`None`: no USER, so root unless the base image
@@ -73,6 +110,11 @@ pub fn final_user(text: &str, target: Option<&str>) -> Result<Option<String>, St
 pub fn set_user(text: &str, target: Option<&str>, user: &str) -> Result<Option<String>, String> {
     let df = parse(text)?;
     let stage = final_stage(&df, target)?;
+    Ok(user_splice(text, &df, stage, user).map(|s| s.apply(text)))
+}
+
+/// [`set_user`] on a parsed Dockerfile, for `stage`, as a splice of `text`.
+pub fn user_splice(text: &str, df: &Dockerfile, stage: &Stage, user: &str) -> Option<Splice> {
     // Only a USER in this very stage counts: a builder stage's USER does not carry over to the
     // final image (PITFALLS, artifact scanners 1).
     let own = stage
@@ -86,26 +128,24 @@ pub fn set_user(text: &str, target: Option<&str>, user: &str) -> Result<Option<S
             let eu = df.effective_user(stage).expect("the stage has a USER");
             let value = eu.resolved.clone().unwrap_or(eu.written.clone());
             if !is_root_user(&value) {
-                return Ok(None);
+                return None;
             }
             // Only the words: trailing spaces or a comment-free line end stay as written.
             let span = df.instruction(i).args_span;
             let written = &text[span.range()];
             let start = span.start.offset + (written.len() - written.trim_start().len());
             let end = span.start.offset + written.trim_end().len();
-            let mut s = text.to_string();
-            s.replace_range(start..end, user);
-            Ok(Some(s))
+            Some(Splice::new(start..end, user))
         }
         None => {
             if let Some(u) = df.effective_user(stage) {
                 let value = u.resolved.unwrap_or(u.written);
                 if !is_root_user(&value) {
-                    return Ok(None);
+                    return None;
                 }
             }
-            let at = insertion_point(text, &df, stage);
-            Ok(Some(insert_line(text, at, &format!("USER {user}"))))
+            let at = insertion_point(text, df, stage);
+            Some(insert_line(text, at, &format!("USER {user}")))
         }
     }
 }
@@ -114,8 +154,12 @@ pub fn set_user(text: &str, target: Option<&str>, user: &str) -> Result<Option<S
 pub fn exposed_port(text: &str, target: Option<&str>) -> Result<Option<u16>, String> {
     let df = parse(text)?;
     let stage = final_stage(&df, target)?;
-    let port = df
-        .in_stage(stage, "EXPOSE")
+    Ok(stage_port(&df, stage))
+}
+
+/// The first port `stage` EXPOSEs.
+pub fn stage_port(df: &Dockerfile, stage: &Stage) -> Option<u16> {
+    df.in_stage(stage, "EXPOSE")
         .flat_map(|(_, ins)| {
             ins.args
                 .split_whitespace()
@@ -123,8 +167,7 @@ pub fn exposed_port(text: &str, target: Option<&str>) -> Result<Option<u16>, Str
                 .collect::<Vec<_>>()
         })
         .filter_map(|p| p.split('/').next().and_then(|n| n.parse().ok()))
-        .next();
-    Ok(port)
+        .next()
 }
 
 /// Give the final stage a HEALTHCHECK running `cmd` (shell form): replace `HEALTHCHECK NONE`,
@@ -136,19 +179,22 @@ pub fn add_healthcheck(
 ) -> Result<Option<String>, String> {
     let df = parse(text)?;
     let stage = final_stage(&df, target)?;
+    Ok(healthcheck_splice(text, &df, stage, cmd).map(|s| s.apply(text)))
+}
+
+/// [`add_healthcheck`] on a parsed Dockerfile, for `stage`, as a splice of `text`.
+pub fn healthcheck_splice(text: &str, df: &Dockerfile, stage: &Stage, cmd: &str) -> Option<Splice> {
     let line = format!("HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD {cmd}");
     let existing = df.in_stage(stage, "HEALTHCHECK").last();
     match existing {
-        Some((_, ins)) if ins.args.trim().eq_ignore_ascii_case("NONE") => {
-            let start = ins.span.start.offset;
-            let mut s = text.to_string();
-            s.replace_range(start..ins.args_span.end.offset, &line);
-            Ok(Some(s))
-        }
-        Some(_) => Ok(None),
+        Some((_, ins)) if ins.args.trim().eq_ignore_ascii_case("NONE") => Some(Splice::new(
+            ins.span.start.offset..ins.args_span.end.offset,
+            line,
+        )),
+        Some(_) => None,
         None => {
-            let at = insertion_point(text, &df, stage);
-            Ok(Some(insert_line(text, at, &line)))
+            let at = insertion_point(text, df, stage);
+            Some(insert_line(text, at, &line))
         }
     }
 }
@@ -206,5 +252,22 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(out, "FROM scratch\nCOPY app /app\nUSER 65534\n");
+    }
+
+    #[test]
+    fn a_target_stage_gets_its_lines_inside_itself() {
+        // `--target app` builds the first stage: its USER must not land in the stage after it.
+        let text = "FROM alpine:3.20 AS app\nRUN adduser -D app\n\n# tests\nFROM app AS test\nRUN make test\n";
+        let out = set_user(text, Some("app"), "10001").unwrap().unwrap();
+        assert_eq!(
+            out,
+            "FROM alpine:3.20 AS app\nRUN adduser -D app\nUSER 10001\n\n# tests\nFROM app AS test\nRUN make test\n"
+        );
+        assert_eq!(
+            final_user(&out, Some("app")).unwrap().as_deref(),
+            Some("10001")
+        );
+        // The last stage inherits the new user from its base stage.
+        assert_eq!(final_user(&out, None).unwrap().as_deref(), Some("10001"));
     }
 }

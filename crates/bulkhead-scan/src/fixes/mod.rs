@@ -1,11 +1,70 @@
-//! Fixes for `bulkhead harden`: group the edits of the chosen findings per file, drop edits that
-//! would overlap (the first finding in file order wins; the others stay findings to fix after a
-//! re-scan), and apply them to a text. Writing files (backups, atomic replace) is harden's job;
-//! this module never touches the disk.
+//! Fixes: the format-preserving editors every fix is made with, and the grouping of the edits of
+//! chosen findings for `bulkhead harden`.
+//!
+//! The editors ([`dockerfile`], [`yaml`], [`json`], [`compose`]) are the one implementation of
+//! each kind of edit in bulkhead: the scanner's rules build their fixes with them, and
+//! bulkhead-harden's fixers (daemon.json merges, compose patches, kubelet configs, static pod
+//! manifests, Dockerfile USER and HEALTHCHECK) call the same functions. Each edit rewrites only
+//! the bytes of what it changes and is available both as a [`Splice`] (a byte range and its
+//! replacement, what a finding's [`Edit`] is made of) and as the edited text.
+//!
+//! [`plan`] groups the edits of the chosen findings per file, dropping edits that would overlap
+//! (the first finding in file order wins; the others stay findings to fix after a re-scan), and
+//! [`apply`] applies them to a text. Writing files (backups, atomic replace) is harden's job;
+//! nothing here touches the disk.
+
+pub mod compose;
+pub mod dockerfile;
+pub mod json;
+pub mod yaml;
 
 use crate::engine::apply_edits;
 use crate::model::{Edit, Finding, Safety};
 use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// One edit of a text: replace the bytes of `range` with `text` (an insertion has an empty
+/// range). Every editor of this module computes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    pub range: Range<usize>,
+    pub text: String,
+}
+
+impl Splice {
+    pub fn new(range: Range<usize>, text: impl Into<String>) -> Splice {
+        Splice {
+            range,
+            text: text.into(),
+        }
+    }
+
+    /// An insertion of `text` at byte `at`.
+    pub fn insert(at: usize, text: impl Into<String>) -> Splice {
+        Splice::new(at..at, text)
+    }
+
+    /// `source` with this edit made.
+    pub fn apply(&self, source: &str) -> String {
+        let mut s = String::with_capacity(source.len() + self.text.len());
+        s.push_str(&source[..self.range.start]);
+        s.push_str(&self.text);
+        s.push_str(&source[self.range.end..]);
+        s
+    }
+
+    /// The edit as a finding's [`Edit`], with the 1-based line and column of its start.
+    pub fn to_edit(&self, source: &str, lines: &bulkhead_sources::LineIndex) -> Edit {
+        let p = lines.pos(source, self.range.start);
+        Edit {
+            offset: self.range.start,
+            length: self.range.end - self.range.start,
+            replacement: self.text.clone(),
+            line: p.line,
+            column: p.column,
+        }
+    }
+}
 
 /// The edits for one file and the findings they fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
