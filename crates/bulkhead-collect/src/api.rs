@@ -48,10 +48,15 @@ fn api_err(what: &str, e: bollard::errors::Error) -> String {
     format!("{what} failed: {e}")
 }
 
-/// Read everything from the API.
-pub async fn collect(docker: &Docker, selector: &Selector) -> ApiFacts {
+/// Read everything from the API. `known_version` is `GET /version` when connecting already
+/// asked for it.
+pub async fn collect(
+    docker: &Docker,
+    selector: &Selector,
+    known_version: Option<bollard::models::SystemVersion>,
+) -> ApiFacts {
     let (version, info, containers, images, networks) = futures_util::join!(
-        version(docker),
+        version(docker, known_version),
         info(docker),
         containers(docker, selector),
         images(docker),
@@ -73,7 +78,10 @@ pub async fn collect(docker: &Docker, selector: &Selector) -> ApiFacts {
     }
 }
 
-async fn version(docker: &Docker) -> Fact<Version> {
+async fn version(docker: &Docker, known: Option<bollard::models::SystemVersion>) -> Fact<Version> {
+    if let Some(v) = known {
+        return convert(v, "GET /version").into();
+    }
     match docker.version().await {
         Ok(v) => convert(v, "GET /version").into(),
         Err(e) => Fact::Unavailable(api_err("GET /version", e)),

@@ -98,6 +98,22 @@ pub fn from_files(fs: &HostFs, reason: String) -> AuditRules {
             read.push(f);
         }
     }
+    // `-w DIR` watches the whole tree (auditctl loads it as a directory rule); the text does not
+    // say whether the path is a directory, the audited file system does.
+    for r in &mut rules {
+        if r.text.trim_start().starts_with("-w") {
+            if let Some(p) = &r.path {
+                if fs
+                    .resolve(p)
+                    .ok()
+                    .and_then(|real| std::fs::metadata(real).ok())
+                    .is_some_and(|m| m.is_dir())
+                {
+                    r.recursive = true;
+                }
+            }
+        }
+    }
     let reason = if read.is_empty() {
         format!("{reason}; no audit rule file exists")
     } else {
@@ -553,14 +569,21 @@ mod tests {
         std::fs::create_dir_all(root.join("etc/audit/rules.d")).unwrap();
         std::fs::write(
             root.join("etc/audit/rules.d/docker.rules"),
-            "-w /usr/bin/dockerd -p rwxa -k docker\n",
+            "-w /usr/bin/dockerd -p rwxa -k docker\n-w /etc/docker -k docker\n",
         )
         .unwrap();
+        std::fs::create_dir_all(root.join("etc/docker")).unwrap();
         std::fs::write(root.join("etc/audit/rules.d/notes.txt"), "-w /x\n").unwrap();
         let r = collect(&HostFs::new(&root));
         assert_eq!(r.source, "files");
         assert_eq!(r.files, vec!["/etc/audit/rules.d/docker.rules"]);
-        assert_eq!(r.rules.len(), 1);
+        assert_eq!(r.rules.len(), 2);
+        assert!(!r.rules[0].recursive);
+        assert!(
+            r.rules[1].recursive,
+            "-w on a directory of the root watches its tree"
+        );
+        assert!(r.rules[1].covers("/etc/docker/daemon.json"));
         assert!(
             r.reason.contains(&root.display().to_string()),
             "{}",

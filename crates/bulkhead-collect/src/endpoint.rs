@@ -18,7 +18,7 @@ use crate::CollectError;
 use bollard::{ClientVersion, Docker};
 use bulkhead_facts::docker::{Endpoint, DEFAULT_SOCKET};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Seconds before an API request is abandoned.
 const TIMEOUT_SECS: u64 = 60;
@@ -248,32 +248,89 @@ fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectErr
     r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
 }
 
+/// Connect to a unix socket, with errors that say what to do.
+fn connect_unix(
+    target: &Target,
+    path: &Path,
+) -> Result<std::os::unix::net::UnixStream, CollectError> {
+    let host = &target.endpoint.host;
+    std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        CollectError(match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "no Docker socket at {} (endpoint {host}, {}): is dockerd running? Start it, or name the daemon with --docker-host or DOCKER_HOST",
+                path.display(),
+                source_text(&target.endpoint.source)
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "permission denied connecting to {} (endpoint {host}): run bulkhead as root or as a member of the docker group",
+                path.display()
+            ),
+            std::io::ErrorKind::ConnectionRefused => format!(
+                "nothing listens on {} (endpoint {host}): the socket file exists but dockerd is not running; start it",
+                path.display()
+            ),
+            _ => format!("cannot connect to {} (endpoint {host}): {e}", path.display()),
+        })
+    })
+}
+
+/// `GET /_ping` on a unix socket, returning the `API-Version` header: the cheapest way to learn
+/// the daemon's API version (`/version` makes dockerd query containerd and runc).
+fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectError> {
+    use std::io::{Read, Write};
+    let mut stream = connect_unix(target, path)?;
+    let fail = |e: std::io::Error| {
+        CollectError(format!(
+            "the Docker API at {} did not answer /_ping: {e}",
+            target.endpoint.host
+        ))
+    };
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(TIMEOUT_SECS)))
+        .map_err(fail)?;
+    stream
+        .write_all(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
+        .map_err(fail)?;
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf).map_err(fail)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.lines();
+    let status_ok = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .is_some_and(|code| code == "200");
+    if !status_ok {
+        return Err(CollectError(format!(
+            "the Docker API at {} answered /_ping with {:?}: is this a Docker socket?",
+            target.endpoint.host,
+            text.lines().next().unwrap_or("nothing")
+        )));
+    }
+    Ok(lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("api-version"))
+        .map(|(_, v)| v.trim().to_string()))
+}
+
 /// Check what can be checked before speaking HTTP, for errors that say what to do.
 fn precheck(target: &Target) -> Result<(), CollectError> {
     let host = &target.endpoint.host;
     match &target.transport {
-        Transport::Unix(path) => {
-            match std::os::unix::net::UnixStream::connect(path) {
-                Ok(_) => Ok(()),
-                Err(e) => Err(CollectError(match e.kind() {
-                    std::io::ErrorKind::NotFound => format!(
-                        "no Docker socket at {} (endpoint {host}, {}): is dockerd running? Start it, or name the daemon with --docker-host or DOCKER_HOST",
-                        path.display(), source_text(&target.endpoint.source)
-                    ),
-                    std::io::ErrorKind::PermissionDenied => format!(
-                        "permission denied connecting to {} (endpoint {host}): run bulkhead as root or as a member of the docker group",
-                        path.display()
-                    ),
-                    std::io::ErrorKind::ConnectionRefused => format!(
-                        "nothing listens on {} (endpoint {host}): the socket file exists but dockerd is not running; start it",
-                        path.display()
-                    ),
-                    _ => format!("cannot connect to {} (endpoint {host}): {e}", path.display()),
-                })),
-            }
-        }
+        Transport::Unix(path) => connect_unix(target, path).map(|_| ()),
         Transport::Tcp { tls: Some(t), .. } => {
-            for (what, p) in [("CA certificate", &t.ca), ("client certificate", &t.cert), ("client key", &t.key)] {
+            for (what, p) in [
+                ("CA certificate", &t.ca),
+                ("client certificate", &t.cert),
+                ("client key", &t.key),
+            ] {
                 if let Err(e) = std::fs::File::open(p) {
                     return Err(CollectError(format!(
                         "TLS is on for {host} (DOCKER_TLS_VERIFY) but the {what} {} cannot be read ({e}); set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {})",
@@ -337,21 +394,47 @@ pub fn is_absent(target: &Target) -> bool {
     }
 }
 
-/// Connect and negotiate the API version. Returns the client and the version negotiated.
-pub async fn connect(target: &Target) -> Result<(Docker, String), CollectError> {
-    precheck(target)?;
-    let probe = client(target, &PROBE_VERSION)?;
-    let version = probe.version().await.map_err(|e| explain(target, &e))?;
-    let server = version
-        .api_version
-        .as_deref()
-        .and_then(parse_api_version)
-        .ok_or_else(|| {
-            CollectError(format!(
-                "the Docker API at {} reported no usable API version",
-                target.endpoint.host
-            ))
-        })?;
+/// A client speaking the negotiated API version.
+pub struct Connection {
+    pub docker: Docker,
+    /// `1.41`
+    pub api_version: String,
+    /// `GET /version`, when negotiating needed it (not over a unix socket).
+    pub version: Option<bollard::models::SystemVersion>,
+}
+
+/// Connect and negotiate the API version: over a unix socket from `/_ping`'s `API-Version`
+/// header, otherwise from `GET /version` asked at the oldest version current daemons serve.
+pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
+    let (server, version) = match &target.transport {
+        Transport::Unix(path) => match ping_unix(target, path)?
+            .as_deref()
+            .and_then(parse_api_version)
+        {
+            Some(v) => (Some(v), None),
+            None => (None, None),
+        },
+        _ => (None, None),
+    };
+    let (server, version) = match server {
+        Some(v) => (v, version),
+        None => {
+            precheck(target)?;
+            let probe = client(target, &PROBE_VERSION)?;
+            let version = probe.version().await.map_err(|e| explain(target, &e))?;
+            let server = version
+                .api_version
+                .as_deref()
+                .and_then(parse_api_version)
+                .ok_or_else(|| {
+                    CollectError(format!(
+                        "the Docker API at {} reported no usable API version",
+                        target.endpoint.host
+                    ))
+                })?;
+            (server, Some(version))
+        }
+    };
     let newest = bollard::API_DEFAULT_VERSION;
     let chosen = if (server.major_version, server.minor_version)
         < (newest.major_version, newest.minor_version)
@@ -360,11 +443,11 @@ pub async fn connect(target: &Target) -> Result<(Docker, String), CollectError> 
     } else {
         *newest
     };
-    let docker = client(target, &chosen)?;
-    Ok((
-        docker,
-        format!("{}.{}", chosen.major_version, chosen.minor_version),
-    ))
+    Ok(Connection {
+        docker: client(target, &chosen)?,
+        api_version: format!("{}.{}", chosen.major_version, chosen.minor_version),
+        version,
+    })
 }
 
 fn parse_api_version(v: &str) -> Option<ClientVersion> {

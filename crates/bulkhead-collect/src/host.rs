@@ -4,10 +4,10 @@
 //! Files the checks need are added by the Docker part, which knows their real paths.
 
 use crate::hostfs::{Accounts, HostFs};
-use crate::{audit, procfs};
+use crate::{audit, listen, procfs};
 use bulkhead_facts::host::{
-    parse_env_file, parse_group, parse_mountinfo, parse_os_release, parse_passwd,
-    parse_proc_net_tcp, HostFacts, SecurityModules,
+    parse_env_file, parse_group, parse_mountinfo, parse_os_release, parse_passwd, HostFacts,
+    SecurityModules,
 };
 use bulkhead_facts::mask::mask_assignment;
 use bulkhead_facts::Fact;
@@ -35,6 +35,22 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
         Ok(h) if !h.trim().is_empty() => Fact::Value(h.trim().to_string()),
         _ => read_proc_line(proc, "sys/kernel/hostname"),
     };
+    // The slow parts (reading every process, the kernel's audit list, which a kernel thread
+    // sends back) run side by side.
+    let (processes, audit, listeners) = std::thread::scope(|s| {
+        let audit = s.spawn(|| audit::collect(fs));
+        let listeners = s.spawn(|| listen::listeners(proc));
+        let processes = procfs::read_processes(proc);
+        (
+            processes,
+            audit.join().unwrap_or_else(|_| {
+                audit::from_files(fs, "reading the kernel's audit rules failed".into())
+            }),
+            listeners
+                .join()
+                .unwrap_or_else(|_| listen::from_proc_files(proc)),
+        )
+    });
     let facts = HostFacts {
         root: fs.root().display().to_string(),
         proc: proc.display().to_string(),
@@ -44,13 +60,13 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
             Err(_) => read_with(fs, "/usr/lib/os-release", parse_os_release),
         },
         kernel: read_proc_line(proc, "sys/kernel/osrelease"),
-        processes: procfs::read_processes(proc).into(),
+        processes: processes.into(),
         files: BTreeMap::new(),
         listings: BTreeMap::new(),
         users,
         groups,
         mounts: read_mounts(proc),
-        audit: Fact::Value(audit::collect(fs)),
+        audit: Fact::Value(audit),
         security_modules: security_modules(fs),
         environment: std::env::vars()
             .filter(|(k, _)| consulted(k))
@@ -61,7 +77,7 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
             })
             .collect(),
         profile_environment: profile_environment(fs),
-        listeners: listeners(proc),
+        listeners,
     };
     (facts, accounts)
 }
@@ -92,22 +108,6 @@ fn read_mounts(proc: &Path) -> Fact<Vec<bulkhead_facts::host::MountInfo>> {
         }
     }
     Fact::Unavailable(last)
-}
-
-fn listeners(proc: &Path) -> Fact<Vec<bulkhead_facts::host::Listener>> {
-    let v4 = std::fs::read_to_string(proc.join("net/tcp"));
-    let v6 = std::fs::read_to_string(proc.join("net/tcp6"));
-    match (v4, v6) {
-        (Err(e), Err(_)) => Fact::Unavailable(format!(
-            "cannot read {}: {e}",
-            proc.join("net/tcp").display()
-        )),
-        (a, b) => {
-            let mut l = a.map(|t| parse_proc_net_tcp(&t, false)).unwrap_or_default();
-            l.extend(b.map(|t| parse_proc_net_tcp(&t, true)).unwrap_or_default());
-            Fact::Value(l)
-        }
-    }
 }
 
 fn security_modules(fs: &HostFs) -> SecurityModules {

@@ -19,6 +19,7 @@ pub mod files;
 pub mod host;
 pub mod hostfs;
 pub mod kube;
+pub mod listen;
 pub mod procfs;
 pub mod select;
 
@@ -165,8 +166,11 @@ fn read_api(
         .build()
         .map_err(|e| CollectError(format!("cannot start the I/O runtime: {e}")))?;
     runtime.block_on(async {
-        let (docker, version) = endpoint::connect(target).await?;
-        Ok((api::collect(&docker, selector).await, version))
+        let c = endpoint::connect(target).await?;
+        Ok((
+            api::collect(&c.docker, selector, c.version).await,
+            c.api_version,
+        ))
     })
 }
 

@@ -50,10 +50,23 @@ struct Lab {
     all: Snapshot,
 }
 
-static LAB: OnceLock<Option<Lab>> = OnceLock::new();
+static LAB: OnceLock<Result<Option<Lab>, String>> = OnceLock::new();
 
+/// The lab, built once. A failure to build it is kept and reported by every test, instead of
+/// each test retrying into the leftovers of the first attempt.
 fn lab() -> Option<&'static Lab> {
-    LAB.get_or_init(build_lab).as_ref()
+    let built = LAB.get_or_init(|| {
+        std::panic::catch_unwind(build_lab).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "building the lab panicked".into())
+        })
+    });
+    match built {
+        Ok(lab) => lab.as_ref(),
+        Err(e) => panic!("the lab could not be built: {e}"),
+    }
 }
 
 fn options(d: &TestDockerd, filter: ContainerFilter) -> CollectOptions {
@@ -169,7 +182,7 @@ fn build_lab() -> Option<Lab> {
     );
     d.run(
         "device",
-        &ContainerSpec::new().device("/dev/null", "/dev/testnull", "rwm"),
+        &ContainerSpec::new().device("/dev/zero", "/dev/testzero", "rwm"),
     );
     let exited = d.run("exited", &ContainerSpec::new().cmd(&["true"]));
     d.run("self", &ContainerSpec::new().label(SELF_LABEL, "true"));
@@ -458,7 +471,7 @@ fn container_inspect_facts() {
     let prop = &container(s, "shared-prop").inspect.mounts[0];
     assert_eq!(prop.propagation, "shared");
     let devices = hc("device").devices.clone().unwrap_or_default();
-    assert_eq!(devices[0].path_on_host, "/dev/null");
+    assert_eq!(devices[0].path_on_host, "/dev/zero");
 }
 
 #[test]
@@ -740,4 +753,85 @@ fn snapshot_round_trip_evaluates_identically() {
         "every check evaluated"
     );
     assert_eq!(run(&back), live);
+}
+
+/// Errors name the endpoint tried and say what to do; with `Want::Auto` a missing Docker is no
+/// error, just no Docker facts.
+#[test]
+fn errors_say_what_to_do() {
+    let missing = "unix:///nonexistent-bulkhead/docker.sock";
+    let opts = |want| CollectOptions {
+        docker: want,
+        docker_host: Some(missing.to_string()),
+        kubernetes: Want::Skip,
+        ..Default::default()
+    };
+    let e = collect(&opts(Want::Required)).unwrap_err().to_string();
+    assert!(e.contains("/nonexistent-bulkhead/docker.sock"), "{e}");
+    assert!(e.contains("is dockerd running"), "{e}");
+    assert!(e.contains("--docker-host"), "{e}");
+    let s = collect(&opts(Want::Auto)).expect("no Docker is not an error under Auto");
+    assert!(s.docker.is_none());
+    let e = collect(&CollectOptions {
+        containers: ContainerFilter {
+            include: vec!["web-(".into()],
+            ..Default::default()
+        },
+        ..opts(Want::Auto)
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("--include \"web-(\""), "{e}");
+}
+
+/// Permission denied on the socket: the error says to run as root or join the docker group. Run
+/// in a child process of this test binary that has dropped to the unprivileged `nobody`.
+#[test]
+fn permission_denied_says_root_or_docker_group() {
+    const CHILD: &str = "BULKHEAD_TEST_UNPRIVILEGED_CHILD";
+    if let Ok(host) = std::env::var(CHILD) {
+        let e = collect(&CollectOptions {
+            docker: Want::Required,
+            docker_host: Some(host),
+            kubernetes: Want::Skip,
+            ..Default::default()
+        })
+        .unwrap_err();
+        println!("CHILD-ERROR: {e}");
+        return;
+    }
+    let Some(lab) = lab() else { return };
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: dropping to another user needs root");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "permission_denied_says_root_or_docker_group",
+            "--nocapture",
+        ])
+        .env(CHILD, lab.d.docker_host())
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run the unprivileged child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("CHILD-ERROR: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "child output: {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(line.contains("permission denied connecting to"), "{line}");
+    assert!(
+        line.contains(lab.d.socket_path().to_str().unwrap()),
+        "{line}"
+    );
+    assert!(line.contains("docker group"), "{line}");
 }

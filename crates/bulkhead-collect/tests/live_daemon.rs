@@ -27,10 +27,23 @@ struct Lab {
     over_unix: Snapshot,
 }
 
-static LAB: OnceLock<Option<Lab>> = OnceLock::new();
+static LAB: OnceLock<Result<Option<Lab>, String>> = OnceLock::new();
 
+/// The lab, built once. A failure to build it is kept and reported by every test, instead of
+/// each test retrying into the leftovers of the first attempt.
 fn lab() -> Option<&'static Lab> {
-    LAB.get_or_init(build).as_ref()
+    let built = LAB.get_or_init(|| {
+        std::panic::catch_unwind(build).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "building the lab panicked".into())
+        })
+    });
+    match built {
+        Ok(lab) => lab.as_ref(),
+        Err(e) => panic!("the lab could not be built: {e}"),
+    }
 }
 
 fn build() -> Option<Lab> {

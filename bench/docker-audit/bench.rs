@@ -1,0 +1,232 @@
+//! Benchmark of a Docker audit against a real dockerd (the testkit's private daemon, never the
+//! user's) at 0, 10, 50 and 200 running containers.
+//!
+//! For each size it measures, as the median of several runs after a warm-up:
+//! - **raw API**: the requests an audit cannot do without, one container list plus one inspect
+//!   per container, sent one after another over a single keep-alive connection;
+//! - **collect + evaluate**: `bulkhead_collect::collect` (API, host files, /proc, audit rules)
+//!   then every CIS Docker check, called as a library;
+//! - **bulkhead audit docker**: the release binary end to end (process start, collection,
+//!   evaluation, JSON rendering), when its path is given as the first argument.
+//!
+//! Target: at 50 containers, collect + evaluate within 1.5x of the raw API time.
+//!
+//!   cargo run --release -p bulkhead-collect --example docker_audit_bench -- [BULKHEAD_BIN] [SIZES]
+//!
+//! (bench/docker-audit/run.sh builds both and runs it.) Exit status 1 when the target is missed.
+
+use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+use bulkhead_collect::{collect, CollectOptions, Want};
+use bulkhead_testkit::{ContainerSpec, KeepAlive, TestDockerd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Measured runs per figure (after one warm-up run).
+const RUNS: usize = 15;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One list plus one inspect per running container over one connection.
+fn raw_api(d: &TestDockerd) -> (Duration, usize) {
+    let start = Instant::now();
+    let mut conn = KeepAlive::connect(&d.socket_path()).expect("connect");
+    let list = conn.get("/containers/json").expect("list");
+    let list: serde_json::Value = list.json().expect("list JSON");
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids {
+        let r = conn
+            .get(&format!("/containers/{id}/json"))
+            .expect("inspect");
+        // Parse the document, as any client that uses it must.
+        let _: serde_json::Value = r.json().expect("inspect JSON");
+    }
+    (start.elapsed(), ids.len())
+}
+
+fn collect_and_evaluate(d: &TestDockerd) -> (Duration, usize) {
+    let options = CollectOptions {
+        docker: Want::Required,
+        docker_host: Some(d.docker_host()),
+        kubernetes: Want::Skip,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let snapshot = collect(&options).expect("collect");
+    let audit_options = AuditOptions::default();
+    let ctx = Context::new(&snapshot, &audit_options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    let elapsed = start.elapsed();
+    assert!(!audit.outcomes.is_empty());
+    let n = snapshot
+        .docker
+        .as_ref()
+        .and_then(|d| d.containers.value().map(|c| c.len()))
+        .unwrap_or(0);
+    (elapsed, n)
+}
+
+fn binary(bin: &PathBuf, d: &TestDockerd) -> Duration {
+    let start = Instant::now();
+    let out = std::process::Command::new(bin)
+        .args([
+            "audit",
+            "docker",
+            "--docker-host",
+            &d.docker_host(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        // Discard the report through stdout: `-o /dev/null` would rename a file over it.
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run bulkhead");
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "bulkhead audit docker failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0);
+    format!(
+        "{cores} cores ({cpu}), {:.0} GiB RAM, Linux {kernel}",
+        mem_kb as f64 / 1024.0 / 1024.0
+    )
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let bin = args.next().map(PathBuf::from).filter(|p| p.is_file());
+    let sizes: Vec<usize> = args
+        .next()
+        .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|| vec![0, 10, 50, 200]);
+    let Some(d) = TestDockerd::start() else {
+        eprintln!("no test dockerd can run here; nothing measured");
+        std::process::exit(2);
+    };
+    d.ensure_image();
+    let version = d.api().get("/version").unwrap().json().unwrap();
+    println!("machine: {}", machine());
+    println!(
+        "dockerd {} (API {}), private test daemon {}",
+        version["Version"].as_str().unwrap_or("?"),
+        version["ApiVersion"].as_str().unwrap_or("?"),
+        d.docker_host()
+    );
+    println!("each figure: median of {RUNS} runs after one warm-up\n");
+    println!(
+        "{:>10} | {:>26} | {:>20} | {:>7} | {:>22} | {:>7}",
+        "containers",
+        "raw API (list+N inspects)",
+        "collect + evaluate",
+        "ratio",
+        "bulkhead audit docker",
+        "ratio"
+    );
+    println!("{}", "-".repeat(108));
+    let mut running = 0;
+    let mut missed = false;
+    for &n in &sizes {
+        while running < n {
+            d.run(
+                &format!("bench-{running}"),
+                &ContainerSpec::new().cmd(&["sleep", "1000000"]),
+            );
+            running += 1;
+        }
+        raw_api(&d);
+        collect_and_evaluate(&d);
+        if let Some(b) = &bin {
+            binary(b, &d);
+        }
+        let mut raw = Vec::new();
+        let mut full = Vec::new();
+        let mut cli = Vec::new();
+        for _ in 0..RUNS {
+            let (t, seen) = raw_api(&d);
+            assert_eq!(seen, n, "the daemon runs {n} containers");
+            raw.push(t);
+            let (t, audited) = collect_and_evaluate(&d);
+            assert_eq!(audited, n, "every running container audited");
+            full.push(t);
+            if let Some(b) = &bin {
+                cli.push(binary(b, &d));
+            }
+        }
+        let (raw, full) = (median(raw), median(full));
+        let ratio = full.as_secs_f64() / raw.as_secs_f64();
+        let (cli_text, cli_ratio) = if cli.is_empty() {
+            ("(no binary given)".to_string(), String::new())
+        } else {
+            let c = median(cli);
+            (
+                ms(c),
+                format!("{:.2}x", c.as_secs_f64() / raw.as_secs_f64()),
+            )
+        };
+        println!(
+            "{n:>10} | {:>26} | {:>20} | {:>6.2}x | {:>22} | {:>7}",
+            ms(raw),
+            ms(full),
+            ratio,
+            cli_text,
+            cli_ratio
+        );
+        if n == 50 && ratio > 1.5 {
+            missed = true;
+        }
+    }
+    println!();
+    if sizes.contains(&50) {
+        println!(
+            "target at 50 containers: collect + evaluate within 1.5x of the raw API time: {}",
+            if missed { "MISSED" } else { "met" }
+        );
+    }
+    drop(d);
+    if missed {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Benchmark of `bulkhead audit docker` against a private test dockerd (never the machine's own)
+# at 0, 10, 50 and 200 running containers, beside the raw API time (one container list plus one
+# inspect per container over one connection). Prints a table; README records the figures with
+# the machine they came from.
+#
+#   bench/docker-audit/run.sh [SIZES]        e.g. bench/docker-audit/run.sh 0,10,50,200
+#
+# Needs root, docker.io and busybox-static (as the test suite). Target: at 50 containers,
+# collect + evaluate within 1.5x of the raw API time. Exit status 1 when the target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release -q -p bulkhead --bin bulkhead
+cargo build --release -q -p bulkhead-collect --example docker_audit_bench
+exec ./target/release/examples/docker_audit_bench ./target/release/bulkhead "${1:-0,10,50,200}"
