@@ -8,6 +8,7 @@ use super::{
 use crate::model::Safety;
 use bulkhead_sources::compose::Service;
 use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
+use serde_json::json;
 
 pub struct Ctx<'a> {
     pub services: Vec<Service<'a>>,
@@ -83,7 +84,7 @@ fn privileged(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.services {
         if flag(s, "privileged") == Some(true) {
             let n = s.get("privileged").expect("read above");
-            let edit = out.edit(n.span, "false");
+            let edit = out.yaml_set(s.node, &[], "privileged", json!(false));
             out.hit(
                 "compose-privileged",
                 n.span,
@@ -93,7 +94,7 @@ fn privileged(c: &Ctx<'_>, out: &mut Out<'_>) {
             .fix(
                 "set privileged: false (grant specific capabilities instead)",
                 Safety::Review,
-                vec![edit],
+                edit.into_iter().collect(),
             );
         }
     }
@@ -117,22 +118,17 @@ fn no_new_privileges(c: &Ctx<'_>, out: &mut Out<'_>) {
                 "security_opt does not set no-new-privileges:true",
             ),
         };
-        let h = out.hit("compose-no-new-privileges", span, object(s), msg);
-        let _ = h;
-        let fix = match (explicit_false, s.get("security_opt")) {
-            (Some((n, _)), _) => Some(out.edit(n.span, "no-new-privileges:true")),
-            (None, None) => {
-                out.yaml_insert_entry(s.node, "security_opt", "[\"no-new-privileges:true\"]")
-            }
-            _ => None,
-        };
-        if let Some(e) = fix {
-            out.hits.last_mut().expect("hit").fix(
+        // The shared compose edit: replace the `false` in place, or add the option to the list.
+        let fix = crate::fixes::compose::no_new_privileges(out.text, &s.name)
+            .ok()
+            .flatten()
+            .map(|sp| out.splice(sp));
+        out.hit("compose-no-new-privileges", span, object(s), msg)
+            .fix(
                 "set no-new-privileges:true",
                 Safety::Review,
-                vec![e],
+                fix.into_iter().collect(),
             );
-        }
     }
 }
 
@@ -149,7 +145,7 @@ fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.services {
         if let Some((n, v)) = user_value(s) {
             if bulkhead_sources::dockerfile::is_root_user(&v) {
-                let edit = out.edit(n.span, "\"10001:10001\"");
+                let edit = out.yaml_set(s.node, &[], "user", json!("10001:10001"));
                 out.hit(
                     "compose-user-root",
                     n.span,
@@ -159,7 +155,7 @@ fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
                 .fix(
                     "run as uid 10001 (make sure the service works unprivileged)",
                     Safety::Review,
-                    vec![edit],
+                    edit.into_iter().collect(),
                 );
             }
         }
@@ -184,7 +180,7 @@ fn read_only(c: &Ctx<'_>, out: &mut Out<'_>) {
         match s.get("read_only") {
             Some(n) if n.as_bool(BoolDialect::Compose) == Some(true) => {}
             Some(n) => {
-                let edit = out.edit(n.span, "true");
+                let edit = out.yaml_set(s.node, &[], "read_only", json!(true));
                 out.hit(
                     "compose-read-only",
                     n.span,
@@ -194,11 +190,11 @@ fn read_only(c: &Ctx<'_>, out: &mut Out<'_>) {
                 .fix(
                     "set read_only: true (mount tmpfs where the service writes)",
                     Safety::Review,
-                    vec![edit],
+                    edit.into_iter().collect(),
                 );
             }
             None => {
-                let fix = out.yaml_insert_entry(s.node, "read_only", "true");
+                let fix = out.yaml_set(s.node, &[], "read_only", json!(true));
                 let h = out.hit(
                     "compose-read-only",
                     s.key.span,

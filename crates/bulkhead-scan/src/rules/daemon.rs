@@ -6,6 +6,7 @@ use super::{DaemonRule, Out};
 use crate::model::Safety;
 use bulkhead_sources::yaml::{BoolDialect, Node};
 use bulkhead_sources::Span;
+use serde_json::json;
 
 pub struct Ctx<'a> {
     pub root: &'a Node,
@@ -67,25 +68,12 @@ fn want_bool(
         Some(_) => format!("\"{key}\": {}", !wanted),
         None => format!("\"{key}\" is not set (default {default})"),
     };
-    let fix = match c.get(key) {
-        Some(n) => Some(out.edit(n.span, wanted.to_string())),
-        None => insert_key(c, out, key, &wanted.to_string()),
-    };
+    // The shared JSON editor: the value replaced in place, or the key added after the last one.
+    let fix = out.json_set(&[key], json!(wanted));
     let h = out.hit(rule, c.at(key), OBJ, msg);
     if let Some(e) = fix {
         h.fix(format!("set \"{key}\": {wanted}"), safety, vec![e]);
     }
-}
-
-/// Insert `"key": value` as the first member of the object.
-fn insert_key(c: &Ctx<'_>, out: &Out<'_>, key: &str, value: &str) -> Option<crate::model::Edit> {
-    let open = c.root.span.start.offset;
-    if !out.text[open..].starts_with('{') {
-        return None;
-    }
-    let empty = c.root.as_map().is_some_and(|m| m.is_empty());
-    let sep = if empty { "" } else { "," };
-    Some(out.insert(open + 1, format!("\n  \"{key}\": {value}{sep}")))
 }
 
 fn icc(c: &Ctx<'_>, out: &mut Out<'_>) {
@@ -96,14 +84,18 @@ fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
     if let Some(n) = c.get("log-level") {
         let v = n.as_str().unwrap_or("");
         if v != "info" {
-            let edit = out.edit(n.span, "\"info\"");
+            let edit = out.json_set(&["log-level"], json!("info"));
             out.hit(
                 "daemon-log-level",
                 n.span,
                 OBJ,
                 format!("\"log-level\": \"{v}\""),
             )
-            .fix("set \"log-level\": \"info\"", Safety::Safe, vec![edit]);
+            .fix(
+                "set \"log-level\": \"info\"",
+                Safety::Safe,
+                edit.into_iter().collect(),
+            );
         }
     }
 }
@@ -111,9 +103,13 @@ fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
 fn iptables(c: &Ctx<'_>, out: &mut Out<'_>) {
     if c.flag("iptables") == Some(false) {
         let n = c.get("iptables").expect("read");
-        let edit = out.edit(n.span, "true");
+        let edit = out.json_set(&["iptables"], json!(true));
         out.hit("daemon-iptables", n.span, OBJ, "\"iptables\": false")
-            .fix("set \"iptables\": true", Safety::Review, vec![edit]);
+            .fix(
+                "set \"iptables\": true",
+                Safety::Review,
+                edit.into_iter().collect(),
+            );
     }
 }
 
@@ -298,8 +294,12 @@ fn seccomp_profile(c: &Ctx<'_>, out: &mut Out<'_>) {
 fn experimental(c: &Ctx<'_>, out: &mut Out<'_>) {
     if c.flag("experimental") == Some(true) {
         let n = c.get("experimental").expect("read");
-        let edit = out.edit(n.span, "false");
+        let edit = out.json_set(&["experimental"], json!(false));
         out.hit("daemon-experimental", n.span, OBJ, "\"experimental\": true")
-            .fix("set \"experimental\": false", Safety::Review, vec![edit]);
+            .fix(
+                "set \"experimental\": false",
+                Safety::Review,
+                edit.into_iter().collect(),
+            );
     }
 }

@@ -4,6 +4,7 @@
 use super::shell::{commands, Command};
 use super::{is_literal_secret, parse_image, secret_patterns, DockerfileRule, Out};
 use crate::config::Config;
+use crate::fixes::dockerfile::{healthcheck_splice, stage_port, user_splice};
 use crate::model::Safety;
 use bulkhead_sources::dockerfile::{
     is_root_user, parse_assignments, Dockerfile, Instruction, Stage,
@@ -104,6 +105,10 @@ pub const REGISTRY: &[(&str, DockerfileRule)] = &[
     ("dockerfile-curl-pipe-shell", curl_pipe_shell),
 ];
 
+/// The uid:gid the USER fixes write: above 10000, so it collides with no account of the base
+/// image (and passes k8s-low-uid).
+const FIX_USER: &str = "10001:10001";
+
 /// Base images known to set a non-root USER in their own configuration.
 fn base_sets_non_root(image: &str) -> bool {
     let r = parse_image(image);
@@ -134,7 +139,9 @@ fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
     } else {
         format!("USER {} (resolves to {resolved})", user.written)
     };
-    let edit = out.edit(ins.args_span, "10001:10001");
+    // The shared Dockerfile edit: a root USER of the final stage is replaced; root inherited
+    // from a base stage gets a USER line of the final stage's own.
+    let edit = user_splice(out.text, c.file, c.final_stage, FIX_USER).map(|s| out.splice(s));
     out.hit(
         "dockerfile-root-final-stage",
         ins.span,
@@ -144,7 +151,7 @@ fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
     .fix(
         "switch to uid 10001 (make sure the application can run unprivileged)",
         Safety::Review,
-        vec![edit],
+        edit.into_iter().collect(),
     );
 }
 
@@ -175,35 +182,8 @@ fn no_user(c: &Ctx<'_>, out: &mut Out<'_>) {
             builder_users.join(", ")
         ));
     }
-    // Insert before the first CMD/ENTRYPOINT of the final stage, else at the end of the stage.
-    let anchor = c
-        .final_stage
-        .body
-        .iter()
-        .map(|&i| c.file.instruction(i))
-        .find(|i| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT") && !i.onbuild);
-    let edit = match anchor {
-        Some(i) => out.insert(
-            out.lines.line_start(i.span.start.line, out.text.len()),
-            "USER 10001:10001\n",
-        ),
-        None => {
-            let last = c
-                .final_stage
-                .body
-                .last()
-                .map(|&i| c.file.instruction(i))
-                .unwrap_or(from);
-            let end = last.span.end.offset;
-            let nl = if out.text[end..].starts_with('\n') {
-                1
-            } else {
-                0
-            };
-            let prefix = if nl == 0 { "\n" } else { "" };
-            out.insert(end + nl, format!("{prefix}USER 10001:10001\n"))
-        }
-    };
+    // The shared Dockerfile edit: USER after the build steps, before the run-time metadata.
+    let edit = user_splice(out.text, c.file, c.final_stage, FIX_USER).map(|s| out.splice(s));
     out.hit(
         "dockerfile-no-user",
         from.span,
@@ -213,7 +193,7 @@ fn no_user(c: &Ctx<'_>, out: &mut Out<'_>) {
     .fix(
         "add USER 10001:10001 to the final stage (make sure the application can run unprivileged)",
         Safety::Review,
-        vec![edit],
+        edit.into_iter().collect(),
     );
 }
 
@@ -235,12 +215,29 @@ fn healthcheck_missing(c: &Ctx<'_>, out: &mut Out<'_>) {
         return;
     }
     let from = c.file.instruction(c.final_stage.from);
-    out.hit(
+    // Only a port says what to probe; an application-level command is the user's to write.
+    let fix = stage_port(c.file, c.final_stage).and_then(|port| {
+        healthcheck_splice(
+            out.text,
+            c.file,
+            c.final_stage,
+            &format!("nc -z 127.0.0.1 {port} || exit 1"),
+        )
+        .map(|s| (port, out.splice(s)))
+    });
+    let h = out.hit(
         "dockerfile-healthcheck-missing",
         from.span,
         c.stage_label(c.final_stage),
         "the final stage defines no HEALTHCHECK",
     );
+    if let Some((port, edit)) = fix {
+        h.fix(
+            format!("add a HEALTHCHECK that probes port {port} with nc (the image needs nc; an application-level check is better)"),
+            Safety::Review,
+            vec![edit],
+        );
+    }
 }
 
 fn multiple_healthcheck(c: &Ctx<'_>, out: &mut Out<'_>) {

@@ -11,6 +11,7 @@ use crate::model::Safety;
 use bulkhead_sources::kubernetes::{Container, ContainerKind, Object, Origin, Pod};
 use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
 use bulkhead_sources::Span;
+use serde_json::json;
 
 pub struct Ctx<'a> {
     pub objects: Vec<Object<'a>>,
@@ -102,7 +103,7 @@ fn privileged(ctx: &Ctx<'_>, out: &mut Out<'_>) {
         let e = pod.container_only(c, &["privileged"]);
         if e.as_bool() == Some(true) {
             let n = e.node.expect("bool read");
-            let edit = out.edit(n.span, "false");
+            let edit = out.yaml_set(c.node, &["securityContext"], "privileged", json!(false));
             out.hit(
                 "k8s-privileged",
                 n.span,
@@ -112,7 +113,7 @@ fn privileged(ctx: &Ctx<'_>, out: &mut Out<'_>) {
             .fix(
                 "set privileged: false (grant specific capabilities instead)",
                 Safety::Review,
-                vec![edit],
+                edit.into_iter().collect(),
             );
         }
     });
@@ -124,31 +125,19 @@ fn privilege_escalation(ctx: &Ctx<'_>, out: &mut Out<'_>) {
         if e.as_bool() == Some(false) {
             return;
         }
-        let (span, msg, fix) = match e.node {
-            Some(n) => (
-                n.span,
-                "allowPrivilegeEscalation is not false",
-                Some(out.edit(n.span, "false")),
+        let (span, msg) = match e.node {
+            Some(n) => (n.span, "allowPrivilegeEscalation is not false"),
+            None => (
+                container_span(c),
+                "allowPrivilegeEscalation is not set (it defaults to true)",
             ),
-            None => {
-                let fix = match c.security_context() {
-                    Some(sc) if sc.is_map() => {
-                        out.yaml_insert_entry(sc, "allowPrivilegeEscalation", "false")
-                    }
-                    Some(_) => None,
-                    None => out.yaml_insert_entry(
-                        c.node,
-                        "securityContext",
-                        "{allowPrivilegeEscalation: false}",
-                    ),
-                };
-                (
-                    container_span(c),
-                    "allowPrivilegeEscalation is not set (it defaults to true)",
-                    fix,
-                )
-            }
         };
+        let fix = out.yaml_set(
+            c.node,
+            &["securityContext"],
+            "allowPrivilegeEscalation",
+            json!(false),
+        );
         let h = out.hit(
             "k8s-privilege-escalation",
             span,
@@ -215,23 +204,13 @@ fn writable_root_fs(ctx: &Ctx<'_>, out: &mut Out<'_>) {
         if e.as_bool() == Some(true) {
             return;
         }
-        let (span, fix) = match e.node {
-            Some(n) => (n.span, Some(out.edit(n.span, "true"))),
-            None => {
-                let fix = match c.security_context() {
-                    Some(sc) if sc.is_map() => {
-                        out.yaml_insert_entry(sc, "readOnlyRootFilesystem", "true")
-                    }
-                    Some(_) => None,
-                    None => out.yaml_insert_entry(
-                        c.node,
-                        "securityContext",
-                        "{readOnlyRootFilesystem: true}",
-                    ),
-                };
-                (container_span(c), fix)
-            }
-        };
+        let span = e.node.map(|n| n.span).unwrap_or(container_span(c));
+        let fix = out.yaml_set(
+            c.node,
+            &["securityContext"],
+            "readOnlyRootFilesystem",
+            json!(true),
+        );
         let h = out.hit(
             "k8s-writable-root-fs",
             span,
@@ -321,9 +300,13 @@ fn pod_flag(ctx: &Ctx<'_>, out: &mut Out<'_>, key: &str, rule: &'static str) {
     for pod in ctx.pods() {
         if let Some(n) = pod.spec.get(key) {
             if n.as_bool(BoolDialect::Kubernetes) == Some(true) {
-                let edit = out.edit(n.span, "false");
+                let edit = out.yaml_set(pod.spec, &[], key, json!(false));
                 out.hit(rule, n.span, pod.object.display(), format!("{key}: true"))
-                    .fix(format!("set {key}: false"), Safety::Review, vec![edit]);
+                    .fix(
+                        format!("set {key}: false"),
+                        Safety::Review,
+                        edit.into_iter().collect(),
+                    );
             }
         }
     }
@@ -636,7 +619,8 @@ fn sa_token_automount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
         match pod.spec.get("automountServiceAccountToken") {
             Some(n) if n.as_bool(BoolDialect::Kubernetes) == Some(false) => {}
             Some(n) => {
-                let edit = out.edit(n.span, "false");
+                let edit =
+                    out.yaml_set(pod.spec, &[], "automountServiceAccountToken", json!(false));
                 out.hit(
                     "k8s-sa-token-automount",
                     n.span,
@@ -646,11 +630,11 @@ fn sa_token_automount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                 .fix(
                     "set automountServiceAccountToken: false",
                     Safety::Review,
-                    vec![edit],
+                    edit.into_iter().collect(),
                 );
             }
             None => {
-                let fix = out.yaml_insert_entry(pod.spec, "automountServiceAccountToken", "false");
+                let fix = out.yaml_set(pod.spec, &[], "automountServiceAccountToken", json!(false));
                 let h = out.hit(
                     "k8s-sa-token-automount",
                     pod.object

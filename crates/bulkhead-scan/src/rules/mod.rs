@@ -8,9 +8,11 @@ pub mod dockerfile;
 pub mod kubernetes;
 pub mod shell;
 
+use crate::fixes::{json, yaml, Splice};
 use crate::model::{Edit, Fix, Safety};
 use bulkhead_sources::yaml::Node;
 use bulkhead_sources::{LineIndex, Span};
+use std::cell::OnceCell;
 
 /// A rule's verdict on one place.
 #[derive(Debug, Clone)]
@@ -24,11 +26,14 @@ pub struct Hit {
     pub secrets: Vec<Span>,
 }
 
-/// What rules write into.
+/// What rules write into. Fixes are made with the editors of [`crate::fixes`] (one
+/// implementation of each kind of edit, shared with bulkhead-harden) and recorded as byte edits.
 pub struct Out<'t> {
     pub text: &'t str,
     pub lines: &'t LineIndex,
     pub hits: Vec<Hit>,
+    /// The file's YAML indentation, learned on the first YAML fix.
+    yaml_layout: OnceCell<yaml::Layout>,
 }
 
 impl<'t> Out<'t> {
@@ -37,7 +42,46 @@ impl<'t> Out<'t> {
             text,
             lines,
             hits: Vec::new(),
+            yaml_layout: OnceCell::new(),
         }
+    }
+
+    /// A splice of the text as a finding's edit.
+    pub fn splice(&self, s: Splice) -> Edit {
+        s.to_edit(self.text, self.lines)
+    }
+
+    /// Set `key` (below `path`, mappings created as needed) in the YAML mapping `node` to
+    /// `value`, keeping everything else as written (see [`crate::fixes::yaml::set_in`]). `None`
+    /// when the YAML cannot take the key there (a flow scalar, a mapping that only merges
+    /// another).
+    pub fn yaml_set(
+        &self,
+        node: &Node,
+        path: &[&str],
+        key: &str,
+        value: serde_json::Value,
+    ) -> Option<Edit> {
+        let layout = self.yaml_layout.get_or_init(|| {
+            bulkhead_sources::yaml::parse(self.text)
+                .map(|docs| yaml::Layout::of(self.text, &docs))
+                .unwrap_or(yaml::Layout {
+                    unit: 2,
+                    indentless: false,
+                })
+        });
+        let segs: Vec<yaml::Seg> = path.iter().map(|k| yaml::Seg::Key(k)).collect();
+        yaml::set_in(self.text, layout, node, &segs, key, &value)
+            .ok()
+            .map(|s| self.splice(s))
+    }
+
+    /// Set the member at `path` of a JSON document (daemon.json) to `value`, keeping the other
+    /// members, their order and the file's indentation (see [`crate::fixes::json::set`]).
+    pub fn json_set(&self, path: &[&str], value: serde_json::Value) -> Option<Edit> {
+        json::set_splice(self.text, path, &value)
+            .ok()
+            .map(|s| self.splice(s))
     }
 
     pub fn hit(
@@ -79,40 +123,6 @@ impl<'t> Out<'t> {
             line: p.line,
             column: p.column,
         }
-    }
-
-    /// Insert `key: value` as a new entry of YAML mapping `map` (block style: a new line with the
-    /// indentation of the existing keys; flow style: before the closing brace).
-    pub fn yaml_insert_entry(&self, map: &Node, key: &str, value: &str) -> Option<Edit> {
-        let entries = map.as_map()?;
-        let text = self.text;
-        let span_text = map.span.text(text);
-        if span_text.starts_with('{') {
-            let close = map.span.end.offset.checked_sub(1)?;
-            let sep = if entries.is_empty() { "" } else { ", " };
-            return Some(self.insert(close, format!("{sep}{key}: {value}")));
-        }
-        let (first_key, _) = entries.first()?;
-        let indent = (first_key.span.start.column - 1) as usize;
-        // after the last entry's line
-        let last_end = entries
-            .iter()
-            .map(|(_, v)| v.span.end.offset)
-            .chain(entries.iter().map(|(k, _)| k.span.end.offset))
-            .max()?;
-        let line_end = text[last_end..]
-            .find('\n')
-            .map(|i| last_end + i + 1)
-            .unwrap_or(text.len());
-        let prefix = if line_end == text.len() && !text.ends_with('\n') {
-            "\n"
-        } else {
-            ""
-        };
-        Some(self.insert(
-            line_end,
-            format!("{prefix}{}{key}: {value}\n", " ".repeat(indent)),
-        ))
     }
 }
 
