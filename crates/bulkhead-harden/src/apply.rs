@@ -297,6 +297,7 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
         root: plan.root.clone(),
         fixes: Vec::new(),
         unfixed: plan.unfixed.clone(),
+        scan: plan.scan.clone(),
     };
     // Every reviewed fix must still be planned: otherwise what was reviewed cannot be applied.
     for s in &saved {
@@ -395,64 +396,89 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
             )));
         }
     }
-    // 1. Check everything before changing anything.
-    let mut entries = Vec::new();
-    let mut seen: Vec<PathBuf> = Vec::new();
+    // 1. Check everything before changing anything. Several fixes may edit one file only as a
+    // chain, each building on the content the previous one writes (the scan fixes of one
+    // artifact: safe ones first, then those that need review); the file is written once.
+    let mut chains: Vec<(PathBuf, Vec<(&Fix, &crate::model::FileEdit)>)> = Vec::new();
     for f in &chosen {
         for e in &f.action.edits {
-            let real = files::resolve(&opts.root, &e.path).map_err(ApplyError::Refused)?;
-            if seen.contains(&real) {
-                return Err(ApplyError::Refused(format!(
-                    "{} is edited by two fixes; apply them one at a time",
-                    e.path
-                )));
-            }
-            seen.push(real.clone());
-            let now = current_hash(&real).map_err(ApplyError::Refused)?;
-            if now != e.before_sha256 {
-                return Err(ApplyError::Refused(match (&now, &e.before_sha256) {
-                    (None, Some(_)) => {
-                        format!("{} was deleted after the plan read it; plan again", e.path)
+            let real = match &e.real_path {
+                Some(p) => p.clone(),
+                None => files::resolve(&opts.root, &e.path).map_err(ApplyError::Refused)?,
+            };
+            match chains.iter_mut().find(|(r, _)| *r == real) {
+                Some((_, chain)) => {
+                    let (prev_fix, prev) = chain.last().expect("chains are never empty");
+                    if e.before_sha256.as_deref() != Some(prev.after_sha256.as_str()) {
+                        return Err(ApplyError::Refused(format!(
+                            "{} is edited by {} and {}, and the second was not planned on the first's result; apply them one at a time",
+                            e.path, prev_fix.id, f.id
+                        )));
                     }
-                    (Some(_), None) => {
-                        format!("{} was created after the plan was made; plan again", e.path)
-                    }
-                    _ => format!(
-                        "{} changed after the plan read it (its SHA-256 differs); plan again",
-                        e.path
-                    ),
-                }));
-            }
-            let mut created_dirs = Vec::new();
-            if e.creates() {
-                let mut d = real.parent().map(Path::to_path_buf);
-                while let Some(dir) = d {
-                    if dir.exists() || !dir.starts_with(&opts.root) {
-                        break;
-                    }
-                    created_dirs.push(dir.clone());
-                    d = dir.parent().map(Path::to_path_buf);
+                    chain.push((f, e));
                 }
-                created_dirs.reverse();
+                None => chains.push((real, vec![(f, e)])),
             }
-            let backup = (!e.creates()).then(|| {
-                let name = real
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
-                real.with_file_name(format!("{name}.bulkhead-{id}.bak"))
-            });
-            entries.push(Entry::Edit {
-                fix: f.id.clone(),
-                path: e.path.clone(),
-                real_path: real,
-                backup,
-                before_sha256: e.before_sha256.clone(),
-                after_sha256: e.after_sha256.clone(),
-                created_dirs,
-            });
         }
+    }
+    let mut entries = Vec::new();
+    // The content each edit entry writes: the last of its chain.
+    let mut writes: Vec<&crate::model::FileEdit> = Vec::new();
+    for (real, chain) in &chains {
+        let (_, e) = chain[0];
+        let last = chain.last().expect("chains are never empty").1;
+        let real = real.clone();
+        let now = current_hash(&real).map_err(ApplyError::Refused)?;
+        if now != e.before_sha256 {
+            return Err(ApplyError::Refused(match (&now, &e.before_sha256) {
+                (None, Some(_)) => {
+                    format!("{} was deleted after the plan read it; plan again", e.path)
+                }
+                (Some(_), None) => {
+                    format!("{} was created after the plan was made; plan again", e.path)
+                }
+                _ => format!(
+                    "{} changed after the plan read it (its SHA-256 differs); plan again",
+                    e.path
+                ),
+            }));
+        }
+        let mut created_dirs = Vec::new();
+        if e.creates() {
+            let mut d = real.parent().map(Path::to_path_buf);
+            while let Some(dir) = d {
+                if dir.exists() || !dir.starts_with(&opts.root) {
+                    break;
+                }
+                created_dirs.push(dir.clone());
+                d = dir.parent().map(Path::to_path_buf);
+            }
+            created_dirs.reverse();
+        }
+        let backup = (!e.creates()).then(|| {
+            let name = real
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            real.with_file_name(format!("{name}.bulkhead-{id}.bak"))
+        });
+        entries.push(Entry::Edit {
+            fix: chain
+                .iter()
+                .map(|(f, _)| f.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            path: e.path.clone(),
+            real_path: real,
+            backup,
+            before_sha256: e.before_sha256.clone(),
+            after_sha256: last.after_sha256.clone(),
+            created_dirs,
+        });
+        writes.push(last);
+    }
+    for f in &chosen {
         for a in &f.action.attrs {
             let real = files::resolve(&opts.root, &a.path).map_err(ApplyError::Refused)?;
             let now = current_attrs(&real).map_err(ApplyError::Refused)?;
@@ -482,9 +508,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
     let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
     report.journal = Some(journal_path);
     // 3. Back up and write, file by file.
-    let contents: Vec<&crate::model::FileEdit> =
-        chosen.iter().flat_map(|f| f.action.edits.iter()).collect();
-    for entry in &journal.entries {
+    for (i, entry) in journal.entries.iter().enumerate() {
         match entry {
             Entry::Edit {
                 path,
@@ -494,10 +518,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                 created_dirs,
                 ..
             } => {
-                let edit = contents
-                    .iter()
-                    .find(|e| &e.path == path)
-                    .expect("every journal edit comes from the plan");
+                let edit = writes[i];
                 let attrs = match backup {
                     Some(b) => {
                         let old = fs::read(real_path)

@@ -14,9 +14,9 @@ pub fn unified(edit: &FileEdit) -> String {
     let old_header = if edit.creates() {
         "/dev/null".to_string()
     } else {
-        format!("a{}", edit.path)
+        format!("a/{}", edit.path.trim_start_matches('/'))
     };
-    let new_header = format!("b{}", edit.path);
+    let new_header = format!("b/{}", edit.path.trim_start_matches('/'));
     let diff = TextDiff::from_lines(before, edit.after.as_str());
     let text = diff
         .unified_diff()
@@ -57,7 +57,16 @@ pub fn mask_line(line: &str) -> String {
         let bare = key.trim_matches(|c| c == '"' || c == '\'');
         let v = value.trim();
         let opens_block = v.is_empty() || v == "{" || v == "[" || v == "|" || v == ">";
-        if is_secret_name(bare) && !opens_block {
+        // A switch is no secret: `automountServiceAccountToken: false` says how a token is
+        // handled, not what it is.
+        let switch = matches!(
+            v.trim_end_matches(',')
+                .trim_matches('"')
+                .to_ascii_lowercase()
+                .as_str(),
+            "true" | "false" | "null"
+        );
+        if is_secret_name(bare) && !opens_block && !switch {
             let comma = if v.ends_with(',') { "," } else { "" };
             let quoted = v.starts_with('"');
             let masked = if quoted {
@@ -118,6 +127,14 @@ mod tests {
         assert_eq!(mask_line("  image: nginx:1.25"), "  image: nginx:1.25");
         assert_eq!(mask_line("  \"icc\": false,"), "  \"icc\": false,");
         assert_eq!(mask_line("  secrets:"), "  secrets:");
+        assert_eq!(
+            mask_line("      automountServiceAccountToken: false"),
+            "      automountServiceAccountToken: false"
+        );
+        assert_eq!(
+            mask_line("  \"token\": \"true-ish\","),
+            "  \"token\": \"***\","
+        );
     }
 
     #[test]
@@ -129,6 +146,7 @@ mod tests {
             create_attrs: None,
             after: "a\nTOKEN=zzz\n".into(),
             before: None,
+            real_path: None,
         };
         let d = unified(&e);
         assert!(d.starts_with("--- /dev/null\n+++ b/etc/x.conf\n"), "{d}");
@@ -141,6 +159,7 @@ mod tests {
             create_attrs: None,
             after: "one\ntwo\n".into(),
             before: Some("one\n".into()),
+            real_path: None,
         };
         assert_eq!(
             unified(&e),

@@ -20,8 +20,13 @@
 //!   the fixes of a reviewed JSON plan.
 //! - [`restart::restart_docker`]: make dockerd load its configuration (systemd over D-Bus, or
 //!   SIGHUP for reloadable settings) and wait until its API answers.
+//! - [`scan_fixes::plan`]`(request)`: `harden --scan`: scan artifacts with bulkhead-scan and
+//!   turn the fixes of the selected findings into [`Fix`]es (dockerfile, compose,
+//!   pod-security-context, daemon-json) that the same [`apply::apply`] writes; the plan's
+//!   [`Plan::scan`] says what was scanned.
 //! - [`verify`]: the audit before (a [`verify::Baseline`]) against the audit after, per
-//!   selected check, and the threats whose status changed ([`threats::statuses`]).
+//!   selected check, and the threats whose status changed ([`threats::statuses`]); for scan
+//!   fixes, each fixed finding before and after a new scan.
 //!
 //! Each fixer lives in [`fixers`], one module per kind of change, listed in the explicit
 //! [`fixers::REGISTRY`]; the format-preserving editors are in [`edit`]. See docs/harden.md.
@@ -39,13 +44,14 @@ pub mod planner;
 pub mod render;
 pub mod request;
 pub mod restart;
+pub mod scan_fixes;
 pub mod shell;
 pub mod threats;
 pub mod verify;
 
 pub use model::{
-    Action, AttrChange, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Plan, Restart, Safety,
-    Target, Unfixed, HARDEN_SCHEMA,
+    Action, AttrChange, CommandStep, FileAttrs, FileEdit, Fix, FixKind, FixedFinding, Plan,
+    Restart, Safety, ScanSummary, Target, Unfixed, HARDEN_SCHEMA,
 };
 pub use planner::plan;
 pub use request::{ChangeKind, ChangedPath, FixOptions, PlanRequest, ThreatLink};

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 /// JSON schema name of a serialized plan.
 pub const HARDEN_SCHEMA: &str = "bulkhead.harden/1";
@@ -132,6 +133,10 @@ pub struct FileEdit {
     /// The content the plan read (not serialized, for the same reason).
     #[serde(skip)]
     pub before: Option<String>,
+    /// Where the file is on this machine when `path` is not a host path under the plan's root:
+    /// a scanned artifact (`harden --scan`), named in `path` as the user gave it.
+    #[serde(skip)]
+    pub real_path: Option<PathBuf>,
 }
 
 impl FileEdit {
@@ -190,6 +195,21 @@ pub struct Fix {
     pub action: Action,
     /// The service that must restart (or reload) for the change to take effect.
     pub restart: Option<Restart>,
+    /// The scan findings this fix removes (`harden --scan`); empty for fixes of audit checks.
+    pub findings: Vec<FixedFinding>,
+}
+
+/// A scan finding a fix removes, where the scan saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedFinding {
+    pub rule: String,
+    /// The artifact as the scan named it.
+    pub path: String,
+    pub line: u32,
+    /// The object inside the file (`service web`, `Deployment/shop/web container app`).
+    pub object: String,
+    /// What the fix does, from the rule.
+    pub description: String,
 }
 
 /// A service restart a fix needs.
@@ -256,12 +276,17 @@ impl Fix {
 /// A selected check that failed but gets no fix, with the reason. Nothing is dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unfixed {
+    /// The check ID; for a scan finding without one, its rule ID.
     pub check: String,
+    /// The stable control ID; empty for a scan finding that corresponds to no control.
     pub control: String,
     /// The object the reason is about (a container, a file), when it is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     pub reason: String,
+    /// The scan rule, for a finding of `harden --scan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// The plan: fixes for the selected failing checks, and what could not be fixed.
@@ -273,6 +298,23 @@ pub struct Plan {
     pub root: String,
     pub fixes: Vec<Fix>,
     pub unfixed: Vec<Unfixed>,
+    /// What `--scan` looked at, when it was given.
+    pub scan: Option<ScanSummary>,
+}
+
+/// The scan behind the scan fixes of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    /// The paths given to `--scan`.
+    pub paths: Vec<String>,
+    /// Artifacts scanned.
+    pub files: usize,
+    /// Findings (not suppressed).
+    pub findings: usize,
+    /// Findings selected by `--select`/`--threat` (all of them without either).
+    pub selected: usize,
+    /// Files that could not be scanned, with the place and reason.
+    pub errors: Vec<String>,
 }
 
 impl Plan {

@@ -40,6 +40,7 @@ impl Failing<'_> {
             control: self.control_id().to_string(),
             object: object.map(String::from),
             reason: reason.into(),
+            rule: None,
         }
     }
 }
@@ -176,17 +177,18 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
         root: root.display().to_string(),
         fixes: out.fixes,
         unfixed: out.unfixed,
+        scan: None,
     })
 }
 
-fn threat_links(request: &PlanRequest) -> Vec<ThreatLink> {
+pub(crate) fn threat_links(request: &PlanRequest) -> Vec<ThreatLink> {
     match &request.threat_links {
         Some(l) => l.clone(),
         None => crate::threats::library_links(),
     }
 }
 
-fn controls_of_threats(
+pub(crate) fn controls_of_threats(
     threats: &[String],
     links: &[ThreatLink],
 ) -> Result<Option<BTreeSet<String>>, String> {
@@ -222,7 +224,7 @@ fn controls_of_threats(
     Ok(Some(set))
 }
 
-fn threats_for(controls: &[String], links: &[ThreatLink]) -> Vec<String> {
+pub(crate) fn threats_for(controls: &[String], links: &[ThreatLink]) -> Vec<String> {
     let set: BTreeSet<String> = links
         .iter()
         .filter(|l| l.controls.iter().any(|c| controls.contains(c)))

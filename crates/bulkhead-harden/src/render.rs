@@ -44,6 +44,7 @@ pub fn fix_json(f: &Fix) -> Value {
             "argv": bulkhead_facts::mask::mask_argv(&s.argv),
         })).collect::<Vec<_>>(),
         "restart": f.restart,
+        "findings": f.findings,
     })
 }
 
@@ -69,6 +70,7 @@ pub fn json_value(plan: &Plan, version: &str) -> Value {
         "fixed_checks": plan.fixed_checks(),
         "fixes": plan.fixes.iter().map(fix_json).collect::<Vec<_>>(),
         "unfixed": plan.unfixed,
+        "scan": plan.scan,
     })
 }
 
@@ -104,8 +106,27 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
             ""
         }
     ));
+    if let Some(s) = &plan.scan {
+        out.push_str(&format!(
+            "Scanned {}: {} artifact{}, {} finding{} ({} selected).\n",
+            s.paths.join(", "),
+            s.files,
+            if s.files == 1 { "" } else { "s" },
+            s.findings,
+            if s.findings == 1 { "" } else { "s" },
+            s.selected
+        ));
+        for e in &s.errors {
+            out.push_str(&format!("  not scanned: {e}\n"));
+        }
+        out.push('\n');
+    }
     if plan.fixes.is_empty() && plan.unfixed.is_empty() {
-        out.push_str("Nothing to fix: no selected check fails.\n");
+        out.push_str(if plan.scan.is_some() {
+            "Nothing to fix: no selected check fails and no selected finding is left.\n"
+        } else {
+            "Nothing to fix: no selected check fails.\n"
+        });
         return out;
     }
     for (i, f) in plan.fixes.iter().enumerate() {
@@ -116,11 +137,13 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
             f.kind.as_str(),
             f.safety.as_str()
         ));
-        out.push_str(&format!(
-            "    closes: {}  ({})\n",
-            f.checks.join(", "),
-            f.controls.join(", ")
-        ));
+        if !f.checks.is_empty() || !f.controls.is_empty() {
+            out.push_str(&format!(
+                "    closes: {}  ({})\n",
+                f.checks.join(", "),
+                f.controls.join(", ")
+            ));
+        }
         if !f.threats.is_empty() {
             out.push_str(&format!("    threats: {}\n", f.threats.join(", ")));
         }
@@ -173,8 +196,13 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         out.push_str("Not fixed:\n");
         for u in &plan.unfixed {
             out.push_str(&format!(
-                "  {} {}{}: {}\n",
+                "  {}{} {}{}: {}\n",
                 u.check,
+                u.rule
+                    .as_ref()
+                    .filter(|r| **r != u.check)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
                 u.control,
                 u.object
                     .as_ref()

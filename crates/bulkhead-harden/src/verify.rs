@@ -2,6 +2,10 @@
 //! every threat whose status changed. The "before" side is the audit taken when the plan was
 //! made (kept in the state directory by `harden --apply`), so `bulkhead verify` can run later,
 //! after a restart, in another process.
+//!
+//! Scan fixes (`harden --scan`) are verified by scanning the same paths again: each finding a
+//! fix named is looked up by artifact (its real path), rule and object; gone is `pass`, still
+//! reported is `fail`.
 
 use bulkhead_checks::{Audit, Status};
 use serde::{Deserialize, Serialize};
@@ -31,6 +35,43 @@ pub struct Baseline {
     pub checks: Vec<CheckStatus>,
     /// Threat ID -> (title, status).
     pub threats: BTreeMap<String, (String, String)>,
+    /// Whether the host was audited (false for `harden --scan` alone: verify then only scans).
+    #[serde(default = "audited_by_default")]
+    pub audited: bool,
+    /// What `--scan` fixed, to scan again.
+    #[serde(default)]
+    pub scan: Option<ScanBaseline>,
+}
+
+fn audited_by_default() -> bool {
+    true
+}
+
+/// The scan side of a baseline: what to scan again and the findings the applied fixes named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanBaseline {
+    /// The `--scan` paths, absolute.
+    pub inputs: Vec<PathBuf>,
+    /// `--target` (the Dockerfile stage judged as the one that ships).
+    pub target: Option<String>,
+    /// `--kind` (how YAML/JSON files no name identifies are read).
+    pub kind: Option<bulkhead_scan::ArtifactKind>,
+    /// The scan configuration file used, absolute.
+    pub config: Option<PathBuf>,
+    pub findings: Vec<FindingStatus>,
+}
+
+/// A finding as the scan before hardening reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingStatus {
+    pub rule: String,
+    pub title: String,
+    /// As the scan named the artifact.
+    pub path: String,
+    /// Where the artifact is (links resolved): what the next scan's findings are matched on.
+    pub real_path: PathBuf,
+    pub line: u32,
+    pub object: String,
 }
 
 impl Baseline {
@@ -48,6 +89,8 @@ impl Baseline {
             selected,
             checks: statuses(audits),
             threats,
+            audited: true,
+            scan: None,
         }
     }
 
@@ -120,10 +163,31 @@ pub struct ThreatChange {
     pub after: String,
 }
 
+/// One finding a scan fix named, before and after scanning again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingChange {
+    pub rule: String,
+    pub title: String,
+    pub path: String,
+    /// Its line before the fix.
+    pub line: u32,
+    pub object: String,
+    /// `fail`: the scan before hardening reported it.
+    pub before: Status,
+    /// `pass` when the new scan no longer reports it, `fail` when it still does, `error` when
+    /// the artifact could not be scanned.
+    pub after: Status,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub checks: Vec<CheckChange>,
     pub threats: Vec<ThreatChange>,
+    /// Scan findings the applied fixes named, scanned again (empty without `--scan`).
+    pub findings: Vec<FindingChange>,
+    /// Whether the host was audited again (false when only artifacts were fixed).
+    #[serde(skip)]
+    pub audited: bool,
 }
 
 impl Verification {
@@ -135,6 +199,60 @@ impl Verification {
             .filter(|c| c.before == Status::Fail)
             .collect()
     }
+
+    /// Findings a fix named that the new scan still reports (or could not look at).
+    pub fn findings_left(&self) -> Vec<&FindingChange> {
+        self.findings
+            .iter()
+            .filter(|f| f.after != Status::Pass)
+            .collect()
+    }
+}
+
+/// The findings of `baseline` against a new scan of its inputs. `real_of` resolves a path the
+/// new scan reports to the artifact's real path (relative paths are taken from the current
+/// directory).
+pub fn compare_scan(
+    baseline: &ScanBaseline,
+    after: &bulkhead_scan::ScanReport,
+) -> Vec<FindingChange> {
+    let real_of = |p: &str| std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p));
+    let reported: Vec<(PathBuf, &bulkhead_scan::Finding)> = after
+        .findings
+        .iter()
+        .map(|f| (real_of(&f.location.path), f))
+        .collect();
+    let failed: Vec<PathBuf> = after.errors.iter().map(|e| real_of(&e.path)).collect();
+    let mut used: Vec<usize> = Vec::new();
+    baseline
+        .findings
+        .iter()
+        .map(|b| {
+            let hit = reported.iter().enumerate().position(|(i, (real, f))| {
+                !used.contains(&i)
+                    && *real == b.real_path
+                    && f.rule == b.rule
+                    && f.object == b.object
+            });
+            let after = match hit {
+                Some(i) => {
+                    used.push(i);
+                    Status::Fail
+                }
+                None if failed.contains(&b.real_path) => Status::Error,
+                None => Status::Pass,
+            };
+            FindingChange {
+                rule: b.rule.clone(),
+                title: b.title.clone(),
+                path: b.path.clone(),
+                line: b.line,
+                object: b.object.clone(),
+                before: Status::Fail,
+                after,
+            }
+        })
+        .collect()
 }
 
 /// Compare the baseline with a new audit (and new threat statuses).
@@ -175,11 +293,74 @@ pub fn compare(
             })
         })
         .collect();
-    Verification { checks, threats }
+    Verification {
+        checks,
+        threats,
+        findings: Vec::new(),
+        audited: baseline.audited,
+    }
 }
 
 /// The verification as terminal text.
 pub fn text(v: &Verification) -> String {
+    let mut out = String::new();
+    if v.audited {
+        out.push_str(&audit_text(v));
+    }
+    if !v.findings.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&scan_text(&v.findings));
+    }
+    out
+}
+
+fn scan_text(findings: &[FindingChange]) -> String {
+    let mut out = String::from("Verification: the artifacts scanned again\n\n");
+    let place = |f: &FindingChange| format!("{}:{}", f.path, f.line);
+    let w = findings
+        .iter()
+        .map(|f| place(f).len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let r = findings
+        .iter()
+        .map(|f| f.rule.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    out.push_str(&format!(
+        "  {:w$}  {:r$}  {:<7} {:<7} {}\n",
+        "artifact", "rule", "before", "after", "object"
+    ));
+    for f in findings {
+        let mark = match f.after {
+            Status::Pass => " fixed",
+            Status::Fail => " still reported",
+            _ => " could not be scanned",
+        };
+        out.push_str(&format!(
+            "  {:w$}  {:r$}  {:<7} {:<7} {}{mark}\n",
+            place(f),
+            f.rule,
+            f.before.as_str(),
+            f.after.as_str(),
+            f.object
+        ));
+    }
+    let left = findings.iter().filter(|f| f.after != Status::Pass).count();
+    out.push_str(&format!(
+        "\n{} of {} finding{} fixed.\n",
+        findings.len() - left,
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+fn audit_text(v: &Verification) -> String {
     let mut out = String::from("Verification: audited again\n\n");
     let w = v
         .checks

@@ -61,6 +61,11 @@ pub struct Input {
 pub fn kind_by_name(path: &Path) -> Option<ArtifactKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
+    // The backups `bulkhead harden --apply` leaves beside each file it changes
+    // (`Dockerfile.bulkhead-STAMP.bak`) are not artifacts anyone builds or deploys.
+    if lower.contains(".bulkhead-") && lower.ends_with(".bak") {
+        return None;
+    }
     if lower == "dockerfile"
         || lower == "containerfile"
         || lower.starts_with("dockerfile.")

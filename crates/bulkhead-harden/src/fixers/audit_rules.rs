@@ -161,6 +161,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             service: "auditd".into(),
             reload_suffices: true,
         }),
+        findings: Vec::new(),
     });
     out
 }

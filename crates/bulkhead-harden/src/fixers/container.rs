@@ -881,6 +881,7 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
             ..Default::default()
         },
         restart: None,
+        findings: Vec::new(),
     });
 
     // --- the compose file that created it ------------------------------------------------
@@ -1104,6 +1105,7 @@ fn compose_fix(
             ..Default::default()
         },
         restart: None,
+        findings: Vec::new(),
     }))
 }
 

@@ -405,6 +405,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             service: "docker".into(),
             reload_suffices,
         }),
+        findings: Vec::new(),
     });
     out
 }

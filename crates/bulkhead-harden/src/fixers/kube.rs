@@ -448,6 +448,7 @@ fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
             ..Default::default()
         },
         restart,
+        findings: Vec::new(),
     });
 }
 
@@ -1172,6 +1173,7 @@ fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
                 ..Default::default()
             },
             restart: None,
+            findings: Vec::new(),
         });
     }
 }

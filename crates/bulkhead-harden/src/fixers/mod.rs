@@ -50,6 +50,7 @@ pub(crate) fn file_edit(
         create_attrs: read.content.is_none().then_some(create_attrs),
         before: read.content.clone(),
         after,
+        real_path: None,
     }
 }
 

@@ -86,6 +86,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             ..Default::default()
         },
         restart: None,
+        findings: Vec::new(),
     });
     out
 }

@@ -195,7 +195,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
     let (path, required) = match path {
         Some(p) => (p.clone(), true),
         None => (PathBuf::from(".bulkhead.toml"), false),

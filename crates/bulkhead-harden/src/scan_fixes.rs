@@ -1,0 +1,604 @@
+//! Scan fixes: `bulkhead harden --scan PATH...` turns the fixes the scanner attaches to its
+//! findings into harden [`Fix`]es, applied by the same safe machinery as host fixes (backup,
+//! atomic write, refusal of changed files, journal, rollback) and verified by scanning again.
+//!
+//! The artifacts are found and scanned exactly as `bulkhead scan` does (bulkhead-scan's
+//! discovery, rules, suppressions and configuration). Every selected finding whose rule has a
+//! fix is fixed; the others are listed as unfixed with the rule's advice, never dropped.
+//!
+//! One [`Fix`] covers one object of one artifact (a Dockerfile stage, a compose service, a
+//! Kubernetes container or pod, daemon.json) and one safety class: the scanner marks each fix
+//! safe or review, and `--apply` without `--include-review` must be able to apply the safe ones
+//! alone. A group is applied to the text in memory and the text is scanned again, round after
+//! round, until none of the group's findings is left: fixes whose edits meet at one place (two
+//! keys added to one new securityContext, USER and HEALTHCHECK before the same CMD) are made one
+//! after the other, each on the text the previous one produced, as ruff does. The diff of a fix
+//! is therefore exactly what apply writes, and a re-scan of the result no longer reports what
+//! the fix names.
+//!
+//! The fixes of one artifact form a chain: each edit's `before_sha256` is the content the
+//! previous fix of the file produces (safe fixes first, then the ones that need review), so
+//! apply can write any prefix of them, and refuses the whole plan when the file changed since
+//! it was scanned.
+
+use crate::files::sha256_hex;
+use crate::model::{
+    Action, FileEdit, Fix, FixKind, FixedFinding, Safety, ScanSummary, Target, Unfixed,
+};
+use crate::request::ThreatLink;
+use bulkhead_checks::{Benchmark, Control, Selection, Status};
+use bulkhead_scan::{ArtifactKind, Finding, Input, ScanOptions, ScanReport};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// Rounds of fix-and-rescan per group; each round fixes at least one finding, and a group
+/// rarely has more than three findings that meet at one place.
+const MAX_ROUNDS: usize = 16;
+
+/// What to scan and which findings to fix.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    /// Files or directories, as given to `--scan`.
+    pub paths: Vec<PathBuf>,
+    /// How to scan (configuration, `--target`, `--kind`), as `bulkhead scan` would.
+    pub options: ScanOptions,
+    /// `--select`: check IDs in `numbering`, sections, control IDs, or scan rule IDs and their
+    /// aliases (`compose-privileged`, `DL3002`). Empty: every finding.
+    pub select: Vec<String>,
+    /// `--threat`: only findings whose control mitigates one of these threats.
+    pub threats: Vec<String>,
+    /// `benchmark id -> edition` for the check IDs fixes carry (`cis-docker` -> `1.2.0`).
+    /// A benchmark not listed uses its default edition.
+    pub numbering: Vec<(String, String)>,
+    /// Threat library links; `None`: the library of bulkhead-threats.
+    pub threat_links: Option<Vec<ThreatLink>>,
+}
+
+/// The scan fixes and what the scan saw.
+#[derive(Debug, Clone, Default)]
+pub struct ScanPlan {
+    pub fixes: Vec<Fix>,
+    pub unfixed: Vec<Unfixed>,
+    pub summary: ScanSummary,
+    /// The scan the plan was made from.
+    pub report: ScanReport,
+    /// Each scanned artifact's path on this machine (links resolved), by the path the scan
+    /// reported.
+    pub real_paths: BTreeMap<String, PathBuf>,
+}
+
+/// Scan `request.paths` and plan the fixes of the selected findings. Planning only reads.
+pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
+    let links = request
+        .threat_links
+        .clone()
+        .unwrap_or_else(crate::threats::library_links);
+    let selector = Selector::new(request, &links)?;
+    let report = bulkhead_scan::scan_paths(&request.paths, &request.options);
+    let mut out = ScanPlan {
+        summary: ScanSummary {
+            paths: request
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            files: report.files.len(),
+            findings: report.findings.len(),
+            selected: 0,
+            errors: report
+                .errors
+                .iter()
+                .map(|e| e.to_string())
+                .chain(report.skipped.iter().map(|e| format!("{e} (skipped)")))
+                .collect(),
+        },
+        ..Default::default()
+    };
+    let mut done: BTreeSet<PathBuf> = BTreeSet::new();
+    for file in &report.files {
+        let selected: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.location.path == file.path && selector.selected(f))
+            .collect();
+        out.summary.selected += selected.len();
+        for f in selected.iter().filter(|f| f.fix.is_none()) {
+            if f.status == Status::Fail {
+                let advice = bulkhead_scan::catalog::rule(&f.rule)
+                    .map(|r| r.fix.trim_end_matches('.').to_string())
+                    .unwrap_or_else(|| "see `bulkhead scan --list-rules`".into());
+                out.unfixed.push(selector.unfixed(
+                    f,
+                    format!("the scanner has no automatic fix for it: {advice}"),
+                ));
+            }
+        }
+        let fixable: Vec<&Finding> = selected.into_iter().filter(|f| f.fix.is_some()).collect();
+        if fixable.is_empty() {
+            continue;
+        }
+        let real = std::fs::canonicalize(&file.path)
+            .map_err(|e| format!("{}: cannot resolve the scanned file: {e}", file.path))?;
+        if !done.insert(real.clone()) {
+            continue; // the same file reached through two --scan paths
+        }
+        out.real_paths.insert(file.path.clone(), real.clone());
+        let planned = plan_file(
+            &file.path,
+            file.kind,
+            &real,
+            &fixable,
+            &request.options,
+            &selector,
+            &links,
+        )?;
+        out.fixes.extend(planned.0);
+        out.unfixed.extend(planned.1);
+    }
+    out.report = report;
+    Ok(out)
+}
+
+/// One object's fixes of one safety class.
+struct Group<'f> {
+    object: String,
+    safety: bulkhead_scan::Safety,
+    /// The findings of the first scan, in file order.
+    findings: Vec<&'f Finding>,
+}
+
+fn plan_file(
+    path: &str,
+    kind: ArtifactKind,
+    real: &std::path::Path,
+    fixable: &[&Finding],
+    options: &ScanOptions,
+    selector: &Selector<'_>,
+    links: &[ThreatLink],
+) -> Result<(Vec<Fix>, Vec<Unfixed>), String> {
+    let original = std::fs::read_to_string(real)
+        .map_err(|e| format!("{path}: cannot read the scanned file: {e}"))?;
+    let mut groups: Vec<Group> = Vec::new();
+    for safety in [bulkhead_scan::Safety::Safe, bulkhead_scan::Safety::Review] {
+        for f in fixable {
+            if f.fix.as_ref().map(|x| x.safety) != Some(safety) {
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|g| g.safety == safety && g.object == f.object)
+            {
+                Some(g) => g.findings.push(f),
+                None => groups.push(Group {
+                    object: f.object.clone(),
+                    safety,
+                    findings: vec![f],
+                }),
+            }
+        }
+    }
+    let both: BTreeSet<&str> = groups
+        .iter()
+        .filter(|g| g.safety == bulkhead_scan::Safety::Review)
+        .map(|g| g.object.as_str())
+        .filter(|o| {
+            groups
+                .iter()
+                .any(|g| g.safety == bulkhead_scan::Safety::Safe && g.object == *o)
+        })
+        .collect();
+    let mut fixes = Vec::new();
+    let mut unfixed = Vec::new();
+    let mut text = original;
+    for g in &groups {
+        let outcome = match fix_group(path, kind, &text, g, options) {
+            Ok(o) => o,
+            Err(e) => {
+                for f in &g.findings {
+                    unfixed.push(selector.unfixed(f, e.clone()));
+                }
+                continue;
+            }
+        };
+        for f in &outcome.left {
+            unfixed.push(selector.unfixed(
+                f,
+                "its fix did not remove the finding; fix it by hand".into(),
+            ));
+        }
+        if outcome.text == text {
+            continue;
+        }
+        let mut fix = group_fix(path, kind, g, &outcome.fixed, selector, links);
+        if g.safety == bulkhead_scan::Safety::Safe && both.contains(g.object.as_str()) {
+            fix.id.push_str("#safe");
+        }
+        fix.action.edits.push(FileEdit {
+            path: path.to_string(),
+            before_sha256: Some(sha256_hex(text.as_bytes())),
+            after_sha256: sha256_hex(outcome.text.as_bytes()),
+            create_attrs: None,
+            before: Some(text.clone()),
+            after: outcome.text.clone(),
+            real_path: Some(real.to_path_buf()),
+        });
+        fixes.push(fix);
+        text = outcome.text;
+    }
+    Ok((fixes, unfixed))
+}
+
+/// What fixing one group did.
+struct GroupOutcome<'f> {
+    text: String,
+    /// Findings of the first scan whose fix was applied, with the fix's description.
+    fixed: Vec<(&'f Finding, String)>,
+    /// Findings of the first scan still reported after their fix.
+    left: Vec<&'f Finding>,
+}
+
+/// Scan `text` as the artifact at `path`.
+fn rescan(path: &str, kind: ArtifactKind, text: &str, options: &ScanOptions) -> ScanReport {
+    let opts = ScanOptions {
+        kind: Some(kind),
+        threads: 1,
+        ..options.clone()
+    };
+    bulkhead_scan::scan_inputs(
+        &[Input {
+            path: path.to_string(),
+            bytes: text.as_bytes().to_vec(),
+            kind: Some(kind),
+        }],
+        &opts,
+    )
+}
+
+/// Apply the group's fixes round after round (see the module documentation).
+fn fix_group<'f>(
+    path: &str,
+    kind: ArtifactKind,
+    start: &str,
+    g: &Group<'f>,
+    options: &ScanOptions,
+) -> Result<GroupOutcome<'f>, String> {
+    // Each rule is fixed at most as often as the first scan reported it on this object, so a
+    // fix that does not remove its finding cannot be applied twice.
+    let mut budget: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &g.findings {
+        *budget.entry(f.rule.as_str()).or_default() += 1;
+    }
+    let rules: BTreeSet<String> = budget.keys().map(|r| r.to_string()).collect();
+    let ours = |f: &Finding| {
+        f.object == g.object
+            && rules.contains(&f.rule)
+            && f.fix.as_ref().is_some_and(|x| x.safety == g.safety)
+    };
+    let mut text = start.to_string();
+    let mut fixed: Vec<(&'f Finding, String)> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let report = rescan(path, kind, &text, options);
+        if let Some(e) = report.errors.first() {
+            return Err(format!(
+                "the fixed text no longer scans ({e}); nothing of this group is planned"
+            ));
+        }
+        let candidates: Vec<Finding> = report
+            .findings
+            .into_iter()
+            .filter(|f| ours(f) && budget.get(f.rule.as_str()).is_some_and(|n| *n > 0))
+            .collect();
+        let planned = bulkhead_scan::fixes::plan(&candidates, bulkhead_scan::Safety::Review);
+        let Some(file_fix) = planned.first() else {
+            break;
+        };
+        let next = bulkhead_scan::fixes::apply(&text, file_fix)?;
+        if next == text {
+            break;
+        }
+        for (rule, _, description) in &file_fix.fixes {
+            if let Some(n) = budget.get_mut(rule.as_str()) {
+                *n -= 1;
+            }
+            // Name the finding as the first scan saw it (its line in the file on disk).
+            if let Some(first) = g
+                .findings
+                .iter()
+                .find(|f| f.rule == *rule && !fixed.iter().any(|(x, _)| std::ptr::eq(*x, **f)))
+            {
+                fixed.push((first, description.clone()));
+            }
+        }
+        text = next;
+    }
+    let after = rescan(path, kind, &text, options);
+    let mut left: Vec<&'f Finding> = Vec::new();
+    for f in after.findings.iter().filter(|f| ours(f)) {
+        if let Some(first) = g
+            .findings
+            .iter()
+            .find(|x| x.rule == f.rule && !left.iter().any(|l| std::ptr::eq(*l, **x)))
+        {
+            left.push(first);
+        }
+    }
+    fixed.retain(|(f, _)| !left.iter().any(|l| std::ptr::eq(*l, *f)));
+    Ok(GroupOutcome { text, fixed, left })
+}
+
+fn fix_kind(kind: ArtifactKind) -> FixKind {
+    match kind {
+        ArtifactKind::Dockerfile => FixKind::Dockerfile,
+        ArtifactKind::Compose => FixKind::Compose,
+        ArtifactKind::Kubernetes => FixKind::PodSecurityContext,
+        ArtifactKind::DaemonJson => FixKind::DaemonJson,
+    }
+}
+
+fn target_kind(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::Dockerfile => "image",
+        ArtifactKind::Compose => "compose-service",
+        ArtifactKind::Kubernetes => "workload",
+        ArtifactKind::DaemonJson => "daemon",
+    }
+}
+
+/// How the change reaches what runs.
+fn takes_effect(kind: ArtifactKind, path: &str) -> String {
+    match kind {
+        ArtifactKind::Dockerfile => {
+            "rebuild the image and recreate its containers for the change to take effect".into()
+        }
+        ArtifactKind::Compose => format!(
+            "recreate the service (`docker compose -f {path} up -d`) for the change to take effect"
+        ),
+        ArtifactKind::Kubernetes => {
+            format!("apply the manifest (`kubectl apply -f {path}`) for the change to take effect")
+        }
+        ArtifactKind::DaemonJson => "dockerd reads daemon.json when it starts: restart it where this file is deployed for the change to take effect".into(),
+    }
+}
+
+/// What a reviewed fix of `rule` may break, in bulkhead's words.
+fn may_break(rule: &str) -> &'static str {
+    match rule {
+        "dockerfile-root-final-stage" | "dockerfile-no-user" | "compose-user-root" => {
+            "files the process writes at run time must be writable by uid 10001, and ports below 1024 need a capability or a higher port"
+        }
+        "dockerfile-healthcheck-missing" => {
+            "the probe needs nc in the image; an unsuitable probe marks working containers unhealthy"
+        }
+        "compose-privileged" | "k8s-privileged" => {
+            "devices and kernel features the workload reached through privileged mode stop working; add only the capabilities it needs"
+        }
+        "compose-no-new-privileges" | "k8s-privilege-escalation" | "daemon-no-new-privileges" => {
+            "setuid programs (sudo, su, ping in some images) no longer gain privileges"
+        }
+        "compose-read-only" | "k8s-writable-root-fs" => {
+            "writes outside volumes fail; mount a tmpfs (compose) or an emptyDir (Kubernetes) where the workload writes"
+        }
+        "k8s-host-pid" | "k8s-host-ipc" | "k8s-host-network" => {
+            "agents that need the node's processes, IPC or network (monitoring, CNI, node tools) stop working"
+        }
+        "k8s-sa-token-automount" => {
+            "a workload that calls the Kubernetes API needs its token mounted explicitly (a projected volume)"
+        }
+        "daemon-icc" => {
+            "containers on the default bridge reach each other only through published ports or user-defined networks"
+        }
+        "daemon-userland-proxy" => {
+            "published ports on the loopback address rely on hairpin NAT in the kernel instead of docker-proxy"
+        }
+        "daemon-iptables" => "Docker manages the host's iptables rules again, next to your own",
+        "daemon-experimental" => "experimental daemon features in use stop working",
+        _ => "the change alters how the artifact runs; test it before deploying",
+    }
+}
+
+fn group_fix(
+    path: &str,
+    kind: ArtifactKind,
+    g: &Group<'_>,
+    fixed: &[(&Finding, String)],
+    selector: &Selector<'_>,
+    links: &[ThreatLink],
+) -> Fix {
+    let mut checks: Vec<String> = Vec::new();
+    let mut controls: Vec<String> = Vec::new();
+    let mut changes = Vec::new();
+    let mut may: Vec<String> = Vec::new();
+    for (f, description) in fixed {
+        for c in selector.checks(f) {
+            if !checks.contains(&c) {
+                checks.push(c);
+            }
+        }
+        if let Some(c) = &f.control {
+            if !controls.contains(c) {
+                controls.push(c.clone());
+            }
+        }
+        changes.push(format!(
+            "{} (line {}): {description}",
+            f.rule, f.location.line
+        ));
+        if g.safety == bulkhead_scan::Safety::Review {
+            let m = may_break(&f.rule).to_string();
+            if !may.contains(&m) {
+                may.push(m);
+            }
+        }
+    }
+    checks.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+    let safety = match g.safety {
+        bulkhead_scan::Safety::Safe => Safety::Safe,
+        bulkhead_scan::Safety::Review => Safety::Review,
+    };
+    let fk = fix_kind(kind);
+    Fix {
+        id: format!("{}:{path}#{}", fk.as_str(), g.object),
+        title: match safety {
+            Safety::Safe => format!("Safe fixes for {} in {path}", g.object),
+            Safety::Review => format!("Harden {} in {path}", g.object),
+        },
+        checks,
+        threats: crate::planner::threats_for(&controls, links),
+        controls,
+        target: Target::new(target_kind(kind), g.object.clone(), Some(path.to_string())),
+        kind: fk,
+        safety,
+        changes,
+        may_break: may,
+        notes: vec![
+            takes_effect(kind, path),
+            format!("found by `bulkhead scan {path}`; scan again (or harden --apply --verify) to see the findings gone"),
+        ],
+        action: Action::default(),
+        restart: None,
+        findings: fixed
+            .iter()
+            .map(|(f, description)| FixedFinding {
+                rule: f.rule.clone(),
+                path: f.location.path.clone(),
+                line: f.location.line,
+                object: f.object.clone(),
+                description: description.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `--select` and `--threat` for findings, and the check IDs a finding carries in the plan's
+/// numbering.
+struct Selector<'a> {
+    tokens: Vec<String>,
+    threat_controls: Option<BTreeSet<String>>,
+    numbering: &'a [(String, String)],
+}
+
+impl<'a> Selector<'a> {
+    fn new(request: &'a ScanRequest, links: &[ThreatLink]) -> Result<Selector<'a>, String> {
+        let tokens: Vec<String> = request
+            .select
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let s = Selector {
+            tokens,
+            threat_controls: crate::planner::controls_of_threats(&request.threats, links)?,
+            numbering: &request.numbering,
+        };
+        let catalog = bulkhead_checks::catalog();
+        let pairs: Vec<(&Benchmark, &str)> = catalog
+            .benchmarks
+            .iter()
+            .map(|b| (b, s.edition(b)))
+            .collect();
+        let unknown: Vec<&String> = s
+            .tokens
+            .iter()
+            .filter(|t| bulkhead_scan::catalog::lookup(t).is_none())
+            .filter(|t| {
+                !Selection::new(vec![(*t).clone()], Vec::new())
+                    .unknown_tokens(&pairs)
+                    .is_empty()
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "--select: {} names no check, section, control or scan rule (see `bulkhead checks list` and `bulkhead scan --list-rules`)",
+                unknown.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        Ok(s)
+    }
+
+    /// The edition check IDs are shown in for benchmark `b`.
+    fn edition(&self, b: &'a Benchmark) -> &'a str {
+        self.numbering
+            .iter()
+            .find(|(id, _)| *id == b.id)
+            .map(|(_, e)| e.as_str())
+            .filter(|e| b.has_edition(e))
+            .unwrap_or_else(|| b.default_edition())
+    }
+
+    /// The controls a finding's references name: its own control, and the checks of other
+    /// benchmarks it corresponds to (a Kubernetes rule's CIS Docker twin).
+    fn controls(&self, f: &Finding) -> Vec<(&'static Control, &'static Benchmark)> {
+        let catalog = bulkhead_checks::catalog();
+        let mut out: Vec<(&'static Control, &'static Benchmark)> = Vec::new();
+        let mut push = |c: &'static Control, b: &'static Benchmark| {
+            if !out.iter().any(|(x, _)| x.id == c.id) {
+                out.push((c, b));
+            }
+        };
+        if let Some(c) = f.control.as_deref().and_then(|c| catalog.control(c)) {
+            if let Some(b) = catalog.benchmark(&c.benchmark) {
+                push(c, b);
+            }
+        }
+        for (key, id) in &f.benchmark_refs {
+            for b in &catalog.benchmarks {
+                let Some(edition) = key.strip_prefix(&format!("{}-", b.id)) else {
+                    continue;
+                };
+                if !b.has_edition(edition) {
+                    continue;
+                }
+                if let Some(c) = b.controls.iter().find(|c| c.id_in(edition) == Some(id)) {
+                    push(c, b);
+                }
+            }
+        }
+        out
+    }
+
+    /// The finding's check IDs in the plan's numbering.
+    fn checks(&self, f: &Finding) -> Vec<String> {
+        self.controls(f)
+            .into_iter()
+            .filter_map(|(c, b)| c.id_in(self.edition(b)).map(String::from))
+            .collect()
+    }
+
+    fn selected(&self, f: &Finding) -> bool {
+        if let Some(tc) = &self.threat_controls {
+            if !f.control.as_ref().is_some_and(|c| tc.contains(c)) {
+                return false;
+            }
+        }
+        if self.tokens.is_empty() {
+            return true;
+        }
+        let rule = bulkhead_scan::catalog::rule(&f.rule);
+        let controls = self.controls(f);
+        self.tokens.iter().any(|t| {
+            rule.is_some_and(|r| r.is_named(t))
+                || controls.iter().any(|(c, b)| {
+                    Selection::new(vec![t.clone()], Vec::new()).includes(c, b, self.edition(b))
+                })
+        })
+    }
+
+    /// An unfixed entry for a finding.
+    fn unfixed(&self, f: &Finding, reason: String) -> Unfixed {
+        Unfixed {
+            check: self
+                .checks(f)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| f.rule.clone()),
+            control: f.control.clone().unwrap_or_default(),
+            object: Some(format!(
+                "{}:{} {}",
+                f.location.path, f.location.line, f.object
+            )),
+            reason,
+            rule: Some(f.rule.clone()),
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! `harden --scan`: the fixes of the scanner's findings, planned from real artifacts in a
+//! temporary directory (a Dockerfile whose final stage runs as root while its builder stage has a
+//! USER, a compose file with a privileged service, no read_only and a secret in its environment,
+//! a commented Kubernetes Deployment without securityContext, a daemon.json), applied by the same
+//! machinery as host fixes (backups beside the files, atomic writes keeping mode and owner,
+//! refusal of files changed since the plan, journal, rollback), and checked by scanning again.
+//!
+//! Nothing is mocked: the files are real, with real modes and owners, and the scan is
+//! bulkhead-scan's.
+
+mod common;
+
+use bulkhead_harden::apply::{apply, partition, rollback, ApplyError, ApplyOptions};
+use bulkhead_harden::files::sha256_hex;
+use bulkhead_harden::scan_fixes::{plan, ScanPlan, ScanRequest};
+use bulkhead_harden::{render, FixKind, Plan, Safety};
+use common::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A secret written into the compose file: it must never be printed.
+const SECRET: &str = "Sup3rSecretValue-77";
+
+const DOCKERFILE: &str = "# builder: unprivileged\nFROM golang:1.22 AS build\nUSER builder\nRUN go build -o /out/app .\n\n# the image that ships\nFROM debian:12.5\nADD app.conf /etc/app.conf\nCOPY --from=build /out/app /usr/local/bin/app\nEXPOSE 8080\nCMD [\"app\"]\n";
+
+fn compose() -> String {
+    format!("# shop stack\nservices:\n  web:\n    image: shop:1.4   # pinned\n    privileged: true\n    environment:\n      DB_PASSWORD: {SECRET}\n    ports:\n      - \"127.0.0.1:8080:8080\"\n")
+}
+
+const DEPLOYMENT: &str = "# the shop's web tier\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop   # production\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        # the application\n        - name: app\n          image: shop:1.4\n          ports:\n            - containerPort: 8080   # http\n";
+
+const DAEMON_JSON: &str = "{\n    \"icc\": true,\n    \"log-driver\": \"journald\"\n}\n";
+
+/// The four artifacts, with modes and owners a rewrite must keep.
+fn artifacts(dir: &Path) -> BTreeMap<&'static str, String> {
+    let files: BTreeMap<&'static str, String> = [
+        ("app/Dockerfile", DOCKERFILE.to_string()),
+        ("app/compose.yaml", compose()),
+        ("deploy/web.yaml", DEPLOYMENT.to_string()),
+        ("etc/daemon.json", DAEMON_JSON.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    for (name, content) in &files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+    }
+    let c = dir.join("app/compose.yaml");
+    std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&c, Some(1234), Some(2345)).unwrap();
+    std::fs::set_permissions(
+        dir.join("etc/daemon.json"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    files
+}
+
+fn request(dir: &Path, numbering: &[(&str, &str)]) -> ScanRequest {
+    ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        numbering: numbering
+            .iter()
+            .map(|(b, e)| (b.to_string(), e.to_string()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn as_plan(sp: &ScanPlan) -> Plan {
+    Plan {
+        numbering: vec![("cis-docker".into(), "1.2.0".into())],
+        root: "/".into(),
+        fixes: sp.fixes.clone(),
+        unfixed: sp.unfixed.clone(),
+        scan: Some(sp.summary.clone()),
+    }
+}
+
+fn options(dir: &Path, include_review: bool) -> ApplyOptions {
+    ApplyOptions {
+        root: PathBuf::from("/"),
+        include_review,
+        state_dir: Some(dir.join("state")),
+    }
+}
+
+fn rel(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+/// (rule, object) of every finding a new scan of `dir` reports, per file name relative to dir.
+fn rescan(dir: &Path) -> Vec<(String, String, String)> {
+    let r = bulkhead_scan::scan_paths(&[dir.to_path_buf()], &Default::default());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    r.findings
+        .into_iter()
+        .map(|f| {
+            let p = f
+                .location
+                .path
+                .strip_prefix(&format!("{}/", dir.display()))
+                .unwrap_or(&f.location.path)
+                .to_string();
+            (p, f.rule, f.object)
+        })
+        .collect()
+}
+
+fn mode_owner(p: &Path) -> (u32, u32, u32) {
+    let m = std::fs::metadata(p).unwrap();
+    (m.mode() & 0o7777, m.uid(), m.gid())
+}
+
+#[test]
+fn scan_fixes_are_planned_applied_with_backups_verified_by_a_rescan_and_rolled_back() {
+    let dir = temp_root("scan-e2e");
+    let originals = artifacts(&dir);
+    let sp = plan(&request(&dir, &[("cis-docker", "1.2.0")])).unwrap();
+    assert_eq!(sp.summary.files, 4, "{:?}", sp.summary);
+    let fix = |kind: FixKind, object: &str| {
+        sp.fixes
+            .iter()
+            .find(|f| f.kind == kind && f.target.name == object && f.safety == Safety::Review)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {kind:?} fix for {object}: {:#?}",
+                    sp.fixes.iter().map(|f| &f.id).collect::<Vec<_>>()
+                )
+            })
+    };
+
+    // Dockerfile: PITFALLS "Artifact scanners" 1 - the builder's USER does not hide the root
+    // final stage; the USER goes into the final stage, after its build steps.
+    let df = fix(FixKind::Dockerfile, "stage 1");
+    assert_eq!(df.target.kind, "image");
+    assert_eq!(
+        df.target.path.as_deref(),
+        Some(rel(&dir, "app/Dockerfile").as_str())
+    );
+    assert!(df.checks.contains(&"4.1".to_string()), "{:?}", df.checks);
+    assert!(df
+        .controls
+        .contains(&"docker.image.non_root_user".to_string()));
+    assert!(
+        df.threats.contains(&"DKR-E01".to_string()),
+        "{:?}",
+        df.threats
+    );
+    let d = df.diff().unwrap();
+    assert!(
+        d.contains(" COPY --from=build /out/app /usr/local/bin/app\n+USER 10001:10001\n"),
+        "{d}"
+    );
+    // The ADD -> COPY fix is safe and comes first in the file's chain.
+    let safe = sp
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::Dockerfile && f.safety == Safety::Safe)
+        .expect("the safe Dockerfile fix");
+    assert!(safe
+        .diff()
+        .unwrap()
+        .contains("+COPY app.conf /etc/app.conf\n"));
+    assert_eq!(
+        df.action.edits[0].before_sha256.as_deref(),
+        Some(safe.action.edits[0].after_sha256.as_str()),
+        "the review fix builds on the safe one"
+    );
+
+    // Compose: privileged, read_only, no-new-privileges in CIS Docker 1.2.0 numbering.
+    let web = fix(FixKind::Compose, "service web");
+    assert_eq!(web.target.kind, "compose-service");
+    for check in ["5.4", "5.12", "5.25"] {
+        assert!(
+            web.checks.contains(&check.to_string()),
+            "{check}: {:?}",
+            web.checks
+        );
+    }
+    let d = web.diff().unwrap();
+    assert!(
+        d.contains("-    privileged: true\n+    privileged: false\n"),
+        "{d}"
+    );
+    assert!(d.contains("+    read_only: true\n"), "{d}");
+    assert!(d.contains("+      - no-new-privileges:true\n"), "{d}");
+    assert!(d.contains("DB_PASSWORD: ***"), "{d}");
+
+    // Kubernetes: one securityContext block for both settings, comments kept.
+    let app = fix(
+        FixKind::PodSecurityContext,
+        "Deployment/shop/web container app",
+    );
+    assert_eq!(app.target.kind, "workload");
+    let rules: Vec<&str> = app.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec!["k8s-privilege-escalation", "k8s-writable-root-fs"]
+    );
+    assert!(app.diff().unwrap().contains(
+        "+          securityContext:\n+            allowPrivilegeEscalation: false\n+            readOnlyRootFilesystem: true\n"
+    ));
+
+    // daemon.json: keys merged after the last one with the file's four-space indentation.
+    let daemon = fix(FixKind::DaemonJson, "daemon.json");
+    assert!(daemon
+        .diff()
+        .unwrap()
+        .contains("-    \"icc\": true,\n+    \"icc\": false,\n"));
+
+    // A secret never reaches a diff, the text view or the JSON contract.
+    let p = as_plan(&sp);
+    let json = render::json(&p, "test");
+    let text = render::text(&p, true);
+    for out in [&json, &text] {
+        assert!(!out.contains(SECRET), "a secret was printed");
+    }
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["schema"], "bulkhead.harden/1");
+    let kinds: Vec<&str> = v["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "dockerfile",
+        "compose",
+        "pod-security-context",
+        "daemon-json",
+    ] {
+        assert!(kinds.contains(&k), "{k}: {kinds:?}");
+    }
+    for f in v["fixes"].as_array().unwrap() {
+        for key in ["checks", "threats", "target", "safety", "diff", "findings"] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+        assert_eq!(f["apply"], "automatic");
+        assert!(f["command"].is_null());
+    }
+    assert_eq!(v["scan"]["files"], 4);
+
+    // Apply everything: backups beside each file, mode and owner kept.
+    let before_meta = mode_owner(&dir.join("app/compose.yaml"));
+    let report = apply(&p, &options(&dir, true)).unwrap();
+    assert_eq!(report.applied.len(), p.fixes.len());
+    assert_eq!(
+        report.backups.len(),
+        4,
+        "one backup per file, however many fixes"
+    );
+    for (path, backup) in &report.backups {
+        let name = Path::new(path)
+            .strip_prefix(&*dir)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(backup.parent(), dir.join(name).parent(), "beside {name}");
+        assert_eq!(&std::fs::read_to_string(backup).unwrap(), &originals[name]);
+    }
+    assert_eq!(mode_owner(&dir.join("app/compose.yaml")), before_meta);
+    assert_eq!(mode_owner(&dir.join("etc/daemon.json")).0, 0o600);
+    let deployed = std::fs::read_to_string(dir.join("deploy/web.yaml")).unwrap();
+    for comment in [
+        "# the shop's web tier",
+        "namespace: shop   # production",
+        "# the application",
+        "- containerPort: 8080   # http",
+    ] {
+        assert!(deployed.contains(comment), "{comment} lost:\n{deployed}");
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("app/compose.yaml"))
+            .unwrap()
+            .contains(&format!("DB_PASSWORD: {SECRET}")),
+        "the secret itself stays where the user put it"
+    );
+
+    // Scanning again: every fixed finding is gone, and the backups are not scanned.
+    let after = rescan(&dir);
+    for f in p.fixes.iter().flat_map(|f| &f.findings) {
+        let name = f.path.strip_prefix(&format!("{}/", dir.display())).unwrap();
+        assert!(
+            !after
+                .iter()
+                .any(|(p, r, o)| p == name && *r == f.rule && *o == f.object),
+            "{} still reported on {} {}",
+            f.rule,
+            name,
+            f.object
+        );
+    }
+    assert!(
+        after.iter().all(|(p, _, _)| !p.ends_with(".bak")),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|(_, r, _)| r == "compose-secret-env"),
+        "a finding without a fix is still reported"
+    );
+
+    // Rollback restores every byte, mode and owner.
+    let rb = rollback(&options(&dir, true)).unwrap();
+    assert_eq!(rb.restored.len(), 4);
+    for (name, content) in &originals {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(name)).unwrap(),
+            content,
+            "{name}"
+        );
+    }
+    assert_eq!(mode_owner(&dir.join("app/compose.yaml")), before_meta);
+}
+
+#[test]
+fn a_file_changed_between_plan_and_apply_is_refused_and_nothing_is_written() {
+    let dir = temp_root("scan-changed");
+    let originals = artifacts(&dir);
+    let p = as_plan(&plan(&request(&dir, &[])).unwrap());
+    let changed = format!("{}\n    restart: always\n", compose().trim_end());
+    std::fs::write(dir.join("app/compose.yaml"), &changed).unwrap();
+    let err = apply(&p, &options(&dir, true)).unwrap_err();
+    match &err {
+        ApplyError::Refused(m) => assert!(
+            m.contains("app/compose.yaml") && m.contains("changed after the plan read it"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Nothing was written: the other files are untouched and no backup exists.
+    for (name, content) in &originals {
+        let now = std::fs::read_to_string(dir.join(name)).unwrap();
+        let expected = if *name == "app/compose.yaml" {
+            &changed
+        } else {
+            content
+        };
+        assert_eq!(&now, expected, "{name}");
+    }
+    assert!(walk(&dir)
+        .iter()
+        .all(|p| !p.to_string_lossy().ends_with(".bak")));
+}
+
+#[test]
+fn safe_fixes_apply_alone_and_review_fixes_need_the_safe_ones_they_build_on() {
+    let dir = temp_root("scan-safe");
+    artifacts(&dir);
+    let p = as_plan(&plan(&request(&dir, &[])).unwrap());
+    let (chosen, skipped) = partition(&p, &options(&dir, false));
+    assert!(chosen.iter().all(|f| f.safety == Safety::Safe));
+    assert!(!skipped.is_empty());
+    let report = apply(&p, &options(&dir, false)).unwrap();
+    assert!(!report.applied.is_empty());
+    let df = std::fs::read_to_string(dir.join("app/Dockerfile")).unwrap();
+    assert!(df.contains("COPY app.conf /etc/app.conf"), "{df}");
+    assert!(
+        !df.contains("USER 10001"),
+        "a review fix was applied:\n{df}"
+    );
+    // The review fix of the old plan builds on content the file no longer has (the safe fix is
+    // in it now): applying it alone is refused, and a new plan starts from the file as it is.
+    let review_only = Plan {
+        fixes: p
+            .fixes
+            .iter()
+            .filter(|f| f.safety == Safety::Review && f.kind == FixKind::Dockerfile)
+            .cloned()
+            .collect(),
+        ..p.clone()
+    };
+    let again = plan(&request(&dir, &[])).unwrap();
+    assert!(
+        again.fixes.iter().all(|f| f.safety == Safety::Review),
+        "the safe fixes are done"
+    );
+    let fresh = again
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::Dockerfile)
+        .unwrap();
+    assert_eq!(
+        fresh.action.edits[0].after_sha256, review_only.fixes[0].action.edits[0].after_sha256,
+        "the new plan writes what the chain would have"
+    );
+    rollback(&options(&dir, false)).unwrap();
+    let err = apply(&review_only, &options(&dir, true)).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Refused(m) if m.contains("app/Dockerfile")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn select_and_threat_choose_scan_findings() {
+    let dir = temp_root("scan-select");
+    artifacts(&dir);
+    let with = |select: &[&str], threats: &[&str]| {
+        let mut r = request(&dir, &[("cis-docker", "1.2.0")]);
+        r.select = select.iter().map(|s| s.to_string()).collect();
+        r.threats = threats.iter().map(|s| s.to_string()).collect();
+        plan(&r)
+    };
+    let rules = |sp: &ScanPlan| {
+        let mut v: Vec<String> = sp
+            .fixes
+            .iter()
+            .flat_map(|f| f.findings.iter().map(|x| x.rule.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    // 5.12 in CIS Docker 1.2.0 is the read-only root file system, in compose and (through the
+    // Kubernetes rule's Docker twin) in the Deployment.
+    let sp = with(&["5.12"], &[]).unwrap();
+    assert_eq!(
+        rules(&sp),
+        vec!["compose-read-only", "k8s-writable-root-fs"]
+    );
+    assert!(sp
+        .fixes
+        .iter()
+        .all(|f| f.checks.contains(&"5.12".to_string())));
+    // A scan rule, or its alias, selects that rule only.
+    assert_eq!(
+        rules(&with(&["compose-privileged"], &[]).unwrap()),
+        vec!["compose-privileged"]
+    );
+    assert_eq!(
+        rules(&with(&["DL3020"], &[]).unwrap()),
+        vec!["dockerfile-add-instead-of-copy"]
+    );
+    // A threat selects the findings whose control mitigates it.
+    let sp = with(&[], &["DKR-E01"]).unwrap();
+    assert!(
+        rules(&sp).contains(&"dockerfile-no-user".to_string()),
+        "{:?}",
+        rules(&sp)
+    );
+    assert!(!rules(&sp).contains(&"dockerfile-add-instead-of-copy".to_string()));
+    // Unknown names are errors, not empty plans.
+    let e = with(&["no-such-rule"], &[]).unwrap_err();
+    assert!(e.contains("no-such-rule"), "{e}");
+    assert!(with(&[], &["DKR-X99"]).unwrap_err().contains("DKR-X99"));
+}
+
+/// Run by the re-executed child only: apply the plan of the directory the parent named.
+#[test]
+fn scan_fault_child() {
+    let Ok(dir) = std::env::var("BULKHEAD_SCAN_FAULT_CHILD") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let p = as_plan(&plan(&request(&dir, &[])).unwrap());
+    let _ = apply(&p, &options(&dir, true));
+    std::fs::write(dir.join("child-finished"), "1").unwrap();
+}
+
+#[test]
+fn killed_between_backup_and_rename_every_artifact_is_whole() {
+    for point in ["after-backup", "edit-before-rename"] {
+        let dir = temp_root(&format!("scan-fault-{point}"));
+        let originals = artifacts(&dir);
+        let p = as_plan(&plan(&request(&dir, &[])).unwrap());
+        let marker = dir.join("marker");
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "scan_fault_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("BULKHEAD_SCAN_FAULT_CHILD", dir.as_os_str())
+            .env("BULKHEAD_FAILPOINT", point)
+            .env("BULKHEAD_FAILPOINT_MARKER", &marker)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !marker.exists() {
+            assert!(
+                !dir.join("child-finished").exists(),
+                "the child never reached {point}"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out at {point}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // SAFETY: signalling the child this test spawned.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        // Each artifact is the original or the end of its chain, never anything between.
+        for (name, content) in &originals {
+            let now = std::fs::read_to_string(dir.join(name)).unwrap();
+            let last = p
+                .fixes
+                .iter()
+                .flat_map(|f| &f.action.edits)
+                .filter(|e| e.path == rel(&dir, name))
+                .last()
+                .unwrap();
+            assert!(
+                now == *content || sha256_hex(now.as_bytes()) == last.after_sha256,
+                "{point}: {name} is neither old nor new:\n{now}"
+            );
+        }
+        rollback(&options(&dir, true)).unwrap();
+        for (name, content) in &originals {
+            assert_eq!(
+                &std::fs::read_to_string(dir.join(name)).unwrap(),
+                content,
+                "{point}: {name}"
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,460 @@
+//! `bulkhead harden --scan` as a user runs it, on real artifacts in a temporary directory: the
+//! dry run (text and the bulkhead.harden/1 contract, in CIS Docker 1.2.0 numbering), `--apply
+//! --include-review --verify` (backups, the verification scan), `bulkhead scan` afterwards,
+//! `bulkhead verify` later, `--rollback`, and a file changed between the reviewed plan and
+//! `--apply --plan`. The host is never audited: `--scan` without a target touches only the
+//! artifacts (no Docker daemon is needed or contacted).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SECRET: &str = "Sup3rSecretValue-91";
+
+fn bulkhead(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .current_dir(dir)
+        // No daemon may be reached by accident: a scan-only harden never asks one.
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("running bulkhead")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The artifacts under `<dir>/src`, returned with their content.
+fn artifacts(name: &str) -> (TempDir, Vec<(&'static str, String)>) {
+    let dir = std::env::temp_dir().join(format!("bulkhead-hscan-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let files = vec![
+        ("src/Dockerfile", "FROM golang:1.22 AS build\nUSER builder\nRUN go build -o /out/app .\n\nFROM debian:12.5\nCOPY --from=build /out/app /app\nCMD [\"/app\"]\n".to_string()),
+        ("src/compose.yaml", format!("services:\n  web:\n    image: shop:1.4   # pinned\n    privileged: true\n    environment:\n      - API_TOKEN={SECRET}\n")),
+        ("src/k8s/web.yaml", "# web tier\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app   # main\n          image: shop:1.4\n".to_string()),
+        ("src/daemon.json", "{\n  \"icc\": true\n}\n".to_string()),
+    ];
+    for (n, c) in &files {
+        let p = dir.join(n);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    (TempDir(dir), files)
+}
+
+fn scan_rules(dir: &Path) -> Vec<(String, String, String)> {
+    let o = bulkhead(
+        dir,
+        &["scan", "src", "--format", "json", "--fail-on", "never"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn harden_scan_dry_run_apply_verify_rescan_and_rollback() {
+    let (tmp, files) = artifacts("e2e");
+    let dir = &tmp.0;
+    let before = scan_rules(dir);
+
+    // The dry run is the default: text with diffs, nothing changed, no secret printed.
+    let o = bulkhead(dir, &["harden", "--scan", "src", "--ids", "cis-1.2.0"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("dry run, nothing was changed"), "{out}");
+    assert!(out.contains("+USER 10001:10001\n"), "{out}");
+    assert!(out.contains("API_TOKEN=***"), "{out}");
+    assert!(!text(&o).contains(SECRET), "a secret was printed");
+    for (n, c) in &files {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(n)).unwrap(),
+            c,
+            "{n} changed by a dry run"
+        );
+    }
+
+    // The JSON contract.
+    let plan_file = dir.join("plan.json");
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--scan",
+            "src",
+            "--ids",
+            "cis-1.2.0",
+            "--format",
+            "json",
+            "-o",
+            plan_file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let plan_text = std::fs::read_to_string(&plan_file).unwrap();
+    assert!(!plan_text.contains(SECRET));
+    let plan: Value = serde_json::from_str(&plan_text).unwrap();
+    assert_eq!(plan["schema"], "bulkhead.harden/1");
+    assert_eq!(plan["numbering"]["cis-docker"], "1.2.0");
+    assert_eq!(plan["scan"]["paths"][0], "src");
+    let fixes = plan["fixes"].as_array().unwrap();
+    let by_kind = |k: &str| -> Vec<&Value> { fixes.iter().filter(|f| f["kind"] == k).collect() };
+    let compose = by_kind("compose");
+    assert_eq!(compose.len(), 1, "{compose:?}");
+    let c = compose[0];
+    assert_eq!(c["target"]["kind"], "compose-service");
+    assert_eq!(c["target"]["name"], "service web");
+    assert_eq!(c["target"]["path"], "src/compose.yaml");
+    assert_eq!(c["safety"], "review");
+    // privileged 5.4, read-only 5.12, no-new-privileges 5.25 in the 1.2.0 numbering
+    for id in ["5.4", "5.12", "5.25"] {
+        assert!(
+            c["checks"].as_array().unwrap().iter().any(|x| x == id),
+            "{id}: {}",
+            c["checks"]
+        );
+    }
+    assert!(
+        c["threats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "DKR-E01"),
+        "{}",
+        c["threats"]
+    );
+    assert!(c["diff"]
+        .as_str()
+        .unwrap()
+        .starts_with("--- a/src/compose.yaml\n+++ b/src/compose.yaml\n"));
+    let df = by_kind("dockerfile");
+    assert!(df
+        .iter()
+        .any(|f| f["checks"].as_array().unwrap().iter().any(|x| x == "4.1")));
+    assert_eq!(
+        by_kind("pod-security-context").len(),
+        2,
+        "pod and container"
+    );
+    assert_eq!(by_kind("daemon-json").len(), 2, "safe and review");
+    assert!(plan["unfixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["rule"] == "compose-secret-env"));
+
+    // Apply everything and verify by scanning again.
+    let state = dir.join("state");
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--scan",
+            "src",
+            "--apply",
+            "--include-review",
+            "--verify",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Verification: the artifacts scanned again"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("audited again"),
+        "the host was audited:\n{out}"
+    );
+    assert!(out.contains("still reported") == false, "{out}");
+    assert!(
+        out.contains("compose-privileged") && out.contains("fixed"),
+        "{out}"
+    );
+    assert!(!text(&o).contains(SECRET));
+    for (n, c) in &files {
+        let bak: Vec<_> = std::fs::read_dir(dir.join(n).parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let s = p.file_name().unwrap().to_string_lossy().into_owned();
+                s.starts_with(&format!(
+                    "{}.bulkhead-",
+                    Path::new(n).file_name().unwrap().to_string_lossy()
+                )) && s.ends_with(".bak")
+            })
+            .collect();
+        assert_eq!(bak.len(), 1, "{n}: one backup beside it");
+        assert_eq!(
+            &std::fs::read_to_string(&bak[0]).unwrap(),
+            c,
+            "{n}: backup content"
+        );
+    }
+    let k8s = std::fs::read_to_string(dir.join("src/k8s/web.yaml")).unwrap();
+    assert!(
+        k8s.contains("# web tier") && k8s.contains("- name: app   # main"),
+        "{k8s}"
+    );
+
+    // `bulkhead scan` afterwards: the fixed rules are gone, what had no fix is still there.
+    let after = scan_rules(dir);
+    for gone in [
+        "dockerfile-no-user",
+        "compose-privileged",
+        "compose-read-only",
+        "compose-no-new-privileges",
+        "k8s-privilege-escalation",
+        "k8s-writable-root-fs",
+        "daemon-icc",
+    ] {
+        assert!(
+            before.iter().any(|(_, r, _)| r == gone),
+            "{gone} was not reported before"
+        );
+        assert!(
+            !after.iter().any(|(_, r, _)| r == gone),
+            "{gone} still reported: {after:?}"
+        );
+    }
+    assert!(after.iter().any(|(_, r, _)| r == "compose-secret-env"));
+    assert!(
+        after.iter().all(|(p, _, _)| !p.ends_with(".bak")),
+        "backups scanned: {after:?}"
+    );
+
+    // `bulkhead verify` later, from another directory: it scans again and does not audit.
+    let o = bulkhead(
+        &std::env::temp_dir(),
+        &[
+            "verify",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "bulkhead.verify/1");
+    assert!(v["checks"].as_array().unwrap().is_empty());
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.len() >= 7, "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["before"] == "fail" && f["after"] == "pass"),
+        "{findings:?}"
+    );
+
+    // Rollback restores every byte.
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--rollback",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for (n, c) in &files {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(n)).unwrap(),
+            c,
+            "{n} after rollback"
+        );
+    }
+    // With the fixes undone, verify says so and fails.
+    let o = bulkhead(dir, &["verify", "--state-dir", state.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("still reported"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_reviewed_plan_is_refused_when_a_file_changed_since() {
+    let (tmp, files) = artifacts("changed");
+    let dir = &tmp.0;
+    let plan_file = dir.join("plan.json");
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--scan",
+            "src",
+            "--select",
+            "compose-privileged",
+            "--format",
+            "json",
+            "-o",
+            plan_file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let ids: Vec<&str> = plan["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["compose:src/compose.yaml#service web"],
+        "--select by rule"
+    );
+    // Someone edits the file after the review.
+    let edited = files[1].1.replace("shop:1.4", "shop:1.5");
+    std::fs::write(dir.join("src/compose.yaml"), &edited).unwrap();
+    let state = dir.join("state");
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--scan",
+            "src",
+            "--select",
+            "compose-privileged",
+            "--apply",
+            "--include-review",
+            "--plan",
+            plan_file.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("src/compose.yaml changed since the reviewed plan read it"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/compose.yaml")).unwrap(),
+        edited
+    );
+    // Without the reviewed plan, a plan made now from the file as it is applies.
+    let o = bulkhead(
+        dir,
+        &[
+            "harden",
+            "--scan",
+            "src",
+            "--select",
+            "compose-privileged",
+            "--apply",
+            "--include-review",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let now = std::fs::read_to_string(dir.join("src/compose.yaml")).unwrap();
+    assert_eq!(now, edited.replace("privileged: true", "privileged: false"));
+}
+
+/// With a target, `--scan` adds the artifact fixes to the host's: against the testkit's private
+/// dockerd (its own socket, never the user's daemon), 4.5 (content trust, a profile file under
+/// the temporary root) and the compose file's read_only are planned together, applied, and
+/// `--verify` audits the host again and scans the artifacts again.
+#[test]
+fn with_a_target_host_and_artifact_fixes_are_applied_and_verified_together() {
+    let Some(d) = bulkhead_testkit::TestDockerd::shared() else {
+        return;
+    };
+    let (tmp, files) = artifacts("combined");
+    let dir = &tmp.0;
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("etc/profile.d")).unwrap();
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(root.join("etc/group"), "root:x:0:\n").unwrap();
+    let state = dir.join("state");
+    let host = d.docker_host();
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args([
+            "harden",
+            "docker",
+            "--docker-host",
+            &host,
+            "--root",
+            root.to_str().unwrap(),
+            "--ids",
+            "cis-1.2.0",
+            "--select",
+            "4.5,compose-read-only",
+            "--scan",
+            "src",
+            "--apply",
+            "--include-review",
+            "--verify",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ])
+        .current_dir(dir)
+        .env_remove("DOCKER_CONTENT_TRUST")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.contains("applied profile:/etc/profile.d/bulkhead-content-trust.sh"),
+        "{out}"
+    );
+    assert!(
+        out.contains("applied compose:src/compose.yaml#service web"),
+        "{out}"
+    );
+    assert!(out.contains("Verification: audited again"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("4.5 "))
+        .unwrap_or_else(|| panic!("4.5 in {out}"));
+    assert!(line.ends_with("fixed"), "{line}");
+    // The host part lists the host's selected checks only; 5.12 came in through the artifact.
+    assert!(
+        !out.lines().any(|l| l.trim_start().starts_with("5.12 ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("Verification: the artifacts scanned again"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 of 1 finding fixed."),
+        "only the selected rule was fixed:\n{out}"
+    );
+    let compose = std::fs::read_to_string(dir.join("src/compose.yaml")).unwrap();
+    assert_eq!(compose, format!("{}    read_only: true\n", files[1].1));
+}
