@@ -503,8 +503,7 @@ fn killed_between_backup_and_rename_every_artifact_is_whole() {
                 .fixes
                 .iter()
                 .flat_map(|f| &f.action.edits)
-                .filter(|e| e.path == rel(&dir, name))
-                .last()
+                .rfind(|e| e.path == rel(&dir, name))
                 .unwrap();
             assert!(
                 now == *content || sha256_hex(now.as_bytes()) == last.after_sha256,

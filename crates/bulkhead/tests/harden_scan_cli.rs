@@ -193,7 +193,7 @@ fn harden_scan_dry_run_apply_verify_rescan_and_rollback() {
         !out.contains("audited again"),
         "the host was audited:\n{out}"
     );
-    assert!(out.contains("still reported") == false, "{out}");
+    assert!(!out.contains("still reported"), "{out}");
     assert!(
         out.contains("compose-privileged") && out.contains("fixed"),
         "{out}"

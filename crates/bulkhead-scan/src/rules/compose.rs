@@ -119,7 +119,7 @@ fn no_new_privileges(c: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         };
         // The shared compose edit: replace the `false` in place, or add the option to the list.
-        let fix = crate::fixes::compose::no_new_privileges(out.text, &s.name)
+        let fix = crate::fixes::compose::no_new_privileges(out.text, s.name)
             .ok()
             .flatten()
             .map(|sp| out.splice(sp));

@@ -198,7 +198,7 @@ pub struct HardenArgs {
     #[command(flatten)]
     pub fix: FixArgs,
     #[command(flatten)]
-    pub scan: ScanFixArgs,
+    pub scan: Box<ScanFixArgs>,
 }
 
 #[derive(Debug, Clone, Args)]
