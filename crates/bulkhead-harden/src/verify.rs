@@ -209,9 +209,9 @@ impl Verification {
     }
 }
 
-/// The findings of `baseline` against a new scan of its inputs. `real_of` resolves a path the
-/// new scan reports to the artifact's real path (relative paths are taken from the current
-/// directory).
+/// The findings of `baseline` against a new scan of its inputs, matched by the artifact's real
+/// path (a relative path the new scan reports is taken from the current directory), rule and
+/// object: line numbers move when a fix adds lines.
 pub fn compare_scan(
     baseline: &ScanBaseline,
     after: &bulkhead_scan::ScanReport,
@@ -400,4 +400,50 @@ fn audit_text(v: &Verification) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_findings_are_matched_by_artifact_rule_and_object() {
+        let dir = std::env::temp_dir().join(format!("bulkhead-verify-scan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let compose = dir.join("compose.yaml");
+        std::fs::write(&compose, "services:\n  web:\n    image: nginx:1.25\n").unwrap();
+        let real = std::fs::canonicalize(&compose).unwrap();
+        let finding = |rule: &str, object: &str| FindingStatus {
+            rule: rule.into(),
+            title: String::new(),
+            path: "compose.yaml".into(),
+            real_path: real.clone(),
+            line: 2,
+            object: object.into(),
+        };
+        let baseline = ScanBaseline {
+            inputs: vec![dir.clone()],
+            target: None,
+            kind: None,
+            config: None,
+            findings: vec![
+                finding("compose-read-only", "service web"),
+                finding("compose-privileged", "service web"),
+            ],
+        };
+        // The new scan still reports read_only (on another line), and not privileged.
+        let report = bulkhead_scan::scan_paths(&[dir.clone()], &Default::default());
+        let after = compare_scan(&baseline, &report);
+        let status = |rule: &str| after.iter().find(|c| c.rule == rule).unwrap().after;
+        assert_eq!(status("compose-read-only"), Status::Fail);
+        assert_eq!(status("compose-privileged"), Status::Pass);
+        // An artifact the new scan could not read is not called fixed.
+        std::fs::write(&compose, "services: [\n").unwrap();
+        let report = bulkhead_scan::scan_paths(&[dir.clone()], &Default::default());
+        assert!(compare_scan(&baseline, &report)
+            .iter()
+            .all(|c| c.after == Status::Error));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
