@@ -359,6 +359,24 @@ fn within(n: &Node, outer: &Node) -> bool {
     outer.span.start.offset <= n.span.start.offset && n.span.start.offset < outer.span.end.offset
 }
 
+/// Is `value` an alias (`key: *anchor`)? The parser gives an alias the span of the anchored
+/// node, which YAML writes before any alias of it, so before the key.
+fn is_alias(key: &Node, value: &Node) -> bool {
+    value.span.start.offset < key.span.end.offset
+}
+
+/// A value written as an alias lives where the anchor is, shared with every other alias of it:
+/// it is not edited there.
+fn aliased<T>(key: &Node) -> Result<T> {
+    let p = key.span.start;
+    err(format!(
+        "{} at line {}, column {} is an alias of an anchor shared elsewhere; change it by hand",
+        key.as_str().unwrap_or("the value"),
+        p.line,
+        p.column
+    ))
+}
+
 /// [`set`] below `node` of an already parsed document (`layout` from [`Layout::of`]): what the
 /// scanner's rules use, as they hold the node a finding is about.
 pub fn set_in(
@@ -377,6 +395,7 @@ pub fn set_in(
             (Seg::Key(k), NodeKind::Map(_)) => match node.entry(k) {
                 // An entry merged in from an anchor is overridden here, not edited there.
                 Some((kn, _)) if !within(kn, node) => break,
+                Some((kn, n)) if is_alias(kn, n) => return aliased(kn),
                 Some((_, n)) if n.is_map() || !n.is_null() => node = n,
                 // `key:` with no value: treated as a missing mapping below.
                 _ => break,
@@ -426,6 +445,9 @@ pub fn set_in(
         .rev()
         .find(|(k, _)| k.as_str() == Some(&new_key) && within(k, node))
     {
+        if is_alias(k, existing) {
+            return aliased(k);
+        }
         return Ok(replace_value(text, k, existing, &v, layout));
     }
     insert_entry(text, node, &new_key, &v, layout)
@@ -440,7 +462,15 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
         let in_flow = text[..existing.span.start.offset]
             .rfind(['{', '\n'])
             .is_some_and(|i| text.as_bytes()[i] == b'{');
-        return Splice::new(existing.span.range(), scalar_in(v, in_flow));
+        // An anchor on the value (`&name true`) stays: its aliases still need it.
+        let mut range = existing.span.range();
+        let written = &text[range.clone()];
+        if let Some(rest) = written.strip_prefix('&') {
+            let name = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let gap = rest[name..].len() - rest[name..].trim_start().len();
+            range.start += 1 + name + gap;
+        }
+        return Splice::new(range, scalar_in(v, in_flow));
     }
     // Rewrite from the colon after the key to the end of the entry's block.
     let after_key = key.span.end.offset;
@@ -852,6 +882,30 @@ mod tests {
                 "      image: app:1\n",
                 "      image: app:1\n      securityContext:\n        allowPrivilegeEscalation: false\n"
             )
+        );
+    }
+
+    #[test]
+    fn aliased_values_are_not_edited_where_the_anchor_is() {
+        let text = "x-sc: &sc\n  runAsNonRoot: true\nspec:\n  securityContext: *sc\n  flag: &on true\n  other: *on\n";
+        let e = set(
+            text,
+            0,
+            &[Seg::Key("spec"), Seg::Key("securityContext")],
+            "readOnlyRootFilesystem",
+            &json!(true),
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("securityContext at line 4") && e.0.contains("alias"),
+            "{e}"
+        );
+        let e = set(text, 0, &[Seg::Key("spec")], "other", &json!(false)).unwrap_err();
+        assert!(e.0.contains("other at line 6"), "{e}");
+        // The anchor's own entry is an ordinary value.
+        assert_eq!(
+            set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap(),
+            text.replace("flag: &on true", "flag: &on false")
         );
     }
 }
