@@ -24,7 +24,7 @@ use serde::Serialize;
 
 /// Requests in flight at once for per-object calls (inspects): enough to keep the daemon busy
 /// on every core without opening hundreds of connections.
-const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 8;
 
 /// What the API reported.
 pub struct ApiFacts {

@@ -9,7 +9,7 @@ use bulkhead_collect::hostfs::{Accounts, HostFs};
 use bulkhead_collect::{collect, files, CollectOptions, Want};
 use bulkhead_facts::docker::{DockerFacts, Endpoint, Info};
 use bulkhead_facts::host::{FileFact, FileKind, Process};
-use bulkhead_facts::{Fact, Mode, Snapshot};
+use bulkhead_facts::{Fact, Mode};
 use std::os::unix::fs::{chown, symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 

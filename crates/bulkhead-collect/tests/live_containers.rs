@@ -569,6 +569,9 @@ fn images_with_history() {
         .any(|i| i.display_name() == "bulkhead-test/sshd:1"));
 }
 
+/// `(check, default status, [(container, status)...])`
+type Expectation = (&'static str, Status, Vec<(&'static str, Status)>);
+
 /// Marks a check judged as a whole in [`expected`].
 const WHOLE: (&str, Status) = ("(whole check)", Status::Info);
 
@@ -597,7 +600,7 @@ fn verdicts(s: &Snapshot) -> BTreeMap<String, (Status, BTreeMap<String, Status>)
 /// Expected verdicts: `(check, default status, [(container, status)...])`. The default applies to
 /// every lab container not listed. A check judged as a whole (no per-container verdict) is
 /// written with the container list `WHOLE`.
-fn expected(s: &Snapshot) -> Vec<(&'static str, Status, Vec<(&'static str, Status)>)> {
+fn expected(s: &Snapshot) -> Vec<Expectation> {
     use Status::*;
     let lsm = &s.host.security_modules;
     let apparmor = lsm.apparmor.value().copied().unwrap_or(false);
