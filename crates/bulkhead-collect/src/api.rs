@@ -23,8 +23,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Requests in flight at once for per-object calls (inspects): enough to keep the daemon busy
-/// on every core without opening hundreds of connections.
-const CONCURRENCY: usize = 8;
+/// on every core without opening hundreds of connections. Over ssh every connection is an ssh
+/// session of its own, so there one at a time.
+pub const CONCURRENCY: usize = 8;
+pub const SSH_CONCURRENCY: usize = 1;
 
 /// What the API reported.
 pub struct ApiFacts {
@@ -54,13 +56,14 @@ pub async fn collect(
     docker: &Docker,
     selector: &Selector,
     known_version: Option<bollard::models::SystemVersion>,
+    concurrency: usize,
 ) -> ApiFacts {
     let (version, info, containers, images, networks) = futures_util::join!(
         version(docker, known_version),
         info(docker),
-        containers(docker, selector),
-        images(docker),
-        networks(docker),
+        containers(docker, selector, concurrency),
+        images(docker, concurrency),
+        networks(docker, concurrency),
     );
     let swarm = match &info {
         Fact::Value(i) => swarm(docker, i).await,
@@ -98,6 +101,7 @@ async fn info(docker: &Docker) -> Fact<Info> {
 async fn containers(
     docker: &Docker,
     selector: &Selector,
+    concurrency: usize,
 ) -> (Fact<Vec<Container>>, ContainerSelection) {
     let options = ListContainersOptionsBuilder::new().all(true).build();
     let list = match docker.list_containers(Some(options)).await {
@@ -135,7 +139,7 @@ async fn containers(
             };
             (c, r)
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
     let mut out = Vec::new();
@@ -170,7 +174,7 @@ fn mask_container(c: &mut Container) {
     }
 }
 
-async fn images(docker: &Docker) -> Fact<Vec<ImageFacts>> {
+async fn images(docker: &Docker, concurrency: usize) -> Fact<Vec<ImageFacts>> {
     let options = ListImagesOptionsBuilder::new().all(false).build();
     let list = match docker.list_images(Some(options)).await {
         Ok(l) => l,
@@ -205,7 +209,7 @@ async fn images(docker: &Docker) -> Fact<Vec<ImageFacts>> {
             };
             Ok(ImageFacts { inspect, history })
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
     // An image removed between list and inspect is gone; any other failure is reported.
@@ -221,7 +225,7 @@ async fn images(docker: &Docker) -> Fact<Vec<ImageFacts>> {
     Fact::Value(out)
 }
 
-async fn networks(docker: &Docker) -> Fact<Vec<Network>> {
+async fn networks(docker: &Docker, concurrency: usize) -> Fact<Vec<Network>> {
     let list = match docker.list_networks(None::<ListNetworksOptions>).await {
         Ok(l) => l,
         Err(e) => return Fact::Unavailable(api_err("GET /networks", e)),
@@ -237,7 +241,7 @@ async fn networks(docker: &Docker) -> Fact<Vec<Network>> {
                 Err(e) => Err(api_err(&format!("inspect of network {id}"), e)),
             }
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
     let mut out = Vec::new();

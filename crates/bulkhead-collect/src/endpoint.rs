@@ -39,7 +39,8 @@ pub enum Transport {
         address: String,
         tls: Option<TlsFiles>,
     },
-    /// `ssh://[user@]host[:port]`: bollard runs the system's `ssh` client, as the docker CLI does.
+    /// `ssh://[user@]host[:port]`: the system's `ssh` client runs `docker system dial-stdio` on
+    /// the host, as the docker CLI does (see [`crate::ssh`]).
     Ssh(String),
 }
 
@@ -58,6 +59,8 @@ pub struct TlsFiles {
 pub struct Target {
     pub endpoint: Endpoint,
     pub transport: Transport,
+    /// `SSH_AUTH_SOCK`, for the ssh client of an `ssh://` endpoint.
+    pub ssh_auth_sock: Option<String>,
 }
 
 /// What endpoint resolution consults, so tests can supply it.
@@ -142,6 +145,7 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
             api_version: String::new(),
         },
         transport,
+        ssh_auth_sock: (env.var)("SSH_AUTH_SOCK"),
     })
 }
 
@@ -243,7 +247,9 @@ fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectErr
             address,
             tls: Some(t),
         } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version),
-        Transport::Ssh(url) => Docker::connect_with_ssh(url, TIMEOUT_SECS, version, None),
+        Transport::Ssh(url) => {
+            crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, version)
+        }
     };
     r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
 }
@@ -374,7 +380,7 @@ fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
             "; if the daemon requires TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH".into()
         }
         Transport::Tcp { .. } => "; is dockerd listening there (`hosts` in daemon.json or -H tcp://...)?".into(),
-        Transport::Ssh(_) => "; check that `ssh` reaches the host without a password prompt and that the remote user may use the docker socket".into(),
+        Transport::Ssh(_) => "; check that `ssh` reaches the host without a password prompt (a key in ssh-agent or ~/.ssh), that the host's key is in known_hosts (connect once with ssh), and that the remote user may use the docker socket".into(),
         Transport::Unix(_) => String::new(),
     };
     CollectError(format!(

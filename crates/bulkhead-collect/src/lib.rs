@@ -22,6 +22,7 @@ pub mod kube;
 pub mod listen;
 pub mod procfs;
 pub mod select;
+pub mod ssh;
 
 use bulkhead_facts::docker::{ContainerFacts, DockerFacts};
 use bulkhead_facts::{Fact, Snapshot, ToolInfo};
@@ -167,8 +168,12 @@ fn read_api(
         .map_err(|e| CollectError(format!("cannot start the I/O runtime: {e}")))?;
     runtime.block_on(async {
         let c = endpoint::connect(target).await?;
+        let concurrency = match target.transport {
+            endpoint::Transport::Ssh(_) => api::SSH_CONCURRENCY,
+            _ => api::CONCURRENCY,
+        };
         Ok((
-            api::collect(&c.docker, selector, c.version).await,
+            api::collect(&c.docker, selector, c.version, concurrency).await,
             c.api_version,
         ))
     })

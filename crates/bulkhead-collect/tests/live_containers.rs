@@ -838,3 +838,63 @@ fn permission_denied_says_root_or_docker_group() {
     );
     assert!(line.contains("docker group"), "{line}");
 }
+
+/// An `ssh://` endpoint reaches the daemon through a real sshd on a non-default port
+/// (`docker system dial-stdio` on the far side, as the docker CLI does; host key checked
+/// strictly; the client key in an ssh-agent given as `SSH_AUTH_SOCK`) and sees the same
+/// containers as the unix socket.
+#[test]
+fn ssh_endpoint_reaches_the_same_daemon() {
+    let Some(lab) = lab() else { return };
+    let Some(docker_cli) = bulkhead_testkit::find_program("docker") else {
+        assert!(
+            !bulkhead_testkit::ci(),
+            "CI=true: no docker CLI for dial-stdio"
+        );
+        eprintln!("skipped: no docker CLI to run `docker system dial-stdio` behind sshd");
+        return;
+    };
+    let forced = format!(
+        "DOCKER_HOST={} exec {} system dial-stdio",
+        lab.d.docker_host(),
+        docker_cli.display()
+    );
+    let Some(sshd) = bulkhead_testkit::TestSshd::start("ssh", &forced) else {
+        return;
+    };
+    let agent = sshd.agent_socket().display().to_string();
+    let var = |k: &str| match k {
+        "SSH_AUTH_SOCK" => Some(agent.clone()),
+        "DOCKER_HOST" | "DOCKER_TLS_VERIFY" | "DOCKER_CERT_PATH" => None,
+        other => std::env::var(other).ok(),
+    };
+    let exists = |p: &str| std::path::Path::new(p).exists();
+    let env = bulkhead_collect::endpoint::Environment {
+        var: &var,
+        socket_exists: &exists,
+        is_own_host: &bulkhead_collect::endpoint::is_own_host,
+    };
+    let s = bulkhead_collect::collect_with(
+        &CollectOptions {
+            docker: Want::Required,
+            docker_host: Some(sshd.url()),
+            kubernetes: Want::Skip,
+            ..Default::default()
+        },
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    let d = docker(&s);
+    assert_eq!(d.endpoint.transport, "ssh");
+    assert!(d.endpoint.local, "ssh to 127.0.0.1 is this machine");
+    assert_eq!(
+        d.endpoint.api_version,
+        docker(&lab.running).endpoint.api_version
+    );
+    assert_eq!(names(&s), names(&lab.running));
+    assert_eq!(
+        d.info.value().unwrap().id,
+        docker(&lab.running).info.value().unwrap().id,
+        "the same daemon"
+    );
+}

@@ -41,6 +41,8 @@
 //! - [`TestPki`]: a throwaway CA (openssl) issuing server and client certificates, e.g. for a
 //!   daemon on tcp+TLS (`tlscacert`/`tlscert`/`tlskey` in daemon.json) and a `DOCKER_CERT_PATH`
 //!   client directory ([`TestPki::docker_client_dir`]).
+//! - [`TestSshd`]: a private sshd on a loopback port whose one key runs a forced command (e.g.
+//!   `docker system dial-stdio` against a test daemon), for `ssh://` endpoints.
 //! - [`TestDockerd::api`] → [`ApiClient`] for any other Engine API call;
 //!   [`TestDockerd::docker_cli`] runs the `docker` CLI against the daemon when that is simpler.
 //!
@@ -67,6 +69,7 @@ pub mod etcd;
 pub mod http;
 pub mod image;
 pub mod pki;
+pub mod sshd;
 
 pub use container::ContainerSpec;
 pub use dockerd::{ci, find_program, scratch_dir, DaemonOptions, TestDockerd};
@@ -74,3 +77,4 @@ pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};
 pub use http::{ApiClient, KeepAlive, Response};
 pub use image::{ExtraFile, TEST_IMAGE};
 pub use pki::{Issued, TestPki};
+pub use sshd::TestSshd;
