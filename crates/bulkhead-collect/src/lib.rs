@@ -2,14 +2,15 @@
 //! serializable [`Snapshot`]; a fact that cannot be read is recorded with the reason.
 //!
 //! Nothing here spawns a process to learn a fact: the Docker Engine API is spoken directly
-//! (bollard; the one exception is the `ssh://` transport, where bollard runs the system's `ssh`
-//! client exactly as the docker CLI does), files and `/proc` are read, audit rules come from the
-//! kernel over netlink.
+//! (bollard; the one exception is the `ssh://` transport, which runs the system's `ssh` client
+//! exactly as the docker CLI does), files and `/proc` are read, audit rules and listening sockets
+//! come from the kernel over netlink.
 //!
-//! Modules: [`endpoint`] (where the API is, connecting, errors that say what to do), [`api`]
-//! (everything the API reports), [`select`] (which containers are audited), [`host`] and
-//! [`procfs`] (the host and its processes), [`daemon`] (the dockerd process, its configuration
-//! and paths), [`files`] and [`hostfs`] (file facts under `--root`), [`audit`] (audit rules).
+//! Modules: [`endpoint`] (where the API is, connecting, errors that say what to do), [`ssh`] (the
+//! `ssh://` transport), [`api`] (everything the API reports), [`select`] (which containers are
+//! audited), [`host`], [`procfs`] and [`listen`] (the host, its processes and listening sockets),
+//! [`daemon`] (the dockerd process, its configuration and paths), [`files`] and [`hostfs`] (file
+//! facts under `--root`), [`audit`] (audit rules).
 
 pub mod api;
 pub mod audit;
