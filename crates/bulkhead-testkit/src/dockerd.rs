@@ -81,6 +81,8 @@ pub struct TestDockerd {
     shared_dir: Mutex<Option<PathBuf>>,
     /// The bridge interface made for [`DaemonOptions::own_bridge`].
     bridge: Mutex<Option<String>>,
+    /// Set by [`TestDockerd::swarm_init`]: leave the swarm and remove `docker_gwbridge` at cleanup.
+    swarm: Mutex<bool>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -153,6 +155,7 @@ impl TestDockerd {
             network: Mutex::new(None),
             shared_dir: Mutex::new(None),
             bridge: Mutex::new(None),
+            swarm: Mutex::new(false),
         };
         d.launch(&dockerd).map_err(StartError::Failed)?;
         Ok(d)
@@ -642,6 +645,9 @@ impl TestDockerd {
     /// directory. Idempotent.
     fn shutdown(&self) {
         if self.child.lock().unwrap().is_some() {
+            if *self.swarm.lock().unwrap() {
+                let _ = self.api().post("/swarm/leave?force=true");
+            }
             for id in self.container_ids() {
                 self.remove(&id);
             }
@@ -653,7 +659,35 @@ impl TestDockerd {
         if let Some(name) = self.bridge.lock().unwrap().take() {
             remove_bridge(&name);
         }
+        if std::mem::take(&mut *self.swarm.lock().unwrap()) {
+            remove_bridge("docker_gwbridge");
+        }
         cleanup_dir(&self.dir);
+    }
+
+    /// Make this daemon a single-manager swarm listening on a free 127.0.0.1 port; returns the
+    /// advertised address (`127.0.0.1:PORT`). A swarm node needs the host-wide `docker_gwbridge`
+    /// interface: when one exists already (another daemon's swarm) this refuses rather than share
+    /// it. At cleanup the daemon leaves the swarm and `docker_gwbridge` is removed.
+    pub fn swarm_init(&self) -> Result<String, String> {
+        if Path::new("/sys/class/net/docker_gwbridge").exists() {
+            return Err(
+                "a docker_gwbridge interface already exists (another daemon's swarm); a test swarm would share it"
+                    .into(),
+            );
+        }
+        let port = (23777..23900)
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .ok_or("no free port for the swarm")?;
+        let addr = format!("127.0.0.1:{port}");
+        *self.swarm.lock().unwrap() = true;
+        self.api()
+            .post_json(
+                "/swarm/init",
+                &json!({"ListenAddr": addr, "AdvertiseAddr": addr}),
+            )
+            .and_then(|r| r.ok("initialising the test swarm"))?;
+        Ok(addr)
     }
 
     /// Create (once) the bridge interface for [`DaemonOptions::own_bridge`].

@@ -35,6 +35,8 @@
 //!   [`TestDockerd::create`] (created only, e.g. `--privileged`, which cannot start here) or
 //!   [`TestDockerd::run`] (create + start). [`TestDockerd::wait_health`],
 //!   [`TestDockerd::inspect`], [`TestDockerd::remove`].
+//! - [`TestDockerd::swarm_init`]: a single-manager swarm on a loopback port (left, and its
+//!   `docker_gwbridge` removed, at cleanup).
 //! - [`TestDockerd::network`]: a bridge network of this daemon for containers that publish
 //!   ports; [`TestDockerd::shared_mount_dir`]: a shared-propagation mount point for
 //!   `bind-propagation=shared`.
