@@ -74,23 +74,24 @@ pub fn docker_paths(paths: &DockerPaths) -> BTreeSet<String> {
 }
 
 /// Stat every file the Docker checks need into `host.files`, and list the registry certificate
-/// directory (recursively) into `host.listings`, each file found stat'ed as well.
+/// directory (recursively) into `host.listings`, each file found stat'ed as well. Paths already
+/// recorded (by an earlier call) are not read again.
 pub fn collect(host: &mut HostFacts, fs: &HostFs, accounts: &Accounts, paths: &DockerPaths) {
     let mut wanted = docker_paths(paths);
-    let listing = match fs.list_recursive(&paths.certs_dir) {
-        Ok(files) => {
-            wanted.extend(files.iter().cloned());
-            Fact::Value(files)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Fact::Value(vec![]),
-        Err(e) => Fact::Unavailable(format!(
-            "cannot list {}: {e}",
-            fs.describe(&paths.certs_dir)
-        )),
-    };
-    host.listings.insert(paths.certs_dir.clone(), listing);
-    for p in wanted {
-        let fact = fs.stat(&p, accounts);
-        host.files.insert(p, fact);
+    if !host.listings.contains_key(&paths.certs_dir) {
+        let listing = match fs.list_recursive(&paths.certs_dir) {
+            Ok(files) => Fact::Value(files),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Fact::Value(vec![]),
+            Err(e) => Fact::Unavailable(format!(
+                "cannot list {}: {e}",
+                fs.describe(&paths.certs_dir)
+            )),
+        };
+        host.listings.insert(paths.certs_dir.clone(), listing);
     }
+    if let Some(Fact::Value(files)) = host.listings.get(&paths.certs_dir) {
+        wanted.extend(files.iter().cloned());
+    }
+    wanted.retain(|p| !host.files.contains_key(p));
+    host.files.extend(fs.stat_many(&wanted, accounts));
 }

@@ -23,6 +23,10 @@ pub struct HostFs {
     identity: bool,
 }
 
+/// Ancestor directories already read during one batch of stats.
+#[derive(Default)]
+struct AncestorCache(std::collections::HashMap<String, Option<AncestorDir>>);
+
 /// Account names of the audited host, for owner and group labels.
 #[derive(Debug, Clone, Default)]
 pub struct Accounts {
@@ -172,7 +176,29 @@ impl HostFs {
 
     /// `stat` a host path (links followed inside the root) into a [`FileFact`].
     pub fn stat(&self, host_path: &str, accounts: &Accounts) -> FileFact {
-        match self.stat_inner(host_path, accounts) {
+        self.stat_cached(host_path, accounts, &mut AncestorCache::default())
+    }
+
+    /// [`HostFs::stat`] for many paths, reading each shared ancestor directory once.
+    pub fn stat_many<'p>(
+        &self,
+        host_paths: impl IntoIterator<Item = &'p String>,
+        accounts: &Accounts,
+    ) -> Vec<(String, FileFact)> {
+        let mut cache = AncestorCache::default();
+        host_paths
+            .into_iter()
+            .map(|p| (p.clone(), self.stat_cached(p, accounts, &mut cache)))
+            .collect()
+    }
+
+    fn stat_cached(
+        &self,
+        host_path: &str,
+        accounts: &Accounts,
+        cache: &mut AncestorCache,
+    ) -> FileFact {
+        match self.stat_inner(host_path, accounts, cache) {
             Ok(Some(st)) => FileFact::Present(st),
             Ok(None) => FileFact::Missing,
             Err(e) => FileFact::Unreadable {
@@ -190,7 +216,12 @@ impl HostFs {
         }
     }
 
-    fn stat_inner(&self, host_path: &str, accounts: &Accounts) -> io::Result<Option<FileStat>> {
+    fn stat_inner(
+        &self,
+        host_path: &str,
+        accounts: &Accounts,
+        cache: &mut AncestorCache,
+    ) -> io::Result<Option<FileStat>> {
         let lexical = join_host(&components(host_path));
         // The link itself (its parent directories resolved).
         let parent_resolved = match self.resolve_host(&lexical, false) {
@@ -203,26 +234,26 @@ impl HostFs {
             Err(e) if is_missing(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let symlink_target = if link_meta.file_type().is_symlink() {
-            Some(
-                std::fs::read_link(self.root_join(&parent_resolved))?
-                    .to_string_lossy()
-                    .into_owned(),
-            )
+        let (symlink_target, target, meta) = if link_meta.file_type().is_symlink() {
+            let link = std::fs::read_link(self.root_join(&parent_resolved))?
+                .to_string_lossy()
+                .into_owned();
+            let target = match self.resolve_host(&lexical, true) {
+                Ok(p) => p,
+                Err(e) if is_missing(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let meta = match std::fs::metadata(self.root_join(&target)) {
+                Ok(m) => m,
+                Err(e) if is_missing(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            (Some(link), target, meta)
         } else {
-            None
+            // Not a link: the path with its parents resolved is the file itself.
+            (None, parent_resolved, link_meta)
         };
-        let target = match self.resolve_host(&lexical, true) {
-            Ok(p) => p,
-            Err(e) if is_missing(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let meta = match std::fs::metadata(self.root_join(&target)) {
-            Ok(m) => m,
-            Err(e) if is_missing(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let ancestors = self.ancestors(&target);
+        let ancestors = self.ancestors(&target, cache);
         Ok(Some(FileStat {
             kind: kind_of(&meta),
             mode: Mode(meta.mode() & 0o7777),
@@ -237,18 +268,23 @@ impl HostFs {
     }
 
     /// Each directory above `host_path`, from `/` down.
-    fn ancestors(&self, host_path: &str) -> Vec<AncestorDir> {
+    fn ancestors(&self, host_path: &str, cache: &mut AncestorCache) -> Vec<AncestorDir> {
         let parts = components(host_path);
         let mut out = Vec::new();
         for i in 0..parts.len() {
             let p = join_host(&parts[..i]);
-            if let Ok(m) = std::fs::metadata(self.root_join(&p)) {
-                out.push(AncestorDir {
-                    path: p,
-                    mode: Mode(m.mode() & 0o7777),
-                    uid: m.uid(),
-                    gid: m.gid(),
-                });
+            let entry = cache.0.entry(p.clone()).or_insert_with(|| {
+                std::fs::metadata(self.root_join(&p))
+                    .ok()
+                    .map(|m| AncestorDir {
+                        path: p,
+                        mode: Mode(m.mode() & 0o7777),
+                        uid: m.uid(),
+                        gid: m.gid(),
+                    })
+            });
+            if let Some(a) = entry {
+                out.push(a.clone());
             }
         }
         out

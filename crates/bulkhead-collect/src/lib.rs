@@ -115,7 +115,24 @@ pub fn collect_with(
         _ => Some(endpoint::resolve(options.docker_host.as_deref(), env)?),
     };
     let (host_part, api_part) = std::thread::scope(|s| {
-        let host_thread = s.spawn(|| host::collect(&fs, &options.proc));
+        let host_thread = s.spawn(|| {
+            let (mut host, accounts) = host::collect(&fs, &options.proc);
+            // While the API answers: stat the daemon's files at the paths its process and
+            // configuration name (what the API adds, such as the data root it reports, is
+            // stat'ed afterwards).
+            if let Some(t) = target.as_ref().filter(|t| t.endpoint.local) {
+                let processes = host.process_list().to_vec();
+                let early = daemon::local_daemon(&daemon::DaemonInputs {
+                    processes: &processes,
+                    endpoint: &t.endpoint,
+                    info: None,
+                    fs: &fs,
+                    users: &accounts.users,
+                });
+                files::collect(&mut host, &fs, &accounts, &early.paths);
+            }
+            (host, accounts)
+        });
         let api_part = target.as_ref().map(|t| read_api(t, &selector));
         let host_part = host_thread
             .join()
@@ -162,8 +179,7 @@ fn read_api(
     target: &endpoint::Target,
     selector: &select::Selector,
 ) -> Result<(api::ApiFacts, String), CollectError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CollectError(format!("cannot start the I/O runtime: {e}")))?;

@@ -71,12 +71,22 @@ pub fn read_process(proc: &Path, pid: u32) -> Option<Process> {
     } else {
         name
     };
-    let argv: Vec<String> = std::fs::read(dir.join("cmdline"))
-        .map(|raw| split_nul(&raw))
-        .unwrap_or_default();
-    let exe = std::fs::read_link(dir.join("exe"))
-        .ok()
-        .map(|p| p.to_string_lossy().into_owned());
+    // Kernel threads (children of kthreadd, pid 2) have no command line and no executable.
+    let kernel_thread = pid == 2 || ppid == 2;
+    let argv: Vec<String> = if kernel_thread {
+        Vec::new()
+    } else {
+        std::fs::read(dir.join("cmdline"))
+            .map(|raw| split_nul(&raw))
+            .unwrap_or_default()
+    };
+    let exe = if kernel_thread {
+        None
+    } else {
+        std::fs::read_link(dir.join("exe"))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    };
     let pid_ns = std::fs::read_link(dir.join("ns/pid"))
         .ok()
         .and_then(|l| parse_ns_inode(&l.to_string_lossy()));
