@@ -2,6 +2,8 @@
 //! given on the command line and in daemon.json are both seen, and the API is reached over
 //! tcp+TLS with client certificates as well as over the unix socket, with identical verdicts.
 //!
+//! Swarm facts come from the same daemon made a single-manager swarm on a loopback port.
+//!
 //! The daemon: `--iptables=true --icc=false --log-level=debug` on the command line; daemon.json
 //! with a TLS tcp
 //! listener on 127.0.0.1 (`hosts`, `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey`) and
@@ -20,6 +22,8 @@ use std::sync::OnceLock;
 
 struct Lab {
     d: &'static TestDockerd,
+    /// The swarm's advertised address, or why no swarm could be made here.
+    swarm: Result<String, String>,
     tcp: String,
     pki_dir: PathBuf,
     client_dir: PathBuf,
@@ -76,6 +80,28 @@ fn build() -> Option<Lab> {
             })),
     )?
     .until_exit();
+    // A single-manager swarm with a secret and two overlay networks, one encrypted (made before
+    // any collection, so every test sees the same state).
+    let swarm = d.swarm_init();
+    if swarm.is_ok() {
+        d.api()
+            .post_json(
+                "/secrets/create",
+                &json!({"Name": "db-password", "Data": "c2VjcmV0"}),
+            )
+            .and_then(|r| r.ok("creating a secret"))
+            .unwrap();
+        for (name, encrypted) in [("plain-overlay", false), ("encrypted-overlay", true)] {
+            let mut body = json!({"Name": name, "Driver": "overlay", "CheckDuplicate": true});
+            if encrypted {
+                body["Options"] = json!({"encrypted": ""});
+            }
+            d.api()
+                .post_json("/networks/create", &body)
+                .and_then(|r| r.ok("creating an overlay network"))
+                .unwrap();
+        }
+    }
     let over_unix = collect(&CollectOptions {
         docker: Want::Required,
         docker_host: Some(d.docker_host()),
@@ -85,6 +111,7 @@ fn build() -> Option<Lab> {
     .expect("collect over the unix socket");
     Some(Lab {
         d,
+        swarm,
         tcp,
         pki_dir,
         client_dir,
@@ -286,4 +313,78 @@ fn pitfall_21_remote_daemon_host_side_not_applicable() {
             o.result.message
         );
     }
+}
+
+/// Swarm facts (swarm inspect, node list, secrets, overlay networks) and the section 5.1 and 7
+/// verdicts on them.
+#[test]
+fn single_manager_swarm() {
+    let Some(lab) = lab() else { return };
+    let addr = match &lab.swarm {
+        Ok(a) => a.clone(),
+        Err(reason) => {
+            // Not a missing component: this host already runs a swarm whose bridge the test
+            // would have to share.
+            eprintln!("skipped: {reason}");
+            return;
+        }
+    };
+    let s = &lab.over_unix;
+    let docker = s.docker.as_ref().unwrap();
+    let swarm = docker.swarm.value().expect("swarm facts");
+    assert_eq!(swarm.state, "active");
+    assert!(swarm.is_manager);
+    assert_eq!(swarm.managers, 1);
+    assert_eq!(swarm.autolock, Some(false));
+    assert_eq!(swarm.node_cert_expiry_seconds, Some(90 * 24 * 3600));
+    assert_eq!(swarm.secrets, Some(1));
+    assert_eq!(swarm.advertise_addr.as_deref(), Some(addr.as_str()));
+    assert_eq!(swarm.data_path_addr.as_deref(), Some("127.0.0.1"));
+    let networks = docker.networks.value().unwrap();
+    let enc = networks
+        .iter()
+        .find(|n| n.name == "encrypted-overlay")
+        .unwrap();
+    assert!(enc.options.contains_key("encrypted"));
+    assert_eq!(enc.driver, "overlay");
+
+    let options = AuditOptions::default();
+    let ctx = Context::new(s, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    let result = |id: &str| {
+        audit
+            .outcomes
+            .iter()
+            .find(|o| o.check_id == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .result
+            .clone()
+    };
+    assert_eq!(
+        result("5.1").status,
+        Status::Warn,
+        "swarm mode on: confirm it is needed"
+    );
+    assert_eq!(result("7.1").status, Status::Pass, "one manager");
+    assert_eq!(
+        result("7.2").status,
+        Status::Pass,
+        "management port on 127.0.0.1 only"
+    );
+    let overlays = result("7.3");
+    assert_eq!(overlays.status, Status::Fail);
+    let per: Vec<(String, Status)> = overlays
+        .objects
+        .iter()
+        .map(|o| (o.name.clone(), o.status))
+        .collect();
+    assert!(
+        per.contains(&("plain-overlay".into(), Status::Fail)),
+        "{per:?}"
+    );
+    assert!(
+        per.contains(&("encrypted-overlay".into(), Status::Pass)),
+        "{per:?}"
+    );
+    assert_eq!(result("7.5").status, Status::Fail, "autolock off");
 }
