@@ -388,3 +388,31 @@ fn single_manager_swarm() {
     );
     assert_eq!(result("7.5").status, Status::Fail, "autolock off");
 }
+
+/// PITFALL 18: with no containers the container checks do not vanish: each of 5.2-5.32 is
+/// reported, not applicable with the reason.
+#[test]
+fn pitfall_18_no_containers_every_container_check_reported() {
+    let Some(lab) = lab() else { return };
+    let docker = lab.over_unix.docker.as_ref().unwrap();
+    assert_eq!(docker.containers.value().map(|c| c.len()), Some(0));
+    let a = audit(&lab.over_unix);
+    for n in 2..=32 {
+        let id = format!("5.{n}");
+        let o = a
+            .outcomes
+            .iter()
+            .find(|o| o.check_id == id)
+            .unwrap_or_else(|| panic!("{id} is reported"));
+        assert_eq!(
+            o.result.status,
+            Status::NotApplicable,
+            "{id}: {:?}",
+            o.result
+        );
+        assert!(
+            !o.result.message.as_deref().unwrap_or("").is_empty(),
+            "{id} says why"
+        );
+    }
+}
