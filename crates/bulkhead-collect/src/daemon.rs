@@ -161,10 +161,21 @@ fn strip_userns_suffix(root: &str, info: Option<&Info>) -> String {
 
 /// Find the dockerd serving the endpoint, and say why that one.
 fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
-    let candidates: Vec<&Process> = input
+    let named: Vec<&Process> = input
         .processes
         .iter()
         .filter(|p| p.is_program("dockerd"))
+        .collect();
+    // A child dockerd has just forked (to exec `runc --version` on an /info call) still shows
+    // its parent's command line: it is the same daemon, not another one.
+    let candidates: Vec<&Process> = named
+        .iter()
+        .filter(|p| {
+            !named
+                .iter()
+                .any(|parent| parent.pid == p.ppid && parent.argv == p.argv)
+        })
+        .copied()
         .collect();
     match candidates.as_slice() {
         [] => (
@@ -231,13 +242,17 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
 /// A comparable form of an API address: `unix:/run/docker.sock` (`/var/run` folded into `/run`),
 /// `tcp:127.0.0.1:2376`.
 fn normalize_address(addr: &str) -> Option<String> {
-    if let Some(p) = addr.strip_prefix("unix://") {
-        let p = if p.is_empty() { DEFAULT_SOCKET } else { p };
-        let p = p.strip_prefix("/var/run/").map(|r| format!("/run/{r}"));
-        return Some(format!(
-            "unix:{}",
-            p.unwrap_or_else(|| addr[7..].to_string())
-        ));
+    if let Some(path) = addr.strip_prefix("unix://") {
+        let path = if path.is_empty() {
+            DEFAULT_SOCKET
+        } else {
+            path
+        };
+        let path = match path.strip_prefix("/var/run/") {
+            Some(rest) => format!("/run/{rest}"),
+            None => path.to_string(),
+        };
+        return Some(format!("unix:{path}"));
     }
     if addr.starts_with('/') {
         return normalize_address(&format!("unix://{addr}"));
@@ -550,5 +565,37 @@ mod tests {
             Some(200),
             "{reason}"
         );
+        // With one daemon, its forked child does not make the choice ambiguous either, whatever
+        // the endpoint.
+        let one = vec![
+            dockerd(200, 1, "/tmp/b.sock"),
+            dockerd(201, 200, "/tmp/b.sock"),
+        ];
+        let ssh = Endpoint {
+            host: "ssh://me@localhost".into(),
+            ..Default::default()
+        };
+        let (found, reason) = find_dockerd(&DaemonInputs {
+            processes: &one,
+            endpoint: &ssh,
+            ..input
+        });
+        assert_eq!(found.value().cloned().flatten().map(|p| p.pid), Some(200));
+        assert_eq!(reason, "the only dockerd process (pid 200)");
+    }
+
+    #[test]
+    fn addresses_compare_in_one_form() {
+        let n = |a: &str| normalize_address(a).unwrap();
+        assert_eq!(
+            n("unix:///var/run/docker.sock"),
+            n("unix:///run/docker.sock")
+        );
+        assert_eq!(n("unix://"), "unix:/run/docker.sock", "the default socket");
+        assert_eq!(n("/tmp/d.sock"), "unix:/tmp/d.sock");
+        assert_eq!(n("tcp://0.0.0.0:2376"), n("tcp://127.0.0.1:2376"));
+        assert_eq!(n("tcp://10.0.0.5"), "tcp:10.0.0.5:2375");
+        assert_ne!(n("tcp://10.0.0.5:2376"), n("tcp://10.0.0.6:2376"));
+        assert_eq!(normalize_address("ssh://me@host"), None);
     }
 }
