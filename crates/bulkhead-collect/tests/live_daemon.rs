@@ -101,6 +101,25 @@ fn build() -> Option<Lab> {
                 .and_then(|r| r.ok("creating an overlay network"))
                 .unwrap();
         }
+        // The swarm records a new network asynchronously; wait until the daemon shows its
+        // options, so every collection sees the settled state.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let n = d
+                .api()
+                .get("/networks/encrypted-overlay")
+                .unwrap()
+                .json()
+                .unwrap();
+            if n["Options"].get("encrypted").is_some() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the encrypted overlay never showed its options: {n}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
     let over_unix = collect(&CollectOptions {
         docker: Want::Required,
@@ -345,7 +364,7 @@ fn single_manager_swarm() {
         .iter()
         .find(|n| n.name == "encrypted-overlay")
         .unwrap();
-    assert!(enc.options.contains_key("encrypted"));
+    assert!(enc.options.contains_key("encrypted"), "{enc:?}");
     assert_eq!(enc.driver, "overlay");
 
     let options = AuditOptions::default();
