@@ -49,9 +49,12 @@ impl Drop for Temp {
     }
 }
 
+/// Whether owners can be set; under `CI=true` they must be (the suite runs as root).
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    let root = unsafe { libc::geteuid() == 0 };
+    assert!(root || !bulkhead_testkit::ci(), "CI=true: owners need root to set");
+    root
 }
 
 /// Owners other than the running user can only be set as root; without root the ownership
