@@ -27,7 +27,8 @@ impl ColorChoice {
     }
 }
 
-/// Write `text` to `path` (atomically: a temporary file beside it, then rename) or to stdout.
+/// Write `text` to `path` or to stdout. A regular file is replaced atomically (a temporary file
+/// beside it, then rename); see [`write_file`].
 pub fn emit(text: &str, path: Option<&Path>) -> Result<(), String> {
     match path {
         None => {
@@ -43,18 +44,93 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<(), String> {
                     }
                 })
         }
-        Some(p) => {
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let tmp = dir.join(format!(
-                ".{}.bulkhead-tmp",
-                p.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-            ));
-            std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
-            std::fs::rename(&tmp, p)
-                .map_err(|e| format!("renaming {} to {}: {e}", tmp.display(), p.display()))
+        Some(p) => write_file(p, text),
+    }
+}
+
+/// Write a report file. A regular file (or one that does not exist yet) is replaced atomically,
+/// keeping the old file's permission bits, so a reader never sees half a report; a symbolic link
+/// is followed and its target replaced, leaving the link in place. Anything else that exists
+/// (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming over it would replace a
+/// device node with a regular file.
+fn write_file(p: &Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let existing = std::fs::metadata(p).ok();
+    if let Some(m) = &existing {
+        if !m.file_type().is_file() {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .map_err(|e| format!("opening {}: {e}", p.display()))?;
+            return f
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("writing {}: {e}", p.display()));
         }
+    }
+    let target = match std::fs::symlink_metadata(p) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(p).map_err(|e| format!("resolving {}: {e}", p.display()))?
+        }
+        _ => p.to_path_buf(),
+    };
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.bulkhead-tmp",
+        target.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
+    std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+    if let Some(m) = &existing {
+        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.permissions().mode()));
+    }
+    std::fs::rename(&tmp, &target).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("renaming {} to {}: {e}", tmp.display(), target.display())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    #[test]
+    fn a_device_is_written_in_place_never_replaced() {
+        // A private copy of /dev/null (same major/minor), so a regression damages only this node.
+        let dir = std::env::temp_dir().join(format!("bulkhead-emit-dev-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let node = dir.join("null");
+        let c_path = std::ffi::CString::new(node.to_str().unwrap()).unwrap();
+        // SAFETY: mknod with a valid NUL-terminated path; the result is checked.
+        let rc = unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: mknod needs root: {err}");
+            eprintln!("skipped: cannot make a device node here ({err})");
+            return;
+        }
+        write_file(&node, "report\n").unwrap();
+        let m = std::fs::metadata(&node).unwrap();
+        assert!(m.file_type().is_char_device(), "the device node must stay a character device");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_replaced_file() {
+        let dir = std::env::temp_dir().join(format!("bulkhead-emit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let real = dir.join("real.txt");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.join("link.txt");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_file(&link, "new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640, "mode kept");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
