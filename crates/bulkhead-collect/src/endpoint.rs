@@ -238,7 +238,7 @@ fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectErr
     let host = &target.endpoint.host;
     let r = match &target.transport {
         Transport::Unix(path) => {
-            Docker::connect_with_unix(&path.to_string_lossy(), TIMEOUT_SECS, version)
+            crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
         }
         Transport::Tcp { address, tls: None } => {
             Docker::connect_with_http(address, TIMEOUT_SECS, version)

@@ -24,6 +24,7 @@ pub mod listen;
 pub mod procfs;
 pub mod select;
 pub mod ssh;
+pub mod unix;
 
 use bulkhead_facts::docker::{ContainerFacts, DockerFacts};
 use bulkhead_facts::{Fact, Snapshot, ToolInfo};

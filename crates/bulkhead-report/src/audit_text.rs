@@ -26,6 +26,9 @@ fn paint(text: &str, status: Status, color: bool) -> String {
 /// characters escaped (`\u{1b}`, `\n`), so a hostile name cannot inject terminal escape
 /// sequences or forge report lines. Bidirectional-text overrides are escaped for the same reason.
 pub fn terminal_safe(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');

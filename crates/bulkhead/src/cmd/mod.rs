@@ -56,6 +56,11 @@ pub fn acquire_snapshot(
     target: AuditTarget,
     exclude_containers: &[String],
 ) -> Result<Snapshot, String> {
+    // The check catalog (about 250 controls of TOML prose) is parsed while the facts are read:
+    // collection mostly waits on the Docker API, so this costs no wall time.
+    std::thread::spawn(|| {
+        bulkhead_checks::catalog();
+    });
     if let Some(path) = &source.snapshot {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
