@@ -1,4 +1,5 @@
-//! The control catalog: metadata as data (TOML under `catalog/`), embedded in the binary.
+//! The control catalog: metadata as data (TOML under `catalog/`, compiled to JSON by
+//! `build.rs`), embedded in the binary.
 //!
 //! A control has a stable ID that never changes (`docker.container.read_only_rootfs`); each
 //! benchmark edition maps it to that edition's numbering (`5.13` in CIS Docker 1.6.0, `5.12` in
@@ -157,79 +158,9 @@ impl Catalog {
     }
 }
 
-/// The embedded catalog files: (benchmark directory, file name, text).
-pub const FILES: &[(&str, &str, &str)] = &[
-    (
-        "cis-docker",
-        "benchmark.toml",
-        include_str!("../catalog/cis-docker/benchmark.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-1.toml",
-        include_str!("../catalog/cis-docker/section-1.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-2.toml",
-        include_str!("../catalog/cis-docker/section-2.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-3.toml",
-        include_str!("../catalog/cis-docker/section-3.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-4.toml",
-        include_str!("../catalog/cis-docker/section-4.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-5.toml",
-        include_str!("../catalog/cis-docker/section-5.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-6.toml",
-        include_str!("../catalog/cis-docker/section-6.toml"),
-    ),
-    (
-        "cis-docker",
-        "section-7.toml",
-        include_str!("../catalog/cis-docker/section-7.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "benchmark.toml",
-        include_str!("../catalog/cis-kubernetes/benchmark.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "master.toml",
-        include_str!("../catalog/cis-kubernetes/master.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "etcd.toml",
-        include_str!("../catalog/cis-kubernetes/etcd.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "controlplane.toml",
-        include_str!("../catalog/cis-kubernetes/controlplane.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "node.toml",
-        include_str!("../catalog/cis-kubernetes/node.toml"),
-    ),
-    (
-        "cis-kubernetes",
-        "policies.toml",
-        include_str!("../catalog/cis-kubernetes/policies.toml"),
-    ),
-];
+/// The embedded catalog files: (benchmark directory, TOML file name, its content as JSON).
+/// `build.rs` compiles them from `catalog/`.
+pub const FILES: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
 
 #[derive(Deserialize)]
 struct ControlFile {
@@ -242,7 +173,7 @@ pub fn load() -> Result<Catalog, String> {
     for (dir, name, text) in FILES {
         if *name == "benchmark.toml" {
             let b: Benchmark =
-                toml::from_str(text).map_err(|e| format!("catalog/{dir}/{name}: {e}"))?;
+                serde_json::from_str(text).map_err(|e| format!("catalog/{dir}/{name}: {e}"))?;
             benchmarks.push(b);
         }
     }
@@ -251,7 +182,7 @@ pub fn load() -> Result<Catalog, String> {
             continue;
         }
         let f: ControlFile =
-            toml::from_str(text).map_err(|e| format!("catalog/{dir}/{name}: {e}"))?;
+            serde_json::from_str(text).map_err(|e| format!("catalog/{dir}/{name}: {e}"))?;
         let b = benchmarks
             .iter_mut()
             .find(|b| b.id == *dir)
