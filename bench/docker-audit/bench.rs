@@ -6,10 +6,12 @@
 //!   per container, sent one after another over a single keep-alive connection;
 //! - **collect + evaluate**: `bulkhead_collect::collect` (API, host files, /proc, audit rules)
 //!   then every CIS Docker check, called as a library;
-//! - **bulkhead audit docker**: the release binary end to end (process start, collection,
-//!   evaluation, JSON rendering), when its path is given as the first argument.
+//! - **bulkhead audit docker**: the release binary end to end, run as users run it (process
+//!   start, collection, evaluation, the default text report written to a pipe), when its path
+//!   is given as the first argument.
 //!
-//! Target: at 50 containers, collect + evaluate within 1.5x of the raw API time.
+//! Target: at 50 containers, `bulkhead audit docker` within 1.5x of the raw API time (judged on
+//! collect + evaluate when no binary is given).
 //!
 //!   cargo run --release -p bulkhead-collect --example docker_audit_bench -- [BULKHEAD_BIN] [SIZES]
 //!
@@ -85,8 +87,6 @@ fn binary(bin: &PathBuf, d: &TestDockerd) -> Duration {
             "docker",
             "--docker-host",
             &d.docker_host(),
-            "--format",
-            "json",
             "--fail-on",
             "never",
         ])
@@ -168,6 +168,7 @@ fn main() {
     println!("{}", "-".repeat(108));
     let mut running = 0;
     let mut missed = false;
+    let mut judged = "collect + evaluate";
     for &n in &sizes {
         while running < n {
             d.run(
@@ -197,14 +198,13 @@ fn main() {
         }
         let (raw, full) = (median(raw), median(full));
         let ratio = full.as_secs_f64() / raw.as_secs_f64();
-        let (cli_text, cli_ratio) = if cli.is_empty() {
-            ("(no binary given)".to_string(), String::new())
+        let (cli_text, cli_ratio, target_ratio) = if cli.is_empty() {
+            ("(no binary given)".to_string(), String::new(), ratio)
         } else {
             let c = median(cli);
-            (
-                ms(c),
-                format!("{:.2}x", c.as_secs_f64() / raw.as_secs_f64()),
-            )
+            let r = c.as_secs_f64() / raw.as_secs_f64();
+            judged = "bulkhead audit docker";
+            (ms(c), format!("{r:.2}x"), r)
         };
         println!(
             "{n:>10} | {:>26} | {:>20} | {:>6.2}x | {:>22} | {:>7}",
@@ -214,14 +214,14 @@ fn main() {
             cli_text,
             cli_ratio
         );
-        if n == 50 && ratio > 1.5 {
+        if n == 50 && target_ratio > 1.5 {
             missed = true;
         }
     }
     println!();
     if sizes.contains(&50) {
         println!(
-            "target at 50 containers: collect + evaluate within 1.5x of the raw API time: {}",
+            "target at 50 containers: {judged} within 1.5x of the raw API time: {}",
             if missed { "MISSED" } else { "met" }
         );
     }

@@ -7,7 +7,7 @@
 #   bench/docker-audit/run.sh [SIZES]        e.g. bench/docker-audit/run.sh 0,10,50,200
 #
 # Needs root, docker.io and busybox-static (as the test suite). Target: at 50 containers,
-# collect + evaluate within 1.5x of the raw API time. Exit status 1 when the target is missed.
+# `bulkhead audit docker` within 1.5x of the raw API time. Exit status 1 when the target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release -q -p bulkhead --bin bulkhead

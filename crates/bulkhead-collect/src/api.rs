@@ -40,10 +40,12 @@ pub struct ApiFacts {
     pub swarm: Fact<SwarmFacts>,
 }
 
-/// bollard's typed value -> the snapshot's type, through JSON (same field names).
+/// bollard's typed value -> the snapshot's type, through JSON text (same field names). Text
+/// rather than `serde_json::Value`: building a map per JSON object for every inspect document
+/// cost more than writing and reading the bytes.
 fn convert<T: DeserializeOwned>(v: impl Serialize, what: &str) -> Result<T, String> {
-    let json = serde_json::to_value(v).map_err(|e| format!("{what}: {e}"))?;
-    serde_json::from_value(json).map_err(|e| format!("{what}: unexpected shape: {e}"))
+    let json = serde_json::to_vec(&v).map_err(|e| format!("{what}: {e}"))?;
+    serde_json::from_slice(&json).map_err(|e| format!("{what}: unexpected shape: {e}"))
 }
 
 fn api_err(what: &str, e: bollard::errors::Error) -> String {
