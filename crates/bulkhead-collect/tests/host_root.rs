@@ -53,7 +53,10 @@ impl Drop for Temp {
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() == 0 };
-    assert!(root || !bulkhead_testkit::ci(), "CI=true: owners need root to set");
+    assert!(
+        root || !bulkhead_testkit::ci(),
+        "CI=true: owners need root to set"
+    );
     root
 }
 

@@ -695,7 +695,10 @@ pub fn parse_component_flags(component: &str, args: &[String]) -> Flags {
         },
     );
     for o in &mut flags.occurrences {
-        if o.value.as_deref().is_some_and(|v| mask::should_mask(&o.name, v)) {
+        if o.value
+            .as_deref()
+            .is_some_and(|v| mask::should_mask(&o.name, v))
+        {
             o.value = Some(mask::MASK.into());
         }
     }

@@ -8,20 +8,53 @@ pub const MASK: &str = "***";
 /// `githubToken`, `REDIS_AUTH`). Matched per word, so `kubelet-certificate-authority` is not a
 /// secret because `authority` is not `auth`.
 const SECRET_WORDS: &[&str] = &[
-    "password", "passwords", "passwd", "pwd", "secret", "secrets", "token", "tokens", "apikey",
-    "passphrase", "credential", "credentials", "auth", "cookie", "dsn", "signature", "privatekey",
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "apikey",
+    "passphrase",
+    "credential",
+    "credentials",
+    "auth",
+    "cookie",
+    "dsn",
+    "signature",
+    "privatekey",
     "accesskey",
 ];
 
 /// Adjacent word pairs that mark a secret (`aws_secret_access_key` is caught by `secret` already;
 /// these catch `API_KEY`, `private-key`, `access_key`, `session_key`, `client_key`,
 /// `connection_string`).
-const SECRET_PAIRS: &[(&str, &str)] =
-    &[("api", "key"), ("private", "key"), ("access", "key"), ("session", "key"), ("client", "key"), ("connection", "string"), ("master", "key")];
+const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("api", "key"),
+    ("private", "key"),
+    ("access", "key"),
+    ("session", "key"),
+    ("client", "key"),
+    ("connection", "string"),
+    ("master", "key"),
+];
 
 /// A name ending in one of these words names a file, a mode or a switch, not a secret value
 /// (`--token-auth-file`, `etcd-keyfile`, `authorization-mode`).
-const NOT_SECRET_LAST_WORDS: &[&str] = &["file", "keyfile", "path", "dir", "mode", "enabled", "type", "ttl", "webhook", "authority"];
+const NOT_SECRET_LAST_WORDS: &[&str] = &[
+    "file",
+    "keyfile",
+    "path",
+    "dir",
+    "mode",
+    "enabled",
+    "type",
+    "ttl",
+    "webhook",
+    "authority",
+];
 
 /// Split a name into lower-case words at `_`, `-`, `.`, spaces and camelCase boundaries.
 fn words(name: &str) -> Vec<String> {
@@ -55,11 +88,15 @@ pub fn is_secret_name(name: &str) -> bool {
     if NOT_SECRET_LAST_WORDS.contains(&last.as_str()) {
         return false;
     }
-    if matches!(w[0].as_str(), "authorization" | "authentication" | "anonymous") {
+    if matches!(
+        w[0].as_str(),
+        "authorization" | "authentication" | "anonymous"
+    ) {
         return false;
     }
     w.iter().any(|x| SECRET_WORDS.contains(&x.as_str()))
-        || w.windows(2).any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
+        || w.windows(2)
+            .any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
 }
 
 /// Values that hold no secret whatever their name says: switches, numbers, paths to files (the
@@ -68,7 +105,10 @@ fn harmless_value(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
         || v == MASK
-        || matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off"
+        )
         || v.parse::<f64>().is_ok()
         || (v.starts_with('/') && !v.contains(char::is_whitespace))
 }
@@ -95,7 +135,11 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
     for word in argv {
         if let Some(name) = pending_name.take() {
             if !word.starts_with('-') {
-                out.push(if should_mask(name, word) { MASK.to_string() } else { word.clone() });
+                out.push(if should_mask(name, word) {
+                    MASK.to_string()
+                } else {
+                    word.clone()
+                });
                 continue;
             }
         }

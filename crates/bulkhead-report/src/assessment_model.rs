@@ -22,7 +22,10 @@ pub struct Assessment<'a> {
 
 /// Failed checks of an audit, in benchmark order.
 pub fn failed(a: &Audit) -> Vec<&bulkhead_checks::Outcome> {
-    a.outcomes.iter().filter(|o| o.result.status == Status::Fail).collect()
+    a.outcomes
+        .iter()
+        .filter(|o| o.result.status == Status::Fail)
+        .collect()
 }
 
 /// "CIS Docker Benchmark, numbering cis-1.2.0".
@@ -32,5 +35,8 @@ pub fn audit_label(a: &Audit) -> String {
 
 /// The fixes of the plan that close `control`.
 pub fn fixes_for<'p>(plan: &'p Plan, control: &str) -> Vec<&'p bulkhead_harden::Fix> {
-    plan.fixes.iter().filter(|f| f.controls.iter().any(|c| c == control)).collect()
+    plan.fixes
+        .iter()
+        .filter(|f| f.controls.iter().any(|c| c == control))
+        .collect()
 }

@@ -146,7 +146,13 @@ fn junit_timestamp(rfc3339: &str) -> String {
 mod tests {
     #[test]
     fn timestamp_has_no_zone() {
-        assert_eq!(super::junit_timestamp("2026-11-28T06:05:54Z"), "2026-11-28T06:05:54");
-        assert_eq!(super::junit_timestamp("2026-11-28T06:05:54.123Z"), "2026-11-28T06:05:54");
+        assert_eq!(
+            super::junit_timestamp("2026-11-28T06:05:54Z"),
+            "2026-11-28T06:05:54"
+        );
+        assert_eq!(
+            super::junit_timestamp("2026-11-28T06:05:54.123Z"),
+            "2026-11-28T06:05:54"
+        );
     }
 }

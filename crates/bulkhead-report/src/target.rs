@@ -104,7 +104,12 @@ impl Target {
         if self.rootless == Some(true) {
             s.push_str(" (rootless)");
         }
-        if let Some(p) = self.details.get("platform").and_then(|p| p.get("kind")).and_then(|k| k.as_str()) {
+        if let Some(p) = self
+            .details
+            .get("platform")
+            .and_then(|p| p.get("kind"))
+            .and_then(|k| k.as_str())
+        {
             let targets: Vec<&str> = self
                 .details
                 .get("targets")
@@ -120,7 +125,9 @@ impl Target {
 
 /// The Kubernetes part of the target: platform, version, benchmark choice with its reason,
 /// targets (selected and why each was detected) and the components found.
-fn kubernetes_details(k: &bulkhead_facts::kube::KubeFacts) -> serde_json::Map<String, serde_json::Value> {
+fn kubernetes_details(
+    k: &bulkhead_facts::kube::KubeFacts,
+) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::json;
     let mut m = serde_json::Map::new();
     m.insert(
@@ -128,7 +135,10 @@ fn kubernetes_details(k: &bulkhead_facts::kube::KubeFacts) -> serde_json::Map<St
         json!({"kind": k.platform.kind, "managed": k.platform.managed, "evidence": k.platform.evidence}),
     );
     if let Some(v) = &k.version {
-        m.insert("kubernetes_version".into(), json!({"version": v.version, "source": v.source}));
+        m.insert(
+            "kubernetes_version".into(),
+            json!({"version": v.version, "source": v.source}),
+        );
     }
     m.insert(
         "benchmark".into(),
@@ -141,11 +151,19 @@ fn kubernetes_details(k: &bulkhead_facts::kube::KubeFacts) -> serde_json::Map<St
     let components: serde_json::Map<String, serde_json::Value> = k
         .components
         .iter()
-        .map(|(name, c)| (name.clone(), json!({"pid": c.process.pid, "source": c.source})))
+        .map(|(name, c)| {
+            (
+                name.clone(),
+                json!({"pid": c.process.pid, "source": c.source}),
+            )
+        })
         .collect();
     m.insert("components".into(), serde_json::Value::Object(components));
     if let Some(bulkhead_facts::Fact::Value(d)) = &k.cluster {
-        m.insert("cluster_dump".into(), json!({"source": d.source, "objects": d.objects.len()}));
+        m.insert(
+            "cluster_dump".into(),
+            json!({"source": d.source, "objects": d.objects.len()}),
+        );
     }
     m
 }

@@ -22,7 +22,11 @@ pub fn status_span(s: bulkhead_threats::ThreatStatus) -> String {
 /// Diagram, element index, threat table and details of one platform.
 pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut String) {
     let h = level;
-    let _ = writeln!(out, "<div class=\"diagram\">{}</div>", bulkhead_threats::svg::render(tm, Some(p)));
+    let _ = writeln!(
+        out,
+        "<div class=\"diagram\">{}</div>",
+        bulkhead_threats::svg::render(tm, Some(p))
+    );
     let _ = writeln!(out, "<h{h}>Elements and their threats</h{h}><table><tr><th>Element</th><th>Kind</th><th>Trust boundary</th><th>Threats</th></tr>");
     for e in tm.elements.iter().filter(|e| e.platform == p) {
         let boundary = e
@@ -33,7 +37,14 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
             .unwrap_or_else(|| "-".into());
         let links: Vec<String> = tm
             .threats_of(&e.id)
-            .map(|t| format!("<a href=\"#threat-{}\" class=\"{}\">{}</a>", esc(&t.id), t.status.as_str(), esc(&t.id)))
+            .map(|t| {
+                format!(
+                    "<a href=\"#threat-{}\" class=\"{}\">{}</a>",
+                    esc(&t.id),
+                    t.status.as_str(),
+                    esc(&t.id)
+                )
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -42,7 +53,11 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
             esc(&e.name),
             e.kind.label(),
             esc(&boundary),
-            if links.is_empty() { "-".into() } else { links.join(" ") }
+            if links.is_empty() {
+                "-".into()
+            } else {
+                links.join(" ")
+            }
         );
     }
     out.push_str("</table>\n");
@@ -91,7 +106,13 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
         t.confidence.as_str()
     );
     if let Some(a) = &t.acceptance {
-        let _ = writeln!(out, "<p class=\"note\">Accepted by {} until {}: {}</p>", esc(&a.owner), esc(&a.expires), esc(&a.reason));
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Accepted by {} until {}: {}</p>",
+            esc(&a.owner),
+            esc(&a.expires),
+            esc(&a.reason)
+        );
     }
     for n in &t.notes {
         let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(n));
@@ -102,7 +123,11 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
         esc(&t.description),
         t.targets
             .iter()
-            .map(|x| if tm.elements.iter().any(|e| &e.id == x) { format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(tm.item_name(x))) } else { format!("flow {}", esc(tm.item_name(x))) })
+            .map(|x| if tm.elements.iter().any(|e| &e.id == x) {
+                format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(tm.item_name(x)))
+            } else {
+                format!("flow {}", esc(tm.item_name(x)))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -151,7 +176,12 @@ pub fn render(tm: &ThreatModel) -> String {
         esc(&tm.evidence_sources.join(", "))
     );
     for p in tm.system.platforms.clone() {
-        let _ = writeln!(body, "<h2 id=\"{}-threat-model\">{} threat model</h2>", p.as_str(), p.title());
+        let _ = writeln!(
+            body,
+            "<h2 id=\"{}-threat-model\">{} threat model</h2>",
+            p.as_str(),
+            p.title()
+        );
         platform_section(tm, p, 3, &mut body);
     }
     page(&format!("Threat model of {}", tm.system.host), &body)

@@ -20,7 +20,11 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
     let threats: Vec<&ThreatResult> = tm.threats_for(p).collect();
     let _ = writeln!(out, "{h} Data-flow diagram\n");
     let sub = sub_model(tm, p);
-    let _ = writeln!(out, "```mermaid\n{}```\n", bulkhead_threats::mermaid::render(&sub));
+    let _ = writeln!(
+        out,
+        "```mermaid\n{}```\n",
+        bulkhead_threats::mermaid::render(&sub)
+    );
     let _ = writeln!(out, "Flows:\n");
     for (i, f) in sub.flows.iter().enumerate() {
         let _ = writeln!(
@@ -36,7 +40,10 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
         );
     }
     let _ = writeln!(out, "\n{h} Threats\n");
-    let _ = writeln!(out, "| ID | STRIDE | Threat | Status | Severity (after planned fixes) | Confidence |");
+    let _ = writeln!(
+        out,
+        "| ID | STRIDE | Threat | Status | Severity (after planned fixes) | Confidence |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for t in &threats {
         let _ = writeln!(
@@ -84,13 +91,21 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         t.targets.iter().map(|x| format!("`{}`", tm.item_name(x))).collect::<Vec<_>>().join(", ")
     );
     if let Some(a) = &t.acceptance {
-        let _ = writeln!(out, "- **Accepted** by {} until {}: {}", a.owner, a.expires, a.reason);
+        let _ = writeln!(
+            out,
+            "- **Accepted** by {} until {}: {}",
+            a.owner, a.expires, a.reason
+        );
     }
     for n in &t.notes {
         let _ = writeln!(out, "- **Note:** {n}");
     }
     let _ = writeln!(out, "\n{}\n", t.description);
-    let failing: Vec<_> = t.evidence.iter().filter(|e| e.status.as_str() != "pass" && e.status.as_str() != "not_applicable").collect();
+    let failing: Vec<_> = t
+        .evidence
+        .iter()
+        .filter(|e| e.status.as_str() != "pass" && e.status.as_str() != "not_applicable")
+        .collect();
     if !failing.is_empty() {
         let _ = writeln!(out, "Evidence that keeps it open:\n");
         for e in failing.iter().take(12) {

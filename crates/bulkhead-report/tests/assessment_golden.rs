@@ -23,10 +23,25 @@ fn golden(rel: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} missing ({e}); run with BULKHEAD_BLESS=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} missing ({e}); run with BULKHEAD_BLESS=1",
+            path.display()
+        )
+    });
     if expected != actual {
-        let n = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!("{} differs at line {}:\n  golden: {:?}\n  actual: {:?}", path.display(), n + 1, expected.lines().nth(n), actual.lines().nth(n));
+        let n = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{} differs at line {}:\n  golden: {:?}\n  actual: {:?}",
+            path.display(),
+            n + 1,
+            expected.lines().nth(n),
+            actual.lines().nth(n)
+        );
     }
 }
 
@@ -34,7 +49,9 @@ fn golden(rel: &str, actual: &str) {
 /// has Docker facts, CIS Kubernetes when it has Kubernetes facts), build the threat model and
 /// render the assessment (Markdown, HTML) and the threat model (Markdown).
 fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String) {
-    let path = dir().join(format!("../bulkhead-threats/tests/fixtures/{name}.snapshot.json"));
+    let path = dir().join(format!(
+        "../bulkhead-threats/tests/fixtures/{name}.snapshot.json"
+    ));
     let s = Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     let opts = AuditOptions::default();
     let ctx = Context::new(&s, &opts);
@@ -53,13 +70,22 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
         ev.add_audit(a);
     }
     let only: Vec<_> = audits.iter().map(|(a, _)| a.clone()).collect();
-    let request = bulkhead_harden::PlanRequest { select: select.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    let request = bulkhead_harden::PlanRequest {
+        select: select.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
     let plan = bulkhead_harden::plan(&s, &only, &request);
-    let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
+    let fixes: BTreeSet<String> = plan
+        .as_ref()
+        .map(|p| p.fixed_controls())
+        .unwrap_or_default();
     let tm = build(&Input {
         snapshot: &s,
         evidence: &ev,
-        evidence_sources: audits.iter().map(|(a, _)| format!("{} {}", a.benchmark.id, a.edition)).collect(),
+        evidence_sources: audits
+            .iter()
+            .map(|(a, _)| format!("{} {}", a.benchmark.id, a.edition))
+            .collect(),
         user: None,
         user_file: "",
         acceptances: &[],
@@ -69,7 +95,13 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
     })
     .unwrap();
     let (findings, selection) = if select.is_empty() {
-        (bulkhead_threats::analysis::ranked_failures(&tm, &ev).into_iter().take(3).collect(), "The 3 failed checks with the highest risk.".to_string())
+        (
+            bulkhead_threats::analysis::ranked_failures(&tm, &ev)
+                .into_iter()
+                .take(3)
+                .collect(),
+            "The 3 failed checks with the highest risk.".to_string(),
+        )
     } else {
         let v = select
             .iter()
@@ -78,9 +110,19 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
                 bulkhead_threats::analysis::analyse(&tm, &ev, &control)
             })
             .collect();
-        (v, format!("Selected findings: {} (cis-{edition}).", select.join(", ")))
+        (
+            v,
+            format!("Selected findings: {} (cis-{edition}).", select.join(", ")),
+        )
     };
-    let a = Assessment { tool_version: "test", threats: &tm, audits: &audits, findings, selection, plan: plan.as_ref().map_err(|e| e.clone()) };
+    let a = Assessment {
+        tool_version: "test",
+        threats: &tm,
+        audits: &audits,
+        findings,
+        selection,
+        plan: plan.as_ref().map_err(|e| e.clone()),
+    };
     (
         bulkhead_report::assessment_markdown::render(&a),
         bulkhead_report::assessment_html::render(&a),
@@ -100,7 +142,9 @@ fn writeup_assessment_analyses_the_three_selected_findings() {
     assert!(pos("## 3. Benchmark results") < pos("## 4. Analysis"));
     assert!(pos("## 4. Analysis") < pos("## 5. Hardening plan"));
     assert!(md.contains("### 1. [FAIL] 4.5 Ensure Content trust for Docker is Enabled"));
-    assert!(md.contains("### 2. [FAIL] 5.12 Ensure that the container's root filesystem is mounted as read only"));
+    assert!(md.contains(
+        "### 2. [FAIL] 5.12 Ensure that the container's root filesystem is mounted as read only"
+    ));
     assert!(md.contains("### 3. [FAIL] 5.25 Ensure that the container is restricted from acquiring additional privileges"));
     // Content trust: retired for official images, cosign/Notation as the lasting control, and
     // still DOCKER_CONTENT_TRUST=1 as the benchmark asks.
@@ -114,7 +158,10 @@ fn writeup_assessment_analyses_the_three_selected_findings() {
     // is an identifier, not a fetch).
     assert!(html.contains("<svg") && !html.contains("<script"));
     for fetch in ["src=", "href=\"http", "url(http", "@import", "<link"] {
-        assert!(!html.contains(fetch), "the page would fetch something: {fetch}");
+        assert!(
+            !html.contains(fetch),
+            "the page would fetch something: {fetch}"
+        );
     }
 }
 
@@ -135,17 +182,28 @@ fn kubernetes_node_assessment_has_the_kubernetes_threat_model() {
     golden("k8s-insecure/threats.md", &threats);
     let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("missing {s:?}"));
     let k8s = &md[pos("## 2. Kubernetes threat model")..pos("## 3. Benchmark results")];
-    assert!(md[pos("## 1. Docker threat model")..pos("## 2. Kubernetes threat model")].contains("No Docker engine was audited"));
+    assert!(
+        md[pos("## 1. Docker threat model")..pos("## 2. Kubernetes threat model")]
+            .contains("No Docker engine was audited")
+    );
     // The write-up's five Kubernetes threats, exposed, each with the evidence that keeps it open.
     for id in ["K8S-S01", "K8S-T01", "K8S-R01", "K8S-I01", "K8S-E01"] {
-        let row = k8s.lines().find(|l| l.starts_with(&format!("| {id} |"))).unwrap_or_else(|| panic!("{id} row"));
+        let row = k8s
+            .lines()
+            .find(|l| l.starts_with(&format!("| {id} |")))
+            .unwrap_or_else(|| panic!("{id} row"));
         assert!(row.contains("| exposed |"), "{row}");
     }
     // Flows say what the node's configuration shows.
-    assert!(k8s.contains("kubelet's serving certificate is NOT verified (no --kubelet-certificate-authority)"));
+    assert!(k8s.contains(
+        "kubelet's serving certificate is NOT verified (no --kubelet-certificate-authority)"
+    ));
     assert!(k8s.contains("none: --etcd-servers uses http://127.0.0.1:2379"));
     // The dump's namespaces, pods and service accounts are in the diagram.
     assert!(k8s.contains("Pod app/debug") && k8s.contains("Service account app/default"));
     assert!(md.contains("### CIS Kubernetes"));
-    assert!(html.contains("id=\"kubernetes-threat-model\"") && html.contains("el-k8s.workload:app/pod/debug"));
+    assert!(
+        html.contains("id=\"kubernetes-threat-model\"")
+            && html.contains("el-k8s.workload:app/pod/debug")
+    );
 }

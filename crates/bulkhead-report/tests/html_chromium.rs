@@ -37,7 +37,9 @@ fn chromium_available() -> bool {
 /// Kubernetes facts and cluster dump), so both threat models are present and evaluated.
 fn snapshot() -> Snapshot {
     let fixture = |name: &str| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../bulkhead-threats/tests/fixtures/{name}.snapshot.json"));
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "../bulkhead-threats/tests/fixtures/{name}.snapshot.json"
+        ));
         Snapshot::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap()
     };
     let mut s = fixture("writeup");
@@ -56,7 +58,10 @@ fn assessment_html() -> String {
     ev.add_audit(&docker);
     ev.add_audit(&kube);
     let plan = bulkhead_harden::plan(&s, &[docker.clone(), kube.clone()], &Default::default());
-    let fixes: BTreeSet<String> = plan.as_ref().map(|p| p.fixed_controls()).unwrap_or_default();
+    let fixes: BTreeSet<String> = plan
+        .as_ref()
+        .map(|p| p.fixed_controls())
+        .unwrap_or_default();
     let tm = build(&Input {
         snapshot: &s,
         evidence: &ev,
@@ -69,11 +74,18 @@ fn assessment_html() -> String {
         tool_version: "test",
     })
     .unwrap();
-    let audits = vec![(docker, Target::from_snapshot("docker", &s)), (kube, Target::from_snapshot("kubernetes", &s))];
-    let findings = ["docker.image.content_trust", "docker.container.read_only_rootfs", "docker.container.no_new_privileges"]
-        .iter()
-        .map(|c| bulkhead_threats::analysis::analyse(&tm, &ev, c))
-        .collect();
+    let audits = vec![
+        (docker, Target::from_snapshot("docker", &s)),
+        (kube, Target::from_snapshot("kubernetes", &s)),
+    ];
+    let findings = [
+        "docker.image.content_trust",
+        "docker.container.read_only_rootfs",
+        "docker.container.no_new_privileges",
+    ]
+    .iter()
+    .map(|c| bulkhead_threats::analysis::analyse(&tm, &ev, c))
+    .collect();
     bulkhead_report::assessment_html::render(&Assessment {
         tool_version: "test",
         threats: &tm,
@@ -98,7 +110,14 @@ mod tempdir {
     pub struct Dir(pub std::path::PathBuf);
     impl Dir {
         pub fn new(tag: &str) -> Dir {
-            let p = std::env::temp_dir().join(format!("bulkhead-{tag}-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+            let p = std::env::temp_dir().join(format!(
+                "bulkhead-{tag}-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ));
             std::fs::create_dir_all(&p).unwrap();
             Dir(p)
         }
@@ -168,7 +187,14 @@ impl Browser {
                 }
             }
         });
-        Browser { child, to, from: rx, next_id: 0, events: Vec::new(), _profile: profile }
+        Browser {
+            child,
+            to,
+            from: rx,
+            next_id: 0,
+            events: Vec::new(),
+            _profile: profile,
+        }
     }
 
     fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
@@ -184,7 +210,10 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let v = self.from.recv_timeout(left).unwrap_or_else(|_| panic!("no reply to {method} within 30 s"));
+            let v = self
+                .from
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no reply to {method} within 30 s"));
             if v.get("id").and_then(Value::as_u64) == Some(id) {
                 if let Some(e) = v.get("error") {
                     panic!("{method} failed: {e}");
@@ -202,7 +231,10 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let v = self.from.recv_timeout(left).unwrap_or_else(|_| panic!("no {method} within 30 s"));
+            let v = self
+                .from
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {method} within 30 s"));
             let hit = v["method"] == method;
             self.events.push(v);
             if hit {
@@ -214,8 +246,14 @@ impl Browser {
     /// Open `url`, wait for the load event, evaluate `expr`; returns its value and every URL the
     /// page requested.
     fn visit(&mut self, url: &str, expr: &str) -> (Value, Vec<String>) {
-        let target = self.send(None, "Target.createTarget", json!({"url": "about:blank"}))["targetId"].clone();
-        let session = self.send(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true}))["sessionId"]
+        let target = self.send(None, "Target.createTarget", json!({"url": "about:blank"}))
+            ["targetId"]
+            .clone();
+        let session = self.send(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target, "flatten": true}),
+        )["sessionId"]
             .as_str()
             .unwrap()
             .to_string();
@@ -229,11 +267,18 @@ impl Browser {
         while let Ok(v) = self.from.try_recv() {
             self.events.push(v);
         }
-        let value = self.send(Some(&session), "Runtime.evaluate", json!({"expression": expr, "returnByValue": true}))["result"]["value"].clone();
+        let value = self.send(
+            Some(&session),
+            "Runtime.evaluate",
+            json!({"expression": expr, "returnByValue": true}),
+        )["result"]["value"]
+            .clone();
         let urls = self
             .events
             .iter()
-            .filter(|e| e["method"] == "Network.requestWillBeSent" && e["sessionId"] == session.as_str())
+            .filter(|e| {
+                e["method"] == "Network.requestWillBeSent" && e["sessionId"] == session.as_str()
+            })
             .filter_map(|e| e["params"]["request"]["url"].as_str().map(String::from))
             .collect();
         (value, urls)
@@ -275,19 +320,60 @@ fn html_report_in_headless_chromium_shows_diagram_boundaries_and_threats_without
     let url = format!("file://{}", page.display());
     let (v, urls) = b.visit(&url, PROBE);
     let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
-    let svgs: Vec<&str> = v["svgs"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(svgs.contains(&"dfd-docker") && svgs.contains(&"dfd-kubernetes"), "diagrams: {svgs:?}");
-    let labels: Vec<&str> = v["boundaries"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    for want in ["Docker host (root) · trust 90", "Container web · trust 20", "Image registry (Internet or corporate) · trust 30", "Control plane · trust 90", "Cluster data (etcd) · trust 95"] {
-        assert!(labels.contains(&want), "boundary {want:?} drawn; found {labels:?}");
+    let svgs: Vec<&str> = v["svgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        svgs.contains(&"dfd-docker") && svgs.contains(&"dfd-kubernetes"),
+        "diagrams: {svgs:?}"
+    );
+    let labels: Vec<&str> = v["boundaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for want in [
+        "Docker host (root) · trust 90",
+        "Container web · trust 20",
+        "Image registry (Internet or corporate) · trust 30",
+        "Control plane · trust 90",
+        "Cluster data (etcd) · trust 95",
+    ] {
+        assert!(
+            labels.contains(&want),
+            "boundary {want:?} drawn; found {labels:?}"
+        );
     }
-    assert_eq!(v["boundaryRects"].as_u64().unwrap() as usize, labels.len(), "each boundary is a labelled box");
-    let threats: Vec<&str> = v["threats"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(
+        v["boundaryRects"].as_u64().unwrap() as usize,
+        labels.len(),
+        "each boundary is a labelled box"
+    );
+    let threats: Vec<&str> = v["threats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     for (id, _) in bulkhead_threats::library::WRITE_UP_THREATS {
-        assert!(threats.contains(&format!("threat-{id}").as_str()), "{id} shown; found {threats:?}");
+        assert!(
+            threats.contains(&format!("threat-{id}").as_str()),
+            "{id} shown; found {threats:?}"
+        );
     }
-    assert!(v["elementLinks"].as_array().unwrap().len() >= 8, "diagram elements link to their threats");
-    assert_eq!(v["anchorsResolve"], json!(true), "every element link lands on the element's threat list");
+    assert!(
+        v["elementLinks"].as_array().unwrap().len() >= 8,
+        "diagram elements link to their threats"
+    );
+    assert_eq!(
+        v["anchorsResolve"],
+        json!(true),
+        "every element link lands on the element's threat list"
+    );
     assert_eq!(v["scripts"], json!(0), "the report runs no script");
     // No network: the only request is the page itself, from the file system.
     assert!(!urls.is_empty(), "the recorder saw the page load");
@@ -304,8 +390,15 @@ fn network_recorder_sees_a_remote_request() {
     }
     let dir = tempdir::Dir::new("html-control");
     let page = dir.0.join("control.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/probe.png\"></body></html>").unwrap();
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/probe.png\"></body></html>",
+    )
+    .unwrap();
     let mut b = Browser::launch();
     let (_, urls) = b.visit(&format!("file://{}", page.display()), "1");
-    assert!(urls.iter().any(|u| u == "http://127.0.0.1:9/probe.png"), "recorded: {urls:?}");
+    assert!(
+        urls.iter().any(|u| u == "http://127.0.0.1:9/probe.png"),
+        "recorded: {urls:?}"
+    );
 }

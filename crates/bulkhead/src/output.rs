@@ -83,7 +83,10 @@ fn write_file(p: &Path, text: &str) -> Result<(), String> {
     ));
     std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
     if let Some(m) = &existing {
-        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.permissions().mode()));
+        let _ = std::fs::set_permissions(
+            &tmp,
+            std::fs::Permissions::from_mode(m.permissions().mode()),
+        );
     }
     std::fs::rename(&tmp, &target).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -104,16 +107,23 @@ mod tests {
         let node = dir.join("null");
         let c_path = std::ffi::CString::new(node.to_str().unwrap()).unwrap();
         // SAFETY: mknod with a valid NUL-terminated path; the result is checked.
-        let rc = unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+        let rc =
+            unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
         if rc != 0 {
             let err = std::io::Error::last_os_error();
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: mknod needs root: {err}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: mknod needs root: {err}"
+            );
             eprintln!("skipped: cannot make a device node here ({err})");
             return;
         }
         write_file(&node, "report\n").unwrap();
         let m = std::fs::metadata(&node).unwrap();
-        assert!(m.file_type().is_char_device(), "the device node must stay a character device");
+        assert!(
+            m.file_type().is_char_device(),
+            "the device node must stay a character device"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -128,9 +138,16 @@ mod tests {
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&real, &link).unwrap();
         write_file(&link, "new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
-        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640, "mode kept");
+        assert_eq!(
+            std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o640,
+            "mode kept"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

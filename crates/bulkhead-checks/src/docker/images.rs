@@ -687,10 +687,7 @@ mod tests {
             })
             .check("docker.image.content_trust");
         assert_eq!(env_only.status, Status::Pass);
-        assert_eq!(
-            env_only.objects[0].name,
-            "auditing process"
-        );
+        assert_eq!(env_only.objects[0].name, "auditing process");
         assert!(env_only
             .message
             .unwrap()

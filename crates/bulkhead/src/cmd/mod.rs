@@ -159,13 +159,19 @@ fn narrow_containers(
 /// checks; anything else is a container-name regex.
 pub fn split_excludes(values: &[String]) -> (Vec<String>, Vec<String>) {
     fn is_check_selector(v: &str) -> bool {
-        let is_check_id = v.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        let is_check_id = v
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         is_check_id || v.starts_with("docker.") || v.starts_with("k8s.")
     }
     let mut checks = Vec::new();
     let mut containers = Vec::new();
     for value in values {
-        let parts: Vec<&str> = value.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.iter().any(|p| is_check_selector(p)) {
             // A comma list of check selectors (possibly mixed with names): classify each item.
             for p in parts {
@@ -219,6 +225,10 @@ mod tests {
         assert_eq!(r, vec!["web-.*", "db"]);
         let (c, r) = split_excludes(&["^app-[0-9]{1,3}$".into()]);
         assert!(c.is_empty());
-        assert_eq!(r, vec!["^app-[0-9]{1,3}$"], "a regex with a comma stays whole");
+        assert_eq!(
+            r,
+            vec!["^app-[0-9]{1,3}$"],
+            "a regex with a comma stays whole"
+        );
     }
 }

@@ -20,10 +20,20 @@ pub struct ReportArgs {
     pub model: ModelArgs,
     /// Findings to analyse: check IDs in the --ids numbering (4.5,5.12,5.25 with --ids
     /// cis-1.2.0) or control IDs. Default: the failed checks with the highest risk.
-    #[arg(long, value_name = "IDS", value_delimiter = ',', help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        help_heading = "Selection"
+    )]
     pub select: Vec<String>,
     /// How many failed findings to analyse when --select is not given.
-    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        help_heading = "Selection"
+    )]
     pub top: usize,
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown, help_heading = "Output")]
     pub format: ReportFormat,
@@ -33,9 +43,18 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
-    let select: Vec<String> = args.select.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let select: Vec<String> = args
+        .select
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     let b = build(&args.model, &select)?;
-    let numbering = args.model.ids.clone().unwrap_or_else(|| "the default numbering".into());
+    let numbering = args
+        .model
+        .ids
+        .clone()
+        .unwrap_or_else(|| "the default numbering".into());
     let (findings, selection) = if select.is_empty() {
         let ranked = bulkhead_threats::analysis::ranked_failures(&b.model, &b.evidence);
         let n = args.top.min(ranked.len());
@@ -56,9 +75,16 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
                 .ok_or_else(|| {
                     format!("--select {token}: no check or control with that ID in {numbering} (see `bulkhead checks list --ids ...`)")
                 })?;
-            v.push(bulkhead_threats::analysis::analyse(&b.model, &b.evidence, &control));
+            v.push(bulkhead_threats::analysis::analyse(
+                &b.model,
+                &b.evidence,
+                &control,
+            ));
         }
-        (v, format!("Selected findings: {} ({numbering}).", select.join(", ")))
+        (
+            v,
+            format!("Selected findings: {} ({numbering}).", select.join(", ")),
+        )
     };
     let assessment = Assessment {
         tool_version: VERSION,
