@@ -292,31 +292,7 @@ fn fixture_plan_only(root: &Path) -> Plan {
 fn kill_at(point: &str) {
     let root = temp_root(&format!("fault-{point}"));
     let p = fixture(&root);
-    let marker = root.join("marker");
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "fault_child", "--nocapture", "--test-threads=1"])
-        .env("BULKHEAD_FAULT_CHILD", root.as_os_str())
-        .env("BULKHEAD_FAILPOINT", point)
-        .env("BULKHEAD_FAILPOINT_MARKER", &marker)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !marker.exists() {
-        assert!(
-            !root.join("child-finished").exists(),
-            "the child never reached {point}"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {point}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: signalling the child we spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
+    kill_child_at_failpoint("fault_child", "BULKHEAD_FAULT_CHILD", &root, point);
     // Every edited file holds exactly its old or its new content.
     for f in &p.fixes {
         for e in &f.action.edits {

@@ -18,7 +18,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// A secret written into the compose file: it must never be printed.
 const SECRET: &str = "Sup3rSecretValue-77";
@@ -466,36 +465,7 @@ fn killed_between_backup_and_rename_every_artifact_is_whole() {
         let dir = temp_root(&format!("scan-fault-{point}"));
         let originals = artifacts(&dir);
         let p = as_plan(&plan(&request(&dir, &[])).unwrap());
-        let marker = dir.join("marker");
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "scan_fault_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("BULKHEAD_SCAN_FAULT_CHILD", dir.as_os_str())
-            .env("BULKHEAD_FAILPOINT", point)
-            .env("BULKHEAD_FAILPOINT_MARKER", &marker)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while !marker.exists() {
-            assert!(
-                !dir.join("child-finished").exists(),
-                "the child never reached {point}"
-            );
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "timed out at {point}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // SAFETY: signalling the child this test spawned.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-        child.wait().unwrap();
+        kill_child_at_failpoint("scan_fault_child", "BULKHEAD_SCAN_FAULT_CHILD", &dir, point);
         // Each artifact is the original or the end of its chain, never anything between.
         for (name, content) in &originals {
             let now = std::fs::read_to_string(dir.join(name)).unwrap();

@@ -178,3 +178,37 @@ pub fn put(root: &Path, path: &str, content: &str) -> PathBuf {
     std::fs::write(&p, content).unwrap();
     p
 }
+
+/// Fault injection: run the test `child_test` of this same test binary as a child process,
+/// with `env_key` naming `dir` and `BULKHEAD_FAILPOINT` set to `point`; wait until the child
+/// reaches the failpoint (it writes `dir/marker` there) and kill it with SIGKILL. The child
+/// writes `dir/child-finished` if it ran to the end without stopping at the failpoint.
+#[allow(dead_code)]
+pub fn kill_child_at_failpoint(child_test: &str, env_key: &str, dir: &Path, point: &str) {
+    use std::time::{Duration, Instant};
+    let marker = dir.join("marker");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child_test, "--nocapture", "--test-threads=1"])
+        .env(env_key, dir.as_os_str())
+        .env("BULKHEAD_FAILPOINT", point)
+        .env("BULKHEAD_FAILPOINT_MARKER", &marker)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(
+            !dir.join("child-finished").exists(),
+            "the child never reached {point}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {point}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+}
