@@ -837,7 +837,7 @@ mod tests {
         let p = resolve_paths(&s, None);
         assert_eq!(p.tcp_hosts, vec!["tcp://0.0.0.0:2376"]);
         assert_eq!(p.tls_ca.as_deref(), Some("/etc/docker/ca.pem"));
-        assert_eq!(s.bool("tlsverify").unwrap().0, true);
+        assert!(s.bool("tlsverify").unwrap().0);
     }
 
     #[test]

@@ -433,14 +433,14 @@ mod tests {
             ],
         };
         // The new scan still reports read_only (on another line), and not privileged.
-        let report = bulkhead_scan::scan_paths(&[dir.clone()], &Default::default());
+        let report = bulkhead_scan::scan_paths(std::slice::from_ref(&dir), &Default::default());
         let after = compare_scan(&baseline, &report);
         let status = |rule: &str| after.iter().find(|c| c.rule == rule).unwrap().after;
         assert_eq!(status("compose-read-only"), Status::Fail);
         assert_eq!(status("compose-privileged"), Status::Pass);
         // An artifact the new scan could not read is not called fixed.
         std::fs::write(&compose, "services: [\n").unwrap();
-        let report = bulkhead_scan::scan_paths(&[dir.clone()], &Default::default());
+        let report = bulkhead_scan::scan_paths(std::slice::from_ref(&dir), &Default::default());
         assert!(compare_scan(&baseline, &report)
             .iter()
             .all(|c| c.after == Status::Error));

@@ -796,7 +796,7 @@ mod tests {
             let prev = format!("*a{}", i - 1);
             bomb.push_str(&format!(
                 "a{i}: &a{i} [{}]\n",
-                vec![prev.as_str(); 10].join(", ")
+                [prev.as_str(); 10].join(", ")
             ));
         }
         // 10^12 nodes if expanded: the node budget must stop it with an error.
