@@ -1,6 +1,6 @@
 //! Golden outputs: the insecure kubeadm node (simulated components, real files) plus the careless
 //! cluster's dump, collected live, normalised (pids, executable paths, collection time), then
-//! rendered as text, JSON and JUnit and compared with golden/. `UPDATE_GOLDEN=1` rewrites them.
+//! rendered as text, JSON and JUnit and compared with golden/. `BULKHEAD_BLESS=1` rewrites them.
 
 use bulkhead_facts::Fact;
 use bulkhead_kube_tests::node::kubeadm_node;
@@ -14,25 +14,7 @@ fn golden(name: &str, actual: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("golden")
         .join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    if want != actual {
-        let first = want
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from golden at line {}:\n  golden: {:?}\n  actual: {:?}\n(run with UPDATE_GOLDEN=1 to accept)",
-            first + 1,
-            want.lines().nth(first),
-            actual.lines().nth(first)
-        );
-    }
+    bulkhead_testkit::golden::assert_golden(&path, actual);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! The same collections, normalised (pids, temporary paths, collection time), are the snapshot
 //! fixtures that bulkhead-threats and bulkhead-report test offline
 //! (crates/bulkhead-threats/tests/fixtures/k8s-*.snapshot.json); this test fails when they drift
-//! from what the builders produce. `UPDATE_GOLDEN=1` rewrites them.
+//! from what the builders produce. `BULKHEAD_BLESS=1` rewrites them.
 
 use bulkhead_checks::Status;
 use bulkhead_facts::{Fact, Snapshot};
@@ -291,24 +291,9 @@ fn fixture(name: &str, s: &Snapshot) {
     ));
     let mut actual = serde_json::to_string_pretty(s).unwrap();
     actual.push('\n');
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    if want != actual {
-        let n = want
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{} no longer matches the node it was collected from, at line {}:\n  fixture: {:?}\n  now:     {:?}\n(run with UPDATE_GOLDEN=1, then re-bless the threat and report goldens)",
-            path.display(),
-            n + 1,
-            want.lines().nth(n),
-            actual.lines().nth(n)
-        );
-    }
+    bulkhead_testkit::golden::assert_golden_with_hint(
+        &path,
+        &actual,
+        ", then re-bless the threat and report goldens that read this fixture",
+    );
 }

@@ -17,32 +17,7 @@ fn dir() -> PathBuf {
 }
 
 fn golden(rel: &str, actual: &str) {
-    let path = dir().join("tests/golden").join(rel);
-    if std::env::var_os("BULKHEAD_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{} missing ({e}); run with BULKHEAD_BLESS=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let n = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{} differs at line {}:\n  golden: {:?}\n  actual: {:?}",
-            path.display(),
-            n + 1,
-            expected.lines().nth(n),
-            actual.lines().nth(n)
-        );
-    }
+    bulkhead_testkit::golden::assert_golden(&dir().join("tests/golden").join(rel), actual);
 }
 
 /// Audit the snapshot fixture as `bulkhead report` does (CIS Docker in `edition` numbering when it

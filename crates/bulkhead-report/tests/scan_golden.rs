@@ -1,6 +1,6 @@
 //! Golden tests of every `bulkhead scan` output format over one fixture set (a Dockerfile, a
 //! compose file, a Deployment and a daemon.json under tests/fixtures/scan). Regenerate with
-//! `UPDATE_GOLDEN=1 cargo test -p bulkhead-report --test scan_golden` and review the diff.
+//! `BULKHEAD_BLESS=1 cargo test -p bulkhead-report --test scan_golden` and review the diff.
 
 use bulkhead_report::{scan_github, scan_json, scan_junit, scan_sarif, scan_text};
 use bulkhead_scan::{scan_inputs, ArtifactKind, Input, ScanOptions, ScanReport};
@@ -35,27 +35,7 @@ fn report() -> ScanReport {
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = dir().join("golden").join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    if expected != actual {
-        let diff_at = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from {} at line {}:\n  expected: {:?}\n  actual:   {:?}",
-            path.display(),
-            diff_at + 1,
-            expected.lines().nth(diff_at),
-            actual.lines().nth(diff_at)
-        );
-    }
+    bulkhead_testkit::golden::assert_golden(&dir().join("golden").join(name), actual);
 }
 
 const SECRETS: &[&str] = &[

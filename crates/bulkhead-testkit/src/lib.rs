@@ -45,6 +45,7 @@
 //!   client directory ([`TestPki::docker_client_dir`]).
 //! - [`TestSshd`]: a private sshd on a loopback port whose one key runs a forced command (e.g.
 //!   `docker system dial-stdio` against a test daemon), for `ssh://` endpoints.
+//! - [`golden::assert_golden`]: golden-file comparison, rewritten with `BULKHEAD_BLESS=1`.
 //! - [`TestDockerd::api`] → [`ApiClient`] for any other Engine API call;
 //!   [`TestDockerd::docker_cli`] runs the `docker` CLI against the daemon when that is simpler.
 //!
@@ -68,6 +69,7 @@
 pub mod container;
 pub mod dockerd;
 pub mod etcd;
+pub mod golden;
 pub mod http;
 pub mod image;
 pub mod pki;

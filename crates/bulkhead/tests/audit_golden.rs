@@ -94,18 +94,8 @@ fn every_format_matches_its_golden_output() {
 }
 
 fn first_difference(file: &str, golden: &str, actual: &str) -> String {
-    let (g, a): (Vec<&str>, Vec<&str>) = (golden.lines().collect(), actual.lines().collect());
-    for i in 0..g.len().max(a.len()) {
-        if g.get(i) != a.get(i) {
-            return format!(
-                "{file} differs at line {}:\n  golden: {:?}\n  actual: {:?}",
-                i + 1,
-                g.get(i),
-                a.get(i)
-            );
-        }
-    }
-    format!("{file} differs only in line endings or a final newline")
+    let at = bulkhead_testkit::golden::first_difference(golden, actual).unwrap_or_default();
+    format!("{file} differs {at}")
 }
 
 /// The golden snapshot is the lab as the tests describe it, and carries no secret.

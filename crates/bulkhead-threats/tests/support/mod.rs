@@ -25,32 +25,7 @@ pub fn crate_dir() -> PathBuf {
 /// Compare `actual` with the golden file at `rel` (under tests/), or write it when
 /// BULKHEAD_BLESS=1.
 pub fn golden(rel: &str, actual: &str) {
-    let path = crate_dir().join("tests").join(rel);
-    if std::env::var_os("BULKHEAD_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "golden file {} is missing ({e}); run with BULKHEAD_BLESS=1 to create it",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the rendered output at line {}:\n  golden: {:?}\n  actual: {:?}\nre-run with BULKHEAD_BLESS=1 after reviewing the change",
-            path.display(),
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first)
-        );
-    }
+    bulkhead_testkit::golden::assert_golden(&crate_dir().join("tests").join(rel), actual);
 }
 
 /// Audit `snapshot` with CIS Docker in `edition` numbering, and with CIS Kubernetes when it holds
