@@ -4,9 +4,11 @@
 //!
 //! bollard's typed answers are turned into the snapshot's own types (which keep Docker's JSON
 //! field names) through JSON, and secret values (environment variables, command lines, image
-//! history) are masked on the way.
+//! history) are masked on the way. Where the transport offers plain GETs (the unix socket), the
+//! container inspects, one per container, are parsed straight from the daemon's JSON instead.
 
 use crate::select::{Listed, Selector};
+use crate::unix::RawGet;
 use bollard::query_parameters::{
     InspectContainerOptions, InspectNetworkOptions, ListContainersOptionsBuilder,
     ListImagesOptionsBuilder, ListNetworksOptions, ListNodesOptions, ListSecretsOptions,
@@ -53,9 +55,10 @@ fn api_err(what: &str, e: bollard::errors::Error) -> String {
 }
 
 /// Read everything from the API. `known_version` is `GET /version` when connecting already
-/// asked for it.
+/// asked for it; `raw_get`, when given, serves the container inspects.
 pub async fn collect(
     docker: &Docker,
+    raw_get: Option<&RawGet>,
     selector: &Selector,
     known_version: Option<bollard::models::SystemVersion>,
     concurrency: usize,
@@ -63,7 +66,7 @@ pub async fn collect(
     let (version, info, containers, images, networks) = futures_util::join!(
         version(docker, known_version),
         info(docker),
-        containers(docker, selector, concurrency),
+        containers(docker, raw_get, selector, concurrency),
         images(docker, concurrency),
         networks(docker, concurrency),
     );
@@ -102,6 +105,7 @@ async fn info(docker: &Docker) -> Fact<Info> {
 
 async fn containers(
     docker: &Docker,
+    raw_get: Option<&RawGet>,
     selector: &Selector,
     concurrency: usize,
 ) -> (Fact<Vec<Container>>, ContainerSelection) {
@@ -132,12 +136,16 @@ async fn containers(
     let (chosen, mut selection) = selector.select(listed);
     let results: Vec<(Listed, Result<Container, String>)> = stream::iter(chosen)
         .map(|c| async move {
-            let r = match docker
-                .inspect_container(&c.id, None::<InspectContainerOptions>)
-                .await
-            {
-                Ok(v) => convert::<Container>(v, &format!("inspect of container {}", c.name)),
-                Err(e) => Err(api_err(&format!("inspect of container {}", c.name), e)),
+            let what = format!("inspect of container {}", c.name);
+            let r = match raw_get {
+                Some(get) => inspect_raw(get, &c.id, &what).await,
+                None => match docker
+                    .inspect_container(&c.id, None::<InspectContainerOptions>)
+                    .await
+                {
+                    Ok(v) => convert::<Container>(v, &what),
+                    Err(e) => Err(api_err(&what, e)),
+                },
             };
             (c, r)
         })
@@ -164,6 +172,29 @@ async fn containers(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     (Fact::Value(out), selection)
+}
+
+/// `GET /containers/{id}/json` parsed straight into [`Container`].
+async fn inspect_raw(get: &RawGet, id: &str, what: &str) -> Result<Container, String> {
+    let (status, body) = get(format!("/containers/{id}/json"))
+        .await
+        .map_err(|e| format!("{what} failed: {e}"))?;
+    if status != 200 {
+        return Err(format!("{what} failed: {}", refusal(status, &body)));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("{what}: unexpected shape: {e}"))
+}
+
+/// A refusal as bollard words it: the status code and the daemon's `message`.
+fn refusal(status: u16, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        message: String,
+    }
+    let message = serde_json::from_slice::<Refusal>(body)
+        .map(|r| r.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
+    format!("Docker responded with status code {status}: {message}")
 }
 
 fn mask_container(c: &mut Container) {
@@ -305,4 +336,22 @@ async fn swarm(docker: &Docker, info: &Info) -> Fact<SwarmFacts> {
         Err(e) => return Fact::Unavailable(api_err("GET /secrets", e)),
     }
     Fact::Value(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_status_and_the_daemons_message() {
+        assert_eq!(
+            refusal(404, br#"{"message":"No such container: 0123abc"}"#),
+            "Docker responded with status code 404: No such container: 0123abc"
+        );
+        // Not the daemon's JSON (a proxy in between): the text as it came.
+        assert_eq!(
+            refusal(502, b"Bad Gateway\n"),
+            "Docker responded with status code 502: Bad Gateway"
+        );
+    }
 }

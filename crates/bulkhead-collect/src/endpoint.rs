@@ -234,11 +234,18 @@ fn own_addresses() -> Vec<IpAddr> {
 }
 
 /// Build a client for `target` speaking API `version`.
-fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectError> {
+fn client(
+    target: &Target,
+    version: &ClientVersion,
+) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
     let host = &target.endpoint.host;
     let r = match &target.transport {
         Transport::Unix(path) => {
-            crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
+            return crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
+                .map(|(docker, raw)| (docker, Some(raw)))
+                .map_err(|e| {
+                    CollectError(format!("cannot set up a Docker API client for {host}: {e}"))
+                })
         }
         Transport::Tcp { address, tls: None } => {
             Docker::connect_with_http(address, TIMEOUT_SECS, version)
@@ -251,7 +258,8 @@ fn client(target: &Target, version: &ClientVersion) -> Result<Docker, CollectErr
             crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, version)
         }
     };
-    r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+    r.map(|docker| (docker, None))
+        .map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
 }
 
 /// Connect to a unix socket, with errors that say what to do.
@@ -407,6 +415,8 @@ pub struct Connection {
     pub api_version: String,
     /// `GET /version`, when negotiating needed it (not over a unix socket).
     pub version: Option<bollard::models::SystemVersion>,
+    /// Plain GETs beside bollard, where the transport offers them (the unix socket).
+    pub raw_get: Option<crate::unix::RawGet>,
 }
 
 /// Connect and negotiate the API version: over a unix socket from `/_ping`'s `API-Version`
@@ -426,7 +436,7 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
         Some(v) => (v, version),
         None => {
             precheck(target)?;
-            let probe = client(target, &PROBE_VERSION)?;
+            let (probe, _) = client(target, &PROBE_VERSION)?;
             let version = probe.version().await.map_err(|e| explain(target, &e))?;
             let server = version
                 .api_version
@@ -449,8 +459,10 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
     } else {
         *newest
     };
+    let (docker, raw_get) = client(target, &chosen)?;
     Ok(Connection {
-        docker: client(target, &chosen)?,
+        docker,
+        raw_get,
         api_version: format!("{}.{}", chosen.major_version, chosen.minor_version),
         version,
     })

@@ -191,7 +191,14 @@ fn read_api(
             _ => api::CONCURRENCY,
         };
         Ok((
-            api::collect(&c.docker, selector, c.version, concurrency).await,
+            api::collect(
+                &c.docker,
+                c.raw_get.as_ref(),
+                selector,
+                c.version,
+                concurrency,
+            )
+            .await,
             c.api_version,
         ))
     })

@@ -140,6 +140,16 @@ impl ContainerFacts {
     }
 }
 
+/// Docker writes an empty Go slice or map as `null` (`"Env": null` for an image without
+/// environment). Where the snapshot holds a plain list or map, `null` reads as empty.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `GET /containers/{id}/json`, the fields checks read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -152,6 +162,7 @@ pub struct Container {
     pub state: ContainerState,
     pub config: ContainerConfig,
     pub host_config: HostConfig,
+    #[serde(deserialize_with = "null_as_default")]
     pub mounts: Vec<MountPoint>,
     pub network_settings: NetworkSettings,
     pub app_armor_profile: String,
@@ -182,9 +193,11 @@ pub struct ContainerConfig {
     pub user: String,
     /// The image as the user named it (`nginx:1.25`).
     pub image: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
     pub healthcheck: Option<HealthConfig>,
     /// `NAME=value`, secret values masked.
+    #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
     pub cmd: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
@@ -195,6 +208,7 @@ pub struct ContainerConfig {
 #[serde(rename_all = "PascalCase", default)]
 pub struct HealthConfig {
     /// `["NONE"]` disables a health check inherited from the image.
+    #[serde(deserialize_with = "null_as_default")]
     pub test: Vec<String>,
     pub interval: i64,
     pub timeout: i64,
@@ -807,6 +821,26 @@ mod tests {
 
     fn flags(s: &str) -> Flags {
         parse_dockerd_flags(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn container_inspect_with_null_lists_and_maps_reads_them_as_empty() {
+        // As dockerd 20.10 writes it for a container of an image without environment, labels
+        // or health check test: Go's nil slices and maps come out as null.
+        let text = r#"{"Id":"abc","Name":"/web","Mounts":null,
+            "Config":{"Env":null,"Labels":null,"Cmd":null,"Healthcheck":{"Test":null}},
+            "HostConfig":{"CapAdd":null,"Binds":null}}"#;
+        let c: Container = serde_json::from_str(text).expect("null lists and maps are accepted");
+        assert_eq!(c.name, "/web");
+        assert!(c.mounts.is_empty());
+        assert!(c.config.env.is_empty());
+        assert!(c.config.labels.is_empty());
+        assert_eq!(c.config.cmd, None);
+        assert_eq!(c.config.healthcheck.map(|h| h.test), Some(vec![]));
+        assert_eq!(c.host_config.cap_add, None);
+        // A value that is there is still read.
+        let c: Container = serde_json::from_value(json!({"Config": {"Env": ["A=1"]}})).unwrap();
+        assert_eq!(c.config.env, vec!["A=1".to_string()]);
     }
 
     #[test]
