@@ -76,19 +76,7 @@ pub fn read_process(proc: &Path, pid: u32) -> Option<Process> {
 fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process> {
     let dir = proc.join(pid.to_string());
     read_small(&dir.join("status"), buf).ok()?;
-    let status = String::from_utf8_lossy(buf);
-    let mut ppid = 0;
-    let mut uid = 0;
-    let mut name = String::new();
-    for line in status.lines() {
-        if let Some(v) = line.strip_prefix("PPid:") {
-            ppid = v.trim().parse().unwrap_or(0);
-        } else if let Some(v) = line.strip_prefix("Uid:") {
-            uid = v.split_whitespace().next()?.parse().ok()?;
-        } else if let Some(v) = line.strip_prefix("Name:") {
-            name = v.trim().to_string();
-        }
-    }
+    let (name, ppid, uid) = parse_status(buf)?;
     // status's Name is comm, escaped; read comm itself only when an escape shows.
     let comm = if name.contains('\\') {
         std::fs::read_to_string(dir.join("comm"))
@@ -142,6 +130,29 @@ fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process
     }
     p.argv = mask_argv(&p.argv);
     Some(p)
+}
+
+/// Name, PPid and the real uid (0 when not shown) from a `status` file; None when the uid is
+/// unreadable. Parsed as bytes and only up to the `Uid:` line, which follows the other two: the
+/// rest of the file (memory, signals, capabilities) is not needed, and this runs for every
+/// process of the host.
+fn parse_status(status: &[u8]) -> Option<(String, u32, u32)> {
+    fn number<T: std::str::FromStr>(v: &[u8]) -> Option<T> {
+        std::str::from_utf8(v).ok()?.trim().parse().ok()
+    }
+    let (mut name, mut ppid) = (None, 0);
+    for line in status.split(|b| *b == b'\n') {
+        if let Some(v) = line.strip_prefix(b"Name:") {
+            name = Some(String::from_utf8_lossy(v.trim_ascii()).into_owned());
+        } else if let Some(v) = line.strip_prefix(b"PPid:") {
+            ppid = number(v).unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix(b"Uid:") {
+            // Real, effective, saved and file-system uid: the first is the real one.
+            let real = v.trim_ascii().split(|b| b.is_ascii_whitespace()).next()?;
+            return Some((name.unwrap_or_default(), ppid, number(real)?));
+        }
+    }
+    Some((name.unwrap_or_default(), ppid, 0))
 }
 
 fn split_nul(raw: &[u8]) -> Vec<String> {
@@ -221,6 +232,23 @@ fn descendants(all: &[Process], pid: u32) -> Vec<Process> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_name_parent_and_real_uid() {
+        let status = b"Name:\tkube-apiserver\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t812\n\
+PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
+        assert_eq!(
+            parse_status(status),
+            Some(("kube-apiserver".to_string(), 1, 1001))
+        );
+        // A status without a Uid line (a minimal fake tree) reads as uid 0; one whose uid is
+        // not a number is not a process that can be read.
+        assert_eq!(
+            parse_status(b"Name:\tsh\nPPid:\t7\n"),
+            Some(("sh".to_string(), 7, 0))
+        );
+        assert_eq!(parse_status(b"Name:\tsh\nPPid:\t7\nUid:\tx\t0\n"), None);
+    }
 
     fn proc_entry(root: &Path, pid: u32, ppid: u32, uid: u32, comm: &str, argv: &[&str], ns: u64) {
         let d = root.join(pid.to_string());
