@@ -159,10 +159,12 @@ async fn containers(
                 mask_container(&mut c);
                 out.push(c);
             }
-            // Removed between list and inspect: nothing to audit, but say so.
+            // Removed between list and inspect: nothing to audit, but say so. Any other failure
+            // leaves a selected container unread, which the checks report as an error.
             Err(reason) => selection
                 .skipped
                 .push(bulkhead_facts::docker::SkippedContainer {
+                    unreadable: !reason.contains("status code 404"),
                     id: listed.id,
                     name: listed.name,
                     state: listed.state,

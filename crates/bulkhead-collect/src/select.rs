@@ -98,6 +98,7 @@ impl Selector {
                     name: c.name.clone(),
                     state: c.state.clone(),
                     reason,
+                    unreadable: false,
                 }),
                 None => chosen.push(c),
             }

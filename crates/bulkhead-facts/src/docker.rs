@@ -422,6 +422,11 @@ pub struct SkippedContainer {
     pub name: String,
     pub state: String,
     pub reason: String,
+    /// Selected, but its inspect failed: the checks report it as an error, not as left out.
+    /// False for a container the selection left out and for one removed between the list and
+    /// its inspect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 /// The daemon as seen on the host.

@@ -46,8 +46,9 @@ pub(crate) fn host_side_guard(ctx: &Context<'_>) -> Option<CheckResult> {
     no_docker(ctx).or_else(|| ctx.remote_daemon_reason().map(CheckResult::not_applicable))
 }
 
-/// Evaluate `judge` on every audited container and roll the results up. No containers is
-/// `not_applicable` with the reason (including how many were left out by the selection).
+/// Evaluate `judge` on every audited container and roll the results up; a selected container
+/// that could not be inspected is an `error` object. No containers is `not_applicable` with the
+/// reason (including how many were left out by the selection).
 pub(crate) fn per_container(
     ctx: &Context<'_>,
     judge: impl Fn(&ContainerFacts) -> ObjectResult,
@@ -62,20 +63,30 @@ pub(crate) fn per_container(
             return CheckResult::error(format!("containers could not be listed: {reason}"))
         }
     };
-    let objects: Vec<ObjectResult> = containers
+    let mut objects: Vec<ObjectResult> = containers
         .iter()
         .map(|c| judge(c).id(c.short_id()))
         .collect();
+    // A selected container whose inspect failed was not judged: an error, never a silence.
+    let (unreadable, left_out): (Vec<_>, Vec<_>) =
+        docker.selection.skipped.iter().partition(|s| s.unreadable);
+    objects.extend(unreadable.iter().map(|s| {
+        ObjectResult::new("container", &s.name, Status::Error)
+            .id(&s.id[..s.id.len().min(12)])
+            .note(&s.reason)
+    }));
     let empty = if docker.selection.all_states {
         "no containers exist"
     } else {
         "no running containers"
     };
-    let skipped = docker.selection.skipped.len();
-    let empty = if skipped > 0 {
-        format!("{empty} were selected ({skipped} left out by the selection)")
-    } else {
+    let empty = if left_out.is_empty() {
         empty.to_string()
+    } else {
+        format!(
+            "{empty} were selected ({} left out by the selection)",
+            left_out.len()
+        )
     };
     CheckResult::from_objects(objects, empty)
 }

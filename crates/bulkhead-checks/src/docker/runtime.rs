@@ -1642,6 +1642,7 @@ mod tests {
                     name: "db".into(),
                     state: "running".into(),
                     reason: "excluded by --exclude db".into(),
+                    unreadable: false,
                 })
             })
             .check("docker.container.memory_limit");
@@ -1649,6 +1650,37 @@ mod tests {
         assert_eq!(
             r.message.as_deref(),
             Some("no running containers were selected (1 left out by the selection)")
+        );
+    }
+
+    #[test]
+    fn a_container_that_could_not_be_inspected_is_an_error_not_left_out() {
+        let r = Fixture::new()
+            .container("web", |c| c.host_config.memory = 256 << 20)
+            .edit_docker(|d| {
+                d.selection.skipped.push(SkippedContainer {
+                    id: "0123456789abcdef".into(),
+                    name: "db".into(),
+                    state: "running".into(),
+                    reason: "inspect of container db failed: no answer within 120 s".into(),
+                    unreadable: true,
+                })
+            })
+            .check("docker.container.memory_limit");
+        assert_eq!(r.status, Status::Error);
+        assert_eq!(
+            verdicts(&r),
+            vec![("web", Status::Pass), ("db", Status::Error)]
+        );
+        let db = &r.objects[1];
+        assert_eq!(db.id.as_deref(), Some("0123456789ab"));
+        assert_eq!(
+            db.note.as_deref(),
+            Some("inspect of container db failed: no answer within 120 s")
+        );
+        assert_eq!(
+            r.message.as_deref(),
+            Some("1 of 2 containers could not be evaluated")
         );
     }
 

@@ -145,6 +145,7 @@ fn narrow_containers(
                         name: listed.name,
                         state: listed.state,
                         reason,
+                        unreadable: false,
                     });
                     false
                 }
