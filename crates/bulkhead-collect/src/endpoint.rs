@@ -233,33 +233,33 @@ fn own_addresses() -> Vec<IpAddr> {
     out
 }
 
-/// Build a client for `target` speaking API `version`.
+/// Build a client for `target` speaking API `version`, with plain GETs where the transport
+/// offers them.
 fn client(
     target: &Target,
     version: &ClientVersion,
 ) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
     let host = &target.endpoint.host;
+    let only_bollard = |d: Docker| (d, None);
     let r = match &target.transport {
         Transport::Unix(path) => {
-            return crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
+            crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
                 .map(|(docker, raw)| (docker, Some(raw)))
-                .map_err(|e| {
-                    CollectError(format!("cannot set up a Docker API client for {host}: {e}"))
-                })
         }
         Transport::Tcp { address, tls: None } => {
-            Docker::connect_with_http(address, TIMEOUT_SECS, version)
+            Docker::connect_with_http(address, TIMEOUT_SECS, version).map(only_bollard)
         }
         Transport::Tcp {
             address,
             tls: Some(t),
-        } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version),
+        } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version)
+            .map(only_bollard),
         Transport::Ssh(url) => {
             crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, version)
+                .map(only_bollard)
         }
     };
-    r.map(|docker| (docker, None))
-        .map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+    r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
 }
 
 /// Connect to a unix socket, with errors that say what to do.

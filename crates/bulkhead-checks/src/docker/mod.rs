@@ -72,7 +72,7 @@ pub(crate) fn per_container(
         docker.selection.skipped.iter().partition(|s| s.unreadable);
     objects.extend(unreadable.iter().map(|s| {
         ObjectResult::new("container", &s.name, Status::Error)
-            .id(&s.id[..s.id.len().min(12)])
+            .id(s.id.get(..12).unwrap_or(&s.id))
             .note(&s.reason)
     }));
     let empty = if docker.selection.all_states {
