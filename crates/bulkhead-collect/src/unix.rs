@@ -48,14 +48,10 @@ pub fn client(
             let http = Arc::clone(&http);
             let uri: hyper::Uri = hyperlocal::Uri::new(&socket, &format!("{prefix}{path}")).into();
             Box::pin(async move {
-                let request = BollardRequest::new(bollard::body_full(Bytes::new()));
-                let (mut parts, body) = request.into_parts();
-                parts.uri = uri;
+                let mut request = BollardRequest::new(bollard::body_full(Bytes::new()));
+                *request.uri_mut() = uri;
                 let exchange = async {
-                    let response = http
-                        .request(BollardRequest::from_parts(parts, body))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let response = http.request(request).await.map_err(|e| e.to_string())?;
                     let status = response.status().as_u16();
                     let body = response
                         .into_body()
