@@ -10,6 +10,7 @@ use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
 use bulkhead_facts::Snapshot;
 use bulkhead_report::assessment_model::Assessment;
 use bulkhead_report::Target;
+use bulkhead_testkit::TempDir;
 use bulkhead_threats::{build, EvidenceSet, Input};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -103,35 +104,12 @@ struct Browser {
     from: mpsc::Receiver<Value>,
     next_id: u64,
     events: Vec<Value>,
-    _profile: tempdir::Dir,
-}
-
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(tag: &str) -> Dir {
-            let p = std::env::temp_dir().join(format!(
-                "bulkhead-{tag}-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _profile: TempDir,
 }
 
 impl Browser {
     fn launch() -> Browser {
-        let profile = tempdir::Dir::new("chromium-profile");
+        let profile = TempDir::new("chromium-profile");
         let (to_read, to_write) = pipe();
         let (from_read, from_write) = pipe();
         let (r3, w4) = (to_read, from_write);
@@ -313,7 +291,7 @@ fn html_report_in_headless_chromium_shows_diagram_boundaries_and_threats_without
     if !chromium_available() {
         return;
     }
-    let dir = tempdir::Dir::new("html-report");
+    let dir = TempDir::new("html-report");
     let page = dir.0.join("assessment.html");
     std::fs::write(&page, assessment_html()).unwrap();
     let mut b = Browser::launch();
@@ -388,7 +366,7 @@ fn network_recorder_sees_a_remote_request() {
     if !chromium_available() {
         return;
     }
-    let dir = tempdir::Dir::new("html-control");
+    let dir = TempDir::new("html-control");
     let page = dir.0.join("control.html");
     std::fs::write(
         &page,

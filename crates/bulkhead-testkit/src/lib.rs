@@ -16,7 +16,8 @@
 //!   [`TestDockerd::restart_with_daemon_json`] stop it and start it again on the same
 //!   directories (for hardening: apply a fix to daemon.json, restart, audit again).
 //!   [`TestDockerd::until_exit`] keeps an owned daemon for the rest of the test binary (to share
-//!   one with chosen flags between tests); [`scratch_dir`] makes a directory removed at exit.
+//!   one with chosen flags between tests); [`scratch_dir`] makes a directory removed at exit,
+//!   [`TempDir`] one removed when its guard is dropped.
 //! - Where things are: [`TestDockerd::socket_path`], [`TestDockerd::docker_host`]
 //!   (`unix://...`, for `DOCKER_HOST` / `--docker-host`), [`TestDockerd::data_root`],
 //!   [`TestDockerd::exec_root`], [`TestDockerd::pidfile`], [`TestDockerd::config_file`]
@@ -74,6 +75,7 @@ pub mod http;
 pub mod image;
 pub mod pki;
 pub mod sshd;
+pub mod tempdir;
 
 pub use container::ContainerSpec;
 pub use dockerd::{ci, find_program, scratch_dir, DaemonOptions, TestDockerd};
@@ -82,3 +84,4 @@ pub use http::{ApiClient, KeepAlive, Response};
 pub use image::{ExtraFile, TEST_IMAGE};
 pub use pki::{Issued, TestPki};
 pub use sshd::TestSshd;
+pub use tempdir::TempDir;

@@ -5,8 +5,9 @@
 //! `--apply --plan`. The host is never audited: `--scan` without a target touches only the
 //! artifacts (no Docker daemon is needed or contacted).
 
+use bulkhead_testkit::TempDir;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const SECRET: &str = "Sup3rSecretValue-91";
@@ -30,18 +31,9 @@ fn text(o: &Output) -> String {
     )
 }
 
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The artifacts under `<dir>/src`, returned with their content.
 fn artifacts(name: &str) -> (TempDir, Vec<(&'static str, String)>) {
-    let dir = std::env::temp_dir().join(format!("bulkhead-hscan-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempDir::new(&format!("hscan-{name}"));
     let files = vec![
         ("src/Dockerfile", "FROM golang:1.22 AS build\nUSER builder\nRUN go build -o /out/app .\n\nFROM debian:12.5\nCOPY --from=build /out/app /app\nUSER root\nCMD [\"/app\"]\n".to_string()),
         ("src/compose.yaml", format!("services:\n  web:\n    image: shop:1.4   # pinned\n    privileged: true\n    environment:\n      - API_TOKEN={SECRET}\n")),
@@ -53,7 +45,7 @@ fn artifacts(name: &str) -> (TempDir, Vec<(&'static str, String)>) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, c).unwrap();
     }
-    (TempDir(dir), files)
+    (dir, files)
 }
 
 fn scan_rules(dir: &Path) -> Vec<(String, String, String)> {

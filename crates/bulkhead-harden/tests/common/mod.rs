@@ -137,38 +137,10 @@ pub fn fail_file(path: &str, expected: &str) -> CheckResult {
 }
 
 /// A fresh temporary directory for one test, removed when dropped.
-pub struct TempRoot(PathBuf);
-
-impl std::ops::Deref for TempRoot {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for TempRoot {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempRoot {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use bulkhead_testkit::TempDir as TempRoot;
 
 pub fn temp_root(name: &str) -> TempRoot {
-    let dir = std::env::temp_dir().join(format!(
-        "bulkhead-harden-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    TempRoot(dir)
+    TempRoot::new(&format!("harden-{name}"))
 }
 
 /// Write a file under `root` at host path `path`.
