@@ -107,6 +107,16 @@ struct Browser {
     _profile: TempDir,
 }
 
+/// The probe's list of strings under `key`.
+fn strings<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("the probe reports {key} as a list: {v}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 impl Browser {
     fn launch() -> Browser {
         let profile = TempDir::new("chromium-profile");
@@ -298,22 +308,12 @@ fn html_report_in_headless_chromium_shows_diagram_boundaries_and_threats_without
     let url = format!("file://{}", page.display());
     let (v, urls) = b.visit(&url, PROBE);
     let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
-    let svgs: Vec<&str> = v["svgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let svgs = strings(&v, "svgs");
     assert!(
         svgs.contains(&"dfd-docker") && svgs.contains(&"dfd-kubernetes"),
         "diagrams: {svgs:?}"
     );
-    let labels: Vec<&str> = v["boundaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let labels = strings(&v, "boundaries");
     for want in [
         "Docker host (root) · trust 90",
         "Container web · trust 20",
@@ -331,12 +331,7 @@ fn html_report_in_headless_chromium_shows_diagram_boundaries_and_threats_without
         labels.len(),
         "each boundary is a labelled box"
     );
-    let threats: Vec<&str> = v["threats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let threats = strings(&v, "threats");
     for (id, _) in bulkhead_threats::library::WRITE_UP_THREATS {
         assert!(
             threats.contains(&format!("threat-{id}").as_str()),
