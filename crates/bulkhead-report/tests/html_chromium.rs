@@ -138,7 +138,9 @@ impl Browser {
         .arg(format!("--user-data-dir={}", profile.0.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        // A group of its own, so that closing the browser also stops its helper processes.
+        .process_group(0);
         unsafe {
             cmd.pre_exec(move || {
                 // The DevTools pipe: Chromium reads commands on fd 3 and writes replies on fd 4.
@@ -275,7 +277,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The whole group: Chromium's helpers (zygote, renderer, crash handler) would otherwise
+        // go on writing into the profile while its directory is removed, and leave it behind.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
         let _ = self.child.wait();
     }
 }
