@@ -7,9 +7,11 @@ use crate::{Target, TextOptions};
 use bulkhead_checks::{Audit, ObjectResult, Status};
 use std::fmt::Write;
 
-fn paint(text: &str, status: Status, color: bool) -> String {
+/// Append `text`, coloured for `status` when `color` is on.
+fn paint_into(out: &mut String, text: &str, status: Status, color: bool) {
     if !color {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     let code = match status {
         Status::Pass => "32",
@@ -19,17 +21,37 @@ fn paint(text: &str, status: Status, color: bool) -> String {
         Status::Manual | Status::NotApplicable => "2",
         Status::Error => "35;1",
     };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    out.push_str("\x1b[");
+    out.push_str(code);
+    out.push('m');
+    out.push_str(text);
+    out.push_str("\x1b[0m");
+}
+
+/// `[FAIL]`, coloured when `color` is on.
+fn tag_into(out: &mut String, status: Status, color: bool) {
+    let mut tag = String::with_capacity(8);
+    tag.push('[');
+    tag.push_str(status.label());
+    tag.push(']');
+    paint_into(out, &tag, status, color);
 }
 
 /// Text read from the audited system (mount paths, labels, file names) is shown with control
 /// characters escaped (`\u{1b}`, `\n`), so a hostile name cannot inject terminal escape
 /// sequences or forge report lines. Bidirectional-text overrides are escaped for the same reason.
 pub fn terminal_safe(s: &str) -> String {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return s.to_string();
-    }
     let mut out = String::with_capacity(s.len());
+    push_terminal_safe(&mut out, s);
+    out
+}
+
+/// [`terminal_safe`], appended to `out`.
+fn push_terminal_safe(out: &mut String, s: &str) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
         if c.is_control() || bidi {
@@ -38,19 +60,34 @@ pub fn terminal_safe(s: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 /// One object's verdict as a line: `container web: HostConfig.ReadonlyRootfs = false (expected true)`.
 pub fn object_line(o: &ObjectResult) -> String {
-    let mut s = format!("{} {}", o.kind, o.name);
+    let mut out = String::new();
+    push_object_line(&mut out, o);
+    out
+}
+
+/// [`object_line`], appended to `out`. Each part is made terminal-safe on its own, which is the
+/// same as escaping the joined line: the joining text is plain ASCII.
+fn push_object_line(out: &mut String, o: &ObjectResult) {
+    push_terminal_safe(out, o.kind.as_str());
+    out.push(' ');
+    push_terminal_safe(out, &o.name);
     if let Some(e) = &o.evidence {
-        let _ = write!(s, ": {} = {} (expected {})", e.field, e.actual, e.expected);
+        out.push_str(": ");
+        push_terminal_safe(out, &e.field);
+        out.push_str(" = ");
+        push_terminal_safe(out, &e.actual);
+        out.push_str(" (expected ");
+        push_terminal_safe(out, &e.expected);
+        out.push(')');
     }
     if let Some(n) = &o.note {
-        let _ = write!(s, "{}{n}", if o.evidence.is_some() { "; " } else { ": " });
+        out.push_str(if o.evidence.is_some() { "; " } else { ": " });
+        push_terminal_safe(out, n);
     }
-    terminal_safe(&s)
 }
 
 /// Render one audit as docker-bench-style text.
@@ -70,51 +107,54 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     }
     let _ = writeln!(out, "# collected: {}", target.collected_at);
     let sections = b.section_titles(&audit.edition);
-    let mut shown_sections: Vec<String> = Vec::new();
+    let mut shown_sections: Vec<&str> = Vec::new();
+    // About a line per failing object: tens of thousands of lines at a few hundred containers.
+    out.reserve(audit.outcomes.len() * 120);
     for o in &audit.outcomes {
         // Print each section header (and sub-section header) the first time a check of it appears.
-        let parts: Vec<&str> = o.check_id.split('.').collect();
-        for depth in 1..parts.len() {
-            let sec = parts[..depth].join(".");
+        let dots = o.check_id.match_indices('.').map(|(i, _)| i);
+        for (depth, end) in dots.enumerate() {
+            let sec = &o.check_id[..end];
             if !shown_sections.contains(&sec) {
-                if let Some(title) = sections.get(&sec) {
-                    if depth == 1 {
+                if let Some(title) = sections.get(sec) {
+                    if depth == 0 {
                         out.push('\n');
                     }
-                    let _ = writeln!(
-                        out,
-                        "{} {sec} - {title}",
-                        paint("[INFO]", Status::Info, opts.color)
-                    );
+                    paint_into(&mut out, "[INFO]", Status::Info, opts.color);
+                    out.push(' ');
+                    out.push_str(sec);
+                    out.push_str(" - ");
+                    out.push_str(title);
+                    out.push('\n');
                 }
                 shown_sections.push(sec);
             }
         }
         let st = o.result.status;
-        let tag = paint(&format!("[{}]", st.label()), st, opts.color);
-        let _ = writeln!(out, "{tag} {} - {}", o.check_id, o.control.title);
-        let detailed: Vec<&ObjectResult> = o
-            .result
-            .objects
-            .iter()
-            .filter(|obj| {
-                opts.verbose || !matches!(obj.status, Status::Pass | Status::NotApplicable)
-            })
-            .collect();
+        tag_into(&mut out, st, opts.color);
+        out.push(' ');
+        out.push_str(&o.check_id);
+        out.push_str(" - ");
+        out.push_str(&o.control.title);
+        out.push('\n');
+        let shown = |obj: &&ObjectResult| {
+            opts.verbose || !matches!(obj.status, Status::Pass | Status::NotApplicable)
+        };
         if let Some(m) = &o.result.message {
             // The message is worth a line when it says something the object lines do not.
-            if detailed.is_empty() || !matches!(st, Status::Fail | Status::Pass) {
-                let _ = writeln!(out, "       * {}", terminal_safe(m));
+            let no_detail = !o.result.objects.iter().any(|obj| shown(&obj));
+            if no_detail || !matches!(st, Status::Fail | Status::Pass) {
+                out.push_str("       * ");
+                push_terminal_safe(&mut out, m);
+                out.push('\n');
             }
         }
-        for obj in detailed {
-            let mark = format!("[{}]", obj.status.label());
-            let _ = writeln!(
-                out,
-                "       * {} {}",
-                paint(&mark, obj.status, opts.color),
-                object_line(obj)
-            );
+        for obj in o.result.objects.iter().filter(shown) {
+            out.push_str("       * ");
+            tag_into(&mut out, obj.status, opts.color);
+            out.push(' ');
+            push_object_line(&mut out, obj);
+            out.push('\n');
         }
     }
     let s = Summary::of(audit);
@@ -138,8 +178,12 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         .unwrap_or_default();
     let _ = writeln!(out, "Score: {}{pct}", s.score);
     // Checks this edition has that the selected numbering lacks (independent of --only).
-    let missing = b.controls_in(b.default_edition()).len() - b.controls_in(&audit.edition).len();
-    if audit.edition != b.default_edition() && missing > 0 {
+    let other_numbering = audit.edition != b.default_edition();
+    let missing = match other_numbering {
+        true => b.controls_in(b.default_edition()).len() - b.controls_in(&audit.edition).len(),
+        false => 0,
+    };
+    if missing > 0 {
         let _ = writeln!(
             out,
             "Note: checks of {} {} that have no number in {} are not shown; use --ids {} to see all.",
