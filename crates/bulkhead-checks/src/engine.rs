@@ -189,34 +189,109 @@ impl Selection {
     }
 }
 
+/// Below this many controls one thread evaluates them: starting another costs more than it saves.
+const PARALLEL_FROM: usize = 16;
+
 /// Evaluate every selected control of `benchmark` in `edition` numbering.
+///
+/// Controls are evaluated on two threads when there is more than one core: evaluation comes after
+/// collection, when the audited system has answered and a second core would otherwise wait. The
+/// controls are dealt out alternately, because the costly ones sit together (the per-container
+/// checks of CIS Docker section 5), and the outcomes come back in the edition's order.
 pub fn run(
     benchmark: &'static Benchmark,
     edition: &str,
     ctx: &Context<'_>,
     selection: &Selection,
 ) -> Audit {
-    let outcomes = benchmark
+    let controls: Vec<&'static Control> = benchmark
         .controls_in(edition)
         .into_iter()
         .filter(|c| selection.includes(c, benchmark, edition))
-        .map(|control| {
-            let result = match registry::evaluator(&control.id) {
-                Some(eval) => eval(ctx),
-                None => {
-                    CheckResult::manual("review by hand; bulkhead cannot read this from the system")
-                }
-            };
-            Outcome {
-                control,
-                check_id: control.id_in(edition).unwrap_or_default().to_string(),
-                result,
-            }
-        })
         .collect();
+    let evaluate = |control: &'static Control| {
+        let result = match registry::evaluator(&control.id) {
+            Some(eval) => eval(ctx),
+            None => {
+                CheckResult::manual("review by hand; bulkhead cannot read this from the system")
+            }
+        };
+        Outcome {
+            control,
+            check_id: control.id_in(edition).unwrap_or_default().to_string(),
+            result,
+        }
+    };
+    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let outcomes: Vec<Outcome> = if two_cores && controls.len() >= PARALLEL_FROM {
+        let (evens, odds) = std::thread::scope(|s| {
+            let odds = s.spawn(|| {
+                controls
+                    .iter()
+                    .skip(1)
+                    .step_by(2)
+                    .map(|c| evaluate(c))
+                    .collect::<Vec<_>>()
+            });
+            let evens: Vec<Outcome> = controls.iter().step_by(2).map(|c| evaluate(c)).collect();
+            (evens, odds.join())
+        });
+        let odds = match odds {
+            Ok(o) => o,
+            // A check that panics on the helper thread panics the audit, as it would inline.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut merged = Vec::with_capacity(controls.len());
+        let mut odds = odds.into_iter();
+        for even in evens {
+            merged.push(even);
+            merged.extend(odds.next());
+        }
+        merged
+    } else {
+        controls.into_iter().map(evaluate).collect()
+    };
     Audit {
         benchmark,
         edition: edition.to_string(),
         outcomes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::fixture::Fixture;
+
+    /// Evaluated on two threads, a whole benchmark still comes back in the edition's order, each
+    /// outcome the verdict its own evaluator gives.
+    #[test]
+    fn every_outcome_in_numbering_order_with_its_own_verdict() {
+        let f = Fixture::new()
+            .container("web", |c| c.host_config.readonly_rootfs = true)
+            .container("db", |c| c.host_config.privileged = true);
+        let benchmark = crate::catalog().docker();
+        let ctx = Context::new(&f.snapshot, &f.options);
+        let audit = run(benchmark, "1.6.0", &ctx, &Selection::default());
+        let expected: Vec<&str> = benchmark
+            .controls_in("1.6.0")
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        assert!(expected.len() >= PARALLEL_FROM, "the two-thread path is taken");
+        let got: Vec<&str> = audit.outcomes.iter().map(|o| o.control.id.as_str()).collect();
+        assert_eq!(got, expected);
+        for o in &audit.outcomes {
+            assert_eq!(Some(o.check_id.as_str()), o.control.id_in("1.6.0"));
+            if registry::evaluator(&o.control.id).is_some() {
+                let alone = f.check(&o.control.id);
+                assert_eq!(
+                    serde_json::to_value(&o.result).unwrap(),
+                    serde_json::to_value(&alone).unwrap(),
+                    "{}",
+                    o.control.id
+                );
+            }
+        }
     }
 }
