@@ -35,22 +35,10 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
         Ok(h) if !h.trim().is_empty() => Fact::Value(h.trim().to_string()),
         _ => read_proc_line(proc, "sys/kernel/hostname"),
     };
-    // The slow parts (reading every process, the kernel's audit list, which a kernel thread
-    // sends back) run side by side.
-    let (processes, audit, listeners) = std::thread::scope(|s| {
-        let audit = s.spawn(|| audit::collect(fs));
-        let listeners = s.spawn(|| listen::listeners(proc));
-        let processes = procfs::read_processes(proc);
-        (
-            processes,
-            audit.join().unwrap_or_else(|_| {
-                audit::from_files(fs, "reading the kernel's audit rules failed".into())
-            }),
-            listeners
-                .join()
-                .unwrap_or_else(|_| listen::from_proc_files(proc)),
-        )
-    });
+    // Each a few system calls: a thread of their own would cost more than it saves.
+    let audit = audit::collect(fs);
+    let listeners = listen::listeners(proc);
+    let processes = procfs::read_processes(proc);
     let facts = HostFacts {
         root: fs.root().display().to_string(),
         proc: proc.display().to_string(),

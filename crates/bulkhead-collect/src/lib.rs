@@ -117,6 +117,7 @@ pub fn collect_with(
     };
     let (host_part, api_part) = std::thread::scope(|s| {
         let host_thread = s.spawn(|| {
+            lower_thread_priority();
             let (mut host, accounts) = host::collect(&fs, &options.proc);
             // While the API answers: stat the daemon's files at the paths its process and
             // configuration name (what the API adds, such as the data root it reports, is
@@ -174,6 +175,24 @@ pub fn collect_with(
     snapshot.kubernetes = kubernetes;
     Ok(snapshot)
 }
+
+/// Lower the calling thread's scheduling priority (on Linux the nice value is per thread).
+///
+/// For the threads that read the host and parse the check catalog while the Docker API is
+/// being read: on a small machine they compete for the same cores as the daemon answering the
+/// API, whose answers are the longer path to a finished audit. At a lower priority they take the
+/// time the daemon leaves free. A thread cannot raise its priority again without privileges, so
+/// call this only on a thread of its own that ends with that work.
+pub fn lower_thread_priority() {
+    // SAFETY: setpriority only reads its arguments; `who` 0 is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE);
+    }
+}
+
+/// The nice value of background threads. The API thread keeps 0; at 10 a background thread gets
+/// about a tenth of a core it competes for, so it yields without starving.
+const BACKGROUND_NICE: libc::c_int = 10;
 
 /// Connect and read the API on a small runtime of our own (collect stays a plain function).
 fn read_api(

@@ -56,9 +56,10 @@ pub fn acquire_snapshot(
     target: AuditTarget,
     exclude_containers: &[String],
 ) -> Result<Snapshot, String> {
-    // The check catalog (about 250 controls of TOML prose) is parsed while the facts are read:
-    // collection mostly waits on the Docker API, so this costs no wall time.
+    // The check catalog (about 250 controls of prose) is parsed while the facts are read, at
+    // the lower priority of background work so that it does not hold up the API.
     std::thread::spawn(|| {
+        bulkhead_collect::lower_thread_priority();
         bulkhead_checks::catalog();
     });
     if let Some(path) = &source.snapshot {
