@@ -116,13 +116,16 @@ impl Process {
         if exe_base == Some(program) || argv0 == Some(program) {
             return true;
         }
-        let truncated: String = program.chars().take(15).collect();
-        if program.len() <= 15 {
-            // comm is exact for short names; exe/argv0 may be missing for kernel-hidden processes.
-            self.comm == program && exe_base.is_none() && argv0.is_none()
-        } else {
-            self.comm == truncated && exe_base.is_none() && argv0.is_none()
+        // Only comm is left to go by (exe and argv0 may be missing for kernel-hidden
+        // processes): exact for short names, the first 15 characters of longer ones.
+        if exe_base.is_some() || argv0.is_some() {
+            return false;
         }
+        let shown = program
+            .char_indices()
+            .nth(15)
+            .map_or(program, |(end, _)| &program[..end]);
+        self.comm == shown
     }
 
     /// Arguments after argv\[0\].
@@ -622,5 +625,22 @@ mod tests {
             ..Default::default()
         };
         assert!(!api.is_program("kubelet"));
+    }
+
+    /// With neither exe nor argv (a process whose links cannot be read), only comm is left: the
+    /// whole name when short, the kernel's first 15 characters when long.
+    #[test]
+    fn program_matching_by_comm_alone() {
+        let hidden = |comm: &str| Process {
+            pid: 5,
+            comm: comm.into(),
+            ..Default::default()
+        };
+        assert!(hidden("dockerd").is_program("dockerd"));
+        assert!(!hidden("dockerd").is_program("dockerd-rootless"));
+        assert!(!hidden("docker").is_program("dockerd"));
+        assert!(hidden("kube-controller").is_program("kube-controller-manager"));
+        assert!(!hidden("kube-controller").is_program("kube-control"));
+        assert!(!hidden("kube-controll").is_program("kube-controller-manager"));
     }
 }
