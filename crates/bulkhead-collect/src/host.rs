@@ -89,9 +89,12 @@ fn read_proc_line(proc: &Path, rel: &str) -> Fact<String> {
 /// host's PID namespace), else this process's own.
 fn read_mounts(proc: &Path) -> Fact<Vec<bulkhead_facts::host::MountInfo>> {
     let mut last = String::new();
+    // Tens of kilobytes on a host with many containers (one overlay mount each): read in
+    // page-sized reads, not the small probing reads `read_to_string` starts with for /proc files.
+    let mut buf = Vec::with_capacity(64 * 1024);
     for rel in ["1/mountinfo", "self/mountinfo"] {
-        match std::fs::read_to_string(proc.join(rel)) {
-            Ok(t) => return Fact::Value(parse_mountinfo(&t)),
+        match procfs::read_small(&proc.join(rel), &mut buf) {
+            Ok(()) => return Fact::Value(parse_mountinfo(&String::from_utf8_lossy(&buf))),
             Err(e) => last = format!("cannot read {}: {e}", proc.join(rel).display()),
         }
     }

@@ -52,7 +52,7 @@ pub fn read_processes(proc: &Path) -> Result<Vec<Process>, String> {
 /// a size of 0, for which `std::fs::read` probes with reads of 32 bytes and grows from there:
 /// seven system calls for one `status`. Over every process of a host that was the largest share
 /// of bulkhead's own CPU time in an audit.
-fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+pub(crate) fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read;
     buf.clear();
     let mut file = std::fs::File::open(path)?;
@@ -102,9 +102,15 @@ fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process
             .ok()
             .map(|p| p.to_string_lossy().into_owned())
     };
-    let pid_ns = std::fs::read_link(dir.join("ns/pid"))
-        .ok()
-        .and_then(|l| parse_ns_inode(&l.to_string_lossy()));
+    // Kernel threads all live in the initial PID namespace; kthreadd's link stands for them
+    // (and for the host's namespace when pid 1's cannot be read).
+    let pid_ns = if kernel_thread && pid != 2 {
+        None
+    } else {
+        std::fs::read_link(dir.join("ns/pid"))
+            .ok()
+            .and_then(|l| parse_ns_inode(&l.to_string_lossy()))
+    };
     let mut p = Process {
         pid,
         ppid,
@@ -293,9 +299,14 @@ PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
         proc_entry(&root, 20, 1, 0, "sleep", &["sleep", "1000"], 200);
         proc_entry(&root, 21, 20, 0, "sshd", &["/usr/sbin/sshd", "-D"], 200);
         proc_entry(&root, 30, 1, 1000, "vim", &["vim", "dockerd.go"], 100);
+        proc_entry(&root, 2, 0, 0, "kthreadd", &[], 100);
+        proc_entry(&root, 3, 2, 0, "kworker/0:0", &[], 100);
         std::fs::create_dir_all(root.join("self")).unwrap();
         let all = read_processes(&root).unwrap();
-        assert_eq!(all.len(), 5);
+        assert_eq!(all.len(), 7);
+        let ns_of = |pid: u32| all.iter().find(|p| p.pid == pid).unwrap().pid_ns;
+        // Kernel threads share the initial namespace: kthreadd's link is read for them all.
+        assert_eq!((ns_of(2), ns_of(3)), (Some(100), None));
         let dockerd = all.iter().find(|p| p.pid == 10).unwrap();
         assert_eq!(dockerd.argv[2], "***", "secret flag value masked");
         let env = dockerd.environ.as_ref().expect("dockerd environment read");
