@@ -278,8 +278,15 @@ mod tests {
             .iter()
             .map(|c| c.id.as_str())
             .collect();
-        assert!(expected.len() >= PARALLEL_FROM, "the two-thread path is taken");
-        let got: Vec<&str> = audit.outcomes.iter().map(|o| o.control.id.as_str()).collect();
+        assert!(
+            expected.len() >= PARALLEL_FROM,
+            "the two-thread path is taken"
+        );
+        let got: Vec<&str> = audit
+            .outcomes
+            .iter()
+            .map(|o| o.control.id.as_str())
+            .collect();
         assert_eq!(got, expected);
         for o in &audit.outcomes {
             assert_eq!(Some(o.check_id.as_str()), o.control.id_in("1.6.0"));
