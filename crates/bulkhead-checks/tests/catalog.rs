@@ -49,7 +49,7 @@ fn ids_are_unique_per_edition_and_control_ids_stable_form() {
             control.id
         );
     }
-    for b in &c.benchmarks {
+    for b in c.benchmarks() {
         for e in &b.editions {
             let mut ids = BTreeSet::new();
             for control in &b.controls {

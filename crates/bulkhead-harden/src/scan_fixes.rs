@@ -492,11 +492,8 @@ impl<'a> Selector<'a> {
             numbering: &request.numbering,
         };
         let catalog = bulkhead_checks::catalog();
-        let pairs: Vec<(&Benchmark, &str)> = catalog
-            .benchmarks
-            .iter()
-            .map(|b| (b, s.edition(b)))
-            .collect();
+        let pairs: Vec<(&Benchmark, &str)> =
+            catalog.benchmarks().map(|b| (b, s.edition(b))).collect();
         let unknown: Vec<&String> = s
             .tokens
             .iter()
@@ -542,7 +539,7 @@ impl<'a> Selector<'a> {
             }
         }
         for (key, id) in &f.benchmark_refs {
-            for b in &catalog.benchmarks {
+            for b in catalog.benchmarks() {
                 let Some(edition) = key.strip_prefix(&format!("{}-", b.id)) else {
                     continue;
                 };

@@ -551,7 +551,7 @@ fn numbering_of(ids: Option<&str>) -> Result<Vec<(String, String)>, String> {
     let catalog = bulkhead_checks::catalog();
     let mut out = Vec::new();
     let mut known = false;
-    for b in &catalog.benchmarks {
+    for b in catalog.benchmarks() {
         let e = match super::edition_for(ids, b) {
             Some(e) => {
                 known = true;

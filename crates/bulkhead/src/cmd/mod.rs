@@ -56,11 +56,17 @@ pub fn acquire_snapshot(
     target: AuditTarget,
     exclude_containers: &[String],
 ) -> Result<Snapshot, String> {
-    // The check catalog (about 250 controls of prose) is parsed while the facts are read, at
-    // the lower priority of background work so that it does not hold up the API.
-    std::thread::spawn(|| {
+    // The benchmarks the target needs (their controls' prose) are parsed while the facts are
+    // read, at the lower priority of background work so that it does not hold up the API.
+    std::thread::spawn(move || {
         bulkhead_collect::lower_thread_priority();
-        bulkhead_checks::catalog();
+        let catalog = bulkhead_checks::catalog();
+        if target != AuditTarget::Kubernetes {
+            catalog.docker();
+        }
+        if target != AuditTarget::Docker {
+            catalog.kubernetes();
+        }
     });
     if let Some(path) = &source.snapshot {
         let text = std::fs::read_to_string(path)
@@ -205,8 +211,7 @@ pub fn edition_for(ids: Option<&str>, benchmark: &bulkhead_checks::Benchmark) ->
 /// Every numbering `--ids` accepts, for error messages.
 pub fn known_numberings() -> Vec<String> {
     bulkhead_checks::catalog()
-        .benchmarks
-        .iter()
+        .benchmarks()
         .flat_map(|b| b.editions.iter().map(|e| format!("cis-{e}")))
         .collect()
 }
