@@ -108,7 +108,7 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     let _ = writeln!(out, "# collected: {}", target.collected_at);
     let sections = b.section_titles(&audit.edition);
     let mut shown_sections: Vec<&str> = Vec::new();
-    // About a line per failing object: tens of thousands of lines at a few hundred containers.
+    // A first guess of a line per check; the detail lines of failing objects grow it from there.
     out.reserve(audit.outcomes.len() * 120);
     for o in &audit.outcomes {
         // Print each section header (and sub-section header) the first time a check of it appears.
