@@ -235,15 +235,18 @@ fn own_addresses() -> Vec<IpAddr> {
 
 /// Build a client for `target` speaking API `version`, with plain GETs where the transport
 /// offers them.
+/// A client for `target` whose requests name the `negotiated` API version (None: the probe that
+/// learns it, whose requests name none).
 fn client(
     target: &Target,
-    version: &ClientVersion,
+    negotiated: Option<&ClientVersion>,
 ) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
     let host = &target.endpoint.host;
     let only_bollard = |d: Docker| (d, None);
+    let version = negotiated.unwrap_or(&PROBE_VERSION);
     let r = match &target.transport {
         Transport::Unix(path) => {
-            crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, version)
+            crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, negotiated)
                 .map(|(docker, raw)| (docker, Some(raw)))
         }
         Transport::Tcp { address, tls: None } => {
@@ -255,7 +258,7 @@ fn client(
         } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version)
             .map(only_bollard),
         Transport::Ssh(url) => {
-            crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, version)
+            crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, negotiated)
                 .map(only_bollard)
         }
     };
@@ -436,7 +439,7 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
         Some(v) => (v, version),
         None => {
             precheck(target)?;
-            let (probe, _) = client(target, &PROBE_VERSION)?;
+            let (probe, _) = client(target, None)?;
             let version = probe.version().await.map_err(|e| explain(target, &e))?;
             let server = version
                 .api_version
@@ -459,13 +462,35 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
     } else {
         *newest
     };
-    let (docker, raw_get) = client(target, &chosen)?;
+    let (docker, raw_get) = client(target, Some(&chosen))?;
     Ok(Connection {
         docker,
         raw_get,
         api_version: format!("{}.{}", chosen.major_version, chosen.minor_version),
         version,
     })
+}
+
+/// `path_and_query` under the negotiated API version: `/info` -> `/v1.41/info`; as it is before
+/// negotiation (`negotiated` None), so that any daemon answers the probe.
+///
+/// bollard (0.21) builds each request URI by joining the request's absolute path onto
+/// `/v{version}`, and the join drops the version: the daemon then answers at its own newest API
+/// version, whatever was negotiated. The transports bulkhead supplies (unix socket, ssh) put it
+/// back; bollard's own tcp and tcp+TLS clients still send such paths without it. A path that
+/// already names a version is left as it is.
+pub(crate) fn versioned(path_and_query: &str, negotiated: Option<&ClientVersion>) -> String {
+    let names_version = path_and_query
+        .strip_prefix("/v")
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .and_then(parse_api_version)
+        .is_some();
+    match negotiated {
+        Some(v) if !names_version => {
+            format!("/v{}.{}{path_and_query}", v.major_version, v.minor_version)
+        }
+        _ => path_and_query.to_string(),
+    }
 }
 
 fn parse_api_version(v: &str) -> Option<ClientVersion> {
@@ -480,6 +505,22 @@ fn parse_api_version(v: &str) -> Option<ClientVersion> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn versioned_paths() {
+        let v = ClientVersion {
+            major_version: 1,
+            minor_version: 41,
+        };
+        assert_eq!(versioned("/info", Some(&v)), "/v1.41/info");
+        assert_eq!(
+            versioned("/containers/json?all=true", Some(&v)),
+            "/v1.41/containers/json?all=true"
+        );
+        assert_eq!(versioned("/v1.43/info", Some(&v)), "/v1.43/info");
+        assert_eq!(versioned("/volumes", Some(&v)), "/v1.41/volumes");
+        assert_eq!(versioned("/version", None), "/version");
+    }
 
     fn resolve_with(
         flag: Option<&str>,

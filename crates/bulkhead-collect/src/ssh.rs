@@ -23,6 +23,8 @@ use tokio::sync::OnceCell;
 struct Target {
     builder: SessionBuilder,
     destination: String,
+    /// The negotiated API version, which each request path names (None: the probe).
+    negotiated: Option<ClientVersion>,
 }
 
 /// A client whose every request runs over `docker system dial-stdio` on the ssh host.
@@ -30,7 +32,7 @@ pub fn client(
     url: &str,
     ssh_auth_sock: Option<String>,
     timeout_secs: u64,
-    version: &ClientVersion,
+    negotiated: Option<&ClientVersion>,
 ) -> Result<Docker, bollard::errors::Error> {
     let mut builder = SessionBuilder::default();
     builder
@@ -45,6 +47,7 @@ pub fn client(
     let target = Arc::new(Target {
         builder: builder.into_owned(),
         destination: destination.to_string(),
+        negotiated: negotiated.copied(),
     });
     let session: Arc<OnceCell<Arc<Session>>> = Arc::new(OnceCell::new());
     let transport = move |req: BollardRequest| {
@@ -52,6 +55,7 @@ pub fn client(
         let session = session.clone();
         async move { request(&target, &session, req).await }
     };
+    let version = negotiated.unwrap_or(bollard::API_DEFAULT_VERSION);
     Docker::connect_with_custom_transport(transport, Some(url), timeout_secs, version)
 }
 
@@ -106,7 +110,7 @@ async fn request(
     let path = req
         .uri()
         .path_and_query()
-        .map(|p| p.as_str().to_string())
+        .map(|p| crate::endpoint::versioned(p.as_str(), target.negotiated.as_ref()))
         .unwrap_or_else(|| "/".into());
     *req.uri_mut() = path.parse().map_err(|e| io_error("request path", e))?;
     req.headers_mut().insert(

@@ -9,6 +9,7 @@
 //! answers the body as it came. The per-container inspects use it: the document is parsed once,
 //! straight into the snapshot's types, instead of into bollard's model, back to JSON and again.
 
+use crate::endpoint::versioned;
 use bollard::{BollardRequest, ClientVersion, Docker};
 use futures_util::future::BoxFuture;
 use http_body_util::BodyExt;
@@ -23,16 +24,18 @@ use std::time::Duration;
 /// that run beside it (info, version, images, networks).
 const POOLED: usize = 16;
 
-/// `GET /v{api}/{path}`: the status code and the whole body, or what failed on the way.
+/// `GET /v{api}{path}`: the status code and the whole body, or what failed on the way.
 pub type RawGet =
     Arc<dyn Fn(String) -> BoxFuture<'static, Result<(u16, Bytes), String>> + Send + Sync>;
 
-/// A Docker client for the unix socket at `socket`, and a [`RawGet`] over the same connections.
+/// A Docker client for the unix socket at `socket`, and a [`RawGet`] over the same connections;
+/// their request paths name the `negotiated` API version (see [`versioned`]).
 pub fn client(
     socket: &str,
     timeout_secs: u64,
-    version: &ClientVersion,
+    negotiated: Option<&ClientVersion>,
 ) -> Result<(Docker, RawGet), bollard::errors::Error> {
+    let negotiated = negotiated.copied();
     let http = Arc::new(
         Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(POOLED)
@@ -42,11 +45,11 @@ pub fn client(
     let raw: RawGet = {
         let http = Arc::clone(&http);
         let socket = socket.clone();
-        let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
         let timeout = Duration::from_secs(timeout_secs);
         Arc::new(move |path: String| {
             let http = Arc::clone(&http);
-            let uri: hyper::Uri = hyperlocal::Uri::new(&socket, &format!("{prefix}{path}")).into();
+            let uri: hyper::Uri =
+                hyperlocal::Uri::new(&socket, &versioned(&path, negotiated.as_ref())).into();
             Box::pin(async move {
                 let mut request = BollardRequest::new(bollard::body_full(Bytes::new()));
                 *request.uri_mut() = uri;
@@ -77,7 +80,7 @@ pub fn client(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
-            parts.uri = hyperlocal::Uri::new(&socket, path).into();
+            parts.uri = hyperlocal::Uri::new(&socket, &versioned(path, negotiated.as_ref())).into();
             http.request(BollardRequest::from_parts(parts, body))
                 .await
                 .map_err(bollard::errors::Error::from)
@@ -88,7 +91,7 @@ pub fn client(
         transport,
         Some("http://docker"),
         timeout_secs,
-        version,
+        negotiated.as_ref().unwrap_or(bollard::API_DEFAULT_VERSION),
     )?;
     Ok((docker, raw))
 }

@@ -435,3 +435,65 @@ fn pitfall_18_no_containers_every_container_check_reported() {
         );
     }
 }
+
+/// API version negotiation holds for every request, not only the first: after the unversioned
+/// `/_ping` that learns the daemon's version, each request names the negotiated version in its
+/// path (`/v1.41/info`), as the docker CLI does. Read from the daemon's own debug log, which
+/// records each request it serves; a daemon of its own, so no other test's requests mix in.
+#[test]
+fn every_request_after_the_ping_names_the_negotiated_version() {
+    let Some(d) = TestDockerd::start_with(DaemonOptions::default().arg("--log-level=debug")) else {
+        return;
+    };
+    d.ensure_image();
+    d.run(
+        "versioned",
+        &bulkhead_testkit::ContainerSpec::new().cmd(&["sleep", "1000"]),
+    );
+    let before = std::fs::read_to_string(d.log_path()).unwrap().len();
+    let snapshot = collect(&CollectOptions {
+        docker: Want::Required,
+        docker_host: Some(d.docker_host()),
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .expect("collect over the unix socket");
+    let docker = snapshot.docker.as_ref().unwrap();
+    let prefix = format!("/v{}/", docker.endpoint.api_version);
+    let log = std::fs::read_to_string(d.log_path()).unwrap();
+    let served: Vec<&str> = log[before..]
+        .lines()
+        .filter_map(|l| l.split("msg=\"Calling ").nth(1))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    for expected in [
+        "GET /_ping",
+        "/info",
+        "/version",
+        "/containers/json",
+        "/images/json",
+    ] {
+        assert!(
+            served
+                .iter()
+                .any(|s| s.ends_with(expected) || s.contains(&format!("{expected}?"))),
+            "{expected} served: {served:?}"
+        );
+    }
+    assert!(served
+        .iter()
+        .any(|s| s.contains("/containers/") && s.ends_with("/json")));
+    let unversioned: Vec<&&str> = served
+        .iter()
+        .filter(|s| {
+            **s != "GET /_ping"
+                && !s
+                    .split_once(' ')
+                    .is_some_and(|(_, p)| p.starts_with(&prefix))
+        })
+        .collect();
+    assert!(
+        unversioned.is_empty(),
+        "requests without {prefix}: {unversioned:?}"
+    );
+}
