@@ -121,13 +121,7 @@ fn build() -> Option<Lab> {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
-    let over_unix = collect(&CollectOptions {
-        docker: Want::Required,
-        docker_host: Some(d.docker_host()),
-        kubernetes: Want::Skip,
-        ..Default::default()
-    })
-    .expect("collect over the unix socket");
+    let over_unix = collect_over_unix(d);
     Some(Lab {
         d,
         swarm,
@@ -137,6 +131,17 @@ fn build() -> Option<Lab> {
         server_cert: server.cert,
         over_unix,
     })
+}
+
+/// A Docker-only snapshot of `d`, read over its unix socket.
+fn collect_over_unix(d: &TestDockerd) -> Snapshot {
+    collect(&CollectOptions {
+        docker: Want::Required,
+        docker_host: Some(d.docker_host()),
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .expect("collect over the unix socket")
 }
 
 fn over_tls(
@@ -451,13 +456,7 @@ fn every_request_after_the_ping_names_the_negotiated_version() {
         &bulkhead_testkit::ContainerSpec::new().cmd(&["sleep", "1000"]),
     );
     let before = std::fs::read_to_string(d.log_path()).unwrap().len();
-    let snapshot = collect(&CollectOptions {
-        docker: Want::Required,
-        docker_host: Some(d.docker_host()),
-        kubernetes: Want::Skip,
-        ..Default::default()
-    })
-    .expect("collect over the unix socket");
+    let snapshot = collect_over_unix(&d);
     let docker = snapshot.docker.as_ref().unwrap();
     let prefix = format!("/v{}/", docker.endpoint.api_version);
     let log = std::fs::read_to_string(d.log_path()).unwrap();
