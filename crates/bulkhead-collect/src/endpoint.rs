@@ -233,16 +233,13 @@ fn own_addresses() -> Vec<IpAddr> {
     out
 }
 
-/// Build a client for `target` speaking API `version`, with plain GETs where the transport
-/// offers them.
 /// A client for `target` whose requests name the `negotiated` API version (None: the probe that
-/// learns it, whose requests name none).
+/// learns it, whose requests name none), with plain GETs where the transport offers them.
 fn client(
     target: &Target,
     negotiated: Option<&ClientVersion>,
 ) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
     let host = &target.endpoint.host;
-    let only_bollard = |d: Docker| (d, None);
     let version = negotiated.unwrap_or(&PROBE_VERSION);
     let r = match &target.transport {
         Transport::Unix(path) => {
@@ -250,19 +247,44 @@ fn client(
                 .map(|(docker, raw)| (docker, Some(raw)))
         }
         Transport::Tcp { address, tls: None } => {
-            Docker::connect_with_http(address, TIMEOUT_SECS, version).map(only_bollard)
+            Docker::connect_with_http(address, TIMEOUT_SECS, version).map(|d| (d, None))
         }
         Transport::Tcp {
             address,
             tls: Some(t),
         } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version)
-            .map(only_bollard),
+            .map(|d| (d, None)),
         Transport::Ssh(url) => {
             crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, negotiated)
-                .map(only_bollard)
+                .map(|d| (d, None))
         }
     };
-    r.map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+    r.map(|(docker, raw)| (naming_version(docker, negotiated), raw))
+        .map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+}
+
+/// `docker` with every request path under the `negotiated` API version (see [`versioned`]),
+/// whatever the transport; unchanged for the probe (`negotiated` None).
+fn naming_version(docker: Docker, negotiated: Option<&ClientVersion>) -> Docker {
+    let Some(negotiated) = negotiated.copied() else {
+        return docker;
+    };
+    docker.with_request_modifier(move |mut request| {
+        *request.uri_mut() = versioned_uri(request.uri(), &negotiated);
+        request
+    })
+}
+
+/// `uri` with its path under the `negotiated` version; scheme and authority kept.
+fn versioned_uri(uri: &hyper::Uri, negotiated: &ClientVersion) -> hyper::Uri {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    // `/v1.41` before a valid path keeps it valid; should it not, the request goes as it was.
+    let Ok(path) = versioned(path, Some(negotiated)).parse() else {
+        return uri.clone();
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path);
+    hyper::Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
 /// Connect to a unix socket, with errors that say what to do.
@@ -475,10 +497,10 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
 /// negotiation (`negotiated` None), so that any daemon answers the probe.
 ///
 /// bollard (0.21) builds each request URI by joining the request's absolute path onto
-/// `/v{version}`, and the join drops the version: the daemon then answers at its own newest API
-/// version, whatever was negotiated. The transports bulkhead supplies (unix socket, ssh) put it
-/// back; bollard's own tcp and tcp+TLS clients still send such paths without it. A path that
-/// already names a version is left as it is.
+/// `/v{version}`, and the join drops the version: the daemon would then answer at its own newest
+/// API version, whatever was negotiated. Every client [`client`] builds puts it back, through a
+/// request modifier ([`naming_version`]), as does the unix socket's [`crate::unix::RawGet`]. A
+/// path that already names a version is left as it is.
 pub(crate) fn versioned(path_and_query: &str, negotiated: Option<&ClientVersion>) -> String {
     let names_version = path_and_query
         .strip_prefix("/v")
@@ -520,6 +542,86 @@ mod tests {
         assert_eq!(versioned("/v1.43/info", Some(&v)), "/v1.43/info");
         assert_eq!(versioned("/volumes", Some(&v)), "/v1.41/volumes");
         assert_eq!(versioned("/version", None), "/version");
+    }
+
+    #[test]
+    fn versioned_uris_keep_scheme_authority_and_query() {
+        let v = ClientVersion {
+            major_version: 1,
+            minor_version: 41,
+        };
+        let uri: hyper::Uri = "https://127.0.0.1:2376/containers/json?all=true"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            versioned_uri(&uri, &v).to_string(),
+            "https://127.0.0.1:2376/v1.41/containers/json?all=true"
+        );
+    }
+
+    /// The URIs a client's requests reach its transport with, for the requests `send` makes.
+    fn uris_sent(
+        negotiated: Option<&ClientVersion>,
+        send: impl AsyncFnOnce(&Docker),
+    ) -> Vec<String> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        // A transport that records each request and answers none (no daemon in a unit test).
+        let transport = move |req: bollard::BollardRequest| {
+            record.lock().unwrap().push(req.uri().to_string());
+            async {
+                Err(bollard::errors::Error::IOError {
+                    err: std::io::Error::other("recorded"),
+                })
+            }
+        };
+        let docker = Docker::connect_with_custom_transport(
+            transport,
+            Some("http://10.0.0.7:2376"),
+            5,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+        let docker = naming_version(docker, negotiated);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(send(&docker));
+        let seen = seen.lock().unwrap().clone();
+        seen
+    }
+
+    #[test]
+    fn every_request_of_a_client_names_the_negotiated_version() {
+        let v = ClientVersion {
+            major_version: 1,
+            minor_version: 41,
+        };
+        let sent = uris_sent(Some(&v), async |d| {
+            let _ = d.info().await;
+            let _ = d.version().await;
+            let _ = d
+                .list_containers(Some(
+                    bollard::query_parameters::ListContainersOptionsBuilder::new()
+                        .all(true)
+                        .build(),
+                ))
+                .await;
+        });
+        assert_eq!(
+            sent,
+            [
+                "http://10.0.0.7:2376/v1.41/info",
+                "http://10.0.0.7:2376/v1.41/version",
+                "http://10.0.0.7:2376/v1.41/containers/json?all=true&size=false",
+            ]
+        );
+        // The probe that learns the version names none, so that any daemon answers it.
+        let probe = uris_sent(None, async |d| {
+            let _ = d.version().await;
+        });
+        assert_eq!(probe, ["http://10.0.0.7:2376/version"]);
     }
 
     fn resolve_with(

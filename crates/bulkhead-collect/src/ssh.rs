@@ -23,8 +23,6 @@ use tokio::sync::OnceCell;
 struct Target {
     builder: SessionBuilder,
     destination: String,
-    /// The negotiated API version, which each request path names (None: the probe).
-    negotiated: Option<ClientVersion>,
 }
 
 /// A client whose every request runs over `docker system dial-stdio` on the ssh host.
@@ -47,7 +45,6 @@ pub fn client(
     let target = Arc::new(Target {
         builder: builder.into_owned(),
         destination: destination.to_string(),
-        negotiated: negotiated.copied(),
     });
     let session: Arc<OnceCell<Arc<Session>>> = Arc::new(OnceCell::new());
     let transport = move |req: BollardRequest| {
@@ -106,12 +103,9 @@ async fn request(
         let _ = connection.await;
         let _ = child.disconnect().await;
     });
-    // Origin-form request target, as over a unix socket.
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| crate::endpoint::versioned(p.as_str(), target.negotiated.as_ref()))
-        .unwrap_or_else(|| "/".into());
+    // Origin-form request target, as over a unix socket (the path already names the negotiated
+    // version: `endpoint::naming_version`).
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     *req.uri_mut() = path.parse().map_err(|e| io_error("request path", e))?;
     req.headers_mut().insert(
         hyper::header::HOST,

@@ -28,8 +28,9 @@ const POOLED: usize = 16;
 pub type RawGet =
     Arc<dyn Fn(String) -> BoxFuture<'static, Result<(u16, Bytes), String>> + Send + Sync>;
 
-/// A Docker client for the unix socket at `socket`, and a [`RawGet`] over the same connections;
-/// their request paths name the `negotiated` API version (see [`versioned`]).
+/// A Docker client for the unix socket at `socket`, and a [`RawGet`] over the same connections
+/// whose request paths name the `negotiated` API version (see [`versioned`]; the client's own
+/// requests are versioned by the caller, `endpoint::naming_version`).
 pub fn client(
     socket: &str,
     timeout_secs: u64,
@@ -75,12 +76,8 @@ pub fn client(
         let socket = socket.clone();
         async move {
             let (mut parts, body) = req.into_parts();
-            let path = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            parts.uri = hyperlocal::Uri::new(&socket, &versioned(path, negotiated.as_ref())).into();
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            parts.uri = hyperlocal::Uri::new(&socket, path).into();
             http.request(BollardRequest::from_parts(parts, body))
                 .await
                 .map_err(bollard::errors::Error::from)

@@ -144,13 +144,15 @@ fn collect_over_unix(d: &TestDockerd) -> Snapshot {
     .expect("collect over the unix socket")
 }
 
+/// A Docker-only snapshot read over tcp+TLS from `tcp`, with the client certificates in
+/// `cert_path`, as a docker CLI user's environment would give them.
 fn over_tls(
-    lab: &Lab,
+    tcp: &str,
     cert_path: &std::path::Path,
     own: &dyn Fn(&str) -> bool,
 ) -> Result<Snapshot, String> {
     let vars: HashMap<&'static str, String> = [
-        ("DOCKER_HOST", lab.tcp.clone()),
+        ("DOCKER_HOST", tcp.to_string()),
         ("DOCKER_TLS_VERIFY", "1".to_string()),
         ("DOCKER_CERT_PATH", cert_path.display().to_string()),
     ]
@@ -253,7 +255,7 @@ fn section_2_verdicts_from_flags_and_daemon_json() {
 fn tcp_tls_with_client_certificates_gives_identical_verdicts() {
     let Some(lab) = lab() else { return };
     let s = over_tls(
-        lab,
+        &lab.tcp,
         &lab.client_dir,
         &bulkhead_collect::endpoint::is_own_host,
     )
@@ -283,7 +285,7 @@ fn tcp_tls_with_client_certificates_gives_identical_verdicts() {
 fn tls_errors_name_the_files_and_the_endpoint() {
     let Some(lab) = lab() else { return };
     let missing = lab.client_dir.join("nothing-here");
-    let e = over_tls(lab, &missing, &bulkhead_collect::endpoint::is_own_host).unwrap_err();
+    let e = over_tls(&lab.tcp, &missing, &bulkhead_collect::endpoint::is_own_host).unwrap_err();
     assert!(
         e.contains(&missing.join("ca.pem").display().to_string()),
         "{e}"
@@ -294,7 +296,7 @@ fn tls_errors_name_the_files_and_the_endpoint() {
     let stranger = TestPki::new(&stranger_dir.join("ca")).unwrap();
     let wrong = stranger.docker_client_dir(&stranger_dir.join("client"));
     std::fs::copy(lab.client_dir.join("ca.pem"), wrong.join("ca.pem")).unwrap();
-    let e = over_tls(lab, &wrong, &bulkhead_collect::endpoint::is_own_host).unwrap_err();
+    let e = over_tls(&lab.tcp, &wrong, &bulkhead_collect::endpoint::is_own_host).unwrap_err();
     assert!(e.contains(&lab.tcp), "{e}");
     assert!(
         e.contains(&wrong.join("cert.pem").display().to_string()),
@@ -308,7 +310,7 @@ fn tls_errors_name_the_files_and_the_endpoint() {
 #[test]
 fn pitfall_21_remote_daemon_host_side_not_applicable() {
     let Some(lab) = lab() else { return };
-    let s = over_tls(lab, &lab.client_dir, &|_| false).expect("collect the 'remote' daemon");
+    let s = over_tls(&lab.tcp, &lab.client_dir, &|_| false).expect("collect the 'remote' daemon");
     let docker = s.docker.as_ref().unwrap();
     assert!(!docker.endpoint.local);
     assert!(matches!(docker.daemon.process, Fact::Unavailable(_)));
@@ -441,36 +443,32 @@ fn pitfall_18_no_containers_every_container_check_reported() {
     }
 }
 
-/// API version negotiation holds for every request, not only the first: after the unversioned
-/// `/_ping` that learns the daemon's version, each request names the negotiated version in its
-/// path (`/v1.41/info`), as the docker CLI does. Read from the daemon's own debug log, which
-/// records each request it serves; a daemon of its own, so no other test's requests mix in.
-#[test]
-fn every_request_after_the_ping_names_the_negotiated_version() {
-    let Some(d) = TestDockerd::start_with(DaemonOptions::default().arg("--log-level=debug")) else {
-        return;
-    };
-    d.ensure_image();
-    d.run(
-        "versioned",
-        &bulkhead_testkit::ContainerSpec::new().cmd(&["sleep", "1000"]),
-    );
+/// What `d` served while `run` ran, as `GET /v1.41/info`, from its debug log (`--log-level=debug`
+/// records each request it serves), and what `run` returned.
+fn served_while<T>(d: &TestDockerd, run: impl FnOnce() -> T) -> (Vec<String>, T) {
     let before = std::fs::read_to_string(d.log_path()).unwrap().len();
-    let snapshot = collect_over_unix(&d);
-    let docker = snapshot.docker.as_ref().unwrap();
-    let prefix = format!("/v{}/", docker.endpoint.api_version);
+    let out = run();
     let log = std::fs::read_to_string(d.log_path()).unwrap();
-    let served: Vec<&str> = log[before..]
+    let served = log[before..]
         .lines()
         .filter_map(|l| l.split("msg=\"Calling ").nth(1))
         .filter_map(|l| l.split('"').next())
+        .map(String::from)
         .collect();
+    (served, out)
+}
+
+/// Every request of a collection from `snapshot` was served, and each but the version `probe`
+/// named the negotiated API version in its path.
+fn assert_versioned(served: &[String], snapshot: &Snapshot, probe: &str) {
+    let docker = snapshot.docker.as_ref().unwrap();
+    let prefix = format!("/v{}/", docker.endpoint.api_version);
     for expected in [
-        "GET /_ping",
+        probe,
         "/info",
-        "/version",
         "/containers/json",
         "/images/json",
+        "/networks",
     ] {
         assert!(
             served
@@ -482,10 +480,10 @@ fn every_request_after_the_ping_names_the_negotiated_version() {
     assert!(served
         .iter()
         .any(|s| s.contains("/containers/") && s.ends_with("/json")));
-    let unversioned: Vec<&&str> = served
+    let unversioned: Vec<&String> = served
         .iter()
         .filter(|s| {
-            **s != "GET /_ping"
+            *s != probe
                 && !s
                     .split_once(' ')
                     .is_some_and(|(_, p)| p.starts_with(&prefix))
@@ -495,4 +493,85 @@ fn every_request_after_the_ping_names_the_negotiated_version() {
         unversioned.is_empty(),
         "requests without {prefix}: {unversioned:?}"
     );
+}
+
+/// A debug-logging daemon of its own (so no other test's requests mix into its log) with one
+/// running container, and `extra` options.
+fn versioning_daemon(options: DaemonOptions) -> Option<TestDockerd> {
+    let d = TestDockerd::start_with(options.arg("--log-level=debug"))?;
+    d.ensure_image();
+    d.run(
+        "versioned",
+        &bulkhead_testkit::ContainerSpec::new().cmd(&["sleep", "1000"]),
+    );
+    Some(d)
+}
+
+fn free_port() -> u16 {
+    (23900..24100)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
+}
+
+/// API version negotiation holds for every request, not only the first: after the unversioned
+/// `/_ping` that learns the daemon's version, each request names the negotiated version in its
+/// path (`/v1.41/info`), as the docker CLI does.
+#[test]
+fn every_request_after_the_ping_names_the_negotiated_version() {
+    let Some(d) = versioning_daemon(DaemonOptions::default()) else {
+        return;
+    };
+    let (served, snapshot) = served_while(&d, || collect_over_unix(&d));
+    assert_versioned(&served, &snapshot, "GET /_ping");
+    assert!(served.iter().any(|s| s.ends_with("/version")));
+}
+
+/// The same over plain tcp, where the version is learnt from an unversioned `GET /version`.
+#[test]
+fn every_request_over_tcp_names_the_negotiated_version() {
+    let tcp = format!("tcp://127.0.0.1:{}", free_port());
+    let Some(d) = versioning_daemon(DaemonOptions::default().daemon_json(json!({"hosts": [tcp]})))
+    else {
+        return;
+    };
+    let (served, snapshot) = served_while(&d, || {
+        collect(&CollectOptions {
+            docker: Want::Required,
+            docker_host: Some(tcp.clone()),
+            kubernetes: Want::Skip,
+            ..Default::default()
+        })
+        .expect("collect over tcp")
+    });
+    assert_eq!(snapshot.docker.as_ref().unwrap().endpoint.transport, "tcp");
+    assert_versioned(&served, &snapshot, "GET /version");
+}
+
+/// And over tcp+TLS with client certificates.
+#[test]
+fn every_request_over_tcp_tls_names_the_negotiated_version() {
+    let scratch = scratch_dir("tls-versioned");
+    let Some(pki) = TestPki::new(&scratch.join("ca")) else {
+        return;
+    };
+    let server = pki.issue("server", &["IP:127.0.0.1"], false);
+    let client_dir = pki.docker_client_dir(&scratch.join("client"));
+    let tcp = format!("tcp://127.0.0.1:{}", free_port());
+    let Some(d) = versioning_daemon(DaemonOptions::default().daemon_json(json!({
+        "hosts": [tcp],
+        "tls": true,
+        "tlsverify": true,
+        "tlscacert": pki.ca(),
+        "tlscert": server.cert,
+        "tlskey": server.key,
+    }))) else {
+        return;
+    };
+    let (served, snapshot) = served_while(&d, || {
+        over_tls(&tcp, &client_dir, &bulkhead_collect::endpoint::is_own_host)
+            .expect("collect over tcp+TLS")
+    });
+    let endpoint = &snapshot.docker.as_ref().unwrap().endpoint;
+    assert!(endpoint.transport == "tcp" && endpoint.tls, "{endpoint:?}");
+    assert_versioned(&served, &snapshot, "GET /version");
 }
