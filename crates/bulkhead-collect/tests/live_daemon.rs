@@ -496,7 +496,7 @@ fn assert_versioned(served: &[String], snapshot: &Snapshot, probe: &str) {
 }
 
 /// A debug-logging daemon of its own (so no other test's requests mix into its log) with one
-/// running container, and `extra` options.
+/// running container, started with `options`.
 fn versioning_daemon(options: DaemonOptions) -> Option<TestDockerd> {
     let d = TestDockerd::start_with(options.arg("--log-level=debug"))?;
     d.ensure_image();
