@@ -123,9 +123,8 @@ pub fn collect_with(
             // configuration name (what the API adds, such as the data root it reports, is
             // stat'ed afterwards).
             if let Some(t) = target.as_ref().filter(|t| t.endpoint.local) {
-                let processes = host.process_list().to_vec();
                 let early = daemon::local_daemon(&daemon::DaemonInputs {
-                    processes: &processes,
+                    processes: host.process_list(),
                     endpoint: &t.endpoint,
                     info: None,
                     fs: &fs,
@@ -224,7 +223,7 @@ fn read_api(
 }
 
 /// The processes of a container from its init pid and whether it shares the host's PID namespace.
-type ProcessesOf = dyn Fn(i64, bool) -> Fact<Vec<bulkhead_facts::host::Process>>;
+type ProcessesOf<'a> = Box<dyn Fn(i64, bool) -> Fact<Vec<bulkhead_facts::host::Process>> + 'a>;
 
 /// Join what the API said with what the host shows. For a remote daemon nothing of this host is
 /// attributed to it.
@@ -237,25 +236,21 @@ fn assemble_docker(
     options: &CollectOptions,
 ) -> DockerFacts {
     let info = api.info.value();
-    let (daemon, processes_of) = if endpoint.local {
-        let processes = host.process_list().to_vec();
+    let (daemon, processes_of): (_, ProcessesOf<'_>) = if endpoint.local {
         let daemon = daemon::local_daemon(&daemon::DaemonInputs {
-            processes: &processes,
+            processes: host.process_list(),
             endpoint: &endpoint,
             info,
             fs,
             users: &accounts.users,
         });
         files::collect(host, fs, accounts, &daemon.paths);
-        let proc = options.proc.clone();
-        let by_container: Box<ProcessesOf> = match &host.processes {
-            Fact::Value(_) => Box::new(move |pid, host_pid| {
-                procfs::container_processes(&processes, pid, host_pid, &proc)
+        let proc = &options.proc;
+        let by_container: ProcessesOf<'_> = match &host.processes {
+            Fact::Value(all) => Box::new(move |pid, host_pid| {
+                procfs::container_processes(all, pid, host_pid, proc)
             }),
-            Fact::Unavailable(r) => {
-                let r = r.clone();
-                Box::new(move |_, _| Fact::Unavailable(r.clone()))
-            }
+            Fact::Unavailable(r) => Box::new(move |_, _| Fact::Unavailable(r.clone())),
         };
         (daemon, by_container)
     } else {
@@ -263,7 +258,7 @@ fn assemble_docker(
             "remote daemon: the processes of {} cannot be read from this host",
             endpoint.host
         );
-        let by_container: Box<ProcessesOf> =
+        let by_container: ProcessesOf<'_> =
             Box::new(move |_, _| Fact::Unavailable(reason.clone()));
         (daemon::remote_daemon(&endpoint, info), by_container)
     };
