@@ -247,9 +247,9 @@ fn assemble_docker(
         files::collect(host, fs, accounts, &daemon.paths);
         let proc = &options.proc;
         let by_container: ProcessesOf<'_> = match &host.processes {
-            Fact::Value(all) => Box::new(move |pid, host_pid| {
-                procfs::container_processes(all, pid, host_pid, proc)
-            }),
+            Fact::Value(all) => {
+                Box::new(move |pid, host_pid| procfs::container_processes(all, pid, host_pid, proc))
+            }
             Fact::Unavailable(r) => Box::new(move |_, _| Fact::Unavailable(r.clone())),
         };
         (daemon, by_container)
@@ -258,8 +258,7 @@ fn assemble_docker(
             "remote daemon: the processes of {} cannot be read from this host",
             endpoint.host
         );
-        let by_container: ProcessesOf<'_> =
-            Box::new(move |_, _| Fact::Unavailable(reason.clone()));
+        let by_container: ProcessesOf<'_> = Box::new(move |_, _| Fact::Unavailable(reason.clone()));
         (daemon::remote_daemon(&endpoint, info), by_container)
     };
     let containers = api.containers.map(|list| {

@@ -507,10 +507,17 @@ fn versioning_daemon(options: DaemonOptions) -> Option<TestDockerd> {
     Some(d)
 }
 
+/// A loopback port nothing listens on, different on every call: tests run in parallel, and
+/// two of them must not pick the same free port before either daemon binds it.
 fn free_port() -> u16 {
-    (23900..24100)
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port")
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(23900);
+    loop {
+        let port = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(port < 24100, "no free loopback port in 23900..24100");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// API version negotiation holds for every request, not only the first: after the unversioned
