@@ -135,13 +135,18 @@ fn build() -> Option<Lab> {
 
 /// A Docker-only snapshot of `d`, read over its unix socket.
 fn collect_over_unix(d: &TestDockerd) -> Snapshot {
+    collect_docker(&d.docker_host())
+}
+
+/// A Docker-only snapshot of the daemon at `docker_host` (as `--docker-host` names it).
+fn collect_docker(docker_host: &str) -> Snapshot {
     collect(&CollectOptions {
         docker: Want::Required,
-        docker_host: Some(d.docker_host()),
+        docker_host: Some(docker_host.to_string()),
         kubernetes: Want::Skip,
         ..Default::default()
     })
-    .expect("collect over the unix socket")
+    .unwrap_or_else(|e| panic!("collect from {docker_host}: {e}"))
 }
 
 /// A Docker-only snapshot read over tcp+TLS from `tcp`, with the client certificates in
@@ -541,15 +546,7 @@ fn every_request_over_tcp_names_the_negotiated_version() {
     else {
         return;
     };
-    let (served, snapshot) = served_while(&d, || {
-        collect(&CollectOptions {
-            docker: Want::Required,
-            docker_host: Some(tcp.clone()),
-            kubernetes: Want::Skip,
-            ..Default::default()
-        })
-        .expect("collect over tcp")
-    });
+    let (served, snapshot) = served_while(&d, || collect_docker(&tcp));
     assert_eq!(snapshot.docker.as_ref().unwrap().endpoint.transport, "tcp");
     assert_versioned(&served, &snapshot, "GET /version");
 }
