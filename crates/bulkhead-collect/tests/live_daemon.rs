@@ -14,7 +14,7 @@ use bulkhead_collect::endpoint::Environment;
 use bulkhead_collect::{collect, collect_with, CollectOptions, Want};
 use bulkhead_facts::host::FileFact;
 use bulkhead_facts::{Fact, Snapshot};
-use bulkhead_testkit::{scratch_dir, DaemonOptions, TestDockerd, TestPki};
+use bulkhead_testkit::{scratch_dir, DaemonOptions, Issued, TestDockerd, TestPki};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -69,15 +69,11 @@ fn build() -> Option<Lab> {
             .arg("--iptables=true")
             .arg("--icc=false")
             .arg("--log-level=debug")
-            .daemon_json(json!({
-                "hosts": [tcp],
-                "tls": true,
-                "tlsverify": true,
-                "tlscacert": pki.ca(),
-                "tlscert": server.cert,
-                "tlskey": server.key,
-                "cgroup-parent": "/bulkhead-test",
-            })),
+            .daemon_json({
+                let mut config = tls_listener(&tcp, &pki, &server);
+                config["cgroup-parent"] = json!("/bulkhead-test");
+                config
+            }),
     )?
     .until_exit();
     // A single-manager swarm with a secret and two overlay networks, one encrypted (made before
@@ -130,6 +126,19 @@ fn build() -> Option<Lab> {
         client_dir,
         server_cert: server.cert,
         over_unix,
+    })
+}
+
+/// daemon.json for a tcp listener at `tcp` that requires TLS with client certificates from
+/// `pki`, the daemon presenting `server`.
+fn tls_listener(tcp: &str, pki: &TestPki, server: &Issued) -> serde_json::Value {
+    json!({
+        "hosts": [tcp],
+        "tls": true,
+        "tlsverify": true,
+        "tlscacert": pki.ca(),
+        "tlscert": server.cert,
+        "tlskey": server.key,
     })
 }
 
@@ -561,14 +570,9 @@ fn every_request_over_tcp_tls_names_the_negotiated_version() {
     let server = pki.issue("server", &["IP:127.0.0.1"], false);
     let client_dir = pki.docker_client_dir(&scratch.join("client"));
     let tcp = format!("tcp://127.0.0.1:{}", free_port());
-    let Some(d) = versioning_daemon(DaemonOptions::default().daemon_json(json!({
-        "hosts": [tcp],
-        "tls": true,
-        "tlsverify": true,
-        "tlscacert": pki.ca(),
-        "tlscert": server.cert,
-        "tlskey": server.key,
-    }))) else {
+    let Some(d) =
+        versioning_daemon(DaemonOptions::default().daemon_json(tls_listener(&tcp, &pki, &server)))
+    else {
         return;
     };
     let (served, snapshot) = served_while(&d, || {
