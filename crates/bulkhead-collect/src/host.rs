@@ -35,7 +35,8 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
         Ok(h) if !h.trim().is_empty() => Fact::Value(h.trim().to_string()),
         _ => read_proc_line(proc, "sys/kernel/hostname"),
     };
-    // Each a few system calls: a thread of their own would cost more than it saves.
+    // The audit list and the listening sockets are a few system calls each: a thread of their
+    // own would cost more than it saves. Processes are read on two threads (`read_processes`).
     let audit = audit::collect(fs);
     let listeners = listen::listeners(proc);
     let processes = procfs::read_processes(proc);
