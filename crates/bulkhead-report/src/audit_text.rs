@@ -178,10 +178,11 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         .unwrap_or_default();
     let _ = writeln!(out, "Score: {}{pct}", s.score);
     // Checks this edition has that the selected numbering lacks (independent of --only).
-    let other_numbering = audit.edition != b.default_edition();
-    let missing = match other_numbering {
-        true => b.controls_in(b.default_edition()).len() - b.controls_in(&audit.edition).len(),
-        false => 0,
+    let missing = if audit.edition == b.default_edition() {
+        0
+    } else {
+        let all = b.controls_in(b.default_edition()).len();
+        all.saturating_sub(b.controls_in(&audit.edition).len())
     };
     if missing > 0 {
         let _ = writeln!(
