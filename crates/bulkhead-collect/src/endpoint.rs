@@ -23,13 +23,6 @@ use std::path::{Path, PathBuf};
 /// Seconds before an API request is abandoned.
 const TIMEOUT_SECS: u64 = 60;
 
-/// API version used for the first request (`GET /version`): dockerd 25+ serves 1.24 and newer,
-/// older daemons serve it too.
-const PROBE_VERSION: ClientVersion = ClientVersion {
-    major_version: 1,
-    minor_version: 24,
-};
-
 /// How the API is reached.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
@@ -240,7 +233,10 @@ fn client(
     negotiated: Option<&ClientVersion>,
 ) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
     let host = &target.endpoint.host;
-    let version = negotiated.unwrap_or(&PROBE_VERSION);
+    // The version bollard is built with never reaches a request path (see `versioned`): the
+    // probe names none and `naming_version` names the negotiated one. Every transport gets the
+    // same nominal value.
+    let version = negotiated.unwrap_or(bollard::API_DEFAULT_VERSION);
     let r = match &target.transport {
         Transport::Unix(path) => {
             crate::unix::client(&path.to_string_lossy(), TIMEOUT_SECS, negotiated)
