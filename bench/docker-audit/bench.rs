@@ -4,6 +4,10 @@
 //! For each size it measures, as the median of several runs after a warm-up:
 //! - **raw API**: the requests an audit cannot do without, one container list plus one inspect
 //!   per container, sent one after another over a single keep-alive connection;
+//! - **every request, in turn**: all the requests an audit of the daemon makes (the list and
+//!   inspects, `/info`, `/version`, images and networks), one after another over one connection:
+//!   not the target's reference, but what a plain client pays for the same answers, so the last
+//!   column shows how the audit compares with that;
 //! - **collect + evaluate**: `bulkhead_collect::collect` (API, host files, /proc, audit rules)
 //!   then every CIS Docker check, called as a library;
 //! - **bulkhead audit docker**: the release binary end to end, run as users run it (process
@@ -57,6 +61,46 @@ fn raw_api(d: &TestDockerd) -> (Duration, usize) {
         let _: serde_json::Value = r.json().expect("inspect JSON");
     }
     (start.elapsed(), ids.len())
+}
+
+/// Every request an audit of this daemon makes, one after another over one connection, each
+/// answer parsed: [`raw_api`]'s list (of every container, as the audit lists them) and
+/// inspects, then `/info`, `/version`, the image list with an inspect and the history of each
+/// image, and the network list with an inspect of each network (swarm requests only follow on an
+/// active manager, which the test daemon is not). Not the target's reference: it shows how much
+/// of an audit's time is the daemon answering what the checks need beyond list and inspects.
+fn every_audit_request(d: &TestDockerd) -> Duration {
+    fn json(conn: &mut KeepAlive, path: &str) -> serde_json::Value {
+        conn.get(path)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .json()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+    fn ids(list: &serde_json::Value, field: &str) -> Vec<String> {
+        let items = list.as_array().expect("a list");
+        items
+            .iter()
+            .filter_map(|i| i[field].as_str().map(String::from))
+            .collect()
+    }
+    let start = Instant::now();
+    let mut conn = KeepAlive::connect(&d.socket_path()).expect("connect");
+    let containers = json(&mut conn, "/containers/json?all=1");
+    for id in ids(&containers, "Id") {
+        json(&mut conn, &format!("/containers/{id}/json"));
+    }
+    json(&mut conn, "/info");
+    json(&mut conn, "/version");
+    let images = json(&mut conn, "/images/json");
+    for id in ids(&images, "Id") {
+        json(&mut conn, &format!("/images/{id}/json"));
+        json(&mut conn, &format!("/images/{id}/history"));
+    }
+    let networks = json(&mut conn, "/networks");
+    for id in ids(&networks, "Id") {
+        json(&mut conn, &format!("/networks/{id}"));
+    }
+    start.elapsed()
 }
 
 fn collect_and_evaluate(d: &TestDockerd) -> (Duration, usize) {
@@ -141,6 +185,7 @@ fn machine() -> String {
 struct Row {
     containers: usize,
     raw: Duration,
+    every_request: Duration,
     library: Duration,
     binary: Option<Duration>,
 }
@@ -158,6 +203,11 @@ impl Row {
     /// The ratio the target is judged on: the binary's when it was run, else the library's.
     fn judged_ratio(&self) -> f64 {
         self.binary_ratio().unwrap_or_else(|| self.library_ratio())
+    }
+
+    /// The judged figure (the binary's, else the library's) against every request in turn.
+    fn every_request_ratio(&self) -> f64 {
+        self.binary.unwrap_or(self.library).as_secs_f64() / self.every_request.as_secs_f64()
     }
 }
 
@@ -180,15 +230,17 @@ fn round(bin: Option<&PathBuf>, sizes: &[usize], first: bool) -> Vec<Row> {
         println!("each figure: median of {RUNS} runs after one warm-up\n");
     }
     println!(
-        "{:>10} | {:>26} | {:>20} | {:>7} | {:>22} | {:>7}",
+        "{:>10} | {:>26} | {:>20} | {:>7} | {:>22} | {:>7} | {:>22} | {:>7}",
         "containers",
         "raw API (list+N inspects)",
         "collect + evaluate",
         "ratio",
         "bulkhead audit docker",
+        "ratio",
+        "every request, in turn",
         "ratio"
     );
-    println!("{}", "-".repeat(108));
+    println!("{}", "-".repeat(142));
     let mut rows = Vec::new();
     let mut running = 0;
     for &n in sizes {
@@ -200,17 +252,20 @@ fn round(bin: Option<&PathBuf>, sizes: &[usize], first: bool) -> Vec<Row> {
             running += 1;
         }
         raw_api(&d);
+        every_audit_request(&d);
         collect_and_evaluate(&d);
         if let Some(b) = bin {
             binary(b, &d);
         }
         let mut raw = Vec::new();
+        let mut every = Vec::new();
         let mut full = Vec::new();
         let mut cli = Vec::new();
         for _ in 0..RUNS {
             let (t, seen) = raw_api(&d);
             assert_eq!(seen, n, "the daemon runs {n} containers");
             raw.push(t);
+            every.push(every_audit_request(&d));
             let (t, audited) = collect_and_evaluate(&d);
             assert_eq!(audited, n, "every running container audited");
             full.push(t);
@@ -221,17 +276,20 @@ fn round(bin: Option<&PathBuf>, sizes: &[usize], first: bool) -> Vec<Row> {
         let row = Row {
             containers: n,
             raw: median(raw),
+            every_request: median(every),
             library: median(full),
             binary: (!cli.is_empty()).then(|| median(cli)),
         };
         println!(
-            "{n:>10} | {:>26} | {:>20} | {:>6.2}x | {:>22} | {:>7}",
+            "{n:>10} | {:>26} | {:>20} | {:>6.2}x | {:>22} | {:>7} | {:>22} | {:>6.2}x",
             ms(row.raw),
             ms(row.library),
             row.library_ratio(),
             row.binary.map_or("(no binary given)".to_string(), ms),
             row.binary_ratio()
-                .map_or(String::new(), |r| format!("{r:.2}x"))
+                .map_or(String::new(), |r| format!("{r:.2}x")),
+            ms(row.every_request),
+            row.every_request_ratio()
         );
         rows.push(row);
     }
