@@ -391,13 +391,7 @@ fn source_text(source: &str) -> &'static str {
 /// Explain a failed first request.
 fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
     let host = &target.endpoint.host;
-    let mut chain = e.to_string();
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        src = s.source();
-    }
+    let chain = error_chain(e);
     let hint = match &target.transport {
         Transport::Tcp { tls: Some(t), .. } => format!(
             "; check that the daemon's certificate is signed by {} and that {} / {} are the client pair it trusts",
@@ -415,6 +409,23 @@ fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
     CollectError(format!(
         "the Docker API at {host} did not answer: {chain}{hint}"
     ))
+}
+
+/// An error with its causes, `outer: inner: innermost`. Many errors already print their cause
+/// (bollard's "Error in the hyper legacy client: client error (Connect)"), so a cause whose text
+/// is already shown is not repeated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut chain = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        cause = c.source();
+    }
+    chain
 }
 
 /// Whether a failure means "no Docker here" (skipped under `Want::Auto`) rather than a Docker
@@ -523,6 +534,87 @@ fn parse_api_version(v: &str) -> Option<ClientVersion> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// An error that prints its cause inside its own text (as bollard's do), or not.
+    #[derive(Debug)]
+    struct Layer {
+        text: &'static str,
+        prints_cause: bool,
+        cause: Option<Box<Layer>>,
+    }
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.text)?;
+            match &self.cause {
+                Some(c) if self.prints_cause => write!(f, ": {c}"),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.cause.as_deref().map(|c| c as _)
+        }
+    }
+
+    #[test]
+    fn error_chain_names_each_cause_once() {
+        let innermost = Layer {
+            text: "Connection refused (os error 111)",
+            prints_cause: false,
+            cause: None,
+        };
+        let connect = Layer {
+            text: "client error (Connect)",
+            prints_cause: false,
+            cause: Some(Box::new(innermost)),
+        };
+        let outer = Layer {
+            text: "Error in the hyper legacy client",
+            prints_cause: true,
+            cause: Some(Box::new(connect)),
+        };
+        assert_eq!(
+            error_chain(&outer),
+            "Error in the hyper legacy client: client error (Connect): Connection refused (os error 111)"
+        );
+    }
+
+    #[test]
+    fn a_refused_tcp_connection_is_explained_once_with_a_hint() {
+        // A port that was free a moment ago: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let target = resolve_with(Some(&format!("tcp://127.0.0.1:{port}")), &[], &[]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let Err(e) = runtime.block_on(connect(&target)) else {
+            panic!("nothing listens on port {port}, yet the connection succeeded");
+        };
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "the Docker API at tcp://127.0.0.1:{port} did not answer"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("Connection refused"), "{message}");
+        assert!(message.contains("is dockerd listening there"), "{message}");
+        let segments: Vec<&str> = message.split(": ").collect();
+        for (i, s) in segments.iter().enumerate() {
+            assert!(
+                !segments[i + 1..].contains(s),
+                "{s:?} is repeated in: {message}"
+            );
+        }
+    }
 
     #[test]
     fn versioned_paths() {
