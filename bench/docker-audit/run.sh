@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of `bulkhead audit docker` against a private test dockerd (never the machine's own)
 # at 0, 10, 50 and 200 running containers, beside the raw API time (one container list plus one
-# inspect per container over one connection). Prints a table, then the CPU time per run of the
-# daemon and of bulkhead and the floor that work sets on this machine's cores; README records the
-# figures with the machine they came from.
+# inspect per container over one connection), and beside the time the daemon needs to answer every
+# request of an audit sent concurrently by a client that does nothing else. Prints a table, then
+# the CPU time per run of the daemon and of bulkhead and the floor that work sets on this
+# machine's cores; README records the figures with the machine they came from.
 #
 #   bench/docker-audit/run.sh [SIZES] [ROUNDS]   e.g. bench/docker-audit/run.sh 0,10,50,200
 #                                                  or  bench/docker-audit/run.sh 50 8
