@@ -68,6 +68,16 @@ fn spread(ratios: &mut [f64]) -> (f64, f64, f64) {
     (ratios[0], middle, ratios[ratios.len() - 1])
 }
 
+/// `1.10x to 1.40x, median 1.20x,` over several ratios; the one ratio alone.
+fn describe_spread(ratios: &mut [f64]) -> String {
+    let (lowest, middle, highest) = spread(ratios);
+    if ratios.len() > 1 {
+        format!("{lowest:.2}x to {highest:.2}x, median {middle:.2}x,")
+    } else {
+        format!("{middle:.2}x")
+    }
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -572,25 +582,14 @@ fn main() {
         );
     }
     if !floors_at_50.is_empty() {
-        let n = floors_at_50.len();
-        let (lowest, floor, highest) = spread(&mut floors_at_50);
-        let range = if n > 1 {
-            format!("{lowest:.2}x to {highest:.2}x, median {floor:.2}x,")
-        } else {
-            format!("{floor:.2}x")
-        };
         println!(
-            "at 50 containers the audit's CPU floor (its work spread perfectly over every core) is {range} of the raw API time"
+            "at 50 containers the audit's CPU floor (its work spread perfectly over every core) is {} of the raw API time",
+            describe_spread(&mut floors_at_50)
         );
     }
-    let (lowest, requests, highest) = spread(&mut requests_at_50);
-    let range = if rounds > 1 {
-        format!("{lowest:.2}x to {highest:.2}x, median {requests:.2}x,")
-    } else {
-        format!("{requests:.2}x")
-    };
     println!(
-        "at 50 containers the daemon answers every request of an audit, sent concurrently by a client that does nothing else, in {range} of the raw API time"
+        "at 50 containers the daemon answers every request of an audit, sent concurrently by a client that does nothing else, in {} of the raw API time",
+        describe_spread(&mut requests_at_50)
     );
     let met = middle <= 1.5;
     println!(
