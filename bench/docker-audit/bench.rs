@@ -10,8 +10,8 @@
 //!   column shows how the audit compares with that;
 //! - **every request, concurrently**: the same requests sent as the audit sends them (`/info`,
 //!   `/version`, images and networks alongside the list, then the inspects several at a time),
-//!   by a client that does nothing else: the time the daemon itself needs to answer an audit on
-//!   this machine, which no client can go below, against the raw API time;
+//!   by a client that does nothing else: the time the daemon itself needs to answer an audit's
+//!   requests sent that way on this machine, against the raw API time;
 //! - **collect + evaluate**: `bulkhead_collect::collect` (API, host files, /proc, audit rules)
 //!   then every CIS Docker check, called as a library;
 //! - **bulkhead audit docker**: the release binary end to end, run as users run it (process
@@ -257,8 +257,8 @@ fn every_audit_request(d: &TestDockerd) -> Duration {
 /// `/version`, and the images and networks each on a connection of their own at the same time
 /// as the container list, then the inspects [`bulkhead_collect::api::CONCURRENCY`] at a time.
 /// Nothing else: no process to start, no host to read, nothing to evaluate or render. It is the
-/// wall time in which this daemon on this machine answers what an audit asks, the part of an
-/// audit's time that no client can remove.
+/// wall time in which this daemon on this machine answers what an audit asks, sent that way: an
+/// audit's time minus this is bulkhead's own.
 fn every_audit_request_concurrently(d: &TestDockerd) -> Duration {
     let socket = d.socket_path();
     let connect = || KeepAlive::connect(&socket).expect("connect");
