@@ -86,22 +86,18 @@ fn ms(d: Duration) -> String {
 fn raw_api(d: &TestDockerd) -> (Duration, usize) {
     let start = Instant::now();
     let mut conn = KeepAlive::connect(&d.socket_path()).expect("connect");
-    let list = conn.get("/containers/json").expect("list");
-    let list: serde_json::Value = list.json().expect("list JSON");
-    let ids: Vec<String> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["Id"].as_str().unwrap().to_string())
-        .collect();
+    let listed = list_and_inspect(&mut conn, "/containers/json");
+    (start.elapsed(), listed)
+}
+
+/// The container list at `list`, then one inspect per listed container, each answer parsed;
+/// how many containers were listed.
+fn list_and_inspect(conn: &mut KeepAlive, list: &str) -> usize {
+    let ids = ids(&get_json(conn, list), "Id");
     for id in &ids {
-        let r = conn
-            .get(&format!("/containers/{id}/json"))
-            .expect("inspect");
-        // Parse the document, as any client that uses it must.
-        let _: serde_json::Value = r.json().expect("inspect JSON");
+        get_json(conn, &format!("/containers/{id}/json"));
     }
-    (start.elapsed(), ids.len())
+    ids.len()
 }
 
 /// CPU time (user and system) a process has used, with that of the children it has waited for,
@@ -245,10 +241,7 @@ fn images_and_networks(conn: &mut KeepAlive) {
 fn every_audit_request(d: &TestDockerd) -> Duration {
     let start = Instant::now();
     let mut conn = KeepAlive::connect(&d.socket_path()).expect("connect");
-    let containers = get_json(&mut conn, "/containers/json?all=1");
-    for id in ids(&containers, "Id") {
-        get_json(&mut conn, &format!("/containers/{id}/json"));
-    }
+    list_and_inspect(&mut conn, "/containers/json?all=1");
     other_audit_requests(&mut conn);
     start.elapsed()
 }
