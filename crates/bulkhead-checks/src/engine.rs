@@ -224,17 +224,25 @@ pub fn run(
     };
     let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     let outcomes: Vec<Outcome> = if two_cores && controls.len() >= PARALLEL_FROM {
+        let odd_ones = || -> Vec<Outcome> {
+            controls
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .map(|c| evaluate(c))
+                .collect()
+        };
         let (evens, odds) = std::thread::scope(|s| {
-            let odds = s.spawn(|| {
-                controls
-                    .iter()
-                    .skip(1)
-                    .step_by(2)
-                    .map(|c| evaluate(c))
-                    .collect::<Vec<_>>()
-            });
+            // Named so that profilers and `top -H` tell it apart; without a second thread, one
+            // evaluates both halves.
+            let odds = std::thread::Builder::new()
+                .name("evaluate".into())
+                .spawn_scoped(s, odd_ones);
             let evens: Vec<Outcome> = controls.iter().step_by(2).map(|c| evaluate(c)).collect();
-            (evens, odds.join())
+            match odds {
+                Ok(odds) => (evens, odds.join()),
+                Err(_) => (evens, Ok(odd_ones())),
+            }
         });
         let odds = match odds {
             Ok(o) => o,

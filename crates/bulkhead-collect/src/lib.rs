@@ -116,24 +116,34 @@ pub fn collect_with(
         _ => Some(endpoint::resolve(options.docker_host.as_deref(), env)?),
     };
     let (host_part, api_part) = std::thread::scope(|s| {
-        let host_thread = s.spawn(|| {
-            lower_thread_priority();
-            let (mut host, accounts) = host::collect(&fs, &options.proc);
-            // While the API answers: stat the daemon's files at the paths its process and
-            // configuration name (what the API adds, such as the data root it reports, is
-            // stat'ed afterwards).
-            if let Some(t) = target.as_ref().filter(|t| t.endpoint.local) {
-                let early = daemon::local_daemon(&daemon::DaemonInputs {
-                    processes: host.process_list(),
-                    endpoint: &t.endpoint,
-                    info: None,
-                    fs: &fs,
-                    users: &accounts.users,
-                });
-                files::collect(&mut host, &fs, &accounts, &early.paths);
+        // Named, as bulkhead's other threads are, so that profilers and `top -H` tell them apart.
+        let host_thread = std::thread::Builder::new()
+            .name("host".into())
+            .spawn_scoped(s, || {
+                lower_thread_priority();
+                let (mut host, accounts) = host::collect(&fs, &options.proc);
+                // While the API answers: stat the daemon's files at the paths its process and
+                // configuration name (what the API adds, such as the data root it reports, is
+                // stat'ed afterwards).
+                if let Some(t) = target.as_ref().filter(|t| t.endpoint.local) {
+                    let early = daemon::local_daemon(&daemon::DaemonInputs {
+                        processes: host.process_list(),
+                        endpoint: &t.endpoint,
+                        info: None,
+                        fs: &fs,
+                        users: &accounts.users,
+                    });
+                    files::collect(&mut host, &fs, &accounts, &early.paths);
+                }
+                (host, accounts)
+            });
+        let host_thread = match host_thread {
+            Ok(t) => t,
+            Err(e) => {
+                let e = CollectError(format!("cannot start a thread to read the host: {e}"));
+                return (Err(e), None);
             }
-            (host, accounts)
-        });
+        };
         let api_part = target.as_ref().map(|t| read_api(t, &selector));
         let host_part = host_thread
             .join()
