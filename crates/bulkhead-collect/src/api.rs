@@ -172,8 +172,45 @@ async fn containers(
                 }),
         }
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_by(|a, b| natural_order(&a.name, &b.name));
     (Fact::Value(out), selection)
+}
+
+/// Names in the order people number them: `web-2` before `web-10`. Runs of digits compare by
+/// value, the rest by character; names equal that way (`web-01`, `web-1`) fall back to plain
+/// order, so that the order is total and the same on every run.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> impl Iterator<Item = (bool, &str)> {
+        let mut rest = s;
+        std::iter::from_fn(move || {
+            let first = rest.chars().next()?;
+            let digits = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digits)
+                .unwrap_or(rest.len());
+            let (chunk, tail) = rest.split_at(end);
+            rest = tail;
+            Some((digits, chunk))
+        })
+    }
+    let by_value = |x: &str, y: &str| {
+        let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+        x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+    };
+    let mut left = chunks(a);
+    let mut right = chunks(b);
+    loop {
+        let order = match (left.next(), right.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some((true, x)), Some((true, y))) => by_value(x, y),
+            (Some((_, x)), Some((_, y))) => x.cmp(y),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
 }
 
 /// `GET /containers/{id}/json` parsed straight into [`Container`].
@@ -343,6 +380,27 @@ async fn swarm(docker: &Docker, info: &Info) -> Fact<SwarmFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_names_sort_as_people_number_them() {
+        let mut names = vec![
+            "web-10", "web-2", "db", "web-1", "web-01", "web-1a", "web-", "a10b2", "a10b10", "a9",
+        ];
+        names.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "a9", "a10b2", "a10b10", "db", "web-", "web-01", "web-1", "web-1a", "web-2",
+                "web-10"
+            ]
+        );
+        // Digits and letters at the same place compare as characters: digits first, as in
+        // plain order.
+        assert!(natural_order("x1", "xa").is_lt());
+        assert!(natural_order("c9", "c10").is_lt());
+        assert!(natural_order("c10", "c9").is_gt());
+        assert!(natural_order("same", "same").is_eq());
+    }
 
     #[test]
     fn a_refusal_names_the_status_and_the_daemons_message() {
