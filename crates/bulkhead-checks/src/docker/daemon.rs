@@ -133,7 +133,12 @@ fn lookup_list(ctx: &Context<'_>, key: &str) -> Result<(Vec<String>, Option<Stri
     })
 }
 
-const DEFAULT_SOURCE: &str = "default (not set)";
+/// The evidence field for a setting that neither dockerd's command line nor its configuration
+/// file sets, so that its default is in force: the setting is still named (`live-restore (not
+/// set)`).
+fn unset(key: &str) -> String {
+    format!("{key} (not set)")
+}
 
 /// The daemon as an object of a result: `dockerd (pid N)` when the process is known.
 fn daemon_object(ctx: &Context<'_>, status: Status) -> ObjectResult {
@@ -277,7 +282,7 @@ fn icc_disabled(ctx: &Context<'_>) -> CheckResult {
     }
     match lookup_bool(ctx, "icc") {
         Ok(Some((icc, source))) => judge(icc, source),
-        Ok(None) => judge(true, DEFAULT_SOURCE.to_string()),
+        Ok(None) => judge(true, unset("icc")),
         Err(e) => from_network().unwrap_or(e),
     }
 }
@@ -305,7 +310,7 @@ fn log_level_info(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Pass,
             "log level is info (the default)",
-            DEFAULT_SOURCE,
+            unset("log-level"),
             "info",
             "info",
         ),
@@ -332,7 +337,7 @@ fn log_level_info(ctx: &Context<'_>) -> CheckResult {
 fn iptables_allowed(ctx: &Context<'_>) -> CheckResult {
     match lookup_bool(ctx, "iptables") {
         Err(e) => e,
-        Ok(None) => verdict(ctx, Status::Pass, "dockerd manages iptables (the default)", DEFAULT_SOURCE, "true", "true"),
+        Ok(None) => verdict(ctx, Status::Pass, "dockerd manages iptables (the default)", unset("iptables"), "true", "true"),
         Ok(Some((true, source))) => verdict(ctx, Status::Pass, "dockerd manages iptables", source, "true", "true"),
         Ok(Some((false, source))) => verdict(
             ctx,
@@ -356,7 +361,7 @@ fn no_insecure_registries(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Pass,
             "no insecure registry is configured",
-            DEFAULT_SOURCE,
+            unset("insecure-registries"),
             "none",
             "none",
         );
@@ -480,7 +485,7 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
         (Some((false, source)), _) => (Status::Fail, source.clone(), "tlsverify=false, tls not set".to_string(), Some("plain TCP: anyone who reaches the port controls the daemon")),
         _ => (
             Status::Fail,
-            DEFAULT_SOURCE.to_string(),
+            unset("tlsverify"),
             "no TLS".to_string(),
             Some("plain TCP: anyone who reaches the port controls the daemon"),
         ),
@@ -523,8 +528,8 @@ fn default_ulimits(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Manual,
             "no default ulimits: containers inherit dockerd's own limits; decide whether that is appropriate",
-            DEFAULT_SOURCE,
-            "not set",
+            unset("default-ulimits"),
+            "none (dockerd's own limits apply)",
             "limits chosen for the workload (e.g. nofile, nproc)",
         ),
         Ok(Some(s)) => {
@@ -611,8 +616,8 @@ fn userns_remap(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Fail,
             "no user namespace remap is configured",
-            DEFAULT_SOURCE,
-            "not set",
+            unset("userns-remap"),
+            "none",
             expected,
         ),
     }
@@ -640,8 +645,8 @@ fn default_cgroup_parent(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Pass,
             "containers use the default cgroup parent",
-            DEFAULT_SOURCE,
-            "not set",
+            unset("cgroup-parent"),
+            "the default",
             "the default cgroup parent",
         ),
     }
@@ -669,7 +674,7 @@ fn base_device_size(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Pass,
             "the base device size is not changed",
-            source.unwrap_or_else(|| DEFAULT_SOURCE.into()),
+            source.unwrap_or_else(|| unset("storage-opts")),
             if opts.is_empty() {
                 "no storage options".to_string()
             } else {
@@ -699,7 +704,7 @@ fn authorization_plugin(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Fail,
             "no authorization plugin: anyone who can reach the API may do everything",
-            DEFAULT_SOURCE,
+            unset("authorization-plugins"),
             "none",
             "at least one authorization plugin",
         ),
@@ -811,7 +816,7 @@ fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Fail,
             "no-new-privileges is not set daemon-wide",
-            DEFAULT_SOURCE,
+            unset("no-new-privileges"),
             "false",
             "true",
         ),
@@ -874,7 +879,7 @@ fn live_restore(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Fail,
             "live restore is off (the default)",
-            DEFAULT_SOURCE,
+            unset("live-restore"),
             "false",
             "true",
         ),
@@ -905,7 +910,7 @@ fn userland_proxy_disabled(ctx: &Context<'_>) -> CheckResult {
             ctx,
             Status::Fail,
             "the userland proxy is enabled (the default)",
-            DEFAULT_SOURCE,
+            unset("userland-proxy"),
             "true",
             "false",
         ),
@@ -942,7 +947,7 @@ fn seccomp_profile(ctx: &Context<'_>) -> CheckResult {
                 ctx,
                 Status::Manual,
                 "the built-in seccomp profile applies",
-                DEFAULT_SOURCE,
+                unset("seccomp-profile"),
                 "builtin",
                 expected,
             ),
@@ -995,7 +1000,7 @@ fn no_experimental(ctx: &Context<'_>) -> CheckResult {
         None => match lookup_bool(ctx, "experimental") {
             Err(e) => e,
             Ok(Some((on, source))) => judge(on, source),
-            Ok(None) => judge(false, DEFAULT_SOURCE.to_string()),
+            Ok(None) => judge(false, unset("experimental")),
         },
     }
 }
@@ -1010,6 +1015,43 @@ mod tests {
     fn evidence(r: &CheckResult) -> (String, String) {
         let e = r.objects[0].evidence.as_ref().expect("evidence");
         (e.field.clone(), e.actual.clone())
+    }
+
+    /// A setting neither the command line nor daemon.json sets is still named in the evidence,
+    /// with the default in force as the value.
+    #[test]
+    fn an_unset_setting_is_named_in_the_evidence() {
+        let f = Fixture::new().dockerd("", Some(json!({})));
+        for (control, field, actual) in [
+            (
+                "docker.daemon.no_new_privileges",
+                "no-new-privileges (not set)",
+                "false",
+            ),
+            (
+                "docker.daemon.userland_proxy_disabled",
+                "userland-proxy (not set)",
+                "true",
+            ),
+            (
+                "docker.daemon.authorization_plugin",
+                "authorization-plugins (not set)",
+                "none",
+            ),
+            (
+                "docker.daemon.log_level_info",
+                "log-level (not set)",
+                "info",
+            ),
+            (
+                "docker.daemon.default_ulimits",
+                "default-ulimits (not set)",
+                "none (dockerd's own limits apply)",
+            ),
+        ] {
+            let r = f.check(control);
+            assert_eq!(evidence(&r), (field.into(), actual.into()), "{control}");
+        }
     }
 
     #[test]
@@ -1226,7 +1268,7 @@ mod tests {
             .dockerd("", None)
             .check("docker.daemon.icc_disabled");
         assert_eq!(r.status, Status::Fail);
-        assert_eq!(evidence(&r), ("default (not set)".into(), "true".into()));
+        assert_eq!(evidence(&r), ("icc (not set)".into(), "true".into()));
         // A remote daemon: the default bridge's option is the value in force.
         let mut f = Fixture::new().remote();
         let mut bridge = bulkhead_facts::docker::Network {
@@ -1400,7 +1442,7 @@ mod tests {
             .dockerd("", None)
             .check("docker.daemon.default_ulimits");
         assert_eq!(r.status, Status::Manual);
-        assert_eq!(evidence(&r).1, "not set");
+        assert_eq!(evidence(&r).1, "none (dockerd's own limits apply)");
         // userns: the API's security options are the value in force.
         let f = Fixture::new().dockerd("--userns-remap default", None);
         assert_eq!(
