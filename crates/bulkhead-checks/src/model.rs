@@ -282,12 +282,21 @@ impl CheckResult {
                 format!("{kind}s")
             }
         };
+        // The verb agrees with the count it follows: "1 of 3 containers fails".
+        let agreeing = |n: usize, one: &'static str, many: &'static str| {
+            if n == 1 {
+                one
+            } else {
+                many
+            }
+        };
         let message = match status {
             Status::Fail => format!(
-                "{} of {} {} fail",
+                "{} of {} {} {}",
                 count(Status::Fail),
                 objects.len(),
-                plural(objects.len())
+                plural(objects.len()),
+                agreeing(count(Status::Fail), "fails", "fail")
             ),
             Status::Error => format!(
                 "{} of {} {} could not be evaluated",
@@ -296,10 +305,11 @@ impl CheckResult {
                 plural(objects.len())
             ),
             Status::Warn => format!(
-                "{} of {} {} need review",
+                "{} of {} {} {}",
                 count(Status::Warn),
                 objects.len(),
-                plural(objects.len())
+                plural(objects.len()),
+                agreeing(count(Status::Warn), "needs review", "need review")
             ),
             Status::Pass if objects.len() == 1 => format!("the 1 {kind} passes"),
             Status::Pass => format!("all {} {} pass", objects.len(), plural(objects.len())),
@@ -336,7 +346,7 @@ mod tests {
         ];
         let r = CheckResult::from_objects(objs, "none");
         assert_eq!(r.status, Status::Fail);
-        assert_eq!(r.message.as_deref(), Some("1 of 3 containers fail"));
+        assert_eq!(r.message.as_deref(), Some("1 of 3 containers fails"));
         let r = CheckResult::from_objects(
             vec![
                 ObjectResult::new("file", "x", Status::Pass),
@@ -345,6 +355,18 @@ mod tests {
             "none",
         );
         assert_eq!(r.status, Status::Error);
+        // The verb agrees with the count before it.
+        let warned = |n: usize| {
+            let objs = (0..3)
+                .map(|i| {
+                    let status = if i < n { Status::Warn } else { Status::Pass };
+                    ObjectResult::new("container", format!("c{i}"), status)
+                })
+                .collect();
+            CheckResult::from_objects(objs, "none").message.unwrap()
+        };
+        assert_eq!(warned(1), "1 of 3 containers needs review");
+        assert_eq!(warned(2), "2 of 3 containers need review");
         assert_eq!(
             CheckResult::from_objects(vec![], "no running containers").status,
             Status::NotApplicable

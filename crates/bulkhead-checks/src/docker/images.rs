@@ -132,7 +132,8 @@ fn minimal_packages(ctx: &Context<'_>) -> CheckResult {
             .history
             .value()
             .map_or("history unavailable".to_string(), |h| {
-                format!("{} history entries", h.len())
+                let n = h.len();
+                format!("{n} history {}", if n == 1 { "entry" } else { "entries" })
             });
         image_object(i, Status::Manual)
             .evidence(
@@ -999,7 +1000,9 @@ mod tests {
                 i.inspect.size = 12_500_000;
                 i.inspect.created = "2024-05-01T10:00:00Z".into();
             })
-            .image("local:1", |_| {});
+            .image("local:1", |i| {
+                i.history = history_of(&["/bin/sh -c #(nop) ADD file:0a1b in / "])
+            });
         let r = f.check("docker.image.trusted_base");
         assert_eq!(r.status, Status::Manual);
         assert_eq!(
@@ -1015,6 +1018,12 @@ mod tests {
             r.objects[0].evidence.as_ref().unwrap().actual,
             "12.5 MB, 0 history entries"
         );
+        assert!(r.objects[1]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .actual
+            .ends_with(", 1 history entry"));
         let r = f.check("docker.image.patched");
         assert_eq!(
             r.objects[0].evidence.as_ref().unwrap().actual,

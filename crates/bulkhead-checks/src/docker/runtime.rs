@@ -1961,7 +1961,7 @@ mod tests {
         let r = f.check("docker.container.no_sensitive_mounts");
         let golden = serde_json::json!({
             "status": "fail",
-            "message": "1 of 1 container fail",
+            "message": "1 of 1 container fails",
             "objects": [{
                 "kind": "container",
                 "name": "agent",
