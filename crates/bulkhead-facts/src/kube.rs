@@ -523,7 +523,12 @@ impl Component {
     /// `setting`, else the built-in default described by `why`.
     pub fn setting_or(&self, flag: &str, default: &str) -> Setting {
         self.setting(flag).unwrap_or_else(|| {
-            Setting::default_value(default, format!("--{flag} not set (default {default})"))
+            let why = if default.is_empty() {
+                format!("--{flag} not set")
+            } else {
+                format!("--{flag} not set (default {default})")
+            };
+            Setting::default_value(default, why)
         })
     }
 
@@ -1267,6 +1272,26 @@ mod tests {
             source: "process".into(),
             other_pids: vec![],
         }
+    }
+
+    /// An unset flag's source says so, and names the default only when there is one.
+    #[test]
+    fn an_unset_flag_names_its_default_only_when_it_has_one() {
+        let c = component(APISERVER, &["--profiling=false"]);
+        let s = c.setting_or("anonymous-auth", "true");
+        assert_eq!(
+            (s.value.as_str(), s.source.as_str()),
+            ("true", "--anonymous-auth not set (default true)")
+        );
+        let s = c.setting_or("oidc-issuer-url", "");
+        assert_eq!(
+            (s.value.as_str(), s.source.as_str()),
+            ("", "--oidc-issuer-url not set")
+        );
+        assert_eq!(
+            c.setting_or("profiling", "true").source,
+            "--profiling (command line)"
+        );
     }
 
     #[test]

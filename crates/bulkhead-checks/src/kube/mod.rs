@@ -117,10 +117,11 @@ pub(crate) fn running<'a>(
     }
 }
 
-/// The text shown for a setting's value (`(not set)` for an empty default).
+/// The text shown for a setting's value: `none` for an empty default (the source beside it
+/// already says the setting is not set: `--audit-log-path not set = none`).
 pub(crate) fn shown(s: &Setting) -> String {
     if s.value.is_empty() {
-        "(not set)".into()
+        "none".into()
     } else {
         s.value.clone()
     }
@@ -200,7 +201,7 @@ pub(crate) fn file_settings_result(
                     status: Status::Fail,
                     ..base
                 }
-                .evidence(s.source.clone(), "(not set)", expected);
+                .evidence(s.source.clone(), "none", expected);
             }
             let obj = base.evidence(s.source.clone(), s.value.clone(), expected);
             match ctx.snapshot.host.file(&s.value) {
