@@ -40,6 +40,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
+        /// The shell to print completions for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -214,6 +215,7 @@ pub struct HistoryArgs {
     /// Compare the two most recent runs of each host and kind: which checks changed status.
     #[arg(long)]
     pub diff: bool,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
 }
@@ -246,9 +248,12 @@ pub enum ChecksCommand {
         /// Benchmark: docker or kubernetes (default: both).
         #[arg(value_enum)]
         target: Option<AuditTarget>,
+        /// Numbering to list the checks in: cis-1.6.0 (default for Docker), cis-1.5.0,
+        /// cis-1.4.0, cis-1.3.1, cis-1.2.0, cis-1.12 (Kubernetes). A benchmark without that
+        /// numbering is listed in its own default.
         #[arg(long, value_name = "NUMBERING")]
         ids: Option<String>,
-        /// json for tools.
+        /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
@@ -256,6 +261,9 @@ pub enum ChecksCommand {
     Explain {
         /// A check ID in the selected numbering (5.13) or a control ID.
         id: String,
+        /// Numbering the ID is given in: with cis-1.2.0, 5.12 is the read-only root file
+        /// system check (5.13 in the default cis-1.6.0); cis-1.12 for Kubernetes. Needed when
+        /// an ID exists in both benchmarks (1.2.1).
         #[arg(long, value_name = "NUMBERING")]
         ids: Option<String>,
     },
@@ -263,6 +271,34 @@ pub enum ChecksCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    /// A table for people.
     Text,
+    /// JSON for tools.
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// `--help` teaches: every option and argument of every command says what it does.
+    #[test]
+    fn every_argument_has_help() {
+        fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    out.push(format!("{path}: {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                undocumented(sub, &path, out);
+            }
+        }
+        let mut missing = Vec::new();
+        undocumented(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+    }
 }

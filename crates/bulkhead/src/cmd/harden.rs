@@ -164,6 +164,7 @@ pub struct HardenArgs {
         help_heading = "Selection"
     )]
     pub trusted_users: Vec<String>,
+    /// Output format.
     #[arg(short, long, value_enum, default_value_t = HardenFormat::Text, help_heading = "Output")]
     pub format: HardenFormat,
     /// Write to FILE instead of stdout.
@@ -220,8 +221,10 @@ pub struct VerifyArgs {
     /// Where harden kept the baseline (default: ROOT/var/lib/bulkhead/harden).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Output format.
     #[arg(short, long, value_enum, default_value_t = HardenFormat::Text)]
     pub format: HardenFormat,
+    /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// Markdown, for a repository, a wiki or a ticket.
     Markdown,
     /// One self-contained page (inline CSS and SVG, nothing fetched).
     Html,
@@ -35,6 +36,7 @@ pub struct ReportArgs {
         help_heading = "Selection"
     )]
     pub top: usize,
+    /// Output format.
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown, help_heading = "Output")]
     pub format: ReportFormat,
     /// Write to FILE instead of stdout (atomically).
