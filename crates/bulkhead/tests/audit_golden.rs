@@ -464,3 +464,22 @@ fn looks_like_a_time(s: &str) -> bool {
         && b[13] == b':'
         && (s.ends_with('Z') || s.contains('+'))
 }
+
+/// `--ids` with a numbering the audited benchmark does not have lists that benchmark's own
+/// numberings, and says whose numbering it is when another benchmark has it.
+#[test]
+fn a_numbering_of_the_other_benchmark_is_named_as_such() {
+    let r = render(&["--ids", "cis-1.12"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "--ids cis-1.12: CIS Docker Benchmark has no such numbering (its numberings: cis-1.6.0, cis-1.5.0, cis-1.4.0, cis-1.3.1, cis-1.2.0); cis-1.12 numbers the CIS Kubernetes Benchmark"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = render(&["--ids", "cis-9.9"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("(its numberings: cis-1.6.0,"), "{}", r.stderr);
+    assert!(!r.stderr.contains("numbers the"), "{}", r.stderr);
+}
