@@ -57,6 +57,12 @@ fn write_file(p: &Path, text: &str) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let existing = std::fs::metadata(p).ok();
     if let Some(m) = &existing {
+        if m.is_dir() {
+            return Err(format!(
+                "cannot write {}: it is a directory; name a file in it",
+                p.display()
+            ));
+        }
         if !m.file_type().is_file() {
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
@@ -81,7 +87,21 @@ fn write_file(p: &Path, text: &str) -> Result<(), String> {
         ".{}.bulkhead-tmp",
         target.file_name().and_then(|n| n.to_str()).unwrap_or("out")
     ));
-    std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+    std::fs::write(&tmp, text).map_err(|e| {
+        if !dir.is_dir() {
+            format!(
+                "cannot write {}: the directory {} does not exist",
+                p.display(),
+                dir.display()
+            )
+        } else {
+            format!(
+                "cannot write {} (through the temporary file {} beside it): {e}",
+                p.display(),
+                tmp.display()
+            )
+        }
+    })?;
     if let Some(m) = &existing {
         let _ = std::fs::set_permissions(
             &tmp,
@@ -123,6 +143,31 @@ mod tests {
         assert!(
             m.file_type().is_char_device(),
             "the device node must stay a character device"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A missing directory and a directory given as the file are named as such, not through
+    /// the temporary file's name or a bare "Is a directory".
+    #[test]
+    fn errors_name_the_file_asked_for() {
+        let dir = std::env::temp_dir().join(format!("bulkhead-emit-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("no-such-dir/report.txt");
+        assert_eq!(
+            write_file(&missing, "x").unwrap_err(),
+            format!(
+                "cannot write {}: the directory {} does not exist",
+                missing.display(),
+                dir.join("no-such-dir").display()
+            )
+        );
+        assert_eq!(
+            write_file(&dir, "x").unwrap_err(),
+            format!(
+                "cannot write {}: it is a directory; name a file in it",
+                dir.display()
+            )
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

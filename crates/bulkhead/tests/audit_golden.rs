@@ -480,6 +480,10 @@ fn a_numbering_of_the_other_benchmark_is_named_as_such() {
     );
     let r = render(&["--ids", "cis-9.9"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("(its numberings: cis-1.6.0,"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("(its numberings: cis-1.6.0,"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("numbers the"), "{}", r.stderr);
 }
