@@ -292,6 +292,14 @@ mod tests {
                 if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
                     out.push(format!("{path}: {}", arg.get_id()));
                 }
+                // Where some values of an argument are explained, all are: help lists them
+                // one per line, and an unexplained one stands out as a gap.
+                let values = arg.get_possible_values();
+                if values.iter().any(|v| v.get_help().is_some()) {
+                    for v in values.iter().filter(|v| v.get_help().is_none()) {
+                        out.push(format!("{path}: {} value {}", arg.get_id(), v.get_name()));
+                    }
+                }
             }
             for sub in cmd.get_subcommands() {
                 undocumented(sub, &path, out);

@@ -28,10 +28,15 @@ pub enum ScanFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScanFailOn {
+    /// Exit 1 on a critical finding only.
     Critical,
+    /// On a high or critical finding.
     High,
+    /// On a medium finding or worse.
     Medium,
+    /// On a low finding or worse.
     Low,
+    /// On any finding.
     Info,
     /// Always exit 0 (files that could not be scanned still print errors).
     Never,

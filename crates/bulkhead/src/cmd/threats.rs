@@ -19,10 +19,13 @@ use std::process::ExitCode;
 pub enum ThreatsFormat {
     /// The documented `bulkhead.threats/1` document.
     Json,
+    /// The threat register as Markdown, with the data-flow diagram as a Mermaid block.
     Markdown,
     /// One self-contained page with the data-flow diagram as inline SVG.
     Html,
+    /// The data-flow diagram as a Mermaid flowchart.
     Mermaid,
+    /// The data-flow diagram for Graphviz (`dot -Tsvg`).
     Dot,
     /// Open Threat Model JSON (Threat Dragon, IriusRisk).
     Otm,
