@@ -121,6 +121,9 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
         config_path,
         config,
         paths,
+        // Read where /proc and the file system are at hand (`crate::assemble_docker`).
+        started_at: None,
+        config_modified_at: None,
     }
 }
 

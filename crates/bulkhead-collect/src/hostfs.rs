@@ -131,6 +131,17 @@ impl HostFs {
         std::fs::read_to_string(self.resolve(host_path)?)
     }
 
+    /// When `host_path` was last modified, in Unix seconds (symbolic links followed).
+    pub fn modified(&self, host_path: &str) -> Option<i64> {
+        let t = std::fs::metadata(self.resolve(host_path).ok()?)
+            .ok()?
+            .modified()
+            .ok()?;
+        t.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64)
+    }
+
     pub fn exists(&self, host_path: &str) -> bool {
         self.resolve(host_path)
             .map(|p| p.symlink_metadata().is_ok())

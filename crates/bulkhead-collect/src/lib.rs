@@ -247,13 +247,21 @@ fn assemble_docker(
 ) -> DockerFacts {
     let info = api.info.value();
     let (daemon, processes_of): (_, ProcessesOf<'_>) = if endpoint.local {
-        let daemon = daemon::local_daemon(&daemon::DaemonInputs {
+        let mut daemon = daemon::local_daemon(&daemon::DaemonInputs {
             processes: host.process_list(),
             endpoint: &endpoint,
             info,
             fs,
             users: &accounts.users,
         });
+        // Whether daemon.json changed after the daemon started (and so may not be in force).
+        let pid = daemon.process.value().cloned().flatten().map(|p| p.pid);
+        daemon.started_at = pid
+            .and_then(|pid| procfs::start_time(&options.proc, pid))
+            .map(bulkhead_facts::time::rfc3339_utc);
+        daemon.config_modified_at = fs
+            .modified(&daemon.config_path)
+            .map(bulkhead_facts::time::rfc3339_utc);
         files::collect(host, fs, accounts, &daemon.paths);
         let proc = &options.proc;
         let by_container: ProcessesOf<'_> = match &host.processes {
@@ -298,27 +306,14 @@ fn assemble_docker(
 
 /// `2026-01-01T12:00:00Z`
 fn rfc3339_utc(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
+    bulkhead_facts::time::rfc3339_utc(unix_seconds(t))
+}
+
+/// Whole seconds since the epoch (0 for a time before it).
+fn unix_seconds(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

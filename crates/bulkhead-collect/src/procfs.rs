@@ -145,6 +145,32 @@ fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process
     Some(p)
 }
 
+/// When process `pid` started, in Unix seconds: its start time in clock ticks after boot
+/// (`/proc/PID/stat`, field 22) plus the boot time (`btime` in `/proc/stat`). None when either
+/// cannot be read (a fake proc tree, a process that exited).
+pub fn start_time(proc: &Path, pid: u32) -> Option<i64> {
+    let stat = std::fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+    // The fields after the parenthesised command name (which may itself hold spaces and
+    // parentheses) start at field 3; starttime is field 22.
+    let ticks: i64 = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let boot: i64 = std::fs::read_to_string(proc.join("stat"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = (unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as i64).max(1);
+    Some(boot + ticks / per_second)
+}
+
 /// Name, PPid and the real uid (0 when not shown) from a `status` file; None when the uid is
 /// unreadable. Parsed as bytes and only up to the `Uid:` line, which follows the other two: the
 /// rest of the file (memory, signals, capabilities) is not needed, and this runs for every
@@ -281,6 +307,37 @@ PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
             "PATH=/usr/bin\0DOCKER_PASSWORD=hunter2\0",
         )
         .unwrap();
+    }
+
+    /// The start time is the boot time plus field 22 of `stat` in clock ticks, however the
+    /// command name is spelled.
+    #[test]
+    fn start_time_from_stat_and_boot_time() {
+        let root = std::env::temp_dir().join(format!("bhc-start-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("812")).unwrap();
+        std::fs::write(
+            root.join("stat"),
+            "cpu  1 2 3\nbtime 1767225600\nprocesses 9\n",
+        )
+        .unwrap();
+        // SAFETY: sysconf only reads a configuration value.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as i64;
+        let stat = format!(
+            "812 (docker d) (x)) S 1 812 812 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 12 0 {} 1 1",
+            90 * hz
+        );
+        std::fs::write(root.join("812/stat"), stat).unwrap();
+        assert_eq!(start_time(&root, 812), Some(1_767_225_690));
+        assert_eq!(start_time(&root, 813), None, "no such process");
+        std::fs::remove_dir_all(&root).unwrap();
+        // This very process started after the machine booted and not after now.
+        let me = start_time(Path::new("/proc"), std::process::id()).expect("our own start time");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(me <= now && me > now - 86_400 * 365, "{me} vs now {now}");
     }
 
     #[test]

@@ -447,6 +447,25 @@ pub struct DaemonFacts {
     pub config: Fact<Option<serde_json::Value>>,
     /// Every path the checks need, resolved from the daemon's real configuration.
     pub paths: DockerPaths,
+    /// When the dockerd process started (RFC 3339, whole seconds), from /proc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When its daemon.json was last modified (RFC 3339, whole seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_modified_at: Option<String>,
+}
+
+impl DaemonFacts {
+    /// `(modified, started)` when daemon.json changed after the running dockerd started: the
+    /// file then holds settings the daemon has not necessarily loaded (most take effect only at
+    /// the next start). The start time is known to the second, hence the second of margin.
+    pub fn config_changed_after_start(&self) -> Option<(&str, &str)> {
+        let modified = self.config_modified_at.as_deref()?;
+        let started = self.started_at.as_deref()?;
+        let later =
+            crate::time::rfc3339_to_unix(modified)? > crate::time::rfc3339_to_unix(started)? + 1;
+        later.then_some((modified, started))
+    }
 }
 
 /// Paths resolved from the running configuration, falling back to documented defaults. Each
@@ -654,7 +673,9 @@ impl DaemonSettings {
         })
     }
 
-    fn config_path_label(&self) -> &str {
+    /// How a setting read from daemon.json names its source (`/etc/docker/daemon.json icc`):
+    /// this prefix.
+    pub fn config_path_label(&self) -> &str {
         if self.config_path.is_empty() {
             "daemon.json"
         } else {
@@ -822,6 +843,34 @@ pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// daemon.json newer than the daemon by more than the second the start time is known to.
+    #[test]
+    fn config_changed_after_start_needs_both_times_and_a_margin() {
+        let at = |started: Option<&str>, modified: Option<&str>| DaemonFacts {
+            started_at: started.map(String::from),
+            config_modified_at: modified.map(String::from),
+            ..Default::default()
+        };
+        let started = Some("2026-11-28T10:00:00Z");
+        assert_eq!(
+            at(started, Some("2026-11-28T10:05:00Z")).config_changed_after_start(),
+            Some(("2026-11-28T10:05:00Z", "2026-11-28T10:00:00Z"))
+        );
+        assert_eq!(
+            at(started, Some("2026-11-28T10:00:01Z")).config_changed_after_start(),
+            None
+        );
+        assert_eq!(
+            at(started, Some("2026-11-28T09:00:00Z")).config_changed_after_start(),
+            None
+        );
+        assert_eq!(
+            at(None, Some("2026-11-28T10:05:00Z")).config_changed_after_start(),
+            None
+        );
+        assert_eq!(at(started, None).config_changed_after_start(), None);
+    }
     use serde_json::json;
 
     fn flags(s: &str) -> Flags {

@@ -12,6 +12,7 @@ pub mod kube;
 pub mod mask;
 pub mod mode;
 pub mod snapshot;
+pub mod time;
 
 pub use fact::Fact;
 pub use mode::Mode;

@@ -378,6 +378,9 @@ fn audit_text(v: &Verification) -> String {
         let mark = match (c.before, c.after) {
             (b, Some(Status::Pass)) if b != Status::Pass => " fixed",
             (Status::Fail, Some(Status::Fail)) => " still failing",
+            // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not
+            // yet restarted): the audit's note says what is missing.
+            (Status::Fail, Some(Status::Warn)) => " not proven yet: see `bulkhead audit`",
             _ => "",
         };
         out.push_str(&format!(
@@ -405,6 +408,41 @@ fn audit_text(v: &Verification) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each row says what became of a check: fixed, still failing, or not proven yet.
+    #[test]
+    fn each_check_row_says_what_became_of_it() {
+        let change = |check: &str, before, after| CheckChange {
+            check: check.into(),
+            control: format!("docker.{check}"),
+            title: format!("title {check}"),
+            before,
+            after: Some(after),
+        };
+        let v = Verification {
+            checks: vec![
+                change("2.14", Status::Fail, Status::Warn),
+                change("2.15", Status::Fail, Status::Pass),
+                change("2.16", Status::Fail, Status::Fail),
+            ],
+            threats: vec![],
+            findings: vec![],
+            audited: true,
+        };
+        let text = text(&v);
+        let line = |check: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(check))
+                .unwrap()
+                .to_string()
+        };
+        assert!(
+            line("2.14").ends_with("title 2.14 not proven yet: see `bulkhead audit`"),
+            "{text}"
+        );
+        assert!(line("2.15").ends_with("title 2.15 fixed"), "{text}");
+        assert!(line("2.16").ends_with("title 2.16 still failing"), "{text}");
+    }
 
     #[test]
     fn scan_findings_are_matched_by_artifact_rule_and_object() {

@@ -6,7 +6,8 @@
 //! How a setting is looked up ([`lookup`]): a flag on the running command line wins; otherwise
 //! daemon.json; otherwise dockerd's default. dockerd refuses to start when a key is both a flag and
 //! in daemon.json, so a key found in daemon.json is in force even when the command line could not
-//! be read. When neither source can be read the check is an error that says which one.
+//! be read, unless the file changed after dockerd started: a pass resting on it is then a warn
+//! ([`verdict`]). When neither source can be read the check is an error that says which one.
 
 use super::{host_side_guard, is_rootless, no_docker};
 use crate::engine::Context;
@@ -151,6 +152,10 @@ fn daemon_object(ctx: &Context<'_>, status: Status) -> ObjectResult {
 }
 
 /// One verdict on the daemon with its evidence. Values shown are masked like every output.
+///
+/// A pass that rests on daemon.json while the file changed after dockerd started is a warn:
+/// the running daemon has not necessarily loaded what the file says, and `bulkhead verify`
+/// after `harden --apply` must not call a fix proven before dockerd restarts.
 fn verdict(
     ctx: &Context<'_>,
     status: Status,
@@ -159,13 +164,43 @@ fn verdict(
     actual: impl AsRef<str>,
     expected: impl Into<String>,
 ) -> CheckResult {
-    let obj = daemon_object(ctx, status).evidence(field, mask_text(actual.as_ref()), expected);
+    let field = field.into();
+    let not_loaded = (status == Status::Pass)
+        .then(|| config_not_loaded(ctx, &field))
+        .flatten();
+    let status = if not_loaded.is_some() {
+        Status::Warn
+    } else {
+        status
+    };
+    let mut obj = daemon_object(ctx, status).evidence(field, mask_text(actual.as_ref()), expected);
+    obj.note = not_loaded;
     CheckResult::new(status, message).with_object(obj)
 }
 
+/// Why a setting read from daemon.json (`field` is its source) may not be in force: the file
+/// changed after the running dockerd started. None when it came from elsewhere (a flag, the
+/// API, the default) or the file is not newer than the daemon.
+fn config_not_loaded(ctx: &Context<'_>, field: &str) -> Option<String> {
+    let daemon = &ctx.docker()?.daemon;
+    let label = ctx.daemon_settings().config_path_label();
+    field.strip_prefix(label)?.strip_prefix(' ')?;
+    let (modified, started) = daemon.config_changed_after_start()?;
+    Some(format!(
+        "{label} changed at {modified}, after dockerd started at {started}: the running daemon \
+         may not have loaded this setting; restart dockerd (e.g. `systemctl restart docker`) and \
+         audit again"
+    ))
+}
+
+/// Add `note` to the verdict's object, after any note it already carries.
 fn with_note(mut r: CheckResult, note: impl Into<String>) -> CheckResult {
     if let Some(o) = r.objects.first_mut() {
-        o.note = Some(note.into());
+        let note = note.into();
+        o.note = Some(match o.note.take() {
+            Some(earlier) => format!("{note}; {earlier}"),
+            None => note,
+        });
     }
     r
 }
@@ -490,6 +525,17 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
             Some("plain TCP: anyone who reaches the port controls the daemon"),
         ),
     };
+    // As in `verdict`: verification that only a daemon.json newer than dockerd asks for is
+    // not proven in force.
+    let not_loaded = (status == Status::Pass)
+        .then(|| config_not_loaded(ctx, &field))
+        .flatten();
+    let status = if not_loaded.is_some() {
+        Status::Warn
+    } else {
+        status
+    };
+    let note = not_loaded.as_deref().or(note);
     let hosts_source = hosts_source.unwrap_or_default();
     let objects = tcp
         .iter()
@@ -505,6 +551,7 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
         .collect();
     let message = match status {
         Status::Pass => "every TCP listener requires TLS client verification".to_string(),
+        Status::Warn => "daemon.json asks every TCP listener for TLS client verification, but dockerd may not have loaded it".to_string(),
         _ => format!(
             "TCP listener without TLS client verification: {}",
             note.unwrap_or_default()
@@ -1015,6 +1062,59 @@ mod tests {
     fn evidence(r: &CheckResult) -> (String, String) {
         let e = r.objects[0].evidence.as_ref().expect("evidence");
         (e.field.clone(), e.actual.clone())
+    }
+
+    /// daemon.json changed after dockerd started: a pass that rests on the file is a warn that
+    /// says so (verify after harden must not call it fixed before a restart); a flag, the API's
+    /// report and a failure are judged as before, and an older file changes nothing.
+    #[test]
+    fn a_pass_from_a_daemon_json_newer_than_the_daemon_is_a_warn() {
+        let fixture = |modified: &str| {
+            let mut f = Fixture::new().dockerd(
+                "--icc=false",
+                Some(json!({"no-new-privileges": true, "userland-proxy": true})),
+            );
+            f.docker().daemon.started_at = Some("2026-11-28T10:00:00Z".into());
+            f.docker().daemon.config_modified_at = Some(modified.into());
+            f
+        };
+        let stale = fixture("2026-11-28T10:05:00Z");
+        let r = stale.check("docker.daemon.no_new_privileges");
+        assert_eq!(r.status, Status::Warn);
+        let note = r.objects[0].note.as_deref().unwrap();
+        assert!(
+            note.starts_with("/etc/docker/daemon.json changed at 2026-11-28T10:05:00Z, after dockerd started at 2026-11-28T10:00:00Z"),
+            "{note}"
+        );
+        assert_eq!(
+            stale.check("docker.daemon.icc_disabled").status,
+            Status::Pass,
+            "a flag is in force"
+        );
+        assert_eq!(
+            stale.check("docker.daemon.userland_proxy_disabled").status,
+            Status::Fail,
+            "a failure stays a failure"
+        );
+        let fresh = fixture("2026-11-28T09:00:00Z");
+        let r = fresh.check("docker.daemon.no_new_privileges");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.objects[0].note, None);
+        // TLS on a TCP listener, asked for by the newer file only.
+        let mut f = Fixture::new().dockerd(
+            "",
+            Some(json!({"hosts": ["tcp://0.0.0.0:2376"], "tlsverify": true})),
+        );
+        assert_eq!(f.check("docker.daemon.tls_auth").status, Status::Pass);
+        f.docker().daemon.started_at = Some("2026-11-28T10:00:00Z".into());
+        f.docker().daemon.config_modified_at = Some("2026-11-28T10:05:00Z".into());
+        let r = f.check("docker.daemon.tls_auth");
+        assert_eq!(r.status, Status::Warn);
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("may not have loaded"));
     }
 
     /// A setting neither the command line nor daemon.json sets is still named in the evidence,

@@ -25,7 +25,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     // so the same snapshot always renders the same report (docker-bench-json included).
     let mut start = start;
     if args.source.snapshot.is_some() {
-        if let Some(t) = rfc3339_to_unix(&snapshot.collected_at) {
+        if let Some(t) = bulkhead_facts::time::rfc3339_to_unix(&snapshot.collected_at) {
             (start, end) = (t, t);
         }
     }
@@ -209,45 +209,9 @@ fn display_list(values: &[String]) -> String {
     }
 }
 
-/// `2026-11-28T06:00:00Z` (the snapshot's `collected_at`, always UTC) as Unix seconds.
-fn rfc3339_to_unix(t: &str) -> Option<i64> {
-    let t = t.strip_suffix('Z')?;
-    let (date, time) = t.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time.split('.').next()?;
-    let mut h = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hh, mm, ss) = (h.next()??, h.next()??, h.next()??);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
-}
-
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339_to_unix;
-
-    #[test]
-    fn collected_at_converts_to_unix_seconds() {
-        assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(rfc3339_to_unix("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(rfc3339_to_unix("2026-11-28T06:09:44Z"), Some(1_795_846_184));
-        assert_eq!(
-            rfc3339_to_unix("2026-11-28T06:09:44.5Z"),
-            Some(1_795_846_184)
-        );
-        assert_eq!(rfc3339_to_unix("yesterday"), None);
-    }
 }

@@ -1,0 +1,66 @@
+//! Timestamps as the snapshot writes them: RFC 3339 in UTC, whole seconds (`2026-01-01T12:00:00Z`).
+//! Civil dates to and from days since 1970-01-01 follow Howard Hinnant's algorithms.
+
+/// Unix seconds as `2026-01-01T12:00:00Z`.
+pub fn rfc3339_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `2026-11-28T06:00:00Z` (UTC, fractions of a second ignored) as Unix seconds.
+pub fn rfc3339_to_unix(t: &str) -> Option<i64> {
+    let t = t.strip_suffix('Z')?;
+    let (date, time) = t.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time.split('.').next()?;
+    let mut h = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (h.next()??, h.next()??, h.next()??);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_unix_seconds() {
+        assert_eq!(rfc3339_utc(1_767_225_600 + 3_723), "2026-01-01T01:02:03Z");
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339_to_unix("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(rfc3339_to_unix("2026-11-28T06:09:44Z"), Some(1_795_846_184));
+        assert_eq!(
+            rfc3339_to_unix("2026-11-28T06:09:44.5Z"),
+            Some(1_795_846_184)
+        );
+        assert_eq!(rfc3339_to_unix("yesterday"), None);
+        for secs in [0, 951_868_800, 1_795_846_184, 4_102_444_799] {
+            assert_eq!(rfc3339_to_unix(&rfc3339_utc(secs)), Some(secs));
+        }
+    }
+}
