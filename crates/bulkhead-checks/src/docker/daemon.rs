@@ -165,17 +165,22 @@ fn verdict(
     expected: impl Into<String>,
 ) -> CheckResult {
     let field = field.into();
-    let not_loaded = (status == Status::Pass)
-        .then(|| config_not_loaded(ctx, &field))
-        .flatten();
-    let status = if not_loaded.is_some() {
-        Status::Warn
-    } else {
-        status
-    };
+    let (status, not_loaded) = as_loaded(ctx, status, &field);
     let mut obj = daemon_object(ctx, status).evidence(field, mask_text(actual.as_ref()), expected);
     obj.note = not_loaded;
     CheckResult::new(status, message).with_object(obj)
+}
+
+/// `status` as it stands, or a warn with the reason when it is a pass resting on a daemon.json
+/// setting the running dockerd may not have loaded ([`config_not_loaded`]).
+fn as_loaded(ctx: &Context<'_>, status: Status, field: &str) -> (Status, Option<String>) {
+    match (status == Status::Pass)
+        .then(|| config_not_loaded(ctx, field))
+        .flatten()
+    {
+        Some(why) => (Status::Warn, Some(why)),
+        None => (status, None),
+    }
 }
 
 /// Why a setting read from daemon.json (`field` is its source) may not be in force: the file
@@ -193,7 +198,8 @@ fn config_not_loaded(ctx: &Context<'_>, field: &str) -> Option<String> {
     ))
 }
 
-/// Add `note` to the verdict's object, after any note it already carries.
+/// Add `note` to the verdict's object, before any note it already carries (such as why a
+/// daemon.json setting may not be in force).
 fn with_note(mut r: CheckResult, note: impl Into<String>) -> CheckResult {
     if let Some(o) = r.objects.first_mut() {
         let note = note.into();
@@ -527,14 +533,7 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
     };
     // As in `verdict`: verification that only a daemon.json newer than dockerd asks for is
     // not proven in force.
-    let not_loaded = (status == Status::Pass)
-        .then(|| config_not_loaded(ctx, &field))
-        .flatten();
-    let status = if not_loaded.is_some() {
-        Status::Warn
-    } else {
-        status
-    };
+    let (status, not_loaded) = as_loaded(ctx, status, &field);
     let note = not_loaded.as_deref().or(note);
     let hosts_source = hosts_source.unwrap_or_default();
     let objects = tcp
