@@ -133,13 +133,7 @@ impl HostFs {
 
     /// When `host_path` was last modified, in Unix seconds (symbolic links followed).
     pub fn modified(&self, host_path: &str) -> Option<i64> {
-        let t = std::fs::metadata(self.resolve(host_path).ok()?)
-            .ok()?
-            .modified()
-            .ok()?;
-        t.duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs() as i64)
+        modified_at(&self.resolve(host_path).ok()?)
     }
 
     pub fn exists(&self, host_path: &str) -> bool {
@@ -339,6 +333,15 @@ fn join_host(parts: &[String]) -> String {
     let mut s = String::from("/");
     s.push_str(&parts.join("/"));
     s
+}
+
+/// When the file at the real path `path` was last modified, in Unix seconds (symbolic links
+/// followed); None when it cannot be read.
+pub fn modified_at(path: &Path) -> Option<i64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

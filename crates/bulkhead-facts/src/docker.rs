@@ -458,13 +458,11 @@ pub struct DaemonFacts {
 impl DaemonFacts {
     /// `(modified, started)` when daemon.json changed after the running dockerd started: the
     /// file then holds settings the daemon has not necessarily loaded (most take effect only at
-    /// the next start). The start time is known to the second, hence the second of margin.
+    /// the next start); see [`crate::time::changed_after`].
     pub fn config_changed_after_start(&self) -> Option<(&str, &str)> {
         let modified = self.config_modified_at.as_deref()?;
         let started = self.started_at.as_deref()?;
-        let later =
-            crate::time::rfc3339_to_unix(modified)? > crate::time::rfc3339_to_unix(started)? + 1;
-        later.then_some((modified, started))
+        crate::time::changed_after(modified, started).then_some((modified, started))
     }
 }
 

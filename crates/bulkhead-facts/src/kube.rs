@@ -121,6 +121,26 @@ impl KubeFacts {
         let kubelet = self.component(KUBELET)?;
         Some(kubelet_setting(kubelet, self.kubelet.as_ref(), key))
     }
+
+    /// A kubelet configuration file (`--config` or a drop-in) changed after the running kubelet
+    /// started: `(path, modified, started)`. The kubelet reads them only when it starts, so a
+    /// setting that is not on its command line is then not necessarily the one in force.
+    pub fn kubelet_config_changed_after_start(&self) -> Option<(&str, &str, &str)> {
+        let started = self.component(KUBELET)?.started_at.as_deref()?;
+        let config = self.kubelet.as_ref()?;
+        config
+            .file
+            .iter()
+            .chain(config.drop_ins.iter())
+            .find_map(|f| {
+                let modified = f.modified_at.as_deref()?;
+                crate::time::changed_after(modified, started).then_some((
+                    f.path.as_str(),
+                    modified,
+                    started,
+                ))
+            })
+    }
 }
 
 /// The Kubernetes version and what told it.
@@ -398,6 +418,9 @@ pub struct ConfigFile {
     pub source: String,
     /// The parsed document, secret values masked; unavailable with the reason (missing, malformed).
     pub content: Fact<Value>,
+    /// When the file was last modified (RFC 3339, whole seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
 }
 
 /// A value that was read and where it came from.
@@ -472,6 +495,9 @@ pub struct Component {
     /// Other processes of the same component (a second kubelet), by pid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_pids: Vec<u32>,
+    /// When the process started (RFC 3339, whole seconds), from /proc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 fn process_source() -> String {
@@ -1271,6 +1297,7 @@ mod tests {
             config: None,
             source: "process".into(),
             other_pids: vec![],
+            started_at: None,
         }
     }
 
@@ -1384,6 +1411,7 @@ mod tests {
             content: Fact::Value(
                 json!({"client-transport-security": {"client-cert-auth": false}, "peer-transport-security": {"client-cert-auth": true}}),
             ),
+            modified_at: None,
         });
         assert_eq!(
             c.setting("client-cert-auth").unwrap().as_bool(),
@@ -1401,6 +1429,7 @@ mod tests {
                 path: "/srv/kubelet/custom.json".into(),
                 source: "kubelet --config".into(),
                 content: Fact::Value(file),
+                modified_at: None,
             }),
             drop_in_dir: Some("/etc/kubernetes/kubelet.conf.d".into()),
             drop_ins: drop_ins
@@ -1410,6 +1439,7 @@ mod tests {
                     path: format!("/etc/kubernetes/kubelet.conf.d/{i}0-x.conf"),
                     source: "kubelet --config-dir".into(),
                     content: Fact::Value(d),
+                    modified_at: None,
                 })
                 .collect(),
         }

@@ -39,6 +39,16 @@ pub fn rfc3339_to_unix(t: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
 }
 
+/// Whether a file modified at `modified` changed after a process started at `started` (both
+/// RFC 3339): later by more than the second a start time from /proc is known to. False when
+/// either does not parse.
+pub fn changed_after(modified: &str, started: &str) -> bool {
+    match (rfc3339_to_unix(modified), rfc3339_to_unix(started)) {
+        (Some(m), Some(s)) => m > s + 1,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +57,15 @@ mod tests {
     fn formats_unix_seconds() {
         assert_eq!(rfc3339_utc(1_767_225_600 + 3_723), "2026-01-01T01:02:03Z");
         assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn changed_after_needs_more_than_a_second() {
+        let started = "2026-11-28T10:00:00Z";
+        assert!(changed_after("2026-11-28T10:00:02Z", started));
+        assert!(!changed_after("2026-11-28T10:00:01Z", started));
+        assert!(!changed_after("2026-11-28T09:59:00Z", started));
+        assert!(!changed_after("not a time", started));
     }
 
     #[test]

@@ -180,6 +180,28 @@ pub fn collect(root: &Path, proc: &Path, dump: Option<&Path>) -> Snapshot {
 }
 
 /// Run the CIS Kubernetes benchmark over a snapshot.
+/// Clear the times a collection records (when each component started, when each of its
+/// configuration files changed): they differ from run to run, and golden outputs must not.
+pub fn forget_times(s: &mut Snapshot) {
+    let Some(k) = s.kubernetes.as_mut() else {
+        return;
+    };
+    for c in k.components.values_mut() {
+        c.started_at = None;
+        if let Some(f) = c.config.as_mut() {
+            f.modified_at = None;
+        }
+    }
+    if let Some(cfg) = k.kubelet.as_mut() {
+        for f in cfg.file.iter_mut().chain(cfg.drop_ins.iter_mut()) {
+            f.modified_at = None;
+        }
+    }
+    if let Some(f) = k.proxy_config.as_mut() {
+        f.modified_at = None;
+    }
+}
+
 pub fn audit(snapshot: &Snapshot) -> bulkhead_checks::Audit {
     let options = AuditOptions::default();
     let ctx = Context::new(snapshot, &options);

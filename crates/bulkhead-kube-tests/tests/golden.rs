@@ -27,6 +27,7 @@ fn text_json_and_junit_match_golden() {
     let mut s = collect(n.root.path(), n.proc.path(), Some(&dump));
     // Normalise what differs between runs.
     s.collected_at = "2026-01-01T00:00:00Z".into();
+    bulkhead_kube_tests::forget_times(&mut s);
     s.host.root = "/node".into();
     s.host.proc = "/proc".into();
     s.host.kernel = Fact::Unavailable("not read in the golden test".into());

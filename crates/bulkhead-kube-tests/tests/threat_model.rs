@@ -35,6 +35,7 @@ fn node_snapshot(secure: bool) -> Snapshot {
         .join(dump_name);
     let mut s = collect(n.root.path(), n.proc.path(), Some(&dump));
     s.collected_at = "2026-01-01T00:00:00Z".into();
+    bulkhead_kube_tests::forget_times(&mut s);
     s.host.kernel = Fact::Unavailable("not read in the fixture".into());
     s.host.processes = Fact::Value(vec![]);
     let k = s.kubernetes.as_mut().unwrap();

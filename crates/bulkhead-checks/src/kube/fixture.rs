@@ -79,6 +79,7 @@ impl KubeFixture {
             config: None,
             source: "process".into(),
             other_pids: vec![],
+            started_at: None,
         };
         self.kube().components.insert(name.into(), c);
         self.retarget();
@@ -195,6 +196,7 @@ impl KubeFixture {
                 path: "/srv/kubelet/config.json".into(),
                 source: "kubelet --config".into(),
                 content: Fact::Value(doc),
+                modified_at: None,
             }),
             drop_in_dir: None,
             drop_ins: vec![],

@@ -16,37 +16,96 @@ use bulkhead_facts::kube::{
     json_scalar, Component, KubeFacts, KubeletKey, Setting, KUBELET, PROXY,
 };
 
+/// Every kubelet check goes through [`in_force`]: the kubelet reads its configuration files
+/// only when it starts.
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     (
         "k8s.kubelet.anonymous_auth_disabled",
-        anonymous_auth_disabled,
+        |ctx: &Context<'_>| in_force(ctx, anonymous_auth_disabled(ctx)),
     ),
     (
         "k8s.kubelet.authorization_not_always_allow",
-        authorization_not_always_allow,
+        |ctx: &Context<'_>| in_force(ctx, authorization_not_always_allow(ctx)),
     ),
-    ("k8s.kubelet.client_ca", client_ca),
+    ("k8s.kubelet.client_ca", |ctx: &Context<'_>| {
+        in_force(ctx, client_ca(ctx))
+    }),
     (
         "k8s.kubelet.read_only_port_disabled",
-        read_only_port_disabled,
+        |ctx: &Context<'_>| in_force(ctx, read_only_port_disabled(ctx)),
     ),
-    ("k8s.kubelet.streaming_idle_timeout", streaming_idle_timeout),
-    ("k8s.kubelet.iptables_util_chains", iptables_util_chains),
-    ("k8s.kubelet.no_hostname_override", no_hostname_override),
-    ("k8s.kubelet.event_qps", event_qps),
-    ("k8s.kubelet.tls_cert", tls_cert),
-    ("k8s.kubelet.rotate_certificates", rotate_certificates),
+    ("k8s.kubelet.streaming_idle_timeout", |ctx: &Context<'_>| {
+        in_force(ctx, streaming_idle_timeout(ctx))
+    }),
+    ("k8s.kubelet.iptables_util_chains", |ctx: &Context<'_>| {
+        in_force(ctx, iptables_util_chains(ctx))
+    }),
+    ("k8s.kubelet.no_hostname_override", |ctx: &Context<'_>| {
+        in_force(ctx, no_hostname_override(ctx))
+    }),
+    ("k8s.kubelet.event_qps", |ctx: &Context<'_>| {
+        in_force(ctx, event_qps(ctx))
+    }),
+    ("k8s.kubelet.tls_cert", |ctx: &Context<'_>| {
+        in_force(ctx, tls_cert(ctx))
+    }),
+    ("k8s.kubelet.rotate_certificates", |ctx: &Context<'_>| {
+        in_force(ctx, rotate_certificates(ctx))
+    }),
     (
         "k8s.kubelet.rotate_server_certificate",
-        rotate_server_certificate,
+        |ctx: &Context<'_>| in_force(ctx, rotate_server_certificate(ctx)),
     ),
-    ("k8s.kubelet.strong_ciphers", strong_ciphers),
-    ("k8s.kubelet.pod_pids_limit", pod_pids_limit),
-    ("k8s.kubelet.seccomp_default", seccomp_default),
+    ("k8s.kubelet.strong_ciphers", |ctx: &Context<'_>| {
+        in_force(ctx, strong_ciphers(ctx))
+    }),
+    ("k8s.kubelet.pod_pids_limit", |ctx: &Context<'_>| {
+        in_force(ctx, pod_pids_limit(ctx))
+    }),
+    ("k8s.kubelet.seccomp_default", |ctx: &Context<'_>| {
+        in_force(ctx, seccomp_default(ctx))
+    }),
     ("k8s.proxy.metrics_localhost", metrics_localhost),
 ];
 
 const T: &str = "node";
+
+/// A pass on a setting the kubelet takes from its configuration files (a value there, or the
+/// default that applies with a file) is a warn while one of the files is newer than the running
+/// kubelet: it reads them only when it starts, so `bulkhead verify` after `harden --apply` must
+/// not call a fix proven before the kubelet restarts. A flag on its command line is in force.
+fn in_force(ctx: &Context<'_>, mut r: CheckResult) -> CheckResult {
+    let Some(k) = ctx.snapshot.kubernetes.as_ref() else {
+        return r;
+    };
+    let Some((path, modified, started)) = k.kubelet_config_changed_after_start() else {
+        return r;
+    };
+    let why = format!(
+        "{path} changed at {modified}, after the kubelet started at {started}: the running \
+         kubelet may not have loaded this setting; restart it (e.g. `systemctl restart kubelet`) \
+         and audit again"
+    );
+    let mut changed = false;
+    for o in r.objects.iter_mut().filter(|o| o.status == Status::Pass) {
+        let on_command_line = o
+            .evidence
+            .as_ref()
+            .is_some_and(|e| e.field.ends_with("(command line)"));
+        if !on_command_line {
+            o.status = Status::Warn;
+            o.note = Some(match o.note.take() {
+                Some(earlier) => format!("{why}; {earlier}"),
+                None => why.clone(),
+            });
+            changed = true;
+        }
+    }
+    if changed && r.status == Status::Pass {
+        r.status = Status::Warn;
+    }
+    r
+}
 
 fn kubelet<'a>(ctx: &Context<'a>) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {
     running(ctx, T, KUBELET)

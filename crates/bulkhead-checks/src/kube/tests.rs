@@ -255,6 +255,72 @@ fn kubelet_defaults_follow_the_config_file() {
     );
 }
 
+/// A kubelet configuration file newer than the running kubelet: a pass resting on it (a value
+/// or a default that applies with a file) is a warn naming both times; a flag is in force, a
+/// failure stays one, and an older file changes nothing.
+#[test]
+fn kubelet_config_newer_than_the_kubelet() {
+    let node = |args: &[&str], modified: &str| {
+        let mut f = KubeFixture::new()
+            .component("kubelet", args)
+            .kubelet_config(json!({"authorization": {"mode": "Webhook"}, "readOnlyPort": 10255}));
+        let k = f.kube();
+        k.components.get_mut("kubelet").unwrap().started_at = Some("2026-11-28T10:00:00Z".into());
+        let file = k.kubelet.as_mut().unwrap().file.as_mut().unwrap();
+        file.modified_at = Some(modified.into());
+        f
+    };
+    let config = ["--config=/srv/kubelet/config.json"];
+    let stale = node(&config, "2026-11-28T10:05:00Z");
+    let r = stale.run("k8s.kubelet.authorization_not_always_allow");
+    assert_eq!(r.status, Warn);
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.starts_with("/srv/kubelet/config.json changed at 2026-11-28T10:05:00Z, after the kubelet started at 2026-11-28T10:00:00Z"),
+        "{note}"
+    );
+    // Anonymous access off is the default that applies because a file is in use.
+    assert_eq!(
+        stale.run("k8s.kubelet.anonymous_auth_disabled").status,
+        Warn
+    );
+    assert_eq!(
+        stale.run("k8s.kubelet.read_only_port_disabled").status,
+        Fail
+    );
+    let flag = node(
+        &[
+            "--config=/srv/kubelet/config.json",
+            "--authorization-mode=Webhook",
+        ],
+        "2026-11-28T10:05:00Z",
+    );
+    assert_eq!(
+        flag.run("k8s.kubelet.authorization_not_always_allow")
+            .status,
+        Pass
+    );
+    let mut fresh = node(&config, "2026-11-28T09:00:00Z");
+    let r = fresh.run("k8s.kubelet.authorization_not_always_allow");
+    assert_eq!(r.status, Pass);
+    assert_eq!(r.objects[0].note, None);
+    // A drop-in newer than the kubelet counts as much as the main file.
+    let cfg = fresh.kube().kubelet.as_mut().unwrap();
+    cfg.drop_ins.push(bulkhead_facts::kube::ConfigFile {
+        path: "/etc/kubernetes/kubelet.conf.d/50-x.conf".into(),
+        source: "kubelet --config-dir".into(),
+        content: bulkhead_facts::Fact::Value(json!({"readOnlyPort": 0})),
+        modified_at: Some("2026-11-28T10:05:00Z".into()),
+    });
+    let r = fresh.run("k8s.kubelet.read_only_port_disabled");
+    assert_eq!(r.status, Warn);
+    assert!(r.objects[0]
+        .note
+        .as_deref()
+        .unwrap()
+        .starts_with("/etc/kubernetes/kubelet.conf.d/50-x.conf changed at"));
+}
+
 /// Cipher suites: every listed suite must be strong; unset falls back to Go's list.
 #[test]
 fn cipher_suites() {

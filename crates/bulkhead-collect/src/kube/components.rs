@@ -102,5 +102,7 @@ fn read_component(name: &str, p: &Process, input: &Inputs<'_>) -> Option<Compone
         config: None,
         source: "process".into(),
         other_pids: vec![],
+        started_at: crate::procfs::start_time(input.proc, p.pid)
+            .map(bulkhead_facts::time::rfc3339_utc),
     })
 }

@@ -62,15 +62,29 @@ pub fn read_for(
 }
 
 fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
-    let content = read_for(fs, proc, Some(c.process.pid), path).and_then(|(text, _)| {
+    let mut inside = false;
+    let content = read_for(fs, proc, Some(c.process.pid), path).and_then(|(text, where_read)| {
+        inside = where_read.is_some();
         let mut v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
         mask_document(&mut v);
         Ok(v)
     });
+    // The modification time of the file that was read: the host's, or the one in the
+    // component's own mount namespace.
+    let modified = if inside {
+        let in_namespace = proc
+            .join(c.process.pid.to_string())
+            .join("root")
+            .join(path.trim_start_matches('/'));
+        crate::hostfs::modified_at(&in_namespace)
+    } else {
+        fs.modified(path)
+    };
     ConfigFile {
         path: path.to_string(),
         source: source.to_string(),
         content: content.into(),
+        modified_at: modified.map(bulkhead_facts::time::rfc3339_utc),
     }
 }
 
