@@ -583,3 +583,35 @@ fn every_request_over_tcp_tls_names_the_negotiated_version() {
     assert!(endpoint.transport == "tcp" && endpoint.tls, "{endpoint:?}");
     assert_versioned(&served, &snapshot, "GET /version");
 }
+
+/// daemon.json changed after dockerd started: the collection records both times, and 2.14,
+/// which rests on the file, is a warn until the daemon restarts (then a pass again).
+#[test]
+fn daemon_json_newer_than_the_running_daemon_is_not_proven() {
+    let Some(mut d) = TestDockerd::start_with(
+        DaemonOptions::default().daemon_json(json!({"no-new-privileges": true})),
+    ) else {
+        return;
+    };
+    let before = collect_over_unix(&d);
+    let daemon = &before.docker.as_ref().unwrap().daemon;
+    assert!(daemon.started_at.is_some(), "the daemon's start time");
+    assert!(daemon.config_modified_at.is_some(), "daemon.json's time");
+    assert_eq!(daemon.config_changed_after_start(), None);
+    assert_eq!(status(&audit(&before), "2.14"), Status::Pass);
+    // Edited after the daemon started, and not restarted.
+    std::fs::File::options()
+        .write(true)
+        .open(d.config_file())
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
+    let a = audit(&collect_over_unix(&d));
+    let o = a.outcomes.iter().find(|o| o.check_id == "2.14").unwrap();
+    assert_eq!(o.result.status, Status::Warn);
+    let note = o.result.objects[0].note.as_deref().unwrap_or_default();
+    assert!(note.contains("may not have loaded this setting"), "{note}");
+    // Restarted with the file: in force again.
+    d.restart_with_daemon_json(json!({"no-new-privileges": true}));
+    assert_eq!(status(&audit(&collect_over_unix(&d)), "2.14"), Status::Pass);
+}

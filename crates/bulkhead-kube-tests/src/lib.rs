@@ -146,7 +146,8 @@ impl Drop for SimComponent {
     }
 }
 
-/// A proc view holding only the given processes (links to their real /proc directories).
+/// A proc view holding only the given processes (links to their real /proc directories), and
+/// the machine-wide `stat` (whose boot time dates the processes' starts).
 pub struct ProcView {
     pub dir: TempDir,
 }
@@ -158,6 +159,7 @@ impl ProcView {
             std::os::unix::fs::symlink(format!("/proc/{pid}"), dir.path().join(pid.to_string()))
                 .unwrap();
         }
+        std::os::unix::fs::symlink("/proc/stat", dir.path().join("stat")).unwrap();
         ProcView { dir }
     }
 
@@ -179,7 +181,6 @@ pub fn collect(root: &Path, proc: &Path, dump: Option<&Path>) -> Snapshot {
     bulkhead_collect::collect(&options).unwrap_or_else(|e| panic!("collection failed: {e}"))
 }
 
-/// Run the CIS Kubernetes benchmark over a snapshot.
 /// Clear the times a collection records (when each component started, when each of its
 /// configuration files changed): they differ from run to run, and golden outputs must not.
 pub fn forget_times(s: &mut Snapshot) {
@@ -202,6 +203,7 @@ pub fn forget_times(s: &mut Snapshot) {
     }
 }
 
+/// Run the CIS Kubernetes benchmark over a snapshot.
 pub fn audit(snapshot: &Snapshot) -> bulkhead_checks::Audit {
     let options = AuditOptions::default();
     let ctx = Context::new(snapshot, &options);

@@ -202,6 +202,40 @@ fn pitfall_1_kubelet_config_from_its_flag_with_drop_ins() {
     );
 }
 
+/// A kubelet drop-in edited after the (real, simulated) kubelet started: the collection records
+/// the kubelet's start time and each file's, and 4.2.2, which rests on the drop-in, is a warn
+/// naming it until the kubelet restarts.
+#[test]
+fn kubelet_config_newer_than_the_running_kubelet_is_not_proven() {
+    let n = kubeadm_node(true, SIM);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let k = s.kubernetes.as_ref().unwrap();
+    assert!(k.component("kubelet").unwrap().started_at.is_some());
+    let drop_in = &k.kubelet.as_ref().unwrap().drop_ins[0];
+    assert!(drop_in.modified_at.is_some(), "{drop_in:?}");
+    assert_eq!(k.kubelet_config_changed_after_start(), None);
+    assert_eq!(status(&audit(&s), "4.2.2"), Pass);
+    // Edited after the kubelet started, and not restarted.
+    let file = n
+        .root
+        .path()
+        .join("etc/kubernetes/kubelet.conf.d/50-authz.conf");
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    let o = outcome(&a, "4.2.2");
+    assert_eq!(o.result.status, Warn);
+    let note = o.result.objects[0].note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with("/etc/kubernetes/kubelet.conf.d/50-authz.conf changed at"),
+        "{note}"
+    );
+}
+
 /// Pitfall 2: components by executable name. The API server's `--kubelet-*` and
 /// `--etcd-servers` flags make it neither a kubelet nor etcd; kube-controller-manager is found
 /// although its comm is truncated to `kube-controller`.
