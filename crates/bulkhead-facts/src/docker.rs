@@ -841,8 +841,9 @@ pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    /// daemon.json newer than the daemon by more than the second the start time is known to.
+    /// daemon.json newer than the daemon by more than the margin a start time needs.
     #[test]
     fn config_changed_after_start_needs_both_times_and_a_margin() {
         let at = |started: Option<&str>, modified: Option<&str>| DaemonFacts {
@@ -856,7 +857,7 @@ mod tests {
             Some(("2026-11-28T10:05:00Z", "2026-11-28T10:00:00Z"))
         );
         assert_eq!(
-            at(started, Some("2026-11-28T10:00:01Z")).config_changed_after_start(),
+            at(started, Some("2026-11-28T10:00:02Z")).config_changed_after_start(),
             None
         );
         assert_eq!(
@@ -869,7 +870,6 @@ mod tests {
         );
         assert_eq!(at(started, None).config_changed_after_start(), None);
     }
-    use serde_json::json;
 
     fn flags(s: &str) -> Flags {
         parse_dockerd_flags(&s.split_whitespace().map(String::from).collect::<Vec<_>>())

@@ -40,11 +40,13 @@ pub fn rfc3339_to_unix(t: &str) -> Option<i64> {
 }
 
 /// Whether a file modified at `modified` changed after a process started at `started` (both
-/// RFC 3339): later by more than the second a start time from /proc is known to. False when
-/// either does not parse.
+/// RFC 3339): later by more than two seconds. A start time from /proc is the boot time (whole
+/// seconds, and it can move by one as the clock is adjusted) plus whole seconds since boot, so
+/// it may read up to about two seconds early; within that margin a file written just before the
+/// start is never taken for one written after it.
 pub fn changed_after(modified: &str, started: &str) -> bool {
     match (rfc3339_to_unix(modified), rfc3339_to_unix(started)) {
-        (Some(m), Some(s)) => m > s + 1,
+        (Some(m), Some(s)) => m > s + 2,
         _ => false,
     }
 }
@@ -60,10 +62,10 @@ mod tests {
     }
 
     #[test]
-    fn changed_after_needs_more_than_a_second() {
+    fn changed_after_needs_more_than_two_seconds() {
         let started = "2026-11-28T10:00:00Z";
-        assert!(changed_after("2026-11-28T10:00:02Z", started));
-        assert!(!changed_after("2026-11-28T10:00:01Z", started));
+        assert!(changed_after("2026-11-28T10:00:03Z", started));
+        assert!(!changed_after("2026-11-28T10:00:02Z", started));
         assert!(!changed_after("2026-11-28T09:59:00Z", started));
         assert!(!changed_after("not a time", started));
     }
