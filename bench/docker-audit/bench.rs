@@ -22,7 +22,9 @@
 //! raw API calls and of the binary, the CPU time the daemon used per run (dockerd's own, that of
 //! the processes it ran and waited for, such as `runc --version`, and that of its containerd)
 //! and the CPU time of bulkhead itself. An audit doing that work cannot take less wall time than
-//! the sum of those divided by the machine's cores: that floor is printed beside them.
+//! the sum of those divided by the machine's cores: that floor is printed beside them. Last, the
+//! daemon's CPU time per answer to each kind of request an audit makes, which shows what the
+//! requests beyond the raw calls (`/info` and `/version` above all) cost the daemon.
 //!
 //! Target: at 50 containers, `bulkhead audit docker` within 1.5x of the raw API time (judged on
 //! collect + evaluate when no binary is given).
@@ -195,6 +197,110 @@ fn cpu_use(bin: &PathBuf, d: &TestDockerd) -> CpuUse {
     }
 }
 
+/// The daemon's CPU time for one answer to each kind of request an audit makes (dockerd with
+/// the processes it runs and waits for, and its containerd), measured by repeating each request
+/// over one connection until the repeats take [`PER_REQUEST_WALL`]: `/info` and `/version` each
+/// make dockerd 20.10 run `runc --version` and `docker-init --version`, which is why an audit
+/// costs the daemon more CPU than the raw calls do.
+struct RequestCosts {
+    containers: usize,
+    /// (what was asked, daemon CPU per answer)
+    costs: Vec<(&'static str, Duration)>,
+}
+
+impl RequestCosts {
+    fn cost(&self, what: &str) -> Option<Duration> {
+        self.costs.iter().find(|(w, _)| *w == what).map(|(_, t)| *t)
+    }
+
+    /// The daemon's CPU time for one `/info` and one `/version` against that for the raw API
+    /// calls (the list and one inspect per container); None without containers.
+    fn info_and_version_share(&self) -> Option<f64> {
+        let raw = self.cost("container list")?
+            + self.cost("one container inspect")? * self.containers as u32;
+        let extra = self.cost("/info")? + self.cost("/version")?;
+        Some(extra.as_secs_f64() / raw.as_secs_f64())
+    }
+}
+
+/// How long each request kind of [`request_costs`] is repeated: long enough that the kernel's
+/// clock-tick accounting (usually 10 ms) is averaged down to a small fraction of the figure.
+const PER_REQUEST_WALL: Duration = Duration::from_millis(600);
+
+fn request_costs(d: &TestDockerd, containers: usize) -> RequestCosts {
+    let mut conn = KeepAlive::connect(&d.socket_path()).expect("connect");
+    let listed = get_json(&mut conn, "/containers/json?all=1");
+    let first_container = ids(&listed, "Id").into_iter().next();
+    let first_image = ids(&get_json(&mut conn, "/images/json"), "Id")
+        .into_iter()
+        .next();
+    let mut asks: Vec<(&'static str, String)> = vec![
+        ("container list", "/containers/json?all=1".into()),
+        ("/info", "/info".into()),
+        ("/version", "/version".into()),
+        ("image list", "/images/json".into()),
+        ("network list", "/networks".into()),
+    ];
+    if let Some(id) = first_container {
+        asks.insert(
+            1,
+            ("one container inspect", format!("/containers/{id}/json")),
+        );
+    }
+    if let Some(id) = first_image {
+        asks.push(("one image inspect", format!("/images/{id}/json")));
+        asks.push(("one image history", format!("/images/{id}/history")));
+    }
+    let dockerd = d.pid();
+    let costs = asks
+        .into_iter()
+        .map(|(what, path)| {
+            get_json(&mut conn, &path);
+            let (before, start) = (daemon_cpu(dockerd), Instant::now());
+            let mut repeats = 0u32;
+            while repeats < 20 || start.elapsed() < PER_REQUEST_WALL {
+                get_json(&mut conn, &path);
+                repeats += 1;
+            }
+            (what, (daemon_cpu(dockerd) - before) / repeats)
+        })
+        .collect();
+    RequestCosts { containers, costs }
+}
+
+/// The table of [`request_costs`], one column per size.
+fn print_request_costs(all: &[&RequestCosts]) {
+    // A size without containers or images has fewer rows: take the rows of the fullest.
+    let Some(fullest) = all.iter().max_by_key(|c| c.costs.len()) else {
+        return;
+    };
+    println!("\nDaemon CPU time per answer (dockerd, the processes it ran and waited for, its containerd),");
+    println!(
+        "each request repeated over one connection for {} ms:",
+        PER_REQUEST_WALL.as_millis()
+    );
+    print!("{:>22}", "containers:");
+    for c in all {
+        print!(" | {:>8}", c.containers);
+    }
+    println!();
+    println!("{}", "-".repeat(22 + 11 * all.len()));
+    for (what, _) in &fullest.costs {
+        print!("{what:>22}");
+        for c in all {
+            let cost = c.cost(what);
+            print!(
+                " | {:>8}",
+                cost.map_or("-".to_string(), |t| format!(
+                    "{:.2} ms",
+                    t.as_secs_f64() * 1000.0
+                ))
+            );
+        }
+        println!();
+    }
+}
+
 /// One request's answer, parsed as any client that uses it must.
 fn get_json(conn: &mut KeepAlive, path: &str) -> serde_json::Value {
     conn.get(path)
@@ -364,6 +470,7 @@ struct Row {
     library: Duration,
     binary: Option<Duration>,
     cpu: Option<CpuUse>,
+    requests: RequestCosts,
 }
 
 impl Row {
@@ -476,6 +583,7 @@ fn round(bin: Option<&PathBuf>, sizes: &[usize], first: bool) -> Vec<Row> {
             library: median(full),
             binary: (!cli.is_empty()).then(|| median(cli)),
             cpu: bin.map(|b| cpu_use(b, &d)),
+            requests: request_costs(&d, n),
         };
         println!(
             "{n:>10} | {:>26} | {:>20} | {:>6.2}x | {:>22} | {:>7} | {:>22} | {:>6.2}x | {:>27} | {:>6.2}x",
@@ -493,6 +601,8 @@ fn round(bin: Option<&PathBuf>, sizes: &[usize], first: bool) -> Vec<Row> {
         rows.push(row);
     }
     print_cpu_use(&rows);
+    let costs: Vec<&RequestCosts> = rows.iter().map(|r| &r.requests).collect();
+    print_request_costs(&costs);
     rows
 }
 
@@ -552,6 +662,7 @@ fn main() {
     let mut at_50 = Vec::new();
     let mut floors_at_50 = Vec::new();
     let mut requests_at_50 = Vec::new();
+    let mut info_and_version_at_50 = Vec::new();
     for r in 0..rounds {
         if rounds > 1 {
             println!("round {} of {rounds}", r + 1);
@@ -561,6 +672,7 @@ fn main() {
             at_50.push(row.judged_ratio());
             floors_at_50.extend(row.floor_ratio());
             requests_at_50.push(row.requests_ratio());
+            info_and_version_at_50.extend(row.requests.info_and_version_share());
         }
         println!();
     }
@@ -584,6 +696,12 @@ fn main() {
         "at 50 containers the daemon answers every request of an audit, sent concurrently by a client that does nothing else, in {} of the raw API time",
         describe_spread(&mut requests_at_50)
     );
+    if !info_and_version_at_50.is_empty() {
+        println!(
+            "at 50 containers one `/info` and one `/version` cost the daemon {} of the CPU time of the raw API calls (the list and 50 inspects)",
+            describe_spread(&mut info_and_version_at_50)
+        );
+    }
     let met = middle <= 1.5;
     println!(
         "target at 50 containers: {judged} within 1.5x of the raw API time: {}",
