@@ -3,8 +3,8 @@
 //! Values are judged per container as Kubernetes applies them: a container's securityContext
 //! overrides the pod's (runAsUser, runAsNonRoot, seccompProfile), fields that exist only on the
 //! container (privileged, allowPrivilegeEscalation, capabilities) are read there, and init and
-//! ephemeral containers count like any other. Pods in the dump are judged as they run; when the
-//! dump holds no Pod, the pod templates of workloads are judged instead. A finding in
+//! ephemeral containers count like any other. Pods in the dump are judged as they run, and with
+//! them the template of every workload no Pod of the dump stands for ([`pod_views`]). A finding in
 //! `kube-system` is a warning (system add-ons often need host access), elsewhere a failure.
 
 use super::rbac::{dump, needs};
@@ -89,7 +89,49 @@ fn template_spec(o: &KubeObject) -> Option<(&Value, Option<&Value>)> {
     Some((tpl.get("spec")?, tpl.pointer("/metadata/annotations")))
 }
 
-/// Every pod spec to judge: the Pods, or the workloads' templates when the dump has no Pod.
+/// The workload that controls `o`, as `(kind, name)` in `o`'s namespace: its ownerReference
+/// marked `controller: true`, or one that does not say (a hand-written dump), when it names a
+/// workload kind.
+fn controller_of(o: &KubeObject) -> Option<(&str, &str)> {
+    o.body
+        .pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .filter(|r| r.get("controller").and_then(Value::as_bool) != Some(false))
+        .find_map(|r| {
+            let kind = r.get("kind")?.as_str()?;
+            let name = r.get("name")?.as_str()?;
+            WORKLOADS.contains(&kind).then_some((kind, name))
+        })
+}
+
+/// The owner of a ReplicaSet or Job the dump lacks, from the name its controller gave it: a
+/// Deployment names its ReplicaSets `NAME-HASH`, HASH being the Pod's `pod-template-hash`
+/// label; a CronJob names its Jobs `NAME-MINUTES`.
+fn generated_by<'a>(pod: &'a KubeObject, kind: &str, name: &'a str) -> Option<(&'a str, &'a str)> {
+    match kind {
+        "ReplicaSet" => {
+            let hash = pod
+                .body
+                .pointer("/metadata/labels/pod-template-hash")?
+                .as_str()?;
+            Some(("Deployment", name.strip_suffix(hash)?.strip_suffix('-')?))
+        }
+        "Job" => {
+            let (owner, minutes) = name.rsplit_once('-')?;
+            (!minutes.is_empty() && minutes.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(("CronJob", owner))
+        }
+        _ => None,
+    }
+}
+
+/// Every pod spec to judge. Pods are judged as they run. A workload's template is judged when
+/// nothing else in the dump stands for it: no Pod of the dump descends from it (a Pod of a
+/// Deployment shows the Deployment's template as admitted), and it is not controlled by a
+/// workload of the dump (a Deployment's ReplicaSets and a CronJob's Jobs carry their owner's
+/// template, judged once through the owner). So a Deployment scaled to zero or a CronJob between
+/// runs is judged even when the dump holds unrelated Pods, and no template twice.
 pub fn pod_views(d: &ClusterDump) -> Vec<PodView<'_>> {
     fn view<'a>(o: &'a KubeObject, spec: &'a Value, ann: Option<&'a Value>) -> PodView<'a> {
         PodView {
@@ -108,26 +150,56 @@ pub fn pod_views(d: &ClusterDump) -> Vec<PodView<'_>> {
             annotations: ann,
         }
     }
-    if d.has_kind("Pod") {
-        d.of_kind("Pod")
-            .filter_map(|o| {
-                Some(view(
-                    o,
-                    o.body.get("spec")?,
-                    o.body.pointer("/metadata/annotations"),
-                ))
-            })
-            .collect()
-    } else {
+    let find = |kind: &str, namespace: Option<&str>, name: &str| {
+        d.objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name && o.namespace.as_deref() == namespace)
+    };
+    // Workloads a Pod of the dump descends from, as (kind, namespace, name).
+    let mut stood_for: std::collections::BTreeSet<(&str, Option<&str>, &str)> = Default::default();
+    for pod in d.of_kind("Pod") {
+        let namespace = pod.namespace.as_deref();
+        let mut owner = controller_of(pod);
+        // Owner chains are two links long (Pod, ReplicaSet, Deployment); the bound only guards
+        // against a dump whose references loop.
+        for _ in 0..8 {
+            let Some((kind, name)) = owner else { break };
+            if !stood_for.insert((kind, namespace, name)) {
+                break;
+            }
+            owner = match find(kind, namespace, name) {
+                Some(o) => controller_of(o),
+                None => generated_by(pod, kind, name),
+            };
+        }
+    }
+    let mut views: Vec<PodView<'_>> = d
+        .of_kind("Pod")
+        .filter_map(|o| {
+            Some(view(
+                o,
+                o.body.get("spec")?,
+                o.body.pointer("/metadata/annotations"),
+            ))
+        })
+        .collect();
+    views.extend(
         d.objects
             .iter()
             .filter(|o| WORKLOADS.contains(&o.kind.as_str()))
+            .filter(|o| {
+                !stood_for.contains(&(o.kind.as_str(), o.namespace.as_deref(), o.name.as_str()))
+            })
+            .filter(|o| {
+                controller_of(o)
+                    .is_none_or(|(kind, name)| find(kind, o.namespace.as_deref(), name).is_none())
+            })
             .filter_map(|o| {
                 let (spec, ann) = template_spec(o)?;
                 Some(view(o, spec, ann))
-            })
-            .collect()
-    }
+            }),
+    );
+    views
 }
 
 /// One container of a pod view.

@@ -431,3 +431,80 @@ fn policies_need_a_dump() {
         "the default service account itself is expected: {r:?}"
     );
 }
+
+/// A workload's template is judged whenever no Pod of the dump stands for it: a Deployment
+/// scaled to zero and a CronJob between runs are not hidden by an unrelated Pod (a dump of a
+/// real cluster always holds some).
+#[test]
+fn workload_templates_are_judged_beside_unrelated_pods() {
+    let f = KubeFixture::new().dump(vec![json!({"kind": "List", "items": [
+        {"kind": "Pod", "metadata": {"name": "fine", "namespace": "app"},
+         "spec": {"containers": [{"name": "c"}]}},
+        {"kind": "Deployment", "metadata": {"name": "admin", "namespace": "app"},
+         "spec": {"replicas": 0, "template": {"spec": {"containers": [
+            {"name": "tool", "securityContext": {"privileged": true}}]}}}},
+        {"kind": "CronJob", "metadata": {"name": "nightly", "namespace": "app"},
+         "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostPID": true,
+            "containers": [{"name": "job"}]}}}}}}
+    ]})]);
+    let r = f.run("k8s.pss.no_privileged");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let failing: Vec<&str> = r
+        .objects
+        .iter()
+        .filter(|o| o.status == Fail)
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(failing, ["app/Deployment admin container tool"], "{r:?}");
+    let r = f.run("k8s.pss.no_host_pid");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.objects
+            .iter()
+            .any(|o| o.status == Fail && o.name.contains("CronJob nightly")),
+        "{r:?}"
+    );
+}
+
+/// A workload whose Pods are in the dump is judged through them, as they run, and only once:
+/// through its ReplicaSet, or, when the dump lacks the ReplicaSet, through the name the
+/// Deployment gave it (NAME-HASH, HASH the Pod's pod-template-hash label). A ReplicaSet or Job
+/// controlled by a workload of the dump is judged through its owner.
+#[test]
+fn a_workload_with_pods_in_the_dump_is_judged_through_them_once() {
+    let template = json!({"spec": {"containers": [
+        {"name": "web", "securityContext": {"privileged": true}}]}});
+    let pod = |name: &str, owner: &str| {
+        json!({"kind": "Pod", "metadata": {"name": name, "namespace": "app",
+            "labels": {"pod-template-hash": "5d8f7c"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": owner, "controller": true}]},
+         "spec": {"containers": [{"name": "web", "securityContext": {"privileged": false}}]}})
+    };
+    let deployment = json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "app"},
+        "spec": {"template": template.clone()}});
+    let replica_set = json!({"kind": "ReplicaSet", "metadata": {"name": "web-5d8f7c",
+        "namespace": "app", "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": true}]},
+        "spec": {"template": template}});
+    for items in [
+        vec![
+            deployment.clone(),
+            replica_set.clone(),
+            pod("web-5d8f7c-x1", "web-5d8f7c"),
+        ],
+        vec![deployment.clone(), pod("web-5d8f7c-x1", "web-5d8f7c")],
+    ] {
+        let f = KubeFixture::new().dump(vec![json!({"kind": "List", "items": items})]);
+        let r = f.run("k8s.pss.no_privileged");
+        let names: Vec<&str> = r.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["app/web-5d8f7c-x1 container web"], "{r:?}");
+        assert_eq!(r.status, Pass, "{r:?}");
+    }
+    // Without Pods, the Deployment's template is judged, and its ReplicaSet not a second time.
+    let f = KubeFixture::new().dump(vec![
+        json!({"kind": "List", "items": [deployment, replica_set]}),
+    ]);
+    let r = f.run("k8s.pss.no_privileged");
+    let names: Vec<&str> = r.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["app/Deployment web container web"], "{r:?}");
+    assert_eq!(r.status, Fail, "{r:?}");
+}
