@@ -673,7 +673,9 @@ fn expected(s: &Snapshot) -> Vec<Expectation> {
         ("5.27", Fail, vec![("hardened", Pass), ("healthy", Pass)]),
         ("5.28", Manual, vec![]),
         ("5.29", Fail, vec![("hardened", Pass)]),
-        ("5.30", Pass, vec![]),
+        // The lab's daemon runs with bridge: none, so it has no default bridge to be on (2.2
+        // says the same); its containers sit on a user-defined network.
+        ("5.30", NotApplicable, vec![WHOLE]),
         ("5.31", Pass, vec![("hostns", Fail)]),
         ("5.32", Pass, vec![("sensitive", Fail)]),
     ]

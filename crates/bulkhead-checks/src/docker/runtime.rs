@@ -1452,6 +1452,13 @@ fn default_bridge(networks: &[Network]) -> Option<&Network> {
 fn no_default_bridge(ctx: &Context<'_>) -> CheckResult {
     let networks = ctx.docker().and_then(|d| d.networks.value());
     let bridge = networks.and_then(|n| default_bridge(n));
+    if networks.is_some() && bridge.is_none() {
+        // dockerd started with `bridge: none` creates no default bridge; its containers' endpoint
+        // named "bridge" then has no network behind it (no NetworkID, no address).
+        return CheckResult::not_applicable(
+            "this daemon has no default bridge network (its network list holds none: dockerd runs with bridge: none), so no container can be on it",
+        );
+    }
     let (bridge_name, bridge_id, iface) = match bridge {
         Some(b) => (
             b.name.clone(),
@@ -2652,5 +2659,23 @@ mod tests {
                 ("host-net", Status::Pass)
             ]
         );
+    }
+
+    /// A daemon started with `bridge: none` has no default bridge: its containers still carry an
+    /// endpoint named "bridge" without a network behind it, and 5.30 agrees with 2.2 that there
+    /// is nothing to judge (it used to warn on every container and recommend `bridge: none`).
+    #[test]
+    fn no_default_bridge_on_a_daemon_without_one_is_not_applicable() {
+        let f = Fixture::new()
+            .network("host", "host", |_| {})
+            .network("none", "null", |_| {})
+            .container("c1", |c| {
+                let mut m = BTreeMap::new();
+                m.insert("bridge".to_string(), EndpointSettings::default());
+                c.network_settings.networks = Some(m);
+            });
+        let r = f.check("docker.container.no_default_bridge");
+        assert_eq!(r.status, Status::NotApplicable, "{r:?}");
+        assert!(r.message.unwrap().contains("bridge: none"));
     }
 }
