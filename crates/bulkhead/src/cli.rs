@@ -89,6 +89,20 @@ pub struct SourceArgs {
     pub cluster_dump: Option<PathBuf>,
 }
 
+impl SourceArgs {
+    /// The files these arguments name for reading, each with its option.
+    pub fn input_files(&self) -> Vec<(&'static str, &std::path::Path)> {
+        let mut files = Vec::new();
+        if let Some(p) = &self.snapshot {
+            files.push(("--snapshot", p.as_path()));
+        }
+        if let Some(p) = &self.cluster_dump {
+            files.push(("--cluster-dump", p.as_path()));
+        }
+        files
+    }
+}
+
 /// How results are shown.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {

@@ -48,6 +48,33 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<(), String> {
     }
 }
 
+/// Refuse to write the output over one of the files the command reads: `-o` naming the
+/// snapshot or cluster dump being evaluated would replace the evidence with the report made from
+/// it. `inputs` pairs each file with the option that named it.
+pub fn refuse_overwriting_inputs(
+    output: Option<&Path>,
+    inputs: &[(&str, &Path)],
+) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(out) = output else { return Ok(()) };
+    // An output that does not exist yet cannot be an input; a device (`-o /dev/stdout`) is
+    // written in place and replaces nothing.
+    let Some(o) = std::fs::metadata(out).ok().filter(|m| m.is_file()) else {
+        return Ok(());
+    };
+    for (option, input) in inputs {
+        let same = std::fs::metadata(input).is_ok_and(|i| (i.dev(), i.ino()) == (o.dev(), o.ino()));
+        if same {
+            return Err(format!(
+                "-o {} is the file given to {option} ({}), which this command reads; write the output to another file",
+                out.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Write a report file. A regular file (or one that does not exist yet) is replaced atomically,
 /// keeping the old file's permission bits, so a reader never sees half a report; a symbolic link
 /// is followed and its target replaced, leaving the link in place. Anything else that exists

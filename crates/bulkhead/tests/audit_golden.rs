@@ -487,3 +487,51 @@ fn a_numbering_of_the_other_benchmark_is_named_as_such() {
     );
     assert!(!r.stderr.contains("numbers the"), "{}", r.stderr);
 }
+
+/// `-o` naming the snapshot being evaluated is refused before anything is written: the report
+/// would replace the evidence it was made from. The same path through a symbolic link counts.
+#[test]
+fn the_output_never_replaces_the_snapshot_it_reads() {
+    let dir = std::env::temp_dir().join(format!("bulkhead-o-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snap = dir.join("snap.json");
+    std::fs::copy(snapshot_path(), &snap).unwrap();
+    let link = dir.join("link.json");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&snap, &link).unwrap();
+    let before = std::fs::read(&snap).unwrap();
+    for out in [&snap, &link] {
+        let r = run(&[
+            "audit",
+            "docker",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("is the file given to --snapshot"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(std::fs::read(&snap).unwrap(), before, "snapshot untouched");
+    }
+    // Another file is written as usual.
+    let report = dir.join("report.txt");
+    let r = run(&[
+        "audit",
+        "docker",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--fail-on",
+        "never",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .starts_with("# bulkhead"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,6 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let start = unix_now();
+    crate::output::refuse_overwriting_inputs(
+        args.out.output.as_deref(),
+        &args.source.input_files(),
+    )?;
     let target = args.target.unwrap_or(AuditTarget::All);
     let (check_excludes, container_excludes) = split_excludes(&args.select.exclude);
     let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;

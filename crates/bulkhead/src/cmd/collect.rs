@@ -8,6 +8,7 @@ pub fn run(args: CollectCmdArgs) -> Result<ExitCode, String> {
     if args.source.snapshot.is_some() {
         return Err("collect reads the live host; --snapshot makes no sense here".into());
     }
+    crate::output::refuse_overwriting_inputs(args.output.as_deref(), &args.source.input_files())?;
     let snapshot = acquire_snapshot(
         &args.source,
         args.target.unwrap_or(AuditTarget::All),

@@ -45,6 +45,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
+    crate::output::refuse_overwriting_inputs(args.output.as_deref(), &args.model.input_files())?;
     let select: Vec<String> = args
         .select
         .iter()

@@ -67,6 +67,18 @@ pub struct ModelArgs {
     pub scan: Vec<PathBuf>,
 }
 
+impl ModelArgs {
+    /// The files these arguments name for reading, each with its option (scanned directories
+    /// included: an output file inside one is simply not the same file as any input).
+    pub fn input_files(&self) -> Vec<(&'static str, &Path)> {
+        let mut files = self.source.input_files();
+        files.extend(self.accept.as_deref().map(|p| ("--accept", p)));
+        files.extend(self.model.as_deref().map(|p| ("--model", p)));
+        files.extend(self.scan.iter().map(|p| ("--scan", p.as_path())));
+        files
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ThreatsArgs {
     #[command(flatten)]
@@ -277,6 +289,7 @@ fn saved_report(path: &Path) -> Result<Option<Vec<bulkhead_scan::Finding>>, Stri
 }
 
 pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
+    crate::output::refuse_overwriting_inputs(args.output.as_deref(), &args.model.input_files())?;
     let b = build(&args.model, &[])?;
     if let Err(e) = &b.plan {
         eprintln!(
