@@ -48,18 +48,30 @@ pub fn open(url: &str) -> Result<Box<dyn Store>> {
     if let Some(conninfo) = url.strip_prefix("postgres:") {
         return Ok(Box::new(pg::PgStore::connect(conninfo)?));
     }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    if path.is_empty() {
+    let path = sqlite_path(url).unwrap_or_default();
+    if path.as_os_str().is_empty() {
         return Err(StoreError(
             "empty store path; use sqlite:/var/lib/bulkhead/runs.db or postgres://...".into(),
         ));
     }
-    Ok(Box::new(sqlite::SqliteStore::open(std::path::Path::new(
-        path,
-    ))?))
+    Ok(Box::new(sqlite::SqliteStore::open(&path)?))
+}
+
+/// The file of a SQLite store URL (`sqlite:PATH`, `sqlite://PATH` or a plain path); None for
+/// PostgreSQL. Readers use it to tell a store that does not exist from an empty one, without
+/// creating it.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+        || url.starts_with("postgres:")
+    {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    Some(std::path::PathBuf::from(path))
 }
 
 /// The store used when none is given: `$XDG_STATE_HOME/bulkhead/runs.db`, else

@@ -223,9 +223,9 @@ pub struct HistoryArgs {
     /// Only docker or kubernetes runs.
     #[arg(long, value_enum)]
     pub kind: Option<AuditTarget>,
-    /// How many runs to list.
-    #[arg(long, default_value_t = 20)]
-    pub limit: usize,
+    /// How many runs to list (at least 1).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
     /// Compare the two most recent runs of each host and kind: which checks changed status.
     #[arg(long)]
     pub diff: bool,

@@ -535,3 +535,52 @@ fn the_output_never_replaces_the_snapshot_it_reads() {
         .starts_with("# bulkhead"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `history --diff` reports a check the newer run no longer has (`fail -> absent`), not only
+/// the ones it gained, and notes when the two runs are numbered differently.
+#[test]
+fn history_diff_names_checks_the_newer_run_lacks() {
+    let dir = std::env::temp_dir().join(format!("bulkhead-diff-absent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("sqlite:{}", dir.join("runs.db").display());
+    for only in ["5.13,5.5", "5.5"] {
+        let r = render(&["--only", only, "--fail-on", "never", "--store", &store]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let d = run(&["history", "--store", &store, "--diff"]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(
+        d.stdout.lines().any(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w == [
+                "5.13",
+                "fail",
+                "->",
+                "absent",
+                "docker.container.read_only_rootfs",
+            ]
+        }),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.stdout.contains("no check changed"), "{}", d.stdout);
+    let r = render(&[
+        "--ids",
+        "cis-1.2.0",
+        "--only",
+        "5.12",
+        "--fail-on",
+        "never",
+        "--store",
+        &store,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let d = run(&["history", "--store", &store, "--diff"]);
+    assert!(
+        d.stdout.contains("is numbered cis-1.6.0") && d.stdout.contains("run 3 cis-1.2.0"),
+        "{}",
+        d.stdout
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -32,6 +32,21 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         .store
         .clone()
         .unwrap_or_else(bulkhead_store::default_url);
+    // Reading never creates a store: a mistyped --store would otherwise become a new, empty
+    // history that answers "no runs recorded".
+    if let Some(path) = bulkhead_store::sqlite_path(&url).filter(|p| !p.exists()) {
+        if args.store.is_some() {
+            return Err(format!(
+                "no run history at {}: the file does not exist (runs are recorded there by `bulkhead audit --store {url}`)",
+                path.display()
+            ));
+        }
+        eprintln!(
+            "bulkhead: no runs recorded yet: the default history {} does not exist (record runs with `bulkhead audit --store`)",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut store = bulkhead_store::open(&url).map_err(|e| e.to_string())?;
     let kind = args.kind.and_then(|k| match k {
         AuditTarget::Docker => Some("docker".to_string()),
@@ -41,7 +56,11 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     let filter = RunFilter {
         host: args.host.clone(),
         kind,
-        limit: if args.diff { None } else { Some(args.limit) },
+        limit: if args.diff {
+            None
+        } else {
+            Some(args.limit as usize)
+        },
     };
     let runs = store.runs(&filter).map_err(|e| e.to_string())?;
     if !args.diff {
@@ -85,7 +104,39 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
             before.score,
             after.score
         );
+        // Runs in different numberings (or benchmark versions) show different check numbers
+        // for the same control: say so, since controls are compared, not numbers.
+        if (&before.numbering, &before.benchmark_version)
+            != (&after.numbering, &after.benchmark_version)
+        {
+            let _ = writeln!(
+                out,
+                "  note: run {} is numbered {} ({} {}), run {} {} ({} {}); checks are matched by control, numbers are the newer run's",
+                before.id,
+                before.numbering,
+                before.benchmark,
+                before.benchmark_version,
+                after.id,
+                after.numbering,
+                after.benchmark,
+                after.benchmark_version
+            );
+        }
         let mut any = false;
+        // A check the older run has and the newer one lacks (a narrower --only, another
+        // numbering) is a change too: its verdict is no longer known.
+        for o in old
+            .iter()
+            .filter(|o| !new.iter().any(|n| n.control == o.control))
+        {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {:<8} {} -> absent  {}",
+                o.check_id, o.status, o.control
+            );
+            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": o.check_id, "control": o.control, "before": o.status, "after": "absent", "before_run": before.id, "after_run": after.id}));
+        }
         for n in &new {
             let prev = old
                 .iter()

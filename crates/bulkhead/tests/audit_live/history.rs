@@ -77,3 +77,28 @@ fn two_recorded_runs_with_a_change_in_between_show_in_history_and_diff() {
         assert_eq!(c["kind"], "docker");
     }
 }
+
+/// Reading the history never creates one: a `--store` file that does not exist (a typo) is an
+/// error naming it, exit 2, and nothing appears on disk; `--limit 0` is a usage error rather
+/// than an empty list that reads like "no runs".
+#[test]
+fn history_reads_a_store_but_never_creates_one() {
+    let dir = TempDir::new("history-missing");
+    let path = dir.arg("typo/runs.db");
+    let h = run(&["history", "--store", &format!("sqlite:{path}")]);
+    h.expect_code(2);
+    assert!(
+        h.stderr.contains(&format!("no run history at {path}")),
+        "{h}"
+    );
+    assert!(!dir.path().join("typo").exists(), "nothing created\n{h}");
+    let h = run(&[
+        "history",
+        "--store",
+        &format!("sqlite:{path}"),
+        "--limit",
+        "0",
+    ]);
+    h.expect_code(2);
+    assert!(h.stderr.contains("--limit"), "{h}");
+}
