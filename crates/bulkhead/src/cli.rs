@@ -23,6 +23,8 @@ pub enum Command {
     /// Audit this host (or a snapshot) against the CIS benchmarks.
     Audit(AuditArgs),
     /// Collect every fact the checks need into a snapshot file, without judging anything.
+    // --snapshot comes with the shared source arguments but means nothing to collect.
+    #[command(mut_arg("snapshot", |a| a.hide(true)))]
     Collect(CollectCmdArgs),
     /// Browse the control catalog: list checks, explain one.
     Checks(ChecksArgs),
@@ -72,7 +74,12 @@ pub struct SourceArgs {
     /// the current user, else unix:///var/run/docker.sock.
     // Not `env = "DOCKER_HOST"`: the collector reads DOCKER_HOST itself, so that reports and
     // error messages say where the address came from (--docker-host or DOCKER_HOST).
-    #[arg(long, value_name = "URL", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "URL",
+        help_heading = "Source",
+        conflicts_with = "snapshot"
+    )]
     pub docker_host: Option<String>,
     /// Also audit created, exited and paused containers (default: running only).
     #[arg(long, help_heading = "Container selection")]
@@ -85,11 +92,36 @@ pub struct SourceArgs {
     pub label: Vec<String>,
     /// A cluster dump for the Kubernetes policy checks (section 5): the output of
     /// `kubectl get ... -o yaml` (or json), `kind: List` included. See README.
-    #[arg(long, value_name = "FILE", help_heading = "Source")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Source",
+        conflicts_with = "snapshot"
+    )]
     pub cluster_dump: Option<PathBuf>,
 }
 
 impl SourceArgs {
+    /// With `--snapshot`, `--root` and `--proc` read nothing when the command only evaluates
+    /// (harden still patches files under --root and restarts through --proc): an error rather
+    /// than silently ignored.
+    pub fn refuse_live_paths_with_snapshot(&self) -> Result<(), String> {
+        if self.snapshot.is_none() {
+            return Ok(());
+        }
+        for (option, given, default) in
+            [("--root", &self.root, "/"), ("--proc", &self.proc, "/proc")]
+        {
+            if given.as_path() != std::path::Path::new(default) {
+                return Err(format!(
+                    "{option} {} reads a live host; with --snapshot the facts come from the snapshot, so leave {option} out",
+                    given.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The files these arguments name for reading, each with its option.
     pub fn input_files(&self) -> Vec<(&'static str, &std::path::Path)> {
         let mut files = Vec::new();

@@ -584,3 +584,70 @@ fn history_diff_names_checks_the_newer_run_lacks() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A `--cluster-dump` that cannot be read or parsed is one usage error naming the file (and the
+/// line), exit 2, not an `[ERROR]` on every policy check with exit 1; the source options that
+/// only a live collection reads are refused beside `--snapshot` instead of silently ignored.
+#[test]
+fn an_unreadable_cluster_dump_and_ignored_source_options_are_usage_errors() {
+    let dir = std::env::temp_dir().join(format!("bulkhead-bad-dump-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["root", "proc"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "kind: List\nitems:\n  - kind: Pod\n    metadata: {name: a\n",
+    )
+    .unwrap();
+    let node = |dump: &Path| {
+        run(&[
+            "audit",
+            "kubernetes",
+            "--root",
+            dir.join("root").to_str().unwrap(),
+            "--proc",
+            dir.join("proc").to_str().unwrap(),
+            "--cluster-dump",
+            dump.to_str().unwrap(),
+        ])
+    };
+    let r = node(&bad);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "--cluster-dump: cluster dump {}: line 5",
+            bad.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "no report: {}", r.stdout);
+    let r = node(&dir.join("missing.yaml"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read cluster dump"),
+        "{}",
+        r.stderr
+    );
+    for (option, value) in [
+        ("--docker-host", "unix:///nowhere.sock"),
+        ("--cluster-dump", bad.to_str().unwrap()),
+    ] {
+        let r = render(&[option, value]);
+        assert_eq!(r.code, 2, "{option}: {}", r.stderr);
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    }
+    for (option, value) in [("--root", "/srv"), ("--proc", "/srv/proc")] {
+        let r = render(&[option, value]);
+        assert_eq!(r.code, 2, "{option}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("{option} {value} reads a live host")),
+            "{}",
+            r.stderr
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let start = unix_now();
+    args.source.refuse_live_paths_with_snapshot()?;
     crate::output::refuse_overwriting_inputs(
         args.out.output.as_deref(),
         &args.source.input_files(),

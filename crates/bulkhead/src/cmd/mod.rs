@@ -12,7 +12,7 @@ pub mod threats;
 
 use crate::cli::{AuditTarget, Cli, Command, SourceArgs};
 use bulkhead_collect::{CollectOptions, ContainerFilter, Want};
-use bulkhead_facts::Snapshot;
+use bulkhead_facts::{Fact, Snapshot};
 use clap::CommandFactory;
 use std::process::ExitCode;
 
@@ -104,7 +104,17 @@ pub fn acquire_snapshot(
         kubernetes: want(AuditTarget::Kubernetes),
         cluster_dump: source.cluster_dump.clone(),
     };
-    bulkhead_collect::collect(&options).map_err(|e| e.to_string())
+    let snapshot = bulkhead_collect::collect(&options).map_err(|e| e.to_string())?;
+    // A dump the user named that cannot be read or parsed is a usage error, said once, rather
+    // than the same error on every policy check.
+    if let Some(Fact::Unavailable(why)) = snapshot
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.cluster.as_ref())
+    {
+        return Err(format!("--cluster-dump: {why}"));
+    }
+    Ok(snapshot)
 }
 
 /// Container selection given with `--snapshot` (`--include`, `--exclude REGEX`, `--label`)

@@ -119,6 +119,7 @@ fn audit_args(m: &ModelArgs) -> Result<AuditArgs, String> {
 
 /// Audit, plan and build the threat model. `select` narrows the hardening plan (report --select).
 pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
+    m.source.refuse_live_paths_with_snapshot()?;
     let snapshot = acquire_snapshot(&m.source, AuditTarget::All, &[])?;
     let args = audit_args(m)?;
     let audits = audit::evaluate(&snapshot, AuditTarget::All, &args, Vec::new())?;
