@@ -1,7 +1,12 @@
 //! Evaluation: each threat's status, severity and confidence, computed from evidence.
 //!
 //! Status rules (a threat's `prevent` controls must all hold; `limit` and `detect` help):
-//! - **not_applicable**: its condition does not hold, or nothing it targets exists here;
+//! - **not_applicable**: its condition does not hold, or nothing it targets exists here. A
+//!   failing preventive control overrides the second reason: the evidence then shows the threat
+//!   on this system although the model has no item for it (a scanned manifest, a workload the
+//!   model could not place), and the threat is judged by the rules below. A not-applicable
+//!   threat never cites evidence that keeps a threat open (a failure, a verdict that needs
+//!   review): that evidence bears on other threats, and a note names what was left out;
 //! - **exposed**: a preventive control fails;
 //! - **mitigated**: every applicable preventive control passes and no limiting control fails;
 //! - **partially_mitigated**: prevention holds but a limiting control fails, or some controls
@@ -465,6 +470,58 @@ fn confidence(def: &ThreatDef, ctx: &Context<'_>) -> Confidence {
     }
 }
 
+/// Why a threat may not apply, found before its controls are judged.
+enum Gap {
+    /// Its `applies_when` condition does not hold.
+    Condition(String),
+    /// No element or flow of the model matches its targets.
+    NoTargets(String),
+}
+
+/// Does a preventive control of the threat fail (now, or after the planned fixes)?
+fn preventive_failing(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> bool {
+    def.controls
+        .prevent
+        .iter()
+        .any(|c| verdict(ctx, c, projected) == Some(Status::Fail))
+}
+
+/// Status and reason, now or after the planned fixes.
+fn status_of(
+    def: &ThreatDef,
+    ctx: &Context<'_>,
+    gap: Option<&Gap>,
+    projected: bool,
+) -> (ThreatStatus, String) {
+    match gap {
+        None => judge(def, ctx, projected),
+        // The model may lack what the evidence saw (a workload it could not place, an artifact
+        // that is not deployed yet); a failing preventive control is that thing, so judge it.
+        Some(Gap::NoTargets(why)) if preventive_failing(def, ctx, projected) => {
+            let (status, reason) = judge(def, ctx, projected);
+            (
+                status,
+                format!(
+                    "{reason}; no item of the model matches its targets ({why}), yet the failing evidence shows the threat on this system"
+                ),
+            )
+        }
+        Some(Gap::Condition(why)) => (
+            ThreatStatus::NotApplicable,
+            format!("applies only when {why}"),
+        ),
+        Some(Gap::NoTargets(why)) => (
+            ThreatStatus::NotApplicable,
+            format!("nothing it targets exists in this system ({why})"),
+        ),
+    }
+}
+
+/// Does this evidence keep a threat open (anything but a pass or not applicable)?
+fn keeps_open(e: &EvidenceItem) -> bool {
+    !matches!(e.status, Status::Pass | Status::NotApplicable)
+}
+
 /// Evaluate one threat against the model and the evidence.
 pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResult {
     let mut targets: Vec<String> = Vec::new();
@@ -484,37 +541,26 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
             control: &current,
         })
     });
-    let (mut status, reason) = if !applies {
-        (
-            ThreatStatus::NotApplicable,
-            format!(
-                "applies only when {}",
-                def.applies_when
-                    .as_ref()
-                    .map(|c| c.describe())
-                    .unwrap_or_default()
-            ),
-        )
+    let gap = if !applies {
+        Some(Gap::Condition(
+            def.applies_when
+                .as_ref()
+                .map(|c| c.describe())
+                .unwrap_or_default(),
+        ))
     } else if targets.is_empty() {
-        (
-            ThreatStatus::NotApplicable,
-            format!(
-                "nothing it targets exists in this system ({})",
-                def.targets
-                    .iter()
-                    .map(|s| s.describe())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
+        Some(Gap::NoTargets(
+            def.targets
+                .iter()
+                .map(|s| s.describe())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
     } else {
-        judge(def, ctx, false)
+        None
     };
-    let projected_status = if status == ThreatStatus::NotApplicable {
-        status
-    } else {
-        judge(def, ctx, true).0
-    };
+    let (mut status, reason) = status_of(def, ctx, gap.as_ref(), false);
+    let projected_status = status_of(def, ctx, gap.as_ref(), true).0;
     let like = likelihood(def, ctx, false);
     let severity_now = severity(status, like.current, def.impact);
     let projected_severity = severity(
@@ -558,11 +604,38 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
             planned_fix: ctx.planned_fixes.contains(c),
         })
         .collect();
-    let evidence = def
+    let mut evidence: Vec<EvidenceItem> = def
         .controls
         .all()
         .flat_map(|(c, _)| ctx.evidence.items_for(c).cloned().collect::<Vec<_>>())
         .collect();
+    if status == ThreatStatus::NotApplicable && evidence.iter().any(keeps_open) {
+        // Such evidence is about something this threat does not cover here (a daemon-wide
+        // setting shared with threats that do apply): citing it would show a threat that does
+        // not apply as held open. Say what was left out rather than drop it silently.
+        let (open, kept): (Vec<EvidenceItem>, Vec<EvidenceItem>) =
+            evidence.into_iter().partition(keeps_open);
+        evidence = kept;
+        let mut checks: Vec<&str> = Vec::new();
+        for e in &open {
+            if !checks.contains(&e.check.as_str()) {
+                checks.push(&e.check);
+            }
+        }
+        notes.push(format!(
+            "{} observation{} of its controls that do not pass ({}) {} not cited: the threat does not apply here, so {} only for the threats that do",
+            open.len(),
+            if open.len() == 1 { "" } else { "s" },
+            checks.join(", "),
+            if open.len() == 1 { "is" } else { "are" },
+            if open.len() == 1 { "it counts" } else { "they count" },
+        ));
+    }
+    debug_assert!(
+        status != ThreatStatus::NotApplicable || !evidence.iter().any(keeps_open),
+        "{}: not applicable while citing evidence that keeps it open",
+        def.id
+    );
     ThreatResult {
         id: def.id.clone(),
         title: def.title.clone(),
@@ -586,5 +659,111 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
         mitigation: def.mitigation.trim().to_string(),
         notes,
         origin: origin.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::Finding;
+
+    /// A threat on a `probe` flow the empty model does not have; `extra` adds TOML lines.
+    fn threat(extra: &str) -> ThreatDef {
+        toml::from_str(&format!(
+            r#"
+id = "TST-01"
+title = "test threat"
+stride = ["T"]
+targets = [{{ flow = "probe" }}]
+description = "d"
+mitigation = "m"
+likelihood = 2
+impact = 2
+controls.prevent = ["ctl.prevent"]
+controls.limit = ["ctl.limit"]
+{extra}
+"#
+        ))
+        .unwrap()
+    }
+
+    fn finding(control: &str, status: Status) -> Finding {
+        Finding {
+            control: control.into(),
+            rule: format!("rule-{control}"),
+            object: "artifact.yaml:1".into(),
+            status,
+            message: "observed".into(),
+            source: "scan".into(),
+        }
+    }
+
+    fn run(def: &ThreatDef, findings: &[(&str, Status)]) -> ThreatResult {
+        let mut ev = EvidenceSet::new();
+        for (c, s) in findings {
+            ev.add_finding(finding(c, *s));
+        }
+        let model = Model::default();
+        let facts = BTreeMap::new();
+        let fixes = BTreeSet::from(["ctl.prevent".to_string()]);
+        let ctx = Context {
+            model: &model,
+            facts: &facts,
+            evidence: &ev,
+            acceptances: &[],
+            planned_fixes: &fixes,
+            as_of: "2026-01-15",
+        };
+        evaluate(def, &ctx, "library")
+    }
+
+    #[test]
+    fn failing_prevention_is_judged_even_when_nothing_it_targets_exists() {
+        let t = run(
+            &threat(""),
+            &[("ctl.prevent", Status::Fail), ("ctl.limit", Status::Pass)],
+        );
+        assert!(t.targets.is_empty());
+        assert_eq!(t.status, ThreatStatus::Exposed, "{}", t.reason);
+        assert!(
+            t.reason.contains("ctl.prevent") && t.reason.contains("flow probe"),
+            "{}",
+            t.reason
+        );
+        assert!(t.evidence.iter().any(|e| e.status == Status::Fail));
+        assert_ne!(t.severity, Severity::None);
+        // Once the plan fixes the control, nothing shows the threat here any more.
+        assert_eq!(t.projected_status, ThreatStatus::NotApplicable);
+        assert_eq!(t.projected_severity, Severity::None);
+    }
+
+    #[test]
+    fn not_applicable_threats_cite_no_evidence_that_keeps_them_open() {
+        // Nothing it targets exists and only a limiting control fails.
+        let t = run(
+            &threat(""),
+            &[
+                ("ctl.prevent", Status::Pass),
+                ("ctl.limit", Status::Fail),
+                ("ctl.limit", Status::Warn),
+            ],
+        );
+        assert_eq!(t.status, ThreatStatus::NotApplicable, "{}", t.reason);
+        assert_eq!(t.evidence.len(), 1, "{:?}", t.evidence);
+        assert_eq!(t.evidence[0].status, Status::Pass);
+        assert_eq!(
+            t.notes,
+            ["2 observations of its controls that do not pass (rule-ctl.limit) are not cited: the threat does not apply here, so they count only for the threats that do"]
+        );
+        // Its condition does not hold: even a failing preventive control leaves it not
+        // applicable, and uncited.
+        let t = run(
+            &threat(r#"applies_when = { fact = "docker.daemon.tcp_listener", equals = true }"#),
+            &[("ctl.prevent", Status::Fail)],
+        );
+        assert_eq!(t.status, ThreatStatus::NotApplicable, "{}", t.reason);
+        assert!(t.reason.starts_with("applies only when"), "{}", t.reason);
+        assert!(t.evidence.is_empty(), "{:?}", t.evidence);
+        assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
     }
 }

@@ -1,11 +1,12 @@
 //! The Kubernetes threat model from the node snapshots of bulkhead-kube-tests (a secure and an
 //! insecure kubeadm node, each with a cluster dump): golden outputs, the write-up's five threats
-//! and the checks they cite, and a managed control plane whose threats are the provider's.
+//! and the checks they cite, a managed control plane whose threats are the provider's, and the
+//! cluster dump read on a host where nothing of Kubernetes runs.
 
 mod support;
 
 use bulkhead_threats::{svg, ThreatModel, ThreatStatus};
-use support::{golden, model, snapshot_file, Options};
+use support::{dump_only, eks_worker, golden, model, snapshot_file, Options};
 
 fn outputs(name: &str, tm: &ThreatModel) {
     golden(&format!("golden/{name}/threats.json"), &tm.to_json());
@@ -66,19 +67,7 @@ fn secure_node_golden_and_mitigated_threats() {
 /// node's own threats keep their verdicts.
 #[test]
 fn managed_control_plane_threats_are_not_applicable() {
-    let mut s = snapshot_file("k8s-secure");
-    let k = s.kubernetes.as_mut().unwrap();
-    k.platform.kind = "eks".into();
-    k.platform.managed = true;
-    for c in [
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "etcd",
-    ] {
-        k.components.remove(c);
-    }
-    let tm = model(&s, Options::default()).unwrap();
+    let tm = model(&eks_worker("k8s-secure"), Options::default()).unwrap();
     for id in [
         "K8S-I01", "K8S-T02", "K8S-S03", "K8S-T06", "K8S-D01", "K8S-T04",
     ] {
@@ -112,4 +101,56 @@ fn managed_control_plane_threats_are_not_applicable() {
         own.threat("K8S-I01").unwrap().status,
         ThreatStatus::Mitigated
     );
+}
+
+/// The insecure node's cluster dump read where no kubelet (nor anything else of Kubernetes) runs:
+/// its pods name no node, so a stand-in node runs them, and the threats about how workloads
+/// are run are judged from the dump's failing pods instead of "nothing it targets exists".
+#[test]
+fn dump_workloads_are_run_by_a_stand_in_node_when_no_kubelet_runs_here() {
+    let tm = model(&dump_only("k8s-insecure"), Options::default()).unwrap();
+    outputs("k8s-dump-only", &tm);
+    let kubelet = tm
+        .elements
+        .iter()
+        .find(|e| e.component == "kubelet")
+        .expect("a kubelet runs the dump's workloads");
+    assert_eq!(kubelet.attrs["audited"], serde_json::json!(false));
+    assert!(
+        tm.elements
+            .iter()
+            .filter(|e| e.component == "kubelet")
+            .count()
+            == 1,
+        "one stand-in node, not one per workload"
+    );
+    for w in tm
+        .elements
+        .iter()
+        .filter(|e| e.instance_of.as_deref() == Some("k8s.workload"))
+    {
+        let run = format!(
+            "k8s.f.run_workload:{}",
+            w.id.trim_start_matches("k8s.workload:")
+        );
+        let flow = tm
+            .flows
+            .iter()
+            .find(|f| f.id == run)
+            .unwrap_or_else(|| panic!("{} is run by a kubelet", w.id));
+        assert_eq!(flow.from, kubelet.id);
+        assert_eq!(flow.to, w.id);
+    }
+    let s07 = tm.threat("K8S-S07").unwrap();
+    assert_eq!(s07.status, ThreatStatus::Exposed, "{}", s07.reason);
+    assert!(
+        s07.targets
+            .iter()
+            .any(|t| t == "k8s.f.run_workload:app/pod/debug"),
+        "{:?}",
+        s07.targets
+    );
+    for control in ["k8s.pss.no_host_network", "k8s.pss.no_host_pid"] {
+        assert!(s07.reason.contains(control), "{}", s07.reason);
+    }
 }

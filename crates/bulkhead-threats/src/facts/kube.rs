@@ -12,6 +12,12 @@
 //! holds no Pod) and the service accounts those workloads use. Each family is bounded; the rest
 //! is grouped into one instance that says how many it stands for, so a large cluster still gives
 //! a readable diagram.
+//!
+//! Every workload is drawn on a node, so that the model says how it is run: the node its Pod
+//! names, else the audited node, else (nothing of Kubernetes runs here, as when a dump is read on
+//! a workstation) one unaudited stand-in node for wherever the cluster runs them. Without it, the
+//! threats about running workloads would find nothing to target while the dump's pods fail the
+//! checks that guard against them.
 
 use super::{Facts, Instance};
 use bulkhead_checks::kube::pods::{containers, pod_views};
@@ -23,7 +29,8 @@ use bulkhead_facts::{Fact, Snapshot};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// At most this many node instances (the audited node first); the rest are grouped.
+/// At most this many node instances (the audited node first); the rest are grouped. The stand-in
+/// node (see [`STAND_IN_NODE`]) comes on top, and only when no node was audited.
 pub const MAX_NODES: usize = 5;
 /// At most this many namespaces with workloads; the rest are grouped.
 pub const MAX_NAMESPACES: usize = 8;
@@ -34,6 +41,11 @@ pub const MAX_SERVICE_ACCOUNTS_PER_NAMESPACE: usize = 4;
 
 /// Key of the instance that stands for the namespaces beyond [`MAX_NAMESPACES`].
 const MORE_NAMESPACES: &str = "more-namespaces";
+
+/// Key of the stand-in node that runs the dump's workloads when no node was audited and the dump
+/// does not place them. Node names are DNS subdomains, which never hold `_`, so it cannot clash
+/// with a node of the dump.
+pub const STAND_IN_NODE: &str = "any_node";
 
 pub(super) fn kube_facts(s: &Snapshot, f: &mut Facts) {
     let k = s.kubernetes.as_ref();
@@ -166,6 +178,13 @@ pub(super) fn kube_facts(s: &Snapshot, f: &mut Facts) {
     let workloads = dump
         .map(|d| workload_instances(d, &nodes, audited.as_deref()))
         .unwrap_or_default();
+    if workloads
+        .workloads
+        .iter()
+        .any(|w| w.attrs.get("node") == Some(&json!(STAND_IN_NODE)))
+    {
+        nodes.push(stand_in_node(k));
+    }
     for n in &mut nodes {
         let placed = workloads
             .workloads
@@ -511,6 +530,24 @@ fn node_instances(
     out
 }
 
+/// The node drawn for workloads that no audited node and no node of the dump is known to run:
+/// not audited, its kubelet's settings unknown, standing for whichever nodes run them.
+fn stand_in_node(k: Option<&KubeFacts>) -> Instance {
+    let managed_by = k
+        .filter(|k| k.platform.managed)
+        .map(|k| k.platform.provider_name().to_string());
+    let mut attrs = api_kubelet(None, managed_by.as_deref());
+    attrs.insert("role".into(), json!("unknown"));
+    attrs.insert("audited".into(), json!(false));
+    attrs.insert("kube_proxy".into(), json!(false));
+    attrs.insert("stand_in".into(), json!(true));
+    Instance {
+        key: STAND_IN_NODE.into(),
+        name: "any node (not audited, not named by the dump)".into(),
+        attrs,
+    }
+}
+
 /// Namespaces, workloads and service accounts of a cluster dump, bounded and grouped.
 #[derive(Default)]
 struct Workloads {
@@ -675,7 +712,7 @@ fn workload_instance(
     key: String,
     name: String,
     ws: &[&Workload],
-    node: Option<&str>,
+    node: &str,
     placement: &str,
 ) -> Instance {
     let union = |f: &dyn Fn(&Workload) -> &BTreeSet<String>| {
@@ -721,10 +758,8 @@ fn workload_instance(
             json!(ws.iter().any(|w| w.token_mounted)),
         ),
         ("placement".to_string(), json!(placement)),
+        ("node".to_string(), json!(node)),
     ]);
-    if let Some(n) = node {
-        attrs.insert("node".into(), json!(n));
-    }
     if ws.len() > 1 {
         attrs.insert("grouped".into(), json!(ws.len()));
     }
@@ -754,19 +789,22 @@ fn workload_instances(d: &ClusterDump, nodes: &[Instance], audited: Option<&str>
         ..Default::default()
     };
     // The node that runs a workload: the one its Pod names when that node is shown, else the
-    // audited node (the dump does not say where a pod template's pods run).
-    let place = |w: &[&Workload]| -> (Option<String>, String) {
+    // audited node (the dump does not say where a pod template's pods run), else the stand-in.
+    let place = |w: &[&Workload]| -> (String, String) {
         let named = w[0]
             .node
             .as_ref()
             .filter(|n| w.len() == 1 && nodes.iter().any(|i| &i.key == *n));
         match (named, audited) {
-            (Some(n), _) => (Some(n.clone()), format!("scheduled on {n}")),
+            (Some(n), _) => (n.clone(), format!("scheduled on {n}")),
             (None, Some(a)) => (
-                Some(a.to_string()),
+                a.to_string(),
                 format!("placement not in the dump; drawn on the audited node {a}"),
             ),
-            (None, None) => (None, "placement not in the dump".into()),
+            (None, None) => (
+                STAND_IN_NODE.to_string(),
+                "placement not in the dump and no node audited; drawn on a stand-in node".into(),
+            ),
         }
     };
     let mut namespaces: Vec<(String, Vec<&Workload>)> = by_ns.into_iter().collect();
@@ -800,7 +838,7 @@ fn workload_instances(d: &ClusterDump, nodes: &[Instance], audited: Option<&str>
                 w.key.clone(),
                 w.name.clone(),
                 std::slice::from_ref(w),
-                node.as_deref(),
+                &node,
                 &placement,
             ));
         }
@@ -811,7 +849,7 @@ fn workload_instances(d: &ClusterDump, nodes: &[Instance], audited: Option<&str>
                 format!("{ns}/more"),
                 format!("{} more workloads in {ns}", rest.len()),
                 rest,
-                node.as_deref(),
+                &node,
                 &placement,
             ));
         }
@@ -833,7 +871,7 @@ fn workload_instances(d: &ClusterDump, nodes: &[Instance], audited: Option<&str>
             format!("{MORE_NAMESPACES}/more"),
             format!("{} workloads in {} more namespaces", ws.len(), rest.len()),
             &ws,
-            node.as_deref(),
+            &node,
             &placement,
         );
         inst.attrs
@@ -979,6 +1017,43 @@ mod tests {
         assert_eq!((w.count, w.privileged), (2, 1));
         let sas: Vec<&str> = w.service_accounts.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(sas, ["app/default", "app/quiet"]);
+    }
+
+    #[test]
+    fn every_workload_is_drawn_on_a_node() {
+        let d = ClusterDump::from_documents(
+            "dump.yaml",
+            vec![
+                pod(
+                    "app",
+                    "placed",
+                    json!({"nodeName": "w1", "containers": [{"name": "c"}]}),
+                ),
+                pod("app", "floating", json!({"containers": [{"name": "c"}]})),
+            ],
+        );
+        let shown = [Instance {
+            key: "w1".into(),
+            name: "w1 (from the cluster dump)".into(),
+            attrs: BTreeMap::new(),
+        }];
+        let node_of = |w: &Workloads, key: &str| {
+            w.workloads
+                .iter()
+                .find(|i| i.key == key)
+                .map(|i| i.attrs["node"].clone())
+                .unwrap_or_else(|| panic!("{key}"))
+        };
+        // The Pod's own node when it is shown, else the audited node.
+        let w = workload_instances(&d, &shown, Some("cp"));
+        assert_eq!(node_of(&w, "app/pod/placed"), json!("w1"));
+        assert_eq!(node_of(&w, "app/pod/floating"), json!("cp"));
+        // No node audited: the stand-in, never no node at all.
+        let w = workload_instances(&d, &shown, None);
+        assert_eq!(node_of(&w, "app/pod/placed"), json!("w1"));
+        assert_eq!(node_of(&w, "app/pod/floating"), json!(STAND_IN_NODE));
+        let w = workload_instances(&d, &[], None);
+        assert_eq!(node_of(&w, "app/pod/placed"), json!(STAND_IN_NODE));
     }
 
     #[test]

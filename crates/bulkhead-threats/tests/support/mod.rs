@@ -5,8 +5,9 @@
 pub mod fixtures;
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
-use bulkhead_facts::Snapshot;
-use bulkhead_threats::{build, Acceptance, EvidenceSet, Input, ThreatModel, UserModel};
+use bulkhead_facts::kube::Targets;
+use bulkhead_facts::{Fact, Snapshot};
+use bulkhead_threats::{build, Acceptance, EvidenceSet, Finding, Input, ThreatModel, UserModel};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -16,6 +17,40 @@ pub fn snapshot_file(name: &str) -> Snapshot {
     let path = crate_dir().join(format!("tests/fixtures/{name}.snapshot.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A Kubernetes snapshot fixture with nothing of Kubernetes running on the host: no component,
+/// no kubelet or kube-proxy configuration, targets detected again (policies only). What is left
+/// is the cluster dump, as when `bulkhead threats --cluster-dump` runs on a workstation.
+pub fn dump_only(name: &str) -> Snapshot {
+    let mut s = snapshot_file(name);
+    s.host.processes = Fact::Value(vec![]);
+    let k = s.kubernetes.as_mut().expect("a Kubernetes fixture");
+    assert!(k.cluster.is_some(), "{name} holds a cluster dump");
+    k.components.clear();
+    k.kubelet = None;
+    k.proxy_config = None;
+    k.encryption = None;
+    k.targets = Targets::detect(&k.components, true);
+    s
+}
+
+/// A Kubernetes snapshot fixture as an EKS worker: the control-plane processes removed and the
+/// platform relabelled, so the provider runs the control plane.
+pub fn eks_worker(name: &str) -> Snapshot {
+    let mut s = snapshot_file(name);
+    let k = s.kubernetes.as_mut().expect("a Kubernetes fixture");
+    k.platform.kind = "eks".into();
+    k.platform.managed = true;
+    for c in [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ] {
+        k.components.remove(c);
+    }
+    s
 }
 
 pub fn crate_dir() -> PathBuf {
@@ -55,6 +90,8 @@ pub struct Options<'a> {
     pub user: Option<&'a UserModel>,
     pub accept: &'a [Acceptance],
     pub as_of: &'a str,
+    /// Findings of another source (an artifact scan) added to the audit's evidence.
+    pub findings: &'a [Finding],
 }
 
 impl Default for Options<'_> {
@@ -65,12 +102,16 @@ impl Default for Options<'_> {
             user: None,
             accept: &[],
             as_of: "2026-01-15",
+            findings: &[],
         }
     }
 }
 
 pub fn model(snapshot: &Snapshot, o: Options<'_>) -> Result<ThreatModel, String> {
-    let (ev, sources) = evidence(snapshot, o.edition);
+    let (mut ev, sources) = evidence(snapshot, o.edition);
+    for f in o.findings {
+        ev.add_finding(f.clone());
+    }
     let fixes: BTreeSet<String> = o.fixes.iter().map(|s| s.to_string()).collect();
     build(&Input {
         snapshot,
