@@ -651,3 +651,39 @@ fn an_unreadable_cluster_dump_and_ignored_source_options_are_usage_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A snapshot whose container lost its HostConfig (cut short, or edited) is refused by name:
+/// parsed with defaults it would pass 5.5 (privileged) and others on evidence never collected.
+#[test]
+fn a_snapshot_missing_judged_evidence_is_refused() {
+    let dir = std::env::temp_dir().join(format!("bulkhead-cut-snapshot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot_path()).unwrap()).unwrap();
+    let inspect = &mut v["docker"]["containers"]["value"][0]["inspect"];
+    let name = inspect["Name"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
+    inspect.as_object_mut().unwrap().remove("HostConfig");
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, v.to_string()).unwrap();
+    let r = run(&[
+        "audit",
+        "docker",
+        "--snapshot",
+        cut.to_str().unwrap(),
+        "--only",
+        "5.5",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("container {name} has no HostConfig")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
