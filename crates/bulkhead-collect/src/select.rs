@@ -42,6 +42,15 @@ impl Selector {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
+        if let Some(bad) = filter
+            .labels
+            .iter()
+            .find(|l| l.split_once('=').map_or(l.as_str(), |(k, _)| k).is_empty())
+        {
+            return Err(CollectError(format!(
+                "--label {bad:?} names no label: give KEY or KEY=VALUE"
+            )));
+        }
         Ok(Selector {
             include: compile("--include", &filter.include)?,
             exclude: compile("--exclude", &filter.exclude)?,
@@ -125,6 +134,25 @@ mod tests {
 
     fn names(v: &[Listed]) -> Vec<&str> {
         v.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// `--label ''` or `--label =x` names no label: refused rather than matching nothing and
+    /// leaving every container check not applicable.
+    #[test]
+    fn a_label_without_a_key_is_refused() {
+        for bad in ["", "=x"] {
+            let filter = ContainerFilter {
+                labels: vec![bad.to_string()],
+                ..Default::default()
+            };
+            let e = Selector::new(&filter).err().expect("refused");
+            assert!(e.0.contains("names no label"), "{}", e.0);
+        }
+        let filter = ContainerFilter {
+            labels: vec!["tier".into(), "tier=web".into(), "tier=".into()],
+            ..Default::default()
+        };
+        assert!(Selector::new(&filter).is_ok());
     }
 
     #[test]

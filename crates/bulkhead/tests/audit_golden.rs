@@ -687,3 +687,27 @@ fn a_snapshot_missing_judged_evidence_is_refused() {
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A container filter that matches nothing is said on stderr (a CI log shows it), not only as
+/// section 5 being not applicable; a `--label` without a key is a usage error.
+#[test]
+fn a_selection_that_matches_no_container_is_a_warning() {
+    let r = render(&["--include", "^no-such-container$", "--fail-on", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "warning: the container selection (--include ^no-such-container$) leaves out all 4 containers"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = render(&["--fail-on", "never"]);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let r = render(&["--label", "=web"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--label \"=web\" names no label"),
+        "{}",
+        r.stderr
+    );
+}

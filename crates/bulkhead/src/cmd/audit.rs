@@ -17,6 +17,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let target = args.target.unwrap_or(AuditTarget::All);
     let (check_excludes, container_excludes) = split_excludes(&args.select.exclude);
     let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;
+    warn_when_the_selection_matches_nothing(&snapshot);
     let audits = evaluate(&snapshot, target, &args, check_excludes)?;
     if audits.iter().all(|(a, _)| a.outcomes.is_empty()) {
         return Err(format!(
@@ -74,6 +75,33 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     std::mem::forget(audits);
     std::mem::forget(snapshot);
     Ok(code)
+}
+
+/// A container filter that leaves out every container (a typo in `--include` or `--label`) would
+/// otherwise show only as section 5 being not applicable: say it on stderr as well, where a CI
+/// log shows it.
+fn warn_when_the_selection_matches_nothing(snapshot: &bulkhead_facts::Snapshot) {
+    let Some(docker) = &snapshot.docker else {
+        return;
+    };
+    let sel = &docker.selection;
+    let filtered = !(sel.include.is_empty() && sel.exclude.is_empty() && sel.labels.is_empty());
+    let audited = docker.containers.value().map_or(0, |c| c.len());
+    let by_filter = sel
+        .skipped
+        .iter()
+        .filter(|s| s.reason.starts_with("name matches") || s.reason.starts_with("lacks label"))
+        .count();
+    if filtered && audited == 0 && by_filter > 0 {
+        let mut given: Vec<String> = Vec::new();
+        given.extend(sel.include.iter().map(|p| format!("--include {p}")));
+        given.extend(sel.exclude.iter().map(|p| format!("--exclude {p}")));
+        given.extend(sel.labels.iter().map(|l| format!("--label {l}")));
+        eprintln!(
+            "bulkhead: warning: the container selection ({}) leaves out all {by_filter} containers it was applied to; no container is audited",
+            given.join(" ")
+        );
+    }
 }
 
 /// Evaluate every benchmark the target asks for and the snapshot holds facts for.
