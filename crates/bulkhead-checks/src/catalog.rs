@@ -113,6 +113,23 @@ impl Benchmark {
         v.sort_by(|a, b| compare_check_ids(a.id_in(edition).unwrap(), b.id_in(edition).unwrap()));
         v
     }
+
+    /// Every control of the benchmark's current edition, shown in `edition`: those `edition`
+    /// numbers first, in its order, then those it does not number (checks newer than it), in the
+    /// current edition's order. An audit evaluates them all, whatever the numbering it is shown
+    /// in: a numbering changes names, never which checks count.
+    pub fn controls_shown_in(&self, edition: &str) -> Vec<&Control> {
+        let mut v = self.controls_in(edition);
+        let current = self.default_edition();
+        if edition != current {
+            v.extend(
+                self.controls_in(current)
+                    .into_iter()
+                    .filter(|c| c.id_in(edition).is_none()),
+            );
+        }
+        v
+    }
 }
 
 /// Order check IDs numerically part by part (`5.2` < `5.10`).

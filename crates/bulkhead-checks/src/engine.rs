@@ -192,7 +192,9 @@ impl Selection {
 /// Below this many controls one thread evaluates them: starting another costs more than it saves.
 const PARALLEL_FROM: usize = 16;
 
-/// Evaluate every selected control of `benchmark` in `edition` numbering.
+/// Evaluate every selected control of `benchmark`, shown in `edition` numbering (see
+/// [`Benchmark::controls_shown_in`]: checks that numbering lacks are evaluated too, under their
+/// control ID).
 ///
 /// Controls are evaluated on two threads when there is more than one core: evaluation comes after
 /// collection, when the audited system has answered and a second core would otherwise wait. The
@@ -205,7 +207,7 @@ pub fn run(
     selection: &Selection,
 ) -> Audit {
     let controls: Vec<&'static Control> = benchmark
-        .controls_in(edition)
+        .controls_shown_in(edition)
         .into_iter()
         .filter(|c| selection.includes(c, benchmark, edition))
         .collect();
@@ -218,7 +220,8 @@ pub fn run(
         };
         Outcome {
             control,
-            check_id: control.id_in(edition).unwrap_or_default().to_string(),
+            // A check the numbering does not have goes by its stable control ID.
+            check_id: control.id_in(edition).unwrap_or(&control.id).to_string(),
             result,
         }
     };

@@ -1,7 +1,7 @@
 //! `--format json`: the documented `bulkhead.audit/1` schema (see docs/json-audit.md).
 
 use crate::Target;
-use bulkhead_checks::{Audit, ObjectResult, Status};
+use bulkhead_checks::{Audit, ObjectResult, Outcome, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,7 +31,8 @@ pub struct BenchmarkRef {
     pub version: String,
     /// The numbering the IDs are shown in (`cis-1.2.0` when `--ids cis-1.2.0`).
     pub numbering: String,
-    /// Checks of this edition left out because they have no ID in the selected numbering.
+    /// Checks of this edition the selected numbering has no ID for: evaluated like the others
+    /// and listed last, under their control ID, in section [`UNNUMBERED`].
     pub not_numbered: usize,
 }
 
@@ -94,6 +95,43 @@ pub fn section_of(check_id: &str) -> String {
     check_id.split('.').next().unwrap_or(check_id).to_string()
 }
 
+/// The section of the checks a numbering does not number (newer than it): they are evaluated
+/// all the same and listed last, each under its control ID.
+pub const UNNUMBERED: &str = "unnumbered";
+
+/// The section a result is listed in: its check ID's first component, or [`UNNUMBERED`].
+pub fn section_of_outcome(audit: &Audit, o: &Outcome) -> String {
+    if o.control.id_in(&audit.edition).is_some() {
+        section_of(&o.check_id)
+    } else {
+        UNNUMBERED.to_string()
+    }
+}
+
+/// A section's title in the audit's numbering, [`UNNUMBERED`] included.
+pub fn section_title(audit: &Audit, section: &str) -> String {
+    if section == UNNUMBERED {
+        return format!(
+            "Checks of {} {} that {} does not number (by control ID)",
+            audit.benchmark.name,
+            audit.benchmark.default_edition(),
+            numbering_label(&audit.edition)
+        );
+    }
+    audit
+        .benchmark
+        .section_titles(&audit.edition)
+        .get(section)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// How many checks of the audit's edition its numbering does not number.
+pub fn not_numbered(audit: &Audit) -> usize {
+    let b = audit.benchmark;
+    b.controls_in(b.default_edition()).len() - b.controls_in(&audit.edition).len()
+}
+
 /// The default edition the catalog's checks are written against.
 pub fn numbering_label(edition: &str) -> String {
     format!("cis-{edition}")
@@ -112,8 +150,7 @@ pub fn document<'a>(audit: &'a Audit, target: &'a Target, tool_version: &str) ->
             id: b.id.clone(),
             version: b.default_edition().to_string(),
             numbering: numbering_label(&audit.edition),
-            not_numbered: b.controls_in(b.default_edition()).len()
-                - b.controls_in(&audit.edition).len(),
+            not_numbered: not_numbered(audit),
         },
         results: audit
             .outcomes
@@ -122,7 +159,7 @@ pub fn document<'a>(audit: &'a Audit, target: &'a Target, tool_version: &str) ->
                 id: &o.check_id,
                 control: &o.control.id,
                 title: &o.control.title,
-                section: section_of(&o.check_id),
+                section: section_of_outcome(audit, o),
                 status: o.result.status,
                 scored: o.control.scored,
                 automated: o.control.automated,

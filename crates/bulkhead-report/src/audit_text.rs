@@ -2,7 +2,7 @@
 //! `[PASS] 5.13 - Ensure that the container's root filesystem is mounted as read only`, section
 //! headers, indented detail lines naming each failing object, and a summary with the score.
 
-use crate::audit_json::{numbering_label, Summary};
+use crate::audit_json::{not_numbered, numbering_label, section_title, Summary, UNNUMBERED};
 use crate::{Target, TextOptions};
 use bulkhead_checks::{Audit, ObjectResult, Status};
 use std::fmt::Write;
@@ -110,9 +110,23 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     let mut shown_sections: Vec<&str> = Vec::new();
     // A first guess of a line per check; the detail lines of failing objects grow it from there.
     out.reserve(audit.outcomes.len() * 120);
+    let mut unnumbered_shown = false;
     for o in &audit.outcomes {
+        let numbered = o.control.id_in(&audit.edition).is_some();
+        if !numbered && !unnumbered_shown {
+            out.push('\n');
+            paint_into(&mut out, "[INFO]", Status::Info, opts.color);
+            out.push(' ');
+            out.push_str(&section_title(audit, UNNUMBERED));
+            out.push('\n');
+            unnumbered_shown = true;
+        }
         // Print each section header (and sub-section header) the first time a check of it appears.
-        let dots = o.check_id.match_indices('.').map(|(i, _)| i);
+        let dots = o
+            .check_id
+            .match_indices('.')
+            .map(|(i, _)| i)
+            .filter(|_| numbered);
         for (depth, end) in dots.enumerate() {
             let sec = &o.check_id[..end];
             if !shown_sections.contains(&sec) {
@@ -134,6 +148,16 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         tag_into(&mut out, st, opts.color);
         out.push(' ');
         out.push_str(&o.check_id);
+        if !numbered {
+            // Its number where it has one, so it can be found in the benchmark's own text.
+            if let Some(current) = o.control.id_in(b.default_edition()) {
+                out.push_str(" (");
+                out.push_str(current);
+                out.push_str(" in ");
+                out.push_str(&numbering_label(b.default_edition()));
+                out.push(')');
+            }
+        }
         out.push_str(" - ");
         out.push_str(&o.control.title);
         out.push('\n');
@@ -178,20 +202,17 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
         .unwrap_or_default();
     let _ = writeln!(out, "Score: {}{pct}", s.score);
     // Checks this edition has that the selected numbering lacks (independent of --only).
-    let missing = if audit.edition == b.default_edition() {
-        0
-    } else {
-        let all = b.controls_in(b.default_edition()).len();
-        all.saturating_sub(b.controls_in(&audit.edition).len())
-    };
+    let missing = not_numbered(audit);
     if missing > 0 {
         let _ = writeln!(
             out,
-            "Note: checks of {} {} that have no number in {} are not shown; use --ids {} to see all.",
+            "Note: {missing} {} of {} {} {} no number in {}: {} evaluated and counted like the others, and listed last by control ID.",
+            if missing == 1 { "check" } else { "checks" },
             b.name,
             b.default_edition(),
+            if missing == 1 { "has" } else { "have" },
             numbering_label(&audit.edition),
-            numbering_label(b.default_edition())
+            if missing == 1 { "it is" } else { "they are" },
         );
     }
     out

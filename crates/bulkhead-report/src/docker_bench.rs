@@ -8,7 +8,7 @@
 //! then each failing, warning or unreadable object with its evidence; `items` names every object
 //! that neither passes nor is not applicable.
 
-use crate::audit_json::section_of;
+use crate::audit_json::{section_of_outcome, section_title};
 use bulkhead_checks::{Audit, Status};
 use serde::Serialize;
 
@@ -52,14 +52,13 @@ pub fn result_label(s: Status) -> &'static str {
 
 /// `start` and `end` are Unix seconds.
 pub fn render(audit: &Audit, tool_version: &str, start: i64, end: i64) -> String {
-    let titles = audit.benchmark.section_titles(&audit.edition);
     let mut tests: Vec<Section> = Vec::new();
     for o in &audit.outcomes {
-        let sec = section_of(&o.check_id);
+        let sec = section_of_outcome(audit, o);
         if tests.last().map(|t| t.id != sec).unwrap_or(true) {
             tests.push(Section {
-                id: sec.clone(),
-                desc: titles.get(&sec).cloned().unwrap_or_default(),
+                desc: section_title(audit, &sec),
+                id: sec,
                 results: Vec::new(),
             });
         }

@@ -2,7 +2,7 @@
 //! failing checks as failing tests. fail -> <failure>, error -> <error>; manual, warn and
 //! not_applicable -> <skipped> with the reason (they need a person, not a red build).
 
-use crate::audit_json::section_of;
+use crate::audit_json::{section_of_outcome, section_title};
 use crate::xml::escape;
 use crate::Target;
 use bulkhead_checks::{Audit, Status};
@@ -15,18 +15,17 @@ pub fn render(audits: &[(Audit, Target)]) -> String {
     let errors: usize = audits.iter().map(|(a, _)| a.count(Status::Error)).sum();
     let _ = writeln!(out, "<testsuites name=\"bulkhead\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">");
     for (audit, target) in audits {
-        let titles = audit.benchmark.section_titles(&audit.edition);
         let mut sections: Vec<String> = audit
             .outcomes
             .iter()
-            .map(|o| section_of(&o.check_id))
+            .map(|o| section_of_outcome(audit, o))
             .collect();
         sections.dedup();
         for sec in sections {
             let cases: Vec<_> = audit
                 .outcomes
                 .iter()
-                .filter(|o| section_of(&o.check_id) == sec)
+                .filter(|o| section_of_outcome(audit, o) == sec)
                 .collect();
             let count = |s: Status| cases.iter().filter(|o| o.result.status == s).count();
             let skipped = cases
@@ -42,7 +41,7 @@ pub fn render(audits: &[(Audit, Target)]) -> String {
                 "{} {} {sec} {}",
                 audit.benchmark.id,
                 audit.benchmark.default_edition(),
-                titles.get(&sec).map(String::as_str).unwrap_or("")
+                section_title(audit, &sec)
             );
             let _ = writeln!(
                 out,

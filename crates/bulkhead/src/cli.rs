@@ -182,7 +182,8 @@ pub enum FailOn {
 pub struct SelectArgs {
     /// Check numbering to show and accept: cis-1.6.0 (default for Docker), cis-1.5.0, cis-1.4.0,
     /// cis-1.3.1, cis-1.2.0 (the numbering of older write-ups: 5.12 read-only rootfs), cis-1.12
-    /// (Kubernetes).
+    /// (Kubernetes). It changes names only: checks an older numbering lacks are still evaluated
+    /// and counted, listed last by control ID.
     #[arg(long, value_name = "NUMBERING", help_heading = "Selection")]
     pub ids: Option<String>,
     /// Run only these checks: check IDs in the selected numbering (5.13), sections (5, 1.1) or

@@ -711,3 +711,45 @@ fn a_selection_that_matches_no_container_is_a_warning() {
         r.stderr
     );
 }
+
+/// A numbering changes names, never which checks count: with `--ids cis-1.2.0` the checks that
+/// numbering lacks are still evaluated, counted in the summary and the score, and reach
+/// `--fail-on`; they are listed under their control ID and can be selected by it.
+#[test]
+fn an_older_numbering_evaluates_and_counts_every_check() {
+    let current = render(&["--format", "json"]).json();
+    let older = render(&["--format", "json", "--ids", "cis-1.2.0"]).json();
+    assert_eq!(older["summary"], current["summary"]);
+    let ids = |doc: &Value| -> Vec<String> {
+        let mut v: Vec<String> = doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["control"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(&older),
+        ids(&current),
+        "the same controls, whatever the numbering"
+    );
+    let r = render(&[
+        "--ids",
+        "cis-1.2.0",
+        "--only",
+        "docker.audit.run_containerd",
+    ]);
+    assert_eq!(
+        r.code, 1,
+        "the failing check reaches --fail-on: {}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("[FAIL] docker.audit.run_containerd (1.1.4 in cis-1.6.0) - "),
+        "{}",
+        r.stdout
+    );
+}
