@@ -296,8 +296,8 @@ pub enum ChecksCommand {
         #[arg(value_enum)]
         target: Option<AuditTarget>,
         /// Numbering to list the checks in: cis-1.6.0 (default for Docker), cis-1.5.0,
-        /// cis-1.4.0, cis-1.3.1, cis-1.2.0, cis-1.12 (Kubernetes). A benchmark without that
-        /// numbering is listed in its own default.
+        /// cis-1.4.0, cis-1.3.1, cis-1.2.0, cis-1.12 (Kubernetes). Without a TARGET, the other
+        /// benchmark is listed in its own default numbering.
         #[arg(long, value_name = "NUMBERING")]
         ids: Option<String>,
         /// Output format.

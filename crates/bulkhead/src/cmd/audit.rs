@@ -154,21 +154,7 @@ pub fn evaluate(
             Some(ids) => match edition_for(Some(ids), b) {
                 Some(e) => e,
                 None if plan.len() > 1 => b.default_edition().to_string(),
-                None => {
-                    // Name this benchmark's own numberings, and the benchmark the asked one
-                    // belongs to if it is another's (`audit docker --ids cis-1.12`).
-                    let own: Vec<String> = b.editions.iter().map(|e| format!("cis-{e}")).collect();
-                    let theirs = cat
-                        .benchmarks()
-                        .find(|o| o.id != b.id && edition_for(Some(ids), o).is_some())
-                        .map(|o| format!("; {ids} numbers the {}", o.name))
-                        .unwrap_or_default();
-                    return Err(format!(
-                        "--ids {ids}: {} has no such numbering (its numberings: {}){theirs}",
-                        b.name,
-                        own.join(", ")
-                    ));
-                }
+                None => return Err(super::no_such_numbering(ids, b)),
             },
         };
         editions.push(e);

@@ -48,10 +48,14 @@ fn list(
     let bs = benchmarks(target);
     if let Some(i) = ids {
         if !bs.iter().any(|b| edition_for(Some(i), b).is_some()) {
-            return Err(format!(
-                "--ids {i}: unknown numbering (known: {})",
-                known_numberings().join(", ")
-            ));
+            return Err(match bs.as_slice() {
+                // One benchmark asked for: name its numberings, and whose the asked one is.
+                [b] => super::no_such_numbering(i, b),
+                _ => format!(
+                    "--ids {i}: unknown numbering (known: {})",
+                    known_numberings().join(", ")
+                ),
+            });
         }
     }
     let mut out = String::new();
@@ -89,6 +93,17 @@ fn find(
     key: &str,
     ids: Option<&str>,
 ) -> Result<(&'static Benchmark, String, &'static Control), String> {
+    if let Some(i) = ids {
+        if !benchmarks(None)
+            .iter()
+            .any(|b| edition_for(Some(i), b).is_some())
+        {
+            return Err(format!(
+                "--ids {i}: unknown numbering (known: {})",
+                known_numberings().join(", ")
+            ));
+        }
+    }
     let mut found = Vec::new();
     for b in benchmarks(None) {
         let e = edition(ids, b, false)?;
@@ -103,9 +118,29 @@ fn find(
         }
     }
     match found.len() {
-        0 => Err(format!(
-            "no check {key:?} in the selected numbering; see `bulkhead checks list`"
-        )),
+        0 => {
+            // Say where it was looked for, and where the key does name a check.
+            let searched = match ids {
+                Some(i) => i.to_string(),
+                None => "the current numberings".to_string(),
+            };
+            let elsewhere: Vec<String> = benchmarks(None)
+                .iter()
+                .flat_map(|b| {
+                    b.editions.iter().filter_map(move |e| {
+                        let c = b.controls.iter().find(|c| c.id_in(e) == Some(key))?;
+                        Some(format!("cis-{e} ({}: {})", c.id, c.title))
+                    })
+                })
+                .take(3)
+                .collect();
+            let hint = if elsewhere.is_empty() {
+                "see `bulkhead checks list`".to_string()
+            } else {
+                format!("{key} is a check in {}", elsewhere.join("; "))
+            };
+            Err(format!("no check {key:?} in {searched}; {hint}"))
+        }
         1 => Ok(found.remove(0)),
         _ => Err(format!(
             "{key} is ambiguous: {}; pass --ids or a control ID",

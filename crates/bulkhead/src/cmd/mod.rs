@@ -222,6 +222,26 @@ pub fn edition_for(ids: Option<&str>, benchmark: &bulkhead_checks::Benchmark) ->
     benchmark.has_edition(e).then(|| e.to_string())
 }
 
+/// `--ids` names a numbering `benchmark` does not have: say which numberings it has, and which
+/// benchmark the asked one belongs to if it is another's (`audit docker --ids cis-1.12`).
+pub fn no_such_numbering(ids: &str, benchmark: &bulkhead_checks::Benchmark) -> String {
+    let own: Vec<String> = benchmark
+        .editions
+        .iter()
+        .map(|e| format!("cis-{e}"))
+        .collect();
+    let theirs = bulkhead_checks::catalog()
+        .benchmarks()
+        .find(|o| o.id != benchmark.id && edition_for(Some(ids), o).is_some())
+        .map(|o| format!("; {ids} numbers the {}", o.name))
+        .unwrap_or_default();
+    format!(
+        "--ids {ids}: {} has no such numbering (its numberings: {}){theirs}",
+        benchmark.name,
+        own.join(", ")
+    )
+}
+
 /// Every numbering `--ids` accepts, for error messages.
 pub fn known_numberings() -> Vec<String> {
     bulkhead_checks::catalog()

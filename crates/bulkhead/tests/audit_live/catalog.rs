@@ -100,7 +100,24 @@ fn explain_of_an_unknown_id_is_an_error_naming_it() {
         r.stderr.contains("9.99") && r.stderr.contains("bulkhead checks list"),
         "{r}"
     );
+    // Not in the numbering asked for: say which numbering was searched and where 5.32 is.
     let r = run(&["checks", "explain", "5.32", "--ids", "cis-1.2.0"]);
     r.expect_code(2);
-    assert!(r.stderr.contains("5.32"), "{r}");
+    assert!(
+        r.stderr.contains("no check \"5.32\" in cis-1.2.0")
+            && r.stderr
+                .contains("5.32 is a check in cis-1.6.0 (docker.container.no_docker_socket"),
+        "{r}"
+    );
+    // A numbering nobody has is named as unknown, not as a missing check.
+    let r = run(&["checks", "explain", "5.13", "--ids", "bogus"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("--ids bogus: unknown numbering"), "{r}");
+    // A numbering of the other benchmark says whose it is.
+    let r = run(&["checks", "list", "kubernetes", "--ids", "cis-1.2.0"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("CIS Kubernetes Benchmark has no such numbering (its numberings: cis-1.12); cis-1.2.0 numbers the CIS Docker Benchmark"),
+        "{r}"
+    );
 }
