@@ -300,6 +300,11 @@ fn connect_unix(
                 "permission denied connecting to {} (endpoint {host}): run bulkhead as root or as a member of the docker group",
                 path.display()
             ),
+            std::io::ErrorKind::ConnectionRefused if !is_socket(path) => format!(
+                "{} is not a socket (endpoint {host}, {}): name dockerd's unix socket, such as unix:///var/run/docker.sock",
+                path.display(),
+                source_text(&target.endpoint.source)
+            ),
             std::io::ErrorKind::ConnectionRefused => format!(
                 "nothing listens on {} (endpoint {host}): the socket file exists but dockerd is not running; start it",
                 path.display()
@@ -307,6 +312,11 @@ fn connect_unix(
             _ => format!("cannot connect to {} (endpoint {host}): {e}", path.display()),
         })
     })
+}
+
+fn is_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 /// `GET /_ping` on a unix socket, returning the `API-Version` header: the cheapest way to learn
@@ -407,8 +417,24 @@ fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
         Transport::Unix(_) => String::new(),
     };
     CollectError(format!(
-        "the Docker API at {host} did not answer: {chain}{hint}"
+        "the Docker API at {host} did not answer: {}{hint}",
+        without_client_wrappers(&chain)
     ))
+}
+
+/// The chain without the HTTP client's own layers ("Error in the hyper legacy client", "client
+/// error (Connect)"), which name the library rather than the problem.
+fn without_client_wrappers(chain: &str) -> String {
+    const WRAPPERS: &[&str] = &["Error in the hyper legacy client", "client error (Connect)"];
+    let kept: Vec<&str> = chain
+        .split(": ")
+        .filter(|part| !WRAPPERS.contains(part))
+        .collect();
+    if kept.is_empty() {
+        chain.to_string()
+    } else {
+        kept.join(": ")
+    }
 }
 
 /// An error with its causes, `outer: inner: innermost`. Many errors already print their cause
@@ -607,6 +633,10 @@ mod tests {
         );
         assert!(message.contains("Connection refused"), "{message}");
         assert!(message.contains("is dockerd listening there"), "{message}");
+        assert!(
+            !message.contains("hyper"),
+            "no HTTP library internals: {message}"
+        );
         let segments: Vec<&str> = message.split(": ").collect();
         for (i, s) in segments.iter().enumerate() {
             assert!(
@@ -828,6 +858,19 @@ mod tests {
         .unwrap_err();
         assert!(e.0.contains("/nonexistent-certs/ca.pem"), "{e}");
         assert!(e.0.contains("DOCKER_CERT_PATH"), "{e}");
+    }
+
+    /// A regular file given as the socket is named as not a socket, not as a daemon that is down.
+    #[test]
+    fn a_file_that_is_not_a_socket_is_named_as_such() {
+        let file =
+            std::env::temp_dir().join(format!("bulkhead-not-a-socket-{}", std::process::id()));
+        std::fs::write(&file, "{}").unwrap();
+        let t = resolve_with(Some(&format!("unix://{}", file.display())), &[], &[]).unwrap();
+        let e = precheck(&t).unwrap_err();
+        std::fs::remove_file(&file).unwrap();
+        assert!(e.0.contains("is not a socket"), "{e}");
+        assert!(!e.0.contains("dockerd is not running"), "{e}");
     }
 
     #[test]

@@ -753,3 +753,23 @@ fn an_older_numbering_evaluates_and_counts_every_check() {
         r.stdout
     );
 }
+
+/// A daemon named with --docker-host is wanted even when no target is given: one that does not
+/// answer is reported as such (exit 2), not folded into "found neither Docker nor Kubernetes".
+#[test]
+fn a_named_docker_host_that_does_not_answer_is_reported() {
+    let r = run(&[
+        "audit",
+        "--docker-host",
+        "unix:///nonexistent/bulkhead.sock",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no Docker socket at /nonexistent/bulkhead.sock")
+            && r.stderr.contains("from --docker-host"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("found neither"), "{}", r.stderr);
+}
