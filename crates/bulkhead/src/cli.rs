@@ -171,10 +171,16 @@ pub enum AuditFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
-    Fail,
-    Warn,
-    Info,
+    // From the narrowest gate to the broadest.
+    /// Only a check that could not be evaluated (`error`); failures alone exit 0.
     Error,
+    /// A check that fails, or could not be evaluated.
+    Fail,
+    /// Also a check that needs review (`warn`).
+    Warn,
+    /// Also `info` and `manual` results.
+    Info,
+    /// Always exit 0.
     Never,
 }
 
@@ -219,7 +225,7 @@ pub struct AuditArgs {
     pub format: AuditFormat,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Exit with 1 when a result reaches this status (fail also counts error; never: always 0).
+    /// Which results make the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail, help_heading = "Output")]
     pub fail_on: FailOn,
     /// Users trusted to control the Docker daemon (1.1.2); other docker group members fail.
