@@ -127,8 +127,9 @@ pub fn mask_assignment(assignment: &str) -> String {
     }
 }
 
-/// Mask secret values in a command line: `--password=x`, `--password x`, `PASSWORD=x`, and
-/// credentials in URLs (`https://user:pass@host`).
+/// Mask secret values in a command line: `--password=x`, `--password x`, `PASSWORD=x`, and the
+/// credentials [`credential_spans`] recognises (`https://user:pass@host`, `curl -u user:pass`,
+/// `Authorization: Bearer ...`, token formats such as `ghp_...`).
 pub fn mask_argv(argv: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     let mut pending_name: Option<&str> = None;
@@ -155,39 +156,402 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
         }
         out.push(mask_text(word));
     }
-    out
+    // Credentials that span words (`curl -u user:pass`): find them in the joined command line
+    // and mask their part of each word.
+    let mut joined = String::new();
+    let mut starts = Vec::with_capacity(out.len());
+    for w in &out {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        starts.push(joined.len());
+        joined.push_str(w);
+    }
+    let spans = credential_spans(&joined);
+    if spans.is_empty() {
+        return out;
+    }
+    out.iter()
+        .zip(starts)
+        .map(|(w, at)| {
+            let inside: Vec<(usize, usize)> = spans
+                .iter()
+                .filter(|(a, b, _)| *a < at + w.len() && *b > at)
+                .map(|(a, b, _)| ((*a).max(at) - at, (*b).min(at + w.len()) - at))
+                .collect();
+            replace_spans(w, &inside)
+        })
+        .collect()
 }
 
-/// Mask secrets inside free text: `NAME=value` words whose name looks secret, and URL userinfo.
-/// Used for image history lines (`ENV DB_PASSWORD=x`) and similar text.
+/// Mask secrets inside free text: `NAME=value` words whose name looks secret, and every
+/// credential [`credential_spans`] recognises (URL userinfo, curl/wget user and password
+/// options, bearer tokens, token formats). Used for image history lines (`ENV DB_PASSWORD=x`),
+/// the snippets of `bulkhead scan` and similar text.
 pub fn mask_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, word) in text.split(' ').enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&mask_url_userinfo(&mask_assignment(word)));
+        out.push_str(&mask_assignment(word));
     }
+    mask_credentials(&out)
+}
+
+/// Replace every credential [`credential_spans`] finds in `text` with the mask.
+pub fn mask_credentials(text: &str) -> String {
+    let spans: Vec<(usize, usize)> = credential_spans(text)
+        .into_iter()
+        .map(|(a, b, _)| (a, b))
+        .collect();
+    replace_spans(text, &spans)
+}
+
+/// `text` with the (sorted, non-overlapping) byte ranges replaced by the mask.
+fn replace_spans(text: &str, spans: &[(usize, usize)]) -> String {
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for &(a, b) in spans {
+        if a < at || b <= a {
+            continue;
+        }
+        out.push_str(&text[at..a]);
+        out.push_str(MASK);
+        at = b;
+    }
+    out.push_str(&text[at..]);
     out
 }
 
 /// `scheme://user:password@host` -> `scheme://user:***@host`.
 pub fn mask_url_userinfo(word: &str) -> String {
-    if let Some(scheme_end) = word.find("://") {
-        let rest = &word[scheme_end + 3..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                return format!(
-                    "{}{}:{MASK}{}",
-                    &word[..scheme_end + 3],
-                    &rest[..colon],
-                    &rest[at..]
-                );
+    let spans: Vec<(usize, usize)> = url_passwords(word).into_iter().collect();
+    replace_spans(word, &spans)
+}
+
+/// Credentials recognisable in free text by their format or their place, as byte ranges of the
+/// secret part (sorted, not overlapping) and what each is:
+///
+/// - token formats: AWS access key IDs (`AKIA...`), GitHub (`ghp_...`, `github_pat_...`), GitLab
+///   (`glpat-...`), Slack (`xoxb-...`), Stripe live keys (`sk_live_...`), npm (`npm_...`), Google
+///   API keys (`AIza...`) and JSON Web Tokens (`eyJ...`);
+/// - the password of URL userinfo (`https://user:password@host`);
+/// - the password of curl's `-u`/`--user`/`-U`/`--proxy-user user:password` and wget's
+///   `--password`/`--http-password`/`--ftp-password`/`--proxy-password`;
+/// - the token after `Bearer`, and the credentials after `Basic` in an Authorization header.
+///
+/// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
+pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut found = token_formats(text);
+    found.extend(
+        url_passwords(text)
+            .into_iter()
+            .map(|(a, b)| (a, b, "a password in a URL")),
+    );
+    found.extend(command_line_passwords(text));
+    found.extend(authorization_values(text));
+    // The first finder wins where two overlap (`https://u:ghp_...@host` is a GitHub token).
+    let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
+    for f in found {
+        if !out.iter().any(|o| f.0 < o.1 && o.0 < f.1) {
+            out.push(f);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_token_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// Is this value a reference to something else, empty, or already masked?
+fn not_a_value(v: &str) -> bool {
+    v.is_empty() || v.starts_with('$') || v == MASK || v.starts_with("***")
+}
+
+/// Token formats recognised by their prefix and length.
+fn token_formats(text: &str) -> Vec<(usize, usize, &'static str)> {
+    // (prefix, minimum total length, exact length, what)
+    const FORMATS: &[(&str, usize, bool, &str)] = &[
+        ("AKIA", 20, true, "an AWS access key ID"),
+        ("ASIA", 20, true, "an AWS access key ID"),
+        ("ghp_", 36, false, "a GitHub token"),
+        ("gho_", 36, false, "a GitHub token"),
+        ("ghu_", 36, false, "a GitHub token"),
+        ("ghs_", 36, false, "a GitHub token"),
+        ("ghr_", 36, false, "a GitHub token"),
+        ("github_pat_", 40, false, "a GitHub token"),
+        ("glpat-", 26, false, "a GitLab token"),
+        ("xoxb-", 20, false, "a Slack token"),
+        ("xoxp-", 20, false, "a Slack token"),
+        ("xoxa-", 20, false, "a Slack token"),
+        ("xoxr-", 20, false, "a Slack token"),
+        ("sk_live_", 24, false, "a Stripe secret key"),
+        ("rk_live_", 24, false, "a Stripe secret key"),
+        ("npm_", 40, false, "an npm token"),
+        ("AIza", 39, true, "a Google API key"),
+    ];
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Each run of token characters is read once; candidates start at its start or after a `-`
+    // or `_` inside it (`x-AKIA...`), so hostile text stays linear.
+    while i < b.len() {
+        if !is_token_byte(b[i]) {
+            i += 1;
+            continue;
+        }
+        let run = i;
+        let mut end = i;
+        while end < b.len() && is_token_byte(b[end]) {
+            end += 1;
+        }
+        if (run == 0 || b[run - 1] != b'.') && text[run..end].starts_with("eyJ") {
+            if let Some(jwt) = jwt_end(b, run) {
+                out.push((run, jwt, "a JSON Web Token"));
+                i = jwt;
+                continue;
+            }
+        }
+        for k in run..end {
+            if k > run && b[k - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            let word = &text[k..end];
+            let hit = FORMATS.iter().find(|(prefix, len, exact, _)| {
+                word.starts_with(prefix)
+                    && if *exact {
+                        word.len() == *len
+                    } else {
+                        word.len() >= *len
+                    }
+            });
+            if let Some((prefix, _, _, what)) = hit {
+                let body_ok = match *prefix {
+                    "AKIA" | "ASIA" => word
+                        .bytes()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                    _ => true,
+                };
+                if body_ok {
+                    out.push((k, end, *what));
+                    break;
+                }
+            }
+        }
+        i = end;
+    }
+    out
+}
+
+/// A JSON Web Token starting at `i`: three base64url segments, the first two of ten characters
+/// or more (the signature may be empty).
+fn jwt_end(b: &[u8], i: usize) -> Option<usize> {
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let mut j = i;
+    for segment in 0..3 {
+        let start = j;
+        while j < b.len() && j - start < 16384 && b64(b[j]) {
+            j += 1;
+        }
+        if segment < 2 {
+            if j - start < 10 || j >= b.len() || b[j] != b'.' {
+                return None;
+            }
+            j += 1;
+        }
+    }
+    Some(j)
+}
+
+/// The passwords of URL userinfo (`scheme://user:password@host`).
+fn url_passwords(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("://") {
+        let scheme_end = from + i;
+        let authority = scheme_end + 3;
+        from = authority;
+        if scheme_end == 0 || !text.as_bytes()[scheme_end - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut cap = (authority + 2048).min(text.len());
+        while !text.is_char_boundary(cap) {
+            cap -= 1;
+        }
+        let rest = &text[authority..cap];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "/?#\"'\\<>`".contains(c))
+            .unwrap_or(rest.len());
+        let Some(at) = rest[..end].rfind('@') else {
+            continue;
+        };
+        let Some(colon) = rest[..at].find(':') else {
+            continue;
+        };
+        let pass = &rest[colon + 1..at];
+        if !not_a_value(pass) {
+            out.push((authority + colon + 1, authority + at));
+        }
+    }
+    out
+}
+
+/// Words of a text with their byte offsets, and whether a line break (not escaped by a
+/// trailing `\`) came before each.
+fn words_with_breaks(text: &str) -> Vec<(usize, &str, bool)> {
+    let mut out = Vec::new();
+    let mut newline = false;
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                out.push((s, &text[s..i], newline));
+                newline = false;
+            }
+            if c == '\n' && !out.last().is_some_and(|(_, w, _)| w.ends_with('\\')) {
+                newline = true;
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..], newline));
+    }
+    out
+}
+
+/// Passwords on a curl or wget command line: curl's `-u user:pass` (also `--user`, `-U`,
+/// `--proxy-user`, `--user=...`, `-uuser:pass` and combined short options such as `-ku`), and
+/// wget's `--password`, `--http-password`, `--ftp-password`, `--proxy-password`.
+fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut out = Vec::new();
+    if !text.contains("curl") && !text.contains("wget") {
+        return out;
+    }
+    let words = words_with_breaks(text);
+    let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '\'').to_string();
+    let mut program: Option<&str> = None;
+    let mut i = 0;
+    while i < words.len() {
+        let (at, w, newline) = words[i];
+        if newline || matches!(w, "&&" | "||" | "|" | ";" | "&") {
+            program = None;
+        }
+        let name = unquote(w);
+        let base = name.rsplit('/').next().unwrap_or("");
+        if base == "curl" || base == "wget" {
+            program = Some(if base == "curl" { "curl" } else { "wget" });
+            i += 1;
+            continue;
+        }
+        let Some(prog) = program else {
+            i += 1;
+            continue;
+        };
+        // The value of the option: glued (`--opt=v`, `-uv`) or the next word.
+        let mut value: Option<(usize, &str)> = None;
+        let next = || words.get(i + 1).filter(|n| !n.2).map(|n| (n.0, n.1));
+        if prog == "curl" {
+            if let Some(v) = w
+                .strip_prefix("--user=")
+                .or_else(|| w.strip_prefix("--proxy-user="))
+            {
+                value = Some((at + w.len() - v.len(), v));
+            } else if w == "--user" || w == "--proxy-user" {
+                value = next();
+            } else if let Some(flags) = w.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+                if let Some(k) = flags.find(['u', 'U']) {
+                    if flags[..k].bytes().all(|c| c.is_ascii_alphabetic()) {
+                        value = if k + 1 == flags.len() {
+                            next()
+                        } else {
+                            Some((at + 1 + k + 1, &flags[k + 1..]))
+                        };
+                    }
+                }
+            }
+            if let Some((v_at, v)) = value {
+                let lead = v.len() - v.trim_start_matches(['"', '\'']).len();
+                let body = v[lead..].trim_end_matches(['"', '\'', ';']);
+                if let Some(colon) = body.find(':') {
+                    let pass = &body[colon + 1..];
+                    if !not_a_value(pass) {
+                        let a = v_at + lead + colon + 1;
+                        out.push((a, a + pass.len(), "a password in a curl user option"));
+                    }
+                }
+            }
+        } else {
+            for opt in [
+                "--password",
+                "--http-password",
+                "--ftp-password",
+                "--proxy-password",
+            ] {
+                if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
+                    value = Some((at + w.len() - v.len(), v));
+                } else if w == opt {
+                    value = next();
+                }
+            }
+            if let Some((v_at, v)) = value {
+                let lead = v.len() - v.trim_start_matches(['"', '\'']).len();
+                let pass = v[lead..].trim_end_matches(['"', '\'', ';']);
+                if !not_a_value(pass) {
+                    let a = v_at + lead;
+                    out.push((a, a + pass.len(), "a password in a wget option"));
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `Bearer TOKEN` anywhere, and `Basic CREDENTIALS` after `Authorization:`.
+fn authorization_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut out = Vec::new();
+    let lower = text.to_ascii_lowercase();
+    for (scheme, what, needs_header) in [
+        ("bearer", "a bearer token", false),
+        ("basic", "basic authentication credentials", true),
+    ] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(scheme) {
+            let start = from + i;
+            from = start + scheme.len();
+            let b = text.as_bytes();
+            if start > 0 && b[start - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            if needs_header && !lower[..start].trim_end().ends_with("authorization:") {
+                continue;
+            }
+            let mut j = from;
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                j += 1;
+            }
+            if j == from {
+                continue;
+            }
+            let v = j;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b"._~+/=-".contains(&b[j])) {
+                j += 1;
+            }
+            let token = &text[v..j];
+            if token.len() >= 8 && !not_a_value(token) {
+                out.push((v, j, what));
             }
         }
     }
-    word.to_string()
+    out
 }
 
 #[cfg(test)]
@@ -243,6 +607,121 @@ mod tests {
                 "https://u:***@h/x"
             ]
         );
+    }
+
+    #[test]
+    fn credentials_in_text_are_masked() {
+        for (text, masked) in [
+            (
+                "RUN curl -k -u admin:S3cr3tPassw0rd https://internal.example.com/a.tgz -o /a.tgz",
+                "RUN curl -k -u admin:*** https://internal.example.com/a.tgz -o /a.tgz",
+            ),
+            ("curl --user admin:pw12345 https://x", "curl --user admin:*** https://x"),
+            ("curl --user=admin:pw12345 https://x", "curl --user=admin:*** https://x"),
+            ("curl -uadmin:pw12345 https://x", "curl -uadmin:*** https://x"),
+            ("curl -fsSLu 'admin:pw 1' x", "curl -fsSLu 'admin:*** 1' x"),
+            ("curl -U proxy:pw12345 x", "curl -U proxy:*** x"),
+            ("/usr/bin/curl \\\n  -u admin:pw12345 x", "/usr/bin/curl \\\n  -u admin:*** x"),
+            ("wget --password=pw12345 x", "wget --password=*** x"),
+            ("wget --http-password pw12345 x", "wget --http-password *** x"),
+            (
+                "curl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\" https://x | sh",
+                "curl -H \"Authorization: Bearer ***\" https://x | sh",
+            ),
+            ("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer ***"),
+            ("authorization: Basic dXNlcjpwYXNzd29yZA==", "authorization: Basic ***"),
+            (
+                "pip install --index-url https://user:glpat-abcdefghij1234567890@gitlab.example.com/simple foo",
+                "pip install --index-url https://user:***@gitlab.example.com/simple foo",
+            ),
+            (
+                "ADD https://user:pw123456@example.com/x.tgz /x",
+                "ADD https://user:***@example.com/x.tgz /x",
+            ),
+            (
+                "  DATABASE_URL: postgres://app:pgpass9876@db:5432/app",
+                "  DATABASE_URL: postgres://app:***@db:5432/app",
+            ),
+            ("url=\"https://u:p@h\"", "url=\"https://u:***@h\""),
+            ("key: AKIAIOSFODNN7EXAMPLE", "key: ***"),
+            ("x=ghp_1234567890abcdefghijklmnopqrstuvwxyzAB;", "x=***;"),
+            ("LABEL token=\"sk_live_abcdefghijklmnop1234\"", "LABEL token=***"),
+            ("LABEL key=\"sk_live_abcdefghijklmnop1234\"", "LABEL key=\"***\""),
+            ("t glpat-abcdefghij1234567890 t", "t *** t"),
+            ("k: AIzaSyA1234567890abcdefghijklmnopqrstuv", "k: ***"),
+            ("x-AKIAIOSFODNN7EXAMPLE", "x-***"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        // Not credentials: references, user names without a password, uid:gid outside curl,
+        // ordinary words.
+        for text in [
+            "curl -u \"$USER:$PASS\" https://x",
+            "curl -u admin https://x",
+            "curl https://user:${TOKEN}@host/x",
+            "git clone ssh://git@github.com/x/y",
+            "docker run --user 1000:1000 -u app:app x",
+            "useradd -u 10001 app",
+            "Authorization: Bearer $TOKEN",
+            "Basic auth is enabled",
+            "https://example.com/AKIA/x",
+            "image: nginx:1.25",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        // A command for curl, then another: `-u` after the separator is not curl's.
+        assert_eq!(
+            mask_text("curl -fsS x && sort -u a:b"),
+            "curl -fsS x && sort -u a:b"
+        );
+        // What each is, for messages.
+        let t = "curl -u a:pw12345 https://u:ghp_1234567890abcdefghijklmnopqrstuvwxyzAB@h";
+        let what: Vec<&str> = credential_spans(t).iter().map(|c| c.2).collect();
+        assert_eq!(
+            what,
+            vec!["a password in a curl user option", "a GitHub token"]
+        );
+    }
+
+    #[test]
+    fn argv_credentials_across_words() {
+        let argv: Vec<String> = [
+            "curl",
+            "-u",
+            "admin:pw12345",
+            "-H",
+            "Authorization: Bearer abcdefgh12345678",
+            "https://u:p4ss@h/x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            mask_argv(&argv),
+            vec![
+                "curl",
+                "-u",
+                "admin:***",
+                "-H",
+                "Authorization: Bearer ***",
+                "https://u:***@h/x"
+            ]
+        );
+        let argv: Vec<String> = ["docker", "run", "--user", "app:app", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(mask_argv(&argv), argv);
+    }
+
+    #[test]
+    fn hostile_text_is_masked_in_linear_time() {
+        let t = "a-".repeat(2_000_000);
+        let started = std::time::Instant::now();
+        assert_eq!(mask_credentials(&t), t);
+        let u = "x://".repeat(1_000_000);
+        assert_eq!(mask_credentials(&u), u);
+        assert!(started.elapsed().as_secs() < 20);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::catalog::{self, Rule};
 use crate::config::{self, Config};
 use crate::model::*;
 use crate::rules::{self, Hit, Out};
-use crate::suppress::{self, Baseline, Inline, ANNOTATION_PREFIX};
+use crate::suppress::{self, Baseline, CommentSyntax, Inline, ANNOTATION_PREFIX};
 use bulkhead_sources::kubernetes;
 use bulkhead_sources::yaml::{self, Node};
 use bulkhead_sources::{
@@ -172,10 +172,17 @@ pub fn discover(
     (files, errors)
 }
 
-/// Scan files and directories.
+/// Scan files and directories. A file named in `paths` that turns out not to be an artifact is
+/// listed as skipped with the reason (one found while walking a directory is left out quietly,
+/// as most YAML and JSON in a repository is not a manifest), and so is a directory in `paths`
+/// that holds no artifact at all.
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     let (files, errors) = discover(paths, opts);
-    let results = parallel_map(&files, opts.threads, |(path, kind)| {
+    let explicit: BTreeSet<&PathBuf> = paths
+        .iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .collect();
+    let mut results = parallel_map(&files, opts.threads, |(path, kind)| {
         let display = path.display().to_string();
         let display = display.strip_prefix("./").unwrap_or(&display).to_string();
         match std::fs::read(path) {
@@ -195,10 +202,42 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
             }),
         }
     });
+    for ((path, _), r) in files.iter().zip(results.iter_mut()) {
+        if !explicit.contains(path) {
+            r.not_artifact = None;
+        }
+    }
+    // Directories named on the command line in which nothing was scanned, failed or skipped.
+    let mut empty_dirs = Vec::new();
+    for root in paths {
+        if explicit.contains(root) || !std::fs::metadata(root).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let reported = files.iter().zip(results.iter()).any(|((p, _), r)| {
+            p.starts_with(root)
+                && (r.file.is_some()
+                    || r.error.is_some()
+                    || r.skipped.is_some()
+                    || r.not_artifact.is_some())
+        });
+        if !reported {
+            let display = root.display().to_string();
+            empty_dirs.push(FileError {
+                path: display,
+                line: 0,
+                column: 0,
+                message: "no Dockerfile, compose file, Kubernetes manifest or daemon.json found in this directory".into(),
+            });
+        }
+    }
     let mut report = finish(results, opts);
     report.errors.extend(errors);
+    report.skipped.extend(empty_dirs);
     report
         .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    report
+        .skipped
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     report
 }
@@ -272,6 +311,9 @@ struct FileResult {
     notes: Vec<SuppressionNote>,
     error: Option<FileError>,
     skipped: Option<FileError>,
+    /// Not an artifact bulkhead scans, and why: listed as skipped when the file was named
+    /// explicitly (an input, or a file in the paths), dropped when found by walking.
+    not_artifact: Option<FileError>,
     policy_namespaces: Vec<String>,
 }
 
@@ -289,7 +331,8 @@ fn file_error(path: &str, e: SourceError) -> FileResult {
         path: path.to_string(),
         line: e.line,
         column: e.column,
-        message: e.message,
+        // A parse error may quote the text it could not read.
+        message: bulkhead_facts::mask::mask_text(&e.message),
     })
 }
 
@@ -314,6 +357,8 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
     let mut out = Out::new(text, &lines);
     let mut policy_namespaces = Vec::new();
     let mut objects_for_annotations: Vec<(bulkhead_sources::Span, Vec<&Node>)> = Vec::new();
+    // Byte ranges holding data, where a `#` starts no comment (heredoc bodies, YAML scalars).
+    let mut opaque: Vec<std::ops::Range<usize>> = Vec::new();
     let kind;
     // Parsed YAML must outlive the rule context; keep it here.
     let docs_holder;
@@ -324,6 +369,11 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                 Ok(f) => f,
                 Err(e) => return file_error(path, e),
             };
+            opaque.extend(
+                file.instructions
+                    .iter()
+                    .flat_map(|i| i.heredocs.iter().map(|h| h.span.range())),
+            );
             let final_stage = match file.final_stage(opts.target.as_deref()) {
                 Ok(s) => s,
                 Err(e) => {
@@ -353,7 +403,7 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
         forced => {
             // YAML or JSON: compose or Kubernetes (by name or content).
             if forced.is_none() && !(text.contains("apiVersion") && text.contains("kind")) {
-                return FileResult::default(); // not an artifact bulkhead scans
+                return not_an_artifact(path, text);
             }
             if forced.is_none() && text.contains("{{") && text.contains("}}") {
                 let line = text[..text.find("{{").unwrap_or(0)].matches('\n').count() as u32 + 1;
@@ -372,6 +422,11 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                 Err(e) => return file_error(path, e),
             };
             let docs = &docs_holder;
+            if text.contains("bulkhead:ignore") {
+                for d in docs {
+                    scalar_ranges(text, &d.root, &mut opaque);
+                }
+            }
             let is_compose = forced == Some(ArtifactKind::Compose)
                 || (forced.is_none()
                     && compose::looks_like_compose(docs)
@@ -398,7 +453,7 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                     && !docs.iter().any(|d| d.root.get("kind").is_some())
                 {
                     if forced.is_none() {
-                        return FileResult::default();
+                        return not_an_artifact(path, text);
                     }
                     return file_error(
                         path,
@@ -445,9 +500,14 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
     }
 
     let hits = std::mem::take(&mut out.hits);
+    // A secret one rule found is masked in the snippet of every finding that shows its line.
+    let secrets: Vec<bulkhead_sources::Span> = hits
+        .iter()
+        .flat_map(|h| h.secrets.iter().copied())
+        .collect();
     let mut findings: Vec<Pending> = hits
         .into_iter()
-        .filter_map(|h| to_finding(h, path, kind, text, &lines))
+        .filter_map(|h| to_finding(h, path, kind, text, &lines, &secrets))
         .collect();
     findings.sort_by(|a, b| {
         (
@@ -462,12 +522,14 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             ))
     });
 
-    // Inline comment suppressions (not in JSON).
-    let mut inline: Vec<Inline> = if kind == ArtifactKind::DaemonJson {
-        Vec::new()
-    } else {
-        suppress::inline_comments(text)
+    // Inline comment suppressions, from real comments only (JSON has none).
+    let syntax = match kind {
+        ArtifactKind::Dockerfile => CommentSyntax::Dockerfile,
+        ArtifactKind::DaemonJson => CommentSyntax::None,
+        _ if path.to_ascii_lowercase().ends_with(".json") => CommentSyntax::None,
+        _ => CommentSyntax::Yaml,
     };
+    let mut inline: Vec<Inline> = suppress::inline_comments(text, syntax, &opaque);
     let mut suppressed = Vec::new();
     let mut kept = Vec::new();
     // Annotation suppressions: (object span, annotation key node, rule, reason, used)
@@ -546,8 +608,108 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
         notes,
         error: None,
         skipped: None,
+        not_artifact: None,
         policy_namespaces,
     }
+}
+
+/// Why a YAML or JSON file without a kind is not scanned: empty, a key spelled in the wrong
+/// letter case (`apiversion:`), a compose file under another name, or nothing bulkhead knows.
+fn not_an_artifact(path: &str, text: &str) -> FileResult {
+    let mut content = false;
+    let mut compose = false;
+    let mut reason: Option<(u32, u32, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t == "---" || t == "..." {
+            continue;
+        }
+        content = true;
+        compose |= line.starts_with("services:");
+        let key = t
+            .trim_start_matches(['-', '{', ' '])
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['"', '\'']);
+        for want in ["apiVersion", "kind"] {
+            if reason.is_none() && key != want && key.eq_ignore_ascii_case(want) {
+                let column = line.find(key).unwrap_or(0) as u32 + 1;
+                reason = Some((
+                    i as u32 + 1,
+                    column,
+                    format!("the key {key:?} is not {want:?} (keys are case-sensitive), so this is not read as a Kubernetes manifest"),
+                ));
+            }
+        }
+    }
+    let (line, column, message) = reason.unwrap_or_else(|| {
+        let message = if !content {
+            "empty: no YAML or JSON document to scan".to_string()
+        } else if compose {
+            "looks like a compose file, but its name does not say so: name it compose.yaml or docker-compose.yml, or pass --kind compose".to_string()
+        } else {
+            "not a Kubernetes manifest (no document with apiVersion and kind), and its name is not that of a Dockerfile, compose file or daemon.json; pass --kind to scan it as one".to_string()
+        };
+        (0, 0, message)
+    });
+    FileResult {
+        not_artifact: Some(FileError {
+            path: path.to_string(),
+            line,
+            column,
+            message,
+        }),
+        ..FileResult::default()
+    }
+}
+
+/// The byte ranges of every scalar (keys included) under `node`.
+fn scalar_ranges(text: &str, node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
+    match &node.kind {
+        yaml::NodeKind::Scalar(s) => {
+            let mut r = node.span.range();
+            // The parser ends a quoted scalar's span where the next token starts, so a comment
+            // after the closing quote would be inside it: end at the closing quote instead.
+            let quote = match s.style {
+                yaml::Style::DoubleQuoted => Some(b'"'),
+                yaml::Style::SingleQuoted => Some(b'\''),
+                _ => None,
+            };
+            if let Some(q) = quote {
+                if let Some(end) = closing_quote(text, r.clone(), q) {
+                    r.end = end;
+                }
+            }
+            if r.end > r.start {
+                out.push(r);
+            }
+        }
+        yaml::NodeKind::Seq(items) => items.iter().for_each(|n| scalar_ranges(text, n, out)),
+        yaml::NodeKind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            scalar_ranges(text, k, out);
+            scalar_ranges(text, v, out);
+        }),
+    }
+}
+
+/// The end (after the closing quote) of the quoted scalar that opens with `q` in `span`.
+fn closing_quote(text: &str, span: std::ops::Range<usize>, q: u8) -> Option<usize> {
+    let start = span.start;
+    let b = text.as_bytes().get(span)?;
+    let open = b.iter().position(|&c| c == q)?;
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if q == b'"' => i += 1,
+            c if c == q && q == b'\'' && b.get(i + 1) == Some(&q) => i += 1,
+            c if c == q => return Some(start + i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn reason_or_default(r: &str) -> String {
@@ -569,6 +731,7 @@ fn to_finding(
     kind: ArtifactKind,
     text: &str,
     lines: &LineIndex,
+    secrets: &[bulkhead_sources::Span],
 ) -> Option<Pending> {
     let rule: &Rule = catalog::rule(h.rule)?;
     let (object, namespace) = match h.object.split_once('\u{0}') {
@@ -581,12 +744,9 @@ fn to_finding(
     } else {
         start
     };
-    let snippet = snippet(text, lines, start.line, end.line, &h.secrets);
-    let mut message = h.message;
-    if !h.secrets.is_empty() {
-        // messages never carry values, but mask any that slipped in
-        message = bulkhead_facts::mask::mask_text(&message);
-    }
+    let snippet = snippet(text, lines, start.line, end.line, secrets);
+    // Messages never carry values, but mask any that slipped in.
+    let message = bulkhead_facts::mask::mask_text(&h.message);
     Some(Pending {
         finding: Finding {
             rule: rule.id.clone(),
@@ -617,7 +777,10 @@ fn to_finding(
     })
 }
 
-/// Source lines `first..=last` (at most 4), with secret spans replaced by the mask.
+/// Source lines `first..=last` (at most 4), with secret spans replaced by the mask, then
+/// whatever the shared masking recognises (`NAME=value` with a secret name, URL userinfo,
+/// curl/wget passwords, bearer tokens, token formats) masked too, whether or not a rule
+/// reported it: a snippet is printed in every output format.
 fn snippet(
     text: &str,
     lines: &LineIndex,
@@ -646,15 +809,17 @@ fn snippet(
         at = b;
     }
     out.push_str(text.get(at..end).unwrap_or(""));
-    let out = out.trim_end_matches(['\n', '\r']).to_string();
-    if secrets.is_empty() {
-        out
-    } else {
-        out.lines()
-            .map(bulkhead_facts::mask::mask_text)
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    let out = out.trim_end_matches(['\n', '\r']);
+    let per_line = out
+        .split('\n')
+        .map(|l| match l.strip_suffix('\r') {
+            Some(body) => bulkhead_facts::mask::mask_text(body) + "\r",
+            None => bulkhead_facts::mask::mask_text(l),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Once more over all lines: a curl option may sit on a continuation line below `curl`.
+    bulkhead_facts::mask::mask_credentials(&per_line)
 }
 
 /// Merge per-file results, apply cross-file rules, configuration suppressions and the baseline.
@@ -666,6 +831,7 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
         report.files.extend(r.file);
         report.errors.extend(r.error);
         report.skipped.extend(r.skipped);
+        report.skipped.extend(r.not_artifact);
         report.suppressed.extend(r.suppressed);
         report.suppression_notes.extend(r.notes);
         policy.extend(r.policy_namespaces);

@@ -179,10 +179,12 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
-/// A file that could not be scanned (unreadable, binary, too large, malformed), with the place.
+/// A file that could not be scanned (unreadable, binary, too large, malformed), with the place;
+/// also what a skipped path is, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileError {
     pub path: String,
+    /// 0 when the message is about the whole file or directory rather than a place in it.
     pub line: u32,
     pub column: u32,
     pub message: String,
@@ -190,6 +192,10 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // about the whole file or directory, not a place in it
+            return write!(f, "{}: {}", self.path, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -254,7 +260,9 @@ pub struct ScanReport {
     pub files: Vec<ScannedFile>,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
-    /// Files that looked like artifacts but are not scanned as they are (templates), with why.
+    /// Paths not scanned, with why: files that look like artifacts but cannot be scanned as they
+    /// are (templates), and paths named explicitly that turn out not to be artifacts (an empty
+    /// YAML file, `apiversion:` for `apiVersion:`, a directory holding no artifact).
     pub skipped: Vec<FileError>,
     pub suppressed: Vec<Suppressed>,
     pub suppression_notes: Vec<SuppressionNote>,

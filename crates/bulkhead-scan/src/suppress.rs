@@ -2,9 +2,12 @@
 //! baseline. Every suppression says why; the ones that silence nothing, name an unknown rule or
 //! have expired are reported, so they cannot pile up unseen.
 //!
-//! - `# bulkhead:ignore RULE[,RULE...] reason` at the end of a line, or alone on the line above,
-//!   silences those rules for findings on that line (rule IDs or aliases such as DL3002).
+//! - `# bulkhead:ignore RULE[,RULE...] reason` alone on a line silences those rules for findings
+//!   on that line and the next; in YAML also at the end of a line, for that line (rule IDs or
+//!   aliases such as DL3002).
 //! - `# bulkhead:ignore-file RULE[,RULE...] reason` anywhere silences them for the whole file.
+//! - Only real comments count (see [`CommentSyntax`]): a marker inside a value (`RUN echo "#
+//!   bulkhead:ignore-file ..."`, a quoted annotation) is data and silences nothing.
 //! - `ignore.bulkhead.dev/RULE: "reason"` in the annotations of a Kubernetes object or of its
 //!   pod template silences RULE for findings inside that object.
 //! - `[[scan.ignore]]` entries in the configuration (see `config`), with optional expiry.
@@ -29,26 +32,54 @@ pub struct Inline {
     pub used: bool,
 }
 
-/// Find `bulkhead:ignore` comments. Only text after a `#` counts (YAML and Dockerfile comments);
-/// a `#` inside a quoted YAML value is not a comment but would rarely contain the marker.
-pub fn inline_comments(text: &str) -> Vec<Inline> {
+/// The comment syntax of a file, which decides where a `bulkhead:ignore` marker counts.
+///
+/// A marker counts only inside a real comment: text that the file's format throws away. A `#`
+/// inside a value (a quoted YAML string, a `RUN echo "# ..."` argument, a block scalar) is data,
+/// and data may come from anyone who can get a string into the file, so it must never silence a
+/// finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentSyntax {
+    /// Dockerfile: a comment is a whole line whose first non-blank character is `#` (outside
+    /// heredoc bodies). A `#` later on an instruction line is part of the instruction.
+    Dockerfile,
+    /// YAML (Kubernetes manifests, Compose files): a `#` at the start of a line or after a blank,
+    /// outside quoted scalars (which may span lines) and block scalars (`|`, `>`).
+    Yaml,
+    /// JSON has no comments.
+    None,
+}
+
+/// Find `bulkhead:ignore` markers in the real comments of `text`. `opaque` lists byte ranges
+/// that hold data, not comments, as the file's parser saw them (heredoc bodies, YAML scalars): a
+/// comment that would start inside one of them does not count, whatever the lexing here says.
+pub fn inline_comments(
+    text: &str,
+    syntax: CommentSyntax,
+    opaque: &[std::ops::Range<usize>],
+) -> Vec<Inline> {
     let mut out = Vec::new();
     if !text.contains("bulkhead:ignore") {
         return out;
     }
-    for (i, line) in text.lines().enumerate() {
-        // The marker, then the `#` that starts its comment (a `#` earlier on the line may sit
-        // inside a quoted value or a URL).
-        let Some(marker) = line.find("bulkhead:ignore") else {
-            continue;
-        };
-        let Some(hash) = line[..marker].rfind('#') else {
-            continue;
-        };
-        if !line[hash + 1..marker].trim().is_empty() {
+    for c in comments(text, syntax) {
+        if opaque.iter().any(|r| r.contains(&c.offset)) {
             continue;
         }
-        let comment = &line[marker..];
+        let line = c.line_text;
+        let region = &line[c.hash..];
+        // The marker, then the `#` that starts its part of the comment (`# note # bulkhead:ignore`
+        // counts too: all of it is comment).
+        let Some(marker) = region.find("bulkhead:ignore") else {
+            continue;
+        };
+        let Some(hash) = region[..marker].rfind('#') else {
+            continue;
+        };
+        if !region[hash + 1..marker].trim().is_empty() {
+            continue;
+        }
+        let comment = &region[marker..];
         let (file_wide, rest) = if let Some(r) = comment.strip_prefix("bulkhead:ignore-file") {
             (true, r)
         } else if let Some(r) = comment.strip_prefix("bulkhead:ignore") {
@@ -56,11 +87,14 @@ pub fn inline_comments(text: &str) -> Vec<Inline> {
         } else {
             continue;
         };
+        if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            continue; // `bulkhead:ignore-ish`
+        }
         let rest = rest.trim();
         let (rules, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         out.push(Inline {
-            line: i as u32 + 1,
-            own_line: line[..hash].trim().is_empty(),
+            line: c.line,
+            own_line: line[..c.hash].trim().is_empty(),
             file_wide,
             rules: rules
                 .split(',')
@@ -72,6 +106,175 @@ pub fn inline_comments(text: &str) -> Vec<Inline> {
         });
     }
     out
+}
+
+/// A comment: its 1-based line, the line's text, and where its `#` is (byte in the line and in
+/// the text).
+struct Comment<'t> {
+    line: u32,
+    line_text: &'t str,
+    hash: usize,
+    offset: usize,
+}
+
+fn comments(text: &str, syntax: CommentSyntax) -> Vec<Comment<'_>> {
+    let mut out = Vec::new();
+    let mut yaml = YamlLexer::default();
+    let mut start = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line_text = raw.trim_end_matches(['\n', '\r']);
+        let hash = match syntax {
+            CommentSyntax::None => None,
+            CommentSyntax::Dockerfile => {
+                let body = if i == 0 {
+                    line_text.trim_start_matches('\u{feff}')
+                } else {
+                    line_text
+                };
+                body.trim_start()
+                    .starts_with('#')
+                    .then(|| line_text.find('#'))
+                    .flatten()
+            }
+            CommentSyntax::Yaml => yaml.line(line_text),
+        };
+        if let Some(hash) = hash {
+            out.push(Comment {
+                line: i as u32 + 1,
+                line_text,
+                hash,
+                offset: start + hash,
+            });
+        }
+        start += raw.len();
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Quote {
+    #[default]
+    None,
+    Single,
+    Double,
+}
+
+/// A line-by-line YAML lexer that knows just enough to tell comments from scalars: quoted
+/// scalars (which may continue on the next lines) and block scalars (whose content lines are
+/// text, `#` or not).
+#[derive(Debug, Default)]
+struct YamlLexer {
+    quote: Quote,
+    /// Inside a block scalar: the indentation of its parent node, and of its content once seen.
+    block: Option<(usize, Option<usize>)>,
+}
+
+impl YamlLexer {
+    /// The byte position of the comment's `#` on this line, if the line has a comment.
+    fn line(&mut self, line: &str) -> Option<usize> {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some((parent, content)) = self.block {
+            if line.trim().is_empty() {
+                return None;
+            }
+            match content {
+                None if indent > parent => {
+                    self.block = Some((parent, Some(indent)));
+                    return None;
+                }
+                Some(c) if indent >= c => return None,
+                _ => self.block = None,
+            }
+        }
+        let b = line.as_bytes();
+        let mut comment = None;
+        let mut j = 0;
+        while j < b.len() {
+            match (self.quote, b[j]) {
+                (Quote::Double, b'\\') => j += 1,
+                (Quote::Double, b'"') => self.quote = Quote::None,
+                (Quote::Single, b'\'') if b.get(j + 1) == Some(&b'\'') => j += 1,
+                (Quote::Single, b'\'') => self.quote = Quote::None,
+                (Quote::None, b'#') if j == 0 || matches!(b[j - 1], b' ' | b'\t') => {
+                    comment = Some(j);
+                    break;
+                }
+                (Quote::None, q @ (b'"' | b'\'')) if opens_scalar(&line[..j]) => {
+                    self.quote = if q == b'"' {
+                        Quote::Double
+                    } else {
+                        Quote::Single
+                    };
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if self.quote == Quote::None {
+            let content = &line[..comment.unwrap_or(line.len())];
+            if let Some(parent) = block_header(content, indent) {
+                self.block = Some((parent, None));
+            }
+        }
+        comment
+    }
+}
+
+/// Can a quoted scalar start after `before` (the line up to the quote)? At the start of a
+/// node: the line start, after `key:`, `- `, `? `, or inside a flow collection, or after a tag
+/// or an anchor. A quote inside a plain scalar (`it's`) starts nothing.
+fn opens_scalar(before: &str) -> bool {
+    let t = before.trim_end();
+    let spaced = t.len() < before.len();
+    if t.is_empty() || t.ends_with(['[', '{', ',', ':']) {
+        return true;
+    }
+    if !spaced {
+        return false;
+    }
+    let last = t.rsplit([' ', '\t']).next().unwrap_or("");
+    last == "-" || last == "?" || last.starts_with('!') || last.starts_with('&')
+}
+
+/// If this line (without its comment) ends with a block scalar header (`key: |`, `- >-`,
+/// `key: !!str |2`), the indentation its content must exceed.
+fn block_header(content: &str, indent: usize) -> Option<usize> {
+    let t = content.trim_end();
+    let (before, last) = match t.rsplit_once([' ', '\t']) {
+        Some((b, l)) => (b.trim_end(), l),
+        None => ("", t),
+    };
+    let mut chars = last.chars();
+    if !matches!(chars.next(), Some('|' | '>'))
+        || !chars.all(|c| c == '-' || c == '+' || c.is_ascii_digit())
+    {
+        return None;
+    }
+    let before = before
+        .rsplit_once(' ')
+        .filter(|(_, w)| w.starts_with('!') || w.starts_with('&'))
+        .map(|(b, _)| b.trim_end())
+        .unwrap_or(before);
+    // The node the scalar belongs to: a key (its column), or a sequence entry (the dash's).
+    let mut col = indent;
+    let mut rest = &before[indent.min(before.len())..];
+    loop {
+        match rest.strip_prefix('-') {
+            Some(r) if r.is_empty() || r.starts_with(' ') => {
+                if r.trim().is_empty() {
+                    return Some(col);
+                }
+                let skip = 1 + (r.len() - r.trim_start().len());
+                col += skip;
+                rest = &rest[skip..];
+            }
+            _ => break,
+        }
+    }
+    if rest.is_empty() || rest == "?" {
+        return Some(col);
+    }
+    rest.ends_with(':').then_some(col)
 }
 
 fn names(rule_key: &str, finding_rule: &str) -> bool {
@@ -196,9 +399,13 @@ pub fn assign_fingerprints(findings: &mut [Finding]) {
 mod tests {
     use super::*;
 
+    fn yaml(t: &str) -> Vec<Inline> {
+        inline_comments(t, CommentSyntax::Yaml, &[])
+    }
+
     #[test]
     fn marker_after_a_hash_in_a_value_still_counts() {
-        let v = inline_comments("image: \"app#1\" # bulkhead:ignore k8s-image-latest pinned elsewhere\nx: 1 # not bulkhead:ignore-ish\n");
+        let v = yaml("image: \"app#1\" # bulkhead:ignore k8s-image-latest pinned elsewhere\nx: 1 # not bulkhead:ignore-ish\ny: 2 # bulkhead:ignore-ish x\n");
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].rules, vec!["k8s-image-latest"]);
         assert!(!v[0].own_line);
@@ -206,14 +413,103 @@ mod tests {
 
     #[test]
     fn finds_line_and_file_comments() {
-        let t = "FROM x\n# bulkhead:ignore DL3002,dockerfile-sudo accepted for the demo\nUSER root\nRUN sudo x # bulkhead:ignore dockerfile-sudo ok\n# bulkhead:ignore-file dockerfile-healthcheck-missing a job image\n";
-        let v = inline_comments(t);
+        let t = "FROM x\n# bulkhead:ignore DL3002,dockerfile-sudo accepted for the demo\nUSER root\n  # bulkhead:ignore dockerfile-sudo ok\nRUN sudo x\n# bulkhead:ignore-file dockerfile-healthcheck-missing a job image\n";
+        let v = inline_comments(t, CommentSyntax::Dockerfile, &[]);
         assert_eq!(v.len(), 3);
         assert_eq!(v[0].rules, vec!["DL3002", "dockerfile-sudo"]);
         assert!(v[0].own_line);
         assert_eq!(v[0].reason, "accepted for the demo");
-        assert!(!v[1].own_line);
+        assert_eq!(v[1].line, 4);
+        assert!(v[1].own_line);
         assert!(v[2].file_wide);
+    }
+
+    #[test]
+    fn dockerfile_markers_count_on_comment_lines_only() {
+        // The reviewer's injection: the marker is an argument of echo, not a comment.
+        let t = "FROM debian:12.5\nUSER root\nRUN echo \"# bulkhead:ignore-file dockerfile-secret,dockerfile-root-final-stage harmless\"\nRUN x # bulkhead:ignore dockerfile-sudo trailing text is part of the instruction\nENV A=1 # bulkhead:ignore dockerfile-secret part of the value\nRUN a && \\\n  echo \\\n  \"# bulkhead:ignore-file dockerfile-sudo continued\"\n";
+        assert!(
+            inline_comments(t, CommentSyntax::Dockerfile, &[]).is_empty(),
+            "{:?}",
+            inline_comments(t, CommentSyntax::Dockerfile, &[])
+        );
+        // A comment line inside a heredoc body is script text: the parser's ranges exclude it.
+        let t = "FROM x\nRUN <<EOF\n# bulkhead:ignore-file dockerfile-sudo in the script\nsudo id\nEOF\n";
+        let body = t.find("# bulkhead").unwrap()..t.rfind("EOF").unwrap();
+        assert_eq!(inline_comments(t, CommentSyntax::Dockerfile, &[]).len(), 1);
+        assert!(inline_comments(t, CommentSyntax::Dockerfile, &[body]).is_empty());
+    }
+
+    #[test]
+    fn yaml_markers_inside_scalars_do_not_count() {
+        for t in [
+            // the reviewer's annotation value
+            "metadata:\n  annotations:\n    description: \"see docs # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed\"\n",
+            "d: 'it''s # bulkhead:ignore-file k8s-privileged x'\n",
+            "d: \"a \\\" # bulkhead:ignore-file k8s-privileged x\"\n",
+            "- \"x # bulkhead:ignore-file k8s-privileged x\"\n",
+            "{a: \"x\", b: \"y # bulkhead:ignore-file k8s-privileged x\"}\n",
+            "{\"a\":\"y # bulkhead:ignore-file k8s-privileged x\"}\n",
+            // a double-quoted scalar over several lines
+            "d: \"first line\n  # bulkhead:ignore-file k8s-privileged x\n  end\"\n",
+            "d: 'first line\n  # bulkhead:ignore-file k8s-privileged x'\n",
+            // block scalars: every content line is text
+            "data:\n  script: |\n    echo hi\n    # bulkhead:ignore-file k8s-privileged x\n  other: 1\n",
+            "data:\n  script: >-\n\n    # bulkhead:ignore-file k8s-privileged x\n",
+            "args:\n- |\n  # bulkhead:ignore-file k8s-privileged x\n",
+            "- name: x\n  value: !!str |\n    # bulkhead:ignore-file k8s-privileged x\n",
+        ] {
+            assert!(yaml(t).is_empty(), "{t}: {:?}", yaml(t));
+        }
+    }
+
+    #[test]
+    fn yaml_real_comments_count() {
+        for (t, line, own_line) in [
+            ("# bulkhead:ignore-file k8s-privileged x\n", 1, true),
+            (
+                "a: plain text # bulkhead:ignore k8s-privileged x\n",
+                1,
+                false,
+            ),
+            ("a: \"q\" # bulkhead:ignore k8s-privileged x\n", 1, false),
+            ("a: 'it''s' # bulkhead:ignore k8s-privileged x\n", 1, false),
+            (
+                "msg: it's here # bulkhead:ignore k8s-privileged x\n",
+                1,
+                false,
+            ),
+            (
+                "a: \"two\n  lines\" # bulkhead:ignore k8s-privileged x\n",
+                2,
+                false,
+            ),
+            // after a block scalar, a less indented comment is a comment again
+            (
+                "a:\n  s: |\n    text\n  # bulkhead:ignore k8s-privileged x\n  b: 1\n",
+                4,
+                true,
+            ),
+            (
+                "- key: |\n    text\n  other: 1 # bulkhead:ignore k8s-privileged x\n",
+                3,
+                false,
+            ),
+        ] {
+            let v = yaml(t);
+            assert_eq!(v.len(), 1, "{t}: {v:?}");
+            assert_eq!((v[0].line, v[0].own_line), (line, own_line), "{t}");
+        }
+        // `a#b` is not a comment (no blank before the `#`)
+        assert!(yaml("a: x#bulkhead:ignore k8s-privileged y\n").is_empty());
+        // JSON has no comments at all
+        assert!(
+            inline_comments("# bulkhead:ignore-file x y\n", CommentSyntax::None, &[]).is_empty()
+        );
+        // whatever the lexer says, a range the parser saw as a scalar is data
+        let t = "a: # bulkhead:ignore k8s-privileged x\n";
+        let scalar = 3..t.len();
+        assert!(inline_comments(t, CommentSyntax::Yaml, std::slice::from_ref(&scalar)).is_empty());
     }
 
     #[test]

@@ -270,9 +270,185 @@ fn secrets_are_detected_and_never_printed() {
     }
 }
 
+/// The reviewer's Dockerfile: credentials in commands, URLs and headers.
+const RUN_SECRETS: &str = "FROM debian:12.5\nRUN curl -k -u admin:S3cr3tPassw0rd https://internal.example.com/artifact.tgz -o /a.tgz\nRUN curl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\" https://x | sh\nRUN pip install --index-url https://user:glpat-abcdefghij1234567890@gitlab.example.com/simple foo\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nADD https://user:pw123456@example.com/x.tgz /x\nARG GITHUB_TOKEN=ghp_1234567890abcdefghijklmnopqrstuvwxyzAB\nLABEL key=\"sk_live_abcdefghijklmnop1234\"\nRUN wget --password=wgetpw4321 https://example.com/x \\\n  && curl \\\n  --user ci:curlpw8765 https://example.com/y\nUSER 1000\n";
+
+const RUN_SECRET_VALUES: &[&str] = &[
+    "S3cr3tPassw0rd",
+    "dozjgNryP4J3jVmNHl0w5N",
+    "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+    "glpat-abcdefghij1234567890",
+    "pw123456",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB",
+    "sk_live_abcdefghijklmnop1234",
+    "wgetpw4321",
+    "curlpw8765",
+    "pgpass9876",
+];
+
+fn assert_no_secret_values(what: &str, r: &ScanReport) {
+    let json = serde_json::to_string(r).unwrap();
+    for v in RUN_SECRET_VALUES {
+        assert!(!json.contains(v), "{what}: {v} printed: {json}");
+    }
+}
+
+#[test]
+fn credentials_in_commands_and_urls_are_reported_once_and_masked() {
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, RUN_SECRETS);
+    // one finding per instruction: ENV/ARG values that are both secret-named and a known token
+    // format are not reported twice
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![2, 3, 4, 5, 6, 7, 8, 9],
+        "{:?}",
+        hits(&r)
+    );
+    let message = |line: u32| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-secret" && f.location.line == line)
+            .map(|f| f.message.clone())
+            .unwrap()
+    };
+    assert_eq!(message(2), "RUN contains a password in a curl user option");
+    assert_eq!(message(3), "RUN contains a JSON Web Token");
+    assert_eq!(message(6), "ADD contains a password in a URL");
+    assert_eq!(
+        message(7),
+        "ARG GITHUB_TOKEN holds a GitHub token; it is stored in the image"
+    );
+    assert_eq!(
+        message(9),
+        "RUN contains a password in a wget option and a password in a curl user option"
+    );
+    let snippet = |rule: &str, line: u32| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule && f.location.line == line)
+            .map(|f| f.snippet.clone())
+            .unwrap_or_else(|| panic!("{rule} {line}: {:?}", hits(&r)))
+    };
+    // what the masking keeps: the user, the host, the scheme
+    assert!(snippet("dockerfile-tls-verification-disabled", 2)
+        .contains("-u admin:*** https://internal.example.com/"));
+    assert!(snippet("dockerfile-curl-pipe-shell", 3).contains("\"Authorization: Bearer ***\""));
+    assert!(snippet("dockerfile-secret", 4).contains("https://user:***@gitlab.example.com/simple"));
+    assert!(snippet("dockerfile-secret", 6).contains("ADD https://user:***@example.com/x.tgz /x"));
+    assert!(snippet("dockerfile-secret", 9).contains("  --user ci:*** https://example.com/y"));
+    assert_no_secret_values("Dockerfile", &r);
+
+    // Masking does not depend on the secret rule: disabled, the other rules' snippets are
+    // still masked.
+    let opts = ScanOptions {
+        config: Config::parse("[scan]\ndisable = [\"dockerfile-secret\"]\n").unwrap(),
+        ..ScanOptions::default()
+    };
+    let r = scan_with("Dockerfile", ArtifactKind::Dockerfile, RUN_SECRETS, &opts);
+    assert!(!has(&r, "dockerfile-secret"));
+    assert!(has(&r, "dockerfile-tls-verification-disabled"));
+    assert_no_secret_values("Dockerfile, secret rule disabled", &r);
+
+    // Kubernetes and compose: a password in a URL value is a secret too.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\ndata:\n  DATABASE_URL: postgres://app:pgpass9876@db:5432/app\n";
+    let r = scan("cm.yaml", ArtifactKind::Kubernetes, cm);
+    assert_eq!(
+        lines_of(&r, "k8s-configmap-secret"),
+        vec![5],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        snippet_of(&r, "k8s-configmap-secret"),
+        "  DATABASE_URL: postgres://app:***@db:5432/app"
+    );
+    assert_no_secret_values("ConfigMap", &r);
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: DATABASE_URL\n      value: postgres://app:pgpass9876@db/app\n";
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, pod);
+    assert_eq!(lines_of(&r, "k8s-env-secret"), vec![10], "{:?}", hits(&r));
+    assert_no_secret_values("Pod", &r);
+    let compose = "services:\n  app:\n    image: x:1\n    environment:\n      DATABASE_URL: postgres://app:pgpass9876@db/app\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    assert_eq!(
+        lines_of(&r, "compose-secret-env"),
+        vec![5],
+        "{:?}",
+        hits(&r)
+    );
+    assert_no_secret_values("compose", &r);
+}
+
+fn snippet_of(r: &ScanReport, rule: &str) -> String {
+    r.findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .map(|f| f.snippet.clone())
+        .unwrap()
+}
+
+#[test]
+fn env_secret_literal_is_high_and_reading_a_secret_is_low_advice() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: DB_PASSWORD\n      value: \"literalpw12345\"\n    - name: API_TOKEN\n      valueFrom:\n        secretKeyRef: {name: api, key: token}\n    - name: MODE\n      valueFrom:\n        configMapKeyRef: {name: cfg, key: mode}\n    envFrom:\n    - secretRef: {name: all-of-it}\n    - configMapRef: {name: cfg}\n";
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, pod);
+    let sev = |rule: &str| {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| (f.location.line, f.severity))
+            .collect::<Vec<_>>()
+    };
+    use bulkhead_scan::Severity;
+    assert_eq!(
+        sev("k8s-env-secret"),
+        vec![(10, Severity::High)],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        sev("k8s-env-from-secret"),
+        vec![(13, Severity::Low), (18, Severity::Low)],
+        "{:?}",
+        hits(&r)
+    );
+    let advice = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "k8s-env-from-secret")
+        .unwrap();
+    assert_eq!(
+        advice.message,
+        "env API_TOKEN reads a Secret into an environment variable"
+    );
+    assert_eq!(
+        advice
+            .benchmark_refs
+            .get("cis-kubernetes-1.12")
+            .map(String::as_str),
+        Some("5.4.1"),
+        "{:?}",
+        advice.benchmark_refs
+    );
+    // The old aliases still find the rule each names.
+    let rules = bulkhead_scan::all_rules();
+    let named = |alias: &str| {
+        rules
+            .iter()
+            .filter(|r| r.is_named(alias))
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named("CKV_K8S_35"), vec!["k8s-env-from-secret"]);
+    assert_eq!(
+        named("read-secret-from-env-var"),
+        vec!["k8s-env-from-secret"]
+    );
+    assert_eq!(named("env-var-secret"), vec!["k8s-env-secret"]);
+}
+
 #[test]
 fn inline_suppressions_by_line_and_file_and_unused_ones_are_reported() {
-    let text = "FROM alpine:3.19\n# bulkhead:ignore DL3002 demo image runs as root on purpose\nUSER root\nRUN sudo true # bulkhead:ignore dockerfile-sudo needed by the vendor script\n# bulkhead:ignore-file dockerfile-healthcheck-missing one-shot job\n# bulkhead:ignore dockerfile-apt stale comment\n# bulkhead:ignore no-such-rule typo\n";
+    let text = "FROM alpine:3.19\n# bulkhead:ignore DL3002 demo image runs as root on purpose\nUSER root\n# bulkhead:ignore dockerfile-sudo needed by the vendor script\nRUN sudo true\n# bulkhead:ignore-file dockerfile-healthcheck-missing one-shot job\n# bulkhead:ignore dockerfile-apt stale comment\n# bulkhead:ignore no-such-rule typo\n";
     let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
     for rule in [
         "dockerfile-root-final-stage",
@@ -310,6 +486,83 @@ fn inline_suppressions_by_line_and_file_and_unused_ones_are_reported() {
         notes.contains(&("no-such-rule", SuppressionProblem::UnknownRule)),
         "{notes:?}"
     );
+}
+
+#[test]
+fn suppression_markers_inside_values_silence_nothing() {
+    // A marker is honoured only in a real comment: text in a value may come from anyone who
+    // can get a string into the file.
+    let df = "FROM debian:12.5\nUSER root\nRUN echo \"# bulkhead:ignore-file dockerfile-secret,dockerfile-root-final-stage harmless\"\nRUN sudo true # bulkhead:ignore dockerfile-sudo the shell's comment, not the Dockerfile's\nENV API_TOKEN=abcdef1234567890\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, df);
+    for rule in [
+        "dockerfile-secret",
+        "dockerfile-root-final-stage",
+        "dockerfile-sudo",
+    ] {
+        assert!(has(&r, rule), "{rule} was silenced: {:?}", hits(&r));
+    }
+    assert!(r.suppressed.is_empty(), "{:?}", r.suppressed);
+    assert!(r.suppression_notes.is_empty(), "{:?}", r.suppression_notes);
+    // A `#` line inside a heredoc is script text, not a Dockerfile comment.
+    let heredoc = "FROM debian:12.5\nRUN <<EOF\n# bulkhead:ignore-file dockerfile-sudo in the script\nsudo true\nEOF\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, heredoc);
+    assert!(has(&r, "dockerfile-sudo"), "{:?}", hits(&r));
+    // A real comment line, inside a continued instruction too, still counts.
+    let comment = "FROM debian:12.5\nRUN apt-get update && \\\n# bulkhead:ignore dockerfile-sudo the vendor script needs it\n    sudo true\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, comment);
+    assert!(!has(&r, "dockerfile-sudo"), "{:?}", hits(&r));
+
+    let k8s = |description: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations:\n    description: {description}\nspec:\n  hostPID: true\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext: {{privileged: true}}\n")
+    };
+    for description in [
+        "\"see docs # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed\"",
+        "'see docs # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed'",
+        "\"see docs\n      # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed\"",
+        "|\n      see docs\n      # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed",
+    ] {
+        let text = k8s(description);
+        for (path, kind) in [
+            ("pod.yaml", ArtifactKind::Kubernetes),
+            ("compose.yaml", ArtifactKind::Compose),
+        ] {
+            let r = scan(path, kind, &text);
+            assert!(r.suppressed.is_empty(), "{path} {text}: {:?}", r.suppressed);
+            if kind == ArtifactKind::Kubernetes {
+                assert!(
+                    has(&r, "k8s-privileged") && has(&r, "k8s-host-pid"),
+                    "{text}: {:?}",
+                    hits(&r)
+                );
+            }
+        }
+    }
+    // The same marker in a real YAML comment still works: after a plain scalar, after a quoted
+    // one, at the end of the line it is about, and after a block scalar (the parser's spans of
+    // the scalars must not swallow the comments next to them).
+    for description in [
+        "see docs # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed",
+        "\"see # docs\" # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed",
+        "|\n      see docs\n\n    # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed",
+        ">-\n      see docs\n  # bulkhead:ignore-file k8s-privileged,k8s-host-pid reviewed",
+    ] {
+        let r = scan("pod.yaml", ArtifactKind::Kubernetes, &k8s(description));
+        assert!(
+            !has(&r, "k8s-privileged") && !has(&r, "k8s-host-pid"),
+            "{description}: {:?}",
+            hits(&r)
+        );
+    }
+    let line = k8s("x").replace(
+        "  hostPID: true\n",
+        "  hostPID: true # bulkhead:ignore k8s-host-pid the node agent reads /proc\n",
+    );
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, &line);
+    assert!(!has(&r, "k8s-host-pid") && has(&r, "k8s-privileged"));
+    // JSON manifests have no comments.
+    let json = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"annotations\": {\"d\": \"x # bulkhead:ignore-file k8s-privileged y\"}}, \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"x:1\", \"securityContext\": {\"privileged\": true}}]}}\n";
+    let r = scan("pod.json", ArtifactKind::Kubernetes, json);
+    assert!(has(&r, "k8s-privileged"), "{:?}", hits(&r));
 }
 
 #[test]
@@ -531,6 +784,92 @@ fn discovery_finds_every_kind_and_honours_gitignore() {
         3,
         "both documents and the JSON manifest: {pods:?}"
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn explicitly_named_paths_that_are_not_scanned_are_listed_as_skipped() {
+    let d = tempdir("explicit");
+    let w = |p: &str, t: &str| {
+        let p = d.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, t).unwrap();
+        p
+    };
+    let typo = w(
+        "typo.yaml",
+        "apiversion: v1\nkind: Pod\nmetadata: {name: t}\nspec:\n  hostPID: true\n  containers: [{name: c, image: \"nginx:1.25\", securityContext: {privileged: true}}]\n",
+    );
+    let empty = w("empty.yaml", "# nothing here\n---\n");
+    let stack = w("stack.yml", "services:\n  web:\n    image: nginx:1.25\n");
+    let notes = w("notes.json", "{\"x\": 1}\n");
+    let pod = w(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x:1}]}\n",
+    );
+    let nothing = d.join("nothing");
+    std::fs::create_dir_all(nothing.join("sub")).unwrap();
+    std::fs::write(nothing.join("sub/values.yaml"), "replicas: 2\n").unwrap();
+    let r = scan_paths(
+        &[
+            typo.clone(),
+            empty.clone(),
+            stack.clone(),
+            notes.clone(),
+            pod.clone(),
+            nothing.clone(),
+        ],
+        &ScanOptions::default(),
+    );
+    assert_eq!(r.files.len(), 1, "{:?}", r.files);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let skipped: Vec<(String, u32, &str)> = r
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path
+                    .strip_prefix(&format!("{}/", d.display()))
+                    .unwrap_or(&s.path)
+                    .to_string(),
+                s.line,
+                s.message.as_str(),
+            )
+        })
+        .collect();
+    let reason = |p: &str| {
+        skipped
+            .iter()
+            .find(|s| s.0 == p)
+            .unwrap_or_else(|| panic!("{p} not listed as skipped: {skipped:#?}"))
+    };
+    assert_eq!(skipped.len(), 5, "{skipped:#?}");
+    let t = reason("typo.yaml");
+    assert_eq!(t.1, 1);
+    assert!(
+        t.2.contains("\"apiversion\" is not \"apiVersion\""),
+        "{}",
+        t.2
+    );
+    assert!(reason("empty.yaml").2.starts_with("empty"));
+    assert!(reason("stack.yml").2.contains("--kind compose"));
+    assert!(reason("notes.json").2.contains("--kind"));
+    assert!(reason("nothing")
+        .2
+        .contains("no Dockerfile, compose file, Kubernetes manifest or daemon.json"));
+    // the message names the path; with line 0 there is no line and column
+    let s = r
+        .skipped
+        .iter()
+        .find(|s| s.path.ends_with("empty.yaml"))
+        .unwrap();
+    assert_eq!(s.to_string(), format!("{}: {}", empty.display(), s.message));
+
+    // Found by walking a directory, the same files stay quiet (most YAML in a repository is
+    // not a manifest); the directory held a pod, so it is not reported either.
+    let r = scan_paths(std::slice::from_ref(&d), &ScanOptions::default());
+    assert_eq!(r.files.len(), 1);
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -107,7 +107,18 @@ fn baseline_round_trip() {
         .arg(&base)
         .output()
         .unwrap();
-    assert_eq!(first.status.code(), Some(1));
+    // Writing the baseline accepts the findings: exit 0, so the `&&` of --help runs the second
+    // command.
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("dockerfile-"));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert!(!written["fingerprints"].as_array().unwrap().is_empty());
     let second = bin()
         .arg("scan")
         .arg(&d)
@@ -126,6 +137,27 @@ fn baseline_round_trip() {
     let v: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(v["summary"]["findings"], 0);
     assert!(v["summary"]["suppressed"].as_u64().unwrap() > 0);
+    // A file that could not be scanned is not in the baseline: that still fails the run.
+    std::fs::write(
+        d.join("broken.Dockerfile"),
+        "FROM alpine\nRUN <<EOF\nnever closed\n",
+    )
+    .unwrap();
+    let broken = bin()
+        .arg("scan")
+        .arg(&d)
+        .arg("--write-baseline")
+        .arg(d.join("baseline2.json"))
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(d.join("baseline2.json").exists());
+    let help = bin().args(["scan", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("the exit code is 0 once FILE is written"),
+        "{help}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -186,5 +218,108 @@ fn threats_take_scan_findings_as_evidence() {
         found,
         "the Dockerfile finding is evidence for docker.image.non_root_user"
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn credentials_in_commands_and_urls_are_masked_in_every_format() {
+    let d = workdir("creds");
+    std::fs::write(
+        d.join("Dockerfile"),
+        "FROM debian:12.5\nRUN curl -k -u admin:S3cr3tPassw0rd https://internal.example.com/artifact.tgz -o /a.tgz\nRUN curl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\" https://x | sh\nRUN pip install --index-url https://user:glpat-abcdefghij1234567890@gitlab.example.com/simple foo\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nADD https://user:pw123456@example.com/x.tgz /x\nUSER 1000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\ndata:\n  DATABASE_URL: postgres://app:pgpass9876@db:5432/app\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "sarif", "github", "junit"] {
+        let out = bin()
+            .args(["scan", "--fail-on", "never", "--format", format])
+            .arg(&d)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for secret in [
+            "S3cr3tPassw0rd",
+            "dozjgNryP4J3jVmNHl0w5N",
+            "glpat-abcdefghij1234567890",
+            "pw123456",
+            "AKIAIOSFODNN7EXAMPLE",
+            "pgpass9876",
+        ] {
+            assert!(!all.contains(secret), "{format} prints {secret}:\n{all}");
+        }
+        assert!(
+            all.contains("dockerfile-secret") && all.contains("k8s-configmap-secret"),
+            "{format}: {all}"
+        );
+        if format != "github" {
+            // the github format carries messages, not snippets
+            assert!(all.contains("admin:***"), "{format}: {all}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn explicitly_named_files_that_are_not_scanned_are_listed_as_skipped() {
+    let d = workdir("skipped");
+    let typo = d.join("typo.yaml");
+    std::fs::write(
+        &typo,
+        "apiversion: v1\nkind: Pod\nmetadata: {name: t}\nspec:\n  hostPID: true\n  containers: [{name: c, image: \"nginx:1.25\", securityContext: {privileged: true}}]\n",
+    )
+    .unwrap();
+    let empty = d.join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let text = bin().arg("scan").arg(&typo).arg(&empty).output().unwrap();
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "skipped: {}:1:1: the key \"apiversion\" is not \"apiVersion\"",
+            typo.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("skipped: {}: empty", empty.display())),
+        "{stdout}"
+    );
+    let json = bin()
+        .arg("scan")
+        .arg(&typo)
+        .arg(&empty)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["summary"]["skipped"], 2, "{v}");
+    let paths: Vec<&str> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![empty.display().to_string(), typo.display().to_string()]
+    );
+    // Walking the directory, the same files stay quiet, as before.
+    let walked = bin()
+        .arg("scan")
+        .arg(&d)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&walked.stdout).unwrap();
+    assert_eq!(v["summary"]["skipped"], 1, "only the directory itself: {v}");
+    assert_eq!(v["skipped"][0]["path"], d.display().to_string());
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -341,16 +341,23 @@ fn is_secret_file(src: &str) -> bool {
     }
 }
 
+/// Secrets that end up in the image or its history: secret-named ARG/ENV values and credentials
+/// in them, credential files copied in, and credentials written anywhere else in an instruction
+/// (a URL with a password in ADD or RUN, `curl -u user:pass`, a bearer token, a token in a LABEL
+/// or a heredoc). One finding per variable, or one per instruction for the rest, so a value that
+/// is both secret-named and a known token format is reported once.
 fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
     let text = out.text;
     for (n, ins) in c.file.instructions.iter().enumerate() {
         if ins.onbuild {
             continue;
         }
+        let mut variables = false;
         match ins.keyword.as_str() {
             "ENV" | "ARG" => {
                 let is_arg = ins.keyword == "ARG";
                 for (name, value) in parse_assignments(&ins.args, is_arg) {
+                    let found = value.as_deref().map(secret_patterns).unwrap_or_default();
                     let literal = value
                         .as_deref()
                         .is_some_and(|v| is_literal_secret(&name, v));
@@ -358,10 +365,17 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
                     // when passed with --build-arg.
                     let arg_without_value =
                         is_arg && value.is_none() && is_literal_secret(&name, "placeholder");
-                    if !(literal || arg_without_value) {
+                    if found.is_empty() && !literal && !arg_without_value {
                         continue;
                     }
-                    let message = if literal {
+                    variables = true;
+                    let message = if !found.is_empty() {
+                        format!(
+                            "{} {name} holds {}; it is stored in the image",
+                            ins.keyword,
+                            descriptions(&found)
+                        )
+                    } else if literal {
                         format!(
                             "{} {name} holds a literal secret value; it is stored in the image",
                             ins.keyword
@@ -370,20 +384,14 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
                         format!("ARG {name} is a secret passed as a build argument; build arguments are recorded in the image history")
                     };
                     let h = out.hit("dockerfile-secret", ins.span, c.object_of(n), message);
-                    if let Some(v) = value.filter(|v| !v.is_empty()) {
+                    let v = value.unwrap_or_default();
+                    if literal || found.is_empty() {
                         mask_value(h, text, ins.span, &v);
+                    } else {
+                        for (a, b, _) in &found {
+                            mask_value(h, text, ins.span, &v[*a..*b]);
+                        }
                     }
-                }
-                for (s, e, what) in secret_patterns(&ins.args) {
-                    let _ = (s, e);
-                    let h = out.hit(
-                        "dockerfile-secret",
-                        ins.span,
-                        c.object_of(n),
-                        format!("{} contains {what}", ins.keyword),
-                    );
-                    let v = ins.args[s..e].to_string();
-                    mask_value(h, text, ins.span, &v);
                 }
             }
             "COPY" | "ADD" => {
@@ -398,21 +406,41 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
                     }
                 }
             }
-            "RUN" => {
-                let s = script(ins);
-                for (a, b, what) in secret_patterns(&s) {
-                    let h = out.hit(
-                        "dockerfile-secret",
-                        ins.span,
-                        c.object_of(n),
-                        format!("RUN contains {what}"),
-                    );
-                    let v = s[a..b].to_string();
-                    mask_value(h, text, ins.span, &v);
-                }
-            }
             _ => {}
         }
+        if variables {
+            continue;
+        }
+        // Credentials anywhere else in the instruction: RUN scripts, ADD URLs, LABEL values,
+        // CMD/HEALTHCHECK lines, heredoc bodies.
+        let s = script(ins);
+        let found = secret_patterns(&s);
+        if found.is_empty() {
+            continue;
+        }
+        let h = out.hit(
+            "dockerfile-secret",
+            ins.span,
+            c.object_of(n),
+            format!("{} contains {}", ins.keyword, descriptions(&found)),
+        );
+        for (a, b, _) in &found {
+            mask_value(h, text, ins.span, &s[*a..*b]);
+        }
+    }
+}
+
+/// "a GitHub token", "a GitHub token and a password in a URL", ... (each kind once).
+fn descriptions(found: &[(usize, usize, &'static str)]) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for (_, _, what) in found {
+        if !kinds.contains(what) {
+            kinds.push(what);
+        }
+    }
+    match kinds.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => kinds.join(""),
     }
 }
 

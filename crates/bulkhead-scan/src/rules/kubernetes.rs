@@ -54,6 +54,7 @@ pub const REGISTRY: &[(&str, KubernetesRule)] = &[
     ("k8s-image-pull-policy", image_pull_policy),
     ("k8s-untrusted-registry", untrusted_registry),
     ("k8s-env-secret", env_secret),
+    ("k8s-env-from-secret", env_from_secret),
     ("k8s-configmap-secret", configmap_secret),
     ("k8s-secret-in-manifest", secret_in_manifest),
     ("k8s-probes", probes),
@@ -805,12 +806,40 @@ fn env_secret(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                     out.hit("k8s-env-secret", v.span, container_object(pod, c), msg)
                         .secret(v.span);
                 }
-            } else if let Some(r) = e.path(&["valueFrom", "secretKeyRef"]) {
+            }
+        }
+    });
+}
+
+/// `valueFrom.secretKeyRef` (and `envFrom.secretRef`): the value stays out of the manifest, but
+/// lives in the process environment. Advice, at low severity; a literal value is
+/// `k8s-env-secret`.
+fn env_from_secret(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        for e in c.node.get("env").and_then(Node::as_seq).unwrap_or(&[]) {
+            let name = e.get("name").and_then(Node::as_str).unwrap_or("");
+            if e.get("value").is_some() {
+                continue;
+            }
+            if let Some(r) = e.path(&["valueFrom", "secretKeyRef"]) {
                 out.hit(
-                    "k8s-env-secret",
+                    "k8s-env-from-secret",
                     r.span,
                     container_object(pod, c),
                     format!("env {name} reads a Secret into an environment variable"),
+                );
+            }
+        }
+        for e in c.node.get("envFrom").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let Some(r) = e.get("secretRef") {
+                let secret = r.get("name").and_then(Node::as_str).unwrap_or("");
+                out.hit(
+                    "k8s-env-from-secret",
+                    r.span,
+                    container_object(pod, c),
+                    format!(
+                        "envFrom reads every key of Secret {secret} into environment variables"
+                    ),
                 );
             }
         }

@@ -212,71 +212,36 @@ pub fn is_literal_secret(name: &str, value: &str) -> bool {
         || (v.len() < 4 && v.chars().all(|c| c.is_ascii_digit())))
 }
 
-/// Known credential formats found in any text: (start, end, description).
+/// Credentials found in any text: (start, end, description) of the secret part. Token
+/// formats, URL userinfo passwords, curl/wget password options and Authorization header values
+/// come from the shared masking ([`bulkhead_facts::mask::credential_spans`], so what a rule
+/// reports is what every output masks); private keys are added here.
 pub fn secret_patterns(text: &str) -> Vec<(usize, usize, &'static str)> {
-    let mut out = Vec::new();
-    let b = text.as_bytes();
-    let word_end = |from: usize| {
-        let mut j = from;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-') {
-            j += 1;
-        }
-        j
-    };
-    let mut i = 0;
-    while i < b.len() {
+    let mut out = bulkhead_facts::mask::credential_spans(text);
+    let mut from = 0;
+    while let Some(i) = text[from..].find("-----BEGIN ") {
+        let i = from + i;
         let rest = &text[i..];
-        let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric());
-        if boundary && (rest.starts_with("AKIA") || rest.starts_with("ASIA")) {
-            let j = word_end(i);
-            if j - i == 20
-                && text[i..j]
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            {
-                out.push((i, j, "an AWS access key ID"));
-                i = j;
-                continue;
-            }
+        from = i + 11;
+        let Some(hdr_end) = rest
+            .find("-----\n")
+            .or_else(|| rest[11..].find("-----").map(|x| x + 11))
+        else {
+            continue;
+        };
+        if !rest[..hdr_end].contains("PRIVATE KEY") {
+            continue;
         }
-        if boundary
-            && ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
-                .iter()
-                .any(|p| rest.starts_with(p))
-        {
-            let j = word_end(i);
-            if j - i >= 36 {
-                out.push((i, j, "a GitHub token"));
-                i = j;
-                continue;
-            }
+        let end = rest
+            .find("-----END")
+            .and_then(|e| rest[e..].find("KEY-----").map(|k| e + k + 8))
+            .unwrap_or(hdr_end + 5);
+        if !out.iter().any(|o| o.0 < i + end && i < o.1) {
+            out.push((i, i + end, "a private key"));
         }
-        if boundary && (rest.starts_with("xoxb-") || rest.starts_with("xoxp-")) {
-            let j = word_end(i);
-            if j - i >= 20 {
-                out.push((i, j, "a Slack token"));
-                i = j;
-                continue;
-            }
-        }
-        if rest.starts_with("-----BEGIN ") {
-            if let Some(hdr_end) = rest
-                .find("-----\n")
-                .or_else(|| rest[11..].find("-----").map(|x| x + 11))
-            {
-                if rest[..hdr_end].contains("PRIVATE KEY") {
-                    let end = rest
-                        .find("-----END")
-                        .and_then(|e| rest[e..].find("KEY-----").map(|k| e + k + 8))
-                        .unwrap_or(hdr_end + 5);
-                    out.push((i, i + end, "a private key"));
-                    i += end;
-                    continue;
-                }
-            }
-        }
-        i += rest.chars().next().map(char::len_utf8).unwrap_or(1);
+        from = i + end;
     }
+    out.sort();
     out
 }
 
@@ -461,5 +426,8 @@ mod tests {
         let found = secret_patterns(t);
         assert_eq!(found.len(), 2);
         assert_eq!(&t[found[0].0..found[0].1], "AKIAABCDEFGHIJKLMNOP");
+        let t = "k: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIE\n  -----END RSA PRIVATE KEY-----\nu: https://a:pw12345@h\n";
+        let found: Vec<&str> = secret_patterns(t).iter().map(|f| f.2).collect();
+        assert_eq!(found, vec!["a private key", "a password in a URL"]);
     }
 }

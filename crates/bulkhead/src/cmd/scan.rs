@@ -3,7 +3,9 @@
 //! runs anything taken from one.
 //!
 //! Exit codes as for the audit: 0 when nothing reaches `--fail-on`, 1 when a finding does (or a
-//! file could not be scanned), 2 for usage or tool errors.
+//! file could not be scanned), 2 for usage or tool errors. `--write-baseline` records the
+//! findings instead of failing on them: 0 once the baseline is written (1 still when a file could
+//! not be scanned, since the baseline cannot cover it).
 
 use super::VERSION;
 use crate::cli::OutputArgs;
@@ -64,7 +66,7 @@ impl From<KindArg> for ArtifactKind {
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Examples:\n  bulkhead scan                               scan the current directory (honours .gitignore)\n  bulkhead scan Dockerfile --target runtime   judge the `runtime` stage as the shipped one\n  kubectl get deploy -A -o yaml | bulkhead scan - --kind kubernetes\n  bulkhead scan --format sarif -o bulkhead.sarif\n  bulkhead scan --write-baseline .bulkhead-baseline.json && bulkhead scan --baseline .bulkhead-baseline.json\n\nSuppressions: `# bulkhead:ignore RULE reason` on or above a line, `# bulkhead:ignore-file RULE reason`,\nthe annotation `ignore.bulkhead.dev/RULE: reason` on a Kubernetes object or its pod template,\n[[scan.ignore]] entries (rule, paths, object, reason, expires) in the config file, or a baseline."
+    after_help = "Examples:\n  bulkhead scan                               scan the current directory (honours .gitignore)\n  bulkhead scan Dockerfile --target runtime   judge the `runtime` stage as the shipped one\n  kubectl get deploy -A -o yaml | bulkhead scan - --kind kubernetes\n  bulkhead scan --format sarif -o bulkhead.sarif\n  bulkhead scan --write-baseline .bulkhead-baseline.json && bulkhead scan --baseline .bulkhead-baseline.json\n\nSuppressions, in real comments only (never inside a value): `# bulkhead:ignore RULE reason`\nabove a line (in YAML also at its end), `# bulkhead:ignore-file RULE reason`,\nthe annotation `ignore.bulkhead.dev/RULE: reason` on a Kubernetes object or its pod template,\n[[scan.ignore]] entries (rule, paths, object, reason, expires) in the config file, or a baseline."
 )]
 pub struct ScanArgs {
     /// Files or directories to scan (directories recursively); `-` reads standard input (needs
@@ -92,7 +94,10 @@ pub struct ScanArgs {
     /// --write-baseline, or an earlier `--format json` report).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Write the fingerprints of the current findings to FILE as a baseline.
+    /// Write the fingerprints of the current findings to FILE as a baseline. The findings are
+    /// still printed, but accepted: the exit code is 0 once FILE is written (1 only when a file
+    /// could not be scanned, 2 on a tool error), so `--write-baseline F && ... --baseline F`
+    /// works.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Configuration file (trusted registries, disabled rules, excludes, suppressions);
@@ -185,6 +190,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         for e in &report.errors {
             eprintln!("bulkhead: error: {e}");
         }
+    }
+    if args.write_baseline.is_some() {
+        // Recording the findings is the point of the run; only files left unscanned (which the
+        // baseline cannot cover) still fail it.
+        return Ok(if report.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let threshold = match args.fail_on {
         ScanFailOn::Critical => Some(Severity::Critical),
