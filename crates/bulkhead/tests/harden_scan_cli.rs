@@ -299,6 +299,65 @@ fn harden_scan_dry_run_apply_verify_rescan_and_rollback() {
     );
 }
 
+/// Secret values of Kubernetes manifests (env values, Secret data, ConfigMap entries, token
+/// shapes) stand next to the lines the fixes change, so they show up as diff context: every
+/// output of harden masks them, as `bulkhead scan` does. The reviewer's case: a Pod whose
+/// privileged container has a literal password and a GitHub token in its env.
+#[test]
+fn kubernetes_secrets_are_masked_in_text_json_and_the_plan_file() {
+    let dir = TempDir::new("hscan-k8s-secrets");
+    let secrets = [
+        "literalpw12345",
+        "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB",
+        "aHVudGVyMg==",
+        "plaintexttoken123",
+        "pgpass9876",
+    ];
+    let manifest = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p1, namespace: shop}\n  spec:\n    hostNetwork: true\n    securityContext: {runAsNonRoot: true}\n    containers:\n    - name: c\n      image: nginx:1.25\n      securityContext:\n        runAsUser: 10001\n        privileged: yes\n      env:\n      - name: DB_PASSWORD\n        value: \"literalpw12345\"\n      - name: GH\n        value: ghp_1234567890abcdefghijklmnopqrstuvwxyzAB\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: db, namespace: shop}\n  type: Opaque\n  data:\n    password: aHVudGVyMg==\n  stringData:\n    token: plaintexttoken123\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cfg, namespace: shop}\n  data:\n    DATABASE_URL: postgres://app:pgpass9876@db:5432/app\n";
+    std::fs::create_dir_all(dir.join("k8s")).unwrap();
+    std::fs::write(dir.join("k8s/insecure.yaml"), manifest).unwrap();
+    let leaked = |what: &str, out: &str| {
+        for s in secrets {
+            assert!(!out.contains(s), "{what}: {s} printed:\n{out}");
+        }
+    };
+
+    let o = bulkhead(&dir.0, &["harden", "--scan", "k8s"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    leaked("text", &out);
+    // The diff still shows where the values are, masked.
+    assert!(out.contains("             value: \"***\"\n"), "{out}");
+    assert!(out.contains("             value: ***\n"), "{out}");
+
+    let o = bulkhead(&dir.0, &["harden", "--scan", "k8s", "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    leaked("json", &text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["fixes"].as_array().unwrap().iter().any(|f| f["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("value: \"***\""))),
+        "{v}"
+    );
+
+    let plan_file = dir.join("plan.json");
+    let o = bulkhead(
+        &dir.0,
+        &[
+            "harden",
+            "--scan",
+            "k8s",
+            "--format",
+            "json",
+            "-o",
+            plan_file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    leaked("plan file", &std::fs::read_to_string(&plan_file).unwrap());
+}
+
 #[test]
 fn a_reviewed_plan_is_refused_when_a_file_changed_since() {
     let (tmp, files) = artifacts("changed");

@@ -1,19 +1,17 @@
 //! Kubernetes node fixes: kubelet config edits, static pod manifest flag edits (API server,
 //! controller manager, scheduler, etcd), etcd settings in its service environment file, a
 //! generated EncryptionConfiguration wired into the API server, and securityContext patches for
-//! workloads of a cluster dump.
+//! workloads of a cluster dump (in [`super::kube_pods`]).
 //!
 //! Each setting is changed where the component really reads it: the kubelet's `--config` file
 //! (or the drop-in that sets the key), never a textbook path; a value given on a command line
 //! (which overrides the file) is reported instead of being shadowed. Every edit keeps the file's
 //! comments, order and layout.
 
-use super::{file_edit, ids_of, Fixer, ROOT_FILE};
+use super::{file_edit, ids_of, kube_pods, Fixer, ROOT_FILE};
 use crate::edit::{json, yaml, yaml::Seg};
 use crate::files;
-use crate::model::{
-    Action, CommandStep, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target,
-};
+use crate::model::{Action, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target};
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_facts::kube::{
     Component, KubeFacts, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
@@ -24,7 +22,7 @@ use std::collections::BTreeMap;
 
 pub const FIXER: Fixer = Fixer {
     name: "kubernetes",
-    handles: |c| spec(c).is_some() || pod_change(c).is_some() || is_encryption(c),
+    handles: |c| spec(c).is_some() || kube_pods::handles(c) || is_encryption(c),
     plan,
 };
 
@@ -352,7 +350,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         plan_encryption(ctx, kube, &enc, &mut out);
     }
     if !pods.is_empty() {
-        plan_pods(kube, &pods, &mut out);
+        kube_pods::plan_pods(ctx, kube, &pods, &mut out);
     }
     out
 }
@@ -978,204 +976,6 @@ fn plan_encryption(
     fix.changes = changes;
     fix.may_break = may_break;
     fix.notes = notes;
-}
-
-/// Which securityContext change a pod-security control asks for.
-fn pod_change(control: &str) -> Option<&'static str> {
-    Some(match control {
-        "k8s.pss.no_privileged" => "privileged",
-        "k8s.pss.no_host_pid" => "hostPID",
-        "k8s.pss.no_host_ipc" => "hostIPC",
-        "k8s.pss.no_host_network" => "hostNetwork",
-        "k8s.pss.no_privilege_escalation" => "allowPrivilegeEscalation",
-        "k8s.pss.no_root" => "runAsNonRoot",
-        "k8s.pss.no_net_raw" => "drop",
-        "k8s.pss.no_added_capabilities" => "drop",
-        "k8s.general.seccomp_profile" => "seccomp",
-        "k8s.general.security_context" => "securityContext",
-        _ => return None,
-    })
-}
-
-/// Where a kind keeps its pod spec (JSON pointer segments), and the kubectl resource name.
-fn pod_spec_path(kind: &str) -> Option<(&'static [&'static str], &'static str)> {
-    Some(match kind {
-        "Deployment" => (&["spec", "template", "spec"], "deployment"),
-        "StatefulSet" => (&["spec", "template", "spec"], "statefulset"),
-        "DaemonSet" => (&["spec", "template", "spec"], "daemonset"),
-        "ReplicaSet" => (&["spec", "template", "spec"], "replicaset"),
-        "Job" => (&["spec", "template", "spec"], "job"),
-        "CronJob" => (
-            &["spec", "jobTemplate", "spec", "template", "spec"],
-            "cronjob",
-        ),
-        "Pod" => (&["spec"], "pod"),
-        _ => return None,
-    })
-}
-
-fn nest(path: &[&str], leaf: Value) -> Value {
-    path.iter().rev().fold(leaf, |v, k| json!({ *k: v }))
-}
-
-fn plan_pods(kube: &KubeFacts, failing: &[&Failing<'_>], out: &mut Planned) {
-    let Some(Fact::Value(dump)) = &kube.cluster else {
-        for f in failing {
-            out.unfixed
-                .push(f.unfixed(None, "no cluster dump was given (--cluster-dump)"));
-        }
-        return;
-    };
-    // workload label -> (object, changes wanted, failing checks)
-    let mut wanted: BTreeMap<
-        String,
-        (
-            &bulkhead_facts::kube::KubeObject,
-            Vec<&'static str>,
-            Vec<&Failing>,
-        ),
-    > = BTreeMap::new();
-    for f in failing {
-        let change = pod_change(f.control_id()).expect("partitioned");
-        let mut matched = false;
-        for o in dump
-            .objects
-            .iter()
-            .filter(|o| pod_spec_path(&o.kind).is_some())
-        {
-            let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
-            let label = if o.kind == "Pod" {
-                format!("{ns}/{}", o.name)
-            } else {
-                format!("{ns}/{} {}", o.kind, o.name)
-            };
-            if f.objects
-                .iter()
-                .any(|x| x.name == label || x.name.starts_with(&format!("{label} ")))
-            {
-                let e = wanted.entry(label).or_insert((o, Vec::new(), Vec::new()));
-                if !e.1.contains(&change) {
-                    e.1.push(change);
-                }
-                e.2.push(f);
-                matched = true;
-            }
-        }
-        if !matched {
-            out.unfixed.push(f.unfixed(
-                None,
-                "the failing objects are not workloads of the cluster dump",
-            ));
-        }
-    }
-    for (label, (o, changes, fixed)) in wanted {
-        let (path, resource) = pod_spec_path(&o.kind).expect("filtered");
-        let spec = bulkhead_facts::kube::lookup_path(&o.body, &path.join("."))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let names: Vec<String> = ["containers", "initContainers"]
-            .iter()
-            .flat_map(|k| {
-                spec.get(*k)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
-            .collect();
-        let mut pod = serde_json::Map::new();
-        let mut container_sc = serde_json::Map::new();
-        let mut text = Vec::new();
-        for ch in &changes {
-            match *ch {
-                "privileged" => {
-                    container_sc.insert("privileged".into(), json!(false));
-                    text.push("containers are not privileged");
-                }
-                "hostPID" | "hostIPC" | "hostNetwork" => {
-                    pod.insert((*ch).into(), json!(false));
-                    text.push("the pod does not share the host's namespaces");
-                }
-                "allowPrivilegeEscalation" => {
-                    container_sc.insert("allowPrivilegeEscalation".into(), json!(false));
-                    text.push("allowPrivilegeEscalation: false");
-                }
-                "runAsNonRoot" => {
-                    pod.entry("securityContext").or_insert(json!({}))["runAsNonRoot"] = json!(true);
-                    text.push("runAsNonRoot: true");
-                }
-                "drop" => {
-                    container_sc.insert("capabilities".into(), json!({"drop": ["ALL"]}));
-                    text.push("capabilities: drop ALL");
-                }
-                "seccomp" => {
-                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] =
-                        json!({"type": "RuntimeDefault"});
-                    text.push("seccompProfile: RuntimeDefault");
-                }
-                _ => {
-                    pod.entry("securityContext").or_insert(json!({}))["runAsNonRoot"] = json!(true);
-                    pod.entry("securityContext").or_insert(json!({}))["seccompProfile"] =
-                        json!({"type": "RuntimeDefault"});
-                    container_sc.insert("allowPrivilegeEscalation".into(), json!(false));
-                    text.push("a pod and container securityContext (non-root, RuntimeDefault seccomp, no privilege escalation)");
-                }
-            }
-        }
-        if !container_sc.is_empty() {
-            let list: Vec<Value> = names
-                .iter()
-                .map(|n| json!({"name": n, "securityContext": Value::Object(container_sc.clone())}))
-                .collect();
-            pod.insert("containers".into(), Value::Array(list));
-        }
-        let patch = nest(path, Value::Object(pod));
-        let mut argv = vec![
-            "kubectl".to_string(),
-            "patch".into(),
-            resource.into(),
-            o.name.clone(),
-        ];
-        if let Some(ns) = &o.namespace {
-            argv.push("--namespace".into());
-            argv.push(ns.clone());
-        }
-        argv.extend([
-            "--type".into(),
-            "strategic".into(),
-            "--patch".into(),
-            patch.to_string(),
-        ]);
-        let mut notes =
-            vec!["the workload rolls out new pods with the patched template".to_string()];
-        if o.kind == "Pod" {
-            notes = vec!["a bare Pod's securityContext cannot change in place: delete it and create it again from its manifest with these fields".into()];
-        }
-        let (checks, controls) = ids_of(fixed.iter().copied());
-        text.dedup();
-        out.fixes.push(Fix {
-            id: format!("pod-security-context:{label}"),
-            title: format!("Set a restrictive securityContext on {label}"),
-            checks,
-            controls,
-            threats: Vec::new(),
-            target: Target::new("workload", label.clone(), None),
-            kind: FixKind::PodSecurityContext,
-            safety: Safety::Review,
-            changes: text.into_iter().map(String::from).collect(),
-            may_break: vec!["images that need root, extra capabilities or host namespaces fail to start; test the patched template first".into()],
-            notes,
-            action: Action {
-                steps: vec![CommandStep {
-                    comment: format!("patch the pod template of {label}"),
-                    argv,
-                }],
-                ..Default::default()
-            },
-            restart: None,
-            findings: Vec::new(),
-        });
-    }
 }
 
 #[cfg(test)]

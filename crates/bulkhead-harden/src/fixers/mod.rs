@@ -15,6 +15,7 @@ pub mod daemon_json;
 pub mod dockerfile;
 pub mod file_mode;
 pub mod kube;
+pub mod kube_pods;
 pub mod profile;
 
 /// One fixer of the registry.
