@@ -244,7 +244,9 @@ impl Fix {
     }
 
     /// The shell text of the fix: command steps, or chmod/chown lines for attribute changes.
-    /// Every word is quoted for a POSIX shell.
+    /// Secret values are masked word by word and every word is then quoted for a POSIX shell, so
+    /// masking can never eat a quote, a `;` or a line break: the text splits back into exactly
+    /// the words the JSON `steps` show.
     pub fn command(&self) -> Option<String> {
         let mut lines = Vec::new();
         for a in &self.action.attrs {
@@ -265,9 +267,15 @@ impl Fix {
         }
         for s in &self.action.steps {
             if !s.comment.is_empty() {
-                lines.push(format!("# {}", s.comment));
+                // A comment is one line of prose; masking it cannot change a command.
+                lines.push(format!(
+                    "# {}",
+                    bulkhead_facts::mask::mask_text(&s.comment.replace('\n', " "))
+                ));
             }
-            lines.push(crate::shell::join(&s.argv));
+            lines.push(crate::shell::join(&bulkhead_facts::mask::mask_argv(
+                &s.argv,
+            )));
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
@@ -337,5 +345,65 @@ impl Plan {
 
     pub fn fix(&self, id: &str) -> Option<&Fix> {
         self.fixes.iter().find(|f| f.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix_with_steps(steps: Vec<CommandStep>) -> Fix {
+        Fix {
+            id: "t".into(),
+            title: "t".into(),
+            checks: vec![],
+            controls: vec![],
+            threats: vec![],
+            target: Target::new("container", "t", None),
+            kind: FixKind::DockerRun,
+            safety: Safety::Review,
+            changes: vec![],
+            may_break: vec![],
+            notes: vec![],
+            action: Action {
+                steps,
+                ..Default::default()
+            },
+            restart: None,
+            findings: vec![],
+        }
+    }
+
+    #[test]
+    fn command_masks_each_word_before_quoting() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let f = fix_with_steps(vec![
+            CommandStep {
+                comment: "first".into(),
+                argv: words(&["app", "sh", "-c", "echo --password=hunter2'"]),
+            },
+            CommandStep {
+                comment: "then".into(),
+                argv: words(&["app", "--token", "abc123", "x;y"]),
+            },
+        ]);
+        let text = f.command().unwrap();
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc123"),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[0], "# first");
+        assert_eq!(lines[2], "# then");
+        // The quoting survives: each command line splits back into the masked words.
+        for (line, step) in [lines[1], lines[3]].iter().zip(&f.action.steps) {
+            assert_eq!(
+                crate::shell::split(line).unwrap(),
+                bulkhead_facts::mask::mask_argv(&step.argv),
+                "{line}"
+            );
+        }
+        assert_eq!(lines[3], "app --token '***' 'x;y'");
     }
 }

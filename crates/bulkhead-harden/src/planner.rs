@@ -75,6 +75,7 @@ impl Planned {
 
 /// Plan fixes for the failing checks of `audits` (see the crate documentation).
 pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Result<Plan, String> {
+    request.options.validate()?;
     let links = threat_links(request);
     let threat_controls = controls_of_threats(&request.threats, &links)?;
     let selection = Selection::new(request.select.clone(), Vec::new());

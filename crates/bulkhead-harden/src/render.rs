@@ -2,7 +2,8 @@
 //!
 //! JSON is produced by a serializer with one stable shape: every fix carries every key, `diff`
 //! and `command` are `null` when the fix has none. Diffs and commands are masked (see
-//! [`crate::diff`]); new file content is never printed unmasked.
+//! [`crate::diff`] and [`Fix::command`](crate::model::Fix::command)); new file content is never
+//! printed unmasked.
 
 use crate::model::{Fix, Plan, Safety, HARDEN_SCHEMA};
 use serde_json::{json, Value};
@@ -188,7 +189,9 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
             } else {
                 "\n    run after review (bulkhead never runs it):\n"
             });
-            out.push_str(&indent(&bulkhead_facts::mask::mask_text(&c), "      "));
+            // Already masked word by word and quoted: masking the quoted text again could eat
+            // the quotes and separators that keep it one command.
+            out.push_str(&indent(&c, "      "));
         }
         out.push('\n');
     }

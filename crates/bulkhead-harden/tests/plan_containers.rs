@@ -179,7 +179,7 @@ registry.example/web:1.4 serve --port 80"
     assert!(
         f.notes
             .iter()
-            .any(|n| n.contains("set DB_PASSWORD in the shell")),
+            .any(|n| n.contains("export DB_PASSWORD with the current value in the shell")),
         "{:?}",
         f.notes
     );
@@ -232,6 +232,235 @@ fn hostile_names_and_commands_are_quoted_not_executed() {
     assert!(
         run_line.ends_with("'echo $(id); rm -rf / # it'\\''s'"),
         "{run_line}"
+    );
+}
+
+/// Every word of a planned command as `render::text` prints it: the lines of the fix's command
+/// block, without the indentation.
+fn printed_command(text: &str, fix_title: &str) -> Vec<String> {
+    let start = text.find(fix_title).expect("the fix is printed");
+    text[start..]
+        .lines()
+        .skip_while(|l| !l.contains("run after review"))
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .map(|l| l.trim_start().to_string())
+        .collect()
+}
+
+#[test]
+fn a_command_line_with_a_masked_secret_gets_no_run_command() {
+    let root = temp_root("masked-cmd");
+    // As collected: the masker replaced the secret (and, in `b`, the `;` that followed it).
+    let a = container("uxd-probe", |c| {
+        c.config.cmd = Some(vec!["sh".into(), "-c".into(), "echo --password=***".into()]);
+    });
+    let b = container("uxd-probe-two", |c| {
+        c.config.cmd = Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "echo --password=*** sleep 5".into(),
+        ]);
+    });
+    // An older snapshot, or a secret split across entrypoint and command (`--token` ends the
+    // entrypoint, its value starts the command): the printed command would mask it.
+    let d = container("tok", |c| {
+        c.config.entrypoint = Some(vec!["/bin/app".into(), "--token".into()]);
+        c.config.cmd = Some(vec!["abc123".into()]);
+    });
+    // The compose file holds the real command: that fix is still planned.
+    put(
+        &root,
+        "/srv/p/compose.yaml",
+        "services:\n  probe:\n    image: bb\n    command: [\"sh\", \"-c\", \"echo --password=$$PW\"]\n",
+    );
+    let e = container("proj-probe-1", |c| {
+        c.config.cmd = Some(vec!["sh".into(), "-c".into(), "echo --password=***".into()]);
+        c.config.labels = BTreeMap::from([
+            (
+                "com.docker.compose.project.config_files".into(),
+                "/srv/p/compose.yaml".into(),
+            ),
+            ("com.docker.compose.service".into(), "probe".into()),
+        ]);
+    });
+    let mut all = vec![a, b, d, e];
+    for c in &mut all {
+        // Short IDs of their own (the helper derives one from the name's length).
+        c.inspect.id = format!("{:0<64}", c.name());
+    }
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(all.clone());
+    let ro = CheckResult::from_objects(
+        all.iter()
+            .map(|c| ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id()))
+            .collect(),
+        "",
+    );
+    let audit = docker_audit("1.6.0", vec![("docker.container.read_only_rootfs", ro)]);
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    for name in ["uxd-probe", "uxd-probe-two", "tok", "proj-probe-1"] {
+        assert!(
+            p.fix(&format!("docker-run:{name}")).is_none(),
+            "{name}: {:#?}",
+            p.fix(&format!("docker-run:{name}"))
+                .and_then(|f| f.command())
+        );
+    }
+    let reason = |name: &str| {
+        p.unfixed
+            .iter()
+            .find(|u| u.object.as_deref() == Some(name))
+            .map(|u| u.reason.clone())
+            .unwrap_or_else(|| panic!("{name} not unfixed: {:#?}", p.unfixed))
+    };
+    let r = reason("uxd-probe");
+    assert!(
+        r.contains("container uxd-probe")
+            && r.contains(
+                "word 3 of the command line it runs (Config.Cmd[2] = \"echo --password=***\")"
+            )
+            && r.contains("root file system mounted read-only"),
+        "{r}"
+    );
+    assert!(reason("uxd-probe-two").contains("Config.Cmd[2] = \"echo --password=*** sleep 5\""));
+    let r = reason("tok");
+    assert!(
+        r.contains("word 3 of the command line it runs (Config.Cmd[0] = \"***\")"),
+        "{r}"
+    );
+    assert!(!r.contains("abc123"), "{r}");
+    assert!(p.fix("compose:/srv/p/compose.yaml#probe").is_some());
+    // Nothing printed or serialized carries a rebuilt command or the real secret.
+    let text = bulkhead_harden::render::text(&p, true);
+    let json = bulkhead_harden::render::json(&p, "test");
+    for out in [&text, &json] {
+        assert!(!out.contains("docker create --name uxd-probe"), "{out}");
+        assert!(!out.contains("abc123"), "{out}");
+    }
+}
+
+#[test]
+fn masked_environment_values_come_from_the_callers_environment() {
+    let root = temp_root("masked-env");
+    let c = container("api", |c| {
+        c.image = "sha256:img".into();
+        c.config.env = vec![
+            "MODE=prod".into(),
+            "DB_PASSWORD=***".into(),
+            // Masked inside the value: the name alone says nothing secret.
+            "DATABASE_URL=postgres://app:***@db/x".into(),
+            // Not masked when collected (an older snapshot), but masked when printed.
+            "CACHE_URL=redis://cache:hunter2@redis:6379/0".into(),
+            // Masked in the image and in the container: equal text, maybe different values.
+            "API_TOKEN=***".into(),
+            "LANG=C.UTF-8".into(),
+        ];
+    });
+    let mut snap = snapshot(&root);
+    let d = snap.docker.as_mut().unwrap();
+    d.containers = Fact::Value(vec![c.clone()]);
+    d.images = Fact::Value(vec![ImageFacts {
+        inspect: Image {
+            id: "sha256:img".into(),
+            config: ImageConfig {
+                env: vec!["API_TOKEN=***".into(), "LANG=C.UTF-8".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        history: Fact::Value(vec![]),
+    }]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![("docker.container.read_only_rootfs", fails_for(&c))],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    let f = p.fix("docker-run:api").expect("a run command");
+    let run = &f
+        .action
+        .steps
+        .iter()
+        .find(|s| s.argv[1] == "run")
+        .unwrap()
+        .argv;
+    let envs: Vec<&str> = run
+        .windows(2)
+        .filter(|w| w[0] == "--env")
+        .map(|w| w[1].as_str())
+        .collect();
+    assert_eq!(
+        envs,
+        vec![
+            "MODE=prod",
+            "DB_PASSWORD",
+            "DATABASE_URL",
+            "CACHE_URL",
+            "API_TOKEN"
+        ]
+    );
+    let note = f
+        .notes
+        .iter()
+        .find(|n| n.starts_with("secret values are not copied"))
+        .expect("the note");
+    for name in ["DB_PASSWORD", "DATABASE_URL", "CACHE_URL", "API_TOKEN"] {
+        assert!(note.contains(name), "{note}");
+    }
+    let text = bulkhead_harden::render::text(&p, true);
+    let json = bulkhead_harden::render::json(&p, "test");
+    for out in [&text, &json] {
+        assert!(!out.contains("***@"), "{out}");
+        assert!(!out.contains("hunter2"), "{out}");
+    }
+}
+
+#[test]
+fn printed_commands_split_back_into_the_json_steps() {
+    let root = temp_root("printed");
+    let c = container("q", |c| {
+        c.config.cmd = Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "echo 'a; b' \"$HOME\"; sleep 5 # done".into(),
+        ]);
+        // Masked when printed only: the text and the JSON must not differ on it.
+        c.config.env = vec![
+            "DB_PASSWORD=***".into(),
+            "CACHE_URL=redis://cache:hunter2@redis/0".into(),
+        ];
+    });
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![("docker.container.read_only_rootfs", fails_for(&c))],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    let f = p.fix("docker-run:q").unwrap();
+    let text = bulkhead_harden::render::text(&p, true);
+    let printed = printed_command(&text, &f.title);
+    let json: serde_json::Value =
+        serde_json::from_str(&bulkhead_harden::render::json(&p, "test")).unwrap();
+    let jf = &json["fixes"][0];
+    // The text shows exactly the JSON command, line for line.
+    assert_eq!(
+        printed.join("\n"),
+        jf["command"].as_str().unwrap(),
+        "{text}"
+    );
+    // Each command line splits back into the JSON step's words; each comment stays a comment.
+    let steps = jf["steps"].as_array().unwrap();
+    let commands: Vec<&String> = printed.iter().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands.len(), steps.len());
+    for (line, step) in commands.iter().zip(steps) {
+        let words: Vec<String> = serde_json::from_value(step["argv"].clone()).unwrap();
+        assert_eq!(shell::split(line).unwrap(), words, "{line}");
+    }
+    assert!(
+        commands[2].ends_with(r#"sh -c 'echo '\''a; b'\'' "$HOME"; sleep 5 # done'"#),
+        "{}",
+        commands[2]
     );
 }
 
@@ -388,4 +617,55 @@ fn threat_selection_plans_only_its_controls() {
     )
     .unwrap_err();
     assert!(e.contains("no such threat"), "{e}");
+}
+
+#[test]
+fn fix_values_that_close_nothing_are_refused() {
+    let root = temp_root("values");
+    let c = container("app", |_| {});
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.image.non_root_user", fails_for(&c)),
+            ("docker.container.memory_limit", fails_for(&c)),
+            ("docker.container.cpu_shares", fails_for(&c)),
+            ("docker.container.pids_limit", fails_for(&c)),
+        ],
+    );
+    let with = |edit: fn(&mut bulkhead_harden::FixOptions)| {
+        let mut r = request(&root, &[]);
+        edit(&mut r.options);
+        plan(&snap, std::slice::from_ref(&audit), &r)
+    };
+    let refused = [
+        (with(|o| o.container_user = "0:0".into()), "--user \"0:0\""),
+        (
+            with(|o| o.container_user = "root".into()),
+            "--user \"root\"",
+        ),
+        (with(|o| o.memory = "0".into()), "--memory \"0\""),
+        (with(|o| o.memory = "banana".into()), "--memory \"banana\""),
+        (with(|o| o.cpu_shares = 0), "--cpu-shares \"0\""),
+        (with(|o| o.pids_limit = -1), "--pids-limit \"-1\""),
+    ];
+    for (result, named) in refused {
+        match result {
+            Err(e) => assert!(e.starts_with(named), "{named}: {e}"),
+            Ok(p) => panic!(
+                "{named} planned: {:?}",
+                p.fixes
+                    .iter()
+                    .map(|f| (&f.id, &f.changes))
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+    // The defaults plan all four.
+    let p = with(|_| {}).unwrap();
+    assert_eq!(
+        p.fix("docker-run:app").unwrap().checks,
+        vec!["4.1", "5.11", "5.12", "5.29"]
+    );
 }

@@ -224,3 +224,71 @@ fn pitfall_6_and_22_fixes_follow_the_daemons_real_paths() {
         "{\n  \"live-restore\": true\n}\n"
     );
 }
+
+/// daemon.json as the collector records it: parsed, secret values masked.
+fn as_collected(root: &std::path::Path, path: &str) -> Option<serde_json::Value> {
+    let fs = bulkhead_collect::hostfs::HostFs::new(root);
+    bulkhead_collect::daemon::read_daemon_json(&fs, path)
+        .value()
+        .cloned()
+        .flatten()
+}
+
+#[test]
+fn a_masked_secret_in_daemon_json_is_not_a_change() {
+    let root = temp_root("secret");
+    let path = "/tmp/pd/daemon.json";
+    let content = "{\"log-level\":\"debug\",\"log-opts\":{\"splunk-token\":\"abc\",\"splunk-url\":\"https://splunk.example:8088\"}}\n";
+    put(&root, path, content);
+    let audited = as_collected(&root, path).unwrap();
+    assert_eq!(audited["log-opts"]["splunk-token"], "***", "{audited}");
+    let mut snap = snapshot(&root);
+    let d = &mut snap.docker.as_mut().unwrap().daemon;
+    d.config_path = path.into();
+    d.config = bulkhead_facts::Fact::Value(Some(audited));
+    let audit = || {
+        docker_audit(
+            "1.6.0",
+            vec![
+                ("docker.daemon.log_level_info", fail()),
+                ("docker.daemon.live_restore", fail()),
+            ],
+        )
+    };
+    let p = plan(&snap, &[audit()], &request(&root, &[])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let f = p
+        .fix(&format!("daemon-json:{path}"))
+        .expect("the daemon.json fix");
+    assert_eq!(f.checks, vec!["2.3", "2.15"]);
+    // The merge edits the file on disk: the real token stays, the mask is never written.
+    let after = &f.action.edits[0].after;
+    let written: serde_json::Value = serde_json::from_str(after).unwrap();
+    assert_eq!(written["log-opts"]["splunk-token"], "abc", "{after}");
+    assert_eq!(written["log-level"], "info");
+    assert_eq!(written["live-restore"], true);
+    assert!(!after.contains("***"), "{after}");
+    // ... and the diff shows it masked.
+    assert!(!f.diff().unwrap().contains("abc"), "{}", f.diff().unwrap());
+
+    // A file really changed since the audit is refused, whether a plain value changed, a key
+    // was added, or the masked value is no longer a string.
+    for changed in [
+        "{\"log-level\":\"warn\",\"log-opts\":{\"splunk-token\":\"abc\",\"splunk-url\":\"https://splunk.example:8088\"}}\n",
+        "{\"log-level\":\"debug\",\"icc\":false,\"log-opts\":{\"splunk-token\":\"abc\",\"splunk-url\":\"https://splunk.example:8088\"}}\n",
+        "{\"log-level\":\"debug\",\"log-opts\":{\"splunk-token\":7,\"splunk-url\":\"https://splunk.example:8088\"}}\n",
+        "{\"log-level\":\"debug\",\"log-opts\":{\"splunk-token\":\"abc\"}}\n",
+    ] {
+        put(&root, path, changed);
+        let p = plan(&snap, &[audit()], &request(&root, &[])).unwrap();
+        assert!(p.fixes.is_empty(), "{changed}: {:#?}", p.fixes);
+        assert_eq!(p.unfixed.len(), 2);
+        for u in &p.unfixed {
+            assert!(
+                u.reason.contains(&format!("{path} is not what the audit read")),
+                "{}",
+                u.reason
+            );
+        }
+    }
+}

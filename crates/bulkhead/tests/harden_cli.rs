@@ -365,3 +365,239 @@ fn a_snapshot_from_another_host_is_never_applied_here() {
     assert!(!state.exists(), "nothing was recorded or changed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The command block of one fix in the text plan (its lines, without the indentation).
+fn printed_command(out: &str, title: &str) -> Vec<String> {
+    let start = out
+        .find(title)
+        .unwrap_or_else(|| panic!("no {title}: {out}"));
+    out[start..]
+        .lines()
+        .skip_while(|l| !l.contains("run after review"))
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .map(|l| l.trim_start().to_string())
+        .collect()
+}
+
+/// A secret in a container's command line or environment: the text and JSON plans agree, the
+/// shell text keeps its quoting, no recreate command is built from masked text, and the secret
+/// itself is printed nowhere.
+#[test]
+fn secrets_of_a_container_never_go_into_a_rebuilt_command() {
+    let Some(d) = TestDockerd::shared() else {
+        return;
+    };
+    d.ensure_image();
+    let names = [
+        "bh-cli-secret-cmd",
+        "bh-cli-secret-semi",
+        "bh-cli-secret-env",
+    ];
+    for n in names {
+        let _ = d.docker_cli(&["rm", "-f", n]);
+    }
+    d.create(
+        names[0],
+        &ContainerSpec::new().cmd(&["sh", "-c", "echo --password=hunter2h"]),
+    );
+    d.create(
+        names[1],
+        &ContainerSpec::new().cmd(&["sh", "-c", "echo --password=hunter2h; sleep 5"]),
+    );
+    d.create(
+        names[2],
+        &ContainerSpec::new()
+            .env("DB_PASSWORD=hunter2h")
+            .env("DATABASE_URL=postgres://app:hunter2h@db/x"),
+    );
+    let host = d.docker_host();
+    let plan = |format: &str| {
+        let o = bulkhead(&[
+            "harden",
+            "docker",
+            "--docker-host",
+            &host,
+            "--all-containers",
+            "--include",
+            "^bh-cli-secret-",
+            "--select",
+            "5.13",
+            "--format",
+            format,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (out, json_text) = (plan("text"), plan("json"));
+    for o in [&out, &json_text] {
+        assert!(!o.contains("hunter2h"), "{o}");
+    }
+    let j: Value = serde_json::from_str(&json_text).unwrap();
+    // The two masked command lines: refused, with the container and the word named.
+    for n in &names[..2] {
+        assert!(!out.contains(&format!("docker create --name {n}")), "{out}");
+        let u = j["unfixed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["object"] == *n)
+            .unwrap_or_else(|| panic!("{n}: {json_text}"));
+        let reason = u["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(&format!("container {n}"))
+                && reason.contains("word 3 of the command line it runs (Config.Cmd[2] = "),
+            "{reason}"
+        );
+        assert!(out.contains(reason), "{out}");
+    }
+    // The environment: passed by name, the text shows exactly the JSON command, and each line
+    // splits back into the JSON step's words.
+    let fix = j["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == format!("docker-run:{}", names[2]))
+        .unwrap_or_else(|| panic!("{json_text}"));
+    let printed = printed_command(&out, fix["title"].as_str().unwrap());
+    assert_eq!(
+        printed.join("\n"),
+        fix["command"].as_str().unwrap(),
+        "{out}"
+    );
+    let run = printed
+        .iter()
+        .find(|l| l.starts_with("docker create"))
+        .unwrap();
+    let step = fix["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["argv"][1] == "create")
+        .unwrap();
+    let words: Vec<String> = serde_json::from_value(step["argv"].clone()).unwrap();
+    assert_eq!(bulkhead_harden::shell::split(run).unwrap(), words, "{run}");
+    assert!(
+        run.contains("--env DB_PASSWORD ") && run.contains("--env DATABASE_URL "),
+        "{run}"
+    );
+    assert!(!run.contains("***"), "{run}");
+    let notes = fix["notes"].to_string();
+    assert!(
+        notes.contains("export DB_PASSWORD, DATABASE_URL"),
+        "{notes}"
+    );
+    for n in names {
+        let _ = d.docker_cli(&["rm", "-f", n]);
+    }
+}
+
+/// daemon.json with a secret-looking key: the snapshot holds it masked, the disk the real value.
+/// Unchanged, the fixes are planned and applied with the real value kept; changed since the
+/// audit, they are refused.
+#[test]
+fn a_secret_in_daemon_json_does_not_make_it_stale() {
+    let Some(d) = TestDockerd::shared() else {
+        return;
+    };
+    let root = temp_root("secret-daemon-json");
+    let config = d.config_file();
+    let on_disk = root.join(config.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(on_disk.parent().unwrap()).unwrap();
+    let content = "{\"log-level\":\"debug\",\"log-opts\":{\"splunk-token\":\"abc\"}}\n";
+    std::fs::write(&on_disk, content).unwrap();
+    let snap = root.join("snap.json");
+    let host = d.docker_host();
+    let o = bulkhead(&[
+        "collect",
+        "docker",
+        "--docker-host",
+        &host,
+        "--root",
+        s(&root),
+        "-o",
+        s(&snap),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !std::fs::read_to_string(&snap).unwrap().contains("\"abc\""),
+        "the snapshot holds the token masked"
+    );
+    let state = root.join("state");
+    let harden = |extra: &[&str]| {
+        let mut args = vec![
+            "harden",
+            "docker",
+            "--snapshot",
+            s(&snap),
+            "--root",
+            s(&root),
+            "--state-dir",
+            s(&state),
+            "--select",
+            "2.3",
+        ];
+        args.extend(extra);
+        bulkhead(&args)
+    };
+    let o = harden(&[]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!out.contains("not what the audit read"), "{out}");
+    assert!(out.contains("Merge hardening settings into"), "{out}");
+    assert!(!out.contains("abc"), "{out}");
+    let o = harden(&["--apply"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let written = std::fs::read_to_string(&on_disk).unwrap();
+    let v: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(v["log-opts"]["splunk-token"], "abc", "{written}");
+    assert_eq!(v["log-level"], "info", "{written}");
+    assert!(!written.contains("***"), "{written}");
+    // Changed since the audit (this time by the apply above): refused.
+    let o = harden(&[]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.contains(&format!("{} is not what the audit read", config.display())),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Fix values that would close nothing (a root user, unlimited limits) or that Docker refuses
+/// are usage errors: exit 2 naming the option and the value, before anything is read.
+#[test]
+fn fix_values_that_close_nothing_are_usage_errors() {
+    for (option, value) in [
+        ("--user", "0:0"),
+        ("--user", "root"),
+        ("--user", "root:staff"),
+        ("--memory", "0"),
+        ("--memory", "banana"),
+        ("--cpu-shares", "0"),
+        ("--cpu-shares", "262145"),
+        ("--pids-limit", "0"),
+        ("--pids-limit", "-1"),
+        ("--log-address", "unix:///dev/log"),
+        ("--userns-remap", "root"),
+        ("--health-cmd", ""),
+    ] {
+        let o = bulkhead(&[
+            "harden",
+            "docker",
+            "--docker-host",
+            "unix:///nonexistent/bulkhead-test.sock",
+            option,
+            value,
+            "--select",
+            "4.1,5.11,5.12,5.29",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{option} {value}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("invalid value '{value}' for '{option} ")),
+            "{option} {value}: {err}"
+        );
+        assert!(o.stdout.is_empty(), "{}", text(&o));
+    }
+}

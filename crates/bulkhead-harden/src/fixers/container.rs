@@ -4,10 +4,12 @@
 //! that compose file.
 //!
 //! The run command keeps what the container has (name, image, command, environment, mounts,
-//! ports, limits, ...) and changes only what the selected failing checks need. Masked secret
-//! values are never written back as literal values: such variables are passed by name
-//! (`--env NAME`), to be set in the shell that runs the command. bulkhead never runs the command
-//! itself; every word is quoted for a POSIX shell.
+//! ports, limits, ...) and changes only what the selected failing checks need. A command is never
+//! built from masked text: an environment variable whose value is (or would be printed) masked is
+//! passed by name (`--env NAME`), to be exported in the shell that runs the command; a container
+//! whose command line or other repeated setting holds a secret gets no run command, and each of
+//! its checks is left unfixed naming the word. bulkhead never runs the command itself; every word
+//! is quoted for a POSIX shell.
 
 use super::{file_edit, Fixer, ROOT_FILE};
 use crate::edit::yaml::{self, Seg};
@@ -17,7 +19,7 @@ use crate::planner::{Failing, PlanContext, Planned};
 use crate::request::{ChangeKind, ChangedPath, FixOptions};
 use bulkhead_checks::ObjectResult;
 use bulkhead_facts::docker::{ContainerFacts, ImageFacts};
-use bulkhead_facts::mask::MASK;
+use bulkhead_facts::mask::{mask_argv, MASK};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -465,6 +467,103 @@ fn is_docker_socket(path: &str, sockets: &[String]) -> bool {
     sockets.iter().any(|s| s == path) || path.ends_with("/docker.sock")
 }
 
+/// Does this word hold a secret value: masked when it was collected (the mask stands where the
+/// value was), or one that the output masker would hide?
+fn holds_secret(word: &str) -> bool {
+    word.contains(MASK) || mask_argv(&[word.to_string()])[0] != word
+}
+
+/// The words of a planned run command that hold a secret value, each said as a human finds it
+/// in `docker inspect`, with its masked text. The command is printed as the masker shows it,
+/// so a word the masker changes (also by the context of the flag before it, `--token VALUE`)
+/// counts as well as a word the snapshot holds masked.
+fn secret_words(
+    argv: &[String],
+    entrypoint_at: Option<usize>,
+    image_at: usize,
+    entrypoint_len: usize,
+) -> Vec<String> {
+    let shown = mask_argv(argv);
+    let command_word = |j: usize| {
+        let field = if j < entrypoint_len {
+            format!("Config.Entrypoint[{j}]")
+        } else {
+            format!("Config.Cmd[{}]", j - entrypoint_len)
+        };
+        format!("word {} of the command line it runs ({field} = ", j + 1)
+    };
+    argv.iter()
+        .zip(&shown)
+        .enumerate()
+        .filter(|(_, (word, masked))| word.contains(MASK) || word != masked)
+        .map(|(i, (_, masked))| {
+            let place = if Some(i) == entrypoint_at {
+                command_word(0)
+            } else if i == image_at {
+                "the image reference (".to_string()
+            } else if i > image_at {
+                command_word(i - image_at - 1 + usize::from(entrypoint_at.is_some()))
+            } else {
+                format!("the value of {} (", argv[i.saturating_sub(1)])
+            };
+            // Debug-quoted: a command word may hold line breaks or quotes of its own.
+            format!("{place}{masked:?})")
+        })
+        .collect()
+}
+
+/// The steps that recreate a container: keep the old one aside, create the new one, remove the
+/// old one once the new one works.
+fn run_fix(
+    w: &Wanted<'_>,
+    name: &str,
+    running: bool,
+    argv: Vec<String>,
+    changes: &[String],
+    may_break: &[String],
+    notes: &[String],
+) -> Fix {
+    let old = format!("{name}-pre-harden");
+    let mut steps = vec![CommandStep {
+        comment: format!("keep the current container as {old} until the new one works"),
+        argv: vec!["docker".into(), "rename".into(), name.into(), old.clone()],
+    }];
+    if running {
+        steps.push(CommandStep {
+            comment: String::new(),
+            argv: vec!["docker".into(), "stop".into(), old.clone()],
+        });
+    }
+    steps.push(CommandStep {
+        comment: format!("recreate {name} with the hardened settings"),
+        argv,
+    });
+    steps.push(CommandStep {
+        comment: format!("once {name} works: remove the old container"),
+        argv: vec!["docker".into(), "rm".into(), old],
+    });
+    let (checks, controls) = super::ids_of(w.changes.values().flatten().copied());
+    Fix {
+        id: format!("docker-run:{name}"),
+        title: format!("Recreate container {name} with hardened settings"),
+        checks,
+        controls,
+        threats: Vec::new(),
+        target: Target::new("container", name, None),
+        kind: FixKind::DockerRun,
+        safety: Safety::Review,
+        changes: changes.to_vec(),
+        may_break: may_break.to_vec(),
+        notes: notes.to_vec(),
+        action: Action {
+            steps,
+            ..Default::default()
+        },
+        restart: None,
+        findings: Vec::new(),
+    }
+}
+
 /// Append a flag and its value.
 fn pair(argv: &mut Vec<String>, flag: &str, value: String) {
     argv.push(flag.to_string());
@@ -527,7 +626,6 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
 
     // --- the run command -----------------------------------------------------------------
     let name = c.name().to_string();
-    let old = format!("{name}-pre-harden");
     let running = c.inspect.state.running;
     let mut argv: Vec<String> = vec![
         "docker".into(),
@@ -553,21 +651,25 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         .unwrap_or_default();
     let mut by_name = Vec::new();
     for e in &cfg.env {
-        if image_env.contains(&e) {
-            continue;
-        }
         match e.split_once('=') {
-            Some((k, v)) if v == MASK => {
+            // A secret is never written into the command, masked or not: docker copies the
+            // variable from the environment of the shell that runs it. This also holds when the
+            // image sets the same name: two masked values look equal whatever they really are,
+            // and an unset variable leaves the image's own value in place.
+            Some((k, v)) if holds_secret(e) || holds_secret(v) => {
                 by_name.push(k.to_string());
                 pair(&mut argv, "--env", k.to_string());
             }
+            _ if image_env.contains(&e) => {}
             _ => pair(&mut argv, "--env", e.clone()),
         }
     }
     if !by_name.is_empty() {
         notes.push(format!(
-            "secret values are not copied: set {} in the shell that runs the command (docker takes them from its environment)",
-            by_name.join(", ")
+            "secret values are not copied: export {} with the current value{} in the shell that runs the command (docker copies {} from that environment; a variable left unset there is missing from the new container)",
+            by_name.join(", "),
+            if by_name.len() == 1 { "" } else { "s" },
+            if by_name.len() == 1 { "it" } else { "them" },
         ));
     }
     let image_labels = image
@@ -833,56 +935,49 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
         pair(&mut argv, "--health-retries", retries.to_string());
     }
     let entry = cfg.entrypoint.clone().unwrap_or_default();
-    if let Some(first) = entry.first() {
+    let entrypoint_at = entry.first().map(|first| {
         pair(&mut argv, "--entrypoint", first.clone());
-    }
+        argv.len() - 1
+    });
     argv.push(if cfg.image.is_empty() {
         c.inspect.image.clone()
     } else {
         cfg.image.clone()
     });
+    let image_at = argv.len() - 1;
     argv.extend(entry.iter().skip(1).cloned());
     argv.extend(cfg.cmd.iter().flatten().cloned());
 
-    let mut steps = vec![CommandStep {
-        comment: format!("keep the current container as {old} until the new one works"),
-        argv: vec!["docker".into(), "rename".into(), name.clone(), old.clone()],
-    }];
-    if running {
-        steps.push(CommandStep {
-            comment: String::new(),
-            argv: vec!["docker".into(), "stop".into(), old.clone()],
-        });
+    let secrets = secret_words(&argv, entrypoint_at, image_at, entry.len());
+    if secrets.is_empty() {
+        out.fixes.push(run_fix(
+            w,
+            &name,
+            running,
+            argv,
+            &changes_text,
+            &may_break,
+            &notes,
+        ));
+    } else {
+        // The snapshot holds the secret masked (or it would be masked when printed): a command
+        // rebuilt from it would run something else, so none is planned.
+        let places = secrets.join(" and ");
+        let verb = if secrets.len() == 1 { "holds" } else { "hold" };
+        for (change, failing) in &w.changes {
+            let (what, _) = describe(*change, o);
+            for f in failing {
+                out.unfixed.push(f.unfixed(
+                    Some(c.name()),
+                    format!(
+                        "no docker run command is planned for container {name}: {places} {verb} a secret value that bulkhead masks, and a command rebuilt from the masked text would run something else; recreate the container by hand from its real settings, adding: {what}"
+                    ),
+                ));
+            }
+        }
     }
-    steps.push(CommandStep {
-        comment: format!("recreate {name} with the hardened settings"),
-        argv,
-    });
-    steps.push(CommandStep {
-        comment: format!("once {name} works: remove the old container"),
-        argv: vec!["docker".into(), "rm".into(), old.clone()],
-    });
     let all: Vec<&Failing> = w.changes.values().flatten().copied().collect();
     let (checks, controls) = super::ids_of(all.iter().copied());
-    out.fixes.push(Fix {
-        id: format!("docker-run:{name}"),
-        title: format!("Recreate container {name} with hardened settings"),
-        checks: checks.clone(),
-        controls: controls.clone(),
-        threats: Vec::new(),
-        target: Target::new("container", name.clone(), None),
-        kind: FixKind::DockerRun,
-        safety: Safety::Review,
-        changes: changes_text.clone(),
-        may_break: may_break.clone(),
-        notes: notes.clone(),
-        action: Action {
-            steps,
-            ..Default::default()
-        },
-        restart: None,
-        findings: Vec::new(),
-    });
 
     // --- the compose file that created it ------------------------------------------------
     let (Some(files_label), Some(service)) = (

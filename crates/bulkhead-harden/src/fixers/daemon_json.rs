@@ -12,6 +12,7 @@ use crate::files;
 use crate::model::{Action, Fix, FixKind, Restart, Safety, Target};
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_facts::docker::DaemonSettings;
+use bulkhead_facts::mask::MASK;
 use serde_json::{json, Value};
 
 pub const FIXER: Fixer = Fixer {
@@ -235,6 +236,42 @@ fn flag_conflict(settings: &DaemonSettings, op: &Op) -> Option<String> {
     })
 }
 
+/// Is `now` (daemon.json as it is on disk) the content the audit recorded as `audited`? The
+/// collector replaces secret values with the mask (`"splunk-token": "***"`, or a part of a
+/// string): where the audited string holds the mask, any text may stand on disk, and every other
+/// key, value and part of a string must be equal.
+fn matches_audited(audited: &Value, now: &Value) -> bool {
+    match (audited, now) {
+        (Value::Object(a), Value::Object(n)) => {
+            a.len() == n.len()
+                && a.iter()
+                    .all(|(k, av)| n.get(k).is_some_and(|nv| matches_audited(av, nv)))
+        }
+        (Value::Array(a), Value::Array(n)) => {
+            a.len() == n.len() && a.iter().zip(n).all(|(av, nv)| matches_audited(av, nv))
+        }
+        (Value::String(a), Value::String(n)) if a.contains(MASK) => masked_string_matches(a, n),
+        _ => audited == now,
+    }
+}
+
+/// Does `text` read like `masked`, each mask standing for any run of characters?
+fn masked_string_matches(masked: &str, text: &str) -> bool {
+    let parts: Vec<&str> = masked.split(MASK).collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    // The leftmost place of each middle part leaves the most room for the parts after it.
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
 fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut out = Planned::default();
     let unfix_all = |out: &mut Planned, reason: &str| {
@@ -289,12 +326,18 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         return out;
     }
     // The file must be the one the audit judged: a snapshot from another host, or a file edited
-    // since the audit, would turn the audit's verdicts into wrong edits.
+    // since the audit, would turn the audit's verdicts into wrong edits. The audit holds secret
+    // values masked, the disk the real ones: a masked value stands for whatever is on disk.
     if let Some(audited) = docker.daemon.config.value() {
         let now = (!original.trim().is_empty())
             .then(|| serde_json::from_str::<Value>(&original).ok())
             .flatten();
-        if now.as_ref() != audited.as_ref() {
+        let same = match (audited.as_ref(), now.as_ref()) {
+            (None, None) => true,
+            (Some(audited), Some(now)) => matches_audited(audited, now),
+            _ => false,
+        };
+        if !same {
             unfix_all(
                 &mut out,
                 &format!("{path} is not what the audit read (changed since, or the snapshot comes from another host); audit again on this host"),
@@ -408,4 +451,38 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         findings: Vec::new(),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mask_stands_for_the_value_on_disk_and_nothing_else_may_differ() {
+        let audited = json!({"log-level": "debug", "log-opts": {"splunk-token": "***", "tag": "x"},
+            "registry-mirrors": ["https://u:***@mirror.example"]});
+        let same = json!({"log-level": "debug", "log-opts": {"tag": "x", "splunk-token": "abc"},
+            "registry-mirrors": ["https://u:pw@mirror.example"]});
+        assert!(matches_audited(&audited, &same));
+        for changed in [
+            json!({"log-level": "info", "log-opts": {"splunk-token": "abc", "tag": "x"},
+                "registry-mirrors": ["https://u:pw@mirror.example"]}),
+            json!({"log-level": "debug", "log-opts": {"splunk-token": "abc", "tag": "x"},
+                "registry-mirrors": ["https://v:pw@mirror.example"]}),
+            json!({"log-level": "debug", "log-opts": {"splunk-token": 1, "tag": "x"},
+                "registry-mirrors": ["https://u:pw@mirror.example"]}),
+            json!({"log-level": "debug", "log-opts": {"splunk-token": "abc"},
+                "registry-mirrors": ["https://u:pw@mirror.example"]}),
+            json!({"log-level": "debug", "log-opts": {"splunk-token": "abc", "tag": "x"},
+                "registry-mirrors": ["https://u:pw@mirror.example", "https://m2"]}),
+        ] {
+            assert!(!matches_audited(&audited, &changed), "{changed}");
+        }
+        assert!(masked_string_matches("***", ""));
+        assert!(masked_string_matches("a***b***c", "a1b2c"));
+        assert!(masked_string_matches("a***a", "aa"));
+        assert!(!masked_string_matches("a***a", "a"));
+        assert!(!masked_string_matches("ab***b", "ab"));
+        assert!(!masked_string_matches("x***", "y1"));
+    }
 }

@@ -16,6 +16,7 @@ use crate::cli::{AuditArgs, AuditTarget, SourceArgs};
 use bulkhead_checks::Audit;
 use bulkhead_facts::Snapshot;
 use bulkhead_harden::apply::{self, ApplyOptions};
+use bulkhead_harden::request::values;
 use bulkhead_harden::scan_fixes::{self, ScanPlan, ScanRequest};
 use bulkhead_harden::verify::{self, Baseline, FindingStatus, ScanBaseline};
 use bulkhead_harden::{docker_api, render, restart, FixOptions, Plan, PlanRequest};
@@ -36,52 +37,76 @@ pub enum HardenFormat {
 /// Values fixes write where the benchmark leaves the choice to you.
 #[derive(Debug, Clone, Args)]
 pub struct FixArgs {
-    /// User for containers (--user) and Dockerfiles (USER).
+    /// User for containers (--user) and Dockerfiles (USER); not root.
     #[arg(
         long = "user",
         value_name = "UID:GID",
         default_value = "1000:1000",
+        value_parser = values::container_user,
         help_heading = "Fix values"
     )]
     pub container_user: String,
-    /// Memory limit for containers (5.11).
+    /// Memory limit for containers (5.11): a number with an optional unit b, k, m or g; at
+    /// least 6m.
     #[arg(
         long,
         value_name = "SIZE",
         default_value = "512m",
+        value_parser = values::memory,
         help_heading = "Fix values"
     )]
     pub memory: String,
-    /// PIDs limit for containers (5.29).
+    /// PIDs limit for containers (5.29); above 0.
     #[arg(
         long,
         value_name = "N",
         default_value_t = 100,
+        value_parser = values::pids_limit,
+        allow_negative_numbers = true,
         help_heading = "Fix values"
     )]
     pub pids_limit: i64,
-    /// CPU shares for containers (5.12).
+    /// CPU shares for containers (5.12): 2 to 262144.
     #[arg(
         long,
         value_name = "N",
         default_value_t = 512,
+        value_parser = values::cpu_shares,
+        allow_negative_numbers = true,
         help_heading = "Fix values"
     )]
     pub cpu_shares: i64,
     /// Health command for containers and Dockerfiles (5.27, 4.6), run by a shell in the container.
-    #[arg(long, value_name = "CMD", help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "CMD",
+        value_parser = values::health_cmd,
+        help_heading = "Fix values"
+    )]
     pub health_cmd: Option<String>,
-    /// Remote log collector for daemon.json (2.13), e.g. udp://logs.example:514.
-    #[arg(long, value_name = "URL", help_heading = "Fix values")]
+    /// Remote log collector for daemon.json (2.13): udp://, tcp:// or tcp+tls://HOST[:PORT],
+    /// e.g. udp://logs.example:514.
+    #[arg(
+        long,
+        value_name = "URL",
+        value_parser = values::log_address,
+        help_heading = "Fix values"
+    )]
     pub log_address: Option<String>,
     /// Authorization plugin to enable in daemon.json (2.12); it must be installed.
-    #[arg(long, value_name = "NAME", help_heading = "Fix values")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = values::authz_plugin,
+        help_heading = "Fix values"
+    )]
     pub authz_plugin: Option<String>,
-    /// userns-remap value for daemon.json (2.9).
+    /// userns-remap value for daemon.json (2.9): default, or a user other than root.
     #[arg(
         long,
         value_name = "USER",
         default_value = "default",
+        value_parser = values::userns_remap,
         help_heading = "Fix values"
     )]
     pub userns_remap: String,
