@@ -2,7 +2,9 @@
 //! SVG, no script, nothing fetched), in the same structure as the Markdown report.
 
 use crate::assessment_markdown::meaning;
-use crate::assessment_model::{audit_label, failed, fixes_for, Assessment};
+use crate::assessment_model::{
+    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag, Assessment,
+};
 use crate::threats_html::{page, platform_section, status_span};
 use bulkhead_threats::svg::esc;
 use bulkhead_threats::Platform;
@@ -46,13 +48,20 @@ pub fn render(a: &Assessment<'_>) -> String {
             esc(&target.describe()),
             s.total, s.pass, s.fail, s.warn, s.info, s.manual, s.not_applicable, s.error, s.score
         );
-        let f = failed(audit);
+        let f = needing_attention(audit);
         if !f.is_empty() {
+            let _ = writeln!(
+                b,
+                "<p>{}</p>",
+                attention_note(|c| format!("<code>{}</code>", esc(c)))
+            );
             b.push_str("<table><tr><th>Check</th><th>Title</th><th>Result</th></tr>");
             for o in f {
                 let _ = write!(
                     b,
-                    "<tr><td class=\"fail\">[FAIL] {}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td class=\"{}\">{} {}</td><td>{}</td><td>{}</td></tr>",
+                    o.result.status.as_str(),
+                    status_tag(o.result.status),
                     esc(&o.check_id),
                     esc(&o.control.title),
                     esc(o.result.message.as_deref().unwrap_or(""))
@@ -155,7 +164,11 @@ pub fn render(a: &Assessment<'_>) -> String {
             b.push_str("<p>Nothing to fix: no selected check fails.</p>\n")
         }
         Ok(plan) => {
-            b.push_str("<p>Apply with <code>bulkhead harden --apply</code> (each file is backed up first), then <code>bulkhead verify</code>.</p>\n");
+            let _ = writeln!(
+                b,
+                "<p>{}</p>",
+                apply_advice(plan, |c| format!("<code>{}</code>", esc(c)))
+            );
             for x in &plan.fixes {
                 let _ = writeln!(
                     b,

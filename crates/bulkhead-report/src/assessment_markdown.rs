@@ -2,7 +2,9 @@
 //! write-up: Docker threat model, Kubernetes threat model (when audited), benchmark results,
 //! analysis of the most important failed findings, and the hardening plan.
 
-use crate::assessment_model::{audit_label, failed, fixes_for, Assessment};
+use crate::assessment_model::{
+    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag, Assessment,
+};
 use crate::threats_markdown::{cell, platform_section, summary};
 use bulkhead_threats::Platform;
 use std::fmt::Write;
@@ -50,13 +52,15 @@ pub fn render(a: &Assessment<'_>) -> String {
             s.total, s.pass, s.fail, s.warn, s.info, s.manual, s.not_applicable, s.error, s.score,
             s.score_percent.map(|p| format!(" ({p}% of scored checks pass)")).unwrap_or_default()
         );
-        let f = failed(audit);
+        let f = needing_attention(audit);
         if !f.is_empty() {
+            let _ = writeln!(out, "{}\n", attention_note(|c| format!("`{c}`")));
             let _ = writeln!(out, "| Check | Title | Result |\n|---|---|---|");
             for o in f {
                 let _ = writeln!(
                     out,
-                    "| [FAIL] {} | {} | {} |",
+                    "| {} {} | {} | {} |",
+                    status_tag(o.result.status),
                     o.check_id,
                     cell(&o.control.title),
                     cell(o.result.message.as_deref().unwrap_or(""))
@@ -159,7 +163,7 @@ pub fn render(a: &Assessment<'_>) -> String {
             let _ = writeln!(out, "Nothing to fix: no selected check fails.\n");
         }
         Ok(plan) => {
-            let _ = writeln!(out, "Apply with `bulkhead harden --apply` (each file is backed up first), then `bulkhead verify`.\n");
+            let _ = writeln!(out, "{}\n", apply_advice(plan, |c| format!("`{c}`")));
             for x in &plan.fixes {
                 let _ = writeln!(out, "### {} ({})\n", x.title, x.checks.join(", "));
                 let _ = writeln!(

@@ -20,12 +20,53 @@ pub struct Assessment<'a> {
     pub plan: Result<&'a Plan, String>,
 }
 
-/// Failed checks of an audit, in benchmark order.
-pub fn failed(a: &Audit) -> Vec<&bulkhead_checks::Outcome> {
+/// Checks of an audit that need attention (fail, error, warn), in benchmark order.
+pub fn needing_attention(a: &Audit) -> Vec<&bulkhead_checks::Outcome> {
     a.outcomes
         .iter()
-        .filter(|o| o.result.status == Status::Fail)
+        .filter(|o| matches!(o.result.status, Status::Fail | Status::Error | Status::Warn))
         .collect()
+}
+
+/// What the results table of section 3 lists, said above it; `code` wraps the command.
+pub fn attention_note(code: impl Fn(&str) -> String) -> String {
+    format!(
+        "The checks that fail, could not be evaluated or need review; those that pass, inform, are left to judgement or do not apply are in the full audit report ({}).",
+        code("bulkhead audit")
+    )
+}
+
+/// `[FAIL]`, `[ERROR]`, `[WARN]`.
+pub fn status_tag(s: Status) -> String {
+    format!("[{}]", s.as_str().to_uppercase())
+}
+
+/// How many fixes of a plan `--apply` applies as it is, and how many also need
+/// `--include-review`.
+pub fn safe_and_review(plan: &Plan) -> (usize, usize) {
+    let review = plan
+        .fixes
+        .iter()
+        .filter(|f| f.safety == bulkhead_harden::Safety::Review)
+        .count();
+    (plan.fixes.len() - review, review)
+}
+
+/// The sentence above the plan's fixes, with `code` wrapping each command for the format.
+pub fn apply_advice(plan: &Plan, code: impl Fn(&str) -> String) -> String {
+    let apply = code("bulkhead harden --apply");
+    let with_review = code("bulkhead harden --apply --include-review");
+    let verify = code("bulkhead verify");
+    match safe_and_review(plan) {
+        (_, 0) => format!("Apply with {apply} (each file is backed up first), then {verify}."),
+        (0, _) => format!(
+            "Every fix below may break something (see each one's risks): read them, then apply with {with_review} (each file is backed up first; commands are left to you), and run {verify}."
+        ),
+        (safe, review) => format!(
+            "{apply} applies the {safe} safe {} (each file is backed up first); the {review} marked review may break something and need {with_review} after reading them (commands are left to you). Then run {verify}.",
+            if safe == 1 { "fix" } else { "fixes" }
+        ),
+    }
 }
 
 /// "CIS Docker Benchmark, numbering cis-1.2.0".
