@@ -160,9 +160,7 @@ pub fn collect_with(
             ))
         }
         (Some(target), Some(Err(e))) => match options.docker {
-            // Looking for Docker is a guess only while nobody named a daemon: one given with
-            // --docker-host that does not answer is an error to report, not an absence.
-            Want::Auto if target.endpoint.source != "flag" && endpoint::is_absent(&target) => None,
+            Want::Auto if endpoint::is_absent(&target) => None,
             _ => return Err(e),
         },
         _ => None,

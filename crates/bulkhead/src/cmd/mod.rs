@@ -86,6 +86,11 @@ pub fn acquire_snapshot(
         return Ok(snapshot);
     }
     let want = |wanted: AuditTarget| match target {
+        // Looking for Docker is a guess only while nobody named a daemon: one given with
+        // --docker-host that does not answer is an error to report, not an absence.
+        AuditTarget::All if wanted == AuditTarget::Docker && source.docker_host.is_some() => {
+            Want::Required
+        }
         AuditTarget::All => Want::Auto,
         t if t == wanted => Want::Required,
         _ => Want::Skip,
