@@ -238,6 +238,15 @@ fn refusal(status: u16, body: &[u8]) -> String {
 
 fn mask_container(c: &mut Container) {
     c.config.env = c.config.env.iter().map(|a| mask_assignment(a)).collect();
+    // Labels carry configuration too (`api_token=...`), judged like environment variables.
+    for (key, value) in c.config.labels.iter_mut() {
+        let masked = mask_assignment(&format!("{key}={value}"));
+        if let Some((_, v)) = masked.split_once('=') {
+            if v != value {
+                *value = v.to_string();
+            }
+        }
+    }
     if let Some(cmd) = &mut c.config.cmd {
         *cmd = mask_argv(cmd);
     }
@@ -380,6 +389,38 @@ async fn swarm(docker: &Docker, info: &Info) -> Fact<SwarmFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a container's inspect keeps: secret-named variables and labels masked whole,
+    /// credentials inside other values masked in place, everything else as the daemon said.
+    #[test]
+    fn container_secrets_are_masked_in_env_labels_and_command() {
+        let mut c = Container::default();
+        c.config.env = vec![
+            "DATABASE_URL=postgres://app:hunter2d@db/x".into(),
+            "PASS=hunter2f".into(),
+            "MODE=production".into(),
+        ];
+        c.config.labels.insert("api_token".into(), "zzz9".into());
+        c.config.labels.insert("tier".into(), "web".into());
+        c.config.cmd = Some(vec![
+            "curl".into(),
+            "-H".into(),
+            "Authorization: Bearer hunter2G".into(),
+        ]);
+        mask_container(&mut c);
+        assert_eq!(
+            c.config.env,
+            [
+                "DATABASE_URL=postgres://app:***@db/x",
+                "PASS=***",
+                "MODE=production"
+            ]
+        );
+        assert_eq!(c.config.labels["api_token"], "***");
+        assert_eq!(c.config.labels["tier"], "web");
+        let cmd = c.config.cmd.unwrap().join(" ");
+        assert!(!cmd.contains("hunter2G"), "{cmd}");
+    }
 
     #[test]
     fn container_names_sort_as_people_number_them() {

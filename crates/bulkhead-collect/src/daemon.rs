@@ -14,7 +14,7 @@ use bulkhead_facts::docker::{
     DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
 };
 use bulkhead_facts::host::{PasswdEntry, Process};
-use bulkhead_facts::mask::{is_secret_name, MASK};
+use bulkhead_facts::mask::{is_secret_name, mask_credentials, MASK};
 use bulkhead_facts::Fact;
 
 /// Where binaries are looked for, in order.
@@ -380,6 +380,9 @@ pub fn read_daemon_json(fs: &HostFs, path: &str) -> Fact<Option<serde_json::Valu
     }
 }
 
+/// Secret values out of daemon.json before it is kept: the value of a secret-looking key, and
+/// credentials inside any other string (`"splunk-url": "https://u:***@splunk:8088"`, a
+/// registry mirror with a password).
 fn mask_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
@@ -392,6 +395,12 @@ fn mask_json(v: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(mask_json),
+        serde_json::Value::String(s) => {
+            let masked = mask_credentials(s);
+            if masked != *s {
+                *s = masked;
+            }
+        }
         _ => {}
     }
 }

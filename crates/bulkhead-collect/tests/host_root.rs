@@ -285,7 +285,9 @@ fn daemon_json_states() {
     }
     root.file(
         "/etc/docker/secret.json",
-        r#"{"registry-password": "hunter2", "icc": false}"#,
+        r#"{"registry-password": "hunter2", "icc": false,
+            "log-opts": {"splunk-url": "https://u:hunter2s@splunk:8088"},
+            "registry-mirrors": ["https://bob:hunter2t@mirror.example", "https://open.example"]}"#,
         0o600,
         (0, 0),
     );
@@ -293,6 +295,12 @@ fn daemon_json_states() {
     let v = v.value().unwrap().as_ref().unwrap();
     assert_eq!(v["registry-password"], "***");
     assert_eq!(v["icc"], false);
+    // Credentials inside other values: the password of a URL, the rest kept as evidence.
+    assert_eq!(v["log-opts"]["splunk-url"], "https://u:***@splunk:8088");
+    assert_eq!(
+        v["registry-mirrors"],
+        serde_json::json!(["https://bob:***@mirror.example", "https://open.example"])
+    );
 }
 
 /// Unit files where systemd looks, in its precedence; binaries in the usual directories; an

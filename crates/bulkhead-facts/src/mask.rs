@@ -16,6 +16,9 @@ const SECRET_WORDS: &[&str] = &[
     "secrets",
     "token",
     "tokens",
+    // DOCKER_PASS, SMTP_PASS: a word of its own, so BYPASS or PASSTHROUGH stay visible.
+    "pass",
+    "jwt",
     "apikey",
     "passphrase",
     "credential",
@@ -39,6 +42,9 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("client", "key"),
     ("connection", "string"),
     ("master", "key"),
+    ("cert", "key"),
+    ("signing", "key"),
+    ("encryption", "key"),
 ];
 
 /// A name ending in one of these words names a file, a mode or a switch, not a secret value
@@ -119,11 +125,13 @@ pub fn should_mask(name: &str, value: &str) -> bool {
     is_secret_name(name) && !harmless_value(value)
 }
 
-/// Mask the value of a `NAME=value` assignment when it holds a secret.
+/// Mask the value of a `NAME=value` assignment when it holds a secret: all of it when the name
+/// looks secret, else the credentials inside it (`DATABASE_URL=postgres://app:***@db/x`).
 pub fn mask_assignment(assignment: &str) -> String {
     match assignment.split_once('=') {
         Some((name, value)) if should_mask(name, value) => format!("{name}={MASK}"),
-        _ => assignment.to_string(),
+        Some((name, value)) => format!("{name}={}", mask_credentials(value)),
+        None => assignment.to_string(),
     }
 }
 
@@ -607,6 +615,34 @@ mod tests {
                 "https://u:***@h/x"
             ]
         );
+    }
+
+    /// An assignment keeps a harmless value, loses a value under a secret-looking name, and
+    /// keeps the rest of a value that only holds a credential (a URL password).
+    #[test]
+    fn assignments_mask_secret_names_and_credentials_inside_values() {
+        for (given, want) in [
+            (
+                "DATABASE_URL=postgres://app:hunter2d@db/x",
+                "DATABASE_URL=postgres://app:***@db/x",
+            ),
+            ("PASS=hunter2f", "PASS=***"),
+            ("DOCKER_PASS=hunter2v", "DOCKER_PASS=***"),
+            ("JWT=hunter2g", "JWT=***"),
+            ("DOCKER_CERT_KEY=hunter2k", "DOCKER_CERT_KEY=***"),
+            (
+                "DOCKER_CERT_KEY=/etc/docker/key.pem",
+                "DOCKER_CERT_KEY=/etc/docker/key.pem",
+            ),
+            ("BYPASS_PROXY=hunter", "BYPASS_PROXY=hunter"),
+            ("PATH=/usr/bin", "PATH=/usr/bin"),
+            (
+                "DOCKER_HOST=tcp://alice:hunter2w@docker:2376",
+                "DOCKER_HOST=tcp://alice:***@docker:2376",
+            ),
+        ] {
+            assert_eq!(mask_assignment(given), want, "{given}");
+        }
     }
 
     #[test]
