@@ -145,9 +145,12 @@ fn no_running_containers_makes_section_5_not_applicable_with_the_reason() {
             r["control"].as_str().unwrap(),
             "docker.container.apparmor" | "docker.container.selinux"
         );
+        // The lab's daemon runs with bridge: none, which 5.30 names before any container.
+        let bridge = r["control"] == "docker.container.no_default_bridge";
         assert!(
             why.contains("no running containers were selected")
-                || (platform && why.contains("not enabled")),
+                || (platform && why.contains("not enabled"))
+                || (bridge && why.contains("no default bridge network")),
             "{}: {why:?}",
             r["id"]
         );
