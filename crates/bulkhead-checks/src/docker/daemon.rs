@@ -86,14 +86,24 @@ fn lookup(ctx: &Context<'_>, key: &str) -> Result<Option<Setting>, CheckResult> 
 }
 
 fn lookup_bool(ctx: &Context<'_>, key: &str) -> Result<Option<(bool, String)>, CheckResult> {
-    Ok(lookup(ctx, key)?.and_then(|s| {
-        let b = match &s.value {
-            Value::Bool(b) => Some(*b),
-            Value::String(v) => bulkhead_facts::flags::parse_go_bool(v),
-            _ => None,
-        }?;
-        Some((b, s.source))
-    }))
+    let Some(s) = lookup(ctx, key)? else {
+        return Ok(None);
+    };
+    // daemon.json is decoded into typed fields: `"icc": "false"` is not false, it is a file
+    // dockerd refuses to start with. Reading it as the word it spells would judge a setting
+    // the daemon never had.
+    if !s.source.starts_with("flag ") && !s.value.is_boolean() {
+        return Err(CheckResult::error(format!(
+            "{} is {}, not a JSON boolean: dockerd refuses to start with this file (write {key}: true or false, without quotes), so the value in force is unknown",
+            s.source, s.value
+        )));
+    }
+    let b = match &s.value {
+        Value::Bool(b) => Some(*b),
+        Value::String(v) => bulkhead_facts::flags::parse_go_bool(v),
+        _ => None,
+    };
+    Ok(b.map(|b| (b, s.source)))
 }
 
 fn lookup_string(ctx: &Context<'_>, key: &str) -> Result<Option<(String, String)>, CheckResult> {
@@ -1347,6 +1357,32 @@ mod tests {
         );
     }
 
+    /// daemon.json decodes into typed fields: `"userland-proxy": "false"` is a file dockerd
+    /// refuses ("cannot unmarshal string into Go struct field ... of type bool", checked against
+    /// dockerd 20.10), not the proxy disabled, and the check says so instead of judging the word.
+    #[test]
+    fn a_quoted_boolean_in_daemon_json_is_not_read_as_the_word_it_spells() {
+        for value in [json!("false"), json!(0)] {
+            let r = Fixture::new()
+                .dockerd("", Some(json!({"userland-proxy": value})))
+                .check("docker.daemon.userland_proxy_disabled");
+            assert_eq!(r.status, Status::Error, "{r:?}");
+            let m = r.message.unwrap_or_default();
+            assert!(
+                m.contains("not a JSON boolean") && m.contains("refuses to start"),
+                "{m}"
+            );
+        }
+        // A flag's value is text by nature.
+        assert_eq!(
+            Fixture::new()
+                .dockerd("--userland-proxy=false", None)
+                .check("docker.daemon.userland_proxy_disabled")
+                .status,
+            Status::Pass
+        );
+    }
+
     #[test]
     fn icc_from_flags_json_default_and_bridge_option() {
         assert_eq!(
@@ -1471,12 +1507,6 @@ mod tests {
         );
         assert_eq!(
             f.check("docker.daemon.authorization_plugin").status,
-            Status::Pass
-        );
-        // daemon.json booleans written as strings are read as dockerd reads them.
-        let f = Fixture::new().dockerd("", Some(json!({"userland-proxy": "false"})));
-        assert_eq!(
-            f.check("docker.daemon.userland_proxy_disabled").status,
             Status::Pass
         );
     }
