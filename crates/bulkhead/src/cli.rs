@@ -157,6 +157,17 @@ pub enum AuditTarget {
     All,
 }
 
+/// One benchmark, where "everything found on this host" means nothing (the catalog, the run
+/// history): leaving the option out takes both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Benchmark {
+    /// CIS Docker Benchmark.
+    Docker,
+    /// CIS Kubernetes Benchmark.
+    #[value(alias = "k8s")]
+    Kubernetes,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuditFormat {
     /// docker-bench style terminal report.
@@ -259,9 +270,9 @@ pub struct HistoryArgs {
     /// Only runs of this host.
     #[arg(long)]
     pub host: Option<String>,
-    /// Only docker or kubernetes runs.
+    /// Only docker or kubernetes runs (default: both).
     #[arg(long, value_enum)]
-    pub kind: Option<AuditTarget>,
+    pub kind: Option<Benchmark>,
     /// How many runs to list (at least 1).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
@@ -300,7 +311,7 @@ pub enum ChecksCommand {
     List {
         /// Benchmark: docker or kubernetes (default: both).
         #[arg(value_enum)]
-        target: Option<AuditTarget>,
+        target: Option<Benchmark>,
         /// Numbering to list the checks in: cis-1.6.0 (default for Docker), cis-1.5.0,
         /// cis-1.4.0, cis-1.3.1, cis-1.2.0, cis-1.12 (Kubernetes). Without a TARGET, the other
         /// benchmark is listed in its own default numbering.

@@ -601,3 +601,17 @@ fn fix_values_that_close_nothing_are_usage_errors() {
         assert!(o.stdout.is_empty(), "{}", text(&o));
     }
 }
+
+/// --restart-daemon on a dry run has nothing to restart for: refused before anything is read,
+/// instead of silently accepted.
+#[test]
+fn restart_daemon_without_apply_or_rollback_is_a_usage_error() {
+    let o = bulkhead(&["harden", "--restart-daemon"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("--restart-daemon restarts dockerd after --apply or --rollback"),
+        "{}",
+        text(&o)
+    );
+}

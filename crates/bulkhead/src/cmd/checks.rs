@@ -1,7 +1,7 @@
 //! `bulkhead checks list|explain`: the control catalog, browsable from the command line.
 
 use super::{edition_for, known_numberings};
-use crate::cli::{AuditTarget, ChecksArgs, ChecksCommand, ListFormat};
+use crate::cli::{Benchmark as Which, ChecksArgs, ChecksCommand, ListFormat};
 use bulkhead_checks::{catalog, registry, Benchmark, Control};
 use std::fmt::Write;
 use std::process::ExitCode;
@@ -17,12 +17,12 @@ pub fn run(args: ChecksArgs) -> Result<ExitCode, String> {
     }
 }
 
-fn benchmarks(target: Option<AuditTarget>) -> Vec<&'static Benchmark> {
+fn benchmarks(target: Option<Which>) -> Vec<&'static Benchmark> {
     let c = catalog();
     match target {
-        Some(AuditTarget::Docker) => vec![c.docker()],
-        Some(AuditTarget::Kubernetes) => vec![c.kubernetes()],
-        _ => vec![c.docker(), c.kubernetes()],
+        Some(Which::Docker) => vec![c.docker()],
+        Some(Which::Kubernetes) => vec![c.kubernetes()],
+        None => vec![c.docker(), c.kubernetes()],
     }
 }
 
@@ -40,11 +40,7 @@ fn edition(ids: Option<&str>, b: &Benchmark, strict: bool) -> Result<String, Str
     }
 }
 
-fn list(
-    target: Option<AuditTarget>,
-    ids: Option<&str>,
-    format: ListFormat,
-) -> Result<ExitCode, String> {
+fn list(target: Option<Which>, ids: Option<&str>, format: ListFormat) -> Result<ExitCode, String> {
     let bs = benchmarks(target);
     if let Some(i) = ids {
         if !bs.iter().any(|b| edition_for(Some(i), b).is_some()) {

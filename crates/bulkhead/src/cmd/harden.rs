@@ -27,6 +27,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    /// Each selected check before and after, then the threats and scan findings that changed.
+    Text,
+    /// The bulkhead.verify/1 document.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HardenFormat {
     /// Fixes with unified diffs and commands.
     Text,
@@ -247,8 +255,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = HardenFormat::Text)]
-    pub format: HardenFormat,
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -337,6 +345,12 @@ fn container_writes(
 }
 
 pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
+    if args.restart_daemon && !args.apply && !args.rollback {
+        return Err(
+            "--restart-daemon restarts dockerd after --apply or --rollback changed its configuration; a dry run changes nothing, so there is nothing to restart for"
+                .into(),
+        );
+    }
     let root = args.source.root.clone();
     let state = state_dir(&args.state_dir, &root);
     let apply_opts = ApplyOptions {
@@ -796,8 +810,8 @@ pub fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
     )?;
     let v = verify_now(&args.source, args.target, &aargs, &state)?;
     let text = match args.format {
-        HardenFormat::Text => verify::text(&v),
-        HardenFormat::Json => format!(
+        VerifyFormat::Text => verify::text(&v),
+        VerifyFormat::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({
                 "schema": "bulkhead.verify/1",

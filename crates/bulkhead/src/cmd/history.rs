@@ -1,7 +1,7 @@
 //! `bulkhead history`, and recording audits into the run history (`audit --store URL`).
 
 use super::VERSION;
-use crate::cli::{AuditTarget, HistoryArgs, ListFormat};
+use crate::cli::{Benchmark, HistoryArgs, ListFormat};
 use bulkhead_checks::Audit;
 use bulkhead_report::Target;
 use bulkhead_store::{NewRun, RunFilter, RunSummary};
@@ -48,10 +48,9 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut store = bulkhead_store::open(&url).map_err(|e| e.to_string())?;
-    let kind = args.kind.and_then(|k| match k {
-        AuditTarget::Docker => Some("docker".to_string()),
-        AuditTarget::Kubernetes => Some("kubernetes".to_string()),
-        AuditTarget::All => None,
+    let kind = args.kind.map(|k| match k {
+        Benchmark::Docker => "docker".to_string(),
+        Benchmark::Kubernetes => "kubernetes".to_string(),
     });
     let filter = RunFilter {
         host: args.host.clone(),
