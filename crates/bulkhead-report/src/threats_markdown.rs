@@ -2,7 +2,7 @@
 //! with its status, reason, evidence and fix. Used by `bulkhead threats --format markdown` and
 //! by the assessment report.
 
-use bulkhead_threats::{Platform, ThreatModel, ThreatResult};
+use bulkhead_threats::{Platform, ThreatModel, ThreatResult, ThreatStatus};
 use std::fmt::Write;
 
 /// Escape a table cell.
@@ -107,7 +107,14 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         .filter(|e| e.status.as_str() != "pass" && e.status.as_str() != "not_applicable")
         .collect();
     if !failing.is_empty() {
-        let _ = writeln!(out, "Evidence that keeps it open:\n");
+        // A mitigated threat's observations that do not pass are of controls that detect it, or
+        // items to review: they do not keep it open, and saying so would contradict its status.
+        let heading = if t.status == ThreatStatus::Mitigated {
+            "Observations that do not pass (detecting controls and items to review; prevention holds):"
+        } else {
+            "Evidence that keeps it open:"
+        };
+        let _ = writeln!(out, "{heading}\n");
         for e in failing.iter().take(12) {
             let _ = writeln!(
                 out,
