@@ -207,8 +207,10 @@ pub struct SelectArgs {
     /// control IDs (docker.container.read_only_rootfs). Comma-separated or repeated.
     #[arg(long, value_name = "IDS", help_heading = "Selection")]
     pub only: Vec<String>,
-    /// Leave out checks (same forms as --only). A value that is not a check ID, section or
-    /// control ID is read as a container-name REGEX: such containers are not audited.
+    /// Leave out checks (same forms as --only) or containers. A value of digits and dots (5.13,
+    /// 5) or starting with docker. or k8s. must name a check, section or control ID (a typo is
+    /// an error); any other value is a container-name REGEX, and such containers are not
+    /// audited.
     #[arg(long, value_name = "IDS|REGEX", help_heading = "Selection")]
     pub exclude: Vec<String>,
 }
