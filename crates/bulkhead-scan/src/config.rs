@@ -40,6 +40,10 @@ pub struct Config {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<IgnoreEntry>,
+    /// The file the configuration was read from (see [`Config::parse_file`]), to name where a
+    /// suppression entry is.
+    #[serde(skip)]
+    pub path: Option<String>,
 }
 
 /// A suppression in the configuration file.
@@ -59,12 +63,47 @@ pub struct IgnoreEntry {
     /// `YYYY-MM-DD`; after this day the entry no longer suppresses and is reported as expired.
     #[serde(default)]
     pub expires: Option<String>,
+    /// 1-based line of the entry in the configuration text (its `[[scan.ignore]]` header); 0
+    /// when the entry was not parsed from text.
+    #[serde(skip)]
+    pub line: u32,
+}
+
+impl IgnoreEntry {
+    /// Where the entry is written, for notes about it: `PATH:LINE` when the configuration was read
+    /// from a file, else `config:N` for the N-th entry (`index` is 0-based).
+    pub fn location(&self, config: &Config, index: usize) -> String {
+        match (&config.path, self.line) {
+            (Some(path), line) if line > 0 => format!("{path}:{line}"),
+            _ => format!("config:{}", index + 1),
+        }
+    }
+}
+
+/// Only the positions of the `[[scan.ignore]]` entries, read beside the entries themselves.
+#[derive(Deserialize)]
+struct Positions {
+    #[serde(default)]
+    scan: Option<ScanPositions>,
+}
+
+#[derive(Deserialize)]
+struct ScanPositions {
+    #[serde(default)]
+    ignore: Vec<toml::Spanned<toml::Value>>,
 }
 
 impl Config {
     /// Parse a configuration file's text. Errors name the problem; callers add the path.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let f: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut f: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Ok(Positions { scan: Some(p) }) = toml::from_str::<Positions>(text) {
+            for (e, at) in f.scan.ignore.iter_mut().zip(p.ignore) {
+                e.line = 1 + text[..at.span().start.min(text.len())]
+                    .matches('\n')
+                    .count() as u32;
+            }
+        }
         for (i, e) in f.scan.ignore.iter().enumerate() {
             if e.reason.trim().is_empty() {
                 return Err(format!(
@@ -91,6 +130,13 @@ impl Config {
             Glob::new(p).map_err(|err| format!("scan.exclude: bad glob {p:?}: {err}"))?;
         }
         Ok(f.scan)
+    }
+
+    /// [`Config::parse`] for the text of the file at `path`, which notes about its entries name.
+    pub fn parse_file(text: &str, path: &str) -> Result<Config, String> {
+        let mut c = Config::parse(text)?;
+        c.path = Some(path.to_string());
+        Ok(c)
     }
 
     pub fn exclude_set(&self) -> GlobSet {
@@ -158,6 +204,17 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("YYYY-MM-DD"), "{e}");
         assert!(Config::parse("[scan]\nunknown=1\n").is_err());
+    }
+
+    #[test]
+    fn entries_know_their_file_and_line() {
+        let text = "[scan]\ndisable = []\n\n[[scan.ignore]]\nrule = \"a\"\nreason = \"r\"\n\n[[scan.ignore]]\nreason = \"r\"\nrule = \"b\"\n";
+        let c = Config::parse_file(text, "ci/.bulkhead.toml").unwrap();
+        let lines: Vec<u32> = c.ignore.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![4, 8]);
+        assert_eq!(c.ignore[1].location(&c, 1), "ci/.bulkhead.toml:8");
+        let c = Config::parse(text).unwrap();
+        assert_eq!(c.ignore[1].location(&c, 1), "config:2");
     }
 
     #[test]

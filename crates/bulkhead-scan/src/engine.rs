@@ -23,8 +23,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub config: Config,
-    /// Dockerfile stage to treat as the final one (`--target`).
+    /// Dockerfile stage to treat as the final one (`--target`). A Dockerfile without that stage
+    /// is judged by its last stage, with a note on its [`ScannedFile`], unless `strict_target`.
     pub target: Option<String>,
+    /// A Dockerfile without the `target` stage is an error, not a note. [`scan_paths`] sets this
+    /// itself when its one path is a file; set it when the one input is a Dockerfile named
+    /// explicitly (standard input).
+    pub strict_target: bool,
     /// Treat every input as this kind (required for stdin).
     pub kind: Option<ArtifactKind>,
     pub baseline: Option<Baseline>,
@@ -40,6 +45,7 @@ impl Default for ScanOptions {
         ScanOptions {
             config: Config::default(),
             target: None,
+            strict_target: false,
             kind: None,
             baseline: None,
             today: config::today(),
@@ -182,6 +188,8 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         .iter()
         .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
         .collect();
+    // `--target` names a stage of THE Dockerfile only when one file is named.
+    let strict_target = opts.strict_target || (paths.len() == 1 && explicit.len() == 1);
     let mut results = parallel_map(&files, opts.threads, |(path, kind)| {
         let display = path.display().to_string();
         let display = display.strip_prefix("./").unwrap_or(&display).to_string();
@@ -193,6 +201,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
                     kind: *kind,
                 },
                 opts,
+                strict_target,
             ),
             Err(e) => FileResult::error(FileError {
                 path: display,
@@ -216,7 +225,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         let reported = files.iter().zip(results.iter()).any(|((p, _), r)| {
             p.starts_with(root)
                 && (r.file.is_some()
-                    || r.error.is_some()
+                    || !r.errors.is_empty()
                     || r.skipped.is_some()
                     || r.not_artifact.is_some())
         });
@@ -244,7 +253,9 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
 
 /// Scan in-memory inputs (stdin, tests, other stages of the pipeline).
 pub fn scan_inputs(inputs: &[Input], opts: &ScanOptions) -> ScanReport {
-    let results = parallel_map(inputs, opts.threads, |i| scan_one(i, opts));
+    let results = parallel_map(inputs, opts.threads, |i| {
+        scan_one(i, opts, opts.strict_target)
+    });
     finish(results, opts)
 }
 
@@ -301,6 +312,9 @@ struct Pending {
     finding: Finding,
     /// k8s-no-network-policy: the namespace the finding is about.
     namespace: Option<String>,
+    /// Lines of the statement the finding is part of, when the finding points at less of it
+    /// (a command in a RUN heredoc), for suppression comments.
+    within: Option<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -309,7 +323,9 @@ struct FileResult {
     findings: Vec<Pending>,
     suppressed: Vec<Suppressed>,
     notes: Vec<SuppressionNote>,
-    error: Option<FileError>,
+    /// What could not be read: the whole file, or single documents of a YAML stream whose other
+    /// documents were scanned.
+    errors: Vec<FileError>,
     skipped: Option<FileError>,
     /// Not an artifact bulkhead scans, and why: listed as skipped when the file was named
     /// explicitly (an input, or a file in the paths), dropped when found by walking.
@@ -320,20 +336,24 @@ struct FileResult {
 impl FileResult {
     fn error(e: FileError) -> FileResult {
         FileResult {
-            error: Some(e),
+            errors: vec![e],
             ..FileResult::default()
         }
     }
 }
 
 fn file_error(path: &str, e: SourceError) -> FileResult {
-    FileResult::error(FileError {
+    FileResult::error(to_file_error(path, e))
+}
+
+fn to_file_error(path: &str, e: SourceError) -> FileError {
+    FileError {
         path: path.to_string(),
         line: e.line,
         column: e.column,
         // A parse error may quote the text it could not read.
         message: bulkhead_facts::mask::mask_text(&e.message),
-    })
+    }
 }
 
 /// Registry entries whose rule the configuration does not disable.
@@ -347,7 +367,7 @@ fn enabled<'a, F: Copy>(
         .map(|(_, f)| *f)
 }
 
-fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
+fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResult {
     let path = input.path.as_str();
     let text = match check_text(&input.bytes, &opts.limits) {
         Ok(t) => t,
@@ -357,8 +377,15 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
     let mut out = Out::new(text, &lines);
     let mut policy_namespaces = Vec::new();
     let mut objects_for_annotations: Vec<(bulkhead_sources::Span, Vec<&Node>)> = Vec::new();
+    // `Kind/namespace/name` of each entry of `objects_for_annotations`.
+    let mut annotation_objects: Vec<String> = Vec::new();
     // Byte ranges holding data, where a `#` starts no comment (heredoc bodies, YAML scalars).
     let mut opaque: Vec<std::ops::Range<usize>> = Vec::new();
+    // YAML documents that could not be read (the others are scanned), and their errors.
+    let mut broken: Vec<std::ops::RangeInclusive<u32>> = Vec::new();
+    let mut document_errors: Vec<FileError> = Vec::new();
+    // How the file was read when that differs from what was asked (a missing --target stage).
+    let mut note: Option<String> = None;
     let kind;
     // Parsed YAML must outlive the rule context; keep it here.
     let docs_holder;
@@ -376,9 +403,20 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             );
             let final_stage = match file.final_stage(opts.target.as_deref()) {
                 Ok(s) => s,
-                Err(e) => {
+                Err(e) if strict_target => {
                     return file_error(path, SourceError::at(1, 1, e));
                 }
+                // Among several Dockerfiles, --target names a stage of some; the others are
+                // judged by the stage `docker build` builds without --target.
+                Err(e) => match file.final_stage(None) {
+                    Ok(last) => {
+                        note = Some(format!(
+                            "{e}, so --target does not apply; its last stage was judged"
+                        ));
+                        last
+                    }
+                    Err(e) => return file_error(path, SourceError::at(1, 1, e)),
+                },
             };
             let ctx = rules::dockerfile::Ctx {
                 file: &file,
@@ -417,10 +455,29 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                     ..FileResult::default()
                 };
             }
-            docs_holder = match yaml::parse_with(text, &opts.limits) {
-                Ok(d) => d,
-                Err(e) => return file_error(path, e),
+            // Strictly (a key written twice is an error) and document by document: a broken
+            // document is reported and not scanned, the others are.
+            let stream = yaml::parse_stream(text, &opts.limits);
+            if stream.documents.is_empty() && !stream.errors.is_empty() {
+                return FileResult {
+                    errors: stream
+                        .errors
+                        .into_iter()
+                        .map(|e| to_file_error(path, e.error))
+                        .collect(),
+                    ..FileResult::default()
+                };
+            }
+            for e in &stream.errors {
+                broken.push(e.span.start.line..=e.span.end.line);
+                document_errors.push(to_file_error(path, e.error.clone()));
+            }
+            // The whole file when it cannot be read as (part of) an artifact of its kind.
+            let whole_file_errors = |errors: &[FileError]| FileResult {
+                errors: errors.to_vec(),
+                ..FileResult::default()
             };
+            docs_holder = stream.documents;
             let docs = &docs_holder;
             if text.contains("bulkhead:ignore") {
                 for d in docs {
@@ -433,6 +490,10 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                     && !kubernetes::looks_like_kubernetes(docs));
             if is_compose {
                 kind = ArtifactKind::Compose;
+                if !document_errors.is_empty() {
+                    // A compose file is one document: a broken one leaves nothing to scan.
+                    return whole_file_errors(&document_errors);
+                }
                 if docs.len() > 1 {
                     return file_error(
                         path,
@@ -452,6 +513,10 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                 if !kubernetes::looks_like_kubernetes(docs)
                     && !docs.iter().any(|d| d.root.get("kind").is_some())
                 {
+                    if !document_errors.is_empty() {
+                        // The documents that could not be read are the only candidates.
+                        return whole_file_errors(&document_errors);
+                    }
                     if forced.is_none() {
                         return not_an_artifact(path, text);
                     }
@@ -472,6 +537,7 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
                         ann.extend(p.metadata.and_then(|m| m.get("annotations")));
                     }
                     objects_for_annotations.push((o.node.span, ann));
+                    annotation_objects.push(o.display());
                 }
                 let ctx = rules::kubernetes::Ctx {
                     objects,
@@ -499,6 +565,85 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
         }
     }
 
+    // Inline comment suppressions, from real comments only (JSON has none).
+    let syntax = match kind {
+        ArtifactKind::Dockerfile => CommentSyntax::Dockerfile,
+        ArtifactKind::DaemonJson => CommentSyntax::None,
+        _ if path.to_ascii_lowercase().ends_with(".json") => CommentSyntax::None,
+        _ => CommentSyntax::Yaml,
+    };
+    let mut inline: Vec<Inline> = suppress::inline_comments(text, syntax, &opaque);
+    // Comments in a document that could not be read neither suppress nor go stale.
+    inline.retain(|c| !broken.iter().any(|b| b.contains(&c.line)));
+    for e in &mut document_errors {
+        e.message
+            .push_str("; this document is not scanned (the file's other documents are)");
+    }
+    // Annotation suppressions: (object span, annotation key node, rule, reason, used)
+    let mut annotations: Vec<(bulkhead_sources::Span, &Node, String, String, bool)> = Vec::new();
+    for (span, anns) in &objects_for_annotations {
+        for a in anns {
+            for (k, v) in a.as_map().unwrap_or(&[]) {
+                // A Pod's own annotations are its pod's too: count each key once.
+                if annotations.iter().any(|a| a.1.span == k.span) {
+                    continue;
+                }
+                if let Some(rule) = k.as_str().and_then(|k| k.strip_prefix(ANNOTATION_PREFIX)) {
+                    annotations.push((
+                        *span,
+                        k,
+                        rule.to_string(),
+                        v.as_str().unwrap_or("").to_string(),
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    // Every suppression says why; one that does not suppresses nothing and is a finding itself.
+    if let Some(rule) = rules::suppression_without_reason(kind)
+        .filter(|id| catalog::rule(id).is_none_or(|r| !opts.config.is_disabled(r)))
+    {
+        for c in inline.iter().filter(|c| !c.has_reason()) {
+            let span = bulkhead_sources::Span::new(
+                lines.pos(text, c.range.start),
+                lines.pos(text, c.range.end),
+            );
+            let marker = if c.file_wide {
+                "bulkhead:ignore-file"
+            } else {
+                "bulkhead:ignore"
+            };
+            out.hit(
+                rule,
+                span,
+                format!("{marker} comment"),
+                format!(
+                    "the suppression of {} gives no reason, so it suppresses nothing: write why after the rule IDs",
+                    c.rules.join(",")
+                ),
+            );
+        }
+        for (object, key, name, reason, _) in &annotations {
+            if reason.trim().is_empty() {
+                let object = objects_for_annotations
+                    .iter()
+                    .zip(&annotation_objects)
+                    .find(|((s, _), _)| s == object)
+                    .map(|(_, o)| o.clone())
+                    .unwrap_or_default();
+                out.hit(
+                    rule,
+                    key.span,
+                    object,
+                    format!(
+                        "the annotation {ANNOTATION_PREFIX}{name} gives no reason (its value is empty), so it suppresses nothing"
+                    ),
+                );
+            }
+        }
+    }
+
     let hits = std::mem::take(&mut out.hits);
     // A secret one rule found is masked in the snippet of every finding that shows its line.
     let secrets: Vec<bulkhead_sources::Span> = hits
@@ -522,35 +667,13 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             ))
     });
 
-    // Inline comment suppressions, from real comments only (JSON has none).
-    let syntax = match kind {
-        ArtifactKind::Dockerfile => CommentSyntax::Dockerfile,
-        ArtifactKind::DaemonJson => CommentSyntax::None,
-        _ if path.to_ascii_lowercase().ends_with(".json") => CommentSyntax::None,
-        _ => CommentSyntax::Yaml,
-    };
-    let mut inline: Vec<Inline> = suppress::inline_comments(text, syntax, &opaque);
     let mut suppressed = Vec::new();
     let mut kept = Vec::new();
-    // Annotation suppressions: (object span, annotation key node, rule, reason, used)
-    let mut annotations: Vec<(bulkhead_sources::Span, &Node, String, String, bool)> = Vec::new();
-    for (span, anns) in &objects_for_annotations {
-        for a in anns {
-            for (k, v) in a.as_map().unwrap_or(&[]) {
-                if let Some(rule) = k.as_str().and_then(|k| k.strip_prefix(ANNOTATION_PREFIX)) {
-                    annotations.push((
-                        *span,
-                        k,
-                        rule.to_string(),
-                        v.as_str().unwrap_or("").to_string(),
-                        false,
-                    ));
-                }
-            }
-        }
-    }
     for p in findings {
-        if let Some(i) = inline.iter().position(|s| s.covers(&p.finding)) {
+        if let Some(i) = inline
+            .iter()
+            .position(|s| s.covers(&p.finding) || s.covers_statement(&p.finding, p.within))
+        {
             inline[i].used = true;
             let source = if inline[i].file_wide {
                 SuppressionSource::InlineFile
@@ -560,13 +683,14 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             suppressed.push(Suppressed {
                 finding: p.finding,
                 source,
-                reason: reason_or_default(&inline[i].reason),
+                reason: inline[i].reason.clone(),
             });
             continue;
         }
         let off = p.finding.location.offset;
         if let Some(a) = annotations.iter_mut().find(|a| {
-            a.0.start.offset <= off
+            !a.3.trim().is_empty()
+                && a.0.start.offset <= off
                 && off <= a.0.end.offset
                 && catalog::rule(&p.finding.rule).is_some_and(|r| r.is_named(&a.2))
         }) {
@@ -574,17 +698,17 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
             suppressed.push(Suppressed {
                 finding: p.finding,
                 source: SuppressionSource::Annotation,
-                reason: reason_or_default(&a.3),
+                reason: a.3.clone(),
             });
             continue;
         }
         kept.push(p);
     }
     let mut notes: Vec<SuppressionNote> = inline.iter().flat_map(|s| s.notes(path)).collect();
-    for (_, k, rule, _, used) in &annotations {
+    for (_, k, rule, reason, used) in &annotations {
         let problem = if catalog::lookup(rule).is_none() {
             Some(SuppressionProblem::UnknownRule)
-        } else if !used {
+        } else if !used && !reason.trim().is_empty() {
             Some(SuppressionProblem::Unused)
         } else {
             None
@@ -602,11 +726,12 @@ fn scan_one(input: &Input, opts: &ScanOptions) -> FileResult {
         file: Some(ScannedFile {
             path: path.to_string(),
             kind,
+            note,
         }),
         findings: kept,
         suppressed,
         notes,
-        error: None,
+        errors: document_errors,
         skipped: None,
         not_artifact: None,
         policy_namespaces,
@@ -712,14 +837,6 @@ fn closing_quote(text: &str, span: std::ops::Range<usize>, q: u8) -> Option<usiz
     None
 }
 
-fn reason_or_default(r: &str) -> String {
-    if r.trim().is_empty() {
-        "(no reason given)".to_string()
-    } else {
-        r.to_string()
-    }
-}
-
 fn contains(outer: bulkhead_sources::Span, inner: bulkhead_sources::Span) -> bool {
     outer.start.offset <= inner.start.offset && inner.start.offset <= outer.end.offset
 }
@@ -774,6 +891,7 @@ fn to_finding(
             fingerprint: String::new(),
         },
         namespace,
+        within: h.within.map(|w| (w.start.line, w.end.line)),
     })
 }
 
@@ -829,7 +947,7 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
     let mut policy: BTreeSet<String> = BTreeSet::new();
     for r in results {
         report.files.extend(r.file);
-        report.errors.extend(r.error);
+        report.errors.extend(r.errors);
         report.skipped.extend(r.skipped);
         report.skipped.extend(r.not_artifact);
         report.suppressed.extend(r.suppressed);
@@ -911,7 +1029,7 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
         if let Some(problem) = problem {
             report.suppression_notes.push(SuppressionNote {
                 source: SuppressionSource::Config,
-                location: format!("config:{}", i + 1),
+                location: e.location(&opts.config, i),
                 rule: e.rule.clone(),
                 problem,
             });

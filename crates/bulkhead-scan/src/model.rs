@@ -180,7 +180,8 @@ pub struct Finding {
 }
 
 /// A file that could not be scanned (unreadable, binary, too large, malformed), with the place;
-/// also what a skipped path is, with why.
+/// or one document of a YAML stream that could not be read (invalid, a duplicate key) while the
+/// file's other documents were scanned; also what a skipped path is, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileError {
     pub path: String,
@@ -233,7 +234,9 @@ pub struct Suppressed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressionNote {
     pub source: SuppressionSource,
-    /// `path:line` for inline comments and annotations, `config:N` for config entries.
+    /// `path:line` for inline comments, annotations and configuration entries (the line of the
+    /// entry's `[[scan.ignore]]`), or `config:N` for the N-th entry of a configuration that was
+    /// not read from a file.
     pub location: String,
     pub rule: String,
     pub problem: SuppressionProblem,
@@ -252,6 +255,10 @@ pub enum SuppressionProblem {
 pub struct ScannedFile {
     pub path: String,
     pub kind: ArtifactKind,
+    /// How the file was read when that differs from what was asked: a Dockerfile without the
+    /// `--target` stage is judged by its last stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Everything a scan found.

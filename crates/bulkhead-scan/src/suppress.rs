@@ -12,6 +12,9 @@
 //!   pod template silences RULE for findings inside that object.
 //! - `[[scan.ignore]]` entries in the configuration (see `config`), with optional expiry.
 //! - A baseline file: findings whose fingerprint it lists are accepted as known.
+//!
+//! A comment or annotation that gives no reason suppresses nothing; the engine reports it as a
+//! finding of the artifact's `*-suppression-without-reason` rule.
 
 use crate::catalog;
 use crate::model::{Finding, SuppressionNote, SuppressionProblem, SuppressionSource};
@@ -24,6 +27,8 @@ pub const ANNOTATION_PREFIX: &str = "ignore.bulkhead.dev/";
 #[derive(Debug, Clone)]
 pub struct Inline {
     pub line: u32,
+    /// Byte range of the marker and what follows it on the line (`bulkhead:ignore RULE reason`).
+    pub range: std::ops::Range<usize>,
     /// Alone on its line: applies to the next line too.
     pub own_line: bool,
     pub file_wide: bool,
@@ -92,8 +97,10 @@ pub fn inline_comments(
         }
         let rest = rest.trim();
         let (rules, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let line_start = c.offset - c.hash;
         out.push(Inline {
             line: c.line,
+            range: c.offset + marker..line_start + line.trim_end().len(),
             own_line: line[..c.hash].trim().is_empty(),
             file_wide,
             rules: rules
@@ -282,9 +289,14 @@ fn names(rule_key: &str, finding_rule: &str) -> bool {
 }
 
 impl Inline {
+    /// A suppression without a reason suppresses nothing (every suppression says why).
+    pub fn has_reason(&self) -> bool {
+        !self.reason.trim().is_empty()
+    }
+
     /// Does this comment silence `f` (a finding spanning lines `start..=end`)?
     pub fn covers(&self, f: &Finding) -> bool {
-        if !self.rules.iter().any(|r| names(r, &f.rule)) {
+        if !self.has_reason() || !self.rules.iter().any(|r| names(r, &f.rule)) {
             return false;
         }
         if self.file_wide {
@@ -292,6 +304,19 @@ impl Inline {
         }
         let (start, end) = (f.location.line, f.location.end_line.max(f.location.line));
         (start..=end).contains(&self.line) || (self.own_line && start == self.line + 1)
+    }
+
+    /// Does this comment silence `f` through the statement (`first..=last` lines) the finding is
+    /// part of? A comment on that statement's lines or alone on the line above it counts as for
+    /// a finding spanning the whole statement.
+    pub fn covers_statement(&self, f: &Finding, statement: Option<(u32, u32)>) -> bool {
+        let Some((first, last)) = statement else {
+            return false;
+        };
+        if !self.has_reason() || !self.rules.iter().any(|r| names(r, &f.rule)) {
+            return false;
+        }
+        (first..=last).contains(&self.line) || (self.own_line && first == self.line + 1)
     }
 
     pub fn notes(&self, path: &str) -> Vec<SuppressionNote> {
@@ -311,7 +336,8 @@ impl Inline {
                 });
             }
         }
-        if !self.used && v.is_empty() {
+        // Without a reason it cannot be used; that is reported as a finding of its own.
+        if !self.used && v.is_empty() && self.has_reason() {
             v.push(SuppressionNote {
                 source,
                 location: format!("{path}:{}", self.line),

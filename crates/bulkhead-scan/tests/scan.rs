@@ -210,6 +210,82 @@ fn compose_booleans_are_read_like_compose_go() {
 }
 
 #[test]
+fn compose_user_from_a_variable_default_is_resolved_without_reading_the_environment() {
+    let compose = "services:\n  b:\n    image: alpine:3.19\n    user: \"${APP_UID:-0}\"\n  c:\n    image: alpine:3.19\n    user: \"${HOME-0}:${GID:-0}\"\n  d:\n    image: alpine:3.19\n    user: \"${APP_UID}\"\n  e:\n    image: alpine:3.19\n    user: \"${APP_UID:-10001}\"\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    assert_eq!(
+        lines_of(&r, "compose-user-root"),
+        vec![4, 7],
+        "{:?}",
+        hits(&r)
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "compose-user-root" && f.location.line == 4)
+        .unwrap();
+    assert!(
+        f.message.contains("${APP_UID:-0}") && f.message.contains("APP_UID is not set"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("default"), "{}", f.message);
+    // HOME is set in this process; the scanner still treats it as unset.
+    assert!(std::env::var("HOME").is_ok());
+    let c = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "compose-user-root" && f.location.line == 7)
+        .unwrap();
+    assert!(c.message.contains("HOME, GID"), "{}", c.message);
+    assert!(f.fix.is_some());
+}
+
+#[test]
+fn kubernetes_pull_policy_considers_what_the_api_server_defaults() {
+    let containers = [
+        ("a", "nginx:1.25", None),   // unset -> IfNotPresent: finding
+        ("b", "nginx:latest", None), // unset -> Always
+        ("c", "nginx", None),        // unset -> Always
+        (
+            "d",
+            "nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            None,
+        ), // pinned
+        ("e", "nginx:1.25", Some("IfNotPresent")), // explicit: finding
+        ("f", "nginx:1.25", Some("Always")),
+        ("g", "nginx:latest", Some("Never")), // explicit: finding
+        ("h", "registry.example.com:5000/app:2", None), // a port is no tag: finding
+    ];
+    let mut text =
+        String::from("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n");
+    for (name, image, policy) in containers {
+        text.push_str(&format!("  - name: {name}\n    image: \"{image}\"\n"));
+        if let Some(p) = policy {
+            text.push_str(&format!("    imagePullPolicy: {p}\n"));
+        }
+    }
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, &text);
+    let flagged: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "k8s-image-pull-policy")
+        .map(|f| f.object.rsplit(' ').next().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(flagged, vec!["a", "e", "g", "h"], "{:?}", hits(&r));
+    let a = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "k8s-image-pull-policy" && f.object.ends_with(" a"))
+        .unwrap();
+    assert!(
+        a.message.contains("not set") && a.message.contains("IfNotPresent"),
+        "{}",
+        a.message
+    );
+}
+
+#[test]
 fn kubernetes_reads_yaml_1_1_booleans() {
     // sigs.k8s.io/yaml decodes with go-yaml v2: `privileged: yes` IS true for the API server.
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: yes\n  containers: [{name: c, image: x:1}]\n";
@@ -638,6 +714,116 @@ fn config_suppressions_with_expiry_and_baseline() {
 }
 
 #[test]
+fn a_suppression_without_a_reason_suppresses_nothing_and_is_a_finding() {
+    let text = "FROM debian:12.5\n# bulkhead:ignore dockerfile-root-final-stage\nUSER root\n# bulkhead:ignore-file DL3002\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-root-final-stage"),
+        vec![3],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        lines_of(&r, "dockerfile-suppression-without-reason"),
+        vec![2, 4],
+        "{:?}",
+        hits(&r)
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-suppression-without-reason")
+        .unwrap();
+    assert!(
+        f.message.contains("dockerfile-root-final-stage"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.snippet, "# bulkhead:ignore dockerfile-root-final-stage");
+    assert_eq!(f.location.column, 3);
+    assert!(r.suppressed.is_empty(), "{:?}", r.suppressed);
+    assert!(
+        r.suppression_notes.is_empty(),
+        "reported once, as a finding: {:?}",
+        r.suppression_notes
+    );
+    // With a reason it suppresses, and the reason is recorded as written.
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM debian:12.5\n# bulkhead:ignore dockerfile-root-final-stage binds :80\nUSER root\n",
+    );
+    assert!(!has(&r, "dockerfile-root-final-stage"));
+    assert!(!has(&r, "dockerfile-suppression-without-reason"));
+    assert_eq!(r.suppressed[0].reason, "binds :80");
+
+    // YAML comments and Kubernetes annotations with an empty value alike.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations:\n    ignore.bulkhead.dev/k8s-host-pid: \"\"\nspec:\n  hostPID: true # bulkhead:ignore k8s-host-pid\n  containers: [{name: c, image: \"nginx:1.25\"}]\n";
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, pod);
+    assert_eq!(lines_of(&r, "k8s-host-pid"), vec![9], "{:?}", hits(&r));
+    assert_eq!(
+        lines_of(&r, "k8s-suppression-without-reason"),
+        vec![7, 9],
+        "{:?}",
+        hits(&r)
+    );
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.rule == "k8s-suppression-without-reason" && f.object == "Pod/shop/p"));
+    assert!(r.suppression_notes.is_empty(), "{:?}", r.suppression_notes);
+    let compose = "services:\n  web:\n    image: nginx:1.25\n    privileged: true # bulkhead:ignore compose-privileged\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    assert!(has(&r, "compose-privileged"));
+    assert_eq!(lines_of(&r, "compose-suppression-without-reason"), vec![4]);
+    // The rule can be disabled like any other; the reasonless comment still suppresses nothing.
+    let opts = ScanOptions {
+        config: Config::parse("[scan]\ndisable = [\"compose-suppression-without-reason\"]\n")
+            .unwrap(),
+        ..ScanOptions::default()
+    };
+    let r = scan_with("compose.yaml", ArtifactKind::Compose, compose, &opts);
+    assert!(has(&r, "compose-privileged"));
+    assert!(!has(&r, "compose-suppression-without-reason"));
+}
+
+#[test]
+fn config_entries_are_reported_at_their_file_and_line() {
+    let config = Config::parse_file(
+        "[scan]\n[[scan.ignore]]\nrule = \"k8s-host-pid\"\npaths = [\"inject.yaml\"]\nreason = \"expired\"\nexpires = \"2020-01-01\"\n\n[[scan.ignore]]\nrule = \"k8s-privileged\"\nreason = \"everywhere\"\n",
+        "ci/cfg2.toml",
+    )
+    .unwrap();
+    let opts = ScanOptions {
+        config,
+        ..ScanOptions::default()
+    };
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  hostPID: true\n  containers: [{name: c, image: \"nginx:1.25\"}]\n";
+    let r = scan_with("inject.yaml", ArtifactKind::Kubernetes, pod, &opts);
+    assert!(has(&r, "k8s-host-pid"));
+    let notes: Vec<(&str, &str, SuppressionProblem)> = r
+        .suppression_notes
+        .iter()
+        .map(|n| (n.rule.as_str(), n.location.as_str(), n.problem))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            (
+                "k8s-host-pid",
+                "ci/cfg2.toml:2",
+                SuppressionProblem::Expired
+            ),
+            (
+                "k8s-privileged",
+                "ci/cfg2.toml:8",
+                SuppressionProblem::Unused
+            ),
+        ]
+    );
+}
+
+#[test]
 fn hostile_inputs_give_errors_with_file_and_line() {
     let deep = format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  x: {}\n",
@@ -711,6 +897,172 @@ fn hostile_inputs_give_errors_with_file_and_line() {
         r.reaches(bulkhead_scan::Severity::Critical),
         "errors reach every threshold"
     );
+}
+
+#[test]
+fn a_broken_yaml_document_does_not_hide_the_documents_around_it() {
+    // doc 1 valid (hostPID), doc 2 broken, doc 3 valid (privileged).
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: first, namespace: shop}\nspec:\n  hostPID: true\n  containers: [{name: c, image: \"nginx:1.25\"}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: second\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: third, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext: {privileged: true}\n";
+    let r = scan("pods.yaml", ArtifactKind::Kubernetes, text);
+    assert_eq!(lines_of(&r, "k8s-host-pid"), vec![5], "{:?}", hits(&r));
+    assert_eq!(lines_of(&r, "k8s-privileged"), vec![20], "{:?}", hits(&r));
+    assert!(
+        r.findings.iter().all(|f| !f.object.contains("second")),
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    let e = &r.errors[0];
+    assert_eq!(
+        (e.path.as_str(), e.line, e.column),
+        ("pods.yaml", 11, 5),
+        "{e}"
+    );
+    assert!(e.message.contains("invalid YAML"), "{e}");
+    assert!(e.message.contains("not scanned"), "{e}");
+    assert_eq!(r.files.len(), 1, "the file is scanned, one document is not");
+    assert!(r.reaches(bulkhead_scan::Severity::Critical));
+
+    // A suppression inside the broken document neither suppresses nor is reported as stale.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: true\n---\n# bulkhead:ignore k8s-host-pid the broken pod needs it\napiVersion: v1\nkind: Pod\nmetadata: {name: b\n";
+    let r = scan("pods.yaml", ArtifactKind::Kubernetes, text);
+    assert_eq!(lines_of(&r, "k8s-host-pid"), vec![5], "{:?}", hits(&r));
+    assert!(r.suppression_notes.is_empty(), "{:?}", r.suppression_notes);
+
+    // Every document broken: errors only, as before.
+    let r = scan(
+        "pods.yaml",
+        ArtifactKind::Kubernetes,
+        "apiVersion: v1\nkind: Pod\nspec: [1\n---\nkind: Pod\nspec: {a\n",
+    );
+    assert!(
+        r.findings.is_empty() && r.files.is_empty(),
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+    assert!(r
+        .errors
+        .iter()
+        .all(|e| !e.message.contains("other documents")));
+}
+
+#[test]
+fn duplicate_mapping_keys_are_errors_and_their_document_is_not_scanned() {
+    // The last value would win silently: `privileged: false` would hide `privileged: true`.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: dup\n  namespace: shop\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext:\n      privileged: true\n      privileged: false\n";
+    let r = scan("dupkey.yaml", ArtifactKind::Kubernetes, pod);
+    assert!(r.findings.is_empty(), "{:?}", hits(&r));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    let e = &r.errors[0];
+    assert_eq!((e.line, e.column), (12, 7), "{e}");
+    assert!(e.message.contains("\"privileged\""), "{e}");
+    assert!(
+        e.message.contains("line 11") && e.message.contains("line 12"),
+        "{e}"
+    );
+    // In a stream, the other documents are still scanned.
+    let stream = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: ok}}\nspec:\n  hostIPC: true\n---\n{pod}"
+    );
+    let r = scan("two.yaml", ArtifactKind::Kubernetes, &stream);
+    assert_eq!(lines_of(&r, "k8s-host-ipc"), vec![5], "{:?}", hits(&r));
+    assert!(r.findings.iter().all(|f| !f.object.contains("dup")));
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(r.errors[0].line, 18);
+
+    // Compose: two `web:` services are not two services.
+    let services = "services:\n  web:\n    image: nginx:1.25\n    privileged: true\n  web:\n    image: nginx:1.25\n    read_only: true\n";
+    let r = scan("docker-compose.yml", ArtifactKind::Compose, services);
+    assert!(r.findings.is_empty(), "{:?}", hits(&r));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    let e = &r.errors[0];
+    assert_eq!(e.line, 5, "{e}");
+    assert!(e.message.contains("\"web\""), "{e}");
+    assert!(
+        e.message.contains("line 2") && e.message.contains("line 5"),
+        "{e}"
+    );
+    assert!(!e.message.contains("other documents"), "{e}");
+    let keys = "services:\n  web:\n    image: nginx:1.25\n    privileged: true\n    user: \"1000\"\n    privileged: false\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, keys);
+    assert!(r.findings.is_empty(), "{:?}", hits(&r));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(r.errors[0].line, 6);
+    assert!(r.errors[0].message.contains("line 4"), "{}", r.errors[0]);
+}
+
+#[test]
+fn unknown_dockerfile_instruction_is_an_error_with_its_line() {
+    // docker build refuses `FRUM foo`; a scan must not call the file clean.
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM debian:12.5\nRUN echo ok\nFRUM foo\nUSER 1000\n",
+    );
+    assert_eq!(r.errors.len(), 1, "{:?}", hits(&r));
+    let e = &r.errors[0];
+    assert_eq!((e.line, e.column), (3, 1), "{e}");
+    assert!(e.message.contains("FRUM"), "{e}");
+    assert!(r.reaches(bulkhead_scan::Severity::Critical));
+    // Lower-case keywords are instructions too.
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "from debian:12.5\nuser root\n",
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert!(has(&r, "dockerfile-root-final-stage"));
+}
+
+#[test]
+fn findings_in_a_run_heredoc_point_at_the_offending_line() {
+    let text = "# syntax=docker/dockerfile:1.4\nFROM ubuntu:22.04\nRUN <<EOT bash\nset -e\napt-get update\napt-get install -y curl\ncurl -k https://example.com/install.sh | sh\nEOT\nCOPY <<-EOF2 /etc/app.conf\n\tpassword=https://u:inheredoc123@db.example\nEOF2\nUSER 1000\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    for (rule, line) in [
+        ("dockerfile-curl-pipe-shell", 7),
+        ("dockerfile-tls-verification-disabled", 7),
+        ("dockerfile-pipefail", 7),
+        ("dockerfile-apt-recommends", 6),
+        ("dockerfile-unpinned-packages", 6),
+        ("dockerfile-secret", 10),
+    ] {
+        assert_eq!(lines_of(&r, rule), vec![line], "{rule}: {:?}", hits(&r));
+    }
+    let snippet = snippet_of(&r, "dockerfile-curl-pipe-shell");
+    assert_eq!(snippet, "curl -k https://example.com/install.sh | sh");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-curl-pipe-shell")
+        .unwrap();
+    assert_eq!((f.location.column, f.location.end_line), (1, 7));
+    // The secret's line is shown, masked.
+    let secret = snippet_of(&r, "dockerfile-secret");
+    assert!(
+        secret.contains("password=") && !secret.contains("inheredoc123"),
+        "{secret}"
+    );
+    // Outside heredocs the whole instruction is still the place (the arguments keep no
+    // positions of their own).
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM ubuntu:22.04\nRUN apt-get update && \\\n    curl -k https://x | sh\nUSER 1000\n",
+    );
+    assert_eq!(lines_of(&r, "dockerfile-curl-pipe-shell"), vec![2]);
+    // A comment above the RUN still suppresses what is found in its heredoc.
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM ubuntu:22.04\n# bulkhead:ignore dockerfile-curl-pipe-shell vendor installer, checked by hand\nRUN <<EOT\nset -e\ncurl -fsSL https://example.com/i.sh | sh\nEOT\nUSER 1000\n",
+    );
+    assert!(!has(&r, "dockerfile-curl-pipe-shell"), "{:?}", hits(&r));
+    assert!(r
+        .suppressed
+        .iter()
+        .any(|s| s.finding.rule == "dockerfile-curl-pipe-shell" && s.finding.location.line == 5));
+    assert!(r.suppression_notes.is_empty(), "{:?}", r.suppression_notes);
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -870,6 +1222,71 @@ fn explicitly_named_paths_that_are_not_scanned_are_listed_as_skipped() {
     let r = scan_paths(std::slice::from_ref(&d), &ScanOptions::default());
     assert_eq!(r.files.len(), 1);
     assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn target_stage_missing_from_some_dockerfiles_of_a_directory_is_a_note() {
+    let d = tempdir("target");
+    std::fs::write(
+        d.join("Dockerfile.target"),
+        "FROM debian:12.5 AS debug\nUSER root\nFROM debian:12.5 AS runtime\nUSER 1000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("Dockerfile.other"),
+        "FROM debian:12.5 AS build\nRUN make\nFROM debian:12.5\nUSER root\n",
+    )
+    .unwrap();
+    let opts = ScanOptions {
+        target: Some("runtime".into()),
+        ..ScanOptions::default()
+    };
+    let r = scan_paths(std::slice::from_ref(&d), &opts);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.files.len(), 2);
+    // The Dockerfile without `runtime` is judged by its last stage: root there is found.
+    let root: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "dockerfile-root-final-stage")
+        .map(|f| f.location.path.as_str())
+        .collect();
+    assert_eq!(root.len(), 1, "{:?}", hits(&r));
+    assert!(root[0].ends_with("Dockerfile.other"), "{root:?}");
+    let other = r
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile.other"))
+        .unwrap();
+    let note = other.note.as_deref().unwrap_or("");
+    assert!(
+        note.contains("\"runtime\"") && note.contains("last stage"),
+        "{note}"
+    );
+    assert!(r
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("Dockerfile.target"))
+        .unwrap()
+        .note
+        .is_none());
+    // Several files named: the same.
+    let r = scan_paths(
+        &[d.join("Dockerfile.other"), d.join("Dockerfile.target")],
+        &opts,
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(lines_of(&r, "dockerfile-root-final-stage"), vec![4]);
+    // One named Dockerfile without the stage: an error, as `docker build --target` fails.
+    let r = scan_paths(&[d.join("Dockerfile.other")], &opts);
+    assert!(r.findings.is_empty(), "{:?}", hits(&r));
+    assert_eq!(r.errors.len(), 1);
+    assert!(
+        r.errors[0].message.contains("\"runtime\""),
+        "{}",
+        r.errors[0]
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 

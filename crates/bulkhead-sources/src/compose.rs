@@ -4,7 +4,9 @@
 //! are top-level keys), reading `environment` in both list (`- KEY=value`) and mapping form,
 //! reading volumes in short (`/src:/dst:ro`) and long form, and ports in short and long form
 //! (IPv6 bindings such as `[::]:80:80` included, PITFALLS CIS Docker 13). Booleans are read the
-//! way compose-go reads them ([`BoolDialect::Compose`]).
+//! way compose-go reads them ([`BoolDialect::Compose`]). [`interpolate_defaults`] reads
+//! `${VAR:-default}` as compose does when the variable is not set; the scanner never looks at
+//! its own environment.
 
 use crate::yaml::{Document, Node};
 
@@ -186,6 +188,72 @@ fn split_host_ip(s: &str) -> (Option<&str>, &str) {
     (None, s)
 }
 
+/// A value after compose's interpolation with every variable unset: the text, and the variables
+/// whose default was used, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interpolated {
+    pub value: String,
+    pub defaulted: Vec<String>,
+}
+
+/// Interpolate `s` the way compose does when no variable is set: `${VAR:-default}` and
+/// `${VAR-default}` give the default, `${VAR:+alt}` and `${VAR+alt}` nothing, `$$` a `$`.
+/// `None` when the value depends on a variable without a default (`$VAR`, `${VAR}`, `${VAR:?err}`),
+/// which only the deploying environment knows. The scanning process's own environment is never
+/// read: it is not the environment the file is deployed with, and it may hold secrets.
+pub fn interpolate_defaults(s: &str) -> Option<Interpolated> {
+    let mut out = Interpolated {
+        value: String::with_capacity(s.len()),
+        defaulted: Vec::new(),
+    };
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.value.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.value.push('$');
+            rest = r;
+        } else if let Some(body) = after.strip_prefix('{') {
+            // The closing brace, allowing nested `${...}` in a default.
+            let mut depth = 1;
+            let end = body.char_indices().find_map(|(j, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(j)
+            })?;
+            let inner = &body[..end];
+            let name_len = inner
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(inner.len());
+            let (name, op) = inner.split_at(name_len);
+            if name.is_empty() {
+                return None;
+            }
+            let word = |p: &str| op.strip_prefix(p);
+            if let Some(default) = word(":-").or_else(|| word("-")) {
+                let d = interpolate_defaults(default)?;
+                out.value.push_str(&d.value);
+                out.defaulted.push(name.to_string());
+                out.defaulted.extend(d.defaulted);
+            } else if word(":+").or_else(|| word("+")).is_none() {
+                // `${VAR}`, `${VAR:?err}`, `${VAR?err}` or an unknown form: needs the variable.
+                return None;
+            }
+            rest = &body[end + 1..];
+        } else if after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return None;
+        } else {
+            out.value.push('$');
+            rest = after;
+        }
+    }
+    out.value.push_str(rest);
+    Some(out)
+}
+
 #[derive(Debug, Clone)]
 pub struct Volume<'d> {
     pub source: Option<String>,
@@ -235,5 +303,31 @@ mod tests {
         assert_eq!(ports[1].host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(ports[2].host_port, None);
         assert_eq!(s[1].environment()[0].value.as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn interpolation_uses_defaults_and_never_the_environment() {
+        let v = |s: &str| interpolate_defaults(s).map(|i| (i.value, i.defaulted));
+        assert_eq!(
+            v("${APP_UID:-0}"),
+            Some(("0".into(), vec!["APP_UID".into()]))
+        );
+        assert_eq!(
+            v("${U-1000}:${G:-${GID:-0}}"),
+            Some(("1000:0".into(), vec!["U".into(), "G".into(), "GID".into()]))
+        );
+        assert_eq!(v("a$$b${X:+y}"), Some(("a$b".into(), vec![])));
+        assert_eq!(v("plain"), Some(("plain".into(), vec![])));
+        assert_eq!(v("${APP_UID}"), None);
+        assert_eq!(v("$APP_UID"), None);
+        assert_eq!(v("${APP_UID:?must be set}"), None);
+        assert_eq!(v("${UNCLOSED:-0"), None);
+        // Even a variable set in this process is treated as unset.
+        assert!(std::env::var("PATH").is_ok());
+        assert_eq!(
+            v("${PATH:-none}"),
+            Some(("none".into(), vec!["PATH".into()]))
+        );
+        assert_eq!(v("${PATH}"), None);
     }
 }

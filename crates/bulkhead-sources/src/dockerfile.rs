@@ -305,9 +305,13 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
         let mut keyword = keyword.to_ascii_uppercase();
         let mut rest = rest.to_string();
         let mut onbuild = false;
+        // Column (in characters) of the keyword that decides, for errors.
+        let mut keyword_column = raw[..indent].chars().count() as u32 + 1;
         if keyword == "ONBUILD" {
             onbuild = true;
             let (k, r) = split_word(&rest);
+            let after = &trimmed["ONBUILD".len().min(trimmed.len())..];
+            keyword_column += ("ONBUILD".len() + after.len() - after.trim_start().len()) as u32;
             keyword = k.to_ascii_uppercase();
             rest = r.to_string();
         }
@@ -319,6 +323,26 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
                     "expected an instruction keyword (FROM, RUN, ...), found {:?}",
                     truncate(&joined, 40)
                 ),
+            ));
+        }
+        if !INSTRUCTIONS.contains(&keyword.as_str()) {
+            let hint = closest_instruction(&keyword)
+                .map(|k| format!(" (did you mean {k}?)"))
+                .unwrap_or_default();
+            return Err(SourceError::at(
+                first_line,
+                keyword_column,
+                format!(
+                    "unknown instruction {:?}{hint}: docker build refuses the Dockerfile",
+                    truncate(&keyword, 40)
+                ),
+            ));
+        }
+        if onbuild && matches!(keyword.as_str(), "ONBUILD" | "FROM" | "MAINTAINER") {
+            return Err(SourceError::at(
+                first_line,
+                keyword_column,
+                format!("ONBUILD cannot trigger {keyword}: docker build refuses the Dockerfile"),
             ));
         }
         let (flags, args) = split_flags(&rest);
@@ -454,6 +478,55 @@ fn build_stages(instructions: Vec<Instruction>, escape: char) -> Result<Dockerfi
         stages,
         global_args,
     })
+}
+
+/// The instructions the Dockerfile frontend knows (keywords are case-insensitive).
+pub const INSTRUCTIONS: &[&str] = &[
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+/// The known instruction a misspelt keyword most likely meant (at most two edits away).
+fn closest_instruction(word: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    if word.len() > 20 {
+        return None;
+    }
+    INSTRUCTIONS
+        .iter()
+        .map(|k| (distance(word, k), *k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len() / 2 + 1)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -818,6 +891,28 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = parse_bytes(b"FROM x\n\x00\x01\x02", &Limits::default()).unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn unknown_instructions_are_errors_with_their_line() {
+        let e = parse(
+            "FROM debian:12.5\nRUN echo ok\nFRUM foo\nUSER 1000\n",
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 1), "{e}");
+        assert!(e.message.contains("\"FRUM\""), "{e}");
+        assert!(e.message.contains("did you mean FROM?"), "{e}");
+        let e = parse("FROM x\n  ONBUILD  runn make\n", &Limits::default()).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 12), "{e}");
+        let e = parse("FROM x\nONBUILD FROM y\n", &Limits::default()).unwrap_err();
+        assert!(e.message.contains("cannot trigger FROM"), "{e}");
+        let e = parse("FROM x\nFOOBARBAZ y\n", &Limits::default()).unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+        // Every known keyword in any letter case, directives and comments are fine.
+        let all = "# syntax=docker/dockerfile:1\n# escape=\\\n# a comment\narg V=1\nfrom alpine:3.19 as base\nrun true\ncmd [\"true\"]\nlabel a=b\nmaintainer me\nexpose 80\nenv A=1\nadd a /a\ncopy b /b\nentrypoint [\"x\"]\nvolume /v\nuser 1000\nworkdir /w\nonbuild run true\nstopsignal SIGTERM\nhealthcheck NONE\nshell [\"/bin/sh\", \"-c\"]\n";
+        let d = p(all);
+        assert_eq!(d.instructions.len(), 18);
     }
 
     #[test]

@@ -26,16 +26,28 @@ pub fn dockerfile(data: &[u8]) {
     }
 }
 
+/// The documents the scanner reads: [`yaml::parse_stream`] (strict, document by document, the
+/// way the engine parses), checked against the lenient whole-stream reading.
 fn yaml_docs(data: &[u8]) -> Option<Vec<yaml::Document>> {
     let limits = Limits::default();
     let text = crate::span::check_text(data, &limits).ok()?;
-    let docs = yaml::parse_with(text, &limits).ok()?;
-    for d in &docs {
+    let stream = yaml::parse_stream(text, &limits);
+    for e in &stream.errors {
+        let _ = e.span.text(text);
+        assert!(e.span.start.offset <= e.span.end.offset && e.span.end.offset <= text.len());
+    }
+    for d in &stream.documents {
         let _ = d.root.to_json(Schema::Yaml11);
         let _ = d.root.to_json(Schema::Core);
         let _ = d.span.text(text);
+        assert!(d.root.span.end.offset <= text.len());
     }
-    Some(docs)
+    if stream.errors.is_empty() {
+        // A stream read whole is the lenient reading without duplicate keys: the same documents.
+        let lenient = yaml::parse_with(text, &limits).ok()?;
+        assert_eq!(lenient.len(), stream.documents.len());
+    }
+    Some(stream.documents)
 }
 
 /// Compose: parse and read every service setting the rules read.
@@ -47,6 +59,9 @@ pub fn compose(data: &[u8]) {
         let _ = s.ports();
         if let Some(n) = s.get("privileged") {
             let _ = n.as_bool(BoolDialect::Compose);
+        }
+        if let Some(user) = s.get("user").and_then(yaml::Node::as_str) {
+            let _ = compose::interpolate_defaults(user);
         }
     }
 }

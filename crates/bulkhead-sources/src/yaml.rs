@@ -3,7 +3,9 @@
 //! Owns: parsing a multi-document stream with `saphyr-parser` (a maintained, pure-Rust YAML 1.2
 //! parser), byte spans and line/column for every node, anchors, aliases and `<<` merge keys,
 //! limits against hostile input (depth, node count, alias bombs), conversion of a node to
-//! `serde_json::Value`, and the one boolean reader the scanners use.
+//! `serde_json::Value`, and the one boolean reader the scanners use. [`parse_stream`] is the
+//! strict reading the scanner uses: a mapping key written twice is an error (as kubectl's strict
+//! decoding and compose-go make it), and one broken document does not hide the others.
 //!
 //! Scalars keep the text as written plus their style, because what a scalar *means* depends on
 //! who reads it: Kubernetes decodes YAML with go-yaml v2 (YAML 1.1: `yes`, `on`, `y` are
@@ -346,7 +348,141 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Vec<Document>, SourceEr
             ),
         ));
     }
-    Builder::new(text, limits).run()
+    let mut b = Builder::new(text, limits, Pos::default(), false);
+    b.run()?;
+    Ok(b.docs)
+}
+
+/// A stream read document by document: the documents that parse, and an error for each one that
+/// does not.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stream {
+    pub documents: Vec<Document>,
+    pub errors: Vec<DocumentError>,
+}
+
+/// A document that could not be read: the error, and the text the document spans (from its
+/// `---` to the next one), so callers can tell what belongs to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentError {
+    pub error: SourceError,
+    pub span: Span,
+}
+
+/// Parse a stream the way the scanner reads Kubernetes manifests and compose files:
+///
+/// - strictly: a mapping key written twice in one mapping (`<<` merge keys aside) is an error
+///   naming the key and both lines, as kubectl's strict decoding and compose-go report it, since
+///   which of the two values counts is ambiguous;
+/// - per document: when the stream does not parse as a whole, it is split at its document
+///   markers (`---` at the start of a line, which YAML never allows inside a scalar) and each
+///   document is parsed on its own, keeping the positions of the whole text, so one broken
+///   document costs only itself. If every document parses on its own but the stream does not,
+///   the stream's own error is reported and no document is returned.
+pub fn parse_stream(text: &str, limits: &Limits) -> Stream {
+    let whole = |error: SourceError| {
+        let lines = LineIndex::new(text);
+        DocumentError {
+            error,
+            span: Span::new(Pos::default(), lines.pos(text, text.len())),
+        }
+    };
+    if text.len() > limits.max_bytes {
+        return Stream {
+            documents: Vec::new(),
+            errors: vec![whole(SourceError::at(
+                1,
+                1,
+                format!(
+                    "input is {} bytes, more than the limit of {} bytes",
+                    text.len(),
+                    limits.max_bytes
+                ),
+            ))],
+        };
+    }
+    let mut b = Builder::new(text, limits, Pos::default(), true);
+    let stream_error = match b.run() {
+        Ok(()) => {
+            return Stream {
+                documents: b.docs,
+                errors: Vec::new(),
+            }
+        }
+        Err(e) => e,
+    };
+    let chunks = split_documents(text);
+    if chunks.len() <= 1 {
+        return Stream {
+            documents: Vec::new(),
+            errors: vec![whole(stream_error)],
+        };
+    }
+    let lines = LineIndex::new(text);
+    let mut out = Stream::default();
+    // One node budget for the whole file, so many documents cannot multiply it.
+    let mut nodes = 0;
+    let mut index = 0;
+    for range in chunks {
+        let base = lines.pos(text, range.start);
+        let chunk = &text[range.clone()];
+        let mut b = Builder::new(chunk, limits, base, true);
+        b.nodes = nodes;
+        let result = b.run();
+        nodes = b.nodes;
+        match result {
+            Ok(()) => {
+                for mut d in b.docs {
+                    d.index = index;
+                    index += 1;
+                    out.documents.push(d);
+                }
+            }
+            Err(error) => {
+                index += 1;
+                let end = chunk.trim_end().len() + range.start;
+                out.errors.push(DocumentError {
+                    error,
+                    span: Span::new(base, lines.pos(text, end)),
+                });
+            }
+        }
+    }
+    if out.errors.is_empty() {
+        // The split found no culprit: do not trust documents the stream as a whole refuses.
+        return Stream {
+            documents: Vec::new(),
+            errors: vec![whole(stream_error)],
+        };
+    }
+    out
+}
+
+/// Byte ranges of the documents of a stream, split before every line that is a document start
+/// marker (`---` followed by a blank or the line end). Directive lines (`%YAML`) right before a
+/// marker belong to the document it starts.
+fn split_documents(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut starts = vec![0];
+    let mut directives_from: Option<usize> = None;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let rest = line.strip_prefix("---");
+        let marker = rest.is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '\r', '\n']));
+        if marker && at > 0 {
+            starts.push(directives_from.unwrap_or(at));
+        }
+        if line.starts_with('%') {
+            directives_from.get_or_insert(at);
+        } else {
+            directives_from = None;
+        }
+        at += line.len();
+    }
+    starts.dedup();
+    let mut ranges: Vec<std::ops::Range<usize>> = starts.windows(2).map(|w| w[0]..w[1]).collect();
+    ranges.push(*starts.last().unwrap_or(&0)..text.len());
+    ranges.retain(|r| !r.is_empty());
+    ranges
 }
 
 /// Turns saphyr's character indices into our byte positions.
@@ -355,10 +491,13 @@ struct Locator<'t> {
     lines: LineIndex,
     /// Byte offset of each character, only for non-ASCII text (ASCII: index == offset).
     char_offsets: Option<Vec<u32>>,
+    /// Where `text` starts in the whole file (it is one document of it when parsed on its own);
+    /// `text` always starts at the beginning of a line.
+    base: Pos,
 }
 
 impl<'t> Locator<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: &'t str, base: Pos) -> Self {
         let char_offsets = (!text.is_ascii()).then(|| {
             let mut v: Vec<u32> = text.char_indices().map(|(i, _)| i as u32).collect();
             v.push(text.len() as u32);
@@ -368,6 +507,7 @@ impl<'t> Locator<'t> {
             text,
             lines: LineIndex::new(text),
             char_offsets,
+            base,
         }
     }
 
@@ -379,7 +519,17 @@ impl<'t> Locator<'t> {
                 .map(|&o| o as usize)
                 .unwrap_or(self.text.len()),
         };
-        self.lines.pos(self.text, offset)
+        self.byte_pos(offset)
+    }
+
+    /// The position of byte `offset` of `text`, in the whole file.
+    fn byte_pos(&self, offset: usize) -> Pos {
+        let p = self.lines.pos(self.text, offset);
+        Pos {
+            offset: p.offset + self.base.offset,
+            line: p.line + self.base.line.max(1) - 1,
+            column: p.column,
+        }
     }
 
     fn span(&self, s: saphyr_parser::Span) -> Span {
@@ -398,6 +548,8 @@ enum Frame {
         key: Option<Node>,
         start: Pos,
         anchor: usize,
+        /// Keys written so far and where (only when duplicates are refused).
+        seen: HashMap<String, Pos>,
     },
 }
 
@@ -411,24 +563,28 @@ struct Builder<'t> {
     docs: Vec<Document>,
     doc_start: Pos,
     root: Option<Node>,
+    /// A key written twice in one mapping is an error (else the last one wins, as in go-yaml).
+    reject_duplicates: bool,
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, limits: &Limits) -> Self {
+    fn new(text: &'t str, limits: &Limits, base: Pos, reject_duplicates: bool) -> Self {
+        let loc = Locator::new(text, base);
         Builder {
             text,
             limits: *limits,
-            loc: Locator::new(text),
+            doc_start: loc.byte_pos(0),
+            loc,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
             docs: Vec::new(),
-            doc_start: Pos::default(),
             root: None,
+            reject_duplicates,
         }
     }
 
-    fn run(mut self) -> Result<Vec<Document>, SourceError> {
+    fn run(&mut self) -> Result<(), SourceError> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(event) = parser.next_event() {
             let (event, span) = event.map_err(|e| {
@@ -510,6 +666,7 @@ impl<'t> Builder<'t> {
                         key: None,
                         start: span.start,
                         anchor,
+                        seen: HashMap::new(),
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
@@ -549,7 +706,7 @@ impl<'t> Builder<'t> {
                 }
             }
         }
-        Ok(self.docs)
+        Ok(())
     }
 
     fn enter(&self, at: Pos) -> Result<(), SourceError> {
@@ -595,9 +752,21 @@ impl<'t> Builder<'t> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, key, .. }) => {
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => {
                 match key.take() {
-                    None => *key = Some(node),
+                    None => {
+                        if self.reject_duplicates {
+                            if let Some(name) = node.as_str().filter(|k| *k != "<<") {
+                                if let Some(first) = seen.insert(name.to_string(), node.span.start)
+                                {
+                                    return Err(duplicate_key(name, first, node.span.start));
+                                }
+                            }
+                        }
+                        *key = Some(node)
+                    }
                     Some(k) => entries.push((k, node)),
                 }
                 let _ = at;
@@ -609,13 +778,31 @@ impl<'t> Builder<'t> {
 
 /// Mapping ends are reported after trailing line breaks; keep spans on the last content byte.
 fn trim_end(text: &str, loc: &Locator<'_>, start: Pos, end: Pos) -> Pos {
-    let slice = text.get(start.offset..end.offset).unwrap_or("");
+    let base = loc.base.offset;
+    let slice = text
+        .get(start.offset - base..end.offset - base)
+        .unwrap_or("");
     let trimmed = slice.trim_end();
     if trimmed.len() == slice.len() {
         end
     } else {
-        loc.lines.pos(text, start.offset + trimmed.len())
+        loc.byte_pos(start.offset - base + trimmed.len())
     }
+}
+
+/// The error for a mapping key written a second time.
+fn duplicate_key(name: &str, first: Pos, again: Pos) -> SourceError {
+    let shown: String = name.chars().take(60).collect();
+    let more = if shown.len() < name.len() { "..." } else { "" };
+    SourceError::new(
+        again,
+        format!(
+            "duplicate mapping key {:?}: written on line {} and again on line {}; kubectl and docker compose refuse this, and which value counts is ambiguous",
+            format!("{shown}{more}"),
+            first.line,
+            again.line
+        ),
+    )
 }
 
 fn short_tag(handle: &str, suffix: &str) -> String {
@@ -802,6 +989,71 @@ mod tests {
         // 10^12 nodes if expanded: the node budget must stop it with an error.
         let e = parse(&bomb).unwrap_err();
         assert!(e.message.contains("alias expansions"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_naming_the_key_and_both_lines() {
+        let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    securityContext:\n      privileged: true\n      privileged: false\n";
+        let s = parse_stream(text, &Limits::default());
+        assert!(s.documents.is_empty());
+        assert_eq!(s.errors.len(), 1);
+        let e = &s.errors[0].error;
+        assert_eq!((e.line, e.column), (8, 7), "{e}");
+        assert!(e.message.contains("\"privileged\""), "{e}");
+        assert!(
+            e.message.contains("line 7") && e.message.contains("line 8"),
+            "{e}"
+        );
+        // Flow mappings and JSON too; merge keys and keys of different mappings are no duplicates.
+        let e = &parse_stream("{\"a\": 1, \"a\": 2}\n", &Limits::default()).errors[0];
+        assert!(e.error.message.contains("\"a\""), "{}", e.error);
+        let ok = "b: &b {x: 1}\nc: &c {y: 1}\nm:\n  <<: *b\n  <<: *c\n  x: 2\nn: {x: 3}\n";
+        let s = parse_stream(ok, &Limits::default());
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        // The lenient reading keeps the last value, as the Go decoders do without strictness.
+        let root = one("a: 1\na: 2\n");
+        assert_eq!(root.get("a").unwrap().as_str(), Some("2"));
+    }
+
+    #[test]
+    fn one_broken_document_does_not_hide_the_others() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  hostPID: true\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: second\nspec: {}\n---\n# third\napiVersion: v1\nkind: Pod\nmetadata:\n  name: third\n  name: again\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: fourth, namespace: \"é\"}\n";
+        let s = parse_stream(text, &Limits::default());
+        let names: Vec<_> = s
+            .documents
+            .iter()
+            .map(|d| {
+                (
+                    d.index,
+                    d.root.path(&["metadata", "name"]).unwrap().as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(names, vec![(0, Some("first")), (3, Some("fourth"))]);
+        let lines: Vec<u32> = s.errors.iter().map(|e| e.error.line).collect();
+        assert_eq!(lines, vec![10, 17], "{:?}", s.errors);
+        assert!(s.errors[1].error.message.contains("\"name\""));
+        assert_eq!(
+            (s.errors[0].span.start.line, s.errors[0].span.end.line),
+            (6, 10)
+        );
+        // Positions inside documents parsed on their own are those of the whole text.
+        let first = s.documents[0].root.path(&["spec", "hostPID"]).unwrap();
+        assert_eq!((first.span.start.line, first.span.start.column), (5, 12));
+        let fourth = &s.documents[1].root;
+        let ns = fourth.path(&["metadata", "namespace"]).unwrap();
+        assert_eq!(ns.span.start.line, 21);
+        assert_eq!(ns.span.text(text), "\"é\"");
+        let kind = fourth.get("kind").unwrap();
+        assert_eq!(kind.span.text(text), "Pod");
+        assert_eq!(s.documents[1].span.start.line, 18);
+        // A stream with one document and an error: that error, no documents.
+        let s = parse_stream("a: [1\n", &Limits::default());
+        assert!(s.documents.is_empty() && s.errors.len() == 1);
+        // A `---` inside a block scalar's indented text is no marker; a valid stream is whole.
+        let s = parse_stream("a: |\n  ---\n  x\n---\nb: 1\n", &Limits::default());
+        assert_eq!(s.documents.len(), 2);
+        assert!(s.errors.is_empty());
     }
 
     #[test]

@@ -323,3 +323,91 @@ fn explicitly_named_files_that_are_not_scanned_are_listed_as_skipped() {
     assert_eq!(v["skipped"][0]["path"], d.display().to_string());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn target_stage_missing_in_a_directory_is_a_note_and_for_one_named_file_an_error() {
+    let d = workdir("target");
+    std::fs::write(
+        d.join("Dockerfile.target"),
+        "FROM debian:12.5 AS debug\nUSER root\nFROM debian:12.5 AS runtime\nUSER 1000\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("Dockerfile.plain"), "FROM debian:12.5\nUSER root\n").unwrap();
+    let dir = bin()
+        .args(["scan", "--target", "runtime", "--format", "json"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&dir.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&dir.stdout).unwrap();
+    assert_eq!(v["summary"]["errors"], 0, "{stderr}");
+    assert_eq!(v["summary"]["files"], 2);
+    let root: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "dockerfile-root-final-stage")
+        .collect();
+    assert_eq!(root.len(), 1, "{}", String::from_utf8_lossy(&dir.stdout));
+    assert!(root[0]["location"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("Dockerfile.plain"));
+    assert!(
+        stderr.contains("note:")
+            && stderr.contains("Dockerfile.plain")
+            && stderr.contains("last stage"),
+        "{stderr}"
+    );
+    let plain = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("Dockerfile.plain"))
+        .unwrap();
+    assert!(
+        plain["note"].as_str().unwrap().contains("runtime"),
+        "{plain}"
+    );
+
+    let one = bin()
+        .args(["scan", "--target", "runtime"])
+        .arg(d.join("Dockerfile.plain"))
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&one.stdout);
+    assert!(
+        out.contains("error:") && out.contains("no stage named \"runtime\""),
+        "{out}"
+    );
+    assert!(!out.contains("dockerfile-root-final-stage"), "{out}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn broken_yaml_documents_and_duplicate_keys_are_errors_beside_the_findings() {
+    let d = workdir("partial");
+    std::fs::write(
+        d.join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: first, namespace: shop}\nspec:\n  hostPID: true\n  containers: [{name: c, image: \"nginx:1.25\"}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: second\nspec: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("docker-compose.yml"),
+        "services:\n  web:\n    image: nginx:1.25\n    privileged: true\n  web:\n    image: nginx:1.25\n",
+    )
+    .unwrap();
+    let out = bin().arg("scan").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("pods.yaml:5:"), "{text}");
+    assert!(text.contains("k8s-host-pid"), "{text}");
+    assert!(text.contains("pods.yaml:11:5: invalid YAML"), "{text}");
+    assert!(
+        text.contains("docker-compose.yml:5:3: duplicate mapping key \"web\""),
+        "{text}"
+    );
+    assert!(!text.contains("service web"), "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}

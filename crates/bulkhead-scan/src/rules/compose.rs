@@ -6,7 +6,7 @@ use super::{
     ComposeRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
 };
 use crate::model::Safety;
-use bulkhead_sources::compose::Service;
+use bulkhead_sources::compose::{interpolate_defaults, Service};
 use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
 use serde_json::json;
 
@@ -144,19 +144,28 @@ fn user_value<'a>(s: &Service<'a>) -> Option<(&'a Node, String)> {
 fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.services {
         if let Some((n, v)) = user_value(s) {
-            if bulkhead_sources::dockerfile::is_root_user(&v) {
+            // `${APP_UID:-0}` is root wherever APP_UID is not set; a variable without a default
+            // is for the deploying environment to say.
+            let Some(resolved) = interpolate_defaults(&v) else {
+                continue;
+            };
+            if bulkhead_sources::dockerfile::is_root_user(&resolved.value) {
+                let message = if resolved.defaulted.is_empty() {
+                    format!("user: {v} runs the service as root")
+                } else {
+                    format!(
+                        "user: {v} runs the service as root when {} is not set: the value {} comes from the default",
+                        resolved.defaulted.join(", "),
+                        resolved.value
+                    )
+                };
                 let edit = out.yaml_set(s.node, &[], "user", json!("10001:10001"));
-                out.hit(
-                    "compose-user-root",
-                    n.span,
-                    object(s),
-                    format!("user: {v} runs the service as root"),
-                )
-                .fix(
-                    "run as uid 10001 (make sure the service works unprivileged)",
-                    Safety::Review,
-                    edit.into_iter().collect(),
-                );
+                out.hit("compose-user-root", n.span, object(s), message)
+                    .fix(
+                        "run as uid 10001 (make sure the service works unprivileged)",
+                        Safety::Review,
+                        edit.into_iter().collect(),
+                    );
             }
         }
     }

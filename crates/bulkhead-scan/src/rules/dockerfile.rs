@@ -56,15 +56,62 @@ impl<'a> Ctx<'a> {
 }
 
 fn script(i: &Instruction) -> String {
-    let mut s = match &i.exec {
-        Some(words) => words.join(" "),
-        None => i.args.clone(),
-    };
+    let mut s = script_head(i);
     for h in &i.heredocs {
         s.push('\n');
         s.push_str(&h.body);
     }
     s
+}
+
+/// The part of [`script`] before the heredoc bodies: the arguments (or exec-form words).
+fn script_head(i: &Instruction) -> String {
+    match &i.exec {
+        Some(words) => words.join(" "),
+        None => i.args.clone(),
+    }
+}
+
+/// Where bytes `range` of an instruction's [`script`] are written. A heredoc body keeps its
+/// lines, so text there is found on its own line(s), from the first non-blank character; the
+/// arguments are joined from continuation lines and keep no positions, so text there (or a
+/// range that is not in one body) gives the whole instruction.
+fn script_span(ins: &Instruction, range: std::ops::Range<usize>, out: &Out<'_>) -> Span {
+    let mut base = script_head(ins).len();
+    for h in &ins.heredocs {
+        base += 1; // the line break that joins the body
+        let body = base..base + h.body.len();
+        base = body.end;
+        if !body.contains(&range.start) {
+            continue;
+        }
+        let line_of = |at: usize| {
+            let rel = at.clamp(body.start, body.end) - body.start;
+            h.span.start.line + h.body[..rel].matches('\n').count() as u32
+        };
+        let (first, last) = (line_of(range.start), line_of(range.end.max(range.start)));
+        let (text, lines) = (out.text, out.lines);
+        let first_text = lines.line_text(text, first);
+        let indent = first_text.len() - first_text.trim_start().len();
+        let start = lines.line_start(first, text.len()) + indent;
+        let end = lines.line_start(last, text.len()) + lines.line_text(text, last).trim_end().len();
+        if end < start || last > ins.span.end.line {
+            return ins.span;
+        }
+        return Span::new(lines.pos(text, start), lines.pos(text, end));
+    }
+    ins.span
+}
+
+/// Where commands of a RUN are written (see [`script_span`]): from the first to the last.
+fn commands_span(ins: &Instruction, cmds: &[&Command], out: &Out<'_>) -> Span {
+    match (
+        cmds.iter().map(|c| c.start).min(),
+        cmds.iter().map(|c| c.end).max(),
+    ) {
+        (Some(start), Some(end)) => script_span(ins, start..end, out),
+        _ => ins.span,
+    }
 }
 
 pub const REGISTRY: &[(&str, DockerfileRule)] = &[
@@ -418,12 +465,17 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
         if found.is_empty() {
             continue;
         }
-        let h = out.hit(
-            "dockerfile-secret",
-            ins.span,
-            c.object_of(n),
-            format!("{} contains {}", ins.keyword, descriptions(&found)),
-        );
+        let first = found.iter().map(|f| f.0).min().unwrap_or(0);
+        let last = found.iter().map(|f| f.1).max().unwrap_or(first);
+        let span = script_span(ins, first..last, out);
+        let h = out
+            .hit(
+                "dockerfile-secret",
+                span,
+                c.object_of(n),
+                format!("{} contains {}", ins.keyword, descriptions(&found)),
+            )
+            .within(ins.span);
         for (a, b, _) in &found {
             mask_value(h, text, ins.span, &s[*a..*b]);
         }
@@ -590,19 +642,27 @@ fn unpinned(cmd: &Command) -> Vec<String> {
 fn unpinned_packages(c: &Ctx<'_>, out: &mut Out<'_>) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
         let mut missing = Vec::new();
-        for cmd in commands(&s) {
-            missing.extend(unpinned(&cmd));
+        let cmds = commands(&s);
+        let mut culprits = Vec::new();
+        for cmd in &cmds {
+            let m = unpinned(cmd);
+            if !m.is_empty() {
+                missing.extend(m);
+                culprits.push(cmd);
+            }
         }
         if !missing.is_empty() {
+            let span = commands_span(ins, &culprits, out);
             out.hit(
                 "dockerfile-unpinned-packages",
-                ins.span,
+                span,
                 c.object_of(n),
                 format!(
                     "packages installed without a version: {}",
                     missing.join(", ")
                 ),
-            );
+            )
+            .within(ins.span);
         }
     }
 }
@@ -625,12 +685,15 @@ fn apt_recommends(c: &Ctx<'_>, out: &mut Out<'_>) {
                         " --no-install-recommends",
                     )
                 });
-                let h = out.hit(
-                    "dockerfile-apt-recommends",
-                    ins.span,
-                    c.object_of(n),
-                    "apt-get install without --no-install-recommends",
-                );
+                let span = commands_span(ins, &[&cmd], out);
+                let h = out
+                    .hit(
+                        "dockerfile-apt-recommends",
+                        span,
+                        c.object_of(n),
+                        "apt-get install without --no-install-recommends",
+                    )
+                    .within(ins.span);
                 if let Some(edit) = edit {
                     h.fix("add --no-install-recommends", Safety::Safe, vec![edit]);
                 }
@@ -664,12 +727,15 @@ fn lone_update(c: &Ctx<'_>, out: &mut Out<'_>) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
         let cmds = commands(&s);
         if cmds.iter().any(is_update) && !cmds.iter().any(is_install) {
+            let updates: Vec<&Command> = cmds.iter().filter(|c| is_update(c)).collect();
+            let span = commands_span(ins, &updates, out);
             out.hit(
                 "dockerfile-lone-update",
-                ins.span,
+                span,
                 c.object_of(n),
                 "the package index is updated without installing in the same RUN; a cached layer will go stale",
-            );
+            )
+            .within(ins.span);
         }
     }
 }
@@ -687,6 +753,10 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
         }
         let cleans = |pred: &dyn Fn(&Command) -> bool| cmds.iter().any(pred);
         let mut problems = Vec::new();
+        // The install commands that leave a cache behind, to point at.
+        let mut culprits: Vec<&Command> = Vec::new();
+        let mut blame =
+            |pred: &dyn Fn(&Command) -> bool| culprits.extend(cmds.iter().filter(|c| pred(c)));
         if cmds
             .iter()
             .any(|c| c.program() == "apt-get" && subcommand(c) == Some("install"))
@@ -694,6 +764,7 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
                 c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
             })
         {
+            blame(&|c| c.program() == "apt-get" && subcommand(c) == Some("install"));
             problems.push("apt lists not removed (rm -rf /var/lib/apt/lists/*)");
         }
         if cmds
@@ -703,6 +774,9 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
                 c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/cache/apk"))
             })
         {
+            blame(&|c| {
+                c.program() == "apk" && subcommand(c) == Some("add") && !c.has("--no-cache")
+            });
             problems.push("apk add without --no-cache");
         }
         for (pm, clean) in [
@@ -719,6 +793,7 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
                     c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/cache/"))
                 })
             {
+                blame(&|c| c.program() == pm && matches!(subcommand(c), Some("install" | "in")));
                 problems.push(match pm {
                     "yum" => "yum cache not cleaned (yum clean all)",
                     "dnf" => "dnf cache not cleaned (dnf clean all)",
@@ -734,6 +809,11 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
                     && !c.has("--no-cache-dir")
             })
         {
+            blame(&|c| {
+                matches!(c.program(), "pip" | "pip3")
+                    && subcommand(c) == Some("install")
+                    && !c.has("--no-cache-dir")
+            });
             problems.push("pip install without --no-cache-dir");
         }
         if cmds
@@ -741,15 +821,18 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
             .any(|c| c.program() == "yarn" && matches!(subcommand(c), Some("install") | None))
             && !cleans(&|c| c.program() == "yarn" && subcommand(c) == Some("cache"))
         {
+            blame(&|c| c.program() == "yarn" && matches!(subcommand(c), Some("install") | None));
             problems.push("yarn cache not cleaned (yarn cache clean)");
         }
         if !problems.is_empty() {
+            let span = commands_span(ins, &culprits, out);
             out.hit(
                 "dockerfile-package-cache",
-                ins.span,
+                span,
                 c.object_of(n),
                 problems.join("; "),
-            );
+            )
+            .within(ins.span);
         }
     }
 }
@@ -772,15 +855,17 @@ fn dist_upgrade(c: &Ctx<'_>, out: &mut Out<'_>) {
                 _ => false,
             };
             if hit {
+                let span = commands_span(ins, &[&cmd], out);
                 out.hit(
                     "dockerfile-dist-upgrade",
-                    ins.span,
+                    span,
                     c.object_of(n),
                     format!(
                         "{} {sub} upgrades every package of the base image",
                         cmd.program()
                     ),
-                );
+                )
+                .within(ins.span);
                 break;
             }
         }
@@ -857,25 +942,33 @@ fn tls_verification_disabled(c: &Ctx<'_>, out: &mut Out<'_>) {
         match ins.keyword.as_str() {
             "RUN" => {
                 let s = script(ins);
-                let mut cmds = commands(&s);
+                let cmds = commands(&s);
                 // `sslverify=0` written into a yum/dnf repo file
-                let repo_off = s.contains("sslverify=0")
-                    || s.contains("sslverify=false")
-                    || s.contains("gpgcheck=0");
-                if let Some(what) = cmds.iter_mut().find_map(|c| verification_off(c)) {
+                let repo_off = ["sslverify=0", "sslverify=false", "gpgcheck=0"]
+                    .iter()
+                    .filter_map(|w| s.find(w).map(|i| i..i + w.len()))
+                    .min_by_key(|r| r.start);
+                if let Some((cmd, what)) = cmds
+                    .iter()
+                    .find_map(|cmd| verification_off(cmd).map(|w| (cmd, w)))
+                {
+                    let span = commands_span(ins, &[cmd], out);
                     out.hit(
                         "dockerfile-tls-verification-disabled",
-                        ins.span,
+                        span,
                         c.object_of(n),
                         what,
-                    );
-                } else if repo_off {
+                    )
+                    .within(ins.span);
+                } else if let Some(at) = repo_off {
+                    let span = script_span(ins, at, out);
                     out.hit(
                         "dockerfile-tls-verification-disabled",
-                        ins.span,
+                        span,
                         c.object_of(n),
                         "repository configured with sslverify/gpgcheck off",
-                    );
+                    )
+                    .within(ins.span);
                 }
             }
             "ENV" | "ARG" => {
@@ -908,8 +1001,10 @@ fn each_command(
     test: &dyn Fn(&Command) -> Option<String>,
 ) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
-        if let Some(msg) = commands(&s).iter().find_map(test) {
-            out.hit(rule, ins.span, c.object_of(n), msg);
+        let cmds = commands(&s);
+        if let Some((cmd, msg)) = cmds.iter().find_map(|cmd| test(cmd).map(|m| (cmd, m))) {
+            let span = commands_span(ins, &[cmd], out);
+            out.hit(rule, span, c.object_of(n), msg).within(ins.span);
         }
     }
 }
@@ -1222,13 +1317,16 @@ fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
             {
                 continue;
             }
-            if commands(&text).iter().any(|c| c.piped_to_next) {
+            let cmds = commands(&text);
+            if let Some(piped) = cmds.iter().find(|c| c.piped_to_next) {
+                let span = commands_span(ins, &[piped], out);
                 out.hit(
                     "dockerfile-pipefail",
-                    ins.span,
+                    span,
                     c.stage_label(s),
                     "a pipe in RUN hides failures of the commands before it (no pipefail)",
-                );
+                )
+                .within(ins.span);
             }
         }
     }
@@ -1241,25 +1339,28 @@ const SHELLS: &[&str] = &[
 fn curl_pipe_shell(c: &Ctx<'_>, out: &mut Out<'_>) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
         let cmds = commands(&s);
-        let piped = cmds.windows(2).any(|w| {
+        let piped = cmds.windows(2).find(|w| {
             w[0].piped_to_next
                 && matches!(w[0].program(), "curl" | "wget" | "fetch")
                 && (SHELLS.contains(&w[1].program())
                     || (w[1].program() == "sudo"
                         && w[1].words.iter().any(|x| SHELLS.contains(&x.as_str()))))
         });
-        let substituted = s.contains("$(curl")
-            || s.contains("$(wget")
-            || s.contains("<(curl")
-            || s.contains("<(wget")
-            || s.contains("`curl");
-        if piped || substituted {
-            out.hit(
-                "dockerfile-curl-pipe-shell",
-                ins.span,
-                c.object_of(n),
-                "a downloaded script is run without verification",
-            );
-        }
+        let substituted = ["$(curl", "$(wget", "<(curl", "<(wget", "`curl"]
+            .iter()
+            .filter_map(|w| s.find(w).map(|i| i..i + w.len()))
+            .min_by_key(|r| r.start);
+        let span = match (piped, substituted) {
+            (Some(w), _) => commands_span(ins, &[&w[0], &w[1]], out),
+            (None, Some(at)) => script_span(ins, at, out),
+            (None, None) => continue,
+        };
+        out.hit(
+            "dockerfile-curl-pipe-shell",
+            span,
+            c.object_of(n),
+            "a downloaded script is run without verification",
+        )
+        .within(ins.span);
     }
 }

@@ -753,22 +753,41 @@ fn image_latest(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     });
 }
 
+/// The pull policy the API server gives a container that sets none: `Always` for an image tagged
+/// `latest` or not tagged at all (no digest either), `IfNotPresent` for any other tag or a digest.
+fn defaulted_pull_policy(image: &str) -> &'static str {
+    let r = parse_image(image);
+    match (r.tag.as_deref(), r.digest.is_some()) {
+        (Some("latest"), _) | (None, false) => "Always",
+        _ => "IfNotPresent",
+    }
+}
+
 fn image_pull_policy(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     each_container(ctx, |pod, c| {
         if let Some((image, n)) = images(c) {
             let pinned = parse_image(image).digest.is_some();
-            let policy = c.node.get("imagePullPolicy").and_then(Node::as_str);
-            if !pinned && !image.contains('$') && policy.is_some_and(|p| p != "Always") {
-                out.hit(
-                    "k8s-image-pull-policy",
-                    n.span,
-                    container_object(pod, c),
-                    format!(
-                        "image {image} is not pinned and imagePullPolicy is {}",
-                        policy.unwrap_or("")
-                    ),
-                );
+            if pinned || image.contains('$') {
+                return;
             }
+            let message = match c.node.get("imagePullPolicy").and_then(Node::as_str) {
+                Some("Always") => return,
+                Some(policy) => format!(
+                    "image {image} is a mutable tag and imagePullPolicy is {policy}, so a node keeps the image it pulled first"
+                ),
+                None => match defaulted_pull_policy(image) {
+                    "Always" => return,
+                    policy => format!(
+                        "image {image} is a mutable tag and imagePullPolicy is not set, which Kubernetes turns into {policy} for a tag other than latest, so a node keeps the image it pulled first"
+                    ),
+                },
+            };
+            out.hit(
+                "k8s-image-pull-policy",
+                n.span,
+                container_object(pod, c),
+                message,
+            );
         }
     });
 }

@@ -9,7 +9,7 @@ pub mod kubernetes;
 pub mod shell;
 
 use crate::fixes::{json, yaml, Splice};
-use crate::model::{Edit, Fix, Safety};
+use crate::model::{ArtifactKind, Edit, Fix, Safety};
 use bulkhead_sources::yaml::Node;
 use bulkhead_sources::{LineIndex, Span};
 use std::cell::OnceCell;
@@ -24,6 +24,9 @@ pub struct Hit {
     pub fix: Option<Fix>,
     /// Byte ranges holding secret values: masked in every snippet and never printed.
     pub secrets: Vec<Span>,
+    /// The statement the finding belongs to when `span` is only part of it (a command inside a
+    /// RUN heredoc): a suppression comment on or above the statement covers the finding too.
+    pub within: Option<Span>,
 }
 
 /// What rules write into. Fixes are made with the editors of [`crate::fixes`] (one
@@ -98,6 +101,7 @@ impl<'t> Out<'t> {
             message: message.into(),
             fix: None,
             secrets: Vec::new(),
+            within: None,
         });
         self.hits.last_mut().expect("just pushed")
     }
@@ -147,6 +151,15 @@ impl Hit {
         self.secrets.push(span);
         self
     }
+
+    /// The finding is part of the statement at `statement` (see [`Hit::within`]); recorded only
+    /// when the finding's own span is narrower.
+    pub fn within(&mut self, statement: Span) -> &mut Self {
+        if statement != self.span {
+            self.within = Some(statement);
+        }
+        self
+    }
 }
 
 /// Registry entries: rule ID -> evaluation function.
@@ -155,6 +168,25 @@ pub type ComposeRule = fn(&compose::Ctx<'_>, &mut Out<'_>);
 pub type KubernetesRule = fn(&kubernetes::Ctx<'_>, &mut Out<'_>);
 pub type DaemonRule = fn(&daemon::Ctx<'_>, &mut Out<'_>);
 
+/// Rules about the suppressions of a file rather than its content, evaluated by the engine
+/// (which reads the suppressions): a suppression that gives no reason, per artifact kind.
+pub const SUPPRESSION_WITHOUT_REASON: &[(ArtifactKind, &str)] = &[
+    (
+        ArtifactKind::Dockerfile,
+        "dockerfile-suppression-without-reason",
+    ),
+    (ArtifactKind::Compose, "compose-suppression-without-reason"),
+    (ArtifactKind::Kubernetes, "k8s-suppression-without-reason"),
+];
+
+/// The rule for a suppression without a reason in a file of `kind` (JSON files have none).
+pub fn suppression_without_reason(kind: ArtifactKind) -> Option<&'static str> {
+    SUPPRESSION_WITHOUT_REASON
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, id)| *id)
+}
+
 /// Every rule ID that has an evaluator, for the test that matches code and catalog.
 pub fn implemented() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = Vec::new();
@@ -162,6 +194,7 @@ pub fn implemented() -> Vec<&'static str> {
     v.extend(compose::REGISTRY.iter().map(|(id, _)| *id));
     v.extend(kubernetes::REGISTRY.iter().map(|(id, _)| *id));
     v.extend(daemon::REGISTRY.iter().map(|(id, _)| *id));
+    v.extend(SUPPRESSION_WITHOUT_REASON.iter().map(|(_, id)| *id));
     v
 }
 

@@ -147,6 +147,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             .take(opts.limits.max_bytes as u64 + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| format!("reading standard input: {e}"))?;
+        // Standard input is one named file: a --target it lacks is an error, as for one path.
+        let opts = ScanOptions {
+            strict_target: true,
+            ..opts
+        };
         bulkhead_scan::scan_inputs(
             &[Input {
                 path: "stdin".into(),
@@ -158,17 +163,30 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         bulkhead_scan::scan_paths(&paths, &opts)
     };
+    // How files were read when that differs from what was asked (a Dockerfile without the
+    // --target stage, judged by its last stage). Not findings: on stderr, in every format.
+    for f in report.files.iter().filter(|f| f.note.is_some()) {
+        eprintln!(
+            "bulkhead: note: {}: {}",
+            f.path,
+            f.note.as_deref().unwrap_or("")
+        );
+    }
     if let Some(target) = &args.target {
-        // A --target that no scanned Dockerfile has is reported per file; say it once clearly
-        // when there was no Dockerfile at all.
-        if !report
+        // A --target that a scanned Dockerfile lacks is noted per file (an error for a single
+        // named Dockerfile); say it once clearly when no Dockerfile has it or none was scanned.
+        let dockerfiles: Vec<_> = report
             .files
             .iter()
-            .any(|f| f.kind == ArtifactKind::Dockerfile)
-            && report.errors.is_empty()
-        {
+            .filter(|f| f.kind == ArtifactKind::Dockerfile)
+            .collect();
+        if dockerfiles.is_empty() && report.errors.is_empty() {
             eprintln!(
                 "bulkhead: note: --target {target} applies to Dockerfiles, and none was scanned"
+            );
+        } else if !dockerfiles.is_empty() && dockerfiles.iter().all(|f| f.note.is_some()) {
+            eprintln!(
+                "bulkhead: note: no scanned Dockerfile has a stage named {target:?}; each was judged by its last stage"
             );
         }
     }
@@ -220,7 +238,8 @@ pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
         None => (PathBuf::from(".bulkhead.toml"), false),
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => Config::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) => Config::parse_file(&text, &path.display().to_string())
+            .map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
             Err(format!("cannot read config {}: {e}", path.display()))
         }
