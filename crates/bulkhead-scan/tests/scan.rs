@@ -197,6 +197,39 @@ fn pitfall_containerd_socket_and_compose_and_daemon_json() {
     assert!(has(&r, "daemon-tcp-no-tls"));
 }
 
+/// daemon.json is decoded into typed fields: a quoted boolean is a file dockerd refuses to start
+/// with, reported as written (not as the default it would otherwise read as); the log level is
+/// read without regard to case, as dockerd reads it.
+#[test]
+fn daemon_json_values_are_judged_as_dockerd_decodes_them() {
+    let r = scan(
+        "daemon.json",
+        ArtifactKind::DaemonJson,
+        "{\n  \"icc\": \"false\",\n  \"live-restore\": \"true\",\n  \"iptables\": \"false\",\n  \"log-level\": \"INFO\"\n}\n",
+    );
+    let message = |rule: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .map(|f| (f.location.line, f.message.clone()))
+            .unwrap_or_else(|| panic!("no {rule} in {:?}", hits(&r)))
+    };
+    assert_eq!(
+        message("daemon-icc"),
+        (
+            2,
+            "\"icc\": \"false\" is not a JSON boolean: dockerd refuses to start with this file"
+                .to_string()
+        )
+    );
+    assert_eq!(message("daemon-live-restore").0, 3);
+    assert!(message("daemon-live-restore")
+        .1
+        .contains("\"true\" is not a JSON boolean"));
+    assert_eq!(message("daemon-iptables").0, 4);
+    assert!(!has(&r, "daemon-log-level"), "{:?}", hits(&r));
+}
+
 #[test]
 fn compose_booleans_are_read_like_compose_go() {
     let r = scan("compose.yaml", ArtifactKind::Compose, "services:\n  a:\n    image: x:1\n    privileged: \"yes\"\n  b:\n    image: x:1\n    privileged: \"no\"\n");

@@ -411,3 +411,19 @@ fn broken_yaml_documents_and_duplicate_keys_are_errors_beside_the_findings() {
     assert!(!text.contains("service web"), "{text}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A path named on the command line that does not exist is a usage error (exit 2) naming it,
+/// not a file that "could not be scanned" (exit 1) among the results.
+#[test]
+fn a_named_path_that_does_not_exist_is_a_usage_error() {
+    let dir = workdir("missing");
+    let missing = dir.join("no-such-dir");
+    let out = bin().arg("scan").arg(&missing).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: no such file or directory", missing.display())),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no report: {out:?}");
+}

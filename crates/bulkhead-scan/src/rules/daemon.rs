@@ -50,6 +50,21 @@ pub const REGISTRY: &[(&str, DaemonRule)] = &[
 
 const OBJ: &str = "daemon.json";
 
+/// How `key` is written when it is present but not a boolean (`"false"` in quotes, `0`), which
+/// dockerd refuses ("cannot unmarshal string into Go struct field ... of type bool"); None when
+/// it is absent or a boolean. Reading such a value as the word it spells would misquote the file.
+fn not_a_boolean(c: &Ctx<'_>, key: &str) -> Option<String> {
+    let n = c.get(key)?;
+    if c.flag(key).is_some() {
+        return None;
+    }
+    Some(match n.as_scalar() {
+        Some(s) if s.style.is_plain() => s.value.clone(),
+        Some(s) => format!("\"{}\"", s.value),
+        None => "a list or an object".into(),
+    })
+}
+
 /// Report `key` unless it holds `wanted`; fix by replacing the value or adding the key.
 fn want_bool(
     c: &Ctx<'_>,
@@ -61,6 +76,19 @@ fn want_bool(
     safety: Safety,
 ) {
     let value = c.flag(key);
+    if let Some(written) = not_a_boolean(c, key) {
+        let fix = out.json_set(&[key], json!(wanted));
+        let h = out.hit(
+            rule,
+            c.at(key),
+            OBJ,
+            format!("\"{key}\": {written} is not a JSON boolean: dockerd refuses to start with this file"),
+        );
+        if let Some(e) = fix {
+            h.fix(format!("set \"{key}\": {wanted}"), safety, vec![e]);
+        }
+        return;
+    }
     if value.unwrap_or(default) == wanted {
         return;
     }
@@ -83,7 +111,8 @@ fn icc(c: &Ctx<'_>, out: &mut Out<'_>) {
 fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
     if let Some(n) = c.get("log-level") {
         let v = n.as_str().unwrap_or("");
-        if v != "info" {
+        // dockerd reads the level without regard to case (`INFO` is info).
+        if !v.eq_ignore_ascii_case("info") {
             let edit = out.json_set(&["log-level"], json!("info"));
             out.hit(
                 "daemon-log-level",
@@ -101,6 +130,21 @@ fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
 }
 
 fn iptables(c: &Ctx<'_>, out: &mut Out<'_>) {
+    if let Some(written) = not_a_boolean(c, "iptables") {
+        let edit = out.json_set(&["iptables"], json!(true));
+        out.hit(
+            "daemon-iptables",
+            c.at("iptables"),
+            OBJ,
+            format!("\"iptables\": {written} is not a JSON boolean: dockerd refuses to start with this file"),
+        )
+        .fix(
+            "set \"iptables\": true",
+            Safety::Review,
+            edit.into_iter().collect(),
+        );
+        return;
+    }
     if c.flag("iptables") == Some(false) {
         let n = c.get("iptables").expect("read");
         let edit = out.json_set(&["iptables"], json!(true));

@@ -135,6 +135,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         args.paths.clone()
     };
+    // A path named on the command line that does not exist is a mistake in the command (a typo,
+    // the wrong directory), not a file that failed to scan: say so once, exit 2.
+    if let Some(missing) = paths
+        .iter()
+        .find(|p| p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err())
+    {
+        return Err(format!("{}: no such file or directory", missing.display()));
+    }
     let report = if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() > 1 {
             return Err("`-` (standard input) cannot be combined with other paths".into());
