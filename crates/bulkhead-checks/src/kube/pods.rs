@@ -30,7 +30,8 @@ pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.general.security_context", security_context),
 ];
 
-const WORKLOADS: &[&str] = &[
+/// Workload kinds whose pod templates the checks judge, and that a controller reference may name.
+pub const WORKLOADS: &[&str] = &[
     "Deployment",
     "StatefulSet",
     "DaemonSet",
@@ -92,7 +93,7 @@ fn template_spec(o: &KubeObject) -> Option<(&Value, Option<&Value>)> {
 /// The workload that controls `o`, as `(kind, name)` in `o`'s namespace: its ownerReference
 /// marked `controller: true`, or one that does not say (a hand-written dump), when it names a
 /// workload kind.
-fn controller_of(o: &KubeObject) -> Option<(&str, &str)> {
+pub fn controller_of(o: &KubeObject) -> Option<(&str, &str)> {
     o.body
         .pointer("/metadata/ownerReferences")?
         .as_array()?

@@ -89,33 +89,6 @@ fn pod_spec_path(kind: &str) -> Option<(&'static [&'static str], &'static str)> 
     })
 }
 
-/// Workload kinds a controller reference may name (as the checks read owners).
-const CONTROLLERS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-];
-
-/// The controller that manages `o` (its ownerReference not marked `controller: false`).
-fn controller_of(o: &KubeObject) -> Option<(String, String)> {
-    o.body
-        .pointer("/metadata/ownerReferences")?
-        .as_array()?
-        .iter()
-        .filter(|r| r.get("controller").and_then(Value::as_bool) != Some(false))
-        .find_map(|r| {
-            let kind = r.get("kind")?.as_str()?;
-            let name = r.get("name")?.as_str()?;
-            CONTROLLERS
-                .contains(&kind)
-                .then(|| (kind.to_string(), name.to_string()))
-        })
-}
-
 /// How a workload's patched pod spec reaches the cluster.
 enum Rollout {
     /// `kubectl patch` of the template; the controller rolls the change out (or not: the note
@@ -133,8 +106,12 @@ enum Rollout {
 
 fn rollout(o: &KubeObject, resource: &'static str) -> Rollout {
     match o.kind.as_str() {
-        "Pod" => match controller_of(o) {
-            Some((kind, name)) => Rollout::Owner { kind, name },
+        // The owner as the checks find it, so plan and verdict name the same controller.
+        "Pod" => match bulkhead_checks::kube::pods::controller_of(o) {
+            Some((kind, name)) => Rollout::Owner {
+                kind: kind.to_string(),
+                name: name.to_string(),
+            },
             None => Rollout::Recreate { resource },
         },
         "Job" => Rollout::Recreate { resource },
