@@ -726,11 +726,13 @@ pub fn parse_component_flags(component: &str, args: &[String]) -> Flags {
         },
     );
     for o in &mut flags.occurrences {
-        if o.value
-            .as_deref()
-            .is_some_and(|v| mask::should_mask(&o.name, v))
-        {
-            o.value = Some(mask::MASK.into());
+        if let Some(v) = o.value.as_mut() {
+            if mask::should_mask(&o.name, v) {
+                *v = mask::MASK.into();
+            } else {
+                // `--etcd-servers=https://root:PASSWORD@...`: the scheme and host stay evidence.
+                *v = mask::mask_credentials(v);
+            }
         }
     }
     flags
@@ -749,6 +751,7 @@ pub fn mask_env(env: BTreeMap<String, String>) -> BTreeMap<String, String> {
             if mask::should_mask(&k, &v) {
                 (k, mask::MASK.to_string())
             } else {
+                let v = mask::mask_credentials(&v);
                 (k, v)
             }
         })
@@ -769,6 +772,8 @@ pub fn mask_document(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(mask_document),
+        // A credential inside a value whose key looks harmless (a server URL with a password).
+        Value::String(s) => *s = mask::mask_credentials(s),
         _ => {}
     }
 }
@@ -1255,6 +1260,9 @@ fn sanitize_object(kind: &str, body: &mut Value) {
     mask_env_values(body);
 }
 
+/// Secret values out of a pod spec wherever they sit: env entries (`{name, value}`) under a
+/// secret-looking name, credentials inside other env values, and secret flag values and
+/// credentials in containers' `command` and `args`.
 fn mask_env_values(v: &mut Value) {
     match v {
         Value::Object(map) => {
@@ -1263,6 +1271,22 @@ fn mask_env_values(v: &mut Value) {
             {
                 if mask::is_secret_name(&name) && !val.is_empty() {
                     *val = mask::MASK.into();
+                } else {
+                    *val = mask::mask_credentials(val);
+                }
+            }
+            for key in ["command", "args"] {
+                if let Some(Value::Array(words)) = map.get_mut(key) {
+                    if words.iter().all(Value::is_string) {
+                        let argv: Vec<String> = words
+                            .iter()
+                            .filter_map(|w| w.as_str().map(String::from))
+                            .collect();
+                        *words = mask::mask_argv(&argv)
+                            .into_iter()
+                            .map(Value::String)
+                            .collect();
+                    }
                 }
             }
             map.values_mut().for_each(mask_env_values);
@@ -1500,6 +1524,46 @@ mod tests {
             "keys are never kept"
         );
         assert!(EncryptionConfig::from_value("p", &json!({"kind": "Pod"})).is_err());
+    }
+
+    /// A component flag whose name looks harmless keeps its evidence (scheme, host, port) and
+    /// loses the password it carries.
+    #[test]
+    fn component_flags_lose_url_passwords() {
+        let f = parse_component_flags(
+            "kube-apiserver",
+            &["--etcd-servers=https://root:EtcdUrlPw-1001@127.0.0.1:2379".to_string()],
+        );
+        assert_eq!(
+            f.last("etcd-servers").as_deref(),
+            Some("https://root:***@127.0.0.1:2379")
+        );
+    }
+
+    /// Credentials a pod spec holds outside secret-named variables: a URL password in an env
+    /// value, secret flags in args (`--x=v` and `--x v`), a bearer token in a command line.
+    #[test]
+    fn dump_masks_credentials_in_env_values_args_and_commands() {
+        let docs = vec![json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "app"},
+            "spec": {"containers": [{"name": "c",
+                "command": ["sh", "-c", "curl -H 'Authorization: Bearer CmdBearer-6677' http://x"],
+                "args": ["--db-password=ArgPassw0rd-3344", "--token", "ArgToken-2211", "--port=80"],
+                "env": [{"name": "DATABASE_URL", "value": "postgres://app:UrlPassw0rd-8899@db:5432/app"},
+                        {"name": "MODE", "value": "prod"}]}]}})];
+        let d = ClusterDump::from_documents("dump.yaml", docs);
+        let text = serde_json::to_string(&d).unwrap();
+        for secret in [
+            "CmdBearer-6677",
+            "ArgPassw0rd-3344",
+            "ArgToken-2211",
+            "UrlPassw0rd-8899",
+        ] {
+            assert!(!text.contains(secret), "{secret} kept: {text}");
+        }
+        for evidence in ["--port=80", "postgres://app:***@db:5432/app", "prod"] {
+            assert!(text.contains(evidence), "{evidence} lost: {text}");
+        }
     }
 
     #[test]

@@ -128,10 +128,22 @@ pub fn should_mask(name: &str, value: &str) -> bool {
 /// Mask the value of a `NAME=value` assignment when it holds a secret: all of it when the name
 /// looks secret, else the credentials inside it (`DATABASE_URL=postgres://app:***@db/x`).
 pub fn mask_assignment(assignment: &str) -> String {
-    match assignment.split_once('=') {
-        Some((name, value)) if should_mask(name, value) => format!("{name}={MASK}"),
-        Some((name, value)) => format!("{name}={}", mask_credentials(value)),
-        None => assignment.to_string(),
+    let Some((name, value)) = assignment.split_once('=') else {
+        return assignment.to_string();
+    };
+    // Quotes around the value and punctuation that closes the surrounding syntax (`true,` in a
+    // YAML flow list, `x"]` at the end of a JSON array) belong to the text, not to the value:
+    // judged without them, and kept around the mask so the text still parses.
+    let core = value.trim_end_matches([',', ']', '}', ')', ';', '"', '\'']);
+    let tail = &value[core.len()..];
+    let (lead, core) = match core.chars().next() {
+        Some(q @ ('"' | '\'')) if tail.contains(q) => (&core[..1], &core[1..]),
+        _ => ("", core),
+    };
+    if should_mask(name, core) {
+        format!("{name}={lead}{MASK}{tail}")
+    } else {
+        format!("{name}={}", mask_credentials(value))
     }
 }
 
@@ -635,6 +647,12 @@ mod tests {
                 "DOCKER_CERT_KEY=/etc/docker/key.pem",
             ),
             ("BYPASS_PROXY=hunter", "BYPASS_PROXY=hunter"),
+            // Inside a YAML flow list or a quoted JSON string: the syntax around the value stays.
+            ("--client-cert-auth=true,", "--client-cert-auth=true,"),
+            ("--token-expiration=true]", "--token-expiration=true]"),
+            ("--db-password=hunter2x,", "--db-password=***,"),
+            ("PASSWORD=\"hunter2y\"", "PASSWORD=\"***\""),
+            ("API_TOKEN=\"hunter2z\"]", "API_TOKEN=\"***\"]"),
             ("PATH=/usr/bin", "PATH=/usr/bin"),
             (
                 "DOCKER_HOST=tcp://alice:hunter2w@docker:2376",
@@ -681,7 +699,8 @@ mod tests {
             ("url=\"https://u:p@h\"", "url=\"https://u:***@h\""),
             ("key: AKIAIOSFODNN7EXAMPLE", "key: ***"),
             ("x=ghp_1234567890abcdefghijklmnopqrstuvwxyzAB;", "x=***;"),
-            ("LABEL token=\"sk_live_abcdefghijklmnop1234\"", "LABEL token=***"),
+            // The quotes around a masked value stay, so the line still parses.
+            ("LABEL token=\"sk_live_abcdefghijklmnop1234\"", "LABEL token=\"***\""),
             ("LABEL key=\"sk_live_abcdefghijklmnop1234\"", "LABEL key=\"***\""),
             ("t glpat-abcdefghij1234567890 t", "t *** t"),
             ("k: AIzaSyA1234567890abcdefghijklmnopqrstuv", "k: ***"),
