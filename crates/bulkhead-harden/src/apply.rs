@@ -50,6 +50,22 @@ impl ApplyOptions {
             .clone()
             .unwrap_or_else(|| self.root.join("var/lib/bulkhead/harden"))
     }
+
+    /// The exact command that undoes an apply made with these options: `--root` and
+    /// `--state-dir` are named when they are not the defaults (quoted for a POSIX shell).
+    pub fn rollback_command(&self) -> String {
+        let mut argv = vec!["bulkhead".to_string(), "harden".into(), "--rollback".into()];
+        let default_state = self.root.join("var/lib/bulkhead/harden");
+        if self.root != Path::new("/") {
+            argv.push("--root".into());
+            argv.push(self.root.display().to_string());
+        }
+        if let Some(s) = self.state_dir.as_ref().filter(|s| **s != default_state) {
+            argv.push("--state-dir".into());
+            argv.push(s.display().to_string());
+        }
+        crate::shell::join(&argv)
+    }
 }
 
 /// What `apply` did.
@@ -70,7 +86,8 @@ pub struct ApplyReport {
 pub enum ApplyError {
     /// A file is not what the plan (or the journal) expects; nothing was changed.
     Refused(String),
-    /// An I/O error part-way; the journal says what was done and `rollback` undoes it.
+    /// An I/O error part-way; the journal says what was done and `rollback` undoes it (the
+    /// message names the command).
     Failed(String),
 }
 
@@ -78,10 +95,7 @@ impl std::fmt::Display for ApplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApplyError::Refused(m) => write!(f, "refused, nothing was changed: {m}"),
-            ApplyError::Failed(m) => write!(
-                f,
-                "{m} (the journal records what was done; `bulkhead harden --rollback` undoes it)"
-            ),
+            ApplyError::Failed(m) => write!(f, "{m}"),
         }
     }
 }
@@ -108,6 +122,10 @@ enum Entry {
         /// Directories created for a new file, outermost first.
         #[serde(default)]
         created_dirs: Vec<PathBuf>,
+        /// Mode and owner of the file before the apply (rollback restores them; the backup
+        /// is 0600). Absent in journals of older versions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_attrs: Option<FileAttrs>,
     },
     Attrs {
         fix: String,
@@ -170,6 +188,57 @@ fn fsync_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| io_err("fsync of directory", dir, e))
 }
 
+/// Copy the extended attributes of `from` (SELinux labels, file capabilities, user.* tags) to
+/// the open file `to`, best effort: the temporary file that replaces a file by rename would
+/// otherwise drop them. An attribute the filesystem or our privileges refuse is skipped.
+fn copy_xattrs(from: &Path, to: &fs::File) {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::AsRawFd;
+    let Ok(src) = CString::new(from.as_os_str().as_bytes()) else {
+        return;
+    };
+    // SAFETY: every buffer passed is owned here and its length is the one given.
+    unsafe {
+        let n = libc::llistxattr(src.as_ptr(), std::ptr::null_mut(), 0);
+        if n <= 0 {
+            return;
+        }
+        let mut names = vec![0u8; n as usize];
+        let n = libc::llistxattr(src.as_ptr(), names.as_mut_ptr().cast(), names.len());
+        if n <= 0 {
+            return;
+        }
+        names.truncate(n as usize);
+        for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+            let Ok(cname) = CString::new(name) else {
+                continue;
+            };
+            let len = libc::lgetxattr(src.as_ptr(), cname.as_ptr(), std::ptr::null_mut(), 0);
+            if len < 0 {
+                continue;
+            }
+            let mut value = vec![0u8; len as usize];
+            let len = libc::lgetxattr(
+                src.as_ptr(),
+                cname.as_ptr(),
+                value.as_mut_ptr().cast(),
+                value.len(),
+            );
+            if len < 0 {
+                continue;
+            }
+            let _ = libc::fsetxattr(
+                to.as_raw_fd(),
+                cname.as_ptr(),
+                value.as_ptr().cast(),
+                len as usize,
+                0,
+            );
+        }
+    }
+}
+
 /// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`,
 /// fsynced, renamed over `target`, then the directory fsynced. `point` prefixes the failpoints.
 fn write_atomic(
@@ -177,6 +246,7 @@ fn write_atomic(
     content: &[u8],
     attrs: FileAttrs,
     point: &str,
+    xattrs_from: Option<&Path>,
 ) -> Result<(), String> {
     let dir = target
         .parent()
@@ -202,6 +272,9 @@ fn write_atomic(
             .map_err(|e| io_err("setting the owner of", &tmp, e))?;
         f.set_permissions(fs::Permissions::from_mode(attrs.mode))
             .map_err(|e| io_err("setting the mode of", &tmp, e))?;
+        if let Some(from) = xattrs_from {
+            copy_xattrs(from, &f);
+        }
         f.sync_all().map_err(|e| io_err("fsync of", &tmp, e))?;
         drop(f);
         failpoint::hit(&format!("{point}-before-rename"));
@@ -228,6 +301,7 @@ fn write_journal(dir: &Path, journal: &Journal) -> Result<PathBuf, String> {
         }
         .with_owner_of_process(),
         "journal",
+        None,
     )?;
     Ok(path)
 }
@@ -249,10 +323,131 @@ fn current_hash(real: &Path) -> Result<Option<String>, String> {
     }
 }
 
+/// The formats whose syntax `apply` re-checks before writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Json,
+    Yaml,
+}
+
+/// The syntax of the file at `path`: by its name (`.json`, `.yaml`/`.yml`), else JSON when its
+/// current content is a JSON document (a manifest written as JSON under another name).
+fn syntax_of(path: &str, before: Option<&str>) -> Option<Syntax> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        Some(Syntax::Json)
+    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(Syntax::Yaml)
+    } else {
+        before
+            .filter(|b| b.trim_start().starts_with(['{', '[']))
+            .filter(|b| serde_json::from_str::<serde_json::Value>(b).is_ok())
+            .map(|_| Syntax::Json)
+    }
+}
+
+fn parse_error(syntax: Syntax, text: &str) -> Option<String> {
+    match syntax {
+        // An empty daemon.json is what dockerd reads as no settings.
+        Syntax::Json if text.trim().is_empty() => None,
+        Syntax::Json => serde_json::from_str::<serde_json::Value>(text)
+            .err()
+            .map(|e| e.to_string()),
+        Syntax::Yaml => bulkhead_sources::yaml::parse(text)
+            .err()
+            .map(|e| e.to_string()),
+    }
+}
+
+/// A safety net under every editor: the content an edit writes must still parse as the file's
+/// own format (JSON as JSON, YAML as YAML) when the content it replaces did.
+fn check_syntax(path: &str, before: Option<&str>, after: &str) -> Result<(), String> {
+    let Some(syntax) = syntax_of(path, before) else {
+        return Ok(());
+    };
+    if before.is_some_and(|b| parse_error(syntax, b).is_some()) {
+        return Ok(());
+    }
+    match parse_error(syntax, after) {
+        None => Ok(()),
+        Some(e) => Err(format!(
+            "the fixed content of {path} is no longer valid {} ({e}); this is a bug in the fix, please report it",
+            match syntax {
+                Syntax::Json => "JSON",
+                Syntax::Yaml => "YAML",
+            }
+        )),
+    }
+}
+
 fn current_attrs(real: &Path) -> Result<FileAttrs, String> {
     fs::metadata(real)
         .map(|m| attrs_of(&m))
         .map_err(|e| io_err("stat of", real, e))
+}
+
+/// The lock file under the state directory that makes apply and rollback exclusive.
+pub const LOCK_FILE: &str = "harden.lock";
+
+/// How long apply or rollback waits for another one to finish before giving up.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// An exclusive `flock` on `<state dir>/harden.lock`, held by one apply or rollback at a time
+/// (a rollback during an apply would otherwise mark the journal rolled back while the apply goes
+/// on writing outside any journal). The kernel drops it with the process, so a killed run never
+/// leaves it held: its in-progress journal says it was interrupted.
+#[derive(Debug)]
+pub struct HardenLock {
+    _file: fs::File,
+}
+
+/// Take the lock, waiting up to `wait` for another holder to finish.
+pub fn lock(state_dir: &Path, wait: std::time::Duration) -> Result<HardenLock, ApplyError> {
+    use std::io::{Read, Seek};
+    use std::os::unix::io::AsRawFd;
+    fs::create_dir_all(state_dir)
+        .map_err(|e| ApplyError::Refused(io_err("creating", state_dir, e)))?;
+    let path = state_dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| ApplyError::Refused(io_err("opening", &path, e)))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        // SAFETY: flock on a descriptor this function owns; no memory is touched.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(ApplyError::Refused(io_err("locking", &path, err)));
+        }
+        if std::time::Instant::now() >= deadline {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let pid = holder.trim();
+            return Err(ApplyError::Refused(format!(
+                "another harden --apply/--rollback is running ({}; lock {}); wait for it to finish",
+                if pid.is_empty() {
+                    "pid unknown".to_string()
+                } else {
+                    format!("pid {pid}")
+                },
+                path.display()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    let _ = file.sync_all();
+    Ok(HardenLock { _file: file })
 }
 
 /// Which fixes `apply` would change, and why the others are left alone.
@@ -377,6 +572,37 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
 
 /// Apply the file fixes of `plan` (see the module documentation).
 pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError> {
+    apply_with(plan, opts, || Ok(()))
+}
+
+/// [`apply`], calling `before_changes` under the lock once every check has passed and just
+/// before the first change (the journal): only when something is applied. A failing
+/// `before_changes` refuses the apply, nothing changed (the CLI records the verify baseline
+/// there).
+pub fn apply_with(
+    plan: &Plan,
+    opts: &ApplyOptions,
+    before_changes: impl FnOnce() -> Result<(), String>,
+) -> Result<ApplyReport, ApplyError> {
+    apply_inner(plan, opts, before_changes).map_err(|e| undo_hint(e, opts))
+}
+
+/// A failure part-way names the command that undoes what was done.
+fn undo_hint(e: ApplyError, opts: &ApplyOptions) -> ApplyError {
+    match e {
+        ApplyError::Failed(m) => ApplyError::Failed(format!(
+            "{m} (the journal records what was done; `{}` undoes it)",
+            opts.rollback_command()
+        )),
+        refused => refused,
+    }
+}
+
+fn apply_inner(
+    plan: &Plan,
+    opts: &ApplyOptions,
+    before_changes: impl FnOnce() -> Result<(), String>,
+) -> Result<ApplyReport, ApplyError> {
     let (chosen, skipped) = partition(plan, opts);
     let mut report = ApplyReport {
         skipped,
@@ -385,14 +611,16 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
     if chosen.is_empty() {
         return Ok(report);
     }
+    let state_dir = opts.state_dir();
+    let _lock = lock(&state_dir, LOCK_WAIT)?;
     let id = stamp();
     // 0. An interrupted run must be undone first: its journal is the only record of what it did.
-    let state_dir = opts.state_dir();
     if let Some((path, j)) = latest_journal(&state_dir).map_err(ApplyError::Refused)? {
         if j.state == JournalState::InProgress {
             return Err(ApplyError::Refused(format!(
-                "a previous apply was interrupted ({}); run `bulkhead harden --rollback` first",
-                path.display()
+                "a previous apply was interrupted ({}); run `{}` first",
+                path.display(),
+                opts.rollback_command()
             )));
         }
     }
@@ -443,6 +671,11 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                 ),
             }));
         }
+        let current = match (&now, e.before.as_ref()) {
+            (Some(_), None) => fs::read_to_string(&real).ok(),
+            (_, b) => b.cloned(),
+        };
+        check_syntax(&e.path, current.as_deref(), &last.after).map_err(ApplyError::Refused)?;
         let mut created_dirs = Vec::new();
         if e.creates() {
             let mut d = real.parent().map(Path::to_path_buf);
@@ -470,6 +703,10 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                 .collect::<Vec<_>>()
                 .join(", "),
             path: e.path.clone(),
+            before_attrs: match backup {
+                Some(_) => Some(current_attrs(&real).map_err(ApplyError::Refused)?),
+                None => None,
+            },
             real_path: real,
             backup,
             before_sha256: e.before_sha256.clone(),
@@ -497,6 +734,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
             });
         }
     }
+    before_changes().map_err(ApplyError::Refused)?;
     // 2. The journal, before the first change.
     let mut journal = Journal {
         schema: JOURNAL_SCHEMA.into(),
@@ -529,7 +767,15 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                             )));
                         }
                         let attrs = current_attrs(real_path).map_err(ApplyError::Failed)?;
-                        write_atomic(b, &old, attrs, "backup").map_err(ApplyError::Failed)?;
+                        // The backup may hold what the fix removes (a secret in a 0666
+                        // daemon.json): only its owner reads it. The journal keeps the mode
+                        // rollback restores.
+                        let private = FileAttrs {
+                            mode: 0o600,
+                            ..attrs
+                        };
+                        write_atomic(b, &old, private, "backup", None)
+                            .map_err(ApplyError::Failed)?;
                         report.backups.push((path.clone(), b.clone()));
                         failpoint::hit("after-backup");
                         attrs
@@ -543,8 +789,14 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError
                         edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE)
                     }
                 };
-                write_atomic(real_path, edit.after.as_bytes(), attrs, "edit")
-                    .map_err(ApplyError::Failed)?;
+                write_atomic(
+                    real_path,
+                    edit.after.as_bytes(),
+                    attrs,
+                    "edit",
+                    backup.as_ref().map(|_| real_path.as_path()),
+                )
+                .map_err(ApplyError::Failed)?;
                 failpoint::hit("after-rename");
             }
             Entry::Attrs {
@@ -646,7 +898,15 @@ fn remove_stale_temporaries(real: &Path) {
 /// files the fixes created, give files back their mode and owner. Refuses (changing nothing) when
 /// a file changed after it was applied.
 pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
+    rollback_inner(opts).map_err(|e| undo_hint(e, opts))
+}
+
+fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     let state_dir = opts.state_dir();
+    let _lock = match state_dir.is_dir() {
+        true => Some(lock(&state_dir, LOCK_WAIT)?),
+        false => None,
+    };
     let latest = latest_journal(&state_dir).map_err(ApplyError::Refused)?;
     let Some((path, mut journal)) = latest else {
         return Err(ApplyError::Refused(format!(
@@ -717,6 +977,7 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 before_sha256,
                 backup,
                 created_dirs,
+                before_attrs,
                 ..
             } => {
                 let now = current_hash(real_path).map_err(ApplyError::Failed)?;
@@ -725,8 +986,13 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 } else if let Some(b) = backup {
                     let bytes = fs::read(b)
                         .map_err(|e| ApplyError::Failed(io_err("reading backup", b, e)))?;
-                    let attrs = current_attrs(b).map_err(ApplyError::Failed)?;
-                    write_atomic(real_path, &bytes, attrs, "restore")
+                    // The mode and owner the file had before the apply (the backup itself is
+                    // 0600); journals written before they recorded it: the backup's.
+                    let attrs = match before_attrs {
+                        Some(a) => *a,
+                        None => current_attrs(b).map_err(ApplyError::Failed)?,
+                    };
+                    write_atomic(real_path, &bytes, attrs, "restore", Some(real_path))
                         .map_err(ApplyError::Failed)?;
                     report.restored.push(path.clone());
                 } else {
@@ -767,7 +1033,7 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     journal.state = JournalState::RolledBack;
     let text = serde_json::to_string_pretty(&journal).expect("journal serializes");
     let attrs = current_attrs(&path).map_err(ApplyError::Failed)?;
-    write_atomic(&path, text.as_bytes(), attrs, "journal").map_err(ApplyError::Failed)?;
+    write_atomic(&path, text.as_bytes(), attrs, "journal", None).map_err(ApplyError::Failed)?;
     Ok(report)
 }
 

@@ -52,6 +52,18 @@ pub struct ScanRequest {
     pub numbering: Vec<(String, String)>,
     /// Threat library links; `None`: the library of bulkhead-threats.
     pub threat_links: Option<Vec<ThreatLink>>,
+    /// The audited host's running dockerd, when there is one: a scanned daemon.json that is the
+    /// file it reads is checked against its command-line flags, and its fixes ask for a restart.
+    pub daemon: Option<RunningDaemon>,
+}
+
+/// The dockerd whose daemon.json a scan may reach.
+#[derive(Debug, Clone, Default)]
+pub struct RunningDaemon {
+    /// The daemon.json it reads, as a path on this machine (links resolved when it exists).
+    pub config_file: PathBuf,
+    /// Its command-line flags.
+    pub flags: bulkhead_facts::flags::Flags,
 }
 
 /// The scan fixes and what the scan saw.
@@ -90,6 +102,8 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
                 .iter()
                 .map(|e| e.to_string())
                 .chain(report.skipped.iter().map(|e| format!("{e} (skipped)")))
+                // `bulkhead scan --kind` is `--scan-kind` here.
+                .map(|e| e.replace("pass --kind", "pass --scan-kind"))
                 .collect(),
         },
         ..Default::default()
@@ -123,6 +137,10 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             continue; // the same file reached through two --scan paths
         }
         out.real_paths.insert(file.path.clone(), real.clone());
+        let daemon = request
+            .daemon
+            .as_ref()
+            .filter(|d| file.kind == ArtifactKind::DaemonJson && same_file(&d.config_file, &real));
         let planned = plan_file(
             &file.path,
             file.kind,
@@ -131,6 +149,7 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             &request.options,
             &selector,
             &links,
+            daemon,
         )?;
         out.fixes.extend(planned.0);
         out.unfixed.extend(planned.1);
@@ -147,6 +166,11 @@ struct Group<'f> {
     findings: Vec<&'f Finding>,
 }
 
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    std::fs::canonicalize(a).unwrap_or_else(|_| a.to_path_buf()) == b
+}
+
+#[allow(clippy::too_many_arguments)]
 fn plan_file(
     path: &str,
     kind: ArtifactKind,
@@ -155,6 +179,7 @@ fn plan_file(
     options: &ScanOptions,
     selector: &Selector<'_>,
     links: &[ThreatLink],
+    daemon: Option<&RunningDaemon>,
 ) -> Result<(Vec<Fix>, Vec<Unfixed>), String> {
     let original = std::fs::read_to_string(real)
         .map_err(|e| format!("{path}: cannot read the scanned file: {e}"))?;
@@ -190,15 +215,68 @@ fn plan_file(
     let mut fixes = Vec::new();
     let mut unfixed = Vec::new();
     let mut text = original;
+    let no_flags = bulkhead_facts::flags::Flags::default();
+    let flags = daemon.map(|d| &d.flags).unwrap_or(&no_flags);
+    // daemon.json: a content dockerd refuses to start with is never planned. Against the
+    // running daemon's flags when this is the file it reads, else against the file alone.
+    let rejects = |before: &str, after: &str| {
+        (kind == ArtifactKind::DaemonJson)
+            .then(|| {
+                let changed = crate::fixers::daemon_json::changed_keys(before, after);
+                crate::fixers::daemon_json::dockerd_rejects(flags, path, after, &changed)
+            })
+            .flatten()
+    };
     for g in &groups {
-        let outcome = match fix_group(path, kind, &text, g, options) {
-            Ok(o) => o,
-            Err(e) => {
-                for f in &g.findings {
-                    unfixed.push(selector.unfixed(f, e.clone()));
+        let mut g = Group {
+            object: g.object.clone(),
+            safety: g.safety,
+            findings: g.findings.clone(),
+        };
+        let outcome = loop {
+            let outcome = match fix_group(path, kind, &text, &g, options) {
+                Ok(o) => o,
+                Err(e) => {
+                    for f in &g.findings {
+                        unfixed.push(selector.unfixed(f, e.clone()));
+                    }
+                    break None;
                 }
-                continue;
+            };
+            let Some(reason) = rejects(&text, &outcome.text) else {
+                break Some(outcome);
+            };
+            // Leave out the findings whose fix alone is refused (all of them when only their
+            // combination is), and plan the rest.
+            let alone = |f: &&Finding| {
+                let one = Group {
+                    object: g.object.clone(),
+                    safety: g.safety,
+                    findings: vec![*f],
+                };
+                fix_group(path, kind, &text, &one, options)
+                    .ok()
+                    .and_then(|o| rejects(&text, &o.text))
+            };
+            let mut refused: Vec<(&Finding, String)> = g
+                .findings
+                .iter()
+                .filter_map(|f| alone(f).map(|r| (*f, r)))
+                .collect();
+            if refused.is_empty() {
+                refused = g.findings.iter().map(|f| (*f, reason.clone())).collect();
             }
+            for (f, r) in &refused {
+                unfixed.push(selector.unfixed(f, r.clone()));
+            }
+            g.findings
+                .retain(|f| !refused.iter().any(|(r, _)| std::ptr::eq(*r, *f)));
+            if g.findings.is_empty() {
+                break None;
+            }
+        };
+        let Some(outcome) = outcome else {
+            continue;
         };
         for f in &outcome.left {
             unfixed.push(selector.unfixed(
@@ -209,7 +287,17 @@ fn plan_file(
         if outcome.text == text {
             continue;
         }
-        let mut fix = group_fix(path, kind, g, &outcome.fixed, selector, links);
+        let mut fix = group_fix(path, kind, &g, &outcome.fixed, selector, links);
+        if let Some(d) = daemon {
+            fix.notes[0] = format!(
+                "{path} is the daemon.json the audited dockerd reads ({}): it loads the change when it restarts (--restart-daemon)",
+                d.config_file.display()
+            );
+            fix.restart = Some(crate::model::Restart {
+                service: "docker".into(),
+                reload_suffices: false,
+            });
+        }
         if g.safety == bulkhead_scan::Safety::Safe && both.contains(g.object.as_str()) {
             fix.id.push_str("#safe");
         }

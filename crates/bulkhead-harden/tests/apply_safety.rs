@@ -76,8 +76,9 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
         "the backup is beside the file"
     );
     assert_eq!(std::fs::read_to_string(backup).unwrap(), DAEMON_JSON);
+    // The backup is private (it may hold what the fix removes), owned like the file.
     let bmeta = std::fs::metadata(backup).unwrap();
-    assert_eq!((bmeta.mode() & 0o7777, bmeta.uid()), (0o640, 1234));
+    assert_eq!((bmeta.mode() & 0o7777, bmeta.uid()), (0o600, 1234));
     // The rules file kept its lines and gained the watch; the profile was created.
     let rules = read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap();
     assert!(
@@ -489,4 +490,107 @@ fn apply_of_a_reviewed_plan_refuses_files_changed_since_the_review() {
         DAEMON_JSON,
         "nothing applied"
     );
+}
+
+/// apply and rollback hold an exclusive lock on the state directory: while another one holds it
+/// they wait briefly, then refuse naming its pid, changing nothing; once it is released they run.
+#[test]
+fn apply_and_rollback_are_exclusive() {
+    use bulkhead_harden::apply::lock;
+    let root = temp_root("lock");
+    let p = fixture(&root);
+    let opts = options(&root);
+    let held = lock(&opts.state_dir(), Duration::ZERO).unwrap();
+    let pid = format!("(pid {}", std::process::id());
+    let e = apply(&p, &opts).unwrap_err();
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("another harden --apply/--rollback is running") && m.contains(&pid)),
+        "{e}"
+    );
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+    assert!(
+        !std::fs::read_dir(opts.state_dir()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("journal-")),
+        "no journal was written"
+    );
+    drop(held);
+    apply(&p, &opts).unwrap();
+    let held = lock(&opts.state_dir(), Duration::ZERO).unwrap();
+    let e = rollback(&opts).unwrap_err();
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("another harden")),
+        "{e}"
+    );
+    assert!(read(&root, "/etc/docker/daemon.json")
+        .unwrap()
+        .contains("\"icc\": false"));
+    // A holder that finishes within the wait: rollback waits for it, then runs.
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+    });
+    rollback(&opts).unwrap();
+    t.join().unwrap();
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+}
+
+/// A backup holds the file's old content, secrets included: it is written 0600 whatever the
+/// file's mode was, and rollback gives the file back its own mode (recorded in the journal).
+/// Extended attributes survive the rename that replaces the file.
+#[test]
+fn backups_are_private_and_rollback_restores_the_original_mode() {
+    let root = temp_root("backup-mode");
+    let p = fixture(&root);
+    let dj = root.join("etc/docker/daemon.json");
+    std::fs::set_permissions(&dj, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let xattr = {
+        let path = std::ffi::CString::new(dj.to_str().unwrap()).unwrap();
+        // SAFETY: valid C strings and a buffer of the given length.
+        unsafe {
+            libc::setxattr(
+                path.as_ptr(),
+                c"user.bulkhead-test".as_ptr(),
+                b"kept".as_ptr().cast(),
+                4,
+                0,
+            ) == 0
+        }
+    };
+    let mut p = p;
+    for f in &mut p.fixes {
+        for a in &mut f.action.attrs {
+            if a.path == "/etc/docker/daemon.json" {
+                a.before.mode = 0o666;
+            }
+        }
+    }
+    let report = apply(&p, &options(&root)).unwrap();
+    let (_, backup) = report
+        .backups
+        .iter()
+        .find(|(p, _)| p == "/etc/docker/daemon.json")
+        .unwrap();
+    assert_eq!(std::fs::metadata(backup).unwrap().mode() & 0o7777, 0o600);
+    if xattr {
+        let path = std::ffi::CString::new(dj.to_str().unwrap()).unwrap();
+        let mut buf = [0u8; 16];
+        // SAFETY: as above.
+        let n = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"user.bulkhead-test".as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        assert_eq!(n, 4, "the xattr was dropped by the rewrite");
+        assert_eq!(&buf[..4], b"kept");
+    }
+    rollback(&options(&root)).unwrap();
+    let meta = std::fs::metadata(&dj).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o666, 1234));
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
 }

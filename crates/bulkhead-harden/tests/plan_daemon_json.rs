@@ -292,3 +292,58 @@ fn a_masked_secret_in_daemon_json_is_not_a_change() {
         }
     }
 }
+
+/// 2.13 switches the log driver to syslog: the options of the driver it replaces (json-file's
+/// `max-size`/`max-file`, splunk's `splunk-token`/`splunk-url`) make dockerd refuse to start
+/// ("unknown log opt 'max-size' for syslog log driver"), so they are removed and named.
+#[test]
+fn remote_logging_drops_log_opts_the_syslog_driver_rejects() {
+    let root = temp_root("syslog-opts");
+    let text = "{\n  \"log-driver\": \"splunk\",\n  \"log-opts\": {\"max-size\": \"10m\", \"max-file\": \"3\", \"splunk-token\": \"s3cret\", \"splunk-url\": \"https://s:8088\", \"tag\": \"{{.Name}}\", \"mode\": \"non-blocking\"}\n}\n";
+    put(&root, "/etc/docker/daemon.json", text);
+    let snap = with_daemon(snapshot(&root), "", Some(text));
+    let audit = docker_audit("1.6.0", vec![("docker.daemon.remote_logging", fail())]);
+    let mut req = request(&root, &[]);
+    req.options.log_address = Some("udp://10.0.0.5:514".into());
+    let p = plan(&snap, &[audit], &req).unwrap();
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.unfixed);
+    let f = &p.fixes[0];
+    let after: serde_json::Value = serde_json::from_str(&f.action.edits[0].after).unwrap();
+    assert_eq!(
+        after,
+        serde_json::json!({"log-driver": "syslog", "log-opts": {
+            "tag": "{{.Name}}", "mode": "non-blocking", "syslog-address": "udp://10.0.0.5:514"}})
+    );
+    let changes = f.changes.join("\n");
+    for k in ["max-size", "max-file", "splunk-token", "splunk-url"] {
+        assert!(changes.contains(&format!("\"{k}\"")), "{changes}");
+        assert!(f.may_break.join("\n").contains(k), "{:?}", f.may_break);
+    }
+    assert!(!changes.contains("s3cret"), "{changes}");
+}
+
+/// dockerd refuses `"icc": false` while `--iptables=false`: 2.2 stays unfixed, naming it.
+#[test]
+fn icc_is_not_disabled_while_iptables_is_off() {
+    let root = temp_root("icc-iptables");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let snap = with_daemon(snapshot(&root), "--iptables=false", Some("{}"));
+    let audit = docker_audit(
+        "1.6.0",
+        vec![
+            ("docker.daemon.icc_disabled", fail()),
+            ("docker.daemon.live_restore", fail()),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert_eq!(p.fixes.len(), 1);
+    assert!(!p.fixes[0].action.edits[0].after.contains("icc"));
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert!(
+        p.unfixed[0]
+            .reason
+            .contains("--iptables=false with --icc=false"),
+        "{}",
+        p.unfixed[0].reason
+    );
+}

@@ -503,3 +503,97 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// dockerd refuses to start with `"icc": false` while iptables is off ("You specified
+/// --iptables=false with --icc=false"): the scan fix of the daemon.json the audited dockerd
+/// reads is checked against that daemon's flags, a file is checked against itself, and a fix
+/// of the running daemon's file asks for a restart.
+#[test]
+fn daemon_json_fixes_dockerd_would_refuse_are_not_planned() {
+    use bulkhead_harden::scan_fixes::RunningDaemon;
+    let dir = temp_root("scan-icc-iptables");
+    let file = dir.join("daemon.json");
+    std::fs::write(&file, "{}\n").unwrap();
+    let request = |daemon: Option<RunningDaemon>, select: &[&str]| ScanRequest {
+        paths: vec![file.clone()],
+        options: bulkhead_scan::ScanOptions {
+            kind: Some(bulkhead_scan::ArtifactKind::DaemonJson),
+            ..Default::default()
+        },
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threat_links: Some(vec![]),
+        daemon,
+        ..Default::default()
+    };
+    let running = |args: &[&str]| RunningDaemon {
+        config_file: file.clone(),
+        flags: bulkhead_facts::docker::parse_dockerd_flags(
+            &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ),
+    };
+    // The running dockerd has --iptables=false: icc is refused, the others still planned.
+    let p = plan(&request(Some(running(&["--iptables=false"])), &[])).unwrap();
+    let icc = p
+        .unfixed
+        .iter()
+        .find(|u| u.check == "2.2")
+        .unwrap_or_else(|| panic!("2.2 unfixed: {:#?}", p.unfixed));
+    assert!(icc.reason.contains("--iptables=false"), "{}", icc.reason);
+    assert!(!p.fixes.is_empty());
+    for f in &p.fixes {
+        let after = &f.action.edits[0].after;
+        assert!(!after.contains("\"icc\""), "{after}");
+        assert!(f.restart.is_some(), "the running daemon's file: restart");
+    }
+    // Without a running daemon (or another file), the file alone: no conflict in `{}`.
+    let p = plan(&request(None, &["2.2"])).unwrap();
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.unfixed);
+    assert!(p.fixes[0].restart.is_none());
+    // A file that turns iptables off itself.
+    std::fs::write(&file, "{\"iptables\": false}\n").unwrap();
+    let p = plan(&request(None, &["2.2"])).unwrap();
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+    assert!(p.unfixed.iter().any(|u| u.reason.contains("iptables")));
+}
+
+/// A Kubernetes manifest written as JSON gets JSON edits (kubectl and jq read the result), and
+/// apply refuses, changing nothing, to write any fixed content that no longer parses in the
+/// file's own format.
+#[test]
+fn a_json_manifest_stays_json_and_unparsable_content_is_never_written() {
+    let dir = temp_root("scan-pod-json");
+    let pod = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"p\"},\n  \"spec\": {\n    \"containers\": [\n      {\"name\": \"c\", \"image\": \"busybox:1.36\", \"securityContext\": {\"privileged\": true}}\n    ]\n  }\n}\n";
+    let file = dir.join("pod.json");
+    std::fs::write(&file, pod).unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![file.clone()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!sp.fixes.is_empty(), "{:#?}", sp.unfixed);
+    let p = as_plan(&sp);
+    apply(&p, &options(&dir, true)).unwrap();
+    let after = std::fs::read_to_string(&file).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&after).unwrap_or_else(|e| panic!("not JSON ({e}):\n{after}"));
+    assert_eq!(
+        v["spec"]["containers"][0]["securityContext"]["privileged"],
+        false
+    );
+    rollback(&options(&dir, true)).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), pod);
+
+    // The safety net: a fix whose content is not JSON any more is refused before any write.
+    let mut bad = as_plan(&sp);
+    bad.fixes.truncate(1);
+    let e = &mut bad.fixes[0].action.edits[0];
+    e.after = e.after.replacen("\"privileged\"", "privileged", 1);
+    e.after_sha256 = sha256_hex(e.after.as_bytes());
+    let err = apply(&bad, &options(&dir, true)).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Refused(m) if m.contains("no longer valid JSON")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), pod);
+}

@@ -513,3 +513,40 @@ fn with_a_target_host_and_artifact_fixes_are_applied_and_verified_together() {
     let compose = std::fs::read_to_string(dir.join("src/compose.yaml")).unwrap();
     assert_eq!(compose, format!("{}    read_only: true\n", files[1].1));
 }
+
+/// An `--apply` that applies nothing keeps the verify baseline of the last one that did (verify
+/// must show the state before the changes, not after), and the undo hint names the state
+/// directory the journal is in.
+#[test]
+fn an_apply_that_changes_nothing_keeps_the_baseline() {
+    let (tmp, _) = artifacts("baseline");
+    let dir = &tmp.0;
+    let state = dir.join("st");
+    let args = [
+        "harden",
+        "--scan",
+        "src",
+        "--apply",
+        "--include-review",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let o = bulkhead(dir, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "undo with `bulkhead harden --rollback --state-dir {}`",
+            state.display()
+        )),
+        "{out}"
+    );
+    let baseline = std::fs::read_to_string(state.join("baseline.json")).unwrap();
+    let o = bulkhead(dir, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(state.join("baseline.json")).unwrap(),
+        baseline,
+        "an apply that applied nothing rewrote the baseline"
+    );
+}

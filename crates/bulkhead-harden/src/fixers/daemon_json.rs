@@ -37,6 +37,101 @@ const RELOADABLE: &[&str] = &[
     "features",
 ];
 
+/// The `log-opts` dockerd's syslog driver accepts (`daemon/logger/syslog`'s ValidateLogOpt, as
+/// documented at docs.docker.com/engine/logging/drivers/syslog/), plus those dockerd handles for
+/// every driver (`mode`, `max-buffer-size` and the dual-logging cache `cache-*`). dockerd refuses
+/// to start when `log-opts` holds any other key for the driver: switching the driver must drop them.
+const SYSLOG_LOG_OPTS: &[&str] = &[
+    "env",
+    "env-regex",
+    "labels",
+    "labels-regex",
+    "syslog-address",
+    "syslog-facility",
+    "syslog-tls-ca-cert",
+    "syslog-tls-cert",
+    "syslog-tls-key",
+    "syslog-tls-skip-verify",
+    "tag",
+    "syslog-format",
+    "mode",
+    "max-buffer-size",
+    "cache-disabled",
+    "cache-max-size",
+    "cache-max-file",
+    "cache-compress",
+];
+
+/// Remove from `text`'s `log-opts` every key the syslog driver rejects; returns the new text and
+/// the keys removed (names only: a value may be a secret such as `splunk-token`).
+fn drop_non_syslog_opts(text: &str) -> Result<(String, Vec<String>), String> {
+    let keys: Vec<String> = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|d| d.get("log-opts").and_then(Value::as_object).cloned())
+        .map(|o| {
+            o.keys()
+                .filter(|k| !SYSLOG_LOG_OPTS.contains(&k.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut text = text.to_string();
+    for k in &keys {
+        text = json::remove(&text, &["log-opts", k]).map_err(|e| e.to_string())?;
+    }
+    Ok((text, keys))
+}
+
+/// Why dockerd, started with `flags` and the daemon.json `new` (the content a fix would write),
+/// would refuse to start, for the keys the fix changes (`changed`): a key also given as a flag
+/// ("the following directives are specified both as a flag and in the configuration file"), or
+/// a combination its bridge driver rejects (`--icc=false` with `--iptables=false`).
+pub fn dockerd_rejects(
+    flags: &bulkhead_facts::flags::Flags,
+    config_path: &str,
+    new: &str,
+    changed: &[String],
+) -> Option<String> {
+    let config = serde_json::from_str::<Value>(new).ok();
+    let settings = DaemonSettings::new(flags.clone(), config.clone(), config_path);
+    let flags_only = DaemonSettings::new(flags.clone(), None, config_path);
+    for key in changed {
+        let in_file = config
+            .as_ref()
+            .is_some_and(|c| c.get(key.as_str()).is_some());
+        if let Some(s) = flags_only.get(key).filter(|_| in_file) {
+            return Some(format!(
+                "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: remove the flag from the daemon's service definition, then run harden again",
+                s.source
+            ));
+        }
+    }
+    let icc = settings.bool("icc");
+    let iptables = settings.bool("iptables");
+    if let (Some((false, icc_src)), Some((false, ipt_src))) = (icc, iptables) {
+        return Some(format!(
+            "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. Enable iptables first (check 2.4), then run harden again"
+        ));
+    }
+    None
+}
+
+/// The top-level keys whose value differs between two daemon.json texts.
+pub fn changed_keys(before: &str, after: &str) -> Vec<String> {
+    let obj = |t: &str| {
+        serde_json::from_str::<Value>(t)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    };
+    let (a, b) = (obj(before), obj(after));
+    let mut keys: Vec<String> = a.keys().chain(b.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| a.get(k) != b.get(k));
+    keys
+}
+
 /// One daemon.json operation.
 #[derive(Debug, Clone)]
 enum Op {
@@ -393,6 +488,26 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 Err(e) => failed = Some(format!("{path}: {e}")),
             }
         }
+        // The syslog driver rejects the options of the driver it replaces (`max-size` of
+        // json-file, `splunk-token` of splunk): dockerd would not start with them.
+        let mut dropped = Vec::new();
+        if failed.is_none() && f.control_id() == "docker.daemon.remote_logging" {
+            match drop_non_syslog_opts(&text) {
+                Ok((t, keys)) => {
+                    text = t;
+                    dropped = keys;
+                }
+                Err(e) => failed = Some(format!("{path}: {e}")),
+            }
+        }
+        if failed.is_none() {
+            failed = dockerd_rejects(
+                settings.flags(),
+                &path,
+                &text,
+                &changed_keys(&before, &text),
+            );
+        }
         if let Some(e) = failed {
             text = before;
             out.unfixed.push(f.unfixed(None, e));
@@ -416,6 +531,19 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         }
         changes.push(format!("{} [{}]", kp.change, kp.safety.as_str()));
         may_break.extend(kp.may_break.map(String::from));
+        if !dropped.is_empty() {
+            let list = dropped
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            changes.push(format!(
+                "remove {list} from \"log-opts\" — the syslog log driver does not accept them and dockerd refuses to start with them [review]"
+            ));
+            may_break.push(format!(
+                "the log options {list} of the previous log driver are removed (dockerd rejects them for syslog): rotation or delivery they configured no longer applies"
+            ));
+        }
         notes.extend(kp.note);
         fixed.push(f);
     }

@@ -264,6 +264,47 @@ fn scalar_in(v: &Value, flow: bool) -> String {
     }
 }
 
+/// Is the whole text one JSON document (a manifest written as JSON, which YAML also reads)? Its
+/// edits must stay JSON: quoted keys, JSON values, commas where JSON puts them.
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
+}
+
+/// A value as JSON text, spaced as people write flow JSON (`{"a": 1, "b": [2, 3]}`).
+fn json_text(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(json_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), json_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Where a new member or item goes after the last one of a JSON collection (`last` its last
+/// written node): right after it, on a line of its own indented like it when it starts its
+/// line.
+fn json_after(text: &str, first_of_last: usize, last: &Node, entry: String) -> Splice {
+    let end = text[..last.span.end.offset].trim_end().len();
+    let own_line = text[line_start(text, first_of_last)..first_of_last]
+        .trim()
+        .is_empty();
+    let sep = if own_line {
+        format!(",\n{}", " ".repeat(column(text, first_of_last)))
+    } else {
+        ", ".to_string()
+    };
+    Splice::insert(end, format!("{sep}{entry}"))
+}
+
 fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Array(a) if !a.is_empty()) || matches!(v, Value::Object(m) if !m.is_empty())
 }
@@ -454,6 +495,9 @@ pub fn set_in(
 }
 
 fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> Splice {
+    if is_json(text) {
+        return Splice::new(existing.span.range(), json_text(v));
+    }
     let key_col = column(text, key.span.start.offset);
     let existing_block =
         matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_)) && !is_flow(text, existing);
@@ -497,6 +541,16 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Res
     let NodeKind::Map(entries) = &map.kind else {
         unreachable!("insert_entry is called on mappings")
     };
+    if is_json(text) && is_flow(text, map) {
+        let entry = format!("{}: {}", Value::String(key.to_string()), json_text(v));
+        return Ok(match entries.last() {
+            Some((k, last)) => json_after(text, k.span.start.offset, last, entry),
+            None => {
+                let close = map.span.end.offset - 1;
+                Splice::insert(text[..=close].rfind('}').unwrap_or(close), entry)
+            }
+        });
+    }
     let key_text = scalar(&Value::String(key.to_string()));
     if is_flow(text, map) {
         let close = map.span.end.offset - 1;
@@ -551,6 +605,15 @@ pub fn append_splice(text: &str, doc: usize, path: &[Seg], item: &Value) -> Resu
         return err(format!("{} is not a list", path_label(path)));
     };
     let layout = Layout::of(text, &docs);
+    if is_json(text) && is_flow(text, list) {
+        return Ok(match items.last() {
+            Some(last) => json_after(text, last.span.start.offset, last, json_text(item)),
+            None => {
+                let close = list.span.end.offset - 1;
+                Splice::insert(text[..=close].rfind(']').unwrap_or(close), json_text(item))
+            }
+        });
+    }
     if is_flow(text, list) {
         let close = list.span.end.offset - 1;
         let close = text[..=close].rfind(']').unwrap_or(close);
@@ -602,6 +665,9 @@ pub fn replace_item_splice(
     if n.as_scalar().is_none() {
         return err(format!("{}[{index}] is not a scalar", path_label(path)));
     }
+    if is_json(text) {
+        return Ok(Splice::new(n.span.range(), json_text(item)));
+    }
     let flow = node_at(&docs, doc, path).is_some_and(|l| is_flow(text, l));
     Ok(Splice::new(n.span.range(), scalar_in(item, flow)))
 }
@@ -648,6 +714,74 @@ mod tests {
     use serde_json::json;
 
     const COMPOSE: &str = "# app stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n    ports:\n      - \"8080:80\"\n    environment:\n      MODE: prod\n\n  db:\n    image: postgres:16\n";
+
+    /// A Kubernetes manifest written as JSON stays JSON: quoted keys, JSON values and commas
+    /// (YAML flow syntax such as `{a: false}` is not JSON; kubectl and jq reject it).
+    #[test]
+    fn json_documents_get_json_edits() {
+        let pod = "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"containers\": [\n      {\"name\": \"c\", \"securityContext\": {\"privileged\": true}}\n    ]\n  }\n}\n";
+        let c = [Seg::Key("spec"), Seg::Key("containers"), Seg::Index(0)];
+        let sc = [c[0], c[1], c[2], Seg::Key("securityContext")];
+        let mut t = set(pod, 0, &sc, "privileged", &json!(false)).unwrap();
+        t = set(&t, 0, &sc, "allowPrivilegeEscalation", &json!(false)).unwrap();
+        t = set(
+            &t,
+            0,
+            &sc,
+            "seccompProfile",
+            &json!({"type": "RuntimeDefault"}),
+        )
+        .unwrap();
+        t = set(&t, 0, &c, "image", &json!("busybox:1.36")).unwrap();
+        t = set(
+            &t,
+            0,
+            &[Seg::Key("spec")],
+            "automountServiceAccountToken",
+            &json!(false),
+        )
+        .unwrap();
+        t = set(
+            &t,
+            0,
+            &[Seg::Key("spec")],
+            "securityContext",
+            &json!({"runAsNonRoot": true}),
+        )
+        .unwrap();
+        t = append(
+            &t,
+            0,
+            &[Seg::Key("spec"), Seg::Key("containers")],
+            &json!({"name": "d"}),
+        )
+        .unwrap();
+        t = set(&t, 0, &[Seg::Key("spec")], "kind2", &json!("x: y")).unwrap();
+        let v: Value = serde_json::from_str(&t).unwrap_or_else(|e| panic!("{e}\n{t}"));
+        assert_eq!(
+            v,
+            json!({"kind": "Pod", "spec": {"containers": [
+                {"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": false,
+                 "allowPrivilegeEscalation": false, "seccompProfile": {"type": "RuntimeDefault"}}},
+                {"name": "d"}],
+                "automountServiceAccountToken": false, "securityContext": {"runAsNonRoot": true},
+                "kind2": "x: y"}})
+        );
+        assert!(
+            t.contains("{\"privileged\": false, \"allowPrivilegeEscalation\": false, \"seccompProfile\": {\"type\": \"RuntimeDefault\"}}"),
+            "{t}"
+        );
+        assert!(
+            t.contains("    ],\n    \"automountServiceAccountToken\": false,\n"),
+            "{t}"
+        );
+        // A flow mapping in a YAML file keeps YAML flow style.
+        let y = "spec: {a: 1}\n";
+        assert_eq!(
+            set(y, 0, &[Seg::Key("spec")], "b", &json!(2)).unwrap(),
+            "spec: {a: 1, b: 2}\n"
+        );
+    }
 
     #[test]
     fn new_keys_go_after_the_last_entry_with_sibling_indentation() {

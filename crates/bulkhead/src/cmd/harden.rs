@@ -456,7 +456,10 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
     let scanned = if args.scan.scan_paths.is_empty() {
         None
     } else {
-        let (request, baseline) = scan_request(&args, &plan)?;
+        let (mut request, baseline) = scan_request(&args, &plan)?;
+        request.daemon = host
+            .as_ref()
+            .and_then(|(snapshot, _)| running_daemon(snapshot, &root));
         let sp = scan_fixes::plan(&request)?;
         for e in &sp.summary.errors {
             eprintln!("bulkhead: note: --scan: {e}; nothing in it is fixed");
@@ -507,8 +510,10 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
             ..scan_baseline.clone()
         });
     }
-    baseline.save(&state)?;
-    let report = apply::apply(&plan, &apply_opts).map_err(|e| e.to_string())?;
+    // Recorded under the apply lock, only when something is applied: an apply that changes
+    // nothing keeps the baseline of the last one that did.
+    let report = apply::apply_with(&plan, &apply_opts, || baseline.save(&state).map(|_| ()))
+        .map_err(|e| e.to_string())?;
     let mut text = String::new();
     let mut json = match args.format {
         HardenFormat::Json => Some(render::json_value(&plan, VERSION)),
@@ -517,7 +522,7 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
             None
         }
     };
-    text.push_str(&apply_text(&report));
+    text.push_str(&apply_text(&report, &apply_opts));
     if let Some(j) = json.as_mut() {
         j["applied"] = serde_json::json!({
             "fixes": report.applied.iter().map(|(id, files)| serde_json::json!({"id": id, "files": files})).collect::<Vec<_>>(),
@@ -612,6 +617,30 @@ fn numbering_of(ids: Option<&str>) -> Result<Vec<(String, String)>, String> {
     }
 }
 
+/// The audited local dockerd, for the scan fixes of the daemon.json it reads.
+fn running_daemon(
+    snapshot: &Snapshot,
+    root: &std::path::Path,
+) -> Option<scan_fixes::RunningDaemon> {
+    let docker = snapshot.docker.as_ref()?;
+    if !docker.endpoint.local {
+        return None;
+    }
+    let d = &docker.daemon;
+    let path = if d.config_path.is_empty() {
+        &d.paths.config_file
+    } else {
+        &d.config_path
+    };
+    if path.is_empty() {
+        return None;
+    }
+    Some(scan_fixes::RunningDaemon {
+        config_file: root.join(path.trim_start_matches('/')),
+        flags: d.flags.clone(),
+    })
+}
+
 /// The scan request of `--scan`, and the part of the verify baseline that says how to scan
 /// again.
 fn scan_request(args: &HardenArgs, plan: &Plan) -> Result<(ScanRequest, ScanBaseline), String> {
@@ -646,6 +675,7 @@ fn scan_request(args: &HardenArgs, plan: &Plan) -> Result<(ScanRequest, ScanBase
         threats: args.threat.clone(),
         numbering,
         threat_links: None,
+        daemon: None,
     };
     let baseline = ScanBaseline {
         inputs: args.scan.scan_paths.iter().map(absolute).collect(),
@@ -730,7 +760,7 @@ fn selected_controls(plan: &Plan, audits: &[Audit], select: &[String]) -> Vec<St
     v
 }
 
-fn apply_text(r: &apply::ApplyReport) -> String {
+fn apply_text(r: &apply::ApplyReport, opts: &apply::ApplyOptions) -> String {
     let mut s = String::new();
     if r.applied.is_empty() {
         s.push_str("Nothing was applied.\n");
@@ -746,8 +776,9 @@ fn apply_text(r: &apply::ApplyReport) -> String {
     }
     if let Some(j) = &r.journal {
         s.push_str(&format!(
-            "journal: {} (undo with `bulkhead harden --rollback`)\n",
-            j.display()
+            "journal: {} (undo with `{}`)\n",
+            j.display(),
+            opts.rollback_command()
         ));
     }
     s
