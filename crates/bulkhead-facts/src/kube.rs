@@ -116,10 +116,26 @@ impl KubeFacts {
         Ok(())
     }
 
-    /// The kubelet's effective value for `key`, with where it came from.
-    pub fn kubelet_setting(&self, key: &KubeletKey) -> Option<Setting> {
+    /// The kubelet's effective value for `key`, with where it came from, or why it cannot be
+    /// known; None when no kubelet runs.
+    pub fn kubelet_setting(&self, key: &KubeletKey) -> Option<Result<Setting, String>> {
         let kubelet = self.component(KUBELET)?;
         Some(kubelet_setting(kubelet, self.kubelet.as_ref(), key))
+    }
+
+    /// The running kubelet's value of a feature gate (see [`kubelet_feature_gate`]).
+    pub fn kubelet_feature_gate(
+        &self,
+        gate: &str,
+        default: bool,
+    ) -> Option<Result<Setting, String>> {
+        let kubelet = self.component(KUBELET)?;
+        Some(kubelet_feature_gate(
+            kubelet,
+            self.kubelet.as_ref(),
+            gate,
+            default,
+        ))
     }
 
     /// A kubelet configuration file (`--config` or a drop-in) changed after the running kubelet
@@ -787,24 +803,67 @@ pub struct KubeletConfig {
     /// The directory named by `--config-dir`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop_in_dir: Option<String>,
-    /// Its `*.conf` files in the order the kubelet applies them (sorted by name; later wins).
+    /// Its `*.conf` files in the order the kubelet applies them (sorted by name, subdirectories
+    /// walked where they sort; later wins).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drop_ins: Vec<ConfigFile>,
+    /// Why the `--config-dir` directory could not be listed. The kubelet does not start when it
+    /// cannot walk it, so any drop-in it really read is unknown here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_in_dir_error: Option<String>,
 }
 
 impl KubeletConfig {
-    /// Is a configuration file in use? Then the KubeletConfiguration defaults apply to unset
-    /// fields (anonymous auth off, Webhook authorization); without one the command-line defaults
-    /// apply (anonymous auth on, AlwaysAllow).
+    /// Is a `--config` file in use? Then the KubeletConfiguration defaults apply to unset fields
+    /// (anonymous auth off, Webhook authorization). Without one the command-line defaults apply
+    /// (anonymous auth on, AlwaysAllow), drop-ins or not: the kubelet merges drop-ins over its
+    /// flag defaults, and a drop-in is not defaulted on its own.
     pub fn in_use(&self) -> bool {
-        self.file
-            .as_ref()
-            .is_some_and(|f| f.content.value().is_some())
-            || self.drop_ins.iter().any(|f| f.content.value().is_some())
+        self.file.is_some()
+    }
+
+    /// The value of a dotted key after merging the file and its drop-ins, with the file that set
+    /// it last; or why it cannot be known: a file that could set it (the `--config` file, or a
+    /// drop-in after the last file that sets it) could not be read or parsed, or the drop-in
+    /// directory could not be listed. The running kubelet read a version of that file that
+    /// bulkhead cannot see (the kubelet does not start with a file it cannot load), so neither a
+    /// default nor an earlier file's value is known to be in force.
+    pub fn resolve(&self, dotted: &str) -> Result<Option<(Value, String)>, String> {
+        let mut found = None;
+        let mut blocked: Option<String> = None;
+        for f in self.file.iter().chain(self.drop_ins.iter()) {
+            match &f.content {
+                Fact::Value(doc) => {
+                    if let Some(v) = lookup_path(doc, dotted) {
+                        found = Some((v.clone(), f.path.clone()));
+                        blocked = None;
+                    }
+                }
+                Fact::Unavailable(reason) => {
+                    let reason = reason
+                        .strip_prefix(&format!("{}: ", f.path))
+                        .unwrap_or(reason);
+                    blocked = Some(format!(
+                        "{dotted} is unknown: {} ({}) could set it but could not be used: {reason}",
+                        f.path, f.source
+                    ));
+                }
+            }
+        }
+        if let Some(why) = &self.drop_in_dir_error {
+            return Err(format!(
+                "{dotted} is unknown: a drop-in could set it: {why}"
+            ));
+        }
+        match blocked {
+            Some(why) => Err(why),
+            None => Ok(found),
+        }
     }
 
     /// The value of a dotted key (`authentication.anonymous.enabled`) after merging the file and
-    /// its drop-ins, with the file that set it last.
+    /// its drop-ins, with the file that set it last. Files that could not be read are skipped:
+    /// [`KubeletConfig::resolve`] says when that leaves the value unknown.
     pub fn lookup(&self, dotted: &str) -> Option<(Value, String)> {
         let mut found = None;
         for f in self.file.iter().chain(self.drop_ins.iter()) {
@@ -975,21 +1034,27 @@ impl KubeletKey {
 }
 
 /// The kubelet's effective value for `key`: a command-line flag overrides the configuration
-/// files, which override the defaults (which differ with and without a configuration file).
+/// files, which override the defaults (which differ with and without a configuration file). An
+/// error says why the value cannot be known (see [`KubeletConfig::resolve`]); a flag is known
+/// whatever the files hold.
 pub fn kubelet_setting(
     kubelet: &Component,
     config: Option<&KubeletConfig>,
     key: &KubeletKey,
-) -> Setting {
+) -> Result<Setting, String> {
     if let Some(flag) = key.flag {
         if let Some(v) = kubelet.flags.last(flag) {
-            return Setting::new(v, format!("--{flag} (command line)"));
+            return Ok(Setting::new(v, format!("--{flag} (command line)")));
         }
     }
     if let (Some(cfg), false) = (config, key.config.is_empty()) {
-        if let Some((v, path)) = cfg.lookup(key.config) {
+        let found = cfg.resolve(key.config).map_err(|why| match key.flag {
+            Some(flag) => format!("--{flag} is not on the command line, and {why}"),
+            None => why,
+        })?;
+        if let Some((v, path)) = found {
             if let Some(text) = json_scalar(&v) {
-                return Setting::new(text, format!("{} ({path})", key.config));
+                return Ok(Setting::new(text, format!("{} ({path})", key.config)));
             }
         }
     }
@@ -1003,7 +1068,7 @@ pub fn kubelet_setting(
         .flag
         .map(|f| format!("--{f}"))
         .unwrap_or_else(|| key.config.to_string());
-    match default {
+    Ok(match default {
         Some(d) => Setting::default_value(
             d,
             if in_use {
@@ -1016,7 +1081,40 @@ pub fn kubelet_setting(
             },
         ),
         None => Setting::default_value("", format!("{name} / {} not set", key.config)),
+    })
+}
+
+/// The kubelet's effective value of a feature gate: `--feature-gates` on its command line (gate
+/// by gate), else `featureGates` in its configuration files, else the gate's `default`. An error
+/// says why the value cannot be known.
+pub fn kubelet_feature_gate(
+    kubelet: &Component,
+    config: Option<&KubeletConfig>,
+    gate: &str,
+    default: bool,
+) -> Result<Setting, String> {
+    if let Some(v) = kubelet.feature_gates().get(gate) {
+        return Ok(Setting::new(
+            v.clone(),
+            format!("--feature-gates {gate} (command line)"),
+        ));
     }
+    let dotted = format!("featureGates.{gate}");
+    if let Some(cfg) = config {
+        let found = cfg.resolve(&dotted).map_err(|why| {
+            format!("--feature-gates does not set {gate} on the command line, and {why}")
+        })?;
+        if let Some((v, path)) = found {
+            return Ok(Setting::new(
+                json_scalar(&v).unwrap_or_default(),
+                format!("{dotted} ({path})"),
+            ));
+        }
+    }
+    Ok(Setting::default_value(
+        default.to_string(),
+        format!("{gate} gate not set (default {default})"),
+    ))
 }
 
 /// The EncryptionConfiguration the API server uses: per resource group, the provider names in
@@ -1466,6 +1564,7 @@ mod tests {
                     modified_at: None,
                 })
                 .collect(),
+            drop_in_dir_error: None,
         }
     }
 
@@ -1482,10 +1581,10 @@ mod tests {
                 "--anonymous-auth=false",
             ],
         );
-        let anon = kubelet_setting(&k, Some(&cfg), &KubeletKey::ANONYMOUS_AUTH);
+        let anon = kubelet_setting(&k, Some(&cfg), &KubeletKey::ANONYMOUS_AUTH).unwrap();
         assert_eq!(anon.value, "false");
         assert_eq!(anon.source, "--anonymous-auth (command line)");
-        let mode = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE);
+        let mode = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE).unwrap();
         assert_eq!(mode.value, "Webhook");
         assert_eq!(
             mode.source,
@@ -1501,11 +1600,77 @@ mod tests {
     #[test]
     fn kubelet_defaults_depend_on_a_config_file() {
         let k = component(KUBELET, &[]);
-        let none = kubelet_setting(&k, None, &KubeletKey::ANONYMOUS_AUTH);
+        let none = kubelet_setting(&k, None, &KubeletKey::ANONYMOUS_AUTH).unwrap();
         assert_eq!((none.value.as_str(), none.is_default), ("true", true));
         let cfg = kubelet_cfg(json!({"kind": "KubeletConfiguration"}), vec![]);
-        let with = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE);
+        let with = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE).unwrap();
         assert_eq!(with.value, "Webhook");
+        // Drop-ins without a --config file merge over the command-line defaults.
+        let mut drop_ins_only = kubelet_cfg(json!({}), vec![json!({"readOnlyPort": 0})]);
+        drop_ins_only.file = None;
+        let anon = kubelet_setting(&k, Some(&drop_ins_only), &KubeletKey::ANONYMOUS_AUTH).unwrap();
+        assert_eq!((anon.value.as_str(), anon.is_default), ("true", true));
+        let port = kubelet_setting(&k, Some(&drop_ins_only), &KubeletKey::READ_ONLY_PORT).unwrap();
+        assert_eq!(port.value, "0");
+    }
+
+    /// A configuration file that could not be read or parsed leaves every setting it could set
+    /// unknown (never a default or an earlier file's value); a flag, or a later file that sets
+    /// the key, is still known.
+    #[test]
+    fn unusable_kubelet_config_files_make_settings_unknown() {
+        let k = component(
+            KUBELET,
+            &["--config=/srv/kubelet/custom.json", "--read-only-port=0"],
+        );
+        let broken = |cfg: &mut ConfigFile| {
+            cfg.content = Fact::Unavailable("/x: line 9 column 1: did not find expected ','".into())
+        };
+        // The --config file broken, a valid drop-in setting only authorization.mode.
+        let mut cfg = kubelet_cfg(
+            json!({}),
+            vec![json!({"authorization": {"mode": "Webhook"}})],
+        );
+        broken(cfg.file.as_mut().unwrap());
+        let anon = kubelet_setting(&k, Some(&cfg), &KubeletKey::ANONYMOUS_AUTH).unwrap_err();
+        assert!(
+            anon.contains("/srv/kubelet/custom.json (kubelet --config) could set it")
+                && anon.contains("line 9"),
+            "{anon}"
+        );
+        let mode = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE).unwrap();
+        assert_eq!(mode.value, "Webhook");
+        let port = kubelet_setting(&k, Some(&cfg), &KubeletKey::READ_ONLY_PORT).unwrap();
+        assert_eq!(port.source, "--read-only-port (command line)");
+        // A broken later drop-in could override the earlier one.
+        let mut cfg = kubelet_cfg(
+            json!({"authentication": {"anonymous": {"enabled": false}}}),
+            vec![json!({"authorization": {"mode": "Webhook"}}), json!({})],
+        );
+        broken(&mut cfg.drop_ins[1]);
+        for key in [KubeletKey::ANONYMOUS_AUTH, KubeletKey::AUTHORIZATION_MODE] {
+            let e = kubelet_setting(&k, Some(&cfg), &key).unwrap_err();
+            assert!(e.contains("10-x.conf (kubelet --config-dir)"), "{e}");
+        }
+        // A drop-in directory that could not be listed hides every drop-in.
+        let mut cfg = kubelet_cfg(json!({"authorization": {"mode": "Webhook"}}), vec![]);
+        cfg.drop_in_dir_error = Some("/etc/kubernetes/kubelet.conf.d does not exist".into());
+        let e = kubelet_setting(&k, Some(&cfg), &KubeletKey::AUTHORIZATION_MODE).unwrap_err();
+        assert!(e.contains("kubelet.conf.d does not exist"), "{e}");
+        // Feature gates follow the same rule, and a gate on the command line is known.
+        let e = kubelet_feature_gate(&k, Some(&cfg), "RotateKubeletServerCertificate", true)
+            .unwrap_err();
+        assert!(
+            e.contains("and featureGates.RotateKubeletServerCertificate is unknown"),
+            "{e}"
+        );
+        let gated = component(
+            KUBELET,
+            &["--feature-gates=RotateKubeletServerCertificate=false"],
+        );
+        let g = kubelet_feature_gate(&gated, Some(&cfg), "RotateKubeletServerCertificate", true)
+            .unwrap();
+        assert_eq!(g.value, "false");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use bulkhead_checks::Status::{self, *};
 use bulkhead_kube_tests::node::kubeadm_node;
-use bulkhead_kube_tests::{audit, collect, outcome, status};
+use bulkhead_kube_tests::{audit, collect, outcome, status, ProcView, SimComponent};
 
 const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
 
@@ -181,6 +181,7 @@ fn pitfall_1_kubelet_config_from_its_flag_with_drop_ins() {
     );
     let mode = k
         .kubelet_setting(&bulkhead_facts::kube::KubeletKey::AUTHORIZATION_MODE)
+        .unwrap()
         .unwrap();
     assert_eq!(mode.value, "Webhook");
     assert!(mode.source.contains("50-authz.conf"), "{}", mode.source);
@@ -195,6 +196,7 @@ fn pitfall_1_kubelet_config_from_its_flag_with_drop_ins() {
     // --read-only-port=10255 on the command line overrides the file (which says nothing, default 0).
     let port = k
         .kubelet_setting(&bulkhead_facts::kube::KubeletKey::READ_ONLY_PORT)
+        .unwrap()
         .unwrap();
     assert_eq!(
         (port.value.as_str(), port.source.as_str()),
@@ -414,4 +416,144 @@ fn encryption_keys_never_reach_the_snapshot() {
             "YAML and JSON configurations both read"
         );
     }
+}
+
+/// A kubelet started with `args`, and a proc view that shows only it.
+fn kubelet_alone(args: &str) -> (SimComponent, ProcView) {
+    let args: Vec<String> = args.split_whitespace().map(String::from).collect();
+    let k = SimComponent::start(SIM, "kubelet", &args, &[]);
+    let proc = ProcView::new(&[k.pid()]);
+    (k, proc)
+}
+
+/// The message of a check, for assertions.
+fn message(a: &bulkhead_checks::Audit, id: &str) -> String {
+    outcome(a, id).result.message.clone().unwrap_or_default()
+}
+
+/// A kubelet configuration file that cannot be parsed is recorded with the reason (file and
+/// line), and every setting it could set is an error naming it, never a default: with a valid
+/// drop-in (only what the drop-in sets is known), without one (not "no config file"), and for a
+/// broken drop-in after a valid one. Flags still win.
+#[test]
+fn unparseable_kubelet_config_files_are_errors_not_defaults() {
+    let broken_main = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+authentication:\n  anonymous:\n    enabled: true\nreadOnlyPort: 10255\nevictionHard: {memory.available: 100Mi\n";
+    // The secure node's JSON --config replaced by broken YAML; its drop-in 50-authz.conf is fine.
+    let n = kubeadm_node(true, SIM);
+    n.root
+        .write("/srv/kubelet/config.json", broken_main, 0o600, 0, 0);
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let file = s.kubernetes.as_ref().unwrap().kubelet.as_ref().unwrap();
+    let why = file.file.as_ref().unwrap().content.as_result().unwrap_err();
+    assert!(
+        why.starts_with("/srv/kubelet/config.json: ") && why.contains("line "),
+        "{why}"
+    );
+    let a = audit(&s);
+    expect(&a, &[("4.2.1", Error), ("4.2.2", Pass), ("4.2.4", Error)]);
+    let m = message(&a, "4.2.1");
+    assert!(
+        m.contains(
+            "/srv/kubelet/config.json (kubelet --config) could set it but could not be used: line "
+        ),
+        "{m}"
+    );
+
+    // The insecure node's only --config file broken: an error, not the command-line default;
+    // --read-only-port=10255 on its command line is still known.
+    let n = kubeadm_node(false, SIM);
+    n.root
+        .write("/var/lib/kubelet/custom.yaml", broken_main, 0o600, 0, 0);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(
+        &a,
+        &[
+            ("4.2.1", Error),
+            ("4.2.2", Error),
+            ("4.2.4", Fail),
+            ("4.2.11", Error),
+        ],
+    );
+    assert!(
+        !message(&a, "4.2.1").contains("no config file"),
+        "{}",
+        message(&a, "4.2.1")
+    );
+
+    // A broken drop-in after 50-authz.conf could override it.
+    let n = kubeadm_node(true, SIM);
+    n.root.write(
+        "/etc/kubernetes/kubelet.conf.d/99-bad.conf",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthorization:\n  mode: [oops\n",
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.1", Error), ("4.2.2", Error)]);
+    let m = message(&a, "4.2.2");
+    assert!(
+        m.contains(
+            "/etc/kubernetes/kubelet.conf.d/99-bad.conf (kubelet --config-dir) could set it"
+        ),
+        "{m}"
+    );
+}
+
+/// A running kubelet cannot have a missing `--config` file or `--config-dir` (it does not
+/// start without them): the settings they govern are errors naming the path and --root, not
+/// command-line defaults. Drop-ins in subdirectories of `--config-dir` apply, in walk order.
+#[test]
+fn missing_kubelet_config_file_or_drop_in_dir_is_an_error() {
+    let n = kubeadm_node(true, SIM);
+    let (_k, proc) = kubelet_alone(
+        "--config=/var/lib/kubelet/missing.yaml --kubeconfig=/etc/kubernetes/kubelet.conf --anonymous-auth=false",
+    );
+    let a = audit(&collect(n.root.path(), proc.path(), None));
+    expect(
+        &a,
+        &[
+            ("4.1.9", Error),
+            ("4.2.1", Pass),
+            ("4.2.2", Error),
+            ("4.2.4", Error),
+        ],
+    );
+    for id in ["4.2.2", "4.2.4"] {
+        let m = message(&a, id);
+        assert!(
+            m.contains("/var/lib/kubelet/missing.yaml (kubelet --config) could set it")
+                && m.contains("not found under the audited root")
+                && m.contains("--root"),
+            "{id}: {m}"
+        );
+    }
+
+    let (_k, proc) = kubelet_alone(
+        "--config=/srv/kubelet/config.json --config-dir=/etc/kubernetes/missing.d --kubeconfig=/etc/kubernetes/kubelet.conf",
+    );
+    let a = audit(&collect(n.root.path(), proc.path(), None));
+    expect(&a, &[("4.2.1", Error), ("4.2.2", Error)]);
+    let m = message(&a, "4.2.2");
+    assert!(
+        m.contains("drop-in directory (--config-dir) /etc/kubernetes/missing.d")
+            && m.contains("--root"),
+        "{m}"
+    );
+
+    // A drop-in in a subdirectory is merged where the walk reaches it (after 50-authz.conf).
+    n.root.write(
+        "/etc/kubernetes/kubelet.conf.d/60-node/10-anon.conf",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n",
+        0o600,
+        0,
+        0,
+    );
+    let (_k, proc) = kubelet_alone(
+        "--config=/srv/kubelet/config.json --config-dir=/etc/kubernetes/kubelet.conf.d --kubeconfig=/etc/kubernetes/kubelet.conf",
+    );
+    let a = audit(&collect(n.root.path(), proc.path(), None));
+    expect(&a, &[("4.2.1", Fail), ("4.2.2", Pass)]);
+    assert!(message(&a, "4.2.1").contains("60-node/10-anon.conf"));
 }

@@ -35,7 +35,8 @@ fn unset(flag: &str) -> Setting {
     )
 }
 
-/// Cert and key must be set; and URLs served in plain HTTP defeat them.
+/// Cert and key must be set; and URLs served in plain HTTP defeat them. A failure's message says
+/// why it fails.
 fn tls_pair(ctx: &Context<'_>, cert: &str, key: &str, urls_flag: &str) -> CheckResult {
     let c = match etcd(ctx) {
         Ok(c) => c,
@@ -53,11 +54,19 @@ fn tls_pair(ctx: &Context<'_>, cert: &str, key: &str, urls_flag: &str) -> CheckR
             .filter(|u| u.starts_with("http://"))
             .collect();
         if !plain.is_empty() {
+            let why = format!("serves plain HTTP on {}", plain.join(", "));
             r.objects.push(
                 ObjectResult::new("process", c.label(), Status::Fail)
                     .evidence(urls.source.clone(), urls.value.clone(), "https:// only")
-                    .note(format!("serves plain HTTP on {}", plain.join(", "))),
+                    .note(why.clone()),
             );
+            // The reason leads the message; the certificate settings follow only when they
+            // fail too (then their message already says why).
+            let cert_reason = r.message.take().filter(|_| r.status == Status::Fail);
+            r.message = Some(match cert_reason {
+                Some(m) => format!("{}: {why}; {m}", urls.source),
+                None => format!("{}: {why}", urls.source),
+            });
             r.status = Status::Fail;
         }
     }

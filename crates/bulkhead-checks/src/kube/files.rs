@@ -10,7 +10,7 @@ use super::{
 use crate::engine::Context;
 use crate::model::CheckResult;
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{KubeFacts, PROXY};
+use bulkhead_facts::kube::{KubeFacts, KubeletKey, PROXY};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.files.apiserver_manifest_mode", apiserver_manifest_mode),
@@ -368,8 +368,20 @@ fn kubelet_kubeconfig_owner(ctx: &Context<'_>) -> CheckResult {
         "kubelet kubeconfig",
     )
 }
+/// Which client CA file the kubelet uses, when no flag names it and a configuration file that
+/// could cannot be read: the conventional path is then no evidence.
+fn kubelet_client_ca_unknown(ctx: &Context<'_>) -> Option<CheckResult> {
+    let k = guard(ctx, "node").ok()?;
+    let why = k.kubelet_setting(&KubeletKey::CLIENT_CA_FILE)?.err()?;
+    Some(CheckResult::error(format!(
+        "the kubelet's client CA file is unknown: {why}"
+    )))
+}
 /// 4.1.7
 fn kubelet_client_ca_mode(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = kubelet_client_ca_unknown(ctx) {
+        return r;
+    }
     file_mode_check(
         ctx,
         "node",
@@ -380,6 +392,9 @@ fn kubelet_client_ca_mode(ctx: &Context<'_>) -> CheckResult {
 }
 /// 4.1.8
 fn kubelet_client_ca_owner(ctx: &Context<'_>) -> CheckResult {
+    if let Some(r) = kubelet_client_ca_unknown(ctx) {
+        return r;
+    }
     file_owner_check(
         ctx,
         "node",

@@ -200,6 +200,27 @@ impl KubeFixture {
             }),
             drop_in_dir: None,
             drop_ins: vec![],
+            drop_in_dir_error: None,
+        });
+        self
+    }
+
+    /// The `--config` file (added by [`KubeFixture::kubelet_config`]) could not be used.
+    pub fn kubelet_config_unusable(mut self, reason: &str) -> Self {
+        let cfg = self.kube().kubelet.as_mut().expect("kubelet_config first");
+        cfg.file.as_mut().expect("a --config file").content = Fact::Unavailable(reason.into());
+        self
+    }
+
+    /// A drop-in of `/etc/kubernetes/kubelet.conf.d`, applied after those added before it.
+    pub fn kubelet_drop_in(mut self, name: &str, content: Fact<Value>) -> Self {
+        let cfg = self.kube().kubelet.get_or_insert_with(Default::default);
+        cfg.drop_in_dir = Some("/etc/kubernetes/kubelet.conf.d".into());
+        cfg.drop_ins.push(ConfigFile {
+            path: format!("/etc/kubernetes/kubelet.conf.d/{name}"),
+            source: "kubelet --config-dir".into(),
+            content,
+            modified_at: None,
         });
         self
     }

@@ -3,14 +3,16 @@
 //! The kubelet's settings are what the kubelet really uses: a command-line flag, else the
 //! configuration file named by its `--config` flag merged with its `--config-dir` drop-ins, else
 //! the default, which differs with and without a configuration file (anonymous access and
-//! AlwaysAllow are the defaults only without one).
+//! AlwaysAllow are the defaults only without one). A setting no flag fixes is an error, never a
+//! default, while a file that could set it cannot be read or parsed: the running kubelet loaded
+//! a version of that file bulkhead does not see.
 
 use super::{
     cipher_result, file_settings_result, guard, is_set, running, setting_result,
     setting_result_with,
 };
 use crate::engine::Context;
-use crate::model::{CheckResult, Status};
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
 use bulkhead_facts::kube::{
     json_scalar, Component, KubeFacts, KubeletKey, Setting, KUBELET, PROXY,
@@ -111,18 +113,48 @@ fn kubelet<'a>(ctx: &Context<'a>) -> Result<(&'a KubeFacts, &'a Component), Chec
     running(ctx, T, KUBELET)
 }
 
+/// The kubelet's value of `key`, or the error result saying which file leaves it unknown.
+fn setting(k: &KubeFacts, c: &Component, key: &KubeletKey) -> Result<Setting, CheckResult> {
+    k.kubelet_setting(key)
+        .expect("kubelet runs")
+        .map_err(|why| unknown(c, why))
+}
+
+const ROTATION_GATE: &str = "RotateKubeletServerCertificate";
+
+/// The RotateKubeletServerCertificate feature gate (on by default since it went beta).
+fn rotation_gate(k: &KubeFacts, c: &Component) -> Result<Setting, CheckResult> {
+    k.kubelet_feature_gate(ROTATION_GATE, true)
+        .expect("kubelet runs")
+        .map_err(|why| unknown(c, why))
+}
+
+fn unknown(c: &Component, why: String) -> CheckResult {
+    CheckResult::error(why.clone())
+        .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
+}
+
 fn judge(
     ctx: &Context<'_>,
     key: KubeletKey,
     expected: &str,
     ok: impl Fn(&Setting) -> bool,
 ) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let s = k.kubelet_setting(&key).expect("kubelet runs");
-    setting_result(c, &s, ok(&s), expected)
+    with_kubelet(ctx, |k, c| {
+        let s = setting(k, c, &key)?;
+        Ok(setting_result(c, &s, ok(&s), expected))
+    })
+}
+
+/// Run `f` on the running kubelet, or return why it cannot be judged.
+fn with_kubelet(
+    ctx: &Context<'_>,
+    f: impl FnOnce(&KubeFacts, &Component) -> Result<CheckResult, CheckResult>,
+) -> CheckResult {
+    match kubelet(ctx) {
+        Ok((k, c)) => f(k, c).unwrap_or_else(|r| r),
+        Err(r) => r,
+    }
 }
 
 /// 4.2.1
@@ -142,14 +174,15 @@ fn authorization_not_always_allow(ctx: &Context<'_>) -> CheckResult {
 }
 /// 4.2.3: client certificates presented to the kubelet (the API server's) must be verified.
 fn client_ca(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let s = k
-        .kubelet_setting(&KubeletKey::CLIENT_CA_FILE)
-        .expect("kubelet runs");
-    file_settings_result(ctx, c, vec![s], "set to an existing CA file")
+    with_kubelet(ctx, |k, c| {
+        let s = setting(k, c, &KubeletKey::CLIENT_CA_FILE)?;
+        Ok(file_settings_result(
+            ctx,
+            c,
+            vec![s],
+            "set to an existing CA file",
+        ))
+    })
 }
 /// 4.2.4 (manual in the benchmark): the unauthenticated read-only port must be off.
 fn read_only_port_disabled(ctx: &Context<'_>) -> CheckResult {
@@ -173,149 +206,124 @@ fn iptables_util_chains(ctx: &Context<'_>) -> CheckResult {
 }
 /// 4.2.7 (manual in the benchmark): some clouds need it, so a set value is for review.
 fn no_hostname_override(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let s = k
-        .kubelet_setting(&KubeletKey::HOSTNAME_OVERRIDE)
-        .expect("kubelet runs");
-    if is_set(&s) {
-        setting_result_with(c, &s, Status::Warn, "not set", Some("the node name differs from the host name, which can break TLS name checks; confirm the cloud provider needs it".into()))
-    } else {
-        setting_result(c, &s, true, "not set")
-    }
+    with_kubelet(ctx, |k, c| {
+        let s = setting(k, c, &KubeletKey::HOSTNAME_OVERRIDE)?;
+        Ok(if is_set(&s) {
+            setting_result_with(c, &s, Status::Warn, "not set", Some("the node name differs from the host name, which can break TLS name checks; confirm the cloud provider needs it".into()))
+        } else {
+            setting_result(c, &s, true, "not set")
+        })
+    })
 }
 /// 4.2.8 (manual): the right rate is a judgement; 0 means unlimited.
 fn event_qps(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let s = k
-        .kubelet_setting(&KubeletKey::EVENT_QPS)
-        .expect("kubelet runs");
-    let note = (s.value.trim() == "0").then(|| "0 means no limit".to_string());
-    setting_result_with(
-        c,
-        &s,
-        Status::Manual,
-        "a rate that captures the events the cluster needs",
-        note,
-    )
+    with_kubelet(ctx, |k, c| {
+        let s = setting(k, c, &KubeletKey::EVENT_QPS)?;
+        let note = (s.value.trim() == "0").then(|| "0 means no limit".to_string());
+        Ok(setting_result_with(
+            c,
+            &s,
+            Status::Manual,
+            "a rate that captures the events the cluster needs",
+            note,
+        ))
+    })
 }
 /// 4.2.9 (manual in the benchmark): the kubelet's serving certificate must be a real one, from
 /// files or from the cluster CA by server TLS bootstrap; otherwise it serves a self-signed one
-/// the API server cannot verify.
+/// the API server cannot verify. Server TLS bootstrap counts only while the
+/// RotateKubeletServerCertificate gate is on: the kubelet refuses `serverTLSBootstrap` without it.
 fn tls_cert(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cert = k
-        .kubelet_setting(&KubeletKey::TLS_CERT_FILE)
-        .expect("kubelet runs");
-    let key = k
-        .kubelet_setting(&KubeletKey::TLS_KEY_FILE)
-        .expect("kubelet runs");
-    if !is_set(&cert) && !is_set(&key) {
-        let boot = k
-            .kubelet_setting(&KubeletKey::SERVER_TLS_BOOTSTRAP)
-            .expect("kubelet runs");
-        if boot.as_bool() == Some(true) {
-            return setting_result_with(
+    with_kubelet(ctx, |k, c| {
+        let expected = "certificate files, or server TLS bootstrap";
+        let cert = setting(k, c, &KubeletKey::TLS_CERT_FILE)?;
+        let key = setting(k, c, &KubeletKey::TLS_KEY_FILE)?;
+        if is_set(&cert) || is_set(&key) {
+            return Ok(file_settings_result(
+                ctx,
+                c,
+                vec![cert, key],
+                "set to an existing file",
+            ));
+        }
+        let boot = setting(k, c, &KubeletKey::SERVER_TLS_BOOTSTRAP)?;
+        if boot.as_bool() != Some(true) {
+            return Ok(setting_result_with(
+                c,
+                &cert,
+                Status::Fail,
+                expected,
+                Some("neither certificate files nor serverTLSBootstrap: the kubelet serves a self-signed certificate".into()),
+            ));
+        }
+        let gate = rotation_gate(k, c)?;
+        if gate.as_bool() == Some(false) {
+            return Ok(setting_result_with(
                 c,
                 &boot,
-                Status::Pass,
-                "certificate files, or server TLS bootstrap",
-                Some("the serving certificate is requested from the cluster CA and rotated".into()),
-            );
+                Status::Fail,
+                expected,
+                Some(format!(
+                    "no certificate files, and server TLS bootstrap needs the {ROTATION_GATE} gate, which is off ({}: {}): the kubelet does not accept serverTLSBootstrap without it",
+                    gate.source, gate.value
+                )),
+            ));
         }
-        return setting_result_with(
+        Ok(setting_result_with(
             c,
-            &cert,
-            Status::Fail,
-            "certificate files, or server TLS bootstrap",
-            Some("neither certificate files nor serverTLSBootstrap: the kubelet serves a self-signed certificate".into()),
-        );
-    }
-    file_settings_result(ctx, c, vec![cert, key], "set to an existing file")
+            &boot,
+            Status::Pass,
+            expected,
+            Some("the serving certificate is requested from the cluster CA and rotated".into()),
+        ))
+    })
 }
 /// 4.2.10: only an explicit false is a failure, as the benchmark states.
 fn rotate_certificates(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let s = k
-        .kubelet_setting(&KubeletKey::ROTATE_CERTIFICATES)
-        .expect("kubelet runs");
-    if s.is_default {
-        return setting_result_with(c, &s, Status::Pass, "not false", Some("not set: the benchmark accepts this, but client certificates then rotate only if the kubelet's bootstrap enables it".into()));
-    }
-    setting_result(c, &s, s.as_bool() != Some(false), "not false")
+    with_kubelet(ctx, |k, c| {
+        let s = setting(k, c, &KubeletKey::ROTATE_CERTIFICATES)?;
+        if s.is_default {
+            return Ok(setting_result_with(c, &s, Status::Pass, "not false", Some("not set: the benchmark accepts this, but client certificates then rotate only if the kubelet's bootstrap enables it".into())));
+        }
+        Ok(setting_result(
+            c,
+            &s,
+            s.as_bool() != Some(false),
+            "not false",
+        ))
+    })
 }
-/// 4.2.11 (manual in the benchmark)
+/// 4.2.11 (manual in the benchmark): the gate must be on; the serving certificate then rotates
+/// only with server TLS bootstrap, which the note says.
 fn rotate_server_certificate(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let from_flags = c
-        .feature_gates()
-        .get("RotateKubeletServerCertificate")
-        .cloned();
-    let s = match from_flags {
-        Some(v) => Setting::new(
-            v,
-            "--feature-gates RotateKubeletServerCertificate (command line)",
-        ),
-        None => match k
-            .kubelet
-            .as_ref()
-            .and_then(|cfg| cfg.lookup("featureGates.RotateKubeletServerCertificate"))
-        {
-            Some((v, path)) => Setting::new(
-                json_scalar(&v).unwrap_or_default(),
-                format!("featureGates.RotateKubeletServerCertificate ({path})"),
-            ),
-            None => Setting::default_value(
-                "true",
-                "RotateKubeletServerCertificate gate not set (default true)",
-            ),
-        },
-    };
-    if s.as_bool() == Some(false) {
-        return setting_result(c, &s, false, "true");
-    }
-    let boot = k
-        .kubelet_setting(&KubeletKey::SERVER_TLS_BOOTSTRAP)
-        .expect("kubelet runs");
-    let note = if boot.as_bool() == Some(true) {
-        "server TLS bootstrap is on, so the serving certificate rotates".to_string()
-    } else {
-        format!(
-            "the gate is on, but rotation happens only with serverTLSBootstrap ({}: {})",
-            boot.source,
-            super::shown(&boot)
-        )
-    };
-    setting_result_with(c, &s, Status::Pass, "true", Some(note))
+    with_kubelet(ctx, |k, c| {
+        let s = rotation_gate(k, c)?;
+        if s.as_bool() == Some(false) {
+            return Ok(setting_result(c, &s, false, "true"));
+        }
+        let boot = setting(k, c, &KubeletKey::SERVER_TLS_BOOTSTRAP)?;
+        let note = if boot.as_bool() == Some(true) {
+            "server TLS bootstrap is on, so the serving certificate rotates".to_string()
+        } else {
+            format!(
+                "the gate is on, but rotation happens only with serverTLSBootstrap ({}: {})",
+                boot.source,
+                super::shown(&boot)
+            )
+        };
+        Ok(setting_result_with(c, &s, Status::Pass, "true", Some(note)))
+    })
 }
 /// 4.2.12 (manual in the benchmark)
 fn strong_ciphers(ctx: &Context<'_>) -> CheckResult {
-    let (k, c) = match kubelet(ctx) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let mut s = k
-        .kubelet_setting(&KubeletKey::TLS_CIPHER_SUITES)
-        .expect("kubelet runs");
-    // pflag string slices accumulate across repeated flags.
-    if s.source.ends_with("(command line)") {
-        s.value = c.flags.list("tls-cipher-suites", true).join(",");
-    }
-    cipher_result(c, &s)
+    with_kubelet(ctx, |k, c| {
+        let mut s = setting(k, c, &KubeletKey::TLS_CIPHER_SUITES)?;
+        // pflag string slices accumulate across repeated flags.
+        if s.source.ends_with("(command line)") {
+            s.value = c.flags.list("tls-cipher-suites", true).join(",");
+        }
+        Ok(cipher_result(c, &s))
+    })
 }
 /// 4.2.13 (manual in the benchmark): -1 (the default) means no limit.
 fn pod_pids_limit(ctx: &Context<'_>) -> CheckResult {

@@ -185,7 +185,8 @@ pub(crate) fn is_set(s: &Setting) -> bool {
 }
 
 /// Settings that must name files (`--tls-cert-file` and `--tls-private-key-file`): each must be
-/// set, and a file it names that bulkhead could stat must exist.
+/// set, and a file it names that bulkhead could stat must exist. The message names what fails
+/// and why when something does, else every setting with its value.
 pub(crate) fn file_settings_result(
     ctx: &Context<'_>,
     c: &Component,
@@ -214,11 +215,25 @@ pub(crate) fn file_settings_result(
             }
         })
         .collect();
+    let parts: Vec<(bool, String)> = settings
+        .iter()
+        .zip(&objects)
+        .map(|(s, o)| {
+            let failed = o.status == Status::Fail;
+            let part = match (&o.note, failed) {
+                (Some(n), true) => format!("{}: {} ({n})", s.source, shown(s)),
+                _ => format!("{}: {}", s.source, shown(s)),
+            };
+            (failed, part)
+        })
+        .collect();
     let mut r = CheckResult::from_objects(objects, "no setting to judge");
+    let any_failed = parts.iter().any(|(f, _)| *f);
     r.message = Some(
-        settings
-            .iter()
-            .map(|s| format!("{}: {}", s.source, shown(s)))
+        parts
+            .into_iter()
+            .filter(|(f, _)| *f || !any_failed)
+            .map(|(_, p)| p)
             .collect::<Vec<_>>()
             .join("; "),
     );

@@ -583,6 +583,7 @@ fn seccomp_profile(ctx: &Context<'_>) -> CheckResult {
         .as_ref()
         .filter(|k| k.component(KUBELET).is_some())
         .and_then(|k| k.kubelet_setting(&bulkhead_facts::kube::KubeletKey::SECCOMP_DEFAULT))
+        .and_then(Result::ok)
         .and_then(|s| s.as_bool());
     let mut r = per_container(
         ctx,

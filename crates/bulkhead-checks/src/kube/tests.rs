@@ -362,7 +362,46 @@ fn etcd_tls_urls_and_unique_ca() {
         );
     let r = f.run("k8s.etcd.client_tls");
     assert_eq!(r.status, Fail, "{r:?}");
+    // The message of a failure says why, not the settings that pass.
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--listen-client-urls (command line): serves plain HTTP on http://10.0.0.1:2379"),
+        "{r:?}"
+    );
     assert_eq!(f.run("k8s.etcd.unique_ca").status, Fail);
+    // Peer URLs in plain HTTP, and a peer key that is missing: both reasons, nothing passing.
+    let f = KubeFixture::new()
+        .component(
+            "etcd",
+            &[
+                "--peer-cert-file=/pki/peer.crt",
+                "--peer-key-file=/pki/peer.key",
+                "--listen-peer-urls=http://10.0.0.1:2380",
+            ],
+        )
+        .missing("/pki/peer.key");
+    let r = f.run("k8s.etcd.peer_tls");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--listen-peer-urls (command line): serves plain HTTP on http://10.0.0.1:2380; --peer-key-file (command line): /pki/peer.key (/pki/peer.key does not exist on the node)"),
+        "{r:?}"
+    );
+    // All well: every setting with its value.
+    let f = KubeFixture::new().component(
+        "etcd",
+        &[
+            "--cert-file=/pki/etcd.crt",
+            "--key-file=/pki/etcd.key",
+            "--listen-client-urls=https://127.0.0.1:2379",
+        ],
+    );
+    let r = f.run("k8s.etcd.client_tls");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--cert-file (command line): /pki/etcd.crt; --key-file (command line): /pki/etcd.key")
+    );
     let f = KubeFixture::new().component("etcd", &[]).etcd_env(&[
         ("ETCD_CLIENT_CERT_AUTH", "true"),
         ("ETCD_AUTO_TLS", "false"),
@@ -507,4 +546,154 @@ fn a_workload_with_pods_in_the_dump_is_judged_through_them_once() {
     let names: Vec<&str> = r.objects.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["app/Deployment web container web"], "{r:?}");
     assert_eq!(r.status, Fail, "{r:?}");
+}
+
+/// A kubelet configuration file that cannot be parsed leaves every setting it could set
+/// unknown: an error naming the file and the reason, never a default (with or without a valid
+/// drop-in) nor an earlier file's value; a flag, or a later valid file that sets the key, is
+/// still known.
+#[test]
+fn unparseable_kubelet_config_is_an_error_not_a_default() {
+    use bulkhead_facts::Fact;
+    let why = "/srv/kubelet/config.json: line 9 column 1: did not find expected ',' or '}'";
+    let broken = |args: &[&str]| {
+        KubeFixture::new()
+            .component("kubelet", args)
+            .kubelet_config(json!({}))
+            .kubelet_config_unusable(why)
+    };
+    let config = ["--config=/srv/kubelet/config.json"];
+    // No drop-in: not "no config file (command-line default true)".
+    let f = broken(&config);
+    for id in [
+        "k8s.kubelet.anonymous_auth_disabled",
+        "k8s.kubelet.authorization_not_always_allow",
+        "k8s.kubelet.read_only_port_disabled",
+        "k8s.kubelet.tls_cert",
+        "k8s.kubelet.rotate_server_certificate",
+        "k8s.kubelet.client_ca",
+        "k8s.files.kubelet_client_ca_mode",
+    ] {
+        let r = f.run(id);
+        assert_eq!(r.status, Error, "{id}: {r:?}");
+        let m = r.message.as_deref().unwrap();
+        assert!(
+            m.contains("/srv/kubelet/config.json (kubelet --config) could set it")
+                && m.contains("line 9 column 1"),
+            "{id}: {m}"
+        );
+    }
+    // A valid drop-in: what it sets is known, the rest is not (no KubeletConfiguration default).
+    let f = broken(&config).kubelet_drop_in(
+        "50-authz.conf",
+        Fact::Value(json!({"authorization": {"mode": "Webhook"}})),
+    );
+    assert_eq!(
+        f.run("k8s.kubelet.authorization_not_always_allow").status,
+        Pass
+    );
+    let r = f.run("k8s.kubelet.anonymous_auth_disabled");
+    assert_eq!(r.status, Error, "{r:?}");
+    assert!(r.message.as_deref().unwrap().starts_with(
+        "--anonymous-auth is not on the command line, and authentication.anonymous.enabled is unknown"
+    ));
+    assert_eq!(r.objects[0].status, Error);
+    // A flag is known whatever the files hold.
+    let f = broken(&[
+        "--config=/srv/kubelet/config.json",
+        "--anonymous-auth=false",
+    ]);
+    assert_eq!(f.run("k8s.kubelet.anonymous_auth_disabled").status, Pass);
+    // A broken later drop-in could override the earlier one's value.
+    let f = KubeFixture::new()
+        .component("kubelet", &config)
+        .kubelet_config(json!({"authentication": {"anonymous": {"enabled": false}}}))
+        .kubelet_drop_in(
+            "50-authz.conf",
+            Fact::Value(json!({"authorization": {"mode": "Webhook"}})),
+        )
+        .kubelet_drop_in(
+            "99-bad.conf",
+            Fact::Unavailable(
+                "/etc/kubernetes/kubelet.conf.d/99-bad.conf: line 5 column 1: bad".into(),
+            ),
+        );
+    for id in [
+        "k8s.kubelet.authorization_not_always_allow",
+        "k8s.kubelet.anonymous_auth_disabled",
+    ] {
+        let r = f.run(id);
+        assert_eq!(r.status, Error, "{id}: {r:?}");
+        assert!(
+            r.message
+                .as_deref()
+                .unwrap()
+                .contains("99-bad.conf (kubelet --config-dir) could set it but could not be used: line 5 column 1: bad"),
+            "{id}: {r:?}"
+        );
+    }
+}
+
+/// Drop-ins without a `--config` file merge over the command-line defaults (anonymous access,
+/// AlwaysAllow), not the KubeletConfiguration ones.
+#[test]
+fn kubelet_drop_ins_alone_keep_the_command_line_defaults() {
+    let f = KubeFixture::new()
+        .component("kubelet", &["--config-dir=/etc/kubernetes/kubelet.conf.d"])
+        .kubelet_drop_in(
+            "50-port.conf",
+            bulkhead_facts::Fact::Value(json!({"readOnlyPort": 0})),
+        );
+    let r = f.run("k8s.kubelet.anonymous_auth_disabled");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(r
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("command-line default true"));
+    assert_eq!(f.run("k8s.kubelet.read_only_port_disabled").status, Pass);
+}
+
+/// 4.2.9 and 4.2.11: server TLS bootstrap counts only while the RotateKubeletServerCertificate
+/// gate is on (the kubelet refuses it otherwise); a gate on the command line beats the file.
+#[test]
+fn server_tls_bootstrap_needs_the_rotation_gate() {
+    let node = |args: &[&str], cfg: serde_json::Value| {
+        let mut all = vec!["--config=/srv/kubelet/config.json"];
+        all.extend_from_slice(args);
+        KubeFixture::new()
+            .component("kubelet", &all)
+            .kubelet_config(cfg)
+    };
+    let gated_off = json!({
+        "serverTLSBootstrap": true,
+        "featureGates": {"RotateKubeletServerCertificate": false}
+    });
+    let f = node(&[], gated_off.clone());
+    let r = f.run("k8s.kubelet.tls_cert");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.contains("RotateKubeletServerCertificate gate, which is off (featureGates.RotateKubeletServerCertificate (/srv/kubelet/config.json): false)"),
+        "{note}"
+    );
+    assert!(r.message.as_deref().unwrap().contains("which is off"));
+    assert_eq!(f.run("k8s.kubelet.rotate_server_certificate").status, Fail);
+    // The gate left at its default.
+    let f = node(&[], json!({"serverTLSBootstrap": true}));
+    assert_eq!(f.run("k8s.kubelet.tls_cert").status, Pass);
+    assert_eq!(f.run("k8s.kubelet.rotate_server_certificate").status, Pass);
+    // The command line turns the gate on over the file.
+    let f = node(
+        &["--feature-gates=RotateKubeletServerCertificate=true"],
+        gated_off,
+    );
+    assert_eq!(f.run("k8s.kubelet.tls_cert").status, Pass);
+    assert_eq!(f.run("k8s.kubelet.rotate_server_certificate").status, Pass);
+    // ...and off over the file.
+    let f = node(
+        &["--feature-gates=RotateKubeletServerCertificate=false"],
+        json!({"serverTLSBootstrap": true}),
+    );
+    assert_eq!(f.run("k8s.kubelet.tls_cert").status, Fail);
 }

@@ -63,12 +63,31 @@ pub fn read_for(
 
 fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
     let mut inside = false;
-    let content = read_for(fs, proc, Some(c.process.pid), path).and_then(|(text, where_read)| {
-        inside = where_read.is_some();
-        let mut v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
-        mask_document(&mut v);
-        Ok(v)
-    });
+    let content = read_for(fs, proc, Some(c.process.pid), path)
+        .map_err(|e| {
+            if fs.exists(path) {
+                e
+            } else {
+                // The component refuses to start without a configuration file it names, so a
+                // running one read a file bulkhead does not see.
+                let under = if fs.root() == Path::new("/") {
+                    String::new()
+                } else {
+                    format!(" ({})", fs.root().display())
+                };
+                format!(
+                    "{path}: not found under the audited root{under}, yet {source} names it and \
+                     {} does not start without it (is the host's root mounted at --root?)",
+                    c.name
+                )
+            }
+        })
+        .and_then(|(text, where_read)| {
+            inside = where_read.is_some();
+            let mut v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
+            mask_document(&mut v);
+            Ok(v)
+        });
     // The modification time of the file that was read: the host's, or the one in the
     // component's own mount namespace.
     let modified = if inside {
@@ -86,6 +105,43 @@ fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str
         content: content.into(),
         modified_at: modified.map(bulkhead_facts::time::rfc3339_utc),
     }
+}
+
+/// The kubelet's drop-ins in the order it merges them: it walks `--config-dir` depth first with
+/// each directory's entries sorted by name, and loads every non-directory whose name ends in
+/// `.conf` (symbolic links to directories are not descended into). It does not start when any
+/// directory of the walk cannot be listed, a missing `--config-dir` included; the error says so.
+fn drop_in_files(fs: &HostFs, dir: &str) -> Result<Vec<String>, String> {
+    let names = fs.read_dir(dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "the kubelet's drop-in directory (--config-dir) {} is not found under the \
+                 audited root, and the kubelet does not start without it (is the host's root \
+                 mounted at --root?)",
+                fs.describe(dir)
+            )
+        } else {
+            format!(
+                "cannot list the kubelet's drop-in directory (--config-dir) {}: {e}",
+                fs.describe(dir)
+            )
+        }
+    })?;
+    let real_dir = fs
+        .resolve(dir)
+        .map_err(|e| format!("{}: {e}", fs.describe(dir)))?;
+    let base = dir.trim_end_matches('/');
+    let mut out = Vec::new();
+    for name in names {
+        let child = format!("{base}/{name}");
+        let is_dir = std::fs::symlink_metadata(real_dir.join(&name)).is_ok_and(|m| m.is_dir());
+        if is_dir {
+            out.extend(drop_in_files(fs, &child)?);
+        } else if name.ends_with(".conf") {
+            out.push(child);
+        }
+    }
+    Ok(out)
 }
 
 /// Read every configuration file the running components name.
@@ -112,15 +168,24 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
     }
     if let Some(c) = k.components.get(KUBELET) {
         let mut cfg = KubeletConfig::default();
-        if let Some(p) = c.flags.last("config") {
+        // The kubelet treats an empty --config or --config-dir as not given.
+        if let Some(p) = c.flags.last("config").filter(|p| !p.is_empty()) {
             cfg.file = Some(config_file(fs, input.proc, c, &p, "kubelet --config"));
         }
-        if let Some(dir) = c.flags.last("config-dir") {
-            let names = fs.read_dir(&dir).unwrap_or_default();
-            for name in names.iter().filter(|n| n.ends_with(".conf")) {
-                let p = format!("{}/{name}", dir.trim_end_matches('/'));
-                cfg.drop_ins
-                    .push(config_file(fs, input.proc, c, &p, "kubelet --config-dir"));
+        if let Some(dir) = c.flags.last("config-dir").filter(|d| !d.is_empty()) {
+            match drop_in_files(fs, &dir) {
+                Ok(paths) => {
+                    for p in paths {
+                        cfg.drop_ins.push(config_file(
+                            fs,
+                            input.proc,
+                            c,
+                            &p,
+                            "kubelet --config-dir",
+                        ));
+                    }
+                }
+                Err(e) => cfg.drop_in_dir_error = Some(e),
             }
             cfg.drop_in_dir = Some(dir);
         }

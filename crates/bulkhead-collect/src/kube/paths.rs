@@ -126,7 +126,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     // Static pod manifests.
     let static_dir = kubelet
         .and_then(|c| {
-            let s = k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)?;
+            let s = k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)?.ok()?;
             (!s.value.is_empty())
                 .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
         })
@@ -198,7 +198,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     }
     let client_ca = kubelet
         .and_then(|c| {
-            let s = k.kubelet_setting(&KubeletKey::CLIENT_CA_FILE)?;
+            let s = k.kubelet_setting(&KubeletKey::CLIENT_CA_FILE)?.ok()?;
             (!s.value.is_empty())
                 .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
         })
@@ -311,7 +311,11 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             KubeletKey::TLS_CERT_FILE,
             KubeletKey::TLS_KEY_FILE,
         ] {
-            if let Some(s) = k.kubelet_setting(&key).filter(|s| s.value.starts_with('/')) {
+            if let Some(s) = k
+                .kubelet_setting(&key)
+                .and_then(Result::ok)
+                .filter(|s| s.value.starts_with('/'))
+            {
                 to_stat.push((s.value, Some(c.process.pid)));
             }
         }

@@ -6,19 +6,24 @@
 //! Each setting is changed where the component really reads it: the kubelet's `--config` file
 //! (or the drop-in that sets the key), never a textbook path; a value given on a command line
 //! (which overrides the file) is reported instead of being shadowed. Every edit keeps the file's
-//! comments, order and layout.
+//! comments, order and layout. A kubelet field that needs a feature gate (`serverTLSBootstrap`
+//! needs RotateKubeletServerCertificate) also turns the gate on where a file turns it off, and
+//! before a kubelet fix claims a check, the check's own evaluator judges the configuration as
+//! the edited files leave it: a check the edits would not close is listed as unfixed with the
+//! reason, and its edits are dropped.
 
 use super::{file_edit, ids_of, kube_pods, Fixer, ROOT_FILE};
 use crate::edit::{json, yaml, yaml::Seg};
 use crate::files;
-use crate::model::{Action, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target};
+use crate::model::{Action, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target, Unfixed};
 use crate::planner::{Failing, PlanContext, Planned};
+use bulkhead_checks::{AuditOptions, Context, Status};
 use bulkhead_facts::kube::{
-    Component, KubeFacts, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
+    Component, KubeFacts, KubeletConfig, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
 };
 use bulkhead_facts::Fact;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const FIXER: Fixer = Fixer {
     name: "kubernetes",
@@ -44,6 +49,9 @@ enum Want {
 struct KubeletField {
     path: &'static str,
     value: fn() -> Value,
+    /// A feature gate the field needs on: the kubelet's validation refuses the field while the
+    /// gate is off, and the kubelet then does not start.
+    gate: Option<&'static str>,
 }
 
 /// One control's fix on a component.
@@ -71,7 +79,11 @@ fn spec(control: &str) -> Option<Spec> {
         component: KUBELET,
         flag,
         wants,
-        kubelet: Some(KubeletField { path, value }),
+        kubelet: Some(KubeletField {
+            path,
+            value,
+            gate: None,
+        }),
         safety,
         may_break,
     };
@@ -108,11 +120,19 @@ fn spec(control: &str) -> Option<Spec> {
         "k8s.kubelet.streaming_idle_timeout" => k("streaming-connection-idle-timeout", &[Set("4h0m0s")], "streamingConnectionIdleTimeout", || json!("4h0m0s"), Safety::Safe, None),
         "k8s.kubelet.iptables_util_chains" => k("make-iptables-util-chains", &[Set("true")], "makeIPTablesUtilChains", || json!(true), Safety::Safe, None),
         "k8s.kubelet.rotate_certificates" => k("rotate-certificates", &[Set("true")], "rotateCertificates", || json!(true), Safety::Safe, None),
-        "k8s.kubelet.rotate_server_certificate" => k("rotate-server-certificates", &[Set("true")], "serverTLSBootstrap", || json!(true), Safety::Review, Some("serving certificate requests must be approved (by hand or by an approver) before the kubelet serves TLS with them")),
+        "k8s.kubelet.rotate_server_certificate" => gated(k("rotate-server-certificates", &[Set("true")], "serverTLSBootstrap", || json!(true), Safety::Review, Some("serving certificate requests must be approved (by hand or by an approver) before the kubelet serves TLS with them")), "RotateKubeletServerCertificate"),
         "k8s.kubelet.pod_pids_limit" => k("pod-max-pids", &[Set("4096")], "podPidsLimit", || json!(4096), Safety::Review, Some("pods starting more than 4096 processes or threads fail to fork")),
         "k8s.kubelet.seccomp_default" => k("seccomp-default", &[Set("true")], "seccompDefault", || json!(true), Safety::Review, Some("containers without a seccomp profile run under RuntimeDefault: blocked system calls fail")),
         _ => return None,
     })
+}
+
+/// A kubelet spec whose field needs `gate` on.
+fn gated(mut s: Spec, gate: &'static str) -> Spec {
+    if let Some(f) = s.kubelet.as_mut() {
+        f.gate = Some(gate);
+    }
+    s
 }
 
 fn is_encryption(control: &str) -> bool {
@@ -621,14 +641,156 @@ fn plan_etcd_env(
     );
 }
 
-/// The changes planned for one kubelet configuration file.
-struct FileChanges<'a> {
+/// One KubeletConfiguration value written to one file.
+struct KubeletEdit {
+    file: String,
+    field: String,
+    value: Value,
+}
+
+/// The edits that give the kubelet what `s` asks for, each in the file the kubelet takes the
+/// field from: the file that sets it last (a drop-in wins over the main file), else the
+/// `--config` file, else the last drop-in. A field that needs a feature gate also turns the
+/// gate on where a file turns it off; a gate turned off on the command line cannot be fixed in
+/// a file.
+fn kubelet_edits(
+    kube: &KubeFacts,
+    cfg: &KubeletConfig,
+    s: &Spec,
+) -> Result<Vec<KubeletEdit>, String> {
+    let KubeletField {
+        path: field,
+        value,
+        gate,
+    } = s.kubelet.expect("kubelet specs name their field");
+    let home = |dotted: &str| {
+        cfg.lookup(dotted)
+            .map(|(_, p)| p)
+            .or_else(|| cfg.file.as_ref().map(|f| f.path.clone()))
+            .or_else(|| cfg.drop_ins.last().map(|f| f.path.clone()))
+            .expect("a file or a drop-in exists")
+    };
+    let mut edits = Vec::new();
+    if let Some(gate) = gate {
+        let g = kube
+            .kubelet_feature_gate(gate, true)
+            .expect("the kubelet runs")?;
+        if g.as_bool() == Some(false) {
+            if g.source.ends_with("(command line)") {
+                return Err(format!("{field} needs the {gate} feature gate, which --feature-gates turns off on the kubelet's command line ({gate}={}); the kubelet does not start with {field} and the gate off: remove the gate from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", g.value));
+            }
+            let dotted = format!("featureGates.{gate}");
+            edits.push(KubeletEdit {
+                file: home(&dotted),
+                field: dotted,
+                value: json!(true),
+            });
+        }
+    }
+    edits.push(KubeletEdit {
+        file: home(field),
+        field: field.to_string(),
+        value: value(),
+    });
+    Ok(edits)
+}
+
+/// A kubelet configuration file as read, and its text with the planned edits.
+struct KubeletText {
     read: files::ReadFile,
     text: String,
-    fixed: Vec<&'a Failing<'a>>,
-    changes: Vec<String>,
-    may_break: Vec<String>,
-    safety: Safety,
+}
+
+/// Apply `edits` to the texts (each file read on first use), all of them or none. `Ok(false)`:
+/// the files already hold every value.
+fn apply_kubelet_edits(
+    ctx: &PlanContext<'_>,
+    texts: &mut BTreeMap<String, KubeletText>,
+    edits: &[KubeletEdit],
+) -> Result<bool, String> {
+    let mut staged: BTreeMap<String, String> = BTreeMap::new();
+    for e in edits {
+        if !texts.contains_key(&e.file) {
+            let read = files::read(&ctx.root, &e.file)?;
+            let text = read.content.clone().unwrap_or_default();
+            texts.insert(e.file.clone(), KubeletText { read, text });
+        }
+        let current = staged
+            .get(&e.file)
+            .cloned()
+            .unwrap_or_else(|| texts[&e.file].text.clone());
+        let parts: Vec<&str> = e.field.split('.').collect();
+        let new = if current.trim_start().starts_with('{') {
+            json::set(&current, &parts, &e.value).map_err(|err| format!("{}: {err}", e.file))?
+        } else {
+            let (last, parents) = parts.split_last().expect("a field has a name");
+            let segs: Vec<Seg> = parents.iter().map(|p| Seg::Key(p)).collect();
+            yaml::set(&current, 0, &segs, last, &e.value)
+                .map_err(|err| format!("{}: {err}", e.file))?
+        };
+        staged.insert(e.file.clone(), new);
+    }
+    let mut changed = false;
+    for (file, text) in staged {
+        let t = texts.get_mut(&file).expect("read above");
+        if t.text != text {
+            t.text = text;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Judge `failing` on the kubelet configuration as the edited texts leave it, once the kubelet
+/// has restarted (as the fix asks): None for a check that then passes, else why it would not.
+fn judge_kubelet(
+    ctx: &PlanContext<'_>,
+    texts: &BTreeMap<String, KubeletText>,
+    failing: &[&Failing<'_>],
+) -> Vec<Option<String>> {
+    let mut projected = ctx.snapshot.clone();
+    if let Some(k) = projected.kubernetes.as_mut() {
+        if let Some(c) = k.components.get_mut(KUBELET) {
+            c.started_at = None;
+        }
+        if let Some(cfg) = k.kubelet.as_mut() {
+            for f in cfg.file.iter_mut().chain(cfg.drop_ins.iter_mut()) {
+                if let Some(t) = texts.get(&f.path) {
+                    f.content = parse_kubelet_config(&f.path, &t.text);
+                    f.modified_at = None;
+                }
+            }
+        }
+    }
+    let options = AuditOptions::default();
+    let audit = Context::new(&projected, &options);
+    failing
+        .iter()
+        .map(|f| {
+            let Some(evaluate) = bulkhead_checks::registry::evaluator(f.control_id()) else {
+                return Some("no evaluator can judge the edited configuration".into());
+            };
+            let r = evaluate(&audit);
+            (r.status != Status::Pass).then(|| {
+                format!(
+                    "the edited kubelet configuration would still leave it {}: {}",
+                    r.status.as_str(),
+                    r.message.unwrap_or_default()
+                )
+            })
+        })
+        .collect()
+}
+
+/// A kubelet configuration text as the collector reads it (the first YAML or JSON document).
+fn parse_kubelet_config(path: &str, text: &str) -> Fact<Value> {
+    match bulkhead_sources::yaml::parse(text) {
+        Ok(docs) => match docs.into_iter().next() {
+            Some(d) => Fact::Value(d.root.to_json(bulkhead_sources::yaml::Schema::Yaml11)),
+            None => Fact::Unavailable(format!("{path}: the file holds no document")),
+        },
+        Err(e) => Fact::Unavailable(format!("{path}: {e}")),
+    }
 }
 
 fn plan_kubelet(
@@ -648,98 +810,151 @@ fn plan_kubelet(
         }
         return;
     };
-    // Edits per file (the drop-in that sets a key wins over the main file).
-    let mut per_file: BTreeMap<String, FileChanges> = BTreeMap::new();
-    for (f, s) in items {
+    // Unfixed entries keep the order of the checks, whichever step rules a check out.
+    let mut not_fixed: Vec<(usize, Unfixed)> = Vec::new();
+    let mut candidates: Vec<(usize, &Failing, &Spec, Vec<KubeletEdit>)> = Vec::new();
+    for (i, (f, s)) in items.iter().enumerate() {
         // PITFALLS (CIS Kubernetes 1): a command-line flag overrides the config file; writing the
         // file would change nothing.
         if let Some(v) = c.flags.last(s.flag) {
-            out.unfixed.push(f.unfixed(
+            not_fixed.push((i, f.unfixed(
                 Some(&c.label()),
                 format!("--{}={v} on the kubelet's command line overrides its config file; remove it from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", s.flag),
-            ));
+            )));
             continue;
         }
-        let KubeletField { path: field, value } =
-            s.kubelet.expect("kubelet specs name their field");
-        let path = cfg
-            .lookup(field)
-            .map(|(_, p)| p)
-            .or_else(|| cfg.file.as_ref().map(|f| f.path.clone()))
-            .or_else(|| cfg.drop_ins.last().map(|f| f.path.clone()))
-            .expect("a file or a drop-in exists");
-        let entry = match per_file.entry(path.clone()) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                let read = match files::read(&ctx.root, &path) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        out.unfixed.push(f.unfixed(Some(&c.label()), e));
-                        continue;
-                    }
-                };
-                let text = read.content.clone().unwrap_or_default();
-                v.insert(FileChanges {
-                    read,
-                    text,
-                    fixed: Vec::new(),
-                    changes: Vec::new(),
-                    may_break: Vec::new(),
-                    safety: Safety::Safe,
-                })
-            }
-        };
-        let v = value();
-        let parts: Vec<&str> = field.split('.').collect();
-        let is_json = entry.text.trim_start().starts_with('{');
-        let r = if is_json {
-            json::set(&entry.text, &parts, &v).map_err(|e| format!("{path}: {e}"))
-        } else {
-            let (last, parents) = parts.split_last().expect("a field has a name");
-            let segs: Vec<Seg> = parents.iter().map(|p| Seg::Key(p)).collect();
-            yaml::set(&entry.text, 0, &segs, last, &v).map_err(|e| format!("{path}: {e}"))
-        };
-        match r {
-            Ok(t) if t != entry.text => {
-                entry.text = t;
-                entry.fixed.push(f);
-                entry.changes.push(format!("{field}: {v}"));
-                entry.may_break.extend(s.may_break.map(String::from));
-                if s.safety == Safety::Review {
-                    entry.safety = Safety::Review;
-                }
-            }
-            Ok(_) => out.unfixed.push(f.unfixed(
-                Some(&c.label()),
-                format!("{path} already sets {field}; restart the kubelet"),
-            )),
-            Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
+        match kubelet_edits(kube, cfg, s) {
+            Ok(edits) => candidates.push((i, f, s, edits)),
+            Err(e) => not_fixed.push((i, f.unfixed(Some(&c.label()), e))),
         }
     }
-    for (path, f) in per_file {
-        if f.fixed.is_empty() {
-            continue;
+    // Edit, judge the result, and drop the edits of checks they would not close until every
+    // remaining check is closed by the edits that remain.
+    loop {
+        let mut texts: BTreeMap<String, KubeletText> = BTreeMap::new();
+        let mut applied = Vec::new();
+        for (i, f, s, edits) in candidates {
+            match apply_kubelet_edits(ctx, &mut texts, &edits) {
+                Ok(true) => applied.push((i, f, s, edits)),
+                Ok(false) => {
+                    let last = edits.last().expect("at least the field");
+                    not_fixed.push((
+                        i,
+                        f.unfixed(
+                            Some(&c.label()),
+                            format!(
+                                "{} already sets {}; restart the kubelet",
+                                last.file, last.field
+                            ),
+                        ),
+                    ));
+                }
+                Err(e) => not_fixed.push((i, f.unfixed(Some(&c.label()), e))),
+            }
         }
-        let edit = file_edit(
-            &path,
-            &f.read,
-            f.text,
-            FileAttrs {
-                mode: 0o600,
-                ..ROOT_FILE
-            },
-        );
+        let checks: Vec<&Failing> = applied.iter().map(|(_, f, _, _)| *f).collect();
+        let verdicts = judge_kubelet(ctx, &texts, &checks);
+        if verdicts.iter().all(Option::is_none) {
+            let applied: Vec<_> = applied
+                .into_iter()
+                .map(|(_, f, s, edits)| (f, s, edits))
+                .collect();
+            push_kubelet_fixes(&texts, &applied, out);
+            break;
+        }
+        candidates = Vec::new();
+        for (item, verdict) in applied.into_iter().zip(verdicts) {
+            match verdict {
+                None => candidates.push(item),
+                Some(why) => not_fixed.push((item.0, item.1.unfixed(Some(&c.label()), why))),
+            }
+        }
+    }
+    not_fixed.sort_by_key(|(i, _)| *i);
+    out.unfixed.extend(not_fixed.into_iter().map(|(_, u)| u));
+}
+
+/// One fix per set of files that checks edit together (a check whose edits span two files
+/// joins them), claiming the checks whose edits it holds.
+fn push_kubelet_fixes(
+    texts: &BTreeMap<String, KubeletText>,
+    applied: &[(&Failing, &Spec, Vec<KubeletEdit>)],
+    out: &mut Planned,
+) {
+    let mut groups: Vec<(BTreeSet<String>, Vec<usize>)> = Vec::new();
+    for (i, (_, _, edits)) in applied.iter().enumerate() {
+        let files: BTreeSet<String> = edits.iter().map(|e| e.file.clone()).collect();
+        let mut merged = (files, vec![i]);
+        let mut rest = Vec::new();
+        for g in groups {
+            if g.0.is_disjoint(&merged.0) {
+                rest.push(g);
+            } else {
+                merged.0.extend(g.0);
+                merged.1.extend(g.1);
+            }
+        }
+        rest.push(merged);
+        groups = rest;
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    for (files, mut members) in groups {
+        members.sort_unstable();
+        let fixed: Vec<&Failing> = members.iter().map(|&i| applied[i].0).collect();
+        let mut changes = Vec::new();
+        let mut may_break = Vec::new();
+        let mut safety = Safety::Safe;
+        for &i in &members {
+            let (_, s, edits) = &applied[i];
+            for e in edits {
+                let change = format!("{}: {}", e.field, e.value);
+                if !changes.contains(&change) {
+                    changes.push(change);
+                }
+            }
+            may_break.extend(s.may_break.map(String::from));
+            if s.safety == Safety::Review {
+                safety = Safety::Review;
+            }
+        }
+        may_break.dedup();
+        let edits: Vec<FileEdit> = files
+            .iter()
+            .filter_map(|path| {
+                let t = texts.get(path)?;
+                (t.read.content.as_deref() != Some(t.text.as_str())).then(|| {
+                    file_edit(
+                        path,
+                        &t.read,
+                        t.text.clone(),
+                        FileAttrs {
+                            mode: 0o600,
+                            ..ROOT_FILE
+                        },
+                    )
+                })
+            })
+            .collect();
+        let notes = if files.len() > 1 {
+            vec![format!(
+                "the kubelet takes these settings from several files, edited together: {}",
+                files.iter().cloned().collect::<Vec<_>>().join(", ")
+            )]
+        } else {
+            Vec::new()
+        };
+        let first = files.iter().next().cloned().unwrap_or_default();
         push_fix(
             out,
-            &f.fixed,
+            &fixed,
             FixParts {
                 kind: FixKind::KubeletConfig,
-                target: Target::new("kubelet", "kubelet", Some(path.clone())),
-                edits: vec![edit],
-                changes: f.changes,
-                may_break: f.may_break,
-                safety: f.safety,
-                notes: Vec::new(),
+                target: Target::new("kubelet", "kubelet", Some(first)),
+                edits,
+                changes,
+                may_break,
+                safety,
+                notes,
                 restart: Some(Restart {
                     service: "kubelet".into(),
                     reload_suffices: false,

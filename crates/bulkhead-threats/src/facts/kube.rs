@@ -218,7 +218,10 @@ fn setting(c: &Component, flag: &str) -> Option<String> {
 }
 
 fn kubelet_setting(k: &KubeFacts, key: &KubeletKey) -> Option<String> {
+    // A value that cannot be known (an unreadable drop-in) shows as unset here; the checks say
+    // why.
     k.kubelet_setting(key)
+        .and_then(Result::ok)
         .map(|s| s.value)
         .filter(|v| !v.trim().is_empty())
 }

@@ -1,0 +1,241 @@
+//! Kubelet configuration fixes judged before they claim anything: the planned file texts are
+//! parsed as the collector parses them, put in place of the kubelet's configuration in the
+//! snapshot, and the real evaluators audit the result. A fix that sets `serverTLSBootstrap` also
+//! turns on the feature gate the kubelet needs for it (it refuses to start otherwise); a gate
+//! turned off on the command line, or a later drop-in that cannot be read, leaves the check
+//! unfixed with the reason instead of a claim the edit would not keep.
+
+mod common;
+
+use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_facts::host::{HostFacts, Process};
+use bulkhead_facts::kube::*;
+use bulkhead_facts::{Fact, Snapshot, ToolInfo};
+use bulkhead_harden::{plan, FixKind, PlanRequest};
+use common::{put, temp_root};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const CONFIG: &str = "/var/lib/kubelet/custom.yaml";
+
+/// The insecure node's kubelet configuration (bulkhead-kube-tests): anonymous access,
+/// AlwaysAllow, no rotation, and the server-certificate gate turned off.
+const INSECURE: &str = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: /etc/kubernetes/manifests\nauthentication:\n  anonymous:\n    enabled: true\nauthorization:\n  mode: AlwaysAllow\nstreamingConnectionIdleTimeout: 0s\nrotateCertificates: false\nfeatureGates:\n  RotateKubeletServerCertificate: false\n";
+
+fn parse(text: &str) -> Fact<Value> {
+    match bulkhead_sources::yaml::parse(text) {
+        Ok(docs) => Fact::Value(docs[0].root.to_json(bulkhead_sources::yaml::Schema::Yaml11)),
+        Err(e) => Fact::Unavailable(e.to_string()),
+    }
+}
+
+fn config_file(path: &str, source: &str, content: Fact<Value>) -> ConfigFile {
+    ConfigFile {
+        path: path.into(),
+        source: source.into(),
+        content,
+        modified_at: None,
+    }
+}
+
+/// A node running only a kubelet with `args`, its `--config` file holding `text`.
+fn node(root: &Path, args: &[&str], text: &str) -> Snapshot {
+    put(root, CONFIG, text);
+    let host = HostFacts {
+        root: root.display().to_string(),
+        proc: "/proc".into(),
+        ..Default::default()
+    };
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("test"),
+        "2026-01-01T00:00:00Z".into(),
+        host,
+    );
+    let argv: Vec<String> = std::iter::once("/usr/bin/kubelet".to_string())
+        .chain(std::iter::once(format!("--config={CONFIG}")))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect();
+    let kubelet = Component {
+        name: KUBELET.into(),
+        process: Process {
+            pid: 100,
+            ppid: 1,
+            comm: "kubelet".into(),
+            exe: Some("/usr/bin/kubelet".into()),
+            argv: argv.clone(),
+            ..Default::default()
+        },
+        cwd: Some("/".into()),
+        flags: parse_component_flags(KUBELET, &argv[1..]),
+        env: BTreeMap::new(),
+        env_files: BTreeMap::new(),
+        config: None,
+        source: "process".into(),
+        other_pids: vec![],
+        started_at: None,
+    };
+    let mut components = BTreeMap::new();
+    components.insert(KUBELET.to_string(), kubelet);
+    let targets = Targets::detect(&components, false);
+    s.kubernetes = Some(KubeFacts {
+        components,
+        targets,
+        kubelet: Some(KubeletConfig {
+            file: Some(config_file(CONFIG, "kubelet --config", parse(text))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    s
+}
+
+fn audit(s: &Snapshot) -> Audit {
+    let opts = AuditOptions::default();
+    let b = catalog().kubernetes();
+    bulkhead_checks::run(
+        b,
+        b.default_edition(),
+        &Context::new(s, &opts),
+        &Selection::new(vec!["4.2".into()], vec![]),
+    )
+}
+
+fn status(a: &Audit, id: &str) -> Status {
+    a.outcomes
+        .iter()
+        .find(|o| o.check_id == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+        .result
+        .status
+}
+
+fn request(root: &Path, select: &[&str]) -> PlanRequest {
+    PlanRequest {
+        root: Some(root.to_path_buf()),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// 4.2.11: serverTLSBootstrap alone leaves the gate off, which the kubelet refuses; the fix
+/// turns the gate on in the file that turns it off, and the configuration it writes passes
+/// 4.2.11 (and 4.2.9, which credits server TLS bootstrap only with the gate on).
+#[test]
+fn server_tls_bootstrap_fix_turns_its_gate_on() {
+    let root = temp_root("kubelet-gate");
+    let s = node(&root, &[], INSECURE);
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.11"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.11"])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::KubeletConfig)
+        .expect("a kubelet fix");
+    assert_eq!(fix.checks, vec!["4.2.11"]);
+    assert_eq!(
+        fix.changes,
+        vec![
+            "featureGates.RotateKubeletServerCertificate: true",
+            "serverTLSBootstrap: true"
+        ]
+    );
+    let after = &fix.action.edits[0].after;
+    assert!(
+        after.contains("featureGates:\n  RotateKubeletServerCertificate: true\n"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("RotateKubeletServerCertificate: false"),
+        "{after}"
+    );
+    // Audit the node as the fix leaves it.
+    let fixed = node(&root, &[], after);
+    let a = audit(&fixed);
+    assert_eq!(status(&a, "4.2.11"), Status::Pass);
+    assert_eq!(status(&a, "4.2.9"), Status::Pass);
+}
+
+/// A gate turned off on the command line cannot be fixed in a file, and the field without it
+/// would keep the kubelet from starting: unfixed, with the reason, and no edit at all.
+#[test]
+fn gate_off_on_the_command_line_is_not_claimed() {
+    let root = temp_root("kubelet-gate-flag");
+    let text = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+    let s = node(
+        &root,
+        &["--feature-gates=RotateKubeletServerCertificate=false"],
+        text,
+    );
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.11"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.11"])).unwrap();
+    assert!(
+        p.fixes.iter().all(|f| f.kind != FixKind::KubeletConfig),
+        "{:#?}",
+        p.fixes
+    );
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert!(
+        p.unfixed[0]
+            .reason
+            .contains("which --feature-gates turns off on the kubelet's command line"),
+        "{}",
+        p.unfixed[0].reason
+    );
+}
+
+/// The edit lands in the `--config` file, but a later drop-in that cannot be parsed could set
+/// the same field: the edited configuration would leave the check an error, so the fix does
+/// not claim it and does not write the edit.
+#[test]
+fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
+    let root = temp_root("kubelet-broken-drop-in");
+    let clean = node(&root, &[], INSECURE);
+    let before = audit(&clean);
+    assert_eq!(status(&before, "4.2.1"), Status::Fail);
+    assert_eq!(status(&before, "4.2.2"), Status::Fail);
+    // Since the audit, a drop-in directory gained a broken drop-in after one that is fine.
+    let mut s = clean.clone();
+    let cfg = s.kubernetes.as_mut().unwrap().kubelet.as_mut().unwrap();
+    cfg.drop_in_dir = Some("/etc/kubernetes/kubelet.conf.d".into());
+    cfg.drop_ins = vec![
+        config_file(
+            "/etc/kubernetes/kubelet.conf.d/50-authz.conf",
+            "kubelet --config-dir",
+            parse("authorization:\n  mode: AlwaysAllow\n"),
+        ),
+        config_file(
+            "/etc/kubernetes/kubelet.conf.d/99-bad.conf",
+            "kubelet --config-dir",
+            Fact::Unavailable(
+                "/etc/kubernetes/kubelet.conf.d/99-bad.conf: line 4 column 1: unexpected end"
+                    .into(),
+            ),
+        ),
+    ];
+    put(
+        &root,
+        "/etc/kubernetes/kubelet.conf.d/50-authz.conf",
+        "authorization:\n  mode: AlwaysAllow\n",
+    );
+    let p = plan(&s, &[before], &request(&root, &["4.2.1", "4.2.2"])).unwrap();
+    assert!(
+        p.fixes.iter().all(|f| f.kind != FixKind::KubeletConfig),
+        "{:#?}",
+        p.fixes
+    );
+    assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
+    for u in &p.unfixed {
+        assert!(
+            u.reason
+                .starts_with("the edited kubelet configuration would still leave it error:")
+                && u.reason
+                    .contains("99-bad.conf (kubelet --config-dir) could set it"),
+            "{}",
+            u.reason
+        );
+    }
+}
