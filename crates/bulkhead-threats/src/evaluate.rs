@@ -1,18 +1,28 @@
 //! Evaluation: each threat's status, severity and confidence, computed from evidence.
 //!
-//! Status rules (a threat's `prevent` controls must all hold; `limit` and `detect` help):
-//! - **not_applicable**: its condition does not hold, or nothing it targets exists here. A
-//!   failing preventive control overrides the second reason: the evidence then shows the threat
-//!   on this system although the model has no item for it (a scanned manifest, a workload the
-//!   model could not place), and the threat is judged by the rules below. A not-applicable
-//!   threat never cites evidence that keeps a threat open (a failure, a verdict that needs
-//!   review): that evidence bears on other threats, and a note names what was left out;
+//! A control's verdict counts as: pass; fail; *needs review* (warn, manual, info: observed, but a
+//! person must judge it); *not evaluated* (its check reported an error, an input it needs was not
+//! given, such as the cluster dump for the policy checks, or nothing observed it); or not
+//! applicable (the check says it does not apply here, with the input it needed at hand).
+//!
+//! Status rules (a threat's `prevent` controls must all hold; `limit` and `detect` help; a threat
+//! that names no preventive control is judged on its limiting ones instead):
+//! - **not_applicable**: its condition does not hold, nothing it targets exists here, or every
+//!   control it names is not applicable. A failing preventive control overrides the second
+//!   reason: the evidence then shows the threat on this system although the model has no item for
+//!   it (a scanned manifest, a workload the model could not place), and the threat is judged by
+//!   the rules below. A not-applicable threat never cites evidence that keeps a threat open (a
+//!   failure, a verdict that needs review): that evidence bears on other threats, and a note
+//!   names what was left out;
 //! - **exposed**: a preventive control fails;
+//! - **unknown**: a preventive control was not evaluated (the reason names the missing input or
+//!   the error), no preventive control passes, or none applies here while other controls do;
 //! - **mitigated**: every applicable preventive control passes and no limiting control fails;
-//! - **partially_mitigated**: prevention holds but a limiting control fails, or some controls
-//!   pass while others could not be verified;
-//! - **unknown**: no control could be verified either way;
+//! - **partially_mitigated**: prevention holds but a limiting control fails, or some preventive
+//!   controls pass while the others need review;
 //! - **accepted**: a risk-acceptance entry in force covers it (the computed status is kept).
+//!
+//! Limiting and detecting controls that were not evaluated are named at the end of the reason.
 //!
 //! Severity is likelihood x impact (both 1-4): up to 2 low, up to 4 medium, up to 8 high, above
 //! that critical. Each `raise` whose evidence holds adds one to the likelihood (at most 4); a
@@ -22,7 +32,7 @@
 
 use crate::accept::{in_force, Acceptance};
 use crate::condition::Scope;
-use crate::evidence::{Confidence, EvidenceItem, EvidenceSet};
+use crate::evidence::{Confidence, EvidenceItem, EvidenceSet, MissingInput};
 use crate::library::{Refs, Role, ThreatDef};
 use crate::model::{Model, Platform};
 use bulkhead_checks::Status;
@@ -153,9 +163,13 @@ pub struct ControlRef {
     pub check: Option<String>,
     pub title: String,
     pub role: Role,
-    /// The verdict, or None when nothing was observed for it (`not_evaluated` in JSON).
+    /// The verdict, or None when it was not evaluated (`not_evaluated` in JSON): nothing observed
+    /// it, or its check lacked an input (`missing_input`).
     #[serde(serialize_with = "ser_status_or_not_evaluated")]
     pub status: Option<Status>,
+    /// The input its check needed and was not given (`cluster_dump`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_input: Option<MissingInput>,
     /// True when the hardening plan fixes this control.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub planned_fix: bool,
@@ -226,25 +240,58 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub facts: &'a BTreeMap<String, Value>,
     pub evidence: &'a EvidenceSet,
+    /// Controls whose `not_applicable` only says an input was missing
+    /// ([`EvidenceSet::missing_inputs`]).
+    pub missing: &'a BTreeMap<String, MissingInput>,
     pub acceptances: &'a [Acceptance],
     pub planned_fixes: &'a BTreeSet<String>,
     pub as_of: &'a str,
 }
 
+/// A control's verdict as the status rules count it.
 #[derive(Clone, Copy, PartialEq)]
 enum Norm {
     Pass,
     Fail,
-    Unknown,
+    /// Observed, but a person must judge it (warn, manual, info).
+    Review,
+    /// Nothing settles it either way, and the reason is not a judgement call.
+    NotEvaluated(Unevaluated),
     NotApplicable,
 }
 
-fn norm(s: Option<Status>) -> Norm {
-    match s {
+/// Why a control was not evaluated.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Unevaluated {
+    /// Its check lacked an input the audit was not given.
+    Missing(MissingInput),
+    /// Its check could not evaluate it and said why (`error`).
+    Error,
+    /// No check or other source observed it.
+    NotObserved,
+}
+
+impl Unevaluated {
+    fn describe(self) -> String {
+        match self {
+            Unevaluated::Missing(m) => format!("not evaluated because {}", m.describe()),
+            Unevaluated::Error => "could not be evaluated (its check reported an error)".into(),
+            Unevaluated::NotObserved => "not observed by any check".into(),
+        }
+    }
+}
+
+fn norm(ctx: &Context<'_>, control: &str, projected: bool) -> Norm {
+    match verdict(ctx, control, projected) {
         Some(Status::Pass) => Norm::Pass,
         Some(Status::Fail) => Norm::Fail,
-        Some(Status::NotApplicable) => Norm::NotApplicable,
-        _ => Norm::Unknown,
+        Some(Status::Warn | Status::Manual | Status::Info) => Norm::Review,
+        Some(Status::Error) => Norm::NotEvaluated(Unevaluated::Error),
+        Some(Status::NotApplicable) => match ctx.missing.get(control) {
+            Some(m) => Norm::NotEvaluated(Unevaluated::Missing(*m)),
+            None => Norm::NotApplicable,
+        },
+        None => Norm::NotEvaluated(Unevaluated::NotObserved),
     }
 }
 
@@ -319,12 +366,15 @@ fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, 
     }
 }
 
+/// Controls with their verdicts, in the library's order.
+type Judged<'a, 'b> = &'a [(&'b str, Norm)];
+
 fn judge_controls(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
     let by_role = |role: Role| -> Vec<(&str, Norm)> {
         def.controls
             .all()
             .filter(|(_, r)| *r == role)
-            .map(|(c, _)| (c, norm(verdict(ctx, c, projected))))
+            .map(|(c, _)| (c, norm(ctx, c, projected)))
             .filter(|(_, n)| *n != Norm::NotApplicable)
             .collect()
     };
@@ -343,55 +393,97 @@ fn judge_controls(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (Threa
             "none of its controls applies to this system".into(),
         );
     }
-    let failing = names(&prevent, Norm::Fail);
+    // A threat that names no preventive control is judged on its limiting controls, as its
+    // confidence is.
+    let (deciding, kind, limiting): (Judged, &str, Judged) = if def.controls.prevent.is_empty() {
+        (&limit, "limiting", &[])
+    } else {
+        (&prevent, "preventive", &limit)
+    };
+    let failing = names(deciding, Norm::Fail);
     if !failing.is_empty() {
         return (
             ThreatStatus::Exposed,
-            format!("preventive control failing: {}", failing.join(", ")),
+            format!("{kind} control failing: {}", failing.join(", ")),
         );
     }
-    let unknown_prevent = names(&prevent, Norm::Unknown);
-    if !prevent.is_empty() && unknown_prevent.is_empty() {
-        let limit_fail = names(&limit, Norm::Fail);
+    // What was not evaluated among the other controls, said after the verdict.
+    let others: Vec<(&str, Norm)> = limiting.iter().chain(&detect).copied().collect();
+    let tail = match unevaluated(ctx, &others) {
+        Some(s) => format!("; limiting or detecting controls {s}"),
+        None => String::new(),
+    };
+    if deciding.is_empty() {
+        let review = names(&others, Norm::Review);
+        let review = if review.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; limiting or detecting controls need review: {}",
+                review.join(", ")
+            )
+        };
+        return (
+            ThreatStatus::Unknown,
+            format!(
+                "none of its {kind} controls applies to this system, so nothing shows the threat prevented{review}{tail}"
+            ),
+        );
+    }
+    let passing = names(deciding, Norm::Pass).len();
+    let review = names(deciding, Norm::Review);
+    let verified = format!("{passing} of {} {kind} controls verified", deciding.len());
+    let needs_review = if review.is_empty() {
+        String::new()
+    } else {
+        format!("; needs review: {}", review.join(", "))
+    };
+    if let Some(s) = unevaluated(ctx, deciding) {
+        return (
+            ThreatStatus::Unknown,
+            format!("{verified}; {s}{needs_review}"),
+        );
+    }
+    if passing == deciding.len() {
+        let limit_fail = names(limiting, Norm::Fail);
         if limit_fail.is_empty() {
             return (
                 ThreatStatus::Mitigated,
-                format!("all {} preventive controls pass", prevent.len()),
+                format!("all {passing} {kind} controls pass{tail}"),
             );
         }
         return (
             ThreatStatus::PartiallyMitigated,
             format!(
-                "prevented, but damage-limiting controls fail: {}",
+                "prevented, but damage-limiting controls fail: {}{tail}",
                 limit_fail.join(", ")
             ),
         );
     }
-    let any_pass = [&prevent, &limit, &detect]
-        .iter()
-        .any(|v| v.iter().any(|(_, n)| *n == Norm::Pass));
-    if any_pass {
-        let verified = prevent.iter().filter(|(_, n)| *n == Norm::Pass).count();
-        let mut reason = format!(
-            "{verified} of {} preventive controls verified",
-            prevent.len()
-        );
-        if !unknown_prevent.is_empty() {
-            reason.push_str(&format!("; not verified: {}", unknown_prevent.join(", ")));
+    let status = if passing > 0 {
+        ThreatStatus::PartiallyMitigated
+    } else {
+        ThreatStatus::Unknown
+    };
+    (status, format!("{verified}{needs_review}{tail}"))
+}
+
+/// The controls of `v` that were not evaluated, grouped by why (`not evaluated because no cluster
+/// dump was given (...): 5.1.1 (...), 5.1.8 (...)`), or None when every one was.
+fn unevaluated(ctx: &Context<'_>, v: &[(&str, Norm)]) -> Option<String> {
+    let mut groups: BTreeMap<Unevaluated, Vec<String>> = BTreeMap::new();
+    for (c, n) in v {
+        if let Norm::NotEvaluated(why) = n {
+            groups.entry(*why).or_default().push(label(ctx, c));
         }
-        return (ThreatStatus::PartiallyMitigated, reason);
     }
-    (
-        ThreatStatus::Unknown,
-        format!(
-            "no control could be verified (needs review or not evaluated: {})",
-            names(&prevent, Norm::Unknown)
-                .into_iter()
-                .chain(names(&limit, Norm::Unknown))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    )
+    (!groups.is_empty()).then(|| {
+        groups
+            .into_iter()
+            .map(|(why, controls)| format!("{}: {}", why.describe(), controls.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 fn severity(status: ThreatStatus, likelihood: u8, impact: u8) -> Severity {
@@ -435,21 +527,26 @@ fn likelihood(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> Likelihood
     }
 }
 
-/// Share of preventive controls (limiting ones when there are none) that automated evidence
+/// Share of preventive controls (limiting ones when none applies) that automated evidence
 /// settled either way.
 fn confidence(def: &ThreatDef, ctx: &Context<'_>) -> Confidence {
-    let pool: Vec<&String> = if def.controls.prevent.is_empty() {
-        def.controls.limit.iter().collect()
-    } else {
-        def.controls.prevent.iter().collect()
+    // A control not evaluated for lack of an input is applicable and unsettled.
+    let applicable = |pool: &[String]| -> Vec<String> {
+        pool.iter()
+            .filter(|c| {
+                ctx.evidence.status(c) != Some(Status::NotApplicable)
+                    || ctx.missing.contains_key(*c)
+            })
+            .cloned()
+            .collect()
     };
-    let applicable: Vec<&&String> = pool
-        .iter()
-        .filter(|c| ctx.evidence.status(c) != Some(Status::NotApplicable))
-        .collect();
-    if applicable.is_empty() {
+    let Some(applicable) = [&def.controls.prevent, &def.controls.limit]
+        .into_iter()
+        .map(|pool| applicable(pool))
+        .find(|v| !v.is_empty())
+    else {
         return Confidence::High;
-    }
+    };
     let settled = applicable
         .iter()
         .filter(|c| {
@@ -600,7 +697,11 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
                 .map(|x| x.title.clone())
                 .unwrap_or_default(),
             role,
-            status: ctx.evidence.status(c),
+            status: ctx
+                .evidence
+                .status(c)
+                .filter(|_| !ctx.missing.contains_key(c)),
+            missing_input: ctx.missing.get(c).copied(),
             planned_fix: ctx.planned_fixes.contains(c),
         })
         .collect();
@@ -706,10 +807,12 @@ controls.limit = ["ctl.limit"]
         let model = Model::default();
         let facts = BTreeMap::new();
         let fixes = BTreeSet::from(["ctl.prevent".to_string()]);
+        let missing = BTreeMap::new();
         let ctx = Context {
             model: &model,
             facts: &facts,
             evidence: &ev,
+            missing: &missing,
             acceptances: &[],
             planned_fixes: &fixes,
             as_of: "2026-01-15",
@@ -765,5 +868,177 @@ controls.limit = ["ctl.limit"]
         assert!(t.reason.starts_with("applies only when"), "{}", t.reason);
         assert!(t.evidence.is_empty(), "{:?}", t.evidence);
         assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
+    }
+
+    /// Status and reason from the controls alone (no targets or conditions in the way), with
+    /// `missing` naming controls whose checks lacked an input.
+    fn judged(
+        def: &ThreatDef,
+        findings: &[(&str, Status)],
+        missing: &[(&str, MissingInput)],
+    ) -> (ThreatStatus, String) {
+        let mut ev = EvidenceSet::new();
+        for (c, s) in findings {
+            ev.add_finding(finding(c, *s));
+        }
+        let model = Model::default();
+        let facts = BTreeMap::new();
+        let missing: BTreeMap<String, MissingInput> =
+            missing.iter().map(|(c, m)| (c.to_string(), *m)).collect();
+        let ctx = Context {
+            model: &model,
+            facts: &facts,
+            evidence: &ev,
+            missing: &missing,
+            acceptances: &[],
+            planned_fixes: &BTreeSet::new(),
+            as_of: "2026-01-15",
+        };
+        judge_controls(def, &ctx, false)
+    }
+
+    /// The test threat with its preventive controls replaced by `prevent`, and a detecting one.
+    fn with_prevent(prevent: &[&str]) -> ThreatDef {
+        let mut t = threat(r#"controls.detect = ["ctl.detect"]"#);
+        t.controls.prevent = prevent.iter().map(|c| c.to_string()).collect();
+        t
+    }
+
+    fn two_preventive() -> ThreatDef {
+        with_prevent(&["ctl.prevent", "ctl.prevent2"])
+    }
+
+    #[test]
+    fn a_preventive_control_in_error_leaves_the_threat_unknown() {
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::Pass),
+                ("ctl.prevent2", Status::Error),
+                ("ctl.limit", Status::Pass),
+                ("ctl.detect", Status::Pass),
+            ],
+            &[],
+        );
+        assert_eq!(status, ThreatStatus::Unknown, "{reason}");
+        assert_eq!(
+            reason,
+            "1 of 2 preventive controls verified; could not be evaluated (its check reported an error): ctl.prevent2"
+        );
+    }
+
+    #[test]
+    fn a_control_without_its_input_is_not_evaluated_and_names_the_input() {
+        // Every preventive control lacked the dump, a limiting one fails: unknown, and the
+        // reason lists what was not evaluated (never an empty list).
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::NotApplicable),
+                ("ctl.prevent2", Status::NotApplicable),
+                ("ctl.limit", Status::Fail),
+            ],
+            &[
+                ("ctl.prevent", MissingInput::ClusterDump),
+                ("ctl.prevent2", MissingInput::ClusterDump),
+            ],
+        );
+        assert_eq!(status, ThreatStatus::Unknown, "{reason}");
+        assert_eq!(
+            reason,
+            "0 of 2 preventive controls verified; not evaluated because no cluster dump was given (pass --cluster-dump FILE): ctl.prevent, ctl.prevent2"
+        );
+        // The same controls, not applicable with the input at hand: the threat does not apply.
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::NotApplicable),
+                ("ctl.prevent2", Status::NotApplicable),
+                ("ctl.limit", Status::NotApplicable),
+                ("ctl.detect", Status::NotApplicable),
+            ],
+            &[],
+        );
+        assert_eq!(status, ThreatStatus::NotApplicable, "{reason}");
+        // A limiting control without its input does not undo a mitigation; the reason says so.
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::Pass),
+                ("ctl.prevent2", Status::Pass),
+                ("ctl.limit", Status::NotApplicable),
+                ("ctl.detect", Status::Pass),
+            ],
+            &[("ctl.limit", MissingInput::ClusterDump)],
+        );
+        assert_eq!(status, ThreatStatus::Mitigated, "{reason}");
+        assert!(
+            reason.ends_with("limiting or detecting controls not evaluated because no cluster dump was given (pass --cluster-dump FILE): ctl.limit"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn partial_mitigation_needs_a_verified_preventive_control() {
+        // No preventive control applies, a limiting one passes: nothing shows prevention.
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::NotApplicable),
+                ("ctl.prevent2", Status::NotApplicable),
+                ("ctl.limit", Status::Pass),
+            ],
+            &[],
+        );
+        assert_eq!(status, ThreatStatus::Unknown, "{reason}");
+        assert!(!reason.contains("0 of 0"), "{reason}");
+        assert!(
+            reason.starts_with("none of its preventive controls applies to this system"),
+            "{reason}"
+        );
+        // Preventive controls that need review, a limiting one passes: still unknown.
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::Manual),
+                ("ctl.prevent2", Status::Warn),
+                ("ctl.limit", Status::Pass),
+                ("ctl.detect", Status::Pass),
+            ],
+            &[],
+        );
+        assert_eq!(status, ThreatStatus::Unknown, "{reason}");
+        assert_eq!(
+            reason,
+            "0 of 2 preventive controls verified; needs review: ctl.prevent, ctl.prevent2"
+        );
+        // One passes, one needs review: partially mitigated.
+        let (status, reason) = judged(
+            &two_preventive(),
+            &[
+                ("ctl.prevent", Status::Pass),
+                ("ctl.prevent2", Status::Manual),
+                ("ctl.limit", Status::Pass),
+                ("ctl.detect", Status::Pass),
+            ],
+            &[],
+        );
+        assert_eq!(status, ThreatStatus::PartiallyMitigated, "{reason}");
+        assert_eq!(
+            reason,
+            "1 of 2 preventive controls verified; needs review: ctl.prevent2"
+        );
+    }
+
+    #[test]
+    fn a_threat_with_only_limiting_controls_is_judged_on_them() {
+        let mut limit_only = threat("");
+        limit_only.controls.prevent.clear();
+        let (status, reason) = judged(&limit_only, &[("ctl.limit", Status::Pass)], &[]);
+        assert_eq!(status, ThreatStatus::Mitigated, "{reason}");
+        assert_eq!(reason, "all 1 limiting controls pass");
+        let (status, reason) = judged(&limit_only, &[("ctl.limit", Status::Fail)], &[]);
+        assert_eq!(status, ThreatStatus::Exposed, "{reason}");
+        assert_eq!(reason, "limiting control failing: ctl.limit");
     }
 }

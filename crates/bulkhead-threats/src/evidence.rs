@@ -4,10 +4,46 @@
 //! comes from, the object it is about, the status and the observed value. Audit outcomes are
 //! added with [`EvidenceSet::add_audit`]; findings of `bulkhead scan` (or any other source that
 //! maps to a stable control ID) with [`EvidenceSet::add_finding`].
+//!
+//! A check that had nothing to read because an input was not given (the policy checks without a
+//! cluster dump) reports `not_applicable`, as the audit's vocabulary requires. For a threat that
+//! verdict means "not evaluated", never "does not apply here": [`EvidenceSet::missing_inputs`]
+//! tells the two apart from the snapshot and the catalog, not from the checks' messages.
 
 use bulkhead_checks::{Audit, Status};
+use bulkhead_facts::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// An input the audit was not given, without which a group of checks judges nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingInput {
+    /// No cluster dump: the Kubernetes policy checks (CIS section 5, target `policies`) read
+    /// the cluster's objects only from `--cluster-dump`.
+    ClusterDump,
+    /// `--targets` left the policies target out, so the policy checks did not run.
+    PoliciesTarget,
+}
+
+impl MissingInput {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingInput::ClusterDump => "cluster_dump",
+            MissingInput::PoliciesTarget => "policies_target",
+        }
+    }
+
+    /// What was missing and how to supply it, for reasons.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MissingInput::ClusterDump => "no cluster dump was given (pass --cluster-dump FILE)",
+            MissingInput::PoliciesTarget => {
+                "--targets left out the policies target (add policies to --targets)"
+            }
+        }
+    }
+}
 
 /// One observation backing (or undermining) a control.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,6 +210,42 @@ impl EvidenceSet {
 
     pub fn items(&self) -> &[EvidenceItem] {
         &self.items
+    }
+
+    /// Controls the evidence calls not applicable only because an input was missing, with that
+    /// input. The signal is structural: the control's catalog target (`policies`) and what the
+    /// snapshot holds (no cluster dump, or `--targets` without policies). A control another
+    /// source judged (a scanned manifest) is not listed: its verdict is then not
+    /// `not_applicable`.
+    pub fn missing_inputs(&self, snapshot: &Snapshot) -> BTreeMap<String, MissingInput> {
+        let Some(k) = snapshot.kubernetes.as_ref() else {
+            return BTreeMap::new();
+        };
+        let missing = if !k.target_selected("policies") {
+            if k.targets.source == "--targets" {
+                MissingInput::PoliciesTarget
+            } else {
+                // Detection selects the policies target exactly when a dump was given.
+                MissingInput::ClusterDump
+            }
+        } else if k.cluster.is_none() {
+            MissingInput::ClusterDump
+        } else {
+            // A dump that could not be read makes the checks report an error, which already
+            // counts as not evaluated.
+            return BTreeMap::new();
+        };
+        self.verdicts
+            .keys()
+            .filter(|c| self.status(c) == Some(Status::NotApplicable))
+            .filter(|c| {
+                bulkhead_checks::catalog()
+                    .control(c)
+                    .and_then(|x| x.target.as_deref())
+                    == Some("policies")
+            })
+            .map(|c| (c.clone(), missing))
+            .collect()
     }
 
     /// Controls whose verdict is a failure, in the order they were added.

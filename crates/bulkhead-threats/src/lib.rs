@@ -28,7 +28,7 @@ pub mod yaml;
 
 pub use accept::Acceptance;
 pub use evaluate::{Severity, ThreatResult, ThreatStatus};
-pub use evidence::{EvidenceSet, Finding};
+pub use evidence::{EvidenceSet, Finding, MissingInput};
 pub use model::{Boundary, Element, ElementKind, Flow, Model, Platform};
 pub use user::UserModel;
 
@@ -221,18 +221,13 @@ pub fn build(input: &Input<'_>) -> Result<ThreatModel, String> {
     }
     reference::check_references(&model, "reference model")?;
     model.compute_crossings();
-    for a in input.acceptances {
-        if !defs.iter().any(|(d, _)| d.id == a.threat) {
-            return Err(format!(
-                "risk acceptance for {}: no such threat (library threats are listed by `bulkhead threats --format markdown`)",
-                a.threat
-            ));
-        }
-    }
+    accept::check_threats(input.acceptances, defs.iter().map(|(d, _)| d.id.as_str()))?;
+    let missing = input.evidence.missing_inputs(input.snapshot);
     let ctx = evaluate::Context {
         model: &model,
         facts: &facts.values,
         evidence: input.evidence,
+        missing: &missing,
         acceptances: input.acceptances,
         planned_fixes: input.planned_fixes,
         as_of: input.as_of,

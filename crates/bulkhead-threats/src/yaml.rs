@@ -4,11 +4,14 @@
 //! The file is parsed into a tree that remembers where every node came from, converted to JSON
 //! with the YAML 1.2 core schema (only `true`/`false` are booleans, so `expires: 2027-06-30` stays
 //! a date string), and then deserialized into the caller's type. A mistake in either step is
-//! reported as `FILE:LINE:COLUMN: ...`: a syntax error at the parser's position, a wrong or
-//! unknown field at the node the field path leads to.
+//! reported as `FILE:LINE:COLUMN: ...`: a syntax error at the parser's position, a key written
+//! twice in one mapping at its second occurrence (the YAML parser would keep the last value, so a
+//! repeated `expires` would quietly extend a risk acceptance), a wrong or unknown field at the
+//! node the field path leads to.
 
 use bulkhead_sources::yaml::{self, Node, NodeKind, Schema};
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 
 /// Parse `text` (one YAML document) as `T`. `file` names the file in messages.
 pub fn from_yaml<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, String> {
@@ -34,6 +37,10 @@ pub fn from_yaml_with_tree<T: DeserializeOwned>(
             ));
         }
     };
+    let repeated = duplicate_keys(file, root);
+    if !repeated.is_empty() {
+        return Err(repeated.join("\n"));
+    }
     let value = serde_path_to_error::deserialize(root.to_json(Schema::Core)).map_err(|e| {
         let path: Vec<Segment> = e.path().iter().map(Segment::from).collect();
         let (line, column) = locate(root, &path);
@@ -48,9 +55,54 @@ pub fn from_yaml_with_tree<T: DeserializeOwned>(
     Ok((value, root.clone()))
 }
 
+/// Every key written twice in one mapping, as `FILE:LINE:COLUMN: ...` at the second occurrence.
+/// Keys a `<<` merge brought in lie outside the mapping's own text and are not repeats.
+fn duplicate_keys(file: &str, node: &Node) -> Vec<String> {
+    let mut errs = Vec::new();
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            let own = |k: &Node| {
+                k.span.start.offset >= node.span.start.offset
+                    && k.span.start.offset < node.span.end.offset
+            };
+            let mut first: BTreeMap<&str, u32> = BTreeMap::new();
+            for (k, v) in entries {
+                if let Some(name) = k.as_str().filter(|n| *n != "<<" && own(k)) {
+                    let at = k.span.start;
+                    match first.get(name) {
+                        Some(line) => errs.push(format!(
+                            "{file}:{}:{}: key {name:?} is written twice in one mapping, on line {line} and again on line {}; which value would count is ambiguous, so write it once",
+                            at.line.max(1),
+                            at.column.max(1),
+                            at.line.max(1)
+                        )),
+                        None => {
+                            first.insert(name, at.line.max(1));
+                        }
+                    }
+                }
+                errs.extend(duplicate_keys(file, v));
+            }
+        }
+        NodeKind::Seq(items) => {
+            for n in items {
+                errs.extend(duplicate_keys(file, n));
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+    errs
+}
+
 /// `FILE:LINE:COLUMN` of the field at `path` (`accept[0].reason`), or of the deepest part of the
 /// path that exists.
 pub fn position(file: &str, root: &Node, path: &str) -> String {
+    let (line, column) = line_column(root, path);
+    format!("{file}:{line}:{column}")
+}
+
+/// Line and column of the field at `path`, as [`position`] finds it.
+pub fn line_column(root: &Node, path: &str) -> (u32, u32) {
     let mut segments = Vec::new();
     for part in path.split('.').filter(|p| !p.is_empty()) {
         let (key, indices) = part
@@ -66,8 +118,7 @@ pub fn position(file: &str, root: &Node, path: &str) -> String {
             segments.push(Segment::Index(i));
         }
     }
-    let (line, column) = locate(root, &segments);
-    format!("{file}:{line}:{column}")
+    locate(root, &segments)
 }
 
 /// One step of a field path: a mapping key or a sequence index.
@@ -164,6 +215,36 @@ mod tests {
         );
         let e = from_yaml::<File>("items: []\n---\nitems: []\n", "f.yaml").unwrap_err();
         assert!(e.starts_with("f.yaml:2:1: a second YAML document"), "{e}");
+    }
+
+    #[test]
+    fn a_key_written_twice_is_an_error_naming_both_lines() {
+        let e = from_yaml::<File>(
+            "items:\n  - name: a\n    count: 1\n    count: 9\n",
+            "f.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "f.yaml:4:5: key \"count\" is written twice in one mapping, on line 3 and again on line 4; which value would count is ambiguous, so write it once"
+        );
+        // The same key in different mappings, and keys a merge brings in, are no repeats.
+        from_yaml::<File>(
+            "items:\n  - name: a\n    count: 1\n  - name: b\n    count: 2\n",
+            "f.yaml",
+        )
+        .unwrap();
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct Merged {
+            base: Item,
+            item: Item,
+        }
+        from_yaml::<Merged>(
+            "base: &b {name: a, count: 1}\nitem:\n  <<: *b\n  count: 2\n",
+            "f.yaml",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! The invariant: a threat that is `not_applicable` cites no evidence that keeps it open (a
 //! failure, a verdict that needs review, an error). Either the evidence shows the threat here, and
 //! then it is judged, or it does not apply, and then that evidence belongs to other threats.
+//! Also: every check that fails on a fixture is a control of some threat of its model, so no
+//! failure stays out of the register.
 
 mod support;
 
@@ -201,4 +203,38 @@ fn failing_evidence_of_a_threat_that_does_not_apply_is_left_to_other_threats() {
             .evidence
             .iter()
             .any(|e| e.check == "2.11" && e.status == Status::Fail)));
+}
+
+/// Every failing check of every fixture is a control of a threat in that fixture's model (the
+/// checks listed in `NOT_A_THREAT_CONTROL` aside): a failure always reaches the register.
+#[test]
+fn every_failing_check_is_cited_by_a_threat_of_its_model() {
+    let cases = [
+        ("writeup", fixtures::writeup()),
+        ("hardened", fixtures::hardened()),
+        ("k8s-insecure", snapshot_file("k8s-insecure")),
+        ("k8s-secure", snapshot_file("k8s-secure")),
+        ("k8s-insecure, dump only", dump_only("k8s-insecure")),
+    ];
+    let mut problems = Vec::new();
+    for (name, snapshot) in &cases {
+        let (evidence, _) = support::evidence(snapshot, "1.2.0");
+        let tm = model(snapshot, Options::default()).unwrap();
+        for control in evidence.failing_controls() {
+            let cited = tm
+                .threats
+                .iter()
+                .any(|t| t.controls.iter().any(|c| c.control == control));
+            let listed = support::NOT_A_THREAT_CONTROL
+                .iter()
+                .any(|(c, _)| *c == control);
+            if !cited && !listed {
+                problems.push(format!(
+                    "{name}: {} ({control}) fails, and no threat cites it",
+                    evidence.check_id(&control).unwrap_or("?")
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

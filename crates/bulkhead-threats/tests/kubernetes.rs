@@ -1,12 +1,15 @@
 //! The Kubernetes threat model from the node snapshots of bulkhead-kube-tests (a secure and an
 //! insecure kubeadm node, each with a cluster dump): golden outputs, the write-up's five threats
-//! and the checks they cite, a managed control plane whose threats are the provider's, and the
-//! cluster dump read on a host where nothing of Kubernetes runs.
+//! and the checks they cite, a managed control plane whose threats are the provider's, the
+//! cluster dump read on a host where nothing of Kubernetes runs, a node audited without its dump,
+//! and controls whose checks could not be evaluated.
 
 mod support;
 
-use bulkhead_threats::{svg, ThreatModel, ThreatStatus};
-use support::{dump_only, eks_worker, golden, model, snapshot_file, Options};
+use bulkhead_checks::Status;
+use bulkhead_facts::Fact;
+use bulkhead_threats::{svg, MissingInput, ThreatModel, ThreatStatus};
+use support::{dump_only, eks_worker, golden, model, snapshot_file, without_dump, Options};
 
 fn outputs(name: &str, tm: &ThreatModel) {
     golden(&format!("golden/{name}/threats.json"), &tm.to_json());
@@ -152,5 +155,211 @@ fn dump_workloads_are_run_by_a_stand_in_node_when_no_kubelet_runs_here() {
     );
     for control in ["k8s.pss.no_host_network", "k8s.pss.no_host_pid"] {
         assert!(s07.reason.contains(control), "{}", s07.reason);
+    }
+}
+
+/// Wording no reason may use: a verdict over no control at all, or an empty list of controls.
+fn assert_reasons_name_their_controls(tm: &ThreatModel) {
+    for t in &tm.threats {
+        assert!(
+            !t.reason.contains(" 0 of 0 ") && !t.reason.starts_with("0 of 0 "),
+            "{}: {}",
+            t.id,
+            t.reason
+        );
+        assert!(
+            !t.reason.contains(": )") && !t.reason.contains(": ;") && !t.reason.ends_with(": "),
+            "{}: an empty list in {:?}",
+            t.id,
+            t.reason
+        );
+    }
+}
+
+/// The same kubeadm nodes audited without `--cluster-dump`: the policy checks (section 5) then
+/// report not_applicable because they had nothing to read, and the threats they decide are
+/// unknown and name the missing dump, instead of "not applicable" or a mitigation that only the
+/// API server's flags support. With the dump, the same node shows them exposed.
+#[test]
+fn policy_threats_without_a_cluster_dump_are_unknown_and_name_the_missing_dump() {
+    for node in ["k8s-secure", "k8s-insecure"] {
+        let tm = model(&without_dump(node), Options::default()).unwrap();
+        assert_reasons_name_their_controls(&tm);
+        // Every control of these threats is a policy check, or (E03, S04) a flag of an API server
+        // whose verdict cannot show the threat prevented while the RBAC checks did not run.
+        for id in ["K8S-S07", "K8S-T05", "K8S-I02", "K8S-E02"] {
+            let t = tm.threat(id).unwrap();
+            assert_eq!(t.status, ThreatStatus::Unknown, "{node} {id}: {}", t.reason);
+            assert!(
+                t.reason
+                    .contains("no cluster dump was given (pass --cluster-dump FILE)"),
+                "{node} {id}: {}",
+                t.reason
+            );
+            assert_ne!(t.severity, bulkhead_threats::Severity::None, "{node} {id}");
+        }
+        let e02 = tm.threat("K8S-E02").unwrap();
+        assert!(
+            e02.reason.contains("5.2.2 (k8s.pss.no_privileged)"),
+            "{node}: {}",
+            e02.reason
+        );
+        // The controls say they were not evaluated and why, and the evidence still shows the
+        // check's own words.
+        let c = e02
+            .controls
+            .iter()
+            .find(|c| c.control == "k8s.pss.no_privileged")
+            .unwrap();
+        assert_eq!(c.status, None, "{node}");
+        assert_eq!(c.missing_input, Some(MissingInput::ClusterDump), "{node}");
+        assert!(e02
+            .evidence
+            .iter()
+            .any(|e| e.check == "5.2.2" && e.status == Status::NotApplicable));
+        let json: serde_json::Value = serde_json::from_str(&tm.to_json()).unwrap();
+        let e02_json = json["threats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "K8S-E02")
+            .unwrap();
+        assert!(e02_json["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["control"] == "k8s.pss.no_privileged"
+                && c["status"] == "not_evaluated"
+                && c["missing_input"] == "cluster_dump"));
+    }
+    // On the secure node the API server's flags pass, but the RBAC checks that decide E03 and
+    // the service-account checks of S04 did not run: neither is mitigated, nor held with high
+    // confidence.
+    let tm = model(&without_dump("k8s-secure"), Options::default()).unwrap();
+    for id in ["K8S-E03", "K8S-S04"] {
+        let t = tm.threat(id).unwrap();
+        assert_eq!(t.status, ThreatStatus::Unknown, "{id}: {}", t.reason);
+        assert!(t.reason.contains("--cluster-dump"), "{id}: {}", t.reason);
+        assert_ne!(
+            t.confidence,
+            bulkhead_threats::evidence::Confidence::High,
+            "{id}"
+        );
+    }
+    let e03 = tm.threat("K8S-E03").unwrap();
+    assert!(
+        e03.reason
+            .starts_with("2 of 6 preventive controls verified;")
+            && e03
+                .reason
+                .contains("5.1.1 (k8s.rbac.cluster_admin_limited)"),
+        "{}",
+        e03.reason
+    );
+    // A threat decided by the node's own checks keeps its verdict.
+    assert_eq!(
+        tm.threat("K8S-E01").unwrap().status,
+        ThreatStatus::Mitigated
+    );
+    // With the dump, the insecure node shows the same policy threats exposed.
+    let with_dump = model(&snapshot_file("k8s-insecure"), Options::default()).unwrap();
+    for id in ["K8S-S07", "K8S-T05", "K8S-I02", "K8S-E02"] {
+        assert_eq!(
+            with_dump.threat(id).unwrap().status,
+            ThreatStatus::Exposed,
+            "{id}"
+        );
+    }
+}
+
+/// `--targets` without policies: the dump is there, but the policy checks did not run; the
+/// threats say which selection left them out.
+#[test]
+fn policy_threats_left_out_by_targets_name_the_selection() {
+    let mut s = snapshot_file("k8s-secure");
+    s.kubernetes
+        .as_mut()
+        .unwrap()
+        .select_targets(&["master,etcd,controlplane,node".to_string()])
+        .unwrap();
+    let tm = model(&s, Options::default()).unwrap();
+    let t = tm.threat("K8S-T05").unwrap();
+    assert_eq!(t.status, ThreatStatus::Unknown, "{}", t.reason);
+    assert!(
+        t.reason.contains("--targets left out the policies target"),
+        "{}",
+        t.reason
+    );
+}
+
+/// The API server names an encryption configuration that cannot be read: 1.2.27 and 1.2.28
+/// report an error. Prevention of K8S-I01 is then not established, so the threat is unknown and
+/// names the errors, not partially mitigated.
+#[test]
+fn a_preventive_control_in_error_makes_the_threat_unknown() {
+    let mut s = snapshot_file("k8s-secure");
+    s.kubernetes.as_mut().unwrap().encryption = Some(Fact::Unavailable(
+        "/etc/kubernetes/enc/missing.yaml: no such file or directory".into(),
+    ));
+    let tm = model(&s, Options::default()).unwrap();
+    let i01 = tm.threat("K8S-I01").unwrap();
+    let status_of = |control: &str| {
+        i01.controls
+            .iter()
+            .find(|c| c.control == control)
+            .and_then(|c| c.status)
+    };
+    assert_eq!(
+        status_of("k8s.apiserver.encryption_provider_config"),
+        Some(Status::Error)
+    );
+    assert_eq!(
+        status_of("k8s.apiserver.encryption_providers"),
+        Some(Status::Error)
+    );
+    assert_eq!(i01.status, ThreatStatus::Unknown, "{}", i01.reason);
+    assert!(
+        i01.reason.contains("could not be evaluated")
+            && i01
+                .reason
+                .contains("1.2.27 (k8s.apiserver.encryption_provider_config)")
+            && i01
+                .reason
+                .contains("1.2.28 (k8s.apiserver.encryption_providers)"),
+        "{}",
+        i01.reason
+    );
+    assert!(
+        matches!(
+            i01.severity,
+            bulkhead_threats::Severity::High | bulkhead_threats::Severity::Critical
+        ),
+        "unknown counts the full likelihood: {}",
+        i01.severity
+    );
+}
+
+/// No reason over any fixture claims a verdict over no control or prints an empty list.
+#[test]
+fn no_reason_counts_zero_of_zero_or_lists_nothing() {
+    for tm in [
+        model(&snapshot_file("k8s-secure"), Options::default()).unwrap(),
+        model(&snapshot_file("k8s-insecure"), Options::default()).unwrap(),
+        model(&without_dump("k8s-secure"), Options::default()).unwrap(),
+        model(&without_dump("k8s-insecure"), Options::default()).unwrap(),
+        model(&dump_only("k8s-insecure"), Options::default()).unwrap(),
+        model(&eks_worker("k8s-secure"), Options::default()).unwrap(),
+    ] {
+        assert_reasons_name_their_controls(&tm);
+        for t in &tm.threats {
+            if t.status == ThreatStatus::PartiallyMitigated {
+                assert!(
+                    !t.reason.starts_with("0 of "),
+                    "{}: partially mitigated with no verified preventive control: {}",
+                    t.id,
+                    t.reason
+                );
+            }
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! well-formed, cites real controls and public catalog IDs, targets something the reference
 //! models contain with STRIDE letters that apply to it, and together the threats give every
 //! element every STRIDE category that applies to its kind, and every boundary-crossing flow a
-//! spoofing threat.
+//! spoofing threat; and every check the audit runs bears on some threat, or is listed below with
+//! the reason it does not.
+
+mod support;
 
 use bulkhead_checks::Stride;
 use bulkhead_threats::facts::{Facts, Instance};
@@ -296,4 +299,98 @@ fn library_files_reject_unknown_fields() {
         .err()
         .expect("a status or severity written into the library is refused");
     assert!(e.to_string().contains("severity"), "{e}");
+}
+
+#[test]
+fn every_check_the_audit_runs_is_a_control_of_some_threat_or_listed_with_a_reason() {
+    let lib = library::load().unwrap();
+    let cited: BTreeSet<&str> = lib
+        .threats
+        .iter()
+        .flat_map(|t| t.controls.all().map(|(c, _)| c))
+        .collect();
+    let listed: BTreeMap<&str, &str> = support::NOT_A_THREAT_CONTROL.iter().copied().collect();
+    assert_eq!(
+        listed.len(),
+        support::NOT_A_THREAT_CONTROL.len(),
+        "a control is listed twice"
+    );
+    let catalog = bulkhead_checks::catalog();
+    let mut problems = Vec::new();
+    for b in [catalog.docker(), catalog.kubernetes()] {
+        for c in &b.controls {
+            // Every catalog entry has an evaluator or is explicitly manual (a test of the checks
+            // crate); one that is evaluated can fail, or ask for review, either way it is
+            // evidence for the register.
+            if bulkhead_checks::registry::evaluator(&c.id).is_none() {
+                continue;
+            }
+            let shown = c.id_in(&b.editions[0]).unwrap_or(&c.id);
+            match (cited.contains(c.id.as_str()), listed.get(c.id.as_str())) {
+                (false, None) => problems.push(format!(
+                    "{} {shown} ({}) is no control of any threat: add it to the threat it bears on, or list it in tests/support NOT_A_THREAT_CONTROL with the reason",
+                    b.id, c.id
+                )),
+                (true, Some(_)) => problems.push(format!(
+                    "{} is a control of a threat and listed in NOT_A_THREAT_CONTROL: remove it from the list",
+                    c.id
+                )),
+                _ => {}
+            }
+        }
+    }
+    for (c, reason) in &listed {
+        if !known_control(c) {
+            problems.push(format!(
+                "NOT_A_THREAT_CONTROL names {c}, which is not in the catalog"
+            ));
+        }
+        if reason.split_whitespace().count() < 8 {
+            problems.push(format!(
+                "NOT_A_THREAT_CONTROL: {c} needs a reason in a sentence"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The checks the review found outside the register: each now decides, limits or detects a
+/// threat, and the pod network has a threat of its own.
+#[test]
+fn formerly_uncited_kubernetes_checks_bear_on_threats() {
+    let lib = library::load().unwrap();
+    let role_of = |threat: &str, control: &str| {
+        lib.threat(threat)
+            .unwrap_or_else(|| panic!("{threat} exists"))
+            .controls
+            .all()
+            .find(|(c, _)| *c == control)
+            .map(|(_, r)| r)
+    };
+    use bulkhead_threats::library::Role;
+    for (threat, control, role) in [
+        (
+            "K8S-T08",
+            "k8s.apiserver.deny_service_external_ips",
+            Role::Prevent,
+        ),
+        (
+            "K8S-I07",
+            "k8s.network.cni_supports_policies",
+            Role::Prevent,
+        ),
+        (
+            "K8S-I07",
+            "k8s.network.policies_per_namespace",
+            Role::Prevent,
+        ),
+        ("K8S-I07", "k8s.general.no_default_namespace", Role::Limit),
+        ("K8S-I07", "k8s.kubelet.iptables_util_chains", Role::Limit),
+        ("K8S-D02", "k8s.kubelet.streaming_idle_timeout", Role::Limit),
+        ("K8S-S01", "k8s.kubelet.no_hostname_override", Role::Limit),
+        ("K8S-E02", "k8s.pss.no_windows_hostprocess", Role::Prevent),
+        ("K8S-E02", "k8s.general.no_default_namespace", Role::Limit),
+    ] {
+        assert_eq!(role_of(threat, control), Some(role), "{threat} {control}");
+    }
 }

@@ -1,6 +1,8 @@
 //! `bulkhead threats` and `bulkhead report` end to end through the real binary, on the snapshot
 //! fixtures of bulkhead-threats: artifact findings given with `--scan` change threat statuses and
-//! are cited as evidence; the Kubernetes audit feeds the Kubernetes threats.
+//! are cited as evidence; the Kubernetes audit feeds the Kubernetes threats; a node audited
+//! without its cluster dump says which threats that leaves unknown; risk-acceptance mistakes are
+//! errors at their file position.
 //!
 //! The artifacts under tests/threats_cli/ are small: a Dockerfile whose builder stage sets USER
 //! but whose final stage runs as root, a compose file with a literal password, a privileged pod.
@@ -238,5 +240,144 @@ fn report_takes_the_kubernetes_audit_and_scan_evidence() {
     assert!(
         md.contains("### CIS Kubernetes"),
         "the Kubernetes benchmark results are listed"
+    );
+}
+
+/// A file under the system's temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("bulkhead-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The secure node's snapshot as collected without `--cluster-dump`: no dump, and the policies
+/// target not detected.
+fn without_dump() -> TempFile {
+    let mut s: Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot("k8s-secure")).unwrap()).unwrap();
+    let k = s["kubernetes"].as_object_mut().unwrap();
+    k.remove("cluster");
+    k["targets"]["detected"]
+        .as_object_mut()
+        .unwrap()
+        .remove("policies");
+    k["targets"]["selected"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|t| t != "policies");
+    TempFile::new("no-dump.snapshot.json", &s.to_string())
+}
+
+#[test]
+fn a_node_without_its_cluster_dump_leaves_the_policy_threats_unknown() {
+    let snap = without_dump();
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["threats", "--format", "json", "--as-of", "2026-01-15"])
+        .arg("--snapshot")
+        .arg(&snap.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for id in [
+        "K8S-S07", "K8S-T05", "K8S-I02", "K8S-I07", "K8S-E02", "K8S-E03",
+    ] {
+        let t = threat(&doc, id);
+        assert_eq!(t["status"], "unknown", "{id}: {}", t["reason"]);
+        assert!(
+            t["reason"]
+                .as_str()
+                .unwrap()
+                .contains("pass --cluster-dump FILE"),
+            "{id}: {}",
+            t["reason"]
+        );
+    }
+}
+
+/// Run `bulkhead threats --accept FILE` on the insecure node and return its stderr.
+fn accept_error(name: &str, yaml: &str) -> (String, String) {
+    let file = TempFile::new(name, yaml);
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["threats", "--format", "json", "--as-of", "2026-01-15"])
+        .arg("--snapshot")
+        .arg(snapshot("k8s-insecure"))
+        .arg("--accept")
+        .arg(&file.0)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{name} is refused");
+    (
+        file.0.display().to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn risk_acceptance_mistakes_are_errors_at_their_position() {
+    let entry = |id: &str, expires: &str| {
+        format!("  - threat: {id}\n    reason: r\n    owner: ops\n    expires: {expires}\n")
+    };
+    let (f, e) = accept_error(
+        "unknown.yaml",
+        &format!(
+            "accept:\n{}{}",
+            entry("K8S-E01", "2027-06-30"),
+            entry("K8S-X99", "2027-06-30")
+        ),
+    );
+    assert!(
+        e.contains(&format!("{f}:6:5: accept[1] (K8S-X99): no such threat")),
+        "{e}"
+    );
+    let (f, e) = accept_error(
+        "lower.yaml",
+        &format!("accept:\n{}", entry("k8s-e01", "2027-06-30")),
+    );
+    assert!(
+        e.contains(&format!(
+            "{f}:2:5: accept[0] (k8s-e01): no such threat; threat IDs are case-sensitive, did you mean K8S-E01?"
+        )),
+        "{e}"
+    );
+    let (f, e) = accept_error(
+        "twice.yaml",
+        &format!(
+            "accept:\n{}    expires: 2030-01-01\n",
+            entry("K8S-I01", "2027-01-01")
+        ),
+    );
+    assert!(
+        e.contains(&format!("{f}:6:5: key \"expires\" is written twice")),
+        "{e}"
+    );
+    assert!(e.contains("on line 5 and again on line 6"), "{e}");
+    let (f, e) = accept_error(
+        "same.yaml",
+        &format!(
+            "accept:\n{}{}",
+            entry("K8S-E01", "2027-06-30"),
+            entry("K8S-E01", "2020-01-01")
+        ),
+    );
+    assert!(
+        e.contains(&format!(
+            "{f}:6:5: accept[1] (K8S-E01): K8S-E01 is already accepted by accept[0] on line 2"
+        )),
+        "{e}"
     );
 }

@@ -35,6 +35,18 @@ pub fn dump_only(name: &str) -> Snapshot {
     s
 }
 
+/// A Kubernetes snapshot fixture audited on its node without `--cluster-dump`: the dump removed
+/// and the targets detected again (so the policies target is not selected), as `bulkhead threats`
+/// run on the node with no other argument.
+pub fn without_dump(name: &str) -> Snapshot {
+    let mut s = snapshot_file(name);
+    let k = s.kubernetes.as_mut().expect("a Kubernetes fixture");
+    assert!(k.cluster.is_some(), "{name} holds a cluster dump");
+    k.cluster = None;
+    k.targets = Targets::detect(&k.components, false);
+    s
+}
+
 /// A Kubernetes snapshot fixture as an EKS worker: the control-plane processes removed and the
 /// platform relabelled, so the provider runs the control plane.
 pub fn eks_worker(name: &str) -> Snapshot {
@@ -133,3 +145,28 @@ pub const WRITE_UP_FIXES: &[&str] = &[
     "docker.container.read_only_rootfs",
     "docker.container.no_new_privileges",
 ];
+
+/// Checks the audit runs that are no control of any threat, each with the reason. Anything else
+/// the audit can fail must change some threat's status, or its failure would never reach the
+/// register. Keep this list short: a check that bears on a threat belongs in that threat.
+pub const NOT_A_THREAT_CONTROL: &[(&str, &str)] = &[
+    (
+        "docker.daemon.no_aufs",
+        "aufs is an unmaintained storage driver whose risk is kernel crashes and lost data under \
+         load, a reliability problem rather than a path an attacker takes; the audit reports it",
+    ),
+    ("docker.swarm.disabled_if_unneeded", SWARM),
+    ("docker.swarm.min_managers", SWARM),
+    ("docker.swarm.bind_interface", SWARM),
+    ("docker.swarm.overlay_encrypted", SWARM),
+    ("docker.swarm.autolock", SWARM),
+    ("docker.swarm.autolock_rotation", SWARM),
+    ("docker.swarm.node_cert_rotation", SWARM),
+    ("docker.swarm.ca_rotation", SWARM),
+    ("docker.swarm.plane_separation", SWARM),
+];
+
+/// Why the swarm mode checks are in [`NOT_A_THREAT_CONTROL`].
+const SWARM: &str = "swarm mode is outside the reference model of a Docker host (no manager, Raft \
+     store or overlay network items), so no threat can target what these checks judge; a swarm \
+     model would bring its own threats";
