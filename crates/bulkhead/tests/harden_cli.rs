@@ -615,3 +615,74 @@ fn restart_daemon_without_apply_or_rollback_is_a_usage_error() {
         text(&o)
     );
 }
+
+/// The reviewed plan carries its selection: `--apply --plan FILE` without `--select` re-plans
+/// with the plan's own selection and applies it; a different selection is refused naming the
+/// one the plan was made with.
+#[test]
+fn a_reviewed_plan_is_applied_with_its_own_selection() {
+    let Some(d) = TestDockerd::shared() else {
+        return;
+    };
+    let root = temp_root("plan-selection");
+    let config = d.config_file();
+    let on_disk = root.join(config.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(on_disk.parent().unwrap()).unwrap();
+    std::fs::write(&on_disk, "{\"log-level\":\"info\"}\n").unwrap();
+    let snap = root.join("snap.json");
+    let host = d.docker_host();
+    let o = bulkhead(&[
+        "collect",
+        "docker",
+        "--docker-host",
+        &host,
+        "--root",
+        s(&root),
+        "-o",
+        s(&snap),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let state = root.join("state");
+    let plan_file = root.join("plan.json");
+    let harden = |extra: &[&str]| {
+        let mut args = vec![
+            "harden",
+            "docker",
+            "--snapshot",
+            s(&snap),
+            "--root",
+            s(&root),
+            "--state-dir",
+            s(&state),
+        ];
+        args.extend(extra);
+        bulkhead(&args)
+    };
+    let o = harden(&["--select", "2.14,2.15", "-f", "json", "-o", s(&plan_file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(plan["selection"]["select"], json!(["2.14", "2.15"]));
+    assert!(!plan["fixes"].as_array().unwrap().is_empty(), "{plan}");
+    let before = std::fs::read_to_string(&on_disk).unwrap();
+    // Another selection than the reviewed one is refused, naming the plan's.
+    let o = harden(&[
+        "--select",
+        "2.14",
+        "--apply",
+        "--include-review",
+        "--plan",
+        s(&plan_file),
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("the plan was made with --select 2.14,2.15"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&on_disk).unwrap(), before);
+    // Without --select: the plan's own selection, applied.
+    let o = harden(&["--apply", "--include-review", "--plan", s(&plan_file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_ne!(std::fs::read_to_string(&on_disk).unwrap(), before);
+    let _ = std::fs::remove_dir_all(&root);
+}

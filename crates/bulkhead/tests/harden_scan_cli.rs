@@ -550,3 +550,46 @@ fn an_apply_that_changes_nothing_keeps_the_baseline() {
         "an apply that applied nothing rewrote the baseline"
     );
 }
+
+/// A compose anchor merged by several services (`<<: *base`) is never edited: the service the
+/// fix is for gets its own `security_opt` (the merged items and the new option), which
+/// overrides the merged list; the anchor and every other service merging it stay as written.
+#[test]
+fn a_merged_anchor_list_is_overridden_in_the_service_not_edited() {
+    for list in [
+        "  security_opt: [seccomp:unconfined]\n",
+        "  security_opt:\n    - seccomp:unconfined\n",
+    ] {
+        let dir = TempDir::new("hscan-anchor");
+        let before = format!(
+            "x-base: &base\n  image: app:1\n{list}services:\n  a:\n    <<: *base\n    ports: [\"80:80\"]\n  b:\n    <<: *base\n    command: [run]\n"
+        );
+        std::fs::write(dir.join("compose.yaml"), &before).unwrap();
+        let o = bulkhead(
+            &dir,
+            &[
+                "harden",
+                "--scan",
+                "compose.yaml",
+                "--select",
+                "compose-no-new-privileges",
+                "--apply",
+                "--include-review",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let after = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+        let own_a = "    ports: [\"80:80\"]\n    security_opt:\n      - seccomp:unconfined\n      - no-new-privileges:true\n";
+        let own_b = "    command: [run]\n    security_opt:\n      - seccomp:unconfined\n      - no-new-privileges:true\n";
+        // Both services are fixed, each in its own mapping; the anchor is untouched.
+        assert!(
+            after.starts_with(&format!("x-base: &base\n  image: app:1\n{list}")),
+            "{after}"
+        );
+        assert!(after.contains(own_a) && after.contains(own_b), "{after}");
+        let expected = before
+            .replace("    ports: [\"80:80\"]\n", own_a)
+            .replace("    command: [run]\n", own_b);
+        assert_eq!(after, expected);
+    }
+}

@@ -344,7 +344,76 @@ fn container_writes(
     out
 }
 
-pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
+/// The selection a plan was made with, recorded in its JSON (`selection`) so that `--apply --plan
+/// FILE` re-plans with it.
+fn selection_json(args: &HardenArgs) -> serde_json::Value {
+    serde_json::json!({
+        "select": args.select.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        "ids": args.ids,
+        "threat": args.threat,
+        "targets": args.targets,
+    })
+}
+
+/// With `--apply --plan FILE`: re-plan with the selection the reviewed plan records. A selection
+/// left out on the command line is taken from the plan; one given must be the plan's.
+fn adopt_reviewed_selection(args: &mut HardenArgs) -> Result<(), String> {
+    let Some(path) = args.plan.clone().filter(|_| args.apply) else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the reviewed plan {}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    // Plans written before the selection was recorded: the command line's is used as given.
+    let Some(recorded) = v.get("selection").filter(|s| s.is_object()) else {
+        return Ok(());
+    };
+    let list = |key: &str| -> Vec<String> {
+        recorded[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let given = selection_json(args);
+    let mismatch = |flag: &str, was: String| {
+        format!(
+            "{}: the plan was made with {}; pass the same selection, or leave {flag} out to use the plan's",
+            path.display(),
+            if was.is_empty() { format!("no {flag}") } else { format!("{flag} {was}") }
+        )
+    };
+    for (flag, key) in [
+        ("--select", "select"),
+        ("--threat", "threat"),
+        ("--targets", "targets"),
+    ] {
+        let was = list(key);
+        let now: Vec<String> = serde_json::from_value(given[key].clone()).unwrap_or_default();
+        if now.is_empty() {
+            match key {
+                "select" => args.select = was,
+                "threat" => args.threat = was,
+                _ => args.targets = was,
+            }
+        } else if now != was {
+            return Err(mismatch(flag, was.join(",")));
+        }
+    }
+    let was = recorded["ids"].as_str().map(String::from);
+    match (&args.ids, &was) {
+        (None, _) => args.ids = was,
+        (Some(now), Some(w)) if now == w => {}
+        _ => return Err(mismatch("--ids", was.unwrap_or_default())),
+    }
+    Ok(())
+}
+
+pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     if args.restart_daemon && !args.apply && !args.rollback {
         return Err(
             "--restart-daemon restarts dockerd after --apply or --rollback changed its configuration; a dry run changes nothing, so there is nothing to restart for"
@@ -383,6 +452,7 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         crate::output::emit(&text, args.output.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
+    adopt_reviewed_selection(&mut args)?;
     let target = args.target;
     // `--scan` without a target fixes the artifacts only: the host is not audited at all.
     let scan_only = !args.scan.scan_paths.is_empty() && target.is_none();
@@ -480,7 +550,11 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
     if !args.apply {
         let text = match args.format {
             HardenFormat::Text => render::text(&plan, true),
-            HardenFormat::Json => render::json(&plan, VERSION),
+            HardenFormat::Json => {
+                let mut j = render::json_value(&plan, VERSION);
+                j["selection"] = selection_json(&args);
+                format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default())
+            }
         };
         crate::output::emit(&text, args.output.as_deref())?;
         return Ok(ExitCode::SUCCESS);
@@ -516,7 +590,11 @@ pub fn run(args: HardenArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
     let mut text = String::new();
     let mut json = match args.format {
-        HardenFormat::Json => Some(render::json_value(&plan, VERSION)),
+        HardenFormat::Json => {
+            let mut j = render::json_value(&plan, VERSION);
+            j["selection"] = selection_json(&args);
+            Some(j)
+        }
         HardenFormat::Text => {
             text.push_str(&render::text(&plan, false));
             None
