@@ -347,3 +347,45 @@ fn icc_is_not_disabled_while_iptables_is_off() {
         p.unfixed[0].reason
     );
 }
+
+/// A fix that needs a full restart says, when the running daemon has live restore off, that the
+/// restart stops its running containers and how to avoid it; a fix a reload applies, or a daemon
+/// with live restore on, says nothing of the kind.
+#[test]
+fn a_restart_that_stops_running_containers_is_named_as_a_risk() {
+    let root = temp_root("restart-stops");
+    put(&root, "/etc/docker/daemon.json", DAEMON_JSON);
+    let mut snap = with_daemon(snapshot(&root), "-H fd://", Some(DAEMON_JSON));
+    let info = |s: &mut bulkhead_facts::Snapshot| match &mut s.docker.as_mut().unwrap().info {
+        bulkhead_facts::Fact::Value(i) => {
+            i.containers_running = 3;
+            i.live_restore_enabled = false;
+        }
+        _ => unreachable!(),
+    };
+    info(&mut snap);
+    let stops = |p: &bulkhead_harden::Plan| {
+        p.fixes[0]
+            .may_break
+            .iter()
+            .any(|m| m.contains("stops its 3 running container(s)"))
+    };
+    // userland-proxy needs a full restart.
+    let restart = docker_audit(
+        "1.6.0",
+        vec![("docker.daemon.userland_proxy_disabled", fail())],
+    );
+    let p = plan(&snap, std::slice::from_ref(&restart), &request(&root, &[])).unwrap();
+    assert!(!p.fixes[0].restart.as_ref().unwrap().reload_suffices);
+    assert!(stops(&p), "{:?}", p.fixes[0].may_break);
+    // live-restore alone is reloaded, not restarted.
+    let reload = docker_audit("1.6.0", vec![("docker.daemon.live_restore", fail())]);
+    let p = plan(&snap, &[reload], &request(&root, &[])).unwrap();
+    assert!(!stops(&p), "{:?}", p.fixes[0].may_break);
+    // With live restore on in the running daemon, the containers survive the restart.
+    if let bulkhead_facts::Fact::Value(i) = &mut snap.docker.as_mut().unwrap().info {
+        i.live_restore_enabled = true;
+    }
+    let p = plan(&snap, &[restart], &request(&root, &[])).unwrap();
+    assert!(!stops(&p), "{:?}", p.fixes[0].may_break);
+}

@@ -550,6 +550,18 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     if fixed.is_empty() {
         return out;
     }
+    // A full restart of a daemon without live restore stops its containers; live restore set in
+    // this very file is read only when the daemon loads it, which a reload (SIGHUP) does first.
+    if !reload_suffices {
+        if let Some(info) = docker.info.value() {
+            if !info.live_restore_enabled && info.containers_running > 0 {
+                may_break.push(format!(
+                    "the running daemon has live restore off, so the restart this fix needs stops its {} running container(s); restart in a maintenance window, or reload dockerd first (SIGHUP) once live-restore is in the file so they keep running",
+                    info.containers_running
+                ));
+            }
+        }
+    }
     let (checks, controls) = ids_of(fixed.iter().copied());
     if read.content.is_none() {
         notes.push(format!(
