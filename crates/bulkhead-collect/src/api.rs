@@ -169,6 +169,7 @@ async fn containers(
                     name: listed.name,
                     state: listed.state,
                     reason,
+                    by_filter: false,
                 }),
         }
     }

@@ -21,6 +21,41 @@ pub struct Listed {
 /// States audited without `--all-containers`.
 const RUNNING_STATES: &[&str] = &["running", "restarting"];
 
+/// Why a container is left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkipReason {
+    pub text: String,
+    /// A filter the user gave left it out (not its state or bulkhead's own label).
+    pub by_filter: bool,
+}
+
+impl SkipReason {
+    fn other(text: String) -> Option<SkipReason> {
+        Some(SkipReason {
+            text,
+            by_filter: false,
+        })
+    }
+    fn filter(text: String) -> Option<SkipReason> {
+        Some(SkipReason {
+            text,
+            by_filter: true,
+        })
+    }
+
+    /// The selection record of `c` left out for this reason.
+    pub fn record(self, c: Listed) -> SkippedContainer {
+        SkippedContainer {
+            id: c.id,
+            name: c.name,
+            state: c.state,
+            reason: self.text,
+            unreadable: false,
+            by_filter: self.by_filter,
+        }
+    }
+}
+
 /// A compiled filter.
 pub struct Selector {
     filter: ContainerFilter,
@@ -59,24 +94,24 @@ impl Selector {
     }
 
     /// Why `c` is left out, or None when it is audited.
-    pub fn reason_to_skip(&self, c: &Listed) -> Option<String> {
+    pub fn reason_to_skip(&self, c: &Listed) -> Option<SkipReason> {
         if c.labels.contains_key(SELF_LABEL) {
-            return Some(format!("bulkhead's own container (label {SELF_LABEL})"));
+            return SkipReason::other(format!("bulkhead's own container (label {SELF_LABEL})"));
         }
         if !self.filter.all_states && !RUNNING_STATES.contains(&c.state.as_str()) {
-            return Some(format!(
+            return SkipReason::other(format!(
                 "not running (state {}); --all-containers includes it",
                 c.state
             ));
         }
         if !self.include.is_empty() && !self.include.iter().any(|r| r.is_match(&c.name)) {
-            return Some(format!(
+            return SkipReason::filter(format!(
                 "name matches no --include ({})",
                 self.filter.include.join(", ")
             ));
         }
         if let Some(r) = self.exclude.iter().find(|r| r.is_match(&c.name)) {
-            return Some(format!("name matches --exclude {}", r.as_str()));
+            return SkipReason::filter(format!("name matches --exclude {}", r.as_str()));
         }
         for wanted in &self.filter.labels {
             let ok = match wanted.split_once('=') {
@@ -84,7 +119,7 @@ impl Selector {
                 None => c.labels.contains_key(wanted),
             };
             if !ok {
-                return Some(format!("lacks label {wanted}"));
+                return SkipReason::filter(format!("lacks label {wanted}"));
             }
         }
         None
@@ -102,13 +137,7 @@ impl Selector {
         let mut chosen = Vec::new();
         for c in listed {
             match self.reason_to_skip(&c) {
-                Some(reason) => selection.skipped.push(SkippedContainer {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    state: c.state.clone(),
-                    reason,
-                    unreadable: false,
-                }),
+                Some(reason) => selection.skipped.push(reason.record(c)),
                 None => chosen.push(c),
             }
         }
@@ -175,6 +204,8 @@ mod tests {
         assert_eq!(skipped.len(), 3);
         assert!(skipped[0].1.contains("state exited"));
         assert!(skipped[2].1.contains("bulkhead's own container"));
+        // Neither its state nor bulkhead's own label is a filter the user gave.
+        assert!(sel.skipped.iter().all(|s| !s.by_filter));
     }
 
     #[test]
@@ -204,6 +235,7 @@ mod tests {
                 "name matches no --include (^app-)"
             ]
         );
+        assert!(sel.skipped.iter().all(|s| s.by_filter));
         assert!(Selector::new(&ContainerFilter {
             include: vec!["(".into()],
             ..Default::default()

@@ -427,6 +427,10 @@ pub struct SkippedContainer {
     /// its inspect.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreadable: bool,
+    /// Left out by a filter the user gave (`--include`, `--exclude`, `--label`), as opposed to
+    /// its state, bulkhead's own label or a failed inspect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_filter: bool,
 }
 
 /// The daemon as seen on the host.

@@ -1650,6 +1650,7 @@ mod tests {
                     state: "running".into(),
                     reason: "excluded by --exclude db".into(),
                     unreadable: false,
+                    by_filter: true,
                 })
             })
             .check("docker.container.memory_limit");
@@ -1671,6 +1672,7 @@ mod tests {
                     state: "running".into(),
                     reason: "inspect of container db failed: no answer within 120 s".into(),
                     unreadable: true,
+                    by_filter: false,
                 })
             })
             .check("docker.container.memory_limit");

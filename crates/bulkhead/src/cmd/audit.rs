@@ -87,11 +87,7 @@ fn warn_when_the_selection_matches_nothing(snapshot: &bulkhead_facts::Snapshot) 
     let sel = &docker.selection;
     let filtered = !(sel.include.is_empty() && sel.exclude.is_empty() && sel.labels.is_empty());
     let audited = docker.containers.value().map_or(0, |c| c.len());
-    let by_filter = sel
-        .skipped
-        .iter()
-        .filter(|s| s.reason.starts_with("name matches") || s.reason.starts_with("lacks label"))
-        .count();
+    let by_filter = sel.skipped.iter().filter(|s| s.by_filter).count();
     if filtered && audited == 0 && by_filter > 0 {
         let mut given: Vec<String> = Vec::new();
         given.extend(sel.include.iter().map(|p| format!("--include {p}")));

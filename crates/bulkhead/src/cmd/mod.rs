@@ -133,7 +133,6 @@ fn narrow_containers(
     exclude_containers: &[String],
 ) -> Result<(), String> {
     use bulkhead_collect::select::{Listed, Selector};
-    use bulkhead_facts::docker::SkippedContainer;
     let Some(docker) = snapshot.docker.as_mut() else {
         return Ok(());
     };
@@ -166,13 +165,7 @@ fn narrow_containers(
             match selector.reason_to_skip(&listed) {
                 None => true,
                 Some(reason) => {
-                    selection.skipped.push(SkippedContainer {
-                        id: listed.id,
-                        name: listed.name,
-                        state: listed.state,
-                        reason,
-                        unreadable: false,
-                    });
+                    selection.skipped.push(reason.record(listed));
                     false
                 }
             }
