@@ -13,6 +13,10 @@
 //! killed at any point leaves no half-written file (the failpoint tests prove it). `rollback`
 //! reads the latest journal and restores the backups the same way, refusing a file that changed
 //! after it was applied.
+//!
+//! An apply that fails part-way (an I/O error) stops where it is and undoes nothing: its error
+//! lists every file of the journal as it is now, changed (with the backup) or not, and the
+//! `--rollback` command that restores them; the journal stays in progress until then.
 
 use crate::failpoint;
 use crate::files::{self, attrs_of, sha256_hex};
@@ -86,8 +90,9 @@ pub struct ApplyReport {
 pub enum ApplyError {
     /// A file is not what the plan (or the journal) expects; nothing was changed.
     Refused(String),
-    /// An I/O error part-way; the journal says what was done and `rollback` undoes it (the
-    /// message names the command).
+    /// An I/O error part-way; the journal says what was done and `rollback` undoes it. The
+    /// message of an apply lists every file as it is now (changed, with its backup, or not) and
+    /// names the rollback command.
     Failed(String),
 }
 
@@ -278,6 +283,8 @@ fn write_atomic(
         f.sync_all().map_err(|e| io_err("fsync of", &tmp, e))?;
         drop(f);
         failpoint::hit(&format!("{point}-before-rename"));
+        failpoint::io(&format!("{point}-before-rename"))
+            .map_err(|e| io_err("renaming over", target, e))?;
         fs::rename(&tmp, target).map_err(|e| io_err("renaming over", target, e))?;
         fsync_dir(dir)
     })();
@@ -584,10 +591,11 @@ pub fn apply_with(
     opts: &ApplyOptions,
     before_changes: impl FnOnce() -> Result<(), String>,
 ) -> Result<ApplyReport, ApplyError> {
-    apply_inner(plan, opts, before_changes).map_err(|e| undo_hint(e, opts))
+    // A failure part-way already lists what was changed and names the undo command.
+    apply_inner(plan, opts, before_changes)
 }
 
-/// A failure part-way names the command that undoes what was done.
+/// A rollback failing part-way names the command that finishes it.
 fn undo_hint(e: ApplyError, opts: &ApplyOptions) -> ApplyError {
     match e {
         ApplyError::Failed(m) => ApplyError::Failed(format!(
@@ -744,9 +752,42 @@ fn apply_inner(
         entries,
     };
     let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
-    report.journal = Some(journal_path);
+    report.journal = Some(journal_path.clone());
     // 3. Back up and write, file by file.
-    for (i, entry) in journal.entries.iter().enumerate() {
+    let written = write_entries(&journal.entries, &writes, &mut report);
+    // 4. Done: the journal says so.
+    let done = written.and_then(|()| {
+        journal.state = JournalState::Applied;
+        write_journal(&state_dir, &journal).map(|_| ())
+    });
+    if let Err(cause) = done {
+        // Not undone here: what stopped the apply (a full disk, a read-only or failing file
+        // system) would most likely stop the restore part-way too, leaving a state no journal
+        // describes. The journal stays in progress, so the next apply refuses until the user
+        // has rolled back, and the message says exactly what is changed now.
+        return Err(ApplyError::Failed(stopped_part_way(
+            &cause,
+            &journal.entries,
+            &journal_path,
+            opts,
+        )));
+    }
+    for f in &chosen {
+        let mut paths: Vec<String> = f.action.edits.iter().map(|e| e.path.clone()).collect();
+        paths.extend(f.action.attrs.iter().map(|a| a.path.clone()));
+        report.applied.push((f.id.clone(), paths));
+    }
+    Ok(report)
+}
+
+/// Step 3 of [`apply`]: back up and write each journal entry in turn (`writes[i]` is the content
+/// of the i-th entry when it is an edit). Stops at the first error.
+fn write_entries(
+    entries: &[Entry],
+    writes: &[&crate::model::FileEdit],
+    report: &mut ApplyReport,
+) -> Result<(), String> {
+    for (i, entry) in entries.iter().enumerate() {
         match entry {
             Entry::Edit {
                 path,
@@ -759,14 +800,14 @@ fn apply_inner(
                 let edit = writes[i];
                 let attrs = match backup {
                     Some(b) => {
-                        let old = fs::read(real_path)
-                            .map_err(|e| ApplyError::Failed(io_err("reading", real_path, e)))?;
+                        let old =
+                            fs::read(real_path).map_err(|e| io_err("reading", real_path, e))?;
                         if Some(sha256_hex(&old)) != *before_sha256 {
-                            return Err(ApplyError::Failed(format!(
+                            return Err(format!(
                                 "{path} changed while applying; stopped before touching it"
-                            )));
+                            ));
                         }
-                        let attrs = current_attrs(real_path).map_err(ApplyError::Failed)?;
+                        let attrs = current_attrs(real_path)?;
                         // The backup may hold what the fix removes (a secret in a 0666
                         // daemon.json): only its owner reads it. The journal keeps the mode
                         // rollback restores.
@@ -774,8 +815,7 @@ fn apply_inner(
                             mode: 0o600,
                             ..attrs
                         };
-                        write_atomic(b, &old, private, "backup", None)
-                            .map_err(ApplyError::Failed)?;
+                        write_atomic(b, &old, private, "backup", None)?;
                         report.backups.push((path.clone(), b.clone()));
                         failpoint::hit("after-backup");
                         attrs
@@ -784,7 +824,7 @@ fn apply_inner(
                         for d in created_dirs {
                             fs::create_dir(d)
                                 .or_else(|e| if d.is_dir() { Ok(()) } else { Err(e) })
-                                .map_err(|e| ApplyError::Failed(io_err("creating", d, e)))?;
+                                .map_err(|e| io_err("creating", d, e))?;
                         }
                         edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE)
                     }
@@ -795,8 +835,7 @@ fn apply_inner(
                     attrs,
                     "edit",
                     backup.as_ref().map(|_| real_path.as_path()),
-                )
-                .map_err(ApplyError::Failed)?;
+                )?;
                 failpoint::hit("after-rename");
             }
             Entry::Attrs {
@@ -806,20 +845,79 @@ fn apply_inner(
                 before,
                 ..
             } => {
-                set_attrs(real_path, before, after)
-                    .map_err(|e| ApplyError::Failed(format!("{path}: {e}")))?;
+                set_attrs(real_path, before, after).map_err(|e| format!("{path}: {e}"))?;
             }
         }
     }
-    // 4. Done: the journal says so.
-    journal.state = JournalState::Applied;
-    write_journal(&state_dir, &journal).map_err(ApplyError::Failed)?;
-    for f in &chosen {
-        let mut paths: Vec<String> = f.action.edits.iter().map(|e| e.path.clone()).collect();
-        paths.extend(f.action.attrs.iter().map(|a| a.path.clone()));
-        report.applied.push((f.id.clone(), paths));
+    Ok(())
+}
+
+/// The error of an apply that failed after its journal was written: the cause, then every file
+/// of the journal as it is on disk now (changed, with its backup; or not changed, with a backup
+/// already written beside it), and the command that undoes it.
+fn stopped_part_way(cause: &str, entries: &[Entry], journal: &Path, opts: &ApplyOptions) -> String {
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    for entry in entries {
+        match entry {
+            Entry::Edit {
+                path,
+                real_path,
+                backup,
+                before_sha256,
+                after_sha256,
+                ..
+            } => match current_hash(real_path) {
+                Ok(now) if now.as_deref() == Some(after_sha256.as_str()) => {
+                    changed.push(match backup {
+                        Some(b) => format!("{path} (backup {})", b.display()),
+                        None => format!("{path} (created by this apply)"),
+                    })
+                }
+                Ok(now) if now == *before_sha256 => unchanged.push(match backup {
+                    Some(b) if b.exists() => {
+                        format!("{path} (its backup {} was already written)", b.display())
+                    }
+                    _ => path.clone(),
+                }),
+                Ok(_) => changed.push(format!(
+                    "{path} (neither its old nor its new content: something else changed it meanwhile)"
+                )),
+                Err(e) => changed.push(format!("{path} (state unknown: {e})")),
+            },
+            Entry::Attrs {
+                path,
+                real_path,
+                before,
+                after,
+                ..
+            } => match current_attrs(real_path) {
+                Ok(now) if now == *before => unchanged.push(path.clone()),
+                Ok(now) if now == *after => changed.push(format!(
+                    "{path} (mode {:04o} owner {}:{}, was {:04o} {}:{})",
+                    after.mode, after.uid, after.gid, before.mode, before.uid, before.gid
+                )),
+                Ok(_) => changed.push(format!("{path} (mode or owner partly changed)")),
+                Err(e) => changed.push(format!("{path} (state unknown: {e})")),
+            },
+        }
     }
-    Ok(report)
+    let mut m = format!("{cause}\nharden --apply stopped part-way and did not undo anything:\n");
+    if changed.is_empty() {
+        m.push_str("  no file was changed yet\n");
+    }
+    for c in &changed {
+        m.push_str(&format!("  changed: {c}\n"));
+    }
+    for u in &unchanged {
+        m.push_str(&format!("  not changed: {u}\n"));
+    }
+    m.push_str(&format!(
+        "The journal {} records every change; run `{}` to restore the files as they were (the next --apply refuses until then).",
+        journal.display(),
+        opts.rollback_command()
+    ));
+    m
 }
 
 /// chown then chmod (chown clears setuid bits), only what differs.

@@ -1,10 +1,12 @@
-//! Test-only pause points inside `apply` and `rollback`, to prove that a process killed at any
-//! moment leaves every file whole.
+//! Test-only pause and failure points inside `apply` and `rollback`, to prove that a process
+//! killed at any moment leaves every file whole, and that an apply failing part-way says exactly
+//! what it already changed.
 //!
 //! Compiled only with the `failpoints` feature (the crate's own tests enable it; releases never
 //! do). When `BULKHEAD_FAILPOINT` names the point being passed, the process writes the point's
 //! name to the file `BULKHEAD_FAILPOINT_MARKER` (so the test knows where it stopped) and sleeps
-//! until it is killed.
+//! until it is killed. [`fail_on_this_thread`] makes one pass of a point return an I/O error
+//! instead; it is per thread, so tests running side by side in one process do not see it.
 
 /// Pass the point `name`.
 #[cfg(feature = "failpoints")]
@@ -23,3 +25,40 @@ pub fn hit(name: &str) {
 #[cfg(not(feature = "failpoints"))]
 #[inline(always)]
 pub fn hit(_name: &str) {}
+
+#[cfg(feature = "failpoints")]
+thread_local! {
+    /// The point that fails on this thread, the pass (from 1) that fails, and the passes seen.
+    static FAIL_AT: std::cell::RefCell<Option<(String, usize, usize)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Make the `nth` pass (counting from 1) of the point `name` on the calling thread fail with an
+/// I/O error, as a full disk or a failing device would; `None` clears it.
+#[cfg(feature = "failpoints")]
+pub fn fail_on_this_thread(point: Option<(&str, usize)>) {
+    FAIL_AT.with(|f| *f.borrow_mut() = point.map(|(name, nth)| (name.to_string(), nth, 0)));
+}
+
+/// Pass the point `name` where an I/O operation could fail: the error set by
+/// [`fail_on_this_thread`] when this is the pass it names.
+#[cfg(feature = "failpoints")]
+pub fn io(name: &str) -> std::io::Result<()> {
+    FAIL_AT.with(|f| match f.borrow_mut().as_mut() {
+        Some((point, nth, seen)) if point == name => {
+            *seen += 1;
+            if *seen == *nth {
+                Err(std::io::Error::other(format!("failure injected at {name}")))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    })
+}
+
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn io(_name: &str) -> std::io::Result<()> {
+    Ok(())
+}

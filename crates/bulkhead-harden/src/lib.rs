@@ -15,9 +15,10 @@
 //! - [`render::json`] / [`render::text`]: the `bulkhead.harden/1` JSON contract and the
 //!   terminal view (unified diffs, secret values masked).
 //! - [`apply::apply`]`(plan, options)`: the file fixes, each file checked against the hash the
-//!   plan recorded, backed up beside itself and replaced atomically, with a journal;
-//!   [`apply::rollback`] undoes the latest apply; [`apply::restrict_to_reviewed`] keeps only
-//!   the fixes of a reviewed JSON plan.
+//!   plan recorded, backed up beside itself and replaced atomically, with a journal (a failure
+//!   part-way lists every file as it is now and the rollback command); [`apply::rollback`]
+//!   undoes the latest apply; [`apply::restrict_to_reviewed`] keeps only the fixes of a
+//!   reviewed JSON plan.
 //! - [`restart::restart_docker`]: make dockerd load its configuration (systemd over D-Bus, or
 //!   SIGHUP for reloadable settings) and wait until its API answers.
 //! - [`scan_fixes::plan`]`(request)`: `harden --scan`: scan artifacts with bulkhead-scan and

@@ -216,6 +216,111 @@ fn rollback_refuses_a_file_changed_after_apply() {
     assert!(read(&root, "/etc/profile.d/bulkhead-content-trust.sh").is_some());
 }
 
+/// An apply that fails part-way (here: an I/O error injected when the second file is about to
+/// replace the original) lists every file as it is now — the one already changed with its
+/// backup, the one whose backup was written but not itself, those not reached — and names the
+/// rollback command, which then restores the host.
+#[test]
+fn a_failure_part_way_lists_what_was_already_changed() {
+    use bulkhead_harden::failpoint::fail_on_this_thread;
+    let root = temp_root("part-way");
+    let p = fixture(&root);
+    let opts = options(&root);
+    fail_on_this_thread(Some(("edit-before-rename", 2)));
+    let e = apply(&p, &opts).unwrap_err();
+    fail_on_this_thread(None);
+    let ApplyError::Failed(m) = &e else {
+        panic!("{e:?}")
+    };
+    // What is on disk is what the message says.
+    assert!(read(&root, "/etc/docker/daemon.json")
+        .unwrap()
+        .contains("\"icc\": false"));
+    assert_eq!(
+        read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(),
+        RULES
+    );
+    assert_eq!(
+        read(&root, "/etc/profile.d/bulkhead-content-trust.sh"),
+        None
+    );
+    let backup = |name: &str| {
+        walk(&root)
+            .into_iter()
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                n.starts_with(&format!("{name}.bulkhead-")) && n.ends_with(".bak")
+            })
+            .unwrap_or_else(|| panic!("no backup of {name}"))
+    };
+    let lines: Vec<&str> = m.lines().collect();
+    assert!(
+        lines[0].contains("failure injected at edit-before-rename"),
+        "{m}"
+    );
+    let line = |prefix: &str| {
+        lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{m}"))
+            .to_string()
+    };
+    assert_eq!(
+        line("changed: /etc/docker/daemon.json"),
+        format!(
+            "  changed: /etc/docker/daemon.json (backup {})",
+            backup("daemon.json").display()
+        )
+    );
+    assert_eq!(
+        line("not changed: /etc/audit/rules.d/bulkhead-docker.rules"),
+        format!(
+            "  not changed: /etc/audit/rules.d/bulkhead-docker.rules (its backup {} was already written)",
+            backup("bulkhead-docker.rules").display()
+        )
+    );
+    line("not changed: /etc/profile.d/bulkhead-content-trust.sh");
+    line("not changed: /etc/docker/tls/key.pem");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("changed: ")).count(),
+        4,
+        "every file of the plan is named once:\n{m}"
+    );
+    assert!(
+        m.contains(&format!("run `{}`", opts.rollback_command())),
+        "{m}"
+    );
+    // The next apply refuses until the rollback the message names has run.
+    assert!(matches!(apply(&p, &opts), Err(ApplyError::Refused(r)) if r.contains("interrupted")));
+    let r = rollback(&opts).unwrap();
+    assert_eq!(r.restored, vec!["/etc/docker/daemon.json".to_string()]);
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+
+    // Every file written, then the journal cannot be closed: all of them are named as changed.
+    fail_on_this_thread(Some(("journal-before-rename", 2)));
+    let e = apply(&p, &opts).unwrap_err();
+    fail_on_this_thread(None);
+    let m = e.to_string();
+    for changed in [
+        "changed: /etc/docker/daemon.json (backup ",
+        "changed: /etc/audit/rules.d/bulkhead-docker.rules (backup ",
+        "changed: /etc/profile.d/bulkhead-content-trust.sh (created by this apply)",
+        "changed: /etc/docker/tls/key.pem (mode 0400 owner 0:0, was 0644 0:0)",
+    ] {
+        assert!(m.contains(changed), "{changed:?} in:\n{m}");
+    }
+    assert!(!m.contains("not changed"), "{m}");
+    rollback(&opts).unwrap();
+    assert_eq!(
+        read(&root, "/etc/audit/rules.d/bulkhead-docker.rules").unwrap(),
+        RULES
+    );
+    assert_eq!(
+        read(&root, "/etc/profile.d/bulkhead-content-trust.sh"),
+        None
+    );
+}
+
 /// Run by the re-executed child only: apply the fixture's plan under the root the parent named.
 #[test]
 fn fault_child() {

@@ -389,3 +389,62 @@ fn a_restart_that_stops_running_containers_is_named_as_a_risk() {
     let p = plan(&snap, &[restart], &request(&root, &[])).unwrap();
     assert!(!stops(&p), "{:?}", p.fixes[0].may_break);
 }
+
+/// `"icc": false` needs iptables on. When one plan turns iptables on (2.4) and icc off (2.2),
+/// the pair is judged on the daemon.json both write together: both are fixed whichever check
+/// comes first. With iptables off on the command line neither is, in either order.
+#[test]
+fn icc_and_iptables_fixed_together_in_either_order() {
+    let root = temp_root("icc-iptables-together");
+    let config = "{\n  \"iptables\": false\n}\n";
+    put(&root, "/etc/docker/daemon.json", config);
+    let snap = with_daemon(snapshot(&root), "", Some(config));
+    let icc = ("docker.daemon.icc_disabled", fail());
+    let iptables = ("docker.daemon.iptables_allowed", fail());
+    let mut plans = Vec::new();
+    for order in [
+        vec![icc.clone(), iptables.clone()],
+        vec![iptables.clone(), icc.clone()],
+    ] {
+        let p = plan(&snap, &[docker_audit("1.6.0", order)], &request(&root, &[])).unwrap();
+        assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+        assert_eq!(p.fixes.len(), 1);
+        assert_eq!(p.fixes[0].checks, vec!["2.2", "2.4"]);
+        let after: serde_json::Value =
+            serde_json::from_str(&p.fixes[0].action.edits[0].after).unwrap();
+        assert_eq!(after["icc"], false, "{after}");
+        assert_eq!(after["iptables"], true, "{after}");
+        plans.push(p.fixes[0].action.edits[0].after.clone());
+    }
+    assert_eq!(
+        plans[0], plans[1],
+        "the order of the checks changes nothing"
+    );
+
+    let snap = with_daemon(snapshot(&root), "--iptables=false", Some("{}"));
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    for order in [
+        vec![icc.clone(), iptables.clone()],
+        vec![iptables.clone(), icc.clone()],
+    ] {
+        let p = plan(&snap, &[docker_audit("1.6.0", order)], &request(&root, &[])).unwrap();
+        assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+        let reason = |check: &str| {
+            p.unfixed
+                .iter()
+                .find(|u| u.check == check)
+                .map(|u| u.reason.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            reason("2.4").contains("flag --iptables"),
+            "{:#?}",
+            p.unfixed
+        );
+        assert!(
+            reason("2.2").contains("--iptables=false with --icc=false"),
+            "{:#?}",
+            p.unfixed
+        );
+    }
+}

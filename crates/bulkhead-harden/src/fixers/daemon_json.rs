@@ -92,8 +92,19 @@ pub fn dockerd_rejects(
     new: &str,
     changed: &[String],
 ) -> Option<String> {
+    flag_rejects(flags, config_path, new, changed)
+        .or_else(|| combination_rejected(flags, config_path, new).map(|(reason, _)| reason))
+}
+
+/// The part of [`dockerd_rejects`] that concerns one key at a time: a changed key that is also
+/// given as a dockerd flag. It depends on nothing but the key, so it can be judged fix by fix.
+fn flag_rejects(
+    flags: &bulkhead_facts::flags::Flags,
+    config_path: &str,
+    new: &str,
+    changed: &[String],
+) -> Option<String> {
     let config = serde_json::from_str::<Value>(new).ok();
-    let settings = DaemonSettings::new(flags.clone(), config.clone(), config_path);
     let flags_only = DaemonSettings::new(flags.clone(), None, config_path);
     for key in changed {
         let in_file = config
@@ -106,11 +117,28 @@ pub fn dockerd_rejects(
             ));
         }
     }
+    None
+}
+
+/// The part of [`dockerd_rejects`] that concerns settings together: a combination dockerd
+/// refuses in the merged view of `flags` and the whole daemon.json `new`. Returns the reason and
+/// the key a fix must not set for the combination to start (`icc`: it is `"icc": false` that
+/// needs iptables, never `"iptables": true` that breaks anything).
+fn combination_rejected(
+    flags: &bulkhead_facts::flags::Flags,
+    config_path: &str,
+    new: &str,
+) -> Option<(String, &'static str)> {
+    let config = serde_json::from_str::<Value>(new).ok();
+    let settings = DaemonSettings::new(flags.clone(), config, config_path);
     let icc = settings.bool("icc");
     let iptables = settings.bool("iptables");
     if let (Some((false, icc_src)), Some((false, ipt_src))) = (icc, iptables) {
-        return Some(format!(
-            "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. Enable iptables first (check 2.4), then run harden again"
+        return Some((
+            format!(
+                "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. Select the iptables check (2.4) in the same harden run, or enable iptables first, then run harden again"
+            ),
+            "icc",
         ));
     }
     None
@@ -367,6 +395,51 @@ fn masked_string_matches(masked: &str, text: &str) -> bool {
     rest.ends_with(last)
 }
 
+/// A fix whose keys may be written, with what merging it changed.
+struct Accepted<'a> {
+    failing: &'a Failing<'a>,
+    kp: KeyPlan,
+    /// `log-opts` keys removed for the syslog driver.
+    dropped: Vec<String>,
+    /// Top-level keys whose value the fix changed.
+    changed: Vec<String>,
+}
+
+/// `text` with the operations of `kp` (the plan for `control`) merged in, and the `log-opts` keys
+/// the syslog driver rejects removed when the fix switches to it; returns the new text and the
+/// keys removed from `log-opts`.
+fn merge(
+    text: &str,
+    kp: &KeyPlan,
+    control: &str,
+    path: &str,
+) -> Result<(String, Vec<String>), String> {
+    let mut text = text.to_string();
+    for op in &kp.ops {
+        text = match op {
+            // Only touch `debug` when daemon.json has it.
+            Op::Set(p, v) if p[0] == "debug" => {
+                let has = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|d| d.get("debug").cloned());
+                match has {
+                    Some(cur) if cur != *v => json::set(&text, p, v),
+                    _ => Ok(text.clone()),
+                }
+            }
+            Op::Set(p, v) => json::set(&text, p, v),
+            Op::Remove(k) => json::remove(&text, &[k]),
+        }
+        .map_err(|e| format!("{path}: {e}"))?;
+    }
+    // The syslog driver rejects the options of the driver it replaces (`max-size` of
+    // json-file, `splunk-token` of splunk): dockerd would not start with them.
+    if control == "docker.daemon.remote_logging" {
+        return drop_non_syslog_opts(&text).map_err(|e| format!("{path}: {e}"));
+    }
+    Ok((text, Vec::new()))
+}
+
 fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let mut out = Planned::default();
     let unfix_all = |out: &mut Planned, reason: &str| {
@@ -440,13 +513,12 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             return out;
         }
     }
+    // Each fix is judged on its own keys first (a flag that already sets one, a file that already
+    // holds it); a combination of settings is judged once, on the content every accepted fix
+    // writes together. The result must not depend on the order the checks come in: "icc": false
+    // is fine when the same plan turns iptables on.
+    let mut accepted: Vec<Accepted> = Vec::new();
     let mut text = original.clone();
-    let mut fixed: Vec<&Failing> = Vec::new();
-    let mut changes = Vec::new();
-    let mut may_break = Vec::new();
-    let mut notes = Vec::new();
-    let mut safety = Safety::Safe;
-    let mut reload_suffices = true;
     for f in failing {
         let kp = match key_plan(f.control_id(), ctx, swarm_active) {
             Ok(kp) => kp,
@@ -466,60 +538,79 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             out.unfixed.push(f.unfixed(None, reason));
             continue;
         }
-        let before = text.clone();
-        let mut failed = None;
-        for op in &kp.ops {
-            let r = match op {
-                // Only touch `debug` when daemon.json has it.
-                Op::Set(p, v) if p[0] == "debug" => {
-                    let has = serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|d| d.get("debug").cloned());
-                    match has {
-                        Some(cur) if cur != *v => json::set(&text, p, v),
-                        _ => Ok(text.clone()),
-                    }
-                }
-                Op::Set(p, v) => json::set(&text, p, v),
-                Op::Remove(k) => json::remove(&text, &[k]),
-            };
-            match r {
-                Ok(t) => text = t,
-                Err(e) => failed = Some(format!("{path}: {e}")),
+        let merged = merge(&text, &kp, f.control_id(), &path).and_then(|(after, dropped)| {
+            let changed = changed_keys(&text, &after);
+            match flag_rejects(settings.flags(), &path, &after, &changed) {
+                Some(e) => Err(e),
+                None => Ok((after, dropped, changed)),
             }
-        }
-        // The syslog driver rejects the options of the driver it replaces (`max-size` of
-        // json-file, `splunk-token` of splunk): dockerd would not start with them.
-        let mut dropped = Vec::new();
-        if failed.is_none() && f.control_id() == "docker.daemon.remote_logging" {
-            match drop_non_syslog_opts(&text) {
-                Ok((t, keys)) => {
-                    text = t;
-                    dropped = keys;
-                }
-                Err(e) => failed = Some(format!("{path}: {e}")),
+        });
+        let (after, dropped, changed) = match merged {
+            Ok(m) => m,
+            Err(e) => {
+                out.unfixed.push(f.unfixed(None, e));
+                continue;
             }
-        }
-        if failed.is_none() {
-            failed = dockerd_rejects(
-                settings.flags(),
-                &path,
-                &text,
-                &changed_keys(&before, &text),
-            );
-        }
-        if let Some(e) = failed {
-            text = before;
-            out.unfixed.push(f.unfixed(None, e));
-            continue;
-        }
-        if text == before {
+        };
+        if after == text {
             out.unfixed.push(f.unfixed(
                 None,
                 format!("{path} already holds the setting; the running daemon has not loaded it yet: restart the daemon"),
             ));
             continue;
         }
+        text = after;
+        accepted.push(Accepted {
+            failing: f,
+            kp,
+            dropped,
+            changed,
+        });
+    }
+    // Leave out the fixes that set the key a rejected combination forbids, and merge the others
+    // again from the file as it is; when no fix set it (the file already holds the combination),
+    // no content this plan writes would start, so every fix is left out.
+    while let Some((reason, key)) = (!accepted.is_empty())
+        .then(|| combination_rejected(settings.flags(), &path, &text))
+        .flatten()
+    {
+        let blamed = accepted.iter().any(|a| a.changed.iter().any(|k| k == key));
+        let (refused, kept): (Vec<Accepted>, Vec<Accepted>) = accepted
+            .into_iter()
+            .partition(|a| !blamed || a.changed.iter().any(|k| k == key));
+        for a in &refused {
+            out.unfixed.push(a.failing.unfixed(None, reason.clone()));
+        }
+        text = original.clone();
+        accepted = Vec::new();
+        for a in kept {
+            match merge(&text, &a.kp, a.failing.control_id(), &path) {
+                Ok((after, dropped)) => {
+                    let changed = changed_keys(&text, &after);
+                    text = after;
+                    accepted.push(Accepted {
+                        dropped,
+                        changed,
+                        ..a
+                    });
+                }
+                Err(e) => out.unfixed.push(a.failing.unfixed(None, e)),
+            }
+        }
+    }
+    let mut fixed: Vec<&Failing> = Vec::new();
+    let mut changes = Vec::new();
+    let mut may_break = Vec::new();
+    let mut notes = Vec::new();
+    let mut safety = Safety::Safe;
+    let mut reload_suffices = true;
+    for Accepted {
+        failing: f,
+        kp,
+        dropped,
+        ..
+    } in accepted
+    {
         for op in &kp.ops {
             let reloadable = matches!(op, Op::Set(..)) && RELOADABLE.contains(&op.key());
             if !reloadable && op.key() != "debug" {

@@ -42,49 +42,48 @@ pub enum HardenFormat {
     Json,
 }
 
-/// Values fixes write where the benchmark leaves the choice to you.
+/// Values fixes write where the benchmark leaves the choice to you. Defaults are filled in by
+/// [`FixArgs::options`], not by clap, so that `--apply --plan` can tell a value given on the
+/// command line from one left out (which takes the plan's).
 #[derive(Debug, Clone, Args)]
 pub struct FixArgs {
-    /// User for containers (--user) and Dockerfiles (USER); not root.
+    /// User for containers (--user) and Dockerfiles (USER); not root. Default: 1000:1000.
     #[arg(
         long = "user",
         value_name = "UID:GID",
-        default_value = "1000:1000",
         value_parser = values::container_user,
         help_heading = "Fix values"
     )]
-    pub container_user: String,
+    pub container_user: Option<String>,
     /// Memory limit for containers (5.11): a number with an optional unit b, k, m or g; at
-    /// least 6m.
+    /// least 6m. Default: 512m.
     #[arg(
         long,
         value_name = "SIZE",
-        default_value = "512m",
         value_parser = values::memory,
         help_heading = "Fix values"
     )]
-    pub memory: String,
-    /// PIDs limit for containers (5.29); above 0.
+    pub memory: Option<String>,
+    /// PIDs limit for containers (5.29); above 0. Default: 100.
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 100,
         value_parser = values::pids_limit,
         allow_negative_numbers = true,
         help_heading = "Fix values"
     )]
-    pub pids_limit: i64,
-    /// CPU shares for containers (5.12): 2 to 262144.
+    pub pids_limit: Option<i64>,
+    /// CPU shares for containers (5.12): 2 to 262144. Default: 512.
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 512,
         value_parser = values::cpu_shares,
         allow_negative_numbers = true,
         help_heading = "Fix values"
     )]
-    pub cpu_shares: i64,
+    pub cpu_shares: Option<i64>,
     /// Health command for containers and Dockerfiles (5.27, 4.6), run by a shell in the container.
+    /// A plan records it masked when it holds a secret: give it again with --apply --plan.
     #[arg(
         long,
         value_name = "CMD",
@@ -109,18 +108,44 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub authz_plugin: Option<String>,
-    /// userns-remap value for daemon.json (2.9): default, or a user other than root.
+    /// userns-remap value for daemon.json (2.9): default, or a user other than root. Default:
+    /// default.
     #[arg(
         long,
         value_name = "USER",
-        default_value = "default",
         value_parser = values::userns_remap,
         help_heading = "Fix values"
     )]
-    pub userns_remap: String,
+    pub userns_remap: Option<String>,
     /// A Dockerfile to fix for the image checks (USER, HEALTHCHECK); repeatable.
     #[arg(long, value_name = "PATH", help_heading = "Fix values")]
     pub dockerfile: Vec<String>,
+}
+
+impl FixArgs {
+    /// The values the fixes write: those given, else the defaults.
+    fn options(&self) -> FixOptions {
+        let mut o = FixOptions::default();
+        if let Some(v) = &self.container_user {
+            o.container_user = v.clone();
+        }
+        if let Some(v) = &self.memory {
+            o.memory = v.clone();
+        }
+        if let Some(v) = self.pids_limit {
+            o.pids_limit = v;
+        }
+        if let Some(v) = self.cpu_shares {
+            o.cpu_shares = v;
+        }
+        if let Some(v) = &self.userns_remap {
+            o.userns_remap = v.clone();
+        }
+        o.health_cmd = self.health_cmd.clone();
+        o.log_address = self.log_address.clone();
+        o.authz_plugin = self.authz_plugin.clone();
+        o
+    }
 }
 
 /// Artifacts whose scan findings harden fixes.
@@ -226,7 +251,11 @@ pub struct HardenArgs {
     #[arg(long, value_name = "DIR", help_heading = "Apply")]
     pub state_dir: Option<PathBuf>,
     /// With --apply: apply only the fixes of this reviewed plan (`--format json -o FILE` of a dry
-    /// run), refusing if any file differs from what that plan read or would write.
+    /// run), refusing if any file differs from what that plan read or would write. The plan
+    /// records its selection and fix values (--select, --ids, --threat, --targets; --user,
+    /// --memory, --pids-limit, --cpu-shares, --health-cmd, --log-address, --authz-plugin,
+    /// --userns-remap, --dockerfile): those left out are the plan's, and one given that differs
+    /// from the plan's is refused, so nothing is applied that was not reviewed.
     #[arg(long, value_name = "FILE", requires = "apply", help_heading = "Apply")]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
@@ -355,9 +384,28 @@ fn selection_json(args: &HardenArgs) -> serde_json::Value {
     })
 }
 
-/// With `--apply --plan FILE`: re-plan with the selection the reviewed plan records. A selection
-/// left out on the command line is taken from the plan; one given must be the plan's.
-fn adopt_reviewed_selection(args: &mut HardenArgs) -> Result<(), String> {
+/// The fix values a plan was made with, recorded in its JSON (`values`) so that `--apply --plan
+/// FILE` re-plans with them. A health command is recorded masked: the plan is shown to
+/// reviewers and must not carry a secret the command holds.
+fn values_json(fix: &FixArgs) -> serde_json::Value {
+    let o = fix.options();
+    serde_json::json!({
+        "user": o.container_user,
+        "memory": o.memory,
+        "pids_limit": o.pids_limit,
+        "cpu_shares": o.cpu_shares,
+        "health_cmd": o.health_cmd.as_deref().map(bulkhead_facts::mask::mask_text),
+        "log_address": o.log_address,
+        "authz_plugin": o.authz_plugin,
+        "userns_remap": o.userns_remap,
+        "dockerfile": fix.dockerfile,
+    })
+}
+
+/// With `--apply --plan FILE`: re-plan with the selection and the fix values the reviewed plan
+/// records. What is left out on the command line is taken from the plan; what is given must be
+/// the plan's.
+fn adopt_reviewed(args: &mut HardenArgs) -> Result<(), String> {
     let Some(path) = args.plan.clone().filter(|_| args.apply) else {
         return Ok(());
     };
@@ -365,10 +413,22 @@ fn adopt_reviewed_selection(args: &mut HardenArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read the reviewed plan {}: {e}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-    // Plans written before the selection was recorded: the command line's is used as given.
-    let Some(recorded) = v.get("selection").filter(|s| s.is_object()) else {
-        return Ok(());
-    };
+    // Plans written before these were recorded: the command line's are used as given.
+    if let Some(recorded) = v.get("selection").filter(|s| s.is_object()) {
+        adopt_reviewed_selection(args, &path, recorded)?;
+    }
+    if let Some(recorded) = v.get("values").filter(|s| s.is_object()) {
+        adopt_reviewed_values(&mut args.fix, &path, recorded)?;
+    }
+    Ok(())
+}
+
+/// The selection part of [`adopt_reviewed`].
+fn adopt_reviewed_selection(
+    args: &mut HardenArgs,
+    path: &std::path::Path,
+    recorded: &serde_json::Value,
+) -> Result<(), String> {
     let list = |key: &str| -> Vec<String> {
         recorded[key]
             .as_array()
@@ -413,6 +473,115 @@ fn adopt_reviewed_selection(args: &mut HardenArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The fix value part of [`adopt_reviewed`]. A value that differs from the plan's is refused
+/// rather than used: the plan's diffs were reviewed with the plan's values, and applying others
+/// would write something nobody reviewed (and a value merely warned about is easy to miss).
+fn adopt_reviewed_values(
+    fix: &mut FixArgs,
+    path: &std::path::Path,
+    recorded: &serde_json::Value,
+) -> Result<(), String> {
+    use serde_json::Value;
+    let given = values_json(fix);
+    let given_keys: Vec<&str> = [
+        ("user", fix.container_user.is_some()),
+        ("memory", fix.memory.is_some()),
+        ("pids_limit", fix.pids_limit.is_some()),
+        ("cpu_shares", fix.cpu_shares.is_some()),
+        ("health_cmd", fix.health_cmd.is_some()),
+        ("log_address", fix.log_address.is_some()),
+        ("authz_plugin", fix.authz_plugin.is_some()),
+        ("userns_remap", fix.userns_remap.is_some()),
+        ("dockerfile", !fix.dockerfile.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(key, given)| given.then_some(key))
+    .collect();
+    let shown = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    };
+    let text = |v: &Value| v.as_str().map(String::from);
+    for (flag, key) in [
+        ("--user", "user"),
+        ("--memory", "memory"),
+        ("--pids-limit", "pids_limit"),
+        ("--cpu-shares", "cpu_shares"),
+        ("--health-cmd", "health_cmd"),
+        ("--log-address", "log_address"),
+        ("--authz-plugin", "authz_plugin"),
+        ("--userns-remap", "userns_remap"),
+        ("--dockerfile", "dockerfile"),
+    ] {
+        // A plan that does not record this value leaves it to the command line.
+        let Some(was) = recorded.get(key) else {
+            continue;
+        };
+        if given_keys.contains(&key) {
+            if given[key] != *was {
+                return Err(format!(
+                    "{}: the plan was made with {}; pass the same value, or leave {flag} out to use the plan's",
+                    path.display(),
+                    if was.is_null() || was.as_array().is_some_and(|a| a.is_empty()) {
+                        format!("no {flag}")
+                    } else {
+                        format!("{flag} {}", shown(was))
+                    }
+                ));
+            }
+            continue;
+        }
+        let typed = match key {
+            "pids_limit" | "cpu_shares" => was.is_i64(),
+            "dockerfile" => was
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string)),
+            "user" | "memory" | "userns_remap" => was.is_string(),
+            _ => was.is_string() || was.is_null(),
+        };
+        if !typed {
+            return Err(format!(
+                "{}: the plan's {flag} ({was}) is not a value {flag} takes",
+                path.display()
+            ));
+        }
+        if text(was).is_some_and(|w| w.contains(bulkhead_facts::mask::MASK)) {
+            return Err(format!(
+                "{}: the plan records {flag} masked ({}), as it holds a secret; give {flag} with the full command again",
+                path.display(),
+                shown(was)
+            ));
+        }
+        match key {
+            "user" => fix.container_user = text(was),
+            "memory" => fix.memory = text(was),
+            "pids_limit" => fix.pids_limit = was.as_i64(),
+            "cpu_shares" => fix.cpu_shares = was.as_i64(),
+            "health_cmd" => fix.health_cmd = text(was),
+            "log_address" => fix.log_address = text(was),
+            "authz_plugin" => fix.authz_plugin = text(was),
+            "userns_remap" => fix.userns_remap = text(was),
+            _ => {
+                fix.dockerfile = was
+                    .as_array()
+                    .map(|a| a.iter().filter_map(text).collect())
+                    .unwrap_or_default()
+            }
+        }
+    }
+    // A plan is a file anyone could have edited: its values pass the same checks as the
+    // command line's.
+    fix.options()
+        .validate()
+        .map_err(|e| format!("{}: the plan's fix values: {e}", path.display()))
+}
+
 pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     if args.restart_daemon && !args.apply && !args.rollback {
         return Err(
@@ -452,7 +621,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         crate::output::emit(&text, args.output.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
-    adopt_reviewed_selection(&mut args)?;
+    adopt_reviewed(&mut args)?;
     let target = args.target;
     // `--scan` without a target fixes the artifacts only: the host is not audited at all.
     let scan_only = !args.scan.scan_paths.is_empty() && target.is_none();
@@ -495,17 +664,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             select: check_tokens.clone(),
             threats: args.threat.clone(),
             root: Some(root.clone()),
-            options: FixOptions {
-                container_user: args.fix.container_user.clone(),
-                pids_limit: args.fix.pids_limit,
-                memory: args.fix.memory.clone(),
-                cpu_shares: args.fix.cpu_shares,
-                health_cmd: args.fix.health_cmd.clone(),
-                log_address: args.fix.log_address.clone(),
-                authz_plugin: args.fix.authz_plugin.clone(),
-                userns_remap: args.fix.userns_remap.clone(),
-                ..FixOptions::default()
-            },
+            options: args.fix.options(),
             container_writes: if live {
                 container_writes(&snapshot, &audits)
             } else {
@@ -553,6 +712,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             HardenFormat::Json => {
                 let mut j = render::json_value(&plan, VERSION);
                 j["selection"] = selection_json(&args);
+                j["values"] = values_json(&args.fix);
                 format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default())
             }
         };
@@ -593,6 +753,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         HardenFormat::Json => {
             let mut j = render::json_value(&plan, VERSION);
             j["selection"] = selection_json(&args);
+            j["values"] = values_json(&args.fix);
             Some(j)
         }
         HardenFormat::Text => {
@@ -940,4 +1101,169 @@ pub fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
             ExitCode::from(1)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use bulkhead_testkit::{ContainerSpec, TempDir, TestDockerd};
+    use clap::Parser;
+    use serde_json::json;
+
+    fn harden_args(argv: &[&str]) -> HardenArgs {
+        let mut full = vec!["bulkhead", "harden"];
+        full.extend(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Harden(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    fn bulkhead(argv: &[&str]) -> Result<ExitCode, String> {
+        let mut full = vec!["bulkhead"];
+        full.extend(argv);
+        crate::cmd::run(Cli::try_parse_from(full).map_err(|e| e.to_string())?)
+    }
+
+    /// The reviewed plan carries its fix values: `--apply --plan FILE` without `--user` and
+    /// `--memory` writes the plan's values (not the defaults) into the compose file, and a value
+    /// that differs from the plan's is refused naming the plan's, changing nothing.
+    #[test]
+    fn a_reviewed_plan_is_applied_with_its_own_fix_values() {
+        let Some(d) = TestDockerd::shared() else {
+            return;
+        };
+        d.ensure_image();
+        let name = "bh-unit-plan-values";
+        let _ = d.docker_cli(&["rm", "-f", name]);
+        let root = TempDir::new("harden-plan-values");
+        let root_s = root.path().to_str().unwrap();
+        let compose = "services:\n  app:\n    command: [\"sleep\", \"3600\"]\n";
+        let compose_path = root.path().join("srv/values/compose.yaml");
+        std::fs::create_dir_all(compose_path.parent().unwrap()).unwrap();
+        std::fs::write(&compose_path, compose).unwrap();
+        let mut spec = ContainerSpec::new().cmd(&["sleep", "3600"]);
+        for (k, v) in [
+            ("com.docker.compose.project", "values"),
+            ("com.docker.compose.service", "app"),
+            ("com.docker.compose.project.working_dir", "/srv/values"),
+            (
+                "com.docker.compose.project.config_files",
+                "/srv/values/compose.yaml",
+            ),
+        ] {
+            spec = spec.label(k, v);
+        }
+        d.run(name, &spec);
+        let snap = root.path().join("snap.json");
+        let snap_s = snap.to_str().unwrap();
+        let host = d.docker_host();
+        let include = format!("^{name}$");
+        bulkhead(&[
+            "collect",
+            "docker",
+            "--docker-host",
+            &host,
+            "--root",
+            root_s,
+            "--include",
+            &include,
+            "-o",
+            snap_s,
+        ])
+        .unwrap();
+        let state = root.path().join("state");
+        let out = root.path().join("out.txt");
+        let plan_file = root.path().join("plan.json");
+        let harden = |extra: &[&str]| {
+            let mut argv = vec![
+                "harden",
+                "docker",
+                "--snapshot",
+                snap_s,
+                "--root",
+                root_s,
+                "--state-dir",
+                state.to_str().unwrap(),
+            ];
+            argv.extend(extra);
+            bulkhead(&argv)
+        };
+        harden(&[
+            "--select",
+            "4.1,5.11",
+            "--user",
+            "2000:2000",
+            "--memory",
+            "256m",
+            "-f",
+            "json",
+            "-o",
+            plan_file.to_str().unwrap(),
+        ])
+        .unwrap();
+        let plan: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+        assert_eq!(plan["values"]["user"], "2000:2000", "{}", plan["values"]);
+        assert_eq!(plan["values"]["memory"], "256m", "{}", plan["values"]);
+        assert_eq!(
+            plan["values"]["pids_limit"], 100,
+            "defaults are recorded too"
+        );
+        assert!(
+            plan["fixes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["kind"] == "compose"),
+            "{plan}"
+        );
+        let apply = |extra: &[&str]| {
+            let mut argv = extra.to_vec();
+            argv.extend([
+                "--apply",
+                "--include-review",
+                "--plan",
+                plan_file.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            harden(&argv)
+        };
+        // A value other than the reviewed one is refused, naming the plan's.
+        let e = apply(&["--user", "3000:3000"]).unwrap_err();
+        assert!(e.contains("the plan was made with --user 2000:2000"), "{e}");
+        assert_eq!(std::fs::read_to_string(&compose_path).unwrap(), compose);
+        // Without the values: the plan's own, applied.
+        apply(&[]).unwrap();
+        let applied = std::fs::read_to_string(&compose_path).unwrap();
+        assert!(applied.contains("user: \"2000:2000\""), "{applied}");
+        assert!(applied.contains("mem_limit: 256m"), "{applied}");
+        let _ = d.docker_cli(&["rm", "-f", name]);
+    }
+
+    /// A health command holding a secret is recorded masked: the plan cannot supply it, so it
+    /// must be given again, and then its masked form must be the plan's.
+    #[test]
+    fn a_masked_health_command_must_be_given_again() {
+        let path = std::path::Path::new("plan.json");
+        let secret = "curl -fsS -u admin:hunter2 http://localhost/";
+        let recorded = values_json(&harden_args(&["--health-cmd", secret]).fix);
+        assert!(
+            !recorded.to_string().contains("hunter2"),
+            "the plan holds no secret: {recorded}"
+        );
+        let mut fix = harden_args(&[]).fix;
+        let e = adopt_reviewed_values(&mut fix, path, &recorded).unwrap_err();
+        assert!(e.contains("records --health-cmd masked"), "{e}");
+        let mut fix = harden_args(&["--health-cmd", secret]).fix;
+        adopt_reviewed_values(&mut fix, path, &recorded).unwrap();
+        assert_eq!(fix.health_cmd.as_deref(), Some(secret));
+        // Values the plan does not record (an older plan) are left to the command line.
+        let mut fix = harden_args(&["--user", "4000"]).fix;
+        adopt_reviewed_values(&mut fix, path, &json!({"memory": "1g"})).unwrap();
+        assert_eq!(fix.options().container_user, "4000");
+        assert_eq!(fix.options().memory, "1g");
+    }
 }
