@@ -131,6 +131,11 @@ pub fn mask_assignment(assignment: &str) -> String {
     let Some((name, value)) = assignment.split_once('=') else {
         return assignment.to_string();
     };
+    // `https://host/api/token?format=json` is a URL with a query, not a variable: the secret
+    // query parameters are found by their own names ([`url_secrets`]), and the others stay.
+    if name.contains("://") {
+        return mask_credentials(assignment);
+    }
     // Quotes around the value and punctuation that closes the surrounding syntax (`true,` in a
     // YAML flow list, `x"]` at the end of a JSON array) belong to the text, not to the value:
     // judged without them, and kept around the mask so the text still parses.
@@ -260,6 +265,9 @@ pub fn mask_url_userinfo(word: &str) -> String {
 ///   (`glpat-...`), Slack (`xoxb-...`), Stripe live keys (`sk_live_...`), npm (`npm_...`), Google
 ///   API keys (`AIza...`) and JSON Web Tokens (`eyJ...`);
 /// - the password of URL userinfo (`https://user:password@host`);
+/// - secrets a URL carries in its path or query ([`url_secrets`]): the token of a Slack, Discord
+///   or Microsoft Teams webhook, and query parameters such as `token=`, `access_token=`, an Azure
+///   shared access signature's `sig=` or `X-Amz-Signature=`;
 /// - the password of curl's `-u`/`--user`/`-U`/`--proxy-user user:password` and wget's
 ///   `--password`/`--http-password`/`--ftp-password`/`--proxy-password`;
 /// - the token after `Bearer`, and the credentials after `Basic` in an Authorization header.
@@ -272,17 +280,25 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
             .into_iter()
             .map(|(a, b)| (a, b, "a password in a URL")),
     );
+    found.extend(url_secrets(text));
     found.extend(command_line_passwords(text));
     found.extend(authorization_values(text));
     // The first finder wins where two overlap (`https://u:ghp_...@host` is a GitHub token).
-    let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
-    for f in found {
-        if !out.iter().any(|o| f.0 < o.1 && o.0 < f.1) {
-            out.push(f);
+    // The spans kept do not overlap, so sorted by start their ends are sorted too: a new span
+    // can only overlap the kept span starting last before its end.
+    let mut kept: std::collections::BTreeMap<usize, (usize, &'static str)> = Default::default();
+    for (a, b, what) in found {
+        let overlaps = kept
+            .range(..b)
+            .next_back()
+            .is_some_and(|(_, (end, _))| *end > a);
+        if !overlaps {
+            kept.insert(a, (b, what));
         }
     }
-    out.sort();
-    out
+    kept.into_iter()
+        .map(|(a, (b, what))| (a, b, what))
+        .collect()
 }
 
 fn is_token_byte(c: u8) -> bool {
@@ -417,6 +433,175 @@ fn url_passwords(text: &str) -> Vec<(usize, usize)> {
         let pass = &rest[colon + 1..at];
         if !not_a_value(pass) {
             out.push((authority + colon + 1, authority + at));
+        }
+    }
+    out
+}
+
+/// Characters that end a URL written in text: blanks, quotes, angle brackets (`<https://...>`),
+/// the backslash of an escape and the backtick of Markdown or a shell.
+fn ends_url(c: u8) -> bool {
+    c.is_ascii_whitespace() || c.is_ascii_control() || b"\"'<>`\\".contains(&c)
+}
+
+/// The path segments of a URL from `at` (a `/`) up to its query, fragment or end, at most `max`
+/// of them, as byte ranges without their slashes.
+fn path_segments(b: &[u8], mut at: usize, max: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    while out.len() < max && at < b.len() && b[at] == b'/' {
+        let start = at + 1;
+        let mut j = start;
+        while j < b.len() && !ends_url(b[j]) && !matches!(b[j], b'/' | b'?' | b'#') {
+            j += 1;
+        }
+        out.push((start, j));
+        at = j;
+    }
+    out
+}
+
+/// Is `host` the domain `domain` or a name below it (letter case ignored)?
+fn in_domain(host: &[u8], domain: &[u8]) -> bool {
+    host.len() >= domain.len()
+        && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+        && (host.len() == domain.len() || host[host.len() - domain.len() - 1] == b'.')
+}
+
+/// A webhook token in a path segment: letters, digits, `_` and `-`. A reference (`${TOKEN}`) or
+/// a placeholder in brackets (`<token>`, `...`) is not one; a placeholder word in the token's
+/// place is masked like a token, which hides nothing anyone needs.
+fn token_segment(text: &str, (a, b): (usize, usize)) -> bool {
+    b > a
+        && text[a..b]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// Secrets a URL carries outside its userinfo, as byte ranges of the secret part. The scheme,
+/// host and the rest of the path stay visible, so a masked URL still says what it points at:
+///
+/// - incoming webhooks, whose path is the credential: Slack
+///   (`hooks.slack.com/services/T.../B.../***`, also `/workflows/` and `/triggers/`), Discord
+///   (`discord.com/api/webhooks/ID/***`) and Microsoft Teams connectors
+///   (`*.webhook.office.com/webhookb2/.../IncomingWebhook/***`, `outlook.office.com/webhook/...`);
+/// - query or fragment parameters whose name says they are secret (`token`, `access_token`,
+///   `api_key`, `client_secret`, `X-Amz-Signature`, `X-Amz-Security-Token`, `Signature`, as
+///   [`is_secret_name`] reads names), the `sig` of an Azure shared access signature (which also
+///   signs Logic Apps and Power Automate webhook URLs), and the `code` of an Azure Functions URL
+///   (its function key).
+///
+/// Other URLs are left alone: registry mirrors, download links, `?page=2`, `?token_type=bearer`,
+/// and references such as `?token=$TOKEN`.
+fn url_secrets(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    // The end of the last URL whose query was read. A URL inside another one (a redirect target
+    // in a query) ends where that one ends and its query was read with it, so no byte of a
+    // query is read twice, whatever the text holds.
+    let mut read_to = 0;
+    while let Some(i) = text[from..].find("://") {
+        let scheme_end = from + i;
+        let authority = scheme_end + 3;
+        from = authority;
+        if scheme_end == 0 || !b[scheme_end - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut host_end = authority;
+        while host_end < b.len() && !ends_url(b[host_end]) && !b"/?#".contains(&b[host_end]) {
+            host_end += 1;
+        }
+        let host_port = &text[authority..host_end];
+        let host_port = host_port.rsplit('@').next().unwrap_or(host_port);
+        let host = host_port.split(':').next().unwrap_or("").as_bytes();
+        // Webhooks: the host and the first path segments say where the token is.
+        let slack = host.eq_ignore_ascii_case(b"hooks.slack.com");
+        let discord = in_domain(host, b"discord.com") || in_domain(host, b"discordapp.com");
+        let teams = host.eq_ignore_ascii_case(b"outlook.office.com")
+            || host.eq_ignore_ascii_case(b"outlook.office365.com")
+            || (in_domain(host, b"webhook.office.com") && host.len() > b"webhook.office.com".len());
+        let segs = if slack || discord || teams {
+            path_segments(b, host_end, 8)
+        } else {
+            Vec::new()
+        };
+        let seg = |k: usize| segs.get(k).map(|&(a, e)| &text[a..e]).unwrap_or("");
+        if slack && matches!(seg(0), "services" | "workflows" | "triggers") {
+            // /services/TEAM/BOT/TOKEN, /workflows/TEAM/APP/ID/TOKEN, /triggers/TEAM/ID/TOKEN:
+            // the last segment is the token, the IDs before it are not secret.
+            let n = segs
+                .iter()
+                .take_while(|&&(a, e)| e > a && b[a..e].iter().all(u8::is_ascii_alphanumeric))
+                .count();
+            if n >= 4 && token_segment(text, segs[n - 1]) {
+                out.push((segs[n - 1].0, segs[n - 1].1, "a Slack webhook URL"));
+            }
+        }
+        if discord && seg(0) == "api" {
+            // /api/webhooks/ID/TOKEN, also with a version: /api/v10/webhooks/ID/TOKEN.
+            let k = if seg(1).starts_with('v') && seg(1)[1..].bytes().all(|c| c.is_ascii_digit()) {
+                2
+            } else {
+                1
+            };
+            if seg(k) == "webhooks"
+                && !seg(k + 1).is_empty()
+                && seg(k + 1).bytes().all(|c| c.is_ascii_digit())
+                && segs.get(k + 2).is_some_and(|&s| token_segment(text, s))
+            {
+                let (a, e) = segs[k + 2];
+                out.push((a, e, "a Discord webhook URL"));
+            }
+        }
+        if teams {
+            // .../IncomingWebhook/KEY/OWNER[/SIGNATURE]: everything after IncomingWebhook.
+            if let Some(k) = segs
+                .iter()
+                .position(|&(a, e)| text[a..e].eq_ignore_ascii_case("incomingwebhook"))
+            {
+                // Connector URLs have two or three segments there, well within the eight read.
+                if let (Some(&(a, _)), Some(&(_, e))) = (segs.get(k + 1), segs.last()) {
+                    if e > a && !not_a_value(&text[a..e]) {
+                        out.push((a, e, "a Microsoft Teams webhook URL"));
+                    }
+                }
+            }
+        }
+        // Query and fragment parameters, once per outermost URL.
+        if authority < read_to {
+            continue;
+        }
+        let mut end = host_end;
+        while end < b.len() && !ends_url(b[end]) {
+            end += 1;
+        }
+        read_to = end;
+        let Some(q) = text[host_end..end].find(['?', '#']).map(|q| host_end + q) else {
+            continue;
+        };
+        let azure_functions = in_domain(host, b"azurewebsites.net");
+        let mut at = q + 1;
+        while at < end {
+            let stop = text[at..end]
+                .find(['&', '?', '#', ';'])
+                .map_or(end, |k| at + k);
+            let param = &text[at..stop];
+            if let Some((name, value)) = param.split_once('=') {
+                // Punctuation after a URL in prose or in a YAML flow list is not the value's.
+                let value = value.trim_end_matches([',', '.', ')', ']', '}']);
+                let secret_name = is_secret_name(name)
+                    || name.eq_ignore_ascii_case("sig")
+                    || (azure_functions && name == "code");
+                if secret_name
+                    && !harmless_value(value)
+                    && !not_a_value(value)
+                    && !value.starts_with('{')
+                {
+                    let a = at + name.len() + 1;
+                    out.push((a, a + value.len(), "a secret in a URL query"));
+                }
+            }
+            at = stop + 1;
         }
     }
     out
@@ -769,6 +954,178 @@ mod tests {
         assert_eq!(mask_argv(&argv), argv);
     }
 
+    /// Webhook URLs carry their credential in the path, signed and token URLs in the query: the
+    /// secret part is masked, the scheme, host and the rest stay so the URL can be recognised.
+    #[test]
+    fn secrets_in_url_paths_and_queries_are_masked() {
+        for (text, masked) in [
+            (
+                "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+                "https://hooks.slack.com/services/T00000000/B00000000/***",
+            ),
+            (
+                "https://hooks.slack.com/workflows/T01234567/A01234567/123456789012345678/AbCdEfGh1234567890ABCDEF",
+                "https://hooks.slack.com/workflows/T01234567/A01234567/123456789012345678/***",
+            ),
+            (
+                "https://hooks.slack.com/triggers/T01234567/1234567890123/0123456789abcdef0123456789abcdef",
+                "https://hooks.slack.com/triggers/T01234567/1234567890123/***",
+            ),
+            (
+                "https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOpQrStUvWxYz0123456789",
+                "https://discord.com/api/webhooks/123456789012345678/***",
+            ),
+            (
+                "https://discord.com/api/webhooks/123456/TOKEN",
+                "https://discord.com/api/webhooks/123456/***",
+            ),
+            (
+                "https://ptb.discordapp.com/api/v10/webhooks/123456/AbCdEf-123456?wait=true",
+                "https://ptb.discordapp.com/api/v10/webhooks/123456/***?wait=true",
+            ),
+            (
+                "https://contoso.webhook.office.com/webhookb2/7a1d1f2e-0000-4000-8000-000000000000@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/0123456789abcdef0123456789abcdef/8b2f1c3d-0000-4000-8000-000000000000/V2AbCdEf-GhIjKl_MnOp",
+                "https://contoso.webhook.office.com/webhookb2/7a1d1f2e-0000-4000-8000-000000000000@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/***",
+            ),
+            (
+                "https://outlook.office.com/webhook/a1b2c3d4@e5f6a7b8/IncomingWebhook/0123456789abcdef/c9d0e1f2",
+                "https://outlook.office.com/webhook/a1b2c3d4@e5f6a7b8/IncomingWebhook/***",
+            ),
+            (
+                "https://api.example.com/v1/items?token=abc123def456&page=2",
+                "https://api.example.com/v1/items?token=***&page=2",
+            ),
+            (
+                "https://app.example.com/cb#access_token=ya29.a0AfH6SMabc&token_type=Bearer&expires_in=3599",
+                "https://app.example.com/cb#access_token=***&token_type=Bearer&expires_in=3599",
+            ),
+            (
+                "https://acct.blob.core.windows.net/c/b.tgz?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=AbCd%2BEfGh%3D",
+                "https://acct.blob.core.windows.net/c/b.tgz?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=***",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef",
+                "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=***",
+            ),
+            (
+                "https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=AbCdEfGhIjKlMnOp",
+                "https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=***",
+            ),
+            (
+                "https://fn.azurewebsites.net/api/Hook?code=AbCdEf12345==",
+                "https://fn.azurewebsites.net/api/Hook?code=***",
+            ),
+            // In a command line, a JSON string, a YAML flow list, a redirect target.
+            (
+                "curl -X POST -d @msg.json https://hooks.slack.com/services/T1/B2/abcdefgh12345678 && echo sent",
+                "curl -X POST -d @msg.json https://hooks.slack.com/services/T1/B2/*** && echo sent",
+            ),
+            (
+                "{\"url\": \"https://discord.com/api/webhooks/1/abcdefghijk\"}",
+                "{\"url\": \"https://discord.com/api/webhooks/1/***\"}",
+            ),
+            (
+                "urls: [https://x.example.com/?api_key=abcdef123456, https://y.example.com/]",
+                "urls: [https://x.example.com/?api_key=***, https://y.example.com/]",
+            ),
+            (
+                "https://login.example.com/?next=https://app.example.com/cb?access_token=abcdef123456",
+                "https://login.example.com/?next=https://app.example.com/cb?access_token=***",
+            ),
+            (
+                "https://user:pw123456@hooks.slack.com/services/T1/B2/abcdefgh?token=q1w2e3r4",
+                "https://user:***@hooks.slack.com/services/T1/B2/***?token=***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            assert_eq!(mask_credentials(text), masked, "{text}");
+        }
+        // Under a name that does not look secret, as environment variables, labels and flags
+        // are masked: the URL's secret goes, the name and the rest stay.
+        assert_eq!(
+            mask_assignment(
+                "SLACK_WEBHOOK=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+            ),
+            "SLACK_WEBHOOK=https://hooks.slack.com/services/T00000000/B00000000/***"
+        );
+        assert_eq!(
+            mask_assignment("com.example.alerts=\"https://discord.com/api/webhooks/42/abcdefgh\""),
+            "com.example.alerts=\"https://discord.com/api/webhooks/42/***\""
+        );
+        let argv: Vec<String> = [
+            "notify",
+            "--webhook=https://hooks.slack.com/services/T1/B2/abcdefgh12345678",
+            "--url",
+            "https://x.example.com/upload?sig=AbCd%3D",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            mask_argv(&argv),
+            vec![
+                "notify",
+                "--webhook=https://hooks.slack.com/services/T1/B2/***",
+                "--url",
+                "https://x.example.com/upload?sig=***",
+            ]
+        );
+        let what: Vec<&str> = credential_spans(
+            "https://hooks.slack.com/services/T1/B2/abcdefgh https://discord.com/api/webhooks/1/abc https://a.webhook.office.com/webhookb2/x@y/IncomingWebhook/k/o https://h/?token=abcdef",
+        )
+        .iter()
+        .map(|c| c.2)
+        .collect();
+        assert_eq!(
+            what,
+            vec![
+                "a Slack webhook URL",
+                "a Discord webhook URL",
+                "a Microsoft Teams webhook URL",
+                "a secret in a URL query"
+            ]
+        );
+    }
+
+    /// Ordinary URLs hold no secret and stay as written, query parameters included: a URL is
+    /// not a `NAME=value` assignment even when its path has a secret-looking word.
+    #[test]
+    fn ordinary_urls_are_not_masked() {
+        for text in [
+            "https://mirror.gcr.io",
+            "{\"registry-mirrors\": [\"https://mirror.gcr.io\", \"https://registry-1.docker.io/v2/\"]}",
+            "https://example.com/path/to/file",
+            "https://example.com/download?file=token.txt&version=2",
+            "https://api.example.com/token?format=json",
+            "https://example.com/secrets/list?sort=name&page=2",
+            "https://login.example.com/authorize?response_type=token&client_id=app&redirect_uri=https://app.example.com/cb",
+            "https://example.com/cb#token_type=bearer&expires_in=3600",
+            "https://example.com/?token=$TOKEN&b=${SIG}",
+            "https://example.com/?token={token}&auth=true",
+            "https://hooks.slack.com/services/",
+            "https://hooks.slack.com/services/${SLACK_PATH}",
+            "https://api.slack.com/apps/A0123/incoming-webhooks",
+            "https://discord.com/channels/123456/789012",
+            "https://discord.com/api/webhooks/${DISCORD_ID}/${DISCORD_TOKEN}",
+            "https://outlook.office.com/mail/inbox",
+            "https://example.com/hooks/IncomingWebhook/abc",
+            "https://github.com/org/repo/blob/main/README.md?plain=1#L10",
+            "https://example.com/api?code=linux",
+            "ADD https://example.com/releases/v1.2/app.tgz?sig-check=1 /app.tgz",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+            assert_eq!(mask_credentials(text), text, "{text}");
+        }
+        assert_eq!(
+            mask_assignment("NOTIFY_URL=https://api.example.com/token?format=json"),
+            "NOTIFY_URL=https://api.example.com/token?format=json"
+        );
+        assert_eq!(
+            mask_assignment("REGISTRY_MIRROR=https://mirror.example.com:5000/v2/"),
+            "REGISTRY_MIRROR=https://mirror.example.com:5000/v2/"
+        );
+    }
+
     #[test]
     fn hostile_text_is_masked_in_linear_time() {
         let t = "a-".repeat(2_000_000);
@@ -776,6 +1133,14 @@ mod tests {
         assert_eq!(mask_credentials(&t), t);
         let u = "x://".repeat(1_000_000);
         assert_eq!(mask_credentials(&u), u);
+        // URLs inside URLs, and webhook paths repeated: each byte is read a bounded number of
+        // times.
+        let q = "https://h/?next=".repeat(200_000);
+        assert_eq!(mask_credentials(&q), q);
+        let s = "https://hooks.slack.com/services/".repeat(100_000);
+        assert_eq!(mask_credentials(&s), s);
+        let t = "https://a.webhook.office.com/IncomingWebhook/".repeat(100_000);
+        assert!(mask_credentials(&t).len() < t.len());
         assert!(started.elapsed().as_secs() < 20);
     }
 

@@ -687,3 +687,69 @@ impl<'a> Selector<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `\n` not preceded by `\r`, with the text before it.
+    fn bare_lf(text: &str) -> Option<String> {
+        let b = text.as_bytes();
+        (0..b.len())
+            .find(|&i| b[i] == b'\n' && (i == 0 || b[i - 1] != b'\r'))
+            .map(|i| format!("{:?}", &text[i.saturating_sub(40)..i + 1]))
+    }
+
+    /// Artifacts saved by a Windows editor (CRLF line ends, some with a byte order mark) are
+    /// fixed in their own style: each fix of the chain writes CRLF lines only, and the mark stays
+    /// where there was one and appears nowhere else.
+    #[test]
+    fn crlf_artifacts_are_fixed_with_crlf_lines_and_keep_their_byte_order_mark() {
+        let dir =
+            std::env::temp_dir().join(format!("bulkhead-harden-scan-crlf-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = [
+            ("Dockerfile", false, "FROM debian:12.5\nADD app.conf /etc/app.conf\nRUN apt-get install -y curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\nEXPOSE 8080\nCMD [\"app\"]\n"),
+            ("compose.yaml", true, "# shop\nservices:\n  web:\n    image: shop:1.4   # pinned\n    privileged: true\n    ports:\n      - \"127.0.0.1:8080:8080\"\n"),
+            ("web.yaml", true, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: shop:1.4\n"),
+            ("daemon.json", false, "{\n  \"icc\": true,\n  \"log-driver\": \"journald\"\n}\n"),
+        ];
+        for (name, bom, text) in files {
+            let bom = if bom { "\u{feff}" } else { "" };
+            std::fs::write(
+                dir.join(name),
+                format!("{bom}{}", text.replace('\n', "\r\n")),
+            )
+            .unwrap();
+        }
+        let planned = plan(&ScanRequest {
+            paths: vec![dir.clone()],
+            ..Default::default()
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let planned = planned.unwrap();
+        for (name, bom, _) in files {
+            let edits: Vec<&FileEdit> = planned
+                .fixes
+                .iter()
+                .flat_map(|f| &f.action.edits)
+                .filter(|e| e.path.ends_with(&format!("/{name}")))
+                .collect();
+            assert!(!edits.is_empty(), "{name}: no fix planned");
+            for e in edits {
+                assert_eq!(bare_lf(&e.after), None, "{name}: bare LF in\n{}", e.after);
+                assert_eq!(
+                    e.after.starts_with('\u{feff}'),
+                    bom,
+                    "{name}: byte order mark"
+                );
+                assert_eq!(
+                    e.after.matches('\u{feff}').count(),
+                    usize::from(bom),
+                    "{name}"
+                );
+            }
+        }
+    }
+}

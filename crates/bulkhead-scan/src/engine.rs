@@ -8,6 +8,7 @@
 
 use crate::catalog::{self, Rule};
 use crate::config::{self, Config};
+use crate::fixes::BOM;
 use crate::model::*;
 use crate::rules::{self, Hit, Out};
 use crate::suppress::{self, Baseline, CommentSyntax, Inline, ANNOTATION_PREFIX};
@@ -864,6 +865,12 @@ fn to_finding(
     let snippet = snippet(text, lines, start.line, end.line, secrets);
     // Messages never carry values, but mask any that slipped in.
     let message = bulkhead_facts::mask::mask_text(&h.message);
+    let fix = h.fix.map(|mut fix| {
+        for e in &mut fix.edits {
+            e.column = shown_column(text, e.line, e.offset, e.column);
+        }
+        fix
+    });
     Some(Pending {
         finding: Finding {
             rule: rule.id.clone(),
@@ -875,9 +882,9 @@ fn to_finding(
             location: Location {
                 path: path.to_string(),
                 line: start.line.max(1),
-                column: start.column.max(1),
+                column: shown_column(text, start.line, start.offset, start.column).max(1),
                 end_line: end.line.max(1),
-                end_column: end.column.max(1),
+                end_column: shown_column(text, end.line, end.offset, end.column).max(1),
                 offset: start.offset,
                 length: end.offset - start.offset,
             },
@@ -886,13 +893,24 @@ fn to_finding(
             benchmark_refs: rule.benchmark_refs.clone(),
             aliases: rule.aliases.clone(),
             stride: rule.stride.clone(),
-            fix: h.fix,
+            fix,
             snippet,
             fingerprint: String::new(),
         },
         namespace,
         within: h.within.map(|w| (w.start.line, w.end.line)),
     })
+}
+
+/// The column of a position as editors show it. A byte order mark is not shown, so on the first
+/// line of a file that starts with one the mark is not a column (the parsers count it as a
+/// character); offsets still count its bytes, as edits must.
+fn shown_column(text: &str, line: u32, offset: usize, column: u32) -> u32 {
+    if line == 1 && offset >= BOM.len() && text.starts_with(BOM) {
+        column.saturating_sub(1).max(1)
+    } else {
+        column
+    }
 }
 
 /// Source lines `first..=last` (at most 4), with secret spans replaced by the mask, then
@@ -907,7 +925,12 @@ fn snippet(
     secrets: &[bulkhead_sources::Span],
 ) -> String {
     let last = last.min(first + 3).max(first);
-    let start = lines.line_start(first, text.len());
+    let mut start = lines.line_start(first, text.len());
+    // The byte order mark is not part of the first line's text (and fingerprints, made from
+    // snippets, stay the same when an editor adds or drops one).
+    if start == 0 && text.starts_with(BOM) {
+        start = BOM.len();
+    }
     let end = lines.line_start(last + 1, text.len());
     let mut out = String::new();
     let mut at = start;

@@ -208,3 +208,226 @@ fn daemon_json_keys_follow_the_files_layout() {
         out
     );
 }
+
+/// `text` (written with `\n`) as a Windows editor saves it: CRLF line ends, and a byte order mark
+/// when `bom`.
+fn windows(text: &str, bom: bool) -> String {
+    format!(
+        "{}{}",
+        if bom { "\u{feff}" } else { "" },
+        text.replace('\n', "\r\n")
+    )
+}
+
+/// Where byte `off` of the LF text is in its [`windows`] form.
+fn windows_offset(lf: &str, off: usize, bom: bool) -> usize {
+    off + lf[..off].matches('\n').count() + if bom { 3 } else { 0 }
+}
+
+/// A `\n` not preceded by `\r`, with the text around it.
+fn bare_lf(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len())
+        .find(|&i| b[i] == b'\n' && (i == 0 || b[i - 1] != b'\r'))
+        .map(|i| format!("{:?}", &text[i.saturating_sub(40)..i + 1]))
+}
+
+/// The same file saved with CRLF line ends (and a byte order mark when `bom`) gets the same
+/// findings at the same lines and columns, and each fix writes what the LF file's fix writes,
+/// with CRLF line ends: no line of the fixed file ends in a bare `\n`, the mark stays where there
+/// was one and none appears where there was none. So do all fixes applied together. Returns how
+/// many fixes were compared.
+fn crlf_fixes_match_lf(path: &str, kind: ArtifactKind, lf: &str, bom: bool) -> usize {
+    let crlf = windows(lf, bom);
+    let want = findings(path, kind, lf);
+    let got = findings(path, kind, &crlf);
+    let summary = |v: &[Finding]| -> Vec<(String, u32)> {
+        v.iter()
+            .map(|f| (f.rule.clone(), f.location.line))
+            .collect()
+    };
+    assert_eq!(
+        summary(&got),
+        summary(&want),
+        "{path}: CRLF findings differ"
+    );
+    let mut compared = 0;
+    for (g, w) in got.iter().zip(&want) {
+        let what = format!("{path} {} line {}", w.rule, w.location.line);
+        let (gl, wl) = (&g.location, &w.location);
+        assert_eq!(
+            (gl.line, gl.column, gl.end_line, gl.end_column),
+            (wl.line, wl.column, wl.end_line, wl.end_column),
+            "{what}: position"
+        );
+        assert_eq!(
+            gl.offset,
+            windows_offset(lf, wl.offset, bom),
+            "{what}: offset"
+        );
+        assert_eq!(
+            gl.offset + gl.length,
+            windows_offset(lf, wl.offset + wl.length, bom),
+            "{what}: length"
+        );
+        assert_eq!(g.snippet.replace('\r', ""), w.snippet, "{what}: snippet");
+        assert!(!g.snippet.starts_with('\u{feff}'), "{what}: snippet");
+        assert_eq!(g.message, w.message, "{what}: message");
+        assert_eq!(g.fingerprint, w.fingerprint, "{what}: fingerprint");
+        let (Some(gf), Some(wf)) = (&g.fix, &w.fix) else {
+            assert_eq!(g.fix.is_some(), w.fix.is_some(), "{what}: fix");
+            continue;
+        };
+        assert_eq!(gf.edits.len(), wf.edits.len(), "{what}: edits");
+        for (ge, we) in gf.edits.iter().zip(&wf.edits) {
+            assert_eq!(
+                (ge.line, ge.column),
+                (we.line, we.column),
+                "{what}: edit position"
+            );
+            assert_eq!(
+                ge.offset,
+                windows_offset(lf, we.offset, bom),
+                "{what}: edit offset"
+            );
+            assert_eq!(
+                ge.replacement,
+                we.replacement.replace('\n', "\r\n"),
+                "{what}: edit text"
+            );
+        }
+        let fixed = apply_edits(&crlf, &gf.edits).unwrap();
+        let fixed_lf = apply_edits(lf, &wf.edits).unwrap();
+        assert_eq!(fixed, windows(&fixed_lf, bom), "{what}: fixed text");
+        assert_eq!(bare_lf(&fixed), None, "{what}: bare LF in\n{fixed}");
+        compared += 1;
+    }
+    let all = |v: &[Finding], text: &str| {
+        let plan = bulkhead_scan::fixes::plan(v, bulkhead_scan::Safety::Review);
+        assert_eq!(plan.len(), 1, "{path}: one file");
+        bulkhead_scan::fixes::apply(text, &plan[0]).unwrap()
+    };
+    let fixed = all(&got, &crlf);
+    assert_eq!(fixed, windows(&all(&want, lf), bom), "{path}: all fixes");
+    assert_eq!(bare_lf(&fixed), None, "{path}: bare LF in\n{fixed}");
+    // The fixed file scans again with the same findings as the fixed LF file.
+    assert_eq!(
+        summary(&findings(path, kind, &fixed)),
+        summary(&findings(path, kind, &all(&want, lf))),
+        "{path}: after all fixes"
+    );
+    compared
+}
+
+#[test]
+fn dockerfile_fixes_keep_crlf_line_ends() {
+    // Continuation lines, a heredoc, a builder stage, run-time metadata the new lines go before.
+    let text = "# syntax=docker/dockerfile:1\nFROM golang:1.22 AS build\nUSER builder\nRUN go build -o /app . \\\n && strip /app\n\nFROM debian:12.5\nMAINTAINER someone@example.invalid\nRUN apt-get update \\\n && apt-get install -y curl=7.88.1-10 \\\n && rm -rf /var/lib/apt/lists/*\nRUN <<EOF\napt-get install -y ca-certificates=20230311\nEOF\nADD app.conf /etc/app.conf\nCOPY --from=build /app /app\nEXPOSE 8080\nCMD [\"/app\"]\n";
+    assert!(crlf_fixes_match_lf("Dockerfile", ArtifactKind::Dockerfile, text, false) >= 5);
+    // A root USER replaced in place; a file without a final line break gets its USER on a line
+    // of its own, ended like the others.
+    let text = "FROM alpine:3.20\nUSER root\nRUN make\nEXPOSE 80\nCMD [\"app\"]";
+    assert!(crlf_fixes_match_lf("Dockerfile", ArtifactKind::Dockerfile, text, false) >= 2);
+    let text = "FROM scratch\nCOPY app /app";
+    assert_eq!(
+        fixed(
+            "Dockerfile",
+            ArtifactKind::Dockerfile,
+            &windows(text, false),
+            "dockerfile-no-user"
+        ),
+        "FROM scratch\r\nCOPY app /app\r\nUSER 10001:10001\r\n"
+    );
+    // harden's Dockerfile fixers call the same editor.
+    let text = windows(
+        "FROM alpine:3.20\nHEALTHCHECK NONE\nUSER 0\nCMD [\"sh\"]\n",
+        false,
+    );
+    let out = dockerfile::set_user(&text, None, "10001").unwrap().unwrap();
+    let out = dockerfile::add_healthcheck(&out, None, "true")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out,
+        "FROM alpine:3.20\r\nHEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD true\r\nUSER 10001\r\nCMD [\"sh\"]\r\n"
+    );
+    let out = dockerfile::add_healthcheck(
+        &windows("FROM alpine:3.20\nCMD [\"sh\"]\n", false),
+        None,
+        "true",
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(bare_lf(&out), None, "{out}");
+}
+
+#[test]
+fn compose_fixes_keep_crlf_line_ends_and_the_byte_order_mark() {
+    // Values replaced in place, a key added after the last entry, a list item replaced, an item
+    // appended to a flow list, a list created; the last service ends the file without a final
+    // line break.
+    let text = "# stack\nservices:\n  web:\n    image: nginx:1.25   # pinned\n    privileged: true\n    user: root\n    security_opt:\n      - no-new-privileges:false\n    environment:\n      MODE: prod\n\n  worker:\n    image: worker:1.0\n    security_opt: [label=disable]\n  db:\n    image: postgres:16";
+    for bom in [false, true] {
+        assert!(crlf_fixes_match_lf("compose.yaml", ArtifactKind::Compose, text, bom) >= 6);
+    }
+    // harden's compose patch.
+    let crlf = windows(
+        "services:\n  web:\n    image: nginx:1.25\n\n  db:\n    image: postgres:16\n",
+        true,
+    );
+    let out = compose::no_new_privileges(&crlf, "web")
+        .unwrap()
+        .unwrap()
+        .apply(&crlf);
+    assert_eq!(
+        out,
+        "\u{feff}services:\r\n  web:\r\n    image: nginx:1.25\r\n    security_opt:\r\n      - no-new-privileges:true\r\n\r\n  db:\r\n    image: postgres:16\r\n"
+    );
+}
+
+#[test]
+fn kubernetes_fixes_keep_crlf_line_ends_and_the_byte_order_mark() {
+    // Two documents: a Deployment whose container gets a new securityContext block and a hostPID
+    // replaced, a Pod whose flow securityContext gets keys in flow style.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # the shop\nspec:\n  template:\n    spec:\n      hostPID: yes\n      containers:\n        - name: app   # main\n          image: shop:1.4\n          ports:\n            - containerPort: 8080\n        - name: side\n          image: side:1.0\n          securityContext:\n            privileged: true\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    securityContext: {runAsNonRoot: true}\n";
+    for bom in [false, true] {
+        assert!(crlf_fixes_match_lf("deploy.yaml", ArtifactKind::Kubernetes, text, bom) >= 6);
+    }
+    // A manifest written as JSON gets its new members on lines of their own.
+    let json = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"p\"},\n  \"spec\": {\n    \"containers\": [\n      {\n        \"name\": \"c\",\n        \"image\": \"x:1\"\n      }\n    ]\n  }\n}\n";
+    assert!(crlf_fixes_match_lf("pod.json", ArtifactKind::Kubernetes, json, false) >= 2);
+}
+
+/// Editors do not show a byte order mark: it is not a column of the first line, not part of a
+/// snippet, and an edit of the first line's text or of whole lines keeps it.
+#[test]
+fn a_byte_order_mark_is_kept_and_is_not_a_column() {
+    let text = "\u{feff}services: {web: {image: \"nginx:1.25\", privileged: true}}\r\n";
+    let f = findings("compose.yaml", ArtifactKind::Compose, text);
+    let p = f.iter().find(|f| f.rule == "compose-privileged").unwrap();
+    assert_eq!(
+        (p.location.column, p.location.end_column),
+        (51, 55),
+        "columns as an editor shows them"
+    );
+    assert_eq!(p.fix.as_ref().unwrap().edits[0].column, 51);
+    assert_eq!(
+        &text[p.location.offset..p.location.offset + p.location.length],
+        "true"
+    );
+    assert!(p.snippet.starts_with("services:"), "{}", p.snippet);
+    assert_eq!(
+        yaml::remove_item("\u{feff}- a\r\n- b\r\n", 0, &[], 0).unwrap(),
+        "\u{feff}- b\r\n"
+    );
+    assert_eq!(
+        yaml::set("\u{feff}a: 1\r\n", 0, &[], "b", &json!(2)).unwrap(),
+        "\u{feff}a: 1\r\nb: 2\r\n"
+    );
+}
+
+#[test]
+fn daemon_json_fixes_keep_crlf_line_ends() {
+    let text = "{\n  \"icc\": true,\n  \"log-driver\": \"json-file\",\n  \"log-opts\": {\"max-size\": \"10m\"}\n}\n";
+    assert!(crlf_fixes_match_lf("daemon.json", ArtifactKind::DaemonJson, text, false) >= 2);
+}

@@ -488,6 +488,119 @@ fn credentials_in_commands_and_urls_are_reported_once_and_masked() {
     assert_no_secret_values("compose", &r);
 }
 
+/// Webhook URLs carry their credential in the path, signed URLs in the query. The variable's
+/// name does not say it is secret (`webhook` names a setting), so the URL itself must: the
+/// finding names the URL, and no output shows the token, while the host and the rest of the path
+/// stay to say what it is. Ordinary URLs are neither findings nor masked.
+#[test]
+fn webhook_and_signed_urls_are_secrets_and_their_tokens_are_never_printed() {
+    const TOKENS: &[&str] = &[
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+        "dIsCoRdToKeN-0123456789_abcdef",
+        "TeamsKey0123456789",
+        "SaSsIgNaTuRe",
+        "k8sSlackToken0123456789",
+        "composeHookToken0123",
+    ];
+    let df = "FROM alpine:3.20\nENV SLACK_WEBHOOK=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX\nRUN curl -fsS -H 'Content-Type: application/json' -d @msg.json \"https://discord.com/api/webhooks/123456789012345678/dIsCoRdToKeN-0123456789_abcdef\"\nLABEL alerts=\"https://contoso.webhook.office.com/webhookb2/a1b2@c3d4/IncomingWebhook/TeamsKey0123456789/e5f6\"\nADD https://acct.blob.core.windows.net/c/app.tgz?sv=2022-11-02&sp=r&sig=SaSsIgNaTuRe%3D /app.tgz\nENV REGISTRY_MIRROR=https://mirror.gcr.io DOCS=https://example.com/path/to/file\nADD https://example.com/releases/app.tgz?version=2 /app2.tgz\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, df);
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![2, 3, 4, 5],
+        "{:?}",
+        hits(&r)
+    );
+    let finding = |line: u32| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-secret" && f.location.line == line)
+            .unwrap()
+    };
+    assert_eq!(
+        finding(2).message,
+        "ENV SLACK_WEBHOOK holds a Slack webhook URL; it is stored in the image"
+    );
+    assert_eq!(
+        finding(2).snippet,
+        "ENV SLACK_WEBHOOK=https://hooks.slack.com/services/T00000000/B00000000/***"
+    );
+    assert_eq!(finding(3).message, "RUN contains a Discord webhook URL");
+    assert!(finding(3)
+        .snippet
+        .contains("\"https://discord.com/api/webhooks/123456789012345678/***\""));
+    assert_eq!(
+        finding(4).message,
+        "LABEL contains a Microsoft Teams webhook URL"
+    );
+    assert!(finding(4)
+        .snippet
+        .ends_with("/webhookb2/a1b2@c3d4/IncomingWebhook/***\""));
+    assert_eq!(finding(5).message, "ADD contains a secret in a URL query");
+    assert!(finding(5)
+        .snippet
+        .contains("app.tgz?sv=2022-11-02&sp=r&sig=*** /app.tgz"));
+    // The snippets of the other rules on those lines are masked too.
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| (2..=5).contains(&f.location.line))
+    {
+        assert!(f.snippet.contains("***"), "{}: {}", f.rule, f.snippet);
+    }
+    // Everything any output prints of a finding (the text format: place, rule, object, message,
+    // snippet, fix; JSON and SARIF: the same fields) comes from the report.
+    let json = serde_json::to_string(&r).unwrap();
+    let text: String = r
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
+                f.location.path,
+                f.location.line,
+                f.location.column,
+                f.rule,
+                f.title,
+                f.object,
+                f.message,
+                f.snippet,
+                f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    for out in [&json, &text] {
+        for t in TOKENS {
+            assert!(!out.contains(t), "{t} printed:\n{out}");
+        }
+        assert!(out.contains("https://hooks.slack.com/services/T00000000/B00000000/***"));
+        assert!(
+            out.contains("https://example.com/releases/app.tgz?version=2"),
+            "{out}"
+        );
+    }
+
+    // Compose and Kubernetes environments: a webhook URL is a secret value there too.
+    let compose = "services:\n  app:\n    image: app:1.0\n    environment:\n      ALERT_WEBHOOK: https://hooks.slack.com/services/T1/B2/composeHookToken0123\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    assert_eq!(
+        lines_of(&r, "compose-secret-env"),
+        vec![5],
+        "{:?}",
+        hits(&r)
+    );
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: SLACK_WEBHOOK_URL\n      value: https://hooks.slack.com/services/T1/B2/k8sSlackToken0123456789\n";
+    let k = scan("pod.yaml", ArtifactKind::Kubernetes, pod);
+    assert_eq!(lines_of(&k, "k8s-env-secret"), vec![10], "{:?}", hits(&k));
+    for out in [
+        serde_json::to_string(&r).unwrap(),
+        serde_json::to_string(&k).unwrap(),
+    ] {
+        for t in TOKENS {
+            assert!(!out.contains(t), "{t} printed:\n{out}");
+        }
+    }
+}
+
 fn snippet_of(r: &ScanReport, rule: &str) -> String {
     r.findings
         .iter()

@@ -1,7 +1,7 @@
 //! Dockerfile edits on the stage a build produces (the final stage, or a `--target`): set the
 //! user it runs as, add a HEALTHCHECK. Instructions are located with
 //! `bulkhead_sources::dockerfile` (spans, stages, continuation lines, heredocs), so only the
-//! changed line is written; everything else stays as written.
+//! changed line is written, ended like the file's other lines; everything else stays as written.
 //!
 //! New instructions go before the stage's trailing run-time metadata (CMD, ENTRYPOINT, EXPOSE,
 //! ...), after the build steps that may still need root. Only a USER of the stage itself is
@@ -12,7 +12,7 @@
 //! Dockerfile fixer both call [`user_splice`] (through [`set_user`] for harden); HEALTHCHECK is
 //! [`healthcheck_splice`] / [`add_healthcheck`].
 
-use super::Splice;
+use super::{line_start, Splice};
 use bulkhead_sources::dockerfile::{self, is_root_user, Dockerfile, Stage};
 use bulkhead_sources::span::Limits;
 
@@ -48,7 +48,7 @@ fn insertion_point(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
         }
     }
     match at {
-        Some(off) => text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0),
+        Some(off) => line_start(text, off),
         None => stage_end(text, df, stage),
     }
 }
@@ -60,7 +60,7 @@ fn stage_end(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
         Some(next) => {
             let off = df.instruction(next.from).span.start.offset;
             // Back over the comment and blank lines that introduce the next stage.
-            let mut at = text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let mut at = line_start(text, off);
             let last = stage
                 .body
                 .last()
@@ -71,7 +71,7 @@ fn stage_end(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
                 .map(|i| last.span.end.offset + i + 1)
                 .unwrap_or(text.len());
             while at > floor {
-                let prev = text[..at - 1].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let prev = line_start(text, at - 1);
                 let line = text[prev..at].trim();
                 if line.is_empty() || line.starts_with('#') {
                     at = prev;
@@ -85,14 +85,14 @@ fn stage_end(text: &str, df: &Dockerfile, stage: &Stage) -> usize {
     }
 }
 
-/// `line` inserted at `at` as a line of its own.
+/// `line` inserted at `at` as a line of its own, ended like the file's lines.
 fn insert_line(text: &str, at: usize, line: &str) -> Splice {
     let sep = if at > 0 && !text[..at].ends_with('\n') {
         "\n"
     } else {
         ""
     };
-    Splice::insert(at, format!("{sep}{line}\n"))
+    Splice::insert(at, format!("{sep}{line}\n")).with_line_breaks_of(text)
 }
 
 /// The user the final stage runs as, as written (`None`: no USER, so root unless the base image

@@ -254,12 +254,12 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 struct Style {
     /// One level of indentation (`"  "`, `"    "`, `"\t"`).
     unit: String,
-    /// `"\r\n"` when the file uses it.
+    /// The file's line break, decided as for every editor ([`super::line_break`]).
     newline: &'static str,
 }
 
 fn style_of(text: &str) -> Style {
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = super::line_break(text);
     // The smallest indentation of any indented line is one level.
     let unit = text
         .lines()
@@ -354,11 +354,11 @@ pub fn set_splice(text: &str, path: &[&str], value: &Value) -> Result<Splice, Js
         }
         let style = Style {
             unit: "  ".into(),
-            newline: "\n",
+            newline: super::line_break(text),
         };
         return Ok(Splice::new(
             0..text.len(),
-            format!("{}\n", render(&v, Some(""), &style)),
+            format!("{}{}", render(&v, Some(""), &style), style.newline),
         ));
     }
     let style = style_of(text);

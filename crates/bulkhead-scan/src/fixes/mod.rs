@@ -6,7 +6,9 @@
 //! bulkhead-harden's fixers (daemon.json merges, compose patches, kubelet configs, static pod
 //! manifests, Dockerfile USER and HEALTHCHECK) call the same functions. Each edit rewrites only
 //! the bytes of what it changes and is available both as a [`Splice`] (a byte range and its
-//! replacement, what a finding's [`Edit`] is made of) and as the edited text.
+//! replacement, what a finding's [`Edit`] is made of) and as the edited text. Lines an edit adds
+//! end the way the file's lines do ([`line_break`]: a CRLF file stays CRLF), and a byte order
+//! mark at the start of a file stays there.
 //!
 //! [`plan`] groups the edits of the chosen findings per file, dropping edits that would overlap
 //! (the first finding in file order wins; the others stay findings to fix after a re-scan), and
@@ -53,6 +55,17 @@ impl Splice {
         s
     }
 
+    /// This edit with the line breaks of its text written the way `source` writes them
+    /// ([`line_break`]). The editors build lines with `\n`; in a file whose lines end in `\r\n`
+    /// that would leave mixed line ends, and a tool splitting lines at `\r\n` would read each
+    /// new line as part of its neighbour.
+    pub fn with_line_breaks_of(mut self, source: &str) -> Splice {
+        if line_break(source) == "\r\n" && self.text.contains('\n') {
+            self.text = crlf(&self.text);
+        }
+        self
+    }
+
     /// The edit as a finding's [`Edit`], with the 1-based line and column of its start.
     pub fn to_edit(&self, source: &str, lines: &bulkhead_sources::LineIndex) -> Edit {
         let p = lines.pos(source, self.range.start);
@@ -65,6 +78,44 @@ impl Splice {
         }
     }
 }
+
+/// The line break `text` uses: `"\r\n"` when its first line ends so, else `"\n"` (also for a
+/// text of one line). The first line decides, as for Prettier's `endOfLine: auto`: a file with
+/// mixed line ends gets the one it starts with, and finding it reads one line, not the file.
+pub fn line_break(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// `text` with every `\n` not already preceded by `\r` written as `\r\n`.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev = '\0';
+    for c in text.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// Where the line holding byte `off` starts. The first line starts after a byte order mark, so
+/// an edit that rewrites or removes whole lines never drops the mark, and an indentation
+/// measured from the line start does not count its three bytes as columns.
+pub(crate) fn line_start(text: &str, off: usize) -> usize {
+    match text[..off].rfind('\n') {
+        Some(i) => i + 1,
+        None if text.starts_with('\u{feff}') && off >= BOM.len() => BOM.len(),
+        None => 0,
+    }
+}
+
+/// The UTF-8 byte order mark some Windows editors write at the start of a file.
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// The edits for one file and the findings they fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,4 +182,29 @@ pub fn findings_from_json(text: &str) -> Result<Vec<Finding>, String> {
         ));
     }
     serde_json::from_value(v["findings"].clone()).map_err(|e| format!("findings: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_line_break_is_the_files() {
+        assert_eq!(line_break("a: 1\r\nb: 2\r\n"), "\r\n");
+        assert_eq!(line_break("a: 1\nb: 2\r\n"), "\n");
+        assert_eq!(line_break("\u{feff}a: 1\r\nb: 2\n"), "\r\n");
+        assert_eq!(line_break("a: 1"), "\n");
+        assert_eq!(line_break(""), "\n");
+        // Only bare line feeds change, so an edit converted twice is the same.
+        let s = Splice::insert(0, "x\ny\r\nz\n").with_line_breaks_of("a\r\n");
+        assert_eq!(s.text, "x\r\ny\r\nz\r\n");
+        assert_eq!(s.clone().with_line_breaks_of("a\r\n"), s);
+        assert_eq!(
+            Splice::insert(0, "x\n").with_line_breaks_of("a\n").text,
+            "x\n"
+        );
+        assert_eq!(line_start("\u{feff}a\nb", 0), 0);
+        assert_eq!(line_start("\u{feff}a\nb", 4), 3);
+        assert_eq!(line_start("\u{feff}a\nb", 5), 5);
+    }
 }

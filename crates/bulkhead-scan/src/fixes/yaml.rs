@@ -5,14 +5,15 @@
 //! blank lines and indentation elsewhere stay exactly as written.
 //!
 //! New lines are indented like their siblings; nested blocks use the file's own indentation step
-//! ([`Layout`]). Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style. Entries
-//! a mapping only inherits through a merge key (`<<: *base`) are never edited where the anchor
-//! defines them (that would change every mapping sharing it): the mapping gets its own entry.
+//! ([`Layout`]), and every new line ends the way the file's lines do ([`super::line_break`]).
+//! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style. Entries a mapping
+//! only inherits through a merge key (`<<: *base`) are never edited where the anchor defines
+//! them (that would change every mapping sharing it): the mapping gets its own entry.
 //!
 //! Each operation exists as a [`Splice`] (`*_splice`, [`set_in`]) and as the edited text. The
 //! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
 
-use super::Splice;
+use super::{line_start, Splice};
 use bulkhead_sources::yaml::{self, Document, Node, NodeKind};
 use serde_json::Value;
 
@@ -74,10 +75,6 @@ pub fn node_at<'d>(docs: &'d [Document], doc: usize, path: &[Seg]) -> Option<&'d
         };
     }
     Some(n)
-}
-
-fn line_start(text: &str, off: usize) -> usize {
-    text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0)
 }
 
 /// Offset just after the newline ending the line that holds `off` (or the text's end).
@@ -302,7 +299,7 @@ fn json_after(text: &str, first_of_last: usize, last: &Node, entry: String) -> S
     } else {
         ", ".to_string()
     };
-    Splice::insert(end, format!("{sep}{entry}"))
+    Splice::insert(end, format!("{sep}{entry}")).with_line_breaks_of(text)
 }
 
 fn is_collection(v: &Value) -> bool {
@@ -362,13 +359,15 @@ fn block(v: &Value, indent: usize, l: &Layout) -> String {
     out
 }
 
-/// `lines` appended at `at`, on a line of their own even when the text lacks a final newline.
+/// `lines` appended at `at`, on a line of their own even when the text lacks a final newline,
+/// ended like the file's lines.
 fn insert_lines(text: &str, at: usize, lines: String) -> Splice {
-    if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+    let splice = if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
         Splice::insert(at, format!("\n{lines}"))
     } else {
         Splice::insert(at, lines)
-    }
+    };
+    splice.with_line_breaks_of(text)
 }
 
 /// Set `key` in the mapping at `path` of document `doc` to `value`, creating missing mappings
@@ -534,7 +533,7 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
     } else {
         format!(": {}\n", block_scalar(v))
     };
-    Splice::new(colon..end, body)
+    Splice::new(colon..end, body).with_line_breaks_of(text)
 }
 
 fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Result<Splice> {
