@@ -557,3 +557,228 @@ fn missing_kubelet_config_file_or_drop_in_dir_is_an_error() {
     expect(&a, &[("4.2.1", Fail), ("4.2.2", Pass)]);
     assert!(message(&a, "4.2.1").contains("60-node/10-anon.conf"));
 }
+
+/// A kubelet configuration the kubelet would refuse to start with is no evidence of what the
+/// running kubelet does: a file without apiVersion or kind, a quoted "false" for a boolean, a
+/// quoted "0" for a port. Every setting such a file could set is an error naming the file, the
+/// line and the reason; flags stay known. YAML 1.1 booleans (`no`, `off`) are what the kubelet's
+/// go-yaml v2 makes of them: booleans.
+#[test]
+fn kubelet_config_files_the_kubelet_refuses_are_errors_not_values() {
+    // The insecure node's --config file rewritten to look hardened, but without apiVersion and
+    // kind: the kubelet refuses it, so its "false" and "Webhook" are not in force.
+    let n = kubeadm_node(false, SIM);
+    n.root.write(
+        "/var/lib/kubelet/custom.yaml",
+        "staticPodPath: /etc/kubernetes/manifests\nauthentication:\n  anonymous:\n    enabled: false\nauthorization:\n  mode: Webhook\n",
+        0o600,
+        0,
+        0,
+    );
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let why = s.kubernetes.as_ref().unwrap().kubelet.as_ref().unwrap();
+    let why = why.file.as_ref().unwrap().content.as_result().unwrap_err();
+    assert!(
+        why.starts_with(
+            "/var/lib/kubelet/custom.yaml: line 1, column 1: the file has no apiVersion"
+        ),
+        "{why}"
+    );
+    let a = audit(&s);
+    expect(&a, &[("4.2.1", Error), ("4.2.2", Error), ("4.2.4", Fail)]);
+    let m = message(&a, "4.2.1");
+    assert!(
+        m.contains("/var/lib/kubelet/custom.yaml (kubelet --config) could set it but could not be used: line 1, column 1: the file has no apiVersion")
+            && m.contains("kubelet.config.k8s.io/v1beta1"),
+        "{m}"
+    );
+
+    // The secure node's JSON with a quoted "false": the kubelet's decoder refuses a string for a
+    // boolean (it does not start), so 4.2.1 is unknown, not a pass on the text "false".
+    let n = kubeadm_node(true, SIM);
+    let quoted = std::fs::read_to_string(n.root.host("/srv/kubelet/config.json"))
+        .unwrap()
+        .replace(
+            r#"{"anonymous": {"enabled": false}"#,
+            r#"{"anonymous": {"enabled": "false"}"#,
+        );
+    assert!(quoted.contains(r#""enabled": "false""#));
+    n.root
+        .write("/srv/kubelet/config.json", &quoted, 0o600, 0, 0);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.1", Error), ("4.2.4", Error), ("4.2.2", Pass)]);
+    let m = message(&a, "4.2.1");
+    assert!(
+        m.contains("/srv/kubelet/config.json (kubelet --config) could set it but could not be used: line 5, column ")
+            && m.contains("authentication.anonymous.enabled is the string \"false\", but the kubelet decodes it as a boolean"),
+        "{m}"
+    );
+
+    // A drop-in with a quoted port: the merged drop-ins are what the kubelet decodes, so it is
+    // refused...
+    let n = kubeadm_node(true, SIM);
+    let drop_in = |name: &str, text: &str| {
+        n.root.write(
+            &format!("/etc/kubernetes/kubelet.conf.d/{name}"),
+            &format!(
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n{text}"
+            ),
+            0o600,
+            0,
+            0,
+        )
+    };
+    drop_in("60-port.conf", "readOnlyPort: \"0\"\n");
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.4", Error), ("4.2.2", Error), ("4.2.1", Error)]);
+    let m = message(&a, "4.2.4");
+    assert!(
+        m.contains("60-port.conf (kubelet --config-dir) could set it but could not be used: line 3, column 15: readOnlyPort is the string \"0\""),
+        "{m}"
+    );
+    // ...unless a later drop-in sets the same key to a value the kubelet decodes.
+    drop_in("70-port.conf", "readOnlyPort: 0\n");
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.4", Pass), ("4.2.2", Pass), ("4.2.1", Pass)]);
+    // A drop-in without kind is refused by every kubelet that reads drop-ins.
+    n.root.write(
+        "/etc/kubernetes/kubelet.conf.d/80-nokind.conf",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nseccompDefault: true\n",
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.14", Error), ("4.2.4", Error)]);
+    assert!(message(&a, "4.2.14").contains("80-nokind.conf (kubelet --config-dir) could set it but could not be used: line 1, column 1: the file has no kind"));
+
+    // YAML 1.1: `no` is the boolean false for the kubelet; a quoted "no" is a string it refuses.
+    let n = kubeadm_node(false, SIM);
+    let yaml11 = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: /etc/kubernetes/manifests\nauthentication:\n  anonymous:\n    enabled: no\nauthorization:\n  mode: Webhook\n";
+    n.root
+        .write("/var/lib/kubelet/custom.yaml", yaml11, 0o600, 0, 0);
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.1", Pass), ("4.2.2", Pass)]);
+    assert_eq!(
+        outcome(&a, "4.2.1").result.objects[0]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .actual,
+        "false"
+    );
+    n.root.write(
+        "/var/lib/kubelet/custom.yaml",
+        &yaml11.replace("enabled: no", "enabled: \"no\""),
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("4.2.1", Error), ("4.2.2", Error)]);
+    assert!(
+        message(&a, "4.2.1")
+            .contains("line 6, column 14: authentication.anonymous.enabled is the string \"no\""),
+        "{}",
+        message(&a, "4.2.1")
+    );
+}
+
+/// 1.1.1 to 1.1.8 judge the manifests in the kubelet's static pod directory. When the kubelet's
+/// configuration that would name it cannot be used, the conventional directory is a guess: an
+/// error naming the file and the reason, not a pass or a fail. When the kubelet names none, the
+/// verdicts say the path is assumed.
+#[test]
+fn manifest_checks_do_not_judge_a_guessed_static_pod_directory() {
+    let manifests = [
+        "1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.7", "1.1.8",
+    ];
+    // The insecure node's only kubelet configuration (which names staticPodPath) broken.
+    let n = kubeadm_node(false, SIM);
+    n.root.write(
+        "/var/lib/kubelet/custom.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: [/etc/kubernetes/manifests\n",
+        0o600,
+        0,
+        0,
+    );
+    let s = collect(n.root.path(), n.proc.path(), None);
+    let p = s
+        .kubernetes
+        .as_ref()
+        .unwrap()
+        .path("apiserver_manifest")
+        .unwrap();
+    assert!(p.source.contains("assumed"), "{}", p.source);
+    let a = audit(&s);
+    for id in manifests {
+        assert_eq!(status(&a, id), Error, "{id}: {:?}", outcome(&a, id).result);
+        let m = message(&a, id);
+        assert!(
+            m.contains("static pod directory is unknown")
+                && m.contains("/var/lib/kubelet/custom.yaml (kubelet --config) could set it but could not be used: line 4"),
+            "{id}: {m}"
+        );
+    }
+    // The same file with the type the kubelet needs: known again, and judged (0644 fails).
+    n.root.write(
+        "/var/lib/kubelet/custom.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: /etc/kubernetes/manifests\n",
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("1.1.1", Fail), ("1.1.2", Fail)]);
+    assert!(
+        !message(&a, "1.1.1").contains("assumed"),
+        "{}",
+        message(&a, "1.1.1")
+    );
+
+    // The kubelet names no static pod directory: the kubeadm default is judged, and said to be
+    // assumed, in a failure as in a pass.
+    n.root.write(
+        "/var/lib/kubelet/custom.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    expect(&a, &[("1.1.1", Fail), ("1.1.2", Fail)]);
+    for id in ["1.1.1", "1.1.2"] {
+        let m = message(&a, id);
+        assert!(
+            m.contains("path assumed, as the kubelet names no static pod directory"),
+            "{id}: {m}"
+        );
+    }
+    let n = kubeadm_node(true, SIM);
+    n.root.write(
+        "/srv/kubelet/config.json",
+        &std::fs::read_to_string(n.root.host("/srv/kubelet/config.json"))
+            .unwrap()
+            .replace("\"staticPodPath\": \"/etc/kubernetes/manifests\",", ""),
+        0o600,
+        0,
+        0,
+    );
+    let a = audit(&collect(n.root.path(), n.proc.path(), None));
+    let r = &outcome(&a, "1.1.1").result;
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert!(
+        r.message.as_deref().unwrap().contains(
+            "(kube-apiserver.yaml in /etc/kubernetes/manifests (assumed: kubeadm default, as the kubelet names no static pod directory"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("path assumed"),
+        "{r:?}"
+    );
+}

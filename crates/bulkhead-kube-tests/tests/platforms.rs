@@ -124,7 +124,7 @@ fn managed_worker_reports_provider_managed_control_plane() {
     r.write("/etc/eks/release", "BASE_AMI_ID=ami-1\n", 0o644, 0, 0);
     r.write(
         "/etc/kubernetes/kubelet/kubelet-config.json",
-        r#"{"kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}}, "authorization": {"mode": "Webhook"}}"#,
+        r#"{"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}}, "authorization": {"mode": "Webhook"}}"#,
         0o644,
         0,
         0,

@@ -241,7 +241,7 @@ fn managed_control_plane_threats_are_provider_managed() {
     r.write("/etc/eks/release", "BASE_AMI_ID=ami-1\n", 0o644, 0, 0);
     r.write(
         "/etc/kubernetes/kubelet/kubelet-config.json",
-        r#"{"kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}, "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}}, "authorization": {"mode": "Webhook"}}"#,
+        r#"{"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration", "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}, "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}}, "authorization": {"mode": "Webhook"}}"#,
         0o600,
         0,
         0,

@@ -6,11 +6,13 @@
 //! maps to a stable control ID) with [`EvidenceSet::add_finding`].
 //!
 //! A check that had nothing to read because an input was not given (the policy checks without a
-//! cluster dump) reports `not_applicable`, as the audit's vocabulary requires. For a threat that
-//! verdict means "not evaluated", never "does not apply here": [`EvidenceSet::missing_inputs`]
-//! tells the two apart from the snapshot and the catalog, not from the checks' messages.
+//! cluster dump, the control-plane and node checks of a cluster known only from its dump) reports
+//! `not_applicable`, as the audit's vocabulary requires. For a threat that verdict means "not
+//! evaluated", never "does not apply here": [`EvidenceSet::missing_inputs`] tells the two apart
+//! from the snapshot and the catalog, not from the checks' messages.
 
 use bulkhead_checks::{Audit, Status};
+use bulkhead_facts::kube::KubeFacts;
 use bulkhead_facts::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,6 +26,17 @@ pub enum MissingInput {
     ClusterDump,
     /// `--targets` left the policies target out, so the policy checks did not run.
     PoliciesTarget,
+    /// The cluster dump shows that the cluster exists, so its control plane does, but no
+    /// control-plane component runs where the audit ran: the master, etcd and control-plane
+    /// checks (targets `master`, `etcd`, `controlplane`) had nothing to read.
+    ControlPlaneNode,
+    /// The cluster dump shows the cluster has nodes (it lists them, or workloads that run on
+    /// them), but no kubelet or kube-proxy runs where the audit ran: the node checks (target
+    /// `node`) had nothing to read.
+    KubeletNode,
+    /// `--targets` left out the control-plane or node target these checks belong to, on a
+    /// cluster the dump shows.
+    NodeTargets,
 }
 
 impl MissingInput {
@@ -31,6 +44,9 @@ impl MissingInput {
         match self {
             MissingInput::ClusterDump => "cluster_dump",
             MissingInput::PoliciesTarget => "policies_target",
+            MissingInput::ControlPlaneNode => "control_plane_node",
+            MissingInput::KubeletNode => "kubelet_node",
+            MissingInput::NodeTargets => "node_targets",
         }
     }
 
@@ -40,6 +56,18 @@ impl MissingInput {
             MissingInput::ClusterDump => "no cluster dump was given (pass --cluster-dump FILE)",
             MissingInput::PoliciesTarget => {
                 "--targets left out the policies target (add policies to --targets)"
+            }
+            MissingInput::ControlPlaneNode => {
+                "the audit did not run where the dump's cluster runs its control plane (run \
+                 bulkhead on a control-plane node, or pass --snapshot FILE collected there)"
+            }
+            MissingInput::KubeletNode => {
+                "the audit did not run on a node of the dump's cluster (run bulkhead on a node, \
+                 or pass --snapshot FILE collected there)"
+            }
+            MissingInput::NodeTargets => {
+                "--targets left out the control-plane or node target these checks belong to \
+                 (add it to --targets where those components run)"
             }
         }
     }
@@ -213,38 +241,24 @@ impl EvidenceSet {
     }
 
     /// Controls the evidence calls not applicable only because an input was missing, with that
-    /// input. The signal is structural: the control's catalog target (`policies`) and what the
-    /// snapshot holds (no cluster dump, or `--targets` without policies). A control another
-    /// source judged (a scanned manifest) is not listed: its verdict is then not
-    /// `not_applicable`.
+    /// input. The signal is structural: the control's catalog target and what the snapshot holds,
+    /// never the checks' messages. The policy checks (`policies`) miss the cluster dump, or the
+    /// target was left out of `--targets`. The master, etcd, control-plane and node checks miss
+    /// the node they read when a cluster dump proves the cluster (and, for the node checks, that
+    /// it has nodes) exists but the target was not audited here: "not applicable" would say the API
+    /// server or the kubelets are absent from a cluster that has them. A control another source
+    /// judged (a scanned manifest) is not listed: its verdict is then not `not_applicable`.
     pub fn missing_inputs(&self, snapshot: &Snapshot) -> BTreeMap<String, MissingInput> {
         let Some(k) = snapshot.kubernetes.as_ref() else {
-            return BTreeMap::new();
-        };
-        let missing = if !k.target_selected("policies") {
-            if k.targets.source == "--targets" {
-                MissingInput::PoliciesTarget
-            } else {
-                // Detection selects the policies target exactly when a dump was given.
-                MissingInput::ClusterDump
-            }
-        } else if k.cluster.is_none() {
-            MissingInput::ClusterDump
-        } else {
-            // A dump that could not be read makes the checks report an error, which already
-            // counts as not evaluated.
             return BTreeMap::new();
         };
         self.verdicts
             .keys()
             .filter(|c| self.status(c) == Some(Status::NotApplicable))
-            .filter(|c| {
-                bulkhead_checks::catalog()
-                    .control(c)
-                    .and_then(|x| x.target.as_deref())
-                    == Some("policies")
+            .filter_map(|c| {
+                let target = bulkhead_checks::catalog().control(c)?.target.as_deref()?;
+                missing_for_target(k, target).map(|m| (c.clone(), m))
             })
-            .map(|c| (c.clone(), missing))
             .collect()
     }
 
@@ -257,5 +271,66 @@ impl EvidenceSet {
             }
         }
         seen
+    }
+}
+
+/// Kinds of cluster object that show the cluster has nodes, each running a kubelet.
+const NODE_EVIDENCE: &[&str] = &[
+    "Node",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+];
+
+/// The input whose absence left the checks of `target` with nothing to read, if any.
+fn missing_for_target(k: &KubeFacts, target: &str) -> Option<MissingInput> {
+    let by_targets = k.targets.source == "--targets";
+    match target {
+        "policies" => {
+            if !k.target_selected("policies") {
+                // Detection selects the policies target exactly when a dump was given.
+                Some(if by_targets {
+                    MissingInput::PoliciesTarget
+                } else {
+                    MissingInput::ClusterDump
+                })
+            } else if k.cluster.is_none() {
+                Some(MissingInput::ClusterDump)
+            } else {
+                // A dump that could not be read makes the checks report an error, which already
+                // counts as not evaluated.
+                None
+            }
+        }
+        "master" | "etcd" | "controlplane" => {
+            // A provider runs a managed control plane: its checks are the provider's, and the
+            // threats say so. k3s runs it inside its own process on this very node, where no
+            // other node would show more.
+            let proven = k.cluster.is_some() && !k.platform.managed && k.platform.kind != "k3s";
+            (proven && !k.target_selected(target)).then_some(if by_targets {
+                MissingInput::NodeTargets
+            } else {
+                MissingInput::ControlPlaneNode
+            })
+        }
+        "node" => {
+            // Nodes in the dump, or workloads, which run on nodes (the model draws a stand-in
+            // node for them when none was audited).
+            let nodes = k
+                .cluster
+                .as_ref()
+                .and_then(|d| d.value())
+                .is_some_and(|d| NODE_EVIDENCE.iter().any(|kind| d.has_kind(kind)));
+            (nodes && !k.target_selected("node")).then_some(if by_targets {
+                MissingInput::NodeTargets
+            } else {
+                MissingInput::KubeletNode
+            })
+        }
+        _ => None,
     }
 }

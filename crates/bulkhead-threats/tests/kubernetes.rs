@@ -363,3 +363,137 @@ fn no_reason_counts_zero_of_zero_or_lists_nothing() {
         }
     }
 }
+
+/// A cluster dump read where nothing of Kubernetes runs proves the cluster, hence its control
+/// plane and its nodes: the threats about the API server, etcd, the controller manager, the
+/// scheduler and the kubelets are unknown and say which input would decide them, never not
+/// applicable. A provider-managed control plane stays the provider's; a dump with neither nodes
+/// nor workloads proves no kubelet; `--targets` that leaves the targets out names the selection.
+#[test]
+fn control_plane_and_node_threats_of_a_dump_only_audit_are_unknown() {
+    const CONTROL_PLANE: [&str; 10] = [
+        "K8S-S02", "K8S-S03", "K8S-S06", "K8S-T02", "K8S-T04", "K8S-T06", "K8S-I01", "K8S-I05",
+        "K8S-D01", "K8S-E04",
+    ];
+    const KUBELET: [&str; 3] = ["K8S-R01", "K8S-I03", "K8S-E01"];
+    let find = |tm: &ThreatModel, id: &str, control: &str| {
+        tm.threat(id)
+            .unwrap()
+            .controls
+            .iter()
+            .find(|c| c.control == control)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} has no control {control}"))
+    };
+    for name in ["k8s-insecure", "k8s-secure"] {
+        let tm = model(&dump_only(name), Options::default()).unwrap();
+        assert_reasons_name_their_controls(&tm);
+        for id in CONTROL_PLANE {
+            let t = tm.threat(id).unwrap();
+            assert_eq!(t.status, ThreatStatus::Unknown, "{name} {id}: {}", t.reason);
+            assert!(
+                t.reason.contains(
+                    "not evaluated because the audit did not run where the dump's cluster runs its control plane (run bulkhead on a control-plane node, or pass --snapshot FILE collected there)"
+                ),
+                "{name} {id}: {}",
+                t.reason
+            );
+            assert_ne!(t.severity, bulkhead_threats::Severity::None, "{name} {id}");
+        }
+        for id in KUBELET {
+            let t = tm.threat(id).unwrap();
+            assert_eq!(t.status, ThreatStatus::Unknown, "{name} {id}: {}", t.reason);
+            assert!(
+                t.reason
+                    .contains("the audit did not run on a node of the dump's cluster"),
+                "{name} {id}: {}",
+                t.reason
+            );
+        }
+        let c = find(&tm, "K8S-I01", "k8s.apiserver.encryption_provider_config");
+        assert_eq!(
+            (c.status, c.missing_input),
+            (None, Some(MissingInput::ControlPlaneNode)),
+            "{name}"
+        );
+        let c = find(&tm, "K8S-E01", "k8s.kubelet.authorization_not_always_allow");
+        assert_eq!(
+            (c.status, c.missing_input),
+            (None, Some(MissingInput::KubeletNode)),
+            "{name}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&tm.to_json()).unwrap();
+        let i01 = json["threats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "K8S-I01")
+            .unwrap();
+        assert!(i01["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "not_evaluated" && c["missing_input"] == "control_plane_node"));
+        // kube-proxy is optional: nothing shows it runs, so its threat still does not apply.
+        assert_eq!(
+            tm.threat("K8S-T07").unwrap().status,
+            ThreatStatus::NotApplicable
+        );
+    }
+
+    // A dump of a managed cluster: the provider runs the control plane, as the threats say.
+    let mut s = dump_only("k8s-secure");
+    let k = s.kubernetes.as_mut().unwrap();
+    k.platform.kind = "eks".into();
+    k.platform.managed = true;
+    let tm = model(&s, Options::default()).unwrap();
+    for id in ["K8S-I01", "K8S-T02", "K8S-S03", "K8S-T06", "K8S-D01"] {
+        let t = tm.threat(id).unwrap();
+        assert_eq!(t.status, ThreatStatus::NotApplicable, "{id}: {}", t.reason);
+        assert!(
+            t.reason.starts_with("provider-managed"),
+            "{id}: {}",
+            t.reason
+        );
+    }
+    assert_eq!(
+        tm.threat("K8S-E01").unwrap().status,
+        ThreatStatus::Unknown,
+        "the kubelets are the customer's"
+    );
+
+    // A dump with neither nodes nor workloads proves the control plane, not a kubelet.
+    let mut s = dump_only("k8s-insecure");
+    if let Some(Fact::Value(d)) = s.kubernetes.as_mut().unwrap().cluster.as_mut() {
+        d.objects
+            .retain(|o| !["Node", "Pod", "Deployment", "DaemonSet"].contains(&o.kind.as_str()));
+    }
+    let tm = model(&s, Options::default()).unwrap();
+    assert_eq!(tm.threat("K8S-I01").unwrap().status, ThreatStatus::Unknown);
+    let c = find(&tm, "K8S-E01", "k8s.kubelet.authorization_not_always_allow");
+    assert_eq!(
+        (c.status, c.missing_input),
+        (Some(Status::NotApplicable), None)
+    );
+
+    // On the node, --targets that leaves the control plane out names the selection.
+    let mut s = snapshot_file("k8s-secure");
+    s.kubernetes
+        .as_mut()
+        .unwrap()
+        .select_targets(&["node,policies".to_string()])
+        .unwrap();
+    let tm = model(&s, Options::default()).unwrap();
+    let t = tm.threat("K8S-I01").unwrap();
+    assert_eq!(t.status, ThreatStatus::Unknown, "{}", t.reason);
+    assert!(
+        t.reason
+            .contains("--targets left out the control-plane or node target"),
+        "{}",
+        t.reason
+    );
+    assert_eq!(
+        find(&tm, "K8S-I01", "k8s.apiserver.encryption_provider_config").missing_input,
+        Some(MissingInput::NodeTargets)
+    );
+}

@@ -5,12 +5,13 @@
 //! conventional layout; the collector records which. Modes are bitmasks, owners uid and gid.
 
 use super::{
-    file_mode_check, file_owner_check, file_set_check, guard, mode_object, owner_object, Owner,
+    file_mode_check, file_owner_check, file_set_check, guard, mode_object, owner_object, roll_one,
+    Owner,
 };
 use crate::engine::Context;
-use crate::model::CheckResult;
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{KubeFacts, KubeletKey, PROXY};
+use bulkhead_facts::kube::{KubeFacts, KubeletKey, ResolvedPath, PROXY};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.files.apiserver_manifest_mode", apiserver_manifest_mode),
@@ -69,84 +70,136 @@ pub const EVALUATORS: &[(&str, Evaluator)] = &[
 
 /// 1.1.1
 fn apiserver_manifest_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
+    manifest_check(
         ctx,
-        "master",
         "apiserver_manifest",
-        0o600,
         "kube-apiserver static pod manifest",
+        |_, p| mode_object(ctx, p, 0o600),
     )
 }
 /// 1.1.2
 fn apiserver_manifest_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
+    manifest_check(
         ctx,
-        "master",
         "apiserver_manifest",
-        Owner::Root,
         "kube-apiserver static pod manifest",
+        |k, p| owner_object(ctx, k, p, Owner::Root),
     )
 }
 /// 1.1.3
 fn controller_manager_manifest_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
+    manifest_check(
         ctx,
-        "master",
         "controller_manager_manifest",
-        0o600,
         "kube-controller-manager static pod manifest",
+        |_, p| mode_object(ctx, p, 0o600),
     )
 }
 /// 1.1.4
 fn controller_manager_manifest_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
+    manifest_check(
         ctx,
-        "master",
         "controller_manager_manifest",
-        Owner::Root,
         "kube-controller-manager static pod manifest",
+        |k, p| owner_object(ctx, k, p, Owner::Root),
     )
 }
 /// 1.1.5
 fn scheduler_manifest_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
+    manifest_check(
         ctx,
-        "master",
         "scheduler_manifest",
-        0o600,
         "kube-scheduler static pod manifest",
+        |_, p| mode_object(ctx, p, 0o600),
     )
 }
 /// 1.1.6
 fn scheduler_manifest_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
+    manifest_check(
         ctx,
-        "master",
         "scheduler_manifest",
-        Owner::Root,
         "kube-scheduler static pod manifest",
+        |k, p| owner_object(ctx, k, p, Owner::Root),
     )
 }
 /// 1.1.7
 fn etcd_manifest_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
-        ctx,
-        "master",
-        "etcd_manifest",
-        0o600,
-        "etcd static pod manifest",
-    )
+    manifest_check(ctx, "etcd_manifest", "etcd static pod manifest", |_, p| {
+        mode_object(ctx, p, 0o600)
+    })
 }
 /// 1.1.8
 fn etcd_manifest_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
-        ctx,
-        "master",
-        "etcd_manifest",
-        Owner::Root,
-        "etcd static pod manifest",
-    )
+    manifest_check(ctx, "etcd_manifest", "etcd static pod manifest", |k, p| {
+        owner_object(ctx, k, p, Owner::Root)
+    })
 }
+
+/// Where the static pod manifests are, as far as bulkhead knows.
+enum StaticPodDir {
+    /// The kubelet names the directory (staticPodPath or --pod-manifest-path).
+    Named,
+    /// The layout's default is judged in its place, for the reason given.
+    Assumed(&'static str),
+    /// The kubelet runs, but a configuration file that could name the directory could not be
+    /// used: why.
+    Unknown(String),
+}
+
+fn static_pod_dir(k: &KubeFacts) -> StaticPodDir {
+    match k.kubelet_setting(&KubeletKey::STATIC_POD_PATH) {
+        Some(Ok(s)) if !s.value.is_empty() => StaticPodDir::Named,
+        Some(Ok(_)) => StaticPodDir::Assumed(
+            "the kubelet names no static pod directory (no staticPodPath or --pod-manifest-path)",
+        ),
+        Some(Err(why)) => StaticPodDir::Unknown(why),
+        None => {
+            StaticPodDir::Assumed("no kubelet runs on this node to name its static pod directory")
+        }
+    }
+}
+
+/// 1.1.1 to 1.1.8 judge the manifests in the kubelet's static pod directory. Where the kubelet
+/// names none, the layout's default is judged and every verdict says the path is assumed. Where
+/// the kubelet's configuration that would name it cannot be used, the kubelet may run its
+/// control plane from anywhere: an error, not a verdict on the default.
+fn manifest_check(
+    ctx: &Context<'_>,
+    role: &str,
+    what: &str,
+    judge: impl Fn(&KubeFacts, &ResolvedPath) -> ObjectResult,
+) -> CheckResult {
+    let k = match guard(ctx, "master") {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let Some(p) = k.path(role) else {
+        return CheckResult::not_applicable(format!("no {what} on this node"));
+    };
+    let assumed = match static_pod_dir(k) {
+        StaticPodDir::Named => None,
+        StaticPodDir::Assumed(why) => Some(why),
+        StaticPodDir::Unknown(why) => {
+            let why = format!(
+                "the kubelet's static pod directory is unknown, so {} is only a guess at where \
+                 the {what} is: {why}",
+                p.path
+            );
+            return CheckResult::error(why.clone())
+                .with_object(ObjectResult::new("file", &p.path, Status::Error).note(why));
+        }
+    };
+    let mut obj = judge(k, p);
+    if let (Some(why), Status::Pass | Status::Fail) = (assumed, obj.status) {
+        let assumption = format!("path assumed, as {why}");
+        obj.note = Some(match obj.note.take() {
+            Some(n) => format!("{assumption}; {n}"),
+            None => assumption,
+        });
+    }
+    roll_one(obj, p)
+}
+
 /// 1.1.9 (manual in the benchmark; the modes are readable, so bulkhead judges them)
 fn cni_config_mode(ctx: &Context<'_>) -> CheckResult {
     file_set_check(

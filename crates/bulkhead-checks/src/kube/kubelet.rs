@@ -4,7 +4,9 @@
 //! configuration file named by its `--config` flag merged with its `--config-dir` drop-ins, else
 //! the default, which differs with and without a configuration file (anonymous access and
 //! AlwaysAllow are the defaults only without one). A setting no flag fixes is an error, never a
-//! default, while a file that could set it cannot be read or parsed: the running kubelet loaded
+//! default, while a file that could set it cannot be read or parsed, or is one the kubelet's
+//! decoder refuses (no `apiVersion` or `kind`, a quoted `"false"` for a boolean: the collector
+//! records such a file as unavailable with the line and the reason): the running kubelet loaded
 //! a version of that file bulkhead does not see.
 
 use super::{

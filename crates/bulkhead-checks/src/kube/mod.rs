@@ -430,7 +430,7 @@ pub(crate) fn file_owner_check(
     }
 }
 
-fn roll_one(obj: ObjectResult, p: &ResolvedPath) -> CheckResult {
+pub(crate) fn roll_one(obj: ObjectResult, p: &ResolvedPath) -> CheckResult {
     let msg = match (&obj.evidence, &obj.note) {
         (_, Some(n)) if obj.status != Status::Pass => format!("{}: {n}", p.path),
         (Some(e), _) => format!("{} {} {} ({})", p.path, e.field, e.actual, p.source),

@@ -697,3 +697,94 @@ fn server_tls_bootstrap_needs_the_rotation_gate() {
     );
     assert_eq!(f.run("k8s.kubelet.tls_cert").status, Fail);
 }
+
+/// 1.1.1 to 1.1.8: with the kubelet's configuration that could name the static pod directory
+/// unusable, the conventional manifests are a guess, so the checks report an error naming the
+/// file and the reason (a `--pod-manifest-path` flag still names it); where the kubelet names no
+/// directory, or no kubelet runs, the verdicts say the path is assumed.
+#[test]
+fn manifest_checks_on_an_unknown_static_pod_directory_are_errors() {
+    let manifests = [
+        ("k8s.files.apiserver_manifest_mode", "apiserver_manifest"),
+        ("k8s.files.apiserver_manifest_owner", "apiserver_manifest"),
+        (
+            "k8s.files.controller_manager_manifest_mode",
+            "controller_manager_manifest",
+        ),
+        (
+            "k8s.files.controller_manager_manifest_owner",
+            "controller_manager_manifest",
+        ),
+        ("k8s.files.scheduler_manifest_mode", "scheduler_manifest"),
+        ("k8s.files.scheduler_manifest_owner", "scheduler_manifest"),
+        ("k8s.files.etcd_manifest_mode", "etcd_manifest"),
+        ("k8s.files.etcd_manifest_owner", "etcd_manifest"),
+    ];
+    let node = |kubelet_args: &[&str]| {
+        let mut f = KubeFixture::new()
+            .component(API, &[])
+            .component("kubelet", kubelet_args);
+        for (_, role) in manifests {
+            let path = format!("/etc/kubernetes/manifests/{role}.yaml");
+            f = f.path(role, &path, false).file(&path, 0o644, 0, 0);
+        }
+        f
+    };
+    let why = "/srv/kubelet/config.json: line 3, column 16: staticPodPath is the number 7, but the kubelet decodes it as a string (quote it) and does not start with this file";
+    let f = node(&["--config=/srv/kubelet/config.json"])
+        .kubelet_config(json!({}))
+        .kubelet_config_unusable(why);
+    for (id, _) in manifests {
+        let r = f.run(id);
+        assert_eq!(r.status, Error, "{id}: {r:?}");
+        let m = r.message.as_deref().unwrap();
+        assert!(
+            m.starts_with("the kubelet's static pod directory is unknown, so /etc/kubernetes/manifests/")
+                && m.contains("/srv/kubelet/config.json (kubelet --config) could set it but could not be used: line 3, column 16: staticPodPath is the number 7"),
+            "{id}: {m}"
+        );
+        assert_eq!(r.objects[0].status, Error, "{id}");
+    }
+    // The flag names the directory whatever the file holds: judged, and not assumed.
+    let f = node(&[
+        "--config=/srv/kubelet/config.json",
+        "--pod-manifest-path=/etc/kubernetes/manifests",
+    ])
+    .kubelet_config(json!({}))
+    .kubelet_config_unusable(why);
+    let r = f.run("k8s.files.apiserver_manifest_mode");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(!r.message.as_deref().unwrap().contains("assumed"), "{r:?}");
+    // A readable configuration without staticPodPath: judged, and the path said to be assumed.
+    let f = node(&["--config=/srv/kubelet/config.json"])
+        .kubelet_config(json!({"kind": "KubeletConfiguration"}));
+    let r = f.run("k8s.files.apiserver_manifest_mode");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.message.as_deref().unwrap().contains(
+            "path assumed, as the kubelet names no static pod directory (no staticPodPath or --pod-manifest-path)"
+        ),
+        "{r:?}"
+    );
+    let r = f.run("k8s.files.apiserver_manifest_owner");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert!(
+        r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("path assumed"),
+        "{r:?}"
+    );
+    // No kubelet at all: assumed too.
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("apiserver_manifest", "/m.yaml", false)
+        .file("/m.yaml", 0o600, 0, 0);
+    let r = f.run("k8s.files.apiserver_manifest_mode");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.objects[0].note.as_deref(),
+        Some("path assumed, as no kubelet runs on this node to name its static pod directory")
+    );
+}

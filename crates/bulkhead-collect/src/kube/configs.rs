@@ -4,8 +4,11 @@
 //! `--config`, and the EncryptionConfiguration named by the API server. A file only the
 //! component can see (a ConfigMap mounted into its container) is read through
 //! `/proc/<pid>/root`. Secret values are masked before anything is stored; encryption keys are
-//! never kept at all.
+//! never kept at all. The kubelet's files are read as its own decoder reads them
+//! ([`kubelet_decode`]): one it would refuse to start with is recorded as unavailable, with the
+//! line and the reason, never as values.
 
+use super::kubelet_decode::{self, Mistyped, Role};
 use super::Inputs;
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
@@ -13,6 +16,7 @@ use bulkhead_facts::kube::{
     mask_document, mask_env, Component, ConfigFile, EncryptionConfig, KubeFacts, KubeletConfig,
     APISERVER, ETCD, KUBELET, PROXY,
 };
+use bulkhead_facts::Fact;
 use serde_json::Value;
 use std::path::Path;
 
@@ -62,6 +66,18 @@ pub fn read_for(
 }
 
 fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
+    config_file_as(fs, proc, c, path, source, parse_document)
+}
+
+/// [`config_file`] with the component's own reading of the text.
+fn config_file_as(
+    fs: &HostFs,
+    proc: &Path,
+    c: &Component,
+    path: &str,
+    source: &str,
+    parse: impl FnOnce(&str) -> Result<Value, String>,
+) -> ConfigFile {
     let mut inside = false;
     let content = read_for(fs, proc, Some(c.process.pid), path)
         .map_err(|e| {
@@ -84,7 +100,7 @@ fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str
         })
         .and_then(|(text, where_read)| {
             inside = where_read.is_some();
-            let mut v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
+            let mut v = parse(&text).map_err(|e| format!("{path}: {e}"))?;
             mask_document(&mut v);
             Ok(v)
         });
@@ -144,6 +160,82 @@ fn drop_in_files(fs: &HostFs, dir: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// A kubelet configuration file read as the kubelet decodes it (see [`kubelet_decode`]): a file
+/// the kubelet refuses outright is unavailable with the reason and line; the values of the wrong
+/// type are returned beside it, because whether they stop the kubelet depends on the other files.
+fn kubelet_file(
+    fs: &HostFs,
+    proc: &Path,
+    c: &Component,
+    path: &str,
+    source: &str,
+    role: Role,
+) -> (ConfigFile, Vec<Mistyped>) {
+    let mut mistyped = Vec::new();
+    let file = config_file_as(fs, proc, c, path, source, |text| {
+        let d = kubelet_decode::decode(text, role)?;
+        mistyped = d.mistyped;
+        Ok(d.value)
+    });
+    (file, mistyped)
+}
+
+/// Make a file the kubelet refuses unavailable, naming the first value it cannot decode (and how
+/// many more there are), so every setting the file could set is unknown rather than read.
+fn refuse(file: &mut ConfigFile, mistyped: &[&Mistyped]) {
+    let Some(first) = mistyped.first() else {
+        return;
+    };
+    let more = match mistyped.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more such value)".to_string(),
+        n => format!(" (and {n} more such values)"),
+    };
+    file.content = Fact::Unavailable(format!("{}: {}{more}", file.path, first.describe()));
+}
+
+/// The kubelet merges its drop-ins as JSON (a JSON merge patch: mappings key by key, anything
+/// else replaced whole) and decodes the merged document: a drop-in's mistyped value stops it only
+/// if no later drop-in replaces it. A later null, which deletes the key, is not counted, since the
+/// earlier value is then the one bulkhead would read.
+fn weigh_drop_ins(read: Vec<(ConfigFile, Vec<Mistyped>)>) -> Vec<ConfigFile> {
+    let replaces = |doc: &Value, path: &[String]| {
+        let mut cur = doc;
+        for key in path {
+            match cur.get(key) {
+                None | Some(Value::Null) => return false,
+                Some(v @ Value::Object(_)) => cur = v,
+                // A list or a scalar replaces whatever the earlier file had below it.
+                Some(_) => return true,
+            }
+        }
+        true
+    };
+    let later_sets = |after: usize, path: &[String]| {
+        read[after + 1..]
+            .iter()
+            .any(|(f, _)| f.content.value().is_some_and(|doc| replaces(doc, path)))
+    };
+    let verdicts: Vec<Vec<&Mistyped>> = read
+        .iter()
+        .enumerate()
+        .map(|(i, (_, mistyped))| {
+            mistyped
+                .iter()
+                .filter(|m| !later_sets(i, &m.path))
+                .collect()
+        })
+        .collect();
+    read.iter()
+        .zip(verdicts)
+        .map(|((file, _), left)| {
+            let mut file = file.clone();
+            refuse(&mut file, &left);
+            file
+        })
+        .collect()
+}
+
 /// Read every configuration file the running components name.
 pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
     let fs = input.fs;
@@ -170,20 +262,23 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
         let mut cfg = KubeletConfig::default();
         // The kubelet treats an empty --config or --config-dir as not given.
         if let Some(p) = c.flags.last("config").filter(|p| !p.is_empty()) {
-            cfg.file = Some(config_file(fs, input.proc, c, &p, "kubelet --config"));
+            let (mut file, mistyped) =
+                kubelet_file(fs, input.proc, c, &p, "kubelet --config", Role::Config);
+            // The --config file is decoded on its own: any value of the wrong type stops the
+            // kubelet, whatever the drop-ins or flags say.
+            refuse(&mut file, &mistyped.iter().collect::<Vec<_>>());
+            cfg.file = Some(file);
         }
         if let Some(dir) = c.flags.last("config-dir").filter(|d| !d.is_empty()) {
             match drop_in_files(fs, &dir) {
                 Ok(paths) => {
-                    for p in paths {
-                        cfg.drop_ins.push(config_file(
-                            fs,
-                            input.proc,
-                            c,
-                            &p,
-                            "kubelet --config-dir",
-                        ));
-                    }
+                    let read: Vec<(ConfigFile, Vec<Mistyped>)> = paths
+                        .iter()
+                        .map(|p| {
+                            kubelet_file(fs, input.proc, c, p, "kubelet --config-dir", Role::DropIn)
+                        })
+                        .collect();
+                    cfg.drop_ins = weigh_drop_ins(read);
                 }
                 Err(e) => cfg.drop_in_dir_error = Some(e),
             }
@@ -213,4 +308,89 @@ pub fn manifest_image_version(text: &str) -> Option<String> {
     let image = v.pointer("/spec/containers/0/image")?.as_str()?;
     let tag = image.rsplit_once(':')?.1;
     tag.starts_with('v').then(|| tag.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drop-in as `kubelet_file` reads it, without a file system.
+    fn drop_in(name: &str, body: &str) -> (ConfigFile, Vec<Mistyped>) {
+        let path = format!("/etc/kubernetes/kubelet.conf.d/{name}");
+        let text = format!(
+            "apiVersion: {}\nkind: {}\n{body}",
+            kubelet_decode::API_VERSION,
+            kubelet_decode::KIND
+        );
+        let (content, mistyped) = match kubelet_decode::decode(&text, Role::DropIn) {
+            Ok(d) => (Fact::Value(d.value), d.mistyped),
+            Err(e) => (Fact::Unavailable(format!("{path}: {e}")), vec![]),
+        };
+        let file = ConfigFile {
+            path,
+            source: "kubelet --config-dir".into(),
+            content,
+            modified_at: None,
+        };
+        (file, mistyped)
+    }
+
+    fn reasons(files: &[ConfigFile]) -> Vec<Option<String>> {
+        files
+            .iter()
+            .map(|f| f.content.as_result().err().map(|e| e.to_string()))
+            .collect()
+    }
+
+    /// The kubelet decodes the merged drop-ins: a mistyped value is refused unless a later drop-in
+    /// sets the same key (to anything but null); the others of a refused file are counted.
+    #[test]
+    fn a_mistyped_drop_in_value_counts_unless_a_later_drop_in_sets_it() {
+        let files = weigh_drop_ins(vec![
+            drop_in(
+                "10-a.conf",
+                "readOnlyPort: \"0\"\nseccompDefault: \"true\"\n",
+            ),
+            drop_in("20-b.conf", "readOnlyPort: 0\n"),
+        ]);
+        let r = reasons(&files);
+        assert_eq!(
+            r[0].as_deref(),
+            Some("/etc/kubernetes/kubelet.conf.d/10-a.conf: line 4, column 17: seccompDefault is the string \"true\", but the kubelet decodes it as a boolean (true or false, unquoted) and does not start with this file")
+        );
+        assert_eq!(r[1], None);
+        let files = weigh_drop_ins(vec![
+            drop_in("10-a.conf", "readOnlyPort: \"0\"\n"),
+            drop_in("20-b.conf", "readOnlyPort: 0\n"),
+        ]);
+        assert_eq!(reasons(&files), [None, None]);
+        // A list is replaced whole: a later clusterDNS replaces the mistyped entry of the earlier.
+        let files = weigh_drop_ins(vec![
+            drop_in("10-a.conf", "clusterDNS: [10.96.0.10, 7]\n"),
+            drop_in("20-b.conf", "clusterDNS: [10.96.0.10]\n"),
+        ]);
+        assert_eq!(reasons(&files), [None, None]);
+        // Gates merge key by key: another gate does not replace a mistyped one.
+        let files = weigh_drop_ins(vec![
+            drop_in("10-a.conf", "featureGates: {A: \"true\"}\n"),
+            drop_in("20-b.conf", "featureGates: {B: true}\n"),
+        ]);
+        assert!(reasons(&files)[0]
+            .as_deref()
+            .unwrap()
+            .contains("featureGates.A is the string"));
+        // Null removes a key in a JSON merge, but bulkhead keeps reading the earlier value then:
+        // not counted as setting it.
+        let files = weigh_drop_ins(vec![
+            drop_in("10-a.conf", "readOnlyPort: \"0\"\nmaxPods: x\n"),
+            drop_in("20-b.conf", "readOnlyPort: null\n"),
+        ]);
+        let r = reasons(&files);
+        assert!(
+            r[0].as_deref().unwrap().ends_with(
+                "line 3, column 15: readOnlyPort is the string \"0\", but the kubelet decodes it as a whole number (32-bit, unquoted) and does not start with this file (and 1 more such value)"
+            ),
+            "{r:?}"
+        );
+    }
 }

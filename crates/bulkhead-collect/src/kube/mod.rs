@@ -8,6 +8,7 @@
 mod components;
 mod configs;
 mod dump;
+mod kubelet_decode;
 mod paths;
 
 use crate::hostfs::{Accounts, HostFs};

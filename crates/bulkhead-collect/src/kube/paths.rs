@@ -123,14 +123,26 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     let comp = |n: &str| k.components.get(n);
     let kubelet = comp(KUBELET);
 
-    // Static pod manifests.
-    let static_dir = kubelet
-        .and_then(|c| {
-            let s = k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)?.ok()?;
-            (!s.value.is_empty())
-                .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
-        })
-        .unwrap_or_else(|| ResolvedPath::conventional(l.manifests, l.name));
+    // Static pod manifests: in the directory the kubelet names, else where the layout puts them.
+    // The second is a guess, and the source says so and why.
+    let assumed = |why: String| {
+        ResolvedPath::conventional(l.manifests, format!("assumed: {}, as {why}", l.name))
+    };
+    let static_dir = match (kubelet, k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)) {
+        (Some(c), Some(Ok(s))) if !s.value.is_empty() => {
+            ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source))
+        }
+        (Some(_), Some(Ok(_))) => assumed(
+            "the kubelet names no static pod directory (no staticPodPath or --pod-manifest-path)"
+                .into(),
+        ),
+        (Some(_), Some(Err(_))) => assumed(
+            "the kubelet's staticPodPath is unknown: a configuration file that could set it \
+             could not be used"
+                .into(),
+        ),
+        _ => assumed("no kubelet runs on this node to name its static pod directory".into()),
+    };
     for (role, file) in [
         ("apiserver_manifest", "kube-apiserver.yaml"),
         (
