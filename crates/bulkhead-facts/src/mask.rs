@@ -62,47 +62,75 @@ const NOT_SECRET_LAST_WORDS: &[&str] = &[
     "authority",
 ];
 
-/// Split a name into lower-case words at `_`, `-`, `.`, spaces and camelCase boundaries.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
+/// One lower-case word of a name, kept inline: every word the lists above compare has at most
+/// 16 bytes, so a longer word can equal none of them and is kept empty.
+#[derive(Clone, Copy, Default)]
+struct Word {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl Word {
+    fn as_str(&self) -> &str {
+        match self.bytes.get(..self.len) {
+            Some(b) => std::str::from_utf8(b).unwrap_or(""),
+            None => "",
+        }
+    }
+}
+
+/// Call `each` with the lower-case words of a name, split at `_`, `-`, `.`, spaces and other
+/// characters that are not ASCII letters or digits, and at camelCase boundaries. Names are
+/// judged for every process's command line and every environment variable of an audit, so no
+/// word is allocated.
+fn for_each_word(name: &str, mut each: impl FnMut(&Word)) {
+    let mut cur = Word::default();
     let mut prev_lower = false;
-    for c in name.chars() {
+    for &c in name.as_bytes() {
         if !c.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if cur.len > 0 {
+                each(&cur);
+                cur.len = 0;
             }
             prev_lower = false;
             continue;
         }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+        if c.is_ascii_uppercase() && prev_lower && cur.len > 0 {
+            each(&cur);
+            cur.len = 0;
         }
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        cur.push(c.to_ascii_lowercase());
+        if let Some(b) = cur.bytes.get_mut(cur.len) {
+            *b = c.to_ascii_lowercase();
+        }
+        cur.len += 1;
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if cur.len > 0 {
+        each(&cur);
     }
-    out
 }
 
 /// Does this variable, flag or key name look like it holds a secret?
 pub fn is_secret_name(name: &str) -> bool {
-    let w = words(name);
-    let Some(last) = w.last() else { return false };
-    if NOT_SECRET_LAST_WORDS.contains(&last.as_str()) {
-        return false;
-    }
-    if matches!(
-        w[0].as_str(),
-        "authorization" | "authentication" | "anonymous"
-    ) {
-        return false;
-    }
-    w.iter().any(|x| SECRET_WORDS.contains(&x.as_str()))
-        || w.windows(2)
-            .any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
+    let mut count = 0;
+    let mut first_says_not = false;
+    let mut secret = false;
+    let mut prev = Word::default();
+    for_each_word(name, |w| {
+        let word = w.as_str();
+        if count == 0 {
+            first_says_not = matches!(word, "authorization" | "authentication" | "anonymous");
+        }
+        if SECRET_WORDS.contains(&word)
+            || (count > 0 && SECRET_PAIRS.contains(&(prev.as_str(), word)))
+        {
+            secret = true;
+        }
+        prev = *w;
+        count += 1;
+    });
+    // `prev` is now the last word.
+    secret && !first_says_not && !NOT_SECRET_LAST_WORDS.contains(&prev.as_str())
 }
 
 /// Values that hold no secret whatever their name says: switches, numbers, paths to files (the
@@ -136,6 +164,19 @@ pub fn mask_assignment(assignment: &str) -> String {
     if name.contains("://") {
         return mask_credentials(assignment);
     }
+    match mask_secret_named_value(assignment) {
+        Some(masked) => masked,
+        None => format!("{name}={}", mask_credentials(value)),
+    }
+}
+
+/// The assignment with its whole value masked when its name looks secret and the value is not
+/// harmless; None otherwise (not an assignment, a URL, or nothing to mask by name).
+fn mask_secret_named_value(assignment: &str) -> Option<String> {
+    let (name, value) = assignment.split_once('=')?;
+    if name.contains("://") || !is_secret_name(name) {
+        return None;
+    }
     // Quotes around the value and punctuation that closes the surrounding syntax (`true,` in a
     // YAML flow list, `x"]` at the end of a JSON array) belong to the text, not to the value:
     // judged without them, and kept around the mask so the text still parses.
@@ -145,11 +186,27 @@ pub fn mask_assignment(assignment: &str) -> String {
         Some(q @ ('"' | '\'')) if tail.contains(q) => (&core[..1], &core[1..]),
         _ => ("", core),
     };
-    if should_mask(name, core) {
-        format!("{name}={lead}{MASK}{tail}")
-    } else {
-        format!("{name}={}", mask_credentials(value))
+    (!harmless_value(core)).then(|| format!("{name}={lead}{MASK}{tail}"))
+}
+
+/// `text` with the values of its space-separated `NAME=value` words masked where the name looks
+/// secret (see [`mask_secret_named_value`]); credentials found by their form are left to the
+/// caller, which looks for them once in the whole text.
+fn mask_secret_named_values(text: &str) -> String {
+    if !text.contains('=') {
+        return text.to_string();
     }
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match mask_secret_named_value(word) {
+            Some(masked) => out.push_str(&masked),
+            None => out.push_str(word),
+        }
+    }
+    out
 }
 
 /// Mask secret values in a command line: `--password=x`, `--password x`, `PASSWORD=x`, and the
@@ -179,10 +236,10 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                 _ => {}
             }
         }
-        out.push(mask_text(word));
+        out.push(mask_secret_named_values(word));
     }
-    // Credentials that span words (`curl -u user:pass`): find them in the joined command line
-    // and mask their part of each word.
+    // Credentials found by their form, also those that span words (`curl -u user:pass`): found
+    // once in the joined command line, each word masked where they fall in it.
     let mut joined = String::new();
     let mut starts = Vec::with_capacity(out.len());
     for w in &out {
@@ -214,14 +271,7 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
 /// options, bearer tokens, token formats). Used for image history lines (`ENV DB_PASSWORD=x`),
 /// the snippets of `bulkhead scan` and similar text.
 pub fn mask_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(&mask_assignment(word));
-    }
-    mask_credentials(&out)
+    mask_credentials(&mask_secret_named_values(text))
 }
 
 /// Replace every credential [`credential_spans`] finds in `text` with the mask.
@@ -275,14 +325,24 @@ pub fn mask_url_userinfo(word: &str) -> String {
 /// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
 pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut found = token_formats(text);
-    found.extend(
-        url_passwords(text)
-            .into_iter()
-            .map(|(a, b)| (a, b, "a password in a URL")),
-    );
-    found.extend(url_secrets(text));
-    found.extend(command_line_passwords(text));
-    found.extend(authorization_values(text));
+    let words = Mentions::of(text.as_bytes());
+    if words.scheme_separator {
+        found.extend(
+            url_passwords(text)
+                .into_iter()
+                .map(|(a, b)| (a, b, "a password in a URL")),
+        );
+        found.extend(url_secrets(text));
+    }
+    if words.curl_or_wget {
+        found.extend(command_line_passwords(text));
+    }
+    if words.authorization_scheme {
+        found.extend(authorization_values(text));
+    }
+    if found.len() < 2 {
+        return found;
+    }
     // The first finder wins where two overlap (`https://u:ghp_...@host` is a GitHub token).
     // The spans kept do not overlap, so sorted by start their ends are sorted too: a new span
     // can only overlap the kept span starting last before its end.
@@ -299,6 +359,39 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
     kept.into_iter()
         .map(|(a, (b, what))| (a, b, what))
         .collect()
+}
+
+/// Which words the finders of [`credential_spans`] start from a text holds, read in one pass:
+/// an audit masks every command line of the host and most hold none of them, so the finders
+/// that need one are not run at all.
+#[derive(Default)]
+struct Mentions {
+    /// `://`
+    scheme_separator: bool,
+    /// `curl` or `wget`, letter case ignored.
+    curl_or_wget: bool,
+    /// `bearer` or `basic`, letter case ignored.
+    authorization_scheme: bool,
+}
+
+impl Mentions {
+    fn of(b: &[u8]) -> Mentions {
+        let mut m = Mentions::default();
+        let at = |i: usize, word: &[u8]| {
+            b.get(i..i + word.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(word))
+        };
+        for (i, c) in b.iter().enumerate() {
+            match c {
+                b':' => m.scheme_separator |= at(i, b"://"),
+                b'c' | b'C' => m.curl_or_wget |= at(i, b"curl"),
+                b'w' | b'W' => m.curl_or_wget |= at(i, b"wget"),
+                b'b' | b'B' => m.authorization_scheme |= at(i, b"bearer") || at(i, b"basic"),
+                _ => {}
+            }
+        }
+        m
+    }
 }
 
 fn is_token_byte(c: u8) -> bool {
@@ -332,6 +425,17 @@ fn token_formats(text: &str) -> Vec<(usize, usize, &'static str)> {
         ("npm_", 40, false, "an npm token"),
         ("AIza", 39, true, "a Google API key"),
     ];
+    const SHORTEST: usize = {
+        let mut shortest = usize::MAX;
+        let mut i = 0;
+        while i < FORMATS.len() {
+            if FORMATS[i].1 < shortest {
+                shortest = FORMATS[i].1;
+            }
+            i += 1;
+        }
+        shortest
+    };
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -355,7 +459,14 @@ fn token_formats(text: &str) -> Vec<(usize, usize, &'static str)> {
             }
         }
         for k in run..end {
-            if k > run && b[k - 1].is_ascii_alphanumeric() {
+            if end - k < SHORTEST {
+                break;
+            }
+            if (k > run && b[k - 1].is_ascii_alphanumeric())
+                || !FORMATS
+                    .iter()
+                    .any(|(prefix, ..)| prefix.as_bytes()[0] == b[k])
+            {
                 continue;
             }
             let word = &text[k..end];
@@ -783,6 +894,21 @@ mod tests {
             "HOME",
         ] {
             assert!(!is_secret_name(n), "{n}");
+        }
+        // camelCase, pairs across a boundary, and words longer than any listed one.
+        for (n, secret) in [
+            ("githubToken", true),
+            ("apiKey", true),
+            ("X-Amz-Security-Token", true),
+            ("averyveryverylongprefix_PASSWORD", true),
+            ("averyveryverylongpassword", false),
+            ("DB_PASSWORD_FILE", false),
+            ("tokenizer", false),
+            ("", false),
+            ("__", false),
+            ("pässword_token", true),
+        ] {
+            assert_eq!(is_secret_name(n), secret, "{n}");
         }
     }
 
