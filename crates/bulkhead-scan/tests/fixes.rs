@@ -328,6 +328,9 @@ fn dockerfile_fixes_keep_crlf_line_ends() {
     // of its own, ended like the others.
     let text = "FROM alpine:3.20\nUSER root\nRUN make\nEXPOSE 80\nCMD [\"app\"]";
     assert!(crlf_fixes_match_lf("Dockerfile", ArtifactKind::Dockerfile, text, false) >= 2);
+    // docker build reads a Dockerfile that starts with a byte order mark, so bulkhead scans and
+    // fixes it too, keeping the mark.
+    assert!(crlf_fixes_match_lf("Dockerfile", ArtifactKind::Dockerfile, text, true) >= 2);
     let text = "FROM scratch\nCOPY app /app";
     assert_eq!(
         fixed(

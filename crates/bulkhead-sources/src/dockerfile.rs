@@ -267,7 +267,12 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
     let mut instructions = Vec::new();
     while n <= line_count {
         let raw = line(n);
-        let trimmed = raw.trim_start();
+        // docker build drops a byte order mark before the first line (Windows editors write
+        // one); it counts here as indentation, so byte positions stay those of the file.
+        let trimmed = match n {
+            1 => raw[text_bom.min(raw.len())..].trim_start(),
+            _ => raw.trim_start(),
+        };
         if trimmed.is_empty() || trimmed.starts_with('#') {
             n += 1;
             continue;
@@ -848,6 +853,23 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    /// docker build reads a Dockerfile that starts with a byte order mark (BuildKit drops it
+    /// from the first line); so must the parser, with and without parser directives, keeping
+    /// byte offsets those of the file.
+    #[test]
+    fn a_byte_order_mark_before_the_first_instruction_is_not_part_of_it() {
+        let d = p("\u{feff}FROM alpine:3.19\nUSER app\n");
+        assert_eq!(d.instructions[0].keyword, "FROM");
+        assert_eq!(d.instructions[0].span.start.offset, 3);
+        assert_eq!(d.instructions[1].span.start.line, 2);
+        let d = p("\u{feff}# escape=`\nFROM alpine\nRUN echo a `\n  b\n");
+        assert_eq!(d.instructions[1].keyword, "RUN");
+        let d = p("\u{feff}\n# comment\nFROM alpine\n");
+        assert_eq!(d.instructions[0].span.start.line, 3);
+        // Anywhere else the mark is text, and not an instruction keyword.
+        assert!(parse("FROM alpine\n\u{feff}USER app\n", &Limits::default()).is_err());
     }
 
     #[test]
