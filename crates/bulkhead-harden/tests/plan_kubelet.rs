@@ -1,6 +1,8 @@
 //! Kubelet configuration fixes judged before they claim anything: the planned file texts are
-//! parsed as the collector parses them, put in place of the kubelet's configuration in the
-//! snapshot, and the real evaluators audit the result. A fix that sets `serverTLSBootstrap` also
+//! decoded as the kubelet decodes them, put in place of the kubelet's configuration in the
+//! snapshot, and the real evaluators audit the result. A file the kubelet refuses (no
+//! apiVersion/kind, a value of the wrong JSON type) is never edited, nor is any fix planned
+//! while the kubelet would refuse one of its files on the restart the fix needs. A fix that sets `serverTLSBootstrap` also
 //! turns on the feature gate the kubelet needs for it (it refuses to start otherwise); a gate
 //! turned off on the command line, or a later drop-in that cannot be read, leaves the check
 //! unfixed with the reason instead of a claim the edit would not keep.
@@ -197,7 +199,9 @@ fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
     let before = audit(&clean);
     assert_eq!(status(&before, "4.2.1"), Status::Fail);
     assert_eq!(status(&before, "4.2.2"), Status::Fail);
-    // Since the audit, a drop-in directory gained a broken drop-in after one that is fine.
+    // Since the audit, a drop-in directory gained a broken drop-in after one that is fine (with
+    // the apiVersion and kind the kubelet needs in a drop-in, or it would refuse that one too).
+    const AUTHZ_DROP_IN: &str = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthorization:\n  mode: AlwaysAllow\n";
     let mut s = clean.clone();
     let cfg = s.kubernetes.as_mut().unwrap().kubelet.as_mut().unwrap();
     cfg.drop_in_dir = Some("/etc/kubernetes/kubelet.conf.d".into());
@@ -205,7 +209,7 @@ fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
         config_file(
             "/etc/kubernetes/kubelet.conf.d/50-authz.conf",
             "kubelet --config-dir",
-            parse("authorization:\n  mode: AlwaysAllow\n"),
+            parse(AUTHZ_DROP_IN),
         ),
         config_file(
             "/etc/kubernetes/kubelet.conf.d/99-bad.conf",
@@ -219,7 +223,7 @@ fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
     put(
         &root,
         "/etc/kubernetes/kubelet.conf.d/50-authz.conf",
-        "authorization:\n  mode: AlwaysAllow\n",
+        AUTHZ_DROP_IN,
     );
     let p = plan(&s, &[before], &request(&root, &["4.2.1", "4.2.2"])).unwrap();
     assert!(
@@ -238,4 +242,163 @@ fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
             u.reason
         );
     }
+}
+
+const DROP_IN_DIR: &str = "/etc/kubernetes/kubelet.conf.d";
+
+/// `s` with these drop-ins (path, text) in its kubelet's `--config-dir`, on disk and in the
+/// snapshot, each read into the snapshot as `read` reads it.
+fn with_drop_ins(
+    root: &Path,
+    mut s: Snapshot,
+    drop_ins: &[(&str, &str)],
+    read: fn(&str) -> Fact<Value>,
+) -> Snapshot {
+    let cfg = s.kubernetes.as_mut().unwrap().kubelet.as_mut().unwrap();
+    cfg.drop_in_dir = Some(DROP_IN_DIR.into());
+    for (path, text) in drop_ins {
+        put(root, path, text);
+        cfg.drop_ins
+            .push(config_file(path, "kubelet --config-dir", read(text)));
+    }
+    s
+}
+
+fn no_kubelet_fix(p: &bulkhead_harden::Plan) {
+    assert!(
+        p.fixes.iter().all(|f| f.kind != FixKind::KubeletConfig),
+        "{:#?}",
+        p.fixes
+    );
+}
+
+/// A `--config` file with one value of the wrong JSON type elsewhere in it (`maxPods: "110"`)
+/// is one the kubelet refuses to start with. This snapshot read it as plain YAML (as a snapshot
+/// saved by an earlier bulkhead did), so the audit fails 4.2.1 and 4.2.2 rather than erroring;
+/// harden reads the file it would edit and must judge it as the kubelet does: no edit is
+/// planned, and the reason names the file, the line, why, and what to correct by hand.
+#[test]
+fn a_config_the_kubelet_refuses_is_not_edited() {
+    let root = temp_root("kubelet-refused-config");
+    let text = format!("{INSECURE}maxPods: \"110\"\n");
+    let s = node(&root, &[], &text);
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.1"), Status::Fail);
+    assert_eq!(status(&before, "4.2.2"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.1", "4.2.2"])).unwrap();
+    no_kubelet_fix(&p);
+    assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
+    for u in &p.unfixed {
+        assert_eq!(
+            u.reason,
+            format!("{CONFIG}: line 13, column 10: maxPods is the string \"110\", but the kubelet decodes it as a whole number (32-bit, unquoted) and does not start with this file; harden does not edit a file the kubelet refuses: correct it by hand (write maxPods as 110, without quotes), then run harden again")
+        );
+    }
+}
+
+/// The drop-in that sets `authorization.mode` last has no apiVersion (nor kind): the kubelet
+/// refuses it, so the fix that would land in it is not planned, and the reason says which lines
+/// the file needs.
+#[test]
+fn a_drop_in_without_api_version_is_not_edited() {
+    let root = temp_root("kubelet-drop-in-no-version");
+    let drop_in = "/etc/kubernetes/kubelet.conf.d/50-authz.conf";
+    let s = with_drop_ins(
+        &root,
+        node(&root, &[], INSECURE),
+        &[(drop_in, "authorization:\n  mode: AlwaysAllow\n")],
+        parse,
+    );
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.2"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.2"])).unwrap();
+    no_kubelet_fix(&p);
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    let why = &p.unfixed[0].reason;
+    assert!(
+        why.starts_with(&format!(
+            "{drop_in}: line 1, column 1: the file has no apiVersion; the kubelet (since Kubernetes 1.32) merges a drop-in only as kubelet.config.k8s.io/v1beta1 KubeletConfiguration"
+        )) && why.ends_with("harden does not edit a file the kubelet refuses: correct it by hand (add the top-level `apiVersion: kubelet.config.k8s.io/v1beta1` and `kind: KubeletConfiguration`), then run harden again"),
+        "{why}"
+    );
+}
+
+/// The audit read a `--config` file the kubelet refuses as unavailable (as the collector does),
+/// and 4.2.1 fails on a drop-in's value. The edit would land in the drop-in, which is fine, but
+/// the kubelet restarted by the fix would still refuse the `--config` file and not start: not
+/// planned, naming the file that needs correcting.
+#[test]
+fn another_file_the_kubelet_refuses_blocks_the_fix() {
+    let root = temp_root("kubelet-refused-other");
+    let text =
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: \"110\"\n";
+    let mut s = node(&root, &[], text);
+    let cfg = s.kubernetes.as_mut().unwrap().kubelet.as_mut().unwrap();
+    cfg.file.as_mut().unwrap().content = Fact::Unavailable(format!("{CONFIG}: line 3, column 10: maxPods is the string \"110\", but the kubelet decodes it as a whole number (32-bit, unquoted) and does not start with this file"));
+    let drop_in = "/etc/kubernetes/kubelet.conf.d/50-anon.conf";
+    let s = with_drop_ins(
+        &root,
+        s,
+        &[(drop_in, "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n")],
+        parse,
+    );
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.1"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
+    no_kubelet_fix(&p);
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    let why = &p.unfixed[0].reason;
+    assert!(
+        why.starts_with(&format!(
+            "{CONFIG} (kubelet --config): line 3, column 10: maxPods is the string \"110\""
+        )) && why.contains("correct it by hand (write maxPods as 110, without quotes)"),
+        "{why}"
+    );
+}
+
+/// Files the kubelet accepts still get their fixes: YAML 1.1 booleans, quoted strings, a
+/// mistyped drop-in value that a later drop-in replaces (the kubelet decodes only the merged
+/// result), and an edit in each file that sets a field last.
+#[test]
+fn files_the_kubelet_accepts_still_get_their_fixes() {
+    let root = temp_root("kubelet-accepted");
+    let text = format!("{INSECURE}maxPods: 110\nstaticPodURL: \"\"\nserializeImagePulls: no\n");
+    let early = "/etc/kubernetes/kubelet.conf.d/10-port.conf";
+    let late = "/etc/kubernetes/kubelet.conf.d/50-authz.conf";
+    let header = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+    let s = with_drop_ins(
+        &root,
+        node(&root, &[], &text),
+        &[
+            (early, &format!("{header}readOnlyPort: \"10255\"\n")),
+            (
+                late,
+                &format!("{header}readOnlyPort: 10255\nauthorization:\n  mode: AlwaysAllow\n"),
+            ),
+        ],
+        parse,
+    );
+    let before = audit(&s);
+    for id in ["4.2.1", "4.2.2", "4.2.4"] {
+        assert_eq!(status(&before, id), Status::Fail, "{id}");
+    }
+    let p = plan(&s, &[before], &request(&root, &["4.2.1", "4.2.2", "4.2.4"])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let kubelet: Vec<_> = p
+        .fixes
+        .iter()
+        .filter(|f| f.kind == FixKind::KubeletConfig)
+        .collect();
+    let claimed: Vec<(&str, Vec<String>)> = kubelet
+        .iter()
+        .map(|f| (f.target.path.as_deref().unwrap(), f.checks.clone()))
+        .collect();
+    assert_eq!(
+        claimed,
+        [
+            (late, vec!["4.2.2".to_string(), "4.2.4".to_string()]),
+            (CONFIG, vec!["4.2.1".to_string()]),
+        ],
+        "{kubelet:#?}"
+    );
 }

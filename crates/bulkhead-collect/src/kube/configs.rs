@@ -8,7 +8,6 @@
 //! ([`kubelet_decode`]): one it would refuse to start with is recorded as unavailable, with the
 //! line and the reason, never as values.
 
-use super::kubelet_decode::{self, Mistyped, Role};
 use super::Inputs;
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
@@ -17,6 +16,7 @@ use bulkhead_facts::kube::{
     APISERVER, ETCD, KUBELET, PROXY,
 };
 use bulkhead_facts::Fact;
+use bulkhead_sources::kubelet_decode::{self, Mistyped, Role};
 use serde_json::Value;
 use std::path::Path;
 
@@ -183,15 +183,9 @@ fn kubelet_file(
 /// Make a file the kubelet refuses unavailable, naming the first value it cannot decode (and how
 /// many more there are), so every setting the file could set is unknown rather than read.
 fn refuse(file: &mut ConfigFile, mistyped: &[&Mistyped]) {
-    let Some(first) = mistyped.first() else {
-        return;
-    };
-    let more = match mistyped.len() - 1 {
-        0 => String::new(),
-        1 => " (and 1 more such value)".to_string(),
-        n => format!(" (and {n} more such values)"),
-    };
-    file.content = Fact::Unavailable(format!("{}: {}{more}", file.path, first.describe()));
+    if let Some(why) = kubelet_decode::refusal(mistyped) {
+        file.content = Fact::Unavailable(format!("{}: {why}", file.path));
+    }
 }
 
 /// The kubelet merges its drop-ins as JSON (a JSON merge patch: mappings key by key, anything
@@ -199,22 +193,12 @@ fn refuse(file: &mut ConfigFile, mistyped: &[&Mistyped]) {
 /// if no later drop-in replaces it. A later null, which deletes the key, is not counted, since the
 /// earlier value is then the one bulkhead would read.
 fn weigh_drop_ins(read: Vec<(ConfigFile, Vec<Mistyped>)>) -> Vec<ConfigFile> {
-    let replaces = |doc: &Value, path: &[String]| {
-        let mut cur = doc;
-        for key in path {
-            match cur.get(key) {
-                None | Some(Value::Null) => return false,
-                Some(v @ Value::Object(_)) => cur = v,
-                // A list or a scalar replaces whatever the earlier file had below it.
-                Some(_) => return true,
-            }
-        }
-        true
-    };
     let later_sets = |after: usize, path: &[String]| {
-        read[after + 1..]
-            .iter()
-            .any(|(f, _)| f.content.value().is_some_and(|doc| replaces(doc, path)))
+        read[after + 1..].iter().any(|(f, _)| {
+            f.content
+                .value()
+                .is_some_and(|doc| kubelet_decode::replaces(doc, path))
+        })
     };
     let verdicts: Vec<Vec<&Mistyped>> = read
         .iter()

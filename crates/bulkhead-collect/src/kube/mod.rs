@@ -8,7 +8,6 @@
 mod components;
 mod configs;
 mod dump;
-mod kubelet_decode;
 mod paths;
 
 use crate::hostfs::{Accounts, HostFs};

@@ -11,6 +11,13 @@
 //! before a kubelet fix claims a check, the check's own evaluator judges the configuration as
 //! the edited files leave it: a check the edits would not close is listed as unfixed with the
 //! reason, and its edits are dropped.
+//!
+//! The kubelet's files are read as the kubelet decodes them
+//! ([`bulkhead_sources::kubelet_decode`]), before and after the edits: a file it refuses (no
+//! `apiVersion`/`kind`, a value of the wrong JSON type such as `maxPods: "110"`) stops it from
+//! starting whatever the file says, so no kubelet fix is planned while one of its files is
+//! refused, nor one whose edited file it would refuse. The reason names the file, the line, why,
+//! and what to correct by hand.
 
 use super::{file_edit, ids_of, kube_pods, Fixer, ROOT_FILE};
 use crate::edit::{json, yaml, yaml::Seg};
@@ -19,9 +26,11 @@ use crate::model::{Action, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, T
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_checks::{AuditOptions, Context, Status};
 use bulkhead_facts::kube::{
-    Component, KubeFacts, KubeletConfig, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
+    Component, ConfigFile, KubeFacts, KubeletConfig, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET,
+    SCHEDULER,
 };
 use bulkhead_facts::Fact;
+use bulkhead_sources::kubelet_decode::{self, Decoded, Mistyped, Refused, Role};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -743,9 +752,12 @@ fn apply_kubelet_edits(
 
 /// Judge `failing` on the kubelet configuration as the edited texts leave it, once the kubelet
 /// has restarted (as the fix asks): None for a check that then passes, else why it would not.
+/// `loaded` is the configuration as the kubelet would load it with the edits; the files the
+/// edits do not touch keep the snapshot's reading.
 fn judge_kubelet(
     ctx: &PlanContext<'_>,
     texts: &BTreeMap<String, KubeletText>,
+    loaded: &[(&ConfigFile, Load)],
     failing: &[&Failing<'_>],
 ) -> Vec<Option<String>> {
     let mut projected = ctx.snapshot.clone();
@@ -755,10 +767,22 @@ fn judge_kubelet(
         }
         if let Some(cfg) = k.kubelet.as_mut() {
             for f in cfg.file.iter_mut().chain(cfg.drop_ins.iter_mut()) {
-                if let Some(t) = texts.get(&f.path) {
-                    f.content = parse_kubelet_config(&f.path, &t.text);
-                    f.modified_at = None;
+                if !texts.contains_key(&f.path) {
+                    continue;
                 }
+                let load = loaded
+                    .iter()
+                    .find(|(l, _)| l.path == f.path)
+                    .map(|(_, l)| l);
+                f.content = match load {
+                    Some(Load::Doc(v)) => Fact::Value(v.clone()),
+                    Some(Load::Refused { why, .. }) => {
+                        Fact::Unavailable(format!("{}: {why}", f.path))
+                    }
+                    // An edited file always has its text: never unread.
+                    Some(Load::Unread) | None => continue,
+                };
+                f.modified_at = None;
             }
         }
     }
@@ -782,15 +806,133 @@ fn judge_kubelet(
         .collect()
 }
 
-/// A kubelet configuration text as the collector reads it (the first YAML or JSON document).
-fn parse_kubelet_config(path: &str, text: &str) -> Fact<Value> {
-    match bulkhead_sources::yaml::parse(text) {
-        Ok(docs) => match docs.into_iter().next() {
-            Some(d) => Fact::Value(d.root.to_json(bulkhead_sources::yaml::Schema::Yaml11)),
-            None => Fact::Unavailable(format!("{path}: the file holds no document")),
-        },
-        Err(e) => Fact::Unavailable(format!("{path}: {e}")),
+/// One of the kubelet's files as the kubelet would load it.
+enum Load {
+    /// It decodes: the document it adds to the merge.
+    Doc(Value),
+    /// The kubelet refuses it and does not start: where and why (`line L, column C: ...`), and
+    /// what to correct by hand.
+    Refused { why: String, correction: String },
+    /// Not readable under the root (gone since the snapshot, or visible only inside the
+    /// kubelet's mount namespace): only the snapshot's reading of it is known.
+    Unread,
+}
+
+/// The kubelet's files in the order it merges them (`--config`, then the drop-ins), each as the
+/// kubelet would load it with `texts` in place of the files they name and the others as they are
+/// under the root now: the restart a fix asks for loads them all again.
+fn load_kubelet<'a>(
+    ctx: &PlanContext<'_>,
+    cfg: &'a KubeletConfig,
+    texts: &BTreeMap<String, String>,
+) -> Vec<(&'a ConfigFile, Load)> {
+    let files: Vec<(&ConfigFile, Role)> = cfg
+        .file
+        .iter()
+        .map(|f| (f, Role::Config))
+        .chain(cfg.drop_ins.iter().map(|f| (f, Role::DropIn)))
+        .collect();
+    let decoded: Vec<Option<Result<Decoded, Refused>>> = files
+        .iter()
+        .map(|(f, role)| {
+            let text = match texts.get(&f.path) {
+                Some(t) => Some(t.clone()),
+                None => files::read(&ctx.root, &f.path).ok().and_then(|r| r.content),
+            };
+            text.map(|t| kubelet_decode::decode(&t, *role))
+        })
+        .collect();
+    // What each file adds to the merge, as far as it is known: a drop-in's mistyped value
+    // reaches the kubelet's decoder only when no later drop-in replaces it.
+    let docs: Vec<Option<&Value>> = files
+        .iter()
+        .zip(&decoded)
+        .map(|((f, _), d)| match d {
+            Some(Ok(d)) => Some(&d.value),
+            Some(Err(_)) => None,
+            None => f.content.value(),
+        })
+        .collect();
+    files
+        .iter()
+        .zip(&decoded)
+        .enumerate()
+        .map(|(i, ((f, role), d))| {
+            let load = match d {
+                None => Load::Unread,
+                Some(Err(r)) => Load::Refused {
+                    why: r.to_string(),
+                    correction: r.correction.clone(),
+                },
+                Some(Ok(d)) => {
+                    // The --config file is decoded alone: all of its mistyped values count.
+                    let standing: Vec<&Mistyped> = d
+                        .mistyped
+                        .iter()
+                        .filter(|m| {
+                            *role == Role::Config
+                                || !docs[i + 1..]
+                                    .iter()
+                                    .flatten()
+                                    .any(|later| kubelet_decode::replaces(later, &m.path))
+                        })
+                        .collect();
+                    match kubelet_decode::refusal(&standing) {
+                        None => Load::Doc(d.value.clone()),
+                        Some(why) => Load::Refused {
+                            why,
+                            correction: standing
+                                .iter()
+                                .map(|m| m.correction.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        },
+                    }
+                }
+            };
+            (*f, load)
+        })
+        .collect()
+}
+
+/// Why a fix editing `targets` cannot be planned while the kubelet refuses one of its files:
+/// a refused target is named first (harden edits only files the kubelet accepts); another
+/// refused file would keep the restarted kubelet down. `edited` says whether `loaded` holds the
+/// planned edits: then only the targets count, since another file refused then is one some
+/// other check's edit broke, and dropping that check's edits mends it.
+fn refused_reason(
+    loaded: &[(&ConfigFile, Load)],
+    targets: &BTreeSet<&str>,
+    edited: bool,
+) -> Option<String> {
+    let refused = |want_target: bool| {
+        loaded.iter().find_map(|(f, l)| match l {
+            Load::Refused { why, correction }
+                if targets.contains(f.path.as_str()) == want_target =>
+            {
+                Some((f, why, correction))
+            }
+            _ => None,
+        })
+    };
+    if let Some((f, why, correction)) = refused(true) {
+        return Some(if edited {
+            format!("{} as this fix would edit it: {why}; harden does not write a file the kubelet refuses: make the change by hand ({correction}), then run harden again", f.path)
+        } else {
+            format!("{}: {why}; harden does not edit a file the kubelet refuses: correct it by hand ({correction}), then run harden again", f.path)
+        });
     }
+    if edited {
+        return None;
+    }
+    refused(false).map(|(f, why, correction)| {
+        format!("{} ({}): {why}; the kubelet reads that file too when this fix restarts it, and would not start: correct it by hand ({correction}), then run harden again", f.path, f.source)
+    })
+}
+
+/// The files a check's edits write.
+fn targets(edits: &[KubeletEdit]) -> BTreeSet<&str> {
+    edits.iter().map(|e| e.file.as_str()).collect()
 }
 
 fn plan_kubelet(
@@ -812,6 +954,8 @@ fn plan_kubelet(
     };
     // Unfixed entries keep the order of the checks, whichever step rules a check out.
     let mut not_fixed: Vec<(usize, Unfixed)> = Vec::new();
+    // The files as they are now: the snapshot may predate them, or have read them otherwise.
+    let originals = load_kubelet(ctx, cfg, &BTreeMap::new());
     let mut candidates: Vec<(usize, &Failing, &Spec, Vec<KubeletEdit>)> = Vec::new();
     for (i, (f, s)) in items.iter().enumerate() {
         // PITFALLS (CIS Kubernetes 1): a command-line flag overrides the config file; writing the
@@ -824,7 +968,10 @@ fn plan_kubelet(
             continue;
         }
         match kubelet_edits(kube, cfg, s) {
-            Ok(edits) => candidates.push((i, f, s, edits)),
+            Ok(edits) => match refused_reason(&originals, &targets(&edits), false) {
+                Some(why) => not_fixed.push((i, f.unfixed(Some(&c.label()), why))),
+                None => candidates.push((i, f, s, edits)),
+            },
             Err(e) => not_fixed.push((i, f.unfixed(Some(&c.label()), e))),
         }
     }
@@ -852,8 +999,23 @@ fn plan_kubelet(
                 Err(e) => not_fixed.push((i, f.unfixed(Some(&c.label()), e))),
             }
         }
+        let edited: BTreeMap<String, String> = texts
+            .iter()
+            .map(|(path, t)| (path.clone(), t.text.clone()))
+            .collect();
+        let loaded = load_kubelet(ctx, cfg, &edited);
         let checks: Vec<&Failing> = applied.iter().map(|(_, f, _, _)| *f).collect();
-        let verdicts = judge_kubelet(ctx, &texts, &checks);
+        let refusals: Vec<Option<String>> = applied
+            .iter()
+            .map(|(_, _, _, edits)| refused_reason(&loaded, &targets(edits), true))
+            .collect();
+        // Edits that leave a file the kubelet refuses go first, without judging the others on a
+        // configuration that holds them: the next round judges what remains.
+        let verdicts = if refusals.iter().any(Option::is_some) {
+            refusals
+        } else {
+            judge_kubelet(ctx, &texts, &loaded, &checks)
+        };
         if verdicts.iter().all(Option::is_none) {
             let applied: Vec<_> = applied
                 .into_iter()

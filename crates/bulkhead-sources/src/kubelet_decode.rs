@@ -18,11 +18,14 @@
 //!   later drop-in sets the same key ([`Mistyped::path`] lets the caller tell).
 //!
 //! [`decode`] reports the first reason the whole file is refused, and every mistyped value with
-//! the line it is on. Fields are checked against the v1beta1 schema; fields the schema does not
-//! know are not judged, as the kubelet ignores them.
+//! the line it is on; both say what to change for the kubelet to accept the file. Fields are
+//! checked against the v1beta1 schema; fields the schema does not know are not judged, as the
+//! kubelet ignores them. [`replaces`] and [`refusal`] weigh mistyped values the same way for
+//! every reader (the audit's collector, and `harden` projecting the files it edits).
 
-use bulkhead_sources::yaml::{self, Node, NodeKind, Schema};
+use crate::yaml::{self, Node, NodeKind, Schema};
 use serde_json::Value;
+use std::fmt;
 
 /// The version and kind the kubelet decodes its configuration files as.
 pub const API_VERSION: &str = "kubelet.config.k8s.io/v1beta1";
@@ -44,6 +47,34 @@ pub struct Decoded {
     pub mistyped: Vec<Mistyped>,
 }
 
+/// Why the kubelet refuses a whole file, whatever else it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// Line and column of what is refused; `None` when the file holds nothing to point at.
+    pub at: Option<(u32, u32)>,
+    pub reason: String,
+    /// What to change by hand for the kubelet to accept the file.
+    pub correction: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at {
+            Some((line, column)) => write!(f, "line {line}, column {column}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Readers that keep errors as text get the same `line L, column C: ...` form parse errors use.
+impl From<Refused> for String {
+    fn from(r: Refused) -> String {
+        r.to_string()
+    }
+}
+
 /// A value whose JSON type the kubelet's decoder refuses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mistyped {
@@ -52,6 +83,8 @@ pub struct Mistyped {
     pub line: u32,
     pub column: u32,
     pub reason: String,
+    /// What to write instead (`write maxPods as 110, without quotes`).
+    pub correction: String,
 }
 
 impl Mistyped {
@@ -268,19 +301,33 @@ const FIELDS: &[(&str, Kind)] = &[
 /// means the kubelet refuses the whole file whatever else it holds: it does not parse, it holds
 /// no mapping, or its `apiVersion` or `kind` is missing or not the kubelet's. Mistyped values
 /// are returned with the document, for the caller to weigh (see the module documentation).
-pub fn decode(text: &str, role: Role) -> Result<Decoded, String> {
-    let docs = yaml::parse(text).map_err(|e| e.to_string())?;
-    let doc = docs.into_iter().next().ok_or_else(|| {
-        "the file holds no document (the kubelet refuses an empty one)".to_string()
+pub fn decode(text: &str, role: Role) -> Result<Decoded, Refused> {
+    let header = format!("`apiVersion: {API_VERSION}` and `kind: {KIND}`");
+    let docs = yaml::parse(text).map_err(|e| Refused {
+        at: Some((e.line, e.column)),
+        reason: e.message,
+        correction: "correct the YAML (or JSON) there".into(),
+    })?;
+    let doc = docs.into_iter().next().ok_or_else(|| Refused {
+        at: None,
+        reason: "the file holds no document (the kubelet refuses an empty one)".into(),
+        correction: format!("write the kubelet's settings in it under {header}"),
     })?;
     let root = &doc.root;
-    let at = |n: &Node| format!("line {}, column {}", n.span.start.line, n.span.start.column);
+    let at = |n: &Node| Some((n.span.start.line, n.span.start.column));
     if !root.is_map() {
-        return Err(format!(
-            "{}: the document is not a mapping of settings, so the kubelet cannot decode it",
-            at(root)
-        ));
+        return Err(Refused {
+            at: at(root),
+            reason: "the document is not a mapping of settings, so the kubelet cannot decode it"
+                .into(),
+            correction: format!("make it a mapping of KubeletConfiguration fields under {header}"),
+        });
     }
+    let missing: Vec<String> = [("apiVersion", API_VERSION), ("kind", KIND)]
+        .iter()
+        .filter(|(key, _)| type_meta(root, key, role).is_none())
+        .map(|(key, want)| format!("`{key}: {want}`"))
+        .collect();
     for (key, want) in [("apiVersion", API_VERSION), ("kind", KIND)] {
         match type_meta(root, key, role) {
             None => {
@@ -289,20 +336,27 @@ pub fn decode(text: &str, role: Role) -> Result<Decoded, String> {
                     (Role::DropIn, "kind") => "merges a drop-in",
                     (Role::DropIn, _) => "(since Kubernetes 1.32) merges a drop-in",
                 };
-                return Err(format!(
-                    "{}: the file has no {key}; the kubelet {reads} only as {API_VERSION} {KIND} \
-                     and does not start without it",
-                    at(root),
-                ));
+                return Err(Refused {
+                    at: at(root),
+                    reason: format!(
+                        "the file has no {key}; the kubelet {reads} only as {API_VERSION} {KIND} \
+                         and does not start without it"
+                    ),
+                    // Both lines at once: a file missing both would otherwise take two rounds.
+                    correction: format!("add the top-level {}", missing.join(" and ")),
+                });
             }
             Some(node) => {
                 let actual = node.to_json(Schema::Yaml11);
                 if actual.as_str() != Some(want) {
-                    return Err(format!(
-                        "{}: {key} is {}, but the kubelet accepts only {want} and does not start with this file",
-                        at(node),
-                        shown(&actual)
-                    ));
+                    return Err(Refused {
+                        at: at(node),
+                        reason: format!(
+                            "{key} is {}, but the kubelet accepts only {want} and does not start with this file",
+                            shown(&actual)
+                        ),
+                        correction: format!("make {key} {want}"),
+                    });
                 }
             }
         }
@@ -425,15 +479,70 @@ fn check_value(node: &Node, kind: Kind, path: &mut Vec<String>, out: &mut Vec<Mi
         NodeKind::Seq(_) => "a list".to_string(),
         NodeKind::Map(_) => "a mapping".to_string(),
     };
+    let dotted = path.join(".");
+    let correction = match unquoted(kind, &json()) {
+        Some(v) => format!("write {dotted} as {v}, without quotes"),
+        None => format!("make {dotted} {expected}"),
+    };
     out.push(Mistyped {
         path: path.clone(),
         line: node.span.start.line,
         column: node.span.start.column,
         reason: format!(
-            "{} is {actual}, but the kubelet decodes it as {expected} and does not start with this file",
-            path.join(".")
+            "{dotted} is {actual}, but the kubelet decodes it as {expected} and does not start with this file"
         ),
+        correction,
     });
+}
+
+/// The value a quoted `"false"` or `"110"` was meant to be, when the quotes are all that is
+/// wrong: the most common mistake, and one whose correction can be spelled out.
+fn unquoted(kind: Kind, v: &Value) -> Option<String> {
+    let Value::String(s) = v else { return None };
+    let s = s.trim();
+    match kind {
+        Kind::Bool => ["true", "false"]
+            .into_iter()
+            .find(|b| s.eq_ignore_ascii_case(b))
+            .map(String::from),
+        Kind::Int32 => s.parse::<i32>().ok().map(|n| n.to_string()),
+        Kind::Int64 => s.parse::<i64>().ok().map(|n| n.to_string()),
+        Kind::Float => s
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|_| s.to_string()),
+        _ => None,
+    }
+}
+
+/// Does a later drop-in holding `later` replace the value at `path` of an earlier file, in the
+/// kubelet's JSON merge? Mappings merge key by key, anything else replaces whatever the earlier
+/// file had below it. A null deletes the key in the merge, but readers that skip nulls keep the
+/// earlier value, so it is not counted as replacing it.
+pub fn replaces(later: &Value, path: &[String]) -> bool {
+    let mut cur = later;
+    for key in path {
+        match cur.get(key) {
+            None | Some(Value::Null) => return false,
+            Some(v @ Value::Object(_)) => cur = v,
+            Some(_) => return true,
+        }
+    }
+    true
+}
+
+/// Why the kubelet refuses a file over the mistyped values that reach its decoder (all of a
+/// `--config` file's, a drop-in's that no later drop-in [`replaces`]): the first, and how many
+/// more there are. `None` when there are none.
+pub fn refusal(mistyped: &[&Mistyped]) -> Option<String> {
+    let first = mistyped.first()?;
+    let more = match mistyped.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more such value)".to_string(),
+        n => format!(" (and {n} more such values)"),
+    };
+    Some(format!("{}{more}", first.describe()))
 }
 
 /// A JSON number the kubelet's decoder stores in an integer field. The YAML-to-JSON step writes
@@ -507,7 +616,7 @@ mod tests {
     const HEAD: &str = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
 
     fn config(body: &str) -> Result<Decoded, String> {
-        decode(&format!("{HEAD}{body}"), Role::Config)
+        decode(&format!("{HEAD}{body}"), Role::Config).map_err(String::from)
     }
 
     /// The reasons of the mistyped values, as `dotted.path@line: reason`.
@@ -593,7 +702,8 @@ mod tests {
             "authentication:\n  anonymous:\n    enabled: false\n",
             Role::Config,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.starts_with("line 1, column 1: the file has no apiVersion")
                 && e.contains(API_VERSION),
@@ -603,21 +713,25 @@ mod tests {
             "apiVersion: kubelet.config.k8s.io/v1beta1\nreadOnlyPort: 0\n",
             Role::DropIn,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("the file has no kind"), "{e}");
         // kubelet.config.k8s.io/v1 holds CredentialProviderConfig, not KubeletConfiguration.
         let e = decode(
             "apiVersion: kubelet.config.k8s.io/v1\nkind: KubeletConfiguration\n",
             Role::Config,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.starts_with(
                 "line 1, column 13: apiVersion is the string \"kubelet.config.k8s.io/v1\""
             ),
             "{e}"
         );
-        let e = decode(&format!("{HEAD}kind: KubeletConfig\n"), Role::Config).unwrap_err();
+        let e = decode(&format!("{HEAD}kind: KubeletConfig\n"), Role::Config)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("kind is the string \"KubeletConfig\""), "{e}");
         // --config finds them case-insensitively, a drop-in does not.
         let text = "APIVersion: kubelet.config.k8s.io/v1beta1\nKind: KubeletConfiguration\n";
@@ -631,6 +745,65 @@ mod tests {
         .is_ok());
         assert!(decode("# nothing\n", Role::Config).is_err());
         assert!(decode("- a\n", Role::Config).is_err());
+    }
+
+    /// Each refusal says what to change: the value without its quotes when that is all that is
+    /// wrong, else the type the field needs; every missing header line at once.
+    #[test]
+    fn refusals_say_what_to_correct() {
+        let d = config("maxPods: \"110\"\nauthentication:\n  anonymous:\n    enabled: 'False'\nstreamingConnectionIdleTimeout: 0\nport: \"x\"\n").unwrap();
+        let got: Vec<&str> = d.mistyped.iter().map(|m| m.correction.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "write maxPods as 110, without quotes",
+                "write authentication.anonymous.enabled as false, without quotes",
+                "make streamingConnectionIdleTimeout a duration string such as \"4h0m0s\" (a bare number is not one)",
+                "make port a whole number (32-bit, unquoted)",
+            ]
+        );
+        let e = decode("readOnlyPort: 0\n", Role::DropIn).unwrap_err();
+        assert_eq!(e.at, Some((1, 1)));
+        assert_eq!(
+            e.correction,
+            format!("add the top-level `apiVersion: {API_VERSION}` and `kind: {KIND}`")
+        );
+        let e = decode(
+            "kind: KubeletConfiguration\nreadOnlyPort: 0\n",
+            Role::DropIn,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.correction,
+            format!("add the top-level `apiVersion: {API_VERSION}`")
+        );
+        let e = decode("", Role::Config).unwrap_err();
+        assert_eq!(e.at, None);
+        assert_eq!(
+            e.to_string(),
+            "the file holds no document (the kubelet refuses an empty one)"
+        );
+        let e = decode("a: [\n", Role::Config).unwrap_err();
+        assert!(e.at.is_some() && e.to_string().starts_with("line "), "{e}");
+    }
+
+    /// A later drop-in replaces an earlier value when it sets the key, or anything above it that
+    /// is not a mapping; the refusal names the first value and counts the others.
+    #[test]
+    fn later_drop_ins_and_refusals() {
+        let path = |p: &str| p.split('.').map(String::from).collect::<Vec<_>>();
+        let later = serde_json::json!({"featureGates": {"B": true}, "clusterDNS": ["10.0.0.1"], "readOnlyPort": null});
+        assert!(replaces(&later, &path("featureGates.B")));
+        assert!(!replaces(&later, &path("featureGates.A")));
+        assert!(replaces(&later, &path("clusterDNS.1")));
+        assert!(!replaces(&later, &path("readOnlyPort")));
+        let d = config("readOnlyPort: \"0\"\nmaxPods: x\nport: y\n").unwrap();
+        let all: Vec<&Mistyped> = d.mistyped.iter().collect();
+        assert_eq!(refusal(&[]), None);
+        assert_eq!(refusal(&all[..1]).unwrap(), all[0].describe(),);
+        assert!(refusal(&all)
+            .unwrap()
+            .ends_with(" (and 2 more such values)"));
     }
 
     #[test]
