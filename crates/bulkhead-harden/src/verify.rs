@@ -266,15 +266,18 @@ pub fn compare(
         .checks
         .iter()
         .filter(|c| baseline.selected.is_empty() || baseline.selected.contains(&c.control))
-        .map(|c| CheckChange {
-            check: c.check.clone(),
-            control: c.control.clone(),
-            title: c.title.clone(),
-            before: c.status,
-            after: now
-                .iter()
-                .find(|n| n.control == c.control)
-                .map(|n| n.status),
+        .map(|c| {
+            let found = now.iter().find(|n| n.control == c.control);
+            CheckChange {
+                // The new audit is in the numbering verify was asked for (`--ids`); the
+                // baseline keeps the one harden used. Only a check the new audit lacks keeps
+                // the baseline's number.
+                check: found.map_or_else(|| c.check.clone(), |n| n.check.clone()),
+                control: c.control.clone(),
+                title: c.title.clone(),
+                before: c.status,
+                after: found.map(|n| n.status),
+            }
         })
         .collect();
     let threats = threats_after
@@ -442,6 +445,39 @@ mod tests {
         );
         assert!(line("2.15").ends_with("title 2.15 fixed"), "{text}");
         assert!(line("2.16").ends_with("title 2.16 still failing"), "{text}");
+    }
+
+    /// `bulkhead verify --ids cis-1.2.0` after a harden in the default numbering shows the
+    /// checks under their cis-1.2.0 numbers, as its help says ("Numbering of the output").
+    #[test]
+    fn checks_are_shown_in_the_numbering_verify_audits_in() {
+        use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
+        );
+        let snapshot =
+            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let opts = AuditOptions::default();
+        let ctx = Context::new(&snapshot, &opts);
+        let audit = |edition: &str| {
+            bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default())
+        };
+        let control = "docker.daemon.no_new_privileges";
+        let baseline = Baseline::new(&[audit("1.6.0")], vec![control.into()], BTreeMap::new());
+        assert_eq!(
+            baseline
+                .checks
+                .iter()
+                .find(|c| c.control == control)
+                .unwrap()
+                .check,
+            "2.14"
+        );
+        let v = compare(&baseline, &[audit("1.2.0")], &BTreeMap::new());
+        assert_eq!(v.checks.len(), 1);
+        assert_eq!(v.checks[0].check, "2.17", "{:?}", v.checks);
+        assert_eq!(v.checks[0].control, control);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use crate::assessment_markdown::meaning;
 use crate::assessment_model::{
-    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag, Assessment,
+    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag,
+    unfixed_heading, Assessment,
 };
 use crate::threats_html::{page, platform_section, status_span};
 use bulkhead_threats::svg::esc;
@@ -160,15 +161,17 @@ pub fn render(a: &Assessment<'_>) -> String {
         Err(e) => {
             let _ = writeln!(b, "<p>No plan could be made: {}</p>", esc(e));
         }
-        Ok(plan) if plan.fixes.is_empty() => {
+        Ok(plan) if plan.fixes.is_empty() && plan.unfixed.is_empty() => {
             b.push_str("<p>Nothing to fix: no selected check fails.</p>\n")
         }
         Ok(plan) => {
-            let _ = writeln!(
-                b,
-                "<p>{}</p>",
-                apply_advice(plan, |c| format!("<code>{}</code>", esc(c)))
-            );
+            if !plan.fixes.is_empty() {
+                let _ = writeln!(
+                    b,
+                    "<p>{}</p>",
+                    apply_advice(plan, |c| format!("<code>{}</code>", esc(c)))
+                );
+            }
             for x in &plan.fixes {
                 let _ = writeln!(
                     b,
@@ -199,13 +202,22 @@ pub fn render(a: &Assessment<'_>) -> String {
                 b.push_str("</section>\n");
             }
             if !plan.unfixed.is_empty() {
-                b.push_str("<p>Not fixed automatically:</p><ul>");
+                let _ = write!(
+                    b,
+                    "<p>{}</p><ul>",
+                    unfixed_heading(plan, |c| format!("<code>{}</code>", esc(c)))
+                );
                 for u in &plan.unfixed {
+                    // The object tells apart the entries of one check on several containers.
                     let _ = write!(
                         b,
-                        "<li>{} ({}): {}</li>",
+                        "<li>{} ({}){}: {}</li>",
                         esc(&u.check),
                         esc(&u.control),
+                        u.object
+                            .as_ref()
+                            .map(|o| format!(" on {}", esc(o)))
+                            .unwrap_or_default(),
                         esc(&u.reason)
                     );
                 }

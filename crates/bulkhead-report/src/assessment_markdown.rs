@@ -3,7 +3,8 @@
 //! analysis of the most important failed findings, and the hardening plan.
 
 use crate::assessment_model::{
-    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag, Assessment,
+    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag,
+    unfixed_heading, Assessment,
 };
 use crate::threats_markdown::{cell, platform_section, summary};
 use bulkhead_threats::Platform;
@@ -159,11 +160,13 @@ pub fn render(a: &Assessment<'_>) -> String {
         Err(e) => {
             let _ = writeln!(out, "No plan could be made: {e}\n");
         }
-        Ok(plan) if plan.fixes.is_empty() => {
+        Ok(plan) if plan.fixes.is_empty() && plan.unfixed.is_empty() => {
             let _ = writeln!(out, "Nothing to fix: no selected check fails.\n");
         }
         Ok(plan) => {
-            let _ = writeln!(out, "{}\n", apply_advice(plan, |c| format!("`{c}`")));
+            if !plan.fixes.is_empty() {
+                let _ = writeln!(out, "{}\n", apply_advice(plan, |c| format!("`{c}`")));
+            }
             for x in &plan.fixes {
                 let _ = writeln!(out, "### {} ({})\n", x.title, x.checks.join(", "));
                 let _ = writeln!(
@@ -195,7 +198,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                 out.push('\n');
             }
             if !plan.unfixed.is_empty() {
-                let _ = writeln!(out, "Not fixed automatically:\n");
+                let _ = writeln!(out, "{}\n", unfixed_heading(plan, |c| format!("`{c}`")));
                 for u in &plan.unfixed {
                     let _ = writeln!(
                         out,

@@ -81,3 +81,17 @@ pub fn fixes_for<'p>(plan: &'p Plan, control: &str) -> Vec<&'p bulkhead_harden::
         .filter(|f| f.controls.iter().any(|c| c == control))
         .collect()
 }
+
+/// The line above the plan's list of what it cannot fix, with `code` wrapping the command. When
+/// that list is all the plan holds, it says so: the checks still fail, and each entry says what
+/// is needed (a value to give harden, or work by hand).
+pub fn unfixed_heading(plan: &Plan, code: impl Fn(&str) -> String) -> String {
+    if plan.fixes.is_empty() {
+        format!(
+            "No failing check has an automatic fix. Each needs what its line says (a value to give {}, or a change by hand):",
+            code("bulkhead harden")
+        )
+    } else {
+        "Not fixed automatically:".to_string()
+    }
+}

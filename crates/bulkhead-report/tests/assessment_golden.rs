@@ -182,3 +182,46 @@ fn kubernetes_node_assessment_has_the_kubernetes_threat_model() {
             && html.contains("el-k8s.workload:app/pod/debug")
     );
 }
+
+/// Failing checks that harden has no automatic fix for are still failing: section 5 must list
+/// each with what it needs, never say there is nothing to fix. In both formats, each entry names
+/// the object it is about, so entries of one check on several objects can be told apart.
+#[test]
+fn plan_section_lists_failing_checks_without_an_automatic_fix() {
+    let (md, html, _) = render("writeup", "1.6.0", &["1.1.1", "2.12"]);
+    let plan = &md[md.find("## 5. Hardening plan").unwrap()..];
+    assert!(md.contains("### 1. [FAIL] 1.1.1") && md.contains("### 2. [FAIL] 2.12"));
+    assert!(!plan.contains("Nothing to fix"), "{plan}");
+    assert!(
+        plan.contains("No failing check has an automatic fix"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("- 2.12 (docker.daemon.authorization_plugin): ")
+            && plan.contains("--authz-plugin NAME"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("- 1.1.1 (docker.host.separate_partition): "),
+        "{plan}"
+    );
+    let plan = &html[html.find("id=\"hardening-plan\"").unwrap()..];
+    assert!(!plan.contains("Nothing to fix"), "{plan}");
+    assert!(
+        plan.contains("No failing check has an automatic fix")
+            && plan.contains("<li>2.12 (docker.daemon.authorization_plugin): ")
+            && plan.contains("--authz-plugin NAME"),
+        "{plan}"
+    );
+
+    let (md, html, _) = render("k8s-insecure", "1.6.0", &[]);
+    let line = "2.2 (k8s.etcd.client_cert_auth) on etcd (pid 1000): ";
+    assert!(
+        md.contains(&format!("- {line}")),
+        "Markdown names the object"
+    );
+    assert!(
+        html.contains(&format!("<li>{line}")),
+        "HTML names the object as the Markdown does"
+    );
+}

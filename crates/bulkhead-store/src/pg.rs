@@ -38,50 +38,172 @@ pub struct PgStore {
     shown: String,
 }
 
-/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`; key=value strings lose
-/// their `password=` value.
+/// How a connection string is named in messages: rebuilt from what the driver parsed (hosts,
+/// ports, user, database), so a password can never appear, wherever it was written (after the
+/// user in a URL, as a `?password=` parameter, as `password = 'a b'` with quotes and spaces).
+/// A string the driver cannot parse is not shown at all: there is no telling where its password
+/// ends.
 fn redact(url: &str) -> String {
-    let u = url
-        .split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***".to_string()
-            } else {
-                kv.to_string()
-            }
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "(connection string not shown: it could not be parsed and may hold a password)"
+            .into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
         })
-        .collect::<Vec<_>>()
-        .join(" ");
-    if let Some(scheme_end) = u.find("://") {
-        let rest = &u[scheme_end + 3..];
-        let end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                return format!(
-                    "{}{}:***{}",
-                    &u[..scheme_end + 3],
-                    &rest[..colon],
-                    &rest[at..]
-                );
+        .chain(config.get_hostaddrs().iter().map(|a| a.to_string()))
+        .collect();
+    let ports: Vec<String> = config.get_ports().iter().map(|p| p.to_string()).collect();
+    let user = config.get_user();
+    let password = config.get_password().is_some();
+    let dbname = config.get_dbname();
+    if let Some(scheme) = ["postgres://", "postgresql://"]
+        .into_iter()
+        .find(|s| url.starts_with(s))
+    {
+        let mut out = scheme.to_string();
+        if let Some(u) = user {
+            out.push_str(u);
+            if password {
+                out.push_str(":***");
             }
+            out.push('@');
         }
+        // The URL parser records one port per host, in order.
+        let places: Vec<String> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| match ports.get(i).or(ports.first()) {
+                Some(p) => format!("{h}:{p}"),
+                None => h.clone(),
+            })
+            .collect();
+        out.push_str(&places.join(","));
+        if let Some(d) = dbname {
+            out.push('/');
+            out.push_str(d);
+        }
+        return out;
     }
-    u
+    let mut parts = Vec::new();
+    if !hosts.is_empty() {
+        parts.push(format!("host={}", hosts.join(",")));
+    }
+    if !ports.is_empty() {
+        parts.push(format!("port={}", ports.join(",")));
+    }
+    if let Some(u) = user {
+        parts.push(format!("user={u}"));
+    }
+    if password {
+        parts.push("password=***".into());
+    }
+    if let Some(d) = dbname {
+        parts.push(format!("dbname={d}"));
+    }
+    parts.join(" ")
+}
+
+/// The whole reason of a driver error. The driver's own message is only its category ("db
+/// error", "error connecting to server"); what the server said (a wrong password, a database
+/// that does not exist, a missing privilege) or what the socket said is in its source.
+fn reason(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            s.push_str(&format!(" ({detail})"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+/// What to do about a driver error, by what went wrong.
+fn advice(e: &postgres::Error) -> &'static str {
+    use postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+            "check the user and password of the store URL, and the server's pg_hba.conf"
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => {
+            "create the database first (`createdb NAME`), or name an existing one"
+        }
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq; the tables are created by the first connection of a role that may create them (see README, Run history and fleets)"
+        }
+        Some(_) => "see the server's log for more",
+        // The driver does not expose the kind of a client-side error, only its message
+        // ("error performing TLS handshake").
+        None if e.to_string().contains("TLS") => {
+            "bulkhead connects without TLS: use sslmode=disable or prefer, through a local socket or a tunnel"
+        }
+        None => "is the server running and listening there?",
+    }
 }
 
 impl PgStore {
     pub fn connect(url: &str) -> Result<PgStore> {
         let shown = redact(url);
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| StoreError(format!("cannot connect to PostgreSQL store {shown}: {e} (is the server running and the role allowed?)")))?;
-        client
-            .batch_execute(SCHEMA)
-            .map_err(|e| StoreError(format!("PostgreSQL store {shown}: creating schema: {e}")))?;
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            StoreError(format!(
+                "the PostgreSQL store {shown} is not a valid connection string: {}; write it as postgres://USER@HOST:PORT/DATABASE or postgres:host=HOST user=USER dbname=DATABASE",
+                reason(&e)
+            ))
+        })?;
+        let mut client = config.connect(NoTls).map_err(|e| {
+            StoreError(format!(
+                "cannot connect to PostgreSQL store {shown}: {} ({})",
+                reason(&e),
+                advice(&e)
+            ))
+        })?;
+        // Create the tables only when they are missing: a fleet's nodes and readers connect as
+        // roles that may insert or select but not create (PostgreSQL 15 and later give no one
+        // but the owner CREATE on the public schema), and CREATE ... IF NOT EXISTS still
+        // demands that privilege even when the table is there.
+        let present: bool = client
+            .query_one(
+                "SELECT to_regclass('bulkhead_runs') IS NOT NULL AND to_regclass('bulkhead_checks') IS NOT NULL",
+                &[],
+            )
+            .map(|row| row.get(0))
+            .map_err(|e| {
+                StoreError(format!(
+                    "PostgreSQL store {shown}: looking for the tables: {} ({})",
+                    reason(&e),
+                    advice(&e)
+                ))
+            })?;
+        if !present {
+            client.batch_execute(SCHEMA).map_err(|e| {
+                StoreError(format!(
+                    "PostgreSQL store {shown}: creating the tables: {} ({})",
+                    reason(&e),
+                    advice(&e)
+                ))
+            })?;
+        }
         Ok(PgStore { client, shown })
     }
 
     fn err(&self, what: &str, e: postgres::Error) -> StoreError {
-        StoreError(format!("PostgreSQL store {}: {what}: {e}", self.shown))
+        StoreError(format!(
+            "PostgreSQL store {}: {what}: {} ({})",
+            self.shown,
+            reason(&e),
+            advice(&e)
+        ))
     }
 }
 
@@ -89,7 +211,11 @@ impl Store for PgStore {
     fn record(&mut self, run: &NewRun) -> Result<i64> {
         let shown = self.shown.clone();
         let wrap = |what: &str, e: postgres::Error| {
-            StoreError(format!("PostgreSQL store {shown}: {what}: {e}"))
+            StoreError(format!(
+                "PostgreSQL store {shown}: {what}: {} ({})",
+                reason(&e),
+                advice(&e)
+            ))
         };
         let mut tx = self.client.transaction().map_err(|e| wrap("begin", e))?;
         let row = tx
@@ -201,5 +327,52 @@ mod tests {
             super::redact("host=db user=app password=hunter2"),
             "host=db user=app password=***"
         );
+    }
+
+    /// Every way libpq and the driver accept a password, and a string the driver cannot parse
+    /// (where the end of the password is unknown): the message names the store without it.
+    #[test]
+    fn passwords_never_shown_in_any_spelling() {
+        for (url, shown) in [
+            (
+                "postgresql://app@db:5432/fleet?password=hunter2",
+                "postgresql://app:***@db:5432/fleet",
+            ),
+            (
+                "postgres://app@db/fleet?sslmode=disable&password=hunter2",
+                "postgres://app:***@db:5432/fleet",
+            ),
+            (
+                "host=db user=app password = hunter2",
+                "host=db user=app password=***",
+            ),
+            (
+                "host=db user=app password='hunter2 hunter2' dbname=fleet",
+                "host=db user=app password=*** dbname=fleet",
+            ),
+            // An escaped space: the password runs on to the end ("hunter2 user=app").
+            (
+                "host=db password=hunter2\\ user=app",
+                "host=db password=***",
+            ),
+            // An unencoded slash in the password: the driver reads the user information up to
+            // the first @.
+            (
+                "postgres://app:hun/ter2@db:5432/fleet",
+                "postgres://app:***@db:5432/fleet",
+            ),
+            (
+                "postgres://app:hunter2@db:notaport/fleet",
+                "(connection string not shown: it could not be parsed and may hold a password)",
+            ),
+            (
+                "host=db password='hunter2",
+                "(connection string not shown: it could not be parsed and may hold a password)",
+            ),
+        ] {
+            let got = super::redact(url);
+            assert_eq!(got, shown, "{url}");
+            assert!(!got.contains("hun"), "{url} shown as {got}");
+        }
     }
 }

@@ -45,15 +45,65 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path)
-            .map_err(|e| StoreError(format!("cannot open SQLite store {shown}: {e}")))?;
-        conn.execute_batch(SCHEMA)
-            .map_err(|e| StoreError(format!("SQLite store {shown}: creating schema: {e}")))?;
+        if path.is_dir() {
+            return Err(StoreError(format!(
+                "cannot open SQLite store {shown}: it is a directory; name a file, such as sqlite:{}",
+                path.join("runs.db").display()
+            )));
+        }
+        let conn = Connection::open(path).map_err(|e| open_failure(path, e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| {
+            StoreError(format!(
+                "SQLite store {shown}: creating schema: {e}{}",
+                advice(&e)
+            ))
+        })?;
         Ok(SqliteStore { conn, path: shown })
     }
 
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
-        StoreError(format!("SQLite store {}: {what}: {e}", self.path))
+        StoreError(format!(
+            "SQLite store {}: {what}: {e}{}",
+            self.path,
+            advice(&e)
+        ))
+    }
+}
+
+/// SQLite says only "unable to open database file"; the file system says why.
+fn open_failure(path: &Path, e: rusqlite::Error) -> StoreError {
+    let shown = path.display();
+    if path.exists() {
+        if let Err(io) = std::fs::File::open(path) {
+            return StoreError(format!(
+                "cannot open SQLite store {shown}: {io}; run as a user who may read and write it"
+            ));
+        }
+        return StoreError(format!("cannot open SQLite store {shown}: {e}"));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    StoreError(format!(
+        "cannot create SQLite store {shown}: {e}; check that this user may write to {}",
+        dir.display()
+    ))
+}
+
+/// What to do about the SQLite errors a user can act on, as a clause to append.
+fn advice(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            " (the file is not an SQLite database, so not a run history: --store names the file `bulkhead audit --store` records runs in)"
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => {
+            " (this user may read the history but not write it: record as its owner, or with a --store of your own)"
+        }
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            " (another bulkhead is writing to it: try again when it is done)"
+        }
+        _ => "",
     }
 }
 
@@ -72,7 +122,12 @@ impl Store for SqliteStore {
                 now_rfc3339(), run.score, run.summary.to_string(), run.document.to_string()
             ],
         )
-        .map_err(|e| StoreError(format!("SQLite store {path}: recording run: {e}")))?;
+        .map_err(|e| {
+            StoreError(format!(
+                "SQLite store {path}: recording run: {e}{}",
+                advice(&e)
+            ))
+        })?;
         let id = tx.last_insert_rowid();
         {
             let mut stmt = tx

@@ -73,6 +73,37 @@ fn sqlite_records_and_lists_runs() {
     assert_eq!(again.runs(&RunFilter::default()).unwrap().len(), 3);
 }
 
+/// A --store that names the wrong file: SQLite's own words ("file is not a database", "unable
+/// to open database file") say neither what is wrong with it nor what to do.
+#[test]
+fn sqlite_errors_name_the_file_and_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "these are not runs\n").unwrap();
+    let err = match open(&format!("sqlite:{}", notes.display())) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("opened a text file as a run history"),
+    };
+    assert!(err.contains(&notes.display().to_string()), "{err}");
+    assert!(err.contains("not an SQLite database"), "{err}");
+    assert!(err.contains("bulkhead audit --store"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "these are not runs\n",
+        "the file is left alone"
+    );
+
+    let err = match open(&format!("sqlite:{}", dir.path().display())) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("opened a directory as a run history"),
+    };
+    assert!(err.contains("is a directory"), "{err}");
+    assert!(
+        err.contains(&format!("sqlite:{}", dir.path().join("runs.db").display())),
+        "{err}"
+    );
+}
+
 #[test]
 fn refuses_a_document_that_is_not_an_audit() {
     let err = NewRun::from_document(&json!({"schema": "bulkhead.threats/1"})).unwrap_err();
@@ -180,10 +211,29 @@ impl TestPostgres {
     }
 
     fn url(&self) -> String {
+        self.url_as("bulkhead", "postgres")
+    }
+
+    /// The store URL for another role or database of this server.
+    fn url_as(&self, user: &str, dbname: &str) -> String {
         format!(
-            "postgres:host={} port=5999 user=bulkhead dbname=postgres",
+            "postgres:host={} port=5999 user={user} dbname={dbname}",
             self.dir.path().display()
         )
+    }
+
+    /// Run SQL as the superuser the server was initialised with.
+    fn admin(&self, sql: &str) {
+        self.admin_in("postgres", sql)
+    }
+
+    fn admin_in(&self, dbname: &str, sql: &str) {
+        let url = self.url_as("bulkhead", dbname);
+        let conninfo = url.strip_prefix("postgres:").unwrap();
+        let mut client = postgres::Client::connect(conninfo, postgres::NoTls).unwrap();
+        client
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     }
 }
 
@@ -245,4 +295,100 @@ fn postgres_connection_error_names_the_store_without_password() {
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
+}
+
+/// A fleet runs its nodes and readers as roles that may insert or select, not create: the
+/// tables are made once by a role that may. Such roles must be able to record and list runs
+/// (PostgreSQL 15 and later already deny CREATE on the public schema to all but its owner; the
+/// REVOKE makes older servers behave the same).
+#[test]
+fn postgres_roles_without_create_record_and_read_an_existing_history() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let mut owner = open(&pg.url()).unwrap();
+    owner
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(owner);
+    pg.admin(
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+         CREATE ROLE reader LOGIN;
+         GRANT SELECT ON bulkhead_runs, bulkhead_checks TO reader;
+         CREATE ROLE node LOGIN;
+         GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO node;
+         GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO node;",
+    );
+    let mut node = open(&pg.url_as("node", "postgres"))
+        .unwrap_or_else(|e| panic!("a node role without CREATE cannot open the store: {e}"));
+    node.record(&NewRun::from_document(&audit_doc("node-b", "pass", 2)).unwrap())
+        .unwrap();
+    let mut reader = open(&pg.url_as("reader", "postgres"))
+        .unwrap_or_else(|e| panic!("a read-only role cannot open the store: {e}"));
+    let hosts: Vec<String> = reader
+        .runs(&RunFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.host)
+        .collect();
+    assert_eq!(hosts, vec!["node-b", "node-a"]);
+    // A role that may not create, on a database without the tables, is told what is missing
+    // and what to do, in the server's words.
+    // (CREATE DATABASE cannot share a batch: a batch is one transaction.)
+    pg.admin("CREATE DATABASE empty");
+    pg.admin_in("empty", "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    let err = match open(&pg.url_as("reader", "empty")) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a role without CREATE created the tables"),
+    };
+    assert!(err.contains("creating the tables"), "{err}");
+    assert!(err.contains("permission denied for schema public"), "{err}");
+    assert!(err.contains("grant the role what it needs"), "{err}");
+}
+
+/// The driver's own message is only a category ("db error"); the error must carry what the
+/// server said and what to do.
+#[test]
+fn postgres_errors_say_what_the_server_said_and_what_to_do() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let err = match open(&pg.url_as("bulkhead", "fleet")) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("connected to a database that does not exist"),
+    };
+    assert!(err.contains("database \"fleet\" does not exist"), "{err}");
+    assert!(err.contains("createdb"), "{err}");
+    assert!(
+        err.contains("user=bulkhead dbname=fleet"),
+        "names the store: {err}"
+    );
+}
+
+/// A connection that fails names the store without its password however the password was
+/// written, and says why it failed (here: nothing listens on port 1).
+#[test]
+fn postgres_connection_errors_never_show_a_password_in_any_spelling() {
+    for url in [
+        "postgresql://app@127.0.0.1:1/fleet?password=hunter2",
+        "postgres:host=127.0.0.1 port=1 user=app password = hunter2",
+        "postgres:host=127.0.0.1 port=1 user=app password='hunter2 hunter2'",
+        "postgres://app:hunter2@127.0.0.1:notaport/fleet",
+    ] {
+        let err = match open(url) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("connected with {url}?"),
+        };
+        assert!(!err.contains("hunter2"), "{url}: {err}");
+        assert!(err.contains("PostgreSQL store"), "{url}: {err}");
+    }
+    let err = match open("postgresql://app@127.0.0.1:1/fleet?password=hunter2") {
+        Err(e) => e.to_string(),
+        Ok(_) => unreachable!(),
+    };
+    assert!(
+        err.contains("postgresql://app:***@127.0.0.1:1/fleet"),
+        "{err}"
+    );
+    assert!(err.contains("refused"), "the reason is given: {err}");
 }
