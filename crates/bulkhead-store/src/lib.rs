@@ -38,15 +38,33 @@ pub trait Store {
     fn document(&mut self, run_id: i64) -> Result<serde_json::Value>;
 }
 
-/// Open a store from a URL: `sqlite:PATH` (or a plain path ending in .db/.sqlite),
-/// `postgres://user@host/db` or `postgresql://...` (libpq-style key=value strings also work
-/// after `postgres:`). The schema is created when missing.
+/// Open a store to record runs into, from a URL: `sqlite:PATH` (or a plain path ending in
+/// .db/.sqlite), `postgres://user@host/db` or `postgresql://...` (libpq-style key=value strings
+/// also work after `postgres:`). A new or empty database gets bulkhead's tables; an SQLite file
+/// holding another application's tables is refused.
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(pg::PgStore::connect(url)?));
-    }
-    if let Some(conninfo) = url.strip_prefix("postgres:") {
-        return Ok(Box::new(pg::PgStore::connect(conninfo)?));
+    open_as(url, true)
+}
+
+/// Open a store that already holds a run history, to read it. Nothing is created, neither a
+/// file nor a table: a store without bulkhead's tables (a mistyped database, another
+/// application's file, an empty one) is an error that names it.
+pub fn open_existing(url: &str) -> Result<Box<dyn Store>> {
+    open_as(url, false)
+}
+
+fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
+    let conninfo = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(url)
+    } else {
+        url.strip_prefix("postgres:")
+    };
+    if let Some(conninfo) = conninfo {
+        return Ok(Box::new(if create {
+            pg::PgStore::connect(conninfo)?
+        } else {
+            pg::PgStore::connect_existing(conninfo)?
+        }));
     }
     let path = sqlite_path(url).unwrap_or_default();
     if path.as_os_str().is_empty() {
@@ -54,7 +72,11 @@ pub fn open(url: &str) -> Result<Box<dyn Store>> {
             "empty store path; use sqlite:/var/lib/bulkhead/runs.db or postgres://...".into(),
         ));
     }
-    Ok(Box::new(sqlite::SqliteStore::open(&path)?))
+    Ok(Box::new(if create {
+        sqlite::SqliteStore::open(&path)?
+    } else {
+        sqlite::SqliteStore::open_existing(&path)?
+    }))
 }
 
 /// The file of a SQLite store URL (`sqlite:PATH`, `sqlite://PATH` or a plain path); None for

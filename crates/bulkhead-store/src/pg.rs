@@ -140,7 +140,7 @@ fn advice(e: &postgres::Error) -> &'static str {
             "create the database first (`createdb NAME`), or name an existing one"
         }
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq; the tables are created by the first connection of a role that may create them (see README, Run history and fleets)"
+            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq; the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
         }
         Some(_) => "see the server's log for more",
         // The driver does not expose the kind of a client-side error, only its message
@@ -153,7 +153,18 @@ fn advice(e: &postgres::Error) -> &'static str {
 }
 
 impl PgStore {
+    /// Connect to record into the store: the tables are created when the database has none.
     pub fn connect(url: &str) -> Result<PgStore> {
+        Self::connect_as(url, true)
+    }
+
+    /// Connect to read the store: nothing is created, and a database without the tables is
+    /// refused, so that a mistyped database name is not mistaken for an empty history.
+    pub fn connect_existing(url: &str) -> Result<PgStore> {
+        Self::connect_as(url, false)
+    }
+
+    fn connect_as(url: &str, create: bool) -> Result<PgStore> {
         let shown = redact(url);
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             StoreError(format!(
@@ -172,12 +183,11 @@ impl PgStore {
         // roles that may insert or select but not create (PostgreSQL 15 and later give no one
         // but the owner CREATE on the public schema), and CREATE ... IF NOT EXISTS still
         // demands that privilege even when the table is there.
-        let present: bool = client
+        let row = client
             .query_one(
-                "SELECT to_regclass('bulkhead_runs') IS NOT NULL AND to_regclass('bulkhead_checks') IS NOT NULL",
+                "SELECT to_regclass('bulkhead_runs') IS NOT NULL, to_regclass('bulkhead_checks') IS NOT NULL",
                 &[],
             )
-            .map(|row| row.get(0))
             .map_err(|e| {
                 StoreError(format!(
                     "PostgreSQL store {shown}: looking for the tables: {} ({})",
@@ -185,7 +195,18 @@ impl PgStore {
                     advice(&e)
                 ))
             })?;
-        if !present {
+        let (runs, checks): (bool, bool) = (row.get(0), row.get(1));
+        if !(runs && checks) {
+            if !create {
+                let missing = match (runs, checks) {
+                    (false, false) => "neither bulkhead_runs nor bulkhead_checks",
+                    (false, true) => "no bulkhead_runs table",
+                    _ => "no bulkhead_checks table",
+                };
+                return Err(StoreError(format!(
+                    "PostgreSQL store {shown} holds no bulkhead run history: the database has {missing}. Check the database (and host) in --store: it must be the one `bulkhead audit --store` records into, whose first recorded run creates the tables"
+                )));
+            }
             client.batch_execute(SCHEMA).map_err(|e| {
                 StoreError(format!(
                     "PostgreSQL store {shown}: creating the tables: {} ({})",

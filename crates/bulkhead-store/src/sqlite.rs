@@ -1,8 +1,8 @@
-//! SQLite backend: one file, created with its directory when missing.
+//! SQLite backend: one file, created with its directory when a run is recorded into it.
 
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
 use crate::{Result, Store, StoreError};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OpenFlags};
 use std::path::Path;
 
 const SCHEMA: &str = "
@@ -38,7 +38,40 @@ pub struct SqliteStore {
     path: String,
 }
 
+/// The columns bulkhead reads and writes in each of its tables. A table of that name without
+/// them belongs to some other application (`runs` and `checks` are common names).
+const RUNS_COLUMNS: &[&str] = &[
+    "id",
+    "host",
+    "kind",
+    "benchmark",
+    "benchmark_version",
+    "numbering",
+    "tool_version",
+    "collected_at",
+    "recorded_at",
+    "score",
+    "summary",
+    "document",
+];
+const CHECKS_COLUMNS: &[&str] = &[
+    "run_id", "position", "check_id", "control", "status", "message",
+];
+
+/// What an existing SQLite database holds, judged before anything is written to it.
+enum Contents {
+    /// No tables at all: a new file, or one created empty.
+    Empty,
+    /// bulkhead's tables; `complete` when both are there.
+    History { complete: bool },
+    /// Tables of another application; `runs` or `checks`, when present, are not bulkhead's.
+    Foreign(Vec<String>),
+}
+
 impl SqliteStore {
+    /// Open the store to record into: the file (and its directory) and bulkhead's tables are
+    /// created when missing, but a database that holds another application's tables is refused
+    /// rather than given bulkhead's beside them.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -46,19 +79,110 @@ impl SqliteStore {
                 .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
         }
         if path.is_dir() {
-            return Err(StoreError(format!(
-                "cannot open SQLite store {shown}: it is a directory; name a file, such as sqlite:{}",
-                path.join("runs.db").display()
-            )));
+            return Err(is_a_directory(path));
         }
         let conn = Connection::open(path).map_err(|e| open_failure(path, e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| {
-            StoreError(format!(
-                "SQLite store {shown}: creating schema: {e}{}",
-                advice(&e)
-            ))
-        })?;
-        Ok(SqliteStore { conn, path: shown })
+        let store = SqliteStore { conn, path: shown };
+        match store.contents()? {
+            Contents::Foreign(tables) => return Err(store.foreign(&tables)),
+            // Nothing to create: a user who may only read still gets to the write itself, whose
+            // error says so, instead of failing here on DDL that would change nothing.
+            Contents::History { complete: true } => return Ok(store),
+            Contents::Empty | Contents::History { complete: false } => {}
+        }
+        // One transaction: a failure part-way leaves no half of the schema behind.
+        store
+            .conn
+            .execute_batch(&format!("BEGIN IMMEDIATE;{SCHEMA}COMMIT;"))
+            .map_err(|e| {
+                let _ = store.conn.execute_batch("ROLLBACK");
+                store.err("creating the tables", e)
+            })?;
+        Ok(store)
+    }
+
+    /// Open an existing store to read: neither the file nor any table is created, and the
+    /// connection is read-only, so a mistyped --store cannot turn into a new, empty history.
+    pub fn open_existing(path: &Path) -> Result<SqliteStore> {
+        let shown = path.display().to_string();
+        if path.is_dir() {
+            return Err(is_a_directory(path));
+        }
+        if !path.exists() {
+            return Err(StoreError(format!(
+                "no run history at {shown}: the file does not exist (runs are recorded there by `bulkhead audit --store sqlite:{shown}`)"
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_failure(path, e))?;
+        let store = SqliteStore { conn, path: shown };
+        match store.contents()? {
+            Contents::History { .. } => Ok(store),
+            Contents::Foreign(tables) => Err(store.foreign(&tables)),
+            Contents::Empty => Err(StoreError(format!(
+                "SQLite store {} holds no bulkhead run history: it is an empty database. Record runs into it with `bulkhead audit --store sqlite:{}`, or name the file they were recorded in",
+                store.path, store.path
+            ))),
+        }
+    }
+
+    fn contents(&self) -> Result<Contents> {
+        let tables: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            })
+            .map_err(|e| self.err("reading its tables", e))?;
+        if tables.is_empty() {
+            return Ok(Contents::Empty);
+        }
+        let mut ours = 0;
+        for (table, wanted) in [("runs", RUNS_COLUMNS), ("checks", CHECKS_COLUMNS)] {
+            if !tables.iter().any(|t| t == table) {
+                continue;
+            }
+            let columns: Vec<String> = self
+                .conn
+                .prepare("SELECT name FROM pragma_table_info(?1)")
+                .and_then(|mut stmt| {
+                    stmt.query_map([table], |r| r.get::<_, String>(0))?
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                })
+                .map_err(|e| self.err("reading its tables", e))?;
+            if !wanted.iter().all(|w| columns.iter().any(|c| c == w)) {
+                return Ok(Contents::Foreign(tables));
+            }
+            ours += 1;
+        }
+        Ok(match ours {
+            0 => Contents::Foreign(tables),
+            n => Contents::History { complete: n == 2 },
+        })
+    }
+
+    fn foreign(&self, tables: &[String]) -> StoreError {
+        const SHOWN: usize = 5;
+        let mut list = tables
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if tables.len() > SHOWN {
+            list.push_str(&format!(" and {} more", tables.len() - SHOWN));
+        }
+        StoreError(format!(
+            "SQLite store {} is another application's database, not a bulkhead run history: its tables ({list}) are not bulkhead's. bulkhead neither reads nor changes it; give --store a file of bulkhead's own, such as {}",
+            self.path,
+            crate::default_url()
+        ))
     }
 
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
@@ -68,6 +192,14 @@ impl SqliteStore {
             advice(&e)
         ))
     }
+}
+
+fn is_a_directory(path: &Path) -> StoreError {
+    StoreError(format!(
+        "cannot open SQLite store {}: it is a directory; name a file, such as sqlite:{}",
+        path.display(),
+        path.join("runs.db").display()
+    ))
 }
 
 /// SQLite says only "unable to open database file"; the file system says why.

@@ -1,7 +1,7 @@
 //! The run history against both real backends: an SQLite file, and a PostgreSQL server that this
 //! test starts itself (its own data directory and socket; never a server of the machine).
 
-use bulkhead_store::{open, NewRun, RunFilter, Store};
+use bulkhead_store::{open, open_existing, NewRun, RunFilter, Store};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;
@@ -101,6 +101,90 @@ fn sqlite_errors_name_the_file_and_say_what_to_do() {
     assert!(
         err.contains(&format!("sqlite:{}", dir.path().join("runs.db").display())),
         "{err}"
+    );
+}
+
+/// Another application's SQLite database named by --store (its tables have other names, or
+/// `runs` and `checks` that are not bulkhead's): refused for recording and for reading, naming
+/// the file, and left exactly as it was instead of gaining bulkhead's tables.
+#[test]
+fn sqlite_refuses_another_applications_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, schema) in [
+        (
+            "app.db",
+            "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'a');",
+        ),
+        (
+            "ci.db",
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, pipeline TEXT, started TEXT);",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        drop(conn);
+        let before = std::fs::read(&path).unwrap();
+        for (what, opened) in [
+            ("record", open(&format!("sqlite:{}", path.display()))),
+            ("read", open_existing(&format!("sqlite:{}", path.display()))),
+        ] {
+            let err = match opened {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{name}: opened another application's database to {what}"),
+            };
+            assert!(err.contains(&path.display().to_string()), "{err}");
+            assert!(err.contains("not a bulkhead run history"), "{err}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{name} was changed");
+    }
+}
+
+/// Recording into an empty database (a file created empty, as `touch` or another tool leaves
+/// it) creates bulkhead's tables, as a new file does.
+#[test]
+fn sqlite_records_into_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    std::fs::write(&path, "").unwrap();
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(store);
+    let mut reader = open_existing(&format!("sqlite:{}", path.display())).unwrap();
+    assert_eq!(reader.runs(&RunFilter::default()).unwrap().len(), 1);
+}
+
+/// Reading creates nothing: not a missing file, and no table in an empty one; each is an
+/// error naming the file.
+#[test]
+fn sqlite_reading_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo/runs.db");
+    let err = match open_existing(&format!("sqlite:{}", missing.display())) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("opened a file that does not exist"),
+    };
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(
+        !missing.parent().unwrap().exists(),
+        "its directory was created"
+    );
+
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, "").unwrap();
+    let err = match open_existing(&format!("sqlite:{}", empty.display())) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("read an empty database as a run history"),
+    };
+    assert!(err.contains(&empty.display().to_string()), "{err}");
+    assert!(err.contains("holds no bulkhead run history"), "{err}");
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "tables were created"
     );
 }
 
@@ -323,7 +407,7 @@ fn postgres_roles_without_create_record_and_read_an_existing_history() {
         .unwrap_or_else(|e| panic!("a node role without CREATE cannot open the store: {e}"));
     node.record(&NewRun::from_document(&audit_doc("node-b", "pass", 2)).unwrap())
         .unwrap();
-    let mut reader = open(&pg.url_as("reader", "postgres"))
+    let mut reader = open_existing(&pg.url_as("reader", "postgres"))
         .unwrap_or_else(|e| panic!("a read-only role cannot open the store: {e}"));
     let hosts: Vec<String> = reader
         .runs(&RunFilter::default())
@@ -344,6 +428,54 @@ fn postgres_roles_without_create_record_and_read_an_existing_history() {
     assert!(err.contains("creating the tables"), "{err}");
     assert!(err.contains("permission denied for schema public"), "{err}");
     assert!(err.contains("grant the role what it needs"), "{err}");
+}
+
+/// Reading a database that holds no run history (a mistyped database name the role may
+/// connect to) creates nothing: it is an error naming the store without its password. The
+/// first recorded run creates the tables, and then reading works.
+#[test]
+fn postgres_reading_a_database_without_the_tables_creates_nothing() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    pg.admin("CREATE DATABASE fleet_typo");
+    let url = format!("{} password=hunter2", pg.url_as("bulkhead", "fleet_typo"));
+    let err = match open_existing(&url) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("read a database without the tables as a run history"),
+    };
+    assert!(err.contains("holds no bulkhead run history"), "{err}");
+    assert!(
+        err.contains("user=bulkhead password=*** dbname=fleet_typo"),
+        "names the store: {err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("bulkhead audit --store"),
+        "says what to do: {err}"
+    );
+    let tables = |pg: &TestPostgres| -> i64 {
+        let url = pg.url_as("bulkhead", "fleet_typo");
+        let mut client =
+            postgres::Client::connect(url.strip_prefix("postgres:").unwrap(), postgres::NoTls)
+                .unwrap();
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(tables(&pg), 0, "reading created tables");
+
+    let mut node = open(&url).unwrap();
+    node.record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(node);
+    assert_eq!(tables(&pg), 2);
+    let mut reader = open_existing(&url).unwrap();
+    assert_eq!(reader.runs(&RunFilter::default()).unwrap().len(), 1);
 }
 
 /// The driver's own message is only a category ("db error"); the error must carry what the

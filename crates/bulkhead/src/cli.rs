@@ -39,6 +39,20 @@ pub enum Command {
     /// Audit again and show, for each selected check, the status before and after.
     Verify(crate::cmd::harden::VerifyArgs),
     /// Show recorded runs from the run history, and what changed between runs.
+    ///
+    /// Lists the runs that `bulkhead audit --store URL` recorded, newest first: run ID, host,
+    /// kind, when the facts were collected, score, and how many checks ended in each status.
+    ///
+    /// With --diff, each host (and kind) is taken on its own: its newest run is compared with the
+    /// run before it, check by check, and every check whose status changed is listed ("absent"
+    /// where one of the two runs lacks the check). Checks are matched by control, so two runs in
+    /// different numberings still compare.
+    ///
+    /// Reading changes nothing: no file or table is created, and a store that holds no bulkhead
+    /// run history (a mistyped database, another application's file) is an error naming it.
+    #[command(
+        after_help = "Examples:\n  bulkhead audit docker --store sqlite:runs.db   record a run (the first one creates the file)\n  bulkhead history --store sqlite:runs.db        its 20 newest runs\n  bulkhead history --host web-1 --kind docker --limit 5\n  bulkhead history --diff                        what changed since each host's previous run\n  bulkhead history --diff --format json          the same, one object per changed check\n  BULKHEAD_STORE=postgres://reader@db/fleet bulkhead history --diff\n\nExit codes: 0 listed (also when the default history does not exist yet), 2 a store that\ncannot be read or holds no bulkhead run history."
+    )]
     History(HistoryArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
@@ -266,7 +280,8 @@ pub struct AuditArgs {
 #[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
     /// The run history: sqlite:PATH or postgres://... (default: BULKHEAD_STORE, else
-    /// /var/lib/bulkhead/runs.db for root, ~/.local/state/bulkhead/runs.db otherwise).
+    /// $XDG_STATE_HOME/bulkhead/runs.db, else ~/.local/state/bulkhead/runs.db, or
+    /// /var/lib/bulkhead/runs.db for root).
     #[arg(long, value_name = "URL", env = "BULKHEAD_STORE")]
     pub store: Option<String>,
     /// Only runs of this host.
@@ -275,10 +290,12 @@ pub struct HistoryArgs {
     /// Only docker or kubernetes runs (default: both).
     #[arg(long, value_enum)]
     pub kind: Option<Benchmark>,
-    /// How many runs to list (at least 1).
+    /// How many runs to list, newest first (at least 1). --diff reads every run, whatever this
+    /// says.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
-    /// Compare the two most recent runs of each host and kind: which checks changed status.
+    /// For each host and kind, compare the newest run with the one before it: which checks
+    /// changed status between those two consecutive runs.
     #[arg(long)]
     pub diff: bool,
     /// Output format.

@@ -686,3 +686,70 @@ fn a_reviewed_plan_is_applied_with_its_own_selection() {
     assert_ne!(std::fs::read_to_string(&on_disk).unwrap(), before);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `--apply --verify` when nothing is applied (no selected check fails, or every fix is a
+/// command for a human): the plan and the apply result are printed as usual, verify says there
+/// is nothing to verify, and the exit code is the plan's, not a usage error about a missing
+/// baseline. Offline, from the golden snapshot, on a root that says it is the snapshot's host.
+#[test]
+fn apply_verify_with_nothing_applied_prints_the_plan_and_verifies_nothing() {
+    let root = temp_root("nothing-applied");
+    std::fs::write(root.join("etc/hostname"), "lab-host\n").unwrap();
+    let snap = format!(
+        "{}/tests/golden/audit/snapshot.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let state = root.join("state");
+    let harden = |select: &str, format: &str| {
+        bulkhead(&[
+            "harden",
+            "docker",
+            "--snapshot",
+            &snap,
+            "--root",
+            s(&root),
+            "--state-dir",
+            s(&state),
+            "--select",
+            select,
+            "--apply",
+            "--verify",
+            "--format",
+            format,
+        ])
+    };
+    // 2.3 passes in the snapshot: an empty plan.
+    let o = harden("2.3", "text");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        out.contains("Nothing to fix: no selected check fails."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Nothing to verify: no fix was applied."),
+        "{out}"
+    );
+    // 5.13 fails, but its fixes recreate containers: commands bulkhead never runs.
+    let o = harden("5.13", "text");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.contains("Recreate container plain"), "{out}");
+    assert!(out.contains("not applied docker-run:plain"), "{out}");
+    assert!(
+        out.contains("Nothing to verify: no fix was applied."),
+        "{out}"
+    );
+    // JSON: the plan with its apply result, and no verification.
+    let o = harden("5.13", "json");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["schema"], "bulkhead.harden/1");
+    assert_eq!(j["applied"]["fixes"], json!([]));
+    assert!(j["verification"].is_null(), "{j}");
+    assert!(
+        !state.join("baseline.json").exists(),
+        "no baseline is recorded when nothing changes"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -41,3 +41,220 @@ fn an_unreachable_postgres_store_says_why_without_its_password() {
     );
     assert!(err.contains("Connection refused"), "{err}");
 }
+
+fn golden_snapshot() -> String {
+    format!(
+        "{}/tests/golden/audit/snapshot.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The list shows how many checks ended in each status, all of them (manual, info and not
+/// applicable as well), so the counts add up to the number of checks, and are the counts of
+/// the summary `--format json` lists.
+#[test]
+fn the_list_counts_every_status() {
+    let dir = TempDir::new("history-counts");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["audit", "docker", "--snapshot", &golden_snapshot()])
+        .args(["--fail-on", "never", "--store", &store])
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = history(&store);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("lab-host"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let summary = &line[line
+        .find("117 checks: ")
+        .unwrap_or_else(|| panic!("{line}"))..];
+    assert_eq!(
+        summary,
+        "117 checks: 40 pass, 33 fail, 1 warn, 3 info, 15 manual, 25 not applicable, 0 error"
+    );
+    let counted: u64 = summary["117 checks: ".len()..]
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, 117, "{summary}");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["history", "--store", &store, "--format", "json"])
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &runs[0]["summary"];
+    for (key, n) in [
+        ("total", 117),
+        ("pass", 40),
+        ("fail", 33),
+        ("warn", 1),
+        ("info", 3),
+        ("manual", 15),
+        ("not_applicable", 25),
+        ("error", 0),
+    ] {
+        assert_eq!(s[key], n, "{key} in {s}");
+    }
+}
+
+/// Reading an SQLite file that holds no run history (here an empty one) creates no table in
+/// it: it is an error naming the file, and the file stays empty.
+#[test]
+fn reading_an_empty_sqlite_file_creates_nothing() {
+    let dir = TempDir::new("history-empty");
+    let path = dir.0.join("runs.db");
+    std::fs::write(&path, "").unwrap();
+    let o = history(&format!("sqlite:{}", path.display()));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("holds no bulkhead run history"), "{err}");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        0,
+        "tables were created"
+    );
+}
+
+/// A private PostgreSQL server for one test: its own data directory, listening only on a socket
+/// there (never a server of the machine). None when the server binaries are not installed.
+struct Postgres {
+    dir: TempDir,
+    bin: std::path::PathBuf,
+    as_postgres: bool,
+}
+
+impl Postgres {
+    fn start() -> Option<Postgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
+            let mut v: Vec<_> = d
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("initdb").exists())
+                .collect();
+            v.sort();
+            v.pop()
+        });
+        let Some(bin) = bin else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but no PostgreSQL server binaries under /usr/lib/postgresql");
+            }
+            eprintln!("skipped: PostgreSQL server binaries not installed");
+            return None;
+        };
+        let dir = TempDir::new("history-pg");
+        // PostgreSQL refuses to run as root: then it runs as the postgres system user.
+        let as_postgres = unsafe { libc::geteuid() } == 0;
+        if as_postgres {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "chown of the test data directory to postgres failed");
+        }
+        let pg = Postgres {
+            dir,
+            bin,
+            as_postgres,
+        };
+        let data = pg.dir.arg("data");
+        pg.run(&[
+            "initdb",
+            "-D",
+            &data,
+            "-A",
+            "trust",
+            "-U",
+            "bulkhead",
+            "--no-sync",
+        ]);
+        let opts = format!("-k {} -c listen_addresses= -p 5998 -F", pg.dir.display());
+        let log = pg.dir.arg("log");
+        pg.run(&[
+            "pg_ctl", "-D", &data, "-o", &opts, "-w", "-l", &log, "start",
+        ]);
+        Some(pg)
+    }
+
+    fn run(&self, argv: &[&str]) -> Output {
+        let exe = self.bin.join(argv[0]);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let o = cmd.args(&argv[1..]).output().unwrap();
+        assert!(
+            o.status.success() || argv[0] == "pg_ctl" && argv.contains(&"stop"),
+            "{argv:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+
+    fn conninfo(&self, dbname: &str) -> String {
+        format!(
+            "host={} port=5998 user=bulkhead dbname={dbname}",
+            self.dir.display()
+        )
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.arg("data");
+        self.run(&["pg_ctl", "-D", &data, "-m", "immediate", "stop"]);
+    }
+}
+
+/// `history` against a PostgreSQL database without bulkhead's tables (a mistyped database the
+/// role may connect to and create in): exit 2, saying that it holds no run history, naming the
+/// store without its password, and creating nothing: a second look finds it just as empty.
+#[test]
+fn a_postgres_database_without_the_history_is_named_and_left_unchanged() {
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let store = format!("postgres:{} password=hunter2", pg.conninfo("postgres"));
+    for attempt in ["first", "second"] {
+        let o = history(&store);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{attempt}: {err}");
+        assert!(
+            err.contains("holds no bulkhead run history"),
+            "{attempt}: {err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "host={} port=5998 user=bulkhead password=*** dbname=postgres",
+                pg.dir.display()
+            )),
+            "{attempt}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "{attempt}: {err}");
+        assert!(err.contains("bulkhead audit --store"), "{attempt}: {err}");
+        assert!(o.stdout.is_empty(), "{attempt}");
+    }
+}

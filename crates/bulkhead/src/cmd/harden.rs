@@ -806,7 +806,15 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         text.push_str("dockerd must restart to load daemon.json: run again with --restart-daemon, or restart it yourself, then `bulkhead verify`.\n");
     }
     let mut code = ExitCode::SUCCESS;
-    if args.verify && restart_error.is_none() {
+    if args.verify && report.applied.is_empty() {
+        // The baseline is recorded only when something is applied, so there is none to compare
+        // with (or only an older apply's, which this run did not change): say so, and let the
+        // plan and its result stand, rather than fail the whole command over it.
+        text.push_str("\nNothing to verify: no fix was applied.\n");
+        if let Some(j) = json.as_mut() {
+            j["verification"] = serde_json::Value::Null;
+        }
+    } else if args.verify && restart_error.is_none() {
         let v = verify_now(&args.source, target, &aargs, &state)?;
         text.push('\n');
         text.push_str(&verify::text(&v));

@@ -47,7 +47,8 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut store = bulkhead_store::open(&url).map_err(|e| e.to_string())?;
+    // Nor any table: a database without bulkhead's is refused by name, not read as empty.
+    let mut store = bulkhead_store::open_existing(&url).map_err(|e| e.to_string())?;
     let kind = args.kind.map(|k| match k {
         Benchmark::Docker => "docker".to_string(),
         Benchmark::Kubernetes => "kubernetes".to_string(),
@@ -167,6 +168,43 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The statuses of a run's summary (its JSON key, its words), in the order and words of the
+/// audit report's own summary line. Every one is shown, zeros too, so that the counts add up to
+/// the number of checks and the columns line up from run to run.
+const STATUSES: [(&str, &str); 7] = [
+    ("pass", "pass"),
+    ("fail", "fail"),
+    ("warn", "warn"),
+    ("info", "info"),
+    ("manual", "manual"),
+    ("not_applicable", "not applicable"),
+    ("error", "error"),
+];
+
+/// "117 checks: 40 pass, 33 fail, ..." as the audit report says it, from the summary the run's
+/// audit document carries (the same object `--format json` lists).
+fn summary_text(summary: &serde_json::Value) -> String {
+    let count = |k: &str| summary.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let counted: u64 = STATUSES.iter().map(|(k, _)| count(k)).sum();
+    let total = summary
+        .get("total")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(counted);
+    let mut parts: Vec<String> = STATUSES
+        .iter()
+        .map(|(k, shown)| format!("{} {shown}", count(k)))
+        .collect();
+    // A status this version does not know (recorded by a newer bulkhead) still counts.
+    if total > counted {
+        parts.push(format!("{} other", total - counted));
+    }
+    format!(
+        "{total} check{}: {}",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
 fn render_runs(runs: &[RunSummary]) -> String {
     if runs.is_empty() {
         return "no runs recorded\n".into();
@@ -178,19 +216,15 @@ fn render_runs(runs: &[RunSummary]) -> String {
         "run", "host", "kind", "collected", "score"
     );
     for r in runs {
-        let count = |k: &str| r.summary.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         let _ = writeln!(
             out,
-            "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  {} pass, {} fail, {} warn, {} error",
+            "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  {}",
             r.id,
             r.host,
             r.kind,
             r.collected_at,
             r.score,
-            count("pass"),
-            count("fail"),
-            count("warn"),
-            count("error")
+            summary_text(&r.summary)
         );
     }
     out
