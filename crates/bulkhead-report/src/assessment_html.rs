@@ -3,8 +3,8 @@
 
 use crate::assessment_markdown::meaning;
 use crate::assessment_model::{
-    apply_advice, attention_note, audit_label, fixes_for, needing_attention, status_tag,
-    unfixed_heading, Assessment,
+    apply_advice, attention_note, audit_label, fix_heading, fixes_for, needing_attention,
+    no_plan_step, status_tag, threats_heading, unfixed_heading, Assessment,
 };
 use crate::threats_html::{page, platform_section, status_span};
 use bulkhead_threats::svg::esc;
@@ -72,7 +72,7 @@ pub fn render(a: &Assessment<'_>) -> String {
         }
     }
     b.push_str("<h2 id=\"analysis\">4. Analysis of the most important failed findings</h2>\n");
-    let _ = writeln!(b, "<p>{}</p>", esc(&a.selection));
+    let _ = writeln!(b, "<p>{}</p>", esc(&a.selection_line()));
     for (i, f) in a.findings.iter().enumerate() {
         let label = f.status.map(|s| s.label()).unwrap_or("NOT AUDITED");
         let _ = writeln!(
@@ -100,7 +100,7 @@ pub fn render(a: &Assessment<'_>) -> String {
             }
             b.push_str("</ul>\n");
         }
-        b.push_str("<p><b>Threats it leaves open.</b></p><ul>");
+        let _ = write!(b, "<p><b>{}.</b></p><ul>", threats_heading(f.status));
         for t in &f.open_threats {
             let _ = write!(
                 b,
@@ -124,7 +124,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                 esc(n.text.trim())
             );
         }
-        b.push_str("<p><b>How to fix it.</b></p><ul>");
+        let _ = write!(b, "<p><b>{}.</b></p><ul>", fix_heading(f.status));
         for n in &f.notes {
             if let Some(x) = &n.benchmark_fix {
                 let _ = write!(b, "<li>As the benchmark asks: <code>{}</code></li>", esc(x));
@@ -137,17 +137,31 @@ pub fn render(a: &Assessment<'_>) -> String {
             Ok(plan) => {
                 let fixes = fixes_for(plan, &f.control);
                 if fixes.is_empty() {
-                    b.push_str("<li>The hardening plan has no automatic fix for this check.</li>");
+                    let _ = write!(b, "<li>{}</li>", no_plan_step(f.status));
                 }
                 for x in fixes {
                     let _ = write!(
                         b,
-                        "<li>Plan step <code>{}</code> ({}, {}): {}</li>",
+                        "<li>Plan step <code>{}</code> ({}, {})",
                         esc(&x.id),
                         esc(&x.target.name),
-                        x.safety.as_str(),
-                        esc(&x.changes.join(" "))
+                        x.safety.as_str()
                     );
+                    // As in the Markdown: one change on the line, several as a list.
+                    match x.changes.as_slice() {
+                        [] => {}
+                        [one] => {
+                            let _ = write!(b, ": {}", esc(one));
+                        }
+                        many => {
+                            b.push_str(":<ul>");
+                            for c in many {
+                                let _ = write!(b, "<li>{}</li>", esc(c));
+                            }
+                            b.push_str("</ul>");
+                        }
+                    }
+                    b.push_str("</li>");
                 }
             }
             Err(e) => {

@@ -14,10 +14,80 @@ pub struct Assessment<'a> {
     pub audits: &'a [(Audit, Target)],
     /// The findings to analyse, most important first.
     pub findings: Vec<FindingAnalysis>,
-    /// How they were chosen ("the three failed checks with the highest risk", "selected: ...").
+    /// How they were chosen ("the three failed checks with the highest risk", "selected: ..."),
+    /// as the caller words it; renderers show [`Assessment::selection_line`].
     pub selection: String,
     /// The hardening plan for the failing checks, or why there is none.
     pub plan: Result<&'a Plan, String>,
+}
+
+/// What `bulkhead report` writes in its selection sentence when `--ids` was not given. The
+/// audits know which numbering that was, so [`Assessment::selection_line`] names it instead.
+const UNNAMED_NUMBERING: &str = "the default numbering";
+
+impl Assessment<'_> {
+    /// The sentence that opens the analysis section. With no finding to analyse, a count of zero
+    /// ("the 0 failed checks ...") would read as a glitch: it says why there is none. An unnamed
+    /// numbering becomes the numbering the audits used.
+    pub fn selection_line(&self) -> String {
+        if self.findings.is_empty() {
+            let failing = self
+                .audits
+                .iter()
+                .any(|(a, _)| a.outcomes.iter().any(|o| o.result.status == Status::Fail));
+            return if failing {
+                "No finding was asked for, so none is analysed.".to_string()
+            } else {
+                "No check failed, so there is no failed finding to analyse.".to_string()
+            };
+        }
+        self.selection
+            .replace(UNNAMED_NUMBERING, &numbering(self.audits))
+    }
+}
+
+/// The check numbering of the audits: "cis-1.6.0", or each benchmark's when there are several
+/// ("cis-1.6.0 for CIS Docker Benchmark, cis-1.9.0 for CIS Kubernetes Benchmark").
+pub fn numbering(audits: &[(Audit, Target)]) -> String {
+    match audits {
+        [] => UNNAMED_NUMBERING.to_string(),
+        [(a, _)] => format!("cis-{}", a.edition),
+        _ => audits
+            .iter()
+            .map(|(a, _)| format!("cis-{} for {}", a.edition, a.benchmark.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The heading over the threats a finding's control takes part in. Only a failing control
+/// leaves them open; a passing one guards against them, and one that was not settled may.
+pub fn threats_heading(status: Option<Status>) -> &'static str {
+    match status {
+        Some(Status::Fail) => "Threats it leaves open",
+        Some(Status::Pass) => "Threats it guards against",
+        Some(Status::Info | Status::NotApplicable) => "Threats it bears on",
+        Some(Status::Warn | Status::Error | Status::Manual) | None => "Threats it may leave open",
+    }
+}
+
+/// The heading over the remediation of a finding: a selected check that passes needs no fix,
+/// but the same steps keep it passing.
+pub fn fix_heading(status: Option<Status>) -> &'static str {
+    if status == Some(Status::Pass) {
+        "How to keep it passing"
+    } else {
+        "How to fix it"
+    }
+}
+
+/// What a finding's line about the plan says when the plan has no step for its control.
+pub fn no_plan_step(status: Option<Status>) -> &'static str {
+    if status == Some(Status::Pass) {
+        "The check passes, so the hardening plan has nothing to change for it."
+    } else {
+        "The hardening plan has no automatic fix for this check."
+    }
 }
 
 /// Checks of an audit that need attention (fail, error, warn), in benchmark order.

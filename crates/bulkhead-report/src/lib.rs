@@ -7,6 +7,7 @@ pub mod audit_json;
 pub mod audit_text;
 pub mod docker_bench;
 pub mod junit;
+pub mod markdown;
 pub mod scan_github;
 pub mod scan_json;
 pub mod scan_junit;

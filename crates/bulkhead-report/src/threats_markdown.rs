@@ -1,14 +1,13 @@
 //! Markdown rendering of a threat model: the Mermaid diagram, a threat table, and each threat
 //! with its status, reason, evidence and fix. Used by `bulkhead threats --format markdown` and
 //! by the assessment report.
+//!
+//! Names, reasons and evidence come from the audited host and go through crate::markdown;
+//! library descriptions, mitigations and references are authored Markdown and do not.
 
+use crate::markdown::{cell, code, fenced, line_start, text};
 use bulkhead_threats::{Platform, ThreatModel, ThreatResult, ThreatStatus};
 use std::fmt::Write;
-
-/// Escape a table cell.
-pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn stride(t: &ThreatResult) -> String {
     t.stride.join("")
@@ -22,8 +21,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
     let sub = sub_model(tm, p);
     let _ = writeln!(
         out,
-        "```mermaid\n{}```\n",
-        bulkhead_threats::mermaid::render(&sub)
+        "{}",
+        fenced("mermaid", &bulkhead_threats::mermaid::render(&sub))
     );
     let _ = writeln!(out, "Flows:\n");
     for (i, f) in sub.flows.iter().enumerate() {
@@ -31,12 +30,12 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
             out,
             "{}. {} → {}: {}, {}; authentication: {}; encryption: {}",
             i + 1,
-            tm.item_name(&f.from),
-            tm.item_name(&f.to),
-            f.protocol,
-            f.port,
-            f.authentication,
-            f.encryption
+            line_start(&text(tm.item_name(&f.from))),
+            text(tm.item_name(&f.to)),
+            text(&f.protocol),
+            text(&f.port),
+            text(&f.authentication),
+            text(&f.encryption)
         );
     }
     let _ = writeln!(out, "\n{h} Threats\n");
@@ -49,8 +48,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: usize, out: &mut S
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} ({}) | {} |",
-            t.id,
-            stride(t),
+            cell(&t.id),
+            cell(&stride(t)),
             cell(&t.title),
             t.status.label(),
             t.severity,
@@ -75,30 +74,32 @@ pub fn sub_model(tm: &ThreatModel, p: Platform) -> ThreatModel {
 
 pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mut String) {
     let h = "#".repeat(level);
-    let _ = writeln!(out, "{h} {} {}\n", t.id, t.title);
+    let _ = writeln!(out, "{h} {} {}\n", text(&t.id), text(&t.title));
     let _ = writeln!(
         out,
         "- **Status:** {}{} ({})\n- **Severity:** {} now, {} after the planned fixes (likelihood {}{}, impact {})\n- **STRIDE:** {}\n- **Targets:** {}",
         t.status.label(),
         t.computed_status.map(|c| format!(" (evidence says {})", c.label())).unwrap_or_default(),
-        t.reason,
+        text(&t.reason),
         t.severity,
         t.projected_severity,
         t.likelihood.current,
-        if t.likelihood.raised_by.is_empty() { String::new() } else { format!(", raised because {}", t.likelihood.raised_by.join("; ")) },
+        if t.likelihood.raised_by.is_empty() { String::new() } else { format!(", raised because {}", text(&t.likelihood.raised_by.join("; "))) },
         t.impact,
-        stride(t),
-        t.targets.iter().map(|x| format!("`{}`", tm.item_name(x))).collect::<Vec<_>>().join(", ")
+        text(&stride(t)),
+        t.targets.iter().map(|x| code(tm.item_name(x))).collect::<Vec<_>>().join(", ")
     );
     if let Some(a) = &t.acceptance {
         let _ = writeln!(
             out,
             "- **Accepted** by {} until {}: {}",
-            a.owner, a.expires, a.reason
+            text(&a.owner),
+            text(&a.expires),
+            text(&a.reason)
         );
     }
     for n in &t.notes {
-        let _ = writeln!(out, "- **Note:** {n}");
+        let _ = writeln!(out, "- **Note:** {}", text(n));
     }
     let _ = writeln!(out, "\n{}\n", t.description);
     let failing: Vec<_> = t
@@ -118,11 +119,11 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         for e in failing.iter().take(12) {
             let _ = writeln!(
                 out,
-                "- {} `{}` on {}: {}{}",
-                e.check,
-                e.status,
-                e.object,
-                e.actual.as_deref().unwrap_or("-"),
+                "- {} {} on {}: {}{}",
+                line_start(&text(&e.check)),
+                code(e.status.as_str()),
+                text(&e.object),
+                e.actual.as_deref().map(text).unwrap_or_else(|| "-".into()),
                 format_args!(" ({} confidence)", e.confidence.as_str())
             );
         }
@@ -141,14 +142,14 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
 /// `bulkhead threats --format markdown`.
 pub fn render(tm: &ThreatModel) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Threat model of {}\n", tm.system.host);
+    let _ = writeln!(out, "# Threat model of {}\n", text(&tm.system.host));
     let _ = writeln!(
         out,
         "Generated by bulkhead {} on {} from evidence collected at {} ({}). Each status is computed from that evidence.\n",
-        tm.tool.version,
-        tm.as_of,
-        tm.system.collected_at,
-        tm.evidence_sources.join(", ")
+        text(&tm.tool.version),
+        text(&tm.as_of),
+        text(&tm.system.collected_at),
+        text(&tm.evidence_sources.join(", "))
     );
     summary(tm, &mut out);
     for p in tm.system.platforms.clone() {

@@ -2,6 +2,8 @@
 //! fixtures of bulkhead-threats: the write-up-like host with 4.5, 5.12 and 5.25 (CIS Docker
 //! 1.2.0) selected, the hardened host with the top three failed findings by risk, and the
 //! insecure kubeadm node of bulkhead-kube-tests (with its cluster dump) for the Kubernetes part.
+//! Then the write-up host with a hostile name planted in its facts, rendered through the same
+//! path, and the wording of findings that pass or were selected without `--ids`.
 //! Regenerate with BULKHEAD_BLESS=1 after reviewing a change.
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
@@ -20,25 +22,40 @@ fn golden(rel: &str, actual: &str) {
     bulkhead_testkit::golden::assert_golden(&dir().join("tests/golden").join(rel), actual);
 }
 
+fn fixture_text(name: &str) -> String {
+    let path = dir().join(format!(
+        "../bulkhead-threats/tests/fixtures/{name}.snapshot.json"
+    ));
+    std::fs::read_to_string(path).unwrap()
+}
+
 /// Audit the snapshot fixture as `bulkhead report` does (CIS Docker in `edition` numbering when it
 /// has Docker facts, CIS Kubernetes when it has Kubernetes facts), build the threat model and
 /// render the assessment (Markdown, HTML) and the threat model (Markdown).
 fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String) {
-    let path = dir().join(format!(
-        "../bulkhead-threats/tests/fixtures/{name}.snapshot.json"
-    ));
-    let s = Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = Snapshot::from_json(&fixture_text(name)).unwrap();
+    render_snapshot(&s, edition, select, Some(edition))
+}
+
+/// [`render`] for a snapshot given as it is. `ids` is `--ids` as the user gave it; without it the
+/// selection sentence says what `bulkhead report` says when `--ids` is left out.
+fn render_snapshot(
+    s: &Snapshot,
+    edition: &str,
+    select: &[&str],
+    ids: Option<&str>,
+) -> (String, String, String) {
     let opts = AuditOptions::default();
-    let ctx = Context::new(&s, &opts);
+    let ctx = Context::new(s, &opts);
     let mut audits = Vec::new();
     if s.docker.is_some() {
         let a = bulkhead_checks::run(catalog().docker(), edition, &ctx, &Selection::default());
-        audits.push((a, Target::from_snapshot("docker", &s)));
+        audits.push((a, Target::from_snapshot("docker", s)));
     }
     if s.kubernetes.is_some() {
         let b = catalog().kubernetes();
         let a = bulkhead_checks::run(b, b.default_edition(), &ctx, &Selection::default());
-        audits.push((a, Target::from_snapshot("kubernetes", &s)));
+        audits.push((a, Target::from_snapshot("kubernetes", s)));
     }
     let mut ev = EvidenceSet::new();
     for (a, _) in &audits {
@@ -49,13 +66,13 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
         select: select.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
-    let plan = bulkhead_harden::plan(&s, &only, &request);
+    let plan = bulkhead_harden::plan(s, &only, &request);
     let fixes: BTreeSet<String> = plan
         .as_ref()
         .map(|p| p.fixed_controls())
         .unwrap_or_default();
     let tm = build(&Input {
-        snapshot: &s,
+        snapshot: s,
         evidence: &ev,
         evidence_sources: audits
             .iter()
@@ -69,14 +86,16 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
         tool_version: "test",
     })
     .unwrap();
+    let numbering = ids
+        .map(|i| format!("cis-{i}"))
+        .unwrap_or_else(|| "the default numbering".into());
     let (findings, selection) = if select.is_empty() {
-        (
-            bulkhead_threats::analysis::ranked_failures(&tm, &ev)
-                .into_iter()
-                .take(3)
-                .collect(),
-            "The 3 failed checks with the highest risk.".to_string(),
-        )
+        let v: Vec<_> = bulkhead_threats::analysis::ranked_failures(&tm, &ev)
+            .into_iter()
+            .take(3)
+            .collect();
+        let n = v.len();
+        (v, format!("The {n} failed checks with the highest risk."))
     } else {
         let v = select
             .iter()
@@ -87,7 +106,7 @@ fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String
             .collect();
         (
             v,
-            format!("Selected findings: {} (cis-{edition}).", select.join(", ")),
+            format!("Selected findings: {} ({numbering}).", select.join(", ")),
         )
     };
     let a = Assessment {
@@ -146,7 +165,14 @@ fn hardened_assessment_ranks_remaining_failures() {
     golden("hardened/assessment.md", &md);
     golden("hardened/assessment.html", &html);
     golden("hardened/threats.md", &threats);
-    assert!(md.contains("The 3 failed checks with the highest risk."));
+    // No check fails on the hardened host: the analysis says so rather than count zero of them.
+    let analysis = &md[md.find("## 4.").unwrap()..md.find("## 5.").unwrap()];
+    assert!(!analysis.contains("The 0 failed"), "{analysis}");
+    assert!(
+        analysis.contains("No check failed, so there is no failed finding to analyse."),
+        "{analysis}"
+    );
+    assert!(!html.contains("The 0 failed") && html.contains("No check failed"));
 }
 
 #[test]
@@ -224,4 +250,208 @@ fn plan_section_lists_failing_checks_without_an_automatic_fix() {
         html.contains(&format!("<li>{line}")),
         "HTML names the object as the Markdown does"
     );
+}
+
+/// The Markdown outside fenced code blocks: what a Markdown renderer parses as inline content,
+/// where raw HTML would be rendered. Code blocks show their text as it is.
+fn outside_code_blocks(md: &str) -> String {
+    let mut fence: Option<String> = None;
+    let mut out = String::new();
+    for line in md.lines() {
+        let ticks: String = line.chars().take_while(|&c| c == '`').collect();
+        match &fence {
+            Some(f) if ticks.len() >= f.len() && line.trim_end() == ticks => fence = None,
+            Some(_) => {}
+            None if ticks.len() >= 3 => fence = Some(ticks),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    assert!(fence.is_none(), "a code block is never closed");
+    out
+}
+
+/// A GFM table row's cells: split on `|` that no backslash escapes.
+fn cells(row: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut escaped = false;
+    for c in row
+        .trim()
+        .trim_start_matches('|')
+        .trim_end_matches('|')
+        .chars()
+    {
+        match c {
+            '|' if !escaped => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    cells
+}
+
+const HOSTILE: &str = "we<b>b&\"x'|`y`";
+
+/// The write-up host with the hostile string as its host name, its container's name, its image
+/// and a member of the docker group (so it reaches headings, evidence, table cells, code spans,
+/// the plan and its shell commands).
+fn hostile_snapshot() -> Snapshot {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture_text("writeup")).unwrap();
+    v["host"]["hostname"]["value"] = HOSTILE.into();
+    v["host"]["groups"]["value"][1]["members"][1] = HOSTILE.into();
+    let c = &mut v["docker"]["containers"]["value"][0]["inspect"];
+    c["Name"] = format!("/{HOSTILE}").into();
+    c["Config"]["Image"] = format!("webapp:1.4{HOSTILE}").into();
+    Snapshot::from_json(&v.to_string()).unwrap()
+}
+
+/// Names and values read from the audited host cannot inject HTML, break a table row or a code
+/// span, or close a code block, in the assessment and in the threat model.
+#[test]
+fn markdown_shows_hostile_host_values_as_text() {
+    let s = hostile_snapshot();
+    let (md, html, threats) = render_snapshot(
+        &s,
+        "1.2.0",
+        &["4.5", "5.12", "5.25", "1.2.2"],
+        Some("1.2.0"),
+    );
+    for (what, doc) in [("assessment", &md), ("threat model", &threats)] {
+        let text = outside_code_blocks(doc);
+        let prose = without_code_spans(&text);
+        assert!(
+            prose.contains("we&lt;b&gt;b&amp;"),
+            "{what}: the name is shown escaped"
+        );
+        for raw in ["<b>", "</b>", "&\"x"] {
+            assert!(
+                !prose.contains(raw),
+                "{what}: raw {raw:?} outside code: {}",
+                prose.lines().find(|l| l.contains(raw)).unwrap()
+            );
+        }
+        // Every table row has as many cells as its table's header.
+        let mut width = None;
+        for line in text.lines() {
+            if !line.starts_with('|') {
+                width = None;
+                continue;
+            }
+            let n = cells(line).len();
+            match width {
+                None => width = Some(n),
+                Some(w) => assert_eq!(n, w, "{what}: row split apart: {line}"),
+            }
+        }
+    }
+    assert!(!html.contains("we<b>"), "the HTML escapes it as before");
+    let text = outside_code_blocks(&md);
+    // The docker group's members are listed in a results table cell.
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| [WARN] 1.2.2 |"))
+        .expect("1.2.2 row");
+    assert!(row.contains("we&lt;b&gt;b&amp;\"x'\\|\\`y\\`"), "{row}");
+    assert!(md.starts_with("# Container security assessment of we&lt;b&gt;b&amp;\"x'|\\`y\\`\n"));
+    // A code span holding the name is fenced by more backticks than it holds, and padded
+    // because the name ends with one; inside it `<b>` is literal text.
+    assert!(
+        outside_code_blocks(&threats).contains("- **Targets:** `` we<b>b&\"x'|`y` ``\n"),
+        "the target is a code span that holds the name literally"
+    );
+}
+
+/// A line with its code spans (CommonMark 6.1) left out; backslash-escaped backticks open none.
+fn without_code_spans(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let c: Vec<char> = line.chars().collect();
+        let run = |i: usize| c[i..].iter().take_while(|&&x| x == '`').count();
+        let mut i = 0;
+        while i < c.len() {
+            if c[i] == '\\' && i + 1 < c.len() {
+                out.extend(&c[i..i + 2]);
+                i += 2;
+            } else if c[i] == '`' {
+                let n = run(i);
+                let mut j = i + n;
+                let close = loop {
+                    if j >= c.len() {
+                        break None;
+                    }
+                    if c[j] == '`' {
+                        let m = run(j);
+                        if m == n {
+                            break Some(j + m);
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                };
+                match close {
+                    Some(end) => i = end,
+                    None => {
+                        out.extend(&c[i..i + n]);
+                        i += n;
+                    }
+                }
+            } else {
+                out.push(c[i]);
+                i += 1;
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A selected check that passes does not leave its threats open, needs no fix, and is not said to
+/// lack one.
+#[test]
+fn selected_passing_check_is_not_said_to_leave_threats_open() {
+    let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
+    let (md, html, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
+    let finding = &md[md.find("### 1. [PASS] 2.3").expect("2.3 passes")..md.find("## 5.").unwrap()];
+    assert!(!finding.contains("leaves open"), "{finding}");
+    assert!(
+        finding.contains("**Threats it guards against.**"),
+        "{finding}"
+    );
+    assert!(!finding.contains("How to fix it"), "{finding}");
+    assert!(!finding.contains("no automatic fix"), "{finding}");
+    let finding = &html
+        [html.find("data-check=\"2.3\"").unwrap()..html.find("id=\"hardening-plan\"").unwrap()];
+    assert!(!finding.contains("leaves open"), "{finding}");
+    assert!(
+        finding.contains("<b>Threats it guards against.</b>"),
+        "{finding}"
+    );
+    assert!(!finding.contains("no automatic fix"), "{finding}");
+}
+
+/// `--select` without `--ids` names the numbering the checks were read in.
+#[test]
+fn selection_names_the_numbering_it_used() {
+    let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
+    let (md, html, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
+    assert!(
+        md.contains("\nSelected findings: 2.3 (cis-1.6.0).\n"),
+        "{md}"
+    );
+    assert!(html.contains("<p>Selected findings: 2.3 (cis-1.6.0).</p>"));
+    assert!(!md.contains("default numbering") && !html.contains("default numbering"));
+}
+
+/// A plan step that makes several changes lists them apart, in both formats.
+#[test]
+fn plan_step_keeps_its_changes_apart() {
+    let (md, html, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    let step = "- Plan step `docker-run:web` (web, review):\n  - root file system mounted read-only; the directories it writes get tmpfs mounts\n  - --security-opt no-new-privileges:true: setuid binaries and file capabilities no longer raise privileges\n";
+    assert!(md.contains(step), "{md}");
+    assert!(!md.contains("tmpfs mounts --security-opt"));
+    assert!(html.contains("<li>Plan step <code>docker-run:web</code> (web, review):<ul><li>root file system mounted read-only; the directories it writes get tmpfs mounts</li><li>--security-opt no-new-privileges:true"));
+    assert!(!html.contains("tmpfs mounts --security-opt"));
 }
