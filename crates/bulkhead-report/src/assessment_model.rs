@@ -21,14 +21,9 @@ pub struct Assessment<'a> {
     pub plan: Result<&'a Plan, String>,
 }
 
-/// What `bulkhead report` writes in its selection sentence when `--ids` was not given. The
-/// audits know which numbering that was, so [`Assessment::selection_line`] names it instead.
-const UNNAMED_NUMBERING: &str = "the default numbering";
-
 impl Assessment<'_> {
     /// The sentence that opens the analysis section. With no finding to analyse, a count of zero
-    /// ("the 0 failed checks ...") would read as a glitch: it says why there is none. An unnamed
-    /// numbering becomes the numbering the audits used.
+    /// ("the 0 failed checks ...") would read as a glitch: it says why there is none.
     pub fn selection_line(&self) -> String {
         if self.findings.is_empty() {
             let failing = self
@@ -41,8 +36,7 @@ impl Assessment<'_> {
                 "No check failed, so there is no failed finding to analyse.".to_string()
             };
         }
-        self.selection
-            .replace(UNNAMED_NUMBERING, &numbering(self.audits))
+        self.selection.clone()
     }
 }
 
@@ -50,7 +44,7 @@ impl Assessment<'_> {
 /// ("cis-1.6.0 for CIS Docker Benchmark, cis-1.9.0 for CIS Kubernetes Benchmark").
 pub fn numbering(audits: &[(Audit, Target)]) -> String {
     match audits {
-        [] => UNNAMED_NUMBERING.to_string(),
+        [] => "no numbering (nothing was audited)".to_string(),
         [(a, _)] => format!("cis-{}", a.edition),
         _ => audits
             .iter()

@@ -88,7 +88,7 @@ fn render_snapshot(
     .unwrap();
     let numbering = ids
         .map(|i| format!("cis-{i}"))
-        .unwrap_or_else(|| "the default numbering".into());
+        .unwrap_or_else(|| bulkhead_report::assessment_model::numbering(&audits));
     let (findings, selection) = if select.is_empty() {
         let v: Vec<_> = bulkhead_threats::analysis::ranked_failures(&tm, &ev)
             .into_iter()

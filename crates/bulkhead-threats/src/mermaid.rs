@@ -40,8 +40,39 @@ impl Ids {
     }
 }
 
+/// A label inside `["..."]`. Mermaid draws labels as HTML and decodes its own entity codes
+/// (`#lt;`, `#35;`), so every character that could open markup, an entity, a Markdown string
+/// (a leading backtick) or end the quotes is written as one; host values (container and image
+/// names) reach the diagram this way.
 fn text(s: &str) -> String {
-    s.replace('"', "#quot;").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '`' => out.push_str("#96;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A hostile container name stays text in the diagram: no tag, entity, quote or line break
+    /// of its own survives.
+    #[test]
+    fn labels_hold_no_markup_of_their_own() {
+        let label = super::text("we<b>b&\"x'|`y`#lt;\nz");
+        assert_eq!(label, "we#lt;b#gt;b#amp;#quot;x'|#96;y#96;#35;lt; z");
+        for raw in ['<', '>', '&', '"', '`', '\n'] {
+            assert!(!label.contains(raw), "{raw:?} in {label}");
+        }
+    }
 }
 
 fn subgraph(m: &Model, ids: &Ids, boundary: &str, depth: usize, out: &mut String) {

@@ -57,7 +57,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .model
         .ids
         .clone()
-        .unwrap_or_else(|| "the default numbering".into());
+        .unwrap_or_else(|| bulkhead_report::assessment_model::numbering(&b.audits));
     let (findings, selection) = if select.is_empty() {
         let ranked = bulkhead_threats::analysis::ranked_failures(&b.model, &b.evidence);
         let n = args.top.min(ranked.len());
