@@ -2,9 +2,8 @@
 //! test starts itself (its own data directory and socket; never a server of the machine).
 
 use bulkhead_store::{open, open_existing, NewRun, RunFilter, Store};
+use bulkhead_testkit::TestPostgres;
 use serde_json::json;
-use std::path::PathBuf;
-use std::process::Command;
 
 fn audit_doc(host: &str, read_only: &str, score: i64) -> serde_json::Value {
     json!({
@@ -194,116 +193,22 @@ fn refuses_a_document_that_is_not_an_audit() {
     assert!(err.contains("bulkhead.audit/1"), "{err}");
 }
 
-/// A private PostgreSQL server: initdb into a temporary directory, listening only on a socket in
-/// that directory.
-struct TestPostgres {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    run_as_postgres: bool,
+/// Store URLs and SQL as the superuser for the testkit's private PostgreSQL server.
+trait PostgresStore {
+    fn url(&self) -> String;
+    fn url_as(&self, user: &str, dbname: &str) -> String;
+    fn admin(&self, sql: &str);
+    fn admin_in(&self, dbname: &str, sql: &str);
 }
 
-impl TestPostgres {
-    fn start() -> Option<TestPostgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
-            let mut versions: Vec<PathBuf> = d
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|p| p.join("initdb").exists())
-                .collect();
-            versions.sort();
-            versions.pop()
-        });
-        let Some(bin) = bin else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)");
-            }
-            eprintln!("skipped: PostgreSQL server binaries not installed");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        // PostgreSQL refuses to run as root: run it as the postgres system user when we are root.
-        let run_as_postgres = running_as_root();
-        if run_as_postgres {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "chown of the test data directory to postgres failed");
-        }
-        let pg = TestPostgres {
-            dir,
-            bin,
-            run_as_postgres,
-        };
-        pg.run(
-            "initdb",
-            &[
-                "-D",
-                &pg.data(),
-                "-A",
-                "trust",
-                "-U",
-                "bulkhead",
-                "--no-sync",
-            ],
-        );
-        let opts = format!(
-            "-k {} -c listen_addresses= -p 5999 -F",
-            pg.dir.path().display()
-        );
-        pg.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &pg.data(),
-                "-o",
-                &opts,
-                "-w",
-                "-l",
-                &format!("{}/log", pg.dir.path().display()),
-                "start",
-            ],
-        );
-        Some(pg)
-    }
-
-    fn data(&self) -> String {
-        format!("{}/data", self.dir.path().display())
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) {
-        let exe = self.bin.join(tool);
-        let mut cmd = if self.run_as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let out = cmd
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
-        assert!(
-            out.status.success(),
-            "{tool} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
+impl PostgresStore for TestPostgres {
     fn url(&self) -> String {
         self.url_as("bulkhead", "postgres")
     }
 
     /// The store URL for another role or database of this server.
     fn url_as(&self, user: &str, dbname: &str) -> String {
-        format!(
-            "postgres:host={} port=5999 user={user} dbname={dbname}",
-            self.dir.path().display()
-        )
+        format!("postgres:{}", self.conninfo(user, dbname))
     }
 
     /// Run SQL as the superuser the server was initialised with.
@@ -312,40 +217,11 @@ impl TestPostgres {
     }
 
     fn admin_in(&self, dbname: &str, sql: &str) {
-        let url = self.url_as("bulkhead", dbname);
-        let conninfo = url.strip_prefix("postgres:").unwrap();
-        let mut client = postgres::Client::connect(conninfo, postgres::NoTls).unwrap();
+        let conninfo = self.conninfo("bulkhead", dbname);
+        let mut client = postgres::Client::connect(&conninfo, postgres::NoTls).unwrap();
         client
             .batch_execute(sql)
             .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-    }
-}
-
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-impl Drop for TestPostgres {
-    fn drop(&mut self) {
-        let exe = self.bin.join("pg_ctl");
-        let data = self.data();
-        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
-        let _ = if self.run_as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&exe)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&exe).args(args).output()
-        };
     }
 }
 

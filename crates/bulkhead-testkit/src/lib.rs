@@ -44,6 +44,8 @@
 //! - [`TestPki`]: a throwaway CA (openssl) issuing server and client certificates, e.g. for a
 //!   daemon on tcp+TLS (`tlscacert`/`tlscert`/`tlskey` in daemon.json) and a `DOCKER_CERT_PATH`
 //!   client directory ([`TestPki::docker_client_dir`]).
+//! - [`TestPostgres`]: a private PostgreSQL server listening only on a socket in its own
+//!   temporary directory ([`TestPostgres::conninfo`] for a role and database of it).
 //! - [`TestSshd`]: a private sshd on a loopback port whose one key runs a forced command (e.g.
 //!   `docker system dial-stdio` against a test daemon), for `ssh://` endpoints.
 //! - [`golden::assert_golden`]: golden-file comparison, rewritten with `BULKHEAD_BLESS=1`.
@@ -74,6 +76,7 @@ pub mod golden;
 pub mod http;
 pub mod image;
 pub mod pki;
+pub mod postgres;
 pub mod sshd;
 pub mod tempdir;
 
@@ -83,5 +86,6 @@ pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};
 pub use http::{ApiClient, KeepAlive, Response};
 pub use image::{ExtraFile, TEST_IMAGE};
 pub use pki::{Issued, TestPki};
+pub use postgres::TestPostgres;
 pub use sshd::TestSshd;
 pub use tempdir::TempDir;

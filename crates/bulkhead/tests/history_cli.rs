@@ -1,7 +1,7 @@
 //! `bulkhead history` through the real binary: what a user sees when the store it names cannot
 //! be used. The store itself is tested against real SQLite and PostgreSQL in bulkhead-store.
 
-use bulkhead_testkit::TempDir;
+use bulkhead_testkit::{TempDir, TestPostgres};
 use std::process::{Command, Output};
 
 fn history(store: &str) -> Output {
@@ -133,111 +133,18 @@ fn reading_an_empty_sqlite_file_creates_nothing() {
     );
 }
 
-/// A private PostgreSQL server for one test: its own data directory, listening only on a socket
-/// there (never a server of the machine). None when the server binaries are not installed.
-struct Postgres {
-    dir: TempDir,
-    bin: std::path::PathBuf,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    fn start() -> Option<Postgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
-            let mut v: Vec<_> = d
-                .flatten()
-                .map(|e| e.path().join("bin"))
-                .filter(|p| p.join("initdb").exists())
-                .collect();
-            v.sort();
-            v.pop()
-        });
-        let Some(bin) = bin else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but no PostgreSQL server binaries under /usr/lib/postgresql");
-            }
-            eprintln!("skipped: PostgreSQL server binaries not installed");
-            return None;
-        };
-        let dir = TempDir::new("history-pg");
-        // PostgreSQL refuses to run as root: then it runs as the postgres system user.
-        let as_postgres = unsafe { libc::geteuid() } == 0;
-        if as_postgres {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "chown of the test data directory to postgres failed");
-        }
-        let pg = Postgres {
-            dir,
-            bin,
-            as_postgres,
-        };
-        let data = pg.dir.arg("data");
-        pg.run(&[
-            "initdb",
-            "-D",
-            &data,
-            "-A",
-            "trust",
-            "-U",
-            "bulkhead",
-            "--no-sync",
-        ]);
-        let opts = format!("-k {} -c listen_addresses= -p 5998 -F", pg.dir.display());
-        let log = pg.dir.arg("log");
-        pg.run(&[
-            "pg_ctl", "-D", &data, "-o", &opts, "-w", "-l", &log, "start",
-        ]);
-        Some(pg)
-    }
-
-    fn run(&self, argv: &[&str]) -> Output {
-        let exe = self.bin.join(argv[0]);
-        let mut cmd = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let o = cmd.args(&argv[1..]).output().unwrap();
-        assert!(
-            o.status.success() || argv[0] == "pg_ctl" && argv.contains(&"stop"),
-            "{argv:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    }
-
-    fn conninfo(&self, dbname: &str) -> String {
-        format!(
-            "host={} port=5998 user=bulkhead dbname={dbname}",
-            self.dir.display()
-        )
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.arg("data");
-        self.run(&["pg_ctl", "-D", &data, "-m", "immediate", "stop"]);
-    }
-}
-
 /// `history` against a PostgreSQL database without bulkhead's tables (a mistyped database the
 /// role may connect to and create in): exit 2, saying that it holds no run history, naming the
 /// store without its password, and creating nothing: a second look finds it just as empty.
 #[test]
 fn a_postgres_database_without_the_history_is_named_and_left_unchanged() {
-    let Some(pg) = Postgres::start() else {
+    let Some(pg) = TestPostgres::start() else {
         return;
     };
-    let store = format!("postgres:{} password=hunter2", pg.conninfo("postgres"));
+    let store = format!(
+        "postgres:{} password=hunter2",
+        pg.conninfo("bulkhead", "postgres")
+    );
     for attempt in ["first", "second"] {
         let o = history(&store);
         let err = String::from_utf8_lossy(&o.stderr);
@@ -248,8 +155,8 @@ fn a_postgres_database_without_the_history_is_named_and_left_unchanged() {
         );
         assert!(
             err.contains(&format!(
-                "host={} port=5998 user=bulkhead password=*** dbname=postgres",
-                pg.dir.display()
+                "host={} port=5999 user=bulkhead password=*** dbname=postgres",
+                pg.socket_dir().display()
             )),
             "{attempt}: {err}"
         );
