@@ -5,6 +5,13 @@
 //! `unix:///var/run/docker.sock`. TLS for tcp comes from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` and
 //! the certificates in `DOCKER_CERT_PATH` (default `~/.docker`), as the docker CLI reads them.
 //!
+//! A docker CLI context (`DOCKER_CONTEXT`, or `currentContext` in the CLI's config.json) is not
+//! read: when one is selected and no address is named, resolving fails with what to do, rather
+//! than auditing the default socket, a daemon other than the one `docker` talks to.
+//!
+//! A password in the address (`tcp://user:password@host`) is masked in the endpoint recorded and
+//! in every message; ssh takes none from an address, so an `ssh://` address with one is refused.
+//!
 //! An endpoint is *local* when it is a unix socket or a tcp/ssh address of this machine (a
 //! loopback address, one of its interface addresses, or its host name). For any other endpoint
 //! the host's files and processes belong to a different machine and are not read (PITFALL 21).
@@ -45,6 +52,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Where the directory came from (`DOCKER_CERT_PATH` or `~/.docker`).
     pub source: String,
+    /// What turned TLS on: `https://`, `DOCKER_TLS_VERIFY` or `DOCKER_TLS`.
+    pub enabled_by: String,
 }
 
 /// A resolved endpoint: what is recorded in the snapshot, and how to connect.
@@ -82,6 +91,10 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
         None => match (env.var)("DOCKER_HOST") {
             Some(h) => (h, "env"),
             None => {
+                // As the docker CLI: an address named by flag or DOCKER_HOST wins over a context.
+                if let Some(e) = context_in_use(env) {
+                    return Err(e);
+                }
                 let rootless = (env.var)("XDG_RUNTIME_DIR")
                     .map(|d| format!("{}/docker.sock", d.trim_end_matches('/')))
                     .filter(|s| (env.socket_exists)(s) && !(env.socket_exists)(DEFAULT_SOCKET));
@@ -92,6 +105,9 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
             }
         },
     };
+    // What is recorded and shown: the address with any password in it masked. The address as
+    // given is kept in `Transport` only, to connect with.
+    let shown = bulkhead_facts::mask::mask_credentials(&host);
     let named = |what: &str| match source {
         "flag" => format!("--docker-host {what}"),
         "env" => format!("DOCKER_HOST={what}"),
@@ -107,20 +123,34 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
         .or_else(|| host.strip_prefix("http://"))
     {
         let address = rest.trim_end_matches('/').to_string();
-        let tls_wanted = host.starts_with("https://")
-            || (env.var)("DOCKER_TLS_VERIFY").is_some()
-            || (env.var)("DOCKER_TLS").is_some();
-        let tls = tls_wanted.then(|| tls_files(env));
-        let local = (env.is_own_host)(host_part(&address));
+        let enabled_by = if host.starts_with("https://") {
+            Some("https://")
+        } else if (env.var)("DOCKER_TLS_VERIFY").is_some() {
+            Some("DOCKER_TLS_VERIFY")
+        } else if (env.var)("DOCKER_TLS").is_some() {
+            Some("DOCKER_TLS")
+        } else {
+            None
+        };
+        let tls = enabled_by.map(|by| tls_files(env, by));
+        let local = (env.is_own_host)(host_part(without_userinfo(&address)));
         (Transport::Tcp { address, tls }, local)
     } else if let Some(rest) = host.strip_prefix("ssh://") {
-        let after_user = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
-        let local = (env.is_own_host)(host_part(after_user));
+        if rest
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+        {
+            return Err(CollectError(format!(
+                "{}: ssh takes no password from the address; give ssh a key instead (loaded in ssh-agent, SSH_AUTH_SOCK, or in ~/.ssh) and name the endpoint as ssh://USER@HOST[:PORT]",
+                named(&shown)
+            )));
+        }
+        let local = (env.is_own_host)(host_part(without_userinfo(rest)));
         (Transport::Ssh(host.clone()), local)
     } else {
         return Err(CollectError(format!(
             "{}: not a Docker endpoint; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
-            named(&host)
+            named(&shown)
         )));
     };
     let (kind, tls) = match &transport {
@@ -130,7 +160,7 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
     };
     Ok(Target {
         endpoint: Endpoint {
-            host,
+            host: shown,
             transport: kind.into(),
             tls,
             source: source.into(),
@@ -142,7 +172,49 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
     })
 }
 
-fn tls_files(env: &Environment<'_>) -> TlsFiles {
+/// The docker CLI context selected while no address is named, as an error saying what to do;
+/// None when there is none, or it is the context named `default` (the default socket).
+fn context_in_use(env: &Environment<'_>) -> Option<CollectError> {
+    const ADVICE: &str = "bulkhead does not read docker contexts, and auditing the default socket instead would audit another daemon than the one `docker` talks to";
+    let give_host = |name: &str| {
+        format!(
+            "name that daemon instead: --docker-host \"$(docker context inspect {name} --format '{{{{.Endpoints.docker.Host}}}}')\" (for a context with TLS also DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH set to its certificate directory)"
+        )
+    };
+    if let Some(name) = (env.var)("DOCKER_CONTEXT") {
+        if name == "default" {
+            return None;
+        }
+        return Some(CollectError(format!(
+            "DOCKER_CONTEXT={name} selects a docker CLI context, but {ADVICE}; {}, or unset DOCKER_CONTEXT to audit this host's default socket",
+            give_host(&name)
+        )));
+    }
+    // `docker context use NAME` records the choice in the CLI's config.json.
+    let dir = match (env.var)("DOCKER_CONFIG") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from((env.var)("HOME")?).join(".docker"),
+    };
+    let file = dir.join("config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).ok()?).ok()?;
+    let name = config.get("currentContext")?.as_str()?;
+    if name.is_empty() || name == "default" {
+        return None;
+    }
+    Some(CollectError(format!(
+        "the docker CLI's current context is \"{name}\" (currentContext in {}, set by `docker context use {name}`), but {ADVICE}; {}, or set DOCKER_CONTEXT=default to audit this host's default socket",
+        file.display(),
+        give_host(name)
+    )))
+}
+
+/// `user:password@host:port` -> `host:port`.
+fn without_userinfo(address: &str) -> &str {
+    address.rsplit_once('@').map_or(address, |(_, h)| h)
+}
+
+fn tls_files(env: &Environment<'_>, enabled_by: &str) -> TlsFiles {
     let (dir, source) = match (env.var)("DOCKER_CERT_PATH") {
         Some(d) => (PathBuf::from(d), "DOCKER_CERT_PATH"),
         None => (
@@ -155,6 +227,7 @@ fn tls_files(env: &Environment<'_>) -> TlsFiles {
         cert: dir.join("cert.pem"),
         key: dir.join("key.pem"),
         source: source.into(),
+        enabled_by: enabled_by.into(),
     }
 }
 
@@ -371,19 +444,34 @@ fn precheck(target: &Target) -> Result<(), CollectError> {
     match &target.transport {
         Transport::Unix(path) => connect_unix(target, path).map(|_| ()),
         Transport::Tcp { tls: Some(t), .. } => {
-            for (what, p) in [
+            // Every file that cannot be read, so that one run shows all that is missing.
+            let unreadable: Vec<String> = [
                 ("CA certificate", &t.ca),
                 ("client certificate", &t.cert),
                 ("client key", &t.key),
-            ] {
-                if let Err(e) = std::fs::File::open(p) {
-                    return Err(CollectError(format!(
-                        "TLS is on for {host} (DOCKER_TLS_VERIFY) but the {what} {} cannot be read ({e}); set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {})",
-                        p.display(), t.source
-                    )));
-                }
+            ]
+            .into_iter()
+            .filter_map(|(what, p)| {
+                let e = std::fs::File::open(p).err()?;
+                let why = match e.kind() {
+                    std::io::ErrorKind::NotFound => "missing".to_string(),
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                    _ => e.to_string(),
+                };
+                Some(format!("the {what} {} ({why})", p.display()))
+            })
+            .collect();
+            if unreadable.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            let dir = t.ca.parent().unwrap_or(Path::new("."));
+            Err(CollectError(format!(
+                "TLS is on for {host} ({}) but {} cannot be read; set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {}, from {})",
+                t.enabled_by,
+                unreadable.join(", "),
+                dir.display(),
+                t.source
+            )))
         }
         _ => Ok(()),
     }
@@ -398,37 +486,194 @@ fn source_text(source: &str) -> &'static str {
     }
 }
 
-/// Explain a failed first request.
+/// Explain a failed first request: what failed, in the words of whatever refused (the daemon,
+/// the TLS library, ssh or the remote command), and the one hint that fits that failure.
 fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
     let host = &target.endpoint.host;
-    let chain = error_chain(e);
+    let chain = without_client_wrappers(&error_chain(e));
+    // A hint follows after "; ": the daemon's own sentence loses its full stop (and an empty
+    // message from the server its dangling colon).
+    let chain = chain.trim_end_matches(['.', ':']);
     let hint = match &target.transport {
-        Transport::Tcp { tls: Some(t), .. } => format!(
+        Transport::Tcp { address, tls } => tcp_hint(address, tls.as_ref(), chain),
+        Transport::Ssh(url) => ssh_hint(url, chain),
+        Transport::Unix(_) => String::new(),
+    };
+    // The address shown is masked already; this also catches a credential a lower layer
+    // might have repeated.
+    CollectError(bulkhead_facts::mask::mask_credentials(&format!(
+        "the Docker API at {host} did not answer: {chain}{hint}"
+    )))
+}
+
+/// The hint for a failed tcp endpoint (`address` as given, `tls` when TLS is on).
+fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
+    let name = host_part(without_userinfo(address));
+    let said = chain.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| said.contains(w));
+    if has(&["dns error", "failed to lookup address"]) {
+        return format!(
+            "; the host name {name} does not resolve: check the name in the endpoint (DNS or /etc/hosts)"
+        );
+    }
+    if has(&["connection refused"]) {
+        return "; is dockerd listening there (`hosts` in daemon.json or -H tcp://...)?".into();
+    }
+    // bollard says "Docker responded" of any HTTP server; dockerd serves `/version` at any
+    // API version, so a 404 for it comes from something else.
+    if has(&["status code 404"]) {
+        return format!(
+            "; what answers at {} is not the Docker Engine API (it has no /version): check the address and port",
+            without_userinfo(address)
+        );
+    }
+    let Some(t) = tls else {
+        if has(&["http request to an https server"]) {
+            return "; the daemon there requires TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding the client certificate it trusts (ca.pem, cert.pem, key.pem)".into();
+        }
+        if has(&["connection closed", "reset"]) {
+            return "; if the daemon requires TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
+                .into();
+        }
+        return "; is dockerd listening there (`hosts` in daemon.json or -H tcp://...)?".into();
+    };
+    // rustls's words for each failure (bulkhead cannot name rustls's error types: they reach it
+    // only as text through bollard and hyper).
+    if has(&["invalidcontenttype", "corrupt message"]) {
+        format!(
+            "; the daemon at {} does not speak TLS (it answered in plain HTTP): name it without TLS (tcp://, DOCKER_TLS_VERIFY and DOCKER_TLS unset), or turn TLS on in the daemon (tlsverify, tlscacert, tlscert, tlskey)",
+            without_userinfo(address)
+        )
+    } else if has(&["not valid for name"]) {
+        format!(
+            "; the daemon's certificate does not hold the name {name}: connect with a name or address it holds, or give the daemon a certificate with {name} in its subjectAltName"
+        )
+    } else if has(&[
+        "unknownissuer",
+        "unknown issuer",
+        "badsignature",
+        "bad signature",
+    ]) {
+        // BadSignature: a CA of the same name as the issuer, but another key.
+        format!(
+            "; the daemon's certificate was not issued by the CA in {}: set DOCKER_CERT_PATH to the directory whose ca.pem is the CA that signed the daemon's certificate",
+            t.ca.display()
+        )
+    } else if has(&[
+        "badcertificate",
+        "bad certificate",
+        "unknownca",
+        "unknown ca",
+        "certificaterequired",
+        "certificate required",
+    ]) {
+        format!(
+            "; the daemon refused the client certificate {}: it accepts only client certificates issued by its own CA (tlscacert); use a client certificate and key that CA issued",
+            t.cert.display()
+        )
+    } else if has(&["expired"]) {
+        "; a certificate has expired: renew it (the daemon's, or the client's in DOCKER_CERT_PATH)"
+            .into()
+    } else {
+        format!(
             "; check that the daemon's certificate is signed by {} and that {} / {} are the client pair it trusts",
             t.ca.display(),
             t.cert.display(),
             t.key.display()
-        ),
-        Transport::Tcp { tls: None, .. } if chain.contains("connection closed") || chain.contains("reset") => {
-            "; if the daemon requires TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH".into()
-        }
-        Transport::Tcp { .. } => "; is dockerd listening there (`hosts` in daemon.json or -H tcp://...)?".into(),
-        Transport::Ssh(_) => "; check that `ssh` reaches the host without a password prompt (a key in ssh-agent or ~/.ssh), that the host's key is in known_hosts (connect once with ssh), and that the remote user may use the docker socket".into(),
-        Transport::Unix(_) => String::new(),
+        )
+    }
+}
+
+/// The hint for a failed `ssh://` endpoint: ssh's own failure (see [`crate::ssh`]), or the
+/// remote `docker system dial-stdio`'s.
+fn ssh_hint(url: &str, chain: &str) -> String {
+    let rest = url.strip_prefix("ssh://").unwrap_or(url);
+    let (user, address) = match rest.rsplit_once('@') {
+        Some((u, a)) => (Some(u), a),
+        None => (None, rest),
     };
-    CollectError(format!(
-        "the Docker API at {host} did not answer: {}{hint}",
-        without_client_wrappers(&chain)
-    ))
+    let address = address.trim_end_matches('/');
+    let host = host_part(address);
+    let port = match address.rsplit_once(':') {
+        Some((_, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => p,
+        _ => "22",
+    };
+    let user = user.map_or("your user".to_string(), |u| u.to_string());
+    let said = chain.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| said.contains(w));
+    if said.contains(crate::ssh::REMOTE_COMMAND) {
+        return if has(&["not found"]) && !has(&["dial unix"]) {
+            format!(
+                "; install the docker CLI on {host} (the remote end of an ssh endpoint runs `docker system dial-stdio` there), or put it on the PATH of a non-interactive ssh session of {user}"
+            )
+        } else if has(&["permission denied"]) {
+            format!(
+                "; {user} may not use the Docker socket on {host}: add {user} to the docker group there (and log in again), or name a user who may"
+            )
+        } else if has(&[
+            "no such file or directory",
+            "connection refused",
+            "cannot connect to the docker daemon",
+            "is the docker daemon running",
+        ]) {
+            format!("; dockerd is not running on the remote host {host} (or listens elsewhere): start it there")
+        } else {
+            "; that is what the remote command said on the remote host".into()
+        };
+    }
+    if has(&["host key verification failed"]) {
+        let changed = if has(&["identification has changed"]) {
+            format!(
+                " If {host} was reinstalled, remove the old key with `ssh-keygen -R '[{host}]:{port}'` first."
+            )
+        } else {
+            String::new()
+        };
+        return format!(
+            "; bulkhead checks host keys strictly against ~/.ssh/known_hosts and never adds one: check the key's fingerprint and record it, e.g. by connecting once with `ssh -p {port} {user}@{host}`.{changed}"
+        );
+    }
+    if has(&["permission denied ("]) {
+        return format!(
+            "; {host} refused the login of {user}: check the user name in the endpoint (ssh://USER@HOST) and that a key {user} may log in with is loaded in ssh-agent (SSH_AUTH_SOCK) or in ~/.ssh (bulkhead cannot answer a password prompt)"
+        );
+    }
+    if has(&["connection refused"]) {
+        return format!(
+            "; nothing accepts ssh connections on {host} port {port}: check the port in the endpoint and that sshd runs there"
+        );
+    }
+    if has(&["could not resolve hostname"]) {
+        return format!(
+            "; the host name {host} does not resolve: check the name in the endpoint (DNS, /etc/hosts or ~/.ssh/config)"
+        );
+    }
+    if has(&["timed out", "no route to host", "network is unreachable"]) {
+        return format!(
+            "; {host} port {port} cannot be reached: check the address, and any firewall between"
+        );
+    }
+    "; check that `ssh` reaches the host without a password prompt (a key in ssh-agent or ~/.ssh), that the host's key is in known_hosts (connect once with ssh), and that the remote user may use the docker socket".into()
 }
 
 /// The chain without the HTTP client's own layers ("Error in the hyper legacy client", "client
 /// error (Connect)"), which name the library rather than the problem.
 fn without_client_wrappers(chain: &str) -> String {
-    const WRAPPERS: &[&str] = &["Error in the hyper legacy client", "client error (Connect)"];
+    // hyper's legacy client names the stage that failed as "client error (Connect)",
+    // "(SendRequest)", "(Canceled)"...; a TLS alert from the daemon arrives as one or the other
+    // depending on timing, with "operation was canceled" and "connection error" around it.
+    const WRAPPERS: &[&str] = &[
+        "Error in the hyper legacy client",
+        "operation was canceled",
+        "connection error",
+    ];
+    // The daemon's messages end in a newline ("Client sent an HTTP request to an HTTPS
+    // server.\n"): the message is one line.
+    let chain = chain.trim();
     let kept: Vec<&str> = chain
         .split(": ")
-        .filter(|part| !WRAPPERS.contains(part))
+        .map(str::trim)
+        .filter(|part| !WRAPPERS.contains(part) && !part.starts_with("client error ("))
         .collect();
     if kept.is_empty() {
         chain.to_string()
@@ -466,6 +711,12 @@ pub fn is_absent(target: &Target) -> bool {
     }
 }
 
+/// Whether the user named the endpoint (`--docker-host` or `DOCKER_HOST`) rather than bulkhead
+/// guessing it (the default or the rootless socket).
+pub fn is_named(target: &Target) -> bool {
+    matches!(target.endpoint.source.as_str(), "flag" | "env")
+}
+
 /// A client speaking the negotiated API version.
 pub struct Connection {
     pub docker: Docker,
@@ -480,11 +731,16 @@ pub struct Connection {
 /// Connect and negotiate the API version: over a unix socket from `/_ping`'s `API-Version`
 /// header, otherwise from `GET /version` asked at the oldest version current daemons serve.
 pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
+    let newest = bollard::API_DEFAULT_VERSION;
     let (server, version) = match &target.transport {
         Transport::Unix(path) => match ping_unix(target, path)?
             .as_deref()
             .and_then(parse_api_version)
         {
+            // A daemon newer than bulkhead may no longer serve bulkhead's newest version, and
+            // only `/version` says which it still serves: asked below, as for tcp (its answer is
+            // reused by the collection, so this costs no request).
+            Some(v) if newer(&v, newest) => (None, None),
             Some(v) => (Some(v), None),
             None => (None, None),
         },
@@ -509,14 +765,12 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
             (server, Some(version))
         }
     };
-    let newest = bollard::API_DEFAULT_VERSION;
-    let chosen = if (server.major_version, server.minor_version)
-        < (newest.major_version, newest.minor_version)
-    {
+    let chosen = if newer(newest, &server) {
         server
     } else {
         *newest
     };
+    check_api_range(target, &server, version.as_ref(), &chosen)?;
     let (docker, raw_get) = client(target, Some(&chosen))?;
     Ok(Connection {
         docker,
@@ -546,6 +800,51 @@ pub(crate) fn versioned(path_and_query: &str, negotiated: Option<&ClientVersion>
         }
         _ => path_and_query.to_string(),
     }
+}
+
+/// The oldest API version bulkhead reads (Docker 1.12): the container, image and daemon fields
+/// the checks judge are not all there before it.
+const OLDEST_API: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 24,
+};
+
+fn newer(a: &ClientVersion, b: &ClientVersion) -> bool {
+    (a.major_version, a.minor_version) > (b.major_version, b.minor_version)
+}
+
+fn show(v: &ClientVersion) -> String {
+    format!("{}.{}", v.major_version, v.minor_version)
+}
+
+/// A daemon whose API range and bulkhead's do not meet is a tool error naming both, rather than
+/// an audit in which every request the daemon refuses becomes an `error` check.
+fn check_api_range(
+    target: &Target,
+    server: &ClientVersion,
+    version: Option<&bollard::models::SystemVersion>,
+    chosen: &ClientVersion,
+) -> Result<(), CollectError> {
+    let host = &target.endpoint.host;
+    if newer(&OLDEST_API, server) {
+        return Err(CollectError(format!(
+            "the Docker daemon at {host} serves API {} at most, older than the oldest bulkhead reads ({}, Docker 1.12): upgrade Docker on that host",
+            show(server),
+            show(&OLDEST_API)
+        )));
+    }
+    let oldest_served = version
+        .and_then(|v| v.min_api_version.as_deref())
+        .and_then(parse_api_version);
+    if let Some(min) = oldest_served.filter(|min| newer(min, chosen)) {
+        return Err(CollectError(format!(
+            "the Docker daemon at {host} serves API {} to {}, and bulkhead speaks API {} at most: use a newer bulkhead",
+            show(&min),
+            show(server),
+            show(chosen)
+        )));
+    }
+    Ok(())
 }
 
 fn parse_api_version(v: &str) -> Option<ClientVersion> {

@@ -203,6 +203,23 @@ impl TestSshd {
         self.dir.join("agent.sock")
     }
 
+    /// Take this server's host key out of root's known_hosts again, so that a client checking
+    /// host keys strictly meets an unknown host (as on a first connection to a new machine).
+    pub fn forget_host_key(&self) {
+        let keygen = find_program("ssh-keygen").expect("ssh-keygen was found at start");
+        run(
+            &keygen,
+            &[
+                "-R",
+                &format!("[127.0.0.1]:{}", self.port),
+                "-f",
+                self.known_hosts.to_str().unwrap_or_default(),
+            ],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// sshd's log, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()

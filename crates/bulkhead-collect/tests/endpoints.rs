@@ -1,0 +1,668 @@
+//! Reaching the Docker Engine API the ways a user names it, and failing the ways a user meets:
+//! tcp with and without TLS, ssh, docker CLI contexts, daemons whose API version bulkhead cannot
+//! speak. Every failure must name the endpoint tried and say what to do, and no secret given in
+//! the address may reach a message or a snapshot.
+//!
+//! The daemons are the testkit's private ones (never the machine's own): one with a tcp+TLS
+//! listener whose certificate holds only the name `localhost`, one with a plain tcp listener.
+//! The ssh cases use the testkit's private sshd, whose one key runs a forced command standing in
+//! for the remote host's shell. Daemons whose API version is out of bulkhead's range cannot be
+//! made with the installed dockerd, so those are small fakes answering as such a daemon would.
+
+use bulkhead_collect::endpoint::{is_own_host, resolve, Environment};
+use bulkhead_collect::{collect_with, CollectOptions, Want};
+use bulkhead_facts::Snapshot;
+use bulkhead_testkit::{find_program, scratch_dir, DaemonOptions, TestDockerd, TestPki, TestSshd};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// Collect Docker facts with exactly these environment variables (nothing inherited from the
+/// test's own environment), `--docker-host` as `flag`.
+fn collect_in(vars: &[(&str, &str)], flag: Option<&str>, want: Want) -> Result<Snapshot, String> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let var = move |k: &str| vars.get(k).cloned();
+    let exists = |p: &str| Path::new(p).exists();
+    let env = Environment {
+        var: &var,
+        socket_exists: &exists,
+        is_own_host: &is_own_host,
+    };
+    collect_with(
+        &CollectOptions {
+            docker: want,
+            docker_host: flag.map(String::from),
+            kubernetes: Want::Skip,
+            ..Default::default()
+        },
+        &env,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn failure(vars: &[(&str, &str)], flag: Option<&str>) -> String {
+    match collect_in(vars, flag, Want::Required) {
+        Ok(_) => panic!("collecting from {flag:?} with {vars:?} succeeded"),
+        Err(e) => e,
+    }
+}
+
+/// A loopback port nothing listens on, different on every call (tests run in parallel).
+fn free_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(24200);
+    loop {
+        let port = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(port < 24400, "no free loopback port in 24200..24400");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A private daemon with a plain tcp listener on 127.0.0.1, shared by the tests of this binary.
+/// Stopped at process exit.
+fn plain_daemon() -> Option<&'static (&'static TestDockerd, String)> {
+    static PLAIN: OnceLock<Option<(&'static TestDockerd, String)>> = OnceLock::new();
+    PLAIN
+        .get_or_init(|| {
+            let tcp = format!("tcp://127.0.0.1:{}", free_port());
+            let d = TestDockerd::start_with(
+                DaemonOptions::default().daemon_json(json!({"hosts": [tcp]})),
+            )?;
+            Some((d.until_exit(), tcp))
+        })
+        .as_ref()
+}
+
+struct TlsLab {
+    d: &'static TestDockerd,
+    port: u16,
+    /// A client directory (`ca.pem`, `cert.pem`, `key.pem`) the daemon trusts.
+    good: PathBuf,
+    /// The daemon's CA, with a client certificate from another CA.
+    stranger_client: PathBuf,
+    /// The right client pair, with another CA as `ca.pem`.
+    wrong_ca: PathBuf,
+}
+
+/// A daemon on tcp+TLS with client certificates required, whose certificate names only
+/// `localhost` (so that 127.0.0.1 is a name it does not hold). Stopped at process exit.
+fn tls_lab() -> Option<&'static TlsLab> {
+    static LAB: OnceLock<Option<TlsLab>> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let scratch = scratch_dir("endpoints-tls");
+        let pki = TestPki::new(&scratch.join("ca"))?;
+        let other = TestPki::new(&scratch.join("other-ca"))?;
+        let server = pki.issue("server", &["DNS:localhost"], false);
+        let good = pki.docker_client_dir(&scratch.join("good"));
+        let stranger_client = other.docker_client_dir(&scratch.join("stranger"));
+        std::fs::copy(pki.ca(), stranger_client.join("ca.pem")).unwrap();
+        let wrong_ca = scratch.join("wrong-ca");
+        std::fs::create_dir_all(&wrong_ca).unwrap();
+        for f in ["cert.pem", "key.pem"] {
+            std::fs::copy(good.join(f), wrong_ca.join(f)).unwrap();
+        }
+        std::fs::copy(other.ca(), wrong_ca.join("ca.pem")).unwrap();
+        let port = free_port();
+        let d = TestDockerd::start_with(DaemonOptions::default().daemon_json(json!({
+            "hosts": [format!("tcp://127.0.0.1:{port}")],
+            "tls": true,
+            "tlsverify": true,
+            "tlscacert": pki.ca(),
+            "tlscert": server.cert,
+            "tlskey": server.key,
+        })))?
+        .until_exit();
+        Some(TlsLab {
+            d,
+            port,
+            good,
+            stranger_client,
+            wrong_ca,
+        })
+    })
+    .as_ref()
+}
+
+fn tls_vars(host: &str, cert_path: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("DOCKER_HOST", host.to_string()),
+        ("DOCKER_TLS_VERIFY", "1".to_string()),
+        ("DOCKER_CERT_PATH", cert_path.display().to_string()),
+    ]
+}
+
+fn borrowed<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets in the address.
+
+/// A password in a tcp:// address (as some put one there for a proxy in front of the daemon) is
+/// masked wherever the address is shown: in the snapshot, and in an error. The 127.0.0.1 after
+/// the credentials is still recognised as this machine.
+#[test]
+fn a_password_in_the_address_is_never_shown() {
+    const SECRET: &str = "Hunter2-Passw0rd";
+    let Some((_d, tcp)) = plain_daemon() else {
+        return;
+    };
+    let with_password = tcp.replace("tcp://", &format!("tcp://admin:{SECRET}@"));
+    let s = collect_in(&[], Some(&with_password), Want::Required).expect("collect");
+    let text = serde_json::to_string(&s).unwrap();
+    assert!(!text.contains(SECRET), "the snapshot shows the password");
+    let endpoint = &s.docker.as_ref().unwrap().endpoint;
+    assert_eq!(
+        endpoint.host,
+        tcp.replace("tcp://", "tcp://admin:***@"),
+        "{endpoint:?}"
+    );
+    assert!(
+        endpoint.local,
+        "127.0.0.1 behind credentials is this machine"
+    );
+
+    let nobody = format!("tcp://admin:{SECRET}@127.0.0.1:{}", free_port());
+    let e = failure(&[("DOCKER_HOST", &nobody)], None);
+    assert!(!e.contains(SECRET), "{e}");
+    assert!(e.contains("tcp://admin:***@127.0.0.1:"), "{e}");
+
+    // ssh never takes a password from the address: refused before ssh runs, without showing it.
+    let e = failure(&[], Some(&format!("ssh://admin:{SECRET}@127.0.0.1:22")));
+    assert!(!e.contains(SECRET), "{e}");
+    assert!(e.contains("ssh://admin:***@127.0.0.1:22"), "{e}");
+    assert!(e.contains("password"), "{e}");
+    assert!(e.contains("ssh-agent"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker CLI contexts.
+
+fn resolve_in(vars: &[(&str, &str)]) -> Result<String, String> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let var = move |k: &str| vars.get(k).cloned();
+    let exists = |_: &str| false;
+    let env = Environment {
+        var: &var,
+        socket_exists: &exists,
+        is_own_host: &is_own_host,
+    };
+    resolve(None, &env)
+        .map(|t| t.endpoint.host)
+        .map_err(|e| e.to_string())
+}
+
+/// A docker CLI context selects another daemon than the default socket. bulkhead does not read
+/// contexts; auditing the default socket instead would audit the wrong daemon without a word,
+/// so a selected context is refused with what to do. DOCKER_HOST (and --docker-host) win over a
+/// context, as with the docker CLI, and the context named `default` is the default socket.
+#[test]
+fn a_selected_docker_context_is_refused_with_what_to_do() {
+    let e = resolve_in(&[("DOCKER_CONTEXT", "prod")]).unwrap_err();
+    assert!(e.contains("DOCKER_CONTEXT=prod"), "{e}");
+    assert!(e.contains("does not read docker contexts"), "{e}");
+    assert!(
+        e.contains("--docker-host") && e.contains("docker context inspect prod"),
+        "{e}"
+    );
+
+    // `docker context use prod` records it in config.json.
+    let dir = scratch_dir("endpoints-docker-config");
+    std::fs::write(
+        dir.join("config.json"),
+        r#"{"auths": {}, "currentContext": "prod"}"#,
+    )
+    .unwrap();
+    let config = dir.display().to_string();
+    let e = resolve_in(&[("DOCKER_CONFIG", &config)]).unwrap_err();
+    assert!(
+        e.contains(&dir.join("config.json").display().to_string()),
+        "{e}"
+    );
+    assert!(e.contains("\"prod\""), "{e}");
+    assert!(e.contains("DOCKER_CONTEXT=default"), "{e}");
+
+    // What the docker CLI would use instead of a context.
+    assert_eq!(
+        resolve_in(&[
+            ("DOCKER_CONTEXT", "prod"),
+            ("DOCKER_HOST", "tcp://10.9.9.9:2376")
+        ]),
+        Ok("tcp://10.9.9.9:2376".into())
+    );
+    assert_eq!(
+        resolve_in(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "default")]),
+        Ok("unix:///var/run/docker.sock".into())
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// An address named by the user that does not answer.
+
+/// DOCKER_HOST names a daemon as --docker-host does: when its socket is missing that is an
+/// error naming it, not "no Docker on this host" (which would make `bulkhead collect` write a
+/// snapshot without Docker and exit 0). Only a guessed socket may be absent.
+#[test]
+fn a_missing_socket_named_by_docker_host_is_an_error() {
+    let missing = "unix:///nonexistent-bulkhead/docker.sock";
+    let e = collect_in(&[("DOCKER_HOST", missing)], None, Want::Auto)
+        .expect_err("a socket named by DOCKER_HOST that is missing is an error");
+    assert!(e.contains("/nonexistent-bulkhead/docker.sock"), "{e}");
+    assert!(e.contains("from DOCKER_HOST"), "{e}");
+    let e = collect_in(&[], Some(missing), Want::Auto)
+        .expect_err("a socket named by --docker-host that is missing is an error");
+    assert!(e.contains("from --docker-host"), "{e}");
+    // The user's rootless socket is only a guess: absent, it means no Docker. (The environment
+    // says the rootless socket exists and the system one does not, so the machine's own socket
+    // is never tried.)
+    let vars: HashMap<&str, &str> = [("XDG_RUNTIME_DIR", "/nonexistent-bulkhead-run")].into();
+    let var = |k: &str| vars.get(k).map(|v| v.to_string());
+    let exists = |p: &str| p == "/nonexistent-bulkhead-run/docker.sock";
+    let env = Environment {
+        var: &var,
+        socket_exists: &exists,
+        is_own_host: &is_own_host,
+    };
+    let s = collect_with(
+        &CollectOptions {
+            docker: Want::Auto,
+            kubernetes: Want::Skip,
+            ..Default::default()
+        },
+        &env,
+    )
+    .expect("a guessed socket that is absent is no error under Auto");
+    assert!(s.docker.is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// tcp and TLS.
+
+/// The right certificates, and the name the daemon's certificate holds: collected.
+#[test]
+fn tls_with_the_right_certificates_and_name_connects() {
+    let Some(lab) = tls_lab() else { return };
+    let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &lab.good);
+    let s = collect_in(&borrowed(&vars), None, Want::Required).expect("collect over tcp+TLS");
+    let endpoint = &s.docker.as_ref().unwrap().endpoint;
+    assert!(endpoint.tls && endpoint.local, "{endpoint:?}");
+    assert!(lab.d.pid() > 0);
+}
+
+/// DOCKER_TLS_VERIFY with certificate files missing: every missing file is named, with the
+/// directory they were looked for in.
+#[test]
+fn every_missing_certificate_file_is_named() {
+    let Some(lab) = tls_lab() else { return };
+    let empty = scratch_dir("endpoints-no-certs");
+    let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &empty);
+    let e = failure(&borrowed(&vars), None);
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        assert!(e.contains(&empty.join(f).display().to_string()), "{f}: {e}");
+    }
+    assert!(e.contains("DOCKER_CERT_PATH"), "{e}");
+    assert!(e.contains(&format!("tcp://localhost:{}", lab.port)), "{e}");
+    // Only the key missing: only the key named.
+    let no_key = scratch_dir("endpoints-no-key");
+    for f in ["ca.pem", "cert.pem"] {
+        std::fs::copy(lab.good.join(f), no_key.join(f)).unwrap();
+    }
+    let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &no_key);
+    let e = failure(&borrowed(&vars), None);
+    assert!(
+        e.contains(&no_key.join("key.pem").display().to_string()),
+        "{e}"
+    );
+    assert!(
+        !e.contains(&no_key.join("ca.pem").display().to_string()),
+        "{e}"
+    );
+}
+
+/// Each way TLS can fail gets the hint that fits it, not one hint for all.
+#[test]
+fn tls_failures_each_say_what_is_wrong() {
+    let Some(lab) = tls_lab() else { return };
+    let by_ip = format!("tcp://127.0.0.1:{}", lab.port);
+    let by_name = format!("tcp://localhost:{}", lab.port);
+
+    // The daemon's certificate names localhost only.
+    let e = failure(&borrowed(&tls_vars(&by_ip, &lab.good)), None);
+    assert!(e.contains(&by_ip), "{e}");
+    assert!(
+        e.contains("certificate does not hold the name 127.0.0.1"),
+        "{e}"
+    );
+    assert!(e.contains("subjectAltName"), "{e}");
+
+    // A CA that did not sign the daemon's certificate.
+    let e = failure(&borrowed(&tls_vars(&by_name, &lab.wrong_ca)), None);
+    assert!(
+        e.contains(&format!(
+            "not issued by the CA in {}",
+            lab.wrong_ca.join("ca.pem").display()
+        )),
+        "{e}"
+    );
+
+    // A client certificate the daemon does not trust.
+    let e = failure(&borrowed(&tls_vars(&by_name, &lab.stranger_client)), None);
+    assert!(
+        e.contains(&format!(
+            "the daemon refused the client certificate {}",
+            lab.stranger_client.join("cert.pem").display()
+        )),
+        "{e}"
+    );
+    assert!(
+        !e.contains("client error") && !e.contains("operation was canceled"),
+        "no HTTP client internals: {e}"
+    );
+
+    // Plain HTTP to the TLS listener.
+    let e = failure(&[], Some(&by_ip));
+    assert!(e.contains("requires TLS"), "{e}");
+    assert!(e.contains("DOCKER_TLS_VERIFY=1"), "{e}");
+    assert!(!e.contains('\n'), "one line: {e:?}");
+    assert!(!e.contains("is dockerd listening there"), "{e}");
+}
+
+/// TLS to a daemon listening in plain HTTP.
+#[test]
+fn tls_to_a_plain_daemon_says_it_does_not_speak_tls() {
+    let (Some(lab), Some((_d, tcp))) = (tls_lab(), plain_daemon()) else {
+        return;
+    };
+    let e = failure(&borrowed(&tls_vars(tcp, &lab.good)), None);
+    assert!(e.contains(tcp.as_str()), "{e}");
+    assert!(e.contains("does not speak TLS"), "{e}");
+    assert!(!e.contains("signed by"), "{e}");
+    let https = tcp.replace("tcp://", "https://");
+    let dir = lab.good.display().to_string();
+    let e = failure(&[("DOCKER_CERT_PATH", &dir)], Some(&https));
+    assert!(e.contains("does not speak TLS"), "{e}");
+}
+
+/// A host name that does not resolve, and a port where nothing listens.
+#[test]
+fn unresolvable_names_and_closed_ports_are_told_apart() {
+    let e = failure(&[], Some("tcp://no-such-host.invalid:2376"));
+    assert!(
+        e.contains("the host name no-such-host.invalid does not resolve"),
+        "{e}"
+    );
+    assert!(!e.contains("is dockerd listening there"), "{e}");
+    let closed = format!("tcp://127.0.0.1:{}", free_port());
+    let e = failure(&[], Some(&closed));
+    assert!(e.contains(&closed), "{e}");
+    assert!(e.contains("is dockerd listening there"), "{e}");
+}
+
+/// An HTTP server that is not Docker (a web server on the port named): said so, not "Docker
+/// responded with status code 404:".
+#[test]
+fn an_http_server_that_is_not_docker_is_named_as_such() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut s,
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let host = format!("tcp://{addr}");
+    let e = failure(&[], Some(&host));
+    assert!(e.contains(&host), "{e}");
+    assert!(e.contains("is not the Docker Engine API"), "{e}");
+    assert!(!e.contains("404:"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// ssh.
+
+/// One test sshd at a time: each adds its host key to root's known_hosts and takes it out again.
+fn ssh_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn docker_cli() -> Option<PathBuf> {
+    let found = find_program("docker");
+    if found.is_none() {
+        assert!(
+            !bulkhead_testkit::ci(),
+            "CI=true: no docker CLI for dial-stdio"
+        );
+        eprintln!("skipped: no docker CLI to run `docker system dial-stdio` behind sshd");
+    }
+    found
+}
+
+/// Collect over `url` through `sshd`'s agent.
+fn ssh_failure(sshd: &TestSshd, url: &str) -> String {
+    let agent = sshd.agent_socket().display().to_string();
+    match collect_in(&[("SSH_AUTH_SOCK", &agent)], Some(url), Want::Required) {
+        Ok(_) => panic!("collecting over {url} succeeded"),
+        Err(e) => e,
+    }
+}
+
+/// The remote command fails: its own words are in the message, with what to do about them.
+#[test]
+fn ssh_remote_command_failures_say_what_the_remote_said() {
+    let _turn = ssh_turn();
+    // No docker CLI on the remote host.
+    let Some(sshd) = TestSshd::start(
+        "ssh-no-docker",
+        "PATH=/nonexistent; docker system dial-stdio",
+    ) else {
+        return;
+    };
+    let e = ssh_failure(&sshd, &sshd.url());
+    assert!(e.contains(&sshd.url()), "{e}");
+    assert!(e.contains("docker: "), "the remote shell's words: {e}");
+    assert!(e.contains("not found"), "{e}");
+    assert!(e.contains("install the docker CLI"), "{e}");
+    drop(sshd);
+
+    let Some(docker) = docker_cli() else { return };
+    let Some((d, _)) = plain_daemon() else { return };
+    // The remote user may not use the daemon's socket.
+    let Some(setpriv) = find_program("setpriv") else {
+        eprintln!("skipped: no setpriv to run the remote command unprivileged");
+        return;
+    };
+    let forced = format!(
+        "exec {} --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent DOCKER_HOST={} {} system dial-stdio",
+        setpriv.display(),
+        d.docker_host(),
+        docker.display()
+    );
+    let Some(sshd) = TestSshd::start("ssh-no-access", &forced) else {
+        return;
+    };
+    let e = ssh_failure(&sshd, &sshd.url());
+    assert!(e.contains("permission denied"), "{e}");
+    assert!(e.contains("docker group"), "{e}");
+    drop(sshd);
+
+    // No daemon behind the remote socket.
+    let forced = format!(
+        "DOCKER_HOST=unix:///nonexistent-bulkhead/docker.sock exec {} system dial-stdio",
+        docker.display()
+    );
+    let Some(sshd) = TestSshd::start("ssh-no-daemon", &forced) else {
+        return;
+    };
+    let e = ssh_failure(&sshd, &sshd.url());
+    assert!(e.contains("/nonexistent-bulkhead/docker.sock"), "{e}");
+    assert!(
+        e.contains("dockerd is not running on the remote host"),
+        "{e}"
+    );
+}
+
+/// ssh itself fails: ssh's reason is in the message, with the hint that fits it.
+#[test]
+fn ssh_connection_failures_say_why() {
+    let _turn = ssh_turn();
+    let Some(sshd) = TestSshd::start("ssh-refusals", "exit 0") else {
+        return;
+    };
+    // A user the host does not let in with this key.
+    let url = format!("ssh://nobody@127.0.0.1:{}", sshd.port());
+    let e = ssh_failure(&sshd, &url);
+    assert!(e.contains(&url), "{e}");
+    assert!(e.contains("Permission denied"), "{e}");
+    assert!(e.contains("refused the login of nobody"), "{e}");
+
+    // A host key that is not in known_hosts: refused, never trusted on first use.
+    sshd.forget_host_key();
+    let e = ssh_failure(&sshd, &sshd.url());
+    assert!(e.contains("Host key verification failed"), "{e}");
+    assert!(e.contains("known_hosts"), "{e}");
+    let port = sshd.port();
+    drop(sshd);
+
+    // Nothing listens on the port.
+    let url = format!("ssh://root@127.0.0.1:{port}");
+    let e = match collect_in(&[], Some(&url), Want::Required) {
+        Ok(_) => panic!("ssh to a closed port succeeded"),
+        Err(e) => e,
+    };
+    assert!(e.contains("Connection refused"), "{e}");
+    assert!(
+        e.contains(&format!(
+            "nothing accepts ssh connections on 127.0.0.1 port {port}"
+        )),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// API versions.
+
+/// A stand-in for a daemon of another API range: `/_ping` and unversioned `/version` report
+/// `api` and `min`; a versioned path outside the range is refused with a 400 as dockerd does;
+/// anything else is an empty list or object.
+fn fake_daemon_answer(request_line: &str, api: &str, min: &str) -> (u16, String) {
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let parse = |v: &str| -> (u32, u32) {
+        let (a, b) = v.split_once('.').unwrap_or(("0", "0"));
+        (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+    };
+    let (path, asked) = match path.strip_prefix("/v").and_then(|r| r.split_once('/')) {
+        Some((v, rest)) if v.contains('.') => (format!("/{rest}"), Some(v.to_string())),
+        _ => (path.to_string(), None),
+    };
+    if let Some(v) = asked {
+        if parse(&v) > parse(api) {
+            return (400, json!({"message": format!("client version {v} is too new. Maximum supported API version is {api}")}).to_string());
+        }
+        if parse(&v) < parse(min) {
+            return (400, json!({"message": format!("client version {v} is too old. Minimum supported API version is {min}, please upgrade your client to a newer version")}).to_string());
+        }
+    }
+    if path.starts_with("/_ping") {
+        (200, "OK".into())
+    } else if path.starts_with("/version") {
+        (
+            200,
+            json!({"Version": "99.0.0", "ApiVersion": api, "MinAPIVersion": min, "Os": "linux", "Arch": "amd64"})
+                .to_string(),
+        )
+    } else if path.starts_with("/info") {
+        (200, json!({"ID": "fake", "Name": "fake"}).to_string())
+    } else {
+        (200, "[]".into())
+    }
+}
+
+fn serve_fake<S: std::io::Read + std::io::Write>(mut s: S, api: &str, min: &str) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let (status, body) = fake_daemon_answer(text.lines().next().unwrap_or(""), api, min);
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status} X\r\nAPI-Version: {api}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A fake daemon of API range `min`..`api` on a loopback port: `tcp://127.0.0.1:PORT`.
+fn fake_tcp_daemon(api: &'static str, min: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_fake(s, api, min));
+        }
+    });
+    format!("tcp://{addr}")
+}
+
+/// The same on a unix socket: `unix:///...`.
+fn fake_unix_daemon(name: &str, api: &'static str, min: &'static str) -> String {
+    let path = scratch_dir(name).join("docker.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_fake(s, api, min));
+        }
+    });
+    format!("unix://{}", path.display())
+}
+
+/// A daemon that only serves API versions newer than bulkhead speaks is a tool error that names
+/// both ranges, not an audit whose every check is an error.
+#[test]
+fn a_daemon_too_new_for_bulkhead_is_refused_with_both_versions() {
+    let newest = format!(
+        "{}.{}",
+        bollard::API_DEFAULT_VERSION.major_version,
+        bollard::API_DEFAULT_VERSION.minor_version
+    );
+    for host in [
+        fake_tcp_daemon("1.99", "1.98"),
+        fake_unix_daemon("endpoints-fake-new", "1.99", "1.98"),
+    ] {
+        let e = failure(&[], Some(&host));
+        assert!(e.contains(&host), "{e}");
+        assert!(e.contains("1.98"), "the daemon's oldest version: {e}");
+        assert!(e.contains(&newest), "bulkhead's newest version: {e}");
+        assert!(e.contains("newer bulkhead"), "{e}");
+    }
+}
+
+/// A daemon older than the oldest API bulkhead reads (1.24, Docker 1.12) is refused, naming it.
+#[test]
+fn a_daemon_too_old_for_bulkhead_is_refused() {
+    for host in [
+        fake_tcp_daemon("1.18", "1.12"),
+        fake_unix_daemon("endpoints-fake-old", "1.18", "1.12"),
+    ] {
+        let e = failure(&[], Some(&host));
+        assert!(e.contains(&host), "{e}");
+        assert!(e.contains("API 1.18"), "{e}");
+        assert!(e.contains("1.24"), "{e}");
+    }
+}
