@@ -1,13 +1,19 @@
 //! Where the Docker Engine API is, and how to reach it.
 //!
-//! The address is `--docker-host`, else `DOCKER_HOST`, else the current user's rootless socket
-//! (`$XDG_RUNTIME_DIR/docker.sock`) when that exists and the default does not, else
-//! `unix:///var/run/docker.sock`. TLS for tcp comes from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` and
-//! the certificates in `DOCKER_CERT_PATH` (default `~/.docker`), as the docker CLI reads them.
+//! The daemon is chosen as the docker CLI chooses it: `--docker-host`, else `DOCKER_HOST`, else
+//! the docker CLI context selected by `DOCKER_CONTEXT`, else the one `docker context use` recorded
+//! (`currentContext` in `$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`), else the
+//! current user's rootless socket (`$XDG_RUNTIME_DIR/docker.sock`) when that exists and the
+//! default does not, else `unix:///var/run/docker.sock`. The context named `default` is the
+//! default socket. TLS for a tcp address comes from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` and the
+//! certificates in `DOCKER_CERT_PATH` (default `~/.docker`); for a context, from the files the
+//! context keeps (the environment plays no part then, as with the CLI).
 //!
-//! A docker CLI context (`DOCKER_CONTEXT`, or `currentContext` in the CLI's config.json) is not
-//! read: when one is selected and no address is named, resolving fails with what to do, rather
-//! than auditing the default socket, a daemon other than the one `docker` talks to.
+//! A context is read from the CLI's store: `contexts/meta/<sha256 of the name>/meta.json` in the
+//! configuration directory, its TLS files in `contexts/tls/<sha256 of the name>/docker/`. A
+//! selected context that is missing, unreadable or without a docker endpoint stops the run with
+//! what to do: auditing the default socket instead would audit another daemon than the one
+//! `docker` talks to. A context that skips verifying the daemon's certificate is refused.
 //!
 //! A password in the address (`tcp://user:password@host`) is masked in the endpoint recorded and
 //! in every message; ssh takes none from an address, so an `ssh://` address with one is refused.
@@ -50,15 +56,17 @@ pub struct TlsFiles {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
-    /// Where the directory came from (`DOCKER_CERT_PATH` or `~/.docker`).
+    /// Where the directory came from (`DOCKER_CERT_PATH`, `~/.docker`, or `context NAME`).
     pub source: String,
-    /// What turned TLS on: `https://`, `DOCKER_TLS_VERIFY` or `DOCKER_TLS`.
+    /// What turned TLS on: `https://`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, or the TLS files of a
+    /// docker context.
     pub enabled_by: String,
 }
 
 /// A resolved endpoint: what is recorded in the snapshot, and how to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// `source` is `flag`, `env`, `context NAME` (a docker CLI context), `rootless` or `default`.
     pub endpoint: Endpoint,
     pub transport: Transport,
     /// `SSH_AUTH_SOCK`, for the ssh client of an `ssh://` endpoint.
@@ -86,31 +94,42 @@ impl Environment<'static> {
 
 /// Resolve the endpoint from `--docker-host` and the environment.
 pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, CollectError> {
+    let mut context = None;
     let (host, source) = match flag.filter(|f| !f.is_empty()) {
-        Some(f) => (f.to_string(), "flag"),
+        Some(f) => (f.to_string(), "flag".to_string()),
         None => match (env.var)("DOCKER_HOST") {
-            Some(h) => (h, "env"),
-            None => {
-                // As the docker CLI: an address named by flag or DOCKER_HOST wins over a context.
-                if let Some(e) = context_in_use(env) {
-                    return Err(e);
+            Some(h) => (h, "env".into()),
+            // As the docker CLI: an address named by flag or DOCKER_HOST wins over a context,
+            // and the context is then not even looked up.
+            None => match selected_context(env)? {
+                Some(c) => {
+                    let chosen = (c.host.clone(), format!("context {}", c.name));
+                    context = Some(c);
+                    chosen
                 }
-                let rootless = (env.var)("XDG_RUNTIME_DIR")
-                    .map(|d| format!("{}/docker.sock", d.trim_end_matches('/')))
-                    .filter(|s| (env.socket_exists)(s) && !(env.socket_exists)(DEFAULT_SOCKET));
-                match rootless {
-                    Some(s) => (format!("unix://{s}"), "rootless"),
-                    None => (format!("unix://{DEFAULT_SOCKET}"), "default"),
+                None => {
+                    let rootless = (env.var)("XDG_RUNTIME_DIR")
+                        .map(|d| format!("{}/docker.sock", d.trim_end_matches('/')))
+                        .filter(|s| (env.socket_exists)(s) && !(env.socket_exists)(DEFAULT_SOCKET));
+                    match rootless {
+                        Some(s) => (format!("unix://{s}"), "rootless".into()),
+                        None => (format!("unix://{DEFAULT_SOCKET}"), "default".into()),
+                    }
                 }
-            }
+            },
         },
     };
     // What is recorded and shown: the address with any password in it masked. The address as
     // given is kept in `Transport` only, to connect with.
     let shown = bulkhead_facts::mask::mask_credentials(&host);
-    let named = |what: &str| match source {
-        "flag" => format!("--docker-host {what}"),
-        "env" => format!("DOCKER_HOST={what}"),
+    let named = |what: &str| match (source.as_str(), &context) {
+        ("flag", _) => format!("--docker-host {what}"),
+        ("env", _) => format!("DOCKER_HOST={what}"),
+        (_, Some(c)) => format!(
+            "{what} (from docker context {}, {})",
+            c.name,
+            c.meta.display()
+        ),
         _ => what.to_string(),
     };
     let (transport, local) = if let Some(path) = host.strip_prefix("unix://") {
@@ -123,16 +142,22 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
         .or_else(|| host.strip_prefix("http://"))
     {
         let address = rest.trim_end_matches('/').to_string();
-        let enabled_by = if host.starts_with("https://") {
-            Some("https://")
-        } else if (env.var)("DOCKER_TLS_VERIFY").is_some() {
-            Some("DOCKER_TLS_VERIFY")
-        } else if (env.var)("DOCKER_TLS").is_some() {
-            Some("DOCKER_TLS")
-        } else {
-            None
+        let https = host.starts_with("https://");
+        let tls = match &context {
+            Some(c) => c.tls(https, &shown)?,
+            None => {
+                let enabled_by = if https {
+                    Some("https://")
+                } else if (env.var)("DOCKER_TLS_VERIFY").is_some() {
+                    Some("DOCKER_TLS_VERIFY")
+                } else if (env.var)("DOCKER_TLS").is_some() {
+                    Some("DOCKER_TLS")
+                } else {
+                    None
+                };
+                enabled_by.map(|by| tls_files(env, by))
+            }
         };
-        let tls = enabled_by.map(|by| tls_files(env, by));
         let local = (env.is_own_host)(host_part(without_userinfo(&address)));
         (Transport::Tcp { address, tls }, local)
     } else if let Some(rest) = host.strip_prefix("ssh://") {
@@ -148,8 +173,15 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
         let local = (env.is_own_host)(host_part(without_userinfo(rest)));
         (Transport::Ssh(host.clone()), local)
     } else {
+        let fix = match &context {
+            Some(c) => format!(
+                " (`docker context update {} --docker host=ADDRESS`)",
+                c.name
+            ),
+            None => String::new(),
+        };
         return Err(CollectError(format!(
-            "{}: not a Docker endpoint; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
+            "{}: not a Docker endpoint; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST{fix}",
             named(&shown)
         )));
     };
@@ -163,7 +195,7 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
             host: shown,
             transport: kind.into(),
             tls,
-            source: source.into(),
+            source,
             local,
             api_version: String::new(),
         },
@@ -172,41 +204,205 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
     })
 }
 
-/// The docker CLI context selected while no address is named, as an error saying what to do;
-/// None when there is none, or it is the context named `default` (the default socket).
-fn context_in_use(env: &Environment<'_>) -> Option<CollectError> {
-    const ADVICE: &str = "bulkhead does not read docker contexts, and auditing the default socket instead would audit another daemon than the one `docker` talks to";
-    let give_host = |name: &str| {
-        format!(
-            "name that daemon instead: --docker-host \"$(docker context inspect {name} --format '{{{{.Endpoints.docker.Host}}}}')\" (for a context with TLS also DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH set to its certificate directory)"
-        )
-    };
-    if let Some(name) = (env.var)("DOCKER_CONTEXT") {
-        if name == "default" {
-            return None;
+/// A docker CLI context, as read from the CLI's context store.
+struct Context {
+    name: String,
+    /// What selected it, for messages: `DOCKER_CONTEXT=NAME` or the config.json entry.
+    selected_by: String,
+    /// `<config dir>/contexts/meta/<sha256 of the name>/meta.json`
+    meta: PathBuf,
+    /// The docker endpoint's address, as the context gives it.
+    host: String,
+    skip_tls_verify: bool,
+    /// `<config dir>/contexts/tls/<sha256 of the name>/docker`: the endpoint's TLS files.
+    tls_dir: PathBuf,
+}
+
+/// The part of a context's `meta.json` that bulkhead reads. Fields are optional because the CLI
+/// takes a missing or null value as empty, while a value of the wrong type makes the file
+/// unreadable to it, as to serde here. Endpoints other than `docker` (another tool's) are left
+/// unparsed, so that their shape does not matter.
+#[derive(serde::Deserialize)]
+struct ContextMeta {
+    #[serde(rename = "Endpoints", default)]
+    endpoints: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+#[derive(serde::Deserialize)]
+struct DockerEndpointMeta {
+    #[serde(rename = "Host", default)]
+    host: Option<String>,
+    #[serde(rename = "SkipTLSVerify", default)]
+    skip_tls_verify: Option<bool>,
+}
+
+/// The docker CLI's configuration directory: `DOCKER_CONFIG`, else `~/.docker`.
+fn config_dir(env: &Environment<'_>) -> Option<PathBuf> {
+    match (env.var)("DOCKER_CONFIG") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => Some(PathBuf::from((env.var)("HOME")?).join(".docker")),
+    }
+}
+
+/// The lower-case hex sha256 of a context's name: the name of its directories in the store (so
+/// that any name is a safe directory name).
+fn store_key(name: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The context the docker CLI would use when no address is named: `DOCKER_CONTEXT`, else
+/// `currentContext` in config.json. None for none or the context named `default` (the default
+/// socket); an error, saying what to do, for one that cannot be used.
+fn selected_context(env: &Environment<'_>) -> Result<Option<Context>, CollectError> {
+    let dir = config_dir(env);
+    let (name, selected_by, choose_another) = match (env.var)("DOCKER_CONTEXT") {
+        Some(name) => {
+            let by = format!("DOCKER_CONTEXT={name}");
+            (name, by, "set DOCKER_CONTEXT to another context (`docker context ls` lists them), or unset it to audit this host's default socket".to_string())
         }
-        return Some(CollectError(format!(
-            "DOCKER_CONTEXT={name} selects a docker CLI context, but {ADVICE}; {}, or unset DOCKER_CONTEXT to audit this host's default socket",
-            give_host(&name)
-        )));
-    }
-    // `docker context use NAME` records the choice in the CLI's config.json.
-    let dir = match (env.var)("DOCKER_CONFIG") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from((env.var)("HOME")?).join(".docker"),
+        None => {
+            // `docker context use NAME` records the choice in config.json. The CLI takes a
+            // config.json it cannot read or parse as empty (with a warning): no context, the
+            // default socket, which is then the daemon `docker` talks to.
+            let Some(dir) = &dir else { return Ok(None) };
+            let file = dir.join("config.json");
+            let Some(name) = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|config| config.get("currentContext")?.as_str().map(String::from))
+            else {
+                return Ok(None);
+            };
+            let by = format!(
+                "currentContext in {}, set by `docker context use {name}`",
+                file.display()
+            );
+            (name, by, "choose another with `docker context use NAME` (`docker context ls` lists them), or `docker context use default` to audit this host's default socket".to_string())
+        }
     };
-    let file = dir.join("config.json");
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).ok()?).ok()?;
-    let name = config.get("currentContext")?.as_str()?;
     if name.is_empty() || name == "default" {
-        return None;
+        return Ok(None);
     }
-    Some(CollectError(format!(
-        "the docker CLI's current context is \"{name}\" (currentContext in {}, set by `docker context use {name}`), but {ADVICE}; {}, or set DOCKER_CONTEXT=default to audit this host's default socket",
-        file.display(),
-        give_host(name)
-    )))
+    let Some(dir) = dir else {
+        return Err(CollectError(format!(
+            "{selected_by} selects a docker context, but neither DOCKER_CONFIG nor HOME is set, so the docker CLI's configuration directory is unknown: set DOCKER_CONFIG to it (usually ~/.docker of the user whose context it is)"
+        )));
+    };
+    let key = store_key(&name);
+    let meta = dir
+        .join("contexts")
+        .join("meta")
+        .join(&key)
+        .join("meta.json");
+    let context = format!("docker context \"{name}\" ({selected_by})");
+    let text = std::fs::read_to_string(&meta).map_err(|e| {
+        CollectError(match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "{context} does not exist: there is no {} in the docker CLI's configuration directory {}; {choose_another}",
+                meta.display(),
+                dir.display()
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "{context} cannot be read: permission denied on {}; run bulkhead as the user whose context it is, or point DOCKER_CONFIG at a configuration directory this user may read",
+                meta.display()
+            ),
+            _ => format!("{context} cannot be read: {}: {e}", meta.display()),
+        })
+    })?;
+    let recreate = format!(
+        "recreate it (`docker context rm {name}`, then `docker context create {name} --docker host=ADDRESS`), or {choose_another}"
+    );
+    let broken = |e: serde_json::Error| {
+        CollectError(format!(
+            "{context} cannot be read: {} is not a context as the docker CLI writes it ({e}); {recreate}",
+            meta.display()
+        ))
+    };
+    let parsed: ContextMeta = serde_json::from_str(&text).map_err(broken)?;
+    let docker = parsed
+        .endpoints
+        .and_then(|mut endpoints| endpoints.remove("docker"))
+        .filter(|d| !d.is_null())
+        .map(serde_json::from_value::<DockerEndpointMeta>)
+        .transpose()
+        .map_err(broken)?;
+    let Some(docker) = docker else {
+        return Err(CollectError(format!(
+            "{context} has no docker endpoint ({}): it names no Docker daemon; give it one with `docker context update {name} --docker host=ADDRESS`, or {choose_another}",
+            meta.display()
+        )));
+    };
+    Ok(Some(Context {
+        // A docker endpoint without an address is the default socket to the CLI.
+        host: docker
+            .host
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| format!("unix://{DEFAULT_SOCKET}")),
+        skip_tls_verify: docker.skip_tls_verify.unwrap_or(false),
+        tls_dir: dir.join("contexts").join("tls").join(&key).join("docker"),
+        name,
+        selected_by,
+        meta,
+    }))
+}
+
+impl Context {
+    /// TLS for the context's tcp address (`shown` masked): on when the context keeps TLS files,
+    /// as the CLI does, or for an `https://` address. A context that skips verifying the
+    /// daemon's certificate is refused.
+    fn tls(&self, https: bool, shown: &str) -> Result<Option<TlsFiles>, CollectError> {
+        let name = &self.name;
+        if self.skip_tls_verify {
+            // The docker CLI would accept any certificate: whoever answers at the address, or
+            // sits in between, would be audited as this daemon and its findings reported as
+            // this daemon's. Refusing (bollard could not skip verification anyway) says so and
+            // how to fix the context.
+            return Err(CollectError(format!(
+                "docker context \"{name}\" ({}) sets SkipTLSVerify for {shown} ({}): the docker CLI then accepts any certificate the daemon shows, and bulkhead does not audit a daemon whose identity it cannot check. Give the context the CA that signed the daemon's certificate, which also clears SkipTLSVerify: {}; or name the daemon with --docker-host and DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH",
+                self.selected_by,
+                self.meta.display(),
+                context_update(name, shown)
+            )));
+        }
+        let files = ["ca.pem", "cert.pem", "key.pem"].map(|f| self.tls_dir.join(f));
+        if !https && !files.iter().any(|f| f.exists()) {
+            return Ok(None);
+        }
+        let [ca, cert, key] = files;
+        Ok(Some(TlsFiles {
+            ca,
+            cert,
+            key,
+            source: format!("context {name}"),
+            enabled_by: if https {
+                format!("https:// in docker context {name}")
+            } else {
+                format!("the TLS files of docker context {name}")
+            },
+        }))
+    }
+}
+
+/// The command that gives context `name` (address `shown`, masked) a CA and a client certificate.
+fn context_update(name: &str, shown: &str) -> String {
+    format!("`docker context update {name} --docker \"host={shown},ca=CA.pem,cert=CERT.pem,key=KEY.pem\"`")
+}
+
+/// The docker context an endpoint came from.
+fn context_of(endpoint: &Endpoint) -> Option<&str> {
+    endpoint.source.strip_prefix("context ")
+}
+
+/// The endpoint as messages name it: its address (masked), and the docker context it came from.
+fn shown(target: &Target) -> String {
+    match context_of(&target.endpoint) {
+        Some(name) => format!("{} (from docker context {name})", target.endpoint.host),
+        None => target.endpoint.host.clone(),
+    }
 }
 
 /// `user:password@host:port` -> `host:port`.
@@ -305,7 +501,7 @@ fn client(
     target: &Target,
     negotiated: Option<&ClientVersion>,
 ) -> Result<(Docker, Option<crate::unix::RawGet>), CollectError> {
-    let host = &target.endpoint.host;
+    let host = shown(target);
     // The version bollard is built with never reaches a request path (see `versioned`): the
     // probe names none and `naming_version` names the negotiated one. Every transport gets the
     // same nominal value.
@@ -361,28 +557,40 @@ fn connect_unix(
     target: &Target,
     path: &Path,
 ) -> Result<std::os::unix::net::UnixStream, CollectError> {
+    // The address with where it came from; `shown` names only a context.
     let host = &target.endpoint.host;
+    let from = source_text(&target.endpoint.source);
+    let elsewhere = match context_of(&target.endpoint) {
+        Some(name) => format!(
+            "fix the context's address (`docker context update {name} --docker host=ADDRESS`), select another context, or name the daemon with --docker-host or DOCKER_HOST"
+        ),
+        None => "name the daemon with --docker-host or DOCKER_HOST".into(),
+    };
     std::os::unix::net::UnixStream::connect(path).map_err(|e| {
         CollectError(match e.kind() {
             std::io::ErrorKind::NotFound => format!(
-                "no Docker socket at {} (endpoint {host}, {}): is dockerd running? Start it, or name the daemon with --docker-host or DOCKER_HOST",
+                "no Docker socket at {} (endpoint {host}, {from}): is dockerd running? Start it, or {elsewhere}",
                 path.display(),
-                source_text(&target.endpoint.source)
             ),
             std::io::ErrorKind::PermissionDenied => format!(
-                "permission denied connecting to {} (endpoint {host}): run bulkhead as root or as a member of the docker group",
-                path.display()
+                "permission denied connecting to {} (endpoint {}): run bulkhead as root or as a member of the docker group",
+                path.display(),
+                shown(target)
             ),
             std::io::ErrorKind::ConnectionRefused if !is_socket(path) => format!(
-                "{} is not a socket (endpoint {host}, {}): name dockerd's unix socket, such as unix:///var/run/docker.sock",
+                "{} is not a socket (endpoint {host}, {from}): name dockerd's unix socket, such as unix:///var/run/docker.sock",
                 path.display(),
-                source_text(&target.endpoint.source)
             ),
             std::io::ErrorKind::ConnectionRefused => format!(
-                "nothing listens on {} (endpoint {host}): the socket file exists but dockerd is not running; start it",
-                path.display()
+                "nothing listens on {} (endpoint {}): the socket file exists but dockerd is not running; start it",
+                path.display(),
+                shown(target)
             ),
-            _ => format!("cannot connect to {} (endpoint {host}): {e}", path.display()),
+            _ => format!(
+                "cannot connect to {} (endpoint {}): {e}",
+                path.display(),
+                shown(target)
+            ),
         })
     })
 }
@@ -400,7 +608,7 @@ fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectErro
     let fail = |e: std::io::Error| {
         CollectError(format!(
             "the Docker API at {} did not answer /_ping: {e}",
-            target.endpoint.host
+            shown(target)
         ))
     };
     stream
@@ -427,7 +635,7 @@ fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectErro
     if !status_ok {
         return Err(CollectError(format!(
             "the Docker API at {} answered /_ping with {:?}: is this a Docker socket?",
-            target.endpoint.host,
+            shown(target),
             text.lines().next().unwrap_or("nothing")
         )));
     }
@@ -440,6 +648,7 @@ fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectErro
 
 /// Check what can be checked before speaking HTTP, for errors that say what to do.
 fn precheck(target: &Target) -> Result<(), CollectError> {
+    // What turned TLS on names the context, if any.
     let host = &target.endpoint.host;
     match &target.transport {
         Transport::Unix(path) => connect_unix(target, path).map(|_| ()),
@@ -465,37 +674,52 @@ fn precheck(target: &Target) -> Result<(), CollectError> {
                 return Ok(());
             }
             let dir = t.ca.parent().unwrap_or(Path::new("."));
+            let fix = match context_of(&target.endpoint) {
+                // The CLI also connects with a CA alone, or a client pair alone; bollard, and so
+                // bulkhead, needs all three files.
+                Some(name) => format!(
+                    "bulkhead connects to a TLS daemon with a CA and a client certificate and key, which the context keeps in {}: give it all three, {}",
+                    dir.display(),
+                    context_update(name, &target.endpoint.host)
+                ),
+                None => format!(
+                    "set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {}, from {})",
+                    dir.display(),
+                    t.source
+                ),
+            };
             Err(CollectError(format!(
-                "TLS is on for {host} ({}) but {} cannot be read; set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {}, from {})",
+                "TLS is on for {host} ({}) but {} cannot be read; {fix}",
                 t.enabled_by,
                 unreadable.join(", "),
-                dir.display(),
-                t.source
             )))
         }
         _ => Ok(()),
     }
 }
 
-fn source_text(source: &str) -> &'static str {
+fn source_text(source: &str) -> String {
     match source {
-        "flag" => "from --docker-host",
-        "env" => "from DOCKER_HOST",
-        "rootless" => "the rootless socket in XDG_RUNTIME_DIR",
-        _ => "the default",
+        "flag" => "from --docker-host".into(),
+        "env" => "from DOCKER_HOST".into(),
+        "rootless" => "the rootless socket in XDG_RUNTIME_DIR".into(),
+        _ => match source.strip_prefix("context ") {
+            Some(name) => format!("from docker context {name}"),
+            None => "the default".into(),
+        },
     }
 }
 
 /// Explain a failed first request: what failed, in the words of whatever refused (the daemon,
 /// the TLS library, ssh or the remote command), and the one hint that fits that failure.
 fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
-    let host = &target.endpoint.host;
+    let host = shown(target);
     let chain = without_client_wrappers(&error_chain(e));
     // A hint follows after "; ": the daemon's own sentence loses its full stop (and an empty
     // message from the server its dangling colon).
     let chain = chain.trim_end_matches(['.', ':']);
     let hint = match &target.transport {
-        Transport::Tcp { address, tls } => tcp_hint(address, tls.as_ref(), chain),
+        Transport::Tcp { address, tls } => tcp_hint(address, tls.as_ref(), target, chain),
         Transport::Ssh(url) => ssh_hint(url, chain),
         Transport::Unix(_) => String::new(),
     };
@@ -506,9 +730,13 @@ fn explain(target: &Target, e: &bollard::errors::Error) -> CollectError {
     )))
 }
 
-/// The hint for a failed tcp endpoint (`address` as given, `tls` when TLS is on).
-fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
+/// The hint for a failed tcp endpoint (`address` as given, `tls` when TLS is on). For a docker
+/// context, TLS is fixed in the context (the environment plays no part then).
+fn tcp_hint(address: &str, tls: Option<&TlsFiles>, target: &Target, chain: &str) -> String {
     let name = host_part(without_userinfo(address));
+    let context = context_of(&target.endpoint);
+    // The address masked, for commands suggested to the user.
+    let masked = &target.endpoint.host;
     let said = chain.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| said.contains(w));
     if has(&["dns error", "failed to lookup address"]) {
@@ -528,8 +756,20 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
         );
     }
     let Some(t) = tls else {
+        if let Some(ctx) = context.filter(|_| has(&["http request to an https server"])) {
+            return format!(
+                "; the daemon there requires TLS: give docker context {ctx} its CA and a client certificate it trusts, {}",
+                context_update(ctx, masked)
+            );
+        }
         if has(&["http request to an https server"]) {
             return "; the daemon there requires TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding the client certificate it trusts (ca.pem, cert.pem, key.pem)".into();
+        }
+        if let Some(ctx) = context.filter(|_| has(&["connection closed", "reset"])) {
+            return format!(
+                "; if the daemon requires TLS, give docker context {ctx} its TLS files, {}",
+                context_update(ctx, masked)
+            );
         }
         if has(&["connection closed", "reset"]) {
             return "; if the daemon requires TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
@@ -540,8 +780,15 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
     // rustls's words for each failure (bulkhead cannot name rustls's error types: they reach it
     // only as text through bollard and hyper).
     if has(&["invalidcontenttype", "corrupt message"]) {
+        let without_tls = match context {
+            // `docker context update` with a bare address drops the context's TLS files.
+            Some(ctx) => format!(
+                "drop the TLS files of docker context {ctx} (`docker context update {ctx} --docker host={masked}`)"
+            ),
+            None => "name it without TLS (tcp://, DOCKER_TLS_VERIFY and DOCKER_TLS unset)".into(),
+        };
         format!(
-            "; the daemon at {} does not speak TLS (it answered in plain HTTP): name it without TLS (tcp://, DOCKER_TLS_VERIFY and DOCKER_TLS unset), or turn TLS on in the daemon (tlsverify, tlscacert, tlscert, tlskey)",
+            "; the daemon at {} does not speak TLS (it answered in plain HTTP): {without_tls}, or turn TLS on in the daemon (tlsverify, tlscacert, tlscert, tlskey)",
             without_userinfo(address)
         )
     } else if has(&["not valid for name"]) {
@@ -555,8 +802,15 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
         "bad signature",
     ]) {
         // BadSignature: a CA of the same name as the issuer, but another key.
+        let fix = match context {
+            Some(ctx) => format!(
+                "give docker context {ctx} the CA that signed the daemon's certificate, {}",
+                context_update(ctx, masked)
+            ),
+            None => "set DOCKER_CERT_PATH to the directory whose ca.pem is the CA that signed the daemon's certificate".into(),
+        };
         format!(
-            "; the daemon's certificate was not issued by the CA in {}: set DOCKER_CERT_PATH to the directory whose ca.pem is the CA that signed the daemon's certificate",
+            "; the daemon's certificate was not issued by the CA in {}: {fix}",
             t.ca.display()
         )
     } else if has(&[
@@ -572,8 +826,13 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, chain: &str) -> String {
             t.cert.display()
         )
     } else if has(&["expired"]) {
-        "; a certificate has expired: renew it (the daemon's, or the client's in DOCKER_CERT_PATH)"
-            .into()
+        format!(
+            "; a certificate has expired: renew it (the daemon's, or the client's in {})",
+            match context {
+                Some(ctx) => format!("docker context {ctx}"),
+                None => "DOCKER_CERT_PATH".into(),
+            }
+        )
     } else {
         format!(
             "; check that the daemon's certificate is signed by {} and that {} / {} are the client pair it trusts",
@@ -711,10 +970,11 @@ pub fn is_absent(target: &Target) -> bool {
     }
 }
 
-/// Whether the user named the endpoint (`--docker-host` or `DOCKER_HOST`) rather than bulkhead
-/// guessing it (the default or the rootless socket).
+/// Whether the user named the endpoint (`--docker-host`, `DOCKER_HOST` or a docker context)
+/// rather than bulkhead guessing it (the default or the rootless socket).
 pub fn is_named(target: &Target) -> bool {
     matches!(target.endpoint.source.as_str(), "flag" | "env")
+        || context_of(&target.endpoint).is_some()
 }
 
 /// A client speaking the negotiated API version.
@@ -759,7 +1019,7 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
                 .ok_or_else(|| {
                     CollectError(format!(
                         "the Docker API at {} reported no usable API version",
-                        target.endpoint.host
+                        shown(target)
                     ))
                 })?;
             (server, Some(version))
@@ -825,7 +1085,7 @@ fn check_api_range(
     version: Option<&bollard::models::SystemVersion>,
     chosen: &ClientVersion,
 ) -> Result<(), CollectError> {
-    let host = &target.endpoint.host;
+    let host = shown(target);
     if newer(&OLDEST_API, server) {
         return Err(CollectError(format!(
             "the Docker daemon at {host} serves API {} at most, older than the oldest bulkhead reads ({}, Docker 1.12): upgrade Docker on that host",
@@ -1179,6 +1439,16 @@ mod tests {
         assert!(e.0.contains("/nonexistent/docker.sock"), "{e}");
         assert!(e.0.contains("is dockerd running"), "{e}");
         assert!(is_absent(&t));
+    }
+
+    /// The directory names the docker CLI gives a context (checked against `docker context
+    /// create prod` of Docker 28.2: `contexts/meta/6754af96.../meta.json`).
+    #[test]
+    fn context_store_keys_are_the_clis() {
+        assert_eq!(
+            store_key("prod"),
+            "6754af9632a2745e85c293e5aac0863370d9bd3330b9938c00cadfd215227d77"
+        );
     }
 
     #[test]

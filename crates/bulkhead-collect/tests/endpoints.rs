@@ -9,7 +9,7 @@
 //! for the remote host's shell. Daemons whose API version is out of bulkhead's range cannot be
 //! made with the installed dockerd, so those are small fakes answering as such a daemon would.
 
-use bulkhead_collect::endpoint::{is_own_host, resolve, Environment};
+use bulkhead_collect::endpoint::{is_own_host, resolve, Environment, Target, Transport};
 use bulkhead_collect::{collect_with, CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_testkit::{find_program, scratch_dir, DaemonOptions, TestDockerd, TestPki, TestSshd};
@@ -183,7 +183,91 @@ fn a_password_in_the_address_is_never_shown() {
 // ---------------------------------------------------------------------------------------------
 // docker CLI contexts.
 
-fn resolve_in(vars: &[(&str, &str)]) -> Result<String, String> {
+/// A docker CLI configuration directory (what `DOCKER_CONFIG` names), with contexts laid out as
+/// the docker CLI writes them: `contexts/meta/<sha256 of the name>/meta.json`, and the TLS files
+/// of the docker endpoint in `contexts/tls/<sha256 of the name>/docker/`.
+struct DockerConfig {
+    dir: PathBuf,
+}
+
+impl DockerConfig {
+    fn new(name: &str) -> DockerConfig {
+        DockerConfig {
+            dir: scratch_dir(name),
+        }
+    }
+
+    fn path(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn store_key(name: &str) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(name.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn meta_json(&self, name: &str) -> PathBuf {
+        self.dir
+            .join("contexts/meta")
+            .join(Self::store_key(name))
+            .join("meta.json")
+    }
+
+    /// The context's meta.json with this text.
+    fn write_meta(&self, name: &str, text: &str) -> PathBuf {
+        let file = self.meta_json(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    /// `docker context create NAME --docker host=HOST[,skip-tls-verify=true][,ca=,cert=,key=]`:
+    /// `tls` is a directory holding ca.pem, cert.pem and key.pem, and which of them to copy.
+    fn context(&self, name: &str, host: &str, tls: Option<(&Path, &[&str])>, skip: bool) {
+        self.write_meta(
+            name,
+            &json!({
+                "Name": name,
+                "Metadata": {},
+                "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": skip}},
+            })
+            .to_string(),
+        );
+        if let Some((from, files)) = tls {
+            let dir = self
+                .dir
+                .join("contexts/tls")
+                .join(Self::store_key(name))
+                .join("docker");
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in files {
+                std::fs::copy(from.join(f), dir.join(f)).unwrap();
+            }
+        }
+    }
+
+    /// `docker context use NAME`: the choice recorded in config.json.
+    fn use_context(&self, name: &str) {
+        std::fs::write(
+            self.dir.join("config.json"),
+            json!({"auths": {}, "currentContext": name}).to_string(),
+        )
+        .unwrap();
+    }
+}
+
+const ALL_TLS_FILES: &[&str] = &["ca.pem", "cert.pem", "key.pem"];
+
+/// The endpoint resolved from `--docker-host` `flag` and exactly these variables (no socket
+/// exists): its address and where it came from.
+fn resolve_in(flag: Option<&str>, vars: &[(&str, &str)]) -> Result<(String, String), String> {
+    resolve_target(flag, vars).map(|t| (t.endpoint.host, t.endpoint.source))
+}
+
+fn resolve_target(flag: Option<&str>, vars: &[(&str, &str)]) -> Result<Target, String> {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -195,53 +279,416 @@ fn resolve_in(vars: &[(&str, &str)]) -> Result<String, String> {
         socket_exists: &exists,
         is_own_host: &is_own_host,
     };
-    resolve(None, &env)
-        .map(|t| t.endpoint.host)
-        .map_err(|e| e.to_string())
+    resolve(flag, &env).map_err(|e| e.to_string())
 }
 
-/// A docker CLI context selects another daemon than the default socket. bulkhead does not read
-/// contexts; auditing the default socket instead would audit the wrong daemon without a word,
-/// so a selected context is refused with what to do. DOCKER_HOST (and --docker-host) win over a
-/// context, as with the docker CLI, and the context named `default` is the default socket.
+fn pair(host: &str, source: &str) -> Result<(String, String), String> {
+    Ok((host.to_string(), source.to_string()))
+}
+
+/// A context selected by DOCKER_CONTEXT, or by `docker context use` (currentContext in
+/// config.json, under DOCKER_CONFIG or ~/.docker), is the daemon audited: here a private daemon
+/// on its unix socket. The snapshot says which context the address came from.
 #[test]
-fn a_selected_docker_context_is_refused_with_what_to_do() {
-    let e = resolve_in(&[("DOCKER_CONTEXT", "prod")]).unwrap_err();
-    assert!(e.contains("DOCKER_CONTEXT=prod"), "{e}");
-    assert!(e.contains("does not read docker contexts"), "{e}");
-    assert!(
-        e.contains("--docker-host") && e.contains("docker context inspect prod"),
-        "{e}"
+fn a_selected_context_audits_the_daemon_it_names() {
+    let Some((d, _)) = plain_daemon() else { return };
+    let config = DockerConfig::new("endpoints-ctx-unix");
+    config.context("lab", &d.docker_host(), None, false);
+    let audited = |vars: &[(&str, &str)]| {
+        let s = collect_in(vars, None, Want::Auto).expect("collect through a context");
+        let docker = s.docker.expect("the context's daemon was audited");
+        let root = docker.info.value().map(|i| i.docker_root_dir.clone());
+        (docker.endpoint, root)
+    };
+    let (endpoint, root) = audited(&[("DOCKER_CONFIG", &config.path()), ("DOCKER_CONTEXT", "lab")]);
+    assert_eq!(endpoint.host, d.docker_host(), "{endpoint:?}");
+    assert_eq!(endpoint.source, "context lab", "{endpoint:?}");
+    assert_eq!(endpoint.transport, "unix");
+    assert!(endpoint.local && !endpoint.tls, "{endpoint:?}");
+    assert_eq!(
+        root.as_deref(),
+        Some(d.data_root().to_str().unwrap()),
+        "the daemon behind the context answered"
     );
 
-    // `docker context use prod` records it in config.json.
-    let dir = scratch_dir("endpoints-docker-config");
+    // `docker context use lab` with the configuration in ~/.docker.
+    let home = scratch_dir("endpoints-ctx-home");
+    std::fs::rename(&config.dir, home.join(".docker")).unwrap();
+    let moved = DockerConfig {
+        dir: home.join(".docker"),
+    };
+    moved.use_context("lab");
+    let (endpoint, _) = audited(&[("HOME", home.to_str().unwrap())]);
+    assert_eq!(
+        (endpoint.host.as_str(), endpoint.source.as_str()),
+        (d.docker_host().as_str(), "context lab")
+    );
+}
+
+/// A context's TLS files are the ones used, as the docker CLI uses them: DOCKER_TLS_VERIFY and
+/// DOCKER_CERT_PATH (here naming a CA that would fail) play no part once a context is selected.
+#[test]
+fn a_context_with_tls_files_connects_with_them() {
+    let Some(lab) = tls_lab() else { return };
+    let config = DockerConfig::new("endpoints-ctx-tls");
+    let host = format!("tcp://localhost:{}", lab.port);
+    config.context("secure", &host, Some((&lab.good, ALL_TLS_FILES)), false);
+    let wrong = lab.wrong_ca.display().to_string();
+    let vars = [
+        ("DOCKER_CONFIG", config.path()),
+        ("DOCKER_CONTEXT", "secure".into()),
+        ("DOCKER_TLS_VERIFY", "1".into()),
+        ("DOCKER_CERT_PATH", wrong),
+    ];
+    let s = collect_in(&borrowed(&vars), None, Want::Required).expect("collect over TLS");
+    let endpoint = &s.docker.as_ref().unwrap().endpoint;
+    assert_eq!(endpoint.host, host, "{endpoint:?}");
+    assert_eq!(endpoint.source, "context secure");
+    assert!(endpoint.tls && endpoint.local, "{endpoint:?}");
+
+    // The same daemon through a context without TLS files: the hint is about the context.
+    config.context("bare", &host, None, false);
+    let e = failure(
+        &[
+            ("DOCKER_CONFIG", &config.path()),
+            ("DOCKER_CONTEXT", "bare"),
+        ],
+        None,
+    );
+    assert!(
+        e.contains(&format!("{host} (from docker context bare)")),
+        "{e}"
+    );
+    assert!(e.contains("requires TLS"), "{e}");
+    assert!(e.contains("docker context update bare"), "{e}");
+    assert!(!e.contains("DOCKER_CERT_PATH"), "{e}");
+
+    // Only a CA: bulkhead connects with a client certificate, and says which files are missing.
+    config.context("ca-only", &host, Some((&lab.good, &["ca.pem"])), false);
+    let e = failure(
+        &[
+            ("DOCKER_CONFIG", &config.path()),
+            ("DOCKER_CONTEXT", "ca-only"),
+        ],
+        None,
+    );
+    let tls_dir = config
+        .dir
+        .join("contexts/tls")
+        .join(DockerConfig::store_key("ca-only"))
+        .join("docker");
+    for f in ["cert.pem", "key.pem"] {
+        assert!(
+            e.contains(&tls_dir.join(f).display().to_string()),
+            "{f}: {e}"
+        );
+    }
+    assert!(
+        !e.contains(&tls_dir.join("ca.pem").display().to_string()),
+        "{e}"
+    );
+    assert!(e.contains("docker context update ca-only"), "{e}");
+}
+
+/// A context that skips verifying the daemon's certificate is refused: an audit must know which
+/// daemon answered. The message says why and how to give the context a CA instead.
+#[test]
+fn a_context_that_skips_tls_verification_is_refused() {
+    let Some(lab) = tls_lab() else { return };
+    let config = DockerConfig::new("endpoints-ctx-skip");
+    let host = format!("tcp://localhost:{}", lab.port);
+    config.context("trusting", &host, Some((&lab.good, ALL_TLS_FILES)), true);
+    let e = failure(
+        &[
+            ("DOCKER_CONFIG", &config.path()),
+            ("DOCKER_CONTEXT", "trusting"),
+        ],
+        None,
+    );
+    assert!(e.contains("\"trusting\""), "{e}");
+    assert!(e.contains("SkipTLSVerify"), "{e}");
+    assert!(
+        e.contains(&config.meta_json("trusting").display().to_string()),
+        "{e}"
+    );
+    assert!(e.contains("docker context update trusting"), "{e}");
+    // On a unix socket TLS plays no part, so the setting changes nothing there.
+    let Some((d, _)) = plain_daemon() else { return };
+    config.context("local-skip", &d.docker_host(), None, true);
+    let s = collect_in(
+        &[
+            ("DOCKER_CONFIG", &config.path()),
+            ("DOCKER_CONTEXT", "local-skip"),
+        ],
+        None,
+        Want::Required,
+    )
+    .expect("SkipTLSVerify is moot on a unix socket");
+    assert_eq!(s.docker.unwrap().endpoint.source, "context local-skip");
+}
+
+/// `--docker-host` and DOCKER_HOST name the daemon whatever context is selected (the docker CLI
+/// then uses the default context, and does not even look the selected one up).
+#[test]
+fn docker_host_beats_docker_context() {
+    let config = DockerConfig::new("endpoints-ctx-host-wins");
+    config.context("prod", "tcp://10.9.9.9:2376", None, false);
+    let dir = config.path();
+    assert_eq!(
+        resolve_in(None, &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "prod")]),
+        pair("tcp://10.9.9.9:2376", "context prod")
+    );
+    let with_host = [
+        ("DOCKER_CONFIG", dir.as_str()),
+        ("DOCKER_CONTEXT", "prod"),
+        ("DOCKER_HOST", "tcp://10.1.1.1:2375"),
+    ];
+    assert_eq!(
+        resolve_in(None, &with_host),
+        pair("tcp://10.1.1.1:2375", "env")
+    );
+    assert_eq!(
+        resolve_in(Some("unix:///tmp/flag.sock"), &with_host),
+        pair("unix:///tmp/flag.sock", "flag")
+    );
+    // A context that does not exist is not looked up when an address is named.
+    assert_eq!(
+        resolve_in(
+            None,
+            &[
+                ("DOCKER_CONFIG", &dir),
+                ("DOCKER_CONTEXT", "no-such-context"),
+                ("DOCKER_HOST", "tcp://10.1.1.1:2375"),
+            ]
+        ),
+        pair("tcp://10.1.1.1:2375", "env")
+    );
+    config.use_context("prod");
+    assert_eq!(
+        resolve_in(
+            Some("tcp://10.3.3.3:2375"),
+            &[("DOCKER_CONFIG", dir.as_str())]
+        ),
+        pair("tcp://10.3.3.3:2375", "flag")
+    );
+}
+
+/// DOCKER_CONTEXT wins over `docker context use` (currentContext in config.json); the context
+/// named `default` is the default socket; a config.json the CLI cannot parse selects no context
+/// (the CLI warns and uses the default one).
+#[test]
+fn docker_context_beats_the_current_context() {
+    let config = DockerConfig::new("endpoints-ctx-env-wins");
+    config.context("prod", "tcp://10.9.9.9:2376", None, false);
+    config.context("stage", "tcp://10.2.2.2:2376", None, false);
+    config.use_context("stage");
+    let dir = config.path();
+    assert_eq!(
+        resolve_in(None, &[("DOCKER_CONFIG", &dir)]),
+        pair("tcp://10.2.2.2:2376", "context stage")
+    );
+    assert_eq!(
+        resolve_in(None, &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "prod")]),
+        pair("tcp://10.9.9.9:2376", "context prod")
+    );
+    assert_eq!(
+        resolve_in(
+            None,
+            &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "default")]
+        ),
+        pair("unix:///var/run/docker.sock", "default")
+    );
+    config.use_context("default");
+    assert_eq!(
+        resolve_in(None, &[("DOCKER_CONFIG", &dir)]),
+        pair("unix:///var/run/docker.sock", "default")
+    );
     std::fs::write(
-        dir.join("config.json"),
-        r#"{"auths": {}, "currentContext": "prod"}"#,
+        config.dir.join("config.json"),
+        r#"{"currentContext": "stage","#,
     )
     .unwrap();
-    let config = dir.display().to_string();
-    let e = resolve_in(&[("DOCKER_CONFIG", &config)]).unwrap_err();
+    assert_eq!(
+        resolve_in(None, &[("DOCKER_CONFIG", &dir)]),
+        pair("unix:///var/run/docker.sock", "default")
+    );
+}
+
+/// A context that does not exist, cannot be read, or has no docker endpoint stops the run (exit
+/// 2 from the command line) with the context, the file and what to do; never the default socket
+/// audited in its place, nor "no Docker here".
+#[test]
+fn a_missing_or_broken_context_is_an_error_naming_it() {
+    let config = DockerConfig::new("endpoints-ctx-missing");
+    let dir = config.path();
+    let missing = config.meta_json("nope");
+    let e = collect_in(
+        &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "nope")],
+        None,
+        Want::Auto,
+    )
+    .expect_err("a missing context is an error");
+    assert!(e.contains("\"nope\""), "{e}");
+    assert!(e.contains("DOCKER_CONTEXT"), "{e}");
+    assert!(e.contains(&missing.display().to_string()), "{e}");
+    assert!(e.contains("docker context ls"), "{e}");
+
+    // Selected by `docker context use`: config.json is named, and how to choose again.
+    config.use_context("gone");
+    let e = resolve_in(None, &[("DOCKER_CONFIG", &dir)]).unwrap_err();
+    assert!(e.contains("\"gone\""), "{e}");
     assert!(
-        e.contains(&dir.join("config.json").display().to_string()),
+        e.contains(&config.dir.join("config.json").display().to_string()),
         "{e}"
     );
-    assert!(e.contains("\"prod\""), "{e}");
-    assert!(e.contains("DOCKER_CONTEXT=default"), "{e}");
+    assert!(e.contains("docker context use"), "{e}");
 
-    // What the docker CLI would use instead of a context.
+    // A meta.json that is not JSON.
+    let broken = config.write_meta("broken", r#"{"Name": "broken","#);
+    let e = resolve_in(
+        None,
+        &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "broken")],
+    )
+    .unwrap_err();
+    assert!(e.contains("\"broken\""), "{e}");
+    assert!(e.contains(&broken.display().to_string()), "{e}");
+    assert!(e.contains("docker context rm broken"), "{e}");
+
+    // A context without a docker endpoint.
+    let bare = config.write_meta(
+        "k8s-only",
+        r#"{"Name":"k8s-only","Metadata":{},"Endpoints":{}}"#,
+    );
+    let e = resolve_in(
+        None,
+        &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "k8s-only")],
+    )
+    .unwrap_err();
+    assert!(e.contains("\"k8s-only\""), "{e}");
+    assert!(e.contains(&bare.display().to_string()), "{e}");
+    assert!(e.contains("no docker endpoint"), "{e}");
+    assert!(e.contains("docker context update k8s-only"), "{e}");
+}
+
+/// A context's address is taken as a named address is: ssh:// is ssh, and a password in it is
+/// masked in the endpoint and in every message.
+#[test]
+fn a_context_address_is_taken_as_a_named_address_is() {
+    const SECRET: &str = "Hunter2-Ctx-Passw0rd";
+    let config = DockerConfig::new("endpoints-ctx-address");
+    let dir = config.path();
+    config.context("build", "ssh://me@build-host:2222", None, false);
+    let t = resolve_target(
+        None,
+        &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "build")],
+    )
+    .unwrap();
     assert_eq!(
-        resolve_in(&[
-            ("DOCKER_CONTEXT", "prod"),
-            ("DOCKER_HOST", "tcp://10.9.9.9:2376")
-        ]),
-        Ok("tcp://10.9.9.9:2376".into())
+        t.transport,
+        Transport::Ssh("ssh://me@build-host:2222".into())
     );
     assert_eq!(
-        resolve_in(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "default")]),
-        Ok("unix:///var/run/docker.sock".into())
+        (t.endpoint.transport.as_str(), t.endpoint.source.as_str()),
+        ("ssh", "context build")
     );
+    assert!(!t.endpoint.local);
+
+    config.context(
+        "proxied",
+        &format!("tcp://admin:{SECRET}@127.0.0.1:{}", free_port()),
+        None,
+        false,
+    );
+    let vars = [
+        ("DOCKER_CONFIG", dir.as_str()),
+        ("DOCKER_CONTEXT", "proxied"),
+    ];
+    let (host, _) = resolve_in(None, &vars).unwrap();
+    assert!(host.starts_with("tcp://admin:***@127.0.0.1:"), "{host}");
+    let e = failure(&vars, None);
+    assert!(!e.contains(SECRET), "{e}");
+    assert!(e.contains("(from docker context proxied)"), "{e}");
+
+    config.context(
+        "ssh-password",
+        &format!("ssh://admin:{SECRET}@build-host"),
+        None,
+        false,
+    );
+    let e = resolve_in(
+        None,
+        &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", "ssh-password")],
+    )
+    .unwrap_err();
+    assert!(!e.contains(SECRET), "{e}");
+    assert!(e.contains("ssh-password"), "{e}");
+}
+
+/// Contexts the installed docker CLI writes are read as it reads them: the same address, and the
+/// TLS files from the directory it keeps them in.
+#[test]
+fn contexts_written_by_the_docker_cli_are_read_as_it_reads_them() {
+    let Some(docker) = docker_cli() else { return };
+    let scratch = scratch_dir("endpoints-ctx-cli");
+    let Some(pki) = TestPki::new(&scratch.join("ca")) else {
+        return;
+    };
+    let certs = pki.docker_client_dir(&scratch.join("client"));
+    let config = scratch.join("config");
+    // Only this scratch directory: never the machine's own ~/.docker.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(&docker)
+            .args(args)
+            .env_clear()
+            .env("DOCKER_CONFIG", &config)
+            .env("HOME", &scratch)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "docker {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let c = |f: &str| certs.join(f).display().to_string();
+    cli(&[
+        "context",
+        "create",
+        "cli-tls",
+        "--docker",
+        &format!(
+            "host=tcp://build-host:2376,ca={},cert={},key={}",
+            c("ca.pem"),
+            c("cert.pem"),
+            c("key.pem")
+        ),
+    ]);
+    cli(&["context", "use", "cli-tls"]);
+    let host = cli(&[
+        "context",
+        "inspect",
+        "--format",
+        "{{.Endpoints.docker.Host}}",
+    ]);
+    let tls_path = cli(&["context", "inspect", "--format", "{{.Storage.TLSPath}}"]);
+    let t = resolve_target(None, &[("DOCKER_CONFIG", config.to_str().unwrap())]).unwrap();
+    assert_eq!(t.endpoint.host, host);
+    assert_eq!(t.endpoint.source, "context cli-tls");
+    let Transport::Tcp {
+        tls: Some(files), ..
+    } = &t.transport
+    else {
+        panic!("{:?}", t.transport);
+    };
+    let dir = Path::new(&tls_path).join("docker");
+    assert_eq!(
+        (&files.ca, &files.cert, &files.key),
+        (
+            &dir.join("ca.pem"),
+            &dir.join("cert.pem"),
+            &dir.join("key.pem")
+        )
+    );
+    for f in [&files.ca, &files.cert, &files.key] {
+        assert!(f.is_file(), "{}", f.display());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
