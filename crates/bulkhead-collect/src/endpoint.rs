@@ -6,8 +6,9 @@
 //! current user's rootless socket (`$XDG_RUNTIME_DIR/docker.sock`) when that exists and the
 //! default does not, else `unix:///var/run/docker.sock`. The context named `default` is the
 //! default socket. TLS for a tcp address comes from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` and the
-//! certificates in `DOCKER_CERT_PATH` (default `~/.docker`); for a context, from the files the
-//! context keeps (the environment plays no part then, as with the CLI).
+//! certificates in `DOCKER_CERT_PATH` (default `DOCKER_CONFIG`, else `~/.docker`, as the docker
+//! CLI); for a context, from the files the context keeps (the environment plays no part then, as
+//! with the CLI).
 //!
 //! A context is read from the CLI's store: `contexts/meta/<sha256 of the name>/meta.json` in the
 //! configuration directory, its TLS files in `contexts/tls/<sha256 of the name>/docker/`. A
@@ -411,12 +412,16 @@ fn without_userinfo(address: &str) -> &str {
 }
 
 fn tls_files(env: &Environment<'_>, enabled_by: &str) -> TlsFiles {
+    // As the docker CLI: DOCKER_CERT_PATH, else its configuration directory.
     let (dir, source) = match (env.var)("DOCKER_CERT_PATH") {
         Some(d) => (PathBuf::from(d), "DOCKER_CERT_PATH"),
-        None => (
-            PathBuf::from((env.var)("HOME").unwrap_or_else(|| "/root".into())).join(".docker"),
-            "~/.docker",
-        ),
+        None => match (env.var)("DOCKER_CONFIG") {
+            Some(d) => (PathBuf::from(d), "DOCKER_CONFIG"),
+            None => (
+                PathBuf::from((env.var)("HOME").unwrap_or_else(|| "/root".into())).join(".docker"),
+                "~/.docker",
+            ),
+        },
     };
     TlsFiles {
         ca: dir.join("ca.pem"),
@@ -1401,6 +1406,27 @@ mod tests {
                 assert_eq!(f.key, PathBuf::from("/certs/key.pem"));
             }
             other => panic!("{other:?}"),
+        }
+        // Without DOCKER_CERT_PATH the certificates are in the CLI's configuration directory:
+        // DOCKER_CONFIG when set, as the docker CLI reads them, else ~/.docker.
+        for (env, dir) in [
+            (
+                vec![("DOCKER_CONFIG", "/etc/dockercfg"), ("HOME", "/home/u")],
+                "/etc/dockercfg",
+            ),
+            (vec![("HOME", "/home/u")], "/home/u/.docker"),
+        ] {
+            let mut vars = vec![
+                ("DOCKER_HOST", "tcp://10.9.9.9:2376"),
+                ("DOCKER_TLS_VERIFY", "1"),
+            ];
+            vars.extend(env);
+            match resolve_with(None, &vars, &[]).unwrap().transport {
+                Transport::Tcp { tls: Some(f), .. } => {
+                    assert_eq!(f.cert, PathBuf::from(dir).join("cert.pem"))
+                }
+                other => panic!("{other:?}"),
+            }
         }
         let e = precheck(
             &resolve_with(

@@ -161,7 +161,8 @@ pub fn collect_with(
         }
         (Some(target), Some(Err(e))) => match options.docker {
             // Only a guessed socket (the default or the rootless one) may be absent: an address
-            // the user named, by --docker-host or DOCKER_HOST, that does not answer is an error.
+            // the user named, by --docker-host, DOCKER_HOST or a docker context, that does not answer is an
+            // error.
             Want::Auto if endpoint::is_absent(&target) && !endpoint::is_named(&target) => None,
             _ => return Err(e),
         },

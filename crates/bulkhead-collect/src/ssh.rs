@@ -2,7 +2,8 @@
 //! connection to the host (the system's OpenSSH client, through the `openssh` crate), and for
 //! each API connection a `docker system dial-stdio` session over it, speaking HTTP/1.1 on its
 //! standard input and output. This is the one place bulkhead starts a process (`ssh`); the
-//! address comes from `--docker-host`/`DOCKER_HOST`, never from an audited file.
+//! address comes from `--docker-host`, `DOCKER_HOST` or the user's own docker context store,
+//! never from an audited file.
 //!
 //! Host keys are checked strictly against the user's known_hosts (an unknown host is refused,
 //! never trusted on first use); keys come from the user's ssh configuration and agent

@@ -35,8 +35,8 @@ pub struct Endpoint {
     /// `unix`, `tcp` or `ssh`.
     pub transport: String,
     pub tls: bool,
-    /// Where the address came from: `flag` (--docker-host), `env` (DOCKER_HOST), `rootless`
-    /// (the user's rootless socket) or `default`.
+    /// Where the address came from: `flag` (--docker-host), `env` (DOCKER_HOST), `context NAME`
+    /// (a docker CLI context), `rootless` (the user's rootless socket) or `default`.
     pub source: String,
     /// True when the daemon runs on the host whose files and processes were read. False for a
     /// remote daemon: then host-side checks are not applicable rather than mixing two hosts.

@@ -70,6 +70,11 @@ impl Target {
                     }
                 }
                 t.endpoint = Some(d.endpoint.host.clone());
+                // `endpoint` stays an address (tools read it as one); the context it came
+                // from is said beside it.
+                if let Some(name) = d.endpoint.source.strip_prefix("context ") {
+                    t.details.insert("docker_context".into(), name.into());
+                }
                 t.local = Some(d.endpoint.local);
                 t.rootless = Some(d.daemon.rootless);
             }
@@ -100,6 +105,9 @@ impl Target {
         }
         if let Some(e) = &self.endpoint {
             s.push_str(&format!(" via {e}"));
+            if let Some(name) = self.details.get("docker_context").and_then(|n| n.as_str()) {
+                s.push_str(&format!(" (docker context {name})"));
+            }
         }
         if self.rootless == Some(true) {
             s.push_str(" (rootless)");

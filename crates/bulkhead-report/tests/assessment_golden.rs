@@ -455,3 +455,24 @@ fn plan_step_keeps_its_changes_apart() {
     assert!(html.contains("<li>Plan step <code>docker-run:web</code> (web, review):<ul><li>root file system mounted read-only; the directories it writes get tmpfs mounts</li><li>--security-opt no-new-privileges:true"));
     assert!(!html.contains("tmpfs mounts --security-opt"));
 }
+
+/// A daemon reached through a docker CLI context is described by its address and the context
+/// it came from; `endpoint` itself stays the address, for tools that read it as one.
+#[test]
+fn the_header_names_the_docker_context_the_endpoint_came_from() {
+    let mut s: Snapshot = serde_json::from_str(&fixture_text("writeup")).unwrap();
+    let plain = Target::from_snapshot("docker", &s);
+    assert!(!plain.describe().contains("context"), "{}", plain.describe());
+    let d = s.docker.as_mut().unwrap();
+    d.endpoint.host = "tcp://10.0.0.5:2376".into();
+    d.endpoint.source = "context prod".into();
+    let t = Target::from_snapshot("docker", &s);
+    assert!(
+        t.describe()
+            .contains("via tcp://10.0.0.5:2376 (docker context prod)"),
+        "{}",
+        t.describe()
+    );
+    assert_eq!(t.endpoint.as_deref(), Some("tcp://10.0.0.5:2376"));
+    assert_eq!(t.details["docker_context"], "prod");
+}

@@ -84,8 +84,9 @@ pub struct SourceArgs {
     )]
     pub proc: PathBuf,
     /// Docker Engine API endpoint: unix:///path, tcp://host:port (TLS from DOCKER_CERT_PATH and
-    /// DOCKER_TLS_VERIFY) or ssh://user@host. Default: DOCKER_HOST, else the rootless socket of
-    /// the current user, else unix:///var/run/docker.sock.
+    /// DOCKER_TLS_VERIFY) or ssh://user@host. Default: DOCKER_HOST, else the docker CLI context
+    /// selected by DOCKER_CONTEXT or `docker context use`, else the rootless socket of the
+    /// current user, else unix:///var/run/docker.sock.
     // Not `env = "DOCKER_HOST"`: the collector reads DOCKER_HOST itself, so that reports and
     // error messages say where the address came from (--docker-host or DOCKER_HOST).
     #[arg(
