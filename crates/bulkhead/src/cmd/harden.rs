@@ -47,16 +47,21 @@ pub enum HardenFormat {
 /// command line from one left out (which takes the plan's).
 #[derive(Debug, Clone, Args)]
 pub struct FixArgs {
-    /// User for containers (--user) and Dockerfiles (USER); not root. Default: 1000:1000.
+    /// Non-root user to run as (default: 1000:1000).
+    ///
+    /// USER or USER:GROUP, names or numeric IDs. Written as `docker run --user` where a
+    /// container is recreated and as USER in a Dockerfile (4.1).
     #[arg(
         long = "user",
-        value_name = "UID:GID",
+        value_name = "USER[:GROUP]",
         value_parser = values::container_user,
         help_heading = "Fix values"
     )]
     pub container_user: Option<String>,
-    /// Memory limit for containers (5.11): a number with an optional unit b, k, m or g; at
-    /// least 6m. Default: 512m.
+    /// Memory limit for containers, check 5.11 (default: 512m).
+    ///
+    /// A whole number with an optional unit b, k, m or g; at least 6m, the smallest limit Docker
+    /// accepts.
     #[arg(
         long,
         value_name = "SIZE",
@@ -64,7 +69,9 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub memory: Option<String>,
-    /// PIDs limit for containers (5.29); above 0. Default: 100.
+    /// PIDs limit for containers, check 5.29 (default: 100).
+    ///
+    /// A whole number above 0 (0 and below mean no limit).
     #[arg(
         long,
         value_name = "N",
@@ -73,7 +80,9 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub pids_limit: Option<i64>,
-    /// CPU shares for containers (5.12): 2 to 262144. Default: 512.
+    /// CPU shares for containers, check 5.12 (default: 512).
+    ///
+    /// A relative weight from 2 to 262144 (1024 is an unweighted container's).
     #[arg(
         long,
         value_name = "N",
@@ -82,8 +91,12 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub cpu_shares: Option<i64>,
-    /// Health command for containers and Dockerfiles (5.27, 4.6), run by a shell in the container.
-    /// A plan records it masked when it holds a secret: give it again with --apply --plan.
+    /// Health command, checks 5.27 and 4.6 (default: a port probe).
+    ///
+    /// Run by a shell in the container; it must exit 0 when the service works. Default: a probe
+    /// that the published (or, in a Dockerfile, exposed) TCP port accepts connections; with no
+    /// such port the fix is left undone and asks for this option. A plan records the command
+    /// masked when it holds a secret: give it again with --apply --plan.
     #[arg(
         long,
         value_name = "CMD",
@@ -91,8 +104,10 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub health_cmd: Option<String>,
-    /// Remote log collector for daemon.json (2.13): udp://, tcp:// or tcp+tls://HOST[:PORT],
-    /// e.g. udp://logs.example:514.
+    /// Remote log collector, check 2.13 (default: none).
+    ///
+    /// udp://, tcp:// or tcp+tls://HOST[:PORT], such as udp://logs.example:514. Without it the
+    /// remote logging fix says to give one.
     #[arg(
         long,
         value_name = "URL",
@@ -100,7 +115,10 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub log_address: Option<String>,
-    /// Authorization plugin to enable in daemon.json (2.12); it must be installed.
+    /// Authorization plugin to enable, check 2.12 (default: none).
+    ///
+    /// The plugin's name; it must be installed. Without it the authorization fix says to give
+    /// one.
     #[arg(
         long,
         value_name = "NAME",
@@ -108,8 +126,9 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub authz_plugin: Option<String>,
-    /// userns-remap value for daemon.json (2.9): default, or a user other than root. Default:
-    /// default.
+    /// userns-remap value, check 2.9 (default: default).
+    ///
+    /// default (dockerd creates and uses the user dockremap), or USER[:GROUP] other than root.
     #[arg(
         long,
         value_name = "USER",
@@ -117,7 +136,9 @@ pub struct FixArgs {
         help_heading = "Fix values"
     )]
     pub userns_remap: Option<String>,
-    /// A Dockerfile to fix for the image checks (USER, HEALTHCHECK); repeatable.
+    /// A Dockerfile to fix for USER and HEALTHCHECK (repeatable).
+    ///
+    /// For the image checks 4.1 and 4.6. Dockerfiles a compose file builds are found without it.
     #[arg(long, value_name = "PATH", help_heading = "Fix values")]
     pub dockerfile: Vec<String>,
 }
@@ -151,19 +172,22 @@ impl FixArgs {
 /// Artifacts whose scan findings harden fixes.
 #[derive(Debug, Clone, Args)]
 pub struct ScanFixArgs {
-    /// Fix the findings of `bulkhead scan` in these files or directories (repeatable;
-    /// directories recursively, honouring .gitignore). Without a target (docker, kubernetes,
-    /// ...) only these artifacts are planned and the host is not audited.
+    /// Also fix `bulkhead scan` findings in these paths (repeatable).
+    ///
+    /// Files or directories, found as `bulkhead scan` finds them (directories recursively,
+    /// honouring .gitignore). Without a TARGET only these artifacts are planned and the host is not
+    /// audited; with one (`harden docker --scan deploy/`), the host's fixes and the artifacts'
+    /// together.
     #[arg(long = "scan", value_name = "PATH", help_heading = "Scan fixes")]
     pub scan_paths: Vec<PathBuf>,
-    /// Dockerfile stage judged as the image that ships (as `bulkhead scan --target`).
+    /// Dockerfile stage that ships, as `bulkhead scan --target`.
     #[arg(
         long = "scan-target",
         value_name = "STAGE",
         help_heading = "Scan fixes"
     )]
     pub scan_target: Option<String>,
-    /// Read YAML/JSON files that no name identifies as this kind (as `bulkhead scan --kind`).
+    /// Kind of unrecognised files, as `bulkhead scan --kind`.
     #[arg(
         long = "scan-kind",
         value_enum,
@@ -171,23 +195,28 @@ pub struct ScanFixArgs {
         help_heading = "Scan fixes"
     )]
     pub scan_kind: Option<crate::cmd::scan::KindArg>,
-    /// Scan configuration (suppressions, disabled rules, excludes); default: .bulkhead.toml in
-    /// the current directory if present.
+    /// Scan configuration, as `bulkhead scan --config`.
+    ///
+    /// Default: ./.bulkhead.toml if present. Suppressions, disabled rules and excludes: a
+    /// suppressed finding is not fixed.
     #[arg(long = "scan-config", value_name = "FILE", help_heading = "Scan fixes")]
     pub scan_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct HardenArgs {
-    /// What to harden; default: everything found on this host (with --scan and no target: only
-    /// the scanned artifacts).
+    /// What to harden (default: all found, or only the --scan paths).
+    ///
+    /// With --scan and no TARGET only the scanned artifacts are planned.
     #[arg(value_enum)]
     pub target: Option<AuditTarget>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Fix only these checks: IDs in the numbering of --ids (4.5,5.12,5.25 with --ids
-    /// cis-1.2.0), sections, or control IDs; with --scan also scan rule IDs and their aliases.
-    /// Explicitly selected warn and manual checks are planned too.
+    /// Fix only these checks, sections or control IDs.
+    ///
+    /// Comma-separated or repeated: check IDs in the --ids numbering (4.5,5.12,5.25 with --ids
+    /// cis-1.2.0), sections or control IDs; with --scan also scan rule IDs and their aliases
+    /// (compose-privileged, DL3002). Explicitly selected warn and manual checks are planned too.
     #[arg(
         long,
         value_name = "IDS",
@@ -195,10 +224,21 @@ pub struct HardenArgs {
         help_heading = "Selection"
     )]
     pub select: Vec<String>,
-    /// Numbering of --select and of the output: cis-1.6.0 (default), cis-1.2.0, ...
-    #[arg(long, value_name = "NUMBERING", help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "NUMBERING",
+        help = "Numbering of --select and the plan (default: newest edition)",
+        long_help = concat!(
+            "Numbering of --select and of the plan.\n\n",
+            crate::cli::numberings_help!(),
+            " The plan records it for verify."
+        ),
+        help_heading = "Selection"
+    )]
     pub ids: Option<String>,
-    /// Fix only the controls that mitigate this threat (DKR-E01, K8S-I01, ...).
+    /// Fix only the controls that mitigate these threats.
+    ///
+    /// Comma-separated or repeated threat IDs of `bulkhead threats`, such as DKR-E01 or K8S-I01.
     #[arg(
         long,
         value_name = "ID",
@@ -206,56 +246,82 @@ pub struct HardenArgs {
         help_heading = "Selection"
     )]
     pub threat: Vec<String>,
-    /// Kubernetes targets (master, etcd, controlplane, node, policies).
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
+        help = crate::cli::TARGETS_HELP,
+        long_help = crate::cli::TARGETS_LONG_HELP,
         help_heading = "Selection"
     )]
     pub targets: Vec<String>,
-    /// Users trusted to control the Docker daemon (1.1.2).
     #[arg(
         long,
         value_name = "USERS",
         value_delimiter = ',',
+        help = crate::cli::TRUSTED_USERS_HELP,
+        long_help = crate::cli::TRUSTED_USERS_LONG_HELP,
         help_heading = "Selection"
     )]
     pub trusted_users: Vec<String>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = HardenFormat::Text, help_heading = "Output")]
     pub format: HardenFormat,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        help = crate::cli::OUTPUT_HELP,
+        long_help = crate::cli::OUTPUT_LONG_HELP,
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
-    /// Apply the file fixes: back up each file beside it, write atomically, keep a journal.
-    /// Without it nothing is changed (dry run).
+    /// Apply the safe file fixes (default: a dry run).
+    ///
+    /// Each file is backed up beside it and replaced atomically with its mode and owner; a
+    /// journal in --state-dir records how to undo it; a file that changed since it was read is
+    /// refused. Commands (docker run, kubectl patch) are printed, never run.
     #[arg(long, help_heading = "Apply")]
     pub apply: bool,
-    /// With --apply: also apply fixes marked `review` (read what they may break first).
+    /// With --apply: also apply the fixes marked review.
+    ///
+    /// Read what each may break (`may break:` in the plan) first.
     #[arg(long, requires = "apply", help_heading = "Apply")]
     pub include_review: bool,
-    /// Undo the last --apply: restore the backups, remove files it created, restore modes.
+    /// Undo the last --apply from its journal.
+    ///
+    /// Reads the newest journal in --state-dir, restores its backups (modes and owners too) and
+    /// removes the files it created. Give the same --root and --state-dir as the --apply (its
+    /// output names the exact command).
     #[arg(long, conflicts_with_all = ["apply", "verify"], help_heading = "Apply")]
     pub rollback: bool,
-    /// After --apply or --rollback: restart (or reload) dockerd so it loads daemon.json, and wait
-    /// until its API answers. Through systemd's D-Bus API when systemd runs it, else by SIGHUP
-    /// for settings dockerd reloads.
+    /// Restart or reload dockerd after --apply or --rollback.
+    ///
+    /// Through systemd's D-Bus API when systemd runs dockerd (a reload when every changed setting
+    /// is one dockerd reloads), else by SIGHUP, for reloadable settings only; then waits until
+    /// its API answers. A full restart stops the containers unless live restore is on. Without
+    /// it, restart dockerd yourself before verifying.
     #[arg(long, help_heading = "Apply")]
     pub restart_daemon: bool,
-    /// After --apply: audit again and show each selected check before and after, and the
-    /// threats whose status changed.
+    /// After --apply: audit again, each check before and after.
+    ///
+    /// Also the threats whose status changed, as `bulkhead verify` does; exits 1 when a selected
+    /// check that failed still fails.
     #[arg(long, requires = "apply", help_heading = "Apply")]
     pub verify: bool,
-    /// Where journals and the verify baseline are kept (default: ROOT/var/lib/bulkhead/harden).
+    /// Where journals and the baseline go (default: under --root).
+    ///
+    /// Default: var/lib/bulkhead/harden under --root (/var/lib/bulkhead/harden). verify reads
+    /// the baseline from the same place.
     #[arg(long, value_name = "DIR", help_heading = "Apply")]
     pub state_dir: Option<PathBuf>,
-    /// With --apply: apply only the fixes of this reviewed plan (`--format json -o FILE` of a dry
-    /// run), refusing if any file differs from what that plan read or would write. The plan
-    /// records its selection and fix values (--select, --ids, --threat, --targets; --user,
-    /// --memory, --pids-limit, --cpu-shares, --health-cmd, --log-address, --authz-plugin,
-    /// --userns-remap, --dockerfile): those left out are the plan's, and one given that differs
-    /// from the plan's is refused, so nothing is applied that was not reviewed.
+    /// With --apply: apply only this reviewed plan (--format json).
+    ///
+    /// Refused if any file differs from what that plan read or would write. The plan records
+    /// its selection and fix values (--select, --ids, --threat, --targets; --user, --memory,
+    /// --pids-limit, --cpu-shares, --health-cmd, --log-address, --authz-plugin, --userns-remap,
+    /// --dockerfile): those left out are the plan's, and one given that differs from the plan's
+    /// is refused, so nothing is applied that was not reviewed.
     #[arg(long, value_name = "FILE", requires = "apply", help_heading = "Apply")]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
@@ -266,28 +332,58 @@ pub struct HardenArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// What to audit; default: everything found on this host.
+    /// What to audit (default: all found).
     #[arg(value_enum)]
     pub target: Option<AuditTarget>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Numbering of the output (default: the one harden used).
-    #[arg(long, value_name = "NUMBERING")]
+    #[arg(
+        long,
+        value_name = "NUMBERING",
+        help = "Numbering of the output (default: the one harden used)",
+        long_help = concat!(
+            "Numbering of the output.\n\n",
+            crate::cli::numberings_help!(),
+            " Default here: the numbering the harden --apply used. Checks are matched by \
+             control ID, so another numbering compares the same checks."
+        ),
+        help_heading = "Selection"
+    )]
     pub ids: Option<String>,
-    /// Kubernetes targets (master, etcd, controlplane, node, policies).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help = crate::cli::TARGETS_HELP,
+        long_help = crate::cli::TARGETS_LONG_HELP,
+        help_heading = "Selection"
+    )]
     pub targets: Vec<String>,
-    /// Users trusted to control the Docker daemon (1.1.2).
-    #[arg(long, value_name = "USERS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "USERS",
+        value_delimiter = ',',
+        help = crate::cli::TRUSTED_USERS_HELP,
+        long_help = crate::cli::TRUSTED_USERS_LONG_HELP,
+        help_heading = "Selection"
+    )]
     pub trusted_users: Vec<String>,
-    /// Where harden kept the baseline (default: ROOT/var/lib/bulkhead/harden).
-    #[arg(long, value_name = "DIR")]
+    /// Where harden kept the baseline (default: under --root).
+    ///
+    /// Default: var/lib/bulkhead/harden under --root, as harden's --state-dir.
+    #[arg(long, value_name = "DIR", help_heading = "Source")]
     pub state_dir: Option<PathBuf>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text, help_heading = "Output")]
     pub format: VerifyFormat,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        help = crate::cli::OUTPUT_HELP,
+        long_help = crate::cli::OUTPUT_LONG_HELP,
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
 }
 

@@ -19,8 +19,11 @@ pub enum ReportFormat {
 pub struct ReportArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Findings to analyse: check IDs in the --ids numbering (4.5,5.12,5.25 with --ids
-    /// cis-1.2.0) or control IDs. Default: the failed checks with the highest risk.
+    /// Findings to analyse (default: the --top riskiest failures).
+    ///
+    /// Comma-separated or repeated: check IDs in the --ids numbering (4.5,5.12,5.25 with --ids
+    /// cis-1.2.0) or control IDs. An ID that names no check is an error. The hardening plan in
+    /// the report then covers these checks only.
     #[arg(
         long,
         value_name = "IDS",
@@ -28,7 +31,10 @@ pub struct ReportArgs {
         help_heading = "Selection"
     )]
     pub select: Vec<String>,
-    /// How many failed findings to analyse when --select is not given.
+    /// How many failures to analyse without --select.
+    ///
+    /// The failed checks are ranked by the likelihood times impact of the threats they leave
+    /// open.
     #[arg(
         long,
         value_name = "N",
@@ -39,8 +45,14 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown, help_heading = "Output")]
     pub format: ReportFormat,
-    /// Write to FILE instead of stdout (atomically).
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        help = crate::cli::OUTPUT_HELP,
+        long_help = crate::cli::OUTPUT_LONG_HELP,
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
 }
 

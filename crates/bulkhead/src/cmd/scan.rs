@@ -46,10 +46,14 @@ pub enum ScanFailOn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KindArg {
+    /// A Dockerfile or Containerfile.
     Dockerfile,
+    /// A Docker Compose file.
     Compose,
+    /// Kubernetes manifests (YAML or JSON, `kind: List` included).
     #[value(alias = "k8s")]
     Kubernetes,
+    /// The Docker daemon's daemon.json.
     DaemonJson,
 }
 
@@ -64,21 +68,29 @@ impl From<KindArg> for ArtifactKind {
     }
 }
 
+// The command's long help (examples, suppressions, exit codes) is in cli.rs with every other
+// command's.
 #[derive(Debug, Clone, clap::Args)]
-#[command(
-    after_help = "Examples:\n  bulkhead scan                               scan the current directory (honours .gitignore)\n  bulkhead scan Dockerfile --target runtime   judge the `runtime` stage as the shipped one\n  kubectl get deploy -A -o yaml | bulkhead scan - --kind kubernetes\n  bulkhead scan --format sarif -o bulkhead.sarif\n  bulkhead scan --write-baseline .bulkhead-baseline.json && bulkhead scan --baseline .bulkhead-baseline.json\n\nSuppressions, in real comments only (never inside a value): `# bulkhead:ignore RULE reason`\nabove a line (in YAML also at its end), `# bulkhead:ignore-file RULE reason`,\nthe annotation `ignore.bulkhead.dev/RULE: reason` on a Kubernetes object or its pod template,\n[[scan.ignore]] entries (rule, paths, object, reason, expires) in the config file, or a baseline."
-)]
 pub struct ScanArgs {
-    /// Files or directories to scan (directories recursively); `-` reads standard input (needs
-    /// --kind). Default: the current directory.
+    /// Files or directories, or - for standard input (default: .).
+    ///
+    /// Directories are searched recursively, honouring .gitignore; a named file is scanned as
+    /// its name or --kind says. `-` reads one file from standard input and needs --kind. A path
+    /// that does not exist is an error.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Treat standard input and the files named on the command line as this kind; inside
-    /// directories it only settles YAML/JSON files that no name identifies.
+    /// Read standard input and the files named as this kind.
+    ///
+    /// Inside directories it only settles YAML and JSON files that no name identifies. Default:
+    /// each file's kind from its name (Dockerfile, compose.yaml, daemon.json, ...) or, for YAML
+    /// and JSON, its content.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
-    /// Dockerfile stage to judge as the image that ships (like `docker build --target`);
-    /// default: the last stage.
+    /// Dockerfile stage that ships (default: the last stage).
+    ///
+    /// As `docker build --target STAGE`: root in that stage is a finding, root in a builder
+    /// stage is not. A single named Dockerfile without that stage is an error; in a directory,
+    /// such a Dockerfile is judged by its last stage, with a note.
     #[arg(long, value_name = "STAGE")]
     pub target: Option<String>,
     /// Output format.
@@ -86,25 +98,42 @@ pub struct ScanArgs {
     pub format: ScanFormat,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Exit with 1 when a finding of this severity or higher is left (files that could not be
-    /// scanned always count).
-    #[arg(long, value_enum, default_value_t = ScanFailOn::Low, help_heading = "Output")]
+    /// Lowest severity that makes the exit status 1.
+    ///
+    /// A file that could not be scanned also exits 1, unless never.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SEVERITY",
+        default_value_t = ScanFailOn::Low,
+        help_heading = "Output"
+    )]
     pub fail_on: ScanFailOn,
-    /// Accept the findings whose fingerprints this file lists (a baseline written by
-    /// --write-baseline, or an earlier `--format json` report).
+    /// Accept the findings whose fingerprints FILE lists.
+    ///
+    /// FILE is a baseline written by --write-baseline or an earlier `--format json` report.
+    /// Accepted findings are counted as suppressed, not reported. Fingerprints hash the rule,
+    /// path, object and source text, so moving code does not change them.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Write the fingerprints of the current findings to FILE as a baseline. The findings are
-    /// still printed, but accepted: the exit code is 0 once FILE is written (1 only when a file
-    /// could not be scanned, 2 on a tool error), so `--write-baseline F && ... --baseline F`
-    /// works.
+    /// Record the current findings in FILE as a baseline.
+    ///
+    /// The findings are still printed, but accepted: the exit code is 0 once FILE is written (1
+    /// only when a file could not be scanned, 2 on a tool error), so `--write-baseline F && ...
+    /// --baseline F` works. FILE holds the findings' fingerprints, for --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Configuration file (trusted registries, disabled rules, excludes, suppressions);
-    /// default: .bulkhead.toml in the current directory if present.
+    /// Configuration file (default: ./.bulkhead.toml if present).
+    ///
+    /// TOML: [scan] trusted_registries (enables the registry rules), disable (rule IDs),
+    /// exclude (path globs), and [[scan.ignore]] suppressions with rule, paths, object, reason
+    /// and expires. See docs/scan.md. A FILE named here that cannot be read is an error.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// List every rule (ID, severity, artifact, title, references, aliases) and exit.
+    /// List every rule and exit.
+    ///
+    /// Its ID, severity, artifact and title, then its benchmark references and the IDs of the
+    /// same check in hadolint, Trivy, Checkov and kube-linter.
     #[arg(long)]
     pub list_rules: bool,
 }

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ThreatsFormat {
-    /// The documented `bulkhead.threats/1` document.
+    /// The documented bulkhead.threats/1 document.
     Json,
     /// The threat register as Markdown, with the data-flow diagram as a Mermaid block.
     Markdown,
@@ -29,7 +29,7 @@ pub enum ThreatsFormat {
     Dot,
     /// Open Threat Model JSON (Threat Dragon, IriusRisk).
     Otm,
-    /// The data-flow diagram alone.
+    /// The data-flow diagram alone, as SVG.
     Svg,
 }
 
@@ -38,31 +38,55 @@ pub enum ThreatsFormat {
 pub struct ModelArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Check numbering for evidence and selections: cis-1.6.0 (default), cis-1.2.0 (the
-    /// write-up's: 4.5, 5.12, 5.25), ... and cis-1.12 for Kubernetes.
-    #[arg(long, value_name = "NUMBERING", help_heading = "Selection")]
+    #[arg(
+        long,
+        value_name = "NUMBERING",
+        help = "Numbering of the cited checks (default: the newest edition)",
+        long_help = concat!(
+            "Numbering of the checks cited as evidence.\n\n",
+            crate::cli::numberings_help!(),
+            " It also numbers report's --select. When both benchmarks are audited, the other \
+             one keeps its default numbering."
+        ),
+        help_heading = "Selection"
+    )]
     pub ids: Option<String>,
-    /// Risk acceptances: YAML with `accept:` entries {threat, reason, owner, expires}.
+    /// Risk acceptances: a YAML file of `accept:` entries.
+    ///
+    /// Each entry names a threat (its ID, such as DKR-R01), a reason, an owner and the date it
+    /// expires (YYYY-MM-DD; it holds through that day). An accepted threat keeps its computed
+    /// status beside accepted; an expired acceptance is ignored and says so. A threat ID the
+    /// model does not have is an error.
     #[arg(long, value_name = "FILE", help_heading = "Threat model")]
     pub accept: Option<PathBuf>,
-    /// Your additions to the model: YAML with `elements`, `flows`, `boundaries`, `threats`.
+    /// Your own elements, flows, boundaries and threats (YAML).
+    ///
+    /// A YAML file with the lists elements, flows, boundaries and threats. Items take the shapes of
+    /// the reference models and the threat library, for example an element (id, name, kind,
+    /// boundary), a flow (id, name, from, to, protocol) or a threat (id, title, stride, targets,
+    /// likelihood, impact, and the controls that prevent it).
     #[arg(long, value_name = "FILE", help_heading = "Threat model")]
     pub model: Option<PathBuf>,
-    /// Users trusted to control the Docker daemon (1.1.2).
     #[arg(
         long,
         value_name = "USERS",
         value_delimiter = ',',
+        help = crate::cli::TRUSTED_USERS_HELP,
+        long_help = crate::cli::TRUSTED_USERS_LONG_HELP,
         help_heading = "Selection"
     )]
     pub trusted_users: Vec<String>,
-    /// Judge risk acceptances on this date (YYYY-MM-DD) instead of today.
+    /// Date to judge risk acceptances on (default: today).
+    ///
+    /// YYYY-MM-DD. An acceptance holds through the day it expires.
     #[arg(long, value_name = "DATE", help_heading = "Threat model")]
     pub as_of: Option<String>,
-    /// Artifacts to scan (Dockerfiles, compose files, Kubernetes manifests, daemon.json; files
-    /// or directories, repeatable), or a saved `bulkhead scan --format json` report: each
-    /// finding that corresponds to a control (a Dockerfile whose final stage runs as root for
-    /// 4.1, a secret in a compose file, a privileged pod) is evidence too.
+    /// Scan these artifacts (or read a scan report) for evidence.
+    ///
+    /// Repeatable. Dockerfiles, compose files, Kubernetes manifests and daemon.json, as files or
+    /// directories, scanned with `bulkhead scan`'s defaults; or a saved `bulkhead scan --format
+    /// json` report. Each finding that corresponds to a control is evidence too: a Dockerfile
+    /// whose final stage runs as root for 4.1, a secret in a compose file, a privileged pod.
     #[arg(long, value_name = "PATH", help_heading = "Threat model")]
     pub scan: Vec<PathBuf>,
 }
@@ -86,8 +110,14 @@ pub struct ThreatsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = ThreatsFormat::Json, help_heading = "Output")]
     pub format: ThreatsFormat,
-    /// Write to FILE instead of stdout (atomically).
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        help = crate::cli::OUTPUT_HELP,
+        long_help = crate::cli::OUTPUT_LONG_HELP,
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
 }
 
