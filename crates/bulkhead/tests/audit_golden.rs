@@ -773,3 +773,28 @@ fn a_named_docker_host_that_does_not_answer_is_reported() {
     );
     assert!(!r.stderr.contains("found neither"), "{}", r.stderr);
 }
+
+/// A snapshot collected where bulkhead found neither Docker nor Kubernetes is named as such when
+/// audited elsewhere, not blamed on the host doing the audit.
+#[test]
+fn a_snapshot_without_docker_or_kubernetes_facts_is_named() {
+    let dir = support::TempDir::new("empty-snapshot");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot_path()).unwrap()).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("docker");
+    o.remove("kubernetes");
+    let path = dir.join("host-only.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let r = run(&["audit", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "the snapshot {} holds neither Docker nor Kubernetes facts",
+            path.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("on this host;"), "{}", r.stderr);
+}

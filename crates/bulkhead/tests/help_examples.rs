@@ -389,3 +389,23 @@ fn every_example_in_the_help_runs() {
         tally.skipped
     );
 }
+
+/// Generated text read through a pipe the reader closes early (`bulkhead completions bash |
+/// head`) ends quietly, as every other output does, instead of panicking.
+#[test]
+fn completions_and_man_end_quietly_on_a_closed_pipe() {
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

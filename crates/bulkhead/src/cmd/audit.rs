@@ -141,6 +141,12 @@ pub fn evaluate(
         }
     }
     if plan.is_empty() {
+        if let Some(path) = &args.source.snapshot {
+            return Err(format!(
+                "the snapshot {} holds neither Docker nor Kubernetes facts: where it was collected, bulkhead found neither a Docker engine nor Kubernetes components; collect it again naming the daemon (`bulkhead collect --docker-host URL`) or where they run",
+                path.display()
+            ));
+        }
         return Err("found neither a Docker engine nor Kubernetes components on this host; name one with `bulkhead audit docker --docker-host URL` or check --root/--proc".into());
     }
     let mut editions = Vec::new();

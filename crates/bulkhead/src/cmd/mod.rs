@@ -30,12 +30,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Verify(a) => harden::run_verify(a),
         Command::History(a) => history::run(a),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "bulkhead",
-                &mut std::io::stdout(),
-            );
+            // Written through `emit`, which takes a closed pipe (`| head`) as the end of the
+            // output; clap_complete writing to stdout itself panics on one.
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "bulkhead", &mut buf);
+            crate::output::emit(&String::from_utf8_lossy(&buf), None)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -43,10 +42,36 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             clap_mangen::Man::new(Cli::command())
                 .render(&mut buf)
                 .map_err(|e| format!("rendering man page: {e}"))?;
-            crate::output::emit(&String::from_utf8_lossy(&buf), None)?;
+            crate::output::emit(
+                &man_without_missing_pages(&String::from_utf8_lossy(&buf)),
+                None,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The man page lists each subcommand as a page of its own (`bulkhead-audit(1)`), but bulkhead
+/// ships one page: name the command instead (its `--help` has the rest) rather than point to a
+/// page `man` cannot find.
+fn man_without_missing_pages(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for line in page.split_inclusive('\n') {
+        let name = line
+            .trim_end()
+            .strip_prefix("bulkhead\\-")
+            .and_then(|rest| rest.strip_suffix("(1)"))
+            .filter(|name| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+        match name {
+            Some(name) => {
+                out.push_str("bulkhead ");
+                out.push_str(name);
+                out.push('\n');
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Facts for a command: read from `--snapshot`, or collected from this host now.
@@ -251,6 +276,19 @@ pub fn known_numberings() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only one man page is generated: its list of subcommands names commands, not pages.
+    #[test]
+    fn the_man_page_points_to_no_page_that_does_not_exist() {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut buf)
+            .unwrap();
+        let page = man_without_missing_pages(&String::from_utf8(buf).unwrap());
+        assert!(!page.contains("(1)"), "{page}");
+        assert!(page.contains("\nbulkhead audit\n"), "{page}");
+        assert!(page.contains(".SH SUBCOMMANDS"), "{page}");
+    }
 
     #[test]
     fn excludes_are_split_by_form() {
