@@ -402,3 +402,23 @@ fn files_the_kubelet_accepts_still_get_their_fixes() {
         "{kubelet:#?}"
     );
 }
+
+/// `--anonymous-auth false` on the kubelet's command line reads as true and overrides the file:
+/// the reason quotes the command line as written and says how the kubelet reads it, not
+/// `--anonymous-auth=true`, which appears nowhere in the service files.
+#[test]
+fn a_two_word_boolean_flag_is_quoted_as_written() {
+    let root = temp_root("kubelet-two-words");
+    let s = node(&root, &["--anonymous-auth", "false"], INSECURE);
+    let before = audit(&s);
+    assert_eq!(status(&before, "4.2.1"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert!(
+        p.unfixed[0].reason.starts_with(
+            "`--anonymous-auth false` (read as --anonymous-auth=true: a boolean flag does not take the next word) on the kubelet's command line overrides its config file"
+        ),
+        "{}",
+        p.unfixed[0].reason
+    );
+}

@@ -292,6 +292,37 @@ fn policy_threats_left_out_by_targets_name_the_selection() {
     );
 }
 
+/// The write-up's spoofing threat covers both directions between the API server and the
+/// kubelet. An API server started without --tls-cert-file/--tls-private-key-file serves a
+/// self-signed certificate the kubelets cannot verify: K8S-S01 is exposed and names 1.2.24,
+/// however well the kubelet's side is configured.
+#[test]
+fn apiserver_without_a_serving_certificate_exposes_the_kubelet_connection() {
+    let mut s = snapshot_file("k8s-secure");
+    let api = s
+        .kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut("kube-apiserver")
+        .unwrap();
+    api.flags
+        .occurrences
+        .retain(|o| o.name != "tls-cert-file" && o.name != "tls-private-key-file");
+    let tm = model(&s, Options::default()).unwrap();
+    let s01 = tm.threat("K8S-S01").unwrap();
+    assert_eq!(s01.status, ThreatStatus::Exposed, "{}", s01.reason);
+    assert!(
+        s01.reason.contains("1.2.24 (k8s.apiserver.tls_cert)"),
+        "{}",
+        s01.reason
+    );
+    assert!(s01
+        .evidence
+        .iter()
+        .any(|e| e.check == "1.2.24" && e.status == Status::Fail));
+}
+
 /// The API server names an encryption configuration that cannot be read: 1.2.27 and 1.2.28
 /// report an error. Prevention of K8S-I01 is then not established, so the threat is unknown and
 /// names the errors, not partially mitigated.

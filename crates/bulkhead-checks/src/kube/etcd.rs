@@ -36,8 +36,16 @@ fn unset(flag: &str) -> Setting {
 }
 
 /// Cert and key must be set; and URLs served in plain HTTP defeat them. A failure's message says
-/// why it fails.
-fn tls_pair(ctx: &Context<'_>, cert: &str, key: &str, urls_flag: &str) -> CheckResult {
+/// why it fails. A listen-URL setting left unset is judged at etcd's default, which is plain
+/// HTTP on localhost: etcd then serves without TLS whatever certificates it was given (it logs
+/// "serving insecure client requests"), so the certificates alone prove nothing.
+fn tls_pair(
+    ctx: &Context<'_>,
+    cert: &str,
+    key: &str,
+    urls_flag: &str,
+    default_urls: &str,
+) -> CheckResult {
     let c = match etcd(ctx) {
         Ok(c) => c,
         Err(r) => return r,
@@ -47,28 +55,35 @@ fn tls_pair(ctx: &Context<'_>, cert: &str, key: &str, urls_flag: &str) -> CheckR
         c.setting(key).unwrap_or_else(|| unset(key)),
     ];
     let mut r = file_settings_result(ctx, c, settings, "set to an existing file");
-    if let Some(urls) = c.setting(urls_flag) {
-        let plain: Vec<String> = urls
-            .items()
-            .into_iter()
-            .filter(|u| u.starts_with("http://"))
-            .collect();
-        if !plain.is_empty() {
-            let why = format!("serves plain HTTP on {}", plain.join(", "));
-            r.objects.push(
-                ObjectResult::new("process", c.label(), Status::Fail)
-                    .evidence(urls.source.clone(), urls.value.clone(), "https:// only")
-                    .note(why.clone()),
-            );
-            // The reason leads the message; the certificate settings follow only when they
-            // fail too (then their message already says why).
-            let cert_reason = r.message.take().filter(|_| r.status == Status::Fail);
-            r.message = Some(match cert_reason {
-                Some(m) => format!("{}: {why}; {m}", urls.source),
-                None => format!("{}: {why}", urls.source),
-            });
-            r.status = Status::Fail;
-        }
+    let urls = c.setting(urls_flag).unwrap_or_else(|| {
+        Setting::default_value(
+            default_urls,
+            format!(
+                "--{urls_flag} not set (nor {}; default {default_urls})",
+                bulkhead_facts::kube::etcd_env_name(urls_flag)
+            ),
+        )
+    });
+    let plain: Vec<String> = urls
+        .items()
+        .into_iter()
+        .filter(|u| u.starts_with("http://"))
+        .collect();
+    if !plain.is_empty() {
+        let why = format!("serves plain HTTP on {}", plain.join(", "));
+        r.objects.push(
+            ObjectResult::new("process", c.label(), Status::Fail)
+                .evidence(urls.source.clone(), urls.value.clone(), "https:// only")
+                .note(why.clone()),
+        );
+        // The reason leads the message; the certificate settings follow only when they
+        // fail too (then their message already says why).
+        let cert_reason = r.message.take().filter(|_| r.status == Status::Fail);
+        r.message = Some(match cert_reason {
+            Some(m) => format!("{}: {why}; {m}", urls.source),
+            None => format!("{}: {why}", urls.source),
+        });
+        r.status = Status::Fail;
     }
     r
 }
@@ -97,7 +112,13 @@ fn switch(ctx: &Context<'_>, flag: &str, want: bool) -> CheckResult {
 
 /// 2.1
 fn client_tls(ctx: &Context<'_>) -> CheckResult {
-    tls_pair(ctx, "cert-file", "key-file", "listen-client-urls")
+    tls_pair(
+        ctx,
+        "cert-file",
+        "key-file",
+        "listen-client-urls",
+        "http://localhost:2379",
+    )
 }
 /// 2.2
 fn client_cert_auth(ctx: &Context<'_>) -> CheckResult {
@@ -109,7 +130,13 @@ fn no_auto_tls(ctx: &Context<'_>) -> CheckResult {
 }
 /// 2.4
 fn peer_tls(ctx: &Context<'_>) -> CheckResult {
-    tls_pair(ctx, "peer-cert-file", "peer-key-file", "listen-peer-urls")
+    tls_pair(
+        ctx,
+        "peer-cert-file",
+        "peer-key-file",
+        "listen-peer-urls",
+        "http://localhost:2380",
+    )
 }
 /// 2.5
 fn peer_client_cert_auth(ctx: &Context<'_>) -> CheckResult {

@@ -133,6 +133,45 @@ pub(crate) fn setting_result(c: &Component, s: &Setting, ok: bool, expected: &st
     setting_result_with(c, s, status, expected, None)
 }
 
+/// The word after a boolean flag written bare on the command line, when that word is a Go
+/// boolean: `--anonymous-auth false`. pflag, and etcd's flag package, never give a boolean flag
+/// the next word, so the flag reads as true and the word is left over as a stray argument,
+/// while a person reading the command line sees the opposite. None unless the flag's last
+/// occurrence on `c`'s command line is written that way.
+pub fn bool_flag_written_apart(c: &Component, flag: &str) -> Option<String> {
+    if !bulkhead_facts::kube::boolean_flags(&c.name).contains(&flag) {
+        return None;
+    }
+    let bare = format!("--{flag}");
+    let eq = format!("--{flag}=");
+    let argv = &c.process.argv;
+    let last = argv
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, w)| **w == bare || w.starts_with(&eq))
+        .map(|(i, _)| i)
+        .last()?;
+    if argv[last] != bare {
+        return None;
+    }
+    let next = argv.get(last + 1)?;
+    bulkhead_facts::flags::parse_go_bool(next.trim()).map(|_| next.clone())
+}
+
+/// What a two-word boolean flag (see [`bool_flag_written_apart`]) really sets, for a setting
+/// read from the command line.
+fn written_apart_note(c: &Component, s: &Setting) -> Option<String> {
+    let flag = s
+        .source
+        .strip_suffix(" (command line)")?
+        .strip_prefix("--")?;
+    let word = bool_flag_written_apart(c, flag)?;
+    Some(format!(
+        "written `--{flag} {word}`: a boolean flag does not take the next word, so it reads as true and `{word}` is a stray argument; to mean {word}, write --{flag}={word}"
+    ))
+}
+
 pub(crate) fn setting_result_with(
     c: &Component,
     s: &Setting,
@@ -140,6 +179,10 @@ pub(crate) fn setting_result_with(
     expected: &str,
     note: Option<String>,
 ) -> CheckResult {
+    let note = match (note, written_apart_note(c, s)) {
+        (Some(n), Some(w)) => Some(format!("{w}; {n}")),
+        (n, w) => w.or(n),
+    };
     let mut obj = ObjectResult::new("process", c.label(), status).evidence(
         s.source.clone(),
         shown(s),

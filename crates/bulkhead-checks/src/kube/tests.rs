@@ -410,6 +410,82 @@ fn etcd_tls_urls_and_unique_ca() {
     assert_eq!(f.run("k8s.etcd.no_auto_tls").status, Pass);
 }
 
+/// etcd given certificates but no listen URLs serves etcd's default, plain HTTP on localhost
+/// (a real etcd 3.4 logs "serving insecure client requests on 127.0.0.1:2379" and answers
+/// `curl http://localhost:2379/health`): the certificate files alone must not pass 2.1 or 2.4.
+#[test]
+fn etcd_default_listen_urls_are_plain_http() {
+    let f = KubeFixture::new().component(
+        "etcd",
+        &[
+            "--cert-file=/pki/etcd.crt",
+            "--key-file=/pki/etcd.key",
+            "--peer-cert-file=/pki/peer.crt",
+            "--peer-key-file=/pki/peer.key",
+            "--client-cert-auth=true",
+        ],
+    );
+    let r = f.run("k8s.etcd.client_tls");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--listen-client-urls not set (nor ETCD_LISTEN_CLIENT_URLS; default http://localhost:2379): serves plain HTTP on http://localhost:2379"),
+        "{r:?}"
+    );
+    let r = f.run("k8s.etcd.peer_tls");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--listen-peer-urls not set (nor ETCD_LISTEN_PEER_URLS; default http://localhost:2380): serves plain HTTP on http://localhost:2380"),
+        "{r:?}"
+    );
+    // The same URLs set to https by environment: both pass.
+    let f = f.etcd_env(&[
+        ("ETCD_LISTEN_CLIENT_URLS", "https://127.0.0.1:2379"),
+        ("ETCD_LISTEN_PEER_URLS", "https://10.0.0.10:2380"),
+    ]);
+    assert_eq!(f.run("k8s.etcd.client_tls").status, Pass);
+    assert_eq!(f.run("k8s.etcd.peer_tls").status, Pass);
+}
+
+/// `--anonymous-auth false` (two words) reads as true: the verdict says so, and says how the
+/// command line reads, since a person sees "false" there. `--anonymous-auth=false` gets no such
+/// note.
+#[test]
+fn boolean_flag_written_as_two_words_is_explained() {
+    let f = KubeFixture::new().component(
+        "kubelet",
+        &["--anonymous-auth", "false", "--authorization-mode=Webhook"],
+    );
+    let r = f.run("k8s.kubelet.anonymous_auth_disabled");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.objects[0].note.as_deref(),
+        Some("written `--anonymous-auth false`: a boolean flag does not take the next word, so it reads as true and `false` is a stray argument; to mean false, write --anonymous-auth=false"),
+        "{r:?}"
+    );
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap()
+            .starts_with("--anonymous-auth (command line): true (written `--anonymous-auth false`"),
+        "{r:?}"
+    );
+    let f = KubeFixture::new().component(API, &["--profiling", "0", "--anonymous-auth=false"]);
+    let r = f.run("k8s.apiserver.profiling_disabled");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.objects[0]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("to mean 0, write --profiling=0")),
+        "{r:?}"
+    );
+    let r = f.run("k8s.apiserver.anonymous_auth_disabled");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(r.objects[0].note, None, "{r:?}");
+}
+
 /// Every evaluator returns a verdict with a reason on an empty node (nothing silently dropped).
 #[test]
 fn every_check_says_why_on_an_empty_snapshot() {

@@ -5,7 +5,9 @@
 //!
 //! Each setting is changed where the component really reads it: the kubelet's `--config` file
 //! (or the drop-in that sets the key), never a textbook path; a value given on a command line
-//! (which overrides the file) is reported instead of being shadowed. Every edit keeps the file's
+//! (which overrides the file) is reported instead of being shadowed. An etcd setting that comes
+//! from an `ETCD_*` variable is changed in the static pod's `env`, never by adding the flag,
+//! which etcd refuses beside the variable. Every edit keeps the file's
 //! comments, order and layout. A kubelet field that needs a feature gate (`serverTLSBootstrap`
 //! needs RotateKubeletServerCertificate) also turns the gate on where a file turns it off, and
 //! before a kubelet fix claims a check, the check's own evaluator judges the configuration as
@@ -240,9 +242,15 @@ fn find_manifest(
 
 /// Apply one flag change to a manifest's command list: `compute` gives the new value from the
 /// current one (None: no flag). Returns whether it changed anything.
+///
+/// A boolean flag (`boolean`) never takes the next item as its value, as pflag parses it: the
+/// items `--anonymous-auth` and `"false"` set the flag to true and leave `false` as a stray
+/// argument, which the component refuses. So a bare boolean flag counts as true here, and when
+/// it is changed a Go boolean word right after it, meant as its value, goes too.
 fn edit_manifest_flag(
     m: &mut Manifest,
     flag: &str,
+    boolean: bool,
     compute: impl Fn(Option<&str>) -> Option<String>,
 ) -> Result<bool, String> {
     let cmd_path = [
@@ -262,12 +270,13 @@ fn edit_manifest_flag(
         .unwrap_or_default();
     let eq = format!("--{flag}=");
     let bare = format!("--{flag}");
-    // Occurrences: (index of the flag item, index holding its value).
+    // Occurrences: (index of the flag item, index holding its value). A bare boolean flag holds
+    // its own value (true).
     let occ: Vec<(usize, usize)> = items
         .iter()
         .enumerate()
         .filter_map(|(i, it)| {
-            if it.starts_with(&eq) {
+            if it.starts_with(&eq) || (boolean && *it == bare) {
                 Some((i, i))
             } else if *it == bare {
                 Some((i, i + 1))
@@ -278,7 +287,9 @@ fn edit_manifest_flag(
         .collect();
     let current = occ.last().and_then(|(i, v)| {
         let it = items.get(*v)?;
-        Some(if i == v {
+        Some(if boolean && *it == bare {
+            "true".to_string()
+        } else if i == v {
             it[eq.len()..].to_string()
         } else {
             it.clone()
@@ -288,8 +299,22 @@ fn edit_manifest_flag(
     if new == current {
         return Ok(false);
     }
+    // Bare boolean occurrences followed by a boolean word (`--profiling`, `"false"`): the word
+    // was meant as the value and is dropped with the flag's old spelling.
+    let mut removals: Vec<usize> = occ
+        .iter()
+        .filter(|(i, _)| boolean && items[*i] == bare)
+        .map(|(i, _)| i + 1)
+        .filter(|w| {
+            items
+                .get(*w)
+                .is_some_and(|x| bulkhead_facts::flags::parse_go_bool(x.trim()).is_some())
+        })
+        .collect();
     let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{}: {e}", m.path));
     let mut text = m.text.clone();
+    // Replacements keep the number of items; removals follow, last first, so every index
+    // stays valid.
     match (&new, occ.last()) {
         (Some(v), Some((i, vi))) if i == vi => {
             text = e(yaml::replace_item(
@@ -312,17 +337,58 @@ fn edit_manifest_flag(
             ))?;
         }
         (None, _) => {
-            // Remove every occurrence, last first so indices stay valid.
-            for (i, vi) in occ.iter().rev() {
+            for (i, vi) in &occ {
+                removals.push(*i);
                 if vi != i {
-                    text = e(yaml::remove_item(&text, 0, &cmd_path, *vi))?;
+                    removals.push(*vi);
                 }
-                text = e(yaml::remove_item(&text, 0, &cmd_path, *i))?;
             }
         }
     }
+    removals.sort_unstable();
+    removals.dedup();
+    for r in removals.iter().rev() {
+        text = e(yaml::remove_item(&text, 0, &cmd_path, *r))?;
+    }
     m.text = text;
     Ok(true)
+}
+
+/// Set the value of variable `var` in the `env` list of the manifest's container. `Ok(None)` when
+/// the container defines no such variable; an entry filled from `valueFrom` is not changed.
+/// Returns whether the text changed.
+fn edit_manifest_env(m: &mut Manifest, var: &str, value: &str) -> Result<Option<bool>, String> {
+    let env_path = [
+        Seg::Key("spec"),
+        Seg::Key("containers"),
+        Seg::Index(m.container),
+        Seg::Key("env"),
+    ];
+    let docs = bulkhead_sources::yaml::parse(&m.text).map_err(|e| format!("{}: {e}", m.path))?;
+    let Some(entries) = yaml::node_at(&docs, 0, &env_path).and_then(|n| n.as_seq()) else {
+        return Ok(None);
+    };
+    // With a name listed twice the container gets the later value.
+    let Some(j) = entries
+        .iter()
+        .rposition(|e| e.get("name").and_then(|n| n.as_str()) == Some(var))
+    else {
+        return Ok(None);
+    };
+    if entries[j].get("valueFrom").is_some() {
+        return Err(format!(
+            "{}: {var} is filled from valueFrom; change its source by hand",
+            m.path
+        ));
+    }
+    if entries[j].get("value").and_then(|n| n.as_str()) == Some(value) {
+        return Ok(Some(false));
+    }
+    let mut at = env_path.to_vec();
+    at.push(Seg::Index(j));
+    m.text = yaml::set(&m.text, 0, &at, "value", &json!(value))
+        .map_err(|e| format!("{}: {e}", m.path))?;
+    Ok(Some(true))
 }
 
 /// etcd configured through its service's environment file (`/etc/default/etcd`): set
@@ -517,7 +583,56 @@ fn plan_static_pod(
             ));
             continue;
         }
-        match edit_manifest_flag(&mut m, s.flag, |cur| wanted_value(cur, s.wants)) {
+        // etcd exits at start when a flag repeats an ETCD_* variable of its environment
+        // ("conflicting environment variable ... is shadowed by corresponding command-line
+        // flag"): a setting it takes from its environment is changed there, in the container's
+        // `env`, never by adding the flag.
+        if c.name == ETCD {
+            let var = bulkhead_facts::kube::etcd_env_name(s.flag);
+            if c.env.contains_key(&var) {
+                let new = wanted_value(running.as_deref(), s.wants);
+                let edited = match &new {
+                    Some(v) => edit_manifest_env(&mut m, &var, v),
+                    None => Ok(None),
+                };
+                match edited {
+                    Ok(Some(changed)) => {
+                        fixed.push(*f);
+                        if changed {
+                            changes.push(format!(
+                                "{var}={} (the container's env)",
+                                new.unwrap_or_default()
+                            ));
+                        }
+                        may_break.extend(s.may_break.map(String::from));
+                        if s.safety == Safety::Review {
+                            safety = Safety::Review;
+                        }
+                    }
+                    Ok(None) => {
+                        let defined = c
+                            .env_files
+                            .iter()
+                            .find(|(_, vars)| vars.contains_key(&var))
+                            .map(|(path, _)| format!(" (it is defined in {path})"))
+                            .unwrap_or_default();
+                        out.unfixed.push(f.unfixed(
+                            Some(&c.label()),
+                            format!(
+                                "etcd takes --{} from {var} in its environment, which the container's env in {} does not set{defined}; adding the flag would stop etcd (it refuses a flag that repeats one of its ETCD_* variables): set {var}={} where it is defined, then restart etcd",
+                                s.flag,
+                                m.path,
+                                new.as_deref().unwrap_or("(unset)")
+                            ),
+                        ));
+                    }
+                    Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
+                }
+                continue;
+            }
+        }
+        let boolean = bulkhead_facts::kube::boolean_flags(&c.name).contains(&s.flag);
+        match edit_manifest_flag(&mut m, s.flag, boolean, |cur| wanted_value(cur, s.wants)) {
             Ok(changed) => {
                 fixed.push(*f);
                 if changed {
@@ -961,9 +1076,17 @@ fn plan_kubelet(
         // PITFALLS (CIS Kubernetes 1): a command-line flag overrides the config file; writing the
         // file would change nothing.
         if let Some(v) = c.flags.last(s.flag) {
+            // Quote the flag as the service files spell it, and what the kubelet makes of it.
+            let written = match bulkhead_checks::kube::bool_flag_written_apart(c, s.flag) {
+                Some(word) => format!(
+                    "`--{} {word}` (read as --{}={v}: a boolean flag does not take the next word)",
+                    s.flag, s.flag
+                ),
+                None => format!("--{}={v}", s.flag),
+            };
             not_fixed.push((i, f.unfixed(
                 Some(&c.label()),
-                format!("--{}={v} on the kubelet's command line overrides its config file; remove it from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", s.flag),
+                format!("{written} on the kubelet's command line overrides its config file; remove it from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again"),
             )));
             continue;
         }
@@ -1250,7 +1373,7 @@ fn plan_encryption(
         }
     };
     let steps: Result<(), String> = (|| {
-        edit_manifest_flag(&mut m, "encryption-provider-config", |_| {
+        edit_manifest_flag(&mut m, "encryption-provider-config", false, |_| {
             Some(enc_path.clone())
         })?;
         let c = [

@@ -1,0 +1,256 @@
+//! Static pod manifest fixes where the manifest spells a setting in a way the component reads
+//! differently from how it looks: etcd settings that come from `ETCD_*` variables of the
+//! container's environment, and boolean flags written as two list items. Each node is built in
+//! code (the component's command line and environment as the collector records them, the
+//! manifest as a real file under a temporary root), judged by the real evaluators, planned, and
+//! then judged again as the kubelet would run the edited manifest.
+
+mod common;
+
+use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_facts::host::{HostFacts, Process};
+use bulkhead_facts::kube::*;
+use bulkhead_facts::{Snapshot, ToolInfo};
+use bulkhead_harden::{plan, FixKind, PlanRequest};
+use common::{put, temp_root};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The command (without the program) and the environment a static pod manifest gives its
+/// first container, as the kubelet would start it.
+fn run_as_kubelet_would(manifest: &str) -> (Vec<String>, BTreeMap<String, String>) {
+    let docs = bulkhead_sources::yaml::parse(manifest).unwrap();
+    let c = docs[0]
+        .root
+        .to_json(bulkhead_sources::yaml::Schema::Core)
+        .pointer("/spec/containers/0")
+        .cloned()
+        .unwrap();
+    let args = c["command"].as_array().unwrap()[1..]
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let env = c
+        .get("env")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|e| {
+                    // A container's env values are strings; anything else would not load.
+                    let v = e["value"].as_str().expect("env values are strings");
+                    (e["name"].as_str().unwrap().to_string(), v.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (args, env)
+}
+
+/// A node running `component` from the manifest at `manifest_path` under `root`, with the
+/// command line and environment that manifest gives it.
+fn node(root: &Path, component: &str, manifest_path: &str, role: &str) -> Snapshot {
+    let text = std::fs::read_to_string(root.join(manifest_path.trim_start_matches('/'))).unwrap();
+    let (args, env) = run_as_kubelet_would(&text);
+    let argv: Vec<String> = std::iter::once(format!("/usr/local/bin/{component}"))
+        .chain(args.iter().cloned())
+        .collect();
+    let c = Component {
+        name: component.into(),
+        process: Process {
+            pid: 100,
+            ppid: 1,
+            comm: component.chars().take(15).collect(),
+            exe: Some(format!("/usr/local/bin/{component}")),
+            argv: mask_component_argv(&argv),
+            ..Default::default()
+        },
+        cwd: Some("/".into()),
+        flags: parse_component_flags(component, &args),
+        env: mask_env(env),
+        env_files: BTreeMap::new(),
+        config: None,
+        source: "process".into(),
+        other_pids: vec![],
+        started_at: None,
+    };
+    let mut components = BTreeMap::new();
+    components.insert(component.to_string(), c);
+    let targets = Targets::detect(&components, false);
+    let host = HostFacts {
+        root: root.display().to_string(),
+        proc: "/proc".into(),
+        ..Default::default()
+    };
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("test"),
+        "2026-01-01T00:00:00Z".into(),
+        host,
+    );
+    let mut paths = BTreeMap::new();
+    paths.insert(
+        role.to_string(),
+        ResolvedPath::configured(manifest_path, "kubelet staticPodPath (test)"),
+    );
+    s.kubernetes = Some(KubeFacts {
+        platform: Platform {
+            kind: "kubeadm".into(),
+            managed: false,
+            evidence: vec![],
+        },
+        components,
+        targets,
+        paths,
+        ..Default::default()
+    });
+    s
+}
+
+fn audit(s: &Snapshot, only: &[&str]) -> Audit {
+    let opts = AuditOptions::default();
+    let b = catalog().kubernetes();
+    bulkhead_checks::run(
+        b,
+        b.default_edition(),
+        &Context::new(s, &opts),
+        &Selection::new(only.iter().map(|x| x.to_string()).collect(), vec![]),
+    )
+}
+
+fn status(a: &Audit, id: &str) -> Status {
+    a.outcomes
+        .iter()
+        .find(|o| o.check_id == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+        .result
+        .status
+}
+
+fn request(root: &Path, select: &[&str]) -> PlanRequest {
+    PlanRequest {
+        root: Some(root.to_path_buf()),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+const ETCD_MANIFEST: &str = "/etc/kubernetes/manifests/etcd.yaml";
+
+/// etcd configured through its container's environment (ETCD_AUTO_TLS=true,
+/// ETCD_CLIENT_CERT_AUTH=false) and one variable set elsewhere (ETCD_PEER_AUTO_TLS, in the
+/// process environment but not in the manifest). A real etcd (3.4 here) stops at once when a
+/// flag repeats one of its variables: `conflicting environment variable "ETCD_AUTO_TLS" is
+/// shadowed by corresponding command-line flag`. The fix changes the variables in the
+/// manifest's env instead of adding flags, leaves the variable it cannot see unfixed with the
+/// reason, and the edited manifest passes 2.2 and 2.3.
+#[test]
+fn etcd_settings_from_the_environment_are_fixed_in_the_environment() {
+    let root = temp_root("etcd-env");
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --name=node-1\n    image: registry.k8s.io/etcd:3.5.12-0\n    name: etcd\n    env:\n    - name: ETCD_DATA_DIR\n      value: /var/lib/etcd\n    - name: ETCD_AUTO_TLS\n      value: \"true\"\n    - name: ETCD_CLIENT_CERT_AUTH\n      value: \"false\"\n  hostNetwork: true\n";
+    put(&root, ETCD_MANIFEST, manifest);
+    let mut s = node(&root, ETCD, ETCD_MANIFEST, "etcd_manifest");
+    // Set where bulkhead cannot see it (a wrapper, the runtime): in the process only.
+    s.kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut(ETCD)
+        .unwrap()
+        .env
+        .insert("ETCD_PEER_AUTO_TLS".into(), "true".into());
+    let select = ["2.2", "2.3", "2.6"];
+    let before = audit(&s, &select);
+    for id in select {
+        assert_eq!(status(&before, id), Status::Fail, "{id} before");
+    }
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    let fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::StaticPod)
+        .expect("a static pod fix");
+    assert_eq!(fix.checks, vec!["2.2", "2.3"]);
+    assert_eq!(
+        fix.changes,
+        vec![
+            "ETCD_CLIENT_CERT_AUTH=true (the container's env)",
+            "ETCD_AUTO_TLS=false (the container's env)"
+        ]
+    );
+    let after = fix.action.edits[0].after.clone();
+    // No flag repeats a variable of etcd's environment, or etcd would not start.
+    let (args, env) = run_as_kubelet_would(&after);
+    for a in &args {
+        let name = a.trim_start_matches('-').split('=').next().unwrap();
+        assert!(
+            !env.contains_key(&etcd_env_name(name)),
+            "{a} repeats {} of the environment:\n{after}",
+            etcd_env_name(name)
+        );
+    }
+    assert_eq!(env["ETCD_AUTO_TLS"], "false");
+    assert_eq!(env["ETCD_CLIENT_CERT_AUTH"], "true");
+    // The variable the manifest does not hold: unfixed, saying why no flag was added.
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert_eq!(p.unfixed[0].check, "2.6");
+    assert!(
+        p.unfixed[0].reason.contains(
+            "etcd takes --peer-auto-tls from ETCD_PEER_AUTO_TLS in its environment, which the container's env in /etc/kubernetes/manifests/etcd.yaml does not set"
+        ) && p.unfixed[0].reason.contains("set ETCD_PEER_AUTO_TLS=false where it is defined"),
+        "{}",
+        p.unfixed[0].reason
+    );
+    // etcd as the kubelet restarts it from the edited manifest.
+    put(&root, ETCD_MANIFEST, &after);
+    let again = audit(&node(&root, ETCD, ETCD_MANIFEST, "etcd_manifest"), &select);
+    assert_eq!(status(&again, "2.2"), Status::Pass);
+    assert_eq!(status(&again, "2.3"), Status::Pass);
+}
+
+const API_MANIFEST: &str = "/etc/kubernetes/manifests/kube-apiserver.yaml";
+
+/// A boolean flag and its intended value written as two items (`--anonymous-auth`, `"false"`):
+/// pflag reads the flag as true and `false` as a stray argument. The manifest does not "already
+/// have the setting": the fix writes `--anonymous-auth=false` in one item and drops the stray
+/// word, and the API server started from the edited manifest passes 1.2.1 and 1.2.15.
+#[test]
+fn boolean_flags_written_as_two_items_are_rewritten() {
+    let root = temp_root("api-two-words");
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --anonymous-auth\n    - \"false\"\n    - --authorization-mode=Node,RBAC\n    - --profiling\n    - \"false\"\n    - --etcd-servers=https://127.0.0.1:2379\n    image: registry.k8s.io/kube-apiserver:v1.30.2\n    name: kube-apiserver\n  hostNetwork: true\n";
+    put(&root, API_MANIFEST, manifest);
+    let s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
+    let select = ["1.2.1", "1.2.15"];
+    let before = audit(&s, &select);
+    for id in select {
+        assert_eq!(status(&before, id), Status::Fail, "{id} before");
+    }
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::StaticPod)
+        .expect("a static pod fix");
+    assert_eq!(fix.checks, vec!["1.2.1", "1.2.15"]);
+    let after = fix.action.edits[0].after.clone();
+    assert!(
+        after.contains(
+            "    - kube-apiserver\n    - --anonymous-auth=false\n    - --authorization-mode=Node,RBAC\n    - --profiling=false\n    - --etcd-servers=https://127.0.0.1:2379\n"
+        ),
+        "{after}"
+    );
+    let (args, _) = run_as_kubelet_would(&after);
+    assert!(
+        parse_component_flags(APISERVER, &args)
+            .positional
+            .is_empty(),
+        "no stray argument is left: {args:?}"
+    );
+    put(&root, API_MANIFEST, &after);
+    let again = audit(
+        &node(&root, APISERVER, API_MANIFEST, "apiserver_manifest"),
+        &select,
+    );
+    assert_eq!(status(&again, "1.2.1"), Status::Pass);
+    assert_eq!(status(&again, "1.2.15"), Status::Pass);
+}
