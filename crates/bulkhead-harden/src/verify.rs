@@ -22,6 +22,10 @@ pub struct CheckStatus {
     pub control: String,
     pub title: String,
     pub status: Status,
+    /// The containers (`container web`) the check did not pass on. verify needs them to tell a
+    /// fixed container from one that is simply not there to audit any more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_passing: Vec<String>,
 }
 
 /// What verify compares against: the audit before hardening, the checks the user selected (or
@@ -139,9 +143,25 @@ pub fn statuses(audits: &[Audit]) -> Vec<CheckStatus> {
                 control: o.control.id.clone(),
                 title: o.control.title.clone(),
                 status: o.result.status,
+                not_passing: o
+                    .result
+                    .objects
+                    .iter()
+                    // Containers only: they are what a fix recreates, and what then may not
+                    // be there; other objects are renamed by a restart (`dockerd (pid N)`).
+                    .filter(|x| x.kind == "container")
+                    .filter(|x| matches!(x.status, Status::Fail | Status::Warn | Status::Error))
+                    .map(object_key)
+                    .collect(),
             })
         })
         .collect()
+}
+
+/// How an object is recognised across two audits: by kind and name (a recreated container
+/// keeps its name, not its ID).
+fn object_key(o: &bulkhead_checks::ObjectResult) -> String {
+    format!("{} {}", o.kind, o.name)
 }
 
 /// One selected check before and after.
@@ -152,6 +172,11 @@ pub struct CheckChange {
     pub title: String,
     pub before: Status,
     pub after: Option<Status>,
+    /// Objects the check did not pass on before that the new audit does not show at all (a
+    /// recreated container that is not running, or was never started): their fix is not
+    /// proven, whatever the check's status says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<String>,
 }
 
 /// One threat whose status changed.
@@ -191,11 +216,15 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// Selected checks that still fail (or could not be evaluated) after hardening.
+    /// Selected checks that still fail (or could not be evaluated) after hardening, and those
+    /// whose failing objects are no longer there to audit ([`CheckChange::gone`]).
     pub fn still_failing(&self) -> Vec<&CheckChange> {
         self.checks
             .iter()
-            .filter(|c| matches!(c.after, Some(Status::Fail) | Some(Status::Error) | None))
+            .filter(|c| {
+                matches!(c.after, Some(Status::Fail) | Some(Status::Error) | None)
+                    || !c.gone.is_empty()
+            })
             .filter(|c| c.before == Status::Fail)
             .collect()
     }
@@ -268,6 +297,22 @@ pub fn compare(
         .filter(|c| baseline.selected.is_empty() || baseline.selected.contains(&c.control))
         .map(|c| {
             let found = now.iter().find(|n| n.control == c.control);
+            let audited_now: Vec<String> = after
+                .iter()
+                .flat_map(|a| a.outcomes.iter())
+                .filter(|o| o.control.id == c.control)
+                .flat_map(|o| o.result.objects.iter().map(object_key))
+                .collect();
+            let gone = match found {
+                Some(_) => c
+                    .not_passing
+                    .iter()
+                    .filter(|k| !audited_now.contains(k))
+                    .cloned()
+                    .collect(),
+                // A check the new audit did not run says nothing about its objects.
+                None => Vec::new(),
+            };
             CheckChange {
                 // The new audit is in the numbering verify was asked for (`--ids`); the
                 // baseline keeps the one harden used. Only a check the new audit lacks keeps
@@ -277,6 +322,7 @@ pub fn compare(
                 title: c.title.clone(),
                 before: c.status,
                 after: found.map(|n| n.status),
+                gone,
             }
         })
         .collect();
@@ -378,13 +424,22 @@ fn audit_text(v: &Verification) -> String {
     ));
     for c in &v.checks {
         let after = c.after.map(|s| s.as_str()).unwrap_or("not evaluated");
+        // A pass (or nothing left to check) over the containers that are left says nothing
+        // about those that went away.
+        let gone = c.before != Status::Pass && !c.gone.is_empty();
         let mark = match (c.before, c.after) {
-            (b, Some(Status::Pass)) if b != Status::Pass => " fixed",
+            (b, Some(Status::Pass)) if b != Status::Pass && !gone => " fixed",
             (Status::Fail, Some(Status::Fail)) => " still failing",
             // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not
             // yet restarted): the audit's note says what is missing.
             (Status::Fail, Some(Status::Warn)) => " not proven yet: see `bulkhead audit`",
+            _ if gone => " not proven",
             _ => "",
+        };
+        let mark = if gone {
+            format!("{mark}; no longer audited: {}", c.gone.join(", "))
+        } else {
+            mark.to_string()
         };
         out.push_str(&format!(
             "  {:w$}  {:<14} {:<14} {}{mark}\n",
@@ -421,6 +476,7 @@ mod tests {
             title: format!("title {check}"),
             before,
             after: Some(after),
+            gone: vec![],
         };
         let v = Verification {
             checks: vec![
@@ -478,6 +534,86 @@ mod tests {
         assert_eq!(v.checks.len(), 1);
         assert_eq!(v.checks[0].check, "2.17", "{:?}", v.checks);
         assert_eq!(v.checks[0].control, control);
+    }
+
+    /// A recreated container that is not running when verify audits again (it crashed under its
+    /// new read-only root, or the new `docker run` failed after the old one was renamed away)
+    /// is simply not audited: the check then passes on the other containers or does not apply.
+    /// That proves nothing, and verify must not show it as fixed.
+    #[test]
+    fn a_failing_container_that_is_no_longer_audited_is_not_proven_fixed() {
+        use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+        use bulkhead_facts::Fact;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
+        );
+        let snapshot =
+            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let control = "docker.container.read_only_rootfs";
+        let audit = |snap: &bulkhead_facts::Snapshot| {
+            let opts = AuditOptions::default();
+            let ctx = Context::new(snap, &opts);
+            bulkhead_checks::run(
+                catalog().docker(),
+                "1.2.0",
+                &ctx,
+                &Selection::new(vec!["5.12".into()], vec![]),
+            )
+        };
+        let before = audit(&snapshot);
+        let baseline = Baseline::new(
+            std::slice::from_ref(&before),
+            vec![control.into()],
+            BTreeMap::new(),
+        );
+        let with_containers = |edit: &dyn Fn(&mut Vec<bulkhead_facts::docker::ContainerFacts>)| {
+            let mut s = snapshot.clone();
+            let d = s.docker.as_mut().unwrap();
+            let mut list = d.containers.value().cloned().unwrap();
+            edit(&mut list);
+            d.containers = Fact::Value(list);
+            s
+        };
+        let row = |v: &Verification| v.checks.iter().find(|c| c.control == control).cloned();
+
+        // Fixed for real: web runs again, read-only.
+        let fixed = with_containers(&|l| {
+            for c in l.iter_mut() {
+                c.inspect.host_config.readonly_rootfs = true;
+            }
+        });
+        let v = compare(&baseline, &[audit(&fixed)], &BTreeMap::new());
+        assert_eq!(row(&v).unwrap().after, Some(Status::Pass));
+        assert!(v.still_failing().is_empty(), "{v:?}");
+        assert!(text(&v).contains(" fixed\n"), "{}", text(&v));
+
+        // web is gone: nothing is left to audit.
+        let gone = with_containers(&|l| l.clear());
+        let v = compare(&baseline, &[audit(&gone)], &BTreeMap::new());
+        let r = row(&v).unwrap();
+        assert_eq!(r.after, Some(Status::NotApplicable));
+        assert_eq!(r.gone, vec!["container web".to_string()]);
+        assert_eq!(v.still_failing().len(), 1, "{v:?}");
+        let t = text(&v);
+        assert!(
+            t.contains("not proven; no longer audited: container web"),
+            "{t}"
+        );
+
+        // web is gone and another, read-only container passes: still not proven for web.
+        let other = with_containers(&|l| {
+            for c in l.iter_mut() {
+                c.inspect.name = "/web-2".into();
+                c.inspect.host_config.readonly_rootfs = true;
+            }
+        });
+        let v = compare(&baseline, &[audit(&other)], &BTreeMap::new());
+        let r = row(&v).unwrap();
+        assert_eq!(r.after, Some(Status::Pass));
+        assert_eq!(r.gone, vec!["container web".to_string()]);
+        assert_eq!(v.still_failing().len(), 1, "{v:?}");
+        assert!(!text(&v).contains(" fixed\n"), "{}", text(&v));
     }
 
     #[test]

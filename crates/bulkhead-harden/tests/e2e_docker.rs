@@ -201,6 +201,90 @@ fn section_2_daemon_json_hardened_restarted_and_audited_again() {
     let _ = std::fs::remove_dir_all(&state);
 }
 
+/// What the kernel says about a running container's main process: its `NoNewPrivs` flag.
+fn no_new_privs_of(d: &TestDockerd, id: &str) -> String {
+    let pid = d.inspect(id)["State"]["Pid"]
+        .as_i64()
+        .expect("a running container");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NoNewPrivs:"))
+        .map(|v| v.trim().to_string())
+        .expect("NoNewPrivs in /proc/PID/status")
+}
+
+/// 2.14 planned, applied and dockerd restarted: containers created from then on get
+/// no_new_privs, a container created before keeps running without it (the kernel says so), and
+/// 5.26 must not pass that container on the daemon-wide setting; before the restart, none.
+#[test]
+fn daemon_wide_no_new_privileges_proves_nothing_for_older_containers() {
+    let Some(mut d) = TestDockerd::start() else {
+        return;
+    };
+    d.ensure_image();
+    let old = d.run("bh-nnp-old", &ContainerSpec::new());
+    let include = ["^bh-nnp-"];
+    let snap = collect(&d, Path::new("/"), &include);
+    let before = audit(&snap, "1.6.0", &["2.14", "5.26"]);
+    assert_eq!(status(&before, "2.14"), Status::Fail);
+    assert_eq!(status(&before, "5.26"), Status::Fail);
+    let state = temp_root("nnp-state");
+    let request = PlanRequest {
+        select: vec!["2.14".into()],
+        root: Some("/".into()),
+        ..Default::default()
+    };
+    let p = plan(&snap, std::slice::from_ref(&before), &request).unwrap();
+    assert!(p.fixes.iter().any(|f| f.kind == FixKind::DaemonJson));
+    apply(
+        &p,
+        &ApplyOptions {
+            root: "/".into(),
+            include_review: true,
+            state_dir: Some(state.clone()),
+        },
+    )
+    .expect("apply");
+    let object = |a: &Audit, name: &str| {
+        a.outcomes
+            .iter()
+            .find(|o| o.check_id == "5.26")
+            .and_then(|o| o.result.objects.iter().find(|x| x.name == name))
+            .map(|x| (x.status, x.note.clone().unwrap_or_default()))
+            .unwrap_or_else(|| panic!("no 5.26 verdict on {name}"))
+    };
+    // Written, not loaded: no container has it yet.
+    let snap = collect(&d, Path::new("/"), &include);
+    let (st, note) = object(&audit(&snap, "1.6.0", &["5.26"]), "bh-nnp-old");
+    assert_eq!(st, Status::Warn, "{note}");
+    assert_eq!(no_new_privs_of(&d, &old), "0");
+
+    let written = std::fs::read_to_string(d.config_file()).unwrap();
+    d.restart_with_daemon_json(serde_json::from_str(&written).unwrap());
+    d.start_container(&old)
+        .expect("the old container starts again");
+    // The harness writes daemon.json as it restarts the daemon, and times are whole seconds:
+    // a container created in the second the file changed may predate the change (a warn).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new = d.run("bh-nnp-new", &ContainerSpec::new());
+    assert_eq!(no_new_privs_of(&d, &old), "0", "created before the setting");
+    assert_eq!(no_new_privs_of(&d, &new), "1", "created after it");
+    let snap = collect(&d, Path::new("/"), &include);
+    let again = audit(&snap, "1.6.0", &["2.14", "5.26"]);
+    assert_eq!(status(&again, "2.14"), Status::Pass);
+    let (st, note) = object(&again, "bh-nnp-old");
+    assert_eq!(st, Status::Warn, "{note}");
+    assert!(
+        note.contains("before the running dockerd started"),
+        "{note}"
+    );
+    let (st, note) = object(&again, "bh-nnp-new");
+    assert_eq!(st, Status::Pass, "{note}");
+    assert_eq!(status(&again, "5.26"), Status::Warn);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
 /// The write-up's three findings (4.5, 5.12 and 5.25 in CIS Docker 1.2.0 numbering) plus 4.1:
 /// planned with `--select 4.1,4.5,5.12,5.25 --ids cis-1.2.0`, the profile applied, the container
 /// recreated from the generated `docker run` command, everything audited again.

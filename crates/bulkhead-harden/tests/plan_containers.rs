@@ -669,3 +669,81 @@ fn fix_values_that_close_nothing_are_refused() {
         vec!["4.1", "5.11", "5.12", "5.29"]
     );
 }
+
+/// Two services of one compose file both fail: each gets its own compose fix, the second planned
+/// on the first's result, so `harden --apply` writes both into the file (it refuses two edits of
+/// one file that do not build on each other, which left a typical project unfixable).
+#[test]
+fn services_of_one_compose_file_are_patched_together() {
+    let root = temp_root("compose-two");
+    let compose = "# shop\nservices:\n  api:\n    image: shop/api:1\n  worker:\n    image: shop/worker:1\n    read_only: false\n";
+    let path = put(&root, "/srv/shop/compose.yaml", compose);
+    let from_compose = |name: &str, service: &str| {
+        container(name, |c| {
+            c.config.labels = BTreeMap::from([
+                (
+                    "com.docker.compose.project.config_files".into(),
+                    "/srv/shop/compose.yaml".into(),
+                ),
+                (
+                    "com.docker.compose.project.working_dir".into(),
+                    "/srv/shop".into(),
+                ),
+                ("com.docker.compose.service".into(), service.into()),
+            ]);
+        })
+    };
+    let mut api = from_compose("shop-api-1", "api");
+    api.inspect.id = format!("{:a>64}", 1);
+    let mut worker = from_compose("shop-worker-1", "worker");
+    worker.inspect.id = format!("{:b>64}", 2);
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![api.clone(), worker.clone()]);
+    let both = CheckResult::from_objects(
+        vec![
+            ObjectResult::new("container", api.name(), Status::Fail).id(api.short_id()),
+            ObjectResult::new("container", worker.name(), Status::Fail).id(worker.short_id()),
+        ],
+        "",
+    );
+    let audit = docker_audit(
+        "1.2.0",
+        vec![
+            ("docker.container.read_only_rootfs", both.clone()),
+            ("docker.container.no_new_privileges", both),
+        ],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &["5.12", "5.25"])).unwrap();
+    let api_fix = p
+        .fix("compose:/srv/shop/compose.yaml#api")
+        .expect("api fix");
+    let worker_fix = p
+        .fix("compose:/srv/shop/compose.yaml#worker")
+        .expect("worker fix");
+    // Each fix shows only its own service's change.
+    let (first, second) = if p.fixes.iter().position(|f| f.id == api_fix.id)
+        < p.fixes.iter().position(|f| f.id == worker_fix.id)
+    {
+        (api_fix, worker_fix)
+    } else {
+        (worker_fix, api_fix)
+    };
+    assert_eq!(first.action.edits[0].before.as_deref(), Some(compose));
+    assert_eq!(
+        second.action.edits[0].before.as_deref(),
+        Some(first.action.edits[0].after.as_str())
+    );
+    let state = root.join("state");
+    bulkhead_harden::apply::apply(
+        &p,
+        &bulkhead_harden::apply::ApplyOptions {
+            root: root.to_path_buf(),
+            include_review: true,
+            state_dir: Some(state),
+        },
+    )
+    .expect("both compose fixes apply");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let expected = "# shop\nservices:\n  api:\n    image: shop/api:1\n    read_only: true\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=64m,mode=1777\n      - /run:rw,noexec,nosuid,size=64m,mode=1777\n    security_opt:\n      - no-new-privileges:true\n  worker:\n    image: shop/worker:1\n    read_only: true\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=64m,mode=1777\n      - /run:rw,noexec,nosuid,size=64m,mode=1777\n    security_opt:\n      - no-new-privileges:true\n";
+    assert_eq!(written, expected);
+}

@@ -855,7 +855,7 @@ fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
         Ok(Some((true, source))) => verdict(
             ctx,
             Status::Pass,
-            "containers cannot gain privileges through setuid binaries by default",
+            "containers dockerd creates cannot gain privileges through setuid binaries by default (containers created before it loaded the setting keep what they had)",
             source,
             "true",
             "true",

@@ -13,6 +13,7 @@ use crate::registry::Evaluator;
 use bulkhead_facts::docker::{ContainerFacts, Network, PortBinding};
 use bulkhead_facts::flags::parse_go_bool;
 use bulkhead_facts::host::{Process, SecurityModules};
+use bulkhead_facts::time::rfc3339_to_unix;
 use bulkhead_facts::Fact;
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
@@ -1298,12 +1299,15 @@ fn exec_review(ctx: &Context<'_>, option: &str) -> CheckResult {
     })
 }
 
-/// Whether `no-new-privileges` is on for this container, and where that came from. A container's
-/// own option (`no-new-privileges`, `=true`, `:false`, ...) overrides the daemon-wide setting.
+/// Whether `no-new-privileges` is on for this container, where that came from, and, when the
+/// daemon-wide setting is all there is and nothing shows this container was created with it,
+/// why not (the status is then a warn). A container's own option (`no-new-privileges`, `=true`,
+/// `:false`, ...) overrides the daemon-wide setting.
 fn effective_no_new_privileges(
     c: &ContainerFacts,
     daemon: &Option<(bool, String)>,
-) -> (bool, String) {
+    not_inherited: impl Fn(&ContainerFacts) -> Option<String>,
+) -> (Status, String, Option<String>) {
     // The last option wins, as in dockerd; evidence shows it as written.
     let own = c
         .inspect
@@ -1313,33 +1317,104 @@ fn effective_no_new_privileges(
         .flatten()
         .rfind(|o| security_opt(o).0 == "no-new-privileges");
     match own.map(|o| (o, security_opt(o).1)) {
-        Some((written, None)) => (true, written.clone()),
+        Some((written, None)) => (Status::Pass, written.clone(), None),
         Some((written, Some(v))) => match parse_go_bool(v) {
-            Some(b) => (b, written.clone()),
+            Some(b) => (pass_or_fail(b), written.clone(), None),
             // dockerd refuses to create such a container; treat an unreadable value as off.
-            None => (false, format!("{written} (not a boolean)")),
+            None => (Status::Fail, format!("{written} (not a boolean)"), None),
         },
         None => match daemon {
-            Some((b, source)) => (
-                *b,
-                format!("not set on the container; daemon-wide {b} ({source})"),
+            Some((true, source)) => {
+                let actual = format!("not set on the container; daemon-wide true ({source})");
+                match not_inherited(c) {
+                    None => (Status::Pass, actual, None),
+                    Some(why) => (Status::Warn, actual, Some(why)),
+                }
+            }
+            Some((false, source)) => (
+                Status::Fail,
+                format!("not set on the container; daemon-wide false ({source})"),
+                None,
             ),
-            None => (false, "not set on the container or the daemon".to_string()),
+            None => (
+                Status::Fail,
+                "not set on the container or the daemon".to_string(),
+                None,
+            ),
         },
     }
 }
 
+/// Why a container without its own option may run without the daemon-wide no-new-privileges
+/// that the running dockerd has (`source` names where that setting comes from). dockerd copies
+/// the setting into a container when it creates it, never later: a container created before
+/// the running daemon loaded the setting keeps running without it, across restarts. So the
+/// setting counts only for a container created after the running dockerd started, by a daemon
+/// that has loaded it (a flag, or a daemon.json not changed since the start), and, for a
+/// setting from daemon.json, after the file last changed (its earlier content may not have
+/// had it). None when all of that is shown.
+fn daemon_nnp_not_inherited(ctx: &Context<'_>, c: &ContainerFacts, source: &str) -> Option<String> {
+    let fix =
+        "recreate it, or give it --security-opt no-new-privileges, so that it provably has it";
+    let daemon = &ctx.docker()?.daemon;
+    let label = ctx.daemon_settings().config_path_label();
+    let from_file = source
+        .strip_prefix(label)
+        .is_some_and(|rest| rest.starts_with(' '));
+    if from_file {
+        if let Some((modified, started)) = daemon.config_changed_after_start() {
+            return Some(format!(
+                "{label} changed at {modified}, after dockerd started at {started}: the running daemon may not have loaded the setting, and dockerd gives it only to containers it creates after loading it; restart dockerd, then {fix}"
+            ));
+        }
+    }
+    let created = c.inspect.created.as_str();
+    let how = "dockerd gives a container its daemon-wide no-new-privileges only when it creates it";
+    let (Some(started), Some(created_s)) = (daemon.started_at.as_deref(), rfc3339_to_unix(created))
+    else {
+        return Some(format!(
+            "when the container was created ({}) or when dockerd started ({}) is not known: {how}, so nothing shows this one has it; {fix}",
+            if created.is_empty() { "not recorded" } else { created },
+            daemon.started_at.as_deref().unwrap_or("not recorded"),
+        ));
+    };
+    // Whole seconds on every side. The daemon answers the API (and creates containers) only
+    // some time after its process starts, so the same second counts as after the start; a
+    // container created in the second the file changed may predate the change.
+    if rfc3339_to_unix(started).is_some_and(|s| created_s < s) {
+        return Some(format!(
+            "created at {created}, before the running dockerd started at {started}: {how}, so this one has it only if the daemon that created it did; {fix}"
+        ));
+    }
+    if let (true, Some(modified)) = (from_file, daemon.config_modified_at.as_deref()) {
+        if rfc3339_to_unix(modified).is_some_and(|m| created_s <= m) {
+            return Some(format!(
+                "created at {created}, not after {label} last changed at {modified}: {how}, so this one has it only if the file already set it then; {fix}"
+            ));
+        }
+    }
+    None
+}
+
 /// 5.26: processes cannot gain privileges (setuid binaries, file capabilities). Parsed as
-/// dockerd parses it: `no-new-privileges:false` turns the protection off.
+/// dockerd parses it: `no-new-privileges:false` turns the protection off. A container that
+/// relies on the daemon-wide setting passes only when it was created by the running daemon
+/// with that setting loaded ([`daemon_nnp_not_inherited`]); otherwise it is a warn.
 fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
     let daemon = ctx.daemon_settings().bool("no-new-privileges");
+    let source = daemon.as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
     per_container(ctx, |c| {
-        let (on, actual) = effective_no_new_privileges(c, &daemon);
-        container_object(c, pass_or_fail(on)).evidence(
+        let (status, actual, why) =
+            effective_no_new_privileges(c, &daemon, |c| daemon_nnp_not_inherited(ctx, c, &source));
+        let o = container_object(c, status).evidence(
             "HostConfig.SecurityOpt",
             actual,
             "no-new-privileges (on the container or daemon-wide)",
-        )
+        );
+        match why {
+            Some(why) => o.note(why),
+            None => o,
+        }
     })
 }
 
@@ -2494,14 +2569,24 @@ mod tests {
         );
     }
 
+    /// The daemon started at 10:00; daemon.json last changed at 09:00, so the running daemon has
+    /// loaded it.
+    fn daemon_started_at_ten(mut f: Fixture) -> Fixture {
+        f.docker().daemon.started_at = Some("2026-11-28T10:00:00Z".into());
+        f.docker().daemon.config_modified_at = Some("2026-11-28T09:00:00Z".into());
+        f
+    }
+
     #[test]
     fn pitfall_14_daemon_wide_no_new_privileges_counts_unless_overridden() {
-        let f = Fixture::new()
-            .daemon("", Some(serde_json::json!({"no-new-privileges": true})))
-            .container("inherits", |_| {})
-            .container("overrides", |c| {
-                c.host_config.security_opt = opts(&["no-new-privileges:false"])
-            });
+        let f = daemon_started_at_ten(
+            Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
+        )
+        .container("inherits", |c| c.created = "2026-11-28T10:00:05.5Z".into())
+        .container("overrides", |c| {
+            c.created = "2026-11-28T10:00:05.5Z".into();
+            c.host_config.security_opt = opts(&["no-new-privileges:false"])
+        });
         let r = f.check("docker.container.no_new_privileges");
         assert_eq!(
             verdicts(&r),
@@ -2512,13 +2597,89 @@ mod tests {
             "not set on the container; daemon-wide true (/etc/docker/daemon.json no-new-privileges)"
         );
         assert_eq!(actual_of(&r, "overrides"), "no-new-privileges:false");
-        let f = Fixture::new()
+        let mut f = Fixture::new()
             .daemon("--no-new-privileges", None)
-            .container("c", |_| {});
+            .container("c", |c| c.created = "2026-11-28T10:00:05Z".into());
+        f.docker().daemon.started_at = Some("2026-11-28T10:00:00Z".into());
         assert_eq!(
             f.check("docker.container.no_new_privileges").status,
             Status::Pass
         );
+    }
+
+    /// dockerd copies its daemon-wide no-new-privileges into a container when it creates the
+    /// container, and only then: a container created before the running daemon loaded the
+    /// setting keeps running without it, across restarts (seen on dockerd 20.10: after adding
+    /// the key and restarting, the old container's process had NoNewPrivs 0, a new one 1).
+    /// The daemon-wide setting proves nothing for such a container.
+    #[test]
+    fn pitfall_14_daemon_wide_no_new_privileges_only_covers_containers_created_with_it() {
+        let base = || {
+            daemon_started_at_ten(
+                Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
+            )
+        };
+        // Created by an earlier daemon process, which may not have had the setting.
+        let r = base()
+            .container("older", |c| c.created = "2026-11-28T09:30:00.25Z".into())
+            .container("newer", |c| c.created = "2026-11-28T10:30:00.25Z".into())
+            .check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![("older", Status::Warn), ("newer", Status::Pass)]
+        );
+        let older = r.objects.iter().find(|o| o.name == "older").unwrap();
+        let note = older.note.as_deref().unwrap_or("");
+        assert!(
+            note.contains("created at 2026-11-28T09:30:00.25Z, before the running dockerd started at 2026-11-28T10:00:00Z"),
+            "{note}"
+        );
+        assert!(note.contains("--security-opt no-new-privileges"), "{note}");
+
+        // daemon.json gained the key after dockerd started (harden --apply before a restart):
+        // no container has it yet, the new ones included.
+        let mut f = base().container("newer", |c| c.created = "2026-11-28T10:30:00Z".into());
+        f.docker().daemon.config_modified_at = Some("2026-11-28T11:00:00Z".into());
+        let r = f.check("docker.container.no_new_privileges");
+        assert_eq!(verdicts(&r), vec![("newer", Status::Warn)]);
+        let note = r.objects[0].note.as_deref().unwrap_or("");
+        assert!(note.contains("changed at 2026-11-28T11:00:00Z"), "{note}");
+
+        // The file changed in the seconds after dockerd started (too close to tell whether the
+        // daemon read the old or the new content): a container created before the change may
+        // have been created under the old content.
+        let mut f = base()
+            .container("before-change", |c| {
+                c.created = "2026-11-28T10:00:00.5Z".into()
+            })
+            .container("after-change", |c| {
+                c.created = "2026-11-28T10:00:03Z".into()
+            });
+        f.docker().daemon.config_modified_at = Some("2026-11-28T10:00:01Z".into());
+        let r = f.check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("before-change", Status::Warn),
+                ("after-change", Status::Pass)
+            ]
+        );
+
+        // When dockerd started is not known, nothing shows the container was created with it.
+        let r = Fixture::new()
+            .daemon("", Some(serde_json::json!({"no-new-privileges": true})))
+            .container("c", |c| c.created = "2026-11-28T10:30:00Z".into())
+            .check("docker.container.no_new_privileges");
+        assert_eq!(verdicts(&r), vec![("c", Status::Warn)]);
+
+        // A container's own option never depends on when it was created.
+        let r = base()
+            .container("own", |c| {
+                c.created = "2026-11-28T09:30:00Z".into();
+                c.host_config.security_opt = opts(&["no-new-privileges"])
+            })
+            .check("docker.container.no_new_privileges");
+        assert_eq!(verdicts(&r), vec![("own", Status::Pass)]);
     }
 
     #[test]

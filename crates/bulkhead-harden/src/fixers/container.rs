@@ -370,8 +370,12 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 .push(f);
         }
     }
+    // The content each compose file will have after the fixes planned so far: the services of
+    // one file are patched one after another, each fix on the previous one's result (apply
+    // takes such a chain and writes the file once; two edits of the original it refuses).
+    let mut compose_texts: BTreeMap<String, String> = BTreeMap::new();
     for w in by_container.values() {
-        plan_container(ctx, w, images, &mut out);
+        plan_container(ctx, w, images, &mut compose_texts, &mut out);
     }
     out
 }
@@ -570,7 +574,13 @@ fn pair(argv: &mut Vec<String>, flag: &str, value: String) {
     argv.push(value);
 }
 
-fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], out: &mut Planned) {
+fn plan_container(
+    ctx: &PlanContext<'_>,
+    w: &Wanted<'_>,
+    images: &[ImageFacts],
+    compose_texts: &mut BTreeMap<String, String>,
+    out: &mut Planned,
+) {
     let c = w.container;
     let o = ctx.options();
     let has = |ch: Change| w.changes.contains_key(&ch);
@@ -994,6 +1004,7 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     match compose_fix(
         ctx,
         w,
+        compose_texts,
         files_label,
         &workdir,
         service,
@@ -1027,10 +1038,13 @@ fn plan_container(ctx: &PlanContext<'_>, w: &Wanted<'_>, images: &[ImageFacts], 
     }
 }
 
-/// The patch to the compose file (the last of the project's files that defines the service).
+/// The patch to the compose file (the last of the project's files that defines the service),
+/// made on what the fixes of other services already planned for that file (`compose_texts`).
+#[allow(clippy::too_many_arguments)]
 fn compose_fix(
     ctx: &PlanContext<'_>,
     w: &Wanted<'_>,
+    compose_texts: &mut BTreeMap<String, String>,
     files_label: &str,
     workdir: &str,
     service: &str,
@@ -1063,11 +1077,16 @@ fn compose_fix(
             chosen = Some((path, read, text));
         }
     }
-    let Some((path, read, mut text)) = chosen else {
+    let Some((path, mut read, mut text)) = chosen else {
         return Err(format!(
             "no file of {files_label} defines service {service}"
         ));
     };
+    // Another service of this file was patched already: build on that.
+    if let Some(planned) = compose_texts.get(&path) {
+        text = planned.clone();
+        read.content = Some(planned.clone());
+    }
     let svc = [Seg::Key("services"), Seg::Key(service)];
     let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{path}: {e}"));
     let doc_value = |text: &str, key: &str| -> Option<Value> {
@@ -1183,6 +1202,7 @@ fn compose_fix(
     if Some(&text) == read.content.as_ref() {
         return Ok(None);
     }
+    compose_texts.insert(path.clone(), text.clone());
     Ok(Some(Fix {
         id: format!("compose:{path}#{service}"),
         title: format!("Harden service {service} in {path}"),
