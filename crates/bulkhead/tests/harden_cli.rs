@@ -730,6 +730,10 @@ fn apply_verify_with_nothing_applied_prints_the_plan_and_verifies_nothing() {
         out.contains("Nothing to verify: no fix was applied."),
         "{out}"
     );
+    assert!(
+        !state.join("baseline.json").exists(),
+        "no baseline is recorded for an empty plan"
+    );
     // 5.13 fails, but its fixes recreate containers: commands bulkhead never runs.
     let o = harden("5.13", "text");
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -747,9 +751,29 @@ fn apply_verify_with_nothing_applied_prints_the_plan_and_verifies_nothing() {
     assert_eq!(j["schema"], "bulkhead.harden/1");
     assert_eq!(j["applied"]["fixes"], json!([]));
     assert!(j["verification"].is_null(), "{j}");
+    // The commands are the user's to run; what they are verified against is recorded, so
+    // `bulkhead verify` works once they have run (here they have not: 5.13 still fails).
+    assert!(out_of(&harden("5.13", "text")).contains("then `bulkhead verify`"));
+    assert!(state.join("baseline.json").exists());
+    let o = bulkhead(&[
+        "verify",
+        "docker",
+        "--snapshot",
+        &snap,
+        "--root",
+        s(&root),
+        "--state-dir",
+        s(&state),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        !state.join("baseline.json").exists(),
-        "no baseline is recorded when nothing changes"
+        String::from_utf8_lossy(&o.stdout).contains("5.13"),
+        "{}",
+        text(&o)
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+fn out_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }

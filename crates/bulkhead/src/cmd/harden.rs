@@ -844,6 +844,15 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     // nothing keeps the baseline of the last one that did.
     let report = apply::apply_with(&plan, &apply_opts, || baseline.save(&state).map(|_| ()))
         .map_err(|e| e.to_string())?;
+    // Fixes that are commands (recreating a container) change nothing here: the user runs them
+    // next, and `bulkhead verify` must then have the audit they were planned from.
+    let commands_to_run = report.applied.is_empty()
+        && baseline.audited
+        && plan.fixes.iter().any(|f| !f.is_file_fix());
+    if commands_to_run {
+        let _lock = apply::lock(&state, Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        baseline.save(&state)?;
+    }
     let mut text = String::new();
     let mut json = match args.format {
         HardenFormat::Json => {
@@ -907,6 +916,9 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         // with (or only an older apply's, which this run did not change): say so, and let the
         // plan and its result stand, rather than fail the whole command over it.
         text.push_str("\nNothing to verify: no fix was applied.\n");
+        if commands_to_run {
+            text.push_str("Run the commands above, then `bulkhead verify` to audit again.\n");
+        }
         if let Some(j) = json.as_mut() {
             j["verification"] = serde_json::Value::Null;
         }
