@@ -77,6 +77,7 @@ pub mod http;
 pub mod image;
 pub mod pki;
 pub mod postgres;
+pub mod shell;
 pub mod sshd;
 pub mod tempdir;
 

@@ -973,32 +973,7 @@ mod tests {
     /// `VAR=value` assignments are dropped, and commands other than bulkhead (kubectl, man,
     /// export) are left out.
     fn invocations(line: &str) -> Vec<Vec<String>> {
-        let mut words = Vec::new();
-        let (mut word, mut quote, mut in_word) = (String::new(), None, false);
-        for c in line.chars() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), c) => word.push(c),
-                (None, '\'' | '"') => {
-                    quote = Some(c);
-                    in_word = true;
-                }
-                (None, c) if c.is_whitespace() => {
-                    if in_word {
-                        words.push(std::mem::take(&mut word));
-                    }
-                    in_word = false;
-                }
-                (None, c) => {
-                    word.push(c);
-                    in_word = true;
-                }
-            }
-        }
-        assert!(quote.is_none(), "unbalanced quote in example {line:?}");
-        if in_word {
-            words.push(word);
-        }
+        let words = bulkhead_testkit::shell::words(line);
         let mut out = Vec::new();
         for command in words.split(|w| matches!(w.as_str(), "|" | "&&" | "||" | ";")) {
             let mut argv = Vec::new();

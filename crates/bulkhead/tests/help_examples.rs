@@ -92,38 +92,6 @@ fn examples(help: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// A command line split into words as a POSIX shell would for these examples: whitespace
-/// separates, single and double quotes group and are removed.
-fn words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let (mut word, mut quote, mut in_word) = (String::new(), None, false);
-    for c in line.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                }
-                in_word = false;
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    assert!(quote.is_none(), "unbalanced quote in {line:?}");
-    if in_word {
-        words.push(word);
-    }
-    words
-}
-
 /// One simple command of a line: its `VAR=value` prefixes and its words, redirections dropped.
 struct Simple {
     env: Vec<(String, String)>,
@@ -290,7 +258,7 @@ struct Tally {
 
 /// Run one example line in `w`. `env` holds what earlier `export` lines of the same example set.
 fn run_line(w: &Workdir, line: &str, env: &mut BTreeMap<String, String>, tally: &mut Tally) {
-    let words = words(line);
+    let words = bulkhead_testkit::shell::words(line);
     // `&&`, `||` and `;` separate pipelines; `|` separates the commands of one.
     for pipeline in words.split(|x| matches!(x.as_str(), "&&" | "||" | ";")) {
         let commands: Vec<Simple> = pipeline.split(|x| x == "|").map(simple).collect();
