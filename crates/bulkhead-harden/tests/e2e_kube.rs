@@ -12,12 +12,12 @@
 
 mod common;
 
-use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_checks::Status;
 use bulkhead_collect::{CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_harden::apply::{apply, ApplyOptions};
 use bulkhead_harden::{plan, FixKind, PlanRequest};
-use common::{put, temp_root};
+use common::{kube_audit, put, status, temp_root};
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -145,26 +145,6 @@ fn collect(root: &Path, proc: &Path, dump: &Path) -> Snapshot {
         ..Default::default()
     })
     .unwrap()
-}
-
-fn audit(s: &Snapshot, only: &[&str]) -> Audit {
-    let opts = AuditOptions::default();
-    let b = catalog().kubernetes();
-    bulkhead_checks::run(
-        b,
-        b.default_edition(),
-        &Context::new(s, &opts),
-        &Selection::new(only.iter().map(|x| x.to_string()).collect(), vec![]),
-    )
-}
-
-fn status(a: &Audit, id: &str) -> Status {
-    a.outcomes
-        .iter()
-        .find(|o| o.check_id == id)
-        .unwrap_or_else(|| panic!("no {id}"))
-        .result
-        .status
 }
 
 /// What the API server does with a strategic merge patch, for the fields these patches use:
@@ -307,7 +287,7 @@ fn kubeadm_node_hardened_and_audited_again() {
     let sims = run_all(&root);
     proc_view(&proc, &sims.iter().collect::<Vec<_>>());
     let snap = collect(&root, &proc, &dump);
-    let before = audit(&snap, &selected);
+    let before = kube_audit(&snap, &selected);
     for id in selected {
         assert_eq!(
             status(&before, id),
@@ -441,7 +421,7 @@ fn kubeadm_node_hardened_and_audited_again() {
     let dump2 = root.join("srv/dump-patched.json");
     std::fs::write(&dump2, list.to_string()).unwrap();
     let snap = collect(&root, &proc, &dump2);
-    let after = audit(&snap, &selected);
+    let after = kube_audit(&snap, &selected);
     for id in selected {
         let want = if id == "4.2.6" {
             Status::Fail

@@ -10,11 +10,11 @@
 
 mod common;
 
-use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_checks::Status;
 use bulkhead_collect::{CollectOptions, Want};
 use bulkhead_facts::Snapshot;
-use bulkhead_harden::{plan, Fix, FixKind, PlanRequest};
-use common::{put, temp_root};
+use bulkhead_harden::{plan, Fix, FixKind};
+use common::{kube_audit, put, request, temp_root};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -37,25 +37,6 @@ fn collect(root: &Path, dump: &Path) -> Snapshot {
 }
 
 /// Section 5 (policies) of CIS Kubernetes.
-fn audit(s: &Snapshot) -> Audit {
-    let opts = AuditOptions::default();
-    let b = catalog().kubernetes();
-    bulkhead_checks::run(
-        b,
-        b.default_edition(),
-        &Context::new(s, &opts),
-        &Selection::new(vec!["5".into()], vec![]),
-    )
-}
-
-fn request(root: &Path, select: &[&str]) -> PlanRequest {
-    PlanRequest {
-        root: Some(root.to_path_buf()),
-        select: select.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
 /// What the API server does with a strategic merge patch of a pod spec, for everything such a
 /// patch may hold: maps merged key by key, `null` deletes a key, the container lists merged by
 /// `name` (a name the object lacks becomes a new container, as the server would add it), every
@@ -149,7 +130,7 @@ fn claims_hold(name: &str, dump_text: &str, select: &[&str]) -> Vec<Fix> {
     let root = temp_root(name);
     let dump_path = put(&root, "/srv/dump.json", dump_text);
     let snap = collect(&root, &dump_path);
-    let before = audit(&snap);
+    let before = kube_audit(&snap, &["5"]);
     let p = plan(&snap, &[before], &request(&root, select)).unwrap();
     let fixes: Vec<Fix> = p
         .fixes
@@ -208,7 +189,7 @@ fn claims_hold(name: &str, dump_text: &str, select: &[&str]) -> Vec<Fix> {
     }
     // Every claim holds on the patched objects.
     let patched = put(&root, "/srv/dump-patched.json", &dump.to_string());
-    let after = audit(&collect(&root, &patched));
+    let after = kube_audit(&collect(&root, &patched), &["5"]);
     for f in &fixes {
         let label = &f.target.name;
         for check in &f.checks {
@@ -277,7 +258,7 @@ fn every_check_a_pod_fix_claims_passes_once_its_patch_is_merged() {
 fn a_bare_pod_is_recreated_from_its_manifest_not_patched_in_place() {
     let root = temp_root("kube-pods-bare");
     let snap = collect(&root, Path::new(INSECURE_DUMP));
-    let p = plan(&snap, &[audit(&snap)], &request(&root, &[])).unwrap();
+    let p = plan(&snap, &[kube_audit(&snap, &["5"])], &request(&root, &[])).unwrap();
     let debug = p
         .fixes
         .iter()

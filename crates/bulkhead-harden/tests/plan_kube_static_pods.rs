@@ -7,12 +7,12 @@
 
 mod common;
 
-use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_checks::Status;
 use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
 use bulkhead_facts::{Snapshot, ToolInfo};
-use bulkhead_harden::{plan, FixKind, PlanRequest};
-use common::{put, temp_root};
+use bulkhead_harden::{plan, FixKind};
+use common::{kube_audit, put, request, status, temp_root};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -106,34 +106,6 @@ fn node(root: &Path, component: &str, manifest_path: &str, role: &str) -> Snapsh
     s
 }
 
-fn audit(s: &Snapshot, only: &[&str]) -> Audit {
-    let opts = AuditOptions::default();
-    let b = catalog().kubernetes();
-    bulkhead_checks::run(
-        b,
-        b.default_edition(),
-        &Context::new(s, &opts),
-        &Selection::new(only.iter().map(|x| x.to_string()).collect(), vec![]),
-    )
-}
-
-fn status(a: &Audit, id: &str) -> Status {
-    a.outcomes
-        .iter()
-        .find(|o| o.check_id == id)
-        .unwrap_or_else(|| panic!("no {id}"))
-        .result
-        .status
-}
-
-fn request(root: &Path, select: &[&str]) -> PlanRequest {
-    PlanRequest {
-        root: Some(root.to_path_buf()),
-        select: select.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
 const ETCD_MANIFEST: &str = "/etc/kubernetes/manifests/etcd.yaml";
 
 /// etcd configured through its container's environment (ETCD_AUTO_TLS=true,
@@ -159,7 +131,7 @@ fn etcd_settings_from_the_environment_are_fixed_in_the_environment() {
         .env
         .insert("ETCD_PEER_AUTO_TLS".into(), "true".into());
     let select = ["2.2", "2.3", "2.6"];
-    let before = audit(&s, &select);
+    let before = kube_audit(&s, &select);
     for id in select {
         assert_eq!(status(&before, id), Status::Fail, "{id} before");
     }
@@ -202,7 +174,7 @@ fn etcd_settings_from_the_environment_are_fixed_in_the_environment() {
     );
     // etcd as the kubelet restarts it from the edited manifest.
     put(&root, ETCD_MANIFEST, &after);
-    let again = audit(&node(&root, ETCD, ETCD_MANIFEST, "etcd_manifest"), &select);
+    let again = kube_audit(&node(&root, ETCD, ETCD_MANIFEST, "etcd_manifest"), &select);
     assert_eq!(status(&again, "2.2"), Status::Pass);
     assert_eq!(status(&again, "2.3"), Status::Pass);
 }
@@ -220,7 +192,7 @@ fn boolean_flags_written_as_two_items_are_rewritten() {
     put(&root, API_MANIFEST, manifest);
     let s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
     let select = ["1.2.1", "1.2.15"];
-    let before = audit(&s, &select);
+    let before = kube_audit(&s, &select);
     for id in select {
         assert_eq!(status(&before, id), Status::Fail, "{id} before");
     }
@@ -247,7 +219,7 @@ fn boolean_flags_written_as_two_items_are_rewritten() {
         "no stray argument is left: {args:?}"
     );
     put(&root, API_MANIFEST, &after);
-    let again = audit(
+    let again = kube_audit(
         &node(&root, APISERVER, API_MANIFEST, "apiserver_manifest"),
         &select,
     );

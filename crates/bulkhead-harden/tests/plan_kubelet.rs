@@ -9,12 +9,12 @@
 
 mod common;
 
-use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_checks::Status;
 use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
 use bulkhead_facts::{Fact, Snapshot, ToolInfo};
-use bulkhead_harden::{plan, FixKind, PlanRequest};
-use common::{put, temp_root};
+use bulkhead_harden::{plan, FixKind};
+use common::{kube_audit, put, request, status, temp_root};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,34 +92,6 @@ fn node(root: &Path, args: &[&str], text: &str) -> Snapshot {
     s
 }
 
-fn audit(s: &Snapshot) -> Audit {
-    let opts = AuditOptions::default();
-    let b = catalog().kubernetes();
-    bulkhead_checks::run(
-        b,
-        b.default_edition(),
-        &Context::new(s, &opts),
-        &Selection::new(vec!["4.2".into()], vec![]),
-    )
-}
-
-fn status(a: &Audit, id: &str) -> Status {
-    a.outcomes
-        .iter()
-        .find(|o| o.check_id == id)
-        .unwrap_or_else(|| panic!("no {id}"))
-        .result
-        .status
-}
-
-fn request(root: &Path, select: &[&str]) -> PlanRequest {
-    PlanRequest {
-        root: Some(root.to_path_buf()),
-        select: select.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
 /// 4.2.11: serverTLSBootstrap alone leaves the gate off, which the kubelet refuses; the fix
 /// turns the gate on in the file that turns it off, and the configuration it writes passes
 /// 4.2.11 (and 4.2.9, which credits server TLS bootstrap only with the gate on).
@@ -127,7 +99,7 @@ fn request(root: &Path, select: &[&str]) -> PlanRequest {
 fn server_tls_bootstrap_fix_turns_its_gate_on() {
     let root = temp_root("kubelet-gate");
     let s = node(&root, &[], INSECURE);
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.11"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.11"])).unwrap();
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
@@ -155,7 +127,7 @@ fn server_tls_bootstrap_fix_turns_its_gate_on() {
     );
     // Audit the node as the fix leaves it.
     let fixed = node(&root, &[], after);
-    let a = audit(&fixed);
+    let a = kube_audit(&fixed, &["4.2"]);
     assert_eq!(status(&a, "4.2.11"), Status::Pass);
     assert_eq!(status(&a, "4.2.9"), Status::Pass);
 }
@@ -171,7 +143,7 @@ fn gate_off_on_the_command_line_is_not_claimed() {
         &["--feature-gates=RotateKubeletServerCertificate=false"],
         text,
     );
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.11"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.11"])).unwrap();
     assert!(
@@ -196,7 +168,7 @@ fn gate_off_on_the_command_line_is_not_claimed() {
 fn an_edit_a_broken_later_drop_in_could_override_is_not_claimed() {
     let root = temp_root("kubelet-broken-drop-in");
     let clean = node(&root, &[], INSECURE);
-    let before = audit(&clean);
+    let before = kube_audit(&clean, &["4.2"]);
     assert_eq!(status(&before, "4.2.1"), Status::Fail);
     assert_eq!(status(&before, "4.2.2"), Status::Fail);
     // Since the audit, a drop-in directory gained a broken drop-in after one that is fine (with
@@ -282,7 +254,7 @@ fn a_config_the_kubelet_refuses_is_not_edited() {
     let root = temp_root("kubelet-refused-config");
     let text = format!("{INSECURE}maxPods: \"110\"\n");
     let s = node(&root, &[], &text);
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.1"), Status::Fail);
     assert_eq!(status(&before, "4.2.2"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.1", "4.2.2"])).unwrap();
@@ -309,7 +281,7 @@ fn a_drop_in_without_api_version_is_not_edited() {
         &[(drop_in, "authorization:\n  mode: AlwaysAllow\n")],
         parse,
     );
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.2"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.2"])).unwrap();
     no_kubelet_fix(&p);
@@ -342,7 +314,7 @@ fn another_file_the_kubelet_refuses_blocks_the_fix() {
         &[(drop_in, "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n")],
         parse,
     );
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.1"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
     no_kubelet_fix(&p);
@@ -378,7 +350,7 @@ fn files_the_kubelet_accepts_still_get_their_fixes() {
         ],
         parse,
     );
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     for id in ["4.2.1", "4.2.2", "4.2.4"] {
         assert_eq!(status(&before, id), Status::Fail, "{id}");
     }
@@ -410,7 +382,7 @@ fn files_the_kubelet_accepts_still_get_their_fixes() {
 fn a_two_word_boolean_flag_is_quoted_as_written() {
     let root = temp_root("kubelet-two-words");
     let s = node(&root, &["--anonymous-auth", "false"], INSECURE);
-    let before = audit(&s);
+    let before = kube_audit(&s, &["4.2"]);
     assert_eq!(status(&before, "4.2.1"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
     assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);

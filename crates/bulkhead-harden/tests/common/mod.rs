@@ -1,13 +1,17 @@
 //! Shared test helpers: snapshots and audits built in code, and temporary host roots with real
 //! files. Audits are built from check results directly so the planner is tested on exactly the
-//! verdicts a test names; the end-to-end tests (tests/e2e_*.rs) run the real evaluators instead.
+//! verdicts a test names; the Kubernetes tests and the end-to-end tests (tests/e2e_*.rs) run the
+//! real evaluators instead ([`kube_audit`]).
 
 #![allow(dead_code)]
 
-use bulkhead_checks::{catalog, Audit, CheckResult, ObjectResult, Outcome, Status};
+use bulkhead_checks::{
+    catalog, Audit, AuditOptions, CheckResult, Context, ObjectResult, Outcome, Selection, Status,
+};
 use bulkhead_facts::docker::*;
 use bulkhead_facts::host::{FileFact, FileKind, FileStat, HostFacts};
 use bulkhead_facts::{Fact, Mode, Snapshot, ToolInfo};
+use bulkhead_harden::PlanRequest;
 use std::path::{Path, PathBuf};
 
 /// A local Docker host whose files live under `root`, with default daemon configuration.
@@ -183,4 +187,36 @@ pub fn kill_child_at_failpoint(child_test: &str, env_key: &str, dir: &Path, poin
     // SAFETY: signalling the child this test spawned.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     child.wait().unwrap();
+}
+
+/// The CIS Kubernetes checks `only` (IDs, sections or control IDs) evaluated on `s` by the real
+/// evaluators.
+pub fn kube_audit(s: &Snapshot, only: &[&str]) -> Audit {
+    let opts = AuditOptions::default();
+    let b = catalog().kubernetes();
+    bulkhead_checks::run(
+        b,
+        b.default_edition(),
+        &Context::new(s, &opts),
+        &Selection::new(only.iter().map(|x| x.to_string()).collect(), vec![]),
+    )
+}
+
+/// The status of check `id` in `a`; panics when the audit has no such check.
+pub fn status(a: &Audit, id: &str) -> Status {
+    a.outcomes
+        .iter()
+        .find(|o| o.check_id == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+        .result
+        .status
+}
+
+/// A plan request for the checks `select` on the host files under `root`.
+pub fn request(root: &Path, select: &[&str]) -> PlanRequest {
+    PlanRequest {
+        root: Some(root.to_path_buf()),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
 }
