@@ -147,7 +147,10 @@ pub fn evaluate(
                 path.display()
             ));
         }
-        return Err("found neither a Docker engine nor Kubernetes components on this host; name one with `bulkhead audit docker --docker-host URL` or check --root/--proc".into());
+        return Err(format!(
+            "{}; name one with `bulkhead audit docker --docker-host URL` or check --root/--proc",
+            super::NOTHING_TO_AUDIT
+        ));
     }
     let mut editions = Vec::new();
     for (b, _) in &plan {

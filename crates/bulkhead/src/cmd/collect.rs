@@ -24,7 +24,7 @@ pub fn run(args: CollectCmdArgs) -> Result<ExitCode, String> {
     if snapshot.docker.is_none() && snapshot.kubernetes.is_none() {
         // Not an error (the host facts are recorded as asked), but no audit can be made from
         // such a snapshot: say so now rather than when it is audited elsewhere.
-        eprintln!("bulkhead: warning: found neither a Docker engine nor Kubernetes components on this host; the snapshot holds host facts only and no benchmark can be evaluated from it (name a daemon with --docker-host, or check --root/--proc)");
+        eprintln!("bulkhead: warning: {}; the snapshot holds host facts only and no benchmark can be evaluated from it (name a daemon with --docker-host, or check --root/--proc)", super::NOTHING_TO_AUDIT);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -51,6 +51,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// What a live collection that found nothing to audit is told; `audit` fails with it, `collect`
+/// warns.
+pub(crate) const NOTHING_TO_AUDIT: &str =
+    "found neither a Docker engine nor Kubernetes components on this host";
+
 /// The man page lists each subcommand as a page of its own (`bulkhead-audit(1)`), but bulkhead
 /// ships one page: name the command instead (its `--help` has the rest) rather than point to a
 /// page `man` cannot find.
