@@ -451,8 +451,11 @@ pub enum Command {
     ///
     /// With --diff, each host (and kind) is taken on its own: its newest run is compared with the
     /// run before it, check by check, and every check whose status changed is listed ("absent"
-    /// where one of the two runs lacks the check). Checks are matched by control, so two runs in
-    /// different numberings still compare.
+    /// where one of the two runs lacks the check). Under each check come its objects (containers,
+    /// images, files, processes) whose status changed, appeared or disappeared, so a check that
+    /// stays "fail" while one container is fixed and another breaks is listed too. Checks are
+    /// matched by control, so two runs in different numberings still compare; objects by kind and
+    /// name.
     ///
     /// Reading changes nothing: no file or table is created, and a store that holds no bulkhead
     /// run history (a mistyped database, another application's file) is an error naming it.
@@ -787,9 +790,14 @@ pub struct HistoryArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub limit: u32,
-    /// Compare each host's newest run with the one before it.
+    /// Compare each host's last two runs, per check and per object.
     ///
-    /// For each host and kind: which checks changed status between those two consecutive runs.
+    /// For each host and kind, its newest run against the one before it: every check whose
+    /// status changed, and under each check the objects (containers, images, files, processes,
+    /// ...) whose status changed, that appeared or that disappeared. A check that kept its status
+    /// while its objects changed is listed too (`fail -> fail`). Objects are matched by kind and
+    /// name, so a container recreated under its name or a restarted daemon is the same object.
+    /// Only statuses count, not evidence.
     #[arg(long)]
     pub diff: bool,
     /// Output format.

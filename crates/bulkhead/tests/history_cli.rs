@@ -2,6 +2,7 @@
 //! be used. The store itself is tested against real SQLite and PostgreSQL in bulkhead-store.
 
 use bulkhead_testkit::{TempDir, TestPostgres};
+use serde_json::json;
 use std::process::{Command, Output};
 
 fn history(store: &str) -> Output {
@@ -164,4 +165,206 @@ fn a_postgres_database_without_the_history_is_named_and_left_unchanged() {
         assert!(err.contains("bulkhead audit --store"), "{attempt}: {err}");
         assert!(o.stdout.is_empty(), "{attempt}");
     }
+}
+
+fn bulkhead(args: &[&str]) -> (String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+    (stdout, stderr)
+}
+
+/// The golden lab a while later: `hostile` was recreated with a read-only root file system (a
+/// new ID), `hardened` lost its own, `labelled` was removed, `newcomer` (a copy of `plain`)
+/// started, and dockerd was restarted (a new pid) without `--iptables=false`.
+fn remediated_snapshot(dir: &TempDir) -> String {
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_snapshot()).unwrap()).unwrap();
+    let containers = snap
+        .pointer_mut("/docker/containers/value")
+        .and_then(|v| v.as_array_mut())
+        .unwrap();
+    let name = |c: &serde_json::Value| c["inspect"]["Name"].as_str().unwrap().to_string();
+    let mut newcomer = containers
+        .iter()
+        .find(|c| name(c) == "/plain")
+        .unwrap()
+        .clone();
+    newcomer["inspect"]["Name"] = "/newcomer".into();
+    newcomer["inspect"]["Id"] = "0a".repeat(32).into();
+    containers.retain(|c| name(c) != "/labelled");
+    for c in containers.iter_mut() {
+        match name(c).as_str() {
+            "/hostile" => {
+                c["inspect"]["HostConfig"]["ReadonlyRootfs"] = true.into();
+                c["inspect"]["Id"] = "0c".repeat(32).into();
+            }
+            "/hardened" => c["inspect"]["HostConfig"]["ReadonlyRootfs"] = false.into(),
+            _ => {}
+        }
+    }
+    containers.push(newcomer);
+    let daemon = &mut snap["docker"]["daemon"];
+    daemon["process"]["value"]["pid"] = 2000.into();
+    daemon["process"]["value"]["argv"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a != "--iptables=false");
+    daemon["flags"]["occurrences"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["name"] != "iptables");
+    let path = dir.arg("remediated.json");
+    std::fs::write(&path, serde_json::to_string(&snap).unwrap()).unwrap();
+    path
+}
+
+/// Two real audits whose check statuses barely move while their objects do: `--diff` lists
+/// each object that changed status, appeared or disappeared under its check, also where the
+/// check itself kept its status, in text and JSON; a restarted daemon is the same object; a
+/// third run like the second shows that nothing changed.
+fn object_changes_show_in_the_diff(store: &str, dir: &TempDir) {
+    let golden = golden_snapshot();
+    let remediated = remediated_snapshot(dir);
+    // 2.3 (log level) has the daemon as its object too, unchanged but for its pid.
+    let only = [
+        "--only",
+        "5.13,2.4,2.3",
+        "--fail-on",
+        "never",
+        "--store",
+        store,
+    ];
+    for snap in [&golden, &remediated] {
+        let mut args = vec!["audit", "docker", "--snapshot", snap];
+        args.extend(only);
+        bulkhead(&args);
+    }
+
+    let (text, _) = bulkhead(&["history", "--store", store, "--diff"]);
+    let lines: Vec<&str> = text.lines().collect();
+    let block = |check: &str| -> Vec<&str> {
+        let at = lines
+            .iter()
+            .position(|l| l.split_whitespace().next() == Some(check))
+            .unwrap_or_else(|| panic!("no {check} line\n{text}"));
+        let end = lines[at + 1..]
+            .iter()
+            .position(|l| !l.starts_with("      "))
+            .map_or(lines.len(), |n| at + 1 + n);
+        lines[at..end].iter().map(|l| l.trim()).collect()
+    };
+    assert_eq!(
+        block("5.13"),
+        [
+            "5.13     fail -> fail  docker.container.read_only_rootfs",
+            "container hardened: pass -> fail",
+            "container hostile: fail -> pass (id 020202020202 -> 0c0c0c0c0c0c)",
+            "container newcomer: absent -> fail",
+            "container labelled: fail -> absent",
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        block("2.4"),
+        [
+            "2.4      fail -> pass  docker.daemon.iptables_allowed",
+            "daemon dockerd (pid 2000): fail -> pass",
+        ],
+        "{text}"
+    );
+    assert!(
+        !text.contains("2.3 "),
+        "the restart alone is no change\n{text}"
+    );
+    assert!(!text.contains("no check"), "{text}");
+
+    let (json, _) = bulkhead(&["history", "--store", store, "--diff", "--format", "json"]);
+    let changes: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes = changes.as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{json}");
+    let change = |check: &str| {
+        changes
+            .iter()
+            .find(|c| c["check"] == check)
+            .unwrap_or_else(|| panic!("no {check}\n{json}"))
+    };
+    let objects = |check: &str| -> Vec<(String, String, String, String)> {
+        change(check)["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let s = |k: &str| {
+                    o[k].as_str()
+                        .unwrap_or_else(|| panic!("{k}: {o}"))
+                        .to_string()
+                };
+                (s("kind"), s("name"), s("before"), s("after"))
+            })
+            .collect()
+    };
+    let c = change("5.13");
+    for (key, value) in [
+        ("host", json!("lab-host")),
+        ("kind", json!("docker")),
+        ("control", json!("docker.container.read_only_rootfs")),
+        ("before", json!("fail")),
+        ("after", json!("fail")),
+        ("before_run", json!(1)),
+        ("after_run", json!(2)),
+    ] {
+        assert_eq!(c[key], value, "{key}: {c}");
+    }
+    let t = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    assert_eq!(
+        objects("5.13"),
+        [
+            t("container", "hardened", "pass", "fail"),
+            t("container", "hostile", "fail", "pass"),
+            t("container", "newcomer", "absent", "fail"),
+            t("container", "labelled", "fail", "absent"),
+        ]
+    );
+    assert_eq!(change("2.4")["before"], "fail");
+    assert_eq!(change("2.4")["after"], "pass");
+    assert_eq!(
+        objects("2.4"),
+        [t("daemon", "dockerd (pid 2000)", "fail", "pass")]
+    );
+
+    // A third run of the same host: compared with the second, nothing changed.
+    let mut args = vec!["audit", "docker", "--snapshot", &remediated];
+    args.extend(only);
+    bulkhead(&args);
+    let (text, _) = bulkhead(&["history", "--store", store, "--diff"]);
+    assert!(
+        text.contains("run 2 (") && text.contains("-> run 3 ("),
+        "{text}"
+    );
+    assert!(text.contains("no check or object changed status"), "{text}");
+    let (json, _) = bulkhead(&["history", "--store", store, "--diff", "--format", "json"]);
+    assert_eq!(json.trim(), "[]");
+}
+
+#[test]
+fn history_diff_lists_object_changes_in_sqlite() {
+    let dir = TempDir::new("history-objects");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    object_changes_show_in_the_diff(&store, &dir);
+}
+
+#[test]
+fn history_diff_lists_object_changes_in_postgres() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let dir = TempDir::new("history-objects-pg");
+    let store = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    object_changes_show_in_the_diff(&store, &dir);
 }

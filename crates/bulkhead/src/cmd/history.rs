@@ -2,9 +2,10 @@
 
 use super::VERSION;
 use crate::cli::{Benchmark, HistoryArgs, ListFormat};
-use bulkhead_checks::Audit;
+use bulkhead_checks::{Audit, Status};
 use bulkhead_report::Target;
 use bulkhead_store::{NewRun, RunFilter, RunSummary};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::process::ExitCode;
 
@@ -92,6 +93,11 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     for (before, after) in pairs {
         let old = store.checks(before.id).map_err(|e| e.to_string())?;
         let new = store.checks(after.id).map_err(|e| e.to_string())?;
+        // The objects of each check come from the runs' stored audit documents.
+        let old_doc = store.document(before.id).map_err(|e| e.to_string())?;
+        let new_doc = store.document(after.id).map_err(|e| e.to_string())?;
+        let old_results = results_by_control(&old_doc);
+        let new_results = results_by_control(&new_doc);
         let _ = writeln!(
             out,
             "{} {}: run {} ({}) -> run {} ({}), score {} -> {}",
@@ -135,26 +141,40 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
                 "  {:<8} {} -> absent  {}",
                 o.check_id, o.status, o.control
             );
-            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": o.check_id, "control": o.control, "before": o.status, "after": "absent", "before_run": before.id, "after_run": after.id}));
+            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": o.check_id, "control": o.control, "before": o.status, "after": "absent", "before_run": before.id, "after_run": after.id, "objects": []}));
         }
         for n in &new {
             let prev = old
                 .iter()
                 .find(|o| o.control == n.control)
-                .map(|o| o.status.as_str())
-                .unwrap_or("absent");
-            if prev != n.status {
-                any = true;
-                let _ = writeln!(
-                    out,
-                    "  {:<8} {prev} -> {}  {}",
-                    n.check_id, n.status, n.control
-                );
-                changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": n.check_id, "control": n.control, "before": prev, "after": n.status, "before_run": before.id, "after_run": after.id}));
+                .map(|o| o.status.as_str());
+            // Objects are compared only for a check both runs have: a check that appeared or
+            // disappeared is reported as a whole.
+            let objects = match prev {
+                Some(_) => diff_objects(
+                    old_results.get(n.control.as_str()).copied(),
+                    new_results.get(n.control.as_str()).copied(),
+                ),
+                None => Vec::new(),
+            };
+            let prev = prev.unwrap_or("absent");
+            if prev == n.status && objects.is_empty() {
+                continue;
             }
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {:<8} {prev} -> {}  {}",
+                n.check_id, n.status, n.control
+            );
+            for c in &objects {
+                let _ = writeln!(out, "      {}", c.text());
+            }
+            let objects: Vec<serde_json::Value> = objects.iter().map(ObjectChange::json).collect();
+            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": n.check_id, "control": n.control, "before": prev, "after": n.status, "before_run": before.id, "after_run": after.id, "objects": objects}));
         }
         if !any {
-            let _ = writeln!(out, "  no check changed status");
+            let _ = writeln!(out, "  no check or object changed status");
         }
     }
     if out.is_empty() {
@@ -228,4 +248,378 @@ fn render_runs(runs: &[RunSummary]) -> String {
         );
     }
     out
+}
+
+/// The `results[]` entries of a stored audit document, by control ID (how `--diff` matches
+/// checks). A document without results gives an empty map.
+fn results_by_control(doc: &serde_json::Value) -> HashMap<&str, &serde_json::Value> {
+    doc.get("results")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|r| Some((r.get("control")?.as_str()?, r)))
+        .collect()
+}
+
+/// The name of an object as `--diff` matches it: the recorded name without a trailing
+/// ` (pid N)`, so that a daemon or control-plane process that restarted (as it must, to take a
+/// fix) is still the same object.
+fn name_identity(name: &str) -> &str {
+    name.strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" (pid "))
+        .filter(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(name, |(base, _)| base)
+}
+
+/// One object of one check in one run: every `objects[]` entry with the same identity (kind and
+/// name; kind and ID when the name is missing). A process checked for several flags has one
+/// entry per flag, so an object may have several statuses.
+struct ObjectGroup<'a> {
+    kind: &'a str,
+    name: &'a str,
+    id: &'a str,
+    statuses: Vec<&'a str>,
+}
+
+impl<'a> ObjectGroup<'a> {
+    /// What the object is matched by: its kind, then its name (true) without a pid, or its ID
+    /// (false) when it has no name.
+    fn key(&self) -> (&'a str, bool, &'a str) {
+        if self.name.is_empty() {
+            (self.kind, false, self.id)
+        } else {
+            (self.kind, true, name_identity(self.name))
+        }
+    }
+
+    /// The object's status as the check's own roll-up would count it: the most decisive of its
+    /// entries (a failure beats an error, an error beats a pass, ...).
+    fn status(&self) -> &'a str {
+        let rank = |s: &str| Status::parse(s).map_or(5, Status::rollup_rank);
+        let mut best = self.statuses[0];
+        for s in &self.statuses[1..] {
+            if rank(s) > rank(best) {
+                best = s;
+            }
+        }
+        best
+    }
+
+    /// Its statuses in a fixed order, for comparing two runs whatever the entry order.
+    fn sorted(&self) -> Vec<&'a str> {
+        let mut v = self.statuses.clone();
+        v.sort_unstable();
+        v
+    }
+}
+
+fn object_groups(result: Option<&serde_json::Value>) -> Vec<ObjectGroup<'_>> {
+    let mut groups: Vec<ObjectGroup<'_>> = Vec::new();
+    let mut index: HashMap<(&str, bool, &str), usize> = HashMap::new();
+    let objects = result
+        .and_then(|r| r.get("objects"))
+        .and_then(|o| o.as_array())
+        .into_iter()
+        .flatten();
+    for o in objects {
+        let text = |k: &str| o.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        let g = ObjectGroup {
+            kind: text("kind"),
+            name: text("name"),
+            id: text("id"),
+            statuses: vec![text("status")],
+        };
+        match index.get(&g.key()) {
+            Some(&i) => groups[i].statuses.push(g.statuses[0]),
+            None => {
+                index.insert(g.key(), groups.len());
+                groups.push(g);
+            }
+        }
+    }
+    groups
+}
+
+/// An object of a check whose status differs between two runs, or that only one of them has.
+#[derive(Debug, PartialEq)]
+struct ObjectChange {
+    kind: String,
+    /// As the newer run recorded it (the older one's for an object that disappeared).
+    name: String,
+    id: String,
+    before: String,
+    after: String,
+    /// The older run's name and ID of the object, when they differ from the newer run's: a
+    /// container recreated under its name has a new ID, a restarted process a new pid.
+    before_name: String,
+    before_id: String,
+    /// Every entry's status on each side, when either side has more than one.
+    statuses: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl ObjectChange {
+    fn new(old: Option<&ObjectGroup>, new: Option<&ObjectGroup>) -> ObjectChange {
+        let shown = new.or(old).expect("one side has the object");
+        let status = |g: Option<&ObjectGroup>| g.map_or("absent", |g| g.status()).to_string();
+        let all = |g: Option<&ObjectGroup>| {
+            g.map(|g| g.statuses.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default()
+        };
+        // Only a difference between two recorded values: a name or ID one run lacks is no news.
+        let (before_name, before_id) = match (old, new) {
+            (Some(o), Some(n)) => (changed(o.name, n.name), changed(o.id, n.id)),
+            _ => ("", ""),
+        };
+        let multiple =
+            old.is_some_and(|g| g.statuses.len() > 1) || new.is_some_and(|g| g.statuses.len() > 1);
+        ObjectChange {
+            kind: shown.kind.to_string(),
+            name: shown.name.to_string(),
+            id: shown.id.to_string(),
+            before: status(old),
+            after: status(new),
+            before_name: before_name.to_string(),
+            before_id: before_id.to_string(),
+            statuses: multiple.then(|| (all(old), all(new))),
+        }
+    }
+
+    /// `container web: fail -> pass`, with what else changed in parentheses.
+    fn text(&self) -> String {
+        let mut line = self.kind.clone();
+        let name = if self.name.is_empty() {
+            &self.id
+        } else {
+            &self.name
+        };
+        if !name.is_empty() {
+            line.push(' ');
+            line.push_str(name);
+        }
+        let _ = write!(line, ": {} -> {}", self.before, self.after);
+        let mut notes = Vec::new();
+        if let Some((before, after)) = &self.statuses {
+            notes.push(format!("{} -> {}", counts(before), counts(after)));
+        }
+        // A restarted process shows its new pid in its name; any other difference is a rename.
+        if !self.before_name.is_empty()
+            && name_identity(&self.before_name) != name_identity(&self.name)
+        {
+            notes.push(format!("was {}", self.before_name));
+        }
+        if !self.before_id.is_empty() {
+            notes.push(format!("id {} -> {}", self.before_id, self.id));
+        }
+        if !notes.is_empty() {
+            let _ = write!(line, " ({})", notes.join("; "));
+        }
+        line
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "kind": self.kind,
+            "name": self.name,
+            "before": self.before,
+            "after": self.after,
+        });
+        let m = v.as_object_mut().expect("an object");
+        for (key, value) in [
+            ("id", &self.id),
+            ("before_name", &self.before_name),
+            ("before_id", &self.before_id),
+        ] {
+            if !value.is_empty() {
+                m.insert(key.into(), value.as_str().into());
+            }
+        }
+        if let Some((before, after)) = &self.statuses {
+            m.insert(
+                "statuses".into(),
+                serde_json::json!({"before": before, "after": after}),
+            );
+        }
+        v
+    }
+}
+
+/// The older value when both runs recorded one and they differ, else "".
+fn changed<'a>(before: &'a str, after: &str) -> &'a str {
+    if before.is_empty() || after.is_empty() || before == after {
+        ""
+    } else {
+        before
+    }
+}
+
+/// "1 pass, 2 fail" for the entries of one object; "absent" for none.
+fn counts(statuses: &[String]) -> String {
+    if statuses.is_empty() {
+        return "absent".into();
+    }
+    let mut order: Vec<&str> = STATUSES.iter().map(|(k, _)| *k).collect();
+    for s in statuses {
+        if !order.contains(&s.as_str()) {
+            order.push(s);
+        }
+    }
+    order
+        .iter()
+        .filter_map(|k| {
+            let n = statuses.iter().filter(|s| s == k).count();
+            (n > 0).then(|| format!("{n} {k}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The objects of one check that changed between two runs: those whose status differs, those
+/// only the newer run has (`absent -> ...`) and those only the older one has (`... -> absent`).
+/// Objects are matched by kind and name, so a container recreated under the same name is the
+/// same object; an object left unmatched is then matched by kind and ID (a renamed container,
+/// an object whose name one run lacks). Evidence is not compared: only statuses count.
+fn diff_objects(
+    old: Option<&serde_json::Value>,
+    new: Option<&serde_json::Value>,
+) -> Vec<ObjectChange> {
+    let old = object_groups(old);
+    let new = object_groups(new);
+    let mut partner: Vec<Option<usize>> = vec![None; new.len()];
+    let mut taken = vec![false; old.len()];
+    let by_key: HashMap<_, usize> = old.iter().enumerate().map(|(i, g)| (g.key(), i)).collect();
+    for (n, g) in new.iter().enumerate() {
+        if let Some(&o) = by_key.get(&g.key()) {
+            partner[n] = Some(o);
+            taken[o] = true;
+        }
+    }
+    let mut by_id: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, g) in old.iter().enumerate() {
+        if !taken[i] && !g.id.is_empty() {
+            by_id.entry((g.kind, g.id)).or_insert(i);
+        }
+    }
+    for (n, g) in new.iter().enumerate() {
+        if partner[n].is_some() || g.id.is_empty() {
+            continue;
+        }
+        if let Some(o) = by_id.remove(&(g.kind, g.id)) {
+            partner[n] = Some(o);
+            taken[o] = true;
+        }
+    }
+    let mut changes = Vec::new();
+    for (n, g) in new.iter().enumerate() {
+        let o = partner[n].map(|o| &old[o]);
+        if o.is_some_and(|o| o.sorted() == g.sorted()) {
+            continue;
+        }
+        changes.push(ObjectChange::new(o, Some(g)));
+    }
+    for (o, g) in old.iter().enumerate() {
+        if !taken[o] {
+            changes.push(ObjectChange::new(Some(g), None));
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(objects: serde_json::Value) -> serde_json::Value {
+        json!({"id": "1.2.4", "control": "c", "status": "fail", "objects": objects})
+    }
+
+    fn lines(old: serde_json::Value, new: serde_json::Value) -> Vec<String> {
+        diff_objects(Some(&result(old)), Some(&result(new)))
+            .iter()
+            .map(ObjectChange::text)
+            .collect()
+    }
+
+    #[test]
+    fn only_statuses_count_not_evidence() {
+        let old = json!([{"kind": "file", "name": "/etc/docker", "status": "fail", "evidence": {"actual": "0777"}}]);
+        let new = json!([{"kind": "file", "name": "/etc/docker", "status": "fail", "evidence": {"actual": "0775"}}]);
+        assert!(lines(old, new).is_empty());
+    }
+
+    #[test]
+    fn a_restarted_process_is_the_same_object() {
+        let old = json!([{"kind": "daemon", "name": "dockerd (pid 1000)", "status": "fail"}]);
+        let new = json!([{"kind": "daemon", "name": "dockerd (pid 2000)", "status": "pass"}]);
+        let changes = diff_objects(Some(&result(old)), Some(&result(new)));
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].text(), "daemon dockerd (pid 2000): fail -> pass");
+        let j = changes[0].json();
+        assert_eq!(j["name"], "dockerd (pid 2000)");
+        assert_eq!(j["before_name"], "dockerd (pid 1000)");
+        assert_eq!(name_identity("kube-apiserver (pid 12)"), "kube-apiserver");
+        assert_eq!(name_identity("web (pid x)"), "web (pid x)");
+        assert_eq!(name_identity("(pid 1)"), "(pid 1)");
+    }
+
+    #[test]
+    fn recreated_renamed_and_unnamed_objects() {
+        let old = json!([
+            {"kind": "container", "name": "web", "id": "aaaa", "status": "fail"},
+            {"kind": "container", "name": "old-name", "id": "bbbb", "status": "fail"},
+            {"kind": "image", "name": "", "id": "cccc", "status": "fail"},
+            {"kind": "container", "name": "gone", "id": "dddd", "status": "pass"}
+        ]);
+        let new = json!([
+            {"kind": "container", "name": "web", "id": "eeee", "status": "pass"},
+            {"kind": "container", "name": "new-name", "id": "bbbb", "status": "pass"},
+            {"kind": "image", "id": "cccc", "status": "pass"},
+            {"kind": "container", "name": "new", "id": "ffff", "status": "fail"}
+        ]);
+        assert_eq!(
+            lines(old, new),
+            [
+                "container web: fail -> pass (id aaaa -> eeee)",
+                "container new-name: fail -> pass (was old-name)",
+                "image cccc: fail -> pass",
+                "container new: absent -> fail",
+                "container gone: pass -> absent",
+            ]
+        );
+    }
+
+    /// A process checked for two flags has two entries: fixing one of them is a change even
+    /// though the process still fails as a whole.
+    #[test]
+    fn several_entries_of_one_object_compare_as_a_whole() {
+        let p = |a: &str, b: &str| {
+            json!([
+                {"kind": "process", "name": "etcd (pid 7)", "status": a, "evidence": {"field": "--cert-file"}},
+                {"kind": "process", "name": "etcd (pid 7)", "status": b, "evidence": {"field": "--key-file"}}
+            ])
+        };
+        assert_eq!(
+            lines(p("fail", "fail"), p("pass", "fail")),
+            ["process etcd (pid 7): fail -> fail (2 fail -> 1 pass, 1 fail)"]
+        );
+        assert_eq!(
+            lines(p("fail", "pass"), p("pass", "pass")),
+            ["process etcd (pid 7): fail -> pass (1 pass, 1 fail -> 2 pass)"]
+        );
+        assert!(lines(p("fail", "pass"), p("pass", "fail")).is_empty());
+        let j = diff_objects(
+            Some(&result(p("fail", "fail"))),
+            Some(&result(p("pass", "fail"))),
+        )[0]
+        .json();
+        assert_eq!(j["statuses"]["before"], json!(["fail", "fail"]));
+        assert_eq!(j["statuses"]["after"], json!(["pass", "fail"]));
+    }
+
+    #[test]
+    fn a_document_without_objects_has_none_to_compare() {
+        assert!(diff_objects(None, Some(&json!({"control": "c"}))).is_empty());
+        let doc = json!({"results": [{"control": "a"}, {"id": "x"}]});
+        assert_eq!(results_by_control(&doc).len(), 1);
+    }
 }

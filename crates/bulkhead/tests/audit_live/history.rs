@@ -51,16 +51,23 @@ fn two_recorded_runs_with_a_change_in_between_show_in_history_and_diff() {
         d.stdout.contains("run 1") && d.stdout.contains("-> run 2"),
         "{d}"
     );
+    let lines: Vec<&str> = d.stdout.lines().collect();
     for (check, control) in [
         ("5.13", "docker.container.read_only_rootfs"),
         ("5.26", "docker.container.no_new_privileges"),
     ] {
-        assert!(
-            d.stdout.lines().any(|l| {
+        let at = lines
+            .iter()
+            .position(|l| {
                 let w: Vec<&str> = l.split_whitespace().collect();
                 w == [check, "pass", "->", "fail", control]
-            }),
-            "no {check} pass -> fail line\n{d}"
+            })
+            .unwrap_or_else(|| panic!("no {check} pass -> fail line\n{d}"));
+        // Under the check, the object that made it fail: the container that started.
+        assert_eq!(
+            lines.get(at + 1).map(|l| l.trim()),
+            Some("container newcomer: absent -> fail"),
+            "{d}"
         );
     }
 
@@ -75,6 +82,18 @@ fn two_recorded_runs_with_a_change_in_between_show_in_history_and_diff() {
         assert_eq!(c["before_run"], 1);
         assert_eq!(c["after_run"], 2);
         assert_eq!(c["kind"], "docker");
+        let objects = c["objects"].as_array().unwrap();
+        assert_eq!(objects.len(), 1, "{j}");
+        assert_eq!(
+            [
+                &objects[0]["kind"],
+                &objects[0]["name"],
+                &objects[0]["before"],
+                &objects[0]["after"]
+            ],
+            ["container", "newcomer", "absent", "fail"],
+            "{j}"
+        );
     }
 }
 
