@@ -547,6 +547,7 @@ mod tests {
             uid: 0,
             pid_ns: None,
             environ: None,
+            no_new_privs: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Processes, read from a proc file system (`/proc`, or `--proc DIR`, which may be a fake tree
-//! in tests): comm, exe, argv (secret values masked), real uid, parent, PID namespace, and the
-//! environment of the few daemons whose configuration can come from it.
+//! in tests): comm, exe, argv (secret values masked), real uid, parent, PID namespace, the
+//! kernel's no_new_privs flag, and the environment of the few daemons whose configuration can
+//! come from it.
 //!
 //! Nothing is executed: the processes of a container are the host processes sharing the PID
 //! namespace of its init process, which is how bulkhead sees an `sshd` inside a container
@@ -83,7 +84,12 @@ pub fn read_process(proc: &Path, pid: u32) -> Option<Process> {
 fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process> {
     let dir = proc.join(pid.to_string());
     read_small(&dir.join("status"), buf).ok()?;
-    let (name, ppid, uid) = parse_status(buf)?;
+    let Status {
+        name,
+        ppid,
+        uid,
+        no_new_privs,
+    } = parse_status(buf)?;
     // status's Name is comm, escaped; read comm itself only when an escape shows.
     let comm = if name.contains('\\') {
         std::fs::read_to_string(dir.join("comm"))
@@ -127,6 +133,7 @@ fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process
         uid,
         pid_ns,
         environ: None,
+        no_new_privs,
     };
     if environment_matters(&p) {
         p.environ = std::fs::read(dir.join("environ")).ok().map(|raw| {
@@ -171,16 +178,36 @@ pub fn start_time(proc: &Path, pid: u32) -> Option<i64> {
     Some(boot + ticks / per_second)
 }
 
-/// Name, PPid and the real uid (0 when not shown) from a `status` file; None when the uid is
-/// unreadable. Parsed as bytes and only up to the `Uid:` line, which follows the other two: the
-/// rest of the file (memory, signals, capabilities) is not needed, and this runs for every
-/// process of the host.
-fn parse_status(status: &[u8]) -> Option<(String, u32, u32)> {
+/// What bulkhead keeps of a `status` file.
+#[derive(Debug, PartialEq)]
+struct Status {
+    name: String,
+    ppid: u32,
+    /// The real uid; 0 when the file shows none.
+    uid: u32,
+    /// `NoNewPrivs:` (0 or 1); None when the file has no such line.
+    no_new_privs: Option<bool>,
+}
+
+/// Name, PPid, the real uid and the no_new_privs flag from a `status` file; None when the uid
+/// is unreadable. Parsed as bytes, and this runs for every process of the host: the first
+/// three come before the `Uid:` line, after which only `NoNewPrivs:` is looked for (it follows
+/// the capability sets); the lines after it (seccomp, CPU lists, context switches) are never
+/// read.
+fn parse_status(status: &[u8]) -> Option<Status> {
     fn number<T: std::str::FromStr>(v: &[u8]) -> Option<T> {
         std::str::from_utf8(v).ok()?.trim().parse().ok()
     }
-    let (mut name, mut ppid) = (None, 0);
-    for line in status.split(|b| *b == b'\n') {
+    fn flag(v: &[u8]) -> Option<bool> {
+        match v.trim_ascii() {
+            b"0" => Some(false),
+            b"1" => Some(true),
+            _ => None,
+        }
+    }
+    let mut lines = status.split(|b| *b == b'\n');
+    let (mut name, mut ppid, mut uid, mut no_new_privs) = (None, 0, None, None);
+    for line in lines.by_ref() {
         if let Some(v) = line.strip_prefix(b"Name:") {
             name = Some(String::from_utf8_lossy(v.trim_ascii()).into_owned());
         } else if let Some(v) = line.strip_prefix(b"PPid:") {
@@ -188,10 +215,25 @@ fn parse_status(status: &[u8]) -> Option<(String, u32, u32)> {
         } else if let Some(v) = line.strip_prefix(b"Uid:") {
             // Real, effective, saved and file-system uid: the first is the real one.
             let real = v.trim_ascii().split(|b| b.is_ascii_whitespace()).next()?;
-            return Some((name.unwrap_or_default(), ppid, number(real)?));
+            uid = Some(number(real)?);
+            break;
+        } else if let Some(v) = line.strip_prefix(b"NoNewPrivs:") {
+            // Only in a hand-written file whose Uid line is missing or comes later.
+            no_new_privs = flag(v);
         }
     }
-    Some((name.unwrap_or_default(), ppid, 0))
+    if no_new_privs.is_none() {
+        // Nothing left to scan when the loop above ran to the end (no Uid line).
+        no_new_privs = lines
+            .find_map(|l| l.strip_prefix(b"NoNewPrivs:"))
+            .and_then(flag);
+    }
+    Some(Status {
+        name: name.unwrap_or_default(),
+        ppid,
+        uid: uid.unwrap_or(0),
+        no_new_privs,
+    })
 }
 
 fn split_nul(raw: &[u8]) -> Vec<String> {
@@ -272,21 +314,89 @@ fn descendants(all: &[Process], pid: u32) -> Vec<Process> {
 mod tests {
     use super::*;
 
+    fn status(name: &str, ppid: u32, uid: u32, no_new_privs: Option<bool>) -> Option<Status> {
+        Some(Status {
+            name: name.into(),
+            ppid,
+            uid,
+            no_new_privs,
+        })
+    }
+
     #[test]
     fn status_name_parent_and_real_uid() {
-        let status = b"Name:\tkube-apiserver\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t812\n\
+        let status_text = b"Name:\tkube-apiserver\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t812\n\
 PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
         assert_eq!(
-            parse_status(status),
-            Some(("kube-apiserver".to_string(), 1, 1001))
+            parse_status(status_text),
+            status("kube-apiserver", 1, 1001, None),
+            "no NoNewPrivs line (a kernel before 4.10): the flag is unknown"
         );
         // A status without a Uid line (a minimal fake tree) reads as uid 0; one whose uid is
         // not a number is not a process that can be read.
         assert_eq!(
             parse_status(b"Name:\tsh\nPPid:\t7\n"),
-            Some(("sh".to_string(), 7, 0))
+            status("sh", 7, 0, None)
         );
         assert_eq!(parse_status(b"Name:\tsh\nPPid:\t7\nUid:\tx\t0\n"), None);
+    }
+
+    /// A status file as Linux 6.1 writes it for a container's init process: the flag comes
+    /// after the uid and the capability sets.
+    const CONTAINER_INIT_STATUS: &str = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\n\
+Tgid:\t4242\nNgid:\t0\nPid:\t4242\nPPid:\t4218\nTracerPid:\t0\nUid:\t1000\t1000\t1000\t1000\n\
+Gid:\t1000\t1000\t1000\t1000\nFDSize:\t64\nGroups:\t10 \nNStgid:\t4242\t1\nNSpid:\t4242\t1\n\
+NSpgid:\t4242\t1\nNSsid:\t4242\t1\nVmPeak:\t    1320 kB\nVmSize:\t    1320 kB\nVmRSS:\t       4 kB\n\
+Threads:\t1\nSigQ:\t0/31457\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
+SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n\
+CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n\
+CapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n\
+Seccomp_filters:\t1\nSpeculation_Store_Bypass:\tthread force mitigated\n\
+Cpus_allowed:\tf\nCpus_allowed_list:\t0-3\nvoluntary_ctxt_switches:\t2\n";
+
+    #[test]
+    fn status_no_new_privs_after_the_uid() {
+        assert_eq!(
+            parse_status(CONTAINER_INIT_STATUS.as_bytes()),
+            status("sleep", 4218, 1000, Some(true))
+        );
+        let off = CONTAINER_INIT_STATUS.replace("NoNewPrivs:\t1", "NoNewPrivs:\t0");
+        assert_eq!(
+            parse_status(off.as_bytes()),
+            status("sleep", 4218, 1000, Some(false))
+        );
+        // A value that is neither 0 nor 1 says nothing.
+        let odd = CONTAINER_INIT_STATUS.replace("NoNewPrivs:\t1", "NoNewPrivs:\tyes");
+        assert_eq!(
+            parse_status(odd.as_bytes()),
+            status("sleep", 4218, 1000, None)
+        );
+        // An unreadable uid still makes the process unreadable, whatever follows.
+        let bad_uid = CONTAINER_INIT_STATUS.replace("Uid:\t1000", "Uid:\tx");
+        assert_eq!(parse_status(bad_uid.as_bytes()), None);
+        // A hand-written file without a Uid line (uid 0), the flag in any place.
+        assert_eq!(
+            parse_status(b"Name:\tsh\nNoNewPrivs:\t1\nPPid:\t7\n"),
+            status("sh", 7, 0, Some(true))
+        );
+        // The last line without its newline.
+        assert_eq!(
+            parse_status(b"Name:\tsh\nPPid:\t7\nUid:\t0\t0\t0\t0\nNoNewPrivs:\t0"),
+            status("sh", 7, 0, Some(false))
+        );
+    }
+
+    /// The flag of this very process, read through the real /proc, is what the kernel shows in
+    /// its status (whichever value that is where the tests run).
+    #[test]
+    fn own_status_has_the_flag() {
+        let me = read_process(Path::new("/proc"), std::process::id()).expect("this process");
+        let raw = std::fs::read_to_string("/proc/self/status").unwrap();
+        let kernel = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("NoNewPrivs:"))
+            .map(|v| v.trim() == "1");
+        assert_eq!(me.no_new_privs, kernel);
     }
 
     fn proc_entry(root: &Path, pid: u32, ppid: u32, uid: u32, comm: &str, argv: &[&str], ns: u64) {
@@ -362,6 +472,15 @@ PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
         );
         proc_entry(&root, 20, 1, 0, "sleep", &["sleep", "1000"], 200);
         proc_entry(&root, 21, 20, 0, "sshd", &["/usr/sbin/sshd", "-D"], 200);
+        // The container's two processes as a current kernel shows them: with the flag, set on
+        // its init process and inherited by the child.
+        for (pid, ppid, comm) in [(20, 1, "sleep"), (21, 20, "sshd")] {
+            let text = CONTAINER_INIT_STATUS
+                .replace("Name:\tsleep", &format!("Name:\t{comm}"))
+                .replace("PPid:\t4218", &format!("PPid:\t{ppid}"))
+                .replace("Uid:\t1000\t1000\t1000\t1000", "Uid:\t0\t0\t0\t0");
+            std::fs::write(root.join(format!("{pid}/status")), text).unwrap();
+        }
         proc_entry(&root, 30, 1, 1000, "vim", &["vim", "dockerd.go"], 100);
         proc_entry(&root, 2, 0, 0, "kthreadd", &[], 100);
         proc_entry(&root, 3, 2, 0, "kworker/0:0", &[], 100);
@@ -379,6 +498,15 @@ PPid:\t1\nTracerPid:\t0\nUid:\t1001\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t1 kB\n";
         let vim = all.iter().find(|p| p.pid == 30).unwrap();
         assert!(vim.environ.is_none(), "only daemons' environments are read");
         assert_eq!(vim.uid, 1000);
+        let flag_of = |pid: u32| all.iter().find(|p| p.pid == pid).unwrap().no_new_privs;
+        assert_eq!((flag_of(20), flag_of(21)), (Some(true), Some(true)));
+        assert_eq!(
+            flag_of(10),
+            None,
+            "a status without the line leaves it unknown"
+        );
+        let sshd = all.iter().find(|p| p.pid == 21).unwrap();
+        assert_eq!((sshd.ppid, sshd.uid, sshd.comm.as_str()), (20, 0, "sshd"));
         let in_container = container_processes(&all, 20, false, &root);
         let pids: Vec<u32> = in_container
             .value()

@@ -543,6 +543,22 @@ fn container_processes_from_the_host_proc() {
         .unwrap();
     assert!(!hardened.is_empty());
     assert!(hardened.iter().all(|p| p.uid == 1000), "{hardened:?}");
+    // PITFALL 14: the kernel's no_new_privs flag on each container's init process (State.Pid),
+    // which 5.26 goes by: set by --security-opt no-new-privileges, not by :false.
+    let init_flag = |name: &str| {
+        let c = container(&lab.running, name);
+        let pid = c.inspect.state.pid as u32;
+        c.processes
+            .value()
+            .unwrap()
+            .iter()
+            .find(|p| p.pid == pid)
+            .unwrap_or_else(|| panic!("init process {pid} of {name}"))
+            .no_new_privs
+    };
+    assert_eq!(init_flag("hardened"), Some(true));
+    assert_eq!(init_flag("nnp-false"), Some(false));
+    assert_eq!(init_flag("defaults"), Some(false));
     // --pid host: only the container's own process tree, not the whole host.
     let host_pid = container(&lab.running, "hostns").processes.value().unwrap();
     assert_eq!(host_pid.len(), 1, "{host_pid:?}");
@@ -719,6 +735,52 @@ fn section_5_verdict_per_container() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// 5.26 on a local daemon goes by the flag the kernel shows on each running container's init
+/// process; a container that is not running is judged from its configuration.
+#[test]
+fn no_new_privileges_from_the_init_process_flag() {
+    let Some(lab) = lab() else { return };
+    let options = AuditOptions::default();
+    let ctx = Context::new(&lab.all, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    let outcome = audit
+        .outcomes
+        .iter()
+        .find(|o| o.check_id == "5.26")
+        .expect("5.26 evaluated");
+    let evidence = |name: &str| {
+        let o = outcome
+            .result
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no 5.26 verdict on {name}"));
+        let e = o.evidence.as_ref().expect("evidence");
+        (o.status, e.field.clone(), e.actual.clone())
+    };
+    for (name, status, flag) in [
+        ("hardened", Status::Pass, "1"),
+        ("nnp-false", Status::Fail, "0"),
+        ("defaults", Status::Fail, "0"),
+    ] {
+        let pid = container(&lab.all, name).inspect.state.pid;
+        assert_eq!(
+            evidence(name),
+            (
+                status,
+                format!("/proc/{pid}/status NoNewPrivs"),
+                flag.to_string()
+            ),
+            "{name}"
+        );
+    }
+    let (status, field, _) = evidence("exited");
+    assert_eq!(
+        (status, field.as_str()),
+        (Status::Fail, "HostConfig.SecurityOpt")
+    );
 }
 
 #[test]

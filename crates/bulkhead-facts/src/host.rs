@@ -88,6 +88,12 @@ pub struct Process {
     /// etcd, kube components), secret values masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environ: Option<BTreeMap<String, String>>,
+    /// The kernel's no_new_privs flag (`NoNewPrivs:` in `/proc/<pid>/status`): once set, no
+    /// setuid or setgid bit and no file capability can raise the process's privileges, in it
+    /// and in every process it starts. None when the status file has no such line (kernels
+    /// before 4.10, fake proc trees, snapshots written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_new_privs: Option<bool>,
 }
 
 impl Process {
@@ -625,6 +631,23 @@ mod tests {
             ..Default::default()
         };
         assert!(!api.is_program("kubelet"));
+    }
+
+    /// The no_new_privs flag is left out of the JSON when unknown, so a snapshot written before
+    /// it was recorded reads back unchanged, and one that has it keeps it.
+    #[test]
+    fn no_new_privs_is_optional_in_json() {
+        let old = r#"{"pid":42,"ppid":1,"comm":"sleep","argv":["sleep","60"],"uid":0}"#;
+        let p: Process = serde_json::from_str(old).unwrap();
+        assert_eq!(p.no_new_privs, None);
+        assert!(!serde_json::to_string(&p).unwrap().contains("no_new_privs"));
+        let on = Process {
+            no_new_privs: Some(true),
+            ..p
+        };
+        let json = serde_json::to_string(&on).unwrap();
+        assert!(json.contains(r#""no_new_privs":true"#), "{json}");
+        assert_eq!(serde_json::from_str::<Process>(&json).unwrap(), on);
     }
 
     /// With neither exe nor argv (a process whose links cannot be read), only comm is left: the

@@ -216,7 +216,8 @@ fn no_new_privs_of(d: &TestDockerd, id: &str) -> String {
 
 /// 2.14 planned, applied and dockerd restarted: containers created from then on get
 /// no_new_privs, a container created before keeps running without it (the kernel says so), and
-/// 5.26 must not pass that container on the daemon-wide setting; before the restart, none.
+/// 5.26, which reads that flag from the container's init process, fails that container despite
+/// the daemon-wide setting; before the restart, no container has it.
 #[test]
 fn daemon_wide_no_new_privileges_proves_nothing_for_older_containers() {
     let Some(mut d) = TestDockerd::start() else {
@@ -254,10 +255,11 @@ fn daemon_wide_no_new_privileges_proves_nothing_for_older_containers() {
             .map(|x| (x.status, x.note.clone().unwrap_or_default()))
             .unwrap_or_else(|| panic!("no 5.26 verdict on {name}"))
     };
-    // Written, not loaded: no container has it yet.
+    // Written, not loaded: no container has it yet, and the kernel shows it.
     let snap = collect(&d, Path::new("/"), &include);
     let (st, note) = object(&audit(&snap, "1.6.0", &["5.26"]), "bh-nnp-old");
-    assert_eq!(st, Status::Warn, "{note}");
+    assert_eq!(st, Status::Fail, "{note}");
+    assert!(note.contains("runs without the flag"), "{note}");
     assert_eq!(no_new_privs_of(&d, &old), "0");
 
     let written = std::fs::read_to_string(d.config_file()).unwrap();
@@ -274,14 +276,14 @@ fn daemon_wide_no_new_privileges_proves_nothing_for_older_containers() {
     let again = audit(&snap, "1.6.0", &["2.14", "5.26"]);
     assert_eq!(status(&again, "2.14"), Status::Pass);
     let (st, note) = object(&again, "bh-nnp-old");
-    assert_eq!(st, Status::Warn, "{note}");
+    assert_eq!(st, Status::Fail, "{note}");
     assert!(
         note.contains("before the running dockerd started"),
         "{note}"
     );
     let (st, note) = object(&again, "bh-nnp-new");
     assert_eq!(st, Status::Pass, "{note}");
-    assert_eq!(status(&again, "5.26"), Status::Warn);
+    assert_eq!(status(&again, "5.26"), Status::Fail);
     let _ = std::fs::remove_dir_all(&state);
 }
 

@@ -1,6 +1,6 @@
 //! Section 5: container runtime. Every check judges each audited container from its inspect
-//! document (and, for sshd, from its processes as seen in the host's /proc). Swarm mode (5.1)
-//! lives with the other swarm checks in `swarm.rs`.
+//! document (and, for sshd and no-new-privileges, from its processes as seen in the host's
+//! /proc). Swarm mode (5.1) lives with the other swarm checks in `swarm.rs`.
 //!
 //! Unscored (Manual) checks follow one rule: a deviation bulkhead can see but not judge alone is
 //! `warn`, no deviation is `pass`, and where only a human can decide the object is `manual` with
@@ -8,7 +8,7 @@
 
 use super::{container_object, host_side_guard, no_docker, per_container};
 use crate::engine::Context;
-use crate::model::{CheckResult, Status};
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
 use bulkhead_facts::docker::{ContainerFacts, Network, PortBinding};
 use bulkhead_facts::flags::parse_go_bool;
@@ -1396,16 +1396,82 @@ fn daemon_nnp_not_inherited(ctx: &Context<'_>, c: &ContainerFacts, source: &str)
     None
 }
 
-/// 5.26: processes cannot gain privileges (setuid binaries, file capabilities). Parsed as
-/// dockerd parses it: `no-new-privileges:false` turns the protection off. A container that
-/// relies on the daemon-wide setting passes only when it was created by the running daemon
-/// with that setting loaded ([`daemon_nnp_not_inherited`]); otherwise it is a warn.
+/// The kernel's no_new_privs flag on a running container's init process (`State.Pid`), as
+/// read from the host's /proc: the process and the flag. None when it was not read: a remote
+/// daemon, a container that is not running, an init process that was not visible, a kernel or
+/// snapshot without the flag.
+fn init_no_new_privs(c: &ContainerFacts) -> Option<(&Process, bool)> {
+    let state = &c.inspect.state;
+    if !state.running {
+        return None;
+    }
+    let pid = u32::try_from(state.pid).ok().filter(|p| *p > 0)?;
+    let init = c.processes.value()?.iter().find(|p| p.pid == pid)?;
+    Some((init, init.no_new_privs?))
+}
+
+/// The verdict from the flag the kernel shows on the container's init process, which every
+/// process it starts inherits and none can clear. The configuration (`configured`: the status,
+/// evidence and note [`effective_no_new_privileges`] gives) explains it in the note: the flag
+/// off fails whatever the configuration says; the flag on passes when the configuration asks for
+/// it, and is a warn when it does not (processes started by `docker exec` would lack it).
+fn kernel_no_new_privileges(
+    c: &ContainerFacts,
+    init: &Process,
+    on: bool,
+    configured: (Status, String, Option<String>),
+) -> ObjectResult {
+    let (status, actual, why) = configured;
+    let process = format!("its init process {} ({})", init.pid, shown(&init.comm));
+    let note = match (on, status) {
+        (true, Status::Fail) => format!(
+            "{process} has the flag although the configuration does not ask for it ({actual}): something in the container set it; processes started with docker exec do not descend from it and may run without it"
+        ),
+        (true, _) => format!("configured: {actual}; the kernel confirms it for {process}"),
+        (false, Status::Fail) => format!("configured: {actual}"),
+        (false, Status::Pass) => format!(
+            "configured: {actual}, yet {process} runs without the flag: the container does not run as configured; recreate it and check that it then has the flag"
+        ),
+        // Only the daemon-wide setting with nothing to show the container was created under
+        // it: the flag shows it was not.
+        (false, _) => match why {
+            Some(why) => format!(
+                "configured: {actual}, yet {process} runs without the flag: the daemon-wide setting did not reach this container ({why})"
+            ),
+            None => format!("configured: {actual}, yet {process} runs without the flag"),
+        },
+    };
+    // The flag on without the configuration asking for it covers the workload but not what
+    // `docker exec` starts later: not proven for the container as a whole.
+    let verdict = match (on, status) {
+        (true, Status::Fail) => Status::Warn,
+        _ => pass_or_fail(on),
+    };
+    container_object(c, verdict)
+        .evidence(
+            format!("/proc/{}/status NoNewPrivs", init.pid),
+            if on { "1" } else { "0" },
+            "1 (no-new-privileges on the container or daemon-wide)",
+        )
+        .note(note)
+}
+
+/// 5.26: processes cannot gain privileges (setuid binaries, file capabilities). For a running
+/// container whose init process was read from the host's /proc, the kernel's no_new_privs flag
+/// on that process decides ([`kernel_no_new_privileges`]). Otherwise the configuration does,
+/// parsed as dockerd parses it: `no-new-privileges:false` turns the protection off, and a
+/// container that relies on the daemon-wide setting passes only when it was created by the
+/// running daemon with that setting loaded ([`daemon_nnp_not_inherited`]); else it is a warn.
 fn no_new_privileges(ctx: &Context<'_>) -> CheckResult {
     let daemon = ctx.daemon_settings().bool("no-new-privileges");
     let source = daemon.as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
     per_container(ctx, |c| {
-        let (status, actual, why) =
+        let configured =
             effective_no_new_privileges(c, &daemon, |c| daemon_nnp_not_inherited(ctx, c, &source));
+        if let Some((init, on)) = init_no_new_privs(c) {
+            return kernel_no_new_privileges(c, init, on, configured);
+        }
+        let (status, actual, why) = configured;
         let o = container_object(c, status).evidence(
             "HostConfig.SecurityOpt",
             actual,
@@ -2680,6 +2746,196 @@ mod tests {
             })
             .check("docker.container.no_new_privileges");
         assert_eq!(verdicts(&r), vec![("own", Status::Pass)]);
+    }
+
+    /// The container's init process (`State.Pid`) as read from the host's /proc, with the
+    /// kernel's no_new_privs flag (None: a status file without it), and a child of it.
+    fn init_with_flag(c: &mut ContainerFacts, flag: Option<bool>) {
+        let pid = c.inspect.state.pid as u32;
+        let mut init = process(pid, "sleep", &["sleep", "100000"]);
+        init.no_new_privs = flag;
+        let mut child = process(pid + 1, "sh", &["sh"]);
+        child.ppid = pid;
+        child.no_new_privs = flag;
+        c.processes = Fact::Value(vec![init, child]);
+    }
+
+    fn evidence_of(r: &CheckResult, name: &str) -> (String, String) {
+        let e = r
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.evidence.as_ref())
+            .unwrap_or_else(|| panic!("no evidence on {name} in {r:?}"));
+        (e.field.clone(), e.actual.clone())
+    }
+
+    fn note_of(r: &CheckResult, name: &str) -> String {
+        r.objects
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.note.clone())
+            .unwrap_or_default()
+    }
+
+    /// The kernel's flag on the init process settles what the daemon-wide setting alone could
+    /// only warn about: a container created before the running dockerd passes when its process
+    /// has the flag, and any container fails when it has not, however it is configured.
+    #[test]
+    fn pitfall_14_the_init_process_flag_decides() {
+        let base = || {
+            daemon_started_at_ten(
+                Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
+            )
+        };
+        let older = "2026-11-28T09:30:00Z";
+        let newer = "2026-11-28T10:30:00Z";
+        let r = base()
+            .container("older-on", |c| c.created = older.into())
+            .container("older-off", |c| c.created = older.into())
+            .container("newer-off", |c| c.created = newer.into())
+            .container("own-on-off", |c| {
+                c.created = newer.into();
+                c.host_config.security_opt = opts(&["no-new-privileges"])
+            })
+            .container("own-false-on", |c| {
+                c.created = newer.into();
+                c.host_config.security_opt = opts(&["no-new-privileges:false"])
+            })
+            .edit_container("older-on", |c| init_with_flag(c, Some(true)))
+            .edit_container("older-off", |c| init_with_flag(c, Some(false)))
+            .edit_container("newer-off", |c| init_with_flag(c, Some(false)))
+            .edit_container("own-on-off", |c| init_with_flag(c, Some(false)))
+            .edit_container("own-false-on", |c| init_with_flag(c, Some(true)))
+            .check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                // Daemon-wide on, created before the daemon started: the flag settles it.
+                ("older-on", Status::Pass),
+                ("older-off", Status::Fail),
+                // Daemon-wide on and created after it loaded: the configuration would pass.
+                ("newer-off", Status::Fail),
+                // Its own option asks for it, the kernel shows it off.
+                ("own-on-off", Status::Fail),
+                // Turned off in the configuration, yet the process has the flag: docker exec
+                // sessions would not.
+                ("own-false-on", Status::Warn),
+            ]
+        );
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            evidence_of(&r, "older-on"),
+            ("/proc/1000/status NoNewPrivs".to_string(), "1".to_string())
+        );
+        assert_eq!(
+            evidence_of(&r, "older-off"),
+            ("/proc/1001/status NoNewPrivs".to_string(), "0".to_string())
+        );
+        assert_eq!(
+            evidence_of(&r, "own-on-off"),
+            ("/proc/1003/status NoNewPrivs".to_string(), "0".to_string())
+        );
+        let note = note_of(&r, "older-on");
+        assert!(note.contains("daemon-wide true"), "{note}");
+        assert!(note.contains("init process 1000 (sleep)"), "{note}");
+        // The reason the configuration alone was not enough stays in the note.
+        let note = note_of(&r, "older-off");
+        assert!(
+            note.contains("before the running dockerd started at 2026-11-28T10:00:00Z"),
+            "{note}"
+        );
+        assert!(note.contains("runs without the flag"), "{note}");
+        let note = note_of(&r, "own-on-off");
+        assert!(note.contains("configured: no-new-privileges,"), "{note}");
+        assert!(note.contains("does not run as configured"), "{note}");
+        let note = note_of(&r, "own-false-on");
+        assert!(note.contains("no-new-privileges:false"), "{note}");
+        assert!(note.contains("docker exec"), "{note}");
+
+        // Without the daemon-wide setting: the flag off fails; on, unasked for, it is a warn.
+        let r = Fixture::new()
+            .container("unset-on", |_| {})
+            .container("unset-off", |_| {})
+            .edit_container("unset-on", |c| init_with_flag(c, Some(true)))
+            .edit_container("unset-off", |c| init_with_flag(c, Some(false)))
+            .check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![("unset-on", Status::Warn), ("unset-off", Status::Fail)]
+        );
+        assert_eq!(
+            note_of(&r, "unset-off"),
+            "configured: not set on the container or the daemon"
+        );
+    }
+
+    /// Whenever the flag of the init process is not known, the configuration decides exactly as
+    /// before: a status file without the line, processes that could not be read (a remote
+    /// daemon), an init process that is not among them, a container that is not running.
+    #[test]
+    fn pitfall_14_without_the_flag_the_configuration_decides() {
+        let base = || {
+            daemon_started_at_ten(
+                Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
+            )
+        };
+        let older = "2026-11-28T09:30:00Z";
+        let newer = "2026-11-28T10:30:00Z";
+        let r = base()
+            .container("no-line-older", |c| c.created = older.into())
+            .container("no-line-newer", |c| c.created = newer.into())
+            .container("unreadable", |c| c.created = older.into())
+            .container("init-missing", |c| c.created = older.into())
+            .container("stopped", |c| {
+                c.created = older.into();
+                c.state.status = "exited".into();
+                c.state.running = false;
+            })
+            .container("own-false", |c| {
+                c.created = newer.into();
+                c.host_config.security_opt = opts(&["no-new-privileges:false"])
+            })
+            .edit_container("no-line-older", |c| init_with_flag(c, None))
+            .edit_container("no-line-newer", |c| init_with_flag(c, None))
+            .edit_container("unreadable", |c| {
+                c.processes = Fact::unavailable("remote daemon: the processes cannot be read")
+            })
+            .edit_container("init-missing", |c| {
+                // Only a process that is not the container's init, with the flag.
+                let mut other = process(4321, "sh", &["sh"]);
+                other.no_new_privs = Some(true);
+                c.processes = Fact::Value(vec![other]);
+            })
+            .edit_container("stopped", |c| {
+                // A stale process list must not count for a container that is not running.
+                init_with_flag(c, Some(true))
+            })
+            .edit_container("own-false", |c| init_with_flag(c, None))
+            .check("docker.container.no_new_privileges");
+        assert_eq!(
+            verdicts(&r),
+            vec![
+                ("no-line-older", Status::Warn),
+                ("no-line-newer", Status::Pass),
+                ("unreadable", Status::Warn),
+                ("init-missing", Status::Warn),
+                ("stopped", Status::Warn),
+                ("own-false", Status::Fail),
+            ]
+        );
+        for o in &r.objects {
+            assert_eq!(
+                o.evidence.as_ref().map(|e| e.field.as_str()),
+                Some("HostConfig.SecurityOpt"),
+                "{o:?}"
+            );
+        }
+        assert_eq!(
+            actual_of(&r, "no-line-newer"),
+            "not set on the container; daemon-wide true (/etc/docker/daemon.json no-new-privileges)"
+        );
+        assert!(note_of(&r, "no-line-older").contains("before the running dockerd started"));
     }
 
     #[test]

@@ -48,6 +48,7 @@ fn process(pid: u32, argv: &str) -> Process {
         uid: 0,
         pid_ns: None,
         environ: None,
+        no_new_privs: None,
     }
 }
 
