@@ -263,6 +263,9 @@ fn normalize_address(addr: &str) -> Option<String> {
     for scheme in ["tcp://", "http://", "https://"] {
         if let Some(rest) = addr.strip_prefix(scheme) {
             let rest = rest.trim_end_matches('/');
+            // Credentials in the address (`user:***@`, as endpoints are recorded) are not part
+            // of where the daemon listens.
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, address)| address);
             let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "2375"));
             let host = match host {
                 "" | "0.0.0.0" | "[::]" | "localhost" => "127.0.0.1",

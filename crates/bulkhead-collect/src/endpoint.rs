@@ -10,11 +10,19 @@
 //! CLI); for a context, from the files the context keeps (the environment plays no part then, as
 //! with the CLI).
 //!
+//! TLS is set up as the CLI sets it up. `DOCKER_TLS_VERIFY` checks the daemon's certificate
+//! against `ca.pem` (required); `DOCKER_TLS` alone turns TLS on without checking it. A context
+//! checks it against its `ca.pem`, else against the system's trusted roots, unless it sets
+//! `SkipTLSVerify`. `cert.pem` and `key.pem`, when both are there, are sent as the client
+//! certificate; one without the other stops the run (the CLI would quietly send none). A
+//! connection whose daemon certificate is not checked is made, as the CLI makes it, with a
+//! warning on stderr that says how to have it checked ([`insecure_warning`]).
+//!
 //! A context is read from the CLI's store: `contexts/meta/<sha256 of the name>/meta.json` in the
 //! configuration directory, its TLS files in `contexts/tls/<sha256 of the name>/docker/`. A
 //! selected context that is missing, unreadable or without a docker endpoint stops the run with
 //! what to do: auditing the default socket instead would audit another daemon than the one
-//! `docker` talks to. A context that skips verifying the daemon's certificate is refused.
+//! `docker` talks to.
 //!
 //! A password in the address (`tcp://user:password@host`) is masked in the endpoint recorded and
 //! in every message; ssh takes none from an address, so an `ssh://` address with one is refused.
@@ -51,17 +59,42 @@ pub enum Transport {
     Ssh(String),
 }
 
-/// Client certificate files for tcp+TLS.
+/// How tcp+TLS is set up: how the daemon's certificate is checked, and the client certificate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TlsFiles {
-    pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    /// Where the directory came from (`DOCKER_CERT_PATH`, `~/.docker`, or `context NAME`).
+    /// The directory the files are looked for in: `DOCKER_CERT_PATH` (or its default), or the
+    /// context's TLS directory.
+    pub dir: PathBuf,
+    pub server: ServerCheck,
+    /// `cert.pem` in `dir`, when it is there.
+    pub cert: Option<PathBuf>,
+    /// `key.pem` in `dir`, when it is there.
+    pub key: Option<PathBuf>,
+    /// Where the directory came from (`DOCKER_CERT_PATH`, `DOCKER_CONFIG`, `~/.docker`, or
+    /// `context NAME`).
     pub source: String,
-    /// What turned TLS on: `https://`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, or the TLS files of a
-    /// docker context.
+    /// What turned TLS on: `https://`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, or the TLS files or
+    /// SkipTLSVerify of a docker context.
     pub enabled_by: String,
+}
+
+/// How the daemon's certificate is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerCheck {
+    /// Against the CA certificates in this file, and only those.
+    Ca(PathBuf),
+    /// Against the system's trusted roots: a docker context whose TLS files hold no `ca.pem`.
+    SystemRoots,
+    /// Not at all, as the docker CLI does then: why (`DOCKER_TLS is set without
+    /// DOCKER_TLS_VERIFY`, or the context's SkipTLSVerify).
+    Skipped(String),
+}
+
+impl TlsFiles {
+    /// Whether the daemon's certificate is checked.
+    pub fn verifies_server(&self) -> bool {
+        !matches!(self.server, ServerCheck::Skipped(_))
+    }
 }
 
 /// A resolved endpoint: what is recorded in the snapshot, and how to connect.
@@ -145,18 +178,22 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
         let address = rest.trim_end_matches('/').to_string();
         let https = host.starts_with("https://");
         let tls = match &context {
-            Some(c) => c.tls(https, &shown)?,
+            Some(c) => c.tls(https),
             None => {
+                let verify = (env.var)("DOCKER_TLS_VERIFY").is_some();
+                let tls_only = (env.var)("DOCKER_TLS").is_some();
                 let enabled_by = if https {
                     Some("https://")
-                } else if (env.var)("DOCKER_TLS_VERIFY").is_some() {
+                } else if verify {
                     Some("DOCKER_TLS_VERIFY")
-                } else if (env.var)("DOCKER_TLS").is_some() {
+                } else if tls_only {
                     Some("DOCKER_TLS")
                 } else {
                     None
                 };
-                enabled_by.map(|by| tls_files(env, by))
+                // As the docker CLI: DOCKER_TLS turns TLS on and DOCKER_TLS_VERIFY also has the
+                // daemon's certificate checked; DOCKER_TLS alone leaves it unchecked.
+                enabled_by.map(|by| tls_files(env, by, verify || !tls_only))
             }
         };
         let local = (env.is_own_host)(host_part(without_userinfo(&address)));
@@ -186,16 +223,21 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
             named(&shown)
         )));
     };
-    let (kind, tls) = match &transport {
-        Transport::Unix(_) => ("unix", false),
-        Transport::Tcp { tls, .. } => ("tcp", tls.is_some()),
-        Transport::Ssh(_) => ("ssh", false),
+    let (kind, tls, tls_verified) = match &transport {
+        Transport::Unix(_) => ("unix", false, None),
+        Transport::Tcp { tls, .. } => (
+            "tcp",
+            tls.is_some(),
+            tls.as_ref().map(TlsFiles::verifies_server),
+        ),
+        Transport::Ssh(_) => ("ssh", false, None),
     };
     Ok(Target {
         endpoint: Endpoint {
             host: shown,
             transport: kind.into(),
             tls,
+            tls_verified,
             source,
             local,
             api_version: String::new(),
@@ -208,8 +250,6 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
 /// A docker CLI context, as read from the CLI's context store.
 struct Context {
     name: String,
-    /// What selected it, for messages: `DOCKER_CONTEXT=NAME` or the config.json entry.
-    selected_by: String,
     /// `<config dir>/contexts/meta/<sha256 of the name>/meta.json`
     meta: PathBuf,
     /// The docker endpoint's address, as the context gives it.
@@ -346,46 +386,54 @@ fn selected_context(env: &Environment<'_>) -> Result<Option<Context>, CollectErr
         skip_tls_verify: docker.skip_tls_verify.unwrap_or(false),
         tls_dir: dir.join("contexts").join("tls").join(&key).join("docker"),
         name,
-        selected_by,
         meta,
     }))
 }
 
 impl Context {
-    /// TLS for the context's tcp address (`shown` masked): on when the context keeps TLS files,
-    /// as the CLI does, or for an `https://` address. A context that skips verifying the
-    /// daemon's certificate is refused.
-    fn tls(&self, https: bool, shown: &str) -> Result<Option<TlsFiles>, CollectError> {
+    /// TLS for the context's tcp address, as the docker CLI sets it up: on when the context
+    /// keeps TLS files or sets SkipTLSVerify, or for an `https://` address. The daemon's
+    /// certificate is checked against the context's `ca.pem`, else against the system's trusted
+    /// roots, unless the context sets SkipTLSVerify; `cert.pem` and `key.pem` are the client
+    /// certificate (one without the other is refused before connecting, by [`precheck`]).
+    fn tls(&self, https: bool) -> Option<TlsFiles> {
         let name = &self.name;
-        if self.skip_tls_verify {
-            // The docker CLI would accept any certificate: whoever answers at the address, or
-            // sits in between, would be audited as this daemon and its findings reported as
-            // this daemon's. Refusing (bollard could not skip verification anyway) says so and
-            // how to fix the context.
-            return Err(CollectError(format!(
-                "docker context \"{name}\" ({}) sets SkipTLSVerify for {shown} ({}): the docker CLI then accepts any certificate the daemon shows, and bulkhead does not audit a daemon whose identity it cannot check. Give the context the CA that signed the daemon's certificate, which also clears SkipTLSVerify: {}; or name the daemon with --docker-host and DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH",
-                self.selected_by,
-                self.meta.display(),
-                context_update(name, shown)
-            )));
+        let found = |file: &str| Some(self.tls_dir.join(file)).filter(|p| present(p));
+        let (ca, cert, key) = (found("ca.pem"), found("cert.pem"), found("key.pem"));
+        let has_files = ca.is_some() || cert.is_some() || key.is_some();
+        if !https && !has_files && !self.skip_tls_verify {
+            return None;
         }
-        let files = ["ca.pem", "cert.pem", "key.pem"].map(|f| self.tls_dir.join(f));
-        if !https && !files.iter().any(|f| f.exists()) {
-            return Ok(None);
-        }
-        let [ca, cert, key] = files;
-        Ok(Some(TlsFiles {
-            ca,
+        let server = match ca {
+            // The CLI keeps the CA in its configuration then, but checks nothing against it.
+            _ if self.skip_tls_verify => ServerCheck::Skipped(format!(
+                "docker context {name} sets SkipTLSVerify in {}",
+                self.meta.display()
+            )),
+            Some(ca) => ServerCheck::Ca(ca),
+            None => ServerCheck::SystemRoots,
+        };
+        Some(TlsFiles {
+            dir: self.tls_dir.clone(),
+            server,
             cert,
             key,
             source: format!("context {name}"),
             enabled_by: if https {
                 format!("https:// in docker context {name}")
-            } else {
+            } else if has_files {
                 format!("the TLS files of docker context {name}")
+            } else {
+                format!("SkipTLSVerify in docker context {name}")
             },
-        }))
+        })
     }
+}
+
+/// Whether `path` is there, as the docker CLI asks (a file it may not read counts: reading it
+/// then fails with the reason).
+fn present(path: &Path) -> bool {
+    !matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// The command that gives context `name` (address `shown`, masked) a CA and a client certificate.
@@ -411,7 +459,9 @@ fn without_userinfo(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(_, h)| h)
 }
 
-fn tls_files(env: &Environment<'_>, enabled_by: &str) -> TlsFiles {
+/// TLS from the environment (`enabled_by` turned it on; `verify`: DOCKER_TLS_VERIFY, or no
+/// DOCKER_TLS), with the files where the docker CLI looks for them.
+fn tls_files(env: &Environment<'_>, enabled_by: &str, verify: bool) -> TlsFiles {
     // As the docker CLI: DOCKER_CERT_PATH, else its configuration directory.
     let (dir, source) = match (env.var)("DOCKER_CERT_PATH") {
         Some(d) => (PathBuf::from(d), "DOCKER_CERT_PATH"),
@@ -423,10 +473,19 @@ fn tls_files(env: &Environment<'_>, enabled_by: &str) -> TlsFiles {
             ),
         },
     };
+    // The CLI requires ca.pem whenever TLS is on, and checks nothing against it without
+    // DOCKER_TLS_VERIFY: it is required here only when it is used. The client certificate is
+    // sent when its files are there.
+    let found = |file: &str| Some(dir.join(file)).filter(|p| present(p));
     TlsFiles {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
+        server: if verify {
+            ServerCheck::Ca(dir.join("ca.pem"))
+        } else {
+            ServerCheck::Skipped("DOCKER_TLS is set without DOCKER_TLS_VERIFY".into())
+        },
+        cert: found("cert.pem"),
+        key: found("key.pem"),
+        dir,
         source: source.into(),
         enabled_by: enabled_by.into(),
     }
@@ -522,8 +581,15 @@ fn client(
         Transport::Tcp {
             address,
             tls: Some(t),
-        } => Docker::connect_with_ssl(address, &t.key, &t.cert, &t.ca, TIMEOUT_SECS, version)
-            .map(|d| (d, None)),
+        } => {
+            return tls_client(address, t, version)
+                .map(|docker| (naming_version(docker, negotiated), None))
+                .map_err(|e| {
+                    CollectError(format!(
+                        "cannot set up TLS to the Docker API at {host}: {e}"
+                    ))
+                })
+        }
         Transport::Ssh(url) => {
             crate::ssh::client(url, target.ssh_auth_sock.clone(), TIMEOUT_SECS, negotiated)
                 .map(|d| (d, None))
@@ -531,6 +597,197 @@ fn client(
     };
     r.map(|(docker, raw)| (naming_version(docker, negotiated), raw))
         .map_err(|e| CollectError(format!("cannot set up a Docker API client for {host}: {e}")))
+}
+
+/// An HTTPS client for `address` set up as `t` says. bollard's own TLS client needs a CA file,
+/// a client certificate and a key, and always checks the daemon's certificate; the docker CLI
+/// also connects with a CA alone, with a client certificate checked against the system's roots,
+/// and without checking the daemon's certificate. The requests go through the same hyper client
+/// bollard would use, so its errors read the same.
+fn tls_client(address: &str, t: &TlsFiles, version: &ClientVersion) -> Result<Docker, String> {
+    let config = tls_config(t)?;
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    let https = hyper_rustls::HttpsConnector::from((http, config));
+    let mut builder =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new());
+    // As bollard's TLS client: a connection per request.
+    builder.pool_max_idle_per_host(0);
+    let client = builder.build(https);
+    let transport = move |request: bollard::BollardRequest| {
+        let response = client.request(request);
+        async move { response.await.map_err(bollard::errors::Error::from) }
+    };
+    Docker::connect_with_custom_transport(
+        transport,
+        Some(format!("https://{address}")),
+        TIMEOUT_SECS,
+        version,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The rustls configuration for `t`; errors name the file that cannot be used.
+fn tls_config(t: &TlsFiles) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = match &t.server {
+        ServerCheck::Skipped(_) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(AnyServerCertificate(provider))),
+        ServerCheck::Ca(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let (added, _) = roots.add_parsable_certificates(read_certificates(ca, "CA")?);
+            if added == 0 {
+                return Err(format!(
+                    "the CA certificate {} holds no certificate that can be used: give the PEM certificate of the CA that signed the daemon's certificate",
+                    ca.display()
+                ));
+            }
+            builder.with_root_certificates(roots)
+        }
+        ServerCheck::SystemRoots => {
+            let found = rustls_native_certs::load_native_certs();
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                let why = found
+                    .errors
+                    .first()
+                    .map_or(String::new(), |e| format!(" ({e})"));
+                return Err(format!(
+                    "there is no ca.pem in {}, so the daemon's certificate is to be checked against the system's trusted CAs, and none could be loaded{why}: give the context the CA that signed the daemon's certificate",
+                    t.dir.display()
+                ));
+            }
+            builder.with_root_certificates(roots)
+        }
+    };
+    match (&t.cert, &t.key) {
+        (Some(cert), Some(key)) => {
+            let chain = read_certificates(cert, "client")?;
+            let private = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                format!(
+                    "the client key {} holds no private key in PEM form that can be used ({e}): give the unencrypted PEM key of the client certificate, as the docker CLI needs it too",
+                    key.display()
+                )
+            })?;
+            builder.with_client_auth_cert(chain, private).map_err(|e| {
+                format!(
+                    "the client certificate {} and key {} cannot be used together ({e}): give the key that belongs to the certificate",
+                    cert.display(),
+                    key.display()
+                )
+            })
+        }
+        // A half pair is refused earlier (`precheck`).
+        _ => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// The certificates in the PEM file `path` (a `what` certificate).
+fn read_certificates(
+    path: &Path,
+    what: &str,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let unusable = |e: rustls::pki_types::pem::Error| {
+        format!(
+            "the {what} certificate {} cannot be read as PEM certificates ({e}): give it in PEM form, as the docker CLI needs it too",
+            path.display()
+        )
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(unusable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unusable)?;
+    if certs.is_empty() {
+        return Err(format!(
+            "the {what} certificate {} holds no PEM certificate: give it in PEM form, as the docker CLI needs it too",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// Accepts whatever certificate the daemon shows, as the docker CLI does with `DOCKER_TLS` alone
+/// or a context's SkipTLSVerify; the handshake's signatures are still checked, so the
+/// connection is at least with the holder of that certificate's key.
+#[derive(Debug)]
+struct AnyServerCertificate(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServerCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The warning for a connection that does not check the daemon's certificate: why, and how to
+/// have it checked. None when it is checked (or there is no TLS).
+pub fn insecure_warning(target: &Target) -> Option<String> {
+    let Transport::Tcp { tls: Some(t), .. } = &target.transport else {
+        return None;
+    };
+    let ServerCheck::Skipped(why) = &t.server else {
+        return None;
+    };
+    let fix = match context_of(&target.endpoint) {
+        Some(name) => format!(
+            "give the context the CA that signed the daemon's certificate, which also clears SkipTLSVerify: {}",
+            context_update(name, &target.endpoint.host)
+        ),
+        None => format!(
+            "set DOCKER_TLS_VERIFY=1, with the CA that signed the daemon's certificate as ca.pem in {} ({})",
+            t.dir.display(),
+            t.source
+        ),
+    };
+    Some(format!(
+        "the certificate of the Docker daemon at {} is not verified ({why}; the docker CLI does not verify it then either), so whoever answers at that address, or intercepts the connection, is audited as that daemon; to verify it, {fix}",
+        shown(target)
+    ))
 }
 
 /// `docker` with every request path under the `negotiated` API version (see [`versioned`]),
@@ -653,54 +910,92 @@ fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectErro
 
 /// Check what can be checked before speaking HTTP, for errors that say what to do.
 fn precheck(target: &Target) -> Result<(), CollectError> {
-    // What turned TLS on names the context, if any.
-    let host = &target.endpoint.host;
     match &target.transport {
         Transport::Unix(path) => connect_unix(target, path).map(|_| ()),
-        Transport::Tcp { tls: Some(t), .. } => {
-            // Every file that cannot be read, so that one run shows all that is missing.
-            let unreadable: Vec<String> = [
-                ("CA certificate", &t.ca),
-                ("client certificate", &t.cert),
-                ("client key", &t.key),
-            ]
-            .into_iter()
-            .filter_map(|(what, p)| {
-                let e = std::fs::File::open(p).err()?;
-                let why = match e.kind() {
-                    std::io::ErrorKind::NotFound => "missing".to_string(),
-                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                    _ => e.to_string(),
-                };
-                Some(format!("the {what} {} ({why})", p.display()))
-            })
-            .collect();
-            if unreadable.is_empty() {
-                return Ok(());
-            }
-            let dir = t.ca.parent().unwrap_or(Path::new("."));
-            let fix = match context_of(&target.endpoint) {
-                // The CLI also connects with a CA alone, or a client pair alone; bollard, and so
-                // bulkhead, needs all three files.
-                Some(name) => format!(
-                    "bulkhead connects to a TLS daemon with a CA and a client certificate and key, which the context keeps in {}: give it all three, {}",
-                    dir.display(),
-                    context_update(name, &target.endpoint.host)
-                ),
-                None => format!(
-                    "set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem (now {}, from {})",
-                    dir.display(),
-                    t.source
-                ),
-            };
-            Err(CollectError(format!(
-                "TLS is on for {host} ({}) but {} cannot be read; {fix}",
-                t.enabled_by,
-                unreadable.join(", "),
-            )))
-        }
+        Transport::Tcp { tls: Some(t), .. } => precheck_tls(target, t),
         _ => Ok(()),
     }
+}
+
+/// The TLS files, before connecting: a client certificate without its key (or the reverse) is
+/// refused, and every file that is to be used but cannot be read is named.
+fn precheck_tls(target: &Target, t: &TlsFiles) -> Result<(), CollectError> {
+    // The address; what turned TLS on names the context it came from, if any.
+    let host = &target.endpoint.host;
+    let context = context_of(&target.endpoint);
+    let dir = t.dir.display();
+    let lone = match (&t.cert, &t.key) {
+        (Some(_), None) => Some(("cert.pem", "key.pem")),
+        (None, Some(_)) => Some(("key.pem", "cert.pem")),
+        _ => None,
+    };
+    if let Some((has, lacks)) = lone {
+        let (what, fix) = match context {
+            Some(name) => (
+                format!("docker context \"{name}\" (endpoint {host}) keeps {has} without {lacks} in {dir}"),
+                format!(
+                    "give the context both, {}, or remove {} to connect without a client certificate",
+                    context_update(name, host),
+                    t.dir.join(has).display()
+                ),
+            ),
+            None => (
+                format!(
+                    "TLS is on for {host} ({}), and {dir} (from {}) holds {has} without {lacks}",
+                    t.enabled_by, t.source
+                ),
+                format!(
+                    "put the {lacks} that belongs to {} beside it, set DOCKER_CERT_PATH to the directory holding both, or remove {} to connect without a client certificate",
+                    t.dir.join(has).display(),
+                    t.dir.join(has).display()
+                ),
+            ),
+        };
+        return Err(CollectError(format!(
+            "{what}: {} is missing. A client certificate needs both files; the docker CLI would quietly connect without one, bulkhead stops instead. To fix it, {fix}",
+            t.dir.join(lacks).display()
+        )));
+    }
+    // Every file to be used that cannot be read, so that one run shows all that is wrong.
+    let ca = match &t.server {
+        ServerCheck::Ca(ca) => Some(ca),
+        _ => None,
+    };
+    let unreadable: Vec<String> = [
+        ("CA certificate", ca),
+        ("client certificate", t.cert.as_ref()),
+        ("client key", t.key.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(what, p)| {
+        let p = p?;
+        let e = std::fs::File::open(p).err()?;
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "missing".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Some(format!("the {what} {} ({why})", p.display()))
+    })
+    .collect();
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    let fix = match context {
+        Some(name) => format!(
+            "run bulkhead as the user whose context it is, or give the context files it may read, {}",
+            context_update(name, host)
+        ),
+        None => format!(
+            "set DOCKER_CERT_PATH to the directory holding ca.pem, the CA that signed the daemon's certificate (with cert.pem and key.pem when the daemon asks for a client certificate); now {dir}, from {}",
+            t.source
+        ),
+    };
+    Err(CollectError(format!(
+        "TLS is on for {host} ({}) but {} cannot be read; {fix}",
+        t.enabled_by,
+        unreadable.join(", "),
+    )))
 }
 
 fn source_text(source: &str) -> String {
@@ -814,10 +1109,16 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, target: &Target, chain: &str)
             ),
             None => "set DOCKER_CERT_PATH to the directory whose ca.pem is the CA that signed the daemon's certificate".into(),
         };
-        format!(
-            "; the daemon's certificate was not issued by the CA in {}: {fix}",
-            t.ca.display()
-        )
+        match &t.server {
+            ServerCheck::Ca(ca) => format!(
+                "; the daemon's certificate was not issued by the CA in {}: {fix}",
+                ca.display()
+            ),
+            _ => format!(
+                "; the daemon's certificate was not issued by a CA this system trusts (there is no ca.pem in {}, so it was checked against the system's trusted CAs): {fix}",
+                t.dir.display()
+            ),
+        }
     } else if has(&[
         "badcertificate",
         "bad certificate",
@@ -826,10 +1127,22 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, target: &Target, chain: &str)
         "certificaterequired",
         "certificate required",
     ]) {
-        format!(
-            "; the daemon refused the client certificate {}: it accepts only client certificates issued by its own CA (tlscacert); use a client certificate and key that CA issued",
-            t.cert.display()
-        )
+        match (&t.cert, context) {
+            (Some(cert), _) => format!(
+                "; the daemon refused the client certificate {}: it accepts only client certificates issued by its own CA (tlscacert); use a client certificate and key that CA issued",
+                cert.display()
+            ),
+            (None, Some(ctx)) => format!(
+                "; the daemon requires a client certificate and docker context {ctx} has none (no cert.pem and key.pem in {}): give it a client certificate and key issued by the daemon's CA (tlscacert), {}",
+                t.dir.display(),
+                context_update(ctx, masked)
+            ),
+            (None, None) => format!(
+                "; the daemon requires a client certificate and none was sent (no cert.pem and key.pem in {}, from {}): put a client certificate and key issued by the daemon's CA (tlscacert) there as cert.pem and key.pem",
+                t.dir.display(),
+                t.source
+            ),
+        }
     } else if has(&["expired"]) {
         format!(
             "; a certificate has expired: renew it (the daemon's, or the client's in {})",
@@ -839,12 +1152,23 @@ fn tcp_hint(address: &str, tls: Option<&TlsFiles>, target: &Target, chain: &str)
             }
         )
     } else {
-        format!(
-            "; check that the daemon's certificate is signed by {} and that {} / {} are the client pair it trusts",
-            t.ca.display(),
-            t.cert.display(),
-            t.key.display()
-        )
+        let server = match &t.server {
+            ServerCheck::Ca(ca) => {
+                format!("the daemon's certificate is signed by {}", ca.display())
+            }
+            ServerCheck::SystemRoots => {
+                "the daemon's certificate is signed by a CA this system trusts".into()
+            }
+            ServerCheck::Skipped(_) => "the daemon speaks TLS there".into(),
+        };
+        match (&t.cert, &t.key) {
+            (Some(cert), Some(key)) => format!(
+                "; check that {server} and that {} / {} are the client pair it trusts",
+                cert.display(),
+                key.display()
+            ),
+            _ => format!("; check that {server}, and whether it asks for a client certificate (none was sent)"),
+        }
     }
 }
 
@@ -996,6 +1320,9 @@ pub struct Connection {
 /// Connect and negotiate the API version: over a unix socket from `/_ping`'s `API-Version`
 /// header, otherwise from `GET /version` asked at the oldest version current daemons serve.
 pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
+    if let Some(warning) = insecure_warning(target) {
+        eprintln!("bulkhead: warning: {warning}");
+    }
     let newest = bollard::API_DEFAULT_VERSION;
     let (server, version) = match &target.transport {
         Transport::Unix(path) => match ping_unix(target, path)?
@@ -1383,6 +1710,31 @@ mod tests {
         assert!(resolve_with(Some("ftp://x"), &[], &[]).is_err());
     }
 
+    /// The TLS of a resolved target.
+    fn tls_of(t: &Target) -> &TlsFiles {
+        match &t.transport {
+            Transport::Tcp { tls: Some(f), .. } => f,
+            other => panic!("no TLS: {other:?}"),
+        }
+    }
+
+    /// A fresh scratch directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("bulkhead-endpoint-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Files with these names in `dir` (their content plays no part before connecting).
+    fn put(dir: &Path, files: &[&str]) {
+        std::fs::create_dir_all(dir).unwrap();
+        for f in files {
+            std::fs::write(dir.join(f), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        }
+    }
+
     #[test]
     fn tls_from_environment() {
         let t = resolve_with(
@@ -1396,17 +1748,24 @@ mod tests {
         )
         .unwrap();
         assert!(t.endpoint.tls);
-        match t.transport {
+        match &t.transport {
             Transport::Tcp {
                 address,
                 tls: Some(f),
             } => {
                 assert_eq!(address, "10.9.9.9:2376");
-                assert_eq!(f.ca, PathBuf::from("/certs/ca.pem"));
-                assert_eq!(f.key, PathBuf::from("/certs/key.pem"));
+                assert_eq!(f.server, ServerCheck::Ca(PathBuf::from("/certs/ca.pem")));
+                assert_eq!(f.dir, PathBuf::from("/certs"));
+                // Not there: no client certificate, as with the CLI.
+                assert_eq!((&f.cert, &f.key), (&None, &None));
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            insecure_warning(&t),
+            None,
+            "the daemon's certificate is checked"
+        );
         // Without DOCKER_CERT_PATH the certificates are in the CLI's configuration directory:
         // DOCKER_CONFIG when set, as the docker CLI reads them, else ~/.docker.
         for (env, dir) in [
@@ -1421,13 +1780,11 @@ mod tests {
                 ("DOCKER_TLS_VERIFY", "1"),
             ];
             vars.extend(env);
-            match resolve_with(None, &vars, &[]).unwrap().transport {
-                Transport::Tcp { tls: Some(f), .. } => {
-                    assert_eq!(f.cert, PathBuf::from(dir).join("cert.pem"))
-                }
-                other => panic!("{other:?}"),
-            }
+            let f = tls_of(&resolve_with(None, &vars, &[]).unwrap()).clone();
+            assert_eq!(f.dir, PathBuf::from(dir));
+            assert_eq!(f.server, ServerCheck::Ca(PathBuf::from(dir).join("ca.pem")));
         }
+        // DOCKER_TLS_VERIFY needs the CA; the message names it and where it was looked for.
         let e = precheck(
             &resolve_with(
                 None,
@@ -1441,8 +1798,280 @@ mod tests {
             .unwrap(),
         )
         .unwrap_err();
-        assert!(e.0.contains("/nonexistent-certs/ca.pem"), "{e}");
+        assert!(e.0.contains("/nonexistent-certs/ca.pem (missing)"), "{e}");
         assert!(e.0.contains("DOCKER_CERT_PATH"), "{e}");
+        assert!(
+            !e.0.contains("cert.pem ("),
+            "the client pair is optional: {e}"
+        );
+    }
+
+    /// As the docker CLI: DOCKER_TLS alone turns TLS on without checking the daemon's
+    /// certificate, and the client certificate in DOCKER_CERT_PATH is still sent; no CA is
+    /// needed then. The target says so, and the warning names the variable that turns checking
+    /// on.
+    #[test]
+    fn docker_tls_alone_connects_without_checking_the_daemon() {
+        let certs = scratch("docker-tls");
+        put(&certs, &["cert.pem", "key.pem"]);
+        let path = certs.display().to_string();
+        let t = resolve_with(
+            None,
+            &[
+                ("DOCKER_HOST", "tcp://10.9.9.9:2376"),
+                ("DOCKER_TLS", "1"),
+                ("DOCKER_CERT_PATH", &path),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(t.endpoint.tls);
+        // The snapshot records it, so every report can say so.
+        assert_eq!(t.endpoint.tls_verified, Some(false));
+        let f = tls_of(&t);
+        assert!(!f.verifies_server());
+        assert_eq!(
+            f.server,
+            ServerCheck::Skipped("DOCKER_TLS is set without DOCKER_TLS_VERIFY".into())
+        );
+        assert_eq!(f.cert, Some(certs.join("cert.pem")));
+        assert_eq!(f.key, Some(certs.join("key.pem")));
+        assert_eq!(f.enabled_by, "DOCKER_TLS");
+        precheck(&t).expect("no ca.pem is needed when nothing is checked against it");
+        let w = insecure_warning(&t).expect("a warning");
+        assert!(w.contains("tcp://10.9.9.9:2376"), "{w}");
+        assert!(w.contains("not verified"), "{w}");
+        assert!(
+            w.contains("DOCKER_TLS is set without DOCKER_TLS_VERIFY"),
+            "{w}"
+        );
+        assert!(w.contains("set DOCKER_TLS_VERIFY=1"), "{w}");
+        assert!(w.contains(&format!("ca.pem in {path}")), "{w}");
+        assert!(!w.contains('\n'), "one line: {w:?}");
+
+        // DOCKER_TLS_VERIFY wins (whatever its value, as with the CLI), and https:// alone
+        // checks the certificate; https:// with DOCKER_TLS alone does not.
+        for (vars, checked) in [
+            (vec![("DOCKER_TLS", "1"), ("DOCKER_TLS_VERIFY", "0")], true),
+            (vec![], true),
+            (vec![("DOCKER_TLS", "1")], false),
+        ] {
+            let mut vars = vars;
+            vars.push(("DOCKER_CERT_PATH", &path));
+            let t = resolve_with(Some("https://10.9.9.9:2376"), &vars, &[]).unwrap();
+            assert_eq!(tls_of(&t).verifies_server(), checked, "{vars:?}");
+            assert_eq!(t.endpoint.tls_verified, Some(checked), "{vars:?}");
+            assert_eq!(insecure_warning(&t).is_some(), !checked, "{vars:?}");
+        }
+        // Without any TLS variable: plain tcp, nothing to warn about.
+        let plain = resolve_with(Some("tcp://10.9.9.9:2375"), &[], &[]).unwrap();
+        assert!(!plain.endpoint.tls);
+        assert_eq!(plain.endpoint.tls_verified, None);
+        assert_eq!(insecure_warning(&plain), None);
+        std::fs::remove_dir_all(&certs).unwrap();
+    }
+
+    /// A client certificate without its key (or the reverse) in DOCKER_CERT_PATH stops the run
+    /// before connecting, naming the directory and the missing file.
+    #[test]
+    fn half_a_client_pair_in_the_cert_path_is_refused() {
+        for (has, lacks) in [("cert.pem", "key.pem"), ("key.pem", "cert.pem")] {
+            let certs = scratch(&format!("half-{has}"));
+            put(&certs, &["ca.pem", has]);
+            let path = certs.display().to_string();
+            for tls_var in ["DOCKER_TLS_VERIFY", "DOCKER_TLS"] {
+                let t = resolve_with(
+                    None,
+                    &[
+                        ("DOCKER_HOST", "tcp://10.9.9.9:2376"),
+                        (tls_var, "1"),
+                        ("DOCKER_CERT_PATH", &path),
+                    ],
+                    &[],
+                )
+                .unwrap();
+                let e = precheck(&t).unwrap_err().0;
+                assert!(
+                    e.contains(&format!("{} is missing", certs.join(lacks).display())),
+                    "{e}"
+                );
+                assert!(e.contains(&format!("holds {has} without {lacks}")), "{e}");
+                assert!(e.contains("DOCKER_CERT_PATH"), "{e}");
+                assert!(e.contains("tcp://10.9.9.9:2376"), "{e}");
+                assert!(e.contains("docker CLI"), "says how bulkhead differs: {e}");
+            }
+            std::fs::remove_dir_all(&certs).unwrap();
+        }
+    }
+
+    /// A docker CLI configuration directory holding context `name` with a docker endpoint at
+    /// `host` and these TLS files.
+    fn context_config(dir: &Path, name: &str, host: &str, skip: bool, files: &[&str]) -> PathBuf {
+        let key = store_key(name);
+        let meta = dir.join("contexts/meta").join(&key);
+        std::fs::create_dir_all(&meta).unwrap();
+        std::fs::write(
+            meta.join("meta.json"),
+            serde_json::json!({
+                "Name": name,
+                "Metadata": {},
+                "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": skip}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let tls = dir.join("contexts/tls").join(&key).join("docker");
+        if !files.is_empty() {
+            put(&tls, files);
+        }
+        tls
+    }
+
+    /// Contexts with part of the TLS files, as the docker CLI takes them: a CA alone checks the
+    /// daemon and sends no client certificate; a client pair alone is checked against the
+    /// system's roots; SkipTLSVerify checks nothing (and turns TLS on by itself).
+    #[test]
+    fn contexts_with_part_of_the_tls_files() {
+        let config = scratch("ctx-partial");
+        let dir = config.display().to_string();
+        let resolve_context = |name: &str| {
+            resolve_with(
+                None,
+                &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", name)],
+                &[],
+            )
+        };
+        let tls = context_config(
+            &config,
+            "ca-only",
+            "tcp://10.9.9.9:2376",
+            false,
+            &["ca.pem"],
+        );
+        let t = resolve_context("ca-only").unwrap();
+        let f = tls_of(&t);
+        assert_eq!(f.server, ServerCheck::Ca(tls.join("ca.pem")));
+        assert_eq!((&f.cert, &f.key), (&None, &None));
+        assert_eq!(f.enabled_by, "the TLS files of docker context ca-only");
+        precheck(&t).unwrap();
+
+        let tls = context_config(
+            &config,
+            "pair-only",
+            "tcp://10.9.9.9:2376",
+            false,
+            &["cert.pem", "key.pem"],
+        );
+        let t = resolve_context("pair-only").unwrap();
+        let f = tls_of(&t);
+        assert_eq!(f.server, ServerCheck::SystemRoots);
+        assert_eq!(f.cert, Some(tls.join("cert.pem")));
+        assert_eq!(f.key, Some(tls.join("key.pem")));
+        assert_eq!(insecure_warning(&t), None);
+        precheck(&t).unwrap();
+
+        // SkipTLSVerify: nothing is checked, a CA the context keeps included; the client pair
+        // is still sent.
+        context_config(
+            &config,
+            "skip",
+            "tcp://10.9.9.9:2376",
+            true,
+            &["ca.pem", "cert.pem", "key.pem"],
+        );
+        let t = resolve_context("skip").unwrap();
+        let f = tls_of(&t);
+        assert!(!f.verifies_server());
+        assert!(f.cert.is_some() && f.key.is_some());
+        let w = insecure_warning(&t).expect("a warning");
+        assert!(w.contains("SkipTLSVerify"), "{w}");
+        assert!(w.contains("(from docker context skip)"), "{w}");
+        assert!(
+            w.contains(&config.join("contexts/meta").display().to_string()),
+            "{w}"
+        );
+        assert!(w.contains("docker context update skip"), "{w}");
+        assert!(!w.contains('\n'), "{w:?}");
+
+        // SkipTLSVerify without TLS files turns TLS on, as with the CLI.
+        context_config(&config, "skip-bare", "tcp://10.9.9.9:2376", true, &[]);
+        let t = resolve_context("skip-bare").unwrap();
+        assert!(t.endpoint.tls);
+        let f = tls_of(&t);
+        assert!(!f.verifies_server());
+        assert_eq!((&f.cert, &f.key), (&None, &None));
+        assert_eq!(f.enabled_by, "SkipTLSVerify in docker context skip-bare");
+
+        // Neither files nor SkipTLSVerify: plain tcp.
+        context_config(&config, "plain", "tcp://10.9.9.9:2375", false, &[]);
+        assert!(!resolve_context("plain").unwrap().endpoint.tls);
+        std::fs::remove_dir_all(&config).unwrap();
+    }
+
+    /// A context keeping a client certificate without its key (or the reverse) is refused
+    /// before connecting: the message names the context, its TLS directory and the missing
+    /// file, and says what to do.
+    #[test]
+    fn a_context_with_half_a_client_pair_is_refused() {
+        let config = scratch("ctx-half");
+        let dir = config.display().to_string();
+        for (name, has, lacks) in [
+            ("lone-cert", "cert.pem", "key.pem"),
+            ("lone-key", "key.pem", "cert.pem"),
+        ] {
+            let tls = context_config(
+                &config,
+                name,
+                "tcp://10.9.9.9:2376",
+                false,
+                &["ca.pem", has],
+            );
+            let t = resolve_with(
+                None,
+                &[("DOCKER_CONFIG", &dir), ("DOCKER_CONTEXT", name)],
+                &[],
+            )
+            .unwrap();
+            let e = precheck(&t).unwrap_err().0;
+            assert!(e.contains(&format!("docker context \"{name}\"")), "{e}");
+            assert!(e.contains(&tls.display().to_string()), "{e}");
+            assert!(
+                e.contains(&format!("{} is missing", tls.join(lacks).display())),
+                "{e}"
+            );
+            assert!(e.contains(&format!("docker context update {name}")), "{e}");
+            assert!(
+                e.contains(&format!("remove {}", tls.join(has).display())),
+                "{e}"
+            );
+        }
+        std::fs::remove_dir_all(&config).unwrap();
+    }
+
+    /// Credentials in a tcp address do not hide that the address is this machine (the masked
+    /// address is what is recorded).
+    #[test]
+    fn credentials_in_the_address_do_not_hide_a_local_daemon() {
+        for (given, shown) in [
+            (
+                "tcp://admin:s3cret@127.0.0.1:2376",
+                "tcp://admin:***@127.0.0.1:2376",
+            ),
+            (
+                "tcp://admin:p@ss@10.0.0.7:2376",
+                "tcp://admin:***@10.0.0.7:2376",
+            ),
+            (
+                "https://admin:s3cret@localhost:2376/",
+                "https://admin:***@localhost:2376/",
+            ),
+        ] {
+            let t = resolve_with(Some(given), &[], &[]).unwrap();
+            assert!(t.endpoint.local, "{given}");
+            assert_eq!(t.endpoint.host, shown);
+        }
+        let remote = resolve_with(Some("tcp://admin:s3cret@10.9.9.9:2376"), &[], &[]).unwrap();
+        assert!(!remote.endpoint.local);
     }
 
     /// A regular file given as the socket is named as not a socket, not as a daemon that is down.

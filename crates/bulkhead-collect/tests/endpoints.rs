@@ -9,7 +9,9 @@
 //! for the remote host's shell. Daemons whose API version is out of bulkhead's range cannot be
 //! made with the installed dockerd, so those are small fakes answering as such a daemon would.
 
-use bulkhead_collect::endpoint::{is_own_host, resolve, Environment, Target, Transport};
+use bulkhead_collect::endpoint::{
+    is_own_host, resolve, Environment, ServerCheck, Target, Transport,
+};
 use bulkhead_collect::{collect_with, CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_testkit::{find_program, scratch_dir, DaemonOptions, TestDockerd, TestPki, TestSshd};
@@ -80,6 +82,8 @@ fn plain_daemon() -> Option<&'static (&'static TestDockerd, String)> {
 
 struct TlsLab {
     d: &'static TestDockerd,
+    /// The CA that signed the daemon's certificate and the `good` client certificate.
+    pki: TestPki,
     port: u16,
     /// A client directory (`ca.pem`, `cert.pem`, `key.pem`) the daemon trusts.
     good: PathBuf,
@@ -119,11 +123,48 @@ fn tls_lab() -> Option<&'static TlsLab> {
         .until_exit();
         Some(TlsLab {
             d,
+            pki,
             port,
             good,
             stranger_client,
             wrong_ca,
         })
+    })
+    .as_ref()
+}
+
+/// A daemon on tcp+TLS that asks for no client certificate, whose certificate (issued by the
+/// TLS lab's CA, which this system does not trust) names only `localhost`. Stopped at process
+/// exit.
+struct OpenTlsLab {
+    port: u16,
+}
+
+fn open_tls_lab() -> Option<&'static OpenTlsLab> {
+    static LAB: OnceLock<Option<OpenTlsLab>> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let scratch = scratch_dir("endpoints-open-tls");
+        // The same CA as the TLS lab's: its `good` directory holds the CA that signed this
+        // daemon's certificate.
+        let server = tls_lab()?
+            .pki
+            .issue("open-server", &["DNS:localhost"], false);
+        let (cert, key) = (
+            scratch.join("server-cert.pem"),
+            scratch.join("server-key.pem"),
+        );
+        std::fs::copy(&server.cert, &cert).unwrap();
+        std::fs::copy(&server.key, &key).unwrap();
+        let port = free_port();
+        TestDockerd::start_with(DaemonOptions::default().daemon_json(json!({
+            "hosts": [format!("tcp://127.0.0.1:{port}")],
+            "tls": true,
+            "tlsverify": false,
+            "tlscert": cert,
+            "tlskey": key,
+        })))?
+        .until_exit();
+        Some(OpenTlsLab { port })
     })
     .as_ref()
 }
@@ -249,6 +290,14 @@ impl DockerConfig {
         }
     }
 
+    /// The directory the context's docker endpoint keeps its TLS files in.
+    fn tls_dir(&self, name: &str) -> PathBuf {
+        self.dir
+            .join("contexts/tls")
+            .join(Self::store_key(name))
+            .join("docker")
+    }
+
     /// `docker context use NAME`: the choice recorded in config.json.
     fn use_context(&self, name: &str) {
         std::fs::write(
@@ -363,7 +412,8 @@ fn a_context_with_tls_files_connects_with_them() {
     assert!(e.contains("docker context update bare"), "{e}");
     assert!(!e.contains("DOCKER_CERT_PATH"), "{e}");
 
-    // Only a CA: bulkhead connects with a client certificate, and says which files are missing.
+    // Only a CA: the daemon is checked and no client certificate is sent, as with the CLI. This
+    // daemon requires one: the message says so, and how to give the context one.
     config.context("ca-only", &host, Some((&lab.good, &["ca.pem"])), false);
     let e = failure(
         &[
@@ -372,46 +422,62 @@ fn a_context_with_tls_files_connects_with_them() {
         ],
         None,
     );
-    let tls_dir = config
-        .dir
-        .join("contexts/tls")
-        .join(DockerConfig::store_key("ca-only"))
-        .join("docker");
-    for f in ["cert.pem", "key.pem"] {
-        assert!(
-            e.contains(&tls_dir.join(f).display().to_string()),
-            "{f}: {e}"
-        );
-    }
+    let tls_dir = config.tls_dir("ca-only");
     assert!(
-        !e.contains(&tls_dir.join("ca.pem").display().to_string()),
+        e.contains("the daemon requires a client certificate and docker context ca-only has none"),
         "{e}"
     );
+    assert!(e.contains(&tls_dir.display().to_string()), "{e}");
     assert!(e.contains("docker context update ca-only"), "{e}");
+    assert!(!e.contains("DOCKER_CERT_PATH"), "{e}");
 }
 
-/// A context that skips verifying the daemon's certificate is refused: an audit must know which
-/// daemon answered. The message says why and how to give the context a CA instead.
+/// A context that skips verifying the daemon's certificate is used as the docker CLI uses it:
+/// the daemon's certificate is not checked (neither its issuer nor its name), the client
+/// certificate is still sent, and TLS is on even without TLS files. The warning that says so
+/// is checked in the unit tests (`insecure_warning`).
 #[test]
-fn a_context_that_skips_tls_verification_is_refused() {
+fn a_context_that_skips_tls_verification_connects_without_checking() {
     let Some(lab) = tls_lab() else { return };
     let config = DockerConfig::new("endpoints-ctx-skip");
-    let host = format!("tcp://localhost:{}", lab.port);
-    config.context("trusting", &host, Some((&lab.good, ALL_TLS_FILES)), true);
-    let e = failure(
+    // 127.0.0.1 is a name the daemon's certificate does not hold, and the CA is the wrong one:
+    // either would fail a check.
+    let host = format!("tcp://127.0.0.1:{}", lab.port);
+    config.context(
+        "trusting",
+        &host,
+        Some((&lab.wrong_ca, ALL_TLS_FILES)),
+        true,
+    );
+    let s = collect_in(
         &[
             ("DOCKER_CONFIG", &config.path()),
             ("DOCKER_CONTEXT", "trusting"),
         ],
         None,
+        Want::Required,
+    )
+    .expect("SkipTLSVerify connects whatever certificate the daemon shows");
+    let endpoint = s.docker.unwrap().endpoint;
+    assert_eq!(endpoint.source, "context trusting");
+    assert!(endpoint.tls && endpoint.local, "{endpoint:?}");
+
+    // Without a client certificate this daemon refuses the connection, as it would the CLI's.
+    config.context("trusting-bare", &host, None, true);
+    let e = failure(
+        &[
+            ("DOCKER_CONFIG", &config.path()),
+            ("DOCKER_CONTEXT", "trusting-bare"),
+        ],
+        None,
     );
-    assert!(e.contains("\"trusting\""), "{e}");
-    assert!(e.contains("SkipTLSVerify"), "{e}");
     assert!(
-        e.contains(&config.meta_json("trusting").display().to_string()),
+        e.contains(
+            "the daemon requires a client certificate and docker context trusting-bare has none"
+        ),
         "{e}"
     );
-    assert!(e.contains("docker context update trusting"), "{e}");
+
     // On a unix socket TLS plays no part, so the setting changes nothing there.
     let Some((d, _)) = plain_daemon() else { return };
     config.context("local-skip", &d.docker_host(), None, true);
@@ -424,7 +490,86 @@ fn a_context_that_skips_tls_verification_is_refused() {
         Want::Required,
     )
     .expect("SkipTLSVerify is moot on a unix socket");
-    assert_eq!(s.docker.unwrap().endpoint.source, "context local-skip");
+    let endpoint = s.docker.unwrap().endpoint;
+    assert_eq!(endpoint.source, "context local-skip");
+    assert!(!endpoint.tls);
+}
+
+/// A context with part of the TLS files, as the docker CLI takes it. Against a daemon that asks
+/// for no client certificate: a CA alone connects; a client pair alone is checked against the
+/// system's trusted roots, which did not issue this daemon's certificate, and the message says
+/// so. Against the daemon that requires one, a client pair with SkipTLSVerify connects (so the
+/// certificate is sent).
+#[test]
+fn contexts_with_part_of_the_tls_files_connect_as_the_cli_connects() {
+    let (Some(open), Some(lab)) = (open_tls_lab(), tls_lab()) else {
+        return;
+    };
+    let config = DockerConfig::new("endpoints-ctx-partial");
+    let open_host = format!("tcp://localhost:{}", open.port);
+    let vars = |name: &'static str| {
+        [
+            ("DOCKER_CONFIG", config.path()),
+            ("DOCKER_CONTEXT", name.into()),
+        ]
+    };
+
+    config.context("ca-only", &open_host, Some((&lab.good, &["ca.pem"])), false);
+    let s = collect_in(&borrowed(&vars("ca-only")), None, Want::Required).expect(
+        "a context with a CA alone connects to a daemon that asks for no client certificate",
+    );
+    assert!(s.docker.unwrap().endpoint.tls);
+
+    // A CA that did not sign the daemon's certificate: named.
+    config.context(
+        "wrong-ca-only",
+        &open_host,
+        Some((&lab.wrong_ca, &["ca.pem"])),
+        false,
+    );
+    let e = failure(&borrowed(&vars("wrong-ca-only")), None);
+    assert!(
+        e.contains(&format!(
+            "not issued by the CA in {}",
+            config.tls_dir("wrong-ca-only").join("ca.pem").display()
+        )),
+        "{e}"
+    );
+
+    let pair: &[&str] = &["cert.pem", "key.pem"];
+    config.context("pair-only", &open_host, Some((&lab.good, pair)), false);
+    let e = failure(&borrowed(&vars("pair-only")), None);
+    assert!(e.contains("not issued by a CA this system trusts"), "{e}");
+    assert!(
+        e.contains(&format!(
+            "no ca.pem in {}",
+            config.tls_dir("pair-only").display()
+        )),
+        "{e}"
+    );
+    assert!(e.contains("docker context update pair-only"), "{e}");
+
+    let lab_host = format!("tcp://localhost:{}", lab.port);
+    config.context("pair-skip", &lab_host, Some((&lab.good, pair)), true);
+    let s = collect_in(&borrowed(&vars("pair-skip")), None, Want::Required)
+        .expect("the client pair is sent with SkipTLSVerify");
+    assert!(s.docker.unwrap().endpoint.tls);
+
+    // Half a pair: refused before connecting, with the context, the directory and the file.
+    config.context(
+        "lone-cert",
+        &lab_host,
+        Some((&lab.good, &["ca.pem", "cert.pem"])),
+        false,
+    );
+    let e = failure(&borrowed(&vars("lone-cert")), None);
+    let dir = config.tls_dir("lone-cert");
+    assert!(e.contains("docker context \"lone-cert\""), "{e}");
+    assert!(
+        e.contains(&format!("{} is missing", dir.join("key.pem").display())),
+        "{e}"
+    );
+    assert!(e.contains("docker context update lone-cert"), "{e}");
 }
 
 /// `--docker-host` and DOCKER_HOST name the daemon whatever context is selected (the docker CLI
@@ -678,17 +823,60 @@ fn contexts_written_by_the_docker_cli_are_read_as_it_reads_them() {
         panic!("{:?}", t.transport);
     };
     let dir = Path::new(&tls_path).join("docker");
+    assert_eq!(files.dir, dir);
+    assert_eq!(files.server, ServerCheck::Ca(dir.join("ca.pem")));
     assert_eq!(
-        (&files.ca, &files.cert, &files.key),
-        (
-            &dir.join("ca.pem"),
-            &dir.join("cert.pem"),
-            &dir.join("key.pem")
-        )
+        (&files.cert, &files.key),
+        (&Some(dir.join("cert.pem")), &Some(dir.join("key.pem")))
     );
-    for f in [&files.ca, &files.cert, &files.key] {
-        assert!(f.is_file(), "{}", f.display());
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        assert!(dir.join(f).is_file(), "{f}");
     }
+
+    // The partial contexts the CLI accepts, read as it reads them.
+    let tls_of = |name: &str| {
+        cli(&["context", "use", name]);
+        match resolve_target(None, &[("DOCKER_CONFIG", config.to_str().unwrap())])
+            .unwrap()
+            .transport
+        {
+            Transport::Tcp { tls: Some(f), .. } => f,
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    cli(&[
+        "context",
+        "create",
+        "cli-ca",
+        "--docker",
+        &format!("host=tcp://build-host:2376,ca={}", c("ca.pem")),
+    ]);
+    let f = tls_of("cli-ca");
+    assert!(matches!(f.server, ServerCheck::Ca(_)), "{f:?}");
+    assert_eq!((&f.cert, &f.key), (&None, &None));
+    cli(&[
+        "context",
+        "create",
+        "cli-pair",
+        "--docker",
+        &format!(
+            "host=tcp://build-host:2376,cert={},key={}",
+            c("cert.pem"),
+            c("key.pem")
+        ),
+    ]);
+    let f = tls_of("cli-pair");
+    assert_eq!(f.server, ServerCheck::SystemRoots);
+    assert!(f.cert.is_some() && f.key.is_some(), "{f:?}");
+    cli(&[
+        "context",
+        "create",
+        "cli-skip",
+        "--docker",
+        "host=tcp://build-host:2376,skip-tls-verify=true",
+    ]);
+    let f = tls_of("cli-skip");
+    assert!(!f.verifies_server(), "{f:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,17 +932,20 @@ fn tls_with_the_right_certificates_and_name_connects() {
     assert!(lab.d.pid() > 0);
 }
 
-/// DOCKER_TLS_VERIFY with certificate files missing: every missing file is named, with the
-/// directory they were looked for in.
+/// DOCKER_TLS_VERIFY with certificate files missing, as the docker CLI reads the directory: the
+/// CA is needed and named when missing, with the directory it was looked for in; the client
+/// pair is sent when both files are there, and one without the other is refused, naming the
+/// missing file.
 #[test]
-fn every_missing_certificate_file_is_named() {
+fn missing_certificate_files_are_named() {
     let Some(lab) = tls_lab() else { return };
     let empty = scratch_dir("endpoints-no-certs");
     let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &empty);
     let e = failure(&borrowed(&vars), None);
-    for f in ["ca.pem", "cert.pem", "key.pem"] {
-        assert!(e.contains(&empty.join(f).display().to_string()), "{f}: {e}");
-    }
+    assert!(
+        e.contains(&format!("{} (missing)", empty.join("ca.pem").display())),
+        "{e}"
+    );
     assert!(e.contains("DOCKER_CERT_PATH"), "{e}");
     assert!(e.contains(&format!("tcp://localhost:{}", lab.port)), "{e}");
     // Only the key missing: only the key named.
@@ -765,13 +956,104 @@ fn every_missing_certificate_file_is_named() {
     let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &no_key);
     let e = failure(&borrowed(&vars), None);
     assert!(
-        e.contains(&no_key.join("key.pem").display().to_string()),
+        e.contains(&format!("{} is missing", no_key.join("key.pem").display())),
         "{e}"
     );
     assert!(
         !e.contains(&no_key.join("ca.pem").display().to_string()),
         "{e}"
     );
+    // Only the CA: no client certificate is sent, and this daemon requires one.
+    let ca_only = scratch_dir("endpoints-ca-only");
+    std::fs::copy(lab.good.join("ca.pem"), ca_only.join("ca.pem")).unwrap();
+    let vars = tls_vars(&format!("tcp://localhost:{}", lab.port), &ca_only);
+    let e = failure(&borrowed(&vars), None);
+    assert!(
+        e.contains("the daemon requires a client certificate and none was sent"),
+        "{e}"
+    );
+    assert!(e.contains(&ca_only.display().to_string()), "{e}");
+    assert!(e.contains("DOCKER_CERT_PATH"), "{e}");
+}
+
+/// DOCKER_TLS without DOCKER_TLS_VERIFY connects as the docker CLI does: TLS on, the daemon's
+/// certificate not checked (here issued by a CA this system does not trust, for a name that is
+/// not the one connected to), the client certificate in DOCKER_CERT_PATH sent when it is there.
+/// DOCKER_TLS_VERIFY with the same files fails on the certificate.
+#[test]
+fn docker_tls_without_verify_connects_without_checking_the_daemon() {
+    let (Some(open), Some(lab)) = (open_tls_lab(), tls_lab()) else {
+        return;
+    };
+    let nothing = scratch_dir("endpoints-docker-tls-empty");
+    let by_ip = format!("tcp://127.0.0.1:{}", open.port);
+    let path = nothing.display().to_string();
+    let s = collect_in(
+        &[
+            ("DOCKER_HOST", &by_ip),
+            ("DOCKER_TLS", "1"),
+            ("DOCKER_CERT_PATH", &path),
+        ],
+        None,
+        Want::Required,
+    )
+    .expect("DOCKER_TLS connects without checking the daemon's certificate");
+    let endpoint = s.docker.unwrap().endpoint;
+    assert!(endpoint.tls && endpoint.local, "{endpoint:?}");
+
+    // With DOCKER_TLS_VERIFY the wrong CA is refused.
+    let e = failure(&borrowed(&tls_vars(&by_ip, &lab.wrong_ca)), None);
+    assert!(e.contains("not issued by the CA in"), "{e}");
+    let wrong = lab.wrong_ca.display().to_string();
+    let s = collect_in(
+        &[
+            ("DOCKER_HOST", &by_ip),
+            ("DOCKER_TLS", "1"),
+            ("DOCKER_CERT_PATH", &wrong),
+        ],
+        None,
+        Want::Required,
+    )
+    .expect("without DOCKER_TLS_VERIFY the CA in the directory is not used");
+    assert!(s.docker.unwrap().endpoint.tls);
+
+    // The daemon that requires a client certificate gets the one in DOCKER_CERT_PATH.
+    let lab_ip = format!("tcp://127.0.0.1:{}", lab.port);
+    let good = lab.good.display().to_string();
+    collect_in(
+        &[
+            ("DOCKER_HOST", &lab_ip),
+            ("DOCKER_TLS", "1"),
+            ("DOCKER_CERT_PATH", &good),
+        ],
+        None,
+        Want::Required,
+    )
+    .expect("DOCKER_TLS sends the client certificate");
+    let e = failure(
+        &[
+            ("DOCKER_HOST", &lab_ip),
+            ("DOCKER_TLS", "1"),
+            ("DOCKER_CERT_PATH", &path),
+        ],
+        None,
+    );
+    assert!(
+        e.contains("the daemon requires a client certificate and none was sent"),
+        "{e}"
+    );
+
+    // DOCKER_TLS_VERIFY with a CA alone connects to the daemon that asks for no client
+    // certificate.
+    let ca_only = scratch_dir("endpoints-verify-ca-only");
+    std::fs::copy(lab.good.join("ca.pem"), ca_only.join("ca.pem")).unwrap();
+    let by_name = format!("tcp://localhost:{}", open.port);
+    collect_in(
+        &borrowed(&tls_vars(&by_name, &ca_only)),
+        None,
+        Want::Required,
+    )
+    .expect("DOCKER_TLS_VERIFY with a CA alone");
 }
 
 /// Each way TLS can fail gets the hint that fits it, not one hint for all.

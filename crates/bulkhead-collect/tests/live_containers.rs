@@ -946,7 +946,7 @@ fn ssh_endpoint_reaches_the_same_daemon() {
     let agent = sshd.agent_socket().display().to_string();
     let var = |k: &str| match k {
         "SSH_AUTH_SOCK" => Some(agent.clone()),
-        "DOCKER_HOST" | "DOCKER_TLS_VERIFY" | "DOCKER_CERT_PATH" => None,
+        "DOCKER_HOST" | "DOCKER_TLS_VERIFY" | "DOCKER_TLS" | "DOCKER_CERT_PATH" => None,
         other => std::env::var(other).ok(),
     };
     let exists = |p: &str| std::path::Path::new(p).exists();

@@ -35,6 +35,12 @@ pub struct Endpoint {
     /// `unix`, `tcp` or `ssh`.
     pub transport: String,
     pub tls: bool,
+    /// With TLS: whether the daemon's certificate was verified (against the given CA, or the
+    /// system's roots). False when `DOCKER_TLS` was set without `DOCKER_TLS_VERIFY`, or a docker
+    /// context says `SkipTLSVerify`: the answers may come from whoever holds that address. Left
+    /// out without TLS and in snapshots written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verified: Option<bool>,
     /// Where the address came from: `flag` (--docker-host), `env` (DOCKER_HOST), `context NAME`
     /// (a docker CLI context), `rootless` (the user's rootless socket) or `default`.
     pub source: String,

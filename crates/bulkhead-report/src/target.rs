@@ -75,6 +75,10 @@ impl Target {
                 if let Some(name) = d.endpoint.source.strip_prefix("context ") {
                     t.details.insert("docker_context".into(), name.into());
                 }
+                // Only the exception is said: answers from an unverified TLS peer.
+                if d.endpoint.tls_verified == Some(false) {
+                    t.details.insert("tls_verified".into(), false.into());
+                }
                 t.local = Some(d.endpoint.local);
                 t.rootless = Some(d.daemon.rootless);
             }
@@ -107,6 +111,9 @@ impl Target {
             s.push_str(&format!(" via {e}"));
             if let Some(name) = self.details.get("docker_context").and_then(|n| n.as_str()) {
                 s.push_str(&format!(" (docker context {name})"));
+            }
+            if self.details.get("tls_verified") == Some(&serde_json::Value::Bool(false)) {
+                s.push_str(" (daemon certificate not verified)");
             }
         }
         if self.rootless == Some(true) {
@@ -174,4 +181,38 @@ fn kubernetes_details(
         );
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writeup() -> Snapshot {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
+        );
+        Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// A daemon reached over TLS without verifying its certificate is said in the target line
+    /// and in `details`; a verified or plain connection adds nothing.
+    #[test]
+    fn an_unverified_daemon_certificate_is_said() {
+        let mut s = writeup();
+        for verified in [None, Some(true)] {
+            s.docker.as_mut().unwrap().endpoint.tls_verified = verified;
+            let t = Target::from_snapshot("docker", &s);
+            assert!(!t.details.contains_key("tls_verified"), "{verified:?}");
+            assert!(!t.describe().contains("not verified"), "{verified:?}");
+        }
+        s.docker.as_mut().unwrap().endpoint.tls_verified = Some(false);
+        let t = Target::from_snapshot("docker", &s);
+        assert_eq!(t.details.get("tls_verified"), Some(&false.into()));
+        assert!(
+            t.describe().contains(" (daemon certificate not verified)"),
+            "{}",
+            t.describe()
+        );
+    }
 }

@@ -513,9 +513,11 @@ pub struct SourceArgs {
     /// Docker Engine API address (default: the one `docker` uses).
     ///
     /// unix:///PATH, tcp://HOST:PORT or ssh://USER@HOST[:PORT]. tcp uses TLS with https:// or
-    /// when DOCKER_TLS_VERIFY or DOCKER_TLS is set, with ca.pem, cert.pem and key.pem from
-    /// DOCKER_CERT_PATH (default: DOCKER_CONFIG, else ~/.docker). ssh runs `docker system
-    /// dial-stdio` on the host through the system's ssh, host keys checked against known_hosts.
+    /// when DOCKER_TLS_VERIFY or DOCKER_TLS is set, with the files in DOCKER_CERT_PATH (default:
+    /// DOCKER_CONFIG, else ~/.docker): DOCKER_TLS_VERIFY verifies the daemon against ca.pem;
+    /// cert.pem and key.pem, when both are there, are the client certificate; DOCKER_TLS alone
+    /// does not verify the daemon (a warning says so). ssh runs `docker system dial-stdio` on
+    /// the host through the system's ssh, host keys checked against known_hosts.
     ///
     /// Default, as the docker CLI chooses: DOCKER_HOST, else the docker context named by
     /// DOCKER_CONTEXT or chosen with `docker context use`, else the current user's rootless

@@ -36,6 +36,7 @@ impl Fixture {
                 host: "unix:///var/run/docker.sock".into(),
                 transport: "unix".into(),
                 tls: false,
+                tls_verified: None,
                 source: "default".into(),
                 local: true,
                 api_version: "1.41".into(),

@@ -38,6 +38,7 @@ pub fn snapshot(root: &Path) -> Snapshot {
             host: "unix:///var/run/docker.sock".into(),
             transport: "unix".into(),
             tls: false,
+            tls_verified: None,
             source: "default".into(),
             local: true,
             api_version: "1.41".into(),

@@ -142,6 +142,7 @@ fn base(hardened: bool) -> Snapshot {
             host: "unix:///var/run/docker.sock".into(),
             transport: "unix".into(),
             tls: false,
+            tls_verified: None,
             source: "default".into(),
             local: true,
             api_version: "1.41".into(),

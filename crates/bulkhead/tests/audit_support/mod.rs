@@ -87,6 +87,7 @@ const SCRUBBED: &[&str] = &[
     "DOCKER_HOST",
     "DOCKER_CERT_PATH",
     "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
     "DOCKER_CONTENT_TRUST",
     "NO_COLOR",
     "CLICOLOR",
