@@ -626,6 +626,15 @@ impl<'t> Builder<'t> {
                     });
                 }
                 Event::Scalar(value, style, anchor, tag) => {
+                    // The event parser ends a quoted scalar's span wherever it stopped looking
+                    // ahead (after the spaces and a comment that follow it): cut it back to the
+                    // closing quote, so an edit of the value leaves what follows it alone.
+                    let span = match style {
+                        RawStyle::SingleQuoted | RawStyle::DoubleQuoted => {
+                            quoted_end(self.text, &self.loc, span)
+                        }
+                        _ => span,
+                    };
                     let node = Node {
                         kind: NodeKind::Scalar(Scalar {
                             value: value.into_owned(),
@@ -674,7 +683,20 @@ impl<'t> Builder<'t> {
                         .stack
                         .pop()
                         .ok_or_else(|| SourceError::new(span.start, "unbalanced collection end"))?;
-                    let end = span.end;
+                    // A flow collection's end event starts at its closing bracket but runs on
+                    // over the spaces and a comment after it: the collection ends at the bracket.
+                    let at = span.start.offset - self.loc.base.offset;
+                    let end = if span.end.offset > span.start.offset
+                        && self
+                            .text
+                            .as_bytes()
+                            .get(at)
+                            .is_some_and(|b| b"]}".contains(b))
+                    {
+                        self.loc.byte_pos(at + 1)
+                    } else {
+                        span.end
+                    };
                     let (kind, start, anchor) = match frame {
                         Frame::Seq {
                             items,
@@ -774,6 +796,51 @@ impl<'t> Builder<'t> {
             }
         }
     }
+}
+
+/// `span` of a quoted scalar ended just after its closing quote. The span starts at the
+/// scalar's properties (`&anchor`, `!tag`) or its opening quote; the closing quote is found as a
+/// YAML reader finds it: in double quotes a backslash escapes the next character (`\"`, `\\`),
+/// in single quotes a doubled quote (`''`) is one quote, and a `#` inside the quotes is text.
+/// When the text does not read that way the span is returned unchanged.
+fn quoted_end(text: &str, loc: &Locator<'_>, span: Span) -> Span {
+    let base = loc.base.offset;
+    let (Some(start), Some(end)) = (
+        span.start.offset.checked_sub(base),
+        span.end.offset.checked_sub(base),
+    ) else {
+        return span;
+    };
+    let Some(written) = text.get(start..end.min(text.len())) else {
+        return span;
+    };
+    let bytes = written.as_bytes();
+    let mut i = 0;
+    // Skip the node's properties: each runs to the next blank or line break.
+    while matches!(bytes.get(i), Some(b'&') | Some(b'!')) {
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+    }
+    let quote = match bytes.get(i) {
+        Some(&q @ (b'"' | b'\'')) => q,
+        _ => return span,
+    };
+    i += 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => {
+                return Span::new(span.start, loc.byte_pos(start + i + 1));
+            }
+            _ => i += 1,
+        }
+    }
+    span
 }
 
 /// Mapping ends are reported after trailing line breaks; keep spans on the last content byte.
@@ -878,6 +945,78 @@ mod tests {
             .unwrap()[0];
         assert_eq!(container.span.start.line, 5);
         assert!(container.span.text(text).ends_with("nginx:1.25"));
+    }
+
+    /// A quoted scalar's span covers its quotes and nothing after them: not the spaces, nor a
+    /// comment, nor a `#` written inside the quotes taken for one.
+    #[test]
+    fn quoted_scalar_spans_end_at_the_closing_quote() {
+        let cases = [
+            ("a: \"AlwaysAllow\"   # set by kubeadm\n", "\"AlwaysAllow\""),
+            ("a: 'true' # keep\n", "'true'"),
+            ("a: \"a#b\" # c\n", "\"a#b\""),
+            ("a: \"a\\\"b\" # c\n", "\"a\\\"b\""),
+            ("a: \"a\\\\\" # c\n", "\"a\\\\\""),
+            ("a: 'it''s' #c\n", "'it''s'"),
+            ("a: 'x'", "'x'"),
+            ("a: \"x\"  # c\r\nb: 1\r\n", "\"x\""),
+            ("a: \"x\"\nb: 1\n", "\"x\""),
+            ("a: &anchor \"x\" # c\n", "&anchor \"x\""),
+            ("a: \"é#ü\"  # ö\n", "\"é#ü\""),
+            ("a: \"two\n  lines\"  # c\n", "\"two\n  lines\""),
+            ("a: [\"x\" , 'y' ]  # c\n", "[\"x\" , 'y' ]"),
+            ("a: {k: \"x\" }  # c\n", "{k: \"x\" }"),
+            ("- \"--x=1\"   # c\n", "\"--x=1\""),
+        ];
+        for (text, want) in cases {
+            let root = one(text);
+            let n = match &root.kind {
+                NodeKind::Seq(items) => &items[0],
+                _ => root.get("a").unwrap(),
+            };
+            assert_eq!(n.span.text(text), want, "in {text:?}");
+        }
+        let root = one("a: [\"x\" , 'y' ]  # c\n");
+        let items = root.get("a").unwrap().as_seq().unwrap();
+        assert_eq!(items[0].span.text("a: [\"x\" , 'y' ]  # c\n"), "\"x\"");
+        assert_eq!(items[1].span.text("a: [\"x\" , 'y' ]  # c\n"), "'y'");
+        let text = "a: {k: \"x\" , j: 'y'}\n";
+        let root = one(text);
+        let m = root.get("a").unwrap();
+        assert_eq!(m.get("k").unwrap().span.text(text), "\"x\"");
+        assert_eq!(m.get("j").unwrap().span.text(text), "'y'");
+    }
+
+    /// A flow collection ends at its closing bracket, not after the comment that follows it
+    /// (which may hold brackets of its own).
+    #[test]
+    fn flow_collection_spans_end_at_the_closing_bracket() {
+        let cases = [
+            ("a: [x, y]  # see [docs]\nb: 1\n", "[x, y]"),
+            ("a: {k: x}  # {c}\n", "{k: x}"),
+            ("a: [x, 'y']  # c\n", "[x, 'y']"),
+            ("a: [x,\n  y\n]  # c\n", "[x,\n  y\n]"),
+            ("a: [x, y]\n", "[x, y]"),
+            ("- [x, y]  # c\n- 1\n", "[x, y]"),
+        ];
+        for (text, want) in cases {
+            let root = one(text);
+            let n = match &root.kind {
+                NodeKind::Seq(items) => &items[0],
+                _ => root.get("a").unwrap(),
+            };
+            assert_eq!(n.span.text(text), want, "in {text:?}");
+        }
+        // Each document of a stream split at its markers keeps whole-file offsets.
+        let text = "a: [1\n---\nb: {k: 'v'}  # c\n";
+        let stream = parse_stream(text, &Limits::default());
+        let b = stream.documents[0].root.get("b").unwrap();
+        assert_eq!(b.span.text(text), "{k: 'v'}");
+        assert_eq!(b.get("k").unwrap().span.text(text), "'v'");
+        let text = "a: [1\n---\nb: 'v'  # c\n";
+        let stream = parse_stream(text, &Limits::default());
+        let b = stream.documents[0].root.get("b").unwrap();
+        assert_eq!(b.span.text(text), "'v'");
     }
 
     #[test]

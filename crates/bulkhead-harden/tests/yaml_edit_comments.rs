@@ -1,0 +1,186 @@
+//! The YAML editor replaces a scalar value and nothing else: a comment after the value, and the
+//! spaces between the value and that comment, stay byte for byte, whether the old value was
+//! quoted or not.
+
+use bulkhead_harden::edit::yaml::{self, Seg};
+use serde_json::json;
+
+/// Set top-level `key` to `value` and return the edited text.
+fn set(text: &str, key: &str, value: serde_json::Value) -> String {
+    yaml::set(text, 0, &[], key, &value).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn a_double_quoted_value_keeps_its_comment() {
+    let text = "authorization:\n  mode: \"AlwaysAllow\"   # set by kubeadm\n  other: 1\n";
+    let out = yaml::set(
+        text,
+        0,
+        &[Seg::Key("authorization")],
+        "mode",
+        &json!("Webhook"),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "authorization:\n  mode: Webhook   # set by kubeadm\n  other: 1\n"
+    );
+}
+
+#[test]
+fn a_single_quoted_value_keeps_its_comment() {
+    let text = "enabled: 'true' # keep\nnext: x\n";
+    assert_eq!(
+        set(text, "enabled", json!(false)),
+        "enabled: false # keep\nnext: x\n"
+    );
+    // A doubled quote inside single quotes is part of the value.
+    let text = "name: 'it''s' #c\n";
+    assert_eq!(set(text, "name", json!("other")), "name: other #c\n");
+}
+
+#[test]
+fn a_hash_inside_quotes_is_not_a_comment() {
+    let text = "a: \"a#b\" # c\n";
+    assert_eq!(set(text, "a", json!("z")), "a: z # c\n");
+    let text = "a: 'a #b' # c\n";
+    assert_eq!(set(text, "a", json!("z")), "a: z # c\n");
+    // Without a comment, the whole quoted value (hash included) is replaced.
+    let text = "a: \"x # y\"\nb: 1\n";
+    assert_eq!(set(text, "a", json!("z")), "a: z\nb: 1\n");
+}
+
+#[test]
+fn an_escaped_quote_does_not_end_the_value() {
+    let text = "a: \"a\\\"b\" # c\n";
+    assert_eq!(set(text, "a", json!("z")), "a: z # c\n");
+    let text = "a: \"a\\\\\" # c\n";
+    assert_eq!(set(text, "a", json!("z")), "a: z # c\n");
+}
+
+#[test]
+fn a_quoted_value_without_trailing_newline_or_with_crlf() {
+    assert_eq!(set("a: \"x\" # c", "a", json!("z")), "a: z # c");
+    assert_eq!(
+        set("a: \"x\"  # c\r\nb: 1\r\n", "a", json!("z")),
+        "a: z  # c\r\nb: 1\r\n"
+    );
+    // A value that must stay quoted is written quoted, the comment after it.
+    assert_eq!(set("a: 'x' # c\n", "a", json!("true")), "a: \"true\" # c\n");
+}
+
+#[test]
+fn plain_values_keep_their_comments() {
+    let text = "readOnlyPort: 10255   # legacy\nx: 1\n";
+    assert_eq!(
+        set(text, "readOnlyPort", json!(0)),
+        "readOnlyPort: 0   # legacy\nx: 1\n"
+    );
+    let text = "mode: AlwaysAllow #kubeadm\n";
+    assert_eq!(
+        set(text, "mode", json!("Webhook")),
+        "mode: Webhook #kubeadm\n"
+    );
+}
+
+#[test]
+fn quoted_values_in_flow_collections_keep_their_comments() {
+    let text = "gates: {A: \"true\", B: 'x'}   # gates\nlist: [\"a#1\", 'b']  # items\n";
+    let out = yaml::set(text, 0, &[Seg::Key("gates")], "A", &json!(false)).unwrap();
+    assert_eq!(
+        out,
+        "gates: {A: false, B: 'x'}   # gates\nlist: [\"a#1\", 'b']  # items\n"
+    );
+    let out = yaml::replace_item(text, 0, &[Seg::Key("list")], 0, &json!("c")).unwrap();
+    assert_eq!(
+        out,
+        "gates: {A: \"true\", B: 'x'}   # gates\nlist: [c, 'b']  # items\n"
+    );
+}
+
+#[test]
+fn quoted_block_list_items_keep_their_comments() {
+    let text = "command:\n- kube-apiserver\n- \"--profiling=true\"   # debug\n- '--x=1' # y\n";
+    let path = [Seg::Key("command")];
+    let out = yaml::replace_item(text, 0, &path, 1, &json!("--profiling=false")).unwrap();
+    assert_eq!(
+        out,
+        "command:\n- kube-apiserver\n- --profiling=false   # debug\n- '--x=1' # y\n"
+    );
+    let out = yaml::replace_item(text, 0, &path, 2, &json!("--x=2")).unwrap();
+    assert_eq!(
+        out,
+        "command:\n- kube-apiserver\n- \"--profiling=true\"   # debug\n- --x=2 # y\n"
+    );
+}
+
+#[test]
+fn a_quoted_scalar_replaced_by_a_block_keeps_the_following_lines() {
+    let text = "a: \"x\" # c\nb: 1\n";
+    assert_eq!(
+        set(text, "a", json!(["p", "q"])),
+        "a:\n  - p\n  - q\nb: 1\n"
+    );
+}
+
+#[test]
+fn a_flow_list_followed_by_a_comment_with_brackets_is_edited_inside_its_own_brackets() {
+    let text = "cap_add: [NET_ADMIN, \"SYS_TIME\"]  # see [docs]\nx: 1\n";
+    let path = [Seg::Key("cap_add")];
+    assert_eq!(
+        yaml::append(text, 0, &path, &json!("CHOWN")).unwrap(),
+        "cap_add: [NET_ADMIN, \"SYS_TIME\", CHOWN]  # see [docs]\nx: 1\n"
+    );
+    assert_eq!(
+        yaml::remove_item(text, 0, &path, 1).unwrap(),
+        "cap_add: [NET_ADMIN]  # see [docs]\nx: 1\n"
+    );
+    let text = "gates: {A: true}  # {note}\n";
+    assert_eq!(
+        yaml::set(text, 0, &[Seg::Key("gates")], "B", &json!(false)).unwrap(),
+        "gates: {A: true, B: false}  # {note}\n"
+    );
+}
+
+/// A block scalar (`|`, `>-`) is replaced whole, header and content lines, and the entries,
+/// blank lines and comments after it stay.
+///
+/// Known to fail: the parser's span of a block scalar is its content only (from the first
+/// content character, through the final line break), so the editor keeps the `|` header and
+/// joins the replacement to the next line (`a: |\n  zb: 1`). The fix belongs in the editor
+/// (`bulkhead_scan::fixes::yaml::replace_value` and `replace_item_splice`: rewrite a block
+/// scalar's lines as a block value is rewritten), outside what this change may touch; widening
+/// the span in the parser instead would change how harden's diff masks secrets inside block
+/// scalars.
+#[test]
+#[ignore = "block scalar replacement needs a change in bulkhead_scan::fixes::yaml"]
+fn block_scalars_are_replaced_whole() {
+    assert_eq!(
+        set("a: |\n  one\n  two\nb: 1\n", "a", json!("z")),
+        "a: z\nb: 1\n"
+    );
+    assert_eq!(
+        set("a: >-\n  one\n\n# note\nb: 1\n", "a", json!("z")),
+        "a: z\n\n# note\nb: 1\n"
+    );
+    assert_eq!(set("a: |\n  one", "a", json!("z")), "a: z");
+    assert_eq!(
+        set("a: &x |\n  one\nb: *x\n", "a", json!("z")),
+        "a: &x z\nb: *x\n"
+    );
+    let text = "spec:\n  script: |\n    echo hi\n  next: 1\n";
+    assert_eq!(
+        yaml::set(text, 0, &[Seg::Key("spec")], "script", &json!("true")).unwrap(),
+        "spec:\n  script: \"true\"\n  next: 1\n"
+    );
+    let text = "args:\n- |\n  one\n- x\n";
+    assert_eq!(
+        yaml::replace_item(text, 0, &[Seg::Key("args")], 0, &json!("z")).unwrap(),
+        "args:\n- z\n- x\n"
+    );
+    // A block scalar replaced by a list.
+    assert_eq!(
+        set("a: |\n  one\nb: 1\n", "a", json!(["p"])),
+        "a:\n  - p\nb: 1\n"
+    );
+}
