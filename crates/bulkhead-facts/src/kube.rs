@@ -533,18 +533,40 @@ impl Component {
     /// The value of `flag` (without dashes) as this component sees it: the command line first;
     /// for etcd, a `--config-file` replaces flags and environment, and the `ETCD_*` environment
     /// of the process, then the service's environment files, stand in for missing flags.
+    ///
+    /// None both when nothing sets it and when it cannot be known (an etcd configuration file
+    /// that could not be read); [`Component::try_setting`] tells the two apart.
     pub fn setting(&self, flag: &str) -> Option<Setting> {
+        self.try_setting(flag).ok().flatten()
+    }
+
+    /// [`Component::setting`], or why the value cannot be known. etcd started with a
+    /// `--config-file` (or `ETCD_CONFIG_FILE`) takes every setting from that file and ignores its
+    /// flags and `ETCD_*` environment, so when the file could not be read or decoded, every etcd
+    /// setting is unknown: the error names the file and says why, and no flag or variable stands
+    /// in for it.
+    pub fn try_setting(&self, flag: &str) -> Result<Option<Setting>, String> {
         if self.name == ETCD {
             if let Some(cfg) = &self.config {
-                // etcd ignores flags and environment when a configuration file is given.
                 return match &cfg.content {
-                    Fact::Value(v) => etcd_config_value(v, flag).map(|val| {
+                    Fact::Value(v) => Ok(etcd_config_value(v, flag).map(|val| {
                         Setting::new(val, format!("{} ({})", etcd_config_key(flag), cfg.path))
-                    }),
-                    Fact::Unavailable(_) => None,
+                    })),
+                    Fact::Unavailable(why) => Err(format!(
+                        "{} is unknown: etcd takes its settings only from {} ({}), ignoring its \
+                         flags and ETCD_* variables, and that file could not be used: {why}",
+                        etcd_config_key(flag),
+                        cfg.path,
+                        cfg.source
+                    )),
                 };
             }
         }
+        Ok(self.flag_or_env(flag))
+    }
+
+    /// The command line, then (for etcd) its environment and its service's environment files.
+    fn flag_or_env(&self, flag: &str) -> Option<Setting> {
         if let Some(v) = self.flags.last(flag) {
             return Some(Setting::new(v, format!("--{flag} (command line)")));
         }
@@ -587,7 +609,7 @@ pub fn etcd_env_name(flag: &str) -> String {
 }
 
 /// Where an etcd flag lives in etcd's YAML configuration file.
-fn etcd_config_key(flag: &str) -> String {
+pub fn etcd_config_key(flag: &str) -> String {
     match flag {
         "cert-file" | "key-file" | "client-cert-auth" | "trusted-ca-file" | "auto-tls" => {
             format!("client-transport-security.{flag}")
@@ -1543,6 +1565,50 @@ mod tests {
             c.setting("peer-client-cert-auth").unwrap().as_bool(),
             Some(true)
         );
+    }
+
+    /// An etcd configuration file that could not be used leaves every etcd setting unknown: the
+    /// flags and environment it replaces do not stand in for it, and the reason names the file.
+    #[test]
+    fn unusable_etcd_config_file_makes_settings_unknown() {
+        let mut c = component(
+            ETCD,
+            &[
+                "--config-file=/etc/etcd/etcd.yaml",
+                "--client-cert-auth=true",
+            ],
+        );
+        c.env
+            .insert("ETCD_CERT_FILE".into(), "/etc/etcd/server.crt".into());
+        c.config = Some(ConfigFile {
+            path: "/etc/etcd/etcd.yaml".into(),
+            source: "etcd --config-file".into(),
+            content: Fact::Unavailable(
+                "/etc/etcd/etcd.yaml: line 2, column 1: invalid YAML: mapping values are not allowed".into(),
+            ),
+            modified_at: None,
+        });
+        let why = c.try_setting("client-cert-auth").unwrap_err();
+        assert_eq!(
+            why,
+            "client-transport-security.client-cert-auth is unknown: etcd takes its settings only from /etc/etcd/etcd.yaml (etcd --config-file), ignoring its flags and ETCD_* variables, and that file could not be used: /etc/etcd/etcd.yaml: line 2, column 1: invalid YAML: mapping values are not allowed"
+        );
+        assert!(c.try_setting("cert-file").is_err());
+        assert!(c
+            .try_setting("name")
+            .unwrap_err()
+            .starts_with("name is unknown: "));
+        assert_eq!(c.setting("client-cert-auth"), None);
+        // Without a configuration file, flags and environment are known.
+        c.config = None;
+        assert_eq!(
+            c.try_setting("cert-file").unwrap().unwrap().source,
+            "ETCD_CERT_FILE (environment)"
+        );
+        assert_eq!(c.try_setting("auto-tls"), Ok(None));
+        // Other components never have an unknown setting.
+        let k = component(KUBELET, &["--read-only-port=0"]);
+        assert_eq!(k.try_setting("read-only-port").unwrap().unwrap().value, "0");
     }
 
     fn kubelet_cfg(file: Value, drop_ins: Vec<Value>) -> KubeletConfig {

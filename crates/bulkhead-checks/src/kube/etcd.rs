@@ -1,13 +1,15 @@
 //! etcd (2): TLS for clients and peers, client-certificate authentication, no self-signed
 //! automatic TLS, and a CA of its own. Settings come from the command line, else from the
 //! `ETCD_*` environment of the process or its service's environment file; an etcd
-//! `--config-file` replaces both.
+//! `--config-file` replaces both. When that file could not be read or decoded, what etcd runs
+//! with is unknown: the checks are errors naming the file and the reason, never a fail (nor a
+//! pass) judged on flags or defaults etcd ignores.
 
 use super::{file_settings_result, running, setting_result, setting_result_with};
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{Component, Setting, APISERVER, ETCD};
+use bulkhead_facts::kube::{etcd_config_key, etcd_env_name, Component, Setting, APISERVER, ETCD};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.etcd.client_tls", client_tls),
@@ -25,14 +27,36 @@ fn etcd<'a>(ctx: &Context<'a>) -> Result<&'a Component, CheckResult> {
     running(ctx, T, ETCD).map(|(_, c)| c)
 }
 
-fn unset(flag: &str) -> Setting {
-    Setting::default_value(
-        "",
-        format!(
-            "--{flag} not set (nor {})",
-            bulkhead_facts::kube::etcd_env_name(flag)
+/// etcd's value of `flag` (None: not set), or the error result saying which file leaves it
+/// unknown.
+fn setting(c: &Component, flag: &str) -> Result<Option<Setting>, CheckResult> {
+    c.try_setting(flag).map_err(|why| {
+        CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
+    })
+}
+
+/// Where `flag` was looked for and not found: in the configuration file when etcd has one
+/// (its flags and environment are ignored then), else on the command line and in the
+/// environment. `default` is etcd's own value then, if it has one worth showing.
+fn not_set(c: &Component, flag: &str, default: Option<&str>) -> String {
+    match (&c.config, default) {
+        (Some(cfg), None) => format!("{} not set in {}", etcd_config_key(flag), cfg.path),
+        (Some(cfg), Some(d)) => format!(
+            "{} not set in {} (default {d})",
+            etcd_config_key(flag),
+            cfg.path
         ),
-    )
+        (None, None) => format!("--{flag} not set (nor {})", etcd_env_name(flag)),
+        (None, Some(d)) => format!(
+            "--{flag} not set (nor {}; default {d})",
+            etcd_env_name(flag)
+        ),
+    }
+}
+
+fn unset(c: &Component, flag: &str) -> Setting {
+    Setting::default_value("", not_set(c, flag, None))
 }
 
 /// Cert and key must be set; and URLs served in plain HTTP defeat them. A failure's message says
@@ -50,19 +74,17 @@ fn tls_pair(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let (cert_s, key_s, urls_s) = match (setting(c, cert), setting(c, key), setting(c, urls_flag)) {
+        (Ok(a), Ok(b), Ok(u)) => (a, b, u),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+    };
     let settings = vec![
-        c.setting(cert).unwrap_or_else(|| unset(cert)),
-        c.setting(key).unwrap_or_else(|| unset(key)),
+        cert_s.unwrap_or_else(|| unset(c, cert)),
+        key_s.unwrap_or_else(|| unset(c, key)),
     ];
     let mut r = file_settings_result(ctx, c, settings, "set to an existing file");
-    let urls = c.setting(urls_flag).unwrap_or_else(|| {
-        Setting::default_value(
-            default_urls,
-            format!(
-                "--{urls_flag} not set (nor {}; default {default_urls})",
-                bulkhead_facts::kube::etcd_env_name(urls_flag)
-            ),
-        )
+    let urls = urls_s.unwrap_or_else(|| {
+        Setting::default_value(default_urls, not_set(c, urls_flag, Some(default_urls)))
     });
     let plain: Vec<String> = urls
         .items()
@@ -93,15 +115,11 @@ fn switch(ctx: &Context<'_>, flag: &str, want: bool) -> CheckResult {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let s = c.setting(flag).unwrap_or_else(|| {
-        Setting::default_value(
-            "false",
-            format!(
-                "--{flag} not set (nor {}; default false)",
-                bulkhead_facts::kube::etcd_env_name(flag)
-            ),
-        )
-    });
+    let s = match setting(c, flag) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let s = s.unwrap_or_else(|| Setting::default_value("false", not_set(c, flag, Some("false"))));
     setting_result(
         c,
         &s,
@@ -153,10 +171,14 @@ fn unique_ca(ctx: &Context<'_>) -> CheckResult {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(s) = c.setting("trusted-ca-file") else {
+    let s = match setting(c, "trusted-ca-file") {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(s) = s else {
         return setting_result(
             c,
-            &unset("trusted-ca-file"),
+            &unset(c, "trusted-ca-file"),
             false,
             "set to a CA used only for etcd",
         );

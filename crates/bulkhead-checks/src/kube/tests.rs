@@ -864,3 +864,94 @@ fn manifest_checks_on_an_unknown_static_pod_directory_are_errors() {
         Some("path assumed, as no kubelet runs on this node to name its static pod directory")
     );
 }
+
+/// etcd started with a `--config-file` takes every setting from it and ignores its flags and
+/// `ETCD_*` environment. When bulkhead could not use that file (missing, unreadable, not YAML,
+/// refused by etcd), every etcd check is an error naming the file and the reason: not a fail on
+/// etcd's defaults, nor a verdict on flags etcd ignores. A usable file is judged on its values.
+#[test]
+fn etcd_config_file_that_could_not_be_used_is_an_error_not_a_fail() {
+    use bulkhead_facts::kube::{ConfigFile, ETCD};
+    use bulkhead_facts::Fact;
+    const CHECKS: [&str; 7] = [
+        "k8s.etcd.client_tls",
+        "k8s.etcd.client_cert_auth",
+        "k8s.etcd.no_auto_tls",
+        "k8s.etcd.peer_tls",
+        "k8s.etcd.peer_client_cert_auth",
+        "k8s.etcd.no_peer_auto_tls",
+        "k8s.etcd.unique_ca",
+    ];
+    let with_config = |content: Fact<serde_json::Value>| {
+        let mut f = KubeFixture::new()
+            .component(
+                "etcd",
+                &[
+                    "--config-file=/etc/etcd/etcd.yaml",
+                    "--client-cert-auth=true",
+                    "--cert-file=/pki/etcd.crt",
+                    "--key-file=/pki/etcd.key",
+                    "--listen-client-urls=https://127.0.0.1:2379",
+                ],
+            )
+            .etcd_env(&[("ETCD_PEER_AUTO_TLS", "false")]);
+        f.kube().components.get_mut(ETCD).unwrap().config = Some(ConfigFile {
+            path: "/etc/etcd/etcd.yaml".into(),
+            source: "etcd --config-file".into(),
+            content,
+            modified_at: None,
+        });
+        f
+    };
+    for why in [
+        "/etc/etcd/etcd.yaml: not found under the audited root, yet etcd --config-file names it and etcd does not start without it (is the host's root mounted at --root?)",
+        "cannot read /etc/etcd/etcd.yaml: Permission denied (os error 13)",
+        "/etc/etcd/etcd.yaml: line 3, column 5: invalid YAML: did not find expected key",
+    ] {
+        let f = with_config(Fact::Unavailable(why.into()));
+        for id in CHECKS {
+            let r = f.run(id);
+            assert_eq!(r.status, Error, "{id}: {r:?}");
+            let m = r.message.as_deref().unwrap();
+            assert!(
+                m.contains("etcd takes its settings only from /etc/etcd/etcd.yaml (etcd --config-file)")
+                    && m.ends_with(why),
+                "{id}: {m}"
+            );
+            assert_eq!(r.objects[0].status, Error, "{id}");
+            assert_eq!(r.objects[0].note.as_deref(), Some(m), "{id}");
+        }
+        assert!(f
+            .run("k8s.etcd.client_cert_auth")
+            .message
+            .unwrap()
+            .starts_with("client-transport-security.client-cert-auth is unknown: "));
+    }
+    // A usable file is what counts, whatever the flags say: client-cert-auth is false there.
+    let f = with_config(Fact::Value(json!({
+        "client-transport-security": {
+            "cert-file": "/pki/etcd.crt",
+            "key-file": "/pki/etcd.key",
+            "client-cert-auth": false
+        },
+        "listen-client-urls": "https://127.0.0.1:2379",
+        "peer-transport-security": {"auto-tls": true}
+    })));
+    let r = f.run("k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("client-transport-security.client-cert-auth (/etc/etcd/etcd.yaml): false")
+    );
+    assert_eq!(f.run("k8s.etcd.client_tls").status, Pass);
+    assert_eq!(f.run("k8s.etcd.no_auto_tls").status, Pass);
+    assert_eq!(f.run("k8s.etcd.no_peer_auto_tls").status, Fail);
+    // Unset in the file: etcd's default, not the flag or the variable.
+    let r = f.run("k8s.etcd.peer_tls");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("listen-peer-urls not set in /etc/etcd/etcd.yaml (default http://localhost:2380): serves plain HTTP on http://localhost:2380; peer-transport-security.cert-file not set in /etc/etcd/etcd.yaml: none; peer-transport-security.key-file not set in /etc/etcd/etcd.yaml: none"),
+        "{r:?}"
+    );
+}

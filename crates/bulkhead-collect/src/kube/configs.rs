@@ -6,7 +6,9 @@
 //! `/proc/<pid>/root`. Secret values are masked before anything is stored; encryption keys are
 //! never kept at all. The kubelet's files are read as its own decoder reads them
 //! ([`kubelet_decode`]): one it would refuse to start with is recorded as unavailable, with the
-//! line and the reason, never as values.
+//! line and the reason, never as values. etcd's `--config-file` likewise ([`decode_etcd_config`]):
+//! a file that is missing, unreadable, not YAML, or one etcd would refuse is unavailable with the
+//! reason, and since etcd then ignores its flags and environment, every etcd setting is unknown.
 
 use super::Inputs;
 use crate::hostfs::HostFs;
@@ -17,6 +19,7 @@ use bulkhead_facts::kube::{
 };
 use bulkhead_facts::Fact;
 use bulkhead_sources::kubelet_decode::{self, Mistyped, Role};
+use bulkhead_sources::yaml::{self, BoolDialect, Node, NodeKind, Schema, Style};
 use serde_json::Value;
 use std::path::Path;
 
@@ -63,6 +66,141 @@ pub fn read_for(
             Err(format!("cannot read {}: {e}", fs.describe(path)))
         }
     }
+}
+
+/// The JSON type etcd decodes a field of its configuration file as.
+#[derive(Debug, Clone, Copy)]
+enum EtcdKind {
+    /// A Go string: any scalar is taken (sigs.k8s.io/yaml turns `true` or `5` into text for a
+    /// string field); a list or a mapping is refused.
+    Str,
+    /// A Go bool: an unquoted YAML 1.1 boolean (`true`, `no`, `on`, ...); a quoted one, a number
+    /// or any other text is refused.
+    Bool,
+    /// A structure with these fields (others are not judged).
+    Section(&'static [(&'static str, EtcdKind)]),
+}
+
+/// `client-transport-security` and `peer-transport-security` (etcd's securityConfig).
+const ETCD_SECURITY: &[(&str, EtcdKind)] = &[
+    ("cert-file", EtcdKind::Str),
+    ("key-file", EtcdKind::Str),
+    ("client-cert-auth", EtcdKind::Bool),
+    ("trusted-ca-file", EtcdKind::Str),
+    ("auto-tls", EtcdKind::Bool),
+];
+
+/// The fields of etcd's configuration file that bulkhead reads (the checks' settings and the
+/// data directory), typed as etcd's configYAML declares them.
+const ETCD_FIELDS: &[(&str, EtcdKind)] = &[
+    ("name", EtcdKind::Str),
+    ("data-dir", EtcdKind::Str),
+    ("listen-client-urls", EtcdKind::Str),
+    ("listen-peer-urls", EtcdKind::Str),
+    (
+        "client-transport-security",
+        EtcdKind::Section(ETCD_SECURITY),
+    ),
+    ("peer-transport-security", EtcdKind::Section(ETCD_SECURITY)),
+];
+
+/// What a node holds, for a refusal: `the string "true"`, `the number 1`, `a list`.
+fn etcd_shown(n: &Node) -> String {
+    match &n.kind {
+        NodeKind::Seq(_) => "a list".into(),
+        NodeKind::Map(_) => "a mapping".into(),
+        NodeKind::Scalar(s) => match n.to_json(Schema::Yaml11) {
+            Value::Number(x) => format!("the number {x}"),
+            Value::Bool(b) => format!("the boolean {b}"),
+            _ if s.style == Style::Plain => format!("the text {:?}", s.value),
+            _ => format!("the string {:?}", s.value),
+        },
+    }
+}
+
+/// Values of `map` whose type etcd refuses, in file order: (line, column, reason).
+fn etcd_mistyped(
+    map: &Node,
+    fields: &[(&str, EtcdKind)],
+    prefix: &str,
+    out: &mut Vec<(u32, u32, String)>,
+) {
+    for (name, kind) in fields {
+        let Some(v) = map.get(name) else { continue };
+        if v.is_null() {
+            // JSON null leaves etcd's default in place.
+            continue;
+        }
+        let key = format!("{prefix}{name}");
+        let refused = match kind {
+            EtcdKind::Str => (!matches!(v.kind, NodeKind::Scalar(_))).then(|| {
+                "etcd decodes it as a string (one value; lists are written comma-separated)"
+                    .to_string()
+            }),
+            EtcdKind::Bool => v
+                .as_bool(BoolDialect::Kubernetes)
+                .is_none()
+                .then(|| "etcd decodes it as a boolean (true or false, unquoted)".to_string()),
+            EtcdKind::Section(inner) => {
+                if v.is_map() {
+                    etcd_mistyped(v, inner, &format!("{key}."), out);
+                    None
+                } else {
+                    Some("etcd decodes it as a mapping of settings".to_string())
+                }
+            }
+        };
+        if let Some(why) = refused {
+            out.push((
+                v.span.start.line,
+                v.span.start.column,
+                format!(
+                    "{key} is {}, but {why} and does not start with this file",
+                    etcd_shown(v)
+                ),
+            ));
+        }
+    }
+}
+
+/// etcd's configuration file read as etcd reads it: sigs.k8s.io/yaml (go-yaml v2, so YAML 1.1
+/// scalars) decoded into etcd's typed configuration. Only the first document counts; an empty
+/// file, or one holding only comments, sets nothing (etcd's defaults). A file etcd would refuse
+/// to start with is an error with the line and the reason: a document that is not a mapping, or
+/// a value of the wrong type among the fields bulkhead reads (a quoted `"true"` for
+/// `client-cert-auth`, a list for `listen-client-urls`). Fields bulkhead does not read are not
+/// judged.
+pub fn decode_etcd_config(text: &str) -> Result<Value, String> {
+    let docs = yaml::parse(text).map_err(|e| e.to_string())?;
+    let Some(doc) = docs.into_iter().next() else {
+        return Ok(Value::Object(Default::default()));
+    };
+    let root = &doc.root;
+    if root.is_null() {
+        return Ok(Value::Object(Default::default()));
+    }
+    if !root.is_map() {
+        return Err(format!(
+            "line {}, column {}: the file holds {}, not a mapping of settings, and etcd does not start with it",
+            root.span.start.line,
+            root.span.start.column,
+            etcd_shown(root)
+        ));
+    }
+    let mut mistyped = Vec::new();
+    etcd_mistyped(root, ETCD_FIELDS, "", &mut mistyped);
+    mistyped.sort();
+    if let Some((line, column, why)) = mistyped.first() {
+        let more = match mistyped.len() - 1 {
+            0 => String::new(),
+            n => format!(
+                " (and {n} more such value{})",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        return Err(format!("line {line}, column {column}: {why}{more}"));
+    }
+    Ok(root.to_json(Schema::Yaml11))
 }
 
 fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
@@ -233,12 +371,18 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
                 c.env_files.insert(path.to_string(), mask_env(vars));
             }
         }
-        let cfg_path = c
-            .flags
-            .last("config-file")
-            .or_else(|| c.env.get("ETCD_CONFIG_FILE").cloned());
-        if let Some(p) = cfg_path {
-            let cf = config_file(fs, input.proc, c, &p, "etcd --config-file");
+        // etcd reads ETCD_CONFIG_FILE only when --config-file is empty or not given, and reads
+        // its flags and environment only when neither names a file.
+        let cfg_path = match c.flags.last("config-file").filter(|p| !p.is_empty()) {
+            Some(p) => Some((p, "etcd --config-file")),
+            None => c
+                .env
+                .get("ETCD_CONFIG_FILE")
+                .filter(|p| !p.is_empty())
+                .map(|p| (p.clone(), "etcd ETCD_CONFIG_FILE")),
+        };
+        if let Some((p, source)) = cfg_path {
+            let cf = config_file_as(fs, input.proc, c, &p, source, decode_etcd_config);
             c.config = Some(cf);
         }
     }
@@ -317,6 +461,46 @@ mod tests {
             modified_at: None,
         };
         (file, mistyped)
+    }
+
+    /// etcd's configuration file is read as etcd decodes it: YAML 1.1 booleans, scalars taken
+    /// as text for string fields, nothing but defaults from an empty file; a file etcd refuses
+    /// (not a mapping, a value of the wrong type among the fields bulkhead reads, not YAML) is
+    /// an error with the line.
+    #[test]
+    fn etcd_config_files_are_decoded_as_etcd_decodes_them() {
+        let v = decode_etcd_config(
+            "# etcd\nname: n1\nlisten-client-urls: https://127.0.0.1:2379\nclient-transport-security:\n  client-cert-auth: yes\n  cert-file: /pki/etcd.crt\n  auto-tls: null\npeer-transport-security:\nunknown-field: [1, 2]\n",
+        )
+        .unwrap();
+        assert_eq!(v["client-transport-security"]["client-cert-auth"], true);
+        assert_eq!(v["listen-client-urls"], "https://127.0.0.1:2379");
+        assert_eq!(decode_etcd_config("").unwrap(), serde_json::json!({}));
+        assert_eq!(
+            decode_etcd_config("# nothing set\n").unwrap(),
+            serde_json::json!({})
+        );
+        // A string field takes any scalar.
+        assert!(decode_etcd_config("name: 5\ndata-dir: true\n").is_ok());
+        let err = |text: &str| decode_etcd_config(text).unwrap_err();
+        assert_eq!(
+            err("name: n1\nclient-transport-security:\n  client-cert-auth: \"true\"\n"),
+            "line 3, column 21: client-transport-security.client-cert-auth is the string \"true\", but etcd decodes it as a boolean (true or false, unquoted) and does not start with this file"
+        );
+        assert_eq!(
+            err("peer-transport-security: {auto-tls: 1}\nlisten-peer-urls: [https://a:2380, https://b:2380]\n"),
+            "line 1, column 37: peer-transport-security.auto-tls is the number 1, but etcd decodes it as a boolean (true or false, unquoted) and does not start with this file (and 1 more such value)"
+        );
+        assert_eq!(
+            err("client-transport-security: enabled\n"),
+            "line 1, column 28: client-transport-security is the text \"enabled\", but etcd decodes it as a mapping of settings and does not start with this file"
+        );
+        assert_eq!(
+            err("- name: n1\n"),
+            "line 1, column 1: the file holds a list, not a mapping of settings, and etcd does not start with it"
+        );
+        let e = err("name: n1\nclient-transport-security: {cert-file: /x\n");
+        assert!(e.starts_with("line ") && e.contains("invalid YAML"), "{e}");
     }
 
     fn reasons(files: &[ConfigFile]) -> Vec<Option<String>> {
