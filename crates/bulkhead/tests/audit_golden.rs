@@ -488,6 +488,53 @@ fn a_numbering_of_the_other_benchmark_is_named_as_such() {
     assert!(!r.stderr.contains("numbers the"), "{}", r.stderr);
 }
 
+/// A check ID that names nothing is a usage error naming the option and the ID, reported before
+/// anything is collected: the daemon named here does not exist, and it is not the error.
+#[test]
+fn an_unknown_check_id_is_refused_before_the_host_is_read() {
+    let nowhere = "unix:///nonexistent/bulkhead-test/docker.sock";
+    for (args, said) in [
+        (vec!["--only", "9.9"], "--only 9.9: names no check"),
+        (vec!["--only", "5.13,5.99"], "--only 5.99: names no check"),
+        (vec!["--exclude", "5.99"], "--exclude 5.99: names no check"),
+        // 5.32 exists in 1.6.0, not in the numbering asked for.
+        (
+            vec!["--ids", "cis-1.2.0", "--only", "5.32"],
+            "--only 5.32: names no check",
+        ),
+        (vec!["--ids", "cis-1.12"], "has no such numbering"),
+    ] {
+        let mut full = vec!["audit", "docker", "--docker-host", nowhere];
+        full.extend(&args);
+        let r = run(&full);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("nonexistent"), "{args:?}: {}", r.stderr);
+    }
+    // A container name given to --exclude is not a check ID: the run goes on to the daemon.
+    let r = run(&[
+        "audit",
+        "docker",
+        "--docker-host",
+        nowhere,
+        "--exclude",
+        "web",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nonexistent"), "{}", r.stderr);
+    // Without a target, an ID either benchmark knows is accepted (1.1.1 is both Docker's and
+    // Kubernetes'; 4.2.1 only Kubernetes'); one neither knows is refused.
+    let r = run(&["audit", "--docker-host", nowhere, "--only", "4.2.1"]);
+    assert!(!r.stderr.contains("names no check"), "{}", r.stderr);
+    let r = run(&["audit", "--docker-host", nowhere, "--only", "9.9"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--only 9.9: names no check"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// `-o` naming the snapshot being evaluated is refused before anything is written: the report
 /// would replace the evidence it was made from. The same path through a symbolic link counts.
 #[test]

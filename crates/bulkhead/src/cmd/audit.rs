@@ -2,7 +2,7 @@
 
 use super::{acquire_snapshot, edition_for, known_numberings, split_excludes, VERSION};
 use crate::cli::{AuditArgs, AuditFormat, AuditTarget, FailOn};
-use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
+use bulkhead_checks::{catalog, Audit, AuditOptions, Benchmark, Context, Selection, Status};
 use bulkhead_report::{Target, TextOptions};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,6 +16,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     )?;
     let target = args.target.unwrap_or(AuditTarget::All);
     let (check_excludes, container_excludes) = split_excludes(&args.select.exclude);
+    // A mistyped check ID is reported before the host is read, not after.
+    refuse_unknown_selectors_early(target, &args, &check_excludes)?;
     let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;
     warn_when_the_selection_matches_nothing(&snapshot);
     let audits = evaluate(&snapshot, target, &args, check_excludes)?;
@@ -176,19 +178,13 @@ pub fn evaluate(
             ));
         }
     }
-    let selection = Selection::new(args.select.only.clone(), check_excludes);
     let pairs: Vec<_> = plan
         .iter()
         .zip(&editions)
         .map(|((b, _), e)| (*b, e.as_str()))
         .collect();
-    let unknown = selection.unknown_tokens(&pairs);
-    if !unknown.is_empty() {
-        return Err(format!(
-            "--only/--exclude: {} names no check, section or control in the selected numbering (see `bulkhead checks list`)",
-            unknown.join(", ")
-        ));
-    }
+    refuse_unknown_selectors(&pairs, &args.select.only, &check_excludes)?;
+    let selection = Selection::new(args.select.only.clone(), check_excludes);
     let options = AuditOptions {
         trusted_users: (!args.trusted_users.is_empty()).then(|| args.trusted_users.clone()),
     };
@@ -203,6 +199,72 @@ pub fn evaluate(
             )
         })
         .collect())
+}
+
+/// `--only` and `--exclude` IDs that name no check, section or control of any benchmark in
+/// `pairs` (each in its numbering): an error naming the option and the IDs.
+fn refuse_unknown_selectors(
+    pairs: &[(&Benchmark, &str)],
+    only: &[String],
+    check_excludes: &[String],
+) -> Result<(), String> {
+    for (option, tokens) in [("--only", only), ("--exclude", check_excludes)] {
+        let unknown = Selection::new(tokens.to_vec(), Vec::new()).unknown_tokens(pairs);
+        if !unknown.is_empty() {
+            return Err(format!(
+                "{option} {}: names no check, section or control in the selected numbering (see `bulkhead checks list`)",
+                unknown.join(",")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Before anything is collected: `--ids`, and the IDs of `--only` and `--exclude`, against every
+/// benchmark the target may audit, in the numbering `--ids` gives (each benchmark's own when it
+/// does not apply). The audit checks them again once it knows which benchmarks the host holds
+/// facts for.
+fn refuse_unknown_selectors_early(
+    target: AuditTarget,
+    args: &AuditArgs,
+    check_excludes: &[String],
+) -> Result<(), String> {
+    // Without --ids or selectors nothing is parsed: the other platform's catalog costs time.
+    if args.select.ids.is_none() && args.select.only.is_empty() && check_excludes.is_empty() {
+        return Ok(());
+    }
+    let cat = catalog();
+    let benchmarks = match target {
+        AuditTarget::Docker => vec![cat.docker()],
+        AuditTarget::Kubernetes => vec![cat.kubernetes()],
+        AuditTarget::All => vec![cat.docker(), cat.kubernetes()],
+    };
+    let ids = args.select.ids.as_deref();
+    if let Some(ids) = ids {
+        // A numbering no candidate has is its own error (as the audit would report it).
+        if benchmarks
+            .iter()
+            .all(|b| edition_for(Some(ids), b).is_none())
+        {
+            return Err(match benchmarks.as_slice() {
+                [b] => super::no_such_numbering(ids, b),
+                _ => format!(
+                    "--ids {ids}: unknown numbering (known: {})",
+                    known_numberings().join(", ")
+                ),
+            });
+        }
+    }
+    let editions: Vec<String> = benchmarks
+        .iter()
+        .map(|b| edition_for(ids, b).unwrap_or_else(|| b.default_edition().to_string()))
+        .collect();
+    let pairs: Vec<(&Benchmark, &str)> = benchmarks
+        .iter()
+        .zip(&editions)
+        .map(|(b, e)| (*b, e.as_str()))
+        .collect();
+    refuse_unknown_selectors(&pairs, &args.select.only, check_excludes)
 }
 
 /// 0 when nothing reaches `--fail-on`, 1 when something does.
