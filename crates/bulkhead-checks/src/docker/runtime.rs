@@ -2778,18 +2778,22 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// A daemon started at ten with no-new-privileges in daemon.json, and container creation
+    /// times before and after that start.
+    fn daemon_wide_no_new_privileges() -> Fixture {
+        daemon_started_at_ten(
+            Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
+        )
+    }
+    const BEFORE_TEN: &str = "2026-11-28T09:30:00Z";
+    const AFTER_TEN: &str = "2026-11-28T10:30:00Z";
+
     /// The kernel's flag on the init process settles what the daemon-wide setting alone could
     /// only warn about: a container created before the running dockerd passes when its process
     /// has the flag, and any container fails when it has not, however it is configured.
     #[test]
     fn pitfall_14_the_init_process_flag_decides() {
-        let base = || {
-            daemon_started_at_ten(
-                Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
-            )
-        };
-        let older = "2026-11-28T09:30:00Z";
-        let newer = "2026-11-28T10:30:00Z";
+        let (base, older, newer) = (daemon_wide_no_new_privileges, BEFORE_TEN, AFTER_TEN);
         let r = base()
             .container("older-on", |c| c.created = older.into())
             .container("older-off", |c| c.created = older.into())
@@ -2875,13 +2879,7 @@ mod tests {
     /// daemon), an init process that is not among them, a container that is not running.
     #[test]
     fn pitfall_14_without_the_flag_the_configuration_decides() {
-        let base = || {
-            daemon_started_at_ten(
-                Fixture::new().daemon("", Some(serde_json::json!({"no-new-privileges": true}))),
-            )
-        };
-        let older = "2026-11-28T09:30:00Z";
-        let newer = "2026-11-28T10:30:00Z";
+        let (base, older, newer) = (daemon_wide_no_new_privileges, BEFORE_TEN, AFTER_TEN);
         let r = base()
             .container("no-line-older", |c| c.created = older.into())
             .container("no-line-newer", |c| c.created = newer.into())
