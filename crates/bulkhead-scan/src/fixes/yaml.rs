@@ -14,7 +14,7 @@
 //! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
 
 use super::{line_start, Splice};
-use bulkhead_sources::yaml::{self, Document, Node, NodeKind};
+use bulkhead_sources::yaml::{self, Document, Node, NodeKind, Style};
 use serde_json::Value;
 
 /// One step of a path into a document.
@@ -488,16 +488,158 @@ pub fn set_in(
         if is_alias(k, existing) {
             return aliased(k);
         }
-        return Ok(replace_value(text, k, existing, &v, layout));
+        return replace_value(text, k, existing, &v, layout);
     }
     insert_entry(text, node, &new_key, &v, layout)
 }
 
-fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> Splice {
+/// Is `n` a block scalar (`|` or `>`)?
+fn is_block_scalar(n: &Node) -> bool {
+    matches!(&n.kind, NodeKind::Scalar(s) if matches!(s.style, Style::Literal | Style::Folded))
+}
+
+/// Where a block scalar (`|`, `>-`, `|2+`, ...) is written. The parser's span of one does not
+/// cover it (it starts at the first content character, or at an anchor or tag before the
+/// indicator), so the editor finds the header and the content lines itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BlockScalarText<'t> {
+    /// The first property (anchor or tag) or the indicator: where a replacement starts.
+    start: usize,
+    /// Anchors among the properties (`&name`): a replacement keeps them, as aliases need them.
+    anchors: Vec<&'t str>,
+    /// The spaces and comment after the indicator on the header line (empty without a comment).
+    comment: std::ops::Range<usize>,
+    /// End of the last content line, before its line break; the end of the header line, before
+    /// its line break, when the scalar has no content. Blank lines after the content are left
+    /// alone, as they are for other values.
+    end: usize,
+}
+
+/// The block scalar whose properties and indicator come first after `from` (just after a
+/// mapping key's colon or a sequence item's dash), in a block whose own indentation is
+/// `parent_col` (the key's or the dash's column). `None` when no block scalar header is there.
+fn block_scalar_text(text: &str, from: usize, parent_col: usize) -> Option<BlockScalarText<'_>> {
+    let b = text.as_bytes();
+    let token_end = |i: usize| {
+        text[i..]
+            .find([' ', '\t', '\r', '\n'])
+            .map_or(text.len(), |k| i + k)
+    };
+    let mut i = from;
+    let mut start = None;
+    let mut anchors = Vec::new();
+    let indicator = loop {
+        match *b.get(i)? {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => i = text[i..].find('\n').map_or(text.len(), |k| i + k),
+            c @ (b'&' | b'!') => {
+                start.get_or_insert(i);
+                let end = token_end(i);
+                if c == b'&' {
+                    anchors.push(&text[i..end]);
+                }
+                i = end;
+            }
+            b'|' | b'>' => break i,
+            _ => return None,
+        }
+    };
+    // Chomping (`-`, `+`) and indentation (`1`-`9`) indicators, in either order.
+    let mut j = indicator + 1;
+    let mut digit = None;
+    while let Some(&c) = b.get(j) {
+        match c {
+            b'-' | b'+' => {}
+            b'1'..=b'9' => digit = Some(usize::from(c - b'0')),
+            _ => break,
+        }
+        j += 1;
+    }
+    let eol = text[j..].find('\n').map_or(text.len(), |k| j + k);
+    let eol = if eol > j && b[eol - 1] == b'\r' {
+        eol - 1
+    } else {
+        eol
+    };
+    let rest = &text[j..eol];
+    let after = rest.trim_start_matches([' ', '\t']);
+    // Only spaces and a comment (`#` after a space) may follow the indicators.
+    let comment_only = after.starts_with('#') && after.len() < rest.len();
+    if !after.is_empty() && !comment_only {
+        return None;
+    }
+    let comment = j..j + rest.trim_end().len();
+    // Content lines: everything indented at least as deep as the content (given by the
+    // indentation indicator, else by the first non-blank line), blank lines between them
+    // included.
+    let mut content_col = digit.map(|d| parent_col + d);
+    let mut end = eol;
+    let mut pos = line_end(text, eol);
+    while pos < text.len() {
+        let next = line_end(text, pos);
+        let line = text[pos..next].trim_end_matches(['\n', '\r']);
+        let body = line.trim_start_matches(' ');
+        if body.trim_start_matches('\t').is_empty() {
+            pos = next;
+            continue;
+        }
+        let ind = line.len() - body.len();
+        let col = *content_col.get_or_insert(ind);
+        if ind < col || ind <= parent_col {
+            break;
+        }
+        end = pos + line.len();
+        pos = next;
+    }
+    Some(BlockScalarText {
+        start: start.unwrap_or(indicator),
+        anchors,
+        comment,
+        end,
+    })
+}
+
+/// The block scalar `bs` replaced by the one-line scalar `new`, written where the indicator
+/// was: its anchors and the header line's comment stay, its tags and content lines go.
+fn replace_block_scalar(text: &str, bs: &BlockScalarText, new: &str) -> Splice {
+    let mut out = String::new();
+    for a in &bs.anchors {
+        out.push_str(a);
+        out.push(' ');
+    }
+    out.push_str(new);
+    out.push_str(&text[bs.comment.clone()]);
+    Splice::new(bs.start..bs.end, out)
+}
+
+fn no_block_scalar_header<T>(n: &Node) -> Result<T> {
+    let p = n.span.start;
+    err(format!(
+        "cannot find the header (| or >) of the block scalar at line {}, column {}; change it by hand",
+        p.line, p.column
+    ))
+}
+
+fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout) -> Result<Splice> {
     if is_json(text) {
-        return Splice::new(existing.span.range(), json_text(v));
+        return Ok(Splice::new(existing.span.range(), json_text(v)));
     }
     let key_col = column(text, key.span.start.offset);
+    let after_key = key.span.end.offset;
+    let colon = after_key + text[after_key..].find(':').unwrap_or(0);
+    let written_block = if is_block_scalar(existing) {
+        match block_scalar_text(text, colon + 1, key_col) {
+            Some(bs) => Some(bs),
+            None => return no_block_scalar_header(existing),
+        }
+    } else {
+        None
+    };
+    if let Some(bs) = &written_block {
+        if !is_collection(v) {
+            return Ok(replace_block_scalar(text, bs, &block_scalar(v)));
+        }
+    }
     let existing_block =
         matches!(existing.kind, NodeKind::Map(_) | NodeKind::Seq(_)) && !is_flow(text, existing);
     if !existing_block && !existing.is_null() && !is_collection(v) {
@@ -513,17 +655,19 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
             let gap = rest[name..].len() - rest[name..].trim_start().len();
             range.start += 1 + name + gap;
         }
-        return Splice::new(range, scalar_in(v, in_flow));
+        return Ok(Splice::new(range, scalar_in(v, in_flow)));
     }
-    // Rewrite from the colon after the key to the end of the entry's block.
-    let after_key = key.span.end.offset;
-    let colon = after_key + text[after_key..].find(':').unwrap_or(0);
-    let end = block_end(
+    // Rewrite from the colon after the key to the end of the entry's block (for a block scalar,
+    // through its last content line even when that line looks like a comment).
+    let mut end = block_end(
         text,
         key.span.start.offset,
         key_col,
         matches!(existing.kind, NodeKind::Seq(_)),
     );
+    if let Some(bs) = &written_block {
+        end = end.max(line_end(text, bs.end));
+    }
     let body = if is_collection(v) {
         let child = match v {
             Value::Array(_) if l.indentless => key_col,
@@ -533,7 +677,7 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
     } else {
         format!(": {}\n", block_scalar(v))
     };
-    Splice::new(colon..end, body).with_line_breaks_of(text)
+    Ok(Splice::new(colon..end, body).with_line_breaks_of(text))
 }
 
 fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Result<Splice> {
@@ -666,6 +810,44 @@ pub fn replace_item_splice(
     }
     if is_json(text) {
         return Ok(Splice::new(n.span.range(), json_text(item)));
+    }
+    if is_block_scalar(n) {
+        // The header is on the item's line (`- |`): the line of the span's start when an anchor
+        // or tag starts it, else the last non-blank line above the first content line.
+        let start = n.span.start.offset;
+        let mut header = line_start(text, start);
+        if text[header..start].trim().is_empty() {
+            loop {
+                if header == 0 {
+                    return no_block_scalar_header(n);
+                }
+                header = line_start(text, header - 1);
+                if !text[header..line_end(text, header)].trim().is_empty() {
+                    break;
+                }
+            }
+        }
+        // The item's dash is the last of the `- ` run that begins the line (`- - |`).
+        let b = text.as_bytes();
+        let mut i = header;
+        let mut dash = None;
+        loop {
+            while matches!(b.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if b.get(i) == Some(&b'-')
+                && matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                dash = Some(i);
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let Some(bs) = dash.and_then(|d| block_scalar_text(text, d + 1, column(text, d))) else {
+            return no_block_scalar_header(n);
+        };
+        return Ok(replace_block_scalar(text, &bs, &block_scalar(item)));
     }
     let flow = node_at(&docs, doc, path).is_some_and(|l| is_flow(text, l));
     Ok(Splice::new(n.span.range(), scalar_in(item, flow)))
@@ -1039,6 +1221,185 @@ mod tests {
         assert_eq!(
             set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap(),
             text.replace("flag: &on true", "flag: &on false")
+        );
+    }
+
+    /// The document as JSON (YAML 1.2 core), to check that an edited file still reads as meant.
+    fn read(text: &str) -> Value {
+        let docs = bulkhead_sources::yaml::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        docs[0].root.to_json(bulkhead_sources::yaml::Schema::Core)
+    }
+
+    #[test]
+    fn a_literal_block_scalar_is_replaced_header_and_content() {
+        let text = "a: |\n  one\n  two\nb: 1\n";
+        assert_eq!(set(text, 0, &[], "a", &json!("z")).unwrap(), "a: z\nb: 1\n");
+        // A comment on the header line stays, as it does for other scalars.
+        let text = "a: |   # the script\n  one\nb: 1\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!("z")).unwrap(),
+            "a: z   # the script\nb: 1\n"
+        );
+        // A line inside the scalar that looks like a comment is content, and goes with it.
+        let text = "a: |\n  one\n  # two\nb: 1\n";
+        assert_eq!(set(text, 0, &[], "a", &json!("z")).unwrap(), "a: z\nb: 1\n");
+        // An empty block scalar.
+        let text = "a: |\nb: 1\n";
+        assert_eq!(set(text, 0, &[], "a", &json!("z")).unwrap(), "a: z\nb: 1\n");
+    }
+
+    #[test]
+    fn a_folded_strip_block_scalar_is_replaced() {
+        let text = "a: >-\n  one\n  two\n\n# about b\nb: 1\n";
+        let out = set(text, 0, &[], "a", &json!("z")).unwrap();
+        assert_eq!(out, "a: z\n\n# about b\nb: 1\n");
+        assert_eq!(read(&out), json!({"a": "z", "b": 1}));
+    }
+
+    #[test]
+    fn a_keep_block_scalar_with_blank_lines_inside_is_replaced_whole() {
+        let text = "a: |+\n  one\n\n\n  two\n   \n  three\n\nb: 1\n";
+        let out = set(text, 0, &[], "a", &json!("z")).unwrap();
+        // The blank line after the content stays where it was, like blank lines after any value.
+        assert_eq!(out, "a: z\n\nb: 1\n");
+        assert_eq!(read(&out), json!({"a": "z", "b": 1}));
+    }
+
+    #[test]
+    fn a_block_scalar_before_a_sibling_or_a_parent_key() {
+        let text = "spec:\n  script: |\n    echo one\n\n    echo two\n  next: 1\ntop: x\n";
+        let spec = [Seg::Key("spec")];
+        assert_eq!(
+            set(text, 0, &spec, "script", &json!("true")).unwrap(),
+            "spec:\n  script: \"true\"\n  next: 1\ntop: x\n"
+        );
+        let text = "top:\n  inner:\n    script: >\n      echo one\n      echo two\nnext: 2\n";
+        let path = [Seg::Key("top"), Seg::Key("inner")];
+        let out = set(text, 0, &path, "script", &json!("echo")).unwrap();
+        assert_eq!(out, "top:\n  inner:\n    script: echo\nnext: 2\n");
+        assert_eq!(
+            read(&out),
+            json!({"top": {"inner": {"script": "echo"}}, "next": 2})
+        );
+        // An indentation indicator gives the content's indentation (here 1 past the key's), so
+        // a first line indented further does not decide it.
+        let text = "m:\n  s: |1\n     deep\n   shallow\n  t: 1\n";
+        let out = set(text, 0, &[Seg::Key("m")], "s", &json!("z")).unwrap();
+        assert_eq!(out, "m:\n  s: z\n  t: 1\n");
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_without_a_final_newline() {
+        assert_eq!(
+            set("a: |\n  one", 0, &[], "a", &json!("z")).unwrap(),
+            "a: z"
+        );
+        assert_eq!(
+            set("x: 1\na: >-\n  one\n  two", 0, &[], "a", &json!(2)).unwrap(),
+            "x: 1\na: 2"
+        );
+        assert_eq!(
+            set("a: |\n  one", 0, &[], "a", &json!(["p"])).unwrap(),
+            "a:\n  - p\n"
+        );
+    }
+
+    #[test]
+    fn a_block_scalar_replaced_by_a_collection() {
+        let text = "a: |  # c\n  one\n  # two\nb: 1\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(["p", "q"])).unwrap(),
+            "a:\n  - p\n  - q\nb: 1\n"
+        );
+        assert_eq!(
+            set(text, 0, &[], "a", &json!({"k": "v"})).unwrap(),
+            "a:\n  k: v\nb: 1\n"
+        );
+    }
+
+    #[test]
+    fn anchors_on_a_block_scalar_stay_and_tags_go() {
+        let text = "a: &x |\n  one\nb: *x\n";
+        let out = set(text, 0, &[], "a", &json!("z")).unwrap();
+        assert_eq!(out, "a: &x z\nb: *x\n");
+        assert_eq!(read(&out), json!({"a": "z", "b": "z"}));
+        let text = "a: !!str &x >-\n  one\nb: *x\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(5)).unwrap(),
+            "a: &x 5\nb: *x\n"
+        );
+        // The alias itself is not edited.
+        let e = set(text, 0, &[], "b", &json!(5)).unwrap_err();
+        assert!(e.0.contains("alias"), "{e}");
+    }
+
+    #[test]
+    fn block_scalar_list_items_are_replaced_whole() {
+        let text = "args:\n- |\n  one\n  two\n- x\n";
+        let path = [Seg::Key("args")];
+        assert_eq!(
+            replace_item(text, 0, &path, 0, &json!("z")).unwrap(),
+            "args:\n- z\n- x\n"
+        );
+        let text = "spec:\n  args:\n    - --a\n    - >-   # long flag\n      --b=one\n      two\n\n    - --c\n";
+        let path = [Seg::Key("spec"), Seg::Key("args")];
+        let out = replace_item(text, 0, &path, 1, &json!("--b=two")).unwrap();
+        assert_eq!(
+            out,
+            "spec:\n  args:\n    - --a\n    - --b=two   # long flag\n\n    - --c\n"
+        );
+        // The last item, an anchored one, an empty one and one in a nested list.
+        let text = "l:\n  - a\n  - &t |\n    one";
+        assert_eq!(
+            replace_item(text, 0, &[Seg::Key("l")], 1, &json!("b")).unwrap(),
+            "l:\n  - a\n  - &t b"
+        );
+        let text = "l:\n- |\n\n- x\n";
+        assert_eq!(
+            replace_item(text, 0, &[Seg::Key("l")], 0, &json!("b")).unwrap(),
+            "l:\n- b\n\n- x\n"
+        );
+        let text = "- - |\n    one\n  - y\n";
+        assert_eq!(
+            replace_item(text, 0, &[Seg::Index(0)], 0, &json!("z")).unwrap(),
+            "- - z\n  - y\n"
+        );
+    }
+
+    #[test]
+    fn block_scalars_in_crlf_files_stay_crlf() {
+        let text = "a: |  # c\r\n  one\r\n\r\n  two\r\nb: 1\r\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!("z")).unwrap(),
+            "a: z  # c\r\nb: 1\r\n"
+        );
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(["p"])).unwrap(),
+            "a:\r\n  - p\r\nb: 1\r\n"
+        );
+        let text = "l:\r\n- >-\r\n  one\r\n- x\r\n";
+        assert_eq!(
+            replace_item(text, 0, &[Seg::Key("l")], 0, &json!("z")).unwrap(),
+            "l:\r\n- z\r\n- x\r\n"
+        );
+    }
+
+    #[test]
+    fn a_block_scalar_after_an_edited_value_is_untouched() {
+        let text = "a: 1   # n\nb: |\n  keep\n  this\nc:\n  - >-\n    and this\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(2)).unwrap(),
+            text.replace("a: 1 ", "a: 2 ")
+        );
+        let out = set(text, 0, &[], "a", &json!(["p"])).unwrap();
+        assert_eq!(out, text.replace("a: 1   # n\n", "a:\n  - p\n"));
+        assert_eq!(
+            read(&out),
+            json!({"a": ["p"], "b": "keep\nthis\n", "c": ["and this"]})
+        );
+        assert_eq!(
+            replace_item("l:\n- a\n- |\n  b\n", 0, &[Seg::Key("l")], 0, &json!("z")).unwrap(),
+            "l:\n- z\n- |\n  b\n"
         );
     }
 }
