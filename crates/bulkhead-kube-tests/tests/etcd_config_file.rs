@@ -254,3 +254,76 @@ client-cert-auth: yes\n  trusted-ca-file: /etc/etcd/pki/ca.crt\npeer-transport-s
         ],
     );
 }
+
+/// The data directory, judged by 1.1.11 and 1.1.12, is etcd's `data-dir` as etcd takes it: from
+/// the configuration file when it has one (the `--data-dir` flag beside it is ignored), else
+/// `<name>.etcd` in its working directory with the file's `name`. When the file could not be
+/// used, no directory is guessed: both checks are errors naming the file and the reason.
+#[test]
+fn data_directory_comes_from_the_config_file_or_is_unknown() {
+    let root = node();
+    root.mkdir("/var/lib/etcd", 0o755, 0, 0);
+    root.mkdir("/var/lib/etcd-from-file", 0o700, 998, 997);
+    root.mkdir("/node-7.etcd", 0o700, 998, 997);
+    let args = format!("--config-file={CONFIG} --data-dir=/var/lib/etcd {GOOD_FLAGS}");
+    let data_dir = |s: &Snapshot| {
+        s.kubernetes
+            .as_ref()
+            .unwrap()
+            .path("etcd_data_dir")
+            .cloned()
+    };
+
+    root.write(
+        CONFIG,
+        "name: node-1\ndata-dir: /var/lib/etcd-from-file\n",
+        0o600,
+        0,
+        0,
+    );
+    let s = collect_etcd(&root, &args, &[]);
+    let p = data_dir(&s).expect("the data directory is known");
+    assert_eq!(
+        (p.path.as_str(), p.source.as_str()),
+        (
+            "/var/lib/etcd-from-file",
+            "etcd data-dir (/etc/etcd/etcd.yaml)"
+        )
+    );
+    let a = audit(&s);
+    expect(&a, &[("1.1.11", Pass), ("1.1.12", Pass)]);
+    assert_eq!(
+        outcome(&a, "1.1.11").result.objects[0].name,
+        "/var/lib/etcd-from-file"
+    );
+
+    // No data-dir in the file: <name>.etcd in etcd's working directory (the simulated etcd
+    // runs in /), with the file's name, not the flag's.
+    root.write(CONFIG, "name: node-7\n", 0o600, 0, 0);
+    let s = collect_etcd(&root, &args, &[]);
+    let p = data_dir(&s).expect("the data directory is known");
+    assert_eq!(
+        (p.path.as_str(), p.source.as_str()),
+        (
+            "/node-7.etcd",
+            "etcd working directory (no data-dir in /etc/etcd/etcd.yaml)"
+        )
+    );
+    expect(&audit(&s), &[("1.1.11", Pass), ("1.1.12", Pass)]);
+
+    // A file etcd would refuse: the directory is unknown, and nothing stands in for it.
+    root.write(CONFIG, "name: node-1\ndata-dir: [oops\n", 0o600, 0, 0);
+    let s = collect_etcd(&root, &args, &[]);
+    let why = config_reason(&s);
+    assert_eq!(data_dir(&s), None, "no guessed data directory");
+    let a = audit(&s);
+    for id in ["1.1.11", "1.1.12"] {
+        assert_eq!(status(&a, id), Error, "{id}: {:?}", outcome(&a, id).result);
+        let m = message(&a, id);
+        assert!(
+            m.starts_with("the etcd data directory is unknown, so no directory is judged: data-dir is unknown: etcd takes its settings only from /etc/etcd/etcd.yaml (etcd --config-file)")
+                && m.ends_with(&why),
+            "{id}: {m}"
+        );
+    }
+}

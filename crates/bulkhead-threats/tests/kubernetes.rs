@@ -528,3 +528,61 @@ fn control_plane_and_node_threats_of_a_dump_only_audit_are_unknown() {
         Some(MissingInput::NodeTargets)
     );
 }
+
+/// etcd started with a `--config-file` that could not be used: every etcd setting is unknown
+/// (etcd ignores its flags and ETCD_* variables then). The connections to and between etcd
+/// members say so, naming the file and the reason, instead of describing the flags etcd
+/// ignores; the threats those settings prevent are unknown, not mitigated.
+#[test]
+fn etcd_connections_are_unknown_when_its_config_file_could_not_be_used() {
+    let mut s = snapshot_file("k8s-secure");
+    let why = "/etc/etcd/etcd.yaml: line 2, column 3: invalid YAML: did not find expected key";
+    let etcd = s
+        .kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut("etcd")
+        .expect("the secure node runs etcd");
+    etcd.config = Some(bulkhead_facts::kube::ConfigFile {
+        path: "/etc/etcd/etcd.yaml".into(),
+        source: "etcd --config-file".into(),
+        content: Fact::Unavailable(why.into()),
+        modified_at: None,
+    });
+    let tm = model(&s, Options::default()).unwrap();
+    let unknown = |key: &str| {
+        format!("{key} is unknown: etcd takes its settings only from /etc/etcd/etcd.yaml (etcd --config-file), ignoring its flags and ETCD_* variables, and that file could not be used: {why}")
+    };
+    let flow = |id: &str| tm.flows.iter().find(|f| f.id == id).unwrap();
+    let api_etcd = flow("k8s.f.api_etcd");
+    assert!(
+        api_etcd
+            .authentication
+            .ends_with(&unknown("client-transport-security.client-cert-auth")),
+        "{}",
+        api_etcd.authentication
+    );
+    assert!(
+        api_etcd
+            .encryption
+            .ends_with(&unknown("listen-client-urls")),
+        "{}",
+        api_etcd.encryption
+    );
+    assert!(
+        !api_etcd
+            .authentication
+            .contains("etcd requires client certificates"),
+        "{}",
+        api_etcd.authentication
+    );
+    let peer = flow("k8s.f.etcd_peer");
+    assert_eq!(
+        peer.authentication,
+        unknown("peer-transport-security.client-cert-auth")
+    );
+    assert_eq!(peer.encryption, unknown("listen-peer-urls"));
+    let s03 = tm.threat("K8S-S03").unwrap();
+    assert_eq!(s03.status, ThreatStatus::Unknown, "{}", s03.reason);
+}

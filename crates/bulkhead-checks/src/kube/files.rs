@@ -11,7 +11,7 @@ use super::{
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{KubeFacts, KubeletKey, ResolvedPath, PROXY};
+use bulkhead_facts::kube::{KubeFacts, KubeletKey, ResolvedPath, ETCD, PROXY};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.files.apiserver_manifest_mode", apiserver_manifest_mode),
@@ -222,7 +222,6 @@ fn cni_config_owner(ctx: &Context<'_>) -> CheckResult {
         |k, p| owner_object(ctx, k, p, Owner::Root),
     )
 }
-/// 1.1.11
 /// The data directory belongs to the master group in the benchmark, but it exists where etcd
 /// runs: on a dedicated etcd node (external etcd topology) the etcd target applies.
 fn etcd_data_target(ctx: &Context<'_>) -> &'static str {
@@ -231,20 +230,37 @@ fn etcd_data_target(ctx: &Context<'_>) -> &'static str {
         _ => "master",
     }
 }
-fn etcd_data_dir_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
-        ctx,
-        etcd_data_target(ctx),
-        "etcd_data_dir",
-        0o700,
-        "etcd data directory",
+/// Why etcd's data directory cannot be known, as the error result of 1.1.11 and 1.1.12: etcd
+/// runs with a configuration file that could not be used, and etcd takes `data-dir` (and the
+/// `name` its default derives from) from that file alone. None when the directory is known, or
+/// when the check does not apply (left to the file check's own guard).
+fn etcd_data_dir_unknown(ctx: &Context<'_>, target: &str) -> Option<CheckResult> {
+    let k = guard(ctx, target).ok()?;
+    let c = k.component(ETCD)?;
+    let why = c.try_setting("data-dir").err()?;
+    let why = format!("the etcd data directory is unknown, so no directory is judged: {why}");
+    Some(
+        CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why)),
     )
+}
+/// 1.1.11
+fn etcd_data_dir_mode(ctx: &Context<'_>) -> CheckResult {
+    let target = etcd_data_target(ctx);
+    if let Some(r) = etcd_data_dir_unknown(ctx, target) {
+        return r;
+    }
+    file_mode_check(ctx, target, "etcd_data_dir", 0o700, "etcd data directory")
 }
 /// 1.1.12
 fn etcd_data_dir_owner(ctx: &Context<'_>) -> CheckResult {
+    let target = etcd_data_target(ctx);
+    if let Some(r) = etcd_data_dir_unknown(ctx, target) {
+        return r;
+    }
     file_owner_check(
         ctx,
-        etcd_data_target(ctx),
+        target,
         "etcd_data_dir",
         Owner::Etcd,
         "etcd data directory",

@@ -955,3 +955,53 @@ fn etcd_config_file_that_could_not_be_used_is_an_error_not_a_fail() {
         "{r:?}"
     );
 }
+
+/// etcd takes `data-dir` (and the `name` its default directory derives from) only from its
+/// `--config-file` when it has one. When that file could not be used, the data directory is
+/// unknown: 1.1.11 and 1.1.12 are errors naming the file and the reason, even where a snapshot
+/// still records a guessed path, and never a verdict on the `--data-dir` flag etcd ignores.
+#[test]
+fn etcd_data_dir_checks_error_when_the_config_file_could_not_be_used() {
+    use bulkhead_facts::kube::{ConfigFile, ETCD};
+    use bulkhead_facts::Fact;
+    let with_config = |content: Fact<serde_json::Value>| {
+        let mut f = KubeFixture::new()
+            .component(
+                "etcd",
+                &[
+                    "--config-file=/etc/etcd/etcd.yaml",
+                    "--data-dir=/var/lib/etcd",
+                ],
+            )
+            .path("etcd_data_dir", "/var/lib/etcd", true)
+            .dir("/var/lib/etcd", 0o700, 998, 997);
+        f.kube().components.get_mut(ETCD).unwrap().config = Some(ConfigFile {
+            path: "/etc/etcd/etcd.yaml".into(),
+            source: "etcd --config-file".into(),
+            content,
+            modified_at: None,
+        });
+        f
+    };
+    let why = "cannot read /etc/etcd/etcd.yaml: Permission denied (os error 13)";
+    let f = with_config(Fact::Unavailable(why.into()));
+    for id in [
+        "k8s.files.etcd_data_dir_mode",
+        "k8s.files.etcd_data_dir_owner",
+    ] {
+        let r = f.run(id);
+        assert_eq!(r.status, Error, "{id}: {r:?}");
+        let m = r.message.as_deref().unwrap();
+        assert!(
+            m.starts_with("the etcd data directory is unknown, so no directory is judged: data-dir is unknown: etcd takes its settings only from /etc/etcd/etcd.yaml (etcd --config-file)")
+                && m.ends_with(why),
+            "{id}: {m}"
+        );
+        assert_eq!(r.objects[0].status, Error, "{id}");
+        assert_eq!(r.objects[0].kind, "process", "{id}");
+    }
+    // A usable file: the directory the collector resolved from it is judged.
+    let f = with_config(Fact::Value(json!({"data-dir": "/var/lib/etcd"})));
+    assert_eq!(f.run("k8s.files.etcd_data_dir_mode").status, Pass);
+    assert_eq!(f.run("k8s.files.etcd_data_dir_owner").status, Pass);
+}

@@ -10,6 +10,9 @@ mod configs;
 mod dump;
 mod paths;
 
+/// etcd's `--config-file` decoded as etcd decodes it (the collector's reading of it).
+pub use configs::decode_etcd_config;
+
 use crate::hostfs::{Accounts, HostFs};
 use crate::{CollectError, Want};
 use bulkhead_facts::host::HostFacts;

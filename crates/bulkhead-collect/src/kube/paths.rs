@@ -108,6 +108,30 @@ fn flag_path(c: Option<&Component>, flag: &str) -> Option<ResolvedPath> {
         .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
 }
 
+/// The data directory of a running etcd: `data-dir` where etcd takes it from (its configuration
+/// file when it has one, else the command line or the environment), else `<name>.etcd` in its
+/// working directory; None when the working directory is not known either. An error (naming
+/// the file) when etcd's configuration file could not be used, as etcd then reads nothing else.
+fn etcd_data_dir(c: &Component) -> Result<Option<ResolvedPath>, String> {
+    if let Some(s) = c.try_setting("data-dir")?.filter(|s| !s.value.is_empty()) {
+        return Ok(Some(ResolvedPath::configured(
+            s.value,
+            format!("{} {}", c.name, s.source),
+        )));
+    }
+    let name = c
+        .try_setting("name")?
+        .map(|s| s.value)
+        .unwrap_or_else(|| "default".into());
+    let source = match &c.config {
+        Some(cfg) => format!("etcd working directory (no data-dir in {})", cfg.path),
+        None => "etcd working directory (no --data-dir)".to_string(),
+    };
+    Ok(c.cwd.as_ref().map(|cwd| {
+        ResolvedPath::configured(format!("{}/{name}.etcd", cwd.trim_end_matches('/')), source)
+    }))
+}
+
 fn dirname(p: &str) -> &str {
     match p.rfind('/') {
         Some(0) => "/",
@@ -163,24 +187,17 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         );
     }
 
-    // etcd's data directory: its setting, else `<cwd>/<name>.etcd` of the running process.
-    let etcd_data = comp(ETCD)
-        .and_then(|c| {
-            flag_path(Some(c), "data-dir").or_else(|| {
-                let name = c
-                    .setting("name")
-                    .map(|s| s.value)
-                    .unwrap_or_else(|| "default".into());
-                c.cwd.as_ref().map(|cwd| {
-                    ResolvedPath::configured(
-                        format!("{}/{name}.etcd", cwd.trim_end_matches('/')),
-                        "etcd working directory (no --data-dir)",
-                    )
-                })
-            })
-        })
-        .unwrap_or_else(|| ResolvedPath::conventional(l.etcd_data, l.name));
-    paths.insert("etcd_data_dir".into(), etcd_data);
+    // etcd's data directory: its setting, else `<cwd>/<name>.etcd` of the running process. When
+    // etcd takes its settings from a configuration file that could not be used, the directory
+    // is unknown and no path stands in for it: the checks say why (1.1.11, 1.1.12).
+    let etcd_data = match comp(ETCD).map(etcd_data_dir) {
+        Some(Ok(Some(p))) => Some(p),
+        Some(Err(_)) => None,
+        Some(Ok(None)) | None => Some(ResolvedPath::conventional(l.etcd_data, l.name)),
+    };
+    if let Some(p) = etcd_data {
+        paths.insert("etcd_data_dir".into(), p);
+    }
 
     for (i, admin) in l.admin.iter().enumerate() {
         let role = if i == 0 {

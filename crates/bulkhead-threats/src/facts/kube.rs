@@ -314,7 +314,11 @@ fn api_etcd(
     }
     match etcd {
         Some(e) => {
-            if is_true(setting(e, "client-cert-auth")) {
+            // etcd with a configuration file it could not use: what it runs with is unknown,
+            // and the flags and variables it ignores say nothing about it.
+            if let Err(why) = e.try_setting("client-cert-auth") {
+                authn.push(why);
+            } else if is_true(setting(e, "client-cert-auth")) {
                 let ca = setting(e, "trusted-ca-file")
                     .map(|c| format!(", CA {c}"))
                     .unwrap_or_default();
@@ -331,7 +335,9 @@ fn api_etcd(
                 .map(str::trim)
                 .filter(|u| u.starts_with("http://"))
                 .collect();
-            if !plain.is_empty() {
+            if let Err(why) = e.try_setting("listen-client-urls") {
+                enc.push(why);
+            } else if !plain.is_empty() {
                 enc.push(format!("etcd listens without TLS on {}", plain.join(", ")));
             } else if setting(e, "cert-file").is_none() && is_true(setting(e, "auto-tls")) {
                 enc.push("etcd serves a self-signed certificate (auto-tls)".into());
@@ -352,6 +358,14 @@ fn api_etcd(
 
 /// Traffic between etcd members (port 2380).
 fn etcd_peer(e: &Component) -> (String, String) {
+    // Unknown (with the reason naming etcd's configuration file) when that file could not be
+    // used, rather than etcd's defaults.
+    if let (Err(authn), Err(enc)) = (
+        e.try_setting("peer-client-cert-auth"),
+        e.try_setting("listen-peer-urls"),
+    ) {
+        return (authn, enc);
+    }
     let authn = if is_true(setting(e, "peer-client-cert-auth")) {
         let ca = setting(e, "peer-trusted-ca-file")
             .map(|c| format!(", CA {c}"))
