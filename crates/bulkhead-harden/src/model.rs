@@ -41,6 +41,9 @@ pub enum FixKind {
     /// Flags or environment of a component that is not a static pod (etcd configured by
     /// `/etc/default/etcd`, for example).
     ServiceConfig,
+    /// Keys set in etcd's configuration file (`--config-file`), which replaces its flags and
+    /// `ETCD_*` environment.
+    EtcdConfig,
 }
 
 impl FixKind {
@@ -58,6 +61,7 @@ impl FixKind {
             FixKind::EncryptionConfig => "encryption-config",
             FixKind::PodSecurityContext => "pod-security-context",
             FixKind::ServiceConfig => "service-config",
+            FixKind::EtcdConfig => "etcd-config",
         }
     }
 }

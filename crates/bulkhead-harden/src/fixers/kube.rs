@@ -1,13 +1,15 @@
 //! Kubernetes node fixes: kubelet config edits, static pod manifest flag edits (API server,
-//! controller manager, scheduler, etcd), etcd settings in its service environment file, a
-//! generated EncryptionConfiguration wired into the API server, and securityContext patches for
-//! workloads of a cluster dump (in [`super::kube_pods`]).
+//! controller manager, scheduler, etcd), etcd settings in its service environment file or in
+//! its `--config-file`, a generated EncryptionConfiguration wired into the API server, and
+//! securityContext patches for workloads of a cluster dump (in [`super::kube_pods`]).
 //!
 //! Each setting is changed where the component really reads it: the kubelet's `--config` file
 //! (or the drop-in that sets the key), never a textbook path; a value given on a command line
 //! (which overrides the file) is reported instead of being shadowed. An etcd setting that comes
 //! from an `ETCD_*` variable is changed in the static pod's `env`, never by adding the flag,
-//! which etcd refuses beside the variable. Every edit keeps the file's
+//! which etcd refuses beside the variable; etcd started with a configuration file reads nothing
+//! else, so its settings are keys of that file, and a file that cannot be used is not edited
+//! (no flag stands in for it). Every edit keeps the file's
 //! comments, order and layout. A kubelet field that needs a feature gate (`serverTLSBootstrap`
 //! needs RotateKubeletServerCertificate) also turns the gate on where a file turns it off, and
 //! before a kubelet fix claims a check, the check's own evaluator judges the configuration as
@@ -472,6 +474,10 @@ fn plan_flags(
         };
         if name == KUBELET {
             plan_kubelet(ctx, kube, c, &items, out);
+        } else if name == ETCD && c.config.is_some() {
+            // etcd reads nothing but its configuration file then: a flag or a variable would
+            // change nothing.
+            plan_etcd_config(ctx, kube, c, &items, out);
         } else if name == ETCD && !c.env_files.is_empty() && c.flags.occurrences.is_empty() {
             plan_etcd_env(ctx, c, &items, out);
         } else {
@@ -523,6 +529,10 @@ fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
             FixKind::ServiceConfig => format!(
                 "Harden {} in {}",
                 target.name,
+                target.path.clone().unwrap_or_default()
+            ),
+            FixKind::EtcdConfig => format!(
+                "Harden etcd's configuration file {}",
                 target.path.clone().unwrap_or_default()
             ),
             _ => format!("Harden {}", target.name),
@@ -765,6 +775,282 @@ fn plan_etcd_env(
     );
 }
 
+/// etcd's configuration file as etcd reads it: the first YAML document, with YAML 1.1 scalars
+/// (`yes` is a boolean); a file holding no document, or an empty one, sets nothing. A document
+/// that is not a mapping of settings is refused, as etcd refuses it.
+fn etcd_document(text: &str) -> Result<Value, String> {
+    let docs = bulkhead_sources::yaml::parse(text).map_err(|e| e.to_string())?;
+    let Some(doc) = docs.first().filter(|d| !d.root.is_null()) else {
+        return Ok(json!({}));
+    };
+    if !doc.root.is_map() {
+        let at = doc.root.span.start;
+        return Err(format!(
+            "line {}, column {}: the file holds no mapping of settings, and etcd does not start with it",
+            at.line, at.column
+        ));
+    }
+    Ok(doc.root.to_json(bulkhead_sources::yaml::Schema::Yaml11))
+}
+
+/// The value of the dotted `key` in etcd's document, as text (None: not set).
+fn etcd_document_value(doc: &Value, key: &str) -> Option<String> {
+    let mut cur = doc;
+    for part in key.split('.') {
+        cur = cur.get(part)?;
+    }
+    bulkhead_facts::kube::json_scalar(cur)
+}
+
+/// A flag's value as etcd's configuration file types it: its boolean flags are YAML booleans
+/// there (etcd refuses a quoted `"true"`), everything else a string.
+fn etcd_file_value(flag: &str, value: &str) -> Value {
+    let boolean = bulkhead_facts::kube::boolean_flags(ETCD).contains(&flag);
+    match bulkhead_facts::flags::parse_go_bool(value).filter(|_| boolean) {
+        Some(b) => json!(b),
+        None => json!(value),
+    }
+}
+
+/// Set the dotted `key` of etcd's configuration file to `value`, creating the sections it lies
+/// in. A file that holds no settings yet gets them as new lines after whatever it holds
+/// (comments).
+fn set_etcd_key(text: &str, key: &str, value: &Value) -> Result<String, String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, parents) = parts.split_last().expect("a key has a name");
+    let empty = bulkhead_sources::yaml::parse(text)
+        .map(|docs| docs.first().is_none_or(|d| d.root.is_null()))
+        .unwrap_or(false);
+    if empty {
+        let mut out = text.to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        for (depth, p) in parents.iter().enumerate() {
+            out.push_str(&format!("{}{p}:\n", "  ".repeat(depth)));
+        }
+        out.push_str(&format!(
+            "{}{last}: {}\n",
+            "  ".repeat(parents.len()),
+            yaml::block_scalar(value)
+        ));
+        return Ok(out);
+    }
+    let segs: Vec<Seg> = parents.iter().map(|p| Seg::Key(p)).collect();
+    yaml::set(text, 0, &segs, last, value).map_err(|e| e.to_string())
+}
+
+/// etcd started with a configuration file (`--config-file` or `ETCD_CONFIG_FILE`) takes every
+/// setting from it and ignores its flags and `ETCD_*` environment, so its fixes are keys of that
+/// file (`client-transport-security.client-cert-auth: true`), never flags. A file the audit could
+/// not use, or that cannot be read or parsed now, is not edited: what etcd runs with is unknown.
+/// Before a fix claims a check, the check's evaluator judges etcd as the edited file leaves it.
+fn plan_etcd_config(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    items: &[(&Failing, Spec)],
+    out: &mut Planned,
+) {
+    let cfg = c.config.as_ref().expect("etcd has a configuration file");
+    let path = cfg.path.as_str();
+    let source = cfg.source.as_str();
+    let refuse = |out: &mut Planned, why: &dyn Fn(&Spec) -> String| {
+        for (f, s) in items {
+            out.unfixed.push(f.unfixed(Some(&c.label()), why(s)));
+        }
+    };
+    if let Fact::Unavailable(why) = &cfg.content {
+        refuse(out, &|s| {
+            format!(
+                "etcd takes its settings only from {path} ({source}), ignoring its flags and ETCD_* variables, and that file could not be used: {why}; harden neither edits a file it cannot read as etcd does nor sets --{} (etcd would ignore it): correct the file by hand, then run harden again",
+                s.flag
+            )
+        });
+        return;
+    }
+    let read = match files::read(&ctx.root, path) {
+        Ok(r) => r,
+        Err(e) => {
+            refuse(out, &|_| {
+                format!("etcd takes its settings only from {path} ({source}), which harden cannot read now: {e}; no flag can stand in for it (etcd ignores its flags beside the file)")
+            });
+            return;
+        }
+    };
+    let Some(original) = read.content.clone() else {
+        refuse(out, &|s| {
+            format!(
+                "etcd takes its settings only from {path} ({source}), which is not under {}: etcd may read it inside its own mount namespace; set {}: {} there by hand, then restart etcd",
+                ctx.root.display(),
+                bulkhead_facts::kube::etcd_config_key(s.flag),
+                wanted_value(None, s.wants).unwrap_or_default()
+            )
+        });
+        return;
+    };
+    let now = match etcd_document(&original) {
+        Ok(v) => v,
+        Err(e) => {
+            refuse(out, &|_| {
+                format!("{path} ({source}): {e}; harden does not edit a file etcd would not start with: correct it by hand, then run harden again")
+            });
+            return;
+        }
+    };
+    // Unfixed entries keep the order of the checks, whichever step rules a check out.
+    let mut not_fixed: Vec<(usize, Unfixed)> = Vec::new();
+    let mut candidates: Vec<(usize, &Failing, &Spec, String, Value)> = Vec::new();
+    for (i, (f, s)) in items.iter().enumerate() {
+        let key = bulkhead_facts::kube::etcd_config_key(s.flag);
+        let current = etcd_document_value(&now, &key);
+        let Some(new) = wanted_value(current.as_deref(), s.wants) else {
+            not_fixed.push((
+                i,
+                f.unfixed(
+                    Some(&c.label()),
+                    format!("remove {key} from {path} by hand, then restart etcd"),
+                ),
+            ));
+            continue;
+        };
+        if current.as_deref() == Some(new.as_str()) {
+            not_fixed.push((
+                i,
+                f.unfixed(
+                    Some(&c.label()),
+                    format!("{path} already sets {key}: {new}; the running etcd predates it: restart etcd, then audit again"),
+                ),
+            ));
+            continue;
+        }
+        let value = etcd_file_value(s.flag, &new);
+        candidates.push((i, *f, s, key, value));
+    }
+    // Edit, judge the result, and drop the edits of checks they would not close until every
+    // remaining check is closed by the edits that remain.
+    loop {
+        let mut text = original.clone();
+        let mut applied = Vec::new();
+        for (i, f, s, key, value) in candidates {
+            match set_etcd_key(&text, &key, &value) {
+                Ok(t) => {
+                    text = t;
+                    applied.push((i, f, s, key, value));
+                }
+                Err(e) => not_fixed.push((i, f.unfixed(Some(&c.label()), format!("{path}: {e}")))),
+            }
+        }
+        if applied.is_empty() {
+            break;
+        }
+        let checks: Vec<&Failing> = applied.iter().map(|(_, f, _, _, _)| *f).collect();
+        let verdicts = match etcd_document(&text) {
+            Ok(doc) => {
+                let mut projected = ctx.snapshot.clone();
+                if let Some(e) = projected
+                    .kubernetes
+                    .as_mut()
+                    .and_then(|k| k.components.get_mut(ETCD))
+                {
+                    e.started_at = None;
+                    if let Some(cfg) = e.config.as_mut() {
+                        cfg.content = Fact::Value(doc);
+                        cfg.modified_at = None;
+                    }
+                }
+                judge_projected(&projected, &checks, "etcd with the edited configuration file")
+            }
+            Err(e) => vec![
+                Some(format!(
+                    "{path} as this fix would edit it: {e}; harden does not write a file etcd would not start with"
+                ));
+                applied.len()
+            ],
+        };
+        if verdicts.iter().all(Option::is_none) {
+            push_etcd_config_fix(ctx, kube, c, &read, text, &applied, out);
+            break;
+        }
+        candidates = Vec::new();
+        for (item, verdict) in applied.into_iter().zip(verdicts) {
+            match verdict {
+                None => candidates.push(item),
+                Some(why) => not_fixed.push((item.0, item.1.unfixed(Some(&c.label()), why))),
+            }
+        }
+    }
+    not_fixed.sort_by_key(|(i, _)| *i);
+    out.unfixed.extend(not_fixed.into_iter().map(|(_, u)| u));
+}
+
+/// The fix writing etcd's edited configuration file, claiming the checks of `applied`.
+fn push_etcd_config_fix(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    read: &files::ReadFile,
+    text: String,
+    applied: &[(usize, &Failing, &Spec, String, Value)],
+    out: &mut Planned,
+) {
+    let cfg = c.config.as_ref().expect("etcd has a configuration file");
+    let fixed: Vec<&Failing> = applied.iter().map(|(_, f, _, _, _)| *f).collect();
+    let mut changes = Vec::new();
+    let mut may_break = Vec::new();
+    let mut safety = Safety::Safe;
+    for (_, _, s, key, value) in applied {
+        let change = format!("{key}: {value}");
+        if !changes.contains(&change) {
+            changes.push(change);
+        }
+        may_break.extend(s.may_break.map(String::from));
+        if s.safety == Safety::Review {
+            safety = Safety::Review;
+        }
+    }
+    may_break.dedup();
+    let mut notes = vec![format!(
+        "etcd takes every setting from {} ({}) and ignores its flags and ETCD_* variables, so the change is made in that file",
+        cfg.path, cfg.source
+    )];
+    // The kubelet restarts a static pod when its manifest changes, not when a file it mounts
+    // does.
+    let restart = if find_manifest(ctx, kube, ETCD).is_ok() {
+        notes.push(format!("etcd runs as a static pod: the kubelet does not restart it for a change to {}; restart its container (crictl stop on the etcd container; the kubelet starts it again)", cfg.path));
+        None
+    } else {
+        notes.push(format!("etcd reads {} only when it starts", cfg.path));
+        Some(Restart {
+            service: "etcd".into(),
+            reload_suffices: false,
+        })
+    };
+    let edit = file_edit(
+        &cfg.path,
+        read,
+        text,
+        FileAttrs {
+            mode: 0o600,
+            ..ROOT_FILE
+        },
+    );
+    push_fix(
+        out,
+        &fixed,
+        FixParts {
+            kind: FixKind::EtcdConfig,
+            target: Target::new("etcd", "etcd", Some(cfg.path.clone())),
+            edits: vec![edit],
+            changes,
+            may_break,
+            safety,
+            notes,
+            restart,
+        },
+    );
+}
+
 /// One KubeletConfiguration value written to one file.
 struct KubeletEdit {
     file: String,
@@ -901,8 +1187,18 @@ fn judge_kubelet(
             }
         }
     }
+    judge_projected(&projected, failing, "the edited kubelet configuration")
+}
+
+/// Run each failing check's own evaluator on `projected` (the node as the planned edits leave
+/// it): None for a check that then passes, else why not, starting with `what`.
+fn judge_projected(
+    projected: &bulkhead_facts::Snapshot,
+    failing: &[&Failing<'_>],
+    what: &str,
+) -> Vec<Option<String>> {
     let options = AuditOptions::default();
-    let audit = Context::new(&projected, &options);
+    let audit = Context::new(projected, &options);
     failing
         .iter()
         .map(|f| {
@@ -912,7 +1208,7 @@ fn judge_kubelet(
             let r = evaluate(&audit);
             (r.status != Status::Pass).then(|| {
                 format!(
-                    "the edited kubelet configuration would still leave it {}: {}",
+                    "{what} would still leave it {}: {}",
                     r.status.as_str(),
                     r.message.unwrap_or_default()
                 )
@@ -1511,6 +1807,37 @@ mod tests {
             edit_env_file("ETCD_NAME=n1", "ETCD_AUTO_TLS", Some("false")),
             "ETCD_NAME=n1\nETCD_AUTO_TLS=\"false\"\n"
         );
+    }
+
+    /// etcd's file gets its booleans unquoted, sections created where missing (also in a file
+    /// that holds no settings yet) and edited in the style they are written in.
+    #[test]
+    fn etcd_config_keys_are_set_in_place() {
+        assert_eq!(etcd_file_value("client-cert-auth", "true"), json!(true));
+        assert_eq!(etcd_file_value("name", "true"), json!("true"));
+        let key = "client-transport-security.client-cert-auth";
+        assert_eq!(
+            set_etcd_key("name: n1\n", key, &json!(true)).unwrap(),
+            "name: n1\nclient-transport-security:\n  client-cert-auth: true\n"
+        );
+        assert_eq!(
+            set_etcd_key("---\n# nothing yet", key, &json!(true)).unwrap(),
+            "---\n# nothing yet\nclient-transport-security:\n  client-cert-auth: true\n"
+        );
+        let flow = set_etcd_key(
+            "client-transport-security: {cert-file: /x}\n",
+            key,
+            &json!(true),
+        )
+        .unwrap();
+        assert_eq!(
+            etcd_document(&flow).unwrap()["client-transport-security"],
+            json!({"cert-file": "/x", "client-cert-auth": true})
+        );
+        assert!(etcd_document("- a\n")
+            .unwrap_err()
+            .contains("no mapping of settings"));
+        assert_eq!(etcd_document("").unwrap(), json!({}));
     }
 
     #[test]

@@ -1,0 +1,298 @@
+//! etcd started with a `--config-file` takes every setting from that YAML file and ignores its
+//! flags and `ETCD_*` environment, so a fix that added or changed a flag would change nothing.
+//! The fixes edit the file instead (`client-transport-security.client-cert-auth: true`), keeping
+//! its comments and layout, and claim a check only when its evaluator passes on etcd as the
+//! edited file leaves it. A file the audit could not use, or one harden cannot read or parse
+//! now, is not edited: no fix, and the reason names the file.
+//!
+//! Each node is built in code (etcd's command line as the collector records it, its file read
+//! as the collector reads it) with the file under a temporary root; the plan is applied there
+//! and the node judged again as etcd restarted on the edited file.
+
+mod common;
+
+use bulkhead_checks::Status;
+use bulkhead_facts::host::{HostFacts, Process};
+use bulkhead_facts::kube::*;
+use bulkhead_facts::{Fact, Snapshot, ToolInfo};
+use bulkhead_harden::apply::{apply, ApplyOptions};
+use bulkhead_harden::{plan, FixKind};
+use common::{kube_audit, put, request, status, temp_root};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const CONFIG: &str = "/etc/etcd/etcd.yaml";
+
+/// Flags that would pass 2.2 and 2.3, were they read: etcd ignores them beside its file.
+const FLAGS: &[&str] = &["--client-cert-auth=true", "--auto-tls=false"];
+
+/// The file: TLS for clients, but no client-certificate authentication and automatic TLS on.
+const TEXT: &str = "# etcd of the test node\nname: node-1\ndata-dir: /var/lib/etcd\nlisten-client-urls: https://127.0.0.1:2379\nclient-transport-security:\n  cert-file: /etc/etcd/pki/server.crt   # the serving pair\n  key-file: /etc/etcd/pki/server.key\n  auto-tls: true\n";
+
+/// The configuration file as the collector records it.
+fn read_as_collected(root: &Path) -> Fact<serde_json::Value> {
+    match std::fs::read_to_string(root.join(CONFIG.trim_start_matches('/'))) {
+        Ok(text) => match bulkhead_collect::kube::decode_etcd_config(&text) {
+            Ok(v) => Fact::Value(v),
+            Err(e) => Fact::Unavailable(format!("{CONFIG}: {e}")),
+        },
+        Err(e) => Fact::Unavailable(format!("cannot read {CONFIG}: {e}")),
+    }
+}
+
+/// A node running etcd with `--config-file` and `flags`, its file read from under `root`.
+fn node(root: &Path, flags: &[&str]) -> Snapshot {
+    let args: Vec<String> = std::iter::once(format!("--config-file={CONFIG}"))
+        .chain(flags.iter().map(|f| f.to_string()))
+        .collect();
+    let argv: Vec<String> = std::iter::once("/usr/bin/etcd".to_string())
+        .chain(args.iter().cloned())
+        .collect();
+    let etcd = Component {
+        name: ETCD.into(),
+        process: Process {
+            pid: 100,
+            ppid: 1,
+            comm: "etcd".into(),
+            exe: Some("/usr/bin/etcd".into()),
+            argv: mask_component_argv(&argv),
+            ..Default::default()
+        },
+        cwd: Some("/".into()),
+        flags: parse_component_flags(ETCD, &args),
+        env: BTreeMap::new(),
+        env_files: BTreeMap::new(),
+        config: Some(ConfigFile {
+            path: CONFIG.into(),
+            source: "etcd --config-file".into(),
+            content: read_as_collected(root),
+            modified_at: None,
+        }),
+        source: "process".into(),
+        other_pids: vec![],
+        started_at: None,
+    };
+    let mut components = BTreeMap::new();
+    components.insert(ETCD.to_string(), etcd);
+    let targets = Targets::detect(&components, false);
+    let host = HostFacts {
+        root: root.display().to_string(),
+        proc: "/proc".into(),
+        ..Default::default()
+    };
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("test"),
+        "2026-01-01T00:00:00Z".into(),
+        host,
+    );
+    s.kubernetes = Some(KubeFacts {
+        components,
+        targets,
+        ..Default::default()
+    });
+    s
+}
+
+const SELECT: [&str; 2] = ["2.2", "2.3"];
+
+/// etcd's file lacks `client-cert-auth: true` and turns automatic TLS on, while the flags
+/// beside it say the opposite: the fix edits the file in its `client-transport-security`
+/// section (comments kept, no flag touched), and etcd restarted on the applied file passes
+/// 2.2 and 2.3.
+#[test]
+fn etcd_config_file_is_edited_and_the_reaudit_passes() {
+    let root = temp_root("etcd-config");
+    put(&root, CONFIG, TEXT);
+    let s = node(&root, FLAGS);
+    let before = kube_audit(&s, &SELECT);
+    for id in SELECT {
+        assert_eq!(status(&before, id), Status::Fail, "{id} before");
+    }
+    let p = plan(&s, &[before], &request(&root, &SELECT)).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
+    let fix = &p.fixes[0];
+    assert_eq!(fix.kind, FixKind::EtcdConfig);
+    assert_eq!(fix.id, format!("etcd-config:{CONFIG}"));
+    assert_eq!(
+        fix.title,
+        format!("Harden etcd's configuration file {CONFIG}")
+    );
+    assert_eq!(fix.target.path.as_deref(), Some(CONFIG));
+    assert_eq!(fix.checks, vec!["2.2", "2.3"]);
+    assert_eq!(
+        fix.changes,
+        vec![
+            "client-transport-security.client-cert-auth: true",
+            "client-transport-security.auto-tls: false"
+        ]
+    );
+    assert!(
+        fix.notes[0].contains(&format!(
+            "etcd takes every setting from {CONFIG} (etcd --config-file) and ignores its flags"
+        )),
+        "{:?}",
+        fix.notes
+    );
+    assert_eq!(
+        fix.restart.as_ref().map(|r| r.service.as_str()),
+        Some("etcd")
+    );
+    assert_eq!(fix.action.edits.len(), 1);
+    let edit = &fix.action.edits[0];
+    assert_eq!(edit.path, CONFIG);
+    assert_eq!(
+        edit.after,
+        TEXT.replace(
+            "  auto-tls: true\n",
+            "  auto-tls: false\n  client-cert-auth: true\n"
+        )
+    );
+
+    apply(
+        &p,
+        &ApplyOptions {
+            root: root.to_path_buf(),
+            include_review: true,
+            state_dir: Some(root.join("state")),
+        },
+    )
+    .unwrap();
+    let written = std::fs::read_to_string(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    assert_eq!(written, edit.after);
+    // etcd restarted on the edited file, with the same command line.
+    let again = kube_audit(&node(&root, FLAGS), &SELECT);
+    for id in SELECT {
+        assert_eq!(status(&again, id), Status::Pass, "{id} after");
+    }
+}
+
+/// A file holding nothing but a comment sets nothing (etcd's defaults): the section and the key
+/// are written after the comment.
+#[test]
+fn an_empty_etcd_config_file_gets_the_section() {
+    let root = temp_root("etcd-config-empty");
+    put(&root, CONFIG, "# settings below\n");
+    let s = node(&root, FLAGS);
+    let before = kube_audit(&s, &["2.2"]);
+    assert_eq!(status(&before, "2.2"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["2.2"])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(
+        p.fixes[0].action.edits[0].after,
+        "# settings below\nclient-transport-security:\n  client-cert-auth: true\n"
+    );
+}
+
+/// The checks failed on a file that has become unusable (the audit was made before, or by an
+/// earlier bulkhead that read it differently): no fix is planned, no flag is added, and each
+/// check's reason names the file and why.
+#[test]
+fn an_unusable_etcd_config_file_is_not_edited() {
+    let root = temp_root("etcd-config-unusable");
+    put(&root, CONFIG, TEXT);
+    let good = node(&root, FLAGS);
+    let before = kube_audit(&good, &SELECT);
+    for id in SELECT {
+        assert_eq!(status(&before, id), Status::Fail, "{id} before");
+    }
+    let no_fix = |p: &bulkhead_harden::Plan| {
+        assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+        assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
+        assert_eq!(
+            p.unfixed
+                .iter()
+                .map(|u| u.check.as_str())
+                .collect::<Vec<_>>(),
+            SELECT
+        );
+    };
+
+    // What the snapshot holds: the audit could not use the file.
+    let why = format!("{CONFIG}: line 3, column 5: invalid YAML: did not find expected key");
+    let mut s = good.clone();
+    s.kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut(ETCD)
+        .unwrap()
+        .config
+        .as_mut()
+        .unwrap()
+        .content = Fact::Unavailable(why.clone());
+    let p = plan(&s, std::slice::from_ref(&before), &request(&root, &SELECT)).unwrap();
+    no_fix(&p);
+    for u in &p.unfixed {
+        assert!(
+            u.reason.starts_with(&format!(
+                "etcd takes its settings only from {CONFIG} (etcd --config-file), ignoring its flags and ETCD_* variables, and that file could not be used: {why}; "
+            )) && u.reason.ends_with("correct the file by hand, then run harden again"),
+            "{}",
+            u.reason
+        );
+    }
+
+    // The file on disk no longer parses.
+    put(
+        &root,
+        CONFIG,
+        "name: node-1\nclient-transport-security: {cert-file: /x\n",
+    );
+    let p = plan(
+        &good,
+        std::slice::from_ref(&before),
+        &request(&root, &SELECT),
+    )
+    .unwrap();
+    no_fix(&p);
+    for u in &p.unfixed {
+        assert!(
+            u.reason.starts_with(&format!("{CONFIG} (etcd --config-file): line "))
+                && u.reason.contains("invalid YAML")
+                && u.reason.ends_with(
+                    "harden does not edit a file etcd would not start with: correct it by hand, then run harden again"
+                ),
+            "{}",
+            u.reason
+        );
+    }
+
+    // A directory where the file should be: the OS error, naming the file.
+    std::fs::remove_file(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    std::fs::create_dir(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    let p = plan(
+        &good,
+        std::slice::from_ref(&before),
+        &request(&root, &SELECT),
+    )
+    .unwrap();
+    no_fix(&p);
+    for u in &p.unfixed {
+        assert!(
+            u.reason.starts_with(&format!(
+                "etcd takes its settings only from {CONFIG} (etcd --config-file), which harden cannot read now: cannot read {CONFIG}"
+            )),
+            "{}",
+            u.reason
+        );
+    }
+
+    // Gone from under the root: etcd may read it in its own mount namespace.
+    std::fs::remove_dir(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    let p = plan(
+        &good,
+        std::slice::from_ref(&before),
+        &request(&root, &SELECT),
+    )
+    .unwrap();
+    no_fix(&p);
+    assert!(
+        p.unfixed[0].reason.contains("which is not under")
+            && p.unfixed[0]
+                .reason
+                .contains("set client-transport-security.client-cert-auth: true there by hand"),
+        "{}",
+        p.unfixed[0].reason
+    );
+}
