@@ -234,6 +234,22 @@ pub fn outcome<'a>(
         .unwrap()
 }
 
+/// Assert the status of each check in `cases`, listing every wrong verdict with its outcome.
+pub fn expect(audit: &bulkhead_checks::Audit, cases: &[(&str, bulkhead_checks::Status)]) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(id, want)| status(audit, id) != *want)
+        .map(|(id, want)| {
+            format!(
+                "{id}: want {want}, got {} ({:?})",
+                status(audit, id),
+                outcome(audit, id).result
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+}
+
 /// Whether this test run must not skip (CI=true).
 pub fn ci() -> bool {
     bulkhead_testkit::ci()

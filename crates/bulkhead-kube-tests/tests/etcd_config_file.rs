@@ -6,9 +6,11 @@
 //! are errors naming the file, never fails (or passes) judged on defaults or on flags etcd
 //! ignores. A readable file is judged on its values.
 
-use bulkhead_checks::Status::{self, *};
+use bulkhead_checks::Status::*;
 use bulkhead_facts::Snapshot;
-use bulkhead_kube_tests::{audit, collect, outcome, status, NodeRoot, ProcView, SimComponent};
+use bulkhead_kube_tests::{
+    audit, collect, expect, outcome, status, NodeRoot, ProcView, SimComponent,
+};
 
 const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
 
@@ -86,21 +88,6 @@ fn all_errors_naming_the_file(s: &Snapshot, source: &str, reason: &str) {
             "{id}: {m}"
         );
     }
-}
-
-fn expect(a: &bulkhead_checks::Audit, cases: &[(&str, Status)]) {
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(id, want)| status(a, id) != *want)
-        .map(|(id, want)| {
-            format!(
-                "{id}: want {want}, got {} ({:?})",
-                status(a, id),
-                outcome(a, id).result
-            )
-        })
-        .collect();
-    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
 }
 
 /// (1) The file named on the command line is not under the audited root.

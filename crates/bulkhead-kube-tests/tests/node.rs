@@ -3,26 +3,11 @@
 //! threats get the right verdict both ways, and each CIS Kubernetes pitfall of the reference
 //! tool is checked against bulkhead.
 
-use bulkhead_checks::Status::{self, *};
+use bulkhead_checks::Status::*;
 use bulkhead_kube_tests::node::kubeadm_node;
-use bulkhead_kube_tests::{audit, collect, outcome, status, ProcView, SimComponent};
+use bulkhead_kube_tests::{audit, collect, expect, outcome, status, ProcView, SimComponent};
 
 const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
-
-fn expect(a: &bulkhead_checks::Audit, cases: &[(&str, Status)]) {
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(id, want)| status(a, id) != *want)
-        .map(|(id, want)| {
-            format!(
-                "{id}: want {want}, got {} ({:?})",
-                status(a, id),
-                outcome(a, id).result
-            )
-        })
-        .collect();
-    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
-}
 
 /// Issue point 6: the user's five Kubernetes threats, secure configuration.
 #[test]

@@ -1,8 +1,8 @@
 //! Section 5 from a cluster dump (`--cluster-dump`): a hardened cluster's dump (YAML, kind: List)
 //! and a careless one's (JSON, as `kubectl get -o json` writes it).
 
-use bulkhead_checks::Status::{self, *};
-use bulkhead_kube_tests::{audit, collect, outcome, status, NodeRoot, ProcView};
+use bulkhead_checks::Status::*;
+use bulkhead_kube_tests::{audit, collect, expect, outcome, NodeRoot, ProcView};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -17,21 +17,6 @@ fn audit_dump(name: &str) -> (bulkhead_facts::Snapshot, bulkhead_checks::Audit) 
     let s = collect(root.path(), proc.path(), Some(&fixture(name)));
     let a = audit(&s);
     (s, a)
-}
-
-fn expect(a: &bulkhead_checks::Audit, cases: &[(&str, Status)]) {
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(id, want)| status(a, id) != *want)
-        .map(|(id, want)| {
-            format!(
-                "{id}: want {want}, got {} ({:?})",
-                status(a, id),
-                outcome(a, id).result
-            )
-        })
-        .collect();
-    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
 }
 
 #[test]

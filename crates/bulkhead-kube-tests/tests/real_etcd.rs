@@ -3,8 +3,8 @@
 //! by flags and once only by `ETCD_*` environment. The collector reads the running process
 //! through a proc view holding only this etcd; files are the real ones under `/`.
 
-use bulkhead_checks::Status::{self, *};
-use bulkhead_kube_tests::{audit, collect, outcome, status, ProcView};
+use bulkhead_checks::Status::*;
+use bulkhead_kube_tests::{audit, collect, expect, outcome, ProcView};
 use bulkhead_testkit::{EtcdOptions, TestEtcd};
 
 fn etcd_account() -> Option<(u32, u32)> {
@@ -26,21 +26,6 @@ fn audit_etcd(e: &TestEtcd) -> bulkhead_checks::Audit {
     // As `--targets master,etcd`: the data-directory checks are in the master group.
     k.select_targets(&["master".into(), "etcd".into()]).unwrap();
     audit(&s)
-}
-
-fn expect(a: &bulkhead_checks::Audit, cases: &[(&str, Status)]) {
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(id, want)| status(a, id) != *want)
-        .map(|(id, want)| {
-            format!(
-                "{id}: want {want}, got {} ({:?})",
-                status(a, id),
-                outcome(a, id).result
-            )
-        })
-        .collect();
-    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
 }
 
 fn secure(via_env: bool) {
