@@ -96,6 +96,8 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
     let wanted =
         |s: Status| s == Status::Fail || (explicit && matches!(s, Status::Warn | Status::Manual));
     let mut failing: Vec<Failing> = Vec::new();
+    // What the audit could not judge gets no fix, and says why (see `unjudged`).
+    let mut not_judged: Vec<Unfixed> = Vec::new();
     for audit in audits {
         for outcome in &audit.outcomes {
             if explicit && !selection.includes(outcome.control, audit.benchmark, &audit.edition) {
@@ -105,6 +107,9 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
                 if !tc.contains(&outcome.control.id) {
                     continue;
                 }
+            }
+            if outcome.result.status == Status::Error || wanted(outcome.result.status) {
+                not_judged.extend(unjudged(outcome));
             }
             if !wanted(outcome.result.status) {
                 continue;
@@ -167,6 +172,7 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
             ));
         }
     }
+    out.unfixed.extend(not_judged);
     for fix in &mut out.fixes {
         fix.threats = threats_for(&fix.controls, &links);
     }
@@ -180,6 +186,51 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
         unfixed: out.unfixed,
         scan: None,
     })
+}
+
+/// The parts of an outcome the audit could not judge (status `error`): the whole check, or the
+/// objects in error of a check whose other objects are planned. No fix is derived from facts that
+/// could not be read; each says why, so that the plan is not silently shorter than the audit.
+fn unjudged(outcome: &Outcome) -> Vec<Unfixed> {
+    let r = &outcome.result;
+    let unfixed = |object: Option<String>, why: &str| {
+        Unfixed {
+        check: outcome.check_id.clone(),
+        control: outcome.control.id.clone(),
+        object,
+        reason: format!(
+            "the audit could not judge it ({why}); nothing is planned until it can: correct what it names, then run harden again"
+        ),
+        rule: None,
+    }
+    };
+    let why_of = |o: &ObjectResult| {
+        o.note.clone().or_else(|| {
+            o.evidence
+                .as_ref()
+                .map(|e| format!("{}: {}", e.field, e.actual))
+        })
+    };
+    let errors: Vec<&ObjectResult> = r
+        .objects
+        .iter()
+        .filter(|o| o.status == Status::Error)
+        .collect();
+    if r.status == Status::Error {
+        let why = r
+            .message
+            .clone()
+            .or_else(|| errors.first().and_then(|o| why_of(o)))
+            .unwrap_or_else(|| "no reason was recorded".into());
+        return vec![unfixed(None, &why)];
+    }
+    errors
+        .into_iter()
+        .map(|o| {
+            let why = why_of(o).unwrap_or_else(|| "no reason was recorded".into());
+            unfixed(Some(o.name.clone()), &why)
+        })
+        .collect()
 }
 
 pub(crate) fn threat_links(request: &PlanRequest) -> Vec<ThreatLink> {

@@ -296,3 +296,56 @@ fn an_unusable_etcd_config_file_is_not_edited() {
         p.unfixed[0].reason
     );
 }
+
+/// A fresh audit of an etcd whose configuration file cannot be used has the etcd checks in
+/// error, not failed: harden plans nothing for them and lists each with the audit's reason, so
+/// the plan is not silently shorter than the audit.
+#[test]
+fn checks_the_audit_could_not_judge_are_listed_not_planned() {
+    let root = temp_root("etcd-config-unjudged");
+    put(&root, CONFIG, TEXT);
+    let mut s = node(&root, FLAGS);
+    let why = format!("{CONFIG}: line 3, column 5: invalid YAML: did not find expected key");
+    s.kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut(ETCD)
+        .unwrap()
+        .config
+        .as_mut()
+        .unwrap()
+        .content = Fact::Unavailable(why.clone());
+    let audit = kube_audit(&s, &SELECT);
+    for id in SELECT {
+        assert_eq!(status(&audit, id), Status::Error, "{id}");
+    }
+    let p = plan(&s, std::slice::from_ref(&audit), &request(&root, &SELECT)).unwrap();
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+    assert_eq!(
+        p.unfixed
+            .iter()
+            .map(|u| u.check.as_str())
+            .collect::<Vec<_>>(),
+        SELECT
+    );
+    for u in &p.unfixed {
+        assert!(
+            u.reason.starts_with("the audit could not judge it (")
+                && u.reason.contains(&why)
+                && u.reason
+                    .ends_with("correct what it names, then run harden again"),
+            "{}",
+            u.reason
+        );
+    }
+    // Without a selection too: an audit error is never dropped from the plan.
+    let p = plan(&s, std::slice::from_ref(&audit), &request(&root, &[])).unwrap();
+    for id in SELECT {
+        assert!(
+            p.unfixed.iter().any(|u| u.check == id),
+            "{id}: {:#?}",
+            p.unfixed
+        );
+    }
+}
