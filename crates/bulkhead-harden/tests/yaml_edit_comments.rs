@@ -188,3 +188,35 @@ fn block_scalars_are_replaced_whole() {
         "a: z  # script\r\nb: 1\r\n"
     );
 }
+
+/// Lines inside a block scalar are its content even when they start with `#`: a key, list item
+/// or removal next to it keeps them in the scalar, and comments elsewhere stay where they are.
+/// An item written as an alias (`- *name`) is not replaced where its anchor is.
+#[test]
+fn block_scalar_lines_that_look_like_comments_stay_in_the_scalar() {
+    let text = "# pod\nscript: |   # run at start\n  echo hi\n  # done\n";
+    assert_eq!(
+        set(text, "next", json!(1)),
+        "# pod\nscript: |   # run at start\n  echo hi\n  # done\nnext: 1\n"
+    );
+    let path = [Seg::Key("args")];
+    let text = "args:\r\n- a\r\n- |\r\n  one\r\n  # two\r\nx: 1 # keep\r\n";
+    assert_eq!(
+        yaml::append(text, 0, &path, &json!("z")).unwrap(),
+        "args:\r\n- a\r\n- |\r\n  one\r\n  # two\r\n- z\r\nx: 1 # keep\r\n"
+    );
+    assert_eq!(
+        yaml::remove_item(text, 0, &path, 1).unwrap(),
+        "args:\r\n- a\r\nx: 1 # keep\r\n"
+    );
+    let text = "args:\n- &flag --profiling=true\n- *flag";
+    let e = yaml::replace_item(text, 0, &path, 1, &json!("--profiling=false")).unwrap_err();
+    assert!(
+        e.0.contains("args[1]") && e.0.contains("alias (*flag)"),
+        "{e}"
+    );
+    assert_eq!(
+        yaml::append(text, 0, &path, &json!("z")).unwrap(),
+        "args:\n- &flag --profiling=true\n- *flag\n- z\n"
+    );
+}

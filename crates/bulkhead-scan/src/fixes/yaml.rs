@@ -96,10 +96,32 @@ fn is_flow(text: &str, n: &Node) -> bool {
     ) && matches!(n.kind, NodeKind::Map(_) | NodeKind::Seq(_))
 }
 
+/// What a block measured by [`block_end`] holds.
+#[derive(Debug, Clone, Copy)]
+enum Holds<'n> {
+    /// A mapping entry, key and value.
+    Entry(&'n Node, &'n Node),
+    /// A block sequence item written as itself.
+    Item(&'n Node),
+    /// A block sequence item written as an alias (`- *name`): nothing of it below its line.
+    Alias,
+}
+
 /// End of the block belonging to a line at column `col` starting at `start`: every following
 /// line indented deeper (and, when `dash_at_col`, list items at the same column), with blank and
-/// comment lines counted only when more of the block follows them.
-fn block_end(text: &str, start: usize, col: usize, dash_at_col: bool) -> usize {
+/// comment lines counted only when more of the block follows them. The lines of a block scalar
+/// the block `holds` (as its value or nested deeper) always count, even when they start with `#`
+/// or are blank lines a keep-chomping scalar (`|+`) ends with: they are the scalar's content.
+fn block_end(text: &str, start: usize, col: usize, dash_at_col: bool, holds: Holds) -> usize {
+    let lines = lines_end(text, start, col, dash_at_col);
+    // Lines of a block scalar in the block that `lines_end` stopped before can only be ones
+    // that look like comments or blank lines (the scalar's other lines are indented deeper than
+    // `col`, like the rest of the block), so the block runs on through them.
+    block_scalars_end(text, holds).map_or(lines, |e| e.max(lines))
+}
+
+/// [`block_end`] by indentation alone.
+fn lines_end(text: &str, start: usize, col: usize, dash_at_col: bool) -> usize {
     let mut end = line_end(text, start);
     let mut pos = end;
     while pos < text.len() {
@@ -120,6 +142,221 @@ fn block_end(text: &str, start: usize, col: usize, dash_at_col: bool) -> usize {
         }
     }
     end
+}
+
+/// Offset just after the last line of the last block scalar written in what `holds` (its value
+/// itself, or one nested in its mappings and lists; aliases and merged entries are written
+/// elsewhere and are skipped). `None` when it holds none whose header is found.
+fn block_scalars_end(text: &str, holds: Holds) -> Option<usize> {
+    let (n, own) = match holds {
+        Holds::Alias => return None,
+        Holds::Entry(k, v) if is_alias(k, v) => return None,
+        Holds::Entry(k, v) => (v, is_block_scalar(v).then(|| entry_block_scalar(text, k))),
+        Holds::Item(n) => (n, is_block_scalar(n).then(|| item_block_scalar(text, n))),
+    };
+    let mut end = own.flatten().map(|bs| bs.lines_end(text));
+    if is_flow(text, n) {
+        return end;
+    }
+    match &n.kind {
+        NodeKind::Map(entries) => {
+            for (k, v) in entries.iter().filter(|(k, _)| within(k, n)) {
+                end = end.max(block_scalars_end(text, Holds::Entry(k, v)));
+            }
+        }
+        NodeKind::Seq(items) => {
+            for (item, w) in items.iter().zip(items_written(text, n)) {
+                if w.alias.is_none() {
+                    end = end.max(block_scalars_end(text, Holds::Item(item)));
+                }
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+    end
+}
+
+/// How one item of a sequence is written: as itself or as an alias (`*name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ItemText<'t> {
+    /// For an alias, the anchor's name (empty when it cannot be read from the anchored node).
+    alias: Option<&'t str>,
+    /// Where the item is written: its span, or for an alias the `*name` text; `None` for an
+    /// alias whose text is not found.
+    range: Option<std::ops::Range<usize>>,
+}
+
+/// How the items of `list` are written. The parser gives an alias the span of the node it
+/// repeats, and YAML writes that node before any alias of it: before the list or inside an
+/// earlier item. So an item whose span starts before the end of what the list has written so
+/// far is an alias, and its `*name` is the first one after that.
+fn items_written<'t>(text: &'t str, list: &Node) -> Vec<ItemText<'t>> {
+    let Some(items) = list.as_seq() else {
+        return Vec::new();
+    };
+    let list_end = list.span.end.offset.min(text.len());
+    let mut bound = list.span.start.offset;
+    items
+        .iter()
+        .map(|n| {
+            if n.span.start.offset >= bound {
+                bound = bound.max(n.span.end.offset);
+                return ItemText {
+                    alias: None,
+                    range: Some(n.span.range()),
+                };
+            }
+            let name = anchor_name(text, n).unwrap_or("");
+            let range = (!name.is_empty())
+                .then(|| alias_text(text, bound, list_end, name))
+                .flatten();
+            if let Some(r) = &range {
+                bound = r.end;
+            }
+            ItemText {
+                alias: Some(name),
+                range,
+            }
+        })
+        .collect()
+}
+
+/// The name of the anchor (`&name`) among the properties the span of `n` starts with.
+fn anchor_name<'t>(text: &'t str, n: &Node) -> Option<&'t str> {
+    let mut rest = text.get(n.span.start.offset..)?;
+    while rest.starts_with(['&', '!']) {
+        let end = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+        if let Some(name) = rest[..end].strip_prefix('&') {
+            return Some(name);
+        }
+        rest = rest[end..].trim_start_matches([' ', '\t', '\r', '\n']);
+    }
+    None
+}
+
+/// The first alias `*name` written in `from..to` (as a node: after a blank, a line break, `[` or
+/// `,`, not in a comment, and ended by a blank, a line break, `,`, `]` or `}`).
+fn alias_text(text: &str, from: usize, to: usize, name: &str) -> Option<std::ops::Range<usize>> {
+    let pat = format!("*{name}");
+    let mut at = from;
+    while let Some(i) = text.get(at..to)?.find(&pat) {
+        let start = at + i;
+        let end = start + pat.len();
+        let before_ok = start == 0 || b" \t\r\n[,".contains(&text.as_bytes()[start - 1]);
+        let after_ok = text[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| " \t\r\n,]}".contains(c));
+        let in_comment = text[line_start(text, start)..start].contains('#');
+        if before_ok && after_ok && !in_comment {
+            return Some(start..end);
+        }
+        at = start + 1;
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of `off`.
+fn line_col(text: &str, off: usize) -> (usize, usize) {
+    let line = text[..off].matches('\n').count() + 1;
+    let col = text[line_start(text, off)..off].chars().count() + 1;
+    (line, col)
+}
+
+fn item_label(path: &[Seg], index: usize) -> String {
+    if path.is_empty() {
+        format!("item {index} of the document root")
+    } else {
+        format!("{}[{index}]", path_label(path))
+    }
+}
+
+/// An item written as an alias lives where its anchor is, shared with every other alias of it:
+/// it is not edited there, as [`aliased`] values are not.
+fn aliased_item<T>(text: &str, path: &[Seg], index: usize, w: &ItemText) -> Result<T> {
+    let at = w.range.as_ref().map_or(String::new(), |r| {
+        let (line, col) = line_col(text, r.start);
+        format!(" at line {line}, column {col}")
+    });
+    let name = w
+        .alias
+        .filter(|n| !n.is_empty())
+        .map_or(String::new(), |n| format!(" (*{n})"));
+    err(format!(
+        "{}{at} is an alias{name} of an anchor shared elsewhere; change it by hand",
+        item_label(path, index)
+    ))
+}
+
+/// The node at `path` of document `doc`, for an edit of what is there. Refused when the path
+/// runs through an alias or an entry merged in with `<<`: those are written where their anchor
+/// is, and an edit there would change every node sharing it. `Ok(None)` when nothing is there.
+fn own_node_at<'d>(
+    text: &str,
+    docs: &'d [Document],
+    doc: usize,
+    path: &[Seg],
+) -> Result<Option<&'d Node>> {
+    let Some(d) = docs.get(doc) else {
+        return Ok(None);
+    };
+    let mut n = &d.root;
+    for (depth, seg) in path.iter().enumerate() {
+        n = match (seg, &n.kind) {
+            (Seg::Key(k), NodeKind::Map(_)) => match n.entry(k) {
+                None => return Ok(None),
+                Some((kn, _)) if !within(kn, n) => {
+                    return err(format!(
+                        "{} is merged in from an anchor (<<) and shared with every mapping merging it; change it by hand",
+                        path_label(&path[..=depth])
+                    ))
+                }
+                Some((kn, v)) if is_alias(kn, v) => return aliased(kn),
+                Some((_, v)) => v,
+            },
+            (Seg::Index(i), NodeKind::Seq(items)) => {
+                let Some(item) = items.get(*i) else {
+                    return Ok(None);
+                };
+                if let Some(w) = items_written(text, n).get(*i) {
+                    if w.alias.is_some() {
+                        return aliased_item(text, &path[..depth], *i, w);
+                    }
+                }
+                item
+            }
+            _ => return Ok(None),
+        };
+    }
+    Ok(Some(n))
+}
+
+/// The dash of a block sequence item written as `w`.
+fn written_dash(text: &str, n: &Node, w: &ItemText) -> Option<usize> {
+    match (&w.alias, &w.range) {
+        (None, _) => item_dash(text, n),
+        (Some(_), Some(r)) => dash_before(text, r.start),
+        (Some(_), None) => None,
+    }
+}
+
+fn holds_item<'n>(n: &'n Node, w: &ItemText) -> Holds<'n> {
+    if w.alias.is_some() {
+        Holds::Alias
+    } else {
+        Holds::Item(n)
+    }
+}
+
+/// A scalar's span without an anchor it starts with (`&name `): an edit of the value keeps the
+/// anchor, which its aliases need.
+fn after_anchor(text: &str, mut range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    if let Some(rest) = text[range.clone()].strip_prefix('&') {
+        let name = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let gap = rest[name..].len() - rest[name..].trim_start().len();
+        range.start += 1 + name + gap;
+    }
+    range
 }
 
 /// The file's indentation step: the smallest positive difference between a nested key's column
@@ -162,7 +399,7 @@ fn indentless_lists(text: &str, docs: &[Document]) -> bool {
                     if let Some(first) = items.first() {
                         if !is_flow(text, v) && found.is_none() {
                             let kc = column(text, k.span.start.offset);
-                            let dash = dash_before(text, first.span.start.offset);
+                            let dash = item_dash(text, first);
                             *found = dash.map(|d| column(text, d) == kc);
                         }
                     }
@@ -513,6 +750,30 @@ struct BlockScalarText<'t> {
     /// its line break, when the scalar has no content. Blank lines after the content are left
     /// alone, as they are for other values.
     end: usize,
+    /// Keep chomping (`+`): the blank lines after the content are part of the value.
+    keep: bool,
+}
+
+impl BlockScalarText<'_> {
+    /// Offset just after the scalar's last line: its last content line, or with keep chomping
+    /// the last of the blank lines after it (they are part of the value, so a line inserted
+    /// after the scalar goes after them).
+    fn lines_end(&self, text: &str) -> usize {
+        let mut end = line_end(text, self.end);
+        if self.keep {
+            while end < text.len() {
+                let next = line_end(text, end);
+                if !text[end..next]
+                    .trim_matches([' ', '\t', '\r', '\n'])
+                    .is_empty()
+                {
+                    break;
+                }
+                end = next;
+            }
+        }
+        end
+    }
 }
 
 /// The block scalar whose properties and indicator come first after `from` (just after a
@@ -547,9 +808,11 @@ fn block_scalar_text(text: &str, from: usize, parent_col: usize) -> Option<Block
     // Chomping (`-`, `+`) and indentation (`1`-`9`) indicators, in either order.
     let mut j = indicator + 1;
     let mut digit = None;
+    let mut keep = false;
     while let Some(&c) = b.get(j) {
         match c {
-            b'-' | b'+' => {}
+            b'-' => {}
+            b'+' => keep = true,
             b'1'..=b'9' => digit = Some(usize::from(c - b'0')),
             _ => break,
         }
@@ -596,7 +859,63 @@ fn block_scalar_text(text: &str, from: usize, parent_col: usize) -> Option<Block
         anchors,
         comment,
         end,
+        keep,
     })
+}
+
+/// The block scalar written as the value of the mapping entry keyed `key`.
+fn entry_block_scalar<'t>(text: &'t str, key: &Node) -> Option<BlockScalarText<'t>> {
+    let after_key = key.span.end.offset;
+    let colon = after_key + text[after_key..].find(':')?;
+    block_scalar_text(text, colon + 1, column(text, key.span.start.offset))
+}
+
+/// The block scalar written as the block sequence item `n` (not an alias).
+fn item_block_scalar<'t>(text: &'t str, n: &Node) -> Option<BlockScalarText<'t>> {
+    let dash = item_dash(text, n)?;
+    block_scalar_text(text, dash + 1, column(text, dash))
+}
+
+/// The `-` that introduces the block sequence item `n` (not an alias). The span of a block
+/// scalar item usually starts on its first content line, below the dash, so its header line is
+/// looked for above that.
+fn item_dash(text: &str, n: &Node) -> Option<usize> {
+    if !is_block_scalar(n) {
+        return dash_before(text, n.span.start.offset);
+    }
+    // The header is on the item's line (`- |`): the line of the span's start when an anchor
+    // or tag starts it, else the last non-blank line above the first content line.
+    let start = n.span.start.offset;
+    let mut header = line_start(text, start);
+    if text[header..start].trim().is_empty() {
+        loop {
+            if header == 0 {
+                return None;
+            }
+            header = line_start(text, header - 1);
+            if !text[header..line_end(text, header)].trim().is_empty() {
+                break;
+            }
+        }
+    }
+    // The item's dash is the last of the `- ` run that begins the line (`- - |`).
+    let b = text.as_bytes();
+    let mut i = header;
+    let mut dash = None;
+    loop {
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'-')
+            && matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            dash = Some(i);
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    dash
 }
 
 /// The block scalar `bs` replaced by the one-line scalar `new`, written where the indicator
@@ -648,26 +967,25 @@ fn replace_value(text: &str, key: &Node, existing: &Node, v: &Value, l: &Layout)
             .rfind(['{', '\n'])
             .is_some_and(|i| text.as_bytes()[i] == b'{');
         // An anchor on the value (`&name true`) stays: its aliases still need it.
-        let mut range = existing.span.range();
-        let written = &text[range.clone()];
-        if let Some(rest) = written.strip_prefix('&') {
-            let name = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let gap = rest[name..].len() - rest[name..].trim_start().len();
-            range.start += 1 + name + gap;
-        }
+        let range = after_anchor(text, existing.span.range());
         return Ok(Splice::new(range, scalar_in(v, in_flow)));
     }
     // Rewrite from the colon after the key to the end of the entry's block (for a block scalar,
-    // through its last content line even when that line looks like a comment).
-    let mut end = block_end(
-        text,
-        key.span.start.offset,
-        key_col,
-        matches!(existing.kind, NodeKind::Seq(_)),
-    );
-    if let Some(bs) = &written_block {
-        end = end.max(line_end(text, bs.end));
-    }
+    // through its last content line even when that line looks like a comment; blank lines after
+    // it stay, as they do when it is replaced by a scalar).
+    let seq = matches!(existing.kind, NodeKind::Seq(_));
+    let end = match &written_block {
+        Some(bs) => {
+            lines_end(text, key.span.start.offset, key_col, seq).max(line_end(text, bs.end))
+        }
+        None => block_end(
+            text,
+            key.span.start.offset,
+            key_col,
+            seq,
+            Holds::Entry(key, existing),
+        ),
+    };
     let body = if is_collection(v) {
         let child = match v {
             Value::Array(_) if l.indentless => key_col,
@@ -726,6 +1044,7 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Res
         last_k.span.start.offset,
         col,
         matches!(last_v.kind, NodeKind::Seq(_)),
+        Holds::Entry(last_k, last_v),
     );
     Ok(insert_lines(text, end, block(&entry, col, l)))
 }
@@ -766,14 +1085,18 @@ pub fn append_splice(text: &str, doc: usize, path: &[Seg], item: &Value) -> Resu
     let Some(last_item) = items.last() else {
         return set_splice(text, doc, parent, last, &Value::Array(vec![item.clone()]));
     };
-    let dash = dash_before(text, last_item.span.start.offset).ok_or_else(|| {
+    // The new item goes after the last one's lines: for a block scalar, after its last content
+    // line; for an alias (`- *name`), after the alias rather than where its anchor is.
+    let written = items_written(text, list);
+    let last_written = written.last().expect("the list has items");
+    let dash = written_dash(text, last_item, last_written).ok_or_else(|| {
         YamlEditError(format!(
             "cannot find the list items of {}",
             path_label(path)
         ))
     })?;
     let col = column(text, dash);
-    let end = block_end(text, dash, col, false);
+    let end = block_end(text, dash, col, false, holds_item(last_item, last_written));
     Ok(insert_lines(
         text,
         end,
@@ -801,10 +1124,19 @@ pub fn replace_item_splice(
     item: &Value,
 ) -> Result<Splice> {
     let docs = parse(text)?;
-    let n = node_at(&docs, doc, path)
-        .and_then(|l| l.as_seq())
+    // An item reached through an alias or a merge, or written as an alias itself, lives where
+    // its anchor is: it is refused, as `set` refuses such values.
+    let no_item = || YamlEditError(format!("{} has no item {index}", path_label(path)));
+    let list = own_node_at(text, &docs, doc, path)?.ok_or_else(no_item)?;
+    let n = list
+        .as_seq()
         .and_then(|s| s.get(index))
-        .ok_or_else(|| YamlEditError(format!("{} has no item {index}", path_label(path))))?;
+        .ok_or_else(no_item)?;
+    if let Some(w) = items_written(text, list).get(index) {
+        if w.alias.is_some() {
+            return aliased_item(text, path, index, w);
+        }
+    }
     if n.as_scalar().is_none() {
         return err(format!("{}[{index}] is not a scalar", path_label(path)));
     }
@@ -812,45 +1144,14 @@ pub fn replace_item_splice(
         return Ok(Splice::new(n.span.range(), json_text(item)));
     }
     if is_block_scalar(n) {
-        // The header is on the item's line (`- |`): the line of the span's start when an anchor
-        // or tag starts it, else the last non-blank line above the first content line.
-        let start = n.span.start.offset;
-        let mut header = line_start(text, start);
-        if text[header..start].trim().is_empty() {
-            loop {
-                if header == 0 {
-                    return no_block_scalar_header(n);
-                }
-                header = line_start(text, header - 1);
-                if !text[header..line_end(text, header)].trim().is_empty() {
-                    break;
-                }
-            }
-        }
-        // The item's dash is the last of the `- ` run that begins the line (`- - |`).
-        let b = text.as_bytes();
-        let mut i = header;
-        let mut dash = None;
-        loop {
-            while matches!(b.get(i), Some(b' ' | b'\t')) {
-                i += 1;
-            }
-            if b.get(i) == Some(&b'-')
-                && matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
-            {
-                dash = Some(i);
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        let Some(bs) = dash.and_then(|d| block_scalar_text(text, d + 1, column(text, d))) else {
+        let Some(bs) = item_block_scalar(text, n) else {
             return no_block_scalar_header(n);
         };
         return Ok(replace_block_scalar(text, &bs, &block_scalar(item)));
     }
-    let flow = node_at(&docs, doc, path).is_some_and(|l| is_flow(text, l));
-    Ok(Splice::new(n.span.range(), scalar_in(item, flow)))
+    // An anchor on the item (`- &name x`) stays: its aliases still need it.
+    let range = after_anchor(text, n.span.range());
+    Ok(Splice::new(range, scalar_in(item, is_flow(text, list))))
 }
 
 /// Remove list item `index` of the list at `path` (its whole line block, or its text and comma in
@@ -870,22 +1171,27 @@ pub fn remove_item_splice(text: &str, doc: usize, path: &[Seg], index: usize) ->
     let n = items
         .get(index)
         .ok_or_else(|| YamlEditError(format!("{} has no item {index}", path_label(path))))?;
+    // Where the items are written: an alias item (`*name`) is removed where it is written, not
+    // where its anchor is.
+    let written = items_written(text, list);
+    let not_found =
+        |i: usize| YamlEditError(format!("cannot find item {i} of {}", path_label(path)));
+    let range_of = |i: usize| written[i].range.clone().ok_or_else(|| not_found(i));
     if is_flow(text, list) {
+        let this = range_of(index)?;
         let range = if index + 1 < items.len() {
-            n.span.start.offset..items[index + 1].span.start.offset
+            this.start..range_of(index + 1)?.start
         } else if index > 0 {
-            items[index - 1].span.end.offset..n.span.end.offset
+            range_of(index - 1)?.end..this.end
         } else {
-            n.span.range()
+            this
         };
         return Ok(Splice::new(range, ""));
     }
-    let dash = dash_before(text, n.span.start.offset).ok_or_else(|| {
-        YamlEditError(format!("cannot find item {index} of {}", path_label(path)))
-    })?;
+    let dash = written_dash(text, n, &written[index]).ok_or_else(|| not_found(index))?;
     let col = column(text, dash);
     let start = line_start(text, dash);
-    let end = block_end(text, dash, col, false);
+    let end = block_end(text, dash, col, false, holds_item(n, &written[index]));
     Ok(Splice::new(start..end, ""))
 }
 
@@ -1400,6 +1706,232 @@ mod tests {
         assert_eq!(
             replace_item("l:\n- a\n- |\n  b\n", 0, &[Seg::Key("l")], 0, &json!("z")).unwrap(),
             "l:\n- z\n- |\n  b\n"
+        );
+    }
+
+    #[test]
+    fn a_new_key_after_a_block_scalar_ending_in_a_hash_line_goes_after_it() {
+        // `# y` is the scalar's last content line, not a comment after it.
+        let text = "s: |\n  x\n  # y\n";
+        let out = set(text, 0, &[], "t", &json!(1)).unwrap();
+        assert_eq!(out, "s: |\n  x\n  # y\nt: 1\n");
+        assert_eq!(read(&out), json!({"s": "x\n# y\n", "t": 1}));
+        // Only hash lines, no final newline, CRLF.
+        assert_eq!(
+            set("s: |\n  # a\n  # b", 0, &[], "t", &json!(1)).unwrap(),
+            "s: |\n  # a\n  # b\nt: 1\n"
+        );
+        assert_eq!(
+            set("s: >-\r\n  x\r\n  # y\r\n", 0, &[], "t", &json!(1)).unwrap(),
+            "s: >-\r\n  x\r\n  # y\r\nt: 1\r\n"
+        );
+        // A real comment after the scalar (less indented than its content) stays after the new
+        // key's line, as comments after other values do.
+        let text = "s: |\n  x\n  # y\n# about the end\n";
+        assert_eq!(
+            set(text, 0, &[], "t", &json!(1)).unwrap(),
+            "s: |\n  x\n  # y\nt: 1\n# about the end\n"
+        );
+    }
+
+    #[test]
+    fn a_new_key_after_a_mapping_with_a_block_scalar_inside_goes_after_the_scalar() {
+        let text = "spec:\n  script: |\n    echo hi\n    # done\ntop: 1\n";
+        let out = set(text, 0, &[Seg::Key("spec")], "next", &json!(2)).unwrap();
+        assert_eq!(
+            out,
+            "spec:\n  script: |\n    echo hi\n    # done\n  next: 2\ntop: 1\n"
+        );
+        assert_eq!(
+            read(&out),
+            json!({"spec": {"script": "echo hi\n# done\n", "next": 2}, "top": 1})
+        );
+        // The new key after the whole `spec` block.
+        let out = set(
+            "spec:\n  script: |\n    echo hi\n    # done\n",
+            0,
+            &[],
+            "top",
+            &json!(1),
+        )
+        .unwrap();
+        assert_eq!(out, "spec:\n  script: |\n    echo hi\n    # done\ntop: 1\n");
+        // A list item holding a mapping with a block scalar.
+        let text = "steps:\n  - run: |\n      make\n      # then test\n";
+        let out = append(text, 0, &[Seg::Key("steps")], &json!("z")).unwrap();
+        assert_eq!(out, format!("{text}  - z\n"));
+        assert_eq!(
+            read(&out),
+            json!({"steps": [{"run": "make\n# then test\n"}, "z"]})
+        );
+    }
+
+    #[test]
+    fn append_after_a_block_scalar_item() {
+        let path = [Seg::Key("l")];
+        // A block scalar item before others.
+        let text = "l:\n  - |\n    text\n  - b\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "l:\n  - |\n    text\n  - b\n  - z\n"
+        );
+        // The last item a block scalar, ending in a hash line, with a sibling key after it.
+        let text = "l:\n  - a\n  - >-\n    text\n    # more\nm: 1\n";
+        let out = append(text, 0, &path, &json!("z")).unwrap();
+        assert_eq!(
+            out,
+            "l:\n  - a\n  - >-\n    text\n    # more\n  - z\nm: 1\n"
+        );
+        assert_eq!(read(&out), json!({"l": ["a", "text # more", "z"], "m": 1}));
+        // The only item, indentless, without a final newline.
+        let text = "l:\n- |\n  text";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "l:\n- |\n  text\n- z\n"
+        );
+        // Blank lines after the scalar stay after the new item, unless the scalar keeps them
+        // (`|+`): then they are content, and the new item goes after them. CRLF stays CRLF.
+        let text = "l:\r\n  - |\r\n    text\r\n\r\nm: 1\r\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "l:\r\n  - |\r\n    text\r\n  - z\r\n\r\nm: 1\r\n"
+        );
+        let text = "l:\n  - |+\n    text\n\nm: 1\n";
+        let out = append(text, 0, &path, &json!("z")).unwrap();
+        assert_eq!(out, "l:\n  - |+\n    text\n\n  - z\nm: 1\n");
+        assert_eq!(read(&out), json!({"l": ["text\n\n", "z"], "m": 1}));
+        // The last item a list whose last item is a block scalar.
+        let text = "l:\n- - |\n    one\n    # two\n";
+        let out = append(text, 0, &path, &json!("z")).unwrap();
+        assert_eq!(out, "l:\n- - |\n    one\n    # two\n- z\n");
+        assert_eq!(read(&out), json!({"l": [["one\n# two\n"], "z"]}));
+    }
+
+    #[test]
+    fn remove_a_block_scalar_item_or_the_item_before_one() {
+        let path = [Seg::Key("l")];
+        let text = "l:\n  - a\n  - |\n    text\n    # more\n  - b\n";
+        assert_eq!(
+            remove_item(text, 0, &path, 1).unwrap(),
+            "l:\n  - a\n  - b\n"
+        );
+        let text = "l:\n  - a\n  - |\n    text\n    # more\nm: 1\n";
+        assert_eq!(remove_item(text, 0, &path, 1).unwrap(), "l:\n  - a\nm: 1\n");
+        // An item before a block scalar leaves the scalar whole.
+        assert_eq!(
+            remove_item(text, 0, &path, 0).unwrap(),
+            "l:\n  - |\n    text\n    # more\nm: 1\n"
+        );
+        // A mapping item whose last entry is a block scalar goes with all its lines.
+        let text = "l:\n- run: |\n    make\n    # x\n- b\n";
+        assert_eq!(remove_item(text, 0, &path, 0).unwrap(), "l:\n- b\n");
+        // CRLF.
+        let text = "l:\r\n- >\r\n  text\r\n  # more\r\n- b\r\n";
+        assert_eq!(remove_item(text, 0, &path, 0).unwrap(), "l:\r\n- b\r\n");
+    }
+
+    #[test]
+    fn aliased_list_items_are_not_edited_where_the_anchor_is() {
+        let path = [Seg::Key("l")];
+        let text = "x: &a one\nl:\n  - p\n  - *a\n";
+        let e = replace_item(text, 0, &path, 1, &json!("z")).unwrap_err();
+        assert!(
+            e.0.contains("l[1]") && e.0.contains("alias") && e.0.contains("*a"),
+            "{e}"
+        );
+        // An alias of a block scalar, defined outside the list or as another item.
+        let text = "x: &a |\n  one\nl:\n  - *a\n";
+        let e = replace_item(text, 0, &path, 0, &json!("z")).unwrap_err();
+        assert!(
+            e.0.contains("l[0]") && e.0.contains("alias") && e.0.contains("*a"),
+            "{e}"
+        );
+        let text = "l:\n  - &a |\n    one\n  - *a\n";
+        let e = replace_item(text, 0, &path, 1, &json!("z")).unwrap_err();
+        assert!(e.0.contains("l[1]") && e.0.contains("alias"), "{e}");
+        let text = "l: [&a p, *a]\n";
+        let e = replace_item(text, 0, &path, 1, &json!("z")).unwrap_err();
+        assert!(e.0.contains("l[1]") && e.0.contains("*a"), "{e}");
+        let text = "l:\n- &a p\n- q\n- *a\n";
+        let e = replace_item(text, 0, &path, 2, &json!("z")).unwrap_err();
+        assert!(e.0.contains("l[2]") && e.0.contains("*a"), "{e}");
+        // An item after an alias is an ordinary item.
+        assert_eq!(
+            replace_item("x: &a 1\nl: [*a, q]\n", 0, &path, 1, &json!("z")).unwrap(),
+            "x: &a 1\nl: [*a, z]\n"
+        );
+    }
+
+    #[test]
+    fn an_anchored_list_item_keeps_its_anchor() {
+        let path = [Seg::Key("l")];
+        let text = "l:\n  - &a p   # c\n  - *a\n";
+        let out = replace_item(text, 0, &path, 0, &json!("z")).unwrap();
+        assert_eq!(out, "l:\n  - &a z   # c\n  - *a\n");
+        assert_eq!(read(&out), json!({"l": ["z", "z"]}));
+        let text = "l: [&a p, *a]\n";
+        assert_eq!(
+            replace_item(text, 0, &path, 0, &json!("z")).unwrap(),
+            "l: [&a z, *a]\n"
+        );
+    }
+
+    #[test]
+    fn a_list_reached_through_an_alias_or_a_merge_is_not_edited() {
+        let text = "base: &b [p, q]\nl: *b\n";
+        let e = replace_item(text, 0, &[Seg::Key("l")], 0, &json!("z")).unwrap_err();
+        assert!(e.0.contains("l at line 2") && e.0.contains("alias"), "{e}");
+        let text = "x: &m\n  args: [a]\ny:\n  <<: *m\n";
+        let e =
+            replace_item(text, 0, &[Seg::Key("y"), Seg::Key("args")], 0, &json!("z")).unwrap_err();
+        assert!(e.0.contains("y.args") && e.0.contains("<<"), "{e}");
+    }
+
+    #[test]
+    fn alias_items_are_removed_and_appended_after_where_they_are_written() {
+        let path = [Seg::Key("l")];
+        // Removing an alias item removes its own line, never the anchored item's.
+        let text = "l:\n  - &a p\n  - q\n  - *a   # again\n  - r\n";
+        let out = remove_item(text, 0, &path, 2).unwrap();
+        assert_eq!(out, "l:\n  - &a p\n  - q\n  - r\n");
+        let text = "l: [&a p, q, *a]\n";
+        assert_eq!(remove_item(text, 0, &path, 2).unwrap(), "l: [&a p, q]\n");
+        assert_eq!(remove_item(text, 0, &path, 1).unwrap(), "l: [&a p, *a]\n");
+        // Two aliases of one anchor: each is found where it is written.
+        let text = "x: &a |\n  one\n  # two\nl:\n- *a\n- *a\n- b\n";
+        assert_eq!(
+            remove_item(text, 0, &path, 1).unwrap(),
+            "x: &a |\n  one\n  # two\nl:\n- *a\n- b\n"
+        );
+        // A new item goes after a last item that is an alias.
+        let text = "l:\n  - &a p\n  - q\n  - *a\nm: 1\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "l:\n  - &a p\n  - q\n  - *a\n  - z\nm: 1\n"
+        );
+        let text = "x: &a |\n  one\nl:\n- *a\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "x: &a |\n  one\nl:\n- *a\n- z\n"
+        );
+    }
+
+    #[test]
+    fn items_after_a_block_scalar_item_are_edited_in_place() {
+        let path = [Seg::Key("l")];
+        let text = "l:\n- |\n  a\n\n- b # c\n";
+        assert_eq!(
+            replace_item(text, 0, &path, 1, &json!("z")).unwrap(),
+            "l:\n- |\n  a\n\n- z # c\n"
+        );
+        let text = "l:\n  - &a >-\n    x\n    # y\n\n  - b\n";
+        assert_eq!(
+            replace_item(text, 0, &path, 1, &json!("z")).unwrap(),
+            "l:\n  - &a >-\n    x\n    # y\n\n  - z\n"
+        );
+        assert_eq!(
+            replace_item(text, 0, &path, 0, &json!("z")).unwrap(),
+            "l:\n  - &a z\n\n  - b\n"
         );
     }
 }
