@@ -220,3 +220,41 @@ fn block_scalar_lines_that_look_like_comments_stay_in_the_scalar() {
         "args:\n- &flag --profiling=true\n- *flag\n- z\n"
     );
 }
+
+/// Compose services sharing a list through an anchor: adding to or removing from one service's
+/// list never edits the anchor, so the other service keeps exactly what it had. A list written
+/// as an alias (`cap_add: *caps`) is refused naming the alias; a list merged in with `<<` is
+/// written into the service itself (its own key overrides the merged one).
+#[test]
+fn lists_shared_through_an_anchor_are_not_changed_for_other_services() {
+    let text = "x-caps: &caps [NET_ADMIN]   # shared\nx-base: &base\n  cap_drop:\n    - ALL\n  read_only: true\nservices:\n  a:\n    <<: *base\n    image: a:1\n    cap_add: *caps\n  b:\n    <<: *base\n    image: b:1\n    cap_add: *caps\n";
+    let caps = [Seg::Key("services"), Seg::Key("a"), Seg::Key("cap_add")];
+    for e in [
+        yaml::append(text, 0, &caps, &json!("SYS_TIME")).unwrap_err(),
+        yaml::remove_item(text, 0, &caps, 0).unwrap_err(),
+    ] {
+        assert!(
+            e.0.contains("services.a.cap_add at line 10, column 14")
+                && e.0.contains("alias (*caps)")
+                && e.0.contains("&caps"),
+            "{e}"
+        );
+    }
+    let drop = [Seg::Key("services"), Seg::Key("a"), Seg::Key("cap_drop")];
+    let out = yaml::append(text, 0, &drop, &json!("NET_RAW")).unwrap();
+    assert_eq!(
+        out,
+        text.replace(
+            "    cap_add: *caps\n  b:",
+            "    cap_add: *caps\n    cap_drop:\n      - ALL\n      - NET_RAW\n  b:"
+        )
+    );
+    let out = yaml::remove_item(text, 0, &drop, 0).unwrap();
+    assert_eq!(
+        out,
+        text.replace(
+            "    cap_add: *caps\n  b:",
+            "    cap_add: *caps\n    cap_drop: []\n  b:"
+        )
+    );
+}

@@ -8,7 +8,9 @@
 //! ([`Layout`]), and every new line ends the way the file's lines do ([`super::line_break`]).
 //! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style. Entries a mapping
 //! only inherits through a merge key (`<<: *base`) are never edited where the anchor defines
-//! them (that would change every mapping sharing it): the mapping gets its own entry.
+//! them (that would change every mapping sharing it): the mapping gets its own entry, and for a
+//! list it appends to or removes from, its own copy of the list. A value written as an alias
+//! (`key: *name`), or anything below one, is refused for the same reason.
 //!
 //! Each operation exists as a [`Splice`] (`*_splice`, [`set_in`]) and as the edited text. The
 //! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
@@ -90,10 +92,14 @@ fn column(text: &str, off: usize) -> usize {
 }
 
 fn is_flow(text: &str, n: &Node) -> bool {
-    matches!(
-        text[n.span.start.offset..].trim_start().chars().next(),
-        Some('{') | Some('[')
-    ) && matches!(n.kind, NodeKind::Map(_) | NodeKind::Seq(_))
+    let mut rest = text[n.span.start.offset..].trim_start();
+    // The span of an anchored or tagged collection starts at its anchor or tag (`&caps [a]`).
+    while rest.starts_with(['&', '!']) {
+        let end = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    matches!(rest.chars().next(), Some('{') | Some('['))
+        && matches!(n.kind, NodeKind::Map(_) | NodeKind::Seq(_))
 }
 
 /// What a block measured by [`block_end`] holds.
@@ -329,6 +335,223 @@ fn own_node_at<'d>(
         };
     }
     Ok(Some(n))
+}
+
+/// Where the list at `path` is, for [`append`] and [`remove_item`].
+enum ListAt<'d> {
+    /// Nothing is there.
+    Missing,
+    /// The node written at `path` itself (possibly empty, `key:`, or not a list).
+    Own(&'d Node),
+    /// A value the mapping `map` (at `path` less its last key) only has through a merge key
+    /// (`<<: *base`): it is written where the merged anchor is.
+    Merged { map: &'d Node, list: &'d Node },
+}
+
+/// The list at `path` of document `doc`, for an edit of its items. Like [`own_node_at`], the path
+/// may not run through an alias or a merged entry, and a list written as an alias
+/// (`key: *name`) is refused: its items are written where the anchor is and shared with every
+/// other alias of it. A list that the last mapping only merges in is returned as such, for the
+/// caller to give that mapping a copy of its own (as [`set`] gives it its own scalar entries).
+fn list_at<'d>(text: &str, docs: &'d [Document], doc: usize, path: &[Seg]) -> Result<ListAt<'d>> {
+    let Some((Seg::Key(last), parent)) = path.split_last().map(|(l, p)| (*l, p)) else {
+        return Ok(own_node_at(text, docs, doc, path)?.map_or(ListAt::Missing, ListAt::Own));
+    };
+    let Some(map) = own_node_at(text, docs, doc, parent)? else {
+        return Ok(ListAt::Missing);
+    };
+    Ok(match map.entry(last) {
+        None => ListAt::Missing,
+        Some((k, list)) if !within(k, map) => ListAt::Merged { map, list },
+        Some((k, v)) if is_alias(k, v) => return aliased_list(text, path, k, v),
+        Some((_, v)) => ListAt::Own(v),
+    })
+}
+
+/// The refusal of an edit of the value at `path`, written as an alias after its key `key`:
+/// it names the alias, where it is written, and the anchor it repeats.
+fn aliased_list<T>(text: &str, path: &[Seg], key: &Node, value: &Node) -> Result<T> {
+    let Some((at, name)) = alias_after_key(text, key) else {
+        return aliased(key);
+    };
+    let what = match value.kind {
+        NodeKind::Seq(_) => "a list",
+        NodeKind::Map(_) => "a mapping",
+        NodeKind::Scalar(_) => "a value",
+    };
+    let (line, col) = line_col(text, at);
+    let anchor = match anchor_before(text, at, name) {
+        Some(a) => format!(" (its anchor &{name} is at line {})", line_col(text, a).0),
+        None => format!(" (its anchor is &{name})"),
+    };
+    err(format!(
+        "{} at line {line}, column {col} is an alias (*{name}) of {what} shared elsewhere{anchor}; change it by hand",
+        path_label(path)
+    ))
+}
+
+/// The alias (`*name`) written as the value of the mapping entry keyed `key`: where it starts
+/// and the name.
+fn alias_after_key<'t>(text: &'t str, key: &Node) -> Option<(usize, &'t str)> {
+    let after = key.span.end.offset;
+    let mut at = after + text.get(after..)?.find(':')? + 1;
+    // The alias may follow on a later line, after blank and comment lines.
+    loop {
+        let rest = &text[at..];
+        at += rest.len() - rest.trim_start_matches([' ', '\t', '\r', '\n']).len();
+        if text[at..].starts_with('#') {
+            at = line_end(text, at);
+        } else {
+            break;
+        }
+    }
+    let rest = text[at..].strip_prefix('*')?;
+    let len = rest
+        .find([' ', '\t', '\r', '\n', ',', ']', '}'])
+        .unwrap_or(rest.len());
+    (len > 0).then(|| (at, &rest[..len]))
+}
+
+/// The last anchor `&name` written before `to` (the one an alias at `to` repeats).
+fn anchor_before(text: &str, to: usize, name: &str) -> Option<usize> {
+    let pat = format!("&{name}");
+    let mut upto = to;
+    while let Some(start) = text[..upto].rfind(&pat) {
+        let end = start + pat.len();
+        let before_ok = start == 0 || b" \t\r\n[{,:".contains(&text.as_bytes()[start - 1]);
+        let after_ok = text[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| " \t\r\n,]}".contains(c));
+        let in_comment = text[line_start(text, start)..start].contains('#');
+        if before_ok && after_ok && !in_comment {
+            return Some(start);
+        }
+        upto = start;
+    }
+    None
+}
+
+/// The text of a scalar written as `s` (its properties first), without its anchor (`&name`):
+/// tags and quoting are kept.
+fn without_anchor(s: &str) -> String {
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while rest.starts_with(['&', '!']) {
+        let end = rest.find([' ', '\t']).unwrap_or(rest.len());
+        if rest.starts_with('!') {
+            parts.push(&rest[..end]);
+        }
+        rest = rest[end..].trim_start_matches([' ', '\t']);
+    }
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    if parts.is_empty() {
+        // An empty item (`- ` or `- &a`) is null.
+        return "null".into();
+    }
+    parts.join(" ")
+}
+
+/// The mapping `map` (at `path` less its last key) only has the list at `path` through a merge
+/// key: the list is written where the merged anchor is, and every mapping merging that anchor
+/// reads it. Rather than edit it there, `map` gets an entry of its own holding the merged items
+/// (without item `drop`) and then `add`; in YAML a key written in a mapping overrides a merged
+/// one, so only `map` changes. This is what [`set`] does for a merged scalar. The anchor is left
+/// as written.
+///
+/// The items are copied as written (quoting and tags kept, anchors left out: a second `&name`
+/// would change what later aliases of it mean), in the list's own style (`[a, b]` or block
+/// lines). An item that is an alias, a collection, a block scalar or written over several lines
+/// is not copied: the edit is refused naming the merge.
+fn merged_copy(
+    text: &str,
+    l: &Layout,
+    path: &[Seg],
+    map: &Node,
+    list: &Node,
+    drop: Option<usize>,
+    add: Option<&Value>,
+) -> Result<Splice> {
+    let Some(Seg::Key(key)) = path.last() else {
+        return err(format!("{} is not a mapping entry", path_label(path)));
+    };
+    let Some(items) = list.as_seq() else {
+        return err(format!("{} is not a list", path_label(path)));
+    };
+    let flow = is_flow(text, map) || is_flow(text, list);
+    let refuse = |i: usize, why: &str| {
+        err(format!(
+            "{} is merged in from an anchor (<<) and shared with every mapping merging it; its item {i} {why} and is not copied into the mapping's own list; change it by hand",
+            path_label(path)
+        ))
+    };
+    let mut copy = Vec::new();
+    for (i, (n, w)) in items.iter().zip(items_written(text, list)).enumerate() {
+        if Some(i) == drop {
+            continue;
+        }
+        if let Some(name) = w.alias {
+            let name = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" (*{name})")
+            };
+            return refuse(i, &format!("is an alias{name}"));
+        }
+        if n.as_scalar().is_none() || is_block_scalar(n) {
+            return refuse(i, "is not a scalar on one line");
+        }
+        let written = &text[n.span.range()];
+        if written.contains(['\r', '\n']) {
+            return refuse(i, "is written over several lines");
+        }
+        let t = without_anchor(written);
+        // A plain scalar of a block list may hold what ends an item in a flow one.
+        let mut value = t.as_str();
+        while value.starts_with('!') {
+            value = value.find(' ').map_or("", |i| value[i..].trim_start());
+        }
+        let quoted = value.starts_with(['"', '\'']);
+        if flow && !is_flow(text, list) && !quoted && t.contains([',', '[', ']', '{', '}']) {
+            return refuse(i, "would read differently in a flow list");
+        }
+        copy.push(t);
+    }
+    let key_text = scalar(&Value::String(key.to_string()));
+    if let Some(v) = add {
+        if flow {
+            copy.push(scalar(v));
+        }
+    }
+    if is_flow(text, map) {
+        let close = map.span.end.offset - 1;
+        let close = text[..=close].rfind('}').unwrap_or(close);
+        return Ok(Splice::insert(
+            close,
+            format!(", {key_text}: [{}]", copy.join(", ")),
+        ));
+    }
+    let (col, end) = after_own_entries(text, map, key)?;
+    let pad = " ".repeat(col);
+    let lines = if flow {
+        format!("{pad}{key_text}: [{}]\n", copy.join(", "))
+    } else if copy.is_empty() && add.is_none() {
+        format!("{pad}{key_text}: []\n")
+    } else {
+        let item_col = if l.indentless { col } else { col + l.unit };
+        let item_pad = " ".repeat(item_col);
+        let mut lines = format!("{pad}{key_text}:\n");
+        for t in &copy {
+            lines.push_str(&format!("{item_pad}- {t}\n"));
+        }
+        if let Some(v) = add {
+            lines.push_str(&block(&Value::Array(vec![v.clone()]), item_col, l));
+        }
+        lines
+    };
+    Ok(insert_lines(text, end, lines))
 }
 
 /// The dash of a block sequence item written as `w`.
@@ -1025,13 +1248,20 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Res
     let mut m = serde_json::Map::new();
     m.insert(key.to_string(), v.clone());
     let entry = Value::Object(m);
-    // Entries merged in from an anchor live elsewhere: only the mapping's own entries place the
-    // new line.
+    if entries.is_empty() {
+        // An empty block mapping only arises as the document itself: write at the end.
+        return Ok(insert_lines(text, text.len(), block(&entry, 0, l)));
+    }
+    let (col, end) = after_own_entries(text, map, key)?;
+    Ok(insert_lines(text, end, block(&entry, col, l)))
+}
+
+/// Where a new entry `key` of the block mapping `map` goes: the column of its entries and the
+/// offset just after the last one's lines. Entries merged in from an anchor live elsewhere: only
+/// the mapping's own entries place the new line, and a mapping with none is refused.
+fn after_own_entries(text: &str, map: &Node, key: &str) -> Result<(usize, usize)> {
+    let entries = map.as_map().unwrap_or_default();
     let Some((last_k, last_v)) = entries.iter().rev().find(|(k, _)| within(k, map)) else {
-        if entries.is_empty() {
-            // An empty block mapping only arises as the document itself: write at the end.
-            return Ok(insert_lines(text, text.len(), block(&entry, 0, l)));
-        }
         let p = map.span.start;
         return err(format!(
             "the mapping at line {}, column {} only merges another one (<<); add {key} by hand",
@@ -1046,7 +1276,7 @@ fn insert_entry(text: &str, map: &Node, key: &str, v: &Value, l: &Layout) -> Res
         matches!(last_v.kind, NodeKind::Seq(_)),
         Holds::Entry(last_k, last_v),
     );
-    Ok(insert_lines(text, end, block(&entry, col, l)))
+    Ok((col, end))
 }
 
 /// Append `item` to the list at `path` (the list is created with [`set`] when missing).
@@ -1060,13 +1290,20 @@ pub fn append_splice(text: &str, doc: usize, path: &[Seg], item: &Value) -> Resu
     let Some((Seg::Key(last), parent)) = path.split_last().map(|(l, p)| (*l, p)) else {
         return err("append needs a path ending in a key");
     };
-    let Some(list) = node_at(&docs, doc, path).filter(|n| !n.is_null()) else {
-        return set_splice(text, doc, parent, last, &Value::Array(vec![item.clone()]));
+    let layout = Layout::of(text, &docs);
+    // A list reached through an alias is refused; one the mapping only merges in is copied
+    // into the mapping with the new item, leaving the anchor (and every other mapping merging
+    // it) as it is.
+    let list = match list_at(text, &docs, doc, path)? {
+        ListAt::Own(n) if !n.is_null() => n,
+        ListAt::Merged { map, list } if !list.is_null() => {
+            return merged_copy(text, &layout, path, map, list, None, Some(item));
+        }
+        _ => return set_splice(text, doc, parent, last, &Value::Array(vec![item.clone()])),
     };
     let NodeKind::Seq(items) = &list.kind else {
         return err(format!("{} is not a list", path_label(path)));
     };
-    let layout = Layout::of(text, &docs);
     if is_json(text) && is_flow(text, list) {
         return Ok(match items.last() {
             Some(last) => json_after(text, last.span.start.offset, last, json_text(item)),
@@ -1163,8 +1400,19 @@ pub fn remove_item(text: &str, doc: usize, path: &[Seg], index: usize) -> Result
 /// [`remove_item`] as a splice of `text`.
 pub fn remove_item_splice(text: &str, doc: usize, path: &[Seg], index: usize) -> Result<Splice> {
     let docs = parse(text)?;
-    let list = node_at(&docs, doc, path)
-        .ok_or_else(|| YamlEditError(format!("{} does not exist", path_label(path))))?;
+    // As for `append`: a list reached through an alias is refused, and a merged one is copied
+    // into the mapping without the item.
+    let list = match list_at(text, &docs, doc, path)? {
+        ListAt::Missing => return err(format!("{} does not exist", path_label(path))),
+        ListAt::Own(n) => n,
+        ListAt::Merged { map, list } => {
+            if list.as_seq().is_some_and(|s| index >= s.len()) {
+                return err(format!("{} has no item {index}", path_label(path)));
+            }
+            let layout = Layout::of(text, &docs);
+            return merged_copy(text, &layout, path, map, list, Some(index), None);
+        }
+    };
     let items = list
         .as_seq()
         .ok_or_else(|| YamlEditError(format!("{} is not a list", path_label(path))))?;
@@ -1933,5 +2181,145 @@ mod tests {
             replace_item(text, 0, &path, 0, &json!("z")).unwrap(),
             "l:\n  - &a z\n\n  - b\n"
         );
+    }
+
+    /// Two services sharing one list: through an alias (`cap_add: *caps`) or a merge
+    /// (`<<: *base`). An edit of service a must leave the anchor and service b as they are.
+    fn a_cap_add() -> [Seg<'static>; 3] {
+        [Seg::Key("services"), Seg::Key("a"), Seg::Key("cap_add")]
+    }
+
+    #[test]
+    fn a_list_written_as_an_alias_is_not_appended_to_or_shrunk() {
+        let flow = "x-caps: &caps [NET_ADMIN]\nservices:\n  a:\n    cap_add: *caps\n  b:\n    cap_add: *caps\n";
+        let block = "x-caps: &caps\n  - NET_ADMIN   # net\nservices:\n  a:\n    cap_add: *caps # shared\n  b:\n    cap_add: *caps\n";
+        let crlf = block.replace('\n', "\r\n");
+        for (text, line) in [(flow, 4), (block, 5), (crlf.as_str(), 5)] {
+            let e = append(text, 0, &a_cap_add(), &json!("SYS_TIME")).unwrap_err();
+            let at = format!("services.a.cap_add at line {line}, column 14");
+            assert!(
+                e.0.contains(&at) && e.0.contains("alias (*caps)") && e.0.contains("&caps"),
+                "{e}"
+            );
+            let e = remove_item(text, 0, &a_cap_add(), 0).unwrap_err();
+            assert!(
+                e.0.contains(&at) && e.0.contains("alias (*caps)") && e.0.contains("&caps"),
+                "{e}"
+            );
+        }
+        // The anchor's own list is an ordinary list: editing it is what was asked.
+        assert_eq!(
+            append(flow, 0, &[Seg::Key("x-caps")], &json!("SYS_TIME")).unwrap(),
+            flow.replace("[NET_ADMIN]", "[NET_ADMIN, SYS_TIME]")
+        );
+    }
+
+    #[test]
+    fn a_merged_flow_list_gets_its_own_copy_in_the_mapping() {
+        let base =
+            "x-base: &base\n  cap_add: [NET_ADMIN, \"SYS_TIME\"]   # base caps\n  image: app:1\n";
+        let text = format!(
+            "{base}services:\n  a:\n    <<: *base\n    user: app   # a\n  b:\n    <<: *base\n"
+        );
+        let out = append(&text, 0, &a_cap_add(), &json!("CHOWN")).unwrap();
+        assert_eq!(
+            out,
+            format!("{base}services:\n  a:\n    <<: *base\n    user: app   # a\n    cap_add: [NET_ADMIN, \"SYS_TIME\", CHOWN]\n  b:\n    <<: *base\n")
+        );
+        let v = read(&out);
+        assert_eq!(
+            v["services"]["a"]["cap_add"],
+            json!(["NET_ADMIN", "SYS_TIME", "CHOWN"])
+        );
+        assert_eq!(
+            v["services"]["b"]["cap_add"],
+            json!(["NET_ADMIN", "SYS_TIME"])
+        );
+        let out = remove_item(&text, 0, &a_cap_add(), 0).unwrap();
+        assert_eq!(
+            out,
+            format!("{base}services:\n  a:\n    <<: *base\n    user: app   # a\n    cap_add: [\"SYS_TIME\"]\n  b:\n    <<: *base\n")
+        );
+        // Removing the only item leaves an empty list of the mapping's own.
+        let one = "x-base: &base {cap_add: [NET_ADMIN]}\nservices:\n  a:\n    <<: *base\n    image: a\n  b:\n    <<: *base\n";
+        assert_eq!(
+            remove_item(one, 0, &a_cap_add(), 0).unwrap(),
+            one.replace("    image: a\n", "    image: a\n    cap_add: []\n")
+        );
+        // In a flow mapping the copy goes in flow style; an anchor on the merged list stays.
+        let text = "x-base: &base\n  cap_add: &c [NET_ADMIN]\nservices:\n  a: {<<: *base, image: a}\n  b: {<<: *base}\nx: *c\n";
+        let out = append(text, 0, &a_cap_add(), &json!("CHOWN")).unwrap();
+        assert_eq!(
+            out,
+            text.replace("image: a}", "image: a, cap_add: [NET_ADMIN, CHOWN]}")
+        );
+        assert_eq!(read(&out)["x"], json!(["NET_ADMIN"]));
+    }
+
+    #[test]
+    fn a_merged_block_list_gets_its_own_copy_in_the_mapping() {
+        let base = "x-base: &base\n  cap_add:\n    - NET_ADMIN   # net\n    - &t 'SYS_TIME'\n    - !!str 123\n";
+        let text = format!("{base}services:\n  a:\n    <<: *base\n    user: app\n  b:\n    <<: *base\n    cap_drop: [ALL]\nx: *t\n");
+        let out = append(&text, 0, &a_cap_add(), &json!("CHOWN")).unwrap();
+        // The copy leaves the anchor `&t` where it is (a second one would change what `*t`
+        // means) and keeps the items' quoting and tags.
+        assert_eq!(
+            out,
+            format!("{base}services:\n  a:\n    <<: *base\n    user: app\n    cap_add:\n      - NET_ADMIN\n      - 'SYS_TIME'\n      - !!str 123\n      - CHOWN\n  b:\n    <<: *base\n    cap_drop: [ALL]\nx: *t\n")
+        );
+        let v = read(&out);
+        assert_eq!(
+            v["services"]["a"]["cap_add"],
+            json!(["NET_ADMIN", "SYS_TIME", "123", "CHOWN"])
+        );
+        assert_eq!(
+            v["services"]["b"]["cap_add"],
+            json!(["NET_ADMIN", "SYS_TIME", "123"])
+        );
+        assert_eq!(v["x"], json!("SYS_TIME"));
+        let out = remove_item(&text, 0, &a_cap_add(), 1).unwrap();
+        assert_eq!(
+            out,
+            format!("{base}services:\n  a:\n    <<: *base\n    user: app\n    cap_add:\n      - NET_ADMIN\n      - !!str 123\n  b:\n    <<: *base\n    cap_drop: [ALL]\nx: *t\n")
+        );
+        // Indentless lists stay indentless; CRLF files stay CRLF.
+        let text = "x-base: &base\n  l:\n  - p\nm:\n  <<: *base\n  k: 1\n".replace('\n', "\r\n");
+        assert_eq!(
+            append(&text, 0, &[Seg::Key("m"), Seg::Key("l")], &json!("q")).unwrap(),
+            format!("{text}  l:\r\n  - p\r\n  - q\r\n")
+        );
+        assert_eq!(
+            remove_item(&text, 0, &[Seg::Key("m"), Seg::Key("l")], 0).unwrap(),
+            format!("{text}  l: []\r\n")
+        );
+    }
+
+    #[test]
+    fn a_merged_list_that_cannot_be_copied_or_placed_is_refused_naming_the_merge() {
+        // The mapping has nothing of its own to place the copy after.
+        let text = "x-base: &base\n  cap_add: [NET_ADMIN]\nservices:\n  a:\n    <<: *base\n";
+        let e = append(text, 0, &a_cap_add(), &json!("CHOWN")).unwrap_err();
+        assert!(e.0.contains("<<") && e.0.contains("cap_add"), "{e}");
+        let e = remove_item(text, 0, &a_cap_add(), 0).unwrap_err();
+        assert!(e.0.contains("<<") && e.0.contains("cap_add"), "{e}");
+        // An item of the merged list that is an alias or a collection is not copied.
+        let text = "v: &v x\nx-base: &base\n  cap_add: [NET_ADMIN, *v]\nservices:\n  a:\n    <<: *base\n    k: 1\n";
+        let e = append(text, 0, &a_cap_add(), &json!("CHOWN")).unwrap_err();
+        assert!(
+            e.0.contains("services.a.cap_add") && e.0.contains("<<"),
+            "{e}"
+        );
+        // Removing that alias item needs no copy of it.
+        assert_eq!(
+            remove_item(text, 0, &a_cap_add(), 1).unwrap(),
+            format!("{text}    cap_add: [NET_ADMIN]\n")
+        );
+        // A list below a mapping reached through a merge.
+        let text = "x: &m\n  sub:\n    l: [a]\ny:\n  <<: *m\n  k: 1\n";
+        let path = [Seg::Key("y"), Seg::Key("sub"), Seg::Key("l")];
+        let e = append(text, 0, &path, &json!("z")).unwrap_err();
+        assert!(e.0.contains("y.sub") && e.0.contains("<<"), "{e}");
+        let e = remove_item(text, 0, &path, 0).unwrap_err();
+        assert!(e.0.contains("y.sub") && e.0.contains("<<"), "{e}");
     }
 }
