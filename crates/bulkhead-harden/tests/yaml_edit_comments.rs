@@ -159,9 +159,15 @@ fn block_scalars_are_replaced_whole() {
         "a: z\n\n# note\nb: 1\n"
     );
     assert_eq!(set("a: |\n  one", "a", json!("z")), "a: z");
+    // An anchor on the scalar stays; with an alias repeating it, the edit is refused.
     assert_eq!(
-        set("a: &x |\n  one\nb: *x\n", "a", json!("z")),
-        "a: &x z\nb: *x\n"
+        set("a: &x |\n  one\nb: 1\n", "a", json!("z")),
+        "a: &x z\nb: 1\n"
+    );
+    let e = yaml::set("a: &x |\n  one\nb: *x\n", 0, &[], "a", &json!("z")).unwrap_err();
+    assert!(
+        e.0.starts_with("a carries the anchor &x, which b (line 3)"),
+        "{e}"
     );
     let text = "spec:\n  script: |\n    echo hi\n  next: 1\n";
     assert_eq!(
@@ -256,5 +262,73 @@ fn lists_shared_through_an_anchor_are_not_changed_for_other_services() {
             "    cap_add: *caps\n  b:",
             "    cap_add: *caps\n    cap_drop: []\n  b:"
         )
+    );
+}
+
+/// What a compose file reads as (merges and aliases resolved).
+fn read(text: &str) -> serde_json::Value {
+    let docs = bulkhead_sources::yaml::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    docs[0].root.to_json(bulkhead_sources::yaml::Schema::Core)
+}
+
+/// A compose file as harden meets it: services merge common settings (`<<: *common`) and one
+/// service's `cap_add` is an anchor another repeats. Hardening `web` sets a logging option
+/// below the merged `logging` mapping and adds a capability to `web`'s list, one edit after the
+/// other as harden does; an edit that is refused is reported, not applied.
+///
+/// The logging option is written into a copy of the merged mapping that `web` gets of its own
+/// (the anchor's other entries kept, so nothing of `logging` is lost); the capability would
+/// also change `worker`, which repeats `web`'s list through `*caps`, so it is refused naming
+/// both. The anchors and the other services stay byte for byte.
+#[test]
+fn hardening_one_compose_service_leaves_what_it_shares_with_others_alone() {
+    let common = "x-common: &common\n  restart: unless-stopped\n  logging:\n    driver: json-file   # every service\n    options:\n      max-size: 10m\n      tag: \"{{.Name}}\"\n";
+    let worker = "  worker:\n    <<: *common\n    image: app:1\n    cap_add: *caps\n";
+    let text = format!("{common}services:\n  web:\n    <<: *common\n    image: nginx:1.25   # pinned\n    cap_add: &caps\n      - NET_BIND_SERVICE\n{worker}");
+    let web = |k: &'static str| [Seg::Key("services"), Seg::Key("web"), Seg::Key(k)];
+    let before = read(&text);
+
+    let mut out = text.clone();
+    let mut unfixed = Vec::new();
+    let options = [
+        Seg::Key("services"),
+        Seg::Key("web"),
+        Seg::Key("logging"),
+        Seg::Key("options"),
+    ];
+    match yaml::set(&out, 0, &options, "max-file", &json!("3")) {
+        Ok(t) => out = t,
+        Err(e) => unfixed.push(e.0),
+    }
+    match yaml::append(&out, 0, &web("cap_add"), &json!("CHOWN")) {
+        Ok(t) => out = t,
+        Err(e) => unfixed.push(e.0),
+    }
+    match yaml::set(&out, 0, &web("image")[..2], "read_only", &json!(true)) {
+        Ok(t) => out = t,
+        Err(e) => unfixed.push(e.0),
+    }
+
+    assert_eq!(
+        unfixed,
+        ["services.web.cap_add carries the anchor &caps, which services.worker.cap_add (line 23) also uses through *caps; change it by hand, or give each its own value"]
+    );
+    assert_eq!(
+        out,
+        format!("{common}services:\n  web:\n    <<: *common\n    image: nginx:1.25   # pinned\n    cap_add: &caps\n      - NET_BIND_SERVICE\n    logging:\n      driver: json-file\n      options:\n        max-size: 10m\n        tag: \"{{{{.Name}}}}\"\n        max-file: \"3\"\n    read_only: true\n{worker}")
+    );
+    // The anchor and worker are untouched, byte for byte.
+    assert!(out.starts_with(common));
+    assert!(out.ends_with(worker));
+    // web reads as before plus the two settings; worker and the anchor read as before.
+    let after = read(&out);
+    let mut want = before.clone();
+    want["services"]["web"]["logging"]["options"]["max-file"] = json!("3");
+    want["services"]["web"]["read_only"] = json!(true);
+    assert_eq!(after, want);
+    assert_eq!(after["services"]["worker"], before["services"]["worker"]);
+    assert_eq!(
+        after["services"]["web"]["logging"],
+        json!({"driver": "json-file", "options": {"max-size": "10m", "tag": "{{.Name}}", "max-file": "3"}})
     );
 }

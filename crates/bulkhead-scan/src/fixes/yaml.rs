@@ -6,11 +6,19 @@
 //!
 //! New lines are indented like their siblings; nested blocks use the file's own indentation step
 //! ([`Layout`]), and every new line ends the way the file's lines do ([`super::line_break`]).
-//! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style. Entries a mapping
-//! only inherits through a merge key (`<<: *base`) are never edited where the anchor defines
-//! them (that would change every mapping sharing it): the mapping gets its own entry, and for a
-//! list it appends to or removes from, its own copy of the list. A value written as an alias
-//! (`key: *name`), or anything below one, is refused for the same reason.
+//! Flow collections (`[a, b]`, `{a: 1}`) are edited in place in flow style.
+//!
+//! What several places share through an anchor is never changed for all of them by an edit of
+//! one. Entries a mapping only inherits through a merge key (`<<: *base`) are not edited where
+//! the anchor defines them: the mapping gets its own entry (a key written in a mapping overrides
+//! the merged one); for a list it appends to or removes from, its own copy of the list; for a
+//! key set below a merged mapping, its own copy of that whole mapping with the key added, so the
+//! merged entries are kept. A copy holds the merged entries as written (anchors left out), and
+//! an entry that cannot be copied on one line makes the edit a refusal naming the merge. A value
+//! written as an alias (`key: *name`), or anything below one, is refused. So is an edit of an
+//! anchored value itself (`&name`) that an alias or a merge elsewhere in the document repeats:
+//! replacing it, appending to it, removing or replacing its items, or removing an item holding
+//! such an anchor. An anchor nothing repeats is an ordinary value and keeps its `&name`.
 //!
 //! Each operation exists as a [`Splice`] (`*_splice`, [`set_in`]) and as the edited text. The
 //! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
@@ -554,6 +562,748 @@ fn merged_copy(
     Ok(insert_lines(text, end, lines))
 }
 
+/// The anchor (`&name`) of `n` itself: where it is written and its name.
+///
+/// It is among the properties the span of `n` starts with. A block collection whose first
+/// child starts where it does (an indentless list, `key:\n- &a x`, or a mapping whose first key
+/// is anchored, `&k a: 1`) has a span starting at that child's properties: those are the
+/// child's, not the collection's.
+fn anchor_at<'t>(text: &'t str, n: &Node) -> Option<(usize, &'t str)> {
+    let start = n.span.start.offset;
+    let first_child = match &n.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .filter(|(k, _)| within(k, n))
+            .map(|(k, _)| k.span.start.offset)
+            .min(),
+        NodeKind::Seq(_) => items_written(text, n)
+            .first()
+            .and_then(|w| w.range.as_ref().map(|r| r.start)),
+        NodeKind::Scalar(_) => None,
+    };
+    if first_child.is_some_and(|c| c <= start) {
+        return None;
+    }
+    let mut at = start;
+    loop {
+        let rest = text.get(at..)?;
+        if !rest.starts_with(['&', '!']) {
+            return None;
+        }
+        let end = rest
+            .find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
+            .unwrap_or(rest.len());
+        if let Some(name) = rest[..end].strip_prefix('&') {
+            return (!name.is_empty()).then_some((at, name));
+        }
+        let after = &rest[end..];
+        at += end + after.len() - after.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    }
+}
+
+/// The anchors written on `n` and on the nodes written inside it (not those of what it only
+/// repeats through an alias or a merge), in the order they are written.
+fn anchors_in<'t>(text: &'t str, n: &Node, out: &mut Vec<(usize, &'t str)>) {
+    out.extend(anchor_at(text, n));
+    match &n.kind {
+        NodeKind::Map(entries) => {
+            for (k, v) in entries.iter().filter(|(k, _)| within(k, n)) {
+                out.extend(anchor_at(text, k));
+                if !is_alias(k, v) {
+                    anchors_in(text, v, out);
+                }
+            }
+        }
+        NodeKind::Seq(items) => {
+            for (item, w) in items.iter().zip(items_written(text, n)) {
+                if w.alias.is_none() {
+                    anchors_in(text, item, out);
+                }
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+}
+
+/// Is the `&name` or `*name` token of `len` bytes at `start` written as a node property (not
+/// inside a longer word or a comment)?
+fn property_token(text: &str, start: usize, len: usize) -> bool {
+    let end = start + len;
+    let before_ok = start == 0 || b" \t\r\n[{,:".contains(&text.as_bytes()[start - 1]);
+    let after_ok = text[end..]
+        .chars()
+        .next()
+        .is_none_or(|c| " \t\r\n,[]{}".contains(c));
+    before_ok && after_ok && !text[line_start(text, start)..start].contains('#')
+}
+
+/// One place that repeats an anchor: an alias (`key: *name`, `- *name`) or a merge
+/// (`<<: *name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AnchorUse {
+    /// The path of the value that is the alias, or of the mapping that merges the anchor.
+    label: String,
+    line: usize,
+    merge: bool,
+}
+
+/// Is the alias at `at` (one of) the value of a merge key (`<<: *a`, `<<: [*a, *b]`, or a block
+/// list of aliases below `<<:`)?
+fn merge_alias(text: &str, at: usize) -> bool {
+    let b = text.as_bytes();
+    let mut i = at;
+    loop {
+        while i > 0 && b" \t\r\n".contains(&b[i - 1]) {
+            i -= 1;
+        }
+        match i.checked_sub(1).map(|j| b[j]) {
+            None => return false,
+            Some(b'[' | b',' | b'-') => i -= 1,
+            Some(b':') => {
+                return text[..i - 1].trim_end_matches([' ', '\t']).ends_with("<<");
+            }
+            Some(_) => {
+                // An earlier alias of the same merge list.
+                let word = text[..i]
+                    .rfind([' ', '\t', '\r', '\n', '[', ','])
+                    .map_or(0, |j| j + 1);
+                if !text[word..i].starts_with('*') {
+                    return false;
+                }
+                i = word;
+            }
+        }
+    }
+}
+
+/// Where the value `v` of the entry keyed `k` is written, block scalar lines included.
+fn value_extent(text: &str, k: &Node, v: &Node) -> std::ops::Range<usize> {
+    let r = v.span.range();
+    match is_block_scalar(v)
+        .then(|| entry_block_scalar(text, k))
+        .flatten()
+    {
+        Some(bs) => r.start.min(bs.start)..r.end.max(bs.end),
+        None => r,
+    }
+}
+
+/// Where the sequence item `n` (not an alias) is written, block scalar lines included.
+fn item_extent(text: &str, n: &Node) -> std::ops::Range<usize> {
+    let r = n.span.range();
+    match is_block_scalar(n)
+        .then(|| item_block_scalar(text, n))
+        .flatten()
+    {
+        Some(bs) => r.start.min(bs.start)..r.end.max(bs.end),
+        None => r,
+    }
+}
+
+/// What the `*name` text at `at` is in the document `root`: the alias a value is written as, a
+/// merge of a mapping, or `None` when it is text inside a scalar. Text that cannot be placed is
+/// taken for a use of the anchor (refusing an edit is the safe side).
+fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
+    let line = line_col(text, at).0;
+    let mut path: Vec<Seg> = Vec::new();
+    let mut n = root;
+    let found = |path: &[Seg], merge: bool| AnchorUse {
+        label: path_label(path),
+        line,
+        merge,
+    };
+    loop {
+        match &n.kind {
+            NodeKind::Scalar(_) => return None,
+            NodeKind::Map(entries) => {
+                let mut own: Vec<&(Node, Node)> =
+                    entries.iter().filter(|(k, _)| within(k, n)).collect();
+                own.sort_by_key(|(k, _)| k.span.start.offset);
+                let Some((k, v)) = own
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.span.start.offset <= at)
+                    .map(|e| (&e.0, &e.1))
+                else {
+                    return Some(found(&path, merge_alias(text, at)));
+                };
+                let key = k.as_str().unwrap_or("?");
+                if k.span.range().contains(&at) {
+                    path.push(Seg::Key(key));
+                    return Some(found(&path, false));
+                }
+                if is_alias(k, v) {
+                    if alias_after_key(text, k).is_some_and(|(a, _)| a == at) {
+                        path.push(Seg::Key(key));
+                        return Some(found(&path, false));
+                    }
+                    return Some(found(&path, merge_alias(text, at)));
+                }
+                if !value_extent(text, k, v).contains(&at) {
+                    return Some(found(&path, merge_alias(text, at)));
+                }
+                if v.as_scalar().is_some() {
+                    return None;
+                }
+                path.push(Seg::Key(key));
+                n = v;
+            }
+            NodeKind::Seq(items) => {
+                let written = items_written(text, n);
+                let mut next = None;
+                for (i, (item, w)) in items.iter().zip(&written).enumerate() {
+                    if w.alias.is_some() {
+                        if w.range.as_ref().is_some_and(|r| r.start == at) {
+                            path.push(Seg::Index(i));
+                            return Some(found(&path, false));
+                        }
+                    } else if item_extent(text, item).contains(&at) {
+                        next = Some((i, item));
+                        break;
+                    }
+                }
+                let Some((i, item)) = next else {
+                    return Some(found(&path, false));
+                };
+                if item.as_scalar().is_some() {
+                    return None;
+                }
+                path.push(Seg::Index(i));
+                n = item;
+            }
+        }
+    }
+}
+
+/// The places of document `root` (which ends at `doc_end`) that repeat the anchor `&name`
+/// written at `anchor`: its aliases and merges after it, up to where the anchor is defined
+/// again. Those inside `skip` (what the edit replaces or removes anyway) do not count.
+fn anchor_uses(
+    text: &str,
+    root: &Node,
+    doc_end: usize,
+    anchor: usize,
+    name: &str,
+    skip: &std::ops::Range<usize>,
+) -> Vec<AnchorUse> {
+    let from = anchor + 1 + name.len();
+    let redefined = format!("&{name}");
+    let mut to = doc_end;
+    let mut at = from;
+    while let Some(i) = text.get(at..doc_end).and_then(|t| t.find(&redefined)) {
+        if property_token(text, at + i, redefined.len()) {
+            to = at + i;
+            break;
+        }
+        at += i + 1;
+    }
+    let mut uses = Vec::new();
+    let mut at = from;
+    while let Some(r) = alias_text(text, at, to, name) {
+        at = r.end;
+        if !skip.contains(&r.start) {
+            uses.extend(anchor_use_at(text, root, r.start));
+        }
+    }
+    uses
+}
+
+/// Refuse an edit of `n` (at `label`) when an anchor among `anchors` (written on `n` or inside
+/// it) is repeated elsewhere in its document through an alias or a merge: the edit would change
+/// those places too, which nobody asked for. Uses inside `skip` go with the edit and do not
+/// count. An anchor nothing repeats is an ordinary value.
+fn refuse_shared_anchors(
+    text: &str,
+    docs: &[Document],
+    label: &str,
+    n: &Node,
+    anchors: &[(usize, &str)],
+    skip: std::ops::Range<usize>,
+) -> Result<()> {
+    if anchors.is_empty() {
+        return Ok(());
+    }
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let at = n.span.start.offset;
+    let d = docs
+        .iter()
+        .rposition(|d| d.span.start.offset <= at)
+        .unwrap_or(0);
+    let doc_end = docs.get(d + 1).map_or(text.len(), |d| d.span.start.offset);
+    let own = anchor_at(text, n).map(|(a, _)| a);
+    for &(anchor, name) in anchors {
+        let uses = anchor_uses(text, &docs[d].root, doc_end, anchor, name, &skip);
+        if uses.is_empty() {
+            continue;
+        }
+        let what = if own == Some(anchor) {
+            format!("{label} carries the anchor &{name}")
+        } else {
+            let line = line_col(text, anchor).0;
+            format!("{label} holds the anchor &{name} (line {line})")
+        };
+        let via = |u: &AnchorUse| {
+            if u.merge {
+                format!("<<: *{name}")
+            } else {
+                format!("*{name}")
+            }
+        };
+        let users = if let [u] = uses.as_slice() {
+            format!("{} (line {}) also uses through {}", u.label, u.line, via(u))
+        } else {
+            let each: Vec<String> = uses
+                .iter()
+                .map(|u| format!("{} (line {}, through {})", u.label, u.line, via(u)))
+                .collect();
+            let (last, rest) = each.split_last().expect("several uses");
+            format!("{} and {last} also use", rest.join(", "))
+        };
+        return err(format!(
+            "{what}, which {users}; change it by hand, or give each its own value"
+        ));
+    }
+    Ok(())
+}
+
+/// The merge key (`<<`) written in the mapping `map` that brings in its entry keyed `key`: the
+/// merge as written (`<<: *base`, `<<: [*a, *b]`) and its line.
+fn merge_of(text: &str, map: &Node, key: &Node) -> Option<(String, usize)> {
+    let span = map.span.range();
+    let children: Vec<std::ops::Range<usize>> = map
+        .as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter(|(k, v)| within(k, map) && !is_alias(k, v))
+        .map(|(k, v)| value_extent(text, k, v))
+        .collect();
+    let mut merges: Vec<(usize, Vec<(usize, &str)>)> = Vec::new();
+    let mut at = span.start;
+    while let Some(i) = text.get(at..span.end).and_then(|t| t.find("<<")) {
+        let p = at + i;
+        at = p + 2;
+        let before = text[..p].trim_end_matches([' ', '\t']);
+        let starts_key = before.is_empty() || before.ends_with(['\n', '{', ',', '-']);
+        if !starts_key
+            || children.iter().any(|r| r.contains(&p))
+            || text[line_start(text, p)..p].contains('#')
+        {
+            continue;
+        }
+        let Some(rest) = text[p + 2..]
+            .trim_start_matches([' ', '\t'])
+            .strip_prefix(':')
+        else {
+            continue;
+        };
+        // The aliases it merges: one, a flow list of them or a block list of them.
+        let mut q = text.len() - rest.len();
+        let mut names = Vec::new();
+        loop {
+            let r = &text[q..];
+            let t = r.trim_start_matches([' ', '\t', '\r', '\n', '[', ',', '-']);
+            q += r.len() - t.len();
+            let Some(name) = t.strip_prefix('*') else {
+                break;
+            };
+            let len = name
+                .find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
+                .unwrap_or(name.len());
+            names.push((q, &name[..len]));
+            q += 1 + len;
+        }
+        merges.push((p, names));
+    }
+    // Several merge keys: the one whose anchor comes last before the merged key's text.
+    let key_at = key.span.start.offset;
+    let (p, names) = merges.into_iter().max_by_key(|(_, names)| {
+        names
+            .iter()
+            .filter_map(|&(a, n)| anchor_before(text, a, n))
+            .filter(|&o| o <= key_at)
+            .max()
+    })?;
+    let written = match names.as_slice() {
+        [] => "<<".to_string(),
+        [(_, n)] => format!("<<: *{n}"),
+        many => format!(
+            "<<: [{}]",
+            many.iter()
+                .map(|(_, n)| format!("*{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some((written, line_col(text, p).0))
+}
+
+/// Does the flow collection written as `t` hold an anchor or an alias (outside quotes)?
+fn has_properties_inside(t: &str) -> bool {
+    let mut quote = None;
+    let mut prev = ' ';
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => {
+                if q == '\'' && chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if (c == '&' || c == '*') && " \t[{,:".contains(prev) => return true,
+            None => {}
+        }
+        prev = c;
+    }
+    false
+}
+
+/// The one-line scalar `n` as written, for a copy: quoting and tags kept, its anchor left out.
+/// `into_flow`: the copy goes into a flow collection from a block one, where a plain scalar may
+/// not hold `,[]{}`.
+fn copied_scalar(text: &str, n: &Node, into_flow: bool) -> std::result::Result<String, String> {
+    if n.as_scalar().is_none() {
+        return Err("is not a scalar".into());
+    }
+    if is_block_scalar(n) {
+        return Err("is a block scalar".into());
+    }
+    let written = &text[n.span.range()];
+    if written.contains(['\r', '\n']) {
+        return Err("is written over several lines".into());
+    }
+    let t = without_anchor(written);
+    let mut value = t.as_str();
+    while value.starts_with('!') {
+        value = value.find(' ').map_or("", |i| value[i..].trim_start());
+    }
+    if into_flow && !value.starts_with(['"', '\'']) && value.contains([',', '[', ']', '{', '}']) {
+        return Err("would read differently in a flow mapping".into());
+    }
+    Ok(t)
+}
+
+/// The value `v` of the entry keyed `k`, as written, for a copy: a one-line scalar or a flow
+/// collection on one line without anchors or aliases inside (its own anchor left out).
+fn copied_value(
+    text: &str,
+    k: &Node,
+    v: &Node,
+    into_flow: bool,
+) -> std::result::Result<String, String> {
+    if is_alias(k, v) {
+        return Err("is an alias".into());
+    }
+    match &v.kind {
+        NodeKind::Scalar(_) => copied_scalar(text, v, into_flow),
+        NodeKind::Map(_) | NodeKind::Seq(_) => {
+            let what = if v.is_map() { "mapping" } else { "list" };
+            if !is_flow(text, v) {
+                return Err(format!("is a block {what}"));
+            }
+            let written = &text[v.span.range()];
+            if written.contains(['\r', '\n']) {
+                return Err(format!("is a {what} written over several lines"));
+            }
+            let t = without_anchor(written);
+            if has_properties_inside(&t) {
+                return Err(format!("is a {what} with anchors or aliases inside"));
+            }
+            Ok(t)
+        }
+    }
+}
+
+/// An entry `kt: v` of a mapping copy: in flow style, or as block lines at `indent`.
+fn copy_entry(kt: &str, v: &Value, flow: bool, indent: usize, l: &Layout) -> String {
+    if flow {
+        return format!("{kt}: {}", scalar(v));
+    }
+    let pad = " ".repeat(indent);
+    if is_collection(v) {
+        let child = match v {
+            Value::Array(_) if l.indentless => indent,
+            _ => indent + l.unit,
+        };
+        format!("{pad}{kt}:\n{}", block(v, child, l))
+    } else {
+        format!("{pad}{kt}: {}\n", block_scalar(v))
+    }
+}
+
+/// `value` under `key` under the mapping keys of `rest` (nested mappings).
+fn nested(rest: &[Seg], key: &str, value: &Value) -> Value {
+    let mut v = value.clone();
+    for k in std::iter::once(key).chain(rest.iter().rev().filter_map(|s| match s {
+        Seg::Key(k) => Some(*k),
+        Seg::Index(_) => None,
+    })) {
+        let mut m = serde_json::Map::new();
+        m.insert(k.to_string(), v);
+        v = Value::Object(m);
+    }
+    v
+}
+
+/// The mapping `m` (at `label`, merged in from an anchor) written out whole, with `key` set to
+/// `value` below the mapping keys `rest`: every entry it reads as (its own merges applied; a key
+/// written twice counts once, as its last entry) copied as written, the mappings along `rest`
+/// copied the same way with the edit applied. In flow style (`{a: 1, b: 2}`), or as block lines
+/// at `indent` (each ending in a newline). An entry that is not a one-line scalar or a flow
+/// collection on one line is not copied: the reason is returned.
+#[allow(clippy::too_many_arguments)]
+fn copy_merged_map(
+    text: &str,
+    l: &Layout,
+    m: &Node,
+    rest: &[Seg],
+    key: &str,
+    value: &Value,
+    flow: bool,
+    indent: usize,
+    label: &str,
+) -> std::result::Result<String, String> {
+    let entries = m.as_map().unwrap_or_default();
+    let mut keep: Vec<&(Node, Node)> = Vec::new();
+    for e in entries.iter().rev() {
+        if !keep
+            .iter()
+            .any(|k| k.0.as_str().is_some() && k.0.as_str() == e.0.as_str())
+        {
+            keep.push(e);
+        }
+    }
+    keep.reverse();
+    let into_flow = flow && !is_flow(text, m);
+    let next = match rest.first() {
+        Some(Seg::Key(k)) => Some(*k),
+        _ => None,
+    };
+    let pad = " ".repeat(indent);
+    let mut parts = Vec::new();
+    let mut placed = false;
+    for (k, v) in keep {
+        let name = k.as_str();
+        let at = format!("{label}.{}", name.unwrap_or("?"));
+        let line = k.span.start.line;
+        let kt = copied_scalar(text, k, into_flow)
+            .map_err(|why| format!("the key of {at} (line {line}) {why}"))?;
+        if next.is_some() && name == next {
+            placed = true;
+            if v.is_null() {
+                parts.push(copy_entry(
+                    &kt,
+                    &nested(&rest[1..], key, value),
+                    flow,
+                    indent,
+                    l,
+                ));
+                continue;
+            }
+            if !v.is_map() {
+                return Err(format!("{at} (line {line}) is not a mapping"));
+            }
+            let inner_flow = flow || is_flow(text, v);
+            let inner = copy_merged_map(
+                text,
+                l,
+                v,
+                &rest[1..],
+                key,
+                value,
+                inner_flow,
+                indent + l.unit,
+                &at,
+            )?;
+            parts.push(if flow {
+                format!("{kt}: {inner}")
+            } else if inner_flow {
+                format!("{pad}{kt}: {inner}\n")
+            } else {
+                format!("{pad}{kt}:\n{inner}")
+            });
+            continue;
+        }
+        if next.is_none() && name == Some(key) {
+            placed = true;
+            parts.push(copy_entry(&kt, value, flow, indent, l));
+            continue;
+        }
+        let vt = copied_value(text, k, v, into_flow)
+            .map_err(|why| format!("{at} (line {line}) {why}"))?;
+        parts.push(if flow {
+            format!("{kt}: {vt}")
+        } else {
+            format!("{pad}{kt}: {vt}\n")
+        });
+    }
+    if !placed {
+        parts.push(match next {
+            Some(k) => copy_entry(
+                &scalar(&Value::String(k.to_string())),
+                &nested(&rest[1..], key, value),
+                flow,
+                indent,
+                l,
+            ),
+            None => copy_entry(
+                &scalar(&Value::String(key.to_string())),
+                value,
+                flow,
+                indent,
+                l,
+            ),
+        });
+    }
+    Ok(if flow {
+        format!("{{{}}}", parts.join(", "))
+    } else {
+        parts.concat()
+    })
+}
+
+/// The mapping written in `n` (not reached through an alias or a merge) whose span starts at
+/// `at`.
+fn map_starting_at<'d>(text: &str, n: &'d Node, at: usize) -> Option<&'d Node> {
+    if n.span.start.offset == at && n.is_map() {
+        return Some(n);
+    }
+    if !(n.span.start.offset..=n.span.end.offset).contains(&at) {
+        return None;
+    }
+    match &n.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .filter(|(k, v)| within(k, n) && !is_alias(k, v))
+            .find_map(|(_, v)| map_starting_at(text, v, at)),
+        NodeKind::Seq(items) => items
+            .iter()
+            .zip(items_written(text, n))
+            .filter(|(_, w)| w.alias.is_none())
+            .find_map(|(item, _)| map_starting_at(text, item, at)),
+        NodeKind::Scalar(_) => None,
+    }
+}
+
+/// Does `splice` of `text` leave the mapping `map` reading as it did, with `key` set to `value`
+/// below the mapping keys `rest` (merges applied on both sides)? A check of a copy before it is
+/// offered: a copied value that reads differently where it lands would change the mapping.
+fn reads_back(
+    text: &str,
+    splice: &Splice,
+    map: &Node,
+    rest: &[Seg],
+    key: &str,
+    value: &Value,
+) -> bool {
+    let schema = yaml::Schema::Core;
+    let mut want = map.to_json(schema);
+    let mut cur = &mut want;
+    for seg in rest {
+        let (Seg::Key(k), Some(obj)) = (seg, cur.as_object_mut()) else {
+            return false;
+        };
+        let next = obj.entry(k.to_string()).or_insert(Value::Null);
+        if !next.is_object() {
+            *next = Value::Object(serde_json::Map::new());
+        }
+        cur = next;
+    }
+    let Some(obj) = cur.as_object_mut() else {
+        return false;
+    };
+    obj.insert(key.to_string(), value.clone());
+    let new = splice.apply(text);
+    let Ok(docs) = yaml::parse(&new) else {
+        return false;
+    };
+    let at = map.span.start.offset;
+    docs.iter()
+        .find_map(|d| map_starting_at(&new, &d.root, at))
+        .is_some_and(|m| m.to_json(schema) == want)
+}
+
+/// [`set_in`] below the entry `path[depth]` that the mapping `map` only has through a merge key
+/// (`<<: *base`), as `(mk, mv)`. Writing the entry into `map` with just the new key would
+/// override the whole merged mapping and drop what it holds; editing it where the anchor is
+/// would change every mapping merging it. So `map` gets an entry of its own holding a copy of
+/// the merged mapping (see [`copy_merged_map`]) with the edit applied, in the style of `map`
+/// (flow) or of the merged mapping (block lines or one flow line). When no faithful copy can be
+/// written the edit is refused naming the merge.
+#[allow(clippy::too_many_arguments)]
+fn merged_map_copy(
+    text: &str,
+    l: &Layout,
+    map: &Node,
+    path: &[Seg],
+    depth: usize,
+    (mk, mv): (&Node, &Node),
+    key: &str,
+    value: &Value,
+) -> Result<Splice> {
+    let Seg::Key(k) = path[depth] else {
+        return err(format!("{} is not a list", path_label(&path[..depth])));
+    };
+    let label = path_label(&path[..=depth]);
+    let rest = &path[depth + 1..];
+    let refuse = |why: &str| {
+        let from = match merge_of(text, map, mk) {
+            Some((written, line)) => format!("the merge {written} at line {line}"),
+            None => "a merge (<<)".to_string(),
+        };
+        err(format!(
+            "{label} comes from {from}; {why}; change it by hand"
+        ))
+    };
+    if rest.iter().any(|s| matches!(s, Seg::Index(_))) {
+        return refuse("a list item below it is not edited through the merge");
+    }
+    if !mv.is_map() {
+        return err(format!("{label} is not a mapping"));
+    }
+    let flow = is_flow(text, map);
+    let inner_flow = flow || is_flow(text, mv);
+    let kt = scalar(&Value::String(k.to_string()));
+    let copy = |indent: usize| {
+        copy_merged_map(text, l, mv, rest, key, value, inner_flow, indent, &label)
+            .map_err(|why| format!("{why}, so it is not copied into the mapping whole"))
+    };
+    let splice = if flow {
+        let copy = match copy(0) {
+            Ok(c) => c,
+            Err(why) => return refuse(&why),
+        };
+        let close = map.span.end.offset - 1;
+        let close = text[..=close].rfind('}').unwrap_or(close);
+        Splice::insert(close, format!(", {kt}: {copy}"))
+    } else {
+        let (col, end) = after_own_entries(text, map, k)?;
+        let copy = match copy(col + l.unit) {
+            Ok(c) => c,
+            Err(why) => return refuse(&why),
+        };
+        let pad = " ".repeat(col);
+        let lines = if inner_flow {
+            format!("{pad}{kt}: {copy}\n")
+        } else {
+            format!("{pad}{kt}:\n{copy}")
+        };
+        insert_lines(text, end, lines)
+    };
+    if !reads_back(text, &splice, map, &path[depth..], key, value) {
+        return refuse("a copy of it would not read the same in the mapping");
+    }
+    Ok(splice)
+}
+
 /// The dash of a block sequence item written as `w`.
 fn written_dash(text: &str, n: &Node, w: &ItemText) -> Option<usize> {
     match (&w.alias, &w.range) {
@@ -890,11 +1640,18 @@ pub fn set_in(
     // The deepest existing mapping along path.
     let mut depth = 0;
     let mut node = node;
+    let mut merged = None;
     while depth < path.len() {
         match (path[depth], &node.kind) {
             (Seg::Key(k), NodeKind::Map(_)) => match node.entry(k) {
-                // An entry merged in from an anchor is overridden here, not edited there.
-                Some((kn, _)) if !within(kn, node) => break,
+                // An entry merged in from an anchor is overridden here, not edited there: with
+                // a copy of what it holds when the path goes on into it.
+                Some((kn, n)) if !within(kn, node) => {
+                    if !n.is_null() {
+                        merged = Some((kn, n));
+                    }
+                    break;
+                }
                 Some((kn, n)) if is_alias(kn, n) => return aliased(kn),
                 Some((_, n)) if n.is_map() || !n.is_null() => node = n,
                 // `key:` with no value: treated as a missing mapping below.
@@ -917,6 +1674,9 @@ pub fn set_in(
             }
         }
         depth += 1;
+    }
+    if let Some(entry) = merged {
+        return merged_map_copy(text, layout, node, path, depth, entry, key, value);
     }
     // Build the part of the path that does not exist yet as one nested value.
     let mut v = value.clone();
@@ -947,6 +1707,16 @@ pub fn set_in(
     {
         if is_alias(k, existing) {
             return aliased(k);
+        }
+        // The value, or something written inside it, may be an anchor other places repeat.
+        let mut anchors = Vec::new();
+        anchors_in(text, existing, &mut anchors);
+        if !anchors.is_empty() {
+            let docs = parse(text)?;
+            let mut at = path[..depth].to_vec();
+            at.push(Seg::Key(&new_key));
+            let replaced = value_extent(text, k, existing);
+            refuse_shared_anchors(text, &docs, &path_label(&at), existing, &anchors, replaced)?;
         }
         return replace_value(text, k, existing, &v, layout);
     }
@@ -1304,6 +2074,9 @@ pub fn append_splice(text: &str, doc: usize, path: &[Seg], item: &Value) -> Resu
     let NodeKind::Seq(items) = &list.kind else {
         return err(format!("{} is not a list", path_label(path)));
     };
+    // An anchored list that aliases repeat would grow there too.
+    let anchor: Vec<_> = anchor_at(text, list).into_iter().collect();
+    refuse_shared_anchors(text, &docs, &path_label(path), list, &anchor, 0..0)?;
     if is_json(text) && is_flow(text, list) {
         return Ok(match items.last() {
             Some(last) => json_after(text, last.span.start.offset, last, json_text(item)),
@@ -1377,6 +2150,12 @@ pub fn replace_item_splice(
     if n.as_scalar().is_none() {
         return err(format!("{}[{index}] is not a scalar", path_label(path)));
     }
+    // Neither the list nor the item may be an anchor other places repeat.
+    let anchor: Vec<_> = anchor_at(text, list).into_iter().collect();
+    refuse_shared_anchors(text, &docs, &path_label(path), list, &anchor, 0..0)?;
+    let anchor: Vec<_> = anchor_at(text, n).into_iter().collect();
+    let label = item_label(path, index);
+    refuse_shared_anchors(text, &docs, &label, n, &anchor, item_extent(text, n))?;
     if is_json(text) {
         return Ok(Splice::new(n.span.range(), json_text(item)));
     }
@@ -1422,6 +2201,16 @@ pub fn remove_item_splice(text: &str, doc: usize, path: &[Seg], index: usize) ->
     // Where the items are written: an alias item (`*name`) is removed where it is written, not
     // where its anchor is.
     let written = items_written(text, list);
+    // The list may be an anchor other places repeat; the item, or something written in it, may
+    // be one that would be gone. (Removing an alias item leaves its anchor as it is.)
+    let anchor: Vec<_> = anchor_at(text, list).into_iter().collect();
+    refuse_shared_anchors(text, &docs, &path_label(path), list, &anchor, 0..0)?;
+    if written[index].alias.is_none() {
+        let mut anchors = Vec::new();
+        anchors_in(text, n, &mut anchors);
+        let label = item_label(path, index);
+        refuse_shared_anchors(text, &docs, &label, n, &anchors, item_extent(text, n))?;
+    }
     let not_found =
         |i: usize| YamlEditError(format!("cannot find item {i} of {}", path_label(path)));
     let range_of = |i: usize| written[i].range.clone().ok_or_else(|| not_found(i));
@@ -1771,9 +2560,16 @@ mod tests {
         );
         let e = set(text, 0, &[Seg::Key("spec")], "other", &json!(false)).unwrap_err();
         assert!(e.0.contains("other at line 6"), "{e}");
-        // The anchor's own entry is an ordinary value.
+        // The anchor's own entry is what `other` repeats: changing it would change `other`.
+        let e = set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap_err();
+        assert!(
+            e.0.contains("spec.flag carries the anchor &on, which spec.other (line 6)"),
+            "{e}"
+        );
+        // With no alias of it, it is an ordinary value (the anchor stays).
+        let text = text.replace("  other: *on\n", "");
         assert_eq!(
-            set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap(),
+            set(&text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap(),
             text.replace("flag: &on true", "flag: &on false")
         );
     }
@@ -1873,16 +2669,22 @@ mod tests {
 
     #[test]
     fn anchors_on_a_block_scalar_stay_and_tags_go() {
-        let text = "a: &x |\n  one\nb: *x\n";
+        let text = "a: &x |\n  one\nb: 1\n";
         let out = set(text, 0, &[], "a", &json!("z")).unwrap();
-        assert_eq!(out, "a: &x z\nb: *x\n");
-        assert_eq!(read(&out), json!({"a": "z", "b": "z"}));
-        let text = "a: !!str &x >-\n  one\nb: *x\n";
+        assert_eq!(out, "a: &x z\nb: 1\n");
+        assert_eq!(read(&out), json!({"a": "z", "b": 1}));
+        let text = "a: !!str &x >-\n  one\nb: 1\n";
         assert_eq!(
             set(text, 0, &[], "a", &json!(5)).unwrap(),
-            "a: &x 5\nb: *x\n"
+            "a: &x 5\nb: 1\n"
         );
-        // The alias itself is not edited.
+        // With an alias of it, neither the anchored scalar nor the alias is edited.
+        let text = "a: !!str &x >-\n  one\nb: *x\n";
+        let e = set(text, 0, &[], "a", &json!(5)).unwrap_err();
+        assert!(
+            e.0.contains("a carries the anchor &x, which b (line 3)"),
+            "{e}"
+        );
         let e = set(text, 0, &[], "b", &json!(5)).unwrap_err();
         assert!(e.0.contains("alias"), "{e}");
     }
@@ -2113,15 +2915,23 @@ mod tests {
     #[test]
     fn an_anchored_list_item_keeps_its_anchor() {
         let path = [Seg::Key("l")];
-        let text = "l:\n  - &a p   # c\n  - *a\n";
+        let text = "l:\n  - &a p   # c\n  - q\n";
         let out = replace_item(text, 0, &path, 0, &json!("z")).unwrap();
-        assert_eq!(out, "l:\n  - &a z   # c\n  - *a\n");
-        assert_eq!(read(&out), json!({"l": ["z", "z"]}));
-        let text = "l: [&a p, *a]\n";
+        assert_eq!(out, "l:\n  - &a z   # c\n  - q\n");
+        assert_eq!(read(&out), json!({"l": ["z", "q"]}));
+        let text = "l: [&a p, q]\n";
         assert_eq!(
             replace_item(text, 0, &path, 0, &json!("z")).unwrap(),
-            "l: [&a z, *a]\n"
+            "l: [&a z, q]\n"
         );
+        // An alias of it would change too: refused.
+        for text in ["l:\n  - &a p   # c\n  - *a\n", "l: [&a p, *a]\n"] {
+            let e = replace_item(text, 0, &path, 0, &json!("z")).unwrap_err();
+            assert!(
+                e.0.starts_with("l[0] carries the anchor &a, which l[1] (line "),
+                "{e}"
+            );
+        }
     }
 
     #[test]
@@ -2207,10 +3017,14 @@ mod tests {
                 "{e}"
             );
         }
-        // The anchor's own list is an ordinary list: editing it is what was asked.
+        // The anchor's own list is what both aliases repeat: it is not edited either.
+        let e = append(flow, 0, &[Seg::Key("x-caps")], &json!("SYS_TIME")).unwrap_err();
+        assert_eq!(e.0, "x-caps carries the anchor &caps, which services.a.cap_add (line 4, through *caps) and services.b.cap_add (line 6, through *caps) also use; change it by hand, or give each its own value");
+        // With no alias of it left, it is an ordinary list.
+        let alone = "x-caps: &caps [NET_ADMIN]\nservices:\n  a:\n    image: a\n";
         assert_eq!(
-            append(flow, 0, &[Seg::Key("x-caps")], &json!("SYS_TIME")).unwrap(),
-            flow.replace("[NET_ADMIN]", "[NET_ADMIN, SYS_TIME]")
+            append(alone, 0, &[Seg::Key("x-caps")], &json!("SYS_TIME")).unwrap(),
+            alone.replace("[NET_ADMIN]", "[NET_ADMIN, SYS_TIME]")
         );
     }
 
@@ -2321,5 +3135,427 @@ mod tests {
         assert!(e.0.contains("y.sub") && e.0.contains("<<"), "{e}");
         let e = remove_item(text, 0, &path, 0).unwrap_err();
         assert!(e.0.contains("y.sub") && e.0.contains("<<"), "{e}");
+    }
+
+    /// `set` at `path` through a mapping merged in with `<<`, checked against what the document
+    /// reads before the edit: the edited mapping (merges applied) is the old one plus the new
+    /// key, and every other part of the document reads as before. Returns the edited text.
+    fn set_reads_back(text: &str, path: &[&str], key: &str, value: Value) -> String {
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::Key(k)).collect();
+        let out = set(text, 0, &segs, key, &value).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let mut want = read(text);
+        let mut cur = &mut want;
+        for k in path {
+            cur = cur
+                .as_object_mut()
+                .unwrap()
+                .entry(k.to_string())
+                .or_insert(json!({}));
+            if !cur.is_object() {
+                // A null (`key:`) becomes the mapping set writes.
+                *cur = json!({});
+            }
+        }
+        cur.as_object_mut().unwrap().insert(key.to_string(), value);
+        assert_eq!(read(&out), want, "{out}");
+        out
+    }
+
+    fn y_sc() -> [Seg<'static>; 2] {
+        [Seg::Key("y"), Seg::Key("sc")]
+    }
+
+    #[test]
+    fn set_below_a_merged_mapping_gives_the_mapping_a_whole_copy_of_it() {
+        // A flow mapping in the anchor, merged into a block and a flow mapping.
+        let base = "x: &m\n  sc: {a: 1, c: 3}   # shared\n";
+        let text = format!("{base}y:\n  <<: *m\n  k: 1\nz:\n  <<: *m\n");
+        let out = set_reads_back(&text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            format!("{base}y:\n  <<: *m\n  k: 1\n  sc: {{a: 1, c: 3, b: 2}}\nz:\n  <<: *m\n")
+        );
+        let text = format!("{base}y: {{<<: *m}}\nz: {{<<: *m, k: 1}}\n");
+        let out = set_reads_back(&text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            format!("{base}y: {{<<: *m, sc: {{a: 1, c: 3, b: 2}}}}\nz: {{<<: *m, k: 1}}\n")
+        );
+        // A block mapping in the anchor: copied as block lines (comments stay with the anchor),
+        // or in flow style into a flow mapping; quoting and tags are kept.
+        let base = "x: &m\n  sc:\n    a: 1   # one\n    c: '3'\n    d: !!str 4\n";
+        let text = format!("{base}y:\n  <<: *m\n  k: 1\nz:\n  <<: *m\n  k: 2\n");
+        let out = set_reads_back(&text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            format!("{base}y:\n  <<: *m\n  k: 1\n  sc:\n    a: 1\n    c: '3'\n    d: !!str 4\n    b: 2\nz:\n  <<: *m\n  k: 2\n")
+        );
+        let text = format!("{base}y: {{<<: *m}}\n");
+        let out = set_reads_back(&text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            format!("{base}y: {{<<: *m, sc: {{a: 1, c: '3', d: !!str 4, b: 2}}}}\n")
+        );
+        // CRLF stays CRLF.
+        let text = format!("{base}y:\n  <<: *m\n  k: 1\n").replace('\n', "\r\n");
+        let out = set_reads_back(&text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            format!("{text}  sc:\r\n    a: 1\r\n    c: '3'\r\n    d: !!str 4\r\n    b: 2\r\n")
+        );
+        // A key the merged mapping has already gets the new value in the copy.
+        let text = "x: &m\n  sc: {a: 1, c: 3}\ny:\n  <<: *m\n  k: 1\n";
+        let out = set_reads_back(text, &["y", "sc"], "a", json!("on"));
+        assert_eq!(out, format!("{text}  sc: {{a: \"on\", c: 3}}\n"));
+    }
+
+    #[test]
+    fn set_deep_below_a_merged_mapping_copies_each_mapping_on_the_way() {
+        // The compose case: a service merges `logging` from a common block and gets a key set
+        // two levels below it.
+        let common = "x-common: &common\n  restart: unless-stopped\n  logging:\n    driver: json-file   # all services\n    options:\n      max-size: 10m\n";
+        let text = format!("{common}services:\n  web:\n    <<: *common\n    image: nginx\n  db:\n    <<: *common\n    image: postgres\n");
+        let out = set_reads_back(
+            &text,
+            &["services", "web", "logging", "options"],
+            "max-file",
+            json!("3"),
+        );
+        assert_eq!(
+            out,
+            format!("{common}services:\n  web:\n    <<: *common\n    image: nginx\n    logging:\n      driver: json-file\n      options:\n        max-size: 10m\n        max-file: \"3\"\n  db:\n    <<: *common\n    image: postgres\n")
+        );
+        // Flow style all the way, and a level that does not exist yet.
+        let text = "x-common: &common\n  logging: {driver: json-file, options: {max-size: 10m}}\nservices:\n  web: {<<: *common, image: nginx}\n";
+        let out = set_reads_back(
+            text,
+            &["services", "web", "logging", "options"],
+            "max-file",
+            json!("3"),
+        );
+        assert_eq!(
+            out,
+            text.replace(
+                "image: nginx}",
+                "image: nginx, logging: {driver: json-file, options: {max-size: 10m, max-file: \"3\"}}}"
+            )
+        );
+        // A flow mapping inside a block one stays one flow line in the copy.
+        let text = "# compose\nx-common: &common\n  logging:\n    driver: local\n    options: {max-size: 10m}   # small\nservices:\n  web:\n    <<: *common\n    image: nginx\n";
+        let out = set_reads_back(
+            text,
+            &["services", "web", "logging", "options"],
+            "max-file",
+            json!("3"),
+        );
+        assert_eq!(
+            out,
+            format!("{text}    logging:\n      driver: local\n      options: {{max-size: 10m, max-file: \"3\"}}\n")
+        );
+        let text = "x-common: &common\n  logging: {driver: json-file, options: {max-size: 10m}}\nservices:\n  web: {<<: *common, image: nginx}\n";
+        let out = set_reads_back(
+            text,
+            &["services", "web", "logging", "labels"],
+            "tier",
+            json!("web"),
+        );
+        assert_eq!(
+            out,
+            text.replace(
+                "image: nginx}",
+                "image: nginx, logging: {driver: json-file, options: {max-size: 10m}, labels: {tier: web}}}"
+            )
+        );
+    }
+
+    #[test]
+    fn set_below_a_merge_of_several_anchors_copies_the_mapping_that_wins() {
+        // Earlier sources win: y.sc is a's, y.other is b's.
+        let text =
+            "a: &a {sc: {p: 1}}\nb: &b {sc: {q: 2}, other: {r: 3}}\ny:\n  <<: [*a, *b]\n  k: 1\n";
+        let out = set_reads_back(text, &["y", "sc"], "x", json!(0));
+        assert_eq!(out, format!("{text}  sc: {{p: 1, x: 0}}\n"));
+        let out = set_reads_back(text, &["y", "other"], "s", json!(4));
+        assert_eq!(out, format!("{text}  other: {{r: 3, s: 4}}\n"));
+        // A merged mapping that itself merges another: its entries as they read.
+        let text =
+            "base: &base {a: 1, c: 3}\nm: &m\n  sc: {<<: *base, c: 4}\ny:\n  <<: *m\n  k: 1\n";
+        let out = set_reads_back(text, &["y", "sc"], "b", json!(2));
+        assert_eq!(out, format!("{text}  sc: {{c: 4, a: 1, b: 2}}\n"));
+        // Anchors in the copied values are left out (a second `&one` would change what a later
+        // `*one` means); the anchor's own text keeps them.
+        let text = "x: &m\n  sc: {a: &one 1, l: &l [p]}\ny:\n  <<: *m\n  k: 1\nw: *one\nv: *l\n";
+        let out = set_reads_back(text, &["y", "sc"], "b", json!(2));
+        assert_eq!(
+            out,
+            text.replace("  k: 1\n", "  k: 1\n  sc: {a: 1, l: [p], b: 2}\n")
+        );
+    }
+
+    #[test]
+    fn set_below_a_merged_mapping_that_cannot_be_copied_is_refused_naming_the_merge() {
+        let path = y_sc();
+        let refused = |text: &str, line: usize| {
+            let e = set(text, 0, &path, "b", &json!(2)).unwrap_err();
+            assert!(
+                e.0.contains(&format!("y.sc comes from the merge <<: *m at line {line}"))
+                    && e.0.contains("change it by hand"),
+                "{e}"
+            );
+        };
+        // A block list, a block scalar, an alias, a plain scalar over two lines.
+        refused(
+            "x: &m\n  sc:\n    a: 1\n    l:\n      - p\ny:\n  <<: *m\n  k: 1\n",
+            7,
+        );
+        refused(
+            "x: &m\n  sc:\n    s: |\n      text\ny:\n  <<: *m\n  k: 1\n",
+            6,
+        );
+        refused("v: &v 1\nx: &m\n  sc: {a: *v}\ny:\n  <<: *m\n  k: 1\n", 5);
+        refused(
+            "x: &m\n  sc:\n    a: one\n      two\ny:\n  <<: *m\n  k: 1\n",
+            6,
+        );
+        // Anchors or aliases inside a copied flow collection.
+        refused("v: &v 1\nx: &m\n  sc: {l: [*v]}\ny:\n  <<: *m\n  k: 1\n", 5);
+        refused("x: &m\n  sc: {l: [&w p]}\ny:\n  <<: *m\n  k: 1\nz: *w\n", 4);
+        // A plain scalar of a block mapping that would read differently in a flow one; in a
+        // block mapping it is copied as written.
+        let text = "x: &m\n  sc:\n    a: p,q\ny: {<<: *m}\n";
+        let e = set(text, 0, &path, "b", &json!(2)).unwrap_err();
+        assert!(
+            e.0.contains("y.sc comes from the merge <<: *m at line 4"),
+            "{e}"
+        );
+        let text = "x: &m\n  sc:\n    a: p,q\ny:\n  <<: *m\n  k: 1\n";
+        let out = set_reads_back(text, &["y", "sc"], "b", json!(2));
+        assert_eq!(out, format!("{text}  sc:\n    a: p,q\n    b: 2\n"));
+        // Several merges: the message quotes the merge as written.
+        let text = "x: &m\n  sc:\n    l:\n      - p\nn: &n {}\ny:\n  <<: [*n, *m]\n  k: 1\n";
+        let e = set(text, 0, &path, "b", &json!(2)).unwrap_err();
+        assert!(
+            e.0.contains("y.sc comes from the merge <<: [*n, *m] at line 7"),
+            "{e}"
+        );
+        // A merged value that is not a mapping, and a mapping with nothing of its own to place
+        // the copy after: refused as before, never overwritten.
+        let e = set(
+            "x: &m\n  sc: 5\ny:\n  <<: *m\n  k: 1\n",
+            0,
+            &path,
+            "b",
+            &json!(2),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("y.sc is not a mapping"), "{e}");
+        let e = set(
+            "x: &m\n  sc: {a: 1}\ny:\n  <<: *m\n",
+            0,
+            &path,
+            "b",
+            &json!(2),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("<<"), "{e}");
+        // An item of a merged list is not edited through the merge.
+        let text = "x: &m\n  l:\n    - {a: 1}\ny:\n  <<: *m\n  k: 1\n";
+        let e = set(
+            text,
+            0,
+            &[Seg::Key("y"), Seg::Key("l"), Seg::Index(0)],
+            "b",
+            &json!(2),
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("y.l comes from the merge <<: *m at line 5"),
+            "{e}"
+        );
+        // A merged null is no mapping to copy: the new mapping replaces it.
+        let text = "x: &m\n  sc:\ny:\n  <<: *m\n  k: 1\n";
+        let out = set_reads_back(text, &["y", "sc"], "b", json!(2));
+        assert_eq!(out, format!("{text}  sc:\n    b: 2\n"));
+    }
+
+    /// The services of a compose-like file sharing one list through an anchor on service a's
+    /// own list.
+    fn shared_caps(block: bool) -> String {
+        let a = if block {
+            "    cap_add: &caps\n      - NET_ADMIN   # a\n"
+        } else {
+            "    cap_add: &caps [NET_ADMIN]   # a\n"
+        };
+        format!("services:\n  a:\n{a}  b:\n    cap_add: *caps\n    image: b\n")
+    }
+
+    #[test]
+    fn an_anchored_list_with_aliases_is_not_edited() {
+        for text in [
+            shared_caps(false),
+            shared_caps(true),
+            shared_caps(true).replace('\n', "\r\n"),
+        ] {
+            let line = if text.contains("- NET_ADMIN") { 6 } else { 5 };
+            let want = format!("services.a.cap_add carries the anchor &caps, which services.b.cap_add (line {line}) also uses through *caps; change it by hand, or give each its own value");
+            let e = append(&text, 0, &a_cap_add(), &json!("SYS_TIME")).unwrap_err();
+            assert_eq!(e.0, want);
+            let e = remove_item(&text, 0, &a_cap_add(), 0).unwrap_err();
+            assert_eq!(e.0, want);
+            let e = replace_item(&text, 0, &a_cap_add(), 0, &json!("CHOWN")).unwrap_err();
+            assert_eq!(e.0, want);
+            let e = set(&text, 0, &a_cap_add()[..2], "cap_add", &json!(["CHOWN"])).unwrap_err();
+            assert_eq!(e.0, want);
+        }
+        // Without an alias the anchored list is an ordinary list (the anchor stays).
+        let text = shared_caps(false).replace("    cap_add: *caps\n", "");
+        assert_eq!(
+            append(&text, 0, &a_cap_add(), &json!("SYS_TIME")).unwrap(),
+            text.replace("[NET_ADMIN]", "[NET_ADMIN, SYS_TIME]")
+        );
+        let text = shared_caps(true).replace("    cap_add: *caps\n", "");
+        assert_eq!(
+            append(&text, 0, &a_cap_add(), &json!("SYS_TIME")).unwrap(),
+            text.replace("# a\n", "# a\n      - SYS_TIME\n")
+        );
+        assert_eq!(
+            replace_item(&text, 0, &a_cap_add(), 0, &json!("CHOWN")).unwrap(),
+            text.replace("- NET_ADMIN", "- CHOWN")
+        );
+    }
+
+    #[test]
+    fn an_anchored_scalar_with_aliases_is_not_replaced() {
+        let text = "spec:\n  flag: &on true   # c\n  other: *on\n";
+        let e = set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap_err();
+        assert_eq!(e.0, "spec.flag carries the anchor &on, which spec.other (line 3) also uses through *on; change it by hand, or give each its own value");
+        // Comments and a document marker before the document.
+        let later = format!("# settings\n\n---\n{text}");
+        let e = set(&later, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap_err();
+        assert!(e.0.contains("spec.other (line 6)"), "{e}");
+        let crlf = text.replace('\n', "\r\n");
+        let e = set(&crlf, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap_err();
+        assert!(e.0.contains("spec.other (line 3)"), "{e}");
+        // Flow style; several users, one through a merge.
+        let text = "m: &m {flag: &on true}\nl: [*on, x]\nn: {<<: *m, k: 1}\nw: *on\n";
+        let e = set(text, 0, &[Seg::Key("m")], "flag", &json!(false)).unwrap_err();
+        assert_eq!(e.0, "m.flag carries the anchor &on, which l[0] (line 2, through *on) and w (line 4, through *on) also use; change it by hand, or give each its own value");
+        let e = set(text, 0, &[], "m", &json!({"flag": false})).unwrap_err();
+        assert!(
+            e.0.starts_with("m carries the anchor &m, which n (line 3) also uses through <<: *m;"),
+            "{e}"
+        );
+        // An anchored block scalar, and an anchored list item.
+        let text = "a: &x |\n  one\nb: *x\n";
+        let e = set(text, 0, &[], "a", &json!("z")).unwrap_err();
+        assert!(
+            e.0.starts_with("a carries the anchor &x, which b (line 3)"),
+            "{e}"
+        );
+        let text = "l:\n  - &a p\n  - q\nm: [*a]\n";
+        let e = replace_item(text, 0, &[Seg::Key("l")], 0, &json!("z")).unwrap_err();
+        assert!(
+            e.0.starts_with("l[0] carries the anchor &a, which m[0] (line 4)"),
+            "{e}"
+        );
+        let e = remove_item(text, 0, &[Seg::Key("l")], 0).unwrap_err();
+        assert!(
+            e.0.starts_with("l[0] carries the anchor &a, which m[0] (line 4)"),
+            "{e}"
+        );
+        // The other items are edited as usual.
+        assert_eq!(
+            replace_item(text, 0, &[Seg::Key("l")], 1, &json!("z")).unwrap(),
+            text.replace("- q", "- z")
+        );
+        // An anchor written inside a replaced value.
+        let text = "a:\n  l: &l [x]\nb: *l\n";
+        let e = set(text, 0, &[], "a", &json!("z")).unwrap_err();
+        assert!(
+            e.0.starts_with(
+                "a holds the anchor &l (line 2), which b (line 3) also uses through *l;"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_anchor_of_a_first_item_or_key_is_not_the_collections() {
+        // An indentless list and a mapping start where their first child does: the anchor
+        // there is the child's, and the list or mapping is edited as usual.
+        let path = [Seg::Key("args")];
+        let text = "args:\n- &flag --profiling=true\n- *flag\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            format!("{text}- z\n")
+        );
+        let e = replace_item(text, 0, &path, 0, &json!("z")).unwrap_err();
+        assert!(
+            e.0.starts_with("args[0] carries the anchor &flag, which args[1] (line 3)"),
+            "{e}"
+        );
+        let text = "m:\n  &k a: 1\n  b: 2\nn: {*k : 3}\n";
+        assert_eq!(
+            set(text, 0, &[Seg::Key("m")], "b", &json!(5)).unwrap(),
+            text.replace("b: 2", "b: 5")
+        );
+        let text = "l:\n- &m\n  a: 1\nx: *m\n";
+        assert_eq!(
+            append(text, 0, &[Seg::Key("l")], &json!("z")).unwrap(),
+            "l:\n- &m\n  a: 1\n- z\nx: *m\n"
+        );
+        // The list's own anchor written before an indentless list.
+        let text = "args: &l\n- &flag x\nother: *l\n";
+        let e = append(text, 0, &path, &json!("z")).unwrap_err();
+        assert!(
+            e.0.starts_with("args carries the anchor &l, which other (line 3)"),
+            "{e}"
+        );
+        let text = "args: &l\n- &flag x\nother: *flag\n";
+        assert_eq!(
+            append(text, 0, &path, &json!("z")).unwrap(),
+            "args: &l\n- &flag x\n- z\nother: *flag\n"
+        );
+    }
+
+    #[test]
+    fn only_real_aliases_of_the_same_anchor_count() {
+        // No alias: an ordinary value whose anchor stays.
+        let text = "spec:\n  flag: &on true\n";
+        assert_eq!(
+            set(text, 0, &[Seg::Key("spec")], "flag", &json!(false)).unwrap(),
+            "spec:\n  flag: &on false\n"
+        );
+        // `*on` in a comment, a plain scalar, a quoted one or a block scalar is text.
+        let text = "a: &on 1   # see *on\nb: see *on\nc: '*on'\nd: |\n  *on\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(2)).unwrap(),
+            text.replace("&on 1", "&on 2")
+        );
+        // An alias after the anchor is defined again belongs to the new one.
+        let text = "a: &x 1\nb: *x\nc: &x 2\nd: *x\n";
+        let e = set(text, 0, &[], "a", &json!(5)).unwrap_err();
+        assert!(e.0.contains("which b (line 2) also uses"), "{e}");
+        let e = set(text, 0, &[], "c", &json!(5)).unwrap_err();
+        assert!(e.0.contains("which d (line 4) also uses"), "{e}");
+        // Anchors belong to their document.
+        let text = "a: &x 1\n---\nb: &x 2\nc: *x\n";
+        assert_eq!(
+            set(text, 0, &[], "a", &json!(5)).unwrap(),
+            text.replace("&x 1", "&x 5")
+        );
+        // An alias inside what is replaced goes with it.
+        let text = "a: {l: &l [x], m: *l}\nb: 1\n";
+        assert_eq!(set(text, 0, &[], "a", &json!("z")).unwrap(), "a: z\nb: 1\n");
+        // Removing an alias item, or an item after an anchored one, is no edit of the anchor.
+        let text = "l: [&a p, q, *a]\n";
+        assert_eq!(
+            remove_item(text, 0, &[Seg::Key("l")], 2).unwrap(),
+            "l: [&a p, q]\n"
+        );
+        assert_eq!(
+            remove_item(text, 0, &[Seg::Key("l")], 1).unwrap(),
+            "l: [&a p, *a]\n"
+        );
     }
 }
