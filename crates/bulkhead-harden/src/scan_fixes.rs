@@ -448,6 +448,9 @@ fn takes_effect(kind: ArtifactKind, path: &str) -> String {
     }
 }
 
+/// The review note of a daemon-icc fix that also sets `"iptables": true`.
+const ICC_TURNS_IPTABLES_ON: &str = "the file disables iptables and dockerd refuses \"icc\": false without it, so the fix turns iptables back on: Docker manages the host's iptables rules again, next to your own";
+
 /// What a reviewed fix of `rule` may break, in bulkhead's words.
 fn may_break(rule: &str) -> &'static str {
     match rule {
@@ -512,9 +515,22 @@ fn group_fix(
             f.rule, f.location.line
         ));
         if g.safety == bulkhead_scan::Safety::Review {
-            let m = may_break(&f.rule).to_string();
-            if !may.contains(&m) {
-                may.push(m);
+            // daemon-icc's fix of a file that disables iptables turns iptables back on (dockerd
+            // refuses icc=false without it): what that may break is said too, and only that
+            // when icc was off already.
+            let notes = if f.rule == "daemon-icc" && description.contains("\"iptables\": true") {
+                if description.contains("\"icc\": false") {
+                    vec![may_break(&f.rule), ICC_TURNS_IPTABLES_ON]
+                } else {
+                    vec![ICC_TURNS_IPTABLES_ON]
+                }
+            } else {
+                vec![may_break(&f.rule)]
+            };
+            for m in notes {
+                if !may.iter().any(|x| x == m) {
+                    may.push(m.to_string());
+                }
             }
         }
     }

@@ -549,11 +549,141 @@ fn daemon_json_fixes_dockerd_would_refuse_are_not_planned() {
     let p = plan(&request(None, &["2.2"])).unwrap();
     assert_eq!(p.fixes.len(), 1, "{:#?}", p.unfixed);
     assert!(p.fixes[0].restart.is_none());
-    // A file that turns iptables off itself.
+    // A file that turns iptables off itself: the scanner's icc fix turns it back on, so 2.2
+    // alone is planned and writes a file dockerd starts with.
     std::fs::write(&file, "{\"iptables\": false}\n").unwrap();
     let p = plan(&request(None, &["2.2"])).unwrap();
-    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
-    assert!(p.unfixed.iter().any(|u| u.reason.contains("iptables")));
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.unfixed);
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let v: serde_json::Value = serde_json::from_str(&p.fixes[0].action.edits[0].after).unwrap();
+    assert_eq!(v, serde_json::json!({"iptables": true, "icc": false}));
+}
+
+/// The member names of a daemon.json text, in file order (a duplicate shows twice).
+fn json_keys(text: &str) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+    // serde_json sorts the members and keeps the last of a duplicated key silently: find each
+    // in the text instead (the values here hold no quoted member names).
+    let mut keys: Vec<(usize, String)> = v
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| {
+            let quoted = format!("\"{k}\":");
+            assert_eq!(
+                text.matches(&quoted).count(),
+                1,
+                "{k} written twice:\n{text}"
+            );
+            (text.find(&quoted).unwrap(), k.clone())
+        })
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+/// dockerd refuses `"icc": false` while `"iptables": false` ("ICC=false uses iptables to
+/// function"). In a scanned daemon.json that disables iptables, the fix of 2.2 turns iptables back
+/// on in the same fix: 2.2 selected alone plans one fix writing the combination dockerd starts
+/// with (its review note says iptables comes back on), every fix together writes `iptables` once,
+/// and after apply a new scan reports neither daemon-icc nor daemon-iptables.
+#[test]
+fn the_icc_fix_of_a_file_without_iptables_turns_iptables_back_on() {
+    let dir = temp_root("scan-icc-fix-iptables");
+    let file = dir.join("daemon.json");
+    let original = "{\n    \"iptables\": false,\n    \"log-driver\": \"journald\"\n}\n";
+    let request = |select: &[&str]| ScanRequest {
+        paths: vec![file.clone()],
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threat_links: Some(vec![]),
+        ..Default::default()
+    };
+    for (select, refused) in [
+        (&["2.2"][..], false),
+        (&["daemon-icc"][..], false),
+        (&[][..], false),
+        (&["2.2"][..], true),
+        (&[][..], true),
+    ] {
+        // `refused`: the file already holds the combination dockerd refuses.
+        let text = if refused {
+            original.replace("\"log-driver\"", "\"icc\": false,\n    \"log-driver\"")
+        } else {
+            original.to_string()
+        };
+        std::fs::write(&file, &text).unwrap();
+        let sp = plan(&request(select)).unwrap();
+        assert!(
+            !sp.unfixed
+                .iter()
+                .any(|u| u.check == "2.2" || u.check == "2.4"),
+            "{select:?}: {:#?}",
+            sp.unfixed
+        );
+        let review: Vec<_> = sp
+            .fixes
+            .iter()
+            .filter(|f| f.safety == Safety::Review)
+            .collect();
+        assert_eq!(review.len(), 1, "{select:?}: {:#?}", sp.fixes);
+        let icc_fix = review[0];
+        assert!(
+            icc_fix.checks.contains(&"2.2".to_string()),
+            "{:?}",
+            icc_fix.checks
+        );
+        let after = &icc_fix.action.edits[0].after;
+        let keys = json_keys(after);
+        if select == ["2.2"] {
+            // Only icc and iptables change; the file's other members stay as they were.
+            let expected = if refused {
+                ["iptables", "icc", "log-driver"]
+            } else {
+                ["iptables", "log-driver", "icc"]
+            };
+            assert_eq!(keys, expected, "{after}");
+        }
+        let v: serde_json::Value = serde_json::from_str(after).unwrap();
+        assert_eq!(
+            (&v["icc"], &v["iptables"]),
+            (&serde_json::json!(false), &serde_json::json!(true)),
+            "{after}"
+        );
+        // The change and the review note say that iptables comes back on.
+        assert!(
+            icc_fix
+                .changes
+                .iter()
+                .any(|c| c.starts_with("daemon-icc") && c.contains("\"iptables\": true")),
+            "{:?}",
+            icc_fix.changes
+        );
+        assert!(
+            icc_fix
+                .may_break
+                .iter()
+                .any(|m| m.contains("turns iptables back on")),
+            "{:?}",
+            icc_fix.may_break
+        );
+
+        // Apply, and scan again: JSON, iptables once, neither finding left.
+        let p = as_plan(&sp);
+        apply(&p, &options(&dir, true)).unwrap();
+        let written = std::fs::read_to_string(&file).unwrap();
+        json_keys(&written);
+        let left = rescan(&dir);
+        for rule in ["daemon-icc", "daemon-iptables"] {
+            assert!(
+                !left.iter().any(|(_, r, _)| r == rule),
+                "{select:?}: {rule} left: {left:?}\n{written}"
+            );
+        }
+        rollback(&options(&dir, true)).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+        let _ = std::fs::remove_dir_all(dir.join("state"));
+    }
 }
 
 /// A Kubernetes manifest written as JSON gets JSON edits (kubectl and jq read the result), and
@@ -596,4 +726,59 @@ fn a_json_manifest_stays_json_and_unparsable_content_is_never_written() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), pod);
+}
+
+/// The proof on a real dockerd (the testkit's private daemon, with a default bridge of its own):
+/// the daemon.json that the fix of 2.2 writes for a file holding `"icc": false` with
+/// `"iptables": false` starts dockerd, with icc off on its default bridge, while the file as it
+/// was does not start ("You specified --iptables=false with --icc=false"). Skipped, with the
+/// reason printed, where no test dockerd can run (not root, no dockerd); under CI=true the
+/// testkit fails instead.
+#[test]
+fn a_real_dockerd_starts_with_the_fixed_file_and_refuses_the_original() {
+    use bulkhead_testkit::{DaemonOptions, TestDockerd};
+    let dir = temp_root("scan-icc-dockerd");
+    let file = dir.join("daemon.json");
+    let refused = "{\n  \"icc\": false,\n  \"iptables\": false\n}\n";
+    std::fs::write(&file, refused).unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![file.clone()],
+        select: vec!["2.2".into()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(sp.fixes.len(), 1, "{:#?}", sp.unfixed);
+    let after = &sp.fixes[0].action.edits[0].after;
+    let fixed: serde_json::Value = serde_json::from_str(after).unwrap();
+    assert_eq!(fixed, serde_json::json!({"icc": false, "iptables": true}));
+
+    let Some(d) = TestDockerd::start_with(DaemonOptions::default().own_bridge().daemon_json(fixed))
+    else {
+        return;
+    };
+    let bridge = d.api().get("/networks/bridge").unwrap().json().unwrap();
+    assert_eq!(
+        bridge["Options"]["com.docker.network.bridge.enable_icc"], "false",
+        "{bridge}"
+    );
+    drop(d);
+
+    // The original: dockerd exits before it answers, naming the combination.
+    let original: serde_json::Value = serde_json::from_str(refused).unwrap();
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        TestDockerd::start_with(DaemonOptions::default().daemon_json(original))
+    }));
+    let err = match started {
+        Ok(_) => panic!("dockerd started with \"icc\": false and \"iptables\": false"),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    };
+    assert!(
+        err.contains("--iptables=false with --icc=false"),
+        "dockerd failed for another reason: {err}"
+    );
 }

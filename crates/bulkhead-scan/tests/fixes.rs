@@ -434,3 +434,109 @@ fn daemon_json_fixes_keep_crlf_line_ends() {
     let text = "{\n  \"icc\": true,\n  \"log-driver\": \"json-file\",\n  \"log-opts\": {\"max-size\": \"10m\"}\n}\n";
     assert!(crlf_fixes_match_lf("daemon.json", ArtifactKind::DaemonJson, text, false) >= 2);
 }
+
+/// daemon-icc's fix turns iptables back on when the file disables it (dockerd refuses `"icc":
+/// false` without iptables), and daemon-iptables' fix makes the same edit of the `iptables`
+/// value. Whichever fixes are planned together (every finding's, the two rules', daemon-icc's
+/// alone, daemon-iptables' alone), each result is JSON with one `iptables` member, and a new scan
+/// finds neither rule once their fixes are in; the edit both fixes share is made once, not
+/// refused as an overlap.
+#[test]
+fn daemon_icc_and_iptables_fixes_share_the_iptables_edit() {
+    use bulkhead_scan::fixes::{apply, plan};
+    use bulkhead_scan::Safety;
+    let texts = [
+        "{\n  \"iptables\": false\n}\n",
+        "{\n  \"iptables\": false,\n  \"log-driver\": \"journald\"\n}\n",
+        "{\n  \"icc\": true,\n  \"iptables\": false\n}\n",
+        "{\n  \"icc\": false,\n  \"iptables\": false\n}\n",
+        "{\"log-level\": \"debug\", \"iptables\": false}",
+        "{\r\n    \"iptables\": false\r\n}\r\n",
+    ];
+    // The text after one round of the chosen rules' fixes (None: every fix), checked on the way.
+    let round = |text: &str, chosen: Option<&[&str]>| -> String {
+        let all = findings("daemon.json", ArtifactKind::DaemonJson, text);
+        let picked: Vec<Finding> = all
+            .iter()
+            .filter(|f| chosen.is_none_or(|c| c.contains(&f.rule.as_str())))
+            .cloned()
+            .collect();
+        let planned = plan(&picked, Safety::Review);
+        let Some(file) = planned.first() else {
+            return text.to_string();
+        };
+        if let Some(c) = chosen {
+            assert!(
+                file.deferred.is_empty(),
+                "{text} {c:?}: {:?}",
+                file.deferred
+            );
+            for rule in c {
+                assert!(
+                    file.fixes.iter().any(|(r, _, _)| r == rule),
+                    "{text}: {rule} not fixed: {:?}",
+                    file.fixes
+                );
+            }
+        }
+        let out = apply(text, file).unwrap();
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap_or_else(|e| panic!("{chosen:?} on {text}: not JSON ({e}):\n{out}"));
+        assert_eq!(out.matches("\"iptables\"").count(), 1, "{out}");
+        assert!(
+            !rules("daemon.json", ArtifactKind::DaemonJson, &out)
+                .contains(&"daemon-iptables".into()),
+            "{chosen:?} on {text}: daemon-iptables left\n{out}"
+        );
+        out
+    };
+    for text in texts {
+        for chosen in [
+            &["daemon-icc", "daemon-iptables"][..],
+            &["daemon-icc"][..],
+            &["daemon-iptables"][..],
+        ] {
+            let out = round(text, Some(chosen));
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["iptables"], json!(true), "{out}");
+            if chosen.contains(&"daemon-icc") {
+                assert_eq!(v["icc"], json!(false), "{out}");
+                assert!(
+                    !rules("daemon.json", ArtifactKind::DaemonJson, &out)
+                        .contains(&"daemon-icc".into()),
+                    "{out}"
+                );
+            }
+        }
+        // Every fix, round after round (fixes that add keys after the same member wait for the
+        // next round), as harden makes them.
+        let mut out = text.to_string();
+        for _ in 0..16 {
+            let next = round(&out, None);
+            if next == out {
+                break;
+            }
+            out = next;
+        }
+        let left = rules("daemon.json", ArtifactKind::DaemonJson, &out);
+        assert!(!left.contains(&"daemon-icc".into()), "{left:?}\n{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (&v["icc"], &v["iptables"]),
+            (&json!(false), &json!(true)),
+            "{out}"
+        );
+    }
+    // Two edits of one place that differ still overlap: the second fix waits for a re-scan.
+    let text = "{\n  \"icc\": true,\n  \"iptables\": false\n}\n";
+    let mut two: Vec<Finding> = findings("daemon.json", ArtifactKind::DaemonJson, text)
+        .into_iter()
+        .filter(|f| f.rule == "daemon-icc" || f.rule == "daemon-iptables")
+        .collect();
+    assert_eq!(two.len(), 2);
+    for e in &mut two[1].fix.as_mut().unwrap().edits {
+        e.replacement = "null".into();
+    }
+    let planned = plan(&two, Safety::Review);
+    assert_eq!(planned[0].deferred.len(), 1, "{:?}", planned[0]);
+}

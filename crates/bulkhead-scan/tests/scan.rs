@@ -230,6 +230,137 @@ fn daemon_json_values_are_judged_as_dockerd_decodes_them() {
     assert!(!has(&r, "daemon-log-level"), "{:?}", hits(&r));
 }
 
+/// The daemon-icc finding on `text`, if any: (line, message, the text after its fix).
+fn icc_finding(text: &str) -> Option<(u32, String, Option<String>)> {
+    let r = scan("daemon.json", ArtifactKind::DaemonJson, text);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let f = r.findings.iter().find(|f| f.rule == "daemon-icc")?;
+    let fixed = f.fix.as_ref().map(|x| apply_edits(text, &x.edits).unwrap());
+    Some((f.location.line, f.message.clone(), fixed))
+}
+
+/// The top-level members of a daemon.json text (it must be JSON).
+fn members(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+        .as_object()
+        .cloned()
+        .unwrap()
+}
+
+/// dockerd refuses to start with `"icc": false` while it may not manage iptables ("You specified
+/// --iptables=false with --icc=false. ICC=false uses iptables to function"), whatever `bridge`
+/// says: daemon-icc judges icc together with the file's iptables, and its fix never writes that
+/// combination. With the default bridge disabled (`"bridge": "none"`) icc has nothing to act on,
+/// as the host check 2.2 says (not applicable), so leaving it on is no finding.
+#[test]
+fn daemon_icc_is_judged_together_with_iptables_and_bridge() {
+    // icc off with iptables off: the file does not start.
+    let (line, msg, fixed) =
+        icc_finding("{\n  \"icc\": false,\n  \"iptables\": false\n}\n").expect("daemon-icc");
+    assert_eq!(line, 2);
+    assert!(msg.contains("dockerd refuses to start"), "{msg}");
+    assert!(msg.contains("\"iptables\": true"), "{msg}");
+    assert_eq!(
+        fixed.as_deref(),
+        Some("{\n  \"icc\": false,\n  \"iptables\": true\n}\n")
+    );
+    // The same with the default bridge disabled: dockerd still refuses it.
+    let (_, msg, fixed) =
+        icc_finding("{\"bridge\": \"none\", \"icc\": false, \"iptables\": false}")
+            .expect("daemon-icc with bridge none");
+    assert!(msg.contains("dockerd refuses to start"), "{msg}");
+    assert_eq!(
+        fixed.as_deref(),
+        Some("{\"bridge\": \"none\", \"icc\": false, \"iptables\": true}")
+    );
+
+    // icc left on (unset, true, or not a boolean) with iptables off: the fix turns icc off and
+    // iptables back on, in one fix.
+    for (text, line) in [
+        ("{\n  \"iptables\": false\n}\n", 1),
+        (
+            "{\n  \"iptables\": false,\n  \"log-driver\": \"journald\"\n}\n",
+            1,
+        ),
+        ("{\n  \"icc\": true,\n  \"iptables\": false\n}\n", 2),
+        ("{\n  \"iptables\": false,\n  \"icc\": \"true\"\n}\n", 3),
+        ("{\"iptables\": false}", 1),
+        // Not a boolean: dockerd refuses the file for the type; the fix still writes a file
+        // that starts.
+        ("{\"iptables\": \"false\"}", 1),
+    ] {
+        let (l, _, fixed) = icc_finding(text).unwrap_or_else(|| panic!("no daemon-icc: {text}"));
+        assert_eq!(l, line, "{text}");
+        let fixed = fixed.unwrap_or_else(|| panic!("no fix: {text}"));
+        let m = members(&fixed);
+        assert_eq!(m.get("icc"), Some(&serde_json::json!(false)), "{fixed}");
+        assert_eq!(m.get("iptables"), Some(&serde_json::json!(true)), "{fixed}");
+        assert_eq!(fixed.matches("\"iptables\"").count(), 1, "{fixed}");
+        assert!(icc_finding(&fixed).is_none(), "{fixed}");
+    }
+    let r = scan(
+        "daemon.json",
+        ArtifactKind::DaemonJson,
+        "{\n  \"icc\": true,\n  \"iptables\": false\n}\n",
+    );
+    let fix = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "daemon-icc")
+        .and_then(|f| f.fix.clone())
+        .unwrap();
+    assert_eq!(fix.description, "set \"icc\": false and \"iptables\": true");
+    assert_eq!(fix.safety, bulkhead_scan::Safety::Review);
+    assert_eq!(fix.edits.len(), 2);
+
+    // The default bridge disabled: icc is moot, whatever it says.
+    for text in [
+        "{\"bridge\": \"none\"}",
+        "{\"bridge\": \"none\", \"icc\": true}",
+        "{\"bridge\": \"none\", \"iptables\": false}",
+    ] {
+        assert!(icc_finding(text).is_none(), "{text}");
+    }
+
+    // The ordinary cases are unchanged: icc alone, fixed alone.
+    for (text, line, after) in [
+        ("{\n  \"icc\": true\n}\n", 2, "{\n  \"icc\": false\n}\n"),
+        ("{}\n", 1, "{\n  \"icc\": false\n}\n"),
+        (
+            "{\"iptables\": true, \"icc\": true}",
+            1,
+            "{\"iptables\": true, \"icc\": false}",
+        ),
+        (
+            "{\"bridge\": \"docker1\"}",
+            1,
+            "{\"bridge\": \"docker1\", \"icc\": false}",
+        ),
+    ] {
+        let (l, msg, fixed) = icc_finding(text).unwrap_or_else(|| panic!("no daemon-icc: {text}"));
+        assert_eq!((l, fixed.as_deref()), (line, Some(after)), "{text}");
+        assert!(!msg.contains("refuses"), "{msg}");
+    }
+    let r = scan("daemon.json", ArtifactKind::DaemonJson, "{\"icc\": true}");
+    let fix = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "daemon-icc")
+        .and_then(|f| f.fix.clone())
+        .unwrap();
+    assert_eq!(fix.description, "set \"icc\": false");
+    assert_eq!(fix.edits.len(), 1);
+    for text in [
+        "{\"icc\": false}",
+        "{\"icc\": false, \"iptables\": true}",
+        // iptables not a boolean is daemon-iptables' finding (the file is refused for its type).
+        "{\"icc\": false, \"iptables\": \"false\"}",
+    ] {
+        assert!(icc_finding(text).is_none(), "{text}");
+    }
+}
+
 #[test]
 fn compose_booleans_are_read_like_compose_go() {
     let r = scan("compose.yaml", ArtifactKind::Compose, "services:\n  a:\n    image: x:1\n    privileged: \"yes\"\n  b:\n    image: x:1\n    privileged: \"no\"\n");

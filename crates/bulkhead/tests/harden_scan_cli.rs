@@ -593,3 +593,75 @@ fn a_merged_anchor_list_is_overridden_in_the_service_not_edited() {
         assert_eq!(after, expected);
     }
 }
+
+/// dockerd refuses a daemon.json with `"icc": false` while `"iptables": false`. A user who fixes
+/// only 2.2 (`--select 2.2`) in a file that disables iptables gets iptables turned back on in
+/// the same fix (the dry run shows it and says why), and `bulkhead scan` afterwards finds neither
+/// daemon-icc nor daemon-iptables in a file that is still JSON with one `iptables` member.
+#[test]
+fn selecting_only_icc_in_a_file_without_iptables_writes_a_file_dockerd_starts_with() {
+    let dir = TempDir::new("hscan-icc-iptables");
+    let before = "{\n  \"iptables\": false,\n  \"log-driver\": \"journald\"\n}\n";
+    std::fs::write(dir.join("daemon.json"), before).unwrap();
+    let state = dir.join("st");
+    let args = ["harden", "--scan", "daemon.json", "--select", "2.2"];
+    let o = bulkhead(&dir, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "    -  \"iptables\": false,\n",
+        "    +  \"iptables\": true,\n",
+        "    +  \"icc\": false\n",
+        "changes: daemon-icc (line 1): set \"icc\": false and \"iptables\": true\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in\n{out}");
+    }
+    assert!(out.contains("turns iptables back on"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("daemon.json")).unwrap(),
+        before
+    );
+
+    let mut apply = args.to_vec();
+    apply.extend([
+        "--apply",
+        "--include-review",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let o = bulkhead(&dir, &apply);
+    assert!(o.status.success(), "{}", text(&o));
+    let after = std::fs::read_to_string(dir.join("daemon.json")).unwrap();
+    assert_eq!(
+        after,
+        "{\n  \"iptables\": true,\n  \"log-driver\": \"journald\",\n  \"icc\": false\n}\n"
+    );
+    let v: Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(
+        (&v["icc"], &v["iptables"]),
+        (&Value::Bool(false), &Value::Bool(true))
+    );
+
+    let o = bulkhead(
+        &dir,
+        &[
+            "scan",
+            "daemon.json",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for gone in ["daemon-icc", "daemon-iptables"] {
+        assert!(!rules.contains(&gone), "{gone} still reported: {rules:?}");
+    }
+}

@@ -427,3 +427,58 @@ fn a_named_path_that_does_not_exist_is_a_usage_error() {
     );
     assert!(out.stdout.is_empty(), "no report: {out:?}");
 }
+
+/// A daemon.json dockerd refuses (`"icc": false` with `"iptables": false`) is reported by
+/// daemon-icc with the reason, and its JSON fix turns iptables on; with `"bridge": "none"` and
+/// icc left on there is nothing for daemon-icc to report.
+#[test]
+fn daemon_json_icc_without_iptables_is_reported_as_a_file_dockerd_refuses() {
+    let d = workdir("icc-iptables");
+    let file = d.join("daemon.json");
+    std::fs::write(&file, "{\n  \"icc\": false,\n  \"iptables\": false\n}\n").unwrap();
+    let o = bin()
+        .args(["scan", "--format", "json", "--fail-on", "never"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let icc = findings
+        .iter()
+        .find(|f| f["rule"] == "daemon-icc")
+        .unwrap_or_else(|| panic!("no daemon-icc: {findings:#?}"));
+    assert_eq!(icc["location"]["line"], 2);
+    assert!(
+        icc["message"]
+            .as_str()
+            .unwrap()
+            .contains("dockerd refuses to start"),
+        "{icc}"
+    );
+    assert_eq!(icc["fix"]["description"], "set \"iptables\": true");
+    assert_eq!(icc["fix"]["edits"][0]["replacement"], "true");
+    assert!(findings.iter().any(|f| f["rule"] == "daemon-iptables"));
+
+    std::fs::write(&file, "{\"bridge\": \"none\"}\n").unwrap();
+    let o = bin()
+        .args(["scan", "--format", "json", "--fail-on", "never"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "daemon-icc"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

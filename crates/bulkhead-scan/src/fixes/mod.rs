@@ -11,9 +11,10 @@
 //! mark at the start of a file stays there.
 //!
 //! [`plan`] groups the edits of the chosen findings per file, dropping edits that would overlap
-//! (the first finding in file order wins; the others stay findings to fix after a re-scan), and
-//! [`apply`] applies them to a text. Writing files (backups, atomic replace) is harden's job;
-//! nothing here touches the disk.
+//! (the first finding in file order wins; the others stay findings to fix after a re-scan; an
+//! edit identical to one already planned is the same change, made once), and [`apply`] applies
+//! them to a text. Writing files (backups, atomic replace) is harden's job; nothing here touches
+//! the disk.
 
 pub mod compose;
 pub mod dockerfile;
@@ -144,7 +145,16 @@ pub fn plan(findings: &[Finding], allowed: Safety) -> Vec<FileFix> {
                 fixes: Vec::new(),
                 deferred: Vec::new(),
             });
-        let overlaps = fix.edits.iter().any(|e| {
+        // An edit identical to one already planned (two fixes that set the same value, such
+        // as daemon-icc's and daemon-iptables' `"iptables": true`) is the same change: it is
+        // made once and both findings count as fixed. Any other edit touching a planned one
+        // overlaps it.
+        let new_edits: Vec<&Edit> = fix
+            .edits
+            .iter()
+            .filter(|e| !entry.edits.contains(e))
+            .collect();
+        let overlaps = new_edits.iter().any(|e| {
             entry.edits.iter().any(|x| {
                 let (a0, a1) = (e.offset, e.offset + e.length);
                 let (b0, b1) = (x.offset, x.offset + x.length);
@@ -155,7 +165,7 @@ pub fn plan(findings: &[Finding], allowed: Safety) -> Vec<FileFix> {
             entry.deferred.push((f.rule.clone(), f.location.line));
             continue;
         }
-        entry.edits.extend(fix.edits.iter().cloned());
+        entry.edits.extend(new_edits.into_iter().cloned());
         entry
             .fixes
             .push((f.rule.clone(), f.location.line, fix.description.clone()));

@@ -104,8 +104,66 @@ fn want_bool(
     }
 }
 
+/// daemon-icc. dockerd refuses to start when icc is off while it may not manage iptables ("You
+/// specified --iptables=false with --icc=false. ICC=false uses iptables to function"), also with
+/// the default bridge disabled, so icc is judged together with the file's `iptables`:
+///
+/// - `"icc": false` with `"iptables": false` is a finding: the file does not start. The fix turns
+///   iptables on (the same edit as daemon-iptables' fix, which the fix planner makes once).
+/// - icc on (unset, true, or not a JSON boolean) with `"iptables": false`: the fix turns icc off
+///   and iptables on in one fix, so that applying it alone never writes a refused file.
+/// - `"bridge": "none"`: there is no default bridge for icc to act on (the host check 2.2 is not
+///   applicable then), so icc left on is no finding.
+///
+/// A non-boolean `iptables` is daemon-iptables' finding (dockerd refuses the file for its type);
+/// the fix of icc then sets iptables too, so that what it writes starts.
 fn icc(c: &Ctx<'_>, out: &mut Out<'_>) {
-    want_bool(c, out, "daemon-icc", "icc", false, true, Safety::Review);
+    const RULE: &str = "daemon-icc";
+    let iptables_off = c.flag("iptables") == Some(false);
+    let iptables_unreadable = not_a_boolean(c, "iptables").is_some();
+    let bridge_none = c.get("bridge").and_then(Node::as_str) == Some("none");
+    let icc_written = not_a_boolean(c, "icc");
+    if icc_written.is_none() && c.flag("icc") == Some(false) {
+        if iptables_off {
+            let edit = out.json_set(&["iptables"], json!(true));
+            out.hit(
+                RULE,
+                c.at("icc"),
+                OBJ,
+                "\"icc\": false while \"iptables\": false: dockerd refuses to start with this file (blocking traffic between containers needs its iptables rules); set \"iptables\": true, as the daemon-iptables fix does",
+            )
+            .fix(
+                "set \"iptables\": true",
+                Safety::Review,
+                edit.into_iter().collect(),
+            );
+        }
+        return;
+    }
+    if bridge_none && icc_written.is_none() {
+        return;
+    }
+    let msg = match (&icc_written, c.get("icc")) {
+        (Some(w), _) => {
+            format!("\"icc\": {w} is not a JSON boolean: dockerd refuses to start with this file")
+        }
+        (None, Some(_)) => "\"icc\": true".to_string(),
+        (None, None) => "\"icc\" is not set (default true)".to_string(),
+    };
+    // With iptables off (or unreadable), icc=false alone would write a file dockerd refuses:
+    // the fix turns iptables on too, or there is no fix.
+    let needs_iptables = iptables_off || iptables_unreadable;
+    let fix = match out.json_set(&["icc"], json!(false)) {
+        Some(e) if !needs_iptables => Some(("set \"icc\": false", vec![e])),
+        Some(e) => out
+            .json_set(&["iptables"], json!(true))
+            .map(|i| ("set \"icc\": false and \"iptables\": true", vec![e, i])),
+        None => None,
+    };
+    let h = out.hit(RULE, c.at("icc"), OBJ, msg);
+    if let Some((description, edits)) = fix {
+        h.fix(description, Safety::Review, edits);
+    }
 }
 
 fn log_level(c: &Ctx<'_>, out: &mut Out<'_>) {
