@@ -374,10 +374,226 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     // one file are patched one after another, each fix on the previous one's result (apply
     // takes such a chain and writes the file once; two edits of the original it refuses).
     let mut compose_texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut shared: Vec<SharedService> = Vec::new();
     for w in by_container.values() {
-        plan_container(ctx, w, images, &mut compose_texts, &mut out);
+        plan_container(ctx, w, images, &mut compose_texts, &mut shared, &mut out);
+    }
+    // What a patched service passes on to the mappings that merge or repeat it is said once
+    // every service is planned: whether those are patched too is known only then.
+    for s in &shared {
+        let last = compose_texts.get(&s.path).map(String::as_str);
+        let notes: Vec<String> = s
+            .users
+            .iter()
+            .map(|u| {
+                let patched = u.service.as_ref().is_some_and(|x| {
+                    *x != s.service
+                        && out
+                            .fixes
+                            .iter()
+                            .any(|f| f.id == format!("compose:{}#{x}", s.path))
+                });
+                sharing_note(u, patched.then_some(last).flatten())
+            })
+            .collect();
+        let fix = &mut out.fixes[s.fix];
+        fix.notes.extend(notes);
+        // It changes another service than the one it names: never without a human reading it.
+        if fix.safety == Safety::Safe {
+            fix.safety = Safety::Review;
+        }
     }
     out
+}
+
+/// A planned compose fix (`fix`, an index into the plan's fixes) of a service whose mapping, or
+/// a mapping holding it, carries an anchor that other places merge or repeat.
+struct SharedService {
+    fix: usize,
+    /// The compose file.
+    path: String,
+    service: String,
+    users: Vec<ServiceUser>,
+}
+
+/// One place that merges or repeats the anchor of a patched service (see
+/// [`yaml::anchor_users`]), and what it inherits from that service's fix.
+struct ServiceUser {
+    /// Who it is, where, and how it uses the anchor:
+    /// `worker (line 6) merges web through <<: *default`.
+    lead: String,
+    merge: bool,
+    /// The compose service it is, when it is one (`services.<name>`).
+    service: Option<String>,
+    path: Vec<yaml::SegBuf>,
+    /// Where the patched service sits below the anchored mapping (`services.web` when the
+    /// document root carries it, `web` for `services`); empty when the service carries it.
+    below: Vec<String>,
+    /// The keys of the service the fix adds or changes that read differently at the user after
+    /// the fix than before (so not those it sets itself), in the service's order.
+    inherited: Vec<String>,
+}
+
+/// The keys of a path of mapping keys.
+fn below_keys(path: &[Seg]) -> Vec<String> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.to_string(),
+            Seg::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The places that merge or repeat an anchor carried by `service` of the compose file (or by a
+/// mapping holding it) in `before`, and what each reads differently in `after`, the text with
+/// that service patched.
+fn service_users(before: &str, after: &str, service: &str) -> Vec<ServiceUser> {
+    use bulkhead_sources::yaml::{parse, Schema};
+    let svc = [Seg::Key("services"), Seg::Key(service)];
+    let Ok(users) = yaml::anchor_users(before, 0, &svc) else {
+        return Vec::new();
+    };
+    if users.is_empty() {
+        return Vec::new();
+    }
+    let (Ok(b), Ok(a)) = (parse(before), parse(after)) else {
+        return Vec::new();
+    };
+    // The service's keys in its own order, new ones last (as they are written).
+    let mut order: Vec<String> = Vec::new();
+    for docs in [&a, &b] {
+        for (k, _) in yaml::node_at(docs, 0, &svc)
+            .and_then(|n| n.as_map())
+            .unwrap_or_default()
+        {
+            if let Some(k) = k.as_str().filter(|k| !order.iter().any(|o| o == k)) {
+                order.push(k.to_string());
+            }
+        }
+    }
+    users
+        .into_iter()
+        .map(|u| {
+            let below = below_keys(&svc[u.carrier_depth.min(svc.len())..]);
+            let steps: Vec<Seg> = u.path.iter().map(yaml::SegBuf::as_seg).collect();
+            let read = |docs: &[bulkhead_sources::yaml::Document]| {
+                let mut v =
+                    yaml::node_at(docs, 0, &steps).map_or(Value::Null, |n| n.to_json(Schema::Core));
+                for k in &below {
+                    v = v.get(k).cloned().unwrap_or(Value::Null);
+                }
+                match v {
+                    Value::Object(m) => m,
+                    _ => serde_json::Map::new(),
+                }
+            };
+            let (was, now) = (read(&b), read(&a));
+            let mut inherited: Vec<String> = was
+                .keys()
+                .chain(now.keys())
+                .filter(|k| was.get(*k) != now.get(*k))
+                .cloned()
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect();
+            inherited.sort_by_key(|k| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+            let own = match u.path.as_slice() {
+                [yaml::SegBuf::Key(top), yaml::SegBuf::Key(name)] if top == "services" => {
+                    Some(name.clone())
+                }
+                _ => None,
+            };
+            let who = own.clone().unwrap_or_else(|| u.label.clone());
+            let what = if below.is_empty() {
+                service.to_string()
+            } else if u.carrier_depth == 0 {
+                format!("the whole file, which holds {service},")
+            } else {
+                let carrier: Vec<String> = below_keys(&svc[..u.carrier_depth]);
+                format!("{}, which holds {service},", carrier.join("."))
+            };
+            let how = if u.merge { "merges" } else { "repeats" };
+            ServiceUser {
+                lead: format!("{who} (line {}) {how} {what} through {}", u.line, u.written),
+                merge: u.merge,
+                service: own,
+                path: u.path,
+                below,
+                inherited,
+            }
+        })
+        .collect()
+}
+
+/// The note about one user of a patched service's anchor. `patched_text`: the user is another
+/// service this plan patches too, and this is the compose file once every fix is made.
+fn sharing_note(u: &ServiceUser, patched_text: Option<&str>) -> String {
+    let keys = and_list(&u.inherited);
+    if let (Some(text), Some(name)) = (patched_text, &u.service) {
+        // Keys the user writes itself in the end override what it would inherit.
+        let steps: Vec<Seg> = u.path.iter().map(yaml::SegBuf::as_seg).collect();
+        let docs = bulkhead_sources::yaml::parse(text).unwrap_or_default();
+        let own: Vec<&str> = yaml::node_at(&docs, 0, &steps)
+            .map(|n| {
+                n.as_map()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|(k, _)| n.span.range().contains(&k.span.start.offset))
+                    .filter_map(|(k, _)| k.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let left: Vec<String> = u
+            .inherited
+            .iter()
+            .filter(|k| !own.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        return if u.inherited.is_empty() {
+            format!(
+                "{}; {name} is patched too and inherits nothing from this change",
+                u.lead
+            )
+        } else if left.is_empty() {
+            format!("{}; {name} is patched too and sets {keys} itself", u.lead)
+        } else {
+            format!(
+                "{}; {name} is patched too, but its own fix does not set {}, which it inherits from this change",
+                u.lead,
+                and_list(&left)
+            )
+        };
+    }
+    if u.inherited.is_empty() {
+        return format!("{}: this change does not alter what it reads", u.lead);
+    }
+    if !u.below.is_empty() {
+        return format!(
+            "{}: its {} gets {keys} from this change",
+            u.lead,
+            u.below.join(".")
+        );
+    }
+    if u.merge {
+        format!(
+            "{}: it inherits {keys} from this change unless it sets them itself",
+            u.lead
+        )
+    } else {
+        format!(
+            "{}: it is the same mapping, so it gets {keys} from this change too",
+            u.lead
+        )
+    }
 }
 
 /// The first published TCP port inside the container, for a default health probe.
@@ -579,6 +795,7 @@ fn plan_container(
     w: &Wanted<'_>,
     images: &[ImageFacts],
     compose_texts: &mut BTreeMap<String, String>,
+    shared: &mut Vec<SharedService>,
     out: &mut Planned,
 ) {
     let c = w.container;
@@ -1011,7 +1228,7 @@ fn plan_container(
         &tmpfs_new,
         health.as_ref().map(|h| h.0.clone()),
     ) {
-        Ok(Some(mut fix)) => {
+        Ok(Some((mut fix, users))) => {
             fix.checks = checks;
             fix.controls = controls;
             fix.changes = changes_text;
@@ -1024,6 +1241,14 @@ fn plan_container(
                 ])
                 .collect();
             fix.notes = notes;
+            if !users.is_empty() {
+                shared.push(SharedService {
+                    fix: out.fixes.len(),
+                    path: fix.target.path.clone().unwrap_or_default(),
+                    service: service.clone(),
+                    users,
+                });
+            }
             out.fixes.push(fix);
         }
         Ok(None) => {}
@@ -1039,7 +1264,8 @@ fn plan_container(
 }
 
 /// The patch to the compose file (the last of the project's files that defines the service),
-/// made on what the fixes of other services already planned for that file (`compose_texts`).
+/// made on what the fixes of other services already planned for that file (`compose_texts`),
+/// and the places that merge or repeat an anchor of the service, which the patch changes too.
 #[allow(clippy::too_many_arguments)]
 fn compose_fix(
     ctx: &PlanContext<'_>,
@@ -1050,7 +1276,7 @@ fn compose_fix(
     service: &str,
     tmpfs_new: &[String],
     health_cmd: Option<String>,
-) -> Result<Option<Fix>, String> {
+) -> Result<Option<(Fix, Vec<ServiceUser>)>, String> {
     let o = ctx.options();
     let c = w.container;
     let has = |ch: Change| w.changes.contains_key(&ch);
@@ -1087,6 +1313,7 @@ fn compose_fix(
         text = planned.clone();
         read.content = Some(planned.clone());
     }
+    let before = text.clone();
     let svc = [Seg::Key("services"), Seg::Key(service)];
     let e = |r: Result<String, yaml::YamlEditError>| r.map_err(|e| format!("{path}: {e}"));
     let doc_value = |text: &str, key: &str| -> Option<Value> {
@@ -1203,7 +1430,9 @@ fn compose_fix(
         return Ok(None);
     }
     compose_texts.insert(path.clone(), text.clone());
-    Ok(Some(Fix {
+    // Keys added to a service carrying an anchor reach every mapping that merges or repeats it.
+    let users = service_users(&before, &text, service);
+    let fix = Fix {
         id: format!("compose:{path}#{service}"),
         title: format!("Harden service {service} in {path}"),
         checks: Vec::new(),
@@ -1221,7 +1450,8 @@ fn compose_fix(
         },
         restart: None,
         findings: Vec::new(),
-    }))
+    };
+    Ok(Some((fix, users)))
 }
 
 #[cfg(test)]

@@ -22,6 +22,11 @@
 //!
 //! Each operation exists as a [`Splice`] (`*_splice`, [`set_in`]) and as the edited text. The
 //! scanner's fixes and harden's compose, kubelet and manifest fixers both use it.
+//!
+//! An entry added to or changed in an anchored mapping (rather than the anchored value being
+//! replaced whole) is an edit like any other, and every place that merges or repeats the
+//! mapping reads it too; the same goes for any edit below a mapping or list carrying an anchor.
+//! [`anchor_users`] lists those places, for a caller to say what else its edit changes.
 
 use super::{line_start, Splice};
 use bulkhead_sources::yaml::{self, Document, Node, NodeKind, Style};
@@ -643,6 +648,10 @@ fn property_token(text: &str, start: usize, len: usize) -> bool {
 struct AnchorUse {
     /// The path of the value that is the alias, or of the mapping that merges the anchor.
     label: String,
+    /// The same path, step by step.
+    path: Vec<SegBuf>,
+    /// Where the `*name` text is.
+    at: usize,
     line: usize,
     merge: bool,
 }
@@ -709,6 +718,8 @@ fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
     let mut n = root;
     let found = |path: &[Seg], merge: bool| AnchorUse {
         label: path_label(path),
+        path: path.iter().map(SegBuf::from).collect(),
+        at,
         line,
         merge,
     };
@@ -806,6 +817,169 @@ fn anchor_uses(
         }
     }
     uses
+}
+
+/// One step of a path, owning its key: for results that outlive the parsed document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegBuf {
+    Key(String),
+    Index(usize),
+}
+
+impl SegBuf {
+    pub fn as_seg(&self) -> Seg<'_> {
+        match self {
+            SegBuf::Key(k) => Seg::Key(k),
+            SegBuf::Index(i) => Seg::Index(*i),
+        }
+    }
+}
+
+impl From<&Seg<'_>> for SegBuf {
+    fn from(s: &Seg<'_>) -> Self {
+        match *s {
+            Seg::Key(k) => SegBuf::Key(k.to_string()),
+            Seg::Index(i) => SegBuf::Index(i),
+        }
+    }
+}
+
+/// A place that repeats an anchor carried by a node or by a collection holding it, as
+/// [`anchor_users`] finds it. Whatever is added to or changed in that node shows up there too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorUser {
+    /// The anchor's name, without the `&`.
+    pub anchor: String,
+    /// 1-based line of the `&name`.
+    pub anchor_line: usize,
+    /// How many steps of the path asked about lead to the node carrying the anchor: all of them
+    /// when the node itself carries it, fewer when a mapping or list above it does.
+    pub carrier_depth: usize,
+    /// For a merge, the path of the mapping that merges the anchor; for an alias, the path of the
+    /// value (or key) written as the alias.
+    pub path: Vec<SegBuf>,
+    /// `path` written out: `services.worker`, `x-all`, `l[0]`.
+    pub label: String,
+    /// 1-based line of the `*name` text.
+    pub line: usize,
+    /// Repeated through a merge key (`<<`), rather than as an alias.
+    pub merge: bool,
+    /// The use as written: `<<: *name`, `<<: [*a, *name]` (every anchor that merge lists), or
+    /// `*name`.
+    pub written: String,
+}
+
+/// The aliases (`*a`, `*b`) a merge key (`<<`) lists when the alias at `at` is one of them:
+/// its value (`<<: *a`), an item of its flow list (`<<: [*a, *b]`) or of its block list, with
+/// comments allowed between the items. `None` when the alias at `at` is not merged.
+fn merge_at(text: &str, at: usize) -> Option<Vec<&str>> {
+    // Between a merge key and its aliases there is only punctuation, dashes, blanks, comments
+    // and other aliases of the same merge, so the key is the last `<<` before the alias; its
+    // aliases, read forward from there, reach the one at `at` if it is merged.
+    let p = text[..at].rfind("<<")?;
+    let rest = text[p + 2..]
+        .trim_start_matches([' ', '\t'])
+        .strip_prefix(':')?;
+    let mut q = text.len() - rest.len();
+    let mut names = Vec::new();
+    let mut reached = false;
+    loop {
+        let r = &text[q..];
+        let t = r.trim_start_matches([' ', '\t', '\r', '\n', '[', ',', '-']);
+        q += r.len() - t.len();
+        if t.starts_with('#') {
+            q = line_end(text, q);
+            continue;
+        }
+        let Some(alias) = t.strip_prefix('*') else {
+            break;
+        };
+        let len = alias
+            .find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
+            .unwrap_or(alias.len());
+        reached |= q == at;
+        names.push(&alias[..len]);
+        q += 1 + len;
+    }
+    reached.then_some(names)
+}
+
+/// The places of document `doc` that repeat an anchor carried by the node at `path` or by any
+/// mapping or list on the way to it (the document root included): each alias (`*name`) and
+/// each merge (`<<: *name`, or a list of anchors to merge that names it), in the order they
+/// are written, for one anchor after another from the root down. An edit of that node,
+/// even one this editor makes (adding a key), changes what those places read as well; this
+/// says where they are. Read-only.
+///
+/// The walk follows entries written in place: where the path runs through an alias or an entry
+/// merged in from elsewhere, or reaches something that does not exist, only the nodes above
+/// that step are looked at. Text that only looks like an alias (in a comment or inside a
+/// scalar) is not a use, and an alias written after the anchor is defined again belongs to the
+/// new anchor.
+pub fn anchor_users(text: &str, doc: usize, path: &[Seg]) -> Result<Vec<AnchorUser>> {
+    let docs = parse(text)?;
+    let Some(d) = docs.get(doc) else {
+        return Ok(Vec::new());
+    };
+    let doc_end = docs
+        .get(doc + 1)
+        .map_or(text.len(), |d| d.span.start.offset);
+    let mut chain = vec![&d.root];
+    let mut n = &d.root;
+    for seg in path {
+        let next = match (seg, &n.kind) {
+            (Seg::Key(k), NodeKind::Map(_)) => match n.entry(k) {
+                Some((kn, v)) if within(kn, n) && !is_alias(kn, v) => Some(v),
+                _ => None,
+            },
+            (Seg::Index(i), NodeKind::Seq(items)) => items.get(*i).filter(|_| {
+                items_written(text, n)
+                    .get(*i)
+                    .is_some_and(|w| w.alias.is_none())
+            }),
+            _ => None,
+        };
+        let Some(next) = next else {
+            break;
+        };
+        chain.push(next);
+        n = next;
+    }
+    let mut users = Vec::new();
+    for (depth, node) in chain.into_iter().enumerate() {
+        let Some((anchor, name)) = anchor_at(text, node) else {
+            continue;
+        };
+        for u in anchor_uses(text, &d.root, doc_end, anchor, name, &(0..0)) {
+            // A merge whose block list has comments between its items is still a merge (the
+            // use is placed at the merging mapping either way).
+            let merged = merge_at(text, u.at);
+            let written = match &merged {
+                Some(names) if names.len() > 1 => format!(
+                    "<<: [{}]",
+                    names
+                        .iter()
+                        .map(|n| format!("*{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(_) => format!("<<: *{name}"),
+                None if u.merge => format!("<<: *{name}"),
+                None => format!("*{name}"),
+            };
+            users.push(AnchorUser {
+                anchor: name.to_string(),
+                anchor_line: line_col(text, anchor).0,
+                carrier_depth: depth,
+                written,
+                path: u.path,
+                label: u.label,
+                line: u.line,
+                merge: u.merge || merged.is_some(),
+            });
+        }
+    }
+    Ok(users)
 }
 
 /// Refuse an edit of `n` (at `label`) when an anchor among `anchors` (written on `n` or inside
@@ -3557,5 +3731,188 @@ mod tests {
             remove_item(text, 0, &[Seg::Key("l")], 1).unwrap(),
             "l: [&a p, *a]\n"
         );
+    }
+
+    fn users_of(text: &str, path: &[Seg]) -> Vec<(usize, String, usize, bool, String)> {
+        anchor_users(text, 0, path)
+            .unwrap()
+            .into_iter()
+            .map(|u| {
+                let steps: Vec<Seg> = u.path.iter().map(SegBuf::as_seg).collect();
+                assert_eq!(path_label(&steps), u.label);
+                (u.carrier_depth, u.label, u.line, u.merge, u.written)
+            })
+            .collect()
+    }
+
+    fn web() -> [Seg<'static>; 2] {
+        [Seg::Key("services"), Seg::Key("web")]
+    }
+
+    #[test]
+    fn anchor_users_of_a_block_service_merged_by_another() {
+        let text = "services:\n  web: &default\n    image: app:1\n    environment: {A: \"1\"}\n  worker:\n    <<: *default\n    command: [\"worker\"]\n";
+        let users = anchor_users(text, 0, &web()).unwrap();
+        assert_eq!(
+            users,
+            vec![AnchorUser {
+                anchor: "default".into(),
+                anchor_line: 2,
+                carrier_depth: 2,
+                path: vec![SegBuf::Key("services".into()), SegBuf::Key("worker".into())],
+                label: "services.worker".into(),
+                line: 6,
+                merge: true,
+                written: "<<: *default".into(),
+            }]
+        );
+        // The same below the service, and nothing for the other service.
+        let image = [web()[0], web()[1], Seg::Key("image")];
+        assert_eq!(anchor_users(text, 0, &image).unwrap(), users);
+        let worker = [Seg::Key("services"), Seg::Key("worker")];
+        assert_eq!(anchor_users(text, 0, &worker).unwrap(), vec![]);
+        // CRLF line ends and a missing final newline change nothing.
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(anchor_users(&crlf, 0, &web()).unwrap(), users);
+        assert_eq!(anchor_users(text.trim_end(), 0, &web()).unwrap(), users);
+        // Read-only: asking twice gives the same answer for the same text.
+        assert_eq!(anchor_users(text, 0, &web()).unwrap(), users);
+    }
+
+    #[test]
+    fn anchor_users_in_flow_style_and_through_aliases() {
+        let text = "services: {web: &d {image: a}, worker: {<<: *d, command: x}, copy: *d}\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![
+                (2, "services.worker".into(), 1, true, "<<: *d".into()),
+                (2, "services.copy".into(), 1, false, "*d".into()),
+            ]
+        );
+        // Block style, an alias as a value and as a list item.
+        let text = "services:\n  web: &d\n    image: a\n  copy: *d\nall:\n  - *d\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![
+                (2, "services.copy".into(), 4, false, "*d".into()),
+                (2, "all[0]".into(), 6, false, "*d".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn anchor_users_in_merge_lists_of_several_anchors() {
+        let flow = "x-base: &base {restart: always}\nservices:\n  web: &web\n    image: a\n  worker:\n    <<: [*base, *web]\n    command: x\n";
+        assert_eq!(
+            users_of(flow, &web()),
+            vec![(
+                2,
+                "services.worker".into(),
+                6,
+                true,
+                "<<: [*base, *web]".into()
+            )]
+        );
+        let block = "x-base: &base {restart: always}\nservices:\n  web: &web\n    image: a\n  worker:\n    <<:\n      - *base   # defaults\n      - *web\n    command: x\n";
+        assert_eq!(
+            users_of(block, &web()),
+            vec![(
+                2,
+                "services.worker".into(),
+                8,
+                true,
+                "<<: [*base, *web]".into()
+            )]
+        );
+        // In a flow mapping, with the anchor first.
+        let text = "x-base: &base {}\nservices:\n  web: &web {image: a}\n  worker: {<<: [*web, *base], command: x}\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![(
+                2,
+                "services.worker".into(),
+                4,
+                true,
+                "<<: [*web, *base]".into()
+            )]
+        );
+        // Merging only the other anchor is no use of this one.
+        let text = flow.replace("[*base, *web]", "*base");
+        assert_eq!(users_of(&text, &web()), vec![]);
+    }
+
+    #[test]
+    fn anchor_users_of_an_anchor_carried_above_the_node() {
+        let text = "services: &svcs\n  web:\n    image: a\nx-copy: *svcs\nx-more:\n  <<: *svcs\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![
+                (1, "x-copy".into(), 4, false, "*svcs".into()),
+                (1, "x-more".into(), 6, true, "<<: *svcs".into()),
+            ]
+        );
+        // The service's own anchor and the one above it, from the root down.
+        let text =
+            "services: &svcs\n  web: &web\n    image: a\n  worker:\n    <<: *web\nx-copy: *svcs\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![
+                (1, "x-copy".into(), 6, false, "*svcs".into()),
+                (2, "services.worker".into(), 5, true, "<<: *web".into()),
+            ]
+        );
+        // An anchor below the node (on one of its values) is not the node's: adding a key to
+        // the node does not change what repeats that value.
+        let text =
+            "services:\n  web:\n    environment: &env {A: 1}\n  worker:\n    environment: *env\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+        // Nor is an anchor the node only merges in.
+        let text = "x-base: &base {restart: always}\nservices:\n  web:\n    <<: *base\n  worker:\n    <<: *base\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+    }
+
+    #[test]
+    fn anchor_users_ignore_lookalikes_and_unused_anchors() {
+        // An anchor nothing repeats.
+        let text = "services:\n  web: &default\n    image: app:1\n  worker:\n    image: app:1\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+        // `*default` in comments and scalars is text; `&default` in a comment or a quoted
+        // scalar does not define the anchor again.
+        let text = "services:\n  web: &default   # merged by *default users\n    image: app:1\n  # worker: {<<: *default}\n  one:\n    command: \"*default\"\n    entrypoint: see *default\n    labels:\n      note: '&default'\n    # &default\n    healthcheck:\n      test: |\n        *default\n  worker:\n    <<: *default\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![(2, "services.worker".into(), 15, true, "<<: *default".into())]
+        );
+        // An alias after the anchor is defined again belongs to the new one.
+        let text =
+            "services:\n  web: &d\n    image: a\n  db: &d\n    image: b\n  worker:\n    <<: *d\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+        // Anchors belong to their document.
+        let text = "services:\n  web: &d\n    image: a\n---\nservices:\n  web: &d {}\n  worker: {<<: *d}\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+        assert_eq!(
+            anchor_users(text, 1, &web()).unwrap()[0].label,
+            "services.worker"
+        );
+        assert_eq!(anchor_users(text, 2, &web()).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn anchor_users_stop_where_the_path_is_not_written_in_place() {
+        // A service that is an alias, or merged in, is written elsewhere: only what holds it
+        // is looked at.
+        let text =
+            "x: &x\n  image: a\nservices: &svcs\n  web: *x\n  other:\n    <<: *x\ncopy: *svcs\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![(1, "copy".into(), 7, false, "*svcs".into())]
+        );
+        // A service that does not exist (yet): its ancestors still count.
+        let missing = [Seg::Key("services"), Seg::Key("nope")];
+        assert_eq!(
+            users_of(text, &missing),
+            vec![(1, "copy".into(), 7, false, "*svcs".into())]
+        );
+        assert!(anchor_users("a: [", 0, &web()).is_err());
     }
 }
