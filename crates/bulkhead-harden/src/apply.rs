@@ -170,7 +170,7 @@ fn stamp() -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -544,9 +544,9 @@ pub fn restrict_to_reviewed(plan: &Plan, reviewed: &serde_json::Value) -> Result
                     e.path
                 )));
             }
-            // A generated key differs on every plan; every other edit must write what was shown.
-            let generated = fix.kind == crate::model::FixKind::EncryptionConfig && e.creates();
-            if !generated && se["after_sha256"].as_str() != Some(e.after_sha256.as_str()) {
+            // A generated key differs on every plan (the file read is still the one reviewed,
+            // checked above); every other edit must write what was shown.
+            if !e.generated_secret && se["after_sha256"].as_str() != Some(e.after_sha256.as_str()) {
                 return Err(ApplyError::Refused(format!(
                     "{}: the edit of {} is no longer the one reviewed; review a new plan",
                     fix.id, e.path

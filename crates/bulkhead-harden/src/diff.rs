@@ -383,6 +383,7 @@ mod tests {
             after: after.into(),
             before: Some(before.into()),
             real_path: None,
+            generated_secret: false,
         }
     }
 
@@ -501,6 +502,7 @@ mod tests {
             after: "a\nTOKEN=zzz\n".into(),
             before: None,
             real_path: None,
+            generated_secret: false,
         };
         let d = unified(&e);
         assert!(d.starts_with("--- /dev/null\n+++ b/etc/x.conf\n"), "{d}");
@@ -514,6 +516,7 @@ mod tests {
             after: "one\ntwo\n".into(),
             before: Some("one\n".into()),
             real_path: None,
+            generated_secret: false,
         };
         assert_eq!(
             unified(&e),

@@ -141,6 +141,10 @@ pub struct FileEdit {
     /// a scanned artifact (`harden --scan`), named in `path` as the user gave it.
     #[serde(skip)]
     pub real_path: Option<PathBuf>,
+    /// The new content holds a secret the plan generated (an encryption key), so it differs on
+    /// every plan: `--apply --plan FILE` compares the content read, not `after_sha256`.
+    #[serde(skip)]
+    pub generated_secret: bool,
 }
 
 impl FileEdit {
@@ -247,11 +251,32 @@ impl Fix {
         )
     }
 
-    /// The shell text of the fix: command steps, or chmod/chown lines for attribute changes.
+    /// The shell text of the fix: chmod/chown lines for attribute changes, then command steps.
     /// Secret values are masked word by word and every word is then quoted for a POSIX shell, so
     /// masking can never eat a quote, a `;` or a line break: the text splits back into exactly
     /// the words the JSON `steps` show.
     pub fn command(&self) -> Option<String> {
+        let lines: Vec<String> = self
+            .attr_lines()
+            .into_iter()
+            .chain(self.step_lines())
+            .collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    /// The chmod/chown lines of the attribute changes (what `--apply` does to modes and owners).
+    pub fn attrs_command(&self) -> Option<String> {
+        let lines = self.attr_lines();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    /// The command steps alone: what a human runs (after applying, for a file fix).
+    pub fn steps_command(&self) -> Option<String> {
+        let lines = self.step_lines();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    fn attr_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for a in &self.action.attrs {
             if a.before.mode != a.after.mode {
@@ -269,6 +294,11 @@ impl Fix {
                 ]));
             }
         }
+        lines
+    }
+
+    fn step_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
         for s in &self.action.steps {
             if !s.comment.is_empty() {
                 // A comment is one line of prose; masking it cannot change a command.
@@ -281,7 +311,7 @@ impl Fix {
                 &s.argv,
             )));
         }
-        (!lines.is_empty()).then(|| lines.join("\n"))
+        lines
     }
 }
 

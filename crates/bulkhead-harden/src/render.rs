@@ -183,14 +183,21 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
             out.push('\n');
             out.push_str(&indent(&d, "    "));
         }
-        if let Some(c) = f.command() {
-            out.push_str(if f.is_file_fix() {
-                "\n    equivalent command:\n"
-            } else {
-                "\n    run after review (bulkhead never runs it):\n"
-            });
-            // Already masked word by word and quoted: masking the quoted text again could eat
-            // the quotes and separators that keep it one command.
+        // Already masked word by word and quoted: masking the quoted text again could eat the
+        // quotes and separators that keep it one command.
+        if f.is_file_fix() {
+            if let Some(c) = f.attrs_command() {
+                out.push_str("\n    equivalent command:\n");
+                out.push_str(&indent(&c, "      "));
+            }
+            // A file fix may need a command after it is applied (rewriting every Secret once
+            // they are encrypted): shown, never run.
+            if let Some(c) = f.steps_command() {
+                out.push_str("\n    then run (bulkhead never runs it):\n");
+                out.push_str(&indent(&c, "      "));
+            }
+        } else if let Some(c) = f.command() {
+            out.push_str("\n    run after review (bulkhead never runs it):\n");
             out.push_str(&indent(&c, "      "));
         }
         out.push('\n');

@@ -309,6 +309,7 @@ fn plan_file(
             before: Some(text.clone()),
             after: outcome.text.clone(),
             real_path: Some(real.to_path_buf()),
+            generated_secret: false,
         });
         fixes.push(fix);
         text = outcome.text;

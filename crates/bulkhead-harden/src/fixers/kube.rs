@@ -1,7 +1,9 @@
 //! Kubernetes node fixes: kubelet config edits, static pod manifest flag edits (API server,
 //! controller manager, scheduler, etcd), etcd settings in its service environment file or in
-//! its `--config-file`, a generated EncryptionConfiguration wired into the API server, and
-//! securityContext patches for workloads of a cluster dump (in [`super::kube_pods`]).
+//! its `--config-file`, a generated EncryptionConfiguration wired into the API server (or the
+//! existing one edited so that an encrypting provider comes first for secrets, in
+//! [`super::kube_encryption`]), and securityContext patches for workloads of a cluster dump (in
+//! [`super::kube_pods`]).
 //!
 //! Each setting is changed where the component really reads it: the kubelet's `--config` file
 //! (or the drop-in that sets the key), never a textbook path; a value given on a command line
@@ -195,14 +197,14 @@ fn wanted_value(current: Option<&str>, wants: &[Want]) -> Option<String> {
 }
 
 /// A static pod manifest: the file, its text, and where its component's command list is.
-struct Manifest {
-    path: String,
+pub(super) struct Manifest {
+    pub(super) path: String,
     read: files::ReadFile,
     text: String,
     container: usize,
 }
 
-fn find_manifest(
+pub(super) fn find_manifest(
     ctx: &PlanContext<'_>,
     kube: &KubeFacts,
     component: &str,
@@ -487,18 +489,18 @@ fn plan_flags(
 }
 
 /// Everything of a fix but its checks (which come from the failing outcomes it closes).
-struct FixParts {
-    kind: FixKind,
-    target: Target,
-    edits: Vec<FileEdit>,
-    changes: Vec<String>,
-    may_break: Vec<String>,
-    safety: Safety,
-    notes: Vec<String>,
-    restart: Option<Restart>,
+pub(super) struct FixParts {
+    pub(super) kind: FixKind,
+    pub(super) target: Target,
+    pub(super) edits: Vec<FileEdit>,
+    pub(super) changes: Vec<String>,
+    pub(super) may_break: Vec<String>,
+    pub(super) safety: Safety,
+    pub(super) notes: Vec<String>,
+    pub(super) restart: Option<Restart>,
 }
 
-fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
+pub(super) fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
     let FixParts {
         kind,
         target,
@@ -1192,7 +1194,7 @@ fn judge_kubelet(
 
 /// Run each failing check's own evaluator on `projected` (the node as the planned edits leave
 /// it): None for a check that then passes, else why not, starting with `what`.
-fn judge_projected(
+pub(super) fn judge_projected(
     projected: &bulkhead_facts::Snapshot,
     failing: &[&Failing<'_>],
     what: &str,
@@ -1568,7 +1570,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A fresh 32-byte key from the kernel's random source.
-fn random_key() -> Result<String, String> {
+pub(super) fn random_key() -> Result<String, String> {
     use std::io::Read;
     let mut b = [0u8; 32];
     std::fs::File::open("/dev/urandom")
@@ -1604,14 +1606,23 @@ fn plan_encryption(
     failing: &[&Failing<'_>],
     out: &mut Planned,
 ) {
-    if let Some(Fact::Value(existing)) = &kube.encryption {
-        for f in failing {
-            out.unfixed.push(f.unfixed(
-                Some(&existing.path),
-                format!("{} exists; put an encrypting provider (aescbc, aesgcm, secretbox or kms) first for secrets in it by hand, keeping the current keys", existing.path),
-            ));
+    match &kube.encryption {
+        // The API server already reads a configuration: it is edited where it is.
+        Some(Fact::Value(existing)) => {
+            return super::kube_encryption::plan_existing(ctx, kube, existing, failing, out);
         }
-        return;
+        // Nothing is derived from a configuration the audit could not read (its checks are
+        // errors then; this guards a plan made from other verdicts).
+        Some(Fact::Unavailable(why)) => {
+            for f in failing {
+                out.unfixed.push(f.unfixed(
+                    None,
+                    format!("the API server's encryption configuration could not be read: {why}"),
+                ));
+            }
+            return;
+        }
+        None => {}
     }
     let Some(api) = component(kube, APISERVER) else {
         for f in failing {
@@ -1697,15 +1708,19 @@ fn plan_encryption(
         return;
     }
     let edits = vec![
-        file_edit(
-            &enc_path,
-            &enc_read,
-            encryption_config(&key),
-            FileAttrs {
-                mode: 0o600,
-                ..ROOT_FILE
-            },
-        ),
+        FileEdit {
+            // The key differs on every plan: a reviewed plan's hash of it cannot match.
+            generated_secret: true,
+            ..file_edit(
+                &enc_path,
+                &enc_read,
+                encryption_config(&key),
+                FileAttrs {
+                    mode: 0o600,
+                    ..ROOT_FILE
+                },
+            )
+        },
         file_edit(
             &m.path,
             &m.read,

@@ -15,6 +15,7 @@ pub mod daemon_json;
 pub mod dockerfile;
 pub mod file_mode;
 pub mod kube;
+pub mod kube_encryption;
 pub mod kube_pods;
 pub mod profile;
 
@@ -52,6 +53,7 @@ pub(crate) fn file_edit(
         before: read.content.clone(),
         after,
         real_path: None,
+        generated_secret: false,
     }
 }
 
