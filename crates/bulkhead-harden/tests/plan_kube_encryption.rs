@@ -13,12 +13,11 @@
 mod common;
 
 use bulkhead_checks::Status;
-use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
-use bulkhead_facts::{Fact, Snapshot, ToolInfo};
+use bulkhead_facts::{Fact, Snapshot};
 use bulkhead_harden::apply::{apply, restrict_to_reviewed, rollback, ApplyError, ApplyOptions};
 use bulkhead_harden::{plan, render, FixKind, Plan, Safety};
-use common::{kube_audit, put, request, status, temp_root};
+use common::{kube_audit, kube_component, kube_node, put, request, status, temp_root};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -80,59 +79,29 @@ fn node(root: &Path, enc: &str) -> Snapshot {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
-    let argv: Vec<String> = std::iter::once("/usr/local/bin/kube-apiserver".to_string())
-        .chain(args.iter().cloned())
-        .collect();
-    let c = Component {
-        name: APISERVER.into(),
-        process: Process {
-            pid: 100,
-            ppid: 1,
-            comm: "kube-apiserver".into(),
-            exe: Some("/usr/local/bin/kube-apiserver".into()),
-            argv: mask_component_argv(&argv),
-            ..Default::default()
-        },
-        cwd: Some("/".into()),
-        flags: parse_component_flags(APISERVER, &args),
-        env: BTreeMap::new(),
-        env_files: BTreeMap::new(),
-        config: None,
-        source: "process".into(),
-        other_pids: vec![],
-        started_at: None,
-    };
-    let mut components = BTreeMap::new();
-    components.insert(APISERVER.to_string(), c);
-    let targets = Targets::detect(&components, false);
-    let host = HostFacts {
-        root: root.display().to_string(),
-        proc: "/proc".into(),
-        ..Default::default()
-    };
-    let mut s = Snapshot::new(
-        ToolInfo::bulkhead("test"),
-        "2026-01-01T00:00:00Z".into(),
-        host,
-    );
     let mut paths = BTreeMap::new();
     paths.insert(
         "apiserver_manifest".to_string(),
         ResolvedPath::configured(MANIFEST, "kubelet staticPodPath (test)"),
     );
-    s.kubernetes = Some(KubeFacts {
-        platform: Platform {
-            kind: "kubeadm".into(),
-            managed: false,
-            evidence: vec![],
+    kube_node(
+        root,
+        vec![kube_component(
+            APISERVER,
+            "/usr/local/bin/kube-apiserver",
+            &args,
+        )],
+        KubeFacts {
+            platform: Platform {
+                kind: "kubeadm".into(),
+                managed: false,
+                evidence: vec![],
+            },
+            paths,
+            encryption: Some(read_as_collected(root, enc)),
+            ..Default::default()
         },
-        components,
-        targets,
-        paths,
-        encryption: Some(read_as_collected(root, enc)),
-        ..Default::default()
-    });
-    s
+    )
 }
 
 /// Write the EncryptionConfiguration with mode 0600, as it should be.

@@ -12,13 +12,11 @@
 mod common;
 
 use bulkhead_checks::Status;
-use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
-use bulkhead_facts::{Fact, Snapshot, ToolInfo};
+use bulkhead_facts::{Fact, Snapshot};
 use bulkhead_harden::apply::{apply, ApplyOptions};
 use bulkhead_harden::{plan, FixKind};
-use common::{kube_audit, put, request, status, temp_root};
-use std::collections::BTreeMap;
+use common::{kube_audit, kube_component, kube_node, put, request, status, temp_root};
 use std::path::Path;
 
 const CONFIG: &str = "/etc/etcd/etcd.yaml";
@@ -45,52 +43,14 @@ fn node(root: &Path, flags: &[&str]) -> Snapshot {
     let args: Vec<String> = std::iter::once(format!("--config-file={CONFIG}"))
         .chain(flags.iter().map(|f| f.to_string()))
         .collect();
-    let argv: Vec<String> = std::iter::once("/usr/bin/etcd".to_string())
-        .chain(args.iter().cloned())
-        .collect();
-    let etcd = Component {
-        name: ETCD.into(),
-        process: Process {
-            pid: 100,
-            ppid: 1,
-            comm: "etcd".into(),
-            exe: Some("/usr/bin/etcd".into()),
-            argv: mask_component_argv(&argv),
-            ..Default::default()
-        },
-        cwd: Some("/".into()),
-        flags: parse_component_flags(ETCD, &args),
-        env: BTreeMap::new(),
-        env_files: BTreeMap::new(),
-        config: Some(ConfigFile {
-            path: CONFIG.into(),
-            source: "etcd --config-file".into(),
-            content: read_as_collected(root),
-            modified_at: None,
-        }),
-        source: "process".into(),
-        other_pids: vec![],
-        started_at: None,
-    };
-    let mut components = BTreeMap::new();
-    components.insert(ETCD.to_string(), etcd);
-    let targets = Targets::detect(&components, false);
-    let host = HostFacts {
-        root: root.display().to_string(),
-        proc: "/proc".into(),
-        ..Default::default()
-    };
-    let mut s = Snapshot::new(
-        ToolInfo::bulkhead("test"),
-        "2026-01-01T00:00:00Z".into(),
-        host,
-    );
-    s.kubernetes = Some(KubeFacts {
-        components,
-        targets,
-        ..Default::default()
+    let mut etcd = kube_component(ETCD, "/usr/bin/etcd", &args);
+    etcd.config = Some(ConfigFile {
+        path: CONFIG.into(),
+        source: "etcd --config-file".into(),
+        content: read_as_collected(root),
+        modified_at: None,
     });
-    s
+    kube_node(root, vec![etcd], KubeFacts::default())
 }
 
 const SELECT: [&str; 2] = ["2.2", "2.3"];

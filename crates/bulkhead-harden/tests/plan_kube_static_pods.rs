@@ -8,11 +8,10 @@
 mod common;
 
 use bulkhead_checks::Status;
-use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
-use bulkhead_facts::{Snapshot, ToolInfo};
+use bulkhead_facts::Snapshot;
 use bulkhead_harden::{plan, FixKind};
-use common::{kube_audit, put, request, status, temp_root};
+use common::{kube_audit, kube_component, kube_node, put, request, status, temp_root};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,58 +51,26 @@ fn run_as_kubelet_would(manifest: &str) -> (Vec<String>, BTreeMap<String, String
 fn node(root: &Path, component: &str, manifest_path: &str, role: &str) -> Snapshot {
     let text = std::fs::read_to_string(root.join(manifest_path.trim_start_matches('/'))).unwrap();
     let (args, env) = run_as_kubelet_would(&text);
-    let argv: Vec<String> = std::iter::once(format!("/usr/local/bin/{component}"))
-        .chain(args.iter().cloned())
-        .collect();
-    let c = Component {
-        name: component.into(),
-        process: Process {
-            pid: 100,
-            ppid: 1,
-            comm: component.chars().take(15).collect(),
-            exe: Some(format!("/usr/local/bin/{component}")),
-            argv: mask_component_argv(&argv),
-            ..Default::default()
-        },
-        cwd: Some("/".into()),
-        flags: parse_component_flags(component, &args),
-        env: mask_env(env),
-        env_files: BTreeMap::new(),
-        config: None,
-        source: "process".into(),
-        other_pids: vec![],
-        started_at: None,
-    };
-    let mut components = BTreeMap::new();
-    components.insert(component.to_string(), c);
-    let targets = Targets::detect(&components, false);
-    let host = HostFacts {
-        root: root.display().to_string(),
-        proc: "/proc".into(),
-        ..Default::default()
-    };
-    let mut s = Snapshot::new(
-        ToolInfo::bulkhead("test"),
-        "2026-01-01T00:00:00Z".into(),
-        host,
-    );
+    let mut c = kube_component(component, &format!("/usr/local/bin/{component}"), &args);
+    c.env = mask_env(env);
     let mut paths = BTreeMap::new();
     paths.insert(
         role.to_string(),
         ResolvedPath::configured(manifest_path, "kubelet staticPodPath (test)"),
     );
-    s.kubernetes = Some(KubeFacts {
-        platform: Platform {
-            kind: "kubeadm".into(),
-            managed: false,
-            evidence: vec![],
+    kube_node(
+        root,
+        vec![c],
+        KubeFacts {
+            platform: Platform {
+                kind: "kubeadm".into(),
+                managed: false,
+                evidence: vec![],
+            },
+            paths,
+            ..Default::default()
         },
-        components,
-        targets,
-        paths,
-        ..Default::default()
-    });
-    s
+    )
 }
 
 const ETCD_MANIFEST: &str = "/etc/kubernetes/manifests/etcd.yaml";

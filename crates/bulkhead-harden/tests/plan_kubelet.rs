@@ -10,13 +10,11 @@
 mod common;
 
 use bulkhead_checks::Status;
-use bulkhead_facts::host::{HostFacts, Process};
 use bulkhead_facts::kube::*;
-use bulkhead_facts::{Fact, Snapshot, ToolInfo};
+use bulkhead_facts::{Fact, Snapshot};
 use bulkhead_harden::{plan, FixKind};
-use common::{kube_audit, put, request, status, temp_root};
+use common::{kube_audit, kube_component, kube_node, put, request, status, temp_root};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 const CONFIG: &str = "/var/lib/kubelet/custom.yaml";
@@ -44,52 +42,20 @@ fn config_file(path: &str, source: &str, content: Fact<Value>) -> ConfigFile {
 /// A node running only a kubelet with `args`, its `--config` file holding `text`.
 fn node(root: &Path, args: &[&str], text: &str) -> Snapshot {
     put(root, CONFIG, text);
-    let host = HostFacts {
-        root: root.display().to_string(),
-        proc: "/proc".into(),
-        ..Default::default()
-    };
-    let mut s = Snapshot::new(
-        ToolInfo::bulkhead("test"),
-        "2026-01-01T00:00:00Z".into(),
-        host,
-    );
-    let argv: Vec<String> = std::iter::once("/usr/bin/kubelet".to_string())
-        .chain(std::iter::once(format!("--config={CONFIG}")))
+    let args: Vec<String> = std::iter::once(format!("--config={CONFIG}"))
         .chain(args.iter().map(|a| a.to_string()))
         .collect();
-    let kubelet = Component {
-        name: KUBELET.into(),
-        process: Process {
-            pid: 100,
-            ppid: 1,
-            comm: "kubelet".into(),
-            exe: Some("/usr/bin/kubelet".into()),
-            argv: argv.clone(),
+    kube_node(
+        root,
+        vec![kube_component(KUBELET, "/usr/bin/kubelet", &args)],
+        KubeFacts {
+            kubelet: Some(KubeletConfig {
+                file: Some(config_file(CONFIG, "kubelet --config", parse(text))),
+                ..Default::default()
+            }),
             ..Default::default()
         },
-        cwd: Some("/".into()),
-        flags: parse_component_flags(KUBELET, &argv[1..]),
-        env: BTreeMap::new(),
-        env_files: BTreeMap::new(),
-        config: None,
-        source: "process".into(),
-        other_pids: vec![],
-        started_at: None,
-    };
-    let mut components = BTreeMap::new();
-    components.insert(KUBELET.to_string(), kubelet);
-    let targets = Targets::detect(&components, false);
-    s.kubernetes = Some(KubeFacts {
-        components,
-        targets,
-        kubelet: Some(KubeletConfig {
-            file: Some(config_file(CONFIG, "kubelet --config", parse(text))),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    s
+    )
 }
 
 /// 4.2.11: serverTLSBootstrap alone leaves the gate off, which the kubelet refuses; the fix

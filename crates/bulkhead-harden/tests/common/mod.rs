@@ -9,9 +9,13 @@ use bulkhead_checks::{
     catalog, Audit, AuditOptions, CheckResult, Context, ObjectResult, Outcome, Selection, Status,
 };
 use bulkhead_facts::docker::*;
-use bulkhead_facts::host::{FileFact, FileKind, FileStat, HostFacts};
+use bulkhead_facts::host::{FileFact, FileKind, FileStat, HostFacts, Process};
+use bulkhead_facts::kube::{
+    mask_component_argv, parse_component_flags, Component, KubeFacts, Targets,
+};
 use bulkhead_facts::{Fact, Mode, Snapshot, ToolInfo};
 use bulkhead_harden::PlanRequest;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A local Docker host whose files live under `root`, with default daemon configuration.
@@ -220,4 +224,64 @@ pub fn request(root: &Path, select: &[&str]) -> PlanRequest {
         select: select.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     }
+}
+
+/// A Kubernetes component as the collector records one: process 100, started as `exe` with
+/// `args` (masked as the collector masks them), with nothing from its environment or a
+/// configuration file.
+pub fn kube_component(name: &str, exe: &str, args: &[String]) -> Component {
+    let argv: Vec<String> = std::iter::once(exe.to_string())
+        .chain(args.iter().cloned())
+        .collect();
+    Component {
+        name: name.into(),
+        process: Process {
+            pid: 100,
+            ppid: 1,
+            comm: exe
+                .rsplit('/')
+                .next()
+                .unwrap_or(exe)
+                .chars()
+                .take(15)
+                .collect(),
+            exe: Some(exe.into()),
+            argv: mask_component_argv(&argv),
+            ..Default::default()
+        },
+        cwd: Some("/".into()),
+        flags: parse_component_flags(name, args),
+        env: BTreeMap::new(),
+        env_files: BTreeMap::new(),
+        config: None,
+        source: "process".into(),
+        other_pids: vec![],
+        started_at: None,
+    }
+}
+
+/// A node whose files live under `root`, running `components` (its targets detected as the
+/// collector detects them), with the rest of its Kubernetes facts from `kube`.
+pub fn kube_node(root: &Path, components: Vec<Component>, kube: KubeFacts) -> Snapshot {
+    let host = HostFacts {
+        root: root.display().to_string(),
+        proc: "/proc".into(),
+        ..Default::default()
+    };
+    let mut s = Snapshot::new(
+        ToolInfo::bulkhead("test"),
+        "2026-01-01T00:00:00Z".into(),
+        host,
+    );
+    let components: BTreeMap<String, Component> = components
+        .into_iter()
+        .map(|c| (c.name.clone(), c))
+        .collect();
+    let targets = Targets::detect(&components, false);
+    s.kubernetes = Some(KubeFacts {
+        components,
+        targets,
+        ..kube
+    });
+    s
 }
