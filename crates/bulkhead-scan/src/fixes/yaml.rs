@@ -27,6 +27,12 @@
 //! replaced whole) is an edit like any other, and every place that merges or repeats the
 //! mapping reads it too; the same goes for any edit below a mapping or list carrying an anchor.
 //! [`anchor_users`] lists those places, for a caller to say what else its edit changes.
+//!
+//! The parser resolves aliases without saying where they are written, so anchors (`&name`) and
+//! aliases (`*name`) are read from the text, but only where YAML puts node properties: the
+//! text of every scalar the parser found is passed over, as are comments and tags. A `&name`
+//! inside a quoted or plain value (a URL's query string) neither defines an anchor again nor
+//! hides the aliases after it.
 
 use super::{line_start, Splice};
 use bulkhead_sources::yaml::{self, Document, Node, NodeKind, Style};
@@ -240,39 +246,17 @@ fn items_written<'t>(text: &'t str, list: &Node) -> Vec<ItemText<'t>> {
         .collect()
 }
 
-/// The name of the anchor (`&name`) among the properties the span of `n` starts with.
+/// The name of the anchor (`&name`) `n` is written with, if any.
 fn anchor_name<'t>(text: &'t str, n: &Node) -> Option<&'t str> {
-    let mut rest = text.get(n.span.start.offset..)?;
-    while rest.starts_with(['&', '!']) {
-        let end = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
-        if let Some(name) = rest[..end].strip_prefix('&') {
-            return Some(name);
-        }
-        rest = rest[end..].trim_start_matches([' ', '\t', '\r', '\n']);
-    }
-    None
+    anchor_at(text, n).map(|(_, name)| name)
 }
 
-/// The first alias `*name` written in `from..to` (as a node: after a blank, a line break, `[` or
-/// `,`, not in a comment, and ended by a blank, a line break, `,`, `]` or `}`).
+/// The first alias `*name` written as a node in `from..to`, which starts outside any scalar
+/// (just after an item of a list, or at the list's start).
 fn alias_text(text: &str, from: usize, to: usize, name: &str) -> Option<std::ops::Range<usize>> {
-    let pat = format!("*{name}");
-    let mut at = from;
-    while let Some(i) = text.get(at..to)?.find(&pat) {
-        let start = at + i;
-        let end = start + pat.len();
-        let before_ok = start == 0 || b" \t\r\n[,".contains(&text.as_bytes()[start - 1]);
-        let after_ok = text[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| " \t\r\n,]}".contains(c));
-        let in_comment = text[line_start(text, start)..start].contains('#');
-        if before_ok && after_ok && !in_comment {
-            return Some(start..end);
-        }
-        at = start + 1;
-    }
-    None
+    Props::new(text, &[], from..to)
+        .find(|p| p.alias && p.name == name)
+        .map(|p| p.at..p.end())
 }
 
 /// 1-based line and column (in characters) of `off`.
@@ -393,7 +377,7 @@ fn aliased_list<T>(text: &str, path: &[Seg], key: &Node, value: &Node) -> Result
         NodeKind::Scalar(_) => "a value",
     };
     let (line, col) = line_col(text, at);
-    let anchor = match anchor_before(text, at, name) {
+    let anchor = match anchor_before(&props_around(text, at), at, name) {
         Some(a) => format!(" (its anchor &{name} is at line {})", line_col(text, a).0),
         None => format!(" (its anchor is &{name})"),
     };
@@ -425,24 +409,14 @@ fn alias_after_key<'t>(text: &'t str, key: &Node) -> Option<(usize, &'t str)> {
     (len > 0).then(|| (at, &rest[..len]))
 }
 
-/// The last anchor `&name` written before `to` (the one an alias at `to` repeats).
-fn anchor_before(text: &str, to: usize, name: &str) -> Option<usize> {
-    let pat = format!("&{name}");
-    let mut upto = to;
-    while let Some(start) = text[..upto].rfind(&pat) {
-        let end = start + pat.len();
-        let before_ok = start == 0 || b" \t\r\n[{,:".contains(&text.as_bytes()[start - 1]);
-        let after_ok = text[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| " \t\r\n,]}".contains(c));
-        let in_comment = text[line_start(text, start)..start].contains('#');
-        if before_ok && after_ok && !in_comment {
-            return Some(start);
-        }
-        upto = start;
-    }
-    None
+/// The last anchor `&name` among `props` written before `to` (the one an alias at `to`
+/// repeats).
+fn anchor_before(props: &[Prop], to: usize, name: &str) -> Option<usize> {
+    props
+        .iter()
+        .rev()
+        .find(|p| !p.alias && p.at < to && p.name == name)
+        .map(|p| p.at)
 }
 
 /// The text of a scalar written as `s` (its properties first), without its anchor (`&name`):
@@ -581,29 +555,401 @@ fn anchor_at<'t>(text: &'t str, n: &Node) -> Option<(usize, &'t str)> {
             .filter(|(k, _)| within(k, n))
             .map(|(k, _)| k.span.start.offset)
             .min(),
-        NodeKind::Seq(_) => items_written(text, n)
+        // An item written before the list is an alias: its `*name` is inside the list, after
+        // the list's own properties.
+        NodeKind::Seq(items) => items
             .first()
-            .and_then(|w| w.range.as_ref().map(|r| r.start)),
+            .map(|i| i.span.start.offset)
+            .filter(|&i| i >= start),
         NodeKind::Scalar(_) => None,
     };
     if first_child.is_some_and(|c| c <= start) {
         return None;
     }
-    let mut at = start;
-    loop {
-        let rest = text.get(at..)?;
-        if !rest.starts_with(['&', '!']) {
-            return None;
-        }
-        let end = rest
-            .find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
-            .unwrap_or(rest.len());
-        if let Some(name) = rest[..end].strip_prefix('&') {
-            return (!name.is_empty()).then_some((at, name));
-        }
-        let after = &rest[end..];
-        at += end + after.len() - after.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    node_props(text, n).0
+}
+
+/// The properties (`&anchor`, `!tag`) the span of `n` starts with: its anchor, if any, and
+/// where what follows them starts (for a scalar, its text). Comments and line breaks may
+/// separate properties from each other and from the node.
+fn node_props<'t>(text: &'t str, n: &Node) -> (Option<(usize, &'t str)>, usize) {
+    let mut at = n.span.start.offset.min(text.len());
+    if block_scalar_from_content(text, n) {
+        return (None, at);
     }
+    let b = text.as_bytes();
+    let mut anchor = None;
+    while let Some(&c @ (b'&' | b'!')) = b.get(at) {
+        let end = if c == b'!' {
+            tag_end(text, at)
+        } else {
+            name_end(text, at + 1)
+        };
+        if c == b'&' && end > at + 1 && anchor.is_none() {
+            anchor = Some((at, &text[at + 1..end]));
+        }
+        at = end.max(at + 1);
+        // The separation before the next property or the node: blanks, line breaks and
+        // comments (a `#` after a blank).
+        loop {
+            match b.get(at) {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+                Some(b'#') if b[at - 1].is_ascii_whitespace() => at = line_end(text, at),
+                _ => break,
+            }
+        }
+    }
+    (anchor, at)
+}
+
+/// Does the span of the block scalar `n` start at its first content line? The parser starts it
+/// there when the scalar has no properties; with properties, at the first of them. Text that
+/// merely looks like a property (`- >` then `&d z`) is content then. The content starts a line
+/// below the header (`|`, `>-`, `|2+` ..., maybe followed by a comment), with only blank lines
+/// between.
+fn block_scalar_from_content(text: &str, n: &Node) -> bool {
+    if !is_block_scalar(n) {
+        return false;
+    }
+    let start = n.span.start.offset.min(text.len());
+    let text_start = text_start(text);
+    let first = line_start(text, start);
+    if !text[first..start].trim().is_empty() || first <= text_start {
+        return false;
+    }
+    // The last line above that is not blank.
+    let mut end = first - 1;
+    let line = loop {
+        let from = line_start(text, end);
+        let line = text[from..end].trim_end_matches('\r');
+        if !line.trim().is_empty() {
+            break line;
+        }
+        if from <= text_start {
+            return false;
+        }
+        end = from - 1;
+    };
+    ends_in_block_header(line)
+}
+
+/// Where the text starts: after a byte order mark, if there is one.
+fn text_start(text: &str) -> usize {
+    if text.starts_with(super::BOM) {
+        super::BOM.len()
+    } else {
+        0
+    }
+}
+
+/// Does `line` end in a block scalar header: an indicator (`|`, `>`) after a blank or at the
+/// start of the line, then chomping and indentation indicators, and at most a comment?
+fn ends_in_block_header(line: &str) -> bool {
+    let b = line.as_bytes();
+    for (j, &c) in b.iter().enumerate() {
+        let after_blank = j == 0 || b[j - 1] == b' ' || b[j - 1] == b'\t';
+        if c == b'#' && after_blank {
+            // A comment: no header after it.
+            return false;
+        }
+        if !(matches!(c, b'|' | b'>') && after_blank) {
+            continue;
+        }
+        let rest = line[j + 1..]
+            .trim_start_matches(['-', '+', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        let tail = rest.trim_start_matches([' ', '\t']);
+        if tail.is_empty() || (tail.starts_with('#') && tail.len() < rest.len()) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Where the name of an anchor or alias that starts at `from` (just after `&` or `*`) ends: at
+/// a blank, a line break or a flow indicator (`,[]{}`), as the parser reads it. A colon is part
+/// of the name: `*k: 1` names the anchor `k:`.
+fn name_end(text: &str, from: usize) -> usize {
+    text.get(from..)
+        .and_then(|t| t.find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}']))
+        .map_or(text.len(), |i| from + i)
+}
+
+/// Where the tag that starts at `at` (`!`, `!!str`, `!e!x`, `!<tag:x>`) ends.
+fn tag_end(text: &str, at: usize) -> usize {
+    if text[at..].starts_with("!<") {
+        return text[at..].find('>').map_or(text.len(), |i| at + i + 1);
+    }
+    name_end(text, at + 1)
+}
+
+/// An anchor (`&name`) or an alias (`*name`) written as a node's property, where YAML allows
+/// one: at the start of a node, never inside a scalar, a tag or a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Prop<'t> {
+    /// Where the `&` or `*` is.
+    at: usize,
+    /// The name, without the `&` or `*`.
+    name: &'t str,
+    /// An alias, rather than an anchor.
+    alias: bool,
+}
+
+impl Prop<'_> {
+    /// Just after the name.
+    fn end(&self) -> usize {
+        self.at + 1 + self.name.len()
+    }
+}
+
+/// Where the text of the scalars of `root` is written (their properties left out), sorted and
+/// merged: nothing in there is a property. Aliases and merged entries repeat nodes written
+/// elsewhere in the document, so their scalars are among those ranges already; a collection
+/// met again is not walked again.
+fn scalar_texts(text: &str, root: &Node) -> Vec<std::ops::Range<usize>> {
+    fn walk(
+        text: &str,
+        n: &Node,
+        seen: &mut std::collections::HashSet<(usize, usize, bool)>,
+        out: &mut Vec<std::ops::Range<usize>>,
+    ) {
+        let (start, end) = (n.span.start.offset, n.span.end.offset.min(text.len()));
+        match &n.kind {
+            NodeKind::Scalar(_) => {
+                let from = node_props(text, n).1;
+                if from < end {
+                    out.push(from..end);
+                }
+            }
+            NodeKind::Seq(items) => {
+                if seen.insert((start, end, false)) {
+                    for item in items {
+                        walk(text, item, seen, out);
+                    }
+                }
+            }
+            NodeKind::Map(entries) => {
+                if seen.insert((start, end, true)) {
+                    for (k, v) in entries {
+                        walk(text, k, seen, out);
+                        walk(text, v, seen, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(text, root, &mut std::collections::HashSet::new(), &mut out);
+    out.sort_by_key(|r| r.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// The anchors and aliases written as properties in a stretch of text that starts outside any
+/// scalar, comment or tag, in the order they are written.
+///
+/// What is not a property is passed over: the scalars the parser found (`texts`, from
+/// [`scalar_texts`]), comments, tags, directives (`%TAG`) and document markers. A quoted or
+/// plain scalar that is not among `texts` (an entry a merge overrides, or text read without
+/// the parsed document) is passed over as it is written; such a plain scalar ends with its
+/// line.
+struct Props<'t, 'r> {
+    text: &'t str,
+    texts: &'r [std::ops::Range<usize>],
+    /// The first of `texts` that does not end before `at`.
+    next_text: usize,
+    at: usize,
+    end: usize,
+    /// How many flow collections (`[`, `{`) are open.
+    flow: usize,
+}
+
+impl<'t, 'r> Props<'t, 'r> {
+    fn new(
+        text: &'t str,
+        texts: &'r [std::ops::Range<usize>],
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        let end = range.end.min(text.len());
+        let at = range.start.max(text_start(text)).min(end);
+        Props {
+            text,
+            texts,
+            next_text: 0,
+            at,
+            end,
+            flow: 0,
+        }
+    }
+
+    /// Where the scalar text that `at` is in ends, if it is in one of `texts`.
+    fn in_text(&mut self, at: usize) -> Option<usize> {
+        while self.texts.get(self.next_text).is_some_and(|r| r.end <= at) {
+            self.next_text += 1;
+        }
+        self.texts
+            .get(self.next_text)
+            .filter(|r| r.start <= at)
+            .map(|r| r.end)
+    }
+
+    /// Where a quoted scalar that opens at `at` (`"` or `'`) closes, just after its quote.
+    fn quoted_end(&self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        let q = b[at];
+        let mut i = at + 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if q == b'"' => i += 2,
+                c if c == q => {
+                    if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                    } else {
+                        return i + 1;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        b.len()
+    }
+
+    /// Where a plain scalar that starts at `at` ends on its line: before `: `, ` #`, the line
+    /// break, the next known scalar text and, in a flow collection, a flow indicator.
+    fn plain_end(&mut self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        let next_text = self
+            .texts
+            .get(self.next_text)
+            .map_or(b.len(), |r| r.start.max(at + 1));
+        let flow_indicator = |c: u8| matches!(c, b',' | b'[' | b']' | b'{' | b'}');
+        let mut i = at + 1;
+        while i < b.len().min(next_text) {
+            let c = b[i];
+            let next = b.get(i + 1).copied();
+            let ends = match c {
+                b'\r' | b'\n' => true,
+                b':' => {
+                    next.is_none_or(|n| n.is_ascii_whitespace())
+                        || (self.flow > 0 && next.is_some_and(flow_indicator))
+                }
+                b' ' | b'\t' => next == Some(b'#'),
+                _ => self.flow > 0 && flow_indicator(c),
+            };
+            if ends {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+}
+
+impl<'t> Iterator for Props<'t, '_> {
+    type Item = Prop<'t>;
+
+    fn next(&mut self) -> Option<Prop<'t>> {
+        let text = self.text;
+        let b = text.as_bytes();
+        while self.at < self.end {
+            let i = self.at;
+            if let Some(end) = self.in_text(i) {
+                self.at = end;
+                continue;
+            }
+            let line_first = i == text_start(text) || b[i - 1] == b'\n';
+            if line_first && self.flow == 0 {
+                let rest = &text[i..];
+                if rest.starts_with('%') {
+                    self.at = line_end(text, i);
+                    continue;
+                }
+                let marker = rest.starts_with("---") || rest.starts_with("...");
+                if marker && b.get(i + 3).is_none_or(|c| c.is_ascii_whitespace()) {
+                    self.at = i + 3;
+                    continue;
+                }
+            }
+            match b[i] {
+                b'&' | b'*' => {
+                    let end = name_end(text, i + 1);
+                    self.at = end.max(i + 1);
+                    if end > i + 1 {
+                        return Some(Prop {
+                            at: i,
+                            name: &text[i + 1..end],
+                            alias: b[i] == b'*',
+                        });
+                    }
+                }
+                // Outside scalars and tags, a `#` starts a comment.
+                b'#' => self.at = line_end(text, i),
+                b'!' => self.at = tag_end(text, i).max(i + 1),
+                b'"' | b'\'' => self.at = self.quoted_end(i),
+                b'[' | b'{' => {
+                    self.flow += 1;
+                    self.at += 1;
+                }
+                b']' | b'}' => {
+                    self.flow = self.flow.saturating_sub(1);
+                    self.at += 1;
+                }
+                // A block scalar header: the indicator, then chomping and indentation.
+                b'|' | b'>' => {
+                    self.at += 1;
+                    while b
+                        .get(self.at)
+                        .is_some_and(|c| *c == b'-' || *c == b'+' || c.is_ascii_digit())
+                    {
+                        self.at += 1;
+                    }
+                }
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'-' | b'?' | b':' => self.at += 1,
+                _ => self.at = self.plain_end(i),
+            }
+        }
+        None
+    }
+}
+
+/// Where document `d` of `docs` is written: from its start (the text's start for the first
+/// one) to where the next one starts. Directives and comments before a document's `---` are
+/// in the one before it.
+fn doc_range(text: &str, docs: &[Document], d: usize) -> std::ops::Range<usize> {
+    let start = if d == 0 {
+        0
+    } else {
+        docs.get(d).map_or(text.len(), |d| d.span.start.offset)
+    };
+    let end = docs.get(d + 1).map_or(text.len(), |d| d.span.start.offset);
+    start.min(end)..end
+}
+
+/// The anchors and aliases written as properties in document `d` of `docs` (parsed from
+/// `text`), in the order they are written.
+fn doc_props<'t>(text: &'t str, docs: &[Document], d: usize) -> Vec<Prop<'t>> {
+    let Some(doc) = docs.get(d) else {
+        return Vec::new();
+    };
+    let texts = scalar_texts(text, &doc.root);
+    Props::new(text, &texts, doc_range(text, docs, d)).collect()
+}
+
+/// [`doc_props`] of the document of `text` that holds `at`; none when `text` does not parse.
+fn props_around(text: &str, at: usize) -> Vec<Prop<'_>> {
+    let Ok(docs) = parse(text) else {
+        return Vec::new();
+    };
+    let d = docs
+        .iter()
+        .rposition(|d| d.span.start.offset <= at)
+        .unwrap_or(0);
+    doc_props(text, &docs, d)
 }
 
 /// The anchors written on `n` and on the nodes written inside it (not those of what it only
@@ -628,18 +974,6 @@ fn anchors_in<'t>(text: &'t str, n: &Node, out: &mut Vec<(usize, &'t str)>) {
         }
         NodeKind::Scalar(_) => {}
     }
-}
-
-/// Is the `&name` or `*name` token of `len` bytes at `start` written as a node property (not
-/// inside a longer word or a comment)?
-fn property_token(text: &str, start: usize, len: usize) -> bool {
-    let end = start + len;
-    let before_ok = start == 0 || b" \t\r\n[{,:".contains(&text.as_bytes()[start - 1]);
-    let after_ok = text[end..]
-        .chars()
-        .next()
-        .is_none_or(|c| " \t\r\n,[]{}".contains(c));
-    before_ok && after_ok && !text[line_start(text, start)..start].contains('#')
 }
 
 /// One place that repeats an anchor: an alias (`key: *name`, `- *name`) or a merge
@@ -709,12 +1043,27 @@ fn item_extent(text: &str, n: &Node) -> std::ops::Range<usize> {
     }
 }
 
-/// What the `*name` text at `at` is in the document `root`: the alias a value is written as, a
-/// merge of a mapping, or `None` when it is text inside a scalar. Text that cannot be placed is
-/// taken for a use of the anchor (refusing an edit is the safe side).
-fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
+/// The key of `map` that the alias at `at`, of the anchor written at `anchor`, is when it is
+/// written as a key (`{*name : v}`, or `*name : v` in a block): the anchored scalar's value.
+fn alias_key<'n>(text: &str, map: &'n Node, at: usize, anchor: usize) -> Option<&'n str> {
+    let end = name_end(text, at + 1);
+    if !text[end..].trim_start_matches([' ', '\t']).starts_with(':') {
+        return None;
+    }
+    // The parser gives the key the anchored node's span.
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| !within(k, map) && k.span.range().contains(&anchor))
+        .and_then(|(k, _)| k.as_str())
+}
+
+/// What the alias at `at` (of the anchor written at `anchor`) is in the document `root`: the
+/// alias a value or a key is written as, a merge of a mapping, or `None` when it is text inside
+/// a scalar. Text that cannot be placed is taken for a use of the anchor (refusing an edit is
+/// the safe side).
+fn anchor_use_at<'n>(text: &str, root: &'n Node, at: usize, anchor: usize) -> Option<AnchorUse> {
     let line = line_col(text, at).0;
-    let mut path: Vec<Seg> = Vec::new();
+    let mut path: Vec<Seg<'n>> = Vec::new();
     let mut n = root;
     let found = |path: &[Seg], merge: bool| AnchorUse {
         label: path_label(path),
@@ -727,6 +1076,15 @@ fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
         match &n.kind {
             NodeKind::Scalar(_) => return None,
             NodeKind::Map(entries) => {
+                // Not inside an entry written here: a key of this mapping written as the
+                // alias, or the value of a merge key or of an alias key.
+                let here = |mut path: Vec<Seg<'n>>| match alias_key(text, n, at, anchor) {
+                    Some(key) => {
+                        path.push(Seg::Key(key));
+                        found(&path, false)
+                    }
+                    None => found(&path, merge_alias(text, at)),
+                };
                 let mut own: Vec<&(Node, Node)> =
                     entries.iter().filter(|(k, _)| within(k, n)).collect();
                 own.sort_by_key(|(k, _)| k.span.start.offset);
@@ -736,7 +1094,7 @@ fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
                     .find(|(k, _)| k.span.start.offset <= at)
                     .map(|e| (&e.0, &e.1))
                 else {
-                    return Some(found(&path, merge_alias(text, at)));
+                    return Some(here(path));
                 };
                 let key = k.as_str().unwrap_or("?");
                 if k.span.range().contains(&at) {
@@ -748,10 +1106,10 @@ fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
                         path.push(Seg::Key(key));
                         return Some(found(&path, false));
                     }
-                    return Some(found(&path, merge_alias(text, at)));
+                    return Some(here(path));
                 }
                 if !value_extent(text, k, v).contains(&at) {
-                    return Some(found(&path, merge_alias(text, at)));
+                    return Some(here(path));
                 }
                 if v.as_scalar().is_some() {
                     return None;
@@ -786,34 +1144,25 @@ fn anchor_use_at(text: &str, root: &Node, at: usize) -> Option<AnchorUse> {
     }
 }
 
-/// The places of document `root` (which ends at `doc_end`) that repeat the anchor `&name`
-/// written at `anchor`: its aliases and merges after it, up to where the anchor is defined
-/// again. Those inside `skip` (what the edit replaces or removes anyway) do not count.
+/// The places of document `root` that repeat the anchor `&name` written at `anchor`: its
+/// aliases and merges after it, up to where the anchor is defined again, among the document's
+/// properties `props` ([`doc_props`]). Those inside `skip` (what the edit replaces or removes
+/// anyway) do not count.
 fn anchor_uses(
     text: &str,
     root: &Node,
-    doc_end: usize,
+    props: &[Prop],
     anchor: usize,
     name: &str,
     skip: &std::ops::Range<usize>,
 ) -> Vec<AnchorUse> {
-    let from = anchor + 1 + name.len();
-    let redefined = format!("&{name}");
-    let mut to = doc_end;
-    let mut at = from;
-    while let Some(i) = text.get(at..doc_end).and_then(|t| t.find(&redefined)) {
-        if property_token(text, at + i, redefined.len()) {
-            to = at + i;
+    let mut uses = Vec::new();
+    for p in props.iter().filter(|p| p.at > anchor && p.name == name) {
+        if !p.alias {
             break;
         }
-        at += i + 1;
-    }
-    let mut uses = Vec::new();
-    let mut at = from;
-    while let Some(r) = alias_text(text, at, to, name) {
-        at = r.end;
-        if !skip.contains(&r.start) {
-            uses.extend(anchor_use_at(text, root, r.start));
+        if !skip.contains(&p.at) {
+            uses.extend(anchor_use_at(text, root, p.at, anchor));
         }
     }
     uses
@@ -921,9 +1270,6 @@ pub fn anchor_users(text: &str, doc: usize, path: &[Seg]) -> Result<Vec<AnchorUs
     let Some(d) = docs.get(doc) else {
         return Ok(Vec::new());
     };
-    let doc_end = docs
-        .get(doc + 1)
-        .map_or(text.len(), |d| d.span.start.offset);
     let mut chain = vec![&d.root];
     let mut n = &d.root;
     for seg in path {
@@ -946,11 +1292,13 @@ pub fn anchor_users(text: &str, doc: usize, path: &[Seg]) -> Result<Vec<AnchorUs
         n = next;
     }
     let mut users = Vec::new();
+    let mut props = None;
     for (depth, node) in chain.into_iter().enumerate() {
         let Some((anchor, name)) = anchor_at(text, node) else {
             continue;
         };
-        for u in anchor_uses(text, &d.root, doc_end, anchor, name, &(0..0)) {
+        let props = props.get_or_insert_with(|| doc_props(text, &docs, doc));
+        for u in anchor_uses(text, &d.root, props, anchor, name, &(0..0)) {
             // A merge whose block list has comments between its items is still a merge (the
             // use is placed at the merging mapping either way).
             let merged = merge_at(text, u.at);
@@ -1005,10 +1353,10 @@ fn refuse_shared_anchors(
         .iter()
         .rposition(|d| d.span.start.offset <= at)
         .unwrap_or(0);
-    let doc_end = docs.get(d + 1).map_or(text.len(), |d| d.span.start.offset);
+    let props = doc_props(text, docs, d);
     let own = anchor_at(text, n).map(|(a, _)| a);
     for &(anchor, name) in anchors {
-        let uses = anchor_uses(text, &docs[d].root, doc_end, anchor, name, &skip);
+        let uses = anchor_uses(text, &docs[d].root, &props, anchor, name, &skip);
         if uses.is_empty() {
             continue;
         }
@@ -1092,10 +1440,15 @@ fn merge_of(text: &str, map: &Node, key: &Node) -> Option<(String, usize)> {
     }
     // Several merge keys: the one whose anchor comes last before the merged key's text.
     let key_at = key.span.start.offset;
+    let props = if merges.len() > 1 {
+        props_around(text, span.start)
+    } else {
+        Vec::new()
+    };
     let (p, names) = merges.into_iter().max_by_key(|(_, names)| {
         names
             .iter()
-            .filter_map(|&(a, n)| anchor_before(text, a, n))
+            .filter_map(|&(a, n)| anchor_before(&props, a, n))
             .filter(|&o| o <= key_at)
             .max()
     })?;
@@ -3914,5 +4267,255 @@ mod tests {
             vec![(1, "copy".into(), 7, false, "*svcs".into())]
         );
         assert!(anchor_users("a: [", 0, &web()).is_err());
+    }
+
+    /// The anchors (`&name`) and aliases (`*name`) the document `doc` of `text` holds as node
+    /// properties, in the order they are written.
+    fn props_of(text: &str, doc: usize) -> Vec<String> {
+        let docs = parse(text).unwrap();
+        doc_props(text, &docs, doc)
+            .into_iter()
+            .map(|p| {
+                let sigil = if p.alias { '*' } else { '&' };
+                assert_eq!(
+                    &text[p.at..p.at + 1 + p.name.len()],
+                    format!("{sigil}{}", p.name)
+                );
+                format!("{sigil}{}", p.name)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn properties_are_read_only_where_a_node_starts() {
+        // Block style: anchors and aliases after `key: `, after `- `, on their own line, on a
+        // key; none in plain, quoted or block scalars, comments or tags.
+        let text = "a: &x 1   # &c *c\nb: \"&q *q\"\nc: 'it''s &q *q'\nd: see &q and *q\ne: http://h/?a=1&q=2\nf: |\n  &q *q\n  more\ng: >-\n  &q\nh: !t&q v\n&k i: *x\nl:\n  - &y [*x, '&q']\n  - *y\nm: first\n  &q *q continued\n*x : keyed\n";
+        assert_eq!(
+            props_of(text, 0),
+            ["&x", "&k", "*x", "&y", "*x", "*y", "*x"]
+        );
+        // Flow style: after `[`, `{` and `,`, as keys and values; a `#` inside quotes starts
+        // no comment.
+        let text = "x: &x 1\na: {b: \"#\", c: *x, *x : 1, d: [&y v, x &q, \"&q\"], e: {*y : 2}}\nf: ['#', *y]\n";
+        assert_eq!(props_of(text, 0), ["&x", "*x", "*x", "&y", "*y", "*y"]);
+        // Each document on its own; directives and document markers are no properties.
+        let text = "a: &x 1\nb: \"&y\"\n---\n# &x\nc: &y [x]\nd: *y\n...\n%TAG !e! tag:h&z,2000:\n--- &z\nd: !e!t&z v\n";
+        assert_eq!(props_of(text, 0), ["&x"]);
+        assert_eq!(props_of(text, 1), ["&y", "*y"]);
+        assert_eq!(props_of(text, 2), ["&z"]);
+        // A block scalar whose content starts like an anchor has none; one with properties
+        // keeps them.
+        let text = "l:\n- >\n  &d z\n- &e |\n  &f y\n- !t &g >+\n  &h\n\nm: *e\n";
+        assert_eq!(props_of(text, 0), ["&e", "&g", "*e"]);
+        // A byte order mark, tags holding `&` (verbatim or not), and an entry of an inline
+        // merge that the mapping overrides (the parser drops it, its quotes are still text).
+        let text = "\u{feff}&r\nx: !<tag:h&q> &a 1\ny: !!str&q 2\nz: *a\nm: {<<: {b: \"x &q\", c: 'y *a'}, b: 2}\n";
+        assert_eq!(props_of(text, 0), ["&r", "&a", "*a"]);
+    }
+
+    /// A compose file where `web` carries `&default`, `worker` merges it at the end, and
+    /// `lookalike` (lines written in between) holds text that only looks like the anchor.
+    fn shared_with(lookalike: &str) -> String {
+        format!("services:\n  web: &default\n    image: app:1\n  one:\n{lookalike}  worker:\n    image: app:2\n    <<: *default\n")
+    }
+
+    #[test]
+    fn anchor_lookalikes_in_scalars_and_comments_do_not_hide_later_users() {
+        let lookalikes = [
+            // Plain scalars, on one line and over several.
+            "    entrypoint: see &default here\n",
+            "    entrypoint: see\n      &default here\n",
+            "    healthcheck: {test: run &default}\n",
+            // A URL query string, with `&` after `?` or after a blank.
+            "    url: http://x/?a=1&default=2\n",
+            "    url: http://x/? &default=2\n",
+            // Quoted scalars, on one line and over several.
+            "    command: 'run &default now'\n",
+            "    command: \"run &default now\"\n",
+            "    command: \"run\n      &default now\"\n",
+            "    command: ['&default', \"&default\", x &default]\n",
+            // Block scalars, their first line and a later one.
+            "    healthcheck: |\n      &default\n",
+            "    healthcheck: >-\n      run\n      &default\n",
+            // Comments, after a value and after a `#` inside quotes.
+            "    # &default\n",
+            "    image: app:1 # &default\n",
+            "    labels: {a: \"#\"} # &default\n",
+            // A key holding the text.
+            "    see &default: 1\n",
+        ];
+        let services = [Seg::Key("services")];
+        let text = shared_with("    image: app:1\n");
+        let want = users_of(&text, &web());
+        assert_eq!(
+            want,
+            vec![(2, "services.worker".into(), 8, true, "<<: *default".into())]
+        );
+        for lookalike in lookalikes {
+            let text = shared_with(lookalike);
+            let line = text.lines().count();
+            assert_eq!(
+                users_of(&text, &web()),
+                vec![(
+                    2,
+                    "services.worker".into(),
+                    line,
+                    true,
+                    "<<: *default".into()
+                )],
+                "{text}"
+            );
+            // Replacing the shared service is refused, naming the user.
+            let e = set(&text, 0, &services, "web", &json!({"image": "app:3"})).unwrap_err();
+            assert!(
+                e.0.contains(&format!(
+                    "services.web carries the anchor &default, which services.worker (line {line})"
+                )),
+                "{e}\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn uses_after_a_hash_inside_quotes_are_uses() {
+        // A `#` inside quotes starts no comment: what follows on the line is still read.
+        let text = "services:\n  web: &d\n    image: a\n  worker: {labels: {a: \"#1\"}, <<: *d}\n  copy: ['#', *d]\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![
+                (2, "services.worker".into(), 4, true, "<<: *d".into()),
+                (2, "services.copy[1]".into(), 5, false, "*d".into()),
+            ]
+        );
+        let e = set(text, 0, &[Seg::Key("services")], "web", &json!({})).unwrap_err();
+        assert!(e.0.contains("services.web carries the anchor &d"), "{e}");
+        // The same for an anchor defined again after such a `#`: later aliases are the new
+        // anchor's.
+        let text = "services:\n  web: &d\n    image: a\n  db: {note: \"#\", x: &d {}}\n  worker:\n    <<: *d\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+    }
+
+    #[test]
+    fn an_anchor_defined_again_as_a_property_still_ends_the_first_ones_users() {
+        // Block style: the aliases before the second `&d` are the first anchor's, the ones
+        // after it are not, wherever the second one is written.
+        for again in [
+            "  db: &d\n    image: b\n",
+            "  db: {x: &d 1}\n",
+            "  db:\n    - &d x\n",
+            "  db: [y, &d x]\n",
+            "  db:\n    &d k: v\n",
+            "  db: &d \"quoted\"\n",
+            "  db: !!str &d |\n    text\n",
+        ] {
+            let text = format!(
+                "services:\n  web: &d\n    image: a\n  copy: *d\n{again}  worker:\n    <<: *d\n"
+            );
+            assert_eq!(
+                users_of(&text, &web()),
+                vec![(2, "services.copy".into(), 4, false, "*d".into())],
+                "{text}"
+            );
+        }
+        // Flow style.
+        let text = "services: {web: &d {image: a}, copy: *d, db: &d {}, worker: {<<: *d}}\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![(2, "services.copy".into(), 1, false, "*d".into())]
+        );
+        // Text that only looks like the second anchor ends nothing.
+        let text = "services: {web: &d {image: a}, db: {x: \"&d\", y: a &d}, worker: {<<: *d}}\n";
+        assert_eq!(
+            users_of(text, &web()),
+            vec![(2, "services.worker".into(), 1, true, "<<: *d".into())]
+        );
+    }
+
+    #[test]
+    fn an_alias_written_as_a_flow_mapping_key_is_a_use() {
+        let x = [Seg::Key("x")];
+        for text in [
+            "x: &k key\nm: {*k : 1}\n",
+            "x: &k key\nm: { *k : 1, b: 2}\n",
+            "x: &k key\nm: {b: 2,*k : 1}\n",
+        ] {
+            assert_eq!(
+                users_of(text, &x),
+                vec![(1, "m.key".into(), 2, false, "*k".into())],
+                "{text}"
+            );
+            let e = set(text, 0, &[], "x", &json!("other")).unwrap_err();
+            assert!(
+                e.0.contains("x carries the anchor &k, which m.key (line 2)"),
+                "{e}"
+            );
+        }
+        // In block style too.
+        let text = "x: &k key\nm:\n  *k : 1\n";
+        assert_eq!(
+            users_of(text, &x),
+            vec![(1, "m.key".into(), 3, false, "*k".into())]
+        );
+        // Without a blank before the colon the parser reads `k:` as the alias's name, which no
+        // anchor has: the file is not edited at all.
+        let text = "x: &k key\nm: {*k: 1}\n";
+        assert!(anchor_users(text, 0, &x).is_err());
+        assert!(set(text, 0, &[], "x", &json!("other")).is_err());
+    }
+
+    #[test]
+    fn anchor_lookalikes_in_other_documents_and_edits_of_lists_and_items() {
+        // Each document has its own anchors; a lookalike in one document hides no use in it.
+        let text = "services:\n  web: &d\n    image: a\n  x: \"&d\"\n---\nservices:\n  web: &d {}\n  x: see &d\n  worker: {<<: *d}\n---\nservices:\n  web: &d {}\n";
+        assert_eq!(users_of(text, &web()), vec![]);
+        let users = anchor_users(text, 1, &web()).unwrap();
+        assert_eq!(
+            users
+                .iter()
+                .map(|u| (u.label.as_str(), u.line, u.anchor_line))
+                .collect::<Vec<_>>(),
+            [("services.worker", 9, 7)]
+        );
+        assert_eq!(anchor_users(text, 2, &web()).unwrap(), vec![]);
+        let services = [Seg::Key("services")];
+        let e = set(text, 1, &services, "web", &json!({"image": "b"})).unwrap_err();
+        assert!(e.0.contains("services.worker (line 9)"), "{e}");
+        assert!(set(text, 0, &services, "web", &json!({"image": "b"})).is_ok());
+        assert!(set(text, 2, &services, "web", &json!({"image": "b"})).is_ok());
+        // An anchored list: lookalikes between it and its alias hide nothing.
+        let caps = [Seg::Key("x-caps")];
+        let text = "x-caps: &caps [NET_ADMIN]\nnote: \"&caps\"\nurl: http://h/?a&caps\nservices:\n  a:\n    cap_add: *caps\n";
+        let e = append(text, 0, &caps, &json!("SYS_TIME")).unwrap_err();
+        assert!(
+            e.0.contains("x-caps carries the anchor &caps, which services.a.cap_add (line 6)"),
+            "{e}"
+        );
+        // An anchored item, with the same lookalikes in the list itself.
+        let l = [Seg::Key("l")];
+        let text = "l:\n  - &a p\n  - \"&a\"\n  - x &a\n  - *a\n";
+        let e = replace_item(text, 0, &l, 0, &json!("z")).unwrap_err();
+        assert!(
+            e.0.contains("l[0] carries the anchor &a, which l[3] (line 5)"),
+            "{e}"
+        );
+        let text = "l: [&a p, \"&a\", x &a, *a]\n";
+        let e = replace_item(text, 0, &l, 0, &json!("z")).unwrap_err();
+        assert!(
+            e.0.contains("l[0] carries the anchor &a, which l[3] (line 1)"),
+            "{e}"
+        );
+        // A block scalar item whose text starts like an anchor carries none: it is an
+        // ordinary value, and the alias further down repeats the real anchor.
+        let text = "x: &d 1\nl:\n- >\n  &d z\n- q\ny: *d\n";
+        assert_eq!(
+            replace_item(text, 0, &l, 0, &json!("w")).unwrap(),
+            "x: &d 1\nl:\n- w\n- q\ny: *d\n"
+        );
+        let e = set(text, 0, &[], "x", &json!(2)).unwrap_err();
+        assert!(
+            e.0.contains("x carries the anchor &d, which y (line 6)"),
+            "{e}"
+        );
     }
 }
