@@ -974,16 +974,11 @@ fn plan_etcd_config(
             push_etcd_config_fix(ctx, kube, c, &read, text, &applied, out);
             break;
         }
-        candidates = Vec::new();
-        for (item, verdict) in applied.into_iter().zip(verdicts) {
-            match verdict {
-                None => candidates.push(item),
-                Some(why) => not_fixed.push((item.0, item.1.unfixed(Some(&c.label()), why))),
-            }
-        }
+        candidates = keep_closing(applied, verdicts, &c.label(), &mut not_fixed, |a| {
+            (a.0, a.1)
+        });
     }
-    not_fixed.sort_by_key(|(i, _)| *i);
-    out.unfixed.extend(not_fixed.into_iter().map(|(_, u)| u));
+    finish_unfixed(not_fixed, out);
 }
 
 /// The fix writing etcd's edited configuration file, claiming the checks of `applied`.
@@ -1190,6 +1185,36 @@ fn judge_kubelet(
         }
     }
     judge_projected(&projected, failing, "the edited kubelet configuration")
+}
+
+/// One round of the planners that edit, judge and retry (the kubelet's files, etcd's
+/// configuration file): the edits whose check the projected configuration closes (`verdicts`
+/// None) stay for the next round; each other one is left unfixed with the reason, under its
+/// check's position (`at` gives the position and the check of an edit).
+fn keep_closing<'a, T>(
+    applied: Vec<T>,
+    verdicts: Vec<Option<String>>,
+    label: &str,
+    not_fixed: &mut Vec<(usize, Unfixed)>,
+    at: impl Fn(&T) -> (usize, &Failing<'a>),
+) -> Vec<T> {
+    let mut kept = Vec::new();
+    for (item, verdict) in applied.into_iter().zip(verdicts) {
+        match verdict {
+            None => kept.push(item),
+            Some(why) => {
+                let (i, f) = at(&item);
+                not_fixed.push((i, f.unfixed(Some(label), why)));
+            }
+        }
+    }
+    kept
+}
+
+/// The unfixed checks of a planner, in the order of the checks whichever step ruled them out.
+fn finish_unfixed(mut not_fixed: Vec<(usize, Unfixed)>, out: &mut Planned) {
+    not_fixed.sort_by_key(|(i, _)| *i);
+    out.unfixed.extend(not_fixed.into_iter().map(|(_, u)| u));
 }
 
 /// Run each failing check's own evaluator on `projected` (the node as the planned edits leave
@@ -1445,16 +1470,11 @@ fn plan_kubelet(
             push_kubelet_fixes(&texts, &applied, out);
             break;
         }
-        candidates = Vec::new();
-        for (item, verdict) in applied.into_iter().zip(verdicts) {
-            match verdict {
-                None => candidates.push(item),
-                Some(why) => not_fixed.push((item.0, item.1.unfixed(Some(&c.label()), why))),
-            }
-        }
+        candidates = keep_closing(applied, verdicts, &c.label(), &mut not_fixed, |a| {
+            (a.0, a.1)
+        });
     }
-    not_fixed.sort_by_key(|(i, _)| *i);
-    out.unfixed.extend(not_fixed.into_iter().map(|(_, u)| u));
+    finish_unfixed(not_fixed, out);
 }
 
 /// One fix per set of files that checks edit together (a check whose edits span two files
