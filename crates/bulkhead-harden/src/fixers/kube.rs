@@ -500,6 +500,42 @@ pub(super) struct FixParts {
     pub(super) restart: Option<Restart>,
 }
 
+/// What the checks one fix closes add up to: each change and each risk listed once however many
+/// checks ask for it, and review needed as soon as one of their specs needs it.
+#[derive(Default)]
+struct Closing {
+    changes: Vec<String>,
+    may_break: Vec<String>,
+    review: bool,
+}
+
+impl Closing {
+    /// A change the fix makes.
+    fn change(&mut self, change: String) {
+        if !self.changes.contains(&change) {
+            self.changes.push(change);
+        }
+    }
+
+    /// A check closed by `spec`: what it may break and whether it needs review.
+    fn closes(&mut self, spec: &Spec) {
+        if let Some(risk) = spec.may_break {
+            if !self.may_break.iter().any(|m| m == risk) {
+                self.may_break.push(risk.to_string());
+            }
+        }
+        self.review |= spec.safety == Safety::Review;
+    }
+
+    fn safety(&self) -> Safety {
+        if self.review {
+            Safety::Review
+        } else {
+            Safety::Safe
+        }
+    }
+}
+
 pub(super) fn push_fix(out: &mut Planned, fixed: &[&Failing], parts: FixParts) {
     let FixParts {
         kind,
@@ -577,9 +613,7 @@ fn plan_static_pod(
         }
     };
     let mut fixed = Vec::new();
-    let mut changes = Vec::new();
-    let mut may_break = Vec::new();
-    let mut safety = Safety::Safe;
+    let mut closing = Closing::default();
     let original = m.text.clone();
     for (f, s) in items {
         // Several controls may ask for one flag (--authorization-mode): each is fixed once the
@@ -611,15 +645,12 @@ fn plan_static_pod(
                     Ok(Some(changed)) => {
                         fixed.push(*f);
                         if changed {
-                            changes.push(format!(
+                            closing.change(format!(
                                 "{var}={} (the container's env)",
                                 new.unwrap_or_default()
                             ));
                         }
-                        may_break.extend(s.may_break.map(String::from));
-                        if s.safety == Safety::Review {
-                            safety = Safety::Review;
-                        }
+                        closing.closes(s);
                     }
                     Ok(None) => {
                         let defined = c
@@ -648,7 +679,7 @@ fn plan_static_pod(
             Ok(changed) => {
                 fixed.push(*f);
                 if changed {
-                    changes.push(match s.wants.first() {
+                    closing.change(match s.wants.first() {
                         Some(Want::Remove) => format!("removes --{}", s.flag),
                         Some(Want::Set(v)) => format!("--{}={v}", s.flag),
                         _ => format!(
@@ -666,10 +697,7 @@ fn plan_static_pod(
                         ),
                     });
                 }
-                may_break.extend(s.may_break.map(String::from));
-                if s.safety == Safety::Review {
-                    safety = Safety::Review;
-                }
+                closing.closes(s);
             }
             Err(e) => out.unfixed.push(f.unfixed(Some(&c.label()), e)),
         }
@@ -683,7 +711,6 @@ fn plan_static_pod(
     if fixed.is_empty() {
         return;
     }
-    may_break.dedup();
     let edit = file_edit(
         &m.path,
         &m.read,
@@ -700,9 +727,9 @@ fn plan_static_pod(
             kind: FixKind::StaticPod,
             target: Target::new("static-pod", c.name.clone(), Some(m.path.clone())),
             edits: vec![edit],
-            changes,
-            may_break,
-            safety,
+            safety: closing.safety(),
+            changes: closing.changes,
+            may_break: closing.may_break,
             notes: vec![format!("the kubelet restarts {} when its manifest changes; a typo keeps it down, so keep a console on the node", c.name)],
             restart: None,
         },
@@ -732,8 +759,7 @@ fn plan_etcd_env(
     };
     let mut text = read.content.clone().unwrap_or_default();
     let mut fixed = Vec::new();
-    let mut changes = Vec::new();
-    let mut may_break = Vec::new();
+    let mut closing = Closing::default();
     for (f, s) in items {
         let var = bulkhead_facts::kube::etcd_env_name(s.flag);
         let current = c.setting(s.flag).map(|st| st.value);
@@ -747,11 +773,11 @@ fn plan_etcd_env(
             ));
             continue;
         }
-        changes.push(format!(
+        closing.change(format!(
             "{var}={}",
             new.unwrap_or_else(|| "(removed)".into())
         ));
-        may_break.extend(s.may_break.map(String::from));
+        closing.closes(s);
         fixed.push(*f);
     }
     if fixed.is_empty() {
@@ -765,8 +791,9 @@ fn plan_etcd_env(
             kind: FixKind::ServiceConfig,
             target: Target::new("etcd", "etcd", Some(path.clone())),
             edits: vec![edit],
-            changes,
-            may_break,
+            changes: closing.changes,
+            may_break: closing.may_break,
+            // A service's environment file is read by more than etcd's start: always reviewed.
             safety: Safety::Review,
             notes: vec!["etcd reads its environment file when its service starts".into()],
             restart: Some(Restart {
@@ -993,20 +1020,11 @@ fn push_etcd_config_fix(
 ) {
     let cfg = c.config.as_ref().expect("etcd has a configuration file");
     let fixed: Vec<&Failing> = applied.iter().map(|(_, f, _, _, _)| *f).collect();
-    let mut changes = Vec::new();
-    let mut may_break = Vec::new();
-    let mut safety = Safety::Safe;
+    let mut closing = Closing::default();
     for (_, _, s, key, value) in applied {
-        let change = format!("{key}: {value}");
-        if !changes.contains(&change) {
-            changes.push(change);
-        }
-        may_break.extend(s.may_break.map(String::from));
-        if s.safety == Safety::Review {
-            safety = Safety::Review;
-        }
+        closing.change(format!("{key}: {value}"));
+        closing.closes(s);
     }
-    may_break.dedup();
     let mut notes = vec![format!(
         "etcd takes every setting from {} ({}) and ignores its flags and ETCD_* variables, so the change is made in that file",
         cfg.path, cfg.source
@@ -1039,9 +1057,9 @@ fn push_etcd_config_fix(
             kind: FixKind::EtcdConfig,
             target: Target::new("etcd", "etcd", Some(cfg.path.clone())),
             edits: vec![edit],
-            changes,
-            may_break,
-            safety,
+            safety: closing.safety(),
+            changes: closing.changes,
+            may_break: closing.may_break,
             notes,
             restart,
         },
@@ -1504,23 +1522,14 @@ fn push_kubelet_fixes(
     for (files, mut members) in groups {
         members.sort_unstable();
         let fixed: Vec<&Failing> = members.iter().map(|&i| applied[i].0).collect();
-        let mut changes = Vec::new();
-        let mut may_break = Vec::new();
-        let mut safety = Safety::Safe;
+        let mut closing = Closing::default();
         for &i in &members {
             let (_, s, edits) = &applied[i];
             for e in edits {
-                let change = format!("{}: {}", e.field, e.value);
-                if !changes.contains(&change) {
-                    changes.push(change);
-                }
+                closing.change(format!("{}: {}", e.field, e.value));
             }
-            may_break.extend(s.may_break.map(String::from));
-            if s.safety == Safety::Review {
-                safety = Safety::Review;
-            }
+            closing.closes(s);
         }
-        may_break.dedup();
         let edits: Vec<FileEdit> = files
             .iter()
             .filter_map(|path| {
@@ -1554,9 +1563,9 @@ fn push_kubelet_fixes(
                 kind: FixKind::KubeletConfig,
                 target: Target::new("kubelet", "kubelet", Some(first)),
                 edits,
-                changes,
-                may_break,
-                safety,
+                safety: closing.safety(),
+                changes: closing.changes,
+                may_break: closing.may_break,
                 notes,
                 restart: Some(Restart {
                     service: "kubelet".into(),
