@@ -462,7 +462,11 @@ fn plan_step_keeps_its_changes_apart() {
 fn the_header_names_the_docker_context_the_endpoint_came_from() {
     let mut s: Snapshot = serde_json::from_str(&fixture_text("writeup")).unwrap();
     let plain = Target::from_snapshot("docker", &s);
-    assert!(!plain.describe().contains("context"), "{}", plain.describe());
+    assert!(
+        !plain.describe().contains("context"),
+        "{}",
+        plain.describe()
+    );
     let d = s.docker.as_mut().unwrap();
     d.endpoint.host = "tcp://10.0.0.5:2376".into();
     d.endpoint.source = "context prod".into();
