@@ -1823,6 +1823,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fix_lists_each_risk_and_change_once_and_needs_review_if_one_check_does() {
+        let spec = |id| spec(id).expect("a known control");
+        let mut closing = Closing::default();
+        // Two checks with the same risk, apart from each other (`dedup` would keep both).
+        closing.closes(&spec("k8s.apiserver.authorization_rbac"));
+        closing.closes(&spec("k8s.apiserver.no_token_auth_file"));
+        closing.closes(&spec("k8s.apiserver.authorization_not_always_allow"));
+        closing.change("--authorization-mode=Node,RBAC".into());
+        closing.change("removes --token-auth-file".into());
+        closing.change("--authorization-mode=Node,RBAC".into());
+        assert_eq!(
+            closing.may_break,
+            [
+                "requests RBAC does not allow are refused",
+                "clients that authenticate with the static tokens are refused"
+            ]
+        );
+        assert_eq!(
+            closing.changes,
+            [
+                "--authorization-mode=Node,RBAC",
+                "removes --token-auth-file"
+            ]
+        );
+        assert_eq!(closing.safety(), Safety::Review);
+        assert_eq!(Closing::default().safety(), Safety::Safe);
+    }
+
+    #[test]
     fn list_flags_keep_their_items() {
         let w = [
             Want::Exclude("AlwaysAllow"),
