@@ -61,20 +61,6 @@ fn text(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    /// A hostile container name stays text in the diagram: no tag, entity, quote or line break
-    /// of its own survives.
-    #[test]
-    fn labels_hold_no_markup_of_their_own() {
-        let label = super::text("we<b>b&\"x'|`y`#lt;\nz");
-        assert_eq!(label, "we#lt;b#gt;b#amp;#quot;x'|#96;y#96;#35;lt; z");
-        for raw in ['<', '>', '&', '"', '`', '\n'] {
-            assert!(!label.contains(raw), "{raw:?} in {label}");
-        }
-    }
-}
-
 fn subgraph(m: &Model, ids: &Ids, boundary: &str, depth: usize, out: &mut String) {
     let b = m.boundary(boundary).expect("boundary exists");
     let pad = "  ".repeat(depth);
@@ -167,4 +153,18 @@ pub fn render(tm: &ThreatModel) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A hostile container name stays text in the diagram: no tag, entity, quote or line break
+    /// of its own survives.
+    #[test]
+    fn labels_hold_no_markup_of_their_own() {
+        let label = super::text("we<b>b&\"x'|`y`#lt;\nz");
+        assert_eq!(label, "we#lt;b#gt;b#amp;#quot;x'|#96;y#96;#35;lt; z");
+        for raw in ['<', '>', '&', '"', '`', '\n'] {
+            assert!(!label.contains(raw), "{raw:?} in {label}");
+        }
+    }
 }

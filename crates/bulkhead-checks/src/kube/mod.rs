@@ -151,7 +151,7 @@ pub fn bool_flag_written_apart(c: &Component, flag: &str) -> Option<String> {
         .skip(1)
         .filter(|(_, w)| **w == bare || w.starts_with(&eq))
         .map(|(i, _)| i)
-        .last()?;
+        .next_back()?;
     if argv[last] != bare {
         return None;
     }
