@@ -16,6 +16,7 @@ pub mod scan_text;
 pub mod target;
 pub mod threats_html;
 pub mod threats_markdown;
+pub mod threats_text;
 pub mod xml;
 
 pub use target::Target;

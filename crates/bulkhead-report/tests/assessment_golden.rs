@@ -31,8 +31,8 @@ fn fixture_text(name: &str) -> String {
 
 /// Audit the snapshot fixture as `bulkhead report` does (CIS Docker in `edition` numbering when it
 /// has Docker facts, CIS Kubernetes when it has Kubernetes facts), build the threat model and
-/// render the assessment (Markdown, HTML) and the threat model (Markdown).
-fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String) {
+/// render the assessment (Markdown, HTML) and the threat model (Markdown, terminal text).
+fn render(name: &str, edition: &str, select: &[&str]) -> (String, String, String, String) {
     let s = Snapshot::from_json(&fixture_text(name)).unwrap();
     render_snapshot(&s, edition, select, Some(edition))
 }
@@ -44,7 +44,7 @@ fn render_snapshot(
     edition: &str,
     select: &[&str],
     ids: Option<&str>,
-) -> (String, String, String) {
+) -> (String, String, String, String) {
     let opts = AuditOptions::default();
     let ctx = Context::new(s, &opts);
     let mut audits = Vec::new();
@@ -121,15 +121,17 @@ fn render_snapshot(
         bulkhead_report::assessment_markdown::render(&a),
         bulkhead_report::assessment_html::render(&a),
         bulkhead_report::threats_markdown::render(&tm),
+        bulkhead_report::threats_text::render(&tm, false),
     )
 }
 
 #[test]
 fn writeup_assessment_analyses_the_three_selected_findings() {
-    let (md, html, threats) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    let (md, html, threats, text) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
     golden("writeup/assessment.md", &md);
     golden("writeup/assessment.html", &html);
     golden("writeup/threats.md", &threats);
+    golden("writeup/threats.txt", &text);
     // The write-up's structure, in order.
     let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("missing {s:?}"));
     assert!(pos("## 1. Docker threat model") < pos("## 2. Kubernetes threat model"));
@@ -161,10 +163,11 @@ fn writeup_assessment_analyses_the_three_selected_findings() {
 
 #[test]
 fn hardened_assessment_ranks_remaining_failures() {
-    let (md, html, threats) = render("hardened", "1.6.0", &[]);
+    let (md, html, threats, text) = render("hardened", "1.6.0", &[]);
     golden("hardened/assessment.md", &md);
     golden("hardened/assessment.html", &html);
     golden("hardened/threats.md", &threats);
+    golden("hardened/threats.txt", &text);
     // No check fails on the hardened host: the analysis says so rather than count zero of them.
     let analysis = &md[md.find("## 4.").unwrap()..md.find("## 5.").unwrap()];
     assert!(!analysis.contains("The 0 failed"), "{analysis}");
@@ -177,10 +180,11 @@ fn hardened_assessment_ranks_remaining_failures() {
 
 #[test]
 fn kubernetes_node_assessment_has_the_kubernetes_threat_model() {
-    let (md, html, threats) = render("k8s-insecure", "1.6.0", &[]);
+    let (md, html, threats, text) = render("k8s-insecure", "1.6.0", &[]);
     golden("k8s-insecure/assessment.md", &md);
     golden("k8s-insecure/assessment.html", &html);
     golden("k8s-insecure/threats.md", &threats);
+    golden("k8s-insecure/threats.txt", &text);
     let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("missing {s:?}"));
     let k8s = &md[pos("## 2. Kubernetes threat model")..pos("## 3. Benchmark results")];
     assert!(
@@ -214,7 +218,7 @@ fn kubernetes_node_assessment_has_the_kubernetes_threat_model() {
 /// the object it is about, so entries of one check on several objects can be told apart.
 #[test]
 fn plan_section_lists_failing_checks_without_an_automatic_fix() {
-    let (md, html, _) = render("writeup", "1.6.0", &["1.1.1", "2.12"]);
+    let (md, html, _, _) = render("writeup", "1.6.0", &["1.1.1", "2.12"]);
     let plan = &md[md.find("## 5. Hardening plan").unwrap()..];
     assert!(md.contains("### 1. [FAIL] 1.1.1") && md.contains("### 2. [FAIL] 2.12"));
     assert!(!plan.contains("Nothing to fix"), "{plan}");
@@ -240,7 +244,7 @@ fn plan_section_lists_failing_checks_without_an_automatic_fix() {
         "{plan}"
     );
 
-    let (md, html, _) = render("k8s-insecure", "1.6.0", &[]);
+    let (md, html, _, _) = render("k8s-insecure", "1.6.0", &[]);
     let line = "2.2 (k8s.etcd.client_cert_auth) on etcd (pid 1000): ";
     assert!(
         md.contains(&format!("- {line}")),
@@ -312,7 +316,7 @@ fn hostile_snapshot() -> Snapshot {
 #[test]
 fn markdown_shows_hostile_host_values_as_text() {
     let s = hostile_snapshot();
-    let (md, html, threats) = render_snapshot(
+    let (md, html, threats, _) = render_snapshot(
         &s,
         "1.2.0",
         &["4.5", "5.12", "5.25", "1.2.2"],
@@ -413,7 +417,7 @@ fn without_code_spans(text: &str) -> String {
 #[test]
 fn selected_passing_check_is_not_said_to_leave_threats_open() {
     let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
-    let (md, html, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
+    let (md, html, _, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
     let finding = &md[md.find("### 1. [PASS] 2.3").expect("2.3 passes")..md.find("## 5.").unwrap()];
     assert!(!finding.contains("leaves open"), "{finding}");
     assert!(
@@ -436,7 +440,7 @@ fn selected_passing_check_is_not_said_to_leave_threats_open() {
 #[test]
 fn selection_names_the_numbering_it_used() {
     let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
-    let (md, html, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
+    let (md, html, _, _) = render_snapshot(&s, "1.6.0", &["2.3"], None);
     assert!(
         md.contains("\nSelected findings: 2.3 (cis-1.6.0).\n"),
         "{md}"
@@ -448,7 +452,7 @@ fn selection_names_the_numbering_it_used() {
 /// A plan step that makes several changes lists them apart, in both formats.
 #[test]
 fn plan_step_keeps_its_changes_apart() {
-    let (md, html, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    let (md, html, _, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
     let step = "- Plan step `docker-run:web` (web, review):\n  - root file system mounted read-only; the directories it writes get tmpfs mounts\n  - --security-opt no-new-privileges:true: setuid binaries and file capabilities no longer raise privileges\n";
     assert!(md.contains(step), "{md}");
     assert!(!md.contains("tmpfs mounts --security-opt"));
@@ -479,4 +483,25 @@ fn the_header_names_the_docker_context_the_endpoint_came_from() {
     );
     assert_eq!(t.endpoint.as_deref(), Some("tcp://10.0.0.5:2376"));
     assert_eq!(t.details["docker_context"], "prod");
+}
+
+/// A name read from the host that carries terminal escape sequences and a line break cannot
+/// colour, clear or forge lines of the terminal threat register.
+#[test]
+fn terminal_threat_register_shows_control_characters_escaped() {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture_text("writeup")).unwrap();
+    let forged = "web\u{1b}[2J\n[MITIGATED]   DKR-E01 forged";
+    v["host"]["hostname"]["value"] = forged.into();
+    v["docker"]["containers"]["value"][0]["inspect"]["Name"] = format!("/{forged}").into();
+    let s = Snapshot::from_json(&v.to_string()).unwrap();
+    let (_, _, _, text) = render_snapshot(&s, "1.6.0", &[], None);
+    assert!(!text.contains('\u{1b}'), "no raw escape character");
+    assert!(
+        text.lines()
+            .all(|l| !l.starts_with("[MITIGATED]   DKR-E01 forged")),
+        "no forged line"
+    );
+    assert!(text.starts_with("# bulkhead test: STRIDE threat model of web\\u{1b}[2J\\n[MITIGATED]"));
+    // The container's name reaches the evidence under an open threat, escaped the same way.
+    assert!(text.contains("container web\\u{1b}[2J\\n"), "{text}");
 }

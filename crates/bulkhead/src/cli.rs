@@ -205,8 +205,8 @@ Exit codes:
 
 const THREATS_HELP: &str = "\
 Examples:
-  # The threat register as Markdown, from this host
-  bulkhead threats --format markdown
+  # Each threat's status and the evidence behind it, on the terminal
+  bulkhead threats --format text
   # One self-contained page with the data-flow diagram, from a snapshot
   bulkhead threats --snapshot snap.json --format html -o threats.html
   # Findings in a Dockerfile and manifests count as evidence too

@@ -381,3 +381,49 @@ fn risk_acceptance_mistakes_are_errors_at_their_position() {
         "{e}"
     );
 }
+
+/// `--format text` is the register for a terminal: coloured only when asked (or on a terminal),
+/// never in a pipe by default, and with the same statuses as the JSON model.
+#[test]
+fn text_format_lists_every_threat_with_its_status_coloured_on_request() {
+    let run = |color: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(["threats", "--format", "text", "--as-of", "2026-01-15"])
+            .args(["--color", color, "--snapshot"])
+            .arg(snapshot("writeup"))
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = run("auto");
+    assert!(!plain.contains('\u{1b}'), "a pipe gets no colour");
+    let (doc, _) = threats("writeup", &[]);
+    for t in doc["threats"].as_array().unwrap() {
+        let tag = match t["status"].as_str().unwrap() {
+            "exposed" => "[EXPOSED]",
+            "partially_mitigated" => "[PARTIAL]",
+            "unknown" => "[UNKNOWN]",
+            "accepted" => "[ACCEPTED]",
+            "mitigated" => "[MITIGATED]",
+            _ => "[N/A]",
+        };
+        let id = t["id"].as_str().unwrap();
+        assert!(
+            plain
+                .lines()
+                .any(|l| l.starts_with(tag) && l[12..].starts_with(&format!("{id} "))),
+            "{id} listed as {tag}"
+        );
+    }
+    let coloured = run("always");
+    assert!(coloured.contains("\u{1b}[31;1m[EXPOSED]\u{1b}[0m   DKR-S01 "));
+    assert!(plain.contains(
+        "            * 4.5 fail on environment auditing process: DOCKER_CONTENT_TRUST = unset\n"
+    ));
+}

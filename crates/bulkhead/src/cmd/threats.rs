@@ -19,6 +19,9 @@ use std::process::ExitCode;
 pub enum ThreatsFormat {
     /// The documented bulkhead.threats/1 document.
     Json,
+    /// The threat register for a terminal: each threat's status and severity, and under each
+    /// open one why and the evidence that keeps it open.
+    Text,
     /// The threat register as Markdown, with the data-flow diagram as a Mermaid block.
     Markdown,
     /// One self-contained page with the data-flow diagram as inline SVG.
@@ -110,15 +113,8 @@ pub struct ThreatsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = ThreatsFormat::Json, help_heading = "Output")]
     pub format: ThreatsFormat,
-    #[arg(
-        short,
-        long,
-        value_name = "FILE",
-        help = crate::cli::OUTPUT_HELP,
-        long_help = crate::cli::OUTPUT_LONG_HELP,
-        help_heading = "Output"
-    )]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: crate::cli::OutputArgs,
 }
 
 /// Everything built from one audit: the snapshot, the audits, the hardening plan (or why there
@@ -320,7 +316,8 @@ fn saved_report(path: &Path) -> Result<Option<Vec<bulkhead_scan::Finding>>, Stri
 }
 
 pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
-    crate::output::refuse_overwriting_inputs(args.output.as_deref(), &args.model.input_files())?;
+    let output = args.out.output.as_deref();
+    crate::output::refuse_overwriting_inputs(output, &args.model.input_files())?;
     let b = build(&args.model, &[])?;
     if let Err(e) = &b.plan {
         eprintln!(
@@ -330,6 +327,9 @@ pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
     let tm = &b.model;
     let text = match args.format {
         ThreatsFormat::Json => tm.to_json(),
+        ThreatsFormat::Text => {
+            bulkhead_report::threats_text::render(tm, args.out.color.enabled(output.is_some()))
+        }
         ThreatsFormat::Markdown => bulkhead_report::threats_markdown::render(tm),
         ThreatsFormat::Html => bulkhead_report::threats_html::render(tm),
         ThreatsFormat::Mermaid => bulkhead_threats::mermaid::render(tm),
@@ -337,6 +337,6 @@ pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
         ThreatsFormat::Otm => bulkhead_threats::otm::render(tm),
         ThreatsFormat::Svg => bulkhead_threats::svg::render(tm, None),
     };
-    crate::output::emit(&text, args.output.as_deref())?;
+    crate::output::emit(&text, output)?;
     Ok(ExitCode::SUCCESS)
 }
