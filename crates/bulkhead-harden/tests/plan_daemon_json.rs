@@ -448,3 +448,63 @@ fn icc_and_iptables_fixed_together_in_either_order() {
         );
     }
 }
+
+/// Without iptables rules the userland proxy is what forwards published ports: 2.16 is not
+/// fixed while iptables is off, unless the same plan turns iptables on (in either order); a file
+/// that already holds the pair does not hold up the fixes of other keys, since dockerd starts
+/// with it.
+#[test]
+fn userland_proxy_stays_on_while_iptables_is_off() {
+    let root = temp_root("proxy-iptables");
+    let proxy = ("docker.daemon.userland_proxy_disabled", fail());
+    let live = ("docker.daemon.live_restore", fail());
+    let iptables = ("docker.daemon.iptables_allowed", fail());
+
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let snap = with_daemon(snapshot(&root), "--iptables=false", Some("{}"));
+    let audit = docker_audit("1.6.0", vec![proxy.clone(), live.clone()]);
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
+    assert_eq!(p.fixes[0].checks, vec!["2.15"]);
+    let after = &p.fixes[0].action.edits[0].after;
+    assert!(!after.contains("userland-proxy"), "{after}");
+    let unfixed = p.unfixed.iter().find(|u| u.check == "2.16").expect("2.16");
+    assert!(
+        unfixed
+            .reason
+            .contains("the userland proxy is what forwards published ports")
+            && unfixed.reason.contains("flag --iptables"),
+        "{}",
+        unfixed.reason
+    );
+
+    let config = "{\n  \"iptables\": false\n}\n";
+    put(&root, "/etc/docker/daemon.json", config);
+    let snap = with_daemon(snapshot(&root), "", Some(config));
+    for order in [
+        vec![proxy.clone(), iptables.clone()],
+        vec![iptables.clone(), proxy.clone()],
+    ] {
+        let p = plan(&snap, &[docker_audit("1.6.0", order)], &request(&root, &[])).unwrap();
+        assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+        let after: serde_json::Value =
+            serde_json::from_str(&p.fixes[0].action.edits[0].after).unwrap();
+        assert_eq!(
+            after,
+            serde_json::json!({"iptables": true, "userland-proxy": false})
+        );
+    }
+
+    let config = "{\n  \"iptables\": false,\n  \"userland-proxy\": false\n}\n";
+    put(&root, "/etc/docker/daemon.json", config);
+    let snap = with_daemon(snapshot(&root), "", Some(config));
+    let p = plan(
+        &snap,
+        &[docker_audit("1.6.0", vec![live])],
+        &request(&root, &[]),
+    )
+    .unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes.len(), 1);
+    assert_eq!(p.fixes[0].checks, vec!["2.15"]);
+}

@@ -83,17 +83,22 @@ fn drop_non_syslog_opts(text: &str) -> Result<(String, Vec<String>), String> {
 }
 
 /// Why dockerd, started with `flags` and the daemon.json `new` (the content a fix would write),
-/// would refuse to start, for the keys the fix changes (`changed`): a key also given as a flag
-/// ("the following directives are specified both as a flag and in the configuration file"), or
-/// a combination its bridge driver rejects (`--icc=false` with `--iptables=false`).
+/// would refuse to start or be cut off, for the keys the fix changes (`changed`): a key also given
+/// as a flag ("the following directives are specified both as a flag and in the configuration
+/// file"), a combination its bridge driver rejects (`--icc=false` with `--iptables=false`), or
+/// one that leaves it running with its published ports forwarded by nothing.
 pub fn dockerd_rejects(
     flags: &bulkhead_facts::flags::Flags,
     config_path: &str,
     new: &str,
     changed: &[String],
 ) -> Option<String> {
-    flag_rejects(flags, config_path, new, changed)
-        .or_else(|| combination_rejected(flags, config_path, new).map(|(reason, _)| reason))
+    flag_rejects(flags, config_path, new, changed).or_else(|| {
+        unusable_combinations(flags, config_path, new)
+            .into_iter()
+            .find(|c| !c.starts || changed.iter().any(|k| k == c.key))
+            .map(|c| c.reason)
+    })
 }
 
 /// The part of [`dockerd_rejects`] that concerns one key at a time: a changed key that is also
@@ -120,28 +125,52 @@ fn flag_rejects(
     None
 }
 
-/// The part of [`dockerd_rejects`] that concerns settings together: a combination dockerd
-/// refuses in the merged view of `flags` and the whole daemon.json `new`. Returns the reason and
-/// the key a fix must not set for the combination to start (`icc`: it is `"icc": false` that
-/// needs iptables, never `"iptables": true` that breaks anything).
-fn combination_rejected(
+/// A combination of settings that makes a daemon unusable.
+struct Combination {
+    reason: String,
+    /// The key a fix must not set for the combination to work (`icc`: it is `"icc": false` that
+    /// needs iptables, never `"iptables": true` that breaks anything).
+    key: &'static str,
+    /// dockerd still starts with it, so only a fix that sets `key` is to blame: a file that
+    /// already holds the combination does not stop fixes of other keys.
+    starts: bool,
+}
+
+/// The part of [`dockerd_rejects`] that concerns settings together: the combinations that make
+/// a daemon unusable in the merged view of `flags` and the whole daemon.json `new`.
+fn unusable_combinations(
     flags: &bulkhead_facts::flags::Flags,
     config_path: &str,
     new: &str,
-) -> Option<(String, &'static str)> {
+) -> Vec<Combination> {
     let config = serde_json::from_str::<Value>(new).ok();
     let settings = DaemonSettings::new(flags.clone(), config, config_path);
-    let icc = settings.bool("icc");
-    let iptables = settings.bool("iptables");
-    if let (Some((false, icc_src)), Some((false, ipt_src))) = (icc, iptables) {
-        return Some((
-            format!(
+    let mut found = Vec::new();
+    let Some((false, ipt_src)) = settings.bool("iptables") else {
+        return found;
+    };
+    if let Some((false, icc_src)) = settings.bool("icc") {
+        found.push(Combination {
+            reason: format!(
                 "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. Select the iptables check (2.4) in the same harden run, or enable iptables first, then run harden again"
             ),
-            "icc",
-        ));
+            key: "icc",
+            starts: false,
+        });
     }
-    None
+    // Without iptables rules the userland proxy is the only thing that forwards a published
+    // port: dockerd 20.10 started with both off still binds each port, so it looks open, but no
+    // connection reaches the container.
+    if let Some((false, proxy_src)) = settings.bool("userland-proxy") {
+        found.push(Combination {
+            reason: format!(
+                "while iptables is disabled ({ipt_src}) the userland proxy is what forwards published ports: \"userland-proxy\": false ({proxy_src}) would leave every published port unreachable (dockerd still binds them, so they look open). Select the iptables check (2.4) in the same harden run, or enable iptables first, then run harden again"
+            ),
+            key: "userland-proxy",
+            starts: true,
+        });
+    }
+    found
 }
 
 /// The top-level keys whose value differs between two daemon.json texts.
@@ -567,11 +596,21 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             changed,
         });
     }
-    // Leave out the fixes that set the key a rejected combination forbids, and merge the others
-    // again from the file as it is; when no fix set it (the file already holds the combination),
-    // no content this plan writes would start, so every fix is left out.
-    while let Some((reason, key)) = (!accepted.is_empty())
-        .then(|| combination_rejected(settings.flags(), &path, &text))
+    // Leave out the fixes that set the key an unusable combination forbids, and merge the others
+    // again from the file as it is; when no fix set it (the file already holds the combination)
+    // and dockerd would not start with it, no content this plan writes would start, so every fix
+    // is left out.
+    while let Some(Combination { reason, key, .. }) = (!accepted.is_empty())
+        .then(|| {
+            unusable_combinations(settings.flags(), &path, &text)
+                .into_iter()
+                .find(|c| {
+                    !c.starts
+                        || accepted
+                            .iter()
+                            .any(|a| a.changed.iter().any(|k| k == c.key))
+                })
+        })
         .flatten()
     {
         let blamed = accepted.iter().any(|a| a.changed.iter().any(|k| k == key));
