@@ -1655,3 +1655,48 @@ fn harden_plan_applies_safe_fixes_per_file_without_overlaps() {
     );
     assert!(review.is_empty());
 }
+
+/// Without iptables rules the userland proxy is what forwards published ports, so the fix of
+/// daemon-userland-proxy in a file that turns iptables off (or holds a value dockerd cannot
+/// read) turns iptables back on in the same fix; elsewhere it sets the proxy alone. A file that
+/// already disables the proxy is no finding of this rule.
+#[test]
+fn daemon_userland_proxy_fix_never_leaves_published_ports_unforwarded() {
+    let fix_of = |text: &str| {
+        let r = scan("daemon.json", ArtifactKind::DaemonJson, text);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "daemon-userland-proxy")?;
+        let fix = f.fix.as_ref().expect("a fix");
+        Some((
+            fix.description.clone(),
+            members(&apply_edits(text, &fix.edits).unwrap()),
+        ))
+    };
+    for text in [
+        "{\n  \"iptables\": false\n}\n",
+        "{\n  \"userland-proxy\": true,\n  \"iptables\": false\n}\n",
+        "{\"iptables\": \"false\"}",
+    ] {
+        let (description, m) = fix_of(text).unwrap_or_else(|| panic!("no finding: {text}"));
+        assert_eq!(
+            m.get("userland-proxy"),
+            Some(&serde_json::json!(false)),
+            "{text}"
+        );
+        assert_eq!(m.get("iptables"), Some(&serde_json::json!(true)), "{text}");
+        assert!(description.contains("\"iptables\": true"), "{description}");
+    }
+    let (description, m) = fix_of("{\n  \"iptables\": true\n}\n").expect("finding");
+    assert_eq!(description, "set \"userland-proxy\": false");
+    assert_eq!(m.get("iptables"), Some(&serde_json::json!(true)));
+    let (_, m) = fix_of("{}\n").expect("finding");
+    assert_eq!(
+        m.get("iptables"),
+        None,
+        "iptables is left at its default (on)"
+    );
+    assert!(fix_of("{\"userland-proxy\": false, \"iptables\": false}").is_none());
+}

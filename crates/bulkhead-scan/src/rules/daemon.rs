@@ -367,16 +367,38 @@ fn live_restore(c: &Ctx<'_>, out: &mut Out<'_>) {
     );
 }
 
+/// daemon-userland-proxy. Without iptables rules the userland proxy is the only thing that
+/// forwards a published port (dockerd started with both off still binds each port, so it looks
+/// open, but no connection reaches the container). With `"iptables": false` (or a value dockerd
+/// cannot read) the fix therefore turns iptables on as well, as the daemon-iptables fix does.
 fn userland_proxy(c: &Ctx<'_>, out: &mut Out<'_>) {
-    want_bool(
-        c,
-        out,
-        "daemon-userland-proxy",
-        "userland-proxy",
-        false,
-        true,
-        Safety::Review,
-    );
+    const RULE: &str = "daemon-userland-proxy";
+    const KEY: &str = "userland-proxy";
+    let needs_iptables =
+        c.flag("iptables") == Some(false) || not_a_boolean(c, "iptables").is_some();
+    if !needs_iptables || not_a_boolean(c, KEY).is_some() {
+        want_bool(c, out, RULE, KEY, false, true, Safety::Review);
+        return;
+    }
+    if c.flag(KEY) == Some(false) {
+        return;
+    }
+    let msg = match c.get(KEY) {
+        Some(_) => format!("\"{KEY}\": true"),
+        None => format!("\"{KEY}\" is not set (default true)"),
+    };
+    let fix = out.json_set(&[KEY], json!(false)).and_then(|proxy| {
+        out.json_set(&["iptables"], json!(true))
+            .map(|iptables| vec![proxy, iptables])
+    });
+    let h = out.hit(RULE, c.at(KEY), OBJ, msg);
+    if let Some(edits) = fix {
+        h.fix(
+            "set \"userland-proxy\": false and \"iptables\": true (without iptables nothing else forwards published ports)",
+            Safety::Review,
+            edits,
+        );
+    }
 }
 
 fn seccomp_profile(c: &Ctx<'_>, out: &mut Out<'_>) {
