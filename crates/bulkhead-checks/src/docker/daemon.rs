@@ -943,13 +943,30 @@ fn live_restore(ctx: &Context<'_>) -> CheckResult {
 }
 
 /// 2.16: published ports are served by iptables rules, not the userland proxy process.
+/// With iptables off the proxy is the only thing that forwards a published port, which the
+/// message says either way: disabling it first cuts every published port off.
 fn userland_proxy_disabled(ctx: &Context<'_>) -> CheckResult {
+    let iptables_off = match lookup_bool(ctx, "iptables") {
+        Ok(Some((false, source))) => Some(source),
+        _ => None,
+    };
+    let message = |base: &str, enabled: bool| {
+        match (&iptables_off, enabled) {
+        (None, _) => base.to_string(),
+        (Some(source), true) => format!(
+            "{base}; iptables is off ({source}), so the proxy is what forwards published ports: enable iptables before disabling it"
+        ),
+        (Some(source), false) => format!(
+            "{base}; iptables is off too ({source}), so nothing forwards published ports to containers"
+        ),
+    }
+    };
     match lookup_bool(ctx, "userland-proxy") {
         Err(e) => e,
         Ok(Some((false, source))) => verdict(
             ctx,
             Status::Pass,
-            "the userland proxy is disabled",
+            message("the userland proxy is disabled", false),
             source,
             "false",
             "false",
@@ -957,7 +974,7 @@ fn userland_proxy_disabled(ctx: &Context<'_>) -> CheckResult {
         Ok(Some((true, source))) => verdict(
             ctx,
             Status::Fail,
-            "the userland proxy is enabled",
+            message("the userland proxy is enabled", true),
             source,
             "true",
             "false",
@@ -965,7 +982,7 @@ fn userland_proxy_disabled(ctx: &Context<'_>) -> CheckResult {
         Ok(None) => verdict(
             ctx,
             Status::Fail,
-            "the userland proxy is enabled (the default)",
+            message("the userland proxy is enabled (the default)", true),
             unset("userland-proxy"),
             "true",
             "false",
@@ -1355,6 +1372,31 @@ mod tests {
             Fixture::new().check("docker.daemon.live_restore").status,
             Status::Fail
         );
+    }
+
+    /// With iptables off the userland proxy is what forwards published ports: the verdict stays
+    /// the benchmark's, and the message says what turning the proxy off does then.
+    #[test]
+    fn userland_proxy_verdict_names_iptables_being_off() {
+        let message = |flags: &str| {
+            let r = Fixture::new()
+                .dockerd(flags, None)
+                .check("docker.daemon.userland_proxy_disabled");
+            (r.status, r.message.unwrap_or_default())
+        };
+        let (status, m) = message("--iptables=false");
+        assert_eq!(status, Status::Fail);
+        assert!(
+            m.contains("iptables is off (flag --iptables)")
+                && m.contains("enable iptables before disabling it"),
+            "{m}"
+        );
+        let (status, m) = message("--iptables=false --userland-proxy=false");
+        assert_eq!(status, Status::Pass);
+        assert!(m.contains("nothing forwards published ports"), "{m}");
+        let (status, m) = message("");
+        assert_eq!(status, Status::Fail);
+        assert!(!m.contains("iptables"), "{m}");
     }
 
     /// daemon.json decodes into typed fields: `"userland-proxy": "false"` is a file dockerd
