@@ -160,9 +160,13 @@ pub fn render(tm: &ThreatModel) -> String {
 }
 
 pub fn summary(tm: &ThreatModel, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "{} threats: {}.\n",
+    let _ = writeln!(out, "{}\n", counts(tm));
+}
+
+/// `29 threats: 11 exposed, 4 mitigated, ...` (the model's own words, no markup).
+pub fn counts(tm: &ThreatModel) -> String {
+    format!(
+        "{} threats: {}.",
         tm.summary.threats,
         tm.summary
             .by_status
@@ -170,5 +174,5 @@ pub fn summary(tm: &ThreatModel, out: &mut String) {
             .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    )
 }

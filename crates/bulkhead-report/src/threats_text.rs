@@ -189,17 +189,7 @@ pub fn render(tm: &ThreatModel, color: bool) -> String {
         .filter(|t| t.platform.is_none_or(|p| !known.contains(&p)))
         .collect();
     section(&mut out, "Other threats", &others, color);
-    let _ = writeln!(
-        out,
-        "\n{} threats: {}.",
-        tm.summary.threats,
-        tm.summary
-            .by_status
-            .iter()
-            .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let _ = writeln!(out, "\n{}", crate::threats_markdown::counts(tm));
     let _ = writeln!(
         out,
         "Descriptions, mitigations and the data-flow diagram: --format markdown or html."
