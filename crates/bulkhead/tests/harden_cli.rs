@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bulkhead(args: &[&str]) -> Output {
+    // harden's default state directory is the machine's own (/var/lib/bulkhead/harden under
+    // --root /): a test that applies, rolls back or verifies names its own.
+    let uses_state = args.first() == Some(&"verify")
+        || args.iter().any(|a| *a == "--apply" || *a == "--rollback");
+    assert!(
+        !uses_state || args.iter().any(|a| *a == "--state-dir" || *a == "--root"),
+        "an apply, rollback or verify in a test must name --state-dir or --root: {args:?}"
+    );
     Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(args)
         .env_remove("DOCKER_HOST")

@@ -13,6 +13,14 @@ use std::process::{Command, Output};
 const SECRET: &str = "Sup3rSecretValue-91";
 
 fn bulkhead(dir: &Path, args: &[&str]) -> Output {
+    // harden's default state directory is the machine's own (/var/lib/bulkhead/harden under
+    // --root /): a test that applies, rolls back or verifies names its own.
+    let uses_state = args.first() == Some(&"verify")
+        || args.iter().any(|a| *a == "--apply" || *a == "--rollback");
+    assert!(
+        !uses_state || args.iter().any(|a| *a == "--state-dir" || *a == "--root"),
+        "an apply, rollback or verify in a test must name --state-dir or --root: {args:?}"
+    );
     Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(args)
         .current_dir(dir)
@@ -561,6 +569,7 @@ fn a_merged_anchor_list_is_overridden_in_the_service_not_edited() {
         "  security_opt:\n    - seccomp:unconfined\n",
     ] {
         let dir = TempDir::new("hscan-anchor");
+        let state = dir.join("state");
         let before = format!(
             "x-base: &base\n  image: app:1\n{list}services:\n  a:\n    <<: *base\n    ports: [\"80:80\"]\n  b:\n    <<: *base\n    command: [run]\n"
         );
@@ -575,6 +584,8 @@ fn a_merged_anchor_list_is_overridden_in_the_service_not_edited() {
                 "compose-no-new-privileges",
                 "--apply",
                 "--include-review",
+                "--state-dir",
+                state.to_str().unwrap(),
             ],
         );
         assert!(o.status.success(), "{}", text(&o));
