@@ -202,6 +202,9 @@ pub struct FindingChange {
     /// `pass` when the new scan no longer reports it, `fail` when it still does, `error` when
     /// the artifact could not be scanned.
     pub after: Status,
+    /// Why the artifact could not be scanned, with the place (`error` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -251,7 +254,8 @@ pub fn compare_scan(
         .iter()
         .map(|f| (real_of(&f.location.path), f))
         .collect();
-    let failed: Vec<PathBuf> = after.errors.iter().map(|e| real_of(&e.path)).collect();
+    let failed: Vec<(PathBuf, &bulkhead_scan::FileError)> =
+        after.errors.iter().map(|e| (real_of(&e.path), e)).collect();
     let mut used: Vec<usize> = Vec::new();
     baseline
         .findings
@@ -263,13 +267,14 @@ pub fn compare_scan(
                     && f.rule == b.rule
                     && f.object == b.object
             });
-            let after = match hit {
-                Some(i) => {
+            let error = failed.iter().find(|(real, _)| *real == b.real_path);
+            let (after, reason) = match (hit, error) {
+                (Some(i), _) => {
                     used.push(i);
-                    Status::Fail
+                    (Status::Fail, None)
                 }
-                None if failed.contains(&b.real_path) => Status::Error,
-                None => Status::Pass,
+                (None, Some((_, e))) => (Status::Error, Some(e.to_string())),
+                (None, None) => (Status::Pass, None),
             };
             FindingChange {
                 rule: b.rule.clone(),
@@ -279,6 +284,7 @@ pub fn compare_scan(
                 object: b.object.clone(),
                 before: Status::Fail,
                 after,
+                reason,
             }
         })
         .collect()
@@ -385,10 +391,11 @@ fn scan_text(findings: &[FindingChange]) -> String {
         "artifact", "rule", "before", "after", "object"
     ));
     for f in findings {
-        let mark = match f.after {
-            Status::Pass => " fixed",
-            Status::Fail => " still reported",
-            _ => " could not be scanned",
+        let mark = match (f.after, &f.reason) {
+            (Status::Pass, _) => " fixed".to_string(),
+            (Status::Fail, _) => " still reported".to_string(),
+            (_, Some(why)) => format!(" could not be scanned: {why}"),
+            (_, None) => " could not be scanned".to_string(),
         };
         out.push_str(&format!(
             "  {:w$}  {:r$}  {:<7} {:<7} {}{mark}\n",
@@ -651,9 +658,13 @@ mod tests {
         // An artifact the new scan could not read is not called fixed.
         std::fs::write(&compose, "services: [\n").unwrap();
         let report = bulkhead_scan::scan_paths(std::slice::from_ref(&dir), &Default::default());
-        assert!(compare_scan(&baseline, &report)
-            .iter()
-            .all(|c| c.after == Status::Error));
+        let after = compare_scan(&baseline, &report);
+        assert!(after.iter().all(|c| c.after == Status::Error));
+        // And it says why, at the place the scan stopped.
+        for c in &after {
+            let why = c.reason.as_deref().unwrap_or_default();
+            assert!(why.contains("compose.yaml:2:1: invalid YAML"), "{why}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
