@@ -123,6 +123,7 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
         paths,
         // Read where /proc and the file system are at hand (`crate::assemble_docker`).
         started_at: None,
+        open_files_limit: None,
         config_modified_at: None,
     }
 }

@@ -265,6 +265,7 @@ fn assemble_docker(
         daemon.config_modified_at = fs
             .modified(&daemon.config_path)
             .map(bulkhead_facts::time::rfc3339_utc);
+        daemon.open_files_limit = pid.and_then(|pid| procfs::open_files_limit(&options.proc, pid));
         files::collect(host, fs, accounts, &daemon.paths);
         let proc = &options.proc;
         let by_container: ProcessesOf<'_> = match &host.processes {

@@ -152,6 +152,29 @@ fn read_process_with(proc: &Path, pid: u32, buf: &mut Vec<u8>) -> Option<Process
     Some(p)
 }
 
+/// The `Max open files` limits of process `pid` (/proc/PID/limits); None when the file or the
+/// line cannot be read.
+pub fn open_files_limit(proc: &Path, pid: u32) -> Option<bulkhead_facts::docker::ResourceLimit> {
+    let text = std::fs::read_to_string(proc.join(pid.to_string()).join("limits")).ok()?;
+    parse_open_files_limit(&text)
+}
+
+/// The `Max open files` line of a limits file: its soft and hard columns, `unlimited` as None.
+fn parse_open_files_limit(limits: &str) -> Option<bulkhead_facts::docker::ResourceLimit> {
+    let rest = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    let mut columns = rest.split_whitespace();
+    let value = |v: &str| match v {
+        "unlimited" => Some(None),
+        n => n.parse().ok().map(Some),
+    };
+    Some(bulkhead_facts::docker::ResourceLimit {
+        soft: value(columns.next()?)?,
+        hard: value(columns.next()?)?,
+    })
+}
+
 /// When process `pid` started, in Unix seconds: its start time in clock ticks after boot
 /// (`/proc/PID/stat`, field 22) plus the boot time (`btime` in `/proc/stat`). None when either
 /// cannot be read (a fake proc tree, a process that exited).
@@ -313,6 +336,26 @@ fn descendants(all: &[Process], pid: u32) -> Vec<Process> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_files_limit_reads_both_columns_and_unlimited() {
+        let limits =
+            "Limit                     Soft Limit           Hard Limit           Units     \n\
+Max cpu time              unlimited            unlimited            seconds   \n\
+Max open files            1024                 20000                files     \n\
+Max locked memory         8388608              8388608              bytes     \n";
+        let l = parse_open_files_limit(limits).unwrap();
+        assert_eq!((l.soft, l.hard), (Some(1024), Some(20000)));
+        let l = parse_open_files_limit(
+            "Max open files            unlimited            unlimited            files\n",
+        )
+        .unwrap();
+        assert_eq!((l.soft, l.hard), (None, None));
+        assert!(parse_open_files_limit("Max cpu time  unlimited  unlimited  seconds\n").is_none());
+        // The real file of this process.
+        let me = open_files_limit(Path::new("/proc"), std::process::id()).unwrap();
+        assert!(me.hard.is_none_or(|h| me.soft.is_some_and(|s| s <= h)));
+    }
 
     fn status(name: &str, ppid: u32, uid: u32, no_new_privs: Option<bool>) -> Option<Status> {
         Some(Status {

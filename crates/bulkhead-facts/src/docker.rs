@@ -463,6 +463,18 @@ pub struct DaemonFacts {
     /// When its daemon.json was last modified (RFC 3339, whole seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_modified_at: Option<String>,
+    /// The dockerd process's own limit on open files (`Max open files` in /proc/PID/limits):
+    /// without CAP_SYS_RESOURCE it cannot give a container a higher one, and the container then
+    /// does not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_files_limit: Option<ResourceLimit>,
+}
+
+/// A soft and a hard resource limit of a process; None is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceLimit {
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
 }
 
 impl DaemonFacts {
