@@ -508,3 +508,76 @@ fn userland_proxy_stays_on_while_iptables_is_off() {
     assert_eq!(p.fixes.len(), 1);
     assert_eq!(p.fixes[0].checks, vec!["2.15"]);
 }
+
+/// What sending logs to syslog may break depends on the engine and the address: Docker Engine
+/// 20.10 and later keep `docker logs` working from a local cache (dual logging), older engines do
+/// not; over TCP a container does not start while the collector refuses connections.
+#[test]
+fn remote_logging_risks_follow_the_engine_version_and_the_address() {
+    let root = temp_root("syslog-risks");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let risks = |engine: &str, address: &str| {
+        let mut snap = with_daemon(snapshot(&root), "", Some("{}"));
+        if let bulkhead_facts::Fact::Value(v) = &mut snap.docker.as_mut().unwrap().version {
+            v.version = engine.into();
+        }
+        let audit = docker_audit("1.6.0", vec![("docker.daemon.remote_logging", fail())]);
+        let mut req = request(&root, &[]);
+        req.options.log_address = Some(address.into());
+        let p = plan(&snap, &[audit], &req).unwrap();
+        p.fixes[0].may_break.join("\n")
+    };
+    let new = risks("20.10.24+dfsg1", "udp://10.0.0.5:514");
+    assert!(
+        new.contains("still works from the engine's local cache"),
+        "{new}"
+    );
+    assert!(!new.contains("does not start"), "{new}");
+    let old = risks("19.03.15", "udp://10.0.0.5:514");
+    assert!(old.contains("no longer shows the output"), "{old}");
+    let tcp = risks("26.1.0", "tcp+tls://logs.example:6514");
+    assert!(
+        tcp.contains("still works from the engine's local cache"),
+        "{tcp}"
+    );
+    assert!(
+        tcp.contains("over TCP a container does not start while the collector refuses"),
+        "{tcp}"
+    );
+}
+
+/// A dockerd without CAP_SYS_RESOURCE cannot give a container more open files than it may open
+/// itself, and the container then does not start: the default nofile limit is kept within the
+/// daemon's own hard limit, with a note; a daemon allowed more (or unlimited) gets the default.
+#[test]
+fn default_ulimits_stay_within_the_daemons_own_limit() {
+    let root = temp_root("nofile-cap");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let plan_with = |hard: Option<u64>| {
+        let mut snap = with_daemon(snapshot(&root), "", Some("{}"));
+        snap.docker.as_mut().unwrap().daemon.open_files_limit =
+            Some(bulkhead_facts::docker::ResourceLimit {
+                soft: Some(1024),
+                hard,
+            });
+        let audit = docker_audit("1.6.0", vec![("docker.daemon.default_ulimits", fail())]);
+        let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+        let f = p.fixes[0].clone();
+        let after: serde_json::Value = serde_json::from_str(&f.action.edits[0].after).unwrap();
+        (
+            after["default-ulimits"]["nofile"].clone(),
+            f.notes.join("\n"),
+        )
+    };
+    let (nofile, note) = plan_with(Some(20000));
+    assert_eq!(
+        nofile,
+        serde_json::json!({"Name": "nofile", "Soft": 20000, "Hard": 20000})
+    );
+    assert!(note.contains("lowered to 20000/20000"), "{note}");
+    for roomy in [Some(1048576), None] {
+        let (nofile, note) = plan_with(roomy);
+        assert_eq!(nofile["Hard"], 65536, "{roomy:?}");
+        assert!(!note.contains("lowered"), "{note}");
+    }
+}

@@ -210,7 +210,7 @@ struct KeyPlan {
     ops: Vec<Op>,
     safety: Safety,
     change: String,
-    may_break: Option<&'static str>,
+    may_break: Option<String>,
     note: Option<String>,
 }
 
@@ -234,14 +234,70 @@ fn key_plan_exists(control: &str) -> bool {
     )
 }
 
+/// What sending container logs to syslog at `addr` may break on the audited engine. Docker Engine
+/// 20.10 added dual logging: `docker logs` then reads a local cache whatever the driver. Over TCP
+/// the syslog driver connects when a container starts, and the start fails while the collector
+/// refuses the connection (both checked against dockerd 20.10).
+fn remote_logging_risks(ctx: &PlanContext<'_>, addr: &str) -> String {
+    let engine = ctx
+        .snapshot
+        .docker
+        .as_ref()
+        .and_then(|d| d.version.value())
+        .and_then(|v| major_minor(&v.version));
+    let mut risks = match engine {
+        Some(v) if v >= (20, 10) => "the collector must accept the traffic: `docker logs` still works from the engine's local cache (dual logging, unless \"log-opts\" sets \"cache-disabled\"), but no other copy stays on the host".to_string(),
+        Some(_) => "`docker logs` no longer shows the output of containers created after the change (this engine predates dual logging, added in 20.10); the collector must accept the traffic".to_string(),
+        None => "the collector must accept the traffic; `docker logs` keeps working only on Docker Engine 20.10 or later (dual logging)".to_string(),
+    };
+    if addr.starts_with("tcp") {
+        risks.push_str("; over TCP a container does not start while the collector refuses connections (\"failed to initialize logging driver\")");
+    }
+    risks
+}
+
+/// The nofile limits to write, kept within the running dockerd's own hard limit on open files:
+/// without CAP_SYS_RESOURCE it cannot give a container more, and every container it starts would
+/// then fail ("error setting rlimits for ready process", checked against dockerd 20.10). Lowered
+/// limits come with a note saying so.
+fn nofile_within_the_daemon(
+    ctx: &PlanContext<'_>,
+    (soft, hard): (i64, i64),
+) -> (i64, i64, Option<String>) {
+    let daemon = ctx.snapshot.docker.as_ref().map(|d| &d.daemon);
+    let Some(own) = daemon
+        .and_then(|d| d.open_files_limit)
+        .and_then(|l| l.hard)
+        .and_then(|h| i64::try_from(h).ok())
+        .filter(|h| *h < hard && *h > 0)
+    else {
+        return (soft, hard, None);
+    };
+    let pid = daemon
+        .and_then(|d| d.process.value().cloned().flatten())
+        .map(|p| format!(" (pid {})", p.pid))
+        .unwrap_or_default();
+    let note = format!(
+        "nofile {soft}/{hard} lowered to {}/{own}: the running dockerd{pid} may open at most {own} files itself and, without CAP_SYS_RESOURCE, cannot give a container more (the container would not start); raise its limit (LimitNOFILE in its service unit) first for higher defaults",
+        soft.min(own)
+    );
+    (soft.min(own), own, Some(note))
+}
+
+/// `20.10` of an engine version such as `20.10.24+dfsg1` or `26.1.0`.
+fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 /// The operations for `control`, or why it cannot be fixed in daemon.json.
 fn key_plan(control: &str, ctx: &PlanContext<'_>, swarm_active: bool) -> Result<KeyPlan, String> {
     let o = ctx.options();
-    let kp = |ops: Vec<Op>, safety, change: String, may_break| KeyPlan {
+    let kp = |ops: Vec<Op>, safety, change: String, may_break: Option<&str>| KeyPlan {
         ops,
         safety,
         change,
-        may_break,
+        may_break: may_break.map(String::from),
         note: None,
     };
     Ok(match control {
@@ -293,18 +349,22 @@ fn key_plan(control: &str, ctx: &PlanContext<'_>, swarm_active: bool) -> Result<
             ));
             p
         }
-        "docker.daemon.default_ulimits" => kp(
-            vec![Op::Set(
-                &["default-ulimits", "nofile"],
-                json!({"Name": "nofile", "Hard": o.nofile_limit.1, "Soft": o.nofile_limit.0}),
-            )],
-            Safety::Review,
-            format!(
-                "\"default-ulimits\": nofile {}/{} — containers get a bounded number of open files unless they ask for more",
-                o.nofile_limit.0, o.nofile_limit.1
-            ),
-            Some("programs that open more files than the limit fail with EMFILE; raise it per container with --ulimit"),
-        ),
+        "docker.daemon.default_ulimits" => {
+            let (soft, hard, note) = nofile_within_the_daemon(ctx, o.nofile_limit);
+            let mut p = kp(
+                vec![Op::Set(
+                    &["default-ulimits", "nofile"],
+                    json!({"Name": "nofile", "Hard": hard, "Soft": soft}),
+                )],
+                Safety::Review,
+                format!(
+                    "\"default-ulimits\": nofile {soft}/{hard} — containers get a bounded number of open files unless they ask for more"
+                ),
+                Some("programs that open more files than the limit fail with EMFILE; raise it per container with --ulimit"),
+            );
+            p.note = note;
+            p
+        }
         "docker.daemon.userns_remap" => kp(
             vec![Op::Set(&["userns-remap"], json!(o.userns_remap))],
             Safety::Review,
@@ -325,15 +385,19 @@ fn key_plan(control: &str, ctx: &PlanContext<'_>, swarm_active: bool) -> Result<
             }
         },
         "docker.daemon.remote_logging" => match &o.log_address {
-            Some(addr) => kp(
-                vec![
-                    Op::Set(&["log-driver"], json!("syslog")),
-                    Op::Set(&["log-opts", "syslog-address"], json!(addr)),
-                ],
-                Safety::Review,
-                format!("\"log-driver\": \"syslog\" sending to {addr} — container logs leave the host as they are written"),
-                Some("`docker logs` no longer shows output of containers created after the change; the collector must accept the traffic"),
-            ),
+            Some(addr) => {
+                let mut p = kp(
+                    vec![
+                        Op::Set(&["log-driver"], json!("syslog")),
+                        Op::Set(&["log-opts", "syslog-address"], json!(addr)),
+                    ],
+                    Safety::Review,
+                    format!("\"log-driver\": \"syslog\" sending to {addr} — container logs leave the host as they are written"),
+                    None,
+                );
+                p.may_break = Some(remote_logging_risks(ctx, addr));
+                p
+            }
             None => {
                 return Err(
                     "a log collector must be named; give its address with --log-address udp://HOST:514 and run harden again".into(),
@@ -660,7 +724,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             safety = Safety::Review;
         }
         changes.push(format!("{} [{}]", kp.change, kp.safety.as_str()));
-        may_break.extend(kp.may_break.map(String::from));
+        may_break.extend(kp.may_break);
         if !dropped.is_empty() {
             let list = dropped
                 .iter()
