@@ -606,6 +606,24 @@ fn default_ulimits(ctx: &Context<'_>) -> CheckResult {
                     .join(", "),
                 other => other.to_string(),
             };
+            // A default above what dockerd may open itself cannot be given to a container
+            // unless dockerd may raise limits (CAP_SYS_RESOURCE): each start then fails.
+            let own = ctx
+                .docker()
+                .and_then(|d| d.daemon.open_files_limit)
+                .and_then(|l| l.hard);
+            if let (Some(wanted), Some(own)) = (nofile_hard(&s.value), own) {
+                if wanted > own {
+                    return verdict(
+                        ctx,
+                        Status::Warn,
+                        format!("default ulimits are set ({shown}), but a nofile limit of {wanted} is above the {own} open files dockerd may have itself: unless dockerd may raise limits (CAP_SYS_RESOURCE), no container it starts gets past \"error setting rlimits\"; lower the default or raise dockerd's own limit"),
+                        s.source,
+                        shown,
+                        format!("limits chosen for the workload, nofile at most {own}"),
+                    );
+                }
+            }
             verdict(
                 ctx,
                 Status::Manual,
@@ -615,6 +633,19 @@ fn default_ulimits(ctx: &Context<'_>) -> CheckResult {
                 "limits chosen for the workload (e.g. nofile, nproc)",
             )
         }
+    }
+}
+
+/// The hard nofile limit of a `default-ulimits` setting: daemon.json's `{"nofile": {"Hard": N}}`
+/// or the flag's `nofile=SOFT:HARD` (`nofile=N` sets both).
+fn nofile_hard(value: &Value) -> Option<u64> {
+    match value {
+        Value::Object(m) => m.get("nofile")?.get("Hard")?.as_u64(),
+        Value::Array(a) => a.iter().filter_map(Value::as_str).find_map(|v| {
+            let limits = v.strip_prefix("nofile=")?;
+            limits.rsplit(':').next()?.parse().ok()
+        }),
+        _ => None,
     }
 }
 
@@ -1372,6 +1403,33 @@ mod tests {
             Fixture::new().check("docker.daemon.live_restore").status,
             Status::Fail
         );
+    }
+
+    /// Default ulimits above what dockerd may open itself stop every container from starting
+    /// (unless dockerd may raise limits): a warn naming both numbers, from daemon.json or the flag.
+    #[test]
+    fn default_ulimits_above_the_daemons_own_limit_are_a_warn() {
+        let with_limit = |flags: &str, config: Option<serde_json::Value>, hard: Option<u64>| {
+            let mut f = Fixture::new().dockerd(flags, config);
+            f.docker().daemon.open_files_limit = Some(bulkhead_facts::docker::ResourceLimit {
+                soft: Some(1024),
+                hard,
+            });
+            f.check("docker.daemon.default_ulimits")
+        };
+        let file = json!({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 65536, "Hard": 65536}}});
+        let r = with_limit("", Some(file.clone()), Some(20000));
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        let m = r.message.unwrap_or_default();
+        assert!(m.contains("65536") && m.contains("20000"), "{m}");
+        let r = with_limit("--default-ulimit nofile=1024:65536", None, Some(20000));
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        for roomy in [Some(1048576), None] {
+            assert_eq!(
+                with_limit("", Some(file.clone()), roomy).status,
+                Status::Manual
+            );
+        }
     }
 
     /// With iptables off the userland proxy is what forwards published ports: the verdict stays
