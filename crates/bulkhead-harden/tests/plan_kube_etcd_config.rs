@@ -55,6 +55,19 @@ fn node(root: &Path, flags: &[&str]) -> Snapshot {
 
 const SELECT: [&str; 2] = ["2.2", "2.3"];
 
+/// `s` as the collector leaves it when etcd's configuration file cannot be used: its content is
+/// unavailable, for `why`.
+fn config_unusable(s: &mut bulkhead_facts::Snapshot, why: String) {
+    let etcd = s
+        .kubernetes
+        .as_mut()
+        .unwrap()
+        .components
+        .get_mut(ETCD)
+        .unwrap();
+    etcd.config.as_mut().unwrap().content = Fact::Unavailable(why);
+}
+
 /// etcd's file lacks `client-cert-auth: true` and turns automatic TLS on, while the flags
 /// beside it say the opposite: the fix edits the file in its `client-transport-security`
 /// section (comments kept, no flag touched), and etcd restarted on the applied file passes
@@ -156,7 +169,9 @@ fn an_unusable_etcd_config_file_is_not_edited() {
     for id in SELECT {
         assert_eq!(status(&before, id), Status::Fail, "{id} before");
     }
-    let no_fix = |p: &bulkhead_harden::Plan| {
+    // Plan from `s` and the audit before: no fix, both checks unfixed in their order.
+    let no_fix = |s: &Snapshot| {
+        let p = plan(s, std::slice::from_ref(&before), &request(&root, &SELECT)).unwrap();
         assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
         assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
         assert_eq!(
@@ -166,23 +181,14 @@ fn an_unusable_etcd_config_file_is_not_edited() {
                 .collect::<Vec<_>>(),
             SELECT
         );
+        p
     };
 
     // What the snapshot holds: the audit could not use the file.
     let why = format!("{CONFIG}: line 3, column 5: invalid YAML: did not find expected key");
     let mut s = good.clone();
-    s.kubernetes
-        .as_mut()
-        .unwrap()
-        .components
-        .get_mut(ETCD)
-        .unwrap()
-        .config
-        .as_mut()
-        .unwrap()
-        .content = Fact::Unavailable(why.clone());
-    let p = plan(&s, std::slice::from_ref(&before), &request(&root, &SELECT)).unwrap();
-    no_fix(&p);
+    config_unusable(&mut s, why.clone());
+    let p = no_fix(&s);
     for u in &p.unfixed {
         assert!(
             u.reason.starts_with(&format!(
@@ -199,13 +205,7 @@ fn an_unusable_etcd_config_file_is_not_edited() {
         CONFIG,
         "name: node-1\nclient-transport-security: {cert-file: /x\n",
     );
-    let p = plan(
-        &good,
-        std::slice::from_ref(&before),
-        &request(&root, &SELECT),
-    )
-    .unwrap();
-    no_fix(&p);
+    let p = no_fix(&good);
     for u in &p.unfixed {
         assert!(
             u.reason.starts_with(&format!("{CONFIG} (etcd --config-file): line "))
@@ -221,13 +221,7 @@ fn an_unusable_etcd_config_file_is_not_edited() {
     // A directory where the file should be: the OS error, naming the file.
     std::fs::remove_file(root.join(CONFIG.trim_start_matches('/'))).unwrap();
     std::fs::create_dir(root.join(CONFIG.trim_start_matches('/'))).unwrap();
-    let p = plan(
-        &good,
-        std::slice::from_ref(&before),
-        &request(&root, &SELECT),
-    )
-    .unwrap();
-    no_fix(&p);
+    let p = no_fix(&good);
     for u in &p.unfixed {
         assert!(
             u.reason.starts_with(&format!(
@@ -240,13 +234,7 @@ fn an_unusable_etcd_config_file_is_not_edited() {
 
     // Gone from under the root: etcd may read it in its own mount namespace.
     std::fs::remove_dir(root.join(CONFIG.trim_start_matches('/'))).unwrap();
-    let p = plan(
-        &good,
-        std::slice::from_ref(&before),
-        &request(&root, &SELECT),
-    )
-    .unwrap();
-    no_fix(&p);
+    let p = no_fix(&good);
     assert!(
         p.unfixed[0].reason.contains("which is not under")
             && p.unfixed[0]
@@ -266,16 +254,7 @@ fn checks_the_audit_could_not_judge_are_listed_not_planned() {
     put(&root, CONFIG, TEXT);
     let mut s = node(&root, FLAGS);
     let why = format!("{CONFIG}: line 3, column 5: invalid YAML: did not find expected key");
-    s.kubernetes
-        .as_mut()
-        .unwrap()
-        .components
-        .get_mut(ETCD)
-        .unwrap()
-        .config
-        .as_mut()
-        .unwrap()
-        .content = Fact::Unavailable(why.clone());
+    config_unusable(&mut s, why.clone());
     let audit = kube_audit(&s, &SELECT);
     for id in SELECT {
         assert_eq!(status(&audit, id), Status::Error, "{id}");

@@ -239,6 +239,15 @@ fn icc_finding(text: &str) -> Option<(u32, String, Option<String>)> {
     Some((f.location.line, f.message.clone(), fixed))
 }
 
+/// The fix of the `rule` finding on the daemon.json `text`, when there is such a finding (it must
+/// carry a fix).
+fn daemon_fix(text: &str, rule: &str) -> Option<bulkhead_scan::Fix> {
+    let r = scan("daemon.json", ArtifactKind::DaemonJson, text);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let f = r.findings.iter().find(|f| f.rule == rule)?;
+    Some(f.fix.clone().expect("a fix"))
+}
+
 /// The top-level members of a daemon.json text (it must be JSON).
 fn members(text: &str) -> serde_json::Map<String, serde_json::Value> {
     serde_json::from_str::<serde_json::Value>(text)
@@ -299,17 +308,11 @@ fn daemon_icc_is_judged_together_with_iptables_and_bridge() {
         assert_eq!(fixed.matches("\"iptables\"").count(), 1, "{fixed}");
         assert!(icc_finding(&fixed).is_none(), "{fixed}");
     }
-    let r = scan(
-        "daemon.json",
-        ArtifactKind::DaemonJson,
+    let fix = daemon_fix(
         "{\n  \"icc\": true,\n  \"iptables\": false\n}\n",
-    );
-    let fix = r
-        .findings
-        .iter()
-        .find(|f| f.rule == "daemon-icc")
-        .and_then(|f| f.fix.clone())
-        .unwrap();
+        "daemon-icc",
+    )
+    .unwrap();
     assert_eq!(fix.description, "set \"icc\": false and \"iptables\": true");
     assert_eq!(fix.safety, bulkhead_scan::Safety::Review);
     assert_eq!(fix.edits.len(), 2);
@@ -342,13 +345,7 @@ fn daemon_icc_is_judged_together_with_iptables_and_bridge() {
         assert_eq!((l, fixed.as_deref()), (line, Some(after)), "{text}");
         assert!(!msg.contains("refuses"), "{msg}");
     }
-    let r = scan("daemon.json", ArtifactKind::DaemonJson, "{\"icc\": true}");
-    let fix = r
-        .findings
-        .iter()
-        .find(|f| f.rule == "daemon-icc")
-        .and_then(|f| f.fix.clone())
-        .unwrap();
+    let fix = daemon_fix("{\"icc\": true}", "daemon-icc").unwrap();
     assert_eq!(fix.description, "set \"icc\": false");
     assert_eq!(fix.edits.len(), 1);
     for text in [
@@ -1663,15 +1660,9 @@ fn harden_plan_applies_safe_fixes_per_file_without_overlaps() {
 #[test]
 fn daemon_userland_proxy_fix_never_leaves_published_ports_unforwarded() {
     let fix_of = |text: &str| {
-        let r = scan("daemon.json", ArtifactKind::DaemonJson, text);
-        assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let f = r
-            .findings
-            .iter()
-            .find(|f| f.rule == "daemon-userland-proxy")?;
-        let fix = f.fix.as_ref().expect("a fix");
+        let fix = daemon_fix(text, "daemon-userland-proxy")?;
         Some((
-            fix.description.clone(),
+            fix.description,
             members(&apply_edits(text, &fix.edits).unwrap()),
         ))
     };

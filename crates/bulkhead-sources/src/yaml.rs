@@ -947,6 +947,14 @@ mod tests {
         assert!(container.span.text(text).ends_with("nginx:1.25"));
     }
 
+    /// The first item of a list document, else the value of its key `a`.
+    fn first_value(root: &Node) -> &Node {
+        match &root.kind {
+            NodeKind::Seq(items) => &items[0],
+            _ => root.get("a").unwrap(),
+        }
+    }
+
     /// A quoted scalar's span covers its quotes and nothing after them: not the spaces, nor a
     /// comment, nor a `#` written inside the quotes taken for one.
     #[test]
@@ -969,12 +977,7 @@ mod tests {
             ("- \"--x=1\"   # c\n", "\"--x=1\""),
         ];
         for (text, want) in cases {
-            let root = one(text);
-            let n = match &root.kind {
-                NodeKind::Seq(items) => &items[0],
-                _ => root.get("a").unwrap(),
-            };
-            assert_eq!(n.span.text(text), want, "in {text:?}");
+            assert_eq!(first_value(&one(text)).span.text(text), want, "in {text:?}");
         }
         let root = one("a: [\"x\" , 'y' ]  # c\n");
         let items = root.get("a").unwrap().as_seq().unwrap();
@@ -1000,12 +1003,7 @@ mod tests {
             ("- [x, y]  # c\n- 1\n", "[x, y]"),
         ];
         for (text, want) in cases {
-            let root = one(text);
-            let n = match &root.kind {
-                NodeKind::Seq(items) => &items[0],
-                _ => root.get("a").unwrap(),
-            };
-            assert_eq!(n.span.text(text), want, "in {text:?}");
+            assert_eq!(first_value(&one(text)).span.text(text), want, "in {text:?}");
         }
         // Each document of a stream split at its markers keeps whole-file offsets.
         let text = "a: [1\n---\nb: {k: 'v'}  # c\n";

@@ -25,10 +25,10 @@
 //! refused, nor one whose edited file it would refuse. The reason names the file, the line, why,
 //! and what to correct by hand.
 
-use super::{file_edit, ids_of, kube_pods, Fixer, ROOT_FILE};
+use super::{file_edit, ids_of, kube_pods, Fixer, ROOT_FILE, ROOT_PRIVATE_FILE};
 use crate::edit::{json, yaml, yaml::Seg};
 use crate::files;
-use crate::model::{Action, FileAttrs, FileEdit, Fix, FixKind, Restart, Safety, Target, Unfixed};
+use crate::model::{Action, FileEdit, Fix, FixKind, Restart, Safety, Target, Unfixed};
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_checks::{AuditOptions, Context, Status};
 use bulkhead_facts::kube::{
@@ -711,15 +711,7 @@ fn plan_static_pod(
     if fixed.is_empty() {
         return;
     }
-    let edit = file_edit(
-        &m.path,
-        &m.read,
-        m.text.clone(),
-        FileAttrs {
-            mode: 0o600,
-            ..ROOT_FILE
-        },
-    );
+    let edit = file_edit(&m.path, &m.read, m.text.clone(), ROOT_PRIVATE_FILE);
     push_fix(
         out,
         &fixed,
@@ -1041,15 +1033,7 @@ fn push_etcd_config_fix(
             reload_suffices: false,
         })
     };
-    let edit = file_edit(
-        &cfg.path,
-        read,
-        text,
-        FileAttrs {
-            mode: 0o600,
-            ..ROOT_FILE
-        },
-    );
+    let edit = file_edit(&cfg.path, read, text, ROOT_PRIVATE_FILE);
     push_fix(
         out,
         &fixed,
@@ -1534,17 +1518,8 @@ fn push_kubelet_fixes(
             .iter()
             .filter_map(|path| {
                 let t = texts.get(path)?;
-                (t.read.content.as_deref() != Some(t.text.as_str())).then(|| {
-                    file_edit(
-                        path,
-                        &t.read,
-                        t.text.clone(),
-                        FileAttrs {
-                            mode: 0o600,
-                            ..ROOT_FILE
-                        },
-                    )
-                })
+                (t.read.content.as_deref() != Some(t.text.as_str()))
+                    .then(|| file_edit(path, &t.read, t.text.clone(), ROOT_PRIVATE_FILE))
             })
             .collect();
         let notes = if files.len() > 1 {
@@ -1744,21 +1719,10 @@ fn plan_encryption(
                 &enc_path,
                 &enc_read,
                 encryption_config(&key),
-                FileAttrs {
-                    mode: 0o600,
-                    ..ROOT_FILE
-                },
+                ROOT_PRIVATE_FILE,
             )
         },
-        file_edit(
-            &m.path,
-            &m.read,
-            m.text.clone(),
-            FileAttrs {
-                mode: 0o600,
-                ..ROOT_FILE
-            },
-        ),
+        file_edit(&m.path, &m.read, m.text.clone(), ROOT_PRIVATE_FILE),
     ];
     let mut changes = vec![
         format!("a new EncryptionConfiguration at {enc_path} (mode 0600): Secrets encrypted with AES-CBC under a freshly generated key"),

@@ -21,7 +21,7 @@
 //! on every plan.
 
 use super::kube::{find_manifest, judge_projected, push_fix, random_key, FixParts};
-use super::{file_edit, ROOT_FILE};
+use super::{file_edit, ROOT_PRIVATE_FILE};
 use crate::edit::{yaml, yaml::Seg};
 use crate::files;
 use crate::model::{AttrChange, CommandStep, FileAttrs, FixKind, Restart, Safety, Target};
@@ -485,15 +485,7 @@ pub(super) fn plan_existing(
             ""
         }
     ));
-    let mut edit = file_edit(
-        path,
-        &read,
-        after,
-        FileAttrs {
-            mode: 0o600,
-            ..ROOT_FILE
-        },
-    );
+    let mut edit = file_edit(path, &read, after, ROOT_PRIVATE_FILE);
     edit.generated_secret = new.is_some();
     push_fix(
         out,

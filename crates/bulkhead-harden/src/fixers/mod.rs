@@ -83,3 +83,9 @@ pub(crate) const ROOT_FILE: FileAttrs = FileAttrs {
     uid: 0,
     gid: 0,
 };
+
+/// A root-owned file only root may read (a static pod manifest, a configuration holding keys).
+pub(crate) const ROOT_PRIVATE_FILE: FileAttrs = FileAttrs {
+    mode: 0o600,
+    ..ROOT_FILE
+};
