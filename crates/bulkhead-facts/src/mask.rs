@@ -144,7 +144,19 @@ fn harmless_value(value: &str) -> bool {
             "true" | "false" | "yes" | "no" | "on" | "off"
         )
         || v.parse::<f64>().is_ok()
-        || (v.starts_with('/') && !v.contains(char::is_whitespace))
+        || (v.starts_with('/') && !v.contains(char::is_whitespace) && !looks_like_key(v))
+}
+
+/// Base64 key material, which begins with `/` once in 64 keys: long, only base64 characters,
+/// upper and lower case and digits mixed, and no `.` as a file name would have. A path that
+/// happens to look so is masked too, which costs less than showing a key.
+fn looks_like_key(v: &str) -> bool {
+    v.len() >= 16
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'))
+        && v.bytes().any(|b| b.is_ascii_uppercase())
+        && v.bytes().any(|b| b.is_ascii_lowercase())
+        && v.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Should the value of `name` be masked? Only when the name looks secret and the value is not a
@@ -954,6 +966,19 @@ mod tests {
             (
                 "DOCKER_CERT_KEY=/etc/docker/key.pem",
                 "DOCKER_CERT_KEY=/etc/docker/key.pem",
+            ),
+            (
+                "DB_PASSWORD=/run/secrets/db_password",
+                "DB_PASSWORD=/run/secrets/db_password",
+            ),
+            // A base64 key that begins with `/` is no path.
+            (
+                "ENCRYPTION_SECRET=/80De5x1nHUIkT9CCXUWts3J0gBjmzl8CT4LdHHqaow=",
+                "ENCRYPTION_SECRET=***",
+            ),
+            (
+                "SECRET=/80De5x1n/HUIkT9CCXU/Wts3J0gBjmzl8CT4LdHHqaow",
+                "SECRET=***",
             ),
             ("BYPASS_PROXY=hunter", "BYPASS_PROXY=hunter"),
             // Inside a YAML flow list or a quoted JSON string: the syntax around the value stays.

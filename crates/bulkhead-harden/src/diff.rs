@@ -400,6 +400,21 @@ mod tests {
         "springpw555",
     ];
 
+    /// A generated encryption key is base64, and one in 64 begins with `/`: it is masked all
+    /// the same, not taken for a file path, in a JSON configuration written on one line.
+    #[test]
+    fn a_key_that_begins_with_a_slash_is_masked() {
+        let key = "/80De5x1nHUIkT9CCXUWts3J0gBjmzl8CT4LdHHqaow=";
+        let before = "{\"kind\": \"EncryptionConfiguration\", \"resources\": [{\"resources\": [\"secrets\"], \"providers\": [\n  {\"identity\": {}}\n]}]}\n";
+        let after = before.replace(
+            "[\n  {\"identity\"",
+            &format!("[\n  {{\"aescbc\": {{\"keys\": [{{\"name\": \"k1\", \"secret\": \"{key}\"}}]}}}},\n  {{\"identity\""),
+        );
+        let d = unified(&manifest_edit(before, &after));
+        assert!(d.contains("\"secret\": \"***\""), "{d}");
+        assert!(!d.contains(key), "{d}");
+    }
+
     #[test]
     fn kubernetes_secret_values_are_masked_in_a_new_manifest() {
         let mut e = manifest_edit("", MANIFEST);
