@@ -565,6 +565,15 @@ impl Component {
         Ok(self.flag_or_env(flag))
     }
 
+    /// How the component names `flag` where it takes its settings: the key of etcd's
+    /// configuration file when it has one, else `--flag`.
+    pub fn setting_name(&self, flag: &str) -> String {
+        match (&self.config, self.name == ETCD) {
+            (Some(_), true) => etcd_config_key(flag),
+            _ => format!("--{flag}"),
+        }
+    }
+
     /// The command line, then (for etcd) its environment and its service's environment files.
     fn flag_or_env(&self, flag: &str) -> Option<Setting> {
         if let Some(v) = self.flags.last(flag) {
@@ -624,6 +633,106 @@ pub fn etcd_config_key(flag: &str) -> String {
             format!("peer-transport-security.{inner}")
         }
         f => f.to_string(),
+    }
+}
+
+/// The two listeners etcd serves, each with its own TLS settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EtcdSide {
+    Client,
+    Peer,
+}
+
+impl EtcdSide {
+    /// This side's name of a TLS flag: `cert-file` stays, or becomes `peer-cert-file`.
+    pub fn flag(self, name: &str) -> String {
+        match self {
+            EtcdSide::Client => name.to_string(),
+            EtcdSide::Peer => format!("peer-{name}"),
+        }
+    }
+
+    /// The flag naming the URLs this side listens on.
+    pub fn listen_urls_flag(self) -> &'static str {
+        match self {
+            EtcdSide::Client => "listen-client-urls",
+            EtcdSide::Peer => "listen-peer-urls",
+        }
+    }
+
+    /// What etcd listens on when the URLs are not set: plain HTTP on localhost.
+    pub fn default_urls(self) -> &'static str {
+        match self {
+            EtcdSide::Client => "http://localhost:2379",
+            EtcdSide::Peer => "http://localhost:2380",
+        }
+    }
+
+    /// Who connects on this side, for messages.
+    pub fn callers(self) -> &'static str {
+        match self {
+            EtcdSide::Client => "clients",
+            EtcdSide::Peer => "peers",
+        }
+    }
+}
+
+/// How one side of a running etcd serves TLS, from its effective settings. etcd generates a
+/// self-signed certificate for a side only when `auto-tls` is on and neither `cert-file` nor
+/// `key-file` is given; that certificate then replaces the side's TLS settings, so it asks for no
+/// client certificate whatever `client-cert-auth` says (etcd 3.4 and 3.5). An `https://` URL
+/// with neither the files nor automatic TLS stops etcd at start.
+#[derive(Debug, Clone)]
+pub struct EtcdTls {
+    pub side: EtcdSide,
+    /// The listen URLs as set (None: etcd's default, [`EtcdSide::default_urls`]).
+    pub urls: Option<Setting>,
+    /// Neither `cert-file` nor `key-file` is set.
+    pub no_cert_files: bool,
+    pub auto_tls: bool,
+    pub trusted_ca: Option<Setting>,
+}
+
+impl EtcdTls {
+    /// One side of etcd `c`, or why its settings are unknown (see [`Component::try_setting`]).
+    pub fn of(c: &Component, side: EtcdSide) -> Result<EtcdTls, String> {
+        let get = |name: &str| c.try_setting(&side.flag(name));
+        Ok(EtcdTls {
+            side,
+            urls: c.try_setting(side.listen_urls_flag())?,
+            no_cert_files: get("cert-file")?.is_none() && get("key-file")?.is_none(),
+            auto_tls: get("auto-tls")?.and_then(|s| s.as_bool()).unwrap_or(false),
+            trusted_ca: get("trusted-ca-file")?,
+        })
+    }
+
+    /// The listen URLs served without TLS (`http://`).
+    pub fn plain_urls(&self) -> Vec<String> {
+        self.urls_with(&["http://"])
+    }
+
+    /// The listen URLs served with TLS (`https://`, `unixs://`).
+    pub fn tls_urls(&self) -> Vec<String> {
+        self.urls_with(&["https://", "unixs://"])
+    }
+
+    fn urls_with(&self, schemes: &[&str]) -> Vec<String> {
+        let items = match &self.urls {
+            Some(s) => s.items(),
+            None => vec![self.side.default_urls().to_string()],
+        };
+        items
+            .into_iter()
+            .filter(|u| {
+                let u = u.to_ascii_lowercase();
+                schemes.iter().any(|s| u.starts_with(s))
+            })
+            .collect()
+    }
+
+    /// The side's certificate is etcd's automatic one.
+    pub fn automatic(&self) -> bool {
+        self.auto_tls && self.no_cert_files
     }
 }
 
@@ -1541,6 +1650,35 @@ mod tests {
             c2.setting("client-cert-auth").unwrap().as_bool(),
             Some(false)
         );
+    }
+
+    /// etcd makes its own certificate for a side only with auto-tls on and neither certificate
+    /// file given; the listen URLs split by scheme, and unset ones are etcd's plain default.
+    #[test]
+    fn etcd_tls_of_each_side() {
+        let c = component(
+            ETCD,
+            &[
+                "--listen-client-urls=https://10.0.0.1:2379,HTTP://127.0.0.1:2379",
+                "--auto-tls",
+                "--peer-auto-tls=true",
+                "--peer-key-file=/etc/etcd/peer.key",
+            ],
+        );
+        let client = EtcdTls::of(&c, EtcdSide::Client).unwrap();
+        assert!(client.automatic());
+        assert_eq!(client.tls_urls(), vec!["https://10.0.0.1:2379"]);
+        assert_eq!(client.plain_urls(), vec!["HTTP://127.0.0.1:2379"]);
+        assert!(client.trusted_ca.is_none());
+        let peer = EtcdTls::of(&c, EtcdSide::Peer).unwrap();
+        assert!(peer.auto_tls);
+        assert!(
+            !peer.automatic(),
+            "a certificate file turns automatic TLS off"
+        );
+        assert!(peer.urls.is_none());
+        assert_eq!(peer.plain_urls(), vec!["http://localhost:2380"]);
+        assert!(peer.tls_urls().is_empty());
     }
 
     #[test]

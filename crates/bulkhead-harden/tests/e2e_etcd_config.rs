@@ -1,12 +1,18 @@
-//! A real etcd (Debian's etcd-server) started with `--config-file`: its file lacks
-//! `client-cert-auth`, while a `--client-cert-auth=true` flag beside it is ignored by etcd. The
-//! real collector and evaluators fail 2.2; harden plans the fix as an edit of the YAML file,
-//! applies it (backup, atomic write), etcd is restarted with the same command line, and the
-//! audit of the restarted etcd passes 2.2. That etcd starts again shows it accepts the edited
-//! file (it refuses a quoted boolean, for one), and its log shows it took the key from it.
+//! A real etcd (Debian's etcd-server) started with `--config-file`, serving its clients over TLS
+//! with certificates from a test CA: its file turns automatic TLS on (which etcd ignores beside
+//! the certificate files, and says so in its log), while an `--auto-tls=false` flag beside it is
+//! ignored too. The real collector and evaluators fail 2.3; harden plans the fix as an edit of
+//! the YAML file, applies it (backup, atomic write), etcd is restarted with the same command
+//! line, and the audit of the restarted etcd passes 2.3. That etcd starts again shows it accepts
+//! the edited file (it refuses a quoted boolean, for one), and its log shows it took the key from
+//! it. Its CA file makes it refuse a client without a certificate throughout, so 2.2 passes
+//! although `client-cert-auth` is never set.
 //!
-//! Files are the real ones under `/` (the file and etcd's data live in a temporary directory);
-//! the collector sees etcd alone, through a proc view.
+//! A second etcd serves https with its automatic certificate alone: harden leaves automatic TLS
+//! on, saying why, and the same etcd started on the file edited by hand shows why (it exits).
+//!
+//! Files are the real ones under `/` (the file, the certificates and etcd's data live in a
+//! temporary directory); the collector sees etcd alone, through a proc view.
 
 mod common;
 
@@ -15,6 +21,8 @@ use bulkhead_collect::{CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_harden::apply::{apply, ApplyOptions};
 use bulkhead_harden::{plan, FixKind};
+use bulkhead_testkit::etcd::https_get_without_client_cert;
+use bulkhead_testkit::TestPki;
 use common::{kube_audit, request, status, temp_root};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -100,6 +108,10 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
         return;
     };
     let dir = temp_root("etcd-config-e2e");
+    let Some(pki) = TestPki::new(&dir.join("pki")) else {
+        return;
+    };
+    let server = pki.issue("etcd", &["IP:127.0.0.1"], false);
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
@@ -107,25 +119,41 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     let config = dir.join("etcd.yaml");
     let config_path = config.display().to_string();
     let text = format!(
-        "# etcd of the harden end-to-end test\nname: harden-e2e\ndata-dir: {}\nlisten-client-urls: http://127.0.0.1:{client}\nadvertise-client-urls: http://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: harden-e2e=http://127.0.0.1:{peer}\n",
-        data.display()
+        "# etcd of the harden end-to-end test\nname: harden-e2e\ndata-dir: {}\nlisten-client-urls: https://127.0.0.1:{client}\nadvertise-client-urls: https://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: harden-e2e=http://127.0.0.1:{peer}\nclient-transport-security:\n  cert-file: {}\n  key-file: {}\n  trusted-ca-file: {}\n  auto-tls: true\n",
+        data.display(),
+        server.cert.display(),
+        server.key.display(),
+        pki.ca().display()
     );
     std::fs::write(&config, &text).unwrap();
     let args = vec![
         format!("--config-file={config_path}"),
-        "--client-cert-auth=true".to_string(),
+        "--auto-tls=false".to_string(),
     ];
-
-    // What etcd says once it runs with client-certificate authentication on (over plain HTTP,
-    // it ignores it for the URL): never from the flag beside its file.
-    let enabled = || {
+    // Whether etcd answers a client that shows no certificate.
+    let answers_anyone = || {
+        https_get_without_client_cert(&format!("127.0.0.1:{client}"), "/version")
+            .map(|answer| assert!(answer.contains("etcdserver"), "{answer}"))
+            .is_ok()
+    };
+    // What etcd logs when automatic TLS is on beside certificate files: never from the flag.
+    let auto_tls_ignored = || {
         std::fs::read_to_string(dir.join("etcd.log"))
             .unwrap_or_default()
-            .matches("client cert auth (--client-cert-auth) is enabled")
+            .matches("ignoring client auto TLS since certs given")
             .count()
     };
+
     let running = start(&etcd, &dir, &args, client);
-    assert_eq!(enabled(), 0, "etcd ignores the flag beside its file");
+    assert_eq!(
+        auto_tls_ignored(),
+        1,
+        "etcd takes auto-tls from its file, not the flag"
+    );
+    assert!(
+        !answers_anyone(),
+        "the CA file makes etcd ask for certificates"
+    );
     let snap = collect(&dir, &running);
     let c = snap
         .kubernetes
@@ -137,10 +165,16 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
         c.config.as_ref().map(|f| f.path.as_str()),
         Some(config_path.as_str())
     );
-    let before = kube_audit(&snap, &["2.2"]);
+    let before = kube_audit(&snap, &["2.2", "2.3"]);
+    assert_eq!(
+        status(&before, "2.3"),
+        Status::Fail,
+        "{:?}",
+        before.outcomes
+    );
     assert_eq!(
         status(&before, "2.2"),
-        Status::Fail,
+        Status::Pass,
         "{:?}",
         before.outcomes
     );
@@ -148,7 +182,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     let p = plan(
         &snap,
         std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.2"]),
+        &request(Path::new("/"), &["2.3"]),
     )
     .unwrap();
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
@@ -158,7 +192,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     assert_eq!(fix.target.path.as_deref(), Some(config_path.as_str()));
     assert_eq!(
         fix.changes,
-        vec!["client-transport-security.client-cert-auth: true"]
+        vec!["client-transport-security.auto-tls: false"]
     );
     let report = apply(
         &p,
@@ -172,7 +206,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     assert_eq!(report.applied.len(), 1, "{report:?}");
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
-        format!("{text}client-transport-security:\n  client-cert-auth: true\n")
+        text.replace("  auto-tls: true\n", "  auto-tls: false\n")
     );
     // A backup of the file as it was sits beside it.
     let backups: Vec<String> = std::fs::read_dir(dir.path())
@@ -190,7 +224,110 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     // etcd restarted with the same command line reads the edited file.
     drop(running);
     let running = start(&etcd, &dir, &args, client);
-    assert_eq!(enabled(), 1, "etcd runs with the key the fix wrote");
-    let after = kube_audit(&collect(&dir, &running), &["2.2"]);
+    assert_eq!(
+        auto_tls_ignored(),
+        1,
+        "etcd runs with the key the fix wrote"
+    );
+    assert!(!answers_anyone());
+    let after = kube_audit(&collect(&dir, &running), &["2.2", "2.3"]);
+    assert_eq!(status(&after, "2.3"), Status::Pass, "{:?}", after.outcomes);
     assert_eq!(status(&after, "2.2"), Status::Pass, "{:?}", after.outcomes);
+}
+
+/// etcd serving https with its automatic certificate alone (no certificate files): 2.3 fails,
+/// but turning automatic TLS off would keep etcd from starting, which the same etcd shows on
+/// the file edited by hand. harden leaves 2.3 unfixed saying so, and leaves 2.2 to a person
+/// too: client certificates need certificate files and a CA no one has named.
+#[test]
+fn real_etcd_on_automatic_tls_keeps_it() {
+    let Some(etcd) = bulkhead_testkit::find_program("etcd") else {
+        let reason = "no etcd binary (apt-get install etcd-server)";
+        assert!(!bulkhead_testkit::ci(), "{reason}");
+        eprintln!("skipped: {reason}");
+        return;
+    };
+    let dir = temp_root("etcd-auto-tls-e2e");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let (client, peer) = (free_port(), free_port());
+    let config = dir.join("etcd.yaml");
+    let text = format!(
+        "name: auto-tls-e2e\ndata-dir: {}\nlisten-client-urls: https://127.0.0.1:{client}\nadvertise-client-urls: https://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: auto-tls-e2e=http://127.0.0.1:{peer}\nclient-transport-security:\n  auto-tls: true\n",
+        data.display()
+    );
+    std::fs::write(&config, &text).unwrap();
+    let args = vec![format!("--config-file={}", config.display())];
+    let running = start(&etcd, &dir, &args, client);
+    let snap = collect(&dir, &running);
+    let before = kube_audit(&snap, &["2.2", "2.3"]);
+    for id in ["2.2", "2.3"] {
+        assert_eq!(
+            status(&before, id),
+            Status::Fail,
+            "{id}: {:?}",
+            before.outcomes
+        );
+    }
+    let p = plan(
+        &snap,
+        std::slice::from_ref(&before),
+        &request(Path::new("/"), &["2.2", "2.3"]),
+    )
+    .unwrap();
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+    let reason = |id: &str| {
+        p.unfixed
+            .iter()
+            .find(|u| u.check == id)
+            .map(|u| u.reason.clone())
+            .unwrap_or_else(|| panic!("{id} unfixed: {:#?}", p.unfixed))
+    };
+    assert_eq!(
+        reason("2.3"),
+        format!("etcd serves its clients with its automatic certificate (listen-client-urls https://127.0.0.1:{client}, and neither client-transport-security.cert-file nor client-transport-security.key-file is set): with client-transport-security.auto-tls off it would not start; give it client-transport-security.cert-file and client-transport-security.key-file first, then run harden again")
+    );
+    assert!(
+        reason("2.2").starts_with("client-transport-security.auto-tls is on and neither client-transport-security.cert-file nor client-transport-security.key-file is set: "),
+        "{}",
+        reason("2.2")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        text,
+        "planning writes nothing"
+    );
+
+    // The edit harden refused, made by hand: etcd exits at start.
+    drop(running);
+    std::fs::write(&config, text.replace("auto-tls: true", "auto-tls: false")).unwrap();
+    let log = std::fs::File::create(dir.join("refused.log")).unwrap();
+    let mut child = Command::new(&etcd)
+        .args(&args)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("etcd kept running without its automatic certificate");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!exit.success());
+    let said = std::fs::read_to_string(dir.join("refused.log")).unwrap();
+    assert!(
+        said.contains("TLS key/cert (--cert-file, --key-file) must be provided"),
+        "{said}"
+    );
 }

@@ -1,6 +1,6 @@
 //! etcd started with a `--config-file` takes every setting from that YAML file and ignores its
 //! flags and `ETCD_*` environment, so a fix that added or changed a flag would change nothing.
-//! The fixes edit the file instead (`client-transport-security.client-cert-auth: true`), keeping
+//! The fixes edit the file instead (`client-transport-security.auto-tls: false`), keeping
 //! its comments and layout, and claim a check only when its evaluator passes on etcd as the
 //! edited file leaves it. A file the audit could not use, or one harden cannot read or parse
 //! now, is not edited: no fix, and the reason names the file.
@@ -21,11 +21,12 @@ use std::path::Path;
 
 const CONFIG: &str = "/etc/etcd/etcd.yaml";
 
-/// Flags that would pass 2.2 and 2.3, were they read: etcd ignores them beside its file.
-const FLAGS: &[&str] = &["--client-cert-auth=true", "--auto-tls=false"];
+/// Flags that would pass 2.3 and 2.6, were they read: etcd ignores them beside its file.
+const FLAGS: &[&str] = &["--auto-tls=false", "--peer-auto-tls=false"];
 
-/// The file: TLS for clients, but no client-certificate authentication and automatic TLS on.
-const TEXT: &str = "# etcd of the test node\nname: node-1\ndata-dir: /var/lib/etcd\nlisten-client-urls: https://127.0.0.1:2379\nclient-transport-security:\n  cert-file: /etc/etcd/pki/server.crt   # the serving pair\n  key-file: /etc/etcd/pki/server.key\n  auto-tls: true\n";
+/// The file: TLS for clients from certificate files, and automatic TLS on for both sides, which
+/// etcd ignores beside the files (clients) or without https:// URLs (peers, on etcd's default).
+const TEXT: &str = "# etcd of the test node\nname: node-1\ndata-dir: /var/lib/etcd\nlisten-client-urls: https://127.0.0.1:2379\nclient-transport-security:\n  cert-file: /etc/etcd/pki/server.crt   # the serving pair\n  key-file: /etc/etcd/pki/server.key\n  trusted-ca-file: /etc/etcd/pki/ca.crt\n  auto-tls: true\npeer-transport-security:\n  auto-tls: true   # unused\n";
 
 /// The configuration file as the collector records it.
 fn read_as_collected(root: &Path) -> Fact<serde_json::Value> {
@@ -53,7 +54,7 @@ fn node(root: &Path, flags: &[&str]) -> Snapshot {
     kube_node(root, vec![etcd], KubeFacts::default())
 }
 
-const SELECT: [&str; 2] = ["2.2", "2.3"];
+const SELECT: [&str; 2] = ["2.3", "2.6"];
 
 /// `s` as the collector leaves it when etcd's configuration file cannot be used: its content is
 /// unavailable, for `why`.
@@ -68,10 +69,9 @@ fn config_unusable(s: &mut bulkhead_facts::Snapshot, why: String) {
     etcd.config.as_mut().unwrap().content = Fact::Unavailable(why);
 }
 
-/// etcd's file lacks `client-cert-auth: true` and turns automatic TLS on, while the flags
-/// beside it say the opposite: the fix edits the file in its `client-transport-security`
-/// section (comments kept, no flag touched), and etcd restarted on the applied file passes
-/// 2.2 and 2.3.
+/// etcd's file turns automatic TLS on for both sides, while the flags beside it say the
+/// opposite: the fix edits the file in its two sections (comments kept, no flag touched), and
+/// etcd restarted on the applied file passes 2.3 and 2.6.
 #[test]
 fn etcd_config_file_is_edited_and_the_reaudit_passes() {
     let root = temp_root("etcd-config");
@@ -92,12 +92,12 @@ fn etcd_config_file_is_edited_and_the_reaudit_passes() {
         format!("Harden etcd's configuration file {CONFIG}")
     );
     assert_eq!(fix.target.path.as_deref(), Some(CONFIG));
-    assert_eq!(fix.checks, vec!["2.2", "2.3"]);
+    assert_eq!(fix.checks, vec!["2.3", "2.6"]);
     assert_eq!(
         fix.changes,
         vec![
-            "client-transport-security.client-cert-auth: true",
-            "client-transport-security.auto-tls: false"
+            "client-transport-security.auto-tls: false",
+            "peer-transport-security.auto-tls: false"
         ]
     );
     assert!(
@@ -116,10 +116,7 @@ fn etcd_config_file_is_edited_and_the_reaudit_passes() {
     assert_eq!(edit.path, CONFIG);
     assert_eq!(
         edit.after,
-        TEXT.replace(
-            "  auto-tls: true\n",
-            "  auto-tls: false\n  client-cert-auth: true\n"
-        )
+        TEXT.replace("  auto-tls: true", "  auto-tls: false")
     );
 
     apply(
@@ -140,20 +137,22 @@ fn etcd_config_file_is_edited_and_the_reaudit_passes() {
     }
 }
 
-/// A file holding nothing but a comment sets nothing (etcd's defaults): the section and the key
-/// are written after the comment.
+/// A file holding nothing but a comment sets nothing: etcd serves its defaults, plain HTTP on
+/// localhost, where it asks for no client certificate whatever the file says. Writing
+/// `client-cert-auth` would not close 2.2, so nothing is edited, and the reason says what is
+/// missing, in the file's terms.
 #[test]
-fn an_empty_etcd_config_file_gets_the_section() {
+fn an_empty_etcd_config_file_serves_plain_http_and_is_not_edited() {
     let root = temp_root("etcd-config-empty");
     put(&root, CONFIG, "# settings below\n");
     let s = node(&root, FLAGS);
     let before = kube_audit(&s, &["2.2"]);
     assert_eq!(status(&before, "2.2"), Status::Fail);
     let p = plan(&s, &[before], &request(&root, &["2.2"])).unwrap();
-    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
     assert_eq!(
-        p.fixes[0].action.edits[0].after,
-        "# settings below\nclient-transport-security:\n  client-cert-auth: true\n"
+        p.unfixed[0].reason,
+        "etcd asks for no certificate on plain-HTTP listen-client-urls (http://localhost:2379): serve its clients only on https:// with client-transport-security.cert-file and client-transport-security.key-file, and set client-transport-security.trusted-ca-file to the CA that signs the clients' certificates; harden neither makes certificates nor guesses which CA signs them"
     );
 }
 
@@ -239,7 +238,7 @@ fn an_unusable_etcd_config_file_is_not_edited() {
         p.unfixed[0].reason.contains("which is not under")
             && p.unfixed[0]
                 .reason
-                .contains("set client-transport-security.client-cert-auth: true there by hand"),
+                .contains("set client-transport-security.auto-tls: false there by hand"),
         "{}",
         p.unfixed[0].reason
     );

@@ -166,7 +166,9 @@ fn etcd_settings_from_etc_default_etcd() {
     let r = NodeRoot::new();
     r.write(
         "/etc/default/etcd",
-        "# Debian\nETCD_CLIENT_CERT_AUTH=\"true\"\nETCD_DATA_DIR=/var/lib/etcd/default\n",
+        "# Debian\nETCD_CLIENT_CERT_AUTH=\"true\"\nETCD_DATA_DIR=/var/lib/etcd/default\n\
+         ETCD_LISTEN_CLIENT_URLS=https://10.0.0.5:2379\nETCD_CERT_FILE=/etc/etcd/server.crt\n\
+         ETCD_KEY_FILE=/etc/etcd/server.key\n",
         0o644,
         0,
         0,

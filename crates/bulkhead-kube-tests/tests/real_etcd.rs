@@ -40,6 +40,9 @@ fn secure(via_env: bool) {
     }) else {
         return;
     };
+    // The probe used below for automatic TLS: here etcd refuses a client without a certificate.
+    let refused = e.get_without_client_cert("/version").unwrap_err();
+    assert!(!refused.contains("etcdserver"), "{refused}");
     let a = audit_etcd(&e);
     expect(
         &a,
@@ -121,18 +124,88 @@ fn etcd_without_tls_by_environment() {
     plain(true);
 }
 
-/// TLS without client-certificate authentication: encrypted, but anyone may connect.
+/// TLS with a CA file for clients' and peers' certificates but no client-certificate switches:
+/// etcd asks for certificates anyway (a CA file turns the checking on), and refuses a client
+/// without one. 2.2 and 2.5 pass on the CA files, saying so; a reading of the switches alone
+/// would fail them.
 #[test]
-fn etcd_with_tls_but_no_client_cert_auth() {
+fn etcd_with_a_ca_file_asks_for_certificates_without_the_switch() {
     let Some(e) = TestEtcd::start(EtcdOptions {
         tls: true,
         ..Default::default()
     }) else {
         return;
     };
+    let refused = e.get_without_client_cert("/version").unwrap_err();
+    assert!(!refused.contains("etcdserver"), "{refused}");
+    let a = audit_etcd(&e);
+    expect(
+        &a,
+        &[("2.1", Pass), ("2.2", Pass), ("2.4", Pass), ("2.5", Pass)],
+    );
+    let r = &outcome(&a, "2.2").result;
+    let ev = r.objects[0].evidence.clone().unwrap();
+    assert_eq!(ev.field, "--trusted-ca-file (command line)");
+    assert!(
+        r.message.as_deref().unwrap_or_default().contains(
+            "--client-cert-auth is not on, but etcd requires a certificate signed by this CA"
+        ),
+        "{r:?}"
+    );
+}
+
+/// TLS without a CA file or the switches: encrypted, but etcd answers anyone.
+#[test]
+fn etcd_with_tls_but_no_client_cert_auth() {
+    let Some(e) = TestEtcd::start(EtcdOptions {
+        tls: true,
+        no_trusted_ca: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let answer = e.get_without_client_cert("/version").unwrap();
+    assert!(answer.contains("etcdserver"), "{answer}");
     let a = audit_etcd(&e);
     expect(
         &a,
         &[("2.1", Pass), ("2.2", Fail), ("2.4", Pass), ("2.5", Fail)],
     );
+}
+
+/// Automatic TLS on both sides with client-certificate authentication switched on: etcd's
+/// self-signed certificate replaces a side's TLS settings, the switch with them, so etcd answers
+/// a client that shows no certificate. 2.2 and 2.5 fail although their switches are on (judged by
+/// the switches alone they would pass); 2.3 and 2.6 fail for the automatic TLS itself.
+#[test]
+fn etcd_with_automatic_tls_ignores_client_cert_auth() {
+    let Some(e) = TestEtcd::start(EtcdOptions {
+        auto_tls: true,
+        client_cert_auth: true,
+        peer_client_cert_auth: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let answer = e.get_without_client_cert("/version").unwrap();
+    assert!(answer.contains("etcdserver"), "{answer}");
+    let a = audit_etcd(&e);
+    expect(
+        &a,
+        &[
+            ("2.1", Fail),
+            ("2.2", Fail),
+            ("2.3", Fail),
+            ("2.4", Fail),
+            ("2.5", Fail),
+            ("2.6", Fail),
+        ],
+    );
+    for (id, callers) in [("2.2", "clients"), ("2.5", "peers")] {
+        let message = outcome(&a, id).result.message.clone().unwrap_or_default();
+        assert!(
+            message.contains(&format!("asks {callers} for none")),
+            "{id}: {message}"
+        );
+    }
 }

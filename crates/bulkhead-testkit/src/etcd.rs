@@ -2,11 +2,14 @@
 //! ports with its own data directory, with or without TLS and client-certificate
 //! authentication, configured either by command-line flags or only by `ETCD_*` environment
 //! variables (as Debian's unit does), optionally as another user. Certificates are made in the
-//! test setup with the `openssl` command-line tool; nothing else is executed.
+//! test setup with the `openssl` command-line tool, which also serves as a TLS client that shows
+//! no certificate; nothing else is executed.
 //!
 //! # API
 //!
-//! - [`EtcdOptions`]: `tls` (client and peer certificates from a test CA), `client_cert_auth`,
+//! - [`EtcdOptions`]: `tls` (client and peer certificates from a test CA, which etcd trusts for
+//!   its clients' certificates unless `no_trusted_ca`), `auto_tls` (https
+//!   with etcd's own self-signed certificates, no files), `client_cert_auth`,
 //!   `peer_client_cert_auth`, `via_env` (every setting as `ETCD_*` instead of flags),
 //!   `run_as` (uid, gid), `extra_args`.
 //! - [`TestEtcd::start`] → `Option<TestEtcd>`: None (with `skipped: <reason>` printed) when etcd
@@ -14,6 +17,8 @@
 //!   killed and its directory removed on drop.
 //! - [`TestEtcd::pid`], [`TestEtcd::client_url`], [`TestEtcd::data_dir`], [`TestEtcd::pki`]
 //!   (paths of the CA, server and client pairs), [`TestEtcd::dir`].
+//! - [`TestEtcd::get_without_client_cert`]: an HTTPS request from a client with no certificate
+//!   (`openssl s_client`), to show whether etcd really asks for one.
 
 use crate::dockerd::{ci, find_program};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -28,6 +33,12 @@ use std::time::{Duration, Instant};
 pub struct EtcdOptions {
     /// Serve clients and peers over TLS with certificates from a test CA.
     pub tls: bool,
+    /// With `tls`, leave out `--trusted-ca-file` and `--peer-trusted-ca-file` (either one makes
+    /// etcd ask for certificates, whatever `client_cert_auth` says).
+    pub no_trusted_ca: bool,
+    /// Serve clients and peers over TLS with etcd's own self-signed certificates (`--auto-tls`,
+    /// `--peer-auto-tls`), without certificate files.
+    pub auto_tls: bool,
     /// Require client certificates (`--client-cert-auth`).
     pub client_cert_auth: bool,
     /// Require peer certificates (`--peer-client-cert-auth`).
@@ -207,7 +218,11 @@ impl TestEtcd {
                 }
             }
         }
-        let scheme = if options.tls { "https" } else { "http" };
+        let scheme = if options.tls || options.auto_tls {
+            "https"
+        } else {
+            "http"
+        };
         let (client_port, peer_port) = (free_port(), free_port());
         let client_url = format!("{scheme}://127.0.0.1:{client_port}");
         let peer_url = format!("{scheme}://127.0.0.1:{peer_port}");
@@ -225,10 +240,20 @@ impl TestEtcd {
             settings.extend([
                 ("cert-file", p.server_cert.display().to_string()),
                 ("key-file", p.server_key.display().to_string()),
-                ("trusted-ca-file", p.ca_cert.display().to_string()),
                 ("peer-cert-file", p.server_cert.display().to_string()),
                 ("peer-key-file", p.server_key.display().to_string()),
-                ("peer-trusted-ca-file", p.ca_cert.display().to_string()),
+            ]);
+            if !options.no_trusted_ca {
+                settings.extend([
+                    ("trusted-ca-file", p.ca_cert.display().to_string()),
+                    ("peer-trusted-ca-file", p.ca_cert.display().to_string()),
+                ]);
+            }
+        }
+        if options.auto_tls {
+            settings.extend([
+                ("auto-tls", "true".into()),
+                ("peer-auto-tls", "true".into()),
             ]);
         }
         if options.client_cert_auth {
@@ -306,6 +331,54 @@ impl TestEtcd {
 
     pub fn pki(&self) -> Option<&EtcdPki> {
         self.pki.as_ref()
+    }
+
+    /// [`https_get_without_client_cert`] of `path` on this etcd's client URL.
+    pub fn get_without_client_cert(&self, path: &str) -> Result<String, String> {
+        let authority = self
+            .client_url
+            .strip_prefix("https://")
+            .ok_or_else(|| format!("etcd serves {} without TLS", self.client_url))?;
+        https_get_without_client_cert(authority, path)
+    }
+}
+
+/// `GET path` over TLS to `authority` (`127.0.0.1:2379`) from a client that shows no certificate
+/// and does not verify the server's (`openssl s_client`): the whole HTTP answer, or what went
+/// wrong (the handshake refused, no openssl, no answer within 10 s). It shows whether a server
+/// really asks its clients for a certificate.
+pub fn https_get_without_client_cert(authority: &str, path: &str) -> Result<String, String> {
+    let openssl = find_program("openssl").ok_or("no openssl binary")?;
+    let mut child = Command::new(openssl)
+        .args(["s_client", "-connect", authority, "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting openssl: {e}"))?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+    // -quiet ignores the end of its input: the server ends the exchange after an HTTP/1.0 answer.
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), request.as_bytes())
+        .map_err(|e| format!("writing the request: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no answer from {authority} within 10 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
+    if answer.starts_with("HTTP/") {
+        Ok(answer)
+    } else {
+        Err(format!(
+            "{authority} gave no HTTP answer ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 

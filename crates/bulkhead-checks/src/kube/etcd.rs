@@ -9,7 +9,9 @@ use super::{file_settings_result, running, setting_result, setting_result_with};
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{etcd_config_key, etcd_env_name, Component, Setting, APISERVER, ETCD};
+use bulkhead_facts::kube::{
+    etcd_config_key, etcd_env_name, Component, EtcdSide, EtcdTls, Setting, APISERVER, ETCD,
+};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.etcd.client_tls", client_tls),
@@ -30,10 +32,13 @@ fn etcd<'a>(ctx: &Context<'a>) -> Result<&'a Component, CheckResult> {
 /// etcd's value of `flag` (None: not set), or the error result saying which file leaves it
 /// unknown.
 fn setting(c: &Component, flag: &str) -> Result<Option<Setting>, CheckResult> {
-    c.try_setting(flag).map_err(|why| {
-        CheckResult::error(why.clone())
-            .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
-    })
+    c.try_setting(flag).map_err(|why| unknown(c, why))
+}
+
+/// The error result of a setting of etcd `c` that cannot be known, saying `why`.
+fn unknown(c: &Component, why: String) -> CheckResult {
+    CheckResult::error(why.clone())
+        .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
 }
 
 /// Where `flag` was looked for and not found: in the configuration file when etcd has one
@@ -138,9 +143,92 @@ fn client_tls(ctx: &Context<'_>) -> CheckResult {
         "http://localhost:2379",
     )
 }
+/// Client-certificate authentication on one side, judged by what etcd enforces. etcd asks for
+/// a certificate when `client-cert-auth` is on or a `trusted-ca-file` is given (either one; with
+/// only the switch it checks against the public CAs), but not on a plain-HTTP URL, and not under
+/// its automatic certificate, which replaces the side's TLS settings, switch and CA included.
+fn cert_auth(ctx: &Context<'_>, side: EtcdSide) -> CheckResult {
+    let c = match etcd(ctx) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let flag = side.flag("client-cert-auth");
+    let s = match setting(c, &flag) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let s = s.unwrap_or_else(|| Setting::default_value("false", not_set(c, &flag, Some("false"))));
+    let tls = match EtcdTls::of(c, side) {
+        Ok(t) => t,
+        Err(why) => return unknown(c, why),
+    };
+    // What makes etcd ask for certificates: the switch, else the CA file.
+    let switched = s.as_bool() == Some(true);
+    let Some(asking) = (if switched {
+        Some(&s)
+    } else {
+        tls.trusted_ca.as_ref()
+    }) else {
+        return setting_result(c, &s, false, "true");
+    };
+    // Where etcd asks for no certificate after all: the setting that decides it, what it
+    // should be, and why.
+    let plain = tls.plain_urls();
+    let ignored = if !plain.is_empty() {
+        let flag = side.listen_urls_flag();
+        let urls = tls.urls.clone().unwrap_or_else(|| {
+            Setting::default_value(
+                side.default_urls(),
+                not_set(c, flag, Some(side.default_urls())),
+            )
+        });
+        let why = format!(
+            "{} asks for certificates, but etcd asks for none on plain-HTTP URLs ({}): {} connect there without one",
+            asking.source,
+            plain.join(", "),
+            side.callers()
+        );
+        Some((urls, "https:// only".to_string(), why))
+    } else if tls.automatic() {
+        let flag = side.flag("auto-tls");
+        let (cert, key) = (
+            c.setting_name(&side.flag("cert-file")),
+            c.setting_name(&side.flag("key-file")),
+        );
+        let auto = c
+            .setting(&flag)
+            .unwrap_or_else(|| Setting::default_value("true", c.setting_name(&flag)));
+        let why = format!(
+            "{} asks for certificates, but neither {cert} nor {key} is set: etcd serves its automatic certificate, which replaces these TLS settings and asks {} for none",
+            asking.source,
+            side.callers()
+        );
+        Some((auto, format!("false, or {cert} and {key} set"), why))
+    } else {
+        None
+    };
+    match ignored {
+        Some((decides, expected, why)) => {
+            setting_result_with(c, &decides, Status::Fail, &expected, Some(why))
+        }
+        None if switched => setting_result(c, &s, true, "true"),
+        None => setting_result_with(
+            c,
+            asking,
+            Status::Pass,
+            &format!("{} true, or a CA file", c.setting_name(&flag)),
+            Some(format!(
+                "{} is not on, but etcd requires a certificate signed by this CA from its {} whenever the CA file is given",
+                c.setting_name(&flag),
+                side.callers()
+            )),
+        ),
+    }
+}
+
 /// 2.2
 fn client_cert_auth(ctx: &Context<'_>) -> CheckResult {
-    switch(ctx, "client-cert-auth", true)
+    cert_auth(ctx, EtcdSide::Client)
 }
 /// 2.3
 fn no_auto_tls(ctx: &Context<'_>) -> CheckResult {
@@ -158,7 +246,7 @@ fn peer_tls(ctx: &Context<'_>) -> CheckResult {
 }
 /// 2.5
 fn peer_client_cert_auth(ctx: &Context<'_>) -> CheckResult {
-    switch(ctx, "peer-client-cert-auth", true)
+    cert_auth(ctx, EtcdSide::Peer)
 }
 /// 2.6
 fn no_peer_auto_tls(ctx: &Context<'_>) -> CheckResult {

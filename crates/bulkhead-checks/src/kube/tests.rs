@@ -405,9 +405,93 @@ fn etcd_tls_urls_and_unique_ca() {
     let f = KubeFixture::new().component("etcd", &[]).etcd_env(&[
         ("ETCD_CLIENT_CERT_AUTH", "true"),
         ("ETCD_AUTO_TLS", "false"),
+        ("ETCD_CERT_FILE", "/pki/etcd.crt"),
+        ("ETCD_KEY_FILE", "/pki/etcd.key"),
+        ("ETCD_LISTEN_CLIENT_URLS", "https://127.0.0.1:2379"),
     ]);
     assert_eq!(f.run("k8s.etcd.client_cert_auth").status, Pass);
     assert_eq!(f.run("k8s.etcd.no_auto_tls").status, Pass);
+}
+
+/// 2.2 and 2.5 judge the authentication etcd enforces, not the switch alone: etcd asks for a
+/// certificate when the switch is on or a trusted CA file is given, but not on plain-HTTP URLs
+/// (its default ones included), and not under its automatic certificate, which replaces a side's
+/// TLS settings (a real etcd 3.4 behaves so; see the real-etcd tests of bulkhead-kube-tests).
+#[test]
+fn etcd_client_cert_auth_must_be_in_effect() {
+    let run = |args: &[&str], id: &str| KubeFixture::new().component("etcd", args).run(id);
+    let r = run(&["--client-cert-auth=true"], "k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--listen-client-urls not set (nor ETCD_LISTEN_CLIENT_URLS; default http://localhost:2379): http://localhost:2379 (--client-cert-auth (command line) asks for certificates, but etcd asks for none on plain-HTTP URLs (http://localhost:2379): clients connect there without one)")
+    );
+    let automatic = [
+        "--client-cert-auth=true",
+        "--auto-tls",
+        "--listen-client-urls=https://127.0.0.1:2379",
+    ];
+    let r = run(&automatic, "k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--auto-tls (command line): true (--client-cert-auth (command line) asks for certificates, but neither --cert-file nor --key-file is set: etcd serves its automatic certificate, which replaces these TLS settings and asks clients for none)")
+    );
+    let ev = r.objects[0].evidence.as_ref().unwrap();
+    assert_eq!(
+        (ev.field.as_str(), ev.actual.as_str(), ev.expected.as_str()),
+        (
+            "--auto-tls (command line)",
+            "true",
+            "false, or --cert-file and --key-file set"
+        )
+    );
+    // With certificate files etcd does not use automatic TLS, and the switch holds.
+    let files = [
+        &automatic[..],
+        &["--cert-file=/pki/etcd.crt", "--key-file=/pki/etcd.key"],
+    ]
+    .concat();
+    assert_eq!(run(&files, "k8s.etcd.client_cert_auth").status, Pass);
+    // A trusted CA file makes etcd ask for certificates without the switch...
+    let ca = [
+        "--cert-file=/pki/etcd.crt",
+        "--key-file=/pki/etcd.key",
+        "--listen-client-urls=https://127.0.0.1:2379",
+        "--trusted-ca-file=/pki/etcd-ca.crt",
+    ];
+    let r = run(&ca, "k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--trusted-ca-file (command line): /pki/etcd-ca.crt (--client-cert-auth is not on, but etcd requires a certificate signed by this CA from its clients whenever the CA file is given)")
+    );
+    // ... but not on plain HTTP.
+    let r = run(
+        &[&ca[..], &["--listen-client-urls=http://10.0.0.1:2379"]].concat(),
+        "k8s.etcd.client_cert_auth",
+    );
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.message
+            .unwrap()
+            .ends_with("(--trusted-ca-file (command line) asks for certificates, but etcd asks for none on plain-HTTP URLs (http://10.0.0.1:2379): clients connect there without one)")
+    );
+    // Peers alike, with their own settings.
+    let r = run(
+        &[
+            "--peer-client-cert-auth=true",
+            "--peer-auto-tls=true",
+            "--listen-peer-urls=https://10.0.0.1:2380",
+            "--cert-file=/pki/etcd.crt",
+        ],
+        "k8s.etcd.peer_client_cert_auth",
+    );
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.message.unwrap().contains("asks peers for none"),
+        "the client's certificate file is not the peers'"
+    );
 }
 
 /// etcd given certificates but no listen URLs serves etcd's default, plain HTTP on localhost

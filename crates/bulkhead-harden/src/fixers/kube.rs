@@ -32,8 +32,8 @@ use crate::model::{Action, FileEdit, Fix, FixKind, Restart, Safety, Target, Unfi
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_checks::{AuditOptions, Context, Status};
 use bulkhead_facts::kube::{
-    Component, ConfigFile, KubeFacts, KubeletConfig, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET,
-    SCHEDULER,
+    Component, ConfigFile, EtcdSide, EtcdTls, KubeFacts, KubeletConfig, APISERVER,
+    CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
 };
 use bulkhead_facts::Fact;
 use bulkhead_sources::kubelet_decode::{self, Decoded, Mistyped, Refused, Role};
@@ -42,7 +42,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const FIXER: Fixer = Fixer {
     name: "kubernetes",
-    handles: |c| spec(c).is_some() || kube_pods::handles(c) || is_encryption(c),
+    handles: |c| {
+        spec(c).is_some()
+            || kube_pods::handles(c)
+            || is_encryption(c)
+            || etcd_cert_auth_side(c).is_some()
+    },
     plan,
 };
 
@@ -125,10 +130,10 @@ fn spec(control: &str) -> Option<Spec> {
         "k8s.controller_manager.bind_localhost" => s(CONTROLLER_MANAGER, "bind-address", &[Set("127.0.0.1")], Safety::Review, Some("metrics scrapers outside the node can no longer reach the controller manager")),
         "k8s.scheduler.profiling_disabled" => s(SCHEDULER, "profiling", &[Set("false")], Safety::Safe, None),
         "k8s.scheduler.bind_localhost" => s(SCHEDULER, "bind-address", &[Set("127.0.0.1")], Safety::Review, Some("metrics scrapers outside the node can no longer reach the scheduler")),
-        "k8s.etcd.client_cert_auth" => s(ETCD, "client-cert-auth", &[Set("true")], Safety::Review, Some("etcd clients without a certificate signed by its trusted CA are refused")),
-        "k8s.etcd.no_auto_tls" => s(ETCD, "auto-tls", &[Set("false")], Safety::Review, Some("clients relying on the self-signed automatic certificate fail until real certificates are configured")),
-        "k8s.etcd.peer_client_cert_auth" => s(ETCD, "peer-client-cert-auth", &[Set("true")], Safety::Review, Some("peers without a certificate signed by the peer CA cannot join")),
-        "k8s.etcd.no_peer_auto_tls" => s(ETCD, "peer-auto-tls", &[Set("false")], Safety::Review, Some("peers relying on automatic certificates cannot connect until real ones are configured")),
+        // Only planned where etcd does not use its automatic certificate (auto_tls_blocker): the
+        // switch then changes nothing etcd serves.
+        "k8s.etcd.no_auto_tls" => s(ETCD, "auto-tls", &[Set("false")], Safety::Safe, None),
+        "k8s.etcd.no_peer_auto_tls" => s(ETCD, "peer-auto-tls", &[Set("false")], Safety::Safe, None),
         "k8s.kubelet.anonymous_auth_disabled" => k("anonymous-auth", &[Set("false")], "authentication.anonymous.enabled", || json!(false), Safety::Review, Some("unauthenticated requests to the kubelet API are refused")),
         "k8s.kubelet.authorization_not_always_allow" => k("authorization-mode", &[Set("Webhook")], "authorization.mode", || json!("Webhook"), Safety::Review, Some("kubelet API requests are authorized by the API server; callers need RBAC on nodes/proxy")),
         "k8s.kubelet.read_only_port_disabled" => k("read-only-port", &[Set("0")], "readOnlyPort", || json!(0), Safety::Review, Some("tools scraping the unauthenticated port 10255 stop working")),
@@ -439,8 +444,19 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         }
         return out;
     };
-    let (flags, rest): (Vec<&Failing>, Vec<&Failing>) =
-        failing.iter().partition(|f| spec(f.control_id()).is_some());
+    let (cert_auth, failing): (Vec<&Failing>, Vec<&Failing>) = failing
+        .iter()
+        .partition(|f| etcd_cert_auth_side(f.control_id()).is_some());
+    for f in cert_auth {
+        let side = etcd_cert_auth_side(f.control_id()).expect("partitioned on the side");
+        out.unfixed.push(match component(kube, ETCD) {
+            Some(c) => f.unfixed(Some(&c.label()), etcd_cert_auth_unfixed(c, side)),
+            None => f.unfixed(None, "etcd does not run on this node"),
+        });
+    }
+    let (flags, rest): (Vec<&Failing>, Vec<&Failing>) = failing
+        .into_iter()
+        .partition(|f| spec(f.control_id()).is_some());
     let (enc, pods): (Vec<&Failing>, Vec<&Failing>) = rest
         .into_iter()
         .partition(|f| is_encryption(f.control_id()));
@@ -474,6 +490,23 @@ fn plan_flags(
             }
             continue;
         };
+        let items: Vec<(&Failing, Spec)> = if name == ETCD {
+            items
+                .into_iter()
+                .filter(|(f, _)| match auto_tls_blocker(c, f.control_id()) {
+                    Some(why) => {
+                        out.unfixed.push(f.unfixed(Some(&c.label()), why));
+                        false
+                    }
+                    None => true,
+                })
+                .collect()
+        } else {
+            items
+        };
+        if items.is_empty() {
+            continue;
+        }
         if name == KUBELET {
             plan_kubelet(ctx, kube, c, &items, out);
         } else if name == ETCD && c.config.is_some() {
@@ -486,6 +519,85 @@ fn plan_flags(
             plan_static_pod(ctx, kube, c, &items, out);
         }
     }
+}
+
+/// Why etcd's automatic TLS is not turned off on one side (None: it can be): where an `https://`
+/// URL of that side has neither certificate file, the automatic certificate is what etcd serves
+/// there, and without it etcd does not start ("TLS key/cert ... must be provided"). Beside
+/// certificate files, etcd ignores the switch, and turning it off changes nothing it serves.
+fn auto_tls_blocker(c: &Component, control: &str) -> Option<String> {
+    let side = match control {
+        "k8s.etcd.no_auto_tls" => EtcdSide::Client,
+        "k8s.etcd.no_peer_auto_tls" => EtcdSide::Peer,
+        _ => return None,
+    };
+    // Settings that cannot be known are the planners' to report.
+    let tls = EtcdTls::of(c, side).ok()?;
+    let served = tls.tls_urls();
+    (tls.no_cert_files && !served.is_empty()).then(|| {
+        let name = |flag: &str| c.setting_name(&side.flag(flag));
+        let (cert, key) = (name("cert-file"), name("key-file"));
+        let files = format!("{cert} and {key}");
+        format!(
+            "etcd serves its {} with its automatic certificate ({} {}, and neither {cert} nor {key} is set): with {} off it would not start; give it {files} first, then run harden again",
+            side.callers(),
+            c.setting_name(side.listen_urls_flag()),
+            served.join(", "),
+            name("auto-tls")
+        )
+    })
+}
+
+/// The side of etcd whose client-certificate authentication `control` checks.
+fn etcd_cert_auth_side(control: &str) -> Option<EtcdSide> {
+    match control {
+        "k8s.etcd.client_cert_auth" => Some(EtcdSide::Client),
+        "k8s.etcd.peer_client_cert_auth" => Some(EtcdSide::Peer),
+        _ => None,
+    }
+}
+
+/// Why etcd's client-certificate authentication on one side is left to a person, and what they
+/// must do. It takes certificate material harden does not make or guess: etcd asks for
+/// certificates only on https:// URLs served from certificate files, and checks them against
+/// the trusted CA file (which alone turns the checking on); the switch without that file would
+/// check them against the public CAs and refuse the cluster's own.
+fn etcd_cert_auth_unfixed(c: &Component, side: EtcdSide) -> String {
+    let name = |flag: &str| c.setting_name(&side.flag(flag));
+    let (cert, key) = (name("cert-file"), name("key-file"));
+    let files = format!("{cert} and {key}");
+    let ca = name("trusted-ca-file");
+    let tls = match EtcdTls::of(c, side) {
+        Ok(tls) => tls,
+        Err(why) => return format!("{why}; correct that first, then run harden again"),
+    };
+    let plain = tls.plain_urls();
+    let what = if !plain.is_empty() {
+        format!(
+            "etcd asks for no certificate on plain-HTTP {} ({}): serve its {} only on https:// with {files}, and set {ca}",
+            c.setting_name(side.listen_urls_flag()),
+            plain.join(", "),
+            side.callers()
+        )
+    } else if tls.automatic() {
+        format!(
+            "{} is on and neither {cert} nor {key} is set: etcd's automatic certificate replaces its TLS settings and asks for no certificate; give it {files}, and set {ca}",
+            name("auto-tls")
+        )
+    } else {
+        let refused = match side {
+            EtcdSide::Client => "every client of the cluster, the API server included",
+            EtcdSide::Peer => "the other members",
+        };
+        format!(
+            "{ca} is not set, and {} alone would check certificates against the public CAs and refuse {refused}: set {ca}",
+            name("client-cert-auth")
+        )
+    };
+    format!(
+        "{what} to the CA that signs the {}' certificates; harden neither makes certificates nor guesses which CA signs them",
+        side.callers()
+    )
 }
 
 /// Everything of a fix but its checks (which come from the failing outcomes it closes).
