@@ -360,3 +360,40 @@ fn a_two_word_boolean_flag_is_quoted_as_written() {
         p.unfixed[0].reason
     );
 }
+
+/// 4.2.1 on a kubelet that authenticates callers no other way (no client CA, token review by
+/// the API server off): refusing anonymous requests refuses everyone, the API server included,
+/// and the fix says so among what it may break. With a client CA it does not.
+#[test]
+fn refusing_anonymous_requests_names_the_missing_authenticators() {
+    let root = temp_root("kubelet-anonymous");
+    let alone = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n  webhook:\n    enabled: false\n";
+    let may_break = |text: &str| {
+        let s = node(&root, &[], text);
+        let before = kube_audit(&s, &["4.2.1"]);
+        assert_eq!(status(&before, "4.2.1"), Status::Fail);
+        let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
+        let fix = p
+            .fixes
+            .iter()
+            .find(|f| f.kind == FixKind::KubeletConfig)
+            .expect("a kubelet fix");
+        assert_eq!(fix.checks, vec!["4.2.1"]);
+        fix.may_break.clone()
+    };
+    assert_eq!(
+        may_break(alone),
+        vec![
+            "unauthenticated requests to the kubelet API are refused".to_string(),
+            format!("the kubelet has no other way to authenticate a caller (--client-ca-file / authentication.x509.clientCAFile not set; authentication.webhook.enabled ({CONFIG}) = false): every request to its API is refused, the API server's logs, exec and port-forward included"),
+        ]
+    );
+    let with_ca = alone.replace(
+        "  webhook:\n",
+        "  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\n  webhook:\n",
+    );
+    assert_eq!(
+        may_break(&with_ca),
+        vec!["unauthenticated requests to the kubelet API are refused"]
+    );
+}

@@ -32,7 +32,7 @@ use crate::model::{Action, FileEdit, Fix, FixKind, Restart, Safety, Target, Unfi
 use crate::planner::{Failing, PlanContext, Planned};
 use bulkhead_checks::{AuditOptions, Context, Status};
 use bulkhead_facts::kube::{
-    Component, ConfigFile, EtcdSide, EtcdTls, KubeFacts, KubeletConfig, APISERVER,
+    Component, ConfigFile, EtcdSide, EtcdTls, KubeFacts, KubeletConfig, KubeletKey, APISERVER,
     CONTROLLER_MANAGER, ETCD, KUBELET, SCHEDULER,
 };
 use bulkhead_facts::Fact;
@@ -632,11 +632,16 @@ impl Closing {
     /// A check closed by `spec`: what it may break and whether it needs review.
     fn closes(&mut self, spec: &Spec) {
         if let Some(risk) = spec.may_break {
-            if !self.may_break.iter().any(|m| m == risk) {
-                self.may_break.push(risk.to_string());
-            }
+            self.risk(risk);
         }
         self.review |= spec.safety == Safety::Review;
+    }
+
+    /// Something the fix may break beyond what its specs say, on this node.
+    fn risk(&mut self, risk: &str) {
+        if !self.may_break.iter().any(|m| m == risk) {
+            self.may_break.push(risk.to_string());
+        }
     }
 
     fn safety(&self) -> Safety {
@@ -1581,7 +1586,7 @@ fn plan_kubelet(
                 .into_iter()
                 .map(|(_, f, s, edits)| (f, s, edits))
                 .collect();
-            push_kubelet_fixes(&texts, &applied, out);
+            push_kubelet_fixes(kube, &texts, &applied, out);
             break;
         }
         candidates = keep_closing(applied, verdicts, &c.label(), &mut not_fixed, |a| {
@@ -1591,9 +1596,24 @@ fn plan_kubelet(
     finish_unfixed(not_fixed, out);
 }
 
+/// What refusing anonymous requests does to a kubelet that authenticates callers no other way:
+/// no client CA for certificates, no token review by the API server (None: it has one, or its
+/// settings cannot be known).
+fn kubelet_without_authenticators(kube: &KubeFacts) -> Option<String> {
+    let ca = kube.kubelet_setting(&KubeletKey::CLIENT_CA_FILE)?.ok()?;
+    let webhook = kube.kubelet_setting(&KubeletKey::WEBHOOK_AUTHN)?.ok()?;
+    (ca.value.trim().is_empty() && webhook.as_bool() != Some(true)).then(|| {
+        format!(
+            "the kubelet has no other way to authenticate a caller ({}; {} = {}): every request to its API is refused, the API server's logs, exec and port-forward included",
+            ca.source, webhook.source, webhook.value
+        )
+    })
+}
+
 /// One fix per set of files that checks edit together (a check whose edits span two files
 /// joins them), claiming the checks whose edits it holds.
 fn push_kubelet_fixes(
+    kube: &KubeFacts,
     texts: &BTreeMap<String, KubeletText>,
     applied: &[(&Failing, &Spec, Vec<KubeletEdit>)],
     out: &mut Planned,
@@ -1625,6 +1645,12 @@ fn push_kubelet_fixes(
                 closing.change(format!("{}: {}", e.field, e.value));
             }
             closing.closes(s);
+            let refuses_anonymous = s
+                .kubelet
+                .is_some_and(|k| k.path == KubeletKey::ANONYMOUS_AUTH.config);
+            if let Some(risk) = kubelet_without_authenticators(kube).filter(|_| refuses_anonymous) {
+                closing.risk(&risk);
+            }
         }
         let edits: Vec<FileEdit> = files
             .iter()
