@@ -295,9 +295,10 @@ fn identity_alone_gets_a_new_aescbc_provider_first() {
         edit.after,
         IDENTITY_ONLY.replace(
             "      - identity: {}   # plain text\n",
-            // The editor nests in the file's indentation step, which it measures between
-            // nested mapping keys: 4 columns here (`resources:` to `  - resources:`).
-            &format!("      - aescbc:\n            keys:\n                - name: {name}\n                  secret: {secret}\n      - identity: {{}}   # plain text\n"),
+            // The editor nests mappings in the file's indentation step, measured between
+            // nested mapping keys (none here: 2), and indents lists under their key as the file
+            // does; `resources:` to `  - resources:` is a list, not a step of 4.
+            &format!("      - aescbc:\n          keys:\n            - name: {name}\n              secret: {secret}\n      - identity: {{}}   # plain text\n"),
         )
     );
     assert!(edit.generated_secret);
@@ -305,9 +306,7 @@ fn identity_alone_gets_a_new_aescbc_provider_first() {
     let shown = everything_shown(&p);
     assert!(!shown.contains(&secret), "the new key is shown:\n{shown}");
     assert!(
-        fix.diff()
-            .unwrap()
-            .contains("+                  secret: ***"),
+        fix.diff().unwrap().contains("+              secret: ***"),
         "{}",
         fix.diff().unwrap()
     );

@@ -1860,7 +1860,9 @@ fn after_anchor(text: &str, mut range: std::ops::Range<usize>) -> std::ops::Rang
 }
 
 /// The file's indentation step: the smallest positive difference between a nested key's column
-/// and its parent's, else 2.
+/// and its parent's, else 2. A mapping that is a list item is not measured against the key
+/// above the list: its keys sit after the item's dash (`resources:` then `  - resources:` is a
+/// list indented by 2 and a dash, not a step of 4).
 fn indent_unit(text: &str, docs: &[Document]) -> usize {
     fn walk(text: &str, n: &Node, parent_col: Option<usize>, best: &mut Option<usize>) {
         match &n.kind {
@@ -1877,7 +1879,7 @@ fn indent_unit(text: &str, docs: &[Document]) -> usize {
             }
             NodeKind::Seq(items) => {
                 for i in items {
-                    walk(text, i, parent_col, best);
+                    walk(text, i, None, best);
                 }
             }
             NodeKind::Scalar(_) => {}
@@ -2987,6 +2989,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "services:\n    app:\n        cap_drop:\n        - NET_RAW\n        tmpfs:\n        - /tmp\n");
+    }
+
+    /// A list of mappings indented under its key (`key:` then `  - name:`) puts the item's keys
+    /// 4 columns in, which is a list indent and a dash, not the file's mapping step: a new
+    /// nested mapping is indented by 2, and its list as the file indents lists.
+    #[test]
+    fn list_items_do_not_set_the_mapping_step() {
+        let text = "providers:\n  - identity: {}\n";
+        let out = set(
+            text,
+            0,
+            &[Seg::Key("providers"), Seg::Index(0)],
+            "aescbc",
+            &json!({"keys": [{"name": "k1"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "providers:\n  - identity: {}\n    aescbc:\n      keys:\n        - name: k1\n"
+        );
     }
 
     #[test]
