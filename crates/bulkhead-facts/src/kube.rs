@@ -565,6 +565,20 @@ impl Component {
         Ok(self.flag_or_env(flag))
     }
 
+    /// The component's configuration file (etcd's `--config-file`) changed after the process
+    /// started: `(path, modified, started)`. It is read only at start, so what the file says now
+    /// is not necessarily what the process runs with.
+    pub fn config_changed_after_start(&self) -> Option<(&str, &str, &str)> {
+        let started = self.started_at.as_deref()?;
+        let file = self.config.as_ref()?;
+        let modified = file.modified_at.as_deref()?;
+        crate::time::changed_after(modified, started).then_some((
+            file.path.as_str(),
+            modified,
+            started,
+        ))
+    }
+
     /// How the component names `flag` where it takes its settings: the key of etcd's
     /// configuration file when it has one, else `--flag`.
     pub fn setting_name(&self, flag: &str) -> String {

@@ -5,7 +5,7 @@
 //! with is unknown: the checks are errors naming the file and the reason, never a fail (nor a
 //! pass) judged on flags or defaults etcd ignores.
 
-use super::{file_settings_result, running, setting_result, setting_result_with};
+use super::{file_settings_result, not_loaded_yet, running, setting_result, setting_result_with};
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
@@ -14,14 +14,49 @@ use bulkhead_facts::kube::{
 };
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
-    ("k8s.etcd.client_tls", client_tls),
-    ("k8s.etcd.client_cert_auth", client_cert_auth),
-    ("k8s.etcd.no_auto_tls", no_auto_tls),
-    ("k8s.etcd.peer_tls", peer_tls),
-    ("k8s.etcd.peer_client_cert_auth", peer_client_cert_auth),
-    ("k8s.etcd.no_peer_auto_tls", no_peer_auto_tls),
-    ("k8s.etcd.unique_ca", unique_ca),
+    ("k8s.etcd.client_tls", |ctx: &Context<'_>| {
+        in_force(ctx, client_tls(ctx))
+    }),
+    ("k8s.etcd.client_cert_auth", |ctx: &Context<'_>| {
+        in_force(ctx, client_cert_auth(ctx))
+    }),
+    ("k8s.etcd.no_auto_tls", |ctx: &Context<'_>| {
+        in_force(ctx, no_auto_tls(ctx))
+    }),
+    ("k8s.etcd.peer_tls", |ctx: &Context<'_>| {
+        in_force(ctx, peer_tls(ctx))
+    }),
+    ("k8s.etcd.peer_client_cert_auth", |ctx: &Context<'_>| {
+        in_force(ctx, peer_client_cert_auth(ctx))
+    }),
+    ("k8s.etcd.no_peer_auto_tls", |ctx: &Context<'_>| {
+        in_force(ctx, no_peer_auto_tls(ctx))
+    }),
+    ("k8s.etcd.unique_ca", |ctx: &Context<'_>| {
+        in_force(ctx, unique_ca(ctx))
+    }),
 ];
+
+/// A pass resting on etcd's configuration file is a warn while the file is newer than the
+/// running etcd, which reads it only when it starts.
+fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
+    let changed = ctx
+        .snapshot
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.component(ETCD))
+        .and_then(Component::config_changed_after_start);
+    match changed {
+        Some((path, modified, started)) => not_loaded_yet(
+            r,
+            &format!(
+                "{path} changed at {modified}, after etcd started at {started}: the running etcd \
+                 may not have loaded this setting; restart it and audit again"
+            ),
+        ),
+        None => r,
+    }
+}
 
 const T: &str = "etcd";
 

@@ -10,7 +10,7 @@
 //! a version of that file bulkhead does not see.
 
 use super::{
-    cipher_result, file_settings_result, guard, is_set, running, setting_result,
+    cipher_result, file_settings_result, guard, is_set, not_loaded_yet, running, setting_result,
     setting_result_with,
 };
 use crate::engine::Context;
@@ -78,37 +78,21 @@ const T: &str = "node";
 /// default that applies with a file) is a warn while one of the files is newer than the running
 /// kubelet: it reads them only when it starts, so `bulkhead verify` after `harden --apply` must
 /// not call a fix proven before the kubelet restarts. A flag on its command line is in force.
-fn in_force(ctx: &Context<'_>, mut r: CheckResult) -> CheckResult {
+fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
     let Some(k) = ctx.snapshot.kubernetes.as_ref() else {
         return r;
     };
     let Some((path, modified, started)) = k.kubelet_config_changed_after_start() else {
         return r;
     };
-    let why = format!(
-        "{path} changed at {modified}, after the kubelet started at {started}: the running \
-         kubelet may not have loaded this setting; restart it (e.g. `systemctl restart kubelet`) \
-         and audit again"
-    );
-    let mut changed = false;
-    for o in r.objects.iter_mut().filter(|o| o.status == Status::Pass) {
-        let on_command_line = o
-            .evidence
-            .as_ref()
-            .is_some_and(|e| e.field.ends_with("(command line)"));
-        if !on_command_line {
-            o.status = Status::Warn;
-            o.note = Some(match o.note.take() {
-                Some(earlier) => format!("{why}; {earlier}"),
-                None => why.clone(),
-            });
-            changed = true;
-        }
-    }
-    if changed && r.status == Status::Pass {
-        r.status = Status::Warn;
-    }
-    r
+    not_loaded_yet(
+        r,
+        &format!(
+            "{path} changed at {modified}, after the kubelet started at {started}: the running \
+             kubelet may not have loaded this setting; restart it (e.g. `systemctl restart kubelet`) \
+             and audit again"
+        ),
+    )
 }
 
 fn kubelet<'a>(ctx: &Context<'a>) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {

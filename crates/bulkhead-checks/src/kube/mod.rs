@@ -172,6 +172,32 @@ fn written_apart_note(c: &Component, s: &Setting) -> Option<String> {
     ))
 }
 
+/// A result whose passes may rest on a file the component has not loaded yet (it reads the file
+/// only when it starts, and the file changed since): each passing object not taken from the
+/// command line becomes a warn with `why`, and so does the result. `bulkhead verify` after
+/// `harden --apply` must not call a fix proven before the restart that loads it.
+pub(crate) fn not_loaded_yet(mut r: CheckResult, why: &str) -> CheckResult {
+    let mut changed = false;
+    for o in r.objects.iter_mut().filter(|o| o.status == Status::Pass) {
+        let on_command_line = o
+            .evidence
+            .as_ref()
+            .is_some_and(|e| e.field.ends_with("(command line)"));
+        if !on_command_line {
+            o.status = Status::Warn;
+            o.note = Some(match o.note.take() {
+                Some(earlier) => format!("{why}; {earlier}"),
+                None => why.to_string(),
+            });
+            changed = true;
+        }
+    }
+    if changed && r.status == Status::Pass {
+        r.status = Status::Warn;
+    }
+    r
+}
+
 pub(crate) fn setting_result_with(
     c: &Component,
     s: &Setting,

@@ -321,6 +321,42 @@ fn kubelet_config_newer_than_the_kubelet() {
         .starts_with("/etc/kubernetes/kubelet.conf.d/50-x.conf changed at"));
 }
 
+/// etcd's configuration file newer than the running etcd: a pass resting on it is a warn naming
+/// both times (etcd reads it only when it starts); a failure stays one, and an older file changes
+/// nothing.
+#[test]
+fn etcd_config_newer_than_etcd() {
+    use bulkhead_facts::kube::{ConfigFile, ETCD};
+    let node = |modified: &str| {
+        let mut f = KubeFixture::new().component("etcd", &["--config-file=/etc/etcd/etcd.yaml"]);
+        let etcd = f.kube().components.get_mut(ETCD).unwrap();
+        etcd.started_at = Some("2026-11-28T10:00:00Z".into());
+        etcd.config = Some(ConfigFile {
+            path: "/etc/etcd/etcd.yaml".into(),
+            source: "etcd --config-file".into(),
+            content: bulkhead_facts::Fact::Value(json!({
+                "client-transport-security": {"auto-tls": false},
+                "peer-transport-security": {"auto-tls": true}
+            })),
+            modified_at: Some(modified.into()),
+        });
+        f
+    };
+    let stale = node("2026-11-28T10:05:00Z");
+    let r = stale.run("k8s.etcd.no_auto_tls");
+    assert_eq!(r.status, Warn, "{r:?}");
+    assert!(
+        r.objects[0].note.as_deref().unwrap().starts_with(
+            "/etc/etcd/etcd.yaml changed at 2026-11-28T10:05:00Z, after etcd started at 2026-11-28T10:00:00Z: the running etcd may not have loaded this setting"
+        ),
+        "{r:?}"
+    );
+    assert_eq!(stale.run("k8s.etcd.no_peer_auto_tls").status, Fail);
+    let r = node("2026-11-28T09:00:00Z").run("k8s.etcd.no_auto_tls");
+    assert_eq!(r.status, Pass);
+    assert_eq!(r.objects[0].note, None);
+}
+
 /// Cipher suites: every listed suite must be strong; unset falls back to Go's list.
 #[test]
 fn cipher_suites() {
