@@ -1268,6 +1268,10 @@ pub fn kubelet_feature_gate(
 pub struct EncryptionConfig {
     pub path: String,
     pub rules: Vec<EncryptionRule>,
+    /// When the file was last modified (RFC 3339, whole seconds): the API server reads it when
+    /// it starts, unless it runs with `--encryption-provider-config-automatic-reload`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -1322,6 +1326,7 @@ impl EncryptionConfig {
         Ok(EncryptionConfig {
             path: path.into(),
             rules,
+            modified_at: None,
         })
     }
 

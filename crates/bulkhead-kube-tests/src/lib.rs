@@ -201,6 +201,9 @@ pub fn forget_times(s: &mut Snapshot) {
     if let Some(f) = k.proxy_config.as_mut() {
         f.modified_at = None;
     }
+    if let Some(bulkhead_facts::Fact::Value(enc)) = k.encryption.as_mut() {
+        enc.modified_at = None;
+    }
 }
 
 /// Run the CIS Kubernetes benchmark over a snapshot.

@@ -14,6 +14,11 @@ const SIM: &str = env!("CARGO_BIN_EXE_kube-sim");
 fn user_threat_checks_pass_on_the_secure_node() {
     let n = kubeadm_node(true, SIM);
     let s = collect(n.root.path(), n.proc.path(), None);
+    // The encryption configuration's time is read, to judge whether the API server loaded it.
+    match &s.kubernetes.as_ref().unwrap().encryption {
+        Some(bulkhead_facts::Fact::Value(enc)) => assert!(enc.modified_at.is_some(), "{enc:?}"),
+        other => panic!("encryption configuration: {other:?}"),
+    }
     let a = audit(&s);
     expect(
         &a,

@@ -5,8 +5,8 @@
 //! string slices: repeating the flag appends, so every occurrence counts.
 
 use super::{
-    cipher_result, file_settings_result, flag_check, is_set, running, setting_result,
-    setting_result_with,
+    cipher_result, file_settings_result, flag_check, is_set, not_loaded_yet, running,
+    setting_result, setting_result_with,
 };
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
@@ -81,7 +81,9 @@ pub const EVALUATORS: &[(&str, Evaluator)] = &[
         "k8s.apiserver.encryption_provider_config",
         encryption_provider_config,
     ),
-    ("k8s.apiserver.encryption_providers", encryption_providers),
+    ("k8s.apiserver.encryption_providers", |ctx: &Context<'_>| {
+        encryption_in_force(ctx, encryption_providers(ctx))
+    }),
     ("k8s.apiserver.strong_ciphers", strong_ciphers),
     (
         "k8s.apiserver.no_extended_token_expiration",
@@ -476,6 +478,35 @@ fn encryption_providers(ctx: &Context<'_>) -> CheckResult {
             "aescbc, aesgcm, secretbox or kms",
         ));
     r
+}
+/// A pass on the encryption configuration is a warn while the file is newer than the running
+/// API server, which reads it only when it starts (unless it reloads it automatically): after
+/// `harden --apply` edited it, new secrets are still written as before until the restart.
+fn encryption_in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
+    let Some(k) = ctx.snapshot.kubernetes.as_ref() else {
+        return r;
+    };
+    let (Some(c), Some(Fact::Value(cfg))) = (k.component(APISERVER), &k.encryption) else {
+        return r;
+    };
+    let reloads = c
+        .setting("encryption-provider-config-automatic-reload")
+        .and_then(|s| s.as_bool())
+        == Some(true);
+    let (Some(started), Some(modified)) = (c.started_at.as_deref(), cfg.modified_at.as_deref())
+    else {
+        return r;
+    };
+    if reloads || !bulkhead_facts::time::changed_after(modified, started) {
+        return r;
+    }
+    not_loaded_yet(
+        r,
+        &format!(
+            "{} changed at {modified}, after the API server started at {started}: the running API server may not have loaded it (it does not run with --encryption-provider-config-automatic-reload); restart it (a static pod: move its manifest out of the manifest directory and back) and audit again",
+            cfg.path
+        ),
+    )
 }
 /// 1.2.29 (manual in the benchmark): every offered suite must be strong.
 fn strong_ciphers(ctx: &Context<'_>) -> CheckResult {

@@ -146,6 +146,37 @@ fn targets_explain_not_applicable() {
     );
 }
 
+/// 1.2.28 on an encryption configuration newer than the running API server: a pass is a warn
+/// naming both times (the API server reads the file when it starts), unless the API server
+/// reloads it automatically; an older file changes nothing.
+#[test]
+fn encryption_config_newer_than_the_api_server() {
+    let run = |flags: &[&str], modified: &str| {
+        let mut f = KubeFixture::new().component(API, flags).encryption(
+            json!({"kind": "EncryptionConfiguration", "resources": [
+                {"resources": ["secrets"], "providers": [{"aescbc": {}}, {"identity": {}}]}
+            ]}),
+        );
+        let k = f.kube();
+        k.components.get_mut(API).unwrap().started_at = Some("2026-11-28T10:00:00Z".into());
+        if let Some(bulkhead_facts::Fact::Value(cfg)) = k.encryption.as_mut() {
+            cfg.modified_at = Some(modified.into());
+        }
+        f.run("k8s.apiserver.encryption_providers")
+    };
+    let flag = "--encryption-provider-config=/etc/kubernetes/enc.yaml";
+    let r = run(&[flag], "2026-11-28T10:05:00Z");
+    assert_eq!(r.status, Warn, "{r:?}");
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.starts_with("/etc/kubernetes/enc.yaml changed at 2026-11-28T10:05:00Z, after the API server started at 2026-11-28T10:00:00Z"),
+        "{note}"
+    );
+    let reload = "--encryption-provider-config-automatic-reload=true";
+    assert_eq!(run(&[flag, reload], "2026-11-28T10:05:00Z").status, Pass);
+    assert_eq!(run(&[flag], "2026-11-28T09:00:00Z").status, Pass);
+}
+
 /// 1.2.28: provider order decides; a rule for `*.*` covers secrets; no rule for secrets fails.
 #[test]
 fn encryption_provider_order_decides() {

@@ -242,8 +242,23 @@ fn config_file_as(
             mask_document(&mut v);
             Ok(v)
         });
-    // The modification time of the file that was read: the host's, or the one in the
-    // component's own mount namespace.
+    ConfigFile {
+        path: path.to_string(),
+        source: source.to_string(),
+        content: content.into(),
+        modified_at: modified_where_read(fs, proc, c, path, inside),
+    }
+}
+
+/// The modification time (RFC 3339) of the file that was read for `c`: the host's, or, when it
+/// was read `inside` the component's own mount namespace, that one.
+fn modified_where_read(
+    fs: &HostFs,
+    proc: &Path,
+    c: &Component,
+    path: &str,
+    inside: bool,
+) -> Option<String> {
     let modified = if inside {
         let in_namespace = proc
             .join(c.process.pid.to_string())
@@ -253,12 +268,7 @@ fn config_file_as(
     } else {
         fs.modified(path)
     };
-    ConfigFile {
-        path: path.to_string(),
-        source: source.to_string(),
-        content: content.into(),
-        modified_at: modified.map(bulkhead_facts::time::rfc3339_utc),
-    }
+    modified.map(bulkhead_facts::time::rfc3339_utc)
 }
 
 /// The kubelet's drop-ins in the order it merges them: it walks `--config-dir` depth first with
@@ -421,10 +431,14 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
     }
     if let Some(c) = k.components.get(APISERVER) {
         if let Some(p) = c.flags.last("encryption-provider-config") {
-            let parsed = read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, _)| {
-                let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
-                EncryptionConfig::from_value(&p, &v)
-            });
+            let parsed =
+                read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, where_read)| {
+                    let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
+                    let mut cfg = EncryptionConfig::from_value(&p, &v)?;
+                    cfg.modified_at =
+                        modified_where_read(fs, input.proc, c, &p, where_read.is_some());
+                    Ok(cfg)
+                });
             k.encryption = Some(parsed.into());
         }
     }
