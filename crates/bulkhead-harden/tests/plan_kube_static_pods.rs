@@ -200,3 +200,51 @@ fn boolean_flags_written_as_two_items_are_rewritten() {
     assert_eq!(status(&again, "1.2.1"), Status::Pass);
     assert_eq!(status(&again, "1.2.15"), Status::Pass);
 }
+
+/// kubeadm's API server manifest probes /livez and /readyz without credentials: with anonymous
+/// requests refused the API server answers them 401 and the kubelet restarts it over and over.
+/// 1.2.1 is left unfixed, naming the probes; the other flags of the same manifest are still
+/// fixed. A probe that sends an Authorization header does not stand in the way.
+#[test]
+fn anonymous_auth_is_kept_while_probes_carry_no_credentials() {
+    let root = temp_root("api-probes");
+    let probe = |kind: &str, path: &str| {
+        format!("    {kind}:\n      failureThreshold: 8\n      httpGet:\n        host: 10.0.0.1\n        path: {path}\n        port: 6443\n        scheme: HTTPS\n      periodSeconds: 10\n")
+    };
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --authorization-mode=Node,RBAC\n    - --etcd-servers=https://127.0.0.1:2379\n    image: registry.k8s.io/kube-apiserver:v1.30.2\n{}{}{}    name: kube-apiserver\n  hostNetwork: true\n",
+        probe("livenessProbe", "/livez"),
+        probe("readinessProbe", "/readyz"),
+        probe("startupProbe", "/livez"),
+    );
+    put(&root, API_MANIFEST, &manifest);
+    let s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
+    let select = ["1.2.1", "1.2.15"];
+    let before = kube_audit(&s, &select);
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert_eq!(p.unfixed[0].check, "1.2.1");
+    assert_eq!(
+        p.unfixed[0].reason,
+        format!("startupProbe (GET /livez), livenessProbe (GET /livez), readinessProbe (GET /readyz) in {API_MANIFEST} carry no credentials: with --anonymous-auth=false the API server answers them 401, and the kubelet restarts it over and over. Let them through first, either with an AuthenticationConfiguration (--authentication-config, Kubernetes 1.32 and later) whose anonymous section allows only /livez, /readyz and /healthz, in place of --anonymous-auth, or by giving the probes credentials; then run harden again")
+    );
+    let fix = p
+        .fixes
+        .iter()
+        .find(|f| f.kind == FixKind::StaticPod)
+        .expect("a static pod fix");
+    assert_eq!(fix.checks, vec!["1.2.15"]);
+    assert!(!fix.action.edits[0].after.contains("--anonymous-auth"));
+
+    // Probes that authenticate themselves.
+    let authorized = manifest.replace(
+        "        scheme: HTTPS\n",
+        "        scheme: HTTPS\n        httpHeaders:\n        - name: Authorization\n          value: Bearer probe-token\n",
+    );
+    put(&root, API_MANIFEST, &authorized);
+    let s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
+    let before = kube_audit(&s, &select);
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes[0].checks, vec!["1.2.1", "1.2.15"]);
+}

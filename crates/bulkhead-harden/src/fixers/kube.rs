@@ -108,7 +108,7 @@ fn spec(control: &str) -> Option<Spec> {
         may_break,
     };
     Some(match control {
-        "k8s.apiserver.anonymous_auth_disabled" => s(APISERVER, "anonymous-auth", &[Set("false")], Safety::Review, Some("unauthenticated health probes (liveness probes on /livez without credentials) are refused")),
+        "k8s.apiserver.anonymous_auth_disabled" => s(APISERVER, "anonymous-auth", &[Set("false")], Safety::Review, Some("unauthenticated health checks, such as a load balancer's probes of /livez or /healthz, are refused")),
         "k8s.apiserver.no_token_auth_file" => s(APISERVER, "token-auth-file", &[Remove], Safety::Review, Some("clients that authenticate with the static tokens are refused")),
         "k8s.apiserver.authorization_not_always_allow" => s(APISERVER, "authorization-mode", &[Exclude("AlwaysAllow"), Include("Node"), Include("RBAC")], Safety::Review, Some("requests RBAC does not allow are refused")),
         "k8s.apiserver.authorization_node" => s(APISERVER, "authorization-mode", &[Include("Node")], Safety::Review, None),
@@ -247,6 +247,43 @@ pub(super) fn find_manifest(
         text,
         container,
     })
+}
+
+/// Why the API server's anonymous access is not turned off in manifest `m` (None: it can be):
+/// the kubelet's HTTP probes of the API server carry no credentials unless they set an
+/// `Authorization` header, so with anonymous requests refused they get 401, and a failing
+/// liveness or startup probe makes the kubelet restart the API server over and over (kubeadm's
+/// manifests probe /livez and /readyz this way).
+fn probes_without_credentials(m: &Manifest) -> Option<String> {
+    let docs = bulkhead_sources::yaml::parse(&m.text).ok()?;
+    let containers = yaml::node_at(&docs, 0, &[Seg::Key("spec"), Seg::Key("containers")])?;
+    let container = containers.as_seq()?.get(m.container)?;
+    let bare: Vec<String> = ["startupProbe", "livenessProbe", "readinessProbe"]
+        .into_iter()
+        .filter_map(|probe| {
+            let get = container.get(probe)?.get("httpGet")?;
+            let authorized =
+                get.get("httpHeaders")
+                    .and_then(|h| h.as_seq())
+                    .is_some_and(|headers| {
+                        headers.iter().any(|h| {
+                            h.get("name")
+                                .and_then(|n| n.as_str())
+                                .is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
+                        })
+                    });
+            let path = get.get("path").and_then(|p| p.as_str()).unwrap_or("/");
+            (!authorized).then(|| format!("{probe} (GET {path})"))
+        })
+        .collect();
+    if bare.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} in {} carry no credentials: with --anonymous-auth=false the API server answers them 401, and the kubelet restarts it over and over. Let them through first, either with an AuthenticationConfiguration (--authentication-config, Kubernetes 1.32 and later) whose anonymous section allows only /livez, /readyz and /healthz, in place of --anonymous-auth, or by giving the probes credentials; then run harden again",
+        bare.join(", "),
+        m.path
+    ))
 }
 
 /// Apply one flag change to a manifest's command list: `compute` gives the new value from the
@@ -733,6 +770,12 @@ fn plan_static_pod(
     let mut closing = Closing::default();
     let original = m.text.clone();
     for (f, s) in items {
+        if f.control_id() == "k8s.apiserver.anonymous_auth_disabled" {
+            if let Some(why) = probes_without_credentials(&m) {
+                out.unfixed.push(f.unfixed(Some(&c.label()), why));
+                continue;
+            }
+        }
         // Several controls may ask for one flag (--authorization-mode): each is fixed once the
         // manifest holds what it wants, whichever control's edit wrote it.
         let running = c.setting(s.flag).map(|st| st.value);
