@@ -73,6 +73,9 @@ pub struct KubeFacts {
     /// The EncryptionConfiguration named by the API server's `--encryption-provider-config`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Fact<EncryptionConfig>>,
+    /// The AuthenticationConfiguration named by the API server's `--authentication-config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<Fact<AuthenticationConfig>>,
     /// Cluster objects from `--cluster-dump` (policies, section 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Fact<ClusterDump>>,
@@ -1283,6 +1286,80 @@ pub struct EncryptionRule {
     pub providers: Vec<String>,
 }
 
+/// What the checks need of the API server's AuthenticationConfiguration (`--authentication-config`,
+/// Kubernetes 1.30 and later): its `anonymous` section. Nothing else of the file (JWT issuers,
+/// claim rules) is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticationConfig {
+    pub path: String,
+    /// The `anonymous` section (Kubernetes 1.32 and later); None when the file has none, and
+    /// `--anonymous-auth` decides. The API server refuses to start with both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<AnonymousAuth>,
+}
+
+/// Anonymous requests as an AuthenticationConfiguration allows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymousAuth {
+    pub enabled: bool,
+    /// The paths of its `conditions`: anonymous requests are served on these alone; empty, on
+    /// every path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl AuthenticationConfig {
+    /// Read an AuthenticationConfiguration document (YAML already turned into JSON). The error
+    /// says what is wrong with it.
+    pub fn from_value(path: &str, doc: &Value) -> Result<AuthenticationConfig, String> {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != "AuthenticationConfiguration" {
+            return Err(format!(
+                "{path}: kind is {kind:?}, expected \"AuthenticationConfiguration\""
+            ));
+        }
+        let anonymous = match doc.get("anonymous") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(a)) => {
+                let enabled = match a.get("enabled") {
+                    None => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        return Err(format!(
+                            "{path}: anonymous.enabled is {other}, not true or false"
+                        ))
+                    }
+                };
+                let paths = match a.get("conditions") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(conditions)) => conditions
+                        .iter()
+                        .map(|c| {
+                            c.get("path")
+                                .and_then(Value::as_str)
+                                .map(String::from)
+                                .ok_or_else(|| {
+                                    format!("{path}: an anonymous condition has no path: {c}")
+                                })
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Some(other) => {
+                        return Err(format!(
+                            "{path}: anonymous.conditions is {other}, not a list"
+                        ))
+                    }
+                };
+                Some(AnonymousAuth { enabled, paths })
+            }
+            Some(other) => return Err(format!("{path}: anonymous is {other}, not a mapping")),
+        };
+        Ok(AuthenticationConfig {
+            path: path.into(),
+            anonymous,
+        })
+    }
+}
+
 /// Providers that really encrypt what they write.
 pub const ENCRYPTING_PROVIDERS: &[&str] = &["aescbc", "aesgcm", "secretbox", "kms"];
 
@@ -1669,6 +1746,56 @@ mod tests {
             c2.setting("client-cert-auth").unwrap().as_bool(),
             Some(false)
         );
+    }
+
+    /// An AuthenticationConfiguration keeps only its anonymous section, and says what is wrong
+    /// with one the API server would not take.
+    #[test]
+    fn authentication_configuration_anonymous_section() {
+        let p = "/etc/kubernetes/authn.yaml";
+        let read = |doc: Value| AuthenticationConfig::from_value(p, &doc);
+        let kind = |extra: Value| {
+            let mut d = json!({"apiVersion": "apiserver.config.k8s.io/v1beta1", "kind": "AuthenticationConfiguration"});
+            d.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            d
+        };
+        assert_eq!(read(kind(json!({"jwt": []}))).unwrap().anonymous, None);
+        assert_eq!(
+            read(kind(
+                json!({"anonymous": {"enabled": true, "conditions": [{"path": "/livez"}]}})
+            ))
+            .unwrap()
+            .anonymous,
+            Some(AnonymousAuth {
+                enabled: true,
+                paths: vec!["/livez".into()]
+            })
+        );
+        assert_eq!(
+            read(kind(json!({"anonymous": {}}))).unwrap().anonymous,
+            Some(AnonymousAuth::default()),
+            "enabled defaults to false"
+        );
+        for (doc, why) in [
+            (json!({"kind": "Pod"}), "kind is \"Pod\""),
+            (
+                kind(json!({"anonymous": {"enabled": "yes"}})),
+                "anonymous.enabled is \"yes\"",
+            ),
+            (
+                kind(json!({"anonymous": {"enabled": true, "conditions": {"path": "/livez"}}})),
+                "anonymous.conditions is",
+            ),
+            (
+                kind(json!({"anonymous": {"enabled": true, "conditions": [{}]}})),
+                "an anonymous condition has no path",
+            ),
+        ] {
+            let e = read(doc).unwrap_err();
+            assert!(e.starts_with(p) && e.contains(why), "{e}");
+        }
     }
 
     /// etcd makes its own certificate for a side only with auto-tls on and neither certificate

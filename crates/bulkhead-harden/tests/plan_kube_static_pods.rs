@@ -248,3 +248,26 @@ fn anonymous_auth_is_kept_while_probes_carry_no_credentials() {
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     assert_eq!(p.fixes[0].checks, vec!["1.2.1", "1.2.15"]);
 }
+
+/// An API server whose AuthenticationConfiguration has an anonymous section takes anonymous
+/// access from it, and does not start with --anonymous-auth beside it: 1.2.1 is left unfixed,
+/// saying to change the section instead.
+#[test]
+fn anonymous_auth_is_not_added_beside_an_anonymous_section() {
+    let root = temp_root("api-authn-config");
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --authentication-config=/etc/kubernetes/authn.yaml\n    image: registry.k8s.io/kube-apiserver:v1.32.0\n    name: kube-apiserver\n  hostNetwork: true\n";
+    put(&root, API_MANIFEST, manifest);
+    let mut s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
+    let doc = serde_json::json!({"apiVersion": "apiserver.config.k8s.io/v1beta1", "kind": "AuthenticationConfiguration", "anonymous": {"enabled": true}});
+    s.kubernetes.as_mut().unwrap().authentication = Some(bulkhead_facts::Fact::Value(
+        AuthenticationConfig::from_value("/etc/kubernetes/authn.yaml", &doc).unwrap(),
+    ));
+    let before = kube_audit(&s, &["1.2.1"]);
+    assert_eq!(status(&before, "1.2.1"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["1.2.1"])).unwrap();
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+    assert_eq!(
+        p.unfixed[0].reason,
+        "the API server takes anonymous access from the anonymous section of /etc/kubernetes/authn.yaml and does not start with --anonymous-auth beside it: set enabled: false there, or limit its conditions to /livez, /readyz and /healthz"
+    );
+}

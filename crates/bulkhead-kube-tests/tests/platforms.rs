@@ -222,3 +222,45 @@ fn files_only_the_component_sees_are_read_through_its_root() {
     let res = &outcome(&au, "4.1.3").result;
     assert_eq!(res.status, Pass, "{res:?}");
 }
+
+/// The API server's `--authentication-config` file is read where the flag points, and its
+/// anonymous section decides 1.2.1: anonymous access on the health paths alone passes, with no
+/// --anonymous-auth flag (which the API server would refuse beside the section).
+#[test]
+fn anonymous_access_from_the_authentication_configuration_file() {
+    let r = NodeRoot::new();
+    let file = "/etc/kubernetes/authn/config.yaml";
+    let with = |anonymous: &str| {
+        r.write(
+            file,
+            &format!("apiVersion: apiserver.config.k8s.io/v1beta1\nkind: AuthenticationConfiguration\n{anonymous}"),
+            0o600,
+            0,
+            0,
+        );
+        let sims = [SimComponent::start(
+            SIM,
+            "kube-apiserver",
+            &[format!("--authentication-config={file}")],
+            &[],
+        )];
+        let proc = ProcView::new(&[sims[0].pid()]);
+        audit(&collect(r.path(), proc.path(), None))
+    };
+    let au =
+        with("anonymous:\n  enabled: true\n  conditions:\n  - path: /livez\n  - path: /readyz\n");
+    assert_eq!(status(&au, "1.2.1"), Pass);
+    let ev = outcome(&au, "1.2.1").result.objects[0]
+        .evidence
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (ev.field.as_str(), ev.actual.as_str()),
+        (
+            "anonymous (/etc/kubernetes/authn/config.yaml)",
+            "enabled: true, on /livez, /readyz"
+        )
+    );
+    let au = with("anonymous:\n  enabled: true\n");
+    assert_eq!(status(&au, "1.2.1"), Fail);
+}

@@ -116,14 +116,104 @@ fn slice_setting(c: &Component, flag: &str, default: &str) -> Setting {
 /// 1.2.1 (manual in the benchmark; the flag is readable, so bulkhead judges it). Anonymous
 /// requests are allowed unless the flag says false.
 fn anonymous_auth_disabled(ctx: &Context<'_>) -> CheckResult {
-    flag_check(
-        ctx,
-        T,
-        APISERVER,
-        "anonymous-auth",
-        Some("true"),
-        "false",
-        |s| s.as_bool() == Some(false),
+    let by_flag = || {
+        flag_check(
+            ctx,
+            T,
+            APISERVER,
+            "anonymous-auth",
+            Some("true"),
+            "false",
+            |s| s.as_bool() == Some(false),
+        )
+    };
+    let (k, c) = match running(ctx, T, APISERVER) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    // The flag and an `anonymous` section of the file exclude each other (the API server does
+    // not start with both): a flag given decides.
+    if c.flags.last("anonymous-auth").is_some() {
+        return by_flag();
+    }
+    let expected = "false, or anonymous requests only on /livez, /readyz and /healthz";
+    match &k.authentication {
+        Some(Fact::Unavailable(why)) => {
+            let s = c
+                .setting("authentication-config")
+                .unwrap_or_else(|| Setting::default_value("", "--authentication-config"));
+            setting_result_with(
+                c,
+                &s,
+                Status::Error,
+                expected,
+                Some(format!(
+                    "anonymous access is unknown: --anonymous-auth is not given, and the authentication configuration, which may set it, could not be read: {why}"
+                )),
+            )
+        }
+        Some(Fact::Value(cfg)) => match &cfg.anonymous {
+            Some(a) => anonymous_section(c, &cfg.path, a, expected),
+            None => by_flag(),
+        },
+        None => by_flag(),
+    }
+}
+
+/// The paths the API server's health probes (and load balancers) ask for: anonymous access to
+/// these alone shows whether it is up, and nothing of the cluster.
+const HEALTH_PATHS: &[&str] = &["/livez", "/readyz", "/healthz"];
+
+/// 1.2.1 judged on the `anonymous` section of the AuthenticationConfiguration at `path`: off, or
+/// on for the health paths alone.
+fn anonymous_section(
+    c: &Component,
+    path: &str,
+    a: &bulkhead_facts::kube::AnonymousAuth,
+    expected: &str,
+) -> CheckResult {
+    let value = match (a.enabled, a.paths.is_empty()) {
+        (false, _) => "enabled: false".to_string(),
+        (true, true) => "enabled: true, on every path".to_string(),
+        (true, false) => format!("enabled: true, on {}", a.paths.join(", ")),
+    };
+    let s = Setting::new(value, format!("anonymous ({path})"));
+    let others: Vec<&str> = a
+        .paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !HEALTH_PATHS.contains(p))
+        .collect();
+    if !a.enabled {
+        return setting_result(c, &s, true, expected);
+    }
+    if a.paths.is_empty() {
+        return setting_result_with(
+            c,
+            &s,
+            Status::Fail,
+            expected,
+            Some("no conditions limit it: any client is served as system:anonymous".into()),
+        );
+    }
+    if others.is_empty() {
+        return setting_result_with(
+            c,
+            &s,
+            Status::Pass,
+            expected,
+            Some("anonymous requests are served on the health paths alone".into()),
+        );
+    }
+    setting_result_with(
+        c,
+        &s,
+        Status::Fail,
+        expected,
+        Some(format!(
+            "anonymous requests are served on {} too",
+            others.join(", ")
+        )),
     )
 }
 

@@ -146,6 +146,76 @@ fn targets_explain_not_applicable() {
     );
 }
 
+/// 1.2.1 with an AuthenticationConfiguration: its `anonymous` section decides when it has one
+/// (the API server refuses --anonymous-auth beside it): off passes, on for the health paths
+/// alone passes (what kubeadm's probes need), on for anything more fails. Without the section
+/// the flag and its default decide; an unreadable file leaves it unknown.
+#[test]
+fn anonymous_access_from_the_authentication_configuration() {
+    use bulkhead_facts::kube::AuthenticationConfig;
+    use bulkhead_facts::Fact;
+    let run = |flags: &[&str], doc: Option<serde_json::Value>| {
+        let mut args = vec!["--authentication-config=/etc/kubernetes/authn.yaml"];
+        args.extend_from_slice(flags);
+        let mut f = KubeFixture::new().component(API, &args);
+        f.kube().authentication = Some(match doc {
+            Some(d) => Fact::Value(
+                AuthenticationConfig::from_value("/etc/kubernetes/authn.yaml", &d).unwrap(),
+            ),
+            None => {
+                Fact::Unavailable("cannot read /etc/kubernetes/authn.yaml: No such file".into())
+            }
+        });
+        f.run("k8s.apiserver.anonymous_auth_disabled")
+    };
+    let doc = |anonymous: serde_json::Value| {
+        Some(
+            json!({"apiVersion": "apiserver.config.k8s.io/v1beta1", "kind": "AuthenticationConfiguration", "anonymous": anonymous}),
+        )
+    };
+    let r = run(&[], doc(json!({"enabled": false})));
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("anonymous (/etc/kubernetes/authn.yaml): enabled: false")
+    );
+    let health = doc(
+        json!({"enabled": true, "conditions": [{"path": "/livez"}, {"path": "/readyz"}, {"path": "/healthz"}]}),
+    );
+    let r = run(&[], health);
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("anonymous (/etc/kubernetes/authn.yaml): enabled: true, on /livez, /readyz, /healthz (anonymous requests are served on the health paths alone)")
+    );
+    let r = run(&[], doc(json!({"enabled": true})));
+    assert_eq!(r.status, Fail, "{r:?}");
+    let r = run(
+        &[],
+        doc(json!({"enabled": true, "conditions": [{"path": "/livez"}, {"path": "/version"}]})),
+    );
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(r
+        .message
+        .unwrap()
+        .ends_with("(anonymous requests are served on /version too)"));
+    // No anonymous section: the flag's default (true) decides.
+    let none = Some(
+        json!({"apiVersion": "apiserver.config.k8s.io/v1beta1", "kind": "AuthenticationConfiguration", "jwt": []}),
+    );
+    let r = run(&[], none.clone());
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(run(&["--anonymous-auth=false"], none).status, Pass);
+    // Unreadable: unknown, unless the flag is given (the file cannot then hold the section).
+    let r = run(&[], None);
+    assert_eq!(r.status, Error, "{r:?}");
+    assert!(r
+        .message
+        .unwrap()
+        .contains("cannot read /etc/kubernetes/authn.yaml"));
+    assert_eq!(run(&["--anonymous-auth=false"], None).status, Pass);
+}
+
 /// 1.2.28 on an encryption configuration newer than the running API server: a pass is a warn
 /// naming both times (the API server reads the file when it starts), unless the API server
 /// reloads it automatically; an older file changes nothing.

@@ -249,6 +249,23 @@ pub(super) fn find_manifest(
     })
 }
 
+/// Why `--anonymous-auth` is not added beside the API server's AuthenticationConfiguration (None:
+/// it can be): the API server does not start with the flag beside an `anonymous` section of that
+/// file, which then decides, and a file that could not be read may hold one.
+fn anonymous_in_authentication_config(kube: &KubeFacts) -> Option<String> {
+    match kube.authentication.as_ref()? {
+        Fact::Value(cfg) => cfg.anonymous.as_ref().map(|_| {
+            format!(
+                "the API server takes anonymous access from the anonymous section of {} and does not start with --anonymous-auth beside it: set enabled: false there, or limit its conditions to /livez, /readyz and /healthz",
+                cfg.path
+            )
+        }),
+        Fact::Unavailable(why) => Some(format!(
+            "the API server's authentication configuration could not be read ({why}); if it holds an anonymous section, the API server does not start with --anonymous-auth beside it: check the file, then run harden again"
+        )),
+    }
+}
+
 /// Why the API server's anonymous access is not turned off in manifest `m` (None: it can be):
 /// the kubelet's HTTP probes of the API server carry no credentials unless they set an
 /// `Authorization` header, so with anonymous requests refused they get 401, and a failing
@@ -771,7 +788,9 @@ fn plan_static_pod(
     let original = m.text.clone();
     for (f, s) in items {
         if f.control_id() == "k8s.apiserver.anonymous_auth_disabled" {
-            if let Some(why) = probes_without_credentials(&m) {
+            if let Some(why) =
+                anonymous_in_authentication_config(kube).or_else(|| probes_without_credentials(&m))
+            {
                 out.unfixed.push(f.unfixed(Some(&c.label()), why));
                 continue;
             }
