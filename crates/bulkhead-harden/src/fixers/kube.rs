@@ -266,19 +266,33 @@ fn anonymous_in_authentication_config(kube: &KubeFacts) -> Option<String> {
     }
 }
 
-/// Why the API server's anonymous access is not turned off in manifest `m` (None: it can be):
-/// the kubelet's HTTP probes of the API server carry no credentials unless they set an
-/// `Authorization` header, so with anonymous requests refused they get 401, and a failing
-/// liveness or startup probe makes the kubelet restart the API server over and over (kubeadm's
-/// manifests probe /livez and /readyz this way).
-fn probes_without_credentials(m: &Manifest) -> Option<String> {
-    let docs = bulkhead_sources::yaml::parse(&m.text).ok()?;
-    let containers = yaml::node_at(&docs, 0, &[Seg::Key("spec"), Seg::Key("containers")])?;
-    let container = containers.as_seq()?.get(m.container)?;
-    let bare: Vec<String> = ["startupProbe", "livenessProbe", "readinessProbe"]
+/// An HTTP probe of a static pod's container, as the kubelet sends it.
+struct HttpProbe {
+    /// `startupProbe`, `livenessProbe` or `readinessProbe`.
+    kind: &'static str,
+    path: String,
+    /// `httpGet.host`; None: the pod's IP, which with hostNetwork is the node's.
+    host: Option<String>,
+    /// It sends an `Authorization` header.
+    authorized: bool,
+}
+
+/// The HTTP probes of the component's container in manifest `m`.
+fn http_probes(m: &Manifest) -> Vec<HttpProbe> {
+    let Ok(docs) = bulkhead_sources::yaml::parse(&m.text) else {
+        return Vec::new();
+    };
+    let Some(container) = yaml::node_at(&docs, 0, &[Seg::Key("spec"), Seg::Key("containers")])
+        .and_then(|n| n.as_seq())
+        .and_then(|c| c.get(m.container))
+    else {
+        return Vec::new();
+    };
+    ["startupProbe", "livenessProbe", "readinessProbe"]
         .into_iter()
-        .filter_map(|probe| {
-            let get = container.get(probe)?.get("httpGet")?;
+        .filter_map(|kind| {
+            let get = container.get(kind)?.get("httpGet")?;
+            let text = |key: &str| get.get(key).and_then(|n| n.as_str()).map(String::from);
             let authorized =
                 get.get("httpHeaders")
                     .and_then(|h| h.as_seq())
@@ -289,9 +303,26 @@ fn probes_without_credentials(m: &Manifest) -> Option<String> {
                                 .is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
                         })
                     });
-            let path = get.get("path").and_then(|p| p.as_str()).unwrap_or("/");
-            (!authorized).then(|| format!("{probe} (GET {path})"))
+            Some(HttpProbe {
+                kind,
+                path: text("path").unwrap_or_else(|| "/".into()),
+                host: text("host").filter(|h| !h.is_empty()),
+                authorized,
+            })
         })
+        .collect()
+}
+
+/// Why the API server's anonymous access is not turned off in manifest `m` (None: it can be):
+/// the kubelet's HTTP probes of the API server carry no credentials unless they set an
+/// `Authorization` header, so with anonymous requests refused they get 401, and a failing
+/// liveness or startup probe makes the kubelet restart the API server over and over (kubeadm's
+/// manifests probe /livez and /readyz this way).
+fn probes_without_credentials(m: &Manifest) -> Option<String> {
+    let bare: Vec<String> = http_probes(m)
+        .into_iter()
+        .filter(|p| !p.authorized)
+        .map(|p| format!("{} (GET {})", p.kind, p.path))
         .collect();
     if bare.is_empty() {
         return None;
@@ -299,6 +330,34 @@ fn probes_without_credentials(m: &Manifest) -> Option<String> {
     Some(format!(
         "{} in {} carry no credentials: with --anonymous-auth=false the API server answers them 401, and the kubelet restarts it over and over. Let them through first, either with an AuthenticationConfiguration (--authentication-config, Kubernetes 1.32 and later) whose anonymous section allows only /livez, /readyz and /healthz, in place of --anonymous-auth, or by giving the probes credentials; then run harden again",
         bare.join(", "),
+        m.path
+    ))
+}
+
+/// Why `component` is not bound to 127.0.0.1 in manifest `m` (None: it can be): an HTTP probe
+/// sent to another address (with no `host`, the pod's IP, which with hostNetwork is the node's)
+/// then finds nothing listening, and the kubelet restarts the component over and over.
+/// kubeadm's manifests probe 127.0.0.1.
+fn probes_off_loopback(m: &Manifest, component: &str) -> Option<String> {
+    let elsewhere: Vec<String> = http_probes(m)
+        .into_iter()
+        .filter(|p| {
+            !matches!(
+                p.host.as_deref(),
+                Some("127.0.0.1" | "localhost" | "::1" | "[::1]")
+            )
+        })
+        .map(|p| match &p.host {
+            Some(h) => format!("{} (GET {} on {h})", p.kind, p.path),
+            None => format!("{} (GET {} on the pod's IP, the node's)", p.kind, p.path),
+        })
+        .collect();
+    if elsewhere.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} in {} would find nothing listening once {component} binds only 127.0.0.1, and the kubelet would restart it over and over: set their httpGet host to 127.0.0.1 first, then run harden again",
+        elsewhere.join(", "),
         m.path
     ))
 }
@@ -787,13 +846,18 @@ fn plan_static_pod(
     let mut closing = Closing::default();
     let original = m.text.clone();
     for (f, s) in items {
-        if f.control_id() == "k8s.apiserver.anonymous_auth_disabled" {
-            if let Some(why) =
+        let blocked = match f.control_id() {
+            "k8s.apiserver.anonymous_auth_disabled" => {
                 anonymous_in_authentication_config(kube).or_else(|| probes_without_credentials(&m))
-            {
-                out.unfixed.push(f.unfixed(Some(&c.label()), why));
-                continue;
             }
+            "k8s.controller_manager.bind_localhost" | "k8s.scheduler.bind_localhost" => {
+                probes_off_loopback(&m, &c.name)
+            }
+            _ => None,
+        };
+        if let Some(why) = blocked {
+            out.unfixed.push(f.unfixed(Some(&c.label()), why));
+            continue;
         }
         // Several controls may ask for one flag (--authorization-mode): each is fixed once the
         // manifest holds what it wants, whichever control's edit wrote it.
