@@ -78,11 +78,124 @@ fn skip(reason: &str) -> Option<TestEtcd> {
     None
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// Two distinct free loopback ports (both held until both are found).
+fn free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("a bound address").port();
+    (port(&a), port(&b))
+}
+
+/// Create `dir` with mode 0700, owned by `owner` (uid, gid) when given.
+fn make_private_dir(dir: &Path, owner: Option<(u32, u32)>) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    if let Some((uid, gid)) = owner {
+        let _ = std::os::unix::fs::chown(dir, Some(uid), Some(gid));
+    }
+}
+
+/// The etcd command `options` describe, listening on `client_url` and `peer_url`.
+#[allow(clippy::too_many_arguments)]
+fn etcd_command(
+    etcd: &Path,
+    dir: &Path,
+    data_dir: &Path,
+    options: &EtcdOptions,
+    pki: Option<&EtcdPki>,
+    n: u32,
+    client_url: &str,
+    peer_url: &str,
+) -> Command {
+    let name = format!("bulkhead-test-{n}");
+    let mut settings: Vec<(&str, String)> = vec![
+        ("name", name.clone()),
+        ("data-dir", data_dir.display().to_string()),
+        ("listen-client-urls", client_url.to_string()),
+        ("advertise-client-urls", client_url.to_string()),
+        ("listen-peer-urls", peer_url.to_string()),
+        ("initial-advertise-peer-urls", peer_url.to_string()),
+        ("initial-cluster", format!("{name}={peer_url}")),
+    ];
+    if let Some(p) = pki {
+        settings.extend([
+            ("cert-file", p.server_cert.display().to_string()),
+            ("key-file", p.server_key.display().to_string()),
+            ("peer-cert-file", p.server_cert.display().to_string()),
+            ("peer-key-file", p.server_key.display().to_string()),
+        ]);
+        if !options.no_trusted_ca {
+            settings.extend([
+                ("trusted-ca-file", p.ca_cert.display().to_string()),
+                ("peer-trusted-ca-file", p.ca_cert.display().to_string()),
+            ]);
+        }
+    }
+    if options.auto_tls {
+        settings.extend([
+            ("auto-tls", "true".into()),
+            ("peer-auto-tls", "true".into()),
+        ]);
+    }
+    if options.client_cert_auth {
+        settings.push(("client-cert-auth", "true".into()));
+    }
+    if options.peer_client_cert_auth {
+        settings.push(("peer-client-cert-auth", "true".into()));
+    }
+    let mut cmd = Command::new(etcd);
+    cmd.current_dir(dir).stdin(Stdio::null());
+    cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    if options.via_env {
+        for (k, v) in &settings {
+            cmd.env(
+                format!("ETCD_{}", k.to_ascii_uppercase().replace('-', "_")),
+                v,
+            );
+        }
+    } else {
+        for (k, v) in &settings {
+            cmd.arg(format!("--{k}={v}"));
+        }
+    }
+    cmd.args(&options.extra_args);
+    if let Some((uid, gid)) = options.run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
+}
+
+/// Start `cmd` logging to `dir`/etcd.log and wait until it listens on `client_port`; else kill
+/// it and say why, with the end of its log.
+fn spawn_listening(mut cmd: Command, dir: &Path, client_port: u16) -> Result<Child, String> {
+    let log = std::fs::File::create(dir.join("etcd.log")).unwrap();
+    cmd.stdout(log.try_clone().unwrap()).stderr(log);
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {:?}: {e}", cmd.get_program()));
+    let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let log = || tail(&std::fs::read_to_string(dir.join("etcd.log")).unwrap_or_default());
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(child);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "etcd exited ({status}) before listening:\n{}",
+                log()
+            ));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "etcd did not listen on {addr} within 20s:\n{}",
+                log()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -195,12 +308,7 @@ impl TestEtcd {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let data_dir = dir.join("data");
-        std::fs::create_dir_all(&data_dir).unwrap();
-        std::fs::set_permissions(
-            &data_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
+        make_private_dir(&data_dir, None);
         let pki = options.tls.then(|| make_pki(&dir.join("pki")));
         if let Some((uid, gid)) = options.run_as {
             for p in std::iter::once(dir.clone()).chain([data_dir.clone(), dir.join("pki")]) {
@@ -223,94 +331,41 @@ impl TestEtcd {
         } else {
             "http"
         };
-        let (client_port, peer_port) = (free_port(), free_port());
-        let client_url = format!("{scheme}://127.0.0.1:{client_port}");
-        let peer_url = format!("{scheme}://127.0.0.1:{peer_port}");
-        let name = format!("bulkhead-test-{n}");
-        let mut settings: Vec<(&str, String)> = vec![
-            ("name", name.clone()),
-            ("data-dir", data_dir.display().to_string()),
-            ("listen-client-urls", client_url.clone()),
-            ("advertise-client-urls", client_url.clone()),
-            ("listen-peer-urls", peer_url.clone()),
-            ("initial-advertise-peer-urls", peer_url.clone()),
-            ("initial-cluster", format!("{name}={peer_url}")),
-        ];
-        if let Some(p) = &pki {
-            settings.extend([
-                ("cert-file", p.server_cert.display().to_string()),
-                ("key-file", p.server_key.display().to_string()),
-                ("peer-cert-file", p.server_cert.display().to_string()),
-                ("peer-key-file", p.server_key.display().to_string()),
-            ]);
-            if !options.no_trusted_ca {
-                settings.extend([
-                    ("trusted-ca-file", p.ca_cert.display().to_string()),
-                    ("peer-trusted-ca-file", p.ca_cert.display().to_string()),
-                ]);
+        // A port found free may be taken by another test before etcd binds it: etcd then exits
+        // with "address already in use", and another pair of ports is tried.
+        let mut attempt = 0;
+        let (child, client_url) = loop {
+            attempt += 1;
+            let (client_port, peer_port) = free_ports();
+            let client_url = format!("{scheme}://127.0.0.1:{client_port}");
+            let peer_url = format!("{scheme}://127.0.0.1:{peer_port}");
+            let cmd = etcd_command(
+                &etcd,
+                &dir,
+                &data_dir,
+                &options,
+                pki.as_ref(),
+                n,
+                &client_url,
+                &peer_url,
+            );
+            match spawn_listening(cmd, &dir, client_port) {
+                Ok(child) => break (child, client_url),
+                Err(log) if attempt < 3 && log.contains("address already in use") => {
+                    // etcd may have begun its data directory: start the next one afresh.
+                    let _ = std::fs::remove_dir_all(&data_dir);
+                    make_private_dir(&data_dir, options.run_as);
+                }
+                Err(log) => panic!("{log}"),
             }
-        }
-        if options.auto_tls {
-            settings.extend([
-                ("auto-tls", "true".into()),
-                ("peer-auto-tls", "true".into()),
-            ]);
-        }
-        if options.client_cert_auth {
-            settings.push(("client-cert-auth", "true".into()));
-        }
-        if options.peer_client_cert_auth {
-            settings.push(("peer-client-cert-auth", "true".into()));
-        }
-        let mut cmd = Command::new(&etcd);
-        cmd.current_dir(&dir).stdin(Stdio::null());
-        cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        if options.via_env {
-            for (k, v) in &settings {
-                cmd.env(
-                    format!("ETCD_{}", k.to_ascii_uppercase().replace('-', "_")),
-                    v,
-                );
-            }
-        } else {
-            for (k, v) in &settings {
-                cmd.arg(format!("--{k}={v}"));
-            }
-        }
-        cmd.args(&options.extra_args);
-        let log = std::fs::File::create(dir.join("etcd.log")).unwrap();
-        cmd.stdout(log.try_clone().unwrap()).stderr(log);
-        if let Some((uid, gid)) = options.run_as {
-            cmd.uid(uid).gid(gid);
-        }
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", etcd.display()));
-        let mut t = TestEtcd {
+        };
+        Some(TestEtcd {
             child,
             dir,
             data_dir,
             client_url,
             pki,
-        };
-        let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                break;
-            }
-            if let Ok(Some(status)) = t.child.try_wait() {
-                let log = std::fs::read_to_string(t.dir.join("etcd.log")).unwrap_or_default();
-                panic!("etcd exited ({status}) before listening:\n{}", tail(&log));
-            }
-            if Instant::now() > deadline {
-                let log = std::fs::read_to_string(t.dir.join("etcd.log")).unwrap_or_default();
-                let _ = t.child.kill();
-                panic!("etcd did not listen on {addr} within 20s:\n{}", tail(&log));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(t)
+        })
     }
 
     pub fn pid(&self) -> u32 {
