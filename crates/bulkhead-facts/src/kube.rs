@@ -76,6 +76,9 @@ pub struct KubeFacts {
     /// The AuthenticationConfiguration named by the API server's `--authentication-config`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication: Option<Fact<AuthenticationConfig>>,
+    /// The AuthorizationConfiguration named by the API server's `--authorization-config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Fact<AuthorizationConfig>>,
     /// Cluster objects from `--cluster-dump` (policies, section 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Fact<ClusterDump>>,
@@ -1360,6 +1363,45 @@ impl AuthenticationConfig {
     }
 }
 
+/// What the checks need of the API server's AuthorizationConfiguration (`--authorization-config`,
+/// Kubernetes 1.30 and later, in place of `--authorization-mode`): the types of its authorizers,
+/// in order. Webhook settings are not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationConfig {
+    pub path: String,
+    /// `Node`, `RBAC`, `Webhook`, `AlwaysAllow`, ... as the file lists them.
+    pub authorizers: Vec<String>,
+}
+
+impl AuthorizationConfig {
+    /// Read an AuthorizationConfiguration document (YAML already turned into JSON). The error
+    /// says what is wrong with it.
+    pub fn from_value(path: &str, doc: &Value) -> Result<AuthorizationConfig, String> {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != "AuthorizationConfiguration" {
+            return Err(format!(
+                "{path}: kind is {kind:?}, expected \"AuthorizationConfiguration\""
+            ));
+        }
+        let Some(list) = doc.get("authorizers").and_then(Value::as_array) else {
+            return Err(format!("{path}: no `authorizers` list"));
+        };
+        let authorizers = list
+            .iter()
+            .map(|a| {
+                a.get("type")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+                    .ok_or_else(|| format!("{path}: an authorizer has no type: {a}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(AuthorizationConfig {
+            path: path.into(),
+            authorizers,
+        })
+    }
+}
+
 /// Providers that really encrypt what they write.
 pub const ENCRYPTING_PROVIDERS: &[&str] = &["aescbc", "aesgcm", "secretbox", "kms"];
 
@@ -1746,6 +1788,30 @@ mod tests {
             c2.setting("client-cert-auth").unwrap().as_bool(),
             Some(false)
         );
+    }
+
+    /// An AuthorizationConfiguration keeps the types of its authorizers, in order.
+    #[test]
+    fn authorization_configuration_authorizer_types() {
+        let p = "/etc/kubernetes/authz.yaml";
+        let doc = json!({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AuthorizationConfiguration",
+            "authorizers": [{"type": "Node", "name": "node"}, {"type": "RBAC", "name": "rbac"},
+                {"type": "Webhook", "name": "opa", "webhook": {"timeout": "3s"}}]});
+        assert_eq!(
+            AuthorizationConfig::from_value(p, &doc)
+                .unwrap()
+                .authorizers,
+            ["Node", "RBAC", "Webhook"]
+        );
+        let e = AuthorizationConfig::from_value(
+            p,
+            &json!({"kind": "AuthorizationConfiguration", "authorizers": [{"name": "x"}]}),
+        )
+        .unwrap_err();
+        assert!(e.contains("an authorizer has no type"), "{e}");
+        let e = AuthorizationConfig::from_value(p, &json!({"kind": "AuthorizationConfiguration"}))
+            .unwrap_err();
+        assert_eq!(e, format!("{p}: no `authorizers` list"));
     }
 
     /// An AuthenticationConfiguration keeps only its anonymous section, and says what is wrong

@@ -294,7 +294,39 @@ fn bind_address_is_kept_while_probes_use_another_address() {
         p.unfixed[0].reason,
         format!("livenessProbe (GET /healthz on the pod's IP, the node's) in {MANIFEST} would find nothing listening once kube-scheduler binds only 127.0.0.1, and the kubelet would restart it over and over: set their httpGet host to 127.0.0.1 first, then run harden again")
     );
-    let p = plan_of(&manifest.replace("      httpGet:\n", "      httpGet:\n        host: 127.0.0.1\n"));
+    let p = plan_of(&manifest.replace(
+        "      httpGet:\n",
+        "      httpGet:\n        host: 127.0.0.1\n",
+    ));
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     assert_eq!(p.fixes[0].checks, vec!["1.4.2"]);
+}
+
+/// An API server that takes its authorizers from `--authorization-config` does not start with
+/// `--authorization-mode` beside it: the authorization checks are left unfixed, saying to list
+/// the authorizers in the file.
+#[test]
+fn authorization_mode_is_not_added_beside_an_authorization_config() {
+    let root = temp_root("api-authz-config");
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --authorization-config=/etc/kubernetes/authz.yaml\n    image: registry.k8s.io/kube-apiserver:v1.32.0\n    name: kube-apiserver\n  hostNetwork: true\n";
+    put(&root, API_MANIFEST, manifest);
+    let mut s = node(&root, APISERVER, API_MANIFEST, "apiserver_manifest");
+    let doc = serde_json::json!({"kind": "AuthorizationConfiguration", "authorizers": [{"type": "Webhook", "name": "opa"}]});
+    s.kubernetes.as_mut().unwrap().authorization = Some(bulkhead_facts::Fact::Value(
+        AuthorizationConfig::from_value("/etc/kubernetes/authz.yaml", &doc).unwrap(),
+    ));
+    let select = ["1.2.7", "1.2.8"];
+    let before = kube_audit(&s, &select);
+    for id in select {
+        assert_eq!(status(&before, id), Status::Fail, "{id}");
+    }
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+    assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
+    for u in &p.unfixed {
+        assert_eq!(
+            u.reason,
+            "the API server takes its authorizers from /etc/kubernetes/authz.yaml (--authorization-config) and does not start with --authorization-mode beside it: list the Node and RBAC authorizers there (type: Node, type: RBAC), with no AlwaysAllow"
+        );
+    }
 }

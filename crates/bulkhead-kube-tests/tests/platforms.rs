@@ -264,3 +264,37 @@ fn anonymous_access_from_the_authentication_configuration_file() {
     let au = with("anonymous:\n  enabled: true\n");
     assert_eq!(status(&au, "1.2.1"), Fail);
 }
+
+/// The API server's `--authorization-config` file is read where the flag points, and its
+/// authorizers decide 1.2.6 to 1.2.8 in place of `--authorization-mode`.
+#[test]
+fn authorizers_from_the_authorization_configuration_file() {
+    let r = NodeRoot::new();
+    let file = "/etc/kubernetes/authz.yaml";
+    r.write(
+        file,
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n- type: Node\n  name: node\n- type: RBAC\n  name: rbac\n",
+        0o600,
+        0,
+        0,
+    );
+    let sims = [SimComponent::start(
+        SIM,
+        "kube-apiserver",
+        &[format!("--authorization-config={file}")],
+        &[],
+    )];
+    let proc = ProcView::new(&[sims[0].pid()]);
+    let au = audit(&collect(r.path(), proc.path(), None));
+    for id in ["1.2.6", "1.2.7", "1.2.8"] {
+        assert_eq!(status(&au, id), Pass, "{id}");
+    }
+    let ev = outcome(&au, "1.2.7").result.objects[0]
+        .evidence
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (ev.field.as_str(), ev.actual.as_str()),
+        ("authorizers (/etc/kubernetes/authz.yaml)", "Node,RBAC")
+    );
+}

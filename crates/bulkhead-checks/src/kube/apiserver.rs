@@ -311,19 +311,39 @@ fn authorization_check(
     expected: &str,
     ok: impl Fn(&[String]) -> bool,
 ) -> CheckResult {
-    let c = match api(ctx) {
-        Ok(c) => c,
+    let (k, c) = match running(ctx, T, APISERVER) {
+        Ok(v) => v,
         Err(r) => return r,
     };
+    // The file replaces the flag (the API server does not start with both).
     if c.flags.has("authorization-config") && !c.flags.has("authorization-mode") {
         let s = c.setting("authorization-config").expect("checked above");
-        return setting_result_with(
-            c,
-            &s,
-            Status::Warn,
-            expected,
-            Some("authorization is configured by a structured AuthorizationConfiguration file; review its authorizers".into()),
-        );
+        return match &k.authorization {
+            Some(Fact::Value(cfg)) => {
+                let types = Setting::new(
+                    cfg.authorizers.join(","),
+                    format!("authorizers ({})", cfg.path),
+                );
+                setting_result(c, &types, ok(&cfg.authorizers), expected)
+            }
+            Some(Fact::Unavailable(why)) => setting_result_with(
+                c,
+                &s,
+                Status::Error,
+                expected,
+                Some(format!(
+                    "the authorizers are unknown: the AuthorizationConfiguration could not be read: {why}"
+                )),
+            ),
+            // A snapshot from before the file was collected.
+            None => setting_result_with(
+                c,
+                &s,
+                Status::Warn,
+                expected,
+                Some("authorization is configured by a structured AuthorizationConfiguration file; review its authorizers".into()),
+            ),
+        };
     }
     let s = authorization_modes(c);
     setting_result(c, &s, ok(&s.items()), expected)

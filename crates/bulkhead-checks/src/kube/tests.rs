@@ -146,6 +146,51 @@ fn targets_explain_not_applicable() {
     );
 }
 
+/// 1.2.6 to 1.2.8 with `--authorization-config`, which replaces `--authorization-mode` (the
+/// API server does not start with both): the file's authorizers are judged as the flag's modes
+/// would be; an unreadable file leaves them unknown, and a snapshot without the file's content
+/// (an older bulkhead's) asks for a review.
+#[test]
+fn authorizers_from_the_authorization_configuration() {
+    use bulkhead_facts::kube::AuthorizationConfig;
+    use bulkhead_facts::Fact;
+    let flag = "--authorization-config=/etc/kubernetes/authz.yaml";
+    let node = |types: Option<&[&str]>| {
+        let mut f = KubeFixture::new().component(API, &[flag]);
+        f.kube().authorization = types.map(|t| {
+            let list: Vec<serde_json::Value> = t
+                .iter()
+                .map(|t| json!({"type": t, "name": t.to_lowercase()}))
+                .collect();
+            let doc = json!({"kind": "AuthorizationConfiguration", "authorizers": list});
+            Fact::Value(
+                AuthorizationConfig::from_value("/etc/kubernetes/authz.yaml", &doc).unwrap(),
+            )
+        });
+        f
+    };
+    let ids = [
+        "k8s.apiserver.authorization_not_always_allow",
+        "k8s.apiserver.authorization_node",
+        "k8s.apiserver.authorization_rbac",
+    ];
+    let statuses = |f: &KubeFixture| ids.map(|id| f.run(id).status);
+    let good = node(Some(&["Node", "RBAC", "Webhook"]));
+    assert_eq!(statuses(&good), [Pass, Pass, Pass]);
+    let r = good.run("k8s.apiserver.authorization_rbac");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("authorizers (/etc/kubernetes/authz.yaml): Node,RBAC,Webhook")
+    );
+    assert_eq!(statuses(&node(Some(&["AlwaysAllow"]))), [Fail, Fail, Fail]);
+    let mut unreadable = node(None);
+    unreadable.kube().authorization = Some(Fact::Unavailable(
+        "cannot read /etc/kubernetes/authz.yaml: Permission denied".into(),
+    ));
+    assert_eq!(statuses(&unreadable), [Error, Error, Error]);
+    assert_eq!(statuses(&node(None)), [Warn, Warn, Warn]);
+}
+
 /// 1.2.1 with an AuthenticationConfiguration: its `anonymous` section decides when it has one
 /// (the API server refuses --anonymous-auth beside it): off passes, on for the health paths
 /// alone passes (what kubeadm's probes need), on for anything more fails. Without the section

@@ -1,8 +1,9 @@
 //! Configuration files of the components, read where the running configuration points: the
 //! kubelet's `--config` (YAML or JSON, at any path) and its `--config-dir` drop-ins (`*.conf`,
 //! sorted, later wins), etcd's `--config-file` and its service's environment file, kube-proxy's
-//! `--config`, and the EncryptionConfiguration and AuthenticationConfiguration named by the API
-//! server (of the latter only its `anonymous` section is kept). A file only the
+//! `--config`, and the EncryptionConfiguration, AuthenticationConfiguration and
+//! AuthorizationConfiguration named by the API server (of the last two, only the anonymous
+//! section and the authorizers' types are kept). A file only the
 //! component can see (a ConfigMap mounted into its container) is read through
 //! `/proc/<pid>/root`. Secret values are masked before anything is stored; encryption keys are
 //! never kept at all. The kubelet's files are read as its own decoder reads them
@@ -15,8 +16,8 @@ use super::Inputs;
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
 use bulkhead_facts::kube::{
-    mask_document, mask_env, AuthenticationConfig, Component, ConfigFile, EncryptionConfig,
-    KubeFacts, KubeletConfig, APISERVER, ETCD, KUBELET, PROXY,
+    mask_document, mask_env, AuthenticationConfig, AuthorizationConfig, Component, ConfigFile,
+    EncryptionConfig, KubeFacts, KubeletConfig, APISERVER, ETCD, KUBELET, PROXY,
 };
 use bulkhead_facts::Fact;
 use bulkhead_sources::kubelet_decode::{self, Mistyped, Role};
@@ -448,6 +449,13 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
                 AuthenticationConfig::from_value(&p, &v)
             });
             k.authentication = Some(parsed.into());
+        }
+        if let Some(p) = c.flags.last("authorization-config") {
+            let parsed = read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, _)| {
+                let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
+                AuthorizationConfig::from_value(&p, &v)
+            });
+            k.authorization = Some(parsed.into());
         }
     }
 }

@@ -249,6 +249,16 @@ pub(super) fn find_manifest(
     })
 }
 
+/// Why `--authorization-mode` is not set on API server `c` (None: it can be): with
+/// `--authorization-config` its authorizers come from that file, and it does not start with
+/// both.
+fn authorizers_in_file(c: &Component) -> Option<String> {
+    let file = c.setting("authorization-config")?.value;
+    Some(format!(
+        "the API server takes its authorizers from {file} (--authorization-config) and does not start with --authorization-mode beside it: list the Node and RBAC authorizers there (type: Node, type: RBAC), with no AlwaysAllow"
+    ))
+}
+
 /// Why `--anonymous-auth` is not added beside the API server's AuthenticationConfiguration (None:
 /// it can be): the API server does not start with the flag beside an `anonymous` section of that
 /// file, which then decides, and a file that could not be read may hold one.
@@ -853,6 +863,9 @@ fn plan_static_pod(
             "k8s.controller_manager.bind_localhost" | "k8s.scheduler.bind_localhost" => {
                 probes_off_loopback(&m, &c.name)
             }
+            "k8s.apiserver.authorization_not_always_allow"
+            | "k8s.apiserver.authorization_node"
+            | "k8s.apiserver.authorization_rbac" => authorizers_in_file(c),
             _ => None,
         };
         if let Some(why) = blocked {
