@@ -393,9 +393,28 @@ fn profiling_disabled(ctx: &Context<'_>) -> CheckResult {
         s.as_bool() == Some(false)
     })
 }
-/// 1.2.16
+/// 1.2.16: a log file is written only when there is something to write: without
+/// `--audit-policy-file` the API server records no audit events at all.
 fn audit_log_path(ctx: &Context<'_>) -> CheckResult {
-    flag_check(ctx, T, APISERVER, "audit-log-path", None, "set", is_set)
+    let r = flag_check(ctx, T, APISERVER, "audit-log-path", None, "set", is_set);
+    if r.status != Status::Pass {
+        return r;
+    }
+    let c = match api(ctx) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let policy = c.setting("audit-policy-file").filter(is_set);
+    match (c.setting("audit-log-path"), policy) {
+        (Some(path), None) => setting_result_with(
+            c,
+            &path,
+            Status::Fail,
+            "set, with an --audit-policy-file",
+            Some("--audit-policy-file is not set: the API server records no audit events, so nothing is written there".into()),
+        ),
+        _ => r,
+    }
 }
 
 fn at_least(ctx: &Context<'_>, flag: &str, min: i64) -> CheckResult {

@@ -146,6 +146,32 @@ fn targets_explain_not_applicable() {
     );
 }
 
+/// 1.2.16: a log path without an audit policy records nothing (the API server audits no
+/// request without --audit-policy-file), so it fails, saying why; with a policy it passes.
+#[test]
+fn audit_log_path_needs_a_policy() {
+    let run = |args: &[&str]| {
+        KubeFixture::new()
+            .component(API, args)
+            .run("k8s.apiserver.audit_log_path")
+    };
+    let r = run(&["--audit-log-path=/var/log/kubernetes/audit.log"]);
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert_eq!(
+        r.message.as_deref(),
+        Some("--audit-log-path (command line): /var/log/kubernetes/audit.log (--audit-policy-file is not set: the API server records no audit events, so nothing is written there)")
+    );
+    assert_eq!(
+        run(&[
+            "--audit-log-path=-",
+            "--audit-policy-file=/etc/kubernetes/audit-policy.yaml"
+        ])
+        .status,
+        Pass
+    );
+    assert_eq!(run(&[]).status, Fail);
+}
+
 /// 1.2.6 to 1.2.8 with `--authorization-config`, which replaces `--authorization-mode` (the
 /// API server does not start with both): the file's authorizers are judged as the flag's modes
 /// would be; an unreadable file leaves them unknown, and a snapshot without the file's content
