@@ -17,8 +17,8 @@
 //!   killed and its directory removed on drop.
 //! - [`TestEtcd::pid`], [`TestEtcd::client_url`], [`TestEtcd::data_dir`], [`TestEtcd::pki`]
 //!   (paths of the CA, server and client pairs), [`TestEtcd::dir`].
-//! - [`TestEtcd::get_without_client_cert`]: an HTTPS request from a client with no certificate
-//!   (`openssl s_client`), to show whether etcd really asks for one.
+//! - [`TestEtcd::answers_without_client_cert`]: whether etcd answers an HTTPS request from a
+//!   client with no certificate (`openssl s_client`), to show whether it really asks for one.
 
 use crate::dockerd::{ci, find_program};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -388,13 +388,32 @@ impl TestEtcd {
         self.pki.as_ref()
     }
 
-    /// [`https_get_without_client_cert`] of `path` on this etcd's client URL.
-    pub fn get_without_client_cert(&self, path: &str) -> Result<String, String> {
+    /// [`etcd_answers_without_client_cert`] on this etcd's client URL.
+    pub fn answers_without_client_cert(&self) -> bool {
         let authority = self
             .client_url
             .strip_prefix("https://")
-            .ok_or_else(|| format!("etcd serves {} without TLS", self.client_url))?;
-        https_get_without_client_cert(authority, path)
+            .unwrap_or_else(|| panic!("etcd serves {} without TLS", self.client_url));
+        etcd_answers_without_client_cert(authority)
+    }
+}
+
+/// Whether the etcd at `authority` (`127.0.0.1:2379`, TLS) answers `GET /version` from a client
+/// that shows no certificate: true with etcd's answer, false when it refuses the handshake.
+/// Panics when the probe itself cannot run (no openssl) or the answer is not etcd's.
+pub fn etcd_answers_without_client_cert(authority: &str) -> bool {
+    match https_get_without_client_cert(authority, "/version") {
+        Ok(answer) => {
+            assert!(answer.contains("etcdserver"), "not etcd's answer: {answer}");
+            true
+        }
+        Err(why) => {
+            assert!(
+                why.contains("gave no HTTP answer"),
+                "the probe failed: {why}"
+            );
+            false
+        }
     }
 }
 
