@@ -202,9 +202,10 @@ fn boolean_flags_written_as_two_items_are_rewritten() {
 }
 
 /// kubeadm's API server manifest probes /livez and /readyz without credentials: with anonymous
-/// requests refused the API server answers them 401 and the kubelet restarts it over and over.
-/// 1.2.1 is left unfixed, naming the probes; the other flags of the same manifest are still
-/// fixed. A probe that sends an Authorization header does not stand in the way.
+/// requests refused the API server answers them 401, and the failing liveness and startup
+/// probes make the kubelet restart it over and over (the readiness probe only marks it not
+/// ready). 1.2.1 is left unfixed, naming those probes; the other flags of the same manifest are
+/// still fixed. Probes that send an Authorization header do not stand in the way.
 #[test]
 fn anonymous_auth_is_kept_while_probes_carry_no_credentials() {
     let root = temp_root("api-probes");
@@ -226,7 +227,7 @@ fn anonymous_auth_is_kept_while_probes_carry_no_credentials() {
     assert_eq!(p.unfixed[0].check, "1.2.1");
     assert_eq!(
         p.unfixed[0].reason,
-        format!("startupProbe (GET /livez), livenessProbe (GET /livez), readinessProbe (GET /readyz) in {API_MANIFEST} carry no credentials: with --anonymous-auth=false the API server answers them 401, and the kubelet restarts it over and over. Let them through first, either with an AuthenticationConfiguration (--authentication-config, Kubernetes 1.32 and later) whose anonymous section allows only /livez, /readyz and /healthz, in place of --anonymous-auth, or by giving the probes credentials; then run harden again")
+        format!("startupProbe (GET /livez), livenessProbe (GET /livez) in {API_MANIFEST} carry no credentials: with --anonymous-auth=false the API server answers them 401, and the kubelet restarts it over and over. Let them through first, either with an AuthenticationConfiguration (--authentication-config, Kubernetes 1.32 and later) whose anonymous section allows only /livez, /readyz and /healthz, in place of --anonymous-auth, or by giving the probes credentials; then run harden again")
     );
     let fix = p
         .fixes

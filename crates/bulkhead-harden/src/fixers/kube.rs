@@ -278,7 +278,7 @@ fn anonymous_in_authentication_config(kube: &KubeFacts) -> Option<String> {
 
 /// An HTTP probe of a static pod's container, as the kubelet sends it.
 struct HttpProbe {
-    /// `startupProbe`, `livenessProbe` or `readinessProbe`.
+    /// `startupProbe` or `livenessProbe`.
     kind: &'static str,
     path: String,
     /// `httpGet.host`; None: the pod's IP, which with hostNetwork is the node's.
@@ -287,7 +287,8 @@ struct HttpProbe {
     authorized: bool,
 }
 
-/// The HTTP probes of the component's container in manifest `m`.
+/// The HTTP probes of the component's container in manifest `m` whose failure makes the kubelet
+/// restart it (a failing readiness probe only marks the pod not ready).
 fn http_probes(m: &Manifest) -> Vec<HttpProbe> {
     let Ok(docs) = bulkhead_sources::yaml::parse(&m.text) else {
         return Vec::new();
@@ -298,7 +299,7 @@ fn http_probes(m: &Manifest) -> Vec<HttpProbe> {
     else {
         return Vec::new();
     };
-    ["startupProbe", "livenessProbe", "readinessProbe"]
+    ["startupProbe", "livenessProbe"]
         .into_iter()
         .filter_map(|kind| {
             let get = container.get(kind)?.get("httpGet")?;
@@ -327,7 +328,7 @@ fn http_probes(m: &Manifest) -> Vec<HttpProbe> {
 /// the kubelet's HTTP probes of the API server carry no credentials unless they set an
 /// `Authorization` header, so with anonymous requests refused they get 401, and a failing
 /// liveness or startup probe makes the kubelet restart the API server over and over (kubeadm's
-/// manifests probe /livez and /readyz this way).
+/// manifests probe /livez this way).
 fn probes_without_credentials(m: &Manifest) -> Option<String> {
     let bare: Vec<String> = http_probes(m)
         .into_iter()
