@@ -177,6 +177,10 @@ pub struct CheckChange {
     /// proven, whatever the check's status says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gone: Vec<String>,
+    /// Why a check that failed is a warn now rather than a pass (a file newer than the process
+    /// that reads it: restart it), from the new audit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One threat whose status changed.
@@ -319,6 +323,19 @@ pub fn compare(
                 // A check the new audit did not run says nothing about its objects.
                 None => Vec::new(),
             };
+            // What keeps a check that failed from passing now, when it only warns.
+            let reason = (c.status == Status::Fail
+                && found.map(|n| n.status) == Some(Status::Warn))
+            .then(|| {
+                after
+                    .iter()
+                    .flat_map(|a| a.outcomes.iter())
+                    .filter(|o| o.control.id == c.control)
+                    .flat_map(|o| o.result.objects.iter())
+                    .find(|x| x.status == Status::Warn)
+                    .and_then(|x| x.note.clone())
+            })
+            .flatten();
             CheckChange {
                 // The new audit is in the numbering verify was asked for (`--ids`); the
                 // baseline keeps the one harden used. Only a check the new audit lacks keeps
@@ -329,6 +346,7 @@ pub fn compare(
                 before: c.status,
                 after: found.map(|n| n.status),
                 gone,
+                reason,
             }
         })
         .collect();
@@ -439,14 +457,17 @@ fn audit_text(v: &Verification) -> String {
             (Status::Fail, Some(Status::Fail)) => " still failing",
             // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not
             // yet restarted): the audit's note says what is missing.
-            (Status::Fail, Some(Status::Warn)) => " not proven yet: see `bulkhead audit`",
+            (Status::Fail, Some(Status::Warn)) => " not proven yet",
             _ if gone => " not proven",
             _ => "",
         };
-        let mark = if gone {
-            format!("{mark}; no longer audited: {}", c.gone.join(", "))
-        } else {
-            mark.to_string()
+        let mark = match (&c.reason, gone) {
+            (_, true) => format!("{mark}; no longer audited: {}", c.gone.join(", ")),
+            (Some(why), false) => format!("{mark}: {}", why),
+            (None, false) if c.after == Some(Status::Warn) && c.before == Status::Fail => {
+                format!("{mark}: see `bulkhead audit`")
+            }
+            (None, false) => mark.to_string(),
         };
         out.push_str(&format!(
             "  {:w$}  {:<14} {:<14} {}{mark}\n",
@@ -484,9 +505,16 @@ mod tests {
             before,
             after: Some(after),
             gone: vec![],
+            reason: None,
         };
+        let mut restarted_later = change("2.13", Status::Fail, Status::Warn);
+        restarted_later.reason = Some(
+            "/etc/docker/daemon.json changed at 10:05, after dockerd started at 10:00: restart it"
+                .into(),
+        );
         let v = Verification {
             checks: vec![
+                restarted_later,
                 change("2.14", Status::Fail, Status::Warn),
                 change("2.15", Status::Fail, Status::Pass),
                 change("2.16", Status::Fail, Status::Fail),
@@ -502,6 +530,10 @@ mod tests {
                 .unwrap()
                 .to_string()
         };
+        assert!(
+            line("2.13").ends_with("title 2.13 not proven yet: /etc/docker/daemon.json changed at 10:05, after dockerd started at 10:00: restart it"),
+            "{text}"
+        );
         assert!(
             line("2.14").ends_with("title 2.14 not proven yet: see `bulkhead audit`"),
             "{text}"
