@@ -575,6 +575,50 @@ mod tests {
         assert_eq!(v.checks[0].control, control);
     }
 
+    /// A daemon.json fix the running dockerd has not loaded yet: the check went from fail to
+    /// warn, and verify gives the new audit's note (the file, both times) as the reason.
+    #[test]
+    fn a_check_that_only_warns_now_carries_the_audits_reason() {
+        use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
+        );
+        let before =
+            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let audit = |snap: &bulkhead_facts::Snapshot| {
+            let opts = AuditOptions::default();
+            let ctx = Context::new(snap, &opts);
+            bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default())
+        };
+        let control = "docker.daemon.no_new_privileges";
+        let baseline = Baseline::new(&[audit(&before)], vec![control.into()], BTreeMap::new());
+        let was = baseline
+            .checks
+            .iter()
+            .find(|c| c.control == control)
+            .unwrap();
+        assert_eq!(was.status, Status::Fail, "{was:?}");
+        let mut after = before.clone();
+        let docker = after.docker.as_mut().unwrap();
+        let mut config = match &docker.daemon.config {
+            bulkhead_facts::Fact::Value(Some(v)) => v.clone(),
+            _ => serde_json::json!({}),
+        };
+        config["no-new-privileges"] = serde_json::json!(true);
+        docker.daemon.config = bulkhead_facts::Fact::Value(Some(config));
+        docker.daemon.started_at = Some("2026-11-28T10:00:00Z".into());
+        docker.daemon.config_modified_at = Some("2026-11-28T10:05:00Z".into());
+        let v = compare(&baseline, &[audit(&after)], &BTreeMap::new());
+        assert_eq!(v.checks[0].after, Some(Status::Warn), "{:?}", v.checks);
+        let reason = v.checks[0].reason.as_deref().unwrap();
+        assert!(
+            reason.contains("changed at 2026-11-28T10:05:00Z"),
+            "{reason}"
+        );
+        assert!(text(&v).contains(&format!("not proven yet: {reason}")));
+    }
+
     /// A recreated container that is not running when verify audits again (it crashed under its
     /// new read-only root, or the new `docker run` failed after the old one was renamed away)
     /// is simply not audited: the check then passes on the other containers or does not apply.
