@@ -21,20 +21,13 @@ use bulkhead_collect::{CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_harden::apply::{apply, ApplyOptions};
 use bulkhead_harden::{plan, FixKind};
-use bulkhead_testkit::etcd::etcd_answers_without_client_cert;
+use bulkhead_testkit::etcd::{etcd_answers_without_client_cert, free_ports};
 use bulkhead_testkit::TestPki;
 use common::{kube_audit, request, status, temp_root};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 /// A running etcd, killed on drop.
 struct Etcd(Child);
@@ -124,7 +117,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let (client, peer) = (free_port(), free_port());
+    let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let config_path = config.display().to_string();
     let text = format!(
@@ -265,7 +258,7 @@ fn real_etcd_on_automatic_tls_keeps_it() {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let (client, peer) = (free_port(), free_port());
+    let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let text = format!(
         "name: auto-tls-e2e\ndata-dir: {}\nlisten-client-urls: https://127.0.0.1:{client}\nadvertise-client-urls: https://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: auto-tls-e2e=http://127.0.0.1:{peer}\nclient-transport-security:\n  auto-tls: true\n",

@@ -79,7 +79,7 @@ fn skip(reason: &str) -> Option<TestEtcd> {
 }
 
 /// Two distinct free loopback ports (both held until both are found).
-fn free_ports() -> (u16, u16) {
+pub fn free_ports() -> (u16, u16) {
     let bind = || TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     let (a, b) = (bind(), bind());
     let port = |l: &TcpListener| l.local_addr().expect("a bound address").port();
