@@ -8,17 +8,19 @@
 //! # API
 //!
 //! - [`EtcdOptions`]: `tls` (client and peer certificates from a test CA, which etcd trusts for
-//!   its clients' certificates unless `no_trusted_ca`), `auto_tls` (https
-//!   with etcd's own self-signed certificates, no files), `client_cert_auth`,
-//!   `peer_client_cert_auth`, `via_env` (every setting as `ETCD_*` instead of flags),
-//!   `run_as` (uid, gid), `extra_args`.
+//!   its clients' certificates unless `no_trusted_ca`), `auto_tls` (https with etcd's own
+//!   self-signed certificates, no files), `client_cert_auth`, `peer_client_cert_auth`, `via_env`
+//!   (every setting as `ETCD_*` instead of flags), `run_as` (uid, gid), `extra_args`.
 //! - [`TestEtcd::start`] → `Option<TestEtcd>`: None (with `skipped: <reason>` printed) when etcd
-//!   or openssl is missing outside CI; under `CI=true` a missing component panics. The etcd is
-//!   killed and its directory removed on drop.
+//!   or openssl is missing outside CI; under `CI=true` a missing component panics. An etcd that
+//!   finds its port taken is started again on others. The etcd is killed and its directory
+//!   removed on drop.
 //! - [`TestEtcd::pid`], [`TestEtcd::client_url`], [`TestEtcd::data_dir`], [`TestEtcd::pki`]
 //!   (paths of the CA, server and client pairs), [`TestEtcd::dir`].
-//! - [`TestEtcd::answers_without_client_cert`]: whether etcd answers an HTTPS request from a
-//!   client with no certificate (`openssl s_client`), to show whether it really asks for one.
+//! - [`TestEtcd::answers_without_client_cert`] (and [`etcd_answers_without_client_cert`] for an
+//!   etcd started otherwise): whether etcd answers an HTTPS request from a client with no
+//!   certificate (`openssl s_client`), to show whether it really asks for one.
+//! - [`free_ports`]: two distinct free loopback ports, for an etcd started otherwise.
 
 use crate::dockerd::{ci, find_program};
 use std::net::{SocketAddr, TcpListener, TcpStream};
