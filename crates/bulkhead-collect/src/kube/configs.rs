@@ -432,32 +432,40 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
         }
     }
     if let Some(c) = k.components.get(APISERVER) {
+        let proc = input.proc;
         if let Some(p) = c.flags.last("encryption-provider-config") {
-            let parsed =
-                read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, where_read)| {
-                    let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
-                    let mut cfg = EncryptionConfig::from_value(&p, &v)?;
-                    cfg.modified_at =
-                        modified_where_read(fs, input.proc, c, &p, where_read.is_some());
-                    Ok(cfg)
-                });
-            k.encryption = Some(parsed.into());
+            let read = read_decoded(fs, proc, c, &p, EncryptionConfig::from_value);
+            k.encryption = Some(
+                read.map(|(mut cfg, inside)| {
+                    cfg.modified_at = modified_where_read(fs, proc, c, &p, inside);
+                    cfg
+                })
+                .into(),
+            );
         }
         if let Some(p) = c.flags.last("authentication-config") {
-            let parsed = read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, _)| {
-                let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
-                AuthenticationConfig::from_value(&p, &v)
-            });
-            k.authentication = Some(parsed.into());
+            let read = read_decoded(fs, proc, c, &p, AuthenticationConfig::from_value);
+            k.authentication = Some(read.map(|(cfg, _)| cfg).into());
         }
         if let Some(p) = c.flags.last("authorization-config") {
-            let parsed = read_for(fs, input.proc, Some(c.process.pid), &p).and_then(|(text, _)| {
-                let v = parse_document(&text).map_err(|e| format!("{p}: {e}"))?;
-                AuthorizationConfig::from_value(&p, &v)
-            });
-            k.authorization = Some(parsed.into());
+            let read = read_decoded(fs, proc, c, &p, AuthorizationConfig::from_value);
+            k.authorization = Some(read.map(|(cfg, _)| cfg).into());
         }
     }
+}
+
+/// The file at `path` that `c` names, read (through its own mount namespace when the host has no
+/// such file) and decoded by `decode`; with whether it was read inside that namespace.
+fn read_decoded<T>(
+    fs: &HostFs,
+    proc: &Path,
+    c: &Component,
+    path: &str,
+    decode: impl FnOnce(&str, &Value) -> Result<T, String>,
+) -> Result<(T, bool), String> {
+    let (text, where_read) = read_for(fs, proc, Some(c.process.pid), path)?;
+    let v = parse_document(&text).map_err(|e| format!("{path}: {e}"))?;
+    Ok((decode(path, &v)?, where_read.is_some()))
 }
 
 /// The version in a static pod manifest's image tag (`registry.k8s.io/kube-apiserver:v1.30.2`).
