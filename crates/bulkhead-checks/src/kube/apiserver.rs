@@ -113,8 +113,9 @@ fn slice_setting(c: &Component, flag: &str, default: &str) -> Setting {
     }
 }
 
-/// 1.2.1 (manual in the benchmark; the flag is readable, so bulkhead judges it). Anonymous
-/// requests are allowed unless the flag says false.
+/// 1.2.1 (manual in the benchmark; the setting is readable, so bulkhead judges it). Anonymous
+/// requests are allowed unless the flag says false, or, without the flag, the anonymous section
+/// of the `--authentication-config` file disables them or limits them to the health paths.
 fn anonymous_auth_disabled(ctx: &Context<'_>) -> CheckResult {
     let by_flag = || {
         flag_check(
