@@ -46,6 +46,15 @@ fn threats(snap: &str, scan: &[&str]) -> (Value, String) {
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
 }
 
+/// Assert that the run `out` succeeded, showing its standard error if not.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn threat<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["threats"]
         .as_array()
@@ -165,11 +174,7 @@ fn a_saved_scan_report_is_read_as_findings() {
         .arg(&report);
     let out = cmd.output().unwrap();
     let _ = std::fs::remove_file(&report);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(threat(&doc, "DKR-E01")["status"], "exposed");
 }
@@ -219,11 +224,7 @@ fn report_takes_the_kubernetes_audit_and_scan_evidence() {
         .arg(artifact("pod.yaml"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let md = String::from_utf8_lossy(&out.stdout);
     let k8s = &md[md.find("## 2. Kubernetes threat model").unwrap()
         ..md.find("## 3. Benchmark results").unwrap()];
@@ -287,11 +288,7 @@ fn a_node_without_its_cluster_dump_leaves_the_policy_threats_unknown() {
         .arg(&snap.0)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     for id in [
         "K8S-S07", "K8S-T05", "K8S-I02", "K8S-I07", "K8S-E02", "K8S-E03",
@@ -394,11 +391,7 @@ fn text_format_lists_every_threat_with_its_status_coloured_on_request() {
             .env_remove("NO_COLOR")
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     let plain = run("auto");
