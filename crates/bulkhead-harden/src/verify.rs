@@ -495,6 +495,15 @@ fn audit_text(v: &Verification) -> String {
 mod tests {
     use super::*;
 
+    /// The write-up host's snapshot (bulkhead-threats' fixture).
+    fn writeup() -> bulkhead_facts::Snapshot {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
+        );
+        bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
     /// Each row says what became of a check: fixed, still failing, or not proven yet.
     #[test]
     fn each_check_row_says_what_became_of_it() {
@@ -547,12 +556,7 @@ mod tests {
     #[test]
     fn checks_are_shown_in_the_numbering_verify_audits_in() {
         use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
-        );
-        let snapshot =
-            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let snapshot = writeup();
         let opts = AuditOptions::default();
         let ctx = Context::new(&snapshot, &opts);
         let audit = |edition: &str| {
@@ -580,12 +584,7 @@ mod tests {
     #[test]
     fn a_check_that_only_warns_now_carries_the_audits_reason() {
         use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
-        );
-        let before =
-            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let before = writeup();
         let audit = |snap: &bulkhead_facts::Snapshot| {
             let opts = AuditOptions::default();
             let ctx = Context::new(snap, &opts);
@@ -627,12 +626,7 @@ mod tests {
     fn a_failing_container_that_is_no_longer_audited_is_not_proven_fixed() {
         use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
         use bulkhead_facts::Fact;
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../bulkhead-threats/tests/fixtures/writeup.snapshot.json"
-        );
-        let snapshot =
-            bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let snapshot = writeup();
         let control = "docker.container.read_only_rootfs";
         let audit = |snap: &bulkhead_facts::Snapshot| {
             let opts = AuditOptions::default();
