@@ -747,3 +747,57 @@ fn services_of_one_compose_file_are_patched_together() {
     let expected = "# shop\nservices:\n  api:\n    image: shop/api:1\n    read_only: true\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=64m,mode=1777\n      - /run:rw,noexec,nosuid,size=64m,mode=1777\n    security_opt:\n      - no-new-privileges:true\n  worker:\n    image: shop/worker:1\n    read_only: true\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=64m,mode=1777\n      - /run:rw,noexec,nosuid,size=64m,mode=1777\n    security_opt:\n      - no-new-privileges:true\n";
     assert_eq!(written, expected);
 }
+
+/// The read-only fix's note says what the container wrote: a container that wrote nothing gets
+/// a tmpfs on /tmp only, and the note must not claim it wrote there.
+#[test]
+fn read_only_note_tells_written_directories_from_the_default_tmp() {
+    use bulkhead_harden::{ChangeKind, ChangedPath};
+    let root = temp_root("tmpfs-note");
+    let c = container("quiet", |_| {});
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(vec![c.clone()]);
+    let audit = docker_audit(
+        "1.6.0",
+        vec![("docker.container.read_only_rootfs", fails_for(&c))],
+    );
+    let with_writes = |writes: Vec<ChangedPath>| {
+        let mut r = request(&root, &[]);
+        r.container_writes = BTreeMap::from([(c.inspect.id.clone(), writes)]);
+        let p = plan(&snap, std::slice::from_ref(&audit), &r).unwrap();
+        let f = p.fix("docker-run:quiet").unwrap().clone();
+        (f.command().unwrap(), f.notes)
+    };
+
+    let (cmd, notes) = with_writes(vec![]);
+    assert!(cmd.contains("--tmpfs /tmp:"), "{cmd}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("the container wrote nothing outside its volumes; only /tmp")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("directories the container wrote")),
+        "{notes:?}"
+    );
+
+    let written = |path: &str, kind| ChangedPath {
+        path: path.into(),
+        kind,
+    };
+    let (cmd, notes) = with_writes(vec![
+        written("/var", ChangeKind::Modified),
+        written("/var/log", ChangeKind::Modified),
+        written("/var/log/app.log", ChangeKind::Added),
+    ]);
+    assert!(cmd.contains("--tmpfs /var/log:"), "{cmd}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("the directories the container wrote, and /tmp (/tmp, /var/log)")),
+        "{notes:?}"
+    );
+}

@@ -829,11 +829,16 @@ fn plan_container(
     let tmpfs_new: Vec<String> = if has(Change::ReadOnly) {
         match ctx.request.container_writes.get(&c.inspect.id) {
             Some(writes) => {
+                // /tmp is always kept writable: many programs expect to write there.
                 let d = tmpfs_dirs(writes, &volume_targets, &["/tmp"]);
-                notes.push(format!(
-                    "tmpfs mounts for the directories the container wrote ({}); files kept there vanish when it stops: use a volume for data that must persist",
-                    d.join(", ")
-                ));
+                notes.push(if tmpfs_dirs(writes, &volume_targets, &[]).is_empty() {
+                    "the container wrote nothing outside its volumes; only /tmp gets a tmpfs mount, as many programs expect to write there".to_string()
+                } else {
+                    format!(
+                        "tmpfs mounts for the directories the container wrote, and /tmp ({}); files kept there vanish when it stops: use a volume for data that must persist",
+                        d.join(", ")
+                    )
+                });
                 d
             }
             None => {
