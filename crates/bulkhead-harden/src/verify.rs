@@ -177,6 +177,14 @@ pub struct CheckChange {
     /// proven, whatever the check's status says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gone: Vec<String>,
+    /// Containers the check did not pass on before that it passes on now: what a fix applied
+    /// one container at a time has achieved so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<String>,
+    /// Containers the check does not pass on now (failing, warning or in error), whether they
+    /// did before or are new to it: what is left to fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_passing: Vec<String>,
     /// Why a check that failed is a warn now rather than a pass (a file newer than the process
     /// that reads it: restart it), from the new audit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -313,15 +321,16 @@ pub fn compare(
                 .filter(|o| o.control.id == c.control)
                 .flat_map(|o| o.result.objects.iter().map(object_key))
                 .collect();
-            let gone = match found {
+            let not_passing: Vec<String> = found.map(|n| n.not_passing.clone()).unwrap_or_default();
+            // A check the new audit did not run says nothing about its objects.
+            let (gone, fixed) = match found {
                 Some(_) => c
                     .not_passing
                     .iter()
-                    .filter(|k| !audited_now.contains(k))
+                    .filter(|k| !not_passing.contains(k))
                     .cloned()
-                    .collect(),
-                // A check the new audit did not run says nothing about its objects.
-                None => Vec::new(),
+                    .partition(|k| !audited_now.contains(k)),
+                None => (Vec::new(), Vec::new()),
             };
             // What keeps a check that failed from passing now, when it only warns.
             let reason = (c.status == Status::Fail
@@ -346,6 +355,8 @@ pub fn compare(
                 before: c.status,
                 after: found.map(|n| n.status),
                 gone,
+                fixed,
+                not_passing,
                 reason,
             }
         })
@@ -476,6 +487,16 @@ fn audit_text(v: &Verification) -> String {
             after,
             c.title
         ));
+        // Which containers a check that did not pass has been fixed on, and which are left:
+        // containers are recreated one at a time, and a check stays failing until the last.
+        if c.before != Status::Pass {
+            let indent = " ".repeat(w + 4);
+            for (label, keys) in [("fixed on", &c.fixed), ("not passing on", &c.not_passing)] {
+                if !keys.is_empty() {
+                    out.push_str(&format!("{indent}{label}: {}\n", listed(keys)));
+                }
+            }
+        }
     }
     if v.threats.is_empty() {
         out.push_str("\nNo threat changed status.\n");
@@ -489,6 +510,24 @@ fn audit_text(v: &Verification) -> String {
         }
     }
     out
+}
+
+/// Object keys for one line: the first few, then how many more.
+fn listed(keys: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut text = keys
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if keys.len() > SHOWN {
+        text.push_str(&format!(
+            " and {} more (`--format json` lists them all)",
+            keys.len() - SHOWN
+        ));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -514,6 +553,8 @@ mod tests {
             before,
             after: Some(after),
             gone: vec![],
+            fixed: vec![],
+            not_passing: vec![],
             reason: None,
         };
         let mut restarted_later = change("2.13", Status::Fail, Status::Warn);
@@ -691,6 +732,86 @@ mod tests {
         assert_eq!(r.gone, vec!["container web".to_string()]);
         assert_eq!(v.still_failing().len(), 1, "{v:?}");
         assert!(!text(&v).contains(" fixed\n"), "{}", text(&v));
+    }
+
+    /// Containers are recreated one at a time, and a per-container check keeps failing until the
+    /// last one is fixed: verify names the containers fixed so far and those left, new ones
+    /// included, so progress shows before the check's status moves.
+    #[test]
+    fn a_check_still_failing_names_the_containers_fixed_and_those_left() {
+        use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+        use bulkhead_facts::Fact;
+        let control = "docker.container.read_only_rootfs";
+        let audit = |snap: &bulkhead_facts::Snapshot| {
+            let opts = AuditOptions::default();
+            let ctx = Context::new(snap, &opts);
+            bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default())
+        };
+        // The write-up's container `web` under several names, each read-only or not.
+        let with = |containers: &[(&str, bool)]| {
+            let mut s = writeup();
+            let d = s.docker.as_mut().unwrap();
+            let web = d.containers.value().unwrap()[0].clone();
+            let list = containers
+                .iter()
+                .map(|(name, read_only)| {
+                    let mut c = web.clone();
+                    c.inspect.name = format!("/{name}");
+                    c.inspect.id = format!("{name}-id");
+                    c.inspect.host_config.readonly_rootfs = *read_only;
+                    c
+                })
+                .collect();
+            d.containers = Fact::Value(list);
+            s
+        };
+        let before = with(&[("web", false), ("api", false), ("db", false)]);
+        let baseline = Baseline::new(&[audit(&before)], vec![control.into()], BTreeMap::new());
+        // web fixed, api not yet, db removed, and a new writable container, cache.
+        let after = with(&[("web", true), ("api", false), ("cache", false)]);
+        let v = compare(&baseline, &[audit(&after)], &BTreeMap::new());
+        let row = &v.checks[0];
+        assert_eq!(row.after, Some(Status::Fail), "{row:?}");
+        assert_eq!(row.fixed, vec!["container web".to_string()]);
+        assert_eq!(row.gone, vec!["container db".to_string()]);
+        let mut left = row.not_passing.clone();
+        left.sort();
+        assert_eq!(left, vec!["container api", "container cache"]);
+        let t = text(&v);
+        let detail = |l: &str| t.lines().any(|line| line.trim() == l);
+        assert!(detail("fixed on: container web"), "{t}");
+        assert!(
+            detail("not passing on: container api, container cache")
+                || detail("not passing on: container cache, container api"),
+            "{t}"
+        );
+        let json = serde_json::to_value(row).unwrap();
+        assert_eq!(json["fixed"], serde_json::json!(["container web"]));
+
+        // Once the last one is fixed the check passes, and those fixed since are named.
+        let baseline = Baseline::new(&[audit(&after)], vec![control.into()], BTreeMap::new());
+        let all_fixed = with(&[("web", true), ("api", true), ("cache", true)]);
+        let v = compare(&baseline, &[audit(&all_fixed)], &BTreeMap::new());
+        assert_eq!(v.checks[0].after, Some(Status::Pass));
+        let mut fixed = v.checks[0].fixed.clone();
+        fixed.sort();
+        assert_eq!(fixed, vec!["container api", "container cache"]);
+        assert!(text(&v).contains(" fixed\n"), "{}", text(&v));
+        // A check that passed before lists nothing: there was nothing to fix.
+        let passing = Baseline::new(&[audit(&all_fixed)], vec![control.into()], BTreeMap::new());
+        let v = compare(&passing, &[audit(&all_fixed)], &BTreeMap::new());
+        assert!(!text(&v).contains("fixed on"), "{}", text(&v));
+    }
+
+    /// Fifty containers left make a line a person can still read; JSON keeps the whole list.
+    #[test]
+    fn a_long_list_of_containers_is_cut_short_saying_how_many_more() {
+        let keys: Vec<String> = (1..=50).map(|i| format!("container c{i}")).collect();
+        let line = listed(&keys);
+        assert!(line.starts_with("container c1, container c2,"), "{line}");
+        assert!(line.contains("container c8 and 42 more"), "{line}");
+        assert!(!line.contains("container c9,"), "{line}");
+        assert_eq!(listed(&keys[..2]), "container c1, container c2");
     }
 
     #[test]

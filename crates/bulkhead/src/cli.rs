@@ -437,6 +437,10 @@ pub enum Command {
     /// harden fixed artifacts (--scan), each of those findings after scanning them again. Checks
     /// are matched by control ID, so another numbering compares the same checks.
     ///
+    /// Containers are recreated one at a time (harden prints the commands; you run them), and a
+    /// check stays failing until the last is fixed: under each check that did not pass, verify
+    /// names the containers fixed so far ("fixed on") and those left ("not passing on").
+    ///
     /// dockerd and the kubelet read their configuration when they start: until they restart, a
     /// check that would pass on the new file is a warn, marked "not proven yet".
     ///
