@@ -16,13 +16,13 @@ const FILE: &str = "/srv/app/compose.yaml";
 /// The usual pattern: `worker` is `web` with another command.
 const COMPOSE: &str = "services:\n  web: &default\n    image: app:1\n    environment: {A: \"1\"}\n  worker:\n    <<: *default\n    command: [\"worker\"]\n  db:\n    image: postgres:16\n";
 
-/// A running container that docker compose started for `service` of [`FILE`]; `id_char` makes
-/// its ID, and so the order in which containers are planned.
-fn from_compose(service: &str, id_char: char) -> ContainerFacts {
+/// A running container that docker compose started for `service` of [`FILE`]; `order` starts
+/// its name (containers are planned by name) and makes its ID.
+fn from_compose(service: &str, order: char) -> ContainerFacts {
     ContainerFacts {
         inspect: Container {
-            id: std::iter::repeat_n(id_char, 64).collect(),
-            name: format!("/app-{service}-1"),
+            id: std::iter::repeat_n(order, 64).collect(),
+            name: format!("/{order}-app-{service}-1"),
             image: "sha256:abc".into(),
             state: ContainerState {
                 status: "running".into(),
@@ -158,7 +158,7 @@ fn an_anchor_on_the_services_mapping_is_named_too() {
 
 #[test]
 fn a_merging_service_patched_in_the_same_plan_is_said_to_be() {
-    // Containers are planned by ID. web first: worker's fix, made on web's result, sets
+    // Containers are planned by name. web first: worker's fix, made on web's result, sets
     // read_only and cap_drop itself but takes the merged tmpfs and security_opt as they are.
     let p = plan_for(COMPOSE, &[("web", 'a'), ("worker", 'b')]);
     let web = compose_fix(&p, "web");

@@ -801,3 +801,32 @@ fn read_only_note_tells_written_directories_from_the_default_tmp() {
         "{notes:?}"
     );
 }
+
+/// Container fixes are listed by container name, whatever their IDs: a plan of many containers
+/// is read by looking a name up.
+#[test]
+fn container_fixes_come_in_name_order() {
+    let root = temp_root("name-order");
+    let named =
+        |name: &str, id: char| container(name, |c| c.id = std::iter::repeat_n(id, 64).collect());
+    let containers = vec![named("web", '1'), named("api", 'f'), named("cache", '7')];
+    let mut snap = snapshot(&root);
+    snap.docker.as_mut().unwrap().containers = Fact::Value(containers.clone());
+    let failing = CheckResult::from_objects(
+        containers
+            .iter()
+            .map(|c| ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id()))
+            .collect(),
+        "",
+    );
+    let audit = docker_audit(
+        "1.6.0",
+        vec![("docker.container.read_only_rootfs", failing)],
+    );
+    let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
+    let order: Vec<&str> = p.fixes.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        order,
+        ["docker-run:api", "docker-run:cache", "docker-run:web"]
+    );
+}

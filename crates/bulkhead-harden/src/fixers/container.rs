@@ -307,7 +307,8 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         .and_then(|d| d.images.value())
         .map(|v| v.as_slice())
         .unwrap_or(&[]);
-    let mut by_container: BTreeMap<String, Wanted> = BTreeMap::new();
+    // By name, then ID: the plan lists containers in the order a person looks for them.
+    let mut by_container: BTreeMap<(String, String), Wanted> = BTreeMap::new();
     for f in failing {
         let change = change_for(f.control_id()).expect("handles() checked the control");
         let objects: Vec<&ObjectResult> = f
@@ -359,7 +360,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
                 continue;
             }
             by_container
-                .entry(c.inspect.id.clone())
+                .entry((c.name().to_string(), c.inspect.id.clone()))
                 .or_insert_with(|| Wanted {
                     container: c,
                     changes: BTreeMap::new(),
