@@ -20,7 +20,7 @@
 
 use crate::failpoint;
 use crate::files::{self, attrs_of, sha256_hex};
-use crate::model::{FileAttrs, Fix, Plan, Safety};
+use crate::model::{FileAttrs, Fix, Plan, Restart, Safety};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -131,6 +131,11 @@ enum Entry {
         /// is 0600). Absent in journals of older versions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before_attrs: Option<FileAttrs>,
+        /// The service that reads the file and must restart (or reload) to see a change of
+        /// it, the fix's: a rollback changes the file back and says so. Absent in journals of
+        /// older versions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart: Option<Restart>,
     },
     Attrs {
         fix: String,
@@ -720,6 +725,7 @@ fn apply_inner(
             before_sha256: e.before_sha256.clone(),
             after_sha256: last.after_sha256.clone(),
             created_dirs,
+            restart: chain.iter().find_map(|(f, _)| f.restart.clone()),
         });
         writes.push(last);
     }
@@ -939,6 +945,19 @@ pub struct RollbackReport {
     pub removed: Vec<String>,
     /// Host paths already in their original state.
     pub unchanged: Vec<String>,
+    /// The services that read a restored or removed file, once each: they still run with the
+    /// rolled-back settings until they restart (or reload, when that suffices for them all).
+    pub restarts: Vec<Restart>,
+}
+
+impl RollbackReport {
+    fn needs(&mut self, restart: &Option<Restart>) {
+        let Some(r) = restart else { return };
+        match self.restarts.iter_mut().find(|x| x.service == r.service) {
+            Some(x) => x.reload_suffices &= r.reload_suffices,
+            None => self.restarts.push(r.clone()),
+        }
+    }
 }
 
 fn journals(state_dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -1076,6 +1095,7 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 backup,
                 created_dirs,
                 before_attrs,
+                restart,
                 ..
             } => {
                 let now = current_hash(real_path).map_err(ApplyError::Failed)?;
@@ -1093,6 +1113,7 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                     write_atomic(real_path, &bytes, attrs, "restore", Some(real_path))
                         .map_err(ApplyError::Failed)?;
                     report.restored.push(path.clone());
+                    report.needs(restart);
                 } else {
                     fs::remove_file(real_path)
                         .map_err(|e| ApplyError::Failed(io_err("removing", real_path, e)))?;
@@ -1100,6 +1121,7 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                         fsync_dir(dir).map_err(ApplyError::Failed)?;
                     }
                     report.removed.push(path.clone());
+                    report.needs(restart);
                 }
                 remove_stale_temporaries(real_path);
                 if let Some(b) = backup {

@@ -53,6 +53,85 @@ impl std::fmt::Display for RestartReport {
     }
 }
 
+/// What happened to the files a service reads, for [`advice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilesWere {
+    /// `--apply` changed them.
+    Applied,
+    /// `--rollback` put them back.
+    RolledBack,
+}
+
+/// One line per service still running on the files as they were before an apply (or a
+/// rollback): what to restart or reload for the change to take effect. Services appear once, in
+/// the order given; dockerd is left out when `docker_restarted` (this run restarted it).
+pub fn advice(
+    restarts: &[&crate::model::Restart],
+    files: FilesWere,
+    docker_restarted: bool,
+) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut lines = Vec::new();
+    for r in restarts {
+        if seen.contains(&r.service.as_str()) || (r.service == "docker" && docker_restarted) {
+            continue;
+        }
+        seen.push(&r.service);
+        // A service needs only a reload when every one of its changes allows it.
+        let reload = restarts
+            .iter()
+            .filter(|x| x.service == r.service)
+            .all(|x| x.reload_suffices);
+        let (what, how) = match r.service.as_str() {
+            "docker" => {
+                // Run again, an --apply with --restart-daemon restarts a dockerd whose
+                // daemon.json is newer than it; a rollback done cannot be run again.
+                let again = match files {
+                    FilesWere::Applied => ", or this harden command again with --restart-daemon",
+                    FilesWere::RolledBack => "",
+                };
+                if reload {
+                    (
+                        "dockerd loads the changed settings of daemon.json when it reloads",
+                        format!("reload it (`systemctl reload docker`, or SIGHUP to dockerd{again})"),
+                    )
+                } else {
+                    (
+                        "dockerd reads daemon.json when it starts",
+                        format!("restart it (`systemctl restart docker` for the packaged service{again})"),
+                    )
+                }
+            }
+            "kubelet" => (
+                "the kubelet reads its configuration when it starts",
+                "restart it (`systemctl restart kubelet`)".into(),
+            ),
+            "etcd" => (
+                "etcd reads its configuration when it starts",
+                "restart it the way it runs (`systemctl restart etcd`, or, as a static pod, move its manifest out of the manifests directory and back)".to_string(),
+            ),
+            "kube-apiserver" => (
+                "the API server reads the changed file when it starts",
+                "restart it (as a static pod: move its manifest out of the manifests directory and back)".to_string(),
+            ),
+            "auditd" => (
+                "the kernel's audit rules are loaded from the rules files",
+                "load them (`augenrules --load`, or `systemctl restart auditd`)".to_string(),
+            ),
+            other => (
+                "the service reads the changed files when it starts",
+                format!("{} {other}", if reload { "reload" } else { "restart" }),
+            ),
+        };
+        let then = match files {
+            FilesWere::Applied => "then run `bulkhead verify`",
+            FilesWere::RolledBack => "for the restored settings to take effect",
+        };
+        lines.push(format!("{what}: {how}, {then}."));
+    }
+    lines
+}
+
 /// The systemd unit whose cgroup holds `pid`, from `<proc>/<pid>/cgroup`.
 pub fn systemd_unit_of(proc_root: &Path, pid: u32) -> Option<String> {
     let text = std::fs::read_to_string(proc_root.join(pid.to_string()).join("cgroup")).ok()?;
@@ -155,6 +234,50 @@ pub fn restart_docker(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Restart;
+
+    fn needs(service: &str, reload_suffices: bool) -> Restart {
+        Restart {
+            service: service.into(),
+            reload_suffices,
+        }
+    }
+
+    /// One line per service, in the order of the fixes; a reload only when every change of that
+    /// service allows it; dockerd left out once this run restarted it.
+    #[test]
+    fn advice_names_each_service_once_and_what_loads_its_files() {
+        let (docker_reload, docker_restart, kubelet) = (
+            needs("docker", true),
+            needs("docker", false),
+            needs("kubelet", false),
+        );
+        let lines = advice(&[&docker_reload, &kubelet], FilesWere::Applied, false);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("dockerd loads the changed settings of daemon.json when it reloads: reload it (`systemctl reload docker`, or SIGHUP to dockerd, or this harden command again with --restart-daemon), then run `bulkhead verify`."), "{lines:?}");
+        assert!(lines[1].starts_with("the kubelet reads its configuration when it starts: restart it (`systemctl restart kubelet`)"), "{lines:?}");
+
+        let lines = advice(
+            &[&docker_reload, &docker_restart],
+            FilesWere::Applied,
+            false,
+        );
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("dockerd reads daemon.json when it starts: restart it"),
+            "{lines:?}"
+        );
+
+        assert_eq!(
+            advice(&[&docker_restart, &kubelet], FilesWere::Applied, true).len(),
+            1,
+            "dockerd was restarted in this run"
+        );
+        // A rollback cannot be run again: no "run it again" advice, and no verify to run.
+        let lines = advice(&[&docker_restart], FilesWere::RolledBack, false);
+        assert_eq!(lines, ["dockerd reads daemon.json when it starts: restart it (`systemctl restart docker` for the packaged service), for the restored settings to take effect."]);
+        assert!(advice(&[], FilesWere::Applied, false).is_empty());
+    }
 
     #[test]
     fn unit_from_cgroup_files() {

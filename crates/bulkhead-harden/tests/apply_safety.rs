@@ -120,6 +120,11 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
     assert!(r
         .removed
         .contains(&"/etc/profile.d/bulkhead-content-trust.sh".to_string()));
+    // dockerd and the audit rules still run on what the apply wrote, until they load the
+    // restored files: the rollback names them, once each (the journal recorded them).
+    let mut services: Vec<&str> = r.restarts.iter().map(|x| x.service.as_str()).collect();
+    services.sort_unstable();
+    assert_eq!(services, ["auditd", "docker"], "{:?}", r.restarts);
     let key_mode = std::fs::metadata(root.join("etc/docker/tls/key.pem"))
         .unwrap()
         .mode()

@@ -322,6 +322,79 @@ fn a_full_restart_of_a_daemon_not_run_by_systemd_is_refused() {
     let _ = std::fs::remove_dir_all(&state);
 }
 
+/// An --apply without --restart-daemon leaves dockerd on the old daemon.json: the output says
+/// what loads it, and "this harden command again with --restart-daemon" really asks for the
+/// restart (it used to plan nothing and restart nothing, silently). A rollback says the same of
+/// the restored file.
+#[test]
+fn restart_daemon_loads_a_daemon_json_applied_earlier() {
+    let Some(d) = TestDockerd::start_with(
+        DaemonOptions::default().daemon_json(json!({"live-restore": false})),
+    ) else {
+        return;
+    };
+    let state = temp_root("pending");
+    let host = d.docker_host();
+    let pid = d.pid();
+    let harden = |select: &str, restart: bool| {
+        let mut args = vec![
+            "harden",
+            "--docker-host",
+            &host,
+            "--select",
+            select,
+            "--state-dir",
+            s(&state),
+            "--apply",
+        ];
+        if restart {
+            args.push("--restart-daemon");
+        }
+        bulkhead(&args)
+    };
+    // Nothing changed since dockerd started: asked to restart, it is left alone, saying why.
+    let o = harden("2.3", true);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out_of(&o).contains("dockerd was not restarted: nothing it reads changed"),
+        "{}",
+        text(&o)
+    );
+    // The file's change must come more than 2 s after dockerd's start to be told from it
+    // (both are known to the second).
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let o = harden("2.15", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out_of(&o).contains("dockerd loads the changed settings of daemon.json when it reloads: reload it (`systemctl reload docker`, or SIGHUP to dockerd, or this harden command again with --restart-daemon), then run `bulkhead verify`."),
+        "{}",
+        text(&o)
+    );
+    let info: Value = d.api().get("/info").unwrap().json().unwrap();
+    assert_eq!(info["LiveRestoreEnabled"], false, "not loaded yet");
+    // Again with --restart-daemon: nothing more to apply, but daemon.json is newer than dockerd.
+    // Which settings are pending is not known, so a full restart, which a dockerd that systemd
+    // does not run cannot get: refused, saying so, and not claiming a fix was applied.
+    let o = harden("2.15", true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bulkhead: error: the daemon was not restarted: ")
+            && err.contains("not run by systemd"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(d.pid(), pid, "the daemon was not touched");
+    let o = bulkhead(&["harden", "--rollback", "--state-dir", s(&state)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out_of(&o).contains("dockerd loads the changed settings of daemon.json when it reloads: reload it (`systemctl reload docker`, or SIGHUP to dockerd), for the restored settings to take effect."),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
 /// A snapshot plans offline anywhere, but drives `--apply` only on the host it was collected on.
 #[test]
 fn a_snapshot_from_another_host_is_never_applied_here() {

@@ -706,13 +706,22 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         }
         if args.restart_daemon {
             let snapshot = acquire_snapshot(&args.source, AuditTarget::Docker, &[])?;
-            let r = restart::restart_docker(
+            let restarted = restart::restart_docker(
                 &snapshot,
                 &args.source.proc,
                 false,
                 Duration::from_secs(120),
             )?;
-            text.push_str(&format!("{r}\n"));
+            text.push_str(&format!("{restarted}\n"));
+        }
+        let restarts: Vec<_> = r.restarts.iter().collect();
+        for line in restart::advice(
+            &restarts,
+            restart::FilesWere::RolledBack,
+            args.restart_daemon,
+        ) {
+            text.push_str(&line);
+            text.push('\n');
         }
         crate::output::emit(&text, args.output.as_deref())?;
         return Ok(ExitCode::SUCCESS);
@@ -875,18 +884,28 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             "journal": report.journal.as_ref().map(|p| p.display().to_string()),
         });
     }
-    let needs_restart = plan
+    let restarts = plan
         .fixes
         .iter()
         .filter(|f| report.applied.iter().any(|(id, _)| *id == f.id))
         .filter_map(|f| f.restart.as_ref())
-        .filter(|r| r.service == "docker")
         .collect::<Vec<_>>();
+    let docker_restarts: Vec<_> = restarts.iter().filter(|r| r.service == "docker").collect();
+    // daemon.json changed after dockerd started (an earlier --apply without --restart-daemon,
+    // or an edit by hand): --restart-daemon is how the user asks for it to be loaded, even in a
+    // run that applies nothing more. Which settings changed is not known, so a full restart.
+    let pending = host
+        .as_ref()
+        .and_then(|(s, _)| s.docker.as_ref())
+        .is_some_and(|d| d.daemon.config_changed_after_start().is_some());
     let mut restart_error = None;
-    if let (true, false, Some((snapshot, _))) =
-        (args.restart_daemon, needs_restart.is_empty(), &host)
-    {
-        let reload = needs_restart.iter().all(|r| r.reload_suffices);
+    let mut docker_restarted = false;
+    if let (true, true, Some((snapshot, _))) = (
+        args.restart_daemon,
+        !docker_restarts.is_empty() || pending,
+        &host,
+    ) {
+        let reload = !pending && docker_restarts.iter().all(|r| r.reload_suffices);
         match restart::restart_docker(
             snapshot,
             &args.source.proc,
@@ -894,6 +913,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             Duration::from_secs(120),
         ) {
             Ok(r) => {
+                docker_restarted = true;
                 text.push_str(&format!("{r}\n"));
                 if let Some(j) = json.as_mut() {
                     j["restart"] = serde_json::json!(r.to_string());
@@ -907,8 +927,21 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
                 restart_error = Some(e);
             }
         }
-    } else if !needs_restart.is_empty() {
-        text.push_str("dockerd must restart to load daemon.json: run again with --restart-daemon, or restart it yourself, then `bulkhead verify`.\n");
+    }
+    let audited_docker = host.as_ref().is_some_and(|(s, _)| s.docker.is_some());
+    if args.restart_daemon && docker_restarts.is_empty() && !pending && audited_docker {
+        text.push_str("dockerd was not restarted: nothing it reads changed (no fix of daemon.json was applied, and the file is older than the running dockerd)\n");
+    }
+    // What still runs on the old files (dockerd too when it could not be restarted).
+    let advice = restart::advice(&restarts, restart::FilesWere::Applied, docker_restarted);
+    for line in &advice {
+        text.push_str(line);
+        text.push('\n');
+    }
+    if let Some(j) = json.as_mut() {
+        if !advice.is_empty() {
+            j["restart_needed"] = serde_json::json!(advice);
+        }
     }
     let mut code = ExitCode::SUCCESS;
     if args.verify && report.applied.is_empty() {
@@ -940,9 +973,11 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     crate::output::emit(&out, args.output.as_deref())?;
     // The files were changed (and the journal says how to undo it); the restart was not done.
     if let Some(e) = restart_error {
-        return Err(format!(
-            "the fixes were applied but the daemon was not restarted: {e}"
-        ));
+        return Err(if report.applied.is_empty() {
+            format!("the daemon was not restarted: {e}")
+        } else {
+            format!("the fixes were applied but the daemon was not restarted: {e}")
+        });
     }
     Ok(code)
 }
