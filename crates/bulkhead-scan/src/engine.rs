@@ -444,21 +444,22 @@ fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResul
             if forced.is_none() && !(text.contains("apiVersion") && text.contains("kind")) {
                 return not_an_artifact(path, text);
             }
-            if forced.is_none() && text.contains("{{") && text.contains("}}") {
-                let line = text[..text.find("{{").unwrap_or(0)].matches('\n').count() as u32 + 1;
-                return FileResult {
-                    skipped: Some(FileError {
-                        path: path.to_string(),
-                        line,
-                        column: 1,
-                        message: "looks like a Helm/Go template, not a manifest: render it (helm template) and scan the output".into(),
-                    }),
-                    ..FileResult::default()
-                };
-            }
             // Strictly (a key written twice is an error) and document by document: a broken
             // document is reported and not scanned, the others are.
             let stream = yaml::parse_stream(text, &opts.limits);
+            if forced.is_none() && text.contains("{{") && text.contains("}}") {
+                if let Some(at) = template_marker(text, &stream.documents) {
+                    return FileResult {
+                        skipped: Some(FileError {
+                            path: path.to_string(),
+                            line: text[..at].matches('\n').count() as u32 + 1,
+                            column: 1,
+                            message: "looks like a Helm/Go template, not a manifest: render it (helm template) and scan the output".into(),
+                        }),
+                        ..FileResult::default()
+                    };
+                }
+            }
             if stream.documents.is_empty() && !stream.errors.is_empty() {
                 return FileResult {
                     errors: stream
@@ -504,8 +505,10 @@ fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResul
                         ),
                     );
                 }
+                let resolved = rules::compose::with_variable_defaults(docs);
                 let ctx = rules::compose::Ctx {
-                    services: compose::services(docs),
+                    services: compose::services(&resolved),
+                    written: compose::services(docs),
                 };
                 for f in enabled(rules::compose::REGISTRY, &opts.config) {
                     f(&ctx, &mut out);
@@ -788,6 +791,62 @@ fn not_an_artifact(path: &str, text: &str) -> FileResult {
             message,
         }),
         ..FileResult::default()
+    }
+}
+
+/// The offset of the first `{{` that makes a YAML file a Go (Helm) template rather than a
+/// manifest, if any: one outside the quoted and block scalars of the documents that parse (in
+/// the structure, a plain scalar, or a document that does not parse), or one inside such a
+/// scalar that uses Helm's built-in objects. Any other `{{` is text of a string value, which
+/// the API server stores as written: rendered charts keep alert and notification templates
+/// (`"{{ $labels.pod }} is down"`) that way.
+fn template_marker(text: &str, docs: &[yaml::Document]) -> Option<usize> {
+    let mut strings = Vec::new();
+    for d in docs {
+        string_ranges(text, &d.root, &mut strings);
+    }
+    text.match_indices("{{").map(|(at, _)| at).find(|&at| {
+        let in_string = strings.iter().any(|r| r.contains(&at));
+        let expression = &text[at..];
+        let expression = &expression[..expression.find("}}").unwrap_or(expression.len())];
+        !in_string || uses_helm_objects(expression)
+    })
+}
+
+/// Does a `{{ ... }}` expression read Helm's built-in objects (`.Values`, `.Release`, ...)?
+/// Only a chart template does; Prometheus, Alertmanager and Argo templates have their own.
+fn uses_helm_objects(expression: &str) -> bool {
+    const OBJECTS: &[&str] = &[
+        ".Values",
+        ".Release.",
+        ".Chart.",
+        ".Capabilities.",
+        ".Files.",
+        ".Template.",
+    ];
+    OBJECTS.iter().any(|o| {
+        expression.match_indices(o).any(|(i, _)| {
+            let before = expression[..i].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        })
+    })
+}
+
+/// The byte ranges of the quoted and block scalars under `node`: text there is a value, never
+/// YAML structure.
+fn string_ranges(text: &str, node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
+    match &node.kind {
+        yaml::NodeKind::Scalar(s) if !s.style.is_plain() => {
+            let mut ranges = Vec::new();
+            scalar_ranges(text, node, &mut ranges);
+            out.extend(ranges);
+        }
+        yaml::NodeKind::Scalar(_) => {}
+        yaml::NodeKind::Seq(items) => items.iter().for_each(|n| string_ranges(text, n, out)),
+        yaml::NodeKind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            string_ranges(text, k, out);
+            string_ranges(text, v, out);
+        }),
     }
 }
 

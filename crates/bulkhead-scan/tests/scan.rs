@@ -403,6 +403,43 @@ fn compose_user_from_a_variable_default_is_resolved_without_reading_the_environm
 }
 
 #[test]
+fn compose_variable_defaults_are_resolved_in_every_setting_not_only_user() {
+    // Compose substitutes `${VAR:-default}` in every value before it reads the setting, so with
+    // the variables unset this service is privileged, on the host network and PID namespace,
+    // and holds the Docker socket and the host's root directory.
+    let compose = "services:\n  proxy:\n    image: traefik:v3.0\n    privileged: ${PRIVILEGED:-true}\n    network_mode: ${NET_MODE:-host}\n    pid: \"${PID_MODE-host}\"\n    volumes:\n      - ${DOCKER_SOCK:-/var/run/docker.sock}:/var/run/docker.sock:ro\n      - type: bind\n        source: ${HOST_ROOT:-/}\n        target: /host\n    ports:\n      - \"${BIND_ADDR:-0.0.0.0}:${SSH_PORT:-22}:22\"\n  keep:\n    image: alpine:3.19\n    privileged: ${PRIVILEGED}\n    network_mode: ${NET_MODE:+host}\n    pids_limit: $${PIDS}\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    for (rule, line) in [
+        ("compose-privileged", 4),
+        ("compose-host-network", 5),
+        ("compose-host-pid", 6),
+        ("compose-runtime-socket", 8),
+        ("compose-sensitive-mount", 9),
+        ("compose-privileged-port", 13),
+        ("compose-ssh-port", 13),
+    ] {
+        assert_eq!(lines_of(&r, rule), vec![line], "{rule}: {:?}", hits(&r));
+    }
+    // Findings and fixes point at the value as written.
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "compose-privileged")
+        .unwrap();
+    assert_eq!(f.snippet, "    privileged: ${PRIVILEGED:-true}");
+    let fixed = apply_edits(compose, &f.fix.as_ref().unwrap().edits).unwrap();
+    assert!(fixed.contains("    privileged: false\n"), "{fixed}");
+    // A variable without a default is the deploying environment's to decide, `${VAR:+alt}` is
+    // empty when VAR is unset, and `$$` is a literal dollar.
+    assert!(
+        r.findings.iter().all(|f| f.object != "service keep"
+            || !["compose-privileged", "compose-host-network"].contains(&f.rule.as_str())),
+        "{:?}",
+        hits(&r)
+    );
+}
+
+#[test]
 fn kubernetes_pull_policy_considers_what_the_api_server_defaults() {
     let containers = [
         ("a", "nginx:1.25", None),   // unset -> IfNotPresent: finding
@@ -1339,6 +1376,35 @@ fn findings_in_a_run_heredoc_point_at_the_offending_line() {
     assert!(r.suppression_notes.is_empty(), "{:?}", r.suppression_notes);
 }
 
+#[test]
+fn pipefail_is_read_from_the_set_options_and_the_base_stage_shell() {
+    // The usual ways of turning pipefail on in a script: option clusters ending in `o`
+    // (`-euxo pipefail`, `-Eeuo pipefail`) and `-o` among other options.
+    let on = "FROM alpine:3.19\nRUN set -euxo pipefail; ls | wc -l\nRUN set -Eeuo pipefail && ls | wc -l\nRUN set -ex -o pipefail && ls | wc -l\nRUN <<EOF\nset -eo pipefail\nls | wc -l\nEOF\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, on);
+    assert!(!has(&r, "dockerfile-pipefail"), "{:?}", hits(&r));
+    // Only a `set` command that runs before the pipe counts, not the words in a string, and
+    // `set +o pipefail` turns it off again.
+    let off = "FROM alpine:3.19\nRUN ls | wc -l; echo \"set -o pipefail\"\nRUN set -o pipefail; set +o pipefail; ls | wc -l\nRUN ls | wc -l && set -o pipefail\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, off);
+    assert_eq!(
+        lines_of(&r, "dockerfile-pipefail"),
+        vec![2, 3, 4],
+        "{:?}",
+        hits(&r)
+    );
+    // SHELL belongs to the image: a stage built on a stage of this file keeps its shell, a
+    // stage built on another image does not.
+    let stages = "FROM alpine:3.19 AS base\nSHELL [\"/bin/ash\", \"-eo\", \"pipefail\", \"-c\"]\nFROM alpine:3.19 AS other\nRUN ls | wc -l\nFROM base\nRUN ls | wc -l\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, stages);
+    assert_eq!(
+        lines_of(&r, "dockerfile-pipefail"),
+        vec![4],
+        "{:?}",
+        hits(&r)
+    );
+}
+
 fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("bulkhead-scan-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -1411,6 +1477,43 @@ fn discovery_finds_every_kind_and_honours_gitignore() {
         "both documents and the JSON manifest: {pods:?}"
     );
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Scan `text` as a YAML file whose kind comes from its content, as a directory walk reads it.
+fn scan_by_content(path: &str, text: &str) -> ScanReport {
+    scan_inputs(
+        &[Input {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            kind: None,
+        }],
+        &ScanOptions::default(),
+    )
+}
+
+#[test]
+fn go_template_text_inside_string_values_does_not_skip_a_rendered_manifest() {
+    // `helm template` output keeps the `{{ ... }}` of alert rules and notification templates:
+    // they are string values the API server stores as written. The privileged Deployment
+    // beside them must be scanned, not skipped as a Helm template.
+    let rendered = "---\n# Source: app/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: team}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n        securityContext: {privileged: true}\n---\n# Source: app/templates/rules.yaml\napiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: web, namespace: team}\nspec:\n  groups:\n  - name: web\n    rules:\n    - alert: WebDown\n      expr: up == 0\n      annotations:\n        summary: \"{{ $labels.instance }} is down\"\n        runbook: '{{ $externalURL }}/web'\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notify, namespace: team}\ndata:\n  slack.tmpl: |\n    {{ define \"slack.text\" }}{{ range .Alerts }}{{ .Annotations.summary }}{{ end }}{{ end }}\n";
+    let r = scan_by_content("rendered.yaml", rendered);
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+    assert_eq!(lines_of(&r, "k8s-privileged"), vec![12], "{:?}", hits(&r));
+
+    // A template is still a template: `{{` outside a quoted or block scalar (structure or a
+    // plain scalar), or Helm's own objects inside a quoted one, are not a manifest yet.
+    for (template, line) in [
+        ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: app-{{ .Release.Name }}\nspec: {containers: [{name: c, image: x:1}]}\n", 4),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n", 7),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n{{- if .Values.hostNetwork }}\n  hostNetwork: true\n{{- end }}\n  containers: [{name: c, image: x:1}]\n", 5),
+    ] {
+        let r = scan_by_content("pod.yaml", template);
+        assert!(r.findings.is_empty() && r.errors.is_empty(), "{template}: {:?}", hits(&r));
+        assert_eq!(r.skipped.len(), 1, "{template}");
+        assert_eq!(r.skipped[0].line, line, "{template}");
+        assert!(r.skipped[0].message.contains("Helm/Go template"));
+    }
 }
 
 #[test]

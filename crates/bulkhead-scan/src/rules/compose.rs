@@ -7,11 +7,53 @@ use super::{
 };
 use crate::model::Safety;
 use bulkhead_sources::compose::{interpolate_defaults, Service};
-use bulkhead_sources::yaml::{BoolDialect, Node, Schema};
+use bulkhead_sources::yaml::{BoolDialect, Document, Node, NodeKind, Scalar, Schema};
 use serde_json::json;
 
 pub struct Ctx<'a> {
+    /// The services as compose reads them with no variable set (see [`with_variable_defaults`]).
     pub services: Vec<Service<'a>>,
+    /// The same services as written, for a rule that says which variable a value came from.
+    pub written: Vec<Service<'a>>,
+}
+
+/// The documents as compose reads them when no variable is set: compose substitutes variables
+/// in every string value before it reads any setting, so `privileged: ${PRIV:-true}` is
+/// privileged and `- ${SOCK:-/var/run/docker.sock}:/var/run/docker.sock` mounts the socket.
+/// Keys are not substituted, as in compose. A value that needs a variable without a default
+/// keeps its text: what it becomes is for the deploying environment to say. Spans stay those
+/// of the text as written, so findings and fixes point at it.
+pub fn with_variable_defaults(docs: &[Document]) -> Vec<Document> {
+    docs.iter()
+        .map(|d| Document {
+            root: substitute_defaults(&d.root),
+            ..d.clone()
+        })
+        .collect()
+}
+
+fn substitute_defaults(node: &Node) -> Node {
+    let kind = match &node.kind {
+        NodeKind::Scalar(s) if s.value.contains('$') => match interpolate_defaults(&s.value) {
+            Some(resolved) => NodeKind::Scalar(Scalar {
+                value: resolved.value,
+                ..s.clone()
+            }),
+            None => node.kind.clone(),
+        },
+        NodeKind::Scalar(_) => node.kind.clone(),
+        NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(substitute_defaults).collect()),
+        NodeKind::Map(entries) => NodeKind::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), substitute_defaults(v)))
+                .collect(),
+        ),
+    };
+    Node {
+        kind,
+        span: node.span,
+    }
 }
 
 pub const REGISTRY: &[(&str, ComposeRule)] = &[
@@ -142,7 +184,8 @@ fn user_value<'a>(s: &Service<'a>) -> Option<(&'a Node, String)> {
 }
 
 fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
-    for s in &c.services {
+    // As written: the message says when the value comes from a variable's default.
+    for s in &c.written {
         if let Some((n, v)) = user_value(s) {
             // `${APP_UID:-0}` is root wherever APP_UID is not set; a variable without a default
             // is for the deploying environment to say.

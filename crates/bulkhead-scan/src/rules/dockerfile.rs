@@ -1293,32 +1293,62 @@ fn apt(c: &Ctx<'_>, out: &mut Out<'_>) {
     });
 }
 
+/// Does a SHELL instruction run RUN scripts with pipefail (or in a shell whose pipes fail
+/// without it: PowerShell, cmd)?
+fn shell_sets_pipefail(ins: &Instruction) -> bool {
+    ["pipefail", "pwsh", "powershell", "cmd"]
+        .iter()
+        .any(|w| ins.args.contains(w))
+}
+
+/// What a `set` command does to pipefail: `Some(true)` for `-o pipefail` or an option cluster
+/// with `o` before it (`-euxo pipefail`), `Some(false)` for `+o pipefail`; the last one wins.
+fn set_pipefail(cmd: &Command) -> Option<bool> {
+    if cmd.program() != "set" {
+        return None;
+    }
+    let args = cmd.args();
+    let mut state = None;
+    for (option, next) in args.iter().zip(args.iter().skip(1)) {
+        let on = option.starts_with('-');
+        let cluster = option.strip_prefix(['-', '+']).unwrap_or("");
+        if next == "pipefail" && !cluster.starts_with('-') && cluster.contains('o') {
+            state = Some(on);
+        }
+    }
+    state
+}
+
 fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.file.stages {
-        let mut shell_has_pipefail = false;
+        // SHELL is part of the image configuration: a stage built on a stage of this file
+        // starts with that stage's shell.
+        let mut shell_has_pipefail = stage_chain(c.file, s)
+            .iter()
+            .skip(1)
+            .find_map(|base| c.file.in_stage(base, "SHELL").last())
+            .is_some_and(|(_, ins)| shell_sets_pipefail(ins));
         for &i in &s.body {
             let ins = c.file.instruction(i);
             if ins.onbuild {
                 continue;
             }
             if ins.keyword == "SHELL" {
-                shell_has_pipefail = ins.args.contains("pipefail")
-                    || ins.args.contains("pwsh")
-                    || ins.args.contains("powershell")
-                    || ins.args.contains("cmd");
+                shell_has_pipefail = shell_sets_pipefail(ins);
             }
             if ins.keyword != "RUN" || ins.exec.is_some() || shell_has_pipefail {
                 continue;
             }
-            let text = script(ins);
-            if text.contains("set -o pipefail")
-                || text.contains("set -eo pipefail")
-                || text.contains("set -euo pipefail")
-            {
-                continue;
-            }
-            let cmds = commands(&text);
-            if let Some(piped) = cmds.iter().find(|c| c.piped_to_next) {
+            // Only a `set` that runs before the pipe protects it.
+            let mut script_has_pipefail = false;
+            let cmds = commands(&script(ins));
+            let unprotected = cmds.iter().find(|cmd| {
+                if let Some(on) = set_pipefail(cmd) {
+                    script_has_pipefail = on;
+                }
+                cmd.piped_to_next && !script_has_pipefail
+            });
+            if let Some(piped) = unprotected {
                 let span = commands_span(ins, &[piped], out);
                 out.hit(
                     "dockerfile-pipefail",
