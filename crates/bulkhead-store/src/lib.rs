@@ -29,7 +29,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// What every backend offers.
 pub trait Store {
     /// Record one audit run; returns its run ID.
-    fn record(&mut self, run: &NewRun) -> Result<i64>;
+    fn record(&mut self, run: &NewRun) -> Result<i64> {
+        Ok(self.record_all(std::slice::from_ref(run))?[0])
+    }
+    /// Record the runs of one audit (its Docker and its Kubernetes run) in one transaction:
+    /// when any write fails, none of them is kept, so an audit that exits with a store error
+    /// has recorded nothing and can simply be run again. Returns their run IDs, in order.
+    fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>>;
     /// Runs matching `filter`, newest first.
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>>;
     /// The per-check rows of one run, in benchmark order.
@@ -54,6 +60,9 @@ pub fn open_existing(url: &str) -> Result<Box<dyn Store>> {
 }
 
 fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
+    // Blanks around the URL (the trailing newline of a value kept in a file or a Secret) are
+    // no part of it; left in, they would turn a postgres:// URL into a relative file name.
+    let url = url.trim();
     let conninfo = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Some(url)
     } else {
@@ -65,6 +74,12 @@ fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
         } else {
             pg::PgStore::connect_existing(conninfo)?
         }));
+    }
+    if let Some(scheme) = unknown_scheme(url) {
+        // Only the scheme is shown: the rest may be a connection string with its password.
+        return Err(StoreError(format!(
+            "the store URL starts with {scheme}:, which bulkhead does not know; write sqlite:PATH for a file (sqlite:./NAME when the file name has a colon), or postgres://USER@HOST/DATABASE (postgresql:// and postgres:KEY=VALUE... also work)"
+        )));
     }
     let path = sqlite_path(url).unwrap_or_default();
     if path.as_os_str().is_empty() {
@@ -83,9 +98,11 @@ fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
 /// PostgreSQL. Readers use it to tell a store that does not exist from an empty one, without
 /// creating it.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let url = url.trim();
     if url.starts_with("postgres://")
         || url.starts_with("postgresql://")
         || url.starts_with("postgres:")
+        || unknown_scheme(url).is_some()
     {
         return None;
     }
@@ -94,6 +111,18 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     Some(std::path::PathBuf::from(path))
+}
+
+/// The scheme of a URL that is neither SQLite nor PostgreSQL (`postgress` in a mistyped
+/// `postgress://app:pw@db/fleet`, `mysql`, `pg`). Taking such a URL for a relative file name would
+/// record the run into a local file instead of the fleet database, under directories named
+/// after the URL and its password, and still report it recorded.
+fn unknown_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once(':')?;
+    let mut chars = scheme.chars();
+    let is_scheme = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (is_scheme && scheme != "sqlite").then_some(scheme)
 }
 
 /// The store used when none is given: `$XDG_STATE_HOME/bulkhead/runs.db`, else

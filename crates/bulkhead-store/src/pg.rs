@@ -152,6 +152,29 @@ fn advice(e: &postgres::Error) -> &'static str {
     }
 }
 
+/// The advisory lock that the first recordings into a database take turns on (the key is
+/// "bulkhead" in ASCII; advisory locks are per database, so other databases are not held up).
+const SCHEMA_LOCK: i64 = 0x6275_6c6b_6865_6164;
+
+/// Create bulkhead's tables, one node at a time. A fleet rolled out at once against a new
+/// database has every node find no tables and create them together, and PostgreSQL does not
+/// make that safe: concurrent `CREATE TABLE IF NOT EXISTS` of one name fails in all but one
+/// session ("duplicate key value violates unique constraint pg_type_typname_nsp_index"),
+/// losing those nodes' runs. Behind the lock, a node that waited finds the tables made and
+/// leaves them alone, which also spares a role without CREATE the DDL it may not run.
+fn create_schema(client: &mut Client) -> std::result::Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))?;
+    let row = tx.query_one(
+        "SELECT to_regclass('bulkhead_runs') IS NOT NULL AND to_regclass('bulkhead_checks') IS NOT NULL",
+        &[],
+    )?;
+    if !row.get::<_, bool>(0) {
+        tx.batch_execute(SCHEMA)?;
+    }
+    tx.commit()
+}
+
 impl PgStore {
     /// Connect to record into the store: the tables are created when the database has none.
     pub fn connect(url: &str) -> Result<PgStore> {
@@ -207,7 +230,7 @@ impl PgStore {
                     "PostgreSQL store {shown} holds no bulkhead run history: the database has {missing}. Check the database (and host) in --store: it must be the one `bulkhead audit --store` records into, whose first recorded run creates the tables"
                 )));
             }
-            client.batch_execute(SCHEMA).map_err(|e| {
+            create_schema(&mut client).map_err(|e| {
                 StoreError(format!(
                     "PostgreSQL store {shown}: creating the tables: {} ({})",
                     reason(&e),
@@ -228,8 +251,45 @@ impl PgStore {
     }
 }
 
+/// Insert one run and its checks inside the caller's transaction; returns its run ID.
+fn insert_run(
+    tx: &mut postgres::Transaction,
+    run: &NewRun,
+    wrap: &dyn Fn(&str, postgres::Error) -> StoreError,
+) -> Result<i64> {
+    let row = tx
+        .query_one(
+            "INSERT INTO bulkhead_runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[
+                &run.host, &run.kind, &run.benchmark, &run.benchmark_version, &run.numbering, &run.tool_version,
+                &run.collected_at, &now_rfc3339(), &run.score, &run.summary.to_string(), &run.document.to_string(),
+            ],
+        )
+        .map_err(|e| wrap("recording run", e))?;
+    let id: i64 = row.get(0);
+    let stmt = tx
+        .prepare("INSERT INTO bulkhead_checks (run_id, position, check_id, control, status, message) VALUES ($1, $2, $3, $4, $5, $6)")
+        .map_err(|e| wrap("recording checks", e))?;
+    for (i, c) in run.checks.iter().enumerate() {
+        tx.execute(
+            &stmt,
+            &[
+                &id,
+                &(i as i32),
+                &c.check_id,
+                &c.control,
+                &c.status,
+                &c.message,
+            ],
+        )
+        .map_err(|e| wrap("recording checks", e))?;
+    }
+    Ok(id)
+}
+
 impl Store for PgStore {
-    fn record(&mut self, run: &NewRun) -> Result<i64> {
+    fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
         let shown = self.shown.clone();
         let wrap = |what: &str, e: postgres::Error| {
             StoreError(format!(
@@ -239,36 +299,12 @@ impl Store for PgStore {
             ))
         };
         let mut tx = self.client.transaction().map_err(|e| wrap("begin", e))?;
-        let row = tx
-            .query_one(
-                "INSERT INTO bulkhead_runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                &[
-                    &run.host, &run.kind, &run.benchmark, &run.benchmark_version, &run.numbering, &run.tool_version,
-                    &run.collected_at, &now_rfc3339(), &run.score, &run.summary.to_string(), &run.document.to_string(),
-                ],
-            )
-            .map_err(|e| wrap("recording run", e))?;
-        let id: i64 = row.get(0);
-        let stmt = tx
-            .prepare("INSERT INTO bulkhead_checks (run_id, position, check_id, control, status, message) VALUES ($1, $2, $3, $4, $5, $6)")
-            .map_err(|e| wrap("recording checks", e))?;
-        for (i, c) in run.checks.iter().enumerate() {
-            tx.execute(
-                &stmt,
-                &[
-                    &id,
-                    &(i as i32),
-                    &c.check_id,
-                    &c.control,
-                    &c.status,
-                    &c.message,
-                ],
-            )
-            .map_err(|e| wrap("recording checks", e))?;
+        let mut ids = Vec::with_capacity(runs.len());
+        for run in runs {
+            ids.push(insert_run(&mut tx, run, &wrap)?);
         }
         tx.commit().map_err(|e| wrap("commit", e))?;
-        Ok(id)
+        Ok(ids)
     }
 
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>> {

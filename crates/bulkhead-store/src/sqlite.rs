@@ -239,42 +239,49 @@ fn advice(e: &rusqlite::Error) -> &'static str {
     }
 }
 
+/// Insert one run and its checks inside the caller's transaction; returns its run ID.
+fn insert_run(tx: &rusqlite::Transaction, run: &NewRun, path: &str) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            run.host, run.kind, run.benchmark, run.benchmark_version, run.numbering, run.tool_version, run.collected_at,
+            now_rfc3339(), run.score, run.summary.to_string(), run.document.to_string()
+        ],
+    )
+    .map_err(|e| {
+        StoreError(format!(
+            "SQLite store {path}: recording run: {e}{}",
+            advice(&e)
+        ))
+    })?;
+    let id = tx.last_insert_rowid();
+    let mut stmt = tx
+        .prepare("INSERT INTO checks (run_id, position, check_id, control, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
+    for (i, c) in run.checks.iter().enumerate() {
+        stmt.execute(params![
+            id, i as i64, c.check_id, c.control, c.status, c.message
+        ])
+        .map_err(|e| StoreError(format!("SQLite store {path}: recording checks: {e}")))?;
+    }
+    Ok(id)
+}
+
 impl Store for SqliteStore {
-    fn record(&mut self, run: &NewRun) -> Result<i64> {
+    fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction()
             .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
-        tx.execute(
-            "INSERT INTO runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                run.host, run.kind, run.benchmark, run.benchmark_version, run.numbering, run.tool_version, run.collected_at,
-                now_rfc3339(), run.score, run.summary.to_string(), run.document.to_string()
-            ],
-        )
-        .map_err(|e| {
-            StoreError(format!(
-                "SQLite store {path}: recording run: {e}{}",
-                advice(&e)
-            ))
-        })?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut stmt = tx
-                .prepare("INSERT INTO checks (run_id, position, check_id, control, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
-            for (i, c) in run.checks.iter().enumerate() {
-                stmt.execute(params![
-                    id, i as i64, c.check_id, c.control, c.status, c.message
-                ])
-                .map_err(|e| StoreError(format!("SQLite store {path}: recording checks: {e}")))?;
-            }
+        let mut ids = Vec::with_capacity(runs.len());
+        for run in runs {
+            ids.push(insert_run(&tx, run, &path)?);
         }
         tx.commit()
             .map_err(|e| StoreError(format!("SQLite store {path}: commit: {e}")))?;
-        Ok(id)
+        Ok(ids)
     }
 
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>> {

@@ -400,3 +400,75 @@ fn postgres_connection_errors_never_show_a_password_in_any_spelling() {
     );
     assert!(err.contains("refused"), "the reason is given: {err}");
 }
+
+/// A fleet rolled out at once against a new database: every node's first recording finds no
+/// tables and creates them at the same moment. PostgreSQL does not make concurrent
+/// `CREATE TABLE IF NOT EXISTS` safe (the loser fails on a duplicate catalog entry), so unless
+/// the nodes take turns, some of their runs are lost. Several fresh databases, to give the race
+/// its chances.
+#[test]
+fn postgres_first_recordings_at_the_same_moment_are_all_kept() {
+    use std::sync::{Arc, Barrier};
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    const NODES: usize = 8;
+    for round in 0..4 {
+        let dbname = format!("fleet_rollout_{round}");
+        pg.admin(&format!("CREATE DATABASE {dbname}"));
+        let url = pg.url_as("bulkhead", &dbname);
+        let start = Arc::new(Barrier::new(NODES));
+        let nodes: Vec<_> = (0..NODES)
+            .map(|i| {
+                let (url, start) = (url.clone(), Arc::clone(&start));
+                std::thread::spawn(move || -> Result<i64, String> {
+                    let run =
+                        NewRun::from_document(&audit_doc(&format!("node-{i}"), "fail", 0)).unwrap();
+                    start.wait();
+                    let mut store = open(&url).map_err(|e| e.to_string())?;
+                    store.record(&run).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        let failures: Vec<String> = nodes
+            .into_iter()
+            .filter_map(|n| n.join().unwrap().err())
+            .collect();
+        assert!(failures.is_empty(), "{dbname}: runs lost: {failures:#?}");
+        let mut reader = open_existing(&url).unwrap();
+        assert_eq!(
+            reader.runs(&RunFilter::default()).unwrap().len(),
+            NODES,
+            "{dbname}"
+        );
+    }
+}
+
+/// The Docker and Kubernetes runs of one audit are kept together or not at all: when the second
+/// cannot be written (here a trigger refuses it, as a full disk would), the first is not kept
+/// either.
+#[test]
+fn sqlite_records_the_runs_of_one_audit_together_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    let docker = NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap();
+    let mut store = open(&url).unwrap();
+    store.record(&docker).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_kubernetes BEFORE INSERT ON runs WHEN NEW.kind = 'kubernetes'
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+        )
+        .unwrap();
+    let mut doc = audit_doc("node-a", "pass", 2);
+    doc["target"]["kind"] = "kubernetes".into();
+    let kubernetes = NewRun::from_document(&doc).unwrap();
+    let err = match store.record_all(&[docker, kubernetes]) {
+        Err(e) => e.to_string(),
+        Ok(ids) => panic!("recorded {ids:?} past the trigger"),
+    };
+    assert!(err.contains("database or disk is full"), "{err}");
+    assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 1);
+}

@@ -368,3 +368,130 @@ fn history_diff_lists_object_changes_in_postgres() {
     let store = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
     object_changes_show_in_the_diff(&store, &dir);
 }
+
+/// A store URL whose scheme bulkhead does not know (a mistyped `postgres`, another database) or
+/// that carries stray blanks (as a value pasted into a Secret often does): neither audit nor
+/// history takes it for a relative file name, which would record the run into the working
+/// directory under directories named after the URL and its password, say "recorded" and exit
+/// 0 while the fleet database never sees the run. Both exit 2 without showing the password, and
+/// nothing is created.
+#[test]
+fn a_store_url_bulkhead_does_not_know_is_refused_without_its_password() {
+    let dir = TempDir::new("history-unknown-scheme");
+    let snapshot = golden_snapshot();
+    for url in [
+        "postgress://app:hunter2@db.example/fleet",
+        "pg:host=db.example user=app password=hunter2",
+        "mysql://app:hunter2@db.example/fleet",
+        " postgres://app:hunter2@127.0.0.1:1/fleet",
+    ] {
+        let audit = [
+            "audit",
+            "docker",
+            "--snapshot",
+            &snapshot,
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "--store",
+            url,
+        ];
+        let history = ["history", "--store", url];
+        for args in [&audit[..], &history[..]] {
+            let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+                .args(args)
+                .current_dir(&dir.0)
+                .env_remove("BULKHEAD_STORE")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(!err.contains("hunter2"), "{args:?}: {err}");
+            assert!(!err.contains("recorded"), "{args:?}: {err}");
+        }
+    }
+    let created: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(created.is_empty(), "created {created:?}");
+}
+
+/// The golden Docker lab on a host that is also a Kubernetes node: one audit, two runs.
+fn docker_and_kubernetes_snapshot(dir: &TempDir) -> String {
+    let read = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let mut snap = read(&golden_snapshot());
+    let kube = read(&format!(
+        "{}/../bulkhead-threats/tests/fixtures/k8s-insecure.snapshot.json",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    snap["kubernetes"] = kube["kubernetes"].clone();
+    let path = dir.arg("docker-and-kubernetes.json");
+    std::fs::write(&path, serde_json::to_string(&snap).unwrap()).unwrap();
+    path
+}
+
+/// An audit of both benchmarks records two runs. When the second cannot be written (here the
+/// server refuses it, as a full disk or a dropped connection would), the audit exits 2 and must
+/// have recorded neither: a Docker run kept behind that error is recorded again when the audit
+/// is retried, and `history --diff` then compares the retry with its own duplicate.
+#[test]
+fn an_audit_whose_second_run_cannot_be_written_records_neither() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let dir = TempDir::new("history-atomic");
+    let store = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    bulkhead(&[
+        "audit",
+        "docker",
+        "--snapshot",
+        &golden_snapshot(),
+        "--fail-on",
+        "never",
+        "--store",
+        &store,
+    ]);
+    pg.run(&[
+        "psql",
+        "-h",
+        &pg.socket_dir().display().to_string(),
+        "-p",
+        "5999",
+        "-U",
+        "bulkhead",
+        "-d",
+        "postgres",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "CREATE FUNCTION refuse_kubernetes() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.kind = 'kubernetes' THEN RAISE EXCEPTION 'no space left on device (simulated)'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_kubernetes BEFORE INSERT ON bulkhead_runs
+             FOR EACH ROW EXECUTE FUNCTION refuse_kubernetes();",
+    ]);
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["audit", "--snapshot", &docker_and_kubernetes_snapshot(&dir)])
+        .args(["--fail-on", "never", "--format", "json", "--store", &store])
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("no space left on device (simulated)"), "{err}");
+    assert!(!err.contains("recorded docker run"), "{err}");
+    let (json, _) = bulkhead(&["history", "--store", &store, "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ids: Vec<&serde_json::Value> = runs.as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    assert_eq!(
+        ids,
+        [&json!(1)],
+        "only the first audit's run is kept\n{json}"
+    );
+}

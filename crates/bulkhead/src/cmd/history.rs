@@ -10,16 +10,23 @@ use std::fmt::Write;
 use std::process::ExitCode;
 
 /// Record each audit as one run. The store receives exactly the `bulkhead.audit/1` document
-/// `--format json` prints.
+/// `--format json` prints. The runs of one audit (Docker and Kubernetes) are recorded together
+/// or not at all: an audit that exits with a store error has left no run behind, so running it
+/// again does not record its Docker run twice.
 pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
     let mut store = bulkhead_store::open(url).map_err(|e| e.to_string())?;
-    for (audit, target) in audits {
-        let doc = serde_json::to_value(bulkhead_report::audit_json::document(
-            audit, target, VERSION,
-        ))
-        .map_err(|e| e.to_string())?;
-        let run = NewRun::from_document(&doc)?;
-        let id = store.record(&run).map_err(|e| e.to_string())?;
+    let runs = audits
+        .iter()
+        .map(|(audit, target)| {
+            let doc = serde_json::to_value(bulkhead_report::audit_json::document(
+                audit, target, VERSION,
+            ))
+            .map_err(|e| e.to_string())?;
+            NewRun::from_document(&doc)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let ids = store.record_all(&runs).map_err(|e| e.to_string())?;
+    for (id, (_, target)) in ids.iter().zip(audits) {
         eprintln!(
             "bulkhead: recorded {} run {id} for {}",
             target.kind, target.host
@@ -29,10 +36,12 @@ pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
 }
 
 pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
+    // Blanks around the URL (a value pasted into a Secret) are no part of it, as for audit.
     let url = args
         .store
-        .clone()
-        .unwrap_or_else(bulkhead_store::default_url);
+        .as_deref()
+        .map(str::trim)
+        .map_or_else(bulkhead_store::default_url, String::from);
     // Reading never creates a store: a mistyped --store would otherwise become a new, empty
     // history that answers "no runs recorded".
     if let Some(path) = bulkhead_store::sqlite_path(&url).filter(|p| !p.exists()) {
