@@ -110,7 +110,17 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
-    Some(std::path::PathBuf::from(path))
+    Some(home_expanded(path, std::env::var_os("HOME").as_deref()))
+}
+
+/// `~/runs.db` under the home directory. The shell expands `~` only at the start of a word, so
+/// in `--store sqlite:~/runs.db` it reaches bulkhead as written; taken literally it would be a
+/// directory named `~` in the working directory, and the history would seem lost from any other.
+fn home_expanded(path: &str, home: Option<&std::ffi::OsStr>) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) if !home.is_empty() => std::path::Path::new(home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
 }
 
 /// The scheme of a URL that is neither SQLite nor PostgreSQL (`postgress` in a mistyped
@@ -140,5 +150,32 @@ pub fn default_url() -> String {
             std::path::Path::new(&home).display()
         ),
         None => "sqlite:/var/lib/bulkhead/runs.db".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::path::PathBuf;
+
+    /// `--store sqlite:~/runs.db` reaches bulkhead unexpanded (the shell expands `~` only at the
+    /// start of a word): it names the home directory's file, not a directory called `~`.
+    #[test]
+    fn a_tilde_path_is_under_the_home_directory() {
+        let home = Some(OsStr::new("/home/ops"));
+        assert_eq!(
+            home_expanded("~/runs.db", home),
+            PathBuf::from("/home/ops/runs.db")
+        );
+        assert_eq!(
+            home_expanded("./~/runs.db", home),
+            PathBuf::from("./~/runs.db")
+        );
+        assert_eq!(
+            home_expanded("~other/runs.db", home),
+            PathBuf::from("~other/runs.db")
+        );
+        assert_eq!(home_expanded("~/runs.db", None), PathBuf::from("~/runs.db"));
     }
 }

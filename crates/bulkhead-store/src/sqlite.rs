@@ -5,6 +5,11 @@ use crate::{Result, Store, StoreError};
 use rusqlite::{params, Connection, OpenFlags};
 use std::path::Path;
 
+/// How long a recording waits for another process's lock on the file (a concurrent audit, a
+/// `sqlite3` session, a backup) before giving up. SQLite's own default is none, rusqlite's five
+/// seconds; a run given up on is lost after its report was already printed, so wait longer.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,6 +87,8 @@ impl SqliteStore {
             return Err(is_a_directory(path));
         }
         let conn = Connection::open(path).map_err(|e| open_failure(path, e))?;
+        conn.busy_timeout(LOCK_WAIT)
+            .map_err(|e| open_failure(path, e))?;
         let store = SqliteStore { conn, path: shown };
         match store.contents()? {
             Contents::Foreign(tables) => return Err(store.foreign(&tables)),

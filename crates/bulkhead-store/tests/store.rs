@@ -472,3 +472,28 @@ fn sqlite_records_the_runs_of_one_audit_together_or_not_at_all() {
     assert!(err.contains("database or disk is full"), "{err}");
     assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 1);
 }
+
+/// Another process holding the file's write lock for longer than rusqlite's default five seconds
+/// (a `sqlite3` session, a backup, a slow concurrent audit) delays a recording; it must not lose
+/// it ("database is locked") after the audit's report was printed.
+#[test]
+fn sqlite_waits_for_a_lock_held_longer_than_five_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    let mut store = open(&url).unwrap();
+    store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let held = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(7));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    store
+        .record(&NewRun::from_document(&audit_doc("node-a", "pass", 2)).unwrap())
+        .expect("recorded once the lock was released");
+    held.join().unwrap();
+    assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 2);
+}
