@@ -64,16 +64,17 @@ pub enum FilesWere {
 
 /// One line per service still running on the files as they were before an apply (or a
 /// rollback): what to restart or reload for the change to take effect. Services appear once, in
-/// the order given; dockerd is left out when `docker_restarted` (this run restarted it).
+/// the order given; dockerd is left out when `docker_handled` (this run restarted it, or said why
+/// it could not).
 pub fn advice(
     restarts: &[&crate::model::Restart],
     files: FilesWere,
-    docker_restarted: bool,
+    docker_handled: bool,
 ) -> Vec<String> {
     let mut seen: Vec<&str> = Vec::new();
     let mut lines = Vec::new();
     for r in restarts {
-        if seen.contains(&r.service.as_str()) || (r.service == "docker" && docker_restarted) {
+        if seen.contains(&r.service.as_str()) || (r.service == "docker" && docker_handled) {
             continue;
         }
         seen.push(&r.service);

@@ -932,8 +932,12 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     if args.restart_daemon && docker_restarts.is_empty() && !pending && audited_docker {
         text.push_str("dockerd was not restarted: nothing it reads changed (no fix of daemon.json was applied, and the file is older than the running dockerd)\n");
     }
-    // What still runs on the old files (dockerd too when it could not be restarted).
-    let advice = restart::advice(&restarts, restart::FilesWere::Applied, docker_restarted);
+    // What still runs on the old files; for dockerd, a failed restart has said what to do.
+    let advice = restart::advice(
+        &restarts,
+        restart::FilesWere::Applied,
+        docker_restarted || restart_error.is_some(),
+    );
     for line in &advice {
         text.push_str(line);
         text.push('\n');
