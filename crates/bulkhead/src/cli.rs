@@ -453,8 +453,9 @@ pub enum Command {
     /// Lists the runs that `bulkhead audit --store URL` recorded, newest first: run ID, host,
     /// kind, when the facts were collected, score, and how many checks ended in each status.
     ///
-    /// With --diff, each host (and kind) is taken on its own: its newest run is compared with the
-    /// run before it, check by check, and every check whose status changed is listed ("absent"
+    /// With --diff, each host (and kind) is taken on its own: its newest run (by when its facts
+    /// were collected) is compared with the run before it, check by check, and every check whose
+    /// status changed is listed ("absent"
     /// where one of the two runs lacks the check). Under each check come its objects (containers,
     /// images, files, processes) whose status changed, appeared or disappeared, so a check that
     /// stays "fail" while one container is fixed and another breaks is listed too. Checks are
@@ -798,7 +799,8 @@ pub struct HistoryArgs {
     pub limit: u32,
     /// Compare each host's last two runs, per check and per object.
     ///
-    /// For each host and kind, its newest run against the one before it: every check whose
+    /// For each host and kind, its newest run against the one before it, by when their facts were
+    /// collected (a snapshot recorded late is not the newest state): every check whose
     /// status changed, and under each check the objects (containers, images, files, processes,
     /// ...) whose status changed, that appeared or that disappeared. A check that kept its status
     /// while its objects changed is listed too (`fail -> fail`). Objects are matched by kind and

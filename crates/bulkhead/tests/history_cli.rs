@@ -369,6 +369,47 @@ fn history_diff_lists_object_changes_in_postgres() {
     object_changes_show_in_the_diff(&store, &dir);
 }
 
+/// A snapshot collected earlier but recorded later (an old node's snapshot uploaded after a
+/// fresh live audit) is the older state of the host: --diff compares the runs in the order their
+/// facts were collected, not the order they were recorded, so a fix is not shown as undone.
+#[test]
+fn history_diff_orders_runs_by_when_their_facts_were_collected() {
+    let dir = TempDir::new("history-collected-order");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let remediated = remediated_snapshot(&dir);
+    let mut later: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&remediated).unwrap()).unwrap();
+    later["collected_at"] = "2026-02-01T00:00:00Z".into();
+    std::fs::write(&remediated, serde_json::to_string(&later).unwrap()).unwrap();
+    // The later state first, then the earlier one (collected 2026-01-01).
+    for snap in [remediated.as_str(), golden_snapshot().as_str()] {
+        bulkhead(&[
+            "audit",
+            "docker",
+            "--snapshot",
+            snap,
+            "--only",
+            "5.13",
+            "--fail-on",
+            "never",
+            "--store",
+            &store,
+        ]);
+    }
+    let (text, _) = bulkhead(&["history", "--store", &store, "--diff"]);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("run 2 (2026-01-01T00:00:00Z) -> run 1 (2026-02-01T00:00:00Z)"),
+        "{text}"
+    );
+    // hostile was made read-only in the later state: fixed, not broken.
+    assert!(
+        text.lines()
+            .any(|l| l.trim().starts_with("container hostile: fail -> pass")),
+        "{text}"
+    );
+}
+
 /// A store URL whose scheme bulkhead does not know (a mistyped `postgres`, another database) or
 /// that carries stray blanks (as a value pasted into a Secret often does): neither audit nor
 /// history takes it for a relative file name, which would record the run into the working

@@ -81,21 +81,25 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         crate::output::emit(&text, None)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // The two newest runs of every (host, kind), compared check by check.
+    // The two newest runs of every (host, kind), compared check by check. Newest by when the
+    // facts were collected (then by run ID): a snapshot recorded after a later live audit is
+    // the older state of the host, and comparing in recording order would run time backwards.
+    let mut by_collection: Vec<&RunSummary> = runs.iter().collect();
+    by_collection.sort_by(|a, b| (&b.collected_at, b.id).cmp(&(&a.collected_at, a.id)));
     let mut pairs: Vec<(&RunSummary, &RunSummary)> = Vec::new();
-    let mut seen: Vec<(String, String)> = Vec::new();
-    for r in &runs {
-        let key = (r.host.clone(), r.kind.clone());
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (i, r) in by_collection.iter().enumerate() {
+        let key = (r.host.as_str(), r.kind.as_str());
         if seen.contains(&key) {
             continue;
         }
-        if let Some(prev) = runs
+        seen.push(key);
+        if let Some(prev) = by_collection[i + 1..]
             .iter()
-            .find(|p| p.id < r.id && p.host == r.host && p.kind == r.kind)
+            .find(|p| (p.host.as_str(), p.kind.as_str()) == key)
         {
             pairs.push((prev, r));
         }
-        seen.push(key);
     }
     let mut changes = Vec::new();
     let mut out = String::new();
