@@ -397,3 +397,24 @@ fn refusing_anonymous_requests_names_the_missing_authenticators() {
         vec!["unauthenticated requests to the kubelet API are refused"]
     );
 }
+
+/// A snapshot planned on another machine (or a kubelet file removed since the audit): the file
+/// to edit is not here, and the fix says so instead of failing on an empty text ("the file has
+/// no document 1").
+#[test]
+fn a_kubelet_file_missing_on_this_host_is_named() {
+    let root = temp_root("kubelet-missing-here");
+    let s = node(&root, &[], INSECURE);
+    let before = kube_audit(&s, &["4.2"]);
+    assert_eq!(status(&before, "4.2.1"), Status::Fail);
+    std::fs::remove_file(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    let p = plan(&s, &[before], &request(&root, &["4.2.1"])).unwrap();
+    no_kubelet_fix(&p);
+    let reason = &p.unfixed[0].reason;
+    assert!(
+        reason.starts_with(&format!(
+            "{CONFIG} does not exist on this host, though the audit read it"
+        )),
+        "{reason}"
+    );
+}

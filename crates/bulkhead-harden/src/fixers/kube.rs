@@ -1378,7 +1378,14 @@ fn apply_kubelet_edits(
     for e in edits {
         if !texts.contains_key(&e.file) {
             let read = files::read(&ctx.root, &e.file)?;
-            let text = read.content.clone().unwrap_or_default();
+            // The edits go to a file the audit read: missing here, there is nothing to edit
+            // (an empty text would only fail as "no document").
+            let Some(text) = read.content.clone() else {
+                return Err(format!(
+                    "{} does not exist on this host, though the audit read it (the snapshot comes from another host, or the file was removed since): plan on the node where this kubelet runs",
+                    e.file
+                ));
+            };
             texts.insert(e.file.clone(), KubeletText { read, text });
         }
         let current = staged
