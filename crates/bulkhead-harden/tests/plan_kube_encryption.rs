@@ -440,7 +440,7 @@ fn an_unusable_configuration_is_not_edited() {
             "kind is \"Pod\"",
         ),
         ("utf8", None, "not UTF-8"),
-        ("gone", Some(""), "not under"),
+        ("gone", Some(""), "was not found under --root"),
     ];
     for (name, broken, why) in cases {
         let root = temp_root(&format!("enc-broken-{name}"));

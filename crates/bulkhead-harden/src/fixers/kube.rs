@@ -1159,7 +1159,7 @@ fn plan_etcd_config(
     let Some(original) = read.content.clone() else {
         refuse(out, &|s| {
             format!(
-                "etcd takes its settings only from {path} ({source}), which is not under {}: etcd may read it inside its own mount namespace; set {}: {} there by hand, then restart etcd",
+                "etcd takes its settings only from {path} ({source}), which was not found under --root {}: etcd may read it inside its own mount namespace; set {}: {} there by hand, then restart etcd",
                 ctx.root.display(),
                 bulkhead_facts::kube::etcd_config_key(s.flag),
                 wanted_value(None, s.wants).unwrap_or_default()

@@ -313,7 +313,7 @@ pub(super) fn plan_existing(
         return refuse(
             out,
             format!(
-                "{path} is not under {}: the API server may read it inside its own mount namespace; {by_hand}",
+                "{path} was not found under --root {}: the API server may read it inside its own mount namespace; {by_hand}",
                 ctx.root.display()
             ),
         );
