@@ -4,9 +4,10 @@
 use crate::assessment_markdown::meaning;
 use crate::assessment_model::{
     apply_advice, attention_note, audit_label, fix_heading, fixes_for, needing_attention,
-    no_plan_step, status_tag, threats_heading, unfixed_heading, Assessment,
+    no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
 };
 use crate::threats_html::{page, platform_section, status_span};
+use crate::threats_markdown::counts;
 use bulkhead_threats::svg::esc;
 use bulkhead_threats::Platform;
 use std::fmt::Write;
@@ -27,6 +28,7 @@ pub fn render(a: &Assessment<'_>) -> String {
         esc(&tm.system.collected_at),
         esc(&tm.evidence_sources.join(", "))
     );
+    let _ = writeln!(b, "<p>{}</p>", esc(&counts(tm)));
     b.push_str("<h2 id=\"docker-threat-model\">1. Docker threat model</h2>\n");
     if tm.system.platforms.contains(&Platform::Docker) {
         platform_section(tm, Platform::Docker, 3, &mut b);
@@ -41,13 +43,12 @@ pub fn render(a: &Assessment<'_>) -> String {
     }
     b.push_str("<h2 id=\"benchmark-results\">3. Benchmark results</h2>\n");
     for (audit, target) in a.audits {
-        let s = crate::audit_json::Summary::of(audit);
         let _ = writeln!(
             b,
-            "<h3>{}</h3><p>Target: {}.</p><p>{} checks: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error. Score {}.</p>",
+            "<h3>{}</h3><p>Target: {}.</p><p>{}</p>",
             esc(&audit_label(audit)),
             esc(&target.describe()),
-            s.total, s.pass, s.fail, s.warn, s.info, s.manual, s.not_applicable, s.error, s.score
+            esc(&results_line(audit))
         );
         let f = needing_attention(audit);
         if !f.is_empty() {

@@ -4,7 +4,7 @@
 
 use crate::assessment_model::{
     apply_advice, attention_note, audit_label, fix_heading, fixes_for, needing_attention,
-    no_plan_step, status_tag, threats_heading, unfixed_heading, Assessment,
+    no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
 };
 use crate::markdown::{cell, code, fenced, line_start, text, text_with_code};
 use crate::threats_markdown::{platform_section, summary};
@@ -48,13 +48,7 @@ pub fn render(a: &Assessment<'_>) -> String {
     for (audit, target) in a.audits {
         let _ = writeln!(out, "### {}\n", text(&audit_label(audit)));
         let _ = writeln!(out, "Target: {}.\n", text(&target.describe()));
-        let s = crate::audit_json::Summary::of(audit);
-        let _ = writeln!(
-            out,
-            "{} checks: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error. Score {}{}.\n",
-            s.total, s.pass, s.fail, s.warn, s.info, s.manual, s.not_applicable, s.error, s.score,
-            s.score_percent.map(|p| format!(" ({p}% of scored checks pass)")).unwrap_or_default()
-        );
+        let _ = writeln!(out, "{}\n", results_line(audit));
         let f = needing_attention(audit);
         if !f.is_empty() {
             let _ = writeln!(out, "{}\n", attention_note(code));

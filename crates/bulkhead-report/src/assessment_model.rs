@@ -84,6 +84,27 @@ pub fn no_plan_step(status: Option<Status>) -> &'static str {
     }
 }
 
+/// The count of each status in an audit, and its score: the same sentence in every format, so an
+/// auditor comparing the HTML and the Markdown finds the same figures.
+pub fn results_line(a: &Audit) -> String {
+    let s = crate::audit_json::Summary::of(a);
+    format!(
+        "{} checks: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error. Score {}{}.",
+        s.total,
+        s.pass,
+        s.fail,
+        s.warn,
+        s.info,
+        s.manual,
+        s.not_applicable,
+        s.error,
+        s.score,
+        s.score_percent
+            .map(|p| format!(" ({p}% of scored checks pass)"))
+            .unwrap_or_default()
+    )
+}
+
 /// Checks of an audit that need attention (fail, error, warn), in benchmark order.
 pub fn needing_attention(a: &Audit) -> Vec<&bulkhead_checks::Outcome> {
     a.outcomes

@@ -7,13 +7,20 @@ use bulkhead_threats::svg::esc;
 use bulkhead_threats::{Platform, ThreatModel, ThreatResult};
 use std::fmt::Write;
 
+/// The page's style. Host values (container and image names, digests, paths) can be one long
+/// word: they wrap, in table cells too (where `anywhere` lets the column shrink, and the minimum
+/// width keeps short words whole), so no table pushes the page wider than the window. On paper
+/// nothing scrolls, so in print the diagram is scaled to the page width and code wraps, rather
+/// than being cut off at the margin.
 pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;color:#212121;line-height:1.4}\
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
 .status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#e65100}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#9e9e9e}\
 .fail{color:#c62828}.pass{color:#2e7d32}.warn,.manual,.error,.info{color:#616161}\
 .diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
-pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}";
+pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}\
+body{overflow-wrap:break-word}td{overflow-wrap:anywhere;min-width:5em}td a{white-space:nowrap}\
+@media print{.diagram{overflow:visible}.diagram svg{max-width:100%;height:auto}pre{white-space:pre-wrap;overflow-wrap:anywhere}}";
 
 pub fn status_span(s: bulkhead_threats::ThreatStatus) -> String {
     format!("<span class=\"status {}\">{}</span>", s.as_str(), s.label())
@@ -175,6 +182,7 @@ pub fn render(tm: &ThreatModel) -> String {
         esc(&tm.system.collected_at),
         esc(&tm.evidence_sources.join(", "))
     );
+    let _ = writeln!(body, "<p>{}</p>", esc(&crate::threats_markdown::counts(tm)));
     for p in tm.system.platforms.clone() {
         let _ = writeln!(
             body,

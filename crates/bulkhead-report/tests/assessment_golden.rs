@@ -436,6 +436,34 @@ fn selected_passing_check_is_not_said_to_leave_threats_open() {
     assert!(!finding.contains("no automatic fix"), "{finding}");
 }
 
+/// The HTML states the figures the Markdown states: the threat counts under the title and, for
+/// each benchmark, the count of each status with the score and its share of scored checks.
+#[test]
+fn html_states_the_counts_and_scores_the_markdown_states() {
+    for (name, edition) in [("writeup", "1.2.0"), ("k8s-insecure", "1.6.0")] {
+        let (md, html, _, _) = render(name, edition, &[]);
+        let figures: Vec<&str> = md
+            .lines()
+            .filter(|l| l.contains(" threats: ") || l.contains(" checks: "))
+            .collect();
+        let benchmarks = md.matches("\n### CIS ").count();
+        assert_eq!(
+            figures.len(),
+            1 + benchmarks,
+            "{name}: the threat counts and one line per benchmark: {figures:#?}"
+        );
+        assert!(figures
+            .iter()
+            .any(|l| l.contains("% of scored checks pass")));
+        for line in figures {
+            assert!(
+                html.contains(&format!("<p>{line}</p>")),
+                "{name}: the HTML lacks {line:?}"
+            );
+        }
+    }
+}
+
 /// `--select` without `--ids` names the numbering the checks were read in.
 #[test]
 fn selection_names_the_numbering_it_used() {

@@ -49,7 +49,21 @@ fn snapshot() -> Snapshot {
 }
 
 fn assessment_html() -> String {
-    let s = snapshot();
+    assessment_html_of(snapshot())
+}
+
+/// The write-up host as found on real hosts whose names are long single words: a generated
+/// container name and an image pinned by digest, which reach headings, table cells, links and
+/// the plan's commands.
+fn long_names_snapshot() -> Snapshot {
+    let mut v = serde_json::to_value(snapshot()).unwrap();
+    let c = &mut v["docker"]["containers"]["value"][0]["inspect"];
+    c["Name"] = "/payments-api_blue-green_canary_2026-01-15_deployment_replica-0001".into();
+    c["Config"]["Image"] = "registry.internal.example.com/platform/payments/api@sha256:5d1c7c0f2a9e4b3f8a6d0e1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d9c0b1a".into();
+    Snapshot::from_json(&v.to_string()).unwrap()
+}
+
+fn assessment_html_of(s: Snapshot) -> String {
     let opts = AuditOptions::default();
     let ctx = Context::new(&s, &opts);
     let docker = bulkhead_checks::run(catalog().docker(), "1.2.0", &ctx, &Selection::default());
@@ -236,6 +250,17 @@ impl Browser {
     /// Open `url`, wait for the load event, evaluate `expr`; returns its value and every URL the
     /// page requested.
     fn visit(&mut self, url: &str, expr: &str) -> (Value, Vec<String>) {
+        self.visit_as(url, expr, None)
+    }
+
+    /// [`Browser::visit`] in a window `width` CSS pixels wide showing `media` ("screen" or
+    /// "print", as Chromium lays the page out for paper).
+    fn visit_as(
+        &mut self,
+        url: &str,
+        expr: &str,
+        view: Option<(u32, &str)>,
+    ) -> (Value, Vec<String>) {
         let target = self.send(None, "Target.createTarget", json!({"url": "about:blank"}))
             ["targetId"]
             .clone();
@@ -249,6 +274,18 @@ impl Browser {
             .to_string();
         self.send(Some(&session), "Network.enable", json!({}));
         self.send(Some(&session), "Page.enable", json!({}));
+        if let Some((width, media)) = view {
+            self.send(
+                Some(&session),
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": false}),
+            );
+            self.send(
+                Some(&session),
+                "Emulation.setEmulatedMedia",
+                json!({"media": media}),
+            );
+        }
         self.events.clear();
         self.send(Some(&session), "Page.navigate", json!({"url": url}));
         self.wait_event("Page.loadEventFired");
@@ -380,4 +417,53 @@ fn network_recorder_sees_a_remote_request() {
         urls.iter().any(|u| u == "http://127.0.0.1:9/probe.png"),
         "recorded: {urls:?}"
     );
+}
+
+/// How wide the page lays out, and what is cut off: a diagram, code block or table cell whose
+/// content is wider than its box (on screen a diagram and code scroll in their box; on paper
+/// that is content lost).
+const LAYOUT_PROBE: &str = r#"JSON.stringify({
+  page: document.documentElement.scrollWidth,
+  window: window.innerWidth,
+  cut: Array.from(document.querySelectorAll('.diagram, pre, td'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.tagName + ' ' + e.scrollWidth + '>' + e.clientWidth + ': ' + e.textContent.slice(0, 60)),
+})"#;
+
+/// The page's width and what its probe found cut off, in a window of `width` showing `media`.
+fn layout(page: &Path, width: u32, media: &str) -> (u64, u64, Vec<String>) {
+    let mut b = Browser::launch();
+    let url = format!("file://{}", page.display());
+    let (v, _) = b.visit_as(&url, LAYOUT_PROBE, Some((width, media)));
+    let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
+    let cut = strings(&v, "cut").into_iter().map(String::from).collect();
+    (
+        v["page"].as_u64().unwrap(),
+        v["window"].as_u64().unwrap(),
+        cut,
+    )
+}
+
+/// Long names (a generated container name, an image pinned by digest) wrap: no table makes the
+/// page wider than a laptop's window. On paper (an A4 page's width between Chromium's default
+/// margins) the whole diagram and every command are on the page, none cut at the margin.
+#[test]
+fn html_report_fits_the_window_and_the_printed_page() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = TempDir::new("html-layout");
+    let page = dir.0.join("assessment.html");
+    std::fs::write(&page, assessment_html_of(long_names_snapshot())).unwrap();
+    let (width, window, _) = layout(&page, 1280, "screen");
+    assert!(
+        width <= window,
+        "on screen the page is {width} px wide in a {window} px window"
+    );
+    let (width, window, cut) = layout(&page, 718, "print");
+    assert!(
+        width <= window,
+        "printed, the page is {width} px wide on a {window} px page"
+    );
+    assert!(cut.is_empty(), "printed, cut off at the margin: {cut:#?}");
 }

@@ -244,6 +244,39 @@ fn report_takes_the_kubernetes_audit_and_scan_evidence() {
     );
 }
 
+/// The HTML threat model states how many threats there are in each status, as the JSON summary
+/// counts them.
+#[test]
+fn html_threat_model_states_the_summary_counts() {
+    let (doc, _) = threats("writeup", &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args([
+            "threats",
+            "--format",
+            "html",
+            "--as-of",
+            "2026-01-15",
+            "--snapshot",
+        ])
+        .arg(snapshot("writeup"))
+        .output()
+        .unwrap();
+    succeeded(&out);
+    let html = String::from_utf8_lossy(&out.stdout);
+    let by_status: Vec<String> = doc["summary"]["by_status"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
+        .collect();
+    let line = format!(
+        "<p>{} threats: {}.</p>",
+        doc["summary"]["threats"],
+        by_status.join(", ")
+    );
+    assert!(html.contains(&line), "the HTML lacks {line}");
+}
+
 /// A file under the system's temporary directory, removed when dropped.
 struct TempFile(PathBuf);
 
