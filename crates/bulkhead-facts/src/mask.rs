@@ -330,14 +330,16 @@ pub fn mask_url_userinfo(word: &str) -> String {
 /// - secrets a URL carries in its path or query ([`url_secrets`]): the token of a Slack, Discord
 ///   or Microsoft Teams webhook, and query parameters such as `token=`, `access_token=`, an Azure
 ///   shared access signature's `sig=` or `X-Amz-Signature=`;
-/// - the password of curl's `-u`/`--user`/`-U`/`--proxy-user user:password` and wget's
-///   `--password`/`--http-password`/`--ftp-password`/`--proxy-password`;
+/// - passwords given on the command line of a program that takes one, read as that program
+///   reads its options ([`command_line_passwords`]: curl's `-u user:password`, wget's
+///   `--password`, `docker login -p`, `mysql -pPASSWORD`, `sshpass -p`, `htpasswd -b`, ...),
+///   and the password of a netrc entry written out (`machine h login u password p`);
 /// - the token after `Bearer`, and the credentials after `Basic` in an Authorization header.
 ///
 /// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
 pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
-    let mut found = token_formats(text);
-    let words = Mentions::of(text.as_bytes());
+    let mut words = Mentions::of(text.as_bytes());
+    let mut found = token_formats(text, &mut words);
     if words.scheme_separator {
         found.extend(
             url_passwords(text)
@@ -346,8 +348,11 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
         );
         found.extend(url_secrets(text));
     }
-    if words.curl_or_wget {
+    if words.curl_or_wget || words.password_program {
         found.extend(command_line_passwords(text));
+    }
+    if words.netrc_password {
+        found.extend(netrc_passwords(text));
     }
     if words.authorization_scheme {
         found.extend(authorization_values(text));
@@ -373,15 +378,22 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
         .collect()
 }
 
-/// Which words the finders of [`credential_spans`] start from a text holds, read in one pass:
-/// an audit masks every command line of the host and most hold none of them, so the finders
-/// that need one are not run at all.
+/// Which words the finders of [`credential_spans`] start from a text holds, read in one pass
+/// (the names of programs while [`token_formats`] reads the text): an audit masks every command
+/// line of the host and most hold none of them, so the finders that need one are not run at all.
 #[derive(Default)]
 struct Mentions {
     /// `://`
     scheme_separator: bool,
     /// `curl` or `wget`, letter case ignored.
     curl_or_wget: bool,
+    /// The name of a program whose command line can take a password ([`Program`]), written as
+    /// a command (`mysql`, `/usr/bin/mysql`; not `mysqld`, `/var/lib/docker/` nor
+    /// `--datadir=/var/lib/mysql`). Noted by [`Mentions::note_run`].
+    password_program: bool,
+    /// `password` as a whole word (also after a `\n` escape), the keyword of a netrc entry.
+    /// Noted by [`Mentions::note_run`].
+    netrc_password: bool,
     /// `bearer` or `basic`, letter case ignored.
     authorization_scheme: bool,
 }
@@ -404,6 +416,64 @@ impl Mentions {
         }
         m
     }
+
+    /// Note the run of token characters `b[run..end]` if it is the name of a program that takes
+    /// a password ([`Program::named`]) or netrc's keyword `password`, written as a word: what
+    /// follows it ends a word (a blank, a quote, `;`, `)`, `,`, `]`, `|`, `&`), so neither
+    /// `docker.sock` nor `/var/lib/docker/` names docker, and a path before it is the whole word
+    /// (`/usr/bin/mysql`, not `--datadir=/var/lib/mysql`). Called by [`token_formats`], which
+    /// reads every run of a text anyway, for the runs whose first two letters begin one of these
+    /// names ([`may_name`]): looking for the names costs a text nothing more per byte.
+    fn note_run(&mut self, b: &[u8], run: usize, end: usize) {
+        let mut start = run;
+        // `\npassword` in a printf or echo string: the escape's letter is not the word's.
+        if start > 0 && b[start - 1] == b'\\' && matches!(b[start], b'n' | b't') {
+            start += 1;
+        }
+        if let Some(&c) = b.get(end) {
+            if !(c.is_ascii_whitespace() || b"\"'`;|&),]\\".contains(&c)) {
+                return;
+            }
+        }
+        let name = &b[start..end];
+        if name == b"password" {
+            self.netrc_password = true;
+            return;
+        }
+        if Program::named(name).is_none() {
+            return;
+        }
+        if start > 0 && b[start - 1] == b'/' {
+            let path = b[..start]
+                .iter()
+                .rposition(|&c| c.is_ascii_whitespace() || b"\"'`([=:,".contains(&c));
+            if path.is_some_and(|k| matches!(b[k], b'=' | b':' | b',')) {
+                return;
+            }
+        }
+        self.password_program = true;
+    }
+}
+
+/// Do the first two bytes of a run begin the name of a program [`Program::named`] knows (but
+/// curl and wget, which [`Mentions::of`] looks for), or `password` (also after the letter of a
+/// `\n` or `\t` escape)? Checked for every run of token characters, so it looks at two bytes and
+/// no more.
+fn may_name(b: &[u8], run: usize, end: usize) -> bool {
+    let len = end - run;
+    (4..=15).contains(&len)
+        && matches!(
+            [b[run], b[run + 1]],
+            [b'b', b'u']
+                | [b'd', b'o']
+                | [b'h', b'e' | b't']
+                | [b'm', b'a' | b'o' | b'y']
+                | [b'n', b'e' | b'p']
+                | [b'p', b'a' | b'o']
+                | [b'r', b'e']
+                | [b's', b'k' | b'm' | b's']
+                | [b't', b'p']
+        )
 }
 
 fn is_token_byte(c: u8) -> bool {
@@ -415,8 +485,9 @@ fn not_a_value(v: &str) -> bool {
     v.is_empty() || v.starts_with('$') || v == MASK || v.starts_with("***")
 }
 
-/// Token formats recognised by their prefix and length.
-fn token_formats(text: &str) -> Vec<(usize, usize, &'static str)> {
+/// Token formats recognised by their prefix and length. Every run of token characters is read
+/// here, so the names [`Mentions::note_run`] looks for are noted here too.
+fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'static str)> {
     // (prefix, minimum total length, exact length, what)
     const FORMATS: &[(&str, usize, bool, &str)] = &[
         ("AKIA", 20, true, "an AWS access key ID"),
@@ -462,6 +533,9 @@ fn token_formats(text: &str) -> Vec<(usize, usize, &'static str)> {
         let mut end = i;
         while end < b.len() && is_token_byte(b[end]) {
             end += 1;
+        }
+        if may_name(b, run, end) {
+            words.note_run(b, run, end);
         }
         if (run == 0 || b[run - 1] != b'.') && text[run..end].starts_with("eyJ") {
             if let Some(jwt) = jwt_end(b, run) {
@@ -755,88 +829,579 @@ fn words_with_breaks(text: &str) -> Vec<(usize, &str, bool)> {
     out
 }
 
-/// Passwords on a curl or wget command line: curl's `-u user:pass` (also `--user`, `-U`,
-/// `--proxy-user`, `--user=...`, `-uuser:pass` and combined short options such as `-ku`), and
-/// wget's `--password`, `--http-password`, `--ftp-password`, `--proxy-password`.
+/// Programs whose command line can carry a password, each read by [`command_line_passwords`]
+/// the way its own option parser reads it.
+#[derive(Clone, Copy, PartialEq)]
+enum Program {
+    Curl,
+    Wget,
+    /// docker, podman, nerdctl, buildah and skopeo: `login -p/--password`, `--creds user:pass`.
+    Registry,
+    Helm,
+    /// The MySQL and MariaDB command-line clients.
+    Mysql,
+    /// mongosh, the legacy mongo shell and the MongoDB database tools.
+    Mongo,
+    RedisCli,
+    Sshpass,
+    Htpasswd,
+    Smbclient,
+}
+
+impl Program {
+    /// The program a command name (the last part of its path) runs.
+    fn named(name: &[u8]) -> Option<Program> {
+        use Program::*;
+        Some(match name {
+            b"curl" => Curl,
+            b"wget" => Wget,
+            b"docker" | b"podman" | b"nerdctl" | b"buildah" | b"skopeo" => Registry,
+            b"helm" => Helm,
+            b"mysql" | b"mysqladmin" | b"mysqldump" | b"mysqlcheck" | b"mysqlimport"
+            | b"mysqlshow" | b"mysqlslap" | b"mysqlbinlog" | b"mysqlpump" | b"mysqlsh"
+            | b"mariadb" | b"mariadb-admin" | b"mariadb-dump" | b"mariadb-check"
+            | b"mariadb-import" | b"mariadb-show" | b"mariadb-slap" | b"mariadb-binlog" => Mysql,
+            b"mongosh" | b"mongo" | b"mongodump" | b"mongorestore" | b"mongoexport"
+            | b"mongoimport" | b"mongostat" | b"mongotop" | b"mongofiles" => Mongo,
+            b"redis-cli" => RedisCli,
+            b"sshpass" => Sshpass,
+            b"htpasswd" => Htpasswd,
+            b"smbclient" => Smbclient,
+            _ => return None,
+        })
+    }
+}
+
+/// One word of a command: where it starts in the text as written, and the word without the
+/// syntax around it (quotes, the `[` and `,` of an exec-form JSON array, the `$(` of a command
+/// substitution, a `;` that ends the command) with where that starts.
+#[derive(Clone, Copy)]
+struct Arg<'a> {
+    raw_at: usize,
+    at: usize,
+    word: &'a str,
+}
+
+/// Where the value of a long option starts when `args[k]` is `name=VALUE` or, with `next_too`,
+/// `name` followed by the value as the next word; and whether that next word was taken.
+fn long_value(args: &[Arg], k: usize, name: &str, next_too: bool) -> Option<(usize, bool)> {
+    let a = args[k];
+    if let Some(v) = a.word.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
+        return Some((a.at + a.word.len() - v.len(), false));
+    }
+    if next_too && a.word == name {
+        return args.get(k + 1).map(|n| (n.raw_at, true));
+    }
+    None
+}
+
+/// A word of short options (`-p`, `-vp`, `-uroot`) read letter by letter as getopt, pflag and
+/// MySQL's parser read it: letters not in `takes_value` are switches, and the first letter in
+/// `takes_value` takes the rest of the word as its value, so nothing after it is an option
+/// (`-uappuser` is the user `appuser`, not `-p`). That letter and the rest, if any.
+fn short_option<'a>(word: &'a str, takes_value: &[u8]) -> Option<(u8, &'a str)> {
+    let group = word.strip_prefix('-').filter(|g| !g.starts_with('-'))?;
+    for (k, c) in group.bytes().enumerate() {
+        if takes_value.contains(&c) {
+            return Some((c, &group[k + 1..]));
+        }
+        if !c.is_ascii_alphanumeric() {
+            return None;
+        }
+    }
+    None
+}
+
+/// Where the value of short option `letter` starts when `args[k]` is a group of short options
+/// ending in it (see [`short_option`]): the rest of the word, after an `=` when `eq` (pflag reads
+/// `-p=x` as `x`), or, when the rest is empty and `next_too`, the next word; and whether that
+/// next word was taken.
+fn short_value(
+    args: &[Arg],
+    k: usize,
+    letter: u8,
+    takes_value: &[u8],
+    eq: bool,
+    next_too: bool,
+) -> Option<(usize, bool)> {
+    let a = args[k];
+    let (c, rest) = short_option(a.word, takes_value)?;
+    if c != letter {
+        return None;
+    }
+    let rest = if eq {
+        rest.strip_prefix('=').unwrap_or(rest)
+    } else {
+        rest
+    };
+    if !rest.is_empty() {
+        return Some((a.at + a.word.len() - rest.len(), false));
+    }
+    if next_too {
+        return args.get(k + 1).map(|n| (n.raw_at, true));
+    }
+    None
+}
+
+/// The value that starts at byte `at` of `text`, as a byte range: to the end of its word,
+/// without quotes and the punctuation that closes the syntax around it (`;`, `)`, `,`, `]`); a
+/// value that opens with a quote runs to the closing quote on its line, spaces included
+/// (`-p"two words"`).
+fn value_at(text: &str, at: usize) -> (usize, usize) {
+    let rest = &text[at..];
+    if let Some(q @ (b'"' | b'\'')) = rest.bytes().next() {
+        let body = &rest[1..];
+        if let Some(close) = body.find([q as char, '\n']) {
+            if body.as_bytes()[close] == q {
+                return (at + 1, at + 1 + close);
+            }
+        }
+        return value_at(text, at + 1);
+    }
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let v = rest[..end].trim_end_matches(['"', '\'', ';', ')', ',', ']', '`']);
+    (at, at + v.len())
+}
+
+/// Record the value starting at `at` as a secret unless it is empty, a reference or masked.
+fn push_value(
+    out: &mut Vec<(usize, usize, &'static str)>,
+    text: &str,
+    at: usize,
+    what: &'static str,
+) {
+    let (a, b) = value_at(text, at);
+    if !not_a_value(&text[a..b]) {
+        out.push((a, b, what));
+    }
+}
+
+/// Record the password of a `user<sep>password` value starting at `at` (curl's `user:pass`,
+/// smbclient's `user%pass`); a value without the separator holds none.
+fn push_user_password(
+    out: &mut Vec<(usize, usize, &'static str)>,
+    text: &str,
+    at: usize,
+    sep: char,
+    what: &'static str,
+) {
+    let (a, b) = value_at(text, at);
+    if let Some(s) = text[a..b].find(sep) {
+        let p = a + s + sep.len_utf8();
+        if !not_a_value(&text[p..b]) {
+            out.push((p, b, what));
+        }
+    }
+}
+
+/// Where the arguments after a subcommand path start (`login` for `docker login`, `registry
+/// login` for `helm registry login`), if the command's first words that are not options are that
+/// path. A word after an option written without `=` may be that option's value
+/// (`docker -H tcp://h:2376 login`), so such a word is passed over when it is not the path.
+fn after_subcommand(args: &[Arg], path: &[&str]) -> Option<usize> {
+    let mut matched = 0;
+    let mut after_option = false;
+    for (k, a) in args.iter().enumerate() {
+        if a.word.starts_with('-') {
+            after_option = !a.word.contains('=');
+            continue;
+        }
+        if a.word == path[matched] {
+            matched += 1;
+            if matched == path.len() {
+                return Some(k + 1);
+            }
+        } else if !after_option {
+            return None;
+        }
+        after_option = false;
+    }
+    None
+}
+
+/// Passwords on the command line of a program that takes one, each program's options read as its
+/// own parser reads them, and only the value masked (`-p ***`, `-p***`, `--password=***`):
+///
+/// - curl's `-u user:pass` (also `--user`, `-U`, `--proxy-user`, `--user=...`, `-uuser:pass` and
+///   combined short options such as `-ku`), and wget's `--password`, `--http-password`,
+///   `--ftp-password`, `--proxy-password`;
+/// - `docker`, `podman`, `nerdctl`, `buildah` and `skopeo login -p/--password`, `helm registry
+///   login -p/--password` and helm's `--password`, and the `--creds`, `--src-creds` and
+///   `--dest-creds user:pass` of podman, buildah and skopeo;
+/// - the MySQL and MariaDB clients' `-pPASS` and `--password=PASS`;
+/// - the MongoDB shells' and tools' `-p`/`--password`, redis-cli's `-a`/`--pass`, sshpass's
+///   `-p`, htpasswd's password in batch mode (`-b`), smbclient's `-U user%pass`.
+///
+/// A command runs from its program's name to a separator (`&&`, `|`, `;`, a line break not
+/// escaped by `\`) or the next program's name (`sudo mysql ...`, `docker exec db mysql ...`).
 fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
-    // Called only for a text that mentions curl or wget ([`Mentions`]).
+    // Called only for a text that names one of these programs ([`Mentions`]).
     let mut out = Vec::new();
-    let words = words_with_breaks(text);
-    let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '\'').to_string();
-    let mut program: Option<&str> = None;
-    let mut i = 0;
-    while i < words.len() {
-        let (at, w, newline) = words[i];
-        if newline || matches!(w, "&&" | "||" | "|" | ";" | "&") {
-            program = None;
+    // The program of the command being read, its words so far, and whether the command ended
+    // with the last word (`-pX;`).
+    let mut command: Option<Program> = None;
+    let mut args: Vec<Arg> = Vec::new();
+    let mut ends = false;
+    let run = |prog: Option<Program>, args: &mut Vec<Arg>, out: &mut Vec<_>| {
+        if let Some(prog) = prog {
+            program_passwords(prog, args, text, out);
         }
-        let name = unquote(w);
-        let base = name.rsplit('/').next().unwrap_or("");
-        if base == "curl" || base == "wget" {
-            program = Some(if base == "curl" { "curl" } else { "wget" });
-            i += 1;
+        args.clear();
+    };
+    // An exec-form array written without blanks (`["mysql","-pX"]`) is one word of the text:
+    // its elements are words of the command.
+    let words = words_with_breaks(text)
+        .into_iter()
+        .flat_map(|(at, w, newline)| {
+            let mut from = 0;
+            std::iter::from_fn(move || {
+                let rest = w.get(from..).filter(|r| !r.is_empty())?;
+                let len = rest
+                    .find("\",\"")
+                    .or_else(|| rest.find("','"))
+                    .map_or(rest.len(), |k| k + 1);
+                let piece = (at + from, &rest[..len], newline && from == 0);
+                from += len + usize::from(len < rest.len());
+                Some(piece)
+            })
+        });
+    for (raw_at, raw, newline) in words {
+        if newline || ends || matches!(raw, "&&" | "||" | "|" | ";" | "&") {
+            run(command.take(), &mut args, &mut out);
+            if matches!(raw, "&&" | "||" | "|" | ";" | "&") {
+                ends = false;
+                continue;
+            }
+        }
+        let lead = raw.strip_prefix("$(").unwrap_or(raw);
+        let lead = lead.trim_start_matches(['[', '(', '"', '\'', '`']);
+        let word = lead.trim_end_matches([',', ']', ')', '"', '\'', '`', ';']);
+        ends = raw.ends_with(';');
+        let at = raw_at + raw.len() - lead.len();
+        // A program is run by its name or its path, never by a URL or an option's value
+        // (`https://example.com/helm`, `--datadir=/var/lib/mysql`).
+        let base = word.rsplit('/').next().unwrap_or("");
+        let command_word = base.len() == word.len() || !word.contains([':', '=', ',']);
+        if let Some(prog) = Program::named(base.as_bytes()).filter(|_| command_word) {
+            run(command.take(), &mut args, &mut out);
+            command = Some(prog);
             continue;
         }
-        let Some(prog) = program else {
-            i += 1;
-            continue;
-        };
-        // The value of the option: glued (`--opt=v`, `-uv`) or the next word.
-        let mut value: Option<(usize, &str)> = None;
-        let next = || words.get(i + 1).filter(|n| !n.2).map(|n| (n.0, n.1));
-        if prog == "curl" {
-            if let Some(v) = w
-                .strip_prefix("--user=")
-                .or_else(|| w.strip_prefix("--proxy-user="))
-            {
-                value = Some((at + w.len() - v.len(), v));
-            } else if w == "--user" || w == "--proxy-user" {
-                value = next();
-            } else if let Some(flags) = w.strip_prefix('-').filter(|f| !f.starts_with('-')) {
-                if let Some(k) = flags.find(['u', 'U']) {
-                    if flags[..k].bytes().all(|c| c.is_ascii_alphabetic()) {
-                        value = if k + 1 == flags.len() {
-                            next()
+        if command.is_some() {
+            args.push(Arg { raw_at, at, word });
+        }
+    }
+    run(command.take(), &mut args, &mut out);
+    out
+}
+
+/// The passwords in the arguments of one command of `prog` (see [`command_line_passwords`]).
+fn program_passwords(
+    prog: Program,
+    args: &[Arg],
+    text: &str,
+    out: &mut Vec<(usize, usize, &'static str)>,
+) {
+    let mut k = 0;
+    // Move on past the argument read, and past the next one when it was the option's value.
+    let step = |k: &mut usize, took_next: bool| *k += 1 + usize::from(took_next);
+    match prog {
+        Program::Curl => {
+            const WHAT: &str = "a password in a curl user option";
+            while k < args.len() {
+                let v = long_value(args, k, "--user", true)
+                    .or_else(|| long_value(args, k, "--proxy-user", true))
+                    .or_else(|| short_value(args, k, b'u', b"uU", false, true))
+                    .or_else(|| short_value(args, k, b'U', b"uU", false, true));
+                // Before `u`, curl reads only switches: any other letter ends the group.
+                let v = v.filter(|_| {
+                    let w = args[k].word;
+                    w.starts_with("--")
+                        || w[1..]
+                            .bytes()
+                            .take_while(|c| !matches!(c, b'u' | b'U'))
+                            .all(|c| c.is_ascii_alphabetic())
+                });
+                match v {
+                    Some((at, took)) => {
+                        push_user_password(out, text, at, ':', WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Wget => {
+            const WHAT: &str = "a password in a wget option";
+            while k < args.len() {
+                let v = [
+                    "--password",
+                    "--http-password",
+                    "--ftp-password",
+                    "--proxy-password",
+                ]
+                .iter()
+                .find_map(|o| long_value(args, k, o, true));
+                match v {
+                    Some((at, took)) => {
+                        push_value(out, text, at, WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Registry | Program::Helm => {
+            const LOGIN: &str = "a password given to a registry login";
+            const CREDS: &str = "a password in registry credentials";
+            const HELM: &str = "a password given to helm";
+            // Their CLIs parse flags with pflag: `-p VALUE`, `-pVALUE`, `-p=VALUE`,
+            // `--password VALUE`, `--password=VALUE`, flags anywhere after the subcommand,
+            // none after `--`. `-p` is the password only under `login` (`docker run -p` publishes
+            // a port); `--password-stdin` reads it from standard input.
+            let login = if prog == Program::Helm {
+                after_subcommand(args, &["registry", "login"])
+            } else {
+                after_subcommand(args, &["login"])
+            };
+            while k < args.len() && args[k].word != "--" {
+                let in_login = login.is_some_and(|l| k >= l);
+                if prog == Program::Registry {
+                    let creds = ["--creds", "--src-creds", "--dest-creds"]
+                        .iter()
+                        .find_map(|o| long_value(args, k, o, true));
+                    if let Some((at, took)) = creds {
+                        push_user_password(out, text, at, ':', CREDS);
+                        step(&mut k, took);
+                        continue;
+                    }
+                }
+                // helm takes `--password` for chart repositories in many subcommands.
+                let long = (in_login || prog == Program::Helm)
+                    .then(|| long_value(args, k, "--password", true))
+                    .flatten();
+                let short = || {
+                    in_login
+                        .then(|| short_value(args, k, b'p', b"up", true, true))
+                        .flatten()
+                };
+                match long.or_else(short) {
+                    Some((at, took)) => {
+                        push_value(out, text, at, if in_login { LOGIN } else { HELM });
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Mysql => {
+            const WHAT: &str = "a password in a MySQL client option";
+            // Letters that take a value in one of the MySQL and MariaDB clients (`-uroot`,
+            // `-hhost`, `-e "..."`, `-D db`, mysqldump's `-w`, `-T`, `-r`, mysqladmin's `-c`,
+            // `-i`, ...): a `p` after one is part of that value.
+            const TAKES_VALUE: &[u8] = b"pDehPSuwTrcidjoqxyFO#";
+            while k < args.len() && args[k].word != "--" {
+                let w = args[k].word;
+                // `--password=PASS`, also the factors of multifactor authentication
+                // (`--password1=` to `--password3=`) and the unambiguous prefixes MySQL's option
+                // parser accepts (`--pass=`).
+                let long = w.strip_prefix("--").and_then(|o| o.split_once('='));
+                let long = long.filter(|(name, _)| {
+                    let name = name.trim_end_matches(['1', '2', '3']);
+                    name.len() >= 4 && "password".starts_with(name)
+                });
+                if let Some((_, v)) = long {
+                    push_value(out, text, args[k].at + w.len() - v.len(), WHAT);
+                }
+                // MySQL's `-p` takes an optional value, which must be glued: the manual says
+                // `-p PASS` prompts for the password and takes PASS as the database name, so
+                // the next word is never read as one.
+                if let Some((at, _)) = short_value(args, k, b'p', TAKES_VALUE, false, false) {
+                    push_value(out, text, at, WHAT);
+                }
+                k += 1;
+            }
+        }
+        Program::Mongo => {
+            const WHAT: &str = "a password in a MongoDB client option";
+            while k < args.len() && args[k].word != "--" {
+                let v = long_value(args, k, "--password", true)
+                    .or_else(|| short_value(args, k, b'p', b"pudhcoqf", true, true));
+                // `-p` or `--password` followed by another option prompts for the password.
+                let v = v.filter(|&(at, took)| !took || !text[at..].starts_with('-'));
+                match v {
+                    Some((at, took)) => {
+                        push_value(out, text, at, WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::RedisCli => {
+            const WHAT: &str = "a password in a redis-cli option";
+            // redis-cli compares whole words: `-a PASS` and `--pass PASS`, never glued, and the
+            // next word whatever it is. Its `-p` is the port.
+            while k < args.len() {
+                match args.get(k + 1) {
+                    Some(n) if matches!(args[k].word, "-a" | "--pass") => {
+                        push_value(out, text, n.raw_at, WHAT);
+                        k += 2;
+                    }
+                    _ => k += 1,
+                }
+            }
+        }
+        Program::Sshpass => {
+            const WHAT: &str = "a password given to sshpass";
+            // sshpass's options (getopt "+f:d:p:P:he::Vv") end at the first word that is not
+            // one: the command it runs, whose options (`ssh -p 22`) are not sshpass's.
+            while k < args.len() {
+                let w = args[k].word;
+                if w == "--" || !w.starts_with('-') || w == "-" {
+                    break;
+                }
+                match short_option(w, b"fdpPe") {
+                    Some((b'p', rest)) => {
+                        if rest.is_empty() {
+                            if let Some(n) = args.get(k + 1) {
+                                push_value(out, text, n.raw_at, WHAT);
+                            }
+                            k += 1;
                         } else {
-                            Some((at + 1 + k + 1, &flags[k + 1..]))
-                        };
+                            push_value(out, text, args[k].at + w.len() - rest.len(), WHAT);
+                        }
+                    }
+                    // `-e` takes an optional value, glued only.
+                    Some((c, "")) if c != b'e' => k += 1,
+                    _ => {}
+                }
+                k += 1;
+            }
+        }
+        Program::Htpasswd => {
+            const WHAT: &str = "a password given to htpasswd";
+            // htpasswd's options (apr_getopt "cnmspdBbDiC:v", `-r` too in newer versions) come
+            // before its arguments: `passwordfile username`, or `username` alone with `-n`, and
+            // the password after them with `-b` (batch mode).
+            let (mut batch, mut no_file) = (false, false);
+            while k < args.len() {
+                let w = args[k].word;
+                if w == "--" {
+                    k += 1;
+                    break;
+                }
+                let Some(group) = w.strip_prefix('-').filter(|g| !g.is_empty()) else {
+                    break;
+                };
+                for (j, c) in group.bytes().enumerate() {
+                    match c {
+                        b'b' => batch = true,
+                        b'n' => no_file = true,
+                        b'C' | b'r' => {
+                            if j + 1 == group.len() {
+                                k += 1;
+                            }
+                            break;
+                        }
+                        _ => {}
                     }
                 }
+                k += 1;
             }
-            if let Some((v_at, v)) = value {
-                let lead = v.len() - v.trim_start_matches(['"', '\'']).len();
-                let body = v[lead..].trim_end_matches(['"', '\'', ';']);
-                if let Some(colon) = body.find(':') {
-                    let pass = &body[colon + 1..];
-                    if !not_a_value(pass) {
-                        let a = v_at + lead + colon + 1;
-                        out.push((a, a + pass.len(), "a password in a curl user option"));
-                    }
-                }
-            }
-        } else {
-            for opt in [
-                "--password",
-                "--http-password",
-                "--ftp-password",
-                "--proxy-password",
-            ] {
-                if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
-                    value = Some((at + w.len() - v.len(), v));
-                } else if w == opt {
-                    value = next();
-                }
-            }
-            if let Some((v_at, v)) = value {
-                let lead = v.len() - v.trim_start_matches(['"', '\'']).len();
-                let pass = v[lead..].trim_end_matches(['"', '\'', ';']);
-                if !not_a_value(pass) {
-                    let a = v_at + lead;
-                    out.push((a, a + pass.len(), "a password in a wget option"));
+            if batch {
+                let mut positional = args[k.min(args.len())..]
+                    .iter()
+                    .filter(|a| !a.word.starts_with(['>', '<']));
+                if let Some(p) = positional.nth(if no_file { 1 } else { 2 }) {
+                    push_value(out, text, p.raw_at, WHAT);
                 }
             }
         }
-        i += 1;
+        Program::Smbclient => {
+            const WHAT: &str = "a password in an smbclient user option";
+            const PASSWORD: &str = "a password given to smbclient";
+            // Samba's `-U|--user=[DOMAIN\]USERNAME[%PASSWORD]` (popt: glued or the next word).
+            // Its `-p` is the port.
+            while k < args.len() {
+                let w = args[k].word;
+                let user = long_value(args, k, "--user", true).or_else(|| {
+                    let rest = w.strip_prefix("-U")?;
+                    if rest.is_empty() {
+                        args.get(k + 1).map(|n| (n.raw_at, true))
+                    } else {
+                        Some((args[k].at + 2, false))
+                    }
+                });
+                if let Some((at, took)) = user {
+                    push_user_password(out, text, at, '%', WHAT);
+                    step(&mut k, took);
+                } else if let Some((at, took)) = long_value(args, k, "--password", true) {
+                    push_value(out, text, at, PASSWORD);
+                    step(&mut k, took);
+                } else {
+                    k += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The passwords of netrc entries written out in a text: `echo "machine HOST login USER password
+/// PASS" > ~/.netrc`, a `printf` with `\n` between the tokens, a netrc file's content in a
+/// manifest. Read as netrc is read: tokens separated by blanks (here also by quotes and by the
+/// `\n` and `\t` escapes of echo and printf), an entry starting at `machine NAME` or `default`
+/// and going on as keyword-value pairs (`login`, `password`, `account`). A token where a keyword
+/// is due that is none ends the entry, so prose ("the machine has no password set") is left
+/// alone.
+fn netrc_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
+    // Called only for a text that holds the word `password` ([`Mentions`]).
+    #[derive(PartialEq)]
+    enum State {
+        Outside,
+        MachineName,
+        Keyword,
+        Value { secret: bool },
+    }
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut state = State::Outside;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() || c == b'"' || c == b'\'' {
+            i += 1;
+            continue;
+        }
+        if c == b'\\' {
+            // An escape (`\n`, `\t`) separates tokens; a byte after it that is not ASCII starts
+            // the next token.
+            i += if b.get(i + 1).is_some_and(u8::is_ascii) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'"' | b'\'' | b'\\') {
+            i += 1;
+        }
+        let token = &text[start..i];
+        state = match (state, token) {
+            (State::Value { secret }, _) => {
+                if secret && !not_a_value(token) {
+                    out.push((start, i, "a password in netrc content"));
+                }
+                State::Keyword
+            }
+            (State::MachineName, _) => State::Keyword,
+            (_, "machine") => State::MachineName,
+            (_, "default") => State::Keyword,
+            (State::Keyword, "login" | "account") => State::Value { secret: false },
+            (State::Keyword, "password") => State::Value { secret: true },
+            _ => State::Outside,
+        };
     }
     out
 }
@@ -1007,7 +1572,8 @@ mod tests {
             ("curl --user admin:pw12345 https://x", "curl --user admin:*** https://x"),
             ("curl --user=admin:pw12345 https://x", "curl --user=admin:*** https://x"),
             ("curl -uadmin:pw12345 https://x", "curl -uadmin:*** https://x"),
-            ("curl -fsSLu 'admin:pw 1' x", "curl -fsSLu 'admin:*** 1' x"),
+            // A quoted value runs to its closing quote: no word of the password is left.
+            ("curl -fsSLu 'admin:pw 1' x", "curl -fsSLu 'admin:***' x"),
             ("curl -U proxy:pw12345 x", "curl -U proxy:*** x"),
             ("/usr/bin/curl \\\n  -u admin:pw12345 x", "/usr/bin/curl \\\n  -u admin:*** x"),
             ("wget --password=pw12345 x", "wget --password=*** x"),
@@ -1058,6 +1624,11 @@ mod tests {
         ] {
             assert_eq!(mask_text(text), text, "{text}");
         }
+        // A URL or a path in an option is not a command: curl's `-u` after it is still curl's.
+        assert_eq!(
+            mask_text("curl https://example.com/charts/helm -u admin:pw12345 --data-dir=/x/mysql"),
+            "curl https://example.com/charts/helm -u admin:*** --data-dir=/x/mysql"
+        );
         // A command for curl, then another: `-u` after the separator is not curl's.
         assert_eq!(
             mask_text("curl -fsS x && sort -u a:b"),
@@ -1290,7 +1861,231 @@ mod tests {
         assert_eq!(mask_credentials(&s), s);
         let t = "https://a.webhook.office.com/IncomingWebhook/".repeat(100_000);
         assert!(mask_credentials(&t).len() < t.len());
+        // Command lines: values opening quotes that close far away, subcommands looked for,
+        // netrc entries without end.
+        let m = "mysql -p\"x -p'y ".repeat(100_000);
+        assert!(mask_credentials(&m).contains("-p\"***\""));
+        let d = "docker -H h ".repeat(30_000) + "login -p x";
+        assert!(mask_credentials(&d).ends_with("login -p ***"));
+        let n = "machine h login u password p ".repeat(30_000);
+        assert!(!mask_credentials(&n).contains("password p "));
         assert!(started.elapsed().as_secs() < 20);
+    }
+
+    /// Passwords given on the command line of the programs that take one, each program's options
+    /// read as its own parser reads them: only the value is masked, the option stays.
+    #[test]
+    fn program_passwords_are_masked() {
+        for (text, masked) in [
+            // docker, podman, nerdctl, buildah, skopeo login (pflag: -p V, -pV, -p=V,
+            // --password V, --password=V; flags anywhere after `login`).
+            ("docker login -p Dock3rPass reg", "docker login -p *** reg"),
+            ("docker login -u me -p Dock3rPass reg", "docker login -u me -p *** reg"),
+            ("docker login -u me -pDock3rPass reg", "docker login -u me -p*** reg"),
+            ("docker login -p=Dock3rPass reg", "docker login -p=*** reg"),
+            ("docker login --password Dock3rPass reg", "docker login --password *** reg"),
+            ("docker login --password=Dock3rPass reg", "docker login --password=*** reg"),
+            ("docker login reg.example.com -u me -p Dock3rPass", "docker login reg.example.com -u me -p ***"),
+            ("/usr/bin/docker -H tcp://h:2376 --debug login -p Dock3rPass r", "/usr/bin/docker -H tcp://h:2376 --debug login -p *** r"),
+            ("RUN docker login -u me -p Dock3rPass reg | cat", "RUN docker login -u me -p *** reg | cat"),
+            ("podman login -vp Dock3rPass quay.io", "podman login -vp *** quay.io"),
+            ("podman login --username me --password 'Two Words' r", "podman login --username me --password '***' r"),
+            ("nerdctl login -u me -p Dock3rPass r", "nerdctl login -u me -p *** r"),
+            ("buildah login -u me -p Dock3rPass r", "buildah login -u me -p *** r"),
+            ("skopeo login -u me -p Dock3rPass r", "skopeo login -u me -p *** r"),
+            ("skopeo copy --src-creds me:Sk0peoPass --dest-creds=you:Sk0peo2 a b", "skopeo copy --src-creds me:*** --dest-creds=you:*** a b"),
+            ("podman pull --creds me:P0dmanPass img", "podman pull --creds me:*** img"),
+            ("CMD [\"docker\", \"login\", \"-p\", \"Dock3rPass\", \"reg\"]", "CMD [\"docker\", \"login\", \"-p\", \"***\", \"reg\"]"),
+            ("CMD [\"docker\",\"login\",\"-p\",\"Dock3rPass\",\"reg\"]", "CMD [\"docker\",\"login\",\"-p\",\"***\",\"reg\"]"),
+            ("HEALTHCHECK CMD [\"mysqladmin\",\"ping\",\"-pMyPass123\"]", "HEALTHCHECK CMD [\"mysqladmin\",\"ping\",\"-p***\"]"),
+            // helm: -p under `registry login`, --password anywhere.
+            ("helm registry login r.example.com -u me -p HelmPass1", "helm registry login r.example.com -u me -p ***"),
+            ("helm registry login r --password=HelmPass1", "helm registry login r --password=***"),
+            ("helm repo add x https://c.example.com --username me --password HelmPass2", "helm repo add x https://c.example.com --username me --password ***"),
+            // MySQL and MariaDB clients: -pPASS glued, --password=PASS.
+            ("RUN mysql -uroot -pMyPassw0rd123 -e \"select 1\" | tee /x", "RUN mysql -uroot -p*** -e \"select 1\" | tee /x"),
+            ("mysql --password=MyPass123 x", "mysql --password=*** x"),
+            ("mysql --pass=MyPass123 x", "mysql --pass=*** x"),
+            ("mysql --password1=MyPass123 --password2=Factor2x x", "mysql --password1=*** --password2=*** x"),
+            ("mysql -Bp'My Pass' db", "mysql -Bp'***' db"),
+            ("mysqldump -u root -pMyPass123 --all-databases > /x.sql", "mysqldump -u root -p*** --all-databases > /x.sql"),
+            ("mysqladmin -uroot -pMyPass123 ping", "mysqladmin -uroot -p*** ping"),
+            ("/usr/bin/mariadb -pMyPass123", "/usr/bin/mariadb -p***"),
+            ("mariadb-dump -pMyPass123 db", "mariadb-dump -p*** db"),
+            ("docker exec db mysql -uroot -pMyPass123 shop", "docker exec db mysql -uroot -p*** shop"),
+            ("sudo mysql -pMyPass123; echo done", "sudo mysql -p***; echo done"),
+            // MongoDB shells and tools: -p V, -pV, --password V, --password=V.
+            ("mongosh -u admin -p M0ngoPass --authenticationDatabase admin", "mongosh -u admin -p *** --authenticationDatabase admin"),
+            ("mongo --password M0ngoPass db", "mongo --password *** db"),
+            ("mongodump --password=M0ngoPass --out /d", "mongodump --password=*** --out /d"),
+            // redis-cli -a PASS, --pass PASS.
+            ("redis-cli -h r -p 6379 -a R3disPass ping", "redis-cli -h r -p 6379 -a *** ping"),
+            ("redis-cli --pass R3disPass info", "redis-cli --pass *** info"),
+            // sshpass -p PASS, -pPASS.
+            ("RUN sshpass -p Hunter2Pass ssh x | tee y", "RUN sshpass -p *** ssh x | tee y"),
+            ("sshpass -pHunter2Pass ssh -p 22 host", "sshpass -p*** ssh -p 22 host"),
+            ("sshpass -v -p Hunter2Pass scp -P 2222 a h:b", "sshpass -v -p *** scp -P 2222 a h:b"),
+            // htpasswd in batch mode: FILE USER PASS, or USER PASS with -n.
+            ("RUN htpasswd -b -c /x admin Adm1nPass | cat", "RUN htpasswd -b -c /x admin *** | cat"),
+            ("htpasswd -bc /etc/nginx/.htpasswd admin Adm1nPass", "htpasswd -bc /etc/nginx/.htpasswd admin ***"),
+            ("htpasswd -bB /x admin Adm1nPass", "htpasswd -bB /x admin ***"),
+            ("htpasswd -bBC 12 /x admin Adm1nPass", "htpasswd -bBC 12 /x admin ***"),
+            ("htpasswd -nb admin Adm1nPass > /etc/nginx/.htpasswd", "htpasswd -nb admin *** > /etc/nginx/.htpasswd"),
+            ("htpasswd -nbB admin \"Adm1n Pass\"", "htpasswd -nbB admin \"***\""),
+            // smbclient -U user%pass.
+            ("smbclient //srv/share -U alice%Smb2Pass -c ls", "smbclient //srv/share -U alice%*** -c ls"),
+            ("smbclient //srv/share --user=DOM\\alice%Smb2Pass", "smbclient //srv/share --user=DOM\\alice%***"),
+            ("smbclient -Ualice%Smb2Pass -L srv", "smbclient -Ualice%*** -L srv"),
+            // netrc entries written out.
+            ("RUN echo \"machine x login u password Pa55word99\" > ~/.netrc | cat", "RUN echo \"machine x login u password ***\" > ~/.netrc | cat"),
+            ("printf 'machine git.example.com\\nlogin ci\\npassword Pa55word99\\n' > ~/.netrc", "printf 'machine git.example.com\\nlogin ci\\npassword ***\\n' > ~/.netrc"),
+            ("machine a.example.com\n  login u\n  password Pa55word99\ndefault login anon password Pa55word98\n", "machine a.example.com\n  login u\n  password ***\ndefault login anon password ***\n"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        // Non-secrets that look alike stay as written.
+        for text in [
+            "docker run -p 8080:80 nginx",
+            "docker run -d -p 5432:5432 -e POSTGRES_USER=app postgres:16",
+            "docker run --rm mysql:8 --help",
+            "docker login -u me --password-stdin reg < /run/secrets/pw",
+            "docker login -p $DOCKER_PASS reg",
+            "docker login -p \"${DOCKER_PASS}\" reg",
+            "podman run -p 80:80 -v /x:/y img",
+            "helm install web ./chart -f values.yaml --set image.tag=1.2",
+            "mysql -p",
+            "mysql -u root -p mydb",
+            "mysql -uappuser -hdb.example -p shop",
+            "mysql -e \"select password from users\" -P 3306 shop",
+            "mysql --password mydb",
+            "mysql -p\"$MYSQL_ROOT_PASSWORD\" db",
+            "/usr/sbin/mysqld --basedir=/usr --datadir=/var/lib/mysql --pid-file=/run/mysqld/mysqld.pid",
+            "mongosh -u admin -p --authenticationDatabase admin",
+            "redis-cli -h r -p 6379 ping",
+            "redis-server --port 6379",
+            "ssh -p 22 user@host",
+            "sshpass -f /run/secrets/pw ssh -p 22 host",
+            "sshpass -e ssh -p 22 host",
+            "htpasswd -B /etc/nginx/.htpasswd admin",
+            "htpasswd -c /x admin",
+            "htpasswd -nB admin",
+            "htpasswd -b /x admin \"$ADMIN_PASSWORD\"",
+            "smbclient -N //srv/share -p 139",
+            "smbclient //srv/share -U alice",
+            "echo the machine has no password set",
+            "password: ${DB_PASSWORD}",
+            "machine x login u password $NETRC_PASSWORD",
+            "curl -p -x proxy:3128 https://example.com",
+            "scp -P 2222 a h:b",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        // What each is, for the messages of `bulkhead scan`.
+        let what =
+            |t: &str| -> Vec<&'static str> { credential_spans(t).iter().map(|c| c.2).collect() };
+        assert_eq!(
+            what("docker login -p Dock3rPass r"),
+            vec!["a password given to a registry login"]
+        );
+        assert_eq!(
+            what("mysql -pMyPassw0rd123"),
+            vec!["a password in a MySQL client option"]
+        );
+        assert_eq!(
+            what("sshpass -p x1 ssh h"),
+            vec!["a password given to sshpass"]
+        );
+        assert_eq!(
+            what("htpasswd -nb u x1"),
+            vec!["a password given to htpasswd"]
+        );
+        assert_eq!(
+            what("machine h login u password x1"),
+            vec!["a password in netrc content"]
+        );
+    }
+
+    /// The audit masks every process's argv with [`mask_argv`] (`procfs`): a password given to
+    /// one of these programs is not kept in a snapshot, in words or glued to its option.
+    #[test]
+    fn program_passwords_are_masked_in_argv() {
+        let argv =
+            |words: &[&str]| -> Vec<String> { words.iter().map(|s| s.to_string()).collect() };
+        for (given, want) in [
+            (
+                &["docker", "login", "-u", "me", "-p", "Dock3rPass", "reg"][..],
+                &["docker", "login", "-u", "me", "-p", "***", "reg"][..],
+            ),
+            (
+                &["/usr/bin/mysql", "-uroot", "-pMyPassw0rd123", "shop"],
+                &["/usr/bin/mysql", "-uroot", "-p***", "shop"],
+            ),
+            (
+                &["sshpass", "-p", "Hunter2Pass", "ssh", "-p", "22", "h"],
+                &["sshpass", "-p", "***", "ssh", "-p", "22", "h"],
+            ),
+            (
+                &["htpasswd", "-nb", "admin", "Adm1nPass"],
+                &["htpasswd", "-nb", "admin", "***"],
+            ),
+            (
+                &["redis-cli", "-a", "R3disPass", "ping"],
+                &["redis-cli", "-a", "***", "ping"],
+            ),
+            (&["mongosh", "-p", "M0ngoPass"], &["mongosh", "-p", "***"]),
+            (
+                &["smbclient", "-U", "alice%Smb2Pass", "//s/x"],
+                &["smbclient", "-U", "alice%***", "//s/x"],
+            ),
+            (
+                &["docker", "run", "-p", "8080:80", "nginx"],
+                &["docker", "run", "-p", "8080:80", "nginx"],
+            ),
+            (
+                &["mysql", "-u", "root", "-p", "shop"],
+                &["mysql", "-u", "root", "-p", "shop"],
+            ),
+        ] {
+            assert_eq!(mask_argv(&argv(given)), argv(want), "{given:?}");
+        }
+    }
+
+    /// The programs are looked for only in a text that names one of them as a word.
+    #[test]
+    fn program_names_are_mentioned_as_words() {
+        let mentions = |t: &str| {
+            let mut m = Mentions::of(t.as_bytes());
+            token_formats(t, &mut m);
+            m
+        };
+        for (text, named) in [
+            ("mysql -pX", true),
+            ("/usr/bin/docker login", true),
+            ("[\"docker\",\"login\"]", true),
+            ("$(mysql -pX)", true),
+            ("/usr/sbin/mysqld --user=mysql", true),
+            ("/usr/sbin/mysqld --basedir=/usr", false),
+            ("/usr/bin/dockerd -H fd://", false),
+            ("/usr/bin/docker-proxy -proto tcp", false),
+            ("--data-root /var/lib/docker/x", false),
+            ("image: mysql:8", false),
+            ("-v /srv/db:/var/lib/mysql", false),
+            (
+                "--datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock",
+                false,
+            ),
+            ("sh -c '/usr/bin/mysql -pX'", true),
+            ("redis-cli -a x", true),
+            ("mariadb-dump x", true),
+            ("the mysqladministrator", false),
+            ("kube-apiserver --secure-port=6443", false),
+        ] {
+            assert_eq!(mentions(text).password_program, named, "{text}");
+        }
+        assert!(mentions("echo password x").netrc_password);
+        assert!(mentions("'machine h\\npassword x'").netrc_password);
+        assert!(!mentions("--password x").netrc_password);
+        assert!(!mentions("passwords").netrc_password);
     }
 
     #[test]

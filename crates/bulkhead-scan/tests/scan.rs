@@ -766,6 +766,138 @@ fn webhook_and_signed_urls_are_secrets_and_their_tokens_are_never_printed() {
     }
 }
 
+/// The reviewer's Dockerfiles: passwords given on the command line of programs that take one
+/// (`docker login -p`, `mysql -pPASS`, `sshpass -p`, `htpasswd -b`, a netrc entry). Each is a
+/// secret finding, and no output shows it, whether or not the secret rule runs: the masking
+/// keeps the option and masks the value. Look-alikes that hold no password (`docker run -p
+/// 8080:80`, `mysql -p` that prompts, `ssh -p 22`) are neither findings nor masked.
+const PROGRAM_PASSWORDS: &str = "FROM alpine:3.19\nRUN docker login -u me -p Dock3rPass reg.example.com | tee /x\nRUN docker login --password Dock3rPass reg | cat\nRUN mysql -uroot -pMyPassw0rd123 -e \"select 1\" | tee /x\nRUN mysql --password=MyPass123 x | cat\nRUN sshpass -p Hunter2Pass ssh -p 22 x | tee y\nRUN htpasswd -b -c /x admin Adm1nPass | cat\nRUN echo \"machine x login u password Pa55word99\" > ~/.netrc | cat\nRUN docker run -p 8080:80 nginx | cat && mysql -u root -p shop | cat\nUSER 1\nCMD [\"x\"]\n";
+
+const PROGRAM_PASSWORD_VALUES: &[&str] = &[
+    "Dock3rPass",
+    "MyPassw0rd123",
+    "MyPass123",
+    "Hunter2Pass",
+    "Adm1nPass",
+    "Pa55word99",
+];
+
+#[test]
+fn passwords_given_to_programs_on_their_command_line_are_never_printed() {
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, PROGRAM_PASSWORDS);
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![2, 3, 4, 5, 6, 7, 8],
+        "{:?}",
+        hits(&r)
+    );
+    let finding = |rule: &str, line: u32| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule && f.location.line == line)
+            .unwrap_or_else(|| panic!("{rule} {line}: {:?}", hits(&r)))
+    };
+    assert_eq!(
+        finding("dockerfile-secret", 2).message,
+        "RUN contains a password given to a registry login"
+    );
+    assert_eq!(
+        finding("dockerfile-secret", 4).message,
+        "RUN contains a password in a MySQL client option"
+    );
+    assert_eq!(
+        finding("dockerfile-secret", 6).message,
+        "RUN contains a password given to sshpass"
+    );
+    assert_eq!(
+        finding("dockerfile-secret", 7).message,
+        "RUN contains a password given to htpasswd"
+    );
+    assert_eq!(
+        finding("dockerfile-secret", 8).message,
+        "RUN contains a password in netrc content"
+    );
+    // The option stays, the value goes; the look-alikes stay as written.
+    for (line, shown) in [
+        (2, "RUN docker login -u me -p *** reg.example.com | tee /x"),
+        (3, "RUN docker login --password *** reg | cat"),
+        (4, "RUN mysql -uroot -p*** -e \"select 1\" | tee /x"),
+        (5, "RUN mysql --password=*** x | cat"),
+        (6, "RUN sshpass -p *** ssh -p 22 x | tee y"),
+        (7, "RUN htpasswd -b -c /x admin *** | cat"),
+        (
+            8,
+            "RUN echo \"machine x login u password ***\" > ~/.netrc | cat",
+        ),
+        (
+            9,
+            "RUN docker run -p 8080:80 nginx | cat && mysql -u root -p shop | cat",
+        ),
+    ] {
+        assert_eq!(finding("dockerfile-pipefail", line).snippet, shown);
+    }
+    assert_eq!(
+        finding("dockerfile-secret", 2).snippet,
+        "RUN docker login -u me -p *** reg.example.com | tee /x"
+    );
+    // Every output format prints fields of the report (JSON, SARIF, JUnit, GitHub annotations
+    // and the text format: place, rule, object, message, snippet, fix), and a baseline is made
+    // from the findings.
+    let outputs = |r: &ScanReport| {
+        let text: String = r
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
+                    f.location.path,
+                    f.location.line,
+                    f.location.column,
+                    f.rule,
+                    f.title,
+                    f.object,
+                    f.message,
+                    f.snippet,
+                    f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
+                )
+            })
+            .collect();
+        [
+            serde_json::to_string(r).unwrap(),
+            text,
+            Baseline::render(&r.findings),
+        ]
+    };
+    for out in outputs(&r) {
+        for v in PROGRAM_PASSWORD_VALUES {
+            assert!(!out.contains(v), "{v} printed:\n{out}");
+        }
+    }
+    // The masking does not depend on the secret rule.
+    let opts = ScanOptions {
+        config: Config::parse("[scan]\ndisable = [\"dockerfile-secret\"]\n").unwrap(),
+        ..ScanOptions::default()
+    };
+    let r = scan_with(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        PROGRAM_PASSWORDS,
+        &opts,
+    );
+    assert!(!has(&r, "dockerfile-secret"));
+    assert_eq!(
+        lines_of(&r, "dockerfile-pipefail").len(),
+        8,
+        "{:?}",
+        hits(&r)
+    );
+    for out in outputs(&r) {
+        for v in PROGRAM_PASSWORD_VALUES {
+            assert!(!out.contains(v), "{v} printed:\n{out}");
+        }
+    }
+}
+
 fn snippet_of(r: &ScanReport, rule: &str) -> String {
     r.findings
         .iter()
