@@ -244,22 +244,33 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                     out.push(format!("{}={MASK}", &word[..word.len() - v.len() - 1]));
                     continue;
                 }
-                None if is_secret_name(body) => pending_name = Some(body),
+                // An argument with blanks is a value (`-c "echo secret"`), never an option name.
+                None if !body.contains(char::is_whitespace) && is_secret_name(body) => {
+                    pending_name = Some(body)
+                }
                 _ => {}
             }
         }
         out.push(mask_secret_named_values(word));
     }
     // Credentials found by their form, also those that span words (`curl -u user:pass`): found
-    // once in the joined command line, each word masked where they fall in it.
+    // once in the joined command line, each word masked where they fall in it. A word holding
+    // blanks is quoted there as a shell would show it, so that a value with spaces (`sshpass -p
+    // 'a b'`) is read as the one argument it is, not as a first word and more arguments.
     let mut joined = String::new();
     let mut starts = Vec::with_capacity(out.len());
     for w in &out {
         if !joined.is_empty() {
             joined.push(' ');
         }
+        let quote = w
+            .contains(char::is_whitespace)
+            .then(|| ['\'', '"'].into_iter().find(|q| !w.contains(*q)))
+            .flatten();
+        joined.extend(quote);
         starts.push(joined.len());
         joined.push_str(w);
+        joined.extend(quote);
     }
     let spans = credential_spans(&joined);
     if spans.is_empty() {
@@ -271,7 +282,14 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
             let inside: Vec<(usize, usize)> = spans
                 .iter()
                 .filter(|(a, b, _)| *a < at + w.len() && *b > at)
-                .map(|(a, b, _)| ((*a).max(at) - at, (*b).min(at + w.len()) - at))
+                .map(|(a, b, _)| {
+                    let (a, b) = ((*a).max(at) - at, (*b).min(at + w.len()) - at);
+                    // The value glued to an option (`-pmy pass`, `--password=a b`) is the rest
+                    // of its argument, blanks included: the text finder stops at the blank.
+                    let glued =
+                        w.starts_with('-') && a > 0 && w[b..].starts_with(char::is_whitespace);
+                    (a, if glued { w.len() } else { b })
+                })
                 .collect();
             replace_spans(w, &inside)
         })
@@ -2002,6 +2020,47 @@ mod tests {
         assert_eq!(
             what("machine h login u password x1"),
             vec!["a password in netrc content"]
+        );
+    }
+
+    /// An argument holding blanks (`sshpass -p 'a b'`) is one value: masked whole.
+    #[test]
+    fn a_password_with_blanks_is_one_argument_and_masked_whole() {
+        let masked =
+            |argv: &[&str]| mask_argv(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        // argv keeps each argument whole; the text finders see the command line joined, where
+        // a blank would otherwise end the value and leave its later words in the open.
+        assert_eq!(
+            masked(&["sshpass", "-p", "a b c", "ssh", "h"]),
+            ["sshpass", "-p", "***", "ssh", "h"]
+        );
+        assert_eq!(
+            masked(&["curl", "-u", "user:pa ss", "http://x"]),
+            ["curl", "-u", "user:***", "http://x"]
+        );
+        assert_eq!(
+            masked(&["mysql", "-pmy secret pass", "db"]),
+            ["mysql", "-p***", "db"]
+        );
+        // A script is not an option: only its secret is masked, and the next argument is not
+        // taken for the value of a name with "secret" in it.
+        assert_eq!(
+            masked(&[
+                "sh",
+                "-c",
+                "echo 'machine h login u password P' > ~/.netrc && run it",
+                "x"
+            ]),
+            [
+                "sh",
+                "-c",
+                "echo 'machine h login u password ***' > ~/.netrc && run it",
+                "x"
+            ]
+        );
+        assert_eq!(
+            masked(&["sh", "-c", "echo my secret note", "db"]),
+            ["sh", "-c", "echo my secret note", "db"]
         );
     }
 
