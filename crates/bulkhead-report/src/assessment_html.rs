@@ -1,14 +1,14 @@
 //! `bulkhead report --format html`: the assessment as one self-contained page (inline CSS and
 //! SVG, no script, nothing fetched), in the same structure as the Markdown report.
 
-use crate::assessment_markdown::meaning;
 use crate::assessment_model::{
-    apply_advice, attention_note, audit_label, fix_heading, fixes_for, needing_attention,
+    apply_advice, attention_note, audit_label, fix_heading, fixes_for, meaning, needing_attention,
     no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
 };
+use crate::html::text_with_code;
 use crate::threats_html::{page, platform_section, status_span};
 use crate::threats_markdown::counts;
-use bulkhead_threats::svg::esc;
+use bulkhead_threats::svg::{esc, threat_anchor};
 use bulkhead_threats::Platform;
 use std::fmt::Write;
 
@@ -86,7 +86,11 @@ pub fn render(a: &Assessment<'_>) -> String {
             esc(&f.check),
             esc(&f.title)
         );
-        let _ = writeln!(b, "<p><b>What it means.</b> {}</p>", esc(&meaning(f)));
+        let _ = writeln!(
+            b,
+            "<p><b>What it means.</b> {}</p>",
+            meaning(f, |r| esc(&r.replace('\n', " ")), esc)
+        );
         if !f.evidence.is_empty() {
             b.push_str("<p><b>What bulkhead saw.</b></p><ul>");
             for e in &f.evidence {
@@ -105,12 +109,13 @@ pub fn render(a: &Assessment<'_>) -> String {
         for t in &f.open_threats {
             let _ = write!(
                 b,
-                "<li><a href=\"#threat-{id}\">{id}</a> {}: {}, severity {} now, {} after the planned fixes</li>",
+                "<li><a href=\"#{}\">{}</a> {}: {}, severity {} now, {} after the planned fixes</li>",
+                threat_anchor(&t.id),
+                esc(&t.id),
                 esc(&t.title),
                 status_span(t.status),
                 t.severity,
-                t.projected_severity,
-                id = esc(&t.id)
+                t.projected_severity
             );
         }
         if f.open_threats.is_empty() {
@@ -152,12 +157,12 @@ pub fn render(a: &Assessment<'_>) -> String {
                     match x.changes.as_slice() {
                         [] => {}
                         [one] => {
-                            let _ = write!(b, ": {}", esc(one));
+                            let _ = write!(b, ": {}", text_with_code(one));
                         }
                         many => {
                             b.push_str(":<ul>");
                             for c in many {
-                                let _ = write!(b, "<li>{}</li>", esc(c));
+                                let _ = write!(b, "<li>{}</li>", text_with_code(c));
                             }
                             b.push_str("</ul>");
                         }
@@ -166,7 +171,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                 }
             }
             Err(e) => {
-                let _ = write!(b, "<li>No hardening plan: {}</li>", esc(e));
+                let _ = write!(b, "<li>No hardening plan: {}</li>", text_with_code(e));
             }
         }
         b.push_str("</ul></section>\n");
@@ -174,7 +179,7 @@ pub fn render(a: &Assessment<'_>) -> String {
     b.push_str("<h2 id=\"hardening-plan\">5. Hardening plan</h2>\n");
     match &a.plan {
         Err(e) => {
-            let _ = writeln!(b, "<p>No plan could be made: {}</p>", esc(e));
+            let _ = writeln!(b, "<p>No plan could be made: {}</p>", text_with_code(e));
         }
         Ok(plan) if plan.fixes.is_empty() && plan.unfixed.is_empty() => {
             b.push_str("<p>Nothing to fix: no selected check fails.</p>\n")
@@ -199,14 +204,16 @@ pub fn render(a: &Assessment<'_>) -> String {
                     esc(&x.controls.join(", ")),
                     if x.threats.is_empty() { String::new() } else { format!(" Threats: {}.", esc(&x.threats.join(", "))) }
                 );
+                // Harden marks commands in these messages with backticks: shown as code, as in
+                // the Markdown.
                 for c in &x.changes {
-                    let _ = write!(b, "<p>Changes: {}</p>", esc(c));
+                    let _ = write!(b, "<p>Changes: {}</p>", text_with_code(c));
                 }
                 for c in &x.may_break {
-                    let _ = write!(b, "<p>May break: {}</p>", esc(c));
+                    let _ = write!(b, "<p>May break: {}</p>", text_with_code(c));
                 }
                 for c in &x.notes {
-                    let _ = write!(b, "<p class=\"note\">{}</p>", esc(c));
+                    let _ = write!(b, "<p class=\"note\">{}</p>", text_with_code(c));
                 }
                 if let Some(d) = x.diff() {
                     let _ = write!(b, "<pre>{}</pre>", esc(&d));
@@ -233,7 +240,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                             .as_ref()
                             .map(|o| format!(" on {}", esc(o)))
                             .unwrap_or_default(),
-                        esc(&u.reason)
+                        text_with_code(&u.reason)
                     );
                 }
                 b.push_str("</ul>\n");

@@ -3,12 +3,11 @@
 //! analysis of the most important failed findings, and the hardening plan.
 
 use crate::assessment_model::{
-    apply_advice, attention_note, audit_label, fix_heading, fixes_for, needing_attention,
+    apply_advice, attention_note, audit_label, fix_heading, fixes_for, meaning, needing_attention,
     no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
 };
 use crate::markdown::{cell, code, fenced, line_start, text, text_with_code};
 use crate::threats_markdown::{platform_section, summary};
-use bulkhead_checks::Status;
 use bulkhead_threats::Platform;
 use std::fmt::Write;
 
@@ -80,7 +79,8 @@ pub fn render(a: &Assessment<'_>) -> String {
             text(&f.check),
             text(&f.title)
         );
-        let _ = writeln!(out, "**What it means.** {}\n", meaning(f));
+        let meaning = meaning(f, |r| r.replace('\n', " "), text);
+        let _ = writeln!(out, "**What it means.** {meaning}\n");
         if !f.evidence.is_empty() {
             let _ = writeln!(out, "**What bulkhead saw.**\n");
             for e in &f.evidence {
@@ -234,30 +234,4 @@ pub fn render(a: &Assessment<'_>) -> String {
         }
     }
     out
-}
-
-/// What a finding means: the catalog's rationale, else what its status says about the threats
-/// its control takes part in (a selected check need not fail).
-pub fn meaning(f: &bulkhead_threats::analysis::FindingAnalysis) -> String {
-    if !f.rationale.is_empty() {
-        return f.rationale.replace('\n', " ");
-    }
-    let list = f
-        .open_threats
-        .iter()
-        .map(|t| format!("{} ({})", t.id, t.title))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let (verdict, threats) = match f.status {
-        Some(Status::Fail) => ("does not hold", format!(", which leaves {list} open")),
-        Some(Status::Pass) => ("holds", format!(", which guards against {list}")),
-        Some(Status::NotApplicable) => ("does not apply here", format!("; it bears on {list}")),
-        Some(Status::Info) => ("only informs", format!("; it bears on {list}")),
-        _ => ("was not settled here", format!("; it bears on {list}")),
-    };
-    if f.open_threats.is_empty() {
-        format!("The check \"{}\" {verdict}.", f.title)
-    } else {
-        format!("The check \"{}\" {verdict}{threats}.", f.title)
-    }
 }

@@ -180,3 +180,36 @@ pub fn unfixed_heading(plan: &Plan, code: impl Fn(&str) -> String) -> String {
         "Not fixed automatically:".to_string()
     }
 }
+
+/// What a finding means: the catalog's rationale, else what its status says about the threats
+/// its control takes part in (a selected check need not fail). The rationale is authored prose,
+/// shown through `rationale`; the check's and the threats' IDs and titles go through `text`,
+/// since a user's `--model` file can supply them.
+pub fn meaning(
+    f: &FindingAnalysis,
+    rationale: impl Fn(&str) -> String,
+    text: impl Fn(&str) -> String,
+) -> String {
+    if !f.rationale.is_empty() {
+        return rationale(&f.rationale);
+    }
+    let list = f
+        .open_threats
+        .iter()
+        .map(|t| format!("{} ({})", text(&t.id), text(&t.title)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (verdict, threats) = match f.status {
+        Some(Status::Fail) => ("does not hold", format!(", which leaves {list} open")),
+        Some(Status::Pass) => ("holds", format!(", which guards against {list}")),
+        Some(Status::NotApplicable) => ("does not apply here", format!("; it bears on {list}")),
+        Some(Status::Info) => ("only informs", format!("; it bears on {list}")),
+        _ => ("was not settled here", format!("; it bears on {list}")),
+    };
+    let title = text(&f.title);
+    if f.open_threats.is_empty() {
+        format!("The check \"{title}\" {verdict}.")
+    } else {
+        format!("The check \"{title}\" {verdict}{threats}.")
+    }
+}

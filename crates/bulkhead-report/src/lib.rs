@@ -6,6 +6,7 @@ pub mod assessment_model;
 pub mod audit_json;
 pub mod audit_text;
 pub mod docker_bench;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod scan_github;

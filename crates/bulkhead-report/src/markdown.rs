@@ -103,31 +103,57 @@ pub fn code(s: &str) -> String {
 /// span, the rest [`text`]. A host value inside the message may bring backticks of its own and
 /// shift which parts read as code, but each part is still escaped text or a well-formed span.
 pub fn text_with_code(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    code_spans(s)
+        .into_iter()
+        .map(|part| match part {
+            Span::Text(t) => text(t),
+            Span::Code(c) => code(c),
+        })
+        .collect()
+}
+
+/// A part of a message that marks code with backticks.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Span<'a> {
+    /// Outside code; it may hold a backtick run that nothing closes, which is meant literally.
+    Text(&'a str),
+    /// The content of a code span, without its backticks.
+    Code(&'a str),
+}
+
+/// `s` cut into text and code spans the way CommonMark reads code spans (6.1), so that the
+/// Markdown and the HTML reports show the same parts as code: a backtick run opens a span that
+/// the next run of the same length closes; a run that nothing closes is text.
+pub(crate) fn code_spans(s: &str) -> Vec<Span<'_>> {
+    let mut parts = Vec::new();
     let mut rest = s;
     while let Some(open) = rest.find('`') {
         let n = run_at(rest, open);
         let after = &rest[open + n..];
         match closing_run(after, n) {
             Some(close) => {
-                out.push_str(&text(&rest[..open]));
+                if open > 0 {
+                    parts.push(Span::Text(&rest[..open]));
+                }
                 let inner = &after[..close];
                 // CommonMark drops one space at each end when both are there; so does the copy.
                 let inner = match inner.strip_prefix(' ').and_then(|i| i.strip_suffix(' ')) {
                     Some(i) if !inner.trim().is_empty() => i,
                     _ => inner,
                 };
-                out.push_str(&code(inner));
+                parts.push(Span::Code(inner));
                 rest = &after[close + n..];
             }
             None => {
-                out.push_str(&text(&rest[..open + n]));
+                parts.push(Span::Text(&rest[..open + n]));
                 rest = after;
             }
         }
     }
-    out.push_str(&text(rest));
-    out
+    if !rest.is_empty() {
+        parts.push(Span::Text(rest));
+    }
+    parts
 }
 
 /// The length of the backtick run starting at byte `i` of `s`.

@@ -1,9 +1,10 @@
 //! Self-contained HTML rendering of a threat model: inline CSS, the data-flow diagram as inline
 //! SVG drawn by bulkhead, no script and no reference to anything outside the file (no fonts,
-//! images or styles fetched). Each diagram element links to `#el-<id>`, which lists its threats;
-//! each threat has the anchor `#threat-<id>`.
+//! images or styles fetched). Each diagram element links to the row that lists its threats, each
+//! threat ID to the threat's section; their anchors come from `svg::element_anchor` and
+//! `svg::threat_anchor`, so the diagram and the tables link alike.
 
-use bulkhead_threats::svg::esc;
+use bulkhead_threats::svg::{element_anchor, esc, threat_anchor};
 use bulkhead_threats::{Platform, ThreatModel, ThreatResult};
 use std::fmt::Write;
 
@@ -11,11 +12,14 @@ use std::fmt::Write;
 /// word: they wrap, in table cells too (where `anywhere` lets the column shrink, and the minimum
 /// width keeps short words whole), so no table pushes the page wider than the window. On paper
 /// nothing scrolls, so in print the diagram is scaled to the page width and code wraps, rather
-/// than being cut off at the margin.
+/// than being cut off at the margin. Each status colour has at least WCAG AA contrast for text
+/// (4.5:1) on the white page, and no status is told by colour alone: `.vh` text is read by
+/// screen readers (and copied) but takes no room on the page.
 pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;color:#212121;line-height:1.4}\
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
-.status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#e65100}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#9e9e9e}\
+.status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#b84c00}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#757575}\
+.vh{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}\
 .fail{color:#c62828}.pass{color:#2e7d32}.warn,.manual,.error,.info{color:#616161}\
 .diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}\
@@ -42,21 +46,26 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
             .and_then(|b| tm.boundaries.iter().find(|x| &x.id == b))
             .map(|b| format!("{} (trust {})", b.name, b.trust))
             .unwrap_or_else(|| "-".into());
+        // The colour shows each threat's status at a glance; the words say it too, to a screen
+        // reader (hidden text) and on hover (the title, worded like the diagram's tooltips).
         let links: Vec<String> = tm
             .threats_of(&e.id)
             .map(|t| {
                 format!(
-                    "<a href=\"#threat-{}\" class=\"{}\">{}</a>",
-                    esc(&t.id),
+                    "<a href=\"#{}\" class=\"{}\" title=\"{} ({})\">{}<span class=\"vh\"> ({})</span></a>",
+                    threat_anchor(&t.id),
                     t.status.as_str(),
-                    esc(&t.id)
+                    esc(&t.title),
+                    t.status.label(),
+                    esc(&t.id),
+                    t.status.label()
                 )
             })
             .collect();
         let _ = writeln!(
             out,
-            "<tr id=\"el-{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&e.id),
+            "<tr id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            element_anchor(&e.id),
             esc(&e.name),
             e.kind.label(),
             esc(&boundary),
@@ -72,14 +81,15 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
     for t in tm.threats_for(p) {
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"#threat-{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            threat_anchor(&t.id),
+            esc(&t.id),
             t.stride.join(""),
             esc(&t.title),
             status_span(t.status),
             t.severity,
             t.projected_severity,
-            t.confidence.as_str(),
-            id = esc(&t.id)
+            t.confidence.as_str()
         );
     }
     out.push_str("</table>\n");
@@ -91,8 +101,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
 pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut String) {
     let _ = writeln!(
         out,
-        "<section class=\"threat\" id=\"threat-{}\" data-threat=\"{}\" data-status=\"{}\"><h{h}>{} {}</h{h}>",
-        esc(&t.id),
+        "<section class=\"threat\" id=\"{}\" data-threat=\"{}\" data-status=\"{}\"><h{h}>{} {}</h{h}>",
+        threat_anchor(&t.id),
         esc(&t.id),
         t.status.as_str(),
         esc(&t.id),
@@ -131,7 +141,11 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
         t.targets
             .iter()
             .map(|x| if tm.elements.iter().any(|e| &e.id == x) {
-                format!("<a href=\"#el-{}\">{}</a>", esc(x), esc(tm.item_name(x)))
+                format!(
+                    "<a href=\"#{}\">{}</a>",
+                    element_anchor(x),
+                    esc(tm.item_name(x))
+                )
             } else {
                 format!("flow {}", esc(tm.item_name(x)))
             })

@@ -45,6 +45,18 @@ fn render_snapshot(
     select: &[&str],
     ids: Option<&str>,
 ) -> (String, String, String, String) {
+    render_snapshot_with(s, edition, select, ids, |_| {})
+}
+
+/// [`render_snapshot`] with the analysed findings changed by `adjust` before rendering, for what
+/// the fixtures cannot produce (a user `--model` threat, a control the catalog says nothing of).
+fn render_snapshot_with(
+    s: &Snapshot,
+    edition: &str,
+    select: &[&str],
+    ids: Option<&str>,
+    adjust: impl FnOnce(&mut Vec<bulkhead_threats::analysis::FindingAnalysis>),
+) -> (String, String, String, String) {
     let opts = AuditOptions::default();
     let ctx = Context::new(s, &opts);
     let mut audits = Vec::new();
@@ -109,6 +121,8 @@ fn render_snapshot(
             format!("Selected findings: {} ({numbering}).", select.join(", ")),
         )
     };
+    let mut findings = findings;
+    adjust(&mut findings);
     let a = Assessment {
         tool_version: "test",
         threats: &tm,
@@ -532,4 +546,64 @@ fn terminal_threat_register_shows_control_characters_escaped() {
     assert!(text.starts_with("# bulkhead test: STRIDE threat model of web\\u{1b}[2J\\n[MITIGATED]"));
     // The container's name reaches the evidence under an open threat, escaped the same way.
     assert!(text.contains("container web\\u{1b}[2J\\n"), "{text}");
+}
+
+/// Harden marks commands in its messages with backticks. The HTML shows them as code, as the
+/// Markdown does, and leaves a backtick that has no partner as it is.
+#[test]
+fn html_shows_the_plan_messages_marked_code_as_code() {
+    let (md, html, _, _) = render("k8s-insecure", "1.6.0", &[]);
+    let reason =
+        "bulkhead has no automatic fix for this check; see `bulkhead checks explain 1.2.3`";
+    assert!(md.contains(reason), "the Markdown keeps the code span");
+    let plan = &html[html.find("id=\"hardening-plan\"").unwrap()..];
+    assert!(
+        plan.contains("see <code>bulkhead checks explain 1.2.3</code></li>"),
+        "the message's command is code"
+    );
+    let left = plan
+        .find('`')
+        .map(|i| &plan[i.saturating_sub(120)..(i + 40).min(plan.len())]);
+    assert_eq!(left, None, "a backtick is left in the plan");
+}
+
+/// Without the catalog's rationale, what a finding means is told from its check's and threats'
+/// titles, which a user `--model` file can supply: they are shown as text in the Markdown, and
+/// escaped once (not twice) in the HTML.
+#[test]
+fn meaning_without_a_rationale_shows_the_titles_as_text() {
+    let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
+    let (md, html, _, _) = render_snapshot_with(&s, "1.2.0", &["5.12"], None, |findings| {
+        let f = &mut findings[0];
+        f.rationale.clear();
+        f.title = format!("check {HOSTILE}");
+        f.open_threats[0].id = "APP-<i>01".into();
+        f.open_threats[0].title = format!("threat {HOSTILE}");
+    });
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("**What it means.**"))
+        .unwrap();
+    assert_eq!(
+        without_code_spans(line),
+        format!("{line}\n"),
+        "no code span opens: {line}"
+    );
+    for raw in ["<b>", "<i>", "|`y`"] {
+        assert!(!line.contains(raw), "raw {raw:?} in {line}");
+    }
+    assert!(
+        line.contains("The check \"check we&lt;b&gt;b&amp;\"x'|\\`y\\`\" does not hold")
+            && line.contains("APP-&lt;i&gt;01 (threat we&lt;b&gt;b&amp;"),
+        "{line}"
+    );
+    let html_line = html
+        .lines()
+        .find(|l| l.starts_with("<p><b>What it means.</b>"))
+        .unwrap();
+    assert!(
+        html_line.contains("The check \"check we&lt;b&gt;b&amp;&quot;x&#39;|`y`\" does not hold")
+            && html_line.contains("APP-&lt;i&gt;01 (threat we&lt;b&gt;b&amp;"),
+        "{html_line}"
+    );
 }

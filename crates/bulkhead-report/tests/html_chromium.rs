@@ -297,7 +297,8 @@ impl Browser {
         let value = self.send(
             Some(&session),
             "Runtime.evaluate",
-            json!({"expression": expr, "returnByValue": true}),
+            // A probe may be async (one that waits for navigations): its promise is awaited.
+            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
         )["result"]["value"]
             .clone();
         let urls = self
@@ -466,4 +467,238 @@ fn html_report_fits_the_window_and_the_printed_page() {
         "printed, the page is {width} px wide on a {window} px page"
     );
     assert!(cut.is_empty(), "printed, cut off at the margin: {cut:#?}");
+}
+
+/// `bulkhead threats --format html` of the write-up host with a user `--model` file added.
+fn threats_html_with_model(yaml: &str) -> String {
+    let s = snapshot();
+    let opts = AuditOptions::default();
+    let ctx = Context::new(&s, &opts);
+    let docker = bulkhead_checks::run(catalog().docker(), "1.2.0", &ctx, &Selection::default());
+    let mut ev = EvidenceSet::new();
+    ev.add_audit(&docker);
+    let user = bulkhead_threats::UserModel::parse(yaml, "model.yaml").unwrap();
+    let tm = build(&Input {
+        snapshot: &s,
+        evidence: &ev,
+        evidence_sources: vec!["cis-docker 1.2.0".into()],
+        user: Some(&user),
+        user_file: "model.yaml",
+        acceptances: &[],
+        planned_fixes: &BTreeSet::new(),
+        as_of: "2026-01-15",
+        tool_version: "test",
+    })
+    .unwrap();
+    bulkhead_report::threats_html::render(&tm)
+}
+
+/// Element IDs that a user model may hold and that do not survive as they are in a link: a line
+/// break (a URL drops it, an id keeps it), blanks, and IDs that a careless encoding of those would
+/// turn into (a percent sign, a tilde, the ID with its line break dropped).
+const AWKWARD_MODEL: &str = r#"
+elements:
+  - { id: "app\ndb", name: "Orders DB (line break)", kind: data_store, component: postgres, boundary: dkr.b.host }
+  - { id: "app db", name: "Orders DB (blank)", kind: data_store, component: postgres, boundary: dkr.b.host }
+  - { id: "appdb", name: "Orders DB (plain)", kind: data_store, component: postgres, boundary: dkr.b.host }
+  - { id: "app%20db", name: "Orders DB (percent)", kind: data_store, component: postgres, boundary: dkr.b.host }
+  - { id: "app~20db", name: "Orders DB (tilde)", kind: data_store, component: postgres, boundary: dkr.b.host }
+threats:
+  - id: "APP T01\nx"
+    title: Orders tampered with
+    stride: [T]
+    targets: [{ element: "app\ndb" }, { element: "app db" }, { element: "appdb" }, { element: "app%20db" }, { element: "app~20db" }]
+    description: The orders can be changed.
+    mitigation: Restrict who can write them.
+    likelihood: 2
+    impact: 3
+    controls: { prevent: [docker.daemon.icc_disabled] }
+    refs: { attack: [T1565] }
+"#;
+
+/// Every in-page link to an element or a threat, where it lands (found as the browser finds a
+/// fragment's target: the URL's fragment, percent-decoded, as an id) and, for the links to the
+/// model file's items (IDs starting `app` or `APP`), which element the page shows as its target
+/// (`:target`) once a click on the link has navigated. Only those are clicked: Chromium stops
+/// following a page's navigations after some hundreds in a few seconds. A link is named by what
+/// it stands for: a diagram box by its element ID, a table link by its text.
+const LINK_PROBE: &str = r#"(async () => {
+  const label = t => t === null ? null : (t.dataset.threat ?? (t.cells ? t.cells[0].textContent : t.id));
+  const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id).filter(id => /^(el|threat)-/.test(id));
+  const links = Array.from(document.querySelectorAll('a'))
+    .filter(a => /^#(el|threat)-/.test(a.getAttribute('href') || ''));
+  const out = [];
+  for (const a of links) {
+    const hash = new URL(a.getAttribute('href'), location.href).hash.slice(1);
+    const lands = label(document.getElementById(decodeURIComponent(hash)));
+    const box = a.querySelector('g.element');
+    const link = {
+      href: a.getAttribute('href'),
+      names: box ? box.getAttribute('data-element') : a.textContent,
+      diagram: box !== null,
+      lands,
+      // Links that are not clicked are judged by where they land only.
+      clicked: lands,
+    };
+    out.push(link);
+    if (!/^#(el-app|threat-APP)/.test(link.href)) continue;
+    // From a page with no fragment, so that every click changes it and fires hashchange.
+    history.replaceState(null, '', location.pathname);
+    const navigated = new Promise(done => {
+      window.addEventListener('hashchange', () => done(true), {once: true});
+      setTimeout(() => done(false), 2000);
+    });
+    a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));
+    // Without a navigation, :target would still be the previous link's.
+    link.clicked = (await navigated) ? label(document.querySelector(':target')) : null;
+  }
+  return JSON.stringify({ids, duplicateIds: ids.length - new Set(ids).size, links: out});
+})()"#;
+
+/// A user model's element and threat IDs with line breaks, blanks, `%` and `~` still give links
+/// that land on their own element or threat, in the diagram and in the tables, and no two
+/// elements or threats share an anchor.
+#[test]
+fn links_to_elements_with_awkward_ids_land_on_them() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = TempDir::new("html-anchors");
+    let page = dir.0.join("threats.html");
+    std::fs::write(&page, threats_html_with_model(AWKWARD_MODEL)).unwrap();
+    let mut b = Browser::launch();
+    let (v, _) = b.visit(&format!("file://{}", page.display()), LINK_PROBE);
+    let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
+    assert_eq!(v["duplicateIds"], json!(0), "ids: {}", v["ids"]);
+    let names: std::collections::BTreeMap<&str, &str> = [
+        ("app\ndb", "Orders DB (line break)"),
+        ("app db", "Orders DB (blank)"),
+        ("appdb", "Orders DB (plain)"),
+        ("app%20db", "Orders DB (percent)"),
+        ("app~20db", "Orders DB (tilde)"),
+    ]
+    .into();
+    let links = v["links"].as_array().unwrap();
+    let mut awkward = BTreeSet::new();
+    for l in links {
+        let href = l["href"].as_str().unwrap();
+        let named = l["names"].as_str().unwrap();
+        // What the link should land on, as the probe labels it: an element's row by the
+        // element's name, a threat's section by the threat's ID. A diagram box names its element
+        // by ID (only the awkward ones' names are known here); a table link shows the element's
+        // name, or the threat's ID with perhaps its status after it.
+        let want = match (l["diagram"] == json!(true), href.starts_with("#threat-")) {
+            (true, _) => names.get(named).copied(),
+            (false, false) => Some(named),
+            (false, true) => None,
+        };
+        if let Some(name) = want.filter(|w| names.values().any(|n| n == w)) {
+            awkward.insert((l["diagram"] == json!(true), name));
+        }
+        for how in ["lands", "clicked"] {
+            let got = l[how]
+                .as_str()
+                .unwrap_or_else(|| panic!("{href:?} ({named:?}) leads nowhere ({how})"));
+            match want {
+                Some(w) => assert_eq!(got, w, "{href:?} ({named:?}) {how}"),
+                None if href.starts_with("#threat-") => assert!(
+                    named.starts_with(got),
+                    "{href:?} ({named:?}) {how} on {got:?}"
+                ),
+                None => {}
+            }
+        }
+    }
+    assert_eq!(
+        awkward.len(),
+        2 * names.len(),
+        "each awkward element is linked from the diagram and from its threat: {awkward:?}"
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l["names"].as_str().unwrap().starts_with("APP T01")),
+        "the threat with a line break in its ID is linked"
+    );
+}
+
+/// Each threat link of the elements tables: its status class, what it says (its text, which a
+/// screen reader reads, and its tooltip) and how wide it is with and without those words. Then
+/// the contrast on the white page (WCAG 2 relative luminance) of each status colour, taken from a
+/// link of each status put in the table (not every status occurs in the fixture).
+const STATUS_LINK_PROBE: &str = r#"(() => {
+  const channel = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const luminance = css => {
+    const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number).map(channel);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = e => 1.05 / (luminance(getComputedStyle(e).color) + 0.05);
+  const links = Array.from(document.querySelectorAll('tr[id^="el-"] a')).map(a => ({
+    status: a.className,
+    text: a.textContent,
+    title: a.getAttribute('title'),
+    width: a.getBoundingClientRect().width,
+    idWidth: (() => { const r = document.createRange(); r.selectNodeContents(a.firstChild); return r.getBoundingClientRect().width; })(),
+  }));
+  const cell = document.querySelector('tr[id^="el-"] td:last-child');
+  const colours = {};
+  for (const s of ['exposed', 'partially_mitigated', 'unknown', 'accepted', 'mitigated', 'not_applicable']) {
+    const a = document.createElement('a');
+    a.href = '#x';
+    a.className = s;
+    a.textContent = 'X';
+    cell.appendChild(a);
+    colours[s] = [getComputedStyle(a).color, contrast(a)];
+  }
+  return JSON.stringify({links, colours});
+})()"#;
+
+/// A threat's status in the elements table is not told by colour alone: each link says it in
+/// words (to a screen reader, and as a tooltip) without taking room on the page, and each
+/// status colour reads on white at WCAG AA contrast for text (4.5:1).
+#[test]
+fn threat_links_say_their_status_in_words_and_in_readable_colours() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = TempDir::new("html-status");
+    let page = dir.0.join("assessment.html");
+    std::fs::write(&page, assessment_html()).unwrap();
+    let mut b = Browser::launch();
+    let (v, _) = b.visit(&format!("file://{}", page.display()), STATUS_LINK_PROBE);
+    let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
+    let links = v["links"].as_array().unwrap();
+    let mut seen = BTreeSet::new();
+    for l in links {
+        let status = l["status"].as_str().unwrap();
+        let words = status.replace('_', " ");
+        let text = l["text"].as_str().unwrap();
+        let title = l["title"].as_str().unwrap_or_default();
+        assert!(
+            text.contains(&format!("({words})")),
+            "link text {text:?} says {words}"
+        );
+        assert!(title.contains(&words), "tooltip {title:?} says {words}");
+        // The words are for screen readers and tooltips: on the page the link is its ID.
+        let (width, id_width) = (l["width"].as_f64().unwrap(), l["idWidth"].as_f64().unwrap());
+        assert!(
+            width <= id_width + 1.0,
+            "{text:?} takes {width} px, its ID {id_width} px"
+        );
+        seen.insert(status.to_string());
+    }
+    assert!(
+        seen.len() >= 4,
+        "links of several statuses were checked: {seen:?}"
+    );
+    let colours = v["colours"].as_object().unwrap();
+    assert_eq!(colours.len(), 6, "{colours:?}");
+    for (status, c) in colours {
+        let contrast = c[1].as_f64().unwrap();
+        assert!(
+            contrast >= 4.5,
+            "{status} ({}) on white: {contrast:.2}:1",
+            c[0]
+        );
+    }
 }

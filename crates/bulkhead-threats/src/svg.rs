@@ -5,8 +5,9 @@
 //! boundary. Boundaries are dashed labelled boxes with their trust level; external entities are
 //! rectangles, processes rounded rectangles, data stores open-sided boxes. Elements and flows
 //! are stroked in the colour of the worst status among their threats, each element links to its
-//! threats (`#el-<id>` in the HTML report) and carries a tooltip listing them. Flows are numbered;
-//! a legend under the diagram gives each number's protocol, port, authentication and encryption.
+//! threats (the [`element_anchor`] of its ID in the HTML report) and carries a tooltip listing
+//! them. Flows are numbered; a legend under the diagram gives each number's protocol, port,
+//! authentication and encryption.
 
 use crate::model::{Element, ElementKind, Model, Platform};
 use crate::{ThreatModel, ThreatStatus};
@@ -36,6 +37,37 @@ pub fn esc(s: &str) -> String {
         }
     }
     o
+}
+
+/// The HTML id of the element with this model ID, also the fragment that links to it
+/// (`#el-...`): the diagram's boxes and the report's tables both link with it.
+pub fn element_anchor(id: &str) -> String {
+    anchor("el-", id)
+}
+
+/// The HTML id of the threat with this ID, also the fragment that links to it (`#threat-...`).
+pub fn threat_anchor(id: &str) -> String {
+    anchor("threat-", id)
+}
+
+/// `prefix` and `id` made safe as an HTML id and as a URL fragment, which treat characters
+/// differently: a URL drops line breaks and tabs and percent-encodes blanks, quotes and `<>`
+/// while an id keeps them, so the link would miss its target. Letters, digits and `-_.:/` stay
+/// as they are (the reference model's IDs are normally made of these, so their anchors read like
+/// the IDs); every other byte becomes `~` and two hex digits, `~` included, so two different IDs
+/// never share an anchor. No `%` is written: the fragment reads the same whether or not a
+/// browser percent-decodes it, and no character of it needs HTML escaping.
+fn anchor(prefix: &str, id: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + id.len());
+    out.push_str(prefix);
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "~{b:02X}");
+        }
+    }
+    out
 }
 
 /// Break a label into lines of at most `width` characters, at spaces where possible.
@@ -369,8 +401,8 @@ fn section(
         );
         let _ = writeln!(
             s,
-            "<a href=\"#el-{}\"><g class=\"element\" data-element=\"{}\" data-kind=\"{}\" data-status=\"{}\" data-threats=\"{}\"><title>{} ({}){}</title>{shape}{text}</g></a>",
-            esc(&e.id),
+            "<a href=\"#{}\"><g class=\"element\" data-element=\"{}\" data-kind=\"{}\" data-status=\"{}\" data-threats=\"{}\"><title>{} ({}){}</title>{shape}{text}</g></a>",
+            element_anchor(&e.id),
             esc(&e.id),
             e.kind.as_str(),
             st.as_str(),
@@ -482,4 +514,45 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
         esc(&tm.system.host),
         esc(&tm.system.collected_at)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_keep_plain_ids_and_encode_the_rest() {
+        assert_eq!(
+            element_anchor("k8s.workload:app/pod/debug"),
+            "el-k8s.workload:app/pod/debug"
+        );
+        assert_eq!(threat_anchor("DKR-S01"), "threat-DKR-S01");
+        assert_eq!(element_anchor("app\ndb"), "el-app~0Adb");
+        assert_eq!(element_anchor("a b\"<é"), "el-a~20b~22~3C~C3~A9");
+        assert_eq!(element_anchor(""), "el-");
+    }
+
+    #[test]
+    fn different_ids_get_different_anchors() {
+        // The ID with its line break dropped, the blank percent-encoded, the escape written out.
+        let ids = [
+            "app\ndb",
+            "appdb",
+            "app db",
+            "app%20db",
+            "app~20db",
+            "app~7E20db",
+            "app~0Adb",
+        ];
+        let anchors: std::collections::BTreeSet<String> =
+            ids.iter().map(|i| element_anchor(i)).collect();
+        assert_eq!(anchors.len(), ids.len(), "{anchors:?}");
+        for a in &anchors {
+            assert!(
+                a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:/~".contains(&b)),
+                "{a}"
+            );
+        }
+    }
 }
