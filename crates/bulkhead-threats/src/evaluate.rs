@@ -85,14 +85,16 @@ impl ThreatStatus {
     }
 
     /// The colour diagrams use for this status (stroke and legend).
+    /// Each colour reaches WCAG AA contrast (4.5:1) on white, as text in the diagram's badges
+    /// and legend, and matches the HTML report's status classes.
     pub fn colour(self) -> &'static str {
         match self {
             ThreatStatus::Exposed => "#c62828",
-            ThreatStatus::PartiallyMitigated => "#e65100",
+            ThreatStatus::PartiallyMitigated => "#b84c00",
             ThreatStatus::Unknown => "#616161",
             ThreatStatus::Accepted => "#1565c0",
             ThreatStatus::Mitigated => "#2e7d32",
-            ThreatStatus::NotApplicable => "#9e9e9e",
+            ThreatStatus::NotApplicable => "#757575",
         }
     }
 
@@ -766,6 +768,28 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Status colours are text too (diagram badges, the legend): each must be readable on
+    /// white at WCAG AA, 4.5:1 (the old not-applicable grey was 2.68:1).
+    #[test]
+    fn status_colours_are_readable_on_white() {
+        let channel = |hex: &str| {
+            let c = u8::from_str_radix(hex, 16).unwrap() as f64 / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        for s in ThreatStatus::ALL {
+            let c = s.colour().trim_start_matches('#');
+            let l = 0.2126 * channel(&c[0..2])
+                + 0.7152 * channel(&c[2..4])
+                + 0.0722 * channel(&c[4..6]);
+            let ratio = 1.05 / (l + 0.05);
+            assert!(ratio >= 4.5, "{s:?} {}: {ratio:.2}:1", s.colour());
+        }
+    }
     use crate::evidence::Finding;
 
     /// A threat on a `probe` flow the empty model does not have; `extra` adds TOML lines.
