@@ -3,9 +3,12 @@
 //! leaves open, and how to fix it.
 //!
 //! Risk of a failed control = the highest likelihood x impact among the open threats that list
-//! it (a preventive control counts fully, a limiting one with one point less likelihood);
-//! ties are broken by the number of threats, then the number of failing objects, then the
-//! check's position in the benchmark.
+//! it (a preventive control counts fully, a limiting one with one point less likelihood).
+//! The ranking takes the controls one at a time: next comes the one whose open threats that no
+//! control above it already leaves open carry the highest risk, so the first few findings name
+//! different threats rather than three limits of the same one. Ties are broken by that count of
+//! threats, then the control's whole risk, the number of failing objects, and the check's
+//! position in the benchmark.
 
 use crate::evidence::{EvidenceItem, EvidenceSet};
 use crate::library::{ControlNote, Role};
@@ -33,6 +36,9 @@ pub struct FindingAnalysis {
     pub title: String,
     pub status: Option<Status>,
     pub risk: u8,
+    /// Each open threat's risk as this control counts it (the largest is `risk`), for ranking.
+    #[serde(skip)]
+    pub threat_risks: Vec<(String, u8)>,
     /// The objects that fail (or the check-level evidence).
     pub evidence: Vec<EvidenceItem>,
     pub open_threats: Vec<OpenThreat>,
@@ -57,6 +63,7 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
     let cat = bulkhead_checks::catalog().control(control);
     let mut open = Vec::new();
     let mut risk = 0u8;
+    let mut risks = Vec::new();
     for t in &tm.threats {
         let Some(c) = t.controls.iter().find(|c| c.control == control) else {
             continue;
@@ -74,6 +81,7 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
         };
         if t.status != ThreatStatus::Mitigated {
             risk = risk.max(l * t.impact);
+            risks.push((t.id.clone(), l * t.impact));
         }
         open.push(OpenThreat {
             id: t.id.clone(),
@@ -107,6 +115,11 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
         } else {
             0
         },
+        threat_risks: if status == Some(Status::Fail) {
+            risks
+        } else {
+            Vec::new()
+        },
         evidence: items,
         open_threats: open,
         rationale: cat.map(|c| documented(&c.rationale)).unwrap_or_default(),
@@ -117,20 +130,39 @@ pub fn analyse(tm: &ThreatModel, evidence: &EvidenceSet, control: &str) -> Findi
     }
 }
 
-/// Every failed control, most important first.
+/// Every failed control, most important first (see the module's notes on the order).
 pub fn ranked_failures(tm: &ThreatModel, evidence: &EvidenceSet) -> Vec<FindingAnalysis> {
-    let order: Vec<String> = evidence.failing_controls();
-    let mut v: Vec<(usize, FindingAnalysis)> = order
+    let mut left: Vec<(usize, FindingAnalysis)> = evidence
+        .failing_controls()
         .iter()
         .enumerate()
         .map(|(i, c)| (i, analyse(tm, evidence, c)))
         .collect();
-    v.sort_by(|(ia, a), (ib, b)| {
-        b.risk
-            .cmp(&a.risk)
-            .then(b.open_threats.len().cmp(&a.open_threats.len()))
-            .then(b.evidence.len().cmp(&a.evidence.len()))
-            .then(ia.cmp(ib))
-    });
-    v.into_iter().map(|(_, a)| a).collect()
+    let mut named: Vec<String> = Vec::new();
+    let mut ranked = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        // The risk and count of the threats a control would add to those already named.
+        let adds = |a: &FindingAnalysis| {
+            let new = a.threat_risks.iter().filter(|(id, _)| !named.contains(id));
+            (new.clone().map(|(_, r)| *r).max().unwrap_or(0), new.count())
+        };
+        let best = (0..left.len())
+            .max_by(|&x, &y| {
+                let ((ax, a), (ay, b)) = (&left[x], &left[y]);
+                let (ra, na) = adds(a);
+                let (rb, nb) = adds(b);
+                ra.cmp(&rb)
+                    .then(na.cmp(&nb))
+                    .then(a.risk.cmp(&b.risk))
+                    .then(a.open_threats.len().cmp(&b.open_threats.len()))
+                    .then(a.evidence.len().cmp(&b.evidence.len()))
+                    // The earlier check wins a tie: max_by keeps the last of equals.
+                    .then(ay.cmp(ax))
+            })
+            .expect("left is not empty");
+        let (_, a) = left.remove(best);
+        named.extend(a.threat_risks.iter().map(|(id, _)| id.clone()));
+        ranked.push(a);
+    }
+    ranked
 }

@@ -586,3 +586,39 @@ fn etcd_connections_are_unknown_when_its_config_file_could_not_be_used() {
     let s03 = tm.threat("K8S-S03").unwrap();
     assert_eq!(s03.status, ThreatStatus::Unknown, "{}", s03.reason);
 }
+
+/// The analysis's top findings name different threats: on the insecure node the kubelet's
+/// anonymous access, its client CA and AlwaysAllow all leave the same kubelet threats open, so
+/// after the first of them the next findings are those that add threats no finding above them
+/// names (the node's PID exhaustion, etcd's data directory), not two more of the same.
+#[test]
+fn each_ranked_finding_adds_threats_the_ones_above_it_do_not_name() {
+    let s = snapshot_file("k8s-insecure");
+    let tm = model(&s, Options::default()).unwrap();
+    let (ev, _) = support::evidence(&s, Options::default().edition);
+    let ranked = bulkhead_threats::analysis::ranked_failures(&tm, &ev);
+    let open = |a: &bulkhead_threats::analysis::FindingAnalysis| -> Vec<String> {
+        a.open_threats
+            .iter()
+            .filter(|t| t.status != ThreatStatus::Mitigated)
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    let mut named: Vec<String> = Vec::new();
+    for a in ranked.iter().take(3) {
+        let new: Vec<String> = open(a).into_iter().filter(|t| !named.contains(t)).collect();
+        assert!(
+            !new.is_empty(),
+            "{} names only threats already named ({named:?}); ranked: {:?}",
+            a.check,
+            ranked.iter().take(5).map(|a| &a.check).collect::<Vec<_>>()
+        );
+        named.extend(open(a));
+    }
+    assert_eq!(
+        ranked[0].check, "4.2.1",
+        "the riskiest failure still comes first"
+    );
+    // Every failure is still listed once.
+    assert_eq!(ranked.len(), ev.failing_controls().len());
+}

@@ -405,8 +405,9 @@ pub enum Command {
     ///
     /// One Markdown document or HTML page in the structure of a written assessment: the Docker
     /// and Kubernetes threat models, the benchmark results, an analysis of the most important
-    /// failed findings (the --top ones by the risk of the threats they leave open, or the --select
-    /// ones), and the hardening plan.
+    /// failed findings (the --top ones by the risk of the threats they leave open, each next one
+    /// by the threats the ones before it do not already name; or the --select ones), and the
+    /// hardening plan.
     ///
     /// Read-only, like `bulkhead threats`: it audits the host (or reads only --snapshot), reads
     /// the files named, and writes the report to standard output or the -o file. The hardening

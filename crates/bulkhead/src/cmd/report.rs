@@ -34,7 +34,8 @@ pub struct ReportArgs {
     /// How many failures to analyse without --select.
     ///
     /// The failed checks are ranked by the likelihood times impact of the threats they leave
-    /// open.
+    /// open, each next one by those of its threats that no check above it already leaves open,
+    /// so the first few name different threats.
     #[arg(
         long,
         value_name = "N",
@@ -76,7 +77,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         (
             ranked.into_iter().take(args.top).collect::<Vec<_>>(),
             format!(
-                "The {n} failed checks with the highest risk: each is ranked by the likelihood x impact of the threats it leaves open (use --select to choose others)."
+                "The {n} failed checks with the highest risk: each is ranked by the likelihood x impact of the threats it leaves open that no check above it already leaves open (use --select to choose others)."
             ),
         )
     } else {
