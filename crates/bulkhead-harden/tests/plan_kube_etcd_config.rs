@@ -235,7 +235,9 @@ fn an_unusable_etcd_config_file_is_not_edited() {
     std::fs::remove_dir(root.join(CONFIG.trim_start_matches('/'))).unwrap();
     let p = no_fix(&good);
     assert!(
-        p.unfixed[0].reason.contains("which was not found under --root")
+        p.unfixed[0]
+            .reason
+            .contains("which was not found under --root")
             && p.unfixed[0]
                 .reason
                 .contains("set client-transport-security.auto-tls: false there by hand"),
