@@ -245,9 +245,7 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                     continue;
                 }
                 // An argument with blanks is a value (`-c "echo secret"`), never an option name.
-                None if !body.contains(char::is_whitespace) && is_secret_name(body) => {
-                    pending_name = Some(body)
-                }
+                None if is_secret_name(body) && !has_blank(body) => pending_name = Some(body),
                 _ => {}
             }
         }
@@ -263,8 +261,7 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
         if !joined.is_empty() {
             joined.push(' ');
         }
-        let quote = w
-            .contains(char::is_whitespace)
+        let quote = has_blank(w)
             .then(|| ['\'', '"'].into_iter().find(|q| !w.contains(*q)))
             .flatten();
         joined.extend(quote);
@@ -294,6 +291,17 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
             replace_spans(w, &inside)
         })
         .collect()
+}
+
+/// Does an argument hold a blank? Byte by byte for ASCII (almost every argument; the scan runs
+/// over every word of every process of a host), by character otherwise, as the text finders
+/// split words.
+fn has_blank(word: &str) -> bool {
+    if word.is_ascii() {
+        word.bytes().any(|b| b.is_ascii_whitespace())
+    } else {
+        word.contains(char::is_whitespace)
+    }
 }
 
 /// Mask secrets inside free text: `NAME=value` words whose name looks secret, and every
