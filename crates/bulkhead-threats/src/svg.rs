@@ -265,6 +265,7 @@ fn section(
     x0: i32,
     y0: i32,
     numbers: &BTreeMap<String, usize>,
+    markers: &str,
 ) -> (String, i32, i32) {
     let mut items: Vec<(u32, Node<'_>)> = Vec::new();
     for b in m
@@ -329,7 +330,7 @@ fn section(
         let threats: Vec<&str> = tm.threats_of(&f.id).map(|t| t.id.as_str()).collect();
         let _ = writeln!(
             s,
-            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
+            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#{markers}-arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
             esc(&f.id),
             st.as_str(),
             n,
@@ -341,7 +342,7 @@ fn section(
             if threats.is_empty() { String::new() } else { format!(" — threats: {}", threats.join(", ")) },
             st.colour(),
             st.as_str(),
-            if f.bidirectional { format!(" marker-start=\"url(#arrow-start-{})\"", st.as_str()) } else { String::new() },
+            if f.bidirectional { format!(" marker-start=\"url(#{markers}-arrow-start-{})\"", st.as_str()) } else { String::new() },
             st.colour(),
             my + 4
         );
@@ -470,10 +471,16 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
         .enumerate()
         .map(|(i, f)| (f.id.clone(), i + 1))
         .collect();
+    // The document's id also names its arrow markers: a page holding two diagrams (the report:
+    // Docker and Kubernetes) must not define one marker id twice.
+    let id = match platform {
+        Some(p) => format!("dfd-{}", p.as_str()),
+        None => "dfd".to_string(),
+    };
     let mut body = String::new();
     let (mut width, mut y) = (0, 10);
     for p in &platforms {
-        let (s, w, h) = section(tm, &m, *p, 10, y, &numbers);
+        let (s, w, h) = section(tm, &m, *p, 10, y, &numbers, &id);
         body.push_str(&s);
         width = width.max(w + 20);
         y += h + 20;
@@ -496,15 +503,11 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
     body.push_str("</g>\n");
     let height = y + 24;
     let width = width.max(lx + 10);
-    let id = match platform {
-        Some(p) => format!("dfd-{}", p.as_str()),
-        None => "dfd".to_string(),
-    };
     let mut defs = String::new();
     for s in ThreatStatus::ALL {
         let _ = write!(
             defs,
-            "<marker id=\"arrow-{n}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{c}\"/></marker><marker id=\"arrow-start-{n}\" viewBox=\"0 0 10 10\" refX=\"0\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M10,0 L0,5 L10,10 z\" fill=\"{c}\"/></marker>",
+            "<marker id=\"{id}-arrow-{n}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{c}\"/></marker><marker id=\"{id}-arrow-start-{n}\" viewBox=\"0 0 10 10\" refX=\"0\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M10,0 L0,5 L10,10 z\" fill=\"{c}\"/></marker>",
             n = s.as_str(),
             c = s.colour()
         );

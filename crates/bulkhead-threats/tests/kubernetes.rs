@@ -622,3 +622,38 @@ fn each_ranked_finding_adds_threats_the_ones_above_it_do_not_name() {
     // Every failure is still listed once.
     assert_eq!(ranked.len(), ev.failing_controls().len());
 }
+
+/// The assessment report puts the Docker and the Kubernetes diagrams on one HTML page: their
+/// ids (the arrow markers included) must not repeat, and each diagram's markers must be its own.
+#[test]
+fn two_diagrams_on_one_page_share_no_id() {
+    let docker = model(&snapshot_file("writeup"), Options::default()).unwrap();
+    let kube = model(&snapshot_file("k8s-insecure"), Options::default()).unwrap();
+    let diagrams = [
+        svg::render(&docker, Some(bulkhead_threats::Platform::Docker)),
+        svg::render(&kube, Some(bulkhead_threats::Platform::Kubernetes)),
+    ];
+    let attr = |text: &str, before: &str, after: char| -> Vec<String> {
+        text.split(before)
+            .skip(1)
+            .filter_map(|rest| rest.split(after).next())
+            .map(String::from)
+            .collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for d in &diagrams {
+        let ids = attr(d, " id=\"", '"');
+        for id in &ids {
+            assert!(
+                seen.insert(id.clone()),
+                "id {id} is defined twice on the page"
+            );
+        }
+        for target in attr(d, "url(#", ')') {
+            assert!(
+                ids.contains(&target),
+                "url(#{target}) names no id of its own diagram"
+            );
+        }
+    }
+}
