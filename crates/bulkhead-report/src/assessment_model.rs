@@ -89,15 +89,9 @@ pub fn no_plan_step(status: Option<Status>) -> &'static str {
 pub fn results_line(a: &Audit) -> String {
     let s = crate::audit_json::Summary::of(a);
     format!(
-        "{} checks: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error. Score {}{}.",
+        "{} checks: {}. Score {}{}.",
         s.total,
-        s.pass,
-        s.fail,
-        s.warn,
-        s.info,
-        s.manual,
-        s.not_applicable,
-        s.error,
+        s.counts(),
         s.score,
         s.score_percent
             .map(|p| format!(" ({p}% of scored checks pass)"))

@@ -88,6 +88,21 @@ impl Summary {
             score_percent: audit.score_percent(),
         }
     }
+
+    /// "N pass, N fail, N warn, N info, N manual, N not applicable, N error": every status, in
+    /// the order every output lists them, so the terminal summary and the reports agree.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error",
+            self.pass,
+            self.fail,
+            self.warn,
+            self.info,
+            self.manual,
+            self.not_applicable,
+            self.error
+        )
+    }
 }
 
 /// The section a check ID belongs to: its first component (`5.13` -> `5`).

@@ -185,16 +185,10 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Summary: {} {}: {} pass, {} fail, {} warn, {} info, {} manual, {} not applicable, {} error",
+        "Summary: {} {}: {}",
         s.total,
         if s.total == 1 { "check" } else { "checks" },
-        s.pass,
-        s.fail,
-        s.warn,
-        s.info,
-        s.manual,
-        s.not_applicable,
-        s.error
+        s.counts()
     );
     let pct = s
         .score_percent
