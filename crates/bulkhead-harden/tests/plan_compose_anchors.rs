@@ -4,7 +4,6 @@
 
 mod common;
 
-use bulkhead_checks::{CheckResult, ObjectResult, Status};
 use bulkhead_facts::docker::*;
 use bulkhead_facts::Fact;
 use bulkhead_harden::{plan, Fix, Plan, PlanRequest, Safety};
@@ -60,13 +59,7 @@ fn plan_for(compose: &str, failing: &[(&str, char)]) -> Plan {
         failing.iter().map(|(s, id)| from_compose(s, *id)).collect();
     let mut snap = snapshot(&root);
     snap.docker.as_mut().unwrap().containers = Fact::Value(containers.clone());
-    let fails = CheckResult::from_objects(
-        containers
-            .iter()
-            .map(|c| ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id()))
-            .collect(),
-        "",
-    );
+    let fails = fail_containers(&containers);
     let audit = docker_audit(
         "1.2.0",
         vec![

@@ -36,10 +36,7 @@ fn container(name: &str, edit: impl FnOnce(&mut Container)) -> ContainerFacts {
 }
 
 fn fails_for(c: &ContainerFacts) -> CheckResult {
-    CheckResult::from_objects(
-        vec![ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id())],
-        "",
-    )
+    fail_containers(std::slice::from_ref(c))
 }
 
 fn request(root: &std::path::Path, select: &[&str]) -> PlanRequest {
@@ -812,16 +809,12 @@ fn container_fixes_come_in_name_order() {
     let containers = vec![named("web", '1'), named("api", 'f'), named("cache", '7')];
     let mut snap = snapshot(&root);
     snap.docker.as_mut().unwrap().containers = Fact::Value(containers.clone());
-    let failing = CheckResult::from_objects(
-        containers
-            .iter()
-            .map(|c| ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id()))
-            .collect(),
-        "",
-    );
     let audit = docker_audit(
         "1.6.0",
-        vec![("docker.container.read_only_rootfs", failing)],
+        vec![(
+            "docker.container.read_only_rootfs",
+            fail_containers(&containers),
+        )],
     );
     let p = plan(&snap, &[audit], &request(&root, &[])).unwrap();
     let order: Vec<&str> = p.fixes.iter().map(|f| f.id.as_str()).collect();

@@ -138,6 +138,17 @@ pub fn fail() -> CheckResult {
     CheckResult::fail("fails")
 }
 
+/// A check failing on each of `containers`, as an audit names them (name and short ID).
+pub fn fail_containers(containers: &[ContainerFacts]) -> CheckResult {
+    CheckResult::from_objects(
+        containers
+            .iter()
+            .map(|c| ObjectResult::new("container", c.name(), Status::Fail).id(c.short_id()))
+            .collect(),
+        "",
+    )
+}
+
 pub fn fail_file(path: &str, expected: &str) -> CheckResult {
     CheckResult::from_objects(
         vec![ObjectResult::new("file", path, Status::Fail).evidence("mode", "x", expected)],
