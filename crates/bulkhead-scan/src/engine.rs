@@ -1010,12 +1010,11 @@ fn snippet(
     }
     out.push_str(text.get(at..end).unwrap_or(""));
     let out = out.trim_end_matches(['\n', '\r']);
+    // A CRLF file's carriage returns end lines, they are not text: kept, JSON and SARIF would
+    // show them as `\r` and terminals would return to the line start.
     let per_line = out
         .split('\n')
-        .map(|l| match l.strip_suffix('\r') {
-            Some(body) => bulkhead_facts::mask::mask_text(body) + "\r",
-            None => bulkhead_facts::mask::mask_text(l),
-        })
+        .map(|l| bulkhead_facts::mask::mask_text(l.strip_suffix('\r').unwrap_or(l)))
         .collect::<Vec<_>>()
         .join("\n");
     // Once more over all lines: a curl option may sit on a continuation line below `curl`.

@@ -1926,3 +1926,191 @@ fn daemon_userland_proxy_fix_never_leaves_published_ports_unforwarded() {
     );
     assert!(fix_of("{\"userland-proxy\": false, \"iptables\": false}").is_none());
 }
+
+/// Finding of `rule` on `line`, or a panic listing every finding.
+fn finding_at<'r>(r: &'r ScanReport, rule: &str, line: u32) -> &'r bulkhead_scan::Finding {
+    r.findings
+        .iter()
+        .find(|f| f.rule == rule && f.location.line == line)
+        .unwrap_or_else(|| panic!("{rule} {line}: {:?}", hits(r)))
+}
+
+/// A variable a RUN command sets to a literal secret is written in the RUN line, which the
+/// image history keeps (`docker history --no-trunc` prints it): one finding per variable, at
+/// the assignment, its value masked everywhere. References, empty values and mounted secrets
+/// are not findings.
+#[test]
+fn secrets_assigned_in_run_commands_are_reported_at_their_place_and_masked() {
+    let text = "FROM alpine:3.19\nRUN DB_PASSWORD=hunter2hunter2 ./migrate\nRUN apk add curl && export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYzz && ./sync\nRUN <<EOF\nset -e\nexport API_TOKEN=\"s3cr3t-t0ken-value\"\n./deploy\nEOF\nRUN env GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz make\nRUN docker login -u me -p Dock3rPass reg && mysql -uroot -pMyPassw0rd123 -e 'select 1'\nRUN if [ -f package.json ]; then NPM_TOKEN=abcd1234efgh5678 npm ci; fi\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![2, 3, 6, 9, 10, 11],
+        "{:?}",
+        hits(&r)
+    );
+    let f = finding_at(&r, "dockerfile-secret", 2);
+    assert_eq!(
+        f.message,
+        "RUN sets DB_PASSWORD to a literal secret value; the image history keeps the RUN line, value included"
+    );
+    assert_eq!((f.location.column, f.location.end_column), (5, 31));
+    assert_eq!(f.snippet, "RUN DB_PASSWORD=*** ./migrate");
+    let f = finding_at(&r, "dockerfile-secret", 3);
+    assert_eq!(f.location.column, 28);
+    assert!(
+        f.message
+            .starts_with("RUN sets AWS_SECRET_ACCESS_KEY to a literal"),
+        "{}",
+        f.message
+    );
+    // In a heredoc: the line of the export.
+    let f = finding_at(&r, "dockerfile-secret", 6);
+    assert_eq!(f.snippet, "export API_TOKEN=\"***\"");
+    // A token format in a secret-named variable is one finding, named by its format.
+    assert_eq!(
+        finding_at(&r, "dockerfile-secret", 9).message,
+        "RUN sets GITHUB_TOKEN to a GitHub token; the image history keeps the RUN line, value included"
+    );
+    // Passwords given to programs stay one finding per instruction.
+    assert_eq!(
+        finding_at(&r, "dockerfile-secret", 10).message,
+        "RUN contains a password given to a registry login and a password in a MySQL client option"
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    for v in [
+        "hunter2hunter2",
+        "wJalrXUtnFEMIK7MDENGbPxRfiCYzz",
+        "s3cr3t-t0ken-value",
+        "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+        "Dock3rPass",
+        "MyPassw0rd123",
+        "abcd1234efgh5678",
+    ] {
+        assert!(!json.contains(v), "{v} printed: {json}");
+    }
+    // Not secrets written in the file: references, build-time expansions, empty values,
+    // files, switches, and a secret mounted for the one RUN.
+    let fine = "FROM alpine:3.19\nRUN DB_PASSWORD=$DB_PASSWORD ./migrate\nRUN export API_TOKEN=\"${API_TOKEN}\" && ./x\nRUN DB_PASSWORD= ./migrate\nRUN export AWS_SECRET_ACCESS_KEY=$(cat /run/secrets/aws) && ./sync\nRUN TOKEN=`cat /run/secrets/t` ./x\nRUN DB_PASSWORD_FILE=/run/secrets/db ./migrate\nRUN --mount=type=secret,id=npm,env=NPM_TOKEN npm ci\nRUN --mount=type=secret,id=pw DB_PASSWORD=\"$(cat /run/secrets/pw)\" ./migrate\nRUN APP_NAME=web PASSWORD_MIN_LENGTH=12 ./configure\nRUN echo DB_PASSWORD=hunter2hunter2 is not assigned here\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, fine);
+    assert!(!has(&r, "dockerfile-secret"), "{:?}", hits(&r));
+}
+
+/// Compose build arguments become build arguments of the image, which its history keeps: a
+/// literal secret there is reported like one in `environment`, in both forms of `args`.
+#[test]
+fn compose_build_args_with_literal_secrets_are_reported_and_masked() {
+    let text = "services:\n  web:\n    image: web:1\n    build:\n      context: .\n      args:\n        NPM_TOKEN: npm_abcdefghijklmnopqrstuvwxyz0123456789\n        DB_PASSWORD: hunter2hunter2\n        VERSION: \"1.2\"\n        API_TOKEN: ${API_TOKEN}\n        EMPTY_PASSWORD:\n  api:\n    image: api:1\n    build:\n      context: ./api\n      args: [ \"GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz\", \"COMMIT=abc\", \"SECRET_KEY\" ]\n  plain:\n    image: p:1\n    build: ./plain\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, text);
+    assert_eq!(
+        lines_of(&r, "compose-secret-env"),
+        vec![7, 8, 16],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        finding_at(&r, "compose-secret-env", 7).message,
+        "build argument NPM_TOKEN holds an npm token; build arguments are kept in the image history"
+    );
+    assert_eq!(
+        finding_at(&r, "compose-secret-env", 8).message,
+        "build argument DB_PASSWORD holds a literal secret value; build arguments are kept in the image history"
+    );
+    assert_eq!(
+        finding_at(&r, "compose-secret-env", 8).snippet,
+        "        DB_PASSWORD: ***"
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    for v in [
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        "hunter2hunter2",
+        "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+    ] {
+        assert!(!json.contains(v), "{v} printed: {json}");
+    }
+}
+
+/// A download piped into an interpreter, whichever way the interpreter is started, and
+/// PowerShell's download-and-invoke; checksums and copies of the download are not.
+#[test]
+fn curl_pipe_shell_knows_more_interpreters_and_powershell() {
+    let text = "FROM alpine:3.19\nRUN curl -fsSL https://x/i.sh | busybox sh\nRUN curl -fsSL https://x/i.sh | sh -s -- -y\nRUN curl -fsSL https://x/i.sh | sudo -E bash -\nRUN wget -qO- https://x/i.sh | env bash\nRUN wget -qO- https://x/i.sh | /bin/busybox ash -s\nRUN bash -c \"curl -fsSL https://x/i.sh | bash\"\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![2, 3, 4, 5, 6, 7],
+        "{:?}",
+        hits(&r)
+    );
+    let ps = "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN powershell -Command iwr https://x/install.ps1 -UseBasicParsing | iex\nRUN powershell -Command \"Invoke-WebRequest https://x/i.ps1 -UseBasicParsing | Invoke-Expression\"\nRUN powershell -Command \"IEX ((New-Object System.Net.WebClient).DownloadString('https://x/i.ps1'))\"\nRUN powershell -NoProfile -Command \"irm https://x/i.ps1 | iex\"\nSHELL [\"powershell\", \"-Command\"]\nRUN Invoke-Expression (Invoke-RestMethod https://x/i.ps1)\nRUN iwr https://x/tool.zip -OutFile tool.zip; Expand-Archive tool.zip\nRUN Get-ChildItem | Select-Object Name\nUSER ContainerUser\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, ps);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![3, 4, 5, 6, 8],
+        "{:?}",
+        hits(&r)
+    );
+    let fine = "FROM alpine:3.19\nRUN curl -fsSL https://x/i.sh | shasum -a 256\nRUN wget -qO- https://x/i.sh | sha256sum -c i.sha256\nRUN curl -fsSL https://x/i.sh | tee /tmp/i.sh\nRUN curl -fsSL https://x/a.tgz | tar xz\nRUN curl -fsSL https://x/i.sh -o /i.sh && sha256sum -c i.sha256 && sh /i.sh\nRUN echo iex | sh\nRUN echo iwr | sh\nRUN sh -c \"curl -fsSL https://x/a.tgz | tar xz\"\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, fine);
+    assert!(!has(&r, "dockerfile-curl-pipe-shell"), "{:?}", hits(&r));
+}
+
+/// A Windows stage runs RUN under cmd unless it says otherwise: pipes there are not POSIX
+/// shell pipes, so pipefail is not asked for; a Linux stage of the same file still is.
+#[test]
+fn pipefail_judges_linux_stages_only_or_the_stage_shell() {
+    let windows = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN powershell -Command \"Get-ChildItem | Select-Object Name\"\nRUN dir | findstr x\nFROM mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022\nRUN pwsh -Command Get-Item x | Select-Object Name\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, windows);
+    assert!(!has(&r, "dockerfile-pipefail"), "{:?}", hits(&r));
+    // `# escape=` with a backtick: the convention of Windows Dockerfiles.
+    let escaped = "# escape=`\nFROM example.com/team/winbase:1\nRUN powershell -Command Get-ChildItem | Select-Object Name\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, escaped);
+    assert!(!has(&r, "dockerfile-pipefail"), "{:?}", hits(&r));
+    // A Linux stage next to a Windows one, and a Windows stage whose SHELL is a POSIX shell.
+    let mixed = "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022 AS win\nRUN dir | findstr x\nFROM win AS wsh\nSHELL [\"C:\\\\msys64\\\\usr\\\\bin\\\\bash.exe\", \"-c\"]\nRUN ls | wc -l\nFROM alpine:3.19\nRUN ls | wc -l\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, mixed);
+    assert_eq!(
+        lines_of(&r, "dockerfile-pipefail"),
+        vec![5, 7],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+/// The credential directories of the user who deploys (`~/.ssh`, `${HOME}/.aws`, ...) are
+/// sensitive host mounts; other paths in the home directory are not.
+#[test]
+fn compose_mounts_of_home_credential_directories_are_sensitive() {
+    let text = "services:\n  web:\n    image: web:1\n    volumes:\n      - ~/.ssh:/root/.ssh:ro\n      - ${HOME}/.aws:/root/.aws\n      - $HOME/.kube/config:/root/.kube/config\n      - ~/.docker:/root/.docker\n      - type: bind\n        source: ~/.config/gcloud\n        target: /root/.config/gcloud\n      - ~/src/app:/app\n      - ./data:/data\n      - ${HOME:-/home/ci}/.ssh:/ssh\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, text);
+    assert_eq!(
+        lines_of(&r, "compose-sensitive-mount"),
+        vec![5, 6, 7, 8, 9, 14],
+        "{:?}",
+        hits(&r)
+    );
+    let m = &finding_at(&r, "compose-sensitive-mount", 5).message;
+    assert!(m.contains("~/.ssh") && m.contains("SSH"), "{m}");
+    let m = &finding_at(&r, "compose-sensitive-mount", 6).message;
+    assert!(m.contains("${HOME}/.aws") && m.contains("AWS"), "{m}");
+}
+
+/// Snippets are shown line by line in every output: the carriage returns of a CRLF file are
+/// line ends, not text.
+#[test]
+fn snippets_of_crlf_files_have_no_carriage_returns() {
+    let text = "FROM alpine:3.19\r\nRUN apt-get update && \\\r\n    apt-get install -y curl\r\nUSER 10001\r\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let snippet = snippet_of(&r, "dockerfile-unpinned-packages");
+    assert_eq!(
+        snippet,
+        "RUN apt-get update && \\\n    apt-get install -y curl"
+    );
+    let compose = "services:\r\n  web:\r\n    image: web:1\r\n    environment:\r\n      DB_PASSWORD: >-\r\n        hunter2hunter2\r\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, compose);
+    assert!(
+        r.findings.iter().all(|f| !f.snippet.contains('\r')),
+        "{:?}",
+        r.findings.iter().map(|f| &f.snippet).collect::<Vec<_>>()
+    );
+}

@@ -2,8 +2,8 @@
 //! compose-go reads them (booleans such as `"yes"` included).
 
 use super::{
-    cap_name, is_literal_secret, parse_image, runtime_socket, secret_patterns, sensitive_host_path,
-    ComposeRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
+    cap_name, home_credentials, is_literal_secret, parse_image, runtime_socket, secret_patterns,
+    sensitive_host_path, ComposeRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
 };
 use crate::model::Safety;
 use bulkhead_sources::compose::{interpolate_defaults, Service};
@@ -388,11 +388,11 @@ fn bind_sources<'a>(s: &Service<'a>) -> Vec<(String, bool, &'a Node)> {
         .into_iter()
         .filter_map(|v| {
             let src = v.source?;
-            (src.starts_with('/') || src.starts_with('.') || src.starts_with('~')).then_some((
-                src,
-                v.read_only,
-                v.node,
-            ))
+            // `$HOME` is set wherever compose runs, to an absolute path: a bind mount.
+            let bind = src.starts_with(['/', '.', '~'])
+                || src.starts_with("$HOME")
+                || src.starts_with("${HOME}");
+            bind.then_some((src, v.read_only, v.node))
         })
         .collect()
 }
@@ -403,16 +403,18 @@ fn sensitive_mount(c: &Ctx<'_>, out: &mut Out<'_>) {
             if runtime_socket(&src).is_some() {
                 continue; // reported by compose-runtime-socket
             }
-            if sensitive_host_path(&src) {
-                out.hit(
-                    "compose-sensitive-mount",
-                    node.span,
-                    object(s),
-                    format!(
-                        "host path {src} is mounted{}",
-                        if ro { " (read-only)" } else { " read-write" }
-                    ),
+            let credentials = home_credentials(&src);
+            if sensitive_host_path(&src) || credentials.is_some() {
+                let mut message = format!(
+                    "host path {src} is mounted{}",
+                    if ro { " (read-only)" } else { " read-write" }
                 );
+                if let Some(what) = credentials {
+                    message.push_str(&format!(
+                        ": it holds {what}, which anything running in the container can read and use"
+                    ));
+                }
+                out.hit("compose-sensitive-mount", node.span, object(s), message);
             }
         }
     }
@@ -570,28 +572,74 @@ fn secret_env(c: &Ctx<'_>, out: &mut Out<'_>) {
             let Some(value) = e.value.as_deref() else {
                 continue;
             };
-            let named = is_literal_secret(&e.name, value);
-            let pattern = secret_patterns(value).first().map(|p| p.2);
-            if named || pattern.is_some() {
-                let msg = match pattern {
-                    Some(what) => format!("environment {} holds {what}", e.name),
-                    None => format!("environment {} holds a literal secret value", e.name),
-                };
-                let span = e.node.span;
-                let text = out.text;
-                let h = out.hit("compose-secret-env", span, object(s), msg);
-                // mask the value part of the node
-                let node_text = span.text(text);
-                if let Some(i) = node_text.find(value).filter(|_| !value.is_empty()) {
-                    let mut v = span;
-                    v.start.offset = span.start.offset + i;
-                    v.end.offset = v.start.offset + value.len();
-                    h.secret(v);
-                } else {
-                    h.secret(span);
-                }
-            }
+            report_secret_value(out, s, &e.name, value, e.node, |what| {
+                format!("environment {} holds {what}", e.name)
+            });
         }
+        // Build arguments are recorded in the history of the image they build, which goes
+        // wherever the image is pushed.
+        for (name, value, node) in build_args(s) {
+            report_secret_value(out, s, &name, &value, node, |what| {
+                format!(
+                    "build argument {name} holds {what}; build arguments are kept in the image history"
+                )
+            });
+        }
+    }
+}
+
+/// `build.args` in mapping or list form, with their values. An argument without a value
+/// (`- NPM_TOKEN`, `NPM_TOKEN:`) is taken from the environment of the build: nothing written.
+fn build_args<'a>(s: &Service<'a>) -> Vec<(String, String, &'a Node)> {
+    let Some(args) = s.node.path(&["build", "args"]) else {
+        return Vec::new();
+    };
+    if let Some(items) = args.as_seq() {
+        return items
+            .iter()
+            .filter_map(|n| {
+                let (name, value) = n.as_str()?.split_once('=')?;
+                Some((name.trim().to_string(), value.to_string(), n))
+            })
+            .collect();
+    }
+    args.as_map()
+        .unwrap_or(&[])
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string(), v)))
+        .collect()
+}
+
+/// Report `value` of the variable `name`, written at `node`, when it is a secret: by its name
+/// (a literal value, not a reference) or by its form (a token, a password in a URL). The
+/// value is masked in the snippet.
+fn report_secret_value(
+    out: &mut Out<'_>,
+    s: &Service<'_>,
+    name: &str,
+    value: &str,
+    node: &Node,
+    message: impl FnOnce(&str) -> String,
+) {
+    let named = is_literal_secret(name, value);
+    let pattern = secret_patterns(value).first().map(|p| p.2);
+    if !named && pattern.is_none() {
+        return;
+    }
+    let msg = message(pattern.unwrap_or("a literal secret value"));
+    let span = node.span;
+    let text = out.text;
+    let h = out.hit("compose-secret-env", span, object(s), msg);
+    // mask the value part of the node
+    let node_text = span.text(text);
+    if let Some(i) = node_text.find(value).filter(|_| !value.is_empty()) {
+        let mut v = span;
+        v.start.offset = span.start.offset + i;
+        v.end.offset = v.start.offset + value.len();
+        h.secret(v);
+    } else {
+        h.secret(span);
     }
 }
 

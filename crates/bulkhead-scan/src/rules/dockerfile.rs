@@ -458,10 +458,20 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
         if variables {
             continue;
         }
+        let s = script(ins);
+        // Variables a RUN command sets to a literal secret, each its own finding; a credential
+        // inside such a value is not reported again below.
+        let assigned = if ins.keyword == "RUN" {
+            run_secret_assignments(c, out, n, ins, &s)
+        } else {
+            Vec::new()
+        };
         // Credentials anywhere else in the instruction: RUN scripts, ADD URLs, LABEL values,
         // CMD/HEALTHCHECK lines, heredoc bodies.
-        let s = script(ins);
-        let found = secret_patterns(&s);
+        let found: Vec<_> = secret_patterns(&s)
+            .into_iter()
+            .filter(|(a, b, _)| !assigned.iter().any(|r| r.start <= *a && *b <= r.end))
+            .collect();
         if found.is_empty() {
             continue;
         }
@@ -480,6 +490,130 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
             mask_value(h, text, ins.span, &s[*a..*b]);
         }
     }
+}
+
+/// Builtins whose arguments are assignments (`export DB_PASSWORD=x`).
+const ASSIGNING_BUILTINS: &[&str] = &["export", "declare", "typeset", "readonly", "local"];
+
+/// The `NAME=value` words of a command that set variables: those before the program (`env`
+/// included: `DB_PASSWORD=x ./migrate`, `env TOKEN=x make`) and the arguments of an assigning
+/// builtin (`export TOKEN=x`). Values as the shell reads them, quotes removed.
+fn assignments(cmd: &Command) -> Vec<(&str, &str)> {
+    let mut found = Vec::new();
+    let mut words = cmd.words.iter().map(String::as_str);
+    for w in words.by_ref() {
+        match w.split_once('=') {
+            Some((name, value)) if is_variable_name(name) => found.push((name, value)),
+            // `env` and shell words that start a command (`if x; then TOKEN=y z; fi`).
+            _ if matches!(
+                w,
+                "env" | "exec" | "command" | "then" | "do" | "else" | "{" | "!"
+            ) => {}
+            _ if ASSIGNING_BUILTINS.contains(&w) => break,
+            _ => return found,
+        }
+    }
+    found.extend(
+        words
+            .filter_map(|w| w.split_once('='))
+            .filter(|(name, _)| is_variable_name(name)),
+    );
+    found
+}
+
+fn is_variable_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Report the variables the commands of a RUN set to a literal secret (`DB_PASSWORD=x
+/// ./migrate`, `export AWS_SECRET_ACCESS_KEY=...`, also in a heredoc): the RUN line is kept in
+/// the image's history, so the value ships with the image even when the variable does not.
+/// A value that is expanded when the build runs (`$DB_PASSWORD`, `${X}`, `$(cat
+/// /run/secrets/pw)`, backticks) is not written in the file. Returns where each reported
+/// assignment is written in the script, from its name to the end of its value.
+fn run_secret_assignments(
+    c: &Ctx<'_>,
+    out: &mut Out<'_>,
+    n: usize,
+    ins: &Instruction,
+    script: &str,
+) -> Vec<std::ops::Range<usize>> {
+    let mut reported = Vec::new();
+    for cmd in commands(script) {
+        for (name, value) in assignments(&cmd) {
+            if value.contains(['$', '`']) || !is_literal_secret(name, value) {
+                continue;
+            }
+            let Some(range) = assignment_range(script, &cmd, name) else {
+                continue;
+            };
+            let found = secret_patterns(value);
+            let what = if found.is_empty() {
+                "a literal secret value".to_string()
+            } else {
+                descriptions(&found)
+            };
+            let span = run_place(ins, range.clone(), out);
+            let text = out.text;
+            let h = out
+                .hit(
+                    "dockerfile-secret",
+                    span,
+                    c.object_of(n),
+                    format!(
+                        "RUN sets {name} to {what}; the image history keeps the RUN line, value included"
+                    ),
+                )
+                .within(ins.span);
+            mask_value(h, text, ins.span, value);
+            reported.push(range);
+        }
+    }
+    reported
+}
+
+/// Where `name=` is written in `cmd` (a word of its own), to the end of its value's word.
+fn assignment_range(script: &str, cmd: &Command, name: &str) -> Option<std::ops::Range<usize>> {
+    let written = &script[cmd.start..cmd.end];
+    let needle = format!("{name}=");
+    let at = written.match_indices(&needle).map(|(i, _)| i).find(|&i| {
+        written[..i]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace)
+    })?;
+    let value_start = at + needle.len();
+    let mut quote = None;
+    let mut end = written.len();
+    for (i, ch) in written[value_start..].char_indices() {
+        match (quote, ch) {
+            (Some(q), ch) if ch == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, ch) if ch.is_whitespace() => {
+                end = value_start + i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    Some(cmd.start + at..cmd.start + end)
+}
+
+/// The place of bytes `range` of a RUN's script: exact when the arguments are written on the
+/// instruction's one line as they are read, else as [`script_span`] gives it (the line(s) in a
+/// heredoc, the whole instruction for arguments joined from continuation lines).
+fn run_place(ins: &Instruction, range: std::ops::Range<usize>, out: &Out<'_>) -> Span {
+    let on_one_line = ins.exec.is_none() && ins.args_span.text(out.text) == ins.args;
+    if on_one_line && range.end <= ins.args.len() {
+        let base = ins.args_span.start.offset;
+        return Span::new(
+            out.lines.pos(out.text, base + range.start),
+            out.lines.pos(out.text, base + range.end),
+        );
+    }
+    script_span(ins, range, out)
 }
 
 /// "a GitHub token", "a GitHub token and a password in a URL", ... (each kind once).
@@ -1319,15 +1453,35 @@ fn set_pipefail(cmd: &Command) -> Option<bool> {
     state
 }
 
+/// Does a stage build a Windows image? Its base image (through the stages of this file) is one
+/// of Microsoft's Windows images, or the file uses the backtick escape that Windows Dockerfiles
+/// take (a backslash is their path separator). Without a SHELL such a stage runs RUN under
+/// `cmd /S /C`, not a POSIX shell.
+fn windows_stage(file: &Dockerfile, stage: &Stage) -> bool {
+    if file.escape == '`' {
+        return true;
+    }
+    let image = root_image(file, stage).to_ascii_lowercase();
+    image.starts_with("mcr.microsoft.com/windows")
+        || image.starts_with("mcr.microsoft.com/dotnet/framework/")
+        || ["nanoserver", "servercore"]
+            .iter()
+            .any(|w| image.contains(w))
+}
+
 fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.file.stages {
         // SHELL is part of the image configuration: a stage built on a stage of this file
-        // starts with that stage's shell.
-        let mut shell_has_pipefail = stage_chain(c.file, s)
+        // starts with that stage's shell. Without one, the default: /bin/sh on Linux, and on
+        // Windows cmd, which is not judged (as a SHELL naming cmd is not).
+        let mut shell_has_pipefail = match stage_chain(c.file, s)
             .iter()
             .skip(1)
             .find_map(|base| c.file.in_stage(base, "SHELL").last())
-            .is_some_and(|(_, ins)| shell_sets_pipefail(ins));
+        {
+            Some((_, ins)) => shell_sets_pipefail(ins),
+            None => windows_stage(c.file, s),
+        };
         for &i in &s.body {
             let ins = c.file.instruction(i);
             if ins.onbuild {
@@ -1366,25 +1520,109 @@ const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "ash", "dash", "ksh", "python", "python3", "perl", "ruby", "node",
 ];
 
+/// Commands that download: curl, wget, fetch, and PowerShell's web cmdlets (by name or alias,
+/// in any letter case, run directly or on a `powershell -Command` line) and
+/// `WebClient.DownloadString`.
+fn downloads(cmd: &Command) -> bool {
+    const WEB_CMDLETS: &[&str] = &["iwr", "irm", "invoke-webrequest", "invoke-restmethod"];
+    let program = cmd.program().to_ascii_lowercase();
+    let words: Vec<String> = cmd.words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    matches!(program.as_str(), "curl" | "wget" | "fetch")
+        || WEB_CMDLETS.contains(&program.as_str())
+        || (is_powershell(&program) && words.iter().any(|w| WEB_CMDLETS.contains(&w.as_str())))
+        || words.iter().any(|w| w.contains("downloadstring"))
+}
+
+fn is_powershell(program: &str) -> bool {
+    matches!(
+        program,
+        "powershell" | "powershell.exe" | "pwsh" | "pwsh.exe"
+    )
+}
+
+/// PowerShell's `Invoke-Expression` (alias `iex`), which runs the text it is given as a script.
+fn invokes_expression(cmd: &Command) -> bool {
+    let p = cmd.program().to_ascii_lowercase();
+    p == "iex" || p == "invoke-expression"
+}
+
+/// Does a command run what it reads on standard input as a script? A shell or interpreter,
+/// also started through sudo or busybox (`| sudo -E bash -`, `| busybox sh`; `env bash` is
+/// read as bash), or PowerShell's Invoke-Expression.
+fn runs_input(cmd: &Command) -> bool {
+    let p = cmd.program();
+    SHELLS.contains(&p)
+        || (matches!(p, "sudo" | "busybox")
+            && cmd.args().iter().any(|w| SHELLS.contains(&w.as_str())))
+        || invokes_expression(cmd)
+}
+
+/// The script a shell is given on its command line (`powershell -Command "a | b"`, `sh -c
+/// "a | b"`), whose pipes are inside one quoted word of the outer script.
+fn inline_script(cmd: &Command) -> Option<String> {
+    let program = cmd.program().to_ascii_lowercase();
+    let args = cmd.args();
+    let flag = args.iter().position(|w| {
+        let w = w.to_ascii_lowercase();
+        w == "-c" || (is_powershell(&program) && w == "-command")
+    })?;
+    if is_powershell(&program) {
+        // PowerShell joins every argument after -Command into the script.
+        Some(args[flag + 1..].join(" "))
+    } else if SHELLS.contains(&program.as_str()) {
+        args.get(flag + 1).cloned()
+    } else {
+        None
+    }
+}
+
+/// Where a script runs what it downloads without checking it, as a byte range of the script:
+/// a download piped into an interpreter, a download substituted into a command line (`sh -c
+/// "$(curl ...)"`, `iex (iwr ...)`), or either inside a script given to a shell with `-c` /
+/// `-Command` (then the range is that shell's command).
+fn downloaded_and_run(script: &str) -> Option<std::ops::Range<usize>> {
+    let cmds = commands(script);
+    let piped = cmds
+        .windows(2)
+        .find(|w| w[0].piped_to_next && downloads(&w[0]) && runs_input(&w[1]));
+    if let Some(w) = piped {
+        return Some(w[0].start..w[1].end);
+    }
+    let substituted = ["$(curl", "$(wget", "<(curl", "<(wget", "`curl"]
+        .iter()
+        .filter_map(|w| script.find(w).map(|i| i..i + w.len()))
+        .min_by_key(|r| r.start);
+    if substituted.is_some() {
+        return substituted;
+    }
+    // `iex (iwr URL)`, `Invoke-Expression ((New-Object Net.WebClient).DownloadString(URL))`: the
+    // reader splits at the parentheses, so the download is one of the commands after the `iex`
+    // up to the end of its statement.
+    for (i, iex) in cmds.iter().enumerate() {
+        if !invokes_expression(iex)
+            || !iex.args().is_empty()
+            || !script[iex.end..].trim_start().starts_with('(')
+        {
+            continue;
+        }
+        let statement = cmds[i + 1..]
+            .iter()
+            .take_while(|next| !script[iex.end..next.start].contains([';', '|', '&', '\n']));
+        if let Some(download) = statement.filter(|next| downloads(next)).last() {
+            return Some(iex.start..download.end);
+        }
+    }
+    cmds.iter()
+        .find(|cmd| inline_script(cmd).is_some_and(|s| downloaded_and_run(&s).is_some()))
+        .map(|cmd| cmd.start..cmd.end)
+}
+
 fn curl_pipe_shell(c: &Ctx<'_>, out: &mut Out<'_>) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
-        let cmds = commands(&s);
-        let piped = cmds.windows(2).find(|w| {
-            w[0].piped_to_next
-                && matches!(w[0].program(), "curl" | "wget" | "fetch")
-                && (SHELLS.contains(&w[1].program())
-                    || (w[1].program() == "sudo"
-                        && w[1].words.iter().any(|x| SHELLS.contains(&x.as_str()))))
-        });
-        let substituted = ["$(curl", "$(wget", "<(curl", "<(wget", "`curl"]
-            .iter()
-            .filter_map(|w| s.find(w).map(|i| i..i + w.len()))
-            .min_by_key(|r| r.start);
-        let span = match (piped, substituted) {
-            (Some(w), _) => commands_span(ins, &[&w[0], &w[1]], out),
-            (None, Some(at)) => script_span(ins, at, out),
-            (None, None) => continue,
+        let Some(at) = downloaded_and_run(&s) else {
+            continue;
         };
+        let span = script_span(ins, at, out);
         out.hit(
             "dockerfile-curl-pipe-shell",
             span,

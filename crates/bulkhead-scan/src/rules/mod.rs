@@ -311,6 +311,41 @@ pub fn sensitive_host_path(path: &str) -> bool {
         .any(|r| p == *r || p.starts_with(&format!("{r}/")))
 }
 
+/// What the credential files and directories of a home directory hold, by their path in it.
+const HOME_CREDENTIALS: &[(&str, &str)] = &[
+    (".ssh", "SSH private keys"),
+    (".aws", "AWS credentials"),
+    (".kube", "Kubernetes cluster credentials"),
+    (".docker", "container registry logins"),
+    (".config/gcloud", "Google Cloud credentials"),
+    (".azure", "Azure credentials"),
+    (".gnupg", "GnuPG private keys"),
+    (".netrc", "passwords for remote hosts"),
+    (".git-credentials", "Git passwords and tokens"),
+];
+
+/// What a host path in a home directory (`~/.ssh`, `$HOME/.aws`, `${HOME}/.kube/config`,
+/// `/root/.docker`, `/home/ci/.ssh/id_ed25519`) holds when it is a credential file or
+/// directory, or inside one; the whole home holds all of them.
+pub fn home_credentials(path: &str) -> Option<&'static str> {
+    let p = path.trim_end_matches('/');
+    let in_home = ["~", "$HOME", "${HOME}", "/root"]
+        .iter()
+        .find_map(|home| p.strip_prefix(home))
+        .or_else(|| {
+            let user = p.strip_prefix("/home/")?;
+            Some(user.find('/').map_or("", |i| &user[i..]))
+        })?;
+    if in_home.is_empty() {
+        return Some("the credentials of that user (SSH keys, cloud, cluster and registry logins)");
+    }
+    let rest = in_home.strip_prefix('/')?;
+    HOME_CREDENTIALS
+        .iter()
+        .find(|(name, _)| rest == *name || rest.starts_with(&format!("{name}/")))
+        .map(|(_, what)| *what)
+}
+
 /// Container runtime sockets (Docker, containerd, CRI-O, Podman), or the directories that hold
 /// them.
 pub fn runtime_socket(path: &str) -> Option<&'static str> {
@@ -446,6 +481,32 @@ mod tests {
         assert!(runtime_socket("/run/containerd/containerd.sock").is_some());
         assert!(runtime_socket("/var/run/docker.sock").is_some());
         assert!(runtime_socket("/srv/app.sock").is_none());
+    }
+
+    #[test]
+    fn home_credential_directories_are_named() {
+        for (path, what) in [
+            ("~/.ssh", "SSH private keys"),
+            ("~/.ssh/", "SSH private keys"),
+            ("${HOME}/.aws/credentials", "AWS credentials"),
+            ("$HOME/.kube/config", "Kubernetes cluster credentials"),
+            ("/root/.docker", "container registry logins"),
+            ("/home/ci/.config/gcloud", "Google Cloud credentials"),
+        ] {
+            assert_eq!(home_credentials(path), Some(what), "{path}");
+        }
+        assert!(home_credentials("~").is_some());
+        assert!(home_credentials("/home/ci").is_some());
+        for path in [
+            "~/src/app",
+            "$HOMEDIR/.ssh",
+            "/srv/.ssh",
+            "~/.sshd",
+            "/home",
+            "./.aws",
+        ] {
+            assert_eq!(home_credentials(path), None, "{path}");
+        }
     }
 
     #[test]
