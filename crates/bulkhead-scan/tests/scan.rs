@@ -44,6 +44,28 @@ fn lines_of(r: &ScanReport, rule: &str) -> Vec<u32> {
 
 const BUILDER_USER: &str = "FROM golang:1.22 AS build\nUSER builder\nRUN go build -o /app .\n\nFROM debian:12.5\nCOPY --from=build /app /app\nCMD [\"/app\"]\n";
 
+/// Every field of the findings the text format prints (place, rule, title, object, message,
+/// snippet, fix): what a secret must not reach in any output.
+fn printed_fields(r: &ScanReport) -> String {
+    r.findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
+                f.location.path,
+                f.location.line,
+                f.location.column,
+                f.rule,
+                f.title,
+                f.object,
+                f.message,
+                f.snippet,
+                f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn pitfall_builder_user_does_not_hide_root_final_stage() {
     // PITFALLS "Artifact scanners" 1: hadolint, Checkov and Trivy pass this file.
@@ -715,24 +737,7 @@ fn webhook_and_signed_urls_are_secrets_and_their_tokens_are_never_printed() {
     // Everything any output prints of a finding (the text format: place, rule, object, message,
     // snippet, fix; JSON and SARIF: the same fields) comes from the report.
     let json = serde_json::to_string(&r).unwrap();
-    let text: String = r
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
-                f.location.path,
-                f.location.line,
-                f.location.column,
-                f.rule,
-                f.title,
-                f.object,
-                f.message,
-                f.snippet,
-                f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
-            )
-        })
-        .collect();
+    let text = printed_fields(&r);
     for out in [&json, &text] {
         for t in TOKENS {
             assert!(!out.contains(t), "{t} printed:\n{out}");
@@ -844,27 +849,9 @@ fn passwords_given_to_programs_on_their_command_line_are_never_printed() {
     // and the text format: place, rule, object, message, snippet, fix), and a baseline is made
     // from the findings.
     let outputs = |r: &ScanReport| {
-        let text: String = r
-            .findings
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
-                    f.location.path,
-                    f.location.line,
-                    f.location.column,
-                    f.rule,
-                    f.title,
-                    f.object,
-                    f.message,
-                    f.snippet,
-                    f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
-                )
-            })
-            .collect();
         [
             serde_json::to_string(r).unwrap(),
-            text,
+            printed_fields(r),
             Baseline::render(&r.findings),
         ]
     };
