@@ -26,6 +26,32 @@ impl std::error::Error for StoreError {}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The version of the store's tables that this bulkhead reads and writes. Each backend records
+/// it when it creates the tables; a bulkhead that changes them (a new NOT NULL column, a table
+/// split in two) raises it and marks the stores it migrates, and every older bulkhead then
+/// refuses them instead of failing on raw SQL errors or writing rows the newer one misreads.
+/// A history that carries no version was recorded before versions were: it is version 1.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Whether this bulkhead knows how to read and write a store of `version`.
+pub(crate) fn schema_known(version: i64) -> bool {
+    (1..=SCHEMA_VERSION).contains(&version)
+}
+
+/// The refusal of a store whose schema version this bulkhead does not know. `store` names it as
+/// the backend's other messages do ("SQLite store PATH", "PostgreSQL store CONNINFO"), without
+/// any password.
+pub(crate) fn unknown_schema(store: &str, version: i64) -> StoreError {
+    let known = match SCHEMA_VERSION {
+        1 => "only schema version 1".to_string(),
+        n => format!("schema versions 1 to {n}"),
+    };
+    StoreError(format!(
+        "{store} holds a run history of schema version {version}, and this bulkhead ({}) knows {known}: a newer bulkhead has recorded into it. bulkhead neither reads it nor records into it; upgrade bulkhead (on every host that records into or reads this store) to the version that wrote it",
+        env!("CARGO_PKG_VERSION"),
+    ))
+}
+
 /// What every backend offers.
 pub trait Store {
     /// Record one audit run; returns its run ID.

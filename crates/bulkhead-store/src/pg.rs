@@ -1,7 +1,7 @@
 //! PostgreSQL backend: one database shared by a fleet. Every node's bulkhead records into it.
 
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
-use crate::{Result, Store, StoreError};
+use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use postgres::{Client, NoTls};
 
 const SCHEMA: &str = "
@@ -30,7 +30,42 @@ CREATE TABLE IF NOT EXISTS bulkhead_checks (
     PRIMARY KEY (run_id, position)
 );
 CREATE INDEX IF NOT EXISTS bulkhead_checks_control_status ON bulkhead_checks (control, status);
+CREATE TABLE IF NOT EXISTS bulkhead_schema (
+    version INTEGER NOT NULL,
+    one_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one_row)
+);
+GRANT SELECT ON bulkhead_schema TO PUBLIC;
 ";
+
+/// The store's schema version is a row of its own table, `bulkhead_schema`, rather than a
+/// COMMENT ON TABLE. A comment is documentation: a DBA or a migration tool that describes the
+/// table replaces it, the mark is silently lost, and a newer history would pass for version 1.
+/// A row is data: created in the transaction that creates the tables, changed by a newer
+/// bulkhead in the transaction that migrates them, dumped and restored with them. Its SELECT is
+/// granted to PUBLIC (a version number is no secret), so the nodes and readers of a fleet need
+/// no grant beyond those on the two tables of runs.
+fn mark_schema() -> String {
+    format!(
+        "INSERT INTO bulkhead_schema (version) VALUES ({SCHEMA_VERSION}) ON CONFLICT DO NOTHING"
+    )
+}
+
+/// Which of bulkhead's tables the database has: (bulkhead_runs, bulkhead_checks, bulkhead_schema).
+/// to_regclass needs no privilege on the tables.
+const TABLES: &str = "SELECT to_regclass('bulkhead_runs') IS NOT NULL, to_regclass('bulkhead_checks') IS NOT NULL, to_regclass('bulkhead_schema') IS NOT NULL";
+
+/// The schema version marked in the store, None when it has no mark (a history recorded before
+/// versions were, which is version 1, or no history at all).
+fn marked_version<C: postgres::GenericClient>(
+    client: &mut C,
+    marked: bool,
+) -> std::result::Result<Option<i64>, postgres::Error> {
+    if !marked {
+        return Ok(None);
+    }
+    let row = client.query_one("SELECT max(version) FROM bulkhead_schema", &[])?;
+    Ok(row.get::<_, Option<i32>>(0).map(i64::from))
+}
 
 pub struct PgStore {
     client: Client,
@@ -140,7 +175,7 @@ fn advice(e: &postgres::Error) -> &'static str {
             "create the database first (`createdb NAME`), or name an existing one"
         }
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq; the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
+            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq (bulkhead_schema, which holds the schema version, is readable by PUBLIC unless that was revoked); the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
         }
         Some(_) => "see the server's log for more",
         // The driver does not expose the kind of a client-side error, only its message
@@ -156,23 +191,30 @@ fn advice(e: &postgres::Error) -> &'static str {
 /// "bulkhead" in ASCII; advisory locks are per database, so other databases are not held up).
 const SCHEMA_LOCK: i64 = 0x6275_6c6b_6865_6164;
 
-/// Create bulkhead's tables, one node at a time. A fleet rolled out at once against a new
-/// database has every node find no tables and create them together, and PostgreSQL does not
-/// make that safe: concurrent `CREATE TABLE IF NOT EXISTS` of one name fails in all but one
-/// session ("duplicate key value violates unique constraint pg_type_typname_nsp_index"),
-/// losing those nodes' runs. Behind the lock, a node that waited finds the tables made and
-/// leaves them alone, which also spares a role without CREATE the DDL it may not run.
-fn create_schema(client: &mut Client) -> std::result::Result<(), postgres::Error> {
+/// Create bulkhead's tables and mark their schema version, one node at a time. A fleet rolled
+/// out at once against a new database has every node find no tables and create them together,
+/// and PostgreSQL does not make that safe: concurrent `CREATE TABLE IF NOT EXISTS` of one name
+/// fails in all but one session ("duplicate key value violates unique constraint
+/// pg_type_typname_nsp_index"), losing those nodes' runs. Behind the lock, a node that waited
+/// finds the tables made and leaves them alone, which also spares a role without CREATE the DDL
+/// it may not run. The mark is read again behind the lock too: a newer bulkhead that created or
+/// migrated the store meanwhile is not overwritten. Returns the version marked in the store
+/// when this bulkhead does not know it (and then has created nothing).
+fn create_schema(client: &mut Client) -> std::result::Result<Option<i64>, postgres::Error> {
     let mut tx = client.transaction()?;
     tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))?;
-    let row = tx.query_one(
-        "SELECT to_regclass('bulkhead_runs') IS NOT NULL AND to_regclass('bulkhead_checks') IS NOT NULL",
-        &[],
-    )?;
-    if !row.get::<_, bool>(0) {
-        tx.batch_execute(SCHEMA)?;
+    let row = tx.query_one(TABLES, &[])?;
+    let (runs, checks, marked): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+    let version = marked_version(&mut tx, marked)?;
+    if let Some(v) = version.filter(|v| !schema_known(*v)) {
+        return Ok(Some(v));
     }
-    tx.commit()
+    if !(runs && checks) {
+        tx.batch_execute(SCHEMA)?;
+        tx.batch_execute(&mark_schema())?;
+    }
+    tx.commit()?;
+    Ok(None)
 }
 
 impl PgStore {
@@ -206,19 +248,24 @@ impl PgStore {
         // roles that may insert or select but not create (PostgreSQL 15 and later give no one
         // but the owner CREATE on the public schema), and CREATE ... IF NOT EXISTS still
         // demands that privilege even when the table is there.
+        let wrap = |what: &str, e: postgres::Error| {
+            StoreError(format!(
+                "PostgreSQL store {shown}: {what}: {} ({})",
+                reason(&e),
+                advice(&e)
+            ))
+        };
+        let named = format!("PostgreSQL store {shown}");
         let row = client
-            .query_one(
-                "SELECT to_regclass('bulkhead_runs') IS NOT NULL, to_regclass('bulkhead_checks') IS NOT NULL",
-                &[],
-            )
-            .map_err(|e| {
-                StoreError(format!(
-                    "PostgreSQL store {shown}: looking for the tables: {} ({})",
-                    reason(&e),
-                    advice(&e)
-                ))
-            })?;
-        let (runs, checks): (bool, bool) = (row.get(0), row.get(1));
+            .query_one(TABLES, &[])
+            .map_err(|e| wrap("looking for the tables", e))?;
+        let (runs, checks, marked): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+        // The version first: a newer bulkhead may have changed or renamed the tables of runs.
+        let version = marked_version(&mut client, marked)
+            .map_err(|e| wrap("reading its schema version", e))?;
+        if let Some(v) = version.filter(|v| !schema_known(*v)) {
+            return Err(unknown_schema(&named, v));
+        }
         if !(runs && checks) {
             if !create {
                 let missing = match (runs, checks) {
@@ -230,13 +277,11 @@ impl PgStore {
                     "PostgreSQL store {shown} holds no bulkhead run history: the database has {missing}. Check the database (and host) in --store: it must be the one `bulkhead audit --store` records into, whose first recorded run creates the tables"
                 )));
             }
-            create_schema(&mut client).map_err(|e| {
-                StoreError(format!(
-                    "PostgreSQL store {shown}: creating the tables: {} ({})",
-                    reason(&e),
-                    advice(&e)
-                ))
-            })?;
+            if let Some(v) =
+                create_schema(&mut client).map_err(|e| wrap("creating the tables", e))?
+            {
+                return Err(unknown_schema(&named, v));
+            }
         }
         Ok(PgStore { client, shown })
     }
@@ -299,6 +344,23 @@ impl Store for PgStore {
             ))
         };
         let mut tx = self.client.transaction().map_err(|e| wrap("begin", e))?;
+        // The version again, holding the schema lock shared until the runs are written: a newer
+        // bulkhead that migrates the store takes that lock exclusively, as the creation does, so
+        // it cannot change the tables between this check and these rows, and a migration made
+        // since the store was opened is seen here. Recordings share the lock and do not wait
+        // for each other.
+        let marked: bool = tx
+            .query_one(
+                "SELECT to_regclass('bulkhead_schema') IS NOT NULL FROM pg_advisory_xact_lock_shared($1)",
+                &[&SCHEMA_LOCK],
+            )
+            .map_err(|e| wrap("reading its schema version", e))?
+            .get(0);
+        let version =
+            marked_version(&mut tx, marked).map_err(|e| wrap("reading its schema version", e))?;
+        if let Some(v) = version.filter(|v| !schema_known(*v)) {
+            return Err(unknown_schema(&format!("PostgreSQL store {shown}"), v));
+        }
         let mut ids = Vec::with_capacity(runs.len());
         for run in runs {
             ids.push(insert_run(&mut tx, run, &wrap)?);

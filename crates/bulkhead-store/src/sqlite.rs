@@ -1,9 +1,9 @@
 //! SQLite backend: one file, created with its directory when a run is recorded into it.
 
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
-use crate::{Result, Store, StoreError};
-use rusqlite::{params, Connection, OpenFlags};
-use std::path::Path;
+use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
 
 /// How long a recording waits for another process's lock on the file (a concurrent audit, a
 /// `sqlite3` session, a backup) before giving up. SQLite's own default is none, rusqlite's five
@@ -38,8 +38,21 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE INDEX IF NOT EXISTS checks_control_status ON checks (control, status);
 ";
 
+/// How a history is marked as bulkhead's, and with which schema version: in the file header,
+/// `PRAGMA application_id` (this value, "bulk" in ASCII) and `PRAGMA user_version`
+/// ([`SCHEMA_VERSION`]). The header is where SQLite keeps such marks for applications: it is
+/// read by a read-only connection with no table to grant or create, it is written in the same
+/// transaction as the tables (so no store has tables without a mark), and it travels with every
+/// copy and backup of the file. The application ID lets a newer bulkhead's history be told from
+/// another application's database even when its tables have changed beyond recognition; the
+/// user version alone is also honoured, on a file that has bulkhead's tables.
+const APPLICATION_ID: i32 = 0x6275_6c6b;
+
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for the checks that explain a refused write.
+    file: PathBuf,
+    /// The file as messages name it.
     path: String,
 }
 
@@ -89,23 +102,54 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| open_failure(path, e))?;
         conn.busy_timeout(LOCK_WAIT)
             .map_err(|e| open_failure(path, e))?;
-        let store = SqliteStore { conn, path: shown };
-        match store.contents()? {
-            Contents::Foreign(tables) => return Err(store.foreign(&tables)),
-            // Nothing to create: a user who may only read still gets to the write itself, whose
-            // error says so, instead of failing here on DDL that would change nothing.
-            Contents::History { complete: true } => return Ok(store),
-            Contents::Empty | Contents::History { complete: false } => {}
+        let store = SqliteStore {
+            conn,
+            file: path.to_path_buf(),
+            path: shown,
+        };
+        match store.judge()? {
+            // Nothing to create (and an unmarked history of version 1 is left unmarked): a user
+            // who may only read still gets to the write itself, whose error says so, instead of
+            // failing here on a write that would change nothing.
+            Contents::History { complete: true } => Ok(store),
+            Contents::Empty | Contents::History { complete: false } => {
+                store.create_tables()?;
+                Ok(store)
+            }
+            Contents::Foreign(tables) => Err(store.foreign(&tables)),
         }
-        // One transaction: a failure part-way leaves no half of the schema behind.
-        store
-            .conn
-            .execute_batch(&format!("BEGIN IMMEDIATE;{SCHEMA}COMMIT;"))
-            .map_err(|e| {
-                let _ = store.conn.execute_batch("ROLLBACK");
-                store.err("creating the tables", e)
-            })?;
-        Ok(store)
+    }
+
+    /// Create the missing tables and mark the file with [`SCHEMA_VERSION`], in one
+    /// `BEGIN IMMEDIATE` transaction: a failure part-way leaves no half of the schema behind, and
+    /// recordings that start together (the first runs of a new file) take turns. The store is
+    /// judged again under that lock, since another bulkhead may have created it in the meantime,
+    /// or a newer one migrated it, whose mark must not be overwritten with an older version.
+    fn create_tables(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err("creating the tables", e))?;
+        let created = self
+            .judge()
+            .and_then(|contents| match contents {
+                Contents::History { complete: true } => Ok(()),
+                Contents::Foreign(tables) => Err(self.foreign(&tables)),
+                Contents::Empty | Contents::History { complete: false } => self
+                    .conn
+                    .execute_batch(&format!(
+                        "{SCHEMA}PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+                    ))
+                    .map_err(|e| self.err("creating the tables", e)),
+            })
+            .and_then(|()| {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(|e| self.err("creating the tables", e))
+            });
+        if created.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        created
     }
 
     /// Open an existing store to read: neither the file nor any table is created, and the
@@ -125,14 +169,42 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_failure(path, e))?;
-        let store = SqliteStore { conn, path: shown };
-        match store.contents()? {
+        let store = SqliteStore {
+            conn,
+            file: path.to_path_buf(),
+            path: shown,
+        };
+        match store.judge()? {
             Contents::History { .. } => Ok(store),
             Contents::Foreign(tables) => Err(store.foreign(&tables)),
             Contents::Empty => Err(StoreError(format!(
                 "SQLite store {} holds no bulkhead run history: it is an empty database. Record runs into it with `bulkhead audit --store sqlite:{}`, or name the file they were recorded in",
                 store.path, store.path
             ))),
+        }
+    }
+
+    /// What the store holds, judged before anything is written to it or read from its tables;
+    /// a history whose schema version this bulkhead does not know is refused. Only reads, so a
+    /// user who may not write the file can still read a history recorded before versions were.
+    fn judge(&self) -> Result<Contents> {
+        let header = |name: &str| {
+            self.conn
+                .pragma_query_value(None, name, |r| r.get::<_, i64>(0))
+                .map_err(|e| self.err("reading its schema version", e))
+        };
+        let (application_id, version) = (header("application_id")?, header("user_version")?);
+        // 0 is no version: bulkhead's tables without one were recorded before versions were,
+        // and are version 1.
+        let unknown = version != 0 && !schema_known(version);
+        let named = format!("SQLite store {}", self.path);
+        // Marked as bulkhead's: the version decides, whatever its tables look like now.
+        if application_id == i64::from(APPLICATION_ID) && unknown {
+            return Err(unknown_schema(&named, version));
+        }
+        match self.contents()? {
+            Contents::History { .. } if unknown => Err(unknown_schema(&named, version)),
+            contents => Ok(contents),
         }
     }
 
@@ -193,12 +265,17 @@ impl SqliteStore {
     }
 
     fn err(&self, what: &str, e: rusqlite::Error) -> StoreError {
-        StoreError(format!(
-            "SQLite store {}: {what}: {e}{}",
-            self.path,
-            advice(&e)
-        ))
+        failure(&self.file, what, e)
     }
+}
+
+/// A failure of SQLite on the store `file` while doing `what`, with what to do about it.
+fn failure(file: &Path, what: &str, e: rusqlite::Error) -> StoreError {
+    StoreError(format!(
+        "SQLite store {}: {what}: {e}{}",
+        file.display(),
+        advice(&e, file)
+    ))
 }
 
 fn is_a_directory(path: &Path) -> StoreError {
@@ -231,23 +308,77 @@ fn open_failure(path: &Path, e: rusqlite::Error) -> StoreError {
 }
 
 /// What to do about the SQLite errors a user can act on, as a clause to append.
-fn advice(e: &rusqlite::Error) -> &'static str {
+fn advice(e: &rusqlite::Error, file: &Path) -> String {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => {
-            " (the file is not an SQLite database, so not a run history: --store names the file `bulkhead audit --store` records runs in)"
+            " (the file is not an SQLite database, so not a run history: --store names the file `bulkhead audit --store` records runs in)".into()
         }
-        Some(rusqlite::ErrorCode::ReadOnly) => {
-            " (this user may read the history but not write it: record as its owner, or with a --store of your own)"
+        Some(rusqlite::ErrorCode::ReadOnly) | Some(rusqlite::ErrorCode::CannotOpen) => {
+            write_advice(e, file)
         }
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-            " (another bulkhead is writing to it: try again when it is done)"
+            " (another bulkhead is writing to it: try again when it is done)".into()
         }
-        _ => "",
+        _ => String::new(),
+    }
+}
+
+/// Why SQLite may not write to a history, as a clause to append. Writing takes more than write
+/// access to the file: for every write SQLite creates a journal next to it (`runs.db-journal`),
+/// so the directory must be writable too. A directory that is not (made by root, mounted
+/// read-only) makes SQLite open the file read-only, or fail to open the journal, even for the
+/// file's owner, and telling the owner to record as the owner would leave them nowhere. Only a
+/// user who may write neither (on a writable file system) is told to record as the owner.
+fn write_advice(e: &rusqlite::Error, file: &Path) -> String {
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_writable = may_write(file).is_ok();
+    let dir_refusal = may_write(dir).err();
+    let the_directory = match &dir_refusal {
+        Some(reason) => file_writable || reason.raw_os_error() == Some(libc::EROFS),
+        // SQLite's own word for it, though access(2) no longer sees it (changed since).
+        None => e.sqlite_extended_error_code() == Some(rusqlite::ffi::SQLITE_READONLY_DIRECTORY),
+    };
+    if the_directory {
+        let reason = dir_refusal.map(|r| format!(": {r}")).unwrap_or_default();
+        format!(
+            " (SQLite writes a journal next to the history while it records, and cannot create it in {}{reason}. The directory must be writable by the user that records, not only the file: make it writable, or record with a --store in a writable directory)",
+            dir.display()
+        )
+    } else if !file_writable {
+        " (this user may read the history but not write it: record as its owner, or with a --store of your own)".into()
+    } else {
+        String::new()
+    }
+}
+
+/// Whether this process may write to `path`, by access(2) with the effective user (as the
+/// kernel will judge the write): the permission bits, ACLs, a read-only mount, an immutable
+/// flag. Err is the kernel's reason.
+fn may_write(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: c_path is a NUL-terminated string that outlives the call.
+    let rc = unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::W_OK,
+            libc::AT_EACCESS,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
 /// Insert one run and its checks inside the caller's transaction; returns its run ID.
-fn insert_run(tx: &rusqlite::Transaction, run: &NewRun, path: &str) -> Result<i64> {
+fn insert_run(tx: &rusqlite::Transaction, run: &NewRun, file: &Path) -> Result<i64> {
     tx.execute(
         "INSERT INTO runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -256,38 +387,41 @@ fn insert_run(tx: &rusqlite::Transaction, run: &NewRun, path: &str) -> Result<i6
             now_rfc3339(), run.score, run.summary.to_string(), run.document.to_string()
         ],
     )
-    .map_err(|e| {
-        StoreError(format!(
-            "SQLite store {path}: recording run: {e}{}",
-            advice(&e)
-        ))
-    })?;
+    .map_err(|e| failure(file, "recording run", e))?;
     let id = tx.last_insert_rowid();
     let mut stmt = tx
         .prepare("INSERT INTO checks (run_id, position, check_id, control, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
+        .map_err(|e| failure(file, "recording checks", e))?;
     for (i, c) in run.checks.iter().enumerate() {
         stmt.execute(params![
             id, i as i64, c.check_id, c.control, c.status, c.message
         ])
-        .map_err(|e| StoreError(format!("SQLite store {path}: recording checks: {e}")))?;
+        .map_err(|e| failure(file, "recording checks", e))?;
     }
     Ok(id)
 }
 
 impl Store for SqliteStore {
     fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
-        let path = self.path.clone();
+        let file = self.file.clone();
+        let named = format!("SQLite store {}", self.path);
+        // IMMEDIATE: the write lock is taken before the version is read, so that a newer
+        // bulkhead cannot migrate the store between this check and the rows written after it.
         let tx = self
             .conn
-            .transaction()
-            .map_err(|e| StoreError(format!("SQLite store {path}: {e}")))?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| failure(&file, "recording run", e))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| failure(&file, "reading its schema version", e))?;
+        if version != 0 && !schema_known(version) {
+            return Err(unknown_schema(&named, version));
+        }
         let mut ids = Vec::with_capacity(runs.len());
         for run in runs {
-            ids.push(insert_run(&tx, run, &path)?);
+            ids.push(insert_run(&tx, run, &file)?);
         }
-        tx.commit()
-            .map_err(|e| StoreError(format!("SQLite store {path}: commit: {e}")))?;
+        tx.commit().map_err(|e| failure(&file, "commit", e))?;
         Ok(ids)
     }
 

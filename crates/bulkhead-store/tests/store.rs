@@ -1,9 +1,10 @@
 //! The run history against both real backends: an SQLite file, and a PostgreSQL server that this
 //! test starts itself (its own data directory and socket; never a server of the machine).
 
-use bulkhead_store::{open, open_existing, NewRun, RunFilter, Store};
+use bulkhead_store::{open, open_existing, NewRun, RunFilter, Store, SCHEMA_VERSION};
 use bulkhead_testkit::TestPostgres;
 use serde_json::json;
+use std::path::{Path, PathBuf};
 
 fn audit_doc(host: &str, read_only: &str, score: i64) -> serde_json::Value {
     json!({
@@ -187,6 +188,272 @@ fn sqlite_reading_creates_nothing() {
     );
 }
 
+/// The SQLite tables exactly as bulkhead created them before stores carried a schema version:
+/// every history recorded until then looks like this, with nothing in the file header.
+const SQLITE_TABLES_BEFORE_VERSIONS: &str = "
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    benchmark_version TEXT NOT NULL,
+    numbering TEXT NOT NULL,
+    tool_version TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX runs_host_kind ON runs (host, kind, id);
+CREATE TABLE checks (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    check_id TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+CREATE INDEX checks_control_status ON checks (control, status);
+";
+
+/// One run as bulkhead recorded it before schema versions (its document abridged).
+const A_RUN_BEFORE_VERSIONS: &str = r#"
+INSERT INTO runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
+VALUES ('node-old', 'docker', 'cis-docker', '1.6.0', 'cis-1.6.0', '0.1.0', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 1, '{"total": 1, "pass": 1}', '{"schema": "bulkhead.audit/1"}');
+INSERT INTO checks (run_id, position, check_id, control, status, message)
+VALUES (1, 0, '2.3', 'docker.daemon.log_level_info', 'pass', '');
+"#;
+
+/// (application_id, user_version) of an SQLite file's header.
+fn sqlite_header(path: &Path) -> (i64, i64) {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let read = |name: &str| {
+        conn.pragma_query_value(None, name, |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    (read("application_id"), read("user_version"))
+}
+
+fn hosts(store: &mut dyn Store) -> Vec<String> {
+    store
+        .runs(&RunFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.host)
+        .collect()
+}
+
+/// A new history records its schema version in the file header, with bulkhead's application
+/// ID, in the transaction that creates its tables.
+#[test]
+fn sqlite_a_new_history_is_marked_with_its_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(store);
+    // "bulk" in ASCII.
+    assert_eq!(sqlite_header(&path), (0x6275_6c6b, SCHEMA_VERSION));
+}
+
+/// A history written by a newer bulkhead (its schema version above this one's) is neither
+/// recorded into nor read, whether it still has tables this bulkhead recognises or not: the
+/// error names the file and says to upgrade, and the file is left exactly as it was.
+#[test]
+fn sqlite_a_history_of_a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let newer = SCHEMA_VERSION + 1;
+    let marked_newer = dir.path().join("newer.db");
+    let mut store = open(&format!("sqlite:{}", marked_newer.display())).unwrap();
+    store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(store);
+    rusqlite::Connection::open(&marked_newer)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {newer}"))
+        .unwrap();
+    // A newer bulkhead that renamed the tables: only its application ID says whose file it is.
+    let renamed = dir.path().join("renamed.db");
+    rusqlite::Connection::open(&renamed)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TABLE audit_runs (id INTEGER PRIMARY KEY, document TEXT NOT NULL);
+             PRAGMA application_id = {}; PRAGMA user_version = {newer};",
+            0x6275_6c6b
+        ))
+        .unwrap();
+    for path in [&marked_newer, &renamed] {
+        let before = std::fs::read(path).unwrap();
+        let url = format!("sqlite:{}", path.display());
+        for (what, opened) in [("record", open(&url)), ("read", open_existing(&url))] {
+            let err = match opened {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{}: opened a newer history to {what}", path.display()),
+            };
+            assert!(
+                err.contains(&format!("SQLite store {}", path.display())),
+                "{err}"
+            );
+            assert!(err.contains(&format!("schema version {newer}")), "{err}");
+            assert!(err.contains("upgrade bulkhead"), "{err}");
+            assert!(!err.contains("another application"), "{err}");
+        }
+        assert_eq!(std::fs::read(path).unwrap(), before, "{}", path.display());
+    }
+}
+
+/// A newer bulkhead that migrates the history while this one has it open (a long audit): the
+/// recording is refused, not written into tables it does not know.
+#[test]
+fn sqlite_a_history_migrated_since_it_was_opened_is_not_recorded_into() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+        .unwrap();
+    let err = match store.record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap()) {
+        Err(e) => e.to_string(),
+        Ok(id) => panic!("recorded run {id} into a newer history"),
+    };
+    assert!(err.contains("upgrade bulkhead"), "{err}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let runs: i64 = conn
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 0);
+}
+
+/// Every history recorded before schema versions has bulkhead's tables and no mark: it is
+/// version 1, read through a read-only connection (a reader needs no write access to it) and
+/// recorded into as before.
+#[test]
+fn sqlite_a_history_recorded_before_schema_versions_is_read_and_recorded_into() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!(
+            "{SQLITE_TABLES_BEFORE_VERSIONS}{A_RUN_BEFORE_VERSIONS}"
+        ))
+        .unwrap();
+    assert_eq!(sqlite_header(&path), (0, 0));
+    let url = format!("sqlite:{}", path.display());
+    let mut reader = open_existing(&url).unwrap();
+    assert_eq!(hosts(reader.as_mut()), ["node-old"]);
+    assert_eq!(reader.checks(1).unwrap()[0].check_id, "2.3");
+    drop(reader);
+    let mut node = open(&url).unwrap();
+    node.record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(node);
+    let mut reader = open_existing(&url).unwrap();
+    assert_eq!(hosts(reader.as_mut()), ["node-a", "node-old"]);
+}
+
+/// A directory that the test may not create files in, even as root (where permission bits
+/// stop nothing): not root, its write permission is taken away; as root it is made immutable
+/// (`chattr +i`: nothing can be created in it, while the files in it stay writable), or where
+/// the file system has no such flag, it is bind-mounted read-only on itself. Undone on drop.
+struct UnwritableDir {
+    path: PathBuf,
+    undo: &'static [&'static str],
+}
+
+impl UnwritableDir {
+    fn new(path: &Path) -> Option<UnwritableDir> {
+        let run = |argv: &[&str]| {
+            std::process::Command::new(argv[0])
+                .args(&argv[1..])
+                .arg(path)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let ways: [(&[&str], &'static [&'static str]); 3] = [
+            (&["chmod", "0555"], &["chmod", "0755"]),
+            (&["chattr", "+i"], &["chattr", "-i"]),
+            (
+                &["mount", "--bind", "-o", "ro", path.to_str()?],
+                &["umount"],
+            ),
+        ];
+        let root = unsafe { libc::geteuid() } == 0;
+        for (make, undo) in ways.into_iter().skip(usize::from(root)) {
+            if run(make) {
+                let dir = UnwritableDir {
+                    path: path.to_path_buf(),
+                    undo,
+                };
+                // A mount or flag that does not stop root (a file system that ignores it).
+                if std::fs::write(path.join(".probe"), "").is_ok() {
+                    let _ = std::fs::remove_file(path.join(".probe"));
+                    continue;
+                }
+                return Some(dir);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for UnwritableDir {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(self.undo[0])
+            .args(&self.undo[1..])
+            .arg(&self.path)
+            .status();
+    }
+}
+
+/// The owner of a history whose directory it may not write to: SQLite cannot create the
+/// journal it writes next to the file, and refuses the write as a read-only database. The error
+/// must say that the directory has to be writable, not send the owner to "record as its owner";
+/// the history can still be read.
+#[test]
+fn sqlite_a_directory_that_may_not_be_written_is_named_as_what_stops_a_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    std::fs::create_dir(&history).unwrap();
+    let url = format!("sqlite:{}", history.join("runs.db").display());
+    open(&url)
+        .unwrap()
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    let Some(unwritable) = UnwritableDir::new(&history) else {
+        if bulkhead_testkit::ci() {
+            panic!("CI=true but no way to make a directory unwritable for this user (chmod, chattr +i, a read-only bind mount)");
+        }
+        eprintln!("skipped: no way to make a directory unwritable for this user");
+        return;
+    };
+    let recorded = open(&url).and_then(|mut store| {
+        store.record(&NewRun::from_document(&audit_doc("node-a", "pass", 2)).unwrap())
+    });
+    let read = open_existing(&url).and_then(|mut store| store.runs(&RunFilter::default()));
+    drop(unwritable);
+    let err = match recorded {
+        Err(e) => e.to_string(),
+        Ok(id) => panic!("recorded run {id} into an unwritable directory"),
+    };
+    assert!(
+        err.contains(&format!("cannot create it in {}", history.display())),
+        "{err}"
+    );
+    assert!(err.contains("journal"), "{err}");
+    assert!(err.contains("directory must be writable"), "{err}");
+    assert!(!err.contains("record as its owner"), "{err}");
+    assert_eq!(read.unwrap().len(), 1, "reading needs no journal");
+}
+
 #[test]
 fn refuses_a_document_that_is_not_an_audit() {
     let err = NewRun::from_document(&json!({"schema": "bulkhead.threats/1"})).unwrap_err();
@@ -199,6 +466,7 @@ trait PostgresStore {
     fn url_as(&self, user: &str, dbname: &str) -> String;
     fn admin(&self, sql: &str);
     fn admin_in(&self, dbname: &str, sql: &str);
+    fn scalar_in(&self, dbname: &str, sql: &str) -> Option<i64>;
 }
 
 impl PostgresStore for TestPostgres {
@@ -223,6 +491,33 @@ impl PostgresStore for TestPostgres {
             .batch_execute(sql)
             .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     }
+
+    /// One BIGINT (or NULL) queried as the superuser.
+    fn scalar_in(&self, dbname: &str, sql: &str) -> Option<i64> {
+        let conninfo = self.conninfo("bulkhead", dbname);
+        let mut client = postgres::Client::connect(&conninfo, postgres::NoTls).unwrap();
+        client
+            .query_one(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .get(0)
+    }
+}
+
+/// The schema version marked in a PostgreSQL store: None without a mark.
+fn pg_marked_version(pg: &TestPostgres, dbname: &str) -> Option<i64> {
+    if pg.scalar_in(
+        dbname,
+        "SELECT CASE WHEN to_regclass('bulkhead_schema') IS NULL THEN 0 ELSE 1 END::int8",
+    ) == Some(0)
+    {
+        return None;
+    }
+    assert_eq!(
+        pg.scalar_in(dbname, "SELECT count(*) FROM bulkhead_schema"),
+        Some(1),
+        "the mark is one row"
+    );
+    pg.scalar_in(dbname, "SELECT version::int8 FROM bulkhead_schema")
 }
 
 #[test]
@@ -271,6 +566,9 @@ fn postgres_roles_without_create_record_and_read_an_existing_history() {
         .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
         .unwrap();
     drop(owner);
+    // The history is marked with its version, which the roles below read without a grant of
+    // their own on the mark.
+    assert_eq!(pg_marked_version(&pg, "postgres"), Some(SCHEMA_VERSION));
     pg.admin(
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
          CREATE ROLE reader LOGIN;
@@ -349,7 +647,8 @@ fn postgres_reading_a_database_without_the_tables_creates_nothing() {
     node.record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
         .unwrap();
     drop(node);
-    assert_eq!(tables(&pg), 2);
+    // bulkhead_runs, bulkhead_checks and bulkhead_schema, which marks their version.
+    assert_eq!(tables(&pg), 3);
     let mut reader = open_existing(&url).unwrap();
     assert_eq!(reader.runs(&RunFilter::default()).unwrap().len(), 1);
 }
@@ -441,7 +740,125 @@ fn postgres_first_recordings_at_the_same_moment_are_all_kept() {
             NODES,
             "{dbname}"
         );
+        assert_eq!(
+            pg_marked_version(&pg, &dbname),
+            Some(SCHEMA_VERSION),
+            "{dbname}"
+        );
     }
+}
+
+/// The PostgreSQL tables exactly as bulkhead created them before stores carried a schema
+/// version, and one run recorded then.
+const POSTGRES_HISTORY_BEFORE_VERSIONS: &str = r#"
+CREATE TABLE bulkhead_runs (
+    id BIGSERIAL PRIMARY KEY,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    benchmark_version TEXT NOT NULL,
+    numbering TEXT NOT NULL,
+    tool_version TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    score BIGINT NOT NULL,
+    summary TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX bulkhead_runs_host_kind ON bulkhead_runs (host, kind, id);
+CREATE TABLE bulkhead_checks (
+    run_id BIGINT NOT NULL REFERENCES bulkhead_runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    check_id TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+CREATE INDEX bulkhead_checks_control_status ON bulkhead_checks (control, status);
+INSERT INTO bulkhead_runs (host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary, document)
+VALUES ('node-old', 'docker', 'cis-docker', '1.6.0', 'cis-1.6.0', '0.1.0', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 1, '{"total": 1, "pass": 1}', '{"schema": "bulkhead.audit/1"}');
+INSERT INTO bulkhead_checks (run_id, position, check_id, control, status, message)
+VALUES (1, 0, '2.3', 'docker.daemon.log_level_info', 'pass', '');
+"#;
+
+/// A fleet database recorded into before schema versions, used by roles granted only what the
+/// README said then: the reader (SELECT on the two tables) reads it and the node records into
+/// it, neither able nor needing to create a mark.
+#[test]
+fn postgres_a_history_recorded_before_schema_versions_is_read_and_recorded_into() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    pg.admin("CREATE DATABASE fleet_before_versions");
+    pg.admin_in(
+        "fleet_before_versions",
+        &format!(
+            "{POSTGRES_HISTORY_BEFORE_VERSIONS}
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+             CREATE ROLE reader LOGIN;
+             GRANT SELECT ON bulkhead_runs, bulkhead_checks TO reader;
+             CREATE ROLE node LOGIN;
+             GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO node;
+             GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO node;"
+        ),
+    );
+    let reader_url = pg.url_as("reader", "fleet_before_versions");
+    let mut reader = open_existing(&reader_url)
+        .unwrap_or_else(|e| panic!("a reader cannot open a history without a version: {e}"));
+    assert_eq!(hosts(reader.as_mut()), ["node-old"]);
+    drop(reader);
+    let mut node = open(&pg.url_as("node", "fleet_before_versions"))
+        .unwrap_or_else(|e| panic!("a node cannot open a history without a version: {e}"));
+    node.record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    drop(node);
+    let mut reader = open_existing(&reader_url).unwrap();
+    assert_eq!(hosts(reader.as_mut()), ["node-a", "node-old"]);
+    assert_eq!(pg_marked_version(&pg, "fleet_before_versions"), None);
+}
+
+/// A fleet database that a newer bulkhead has migrated: refused for recording and reading,
+/// naming the store without its password; and a node that opened it before the migration does
+/// not record into it after. Nothing is written.
+#[test]
+fn postgres_a_history_of_a_newer_schema_is_refused() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let url = format!("{} password=hunter2", pg.url());
+    let mut early = open(&url).unwrap();
+    early
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    let newer = SCHEMA_VERSION + 1;
+    pg.admin(&format!("UPDATE bulkhead_schema SET version = {newer}"));
+    let late = open(&url);
+    let read = open_existing(&url);
+    let recorded = early.record(&NewRun::from_document(&audit_doc("node-b", "pass", 2)).unwrap());
+    for (what, err) in [
+        ("record", late.err()),
+        ("read", read.err()),
+        ("record after opening", recorded.err()),
+    ] {
+        let err = err
+            .unwrap_or_else(|| panic!("a newer history was opened to {what}"))
+            .to_string();
+        assert!(
+            err.contains("PostgreSQL store host=") && err.contains("password=*** dbname=postgres"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "{what}: {err}");
+        assert!(
+            err.contains(&format!("schema version {newer}")),
+            "{what}: {err}"
+        );
+        assert!(err.contains("upgrade bulkhead"), "{what}: {err}");
+    }
+    assert_eq!(
+        pg.scalar_in("postgres", "SELECT count(*) FROM bulkhead_runs"),
+        Some(1)
+    );
 }
 
 /// The Docker and Kubernetes runs of one audit are kept together or not at all: when the second

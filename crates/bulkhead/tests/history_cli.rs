@@ -536,3 +536,219 @@ fn an_audit_whose_second_run_cannot_be_written_records_neither() {
         "only the first audit's run is kept\n{json}"
     );
 }
+
+/// `audit --store` and `history` of a store whose marked schema version is newer than this
+/// bulkhead's: both exit 2 naming the store (without its password) and saying to upgrade, and
+/// nothing is recorded. `mark_newer` marks the store as a newer bulkhead would have;
+/// `runs_recorded` counts its runs without bulkhead.
+fn a_newer_history_is_refused(
+    store: &str,
+    named: &str,
+    mark_newer: impl Fn(i64),
+    runs_recorded: impl Fn() -> i64,
+) {
+    let snapshot = golden_snapshot();
+    let audit = [
+        "audit",
+        "docker",
+        "--snapshot",
+        &snapshot,
+        "--only",
+        "5.13",
+        "--fail-on",
+        "never",
+        "--store",
+        store,
+    ];
+    bulkhead(&audit);
+    let newer = bulkhead_store::SCHEMA_VERSION + 1;
+    mark_newer(newer);
+    for args in [&audit[..], &["history", "--store", store][..]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(args)
+            .env_remove("BULKHEAD_STORE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("schema version {newer}")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("upgrade bulkhead"), "{args:?}: {err}");
+        assert!(!err.contains("hunter2"), "{args:?}: {err}");
+        assert!(!err.contains("recorded docker run"), "{args:?}: {err}");
+    }
+    assert_eq!(runs_recorded(), 1, "the refused audit recorded its run");
+}
+
+#[test]
+fn a_history_of_a_newer_schema_is_refused_by_audit_and_history_in_sqlite() {
+    let dir = TempDir::new("history-newer-sqlite");
+    let path = dir.0.join("runs.db");
+    let store = format!("sqlite:{}", path.display());
+    let recorded = std::cell::RefCell::new(Vec::new());
+    a_newer_history_is_refused(
+        &store,
+        &format!("SQLite store {}", path.display()),
+        |version| {
+            // The header's user_version (offset 60, big-endian), as `PRAGMA user_version` writes
+            // it; this crate does not link SQLite itself.
+            let mut file = std::fs::read(&path).unwrap();
+            file[60..64].copy_from_slice(&u32::try_from(version).unwrap().to_be_bytes());
+            std::fs::write(&path, &file).unwrap();
+            *recorded.borrow_mut() = file;
+        },
+        // Unchanged since it was marked: still the one run recorded before.
+        || i64::from(std::fs::read(&path).unwrap() == *recorded.borrow()),
+    );
+}
+
+#[test]
+fn a_history_of_a_newer_schema_is_refused_by_audit_and_history_in_postgres() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let store = format!(
+        "postgres:{} password=hunter2",
+        pg.conninfo("bulkhead", "postgres")
+    );
+    let psql = |sql: &str| -> String {
+        let socket = pg.socket_dir().display().to_string();
+        let o = pg.run(&[
+            "psql",
+            "-h",
+            &socket,
+            "-p",
+            "5999",
+            "-U",
+            "bulkhead",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tA",
+            "-c",
+            sql,
+        ]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    a_newer_history_is_refused(
+        &store,
+        &format!(
+            "PostgreSQL store host={} port=5999 user=bulkhead password=*** dbname=postgres",
+            pg.socket_dir().display()
+        ),
+        |version| {
+            psql(&format!("UPDATE bulkhead_schema SET version = {version}"));
+        },
+        || psql("SELECT count(*) FROM bulkhead_runs").parse().unwrap(),
+    );
+}
+
+/// The owner of a history in a directory it may not write to (here `nobody`, owning the file in
+/// a directory of root's; not root, the directory's write permission is taken away): SQLite
+/// cannot create the journal it keeps next to the file, and refuses the write as a read-only
+/// database. The audit exits 2 saying that the directory must be writable, not telling the owner
+/// to record as the owner; `history` still reads it.
+#[test]
+fn recording_into_a_directory_that_may_not_be_written_says_the_directory_must_be_writable() {
+    let dir = TempDir::new("history-unwritable-dir");
+    let history_dir = dir.0.join("history");
+    std::fs::create_dir(&history_dir).unwrap();
+    let path = history_dir.join("runs.db");
+    let store = format!("sqlite:{}", path.display());
+    let snapshot = golden_snapshot();
+    let audit = [
+        "audit",
+        "docker",
+        "--snapshot",
+        &snapshot,
+        "--only",
+        "5.13",
+        "--fail-on",
+        "never",
+        "--store",
+        &store,
+    ];
+    bulkhead(&audit);
+    let root = unsafe { libc::geteuid() } == 0;
+    let as_owner = |args: &[&str]| -> Output {
+        let mut cmd = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_bulkhead")]);
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        };
+        cmd.args(args)
+            .env_remove("BULKHEAD_STORE")
+            .output()
+            .unwrap()
+    };
+    let chmod = |mode: &str| {
+        let ok = Command::new("chmod")
+            .arg(mode)
+            .arg(&history_dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chmod {mode} {}", history_dir.display());
+    };
+    if root {
+        let ok = Command::new("chown")
+            .args(["nobody"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chown nobody {}", path.display());
+    } else {
+        chmod("0555");
+    }
+    let recorded = as_owner(&audit);
+    let read = as_owner(&["history", "--store", &store]);
+    if !root {
+        chmod("0755");
+    }
+    let err = String::from_utf8_lossy(&recorded.stderr);
+    assert_eq!(recorded.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot create it in {}", history_dir.display())),
+        "{err}"
+    );
+    assert!(err.contains("journal"), "{err}");
+    assert!(err.contains("directory must be writable"), "{err}");
+    assert!(!err.contains("record as its owner"), "{err}");
+    assert_eq!(
+        read.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&read.stdout).contains("lab-host"),
+        "reading needs no journal"
+    );
+
+    // A user who may not write the file either, in a directory that is writable for the file's
+    // owner (root's file, or one made read-only, in a writable directory): that is still a
+    // user who should record as the owner.
+    if root {
+        let ok = Command::new("chown")
+            .args(["root"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chown root {}", path.display());
+        chmod("0777");
+    } else {
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o444))
+            .unwrap();
+    }
+    let recorded = as_owner(&audit);
+    chmod("0755");
+    let err = String::from_utf8_lossy(&recorded.stderr);
+    assert_eq!(recorded.status.code(), Some(2), "{err}");
+    assert!(err.contains("record as its owner"), "{err}");
+    assert!(!err.contains("journal"), "{err}");
+}
