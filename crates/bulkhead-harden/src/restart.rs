@@ -85,8 +85,8 @@ pub fn advice(
             .all(|x| x.reload_suffices);
         let (what, how) = match r.service.as_str() {
             "docker" => {
-                // Run again, an --apply with --restart-daemon restarts a dockerd whose
-                // daemon.json is newer than it; a rollback done cannot be run again.
+                // An --apply run again with --restart-daemon restarts a dockerd whose
+                // daemon.json is newer than it; a rollback, once done, cannot be run again.
                 let again = match files {
                     FilesWere::Applied => ", or this harden command again with --restart-daemon",
                     FilesWere::RolledBack => "",
