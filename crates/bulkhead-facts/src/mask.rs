@@ -47,8 +47,11 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("encryption", "key"),
 ];
 
-/// A name ending in one of these words names a file, a mode or a switch, not a secret value
-/// (`--token-auth-file`, `etcd-keyfile`, `authorization-mode`).
+/// A name ending in one of these words names a file, a mode, a switch, what a secret is called
+/// or how long it lasts, not a secret value (`--token-auth-file`, `etcd-keyfile`,
+/// `authorization-mode`, `--secret-name`, `--auth-provider`, `--token-expiration`). `stdin` ends
+/// the switches that read the secret from standard input (`docker login --password-stdin HOST`,
+/// `regctl ... --pass-stdin`): the word after them is the next argument, never the secret.
 const NOT_SECRET_LAST_WORDS: &[&str] = &[
     "file",
     "keyfile",
@@ -58,8 +61,17 @@ const NOT_SECRET_LAST_WORDS: &[&str] = &[
     "enabled",
     "type",
     "ttl",
+    "expiry",
+    "expiration",
+    "timeout",
     "webhook",
     "authority",
+    "stdin",
+    "name",
+    "namespace",
+    "provider",
+    "issuer",
+    "endpoint",
 ];
 
 /// One lower-case word of a name, kept inline: every word the lists above compare has at most
@@ -227,7 +239,7 @@ fn mask_secret_named_values(text: &str) -> String {
 pub fn mask_argv(argv: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     let mut pending_name: Option<&str> = None;
-    for word in argv {
+    for (k, word) in argv.iter().enumerate() {
         if let Some(name) = pending_name.take() {
             if !word.starts_with('-') {
                 out.push(if should_mask(name, word) {
@@ -245,7 +257,12 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                     continue;
                 }
                 // An argument with blanks is a value (`-c "echo secret"`), never an option name.
-                None if is_secret_name(body) && !has_blank(body) => pending_name = Some(body),
+                None if is_secret_name(body)
+                    && !has_blank(body)
+                    && !value_only_glued(body, argv[..k].iter().map(String::as_str)) =>
+                {
+                    pending_name = Some(body)
+                }
                 _ => {}
             }
         }
@@ -257,11 +274,20 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
     // 'a b'`) is read as the one argument it is, not as a first word and more arguments.
     let mut joined = String::new();
     let mut starts = Vec::with_capacity(out.len());
-    for w in &out {
+    for w in &mut out {
         if !joined.is_empty() {
             joined.push(' ');
         }
-        let quote = has_blank(w)
+        let blank = has_blank(w);
+        // A script in one argument (`sh -c "kubectl --token X get pods"`) is text: its options
+        // are read as [`mask_text`] reads them. An option in a word of its own was read above.
+        if blank {
+            let spans = secret_option_values(w);
+            if !spans.is_empty() {
+                *w = replace_spans(w, &spans);
+            }
+        }
+        let quote = blank
             .then(|| ['\'', '"'].into_iter().find(|q| !w.contains(*q)))
             .flatten();
         joined.extend(quote);
@@ -293,6 +319,185 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The values of the secret-looking long options of a text written with a blank before their
+/// value (`--token VALUE`, `--client-secret "two words"`, `"--token", "VALUE"` in an exec-form
+/// array), as byte ranges: what [`mask_argv`] masks when the option and its value are two
+/// arguments, judged by the same rules ([`is_secret_name`], [`should_mask`]). The value is the
+/// next word, or a quoted string to its closing quote; after a `\` that continues the line, the
+/// first word of the next line. A next word that is an option (`--token -v`), a reference
+/// (`$TOKEN`, `${TOKEN}`, `$(cat f)`, a backquoted command), a shell operator or nothing is no
+/// value. `--token=VALUE` is one word, masked with the other `NAME=value` words
+/// ([`mask_secret_named_values`]).
+///
+/// Free text is read from its first `--`, found by the pass of [`credential_spans`] over it,
+/// so a text without one costs nothing more; an argument of a process is read when it holds a
+/// blank (a script), and from its first `-`.
+fn secret_option_values(text: &str) -> Vec<(usize, usize)> {
+    match text.find('-') {
+        Some(from) => secret_option_values_from(text, from),
+        None => Vec::new(),
+    }
+}
+
+/// [`secret_option_values`] of the text from byte `from` on, where no option is before `from`.
+fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    while let Some(i) = text[from..].find('-') {
+        let dashes = from + i;
+        if b.get(dashes + 1) != Some(&b'-') {
+            from = dashes + 1;
+            continue;
+        }
+        let name_at = dashes + 2;
+        let mut end = name_at;
+        while end < b.len() && (b[end].is_ascii_alphanumeric() || matches!(b[end], b'-' | b'_')) {
+            end += 1;
+        }
+        from = end;
+        // An option begins a word (not `a--b`, not the tail of `---`) and its name a letter.
+        let starts_word = dashes == 0
+            || matches!(
+                b[dashes - 1],
+                b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'[' | b'(' | b','
+            );
+        if !starts_word || !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let Some(at) = value_after_option(b, end) else {
+            continue;
+        };
+        let name = &text[name_at..end];
+        if !is_secret_name(name) {
+            continue;
+        }
+        let (a, z) = value_at(text, at);
+        let value = &text[a..z];
+        if not_a_value(value)
+            || value.starts_with(['-', '`', '|', '&', ';', '<', '>', '(', ')'])
+            || !should_mask(name, value)
+            || value_only_glued(name, command_words_before(text, dashes))
+        {
+            continue;
+        }
+        out.push((a, z));
+        from = from.max(z);
+    }
+    out
+}
+
+/// Where the value of an option whose name ends at `end` starts when it is written as the next
+/// word: after blanks (and the `\` and line break of a continued line), or after the `", "`
+/// between two elements of an exec-form array. None when the name is followed by anything else
+/// (`=`, `:`), by the end of its line, or by nothing.
+fn value_after_option(b: &[u8], end: usize) -> Option<usize> {
+    let mut j = end;
+    match b.get(j)? {
+        b' ' | b'\t' => {}
+        // A `\` that continues the line; any other follows the name without a blank.
+        b'\\' if b[end + 1..].starts_with(b"\n") || b[end + 1..].starts_with(b"\r\n") => {}
+        q @ (b'"' | b'\'') => {
+            j += 1;
+            while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
+                j += 1;
+            }
+            if b.get(j) != Some(&b',') {
+                return None;
+            }
+            j += 1;
+            while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
+                j += 1;
+            }
+            return (b.get(j) == Some(q)).then_some(j);
+        }
+        _ => return None,
+    }
+    loop {
+        match b.get(j)? {
+            b' ' | b'\t' => j += 1,
+            b'\\' if b.get(j + 1) == Some(&b'\n') => j += 2,
+            b'\\' if b[j + 1..].starts_with(b"\r\n") => j += 3,
+            // A `\` that ends the text: the value is on a line the text does not hold.
+            b'\\' if j + 1 == b.len() => return None,
+            b'\n' | b'\r' => return None,
+            _ => return Some(j),
+        }
+    }
+}
+
+/// The words of the command an option at byte `at` belongs to, before it and nearest first:
+/// back to the last separator (`|`, `;`, `&`, `(`, a line break not continued by `\`), without
+/// the quotes and brackets of an exec-form array, and at most 32 of them, so that a text of many
+/// options is still read in linear time. Read lazily: most options never need them.
+fn command_words_before(text: &str, at: usize) -> impl Iterator<Item = &str> {
+    let b = text.as_bytes();
+    let mut end = at;
+    let mut j = at;
+    let mut count = 0;
+    std::iter::from_fn(move || {
+        while count < 32 && end > 0 {
+            let c = if j > 0 { b[j - 1] } else { b'\n' };
+            let continued = j > 1
+                && c == b'\n'
+                && (b[j - 2] == b'\\' || (b[j - 2] == b'\r' && j > 2 && b[j - 3] == b'\\'));
+            let separator = j == 0
+                || matches!(c, b'|' | b';' | b'&' | b'(' | b'`')
+                || (c == b'\n' && !continued);
+            if separator
+                || c.is_ascii_whitespace()
+                || matches!(c, b'"' | b'\'' | b',' | b'[' | b']')
+            {
+                let word = &text[j..end];
+                end = if separator { 0 } else { j - 1 };
+                j = end;
+                if !word.is_empty() {
+                    count += 1;
+                    return Some(word);
+                }
+            } else {
+                j -= 1;
+            }
+        }
+        None
+    })
+}
+
+/// Programs of the PostgreSQL client tools, whose `--password` is a switch that makes them ask
+/// for the password.
+const POSTGRES_TOOLS: &[&str] = &[
+    "psql",
+    "pg_dump",
+    "pg_dumpall",
+    "pg_restore",
+    "pg_basebackup",
+    "pg_receivewal",
+    "pg_recvlogical",
+    "createdb",
+    "dropdb",
+    "createuser",
+    "dropuser",
+    "vacuumdb",
+    "reindexdb",
+    "clusterdb",
+];
+
+/// Is option `name` one whose value can only be glued (`--name=VALUE`) in a command of one of
+/// `words_before` (the words before the option)? The MySQL and MariaDB clients read `--password
+/// db` as a prompt for the password and `db` as the database (also the prefixes `--pass` and the
+/// factors `--password1` to `--password3`), and PostgreSQL's tools take `--password` as a switch:
+/// in either, the word after the option is no secret.
+fn value_only_glued<'a>(name: &str, mut words_before: impl Iterator<Item = &'a str>) -> bool {
+    let factor = name.trim_end_matches(['1', '2', '3']);
+    if factor.len() < 4 || !"password".starts_with(factor) {
+        return false;
+    }
+    words_before.any(|w| {
+        let base = w.rsplit('/').next().unwrap_or(w);
+        Program::named(base.as_bytes()) == Some(Program::Mysql)
+            || (name == "password" && POSTGRES_TOOLS.contains(&base))
+    })
+}
+
 /// Does an argument hold a blank? Byte by byte for ASCII (almost every argument; the scan runs
 /// over every word of every process of a host), by character otherwise, as the text finders
 /// split words.
@@ -312,12 +517,30 @@ pub fn mask_text(text: &str) -> String {
     mask_credentials(&mask_secret_named_values(text))
 }
 
-/// Replace every credential [`credential_spans`] finds in `text` with the mask.
+/// Replace every credential [`credential_spans`] finds in `text`, and the values of
+/// secret-looking options written with a blank ([`secret_option_values`]), with the mask.
 pub fn mask_credentials(text: &str) -> String {
-    let spans: Vec<(usize, usize)> = credential_spans(text)
-        .into_iter()
-        .map(|(a, b, _)| (a, b))
-        .collect();
+    let (found, double_dash) = find_credentials(text);
+    let mut spans: Vec<(usize, usize)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
+    let options = match double_dash {
+        Some(from) => secret_option_values_from(text, from),
+        None => Vec::new(),
+    };
+    if !options.is_empty() {
+        // Both lists are sorted and each is free of overlaps, but a span of one may overlap a
+        // span of the other (`--password` after `docker login`): merged into one, so that no
+        // part of either is left out of the mask.
+        spans.extend(options);
+        spans.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (a, b) in spans {
+            match merged.last_mut() {
+                Some(last) if a < last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        spans = merged;
+    }
     replace_spans(text, &spans)
 }
 
@@ -364,6 +587,12 @@ pub fn mask_url_userinfo(word: &str) -> String {
 ///
 /// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
 pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
+    find_credentials(text).0
+}
+
+/// [`credential_spans`], and where the first `--` of the text is ([`Mentions::double_dash`]),
+/// noted in the same pass.
+fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<usize>) {
     let mut words = Mentions::of(text.as_bytes());
     let mut found = token_formats(text, &mut words);
     if words.scheme_separator {
@@ -384,7 +613,7 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
         found.extend(authorization_values(text));
     }
     if found.len() < 2 {
-        return found;
+        return (found, words.double_dash);
     }
     // The first finder wins where two overlap (`https://u:ghp_...@host` is a GitHub token).
     // The spans kept do not overlap, so sorted by start their ends are sorted too: a new span
@@ -399,9 +628,11 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
             kept.insert(a, (b, what));
         }
     }
-    kept.into_iter()
+    let found = kept
+        .into_iter()
         .map(|(a, (b, what))| (a, b, what))
-        .collect()
+        .collect();
+    (found, words.double_dash)
 }
 
 /// Which words the finders of [`credential_spans`] start from a text holds, read in one pass
@@ -422,6 +653,8 @@ struct Mentions {
     netrc_password: bool,
     /// `bearer` or `basic`, letter case ignored.
     authorization_scheme: bool,
+    /// Where the first `--` is: no long option ([`secret_option_values`]) comes before it.
+    double_dash: Option<usize>,
 }
 
 impl Mentions {
@@ -437,6 +670,9 @@ impl Mentions {
                 b'c' | b'C' => m.curl_or_wget |= at(i, b"curl"),
                 b'w' | b'W' => m.curl_or_wget |= at(i, b"wget"),
                 b'b' | b'B' => m.authorization_scheme |= at(i, b"bearer") || at(i, b"basic"),
+                b'-' if m.double_dash.is_none() && b.get(i + 1) == Some(&b'-') => {
+                    m.double_dash = Some(i)
+                }
                 _ => {}
             }
         }
@@ -452,6 +688,15 @@ impl Mentions {
     /// names ([`may_name`]): looking for the names costs a text nothing more per byte.
     fn note_run(&mut self, b: &[u8], run: usize, end: usize) {
         let mut start = run;
+        let mut end = end;
+        // `mount.cifs`: a `.` ends a run, not this name.
+        if &b[run..end] == b"mount"
+            && [&b".cifs"[..], b".smb3"]
+                .iter()
+                .any(|s| b[end..].starts_with(s))
+        {
+            end += 5;
+        }
         // `\npassword` in a printf or echo string: the escape's letter is not the word's.
         if start > 0 && b[start - 1] == b'\\' && matches!(b[start], b'n' | b't') {
             start += 1;
@@ -491,10 +736,12 @@ fn may_name(b: &[u8], run: usize, end: usize) -> bool {
         && matches!(
             [b[run], b[run + 1]],
             [b'b', b'u']
+                | [b'c', b'r']
                 | [b'd', b'o']
                 | [b'h', b'e' | b't']
                 | [b'm', b'a' | b'o' | b'y']
                 | [b'n', b'e' | b'p']
+                | [b'o', b'r']
                 | [b'p', b'a' | b'o']
                 | [b'r', b'e']
                 | [b's', b'k' | b'm' | b's']
@@ -861,9 +1108,16 @@ fn words_with_breaks(text: &str) -> Vec<(usize, &str, bool)> {
 enum Program {
     Curl,
     Wget,
-    /// docker, podman, nerdctl, buildah and skopeo: `login -p/--password`, `--creds user:pass`.
+    /// docker, podman, nerdctl, buildah, skopeo and oras: `login -p/--password`, `--creds
+    /// user:pass`.
     Registry,
     Helm,
+    /// crane: `auth login -p/--password`.
+    Crane,
+    /// regctl: `registry login -p/--pass`.
+    Regctl,
+    /// mount and mount.cifs: `password=` in the `-o` option list.
+    Mount,
     /// The MySQL and MariaDB command-line clients.
     Mysql,
     /// mongosh, the legacy mongo shell and the MongoDB database tools.
@@ -881,8 +1135,11 @@ impl Program {
         Some(match name {
             b"curl" => Curl,
             b"wget" => Wget,
-            b"docker" | b"podman" | b"nerdctl" | b"buildah" | b"skopeo" => Registry,
+            b"docker" | b"podman" | b"nerdctl" | b"buildah" | b"skopeo" | b"oras" => Registry,
             b"helm" => Helm,
+            b"crane" => Crane,
+            b"regctl" => Regctl,
+            b"mount" | b"mount.cifs" | b"mount.smb3" => Mount,
             b"mysql" | b"mysqladmin" | b"mysqldump" | b"mysqlcheck" | b"mysqlimport"
             | b"mysqlshow" | b"mysqlslap" | b"mysqlbinlog" | b"mysqlpump" | b"mysqlsh"
             | b"mariadb" | b"mariadb-admin" | b"mariadb-dump" | b"mariadb-check"
@@ -1020,6 +1277,51 @@ fn push_user_password(
     }
 }
 
+/// Record the passwords of a mount option list starting at `at`: the values of `password=`,
+/// `pass=` and `password2=` (mount.cifs's names), and the password of `user=name%password`
+/// (also `username=`). A value runs to the next `,`; mount.cifs reads `,,` in a password as a
+/// comma, so a doubled comma does not end it.
+fn push_mount_passwords(out: &mut Vec<(usize, usize, &'static str)>, text: &str, at: usize) {
+    const WHAT: &str = "a password in mount options";
+    let (a, end) = value_at(text, at);
+    let b = text.as_bytes();
+    let mut item = a;
+    while item < end {
+        let mut j = item;
+        while j < end && b[j] != b',' && b[j] != b'=' {
+            j += 1;
+        }
+        let name = &text[item..j];
+        if j == end || b[j] == b',' {
+            item = j + 1;
+            continue;
+        }
+        let value = j + 1;
+        let mut stop = value;
+        while stop < end {
+            if b[stop] == b',' {
+                if b.get(stop + 1) == Some(&b',') && stop + 1 < end {
+                    stop += 2;
+                    continue;
+                }
+                break;
+            }
+            stop += 1;
+        }
+        let secret = match name {
+            "password" | "pass" | "password2" => Some(value),
+            "user" | "username" => text[value..stop].find('%').map(|p| value + p + 1),
+            _ => None,
+        };
+        if let Some(s) = secret {
+            if !not_a_value(&text[s..stop]) {
+                out.push((s, stop, WHAT));
+            }
+        }
+        item = stop + 1;
+    }
+}
+
 /// Where the arguments after a subcommand path start (`login` for `docker login`, `registry
 /// login` for `helm registry login`), if the command's first words that are not options are that
 /// path. A word after an option written without `=` may be that option's value
@@ -1051,12 +1353,15 @@ fn after_subcommand(args: &[Arg], path: &[&str]) -> Option<usize> {
 /// - curl's `-u user:pass` (also `--user`, `-U`, `--proxy-user`, `--user=...`, `-uuser:pass` and
 ///   combined short options such as `-ku`), and wget's `--password`, `--http-password`,
 ///   `--ftp-password`, `--proxy-password`;
-/// - `docker`, `podman`, `nerdctl`, `buildah` and `skopeo login -p/--password`, `helm registry
-///   login -p/--password` and helm's `--password`, and the `--creds`, `--src-creds` and
-///   `--dest-creds user:pass` of podman, buildah and skopeo;
+/// - `docker`, `podman`, `nerdctl`, `buildah`, `skopeo` and `oras login -p/--password`, `helm
+///   registry login -p/--password` and helm's `--password`, `crane auth login -p/--password`,
+///   `regctl registry login -p/--pass`, and the `--creds`, `--src-creds` and `--dest-creds
+///   user:pass` of podman, buildah and skopeo;
 /// - the MySQL and MariaDB clients' `-pPASS` and `--password=PASS`;
 /// - the MongoDB shells' and tools' `-p`/`--password`, redis-cli's `-a`/`--pass`, sshpass's
-///   `-p`, htpasswd's password in batch mode (`-b`), smbclient's `-U user%pass`.
+///   `-p`, htpasswd's password in batch mode (`-b`), smbclient's `-U user%pass`;
+/// - the `password=` (also `pass=`, `password2=`) and `user=name%password` of the option list
+///   `mount` and `mount.cifs` take after `-o` or `--options`.
 ///
 /// A command runs from its program's name to a separator (`&&`, `|`, `;`, a line break not
 /// escaped by `\`) or the next program's name (`sudo mysql ...`, `docker exec db mysql ...`).
@@ -1177,7 +1482,7 @@ fn program_passwords(
                 }
             }
         }
-        Program::Registry | Program::Helm => {
+        Program::Registry | Program::Helm | Program::Crane | Program::Regctl => {
             const LOGIN: &str = "a password given to a registry login";
             const CREDS: &str = "a password in registry credentials";
             const HELM: &str = "a password given to helm";
@@ -1185,10 +1490,17 @@ fn program_passwords(
             // `--password VALUE`, `--password=VALUE`, flags anywhere after the subcommand,
             // none after `--`. `-p` is the password only under `login` (`docker run -p` publishes
             // a port); `--password-stdin` reads it from standard input.
-            let login = if prog == Program::Helm {
-                after_subcommand(args, &["registry", "login"])
+            let login = match prog {
+                Program::Helm | Program::Regctl => after_subcommand(args, &["registry", "login"]),
+                Program::Crane => after_subcommand(args, &["auth", "login"]),
+                _ => after_subcommand(args, &["login"]),
+            };
+            // regctl names its flag `--pass`; pflag takes no abbreviation, so `--password` is
+            // another flag, but one written there holds the password all the same.
+            let long_names: &[&str] = if prog == Program::Regctl {
+                &["--pass", "--password"]
             } else {
-                after_subcommand(args, &["login"])
+                &["--password"]
             };
             while k < args.len() && args[k].word != "--" {
                 let in_login = login.is_some_and(|l| k >= l);
@@ -1204,7 +1516,7 @@ fn program_passwords(
                 }
                 // helm takes `--password` for chart repositories in many subcommands.
                 let long = (in_login || prog == Program::Helm)
-                    .then(|| long_value(args, k, "--password", true))
+                    .then(|| long_names.iter().find_map(|o| long_value(args, k, o, true)))
                     .flatten();
                 let short = || {
                     in_login
@@ -1341,6 +1653,21 @@ fn program_passwords(
                     .filter(|a| !a.word.starts_with(['>', '<']));
                 if let Some(p) = positional.nth(if no_file { 1 } else { 2 }) {
                     push_value(out, text, p.raw_at, WHAT);
+                }
+            }
+        }
+        Program::Mount => {
+            // util-linux mount (getopt "aBcfFhilL:m::Mno:O:rRsU:vVwt:T:N:") and mount.cifs take
+            // the option list after `-o` (glued or the next word) or `--options`.
+            while k < args.len() && args[k].word != "--" {
+                let v = long_value(args, k, "--options", true)
+                    .or_else(|| short_value(args, k, b'o', b"oOLUtTNm", false, true));
+                match v {
+                    Some((at, took)) => {
+                        push_mount_passwords(out, text, at);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
                 }
             }
         }
@@ -1508,9 +1835,40 @@ mod tests {
             ("", false),
             ("__", false),
             ("pässword_token", true),
+            // What a secret is called or where it comes from, not the secret.
+            ("password-stdin", false),
+            ("pass-stdin", false),
+            ("secret-name", false),
+            ("token-namespace", false),
+            ("auth-provider", false),
+            ("token-issuer", false),
+            ("token-endpoint", false),
+            ("token-expiration", false),
+            ("auth-timeout", false),
+            ("client-secret", true),
+            ("cookie-secret", true),
+            ("secret-id", true),
         ] {
             assert_eq!(is_secret_name(n), secret, "{n}");
         }
+    }
+
+    /// `docker login --password-stdin HOST` reads the password from standard input: the host
+    /// after the switch stays.
+    #[test]
+    fn argv_password_stdin_is_a_switch() {
+        let argv: Vec<String> = [
+            "docker",
+            "login",
+            "-u",
+            "me",
+            "--password-stdin",
+            "reg.example.com",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(mask_argv(&argv), argv);
     }
 
     #[test]
@@ -1895,6 +2253,11 @@ mod tests {
         assert!(mask_credentials(&d).ends_with("login -p ***"));
         let n = "machine h login u password p ".repeat(30_000);
         assert!(!mask_credentials(&n).contains("password p "));
+        // Options written with a blank: their commands looked back on, quotes never closed.
+        let o = "x --password a ".repeat(200_000);
+        assert!(!mask_credentials(&o).contains(" a "));
+        let q = "--token \"".repeat(200_000) + "--token '" + &"-".repeat(1_000_000);
+        assert!(mask_credentials(&q).len() <= q.len());
         assert!(started.elapsed().as_secs() < 20);
     }
 
@@ -2153,6 +2516,233 @@ mod tests {
         assert!(mentions("'machine h\\npassword x'").netrc_password);
         assert!(!mentions("--password x").netrc_password);
         assert!(!mentions("passwords").netrc_password);
+    }
+
+    /// A secret-looking long option written with a blank before its value: free text masks the
+    /// value as [`mask_argv`] masks the argument after the option, by the same rules.
+    #[test]
+    fn secret_options_written_with_a_blank_are_masked_in_text() {
+        for (text, masked) in [
+            ("kubectl --token abc123 get pods", "kubectl --token *** get pods"),
+            ("RUN kubectl --token abc123 get pods", "RUN kubectl --token *** get pods"),
+            ("app --password hunter2x", "app --password ***"),
+            ("oauth2-proxy --client-secret Cl13ntS3cret --cookie-secret C00kieS3cret --upstream http://x", "oauth2-proxy --client-secret *** --cookie-secret *** --upstream http://x"),
+            ("cli --api-key k3y-abc --region eu", "cli --api-key *** --region eu"),
+            ("cli --api_key k3y-abc", "cli --api_key ***"),
+            ("vault write auth/approle/login role_id=r --secret-id S3cr3tId", "vault write auth/approle/login role_id=r --secret-id ***"),
+            // Quoted values to their closing quote; tabs and several blanks; a continued line.
+            ("app --password 'two words' --x y", "app --password '***' --x y"),
+            ("app --token \"a b c\"", "app --token \"***\""),
+            ("app --token\t\tabc123", "app --token\t\t***"),
+            ("app --token \\\n    abc123 get", "app --token \\\n    *** get"),
+            // The elements of an exec-form array, written with or without blanks.
+            ("CMD [\"kubectl\", \"--token\", \"abc123\", \"get\"]", "CMD [\"kubectl\", \"--token\", \"***\", \"get\"]"),
+            ("CMD [\"kubectl\",\"--token\",\"abc123\"]", "CMD [\"kubectl\",\"--token\",\"***\"]"),
+            // Inside a command substitution, after `&&`, at the end of a command.
+            ("X=$(kubectl --token abc123 get x) && y", "X=$(kubectl --token *** get x) && y"),
+            ("a && kubectl --token abc123; b", "a && kubectl --token ***; b"),
+            // A value found by a program's own reader too is masked once.
+            ("docker login --password Dock3rPass reg", "docker login --password *** reg"),
+            ("wget --password pw12345 x", "wget --password *** x"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        // No value after the option, or a name that does not hold a secret.
+        for text in [
+            "docker login -u me --password-stdin reg.example.com",
+            "regctl registry login r -u me --pass-stdin",
+            "kube-apiserver --token-auth-file /etc/kubernetes/tokens.csv",
+            "app --token-file /run/secrets/t --password-file /run/secrets/p",
+            "app --token $TOKEN",
+            "app --token \"$TOKEN\" --password ${DB_PASSWORD} --secret $(cat /run/s) --auth `cat f`",
+            "app --token -v",
+            "app --token - < /run/secrets/t",
+            "app --token",
+            "app --token \\",
+            "app --token\nabc123",
+            "app --token | tee x",
+            "app --password true --token 3600 --secret /etc/app/secret.pem",
+            "kubectl create secret generic x --secret-name my-secret --namespace prod",
+            "kubectl config set-credentials u --auth-provider oidc",
+            "app --token-ttl 24h --token-expiration 10m --authorization-mode Node,RBAC",
+            "app --anonymous-auth false --bypass-proxy yes",
+            "mysql --password mydb",
+            "mysql -u root --password shop",
+            "/usr/bin/mysqldump --pass shop",
+            "psql -U app --password mydb",
+            "sudo pg_dump --password -h db shop",
+            "a--token b",
+            "--- a --- b",
+            "-- token x",
+            "the token is read from the file given with the option",
+            "",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        // MySQL's `--password` prompts only in its own command.
+        assert_eq!(
+            mask_text("mysql --password db; app --password hunter2x"),
+            "mysql --password db; app --password ***"
+        );
+    }
+
+    /// The same command masks alike whether it is a process's argv or text (a Dockerfile RUN
+    /// line, an image history line).
+    #[test]
+    fn argv_and_text_mask_a_command_alike() {
+        for (command, masked) in [
+            (
+                "kubectl --token abc123 get pods",
+                "kubectl --token *** get pods",
+            ),
+            (
+                "app --password hunter2x --api-key k3y --client-secret s3c",
+                "app --password *** --api-key *** --client-secret ***",
+            ),
+            (
+                "app --token=abc123 --password hunter2x",
+                "app --token=*** --password ***",
+            ),
+            (
+                "docker login -u me --password-stdin reg.example.com",
+                "docker login -u me --password-stdin reg.example.com",
+            ),
+            (
+                "app --token-file /x --password-file /y",
+                "app --token-file /x --password-file /y",
+            ),
+            (
+                "app --token -v --secret-name my-secret",
+                "app --token -v --secret-name my-secret",
+            ),
+            (
+                "app --password true --token /etc/token",
+                "app --password true --token /etc/token",
+            ),
+            ("mysql --password mydb", "mysql --password mydb"),
+            ("psql -U app --password mydb", "psql -U app --password mydb"),
+            (
+                "oras login -u me -p 0r4sPass reg",
+                "oras login -u me -p *** reg",
+            ),
+            (
+                "crane auth login reg -u me -p Cr4nePass",
+                "crane auth login reg -u me -p ***",
+            ),
+            (
+                "regctl registry login reg -u me --pass R3gPass",
+                "regctl registry login reg -u me --pass ***",
+            ),
+            (
+                "mount -t cifs -o username=u,password=M0untPass //s/x /mnt",
+                "mount -t cifs -o username=u,password=*** //s/x /mnt",
+            ),
+            (
+                "mount.cifs //s/x /mnt -o user=u,pass=M0untPass,vers=3.0",
+                "mount.cifs //s/x /mnt -o user=u,pass=***,vers=3.0",
+            ),
+        ] {
+            let argv: Vec<String> = command.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {command}");
+            assert_eq!(mask_text(command), masked, "text: {command}");
+        }
+        // A script in one argument is text.
+        let argv: Vec<String> = ["sh", "-c", "kubectl --token abc123 get pods"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            mask_argv(&argv),
+            ["sh", "-c", "kubectl --token *** get pods"]
+        );
+    }
+
+    /// Registry logins of oras, crane and regctl, and the passwords of mount option lists: only
+    /// the value goes.
+    #[test]
+    fn registry_tool_and_mount_passwords_are_masked() {
+        for (text, masked) in [
+            (
+                "oras login -u me -p 0r4sPass reg.example.com",
+                "oras login -u me -p *** reg.example.com",
+            ),
+            (
+                "RUN oras login -u me -p0r4sPass reg | cat",
+                "RUN oras login -u me -p*** reg | cat",
+            ),
+            (
+                "oras login --password=0r4sPass reg",
+                "oras login --password=*** reg",
+            ),
+            (
+                "/usr/local/bin/crane auth login reg -u me -p Cr4nePass",
+                "/usr/local/bin/crane auth login reg -u me -p ***",
+            ),
+            (
+                "crane auth login reg -u me --password Cr4nePass",
+                "crane auth login reg -u me --password ***",
+            ),
+            (
+                "regctl registry login reg -u me -p R3gPass",
+                "regctl registry login reg -u me -p ***",
+            ),
+            (
+                "regctl registry login reg --pass=R3gPass",
+                "regctl registry login reg --pass=***",
+            ),
+            (
+                "mount -o username=u,password=M0untPass //s/x /mnt",
+                "mount -o username=u,password=*** //s/x /mnt",
+            ),
+            (
+                "sudo mount -t cifs //s/x /mnt -ousername=u,password=M0untPass,uid=1000",
+                "sudo mount -t cifs //s/x /mnt -ousername=u,password=***,uid=1000",
+            ),
+            (
+                "mount --options 'user=u,password=Two Words' //s/x /m",
+                "mount --options 'user=u,password=***' //s/x /m",
+            ),
+            (
+                "mount.cifs //s/x /mnt -o user=u%M0untPass,vers=3.0",
+                "mount.cifs //s/x /mnt -o user=u%***,vers=3.0",
+            ),
+            (
+                "mount.cifs //s/x /m -o vers=3.0,pass=a,,b,,c,uid=1",
+                "mount.cifs //s/x /m -o vers=3.0,pass=***,uid=1",
+            ),
+            (
+                "mount.smb3 //s/x /m -o password2=M0untPass",
+                "mount.smb3 //s/x /m -o password2=***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            "oras push -p x reg/a:1 f.txt",
+            "oras login -u me --password-stdin reg",
+            "crane auth login reg -u me --password-stdin",
+            "crane copy -p a b",
+            "regctl registry login reg -u me --pass-stdin",
+            "regctl image copy -p a b",
+            "mount -o credentials=/root/.smbcred,uid=1000 //s/x /mnt",
+            "mount -o user=u,password=$SMB_PASSWORD //s/x /mnt",
+            "mount -t tmpfs -o size=64m tmpfs /tmp",
+            "docker run -v /srv:/mount x",
+            "RUN --mount=type=secret,id=pw cat /run/secrets/pw",
+            "umount -o user=u,password=x /mnt",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        let what =
+            |t: &str| -> Vec<&'static str> { credential_spans(t).iter().map(|c| c.2).collect() };
+        assert_eq!(
+            what("oras login -p 0r4sPass r"),
+            vec!["a password given to a registry login"]
+        );
+        assert_eq!(
+            what("mount -o password=M0untPass //s/x /m"),
+            vec!["a password in mount options"]
+        );
     }
 
     #[test]

@@ -2101,3 +2101,65 @@ fn snippets_of_crlf_files_have_no_carriage_returns() {
         r.findings.iter().map(|f| &f.snippet).collect::<Vec<_>>()
     );
 }
+
+/// A secret-looking option written with a blank before its value (`kubectl --token X`) masks
+/// in a scan as it masks in a process's argv, and so do the passwords given to `oras login`,
+/// `crane auth login`, `regctl registry login` and `mount -o`: no output prints the values,
+/// also when the value sits on a continued line or in an exec-form array.
+const OPTION_SECRETS: &str = "FROM alpine:3.19\nRUN kubectl --token K8sT0kenBlank123 get pods | tee /x\nRUN oras login -u me -p 0r4sPassw0rd reg.example.com | cat\nRUN kubectl get pods --token \\\n    K8sT0kenCont456 | cat\nRUN crane auth login reg -u me -p Cr4nePassw0rd | cat && regctl registry login reg -u me --pass R3gctlPassw0rd | cat\nRUN mount -t cifs -o username=u,password=M0untPassw0rd //srv/x /mnt | cat\nRUN docker login -u me --password-stdin reg.example.com < /run/secrets/pw | cat\nCMD [\"kubectl\", \"--token\", \"K8sT0kenExec789\", \"get\", \"pods\"]\n";
+
+const OPTION_SECRET_VALUES: &[&str] = &[
+    "K8sT0kenBlank123",
+    "0r4sPassw0rd",
+    "K8sT0kenCont456",
+    "Cr4nePassw0rd",
+    "R3gctlPassw0rd",
+    "M0untPassw0rd",
+    "K8sT0kenExec789",
+];
+
+#[test]
+fn secret_option_values_and_registry_tool_passwords_are_never_printed() {
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, OPTION_SECRETS);
+    let snippet = |rule: &str, line: u32| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule && f.location.line == line)
+            .map(|f| f.snippet.clone())
+            .unwrap_or_else(|| panic!("{rule} {line}: {:?}", hits(&r)))
+    };
+    // The option stays, the value goes; the host after `--password-stdin` stays.
+    assert_eq!(
+        snippet("dockerfile-pipefail", 2),
+        "RUN kubectl --token *** get pods | tee /x"
+    );
+    assert_eq!(
+        snippet("dockerfile-pipefail", 3),
+        "RUN oras login -u me -p *** reg.example.com | cat"
+    );
+    assert_eq!(
+        snippet("dockerfile-pipefail", 8),
+        "RUN docker login -u me --password-stdin reg.example.com < /run/secrets/pw | cat"
+    );
+    // A password given to one of these programs is a secret finding, as `docker login -p` is.
+    for line in [3, 6, 7] {
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.rule == "dockerfile-secret" && f.location.line == line),
+            "{line}: {:?}",
+            hits(&r)
+        );
+    }
+    let outputs = [
+        serde_json::to_string(&r).unwrap(),
+        printed_fields(&r),
+        Baseline::render(&r.findings),
+    ];
+    for out in &outputs {
+        for v in OPTION_SECRET_VALUES {
+            assert!(!out.contains(v), "{v} printed:\n{out}");
+        }
+    }
+    assert!(outputs[1].contains("--token ***"), "{}", outputs[1]);
+}
