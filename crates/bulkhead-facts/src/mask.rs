@@ -375,6 +375,7 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
         let value = &text[a..z];
         if not_a_value(value)
             || value.starts_with(['-', '`', '|', '&', ';', '<', '>', '(', ')'])
+            || prose_word(value)
             || !should_mask(name, value)
             || value_only_glued(name, command_words_before(text, dashes))
         {
@@ -384,6 +385,20 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
         from = from.max(z);
     }
     out
+}
+
+/// Is `word` one of the words that follow an option's name in a sentence rather than a value
+/// on a command line ("--kubelet-client-key not set", "use --token to ...")? Free text is also
+/// bulkhead's own evidence and messages, masked once more before they are shown; no credential
+/// is one of these words.
+fn prose_word(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "a", "also", "an", "and", "are", "argument", "as", "at", "be", "by", "can", "cannot",
+        "flag", "for", "from", "given", "if", "in", "is", "may", "missing", "must", "none", "not",
+        "of", "on", "only", "option", "or", "set", "should", "that", "the", "to", "unset", "value",
+        "was", "when", "which", "with", "without",
+    ];
+    WORDS.contains(&word)
 }
 
 /// Where the value of an option whose name ends at `end` starts when it is written as the next
@@ -2254,8 +2269,8 @@ mod tests {
         let n = "machine h login u password p ".repeat(30_000);
         assert!(!mask_credentials(&n).contains("password p "));
         // Options written with a blank: their commands looked back on, quotes never closed.
-        let o = "x --password a ".repeat(200_000);
-        assert!(!mask_credentials(&o).contains(" a "));
+        let o = "x --password b ".repeat(200_000);
+        assert!(!mask_credentials(&o).contains(" b "));
         let q = "--token \"".repeat(200_000) + "--token '" + &"-".repeat(1_000_000);
         assert!(mask_credentials(&q).len() <= q.len());
         assert!(started.elapsed().as_secs() < 20);
@@ -2516,6 +2531,20 @@ mod tests {
         assert!(mentions("'machine h\\npassword x'").netrc_password);
         assert!(!mentions("--password x").netrc_password);
         assert!(!mentions("passwords").netrc_password);
+    }
+
+    /// bulkhead's own evidence and messages are free text masked once more before they are
+    /// shown: an option named in a sentence keeps the words after it.
+    #[test]
+    fn bulkhead_evidence_naming_an_option_is_not_masked() {
+        for text in [
+            "--kubelet-client-key not set = none",
+            "use --token to authenticate, or --password-file",
+            "--client-secret is required",
+        ] {
+            assert_eq!(mask_text(text), text);
+        }
+        assert_eq!(mask_text("login --token s3cr3t-x"), "login --token ***");
     }
 
     /// A secret-looking long option written with a blank before its value: free text masks the
