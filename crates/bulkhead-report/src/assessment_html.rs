@@ -32,12 +32,16 @@ pub fn render(a: &Assessment<'_>) -> String {
     b.push_str("<h2 id=\"docker-threat-model\">1. Docker threat model</h2>\n");
     if tm.system.platforms.contains(&Platform::Docker) {
         platform_section(tm, Platform::Docker, 3, &mut b);
+    } else if let Some(note) = a.left_out_note(Platform::Docker) {
+        let _ = writeln!(b, "<p>{}</p>", crate::html::text_with_code(&note));
     } else {
         b.push_str("<p>No Docker engine was audited on this host.</p>\n");
     }
     b.push_str("<h2 id=\"kubernetes-threat-model\">2. Kubernetes threat model</h2>\n");
     if tm.system.platforms.contains(&Platform::Kubernetes) {
         platform_section(tm, Platform::Kubernetes, 3, &mut b);
+    } else if let Some(note) = a.left_out_note(Platform::Kubernetes) {
+        let _ = writeln!(b, "<p>{}</p>", crate::html::text_with_code(&note));
     } else {
         b.push_str("<p>No Kubernetes node audit or cluster dump was available, so the Kubernetes threats were not evaluated. Run bulkhead on a node, or pass <code>--cluster-dump</code>, to include them.</p>\n");
     }

@@ -32,11 +32,20 @@ pub fn render(a: &Assessment<'_>) -> String {
     if tm.system.platforms.contains(&Platform::Docker) {
         platform_section(tm, Platform::Docker, 3, &mut out);
     } else {
-        let _ = writeln!(out, "No Docker engine was audited on this host.\n");
+        match a.left_out_note(Platform::Docker) {
+            Some(note) => {
+                let _ = writeln!(out, "{}\n", text_with_code(&note));
+            }
+            None => {
+                let _ = writeln!(out, "No Docker engine was audited on this host.\n");
+            }
+        }
     }
     let _ = writeln!(out, "## 2. Kubernetes threat model\n");
     if tm.system.platforms.contains(&Platform::Kubernetes) {
         platform_section(tm, Platform::Kubernetes, 3, &mut out);
+    } else if let Some(note) = a.left_out_note(Platform::Kubernetes) {
+        let _ = writeln!(out, "{}\n", text_with_code(&note));
     } else {
         let _ = writeln!(
             out,

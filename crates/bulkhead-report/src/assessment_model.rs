@@ -19,9 +19,23 @@ pub struct Assessment<'a> {
     pub selection: String,
     /// The hardening plan for the failing checks, or why there is none.
     pub plan: Result<&'a Plan, String>,
+    /// The platform the report was asked to leave out (`bulkhead report docker` leaves out
+    /// Kubernetes): its section says so rather than that nothing of it was found.
+    pub left_out: Option<bulkhead_threats::Platform>,
 }
 
 impl Assessment<'_> {
+    /// Why a platform's threat model section is empty, when the report was asked to leave it out.
+    pub fn left_out_note(&self, p: bulkhead_threats::Platform) -> Option<String> {
+        (self.left_out == Some(p)).then(|| {
+            let (name, asked) = match p {
+                bulkhead_threats::Platform::Docker => ("Docker", "kubernetes"),
+                _ => ("Kubernetes", "docker"),
+            };
+            format!("Left out: this report covers {asked} only (`bulkhead report {asked}`); the {name} threats were not evaluated.")
+        })
+    }
+
     /// The sentence that opens the analysis section. With no finding to analyse, a count of zero
     /// ("the 0 failed checks ...") would read as a glitch: it says why there is none.
     pub fn selection_line(&self) -> String {

@@ -130,6 +130,7 @@ fn render_snapshot_with(
         findings,
         selection,
         plan: plan.as_ref().map_err(|e| e.clone()),
+        left_out: None,
     };
     (
         bulkhead_report::assessment_markdown::render(&a),

@@ -108,6 +108,7 @@ fn assessment_html_of(s: Snapshot) -> String {
         findings,
         selection: "Selected findings: 4.5, 5.12, 5.25 (cis-1.2.0).".into(),
         plan: plan.as_ref().map_err(|e| e.clone()),
+        left_out: None,
     })
 }
 

@@ -453,3 +453,57 @@ fn text_format_lists_every_threat_with_its_status_coloured_on_request() {
         "            * 4.5 fail on environment auditing process: DOCKER_CONTENT_TRUST = unset\n"
     ));
 }
+
+/// `bulkhead threats docker` and `bulkhead report docker` model one platform, as `bulkhead
+/// audit docker` audits one: a snapshot holding both (a Docker host that is also a Kubernetes
+/// node) lists only that platform's threats, and the report says the other was left out rather
+/// than that nothing of it was found.
+#[test]
+fn a_target_models_one_platform_only() {
+    let load = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(snapshot(name)).unwrap()).unwrap()
+    };
+    let mut both = load("writeup");
+    both["kubernetes"] = load("k8s-insecure")["kubernetes"].clone();
+    let both = TempFile::new("both.snapshot.json", &both.to_string());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(args)
+            .args(["--as-of", "2026-01-15", "--snapshot"])
+            .arg(&both.0)
+            .output()
+            .unwrap();
+        succeeded(&out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let platforms = |target: Option<&str>| -> (usize, usize) {
+        let mut args = vec!["threats"];
+        args.extend(target);
+        let doc: Value = serde_json::from_str(&run(&args)).unwrap();
+        let ids: Vec<&str> = doc["threats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        (
+            ids.iter().filter(|i| i.starts_with("DKR-")).count(),
+            ids.iter().filter(|i| i.starts_with("K8S-")).count(),
+        )
+    };
+    let (docker, kube) = platforms(None);
+    assert!(
+        docker > 0 && kube > 0,
+        "both platforms: {docker} and {kube}"
+    );
+    assert_eq!(platforms(Some("docker")), (docker, 0));
+    assert_eq!(platforms(Some("kubernetes")), (0, kube));
+    let report = run(&["report", "docker", "--format", "markdown"]);
+    assert!(
+        report.contains("Left out: this report covers docker only (`bulkhead report docker`); the Kubernetes threats were not evaluated."),
+        "{report}"
+    );
+    assert!(
+        report.contains("CIS Docker Benchmark") && !report.contains("CIS Kubernetes Benchmark")
+    );
+}

@@ -3,6 +3,7 @@
 
 use super::threats::{build, ModelArgs};
 use super::VERSION;
+use crate::cli::AuditTarget;
 use bulkhead_report::assessment_model::Assessment;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,6 +110,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         findings,
         selection,
         plan: b.plan.as_ref().map_err(|e| e.clone()),
+        left_out: match args.model.target {
+            Some(AuditTarget::Docker) => Some(bulkhead_threats::Platform::Kubernetes),
+            Some(AuditTarget::Kubernetes) => Some(bulkhead_threats::Platform::Docker),
+            _ => None,
+        },
     };
     let text = match args.format {
         ReportFormat::Markdown => bulkhead_report::assessment_markdown::render(&assessment),

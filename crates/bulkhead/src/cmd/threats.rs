@@ -39,6 +39,13 @@ pub enum ThreatsFormat {
 /// Inputs shared by `threats` and `report`.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
+    /// What to model (default: all found).
+    ///
+    /// docker or kubernetes audits and models that platform only, as `bulkhead audit docker`
+    /// audits only the Docker engine: the other platform's threats are not listed, even when a
+    /// --snapshot holds its facts.
+    #[arg(value_enum)]
+    pub target: Option<AuditTarget>,
     #[command(flatten)]
     pub source: SourceArgs,
     #[arg(
@@ -146,9 +153,17 @@ fn audit_args(m: &ModelArgs) -> Result<AuditArgs, String> {
 /// Audit, plan and build the threat model. `select` narrows the hardening plan (report --select).
 pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
     m.source.refuse_live_paths_with_snapshot()?;
-    let snapshot = acquire_snapshot(&m.source, AuditTarget::All, &[])?;
+    let target = m.target.unwrap_or(AuditTarget::All);
+    let mut snapshot = acquire_snapshot(&m.source, target, &[])?;
+    // The model is instantiated from the facts: the other platform's (a snapshot holds both)
+    // stay out of it, as they stay out of the audit.
+    match target {
+        AuditTarget::Docker => snapshot.kubernetes = None,
+        AuditTarget::Kubernetes => snapshot.docker = None,
+        AuditTarget::All => {}
+    }
     let args = audit_args(m)?;
-    let audits = audit::evaluate(&snapshot, AuditTarget::All, &args, Vec::new())?;
+    let audits = audit::evaluate(&snapshot, target, &args, Vec::new())?;
     let mut evidence = EvidenceSet::new();
     let mut sources = Vec::new();
     for (a, _) in &audits {
