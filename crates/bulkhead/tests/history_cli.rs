@@ -167,6 +167,22 @@ fn a_postgres_database_without_the_history_is_named_and_left_unchanged() {
     }
 }
 
+/// `bulkhead audit docker` of one check (5.13) of `snapshot`, recorded into `store`.
+fn record_5_13<'a>(snapshot: &'a str, store: &'a str) -> [&'a str; 10] {
+    [
+        "audit",
+        "docker",
+        "--snapshot",
+        snapshot,
+        "--only",
+        "5.13",
+        "--fail-on",
+        "never",
+        "--store",
+        store,
+    ]
+}
+
 fn bulkhead(args: &[&str]) -> (String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(args)
@@ -383,18 +399,7 @@ fn history_diff_orders_runs_by_when_their_facts_were_collected() {
     std::fs::write(&remediated, serde_json::to_string(&later).unwrap()).unwrap();
     // The later state first, then the earlier one (collected 2026-01-01).
     for snap in [remediated.as_str(), golden_snapshot().as_str()] {
-        bulkhead(&[
-            "audit",
-            "docker",
-            "--snapshot",
-            snap,
-            "--only",
-            "5.13",
-            "--fail-on",
-            "never",
-            "--store",
-            &store,
-        ]);
+        bulkhead(&record_5_13(snap, &store));
     }
     let (text, _) = bulkhead(&["history", "--store", &store, "--diff"]);
     let header = text.lines().next().unwrap_or_default();
@@ -548,18 +553,7 @@ fn a_newer_history_is_refused(
     runs_recorded: impl Fn() -> i64,
 ) {
     let snapshot = golden_snapshot();
-    let audit = [
-        "audit",
-        "docker",
-        "--snapshot",
-        &snapshot,
-        "--only",
-        "5.13",
-        "--fail-on",
-        "never",
-        "--store",
-        store,
-    ];
+    let audit = record_5_13(&snapshot, store);
     bulkhead(&audit);
     let newer = bulkhead_store::SCHEMA_VERSION + 1;
     mark_newer(newer);
@@ -660,18 +654,7 @@ fn recording_into_a_directory_that_may_not_be_written_says_the_directory_must_be
     let path = history_dir.join("runs.db");
     let store = format!("sqlite:{}", path.display());
     let snapshot = golden_snapshot();
-    let audit = [
-        "audit",
-        "docker",
-        "--snapshot",
-        &snapshot,
-        "--only",
-        "5.13",
-        "--fail-on",
-        "never",
-        "--store",
-        &store,
-    ];
+    let audit = record_5_13(&snapshot, &store);
     bulkhead(&audit);
     let root = unsafe { libc::geteuid() } == 0;
     let as_owner = |args: &[&str]| -> Output {
