@@ -221,6 +221,18 @@ fn with_note(mut r: CheckResult, note: impl Into<String>) -> CheckResult {
     r
 }
 
+/// The note for a setting the running daemon (as its API reports it) does not have while its
+/// configuration asks for it: dockerd was not reloaded or restarted after the change, which
+/// is what a user who just ran `harden --apply` needs to read beside the failure.
+fn configured_not_in_force(source: &str, value: &str, reloadable: bool) -> String {
+    let how = if reloadable {
+        "reload dockerd (`systemctl reload docker`, or SIGHUP)"
+    } else {
+        "restart dockerd (e.g. `systemctl restart docker`)"
+    };
+    format!("{source} = {value}, which the running dockerd has not loaded: {how} and audit again")
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2.1 - 2.9
 
@@ -685,6 +697,9 @@ fn userns_remap(ctx: &Context<'_>) -> CheckResult {
             expected,
         );
         return match configured {
+            Some((v, source)) if !on && !v.is_empty() => {
+                with_note(r, configured_not_in_force(&source, &v, false))
+            }
             Some((v, source)) => with_note(r, format!("{source} = {v}")),
             None => r,
         };
@@ -817,7 +832,7 @@ fn remote_logging(ctx: &Context<'_>) -> CheckResult {
     let field = "Info.LoggingDriver";
     let expected = "a driver that ships logs off the host (syslog to a remote address, gelf, fluentd, splunk, awslogs, ...)";
     if LOCAL_ONLY_DRIVERS.contains(&driver) {
-        return verdict(
+        let r = verdict(
             ctx,
             Status::Fail,
             format!("logging driver {driver} keeps logs only on this host"),
@@ -825,6 +840,12 @@ fn remote_logging(ctx: &Context<'_>) -> CheckResult {
             driver,
             expected,
         );
+        return match lookup_string(ctx, "log-driver") {
+            Ok(Some((configured, source))) if configured != driver => {
+                with_note(r, configured_not_in_force(&source, &configured, false))
+            }
+            _ => r,
+        };
     }
     match driver {
         "syslog" => {
@@ -931,7 +952,7 @@ fn live_restore(ctx: &Context<'_>) -> CheckResult {
     }
     if let Some(info) = ctx.docker().expect("checked").info.value() {
         let on = info.live_restore_enabled;
-        return verdict(
+        let r = verdict(
             ctx,
             if on { Status::Pass } else { Status::Fail },
             if on {
@@ -943,6 +964,12 @@ fn live_restore(ctx: &Context<'_>) -> CheckResult {
             on.to_string(),
             "true",
         );
+        return match lookup_bool(ctx, "live-restore") {
+            Ok(Some((true, source))) if !on => {
+                with_note(r, configured_not_in_force(&source, "true", true))
+            }
+            _ => r,
+        };
     }
     match lookup_bool(ctx, "live-restore") {
         Err(e) => e,
@@ -1402,6 +1429,52 @@ mod tests {
         assert_eq!(
             Fixture::new().check("docker.daemon.live_restore").status,
             Status::Fail
+        );
+    }
+
+    /// The API reports what the running dockerd does; daemon.json what it will do once it loads
+    /// the file. A setting the file asks for and the daemon lacks is still a failure, and its
+    /// note says the file has not been loaded and how to load it (after `harden --apply`, the
+    /// failure alone read as if the fix had not worked).
+    #[test]
+    fn a_setting_the_file_asks_for_and_the_daemon_lacks_says_it_is_not_loaded() {
+        let f = Fixture::new().dockerd("", Some(json!({"live-restore": true})));
+        let r = f.check("docker.daemon.live_restore");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            r.objects[0].note.as_deref(),
+            Some(
+                "/etc/docker/daemon.json live-restore = true, which the running dockerd has not \
+                 loaded: reload dockerd (`systemctl reload docker`, or \
+                 SIGHUP) and audit again"
+            )
+        );
+        // In force: no note.
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"live-restore": true})))
+            .engine(|i, _| i.live_restore_enabled = true);
+        assert_eq!(f.check("docker.daemon.live_restore").objects[0].note, None);
+
+        let f = Fixture::new().dockerd("", Some(json!({"userns-remap": "default"})));
+        let r = f.check("docker.daemon.userns_remap");
+        assert_eq!(r.status, Status::Fail);
+        let note = r.objects[0].note.as_deref().unwrap();
+        assert!(
+            note.contains(
+                "userns-remap = default, which the running dockerd has not loaded: restart dockerd"
+            ),
+            "{note}"
+        );
+
+        let f = Fixture::new()
+            .dockerd("", Some(json!({"log-driver": "syslog"})))
+            .engine(|i, _| i.logging_driver = "json-file".into());
+        let r = f.check("docker.daemon.remote_logging");
+        assert_eq!(r.status, Status::Fail);
+        let note = r.objects[0].note.as_deref().unwrap();
+        assert!(
+            note.contains("log-driver = syslog, which the running dockerd has not loaded"),
+            "{note}"
         );
     }
 
