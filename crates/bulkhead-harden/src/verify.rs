@@ -186,9 +186,45 @@ pub struct CheckChange {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_passing: Vec<String>,
     /// Why a check that failed is a warn now rather than a pass (a file newer than the process
-    /// that reads it: restart it), from the new audit.
+    /// that reads it: restart it), or the note of the one object it still fails on (such as a
+    /// setting daemon.json asks for that dockerd has not loaded), from the new audit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// What became of one selected check, decided once for the text and the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// It did not pass before and passes now on every object it failed on.
+    Fixed,
+    /// It failed before and fails now.
+    StillFailing,
+    /// It failed before and only warns now: the fix is written but the process that reads it
+    /// has not restarted, so the audit cannot see it take effect.
+    NotProvenYet,
+    /// Objects it failed on are no longer there to audit, or it could not be evaluated now.
+    NotProven,
+    /// It failed before and no longer applies (not applicable, info or manual now).
+    NoLongerApplies,
+    /// Nothing to say: it passed before, or did not fail and still does not pass.
+    Unchanged,
+}
+
+impl CheckChange {
+    pub fn verdict(&self) -> Verdict {
+        // A pass (or nothing left to check) over the containers that are left says nothing
+        // about those that went away.
+        let gone = self.before != Status::Pass && !self.gone.is_empty();
+        match (self.before, self.after) {
+            (b, Some(Status::Pass)) if b != Status::Pass && !gone => Verdict::Fixed,
+            (Status::Fail, Some(Status::Fail)) => Verdict::StillFailing,
+            (Status::Fail, Some(Status::Warn)) => Verdict::NotProvenYet,
+            _ if gone => Verdict::NotProven,
+            (Status::Fail, Some(Status::Error) | None) => Verdict::NotProven,
+            (Status::Fail, Some(_)) => Verdict::NoLongerApplies,
+            _ => Verdict::Unchanged,
+        }
+    }
 }
 
 /// One threat whose status changed.
@@ -231,16 +267,17 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// Selected checks that still fail (or could not be evaluated) after hardening, and those
-    /// whose failing objects are no longer there to audit ([`CheckChange::gone`]).
-    pub fn still_failing(&self) -> Vec<&CheckChange> {
+    /// Selected checks that failed before hardening and are not shown fixed now: they still
+    /// fail or could not be evaluated, they only warn (the fix is written but the process that
+    /// reads it has not restarted: not proven yet), or their failing objects are no longer
+    /// there to audit ([`CheckChange::gone`]). Any of them makes verify exit 1.
+    pub fn not_fixed(&self) -> Vec<&CheckChange> {
         self.checks
             .iter()
             .filter(|c| {
-                matches!(c.after, Some(Status::Fail) | Some(Status::Error) | None)
-                    || !c.gone.is_empty()
+                c.before == Status::Fail
+                    && !matches!(c.verdict(), Verdict::Fixed | Verdict::NoLongerApplies)
             })
-            .filter(|c| c.before == Status::Fail)
             .collect()
     }
 
@@ -332,19 +369,26 @@ pub fn compare(
                     .partition(|k| !audited_now.contains(k)),
                 None => (Vec::new(), Vec::new()),
             };
-            // What keeps a check that failed from passing now, when it only warns.
-            let reason = (c.status == Status::Fail
-                && found.map(|n| n.status) == Some(Status::Warn))
-            .then(|| {
+            // What keeps a check that failed from passing now: the note of the object it only
+            // warns on (a file newer than the process reading it), or, when it still fails on
+            // its one object, that object's note (such as a daemon.json setting dockerd has
+            // not loaded).
+            let objects_now = || {
                 after
                     .iter()
                     .flat_map(|a| a.outcomes.iter())
                     .filter(|o| o.control.id == c.control)
                     .flat_map(|o| o.result.objects.iter())
+            };
+            let reason = match (c.status, found.map(|n| n.status)) {
+                (Status::Fail, Some(Status::Warn)) => objects_now()
                     .find(|x| x.status == Status::Warn)
-                    .and_then(|x| x.note.clone())
-            })
-            .flatten();
+                    .and_then(|x| x.note.clone()),
+                (Status::Fail, Some(Status::Fail)) if objects_now().count() == 1 => {
+                    objects_now().next().and_then(|x| x.note.clone())
+                }
+                _ => None,
+            };
             CheckChange {
                 // The new audit is in the numbering verify was asked for (`--ids`); the
                 // baseline keeps the one harden used. Only a check the new audit lacks keeps
@@ -460,25 +504,25 @@ fn audit_text(v: &Verification) -> String {
     ));
     for c in &v.checks {
         let after = c.after.map(|s| s.as_str()).unwrap_or("not evaluated");
-        // A pass (or nothing left to check) over the containers that are left says nothing
-        // about those that went away.
-        let gone = c.before != Status::Pass && !c.gone.is_empty();
-        let mark = match (c.before, c.after) {
-            (b, Some(Status::Pass)) if b != Status::Pass && !gone => " fixed",
-            (Status::Fail, Some(Status::Fail)) => " still failing",
+        let verdict = c.verdict();
+        let mark = match verdict {
+            Verdict::Fixed => " fixed",
+            Verdict::StillFailing => " still failing",
             // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not
             // yet restarted): the audit's note says what is missing.
-            (Status::Fail, Some(Status::Warn)) => " not proven yet",
-            _ if gone => " not proven",
-            _ => "",
+            Verdict::NotProvenYet => " not proven yet",
+            Verdict::NotProven => " not proven",
+            Verdict::NoLongerApplies => " no longer applies",
+            Verdict::Unchanged => "",
         };
-        let mark = match (&c.reason, gone) {
-            (_, true) => format!("{mark}; no longer audited: {}", c.gone.join(", ")),
-            (Some(why), false) => format!("{mark}: {}", why),
-            (None, false) if c.after == Some(Status::Warn) && c.before == Status::Fail => {
-                format!("{mark}: see `bulkhead audit`")
-            }
-            (None, false) => mark.to_string(),
+        let mark = if verdict == Verdict::NotProven && !c.gone.is_empty() {
+            format!("{mark}; no longer audited: {}", c.gone.join(", "))
+        } else if let Some(why) = &c.reason {
+            format!("{mark}: {why}")
+        } else if matches!(verdict, Verdict::NotProvenYet | Verdict::NotProven) {
+            format!("{mark}: see `bulkhead audit`")
+        } else {
+            mark.to_string()
         };
         out.push_str(&format!(
             "  {:w$}  {:<14} {:<14} {}{mark}\n",
@@ -498,6 +542,7 @@ fn audit_text(v: &Verification) -> String {
             }
         }
     }
+    out.push_str(&checks_summary(v));
     if v.threats.is_empty() {
         out.push_str("\nNo threat changed status.\n");
     } else {
@@ -510,6 +555,51 @@ fn audit_text(v: &Verification) -> String {
         }
     }
     out
+}
+
+/// One line under the checks: how many of those that failed are fixed, and what keeps the
+/// others from counting (the reason verify exits 1).
+fn checks_summary(v: &Verification) -> String {
+    let failed: Vec<Verdict> = v
+        .checks
+        .iter()
+        .filter(|c| c.before == Status::Fail)
+        .map(CheckChange::verdict)
+        .collect();
+    if failed.is_empty() {
+        return "\nNone of these checks failed before hardening.\n".to_string();
+    }
+    let count = |want: &[Verdict]| failed.iter().filter(|v| want.contains(v)).count();
+    let fixed = count(&[Verdict::Fixed, Verdict::NoLongerApplies]);
+    let mut line = format!(
+        "\n{fixed} of {} check{} that failed {} fixed",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" },
+        if fixed == 1 || failed.len() == 1 {
+            "is"
+        } else {
+            "are"
+        }
+    );
+    let left = [
+        (count(&[Verdict::StillFailing]), "still failing"),
+        (
+            count(&[Verdict::NotProvenYet]),
+            "not proven yet (restart what each note names, then verify again)",
+        ),
+        (count(&[Verdict::NotProven]), "not proven"),
+    ];
+    let left: Vec<String> = left
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !left.is_empty() {
+        line.push_str(": ");
+        line.push_str(&left.join(", "));
+    }
+    line.push_str(".\n");
+    line
 }
 
 /// Object keys for one line: the first few, then how many more.
@@ -543,10 +633,9 @@ mod tests {
         bulkhead_facts::Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    /// Each row says what became of a check: fixed, still failing, or not proven yet.
-    #[test]
-    fn each_check_row_says_what_became_of_it() {
-        let change = |check: &str, before, after| CheckChange {
+    /// A check `before` and `after`, with no objects and no reason.
+    fn change(check: &str, before: Status, after: Status) -> CheckChange {
+        CheckChange {
             check: check.into(),
             control: format!("docker.{check}"),
             title: format!("title {check}"),
@@ -556,7 +645,12 @@ mod tests {
             fixed: vec![],
             not_passing: vec![],
             reason: None,
-        };
+        }
+    }
+
+    /// Each row says what became of a check: fixed, still failing, or not proven yet.
+    #[test]
+    fn each_check_row_says_what_became_of_it() {
         let mut restarted_later = change("2.13", Status::Fail, Status::Warn);
         restarted_later.reason = Some(
             "/etc/docker/daemon.json changed at 10:05, after dockerd started at 10:00: restart it"
@@ -590,6 +684,36 @@ mod tests {
         );
         assert!(line("2.15").ends_with("title 2.15 fixed"), "{text}");
         assert!(line("2.16").ends_with("title 2.16 still failing"), "{text}");
+        assert!(
+            text.contains(
+                "\n1 of 4 checks that failed is fixed: 1 still failing, 2 not proven yet \
+                 (restart what each note names, then verify again).\n"
+            ),
+            "{text}"
+        );
+        // A fix the running process has not loaded proves nothing: it counts against the exit
+        // code as a check still failing does.
+        let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
+        assert_eq!(not_fixed, ["2.13", "2.14", "2.16"]);
+    }
+
+    /// A check that failed and no longer applies (the file it judged was removed) is not held
+    /// against the exit code, and its row says so rather than nothing.
+    #[test]
+    fn a_check_that_no_longer_applies_is_not_counted_as_failing() {
+        let v = Verification {
+            checks: vec![change("3.1", Status::Fail, Status::NotApplicable)],
+            threats: vec![],
+            findings: vec![],
+            audited: true,
+        };
+        assert!(v.not_fixed().is_empty(), "{v:?}");
+        let text = text(&v);
+        assert!(text.contains("title 3.1 no longer applies\n"), "{text}");
+        assert!(
+            text.contains("\n1 of 1 check that failed is fixed.\n"),
+            "{text}"
+        );
     }
 
     /// `bulkhead verify --ids cis-1.2.0` after a harden in the default numbering shows the
@@ -657,6 +781,7 @@ mod tests {
             "{reason}"
         );
         assert!(text(&v).contains(&format!("not proven yet: {reason}")));
+        assert_eq!(v.not_fixed().len(), 1, "until dockerd restarts: {v:?}");
     }
 
     /// A recreated container that is not running when verify audits again (it crashed under its
@@ -703,7 +828,7 @@ mod tests {
         });
         let v = compare(&baseline, &[audit(&fixed)], &BTreeMap::new());
         assert_eq!(row(&v).unwrap().after, Some(Status::Pass));
-        assert!(v.still_failing().is_empty(), "{v:?}");
+        assert!(v.not_fixed().is_empty(), "{v:?}");
         assert!(text(&v).contains(" fixed\n"), "{}", text(&v));
 
         // web is gone: nothing is left to audit.
@@ -712,7 +837,7 @@ mod tests {
         let r = row(&v).unwrap();
         assert_eq!(r.after, Some(Status::NotApplicable));
         assert_eq!(r.gone, vec!["container web".to_string()]);
-        assert_eq!(v.still_failing().len(), 1, "{v:?}");
+        assert_eq!(v.not_fixed().len(), 1, "{v:?}");
         let t = text(&v);
         assert!(
             t.contains("not proven; no longer audited: container web"),
@@ -730,7 +855,7 @@ mod tests {
         let r = row(&v).unwrap();
         assert_eq!(r.after, Some(Status::Pass));
         assert_eq!(r.gone, vec!["container web".to_string()]);
-        assert_eq!(v.still_failing().len(), 1, "{v:?}");
+        assert_eq!(v.not_fixed().len(), 1, "{v:?}");
         assert!(!text(&v).contains(" fixed\n"), "{}", text(&v));
     }
 

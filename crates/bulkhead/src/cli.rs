@@ -262,11 +262,12 @@ Examples:
   bulkhead verify --root /host
 
 Exit codes:
-  0  no selected check that failed still fails or errors, and no fixed
-     finding is reported again (a warn, such as not proven yet, is not a
-     failure)
-  1  a selected check still fails or errors, or a fixed finding is still
-     reported
+  0  every selected check that failed is fixed (or no longer applies), and
+     no fixed finding is reported again
+  1  a selected check that failed still fails, errors, is not proven yet
+     (its fix is written but the process that reads it has not restarted)
+     or is not proven (a container it failed on is no longer audited), or
+     a fixed finding is still reported
   2  no baseline (run `bulkhead harden --apply` first), or a usage or tool
      error";
 
@@ -443,7 +444,8 @@ pub enum Command {
     /// names the containers fixed so far ("fixed on") and those left ("not passing on").
     ///
     /// dockerd and the kubelet read their configuration when they start: until they restart, a
-    /// check that would pass on the new file is a warn, marked "not proven yet".
+    /// check that would pass on the new file is a warn, marked "not proven yet", and verify
+    /// exits 1. A last line counts the checks that failed and how many of them are fixed.
     ///
     /// Read-only: it reads the baseline, then the host (or --snapshot) as `bulkhead audit` does,
     /// and writes to standard output or the -o file.

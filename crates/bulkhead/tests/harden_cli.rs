@@ -372,6 +372,19 @@ fn restart_daemon_loads_a_daemon_json_applied_earlier() {
     );
     let info: Value = d.api().get("/info").unwrap().json().unwrap();
     assert_eq!(info["LiveRestoreEnabled"], false, "not loaded yet");
+    // verify says why the check still fails: the file asks for it, dockerd has not loaded it.
+    let o = bulkhead(&["verify", "--docker-host", &host, "--state-dir", s(&state)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = out_of(&o);
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("2.15 ")
+            && l.contains("still failing: ")
+            && l.ends_with(
+                "live-restore = true, which the running dockerd has not loaded: reload dockerd \
+                 (`systemctl reload docker`, or SIGHUP) and audit again"
+            )),
+        "{out}"
+    );
     // Again with --restart-daemon: nothing more to apply, but daemon.json is newer than dockerd.
     // Which settings are pending is not known, so a full restart, which a dockerd that systemd
     // does not run cannot get: refused, saying so, and not claiming a fix was applied.
@@ -391,6 +404,69 @@ fn restart_daemon_loads_a_daemon_json_applied_earlier() {
         out_of(&o).contains("dockerd loads the changed settings of daemon.json when it reloads: reload it (`systemctl reload docker`, or SIGHUP to dockerd), for the restored settings to take effect."),
         "{}",
         text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// A daemon.json fix dockerd has not loaded is not proven: verify marks the check "not proven
+/// yet" and exits 1 (it used to exit 0 on the warn); once dockerd restarts on the edited file,
+/// the same verify shows the check fixed and exits 0.
+#[test]
+fn verify_fails_until_dockerd_runs_on_the_fixed_daemon_json() {
+    let Some(mut d) = TestDockerd::start_with(DaemonOptions::default().daemon_json(json!({})))
+    else {
+        return;
+    };
+    let state = temp_root("unproven");
+    let host = d.docker_host();
+    // The file's change must come more than 2 s after dockerd's start to be told from it (both
+    // are known to the second).
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let o = bulkhead(&[
+        "harden",
+        "--docker-host",
+        &host,
+        "--select",
+        "2.14",
+        "--state-dir",
+        s(&state),
+        "--apply",
+        "--include-review",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let verify = || bulkhead(&["verify", "--docker-host", &host, "--state-dir", s(&state)]);
+    let row = |out: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with("2.14 "))
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let o = verify();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = out_of(&o);
+    assert!(
+        row(&out).contains("fail           warn")
+            && row(&out).contains("not proven yet: ")
+            && row(&out).contains("restart dockerd"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n0 of 1 check that failed is fixed: 1 not proven yet"),
+        "{out}"
+    );
+
+    let fixed: Value = serde_json::from_str(&std::fs::read_to_string(d.config_file()).unwrap())
+        .expect("daemon.json stays JSON");
+    assert_eq!(fixed["no-new-privileges"], true, "{fixed}");
+    d.restart_with_daemon_json(fixed);
+    let o = verify();
+    assert!(o.status.success(), "{}", text(&o));
+    let out = out_of(&o);
+    assert!(row(&out).ends_with(" fixed"), "{out}");
+    assert!(
+        out.contains("\n1 of 1 check that failed is fixed.\n"),
+        "{out}"
     );
     let _ = std::fs::remove_dir_all(&state);
 }

@@ -306,7 +306,8 @@ pub struct HardenArgs {
     /// After --apply: audit again, each check before and after.
     ///
     /// Also the threats whose status changed, as `bulkhead verify` does; exits 1 when a selected
-    /// check that failed still fails.
+    /// check that failed is not shown fixed (still failing, or not proven yet because the
+    /// process that reads the fixed file has not restarted).
     #[arg(long, requires = "apply", help_heading = "Apply")]
     pub verify: bool,
     /// Where journals and the baseline go (default: under --root).
@@ -963,7 +964,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         let v = verify_now(&args.source, target, &aargs, &state)?;
         text.push('\n');
         text.push_str(&verify::text(&v));
-        if !v.still_failing().is_empty() || !v.findings_left().is_empty() {
+        if !v.not_fixed().is_empty() || !v.findings_left().is_empty() {
             code = ExitCode::from(1);
         }
         if let Some(j) = json.as_mut() {
@@ -1250,7 +1251,7 @@ pub fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
     };
     crate::output::emit(&text, args.output.as_deref())?;
     Ok(
-        if v.still_failing().is_empty() && v.findings_left().is_empty() {
+        if v.not_fixed().is_empty() && v.findings_left().is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
