@@ -2163,3 +2163,174 @@ fn secret_option_values_and_registry_tool_passwords_are_never_printed() {
     }
     assert!(outputs[1].contains("--token ***"), "{}", outputs[1]);
 }
+
+/// An exec-form RUN that starts a POSIX shell with `-c` (also in an option cluster, through
+/// `env` or `busybox`) runs its script argument as a shell-form RUN runs its arguments: the
+/// secret assignments in it are findings at their place in the JSON string, with the value
+/// masked even when the JSON writes it with escapes. The argv outside the script is read as
+/// words, so `env TOKEN=...` before the shell counts too.
+#[test]
+fn exec_form_shell_scripts_are_read_like_shell_form_runs() {
+    let text = concat!(
+        "FROM alpine:3.19\n",
+        "RUN [\"sh\", \"-c\", \"TOKEN=s3cr3tvalue ./install.sh\"]\n",
+        "RUN [\"/bin/bash\",\"-c\",\"export GITHUB_TOKEN=ghp_xxx && make\"]\n",
+        "RUN [\"sh\", \"-euxc\", \"DB_PASSWORD=hunter2hunter2 ./migrate\"]\n",
+        "RUN [\"busybox\", \"sh\", \"-c\", \"export API_KEY=abcd1234efgh && ./x\"]\n",
+        "RUN [\"/usr/bin/env\", \"API_TOKEN=tok3nvalue99\", \"sh\", \"-c\", \"./deploy\"]\n",
+        "RUN [\"sh\", \"-c\", \"export DB_PASSWORD=\\\"p\\u0061ss w0rdEsc\\\" && ./x\"]\n",
+        "RUN [\"curl\", \"-u\", \"user:curlpw8765\", \"https://example.com/x\"]\n",
+        "RUN [\"docker\",\"login\",\"-p\",\"Dock3rPass\",\"reg\"]\n",
+        "RUN [\"env\", \"DB_PASSWORD=hunt3r two!\", \"./migrate\"]\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![2, 3, 4, 5, 6, 7, 8, 9, 10],
+        "{:?}",
+        hits(&r)
+    );
+    let f = finding_at(&r, "dockerfile-secret", 2);
+    assert_eq!(
+        f.message,
+        "RUN sets TOKEN to a literal secret value; the image history keeps the RUN line, value included"
+    );
+    // The assignment inside the JSON string: `TOKEN=s3cr3tvalue` is columns 19..36.
+    assert_eq!((f.location.column, f.location.end_column), (19, 36));
+    assert_eq!(
+        f.snippet,
+        "RUN [\"sh\", \"-c\", \"TOKEN=*** ./install.sh\"]"
+    );
+    assert!(
+        finding_at(&r, "dockerfile-secret", 3)
+            .message
+            .starts_with("RUN sets GITHUB_TOKEN to"),
+        "{:?}",
+        hits(&r)
+    );
+    for (line, name) in [(6, "API_TOKEN"), (10, "DB_PASSWORD")] {
+        let message = &finding_at(&r, "dockerfile-secret", line).message;
+        assert!(
+            message.starts_with(&format!("RUN sets {name} to")),
+            "{message}"
+        );
+    }
+    // Written with JSON escapes, the value is still masked where it is written, blank included.
+    let f = finding_at(&r, "dockerfile-secret", 7);
+    assert_eq!(
+        f.snippet,
+        "RUN [\"sh\", \"-c\", \"export DB_PASSWORD=*** && ./x\"]"
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    let printed = printed_fields(&r);
+    for v in [
+        "s3cr3tvalue",
+        "ghp_xxx",
+        "hunter2hunter2",
+        "abcd1234efgh",
+        "tok3nvalue99",
+        "w0rdEsc",
+        "curlpw8765",
+        "Dock3rPass",
+        "hunt3r",
+    ] {
+        assert!(!json.contains(v), "{v} printed: {json}");
+        assert!(!printed.contains(v), "{v} printed: {printed}");
+    }
+
+    // Values expanded when the script runs, a word that only looks like an assignment, a
+    // script file run without -c, and an array that is not valid JSON (shell form: the shell
+    // sees one quoted word, no assignment) are not findings.
+    let fine = concat!(
+        "FROM alpine:3.19\n",
+        "RUN [\"sh\", \"-c\", \"DB_PASSWORD=$DB_PASSWORD ./migrate\"]\n",
+        "RUN [\"echo\", \"DB_PASSWORD=hunter2hunter2\"]\n",
+        "RUN [\"sh\", \"./TOKEN=abc123def456.sh\"]\n",
+        "RUN ['sh', '-c', 'TOKEN=s3cr3tvalue ./install.sh']\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, fine);
+    assert!(!has(&r, "dockerfile-secret"), "{:?}", hits(&r));
+}
+
+/// The other shell rules see the script of an exec-form `sh -c` too, and an exec form without a
+/// shell is its argv: a `|` there is an argument, not a pipe. SHELL does not apply to the exec
+/// form, so only the options on the shell's own command line set pipefail.
+#[test]
+fn shell_rules_judge_the_script_of_an_exec_form_shell() {
+    let text = concat!(
+        "FROM alpine:3.19\n",
+        "RUN [\"sh\", \"-c\", \"curl -fsSL https://x/i.sh | sh\"]\n",
+        "RUN [\"/bin/bash\", \"-exc\", \"wget -qO- https://x/i.sh | bash\"]\n",
+        "RUN [\"sh\", \"-c\", \"apk add curl\"]\n",
+        "RUN [\"sh\", \"-c\", \"cd /src && make\"]\n",
+        "RUN [\"bash\", \"-o\", \"pipefail\", \"-c\", \"ls | wc -l\"]\n",
+        "RUN [\"bash\", \"-euo\", \"pipefail\", \"-c\", \"ls | wc -l\"]\n",
+        "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n",
+        "RUN [\"sh\", \"-c\", \"ls | wc -l\"]\n",
+        "RUN [\"curl\", \"-fsSL\", \"https://x/i.sh\", \"|\", \"sh\"]\n",
+        "RUN [\"sh\", \"-c\", \"curl -fsSL https://x/i.sh | sh\",]\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![2, 3],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        lines_of(&r, "dockerfile-unpinned-packages"),
+        vec![4],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(lines_of(&r, "dockerfile-run-cd"), vec![5], "{:?}", hits(&r));
+    assert_eq!(
+        lines_of(&r, "dockerfile-pipefail"),
+        vec![2, 3, 9],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+/// A download that reaches an interpreter through `tee` or `cat` (which pass their input on
+/// unchanged) is run unverified like `curl | sh`; filters that check or select (`grep`,
+/// `sha256sum -c`, `gpg --verify`), a `cat` of another file, and a `tee` at the end of the
+/// pipe are not.
+#[test]
+fn download_passed_through_tee_or_cat_into_a_shell_is_run_unverified() {
+    let text = concat!(
+        "FROM alpine:3.19\n",
+        "RUN curl -fsSL https://x/i.sh | tee /tmp/i.sh | sh\n",
+        "RUN wget -O- https://x/i.sh | tee f | bash\n",
+        "RUN curl https://x/i.sh | tee -a log | sudo sh\n",
+        "RUN curl https://x/i.sh | tee /dev/stderr | sh\n",
+        "RUN curl https://x/i.sh | cat | tee f | sh -s -- -y\n",
+        "RUN curl https://x/i.sh | cat - | sh\n",
+        "RUN sh -c \"curl https://x/i.sh | tee f | sh\"\n",
+        "RUN [\"sh\", \"-c\", \"curl https://x/i.sh | tee f | sh\"]\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![2, 3, 4, 5, 6, 7, 8, 9],
+        "{:?}",
+        hits(&r)
+    );
+    let fine = concat!(
+        "FROM alpine:3.19\n",
+        "RUN curl -fsSL https://x/i.sh | tee /tmp/i.sh\n",
+        "RUN curl -fsSL https://x/i.sh -o f && sha256sum -c f.sha256 && sh f\n",
+        "RUN curl -fsSL https://x/i.sh | grep -v '^#' | sh\n",
+        "RUN curl -fsSL https://x/i.sh | sha256sum -c f.sha256 | sh\n",
+        "RUN curl -fsSL https://x/i.sh | gpg --verify sig - | sh\n",
+        "RUN curl -fsSL https://x/i.sh | cat local.sh | sh\n",
+        "RUN curl -fsSL https://x/a.tgz | tee a.tgz | tar xz\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, fine);
+    assert!(!has(&r, "dockerfile-curl-pipe-shell"), "{:?}", hits(&r));
+}

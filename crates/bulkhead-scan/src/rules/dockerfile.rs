@@ -64,12 +64,307 @@ fn script(i: &Instruction) -> String {
     s
 }
 
-/// The part of [`script`] before the heredoc bodies: the arguments (or exec-form words).
+/// The part of [`script`] before the heredoc bodies: the arguments, or what an exec form runs
+/// (see [`exec_script`]).
 fn script_head(i: &Instruction) -> String {
     match &i.exec {
-        Some(words) => words.join(" "),
+        Some(words) => {
+            let words: Vec<Placed> = words.iter().map(|w| Placed::unplaced(w)).collect();
+            exec_script(&words).text
+        }
         None => i.args.clone(),
     }
+}
+
+/// Text with the file offset each of its bytes is written at (`at[i]` for byte `i`, `end` for
+/// the end of the text), so a range of a script read from an exec form's JSON strings, where an
+/// escape makes the text shorter than what is written, maps back to the file.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Placed {
+    text: String,
+    at: Vec<usize>,
+    end: usize,
+}
+
+impl Placed {
+    /// Text whose place is not known (only its content is read).
+    fn unplaced(text: &str) -> Placed {
+        Placed {
+            text: text.to_string(),
+            at: vec![0; text.len()],
+            end: 0,
+        }
+    }
+
+    /// Append `s`, every byte of it written at `at`.
+    fn push(&mut self, s: &str, at: usize) {
+        self.text.push_str(s);
+        self.at.extend(std::iter::repeat_n(at, s.len()));
+    }
+
+    fn append(&mut self, other: &Placed) {
+        self.text.push_str(&other.text);
+        self.at.extend_from_slice(&other.at);
+        self.end = other.end;
+    }
+
+    /// Where byte `i` of the text is written (the end of the text for `i` at its length).
+    fn offset(&self, i: usize) -> usize {
+        self.at.get(i).copied().unwrap_or(self.end)
+    }
+}
+
+/// Shells that run the script they are given with `-c` as a POSIX shell does (PowerShell's
+/// `-c` abbreviates `-Command` and is not one of them).
+const POSIX_SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"];
+
+/// An exec-form RUN that starts a POSIX shell on a script: which word of the argv is the
+/// script, and whether the shell's own options switch on pipefail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShellCommand {
+    script: usize,
+    pipefail: bool,
+}
+
+/// The program a word names, without its directory (`/bin/sh`, `C:\msys64\usr\bin\bash.exe`).
+fn program_name(word: &str) -> &str {
+    let name = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    name.strip_suffix(".exe").unwrap_or(name)
+}
+
+/// Does the argv of an exec form run a POSIX shell with `-c` (`["sh", "-c", SCRIPT]`), read as
+/// the shell reads its command line: `c` in any option cluster (`-ec`, `-euxc`), options after
+/// it (`-c -e`), `-o NAME` / `-O NAME` taking the next word, `--` or `-` ending the options, and
+/// the first word after them is the script (the words after it are `$0`, `$1`, ...). The shell
+/// may be started through `env` (with its assignments and options) or `busybox`.
+fn exec_shell_command(argv: &[String]) -> Option<ShellCommand> {
+    let mut i = 0;
+    loop {
+        match program_name(argv.get(i)?) {
+            "env" => {
+                i += 1;
+                while argv
+                    .get(i)
+                    .is_some_and(|w| w.contains('=') || w.starts_with('-'))
+                {
+                    i += 1;
+                }
+            }
+            "busybox" => i += 1,
+            _ => break,
+        }
+    }
+    if !POSIX_SHELLS.contains(&program_name(&argv[i])) {
+        return None;
+    }
+    let (mut command_mode, mut pipefail) = (false, false);
+    let mut k = i + 1;
+    while let Some(word) = argv.get(k) {
+        if word == "--" || word == "-" {
+            k += 1;
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            // bash's long options; these two take a file name.
+            k += if matches!(long, "rcfile" | "init-file") {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let Some(cluster) = word.strip_prefix(['-', '+']).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        let on = word.starts_with('-');
+        k += 1;
+        for flag in cluster.chars() {
+            match flag {
+                'c' if on => command_mode = true,
+                'o' | 'O' => {
+                    let name = argv.get(k)?;
+                    k += 1;
+                    if flag == 'o' && name == "pipefail" {
+                        pipefail = on;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    (command_mode && k < argv.len()).then_some(ShellCommand {
+        script: k,
+        pipefail,
+    })
+}
+
+/// What an exec-form RUN runs, as a script for the shell rules. No shell reads the argv, so its
+/// words are quoted where a shell would split or read them (`|` there is an argument, not a
+/// pipe) and the rules see them as one command's words. When the argv starts a POSIX shell with
+/// `-c`, the script it is given is a shell script like a shell-form RUN's: it follows, on its
+/// own line, the words that start the shell (so `env TOKEN=x sh -c ...` is still read).
+fn exec_script(argv: &[Placed]) -> Placed {
+    let words: Vec<String> = argv.iter().map(|w| w.text.clone()).collect();
+    let Some(shell) = exec_shell_command(&words) else {
+        return quoted_words(argv.iter());
+    };
+    let script = &argv[shell.script];
+    let mut out = quoted_words(
+        argv.iter()
+            .enumerate()
+            .filter(|(n, _)| *n != shell.script)
+            .map(|(_, w)| w),
+    );
+    out.push("\n", script.offset(0));
+    out.append(script);
+    out
+}
+
+/// Words joined into one command line that [`commands`] reads back as these words: a word
+/// with a character outside the plain ones is single-quoted (a `'` in it as `'\''`), after
+/// the `NAME=` of an assignment-like word (`TOKEN='a b'`), which is how the assignment rules
+/// find where a variable is set.
+fn quoted_words<'a>(words: impl Iterator<Item = &'a Placed>) -> Placed {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    let mut out = Placed::default();
+    for (n, word) in words.enumerate() {
+        if n > 0 {
+            out.push(" ", out.end);
+        }
+        if !word.text.is_empty() && word.text.chars().all(plain) {
+            out.append(word);
+            continue;
+        }
+        let name_end = match word.text.split_once('=') {
+            Some((name, _)) if is_variable_name(name) => name.len() + 1,
+            _ => 0,
+        };
+        for i in 0..name_end {
+            out.push(&word.text[i..=i], word.offset(i));
+        }
+        out.push("'", word.offset(name_end));
+        for (i, ch) in word.text.char_indices().skip_while(|(i, _)| *i < name_end) {
+            let at = word.offset(i);
+            if ch == '\'' {
+                out.push("'\\''", at);
+            } else {
+                out.push(ch.encode_utf8(&mut [0; 4]), at);
+            }
+        }
+        out.push("'", word.end);
+        out.end = word.end;
+    }
+    out
+}
+
+/// The strings of a JSON array of strings written at file offset `base`, each with where its
+/// characters are written (an escape such as `\u0061` or `\"` for the character it stands
+/// for, the closing quote as the end). `None` when `written` is not such an array.
+fn placed_json_strings(written: &str, base: usize) -> Option<Vec<Placed>> {
+    let b = written.as_bytes();
+    let skip_blanks = |mut i: usize| {
+        while b
+            .get(i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            i += 1;
+        }
+        i
+    };
+    let hex4 = |i: usize| {
+        let digits = written.get(i..i + 4)?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let mut words = Vec::new();
+    let mut i = skip_blanks(0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = skip_blanks(i + 1);
+    if b.get(i) == Some(&b']') {
+        return Some(words);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+        let mut word = Placed::default();
+        loop {
+            let at = base + i;
+            let (ch, len) = match *b.get(i)? {
+                b'"' => {
+                    word.end = at;
+                    i += 1;
+                    break;
+                }
+                b'\\' => match *b.get(i + 1)? {
+                    b'"' => ('"', 2),
+                    b'\\' => ('\\', 2),
+                    b'/' => ('/', 2),
+                    b'b' => ('\u{8}', 2),
+                    b'f' => ('\u{c}', 2),
+                    b'n' => ('\n', 2),
+                    b'r' => ('\r', 2),
+                    b't' => ('\t', 2),
+                    b'u' => {
+                        let high = hex4(i + 2)?;
+                        if (0xD800..0xDC00).contains(&high) {
+                            if written.get(i + 6..i + 8) != Some("\\u") {
+                                return None;
+                            }
+                            let low = hex4(i + 8)?;
+                            let code =
+                                0x10000 + ((high - 0xD800) << 10) + low.checked_sub(0xDC00)?;
+                            (char::from_u32(code)?, 12)
+                        } else {
+                            (char::from_u32(high)?, 6)
+                        }
+                    }
+                    _ => return None,
+                },
+                _ => {
+                    let ch = written[i..].chars().next()?;
+                    (ch, ch.len_utf8())
+                }
+            };
+            word.push(ch.encode_utf8(&mut [0; 4]), at);
+            i += len;
+        }
+        words.push(word);
+        i = skip_blanks(i);
+        match b.get(i)? {
+            b',' => i = skip_blanks(i + 1),
+            b']' => return Some(words),
+            _ => return None,
+        }
+    }
+}
+
+/// Where each byte of an instruction's [`script_head`] is written, when its arguments are
+/// written on its one line as they are read (lines joined from continuations are joined with
+/// a blank that is written nowhere).
+fn placed_head(ins: &Instruction, out: &Out<'_>) -> Option<Placed> {
+    let written = ins.args_span.text(out.text);
+    if written != ins.args {
+        return None;
+    }
+    let base = ins.args_span.start.offset;
+    let head = match &ins.exec {
+        None => Placed {
+            text: written.to_string(),
+            at: (base..base + written.len()).collect(),
+            end: base + written.len(),
+        },
+        Some(words) => {
+            let placed = placed_json_strings(written, base)?;
+            if !placed.iter().map(|w| &w.text).eq(words.iter()) {
+                return None;
+            }
+            exec_script(&placed)
+        }
+    };
+    (head.text == script_head(ins)).then_some(head)
 }
 
 /// Where bytes `range` of an instruction's [`script`] are written. A heredoc body keeps its
@@ -478,6 +773,10 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
         let first = found.iter().map(|f| f.0).min().unwrap_or(0);
         let last = found.iter().map(|f| f.1).max().unwrap_or(first);
         let span = script_span(ins, first..last, out);
+        let places: Vec<Span> = found
+            .iter()
+            .filter_map(|(a, b, _)| exec_secret_place(ins, *a..*b, out))
+            .collect();
         let h = out
             .hit(
                 "dockerfile-secret",
@@ -488,6 +787,9 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
             .within(ins.span);
         for (a, b, _) in &found {
             mask_value(h, text, ins.span, &s[*a..*b]);
+        }
+        for place in places {
+            h.secret(place);
         }
     }
 }
@@ -504,11 +806,10 @@ fn assignments(cmd: &Command) -> Vec<(&str, &str)> {
     for w in words.by_ref() {
         match w.split_once('=') {
             Some((name, value)) if is_variable_name(name) => found.push((name, value)),
-            // `env` and shell words that start a command (`if x; then TOKEN=y z; fi`).
-            _ if matches!(
-                w,
-                "env" | "exec" | "command" | "then" | "do" | "else" | "{" | "!"
-            ) => {}
+            // `env` (also by its path, as an exec form names it) and shell words that start a
+            // command (`if x; then TOKEN=y z; fi`).
+            _ if program_name(w) == "env"
+                || matches!(w, "exec" | "command" | "then" | "do" | "else" | "{" | "!") => {}
             _ if ASSIGNING_BUILTINS.contains(&w) => break,
             _ => return found,
         }
@@ -555,6 +856,7 @@ fn run_secret_assignments(
                 descriptions(&found)
             };
             let span = run_place(ins, range.clone(), out);
+            let value_place = exec_secret_place(ins, range.start + name.len() + 1..range.end, out);
             let text = out.text;
             let h = out
                 .hit(
@@ -567,6 +869,9 @@ fn run_secret_assignments(
                 )
                 .within(ins.span);
             mask_value(h, text, ins.span, value);
+            if let Some(place) = value_place {
+                h.secret(place);
+            }
             reported.push(range);
         }
     }
@@ -601,19 +906,42 @@ fn assignment_range(script: &str, cmd: &Command, name: &str) -> Option<std::ops:
     Some(cmd.start + at..cmd.start + end)
 }
 
-/// The place of bytes `range` of a RUN's script: exact when the arguments are written on the
-/// instruction's one line as they are read, else as [`script_span`] gives it (the line(s) in a
-/// heredoc, the whole instruction for arguments joined from continuation lines).
+/// The place of bytes `range` of a RUN's script: exact when the arguments (or the exec form's
+/// JSON array) are written on the instruction's one line as they are read, else as
+/// [`script_span`] gives it (the line(s) in a heredoc, the whole instruction for arguments
+/// joined from continuation lines).
 fn run_place(ins: &Instruction, range: std::ops::Range<usize>, out: &Out<'_>) -> Span {
-    let on_one_line = ins.exec.is_none() && ins.args_span.text(out.text) == ins.args;
-    if on_one_line && range.end <= ins.args.len() {
-        let base = ins.args_span.start.offset;
-        return Span::new(
-            out.lines.pos(out.text, base + range.start),
-            out.lines.pos(out.text, base + range.end),
-        );
+    head_place(ins, range.clone(), out).unwrap_or_else(|| script_span(ins, range, out))
+}
+
+/// Where the exec form writes bytes `range` of its [`script_head`], to be masked there: its JSON
+/// strings may write a secret with escapes (`\u0061`, `\"`), where a search for the value
+/// does not find it.
+fn exec_secret_place(
+    ins: &Instruction,
+    range: std::ops::Range<usize>,
+    out: &Out<'_>,
+) -> Option<Span> {
+    ins.exec.as_ref()?;
+    head_place(ins, range, out)
+}
+
+/// Where bytes `range` of an instruction's [`script_head`] are written (see [`placed_head`]).
+fn head_place(ins: &Instruction, range: std::ops::Range<usize>, out: &Out<'_>) -> Option<Span> {
+    let head = placed_head(ins, out)?;
+    if range.end > head.text.len() {
+        return None;
     }
-    script_span(ins, range, out)
+    let (start, end) = (head.offset(range.start), head.offset(range.end));
+    // An exec form's script is read after the words that start its shell, some of which
+    // (`$0`, `$1`, ...) are written after it: a range across that seam has no one place.
+    if end < start {
+        return None;
+    }
+    Some(Span::new(
+        out.lines.pos(out.text, start),
+        out.lines.pos(out.text, end),
+    ))
 }
 
 /// "a GitHub token", "a GitHub token and a password in a URL", ... (each kind once).
@@ -1490,7 +1818,19 @@ fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
             if ins.keyword == "SHELL" {
                 shell_has_pipefail = shell_sets_pipefail(ins);
             }
-            if ins.keyword != "RUN" || ins.exec.is_some() || shell_has_pipefail {
+            if ins.keyword != "RUN" {
+                continue;
+            }
+            let protected = match &ins.exec {
+                None => shell_has_pipefail,
+                // The exec form does not use SHELL: only a POSIX shell it starts itself runs
+                // the script, with the options written on its command line.
+                Some(argv) => match exec_shell_command(argv) {
+                    Some(shell) => shell.pipefail,
+                    None => continue,
+                },
+            };
+            if protected {
                 continue;
             }
             // Only a `set` that runs before the pipe protects it.
@@ -1557,6 +1897,26 @@ fn runs_input(cmd: &Command) -> bool {
         || invokes_expression(cmd)
 }
 
+/// Does a command pass what it reads on to its output unchanged, so that a download piped
+/// through it reaches the next command as it was downloaded? `tee` does (it also writes a copy
+/// to its files), and `cat` when it reads its input (no file, or `-`: `cat FILE` prints the
+/// file instead). Filters that select or check (`grep`, `sha256sum -c`, `gpg --verify`) are not
+/// counted: what they let through is not simply the download.
+fn passes_input_on(cmd: &Command) -> bool {
+    match cmd.program() {
+        "tee" => true,
+        "cat" => {
+            let files: Vec<&String> = cmd
+                .args()
+                .iter()
+                .filter(|w| *w == "-" || !w.starts_with('-'))
+                .collect();
+            files.is_empty() || files.iter().any(|w| *w == "-")
+        }
+        _ => false,
+    }
+}
+
 /// The script a shell is given on its command line (`powershell -Command "a | b"`, `sh -c
 /// "a | b"`), whose pipes are inside one quoted word of the outer script.
 fn inline_script(cmd: &Command) -> Option<String> {
@@ -1582,11 +1942,20 @@ fn inline_script(cmd: &Command) -> Option<String> {
 /// `-Command` (then the range is that shell's command).
 fn downloaded_and_run(script: &str) -> Option<std::ops::Range<usize>> {
     let cmds = commands(script);
-    let piped = cmds
-        .windows(2)
-        .find(|w| w[0].piped_to_next && downloads(&w[0]) && runs_input(&w[1]));
-    if let Some(w) = piped {
-        return Some(w[0].start..w[1].end);
+    let piped = cmds.iter().enumerate().find_map(|(i, download)| {
+        if !download.piped_to_next || !downloads(download) {
+            return None;
+        }
+        let after = &cmds[i + 1..];
+        let passed_on = after
+            .iter()
+            .take_while(|cmd| cmd.piped_to_next && passes_input_on(cmd))
+            .count();
+        let runner = after.get(passed_on)?;
+        runs_input(runner).then_some(download.start..runner.end)
+    });
+    if piped.is_some() {
+        return piped;
     }
     let substituted = ["$(curl", "$(wget", "<(curl", "<(wget", "`curl"]
         .iter()
@@ -1630,5 +1999,95 @@ fn curl_pipe_shell(c: &Ctx<'_>, out: &mut Out<'_>) {
             "a downloaded script is run without verification",
         )
         .within(ins.span);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn exec_shell_command_reads_the_shell_command_line() {
+        for (words, script, pipefail) in [
+            (&["sh", "-c", "x"][..], 2, false),
+            (&["/bin/sh", "-ec", "x"], 2, false),
+            (&["bash", "-euxc", "x", "arg0", "arg1"], 2, false),
+            (&["bash", "-c", "-e", "x"], 3, false),
+            (&["bash", "-o", "pipefail", "-c", "x"], 4, true),
+            (&["bash", "-euo", "pipefail", "-c", "x"], 4, true),
+            (
+                &["bash", "-o", "pipefail", "+o", "pipefail", "-c", "x"],
+                6,
+                false,
+            ),
+            (
+                &["bash", "--noprofile", "--rcfile", "f", "-c", "x"],
+                5,
+                false,
+            ),
+            (&["sh", "-c", "--", "-x"], 3, false),
+            (&["busybox", "sh", "-c", "x"], 3, false),
+            (&["/usr/bin/env", "A=1", "-i", "dash", "-c", "x"], 5, false),
+            (&["C:\\msys64\\usr\\bin\\bash.exe", "-c", "x"], 2, false),
+        ] {
+            assert_eq!(
+                exec_shell_command(&argv(words)),
+                Some(ShellCommand { script, pipefail }),
+                "{words:?}"
+            );
+        }
+        for words in [
+            &["sh", "script.sh"][..],
+            &["sh", "-c"],
+            &["sh", "-e", "script.sh", "-c"],
+            &["pwsh", "-c", "x"],
+            &["powershell", "-Command", "x"],
+            &["curl", "-c", "jar", "https://x"],
+            &["env"],
+            &[],
+        ] {
+            assert_eq!(exec_shell_command(&argv(words)), None, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_know_where_each_character_is_written() {
+        let written = r#"[ "a\"b" ,"\u00e9\ud83d\ude00x", ""]"#;
+        let words = placed_json_strings(written, 100).unwrap();
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, vec!["a\"b", "é😀x", ""]);
+        // `a` at 3, the escaped quote at 4 (two bytes written), `b` at 6, the end at 7.
+        assert_eq!(words[0].at, vec![103, 104, 106]);
+        assert_eq!(words[0].end, 107);
+        // é: one six-byte escape; the emoji: a surrogate pair of twelve bytes.
+        let x = words[1].text.find('x').unwrap();
+        assert_eq!(words[1].offset(0), 111);
+        assert_eq!(words[1].offset(x), 129);
+        assert_eq!(words[2].end, 134);
+        for broken in [
+            r#"["a",]"#,
+            r#"["a" "b"]"#,
+            r#"["a\q"]"#,
+            r#"["\ud83d"]"#,
+            "[1]",
+        ] {
+            assert_eq!(placed_json_strings(broken, 0), None, "{broken}");
+        }
+    }
+
+    #[test]
+    fn exec_argv_is_read_back_as_its_words() {
+        let argv = ["curl", "https://x/?a=1&b=2", "|", "it's", "", "T=a b"];
+        let words: Vec<Placed> = argv.iter().map(|w| Placed::unplaced(w)).collect();
+        let script = exec_script(&words).text;
+        let cmds = commands(&script);
+        assert_eq!(cmds.len(), 1, "{script}");
+        assert_eq!(cmds[0].words, argv);
+        // The value of an assignment-like word is quoted after its `NAME=`.
+        assert!(script.ends_with(" T='a b'"), "{script}");
     }
 }
