@@ -396,7 +396,22 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
             });
             end_line = m;
         }
-        let exec = parse_exec(&args);
+        // Only these instructions read a JSON array (another keeps `[1]` as its text).
+        let reads_json = matches!(
+            keyword.as_str(),
+            "RUN" | "CMD" | "ENTRYPOINT" | "SHELL" | "COPY" | "ADD" | "VOLUME"
+        );
+        let exec = match parse_exec(&args) {
+            Ok(exec) => exec,
+            Err(why) if reads_json => {
+                return Err(SourceError::at(
+                    first_line,
+                    keyword_column,
+                    format!("{keyword}: {why}"),
+                ))
+            }
+            Err(_) => None,
+        };
         let first = line(first_line);
         let args_on_first = first.find(args.split_whitespace().next().unwrap_or("\u{0}"));
         let args_span = match args_on_first {
@@ -612,13 +627,29 @@ fn heredoc_markers(args: &str, keyword: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// `["a", "b"]` exec form, parsed as JSON.
-fn parse_exec(args: &str) -> Option<Vec<String>> {
+/// `["a", "b"]` exec form, parsed as JSON. Arguments that are not a JSON array are shell form
+/// (None), as Docker reads them; a JSON array holding anything but strings (`["sleep", 5]`) is
+/// an error, because Docker refuses the file rather than run it as a shell command.
+fn parse_exec(args: &str) -> Result<Option<Vec<String>>, String> {
     let t = args.trim();
     if !t.starts_with('[') {
-        return None;
+        return Ok(None);
     }
-    serde_json::from_str::<Vec<String>>(t).ok()
+    let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(t) else {
+        return Ok(None);
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            serde_json::Value::String(word) => Ok(word),
+            other => Err(format!(
+                "the JSON array holds {other}, which is not a string: Docker refuses the file; \
+                 quote it (\"{}\")",
+                other.to_string().trim_matches('"')
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// `ARG a=1 b` / `ENV a=1 b="x y"` / legacy `ENV key value`.
@@ -788,6 +819,28 @@ mod tests {
 
     fn p(text: &str) -> Dockerfile {
         parse(text, &Limits::default()).unwrap()
+    }
+
+    /// Docker reads arguments that are not a JSON array as shell form, and refuses a JSON array
+    /// holding anything but strings (it used to be read here as a shell command).
+    #[test]
+    fn a_json_array_of_other_values_than_strings_is_an_error() {
+        let e = parse("FROM alpine:3.19\nRUN [\"sleep\", 5]\n", &Limits::default()).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with("line 2, column 1: "), "{shown}");
+        assert!(
+            shown.contains("RUN: the JSON array holds 5, which is not a string"),
+            "{shown}"
+        );
+        assert!(parse("FROM a\nONBUILD CMD [\"x\", true]\n", &Limits::default()).is_err());
+        // Not JSON at all: shell form, as Docker reads it.
+        let d = p("FROM alpine:3.19\nRUN ['sleep', '5']\nRUN [\"a\",]\n");
+        assert!(d.instructions.iter().all(|i| i.exec.is_none()));
+        let d = p("FROM alpine:3.19\nCMD [\"sleep\", \"5\"]\nLABEL [1]\n");
+        assert_eq!(
+            d.instructions[1].exec.as_deref(),
+            Some(&["sleep".to_string(), "5".to_string()][..])
+        );
     }
 
     #[test]
