@@ -322,16 +322,19 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
 /// The values of the secret-looking long options of a text written with a blank before their
 /// value (`--token VALUE`, `--client-secret "two words"`, `"--token", "VALUE"` in an exec-form
 /// array), as byte ranges: what [`mask_argv`] masks when the option and its value are two
-/// arguments, judged by the same rules ([`is_secret_name`], [`should_mask`]). The value is the
-/// next word, or a quoted string to its closing quote; after a `\` that continues the line, the
-/// first word of the next line. A next word that is an option (`--token -v`), a reference
-/// (`$TOKEN`, `${TOKEN}`, `$(cat f)`, a backquoted command), a shell operator or nothing is no
-/// value. `--token=VALUE` is one word, masked with the other `NAME=value` words
+/// arguments, judged by the same rules ([`is_secret_name`], [`should_mask`]). A long option is
+/// written with two dashes or, as Go's flag package reads it, with one (`-token VALUE`; see
+/// [`long_option_name_at`]). The value is the next word, or a quoted string to its closing
+/// quote; after a `\` that continues the line, the first word of the next line; after an
+/// option that is a whole item of a YAML block list, the next item of that list
+/// ([`next_list_item`]). A next word that is an option (`--token -v`), a reference (`$TOKEN`,
+/// `${TOKEN}`, `$(cat f)`, a backquoted command), a shell operator or nothing is no value.
+/// `--token=VALUE` is one word, masked with the other `NAME=value` words
 /// ([`mask_secret_named_values`]).
 ///
-/// Free text is read from its first `--`, found by the pass of [`credential_spans`] over it,
-/// so a text without one costs nothing more; an argument of a process is read when it holds a
-/// blank (a script), and from its first `-`.
+/// Free text is read from its first long option, found by the pass of [`credential_spans`]
+/// over it, so a text without one costs nothing more; an argument of a process is read when it
+/// holds a blank (a script), and from its first `-`.
 fn secret_option_values(text: &str) -> Vec<(usize, usize)> {
     match text.find('-') {
         Some(from) => secret_option_values_from(text, from),
@@ -345,26 +348,29 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
     let mut out = Vec::new();
     while let Some(i) = text[from..].find('-') {
         let dashes = from + i;
-        if b.get(dashes + 1) != Some(&b'-') {
+        let Some(name_at) = long_option_name_at(b, dashes) else {
             from = dashes + 1;
             continue;
-        }
-        let name_at = dashes + 2;
+        };
         let mut end = name_at;
         while end < b.len() && (b[end].is_ascii_alphanumeric() || matches!(b[end], b'-' | b'_')) {
             end += 1;
         }
         from = end;
-        // An option begins a word (not `a--b`, not the tail of `---`) and its name a letter.
-        let starts_word = dashes == 0
-            || matches!(
-                b[dashes - 1],
-                b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'[' | b'(' | b','
-            );
-        if !starts_word || !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+        // Go writes a flag's name in lower case (`-peer-client-cert-auth`). A short option with
+        // its value glued (`-pDock3rPass reg`) looks like one with one dash, but the case of the
+        // value splits it into words (`p`, `dock3r`, `pass`): the next word is no value then.
+        if name_at == dashes + 1 && b[name_at..end].iter().any(u8::is_ascii_uppercase) {
             continue;
         }
-        let Some(at) = value_after_option(b, end) else {
+        let at = match value_after_option(b, end) {
+            Some(at) if b[at] != b'#' => Some(at),
+            // A comment after an item of a YAML list (`- --token  # from the vault`), whose
+            // value is the next item. Elsewhere (a unit's `ExecStart=`, a log line) `#` may
+            // begin the value itself, masked as before.
+            after => next_list_item(b, dashes, end).or(after),
+        };
+        let Some(at) = at else {
             continue;
         };
         let name = &text[name_at..end];
@@ -385,6 +391,103 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
         from = from.max(z);
     }
     out
+}
+
+/// Where the name of a long option whose first dash is at `dash` starts, if one starts there:
+/// the option begins a word (not `a--b`, not the tail of `---`, not the `-auth` of `pre-auth`)
+/// and its name a letter. Go's flag package (kubelet, etcd, many Go tools) reads `-token` as
+/// `--token`, so one dash begins a long option too when two letters or digits follow it; one
+/// dash and one letter is a short option (`-p 8080`, `-t`), whose letter names no secret.
+fn long_option_name_at(b: &[u8], dash: usize) -> Option<usize> {
+    if !begins_word(b, dash) {
+        return None;
+    }
+    let name_at = if b.get(dash + 1) == Some(&b'-') {
+        dash + 2
+    } else if b.get(dash + 2).is_some_and(u8::is_ascii_alphanumeric) {
+        dash + 1
+    } else {
+        return None;
+    };
+    b.get(name_at)
+        .is_some_and(u8::is_ascii_alphabetic)
+        .then_some(name_at)
+}
+
+/// Does the byte at `at` begin a word of a command: the first of the text, or after a blank or
+/// the quote, bracket or comma of an exec-form array or a command substitution?
+fn begins_word(b: &[u8], at: usize) -> bool {
+    at == 0
+        || matches!(
+            b[at - 1],
+            b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'[' | b'(' | b','
+        )
+}
+
+/// Where the value of an option starts when the option is a whole item of a YAML block list
+/// (`  - --token` or `  - "--token"`, a comment after it allowed) and its value the next item:
+/// the next line, at the same indentation, `- VALUE`. Kubernetes manifests and compose files
+/// write a command so, one argument an item. None for anything else: an option inside an item
+/// (`- kubectl --token`), a next line that is a key, a blank line, or an item of another list.
+/// Read only after an option ends its line; the indentation is walked over once per option.
+fn next_list_item(b: &[u8], dashes: usize, end: usize) -> Option<usize> {
+    let quote = match dashes.checked_sub(1).map(|k| b[k]) {
+        Some(q @ (b'"' | b'\'')) => Some(q),
+        _ => None,
+    };
+    let mut j = end;
+    if let Some(q) = quote {
+        if b.get(j) != Some(&q) {
+            return None;
+        }
+        j += 1;
+    }
+    let after_option = j;
+    while matches!(b.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    if j > after_option && b.get(j) == Some(&b'#') {
+        j += b[j..].iter().position(|&c| c == b'\n')?;
+    } else if b.get(j) == Some(&b'\r') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'\n') {
+        return None;
+    }
+    let next_line = j + 1;
+    // Back from the option: the blanks after the item's dash, the dash, the indentation.
+    let mut k = dashes - usize::from(quote.is_some());
+    let after_item_dash = k;
+    while k > 0 && matches!(b[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    if k == after_item_dash || k == 0 || b[k - 1] != b'-' {
+        return None;
+    }
+    let item_dash = k - 1;
+    let mut line = item_dash;
+    while line > 0 && b[line - 1] == b' ' {
+        line -= 1;
+    }
+    if line > 0 && b[line - 1] != b'\n' {
+        return None;
+    }
+    let indent = &b[line..item_dash];
+    let next_dash = next_line + indent.len();
+    if b.get(next_line..next_dash) != Some(indent)
+        || b.get(next_dash) != Some(&b'-')
+        || !matches!(b.get(next_dash + 1), Some(b' ' | b'\t'))
+    {
+        return None;
+    }
+    let mut v = next_dash + 1;
+    while matches!(b.get(v), Some(b' ' | b'\t')) {
+        v += 1;
+    }
+    match b.get(v) {
+        None | Some(b'\r' | b'\n' | b'#') => None,
+        Some(_) => Some(v),
+    }
 }
 
 /// Is `word` one of the words that follow an option's name in a sentence rather than a value
@@ -535,9 +638,9 @@ pub fn mask_text(text: &str) -> String {
 /// Replace every credential [`credential_spans`] finds in `text`, and the values of
 /// secret-looking options written with a blank ([`secret_option_values`]), with the mask.
 pub fn mask_credentials(text: &str) -> String {
-    let (found, double_dash) = find_credentials(text);
+    let (found, first_long_option) = find_credentials(text);
     let mut spans: Vec<(usize, usize)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
-    let options = match double_dash {
+    let options = match first_long_option {
         Some(from) => secret_option_values_from(text, from),
         None => Vec::new(),
     };
@@ -605,8 +708,8 @@ pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
     find_credentials(text).0
 }
 
-/// [`credential_spans`], and where the first `--` of the text is ([`Mentions::double_dash`]),
-/// noted in the same pass.
+/// [`credential_spans`], and where the first long option of the text begins
+/// ([`Mentions::first_long_option`]), noted in the same pass.
 fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<usize>) {
     let mut words = Mentions::of(text.as_bytes());
     let mut found = token_formats(text, &mut words);
@@ -628,7 +731,7 @@ fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<us
         found.extend(authorization_values(text));
     }
     if found.len() < 2 {
-        return (found, words.double_dash);
+        return (found, words.first_long_option);
     }
     // The first finder wins where two overlap (`https://u:ghp_...@host` is a GitHub token).
     // The spans kept do not overlap, so sorted by start their ends are sorted too: a new span
@@ -647,7 +750,7 @@ fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<us
         .into_iter()
         .map(|(a, (b, what))| (a, b, what))
         .collect();
-    (found, words.double_dash)
+    (found, words.first_long_option)
 }
 
 /// Which words the finders of [`credential_spans`] start from a text holds, read in one pass
@@ -668,8 +771,12 @@ struct Mentions {
     netrc_password: bool,
     /// `bearer` or `basic`, letter case ignored.
     authorization_scheme: bool,
-    /// Where the first `--` is: no long option ([`secret_option_values`]) comes before it.
-    double_dash: Option<usize>,
+    /// Where the first `-` that may begin a long option is (`--name`, or `-name` as Go writes
+    /// it; see [`long_option_name_at`]): no option [`secret_option_values`] reads comes before
+    /// it. Only the byte after each `-` is looked at, as every `-` of a command line may be:
+    /// whether the `-` begins a word (not `containerd-shim`) and is no short option is left to
+    /// the finder, which [`mask_argv`] does not run over a whole command line.
+    first_long_option: Option<usize>,
 }
 
 impl Mentions {
@@ -685,8 +792,11 @@ impl Mentions {
                 b'c' | b'C' => m.curl_or_wget |= at(i, b"curl"),
                 b'w' | b'W' => m.curl_or_wget |= at(i, b"wget"),
                 b'b' | b'B' => m.authorization_scheme |= at(i, b"bearer") || at(i, b"basic"),
-                b'-' if m.double_dash.is_none() && b.get(i + 1) == Some(&b'-') => {
-                    m.double_dash = Some(i)
+                b'-' if m.first_long_option.is_none()
+                    && b.get(i + 1)
+                        .is_some_and(|&c| c == b'-' || c.is_ascii_alphabetic()) =>
+                {
+                    m.first_long_option = Some(i)
                 }
                 _ => {}
             }
@@ -2273,6 +2383,11 @@ mod tests {
         assert!(!mask_credentials(&o).contains(" b "));
         let q = "--token \"".repeat(200_000) + "--token '" + &"-".repeat(1_000_000);
         assert!(mask_credentials(&q).len() <= q.len());
+        // YAML list items: each option's indentation walked over once, however deep.
+        let y = format!("{}- --token\n", " ".repeat(2_000)).repeat(500);
+        assert_eq!(mask_credentials(&y), y);
+        let z = "- -token\n- abc\n".repeat(200_000);
+        assert!(!mask_credentials(&z).contains("abc"));
         assert!(started.elapsed().as_secs() < 20);
     }
 
@@ -2613,6 +2728,145 @@ mod tests {
             mask_text("mysql --password db; app --password hunter2x"),
             "mysql --password db; app --password ***"
         );
+    }
+
+    /// A Kubernetes manifest or a compose file writes an option and its value as two items of
+    /// a YAML list: the item after a secret-looking option is its value, masked as [`mask_argv`]
+    /// masks the argument after it, and the look-alikes argv keeps stay.
+    #[test]
+    fn secret_option_values_on_the_next_yaml_list_item_are_masked() {
+        let manifest = "command:\n  - kube-apiserver\n  - --token-auth-file\n  - /etc/tokens.csv\n  - --token\n  - abcdef0123456789secret # from the vault\n  - --port\n  - \"6443\"\n";
+        assert_eq!(
+            mask_text(manifest),
+            manifest.replace("abcdef0123456789secret", MASK)
+        );
+        for (text, masked) in [
+            // Quoted option or value, CRLF line ends, items at the indentation of their key.
+            (
+                "args:\n- \"--password\"\n- \"hunter2\"\n",
+                "args:\n- \"--password\"\n- \"***\"\n",
+            ),
+            (
+                "args:\r\n  - '--client-secret'\r\n  - 'two words'\r\n",
+                "args:\r\n  - '--client-secret'\r\n  - '***'\r\n",
+            ),
+            (
+                "    - --client-key-data \n    - LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=",
+                "    - --client-key-data \n    - ***",
+            ),
+            // The option's own comment does not end the item.
+            (
+                "  - --token # see the vault\n  - abc123xyz",
+                "  - --token # see the vault\n  - ***",
+            ),
+            // Outside a list, a value may begin with `#`.
+            ("app --password #hunter2", "app --password ***"),
+            // Flow style: the elements of one line.
+            (
+                "args: [\"--password\", \"hunter2\", \"--port\", \"80\"]",
+                "args: [\"--password\", \"***\", \"--port\", \"80\"]",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            // File paths, switches, ports, references and masks already made, as argv keeps them.
+            "  - --token-auth-file\n  - /etc/kubernetes/tokens.csv",
+            "  - --client-key\n  - /etc/kubernetes/pki/client.key",
+            "  - --password-file\n  - /run/secrets/db",
+            "  - docker\n  - login\n  - --password-stdin\n  - reg.example.com",
+            "  - -p\n  - 8080:80",
+            "  - --token\n  - $(TOKEN)",
+            "  - --token\n  - \"${TOKEN}\"",
+            "  - --token\n  - <redacted>",
+            "  - --password\n  - ***",
+            "  - --password\n  - \"true\"",
+            // Not the next item of the same list: a deeper or shallower item, a key, a blank line.
+            "  - --token\n    - abc123xyz",
+            "    - --token\n  - abc123xyz",
+            "  - --token\n  name: abc123xyz",
+            "  - --token\n\n  - abc123xyz",
+            "  - --token\n  -abc123xyz",
+            // An option that is not an item of its own.
+            "run --token\n  - abc123xyz",
+            "  - kubectl --token\n  - abc123xyz",
+            "  - --token $T\n  - abc123xyz",
+            // A mapping line holds no option.
+            "  password: hunter2\n  - abc123xyz",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        // Already masked alike: the option and value in one item, and `--token=VALUE`.
+        assert_eq!(
+            mask_text("  - --token abc123xyz\n  - --password=hunter2"),
+            "  - --token ***\n  - --password=***"
+        );
+        // A snippet of scan is masked line by line, then once over all its lines.
+        assert_eq!(
+            mask_credentials("  - --token\n  - abc123xyz"),
+            "  - --token\n  - ***"
+        );
+    }
+
+    /// Go's flag package (kubelet, etcd and many Go tools) reads `-token X` as `--token X`:
+    /// free text masks a long option written with one dash as argv does, and a short option
+    /// (one letter) or a word of a sentence stays.
+    #[test]
+    fn single_dash_long_options_are_masked_in_text() {
+        for (command, masked) in [
+            (
+                "etcd -peer-client-cert-auth -password s3cr3t",
+                "etcd -peer-client-cert-auth -password ***",
+            ),
+            ("app -token abc123 -v", "app -token *** -v"),
+            (
+                "app -password=hunter2x -port 80",
+                "app -password=*** -port 80",
+            ),
+            ("app -client-secret Cl13nt -x", "app -client-secret *** -x"),
+            (
+                "docker run -p 8080:80 -t nginx",
+                "docker run -p 8080:80 -t nginx",
+            ),
+            (
+                "app -token-file /x -password-stdin",
+                "app -token-file /x -password-stdin",
+            ),
+            // MySQL reads `-password` as `-p` and the password `assword`: the database stays.
+            ("mysql -password mydb", "mysql -p*** mydb"),
+        ] {
+            let argv: Vec<String> = command.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {command}");
+            assert_eq!(mask_text(command), masked, "text: {command}");
+        }
+        for (text, masked) in [
+            ("RUN ./app -token \"a b\" -x", "RUN ./app -token \"***\" -x"),
+            (
+                "CMD [\"app\", \"-token\", \"abc123\"]",
+                "CMD [\"app\", \"-token\", \"***\"]",
+            ),
+            ("  - -token\n  - abc123xyz", "  - -token\n  - ***"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        // A script in one argument is text.
+        let argv: Vec<String> = ["sh", "-c", "etcd -password s3cr3t"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(mask_argv(&argv), ["sh", "-c", "etcd -password ***"]);
+        for text in [
+            "the -token flag is not set",
+            "use -password to authenticate",
+            "-token is required",
+            "iptables -A INPUT -p tcp -j ACCEPT",
+            "a pre-auth step; non-token text",
+            "app -token $TOKEN -password ${P} -secret -v",
+            "- token rotation",
+            "x -1 -2",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
     }
 
     /// The same command masks alike whether it is a process's argv or text (a Dockerfile RUN
