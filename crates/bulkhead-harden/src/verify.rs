@@ -164,8 +164,9 @@ fn object_key(o: &bulkhead_checks::ObjectResult) -> String {
     format!("{} {}", o.kind, o.name)
 }
 
-/// One selected check before and after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One selected check before and after. Serialized with its [`Verdict`] as `verdict`, so a
+/// pipeline reads what became of it as the text and the exit code decide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckChange {
     pub check: String,
     pub control: String,
@@ -175,25 +176,22 @@ pub struct CheckChange {
     /// Objects the check did not pass on before that the new audit does not show at all (a
     /// recreated container that is not running, or was never started): their fix is not
     /// proven, whatever the check's status says.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gone: Vec<String>,
     /// Containers the check did not pass on before that it passes on now: what a fix applied
     /// one container at a time has achieved so far.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed: Vec<String>,
     /// Containers the check does not pass on now (failing, warning or in error), whether they
     /// did before or are new to it: what is left to fix.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_passing: Vec<String>,
     /// Why a check that failed is a warn now rather than a pass (a file newer than the process
     /// that reads it: restart it), or the note of the one object it still fails on (such as a
     /// setting daemon.json asks for that dockerd has not loaded), from the new audit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
-/// What became of one selected check, decided once for the text and the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What became of one selected check, decided once for the text, the JSON and the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// It did not pass before and passes now on every object it failed on.
     Fixed,
@@ -206,6 +204,8 @@ pub enum Verdict {
     NotProven,
     /// It failed before and no longer applies (not applicable, info or manual now).
     NoLongerApplies,
+    /// It did not fail before and fails now: hardening broke it (or something else changed).
+    Regressed,
     /// Nothing to say: it passed before, or did not fail and still does not pass.
     Unchanged,
 }
@@ -222,8 +222,45 @@ impl CheckChange {
             _ if gone => Verdict::NotProven,
             (Status::Fail, Some(Status::Error) | None) => Verdict::NotProven,
             (Status::Fail, Some(_)) => Verdict::NoLongerApplies,
+            (_, Some(Status::Fail)) => Verdict::Regressed,
             _ => Verdict::Unchanged,
         }
+    }
+}
+
+impl Serialize for CheckChange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The fields as written, plus the verdict they add up to.
+        #[derive(Serialize)]
+        struct Written<'a> {
+            check: &'a str,
+            control: &'a str,
+            title: &'a str,
+            before: Status,
+            after: Option<Status>,
+            verdict: Verdict,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            gone: &'a [String],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            fixed: &'a [String],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            not_passing: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a str>,
+        }
+        Written {
+            check: &self.check,
+            control: &self.control,
+            title: &self.title,
+            before: self.before,
+            after: self.after,
+            verdict: self.verdict(),
+            gone: &self.gone,
+            fixed: &self.fixed,
+            not_passing: &self.not_passing,
+            reason: self.reason.as_deref(),
+        }
+        .serialize(serializer)
     }
 }
 
@@ -255,28 +292,86 @@ pub struct FindingChange {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Serialized as `checks`, `summary` ([`Verification::summary`]), `threats` and `findings`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub checks: Vec<CheckChange>,
     pub threats: Vec<ThreatChange>,
     /// Scan findings the applied fixes named, scanned again (empty without `--scan`).
     pub findings: Vec<FindingChange>,
     /// Whether the host was audited again (false when only artifacts were fixed).
-    #[serde(skip)]
     pub audited: bool,
 }
 
+impl Serialize for Verification {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            checks: &'a [CheckChange],
+            summary: VerifySummary,
+            threats: &'a [ThreatChange],
+            findings: &'a [FindingChange],
+        }
+        Written {
+            checks: &self.checks,
+            summary: self.summary(),
+            threats: &self.threats,
+            findings: &self.findings,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// What became of the selected checks that failed before hardening, counted by verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VerifySummary {
+    /// Selected checks that failed before hardening.
+    pub failed: usize,
+    /// Of those, passing now or no longer applying.
+    pub fixed: usize,
+    pub still_failing: usize,
+    pub not_proven_yet: usize,
+    pub not_proven: usize,
+    /// Selected checks that did not fail before and fail now.
+    pub regressed: usize,
+}
+
 impl Verification {
+    /// The checks that failed before, counted by what became of them.
+    pub fn summary(&self) -> VerifySummary {
+        let failed: Vec<Verdict> = self
+            .checks
+            .iter()
+            .filter(|c| c.before == Status::Fail)
+            .map(CheckChange::verdict)
+            .collect();
+        let count = |want: &[Verdict]| failed.iter().filter(|v| want.contains(v)).count();
+        VerifySummary {
+            failed: failed.len(),
+            fixed: count(&[Verdict::Fixed, Verdict::NoLongerApplies]),
+            still_failing: count(&[Verdict::StillFailing]),
+            not_proven_yet: count(&[Verdict::NotProvenYet]),
+            not_proven: count(&[Verdict::NotProven]),
+            regressed: self
+                .checks
+                .iter()
+                .filter(|c| c.verdict() == Verdict::Regressed)
+                .count(),
+        }
+    }
+
     /// Selected checks that failed before hardening and are not shown fixed now: they still
     /// fail or could not be evaluated, they only warn (the fix is written but the process that
     /// reads it has not restarted: not proven yet), or their failing objects are no longer
-    /// there to audit ([`CheckChange::gone`]). Any of them makes verify exit 1.
+    /// there to audit ([`CheckChange::gone`]); and those that did not fail before and fail
+    /// now. Any of them makes verify exit 1.
     pub fn not_fixed(&self) -> Vec<&CheckChange> {
         self.checks
             .iter()
             .filter(|c| {
-                c.before == Status::Fail
-                    && !matches!(c.verdict(), Verdict::Fixed | Verdict::NoLongerApplies)
+                (c.before == Status::Fail
+                    && !matches!(c.verdict(), Verdict::Fixed | Verdict::NoLongerApplies))
+                    || c.verdict() == Verdict::Regressed
             })
             .collect()
     }
@@ -513,6 +608,7 @@ fn audit_text(v: &Verification) -> String {
             Verdict::NotProvenYet => " not proven yet",
             Verdict::NotProven => " not proven",
             Verdict::NoLongerApplies => " no longer applies",
+            Verdict::Regressed => " now failing",
             Verdict::Unchanged => "",
         };
         let mark = if verdict == Verdict::NotProven && !c.gone.is_empty() {
@@ -560,34 +656,33 @@ fn audit_text(v: &Verification) -> String {
 /// One line under the checks: how many of those that failed are fixed, and what keeps the
 /// others from counting (the reason verify exits 1).
 fn checks_summary(v: &Verification) -> String {
-    let failed: Vec<Verdict> = v
-        .checks
-        .iter()
-        .filter(|c| c.before == Status::Fail)
-        .map(CheckChange::verdict)
-        .collect();
-    if failed.is_empty() {
-        return "\nNone of these checks failed before hardening.\n".to_string();
+    let counts = v.summary();
+    let regressed = match counts.regressed {
+        0 => String::new(),
+        1 => "\n1 check that did not fail before fails now.\n".to_string(),
+        n => format!("\n{n} checks that did not fail before fail now.\n"),
+    };
+    if counts.failed == 0 {
+        return format!("\nNone of these checks failed before hardening.\n{regressed}");
     }
-    let count = |want: &[Verdict]| failed.iter().filter(|v| want.contains(v)).count();
-    let fixed = count(&[Verdict::Fixed, Verdict::NoLongerApplies]);
     let mut line = format!(
-        "\n{fixed} of {} check{} that failed {} fixed",
-        failed.len(),
-        if failed.len() == 1 { "" } else { "s" },
-        if fixed == 1 || failed.len() == 1 {
+        "\n{} of {} check{} that failed {} fixed",
+        counts.fixed,
+        counts.failed,
+        if counts.failed == 1 { "" } else { "s" },
+        if counts.fixed == 1 || counts.failed == 1 {
             "is"
         } else {
             "are"
         }
     );
     let left = [
-        (count(&[Verdict::StillFailing]), "still failing"),
+        (counts.still_failing, "still failing"),
         (
-            count(&[Verdict::NotProvenYet]),
+            counts.not_proven_yet,
             "not proven yet (restart what each note names, then verify again)",
         ),
-        (count(&[Verdict::NotProven]), "not proven"),
+        (counts.not_proven, "not proven"),
     ];
     let left: Vec<String> = left
         .iter()
@@ -599,6 +694,7 @@ fn checks_summary(v: &Verification) -> String {
         line.push_str(&left.join(", "));
     }
     line.push_str(".\n");
+    line.push_str(regressed.trim_start_matches('\n'));
     line
 }
 
@@ -695,6 +791,67 @@ mod tests {
         // code as a check still failing does.
         let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
         assert_eq!(not_fixed, ["2.13", "2.14", "2.16"]);
+    }
+
+    /// The JSON carries each check's verdict beside its statuses, as the text and the exit code
+    /// decide it, and leaves out the empty lists.
+    #[test]
+    fn each_check_serializes_with_its_verdict() {
+        let mut pending = change("2.14", Status::Fail, Status::Warn);
+        pending.reason = Some("restart dockerd".into());
+        let json = serde_json::to_value(vec![pending, change("2.15", Status::Fail, Status::Pass)])
+            .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"check": "2.14", "control": "docker.2.14", "title": "title 2.14",
+                 "before": "fail", "after": "warn", "verdict": "not_proven_yet",
+                 "reason": "restart dockerd"},
+                {"check": "2.15", "control": "docker.2.15", "title": "title 2.15",
+                 "before": "fail", "after": "pass", "verdict": "fixed"},
+            ])
+        );
+        let v = Verification {
+            checks: vec![
+                change("2.14", Status::Fail, Status::Warn),
+                change("2.15", Status::Fail, Status::Pass),
+                change("2.16", Status::Pass, Status::Pass),
+            ],
+            threats: vec![],
+            findings: vec![],
+            audited: true,
+        };
+        assert_eq!(
+            serde_json::to_value(&v).unwrap()["summary"],
+            serde_json::json!({"failed": 2, "fixed": 1, "still_failing": 0,
+                               "not_proven_yet": 1, "not_proven": 0, "regressed": 0})
+        );
+    }
+
+    /// A selected check that passed before hardening and fails after it was broken by it (or
+    /// by something else since): its row says so, the last line counts it, verify exits 1.
+    #[test]
+    fn a_check_that_passed_and_fails_now_is_a_regression() {
+        let v = Verification {
+            checks: vec![
+                change("2.3", Status::Pass, Status::Fail),
+                change("2.14", Status::Fail, Status::Pass),
+            ],
+            threats: vec![],
+            findings: vec![],
+            audited: true,
+        };
+        let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
+        assert_eq!(not_fixed, ["2.3"]);
+        let text = text(&v);
+        assert!(text.contains("title 2.3 now failing\n"), "{text}");
+        assert!(
+            text.contains(
+                "\n1 of 1 check that failed is fixed.\n1 check that did not fail before fails now.\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(serde_json::to_value(&v).unwrap()["summary"]["regressed"], 1);
     }
 
     /// A check that failed and no longer applies (the file it judged was removed) is not held

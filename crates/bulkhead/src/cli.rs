@@ -262,12 +262,13 @@ Examples:
   bulkhead verify --root /host
 
 Exit codes:
-  0  every selected check that failed is fixed (or no longer applies), and
-     no fixed finding is reported again
+  0  every selected check that failed is fixed (or no longer applies), none
+     that did not fail fails now, and no fixed finding is reported again
   1  a selected check that failed still fails, errors, is not proven yet
      (its fix is written but the process that reads it has not restarted)
-     or is not proven (a container it failed on is no longer audited), or
-     a fixed finding is still reported
+     or is not proven (a container it failed on is no longer audited), a
+     selected check that did not fail before fails now, or a fixed finding
+     is still reported
   2  no baseline (run `bulkhead harden --apply` first), or a usage or tool
      error";
 

@@ -1243,6 +1243,7 @@ pub fn run_verify(args: VerifyArgs) -> Result<ExitCode, String> {
                 "schema": "bulkhead.verify/1",
                 "tool": {"name": "bulkhead", "version": VERSION},
                 "checks": v.checks,
+                "summary": v.summary(),
                 "threats": v.threats,
                 "findings": v.findings,
             }))
