@@ -4,9 +4,11 @@
 //! systemd unit files where systemd looks for them, binaries).
 //!
 //! The process is found by executable name only (PITFALL 4: never `dockerd-rootless.sh`, never an
-//! editor with "dockerd" in its arguments); when several dockerd processes run, the one listening
-//! on the endpoint's socket is chosen. Rootless Docker (PITFALL 22) uses its user's home and
-//! runtime directory.
+//! editor with "dockerd" in its arguments); when several dockerd processes run, the one serving
+//! the endpoint is chosen by its socket file (device and inode, so that a socket mounted at
+//! another path in bulkhead's container still matches), else by the data root the API reports,
+//! else by its address (the rule is [`find_dockerd`]'s). Rootless Docker (PITFALL 22) uses its
+//! user's home and runtime directory.
 
 use crate::hostfs::HostFs;
 use bulkhead_facts::docker::{
@@ -60,22 +62,9 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
     let rootless_dirs = rootless
         .as_ref()
         .map(|r| (r.home.clone(), r.runtime_dir.clone()));
-    let flags = found
-        .as_ref()
-        .map(|p| parse_dockerd_flags(p.args()))
-        .unwrap_or_default();
-    let config_path = flags
-        .last("config-file")
-        .unwrap_or_else(|| match &rootless_dirs {
-            Some((home, _)) => format!("{home}/.config/docker/daemon.json"),
-            None => DEFAULT_CONFIG_FILE.to_string(),
-        });
-    let config = read_daemon_json(input.fs, &config_path);
-    let settings = DaemonSettings::new(
-        flags.clone(),
-        config.value().cloned().flatten(),
-        config_path.clone(),
-    );
+    let (config_path, config, settings) =
+        configuration(found.as_ref(), rootless_dirs.as_ref(), input.fs);
+    let flags = settings.flags().clone();
     let mut paths = resolve_paths(
         &settings,
         rootless_dirs
@@ -128,6 +117,32 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
     }
 }
 
+/// The configuration of a dockerd process (None: the defaults): the daemon.json it reads (its
+/// `--config-file`, else the default of a rootful or rootless daemon), what that file holds, and
+/// the settings of its flags and that file together.
+fn configuration(
+    process: Option<&Process>,
+    rootless_dirs: Option<&(String, String)>,
+    fs: &HostFs,
+) -> (String, Fact<Option<serde_json::Value>>, DaemonSettings) {
+    let flags = process
+        .map(|p| parse_dockerd_flags(p.args()))
+        .unwrap_or_default();
+    let config_path = flags
+        .last("config-file")
+        .unwrap_or_else(|| match rootless_dirs {
+            Some((home, _)) => format!("{home}/.config/docker/daemon.json"),
+            None => DEFAULT_CONFIG_FILE.to_string(),
+        });
+    let config = read_daemon_json(fs, &config_path);
+    let settings = DaemonSettings::new(
+        flags,
+        config.value().cloned().flatten(),
+        config_path.clone(),
+    );
+    (config_path, config, settings)
+}
+
 /// The daemon's facts when the API endpoint is a remote daemon: nothing of the host is read.
 pub fn remote_daemon(endpoint: &Endpoint, info: Option<&Info>) -> DaemonFacts {
     let reason = format!(
@@ -164,6 +179,25 @@ fn strip_userns_suffix(root: &str, info: Option<&Info>) -> String {
 }
 
 /// Find the dockerd serving the endpoint, and say why that one.
+///
+/// The candidates are the processes named dockerd, less a child dockerd has just forked. One
+/// candidate is the daemon unless its socket is provably another file than the endpoint's. Among
+/// several, the first of these rules that leaves any decides:
+///
+/// 1. **The socket itself**: the endpoint's unix socket, as bulkhead reaches it, has the same
+///    device and inode as a socket the candidate listens on, read under `--root`. This holds
+///    whatever path either is seen by: in a container the host's socket is often mounted at
+///    another path (`-v /srv/d.sock:/var/run/docker.sock`), where the path alone would name
+///    another daemon, or none.
+/// 2. **The data root the API reports** (`/info` DockerRootDir, the same directory under
+///    `--root`) is the candidate's configured data root (flags, daemon.json, default): two
+///    daemons cannot share one. Not for a candidate whose socket was compared and differs.
+/// 3. **The address**: the candidate's `-H`/`hosts` (or default) address is the endpoint's
+///    address, only where its socket could not be compared (tcp, or not visible under the root)
+///    and its data root does not contradict.
+///
+/// When a rule leaves several, the daemon is the one whose parent is not among them (a forked
+/// helper); still several, or none at all, is unavailable with the reason.
 fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
     let named: Vec<&Process> = input
         .processes
@@ -181,65 +215,195 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
         })
         .copied()
         .collect();
+    let endpoint_socket = endpoint_socket_identity(input.endpoint);
+    let reported_root = reported_data_root(input);
+    let evidence = |p: &Process| Evidence {
+        same_socket: endpoint_socket.and_then(|id| same_socket(p, id, input)),
+        same_data_root: reported_root
+            .as_deref()
+            .map(|root| same_data_root(p, root, input)),
+        same_address: endpoint_address(input.endpoint)
+            .is_some_and(|wanted| listen_addresses(p, input).contains(&wanted)),
+    };
     match candidates.as_slice() {
         [] => (
             Fact::Value(None),
             "no dockerd process runs on this host (matched by executable name)".into(),
         ),
-        [only] => (
+        // One candidate: only its socket can rule it out (the other evidence only chooses).
+        [only] if endpoint_socket.and_then(|id| same_socket(only, id, input)) != Some(false) => (
             Fact::Value(Some((*only).clone())),
             format!("the only dockerd process (pid {})", only.pid),
         ),
         many => {
-            let wanted = endpoint_address(input.endpoint);
-            let matching: Vec<&&Process> = many
-                .iter()
-                .filter(|p| {
-                    listen_addresses(p, input)
-                        .iter()
-                        .any(|a| Some(a) == wanted.as_ref())
-                })
-                .collect();
-            // dockerd forks helpers (`runc --version` on every /info call): between fork and
-            // exec the child shows its parent's command line. The daemon is the one whose parent
-            // is not itself a match.
-            let matching: Vec<&&Process> = matching
-                .iter()
-                .filter(|p| !matching.iter().any(|q| q.pid == p.ppid))
-                .copied()
-                .collect();
+            let judged: Vec<(&Process, Evidence)> =
+                many.iter().map(|p| (*p, evidence(p))).collect();
             let pids = many
                 .iter()
                 .map(|p| p.pid.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            match matching.as_slice() {
-                [one] => (
-                    Fact::Value(Some((**one).clone())),
-                    format!(
-                        "listens on {} (one of {} dockerd processes: pids {pids})",
-                        input.endpoint.host,
-                        many.len()
-                    ),
+            let of_all = if many.len() == 1 {
+                format!("the only dockerd process, pid {pids}")
+            } else {
+                format!("{} dockerd processes run (pids {pids})", many.len())
+            };
+            let host = &input.endpoint.host;
+            let rules: [(String, Rule); 3] = [
+                (
+                    format!("its socket is the one {host} reaches (same device and inode)"),
+                    |e| e.same_socket == Some(true),
                 ),
-                [] => {
-                    let reason = format!(
-                        "{} dockerd processes run (pids {pids}) and none listens on {}",
-                        many.len(),
-                        input.endpoint.host
-                    );
-                    (Fact::Unavailable(reason.clone()), reason)
+                (
+                    format!(
+                        "its data root is {}, the one the API reports",
+                        reported_root.as_deref().unwrap_or_default()
+                    ),
+                    |e| e.same_data_root == Some(true) && e.same_socket != Some(false),
+                ),
+                (format!("listens on {host}"), |e| {
+                    e.same_address && e.same_socket.is_none() && e.same_data_root != Some(false)
+                }),
+            ];
+            for (why, rule) in rules {
+                let chosen: Vec<&Process> = judged
+                    .iter()
+                    .filter(|(_, e)| rule(e))
+                    .map(|(p, _)| *p)
+                    .collect();
+                if chosen.is_empty() {
+                    continue;
                 }
-                several => {
-                    let reason = format!(
-                        "{} dockerd processes listen on {} (pids {pids})",
-                        several.len(),
-                        input.endpoint.host
-                    );
-                    (Fact::Unavailable(reason.clone()), reason)
-                }
+                // dockerd forks helpers (`runc --version` on every /info call): between fork
+                // and exec the child shows its parent's command line. The daemon is the one
+                // whose parent is not itself chosen.
+                let chosen: Vec<&Process> = chosen
+                    .iter()
+                    .filter(|p| !chosen.iter().any(|q| q.pid == p.ppid))
+                    .copied()
+                    .collect();
+                return match chosen.as_slice() {
+                    [one] => (
+                        Fact::Value(Some((*one).clone())),
+                        format!(
+                            "{why} (one of {} dockerd processes: pids {pids})",
+                            many.len()
+                        ),
+                    ),
+                    several => {
+                        let reason = format!(
+                            "{} dockerd processes serve {host} by the same evidence ({why}; pids {pids})",
+                            several.len()
+                        );
+                        (Fact::Unavailable(reason.clone()), reason)
+                    }
+                };
             }
+            let mut why_not = Vec::new();
+            if endpoint_socket.is_some() {
+                why_not.push(format!(
+                    "no socket it listens on under {} is the endpoint's socket",
+                    input.fs.root().display()
+                ));
+            }
+            if let Some(root) = &reported_root {
+                why_not.push(format!("none has the data root the API reports ({root})"));
+            }
+            let reason = if why_not.is_empty() {
+                format!("{of_all} and none listens on {host}")
+            } else {
+                format!(
+                    "{of_all} and none listens on {host}: {}",
+                    why_not.join("; ")
+                )
+            };
+            (Fact::Unavailable(reason.clone()), reason)
         }
+    }
+}
+
+/// One of [`find_dockerd`]'s rules: whether a candidate's evidence chooses it.
+type Rule = fn(&Evidence) -> bool;
+
+/// How one candidate compares with the endpoint (None: could not be compared).
+struct Evidence {
+    same_socket: Option<bool>,
+    same_data_root: Option<bool>,
+    same_address: bool,
+}
+
+/// The device and inode of the endpoint's unix socket, as this process reaches it (in a
+/// container, the mounted socket: a bind mount keeps the host file's device and inode).
+fn endpoint_socket_identity(endpoint: &Endpoint) -> Option<(u64, u64)> {
+    let path = endpoint.host.strip_prefix("unix://")?;
+    let path = if path.is_empty() {
+        DEFAULT_SOCKET
+    } else {
+        path
+    };
+    crate::hostfs::file_identity(std::path::Path::new(path))
+}
+
+/// Whether a socket the candidate listens on is the endpoint's socket: None when none of its
+/// sockets can be found under the root. Only sockets it certainly listens on count: `-H
+/// fd://` (socket activation) takes whatever socket systemd made, so it is not compared.
+fn same_socket(p: &Process, endpoint: (u64, u64), input: &DaemonInputs<'_>) -> Option<bool> {
+    let hosts = configured_hosts(p, input);
+    if hosts.iter().any(|h| h.starts_with("fd://")) {
+        return None;
+    }
+    let mut sockets: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| h.strip_prefix("unix://"))
+        .map(|s| if s.is_empty() { DEFAULT_SOCKET } else { s }.to_string())
+        .collect();
+    if hosts.is_empty() {
+        sockets.push(default_socket_of(p));
+    }
+    let seen: Vec<(u64, u64)> = sockets
+        .iter()
+        .filter_map(|s| input.fs.file_identity(s))
+        .collect();
+    if seen.is_empty() {
+        return None;
+    }
+    Some(seen.contains(&endpoint))
+}
+
+/// The data root the API reports, less a user-namespace suffix (the configured root is its
+/// parent then).
+fn reported_data_root(input: &DaemonInputs<'_>) -> Option<String> {
+    let info = input.info?;
+    if info.docker_root_dir.is_empty() {
+        return None;
+    }
+    Some(strip_userns_suffix(&info.docker_root_dir, input.info))
+}
+
+/// Whether the candidate's configured data root is the reported one: the same directory under
+/// the root when both can be found there (dockerd reports it with symbolic links resolved), else
+/// the same path.
+fn same_data_root(p: &Process, reported: &str, input: &DaemonInputs<'_>) -> bool {
+    let without_info = DaemonInputs {
+        info: None,
+        ..*input
+    };
+    let rootless = detect_rootless(Some(p), &without_info);
+    let dirs = rootless
+        .as_ref()
+        .map(|r| (r.home.clone(), r.runtime_dir.clone()));
+    let (_, _, settings) = configuration(Some(p), dirs.as_ref(), input.fs);
+    let configured = resolve_paths(
+        &settings,
+        dirs.as_ref().map(|(h, r)| (h.as_str(), r.as_str())),
+    )
+    .data_root;
+    match (
+        input.fs.file_identity(&configured),
+        input.fs.file_identity(reported),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        _ => configured.trim_end_matches('/') == reported.trim_end_matches('/'),
     }
 }
 
@@ -285,30 +449,46 @@ fn endpoint_address(e: &Endpoint) -> Option<String> {
 /// Addresses a dockerd process listens on: its `-H` flags, else its daemon.json `hosts`, else the
 /// default socket (socket activation `fd://` is the default socket too).
 fn listen_addresses(p: &Process, input: &DaemonInputs<'_>) -> Vec<String> {
-    let flags = parse_dockerd_flags(p.args());
-    let mut hosts = flags.all("host");
-    if hosts.is_empty() {
-        let config_path = flags
-            .last("config-file")
-            .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string());
-        if let Some(Some(v)) = read_daemon_json(input.fs, &config_path).value() {
-            if let Some(list) = v.get("hosts").and_then(|h| h.as_array()) {
-                hosts = list
-                    .iter()
-                    .filter_map(|h| h.as_str().map(String::from))
-                    .collect();
-            }
-        }
-    }
+    let mut hosts = configured_hosts(p, input);
     if hosts.is_empty() || hosts.iter().any(|h| h.starts_with("fd://")) {
-        let default = if p.uid != 0 {
-            format!("/run/user/{}/docker.sock", p.uid)
-        } else {
-            DEFAULT_SOCKET.to_string()
-        };
-        hosts.push(format!("unix://{default}"));
+        hosts.push(format!("unix://{}", default_socket_of(p)));
     }
     hosts.iter().filter_map(|h| normalize_address(h)).collect()
+}
+
+/// The addresses a dockerd process is told to listen on: its `-H` flags, else its daemon.json
+/// `hosts` (empty: the default socket).
+fn configured_hosts(p: &Process, input: &DaemonInputs<'_>) -> Vec<String> {
+    let flags = parse_dockerd_flags(p.args());
+    let hosts = flags.all("host");
+    if !hosts.is_empty() {
+        return hosts;
+    }
+    let config_path = flags
+        .last("config-file")
+        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string());
+    match read_daemon_json(input.fs, &config_path).value() {
+        Some(Some(v)) => v
+            .get("hosts")
+            .and_then(|h| h.as_array())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|h| h.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Where a dockerd listens without `-H`: the default socket, or its user's runtime directory
+/// when it runs as a user (rootless).
+fn default_socket_of(p: &Process) -> String {
+    if p.uid != 0 {
+        format!("/run/user/{}/docker.sock", p.uid)
+    } else {
+        DEFAULT_SOCKET.to_string()
+    }
 }
 
 /// A rootless daemon's user locations.
@@ -470,9 +650,17 @@ fn fill_containerd(
             .iter()
             .find(|p| p.ppid == d.pid && p.is_program("containerd"))
     });
-    let system = processes
-        .iter()
-        .find(|p| p.is_program("containerd") && Some(p.pid) != managed.map(|m| m.pid));
+    // A containerd another dockerd started (its child) serves that daemon only, never this one.
+    let started_by_a_dockerd = |p: &Process| {
+        processes
+            .iter()
+            .any(|d| d.pid == p.ppid && d.is_program("dockerd"))
+    };
+    let system = processes.iter().find(|p| {
+        p.is_program("containerd")
+            && Some(p.pid) != managed.map(|m| m.pid)
+            && !started_by_a_dockerd(p)
+    });
     if let Some(m) = managed {
         let f = containerd_flags(m);
         paths.containerd_config = f
@@ -599,6 +787,169 @@ mod tests {
         });
         assert_eq!(found.value().cloned().flatten().map(|p| p.pid), Some(200));
         assert_eq!(reason, "the only dockerd process (pid 200)");
+    }
+
+    fn with_args(mut p: Process, extra: &[&str]) -> Process {
+        p.argv.extend(extra.iter().map(|a| a.to_string()));
+        p
+    }
+
+    fn chosen(input: &DaemonInputs<'_>) -> (Option<u32>, String) {
+        let (found, reason) = find_dockerd(input);
+        (found.value().cloned().flatten().map(|p| p.pid), reason)
+    }
+
+    /// bulkhead in a container: the host's socket `/run/b.sock` is mounted at another path (here
+    /// a hard link outside the host root: the same inode, as a bind mount keeps it), and a third
+    /// daemon's command line names exactly that other path. The socket itself decides.
+    #[test]
+    fn the_daemon_is_the_one_whose_socket_is_the_endpoints_file() {
+        let host = bulkhead_testkit::TempDir::new("find-dockerd-root");
+        let container = bulkhead_testkit::TempDir::new("find-dockerd-ctr");
+        std::fs::create_dir_all(host.join("run")).unwrap();
+        let _a = std::os::unix::net::UnixListener::bind(host.join("run/a.sock")).unwrap();
+        let _b = std::os::unix::net::UnixListener::bind(host.join("run/b.sock")).unwrap();
+        let mounted = container.join("docker.sock");
+        std::fs::hard_link(host.join("run/b.sock"), &mounted).unwrap();
+        let mounted = mounted.display().to_string();
+        let processes = vec![
+            dockerd(100, 1, "/run/a.sock"),
+            dockerd(200, 1, "/run/b.sock"),
+            // Its socket is not under the host root at that path: it cannot be compared, and
+            // its address alone (the path bulkhead sees) must not win over the socket.
+            dockerd(300, 1, &mounted),
+        ];
+        let endpoint = Endpoint {
+            host: format!("unix://{mounted}"),
+            ..Default::default()
+        };
+        let fs = HostFs::new(host.path());
+        let input = DaemonInputs {
+            processes: &processes,
+            endpoint: &endpoint,
+            info: None,
+            fs: &fs,
+            users: &[],
+        };
+        let (pid, reason) = chosen(&input);
+        assert_eq!(pid, Some(200), "{reason}");
+        assert!(reason.contains("same device and inode"), "{reason}");
+
+        // The only dockerd, but its socket is provably another file: not the endpoint's daemon.
+        let only_a = vec![dockerd(100, 1, "/run/a.sock")];
+        let (pid, reason) = chosen(&DaemonInputs {
+            processes: &only_a,
+            ..input
+        });
+        assert_eq!(pid, None, "{reason}");
+        assert!(
+            reason.contains("none listens on") && reason.contains("endpoint's socket"),
+            "{reason}"
+        );
+
+        // Where no socket can be compared (none of them under the root), the address decides,
+        // as on a host where bulkhead and dockerd see the same paths.
+        let elsewhere = vec![dockerd(100, 1, "/run/a.sock"), dockerd(300, 1, &mounted)];
+        let empty_root = HostFs::new(container.join("no-root"));
+        let (pid, reason) = chosen(&DaemonInputs {
+            processes: &elsewhere,
+            fs: &empty_root,
+            ..input
+        });
+        assert_eq!(pid, Some(300), "{reason}");
+        assert!(reason.starts_with("listens on"), "{reason}");
+    }
+
+    /// No socket to compare (the endpoint is an address of this machine, or its socket is not
+    /// visible): the data root the API reports tells the daemons apart, and a daemon whose data
+    /// root is another is not chosen by its address either.
+    #[test]
+    fn without_a_socket_to_compare_the_reported_data_root_decides() {
+        let fs = HostFs::new("/nonexistent-root");
+        let a = with_args(dockerd(100, 1, "/run/a.sock"), &["--data-root", "/srv/a"]);
+        let b = with_args(
+            dockerd(200, 1, "/run/b.sock"),
+            &["-H", "tcp://127.0.0.1:2375", "--data-root", "/srv/b/"],
+        );
+        let processes = vec![a, b];
+        let info = Info {
+            docker_root_dir: "/srv/a".into(),
+            ..Default::default()
+        };
+        let tcp = Endpoint {
+            host: "tcp://127.0.0.1:2375".into(),
+            local: true,
+            ..Default::default()
+        };
+        let input = DaemonInputs {
+            processes: &processes,
+            endpoint: &tcp,
+            info: Some(&info),
+            fs: &fs,
+            users: &[],
+        };
+        // 200 listens on the address, but the API answering there reports 100's data root
+        // (a daemon.json edited since, or another listener): the data root wins.
+        let (pid, reason) = chosen(&input);
+        assert_eq!(pid, Some(100), "{reason}");
+        assert!(reason.contains("data root is /srv/a"), "{reason}");
+        // Without /info (the early pass, before the API answered), the address decides.
+        let (pid, reason) = chosen(&DaemonInputs {
+            info: None,
+            ..input
+        });
+        assert_eq!(pid, Some(200), "{reason}");
+        // A data root no candidate has: none is chosen, and the reason says why.
+        let other = Info {
+            docker_root_dir: "/var/lib/docker".into(),
+            ..Default::default()
+        };
+        let (pid, reason) = chosen(&DaemonInputs {
+            info: Some(&other),
+            ..input
+        });
+        assert_eq!(pid, None, "{reason}");
+        assert!(
+            reason.contains("none has the data root the API reports (/var/lib/docker)"),
+            "{reason}"
+        );
+        // The default data root counts as configured: a daemon without --data-root has
+        // /var/lib/docker.
+        let plain = vec![
+            dockerd(100, 1, "/run/a.sock"),
+            with_args(dockerd(200, 1, "/run/b.sock"), &["--data-root", "/srv/b"]),
+        ];
+        let (pid, reason) = chosen(&DaemonInputs {
+            processes: &plain,
+            info: Some(&other),
+            ..input
+        });
+        assert_eq!(pid, Some(100), "{reason}");
+    }
+
+    /// A containerd that another dockerd started is that daemon's, never this one's, even when
+    /// this daemon's own process is not found.
+    #[test]
+    fn another_daemons_containerd_is_not_taken_for_the_system_one() {
+        let other = dockerd(100, 1, "/run/other.sock");
+        let mut managed_by_other = dockerd(101, 100, "/unused");
+        managed_by_other.comm = "containerd".into();
+        managed_by_other.exe = Some("/usr/bin/containerd".into());
+        managed_by_other.argv = vec![
+            "containerd".into(),
+            "--address".into(),
+            "/run/other/containerd.sock".into(),
+        ];
+        let processes = vec![other, managed_by_other];
+        let fs = HostFs::new("/nonexistent-root");
+        let settings = DaemonSettings::default();
+        let mut paths = resolve_paths(&settings, None);
+        let before = paths.containerd_socket.clone();
+        fill_containerd(&settings, &mut paths, None, &processes, &fs);
+        assert_eq!(
+            paths.containerd_socket, before,
+            "the default, not the other daemon's"
+        );
     }
 
     #[test]

@@ -136,6 +136,12 @@ impl HostFs {
         modified_at(&self.resolve(host_path).ok()?)
     }
 
+    /// The device and inode of the file at `host_path` (symbolic links followed): the same pair
+    /// is the same file, whatever path and mount it is reached by (a bind mount keeps both).
+    pub fn file_identity(&self, host_path: &str) -> Option<(u64, u64)> {
+        file_identity(&self.resolve(host_path).ok()?)
+    }
+
     pub fn exists(&self, host_path: &str) -> bool {
         self.resolve(host_path)
             .map(|p| p.symlink_metadata().is_ok())
@@ -333,6 +339,12 @@ fn join_host(parts: &[String]) -> String {
     let mut s = String::from("/");
     s.push_str(&parts.join("/"));
     s
+}
+
+/// The device and inode of the file at `path` of this process's own file system (links
+/// followed).
+pub fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// When the file at the real path `path` was last modified, in Unix seconds (symbolic links

@@ -3,6 +3,12 @@
 //! interface (`NETLINK_SOCK_DIAG`, as `ss -ltn` does), which lists only listening sockets;
 //! `/proc/net/tcp` and `tcp6` walk every socket hash bucket and take milliseconds even on an idle
 //! host. The proc files remain the fallback, and the source when `--proc` is not `/proc`.
+//!
+//! The host's sockets are those of pid 1's network namespace. bulkhead run in a container that
+//! shares the host's PID namespace (`--pid host`) but not its network (deploy/README.md) sits in
+//! a namespace of its own, where netlink and `/proc/net` list only the container's sockets: then
+//! pid 1's proc files (`/proc/1/net/tcp`, `tcp6`) are read instead, as the mount table is read
+//! from pid 1 (`host::read_mounts`).
 
 use bulkhead_facts::host::{parse_proc_net_tcp, Listener};
 use bulkhead_facts::Fact;
@@ -22,6 +28,9 @@ const REQ_LEN: usize = 56;
 
 /// Listening TCP sockets: over netlink when reading the live `/proc`, else from the proc files.
 pub fn listeners(proc: &Path) -> Fact<Vec<Listener>> {
+    if let Some(host) = host_network_proc(proc) {
+        return from_proc_files(&host);
+    }
     if proc == Path::new("/proc") {
         if let Ok(mut v4) = dump(libc::AF_INET as u8) {
             if let Ok(v6) = dump(libc::AF_INET6 as u8) {
@@ -31,6 +40,19 @@ pub fn listeners(proc: &Path) -> Fact<Vec<Listener>> {
         }
     }
     from_proc_files(proc)
+}
+
+/// `<proc>/1` when pid 1 is in another network namespace than this process; None when it is
+/// the same one or it cannot be told. Told apart by the TCP table each shows: the kernel makes one
+/// `net/tcp` entry per network namespace, so the two are the same file (device and inode) exactly
+/// when the namespace is the same. (Pid 1's `ns/net` link would say it as well, but reading it
+/// needs the right to inspect pid 1, which even root lacks where pid 1 holds capabilities root
+/// was not given; its proc files need none.)
+fn host_network_proc(proc: &Path) -> Option<std::path::PathBuf> {
+    let pid1 = proc.join("1");
+    let pid1_table = crate::hostfs::file_identity(&pid1.join("net/tcp"))?;
+    let own_table = crate::hostfs::file_identity(&proc.join("self/net/tcp"))?;
+    (pid1_table != own_table).then_some(pid1)
 }
 
 /// `/proc/net/tcp` and `/proc/net/tcp6`.
@@ -150,6 +172,64 @@ fn decode(m: &[u8]) -> Option<Listener> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One listener on 0.0.0.0:2377, as a `net/tcp` file shows it.
+    const TCP_TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0949 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n";
+
+    /// A proc directory where pid 1's `net/tcp` holds [`TCP_TABLE`]; `self` is pid 1 (one
+    /// namespace: the same file) or a process with an empty table of its own.
+    fn fake_proc(self_is_pid1: bool) -> bulkhead_testkit::TempDir {
+        let proc = bulkhead_testkit::TempDir::new("listen-proc");
+        std::fs::create_dir_all(proc.join("1/net")).unwrap();
+        std::fs::write(proc.join("1/net/tcp"), TCP_TABLE).unwrap();
+        if self_is_pid1 {
+            std::os::unix::fs::symlink("1", proc.join("self")).unwrap();
+        } else {
+            std::fs::create_dir_all(proc.join("self/net")).unwrap();
+            std::fs::write(proc.join("self/net/tcp"), "  sl  local_address\n").unwrap();
+        }
+        proc
+    }
+
+    #[test]
+    fn in_a_network_namespace_of_its_own_the_hosts_sockets_are_pid_1s() {
+        let proc = fake_proc(false);
+        assert_eq!(host_network_proc(&proc), Some(proc.join("1")));
+        let found = listeners(&proc).value().cloned().unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|l| l.port == 2377 && l.address == "0.0.0.0"),
+            "{found:?}"
+        );
+        // The same namespace (bulkhead on the host itself): its own sockets, as before.
+        assert_eq!(host_network_proc(&fake_proc(true)), None);
+        // Cannot be told (no table for pid 1): nothing is guessed.
+        let empty = bulkhead_testkit::TempDir::new("listen-proc");
+        assert_eq!(host_network_proc(&empty), None);
+    }
+
+    /// The kernel's side of the rule: this process and pid 1 are in one namespace when bulkhead
+    /// runs on the host, and a process in a namespace of its own has another table.
+    #[test]
+    fn one_tcp_table_per_network_namespace() {
+        let proc = Path::new("/proc");
+        if crate::hostfs::file_identity(&proc.join("1/net/tcp")).is_none() {
+            assert!(
+                !bulkhead_testkit::ci(),
+                "CI=true: /proc/1/net/tcp unreadable"
+            );
+            eprintln!("skipped: /proc/1/net/tcp unreadable");
+            return;
+        }
+        let own = std::fs::read_link("/proc/self/ns/net").ok();
+        let init = std::fs::read_link("/proc/1/ns/net").ok();
+        if own.is_some() && init.is_some() && own != init {
+            eprintln!("skipped: this test itself runs in a network namespace of its own");
+            return;
+        }
+        assert_eq!(host_network_proc(proc), None);
+    }
 
     #[test]
     fn netlink_agrees_with_proc_files() {

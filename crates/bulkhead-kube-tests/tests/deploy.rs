@@ -76,6 +76,23 @@ fn manifests_run_bulkhead_on_each_node_read_only() {
     }
 }
 
+/// The image carries the label that makes bulkhead leave its own container out of a Docker
+/// audit (deploy/README.md, "On a Docker host"); without it the auditor audits itself.
+#[test]
+fn the_image_is_labelled_as_bulkheads_own() {
+    let text = std::fs::read_to_string(deploy().join("Containerfile")).unwrap();
+    let labels: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("LABEL "))
+        .collect();
+    let wanted = format!("LABEL {}=\"true\"", bulkhead_facts::docker::SELF_LABEL);
+    assert!(
+        labels.contains(&wanted.as_str()),
+        "deploy/Containerfile needs `{wanted}`; it has {labels:?}"
+    );
+}
+
 #[test]
 fn bulkheads_own_scanner_finds_nothing_unexplained() {
     let report = bulkhead_scan::engine::scan_paths(

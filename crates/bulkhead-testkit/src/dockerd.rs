@@ -401,6 +401,13 @@ impl TestDockerd {
             panic!("{e}")
         });
         let tar = rootfs_tar_with(&busybox, extra).unwrap_or_else(|e| panic!("{e}"));
+        self.import_tar(reference, changes, &tar)
+    }
+
+    /// `docker import` of a root file system tar made by the test (e.g. with
+    /// [`crate::image::rootfs_tar_of`]) as `reference`, with Dockerfile `changes` (`LABEL k=v`,
+    /// `ENTRYPOINT [...]`, `USER 0`). Returns the image ID.
+    pub fn import_tar(&self, reference: &str, changes: &[&str], tar: &[u8]) -> String {
         let (repo, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
         let mut path = format!(
             "/images/create?fromSrc=-&repo={}&tag={}",
@@ -417,7 +424,7 @@ impl TestDockerd {
                 &path,
                 Some(Body {
                     content_type: "application/x-tar",
-                    bytes: &tar,
+                    bytes: tar,
                 }),
             )
             .and_then(|r| r.ok("importing the test image"))
@@ -435,6 +442,13 @@ impl TestDockerd {
             .as_str()
             .unwrap_or_else(|| panic!("imported {reference} has no Id"))
             .to_string()
+    }
+
+    /// Remove an image (forced, as `docker rmi -f`); nothing happens when it does not exist.
+    pub fn remove_image(&self, reference: &str) {
+        let _ = self
+            .api()
+            .delete(&format!("/images/{}?force=true", encode(reference)));
     }
 
     pub fn inspect_image(&self, reference: &str) -> Value {

@@ -108,6 +108,39 @@ pub fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, String> {
 /// [`rootfs_tar`] plus extra files (their parent directories are created).
 pub fn rootfs_tar_with(busybox: &Path, extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
     let bin = std::fs::read(busybox).map_err(|e| format!("reading {}: {e}", busybox.display()))?;
+    build_rootfs_tar(Some(&bin), extra)
+}
+
+/// A root file system holding only `files` (and the empty directories a container expects), for
+/// an image of a program that needs no busybox, such as [`program_with_libraries`] gives.
+/// A file marked [`ExtraFile::busybox_copy`] is refused: there is no busybox here to copy.
+pub fn rootfs_tar_of(files: &[ExtraFile]) -> Result<Vec<u8>, String> {
+    build_rootfs_tar(None, files)
+}
+
+/// The directories every test root file system has, with their modes.
+const STANDARD_DIRS: &[(&str, u32)] = &[
+    ("bin", 0o755),
+    ("etc", 0o755),
+    ("tmp", 0o1777),
+    ("root", 0o700),
+    ("home", 0o755),
+    ("proc", 0o555),
+    ("sys", 0o555),
+    ("dev", 0o755),
+    ("run", 0o755),
+    ("var", 0o755),
+];
+
+fn build_rootfs_tar(busybox: Option<&[u8]>, extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
+    if busybox.is_none() {
+        if let Some(f) = extra.iter().find(|f| f.busybox_copy) {
+            return Err(format!(
+                "{} is a busybox copy, but this root file system has no busybox",
+                f.path
+            ));
+        }
+    }
     let mut b = tar::Builder::new(Vec::new());
     let dir = |b: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32| {
         let mut h = tar::Header::new_gnu();
@@ -126,48 +159,36 @@ pub fn rootfs_tar_with(busybox: &Path, extra: &[ExtraFile]) -> Result<Vec<u8>, S
         b.append_data(&mut h, path, data)
     };
     let result: std::io::Result<()> = (|| {
-        for (d, mode) in [
-            ("bin", 0o755),
-            ("etc", 0o755),
-            ("tmp", 0o1777),
-            ("root", 0o700),
-            ("home", 0o755),
-            ("proc", 0o555),
-            ("sys", 0o555),
-            ("dev", 0o755),
-            ("run", 0o755),
-            ("var", 0o755),
-        ] {
-            dir(&mut b, d, mode)?;
+        for (d, mode) in STANDARD_DIRS {
+            dir(&mut b, d, *mode)?;
         }
-        file(&mut b, "bin/busybox", 0o755, &bin)?;
-        for applet in APPLETS {
-            let mut h = tar::Header::new_gnu();
-            h.set_entry_type(tar::EntryType::Symlink);
-            h.set_mode(0o777);
-            h.set_size(0);
-            h.set_mtime(0);
-            b.append_link(&mut h, format!("bin/{applet}"), "busybox")?;
+        if let Some(bin) = busybox {
+            file(&mut b, "bin/busybox", 0o755, bin)?;
+            for applet in APPLETS {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_mode(0o777);
+                h.set_size(0);
+                h.set_mtime(0);
+                b.append_link(&mut h, format!("bin/{applet}"), "busybox")?;
+            }
+            file(&mut b, "etc/passwd", 0o644, PASSWD.as_bytes())?;
+            file(&mut b, "etc/group", 0o644, GROUP.as_bytes())?;
         }
-        file(&mut b, "etc/passwd", 0o644, PASSWD.as_bytes())?;
-        file(&mut b, "etc/group", 0o644, GROUP.as_bytes())?;
         let mut made: Vec<String> = Vec::new();
         for f in extra {
             let parts: Vec<&str> = f.path.split('/').collect();
             for i in 1..parts.len() {
                 let d = parts[..i].join("/");
-                let standard = [
-                    "bin", "etc", "tmp", "root", "home", "proc", "sys", "dev", "run", "var",
-                ];
-                if !standard.contains(&d.as_str()) && !made.contains(&d) {
+                let standard = STANDARD_DIRS.iter().any(|(s, _)| *s == d);
+                if !standard && !made.contains(&d) {
                     dir(&mut b, &d, 0o755)?;
                     made.push(d);
                 }
             }
-            let content = if f.busybox_copy {
-                &bin[..]
-            } else {
-                &f.content[..]
+            let content = match busybox {
+                Some(bin) if f.busybox_copy => bin,
+                _ => &f.content[..],
             };
             file(&mut b, &f.path, f.mode, content)?;
         }
@@ -176,4 +197,95 @@ pub fn rootfs_tar_with(busybox: &Path, extra: &[ExtraFile]) -> Result<Vec<u8>, S
     result.map_err(|e| format!("building the image tar: {e}"))?;
     b.into_inner()
         .map_err(|e| format!("building the image tar: {e}"))
+}
+
+/// A dynamically linked program of this machine as image files: the program at `path_in_image`
+/// (mode 0755), and every shared library and the dynamic loader it needs, each at the path the
+/// loader found it on this machine (so the loader finds it there in the image too, without a
+/// cache). The libraries are those `ldd` lists (test setup only: ldd runs the loader on a program
+/// the test built, never on anything read from an audited host). A library ldd cannot find is an
+/// error naming it.
+pub fn program_with_libraries(
+    program: &Path,
+    path_in_image: &str,
+) -> Result<Vec<ExtraFile>, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let mut files = vec![ExtraFile::new(path_in_image, 0o755, &read(program)?)];
+    let out = std::process::Command::new("ldd")
+        .arg(program)
+        .output()
+        .map_err(|e| format!("running ldd {}: {e} (install libc-bin)", program.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    for lib in needed_libraries(&text)? {
+        // Read through symbolic links (the loader path is usually one): the image holds the file.
+        files.push(ExtraFile::new(&lib, 0o755, &read(Path::new(&lib))?));
+    }
+    Ok(files)
+}
+
+/// The absolute paths of the libraries and loader in `ldd` output. The vDSO (no path) is the
+/// kernel's; "not found" is an error; a statically linked program needs nothing.
+fn needed_libraries(ldd_output: &str) -> Result<Vec<String>, String> {
+    let mut libs = Vec::new();
+    for line in ldd_output.lines().map(str::trim) {
+        if line.contains("statically linked") || line.contains("not a dynamic executable") {
+            return Ok(vec![]);
+        }
+        let target = match line.split_once("=>") {
+            Some((name, rest)) => {
+                let rest = rest.trim();
+                if rest.starts_with("not found") {
+                    return Err(format!("ldd: {} not found", name.trim()));
+                }
+                rest
+            }
+            None => line,
+        };
+        let path = target.split_whitespace().next().unwrap_or("");
+        if path.starts_with('/') && !libs.iter().any(|l| l == path) {
+            libs.push(path.to_string());
+        }
+    }
+    Ok(libs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ldd_output_gives_libraries_and_loader_without_the_vdso() {
+        let out = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibgcc_s.so.1 => /lib/x86_64-linux-gnu/libgcc_s.so.1 (0x7f01)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f02)\n\t/lib64/ld-linux-x86-64.so.2 (0x7f03)\n";
+        assert_eq!(
+            needed_libraries(out).unwrap(),
+            [
+                "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+                "/lib/x86_64-linux-gnu/libc.so.6",
+                "/lib64/ld-linux-x86-64.so.2"
+            ]
+        );
+        assert!(needed_libraries("\tlibfoo.so.1 => not found\n")
+            .unwrap_err()
+            .contains("libfoo.so.1"));
+        assert!(needed_libraries("\tstatically linked\n")
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_root_without_busybox_holds_only_the_given_files() {
+        let tar = rootfs_tar_of(&[ExtraFile::new("/usr/local/bin/tool", 0o755, b"x")]).unwrap();
+        let mut names: Vec<String> = tar::Archive::new(&tar[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        names.sort();
+        assert!(
+            names.contains(&"usr/local/bin/tool".to_string()),
+            "{names:?}"
+        );
+        assert!(!names.iter().any(|n| n.contains("busybox")), "{names:?}");
+        assert!(rootfs_tar_of(&[ExtraFile::busybox_copy("/usr/sbin/sshd")]).is_err());
+    }
 }

@@ -29,6 +29,10 @@
 //!   name with Dockerfile changes (`USER 1000`, `HEALTHCHECK ...`);
 //!   [`TestDockerd::import_image_with_files`] adds files ([`ExtraFile`]), e.g. a copy of busybox
 //!   at `/usr/sbin/sshd` so a container really runs a process named sshd.
+//!   [`TestDockerd::import_tar`] imports a root file system the test made, e.g. a program of
+//!   this machine with the libraries it loads ([`image::program_with_libraries`], packed by
+//!   [`image::rootfs_tar_of`]: bulkhead's own image without a registry);
+//!   [`TestDockerd::remove_image`] removes it.
 //! - Containers: build a [`ContainerSpec`] with methods named after `docker run` flags
 //!   (`.read_only()`, `.user("0:0")`, `.security_opt("no-new-privileges")`, `.cap_drop("ALL")`,
 //!   `.pid_mode("host")`, `.bind("/etc/ssl:/etc/ssl:ro")`, `.publish("::", 8080, 80)`,
