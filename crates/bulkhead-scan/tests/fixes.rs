@@ -540,3 +540,51 @@ fn daemon_icc_and_iptables_fixes_share_the_iptables_edit() {
     let planned = plan(&two, Safety::Review);
     assert_eq!(planned[0].deferred.len(), 1, "{:?}", planned[0]);
 }
+
+/// A root USER written over continuation lines (`USER ro\` + `ot` is `root`, as Docker joins
+/// the lines) is rewritten whole, on one line: an edit of its first line alone would leave the
+/// rest of the value, or break the continuation.
+#[test]
+fn a_root_user_on_continuation_lines_is_rewritten_whole() {
+    for (text, user_lines) in [
+        (
+            "FROM alpine:3.20\nUSER ro\\\not\nCMD [\"sh\"]\n",
+            "USER ro\\\not",
+        ),
+        (
+            "FROM alpine:3.20\n  USER \\\n    # the default\n    root\nCMD [\"sh\"]\n",
+            "USER \\\n    # the default\n    root",
+        ),
+    ] {
+        let out = fixed(
+            "Dockerfile",
+            ArtifactKind::Dockerfile,
+            text,
+            "dockerfile-root-final-stage",
+        );
+        assert_eq!(
+            out,
+            text.replace(user_lines, "USER 10001:10001"),
+            "{text:?}"
+        );
+        assert_eq!(
+            dockerfile::set_user(text, None, "10001:10001").unwrap(),
+            Some(out.clone())
+        );
+        assert!(!rules("Dockerfile", ArtifactKind::Dockerfile, &out)
+            .contains(&"dockerfile-root-final-stage".to_string()));
+    }
+}
+
+/// `HEALTHCHECK NO\` + `NE` is `HEALTHCHECK NONE` as Docker joins the lines: replaced whole.
+#[test]
+fn a_healthcheck_none_on_continuation_lines_is_replaced_whole() {
+    let text = "FROM alpine:3.20\nEXPOSE 8080\nHEALTHCHECK NO\\\nNE\nCMD [\"sh\"]\n";
+    assert_eq!(
+        dockerfile::add_healthcheck(text, None, "true").unwrap(),
+        Some(text.replace(
+            "HEALTHCHECK NO\\\nNE",
+            "HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD true"
+        ))
+    );
+}

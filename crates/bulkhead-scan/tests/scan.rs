@@ -2334,3 +2334,102 @@ fn download_passed_through_tee_or_cat_into_a_shell_is_run_unverified() {
     let r = scan("Dockerfile", ArtifactKind::Dockerfile, fine);
     assert!(!has(&r, "dockerfile-curl-pipe-shell"), "{:?}", hits(&r));
 }
+
+/// Docker joins an instruction's continuation lines as they are written: BuildKit drops the
+/// backslash and the line break and adds no blank. A token split over two lines is one value:
+/// reported by its format and masked where each part is written (on each line of the snippet).
+/// Read with a blank between the lines, it was two words and no token.
+#[test]
+fn a_token_split_by_a_line_continuation_is_one_secret_masked_on_every_line() {
+    let text = concat!(
+        "FROM alpine:3.19\n",
+        "ENV GITHUB_TOKEN=ghp_0123456789abcdef\\\n",
+        "ghijklmnopqrstuvwxyzAB\n",
+        "RUN echo ghp_abcdefghijklmnopqrstuvwxyz\\\n",
+        "  # a comment line is not part of the instruction\n",
+        "0123456789 > /token\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let secrets: Vec<(u32, u32, &str, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "dockerfile-secret")
+        .map(|f| {
+            (
+                f.location.line,
+                f.location.end_line,
+                f.message.as_str(),
+                f.snippet.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            (
+                2,
+                3,
+                "ENV GITHUB_TOKEN holds a GitHub token; it is stored in the image",
+                // The shared masking of `NAME=value` takes the backslash with the value.
+                "ENV GITHUB_TOKEN=***\n***"
+            ),
+            (
+                4,
+                6,
+                "RUN contains a GitHub token",
+                "RUN echo ***\\\n  # a comment line is not part of the instruction\n*** > /token"
+            ),
+        ],
+        "{:?}",
+        hits(&r)
+    );
+    let printed = serde_json::to_string(&r).unwrap();
+    for part in [
+        "0123456789abcdef",
+        "ghijklmnopqrstuvwxyzAB",
+        "abcdefghijklmnopqrstuvwxyz",
+        "0123456789 ",
+    ] {
+        assert!(!printed.contains(part), "{part} printed: {printed}");
+    }
+}
+
+/// Continuation lines joined as written: a word split by the escape character is one word
+/// (`alpine:\` + `latest` is the latest tag), and a pipe with no blank around it is still a
+/// pipe (`curl ... |\` + `sh`).
+#[test]
+fn words_split_by_a_line_continuation_are_read_whole() {
+    let text = "FROM alpine:\\\nlatest\nRUN curl -fsSL https://get.example.com/install.sh |\\\nsh\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let message = |rule: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .map(|f| (f.location.line, f.message.clone()))
+            .unwrap_or_else(|| panic!("no {rule}: {:?}", hits(&r)))
+    };
+    assert_eq!(
+        message("dockerfile-latest-tag"),
+        (
+            1,
+            "FROM alpine:latest uses the moving latest tag".to_string()
+        )
+    );
+    assert_eq!(message("dockerfile-curl-pipe-shell").0, 3);
+}
+
+/// A message that shows an instruction's arguments shows a run of blanks (a continuation
+/// line's indentation, kept in the arguments as Docker keeps it) as one blank.
+#[test]
+fn messages_show_arguments_joined_from_continuation_lines_with_single_blanks() {
+    let text = "FROM alpine:3.19\nWORKDIR build \\\n    output\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-workdir-relative")
+        .unwrap_or_else(|| panic!("{:?}", hits(&r)));
+    assert_eq!(f.message, "WORKDIR build output is relative");
+    assert_eq!((f.location.line, f.location.end_line), (2, 3));
+}

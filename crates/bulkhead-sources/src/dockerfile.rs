@@ -17,8 +17,10 @@ pub struct Instruction {
     pub keyword: String,
     /// Flags before the arguments (`--platform=...`, `--chown=...`, `--from=...`, `--mount=...`).
     pub flags: Vec<String>,
-    /// Arguments after the keyword and flags, continuation lines joined with a space, comment
-    /// lines inside the continuation dropped; heredoc bodies are not included.
+    /// Arguments after the keyword and flags, continuation lines joined as BuildKit joins them
+    /// (escape character and line break removed, the next line appended as written, nothing
+    /// added), comment and blank lines inside the continuation dropped; heredoc bodies are not
+    /// included.
     pub args: String,
     /// Exec form (`["a", "b"]`) when the arguments are a JSON array.
     pub exec: Option<Vec<String>>,
@@ -28,8 +30,34 @@ pub struct Instruction {
     pub onbuild: bool,
     /// From the keyword to the end of the last line (heredocs included).
     pub span: Span,
-    /// Span of the arguments on the first line (for edits of simple instructions).
+    /// Span of the arguments on the first line, up to its escape character (for edits of simple
+    /// instructions); empty at the end of the first line when the arguments start further on.
     pub args_span: Span,
+    /// Where `args` is written: `(offset in args, file offset)` of each run of bytes written
+    /// together, in order; a run ends where the next starts (see [`Instruction::args_written`]).
+    args_runs: Vec<(usize, usize)>,
+}
+
+impl Instruction {
+    /// The file byte ranges that write bytes `range` of [`Instruction::args`]: one range per
+    /// line when the arguments are joined from continuation lines, so a value read across a
+    /// line break is found (and masked) where each of its parts is written.
+    pub fn args_written(&self, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+        let ends = self
+            .args_runs
+            .iter()
+            .skip(1)
+            .map(|&(at, _)| at)
+            .chain([self.args.len()]);
+        self.args_runs
+            .iter()
+            .zip(ends)
+            .filter_map(|(&(run_start, file_at), run_end)| {
+                let (a, b) = (range.start.max(run_start), range.end.min(run_end));
+                (a < b).then(|| file_at + (a - run_start)..file_at + (b - run_start))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -279,17 +307,25 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
         }
         let first_line = n;
         let indent = raw.len() - trimmed.len();
-        // Gather continuation lines.
+        // Gather continuation lines the way BuildKit does: drop the escape character and the
+        // line break, and append the next line as written, indentation included and no blank
+        // added, so `abc\` + `def` reads `abcdef`.
         let mut joined = String::new();
         let mut last_line = n;
-        let mut cur = trimmed.to_string();
+        let mut cur = trimmed;
+        // How much of `joined` is written on the first line (from its first non-blank).
+        let mut on_first_line = None;
+        // `(offset in joined, file offset)` of each line's part of `joined`.
+        let mut runs = vec![(0, lines.line_start(n, text.len()) + indent)];
         loop {
-            let (body, continued) = strip_continuation(&cur, escape);
+            let (body, continued) = strip_continuation(cur, escape);
             joined.push_str(body);
+            on_first_line.get_or_insert(joined.len());
             if !continued {
                 break;
             }
-            // Next non-comment, non-empty line continues the instruction.
+            // Comment lines and blank lines inside the continuation are skipped; the next
+            // other line continues the instruction.
             let mut m = last_line + 1;
             while m <= line_count {
                 let t = line(m).trim_start();
@@ -303,22 +339,24 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
                 break;
             }
             last_line = m;
-            joined.push(' ');
-            cur = line(m).trim_start().to_string();
+            cur = line(m);
+            runs.push((joined.len(), lines.line_start(m, text.len())));
         }
-        let (keyword, rest) = split_word(&joined);
+        let on_first_line = on_first_line.unwrap_or_default();
+        // `rest`, and the arguments cut from it, stay slices of `joined`, so where the
+        // arguments start in `joined` tells whether (and where) they start on the first line.
+        let (keyword, mut rest) = split_word(&joined);
         let mut keyword = keyword.to_ascii_uppercase();
-        let mut rest = rest.to_string();
         let mut onbuild = false;
         // Column (in characters) of the keyword that decides, for errors.
         let mut keyword_column = raw[..indent].chars().count() as u32 + 1;
         if keyword == "ONBUILD" {
             onbuild = true;
-            let (k, r) = split_word(&rest);
+            let (k, r) = split_word(rest);
             let after = &trimmed["ONBUILD".len().min(trimmed.len())..];
             keyword_column += ("ONBUILD".len() + after.len() - after.trim_start().len()) as u32;
             keyword = k.to_ascii_uppercase();
-            rest = r.to_string();
+            rest = r;
         }
         if keyword.is_empty() || !keyword.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(SourceError::at(
@@ -350,7 +388,20 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
                 format!("ONBUILD cannot trigger {keyword}: docker build refuses the Dockerfile"),
             ));
         }
-        let (flags, args) = split_flags(&rest);
+        let (flags, args_and_blanks) = split_flags(rest);
+        let args_start = joined.len() - args_and_blanks.len();
+        let args = args_and_blanks.trim_end().to_string();
+        // The runs as offsets in `args`: those before the arguments are left out, the one they
+        // start in is cut to where they start.
+        let args_runs: Vec<(usize, usize)> = runs
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| runs.get(k + 1).is_none_or(|next| next.0 > args_start))
+            .map(|(_, &(at, file_at))| {
+                let skipped = args_start.saturating_sub(at);
+                (at + skipped - args_start, file_at + skipped)
+            })
+            .collect();
         // Heredocs start on the line after the instruction's last line.
         let mut heredocs = Vec::new();
         let mut end_line = last_line;
@@ -413,13 +464,14 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
             Err(_) => None,
         };
         let first = line(first_line);
-        let args_on_first = first.find(args.split_whitespace().next().unwrap_or("\u{0}"));
-        let args_span = match args_on_first {
-            Some(at) if at > indent => {
-                let end = first.len() - strip_continuation(first, escape).1 as usize;
-                Span::new(pos_at(first_line, at), pos_at(first_line, end.max(at)))
-            }
-            _ => Span::empty(pos_at(first_line, first.len())),
+        // The first line's part of `joined` is that line from `indent`, up to its escape.
+        let args_span = if !args.is_empty() && args_start < on_first_line {
+            Span::new(
+                pos_at(first_line, indent + args_start),
+                pos_at(first_line, indent + on_first_line),
+            )
+        } else {
+            Span::empty(pos_at(first_line, first.len()))
         };
         instructions.push(Instruction {
             keyword,
@@ -433,6 +485,7 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
                 pos_at(end_line, line(end_line).len()),
             ),
             args_span,
+            args_runs,
         });
         n = end_line + 1;
     }
@@ -570,8 +623,8 @@ fn split_word(s: &str) -> (&str, &str) {
     }
 }
 
-/// Leading `--flag[=value]` words.
-fn split_flags(s: &str) -> (Vec<String>, String) {
+/// Leading `--flag[=value]` words, and the rest from its first non-blank (a suffix of `s`).
+fn split_flags(s: &str) -> (Vec<String>, &str) {
     let mut flags = Vec::new();
     let mut rest = s.trim_start();
     while rest.starts_with("--") {
@@ -579,7 +632,7 @@ fn split_flags(s: &str) -> (Vec<String>, String) {
         flags.push(w.to_string());
         rest = r;
     }
-    (flags, rest.trim_end().to_string())
+    (flags, rest)
 }
 
 /// Heredoc markers in RUN/COPY/ADD arguments: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`.
@@ -931,9 +984,207 @@ mod tests {
         let d = p(text);
         assert_eq!(d.escape, '`');
         let run = &d.instructions[1];
-        assert_eq!(run.args, "dir  c:\\  && echo done");
+        // Each continuation line keeps its indentation, the blank before each backtick stays.
+        assert_eq!(run.args, "dir   c:\\   && echo done");
         assert_eq!((run.span.start.line, run.span.end.line), (3, 6));
         assert_eq!(d.instructions[2].span.start.line, 7);
+    }
+
+    fn args_of(d: &Dockerfile, keyword: &str) -> Vec<String> {
+        d.instructions
+            .iter()
+            .filter(|i| i.keyword == keyword)
+            .map(|i| i.args.clone())
+            .collect()
+    }
+
+    /// BuildKit (frontend/dockerfile/parser/parser.go, Parse and trimContinuationCharacter)
+    /// removes the escape character and the line break and appends the next line as written:
+    /// `echo abc\` + `def` runs `echo abcdef`. A blank added between the lines would split
+    /// one word in two (a token, a tag, a flag value) and hide it from the rules.
+    #[test]
+    fn continuation_lines_are_joined_without_a_blank_where_none_is_written() {
+        let d = p(concat!(
+            "ARG BASE_TAG=3.\\\n19\n",
+            "FROM alpine:3.\\\n19 AS base\n",
+            "RUN echo abc\\\ndef\n",
+            "ENV TOKEN=abc\\\ndef\n",
+            "ARG PORT=80\\\n80\n",
+            "LABEL org.opencontainers.image.title=bulk\\\nhead\n",
+            "COPY --chown=10\\\n001 src/\\\nmain.rs /app/\n",
+            "USER ro\\\not\n",
+        ));
+        assert_eq!(d.global_args["BASE_TAG"].as_deref(), Some("3.19"));
+        let stage = &d.stages[0];
+        assert_eq!(
+            (stage.base.as_str(), stage.name.as_deref()),
+            ("alpine:3.19", Some("base"))
+        );
+        assert_eq!(args_of(&d, "RUN"), ["echo abcdef"]);
+        assert_eq!(args_of(&d, "ENV"), ["TOKEN=abcdef"]);
+        assert_eq!(args_of(&d, "ARG"), ["BASE_TAG=3.19", "PORT=8080"]);
+        assert_eq!(
+            args_of(&d, "LABEL"),
+            ["org.opencontainers.image.title=bulkhead"]
+        );
+        let copy = d.instructions.iter().find(|i| i.keyword == "COPY").unwrap();
+        assert_eq!(copy.flags, ["--chown=10001"]);
+        assert_eq!(copy.args, "src/main.rs /app/");
+        let vars = d.variables_at(stage, usize::MAX);
+        assert_eq!(vars["TOKEN"].as_deref(), Some("abcdef"));
+        assert_eq!(vars["PORT"].as_deref(), Some("8080"));
+        let user = d.effective_user(stage).unwrap();
+        assert_eq!(user.resolved.as_deref(), Some("root"));
+    }
+
+    /// A blank before the escape character and the next line's indentation are text of the
+    /// instruction; blanks after the escape character are not.
+    #[test]
+    fn continuation_lines_keep_the_blanks_that_are_written() {
+        let d = p(concat!(
+            "FROM debian:12\n",
+            "RUN apt-get install -y \\\n    curl \\\n    git\n",
+            "RUN echo a \\\nb\n",
+            "RUN echo a\\\n\tb\n",
+            "RUN echo a\\ \t \nb\n",
+            "RUN \\\n  echo b\n",
+        ));
+        assert_eq!(
+            args_of(&d, "RUN"),
+            [
+                "apt-get install -y     curl     git",
+                "echo a b",
+                "echo a\tb",
+                "echo ab",
+                "echo b",
+            ]
+        );
+    }
+
+    /// Comment lines inside a continuation are dropped whole (a backslash ending one neither
+    /// continues nor ends the instruction), and blank lines are skipped; BuildKit does the
+    /// same (warning about the blank ones). A `#` after other text is not a comment.
+    #[test]
+    fn comment_and_empty_lines_inside_a_continuation_are_left_out() {
+        let d = p(concat!(
+            "FROM alpine:3.19\n",
+            "RUN apk add \\\n# pinned below \\\n  curl\\\n    # git too\n\n   \n=2.0 \\\n  # last\n  git # not a comment\n",
+            "USER app\n",
+        ));
+        let run = &d.instructions[1];
+        assert_eq!(run.args, "apk add   curl=2.0   git # not a comment");
+        assert_eq!((run.span.start.line, run.span.end.line), (2, 10));
+        assert_eq!(d.instructions[2].span.start.line, 11);
+    }
+
+    /// With `# escape=\``, the backtick continues a line and a backslash is text (Windows
+    /// paths); joining is the same.
+    #[test]
+    fn escape_directive_backtick_joins_like_a_backslash() {
+        let d = p("# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir C:\\Win`\ndows`\n  \\System32\nRUN echo C:\\\nUSER ContainerUser\n");
+        assert_eq!(
+            args_of(&d, "RUN"),
+            ["dir C:\\Windows  \\System32", "echo C:\\"]
+        );
+        assert_eq!(args_of(&d, "USER"), ["ContainerUser"]);
+    }
+
+    #[test]
+    fn crlf_line_ends_are_not_part_of_joined_arguments() {
+        let d = p("FROM alpine:3.19\r\nRUN echo abc\\\r\ndef \\\r\n  ghi\r\nENV A=1\\\r\n2\r\nUSER app\r\n");
+        assert_eq!(args_of(&d, "RUN"), ["echo abcdef   ghi"]);
+        assert_eq!(args_of(&d, "ENV"), ["A=12"]);
+        assert_eq!(d.instructions[3].span.start.line, 7);
+    }
+
+    /// An escape character with nothing after it ends the instruction (BuildKit stops reading
+    /// at the end of the file): it is not part of the arguments.
+    #[test]
+    fn an_escape_at_the_end_of_the_file_ends_the_instruction() {
+        for text in [
+            "FROM alpine:3.19\nRUN echo abc\\",
+            "FROM alpine:3.19\nRUN echo abc\\\n",
+            "FROM alpine:3.19\nRUN echo abc\\\n\n# the end\n",
+        ] {
+            let d = p(text);
+            let run = &d.instructions[1];
+            assert_eq!(run.args, "echo abc", "{text:?}");
+            assert_eq!(run.span.end.line, 2, "{text:?}");
+            assert_eq!(run.args_span.text(text), "echo abc", "{text:?}");
+        }
+    }
+
+    /// A heredoc body is passed on as written: an escape character ending one of its lines is
+    /// shell text, not a continuation, also when the instruction's own line is continued.
+    #[test]
+    fn heredoc_bodies_are_not_joined() {
+        let d = p("FROM alpine:3.19\nRUN <<EOF sh \\\n  -x\necho a\\\nb \\\n  c\nEOF\nUSER app\n");
+        let run = &d.instructions[1];
+        assert_eq!(run.args, "<<EOF sh   -x");
+        assert_eq!(run.heredocs[0].body, "echo a\\\nb \\\n  c\n");
+        assert_eq!(run.span.end.line, 7);
+        assert_eq!(args_of(&d, "USER"), ["app"]);
+    }
+
+    /// `args_span` covers the arguments as written on the instruction's first line, after the
+    /// keyword and flags (scan places findings by column when it equals `args`).
+    #[test]
+    fn args_span_starts_where_the_arguments_do() {
+        let text = concat!(
+            "FROM alpine:3.\\\n19\n",
+            "COPY --from=a a /x\n",
+            "  ONBUILD  RUN  echo hi  \n",
+            "RUN apt-get install -y \\\n  curl\n",
+            "RUN \\\n  echo b\n",
+            "HEALTHCHECK NONE\n",
+        );
+        let d = p(text);
+        let spans: Vec<&str> = d
+            .instructions
+            .iter()
+            .map(|i| i.args_span.text(text))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                "alpine:3.",
+                "a /x",
+                "echo hi  ",
+                "apt-get install -y ",
+                "",
+                "NONE"
+            ]
+        );
+        assert_eq!(d.instructions[4].args_span.start.line, 7);
+    }
+
+    /// A value read across continuation lines is found where each of its parts is written
+    /// (the scanner masks a secret split that way).
+    #[test]
+    fn args_written_gives_each_part_of_joined_arguments() {
+        let text = concat!(
+            "FROM alpine:3.19\r\n",
+            "  ENV --x=1 TOKEN=ghp_0123\\\r\n",
+            "  # a comment\r\n",
+            "\r\n",
+            "4567 \\\r\n",
+            "  X=1\r\n",
+            "RUN echo hi\r\n",
+        );
+        let d = p(text);
+        let written = |i: usize, value: &str| -> Vec<&str> {
+            let ins = &d.instructions[i];
+            let at = ins.args.find(value).unwrap();
+            ins.args_written(at..at + value.len())
+                .into_iter()
+                .map(|r| &text[r])
+                .collect()
+        };
+        assert_eq!(d.instructions[1].args, "TOKEN=ghp_01234567   X=1");
+        assert_eq!(written(1, "TOKEN=ghp_01234567"), ["TOKEN=ghp_0123", "4567"]);
+        assert_eq!(written(1, "7   X"), ["7 ", "  X"]);
+        assert_eq!(written(2, "echo hi"), ["echo hi"]);
+        assert_eq!(written(2, "hi"), ["hi"]);
     }
 
     #[test]

@@ -130,9 +130,15 @@ pub fn user_splice(text: &str, df: &Dockerfile, stage: &Stage, user: &str) -> Op
             if !is_root_user(&value) {
                 return None;
             }
-            // Only the words: trailing spaces or a comment-free line end stay as written.
-            let span = df.instruction(i).args_span;
+            let ins = df.instruction(i);
+            let span = ins.args_span;
             let written = &text[span.range()];
+            // Arguments joined from continuation lines (`USER ro\` + `ot`) are not all on the
+            // first line: the instruction is rewritten whole, on one line.
+            if written.trim_end() != ins.args {
+                return Some(Splice::new(ins.span.range(), format!("USER {user}")));
+            }
+            // Only the words: trailing spaces or a comment-free line end stay as written.
             let start = span.start.offset + (written.len() - written.trim_start().len());
             let end = span.start.offset + written.trim_end().len();
             Some(Splice::new(start..end, user))
@@ -187,10 +193,10 @@ pub fn healthcheck_splice(text: &str, df: &Dockerfile, stage: &Stage, cmd: &str)
     let line = format!("HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD {cmd}");
     let existing = df.in_stage(stage, "HEALTHCHECK").last();
     match existing {
-        Some((_, ins)) if ins.args.trim().eq_ignore_ascii_case("NONE") => Some(Splice::new(
-            ins.span.start.offset..ins.args_span.end.offset,
-            line,
-        )),
+        // The whole instruction, continuation lines included (`HEALTHCHECK \` + `NONE`).
+        Some((_, ins)) if ins.args.trim().eq_ignore_ascii_case("NONE") => {
+            Some(Splice::new(ins.span.range(), line))
+        }
         Some(_) => None,
         None => {
             let at = insertion_point(text, df, stage);

@@ -9,7 +9,7 @@ use crate::model::Safety;
 use bulkhead_sources::dockerfile::{
     is_root_user, parse_assignments, Dockerfile, Instruction, Stage,
 };
-use bulkhead_sources::Span;
+use bulkhead_sources::{LineIndex, Span};
 
 pub struct Ctx<'a> {
     pub file: &'a Dockerfile,
@@ -53,6 +53,13 @@ impl<'a> Ctx<'a> {
         let body = &self.final_stage.body;
         self.runs().filter(|(n, _, _)| body.contains(n)).collect()
     }
+}
+
+/// Arguments as a message shows them. Continuation lines are joined as Docker joins them, the
+/// next line's indentation included, so a run of blanks is shown as one; rules read the
+/// arguments as they are.
+fn shown_args(args: &str) -> String {
+    args.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn script(i: &Instruction) -> String {
@@ -342,8 +349,8 @@ fn placed_json_strings(written: &str, base: usize) -> Option<Vec<Placed>> {
 }
 
 /// Where each byte of an instruction's [`script_head`] is written, when its arguments are
-/// written on its one line as they are read (lines joined from continuations are joined with
-/// a blank that is written nowhere).
+/// written on its one line as they are read (arguments joined from continuation lines are
+/// not: a finding about them points at the whole instruction).
 fn placed_head(ins: &Instruction, out: &Out<'_>) -> Option<Placed> {
     let written = ins.args_span.text(out.text);
     if written != ins.args {
@@ -368,9 +375,9 @@ fn placed_head(ins: &Instruction, out: &Out<'_>) -> Option<Placed> {
 }
 
 /// Where bytes `range` of an instruction's [`script`] are written. A heredoc body keeps its
-/// lines, so text there is found on its own line(s), from the first non-blank character; the
-/// arguments are joined from continuation lines and keep no positions, so text there (or a
-/// range that is not in one body) gives the whole instruction.
+/// lines, so text there is found on its own line(s), from the first non-blank character; text
+/// in the arguments, which may be joined from continuation lines, (or a range that is not in
+/// one body) gives the whole instruction.
 fn script_span(ins: &Instruction, range: std::ops::Range<usize>, out: &Out<'_>) -> Span {
     let mut base = script_head(ins).len();
     for h in &ins.heredocs {
@@ -477,9 +484,13 @@ fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
     }
     let ins = c.file.instruction(user.instruction);
     let shown = if resolved == user.written {
-        format!("USER {resolved}")
+        format!("USER {}", shown_args(resolved))
     } else {
-        format!("USER {} (resolves to {resolved})", user.written)
+        format!(
+            "USER {} (resolves to {})",
+            shown_args(&user.written),
+            shown_args(resolved)
+        )
     };
     // The shared Dockerfile edit: a root USER of the final stage is replaced; root inherited
     // from a base stage gets a USER line of the final stage's own.
@@ -689,7 +700,7 @@ fn is_secret_file(src: &str) -> bool {
 /// or a heredoc). One finding per variable, or one per instruction for the rest, so a value that
 /// is both secret-named and a known token format is reported once.
 fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
-    let text = out.text;
+    let (text, lines) = (out.text, out.lines);
     for (n, ins) in c.file.instructions.iter().enumerate() {
         if ins.onbuild {
             continue;
@@ -728,10 +739,10 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
                     let h = out.hit("dockerfile-secret", ins.span, c.object_of(n), message);
                     let v = value.unwrap_or_default();
                     if literal || found.is_empty() {
-                        mask_value(h, text, ins.span, &v);
+                        mask_value(h, text, lines, ins, &v);
                     } else {
                         for (a, b, _) in &found {
-                            mask_value(h, text, ins.span, &v[*a..*b]);
+                            mask_value(h, text, lines, ins, &v[*a..*b]);
                         }
                     }
                 }
@@ -786,7 +797,7 @@ fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
             )
             .within(ins.span);
         for (a, b, _) in &found {
-            mask_value(h, text, ins.span, &s[*a..*b]);
+            mask_value(h, text, lines, ins, &s[*a..*b]);
         }
         for place in places {
             h.secret(place);
@@ -857,7 +868,7 @@ fn run_secret_assignments(
             };
             let span = run_place(ins, range.clone(), out);
             let value_place = exec_secret_place(ins, range.start + name.len() + 1..range.end, out);
-            let text = out.text;
+            let (text, lines) = (out.text, out.lines);
             let h = out
                 .hit(
                     "dockerfile-secret",
@@ -868,7 +879,7 @@ fn run_secret_assignments(
                     ),
                 )
                 .within(ins.span);
-            mask_value(h, text, ins.span, value);
+            mask_value(h, text, lines, ins, value);
             if let Some(place) = value_place {
                 h.secret(place);
             }
@@ -958,20 +969,32 @@ fn descriptions(found: &[(usize, usize, &'static str)]) -> String {
     }
 }
 
-/// Record every occurrence of `value` inside `within` as a secret span.
-fn mask_value(h: &mut super::Hit, text: &str, within: Span, value: &str) {
+/// Record every place `value` is written in instruction `ins` as a secret span: each occurrence
+/// written as is (on one line, in a heredoc body), and each occurrence in the arguments joined
+/// from continuation lines, one span per line it is written on, so no part of it is shown.
+fn mask_value(h: &mut super::Hit, text: &str, lines: &LineIndex, ins: &Instruction, value: &str) {
     if value.is_empty() {
         return;
     }
+    let within = ins.span;
+    let span_of = |range: std::ops::Range<usize>| {
+        Span::new(lines.pos(text, range.start), lines.pos(text, range.end))
+    };
     let region = within.text(text);
     let mut from = 0;
     while let Some(i) = region[from..].find(value) {
         let start = within.start.offset + from + i;
-        let mut s = within;
-        s.start.offset = start;
-        s.end.offset = start + value.len();
-        h.secret(s);
+        h.secret(span_of(start..start + value.len()));
         from += i + value.len();
+    }
+    for (at, _) in ins.args.match_indices(value) {
+        let parts = ins.args_written(at..at + value.len());
+        // Written on one line, the search of the file above found it.
+        if parts.len() > 1 {
+            for part in parts {
+                h.secret(span_of(part));
+            }
+        }
     }
 }
 
@@ -1445,7 +1468,7 @@ fn tls_verification_disabled(c: &Ctx<'_>, out: &mut Out<'_>) {
                                 "dockerfile-tls-verification-disabled",
                                 ins.span,
                                 c.object_of(n),
-                                format!("{name}={v} switches off verification"),
+                                format!("{name}={} switches off verification", shown_args(&v)),
                             );
                         }
                     }
@@ -1595,7 +1618,7 @@ fn workdir_relative(c: &Ctx<'_>, out: &mut Out<'_>) {
                 "dockerfile-workdir-relative",
                 ins.span,
                 c.object_of(n),
-                format!("WORKDIR {d} is relative"),
+                format!("WORKDIR {} is relative", shown_args(d)),
             );
         }
     }
@@ -1627,7 +1650,7 @@ fn workdir_system(c: &Ctx<'_>, out: &mut Out<'_>) {
                 "dockerfile-workdir-system",
                 ins.span,
                 c.object_of(n),
-                format!("WORKDIR {d} is a system directory"),
+                format!("WORKDIR {} is a system directory", shown_args(d)),
             );
         }
     }
