@@ -47,9 +47,14 @@ pub fn render(a: &Assessment<'_>) -> String {
     }
     b.push_str("<h2 id=\"benchmark-results\">3. Benchmark results</h2>\n");
     for (audit, target) in a.audits {
+        let containers = target
+            .containers
+            .as_ref()
+            .map(|scope| format!("<p>Containers: {}.</p>", esc(&scope.describe())))
+            .unwrap_or_default();
         let _ = writeln!(
             b,
-            "<h3>{}</h3><p>Target: {}.</p><p>{}</p>",
+            "<h3>{}</h3><p>Target: {}.</p>{containers}<p>{}</p>",
             esc(&audit_label(audit)),
             esc(&target.describe()),
             esc(&results_line(audit))

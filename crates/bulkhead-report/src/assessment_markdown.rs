@@ -56,6 +56,9 @@ pub fn render(a: &Assessment<'_>) -> String {
     for (audit, target) in a.audits {
         let _ = writeln!(out, "### {}\n", text(&audit_label(audit)));
         let _ = writeln!(out, "Target: {}.\n", text(&target.describe()));
+        if let Some(scope) = &target.containers {
+            let _ = writeln!(out, "Containers: {}.\n", text(&scope.describe()));
+        }
         let _ = writeln!(out, "{}\n", results_line(audit));
         let f = needing_attention(audit);
         if !f.is_empty() {

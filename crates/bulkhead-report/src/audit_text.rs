@@ -105,6 +105,9 @@ pub fn render(audit: &Audit, target: &Target, tool_version: &str, opts: TextOpti
     if let Some(reason) = target.benchmark_reason() {
         let _ = writeln!(out, "# benchmark: {reason}");
     }
+    if let Some(scope) = &target.containers {
+        let _ = writeln!(out, "# containers: {}", terminal_safe(&scope.describe()));
+    }
     let _ = writeln!(out, "# collected: {}", target.collected_at);
     let sections = b.section_titles(&audit.edition);
     let mut shown_sections: Vec<&str> = Vec::new();

@@ -29,7 +29,81 @@ pub struct Target {
     /// Kubernetes audit.
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub details: serde_json::Map<String, serde_json::Value>,
+    /// Docker: how many containers were audited, and each one left out with why (stopped
+    /// without `--all-containers`, the filters, bulkhead's own), so a report never leaves a
+    /// reader to wonder where a container went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<ContainerScope>,
     pub collected_at: String,
+}
+
+/// The containers a Docker audit looked at.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerScope {
+    pub audited: usize,
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A container the audit left out, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOut {
+    pub name: String,
+    pub id: String,
+    pub state: String,
+    pub reason: String,
+}
+
+impl ContainerScope {
+    /// From the snapshot's containers and selection; None when the container list could not
+    /// be read (the checks say why).
+    fn of(d: &bulkhead_facts::docker::DockerFacts) -> Option<ContainerScope> {
+        let audited = d.containers.value()?.len();
+        let mut left_out: Vec<LeftOut> = d
+            .selection
+            .skipped
+            .iter()
+            // Selected but unreadable: audited as far as it goes, the checks report the error.
+            .filter(|c| !c.unreadable)
+            .map(|c| LeftOut {
+                name: c.name.trim_start_matches('/').to_string(),
+                id: c.id.chars().take(12).collect(),
+                state: c.state.clone(),
+                reason: c.reason.clone(),
+            })
+            .collect();
+        // By name, as the checks list containers: the daemon's list order is not stable, and a
+        // snapshot re-selected offline must read as the live audit does.
+        left_out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        Some(ContainerScope { audited, left_out })
+    }
+
+    /// One line for headers: `3 audited; left out: old (not running ...), ...`, the first few
+    /// left out by name.
+    pub fn describe(&self) -> String {
+        const SHOWN: usize = 5;
+        let mut s = format!("{} audited", self.audited);
+        if self.left_out.is_empty() {
+            return s;
+        }
+        let named: Vec<String> = self
+            .left_out
+            .iter()
+            .take(SHOWN)
+            .map(|c| format!("{} ({})", c.name, c.reason))
+            .collect();
+        s.push_str(&format!(
+            "; {} left out: {}",
+            self.left_out.len(),
+            named.join(", ")
+        ));
+        if self.left_out.len() > SHOWN {
+            s.push_str(&format!(
+                " and {} more (`--format json` lists them all)",
+                self.left_out.len() - SHOWN
+            ));
+        }
+        s
+    }
 }
 
 impl Target {
@@ -56,6 +130,7 @@ impl Target {
             local: None,
             rootless: None,
             details: serde_json::Map::new(),
+            containers: None,
             collected_at: s.collected_at.clone(),
         };
         if kind == "docker" {
@@ -81,6 +156,7 @@ impl Target {
                 }
                 t.local = Some(d.endpoint.local);
                 t.rootless = Some(d.daemon.rootless);
+                t.containers = ContainerScope::of(d);
             }
         }
         if kind == "kubernetes" {
@@ -197,6 +273,69 @@ mod tests {
 
     /// A daemon reached over TLS without verifying its certificate is said in the target line
     /// and in `details`; a verified or plain connection adds nothing.
+    /// Every container left out of the audit is named with why, in the JSON and in the text
+    /// header (the first few); one selected whose inspect failed is not "left out": the checks
+    /// report its error.
+    #[test]
+    fn containers_left_out_are_named_with_the_reason() {
+        use bulkhead_facts::docker::SkippedContainer;
+        let mut s = writeup();
+        let audited = s.docker.as_ref().unwrap().containers.value().unwrap().len();
+        let t = Target::from_snapshot("docker", &s);
+        assert_eq!(
+            t.containers.as_ref().unwrap().describe(),
+            format!("{audited} audited")
+        );
+        let skipped = |name: &str, reason: &str, unreadable: bool| SkippedContainer {
+            id: "0123456789abcdef0123".into(),
+            name: format!("/{name}"),
+            state: "exited".into(),
+            reason: reason.into(),
+            unreadable,
+            by_filter: false,
+        };
+        s.docker.as_mut().unwrap().selection.skipped = vec![
+            skipped(
+                "old",
+                "not running (state exited); --all-containers includes it",
+                false,
+            ),
+            skipped(
+                "bulkhead-audit",
+                "bulkhead's own container (label io.bulkhead.self)",
+                false,
+            ),
+            skipped("gone", "inspect failed: no such container", true),
+        ];
+        let t = Target::from_snapshot("docker", &s);
+        let scope = t.containers.as_ref().unwrap();
+        assert_eq!(
+            scope.describe(),
+            format!(
+                "{audited} audited; 2 left out: bulkhead-audit (bulkhead's own container (label \
+                 io.bulkhead.self)), old (not running (state exited); --all-containers includes \
+                 it)"
+            )
+        );
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["containers"]["audited"], audited);
+        assert_eq!(
+            json["containers"]["left_out"][1],
+            serde_json::json!({"name": "old", "id": "0123456789ab", "state": "exited",
+                               "reason": "not running (state exited); --all-containers includes it"})
+        );
+        // A long list names the first few and says how to see the rest.
+        s.docker.as_mut().unwrap().selection.skipped = (0..7)
+            .map(|n| skipped(&format!("c{n}"), "name matches --exclude c", false))
+            .collect();
+        let t = Target::from_snapshot("docker", &s);
+        assert!(t.containers.unwrap().describe().ends_with(
+            "c4 (name matches --exclude c) and 2 more (`--format json` lists them all)"
+        ));
+        // No Docker part in a Kubernetes target.
+        assert!(Target::from_snapshot("kubernetes", &s).containers.is_none());
+    }
+
     #[test]
     fn an_unverified_daemon_certificate_is_said() {
         let mut s = writeup();
