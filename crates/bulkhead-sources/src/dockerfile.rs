@@ -607,11 +607,14 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// Remove a trailing escape character (the line continues). Returns the line body.
+/// The line without its continuation escape, and whether it continues. As BuildKit reads it:
+/// the escape character last, only blanks and tabs after it, and not itself escaped by the one
+/// before it (`RUN echo \\` ends the instruction, with the two backslashes in its arguments).
 fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
-    let t = line.trim_end();
+    let t = line.trim_end_matches([' ', '\t', '\r']);
     match t.strip_suffix(escape) {
-        Some(body) => (body, true),
-        None => (line, false),
+        Some(body) if body.is_empty() || !body.ends_with(escape) => (body, true),
+        _ => (line, false),
     }
 }
 
@@ -1086,6 +1089,19 @@ mod tests {
             args_of(&d, "RUN"),
             ["dir C:\\Windows  \\System32", "echo C:\\"]
         );
+        assert_eq!(args_of(&d, "USER"), ["ContainerUser"]);
+    }
+
+    /// A doubled escape at the end of a line is an escaped escape character, not a
+    /// continuation (BuildKit's line continuation rule); other whitespace than blanks and tabs
+    /// after the escape ends the instruction too.
+    #[test]
+    fn a_doubled_escape_at_the_end_of_a_line_does_not_continue_it() {
+        let d = p("FROM alpine:3.19\nRUN echo a\\\\\nUSER app\nRUN echo b \\ \t\n  c\n");
+        assert_eq!(args_of(&d, "RUN"), ["echo a\\\\", "echo b   c"]);
+        assert_eq!(args_of(&d, "USER"), ["app"]);
+        let d = p("# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN echo ``\nUSER ContainerUser\n");
+        assert_eq!(args_of(&d, "RUN"), ["echo ``"]);
         assert_eq!(args_of(&d, "USER"), ["ContainerUser"]);
     }
 
