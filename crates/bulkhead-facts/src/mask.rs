@@ -357,10 +357,14 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
             end += 1;
         }
         from = end;
-        // Go writes a flag's name in lower case (`-peer-client-cert-auth`). A short option with
-        // its value glued (`-pDock3rPass reg`) looks like one with one dash, but the case of the
-        // value splits it into words (`p`, `dock3r`, `pass`): the next word is no value then.
-        if name_at == dashes + 1 && b[name_at..end].iter().any(u8::is_ascii_uppercase) {
+        // A short option with its value glued (`-pDock3rPass reg`) looks like a long one with
+        // one dash, and the case of the value splits it into words (`p`, `dock3r`, `pass`): the
+        // next word is no value then. Go flags are lower case (`-peer-client-cert-auth`) or
+        // camel case from a word of two letters or more (`-apiToken`, `-clientSecret`).
+        if name_at == dashes + 1
+            && b[name_at..end].iter().any(u8::is_ascii_uppercase)
+            && !b[name_at..end].iter().take(2).all(u8::is_ascii_lowercase)
+        {
             continue;
         }
         let at = match value_after_option(b, end) {
@@ -2855,6 +2859,14 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(mask_argv(&argv), ["sh", "-c", "etcd -password ***"]);
+        // Go's camel-case flags (a first word of two letters or more).
+        for (text, masked) in [
+            ("app -apiToken abc123 -v", "app -apiToken *** -v"),
+            ("app -clientSecret=Cl13nt", "app -clientSecret=***"),
+            ("docker login -pDock3rPass reg", "docker login -p*** reg"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
         for text in [
             "the -token flag is not set",
             "use -password to authenticate",
