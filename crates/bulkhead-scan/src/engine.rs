@@ -191,18 +191,31 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         .collect();
     // `--target` names a stage of THE Dockerfile only when one file is named.
     let strict_target = opts.strict_target || (paths.len() == 1 && explicit.len() == 1);
-    let mut results = parallel_map(&files, opts.threads, |(path, kind)| {
+    let display = |path: &Path| {
         let display = path.display().to_string();
-        let display = display.strip_prefix("./").unwrap_or(&display).to_string();
+        display.strip_prefix("./").unwrap_or(&display).to_string()
+    };
+    let compose_files: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter(|(_, k)| *k == Some(ArtifactKind::Compose))
+        .filter_map(|(p, _)| Some((display(p), std::fs::read(p).ok()?)))
+        .collect();
+    let scanned: Vec<String> = files.iter().map(|(p, _)| display(p)).collect();
+    let plan =
+        crate::compose_project::plan(&compose_files, &scanned, &|p| std::fs::read(p).ok(), opts);
+    let mut results = parallel_map(&files, opts.threads, |(path, kind)| {
+        let display = display(path);
+        let injected = plan.files.get(&display);
         match std::fs::read(path) {
             Ok(bytes) => scan_one(
                 &Input {
                     path: display,
                     bytes,
-                    kind: *kind,
+                    kind: injected.map_or(*kind, |_| Some(ArtifactKind::Compose)),
                 },
                 opts,
                 strict_target,
+                injected,
             ),
             Err(e) => FileResult::error(FileError {
                 path: display,
@@ -240,6 +253,12 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
             });
         }
     }
+    // Files named by `extends` that findings point into, found in no input.
+    results.extend(
+        plan.extra
+            .iter()
+            .map(|i| scan_one(i, opts, false, plan.files.get(&i.path))),
+    );
     let mut report = finish(results, opts);
     report.errors.extend(errors);
     report.skipped.extend(empty_dirs);
@@ -254,9 +273,34 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
 
 /// Scan in-memory inputs (stdin, tests, other stages of the pipeline).
 pub fn scan_inputs(inputs: &[Input], opts: &ScanOptions) -> ScanReport {
-    let results = parallel_map(inputs, opts.threads, |i| {
-        scan_one(i, opts, opts.strict_target)
+    let compose_files: Vec<(String, Vec<u8>)> = inputs
+        .iter()
+        .filter(|i| i.kind == Some(ArtifactKind::Compose))
+        .map(|i| (i.path.clone(), i.bytes.clone()))
+        .collect();
+    let read = |path: &str| match inputs.iter().find(|i| i.path == path) {
+        Some(i) => Some(i.bytes.clone()),
+        None => std::fs::read(path).ok(),
+    };
+    let scanned: Vec<String> = inputs.iter().map(|i| i.path.clone()).collect();
+    let plan = crate::compose_project::plan(&compose_files, &scanned, &read, opts);
+    let mut results = parallel_map(inputs, opts.threads, |i| match plan.files.get(&i.path) {
+        Some(injected) => scan_one(
+            &Input {
+                kind: Some(ArtifactKind::Compose),
+                ..i.clone()
+            },
+            opts,
+            opts.strict_target,
+            Some(injected),
+        ),
+        None => scan_one(i, opts, opts.strict_target, None),
     });
+    results.extend(
+        plan.extra
+            .iter()
+            .map(|i| scan_one(i, opts, false, plan.files.get(&i.path))),
+    );
     finish(results, opts)
 }
 
@@ -358,7 +402,7 @@ fn to_file_error(path: &str, e: SourceError) -> FileError {
 }
 
 /// Registry entries whose rule the configuration does not disable.
-fn enabled<'a, F: Copy>(
+pub(crate) fn enabled<'a, F: Copy>(
     registry: &'a [(&'static str, F)],
     config: &'a Config,
 ) -> impl Iterator<Item = F> + 'a {
@@ -368,7 +412,14 @@ fn enabled<'a, F: Copy>(
         .map(|(_, f)| *f)
 }
 
-fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResult {
+/// `injected`: the hits and errors the evaluation of the file's compose project placed in it
+/// (see [`crate::compose_project`]); the compose rules are not run on the file alone then.
+fn scan_one(
+    input: &Input,
+    opts: &ScanOptions,
+    strict_target: bool,
+    injected: Option<&crate::compose_project::Injected>,
+) -> FileResult {
     let path = input.path.as_str();
     let text = match check_text(&input.bytes, &opts.limits) {
         Ok(t) => t,
@@ -505,13 +556,17 @@ fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResul
                         ),
                     );
                 }
-                let resolved = rules::compose::with_variable_defaults(docs);
-                let ctx = rules::compose::Ctx {
-                    services: compose::services(&resolved),
-                    written: compose::services(docs),
-                };
-                for f in enabled(rules::compose::REGISTRY, &opts.config) {
-                    f(&ctx, &mut out);
+                if let Some(injected) = injected {
+                    out.hits.extend(injected.hits.iter().cloned());
+                } else {
+                    let resolved = rules::compose::with_variable_defaults(docs);
+                    let ctx = rules::compose::Ctx {
+                        services: compose::services(&resolved),
+                        written: compose::services(docs),
+                    };
+                    for f in enabled(rules::compose::REGISTRY, &opts.config) {
+                        f(&ctx, &mut out);
+                    }
                 }
             } else {
                 if !kubernetes::looks_like_kubernetes(docs)
@@ -735,7 +790,10 @@ fn scan_one(input: &Input, opts: &ScanOptions, strict_target: bool) -> FileResul
         findings: kept,
         suppressed,
         notes,
-        errors: document_errors,
+        errors: document_errors
+            .into_iter()
+            .chain(injected.iter().flat_map(|i| i.errors.iter().cloned()))
+            .collect(),
         skipped: None,
         not_artifact: None,
         policy_namespaces,

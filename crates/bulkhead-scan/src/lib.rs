@@ -13,6 +13,7 @@
 //! ```
 
 pub mod catalog;
+mod compose_project;
 pub mod config;
 pub mod engine;
 pub mod fixes;

@@ -32,7 +32,7 @@ pub fn with_variable_defaults(docs: &[Document]) -> Vec<Document> {
         .collect()
 }
 
-fn substitute_defaults(node: &Node) -> Node {
+pub(crate) fn substitute_defaults(node: &Node) -> Node {
     let kind = match &node.kind {
         NodeKind::Scalar(s) if s.value.contains('$') => match interpolate_defaults(&s.value) {
             Some(resolved) => NodeKind::Scalar(Scalar {
@@ -126,7 +126,7 @@ fn privileged(c: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &c.services {
         if flag(s, "privileged") == Some(true) {
             let n = s.get("privileged").expect("read above");
-            let edit = out.yaml_set(s.node, &[], "privileged", json!(false));
+            let edit = out.compose_set(s, "privileged", json!(false));
             out.hit(
                 "compose-privileged",
                 n.span,
@@ -161,10 +161,12 @@ fn no_new_privileges(c: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         };
         // The shared compose edit: replace the `false` in place, or add the option to the list.
-        let fix = crate::fixes::compose::no_new_privileges(out.text, s.name)
-            .ok()
-            .flatten()
-            .map(|sp| out.splice(sp));
+        let value = explicit_false.map(|(n, _)| *n);
+        let fix = out.compose_edit(s, value, |text, _, _, name| {
+            crate::fixes::compose::no_new_privileges(text, name)
+                .ok()
+                .flatten()
+        });
         out.hit("compose-no-new-privileges", span, object(s), msg)
             .fix(
                 "set no-new-privileges:true",
@@ -202,7 +204,7 @@ fn user_root(c: &Ctx<'_>, out: &mut Out<'_>) {
                         resolved.value
                     )
                 };
-                let edit = out.yaml_set(s.node, &[], "user", json!("10001:10001"));
+                let edit = out.compose_set(s, "user", json!("10001:10001"));
                 out.hit("compose-user-root", n.span, object(s), message)
                     .fix(
                         "run as uid 10001 (make sure the service works unprivileged)",
@@ -232,7 +234,7 @@ fn read_only(c: &Ctx<'_>, out: &mut Out<'_>) {
         match s.get("read_only") {
             Some(n) if n.as_bool(BoolDialect::Compose) == Some(true) => {}
             Some(n) => {
-                let edit = out.yaml_set(s.node, &[], "read_only", json!(true));
+                let edit = out.compose_set(s, "read_only", json!(true));
                 out.hit(
                     "compose-read-only",
                     n.span,
@@ -246,7 +248,7 @@ fn read_only(c: &Ctx<'_>, out: &mut Out<'_>) {
                 );
             }
             None => {
-                let fix = out.yaml_set(s.node, &[], "read_only", json!(true));
+                let fix = out.compose_set(s, "read_only", json!(true));
                 let h = out.hit(
                     "compose-read-only",
                     s.key.span,
@@ -629,10 +631,9 @@ fn report_secret_value(
     }
     let msg = message(pattern.unwrap_or("a literal secret value"));
     let span = node.span;
-    let text = out.text;
+    let node_text = out.span_text(span).to_string();
     let h = out.hit("compose-secret-env", span, object(s), msg);
     // mask the value part of the node
-    let node_text = span.text(text);
     if let Some(i) = node_text.find(value).filter(|_| !value.is_empty()) {
         let mut v = span;
         v.start.offset = span.start.offset + i;

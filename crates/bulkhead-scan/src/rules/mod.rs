@@ -37,6 +37,9 @@ pub struct Out<'t> {
     pub hits: Vec<Hit>,
     /// The file's YAML indentation, learned on the first YAML fix.
     yaml_layout: OnceCell<yaml::Layout>,
+    /// The files of a compose project whose merged services the rules judge: spans and fixes
+    /// then belong to the file their offset names (see [`crate::compose_project`]).
+    project: Option<&'t crate::compose_project::Project>,
 }
 
 impl<'t> Out<'t> {
@@ -46,7 +49,65 @@ impl<'t> Out<'t> {
             lines,
             hits: Vec::new(),
             yaml_layout: OnceCell::new(),
+            project: None,
         }
+    }
+
+    /// An `Out` for the merged services of a compose project.
+    pub(crate) fn for_project(project: &'t crate::compose_project::Project) -> Self {
+        let first = &project.files[0];
+        Out {
+            project: Some(project),
+            ..Out::new(&first.text, &first.lines)
+        }
+    }
+
+    /// The source text `span` covers, in whichever file of a project it is.
+    pub fn span_text(&self, span: Span) -> &str {
+        match self.project {
+            Some(p) => p.span_text(span),
+            None => span.text(self.text),
+        }
+    }
+
+    /// An edit of compose service `service`, made by `edit` from the text, its indentation, the
+    /// service's mapping and its name. In a project it edits the file and service definition
+    /// that hold `value` (the service's first definition when `None`, for a setting to add),
+    /// and makes none for a value inherited through `extends`.
+    pub fn compose_edit(
+        &self,
+        service: &bulkhead_sources::compose::Service<'_>,
+        value: Option<&Node>,
+        edit: impl FnOnce(&str, &yaml::Layout, &Node, &str) -> Option<Splice>,
+    ) -> Option<Edit> {
+        if let Some(p) = self.project {
+            return p.service_edit(service.node, value, edit);
+        }
+        let layout = self.layout();
+        edit(self.text, layout, service.node, service.name).map(|s| self.splice(s))
+    }
+
+    /// Set `key` of compose service `service` to `value` (see [`Out::compose_edit`]).
+    pub fn compose_set(
+        &self,
+        service: &bulkhead_sources::compose::Service<'_>,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Option<Edit> {
+        self.compose_edit(service, service.get(key), |text, layout, node, _| {
+            yaml::set_in(text, layout, node, &[], key, &value).ok()
+        })
+    }
+
+    fn layout(&self) -> &yaml::Layout {
+        self.yaml_layout.get_or_init(|| {
+            bulkhead_sources::yaml::parse(self.text)
+                .map(|docs| yaml::Layout::of(self.text, &docs))
+                .unwrap_or(yaml::Layout {
+                    unit: 2,
+                    indentless: false,
+                })
+        })
     }
 
     /// A splice of the text as a finding's edit.
@@ -65,14 +126,7 @@ impl<'t> Out<'t> {
         key: &str,
         value: serde_json::Value,
     ) -> Option<Edit> {
-        let layout = self.yaml_layout.get_or_init(|| {
-            bulkhead_sources::yaml::parse(self.text)
-                .map(|docs| yaml::Layout::of(self.text, &docs))
-                .unwrap_or(yaml::Layout {
-                    unit: 2,
-                    indentless: false,
-                })
-        });
+        let layout = self.layout();
         let segs: Vec<yaml::Seg> = path.iter().map(|k| yaml::Seg::Key(k)).collect();
         yaml::set_in(self.text, layout, node, &segs, key, &value)
             .ok()
