@@ -6,6 +6,7 @@
 
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_audit_rules, AuditRule, AuditRules};
+use bulkhead_facts::Fact;
 
 const NETLINK_AUDIT: libc::c_int = 9;
 const AUDIT_LIST_RULES: u16 = 1013;
@@ -56,8 +57,9 @@ const AUDIT_BIT_TEST: u32 = AUDIT_BIT_MASK | AUDIT_EQUAL;
 /// Key separator when a rule carries several keys.
 const AUDIT_KEY_SEPARATOR: char = '\u{1}';
 
-/// The audit rules in force on the audited host.
-pub fn collect(fs: &HostFs) -> AuditRules {
+/// The audit rules in force on the audited host; unavailable when neither the kernel's list nor
+/// every rule file could be read.
+pub fn collect(fs: &HostFs) -> Fact<AuditRules> {
     let kernel_reason = if fs.root() != std::path::Path::new("/") {
         format!(
             "auditing the root {}: the running kernel's rules belong to this machine, so the rule files under that root were read",
@@ -66,36 +68,50 @@ pub fn collect(fs: &HostFs) -> AuditRules {
     } else {
         match list_kernel_rules() {
             Ok(rules) => {
-                return AuditRules {
+                return Fact::Value(AuditRules {
                     source: "kernel".into(),
                     files: vec![],
                     rules,
                     reason: "the kernel's loaded rules, read over netlink (as auditctl -l)".into(),
-                }
+                })
             }
             Err(e) => format!("the kernel's audit rules could not be listed ({e}); the rule files were read instead"),
         }
     };
-    from_files(fs, kernel_reason)
+    match from_files(fs, kernel_reason) {
+        Ok(rules) => Fact::Value(rules),
+        Err(reason) => Fact::Unavailable(reason),
+    }
 }
 
-/// The rules in `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`.
-pub fn from_files(fs: &HostFs, reason: String) -> AuditRules {
+/// The rules in `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. Err when one of them
+/// exists but cannot be read (auditd keeps /etc/audit to root): the rules it holds are unknown,
+/// and no rule is not the same as no rule known.
+pub fn from_files(fs: &HostFs, reason: String) -> Result<AuditRules, String> {
+    let unreadable = |path: &str, e: std::io::Error| {
+        format!("{reason}, but {} cannot be read: {e}", fs.describe(path))
+    };
     let mut files = vec!["/etc/audit/audit.rules".to_string()];
-    if let Ok(names) = fs.read_dir("/etc/audit/rules.d") {
-        files.extend(
+    match fs.read_dir("/etc/audit/rules.d") {
+        Ok(names) => files.extend(
             names
                 .into_iter()
                 .filter(|n| n.ends_with(".rules"))
                 .map(|n| format!("/etc/audit/rules.d/{n}")),
-        );
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(unreadable("/etc/audit/rules.d", e)),
     }
     let mut read = Vec::new();
     let mut rules = Vec::new();
     for f in files {
-        if let Ok(text) = fs.read_to_string(&f) {
-            rules.extend(parse_audit_rules(&text));
-            read.push(f);
+        match fs.read_to_string(&f) {
+            Ok(text) => {
+                rules.extend(parse_audit_rules(&text));
+                read.push(f);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(unreadable(&f, e)),
         }
     }
     // `-w DIR` watches the whole tree (auditctl loads it as a directory rule); the text does not
@@ -119,12 +135,12 @@ pub fn from_files(fs: &HostFs, reason: String) -> AuditRules {
     } else {
         reason
     };
-    AuditRules {
+    Ok(AuditRules {
         source: "files".into(),
         files: read,
         rules,
         reason,
-    }
+    })
 }
 
 /// List the kernel's rules over netlink.
@@ -574,7 +590,7 @@ mod tests {
         .unwrap();
         std::fs::create_dir_all(root.join("etc/docker")).unwrap();
         std::fs::write(root.join("etc/audit/rules.d/notes.txt"), "-w /x\n").unwrap();
-        let r = collect(&HostFs::new(&root));
+        let r = collect(&HostFs::new(&root)).value().cloned().unwrap();
         assert_eq!(r.source, "files");
         assert_eq!(r.files, vec!["/etc/audit/rules.d/docker.rules"]);
         assert_eq!(r.rules.len(), 2);
@@ -590,5 +606,30 @@ mod tests {
             r.reason
         );
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Found auditing a real rootless daemon as its own user: auditd keeps /etc/audit to root
+    /// (0750), the kernel's list needs root too, and the unreadable rule files were taken for
+    /// "no rules", so every 1.1.x check failed on rules bulkhead never saw.
+    #[test]
+    fn unreadable_rule_files_leave_the_rules_unknown() {
+        let root = bulkhead_testkit::TempDir::new("audit-unreadable");
+        std::fs::create_dir_all(root.join("etc/audit/rules.d")).unwrap();
+        // A directory in place of a file makes reading it fail with something other than
+        // "not found", whoever runs the test (root reads any file whatever its mode).
+        std::fs::create_dir_all(root.join("etc/audit/audit.rules")).unwrap();
+        let fs = HostFs::new(root.path());
+        let reason = match collect(&fs) {
+            Fact::Unavailable(reason) => reason,
+            other => panic!("the rules are unknown, not {other:?}"),
+        };
+        assert!(
+            reason.contains("/etc/audit/audit.rules") && reason.contains("cannot be read"),
+            "{reason}"
+        );
+        // Missing files are no rules, as before.
+        std::fs::remove_dir(root.join("etc/audit/audit.rules")).unwrap();
+        let r = collect(&fs).value().cloned().unwrap();
+        assert!(r.rules.is_empty() && r.files.is_empty(), "{r:?}");
     }
 }

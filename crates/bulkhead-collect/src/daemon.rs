@@ -42,8 +42,21 @@ pub const BINARIES: &[&str] = &[
 /// Unit files the checks name.
 pub const UNITS: &[&str] = &["docker.service", "docker.socket", "containerd.service"];
 
-/// Where systemd looks for a user's units (rootless Docker runs as a user unit), after `~/.config`.
-const USER_UNIT_DIRS: &[&str] = &["/etc/systemd/user", "/usr/lib/systemd/user"];
+/// Where systemd's user manager looks for a user's units (rootless Docker runs as a user unit),
+/// in its order, as `systemd-analyze --user unit-paths` lists them: `~` is the user's home,
+/// `$XDG_RUNTIME_DIR` its runtime directory. Never the system's unit directories: those units
+/// are the system manager's, and a system `docker.service` starts the root daemon.
+const USER_UNIT_DIRS: &[&str] = &[
+    "~/.config/systemd/user",
+    "/etc/systemd/user",
+    "$XDG_RUNTIME_DIR/systemd/user",
+    "/run/systemd/user",
+    "~/.local/share/systemd/user",
+    "/usr/local/share/systemd/user",
+    "/usr/share/systemd/user",
+    "/usr/local/lib/systemd/user",
+    "/usr/lib/systemd/user",
+];
 
 /// What the daemon facts are derived from.
 pub struct DaemonInputs<'a> {
@@ -90,9 +103,10 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
     );
     let home = rootless_dirs.as_ref().map(|(h, _)| h.as_str());
     for unit in UNITS {
-        paths
-            .units
-            .insert(unit.to_string(), find_unit(input.fs, unit, home));
+        paths.units.insert(
+            unit.to_string(),
+            find_unit(input.fs, unit, rootless_dirs.as_ref()),
+        );
     }
     for bin in BINARIES {
         let from_process = (*bin == "dockerd")
@@ -697,14 +711,19 @@ fn grpc_address(fs: &HostFs, config: &str) -> Option<String> {
 }
 
 /// The unit file systemd would load for `unit`: the first directory in precedence order that
-/// holds it (a rootless daemon's user unit directories first).
-fn find_unit(fs: &HostFs, unit: &str, rootless_home: Option<&str>) -> Option<String> {
-    let mut dirs: Vec<String> = Vec::new();
-    if let Some(home) = rootless_home {
-        dirs.push(format!("{home}/.config/systemd/user"));
-        dirs.extend(USER_UNIT_DIRS.iter().map(|d| d.to_string()));
-    }
-    dirs.extend(SYSTEMD_UNIT_DIRS.iter().map(|d| d.to_string()));
+/// holds it; for a rootless daemon (its user's home and runtime directory) the user manager's
+/// directories only.
+fn find_unit(fs: &HostFs, unit: &str, rootless_dirs: Option<&(String, String)>) -> Option<String> {
+    let dirs: Vec<String> = match rootless_dirs {
+        Some((home, runtime)) => USER_UNIT_DIRS
+            .iter()
+            .map(|d| {
+                d.replace('~', home.trim_end_matches('/'))
+                    .replace("$XDG_RUNTIME_DIR", runtime.trim_end_matches('/'))
+            })
+            .collect(),
+        None => SYSTEMD_UNIT_DIRS.iter().map(|d| d.to_string()).collect(),
+    };
     dirs.iter()
         .map(|d| format!("{d}/{unit}"))
         .find(|p| fs.exists(p))
@@ -949,6 +968,46 @@ mod tests {
         assert_eq!(
             paths.containerd_socket, before,
             "the default, not the other daemon's"
+        );
+    }
+
+    /// Found against a real rootless dockerd on a host with docker.io installed: the system's
+    /// /lib/systemd/system/docker.service and docker.socket (the root daemon's units) were
+    /// reported as the rootless daemon's. systemd's user manager never loads those.
+    #[test]
+    fn a_rootless_daemons_units_are_its_users_units_only() {
+        let root = bulkhead_testkit::TempDir::new("rootless-units");
+        for dir in [
+            "lib/systemd/system",
+            "home/alice/.config/systemd/user",
+            "usr/lib/systemd/user",
+        ] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        for file in [
+            "lib/systemd/system/docker.service",
+            "lib/systemd/system/docker.socket",
+            "lib/systemd/system/containerd.service",
+            "home/alice/.config/systemd/user/docker.service",
+            "usr/lib/systemd/user/containerd.service",
+        ] {
+            std::fs::write(root.join(file), "[Unit]\n").unwrap();
+        }
+        let fs = HostFs::new(root.path());
+        let alice = ("/home/alice".to_string(), "/run/user/1000".to_string());
+        assert_eq!(
+            find_unit(&fs, "docker.service", Some(&alice)).as_deref(),
+            Some("/home/alice/.config/systemd/user/docker.service")
+        );
+        assert_eq!(find_unit(&fs, "docker.socket", Some(&alice)), None);
+        assert_eq!(
+            find_unit(&fs, "containerd.service", Some(&alice)).as_deref(),
+            Some("/usr/lib/systemd/user/containerd.service")
+        );
+        // A root daemon's units are the system's.
+        assert_eq!(
+            find_unit(&fs, "docker.socket", None).as_deref(),
+            Some("/lib/systemd/system/docker.socket")
         );
     }
 

@@ -55,7 +55,7 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
         users,
         groups,
         mounts: read_mounts(proc),
-        audit: Fact::Value(audit),
+        audit,
         security_modules: security_modules(fs),
         environment: std::env::vars()
             .filter(|(k, _)| consulted(k))

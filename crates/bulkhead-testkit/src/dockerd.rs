@@ -15,7 +15,9 @@
 use crate::container::ContainerSpec;
 use crate::http::{encode, ApiClient, Body};
 use crate::image::{find_static_busybox, rootfs_tar_with, ExtraFile, TEST_IMAGE};
+use crate::rootless::{self, RootlessUser};
 use serde_json::{json, Value};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -83,6 +85,16 @@ pub struct TestDockerd {
     bridge: Mutex<Option<String>>,
     /// Set by [`TestDockerd::swarm_init`]: leave the swarm and remove `docker_gwbridge` at cleanup.
     swarm: Mutex<bool>,
+    /// Set for a daemon started by [`TestDockerd::start_rootless`].
+    rootless: Option<RootlessState>,
+}
+
+/// A rootless daemon's account, network driver, and the lock that keeps it the only rootless
+/// test daemon on the machine (they all share the account's data root).
+struct RootlessState {
+    user: RootlessUser,
+    network: (&'static str, String),
+    _lock: std::fs::File,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -156,13 +168,115 @@ impl TestDockerd {
             shared_dir: Mutex::new(None),
             bridge: Mutex::new(None),
             swarm: Mutex::new(false),
+            rootless: None,
         };
         d.launch(&dockerd).map_err(StartError::Failed)?;
         Ok(d)
     }
 
+    /// Start a rootless daemon: `dockerd-rootless.sh` (rootlesskit, then dockerd in a user
+    /// namespace) run as the dedicated test account [`rootless::TEST_USER`], with every location
+    /// a rootless daemon has by default: the socket, exec root and pidfile in its
+    /// `XDG_RUNTIME_DIR` (this daemon's harness directory, mode 0700, owned by the account),
+    /// daemon.json at `~/.config/docker/daemon.json`, the data root `~/.local/share/docker`.
+    /// The account and its `/etc/subuid` and `/etc/subgid` ranges are created on first use and
+    /// left in place. Skips outside CI (None, with the reason) when the machine lacks the
+    /// rootless programs or user namespaces; under `CI=true` that panics; a daemon that fails
+    /// to start always panics with its log.
+    ///
+    /// Rootless test daemons run one at a time (they share the account's data root, which is
+    /// emptied when each starts and stops); a second one waits for the first to be dropped.
+    /// [`TestDockerd::pid`] is rootlesskit's process; dockerd is its grandchild.
+    pub fn start_rootless() -> Option<TestDockerd> {
+        Self::start_rootless_with(DaemonOptions::default())
+    }
+
+    /// [`TestDockerd::start_rootless`] with chosen dockerd flags and daemon.json (written to
+    /// the account's `~/.config/docker/daemon.json`). [`DaemonOptions::own_bridge`] is refused.
+    pub fn start_rootless_with(options: DaemonOptions) -> Option<TestDockerd> {
+        match Self::try_start_rootless(options) {
+            Ok(d) => Some(d),
+            Err(StartError::Unavailable(reason)) => skip_or_fail(&reason),
+            Err(StartError::Failed(msg)) => panic!("{msg}"),
+        }
+    }
+
+    fn try_start_rootless(options: DaemonOptions) -> Result<TestDockerd, StartError> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err(StartError::Unavailable(
+                "a rootless test dockerd needs root to create its account; run the tests as root"
+                    .into(),
+            ));
+        }
+        if find_program("dockerd").is_none() {
+            return Err(StartError::Unavailable(
+                "no dockerd binary (install docker.io)".into(),
+            ));
+        }
+        if let Some(reason) = rootless::unavailable_reason() {
+            return Err(StartError::Unavailable(reason));
+        }
+        if options.own_bridge {
+            return Err(StartError::Failed(
+                "DaemonOptions::own_bridge is for root daemons; a rootless daemon's bridge lives in its own network namespace"
+                    .into(),
+            ));
+        }
+        let user = rootless::ensure_test_user().map_err(StartError::Failed)?;
+        let lock = rootless::lock_file(&user.home.join(".bhk-rootless.lock"))
+            .map_err(StartError::Failed)?;
+        // Holding the lock, no other rootless test daemon runs: whatever the account still runs,
+        // and its data root, are left by a test binary that was killed.
+        kill_all(&rootless::processes_of(&user));
+        let _ = std::fs::remove_dir_all(user.data_root());
+        // The account is the tests' own: its configuration (daemon.json, user units) is theirs.
+        let _ = std::fs::remove_dir_all(user.home.join(".config"));
+        clean_stale_dirs();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = PathBuf::from(format!("/tmp/bhk-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)))
+            .map_err(|e| StartError::Failed(format!("creating {}: {e}", dir.display())))?;
+        rootless::chown(&dir, user.uid, user.gid).map_err(StartError::Failed)?;
+        let d = TestDockerd {
+            dir,
+            options: Mutex::new(options),
+            child: Mutex::new(None),
+            image: Mutex::new(None),
+            network: Mutex::new(None),
+            shared_dir: Mutex::new(None),
+            bridge: Mutex::new(None),
+            swarm: Mutex::new(false),
+            rootless: Some(RootlessState {
+                user,
+                network: rootless::network_driver(),
+                _lock: lock,
+            }),
+        };
+        let launcher = rootless::launcher().expect("checked by unavailable_reason");
+        d.launch(&launcher).map_err(StartError::Failed)?;
+        Ok(d)
+    }
+
+    /// The account a rootless daemon runs as (None for a daemon run by root).
+    pub fn rootless_user(&self) -> Option<&RootlessUser> {
+        self.rootless.as_ref().map(|r| &r.user)
+    }
+
+    /// The rootlesskit network driver a rootless daemon uses, and why that one.
+    pub fn rootless_network(&self) -> Option<(&str, &str)> {
+        self.rootless
+            .as_ref()
+            .map(|r| (r.network.0, r.network.1.as_str()))
+    }
+
     /// Write daemon.json, spawn dockerd, wait until `/_ping` answers.
     fn launch(&self, dockerd: &Path) -> Result<(), String> {
+        if let Some(r) = &self.rootless {
+            return self.launch_rootless(r);
+        }
         let options = self.options.lock().unwrap().clone();
         let mut json = options.daemon_json.clone().unwrap_or_else(|| json!({}));
         let Some(obj) = json.as_object_mut() else {
@@ -236,6 +350,88 @@ impl TestDockerd {
         let child = cmd
             .spawn()
             .map_err(|e| format!("starting {}: {e}", dockerd.display()))?;
+        *self.child.lock().unwrap() = Some(child);
+        self.wait_ready()
+    }
+
+    /// Write the account's daemon.json, run `dockerd-rootless.sh` as the account with only the
+    /// environment a login would give it, wait until `/_ping` answers.
+    fn launch_rootless(&self, r: &RootlessState) -> Result<(), String> {
+        let options = self.options.lock().unwrap().clone();
+        let json = options.daemon_json.clone().unwrap_or_else(|| json!({}));
+        let Some(obj) = json.as_object() else {
+            return Err("DaemonOptions.daemon_json must be a JSON object".into());
+        };
+        let mut args: Vec<String> = Vec::new();
+        // Without slirp4netns the daemon shares the host's network namespace, where it may not
+        // make a bridge or touch iptables; with it, these are the harness's defaults anyway.
+        for (key, flag) in [
+            ("bridge", "--bridge=none"),
+            ("iptables", "--iptables=false"),
+            ("ip6tables", "--ip6tables=false"),
+        ] {
+            let in_args = options
+                .args
+                .iter()
+                .any(|a| a == &format!("--{key}") || a.starts_with(&format!("--{key}=")));
+            if !obj.contains_key(key) && !in_args {
+                args.push(flag.into());
+            }
+        }
+        args.extend(options.args.iter().cloned());
+        let user = &r.user;
+        let config = user.daemon_json();
+        let config_dir = config.parent().expect("daemon.json has a directory");
+        std::fs::create_dir_all(config_dir)
+            .and_then(|_| {
+                std::fs::write(
+                    &config,
+                    serde_json::to_string_pretty(&json).expect("JSON serializes"),
+                )
+            })
+            .map_err(|e| format!("writing {}: {e}", config.display()))?;
+        rootless::chown_tree(&user.home.join(".config"), user.uid, user.gid)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .map_err(|e| format!("opening {}: {e}", self.log_path().display()))?;
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let launcher = rootless::launcher().ok_or("dockerd-rootless.sh is gone")?;
+        let path = format!(
+            "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            rootless::CONTRIB_DIR
+        );
+        let (net, _) = r.network;
+        let mut cmd = Command::new(&launcher);
+        cmd.args(&args)
+            .env_clear()
+            .env("HOME", &user.home)
+            .env("USER", &user.name)
+            .env("LOGNAME", &user.name)
+            .env("XDG_RUNTIME_DIR", &self.dir)
+            .env("PATH", path)
+            .env("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", net)
+            .current_dir(&user.home)
+            .uid(user.uid)
+            .gid(user.gid)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
+        if net == "host" {
+            // rootlesskit forwards ports only for a network namespace of its own.
+            cmd.env("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER", "none");
+        }
+        // SAFETY: setsid is async-signal-safe; the new session lets us signal the whole group.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("starting {} as {}: {e}", launcher.display(), user.name))?;
         *self.child.lock().unwrap() = Some(child);
         self.wait_ready()
     }
@@ -328,21 +524,38 @@ impl TestDockerd {
         format!("unix://{}", self.socket_path().display())
     }
 
+    /// The data root (rootless: `~/.local/share/docker` of its account).
     pub fn data_root(&self) -> PathBuf {
-        self.dir.join("data")
+        match self.rootless_user() {
+            Some(u) => u.data_root(),
+            None => self.dir.join("data"),
+        }
     }
 
+    /// The exec root (rootless: `$XDG_RUNTIME_DIR/docker`).
     pub fn exec_root(&self) -> PathBuf {
-        self.dir.join("exec")
+        match self.rootless {
+            Some(_) => self.dir.join("docker"),
+            None => self.dir.join("exec"),
+        }
     }
 
     pub fn pidfile(&self) -> PathBuf {
         self.dir.join("docker.pid")
     }
 
-    /// The daemon's `--config-file` (daemon.json).
+    /// The daemon's daemon.json: its `--config-file`, or for a rootless daemon the default
+    /// `~/.config/docker/daemon.json` of its account.
     pub fn config_file(&self) -> PathBuf {
-        self.dir.join("daemon.json")
+        match self.rootless_user() {
+            Some(u) => u.daemon_json(),
+            None => self.dir.join("daemon.json"),
+        }
+    }
+
+    /// A rootless daemon's `XDG_RUNTIME_DIR` (its harness directory; None for a root daemon).
+    pub fn runtime_dir(&self) -> Option<&Path> {
+        self.rootless.as_ref().map(|_| self.dir.as_path())
     }
 
     /// The socket of the containerd this dockerd started for itself.
@@ -677,6 +890,20 @@ impl TestDockerd {
             remove_bridge("docker_gwbridge");
         }
         cleanup_dir(&self.dir);
+        if let Some(r) = &self.rootless {
+            // Container processes run as subordinate ids and name no harness path; rootlesskit
+            // and slirp4netns may outlive a killed session. All of them are the account's.
+            for _ in 0..3 {
+                let left = rootless::processes_of(&r.user);
+                if left.is_empty() {
+                    break;
+                }
+                kill_all(&left);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let _ = std::fs::remove_dir_all(r.user.data_root());
+            let _ = std::fs::remove_dir_all(r.user.home.join(".config"));
+        }
     }
 
     /// Make this daemon a single-manager swarm listening on a free 127.0.0.1 port; returns the
@@ -840,6 +1067,13 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         )
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+fn kill_all(pids: &[u32]) {
+    for pid in pids {
+        // SAFETY: the callers pass processes this harness started (see each caller).
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+    }
 }
 
 /// Kill every process whose command line names `dir` (dockerd, its containerd and shims),

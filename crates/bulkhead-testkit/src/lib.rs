@@ -45,6 +45,12 @@
 //! - [`TestDockerd::network`]: a bridge network of this daemon for containers that publish
 //!   ports; [`TestDockerd::shared_mount_dir`]: a shared-propagation mount point for
 //!   `bind-propagation=shared`.
+//! - [`TestDockerd::start_rootless`] / [`TestDockerd::start_rootless_with`]: a real rootless
+//!   daemon (`dockerd-rootless.sh`: rootlesskit, then dockerd in a user namespace) run as the
+//!   dedicated account [`rootless::TEST_USER`] (created once with its `/etc/subuid` and
+//!   `/etc/subgid` ranges, and left in place), in that account's default locations:
+//!   [`TestDockerd::runtime_dir`] (`XDG_RUNTIME_DIR`, holding the socket and exec root),
+//!   `~/.config/docker/daemon.json`, `~/.local/share/docker`; [`TestDockerd::rootless_user`].
 //! - [`TestPki`]: a throwaway CA (openssl) issuing server and client certificates, e.g. for a
 //!   daemon on tcp+TLS (`tlscacert`/`tlscert`/`tlskey` in daemon.json) and a `DOCKER_CERT_PATH`
 //!   client directory ([`TestPki::docker_client_dir`]).
@@ -81,6 +87,7 @@ pub mod http;
 pub mod image;
 pub mod pki;
 pub mod postgres;
+pub mod rootless;
 pub mod shell;
 pub mod sshd;
 pub mod tempdir;
@@ -92,5 +99,6 @@ pub use http::{ApiClient, KeepAlive, Response};
 pub use image::{ExtraFile, TEST_IMAGE};
 pub use pki::{Issued, TestPki};
 pub use postgres::TestPostgres;
+pub use rootless::RootlessUser;
 pub use sshd::TestSshd;
 pub use tempdir::TempDir;

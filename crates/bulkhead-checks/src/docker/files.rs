@@ -818,6 +818,54 @@ mod tests {
         );
     }
 
+    /// Found against a real rootless dockerd: it makes its socket `srw-rw---T` (1660), the
+    /// sticky bit keeping XDG_RUNTIME_DIR's cleanup away. That bit grants no access.
+    #[test]
+    fn the_sticky_bit_of_a_rootless_socket_grants_nothing() {
+        let f = Fixture::new().rootless("alice", 1000, "", None).socket(
+            "/run/user/1000/docker.sock",
+            0o1660,
+            1000,
+            1000,
+        );
+        let r = f.check("docker.files.docker_sock_mode");
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_eq!(evidence(&r).0, "1660", "the evidence shows the real mode");
+        assert_eq!(
+            r.objects[0].note.as_deref(),
+            Some("the sticky bit grants no access")
+        );
+        // Real excess still fails, and the note names only the bits that grant something.
+        let f = Fixture::new().rootless("alice", 1000, "", None).socket(
+            "/run/user/1000/docker.sock",
+            0o1666,
+            1000,
+            1000,
+        );
+        let r = f.check("docker.files.docker_sock_mode");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(
+            r.objects[0].note.as_deref(),
+            Some("grants 0006 beyond 0660")
+        );
+    }
+
+    #[test]
+    fn a_rootless_daemon_without_a_user_unit_says_where_it_was_looked_for() {
+        let f = Fixture::new()
+            .rootless("alice", 1000, "", None)
+            .unit("docker.socket", None);
+        let r = f.check("docker.files.docker_socket_unit_owner");
+        assert_eq!(r.status, Status::NotApplicable);
+        let message = r.message.unwrap();
+        assert!(
+            message.contains("no docker.socket user unit file")
+                && message.contains("~/.config/systemd/user")
+                && !message.contains("/lib/systemd/system"),
+            "{message}"
+        );
+    }
+
     #[test]
     fn pitfall_21_file_checks_on_a_remote_daemon_are_not_applicable() {
         // docker-bench reads the local files even when the API talks to another machine.

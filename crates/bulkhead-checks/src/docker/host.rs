@@ -442,7 +442,12 @@ fn audit_judgement(ctx: &Context<'_>, what: &str, path: &str) -> CheckResult {
     let rules = match host.audit.as_result() {
         Ok(r) => r,
         Err(reason) => {
+            // Still name the file: which path would be judged is known, and is evidence too.
             return CheckResult::error(format!("the audit rules could not be read: {reason}"))
+                .with_object(
+                    ObjectResult::new("file", path, Status::Error)
+                        .note("whether a rule watches it is unknown"),
+                );
         }
     };
     let field = rules_field(rules);
@@ -689,6 +694,7 @@ mod tests {
     use super::super::fixture::Fixture;
     use super::EngineVersion;
     use crate::model::Status;
+    use bulkhead_facts::Fact;
     use serde_json::json;
 
     fn statuses(r: &crate::model::CheckResult) -> Vec<(&str, Status)> {
@@ -995,6 +1001,22 @@ mod tests {
         // ... but a -w watch on a file never covers a sibling that shares its prefix.
         let f = audited_host().audit_rules("kernel", "-w /etc/docker/daemon.json.bak -p wa\n");
         assert_eq!(f.check("docker.audit.daemon_json").status, Status::Fail);
+    }
+
+    /// Found auditing a real rootless daemon as its own user, who may read neither the kernel's
+    /// rules nor /etc/audit: the check cannot judge, but still names the path it would judge.
+    #[test]
+    fn unknown_audit_rules_are_an_error_naming_the_path() {
+        let mut f = audited_host().dockerd("--data-root /srv/docker", None);
+        f.snapshot.host.audit = Fact::Unavailable(
+            "cannot read /etc/audit/rules.d: Permission denied (os error 13)".into(),
+        );
+        let r = f.check("docker.audit.data_root");
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.unwrap().contains("Permission denied"));
+        assert_eq!(r.objects.len(), 1);
+        assert_eq!(r.objects[0].name, "/srv/docker");
+        assert_eq!(r.objects[0].status, Status::Error);
     }
 
     #[test]

@@ -113,12 +113,19 @@ pub(crate) fn file_mode(
     single_file_result(what, mode_object(ctx, path, allowed))
 }
 
+const STICKY: u32 = 0o1000;
+
 /// One file's mode verdict (missing files are not applicable, unreadable ones an error).
 pub(crate) fn mode_object(ctx: &Context<'_>, path: &str, allowed: u32) -> ObjectResult {
     let expected = format!("{:04o} or stricter", allowed);
     match ctx.snapshot.host.file(path) {
         Some(FileFact::Present(st)) => {
-            let status = if st.mode.at_most(allowed) {
+            // The sticky bit grants nobody anything (on a directory it only restricts who may
+            // delete entries). Rootless dockerd sets it on everything it makes in
+            // XDG_RUNTIME_DIR, its socket included, so the runtime directory's periodic cleanup
+            // leaves them alone.
+            let granting = bulkhead_facts::mode::Mode(st.mode.0 & !STICKY);
+            let status = if granting.at_most(allowed) {
                 Status::Pass
             } else {
                 Status::Fail
@@ -131,9 +138,11 @@ pub(crate) fn mode_object(ctx: &Context<'_>, path: &str, allowed: u32) -> Object
             if status == Status::Fail {
                 o.note(format!(
                     "grants {:04o} beyond {:04o}",
-                    st.mode.excess(allowed),
+                    granting.excess(allowed),
                     allowed
                 ))
+            } else if granting != st.mode {
+                o.note("the sticky bit grants no access")
             } else {
                 o
             }
@@ -266,6 +275,10 @@ pub(crate) fn unit_file(ctx: &Context<'_>, unit: &str) -> Result<String, CheckRe
     };
     match d.daemon.paths.units.get(unit) {
         Some(Some(p)) => Ok(p.clone()),
+        // A rootless daemon runs from its user's units; the system's are the root daemon's.
+        Some(None) if is_rootless(ctx) => Err(CheckResult::not_applicable(format!(
+            "rootless Docker: no {unit} user unit file exists where systemd's user manager looks (~/.config/systemd/user, /etc/systemd/user, /usr/lib/systemd/user, ...)"
+        ))),
         Some(None) => Err(CheckResult::not_applicable(format!(
             "no {unit} unit file exists where systemd looks ({})",
             bulkhead_facts::docker::SYSTEMD_UNIT_DIRS.join(", ")
