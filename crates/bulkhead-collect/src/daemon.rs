@@ -116,11 +116,27 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
         let path = from_process.or_else(|| find_binary(input.fs, bin, home));
         paths.binaries.insert(bin.to_string(), path);
     }
+    let rootless_subgids = match &rootless {
+        Some(r) => {
+            let name = input
+                .users
+                .iter()
+                .find(|u| u.uid == r.uid)
+                .map(|u| u.name.as_str());
+            input
+                .fs
+                .read_to_string("/etc/subgid")
+                .map(|text| subordinate_ranges(&text, name, r.uid))
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     DaemonFacts {
         process,
         process_reason,
         flags,
         rootless: rootless.is_some(),
+        rootless_subgids,
         config_path,
         config,
         paths,
@@ -507,8 +523,24 @@ fn default_socket_of(p: &Process) -> String {
 
 /// A rootless daemon's user locations.
 struct Rootless {
+    uid: u32,
     home: String,
     runtime_dir: String,
+}
+
+/// The `(first, count)` subordinate ID ranges `/etc/subgid` (or `/etc/subuid`) text gives the
+/// user `name` or uid `uid` (`NAME:FIRST:COUNT` or `UID:FIRST:COUNT` lines).
+fn subordinate_ranges(text: &str, name: Option<&str>, uid: u32) -> Vec<(u32, u32)> {
+    let uid = uid.to_string();
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.trim().split(':');
+            let who = fields.next()?;
+            let first = fields.next()?.parse().ok()?;
+            let count = fields.next()?.parse().ok()?;
+            (Some(who) == name || who == uid).then_some((first, count))
+        })
+        .collect()
 }
 
 /// Rootless Docker: dockerd run by a non-root uid, under rootlesskit, with `--rootless`, or
@@ -544,7 +576,11 @@ fn detect_rootless(process: Option<&Process>, input: &DaemonInputs<'_>) -> Optio
         .and_then(|p| p.environ.as_ref())
         .and_then(|e| e.get("XDG_RUNTIME_DIR").cloned())
         .unwrap_or_else(|| format!("/run/user/{uid}"));
-    Some(Rootless { home, runtime_dir })
+    Some(Rootless {
+        uid,
+        home,
+        runtime_dir,
+    })
 }
 
 /// `unix:///run/user/1000/docker.sock` -> 1000.
@@ -974,6 +1010,17 @@ mod tests {
     /// Found against a real rootless dockerd on a host with docker.io installed: the system's
     /// /lib/systemd/system/docker.service and docker.socket (the root daemon's units) were
     /// reported as the rootless daemon's. systemd's user manager never loads those.
+    #[test]
+    fn subordinate_ranges_are_read_by_name_or_uid() {
+        let text = "alice:100000:65536\nbob:165536:65536\n1001:231072:65536\n# comment\nbroken\n";
+        assert_eq!(
+            subordinate_ranges(text, Some("bob"), 1000),
+            [(165536, 65536)]
+        );
+        assert_eq!(subordinate_ranges(text, None, 1001), [(231072, 65536)]);
+        assert!(subordinate_ranges(text, Some("carol"), 1002).is_empty());
+    }
+
     #[test]
     fn a_rootless_daemons_units_are_its_users_units_only() {
         let root = bulkhead_testkit::TempDir::new("rootless-units");

@@ -451,6 +451,11 @@ pub struct DaemonFacts {
     pub flags: Flags,
     /// Rootless Docker (dockerd run by a non-root user through rootlesskit).
     pub rootless: bool,
+    /// Rootless Docker: the subordinate group IDs of the user running the daemon, as
+    /// `(first, count)` ranges from /etc/subgid. Groups inside the daemon's user namespace
+    /// (its `docker` group, which owns its socket) are these on the host, held by no one else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rootless_subgids: Vec<(u32, u32)>,
     /// The daemon.json that applies: `--config-file` when given, else the default for the mode.
     pub config_path: String,
     /// Its parsed content; `Value(None)` when the file does not exist.

@@ -206,15 +206,24 @@ fn assert_rootless_audit(d: &TestDockerd, report: &Value, who: &str) {
     // directory's periodic cleanup leaves it alone); it grants no access.
     let r = result(report, "3.16");
     assert_eq!(r["status"], "pass", "{who}: {r}");
-    // The socket is the account's. (Its group is the daemon's `docker` group inside the user
-    // namespace, a subordinate gid on the host: see 3.15 in the report of this change.)
-    let owner = result(report, "3.15")["objects"][0]["evidence"]["actual"]
+    // The socket is the account's, and its group is the daemon's `docker` group inside the
+    // user namespace: one of the account's subordinate gids on the host, which only the
+    // account's namespaced processes can hold.
+    let r = result(report, "3.15");
+    let owner = r["objects"][0]["evidence"]["actual"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(
         owner.starts_with(&format!("{}:", user.name)),
         "{who}: {owner}"
+    );
+    assert_eq!(r["status"], "pass", "{who}: {r}");
+    assert!(
+        r["objects"][0]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("subordinate gids")),
+        "{who}: {r}"
     );
     for id in ["3.23", "3.24"] {
         assert_eq!(

@@ -361,9 +361,43 @@ fn add_note(mut o: ObjectResult, note: Option<String>) -> ObjectResult {
 
 fn owner_object(ctx: &Context<'_>, path: &str, group: Group) -> ObjectResult {
     match expected_owner(ctx, path, group) {
-        Ok((uid, g, note)) => add_note(super::owner_object(ctx, path, uid, g), note),
+        Ok((uid, g, note)) => subordinate_group_accepted(
+            ctx,
+            path,
+            add_note(super::owner_object(ctx, path, uid, g), note),
+        ),
         Err(reason) => ObjectResult::new("file", path, Status::Error).note(reason),
     }
+}
+
+/// A rootless daemon's file in its user's locations, owned by the user and by a group of the
+/// daemon's user namespace (rootless dockerd gives its socket its own `docker` group, which the
+/// host sees as one of the user's subordinate gids): only the user's own namespaced processes
+/// can hold that group, so the failure `obj` stands for is none.
+fn subordinate_group_accepted(ctx: &Context<'_>, path: &str, obj: ObjectResult) -> ObjectResult {
+    if obj.status != Status::Fail || !is_rootless(ctx) {
+        return obj;
+    }
+    let (Some(d), Some((uid, _, name, home, runtime))) = (ctx.docker(), rootless_user(ctx)) else {
+        return obj;
+    };
+    let Some(FileFact::Present(st)) = ctx.snapshot.host.file(path) else {
+        return obj;
+    };
+    let subordinate = d
+        .daemon
+        .rootless_subgids
+        .iter()
+        .any(|&(first, count)| st.gid >= first && st.gid - first < count);
+    if st.uid != uid || !subordinate || !(is_under(path, &home) || is_under(path, &runtime)) {
+        return obj;
+    }
+    let mut obj = obj;
+    obj.status = Status::Pass;
+    obj.note(format!(
+        "rootless Docker: gid {} is one of {name}'s subordinate gids (/etc/subgid), a group inside the daemon's user namespace that only {name}'s own processes can hold",
+        st.gid
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,6 +845,47 @@ mod tests {
             0o660,
             0,
             0,
+        );
+        assert_eq!(
+            f.check("docker.files.docker_sock_owner").status,
+            Status::Fail
+        );
+    }
+
+    /// Found against a real rootless dockerd: inside its user namespace it gives its socket
+    /// its own `docker` group, which the host sees as one of the user's subordinate gids. Only
+    /// the user's namespaced processes can hold that group: not a failure. Outside the range
+    /// (another user's group), or a file of someone else, still fails.
+    #[test]
+    fn a_rootless_socket_group_from_the_users_subordinate_gids_passes() {
+        let with_group = |gid: u32| {
+            let mut f = Fixture::new().rootless("alice", 1000, "", None).socket(
+                "/run/user/1000/docker.sock",
+                0o660,
+                1000,
+                gid,
+            );
+            f.docker().daemon.rootless_subgids = vec![(165536, 65536)];
+            f.check("docker.files.docker_sock_owner")
+        };
+        let r = with_group(165641);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(
+            r.objects[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("gid 165641 is one of alice's subordinate gids"),
+            "{r:?}"
+        );
+        assert_eq!(with_group(165536 + 65536).status, Status::Fail);
+        assert_eq!(with_group(50).status, Status::Fail);
+        // Without the ranges (a snapshot from before they were collected), as before.
+        let f = Fixture::new().rootless("alice", 1000, "", None).socket(
+            "/run/user/1000/docker.sock",
+            0o660,
+            1000,
+            165641,
         );
         assert_eq!(
             f.check("docker.files.docker_sock_owner").status,
