@@ -357,22 +357,27 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
             end += 1;
         }
         from = end;
-        // A short option with its value glued (`-pDock3rPass reg`) looks like a long one with
-        // one dash, and the case of the value splits it into words (`p`, `dock3r`, `pass`): the
-        // next word is no value then. Go flags are lower case (`-peer-client-cert-auth`) or
-        // camel case from a word of two letters or more (`-apiToken`, `-clientSecret`).
+        // A short option with its value glued (`-pDock3rPass reg`, `-p0r4sPass`) looks like a
+        // long one with one dash, and the case of the value splits it into words (`p`,
+        // `dock3r`, `pass`): the next word is no value then. Go flags are lower case
+        // (`-peer-client-cert-auth`) or camel case from a word of two letters or more
+        // (`-apiToken`); PowerShell's parameters start with a capital (`-Password`).
         if name_at == dashes + 1
+            && b[name_at].is_ascii_lowercase()
+            && !b.get(name_at + 1).is_some_and(u8::is_ascii_lowercase)
             && b[name_at..end].iter().any(u8::is_ascii_uppercase)
-            && !b[name_at..end].iter().take(2).all(u8::is_ascii_lowercase)
         {
             continue;
         }
-        let at = match value_after_option(b, end) {
-            Some(at) if b[at] != b'#' => Some(at),
+        let (at, list_item) = match value_after_option(b, end) {
+            Some(at) if b[at] != b'#' => (Some(at), false),
             // A comment after an item of a YAML list (`- --token  # from the vault`), whose
             // value is the next item. Elsewhere (a unit's `ExecStart=`, a log line) `#` may
             // begin the value itself, masked as before.
-            after => next_list_item(b, dashes, end).or(after),
+            after => match next_list_item(b, dashes, end) {
+                Some(item) => (Some(item), true),
+                None => (after, false),
+            },
         };
         let Some(at) = at else {
             continue;
@@ -381,7 +386,13 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
         if !is_secret_name(name) {
             continue;
         }
-        let (a, z) = value_at(text, at);
+        // A plain YAML list item is the rest of its line (blanks included), a quoted one its
+        // quoted string; a shell word ends at a blank.
+        let (a, z) = if list_item && !matches!(b[at], b'"' | b'\'') {
+            list_item_value(text, at)
+        } else {
+            value_at(text, at)
+        };
         let value = &text[a..z];
         if not_a_value(value)
             || value.starts_with(['-', '`', '|', '&', ';', '<', '>', '(', ')'])
@@ -458,7 +469,22 @@ fn next_list_item(b: &[u8], dashes: usize, end: usize) -> Option<usize> {
     if b.get(j) != Some(&b'\n') {
         return None;
     }
-    let next_line = j + 1;
+    let mut next_line = j + 1;
+    // YAML lets blank lines and lines holding only a comment stand between two items: the
+    // value is the next item after them. Each option walks only the lines after its own, so a
+    // text is still read once.
+    loop {
+        let mut k = next_line;
+        while matches!(b.get(k), Some(b' ' | b'\t')) {
+            k += 1;
+        }
+        match b.get(k) {
+            Some(b'\n') => next_line = k + 1,
+            Some(b'\r') if b.get(k + 1) == Some(&b'\n') => next_line = k + 2,
+            Some(b'#') => next_line = k + b[k..].iter().position(|&c| c == b'\n')? + 1,
+            _ => break,
+        }
+    }
     // Back from the option: the blanks after the item's dash, the dash, the indentation.
     let mut k = dashes - usize::from(quote.is_some());
     let after_item_dash = k;
@@ -494,6 +520,19 @@ fn next_list_item(b: &[u8], dashes: usize, end: usize) -> Option<usize> {
     }
 }
 
+/// The value of a plain (unquoted) YAML list item starting at `at`: the rest of its line, less
+/// a comment (` # ...`) and trailing blanks.
+fn list_item_value(text: &str, at: usize) -> (usize, usize) {
+    let line = &text[at..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let b = line.as_bytes();
+    let comment = (1..b.len())
+        .find(|&i| b[i] == b'#' && matches!(b[i - 1], b' ' | b'\t'))
+        .unwrap_or(b.len());
+    let value = line[..comment].trim_end_matches([' ', '\t', '\r']);
+    (at, at + value.len())
+}
+
 /// Is `word` one of the words that follow an option's name in a sentence rather than a value
 /// on a command line ("--kubelet-client-key not set", "use --token to ...")? Free text is also
 /// bulkhead's own evidence and messages, masked once more before they are shown; no credential
@@ -518,16 +557,18 @@ fn value_after_option(b: &[u8], end: usize) -> Option<usize> {
         b' ' | b'\t' => {}
         // A `\` that continues the line; any other follows the name without a blank.
         b'\\' if b[end + 1..].starts_with(b"\n") || b[end + 1..].starts_with(b"\r\n") => {}
+        // `"--token", "VALUE"` of an array, on one line or, as JSON is printed, over two.
         q @ (b'"' | b'\'') => {
+            let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
             j += 1;
-            while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
+            while b.get(j).is_some_and(blank) {
                 j += 1;
             }
             if b.get(j) != Some(&b',') {
                 return None;
             }
             j += 1;
-            while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
+            while b.get(j).is_some_and(blank) {
                 j += 1;
             }
             return (b.get(j) == Some(q)).then_some(j);
@@ -2765,6 +2806,22 @@ mod tests {
             ),
             // Outside a list, a value may begin with `#`.
             ("app --password #hunter2", "app --password ***"),
+            // A plain item is the whole rest of its line; blank and comment lines between the
+            // option and its value are skipped, as YAML skips them.
+            (
+                "args:\n  - --password\n  - correct horse battery staple # phrase\n",
+                "args:\n  - --password\n  - *** # phrase\n",
+            ),
+            ("  - --token\n\n  - abc123xyz", "  - --token\n\n  - ***"),
+            (
+                "  - --password\n  # the database's\n  - hunter2",
+                "  - --password\n  # the database's\n  - ***",
+            ),
+            // An array printed as JSON, one element a line.
+            (
+                "\"args\": [\n  \"--token\",\n  \"abc123\"\n]",
+                "\"args\": [\n  \"--token\",\n  \"***\"\n]",
+            ),
             // Flow style: the elements of one line.
             (
                 "args: [\"--password\", \"hunter2\", \"--port\", \"80\"]",
@@ -2789,7 +2846,6 @@ mod tests {
             "  - --token\n    - abc123xyz",
             "    - --token\n  - abc123xyz",
             "  - --token\n  name: abc123xyz",
-            "  - --token\n\n  - abc123xyz",
             "  - --token\n  -abc123xyz",
             // An option that is not an item of its own.
             "run --token\n  - abc123xyz",
@@ -2864,6 +2920,12 @@ mod tests {
             ("app -apiToken abc123 -v", "app -apiToken *** -v"),
             ("app -clientSecret=Cl13nt", "app -clientSecret=***"),
             ("docker login -pDock3rPass reg", "docker login -p*** reg"),
+            // PowerShell's parameters, in any letter case, as argv masks them.
+            (
+                "RUN .\\install.ps1 -Password Sup3r -ApiKey k3y -Verbose",
+                "RUN .\\install.ps1 -Password *** -ApiKey *** -Verbose",
+            ),
+            ("app -PASSWORD x1y2", "app -PASSWORD ***"),
         ] {
             assert_eq!(mask_text(text), masked, "{text}");
         }
