@@ -221,6 +221,15 @@ impl ObjectResult {
     }
 }
 
+/// Does an object's note say its warn stands only until a component loads a changed file? The
+/// checks that judge a setting from a file the running dockerd, kubelet, etcd or API server
+/// read before the file changed all write "... may not have loaded ..." (the file and both
+/// times, then what to restart), and `bulkhead verify` tells such a warn, which a restart
+/// settles, from a warn a person must judge.
+pub fn is_not_loaded_note(note: &str) -> bool {
+    note.contains("may not have loaded")
+}
+
 /// The verdict on one check: a status, a one-line message, and the objects behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {

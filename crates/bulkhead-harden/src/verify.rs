@@ -200,6 +200,10 @@ pub enum Verdict {
     /// It failed before and only warns now: the fix is written but the process that reads it
     /// has not restarted, so the audit cannot see it take effect.
     NotProvenYet,
+    /// It failed before and warns now for another reason: a person must judge what is left
+    /// (such as logs sent to the local journal: are they forwarded?). Not held against the exit
+    /// code, as no restart or fix of bulkhead's settles it.
+    WarnsNow,
     /// Objects it failed on are no longer there to audit, or it could not be evaluated now.
     NotProven,
     /// It failed before and no longer applies (not applicable, info or manual now).
@@ -218,7 +222,15 @@ impl CheckChange {
         match (self.before, self.after) {
             (b, Some(Status::Pass)) if b != Status::Pass && !gone => Verdict::Fixed,
             (Status::Fail, Some(Status::Fail)) => Verdict::StillFailing,
-            (Status::Fail, Some(Status::Warn)) => Verdict::NotProvenYet,
+            (Status::Fail, Some(Status::Warn))
+                if self
+                    .reason
+                    .as_deref()
+                    .is_some_and(bulkhead_checks::is_not_loaded_note) =>
+            {
+                Verdict::NotProvenYet
+            }
+            (Status::Fail, Some(Status::Warn)) => Verdict::WarnsNow,
             _ if gone => Verdict::NotProven,
             (Status::Fail, Some(Status::Error) | None) => Verdict::NotProven,
             (Status::Fail, Some(_)) => Verdict::NoLongerApplies,
@@ -332,6 +344,8 @@ pub struct VerifySummary {
     pub still_failing: usize,
     pub not_proven_yet: usize,
     pub not_proven: usize,
+    /// Of those, warning now for a reason a person must judge (not held against the exit code).
+    pub warns_now: usize,
     /// Selected checks that did not fail before and fail now.
     pub regressed: usize,
 }
@@ -352,6 +366,7 @@ impl Verification {
             still_failing: count(&[Verdict::StillFailing]),
             not_proven_yet: count(&[Verdict::NotProvenYet]),
             not_proven: count(&[Verdict::NotProven]),
+            warns_now: count(&[Verdict::WarnsNow]),
             regressed: self
                 .checks
                 .iter()
@@ -370,7 +385,10 @@ impl Verification {
             .iter()
             .filter(|c| {
                 (c.before == Status::Fail
-                    && !matches!(c.verdict(), Verdict::Fixed | Verdict::NoLongerApplies))
+                    && !matches!(
+                        c.verdict(),
+                        Verdict::Fixed | Verdict::NoLongerApplies | Verdict::WarnsNow
+                    ))
                     || c.verdict() == Verdict::Regressed
             })
             .collect()
@@ -476,9 +494,18 @@ pub fn compare(
                     .flat_map(|o| o.result.objects.iter())
             };
             let reason = match (c.status, found.map(|n| n.status)) {
-                (Status::Fail, Some(Status::Warn)) => objects_now()
-                    .find(|x| x.status == Status::Warn)
-                    .and_then(|x| x.note.clone()),
+                // A note saying a restart settles it comes first: any one such object keeps
+                // the check from being proven until the restart.
+                (Status::Fail, Some(Status::Warn)) => {
+                    let notes = || {
+                        objects_now()
+                            .filter(|x| x.status == Status::Warn)
+                            .filter_map(|x| x.note.clone())
+                    };
+                    notes()
+                        .find(|n| bulkhead_checks::is_not_loaded_note(n))
+                        .or_else(|| notes().next())
+                }
                 (Status::Fail, Some(Status::Fail)) if objects_now().count() == 1 => {
                     objects_now().next().and_then(|x| x.note.clone())
                 }
@@ -608,6 +635,7 @@ fn audit_text(v: &Verification) -> String {
             Verdict::NotProvenYet => " not proven yet",
             Verdict::NotProven => " not proven",
             Verdict::NoLongerApplies => " no longer applies",
+            Verdict::WarnsNow => " warns now",
             Verdict::Regressed => " now failing",
             Verdict::Unchanged => "",
         };
@@ -615,7 +643,10 @@ fn audit_text(v: &Verification) -> String {
             format!("{mark}; no longer audited: {}", c.gone.join(", "))
         } else if let Some(why) = &c.reason {
             format!("{mark}: {why}")
-        } else if matches!(verdict, Verdict::NotProvenYet | Verdict::NotProven) {
+        } else if matches!(
+            verdict,
+            Verdict::NotProvenYet | Verdict::NotProven | Verdict::WarnsNow
+        ) {
             format!("{mark}: see `bulkhead audit`")
         } else {
             mark.to_string()
@@ -683,6 +714,10 @@ fn checks_summary(v: &Verification) -> String {
             "not proven yet (restart what each note names, then verify again)",
         ),
         (counts.not_proven, "not proven"),
+        (
+            counts.warns_now,
+            "warning now (what a person must judge is in its note)",
+        ),
     ];
     let left: Vec<String> = left
         .iter()
@@ -744,17 +779,22 @@ mod tests {
         }
     }
 
-    /// Each row says what became of a check: fixed, still failing, or not proven yet.
+    /// The audit's note on a warn that a restart settles (a file newer than its process).
+    const PENDING: &str = "/etc/docker/daemon.json changed at 10:05, after dockerd started at \
+                           10:00: the running daemon may not have loaded this setting; restart it";
+
+    /// Each row says what became of a check: fixed, still failing, not proven yet (a restart
+    /// settles it), or warning for what a person must judge.
     #[test]
     fn each_check_row_says_what_became_of_it() {
         let mut restarted_later = change("2.13", Status::Fail, Status::Warn);
-        restarted_later.reason = Some(
-            "/etc/docker/daemon.json changed at 10:05, after dockerd started at 10:00: restart it"
-                .into(),
-        );
+        restarted_later.reason = Some(PENDING.into());
+        let mut to_judge = change("2.12", Status::Fail, Status::Warn);
+        to_judge.reason = Some("logs go to the local journal: confirm it is forwarded".into());
         let v = Verification {
             checks: vec![
                 restarted_later,
+                to_judge,
                 change("2.14", Status::Fail, Status::Warn),
                 change("2.15", Status::Fail, Status::Pass),
                 change("2.16", Status::Fail, Status::Fail),
@@ -771,26 +811,34 @@ mod tests {
                 .to_string()
         };
         assert!(
-            line("2.13").ends_with("title 2.13 not proven yet: /etc/docker/daemon.json changed at 10:05, after dockerd started at 10:00: restart it"),
+            line("2.13").ends_with(&format!("title 2.13 not proven yet: {PENDING}")),
             "{text}"
         );
         assert!(
-            line("2.14").ends_with("title 2.14 not proven yet: see `bulkhead audit`"),
+            line("2.12").ends_with(
+                "title 2.12 warns now: logs go to the local journal: confirm it is forwarded"
+            ),
+            "{text}"
+        );
+        assert!(
+            line("2.14").ends_with("title 2.14 warns now: see `bulkhead audit`"),
             "{text}"
         );
         assert!(line("2.15").ends_with("title 2.15 fixed"), "{text}");
         assert!(line("2.16").ends_with("title 2.16 still failing"), "{text}");
         assert!(
             text.contains(
-                "\n1 of 4 checks that failed is fixed: 1 still failing, 2 not proven yet \
-                 (restart what each note names, then verify again).\n"
+                "\n1 of 5 checks that failed is fixed: 1 still failing, 1 not proven yet \
+                 (restart what each note names, then verify again), 2 warning now (what a \
+                 person must judge is in its note).\n"
             ),
             "{text}"
         );
         // A fix the running process has not loaded proves nothing: it counts against the exit
-        // code as a check still failing does.
+        // code as a check still failing does. A warn no restart settles does not (verify would
+        // exit 1 for ever on it).
         let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
-        assert_eq!(not_fixed, ["2.13", "2.14", "2.16"]);
+        assert_eq!(not_fixed, ["2.13", "2.16"]);
     }
 
     /// The JSON carries each check's verdict beside its statuses, as the text and the exit code
@@ -798,7 +846,7 @@ mod tests {
     #[test]
     fn each_check_serializes_with_its_verdict() {
         let mut pending = change("2.14", Status::Fail, Status::Warn);
-        pending.reason = Some("restart dockerd".into());
+        pending.reason = Some(PENDING.into());
         let json = serde_json::to_value(vec![pending, change("2.15", Status::Fail, Status::Pass)])
             .unwrap();
         assert_eq!(
@@ -806,7 +854,7 @@ mod tests {
             serde_json::json!([
                 {"check": "2.14", "control": "docker.2.14", "title": "title 2.14",
                  "before": "fail", "after": "warn", "verdict": "not_proven_yet",
-                 "reason": "restart dockerd"},
+                 "reason": PENDING},
                 {"check": "2.15", "control": "docker.2.15", "title": "title 2.15",
                  "before": "fail", "after": "pass", "verdict": "fixed"},
             ])
@@ -824,7 +872,8 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&v).unwrap()["summary"],
             serde_json::json!({"failed": 2, "fixed": 1, "still_failing": 0,
-                               "not_proven_yet": 1, "not_proven": 0, "regressed": 0})
+                               "not_proven_yet": 0, "not_proven": 0, "warns_now": 1,
+                               "regressed": 0})
         );
     }
 

@@ -95,7 +95,9 @@ Examples:
 Exit codes:
   0  success (audit and scan: no result reached --fail-on)
   1  audit or scan: a result reached --fail-on; verify and
-     harden --verify: a check that failed still fails
+     harden --verify: a check that failed is not shown fixed (still
+     failing, or not proven until a component restarts), or one newly
+     fails
   2  usage or tool error; the message says what failed and what to do";
 
 const AUDIT_HELP: &str = "\
@@ -247,8 +249,9 @@ Examples:
 
 Exit codes:
   0  planned, applied or rolled back
-  1  with --verify: a selected check that failed still fails, or a fixed
-     finding is still reported
+  1  with --verify: a selected check that failed is not shown fixed (still
+     failing, or not proven until a component restarts), one that did not
+     fail fails now, or a fixed finding is still reported
   2  usage or tool error; also an --apply refused (a file changed since it
      was read) and a --restart-daemon that failed after the fixes applied";
 
@@ -265,7 +268,8 @@ Exit codes:
   0  every selected check that failed is fixed (or no longer applies), none
      that did not fail fails now, and no fixed finding is reported again
   1  a selected check that failed still fails, errors, is not proven yet
-     (its fix is written but the process that reads it has not restarted)
+     (its fix is written but the process that reads it has not restarted;
+     a warn for what a person must judge is not held against it)
      or is not proven (a container it failed on is no longer audited), a
      selected check that did not fail before fails now, or a fixed finding
      is still reported

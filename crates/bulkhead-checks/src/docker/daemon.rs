@@ -1170,6 +1170,7 @@ mod tests {
             note.starts_with("/etc/docker/daemon.json changed at 2026-11-28T10:05:00Z, after dockerd started at 2026-11-28T10:00:00Z"),
             "{note}"
         );
+        assert!(crate::is_not_loaded_note(note), "{note}");
         assert_eq!(
             stale.check("docker.daemon.icc_disabled").status,
             Status::Pass,

@@ -2710,6 +2710,8 @@ mod tests {
         assert_eq!(verdicts(&r), vec![("newer", Status::Warn)]);
         let note = r.objects[0].note.as_deref().unwrap_or("");
         assert!(note.contains("changed at 2026-11-28T11:00:00Z"), "{note}");
+        // `bulkhead verify` tells a warn a restart settles by this note.
+        assert!(crate::is_not_loaded_note(note), "{note}");
 
         // The file changed in the seconds after dockerd started (too close to tell whether the
         // daemon read the old or the new content): a container created before the change may

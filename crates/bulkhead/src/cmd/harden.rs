@@ -307,7 +307,7 @@ pub struct HardenArgs {
     ///
     /// Also the threats whose status changed, as `bulkhead verify` does; exits 1 when a selected
     /// check that failed is not shown fixed (still failing, or not proven yet because the
-    /// process that reads the fixed file has not restarted).
+    /// process that reads the fixed file has not restarted), or one that passed fails now.
     #[arg(long, requires = "apply", help_heading = "Apply")]
     pub verify: bool,
     /// Where journals and the baseline go (default: under --root).
