@@ -12,7 +12,7 @@
 
 use crate::hostfs::HostFs;
 use bulkhead_facts::docker::{
-    parse_dockerd_flags, resolve_paths, DaemonFacts, DaemonSettings, Endpoint, Info,
+    parse_dockerd_flags, resolve_paths, DaemonFacts, DaemonSettings, DockerPaths, Endpoint, Info,
     DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
 };
 use bulkhead_facts::host::{PasswdEntry, Process};
@@ -69,21 +69,37 @@ pub struct DaemonInputs<'a> {
 
 /// The daemon's facts for a daemon on this host.
 pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
-    let (process, process_reason) = find_dockerd(input);
+    let Found {
+        process,
+        reason: process_reason,
+        configuration,
+    } = find_dockerd(input);
     let found = process.value().cloned().flatten();
-    let rootless = detect_rootless(found.as_ref(), input);
+    // The chosen process's configuration, as choosing it computed it (from the process's own
+    // evidence of rootless mode). Computed anew only when there is none, or when /info's
+    // `name=rootless` makes rootless a daemon whose process does not show it (dockerd seen from
+    // inside its user namespace, as uid 0): its daemon.json is then its user's.
+    let by_info = input
+        .info
+        .is_some_and(|i| i.has_security_option("rootless"));
+    let Configuration {
+        rootless,
+        config_path,
+        config,
+        settings,
+        mut paths,
+    } = match configuration {
+        Some(c) if c.rootless.is_some() || !by_info => c,
+        _ => Configuration::of(
+            found.as_ref(),
+            detect_rootless(found.as_ref(), input),
+            input.fs,
+        ),
+    };
     let rootless_dirs = rootless
         .as_ref()
         .map(|r| (r.home.clone(), r.runtime_dir.clone()));
-    let (config_path, config, settings) =
-        configuration(found.as_ref(), rootless_dirs.as_ref(), input.fs);
     let flags = settings.flags().clone();
-    let mut paths = resolve_paths(
-        &settings,
-        rootless_dirs
-            .as_ref()
-            .map(|(h, r)| (h.as_str(), r.as_str())),
-    );
     // The data root the API reports is authoritative when none is configured (under
     // userns-remap it is `<data-root>/<uid>.<gid>`: the configured root is its parent).
     if settings.string("data-root").is_none() && settings.string("graph").is_none() {
@@ -147,30 +163,81 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
     }
 }
 
-/// The configuration of a dockerd process (None: the defaults): the daemon.json it reads (its
-/// `--config-file`, else the default of a rootful or rootless daemon), what that file holds, and
-/// the settings of its flags and that file together.
-fn configuration(
-    process: Option<&Process>,
-    rootless_dirs: Option<&(String, String)>,
-    fs: &HostFs,
-) -> (String, Fact<Option<serde_json::Value>>, DaemonSettings) {
-    let flags = process
-        .map(|p| parse_dockerd_flags(p.args()))
-        .unwrap_or_default();
-    let config_path = flags
-        .last("config-file")
-        .unwrap_or_else(|| match rootless_dirs {
-            Some((home, _)) => format!("{home}/.config/docker/daemon.json"),
-            None => DEFAULT_CONFIG_FILE.to_string(),
-        });
-    let config = read_daemon_json(fs, &config_path);
-    let settings = DaemonSettings::new(
-        flags,
-        config.value().cloned().flatten(),
-        config_path.clone(),
-    );
-    (config_path, config, settings)
+/// The configuration of a dockerd process (None: the defaults). One value serves both choosing
+/// the daemon among the candidates (its sockets, data root, addresses) and describing the chosen
+/// one, so that each candidate's daemon.json is read and parsed once per [`local_daemon`], and
+/// every rule sees the file that process really reads.
+struct Configuration {
+    /// Rootless mode and its user's directories.
+    rootless: Option<Rootless>,
+    /// The daemon.json it reads: its `--config-file`, else the default of a rootful or rootless
+    /// daemon.
+    config_path: String,
+    /// What that file holds.
+    config: Fact<Option<serde_json::Value>>,
+    /// Its flags and that file together.
+    settings: DaemonSettings,
+    /// The paths they resolve to (the defaults of a rootful or rootless daemon).
+    paths: DockerPaths,
+}
+
+impl Configuration {
+    fn of(process: Option<&Process>, rootless: Option<Rootless>, fs: &HostFs) -> Configuration {
+        let flags = process
+            .map(|p| parse_dockerd_flags(p.args()))
+            .unwrap_or_default();
+        let config_path = flags
+            .last("config-file")
+            .unwrap_or_else(|| match &rootless {
+                Some(r) => format!("{}/.config/docker/daemon.json", r.home),
+                None => DEFAULT_CONFIG_FILE.to_string(),
+            });
+        let config = read_daemon_json(fs, &config_path);
+        let settings = DaemonSettings::new(
+            flags,
+            config.value().cloned().flatten(),
+            config_path.clone(),
+        );
+        let paths = resolve_paths(
+            &settings,
+            rootless
+                .as_ref()
+                .map(|r| (r.home.as_str(), r.runtime_dir.as_str())),
+        );
+        Configuration {
+            rootless,
+            config_path,
+            config,
+            settings,
+            paths,
+        }
+    }
+
+    /// The configuration of a candidate for the endpoint's daemon: rootless by the process's own
+    /// evidence only, since /info's `name=rootless` says what the endpoint's daemon is, not what
+    /// each candidate is (it would make a root daemon look rootless).
+    fn of_candidate(p: &Process, input: &DaemonInputs<'_>) -> Configuration {
+        let without_info = DaemonInputs {
+            info: None,
+            ..*input
+        };
+        Configuration::of(Some(p), detect_rootless(Some(p), &without_info), input.fs)
+    }
+
+    /// The addresses it is told to listen on: its `-H` flags, else its daemon.json `hosts`
+    /// (empty: the default socket).
+    fn hosts(&self) -> Vec<String> {
+        self.settings.list("hosts").0
+    }
+
+    /// Where it listens without `-H` (or with `unix://`): the default socket, or the one in its
+    /// user's runtime directory when rootless.
+    fn default_socket(&self) -> String {
+        match &self.rootless {
+            Some(r) => format!("{}/docker.sock", r.runtime_dir),
+            None => DEFAULT_SOCKET.to_string(),
+        }
+    }
 }
 
 /// The daemon's facts when the API endpoint is a remote daemon: nothing of the host is read.
@@ -210,9 +277,12 @@ fn strip_userns_suffix(root: &str, info: Option<&Info>) -> String {
 
 /// Find the dockerd serving the endpoint, and say why that one.
 ///
-/// The candidates are the processes named dockerd, less a child dockerd has just forked. One
-/// candidate is the daemon unless its socket is provably another file than the endpoint's. Among
-/// several, the first of these rules that leaves any decides:
+/// The candidates are the processes named dockerd, less a child dockerd has just forked. Each is
+/// judged by its own [`Configuration`], the one [`local_daemon`] describes when it is chosen: a
+/// rootless daemon's daemon.json is its user's and its default socket is in the runtime
+/// directory its environment names, not the root daemon's. One candidate is the daemon unless
+/// its socket is provably another file than the endpoint's. Among several, the first of these
+/// rules that leaves any decides:
 ///
 /// 1. **The socket itself**: the endpoint's unix socket, as bulkhead reaches it, has the same
 ///    device and inode as a socket the candidate listens on, read under `--root`. This holds
@@ -228,7 +298,7 @@ fn strip_userns_suffix(root: &str, info: Option<&Info>) -> String {
 ///
 /// When a rule leaves several, the daemon is the one whose parent is not among them (a forked
 /// helper); still several, or none at all, is unavailable with the reason.
-fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
+fn find_dockerd(input: &DaemonInputs<'_>) -> Found {
     let named: Vec<&Process> = input
         .processes
         .iter()
@@ -245,29 +315,36 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
         })
         .copied()
         .collect();
+    // Every rule reads a candidate's configuration, and the chosen one's is the daemon's:
+    // computed once each, in the candidates' order.
+    let mut configurations: Vec<Configuration> = candidates
+        .iter()
+        .map(|p| Configuration::of_candidate(p, input))
+        .collect();
     let endpoint_socket = endpoint_socket_identity(input.endpoint);
     let reported_root = reported_data_root(input);
-    let evidence = |p: &Process| Evidence {
-        same_socket: endpoint_socket.and_then(|id| same_socket(p, id, input)),
+    let socket_of = |c: &Configuration| endpoint_socket.and_then(|id| same_socket(c, id, input.fs));
+    let evidence = |c: &Configuration| Evidence {
+        same_socket: socket_of(c),
         same_data_root: reported_root
             .as_deref()
-            .map(|root| same_data_root(p, root, input)),
+            .map(|root| same_data_root(c, root, input.fs)),
         same_address: endpoint_address(input.endpoint)
-            .is_some_and(|wanted| listen_addresses(p, input).contains(&wanted)),
+            .is_some_and(|wanted| listen_addresses(c).contains(&wanted)),
     };
     match candidates.as_slice() {
-        [] => (
+        [] => Found::none(
             Fact::Value(None),
             "no dockerd process runs on this host (matched by executable name)".into(),
         ),
         // One candidate: only its socket can rule it out (the other evidence only chooses).
-        [only] if endpoint_socket.and_then(|id| same_socket(only, id, input)) != Some(false) => (
-            Fact::Value(Some((*only).clone())),
-            format!("the only dockerd process (pid {})", only.pid),
-        ),
+        [only] if socket_of(&configurations[0]) != Some(false) => Found {
+            process: Fact::Value(Some((*only).clone())),
+            reason: format!("the only dockerd process (pid {})", only.pid),
+            configuration: configurations.pop(),
+        },
         many => {
-            let judged: Vec<(&Process, Evidence)> =
-                many.iter().map(|p| (*p, evidence(p))).collect();
+            let judged: Vec<Evidence> = configurations.iter().map(evidence).collect();
             let pids = many
                 .iter()
                 .map(|p| p.pid.to_string())
@@ -296,36 +373,33 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
                 }),
             ];
             for (why, rule) in rules {
-                let chosen: Vec<&Process> = judged
-                    .iter()
-                    .filter(|(_, e)| rule(e))
-                    .map(|(p, _)| *p)
-                    .collect();
+                let chosen: Vec<usize> = (0..many.len()).filter(|&i| rule(&judged[i])).collect();
                 if chosen.is_empty() {
                     continue;
                 }
                 // dockerd forks helpers (`runc --version` on every /info call): between fork
                 // and exec the child shows its parent's command line. The daemon is the one
                 // whose parent is not itself chosen.
-                let chosen: Vec<&Process> = chosen
+                let chosen: Vec<usize> = chosen
                     .iter()
-                    .filter(|p| !chosen.iter().any(|q| q.pid == p.ppid))
+                    .filter(|&&i| !chosen.iter().any(|&j| many[j].pid == many[i].ppid))
                     .copied()
                     .collect();
                 return match chosen.as_slice() {
-                    [one] => (
-                        Fact::Value(Some((*one).clone())),
-                        format!(
+                    [one] => Found {
+                        process: Fact::Value(Some(many[*one].clone())),
+                        reason: format!(
                             "{why} (one of {} dockerd processes: pids {pids})",
                             many.len()
                         ),
-                    ),
+                        configuration: Some(configurations.swap_remove(*one)),
+                    },
                     several => {
                         let reason = format!(
                             "{} dockerd processes serve {host} by the same evidence ({why}; pids {pids})",
                             several.len()
                         );
-                        (Fact::Unavailable(reason.clone()), reason)
+                        Found::none(Fact::Unavailable(reason.clone()), reason)
                     }
                 };
             }
@@ -347,7 +421,26 @@ fn find_dockerd(input: &DaemonInputs<'_>) -> (Fact<Option<Process>>, String) {
                     why_not.join("; ")
                 )
             };
-            (Fact::Unavailable(reason.clone()), reason)
+            Found::none(Fact::Unavailable(reason.clone()), reason)
+        }
+    }
+}
+
+/// What [`find_dockerd`] found: the process (None: no dockerd runs; unavailable: none or several
+/// could be told to serve the endpoint), why, and the chosen process's configuration.
+struct Found {
+    process: Fact<Option<Process>>,
+    reason: String,
+    configuration: Option<Configuration>,
+}
+
+impl Found {
+    /// No process chosen.
+    fn none(process: Fact<Option<Process>>, reason: String) -> Found {
+        Found {
+            process,
+            reason,
+            configuration: None,
         }
     }
 }
@@ -377,23 +470,23 @@ fn endpoint_socket_identity(endpoint: &Endpoint) -> Option<(u64, u64)> {
 /// Whether a socket the candidate listens on is the endpoint's socket: None when none of its
 /// sockets can be found under the root. Only sockets it certainly listens on count: `-H
 /// fd://` (socket activation) takes whatever socket systemd made, so it is not compared.
-fn same_socket(p: &Process, endpoint: (u64, u64), input: &DaemonInputs<'_>) -> Option<bool> {
-    let hosts = configured_hosts(p, input);
+fn same_socket(c: &Configuration, endpoint: (u64, u64), fs: &HostFs) -> Option<bool> {
+    let hosts = c.hosts();
     if hosts.iter().any(|h| h.starts_with("fd://")) {
         return None;
     }
     let mut sockets: Vec<String> = hosts
         .iter()
         .filter_map(|h| h.strip_prefix("unix://"))
-        .map(|s| if s.is_empty() { DEFAULT_SOCKET } else { s }.to_string())
+        .map(|s| match s {
+            "" => c.default_socket(),
+            s => s.to_string(),
+        })
         .collect();
     if hosts.is_empty() {
-        sockets.push(default_socket_of(p));
+        sockets.push(c.default_socket());
     }
-    let seen: Vec<(u64, u64)> = sockets
-        .iter()
-        .filter_map(|s| input.fs.file_identity(s))
-        .collect();
+    let seen: Vec<(u64, u64)> = sockets.iter().filter_map(|s| fs.file_identity(s)).collect();
     if seen.is_empty() {
         return None;
     }
@@ -413,25 +506,9 @@ fn reported_data_root(input: &DaemonInputs<'_>) -> Option<String> {
 /// Whether the candidate's configured data root is the reported one: the same directory under
 /// the root when both can be found there (dockerd reports it with symbolic links resolved), else
 /// the same path.
-fn same_data_root(p: &Process, reported: &str, input: &DaemonInputs<'_>) -> bool {
-    let without_info = DaemonInputs {
-        info: None,
-        ..*input
-    };
-    let rootless = detect_rootless(Some(p), &without_info);
-    let dirs = rootless
-        .as_ref()
-        .map(|r| (r.home.clone(), r.runtime_dir.clone()));
-    let (_, _, settings) = configuration(Some(p), dirs.as_ref(), input.fs);
-    let configured = resolve_paths(
-        &settings,
-        dirs.as_ref().map(|(h, r)| (h.as_str(), r.as_str())),
-    )
-    .data_root;
-    match (
-        input.fs.file_identity(&configured),
-        input.fs.file_identity(reported),
-    ) {
+fn same_data_root(c: &Configuration, reported: &str, fs: &HostFs) -> bool {
+    let configured = &c.paths.data_root;
+    match (fs.file_identity(configured), fs.file_identity(reported)) {
         (Some(a), Some(b)) => a == b,
         _ => configured.trim_end_matches('/') == reported.trim_end_matches('/'),
     }
@@ -476,49 +553,19 @@ fn endpoint_address(e: &Endpoint) -> Option<String> {
     normalize_address(&e.host)
 }
 
-/// Addresses a dockerd process listens on: its `-H` flags, else its daemon.json `hosts`, else the
+/// Addresses a dockerd process listens on: its `-H` flags, else its daemon.json `hosts`, else its
 /// default socket (socket activation `fd://` is the default socket too).
-fn listen_addresses(p: &Process, input: &DaemonInputs<'_>) -> Vec<String> {
-    let mut hosts = configured_hosts(p, input);
+fn listen_addresses(c: &Configuration) -> Vec<String> {
+    let default = format!("unix://{}", c.default_socket());
+    let mut hosts = c.hosts();
     if hosts.is_empty() || hosts.iter().any(|h| h.starts_with("fd://")) {
-        hosts.push(format!("unix://{}", default_socket_of(p)));
+        hosts.push(default.clone());
     }
-    hosts.iter().filter_map(|h| normalize_address(h)).collect()
-}
-
-/// The addresses a dockerd process is told to listen on: its `-H` flags, else its daemon.json
-/// `hosts` (empty: the default socket).
-fn configured_hosts(p: &Process, input: &DaemonInputs<'_>) -> Vec<String> {
-    let flags = parse_dockerd_flags(p.args());
-    let hosts = flags.all("host");
-    if !hosts.is_empty() {
-        return hosts;
-    }
-    let config_path = flags
-        .last("config-file")
-        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string());
-    match read_daemon_json(input.fs, &config_path).value() {
-        Some(Some(v)) => v
-            .get("hosts")
-            .and_then(|h| h.as_array())
-            .map(|list| {
-                list.iter()
-                    .filter_map(|h| h.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
-/// Where a dockerd listens without `-H`: the default socket, or its user's runtime directory
-/// when it runs as a user (rootless).
-fn default_socket_of(p: &Process) -> String {
-    if p.uid != 0 {
-        format!("/run/user/{}/docker.sock", p.uid)
-    } else {
-        DEFAULT_SOCKET.to_string()
-    }
+    hosts
+        .iter()
+        .map(|h| if h == "unix://" { &default } else { h })
+        .filter_map(|h| normalize_address(h))
+        .collect()
 }
 
 /// A rootless daemon's user locations.
@@ -819,7 +866,11 @@ mod tests {
             fs: &fs,
             users: &[],
         };
-        let (found, reason) = find_dockerd(&input);
+        let Found {
+            process: found,
+            reason,
+            ..
+        } = find_dockerd(&input);
         assert_eq!(
             found.value().cloned().flatten().map(|p| p.pid),
             Some(200),
@@ -835,7 +886,11 @@ mod tests {
             host: "ssh://me@localhost".into(),
             ..Default::default()
         };
-        let (found, reason) = find_dockerd(&DaemonInputs {
+        let Found {
+            process: found,
+            reason,
+            ..
+        } = find_dockerd(&DaemonInputs {
             processes: &one,
             endpoint: &ssh,
             ..input
@@ -850,7 +905,11 @@ mod tests {
     }
 
     fn chosen(input: &DaemonInputs<'_>) -> (Option<u32>, String) {
-        let (found, reason) = find_dockerd(input);
+        let Found {
+            process: found,
+            reason,
+            ..
+        } = find_dockerd(input);
         (found.value().cloned().flatten().map(|p| p.pid), reason)
     }
 
@@ -1056,6 +1115,252 @@ mod tests {
             find_unit(&fs, "docker.socket", None).as_deref(),
             Some("/lib/systemd/system/docker.socket")
         );
+    }
+
+    /// A dockerd without `-H`, as /proc shows it: where it listens is its configuration's.
+    fn unconfigured_dockerd(pid: u32, ppid: u32, uid: u32, env: &[(&str, &str)]) -> Process {
+        Process {
+            uid,
+            argv: vec!["/usr/bin/dockerd".into()],
+            environ: Some(
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..dockerd(pid, ppid, "/unused")
+        }
+    }
+
+    /// A host with a root daemon, whose /etc/docker/daemon.json names its socket, and alice's
+    /// rootless daemon (under rootlesskit, started without `--config-file`), whose socket is in
+    /// the runtime directory its environment names: not `/run/user/1000`. Both sockets exist.
+    struct RootAndRootless {
+        root: bulkhead_testkit::TempDir,
+        processes: Vec<Process>,
+        users: Vec<PasswdEntry>,
+    }
+
+    const ALICE_RUNTIME_DIR: &str = "/run/alice-runtime";
+
+    fn root_and_rootless(tag: &str) -> RootAndRootless {
+        let root = bulkhead_testkit::TempDir::new(tag);
+        for dir in ["etc/docker", "var/run", "run/alice-runtime", "home/alice"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(
+            root.join("etc/docker/daemon.json"),
+            r#"{"hosts": ["unix:///var/run/docker.sock"]}"#,
+        )
+        .unwrap();
+        // Closing a listener leaves its socket file, which is all the comparison reads.
+        for socket in ["var/run/docker.sock", "run/alice-runtime/docker.sock"] {
+            std::os::unix::net::UnixListener::bind(root.join(socket)).unwrap();
+        }
+        let mut rootlesskit = unconfigured_dockerd(300, 1, 1000, &[]);
+        rootlesskit.comm = "rootlesskit".into();
+        rootlesskit.exe = Some("/usr/bin/rootlesskit".into());
+        rootlesskit.argv = vec!["rootlesskit".into(), "/usr/bin/dockerd".into()];
+        let processes = vec![
+            unconfigured_dockerd(100, 1, 0, &[]),
+            rootlesskit,
+            unconfigured_dockerd(301, 300, 1000, &[("XDG_RUNTIME_DIR", ALICE_RUNTIME_DIR)]),
+        ];
+        let users = vec![
+            PasswdEntry {
+                name: "root".into(),
+                uid: 0,
+                gid: 0,
+                home: "/root".into(),
+            },
+            PasswdEntry {
+                name: "alice".into(),
+                uid: 1000,
+                gid: 1000,
+                home: "/home/alice".into(),
+            },
+        ];
+        RootAndRootless {
+            root,
+            processes,
+            users,
+        }
+    }
+
+    /// Found in review: every candidate's sockets were read from /etc/docker/daemon.json and a
+    /// user's default socket was guessed as `/run/user/UID`, so the rootless daemon seemed to
+    /// listen on the root daemon's socket: the rootless endpoint had no daemon, the root
+    /// endpoint two. Each endpoint is served by its own daemon, described by its own
+    /// configuration.
+    #[test]
+    fn a_rootless_daemon_listens_where_its_own_configuration_says() {
+        let host = root_and_rootless("rootless-sockets");
+        let fs = HostFs::new(host.root.path());
+        let daemon_at = |socket: &str| {
+            let endpoint = Endpoint {
+                host: format!("unix://{}", host.root.join(socket).display()),
+                local: true,
+                ..Default::default()
+            };
+            local_daemon(&DaemonInputs {
+                processes: &host.processes,
+                endpoint: &endpoint,
+                info: None,
+                fs: &fs,
+                users: &host.users,
+            })
+        };
+        let pid = |d: &DaemonFacts| d.process.value().cloned().flatten().map(|p| p.pid);
+
+        let rootful = daemon_at("var/run/docker.sock");
+        assert_eq!(pid(&rootful), Some(100), "{}", rootful.process_reason);
+        assert!(
+            rootful.process_reason.contains("same device and inode"),
+            "{}",
+            rootful.process_reason
+        );
+        assert!(!rootful.rootless);
+        assert_eq!(rootful.config_path, "/etc/docker/daemon.json");
+
+        let rootless = daemon_at("run/alice-runtime/docker.sock");
+        assert_eq!(pid(&rootless), Some(301), "{}", rootless.process_reason);
+        assert!(
+            rootless.process_reason.contains("same device and inode"),
+            "{}",
+            rootless.process_reason
+        );
+        assert!(rootless.rootless);
+        assert_eq!(
+            rootless.config_path,
+            "/home/alice/.config/docker/daemon.json"
+        );
+        assert_eq!(
+            rootless.paths.sockets,
+            [format!("{ALICE_RUNTIME_DIR}/docker.sock")]
+        );
+    }
+
+    /// Counts the opens of the files in one directory (inotify): each read of a daemon.json
+    /// opens it once.
+    struct Opens(std::os::fd::OwnedFd);
+
+    impl Opens {
+        fn in_dir(dir: &std::path::Path) -> Opens {
+            use std::os::fd::{AsRawFd, FromRawFd};
+            use std::os::unix::ffi::OsStrExt;
+            let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+            assert!(
+                fd >= 0,
+                "inotify_init1: {}",
+                std::io::Error::last_os_error()
+            );
+            // SAFETY: a new descriptor, owned by nothing else.
+            let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+            let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+            // Closes too: inotify merges an event into an identical one still unread, so
+            // back-to-back opens with nothing between would count as one.
+            let mask = libc::IN_OPEN | libc::IN_CLOSE_NOWRITE;
+            let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) };
+            assert!(
+                wd >= 0,
+                "inotify_add_watch: {}",
+                std::io::Error::last_os_error()
+            );
+            Opens(fd)
+        }
+
+        /// How many times `name` was opened since the last call.
+        fn of(&self, name: &str) -> usize {
+            use std::os::fd::AsRawFd;
+            let mut count = 0;
+            let mut buf = [0u8; 4096];
+            loop {
+                let n =
+                    unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 {
+                    let e = std::io::Error::last_os_error();
+                    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+                    return count;
+                }
+                // struct inotify_event: wd, mask, cookie, len (4 bytes each), then len bytes of
+                // NUL-padded name.
+                let events = &buf[..n as usize];
+                let mut at = 0;
+                while at + 16 <= events.len() {
+                    let field = |i: usize| {
+                        u32::from_ne_bytes(events[at + i..at + i + 4].try_into().unwrap())
+                    };
+                    assert_eq!(field(4) & libc::IN_Q_OVERFLOW, 0, "inotify queue overflow");
+                    let len = field(12) as usize;
+                    let raw = &events[at + 16..at + 16 + len];
+                    if field(4) & libc::IN_OPEN != 0
+                        && raw.split(|b| *b == 0).next() == Some(name.as_bytes())
+                    {
+                        count += 1;
+                    }
+                    at += 16 + len;
+                }
+            }
+        }
+    }
+
+    /// Found in review (the `audit docker` hot path): choosing among the candidates read each
+    /// daemon.json once per rule, and describing the chosen daemon read it again. Each file is
+    /// read once per `local_daemon`, with one dockerd or several, before and after /info.
+    #[test]
+    fn each_daemon_json_is_read_once_per_pass() {
+        let host = root_and_rootless("daemon-json-reads");
+        std::fs::create_dir_all(host.root.join("home/alice/.config/docker")).unwrap();
+        std::fs::write(
+            host.root.join("home/alice/.config/docker/daemon.json"),
+            r#"{"data-root": "/home/alice/docker-data"}"#,
+        )
+        .unwrap();
+        let fs = HostFs::new(host.root.path());
+        let system = Opens::in_dir(&host.root.join("etc/docker"));
+        let alices = Opens::in_dir(&host.root.join("home/alice/.config/docker"));
+        let endpoint = Endpoint {
+            host: format!("unix://{}", host.root.join("var/run/docker.sock").display()),
+            local: true,
+            ..Default::default()
+        };
+        // The data root rule runs only with /info; the address rule with any endpoint.
+        let info = Info {
+            docker_root_dir: "/var/lib/docker".into(),
+            ..Default::default()
+        };
+        let only_root = &host.processes[..1];
+        for (processes, info) in [
+            (only_root, None),
+            (only_root, Some(&info)),
+            (&host.processes[..], None),
+            (&host.processes[..], Some(&info)),
+        ] {
+            let d = local_daemon(&DaemonInputs {
+                processes,
+                endpoint: &endpoint,
+                info,
+                fs: &fs,
+                users: &host.users,
+            });
+            let candidates = processes.iter().filter(|p| p.is_program("dockerd")).count();
+            assert_eq!(
+                d.config_path, "/etc/docker/daemon.json",
+                "{}",
+                d.process_reason
+            );
+            assert_eq!(
+                system.of("daemon.json"),
+                1,
+                "/etc/docker/daemon.json, {candidates} dockerd, info: {}",
+                info.is_some()
+            );
+            assert_eq!(
+                alices.of("daemon.json"),
+                usize::from(candidates == 2),
+                "alice's daemon.json, {candidates} dockerd, info: {}",
+                info.is_some()
+            );
+        }
     }
 
     #[test]
