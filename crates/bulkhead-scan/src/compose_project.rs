@@ -6,7 +6,10 @@
 //! merging the way compose-go merges (mappings key by key, scalars replaced, sequences
 //! appended, `ports`/`volumes`/`cap_add`/... unique by their key, `environment` by name,
 //! `command`/`entrypoint`/`healthcheck.test` replaced, `!reset`/`!override`), running the compose
-//! rules once on the merged services, and handing each file the hits located in it.
+//! rules once on the merged services, and handing each file the hits located in it. The rules
+//! about secrets written in a file ([`compose_rules::AS_WRITTEN`]) are the exception: they
+//! judge each file of the project as written, since a secret committed in the base file ships
+//! in it whatever the override makes of the variable.
 //!
 //! A merged node keeps the span of the text it was written in; which file that is, is encoded
 //! in the offset (file index times [`STRIDE`]), so the rules run unchanged on the merged model
@@ -18,7 +21,7 @@ use crate::engine::ScanOptions;
 use crate::fixes::yaml as yaml_fix;
 use crate::fixes::Splice;
 use crate::model::{ArtifactKind, Edit, FileError};
-use crate::rules::{compose as compose_rules, Hit, Out};
+use crate::rules::{compose as compose_rules, ComposeRule, Hit, Out};
 use bulkhead_sources::compose::{self, Service};
 use bulkhead_sources::yaml::{self, Document, Node, NodeKind, Scalar, Style};
 use bulkhead_sources::{check_text, LineIndex, Span};
@@ -153,6 +156,10 @@ pub fn plan(
             }
             plan.files.entry(path).or_default().errors.push(e);
         }
+        let (as_written, on_merged): (Vec<_>, Vec<_>) = compose_rules::REGISTRY
+            .iter()
+            .copied()
+            .partition(|(id, _)| compose_rules::AS_WRITTEN.contains(id));
         let mut out = Out::for_project(&project);
         let ctx = compose_rules::Ctx {
             services: project
@@ -174,17 +181,23 @@ pub fn plan(
                 })
                 .collect(),
         };
-        for f in crate::engine::enabled(compose_rules::REGISTRY, &opts.config) {
+        for f in crate::engine::enabled(&on_merged, &opts.config) {
             f(&ctx, &mut out);
         }
-        let hits = std::mem::take(&mut out.hits);
-        for f in &project.files {
+        let mut hits: Vec<(usize, Hit)> = std::mem::take(&mut out.hits)
+            .into_iter()
+            .map(|h| project.place(h))
+            .collect();
+        for (index, f) in project.files.iter().enumerate() {
             plan.files.entry(f.path.clone()).or_default();
+            let as_written = project.as_written(index, unit_files, inputs, &as_written, opts);
+            hits.extend(as_written.into_iter().map(|h| (index, h)));
         }
-        for h in hits {
-            let (file, h) = project.place(h);
+        for (file, h) in hits {
             let path = &project.files[file].path;
             let entry = plan.files.entry(path.clone()).or_default();
+            // A file read by several projects (named by `extends`, or an input of its own) is
+            // judged by each of them.
             let same = |o: &Hit| o.rule == h.rule && o.span == h.span && o.object == h.object;
             if !entry.hits.iter().any(same) {
                 entry.hits.push(h);
@@ -642,6 +655,47 @@ impl Project {
             m.resolved = compose_rules::substitute_defaults(&m.written);
         }
         errors
+    }
+
+    /// The hits of the rules in `rules` (those of [`compose_rules::AS_WRITTEN`]) on the file at
+    /// `index` as written, read as its own scan reads it (variable defaults substituted), with
+    /// offsets into that file. A file of the project's inputs is judged whole; a file read only
+    /// for `extends` (`index >= unit_files`, not scanned itself) is judged for the services the
+    /// project takes from it.
+    fn as_written(
+        &self,
+        index: usize,
+        unit_files: usize,
+        inputs: &[String],
+        rules: &[(&'static str, ComposeRule)],
+        opts: &ScanOptions,
+    ) -> Vec<Hit> {
+        let f = &self.files[index];
+        let whole = index < unit_files || inputs.contains(&f.path);
+        let read = |name: &str| {
+            whole
+                || self.services.iter().any(|m| {
+                    m.origins
+                        .iter()
+                        .any(|o| o.file == index && o.service == name)
+                })
+        };
+        let resolved = compose_rules::with_variable_defaults(&f.docs);
+        let ctx = compose_rules::Ctx {
+            services: compose::services(&resolved)
+                .into_iter()
+                .filter(|s| read(s.name))
+                .collect(),
+            written: compose::services(&f.docs)
+                .into_iter()
+                .filter(|s| read(s.name))
+                .collect(),
+        };
+        let mut out = Out::new(&f.text, &f.lines);
+        for rule in crate::engine::enabled(rules, &opts.config) {
+            rule(&ctx, &mut out);
+        }
+        out.hits
     }
 
     /// The file a hit is located in, and the hit with offsets into that file. A finding about a

@@ -413,7 +413,9 @@ pub(crate) fn enabled<'a, F: Copy>(
 }
 
 /// `injected`: the hits and errors the evaluation of the file's compose project placed in it
-/// (see [`crate::compose_project`]); the compose rules are not run on the file alone then.
+/// (see [`crate::compose_project`]); the compose rules are not run on the file alone then. The
+/// project evaluation has run the secret rules on this file as written already
+/// ([`rules::compose::AS_WRITTEN`]), so a secret the merged model no longer holds is among them.
 fn scan_one(
     input: &Input,
     opts: &ScanOptions,

@@ -2,9 +2,12 @@
 //! `docker compose` deploys (compose-spec 13-merge.md, 05-services.md#extends).
 
 use bulkhead_scan::{
-    apply_edits, scan_inputs, scan_paths, ArtifactKind, Input, ScanOptions, ScanReport,
+    apply_edits, scan_inputs, scan_paths, ArtifactKind, Baseline, Input, ScanOptions, ScanReport,
 };
 use std::path::PathBuf;
+
+mod common;
+use common::printed_fields;
 
 fn compose(path: &str, text: &str) -> Input {
     Input {
@@ -29,7 +32,7 @@ fn places(r: &ScanReport, rule: &str) -> Vec<(String, u32)> {
 
 const BASE: &str = "services:\n  web:\n    image: nginx:1.25\n    privileged: true\n    user: \"1000\"\n    cap_add: [SYS_ADMIN]\n    ports:\n      - \"8080:80\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n    environment:\n      DB_PASSWORD: hunter2hunter2\n";
 
-const OVERRIDE: &str = "services:\n  web:\n    privileged: false\n    user: root\n    cap_drop: [ALL]\n    ports: !override\n      - \"127.0.0.1:8443:443\"\n    volumes:\n      - ./fake.sock:/var/run/docker.sock\n    environment:\n      - DB_PASSWORD=${DB_PASSWORD}\n      - API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n";
+const OVERRIDE: &str = "services:\n  web:\n    privileged: false\n    user: root\n    cap_drop: [ALL]\n    ports: !override\n      - \"127.0.0.1:8443:443\"\n    volumes:\n      - ./fake.sock:/var/run/docker.sock\n    environment:\n      - DB_PASSWORD=${DB_PASSWORD}\n      - API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n    build:\n      context: .\n      args:\n        NPM_TOKEN: npmOverrideSecret42\n";
 
 #[test]
 fn the_override_file_changes_what_the_base_file_is_judged_by() {
@@ -52,14 +55,91 @@ fn the_override_file_changes_what_the_base_file_is_judged_by() {
     // `!override` replaces the ports; volumes merge by target, environment by name.
     assert!(places(&r, "compose-port-all-interfaces").is_empty());
     assert!(places(&r, "compose-runtime-socket").is_empty());
-    assert_eq!(places(&r, "compose-secret-env"), vec![(over.clone(), 12)]);
+    // Secrets are judged in each file as written, not on the merged model: the base file's
+    // password is committed and ships in that file whatever the override sets the variable to
+    // (here a reference). Each written secret is reported once.
+    assert_eq!(
+        places(&r, "compose-secret-env"),
+        vec![(over.clone(), 12), (over.clone(), 16), (base.clone(), 12)],
+        "{:?}",
+        r.findings
+    );
     // Something missing points at the service in the base file; the override is no project
     // of its own (no finding about what it leaves out).
     assert_eq!(places(&r, "compose-memory-limit"), vec![(base.clone(), 2)]);
     assert_eq!(places(&r, "compose-read-only"), vec![(base.clone(), 2)]);
-    // Secrets of every file are masked.
-    let shown = serde_json::to_string(&r.findings).unwrap();
-    assert!(!shown.contains("ghp_abcdefghij"), "{shown}");
+    // Secrets of every file are masked in every output. Written as mapping values, these two
+    // are masked only because the compose secret rule reports them: the shared masking of
+    // snippets leaves such a line as it is.
+    let rule_only = [
+        (BASE.lines().nth(11).unwrap(), "hunter2hunter2"),
+        (OVERRIDE.lines().nth(15).unwrap(), "npmOverrideSecret42"),
+    ];
+    for (line, value) in rule_only {
+        assert!(line.contains(value), "{line}");
+        assert!(
+            bulkhead_facts::mask::mask_text(line).contains(value),
+            "masked without the rule: {line}"
+        );
+    }
+    let finding = |path: &str, line: u32| {
+        r.findings
+            .iter()
+            .find(|f| {
+                f.rule == "compose-secret-env" && f.location.path == path && f.location.line == line
+            })
+            .unwrap_or_else(|| panic!("{path}:{line}: {:?}", r.findings))
+    };
+    assert_eq!(finding(&base, 12).snippet, "      DB_PASSWORD: ***");
+    assert_eq!(finding(&over, 16).snippet, "        NPM_TOKEN: ***");
+    for out in [
+        serde_json::to_string(&r).unwrap(),
+        printed_fields(&r),
+        Baseline::render(&r.findings),
+    ] {
+        for secret in ["hunter2hunter2", "npmOverrideSecret42", "ghp_abcdefghij"] {
+            assert!(!out.contains(secret), "{secret} printed:\n{out}");
+        }
+    }
+}
+
+/// A secret is a property of the file it is written in: reported once, at its place, for the
+/// service that writes it, however many services inherit it through `extends`. A file outside
+/// the inputs is judged only for the services the project reads from it.
+#[test]
+fn a_secret_inherited_through_extends_is_reported_once_where_it_is_written() {
+    let text = "services:\n  base:\n    image: app:1\n    environment:\n      DB_PASSWORD: hunter2hunter2\n  web:\n    extends: base\n  worker:\n    extends: base\n";
+    let r = scan(&[compose("compose.yaml", text)]);
+    let secrets = |r: &ScanReport| -> Vec<(String, u32, String)> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "compose-secret-env")
+            .map(|f| (f.location.path.clone(), f.location.line, f.object.clone()))
+            .collect()
+    };
+    assert_eq!(
+        secrets(&r),
+        vec![("compose.yaml".into(), 5, "service base".into())]
+    );
+
+    let d = tempdir("extends-secret");
+    std::fs::write(
+        d.join("common.yml"),
+        "services:\n  base:\n    image: app:1\n    environment:\n      DB_PASSWORD: hunter2hunter2\n  unused:\n    image: app:1\n    environment:\n      API_KEY: unusedSecret99\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("app/compose.yaml"),
+        "services:\n  web:\n    extends:\n      file: ../common.yml\n      service: base\n  worker:\n    extends:\n      file: ../common.yml\n      service: base\n",
+    )
+    .unwrap();
+    let r = scan_paths(&[d.join("app/compose.yaml")], &ScanOptions::default());
+    let common = d.join("common.yml").display().to_string();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(secrets(&r), vec![(common, 5, "service base".into())]);
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("hunter2hunter2"), "{json}");
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

@@ -7,6 +7,9 @@ use bulkhead_scan::{
 };
 use std::path::PathBuf;
 
+mod common;
+use common::printed_fields;
+
 fn scan(path: &str, kind: ArtifactKind, text: &str) -> ScanReport {
     scan_with(path, kind, text, &ScanOptions::default())
 }
@@ -43,28 +46,6 @@ fn lines_of(r: &ScanReport, rule: &str) -> Vec<u32> {
 }
 
 const BUILDER_USER: &str = "FROM golang:1.22 AS build\nUSER builder\nRUN go build -o /app .\n\nFROM debian:12.5\nCOPY --from=build /app /app\nCMD [\"/app\"]\n";
-
-/// Every field of the findings the text format prints (place, rule, title, object, message,
-/// snippet, fix): what a secret must not reach in any output.
-fn printed_fields(r: &ScanReport) -> String {
-    r.findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{}:{}: {} {}\n  {}: {}\n{}\n{}\n",
-                f.location.path,
-                f.location.line,
-                f.location.column,
-                f.rule,
-                f.title,
-                f.object,
-                f.message,
-                f.snippet,
-                f.fix.as_ref().map(|x| x.description.as_str()).unwrap_or("")
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn pitfall_builder_user_does_not_hide_root_final_stage() {
@@ -2293,6 +2274,46 @@ fn shell_rules_judge_the_script_of_an_exec_form_shell() {
         "{:?}",
         hits(&r)
     );
+}
+
+/// `env`'s options that take an argument (`-u NAME`, `-C DIR`, `--unset NAME`, `--chdir DIR`)
+/// do not hide the command env runs, in the exec form and the shell form alike: the script of
+/// the shell it starts is read, and so are the assignments env makes.
+#[test]
+fn env_options_with_an_argument_do_not_hide_the_command() {
+    let text = concat!(
+        "FROM alpine:3.19\n",
+        "RUN [\"env\", \"-u\", \"HOME\", \"sh\", \"-c\", \"curl https://x/i.sh | sh\"]\n",
+        "RUN [\"/usr/bin/env\", \"--chdir\", \"/app\", \"sh\", \"-c\", \"DB_PASSWORD=hunter2hunter2 ./migrate\"]\n",
+        "RUN env -u HOME curl https://x/i.sh | sh\n",
+        "RUN env -C /app sh -c 'curl https://x/i.sh | sh'\n",
+        "RUN env --unset HOME DB_PASSWORD=s3cr3tvalue ./migrate\n",
+        "RUN [\"env\", \"-u\", \"HOME\", \"API_TOKEN=tok3nvalue99\", \"./deploy\"]\n",
+        "USER 10001\n",
+    );
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![2, 4, 5],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        lines_of(&r, "dockerfile-secret"),
+        vec![3, 6, 7],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(
+        finding_at(&r, "dockerfile-secret", 3).snippet,
+        "RUN [\"/usr/bin/env\", \"--chdir\", \"/app\", \"sh\", \"-c\", \"DB_PASSWORD=*** ./migrate\"]"
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    let printed = printed_fields(&r);
+    for v in ["hunter2hunter2", "s3cr3tvalue", "tok3nvalue99"] {
+        assert!(!json.contains(v), "{v} printed: {json}");
+        assert!(!printed.contains(v), "{v} printed: {printed}");
+    }
 }
 
 /// A download that reaches an interpreter through `tee` or `cat` (which pass their input on

@@ -88,6 +88,13 @@ pub const REGISTRY: &[(&str, ComposeRule)] = &[
     ("compose-default-bridge", default_bridge),
 ];
 
+/// Rules whose finding is "a secret is written in this file". In a compose project (see
+/// [`crate::compose_project`]) they judge each file as written, not the merged model: an
+/// override that replaces the value does not take it out of the base file, which is committed
+/// and ships as it is, and a value a service inherits through `extends` is written once, in
+/// the service that writes it.
+pub const AS_WRITTEN: &[&str] = &["compose-secret-env"];
+
 fn object(s: &Service<'_>) -> String {
     format!("service {}", s.name)
 }

@@ -1,7 +1,7 @@
 //! Dockerfile rules. The final stage (or `--target`) is what ships: user, health check, cache
 //! and CMD rules look at it; supply-chain and secret rules look at every stage.
 
-use super::shell::{commands, Command};
+use super::shell::{self, commands, Command};
 use super::{is_literal_secret, parse_image, secret_patterns, DockerfileRule, Out};
 use crate::config::Config;
 use crate::fixes::dockerfile::{healthcheck_splice, stage_port, user_splice};
@@ -143,30 +143,35 @@ fn program_name(word: &str) -> &str {
 /// the shell reads its command line: `c` in any option cluster (`-ec`, `-euxc`), options after
 /// it (`-c -e`), `-o NAME` / `-O NAME` taking the next word, `--` or `-` ending the options, and
 /// the first word after them is the script (the words after it are `$0`, `$1`, ...). The shell
-/// may be started through `env` (with its assignments and options) or `busybox`.
+/// may be started through `env` (with its assignments and options, read as env reads them: see
+/// [`shell::env_command`]) or `busybox`. The script must be a word of the argv: one inside an
+/// `env -S` string is not read.
 fn exec_shell_command(argv: &[String]) -> Option<ShellCommand> {
-    let mut i = 0;
+    // The words from the program on, each with its index in `argv` (`None` inside `env -S`).
+    let mut words: Vec<(&str, Option<usize>)> = argv
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.as_str(), Some(i)))
+        .collect();
     loop {
-        match program_name(argv.get(i)?) {
+        match program_name(words.first()?.0) {
             "env" => {
-                i += 1;
-                while argv
-                    .get(i)
-                    .is_some_and(|w| w.contains('=') || w.starts_with('-'))
-                {
-                    i += 1;
-                }
+                words = shell::env_command(&words[1..]);
+                let assignments = words.iter().take_while(|(w, _)| w.contains('=')).count();
+                words.drain(..assignments);
             }
-            "busybox" => i += 1,
+            "busybox" => {
+                words.remove(0);
+            }
             _ => break,
         }
     }
-    if !POSIX_SHELLS.contains(&program_name(&argv[i])) {
+    if !POSIX_SHELLS.contains(&program_name(words[0].0)) {
         return None;
     }
     let (mut command_mode, mut pipefail) = (false, false);
-    let mut k = i + 1;
-    while let Some(word) = argv.get(k) {
+    let mut k = 1;
+    while let Some(&(word, _)) = words.get(k) {
         if word == "--" || word == "-" {
             k += 1;
             break;
@@ -189,9 +194,9 @@ fn exec_shell_command(argv: &[String]) -> Option<ShellCommand> {
             match flag {
                 'c' if on => command_mode = true,
                 'o' | 'O' => {
-                    let name = argv.get(k)?;
+                    let (name, _) = words.get(k)?;
                     k += 1;
-                    if flag == 'o' && name == "pipefail" {
+                    if flag == 'o' && *name == "pipefail" {
                         pipefail = on;
                     }
                 }
@@ -199,8 +204,11 @@ fn exec_shell_command(argv: &[String]) -> Option<ShellCommand> {
             }
         }
     }
-    (command_mode && k < argv.len()).then_some(ShellCommand {
-        script: k,
+    if !command_mode {
+        return None;
+    }
+    Some(ShellCommand {
+        script: words.get(k)?.1?,
         pipefail,
     })
 }
@@ -813,21 +821,30 @@ const ASSIGNING_BUILTINS: &[&str] = &["export", "declare", "typeset", "readonly"
 /// builtin (`export TOKEN=x`). Values as the shell reads them, quotes removed.
 fn assignments(cmd: &Command) -> Vec<(&str, &str)> {
     let mut found = Vec::new();
-    let mut words = cmd.words.iter().map(String::as_str);
-    for w in words.by_ref() {
+    let mut words: Vec<(&str, Option<usize>)> =
+        cmd.words.iter().map(|w| (w.as_str(), None)).collect();
+    let mut i = 0;
+    while let Some(&(w, _)) = words.get(i) {
+        i += 1;
         match w.split_once('=') {
             Some((name, value)) if is_variable_name(name) => found.push((name, value)),
-            // `env` (also by its path, as an exec form names it) and shell words that start a
-            // command (`if x; then TOKEN=y z; fi`).
-            _ if program_name(w) == "env"
-                || matches!(w, "exec" | "command" | "then" | "do" | "else" | "{" | "!") => {}
+            // `env` (also by its path, as an exec form names it): its options, and the words
+            // they take (`-u NAME`), are neither assignments nor the command.
+            _ if program_name(w) == "env" => {
+                let rest = shell::env_command(&words[i..]);
+                words.truncate(i);
+                words.extend(rest);
+            }
+            // Shell words that start a command (`if x; then TOKEN=y z; fi`).
+            _ if matches!(w, "exec" | "command" | "then" | "do" | "else" | "{" | "!") => {}
             _ if ASSIGNING_BUILTINS.contains(&w) => break,
             _ => return found,
         }
     }
     found.extend(
-        words
-            .filter_map(|w| w.split_once('='))
+        words[i.min(words.len())..]
+            .iter()
+            .filter_map(|(w, _)| w.split_once('='))
             .filter(|(name, _)| is_variable_name(name)),
     );
     found
@@ -2056,6 +2073,30 @@ mod tests {
             (&["busybox", "sh", "-c", "x"], 3, false),
             (&["/usr/bin/env", "A=1", "-i", "dash", "-c", "x"], 5, false),
             (&["C:\\msys64\\usr\\bin\\bash.exe", "-c", "x"], 2, false),
+            // env's options that take the next word: it is their argument, not the program.
+            (&["env", "-u", "HOME", "sh", "-c", "x"], 5, false),
+            (&["env", "-C", "/app", "-i", "bash", "-c", "x"], 6, false),
+            (
+                &["env", "--unset", "HOME", "--chdir", "/", "sh", "-c", "x"],
+                7,
+                false,
+            ),
+            (&["env", "--un", "HOME", "sh", "-c", "x"], 5, false),
+            (&["env", "-iu", "HOME", "A=1", "sh", "-c", "x"], 6, false),
+            // Written in one word, the argument takes no other.
+            (
+                &["env", "-uHOME", "--unset=PATH", "-C/", "sh", "-c", "x"],
+                6,
+                false,
+            ),
+            // `-S` splits its argument into words that start the command (`#!/usr/bin/env -S`).
+            (&["env", "-S", "bash -e", "-c", "x"], 4, false),
+            (
+                &["/usr/bin/env", "--split-string=-u HOME sh", "-c", "x"],
+                3,
+                false,
+            ),
+            (&["env", "--", "A=1", "sh", "-c", "x"], 5, false),
         ] {
             assert_eq!(
                 exec_shell_command(&argv(words)),
@@ -2072,6 +2113,15 @@ mod tests {
             &["curl", "-c", "jar", "https://x"],
             &["env"],
             &[],
+            // The word after `-u` is the variable to unset, so the program is `-c`'s neighbour.
+            &["env", "-u", "sh", "-c", "x"],
+            // `-S` gives the command: here a program that is no shell, given `sh -c x` as its
+            // arguments.
+            &["env", "-S", "./run", "sh", "-c", "x"],
+            // The script itself inside a `-S` string is no word of the argv.
+            &["env", "-S", "sh -c x"],
+            // After `--` a word starting with `-` is the program.
+            &["env", "--", "-i", "sh", "-c", "x"],
         ] {
             assert_eq!(exec_shell_command(&argv(words)), None, "{words:?}");
         }

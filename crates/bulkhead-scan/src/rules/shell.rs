@@ -13,25 +13,45 @@ pub struct Command {
 }
 
 impl Command {
-    /// The program name without a path (`/usr/bin/curl` -> `curl`), skipping `env VAR=x` and
-    /// leading assignments.
+    /// The program name without a path (`/usr/bin/curl` -> `curl`), skipping leading
+    /// assignments, `exec`, `command`, and `env` with its options and assignments (see
+    /// [`env_command`]).
     pub fn program(&self) -> &str {
-        self.words
-            .iter()
-            .map(String::as_str)
-            .find(|w| !w.contains('=') && *w != "env" && *w != "exec" && *w != "command")
-            .map(|w| w.rsplit('/').next().unwrap_or(w))
+        self.command_words()
+            .first()
+            .map(|(w, _)| w.rsplit('/').next().unwrap_or(w))
             .unwrap_or("")
     }
 
-    /// Words after the program.
+    /// Words after the program. The words of an `env -S` string after the program are not
+    /// among them: they are part of another word.
     pub fn args(&self) -> &[String] {
-        let p = self
+        let after = self.command_words().iter().skip(1).find_map(|(_, at)| *at);
+        after.map_or(&[][..], |at| &self.words[at..])
+    }
+
+    /// The words from the program on, each with its index in `words` (`None` for a word of an
+    /// `env -S` string).
+    fn command_words(&self) -> Vec<(&str, Option<usize>)> {
+        let mut words: Vec<(&str, Option<usize>)> = self
             .words
             .iter()
-            .position(|w| !w.contains('=') && w != "env" && w != "exec" && w != "command")
-            .unwrap_or(self.words.len());
-        self.words.get(p + 1..).unwrap_or(&[])
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), Some(i)))
+            .collect();
+        let mut i = 0;
+        while let Some(&(w, _)) = words.get(i) {
+            if w.contains('=') || w == "exec" || w == "command" {
+                i += 1;
+            } else if w.rsplit('/').next() == Some("env") {
+                let command = env_command(&words[i + 1..]);
+                words.truncate(i);
+                words.extend(command);
+            } else {
+                break;
+            }
+        }
+        words.split_off(i)
     }
 
     pub fn has(&self, word: &str) -> bool {
@@ -49,6 +69,111 @@ impl Command {
             .map(String::as_str)
             .filter(|w| !w.starts_with('-'))
     }
+}
+
+/// What `env` reads after its name (`words`, each with its index in the command, `None` for a
+/// word of a `-S` string): its assignments and the command it runs, without env's options.
+/// GNU env's options that take an argument (busybox and the BSDs have some of them) take the
+/// next word (`-u NAME`, `-C DIR`, `--unset NAME`, `--chdir DIR`; a long option also by any
+/// prefix, as getopt reads it: none of env's other long options starts with the same letter)
+/// or the rest of their word (`-uNAME`, `-iuNAME`, `--unset=NAME`). `-S STRING`
+/// (`--split-string`) splits STRING into words that take its place, options included, as
+/// `#!/usr/bin/env -S bash -e` uses it. `--` ends the options. An option written after an
+/// assignment is skipped too (env would take it for the program and fail): what follows is
+/// what the author meant to run.
+pub fn env_command<'a>(words: &[(&'a str, Option<usize>)]) -> Vec<(&'a str, Option<usize>)> {
+    let mut queue: std::collections::VecDeque<(&'a str, Option<usize>)> =
+        words.iter().copied().collect();
+    let mut out = Vec::new();
+    let mut options = true;
+    while let Some((word, at)) = queue.pop_front() {
+        if options && word == "--" {
+            options = false;
+            continue;
+        }
+        if !(options && word.starts_with('-')) {
+            out.push((word, at));
+            if word.contains('=') {
+                continue;
+            }
+            out.extend(queue);
+            break;
+        }
+        let (flag, attached) = match word.strip_prefix("--") {
+            Some(long) => {
+                let (name, value) = match long.split_once('=') {
+                    Some((name, value)) => (name, Some(value)),
+                    None => (long, None),
+                };
+                let flag = [('u', "unset"), ('C', "chdir"), ('S', "split-string")]
+                    .into_iter()
+                    .find(|(_, full)| !name.is_empty() && full.starts_with(name))
+                    .map(|(flag, _)| flag);
+                (flag, value)
+            }
+            // In a cluster of short options, the first that takes an argument takes the rest.
+            None => match word[1..].find(['u', 'C', 'S']) {
+                Some(i) => {
+                    let rest = &word[i + 2..];
+                    (
+                        word[i + 1..].chars().next(),
+                        Some(rest).filter(|r| !r.is_empty()),
+                    )
+                }
+                None => (None, None),
+            },
+        };
+        let Some(flag) = flag else { continue };
+        let argument = match attached {
+            Some(a) => Some(a),
+            None => queue.pop_front().map(|(a, _)| a),
+        };
+        if let (Some(string), 'S') = (argument, flag) {
+            for w in split_string(string).into_iter().rev() {
+                queue.push_front((w, None));
+            }
+        }
+    }
+    out
+}
+
+/// The words of an `env -S` string: split at blanks outside quotes, a word written wholly in
+/// quotes read without them. (env also reads escapes and `${NAME}` there; a word with them is
+/// kept as written.)
+fn split_string(s: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    for (i, c) in s.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c.is_whitespace() => {
+                if let Some(b) = start.take() {
+                    words.push(&s[b..i]);
+                }
+            }
+            None => {
+                start.get_or_insert(i);
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    words.extend(start.map(|b| &s[b..]));
+    words
+        .into_iter()
+        .map(|w| {
+            let q = w.chars().next().filter(|c| *c == '\'' || *c == '"');
+            match q {
+                Some(q) if w.len() >= 2 && w.ends_with(q) && !w[1..w.len() - 1].contains(q) => {
+                    &w[1..w.len() - 1]
+                }
+                _ => w,
+            }
+        })
+        .collect()
 }
 
 /// Split a script into commands at `&&`, `||`, `;`, `|`, `&` and line breaks (outside quotes).
