@@ -1066,9 +1066,8 @@ mod tests {
         );
     }
 
-    /// Found against a real rootless dockerd on a host with docker.io installed: the system's
-    /// /lib/systemd/system/docker.service and docker.socket (the root daemon's units) were
-    /// reported as the rootless daemon's. systemd's user manager never loads those.
+    /// /etc/subgid names a user or a uid; other users' ranges and malformed lines are not the
+    /// daemon user's.
     #[test]
     fn subordinate_ranges_are_read_by_name_or_uid() {
         let text = "alice:100000:65536\nbob:165536:65536\n1001:231072:65536\n# comment\nbroken\n";
@@ -1080,6 +1079,9 @@ mod tests {
         assert!(subordinate_ranges(text, Some("carol"), 1002).is_empty());
     }
 
+    /// Found against a real rootless dockerd on a host with docker.io installed: the system's
+    /// /lib/systemd/system/docker.service and docker.socket (the root daemon's units) were
+    /// reported as the rootless daemon's. systemd's user manager never loads those.
     #[test]
     fn a_rootless_daemons_units_are_its_users_units_only() {
         let root = bulkhead_testkit::TempDir::new("rootless-units");

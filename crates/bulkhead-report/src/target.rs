@@ -271,8 +271,6 @@ mod tests {
         Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    /// A daemon reached over TLS without verifying its certificate is said in the target line
-    /// and in `details`; a verified or plain connection adds nothing.
     /// Every container left out of the audit is named with why, in the JSON and in the text
     /// header (the first few); one selected whose inspect failed is not "left out": the checks
     /// report its error.
@@ -336,6 +334,8 @@ mod tests {
         assert!(Target::from_snapshot("kubernetes", &s).containers.is_none());
     }
 
+    /// A daemon reached over TLS without verifying its certificate is said in the target line
+    /// and in `details`; a verified or plain connection adds nothing.
     #[test]
     fn an_unverified_daemon_certificate_is_said() {
         let mut s = writeup();
