@@ -1114,8 +1114,8 @@ fn unescape_mount_path(s: &str) -> String {
         .replace("\\134", "\\")
 }
 
-/// Pids of processes whose command line contains `needle`.
-fn processes_naming(needle: &str) -> Vec<u32> {
+/// Pids of every process but this one.
+pub(crate) fn other_processes() -> Vec<u32> {
     let me = std::process::id();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return vec![];
@@ -1123,6 +1123,13 @@ fn processes_naming(needle: &str) -> Vec<u32> {
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| *pid != me)
+        .collect()
+}
+
+/// Pids of processes whose command line contains `needle`.
+fn processes_naming(needle: &str) -> Vec<u32> {
+    other_processes()
+        .into_iter()
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline"))
                 .map(|c| String::from_utf8_lossy(&c).contains(needle))

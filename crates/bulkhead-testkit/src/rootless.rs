@@ -277,13 +277,8 @@ pub(crate) fn lock_file(path: &Path) -> Result<File, String> {
 
 /// Every process of the test account's daemons (its uid or one of its subordinate uids).
 pub(crate) fn processes_of(user: &RootlessUser) -> Vec<u32> {
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
+    crate::dockerd::other_processes()
+        .into_iter()
         .filter(|pid| real_uid(*pid).is_some_and(|uid| user.owns_uid(uid)))
         .collect()
 }
