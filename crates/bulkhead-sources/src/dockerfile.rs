@@ -463,6 +463,20 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dockerfile, SourceError> {
             }
             Err(_) => None,
         };
+        // HEALTHCHECK's command is read as RUN's: a JSON array of other values than strings
+        // after CMD is refused too.
+        if keyword == "HEALTHCHECK" {
+            let (word, command) = split_word(&args);
+            if word.eq_ignore_ascii_case("CMD") {
+                if let Err(why) = parse_exec(command) {
+                    return Err(SourceError::at(
+                        first_line,
+                        keyword_column,
+                        format!("HEALTHCHECK CMD: {why}"),
+                    ));
+                }
+            }
+        }
         let first = line(first_line);
         // The first line's part of `joined` is that line from `indent`, up to its escape.
         let args_span = if !args.is_empty() && args_start < on_first_line {
@@ -889,6 +903,17 @@ mod tests {
             "{shown}"
         );
         assert!(parse("FROM a\nONBUILD CMD [\"x\", true]\n", &Limits::default()).is_err());
+        let e = parse(
+            "FROM a\nHEALTHCHECK --interval=5s CMD [\"probe\", 5]\n",
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("HEALTHCHECK CMD: the JSON array holds 5"),
+            "{e}"
+        );
+        p("FROM a\nHEALTHCHECK CMD [\"probe\", \"5\"]\nHEALTHCHECK NONE\n");
         // Not JSON at all: shell form, as Docker reads it.
         let d = p("FROM alpine:3.19\nRUN ['sleep', '5']\nRUN [\"a\",]\n");
         assert!(d.instructions.iter().all(|i| i.exec.is_none()));
