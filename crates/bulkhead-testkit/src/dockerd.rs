@@ -113,11 +113,7 @@ impl TestDockerd {
 
     /// Start a daemon with chosen flags and daemon.json.
     pub fn start_with(options: DaemonOptions) -> Option<TestDockerd> {
-        match Self::try_start(options) {
-            Ok(d) => Some(d),
-            Err(StartError::Unavailable(reason)) => skip_or_fail(&reason),
-            Err(StartError::Failed(msg)) => panic!("{msg}"),
-        }
+        started(Self::try_start(options))
     }
 
     /// One daemon shared by every test of this test binary (started on first use, stopped and
@@ -194,11 +190,7 @@ impl TestDockerd {
     /// [`TestDockerd::start_rootless`] with chosen dockerd flags and daemon.json (written to
     /// the account's `~/.config/docker/daemon.json`). [`DaemonOptions::own_bridge`] is refused.
     pub fn start_rootless_with(options: DaemonOptions) -> Option<TestDockerd> {
-        match Self::try_start_rootless(options) {
-            Ok(d) => Some(d),
-            Err(StartError::Unavailable(reason)) => skip_or_fail(&reason),
-            Err(StartError::Failed(msg)) => panic!("{msg}"),
-        }
+        started(Self::try_start_rootless(options))
     }
 
     fn try_start_rootless(options: DaemonOptions) -> Result<TestDockerd, StartError> {
@@ -1112,6 +1104,16 @@ fn unescape_mount_path(s: &str) -> String {
     s.replace("\\040", " ")
         .replace("\\011", "\t")
         .replace("\\134", "\\")
+}
+
+/// A started daemon; a machine that cannot run one is a skip (None) outside CI and a failure
+/// under `CI=true`; a daemon that failed to start is always a failure.
+fn started(result: Result<TestDockerd, StartError>) -> Option<TestDockerd> {
+    match result {
+        Ok(d) => Some(d),
+        Err(StartError::Unavailable(reason)) => skip_or_fail(&reason),
+        Err(StartError::Failed(msg)) => panic!("{msg}"),
+    }
 }
 
 /// Pids of every process but this one.
