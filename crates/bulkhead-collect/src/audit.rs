@@ -1,12 +1,13 @@
 //! Audit rules: the kernel's loaded rules, read over a raw `NETLINK_AUDIT` socket with
 //! `AUDIT_LIST_RULES` (what `auditctl -l` does, without running it); when that is not possible
-//! (no permission, no audit support in the kernel, or auditing another root than `/`), the rule
-//! files `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. The fact says which source
+//! (no permission, no audit support in the kernel, or auditing a root other than the running
+//! system's), the rule files `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. The fact says which source
 //! was used and why.
 
 use crate::hostfs::HostFs;
-use bulkhead_facts::host::{parse_audit_rules, AuditRule, AuditRules};
+use bulkhead_facts::host::{parse_audit_rules, AuditRule, AuditRules, Process};
 use bulkhead_facts::Fact;
+use std::path::Path;
 
 const NETLINK_AUDIT: libc::c_int = 9;
 const AUDIT_LIST_RULES: u16 = 1013;
@@ -58,9 +59,13 @@ const AUDIT_BIT_TEST: u32 = AUDIT_BIT_MASK | AUDIT_EQUAL;
 const AUDIT_KEY_SEPARATOR: char = '\u{1}';
 
 /// The audit rules in force on the audited host; unavailable when neither the kernel's list nor
-/// every rule file could be read.
-pub fn collect(fs: &HostFs) -> Fact<AuditRules> {
-    let kernel_reason = if fs.root() != std::path::Path::new("/") {
+/// every rule file could be read. The kernel's list is the audited host's when its root is `/`,
+/// or when pid 1 or one of the daemons bulkhead audits runs on that root (bulkhead in a
+/// container, with `--pid host` and the host's `/` mounted as `--root /host`): `processes` are
+/// the host's, read from `proc`.
+pub fn collect(fs: &HostFs, proc: &Path, processes: &[Process]) -> Fact<AuditRules> {
+    let live_root = fs.root() == Path::new("/") || runs_on_root(fs.root(), proc, processes);
+    let kernel_reason = if !live_root {
         format!(
             "auditing the root {}: the running kernel's rules belong to this machine, so the rule files under that root were read",
             fs.root().display()
@@ -82,6 +87,28 @@ pub fn collect(fs: &HostFs) -> Fact<AuditRules> {
         Ok(rules) => Fact::Value(rules),
         Err(reason) => Fact::Unavailable(reason),
     }
+}
+
+/// Whether `root` is the root directory of a running system on this kernel: the same
+/// directory (device and inode) as the one pid 1, dockerd, containerd or the kubelet sees as
+/// `/`. Reading a process's root needs the right to inspect it (root, with CAP_SYS_PTRACE in a
+/// container); when none can be read, or `proc` is not a live process tree, the answer is no and
+/// the rule files are read.
+fn runs_on_root(root: &Path, proc: &Path, processes: &[Process]) -> bool {
+    let Some(wanted) = crate::hostfs::file_identity(root) else {
+        return false;
+    };
+    let daemons = processes
+        .iter()
+        .filter(|p| {
+            ["dockerd", "containerd", "kubelet"]
+                .iter()
+                .any(|n| p.is_program(n))
+        })
+        .map(|p| p.pid);
+    std::iter::once(1)
+        .chain(daemons)
+        .any(|pid| crate::hostfs::file_identity(&proc.join(format!("{pid}/root"))) == Some(wanted))
 }
 
 /// The rules in `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. Err when one of them
@@ -190,7 +217,7 @@ fn describe_errno(errno: i32) -> String {
     let e = std::io::Error::from_raw_os_error(errno);
     match errno {
         libc::EPERM | libc::EACCES => {
-            format!("{e}: listing audit rules needs CAP_AUDIT_CONTROL (run as root)")
+            format!("{e}: listing audit rules needs CAP_AUDIT_CONTROL (run as root; in a container, add --cap-add AUDIT_CONTROL)")
         }
         _ => e.to_string(),
     }
@@ -590,7 +617,10 @@ mod tests {
         .unwrap();
         std::fs::create_dir_all(root.join("etc/docker")).unwrap();
         std::fs::write(root.join("etc/audit/rules.d/notes.txt"), "-w /x\n").unwrap();
-        let r = collect(&HostFs::new(&root)).value().cloned().unwrap();
+        let r = collect(&HostFs::new(&root), Path::new("/proc"), &[])
+            .value()
+            .cloned()
+            .unwrap();
         assert_eq!(r.source, "files");
         assert_eq!(r.files, vec!["/etc/audit/rules.d/docker.rules"]);
         assert_eq!(r.rules.len(), 2);
@@ -619,7 +649,7 @@ mod tests {
         // "not found", whoever runs the test (root reads any file whatever its mode).
         std::fs::create_dir_all(root.join("etc/audit/audit.rules")).unwrap();
         let fs = HostFs::new(root.path());
-        let reason = match collect(&fs) {
+        let reason = match collect(&fs, Path::new("/proc"), &[]) {
             Fact::Unavailable(reason) => reason,
             other => panic!("the rules are unknown, not {other:?}"),
         };
@@ -629,7 +659,49 @@ mod tests {
         );
         // Missing files are no rules, as before.
         std::fs::remove_dir(root.join("etc/audit/audit.rules")).unwrap();
-        let r = collect(&fs).value().cloned().unwrap();
+        let r = collect(&fs, Path::new("/proc"), &[])
+            .value()
+            .cloned()
+            .unwrap();
         assert!(r.rules.is_empty() && r.files.is_empty(), "{r:?}");
+    }
+
+    /// Only a running system's own root gets the kernel's list (the live case is in
+    /// tests/audit_kernel.rs): a tree that merely looks like a host, or a fake process tree
+    /// with no process to compare with, gets the rule files.
+    #[test]
+    fn a_copied_tree_or_a_fake_process_tree_is_not_the_running_system() {
+        let tree = bulkhead_testkit::TempDir::new("audit-root-alias");
+        assert!(!runs_on_root(tree.path(), Path::new("/proc"), &[]));
+        let fake_proc = tree.join("proc");
+        std::fs::create_dir_all(fake_proc.join("1")).unwrap();
+        std::os::unix::fs::symlink(tree.path(), fake_proc.join("1/root")).unwrap();
+        assert!(
+            !runs_on_root(Path::new("/"), &fake_proc, &[]),
+            "a pid 1 rooted elsewhere"
+        );
+        assert!(
+            runs_on_root(tree.path(), &fake_proc, &[]),
+            "pid 1's root is compared by device and inode, not by name"
+        );
+        // Another process counts only when it is one of the audited daemons.
+        std::fs::create_dir_all(fake_proc.join("40")).unwrap();
+        std::os::unix::fs::symlink("/", fake_proc.join("40/root")).unwrap();
+        let process = |exe: &str| Process {
+            pid: 40,
+            exe: Some(exe.into()),
+            argv: vec![exe.into()],
+            ..Process::default()
+        };
+        assert!(!runs_on_root(
+            Path::new("/"),
+            &fake_proc,
+            &[process("/usr/bin/vim")]
+        ));
+        assert!(runs_on_root(
+            Path::new("/"),
+            &fake_proc,
+            &[process("/usr/sbin/dockerd")]
+        ));
     }
 }

@@ -37,9 +37,9 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
     };
     // The audit list and the listening sockets are a few system calls each: a thread of their
     // own would cost more than it saves. Processes are read on two threads (`read_processes`).
-    let audit = audit::collect(fs);
     let listeners = listen::listeners(proc);
     let processes = procfs::read_processes(proc);
+    let audit = audit::collect(fs, proc, processes.as_deref().unwrap_or_default());
     let facts = HostFacts {
         root: fs.root().display().to_string(),
         proc: proc.display().to_string(),

@@ -470,5 +470,70 @@ fn the_documented_container_audits_the_host_and_the_daemon_behind_its_socket() {
         snapshot["host"]["listeners"]
     );
     drop(host_listener);
+
+    // --- Audit rules. The documented command reads the rule files under /host: listing the
+    // kernel's rules needs CAP_AUDIT_CONTROL, which it leaves out, and the reason says how to
+    // add it. With the capability added, /host is recognised as the root the daemon runs on, so
+    // the kernel's loaded rules are read, a rule loaded by hand (in no file) among them.
+    let rules = &snapshot["host"]["audit"]["value"];
+    assert_eq!(rules["source"], "files", "{}", snapshot["host"]["audit"]);
+    assert!(
+        rules["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--cap-add AUDIT_CONTROL"),
+        "{rules}"
+    );
+    let key = format!("bulkhead-in-container-{}", std::process::id());
+    let _rule = KernelRule::load(&d.data_root().display().to_string(), &key);
+    let mut with_audit_control =
+        command_for_test(&socket, Some(&["collect", "docker", "--root", "/host"]));
+    let cap_drop = with_audit_control
+        .iter()
+        .position(|w| w == "--cap-drop")
+        .expect("the command drops capabilities");
+    with_audit_control.splice(
+        cap_drop..cap_drop,
+        ["--cap-add".into(), "AUDIT_CONTROL".into()],
+    );
+    let collect = run_container(&d, &with_audit_control);
+    assert_eq!(collect.code, 0, "{collect}");
+    let snapshot: Value = serde_json::from_str(&collect.stdout)
+        .unwrap_or_else(|e| panic!("the snapshot is not JSON: {e}\n{collect}"));
+    let rules = &snapshot["host"]["audit"]["value"];
+    assert_eq!(rules["source"], "kernel", "{}", snapshot["host"]["audit"]);
+    assert!(
+        rules["rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["key"] == key.as_str())),
+        "the rule loaded by hand is listed: {rules}"
+    );
     drop(cleanup);
+}
+
+/// An audit watch loaded into the running kernel with `auditctl`, deleted again on drop (also
+/// when an assertion fails).
+struct KernelRule(String);
+
+impl KernelRule {
+    fn load(path: &str, key: &str) -> KernelRule {
+        let out = std::process::Command::new("auditctl")
+            .args(["-w", path, "-p", "wa", "-k", key])
+            .output()
+            .expect("auditctl runs (package auditd)");
+        assert!(
+            out.status.success(),
+            "auditctl -w {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        KernelRule(key.to_string())
+    }
+}
+
+impl Drop for KernelRule {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("auditctl")
+            .args(["-D", "-k", &self.0])
+            .output();
+    }
 }
