@@ -285,7 +285,12 @@ fn assemble_docker(
     };
     let containers = api.containers.map(|list| {
         list.into_iter()
-            .map(|inspect| {
+            .map(|mut inspect| {
+                // The Engine API lists a container's mounts in no fixed order: sorted, two
+                // snapshots of an unchanged container are the same file.
+                inspect
+                    .mounts
+                    .sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
                 let processes = if inspect.state.running {
                     processes_of(inspect.state.pid, inspect.host_config.pid_mode == "host")
                 } else {

@@ -576,12 +576,20 @@ fn exposure<'a>(source: &str, sensitive: &'a [SensitivePath]) -> Exposure<'a> {
     Exposure { area, sockets }
 }
 
+/// The container's mounts ordered by host path, then destination. The Engine API lists them in
+/// no fixed order (two inspects of one container can differ; `collect` sorts them, a snapshot
+/// written elsewhere may not), and evidence must read the same on every run.
+fn mounts_in_order(c: &ContainerFacts) -> Vec<&bulkhead_facts::docker::MountPoint> {
+    let mut all: Vec<_> = c.inspect.mounts.iter().collect();
+    all.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
+    all
+}
+
 /// Host paths bound into the container: bind mounts only (named volumes live in Docker's own
 /// storage and are not host directories the user chose).
 fn bind_mounts(c: &ContainerFacts) -> impl Iterator<Item = &bulkhead_facts::docker::MountPoint> {
-    c.inspect
-        .mounts
-        .iter()
+    mounts_in_order(c)
+        .into_iter()
         .filter(|m| m.kind == "bind" && !m.source.is_empty())
 }
 
@@ -633,10 +641,8 @@ fn no_sensitive_mounts(ctx: &Context<'_>) -> CheckResult {
 /// 5.20: no mount uses shared (or recursive shared) propagation.
 fn no_shared_propagation(ctx: &Context<'_>) -> CheckResult {
     per_container(ctx, |c| {
-        let shared: Vec<String> = c
-            .inspect
-            .mounts
-            .iter()
+        let shared: Vec<String> = mounts_in_order(c)
+            .into_iter()
             .filter(|m| matches!(m.propagation.as_str(), "shared" | "rshared"))
             .map(|m| format!("{} -> {} ({})", m.source, m.destination, m.propagation))
             .collect();
@@ -861,10 +867,46 @@ fn describe_ports(ports: &[&Published]) -> String {
         .join(", ")
 }
 
+/// A container on the host's network stack (`--network host`): Docker publishes nothing for it
+/// (it discards `-p` there), and every socket its processes open listens on the host directly.
+fn on_host_network(c: &ContainerFacts) -> bool {
+    c.inspect
+        .host_config
+        .network_mode
+        .eq_ignore_ascii_case("host")
+}
+
+/// The object for a host-network container in the port checks (5.8, 5.9, 5.14): the published
+/// ports say nothing about what it exposes, so a person reviews what it listens on.
+fn host_network_ports(
+    c: &ContainerFacts,
+    status: Status,
+    expected: &str,
+    why: &str,
+) -> ObjectResult {
+    container_object(c, status)
+        .evidence(
+            "HostConfig.NetworkMode",
+            "host: Docker publishes no ports (the container uses the host's network stack)",
+            expected,
+        )
+        .note(format!(
+            "whatever its processes listen on is open on the host's own interfaces, {why}; review its listening sockets (5.10 covers the shared network namespace)"
+        ))
+}
+
 /// 5.8: no published host port below 1024 (IPv4 and IPv6 bindings alike).
 fn no_privileged_ports(ctx: &Context<'_>) -> CheckResult {
     let default_ip = default_binding_ip(ctx);
     per_container(ctx, |c| {
+        if on_host_network(c) {
+            return host_network_ports(
+                c,
+                Status::Warn,
+                "host ports 1024 and above",
+                "privileged ports included when it keeps NET_BIND_SERVICE",
+            );
+        }
         let ports = published_ports(c, &default_ip);
         let low: Vec<&Published> = ports
             .iter()
@@ -886,6 +928,14 @@ fn no_privileged_ports(ctx: &Context<'_>) -> CheckResult {
 fn needed_ports_only(ctx: &Context<'_>) -> CheckResult {
     let default_ip = default_binding_ip(ctx);
     per_container(ctx, |c| {
+        if on_host_network(c) {
+            return host_network_ports(
+                c,
+                Status::Manual,
+                "only the ports the service needs",
+                "with no port mapping to limit them",
+            );
+        }
         let ports = published_ports(c, &default_ip);
         let all: Vec<&Published> = ports.iter().collect();
         if all.is_empty() {
@@ -909,6 +959,14 @@ fn needed_ports_only(ctx: &Context<'_>) -> CheckResult {
 fn ports_bound_to_interface(ctx: &Context<'_>) -> CheckResult {
     let default_ip = default_binding_ip(ctx);
     per_container(ctx, |c| {
+        if on_host_network(c) {
+            return host_network_ports(
+                c,
+                Status::Warn,
+                "each published port bound to one host address (-p 127.0.0.1:8080:80)",
+                "on every interface unless the program itself binds one address",
+            );
+        }
         let ports = published_ports(c, &default_ip);
         let wide: Vec<&Published> = ports.iter().filter(|p| p.on_all_interfaces()).collect();
         container_object(c, pass_or_fail(wide.is_empty())).evidence(
@@ -1036,20 +1094,69 @@ fn cpu_shares(ctx: &Context<'_>) -> CheckResult {
     })
 }
 
-/// 5.19 (manual): which ulimits apply, the container's own or the daemon's defaults.
+/// The daemon's `default-ulimits` as (name, soft, hard): daemon.json's
+/// `{"nofile": {"Soft": S, "Hard": H}}` or the flag's `nofile=SOFT:HARD` (`nofile=N` sets both).
+fn daemon_default_ulimits(value: &serde_json::Value) -> Vec<(String, i64, i64)> {
+    use serde_json::Value;
+    match value {
+        Value::Object(m) => m
+            .iter()
+            .filter_map(|(k, v)| {
+                let soft = v.get("Soft")?.as_i64()?;
+                let hard = v.get("Hard")?.as_i64()?;
+                Some((k.clone(), soft, hard))
+            })
+            .collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|v| {
+                let (name, limits) = v.split_once('=')?;
+                let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
+                Some((name.to_string(), soft.parse().ok()?, hard.parse().ok()?))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// 5.19 (manual): which ulimits apply, the container's own or the daemon's defaults. The Engine
+/// API merges the daemon's default-ulimits into every container's `HostConfig.Ulimits` when it
+/// answers an inspect, so an entry equal to the daemon default is reported as that default, not
+/// as a limit the container set.
 fn ulimits(ctx: &Context<'_>) -> CheckResult {
     let defaults = ctx.daemon_settings().get("default-ulimits");
+    let default_list = defaults
+        .as_ref()
+        .map(|s| daemon_default_ulimits(&s.value))
+        .unwrap_or_default();
     per_container(ctx, |c| {
-        let own: Vec<String> = c
+        let (inherited, own): (Vec<_>, Vec<_>) = c
             .inspect
             .host_config
             .ulimits
             .iter()
             .flatten()
-            .map(|u| format!("{}={}:{}", u.name, u.soft, u.hard))
-            .collect();
-        let actual = if !own.is_empty() {
-            format!("container sets {}", own.join(", "))
+            .partition(|u| {
+                default_list
+                    .iter()
+                    .any(|(n, s, h)| *n == u.name && *s == u.soft && *h == u.hard)
+            });
+        let fmt = |l: &[&bulkhead_facts::docker::Ulimit]| {
+            l.iter()
+                .map(|u| format!("{}={}:{}", u.name, u.soft, u.hard))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let actual = if !own.is_empty() || !inherited.is_empty() {
+            let mut parts = Vec::new();
+            if !own.is_empty() {
+                parts.push(format!("container sets {}", fmt(&own)));
+            }
+            if let (false, Some(s)) = (inherited.is_empty(), &defaults) {
+                parts.push(format!("daemon default ({}) {}", s.source, fmt(&inherited)));
+            }
+            parts.join("; ")
         } else {
             match &defaults {
                 Some(s) => format!(
@@ -2128,6 +2235,47 @@ mod tests {
         assert_eq!(serde_json::to_value(&r).unwrap(), golden);
     }
 
+    /// The Engine API returns a container's mounts in no fixed order (two inspects of one
+    /// container on dockerd 20.10 listed them differently): the evidence must not follow it.
+    #[test]
+    fn mount_evidence_does_not_depend_on_the_apis_order() {
+        let one = vec![
+            bind("/etc/ssl", "/x", true),
+            bind("/run/docker.sock", "/var/run/docker.sock", true),
+            MountPoint {
+                propagation: "shared".into(),
+                ..bind("/srv/a", "/a", true)
+            },
+            MountPoint {
+                propagation: "rshared".into(),
+                ..bind("/srv/b", "/b", true)
+            },
+        ];
+        let mut other = one.clone();
+        other.reverse();
+        for control in [
+            "docker.container.no_sensitive_mounts",
+            "docker.container.no_shared_propagation",
+            "docker.container.no_docker_socket",
+        ] {
+            let a = Fixture::new().container("c", |c| c.mounts = one.clone());
+            let b = Fixture::new().container("c", |c| c.mounts = other.clone());
+            assert_eq!(
+                actual_of(&a.check(control), "c"),
+                actual_of(&b.check(control), "c"),
+                "{control}"
+            );
+        }
+        let r = Fixture::new()
+            .container("c", |c| c.mounts = other.clone())
+            .check("docker.container.no_sensitive_mounts");
+        assert!(
+            actual_of(&r, "c").starts_with("/etc/ssl -> /x"),
+            "{}",
+            actual_of(&r, "c")
+        );
+    }
+
     #[test]
     fn var_run_and_run_are_one_directory_for_sockets() {
         // The default socket is configured as /var/run/docker.sock; /var/run links to /run.
@@ -2347,6 +2495,45 @@ mod tests {
         assert_eq!(r.status, Status::Pass, "{r:?}");
     }
 
+    /// `--network host` publishes nothing (Docker discards `-p` there), yet every port the
+    /// container listens on is open on the host: "0 published" must not pass 5.8 and 5.14.
+    #[test]
+    fn host_network_containers_are_not_passed_on_empty_port_lists() {
+        let f = Fixture::new()
+            .container("hostnet", |c| c.host_config.network_mode = "host".into())
+            .container("hostnet-created", |c| {
+                c.host_config.network_mode = "host".into();
+                c.state.status = "created".into();
+                c.state.running = false;
+                c.host_config.port_bindings = ports(&[("8080/tcp", "127.0.0.1", "8080")]);
+            })
+            .container("isolated", |c| c.host_config.network_mode = "none".into());
+        for (control, host_status) in [
+            ("docker.container.no_privileged_ports", Status::Warn),
+            ("docker.container.ports_bound_to_interface", Status::Warn),
+            ("docker.container.needed_ports_only", Status::Manual),
+        ] {
+            let r = f.check(control);
+            assert_eq!(
+                verdicts(&r),
+                vec![
+                    ("hostnet", host_status),
+                    ("hostnet-created", host_status),
+                    ("isolated", Status::Pass)
+                ],
+                "{control}"
+            );
+            assert!(
+                actual_of(&r, "hostnet").starts_with("host: Docker publishes no ports"),
+                "{control}"
+            );
+            assert!(
+                note_of(&r, "hostnet").contains("host's own interfaces"),
+                "{control}"
+            );
+        }
+    }
+
     #[test]
     fn port_1024_is_not_privileged() {
         let f = Fixture::new()
@@ -2479,6 +2666,55 @@ mod tests {
         assert_eq!(actual_of(&r, "own"), "container sets nofile=100:200");
         assert!(actual_of(&r, "inherits")
             .contains("daemon defaults from /etc/docker/daemon.json default-ulimits"));
+    }
+
+    /// The Engine API merges the daemon's default-ulimits into each container's
+    /// `HostConfig.Ulimits` when answering an inspect (seen on dockerd 20.10): an entry equal to
+    /// the daemon default is the default, not a limit the container set.
+    #[test]
+    fn ulimits_merged_daemon_default_is_not_the_containers_own() {
+        let f = Fixture::new()
+            .daemon("", Some(serde_json::json!({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 8192, "Hard": 8192}}})))
+            .container("merged", |c| {
+                c.host_config.ulimits = Some(vec![Ulimit { name: "nofile".into(), soft: 8192, hard: 8192 }])
+            })
+            .container("mixed", |c| {
+                c.host_config.ulimits = Some(vec![
+                    Ulimit { name: "nofile".into(), soft: 8192, hard: 8192 },
+                    Ulimit { name: "nproc".into(), soft: 50, hard: 50 },
+                ])
+            })
+            .container("overrides", |c| {
+                c.host_config.ulimits = Some(vec![Ulimit { name: "nofile".into(), soft: 100, hard: 100 }])
+            });
+        let r = f.check("docker.container.ulimits");
+        assert_eq!(
+            actual_of(&r, "merged"),
+            "daemon default (/etc/docker/daemon.json default-ulimits) nofile=8192:8192"
+        );
+        assert_eq!(
+            actual_of(&r, "mixed"),
+            "container sets nproc=50:50; daemon default (/etc/docker/daemon.json default-ulimits) nofile=8192:8192"
+        );
+        assert_eq!(actual_of(&r, "overrides"), "container sets nofile=100:100");
+    }
+
+    #[test]
+    fn daemon_default_ulimits_flag_and_file_forms() {
+        use super::daemon_default_ulimits;
+        assert_eq!(
+            daemon_default_ulimits(&serde_json::json!(["nofile=100:200", "nproc=50"])),
+            vec![
+                ("nofile".to_string(), 100, 200),
+                ("nproc".to_string(), 50, 50)
+            ]
+        );
+        assert_eq!(
+            daemon_default_ulimits(
+                &serde_json::json!({"nofile": {"Name": "nofile", "Soft": 1, "Hard": 2}})
+            ),
+            vec![("nofile".to_string(), 1, 2)]
+        );
     }
 
     #[test]
