@@ -812,6 +812,9 @@ fn find_unit(fs: &HostFs, unit: &str, rootless_dirs: Option<&(String, String)>) 
         .find(|p| fs.exists(p))
 }
 
+/// The first `name` found in the binary directories, as the file it really is: an audit watch
+/// on a symbolic link (Debian's `/usr/bin/runc -> ../sbin/runc`) records changes to the link,
+/// not to the program, so the checks must ask for a rule on the program's own path.
 fn find_binary(fs: &HostFs, name: &str, rootless_home: Option<&str>) -> Option<String> {
     let mut dirs: Vec<String> = Vec::new();
     if let Some(home) = rootless_home {
@@ -821,6 +824,7 @@ fn find_binary(fs: &HostFs, name: &str, rootless_home: Option<&str>) -> Option<S
     dirs.iter()
         .map(|d| format!("{d}/{name}"))
         .find(|p| fs.exists(p))
+        .map(|p| fs.real_path(&p).unwrap_or(p))
 }
 
 #[cfg(test)]

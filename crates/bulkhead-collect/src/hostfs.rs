@@ -69,6 +69,12 @@ impl HostFs {
         Ok(self.root_join(&self.resolve_host(host_path, true)?))
     }
 
+    /// The host path `host_path` finally names, every symbolic link followed inside the root
+    /// (`/usr/bin/runc` is `/usr/sbin/runc` on Debian).
+    pub fn real_path(&self, host_path: &str) -> io::Result<String> {
+        self.resolve_host(host_path, true)
+    }
+
     /// Resolve `host_path` to the host path it finally names (links followed inside the root).
     /// `follow_last` says whether a link in the last component is followed.
     fn resolve_host(&self, host_path: &str, follow_last: bool) -> io::Result<String> {

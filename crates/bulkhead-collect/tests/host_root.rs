@@ -328,6 +328,8 @@ fn units_and_binaries_where_the_system_looks() {
     );
     root.file("/usr/bin/containerd", "#!bin", 0o755, (0, 0));
     root.file("/usr/sbin/runc", "#!bin", 0o755, (0, 0));
+    // Debian's runc package links /usr/bin/runc, found first, to the program in /usr/sbin.
+    symlink("../sbin/runc", root.path().join("usr/bin/runc")).unwrap();
     root.dir("/etc/systemd/system/multi-user.target.wants", 0o755);
     symlink(
         "/etc/systemd/system/docker.service",
@@ -368,7 +370,11 @@ fn units_and_binaries_where_the_system_looks() {
     assert_eq!(units["containerd.service"], None, "looked for, not found");
     let bins = &d.paths.binaries;
     assert_eq!(bins["containerd"].as_deref(), Some("/usr/bin/containerd"));
-    assert_eq!(bins["runc"].as_deref(), Some("/usr/sbin/runc"));
+    assert_eq!(
+        bins["runc"].as_deref(),
+        Some("/usr/sbin/runc"),
+        "the program, not the link found first: an audit watch on a link watches the link"
+    );
     assert_eq!(bins["dockerd"], None);
     let accounts = accounts();
     let st = fs.stat(
