@@ -38,12 +38,16 @@ pub fn render(report: &ScanReport) -> String {
         );
     }
     for e in &report.errors {
+        // Line 0 means the whole file: an annotation on the file, with no line or column.
+        let place = match (e.line, e.column) {
+            (0, _) => String::new(),
+            (l, 0) => format!(",line={l}"),
+            (l, c) => format!(",line={l},col={c}"),
+        };
         let _ = writeln!(
             out,
-            "::error file={},line={},col={},title=bulkhead could not scan this file::{}",
+            "::error file={}{place},title=bulkhead could not scan this file::{}",
             prop(&e.path),
-            e.line,
-            e.column,
             data(&e.message)
         );
     }
@@ -52,6 +56,34 @@ pub fn render(report: &ScanReport) -> String {
 
 #[cfg(test)]
 mod tests {
+    use bulkhead_scan::{FileError, ScanReport};
+
+    #[test]
+    fn whole_file_errors_name_no_line() {
+        let report = ScanReport {
+            errors: vec![
+                FileError {
+                    path: "a,b:c.yaml".into(),
+                    line: 0,
+                    column: 0,
+                    message: "cannot read: 100% broken\nsecond line".into(),
+                },
+                FileError {
+                    path: "d.yaml".into(),
+                    line: 3,
+                    column: 5,
+                    message: "invalid YAML".into(),
+                },
+            ],
+            ..ScanReport::default()
+        };
+        assert_eq!(
+            super::render(&report),
+            "::error file=a%2Cb%3Ac.yaml,title=bulkhead could not scan this file::cannot read: 100%25 broken%0Asecond line\n\
+             ::error file=d.yaml,line=3,col=5,title=bulkhead could not scan this file::invalid YAML\n"
+        );
+    }
+
     #[test]
     fn escapes_injection() {
         assert_eq!(super::data("a\n::error::x%"), "a%0A::error::x%25");

@@ -20,12 +20,14 @@ pub fn render(report: &ScanReport) -> String {
         .iter()
         .filter(|f| f.severity != Severity::Info)
         .count();
-    let skipped = report.findings.len() - failures;
     let tests = report.findings.len()
         + report.errors.len()
         + by_file.values().filter(|v| v.is_empty()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"bulkhead scan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\">", report.errors.len());
+    // No `skipped` here, nor `file`/`line` on test cases: the JUnit schema that strict consumers
+    // validate against (Jenkins' xUnit plugin, pytest's junit-10.xsd) has no such attributes.
+    // Each suite counts its skipped cases; a case's name and failure text carry the line.
+    let _ = writeln!(out, "<testsuites name=\"bulkhead scan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\">", report.errors.len());
     for (path, findings) in &by_file {
         let f_fail = findings
             .iter()
@@ -52,11 +54,9 @@ pub fn render(report: &ScanReport) -> String {
             );
             let _ = writeln!(
                 out,
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">",
+                "    <testcase classname=\"{}\" name=\"{}\">",
                 escape(path),
-                escape(&name),
-                escape(path),
-                f.location.line
+                escape(&name)
             );
             let body = format!(
                 "{}\n{}:{}:{}\n{}",

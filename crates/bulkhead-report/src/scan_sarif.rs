@@ -6,6 +6,7 @@
 use bulkhead_scan::{Finding, Safety, ScanReport, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -17,9 +18,12 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// A relative URI for a path as reported (percent-encoding what URIs cannot hold); absolute
-/// paths become file:// URIs.
-pub fn uri(path: &str) -> String {
+/// The `uriBaseId` of every relative artifact URI: the directory `bulkhead scan` ran in, which is
+/// the checkout's root when it runs there (as GitHub code scanning expects of relative URIs).
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// Percent-encode a path for a URI (RFC 3986 unreserved characters and `/` stay as they are).
+fn encode(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
@@ -29,11 +33,87 @@ pub fn uri(path: &str) -> String {
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
+    out
+}
+
+/// The URI of a path as reported (percent-encoded); absolute paths become file:// URIs.
+pub fn uri(path: &str) -> String {
     if path.starts_with('/') {
-        format!("file://{out}")
+        format!("file://{}", encode(path))
     } else {
-        out
+        encode(path)
     }
+}
+
+/// `.` and `..` segments resolved without looking at the file system; None when `..` climbs
+/// above the start of a relative path.
+fn normalize(path: &str) -> Option<String> {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() && !absolute {
+                    return None;
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    Some(if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    })
+}
+
+/// `base` as an absolute, normalized path (a relative or non-UTF-8 one is not used).
+fn base_dir(base: Option<&Path>) -> Option<String> {
+    base.and_then(|b| b.to_str())
+        .filter(|b| b.starts_with('/'))
+        .and_then(normalize)
+}
+
+/// The artifact location of a reported path. A path inside `base` (relative, or absolute under
+/// it) is a relative URI with `uriBaseId` %SRCROOT%, so no local directory leaks into it and it
+/// reads the same wherever the checkout is; any other path (outside `base`, or `..` climbing out
+/// of it) is an absolute file:// URI.
+fn artifact_location(path: &str, base: Option<&str>) -> Value {
+    let full = if path.starts_with('/') {
+        normalize(path)
+    } else {
+        match normalize(path) {
+            Some(rel) => return json!({"uri": encode(&rel), "uriBaseId": SRCROOT}),
+            None => base.and_then(|b| normalize(&format!("{b}/{path}"))),
+        }
+    };
+    let Some(full) = full else {
+        // `..` above a base we do not know: keep the path as given, relative to %SRCROOT%.
+        return json!({"uri": encode(path), "uriBaseId": SRCROOT});
+    };
+    if let Some(b) = base {
+        let prefix = format!("{}/", b.trim_end_matches('/'));
+        if let Some(rel) = full.strip_prefix(&prefix).filter(|r| !r.is_empty()) {
+            return json!({"uri": encode(rel), "uriBaseId": SRCROOT});
+        }
+    }
+    json!({"uri": uri(&full)})
+}
+
+/// A rule's `name`: SARIF wants a readable identifier that differs from the opaque `id`
+/// (`dockerfile-no-user` -> `DockerfileNoUser`).
+fn friendly_name(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn region(f: &Finding) -> Value {
@@ -51,13 +131,16 @@ fn region(f: &Finding) -> Value {
     r
 }
 
-pub fn render(report: &ScanReport, version: &str) -> String {
-    let mut s = serde_json::to_string_pretty(&value(report, version)).unwrap_or_default();
+/// `base` is the directory that relative paths in `report` are relative to (the working
+/// directory of the scan); it becomes `originalUriBaseIds` %SRCROOT%.
+pub fn render(report: &ScanReport, version: &str, base: Option<&Path>) -> String {
+    let mut s = serde_json::to_string_pretty(&value(report, version, base)).unwrap_or_default();
     s.push('\n');
     s
 }
 
-pub fn value(report: &ScanReport, version: &str) -> Value {
+pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
+    let base = base_dir(base);
     // Rules referenced by results, in a stable order.
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &report.findings {
@@ -79,7 +162,7 @@ pub fn value(report: &ScanReport, version: &str) -> Value {
             tags.extend(refs.iter().map(|(k, v)| format!("{k}/{v}")));
             json!({
                 "id": id,
-                "name": id,
+                "name": friendly_name(id),
                 "shortDescription": {"text": title},
                 "fullDescription": {"text": why},
                 "help": {"text": format!("{why}\n\nFix: {fix}"), "markdown": format!("{why}\n\n**Fix:** {fix}")},
@@ -104,7 +187,7 @@ pub fn value(report: &ScanReport, version: &str) -> Value {
                 "message": {"text": format!("{} ({})", f.message, f.object)},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.location.path)},
+                        "artifactLocation": artifact_location(&f.location.path, base.as_deref()),
                         "region": region(f),
                     },
                     "logicalLocations": [{"name": f.object, "kind": "object"}],
@@ -129,7 +212,7 @@ pub fn value(report: &ScanReport, version: &str) -> Value {
                 };
                 v["fixes"] = json!([{
                     "description": {"text": format!("{} ({safety})", fix.description)},
-                    "artifactChanges": [{"artifactLocation": {"uri": uri(&f.location.path)}, "replacements": replacements}],
+                    "artifactChanges": [{"artifactLocation": artifact_location(&f.location.path, base.as_deref()), "replacements": replacements}],
                 }]);
             }
             v
@@ -143,29 +226,38 @@ pub fn value(report: &ScanReport, version: &str) -> Value {
                 "level": "error",
                 "message": {"text": e.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": uri(&e.path)},
+                    "artifactLocation": artifact_location(&e.path, base.as_deref()),
                     "region": {"startLine": e.line.max(1), "startColumn": e.column.max(1)},
                 }}],
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "bulkhead",
+            "informationUri": "https://example.invalid/bulkhead",
+            "semanticVersion": version,
+            "version": version,
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{
+            "executionSuccessful": report.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    });
+    if let Some(b) = &base {
+        let dir = if b.ends_with('/') {
+            b.clone()
+        } else {
+            format!("{b}/")
+        };
+        run["originalUriBaseIds"] = json!({SRCROOT: {"uri": uri(&dir)}});
+    }
     json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "bulkhead",
-                "informationUri": "https://example.invalid/bulkhead",
-                "semanticVersion": version,
-                "version": version,
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
+        "runs": [run],
     })
 }

@@ -4,7 +4,7 @@
 
 use bulkhead_report::{scan_github, scan_json, scan_junit, scan_sarif, scan_text};
 use bulkhead_scan::{scan_inputs, ArtifactKind, Input, ScanOptions, ScanReport};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -91,7 +91,7 @@ fn json_output() {
 #[test]
 fn sarif_output_is_what_github_accepts() {
     // PITFALLS "Artifact scanners" 6.
-    let s = scan_sarif::render(&report(), "0.0.0-test");
+    let s = scan_sarif::render(&report(), "0.0.0-test", Some(Path::new("/work/repo")));
     no_secrets("sarif", &s);
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -124,7 +124,7 @@ fn sarif_output_is_what_github_accepts() {
         assert_eq!(rules[idx]["id"], r["ruleId"]);
     }
     // stable: the same input gives the same fingerprints
-    let again = scan_sarif::render(&report(), "0.0.0-test");
+    let again = scan_sarif::render(&report(), "0.0.0-test", Some(Path::new("/work/repo")));
     assert_eq!(s, again);
     golden("scan.sarif", &s);
 }
@@ -145,4 +145,149 @@ fn junit_output() {
     no_secrets("junit", &s);
     assert!(s.starts_with("<?xml"));
     golden("scan.junit.xml", &s);
+}
+
+/// GitHub reads a relative `uri` against the checkout root; SARIF says which root through
+/// `uriBaseId`/`originalUriBaseIds`. Paths inside the scan's directory are relative (also when
+/// given as absolute paths), so no local directory leaks and the URI does not change when the
+/// checkout moves; a path outside it, or one that climbs out with `..`, is an absolute file URI.
+#[test]
+fn sarif_uris_are_relative_to_the_source_root() {
+    let text = b"FROM debian:12\nRUN apt-get install -y curl\n".to_vec();
+    let inputs: Vec<Input> = [
+        "plain/Dockerfile",
+        "/work/repo/abs/Dockerfile",
+        "/elsewhere/Dockerfile",
+        "../up/Dockerfile",
+        "sp ace/Dockerfile.<&\">'ü",
+    ]
+    .iter()
+    .map(|p| Input {
+        path: p.to_string(),
+        bytes: text.clone(),
+        kind: Some(ArtifactKind::Dockerfile),
+    })
+    .collect();
+    let r = scan_inputs(&inputs, &bulkhead_scan::ScanOptions::default());
+    let s = scan_sarif::render(&r, "0.0.0-test", Some(Path::new("/work/repo")));
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let run = &v["runs"][0];
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///work/repo/"
+    );
+    let mut locs: Vec<(String, String)> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|res| {
+            let a = &res["locations"][0]["physicalLocation"]["artifactLocation"];
+            (
+                a["uri"].as_str().unwrap().to_string(),
+                a["uriBaseId"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    locs.sort();
+    locs.dedup();
+    let want = |u: &str, b: &str| (u.to_string(), b.to_string());
+    assert_eq!(
+        locs,
+        vec![
+            want("abs/Dockerfile", "%SRCROOT%"),
+            want("file:///elsewhere/Dockerfile", ""),
+            want("file:///work/up/Dockerfile", ""),
+            want("plain/Dockerfile", "%SRCROOT%"),
+            want("sp%20ace/Dockerfile.%3C%26%22%3E%27%C3%BC", "%SRCROOT%"),
+        ]
+    );
+    assert!(!s.contains("/work/repo/abs"), "absolute path leaked");
+}
+
+/// The SARIF multitool warns (SARIF1001) when a rule's `name` repeats its opaque `id`.
+#[test]
+fn sarif_rule_names_are_readable_identifiers() {
+    let s = scan_sarif::render(&report(), "0.0.0-test", None);
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    for r in rules {
+        let name = r["name"].as_str().unwrap();
+        assert_ne!(r["id"].as_str().unwrap(), name);
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+        assert!(name.starts_with(|c: char| c.is_ascii_uppercase()), "{name}");
+    }
+    assert!(rules.iter().any(|r| r["name"] == "DockerfileNoUser"));
+    // without a base there is nothing to state it by
+    assert!(v["runs"][0].get("originalUriBaseIds").is_none());
+}
+
+/// Attribute names of every `<element ...>` start tag in an XML document our renderers wrote
+/// (attribute values are escaped, so a `"` always delimits one).
+fn attributes_of(xml: &str, element: &str) -> Vec<Vec<String>> {
+    let open = format!("<{element} ");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find(&open) {
+        let tag = &rest[at + open.len()..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        let names = tag
+            .split('"')
+            .step_by(2)
+            .filter_map(|s| s.trim().strip_suffix('='))
+            .map(str::to_string)
+            .collect();
+        out.push(names);
+        rest = &rest[at + open.len()..];
+    }
+    out
+}
+
+/// The attributes the JUnit schema used by Jenkins' xUnit plugin and pytest (junit-10.xsd)
+/// allows: strict consumers reject a report with any other, such as `file` or `line` on a test
+/// case or `skipped` on `<testsuites>`.
+#[test]
+fn junit_uses_only_schema_attributes() {
+    let s = scan_junit::render(&report());
+    let allowed: &[(&str, &[&str])] = &[
+        (
+            "testsuites",
+            &["name", "time", "tests", "failures", "errors"],
+        ),
+        (
+            "testsuite",
+            &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
+                "version",
+            ],
+        ),
+        ("testcase", &["name", "time", "classname", "group"]),
+        ("failure", &["type", "message"]),
+        ("error", &["type", "message"]),
+        ("skipped", &["type", "message"]),
+    ];
+    for (element, names) in allowed {
+        let tags = attributes_of(&s, element);
+        assert!(!tags.is_empty() || *element == "error", "no <{element}>");
+        for attrs in tags {
+            for a in attrs {
+                assert!(
+                    names.contains(&a.as_str()),
+                    "<{element} {a}=...> is not in the schema"
+                );
+            }
+        }
+    }
 }

@@ -1112,14 +1112,15 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
             &b.object,
         ))
     });
-    suppress::assign_fingerprints(&mut findings);
+    let root = std::env::current_dir().ok();
+    suppress::assign_fingerprints(&mut findings, root.as_deref());
     // Fingerprints of inline/annotation-suppressed findings too, so a baseline can name them.
     let mut sup: Vec<Finding> = report
         .suppressed
         .iter()
         .map(|s| s.finding.clone())
         .collect();
-    suppress::assign_fingerprints(&mut sup);
+    suppress::assign_fingerprints(&mut sup, root.as_deref());
     for (s, f) in report.suppressed.iter_mut().zip(sup) {
         s.finding.fingerprint = f.fingerprint;
     }

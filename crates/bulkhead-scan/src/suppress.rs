@@ -20,6 +20,7 @@ use crate::catalog;
 use crate::model::{Finding, SuppressionNote, SuppressionProblem, SuppressionSource};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 pub const ANNOTATION_PREFIX: &str = "ignore.bulkhead.dev/";
 
@@ -396,6 +397,22 @@ impl Baseline {
     }
 }
 
+/// The path a fingerprint hashes: relative to `root` when it is an absolute path inside it.
+fn fingerprint_path(path: &str, root: Option<&Path>) -> String {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        if let Some(rel) = root
+            .filter(|r| r.is_absolute())
+            .and_then(|r| p.strip_prefix(r).ok())
+            .and_then(|r| r.to_str())
+            .filter(|r| !r.is_empty())
+        {
+            return rel.to_string();
+        }
+    }
+    path.to_string()
+}
+
 /// FNV-1a, 64 bit: a fixed, dependency-free hash so fingerprints stay stable across builds.
 pub fn fnv1a(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -410,11 +427,16 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
 
 /// Give each finding its fingerprint: rule, path, object and the whitespace-normalised snippet,
 /// plus an occurrence counter for identical keys, so moving code up or down keeps it.
-pub fn assign_fingerprints(findings: &mut [Finding]) {
+///
+/// An absolute path inside `root` (the directory the scan runs in) counts as its path relative
+/// to `root`, so `bulkhead scan "$PWD"` and `bulkhead scan .` agree, and a checkout scanned by
+/// its absolute path keeps its fingerprints when it moves to another directory.
+pub fn assign_fingerprints(findings: &mut [Finding], root: Option<&Path>) {
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for f in findings.iter_mut() {
         let snippet: String = f.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
-        let base = fnv1a(&[&f.rule, &f.location.path, &f.object, &snippet]);
+        let path = fingerprint_path(&f.location.path, root);
+        let base = fnv1a(&[&f.rule, &path, &f.object, &snippet]);
         let n = seen.entry(base).or_insert(0);
         *n += 1;
         f.fingerprint = format!("{:016x}", fnv1a(&[&format!("{base:x}"), &n.to_string()]));

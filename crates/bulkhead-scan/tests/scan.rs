@@ -2454,3 +2454,31 @@ fn messages_show_arguments_joined_from_continuation_lines_with_single_blanks() {
     assert_eq!(f.message, "WORKDIR build output is relative");
     assert_eq!((f.location.line, f.location.end_line), (2, 3));
 }
+
+/// PITFALLS "Artifact scanners" 6 (stable `partialFingerprints`): a file scanned by its absolute
+/// path inside the working directory has the fingerprints it has when named relative to it, so
+/// `bulkhead scan "$PWD"` in CI matches a baseline written with `bulkhead scan .` and does not
+/// change when the checkout lives somewhere else.
+#[test]
+fn fingerprints_do_not_depend_on_the_checkout_directory() {
+    let text = "FROM debian:12\nRUN apt-get install -y curl\nENV DB_PASSWORD=hunter2-value\n";
+    let cwd = std::env::current_dir().unwrap();
+    let relative = scan("sub dir/Dockerfile", ArtifactKind::Dockerfile, text);
+    let absolute = scan(
+        &format!("{}/sub dir/Dockerfile", cwd.display()),
+        ArtifactKind::Dockerfile,
+        text,
+    );
+    let fps = |r: &ScanReport| -> Vec<String> {
+        r.findings.iter().map(|f| f.fingerprint.clone()).collect()
+    };
+    assert!(relative.findings.len() > 2);
+    assert_eq!(fps(&relative), fps(&absolute));
+    // A path outside the working directory keeps its own.
+    let outside = scan(
+        "/elsewhere/sub dir/Dockerfile",
+        ArtifactKind::Dockerfile,
+        text,
+    );
+    assert_ne!(fps(&relative), fps(&outside));
+}

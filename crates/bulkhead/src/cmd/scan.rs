@@ -236,7 +236,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             bulkhead_report::scan_text::render(&report, args.out.color.enabled(to_file))
         }
         ScanFormat::Json => bulkhead_report::scan_json::render(&report, VERSION),
-        ScanFormat::Sarif => bulkhead_report::scan_sarif::render(&report, VERSION),
+        ScanFormat::Sarif => {
+            // Paths are reported relative to the working directory (or as given, when absolute):
+            // SARIF states them relative to it.
+            let cwd = std::env::current_dir().ok();
+            bulkhead_report::scan_sarif::render(&report, VERSION, cwd.as_deref())
+        }
         ScanFormat::Github => bulkhead_report::scan_github::render(&report),
         ScanFormat::Junit => bulkhead_report::scan_junit::render(&report),
     };
