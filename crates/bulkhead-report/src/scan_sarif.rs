@@ -3,10 +3,9 @@
 //! `security-severity`, stable `partialFingerprints`. Files that could not be scanned are tool
 //! execution notifications (with their location), not results.
 
-use bulkhead_scan::{Finding, Safety, ScanReport, Severity};
+use bulkhead_scan::{Finding, Safety, ScanReport, Severity, SourceRoot};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -18,8 +17,8 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The `uriBaseId` of every relative artifact URI: the directory `bulkhead scan` ran in, which is
-/// the checkout's root when it runs there (as GitHub code scanning expects of relative URIs).
+/// The `uriBaseId` of every relative artifact URI: the top of the source tree the scan ran in
+/// (the repository's root, against which GitHub code scanning reads relative URIs).
 pub const SRCROOT: &str = "%SRCROOT%";
 
 /// Percent-encode a path for a URI (RFC 3986 unreserved characters and `/` stay as they are).
@@ -45,61 +44,19 @@ pub fn uri(path: &str) -> String {
     }
 }
 
-/// `.` and `..` segments resolved without looking at the file system; None when `..` climbs
-/// above the start of a relative path.
-fn normalize(path: &str) -> Option<String> {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() && !absolute {
-                    return None;
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    Some(if absolute {
-        format!("/{joined}")
-    } else {
-        joined
-    })
-}
-
-/// `base` as an absolute, normalized path (a relative or non-UTF-8 one is not used).
-fn base_dir(base: Option<&Path>) -> Option<String> {
-    base.and_then(|b| b.to_str())
-        .filter(|b| b.starts_with('/'))
-        .and_then(normalize)
-}
-
-/// The artifact location of a reported path. A path inside `base` (relative, or absolute under
-/// it) is a relative URI with `uriBaseId` %SRCROOT%, so no local directory leaks into it and it
-/// reads the same wherever the checkout is; any other path (outside `base`, or `..` climbing out
-/// of it) is an absolute file:// URI.
-fn artifact_location(path: &str, base: Option<&str>) -> Value {
-    let full = if path.starts_with('/') {
-        normalize(path)
-    } else {
-        match normalize(path) {
-            Some(rel) => return json!({"uri": encode(&rel), "uriBaseId": SRCROOT}),
-            None => base.and_then(|b| normalize(&format!("{b}/{path}"))),
-        }
+/// The artifact location of a reported path. A file inside the source tree (see
+/// [`SourceRoot`]: the repository holding the scan's directory) is a relative URI with
+/// `uriBaseId` %SRCROOT%, named from the top of the tree as code scanning reads it, so no local
+/// directory leaks into it and it reads the same wherever the checkout is and whichever
+/// directory the scan ran in; any other file is an absolute file:// URI.
+fn artifact_location(path: &str, root: Option<&SourceRoot>) -> Value {
+    let Some(root) = root else {
+        return json!({"uri": uri(path)});
     };
-    let Some(full) = full else {
-        // `..` above a base we do not know: keep the path as given, relative to %SRCROOT%.
-        return json!({"uri": encode(path), "uriBaseId": SRCROOT});
-    };
-    if let Some(b) = base {
-        let prefix = format!("{}/", b.trim_end_matches('/'));
-        if let Some(rel) = full.strip_prefix(&prefix).filter(|r| !r.is_empty()) {
-            return json!({"uri": encode(rel), "uriBaseId": SRCROOT});
-        }
+    match root.relative(path) {
+        Some(rel) => json!({"uri": encode(&rel), "uriBaseId": SRCROOT}),
+        None => json!({"uri": uri(&root.absolute(path).unwrap_or_else(|| path.to_string()))}),
     }
-    json!({"uri": uri(&full)})
 }
 
 /// A rule's `name`: SARIF wants a readable identifier that differs from the opaque `id`
@@ -131,16 +88,15 @@ fn region(f: &Finding) -> Value {
     r
 }
 
-/// `base` is the directory that relative paths in `report` are relative to (the working
-/// directory of the scan); it becomes `originalUriBaseIds` %SRCROOT%.
-pub fn render(report: &ScanReport, version: &str, base: Option<&Path>) -> String {
-    let mut s = serde_json::to_string_pretty(&value(report, version, base)).unwrap_or_default();
+/// `root` says where the scan ran and the top of its source tree, which becomes
+/// `originalUriBaseIds` %SRCROOT%; without it, paths are written as given.
+pub fn render(report: &ScanReport, version: &str, root: Option<&SourceRoot>) -> String {
+    let mut s = serde_json::to_string_pretty(&value(report, version, root)).unwrap_or_default();
     s.push('\n');
     s
 }
 
-pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
-    let base = base_dir(base);
+pub fn value(report: &ScanReport, version: &str, root: Option<&SourceRoot>) -> Value {
     // Rules referenced by results, in a stable order.
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &report.findings {
@@ -187,7 +143,7 @@ pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
                 "message": {"text": format!("{} ({})", f.message, f.object)},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": artifact_location(&f.location.path, base.as_deref()),
+                        "artifactLocation": artifact_location(&f.location.path, root),
                         "region": region(f),
                     },
                     "logicalLocations": [{"name": f.object, "kind": "object"}],
@@ -212,7 +168,7 @@ pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
                 };
                 v["fixes"] = json!([{
                     "description": {"text": format!("{} ({safety})", fix.description)},
-                    "artifactChanges": [{"artifactLocation": artifact_location(&f.location.path, base.as_deref()), "replacements": replacements}],
+                    "artifactChanges": [{"artifactLocation": artifact_location(&f.location.path, root), "replacements": replacements}],
                 }]);
             }
             v
@@ -226,7 +182,7 @@ pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
                 "level": "error",
                 "message": {"text": e.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": artifact_location(&e.path, base.as_deref()),
+                    "artifactLocation": artifact_location(&e.path, root),
                     "region": {"startLine": e.line.max(1), "startColumn": e.column.max(1)},
                 }}],
             })
@@ -247,12 +203,8 @@ pub fn value(report: &ScanReport, version: &str, base: Option<&Path>) -> Value {
         }],
         "results": results,
     });
-    if let Some(b) = &base {
-        let dir = if b.ends_with('/') {
-            b.clone()
-        } else {
-            format!("{b}/")
-        };
+    if let Some(top) = root.and_then(|r| r.top.to_str()) {
+        let dir = format!("{}/", top.trim_end_matches('/'));
         run["originalUriBaseIds"] = json!({SRCROOT: {"uri": uri(&dir)}});
     }
     json!({

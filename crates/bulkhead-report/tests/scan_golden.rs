@@ -3,8 +3,8 @@
 //! `BULKHEAD_BLESS=1 cargo test -p bulkhead-report --test scan_golden` and review the diff.
 
 use bulkhead_report::{scan_github, scan_json, scan_junit, scan_sarif, scan_text};
-use bulkhead_scan::{scan_inputs, ArtifactKind, Input, ScanOptions, ScanReport};
-use std::path::{Path, PathBuf};
+use bulkhead_scan::{scan_inputs, ArtifactKind, Input, ScanOptions, ScanReport, SourceRoot};
+use std::path::PathBuf;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -91,7 +91,7 @@ fn json_output() {
 #[test]
 fn sarif_output_is_what_github_accepts() {
     // PITFALLS "Artifact scanners" 6.
-    let s = scan_sarif::render(&report(), "0.0.0-test", Some(Path::new("/work/repo")));
+    let s = scan_sarif::render(&report(), "0.0.0-test", Some(&repo_root()));
     no_secrets("sarif", &s);
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -124,7 +124,7 @@ fn sarif_output_is_what_github_accepts() {
         assert_eq!(rules[idx]["id"], r["ruleId"]);
     }
     // stable: the same input gives the same fingerprints
-    let again = scan_sarif::render(&report(), "0.0.0-test", Some(Path::new("/work/repo")));
+    let again = scan_sarif::render(&report(), "0.0.0-test", Some(&repo_root()));
     assert_eq!(s, again);
     golden("scan.sarif", &s);
 }
@@ -145,6 +145,14 @@ fn junit_output() {
     no_secrets("junit", &s);
     assert!(s.starts_with("<?xml"));
     golden("scan.junit.xml", &s);
+}
+
+/// The SARIF golden's source tree: a scan run at the top of /work/repo.
+fn repo_root() -> SourceRoot {
+    SourceRoot {
+        cwd: "/work/repo".into(),
+        top: "/work/repo".into(),
+    }
 }
 
 /// GitHub reads a relative `uri` against the checkout root; SARIF says which root through
@@ -169,7 +177,7 @@ fn sarif_uris_are_relative_to_the_source_root() {
     })
     .collect();
     let r = scan_inputs(&inputs, &bulkhead_scan::ScanOptions::default());
-    let s = scan_sarif::render(&r, "0.0.0-test", Some(Path::new("/work/repo")));
+    let s = scan_sarif::render(&r, "0.0.0-test", Some(&repo_root()));
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     let run = &v["runs"][0];
     assert_eq!(
@@ -202,6 +210,30 @@ fn sarif_uris_are_relative_to_the_source_root() {
         ]
     );
     assert!(!s.contains("/work/repo/abs"), "absolute path leaked");
+
+    // Run in a subdirectory of the repository, the same files keep the URIs they have when the
+    // scan runs at the top: code scanning reads them against the repository's root.
+    let in_sub = SourceRoot {
+        cwd: "/work/repo/plain".into(),
+        top: "/work/repo".into(),
+    };
+    let sub = scan_inputs(
+        &[Input {
+            path: "Dockerfile".into(),
+            bytes: text.clone(),
+            kind: Some(ArtifactKind::Dockerfile),
+        }],
+        &bulkhead_scan::ScanOptions::default(),
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&scan_sarif::render(&sub, "0.0.0-test", Some(&in_sub))).unwrap();
+    let a = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(a["uri"], "plain/Dockerfile");
+    assert_eq!(a["uriBaseId"], "%SRCROOT%");
+    assert_eq!(
+        v["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///work/repo/"
+    );
 }
 
 /// The SARIF multitool warns (SARIF1001) when a rule's `name` repeats its opaque `id`.

@@ -39,6 +39,11 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Where the scan runs and the top of its source tree: fingerprints hash each file's path
+    /// from that top ([`SourceRoot::relative`]). None hashes paths as given (the library's
+    /// default, so its output does not depend on the process's working directory); the CLI sets
+    /// it.
+    pub source_root: Option<crate::SourceRoot>,
 }
 
 impl Default for ScanOptions {
@@ -52,6 +57,7 @@ impl Default for ScanOptions {
             today: config::today(),
             limits: Limits::default(),
             threads: 0,
+            source_root: None,
         }
     }
 }
@@ -1112,15 +1118,14 @@ fn finish(results: Vec<FileResult>, opts: &ScanOptions) -> ScanReport {
             &b.object,
         ))
     });
-    let root = std::env::current_dir().ok();
-    suppress::assign_fingerprints(&mut findings, root.as_deref());
+    suppress::assign_fingerprints(&mut findings, opts.source_root.as_ref());
     // Fingerprints of inline/annotation-suppressed findings too, so a baseline can name them.
     let mut sup: Vec<Finding> = report
         .suppressed
         .iter()
         .map(|s| s.finding.clone())
         .collect();
-    suppress::assign_fingerprints(&mut sup, root.as_deref());
+    suppress::assign_fingerprints(&mut sup, opts.source_root.as_ref());
     for (s, f) in report.suppressed.iter_mut().zip(sup) {
         s.finding.fingerprint = f.fingerprint;
     }

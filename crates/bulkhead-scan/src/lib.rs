@@ -19,6 +19,7 @@ pub mod engine;
 pub mod fixes;
 pub mod model;
 pub mod rules;
+pub mod source_root;
 pub mod suppress;
 
 pub use catalog::{rules as all_rules, Rule};
@@ -27,4 +28,5 @@ pub use engine::{
     apply_edits, discover, kind_by_name, scan_inputs, scan_paths, Input, ScanOptions,
 };
 pub use model::*;
+pub use source_root::SourceRoot;
 pub use suppress::Baseline;

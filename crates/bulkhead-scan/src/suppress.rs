@@ -18,9 +18,9 @@
 
 use crate::catalog;
 use crate::model::{Finding, SuppressionNote, SuppressionProblem, SuppressionSource};
+use crate::source_root::SourceRoot;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
 
 pub const ANNOTATION_PREFIX: &str = "ignore.bulkhead.dev/";
 
@@ -397,20 +397,11 @@ impl Baseline {
     }
 }
 
-/// The path a fingerprint hashes: relative to `root` when it is an absolute path inside it.
-fn fingerprint_path(path: &str, root: Option<&Path>) -> String {
-    let p = Path::new(path);
-    if p.is_absolute() {
-        if let Some(rel) = root
-            .filter(|r| r.is_absolute())
-            .and_then(|r| p.strip_prefix(r).ok())
-            .and_then(|r| r.to_str())
-            .filter(|r| !r.is_empty())
-        {
-            return rel.to_string();
-        }
-    }
-    path.to_string()
+/// The path a fingerprint hashes: relative to the source tree's root when the file lies inside
+/// it, else as given.
+fn fingerprint_path(path: &str, root: Option<&SourceRoot>) -> String {
+    root.and_then(|r| r.relative(path))
+        .unwrap_or_else(|| path.to_string())
 }
 
 /// FNV-1a, 64 bit: a fixed, dependency-free hash so fingerprints stay stable across builds.
@@ -428,10 +419,10 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
 /// Give each finding its fingerprint: rule, path, object and the whitespace-normalised snippet,
 /// plus an occurrence counter for identical keys, so moving code up or down keeps it.
 ///
-/// An absolute path inside `root` (the directory the scan runs in) counts as its path relative
-/// to `root`, so `bulkhead scan "$PWD"` and `bulkhead scan .` agree, and a checkout scanned by
-/// its absolute path keeps its fingerprints when it moves to another directory.
-pub fn assign_fingerprints(findings: &mut [Finding], root: Option<&Path>) {
+/// A path inside `root`'s source tree counts as its path from the top of the tree, so
+/// `bulkhead scan "$PWD"`, `bulkhead scan .` and a scan run in a subdirectory agree, and a
+/// checkout keeps its fingerprints when it moves to another directory.
+pub fn assign_fingerprints(findings: &mut [Finding], root: Option<&SourceRoot>) {
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for f in findings.iter_mut() {
         let snippet: String = f.snippet.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -2455,30 +2455,50 @@ fn messages_show_arguments_joined_from_continuation_lines_with_single_blanks() {
     assert_eq!((f.location.line, f.location.end_line), (2, 3));
 }
 
-/// PITFALLS "Artifact scanners" 6 (stable `partialFingerprints`): a file scanned by its absolute
-/// path inside the working directory has the fingerprints it has when named relative to it, so
-/// `bulkhead scan "$PWD"` in CI matches a baseline written with `bulkhead scan .` and does not
-/// change when the checkout lives somewhere else.
+/// PITFALLS "Artifact scanners" 6 (stable `partialFingerprints`): with the source tree known
+/// (the CLI's case), a file has one fingerprint whether it was named relative to the tree's top,
+/// by its absolute path, or from a subdirectory; so `bulkhead scan "$PWD"` in CI matches a
+/// baseline written with `bulkhead scan .`, and moving the checkout changes nothing.
 #[test]
 fn fingerprints_do_not_depend_on_the_checkout_directory() {
     let text = "FROM debian:12\nRUN apt-get install -y curl\nENV DB_PASSWORD=hunter2-value\n";
-    let cwd = std::env::current_dir().unwrap();
-    let relative = scan("sub dir/Dockerfile", ArtifactKind::Dockerfile, text);
-    let absolute = scan(
-        &format!("{}/sub dir/Dockerfile", cwd.display()),
-        ArtifactKind::Dockerfile,
-        text,
-    );
-    let fps = |r: &ScanReport| -> Vec<String> {
+    let fps = |path: &str, cwd: &str, top: &str| -> Vec<String> {
+        let opts = ScanOptions {
+            source_root: Some(bulkhead_scan::SourceRoot {
+                cwd: cwd.into(),
+                top: top.into(),
+            }),
+            ..ScanOptions::default()
+        };
+        let r = scan_with(path, ArtifactKind::Dockerfile, text, &opts);
+        assert!(r.findings.len() > 2);
         r.findings.iter().map(|f| f.fingerprint.clone()).collect()
     };
-    assert!(relative.findings.len() > 2);
-    assert_eq!(fps(&relative), fps(&absolute));
-    // A path outside the working directory keeps its own.
-    let outside = scan(
-        "/elsewhere/sub dir/Dockerfile",
-        ArtifactKind::Dockerfile,
-        text,
+    let at_top = fps("sub dir/Dockerfile", "/work/repo", "/work/repo");
+    assert_eq!(
+        at_top,
+        fps("/work/repo/sub dir/Dockerfile", "/work/repo", "/work/repo")
     );
-    assert_ne!(fps(&relative), fps(&outside));
+    assert_eq!(
+        at_top,
+        fps("Dockerfile", "/work/repo/sub dir", "/work/repo")
+    );
+    assert_eq!(
+        at_top,
+        fps("sub dir/Dockerfile", "/srv/ci/checkout", "/srv/ci/checkout")
+    );
+    // Without a source tree (the library's default) the path is hashed as given, as before.
+    let as_given = |path: &str| -> Vec<String> {
+        scan(path, ArtifactKind::Dockerfile, text)
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect()
+    };
+    assert_eq!(at_top, as_given("sub dir/Dockerfile"));
+    // A file outside the tree keeps its own.
+    assert_ne!(
+        at_top,
+        fps("/elsewhere/sub dir/Dockerfile", "/work/repo", "/work/repo")
+    );
 }

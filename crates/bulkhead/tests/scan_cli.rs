@@ -484,13 +484,14 @@ fn daemon_json_icc_without_iptables_is_reported_as_a_file_dockerd_refuses() {
 }
 
 /// A CI job that scans its checkout by absolute path (`bulkhead scan "$GITHUB_WORKSPACE"`) from
-/// inside it: SARIF URIs are relative to %SRCROOT% (the working directory, stated in
-/// `originalUriBaseIds`), and the fingerprints are those of `bulkhead scan .`, wherever the
-/// checkout is, so code scanning keeps matching alerts when the runner's directory changes.
+/// inside it, or runs in a subdirectory: SARIF URIs are relative to %SRCROOT% (the repository's
+/// top, the nearest directory holding `.git`, stated in `originalUriBaseIds`), and the
+/// fingerprints are those of `bulkhead scan .` at the top, wherever the checkout is, so code
+/// scanning keeps matching alerts when the runner's directory changes.
 #[test]
 fn sarif_from_absolute_paths_is_relative_and_stable_across_checkouts() {
     let root = workdir("moved");
-    let sarif_of = |dir: &PathBuf, arg: &str| -> serde_json::Value {
+    let sarif_of = |dir: &std::path::Path, arg: &str| -> serde_json::Value {
         let out = bin()
             .args(["scan", "--format", "sarif", arg])
             .current_dir(dir)
@@ -503,13 +504,15 @@ fn sarif_from_absolute_paths_is_relative_and_stable_across_checkouts() {
     for name in ["one", "two"] {
         let d = root.join(name);
         std::fs::create_dir_all(d.join("app dir")).unwrap();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
         std::fs::write(
             d.join("app dir/Dockerfile"),
             "FROM debian:12\nRUN apt-get install -y curl\n",
         )
         .unwrap();
-        for arg in [d.to_str().unwrap(), "."] {
-            let v = sarif_of(&d, arg);
+        let sub = d.join("app dir");
+        for (cwd, arg) in [(&d, d.to_str().unwrap()), (&d, "."), (&sub, ".")] {
+            let v = sarif_of(cwd, arg);
             let run = &v["runs"][0];
             let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
                 .as_str()
@@ -518,7 +521,12 @@ fn sarif_from_absolute_paths_is_relative_and_stable_across_checkouts() {
             let mut fps = Vec::new();
             for r in run["results"].as_array().unwrap() {
                 let a = &r["locations"][0]["physicalLocation"]["artifactLocation"];
-                assert_eq!(a["uri"], "app%20dir/Dockerfile", "{arg}");
+                assert_eq!(
+                    a["uri"],
+                    "app%20dir/Dockerfile",
+                    "{arg} in {}",
+                    cwd.display()
+                );
                 assert_eq!(a["uriBaseId"], "%SRCROOT%");
                 fps.push(r["partialFingerprints"]["bulkhead/v1"].clone());
             }

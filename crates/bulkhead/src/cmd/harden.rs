@@ -1064,6 +1064,7 @@ fn scan_request(args: &HardenArgs, plan: &Plan) -> Result<(ScanRequest, ScanBase
             config,
             target: args.scan.scan_target.clone(),
             kind: args.scan.scan_kind.map(Into::into),
+            source_root: bulkhead_scan::SourceRoot::of_current_dir(),
             ..bulkhead_scan::ScanOptions::default()
         },
         select: args.select.clone(),
@@ -1211,6 +1212,7 @@ fn rescan(scan: &ScanBaseline) -> Result<bulkhead_scan::ScanReport, String> {
         config,
         target: scan.target.clone(),
         kind: scan.kind,
+        source_root: bulkhead_scan::SourceRoot::of_current_dir(),
         ..bulkhead_scan::ScanOptions::default()
     };
     Ok(bulkhead_scan::scan_paths(&scan.inputs, &opts))

@@ -152,11 +152,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
+    // Fingerprints and SARIF name each file from the top of the repository the scan runs in.
+    let source_root = bulkhead_scan::SourceRoot::of_current_dir();
     let opts = ScanOptions {
         config,
         target: args.target.clone(),
         kind: args.kind.map(Into::into),
         baseline,
+        source_root: source_root.clone(),
         ..ScanOptions::default()
     };
     let paths = if args.paths.is_empty() {
@@ -237,10 +240,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         }
         ScanFormat::Json => bulkhead_report::scan_json::render(&report, VERSION),
         ScanFormat::Sarif => {
-            // Paths are reported relative to the working directory (or as given, when absolute):
-            // SARIF states them relative to it.
-            let cwd = std::env::current_dir().ok();
-            bulkhead_report::scan_sarif::render(&report, VERSION, cwd.as_deref())
+            bulkhead_report::scan_sarif::render(&report, VERSION, source_root.as_ref())
         }
         ScanFormat::Github => bulkhead_report::scan_github::render(&report),
         ScanFormat::Junit => bulkhead_report::scan_junit::render(&report),
