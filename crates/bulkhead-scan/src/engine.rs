@@ -182,7 +182,35 @@ pub fn discover(
     }
     files.sort();
     files.dedup();
+    one_spelling_per_file(&mut files);
     (files, errors)
+}
+
+/// A file reached by two spellings (`sub`, `./sub` and `$PWD/sub` all named, or a directory and a
+/// file inside it) is scanned once, or its findings would be reported twice: the same device and
+/// inode keep the spelling the user would read first (relative before absolute, then the
+/// shortest). Files whose identity cannot be read are all kept.
+fn one_spelling_per_file(files: &mut Vec<(PathBuf, Option<ArtifactKind>)>) {
+    use std::collections::HashMap;
+    use std::os::unix::fs::MetadataExt;
+    let preference = |p: &Path| (p.is_absolute(), p.as_os_str().len(), p.to_path_buf());
+    let mut best: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    for (p, _) in files.iter() {
+        let Ok(m) = std::fs::metadata(p) else {
+            continue;
+        };
+        best.entry((m.dev(), m.ino()))
+            .and_modify(|kept| {
+                if preference(p) < preference(kept) {
+                    *kept = p.clone();
+                }
+            })
+            .or_insert_with(|| p.clone());
+    }
+    files.retain(|(p, _)| match std::fs::metadata(p) {
+        Ok(m) => best.get(&(m.dev(), m.ino())) == Some(p),
+        Err(_) => true,
+    });
 }
 
 /// Scan files and directories. A file named in `paths` that turns out not to be an artifact is

@@ -1512,6 +1512,37 @@ fn tempdir(name: &str) -> PathBuf {
     d
 }
 
+/// One file named by several spellings (its directory, the directory again through a `..`, the
+/// file itself, a link to it) is scanned once: each finding is reported once, under the spelling
+/// that reads best (relative before absolute, then the shortest).
+#[test]
+fn a_file_reached_by_several_spellings_is_scanned_once() {
+    let d = tempdir("spellings");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::write(
+        d.join("sub/Dockerfile"),
+        "FROM debian:12\nRUN apt-get install -y curl\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(d.join("sub/Dockerfile"), d.join("Dockerfile.link")).unwrap();
+    let once = scan_paths(&[d.join("sub")], &ScanOptions::default());
+    assert!(!once.findings.is_empty());
+    let paths = [
+        d.join("sub"),
+        d.join("sub/../sub"),
+        d.join("sub/Dockerfile"),
+        d.join("Dockerfile.link"),
+    ];
+    let r = scan_paths(&paths, &ScanOptions::default());
+    assert_eq!(r.files.len(), 1, "{:?}", r.files);
+    assert_eq!(r.findings.len(), once.findings.len());
+    assert_eq!(
+        r.files[0].path,
+        d.join("sub/Dockerfile").display().to_string()
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn discovery_finds_every_kind_and_honours_gitignore() {
     let d = tempdir("discover");
