@@ -95,6 +95,76 @@ fn stdin_kubectl_dump_to_sarif_file() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// An editor or pre-commit hook pipes a buffer and says which file it is: the findings name
+/// that file and carry the fingerprints of a scan of the file itself, so the same baseline
+/// applies; the name gives the kind, and a name that gives none (without --kind) is a usage error.
+#[test]
+fn stdin_filename_reports_standard_input_as_that_file() {
+    let d = workdir("stdin-filename");
+    let text = b"FROM debian:12\nRUN apt-get install -y curl\n";
+    std::fs::create_dir_all(d.join("deploy")).unwrap();
+    std::fs::write(d.join("deploy/Dockerfile"), text).unwrap();
+    let piped = |args: &[&str]| {
+        let mut child = bin()
+            .args(args)
+            .current_dir(&d)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let findings = |out: &[u8]| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_slice(out).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["location"]["path"].as_str().unwrap().to_string(),
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let from_stdin = piped(&[
+        "scan",
+        "-",
+        "--stdin-filename",
+        "deploy/Dockerfile",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(from_stdin.status.code(), Some(1), "{from_stdin:?}");
+    let from_file = bin()
+        .args(["scan", "deploy/Dockerfile", "--format", "json"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    let listed = findings(&from_stdin.stdout);
+    assert!(!listed.is_empty());
+    assert!(
+        listed.iter().all(|(p, _)| p == "deploy/Dockerfile"),
+        "{listed:?}"
+    );
+    assert_eq!(listed, findings(&from_file.stdout));
+
+    let unknown = piped(&["scan", "-", "--stdin-filename", "notes.txt"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--kind"));
+    let without_dash = bin()
+        .args(["scan", "deploy", "--stdin-filename", "deploy/Dockerfile"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(without_dash.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without_dash.stderr).contains("give `-`"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn baseline_round_trip() {
     let d = workdir("baseline");

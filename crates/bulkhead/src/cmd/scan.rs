@@ -75,8 +75,8 @@ pub struct ScanArgs {
     /// Files or directories, or - for standard input (default: .).
     ///
     /// Directories are searched recursively, honouring .gitignore; a named file is scanned as
-    /// its name or --kind says. `-` reads one file from standard input and needs --kind. A path
-    /// that does not exist is an error.
+    /// its name or --kind says. `-` reads one file from standard input and needs --kind (or a
+    /// --stdin-filename whose name says it). A path that does not exist is an error.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Read standard input and the files named as this kind.
@@ -86,6 +86,13 @@ pub struct ScanArgs {
     /// and JSON, its content.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
+    /// The file that standard input (`-`) stands for.
+    ///
+    /// As editors and pre-commit hooks pass it. Findings, fingerprints and SARIF name that path instead of `stdin`, so they match a scan
+    /// of the file itself (and its baseline); its name also gives the kind when --kind is not
+    /// given (`Dockerfile`, `compose.yaml`, `daemon.json`, ...). Nothing is read from that path.
+    #[arg(long, value_name = "PATH", requires = "paths")]
+    pub stdin_filename: Option<PathBuf>,
     /// Dockerfile stage that ships (default: the last stage).
     ///
     /// As `docker build --target STAGE`: root in that stage is a finding, root in a builder
@@ -175,13 +182,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     {
         return Err(format!("{}: no such file or directory", missing.display()));
     }
+    if args.stdin_filename.is_some() && !paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(
+            "--stdin-filename names what standard input stands for: give `-` as the path".into(),
+        );
+    }
     let report = if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() > 1 {
             return Err("`-` (standard input) cannot be combined with other paths".into());
         }
-        let kind = opts.kind.ok_or(
-            "reading standard input needs --kind (dockerfile, compose, kubernetes or daemon-json)",
-        )?;
+        let name = args.stdin_filename.as_deref();
+        let kind = opts
+            .kind
+            .or_else(|| name.and_then(bulkhead_scan::kind_by_name))
+            .ok_or(match name {
+                Some(_) => "reading standard input needs --kind (dockerfile, compose, kubernetes or daemon-json): the --stdin-filename does not say which",
+                None => "reading standard input needs --kind (dockerfile, compose, kubernetes or daemon-json) or a --stdin-filename whose name says it",
+            })?;
         let mut bytes = Vec::new();
         std::io::stdin()
             .take(opts.limits.max_bytes as u64 + 1)
@@ -194,7 +211,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         };
         bulkhead_scan::scan_inputs(
             &[Input {
-                path: "stdin".into(),
+                path: name.map_or_else(|| "stdin".into(), |n| n.display().to_string()),
                 bytes,
                 kind: Some(kind),
             }],
