@@ -1,8 +1,8 @@
 //! Audit rules: the kernel's loaded rules, read over a raw `NETLINK_AUDIT` socket with
 //! `AUDIT_LIST_RULES` (what `auditctl -l` does, without running it); when that is not possible
 //! (no permission, no audit support in the kernel, or auditing a root other than the running
-//! system's), the rule files `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. The fact says which source
-//! was used and why.
+//! system's), the rule files `/etc/audit/audit.rules` and `/etc/audit/rules.d/*.rules`. The
+//! fact says which source was used and why.
 
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_audit_rules, AuditRule, AuditRules, Process};
@@ -666,8 +666,8 @@ mod tests {
         assert!(r.rules.is_empty() && r.files.is_empty(), "{r:?}");
     }
 
-    /// Only a running system's own root gets the kernel's list (the live case is in
-    /// tests/audit_kernel.rs): a tree that merely looks like a host, or a fake process tree
+    /// Only a running system's own root gets the kernel's list (the live case, bulkhead in its
+    /// container, is in crates/bulkhead/tests/in_container.rs): a tree that merely looks like a host, or a fake process tree
     /// with no process to compare with, gets the rule files.
     #[test]
     fn a_copied_tree_or_a_fake_process_tree_is_not_the_running_system() {

@@ -5,32 +5,8 @@
 
 use bulkhead_collect::audit::list_kernel_rules;
 use bulkhead_facts::host::{parse_audit_rules, AuditRule};
-use bulkhead_testkit::{ci, find_program, scratch_dir};
-use std::process::Command;
-
-/// Deletes every rule carrying `key` on drop.
-struct RulesWithKey(String);
-
-impl Drop for RulesWithKey {
-    fn drop(&mut self) {
-        let _ = Command::new("auditctl")
-            .args(["-D", "-k", &self.0])
-            .output();
-    }
-}
-
-fn auditctl(args: &[&str]) -> String {
-    let out = Command::new("auditctl")
-        .args(args)
-        .output()
-        .expect("auditctl runs");
-    assert!(
-        out.status.success(),
-        "auditctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use bulkhead_testkit::audit_rules::auditctl;
+use bulkhead_testkit::{ci, find_program, scratch_dir, KernelAuditRules};
 
 /// The comparable part of a rule: what a check reads. (Whether a `-w` watch covers a directory
 /// tree is not in auditctl's text; the kernel's own record says so, asserted below.)
@@ -65,23 +41,21 @@ fn netlink_listing_matches_auditctl() {
     let dir = scratch_dir("audit");
     let file = dir.join("watched");
     std::fs::write(&file, "x").unwrap();
-    let key = format!("bulkhead-test-{}", std::process::id());
-    let _cleanup = RulesWithKey(key.clone());
+    let rules = KernelAuditRules::new("bulkhead-test");
+    let key = rules.key().to_string();
     let (file, dir_s) = (file.display().to_string(), dir.display().to_string());
     let exec_path = format!("{dir_s}/binary");
-    auditctl(&["-w", &file, "-p", "wa", "-k", &key]);
-    auditctl(&["-w", &dir_s, "-p", "rwxa", "-k", &key]);
-    auditctl(&[
+    rules.add(&["-w", &file, "-p", "wa"]);
+    rules.add(&["-w", &dir_s, "-p", "rwxa"]);
+    rules.add(&[
         "-a",
         "always,exit",
         "-F",
         &format!("path={exec_path}"),
         "-F",
         "perm=x",
-        "-k",
-        &key,
     ]);
-    auditctl(&[
+    rules.add(&[
         "-a",
         "always,exit",
         "-F",
@@ -90,8 +64,6 @@ fn netlink_listing_matches_auditctl() {
         "openat",
         "-F",
         &format!("dir={dir_s}"),
-        "-k",
-        &key,
     ]);
 
     let ours: Vec<AuditRule> = list_kernel_rules()

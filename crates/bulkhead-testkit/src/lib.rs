@@ -33,6 +33,8 @@
 //!   this machine with the libraries it loads ([`image::program_with_libraries`], packed by
 //!   [`image::rootfs_tar_of`]: bulkhead's own image without a registry);
 //!   [`TestDockerd::remove_image`] removes it.
+//! - Audit rules: [`KernelAuditRules`] loads rules with one key of the test's own into the
+//!   running kernel (auditctl) and deletes them on drop.
 //! - Containers: build a [`ContainerSpec`] with methods named after `docker run` flags
 //!   (`.read_only()`, `.user("0:0")`, `.security_opt("no-new-privileges")`, `.cap_drop("ALL")`,
 //!   `.pid_mode("host")`, `.bind("/etc/ssl:/etc/ssl:ro")`, `.publish("::", 8080, 80)`,
@@ -79,6 +81,7 @@
 //! assert_eq!(d.inspect(&id)["HostConfig"]["ReadonlyRootfs"], true);
 //! ```
 
+pub mod audit_rules;
 pub mod container;
 pub mod dockerd;
 pub mod etcd;
@@ -92,6 +95,7 @@ pub mod shell;
 pub mod sshd;
 pub mod tempdir;
 
+pub use audit_rules::KernelAuditRules;
 pub use container::ContainerSpec;
 pub use dockerd::{ci, find_program, scratch_dir, DaemonOptions, TestDockerd};
 pub use etcd::{EtcdOptions, EtcdPki, TestEtcd};

@@ -484,8 +484,8 @@ fn the_documented_container_audits_the_host_and_the_daemon_behind_its_socket() {
             .contains("--cap-add AUDIT_CONTROL"),
         "{rules}"
     );
-    let key = format!("bulkhead-in-container-{}", std::process::id());
-    let _rule = KernelRule::load(&d.data_root().display().to_string(), &key);
+    let rule = bulkhead_testkit::KernelAuditRules::new("bulkhead-in-container");
+    rule.add(&["-w", &d.data_root().display().to_string(), "-p", "wa"]);
     let mut with_audit_control =
         command_for_test(&socket, Some(&["collect", "docker", "--root", "/host"]));
     let cap_drop = with_audit_control
@@ -505,35 +505,8 @@ fn the_documented_container_audits_the_host_and_the_daemon_behind_its_socket() {
     assert!(
         rules["rules"]
             .as_array()
-            .is_some_and(|r| r.iter().any(|r| r["key"] == key.as_str())),
+            .is_some_and(|r| r.iter().any(|r| r["key"] == rule.key())),
         "the rule loaded by hand is listed: {rules}"
     );
     drop(cleanup);
-}
-
-/// An audit watch loaded into the running kernel with `auditctl`, deleted again on drop (also
-/// when an assertion fails).
-struct KernelRule(String);
-
-impl KernelRule {
-    fn load(path: &str, key: &str) -> KernelRule {
-        let out = std::process::Command::new("auditctl")
-            .args(["-w", path, "-p", "wa", "-k", key])
-            .output()
-            .expect("auditctl runs (package auditd)");
-        assert!(
-            out.status.success(),
-            "auditctl -w {path}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        KernelRule(key.to_string())
-    }
-}
-
-impl Drop for KernelRule {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("auditctl")
-            .args(["-D", "-k", &self.0])
-            .output();
-    }
 }
