@@ -109,6 +109,7 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
         ..Default::default()
     };
     let mut done: BTreeSet<PathBuf> = BTreeSet::new();
+    let projects = compose_projects(&report);
     for file in &report.files {
         let selected: Vec<&Finding> = report
             .findings
@@ -141,8 +142,13 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             .daemon
             .as_ref()
             .filter(|d| file.kind == ArtifactKind::DaemonJson && same_file(&d.config_file, &real));
+        let deployed_with = projects
+            .get(&file.path)
+            .cloned()
+            .unwrap_or_else(|| vec![file.path.clone()]);
         let planned = plan_file(
             &file.path,
+            &deployed_with,
             file.kind,
             &real,
             &fixable,
@@ -173,6 +179,7 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn plan_file(
     path: &str,
+    deployed_with: &[String],
     kind: ArtifactKind,
     real: &std::path::Path,
     fixable: &[&Finding],
@@ -219,13 +226,14 @@ fn plan_file(
     let flags = daemon.map(|d| &d.flags).unwrap_or(&no_flags);
     // daemon.json: a content dockerd refuses to start with is never planned. Against the
     // running daemon's flags when this is the file it reads, else against the file alone.
-    let rejects = |before: &str, after: &str| {
-        (kind == ArtifactKind::DaemonJson)
-            .then(|| {
-                let changed = crate::fixers::daemon_json::changed_keys(before, after);
-                crate::fixers::daemon_json::dockerd_rejects(flags, path, after, &changed)
-            })
-            .flatten()
+    // A Kubernetes manifest: a container the API server refuses is never planned either.
+    let rejects = |before: &str, after: &str| match kind {
+        ArtifactKind::DaemonJson => {
+            let changed = crate::fixers::daemon_json::changed_keys(before, after);
+            crate::fixers::daemon_json::dockerd_rejects(flags, path, after, &changed)
+        }
+        ArtifactKind::Kubernetes => api_server_rejects(before, after),
+        _ => None,
     };
     for g in &groups {
         let mut g = Group {
@@ -287,7 +295,15 @@ fn plan_file(
         if outcome.text == text {
             continue;
         }
-        let mut fix = group_fix(path, kind, &g, &outcome.fixed, selector, links);
+        let mut fix = group_fix(
+            path,
+            deployed_with,
+            kind,
+            &g,
+            &outcome.fixed,
+            selector,
+            links,
+        );
         if let Some(d) = daemon {
             fix.notes[0] = format!(
                 "{path} is the daemon.json the audited dockerd reads ({}): it loads the change when it restarts (--restart-daemon)",
@@ -315,6 +331,63 @@ fn plan_file(
         text = outcome.text;
     }
     Ok((fixes, unfixed))
+}
+
+/// The containers of a manifest that the API server refuses to admit because of their security
+/// context: `allowPrivilegeEscalation: false` beside `privileged: true`, or beside
+/// `capabilities.add` holding `CAP_SYS_ADMIN` (its pod validation compares the name as written, so
+/// `SYS_ADMIN` passes). Each as `Kind/namespace/name container NAME: what`.
+fn refused_containers(text: &str) -> Vec<String> {
+    use bulkhead_sources::kubernetes;
+    let Ok(docs) = bulkhead_sources::yaml::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for pod in kubernetes::objects(&docs).iter().filter_map(|o| o.pod()) {
+        for c in pod.containers() {
+            let flag = |path: &[&str]| pod.container_only(&c, path).as_bool();
+            if flag(&["allowPrivilegeEscalation"]) != Some(false) {
+                continue;
+            }
+            let mut why = Vec::new();
+            if flag(&["privileged"]) == Some(true) {
+                why.push("privileged: true");
+            }
+            let sys_admin = pod
+                .container_only(&c, &["capabilities", "add"])
+                .node
+                .and_then(|n| n.as_seq())
+                .is_some_and(|caps| caps.iter().any(|n| n.as_str() == Some("CAP_SYS_ADMIN")));
+            if sys_admin {
+                why.push("capabilities.add CAP_SYS_ADMIN");
+            }
+            for w in why {
+                out.push(format!(
+                    "{} {} {}: allowPrivilegeEscalation: false beside {w}",
+                    pod.object.display(),
+                    c.kind.label(),
+                    c.name()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Why the API server would refuse the manifest `after` when it admits `before` (a container
+/// it refuses that `before` does not have), or `None`.
+fn api_server_rejects(before: &str, after: &str) -> Option<String> {
+    let old = refused_containers(before);
+    let new: Vec<String> = refused_containers(after)
+        .into_iter()
+        .filter(|c| !old.contains(c))
+        .collect();
+    (!new.is_empty()).then(|| {
+        format!(
+            "the API server refuses {} (\"cannot set `allowPrivilegeEscalation` to false and ...\"): take the privilege away first (k8s-privileged, k8s-dangerous-capabilities)",
+            new.join("; ")
+        )
+    })
 }
 
 /// What fixing one group did.
@@ -433,15 +506,46 @@ fn target_kind(kind: ArtifactKind) -> &'static str {
     }
 }
 
-/// How the change reaches what runs.
-fn takes_effect(kind: ArtifactKind, path: &str) -> String {
+/// The compose files `docker compose` reads together, by each file's scanned path: a base file
+/// and its override file in one directory under compose's default names, paired as
+/// `bulkhead scan` pairs them. Files that are not paired are left out.
+fn compose_projects(report: &ScanReport) -> BTreeMap<String, Vec<String>> {
+    let compose: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| f.kind == ArtifactKind::Compose)
+        .map(|f| f.path.as_str())
+        .collect();
+    let mut out = BTreeMap::new();
+    for project in bulkhead_scan::compose_projects(&compose) {
+        if project.len() < 2 {
+            continue;
+        }
+        let files: Vec<String> = project.iter().map(|&i| compose[i].to_string()).collect();
+        for f in &files {
+            out.insert(f.clone(), files.clone());
+        }
+    }
+    out
+}
+
+/// How the change reaches what runs. `deployed_with`: the files compose reads together with
+/// `path` (the base file and its override file), `path` alone otherwise.
+fn takes_effect(kind: ArtifactKind, path: &str, deployed_with: &[String]) -> String {
     match kind {
         ArtifactKind::Dockerfile => {
             "rebuild the image and recreate its containers for the change to take effect".into()
         }
-        ArtifactKind::Compose => format!(
-            "recreate the service (`docker compose -f {path} up -d`) for the change to take effect"
-        ),
+        ArtifactKind::Compose => {
+            // `-f` replaces compose's own choice of files: naming one file of a base and override
+            // pair would deploy a model without the other (its settings, and the fix when it is
+            // there).
+            let files: String = deployed_with
+                .iter()
+                .map(|f| format!(" -f {}", crate::shell::quote(f)))
+                .collect();
+            format!("recreate the service (`docker compose{files} up -d`) for the change to take effect")
+        }
         ArtifactKind::Kubernetes => {
             format!("apply the manifest (`kubectl apply -f {path}`) for the change to take effect")
         }
@@ -490,6 +594,7 @@ fn may_break(rule: &str) -> &'static str {
 
 fn group_fix(
     path: &str,
+    deployed_with: &[String],
     kind: ArtifactKind,
     g: &Group<'_>,
     fixed: &[(&Finding, String)],
@@ -556,7 +661,7 @@ fn group_fix(
         changes,
         may_break: may,
         notes: vec![
-            takes_effect(kind, path),
+            takes_effect(kind, path, deployed_with),
             format!("found by `bulkhead scan {path}`; scan again (or harden --apply --verify) to see the findings gone"),
         ],
         action: Action::default(),
@@ -768,5 +873,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The last guard before a manifest is written: an edit that leaves a container with
+    /// `allowPrivilegeEscalation: false` beside `privileged: true` or an added `CAP_SYS_ADMIN`
+    /// (which the API server refuses) is rejected, one that only keeps such a container as it
+    /// was is not, and `SYS_ADMIN` without the prefix is no reason.
+    #[test]
+    fn manifests_the_api_server_refuses_are_rejected() {
+        let pod = |a: &str, b: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x:1\n      securityContext: {a}\n    - name: b\n      image: x:1\n      securityContext: {b}\n")
+        };
+        let before = pod("{privileged: true}", "{capabilities: {add: [SYS_ADMIN]}}");
+        let refused = pod(
+            "{privileged: true, allowPrivilegeEscalation: false}",
+            "{capabilities: {add: [SYS_ADMIN]}}",
+        );
+        let why = api_server_rejects(&before, &refused).expect("refused");
+        assert!(
+            why.contains("Pod/p container a") && why.contains("privileged: true"),
+            "{why}"
+        );
+        let admitted = pod(
+            "{privileged: false, allowPrivilegeEscalation: false}",
+            "{capabilities: {add: [SYS_ADMIN]}, allowPrivilegeEscalation: false}",
+        );
+        assert_eq!(api_server_rejects(&before, &admitted), None);
+        let sys_admin = pod(
+            "{privileged: true}",
+            "{capabilities: {add: [CAP_SYS_ADMIN]}, allowPrivilegeEscalation: false}",
+        );
+        assert!(api_server_rejects(&before, &sys_admin)
+            .is_some_and(|w| w.contains("container b") && w.contains("CAP_SYS_ADMIN")));
+        // Already refused before the edit: not this edit's doing.
+        assert_eq!(api_server_rejects(&refused, &refused), None);
     }
 }

@@ -782,3 +782,129 @@ fn a_real_dockerd_starts_with_the_fixed_file_and_refuses_the_original() {
         "dockerd failed for another reason: {err}"
     );
 }
+
+/// The API server refuses a container whose securityContext turns privilege escalation off while
+/// it is privileged, or while it adds `CAP_SYS_ADMIN` by that name (pod validation: "cannot set
+/// `allowPrivilegeEscalation` to false and `privileged` to true"). The JSON schema accepts both,
+/// so a fix writing it would pass every offline check and fail at `kubectl apply`: the scanner
+/// offers no escalation fix for such a container (its message says why), harden leaves it
+/// unfixed, and no plan writes the refused combination.
+#[test]
+fn an_escalation_fix_the_api_server_would_refuse_is_not_planned() {
+    let dir = temp_root("scan-ape-privileged");
+    let file = dir.join("pod.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: prod\nspec:\n  containers:\n    - name: a\n      image: app:1.0\n      securityContext:\n        privileged: true\n    - name: b\n      image: app:1.0\n      securityContext:\n        capabilities:\n          add: [\"CAP_SYS_ADMIN\"]\n    - name: c\n      image: app:1.0\n      securityContext:\n        capabilities:\n          add: [SYS_ADMIN]\n",
+    )
+    .unwrap();
+    let request = |select: &[&str]| ScanRequest {
+        paths: vec![file.clone()],
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threat_links: Some(vec![]),
+        ..Default::default()
+    };
+    let p = plan(&request(&["k8s-privilege-escalation"])).unwrap();
+    let unfixed: Vec<String> = p
+        .unfixed
+        .iter()
+        .map(|u| u.object.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(unfixed.len(), 2, "{:#?}", p.unfixed);
+    assert!(
+        unfixed[0].contains("container a") && unfixed[1].contains("container b"),
+        "{unfixed:?}"
+    );
+    // `SYS_ADMIN` without the prefix passes the API server's check: container c is fixed.
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
+    assert!(
+        p.fixes[0].target.name.ends_with("container c"),
+        "{:?}",
+        p.fixes[0].target
+    );
+    // Every fix together: no edit leaves a container with the combination the API server
+    // refuses.
+    let p = plan(&request(&[])).unwrap();
+    assert!(!p.fixes.is_empty());
+    for f in &p.fixes {
+        for e in &f.action.edits {
+            let docs: Vec<serde_json::Value> = vec![bulkhead_scan_yaml(&e.after)];
+            let containers = docs[0]["spec"]["containers"].as_array().unwrap().clone();
+            for c in containers {
+                let sc = &c["securityContext"];
+                if sc["allowPrivilegeEscalation"] == serde_json::json!(false) {
+                    assert_ne!(sc["privileged"], serde_json::json!(true), "{}", e.after);
+                    assert!(
+                        !sc["capabilities"]["add"]
+                            .as_array()
+                            .is_some_and(|a| a.contains(&serde_json::json!("CAP_SYS_ADMIN"))),
+                        "{}",
+                        e.after
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A YAML document as JSON, read with bulkhead's own parser.
+fn bulkhead_scan_yaml(text: &str) -> serde_json::Value {
+    let docs = bulkhead_sources::yaml::parse(text).unwrap();
+    docs[0].root.to_json(bulkhead_sources::yaml::Schema::Yaml11)
+}
+
+/// `docker compose -f FILE` reads that file alone, without the override file compose would
+/// otherwise read beside it: the note of a fix in a base and override pair names both files, in
+/// compose's order, or following it would deploy the base file's `privileged: true`.
+#[test]
+fn the_compose_note_names_every_file_of_a_base_and_override_pair() {
+    let dir = temp_root("scan-compose-pair");
+    let app = dir.join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("docker-compose.yml"),
+        "services:\n  web:\n    image: shop:1.4\n    privileged: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("docker-compose.override.yml"),
+        "services:\n  web:\n    privileged: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("compose.prod.yaml"),
+        "services:\n  api:\n    image: api:2.0\n    privileged: true\n",
+    )
+    .unwrap();
+    let p = plan(&ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    let base = app.join("docker-compose.yml").display().to_string();
+    let over = app
+        .join("docker-compose.override.yml")
+        .display()
+        .to_string();
+    let pair = format!("`docker compose -f {base} -f {over} up -d`");
+    let mut seen = 0;
+    for f in &p.fixes {
+        let note = f
+            .notes
+            .iter()
+            .find(|n| n.starts_with("recreate the service"))
+            .unwrap_or_else(|| panic!("{:#?}", f.notes));
+        let path = f.target.path.clone().unwrap();
+        if path.ends_with("compose.prod.yaml") {
+            assert!(
+                note.contains(&format!("`docker compose -f {path} up -d`")),
+                "{note}"
+            );
+        } else {
+            assert!(note.contains(&pair), "{note}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "fixes in both files of the pair: {:#?}", p.fixes);
+}

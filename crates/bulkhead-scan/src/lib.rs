@@ -23,6 +23,7 @@ pub mod source_root;
 pub mod suppress;
 
 pub use catalog::{rules as all_rules, Rule};
+pub use compose_project::projects as compose_projects;
 pub use config::Config;
 pub use engine::{
     apply_edits, discover, kind_by_name, scan_inputs, scan_paths, Input, ScanOptions,

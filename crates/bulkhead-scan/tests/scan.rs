@@ -1512,6 +1512,37 @@ fn tempdir(name: &str) -> PathBuf {
     d
 }
 
+/// `allowPrivilegeEscalation: false` beside `privileged: true` or an added `CAP_SYS_ADMIN` is a
+/// pod the API server refuses: the finding stays, says so, and carries no fix (SARIF consumers
+/// would offer it as a one-click change); `SYS_ADMIN` without the prefix is not refused.
+#[test]
+fn no_escalation_fix_that_the_api_server_would_refuse() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: x:1, securityContext: {privileged: true}}\n  - {name: b, image: x:1, securityContext: {capabilities: {add: [CAP_SYS_ADMIN]}}}\n  - {name: c, image: x:1, securityContext: {capabilities: {add: [SYS_ADMIN]}}}\n";
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, text);
+    let escalation: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "k8s-privilege-escalation")
+        .map(|f| {
+            (
+                f.object.rsplit(' ').next().unwrap().to_string(),
+                f.fix.is_some(),
+                f.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(escalation.len(), 3, "{escalation:#?}");
+    assert!(
+        !escalation[0].1 && escalation[0].2.contains("privileged"),
+        "{escalation:?}"
+    );
+    assert!(
+        !escalation[1].1 && escalation[1].2.contains("CAP_SYS_ADMIN"),
+        "{escalation:?}"
+    );
+    assert!(escalation[2].1, "{escalation:?}");
+}
+
 /// One file named by several spellings (its directory, the directory again through a `..`, the
 /// file itself, a link to it) is scanned once: each finding is reported once, under the spelling
 /// that reads best (relative before absolute, then the shortest).

@@ -133,12 +133,31 @@ fn privilege_escalation(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                 "allowPrivilegeEscalation is not set (it defaults to true)",
             ),
         };
-        let fix = out.yaml_set(
-            c.node,
-            &["securityContext"],
-            "allowPrivilegeEscalation",
-            json!(false),
-        );
+        // The API server refuses `allowPrivilegeEscalation: false` beside `privileged: true` or
+        // an added CAP_SYS_ADMIN (compared as written): such a container gets no fix here; taking
+        // the privilege away (k8s-privileged, k8s-dangerous-capabilities) comes first.
+        let sys_admin = pod
+            .container_only(c, &["capabilities", "add"])
+            .node
+            .and_then(|n| n.as_seq())
+            .is_some_and(|caps| caps.iter().any(|n| n.as_str() == Some("CAP_SYS_ADMIN")));
+        let refused = pod.container_only(c, &["privileged"]).as_bool() == Some(true) || sys_admin;
+        let fix = match refused {
+            true => None,
+            false => out.yaml_set(
+                c.node,
+                &["securityContext"],
+                "allowPrivilegeEscalation",
+                json!(false),
+            ),
+        };
+        let msg = match refused {
+            true => format!(
+                "{msg}; it cannot be set to false while the container is {} (the API server refuses both together)",
+                if sys_admin { "given CAP_SYS_ADMIN" } else { "privileged" }
+            ),
+            false => msg.to_string(),
+        };
         let h = out.hit(
             "k8s-privilege-escalation",
             span,
