@@ -563,7 +563,7 @@ fn may_break(rule: &str) -> &'static str {
             "files the process writes at run time must be writable by uid 10001, and ports below 1024 need a capability or a higher port"
         }
         "dockerfile-healthcheck-missing" => {
-            "the probe needs nc in the image; an unsuitable probe marks working containers unhealthy"
+            "the probe needs an nc with -z in the image (netcat-openbsd or Alpine's busybox; Debian's busybox nc has no -z); an unsuitable probe marks working containers unhealthy"
         }
         "compose-privileged" | "k8s-privileged" => {
             "devices and kernel features the workload reached through privileged mode stop working; add only the capabilities it needs"

@@ -1131,7 +1131,7 @@ fn plan_container(
         health_command(c, o).map(|(cmd, derived)| {
             if derived {
                 notes.push(format!(
-                    "the probe `{cmd}` only proves the port accepts connections and needs `nc` in the image; prefer an application-level check (--health-cmd)"
+                    "the probe `{cmd}` only proves the port accepts connections and needs an `nc` with `-z` in the image (netcat-openbsd or Alpine's busybox; Debian's busybox nc has none); prefer an application-level check (--health-cmd)"
                 ));
             }
             (cmd, "30s".to_string(), "5s".to_string(), 3i64)

@@ -244,7 +244,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             let cmd = match (&o.health_cmd, edit::exposed_port(&text, target.as_deref())) {
                 (Some(c), _) => Ok(c.clone()),
                 (None, Ok(Some(port))) => {
-                    notes.push(format!("the probe only proves port {port} accepts connections and needs `nc` in the image; prefer an application-level check (--health-cmd)"));
+                    notes.push(format!("the probe only proves port {port} accepts connections and needs an `nc` with `-z` in the image (netcat-openbsd or Alpine's busybox; Debian's busybox nc has none); prefer an application-level check (--health-cmd)"));
                     Ok(format!("nc -z 127.0.0.1 {port} || exit 1"))
                 }
                 (None, Ok(None)) => Err("the final stage exposes no port and no command that proves the service works is known; give one with --health-cmd".to_string()),

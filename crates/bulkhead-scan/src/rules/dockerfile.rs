@@ -594,7 +594,7 @@ fn healthcheck_missing(c: &Ctx<'_>, out: &mut Out<'_>) {
     );
     if let Some((port, edit)) = fix {
         h.fix(
-            format!("add a HEALTHCHECK that probes port {port} with nc (the image needs nc; an application-level check is better)"),
+            format!("add a HEALTHCHECK that probes port {port} with nc (the image needs an nc with -z, such as netcat-openbsd or Alpine's busybox, not Debian's busybox; an application-level check is better)"),
             Safety::Review,
             vec![edit],
         );
