@@ -488,6 +488,43 @@ fn a_numbering_of_the_other_benchmark_is_named_as_such() {
     assert!(!r.stderr.contains("numbers the"), "{}", r.stderr);
 }
 
+/// `checks list` in an older numbering lists every check an audit evaluates, as the audit does:
+/// those the numbering has no number for come last, as `-`, with their current number, and a
+/// line says how many; in JSON their `id` is null. It used to leave them out without a word.
+#[test]
+fn checks_list_in_an_older_numbering_lists_every_check_the_audit_evaluates() {
+    let text = run(&["checks", "list", "docker", "--ids", "cis-1.2.0"]);
+    text.expect_code(0);
+    assert!(
+        text.stdout
+            .contains("  -        docker.image.signed_artifacts_validated")
+            && text.stdout.contains("(4.12 in cis-1.6.0)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("(10 checks have no number in cis-1.2.0, shown as -"),
+        "{}",
+        text.stdout
+    );
+    let json = run(&[
+        "checks",
+        "list",
+        "docker",
+        "--ids",
+        "cis-1.2.0",
+        "--format",
+        "json",
+    ]);
+    json.expect_code(0);
+    let rows: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
+    let audited = render(&["--ids", "cis-1.2.0", "--format", "json"]);
+    let audit: Value = serde_json::from_str(&audited.stdout).unwrap();
+    assert_eq!(rows.len(), audit["results"].as_array().unwrap().len());
+    assert_eq!(rows.iter().filter(|r| r["id"].is_null()).count(), 10);
+}
+
 /// A check ID that names nothing is a usage error naming the option and the ID, reported before
 /// anything is collected: the daemon named here does not exist, and it is not the error.
 #[test]

@@ -61,12 +61,21 @@ fn list(target: Option<Which>, ids: Option<&str>, format: ListFormat) -> Result<
         if format == ListFormat::Text {
             let _ = writeln!(out, "{} (numbering cis-{e})", b.name);
         }
-        for c in b.controls_in(&e) {
-            let id = c.id_in(&e).unwrap_or_default();
+        // Every check an audit evaluates, also those an older numbering has no number for
+        // (listed last, as `-`, as the audit lists them).
+        let current = b.default_edition();
+        let mut unnumbered = 0;
+        for c in b.controls_shown_in(&e) {
+            let id = c.id_in(&e);
             let kind = if c.automated { "automated" } else { "manual" };
             match format {
                 ListFormat::Text => {
-                    let _ = writeln!(out, "  {id:<8} {:<48} {kind:<9} {}", c.id, c.title);
+                    let newer = match (id, c.id_in(current)) {
+                        (None, Some(cur)) => format!(" ({cur} in cis-{current})"),
+                        _ => String::new(),
+                    };
+                    let id = id.unwrap_or("-");
+                    let _ = writeln!(out, "  {id:<8} {:<48} {kind:<9} {}{newer}", c.id, c.title);
                 }
                 ListFormat::Json => rows.push(serde_json::json!({
                     "benchmark": b.id, "numbering": format!("cis-{e}"), "id": id, "control": c.id,
@@ -75,6 +84,13 @@ fn list(target: Option<Which>, ids: Option<&str>, format: ListFormat) -> Result<
                     "aliases": c.aliases(&e),
                 })),
             }
+            unnumbered += usize::from(id.is_none());
+        }
+        if format == ListFormat::Text && unnumbered > 0 {
+            let _ = writeln!(
+                out,
+                "  ({unnumbered} checks have no number in cis-{e}, shown as -: an audit evaluates and counts them like the others)"
+            );
         }
     }
     if format == ListFormat::Json {
