@@ -205,21 +205,25 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
     if !plan.unfixed.is_empty() {
         out.push_str("Not fixed:\n");
         for u in &plan.unfixed {
-            out.push_str(&format!(
-                "  {}{} {}{}: {}\n",
-                u.check,
-                u.rule
-                    .as_ref()
-                    .filter(|r| **r != u.check)
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default(),
-                u.control,
-                u.object
-                    .as_ref()
-                    .map(|o| format!(" [{o}]"))
-                    .unwrap_or_default(),
-                u.reason
-            ));
+            // A scan rule that maps to no check has its rule ID as check and no control: the
+            // words that are there, one blank between each.
+            let rule = u
+                .rule
+                .as_ref()
+                .filter(|r| **r != u.check)
+                .map(|r| format!("({r})"));
+            let object = u.object.as_ref().map(|o| format!("[{o}]"));
+            let words: Vec<&str> = [
+                Some(u.check.as_str()),
+                rule.as_deref(),
+                Some(u.control.as_str()),
+                object.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|w| !w.is_empty())
+            .collect();
+            out.push_str(&format!("  {}: {}\n", words.join(" "), u.reason));
         }
         out.push('\n');
     }
@@ -244,4 +248,43 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         out.push_str("Apply the safe file fixes with --apply; add --include-review for the others. Commands are never run by bulkhead.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Unfixed;
+
+    /// A scan rule that maps to no check has its rule as check and no control: its "Not fixed"
+    /// line reads with one blank between words, like a check's.
+    #[test]
+    fn not_fixed_lines_have_one_blank_between_words() {
+        let unfixed = |check: &str, control: &str, rule: Option<&str>| Unfixed {
+            check: check.into(),
+            control: control.into(),
+            object: Some("Dockerfile:1 stage 0".into()),
+            reason: "no automatic fix".into(),
+            rule: rule.map(String::from),
+        };
+        let plan = Plan {
+            unfixed: vec![
+                unfixed(
+                    "4.6",
+                    "docker.image.healthcheck",
+                    Some("dockerfile-healthcheck-missing"),
+                ),
+                unfixed("dockerfile-latest-tag", "", Some("dockerfile-latest-tag")),
+                unfixed("5.12", "docker.container.read_only_rootfs", None),
+            ],
+            ..Plan::default()
+        };
+        let out = text(&plan, true);
+        for line in [
+            "  4.6 (dockerfile-healthcheck-missing) docker.image.healthcheck [Dockerfile:1 stage 0]: no automatic fix\n",
+            "  dockerfile-latest-tag [Dockerfile:1 stage 0]: no automatic fix\n",
+            "  5.12 docker.container.read_only_rootfs [Dockerfile:1 stage 0]: no automatic fix\n",
+        ] {
+            assert!(out.contains(line), "{line:?} in\n{out}");
+        }
+    }
 }
