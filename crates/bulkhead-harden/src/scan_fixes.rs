@@ -20,7 +20,16 @@
 //! previous fix of the file produces (safe fixes first, then the ones that need review), so
 //! apply can write any prefix of them, and refuses the whole plan when the file changed since
 //! it was scanned.
+//!
+//! An edit inside a YAML node that other places merge or repeat through an anchor changes them
+//! too. The fix names each of those places in its notes ([`yaml::anchor_users`] on every place
+//! the edit changes, as the host compose fixer does), and every selected finding of the file
+//! the edit removes besides its own (a container's that merges the fixed one) is counted as
+//! that fix's, so that no later fix or `unfixed` entry names it again. A fix the scanner marks
+//! safe is planned as one needing review once it changes another object, after the other safe
+//! fixes of the file.
 
+use crate::edit::yaml;
 use crate::files::sha256_hex;
 use crate::model::{
     Action, FileEdit, Fix, FixKind, FixedFinding, Safety, ScanSummary, Target, Unfixed,
@@ -117,26 +126,27 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             .filter(|f| f.location.path == file.path && selector.selected(f))
             .collect();
         out.summary.selected += selected.len();
-        for f in selected.iter().filter(|f| f.fix.is_none()) {
-            if f.status == Status::Fail {
-                let advice = bulkhead_scan::catalog::rule(&f.rule)
-                    .map(|r| r.fix.trim_end_matches('.').to_string())
-                    .unwrap_or_else(|| "see `bulkhead scan --list-rules`".into());
-                out.unfixed.push(selector.unfixed(
-                    f,
-                    format!("the scanner has no automatic fix for it: {advice}"),
-                ));
-            }
-        }
+        // Failing findings the scanner has no fix for: unfixed, unless a fix of another finding
+        // of the file removes them too (an edit of a node other objects share through an anchor).
+        let no_fix: Vec<&Finding> = selected
+            .iter()
+            .filter(|f| f.fix.is_none() && f.status == Status::Fail)
+            .copied()
+            .collect();
         let fixable: Vec<&Finding> = selected.into_iter().filter(|f| f.fix.is_some()).collect();
-        if fixable.is_empty() {
+        let real = if fixable.is_empty() {
+            None
+        } else {
+            let real = std::fs::canonicalize(&file.path)
+                .map_err(|e| format!("{}: cannot resolve the scanned file: {e}", file.path))?;
+            // The same file reached through two --scan paths is planned once.
+            done.insert(real.clone()).then_some(real)
+        };
+        let Some(real) = real else {
+            out.unfixed
+                .extend(no_fix.iter().map(|f| selector.unfixed(f, no_fix_reason(f))));
             continue;
-        }
-        let real = std::fs::canonicalize(&file.path)
-            .map_err(|e| format!("{}: cannot resolve the scanned file: {e}", file.path))?;
-        if !done.insert(real.clone()) {
-            continue; // the same file reached through two --scan paths
-        }
+        };
         out.real_paths.insert(file.path.clone(), real.clone());
         let daemon = request
             .daemon
@@ -152,6 +162,7 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             file.kind,
             &real,
             &fixable,
+            &no_fix,
             &request.options,
             &selector,
             &links,
@@ -164,7 +175,16 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
     Ok(out)
 }
 
+/// Why a failing finding without a fix is left: the rule's advice.
+fn no_fix_reason(f: &Finding) -> String {
+    let advice = bulkhead_scan::catalog::rule(&f.rule)
+        .map(|r| r.fix.trim_end_matches('.').to_string())
+        .unwrap_or_else(|| "see `bulkhead scan --list-rules`".into());
+    format!("the scanner has no automatic fix for it: {advice}")
+}
+
 /// One object's fixes of one safety class.
+#[derive(Clone)]
 struct Group<'f> {
     object: String,
     safety: bulkhead_scan::Safety,
@@ -183,6 +203,7 @@ fn plan_file(
     kind: ArtifactKind,
     real: &std::path::Path,
     fixable: &[&Finding],
+    no_fix: &[&Finding],
     options: &ScanOptions,
     selector: &Selector<'_>,
     links: &[ThreatLink],
@@ -209,10 +230,10 @@ fn plan_file(
             }
         }
     }
-    let both: BTreeSet<&str> = groups
+    let both: BTreeSet<String> = groups
         .iter()
         .filter(|g| g.safety == bulkhead_scan::Safety::Review)
-        .map(|g| g.object.as_str())
+        .map(|g| g.object.clone())
         .filter(|o| {
             groups
                 .iter()
@@ -235,18 +256,30 @@ fn plan_file(
         ArtifactKind::Kubernetes => api_server_rejects(before, after),
         _ => None,
     };
-    for g in &groups {
-        let mut g = Group {
-            object: g.object.clone(),
-            safety: g.safety,
-            findings: g.findings.clone(),
-        };
+    // The selected findings of the file no fix has accounted for yet, fixable or not: a fix
+    // that removes one of another object (through an anchor they share) counts it as its own.
+    let mut open: Vec<&Finding> = no_fix.iter().chain(fixable).copied().collect();
+    // Groups to plan, in chain order; `true`: a safe group planned as one needing review,
+    // after the other safe ones, because its edit changes other objects too.
+    let mut queue: Vec<(Group, bool)> = groups.into_iter().map(|g| (g, false)).collect();
+    let mut next = 0;
+    while next < queue.len() {
+        let (first, demoted) = queue[next].clone();
+        next += 1;
+        // What an earlier fix removed already is that fix's.
+        let mut g = first.clone();
+        g.findings
+            .retain(|f| open.iter().any(|o| std::ptr::eq(*o, *f)));
+        if g.findings.is_empty() {
+            continue;
+        }
+        let mut left_out: Vec<Unfixed> = Vec::new();
         let outcome = loop {
             let outcome = match fix_group(path, kind, &text, &g, options) {
                 Ok(o) => o,
                 Err(e) => {
                     for f in &g.findings {
-                        unfixed.push(selector.unfixed(f, e.clone()));
+                        left_out.push(selector.unfixed(f, e.clone()));
                     }
                     break None;
                 }
@@ -275,7 +308,7 @@ fn plan_file(
                 refused = g.findings.iter().map(|f| (*f, reason.clone())).collect();
             }
             for (f, r) in &refused {
-                unfixed.push(selector.unfixed(f, r.clone()));
+                left_out.push(selector.unfixed(f, r.clone()));
             }
             g.findings
                 .retain(|f| !refused.iter().any(|(r, _)| std::ptr::eq(*r, *f)));
@@ -283,6 +316,24 @@ fn plan_file(
                 break None;
             }
         };
+        let shared = match &outcome {
+            Some(o) if o.text != text => anchor_sharers(kind, &text, &o.text),
+            _ => Vec::new(),
+        };
+        // A safe fix that changes other objects than the one it names needs a human to read it
+        // (as a host compose fix of a shared service does): it is planned again after the other
+        // safe fixes, so that `--apply` without `--include-review` can still write those alone.
+        let spreads = shared.iter().any(|s| !s.inherited.is_empty());
+        if spreads && g.safety == bulkhead_scan::Safety::Safe && !demoted {
+            let at = queue[next..]
+                .iter()
+                .position(|(q, d)| q.safety == bulkhead_scan::Safety::Review || *d)
+                .map_or(queue.len(), |p| next + p);
+            queue.insert(at, (first, true));
+            continue;
+        }
+        open.retain(|o| !first.findings.iter().any(|f| std::ptr::eq(*o, *f)));
+        unfixed.extend(left_out);
         let Some(outcome) = outcome else {
             continue;
         };
@@ -295,6 +346,9 @@ fn plan_file(
         if outcome.text == text {
             continue;
         }
+        // The findings this edit removes besides its own: those of the objects that share what
+        // it changes (and any other it happens to settle), as the first scan saw them.
+        let also = removed_too(path, kind, &text, &outcome, &mut open, options);
         let mut fix = group_fix(
             path,
             deployed_with,
@@ -304,6 +358,11 @@ fn plan_file(
             selector,
             links,
         );
+        add_shared(&mut fix, &shared, &also, selector, links);
+        if demoted {
+            fix.safety = Safety::Review;
+            fix.title = format!("Harden {} in {path}", g.object);
+        }
         if let Some(d) = daemon {
             fix.notes[0] = format!(
                 "{path} is the daemon.json the audited dockerd reads ({}): it loads the change when it restarts (--restart-daemon)",
@@ -314,7 +373,7 @@ fn plan_file(
                 reload_suffices: false,
             });
         }
-        if g.safety == bulkhead_scan::Safety::Safe && both.contains(g.object.as_str()) {
+        if g.safety == bulkhead_scan::Safety::Safe && both.contains(&g.object) {
             fix.id.push_str("#safe");
         }
         fix.action.edits.push(FileEdit {
@@ -330,7 +389,386 @@ fn plan_file(
         fixes.push(fix);
         text = outcome.text;
     }
-    Ok((fixes, unfixed))
+    // What no fix removed, of the findings without a fix of their own, comes first, as the
+    // scan reported it.
+    let mut left: Vec<Unfixed> = no_fix
+        .iter()
+        .filter(|f| open.iter().any(|o| std::ptr::eq(*o, **f)))
+        .map(|f| selector.unfixed(f, no_fix_reason(f)))
+        .collect();
+    left.extend(unfixed);
+    Ok((fixes, left))
+}
+
+/// The findings of `open` (selected findings of the file no fix has accounted for) that the
+/// edit from `before` to `outcome.text` removes besides the group's own, in the order of the
+/// first scan; they leave `open`. A finding is matched by rule and object: the rule reported
+/// on that object fewer times after the edit than before.
+fn removed_too<'f>(
+    path: &str,
+    kind: ArtifactKind,
+    before: &str,
+    outcome: &GroupOutcome<'f>,
+    open: &mut Vec<&'f Finding>,
+    options: &ScanOptions,
+) -> Vec<&'f Finding> {
+    let count = |text: &str| {
+        let mut n: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for f in rescan(path, kind, text, options).findings {
+            *n.entry((f.rule, f.object)).or_default() += 1;
+        }
+        n
+    };
+    let after = count(&outcome.text);
+    let mut budget: BTreeMap<(String, String), usize> = count(before)
+        .into_iter()
+        .map(|(k, n)| {
+            let own = outcome
+                .fixed
+                .iter()
+                .filter(|(f, _)| f.rule == k.0 && f.object == k.1)
+                .count();
+            let gone = n.saturating_sub(after.get(&k).copied().unwrap_or(0));
+            (k, gone.saturating_sub(own))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let mut out = Vec::new();
+    open.retain(
+        |f| match budget.get_mut(&(f.rule.clone(), f.object.clone())) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                out.push(*f);
+                false
+            }
+            _ => true,
+        },
+    );
+    out
+}
+
+/// A place that reads what a fix changes because it merges or repeats an anchored node the
+/// edit lands in (found by [`yaml::anchor_users`], as the host compose fixer finds them).
+#[derive(Debug, Clone)]
+struct Sharer {
+    /// Who, where, what and how: `service worker (line 6) merges service web through <<: *default`.
+    lead: String,
+    merge: bool,
+    /// What it reads differently after the edit, as dotted paths below it, in the order of the
+    /// document (`security_opt`, `securityContext.readOnlyRootFilesystem`).
+    inherited: Vec<String>,
+    /// The objects, as the scanner names them, that it is or holds.
+    objects: Vec<String>,
+}
+
+/// One step of a path into a JSON value.
+fn step<'v>(v: &'v serde_json::Value, s: &yaml::SegBuf) -> Option<&'v serde_json::Value> {
+    match s {
+        yaml::SegBuf::Key(k) => v.get(k.as_str()),
+        yaml::SegBuf::Index(i) => v.get(*i),
+    }
+}
+
+/// The paths (from `at`) where `a` and `b` differ: into mappings key by key and into lists of
+/// equal length item by item; anything else that differs is one place.
+fn changed_paths(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    at: &mut Vec<yaml::SegBuf>,
+    out: &mut Vec<Vec<yaml::SegBuf>>,
+) {
+    use serde_json::Value;
+    if a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: Vec<&String> = x
+                .keys()
+                .chain(y.keys().filter(|k| !x.contains_key(*k)))
+                .collect();
+            for k in keys {
+                at.push(yaml::SegBuf::Key(k.clone()));
+                let null = Value::Null;
+                changed_paths(
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    at,
+                    out,
+                );
+                at.pop();
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                at.push(yaml::SegBuf::Index(i));
+                changed_paths(p, q, at, out);
+                at.pop();
+            }
+        }
+        _ => out.push(at.clone()),
+    }
+}
+
+/// `securityContext.readOnlyRootFilesystem`, `containers[1]`.
+fn dotted(path: &[yaml::SegBuf]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            yaml::SegBuf::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            yaml::SegBuf::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// The objects of document `doc` the scanner reports on, by path: compose services
+/// (`service web`), Kubernetes objects (`Deployment/prod/web`) and their containers
+/// (`Deployment/prod/web container app`).
+fn object_places(
+    kind: ArtifactKind,
+    docs: &[bulkhead_sources::yaml::Document],
+    doc: usize,
+) -> Vec<(Vec<yaml::SegBuf>, String)> {
+    use bulkhead_sources::kubernetes;
+    use yaml::SegBuf;
+    let Some(d) = docs.get(doc) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match kind {
+        ArtifactKind::Compose => {
+            for (k, _) in d
+                .root
+                .get("services")
+                .and_then(|s| s.as_map())
+                .unwrap_or_default()
+            {
+                if let Some(name) = k.as_str() {
+                    out.push((
+                        vec![SegBuf::Key("services".into()), SegBuf::Key(name.into())],
+                        format!("service {name}"),
+                    ));
+                }
+            }
+        }
+        ArtifactKind::Kubernetes => {
+            for o in kubernetes::objects(std::slice::from_ref(d)) {
+                let mut at: Vec<SegBuf> = match o.item {
+                    Some(i) => vec![SegBuf::Key("items".into()), SegBuf::Index(i)],
+                    None => Vec::new(),
+                };
+                out.push((at.clone(), o.display()));
+                let Some(pod) = o.pod() else {
+                    continue;
+                };
+                if let Some((_, spec)) = kubernetes::POD_CARRIERS
+                    .iter()
+                    .find(|(k, _)| *k == o.kind())
+                {
+                    at.extend(spec.iter().map(|k| SegBuf::Key(k.to_string())));
+                }
+                for c in pod.containers() {
+                    let mut p = at.clone();
+                    p.push(SegBuf::Key(c.kind.field().into()));
+                    p.push(SegBuf::Index(c.index));
+                    out.push((
+                        p,
+                        format!("{} {} {}", o.display(), c.kind.label(), c.name()),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `path` in the words of the scanner's objects: the object itself, `X of OBJECT` below one,
+/// else the path.
+fn describe(path: &[yaml::SegBuf], places: &[(Vec<yaml::SegBuf>, String)]) -> String {
+    let holder = places
+        .iter()
+        .filter(|(p, _)| path.starts_with(p))
+        .max_by_key(|(p, _)| p.len());
+    match holder {
+        Some((p, label)) if p.len() == path.len() => label.clone(),
+        Some((p, label)) => format!("{} of {label}", dotted(&path[p.len()..])),
+        None if path.is_empty() => "the document root".into(),
+        None => dotted(path),
+    }
+}
+
+/// The places that read what the edit from `before` to `after` changes through an anchor: for
+/// every place the edit changes, the aliases and merges of an anchor carried by that node or by
+/// a mapping or list holding it ([`yaml::anchor_users`] on the text before the edit), each
+/// once, with what it reads differently after the edit. Compose files and Kubernetes manifests
+/// only; empty when a text does not parse.
+fn anchor_sharers(kind: ArtifactKind, before: &str, after: &str) -> Vec<Sharer> {
+    use bulkhead_sources::yaml::{parse, Schema};
+    if !matches!(kind, ArtifactKind::Compose | ArtifactKind::Kubernetes) {
+        return Vec::new();
+    }
+    let (Ok(b), Ok(a)) = (parse(before), parse(after)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen: BTreeSet<(usize, usize, usize, String)> = BTreeSet::new();
+    for (d, (db, da)) in b.iter().zip(&a).enumerate() {
+        let (was, now) = (db.root.to_json(Schema::Core), da.root.to_json(Schema::Core));
+        let mut changed = Vec::new();
+        changed_paths(&was, &now, &mut Vec::new(), &mut changed);
+        if changed.is_empty() {
+            continue;
+        }
+        let places = object_places(kind, &b, d);
+        for place in &changed {
+            let steps: Vec<yaml::Seg> = place.iter().map(yaml::SegBuf::as_seg).collect();
+            let Ok(users) = yaml::anchor_users(before, d, &steps) else {
+                continue;
+            };
+            for u in users {
+                if !seen.insert((d, u.anchor_line, u.line, u.label.clone())) {
+                    continue;
+                }
+                let carrier = &place[..u.carrier_depth.min(place.len())];
+                let read = |v: &'_ serde_json::Value| -> serde_json::Value {
+                    u.path
+                        .iter()
+                        .try_fold(v, |v, s| step(v, s))
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null)
+                };
+                let mut inherited = Vec::new();
+                changed_paths(&read(&was), &read(&now), &mut Vec::new(), &mut inherited);
+                let inherited: Vec<String> = inherited
+                    .iter()
+                    .map(|p| match dotted(p) {
+                        s if s.is_empty() => "its value".to_string(),
+                        s => s,
+                    })
+                    .collect();
+                // The objects it is, is inside of, or holds.
+                let inside = places
+                    .iter()
+                    .filter(|(p, _)| u.path.starts_with(p))
+                    .max_by_key(|(p, _)| p.len());
+                let mut objects: Vec<String> = inside.map(|(_, l)| l.clone()).into_iter().collect();
+                for (p, l) in &places {
+                    if p.starts_with(&u.path) && !objects.contains(l) {
+                        objects.push(l.clone());
+                    }
+                }
+                let how = if u.merge { "merges" } else { "repeats" };
+                out.push(Sharer {
+                    lead: format!(
+                        "{} (line {}) {how} {} through {}",
+                        describe(&u.path, &places),
+                        u.line,
+                        describe(carrier, &places),
+                        u.written
+                    ),
+                    merge: u.merge,
+                    inherited,
+                    objects,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Say in `fix` which places share what it changes, and count the findings of other objects
+/// its edit removes (`also`) as its own: in `findings`, `changes`, `checks`, `controls` and
+/// `threats`, and in the note of the place they are removed through.
+fn add_shared(
+    fix: &mut Fix,
+    shared: &[Sharer],
+    also: &[&Finding],
+    selector: &Selector<'_>,
+    links: &[ThreatLink],
+) {
+    // For each of `also`, the place (an index into `shared`) it is removed through.
+    let mut via: Vec<Option<usize>> = vec![None; also.len()];
+    for (n, s) in shared.iter().enumerate() {
+        let keys = crate::fixers::container::and_list(&s.inherited);
+        let mut note = if s.inherited.is_empty() {
+            format!("{}: this change does not alter what it reads", s.lead)
+        } else if s.merge {
+            format!(
+                "{}: it gets {keys} from this change, which it does not set itself",
+                s.lead
+            )
+        } else {
+            format!(
+                "{}: it is the same node, so it gets {keys} from this change too",
+                s.lead
+            )
+        };
+        let mut mine: Vec<&Finding> = Vec::new();
+        for (f, v) in also.iter().zip(via.iter_mut()) {
+            if v.is_none() && !s.inherited.is_empty() && s.objects.contains(&f.object) {
+                *v = Some(n);
+                mine.push(f);
+            }
+        }
+        if let [first, ..] = mine.as_slice() {
+            let one = mine.iter().all(|f| f.object == first.object);
+            let named: Vec<String> = mine
+                .iter()
+                .map(|f| {
+                    if one {
+                        f.rule.clone()
+                    } else {
+                        format!("{} of {}", f.rule, f.object)
+                    }
+                })
+                .collect();
+            note.push_str(&format!(
+                "; so this fix also removes {}{} (counted as fixed here)",
+                if one { "its " } else { "" },
+                crate::fixers::container::and_list(&named)
+            ));
+        }
+        fix.notes.push(note);
+    }
+    for (f, v) in also.iter().zip(&via) {
+        let description = match v {
+            Some(n) => format!("fixed through the anchor: {}", shared[*n].lead),
+            None => "removed by this change too".to_string(),
+        };
+        for c in selector.checks(f) {
+            if !fix.checks.contains(&c) {
+                fix.checks.push(c);
+            }
+        }
+        if let Some(c) = &f.control {
+            if !fix.controls.contains(c) {
+                fix.controls.push(c.clone());
+            }
+        }
+        fix.changes.push(format!(
+            "{} of {} (line {}): {description}",
+            f.rule, f.object, f.location.line
+        ));
+        fix.findings.push(FixedFinding {
+            rule: f.rule.clone(),
+            path: f.location.path.clone(),
+            line: f.location.line,
+            object: f.object.clone(),
+            description,
+        });
+    }
+    if !also.is_empty() {
+        fix.checks
+            .sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+        fix.threats = crate::planner::threats_for(&fix.controls, links);
+    }
 }
 
 /// The containers of a manifest that the API server refuses to admit because of their security

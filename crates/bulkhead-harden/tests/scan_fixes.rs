@@ -908,3 +908,261 @@ fn the_compose_note_names_every_file_of_a_base_and_override_pair() {
     }
     assert!(seen >= 2, "fixes in both files of the pair: {:#?}", p.fixes);
 }
+
+/// A StatefulSet whose container `b` merges container `a` (`- &c {...}`, then `- <<: *c`).
+const MERGED_CONTAINERS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: prod\nspec:\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - &c\n          name: a\n          image: db:1.0\n          securityContext:\n            runAsNonRoot: true\n            runAsUser: 10001\n        - <<: *c\n          name: b\n";
+
+/// A compose file whose service `api` is repeated whole by `api2` and merged by `api3`.
+const SHARED_SERVICES: &str = "services:\n  api: &api\n    image: api:1.0\n    read_only: true\n  api2: *api\n  api3:\n    <<: *api\n    command: [\"worker\"]\n";
+
+/// Plan the artifact `name` holding `content` in a new directory.
+fn plan_one(test: &str, name: &str, content: &str) -> (TempRoot, ScanPlan) {
+    let dir = temp_root(test);
+    std::fs::write(dir.join(name), content).unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    (dir, sp)
+}
+
+/// Every failing finding the plan's scan selected is either named by a fix or listed as not
+/// fixed, never both and never neither; and once every fix is applied, a new scan no longer
+/// reports the first and still reports the second: the plan and the rescan agree.
+fn assert_plan_and_rescan_agree(dir: &Path, sp: &ScanPlan) {
+    let named = |f: &bulkhead_scan::Finding| {
+        sp.fixes
+            .iter()
+            .flat_map(|x| &x.findings)
+            .filter(|x| x.rule == f.rule && x.object == f.object && x.line == f.location.line)
+            .count()
+    };
+    let listed = |f: &bulkhead_scan::Finding| {
+        let at = format!("{}:{} {}", f.location.path, f.location.line, f.object);
+        sp.unfixed
+            .iter()
+            .filter(|u| {
+                u.rule.as_deref() == Some(f.rule.as_str())
+                    && u.object.as_deref() == Some(at.as_str())
+            })
+            .count()
+    };
+    let failing: Vec<&bulkhead_scan::Finding> = sp
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.status == bulkhead_checks::Status::Fail)
+        .collect();
+    for f in &failing {
+        assert_eq!(
+            named(f) + listed(f),
+            1,
+            "{} of {} (line {}): named by {} fixes, listed unfixed {} times",
+            f.rule,
+            f.object,
+            f.location.line,
+            named(f),
+            listed(f)
+        );
+    }
+    apply(&as_plan(sp), &options(dir, true)).unwrap();
+    let after = bulkhead_scan::scan_paths(&[dir.to_path_buf()], &Default::default());
+    let reported = |f: &bulkhead_scan::Finding| {
+        after
+            .findings
+            .iter()
+            .any(|x| x.rule == f.rule && x.object == f.object)
+    };
+    // `verify` checks what the applied fixes name, the findings they remove through an anchor
+    // included, and finds each of them gone.
+    let baseline = bulkhead_harden::verify::ScanBaseline {
+        inputs: vec![dir.to_path_buf()],
+        target: None,
+        kind: None,
+        config: None,
+        findings: sp
+            .fixes
+            .iter()
+            .flat_map(|x| &x.findings)
+            .map(|f| bulkhead_harden::verify::FindingStatus {
+                rule: f.rule.clone(),
+                title: String::new(),
+                path: f.path.clone(),
+                real_path: sp.real_paths[&f.path].clone(),
+                line: f.line,
+                object: f.object.clone(),
+            })
+            .collect(),
+    };
+    for c in bulkhead_harden::verify::compare_scan(&baseline, &after) {
+        assert_eq!(
+            c.after,
+            bulkhead_checks::Status::Pass,
+            "verify: {} of {}",
+            c.rule,
+            c.object
+        );
+    }
+    for f in &failing {
+        assert_eq!(
+            reported(f),
+            listed(f) == 1,
+            "{} of {}: the plan says {}, the rescan {}",
+            f.rule,
+            f.object,
+            if listed(f) == 1 { "not fixed" } else { "fixed" },
+            if reported(f) {
+                "still reports it"
+            } else {
+                "no longer does"
+            }
+        );
+    }
+}
+
+/// Setting a key inside container `a`'s anchored mapping changes container `b`, which merges it:
+/// the fix of `a` says so, counts `b`'s findings the edit removes as its own (no fix of `b`, and
+/// they are not listed as unfixed), writes only into `a`, and a rescan after `--apply` agrees.
+#[test]
+fn a_fix_inside_an_anchored_container_names_the_container_merging_it() {
+    let (dir, sp) = plan_one("scan-anchor-sts", "db.yaml", MERGED_CONTAINERS);
+    let a = "StatefulSet/prod/db container a";
+    let b = "StatefulSet/prod/db container b";
+    let fixes: Vec<&str> = sp.fixes.iter().map(|f| f.target.name.as_str()).collect();
+    assert_eq!(fixes, [a], "{:#?}", sp.fixes);
+    let fix = &sp.fixes[0];
+    assert_eq!(fix.safety, Safety::Review);
+    let shared: Vec<&String> = fix
+        .notes
+        .iter()
+        .filter(|n| n.contains(" merges "))
+        .collect();
+    assert_eq!(
+        shared,
+        [&format!("{b} (line 21) merges {a} through <<: *c: it gets securityContext.allowPrivilegeEscalation and securityContext.readOnlyRootFilesystem from this change, which it does not set itself; so this fix also removes its k8s-privilege-escalation and k8s-writable-root-fs (counted as fixed here)")]
+    );
+    let found: Vec<(&str, &str)> = fix
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.object.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("k8s-privilege-escalation", a),
+            ("k8s-writable-root-fs", a),
+            ("k8s-privilege-escalation", b),
+            ("k8s-writable-root-fs", b),
+        ]
+    );
+    assert!(
+        fix.findings[2]
+            .description
+            .starts_with("fixed through the anchor: "),
+        "{:?}",
+        fix.findings[2]
+    );
+    for rule in ["k8s-privilege-escalation", "k8s-writable-root-fs"] {
+        assert!(
+            !sp.unfixed.iter().any(|u| u.rule.as_deref() == Some(rule)
+                && u.object.as_deref().is_some_and(|o| o.ends_with(b))),
+            "{rule} of b listed unfixed: {:#?}",
+            sp.unfixed
+        );
+    }
+    assert_plan_and_rescan_agree(&dir, &sp);
+    // The keys went into the anchored mapping; b is still written as a merge.
+    let written = std::fs::read_to_string(dir.join("db.yaml")).unwrap();
+    assert_eq!(
+        written,
+        MERGED_CONTAINERS.replace(
+            "            runAsUser: 10001\n",
+            "            runAsUser: 10001\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n"
+        )
+    );
+}
+
+/// Container `b` has its writable root file system accepted (an inline suppression), yet merges
+/// `a`'s securityContext: `a`'s fix is still planned (as a host compose fix of a shared service
+/// is), needs review, and its note says `b` gets readOnlyRootFilesystem too, without counting a
+/// finding `b` does not have.
+#[test]
+fn a_fix_reaching_a_container_not_reported_for_it_says_what_that_container_gets() {
+    let manifest = MERGED_CONTAINERS.replace(
+        "          name: b\n",
+        "          name: b   # bulkhead:ignore k8s-writable-root-fs b writes its cache to /var/cache\n",
+    );
+    let (dir, sp) = plan_one("scan-anchor-sts-ignored", "db.yaml", &manifest);
+    let fix = &sp.fixes[0];
+    assert_eq!(sp.fixes.len(), 1, "{:#?}", sp.fixes);
+    assert_eq!(fix.safety, Safety::Review);
+    let note = fix
+        .notes
+        .iter()
+        .find(|n| n.contains(" merges "))
+        .unwrap_or_else(|| panic!("{:#?}", fix.notes));
+    assert!(
+        note.contains("securityContext.readOnlyRootFilesystem")
+            && note.ends_with(
+                "so this fix also removes its k8s-privilege-escalation (counted as fixed here)"
+            ),
+        "{note}"
+    );
+    assert_plan_and_rescan_agree(&dir, &sp);
+}
+
+/// `api2: *api` is the same mapping as `api`, and `api3` merges it: the fix of `api` says what
+/// both get, counts their no-new-privileges findings as its own (`api2`'s has no fix of its own
+/// in the scanner, `api3`'s does), and a rescan after `--apply` agrees with the plan.
+#[test]
+fn a_fix_of_an_anchored_service_names_the_services_repeating_and_merging_it() {
+    let (dir, sp) = plan_one("scan-anchor-compose", "compose.yaml", SHARED_SERVICES);
+    let fixes: Vec<&str> = sp.fixes.iter().map(|f| f.target.name.as_str()).collect();
+    assert_eq!(fixes, ["service api"], "{:#?}", sp.fixes);
+    let fix = &sp.fixes[0];
+    let shared: Vec<&str> = fix
+        .notes
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.contains(" merges ") || n.contains(" repeats "))
+        .collect();
+    assert_eq!(
+        shared,
+        [
+            "service api2 (line 5) repeats service api through *api: it is the same node, so it gets security_opt from this change too; so this fix also removes its compose-no-new-privileges (counted as fixed here)",
+            "service api3 (line 7) merges service api through <<: *api: it gets security_opt from this change, which it does not set itself; so this fix also removes its compose-no-new-privileges (counted as fixed here)",
+        ]
+    );
+    let found: Vec<(&str, &str)> = fix
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.object.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("compose-no-new-privileges", "service api"),
+            ("compose-no-new-privileges", "service api2"),
+            ("compose-no-new-privileges", "service api3"),
+        ]
+    );
+    assert!(fix.checks.contains(&"5.26".to_string()), "{:?}", fix.checks);
+    assert!(
+        !sp.unfixed
+            .iter()
+            .any(|u| u.rule.as_deref() == Some("compose-no-new-privileges")),
+        "{:#?}",
+        sp.unfixed
+    );
+    assert_plan_and_rescan_agree(&dir, &sp);
+    let written = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+    assert_eq!(
+        written,
+        SHARED_SERVICES.replace(
+            "    read_only: true\n",
+            "    read_only: true\n    security_opt:\n      - no-new-privileges:true\n"
+        )
+    );
+}
