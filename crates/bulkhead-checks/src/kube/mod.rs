@@ -83,7 +83,7 @@ pub(crate) fn guard<'a>(ctx: &Context<'a>, target: &str) -> Result<&'a KubeFacts
             "etcd" => "no etcd process runs on this node".to_string(),
             "controlplane" => "kube-apiserver does not run on this node".to_string(),
             "node" => "neither kubelet nor kube-proxy runs on this node".to_string(),
-            "policies" => "no cluster dump given: pass --cluster-dump FILE (the output of the kubectl command in the README)".to_string(),
+            "policies" => "no cluster dump given: pass --cluster-dump FILE (the output of the kubectl command that `bulkhead audit --help` shows)".to_string(),
             other => format!("target {other} not detected"),
         }
     };

@@ -71,10 +71,15 @@ pub struct ModelArgs {
     pub accept: Option<PathBuf>,
     /// Your own elements, flows, boundaries and threats (YAML).
     ///
-    /// A YAML file with the lists elements, flows, boundaries and threats. Items take the shapes of
-    /// the reference models and the threat library, for example an element (id, name, kind,
-    /// boundary), a flow (id, name, from, to, protocol) or a threat (id, title, stride, targets,
-    /// likelihood, impact, and the controls that prevent it).
+    /// A YAML file with the lists elements, flows, boundaries and threats, in the shapes of the
+    /// reference models and the threat library. An element: id, name, kind (external_entity,
+    /// process or data_store), component, and optionally its boundary. A flow: id, name, from,
+    /// to, protocol, port, authentication, encryption. A boundary: id, name, type, trust (0 to
+    /// 100), optionally its parent. A threat: id, title, stride, targets (each one element,
+    /// component or flow), description, mitigation, likelihood and impact (1 to 4), controls
+    /// with at least one prevent or limit control ID, and optionally refs. Items of the
+    /// reference models are named by their IDs, such as dkr.b.host or dkr.container:web;
+    /// README.md shows a whole file. A missing or unknown key is an error naming file and line.
     #[arg(long, value_name = "FILE", help_heading = "Threat model")]
     pub model: Option<PathBuf>,
     #[arg(
