@@ -2564,3 +2564,136 @@ fn fingerprints_do_not_depend_on_the_checkout_directory() {
         fps("/elsewhere/sub dir/Dockerfile", "/work/repo", "/work/repo")
     );
 }
+
+// ---- Differential run against hadolint 2.15.1 and Checkov 3.3.30 ----
+
+fn messages_of(r: &ScanReport, rule: &str) -> Vec<(u32, String)> {
+    r.findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| (f.location.line, f.message.clone()))
+        .collect()
+}
+
+#[test]
+fn diff_option_values_are_not_packages() {
+    // The value of an option written apart is neither a package nor the subcommand: hadolint
+    // reads these lines right; bulkhead took `.build-deps`, `off`, `constraints.txt`,
+    // `pypi.internal.example` and `bookworm-backports` for unpinned packages and did not see
+    // the `install` of `apt-get -o ... install`.
+    let text = "FROM python:3.12-slim\n\
+RUN apk add --no-cache --virtual .build-deps gcc=13.2.1-r0 \\\n && apk del .build-deps\n\
+RUN pip install --no-cache-dir --progress-bar off -c constraints.txt uvicorn==0.29.0\n\
+RUN pip install --no-cache-dir --trusted-host pypi.internal.example --index-url https://pypi.internal.example/simple lib==1.0\n\
+RUN apt-get update && apt-get install -y -t bookworm-backports --no-install-recommends golang=2:1.21 && rm -rf /var/lib/apt/lists/*\n\
+RUN apt-get update && apt-get -o Dpkg::Options::=--force-confold install -y --no-install-recommends nginx && rm -rf /var/lib/apt/lists/*\n\
+RUN apk add --no-cache --allow-untrusted /tmp/custom.apk\n\
+USER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        messages_of(&r, "dockerfile-unpinned-packages"),
+        vec![(7, "packages installed without a version: nginx".to_string())],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+#[test]
+fn diff_apt_lists_are_judged_where_update_writes_them() {
+    // hadolint DL3009: the lists come from `update`. An install in a RUN that does not update
+    // adds none (an earlier layer keeps them: that is dockerfile-lone-update's finding), and
+    // `apt update && apt install` leaves them like apt-get does.
+    let text = "FROM ubuntu:24.04\n\
+RUN apt-get update\n\
+RUN apt-get install -y --no-install-recommends curl=8.5.0-2ubuntu10\n\
+RUN apt update && apt install -y --no-install-recommends python3=3.12.3-0ubuntu1\n\
+USER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-package-cache"),
+        vec![4],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(lines_of(&r, "dockerfile-lone-update"), vec![2]);
+}
+
+#[test]
+fn diff_download_piped_into_php_is_remote_code() {
+    // The composer installer piped into php runs a downloaded script unverified, like `| sh`.
+    let text = "FROM php:8.2-cli\n\
+RUN curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin\n\
+RUN php -c /etc/php.ini -r 'echo 1;'\n\
+USER www-data\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    assert_eq!(
+        lines_of(&r, "dockerfile-curl-pipe-shell"),
+        vec![2],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+#[test]
+fn diff_wildcard_verbs_include_bind_escalate_impersonate() {
+    // Checkov CKV_K8S_157/158 report a `verbs: ["*"]` role; bulkhead reported its secrets and
+    // pod-exec grants but not the escalation it allows.
+    let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ci\nrules:\n  - apiGroups: [\"*\"]\n    resources: [\"*\"]\n    verbs: [\"*\"]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: cm\n  namespace: app\nrules:\n  - apiGroups: [\"\"]\n    resources: [\"configmaps\"]\n    verbs: [\"*\"]\n";
+    let r = scan("rbac.yaml", ArtifactKind::Kubernetes, text);
+    assert_eq!(
+        messages_of(&r, "k8s-rbac-escalate"),
+        vec![(
+            6,
+            "verbs * (includes bind, escalate, impersonate)".to_string()
+        )],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+#[test]
+fn diff_root_group_is_reported() {
+    // runAsGroup: 0 (Trivy KSV-0116, an alias of k8s-run-as-root) was reported by no rule:
+    // k8s-low-uid skips 0 and k8s-run-as-root looked at the user only. The container's own
+    // runAsGroup overrides the pod's.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 20000\n    runAsGroup: 0\n  containers:\n  - name: a\n    image: app:1.0\n  - name: b\n    image: app:1.0\n    securityContext:\n      runAsGroup: 20000\n";
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, text);
+    let objs: Vec<(&str, u32)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "k8s-run-as-root")
+        .map(|f| (f.object.as_str(), f.location.line))
+        .collect();
+    assert_eq!(objs, vec![("Pod/app/p container a", 8)], "{:?}", hits(&r));
+}
+
+#[test]
+fn diff_digest_pinning_is_not_checkov_latest_tag() {
+    // CKV_DOCKER_7 is Checkov's latest-tag check: it passes `FROM debian:12.5`, which
+    // dockerfile-image-not-pinned reports. Naming it as the same check told users a wrong
+    // equivalence, and `bulkhead:ignore CKV_DOCKER_7` meant for the tag silenced the digest
+    // finding too.
+    let text = "# bulkhead:ignore CKV_DOCKER_7 tag reviewed\nFROM debian:12.5\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-image-not-pinned")
+        .unwrap_or_else(|| panic!("{:?}", hits(&r)));
+    assert!(
+        !f.aliases.iter().any(|a| a == "CKV_DOCKER_7"),
+        "{:?}",
+        f.aliases
+    );
+    let latest = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM debian:latest\nUSER 10001\n",
+    );
+    let f = latest
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-latest-tag")
+        .unwrap();
+    assert!(f.aliases.iter().any(|a| a == "CKV_DOCKER_7"));
+}

@@ -1091,15 +1091,136 @@ fn untrusted_registry(c: &Ctx<'_>, out: &mut Out<'_>) {
     }
 }
 
+/// Options of a package manager that take the next word as their value when written apart
+/// (`apt-get -t bookworm-backports`, `apk add --virtual .build-deps`, `pip install
+/// --trusted-host HOST`): that word is neither the subcommand nor a package.
+fn value_options(program: &str) -> &'static [&'static str] {
+    match program {
+        "apt-get" | "apt" => &[
+            "-o",
+            "--option",
+            "-t",
+            "--target-release",
+            "--default-release",
+            "-c",
+            "--config-file",
+        ],
+        "apk" => &[
+            "-t",
+            "--virtual",
+            "-X",
+            "--repository",
+            "-p",
+            "--root",
+            "--arch",
+            "--keys-dir",
+            "--repositories-file",
+            "--cache-dir",
+            "--cache-max-age",
+            "--timeout",
+        ],
+        "pip" | "pip3" => &[
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "--trusted-host",
+            "-c",
+            "--constraint",
+            "-f",
+            "--find-links",
+            "-t",
+            "--target",
+            "--prefix",
+            "--root",
+            "--platform",
+            "--python-version",
+            "--implementation",
+            "--abi",
+            "--progress-bar",
+            "--src",
+            "--upgrade-strategy",
+            "--only-binary",
+            "--no-binary",
+            "--cache-dir",
+            "--log",
+            "--proxy",
+            "--retries",
+            "--timeout",
+            "--cert",
+            "--client-cert",
+            "--report",
+            "--root-user-action",
+            "--python",
+            "-C",
+            "--config-settings",
+            "--global-option",
+        ],
+        "yum" | "dnf" | "microdnf" => &[
+            "-c",
+            "--config",
+            "--installroot",
+            "--releasever",
+            "--repo",
+            "--repoid",
+            "--enablerepo",
+            "--disablerepo",
+            "--setopt",
+            "-x",
+            "--exclude",
+        ],
+        "zypper" => &["-r", "--repo", "--from", "-t", "--type"],
+        "npm" => &[
+            "--prefix",
+            "--registry",
+            "--omit",
+            "--include",
+            "-w",
+            "--workspace",
+            "--cache",
+            "--loglevel",
+            "--userconfig",
+            "--tag",
+        ],
+        "gem" => &[
+            "-s",
+            "--source",
+            "-i",
+            "--install-dir",
+            "-n",
+            "--bindir",
+            "--platform",
+        ],
+        _ => &[],
+    }
+}
+
+/// The words of a package-manager command that are neither options nor option values: the
+/// subcommand, then the packages.
+fn pm_operands(cmd: &Command) -> Vec<&str> {
+    let takes_value = value_options(cmd.program());
+    let mut out = Vec::new();
+    let mut args = cmd.args().iter().map(String::as_str);
+    while let Some(w) = args.next() {
+        if w.starts_with('-') {
+            if takes_value.contains(&w) {
+                args.next();
+            }
+        } else {
+            out.push(w);
+        }
+    }
+    out
+}
+
 fn subcommand(cmd: &Command) -> Option<&str> {
-    cmd.operands().next()
+    pm_operands(cmd).first().copied()
 }
 
 /// Package installs without versions, by package manager.
 fn unpinned(cmd: &Command) -> Vec<String> {
     let prog = cmd.program();
     let sub = subcommand(cmd).unwrap_or("");
-    let pkgs: Vec<&str> = cmd.operands().skip(1).collect();
+    let pkgs: Vec<&str> = pm_operands(cmd).into_iter().skip(1).collect();
     let all = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
         pkgs.iter()
             .filter(|p| !f(p))
@@ -1110,7 +1231,10 @@ fn unpinned(cmd: &Command) -> Vec<String> {
         ("apt-get", "install") | ("apt", "install") => {
             all(&|p| p.contains('=') || p.ends_with(".deb") || p.contains('$'))
         }
-        ("apk", "add") => all(&|p| p.contains('=') || p.contains('$')),
+        // A local package file (`/tmp/x.apk`) has the version it was built with.
+        ("apk", "add") => {
+            all(&|p| p.contains('=') || p.contains('$') || p.contains('/') || p.ends_with(".apk"))
+        }
         ("yum" | "dnf" | "microdnf" | "zypper", "install") => all(&|p| {
             p.contains('$')
                 || p.ends_with(".rpm")
@@ -1259,14 +1383,19 @@ fn package_cache(c: &Ctx<'_>, out: &mut Out<'_>) {
         let mut culprits: Vec<&Command> = Vec::new();
         let mut blame =
             |pred: &dyn Fn(&Command) -> bool| culprits.extend(cmds.iter().filter(|c| pred(c)));
-        if cmds
-            .iter()
-            .any(|c| c.program() == "apt-get" && subcommand(c) == Some("install"))
+        // The lists are written by `update`: a RUN that installs without updating adds none
+        // (removing lists an earlier layer keeps would not make the image smaller; that layer is
+        // `dockerfile-lone-update`'s finding). `apt` writes the same lists as `apt-get`.
+        let apt = |c: &Command, sub: &str| {
+            matches!(c.program(), "apt-get" | "apt") && subcommand(c) == Some(sub)
+        };
+        if cmds.iter().any(|c| apt(c, "install"))
+            && cmds.iter().any(|c| apt(c, "update"))
             && !cleans(&|c| {
                 c.program() == "rm" && c.words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
             })
         {
-            blame(&|c| c.program() == "apt-get" && subcommand(c) == Some("install"));
+            blame(&|c| apt(c, "install"));
             problems.push("apt lists not removed (rm -rf /var/lib/apt/lists/*)");
         }
         if cmds
@@ -1897,8 +2026,17 @@ fn pipefail(c: &Ctx<'_>, out: &mut Out<'_>) {
 }
 
 const SHELLS: &[&str] = &[
-    "sh", "bash", "zsh", "ash", "dash", "ksh", "python", "python3", "perl", "ruby", "node",
+    "sh", "bash", "zsh", "ash", "dash", "ksh", "mksh", "python", "python2", "python3", "perl",
+    "ruby", "node",
 ];
+
+/// Interpreters that run a script read on standard input but whose `-c` is not a script
+/// (`php -c` names an ini file): `curl -sS https://getcomposer.org/installer | php`.
+const STDIN_INTERPRETERS: &[&str] = &["php"];
+
+fn interprets_input(program: &str) -> bool {
+    SHELLS.contains(&program) || STDIN_INTERPRETERS.contains(&program)
+}
 
 /// Commands that download: curl, wget, fetch, and PowerShell's web cmdlets (by name or alias,
 /// in any letter case, run directly or on a `powershell -Command` line) and
@@ -1931,9 +2069,8 @@ fn invokes_expression(cmd: &Command) -> bool {
 /// read as bash), or PowerShell's Invoke-Expression.
 fn runs_input(cmd: &Command) -> bool {
     let p = cmd.program();
-    SHELLS.contains(&p)
-        || (matches!(p, "sudo" | "busybox")
-            && cmd.args().iter().any(|w| SHELLS.contains(&w.as_str())))
+    interprets_input(p)
+        || (matches!(p, "sudo" | "busybox") && cmd.args().iter().any(|w| interprets_input(w)))
         || invokes_expression(cmd)
 }
 

@@ -189,6 +189,20 @@ fn run_as_root(ctx: &Ctx<'_>, out: &mut Out<'_>) {
             );
             return;
         }
+        // A root primary group gives the processes group root's access to files (KSV-0116),
+        // whatever the user.
+        let group = pod.effective(c, &["runAsGroup"]);
+        if group.as_i64() == Some(0) {
+            out.hit(
+                "k8s-run-as-root",
+                group.node.expect("gid read").span,
+                container_object(pod, c),
+                format!(
+                    "runAsGroup is 0: the processes run with the root group ({})",
+                    origin_note(group.origin)
+                ),
+            );
+        }
         if non_root.as_bool() == Some(true) || uid.is_some_and(|u| u > 0) {
             return;
         }
@@ -1200,6 +1214,33 @@ fn rbac_escalate(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                     o.display(),
                     format!("verbs {}", bad.join(", ")),
                 );
+                continue;
+            }
+            // `verbs: ["*"]` includes bind and escalate on the roles it covers and
+            // impersonate on users, groups and service accounts.
+            if v.contains(&"*") {
+                let mut implied = Vec::new();
+                if grants(r, &["roles", "clusterroles"], &["*"]) {
+                    implied.extend(["bind", "escalate"]);
+                }
+                if grants(
+                    r,
+                    &["users", "groups", "serviceaccounts", "uids", "userextras"],
+                    &["*"],
+                ) || words(r, "resources")
+                    .iter()
+                    .any(|x| x.starts_with("userextras/"))
+                {
+                    implied.push("impersonate");
+                }
+                if !implied.is_empty() {
+                    out.hit(
+                        "k8s-rbac-escalate",
+                        r.span,
+                        o.display(),
+                        format!("verbs * (includes {})", implied.join(", ")),
+                    );
+                }
             }
         }
     }
