@@ -355,6 +355,10 @@ pub struct ScanSummary {
     pub findings: usize,
     /// Findings selected by `--select`/`--threat` (all of them without either).
     pub selected: usize,
+    /// Of the selected findings, those that are informational (status `info`): they describe
+    /// the artifact and fail nothing, so no fix is planned and none is listed as not fixed.
+    #[serde(default)]
+    pub informational: usize,
     /// Files that could not be scanned, with the place and reason.
     pub errors: Vec<String>,
 }

@@ -108,8 +108,12 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         }
     ));
     if let Some(s) = &plan.scan {
+        let informational = match s.informational {
+            0 => String::new(),
+            n => format!(", {n} of them informational: nothing to fix there"),
+        };
         out.push_str(&format!(
-            "Scanned {}: {} artifact{}, {} finding{} ({} selected).\n",
+            "Scanned {}: {} artifact{}, {} finding{} ({} selected{informational}).\n",
             s.paths.join(", "),
             s.files,
             if s.files == 1 { "" } else { "s" },
@@ -123,10 +127,12 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
         out.push('\n');
     }
     if plan.fixes.is_empty() && plan.unfixed.is_empty() {
-        out.push_str(if plan.scan.is_some() {
-            "Nothing to fix: no selected check fails and no selected finding is left.\n"
-        } else {
-            "Nothing to fix: no selected check fails.\n"
+        out.push_str(match &plan.scan {
+            Some(s) if s.informational > 0 => {
+                "Nothing to fix: no selected check fails and the selected findings that are left are informational.\n"
+            }
+            Some(_) => "Nothing to fix: no selected check fails and no selected finding is left.\n",
+            None => "Nothing to fix: no selected check fails.\n",
         });
         return out;
     }

@@ -106,6 +106,7 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             files: report.files.len(),
             findings: report.findings.len(),
             selected: 0,
+            informational: 0,
             errors: report
                 .errors
                 .iter()
@@ -126,6 +127,7 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             .filter(|f| f.location.path == file.path && selector.selected(f))
             .collect();
         out.summary.selected += selected.len();
+        out.summary.informational += selected.iter().filter(|f| f.status != Status::Fail).count();
         // Failing findings the scanner has no fix for: unfixed, unless a fix of another finding
         // of the file removes them too (an edit of a node other objects share through an anchor).
         let no_fix: Vec<&Finding> = selected

@@ -1166,3 +1166,31 @@ fn a_fix_of_an_anchored_service_names_the_services_repeating_and_merging_it() {
         )
     );
 }
+
+/// An informational finding (an image not pinned by digest) fails nothing and has no fix: when
+/// it is all `--select` names, the plan says that is why nothing is to be done, instead of
+/// claiming no selected finding is left; the count is on the Scanned line and in the JSON.
+#[test]
+fn selected_informational_findings_are_counted_not_lost() {
+    let dir = temp_root("scan-informational");
+    let file = dir.join("Dockerfile");
+    std::fs::write(&file, "FROM debian:12\nUSER 10001\nHEALTHCHECK NONE\n").unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![file.clone()],
+        select: vec!["dockerfile-image-not-pinned".into()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!((sp.summary.selected, sp.summary.informational), (1, 1));
+    assert!(sp.fixes.is_empty() && sp.unfixed.is_empty());
+    let p = as_plan(&sp);
+    let text = render::text(&p, true);
+    assert!(
+        text.contains("(1 selected, 1 of them informational: nothing to fix there)")
+            && text.contains("the selected findings that are left are informational"),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&render::json(&p, "test")).unwrap();
+    assert_eq!(v["scan"]["informational"], 1, "{v}");
+}
