@@ -323,6 +323,7 @@ fn k8s(r: &mut Rng, i: usize, insecure: bool) -> (String, Vec<Expect>) {
                 _ => {
                     c_image = format!("nginx:latest # l{i}");
                     expect.push(e("k8s-image-latest", format!("nginx:latest # l{i}")));
+                    expect.push(e("k8s-image-not-pinned", format!("nginx:latest # l{i}")));
                 }
             }
         }

@@ -2697,3 +2697,345 @@ fn diff_digest_pinning_is_not_checkov_latest_tag() {
         .unwrap();
     assert!(f.aliases.iter().any(|a| a == "CKV_DOCKER_7"));
 }
+
+#[test]
+fn diff_k8s_images_not_pinned_by_digest_are_reported_apart_from_latest() {
+    // Checkov's CKV_K8S_43 (image by digest) was listed as an alias of k8s-image-latest, which
+    // passes `registry:5000/app:1.2`: no rule reported a tag without a digest. Every kind of
+    // container counts, in a `kind: List` too, and a registry port is not a tag.
+    let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let text = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p, namespace: app}}\n  spec:\n    initContainers:\n    - name: init\n      image: registry:5000/init:1.2\n    containers:\n    - name: a\n      image: registry:5000/app:1.2\n    - name: b\n      image: registry:5000/app@{digest}\n    - name: c\n      image: registry:5000/app:1.2@{digest}\n    - name: d\n      image: busybox\n    - name: e\n      image: $(IMAGE)\n    ephemeralContainers:\n    - name: debug\n      image: registry:5000/debug:2.0\n"
+    );
+    let r = scan("pods.yaml", ArtifactKind::Kubernetes, &text);
+    let mut pinned: Vec<(&str, u32)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "k8s-image-not-pinned")
+        .map(|f| (f.object.as_str(), f.location.line))
+        .collect();
+    pinned.sort_by_key(|p| p.1);
+    assert_eq!(
+        pinned,
+        vec![
+            ("Pod/app/p initContainer init", 10),
+            ("Pod/app/p container a", 13),
+            ("Pod/app/p container d", 19),
+            ("Pod/app/p ephemeralContainer debug", 24),
+        ],
+        "{:?}",
+        hits(&r)
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "k8s-image-not-pinned")
+        .unwrap();
+    assert_eq!(f.severity.as_str(), "info");
+    assert!(
+        f.aliases.iter().any(|a| a == "CKV_K8S_43"),
+        "{:?}",
+        f.aliases
+    );
+    assert!(f.message.contains("not pinned by digest"), "{}", f.message);
+    // The registry port is not read as a tag: only busybox is a latest finding, and
+    // k8s-image-latest no longer claims the digest check.
+    assert_eq!(lines_of(&r, "k8s-image-latest"), vec![19], "{:?}", hits(&r));
+    let latest = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "k8s-image-latest")
+        .unwrap();
+    assert!(!latest.aliases.iter().any(|a| a == "CKV_K8S_43"));
+    assert_eq!(
+        bulkhead_scan::catalog::lookup("CKV_K8S_43").map(|r| r.id.as_str()),
+        Some("k8s-image-not-pinned")
+    );
+    // Suppressing Checkov's digest check silences the digest finding, not the latest one.
+    let suppressed =
+        format!("# bulkhead:ignore-file CKV_K8S_43 digests are pinned by the release job\n{text}");
+    let r = scan("pods.yaml", ArtifactKind::Kubernetes, &suppressed);
+    assert!(!has(&r, "k8s-image-not-pinned"), "{:?}", hits(&r));
+    assert!(has(&r, "k8s-image-latest"), "{:?}", hits(&r));
+}
+
+#[test]
+fn diff_root_group_from_fs_group_and_supplemental_groups_is_reported() {
+    // KSV-0116 (an alias of k8s-run-as-root) covers the root group however the pod gets it:
+    // fsGroup is added to every process's supplementary groups (and owns the volumes), and
+    // supplementalGroups are its groups. Neither can be overridden by a container, so the
+    // finding is the pod's, once, at the value.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: app}\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 20000\n        runAsGroup: 20000\n        fsGroup: 0\n        supplementalGroups: [20001, 0]\n      containers:\n      - name: a\n        image: app:1.0\n      - name: b\n        image: app:1.0\n";
+    let r = scan("deploy.yaml", ArtifactKind::Kubernetes, text);
+    let found: Vec<(&str, u32, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "k8s-run-as-root")
+        .map(|f| (f.object.as_str(), f.location.line, f.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), ("Deployment/app/web", 11));
+    assert!(found[0].2.starts_with("fsGroup is 0"), "{}", found[0].2);
+    assert!(found[0].2.contains("volumes"), "{}", found[0].2);
+    assert_eq!((found[1].0, found[1].1), ("Deployment/app/web", 12));
+    assert!(
+        found[1].2.starts_with("supplementalGroups includes 0"),
+        "{}",
+        found[1].2
+    );
+    assert_eq!(
+        r.findings
+            .iter()
+            .find(|f| f.rule == "k8s-run-as-root")
+            .map(|f| f.location.column),
+        Some(18)
+    );
+    // Non-zero groups are not findings; a block list is read like a flow list.
+    let clean = text.replace("fsGroup: 0", "fsGroup: 20000").replace(
+        "supplementalGroups: [20001, 0]",
+        "supplementalGroups:\n        - 20001",
+    );
+    let r = scan("deploy.yaml", ArtifactKind::Kubernetes, &clean);
+    assert!(!has(&r, "k8s-run-as-root"), "{:?}", hits(&r));
+    let block = text.replace(
+        "supplementalGroups: [20001, 0]",
+        "supplementalGroups:\n        - 20001\n        - 0",
+    );
+    let r = scan("deploy.yaml", ArtifactKind::Kubernetes, &block);
+    assert_eq!(
+        lines_of(&r, "k8s-run-as-root"),
+        vec![11, 14],
+        "{:?}",
+        hits(&r)
+    );
+}
+
+/// Apply the fix of the only `rule` finding of a Dockerfile and return the result.
+fn fixed_by(rule: &str, text: &str) -> String {
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let found: Vec<_> = r.findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(found.len(), 1, "{text}: {:?}", hits(&r));
+    let fix = found[0]
+        .fix
+        .as_ref()
+        .unwrap_or_else(|| panic!("{text}: no fix"));
+    let fixed = apply_edits(text, &fix.edits).unwrap();
+    let again = scan("Dockerfile", ArtifactKind::Dockerfile, &fixed);
+    assert!(!has(&again, rule), "{fixed}: {:?}", hits(&again));
+    fixed
+}
+
+#[test]
+fn diff_apt_recommends_covers_apt_and_fixes_installs_after_options() {
+    // hadolint DL3015 and bulkhead looked at `apt-get install` only, and the fix searched for
+    // the text "apt-get install", so options before the subcommand left the finding without a
+    // fix (and a second install in the RUN got the flag of the first).
+    let cases = [
+        (
+            "FROM debian:12\nRUN apt install -y curl\n",
+            "FROM debian:12\nRUN apt install --no-install-recommends -y curl\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get -o Acquire::Retries=3 install -y curl\n",
+            "FROM debian:12\nRUN apt-get -o Acquire::Retries=3 install --no-install-recommends -y curl\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update \\\n && apt-get -o Acquire::Retries=3 \\\n      -t bookworm-backports install  -y curl   # tools\n",
+            "FROM debian:12\nRUN apt-get update \\\n && apt-get -o Acquire::Retries=3 \\\n      -t bookworm-backports install --no-install-recommends  -y curl   # tools\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get install --no-install-recommends -y a && DEBIAN_FRONTEND=noninteractive apt-get -q install -y b\n",
+            "FROM debian:12\nRUN apt-get install --no-install-recommends -y a && DEBIAN_FRONTEND=noninteractive apt-get -q install --no-install-recommends -y b\n",
+        ),
+        (
+            "FROM debian:12\nRUN [\"apt-get\", \"-q\", \"install\", \"-y\", \"curl\"]\n",
+            "FROM debian:12\nRUN [\"apt-get\", \"-q\", \"install\", \"--no-install-recommends\", \"-y\", \"curl\"]\n",
+        ),
+        (
+            "FROM debian:12\nRUN [\"sh\", \"-c\", \"apt-get -q install -y curl\"]\n",
+            "FROM debian:12\nRUN [\"sh\", \"-c\", \"apt-get -q install --no-install-recommends -y curl\"]\n",
+        ),
+        (
+            "FROM debian:12\nRUN <<-EOF\n\tset -e\n\tapt -o Debug::NoLocking=1 install -y curl\nEOF\n",
+            "FROM debian:12\nRUN <<-EOF\n\tset -e\n\tapt -o Debug::NoLocking=1 install --no-install-recommends -y curl\nEOF\n",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(fixed_by("dockerfile-apt-recommends", text), want);
+    }
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM debian:12\nRUN apt install -y curl\n",
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-apt-recommends")
+        .unwrap();
+    assert_eq!(f.message, "apt install without --no-install-recommends");
+    // Every install of one RUN is fixed by its one finding.
+    let two = "FROM debian:12\nRUN apt-get install -y a && apt install -y b\n";
+    assert_eq!(
+        fixed_by("dockerfile-apt-recommends", two),
+        "FROM debian:12\nRUN apt-get install --no-install-recommends -y a && apt install --no-install-recommends -y b\n"
+    );
+    // Recommends switched off through an option is not a finding.
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM debian:12\nRUN apt -o APT::Install-Recommends=false install -y curl\n",
+    );
+    assert!(!has(&r, "dockerfile-apt-recommends"), "{:?}", hits(&r));
+}
+
+#[test]
+fn diff_nopasswd_sudoers_rules_are_reported() {
+    // A NOPASSWD rule makes the image's unprivileged user root at will; no rule reported it
+    // (dockerfile-sudo looks for sudo being run).
+    let yes = [
+        ("RUN echo \"app ALL=(ALL) NOPASSWD:ALL\" >> /etc/sudoers", "user app"),
+        ("RUN useradd -m app && echo 'app ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/app && chmod 0440 /etc/sudoers.d/app", "user app"),
+        ("RUN echo '%wheel ALL=(ALL) NOPASSWD: ALL' | tee -a /etc/sudoers.d/wheel >/dev/null", "group wheel"),
+        ("RUN sed -i 's/^%sudo.*/%sudo ALL=(ALL:ALL) NOPASSWD:ALL/' /etc/sudoers", "group sudo"),
+        ("RUN printf '%s\\n' 'ALL ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/all", "every user"),
+        ("RUN cat > /etc/sudoers.d/app <<EOF\napp ALL=(root) NOPASSWD: /usr/bin/apt-get\nEOF", "user app"),
+        ("COPY <<EOF /etc/sudoers.d/app\napp ALL=(ALL) NOPASSWD:ALL\nEOF", "user app"),
+    ];
+    for (ins, who) in yes {
+        let text = format!("FROM debian:12\n{ins}\nUSER app\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-sudoers-nopasswd")
+            .unwrap_or_else(|| panic!("{ins}: {:?}", hits(&r)));
+        assert_eq!(f.location.line, 2, "{ins}");
+        assert!(f.message.contains(who), "{ins}: {}", f.message);
+        assert!(f.message.contains("without a password"), "{}", f.message);
+        assert_eq!(f.severity.as_str(), "high");
+        assert_eq!(f.stride, vec![bulkhead_checks::Stride::E]);
+        // Not named by hadolint's sudo check: `ignore DL3004` must not silence it.
+        assert!(!f.aliases.iter().any(|a| a == "DL3004"));
+    }
+    let no = [
+        // a rule that asks for the password
+        "RUN echo 'app ALL=(ALL) ALL' >> /etc/sudoers",
+        // looking for, or deleting, NOPASSWD rules
+        "RUN grep -q NOPASSWD /etc/sudoers || true",
+        "RUN sed -i '/NOPASSWD/d' /etc/sudoers",
+        // commented out
+        "RUN echo '# app ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers",
+        // written somewhere else
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL' > /tmp/example",
+        // a quoted `>` is text, not a redirection
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL > /etc/sudoers'",
+        // written and removed in the same layer
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/app && make install && rm -f /etc/sudoers.d/app",
+    ];
+    for ins in no {
+        let text = format!("FROM debian:12\n{ins}\nUSER app\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        assert!(
+            !has(&r, "dockerfile-sudoers-nopasswd"),
+            "{ins}: {:?}",
+            hits(&r)
+        );
+    }
+}
+
+#[test]
+fn diff_secret_build_argument_written_into_a_file_is_reported_and_masked() {
+    // bulkhead reported `ARG SSH_PRIVATE_KEY` (build arguments are in the history) but not the
+    // RUN that stores the value in a file of the layer, which a later `rm` does not take out.
+    let text = "FROM debian:12\nARG SSH_PRIVATE_KEY\nARG NPM_TOKEN=npm_Sup3rSecretValue0123456789abcdefgh\nARG APP_VERSION=1.2\nRUN mkdir -p /root/.ssh && echo \"$SSH_PRIVATE_KEY\" > /root/.ssh/id_rsa && chmod 600 /root/.ssh/id_rsa\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" >> .npmrc && npm ci\nRUN echo \"$APP_VERSION\" > /etc/app-version\nRUN echo \"$NPM_TOKEN\" | base64 -d | tee /tmp/token > /dev/null\nRUN npm config set //registry.npmjs.org/:_authToken \"$NPM_TOKEN\"\nRUN git config --global url.\"https://${NPM_TOKEN}@github.com/\".insteadOf https://github.com/\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let written: Vec<(u32, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| {
+            f.rule == "dockerfile-secret" && f.message.starts_with("RUN writes build argument")
+        })
+        .map(|f| (f.location.line, f.message.as_str()))
+        .collect();
+    let lines: Vec<u32> = written.iter().map(|w| w.0).collect();
+    assert_eq!(lines, vec![5, 6, 8, 9, 10], "{written:?}");
+    assert!(
+        written[0]
+            .1
+            .contains("SSH_PRIVATE_KEY into /root/.ssh/id_rsa"),
+        "{}",
+        written[0].1
+    );
+    assert!(
+        written[1].1.contains("NPM_TOKEN into .npmrc"),
+        "{}",
+        written[1].1
+    );
+    assert!(
+        written[2].1.contains("NPM_TOKEN into /tmp/token"),
+        "{}",
+        written[2].1
+    );
+    assert!(written[3].1.contains("into ~/.npmrc"), "{}", written[3].1);
+    assert!(
+        written[4].1.contains("into ~/.gitconfig"),
+        "{}",
+        written[4].1
+    );
+    // The ARG findings stay, and the default value is shown nowhere.
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "dockerfile-secret" && f.message.starts_with("ARG"))
+            .count(),
+        2,
+        "{:?}",
+        hits(&r)
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("Sup3rSecretValue"), "{json}");
+    assert!(!printed_fields(&r).contains("Sup3rSecretValue"));
+
+    let no = [
+        // single quotes: the shell writes the name, not the value
+        "RUN echo '$SSH_PRIVATE_KEY' > /tmp/literal",
+        // used, not stored
+        "RUN ssh-agent sh -c 'echo \"$SSH_PRIVATE_KEY\" | ssh-add - && git clone git@example.com:x/y.git'",
+        // written and removed in the same RUN
+        "RUN echo \"$SSH_PRIVATE_KEY\" > /root/.ssh/id_rsa && git clone git@example.com:x/y.git && rm -rf /root/.ssh",
+        // a heredoc with a quoted delimiter is not expanded
+        "RUN cat > /tmp/key <<'EOF'\n$SSH_PRIVATE_KEY\nEOF",
+    ];
+    for ins in no {
+        let text = format!("FROM debian:12\nARG SSH_PRIVATE_KEY\n{ins}\nUSER 10001\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.message.starts_with("RUN writes build argument")),
+            "{ins}: {:?}",
+            hits(&r)
+        );
+    }
+    // Out of scope: an ARG of another stage, or a global ARG not declared again in the stage.
+    let other = "ARG SSH_PRIVATE_KEY\nFROM debian:12 AS a\nARG SSH_PRIVATE_KEY\nFROM debian:12\nRUN echo \"$SSH_PRIVATE_KEY\" > /tmp/k\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, other);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.message.starts_with("RUN writes build argument")),
+        "{:?}",
+        hits(&r)
+    );
+    // An unquoted heredoc expands it; a builder stage says so.
+    let heredoc = "FROM debian:12 AS build\nARG SSH_PRIVATE_KEY\nRUN cat > /root/.ssh/id_ed25519 <<EOF\n${SSH_PRIVATE_KEY}\nEOF\nFROM debian:12\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, heredoc);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.message.starts_with("RUN writes build argument"))
+        .unwrap_or_else(|| panic!("{:?}", hits(&r)));
+    assert_eq!(f.location.line, 3);
+    assert!(f.message.contains("builder stage"), "{}", f.message);
+}

@@ -444,6 +444,7 @@ pub const REGISTRY: &[(&str, DockerfileRule)] = &[
         tls_verification_disabled,
     ),
     ("dockerfile-sudo", sudo),
+    ("dockerfile-sudoers-nopasswd", sudoers_nopasswd),
     ("dockerfile-chpasswd", chpasswd),
     ("dockerfile-expose-ssh", expose_ssh),
     ("dockerfile-invalid-port", invalid_port),
@@ -708,6 +709,7 @@ fn is_secret_file(src: &str) -> bool {
 /// or a heredoc). One finding per variable, or one per instruction for the rest, so a value that
 /// is both secret-named and a known token format is reported once.
 fn secret(c: &Ctx<'_>, out: &mut Out<'_>) {
+    secret_args_written(c, out);
     let (text, lines) = (out.text, out.lines);
     for (n, ins) in c.file.instructions.iter().enumerate() {
         if ins.onbuild {
@@ -1293,40 +1295,138 @@ fn unpinned_packages(c: &Ctx<'_>, out: &mut Out<'_>) {
     }
 }
 
+/// Does this apt-get or apt install leave recommended packages on (no
+/// `--no-install-recommends`, no `APT::Install-Recommends` option set off)?
+fn installs_recommends(cmd: &Command) -> bool {
+    matches!(cmd.program(), "apt-get" | "apt")
+        && subcommand(cmd) == Some("install")
+        && !cmd.has("--no-install-recommends")
+        && !cmd.words.iter().any(|w| {
+            w.contains("Install-Recommends=false")
+                || w.contains("Install-Recommends=0")
+                || w.contains("Install-Recommends=no")
+        })
+}
+
 fn apt_recommends(c: &Ctx<'_>, out: &mut Out<'_>) {
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {
-        for cmd in commands(&s) {
-            if cmd.program() == "apt-get"
-                && subcommand(&cmd) == Some("install")
-                && !cmd.has("--no-install-recommends")
-                && !cmd.words.iter().any(|w| {
-                    w.contains("Install-Recommends=false") || w.contains("Install-Recommends=0")
-                })
-            {
-                // Safe fix: insert the flag right after the first "apt-get install".
-                let region = ins.span.text(out.text);
-                let edit = region.find("apt-get install").map(|at| {
-                    out.insert(
-                        ins.span.start.offset + at + "apt-get install".len(),
-                        " --no-install-recommends",
-                    )
-                });
-                let span = commands_span(ins, &[&cmd], out);
-                let h = out
-                    .hit(
-                        "dockerfile-apt-recommends",
-                        span,
-                        c.object_of(n),
-                        "apt-get install without --no-install-recommends",
-                    )
-                    .within(ins.span);
-                if let Some(edit) = edit {
-                    h.fix("add --no-install-recommends", Safety::Safe, vec![edit]);
-                }
-                break;
-            }
+        let cmds = commands(&s);
+        let culprits: Vec<&Command> = cmds.iter().filter(|c| installs_recommends(c)).collect();
+        let Some(first) = culprits.first() else {
+            continue;
+        };
+        // Safe fix: the flag right after each `install` subcommand (apt-get and apt read their
+        // options before or after it), wherever the options before it put that word. All of
+        // this RUN's installs or none, so applying the fix clears the finding.
+        let edits: Option<Vec<_>> = culprits
+            .iter()
+            .map(|cmd| recommends_edit(ins, &s, cmd, out))
+            .collect();
+        let span = commands_span(ins, &culprits, out);
+        let h = out
+            .hit(
+                "dockerfile-apt-recommends",
+                span,
+                c.object_of(n),
+                format!(
+                    "{} install without --no-install-recommends",
+                    first.program()
+                ),
+            )
+            .within(ins.span);
+        if let Some(edits) = edits.filter(|e| !e.is_empty()) {
+            h.fix("add --no-install-recommends", Safety::Safe, edits);
         }
     }
+}
+
+/// The edit that adds `--no-install-recommends` after the `install` word of `cmd`, a command of
+/// the script `s` of `ins`: inside the script as a word of its own, or, in an exec form that
+/// runs apt-get directly (`["apt-get", "install", ...]`), as a JSON string of its own after
+/// `"install"`. None when that word is not written in the file exactly as it is read.
+fn recommends_edit(
+    ins: &Instruction,
+    s: &str,
+    cmd: &Command,
+    out: &Out<'_>,
+) -> Option<crate::model::Edit> {
+    let sub = subcommand(cmd)?;
+    let index = cmd
+        .words
+        .iter()
+        .position(|w| std::ptr::eq(w.as_str(), sub))?;
+    let words = shell::word_ranges(s, cmd);
+    if words.len() != cmd.words.len() {
+        return None;
+    }
+    let range = words[index].clone();
+    if &s[range.clone()] != "install" {
+        return None;
+    }
+    let written = script_written(ins, range, out)?;
+    if out.text.get(written.clone()) != Some("install") {
+        return None;
+    }
+    let bare_exec = ins
+        .exec
+        .as_ref()
+        .is_some_and(|argv| exec_shell_command(argv).is_none());
+    if bare_exec {
+        // `"install"` becomes `"install", "--no-install-recommends"`.
+        if out.text.as_bytes().get(written.end) != Some(&b'"') {
+            return None;
+        }
+        return Some(out.insert(written.end, "\", \"--no-install-recommends"));
+    }
+    Some(out.insert(written.end, " --no-install-recommends"))
+}
+
+/// The file bytes that write bytes `range` of an instruction's [`script`], when they are
+/// written in one piece: in the arguments (one line of them, or the exec form's JSON strings) or
+/// in a heredoc body.
+fn script_written(
+    ins: &Instruction,
+    range: std::ops::Range<usize>,
+    out: &Out<'_>,
+) -> Option<std::ops::Range<usize>> {
+    let head_len = script_head(ins).len();
+    if range.end <= head_len {
+        if ins.exec.is_some() {
+            let span = head_place(ins, range, out)?;
+            return Some(span.start.offset..span.end.offset);
+        }
+        let parts = ins.args_written(range);
+        return match parts.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
+    }
+    let mut base = head_len;
+    for h in &ins.heredocs {
+        base += 1; // the line break that joins the body
+        let body = base..base + h.body.len();
+        base = body.end;
+        if !(body.start <= range.start && range.end <= body.end) {
+            continue;
+        }
+        let (a, b) = (range.start - body.start, range.end - body.start);
+        if h.body[a..b].contains('\n') {
+            return None;
+        }
+        let line_start = h.body[..a].rfind('\n').map_or(0, |i| i + 1);
+        let line = h.span.start.line + h.body[..a].matches('\n').count() as u32;
+        let (text, lines) = (out.text, out.lines);
+        let file_line = lines.line_start(line, text.len());
+        let tabs = if h.strip_tabs {
+            let t = lines.line_text(text, line);
+            t.len() - t.trim_start_matches('\t').len()
+        } else {
+            0
+        };
+        let start = file_line + tabs + (a - line_start);
+        return Some(start..start + (b - a));
+    }
+    None
 }
 
 fn is_update(cmd: &Command) -> bool {
@@ -1644,6 +1744,487 @@ fn sudo(c: &Ctx<'_>, out: &mut Out<'_>) {
     each_command(c, out, "dockerfile-sudo", &|cmd| {
         (cmd.program() == "sudo").then(|| "RUN uses sudo".to_string())
     });
+}
+
+/// A file that a command of a RUN writes, and what goes into it.
+struct FileWrite<'c> {
+    /// The file as the command names it (`/etc/sudoers.d/app`, `~/.npmrc` for a tool's own
+    /// configuration file).
+    path: String,
+    /// Index in the RUN's commands of the command that writes the file.
+    writer: usize,
+    /// The commands whose words (arguments, here-strings) become the file's content: the
+    /// pipeline up to the writer, or the writer alone when it takes the content as arguments
+    /// (`sed -i`, `git config`).
+    sources: Vec<&'c Command>,
+    /// Byte range in the script of a heredoc the writer reads, and whether the shell expands
+    /// variables in it (its delimiter is not quoted).
+    heredoc: Option<(std::ops::Range<usize>, bool)>,
+}
+
+/// Output redirections of a command (`> FILE`, `>> FILE`, `>| FILE`, `&> FILE`, `1> FILE`), read
+/// from how it is written in `raw` (outside quotes). Redirections of other descriptors (`2>
+/// err.log`), duplications (`>&2`) and devices (`/dev/null`, `/dev/stderr`) write no file.
+fn redirect_targets(raw: &str) -> Vec<String> {
+    let b = raw.as_bytes();
+    let mut out = Vec::new();
+    let (mut quote, mut i) = (None::<u8>, 0);
+    while i < b.len() {
+        let c = b[i];
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(b'"'), b'\\') => i += 1,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(c),
+            (None, b'\\') => i += 1,
+            (None, b'>') => {
+                // The descriptor written before `>` (a word of digits), if any.
+                let mut d = i;
+                while d > 0 && b[d - 1].is_ascii_digit() {
+                    d -= 1;
+                }
+                let fd_ok = d == i
+                    || (raw[d..i] == *"1" && (d == 0 || b[d - 1].is_ascii_whitespace()))
+                    || (d > 0 && !b[d - 1].is_ascii_whitespace() && b[d - 1] != b'&');
+                i += 1;
+                if matches!(b.get(i), Some(b'>' | b'|')) {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b'&') {
+                    i += 1; // `>&N` duplicates a descriptor
+                    continue;
+                }
+                while b.get(i).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                    i += 1;
+                }
+                let mut bytes = Vec::new();
+                let mut q = None::<u8>;
+                while let Some(&c) = b.get(i) {
+                    match (q, c) {
+                        (Some(x), c) if c == x => q = None,
+                        (Some(_), _) => bytes.push(c),
+                        (None, b'\'' | b'"') => q = Some(c),
+                        (None, c) if c.is_ascii_whitespace() || b";|&<>()".contains(&c) => break,
+                        (None, _) => bytes.push(c),
+                    }
+                    i += 1;
+                }
+                let word = String::from_utf8_lossy(&bytes).into_owned();
+                if fd_ok && !word.is_empty() && !word.starts_with("/dev/") {
+                    out.push(word);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The heredoc a command reads (`cat <<EOF > FILE`, `<<-EOF`, `<<'EOF'`): the range of its
+/// body in the script, from the line after the command to the delimiter line (or the end),
+/// and whether its delimiter is unquoted, so the shell expands `$NAME` in it.
+fn heredoc_of(s: &str, cmd: &Command) -> Option<(std::ops::Range<usize>, bool)> {
+    let raw = &s[cmd.start..cmd.end];
+    let at = raw.find("<<")?;
+    let rest = &raw[at + 2..];
+    if rest.starts_with('<') {
+        return None; // a here-string, read with the command's words
+    }
+    let (rest, strip_tabs) = match rest.strip_prefix('-') {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let rest = rest.trim_start();
+    let word: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !";|&<>()".contains(*c))
+        .collect();
+    let quoted = word.contains(['\'', '"', '\\']);
+    let delimiter: String = word.chars().filter(|c| !"'\"\\".contains(*c)).collect();
+    if delimiter.is_empty() {
+        return None;
+    }
+    let start = s[cmd.end..].find('\n').map(|i| cmd.end + i + 1)?;
+    let mut end = s.len();
+    let mut line_at = start;
+    for line in s[start..].split_inclusive('\n') {
+        let l = line.trim_end_matches('\n');
+        let l = if strip_tabs {
+            l.trim_start_matches('\t')
+        } else {
+            l
+        };
+        if l == delimiter {
+            end = line_at;
+            break;
+        }
+        line_at += line.len();
+    }
+    Some((start..end, !quoted))
+}
+
+/// Operands of a command that are neither options nor redirections.
+fn plain_operands(cmd: &Command) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for w in cmd.args() {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        if w.contains('>') || w.contains('<') {
+            // `> FILE` takes the next word; `>FILE` is the redirection itself.
+            skip = w.ends_with('>') || w.ends_with('<');
+            continue;
+        }
+        out.push(w.as_str());
+    }
+    out
+}
+
+/// Every file the commands of a RUN script `s` write with content the script gives them:
+/// through an output redirection, `tee`, `dd of=`, `sed -i`, or a tool that stores its
+/// arguments in its configuration file (`git config`, `npm config set`).
+fn file_writes<'c>(s: &str, cmds: &'c [Command]) -> Vec<FileWrite<'c>> {
+    let mut out = Vec::new();
+    let mut pipeline_start = 0;
+    for (i, cmd) in cmds.iter().enumerate() {
+        if i > 0 && !cmds[i - 1].piped_to_next {
+            pipeline_start = i;
+        }
+        let piped: Vec<&Command> = cmds[pipeline_start..=i].iter().collect();
+        let mut push = |path: String, sources: Vec<&'c Command>| {
+            out.push(FileWrite {
+                path,
+                writer: i,
+                sources,
+                heredoc: heredoc_of(s, cmd),
+            })
+        };
+        for target in redirect_targets(&s[cmd.start..cmd.end]) {
+            push(target, piped.clone());
+        }
+        let args = cmd.args();
+        match cmd.program() {
+            "tee" => {
+                for f in plain_operands(cmd) {
+                    if !f.starts_with("/dev/") {
+                        push(f.to_string(), piped[..piped.len() - 1].to_vec());
+                    }
+                }
+            }
+            "dd" => {
+                if let Some(f) = args.iter().find_map(|w| w.strip_prefix("of=")) {
+                    if !f.starts_with("/dev/") {
+                        push(f.to_string(), piped.clone());
+                    }
+                }
+            }
+            "sed"
+                if args
+                    .iter()
+                    .any(|w| w.starts_with("-i") || w.starts_with("--in-place")) =>
+            {
+                let ops = plain_operands(cmd);
+                // The first operand is the script unless -e or -f gives it.
+                let explicit = args
+                    .iter()
+                    .any(|w| w == "-e" || w == "-f" || w.starts_with("--expression"));
+                let files = if explicit {
+                    &ops[..]
+                } else {
+                    ops.get(1..).unwrap_or(&[])
+                };
+                for f in files {
+                    push(f.to_string(), vec![cmd]);
+                }
+            }
+            "git" if args.first().map(String::as_str) == Some("config") => {
+                let file = args
+                    .iter()
+                    .position(|w| w == "-f" || w == "--file")
+                    .and_then(|k| args.get(k + 1).cloned())
+                    .or_else(|| {
+                        args.iter()
+                            .find_map(|w| w.strip_prefix("--file=").map(str::to_string))
+                    });
+                let path = match file {
+                    Some(f) => f,
+                    None if cmd.has("--system") => "/etc/gitconfig".into(),
+                    None if cmd.has("--global") => "~/.gitconfig".into(),
+                    None => ".git/config".into(),
+                };
+                let reading = args.iter().any(|w| {
+                    w == "--get"
+                        || w == "--get-all"
+                        || w == "--list"
+                        || w == "-l"
+                        || w.starts_with("--unset")
+                });
+                if !reading && !path.starts_with("/dev/") {
+                    push(path, vec![cmd]);
+                }
+            }
+            "npm"
+                if matches!(
+                    (
+                        args.first().map(String::as_str),
+                        args.get(1).map(String::as_str)
+                    ),
+                    (Some("config"), Some("set")) | (Some("set"), _)
+                ) =>
+            {
+                push("~/.npmrc".into(), vec![cmd]);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A path as compared for removal: the home directory written as `~` however it is named.
+fn home_path(p: &str) -> String {
+    for home in ["${HOME}", "$HOME", "/root"] {
+        if let Some(rest) = p.strip_prefix(home) {
+            if rest.is_empty() || rest.starts_with('/') {
+                return format!("~{rest}");
+            }
+        }
+    }
+    p.trim_end_matches('/').to_string()
+}
+
+/// Does a command after `after` remove `path` (or a directory above it) in the same RUN, so the
+/// file never reaches the layer?
+fn removed_later(cmds: &[Command], after: usize, path: &str) -> bool {
+    let path = home_path(path);
+    cmds.iter().skip(after + 1).any(|cmd| {
+        matches!(cmd.program(), "rm" | "shred" | "unlink")
+            && plain_operands(cmd).iter().any(|op| {
+                let op = home_path(op);
+                path == op || path.strip_prefix(&op).is_some_and(|r| r.starts_with('/'))
+            })
+    })
+}
+
+/// Does `raw` (shell text) expand the variable `name` (`$NAME`, `${NAME}`, `${NAME:-x}`), outside
+/// single quotes?
+fn expands(raw: &str, name: &str) -> bool {
+    let b = raw.as_bytes();
+    let (mut single, mut double, mut i) = (false, false, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'\\' if !single => i += 1,
+            b'$' if !single => {
+                let rest = &raw[i + 1..];
+                let rest = rest.strip_prefix('{').unwrap_or(rest);
+                if let Some(after) = rest.strip_prefix(name) {
+                    if !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The text a write puts into its file, as written in the script: its source commands and the
+/// heredoc it reads.
+fn written_text(s: &str, w: &FileWrite<'_>) -> Vec<(String, bool)> {
+    let mut parts: Vec<(String, bool)> = w
+        .sources
+        .iter()
+        .map(|c| (s[c.start..c.end].to_string(), true))
+        .collect();
+    if let Some((body, expanded)) = &w.heredoc {
+        parts.push((s[body.clone()].to_string(), *expanded));
+    }
+    parts
+}
+
+/// The sudoers rule with NOPASSWD that text written into a sudoers file holds, if any: a line
+/// (or, in a command, a word) that is not a comment and grants NOPASSWD. For `sed`, only what
+/// an `s` command puts in or an `a`/`i`/`c` command adds counts, not a pattern it looks for.
+fn nopasswd_rule(w: &FileWrite<'_>, cmds: &[Command], s: &str) -> Option<String> {
+    let grants = |t: &str| {
+        let t = t.trim();
+        t.contains("NOPASSWD") && !t.starts_with('#')
+    };
+    let writer = &cmds[w.writer];
+    if writer.program() == "sed" {
+        return writer.args().iter().find_map(|e| {
+            let mut chars = e.chars();
+            let added = match (chars.next(), chars.next()) {
+                (Some('s'), Some(d)) if !d.is_alphanumeric() && !d.is_whitespace() => {
+                    e.split(d).nth(2).unwrap_or("").to_string()
+                }
+                _ => {
+                    let t = e.trim_start_matches(|c: char| c != 'a' && c != 'i' && c != 'c');
+                    if t.len() < e.len() || e.starts_with(['a', 'i', 'c']) {
+                        t.get(1..).unwrap_or("").to_string()
+                    } else {
+                        String::new()
+                    }
+                }
+            };
+            grants(&added).then(|| added.trim().trim_start_matches('\\').trim().to_string())
+        });
+    }
+    for c in &w.sources {
+        if let Some(word) = c.words.iter().find(|word| grants(word)) {
+            return Some(word.trim().to_string());
+        }
+    }
+    let (body, _) = w.heredoc.clone()?;
+    s[body]
+        .lines()
+        .find(|l| grants(l))
+        .map(|l| l.trim().to_string())
+}
+
+fn is_sudoers(path: &str) -> bool {
+    path == "/etc/sudoers" || path.starts_with("/etc/sudoers.d/")
+}
+
+/// Passwordless sudo written into the image: a NOPASSWD rule put into /etc/sudoers or a file
+/// of /etc/sudoers.d by a RUN (echo/printf with a redirection, tee, sed -i, a heredoc) or by
+/// a COPY heredoc.
+fn sudoers_nopasswd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    let who = |rule: &str| {
+        let first = rule.split_whitespace().next().unwrap_or("");
+        match first {
+            "ALL" => "every user".to_string(),
+            g if g.starts_with('%') => format!("the members of group {}", &g[1..]),
+            u => format!("user {u}"),
+        }
+    };
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        let cmds = commands(&s);
+        for w in file_writes(&s, &cmds) {
+            if !is_sudoers(&w.path) || removed_later(&cmds, w.writer, &w.path) {
+                continue;
+            }
+            let Some(rule) = nopasswd_rule(&w, &cmds, &s) else {
+                continue;
+            };
+            let mut place: Vec<&Command> = w.sources.clone();
+            place.push(&cmds[w.writer]);
+            let span = commands_span(ins, &place, out);
+            out.hit(
+                "dockerfile-sudoers-nopasswd",
+                span,
+                c.object_of(n),
+                format!(
+                    "RUN writes a NOPASSWD rule into {}: {} can become root without a password",
+                    w.path,
+                    who(&rule)
+                ),
+            )
+            .within(ins.span);
+            break;
+        }
+    }
+    for (n, ins) in c.file.instructions.iter().enumerate() {
+        if !matches!(ins.keyword.as_str(), "COPY" | "ADD") || ins.onbuild || ins.heredocs.is_empty()
+        {
+            continue;
+        }
+        let words = bulkhead_sources::dockerfile::shell_words(&ins.args);
+        let Some(dest) = words.last().filter(|d| !d.starts_with("<<")) else {
+            continue;
+        };
+        if !(is_sudoers(dest) || dest.trim_end_matches('/') == "/etc/sudoers.d") {
+            continue;
+        }
+        let rule = ins.heredocs.iter().find_map(|h| {
+            h.body
+                .lines()
+                .find(|l| l.contains("NOPASSWD") && !l.trim().starts_with('#'))
+                .map(|l| l.trim().to_string())
+        });
+        if let Some(rule) = rule {
+            out.hit(
+                "dockerfile-sudoers-nopasswd",
+                ins.span,
+                c.object_of(n),
+                format!(
+                    "{} writes a NOPASSWD rule into {dest}: {} can become root without a password",
+                    ins.keyword,
+                    who(&rule)
+                ),
+            );
+        }
+    }
+}
+
+/// A build argument with a secret-looking name that a RUN writes into a file of the image
+/// (`ARG SSH_PRIVATE_KEY` then `echo "$SSH_PRIVATE_KEY" > /root/.ssh/id_rsa`): the value,
+/// given with --build-arg, is then stored in that layer, readable by anyone who pulls the image
+/// even after a later step deletes the file. Only the ARGs declared in the RUN's stage before
+/// it are in scope. A file removed again in the same RUN never reaches the layer.
+fn secret_args_written(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for (n, ins, s) in c.runs().collect::<Vec<_>>() {
+        let stage = c.stage_of(n);
+        let args: Vec<String> = stage
+            .body
+            .iter()
+            .filter(|&&k| k < n)
+            .map(|&k| c.file.instruction(k))
+            .filter(|i| i.keyword == "ARG" && !i.onbuild)
+            .flat_map(|i| parse_assignments(&i.args, true))
+            .map(|(name, _)| name)
+            .filter(|name| is_literal_secret(name, "placeholder"))
+            .collect();
+        if args.is_empty() {
+            continue;
+        }
+        let cmds = commands(&s);
+        let mut reported = Vec::new();
+        for w in file_writes(&s, &cmds) {
+            if removed_later(&cmds, w.writer, &w.path) {
+                continue;
+            }
+            let parts = written_text(&s, &w);
+            for name in &args {
+                if reported.contains(name)
+                    || !parts
+                        .iter()
+                        .any(|(t, expanded)| *expanded && expands(t, name))
+                {
+                    continue;
+                }
+                reported.push(name.clone());
+                let mut place: Vec<&Command> = w.sources.clone();
+                place.push(&cmds[w.writer]);
+                let span = commands_span(ins, &place, out);
+                let builder = if stage.index == c.final_stage.index {
+                    ""
+                } else {
+                    " (a builder stage: the layer stays in the build cache, and in any image built or copied from this stage)"
+                };
+                out.hit(
+                    "dockerfile-secret",
+                    span,
+                    c.object_of(n),
+                    format!(
+                        "RUN writes build argument {name} into {}: its value is stored in that layer of the image{builder}",
+                        w.path
+                    ),
+                )
+                .within(ins.span);
+            }
+        }
+    }
 }
 
 fn chpasswd(c: &Ctx<'_>, out: &mut Out<'_>) {

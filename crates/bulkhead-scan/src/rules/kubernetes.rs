@@ -51,6 +51,7 @@ pub const REGISTRY: &[(&str, KubernetesRule)] = &[
     ("k8s-sa-token-automount", sa_token_automount),
     ("k8s-default-service-account", default_service_account),
     ("k8s-image-latest", image_latest),
+    ("k8s-image-not-pinned", image_not_pinned),
     ("k8s-image-pull-policy", image_pull_policy),
     ("k8s-untrusted-registry", untrusted_registry),
     ("k8s-env-secret", env_secret),
@@ -212,6 +213,39 @@ fn run_as_root(ctx: &Ctx<'_>, out: &mut Out<'_>) {
         };
         out.hit("k8s-run-as-root", span, container_object(pod, c), msg);
     });
+    // The root group can also come from the pod's group settings, which no container can
+    // override: fsGroup is added to the supplementary groups of every process of the pod (and
+    // the volumes the kubelet manages are made group-owned and group-writable by it), and each
+    // of supplementalGroups is one of those processes' groups. Either way they get the root
+    // group's access to files, whatever their user.
+    for pod in ctx.pods() {
+        let Some(sc) = pod.security_context() else {
+            continue;
+        };
+        let root = |n: &&Node| n.as_i64(Schema::Yaml11) == Some(0);
+        if let Some(n) = sc.get("fsGroup").filter(root) {
+            out.hit(
+                "k8s-run-as-root",
+                n.span,
+                pod.object.display(),
+                "fsGroup is 0: every process of the pod gets the root group as a supplementary group, and the volumes the kubelet manages become group-owned and group-writable by root",
+            );
+        }
+        for n in sc
+            .get("supplementalGroups")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter(root)
+        {
+            out.hit(
+                "k8s-run-as-root",
+                n.span,
+                pod.object.display(),
+                "supplementalGroups includes 0: every process of the pod runs with the root group as a supplementary group",
+            );
+        }
+    }
 }
 
 fn low_uid(ctx: &Ctx<'_>, out: &mut Out<'_>) {
@@ -782,6 +816,30 @@ fn image_latest(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                     format!("image {image} {why}"),
                 );
             }
+        }
+    });
+}
+
+/// Every image that names no digest: a tag (any tag, `latest` included) is a pointer the registry
+/// can move, so the nodes may run other content than the one reviewed. Images built from
+/// variables (`$(IMAGE)`, `${TAG}`) are left alone, as their value is not in the file.
+fn image_not_pinned(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    each_container(ctx, |pod, c| {
+        if let Some((image, n)) = images(c) {
+            if image.trim().is_empty() || image.contains('$') {
+                return;
+            }
+            if parse_image(image).digest.is_some_and(|d| !d.is_empty()) {
+                return;
+            }
+            out.hit(
+                "k8s-image-not-pinned",
+                n.span,
+                container_object(pod, c),
+                format!(
+                    "image {image} is not pinned by digest: the registry can point its tag at other content"
+                ),
+            );
         }
     });
 }

@@ -281,6 +281,59 @@ pub fn commands(script: &str) -> Vec<Command> {
     out
 }
 
+/// Where each word of `cmd` (a command [`commands`] read from `script`) is written in the
+/// script: one byte range per word, quotes included, in the order of `cmd.words`.
+pub fn word_ranges(script: &str, cmd: &Command) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let Some(text) = script.get(cmd.start..cmd.end) else {
+        return out;
+    };
+    let mut quote: Option<char> = None;
+    let mut word: Option<usize> = None;
+    let mut end = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next_at = at + c.len_utf8();
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                end = next_at;
+            }
+            (Some('"'), '\\') => {
+                if let Some((i, n)) = chars.next() {
+                    end = i + n.len_utf8();
+                }
+            }
+            (Some(_), _) => end = next_at,
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert(at);
+                end = next_at;
+            }
+            (None, '\\') => match chars.next() {
+                Some((_, '\n')) | None => {}
+                Some((i, n)) => {
+                    word.get_or_insert(at);
+                    end = i + n.len_utf8();
+                }
+            },
+            (None, c) if c.is_whitespace() => {
+                if let Some(w) = word.take() {
+                    out.push(cmd.start + w..cmd.start + end);
+                }
+            }
+            (None, _) => {
+                word.get_or_insert(at);
+                end = next_at;
+            }
+        }
+    }
+    if let Some(w) = word {
+        out.push(cmd.start + w..cmd.start + end);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
