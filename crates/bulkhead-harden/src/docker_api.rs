@@ -1,9 +1,11 @@
 //! The two Engine API calls hardening makes itself, over the daemon's unix socket: `GET /_ping`
 //! (is the daemon answering again after a restart?) and `GET /containers/{id}/changes` (which
-//! paths a container wrote, so `--read-only` keeps exactly those writable with tmpfs mounts).
+//! paths a container wrote, so `--read-only` keeps exactly those writable with tmpfs mounts;
+//! `report` reads them too, so that its plan is the one `harden` makes).
 //! Both are reads; HTTP/1.1 is spoken directly (no client library, no process spawned).
 
 use crate::request::{ChangeKind, ChangedPath};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -139,6 +141,45 @@ pub fn container_changes(socket: &Path, id: &str) -> Result<Vec<ChangedPath>, St
         })
         .unwrap_or_default())
 }
+
+/// What each container that a plan makes read-only wrote to its root file system, by full
+/// container ID: `GET /containers/{id}/changes` (what `docker diff` shows) for every container
+/// the read-only root file system check fails on. Read-only GETs to a live daemon over its unix
+/// socket; nothing for a daemon reached otherwise, and nothing for a container that does not
+/// answer. `harden` and `report` both plan with this, so both show the same tmpfs mounts; with
+/// `--snapshot` there is no daemon to ask (the changes are not in a snapshot): pass an empty
+/// list and [`crate::PlanRequest::from_snapshot`].
+pub fn container_writes(
+    snapshot: &bulkhead_facts::Snapshot,
+    audits: &[bulkhead_checks::Audit],
+) -> BTreeMap<String, Vec<ChangedPath>> {
+    let mut out = BTreeMap::new();
+    let Some(docker) = snapshot.docker.as_ref() else {
+        return out;
+    };
+    let Some(socket) = socket_of(&docker.endpoint.host) else {
+        return out;
+    };
+    let ids: Vec<&str> = audits
+        .iter()
+        .flat_map(|a| &a.outcomes)
+        .filter(|o| o.control.id == READ_ONLY_ROOTFS)
+        .flat_map(|o| &o.result.objects)
+        .filter(|o| o.status == bulkhead_checks::Status::Fail)
+        .filter_map(|o| o.id.as_deref())
+        .collect();
+    for c in docker.containers.value().into_iter().flatten() {
+        if ids.iter().any(|id| c.inspect.id.starts_with(id)) {
+            if let Ok(changes) = container_changes(Path::new(socket), &c.inspect.id) {
+                out.insert(c.inspect.id.clone(), changes);
+            }
+        }
+    }
+    out
+}
+
+/// The control whose fix needs the paths a container writes.
+const READ_ONLY_ROOTFS: &str = "docker.container.read_only_rootfs";
 
 #[cfg(test)]
 mod tests {

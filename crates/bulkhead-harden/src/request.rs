@@ -22,6 +22,10 @@ pub struct PlanRequest {
     /// each directory written; without this list only the usual scratch directories are kept
     /// writable, and the fix says so.
     pub container_writes: BTreeMap<String, Vec<ChangedPath>>,
+    /// The facts come from a saved snapshot (`--snapshot`), which does not hold what containers
+    /// wrote: `container_writes` is empty because there was no daemon to ask, not because it did
+    /// not answer, and the note of a read-only fix says so.
+    pub from_snapshot: bool,
     /// Dockerfiles to fix for the image checks (USER, HEALTHCHECK), besides those a compose
     /// service's `build:` names.
     pub dockerfiles: Vec<String>,

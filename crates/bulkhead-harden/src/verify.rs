@@ -581,25 +581,37 @@ fn scan_text(findings: &[FindingChange]) -> String {
         .max()
         .unwrap_or(0)
         .max(4);
+    let verdict = |f: &FindingChange| match f.after {
+        Status::Pass => "fixed",
+        Status::Fail => "still reported",
+        _ => "could not be scanned",
+    };
+    // The verdict has a column of its own, before the object, so that it never reads as part
+    // of the object's name.
+    let v = findings
+        .iter()
+        .map(|f| verdict(f).len())
+        .max()
+        .unwrap_or(0)
+        .max("verdict".len());
     out.push_str(&format!(
-        "  {:w$}  {:r$}  {:<7} {:<7} {}\n",
-        "artifact", "rule", "before", "after", "object"
+        "  {:w$}  {:r$}  {:<7} {:<7} {:v$}  {}\n",
+        "artifact", "rule", "before", "after", "verdict", "object"
     ));
     for f in findings {
-        let mark = match (f.after, &f.reason) {
-            (Status::Pass, _) => " fixed".to_string(),
-            (Status::Fail, _) => " still reported".to_string(),
-            (_, Some(why)) => format!(" could not be scanned: {why}"),
-            (_, None) => " could not be scanned".to_string(),
-        };
         out.push_str(&format!(
-            "  {:w$}  {:r$}  {:<7} {:<7} {}{mark}\n",
+            "  {:w$}  {:r$}  {:<7} {:<7} {:v$}  {}\n",
             place(f),
             f.rule,
             f.before.as_str(),
             f.after.as_str(),
+            verdict(f),
             f.object
         ));
+        match (f.after, &f.reason) {
+            (Status::Pass | Status::Fail, _) | (_, None) => {}
+            (_, Some(why)) => out.push_str(&format!("{}note: {why}\n", " ".repeat(w + 4))),
+        }
     }
     let left = findings.iter().filter(|f| f.after != Status::Pass).count();
     out.push_str(&format!(
@@ -611,6 +623,22 @@ fn scan_text(findings: &[FindingChange]) -> String {
     out
 }
 
+/// The words the text shows for a check's verdict, in a column of its own.
+fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Fixed => "fixed",
+        Verdict::StillFailing => "still failing",
+        // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not yet
+        // restarted): the audit's note says what is missing.
+        Verdict::NotProvenYet => "not proven yet",
+        Verdict::NotProven => "not proven",
+        Verdict::NoLongerApplies => "no longer applies",
+        Verdict::WarnsNow => "warns now",
+        Verdict::Regressed => "now failing",
+        Verdict::Unchanged => "unchanged",
+    }
+}
+
 fn audit_text(v: &Verification) -> String {
     let mut out = String::from("Verification: audited again\n\n");
     let w = v
@@ -620,48 +648,44 @@ fn audit_text(v: &Verification) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
+    // The verdict has a column of its own, before the title, so that it never reads as part
+    // of the title; what explains it goes on the lines under the row.
+    let vw = v
+        .checks
+        .iter()
+        .map(|c| verdict_label(c.verdict()).len())
+        .max()
+        .unwrap_or(0)
+        .max("verdict".len());
     out.push_str(&format!(
-        "  {:w$}  {:<14} {:<14} {}\n",
-        "check", "before", "after", "title"
+        "  {:w$}  {:<14}  {:<14}  {:vw$}  {}\n",
+        "check", "before", "after", "verdict", "title"
     ));
+    let indent = " ".repeat(w + 4);
     for c in &v.checks {
         let after = c.after.map(|s| s.as_str()).unwrap_or("not evaluated");
         let verdict = c.verdict();
-        let mark = match verdict {
-            Verdict::Fixed => " fixed",
-            Verdict::StillFailing => " still failing",
-            // Not failing any more, not passing either (e.g. daemon.json fixed but dockerd not
-            // yet restarted): the audit's note says what is missing.
-            Verdict::NotProvenYet => " not proven yet",
-            Verdict::NotProven => " not proven",
-            Verdict::NoLongerApplies => " no longer applies",
-            Verdict::WarnsNow => " warns now",
-            Verdict::Regressed => " now failing",
-            Verdict::Unchanged => "",
-        };
-        let mark = if verdict == Verdict::NotProven && !c.gone.is_empty() {
-            format!("{mark}; no longer audited: {}", c.gone.join(", "))
+        out.push_str(&format!(
+            "  {:w$}  {:<14}  {:<14}  {:vw$}  {}\n",
+            c.check,
+            c.before.as_str(),
+            after,
+            verdict_label(verdict),
+            c.title
+        ));
+        if verdict == Verdict::NotProven && !c.gone.is_empty() {
+            out.push_str(&format!("{indent}no longer audited: {}\n", listed(&c.gone)));
         } else if let Some(why) = &c.reason {
-            format!("{mark}: {why}")
+            out.push_str(&format!("{indent}note: {why}\n"));
         } else if matches!(
             verdict,
             Verdict::NotProvenYet | Verdict::NotProven | Verdict::WarnsNow
         ) {
-            format!("{mark}: see `bulkhead audit`")
-        } else {
-            mark.to_string()
-        };
-        out.push_str(&format!(
-            "  {:w$}  {:<14} {:<14} {}{mark}\n",
-            c.check,
-            c.before.as_str(),
-            after,
-            c.title
-        ));
+            out.push_str(&format!("{indent}note: see `bulkhead audit`\n"));
+        }
         // Which containers a check that did not pass has been fixed on, and which are left:
         // containers are recreated one at a time, and a check stays failing until the last.
         if c.before != Status::Pass {
-            let indent = " ".repeat(w + 4);
             for (label, keys) in [("fixed on", &c.fixed), ("not passing on", &c.not_passing)] {
                 if !keys.is_empty() {
                     out.push_str(&format!("{indent}{label}: {}\n", listed(keys)));
@@ -779,6 +803,35 @@ mod tests {
         }
     }
 
+    /// The cells of check `id`'s row in the text (columns are at least two spaces apart; a
+    /// cell has single spaces at most): check, before, after, verdict, title.
+    fn cells(text: &str, id: &str) -> Vec<String> {
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no row {id} in {text}"));
+        row.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    /// The verdict cell of check `id`'s row.
+    fn verdict_of(text: &str, id: &str) -> String {
+        cells(text, id)[3].clone()
+    }
+
+    /// The lines under check `id`'s row (its note, the containers), trimmed.
+    fn details(text: &str, id: &str) -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.trim_start().starts_with(&format!("{id} ")))
+            .skip(1)
+            .take_while(|l| l.starts_with("         ") && !l.trim().is_empty())
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
     /// The audit's note on a warn that a restart settles (a file newer than its process).
     const PENDING: &str = "/etc/docker/daemon.json changed at 10:05, after dockerd started at \
                            10:00: the running daemon may not have loaded this setting; restart it";
@@ -804,28 +857,68 @@ mod tests {
             audited: true,
         };
         let text = text(&v);
-        let line = |check: &str| {
-            text.lines()
-                .find(|l| l.trim_start().starts_with(check))
-                .unwrap()
-                .to_string()
-        };
+        // The verdict is a column of its own, before the title; what explains it is the line
+        // under the row, never words after the title.
         assert!(
-            line("2.13").ends_with(&format!("title 2.13 not proven yet: {PENDING}")),
-            "{text}"
-        );
-        assert!(
-            line("2.12").ends_with(
-                "title 2.12 warns now: logs go to the local journal: confirm it is forwarded"
+            text.starts_with(
+                "Verification: audited again\n\n  check  before          after           verdict         title\n"
             ),
             "{text}"
         );
-        assert!(
-            line("2.14").ends_with("title 2.14 warns now: see `bulkhead audit`"),
+        assert_eq!(
+            cells(&text, "2.13"),
+            ["2.13", "fail", "warn", "not proven yet", "title 2.13"],
             "{text}"
         );
-        assert!(line("2.15").ends_with("title 2.15 fixed"), "{text}");
-        assert!(line("2.16").ends_with("title 2.16 still failing"), "{text}");
+        assert_eq!(
+            details(&text, "2.13"),
+            [format!("note: {PENDING}")],
+            "{text}"
+        );
+        assert_eq!(
+            cells(&text, "2.12"),
+            ["2.12", "fail", "warn", "warns now", "title 2.12"],
+            "{text}"
+        );
+        assert_eq!(
+            details(&text, "2.12"),
+            ["note: logs go to the local journal: confirm it is forwarded"],
+            "{text}"
+        );
+        assert_eq!(verdict_of(&text, "2.14"), "warns now", "{text}");
+        assert_eq!(
+            details(&text, "2.14"),
+            ["note: see `bulkhead audit`"],
+            "{text}"
+        );
+        assert_eq!(
+            cells(&text, "2.15"),
+            ["2.15", "fail", "pass", "fixed", "title 2.15"],
+            "{text}"
+        );
+        assert!(details(&text, "2.15").is_empty(), "{text}");
+        assert_eq!(
+            cells(&text, "2.16"),
+            ["2.16", "fail", "fail", "still failing", "title 2.16"],
+            "{text}"
+        );
+        // The verdicts line up under their heading, and every title starts in one column.
+        let col = |l: &str, needle: &str| l.find(needle).unwrap();
+        let head = text.lines().nth(2).unwrap();
+        for id in ["2.13", "2.12", "2.15", "2.16"] {
+            let row = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+                .unwrap();
+            let verdict = verdict_of(&text, id);
+            assert_eq!(col(row, &verdict), col(head, "verdict"), "{text}");
+            assert_eq!(
+                col(row, &format!("title {id}")),
+                col(head, "title"),
+                "{text}"
+            );
+            assert!(row.ends_with(&format!("title {id}")), "{row}");
+        }
         assert!(
             text.contains(
                 "\n1 of 5 checks that failed is fixed: 1 still failing, 1 not proven yet \
@@ -839,6 +932,80 @@ mod tests {
         // exit 1 for ever on it).
         let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
         assert_eq!(not_fixed, ["2.13", "2.16"]);
+    }
+
+    /// A finding scanned again has its verdict in a column of its own too, before the object,
+    /// and why an artifact could not be scanned on the line under it.
+    #[test]
+    fn each_finding_row_has_its_verdict_apart_from_the_object() {
+        let finding = |object: &str, after: Status, reason: Option<&str>| FindingChange {
+            rule: "DF001".into(),
+            title: "t".into(),
+            path: "Dockerfile".into(),
+            line: 3,
+            object: object.into(),
+            before: Status::Fail,
+            after,
+            reason: reason.map(String::from),
+        };
+        let v = Verification {
+            checks: vec![],
+            threats: vec![],
+            findings: vec![
+                finding("stage web", Status::Pass, None),
+                finding("stage api", Status::Fail, None),
+                finding("stage db", Status::Error, Some("Dockerfile: unreadable")),
+            ],
+            audited: false,
+        };
+        let t = text(&v);
+        let rows: Vec<Vec<&str>> = t
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Dockerfile:3"))
+            .map(|l| {
+                l.split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [
+                    "Dockerfile:3",
+                    "DF001",
+                    "fail",
+                    "pass",
+                    "fixed",
+                    "stage web"
+                ],
+                [
+                    "Dockerfile:3",
+                    "DF001",
+                    "fail",
+                    "fail",
+                    "still reported",
+                    "stage api"
+                ],
+                [
+                    "Dockerfile:3",
+                    "DF001",
+                    "fail",
+                    "error",
+                    "could not be scanned",
+                    "stage db"
+                ],
+            ],
+            "{t}"
+        );
+        let under_db = t
+            .lines()
+            .skip_while(|l| !l.ends_with("stage db"))
+            .nth(1)
+            .unwrap();
+        assert_eq!(under_db.trim(), "note: Dockerfile: unreadable", "{t}");
+        assert!(!t.contains("stage web fixed"), "{t}");
     }
 
     /// The JSON carries each check's verdict beside its statuses, as the text and the exit code
@@ -893,7 +1060,7 @@ mod tests {
         let not_fixed: Vec<&str> = v.not_fixed().iter().map(|c| c.check.as_str()).collect();
         assert_eq!(not_fixed, ["2.3"]);
         let text = text(&v);
-        assert!(text.contains("title 2.3 now failing\n"), "{text}");
+        assert_eq!(verdict_of(&text, "2.3"), "now failing", "{text}");
         assert!(
             text.contains(
                 "\n1 of 1 check that failed is fixed.\n1 check that did not fail before fails now.\n"
@@ -915,7 +1082,7 @@ mod tests {
         };
         assert!(v.not_fixed().is_empty(), "{v:?}");
         let text = text(&v);
-        assert!(text.contains("title 3.1 no longer applies\n"), "{text}");
+        assert_eq!(verdict_of(&text, "3.1"), "no longer applies", "{text}");
         assert!(
             text.contains("\n1 of 1 check that failed is fixed.\n"),
             "{text}"
@@ -986,7 +1153,10 @@ mod tests {
             reason.contains("changed at 2026-11-28T10:05:00Z"),
             "{reason}"
         );
-        assert!(text(&v).contains(&format!("not proven yet: {reason}")));
+        let t = text(&v);
+        let id = &v.checks[0].check;
+        assert_eq!(verdict_of(&t, id), "not proven yet", "{t}");
+        assert_eq!(details(&t, id), [format!("note: {reason}")], "{t}");
         assert_eq!(v.not_fixed().len(), 1, "until dockerd restarts: {v:?}");
     }
 
@@ -1035,7 +1205,7 @@ mod tests {
         let v = compare(&baseline, &[audit(&fixed)], &BTreeMap::new());
         assert_eq!(row(&v).unwrap().after, Some(Status::Pass));
         assert!(v.not_fixed().is_empty(), "{v:?}");
-        assert!(text(&v).contains(" fixed\n"), "{}", text(&v));
+        assert_eq!(verdict_of(&text(&v), "5.12"), "fixed", "{}", text(&v));
 
         // web is gone: nothing is left to audit.
         let gone = with_containers(&|l| l.clear());
@@ -1045,8 +1215,10 @@ mod tests {
         assert_eq!(r.gone, vec!["container web".to_string()]);
         assert_eq!(v.not_fixed().len(), 1, "{v:?}");
         let t = text(&v);
-        assert!(
-            t.contains("not proven; no longer audited: container web"),
+        assert_eq!(verdict_of(&t, "5.12"), "not proven", "{t}");
+        assert_eq!(
+            details(&t, "5.12")[0],
+            "no longer audited: container web",
             "{t}"
         );
 
@@ -1062,7 +1234,7 @@ mod tests {
         assert_eq!(r.after, Some(Status::Pass));
         assert_eq!(r.gone, vec!["container web".to_string()]);
         assert_eq!(v.not_fixed().len(), 1, "{v:?}");
-        assert!(!text(&v).contains(" fixed\n"), "{}", text(&v));
+        assert_eq!(verdict_of(&text(&v), "5.12"), "not proven", "{}", text(&v));
     }
 
     /// Containers are recreated one at a time, and a per-container check keeps failing until the
@@ -1127,7 +1299,8 @@ mod tests {
         let mut fixed = v.checks[0].fixed.clone();
         fixed.sort();
         assert_eq!(fixed, vec!["container api", "container cache"]);
-        assert!(text(&v).contains(" fixed\n"), "{}", text(&v));
+        let t = text(&v);
+        assert_eq!(verdict_of(&t, &v.checks[0].check), "fixed", "{t}");
         // A check that passed before lists nothing: there was nothing to fix.
         let passing = Baseline::new(&[audit(&all_fixed)], vec![control.into()], BTreeMap::new());
         let v = compare(&passing, &[audit(&all_fixed)], &BTreeMap::new());

@@ -105,10 +105,12 @@ pub fn render(a: &Assessment<'_>) -> String {
             for e in &f.evidence {
                 let _ = write!(
                     b,
-                    "<li class=\"{}\">{} on {}: {}</li>",
+                    "<li class=\"{}\">{}{}: {}</li>",
                     e.status.as_str(),
                     e.status,
-                    esc(&e.object),
+                    e.named_object()
+                        .map(|o| format!(" on {}", esc(o)))
+                        .unwrap_or_default(),
                     esc(e.actual.as_deref().unwrap_or("-"))
                 );
             }
@@ -140,13 +142,9 @@ pub fn render(a: &Assessment<'_>) -> String {
             );
         }
         let _ = write!(b, "<p><b>{}.</b></p><ul>", fix_heading(f.status));
-        for n in &f.notes {
-            if let Some(x) = &n.benchmark_fix {
-                let _ = write!(b, "<li>As the benchmark asks: <code>{}</code></li>", esc(x));
-            }
-        }
         if !f.remediation.is_empty() {
-            let _ = write!(b, "<li>{}</li>", esc(&f.remediation));
+            // The catalog marks commands and paths with backticks, as the Markdown shows them.
+            let _ = write!(b, "<li>{}</li>", text_with_code(&f.remediation));
         }
         match &a.plan {
             Ok(plan) => {

@@ -7,7 +7,7 @@ use crate::assessment_model::{
     no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
 };
 use crate::markdown::{cell, code, fenced, line_start, text, text_with_code};
-use crate::threats_markdown::{platform_section, summary};
+use crate::threats_markdown::{on_object, platform_section, summary};
 use bulkhead_threats::Platform;
 use std::fmt::Write;
 
@@ -98,9 +98,9 @@ pub fn render(a: &Assessment<'_>) -> String {
             for e in &f.evidence {
                 let _ = writeln!(
                     out,
-                    "- {} on {}: {}",
+                    "- {}{}: {}",
                     e.status,
-                    text(&e.object),
+                    on_object(e),
                     e.actual.as_deref().map(text).unwrap_or_else(|| "-".into())
                 );
             }
@@ -133,11 +133,6 @@ pub fn render(a: &Assessment<'_>) -> String {
             let _ = writeln!(out, "**{}.** {}\n", n.title, n.text.trim());
         }
         let _ = writeln!(out, "**{}.**\n", fix_heading(f.status));
-        for n in &f.notes {
-            if let Some(b) = &n.benchmark_fix {
-                let _ = writeln!(out, "- As the benchmark asks: {}", code(b));
-            }
-        }
         if !f.remediation.is_empty() {
             let _ = writeln!(out, "- {}", f.remediation.replace('\n', " "));
         }

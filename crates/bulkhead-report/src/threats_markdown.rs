@@ -119,10 +119,10 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         for e in failing.iter().take(12) {
             let _ = writeln!(
                 out,
-                "- {} {} on {}: {}{}",
+                "- {} {}{}: {}{}",
                 line_start(&text(&e.check)),
                 code(e.status.as_str()),
-                text(&e.object),
+                on_object(e),
                 e.actual.as_deref().map(text).unwrap_or_else(|| "-".into()),
                 format_args!(" ({} confidence)", e.confidence.as_str())
             );
@@ -175,4 +175,12 @@ pub fn counts(tm: &ThreatModel) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// ` on OBJECT` for an observation about one object; nothing for one about the host (or the
+/// cluster) as a whole, so that the line reads `4.12 manual: ...`.
+pub(crate) fn on_object(e: &bulkhead_threats::evidence::EvidenceItem) -> String {
+    e.named_object()
+        .map(|o| format!(" on {}", text(o)))
+        .unwrap_or_default()
 }

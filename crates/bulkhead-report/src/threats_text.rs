@@ -101,10 +101,11 @@ fn threat(out: &mut String, t: &ThreatResult, color: bool) {
         let actual = |e: &bulkhead_threats::evidence::EvidenceItem| {
             e.actual.as_deref().map(terminal_safe).unwrap_or("-".into())
         };
+        // Observations about the host as a whole name no object.
         let mut objects: Vec<&str> = Vec::new();
-        for e in items {
-            if !objects.contains(&e.object.as_str()) {
-                objects.push(&e.object);
+        for o in items.iter().filter_map(|e| e.named_object()) {
+            if !objects.contains(&o) {
+                objects.push(o);
             }
         }
         let first = items[0];
@@ -116,11 +117,15 @@ fn threat(out: &mut String, t: &ThreatResult, color: bool) {
         } else {
             format!("; {}: {}", terminal_safe(&first.object), actual(first))
         };
+        let on = if objects.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", objects_named(&objects))
+        };
         let _ = writeln!(
             out,
-            "{indent}* {} {status} on {}{observed}",
-            terminal_safe(check),
-            objects_named(&objects)
+            "{indent}* {} {status}{on}{observed}",
+            terminal_safe(check)
         );
     }
     if lines.len() > EVIDENCE_SHOWN {

@@ -74,8 +74,10 @@ fn render_snapshot_with(
         ev.add_audit(a);
     }
     let only: Vec<_> = audits.iter().map(|(a, _)| a.clone()).collect();
+    // As `bulkhead report --snapshot` asks: what containers wrote is not in a snapshot.
     let request = bulkhead_harden::PlanRequest {
         select: select.iter().map(|s| s.to_string()).collect(),
+        from_snapshot: true,
         ..Default::default()
     };
     let plan = bulkhead_harden::plan(s, &only, &request);
@@ -606,5 +608,90 @@ fn meaning_without_a_rationale_shows_the_titles_as_text() {
         html_line.contains("The check \"check we&lt;b&gt;b&amp;&quot;x&#39;|`y`\" does not hold")
             && html_line.contains("APP-&lt;i&gt;01 (threat we&lt;b&gt;b&amp;"),
         "{html_line}"
+    );
+}
+
+/// The fix of 4.5 is one bullet in the benchmark's terms, with only the command and the paths
+/// as code, naming the profile file the plan step writes; no second bullet wraps a sentence in a
+/// code span or names another file.
+#[test]
+fn content_trust_fix_is_one_bullet_naming_the_planned_file() {
+    let (md, html, _, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    let start = md.find("### 1. [FAIL] 4.5").unwrap();
+    let ct = &md[start..start + md[start..].find("### 2. [FAIL] 5.12").unwrap()];
+    let fix = &ct[ct.find("**How to fix it.**").expect(ct)..];
+    let bullets: Vec<&str> = fix.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(
+        bullets
+            .iter()
+            .filter(|l| l.contains("As the benchmark asks"))
+            .count(),
+        1,
+        "{fix}"
+    );
+    assert!(!ct.contains("docker-content-trust.sh"), "{ct}");
+    let asked = bullets
+        .iter()
+        .find(|l| l.contains("As the benchmark asks"))
+        .unwrap();
+    assert!(
+        asked.contains(
+            "`export DOCKER_CONTENT_TRUST=1` in `/etc/profile.d/bulkhead-content-trust.sh`"
+        ),
+        "{asked}"
+    );
+    assert!(bullets
+        .iter()
+        .any(|l| l.starts_with("- Plan step `profile:/etc/profile.d/bulkhead-content-trust.sh`")));
+    // Every code span is a command, a path or a plan step: none holds a sentence.
+    for l in &bullets {
+        for (i, span) in l.split('`').enumerate() {
+            if i % 2 == 1 {
+                assert!(
+                    !span.contains(", ") && !span.contains(" (") && span.len() < 60,
+                    "a sentence in a code span: {span:?} in {l}"
+                );
+            }
+        }
+    }
+    // The HTML shows the same words as code, and no backtick.
+    let start = html.find("4.5 Ensure Content trust").unwrap();
+    let ct = &html[start..start + html[start..].find("5.12 Ensure").unwrap()];
+    assert_eq!(ct.matches("As the benchmark asks").count(), 1, "{ct}");
+    assert!(
+        ct.contains("<code>export DOCKER_CONTENT_TRUST=1</code> in <code>/etc/profile.d/bulkhead-content-trust.sh</code>"),
+        "{ct}"
+    );
+    assert!(!ct.contains('`'), "{ct}");
+}
+
+/// A check that judged the host as a whole, not one object, is cited without an object: `4.11
+/// manual: ...`, never `4.11 manual on -: ...`, in the terminal register, the threat model's
+/// Markdown and the assessment (Markdown and HTML); the JSON keeps `-`.
+#[test]
+fn evidence_about_the_host_as_a_whole_names_no_object() {
+    let (md, html, threats, text) = render("hardened", "1.6.0", &[]);
+    for (what, out) in [
+        ("assessment", &md),
+        ("html", &html),
+        ("threats.md", &threats),
+        ("threats.txt", &text),
+    ] {
+        assert!(!out.contains(" on -"), "{what}: {out}");
+    }
+    assert!(
+        text.contains("* 4.11 manual: package signatures are checked"),
+        "{text}"
+    );
+    assert!(
+        threats.contains("- 4.11 `manual`: package signatures are checked"),
+        "{threats}"
+    );
+    // An object still reads as one.
+    assert!(text.contains(" on container "), "{text}");
+    let (_, _, _, text) = render("k8s-insecure", "1.6.0", &[]);
+    assert!(
+        text.contains("* 5.2.1 warn: no Pod Security Admission"),
+        "{text}"
     );
 }

@@ -80,7 +80,8 @@ pub struct EvidenceItem {
     pub check: String,
     /// The stable control ID.
     pub control: String,
-    /// What the observation is about: `container web`, `file /etc/docker/daemon.json`, `daemon`.
+    /// What the observation is about: `container web`, `file /etc/docker/daemon.json`, `daemon`;
+    /// [`NO_OBJECT`] when the check judged the host (or cluster) as a whole, not one object.
     pub object: String,
     pub status: Status,
     /// The observed value, secret values masked.
@@ -90,6 +91,18 @@ pub struct EvidenceItem {
     pub source: String,
     /// high: an automated check read it; low: a manual check or a verdict that needs review.
     pub confidence: Confidence,
+}
+
+/// The `object` of an observation that is about no one object: the check judged the host (or the
+/// cluster) as a whole. Kept as is in the JSON; text renderings leave the object out instead.
+pub const NO_OBJECT: &str = "-";
+
+impl EvidenceItem {
+    /// The object this observation is about, or None when it is about the host (or cluster) as
+    /// a whole, so that a rendering says `4.12 manual: ...` rather than `4.12 manual on -: ...`.
+    pub fn named_object(&self) -> Option<&str> {
+        Some(self.object.as_str()).filter(|o| !o.is_empty() && *o != NO_OBJECT)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -165,7 +178,7 @@ impl EvidenceSet {
                 self.items.push(EvidenceItem {
                     check: o.check_id.clone(),
                     control: control.clone(),
-                    object: "-".into(),
+                    object: NO_OBJECT.into(),
                     status: o.result.status,
                     actual: o
                         .result

@@ -218,9 +218,6 @@ pub struct ControlNote {
     pub control: String,
     pub title: String,
     pub text: String,
-    /// The fix exactly as the benchmark asks for it, shown beside the lasting control.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub benchmark_fix: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -47,6 +47,30 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The cells of a row of verify's text (columns are at least two spaces apart): check, before,
+/// after, verdict, title.
+fn cells(row: &str) -> Vec<&str> {
+    row.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The verdict of a row of verify's text: a column of its own, before the title.
+fn verdict(row: &str) -> &str {
+    cells(row).get(3).copied().unwrap_or_default()
+}
+
+/// The line under check `id`'s row in verify's text (its note), trimmed.
+fn note_under(out: &str, id: &str) -> String {
+    out.lines()
+        .skip_while(|l| !l.trim_start().starts_with(&format!("{id} ")))
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 #[test]
 fn write_up_findings_planned_applied_verified_and_rolled_back() {
     let Some(d) = TestDockerd::shared() else {
@@ -168,14 +192,20 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
             .unwrap_or_else(|| panic!("{id} in {out}"))
             .to_string()
     };
-    assert!(
-        line("4.5").contains("fail")
-            && line("4.5").contains("pass")
-            && line("4.5").ends_with("fixed"),
+    // The verdict is a column of its own, never glued onto the title.
+    assert_eq!(
+        cells(&line("4.5")),
+        [
+            "4.5",
+            "fail",
+            "pass",
+            "fixed",
+            "Ensure Content trust for Docker is Enabled"
+        ],
         "{}",
         line("4.5")
     );
-    assert!(line("5.12").ends_with("still failing"), "{}", line("5.12"));
+    assert_eq!(verdict(&line("5.12")), "still failing", "{}", line("5.12"));
 
     // The operator runs the planned commands, then verifies.
     for step in run["steps"].as_array().unwrap() {
@@ -281,7 +311,7 @@ fn restart_daemon_reloads_a_daemon_not_run_by_systemd() {
         .lines()
         .find(|l| l.trim_start().starts_with("2.15 "))
         .unwrap();
-    assert!(l.ends_with("fixed"), "{l}");
+    assert_eq!(verdict(l), "fixed", "{l}");
     // daemon.json kept its own layout; only the value changed.
     let j = std::fs::read_to_string(d.config_file()).unwrap();
     assert!(j.contains("\"live-restore\": true"), "{j}");
@@ -377,12 +407,17 @@ fn restart_daemon_loads_a_daemon_json_applied_earlier() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = out_of(&o);
     assert!(
-        out.lines().any(|l| l.trim_start().starts_with("2.15 ")
-            && l.contains("still failing: ")
-            && l.ends_with(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("2.15 ") && verdict(l) == "still failing"),
+        "{out}"
+    );
+    let note = note_under(&out, "2.15");
+    assert!(
+        note.starts_with("note: ")
+            && note.ends_with(
                 "live-restore = true, which the running dockerd has not loaded: reload dockerd \
                  (`systemctl reload docker`, or SIGHUP) and audit again"
-            )),
+            ),
         "{out}"
     );
     // Again with --restart-daemon: nothing more to apply, but daemon.json is newer than dockerd.
@@ -446,9 +481,9 @@ fn verify_fails_until_dockerd_runs_on_the_fixed_daemon_json() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = out_of(&o);
     assert!(
-        row(&out).contains("fail           warn")
-            && row(&out).contains("not proven yet: ")
-            && row(&out).contains("restart dockerd"),
+        cells(&row(&out))[1..4] == ["fail", "warn", "not proven yet"]
+            && note_under(&out, "2.14").starts_with("note: ")
+            && note_under(&out, "2.14").contains("restart dockerd"),
         "{out}"
     );
     assert!(
@@ -463,7 +498,7 @@ fn verify_fails_until_dockerd_runs_on_the_fixed_daemon_json() {
     let o = verify();
     assert!(o.status.success(), "{}", text(&o));
     let out = out_of(&o);
-    assert!(row(&out).ends_with(" fixed"), "{out}");
+    assert_eq!(verdict(&row(&out)), "fixed", "{out}");
     assert!(
         out.contains("\n1 of 1 check that failed is fixed.\n"),
         "{out}"
@@ -933,4 +968,102 @@ fn apply_verify_with_nothing_applied_prints_the_plan_and_verifies_nothing() {
 
 fn out_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `bulkhead report` on a live daemon plans with the facts `harden` plans with: the paths a
+/// container wrote (the Engine API's changes, as `docker diff` shows them) decide the tmpfs
+/// mounts of its read-only fix, so the report shows the plan a reviewer will apply, word for
+/// word, and never the note that those paths were not read.
+#[test]
+fn report_shows_the_plan_harden_makes_on_a_live_host() {
+    let Some(d) = TestDockerd::shared() else {
+        return;
+    };
+    d.ensure_image();
+    let name = "bh-cli-report-web";
+    let _ = d.docker_cli(&["rm", "-f", name]);
+    // It writes outside /tmp and /run: only what it writes is kept writable.
+    d.run(
+        name,
+        &ContainerSpec::new().cmd(&[
+            "sh",
+            "-c",
+            "mkdir -p /srv/cache && echo x > /srv/cache/state && sleep 3600",
+        ]),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let o = d.docker_cli(&["diff", name]).unwrap();
+        if String::from_utf8_lossy(&o.stdout).contains("/srv/cache/state") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container never wrote"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let root = temp_root("report-plan");
+    let host = d.docker_host();
+    let include = format!("^{name}$");
+    let common = [
+        "--docker-host",
+        host.as_str(),
+        "--root",
+        s(&root),
+        "--include",
+        include.as_str(),
+        "--select",
+        "4.5,5.12,5.25",
+        "--ids",
+        "cis-1.2.0",
+    ];
+    let mut args = vec!["harden", "--format", "json"];
+    args.extend(common);
+    let o = bulkhead(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut args = vec!["report"];
+    args.extend(common);
+    let o = bulkhead(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let fixes = plan["fixes"].as_array().unwrap();
+    let run = fixes
+        .iter()
+        .find(|f| f["kind"] == "docker-run")
+        .expect("docker-run fix");
+    let cmd = run["command"].as_str().unwrap();
+    assert!(
+        cmd.contains("--tmpfs /srv") && !cmd.contains("--tmpfs /run"),
+        "harden read what the container wrote: {cmd}"
+    );
+    let planned = &report[report.find("## 5. Hardening plan").expect(&report)..];
+    assert!(
+        !report.contains("were not read") && !planned.contains("--tmpfs /run"),
+        "{report}"
+    );
+    // Every fix of harden's plan is in the report as harden shows it: its command, its diff
+    // and its notes.
+    for f in fixes {
+        if let Some(c) = f["command"].as_str() {
+            assert!(report.contains(c), "report lacks {c}\n{report}");
+        }
+        if let Some(diff) = f["diff"].as_str() {
+            assert!(
+                report.contains(diff.trim_end()),
+                "report lacks {diff}\n{report}"
+            );
+        }
+        for n in f["notes"].as_array().unwrap() {
+            let n = bulkhead_report::markdown::text_with_code(n.as_str().unwrap());
+            assert!(
+                report.contains(&format!("- Note: {n}\n")),
+                "report lacks the note {n}\n{report}"
+            );
+        }
+    }
+    let _ = d.docker_cli(&["rm", "-f", name]);
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -507,3 +507,35 @@ fn a_target_models_one_platform_only() {
         report.contains("CIS Docker Benchmark") && !report.contains("CIS Kubernetes Benchmark")
     );
 }
+
+/// A report from a snapshot cannot read what containers wrote (a snapshot does not hold it):
+/// the read-only fix keeps the usual scratch directories writable and says why in the words of
+/// that case, not by sending the reader to a host it may be on already.
+#[test]
+fn report_from_a_snapshot_says_the_writes_are_not_in_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args([
+            "report",
+            "--select",
+            "4.5,5.12,5.25",
+            "--ids",
+            "cis-1.2.0",
+            "--as-of",
+            "2026-01-15",
+            "--snapshot",
+        ])
+        .arg(snapshot("writeup"))
+        .output()
+        .unwrap();
+    succeeded(&out);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("- Note: the paths this container writes are not in the snapshot"),
+        "{md}"
+    );
+    assert!(!md.contains("were not read"), "{md}");
+    assert!(
+        md.contains("--tmpfs /tmp") && md.contains("--tmpfs /run"),
+        "{md}"
+    );
+}

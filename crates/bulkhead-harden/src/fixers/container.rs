@@ -843,10 +843,17 @@ fn plan_container(
                 d
             }
             None => {
-                notes.push(format!(
-                    "the paths this container writes were not read (run harden on the Docker host with its API reachable); only {} are kept writable",
-                    DEFAULT_TMPFS.join(" and ")
-                ));
+                notes.push(if ctx.request.from_snapshot {
+                    format!(
+                        "the paths this container writes are not in the snapshot (the Engine API tells them, as `docker diff` does, only on a live daemon: plan without --snapshot on the Docker host to keep exactly those writable); only {} are kept writable",
+                        DEFAULT_TMPFS.join(" and ")
+                    )
+                } else {
+                    format!(
+                        "the paths this container writes were not read (run harden on the Docker host with its API reachable); only {} are kept writable",
+                        DEFAULT_TMPFS.join(" and ")
+                    )
+                });
                 DEFAULT_TMPFS.iter().map(|s| s.to_string()).collect()
             }
         }

@@ -438,38 +438,6 @@ fn today() -> String {
     "1970-01-01".into()
 }
 
-/// Paths each container that must become read-only wrote, read from the Engine API.
-fn container_writes(
-    snapshot: &Snapshot,
-    audits: &[Audit],
-) -> BTreeMap<String, Vec<bulkhead_harden::ChangedPath>> {
-    let mut out = BTreeMap::new();
-    let Some(docker) = snapshot.docker.as_ref() else {
-        return out;
-    };
-    let Some(socket) = docker_api::socket_of(&docker.endpoint.host) else {
-        return out;
-    };
-    let ids: Vec<String> = audits
-        .iter()
-        .flat_map(|a| &a.outcomes)
-        .filter(|o| o.control.id == "docker.container.read_only_rootfs")
-        .flat_map(|o| &o.result.objects)
-        .filter(|o| o.status == bulkhead_checks::Status::Fail)
-        .filter_map(|o| o.id.clone())
-        .collect();
-    for c in docker.containers.value().into_iter().flatten() {
-        if ids.iter().any(|id| c.inspect.id.starts_with(id)) {
-            if let Ok(changes) =
-                docker_api::container_changes(std::path::Path::new(socket), &c.inspect.id)
-            {
-                out.insert(c.inspect.id.clone(), changes);
-            }
-        }
-    }
-    out
-}
-
 /// The selection a plan was made with, recorded in its JSON (`selection`) so that `--apply --plan
 /// FILE` re-plans with it.
 fn selection_json(args: &HardenArgs) -> serde_json::Value {
@@ -772,10 +740,11 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             root: Some(root.clone()),
             options: args.fix.options(),
             container_writes: if live {
-                container_writes(&snapshot, &audits)
+                docker_api::container_writes(&snapshot, &audits)
             } else {
                 BTreeMap::new()
             },
+            from_snapshot: !live,
             dockerfiles: args.fix.dockerfile.clone(),
             threat_links: None,
         };

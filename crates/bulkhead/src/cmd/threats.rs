@@ -180,8 +180,18 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         sources.push(s.source.clone());
     }
     let only_audits: Vec<Audit> = audits.iter().map(|(a, _)| a.clone()).collect();
+    // The plan `harden` would make on the same facts: on a live daemon, what each container to
+    // be made read-only wrote (read-only GETs, as harden reads it), so that report's tmpfs
+    // mounts are harden's; a snapshot does not hold it, and the fix says so.
+    let live = m.source.snapshot.is_none();
     let request = bulkhead_harden::PlanRequest {
         select: select.to_vec(),
+        container_writes: if live {
+            bulkhead_harden::docker_api::container_writes(&snapshot, &only_audits)
+        } else {
+            Default::default()
+        },
+        from_snapshot: !live,
         ..Default::default()
     };
     let plan = bulkhead_harden::plan(&snapshot, &only_audits, &request);
