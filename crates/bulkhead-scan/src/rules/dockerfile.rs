@@ -1355,7 +1355,7 @@ fn recommends_edit(
         .words
         .iter()
         .position(|w| std::ptr::eq(w.as_str(), sub))?;
-    let words = shell::word_ranges(s, cmd);
+    let words = cmd.ranges.clone();
     if words.len() != cmd.words.len() {
         return None;
     }

@@ -10,6 +10,9 @@ pub struct Command {
     pub piped_to_next: bool,
     pub start: usize,
     pub end: usize,
+    /// Where each word is written in the script: one byte range per word, quotes included, in
+    /// the order of `words`.
+    pub ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl Command {
@@ -180,20 +183,30 @@ fn split_string(s: &str) -> Vec<&str> {
 pub fn commands(script: &str) -> Vec<Command> {
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
     let mut quote: Option<char> = None;
-    // Byte offsets: where the current command's first word starts, where its last word ends.
+    // Byte offsets: where the current command's first word starts, where its last word ends,
+    // and where the current word starts.
     let mut start: Option<usize> = None;
     let mut end = 0;
+    let mut word_start: Option<usize> = None;
     let mut chars = script.char_indices().peekable();
-    let flush_word = |cur: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+    let flush_word = |cur: &mut String,
+                      in_word: &mut bool,
+                      word_start: &mut Option<usize>,
+                      end: usize,
+                      words: &mut Vec<String>,
+                      ranges: &mut Vec<std::ops::Range<usize>>| {
         if *in_word {
             words.push(std::mem::take(cur));
+            ranges.push(word_start.take().unwrap_or(end)..end);
             *in_word = false;
         }
     };
     let finish = |words: &mut Vec<String>,
+                  ranges: &mut Vec<std::ops::Range<usize>>,
                   piped: bool,
                   start: &mut Option<usize>,
                   end: usize,
@@ -206,8 +219,14 @@ pub fn commands(script: &str) -> Vec<Command> {
                 piped_to_next: piped,
                 start: begin,
                 end: end.max(begin),
+                ranges: std::mem::take(ranges),
             });
         }
+    };
+    // A word begins at `at`: the command's first word starts there if none did yet.
+    let begin_word = |at: usize, start: &mut Option<usize>, word_start: &mut Option<usize>| {
+        start.get_or_insert(at);
+        word_start.get_or_insert(at);
     };
     while let Some((at, c)) = chars.next() {
         let next_at = at + c.len_utf8();
@@ -229,7 +248,7 @@ pub fn commands(script: &str) -> Vec<Command> {
             (None, '\'') | (None, '"') => {
                 quote = Some(c);
                 in_word = true;
-                start.get_or_insert(at);
+                begin_word(at, &mut start, &mut word_start);
                 end = next_at;
             }
             (None, '\\') => match chars.next() {
@@ -237,7 +256,7 @@ pub fn commands(script: &str) -> Vec<Command> {
                 Some((i, n)) => {
                     cur.push(n);
                     in_word = true;
-                    start.get_or_insert(at);
+                    begin_word(at, &mut start, &mut word_start);
                     end = i + n.len_utf8();
                 }
             },
@@ -248,95 +267,92 @@ pub fn commands(script: &str) -> Vec<Command> {
                         break;
                     }
                 }
-                flush_word(&mut cur, &mut in_word, &mut words);
-                finish(&mut words, false, &mut start, end, &mut out);
+                flush_word(
+                    &mut cur,
+                    &mut in_word,
+                    &mut word_start,
+                    end,
+                    &mut words,
+                    &mut ranges,
+                );
+                finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
             }
             (None, '|') => {
-                flush_word(&mut cur, &mut in_word, &mut words);
+                flush_word(
+                    &mut cur,
+                    &mut in_word,
+                    &mut word_start,
+                    end,
+                    &mut words,
+                    &mut ranges,
+                );
                 if chars.peek().map(|p| p.1) == Some('|') {
                     chars.next();
-                    finish(&mut words, false, &mut start, end, &mut out);
+                    finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
                 } else {
-                    finish(&mut words, true, &mut start, end, &mut out);
+                    finish(&mut words, &mut ranges, true, &mut start, end, &mut out);
                 }
             }
             (None, '&') | (None, ';') | (None, '\n') | (None, '(') | (None, ')') => {
                 if c == '&' && chars.peek().map(|p| p.1) == Some('&') {
                     chars.next();
                 }
-                flush_word(&mut cur, &mut in_word, &mut words);
-                finish(&mut words, false, &mut start, end, &mut out);
+                flush_word(
+                    &mut cur,
+                    &mut in_word,
+                    &mut word_start,
+                    end,
+                    &mut words,
+                    &mut ranges,
+                );
+                finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
             }
-            (None, c) if c.is_whitespace() => flush_word(&mut cur, &mut in_word, &mut words),
+            (None, c) if c.is_whitespace() => flush_word(
+                &mut cur,
+                &mut in_word,
+                &mut word_start,
+                end,
+                &mut words,
+                &mut ranges,
+            ),
             (None, c) => {
                 cur.push(c);
                 in_word = true;
-                start.get_or_insert(at);
+                begin_word(at, &mut start, &mut word_start);
                 end = next_at;
             }
         }
     }
-    flush_word(&mut cur, &mut in_word, &mut words);
-    finish(&mut words, false, &mut start, end, &mut out);
-    out
-}
-
-/// Where each word of `cmd` (a command [`commands`] read from `script`) is written in the
-/// script: one byte range per word, quotes included, in the order of `cmd.words`.
-pub fn word_ranges(script: &str, cmd: &Command) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let Some(text) = script.get(cmd.start..cmd.end) else {
-        return out;
-    };
-    let mut quote: Option<char> = None;
-    let mut word: Option<usize> = None;
-    let mut end = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        let next_at = at + c.len_utf8();
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                end = next_at;
-            }
-            (Some('"'), '\\') => {
-                if let Some((i, n)) = chars.next() {
-                    end = i + n.len_utf8();
-                }
-            }
-            (Some(_), _) => end = next_at,
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                word.get_or_insert(at);
-                end = next_at;
-            }
-            (None, '\\') => match chars.next() {
-                Some((_, '\n')) | None => {}
-                Some((i, n)) => {
-                    word.get_or_insert(at);
-                    end = i + n.len_utf8();
-                }
-            },
-            (None, c) if c.is_whitespace() => {
-                if let Some(w) = word.take() {
-                    out.push(cmd.start + w..cmd.start + end);
-                }
-            }
-            (None, _) => {
-                word.get_or_insert(at);
-                end = next_at;
-            }
-        }
-    }
-    if let Some(w) = word {
-        out.push(cmd.start + w..cmd.start + end);
-    }
+    flush_word(
+        &mut cur,
+        &mut in_word,
+        &mut word_start,
+        end,
+        &mut words,
+        &mut ranges,
+    );
+    finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each word's range is where it is written, quotes and escapes included, so a fix can edit
+    /// one word of a command in place.
+    #[test]
+    fn word_ranges_are_where_the_words_are_written() {
+        let script = "apt-get -o 'A B' install \\\n  \"x y\" z\\ w; echo ok";
+        let cmds = commands(script);
+        let written: Vec<&str> = cmds[0].ranges.iter().map(|r| &script[r.clone()]).collect();
+        assert_eq!(
+            written,
+            ["apt-get", "-o", "'A B'", "install", "\"x y\"", "z\\ w"]
+        );
+        assert_eq!(cmds[0].words.len(), cmds[0].ranges.len());
+        assert_eq!(&script[cmds[1].ranges[1].clone()], "ok");
+    }
 
     #[test]
     fn splits_commands_and_pipes() {
