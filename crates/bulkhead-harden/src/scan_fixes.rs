@@ -950,18 +950,37 @@ fn target_kind(kind: ArtifactKind) -> &'static str {
 /// and its override file in one directory under compose's default names, paired as
 /// `bulkhead scan` pairs them. Files that are not paired are left out.
 fn compose_projects(report: &ScanReport) -> BTreeMap<String, Vec<String>> {
-    let compose: Vec<&str> = report
+    let scanned: Vec<&str> = report
         .files
         .iter()
         .filter(|f| f.kind == ArtifactKind::Compose)
         .map(|f| f.path.as_str())
         .collect();
+    // Compose reads the files under its default names in the directory whether or not they
+    // were scanned (`harden --scan compose.yaml` beside a compose.override.yaml): those present
+    // on disk take part in the pairing too.
+    let mut compose: Vec<String> = scanned.iter().map(|p| p.to_string()).collect();
+    for path in &scanned {
+        let dir = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        for name in bulkhead_scan::COMPOSE_BASE_FILES
+            .iter()
+            .chain(bulkhead_scan::COMPOSE_OVERRIDE_FILES.iter())
+        {
+            let sibling = dir.join(name).to_string_lossy().into_owned();
+            if !compose.contains(&sibling) && std::path::Path::new(&sibling).is_file() {
+                compose.push(sibling);
+            }
+        }
+    }
+    let names: Vec<&str> = compose.iter().map(String::as_str).collect();
     let mut out = BTreeMap::new();
-    for project in bulkhead_scan::compose_projects(&compose) {
+    for project in bulkhead_scan::compose_projects(&names) {
         if project.len() < 2 {
             continue;
         }
-        let files: Vec<String> = project.iter().map(|&i| compose[i].to_string()).collect();
+        let files: Vec<String> = project.iter().map(|&i| names[i].to_string()).collect();
         for f in &files {
             out.insert(f.clone(), files.clone());
         }

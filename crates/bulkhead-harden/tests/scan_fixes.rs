@@ -907,6 +907,19 @@ fn the_compose_note_names_every_file_of_a_base_and_override_pair() {
         }
     }
     assert!(seen >= 2, "fixes in both files of the pair: {:#?}", p.fixes);
+
+    // Only the base file scanned: compose still reads the override beside it, so the note
+    // names both (found by review: `harden --scan compose.yaml` said `-f compose.yaml`).
+    let p = plan(&ScanRequest {
+        paths: vec![app.join("docker-compose.yml")],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!p.fixes.is_empty());
+    for f in &p.fixes {
+        assert!(f.notes.iter().any(|n| n.contains(&pair)), "{:#?}", f.notes);
+    }
 }
 
 /// A StatefulSet whose container `b` merges container `a` (`- &c {...}`, then `- <<: *c`).

@@ -23,7 +23,10 @@ pub mod source_root;
 pub mod suppress;
 
 pub use catalog::{rules as all_rules, Rule};
-pub use compose_project::projects as compose_projects;
+pub use compose_project::{
+    projects as compose_projects, BASE_FILES as COMPOSE_BASE_FILES,
+    OVERRIDE_FILES as COMPOSE_OVERRIDE_FILES,
+};
 pub use config::Config;
 pub use engine::{
     apply_edits, discover, kind_by_name, scan_inputs, scan_paths, Input, ScanOptions,
