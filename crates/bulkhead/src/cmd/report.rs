@@ -1,7 +1,7 @@
 //! `bulkhead report`: the whole assessment in the write-up's structure (threat models,
 //! benchmark results, analysis of the most important failed findings, hardening plan).
 
-use super::threats::{build, ModelArgs};
+use super::threats::{build, ModelArgs, PlanDetail};
 use super::VERSION;
 use crate::cli::AuditTarget;
 use bulkhead_report::assessment_model::Assessment;
@@ -66,7 +66,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    let b = build(&args.model, &select)?;
+    let b = build(&args.model, &select, PlanDetail::AsHardenWould)?;
     let numbering = args
         .model
         .ids

@@ -156,7 +156,15 @@ fn audit_args(m: &ModelArgs) -> Result<AuditArgs, String> {
 }
 
 /// Audit, plan and build the threat model. `select` narrows the hardening plan (report --select).
-pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
+/// What [`build`] plans beside the model: `threats` needs only which controls the plan would
+/// fix; `report` shows the plan itself, so it must be the plan harden makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanDetail {
+    ControlsOnly,
+    AsHardenWould,
+}
+
+pub fn build(m: &ModelArgs, select: &[String], detail: PlanDetail) -> Result<Built, String> {
     m.source.refuse_live_paths_with_snapshot()?;
     let target = m.target.unwrap_or(AuditTarget::All);
     let mut snapshot = acquire_snapshot(&m.source, target, &[])?;
@@ -180,13 +188,15 @@ pub fn build(m: &ModelArgs, select: &[String]) -> Result<Built, String> {
         sources.push(s.source.clone());
     }
     let only_audits: Vec<Audit> = audits.iter().map(|(a, _)| a.clone()).collect();
-    // The plan `harden` would make on the same facts: on a live daemon, what each container to
-    // be made read-only wrote (read-only GETs, as harden reads it), so that report's tmpfs
-    // mounts are harden's; a snapshot does not hold it, and the fix says so.
+    // For report, the plan `harden` would make on the same facts: on a live daemon, what each
+    // container to be made read-only wrote (read-only GETs, as harden reads it), so that
+    // report's tmpfs mounts are harden's; a snapshot does not hold it, and the fix says so. The
+    // threat model needs only which controls get fixed, which those writes do not change: it
+    // does not ask (one walk of each container's writable layer by the daemon).
     let live = m.source.snapshot.is_none();
     let request = bulkhead_harden::PlanRequest {
         select: select.to_vec(),
-        container_writes: if live {
+        container_writes: if live && detail == PlanDetail::AsHardenWould {
             bulkhead_harden::docker_api::container_writes(&snapshot, &only_audits)
         } else {
             Default::default()
@@ -348,7 +358,7 @@ fn saved_report(path: &Path) -> Result<Option<Vec<bulkhead_scan::Finding>>, Stri
 pub fn run(args: ThreatsArgs) -> Result<ExitCode, String> {
     let output = args.out.output.as_deref();
     crate::output::refuse_overwriting_inputs(output, &args.model.input_files())?;
-    let b = build(&args.model, &[])?;
+    let b = build(&args.model, &[], PlanDetail::ControlsOnly)?;
     if let Err(e) = &b.plan {
         eprintln!(
             "bulkhead: note: no hardening plan, so projected severities equal current ones: {e}"
