@@ -72,14 +72,16 @@ pub struct ModelArgs {
     /// Your own elements, flows, boundaries and threats (YAML).
     ///
     /// A YAML file with the lists elements, flows, boundaries and threats, in the shapes of the
-    /// reference models and the threat library. An element: id, name, kind (external_entity,
-    /// process or data_store), component, and optionally its boundary. A flow: id, name, from,
-    /// to, protocol, port, authentication, encryption. A boundary: id, name, type, trust (0 to
-    /// 100), optionally its parent. A threat: id, title, stride, targets (each one element,
-    /// component or flow), description, mitigation, likelihood and impact (1 to 4), controls
-    /// with at least one prevent or limit control ID, and optionally refs. Items of the
-    /// reference models are named by their IDs, such as dkr.b.host or dkr.container:web;
-    /// README.md shows a whole file. A missing or unknown key is an error naming file and line.
+    /// reference models and the threat library. Required: an element's id, name, kind
+    /// (external_entity, process or data_store) and component; a flow's id, name, from, to,
+    /// protocol, port, authentication and encryption; a boundary's id, name, type and trust (0
+    /// to 100); a threat's id, title, stride, targets (each one element, component or flow),
+    /// description, mitigation, likelihood and impact (1 to 4) and controls (at least one
+    /// prevent or limit control ID; detect optional). Optional: an element's boundary, rank,
+    /// attrs and platform; a flow's data, bidirectional and platform; a boundary's parent, rank
+    /// and platform; a threat's applies_when, raise, refs and platform. Items of the reference
+    /// models are named by their IDs, such as dkr.b.host or dkr.container:web; README.md shows
+    /// a whole file. A missing or unknown key is an error naming file and line.
     #[arg(long, value_name = "FILE", help_heading = "Threat model")]
     pub model: Option<PathBuf>,
     #[arg(
