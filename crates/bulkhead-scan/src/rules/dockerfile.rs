@@ -1196,14 +1196,18 @@ fn value_options(program: &str) -> &'static [&'static str] {
     }
 }
 
-/// The words of a package-manager command that are neither options nor option values: the
-/// subcommand, then the packages.
+/// The words of a package-manager command that are neither options nor option values nor
+/// redirections (`2>&1`, `> FILE`, `&>> FILE`): the subcommand, then the packages.
 fn pm_operands(cmd: &Command) -> Vec<&str> {
     let takes_value = value_options(cmd.program());
     let mut out = Vec::new();
     let mut args = cmd.args().iter().map(String::as_str);
     while let Some(w) = args.next() {
-        if w.starts_with('-') {
+        if let Some(takes_target) = shell::redirection(w) {
+            if takes_target {
+                args.next();
+            }
+        } else if w.starts_with('-') {
             if takes_value.contains(&w) {
                 args.next();
             }
@@ -1753,9 +1757,10 @@ struct FileWrite<'c> {
     path: String,
     /// Index in the RUN's commands of the command that writes the file.
     writer: usize,
-    /// The commands whose words (arguments, here-strings) become the file's content: the
-    /// pipeline up to the writer, or the writer alone when it takes the content as arguments
-    /// (`sed -i`, `git config`).
+    /// The commands whose words (arguments, here-strings) become the file's content: those of
+    /// the pipeline up to the writer that print them and the filters after them (see
+    /// [`content_sources`]), or the writer alone when it takes the content as arguments (`sed
+    /// -i`, `git config`).
     sources: Vec<&'c Command>,
     /// Byte range in the script of a heredoc the writer reads, and whether the shell expands
     /// variables in it (its delimiter is not quoted).
@@ -1887,6 +1892,70 @@ fn plain_operands(cmd: &Command) -> Vec<&str> {
     out
 }
 
+/// Programs that print their arguments (`echo`, `printf`) or whose arguments are a script that
+/// can put its own text into what they print (`sed 's/x/TEXT/'`, `awk '{print "TEXT"}'`).
+fn prints_arguments(program: &str) -> bool {
+    matches!(
+        program,
+        "echo" | "printf" | "sed" | "gsed" | "awk" | "gawk" | "mawk" | "nawk"
+    )
+}
+
+/// Programs whose output is (a transformation of) their input: what comes into them from a
+/// printer, a heredoc or a here-string goes on into their output.
+fn passes_input(program: &str) -> bool {
+    prints_arguments(program)
+        || matches!(
+            program,
+            "cat"
+                | "tee"
+                | "base64"
+                | "base32"
+                | "basenc"
+                | "tr"
+                | "head"
+                | "tail"
+                | "sort"
+                | "uniq"
+                | "cut"
+                | "rev"
+                | "tac"
+                | "fold"
+                | "paste"
+                | "grep"
+                | "xxd"
+                | "od"
+                | "iconv"
+                | "envsubst"
+                | "jq"
+                | "yq"
+                | "dd"
+                | "gzip"
+                | "gunzip"
+                | "zcat"
+                | "bzip2"
+                | "xz"
+        )
+}
+
+/// The commands of a pipeline whose text reaches its output: commands that print their
+/// arguments, a filter that reads a heredoc or a here-string, and the filters downstream of
+/// them. A program that fetches or installs (`curl`, `wget`, `pip`, `git clone`) prints a
+/// response or a log, not its arguments, and what is piped into it goes no further.
+fn content_sources<'c>(s: &str, piped: &[&'c Command]) -> Vec<&'c Command> {
+    let mut out = Vec::new();
+    let mut carrying = false;
+    for &c in piped {
+        let program = c.program();
+        let own_input = c.words.iter().any(|w| w.starts_with("<<<")) || heredoc_of(s, c).is_some();
+        carrying = prints_arguments(program) || (passes_input(program) && (carrying || own_input));
+        if carrying {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Every file the commands of a RUN script `s` write with content the script gives them:
 /// through an output redirection, `tee`, `dd of=`, `sed -i`, or a tool that stores its
 /// arguments in its configuration file (`git config`, `npm config set`).
@@ -1898,30 +1967,43 @@ fn file_writes<'c>(s: &str, cmds: &'c [Command]) -> Vec<FileWrite<'c>> {
             pipeline_start = i;
         }
         let piped: Vec<&Command> = cmds[pipeline_start..=i].iter().collect();
-        let mut push = |path: String, sources: Vec<&'c Command>| {
+        // What of the pipeline reaches the file: the commands that print text of the script
+        // and the filters after them, with the heredoc one of them reads.
+        let mut content = content_sources(s, &piped);
+        if !content.last().is_some_and(|c| std::ptr::eq(*c, cmd)) {
+            // The writer's output is its own (a response, a log), not the text given to it.
+            content.clear();
+        }
+        let content_heredoc = content.iter().find_map(|c| heredoc_of(s, c));
+        let mut push = |path: String, sources: Vec<&'c Command>, heredoc| {
             out.push(FileWrite {
                 path,
                 writer: i,
                 sources,
-                heredoc: heredoc_of(s, cmd),
+                heredoc,
             })
         };
         for target in redirect_targets(&s[cmd.start..cmd.end]) {
-            push(target, piped.clone());
+            push(target, content.clone(), content_heredoc.clone());
         }
         let args = cmd.args();
         match cmd.program() {
             "tee" => {
+                let before: Vec<&Command> = content
+                    .iter()
+                    .copied()
+                    .filter(|c| !std::ptr::eq(*c, cmd))
+                    .collect();
                 for f in plain_operands(cmd) {
                     if !f.starts_with("/dev/") {
-                        push(f.to_string(), piped[..piped.len() - 1].to_vec());
+                        push(f.to_string(), before.clone(), content_heredoc.clone());
                     }
                 }
             }
             "dd" => {
                 if let Some(f) = args.iter().find_map(|w| w.strip_prefix("of=")) {
                     if !f.starts_with("/dev/") {
-                        push(f.to_string(), piped.clone());
+                        push(f.to_string(), content.clone(), content_heredoc.clone());
                     }
                 }
             }
@@ -1941,7 +2023,7 @@ fn file_writes<'c>(s: &str, cmds: &'c [Command]) -> Vec<FileWrite<'c>> {
                     ops.get(1..).unwrap_or(&[])
                 };
                 for f in files {
-                    push(f.to_string(), vec![cmd]);
+                    push(f.to_string(), vec![cmd], heredoc_of(s, cmd));
                 }
             }
             "git" if args.first().map(String::as_str) == Some("config") => {
@@ -1967,7 +2049,7 @@ fn file_writes<'c>(s: &str, cmds: &'c [Command]) -> Vec<FileWrite<'c>> {
                         || w.starts_with("--unset")
                 });
                 if !reading && !path.starts_with("/dev/") {
-                    push(path, vec![cmd]);
+                    push(path, vec![cmd], heredoc_of(s, cmd));
                 }
             }
             "npm"
@@ -1979,7 +2061,7 @@ fn file_writes<'c>(s: &str, cmds: &'c [Command]) -> Vec<FileWrite<'c>> {
                     (Some("config"), Some("set")) | (Some("set"), _)
                 ) =>
             {
-                push("~/.npmrc".into(), vec![cmd]);
+                push("~/.npmrc".into(), vec![cmd], heredoc_of(s, cmd));
             }
             _ => {}
         }
@@ -2052,44 +2134,272 @@ fn written_text(s: &str, w: &FileWrite<'_>) -> Vec<(String, bool)> {
     parts
 }
 
+/// The scripts a `sed` command runs: the values of `-e`/`--expression`, or its first operand
+/// when none is given (and no `-f` file).
+fn sed_scripts(cmd: &Command) -> Vec<&str> {
+    let args = cmd.args();
+    let mut out = Vec::new();
+    let mut explicit = false;
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].as_str();
+        if w == "-e" || w == "--expression" {
+            out.extend(args.get(i + 1).map(String::as_str));
+            explicit = true;
+            i += 1;
+        } else if let Some(e) = w.strip_prefix("--expression=") {
+            out.push(e);
+            explicit = true;
+        } else if w == "-f" || w.starts_with("--file") {
+            explicit = true;
+        } else if let Some(e) = w.strip_prefix("-e").filter(|e| !e.is_empty()) {
+            out.push(e);
+            explicit = true;
+        }
+        i += 1;
+    }
+    if !explicit {
+        out.extend(plain_operands(cmd).first().copied());
+    }
+    out
+}
+
+/// The text a sed script puts into its output: the replacement of each `s` command and the text
+/// that each `a`, `i` and `c` command adds. An address before a command (`/re/`, `\cREc`, a
+/// line number, `$`, a range `a,b`, `first~step`, `addr,+N`, negated with `!`) is skipped, so a
+/// letter of a pattern is never read as a command (`/^jenkins.*NOPASSWD/d` deletes lines).
+fn sed_added(script: &str) -> Vec<String> {
+    let c: Vec<char> = script.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Up to the next unescaped `delim` from `i` (exclusive); `i` ends after the delimiter.
+    let delimited = |i: &mut usize, delim: char| -> String {
+        let mut text = String::new();
+        while *i < c.len() && c[*i] != delim {
+            if c[*i] == '\\' && *i + 1 < c.len() {
+                text.push(c[*i]);
+                *i += 1;
+            }
+            text.push(c[*i]);
+            *i += 1;
+        }
+        *i += 1;
+        text
+    };
+    let address = |i: &mut usize| {
+        match c.get(*i) {
+            Some(d) if d.is_ascii_digit() => {
+                while c.get(*i).is_some_and(|d| d.is_ascii_digit() || *d == '~') {
+                    *i += 1;
+                }
+            }
+            Some('$') => *i += 1,
+            Some('+') | Some('~') => {
+                *i += 1;
+                while c.get(*i).is_some_and(|d| d.is_ascii_digit()) {
+                    *i += 1;
+                }
+            }
+            Some('/') => {
+                *i += 1;
+                delimited(i, '/');
+            }
+            Some('\\') if *i + 1 < c.len() => {
+                let d = c[*i + 1];
+                *i += 2;
+                delimited(i, d);
+            }
+            _ => return,
+        }
+        // Regex flags: `I` (case), `M` (multi-line).
+        while matches!(c.get(*i), Some('I' | 'M')) {
+            *i += 1;
+        }
+    };
+    let blank = |i: &mut usize| {
+        while c.get(*i).is_some_and(|d| *d == ' ' || *d == '\t') {
+            *i += 1;
+        }
+    };
+    let to_end = |i: &mut usize, stops: &str| {
+        while *i < c.len() && !stops.contains(c[*i]) {
+            *i += 1;
+        }
+    };
+    while i < c.len() {
+        if c[i].is_whitespace() || matches!(c[i], ';' | '{' | '}') {
+            i += 1;
+            continue;
+        }
+        address(&mut i);
+        blank(&mut i);
+        if c.get(i) == Some(&',') {
+            i += 1;
+            blank(&mut i);
+            address(&mut i);
+            blank(&mut i);
+        }
+        while matches!(c.get(i), Some('!')) {
+            i += 1;
+            blank(&mut i);
+        }
+        let Some(&cmd) = c.get(i) else { break };
+        i += 1;
+        match cmd {
+            's' => {
+                let Some(&d) = c.get(i) else { break };
+                i += 1;
+                delimited(&mut i, d);
+                out.push(delimited(&mut i, d));
+                to_end(&mut i, ";\n}");
+            }
+            'y' => {
+                let Some(&d) = c.get(i) else { break };
+                i += 1;
+                delimited(&mut i, d);
+                delimited(&mut i, d);
+            }
+            'a' | 'i' | 'c' => {
+                // `a text`, `a\text`, or `a\` and the text on the next line(s), each line
+                // but the last ending with `\`.
+                blank(&mut i);
+                if c.get(i) == Some(&'\\') {
+                    i += 1;
+                    if c.get(i) == Some(&'\n') {
+                        i += 1;
+                    }
+                }
+                blank(&mut i);
+                let mut text = String::new();
+                while i < c.len() && c[i] != '\n' {
+                    if c[i] == '\\' && c.get(i + 1) == Some(&'\n') {
+                        text.push('\n');
+                        i += 2;
+                        continue;
+                    }
+                    text.push(c[i]);
+                    i += 1;
+                }
+                out.push(text);
+            }
+            // A comment, a label or a file name runs to the end of the line.
+            '#' | ':' | 'r' | 'R' | 'w' | 'W' => to_end(&mut i, "\n"),
+            _ => to_end(&mut i, ";\n}"),
+        }
+    }
+    out
+}
+
+/// The text `echo` or `printf` prints, read from its words: echo's operands joined by blanks,
+/// printf's format with its arguments put in for each `%s` (the format used again while
+/// arguments remain, as printf does). `\n` starts a new line. `None` for other commands, and
+/// for a printf format with other conversions.
+fn printed_text(cmd: &Command) -> Option<String> {
+    let words: Vec<&str> = {
+        let mut out = Vec::new();
+        let mut args = cmd.args().iter().map(String::as_str);
+        while let Some(w) = args.next() {
+            match shell::redirection(w) {
+                Some(true) => {
+                    args.next();
+                }
+                Some(false) => {}
+                None => out.push(w),
+            }
+        }
+        out
+    };
+    let text = match cmd.program() {
+        "echo" => {
+            let start = words
+                .iter()
+                .position(|w| {
+                    !(w.len() > 1
+                        && w.starts_with('-')
+                        && w[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E')))
+                })
+                .unwrap_or(words.len());
+            words[start..].join(" ")
+        }
+        "printf" => {
+            let mut words = &words[..];
+            if words.first() == Some(&"-v") {
+                words = words.get(2..).unwrap_or(&[]);
+            }
+            if words.first() == Some(&"--") {
+                words = &words[1..];
+            }
+            let (format, args) = words.split_first()?;
+            let without = format.replace("%%", "").replace("%s", "");
+            if without.contains('%') {
+                return None;
+            }
+            let per = format.matches("%s").count() - format.matches("%%s").count();
+            let fill = |chunk: &[&str]| {
+                let mut it = chunk.iter();
+                format
+                    .split("%%")
+                    .map(|part| {
+                        let mut pieces = part.split("%s");
+                        let mut s = pieces.next().unwrap_or("").to_string();
+                        for piece in pieces {
+                            s.push_str(it.next().copied().unwrap_or(""));
+                            s.push_str(piece);
+                        }
+                        s
+                    })
+                    .collect::<Vec<_>>()
+                    .join("%")
+            };
+            if per == 0 || args.is_empty() {
+                fill(&[])
+            } else {
+                args.chunks(per).map(fill).collect()
+            }
+        }
+        _ => return None,
+    };
+    Some(text.replace("\\n", "\n"))
+}
+
 /// The sudoers rule with NOPASSWD that text written into a sudoers file holds, if any: a line
-/// (or, in a command, a word) that is not a comment and grants NOPASSWD. For `sed`, only what
-/// an `s` command puts in or an `a`/`i`/`c` command adds counts, not a pattern it looks for.
+/// that is not a comment and grants NOPASSWD. echo and printf are read for the lines they print
+/// (see [`printed_text`]); for `sed`, only what an `s` command puts in or an `a`/`i`/`c`
+/// command adds counts, not a pattern it looks for or a line it deletes (see [`sed_added`]).
 fn nopasswd_rule(w: &FileWrite<'_>, cmds: &[Command], s: &str) -> Option<String> {
     let grants = |t: &str| {
         let t = t.trim();
         t.contains("NOPASSWD") && !t.starts_with('#')
     };
+    let rule_in = |text: &str| {
+        text.lines()
+            .find(|l| grants(l))
+            .map(|l| l.trim().trim_start_matches('\\').trim().to_string())
+    };
     let writer = &cmds[w.writer];
-    if writer.program() == "sed" {
-        return writer.args().iter().find_map(|e| {
-            let mut chars = e.chars();
-            let added = match (chars.next(), chars.next()) {
-                (Some('s'), Some(d)) if !d.is_alphanumeric() && !d.is_whitespace() => {
-                    e.split(d).nth(2).unwrap_or("").to_string()
-                }
-                _ => {
-                    let t = e.trim_start_matches(|c: char| c != 'a' && c != 'i' && c != 'c');
-                    if t.len() < e.len() || e.starts_with(['a', 'i', 'c']) {
-                        t.get(1..).unwrap_or("").to_string()
-                    } else {
-                        String::new()
-                    }
-                }
-            };
-            grants(&added).then(|| added.trim().trim_start_matches('\\').trim().to_string())
-        });
+    let sed_rule = |cmd: &Command| {
+        sed_scripts(cmd)
+            .into_iter()
+            .flat_map(sed_added)
+            .find_map(|added| rule_in(&added.replace("\\n", "\n")))
+    };
+    if writer.program() == "sed" && w.sources.len() == 1 && std::ptr::eq(w.sources[0], writer) {
+        return sed_rule(writer);
     }
     for c in &w.sources {
-        if let Some(word) = c.words.iter().find(|word| grants(word)) {
-            return Some(word.trim().to_string());
+        let found = if c.program() == "sed" {
+            sed_rule(c)
+        } else if let Some(text) = printed_text(c) {
+            rule_in(&text)
+        } else {
+            c.words.iter().find_map(|word| rule_in(word))
+        };
+        if found.is_some() {
+            return found;
         }
     }
     let (body, _) = w.heredoc.clone()?;
-    s[body]
-        .lines()
-        .find(|l| grants(l))
-        .map(|l| l.trim().to_string())
+    rule_in(&s[body])
 }
 
 fn is_sudoers(path: &str) -> bool {
@@ -2100,12 +2410,23 @@ fn is_sudoers(path: &str) -> bool {
 /// of /etc/sudoers.d by a RUN (echo/printf with a redirection, tee, sed -i, a heredoc) or by
 /// a COPY heredoc.
 fn sudoers_nopasswd(c: &Ctx<'_>, out: &mut Out<'_>) {
+    // Whom the rule lets become root: its first word, when that is a plausible user or group
+    // name (not a variable the build fills in, or text that is not a rule).
     let who = |rule: &str| {
+        let plausible = |name: &str| {
+            name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        };
         let first = rule.split_whitespace().next().unwrap_or("");
         match first {
             "ALL" => "every user".to_string(),
-            g if g.starts_with('%') => format!("the members of group {}", &g[1..]),
-            u => format!("user {u}"),
+            g if g.strip_prefix('%').is_some_and(plausible) => {
+                format!("the members of group {}", &g[1..])
+            }
+            u if plausible(u) => format!("user {u}"),
+            _ => "a user".to_string(),
         }
     };
     for (n, ins, s) in c.runs().collect::<Vec<_>>() {

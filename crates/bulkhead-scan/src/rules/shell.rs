@@ -179,7 +179,28 @@ fn split_string(s: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Whether a word (as `commands` splits it) is a redirection, and if so whether its target is
+/// the next word: `>`, `>>`, `2>`, `&>`, `&>>`, `<`, `<<<`, `>|` take the next word; `2>&1`,
+/// `>&2`, `<&0`, `>/dev/null`, `2>err.log` are whole. `<<EOF` (a heredoc's delimiter) is whole.
+pub fn redirection(word: &str) -> Option<bool> {
+    let rest = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = match rest.strip_prefix('&') {
+        Some(r) if r.starts_with('>') && rest.len() == word.len() => r,
+        Some(_) => return None,
+        None => rest,
+    };
+    if !rest.starts_with(['>', '<']) {
+        return None;
+    }
+    let op_len = rest
+        .find(|c: char| !matches!(c, '>' | '<' | '|' | '&'))
+        .unwrap_or(rest.len());
+    // An operator alone (`>`, `>>`, `>&`, `<<<`) takes the next word.
+    Some(op_len == rest.len())
+}
+
 /// Split a script into commands at `&&`, `||`, `;`, `|`, `&` and line breaks (outside quotes).
+/// The `&` of a redirection (`&>`, `&>>`, `>&2`, `2>&1`, `<&0`) is part of its word.
 pub fn commands(script: &str) -> Vec<Command> {
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
@@ -293,6 +314,27 @@ pub fn commands(script: &str) -> Vec<Command> {
                     finish(&mut words, &mut ranges, true, &mut start, end, &mut out);
                 }
             }
+            // `&` of a redirection stays in its word: after `>` or `<` (`>&2`, `2>&1`, `<&0`) or
+            // before `>` (`&>`, `&>>`, which starts a word of its own).
+            (None, '&')
+                if (in_word && at > 0 && matches!(script.as_bytes()[at - 1], b'>' | b'<'))
+                    || chars.peek().map(|p| p.1) == Some('>') =>
+            {
+                if !(in_word && at > 0 && matches!(script.as_bytes()[at - 1], b'>' | b'<')) {
+                    flush_word(
+                        &mut cur,
+                        &mut in_word,
+                        &mut word_start,
+                        end,
+                        &mut words,
+                        &mut ranges,
+                    );
+                }
+                cur.push(c);
+                in_word = true;
+                begin_word(at, &mut start, &mut word_start);
+                end = next_at;
+            }
             (None, '&') | (None, ';') | (None, '\n') | (None, '(') | (None, ')') => {
                 if c == '&' && chars.peek().map(|p| p.1) == Some('&') {
                     chars.next();
@@ -368,6 +410,47 @@ mod tests {
             commands("DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install x")[0].program(),
             "apt-get"
         );
+    }
+
+    #[test]
+    fn ampersand_redirections_stay_in_their_word() {
+        let words =
+            |s: &str| -> Vec<Vec<String>> { commands(s).into_iter().map(|c| c.words).collect() };
+        assert_eq!(
+            words("echo x &> /f; echo y &>> /g; echo z >&2; a 2>&1 | tee l; b <&0; c&>/h"),
+            vec![
+                vec!["echo", "x", "&>", "/f"],
+                vec!["echo", "y", "&>>", "/g"],
+                vec!["echo", "z", ">&2"],
+                vec!["a", "2>&1"],
+                vec!["tee", "l"],
+                vec!["b", "<&0"],
+                vec!["c", "&>/h"],
+            ]
+        );
+        let c = commands("a 2>&1 | tee l");
+        assert!(c[0].piped_to_next);
+        // `&&` and a lone `&` still end a command.
+        assert_eq!(
+            words("cmd1 && cmd2 & cmd3&cmd4 &"),
+            vec![vec!["cmd1"], vec!["cmd2"], vec!["cmd3"], vec!["cmd4"]]
+        );
+        // Quoted, `&>` is text.
+        assert_eq!(words("echo 'a &> b'"), vec![vec!["echo", "a &> b"]]);
+    }
+
+    #[test]
+    fn redirection_words_are_known() {
+        assert_eq!(redirection(">"), Some(true));
+        assert_eq!(redirection("2>"), Some(true));
+        assert_eq!(redirection("&>>"), Some(true));
+        assert_eq!(redirection("<<<"), Some(true));
+        assert_eq!(redirection("2>&1"), Some(false));
+        assert_eq!(redirection(">/dev/null"), Some(false));
+        assert_eq!(redirection("<&0"), Some(false));
+        assert_eq!(redirection("foo==1.0"), None);
+        assert_eq!(redirection("2"), None);
+        assert_eq!(redirection("a>b"), None);
     }
 
     #[test]
