@@ -186,20 +186,22 @@ pub fn discover(
     (files, errors)
 }
 
-/// A file reached by two spellings (`sub`, `./sub` and `$PWD/sub` all named, or a directory and a
-/// file inside it) is scanned once, or its findings would be reported twice: the same device and
-/// inode keep the spelling the user would read first (relative before absolute, then the
-/// shortest). Files whose identity cannot be read are all kept.
+/// A file reached by two spellings (`sub`, `./sub`, `$PWD/sub` and `sub/../sub` all named, a
+/// directory and a file inside it, or a symlink to a file also named) is scanned once, or its
+/// findings would be reported twice: entries whose canonical paths are equal keep the spelling the
+/// user would read first (relative before absolute, then the shortest). Hard links are distinct
+/// files that happen to share an inode (`Dockerfile` and `Dockerfile.dev` linked to save space are
+/// still two artifacts the user named), so identity is the resolved path, not the device and
+/// inode. Files whose path cannot be resolved are all kept.
 fn one_spelling_per_file(files: &mut Vec<(PathBuf, Option<ArtifactKind>)>) {
     use std::collections::HashMap;
-    use std::os::unix::fs::MetadataExt;
     let preference = |p: &Path| (p.is_absolute(), p.as_os_str().len(), p.to_path_buf());
-    let mut best: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut best: HashMap<PathBuf, PathBuf> = HashMap::new();
     for (p, _) in files.iter() {
-        let Ok(m) = std::fs::metadata(p) else {
+        let Ok(real) = std::fs::canonicalize(p) else {
             continue;
         };
-        best.entry((m.dev(), m.ino()))
+        best.entry(real)
             .and_modify(|kept| {
                 if preference(p) < preference(kept) {
                     *kept = p.clone();
@@ -207,8 +209,8 @@ fn one_spelling_per_file(files: &mut Vec<(PathBuf, Option<ArtifactKind>)>) {
             })
             .or_insert_with(|| p.clone());
     }
-    files.retain(|(p, _)| match std::fs::metadata(p) {
-        Ok(m) => best.get(&(m.dev(), m.ino())) == Some(p),
+    files.retain(|(p, _)| match std::fs::canonicalize(p) {
+        Ok(real) => best.get(&real) == Some(p),
         Err(_) => true,
     });
 }

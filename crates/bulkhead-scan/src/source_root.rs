@@ -47,15 +47,49 @@ impl SourceRoot {
         Some(normalize(&joined))
     }
 
-    /// `path` relative to the source tree's root, when it lies inside it.
+    /// `path` relative to the source tree's root, when it lies inside it. Paths spelled under
+    /// the root are compared by name; one that is not (`$PWD/x` while the working directory was
+    /// read as its real path, a symlinked directory in between) is compared again with both
+    /// sides resolved on the file system.
     pub fn relative(&self, path: &str) -> Option<String> {
         let full = self.absolute(path)?;
         let top = normalize(self.top.to_str()?);
-        let prefix = if top == "/" { top } else { format!("{top}/") };
-        full.strip_prefix(&prefix)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
+        if let Some(r) = strip_dir(&full, &top) {
+            return Some(r);
+        }
+        strip_dir(&resolve(&full)?, &resolve(&top)?)
     }
+}
+
+/// `path` below directory `dir` (both normalized absolute paths), when it is strictly inside.
+fn strip_dir(path: &str, dir: &str) -> Option<String> {
+    let prefix = if dir == "/" {
+        dir.to_string()
+    } else {
+        format!("{dir}/")
+    };
+    path.strip_prefix(&prefix)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+/// A normalized absolute path with symlinks resolved: its longest existing ancestor
+/// canonicalized, the rest (which does not exist, so holds no link) kept as spelled. None when
+/// no ancestor resolves or the result is not UTF-8.
+fn resolve(path: &str) -> Option<String> {
+    let path = Path::new(path);
+    for base in path.ancestors() {
+        if let Ok(real) = std::fs::canonicalize(base) {
+            let rest = path.strip_prefix(base).ok()?;
+            let joined = if rest.as_os_str().is_empty() {
+                real
+            } else {
+                real.join(rest)
+            };
+            return Some(normalize(joined.to_str()?));
+        }
+    }
+    None
 }
 
 /// An absolute path with `.` and `..` segments resolved without looking at the file system (`..`
@@ -135,6 +169,46 @@ mod tests {
         let plain = dir.join("plain");
         std::fs::create_dir_all(&plain).unwrap();
         assert_eq!(SourceRoot::for_dir(&plain).top, plain);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_path_through_a_symlinked_directory_is_inside_the_tree() {
+        // `/tmp/x/link -> real`: the working directory reads as `real/repo` while `$PWD` (what
+        // the user types) spells `link/repo`.
+        let dir = std::env::temp_dir().join(format!("bhs-source-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let real = dir.join("real/repo");
+        std::fs::create_dir_all(real.join(".git")).unwrap();
+        std::fs::create_dir_all(real.join("deploy")).unwrap();
+        std::fs::write(real.join("deploy/Dockerfile"), "FROM alpine\n").unwrap();
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+        let real = std::fs::canonicalize(&real).unwrap();
+        let through = std::fs::canonicalize(&dir).unwrap().join("link/repo");
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        let root = SourceRoot::for_dir(&real);
+        assert_eq!(root.top, real);
+        for spelled in [
+            "deploy/Dockerfile".to_string(),
+            s(&real.join("deploy/Dockerfile")),
+            s(&through.join("deploy/Dockerfile")),
+            s(&through.join("deploy/../deploy/Dockerfile")),
+        ] {
+            assert_eq!(
+                root.relative(&spelled).as_deref(),
+                Some("deploy/Dockerfile"),
+                "{spelled}"
+            );
+        }
+        // A file that does not exist (yet) under the link still resolves through its parent.
+        assert_eq!(
+            root.relative(&s(&through.join("deploy/new/x.yaml")))
+                .as_deref(),
+            Some("deploy/new/x.yaml")
+        );
+        // The link's target outside the tree stays outside, and so does the root itself.
+        assert_eq!(root.relative(&s(&through)), None);
+        assert_eq!(root.relative(&s(&dir.join("link/other"))), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1556,6 +1556,8 @@ fn a_file_reached_by_several_spellings_is_scanned_once() {
     )
     .unwrap();
     std::os::unix::fs::symlink(d.join("sub/Dockerfile"), d.join("Dockerfile.link")).unwrap();
+    // A hard link is another file that shares the inode: it is scanned on its own.
+    std::fs::hard_link(d.join("sub/Dockerfile"), d.join("Dockerfile.hard")).unwrap();
     let once = scan_paths(&[d.join("sub")], &ScanOptions::default());
     assert!(!once.findings.is_empty());
     let paths = [
@@ -1563,14 +1565,20 @@ fn a_file_reached_by_several_spellings_is_scanned_once() {
         d.join("sub/../sub"),
         d.join("sub/Dockerfile"),
         d.join("Dockerfile.link"),
+        d.join("Dockerfile.hard"),
     ];
     let r = scan_paths(&paths, &ScanOptions::default());
-    assert_eq!(r.files.len(), 1, "{:?}", r.files);
-    assert_eq!(r.findings.len(), once.findings.len());
+    let files: Vec<&str> = r.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(
-        r.files[0].path,
-        d.join("sub/Dockerfile").display().to_string()
+        files,
+        vec![
+            d.join("Dockerfile.hard").display().to_string(),
+            d.join("sub/Dockerfile").display().to_string()
+        ],
+        "{:?}",
+        r.files
     );
+    assert_eq!(r.findings.len(), 2 * once.findings.len());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -3038,4 +3046,301 @@ fn diff_secret_build_argument_written_into_a_file_is_reported_and_masked() {
         .unwrap_or_else(|| panic!("{:?}", hits(&r)));
     assert_eq!(f.location.line, 3);
     assert!(f.message.contains("builder stage"), "{}", f.message);
+}
+
+#[test]
+fn hard_links_in_a_directory_are_separate_files() {
+    // `h/Dockerfile.dev` hard-linked to `h/Dockerfile` shares its device and inode; both are
+    // artifacts and both are reported.
+    let d = tempdir("hardlinks");
+    std::fs::create_dir_all(d.join("h")).unwrap();
+    std::fs::write(
+        d.join("h/Dockerfile"),
+        "FROM debian:12\nRUN apt-get install -y curl\n",
+    )
+    .unwrap();
+    std::fs::hard_link(d.join("h/Dockerfile"), d.join("h/Dockerfile.dev")).unwrap();
+    let r = scan_paths(&[d.join("h")], &ScanOptions::default());
+    let mut files: Vec<&str> = r.files.iter().map(|f| f.path.as_str()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            d.join("h/Dockerfile").display().to_string(),
+            d.join("h/Dockerfile.dev").display().to_string()
+        ]
+    );
+    let mut reported: Vec<&str> = r
+        .findings
+        .iter()
+        .map(|f| f.location.path.as_str())
+        .collect();
+    reported.sort();
+    reported.dedup();
+    assert_eq!(reported.len(), 2, "{:?}", reported);
+    // Named twice, by its name and through the directory, the same file is still scanned once.
+    let r = scan_paths(
+        &[d.join("h"), d.join("h/./Dockerfile.dev")],
+        &ScanOptions::default(),
+    );
+    assert_eq!(r.files.len(), 2, "{:?}", r.files);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn pitfall_secret_argument_sent_by_a_download_is_not_written_into_its_output() {
+    // curl's output is the server's response, not its arguments: the token it sends is not
+    // stored in the file it writes.
+    let no = [
+        "RUN curl -fsSL -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com/x > /tmp/release.json",
+        "RUN curl -fsSL -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com/x | tee /tmp/release.json",
+        "RUN wget -qO- --header \"Authorization: token ${GITHUB_TOKEN}\" https://x/y | tar -xz -C /opt > /tmp/log",
+        "RUN pip install --index-url \"https://u:${GITHUB_TOKEN}@pypi.example.com/simple\" foo==1.0 > /tmp/pip.log 2>&1",
+        "RUN git clone https://${GITHUB_TOKEN}@github.com/x/y.git /src >> /tmp/clone.log",
+        "RUN echo \"$GITHUB_TOKEN\" | curl -d @- https://x/y > /tmp/response.json",
+        "RUN curl -H \"Authorization: Bearer $GITHUB_TOKEN\" https://x/y | base64 > /tmp/release.b64",
+    ];
+    for ins in no {
+        let text = format!("FROM debian:12\nARG GITHUB_TOKEN\n{ins}\nUSER 10001\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.message.starts_with("RUN writes build argument")),
+            "{ins}: {:?}",
+            hits(&r)
+        );
+    }
+    // What prints the value, and filters after it, still write it.
+    let yes = [
+        ("RUN curl -fsSL https://x/y > /tmp/a && echo \"$GITHUB_TOKEN\" > /tmp/token", "/tmp/token"),
+        ("RUN printf '%s' \"$GITHUB_TOKEN\" | base64 | tr -d '\\n' > /tmp/t64", "/tmp/t64"),
+        ("RUN base64 -d <<< \"$GITHUB_TOKEN\" > /tmp/token", "/tmp/token"),
+        ("RUN cat <<EOF | sed 's/^/x/' > /tmp/netrc\nmachine github.com password ${GITHUB_TOKEN}\nEOF", "/tmp/netrc"),
+        ("RUN sed \"s/@TOKEN@/$GITHUB_TOKEN/\" /tmp/npmrc.in > /root/.npmrc", "/root/.npmrc"),
+        ("RUN echo \"$GITHUB_TOKEN\" | dd of=/tmp/token", "/tmp/token"),
+    ];
+    for (ins, path) in yes {
+        let text = format!("FROM debian:12\nARG GITHUB_TOKEN\n{ins}\nUSER 10001\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.message.starts_with("RUN writes build argument"))
+            .unwrap_or_else(|| panic!("{ins}: {:?}", hits(&r)));
+        assert!(
+            f.message.contains(&format!("GITHUB_TOKEN into {path}:")),
+            "{ins}: {}",
+            f.message
+        );
+    }
+}
+
+#[test]
+fn pitfall_ampersand_redirections_are_read_as_redirections() {
+    // `&>`, `&>>` and `2>&1` are redirections, not a command put in the background.
+    let text = "FROM debian:12\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" &> /root/.npmrc\nRUN echo \"x${NPM_TOKEN}\" 2>&1 | tee /root/.npmrc2\nUSER 10001\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let written: Vec<(u32, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.message.starts_with("RUN writes build argument"))
+        .map(|f| (f.location.line, f.message.as_str()))
+        .collect();
+    assert_eq!(written.len(), 2, "{:?}", hits(&r));
+    assert!(
+        written[0].1.contains("NPM_TOKEN into /root/.npmrc:"),
+        "{written:?}"
+    );
+    assert!(
+        written[1].1.contains("NPM_TOKEN into /root/.npmrc2:"),
+        "{written:?}"
+    );
+    for ins in [
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL' 2>&1 | tee /etc/sudoers.d/app",
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL' &>> /etc/sudoers",
+        "RUN echo 'app ALL=(ALL) NOPASSWD:ALL' &> /etc/sudoers.d/app",
+    ] {
+        let text = format!("FROM debian:12\n{ins}\nUSER app\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-sudoers-nopasswd")
+            .unwrap_or_else(|| panic!("{ins}: {:?}", hits(&r)));
+        assert!(f.message.contains("user app"), "{ins}: {}", f.message);
+    }
+    // A redirection is not a package.
+    for ins in [
+        "RUN pip install foo==1.0 2>&1 | tee log",
+        "RUN pip install foo==1.0 2> /tmp/err.log",
+        "RUN pip install foo==1.0 &> /tmp/pip.log",
+        "RUN apt-get install -y curl=7.88.1-10 >/dev/null 2>&1",
+    ] {
+        let text = format!("FROM debian:12\n{ins}\nUSER 10001\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        let unpinned: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule == "dockerfile-unpinned-packages")
+            .map(|f| f.message.as_str())
+            .collect();
+        assert!(unpinned.is_empty(), "{ins}: {unpinned:?}");
+    }
+}
+
+#[test]
+fn pitfall_sudoers_sed_scripts_and_rule_owners_are_read_properly() {
+    // Deleting NOPASSWD rules hardens the image; an address is not an `a`/`i`/`c` command.
+    for ins in [
+        "RUN sed -i '/^jenkins.*NOPASSWD/d' /etc/sudoers",
+        "RUN sed -i -e '/^%admin.*NOPASSWD/d' -e '/^app/d' /etc/sudoers",
+        "RUN sed -i '\\,^ci.*NOPASSWD,d' /etc/sudoers",
+        "RUN sed -i '3,$ {/NOPASSWD/d}' /etc/sudoers",
+        "RUN sed -i 's/NOPASSWD://' /etc/sudoers",
+    ] {
+        let text = format!("FROM debian:12\n{ins}\nUSER app\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        assert!(
+            !has(&r, "dockerfile-sudoers-nopasswd"),
+            "{ins}: {:?}",
+            hits(&r)
+        );
+    }
+    let yes = [
+        (
+            "RUN sed -i '$a app ALL=(ALL) NOPASSWD:ALL' /etc/sudoers",
+            "user app",
+        ),
+        (
+            "RUN sed -i '/^root/a deploy ALL=(ALL) NOPASSWD: ALL' /etc/sudoers",
+            "user deploy",
+        ),
+        (
+            "RUN sed -i -e '/^#/d' -e '1i %ops ALL=(ALL) NOPASSWD: ALL' /etc/sudoers",
+            "group ops",
+        ),
+        (
+            "RUN printf '%s ALL=(ALL) NOPASSWD:ALL\\n' app > /etc/sudoers.d/app",
+            "user app",
+        ),
+        (
+            "RUN echo app ALL=\\(ALL\\) NOPASSWD:ALL >> /etc/sudoers",
+            "user app",
+        ),
+        (
+            "RUN echo \"$USERNAME ALL=(ALL) NOPASSWD:ALL\" > /etc/sudoers.d/dev",
+            "a user can",
+        ),
+    ];
+    for (ins, who) in yes {
+        let text = format!("FROM debian:12\n{ins}\nUSER app\n");
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, &text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-sudoers-nopasswd")
+            .unwrap_or_else(|| panic!("{ins}: {:?}", hits(&r)));
+        assert!(f.message.contains(who), "{ins}: {}", f.message);
+    }
+}
+
+#[test]
+fn rbac_grants_follow_the_api_groups_of_the_rule() {
+    // `verbs: ["*"]` on every resource of `apps` and `batch` covers no role, user or secret:
+    // bind, escalate and impersonate exist only for the RBAC, core and authentication groups,
+    // and secrets and pods/exec are core resources. It can still create workloads.
+    let role = |groups: &str, resources: &str, verbs: &str| {
+        format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r\n  namespace: app\nrules:\n  - apiGroups: {groups}\n    resources: {resources}\n    verbs: {verbs}\n")
+    };
+    let check = |text: &str, escalate: Option<&str>, secrets: bool, exec: bool| {
+        let r = scan("rbac.yaml", ArtifactKind::Kubernetes, text);
+        let got: Vec<String> = messages_of(&r, "k8s-rbac-escalate")
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        let want: Vec<String> = escalate
+            .map(|m| format!("verbs * (includes {m})"))
+            .into_iter()
+            .collect();
+        assert_eq!(got, want, "{text}\n{:?}", hits(&r));
+        assert_eq!(
+            has(&r, "k8s-rbac-secrets"),
+            secrets,
+            "{text}\n{:?}",
+            hits(&r)
+        );
+        assert_eq!(has(&r, "k8s-rbac-pod-exec"), exec, "{text}\n{:?}", hits(&r));
+    };
+    check(
+        &role("[\"apps\", \"batch\"]", "[\"*\"]", "[\"*\"]"),
+        None,
+        false,
+        true,
+    );
+    check(
+        &role("[\"rbac.authorization.k8s.io\"]", "[\"*\"]", "[\"*\"]"),
+        Some("bind, escalate"),
+        false,
+        false,
+    );
+    check(
+        &role("[\"authentication.k8s.io\"]", "[\"*\"]", "[\"*\"]"),
+        Some("impersonate"),
+        false,
+        false,
+    );
+    check(
+        &role("[\"\"]", "[\"*\"]", "[\"*\"]"),
+        Some("impersonate"),
+        true,
+        true,
+    );
+    check(
+        &role("[\"*\"]", "[\"*\"]", "[\"*\"]"),
+        Some("bind, escalate, impersonate"),
+        true,
+        true,
+    );
+    // The names alone, in a group that does not serve them.
+    check(
+        &role(
+            "[\"apps\"]",
+            "[\"roles\", \"users\", \"userextras/scopes\"]",
+            "[\"*\"]",
+        ),
+        None,
+        false,
+        false,
+    );
+    check(
+        &role("[\"apps\"]", "[\"secrets\"]", "[\"get\", \"list\"]"),
+        None,
+        false,
+        false,
+    );
+    check(
+        &role("[\"apps\"]", "[\"pods/exec\", \"pods\"]", "[\"create\"]"),
+        None,
+        false,
+        false,
+    );
+    check(
+        &role("[\"\"]", "[\"secrets\"]", "[\"get\"]"),
+        None,
+        true,
+        false,
+    );
+    check(
+        &role("[\"\", \"apps\"]", "[\"pods/exec\"]", "[\"create\"]"),
+        None,
+        false,
+        true,
+    );
+    check(
+        &role("[\"batch\"]", "[\"jobs\"]", "[\"create\"]"),
+        None,
+        false,
+        true,
+    );
 }

@@ -607,3 +607,107 @@ fn sarif_from_absolute_paths_is_relative_and_stable_across_checkouts() {
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// In a checkout reached through a symlinked directory (`link -> real`), the working directory
+/// reads as the real path while `"$PWD"` spells the link: both name the same files of the same
+/// tree, so `scan .` and `scan "$PWD"` agree on URIs and fingerprints and no local path leaks.
+#[test]
+fn sarif_in_a_symlinked_checkout_is_the_same_for_dot_and_pwd() {
+    let root = workdir("symlinked");
+    let repo = root.join("real/repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("deploy")).unwrap();
+    std::fs::write(
+        repo.join("deploy/Dockerfile"),
+        "FROM debian:12\nRUN apt-get install -y curl\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
+    let through = root.join("link/repo");
+    let sarif_of = |cwd: &std::path::Path, arg: &str| -> Vec<(String, String, String)> {
+        let out = bin()
+            .args(["scan", "--format", "sarif", arg])
+            .current_dir(cwd)
+            .env("PWD", cwd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let a = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+                (
+                    a["uri"].as_str().unwrap().to_string(),
+                    a["uriBaseId"].as_str().unwrap_or("").to_string(),
+                    r["partialFingerprints"]["bulkhead/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let dot = sarif_of(&through, ".");
+    assert!(!dot.is_empty());
+    assert!(
+        dot.iter()
+            .all(|(uri, base, _)| uri == "deploy/Dockerfile" && base == "%SRCROOT%"),
+        "{dot:?}"
+    );
+    let pwd = sarif_of(&through, through.to_str().unwrap());
+    assert_eq!(pwd, dot);
+    let file = sarif_of(
+        &through.join("deploy"),
+        through.join("deploy/Dockerfile").to_str().unwrap(),
+    );
+    assert_eq!(file, dot);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Standard input without --stdin-filename is no file of the repository: its SARIF URI is
+/// `stdin` with no %SRCROOT% base, and its fingerprints do not depend on the directory.
+#[test]
+fn unnamed_stdin_is_outside_the_source_root() {
+    let root = workdir("stdin-unnamed");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir_all(root.join("a/b")).unwrap();
+    let text = b"FROM debian:12\nRUN apt-get install -y curl\n";
+    let run = |cwd: &std::path::Path| -> Vec<(serde_json::Value, String)> {
+        let mut child = bin()
+            .args(["scan", "--format", "sarif", "--kind", "dockerfile", "-"])
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["locations"][0]["physicalLocation"]["artifactLocation"].clone(),
+                    r["partialFingerprints"]["bulkhead/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let top = run(&root);
+    assert!(!top.is_empty());
+    for (a, _) in &top {
+        assert_eq!(a, &serde_json::json!({"uri": "stdin"}));
+    }
+    assert_eq!(run(&root.join("a/b")), top);
+    let _ = std::fs::remove_dir_all(&root);
+}

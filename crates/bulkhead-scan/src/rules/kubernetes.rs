@@ -1184,17 +1184,38 @@ fn rbac_wildcard(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     }
 }
 
-fn grants(r: &Node, resources: &[&str], verbs: &[&str]) -> bool {
+/// The core API group, which `apiGroups` spells `""`.
+const CORE: &str = "";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+const AUTHN_GROUP: &str = "authentication.k8s.io";
+
+/// Whether the rule covers API group `group`: its `apiGroups` lists it or `*`. A rule without
+/// `apiGroups` (which the API server rejects, so a fragment or template) is taken to cover every
+/// group rather than to hide what its resources name.
+fn covers_group(r: &Node, group: &str) -> bool {
+    if r.get("apiGroups").is_none() {
+        return true;
+    }
+    let g = words(r, "apiGroups");
+    g.contains(&"*") || g.contains(&group)
+}
+
+/// Whether the rule allows one of `verbs` on one of `resources`, each named with its API group:
+/// a resource is covered only when the rule's `apiGroups` covers that group too (`secrets` in a
+/// rule for `apps` is another, nonexistent resource).
+fn grants(r: &Node, resources: &[(&str, &str)], verbs: &[&str]) -> bool {
     let res = words(r, "resources");
     let v = words(r, "verbs");
-    (res.contains(&"*") || resources.iter().any(|x| res.contains(x)))
+    resources
+        .iter()
+        .any(|(g, x)| covers_group(r, g) && (res.contains(&"*") || res.contains(x)))
         && (v.contains(&"*") || verbs.iter().any(|x| v.contains(x)))
 }
 
 fn rbac_secrets(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     for o in &ctx.objects {
         for r in rules_of(o) {
-            if grants(r, &["secrets"], &["get", "list", "watch"])
+            if grants(r, &[(CORE, "secrets")], &["get", "list", "watch"])
                 && words(r, "resourceNames").is_empty()
             {
                 out.hit(
@@ -1231,21 +1252,27 @@ fn rbac_cluster_admin(ctx: &Ctx<'_>, out: &mut Out<'_>) {
 fn rbac_pod_exec(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     for o in &ctx.objects {
         for r in rules_of(o) {
-            if grants(r, &["pods/exec", "pods/attach"], &["create", "get"])
-                || grants(
-                    r,
-                    &[
-                        "pods",
-                        "deployments",
-                        "daemonsets",
-                        "statefulsets",
-                        "jobs",
-                        "cronjobs",
-                        "replicasets",
-                    ],
-                    &["create"],
-                )
-            {
+            if grants(
+                r,
+                &[(CORE, "pods/exec"), (CORE, "pods/attach")],
+                &["create", "get"],
+            ) || grants(
+                r,
+                &[
+                    (CORE, "pods"),
+                    ("apps", "deployments"),
+                    ("apps", "daemonsets"),
+                    ("apps", "statefulsets"),
+                    ("apps", "replicasets"),
+                    // Served by clusters before 1.16; roles still list it.
+                    ("extensions", "deployments"),
+                    ("extensions", "daemonsets"),
+                    ("extensions", "replicasets"),
+                    ("batch", "jobs"),
+                    ("batch", "cronjobs"),
+                ],
+                &["create"],
+            ) {
                 out.hit(
                     "k8s-rbac-pod-exec",
                     r.span,
@@ -1274,20 +1301,33 @@ fn rbac_escalate(ctx: &Ctx<'_>, out: &mut Out<'_>) {
                 );
                 continue;
             }
-            // `verbs: ["*"]` includes bind and escalate on the roles it covers and
-            // impersonate on users, groups and service accounts.
+            // `verbs: ["*"]` includes bind and escalate on the roles it covers (in the RBAC API
+            // group) and impersonate on users, groups and service accounts (core group) and on
+            // uids and user extras (authentication.k8s.io); on other groups' resources it
+            // includes neither.
             if v.contains(&"*") {
                 let mut implied = Vec::new();
-                if grants(r, &["roles", "clusterroles"], &["*"]) {
+                if grants(
+                    r,
+                    &[(RBAC_GROUP, "roles"), (RBAC_GROUP, "clusterroles")],
+                    &["*"],
+                ) {
                     implied.extend(["bind", "escalate"]);
                 }
                 if grants(
                     r,
-                    &["users", "groups", "serviceaccounts", "uids", "userextras"],
+                    &[
+                        (CORE, "users"),
+                        (CORE, "groups"),
+                        (CORE, "serviceaccounts"),
+                        (AUTHN_GROUP, "uids"),
+                        (AUTHN_GROUP, "userextras"),
+                    ],
                     &["*"],
-                ) || words(r, "resources")
-                    .iter()
-                    .any(|x| x.starts_with("userextras/"))
+                ) || (covers_group(r, AUTHN_GROUP)
+                    && words(r, "resources")
+                        .iter()
+                        .any(|x| x.starts_with("userextras/")))
                 {
                     implied.push("impersonate");
                 }

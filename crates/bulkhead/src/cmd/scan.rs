@@ -159,8 +159,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    // Fingerprints and SARIF name each file from the top of the repository the scan runs in.
+    // Fingerprints and SARIF name each file from the top of the repository the scan runs in;
+    // standard input without --stdin-filename is no file of it (see below).
     let source_root = bulkhead_scan::SourceRoot::of_current_dir();
+    let unnamed_stdin =
+        args.stdin_filename.is_none() && args.paths.iter().any(|p| p.as_os_str() == "-");
     let opts = ScanOptions {
         config,
         target: args.target.clone(),
@@ -205,8 +208,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             .read_to_end(&mut bytes)
             .map_err(|e| format!("reading standard input: {e}"))?;
         // Standard input is one named file: a --target it lacks is an error, as for one path.
+        // Unnamed, it is no file of the source tree: `stdin` is not `<subdir>/stdin` of the
+        // repository, so its fingerprints do not depend on the directory the scan ran in.
         let opts = ScanOptions {
             strict_target: true,
+            source_root: if name.is_some() {
+                opts.source_root.clone()
+            } else {
+                None
+            },
             ..opts
         };
         bulkhead_scan::scan_inputs(
@@ -257,7 +267,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         }
         ScanFormat::Json => bulkhead_report::scan_json::render(&report, VERSION),
         ScanFormat::Sarif => {
-            bulkhead_report::scan_sarif::render(&report, VERSION, source_root.as_ref())
+            let root = source_root.as_ref().filter(|_| !unnamed_stdin);
+            bulkhead_report::scan_sarif::render(&report, VERSION, root)
         }
         ScanFormat::Github => bulkhead_report::scan_github::render(&report),
         ScanFormat::Junit => bulkhead_report::scan_junit::render(&report),
