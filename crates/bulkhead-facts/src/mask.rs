@@ -7,28 +7,52 @@ pub const MASK: &str = "***";
 /// Words that, as a whole word of a name, mark it as holding a secret (`DB_PASSWORD`,
 /// `githubToken`, `REDIS_AUTH`). Matched per word, so `kubelet-certificate-authority` is not a
 /// secret because `authority` is not `auth`.
-const SECRET_WORDS: &[&str] = &[
+fn secret_listed(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"password"
+        | b"passwords"
+        | b"passwd"
+        | b"pwd"
+        | b"secret"
+        | b"secrets"
+        | b"token"
+        | b"tokens"
+        // DOCKER_PASS, SMTP_PASS: a word of its own, so BYPASS or PASSTHROUGH stay visible.
+        | b"pass"
+        | b"jwt"
+        | b"apikey"
+        | b"passphrase"
+        | b"credential"
+        | b"credentials"
+        | b"auth"
+        | b"cookie"
+        | b"dsn"
+        | b"signature"
+        | b"privatekey"
+        | b"accesskey"
+        | b"secretkey"
+        // DB_PW, --db-pw; GITHUB_PAT (a personal access token).
+        | b"pw"
+        | b"pat"
+        | b"htpasswd"
+    )
+}
+
+/// Endings that make a word glued from two (`PGPASSWORD`, `DBPASSWORD`, `ACCESSTOKEN`,
+/// `-Dpassword`, `com.example.pgpassword`) a secret one, as a word of its own is. `TOKENIZER`
+/// does not end so; a word glued at its end only.
+const SECRET_ENDINGS: &[&str] = &[
     "password",
-    "passwords",
     "passwd",
-    "pwd",
-    "secret",
-    "secrets",
-    "token",
-    "tokens",
-    // DOCKER_PASS, SMTP_PASS: a word of its own, so BYPASS or PASSTHROUGH stay visible.
-    "pass",
-    "jwt",
-    "apikey",
     "passphrase",
-    "credential",
-    "credentials",
-    "auth",
-    "cookie",
-    "dsn",
-    "signature",
-    "privatekey",
+    "secret",
+    "token",
+    "apikey",
     "accesskey",
+    "secretkey",
+    "privatekey",
+    "motdepasse",
 ];
 
 /// Adjacent word pairs that mark a secret (`aws_secret_access_key` is caught by `secret` already;
@@ -45,6 +69,9 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("cert", "key"),
     ("signing", "key"),
     ("encryption", "key"),
+    ("subscription", "key"),
+    ("ssh", "key"),
+    ("de", "passe"),
 ];
 
 /// A name ending in one of these words names a file, a mode, a switch, what a secret is called
@@ -52,42 +79,63 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
 /// `authorization-mode`, `--secret-name`, `--auth-provider`, `--token-expiration`). `stdin` ends
 /// the switches that read the secret from standard input (`docker login --password-stdin HOST`,
 /// `regctl ... --pass-stdin`): the word after them is the next argument, never the secret.
-const NOT_SECRET_LAST_WORDS: &[&str] = &[
-    "file",
-    "keyfile",
-    "path",
-    "dir",
-    "mode",
-    "enabled",
-    "type",
-    "ttl",
-    "expiry",
-    "expiration",
-    "timeout",
-    "webhook",
-    "authority",
-    "stdin",
-    "name",
-    "namespace",
-    "provider",
-    "issuer",
-    "endpoint",
-];
+fn not_secret_last(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"file"
+        | b"keyfile"
+        | b"path"
+        | b"dir"
+        | b"mode"
+        | b"enabled"
+        | b"type"
+        | b"ttl"
+        | b"expiry"
+        | b"expiration"
+        | b"timeout"
+        | b"webhook"
+        | b"authority"
+        | b"stdin"
+        | b"name"
+        | b"namespace"
+        | b"provider"
+        | b"issuer"
+        | b"endpoint"
+        // Settings about a secret, not the secret: `PASSWORD_MIN_LENGTH`, `TOKEN_MAX_AGE`,
+        // `--password-retries`, `SECRET_PORT`.
+        | b"length"
+        | b"len"
+        | b"minlength"
+        | b"maxlength"
+        | b"min"
+        | b"max"
+        | b"age"
+        | b"count"
+        | b"size"
+        | b"port"
+        | b"policy"
+        | b"retries"
+        | b"attempts"
+        | b"interval"
+        | b"lifetime"
+        | b"duration"
+    )
+}
 
-/// One lower-case word of a name, kept inline: every word the lists above compare has at most
-/// 16 bytes, so a longer word can equal none of them and is kept empty.
+/// One lower-case word of a name, kept inline: every word the lists above compare, glued to a
+/// short prefix (`pgpassword`, `mysqlrootpassword`), has at most 24 bytes, so a longer word is
+/// judged by none of them and is kept empty.
 #[derive(Clone, Copy, Default)]
 struct Word {
-    bytes: [u8; 16],
+    bytes: [u8; 24],
     len: usize,
 }
 
 impl Word {
-    fn as_str(&self) -> &str {
-        match self.bytes.get(..self.len) {
-            Some(b) => std::str::from_utf8(b).unwrap_or(""),
-            None => "",
-        }
+    /// The word's bytes: ASCII letters and digits only ([`for_each_word`] splits at any other
+    /// byte), so the lists' words are compared byte by byte, without a UTF-8 check.
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -129,12 +177,16 @@ pub fn is_secret_name(name: &str) -> bool {
     let mut secret = false;
     let mut prev = Word::default();
     for_each_word(name, |w| {
-        let word = w.as_str();
+        let word = w.as_bytes();
         if count == 0 {
-            first_says_not = matches!(word, "authorization" | "authentication" | "anonymous");
+            first_says_not = matches!(word, b"authorization" | b"authentication" | b"anonymous");
         }
-        if SECRET_WORDS.contains(&word)
-            || (count > 0 && SECRET_PAIRS.contains(&(prev.as_str(), word)))
+        if !secret
+            && (secret_word(word)
+                || (count > 0
+                    && SECRET_PAIRS
+                        .iter()
+                        .any(|(a, b)| b.as_bytes() == word && a.as_bytes() == prev.as_bytes())))
         {
             secret = true;
         }
@@ -142,7 +194,72 @@ pub fn is_secret_name(name: &str) -> bool {
         count += 1;
     });
     // `prev` is now the last word.
-    secret && !first_says_not && !NOT_SECRET_LAST_WORDS.contains(&prev.as_str())
+    secret && !first_says_not && !not_secret_last(prev.as_bytes())
+}
+
+/// Is one word of a name (lower case) a secret one: a listed word, also with a number after it
+/// (`password1`, `token2`), or a word glued to a listed ending (`pgpassword`, `accesstoken`,
+/// `secretkey`), or `password` glued to `1`..`3` as MySQL's factors are.
+fn secret_word(word: &[u8]) -> bool {
+    let digits = word.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let w = &word[..word.len() - digits];
+    // Every ending ends in one of these letters: most words are judged by one byte.
+    secret_listed(w)
+        || (w.len() > 5
+            && matches!(w[w.len() - 1], b'd' | b'e' | b'n' | b't' | b'y')
+            && SECRET_ENDINGS
+                .iter()
+                .any(|e| w.len() > e.len() && w.ends_with(e.as_bytes())))
+}
+
+/// Does the name hold a password (not a token or a key): one whose value is a secret even when
+/// it is a number (`PIN_PASSWORD=20240917`), where a number under `--token` or `--auth` is a
+/// setting more often than not.
+fn names_password(name: &str) -> bool {
+    let mut yes = false;
+    for_each_word(name, |w| {
+        let w = w.as_bytes();
+        let w = &w[..w.len() - w.iter().rev().take_while(|c| c.is_ascii_digit()).count()];
+        yes |= matches!(
+            w,
+            b"password"
+                | b"passwords"
+                | b"passwd"
+                | b"pwd"
+                | b"pass"
+                | b"pw"
+                | b"passphrase"
+                | b"pin"
+        ) || ["password", "passwd", "passphrase"]
+            .iter()
+            .any(|e| w.len() > e.len() && w.ends_with(e.as_bytes()));
+    });
+    yes
+}
+
+/// A number as a setting is written: digits, a sign, a point, an exponent. Not `NaN` nor `inf`,
+/// which Rust's parser takes for numbers and a password may be.
+fn is_number(v: &str) -> bool {
+    v.bytes().any(|c| c.is_ascii_digit())
+        && v.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'+' | b'-' | b'e' | b'E' | b'_'))
+        && v.replace('_', "").parse::<f64>().is_ok()
+}
+
+/// A value that reads as a path to a file: absolute, without blanks, with a structure of at
+/// least two segments (`/run/secrets/db`) or a file name with an extension (`/secret.pem`).
+/// `/S3CR3T` is a password that begins with a slash.
+fn is_path(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('/') else {
+        return false;
+    };
+    !v.contains(char::is_whitespace)
+        && !looks_like_key(v)
+        && (rest.split('/').filter(|s| !s.is_empty()).count() >= 2
+            || rest
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.rfind('.').is_some_and(|d| d > 0 && d + 1 < f.len())))
 }
 
 /// Values that hold no secret whatever their name says: switches, numbers, paths to files (the
@@ -151,12 +268,23 @@ fn harmless_value(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
         || v == MASK
-        || matches!(
-            v.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off"
-        )
-        || v.parse::<f64>().is_ok()
-        || (v.starts_with('/') && !v.contains(char::is_whitespace) && !looks_like_key(v))
+        || ["true", "false", "yes", "no", "on", "off", "null"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w))
+        || is_number(v)
+        || is_path(v)
+}
+
+/// [`harmless_value`] for the value of `name`: a number under a name that holds a password is
+/// the password; the shell's `PWD` and `OLDPWD` are directories.
+fn harmless_value_of(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    if v.starts_with('/')
+        && (name.eq_ignore_ascii_case("pwd") || name.eq_ignore_ascii_case("oldpwd"))
+    {
+        return true;
+    }
+    harmless_value(v) && !(is_number(v) && names_password(name))
 }
 
 /// Base64 key material, which begins with `/` once in 64 keys: long, only base64 characters,
@@ -174,7 +302,7 @@ fn looks_like_key(v: &str) -> bool {
 /// Should the value of `name` be masked? Only when the name looks secret and the value is not a
 /// switch, a number or a file path.
 pub fn should_mask(name: &str, value: &str) -> bool {
-    is_secret_name(name) && !harmless_value(value)
+    is_secret_name(name) && !harmless_value_of(name, value)
 }
 
 /// Mask the value of a `NAME=value` assignment when it holds a secret: all of it when the name
@@ -188,10 +316,22 @@ pub fn mask_assignment(assignment: &str) -> String {
     if name.contains("://") {
         return mask_credentials(assignment);
     }
-    match mask_secret_named_value(assignment) {
-        Some(masked) => masked,
-        None => format!("{name}={}", mask_credentials(value)),
+    if let Some(masked) = mask_secret_named_value(assignment) {
+        return masked;
     }
+    // etcdctl reads `ETCDCTL_USER` as `user:password`.
+    let n = name.len();
+    if n >= 12 && name[n - 12..].eq_ignore_ascii_case("etcdctl_user") {
+        if let Some((user, pass)) = value.split_once(':') {
+            if !not_a_value(pass) {
+                return format!("{name}={user}:{MASK}");
+            }
+        }
+    }
+    // The value of a harmless name may hold secrets of its own: `NAME=value` words (a libpq
+    // connection string, `JAVA_OPTS=-Ddb.password=x`, a line of a multi-line value), the pairs
+    // of an ADO.NET connection string, JSON, and what [`credential_spans`] finds.
+    format!("{name}={}", mask_text(value))
 }
 
 /// The assignment with its whole value masked when its name looks secret and the value is not
@@ -210,27 +350,88 @@ fn mask_secret_named_value(assignment: &str) -> Option<String> {
         Some(q @ ('"' | '\'')) if tail.contains(q) => (&core[..1], &core[1..]),
         _ => ("", core),
     };
-    (!harmless_value(core)).then(|| format!("{name}={lead}{MASK}{tail}"))
+    (!harmless_value_of(name, core)).then(|| format!("{name}={lead}{MASK}{tail}"))
 }
 
-/// `text` with the values of its space-separated `NAME=value` words masked where the name looks
-/// secret (see [`mask_secret_named_value`]); credentials found by their form are left to the
-/// caller, which looks for them once in the whole text.
+/// `text` with the values of its `NAME=value` words (separated by blanks or line breaks)
+/// masked where the name looks secret (see [`mask_secret_named_value`]); credentials found by
+/// their form are left to the caller, which looks for them once in the whole text. A value that
+/// opens a quote runs to its closing quote on its line, blanks included (`export
+/// PASSWORD="two words"`), and a word of `;`-separated pairs (`Server=x;Password=p;`, an ADO.NET
+/// connection string) is judged pair by pair.
 fn mask_secret_named_values(text: &str) -> String {
     if !text.contains('=') {
         return text.to_string();
     }
+    let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            out.push(b[i] as char);
+            i += 1;
+            continue;
         }
-        match mask_secret_named_value(word) {
-            Some(masked) => out.push_str(&masked),
-            None => out.push_str(word),
+        let mut end = i;
+        while end < b.len() && !b[end].is_ascii_whitespace() {
+            end += 1;
         }
+        i = mask_named_word(text, i, end, &mut out);
     }
     out
+}
+
+/// Push the word `text[start..end]` to `out`, its secret-named values masked (see
+/// [`mask_secret_named_values`]); where the text goes on from (past `end` when a quoted value
+/// ran on beyond the word).
+fn mask_named_word(text: &str, start: usize, end: usize, out: &mut String) -> usize {
+    let word = &text[start..end];
+    let Some(eq) = word.find('=') else {
+        out.push_str(word);
+        return end;
+    };
+    // `key=value;key=value`: split before each `;` followed by a name and `=`, so a `;` inside
+    // a password does not end it.
+    let mut piece = 0;
+    let mut k = eq;
+    while let Some(sc) = word[k..].find(';').map(|s| k + s) {
+        let rest = &word[sc + 1..];
+        let next_eq = rest.find('=');
+        let splits = next_eq.is_some_and(|e| {
+            e > 0
+                && rest[..e]
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        });
+        if !splits {
+            break;
+        }
+        let p = &word[piece..sc];
+        out.push_str(&mask_secret_named_value(p).unwrap_or_else(|| p.to_string()));
+        out.push(';');
+        piece = sc + 1;
+        k = piece + next_eq.unwrap_or(0);
+    }
+    let last = &word[piece..];
+    // A quoted value that the word does not close: to the closing quote on its line.
+    if let Some((name, value)) = last.split_once('=') {
+        if let Some(q @ (b'"' | b'\'')) = value.bytes().next() {
+            if !value[1..].contains(q as char) && is_secret_name(name) && !name.contains("://") {
+                let from = start + piece + name.len() + 2;
+                let line = &text[from..];
+                let line = &line[..line.find('\n').unwrap_or(line.len())];
+                if let Some(close) = line.find(q as char) {
+                    if !harmless_value_of(name, &line[..close]) {
+                        out.push_str(&text[start + piece..from]);
+                        out.push_str(MASK);
+                        return from + close;
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(&mask_secret_named_value(last).unwrap_or_else(|| last.to_string()));
+    end
 }
 
 /// Mask secret values in a command line: `--password=x`, `--password x`, `PASSWORD=x`, and the
@@ -264,6 +465,27 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                     pending_name = Some(body)
                 }
                 _ => {}
+            }
+        }
+        // One argument is one value: `PASSWORD=a b c` (from `env PASSWORD="a b c" cmd`) is
+        // masked whole. A name with blanks is a script's text, read word by word.
+        if let Some(masked) = word
+            .split_once('=')
+            .filter(|(n, v)| !has_blank(n) && has_blank(v))
+            .and_then(|_| mask_secret_named_value(word))
+        {
+            out.push(masked);
+            continue;
+        }
+        // A Windows-style option: `/password:VALUE`, `/p:VALUE` names no secret.
+        if let Some((name, v)) = word
+            .strip_prefix('/')
+            .and_then(|w| w.split_once(':'))
+            .filter(|(n, _)| !n.contains('/'))
+        {
+            if should_mask(name, v) {
+                out.push(format!("/{name}:{MASK}"));
+                continue;
             }
         }
         out.push(mask_secret_named_values(word));
@@ -775,6 +997,18 @@ fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<us
     if words.authorization_scheme {
         found.extend(authorization_values(text));
     }
+    if words.header {
+        found.extend(header_values(text));
+    }
+    if words.quoted_key {
+        found.extend(json_secret_values(text));
+    }
+    if words.pass_colon {
+        found.extend(openssl_pass_args(text));
+    }
+    if words.pem {
+        found.extend(private_key_blocks(text));
+    }
     if found.len() < 2 {
         return (found, words.first_long_option);
     }
@@ -816,6 +1050,17 @@ struct Mentions {
     netrc_password: bool,
     /// `bearer` or `basic`, letter case ignored.
     authorization_scheme: bool,
+    /// A `:` after `key`, `ken`, `kie` or `ion` (letter case ignored): the end of a header
+    /// name [`header_values`] reads (`X-Api-Key:`, `PRIVATE-TOKEN:`, `Cookie:`,
+    /// `Authorization:`).
+    header: bool,
+    /// A `:` right after a quote: a key of JSON (`"password":`), read by
+    /// [`json_secret_values`].
+    quoted_key: bool,
+    /// `pass:` (letter case ignored), OpenSSL's way to give a password ([`openssl_pass_args`]).
+    pass_colon: bool,
+    /// `-----BEGIN`: a PEM block, maybe a private key ([`private_key_blocks`]).
+    pem: bool,
     /// Where the first `-` that may begin a long option is (`--name`, or `-name` as Go writes
     /// it; see [`long_option_name_at`]): no option [`secret_option_values`] reads comes before
     /// it. Only the byte after each `-` is looked at, as every `-` of a command line may be:
@@ -833,15 +1078,28 @@ impl Mentions {
         };
         for (i, c) in b.iter().enumerate() {
             match c {
-                b':' => m.scheme_separator |= at(i, b"://"),
+                b':' => {
+                    m.scheme_separator |= at(i, b"://");
+                    if i >= 3 {
+                        let before = [b[i - 3], b[i - 2], b[i - 1]].map(|c| c.to_ascii_lowercase());
+                        m.header |= matches!(&before, b"key" | b"ken" | b"kie" | b"ion");
+                        m.quoted_key |= matches!(before[2], b'"' | b'\'');
+                        m.pass_colon |= i >= 4 && at(i - 4, b"pass");
+                    } else {
+                        m.quoted_key |= i > 0 && matches!(b[i - 1], b'"' | b'\'');
+                    }
+                }
                 b'c' | b'C' => m.curl_or_wget |= at(i, b"curl"),
                 b'w' | b'W' => m.curl_or_wget |= at(i, b"wget"),
                 b'b' | b'B' => m.authorization_scheme |= at(i, b"bearer") || at(i, b"basic"),
-                b'-' if m.first_long_option.is_none()
-                    && b.get(i + 1)
-                        .is_some_and(|&c| c == b'-' || c.is_ascii_alphabetic()) =>
-                {
-                    m.first_long_option = Some(i)
+                b'-' => {
+                    if m.first_long_option.is_none()
+                        && b.get(i + 1)
+                            .is_some_and(|&c| c == b'-' || c.is_ascii_alphabetic())
+                    {
+                        m.first_long_option = Some(i)
+                    }
+                    m.pem |= b.get(i + 1) == Some(&b'-') && at(i, b"-----BEGIN");
                 }
                 _ => {}
             }
@@ -902,21 +1160,24 @@ impl Mentions {
 /// no more.
 fn may_name(b: &[u8], run: usize, end: usize) -> bool {
     let len = end - run;
-    (4..=15).contains(&len)
-        && matches!(
-            [b[run], b[run + 1]],
-            [b'b', b'u']
-                | [b'c', b'r']
-                | [b'd', b'o']
-                | [b'h', b'e' | b't']
-                | [b'm', b'a' | b'o' | b'y']
-                | [b'n', b'e' | b'p']
-                | [b'o', b'r']
-                | [b'p', b'a' | b'o']
-                | [b'r', b'e']
-                | [b's', b'k' | b'm' | b's']
-                | [b't', b'p']
-        )
+    (len == 2 && b[run] == b'a' && b[run + 1] == b'z')
+        || (4..=15).contains(&len)
+            && matches!(
+                [b[run], b[run + 1]],
+                [b'b', b'u']
+                    | [b'c', b'r']
+                    | [b'd', b'o']
+                    | [b'h', b'e' | b't']
+                    | [b'l', b'd']
+                    | [b'm', b'a' | b'o' | b'y']
+                    | [b'n', b'e' | b'p']
+                    | [b'o', b'r']
+                    | [b'p', b'a' | b'o']
+                    | [b'r', b'e']
+                    | [b's', b'k' | b'm' | b'q' | b's']
+                    | [b't', b'p']
+                    | [b'v', b'a']
+            )
 }
 
 fn is_token_byte(c: u8) -> bool {
@@ -950,6 +1211,12 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
         ("rk_live_", 24, false, "a Stripe secret key"),
         ("npm_", 40, false, "an npm token"),
         ("AIza", 39, true, "a Google API key"),
+        ("sk-proj-", 40, false, "an OpenAI API key"),
+        ("sk-ant-", 40, false, "an Anthropic API key"),
+        ("sk-", 35, false, "an OpenAI API key"),
+        ("dop_v1_", 71, false, "a DigitalOcean token"),
+        ("doo_v1_", 71, false, "a DigitalOcean token"),
+        ("dor_v1_", 71, false, "a DigitalOcean token"),
     ];
     const SHORTEST: usize = {
         let mut shortest = usize::MAX;
@@ -961,6 +1228,16 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
             i += 1;
         }
         shortest
+    };
+    // Whether a format starts with a byte, looked up for every candidate.
+    const FIRST: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < FORMATS.len() {
+            t[FORMATS[i].0.as_bytes()[0] as usize] = true;
+            i += 1;
+        }
+        t
     };
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -980,6 +1257,18 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
         if may_name(b, run, end) {
             words.note_run(b, run, end);
         }
+        // Formats with dots, which end a run: Vault's `hvs.`, `hvb.`, `hvr.` tokens and
+        // SendGrid's `SG.ID.SECRET`.
+        if b.get(end) == Some(&b'.')
+            && matches!(&b[run..end], b"hvs" | b"hvb" | b"hvr" | b"SG")
+            && (run == 0 || !(b[run - 1].is_ascii_alphanumeric() || b[run - 1] == b'.'))
+        {
+            if let Some((z, what)) = dotted_token_end(b, run, end) {
+                out.push((run, z, what));
+                i = z;
+                continue;
+            }
+        }
         if (run == 0 || b[run - 1] != b'.') && text[run..end].starts_with("eyJ") {
             if let Some(jwt) = jwt_end(b, run) {
                 out.push((run, jwt, "a JSON Web Token"));
@@ -991,11 +1280,7 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
             if end - k < SHORTEST {
                 break;
             }
-            if (k > run && b[k - 1].is_ascii_alphanumeric())
-                || !FORMATS
-                    .iter()
-                    .any(|(prefix, ..)| prefix.as_bytes()[0] == b[k])
-            {
+            if (k > run && b[k - 1].is_ascii_alphanumeric()) || !FIRST[b[k] as usize] {
                 continue;
             }
             let word = &text[k..end];
@@ -1012,6 +1297,14 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
                     "AKIA" | "ASIA" => word
                         .bytes()
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                    // `sk-` and a long base62 string of mixed case and digits, not a word
+                    // such as `sk-learn-...`.
+                    "sk-" => {
+                        let body = &word.as_bytes()[3..];
+                        body.iter().any(u8::is_ascii_uppercase)
+                            && body.iter().any(u8::is_ascii_lowercase)
+                            && body.iter().any(u8::is_ascii_digit)
+                    }
                     _ => true,
                 };
                 if body_ok {
@@ -1023,6 +1316,27 @@ fn token_formats(text: &str, words: &mut Mentions) -> Vec<(usize, usize, &'stati
         i = end;
     }
     out
+}
+
+/// The end of a Vault token (`hvs.` and 20 characters or more) or of a SendGrid key (`SG.`,
+/// then two parts of 16 or more separated by a dot) whose prefix is `b[run..end]`.
+fn dotted_token_end(b: &[u8], run: usize, end: usize) -> Option<(usize, &'static str)> {
+    let part = |from: usize| {
+        let mut j = from;
+        while j < b.len() && is_token_byte(b[j]) {
+            j += 1;
+        }
+        j
+    };
+    let first = part(end + 1);
+    if b[run] == b'h' {
+        return (first - end > 20).then_some((first, "a Vault token"));
+    }
+    if first - end - 1 < 16 || b.get(first) != Some(&b'.') {
+        return None;
+    }
+    let second = part(first + 1);
+    (second - first > 16).then_some((second, "a SendGrid API key"))
 }
 
 /// A JSON Web Token starting at `i`: three base64url segments, the first two of ten characters
@@ -1068,6 +1382,18 @@ fn url_passwords(text: &str) -> Vec<(usize, usize)> {
             continue;
         };
         let Some(colon) = rest[..at].find(':') else {
+            // `https://TOKEN@host`: userinfo that is a token alone (not `git@`, `user@`).
+            let user = &rest[..at];
+            // A user name has no digit beside capitals and is short; a token has both, or
+            // is long and mixes letters and digits.
+            let has = |f: fn(&u8) -> bool| user.as_bytes().iter().any(f);
+            if user.bytes().all(is_token_byte)
+                && has(u8::is_ascii_digit)
+                && ((user.len() >= 20 && has(u8::is_ascii_alphabetic))
+                    || (user.len() >= 8 && has(u8::is_ascii_uppercase)))
+            {
+                out.push((authority, authority + at));
+            }
             continue;
         };
         let pass = &rest[colon + 1..at];
@@ -1231,6 +1557,7 @@ fn url_secrets(text: &str) -> Vec<(usize, usize, &'static str)> {
                 let value = value.trim_end_matches([',', '.', ')', ']', '}']);
                 let secret_name = is_secret_name(name)
                     || name.eq_ignore_ascii_case("sig")
+                    || name.eq_ignore_ascii_case("key")
                     || (azure_functions && name == "code");
                 if secret_name
                     && !harmless_value(value)
@@ -1296,6 +1623,14 @@ enum Program {
     Sshpass,
     Htpasswd,
     Smbclient,
+    /// sqlcmd: `-P PASSWORD`.
+    Sqlcmd,
+    /// The OpenLDAP clients: `-w PASSWORD`.
+    Ldap,
+    /// The Azure CLI: `az login -p/--password`.
+    Az,
+    /// `vault login TOKEN`.
+    Vault,
 }
 
 impl Program {
@@ -1320,6 +1655,11 @@ impl Program {
             b"sshpass" => Sshpass,
             b"htpasswd" => Htpasswd,
             b"smbclient" => Smbclient,
+            b"sqlcmd" => Sqlcmd,
+            b"ldapsearch" | b"ldapadd" | b"ldapmodify" | b"ldapdelete" | b"ldapwhoami"
+            | b"ldappasswd" | b"ldapcompare" | b"ldapmodrdn" | b"ldapexop" => Ldap,
+            b"az" => Az,
+            b"vault" => Vault,
             _ => return None,
         })
     }
@@ -1841,6 +2181,58 @@ fn program_passwords(
                 }
             }
         }
+        Program::Sqlcmd | Program::Ldap => {
+            let (letter, what) = if prog == Program::Sqlcmd {
+                ("-P", "a password given to sqlcmd")
+            } else {
+                ("-w", "a password given to an LDAP client")
+            };
+            while k < args.len() && args[k].word != "--" {
+                let w = args[k].word;
+                if w == letter {
+                    if let Some(n) = args.get(k + 1) {
+                        push_value(out, text, n.raw_at, what);
+                    }
+                    k += 2;
+                    continue;
+                }
+                if let Some(rest) = w.strip_prefix(letter).filter(|r| !r.is_empty()) {
+                    push_value(out, text, args[k].at + w.len() - rest.len(), what);
+                }
+                k += 1;
+            }
+        }
+        Program::Az => {
+            const WHAT: &str = "a password given to az login";
+            let Some(login) = after_subcommand(args, &["login"]) else {
+                return;
+            };
+            k = login;
+            while k < args.len() {
+                match long_value(args, k, "--password", true)
+                    .or_else(|| short_value(args, k, b'p', b"pu", true, true))
+                {
+                    Some((at, took)) => {
+                        push_value(out, text, at, WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Vault => {
+            // `vault login [options] [TOKEN | key=value ...]`: the first argument that is no
+            // option and no `key=value` of an auth method is the token (`-` reads stdin).
+            let Some(login) = after_subcommand(args, &["login"]) else {
+                return;
+            };
+            if let Some(t) = args[login..]
+                .iter()
+                .find(|a| !a.word.starts_with('-') && !a.word.contains('='))
+            {
+                push_value(out, text, t.raw_at, "a token given to vault login");
+            }
+        }
         Program::Smbclient => {
             const WHAT: &str = "a password in an smbclient user option";
             const PASSWORD: &str = "a password given to smbclient";
@@ -1964,6 +2356,219 @@ fn authorization_values(text: &str) -> Vec<(usize, usize, &'static str)> {
                 out.push((v, j, what));
             }
         }
+    }
+    out
+}
+
+/// Where the word that ends at byte `end` begins, walking back over the bytes `part` accepts;
+/// None unless it begins a word of the text (its start, or after a blank, a quote, `{`, `,`,
+/// `[` or `(`).
+fn word_back(b: &[u8], end: usize, part: impl Fn(u8) -> bool) -> Option<usize> {
+    let mut k = end;
+    while k > 0 && end - k < 64 && part(b[k - 1]) {
+        k -= 1;
+    }
+    (k < end && (k == 0 || b"\t\r\n \"'{,[(".contains(&b[k - 1]))).then_some(k)
+}
+
+/// Values of HTTP headers that carry a credential (`X-Api-Key: KEY`, `PRIVATE-TOKEN: T`,
+/// `X-Auth-Token:`, `Cookie: session=...`), as [`is_secret_name`] reads their names, and the
+/// credentials after any scheme of `Authorization:` (`token T`, `Bot T`, `Digest ...`; `Bearer`
+/// and `Basic` are read by [`authorization_values`]). A value runs to the end of its line, or to
+/// the quote that closes the header (`-H "Cookie: a=1; b=2"`), or, in a line that does not begin
+/// with the header, to a blank.
+fn header_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = text[from..].find(':') {
+        let colon = from + k;
+        from = colon + 1;
+        let Some(start) = word_back(b, colon, |c| c.is_ascii_alphanumeric() || c == b'-') else {
+            continue;
+        };
+        let name = &text[start..colon];
+        let lower = name.to_ascii_lowercase();
+        let authorization = matches!(lower.as_str(), "authorization" | "proxy-authorization");
+        let header_like = name.contains('-') || matches!(lower.as_str(), "cookie" | "apikey");
+        if !(authorization || (header_like && is_secret_name(name))) {
+            continue;
+        }
+        let mut v = colon + 1;
+        while v < b.len() && matches!(b[v], b' ' | b'\t') {
+            v += 1;
+        }
+        let quote = start
+            .checked_sub(1)
+            .map(|q| b[q])
+            .filter(|q| matches!(q, b'"' | b'\''));
+        let line_start = b[..start]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        let whole_line = b[line_start..start]
+            .iter()
+            .all(|c| matches!(c, b' ' | b'\t'));
+        let mut z = v;
+        while z < b.len()
+            && !matches!(b[z], b'\n' | b'\r')
+            && Some(b[z]) != quote
+            && (quote.is_some() || whole_line || !matches!(b[z], b' ' | b'\t'))
+        {
+            z += 1;
+        }
+        let mut value = text[v..z].trim_end();
+        let mut a = v;
+        if authorization {
+            // `Scheme credentials`: the scheme stays. A lone word is masked when it is long
+            // enough to be a key, not a word such as `Webhook`.
+            match value.split_once([' ', '\t']) {
+                Some((scheme, creds))
+                    if scheme
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-') =>
+                {
+                    let creds = creds.trim_start();
+                    a = v + value.len() - creds.len();
+                    value = creds;
+                }
+                Some(_) => {}
+                None if value.len() < 16 => continue,
+                None => {}
+            }
+        }
+        if not_a_value(value) || value.starts_with('{') {
+            continue;
+        }
+        out.push((a, a + value.len(), "a credential in an HTTP header"));
+    }
+    out
+}
+
+/// Values of JSON (or YAML flow) keys that look secret (`{"password": "x"}`, `"splunk-token":
+/// "x"`, `{\"password\":\"x\"}` escaped inside a string), judged as [`should_mask`] judges
+/// an option's value: a string to its closing quote, or a bare scalar to `,`, `}`, `]` or a
+/// blank. An object or a list under such a key is left to the keys inside it.
+fn json_secret_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = text[from..].find(':') {
+        let colon = from + k;
+        from = colon + 1;
+        let Some(&q) = colon.checked_sub(1).map(|p| &b[p]) else {
+            continue;
+        };
+        if !matches!(q, b'"' | b'\'') {
+            continue;
+        }
+        let escaped = colon >= 2 && b[colon - 2] == b'\\';
+        let key_end = colon - 1 - usize::from(escaped);
+        let mut key_start = key_end;
+        while key_start > 0
+            && key_end - key_start < 64
+            && (b[key_start - 1].is_ascii_alphanumeric() || b"-_. ".contains(&b[key_start - 1]))
+        {
+            key_start -= 1;
+        }
+        if key_start == key_end || key_start == 0 || b[key_start - 1] != q {
+            continue;
+        }
+        let key = &text[key_start..key_end];
+        if !is_secret_name(key) {
+            continue;
+        }
+        let mut v = colon + 1;
+        while v < b.len() && matches!(b[v], b' ' | b'\t') {
+            v += 1;
+        }
+        let (a, z) = match b.get(v) {
+            Some(b'\\') if escaped && b.get(v + 1) == Some(&q) => {
+                let a = v + 2;
+                let z = text[a..]
+                    .find(if q == b'"' { "\\\"" } else { "\\'" })
+                    .map_or(text.len(), |e| a + e);
+                (a, z)
+            }
+            Some(&c @ (b'"' | b'\'')) => {
+                let a = v + 1;
+                let mut z = a;
+                while z < b.len() && b[z] != c && b[z] != b'\n' {
+                    z += if b[z] == b'\\' { 2 } else { 1 };
+                }
+                (a, z.min(b.len()))
+            }
+            Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.') => {
+                let mut z = v;
+                while z < b.len()
+                    && !matches!(b[z], b',' | b'}' | b']' | b'"' | b'\'' | b'\\')
+                    && !b[z].is_ascii_whitespace()
+                {
+                    z += 1;
+                }
+                (v, z)
+            }
+            _ => continue,
+        };
+        if !text.is_char_boundary(z) {
+            continue;
+        }
+        let value = &text[a..z];
+        if not_a_value(value) || !should_mask(key, value) {
+            continue;
+        }
+        out.push((a, z, "a secret in a JSON value"));
+        from = from.max(z);
+    }
+    out
+}
+
+/// OpenSSL's passwords given as arguments (`-passin pass:X`, `-passout pass:X`, `-k pass:X`):
+/// the value after `pass:` at the start of a word. `env:VAR` and `file:PATH` name where the
+/// password is and stay.
+fn openssl_pass_args(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = text[from..].find(':') {
+        let colon = from + k;
+        from = colon + 1;
+        if colon < 4
+            || !b[colon - 4..colon].eq_ignore_ascii_case(b"pass")
+            || word_back(b, colon, |c| c.is_ascii_alphabetic()) != Some(colon - 4)
+            || matches!(b.get(colon + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            continue;
+        }
+        push_value(&mut out, text, colon + 1, "a password given to openssl");
+    }
+    out
+}
+
+/// The bodies of PEM private keys (`-----BEGIN RSA PRIVATE KEY-----` ... `-----END ...`), to
+/// the end of the text when the block is cut short; the markers stay, so the text still says
+/// what was there.
+fn private_key_blocks(text: &str) -> Vec<(usize, usize, &'static str)> {
+    const BEGIN: &str = "-----BEGIN ";
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = text[from..].find(BEGIN) {
+        let label_at = from + k + BEGIN.len();
+        from = label_at;
+        let Some(label_len) = text[label_at..].find("-----").filter(|&l| l <= 64) else {
+            continue;
+        };
+        if !text[label_at..label_at + label_len].contains("PRIVATE KEY") {
+            continue;
+        }
+        let body = label_at + label_len + 5;
+        let end = text[body..]
+            .find("-----END")
+            .map_or(text.len(), |e| body + e);
+        if end > body {
+            out.push((body, end, "a private key"));
+        }
+        from = end.max(body);
     }
     out
 }
@@ -3099,6 +3704,310 @@ mod tests {
         assert_eq!(
             what("mount -o password=M0untPass //s/x /m"),
             vec!["a password in mount options"]
+        );
+    }
+
+    /// A quoted value runs to its closing quote, blanks included: no word of it is left.
+    #[test]
+    fn quoted_values_with_blanks_are_masked_whole() {
+        for (text, masked) in [
+            (
+                "export API_PASSWORD=\"S3CR3T alpha beta\" NEXT=1",
+                "export API_PASSWORD=\"***\" NEXT=1",
+            ),
+            (
+                "export API_PASSWORD='S3CR3T alpha beta'; echo",
+                "export API_PASSWORD='***'; echo",
+            ),
+            ("app --password=\"a b c\" -x", "app --password=\"***\" -x"),
+            ("app --password \"a b c\" -x", "app --password \"***\" -x"),
+            ("sshpass -p 'a b' ssh h", "sshpass -p '***' ssh h"),
+            // Not closed on its line: the word is masked, the next line stays.
+            ("PASSWORD=\"abc\nNEXT=1", "PASSWORD=***\nNEXT=1"),
+            // A quoted harmless value stays.
+            (
+                "TOKEN_FILE=\"/run/a b\" X=\"y z\"",
+                "TOKEN_FILE=\"/run/a b\" X=\"y z\"",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        let argv: Vec<String> = ["env", "API_PASSWORD=S3CR3T alpha beta", "app"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(mask_argv(&argv), ["env", "API_PASSWORD=***", "app"]);
+        assert_eq!(
+            mask_assignment("API_PASSWORD=\"S3CR3T alpha beta\""),
+            "API_PASSWORD=\"***\""
+        );
+    }
+
+    /// Names glued from two words, short forms and other spellings of a password.
+    #[test]
+    fn glued_and_short_secret_names() {
+        for n in [
+            "PGPASSWORD",
+            "DBPASSWORD",
+            "ACCESSTOKEN",
+            "SECRETKEY",
+            "password1",
+            "DB_PW",
+            "db-pw",
+            "SSH_KEY",
+            "GITHUB_PAT",
+            "HTPASSWD",
+            "MOT_DE_PASSE",
+            "com.example.pgpassword",
+            "Dpassword",
+            "X-Api-Key",
+            "MYSQL_ROOTPASSWORD",
+        ] {
+            assert!(is_secret_name(n), "{n}");
+        }
+        for n in [
+            "TOKENIZER_PATH",
+            "tokenizer",
+            "PASSWORD_MIN_LENGTH",
+            "password-max-age",
+            "SECRET_KEY_BASE_FILE",
+            "BYPASS",
+            "PATH",
+            "PASSTHROUGH",
+            "SECRET_PORT",
+            "pattern",
+            "upwards",
+        ] {
+            assert!(!is_secret_name(n), "{n}");
+        }
+        for (given, want) in [
+            ("PGPASSWORD=S3CR3T", "PGPASSWORD=***"),
+            (
+                "com.example.pgpassword=S3CR3T",
+                "com.example.pgpassword=***",
+            ),
+            ("ETCDCTL_USER=root:S3CR3T", "ETCDCTL_USER=root:***"),
+            ("ETCDCTL_USER=root", "ETCDCTL_USER=root"),
+            ("PASSWORD_MIN_LENGTH=12", "PASSWORD_MIN_LENGTH=12"),
+        ] {
+            assert_eq!(mask_assignment(given), want, "{given}");
+        }
+        let argv: Vec<String> = [
+            "app",
+            "--db-pw=S3CR3T",
+            "-Dpassword=S3CR3T",
+            "-Ddb.password=S3CR3T",
+            "/password:S3CR3T",
+            "/usr/bin:/bin",
+            "/p:x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            mask_argv(&argv),
+            [
+                "app",
+                "--db-pw=***",
+                "-Dpassword=***",
+                "-Ddb.password=***",
+                "/password:***",
+                "/usr/bin:/bin",
+                "/p:x"
+            ]
+        );
+    }
+
+    /// A password may begin with `/` or be a number: under a name that holds a password it is
+    /// masked; a path with a structure, a setting's number and the shell's `PWD` stay.
+    #[test]
+    fn passwords_that_look_like_paths_or_numbers() {
+        for (given, want) in [
+            ("DB_PASSWORD=/S3CR3T", "DB_PASSWORD=***"),
+            ("PIN_PASSWORD=20240917", "PIN_PASSWORD=***"),
+            ("DB_PASSWORD=NaN", "DB_PASSWORD=***"),
+            ("API_TOKEN=inf", "API_TOKEN=***"),
+            (
+                "DB_PASSWORD=/run/secrets/db_password",
+                "DB_PASSWORD=/run/secrets/db_password",
+            ),
+            ("TLS_SECRET=/secret.pem", "TLS_SECRET=/secret.pem"),
+            ("API_TOKEN=3600", "API_TOKEN=3600"),
+            ("PASSWORD_LENGTH=16", "PASSWORD_LENGTH=16"),
+            ("DB_PASSWORD_PORT=5432", "DB_PASSWORD_PORT=5432"),
+            ("PWD=/root", "PWD=/root"),
+            ("OLDPWD=/home", "OLDPWD=/home"),
+            ("PASSWORD=true", "PASSWORD=true"),
+        ] {
+            assert_eq!(mask_assignment(given), want, "{given}");
+        }
+        assert_eq!(
+            mask_text("app --password 20240917 --token 3600"),
+            "app --password *** --token 3600"
+        );
+    }
+
+    /// Secrets inside the value of a harmless name: JSON, connection strings, the lines of a
+    /// multi-line value, private keys.
+    #[test]
+    fn secrets_inside_values_of_harmless_names() {
+        for (given, want) in [
+            (
+                "APP_CONFIG={\"db\":{\"password\":\"S3CR3T\"}}",
+                "APP_CONFIG={\"db\":{\"password\":\"***\"}}",
+            ),
+            (
+                "CONN=Server=x;User Id=u;Password=S3CR3T;Database=d",
+                "CONN=Server=x;User Id=u;Password=***;Database=d",
+            ),
+            (
+                "CONN=Server=x;Pwd=S3CR3T;",
+                "CONN=Server=x;Pwd=***;",
+            ),
+            (
+                "PGCONN=host=x password=S3CR3T dbname=y",
+                "PGCONN=host=x password=*** dbname=y",
+            ),
+            ("CONFIG=a=1\npassword=S3CR3T\nb=2", "CONFIG=a=1\npassword=***\nb=2"),
+            ("JAVA_OPTS=-Xmx1g -Ddb.password=S3CR3T", "JAVA_OPTS=-Xmx1g -Ddb.password=***"),
+            (
+                "KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nS3CR3T\n-----END RSA PRIVATE KEY-----\n",
+                "KEY=-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----\n",
+            ),
+            // A semicolon inside a password does not end it.
+            ("DB_PASSWORD=a;b", "DB_PASSWORD=***"),
+        ] {
+            assert_eq!(mask_assignment(given), want, "{given}");
+        }
+        for (text, masked) in [
+            (
+                "\"log-opts\": {\"splunk-token\": \"S3CR3T\", \"tag\": \"x\"}",
+                "\"log-opts\": {\"splunk-token\": \"***\", \"tag\": \"x\"}",
+            ),
+            (
+                "echo '{\"password\":\"S3CR3T\"}'",
+                "echo '{\"password\":\"***\"}'",
+            ),
+            (
+                "{\\\"password\\\":\\\"S3CR3T\\\"}",
+                "{\\\"password\\\":\\\"***\\\"}",
+            ),
+            (
+                "{'api_key': 'S3CR3T', 'n': 1}",
+                "{'api_key': '***', 'n': 1}",
+            ),
+            ("{\"pin_password\": 20240917}", "{\"pin_password\": ***}"),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n",
+                "-----BEGIN OPENSSH PRIVATE KEY-----***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            "{\"password\": \"${DB_PASSWORD}\", \"token_ttl\": 3600}",
+            "{\"password-file\": \"/run/secrets/p\", \"token\": null}",
+            "{\"secrets\": {\"name\": \"x\"}}",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+            "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+            "Server=x;Database=d;Integrated Security=true",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+    }
+
+    /// More token formats, URL secrets, HTTP headers and the passwords of more programs.
+    #[test]
+    fn token_formats_headers_and_tool_passwords() {
+        for (text, masked) in [
+            (
+                "k sk-proj-abcdefghijklmnopqrstuvwxyzABCDEFGH0123456789 x",
+                "k *** x",
+            ),
+            ("k sk-abcdefghijklmnopqrstuvwxyzABCDEF01234567", "k ***"),
+            ("t hvs.CAESIJlongtokenS3CR3Tabcdefghijk.", "t ***."),
+            (
+                "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                "***",
+            ),
+            (
+                "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "***",
+            ),
+            (
+                "curl https://x.example.com/a?key=S3CR3T&api_key=S3CR3T2&token=S3CR3T3",
+                "curl https://x.example.com/a?key=***&api_key=***&token=***",
+            ),
+            (
+                "curl -H \"X-Api-Key: S3CR3T\" -H 'PRIVATE-TOKEN: S3CR3T' x",
+                "curl -H \"X-Api-Key: ***\" -H 'PRIVATE-TOKEN: ***' x",
+            ),
+            (
+                "curl -H \"Authorization: token S3CR3T\" -H \"Cookie: session=S3CR3T; b=2\" x",
+                "curl -H \"Authorization: token ***\" -H \"Cookie: ***\" x",
+            ),
+            ("Cookie: a=S3CR3T; b=2\nHost: x", "Cookie: ***\nHost: x"),
+            (
+                "git clone https://S3CR3Tabcdef0123456789xyz@github.com/x/y",
+                "git clone https://***@github.com/x/y",
+            ),
+            (
+                "https://S3CR3T-P24@github.com/o/r",
+                "https://***@github.com/o/r",
+            ),
+            (
+                "openssl rsa -passin pass:S3CR3T -passout env:PW -in k",
+                "openssl rsa -passin pass:*** -passout env:PW -in k",
+            ),
+            (
+                "sqlcmd -S srv -U sa -P S3CR3T -Q \"select 1\"",
+                "sqlcmd -S srv -U sa -P *** -Q \"select 1\"",
+            ),
+            ("sqlcmd -S srv -PS3CR3T", "sqlcmd -S srv -P***"),
+            (
+                "ldapsearch -x -D cn=admin -w S3CR3T -b dc=x",
+                "ldapsearch -x -D cn=admin -w *** -b dc=x",
+            ),
+            (
+                "az login --service-principal -u id -p S3CR3T --tenant t",
+                "az login --service-principal -u id -p *** --tenant t",
+            ),
+            ("vault login S3CR3T", "vault login ***"),
+            (
+                "vault login -method=userpass username=u password=S3CR3T",
+                "vault login -method=userpass username=u password=***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            "pip install scikit-learn sk-learn-is-a-library-name-of-some-length",
+            "git clone ssh://git@github.com/x/y",
+            "https://user@example.com/x",
+            "https://john-doe@bitbucket.org/team/repo.git",
+            "https://oauth2@gitlab.example.com/x.git",
+            "https://Admin@example.com/x",
+            "https://example.com/?key=$KEY",
+            "authorization-mode: Node,RBAC",
+            "authorization: Webhook",
+            "X-Request-Id: 1234",
+            "Content-Type: application/json",
+            "openssl rsa -passin file:/run/k -passout env:PW",
+            "az account show -p x",
+            "vault status",
+            "vault login -",
+            "kube-apiserver --tls-private-key-file=/etc/k.key",
+            "x hvs.short",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        let argv: Vec<String> = ["curl", "-H", "X-Api-Key: S3CR3T", "https://x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            mask_argv(&argv),
+            ["curl", "-H", "X-Api-Key: ***", "https://x"]
         );
     }
 
