@@ -3,8 +3,8 @@
 //! their containers) and swarm state. Independent requests run concurrently.
 //!
 //! bollard's typed answers are turned into the snapshot's own types (which keep Docker's JSON
-//! field names) through JSON, and secret values (environment variables, command lines, image
-//! history) are masked on the way. Where the transport offers plain GETs (the unix socket), the
+//! field names) through JSON, and secret values (environment variables, labels, command lines,
+//! health checks, image history) are masked on the way. Where the transport offers plain GETs (the unix socket), the
 //! container inspects, one per container, are parsed straight from the daemon's JSON instead.
 
 use crate::select::{Listed, Selector};
@@ -239,8 +239,33 @@ fn refusal(status: u16, body: &[u8]) -> String {
 
 fn mask_container(c: &mut Container) {
     c.config.env = c.config.env.iter().map(|a| mask_assignment(a)).collect();
-    // Labels carry configuration too (`api_token=...`), judged like environment variables.
-    for (key, value) in c.config.labels.iter_mut() {
+    mask_labels(&mut c.config.labels);
+    if let Some(cmd) = &mut c.config.cmd {
+        *cmd = mask_argv(cmd);
+    }
+    if let Some(ep) = &mut c.config.entrypoint {
+        *ep = mask_argv(ep);
+    }
+    mask_health(&mut c.config.healthcheck);
+}
+
+/// An image's configuration masked as a container's is: environment, labels, health check.
+fn mask_image(image: &mut Image) {
+    image.config.env = image
+        .config
+        .env
+        .iter()
+        .map(|a| mask_assignment(a))
+        .collect();
+    if let Some(labels) = &mut image.config.labels {
+        mask_labels(labels);
+    }
+    mask_health(&mut image.config.healthcheck);
+}
+
+/// Labels carry configuration too (`api_token=...`), judged like environment variables.
+fn mask_labels(labels: &mut std::collections::BTreeMap<String, String>) {
+    for (key, value) in labels.iter_mut() {
         let masked = mask_assignment(&format!("{key}={value}"));
         if let Some((_, v)) = masked.split_once('=') {
             if v != value {
@@ -248,12 +273,119 @@ fn mask_container(c: &mut Container) {
             }
         }
     }
-    if let Some(cmd) = &mut c.config.cmd {
-        *cmd = mask_argv(cmd);
+}
+
+/// A health check is a command line (`["CMD", "curl", ...]`) or a shell script
+/// (`["CMD-SHELL", "curl ... || exit 1"]`) after its kind, masked as a command line is.
+fn mask_health(health: &mut Option<bulkhead_facts::docker::HealthConfig>) {
+    if let Some(test) = health.as_mut().map(|h| &mut h.test) {
+        if test.len() > 1 {
+            let masked = mask_argv(&test[1..]);
+            test.truncate(1);
+            test.extend(masked);
+        }
     }
-    if let Some(ep) = &mut c.config.entrypoint {
-        *ep = mask_argv(ep);
+}
+
+/// A line of an image's history, masked as text; also the words of a command line that docker
+/// writes there as a list of quoted words without commas (`CMD ["sh" "-c" "--token" "x"]`,
+/// `HEALTHCHECK &{["CMD" "curl" ...] ...}`), which the text masker does not read as one
+/// command line: each such list is masked as the command line it is.
+fn mask_history_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    let mut from = 0;
+    while let Some(i) = line[from..].find("[\"").map(|i| from + i) {
+        from = i + 1;
+        let Some((words, end)) = quoted_words(&line[i + 1..]) else {
+            continue;
+        };
+        let masked = mask_argv(&words.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>());
+        if masked.iter().zip(&words).all(|(m, (w, _))| m == w) {
+            continue;
+        }
+        out.push_str(&line[at..=i]);
+        for (k, (m, (w, raw))) in masked.iter().zip(&words).enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            if m == w {
+                out.push_str(raw);
+            } else {
+                out.push_str(&quote(m));
+            }
+        }
+        at = i + 1 + end;
+        from = at;
     }
+    out.push_str(&line[at..]);
+    mask_text(&out)
+}
+
+/// The words of a list of double-quoted words separated by one blank and closed by `]` (Go's
+/// `%q` of a `[]string`), each as its value and its quoted source, and the length of the
+/// source up to the closing `]` (excluded); None when the text does not begin so.
+fn quoted_words(text: &str) -> Option<(Vec<(String, &str)>, usize)> {
+    let b = text.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let start = i;
+        let mut value = String::new();
+        i += 1;
+        loop {
+            match b.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    let c = *b.get(i + 1)?;
+                    match c {
+                        b'n' => value.push('\n'),
+                        b't' => value.push('\t'),
+                        b'r' => value.push('\r'),
+                        b'"' | b'\\' => value.push(c as char),
+                        _ => {
+                            value.push('\\');
+                            value.push(c as char);
+                        }
+                    }
+                    i += 2;
+                }
+                _ => {
+                    let ch = text[i..].chars().next()?;
+                    value.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        i += 1;
+        words.push((value, &text[start..i]));
+        match b.get(i)? {
+            b']' => return Some((words, i)),
+            b' ' => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// A word quoted as Go's `%q` quotes the plain ones.
+fn quote(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('"');
+    for c in word.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 async fn images(docker: &Docker, concurrency: usize) -> Fact<Vec<ImageFacts>> {
@@ -271,17 +403,12 @@ async fn images(docker: &Docker, concurrency: usize) -> Fact<Vec<ImageFacts>> {
                 Ok(v) => convert(v, &format!("inspect of image {id}"))?,
                 Err(e) => return Err(api_err(&format!("inspect of image {id}"), e)),
             };
-            inspect.config.env = inspect
-                .config
-                .env
-                .iter()
-                .map(|a| mask_assignment(a))
-                .collect();
+            mask_image(&mut inspect);
             let history: Fact<Vec<HistoryItem>> = match history {
                 Ok(h) => match convert::<Vec<HistoryItem>>(h, &format!("history of image {id}")) {
                     Ok(mut items) => {
                         for item in &mut items {
-                            item.created_by = mask_text(&item.created_by);
+                            item.created_by = mask_history_line(&item.created_by);
                         }
                         Fact::Value(items)
                     }
@@ -421,6 +548,70 @@ mod tests {
         assert_eq!(c.config.labels["tier"], "web");
         let cmd = c.config.cmd.unwrap().join(" ");
         assert!(!cmd.contains("hunter2G"), "{cmd}");
+    }
+
+    /// The review's image (build/Dockerfile): its labels, health check and the history line
+    /// of its exec-form CMD, as docker writes them; and a container's health check.
+    #[test]
+    fn image_labels_health_checks_and_history_commands_are_masked() {
+        let mut image: Image = serde_json::from_value(serde_json::json!({
+            "Config": {
+                "Env": ["DB_PASSWORD=zq8-env"],
+                "Labels": {"secret_label": "zq8-label", "tier": "web"},
+                "Healthcheck": {"Test": ["CMD-SHELL", "wget -q --password=zq8-health http://x || exit 1"]}
+            }
+        }))
+        .unwrap();
+        mask_image(&mut image);
+        let json = serde_json::to_string(&image).unwrap();
+        assert!(!json.contains("zq8-"), "{json}");
+        let labels = image.config.labels.as_ref().unwrap();
+        assert_eq!(
+            (labels["secret_label"].as_str(), labels["tier"].as_str()),
+            ("***", "web")
+        );
+        assert_eq!(
+            image.config.healthcheck.unwrap().test,
+            ["CMD-SHELL", "wget -q --password=*** http://x || exit 1"]
+        );
+
+        let mut c = Container::default();
+        c.config.healthcheck = Some(bulkhead_facts::docker::HealthConfig {
+            test: vec![
+                "CMD".into(),
+                "curl".into(),
+                "-u".into(),
+                "admin:zq8-curl".into(),
+                "http://x".into(),
+            ],
+            ..Default::default()
+        });
+        mask_container(&mut c);
+        let test = &c.config.healthcheck.as_ref().unwrap().test;
+        assert_eq!(test[..3], ["CMD", "curl", "-u"]);
+        assert!(!test.join(" ").contains("zq8-"), "{test:?}");
+
+        // Docker writes a CMD or ENTRYPOINT in exec form as quoted words without commas.
+        assert_eq!(
+            mask_history_line(
+                r#"/bin/sh -c #(nop)  CMD ["sh" "-c" "sleep 100000" "--" "--token" "zq8-cmd"]"#
+            ),
+            r#"/bin/sh -c #(nop)  CMD ["sh" "-c" "sleep 100000" "--" "--token" "***"]"#
+        );
+        assert_eq!(
+            mask_history_line(
+                r#"HEALTHCHECK &{["CMD" "curl" "-H" "Authorization: Bearer zq8-bearer" "--" "say \"hi\""] "0s" "0s" "0s" "0s" '\x00'}"#
+            ),
+            r#"HEALTHCHECK &{["CMD" "curl" "-H" "Authorization: Bearer ***" "--" "say \"hi\""] "0s" "0s" "0s" "0s" '\x00'}"#
+        );
+        // Text as before: no list, or nothing to mask in it.
+        assert_eq!(
+            mask_history_line("ENV DB_PASSWORD=zq8-x"),
+            "ENV DB_PASSWORD=***"
+        );
+        let plain = r#"CMD ["nginx" "-g" "daemon off;"]"#;
+        assert_eq!(mask_history_line(plain), plain);
+        assert_eq!(mask_history_line(r#"RUN echo ["x"#), r#"RUN echo ["x"#);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use bulkhead_facts::docker::{
     DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
 };
 use bulkhead_facts::host::{PasswdEntry, Process};
-use bulkhead_facts::mask::{is_secret_name, mask_credentials, MASK};
+use bulkhead_facts::mask::{is_secret_name, mask_argv, mask_text, MASK};
 use bulkhead_facts::Fact;
 
 /// Where binaries are looked for, in order.
@@ -661,23 +661,38 @@ pub fn read_daemon_json(fs: &HostFs, path: &str) -> Fact<Option<serde_json::Valu
     }
 }
 
-/// Secret values out of daemon.json before it is kept: the value of a secret-looking key, and
-/// credentials inside any other string (`"splunk-url": "https://u:***@splunk:8088"`, a
-/// registry mirror with a password).
+/// Secret values out of daemon.json before it is kept: the value of a secret-looking key, the
+/// words of an argument list (a runtime's `runtimeArgs: ["--token", "x"]`) read as the command
+/// line they are, and what the text masker finds in any other string (`"labels":
+/// ["db_password=***"]`, `"splunk-url": "https://u:***@splunk:8088"`, a registry mirror with a
+/// password).
 fn mask_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
     match v {
-        serde_json::Value::Object(m) => {
+        Value::Object(m) => {
             for (k, val) in m.iter_mut() {
-                if is_secret_name(k) && val.is_string() {
-                    *val = serde_json::Value::String(MASK.into());
-                } else {
-                    mask_json(val);
+                match val {
+                    Value::String(_) if is_secret_name(k) => *val = Value::String(MASK.into()),
+                    Value::Array(items)
+                        if k.to_ascii_lowercase().ends_with("args")
+                            && items.iter().all(Value::is_string) =>
+                    {
+                        let argv: Vec<String> = items
+                            .iter()
+                            .filter_map(|w| w.as_str().map(String::from))
+                            .collect();
+                        *items = mask_argv(&argv)
+                            .into_iter()
+                            .map(|w| Value::String(mask_text(&w)))
+                            .collect();
+                    }
+                    _ => mask_json(val),
                 }
             }
         }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(mask_json),
-        serde_json::Value::String(s) => {
-            let masked = mask_credentials(s);
+        Value::Array(a) => a.iter_mut().for_each(mask_json),
+        Value::String(s) => {
+            let masked = mask_text(s);
             if masked != *s {
                 *s = masked;
             }
@@ -847,6 +862,30 @@ mod tests {
             environ: None,
             no_new_privs: None,
         }
+    }
+
+    /// The review's daemon.json: labels written as `name=value`, a runtime's arguments.
+    #[test]
+    fn daemon_json_labels_and_runtime_arguments_are_masked() {
+        let mut v = serde_json::json!({
+            "labels": ["db_password=hx3-label", "api_token=hx3-token", "env=prod"],
+            "runtimes": {"kata": {"path": "/usr/bin/kata",
+                "runtimeArgs": ["--debug", "--token", "hx3-runtime", "--log=/var/log/kata"]}},
+            "registry-mirrors": ["https://u:hx3-mirror@mirror.example.com"],
+            "log-opts": {"tag": "web", "max-size": "10m"},
+            "tls": true
+        });
+        mask_json(&mut v);
+        assert!(!v.to_string().contains("hx3-"), "{v}");
+        assert_eq!(
+            v["labels"],
+            serde_json::json!(["db_password=***", "api_token=***", "env=prod"])
+        );
+        assert_eq!(
+            v["runtimes"]["kata"]["runtimeArgs"],
+            serde_json::json!(["--debug", "--token", "***", "--log=/var/log/kata"])
+        );
+        assert_eq!(v["log-opts"]["tag"], "web");
     }
 
     /// Found against a real dockerd: each /info call makes dockerd fork `runc --version`, and a

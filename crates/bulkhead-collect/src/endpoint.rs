@@ -155,7 +155,7 @@ pub fn resolve(flag: Option<&str>, env: &Environment<'_>) -> Result<Target, Coll
     };
     // What is recorded and shown: the address with any password in it masked. The address as
     // given is kept in `Transport` only, to connect with.
-    let shown = bulkhead_facts::mask::mask_credentials(&host);
+    let shown = mask_address(&host);
     let named = |what: &str| match (source.as_str(), &context) {
         ("flag", _) => format!("--docker-host {what}"),
         ("env", _) => format!("DOCKER_HOST={what}"),
@@ -829,32 +829,48 @@ fn connect_unix(
         None => "name the daemon with --docker-host or DOCKER_HOST".into(),
     };
     std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        // The path is the address as given (`unix:///path?password=x` names that path): shown
+        // masked as the address is.
         CollectError(match e.kind() {
             std::io::ErrorKind::NotFound => format!(
                 "no Docker socket at {} (endpoint {host}, {from}): is dockerd running? Start it, or {elsewhere}",
-                path.display(),
+                mask_address(&path.display().to_string()),
             ),
             std::io::ErrorKind::PermissionDenied => format!(
                 "permission denied connecting to {} (endpoint {}): run bulkhead as root or as a member of the docker group",
-                path.display(),
+                mask_address(&path.display().to_string()),
                 shown(target)
             ),
             std::io::ErrorKind::ConnectionRefused if !is_socket(path) => format!(
                 "{} is not a socket (endpoint {host}, {from}): name dockerd's unix socket, such as unix:///var/run/docker.sock",
-                path.display(),
+                mask_address(&path.display().to_string()),
             ),
             std::io::ErrorKind::ConnectionRefused => format!(
                 "nothing listens on {} (endpoint {}): the socket file exists but dockerd is not running; start it",
-                path.display(),
+                mask_address(&path.display().to_string()),
                 shown(target)
             ),
             _ => format!(
                 "cannot connect to {} (endpoint {}): {e}",
-                path.display(),
+                mask_address(&path.display().to_string()),
                 shown(target)
             ),
         })
     })
+}
+
+/// An address or socket path as shown: passwords and tokens in it masked, also when it is
+/// written without a scheme (`user:password@host:port`, a path with a `?password=` query),
+/// which the masker reads as the URL it would be with one.
+fn mask_address(address: &str) -> String {
+    if address.contains("://") {
+        return bulkhead_facts::mask::mask_credentials(address);
+    }
+    let masked = bulkhead_facts::mask::mask_credentials(&format!("tcp://{address}"));
+    match masked.strip_prefix("tcp://") {
+        Some(rest) => rest.to_string(),
+        None => bulkhead_facts::mask::MASK.to_string(),
+    }
 }
 
 fn is_socket(path: &Path) -> bool {
@@ -1654,6 +1670,34 @@ mod tests {
                 is_own_host: &own,
             },
         )
+    }
+
+    /// The review's addresses: one without a scheme (refused as no endpoint) and a socket path
+    /// with a query (no socket there); neither error shows the password.
+    #[test]
+    fn addresses_without_a_scheme_and_socket_paths_are_masked_in_errors() {
+        let e = resolve_with(Some("u:kp2-bare@127.0.0.1:1"), &[], &[]).unwrap_err();
+        assert!(!e.0.contains("kp2-"), "{}", e.0);
+        assert!(
+            e.0.starts_with("--docker-host u:***@127.0.0.1:1: not a Docker endpoint"),
+            "{}",
+            e.0
+        );
+        let t = resolve_with(
+            Some("unix:///tmp/bulkhead-no-such.sock?password=kp2-query"),
+            &[],
+            &[],
+        )
+        .unwrap();
+        let e = precheck(&t).unwrap_err();
+        assert!(!e.0.contains("kp2-"), "{}", e.0);
+        assert!(
+            e.0.starts_with("no Docker socket at /tmp/bulkhead-no-such.sock?password=***"),
+            "{}",
+            e.0
+        );
+        assert_eq!(mask_address("/var/run/docker.sock"), "/var/run/docker.sock");
+        assert_eq!(mask_address("10.0.0.7:2375"), "10.0.0.7:2375");
     }
 
     #[test]

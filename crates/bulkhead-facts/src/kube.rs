@@ -926,22 +926,87 @@ pub fn mask_env(env: BTreeMap<String, String>) -> BTreeMap<String, String> {
 }
 
 /// Mask secret-looking keys anywhere in a parsed document (a kubelet config or kubeconfig never
-/// needs its secrets in a snapshot).
+/// needs its secrets in a snapshot): see [`mask_values`].
 pub fn mask_document(v: &mut Value) {
+    mask_values(v);
+}
+
+/// Secret values anywhere in a parsed document or Kubernetes object, by name and by form as
+/// the rest of the snapshot is masked:
+///
+/// - a string under a secret-looking key, or each string of a list under one (an annotation
+///   such as `example.com/api-token` or `vault.hashicorp.com/agent-inject-token`, a kubelet's
+///   `staticPodURLHeader: {X-Api-Key: [...]}`), unless harmless (see [`mask::should_mask`]);
+/// - the `value` of a `{name, value}` entry (an env variable, an HTTP header of a probe or of a
+///   kubeconfig's exec plugin) whose name looks secret;
+/// - the words of a `command` or `args` list, read as the command line they are;
+/// - in every other string, what the masker finds by form (`https://u:***@host`,
+///   `?token=***`, `Authorization: Bearer ***`, `NAME=***` words), the string read as the
+///   value of its key (`key: value`, as a header is written) so that what the key tells the
+///   masker counts too.
+pub fn mask_values(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if matches!(val, Value::String(s) if mask::should_mask(k, s)) {
-                    *val = Value::String(mask::MASK.into());
+            if let (Some(Value::String(name)), Some(Value::String(val))) =
+                (map.get("name").cloned(), map.get_mut("value"))
+            {
+                if mask::should_mask(&name, val) {
+                    *val = mask::MASK.into();
                 } else {
-                    mask_document(val);
+                    mask_keyed_string(&name, val);
+                }
+            }
+            for (k, val) in map.iter_mut() {
+                match val {
+                    Value::String(s) if mask::should_mask(k, s) => *s = mask::MASK.into(),
+                    Value::String(s) => mask_keyed_string(k, s),
+                    Value::Array(items)
+                        if (k == "command" || k == "args")
+                            && items.iter().all(Value::is_string) =>
+                    {
+                        let argv: Vec<String> = items
+                            .iter()
+                            .filter_map(|w| w.as_str().map(String::from))
+                            .collect();
+                        *items = mask::mask_argv(&argv)
+                            .into_iter()
+                            .map(Value::String)
+                            .collect();
+                    }
+                    Value::Array(items) => {
+                        for item in items.iter_mut() {
+                            match item {
+                                Value::String(s) if mask::should_mask(k, s) => {
+                                    *s = mask::MASK.into()
+                                }
+                                Value::String(s) => mask_keyed_string(k, s),
+                                other => mask_values(other),
+                            }
+                        }
+                    }
+                    _ => mask_values(val),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(mask_document),
-        // A credential inside a value whose key looks harmless (a server URL with a password).
-        Value::String(s) => *s = mask::mask_credentials(s),
+        Value::Array(items) => items.iter_mut().for_each(mask_values),
+        Value::String(s) => {
+            let masked = mask::mask_text(s);
+            if masked != *s {
+                *s = masked;
+            }
+        }
         _ => {}
+    }
+}
+
+/// A string masked by [`mask::mask_text`] as the value of `key: value`, as an HTTP header is
+/// written (`Authorization: Bearer x`); all of it when the masker takes the key with it.
+fn mask_keyed_string(key: &str, s: &mut String) {
+    let masked = mask::mask_text(&format!("{key}: {s}"));
+    match masked.strip_prefix(key).and_then(|m| m.strip_prefix(": ")) {
+        Some(value) if value == s.as_str() => {}
+        Some(value) => *s = value.to_string(),
+        None => *s = mask::MASK.into(),
     }
 }
 
@@ -1612,6 +1677,7 @@ fn sanitize_object(kind: &str, body: &mut Value) {
                 }
             }
         }
+        mask_values(body);
         return;
     }
     if let Some(obj) = body.as_object_mut() {
@@ -1625,6 +1691,8 @@ fn sanitize_object(kind: &str, body: &mut Value) {
         }
     }
     mask_env_values(body);
+    // Annotations, labels, webhook URLs, probe paths and every other string: by name and by form.
+    mask_values(body);
 }
 
 /// Secret values out of a pod spec wherever they sit: env entries (`{name, value}`) under a
@@ -2145,6 +2213,81 @@ mod tests {
         for evidence in ["--port=80", "postgres://app:***@db:5432/app", "prod"] {
             assert!(text.contains(evidence), "{evidence} lost: {text}");
         }
+    }
+
+    /// The review's cluster dump (cluster.yaml): secrets outside env values and argument lists,
+    /// in annotations (of a namespace, a deployment and its pod template, a service account, a
+    /// node, a Secret), a webhook's URL and a probe's path. Evidence stays.
+    #[test]
+    fn dump_masks_annotations_webhook_urls_and_probe_paths() {
+        let docs = vec![json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default",
+                "annotations": {"example.com/api-token": "wm5-ns-annotation"}}},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default",
+                "labels": {"app": "web"},
+                "annotations": {"example.com/db-password": "wm5-db-password", "example.com/owner": "team-a"}},
+             "spec": {"template": {"metadata": {"annotations": {
+                    "vault.hashicorp.com/agent-inject-token": "wm5-vault",
+                    "container.apparmor.security.beta.kubernetes.io/web": "runtime/default"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx",
+                    "livenessProbe": {"httpGet": {"path": "/health?token=wm5-probe-path", "port": 80,
+                        "httpHeaders": [{"name": "Authorization", "value": "Bearer wm5-header"}]}}}]}}}},
+            {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+             "metadata": {"name": "vw"},
+             "webhooks": [{"name": "a.b.c", "clientConfig": {
+                "url": "https://u:wm5-userinfo@hook.example.com/validate?token=wm5-query"}}]},
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": "default",
+                "annotations": {"example.com/token": "wm5-sa-token"}}},
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "annotations": {
+                "node.example.com/bootstrap-token": "wm5-bootstrap",
+                "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///run/containerd/containerd.sock"}}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "default",
+                "annotations": {"example.com/api-token": "wm5-secret-annotation"}},
+             "data": {"password": "d201LXNlY3JldA=="}}
+        ]})];
+        let d = ClusterDump::from_documents("cluster.yaml", docs);
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("wm5-"), "{text}");
+        assert!(!text.contains("d201LXNlY3JldA=="), "{text}");
+        for evidence in [
+            "\"example.com/owner\":\"team-a\"",
+            "runtime/default",
+            "unix:///run/containerd/containerd.sock",
+            "https://u:***@hook.example.com/validate?token=***",
+            "/health?token=***",
+            "\"example.com/api-token\":\"***\"",
+        ] {
+            assert!(text.contains(evidence), "{evidence} lost: {text}");
+        }
+    }
+
+    /// A kubelet configuration's headers for the static pod URL are a map of lists.
+    #[test]
+    fn documents_mask_lists_under_secret_names_and_header_values() {
+        let mut v = json!({"kind": "KubeletConfiguration",
+            "staticPodURL": "https://pods.example.com/node1",
+            "staticPodURLHeader": {"X-Api-Key": ["wm5-api-key"], "Authorization": ["Bearer wm5-bearer"],
+                                   "Accept": ["application/json"]},
+            "clusterDNS": ["10.96.0.10"]});
+        mask_document(&mut v);
+        let text = v.to_string();
+        assert!(!text.contains("wm5-"), "{text}");
+        assert_eq!(v["staticPodURLHeader"]["X-Api-Key"], json!(["***"]));
+        assert_eq!(
+            v["staticPodURLHeader"]["Authorization"],
+            json!(["Bearer ***"])
+        );
+        assert_eq!(
+            v["staticPodURLHeader"]["Accept"],
+            json!(["application/json"])
+        );
+        assert_eq!(v["clusterDNS"], json!(["10.96.0.10"]));
+        assert_eq!(v["staticPodURL"], "https://pods.example.com/node1");
+        // A kubeconfig's exec plugin: its arguments and its environment.
+        let mut v = json!({"users": [{"name": "u", "user": {"exec": {"command": "get-token",
+            "args": ["--token", "wm5-exec-arg"], "env": [{"name": "API_TOKEN", "value": "wm5-exec-env"}]}}}]});
+        mask_document(&mut v);
+        assert!(!v.to_string().contains("wm5-"), "{v}");
     }
 
     #[test]

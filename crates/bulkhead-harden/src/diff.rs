@@ -11,7 +11,10 @@
 //!    entry of a Secret's `data` and `stringData` (block scalars included), the value of a
 //!    `NAME=value` list item, and well-known credential shapes anywhere (GitHub, Slack and AWS
 //!    tokens, private keys; bulkhead-scan's detector). Text that is not YAML gets the credential
-//!    shapes only.
+//!    shapes only. The whole text also goes through the masker every other output uses
+//!    (bulkhead-facts' `mask_text`), which finds what no single line shows: the value of a
+//!    secret option that is the next item of a YAML list (`- --oidc-client-secret` / `- x`),
+//!    the next line of a JSON array, or a line continued with `\` ([`masked_spans`]).
 //! 2. every printed line goes through [`mask_line`]: `key: value`, `KEY=value` words and URL
 //!    credentials, with bulkhead-facts' masking helpers.
 //!
@@ -21,7 +24,9 @@
 //! Secret data, or a generated encryption key never reaches a terminal or a plan file.
 
 use crate::model::FileEdit;
-use bulkhead_facts::mask::{is_secret_name, mask_assignment, mask_text, should_mask, MASK};
+use bulkhead_facts::mask::{
+    is_secret_name, mask_assignment, mask_credentials, mask_text, should_mask, MASK,
+};
 use bulkhead_sources::yaml::{Node, NodeKind};
 use similar::{ChangeTag, TextDiff};
 use std::ops::Range;
@@ -168,6 +173,7 @@ fn secret_spans(text: &str) -> Vec<Range<usize>> {
         .into_iter()
         .map(|(a, b, _)| a..b)
         .collect();
+    spans.extend(masked_spans(text));
     if let Ok(docs) = bulkhead_sources::yaml::parse(text) {
         for d in &docs {
             yaml_spans(&d.root, text, &mut spans);
@@ -176,6 +182,61 @@ fn secret_spans(text: &str) -> Vec<Range<usize>> {
     spans.retain(|r| r.start < r.end && r.end <= text.len());
     spans.sort_by_key(|r| (r.start, r.end));
     spans
+}
+
+/// Byte ranges of `text` that the masker of every other output masks when it reads the whole
+/// text at once: also the secrets no single line shows, such as the value of a static pod's
+/// `- --oidc-client-secret`, which is the next item of the list, or of an option continued on
+/// the next line. [`mask_credentials`] (the forms of secrets) is taken as it masks the whole
+/// text, across lines too; [`mask_text`] (those and `NAME=value` words) where it masks within
+/// one line, as it takes the words of `NAME=value` as split by blanks only, so a word's value
+/// would run on into the next line (a line's `NAME=value` words are masked by [`mask_line`]).
+fn masked_spans(text: &str) -> Vec<Range<usize>> {
+    let mut out = changed_ranges(text, &mask_credentials(text));
+    out.extend(
+        changed_ranges(text, &mask_text(text))
+            .into_iter()
+            .filter(|r| !text[r.clone()].contains(['\n', '\r'])),
+    );
+    out
+}
+
+/// The ranges of `text` that `masked` (the text as a masker returned it) replaced: the masker
+/// says what it masks only by the text it returns, and the mask only ever replaces a range, so
+/// a byte diff of the two is small. Should the diff stop at its deadline, its ranges are
+/// coarser, never smaller. Ranges are widened to whole characters.
+fn changed_ranges(text: &str, masked: &str) -> Vec<Range<usize>> {
+    if masked == text {
+        return Vec::new();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let ops = similar::capture_diff_slices_deadline(
+        similar::Algorithm::Myers,
+        text.as_bytes(),
+        masked.as_bytes(),
+        Some(deadline),
+    );
+    let mut out = Vec::new();
+    for op in ops {
+        let (at, len) = match op {
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            }
+            | similar::DiffOp::Replace {
+                old_index, old_len, ..
+            } => (old_index, old_len),
+            _ => continue,
+        };
+        let (mut a, mut b) = (at, at + len);
+        while !text.is_char_boundary(a) {
+            a -= 1;
+        }
+        while !text.is_char_boundary(b) {
+            b += 1;
+        }
+        out.push(a..b);
+    }
+    out
 }
 
 fn scalar_value(n: &Node) -> Option<&str> {
@@ -505,6 +566,39 @@ mod tests {
         let after = format!("{before}USER 10001:10001\n");
         let d = unified(&manifest_edit(before, &after));
         assert!(d.contains(" ENV API_KEY ***\n"), "{d}");
+    }
+
+    /// The review's static pod manifest, as `harden` edits it: a secret option's value is the
+    /// next item of the command list (no line alone shows it is a value), next to the lines
+    /// the edit changes; mask_text, read over the whole manifest, finds it.
+    #[test]
+    fn a_value_in_the_next_list_item_is_masked_as_mask_text_masks_it() {
+        let before = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\n  annotations:\n    secret.example.com/db-password: vq4-annot-77\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.30.0\n    command:\n    - kube-apiserver\n    - --etcd-servers=https://u:vq4-etcd-77@etcd:2379\n    - --oidc-client-secret\n    - vq4-oidc-77\n    - --token-auth-file=/etc/kubernetes/tokens.csv\n    - --encryption-provider-config=/etc/kubernetes/enc.yaml\n    - --service-account-signing-key-file\n    - /etc/kubernetes/pki/sa.key\n    env:\n    - name: DB_PASSWORD\n      value: vq4-env-77\n";
+        let after = before.replace(
+            "    - --token-auth-file=/etc/kubernetes/tokens.csv\n",
+            "    - --profiling=false\n",
+        );
+        for e in [manifest_edit(before, &after), {
+            let mut e = manifest_edit("", before);
+            e.before = None;
+            e
+        }] {
+            let d = unified(&e);
+            assert!(!d.contains("vq4-"), "{d}");
+            assert!(
+                d.contains("     - --oidc-client-secret\n")
+                    || d.contains("+    - --oidc-client-secret\n"),
+                "{d}"
+            );
+            assert!(d.contains(" - ***\n"), "{d}");
+            // A file path is no secret: shown as it is.
+            assert!(d.contains("/etc/kubernetes/pki/sa.key\n"), "{d}");
+        }
+        // The same over lines of a JSON file (daemon.json's runtime arguments).
+        let before = "{\n  \"runtimes\": {\"kata\": {\"path\": \"/usr/bin/kata\", \"runtimeArgs\": [\n    \"--token\",\n    \"vq4-json-77\"\n  ]}}\n}\n";
+        let after = before.replace("{\n  \"runtimes\"", "{\n  \"icc\": false,\n  \"runtimes\"");
+        let d = unified(&manifest_edit(before, &after));
+        assert!(!d.contains("vq4-"), "{d}");
     }
 
     #[test]
