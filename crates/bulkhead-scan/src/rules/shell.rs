@@ -202,179 +202,135 @@ pub fn redirection(word: &str) -> Option<bool> {
 /// Split a script into commands at `&&`, `||`, `;`, `|`, `&` and line breaks (outside quotes).
 /// The `&` of a redirection (`&>`, `&>>`, `>&2`, `2>&1`, `<&0`) is part of its word.
 pub fn commands(script: &str) -> Vec<Command> {
-    let mut out = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
+    let mut r = Reader::default();
     let mut quote: Option<char> = None;
-    // Byte offsets: where the current command's first word starts, where its last word ends,
-    // and where the current word starts.
-    let mut start: Option<usize> = None;
-    let mut end = 0;
-    let mut word_start: Option<usize> = None;
     let mut chars = script.char_indices().peekable();
-    let flush_word = |cur: &mut String,
-                      in_word: &mut bool,
-                      word_start: &mut Option<usize>,
-                      end: usize,
-                      words: &mut Vec<String>,
-                      ranges: &mut Vec<std::ops::Range<usize>>| {
-        if *in_word {
-            words.push(std::mem::take(cur));
-            ranges.push(word_start.take().unwrap_or(end)..end);
-            *in_word = false;
-        }
-    };
-    let finish = |words: &mut Vec<String>,
-                  ranges: &mut Vec<std::ops::Range<usize>>,
-                  piped: bool,
-                  start: &mut Option<usize>,
-                  end: usize,
-                  out: &mut Vec<Command>| {
-        let begin = start.take();
-        if !words.is_empty() {
-            let begin = begin.unwrap_or(end);
-            out.push(Command {
-                words: std::mem::take(words),
-                piped_to_next: piped,
-                start: begin,
-                end: end.max(begin),
-                ranges: std::mem::take(ranges),
-            });
-        }
-    };
-    // A word begins at `at`: the command's first word starts there if none did yet.
-    let begin_word = |at: usize, start: &mut Option<usize>, word_start: &mut Option<usize>| {
-        start.get_or_insert(at);
-        word_start.get_or_insert(at);
-    };
+    // Whether the byte before `at` is `>` or `<`: a `&` there belongs to a redirection.
+    let after_redirect = |at: usize| at > 0 && matches!(script.as_bytes()[at - 1], b'>' | b'<');
     while let Some((at, c)) = chars.next() {
         let next_at = at + c.len_utf8();
         match (quote, c) {
             (Some(q), c) if c == q => {
                 quote = None;
-                end = next_at;
+                r.end = next_at;
             }
             (Some('"'), '\\') => {
                 if let Some((i, n)) = chars.next() {
-                    cur.push(n);
-                    end = i + n.len_utf8();
+                    r.cur.push(n);
+                    r.end = i + n.len_utf8();
                 }
             }
             (Some(_), c) => {
-                cur.push(c);
-                end = next_at;
+                r.cur.push(c);
+                r.end = next_at;
             }
             (None, '\'') | (None, '"') => {
                 quote = Some(c);
-                in_word = true;
-                begin_word(at, &mut start, &mut word_start);
-                end = next_at;
+                r.begin_word(at);
+                r.end = next_at;
             }
             (None, '\\') => match chars.next() {
                 Some((_, '\n')) | None => {}
                 Some((i, n)) => {
-                    cur.push(n);
-                    in_word = true;
-                    begin_word(at, &mut start, &mut word_start);
-                    end = i + n.len_utf8();
+                    r.cur.push(n);
+                    r.begin_word(at);
+                    r.end = i + n.len_utf8();
                 }
             },
-            (None, '#') if !in_word => {
+            (None, '#') if !r.in_word => {
                 // comment to end of line
                 for (_, n) in chars.by_ref() {
                     if n == '\n' {
                         break;
                     }
                 }
-                flush_word(
-                    &mut cur,
-                    &mut in_word,
-                    &mut word_start,
-                    end,
-                    &mut words,
-                    &mut ranges,
-                );
-                finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
+                r.finish_command(false);
             }
             (None, '|') => {
-                flush_word(
-                    &mut cur,
-                    &mut in_word,
-                    &mut word_start,
-                    end,
-                    &mut words,
-                    &mut ranges,
-                );
-                if chars.peek().map(|p| p.1) == Some('|') {
+                let piped = chars.peek().map(|p| p.1) != Some('|');
+                if !piped {
                     chars.next();
-                    finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
-                } else {
-                    finish(&mut words, &mut ranges, true, &mut start, end, &mut out);
                 }
+                r.finish_command(piped);
             }
             // `&` of a redirection stays in its word: after `>` or `<` (`>&2`, `2>&1`, `<&0`) or
             // before `>` (`&>`, `&>>`, which starts a word of its own).
-            (None, '&')
-                if (in_word && at > 0 && matches!(script.as_bytes()[at - 1], b'>' | b'<'))
-                    || chars.peek().map(|p| p.1) == Some('>') =>
-            {
-                if !(in_word && at > 0 && matches!(script.as_bytes()[at - 1], b'>' | b'<')) {
-                    flush_word(
-                        &mut cur,
-                        &mut in_word,
-                        &mut word_start,
-                        end,
-                        &mut words,
-                        &mut ranges,
-                    );
-                }
-                cur.push(c);
-                in_word = true;
-                begin_word(at, &mut start, &mut word_start);
-                end = next_at;
+            (None, '&') if r.in_word && after_redirect(at) => {
+                r.cur.push(c);
+                r.end = next_at;
+            }
+            (None, '&') if chars.peek().map(|p| p.1) == Some('>') => {
+                r.flush_word();
+                r.cur.push(c);
+                r.begin_word(at);
+                r.end = next_at;
             }
             (None, '&') | (None, ';') | (None, '\n') | (None, '(') | (None, ')') => {
                 if c == '&' && chars.peek().map(|p| p.1) == Some('&') {
                     chars.next();
                 }
-                flush_word(
-                    &mut cur,
-                    &mut in_word,
-                    &mut word_start,
-                    end,
-                    &mut words,
-                    &mut ranges,
-                );
-                finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
+                r.finish_command(false);
             }
-            (None, c) if c.is_whitespace() => flush_word(
-                &mut cur,
-                &mut in_word,
-                &mut word_start,
-                end,
-                &mut words,
-                &mut ranges,
-            ),
+            (None, c) if c.is_whitespace() => r.flush_word(),
             (None, c) => {
-                cur.push(c);
-                in_word = true;
-                begin_word(at, &mut start, &mut word_start);
-                end = next_at;
+                r.cur.push(c);
+                r.begin_word(at);
+                r.end = next_at;
             }
         }
     }
-    flush_word(
-        &mut cur,
-        &mut in_word,
-        &mut word_start,
-        end,
-        &mut words,
-        &mut ranges,
-    );
-    finish(&mut words, &mut ranges, false, &mut start, end, &mut out);
-    out
+    r.finish_command(false);
+    r.out
+}
+
+/// What [`commands`] has read so far: the word being read, the words of the command being
+/// read, and the commands done.
+#[derive(Default)]
+struct Reader {
+    out: Vec<Command>,
+    words: Vec<String>,
+    ranges: Vec<std::ops::Range<usize>>,
+    cur: String,
+    in_word: bool,
+    /// Where the current command's first word starts, and the current word.
+    start: Option<usize>,
+    word_start: Option<usize>,
+    /// Where the last character read into a word ends.
+    end: usize,
+}
+
+impl Reader {
+    /// A word (or more of it) begins at `at`.
+    fn begin_word(&mut self, at: usize) {
+        self.in_word = true;
+        self.start.get_or_insert(at);
+        self.word_start.get_or_insert(at);
+    }
+
+    fn flush_word(&mut self) {
+        if self.in_word {
+            self.words.push(std::mem::take(&mut self.cur));
+            let begin = self.word_start.take().unwrap_or(self.end);
+            self.ranges.push(begin..self.end);
+            self.in_word = false;
+        }
+    }
+
+    /// End the current command (`piped`: its output goes to the next one).
+    fn finish_command(&mut self, piped: bool) {
+        self.flush_word();
+        let begin = self.start.take();
+        if !self.words.is_empty() {
+            let begin = begin.unwrap_or(self.end);
+            self.out.push(Command {
+                words: std::mem::take(&mut self.words),
+                piped_to_next: piped,
+                start: begin,
+                end: self.end.max(begin),
+                ranges: std::mem::take(&mut self.ranges),
+            });
+        }
+    }
 }
 
 #[cfg(test)]
