@@ -4,8 +4,9 @@
 //!
 //! bollard's typed answers are turned into the snapshot's own types (which keep Docker's JSON
 //! field names) through JSON, and secret values (environment variables, labels, command lines,
-//! health checks, image history) are masked on the way. Where the transport offers plain GETs (the unix socket), the
-//! container inspects, one per container, are parsed straight from the daemon's JSON instead.
+//! health checks, image history) are masked on the way. Where the transport offers plain GETs
+//! (the unix socket), the container inspects, one per container, are parsed straight from the
+//! daemon's JSON instead.
 
 use crate::select::{Listed, Selector};
 use crate::unix::RawGet;
