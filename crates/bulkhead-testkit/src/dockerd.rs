@@ -135,6 +135,21 @@ impl TestDockerd {
         }
     }
 
+    /// A daemon not launched yet, with nothing made on it.
+    fn new(dir: PathBuf, options: DaemonOptions, rootless: Option<RootlessState>) -> TestDockerd {
+        TestDockerd {
+            dir,
+            options: Mutex::new(options),
+            child: Mutex::new(None),
+            image: Mutex::new(None),
+            network: Mutex::new(None),
+            shared_dir: Mutex::new(None),
+            bridge: Mutex::new(None),
+            swarm: Mutex::new(false),
+            rootless,
+        }
+    }
+
     fn try_start(options: DaemonOptions) -> Result<TestDockerd, StartError> {
         let dockerd = find_program("dockerd").ok_or_else(|| {
             StartError::Unavailable(
@@ -149,23 +164,7 @@ impl TestDockerd {
                 dockerd.display()
             )));
         }
-        clean_stale_dirs();
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = PathBuf::from(format!("/tmp/bhk-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| StartError::Failed(format!("creating {}: {e}", dir.display())))?;
-        let d = TestDockerd {
-            dir,
-            options: Mutex::new(options),
-            child: Mutex::new(None),
-            image: Mutex::new(None),
-            network: Mutex::new(None),
-            shared_dir: Mutex::new(None),
-            bridge: Mutex::new(None),
-            swarm: Mutex::new(false),
-            rootless: None,
-        };
+        let d = TestDockerd::new(new_daemon_dir()?, options, None);
         d.launch(&dockerd).map_err(StartError::Failed)?;
         Ok(d)
     }
@@ -224,29 +223,20 @@ impl TestDockerd {
         let _ = std::fs::remove_dir_all(user.data_root());
         // The account is the tests' own: its configuration (daemon.json, user units) is theirs.
         let _ = std::fs::remove_dir_all(user.home.join(".config"));
-        clean_stale_dirs();
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = PathBuf::from(format!("/tmp/bhk-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)))
-            .map_err(|e| StartError::Failed(format!("creating {}: {e}", dir.display())))?;
+        let dir = new_daemon_dir()?;
+        // The account reaches its directories only: 0700 and its own.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| StartError::Failed(format!("chmod {}: {e}", dir.display())))?;
         rootless::chown(&dir, user.uid, user.gid).map_err(StartError::Failed)?;
-        let d = TestDockerd {
+        let d = TestDockerd::new(
             dir,
-            options: Mutex::new(options),
-            child: Mutex::new(None),
-            image: Mutex::new(None),
-            network: Mutex::new(None),
-            shared_dir: Mutex::new(None),
-            bridge: Mutex::new(None),
-            swarm: Mutex::new(false),
-            rootless: Some(RootlessState {
+            options,
+            Some(RootlessState {
                 user,
                 network: rootless::network_driver(),
                 _lock: lock,
             }),
-        };
+        );
         let launcher = rootless::launcher().expect("checked by unavailable_reason");
         d.launch(&launcher).map_err(StartError::Failed)?;
         Ok(d)
@@ -1018,6 +1008,18 @@ impl TestDockerd {
         AT_EXIT.lock().unwrap().0.push(d);
         d
     }
+}
+
+/// A new, empty directory for one daemon's socket, data root, exec root and pidfile
+/// (`/tmp/bhk-PID-N`), after removing those test binaries that were killed left behind.
+fn new_daemon_dir() -> Result<PathBuf, StartError> {
+    clean_stale_dirs();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = PathBuf::from(format!("/tmp/bhk-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StartError::Failed(format!("creating {}: {e}", dir.display())))?;
+    Ok(dir)
 }
 
 /// A fresh directory `/tmp/bhk-<pid>-<name>` for test files (certificates, roots), removed at
