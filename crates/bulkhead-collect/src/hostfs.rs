@@ -133,8 +133,14 @@ impl HostFs {
         self.root.join(host_path.trim_start_matches('/'))
     }
 
+    /// The text of a host file, which must be a regular file within
+    /// [`MAX_CONFIG_BYTES`](bulkhead_sources::file::MAX_CONFIG_BYTES): under an audited root a
+    /// FIFO would block the audit and a link to `/dev/zero` fill its memory.
     pub fn read_to_string(&self, host_path: &str) -> io::Result<String> {
-        std::fs::read_to_string(self.resolve(host_path)?)
+        bulkhead_sources::file::read_regular_text(
+            &self.resolve(host_path)?,
+            bulkhead_sources::file::MAX_CONFIG_BYTES,
+        )
     }
 
     /// When `host_path` was last modified, in Unix seconds (symbolic links followed).
@@ -372,6 +378,35 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    /// A host file that is a FIFO would block the audit for ever, and one that is a device such
+    /// as `/dev/zero` would fill memory until the kernel kills bulkhead (both seen on an audited
+    /// root before reads were limited): each is an error naming what the file is, at once.
+    #[test]
+    fn a_fifo_or_a_device_in_place_of_a_host_file_is_an_error_not_a_hang() {
+        let root = tmp("special");
+        std::fs::create_dir_all(root.join("etc/docker")).unwrap();
+        let fifo = root.join("etc/docker/daemon.json");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let fs = HostFs::new(&root);
+        let e = fs.read_to_string("/etc/docker/daemon.json").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "is a FIFO (named pipe), not a regular file; only regular files are read"
+        );
+        // Under a root, `/dev/zero` is the root's own (absent here), never the auditing machine's.
+        symlink("/dev/zero", root.join("etc/docker/key.json")).unwrap();
+        let e = fs.read_to_string("/etc/docker/key.json").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        // Auditing `/` itself, the device is the real one.
+        let e = HostFs::new("/").read_to_string("/dev/zero").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "is a character device, not a regular file; only regular files are read"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -128,7 +128,7 @@ pub struct Project {
 pub fn plan(
     compose: &[(String, Vec<u8>)],
     inputs: &[String],
-    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
     opts: &ScanOptions,
 ) -> Plan {
     let paths: Vec<&str> = compose.iter().map(|(p, _)| p.as_str()).collect();
@@ -488,13 +488,13 @@ impl Project {
     fn file_index(
         &mut self,
         path: &str,
-        read: &dyn Fn(&str) -> Option<Vec<u8>>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
         opts: &ScanOptions,
     ) -> Result<usize, String> {
         if let Some(i) = self.files.iter().position(|f| f.path == path) {
             return Ok(i);
         }
-        let bytes = read(path).ok_or_else(|| format!("cannot read {path}"))?;
+        let bytes = read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
         let f = load(path, &bytes, opts)
             .ok_or_else(|| format!("{path} is not a compose file that can be read"))?;
         self.files.push(f);
@@ -508,7 +508,7 @@ impl Project {
         file: usize,
         name: &str,
         chain: &mut Vec<(usize, String)>,
-        read: &dyn Fn(&str) -> Option<Vec<u8>>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
         opts: &ScanOptions,
     ) -> Result<(Node, Vec<Origin>), (usize, FileError)> {
         let f = &self.files[file];
@@ -606,7 +606,7 @@ impl Project {
     fn merge_files(
         &mut self,
         count: usize,
-        read: &dyn Fn(&str) -> Option<Vec<u8>>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
         opts: &ScanOptions,
     ) -> Vec<(String, FileError)> {
         let mut errors = Vec::new();

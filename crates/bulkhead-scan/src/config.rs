@@ -1,4 +1,4 @@
-//! Scan configuration (`--config FILE`, or `.bulkhead.toml` in the first scanned directory):
+//! Scan configuration (`--config FILE`, or `.bulkhead.toml` in the current directory):
 //! trusted registries, disabled rules, excluded paths, and suppressions with a reason and an
 //! optional expiry date.
 //!

@@ -134,7 +134,10 @@ pub fn discover(
                 continue;
             }
         };
-        if meta.is_file() {
+        // Anything named that is not a directory is read as the user asked: a regular file, or
+        // a pipe such as `<(helm template ...)`. (Walking it would find nothing and report
+        // nothing: a FIFO or a device named on the command line vanished from the report.)
+        if !meta.is_dir() {
             files.push((root.clone(), opts.kind.or_else(|| kind_by_name(root))));
             continue;
         }
@@ -223,7 +226,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     let (files, errors) = discover(paths, opts);
     let explicit: BTreeSet<&PathBuf> = paths
         .iter()
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
         .collect();
     // `--target` names a stage of THE Dockerfile only when one file is named.
     let strict_target = opts.strict_target || (paths.len() == 1 && explicit.len() == 1);
@@ -231,18 +234,36 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         let display = path.display().to_string();
         display.strip_prefix("./").unwrap_or(&display).to_string()
     };
+    let read =
+        |path: &Path| bulkhead_sources::file::read_limited(path, opts.limits.max_bytes as u64);
+    // Compose files are read before the others, as the project plan needs them all; once, as a
+    // pipe cannot be read twice and a file read twice could change between the reads.
+    let compose_read: Vec<Option<std::io::Result<Vec<u8>>>> = files
+        .iter()
+        .map(|(p, k)| (*k == Some(ArtifactKind::Compose)).then(|| read(p)))
+        .collect();
     let compose_files: Vec<(String, Vec<u8>)> = files
         .iter()
-        .filter(|(_, k)| *k == Some(ArtifactKind::Compose))
-        .filter_map(|(p, _)| Some((display(p), std::fs::read(p).ok()?)))
+        .zip(&compose_read)
+        .filter_map(|((p, _), bytes)| Some((display(p), bytes.as_ref()?.as_ref().ok()?.clone())))
         .collect();
     let scanned: Vec<String> = files.iter().map(|(p, _)| display(p)).collect();
-    let plan =
-        crate::compose_project::plan(&compose_files, &scanned, &|p| std::fs::read(p).ok(), opts);
-    let mut results = parallel_map(&files, opts.threads, |(path, kind)| {
+    let plan = crate::compose_project::plan(
+        &compose_files,
+        &scanned,
+        &|p| read_referenced(p, &opts.limits),
+        opts,
+    );
+    let inputs: Vec<_> = files.iter().zip(compose_read).collect();
+    let mut results = parallel_map(&inputs, opts.threads, |((path, kind), compose_read)| {
         let display = display(path);
         let injected = plan.files.get(&display);
-        match std::fs::read(path) {
+        let bytes = match compose_read {
+            Some(Ok(bytes)) => Ok(bytes.clone()),
+            Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+            None => read(path),
+        };
+        match bytes {
             Ok(bytes) => scan_one(
                 &Input {
                     path: display,
@@ -307,6 +328,14 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     report
 }
 
+/// The bytes of a file a scanned file names (a compose file's `extends`), read only if it is a
+/// regular file within the parsers' size limit: the name comes from the scanned file, and a
+/// pull request could point it at `/dev/zero` or a FIFO.
+fn read_referenced(path: &str, limits: &Limits) -> Result<Vec<u8>, String> {
+    bulkhead_sources::file::read_regular(Path::new(path), limits.max_bytes as u64)
+        .map_err(|e| e.to_string())
+}
+
 /// Scan in-memory inputs (stdin, tests, other stages of the pipeline).
 pub fn scan_inputs(inputs: &[Input], opts: &ScanOptions) -> ScanReport {
     let compose_files: Vec<(String, Vec<u8>)> = inputs
@@ -315,8 +344,8 @@ pub fn scan_inputs(inputs: &[Input], opts: &ScanOptions) -> ScanReport {
         .map(|i| (i.path.clone(), i.bytes.clone()))
         .collect();
     let read = |path: &str| match inputs.iter().find(|i| i.path == path) {
-        Some(i) => Some(i.bytes.clone()),
-        None => std::fs::read(path).ok(),
+        Some(i) => Ok(i.bytes.clone()),
+        None => read_referenced(path, &opts.limits),
     };
     let scanned: Vec<String> = inputs.iter().map(|i| i.path.clone()).collect();
     let plan = crate::compose_project::plan(&compose_files, &scanned, &read, opts);

@@ -318,3 +318,34 @@ fn extends_of_a_missing_file_or_service_or_a_cycle_is_an_error() {
     assert!(r.errors.iter().all(|e| e.message.contains("cycle")));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `extends: {file: ...}` names a file from the scanned file itself, so a pull request chooses
+/// it: a device or a FIFO there is refused at the `extends` line, without blocking on the FIFO or
+/// reading the device into memory.
+#[test]
+fn extends_of_a_device_or_a_fifo_is_refused_without_reading_it() {
+    let d = tempdir("extends-hostile");
+    let fifo = d.join("fifo.yml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let path = d.join("compose.yaml");
+    for (target, says) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        ("fifo.yml", "is a FIFO (named pipe), not a regular file"),
+    ] {
+        std::fs::write(
+            &path,
+            format!("services:\n  web:\n    image: app:1\n    extends:\n      file: {target}\n      service: base\n"),
+        )
+        .unwrap();
+        let r = scan_paths(std::slice::from_ref(&path), &ScanOptions::default());
+        assert_eq!(r.errors.len(), 1, "{target}: {:?}", r.errors);
+        assert_eq!(r.errors[0].line, 5, "{target}");
+        assert!(
+            r.errors[0].message.contains(says),
+            "{}",
+            r.errors[0].message
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

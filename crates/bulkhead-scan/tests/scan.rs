@@ -3344,3 +3344,80 @@ fn rbac_grants_follow_the_api_groups_of_the_rule() {
         true,
     );
 }
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+/// `bulkhead scan <(helm template chart)` or a named pipe: what the user named is read, as `cat`
+/// would. It used to be walked as if it were a directory, found empty, and left out of the report
+/// without a word ("0 findings in 0 files", exit 0).
+#[test]
+fn a_pipe_named_on_the_command_line_is_read_and_scanned() {
+    let d = tempdir("named-pipe");
+    let pipe = d.join("Dockerfile");
+    mkfifo(&pipe);
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, "FROM debian:12\nUSER root\n").unwrap())
+    };
+    let r = scan_paths(std::slice::from_ref(&pipe), &ScanOptions::default());
+    writer.join().unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.files.len(), 1, "{:?}", r.files);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "dockerfile-root-final-stage"),
+        "{:?}",
+        r.findings.iter().map(|f| &f.rule).collect::<Vec<_>>()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A name that leads to a device that never ends (`compose.yaml -> /dev/zero`) is read only up to
+/// the size limit and reported as an error naming the file; it neither fills memory nor vanishes.
+#[test]
+fn a_device_named_on_the_command_line_is_an_error_not_an_empty_report() {
+    let d = tempdir("named-device");
+    let link = d.join("compose.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let mut opts = ScanOptions::default();
+    opts.limits.max_bytes = 4096;
+    let r = scan_paths(std::slice::from_ref(&link), &opts);
+    assert!(r.files.is_empty(), "{:?}", r.files);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(r.errors[0].path, link.display().to_string());
+    assert_eq!(
+        r.errors[0].message,
+        "cannot read: holds more than the limit of 4096 bytes; not read"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A regular file over the size limit is refused before it is read, with both sizes.
+#[test]
+fn a_file_over_the_size_limit_is_refused_with_both_sizes() {
+    let d = tempdir("over-limit");
+    let big = d.join("Dockerfile");
+    std::fs::write(
+        &big,
+        format!("FROM debian:12\n{}", "# padding\n".repeat(1000)),
+    )
+    .unwrap();
+    let mut opts = ScanOptions::default();
+    opts.limits.max_bytes = 4096;
+    let r = scan_paths(std::slice::from_ref(&big), &opts);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(
+        r.errors[0].message,
+        "cannot read: is 10015 bytes, more than the limit of 4096 bytes; not read"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -711,3 +711,41 @@ fn unnamed_stdin_is_outside_the_source_root() {
     assert_eq!(run(&root.join("a/b")), top);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A pull request's checkout chooses its own `.bulkhead.toml`: as a link to `/dev/zero` it used
+/// to make `bulkhead scan .` read until the kernel killed it. It is refused with the reason, at
+/// once; a process substitution named with --config is still read.
+#[test]
+fn a_repository_config_that_is_a_device_is_refused_not_read() {
+    let d = workdir("config-device");
+    std::fs::write(d.join("Dockerfile"), "FROM debian:12\nUSER 10001\n").unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join(".bulkhead.toml")).unwrap();
+    let out = bin()
+        .args(["scan", "Dockerfile"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "bulkhead: error: cannot read config .bulkhead.toml: is a character device, not a \
+         regular file; only regular files are read"
+    );
+    std::fs::remove_file(d.join(".bulkhead.toml")).unwrap();
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "{} scan Dockerfile --config <(printf '[scan]\\ndisable = [\"dockerfile-healthcheck-missing\"]\\n') --format json",
+                env!("CARGO_BIN_EXE_bulkhead")
+            ),
+        ])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c < 2), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("dockerfile-image-not-pinned"), "{text}");
+    assert!(!text.contains("dockerfile-healthcheck-missing"), "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}

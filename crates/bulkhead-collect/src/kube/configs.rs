@@ -55,7 +55,11 @@ pub fn read_for(
                     .join(pid.to_string())
                     .join("root")
                     .join(path.trim_start_matches('/'));
-                if let Ok(t) = std::fs::read_to_string(&inside) {
+                let inside_text = bulkhead_sources::file::read_regular_text(
+                    &inside,
+                    bulkhead_sources::file::MAX_CONFIG_BYTES,
+                );
+                if let Ok(t) = inside_text {
                     return Ok((
                         t,
                         Some(format!(

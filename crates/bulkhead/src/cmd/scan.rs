@@ -307,7 +307,16 @@ pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
         Some(p) => (p.clone(), true),
         None => (PathBuf::from(".bulkhead.toml"), false),
     };
-    match std::fs::read_to_string(&path) {
+    // The `.bulkhead.toml` found in the working directory belongs to the repository being
+    // scanned (a pull request's checkout), so it must be a regular file of sane size; one named
+    // with --config may be a pipe the user made.
+    use bulkhead_sources::file::{read_limited, read_regular, MAX_CONFIG_BYTES};
+    let read = if required { read_limited } else { read_regular };
+    let text = read(&path, MAX_CONFIG_BYTES).and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+    });
+    match text {
         Ok(text) => Config::parse_file(&text, &path.display().to_string())
             .map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
