@@ -13,6 +13,7 @@ pub mod mask;
 pub mod mode;
 pub mod snapshot;
 pub mod time;
+pub mod visible;
 
 pub use fact::Fact;
 pub use mode::Mode;

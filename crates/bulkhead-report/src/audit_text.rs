@@ -5,6 +5,7 @@
 use crate::audit_json::{numbering_label, section_title, Summary, UNNUMBERED};
 use crate::{Target, TextOptions};
 use bulkhead_checks::{Audit, ObjectResult, Status};
+use bulkhead_facts::visible::acts_on_terminal;
 use std::fmt::Write;
 
 /// Append `text`, coloured for `status` when `color` is on.
@@ -39,7 +40,9 @@ fn tag_into(out: &mut String, status: Status, color: bool) {
 
 /// Text read from the audited system (mount paths, labels, file names) is shown with control
 /// characters escaped (`\u{1b}`, `\n`), so a hostile name cannot inject terminal escape
-/// sequences or forge report lines. Bidirectional-text overrides are escaped for the same reason.
+/// sequences or forge report lines. Bidirectional-text overrides and the other characters
+/// [`acts_on_terminal`] names are escaped for the same reason. (Every output passes
+/// [`bulkhead_facts::visible::visible`] as well; this is the escaping of one value on its line.)
 pub fn terminal_safe(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_terminal_safe(&mut out, s);
@@ -53,8 +56,7 @@ fn push_terminal_safe(out: &mut String, s: &str) {
         return;
     }
     for c in s.chars() {
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || bidi {
+        if c.is_control() || acts_on_terminal(c) {
             out.extend(c.escape_debug());
         } else {
             out.push(c);

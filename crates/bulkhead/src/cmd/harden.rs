@@ -766,6 +766,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             .and_then(|(snapshot, _)| running_daemon(snapshot, &root));
         let sp = scan_fixes::plan(&request)?;
         for e in &sp.summary.errors {
+            let e = bulkhead_facts::visible::visible(&e.to_string()).into_owned();
             eprintln!("bulkhead: note: --scan: {e}; nothing in it is fixed");
         }
         plan.fixes.extend(sp.fixes.iter().cloned());

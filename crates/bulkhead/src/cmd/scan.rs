@@ -9,6 +9,7 @@
 
 use super::VERSION;
 use crate::cli::OutputArgs;
+use bulkhead_facts::visible::visible;
 use bulkhead_scan::{ArtifactKind, Baseline, Config, Input, ScanOptions, Severity};
 use std::io::Read;
 use std::path::PathBuf;
@@ -235,8 +236,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     for f in report.files.iter().filter(|f| f.note.is_some()) {
         eprintln!(
             "bulkhead: note: {}: {}",
-            f.path,
-            f.note.as_deref().unwrap_or("")
+            visible(&f.path),
+            visible(f.note.as_deref().unwrap_or(""))
         );
     }
     if let Some(target) = &args.target {
@@ -276,7 +277,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     crate::output::emit(&text, args.out.output.as_deref())?;
     if args.format != ScanFormat::Text {
         for e in &report.errors {
-            eprintln!("bulkhead: error: {e}");
+            eprintln!("bulkhead: error: {}", visible(&e.to_string()));
         }
     }
     if args.write_baseline.is_some() {

@@ -278,7 +278,7 @@ impl Scanned {
         if !unused.is_empty() {
             eprintln!(
                 "bulkhead: note: --scan: no threat of this model cites the findings of {} (a Kubernetes manifest needs a node audit or --cluster-dump for the Kubernetes threats)",
-                unused.into_iter().collect::<Vec<_>>().join(", ")
+                bulkhead_facts::visible::visible(&unused.into_iter().collect::<Vec<_>>().join(", "))
             );
         }
     }
@@ -311,6 +311,7 @@ fn scan_evidence(paths: &[PathBuf], evidence: &mut EvidenceSet) -> Result<Option
     if !artifacts.is_empty() {
         let report = bulkhead_scan::scan_paths(&artifacts, &bulkhead_scan::ScanOptions::default());
         for e in &report.errors {
+            let e = bulkhead_facts::visible::visible(&e.to_string()).into_owned();
             eprintln!("bulkhead: note: --scan: {e}; this file gives no evidence");
         }
         files += report.files.len();
