@@ -7,6 +7,7 @@
 //! so a hostile container name cannot forge lines or send escape sequences.
 
 use crate::audit_text::terminal_safe;
+use bulkhead_threats::evidence::EvidenceItem;
 use bulkhead_threats::{Platform, ThreatModel, ThreatResult, ThreatStatus};
 use std::fmt::Write;
 
@@ -75,11 +76,14 @@ fn threat(out: &mut String, t: &ThreatResult, color: bool) {
     for n in &t.notes {
         let _ = writeln!(out, "{indent}note: {}", terminal_safe(n));
     }
-    // One line per check and verdict, naming every object it was made on: 50 containers that
-    // all lack the same setting are one line, not 50.
-    let mut lines: Vec<(&str, &str, Vec<&bulkhead_threats::evidence::EvidenceItem>)> = Vec::new();
-    for e in t
-        .evidence
+    evidence_lines(out, &indent, &t.evidence);
+}
+
+/// One line per check and verdict, naming every object it was made on: 50 containers that all
+/// lack the same setting are one line, not 50.
+fn evidence_lines(out: &mut String, indent: &str, evidence: &[EvidenceItem]) {
+    let mut lines: Vec<(&str, &str, Vec<&EvidenceItem>)> = Vec::new();
+    for e in evidence
         .iter()
         .filter(|e| !matches!(e.status.as_str(), "pass" | "not_applicable"))
     {
@@ -98,9 +102,8 @@ fn threat(out: &mut String, t: &ThreatResult, color: bool) {
         _ => 4,
     });
     for (check, status, items) in lines.iter().take(EVIDENCE_SHOWN) {
-        let actual = |e: &bulkhead_threats::evidence::EvidenceItem| {
-            e.actual.as_deref().map(terminal_safe).unwrap_or("-".into())
-        };
+        let actual =
+            |e: &EvidenceItem| e.actual.as_deref().map(terminal_safe).unwrap_or("-".into());
         // Observations about the host as a whole name no object.
         let mut objects: Vec<&str> = Vec::new();
         for o in items.iter().filter_map(|e| e.named_object()) {
@@ -112,10 +115,14 @@ fn threat(out: &mut String, t: &ThreatResult, color: bool) {
         // The observed value once when every observation shows it, else the first one's.
         let observed = if items.iter().all(|e| e.actual == first.actual) {
             format!(": {}", actual(first))
-        } else if objects.len() == 1 {
-            format!(": {} (1 of {} observations)", actual(first), items.len())
         } else {
-            format!("; {}: {}", terminal_safe(&first.object), actual(first))
+            // One object's value, named when several objects are shown; a host-wide observation
+            // has no name to give ("; -: ..." said nothing).
+            let named = items.iter().find(|e| e.named_object().is_some());
+            match named.filter(|_| objects.len() > 1) {
+                Some(e) => format!("; {}: {}", terminal_safe(&e.object), actual(e)),
+                None => format!(": {} (1 of {} observations)", actual(first), items.len()),
+            }
         };
         let on = if objects.is_empty() {
             String::new()
@@ -212,5 +219,44 @@ mod tests {
             let (label, _) = tag(s);
             assert!(label.len() + 2 <= 11, "{label}");
         }
+    }
+
+    fn item(object: &str, actual: &str) -> EvidenceItem {
+        EvidenceItem {
+            check: "2.2".into(),
+            control: "docker-2.2".into(),
+            object: object.into(),
+            status: bulkhead_checks::Status::Fail,
+            actual: Some(actual.into()),
+            source: "cis-docker 1.6.0".into(),
+            confidence: bulkhead_threats::evidence::Confidence::High,
+        }
+    }
+
+    /// Observations that differ are summed up by one of them: by a named object's when several
+    /// objects are shown, never by the host-wide `-` (which printed "; -: ...").
+    #[test]
+    fn differing_observations_are_summed_up_by_a_named_one() {
+        let render = |items: &[EvidenceItem]| {
+            let mut out = String::new();
+            evidence_lines(&mut out, "", items);
+            out
+        };
+        assert_eq!(
+            render(&[
+                item("-", "daemon.json unreadable"),
+                item("container web", "icc=true"),
+                item("container db", "icc=false"),
+            ]),
+            "* 2.2 fail on container web, container db; container web: icc=true\n"
+        );
+        assert_eq!(
+            render(&[item("-", "a"), item("-", "b")]),
+            "* 2.2 fail: a (1 of 2 observations)\n"
+        );
+        assert_eq!(
+            render(&[item("container web", "a"), item("container web", "b")]),
+            "* 2.2 fail on container web: a (1 of 2 observations)\n"
+        );
     }
 }
