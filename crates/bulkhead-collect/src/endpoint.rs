@@ -881,17 +881,42 @@ fn is_socket(path: &Path) -> bool {
 /// `GET /_ping` on a unix socket, returning the `API-Version` header: the cheapest way to learn
 /// the daemon's API version (`/version` makes dockerd query containerd and runc).
 fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectError> {
-    use std::io::{Read, Write};
+    ping_unix_within(
+        target,
+        path,
+        std::time::Duration::from_secs(PING_TIMEOUT_SECS),
+    )
+}
+
+/// How long `/_ping` may take: dockerd answers it at once, without touching containers, so a
+/// socket that stays silent this long belongs to a daemon that is stuck (or to something else).
+/// Shorter than [`TIMEOUT_SECS`], which leaves room for slow requests on a busy daemon.
+const PING_TIMEOUT_SECS: u64 = 20;
+
+fn ping_unix_within(
+    target: &Target,
+    path: &Path,
+    timeout: std::time::Duration,
+) -> Result<Option<String>, CollectError> {
+    use std::io::{ErrorKind, Read, Write};
     let mut stream = connect_unix(target, path)?;
     let fail = |e: std::io::Error| {
+        // A read timeout surfaces as EAGAIN ("Resource temporarily unavailable"), which says
+        // nothing about what happened.
+        let why = if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            format!(
+                "nothing came back within {} s; the socket accepts connections but no one answers on it (a dockerd that is stuck or still starting, or a socket that is not Docker's)",
+                timeout.as_secs_f64()
+            )
+        } else {
+            e.to_string()
+        };
         CollectError(format!(
-            "the Docker API at {} did not answer /_ping: {e}",
+            "the Docker API at {} did not answer /_ping: {why}",
             shown(target)
         ))
     };
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(TIMEOUT_SECS)))
-        .map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
     stream
         .write_all(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
         .map_err(fail)?;
@@ -1490,6 +1515,34 @@ mod tests {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
             self.cause.as_deref().map(|c| c as _)
         }
+    }
+
+    /// A socket that accepts connections and never answers (a stuck dockerd) used to fail after
+    /// a minute with "Resource temporarily unavailable (os error 11)".
+    #[test]
+    fn a_silent_socket_is_reported_as_silent() {
+        let dir = std::env::temp_dir().join(format!("bhc-silent-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("docker.sock");
+        let _ = std::fs::remove_file(&sock);
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let held = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+        let target = resolve_with(Some(&format!("unix://{}", sock.display())), &[], &[]).unwrap();
+        let Transport::Unix(path) = &target.transport else {
+            panic!("a unix target")
+        };
+        let e = ping_unix_within(&target, path, std::time::Duration::from_millis(200))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "the Docker API at unix://{} did not answer /_ping: nothing came back within 0.2 s; the socket accepts connections but no one answers on it (a dockerd that is stuck or still starting, or a socket that is not Docker's)",
+                sock.display()
+            )
+        );
+        drop(held.join());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
