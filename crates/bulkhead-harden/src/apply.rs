@@ -3,20 +3,45 @@
 //! For each file a fix edits, in this order:
 //! 1. before anything is written, every file is checked against the SHA-256 the plan recorded
 //!    when it read it (and every mode/owner against what the plan saw): if one changed since,
-//!    nothing is applied;
+//!    nothing is applied. So is every file that cannot be replaced safely, and every file system
+//!    without room for what is written on it (see "What is refused" below);
 //! 2. a journal listing every change is written (and fsynced) under the state directory;
-//! 3. the file is backed up beside itself (`NAME.bulkhead-STAMP.bak`, same mode and owner);
-//! 4. the new content goes to a temporary file in the same directory, gets the original mode and
-//!    owner, is fsynced, and is renamed over the original (then the directory is fsynced).
+//! 3. the file is backed up beside itself (`NAME.bulkhead-STAMP.bak`, same owner, its owner's
+//!    read/write bits only, no ACL);
+//! 4. the new content goes to a temporary file in the same directory, gets the original mode,
+//!    owner and extended attributes (ACL included, and no ACL the directory's default would add),
+//!    is fsynced, and is renamed over the original (then the directory is fsynced).
 //!
 //! A rename is atomic, so at every instant the file is either wholly old or wholly new; a process
 //! killed at any point leaves no half-written file (the failpoint tests prove it). `rollback`
-//! reads the latest journal and restores the backups the same way, refusing a file that changed
-//! after it was applied.
+//! reads the latest journal and restores the backups the same way, refusing (changing nothing) a
+//! file whose content, mode or owner changed after it was applied, or that became a symbolic link.
+//! Rolling back again undoes the apply before, until none is left.
 //!
 //! An apply that fails part-way (an I/O error) stops where it is and undoes nothing: its error
 //! lists every file of the journal as it is now, changed (with the backup) or not, and the
 //! `--rollback` command that restores them; the journal stays in progress until then.
+//!
+//! # What is refused, before anything is written
+//!
+//! - A symbolic link is followed inside `--root` (files.rs): the file it points to is edited and
+//!   backed up beside itself, the link stays. A link whose target does not exist is refused, as
+//!   is a path that became a link after it was resolved.
+//! - Anything but a regular file (a FIFO, a device, a directory, a socket) and a file over
+//!   [`files::MAX_FILE_SIZE`]: never read, so nothing blocks or fills memory.
+//! - A file with several hard links: the rename would silently leave the other names with the
+//!   old content.
+//! - A file or directory with `chattr +i` (or `+a`), a read-only file system (a read-only bind
+//!   mount), a directory this user cannot write, a file that is a mount point (a bind-mounted
+//!   file cannot be renamed over), a file system without the room or inodes the backups, new
+//!   contents and journal need.
+//! - A state directory (journals, lock, verify baseline) someone other than root or the user
+//!   running bulkhead could write, through its own modes, a parent's, or a symbolic link they
+//!   planted; a journal or lock file in it that is not ours. A journal decides what rollback
+//!   writes where, so a planted one would be a way to overwrite any file as root.
+//!
+//! These checks make a failure part-way unlikely, not impossible (the disk may fill meanwhile):
+//! that case is reported file by file, as above.
 
 use crate::failpoint;
 use crate::files::{self, attrs_of, sha256_hex};
@@ -24,7 +49,7 @@ use crate::model::{FileAttrs, Fix, Plan, Restart, Safety};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 pub const JOURNAL_SCHEMA: &str = "bulkhead.harden-journal/1";
@@ -128,9 +153,14 @@ enum Entry {
         #[serde(default)]
         created_dirs: Vec<PathBuf>,
         /// Mode and owner of the file before the apply (rollback restores them; the backup
-        /// is 0600). Absent in journals of older versions.
+        /// keeps only the owner's read/write bits). Absent in journals of older versions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before_attrs: Option<FileAttrs>,
+        /// Mode and owner the apply left the file with (an `Attrs` entry of the same file may
+        /// change them after): rollback refuses a file whose mode or owner changed since, as it
+        /// refuses one whose content did. Absent in journals of older versions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_attrs: Option<FileAttrs>,
         /// The service that reads the file and must restart (or reload) to see a change of
         /// it, the fix's: a rollback changes the file back and says so. Absent in journals of
         /// older versions.
@@ -198,65 +228,116 @@ fn fsync_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| io_err("fsync of directory", dir, e))
 }
 
-/// Copy the extended attributes of `from` (SELinux labels, file capabilities, user.* tags) to
-/// the open file `to`, best effort: the temporary file that replaces a file by rename would
-/// otherwise drop them. An attribute the filesystem or our privileges refuse is skipped.
-fn copy_xattrs(from: &Path, to: &fs::File) {
+/// What the file `write_atomic` writes gets for extended attributes (ACLs included).
+#[derive(Clone, Copy)]
+enum Xattrs<'a> {
+    /// Exactly those of this file (the file being replaced): SELinux label, file capabilities,
+    /// `user.*` tags, and its POSIX ACL, not the default ACL its directory would hand down.
+    CopyFrom(&'a Path),
+    /// None: a backup or a journal may hold secrets, and a default ACL of its directory must not
+    /// let anyone read it.
+    Private,
+    /// Those a new file gets in its directory (a default ACL applies, as to any file created
+    /// there).
+    Inherit,
+}
+
+/// The POSIX access ACL, stored as an extended attribute.
+const ACL_ACCESS: &std::ffi::CStr = c"system.posix_acl_access";
+
+/// Drop the access ACL a new file inherited from its directory's default ACL. Combined with a
+/// mode set afterwards, such an ACL can grant a named user or group more than the file it
+/// replaces ever granted.
+fn drop_inherited_acl(path: &Path, f: &fs::File) -> Result<(), String> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: a descriptor this function borrows and a NUL-terminated name.
+    let r = unsafe { libc::fremovexattr(f.as_raw_fd(), ACL_ACCESS.as_ptr()) };
+    let err = std::io::Error::last_os_error();
+    match (r, err.raw_os_error()) {
+        (0, _) => Ok(()),
+        (_, Some(libc::ENODATA | libc::ENOTSUP)) => Ok(()),
+        _ => Err(io_err("removing the inherited ACL of", path, err)),
+    }
+}
+
+/// Copy the extended attributes of `from` (SELinux labels, file capabilities, user.* tags, the
+/// POSIX ACL) to the open file `to`, which `to_path` names in errors. An attribute the
+/// filesystem or our privileges refuse is skipped, except the ACL: without it the new file's
+/// group bits (the ACL's mask) would apply to its owning group, which the ACL may have denied.
+fn copy_xattrs(from: &Path, to: &fs::File, to_path: &Path) -> Result<(), String> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::io::AsRawFd;
     let Ok(src) = CString::new(from.as_os_str().as_bytes()) else {
-        return;
+        return Ok(());
     };
     // SAFETY: every buffer passed is owned here and its length is the one given.
     unsafe {
         let n = libc::llistxattr(src.as_ptr(), std::ptr::null_mut(), 0);
         if n <= 0 {
-            return;
+            return Ok(());
         }
         let mut names = vec![0u8; n as usize];
         let n = libc::llistxattr(src.as_ptr(), names.as_mut_ptr().cast(), names.len());
         if n <= 0 {
-            return;
+            return Ok(());
         }
         names.truncate(n as usize);
         for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
             let Ok(cname) = CString::new(name) else {
                 continue;
             };
+            let is_acl = cname.as_c_str() == ACL_ACCESS;
             let len = libc::lgetxattr(src.as_ptr(), cname.as_ptr(), std::ptr::null_mut(), 0);
-            if len < 0 {
-                continue;
+            let mut value = vec![0u8; len.max(0) as usize];
+            let len = match len {
+                l if l < 0 => l,
+                _ => libc::lgetxattr(
+                    src.as_ptr(),
+                    cname.as_ptr(),
+                    value.as_mut_ptr().cast(),
+                    value.len(),
+                ),
+            };
+            let set = len >= 0
+                && libc::fsetxattr(
+                    to.as_raw_fd(),
+                    cname.as_ptr(),
+                    value.as_ptr().cast(),
+                    len as usize,
+                    0,
+                ) == 0;
+            if !set && is_acl {
+                return Err(io_err(
+                    &format!("copying the ACL of {} to", from.display()),
+                    to_path,
+                    std::io::Error::last_os_error(),
+                ));
             }
-            let mut value = vec![0u8; len as usize];
-            let len = libc::lgetxattr(
-                src.as_ptr(),
-                cname.as_ptr(),
-                value.as_mut_ptr().cast(),
-                value.len(),
-            );
-            if len < 0 {
-                continue;
-            }
-            let _ = libc::fsetxattr(
-                to.as_raw_fd(),
-                cname.as_ptr(),
-                value.as_ptr().cast(),
-                len as usize,
-                0,
-            );
         }
     }
+    Ok(())
 }
 
-/// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`,
-/// fsynced, renamed over `target`, then the directory fsynced. `point` prefixes the failpoints.
+/// An error of the temporary file that becomes `target`, naming both.
+fn tmp_err(what: &str, target: &Path, tmp: &Path, e: std::io::Error) -> String {
+    format!(
+        "writing {}: {what} its temporary file {}: {e}",
+        target.display(),
+        tmp.display()
+    )
+}
+
+/// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`
+/// and the extended attributes `xattrs` says, fsynced, renamed over `target`, then the directory
+/// fsynced. `point` prefixes the failpoints. On an error the temporary file is removed and
+/// `target` is untouched.
 fn write_atomic(
     target: &Path,
     content: &[u8],
     attrs: FileAttrs,
     point: &str,
-    xattrs_from: Option<&Path>,
+    xattrs: Xattrs,
 ) -> Result<(), String> {
     let dir = target
         .parent()
@@ -269,22 +350,30 @@ fn write_atomic(
     // A temporary file left by a killed run of the same pid is ours to replace.
     let _ = fs::remove_file(&tmp);
     let result = (|| {
+        // create_new (O_EXCL) never follows a link planted at the temporary name.
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&tmp)
-            .map_err(|e| io_err("creating", &tmp, e))?;
+            .map_err(|e| tmp_err("creating", target, &tmp, e))?;
         f.write_all(content)
-            .map_err(|e| io_err("writing", &tmp, e))?;
-        // Owner first: chown clears setuid/setgid bits, chmod then sets the final mode.
+            .map_err(|e| tmp_err("writing", target, &tmp, e))?;
+        // Owner first: chown clears setuid/setgid bits and file capabilities, which the
+        // extended attributes and the mode then set.
         std::os::unix::fs::fchown(&f, Some(attrs.uid), Some(attrs.gid))
             .map_err(|e| io_err("setting the owner of", &tmp, e))?;
+        match xattrs {
+            Xattrs::CopyFrom(from) => {
+                drop_inherited_acl(&tmp, &f)?;
+                copy_xattrs(from, &f, &tmp)?;
+            }
+            Xattrs::Private => drop_inherited_acl(&tmp, &f)?,
+            Xattrs::Inherit => {}
+        }
+        // The mode last: with an ACL it also sets the mask, which must be the original's.
         f.set_permissions(fs::Permissions::from_mode(attrs.mode))
             .map_err(|e| io_err("setting the mode of", &tmp, e))?;
-        if let Some(from) = xattrs_from {
-            copy_xattrs(from, &f);
-        }
         f.sync_all().map_err(|e| io_err("fsync of", &tmp, e))?;
         drop(f);
         failpoint::hit(&format!("{point}-before-rename"));
@@ -313,7 +402,7 @@ fn write_journal(dir: &Path, journal: &Journal) -> Result<PathBuf, String> {
         }
         .with_owner_of_process(),
         "journal",
-        None,
+        Xattrs::Private,
     )?;
     Ok(path)
 }
@@ -327,12 +416,15 @@ impl FileAttrs {
     }
 }
 
+/// The SHA-256 of the regular file at `real`, `None` when it does not exist; anything else there
+/// (a FIFO, a device, a directory, a link, a huge file) is an error naming it, never read.
 fn current_hash(real: &Path) -> Result<Option<String>, String> {
-    match fs::read(real) {
-        Ok(b) => Ok(Some(sha256_hex(&b))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("reading", real, e)),
-    }
+    Ok(read_file(real)?.map(|b| sha256_hex(&b)))
+}
+
+/// [`files::read_regular`], naming the file by where it is.
+fn read_file(real: &Path) -> Result<Option<Vec<u8>>, String> {
+    files::read_regular(real, &real.display().to_string())
 }
 
 /// The formats whose syntax `apply` re-checks before writing.
@@ -398,6 +490,348 @@ fn current_attrs(real: &Path) -> Result<FileAttrs, String> {
         .map_err(|e| io_err("stat of", real, e))
 }
 
+/// `chattr` flags (`FS_IMMUTABLE_FL`, `FS_APPEND_FL` of linux/fs.h).
+const FS_IMMUTABLE_FL: libc::c_int = 0x10;
+const FS_APPEND_FL: libc::c_int = 0x20;
+
+/// Whether `path` (a regular file or a directory) carries `chattr +i` or `+a`, which make a
+/// rename over it, an unlink of it or a chmod of it fail even for root.
+fn chattr_flag(path: &Path) -> Option<&'static str> {
+    use std::os::unix::io::AsRawFd;
+    let meta = fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() && !meta.is_dir() {
+        return None;
+    }
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    let mut flags: libc::c_int = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes one int to the address given, which is ours.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
+    if r != 0 {
+        // A file system without these flags (ENOTTY) has nothing to refuse.
+        return None;
+    }
+    if flags & FS_IMMUTABLE_FL != 0 {
+        Some("immutable (chattr +i)")
+    } else if flags & FS_APPEND_FL != 0 {
+        Some("append-only (chattr +a)")
+    } else {
+        None
+    }
+}
+
+/// statvfs(3) of `path`.
+fn statvfs(path: &Path) -> Option<libc::statvfs> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a NUL-terminated path and a zeroed struct the call fills.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        (libc::statvfs(c.as_ptr(), &mut st) == 0).then_some(st)
+    }
+}
+
+/// The mount points of this process's mount namespace (`/proc/self/mountinfo`, octal escapes
+/// decoded); empty when it cannot be read.
+fn mount_points() -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|field| {
+            let b = field.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let octal = b
+                    .get(i + 1..i + 4)
+                    .filter(|d| d.iter().all(u8::is_ascii_digit));
+                match (b[i], octal) {
+                    (b'\\', Some(d)) => {
+                        out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                        i += 4;
+                    }
+                    (c, _) => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            PathBuf::from(std::ffi::OsString::from_vec(out))
+        })
+        .collect()
+}
+
+/// Host path `path` in a message, with where it is on this machine when that differs (under
+/// --root, or a link's target).
+fn named(path: &str, real: &Path) -> String {
+    if real == Path::new(path) {
+        path.to_string()
+    } else {
+        format!("{path} ({})", real.display())
+    }
+}
+
+/// What an apply (or a rollback) is about to write, checked before the first change: each file
+/// can be replaced by a rename (or given its new mode), and each file system has room for the
+/// backups, the new contents and the journal. What these checks catch would otherwise stop the
+/// run part-way, with some files changed (a full disk, `chattr +i`, a read-only mount); they
+/// cannot promise the writes succeed, but a run they let through fails part-way only on what
+/// changed after them.
+#[derive(Default)]
+struct Preflight {
+    /// Loaded on first use.
+    mounts: Option<Vec<PathBuf>>,
+    /// Per file system (device of the directory): a directory on it, bytes and inodes needed,
+    /// and the host paths they are for.
+    needs: Vec<(u64, PathBuf, u64, u64, Vec<String>)>,
+}
+
+impl Preflight {
+    /// `real` (host path `path`) exists and gets replaced by a rename, after a backup of
+    /// `backup_len` bytes (0: none) is written beside it; the new content has `new_len` bytes.
+    fn replace(
+        &mut self,
+        path: &str,
+        real: &Path,
+        backup_name: Option<&str>,
+        backup_len: u64,
+        new_len: u64,
+    ) -> Result<(), String> {
+        let (at, it) = (real.display(), named(path, real));
+        let meta = fs::symlink_metadata(real).map_err(|e| io_err("stat of", real, e))?;
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "{it} is now a symbolic link; it was a file when its path was resolved, so something replaced it since: plan again"
+            ));
+        }
+        if !meta.is_file() {
+            return Err(format!(
+                "{it} is {}, not a regular file; bulkhead only edits regular files",
+                files::kind_name(&meta.file_type())
+            ));
+        }
+        if meta.nlink() > 1 {
+            // A rename gives the path a new inode: the file's other names would keep the old
+            // content without anyone noticing (and rollback would split them again).
+            return Err(format!(
+                "{it} has {} hard links; replacing it would leave its other names with the old content. bulkhead does not edit a hard-linked file: find the other names (find / -samefile {at}), make them copies or symbolic links, and plan again",
+                meta.nlink()
+            ));
+        }
+        if let Some(flag) = chattr_flag(real) {
+            return Err(format!(
+                "{it} is {flag}: it cannot be replaced; remove the flag (chattr -i -a {at}) if the change is wanted, and apply again"
+            ));
+        }
+        self.not_a_mount_point(path, real, &meta)?;
+        let dir = real
+            .parent()
+            .ok_or_else(|| format!("{path}: {at} has no parent directory"))?;
+        self.writable_dir(path, dir, true)?;
+        let name = real.file_name().map(|n| n.len()).unwrap_or(0);
+        let longest =
+            backup_name.map(str::len).unwrap_or(name) + ".bulkhead-tmp-4294967295".len() + 1;
+        if longest > 255 {
+            return Err(format!(
+                "{it}: its name is too long for the temporary file and backup written beside it"
+            ));
+        }
+        let files = 1 + u64::from(backup_name.is_some());
+        self.need(path, dir, &[backup_len, new_len], files)
+    }
+
+    /// `real` (host path `path`) does not exist and is created with `new_len` bytes, with the
+    /// directories `created_dirs` (outermost first) made for it.
+    fn create(
+        &mut self,
+        path: &str,
+        real: &Path,
+        created_dirs: &[PathBuf],
+        new_len: u64,
+    ) -> Result<(), String> {
+        let dir = match created_dirs.first() {
+            Some(outer) => outer.parent(),
+            None => real.parent(),
+        }
+        .ok_or_else(|| format!("{path}: {} has no parent directory", real.display()))?;
+        self.writable_dir(path, dir, false)?;
+        let blocks: Vec<u64> = created_dirs.iter().map(|_| 0).chain([new_len]).collect();
+        self.need(path, dir, &blocks, blocks.len() as u64)
+    }
+
+    /// `real` (host path `path`), a file the apply created, is removed.
+    fn remove(&mut self, path: &str, real: &Path) -> Result<(), String> {
+        let (at, it) = (real.display(), named(path, real));
+        if let Some(flag) = chattr_flag(real) {
+            return Err(format!(
+                "{it} is {flag}: it cannot be removed; remove the flag (chattr -i -a {at}) and roll back again"
+            ));
+        }
+        let dir = real
+            .parent()
+            .ok_or_else(|| format!("{path}: {at} has no parent directory"))?;
+        self.writable_dir(path, dir, true)
+    }
+
+    /// `real` (host path `path`) is given a new mode and owner in place.
+    fn chmod(&mut self, path: &str, real: &Path) -> Result<(), String> {
+        let (at, it) = (real.display(), named(path, real));
+        if let Some(flag) = chattr_flag(real) {
+            return Err(format!(
+                "{it} is {flag}: its mode and owner cannot change; remove the flag (chattr -i -a {at}) if the change is wanted, and apply again"
+            ));
+        }
+        if statvfs(real).is_some_and(|st| st.f_flag & libc::ST_RDONLY != 0) {
+            return Err(format!(
+                "{it} is on a read-only file system: its mode and owner cannot change"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A file mounted over (a bind-mounted file, a Kubernetes subPath) cannot be renamed over.
+    fn not_a_mount_point(
+        &mut self,
+        path: &str,
+        real: &Path,
+        meta: &fs::Metadata,
+    ) -> Result<(), String> {
+        let parent_dev = real
+            .parent()
+            .and_then(|d| fs::metadata(d).ok())
+            .map(|m| m.dev());
+        let abs = std::path::absolute(real).unwrap_or_else(|_| real.to_path_buf());
+        let mounted = parent_dev.is_some_and(|d| d != meta.dev())
+            || self.mounts.get_or_insert_with(mount_points).contains(&abs);
+        if mounted {
+            return Err(format!(
+                "{} is a mount point (a file mounted over another): it cannot be replaced by a rename; edit the file it is mounted from",
+                named(path, real)
+            ));
+        }
+        Ok(())
+    }
+
+    /// A new entry can be created in `dir` (and, with `replacing`, an existing one replaced).
+    fn writable_dir(&mut self, path: &str, dir: &Path, replacing: bool) -> Result<(), String> {
+        use std::os::unix::ffi::OsStrExt;
+        let at = dir.display();
+        if statvfs(dir).is_some_and(|st| st.f_flag & libc::ST_RDONLY != 0) {
+            return Err(format!(
+                "{path}: the directory {at} is on a read-only file system (a read-only mount); nothing can be written there"
+            ));
+        }
+        match chattr_flag(dir) {
+            Some(flag) if replacing || flag.starts_with("immutable") => {
+                return Err(format!(
+                    "{path}: the directory {at} is {flag}, so a file in it cannot be {}; remove the flag (chattr -i -a {at}) and apply again",
+                    if replacing { "replaced" } else { "created" }
+                ))
+            }
+            _ => {}
+        }
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|_| format!("{path}: {at}: a path with a NUL byte"))?;
+        // SAFETY: a NUL-terminated path; access touches no memory of ours.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+            return Err(format!(
+                "{path}: cannot write in the directory {at}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Files of `sizes` bytes (and `inodes` new inodes) are written in `dir` for `path`.
+    fn need(&mut self, path: &str, dir: &Path, sizes: &[u64], inodes: u64) -> Result<(), String> {
+        let st = statvfs(dir).ok_or_else(|| {
+            format!(
+                "{path}: statvfs of {}: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            )
+        })?;
+        let dev = fs::metadata(dir)
+            .map_err(|e| io_err("stat of", dir, e))?
+            .dev();
+        // Whole blocks, plus one for each file's metadata: a rough bound, on the safe side.
+        let block = (st.f_frsize as u64).max(512);
+        let bytes: u64 = sizes
+            .iter()
+            .map(|s| s.div_ceil(block) * block + block)
+            .sum();
+        match self.needs.iter_mut().find(|n| n.0 == dev) {
+            Some(n) => {
+                n.2 += bytes;
+                n.3 += inodes;
+                n.4.push(path.to_string());
+            }
+            None => self.needs.push((
+                dev,
+                dir.to_path_buf(),
+                bytes,
+                inodes,
+                vec![path.to_string()],
+            )),
+        }
+        Ok(())
+    }
+
+    /// Every file system has room for what is written on it.
+    fn check_space(&self) -> Result<(), String> {
+        // SAFETY: geteuid cannot fail and touches no memory.
+        let root = unsafe { libc::geteuid() } == 0;
+        for (_, dir, bytes, inodes, paths) in &self.needs {
+            let Some(st) = statvfs(dir) else { continue };
+            // Root may use the blocks and inodes a file system reserves for it.
+            let (blocks, files) = match root {
+                true => (st.f_bfree as u64, st.f_ffree as u64),
+                false => (st.f_bavail as u64, st.f_favail as u64),
+            };
+            let free = blocks.saturating_mul(st.f_frsize as u64);
+            let what = match paths.len() {
+                n if n <= 4 => paths.join(", "),
+                n => format!("{} and {} other files", paths[..3].join(", "), n - 3),
+            };
+            if free < *bytes {
+                return Err(format!(
+                    "not enough free space on the file system of {} for {what}: the backups, new contents and journal need about {bytes} bytes and {free} are free; free some space and apply again",
+                    dir.display()
+                ));
+            }
+            // A file system that does not count inodes reports none in total.
+            if st.f_files != 0 && files < *inodes {
+                return Err(format!(
+                    "no free inodes on the file system of {} for {what}: {inodes} new files are needed and {files} can be created",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Create the directory `d` for a new file (its parent exists) with mode 0755 whatever the
+/// umask: 0777 minus the umask could be writable by everyone (umask 000) or unreadable by the
+/// users and services that read the file in it (umask 077 on /etc/profile.d). It is made 0700
+/// first, so it is never writable by others even for an instant.
+fn create_dir_0755(d: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::DirBuilder::new().mode(0o700).create(d) {
+        Ok(()) => fs::set_permissions(d, fs::Permissions::from_mode(0o755))
+            .map_err(|e| io_err("setting the mode of", d, e)),
+        // Created meanwhile by someone else: theirs, as it is.
+        Err(_) if d.is_dir() => Ok(()),
+        Err(e) => Err(io_err("creating", d, e)),
+    }
+}
+
 /// The lock file under the state directory that makes apply and rollback exclusive.
 pub const LOCK_FILE: &str = "harden.lock";
 
@@ -413,21 +847,36 @@ pub struct HardenLock {
     _file: fs::File,
 }
 
-/// Take the lock, waiting up to `wait` for another holder to finish.
+/// Take the lock, waiting up to `wait` for another holder to finish. The state directory is
+/// created (0700) when missing, and refused when anyone but root and the user running bulkhead
+/// could have put files in it (see [`prepare_state_dir`]).
 pub fn lock(state_dir: &Path, wait: std::time::Duration) -> Result<HardenLock, ApplyError> {
     use std::io::{Read, Seek};
     use std::os::unix::io::AsRawFd;
-    fs::create_dir_all(state_dir)
-        .map_err(|e| ApplyError::Refused(io_err("creating", state_dir, e)))?;
+    prepare_state_dir(state_dir).map_err(ApplyError::Refused)?;
     let path = state_dir.join(LOCK_FILE);
+    // O_NOFOLLOW: a link planted as the lock would have the truncation below empty its target.
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&path)
-        .map_err(|e| ApplyError::Refused(io_err("opening", &path, e)))?;
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => ApplyError::Refused(format!(
+                "{} is a symbolic link, not the lock file bulkhead makes; someone planted it: remove it",
+                path.display()
+            )),
+            _ => ApplyError::Refused(io_err("opening", &path, e)),
+        })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(ApplyError::Refused(format!(
+            "{}: the lock is not a regular file",
+            path.display()
+        )));
+    }
     let deadline = std::time::Instant::now() + wait;
     loop {
         // SAFETY: flock on a descriptor this function owns; no memory is touched.
@@ -460,6 +909,109 @@ pub fn lock(state_dir: &Path, wait: std::time::Duration) -> Result<HardenLock, A
     let _ = write!(file, "{}", std::process::id());
     let _ = file.sync_all();
     Ok(HardenLock { _file: file })
+}
+
+/// Whether uid `uid` may own what the state directory trusts: root, or the user running bulkhead.
+fn trusted_uid(uid: u32) -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    uid == 0 || uid == unsafe { libc::geteuid() }
+}
+
+/// Every directory from `/` down to `path` (and `path` itself, lstat'ed) is owned by root or by
+/// us, and no other user can replace an entry in it: not writable by others or by a group other
+/// than root's, unless sticky (/tmp: others can add entries but not replace ours).
+fn check_chain(path: &Path) -> Result<(), String> {
+    let mut at = PathBuf::new();
+    for c in path.components() {
+        at.push(c);
+        let m = fs::symlink_metadata(&at).map_err(|e| io_err("stat of", &at, e))?;
+        if !trusted_uid(m.uid()) {
+            return Err(format!("{} is owned by uid {}", at.display(), m.uid()));
+        }
+        let mode = m.mode();
+        let sticky = mode & 0o1000 != 0;
+        if m.is_dir() && !sticky && (mode & 0o002 != 0 || (mode & 0o020 != 0 && m.gid() != 0)) {
+            return Err(format!(
+                "{} is writable by {} (mode {:04o})",
+                at.display(),
+                if mode & 0o002 != 0 {
+                    "every user".to_string()
+                } else {
+                    format!("group {}", m.gid())
+                },
+                mode & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Create the state directory when it is missing (0700; its missing parents 0755) and make sure
+/// nobody but root and the user running bulkhead can have put anything in it. `--rollback` writes
+/// whatever a journal there names with the content of the backup it names: a journal planted by
+/// someone else (through a directory they own or can write, or a symbolic link they planted for
+/// the directory) would make it write any file on the machine. Journals, the lock and the verify
+/// baseline all live there.
+pub fn prepare_state_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = std::path::absolute(dir).map_err(|e| io_err("resolving", dir, e))?;
+    let untrusted = |why: String| {
+        format!(
+            "the state directory {} cannot be trusted: {why}. A journal someone else put there would make --rollback overwrite any file; use a directory only root (or you) can write (--state-dir)",
+            dir.display()
+        )
+    };
+    // Both the path as given (its links must be ours) and where it leads.
+    let check = |p: &Path| -> Result<(), String> {
+        check_chain(p)?;
+        check_chain(&fs::canonicalize(p).map_err(|e| io_err("resolving", p, e))?)
+    };
+    let mut missing = Vec::new();
+    let mut existing = dir.as_path();
+    while fs::symlink_metadata(existing).is_err() {
+        missing.push(existing.to_path_buf());
+        existing = existing
+            .parent()
+            .ok_or_else(|| format!("{}: no existing parent directory", dir.display()))?;
+    }
+    // What exists is checked before anything is created in it: a planted directory must not
+    // even get the state directory made inside it.
+    check(existing).map_err(untrusted)?;
+    for (i, p) in missing.iter().enumerate().rev() {
+        let mode = if i == 0 { 0o700 } else { 0o755 };
+        match fs::DirBuilder::new().mode(mode).create(p) {
+            Ok(()) => {}
+            Err(_) if p.is_dir() => {}
+            Err(e) => return Err(io_err("creating the state directory", p, e)),
+        }
+    }
+    check(&dir).map_err(untrusted)?;
+    let m = fs::metadata(&dir).map_err(|e| io_err("stat of", &dir, e))?;
+    if !m.is_dir() {
+        return Err(untrusted(format!("{} is not a directory", dir.display())));
+    }
+    if m.mode() & 0o022 != 0 {
+        return Err(untrusted(format!(
+            "it is writable by other users (mode {:04o}); make it 0700",
+            m.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// A journal must be a regular file only root or we could have written.
+fn check_journal_file(p: &Path) -> Result<(), String> {
+    let m = fs::symlink_metadata(p).map_err(|e| io_err("stat of", p, e))?;
+    if !m.is_file() || !trusted_uid(m.uid()) || m.mode() & 0o022 != 0 {
+        return Err(format!(
+            "the journal {} cannot be trusted ({}, owned by uid {}, mode {:04o}): rollback would write what it names; remove it or restore by hand",
+            p.display(),
+            files::kind_name(&m.file_type()),
+            m.uid(),
+            m.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// Which fixes `apply` would change, and why the others are left alone.
@@ -665,6 +1217,7 @@ fn apply_inner(
     let mut entries = Vec::new();
     // The content each edit entry writes: the last of its chain.
     let mut writes: Vec<&crate::model::FileEdit> = Vec::new();
+    let mut preflight = Preflight::default();
     for (real, chain) in &chains {
         let (_, e) = chain[0];
         let last = chain.last().expect("chains are never empty").1;
@@ -685,7 +1238,10 @@ fn apply_inner(
             }));
         }
         let current = match (&now, e.before.as_ref()) {
-            (Some(_), None) => fs::read_to_string(&real).ok(),
+            (Some(_), None) => read_file(&real)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok()),
             (_, b) => b.cloned(),
         };
         check_syntax(&e.path, current.as_deref(), &last.after).map_err(ApplyError::Refused)?;
@@ -709,6 +1265,35 @@ fn apply_inner(
                 .into_owned();
             real.with_file_name(format!("{name}.bulkhead-{id}.bak"))
         });
+        let new_len = last.after.len() as u64;
+        match &backup {
+            Some(b) => {
+                let old_len = fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+                let backup_name = b.file_name().map(|n| n.to_string_lossy().into_owned());
+                preflight.replace(&e.path, &real, backup_name.as_deref(), old_len, new_len)
+            }
+            None => {
+                // A link that points at nothing is not followed to create its target (see
+                // files.rs); one planted since the plan is refused here too.
+                let dangling = match e.real_path {
+                    None => files::dangling_link(&opts.root, &e.path).map_err(ApplyError::Refused)?,
+                    Some(_) => None,
+                };
+                if let Some((link, target)) = dangling {
+                    return Err(ApplyError::Refused(format!(
+                        "{}: the symbolic link {link} points to {}, which does not exist; bulkhead does not create files through a dangling link",
+                        e.path,
+                        target.display()
+                    )));
+                }
+                preflight.create(&e.path, &real, &created_dirs, new_len)
+            }
+        }
+        .map_err(ApplyError::Refused)?;
+        let before_attrs = match backup {
+            Some(_) => Some(current_attrs(&real).map_err(ApplyError::Refused)?),
+            None => None,
+        };
         entries.push(Entry::Edit {
             fix: chain
                 .iter()
@@ -716,10 +1301,9 @@ fn apply_inner(
                 .collect::<Vec<_>>()
                 .join(", "),
             path: e.path.clone(),
-            before_attrs: match backup {
-                Some(_) => Some(current_attrs(&real).map_err(ApplyError::Refused)?),
-                None => None,
-            },
+            before_attrs,
+            // An edit keeps the file's mode and owner; a new file gets those of its fix.
+            after_attrs: before_attrs.or(Some(e.create_attrs.unwrap_or(crate::fixers::ROOT_FILE))),
             real_path: real,
             backup,
             before_sha256: e.before_sha256.clone(),
@@ -739,6 +1323,9 @@ fn apply_inner(
                     a.path, now.mode, now.uid, now.gid, a.before.mode, a.before.uid, a.before.gid
                 )));
             }
+            preflight
+                .chmod(&a.path, &real)
+                .map_err(ApplyError::Refused)?;
             entries.push(Entry::Attrs {
                 fix: f.id.clone(),
                 path: a.path.clone(),
@@ -748,8 +1335,6 @@ fn apply_inner(
             });
         }
     }
-    before_changes().map_err(ApplyError::Refused)?;
-    // 2. The journal, before the first change.
     let mut journal = Journal {
         schema: JOURNAL_SCHEMA.into(),
         id: id.clone(),
@@ -757,6 +1342,20 @@ fn apply_inner(
         root: opts.root.clone(),
         entries,
     };
+    // The journal is written twice (in progress, then applied), the second time beside the
+    // first until its rename.
+    let journal_len = serde_json::to_string_pretty(&journal).map_or(0, |t| t.len() as u64);
+    preflight
+        .need(
+            "the journal",
+            &state_dir,
+            &[journal_len, journal_len + 16],
+            2,
+        )
+        .and_then(|()| preflight.check_space())
+        .map_err(ApplyError::Refused)?;
+    before_changes().map_err(ApplyError::Refused)?;
+    // 2. The journal, before the first change.
     let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
     report.journal = Some(journal_path.clone());
     // 3. Back up and write, file by file.
@@ -801,47 +1400,48 @@ fn write_entries(
                 backup,
                 before_sha256,
                 created_dirs,
+                before_attrs,
                 ..
             } => {
                 let edit = writes[i];
                 let attrs = match backup {
                     Some(b) => {
-                        let old =
-                            fs::read(real_path).map_err(|e| io_err("reading", real_path, e))?;
-                        if Some(sha256_hex(&old)) != *before_sha256 {
+                        let old = read_file(real_path)?.unwrap_or_default();
+                        let attrs = current_attrs(real_path)?;
+                        // The journal says what rollback restores: the file must still be what
+                        // it recorded, mode and owner included.
+                        if Some(sha256_hex(&old)) != *before_sha256
+                            || before_attrs.is_some_and(|a| a != attrs)
+                        {
                             return Err(format!(
                                 "{path} changed while applying; stopped before touching it"
                             ));
                         }
-                        let attrs = current_attrs(real_path)?;
                         // The backup may hold what the fix removes (a secret in a 0666
-                        // daemon.json): only its owner reads it. The journal keeps the mode
-                        // rollback restores.
+                        // daemon.json): only its owner reads it, and only if the owner could
+                        // read the file (a 0400 file gets a 0400 backup, a 0000 one 0000). The
+                        // journal keeps the mode rollback restores.
                         let private = FileAttrs {
-                            mode: 0o600,
+                            mode: attrs.mode & 0o600,
                             ..attrs
                         };
-                        write_atomic(b, &old, private, "backup", None)?;
+                        write_atomic(b, &old, private, "backup", Xattrs::Private)?;
                         report.backups.push((path.clone(), b.clone()));
                         failpoint::hit("after-backup");
                         attrs
                     }
                     None => {
                         for d in created_dirs {
-                            fs::create_dir(d)
-                                .or_else(|e| if d.is_dir() { Ok(()) } else { Err(e) })
-                                .map_err(|e| io_err("creating", d, e))?;
+                            create_dir_0755(d)?;
                         }
                         edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE)
                     }
                 };
-                write_atomic(
-                    real_path,
-                    edit.after.as_bytes(),
-                    attrs,
-                    "edit",
-                    backup.as_ref().map(|_| real_path.as_path()),
-                )?;
+                let xattrs = match backup {
+                    Some(_) => Xattrs::CopyFrom(real_path),
+                    None => Xattrs::Inherit,
+                };
+                write_atomic(real_path, edit.after.as_bytes(), attrs, "edit", xattrs)?;
                 failpoint::hit("after-rename");
             }
             Entry::Attrs {
@@ -981,6 +1581,7 @@ fn journals(state_dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// The newest journal that has not been rolled back.
 fn latest_journal(state_dir: &Path) -> Result<Option<(PathBuf, Journal)>, String> {
     for p in journals(state_dir)?.iter().rev() {
+        check_journal_file(p)?;
         let text = fs::read_to_string(p).map_err(|e| io_err("reading", p, e))?;
         let j: Journal = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not a journal: {e}", p.display()))?;
@@ -1035,7 +1636,9 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
         journal: path.clone(),
         ..Default::default()
     };
-    // Check every file first.
+    // Check every file first: rollback changes nothing unless it can undo everything, and never
+    // overwrites a change someone made after the apply.
+    let mut preflight = Preflight::default();
     for entry in &journal.entries {
         match entry {
             Entry::Edit {
@@ -1044,31 +1647,76 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 before_sha256,
                 after_sha256,
                 backup,
+                after_attrs,
                 ..
             } => {
+                let by_hand = || {
+                    backup
+                        .as_ref()
+                        .map(|b| format!("restore it by hand from {}", b.display()))
+                        .unwrap_or_else(|| "the fix created it (no backup)".into())
+                };
+                if fs::symlink_metadata(real_path).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(ApplyError::Refused(format!(
+                        "{path} ({}) was replaced by a symbolic link after harden applied it; rolling back would replace the link: {}",
+                        real_path.display(),
+                        by_hand()
+                    )));
+                }
                 let now = current_hash(real_path).map_err(ApplyError::Refused)?;
                 if now == *before_sha256 {
                     continue;
                 }
                 if now.as_deref() != Some(after_sha256.as_str()) {
                     return Err(ApplyError::Refused(format!(
-                        "{path} changed after harden applied it; restore it by hand from {}",
-                        backup
-                            .as_ref()
-                            .map(|b| b.display().to_string())
-                            .unwrap_or_else(|| "(no backup: the fix created it)".into())
+                        "{path} changed after harden applied it; {}",
+                        by_hand()
                     )));
                 }
-                if let Some(b) = backup {
-                    let bytes = fs::read(b)
-                        .map_err(|e| ApplyError::Refused(io_err("reading backup", b, e)))?;
-                    if Some(sha256_hex(&bytes)) != *before_sha256 {
-                        return Err(ApplyError::Refused(format!(
-                            "the backup {} no longer holds the original content of {path}",
-                            b.display()
-                        )));
-                    }
+                // The content is what the apply wrote; its mode and owner must be too (those the
+                // edit left, or those a file-mode fix of the same apply set after it).
+                let cur = current_attrs(real_path).map_err(ApplyError::Refused)?;
+                let mut left: Vec<FileAttrs> = after_attrs.iter().copied().collect();
+                left.extend(journal.entries.iter().filter_map(|x| match x {
+                    Entry::Attrs {
+                        real_path: r,
+                        after,
+                        ..
+                    } if r == real_path => Some(*after),
+                    _ => None,
+                }));
+                if let Some(l) = left.first().filter(|_| !left.contains(&cur)) {
+                    return Err(ApplyError::Refused(format!(
+                        "{path} changed mode or owner after harden applied it (now {:04o} {}:{}, harden left {:04o} {}:{}); rolling back would undo that change: put them back first, or {}",
+                        cur.mode,
+                        cur.uid,
+                        cur.gid,
+                        l.mode,
+                        l.uid,
+                        l.gid,
+                        by_hand()
+                    )));
                 }
+                match backup {
+                    Some(b) => {
+                        let bytes =
+                            read_file(b).map_err(ApplyError::Refused)?.ok_or_else(|| {
+                                ApplyError::Refused(format!(
+                                    "the backup {} of {path} is gone",
+                                    b.display()
+                                ))
+                            })?;
+                        if Some(sha256_hex(&bytes)) != *before_sha256 {
+                            return Err(ApplyError::Refused(format!(
+                                "the backup {} no longer holds the original content of {path}",
+                                b.display()
+                            )));
+                        }
+                        preflight.replace(path, real_path, None, 0, bytes.len() as u64)
+                    }
+                    None => preflight.remove(path, real_path),
+                }
+                .map_err(ApplyError::Refused)?;
             }
             Entry::Attrs {
                 path,
@@ -1083,9 +1731,19 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                         "{path} changed mode or owner after harden applied it; fix it by hand"
                     )));
                 }
+                if now != *before {
+                    preflight
+                        .chmod(path, real_path)
+                        .map_err(ApplyError::Refused)?;
+                }
             }
         }
     }
+    let journal_len = fs::metadata(&path).map_or(0, |m| m.len());
+    preflight
+        .need("the journal", &state_dir, &[journal_len + 16], 1)
+        .and_then(|()| preflight.check_space())
+        .map_err(ApplyError::Refused)?;
     for entry in journal.entries.iter().rev() {
         match entry {
             Entry::Edit {
@@ -1102,16 +1760,23 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 if now == *before_sha256 {
                     report.unchanged.push(path.clone());
                 } else if let Some(b) = backup {
-                    let bytes = fs::read(b)
-                        .map_err(|e| ApplyError::Failed(io_err("reading backup", b, e)))?;
-                    // The mode and owner the file had before the apply (the backup itself is
-                    // 0600); journals written before they recorded it: the backup's.
+                    let bytes = read_file(b)
+                        .map_err(ApplyError::Failed)?
+                        .ok_or_else(|| ApplyError::Failed(format!("{}: gone", b.display())))?;
+                    // The mode and owner the file had before the apply (the backup keeps only
+                    // the owner's bits); journals written before they recorded it: the backup's.
                     let attrs = match before_attrs {
                         Some(a) => *a,
                         None => current_attrs(b).map_err(ApplyError::Failed)?,
                     };
-                    write_atomic(real_path, &bytes, attrs, "restore", Some(real_path))
-                        .map_err(ApplyError::Failed)?;
+                    write_atomic(
+                        real_path,
+                        &bytes,
+                        attrs,
+                        "restore",
+                        Xattrs::CopyFrom(real_path),
+                    )
+                    .map_err(ApplyError::Failed)?;
                     report.restored.push(path.clone());
                     report.needs(restart);
                 } else {
@@ -1153,7 +1818,16 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     journal.state = JournalState::RolledBack;
     let text = serde_json::to_string_pretty(&journal).expect("journal serializes");
     let attrs = current_attrs(&path).map_err(ApplyError::Failed)?;
-    write_atomic(&path, text.as_bytes(), attrs, "journal", None).map_err(ApplyError::Failed)?;
+    write_atomic(
+        &path,
+        text.as_bytes(),
+        attrs,
+        "rollback-journal",
+        Xattrs::Private,
+    )
+    .map_err(ApplyError::Failed)?;
+    // A run killed while writing this journal left its temporary file beside it.
+    remove_stale_temporaries(&path);
     Ok(report)
 }
 

@@ -4,11 +4,20 @@
 //! A host path such as `/etc/docker/daemon.json` is resolved inside the root, following symbolic
 //! links as the host would: an absolute link target is taken relative to the root, never to the
 //! machine bulkhead runs on, and `..` never climbs above the root. Edits are written to the file
-//! a link points to, so the link itself survives.
+//! a link points to, so the link itself survives. A link whose target does not exist (dangling)
+//! is refused rather than followed: creating a file wherever a link happens to point is not an
+//! edit anyone reviewed.
+//!
+//! Only regular files are read: a FIFO would block forever, a device such as /dev/zero never
+//! ends, a directory has no content to edit, and a file larger than [`MAX_FILE_SIZE`] is no
+//! configuration file (reading it whole, as hashing and editing do, could exhaust memory). Each
+//! is refused without being read, naming the file.
 
 use crate::model::FileAttrs;
 use sha2::{Digest, Sha256};
-use std::os::unix::fs::MetadataExt;
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 /// SHA-256 of `bytes`, lower-case hex.
@@ -20,24 +29,30 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Maximum symbolic links followed while resolving one path (as Linux's MAXSYMLINKS).
 const MAX_LINKS: usize = 40;
 
+/// The largest file bulkhead reads, hashes or rewrites: 16 MiB, far above any configuration file
+/// or manifest it edits.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
+
 /// The real location under `root` of host path `host_path`, with every symbolic link resolved
 /// inside `root`. The final component need not exist.
 pub fn resolve(root: &Path, host_path: &str) -> Result<PathBuf, String> {
+    resolve_links(root, host_path).map(|(real, _)| real)
+}
+
+/// [`resolve`], plus every symbolic link followed on the way: its host path and where it is.
+#[allow(clippy::type_complexity)]
+fn resolve_links(
+    root: &Path,
+    host_path: &str,
+) -> Result<(PathBuf, Vec<(String, PathBuf)>), String> {
     if !host_path.starts_with('/') {
         return Err(format!("{host_path}: not an absolute host path"));
     }
     // `done` holds the resolved components below root; `todo` what is left, in reverse.
-    let mut done: Vec<std::ffi::OsString> = Vec::new();
-    let mut todo: Vec<std::ffi::OsString> = Path::new(host_path)
-        .components()
-        .rev()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
-    let mut links = 0;
+    let mut done: Vec<OsString> = Vec::new();
+    let mut todo: Vec<OsString> = parts(Path::new(host_path));
+    todo.reverse();
+    let mut links = Vec::new();
     while let Some(part) = todo.pop() {
         if part == ".." {
             done.pop();
@@ -48,31 +63,109 @@ pub fn resolve(root: &Path, host_path: &str) -> Result<PathBuf, String> {
         candidate.push(&part);
         match std::fs::symlink_metadata(&candidate) {
             Ok(m) if m.file_type().is_symlink() => {
-                links += 1;
-                if links > MAX_LINKS {
+                if links.len() >= MAX_LINKS {
                     return Err(format!("{host_path}: too many levels of symbolic links"));
                 }
+                let mut at = PathBuf::from("/");
+                at.extend(done.iter());
+                at.push(&part);
+                links.push((at.display().to_string(), candidate.clone()));
                 let target = std::fs::read_link(&candidate)
                     .map_err(|e| format!("{}: {e}", candidate.display()))?;
                 if target.is_absolute() {
                     done.clear();
                 }
-                let parts: Vec<std::ffi::OsString> = target
-                    .components()
-                    .filter_map(|c| match c {
-                        Component::Normal(n) => Some(n.to_os_string()),
-                        Component::ParentDir => Some("..".into()),
-                        _ => None,
-                    })
-                    .collect();
-                todo.extend(parts.into_iter().rev());
+                todo.extend(parts(&target).into_iter().rev());
             }
             _ => done.push(part),
         }
     }
     let mut out = root.to_path_buf();
     out.extend(done.iter());
-    Ok(out)
+    Ok((out, links))
+}
+
+fn parts(p: &Path) -> Vec<OsString> {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// When `host_path` does not exist because a symbolic link on its way points at nothing: the
+/// link's host path and where it points (as read). `None` when the path exists, or is missing
+/// only because plain directories or the file itself are missing (a file a fix may create).
+pub fn dangling_link(root: &Path, host_path: &str) -> Result<Option<(String, PathBuf)>, String> {
+    let (real, links) = resolve_links(root, host_path)?;
+    if std::fs::symlink_metadata(&real).is_ok() {
+        return Ok(None);
+    }
+    for (link, at) in links {
+        let target = resolve(root, &link)?;
+        if std::fs::symlink_metadata(&target).is_err() {
+            let text = std::fs::read_link(&at).unwrap_or(target);
+            return Ok(Some((link, text)));
+        }
+    }
+    Ok(None)
+}
+
+pub use bulkhead_sources::file::kind_name;
+
+/// Refuse anything but a regular file no larger than [`MAX_FILE_SIZE`], naming it `shown`.
+fn check_regular(shown: &str, meta: &std::fs::Metadata) -> Result<(), String> {
+    if !meta.file_type().is_file() {
+        return Err(format!(
+            "cannot read {shown}: it is {}, not a regular file; bulkhead only reads and edits regular files",
+            kind_name(&meta.file_type())
+        ));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(format!(
+            "cannot read {shown}: it is {} bytes, more than the {} MiB bulkhead reads or edits; it is no configuration file bulkhead knows",
+            meta.len(),
+            MAX_FILE_SIZE >> 20
+        ));
+    }
+    Ok(())
+}
+
+/// The bytes of the regular file at `real` (a path on this machine whose links are resolved),
+/// `None` when nothing is there. `shown` names it in errors. A FIFO, device, socket, directory or
+/// symbolic link, or a file over [`MAX_FILE_SIZE`], is an error, and is never opened for reading
+/// beyond what identifies it (a FIFO's open does not wait for a writer).
+pub fn read_regular(real: &Path, shown: &str) -> Result<Option<Vec<u8>>, String> {
+    let meta = match std::fs::symlink_metadata(real) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+    };
+    check_regular(shown, &meta)?;
+    // It could be swapped between the check above and the open: O_NOFOLLOW refuses a link,
+    // O_NONBLOCK keeps a FIFO from blocking the open, and the descriptor's own type is checked.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(real)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    check_regular(shown, &meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(format!(
+            "{shown} grew past the {} MiB bulkhead reads or edits while it was read",
+            MAX_FILE_SIZE >> 20
+        ));
+    }
+    Ok(Some(bytes))
 }
 
 /// A file as the planner read it.
@@ -85,12 +178,17 @@ pub struct ReadFile {
     pub attrs: Option<FileAttrs>,
 }
 
-/// Read a host file as text. A missing file is `content: None`; an unreadable one or one that is
-/// not UTF-8 text is an error naming the file.
+/// Read a host file as text. A missing file is `content: None`; an unreadable one, one that is
+/// not a regular file or not UTF-8 text, and a dangling symbolic link are errors naming the file.
 pub fn read(root: &Path, host_path: &str) -> Result<ReadFile, String> {
     let real_path = resolve(root, host_path)?;
-    match std::fs::read(&real_path) {
-        Ok(bytes) => {
+    let shown = if real_path == root.join(host_path.trim_start_matches('/')) {
+        host_path.to_string()
+    } else {
+        format!("{host_path} (at {})", real_path.display())
+    };
+    match read_regular(&real_path, &shown)? {
+        Some(bytes) => {
             let meta = std::fs::metadata(&real_path)
                 .map_err(|e| format!("{}: {e}", real_path.display()))?;
             let content = String::from_utf8(bytes).map_err(|_| {
@@ -102,15 +200,21 @@ pub fn read(root: &Path, host_path: &str) -> Result<ReadFile, String> {
                 attrs: Some(attrs_of(&meta)),
             })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReadFile {
-            real_path,
-            content: None,
-            attrs: None,
-        }),
-        Err(e) => Err(format!(
-            "cannot read {host_path} (at {}): {e}",
-            real_path.display()
-        )),
+        None => {
+            if let Some((link, target)) = dangling_link(root, host_path)? {
+                return Err(format!(
+                    "{host_path}: the symbolic link {link} points to {}, which does not exist; \
+                     bulkhead does not create files through a dangling link (create the target or \
+                     remove the link, and plan again)",
+                    target.display()
+                ));
+            }
+            Ok(ReadFile {
+                real_path,
+                content: None,
+                attrs: None,
+            })
+        }
     }
 }
 

@@ -32,7 +32,7 @@ pub fn read_regular(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
             io::ErrorKind::InvalidInput,
             format!(
                 "is {}, not a regular file; only regular files are read",
-                kind_of(&meta.file_type())
+                kind_name(&meta.file_type())
             ),
         ));
     }
@@ -79,10 +79,13 @@ fn read_open(file: File, known_len: Option<u64>, max_bytes: u64) -> io::Result<V
     Ok(bytes)
 }
 
-/// What a file that is not a regular file is, in the words `ls -l` and `stat` users know.
-fn kind_of(t: &std::fs::FileType) -> &'static str {
+/// What kind of file `t` is, in the words `ls -l` and `stat` users know, for messages that say
+/// why a file was not read.
+pub fn kind_name(t: &std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
     } else if t.is_fifo() {
         "a FIFO (named pipe)"
     } else if t.is_char_device() {
@@ -91,8 +94,10 @@ fn kind_of(t: &std::fs::FileType) -> &'static str {
         "a block device"
     } else if t.is_socket() {
         "a socket"
+    } else if t.is_file() {
+        "a regular file"
     } else {
-        "not a file"
+        "not a regular file"
     }
 }
 
