@@ -355,12 +355,19 @@ pub struct ScanSummary {
     pub findings: usize,
     /// Findings selected by `--select`/`--threat` (all of them without either).
     pub selected: usize,
-    /// Of the selected findings, those that are informational (status `info`): they describe
-    /// the artifact and fail nothing, so no fix is planned and none is listed as not fixed.
+    /// Of the selected findings, those that are informational (status `info`) and have no fix:
+    /// they describe the artifact and fail nothing, so none is listed as not fixed. One that has
+    /// a fix (MAINTAINER -> LABEL) is planned and counted in its fix's `findings` instead: each
+    /// selected finding is in exactly one of a fix's `findings`, `unfixed` and this count.
     #[serde(default)]
     pub informational: usize,
     /// Files that could not be scanned, with the place and reason.
     pub errors: Vec<String>,
+    /// `benchmark id -> edition` the check IDs of the scan fixes are in, for every benchmark: a
+    /// plan of one audit (`harden docker --scan`) numbers a manifest's findings in CIS
+    /// Kubernetes too, and says so ([`Plan::numbering_shown`]).
+    #[serde(skip)]
+    pub numbering: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -379,6 +386,18 @@ impl Plan {
             .iter()
             .flat_map(|f| f.checks.iter().cloned())
             .collect()
+    }
+
+    /// The numbering the plan's check IDs are in: the audits', then that of the scan fixes for
+    /// the benchmarks no audit numbers.
+    pub fn numbering_shown(&self) -> Vec<(String, String)> {
+        let mut out = self.numbering.clone();
+        for (b, e) in self.scan.iter().flat_map(|s| &s.numbering) {
+            if !out.iter().any(|(x, _)| x == b) {
+                out.push((b.clone(), e.clone()));
+            }
+        }
+        out
     }
 
     pub fn fix(&self, id: &str) -> Option<&Fix> {

@@ -159,17 +159,8 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
             || out.unfixed.iter().any(|u| u.control == f.control_id());
         if !covered {
             let handled = REGISTRY.iter().any(|x| (x.handles)(f.control_id()));
-            out.unfixed.push(f.unfixed(
-                None,
-                if handled {
-                    "no fix could be derived from the evidence; see `bulkhead checks explain` for the remediation".to_string()
-                } else {
-                    format!(
-                        "bulkhead has no automatic fix for this check; see `bulkhead checks explain {}`",
-                        f.check_id()
-                    )
-                },
-            ));
+            out.unfixed
+                .push(f.unfixed(None, uncovered_reason(f.check_id(), handled)));
         }
     }
     out.unfixed.extend(not_judged);
@@ -186,6 +177,19 @@ pub fn plan(snapshot: &Snapshot, audits: &[Audit], request: &PlanRequest) -> Res
         unfixed: out.unfixed,
         scan: None,
     })
+}
+
+/// Why a failing check got neither a fix nor a reason from a fixer: none handles it, or the one
+/// that does found nothing to change in the evidence. Either way the command that shows the
+/// check's remediation names the check, so that it can be run as printed.
+fn uncovered_reason(check: &str, handled: bool) -> String {
+    if handled {
+        format!("no fix could be derived from the evidence; see `bulkhead checks explain {check}` for the remediation")
+    } else {
+        format!(
+            "bulkhead has no automatic fix for this check; see `bulkhead checks explain {check}`"
+        )
+    }
 }
 
 /// The parts of an outcome the audit could not judge (status `error`): the whole check, or the
@@ -283,4 +287,19 @@ pub(crate) fn threats_for(controls: &[String], links: &[ThreatLink]) -> Vec<Stri
         .map(|l| l.threat.clone())
         .collect();
     set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both reasons for a check no fixer covered name it in the command they point to: `bulkhead
+    /// checks explain` without an ID explains nothing.
+    #[test]
+    fn an_uncovered_check_is_named_in_the_command_its_reason_gives() {
+        for handled in [true, false] {
+            let why = uncovered_reason("5.12", handled);
+            assert!(why.contains("`bulkhead checks explain 5.12`"), "{why}");
+        }
+    }
 }

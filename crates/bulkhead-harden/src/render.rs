@@ -59,7 +59,7 @@ pub fn json_value(plan: &Plan, version: &str) -> Value {
     json!({
         "schema": HARDEN_SCHEMA,
         "tool": {"name": "bulkhead", "version": version},
-        "numbering": plan.numbering.iter().map(|(b, e)| (b.clone(), Value::String(e.clone()))).collect::<serde_json::Map<_, _>>(),
+        "numbering": plan.numbering_shown().into_iter().map(|(b, e)| (b, Value::String(e))).collect::<serde_json::Map<_, _>>(),
         "root": plan.root,
         "summary": {
             "fixes": plan.fixes.len(),
@@ -94,7 +94,7 @@ fn indent(text: &str, by: &str) -> String {
 pub fn text(plan: &Plan, dry_run: bool) -> String {
     let mut out = String::new();
     let numbering = plan
-        .numbering
+        .numbering_shown()
         .iter()
         .map(|(b, e)| format!("{b} {e}"))
         .collect::<Vec<_>>()
@@ -260,6 +260,36 @@ pub fn text(plan: &Plan, dry_run: bool) -> String {
 mod tests {
     use super::*;
     use crate::model::Unfixed;
+
+    /// A plan of one audit with scan fixes (`harden docker --scan`) holds CIS Kubernetes check
+    /// IDs of manifests too: the header and the JSON name that numbering as well, the audit's
+    /// edition first and kept for its own benchmark.
+    #[test]
+    fn the_numbering_shown_covers_the_scan_fixes_too() {
+        let plan = Plan {
+            numbering: vec![("cis-docker".into(), "1.2.0".into())],
+            scan: Some(crate::model::ScanSummary {
+                numbering: vec![
+                    ("cis-docker".into(), "1.6.0".into()),
+                    ("cis-kubernetes".into(), "1.12".into()),
+                ],
+                ..Default::default()
+            }),
+            ..Plan::default()
+        };
+        let out = text(&plan, true);
+        assert!(
+            out.starts_with("Hardening plan (cis-docker 1.2.0, cis-kubernetes 1.12)"),
+            "{out}"
+        );
+        let v = json_value(&plan, "test");
+        assert_eq!(
+            v["numbering"],
+            json!({"cis-docker": "1.2.0", "cis-kubernetes": "1.12"})
+        );
+        // Not a key of its own in the JSON summary of the scan.
+        assert!(v["scan"].get("numbering").is_none(), "{v}");
+    }
 
     /// A scan rule that maps to no check has its rule as check and no control: its "Not fixed"
     /// line reads with one blank between words, like a check's.

@@ -3,8 +3,10 @@
 //! atomic write, refusal of changed files, journal, rollback) and verified by scanning again.
 //!
 //! The artifacts are found and scanned exactly as `bulkhead scan` does (bulkhead-scan's
-//! discovery, rules, suppressions and configuration). Every selected finding whose rule has a
-//! fix is fixed; the others are listed as unfixed with the rule's advice, never dropped.
+//! discovery, rules, suppressions and configuration). Every selected finding the scanner has a
+//! fix for is fixed; the other failing ones are listed as unfixed, never dropped, each with what
+//! the scan found on its object and the rule's advice, or why no fix is offered for that object
+//! when its rule fixes others (see [`no_fix_reason`]).
 //!
 //! One [`Fix`] covers one object of one artifact (a Dockerfile stage, a compose service, a
 //! Kubernetes container or pod, daemon.json) and one safety class: the scanner marks each fix
@@ -115,6 +117,10 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
                 // `bulkhead scan --kind` is `--scan-kind` here.
                 .map(|e| e.replace("pass --kind", "pass --scan-kind"))
                 .collect(),
+            numbering: bulkhead_checks::catalog()
+                .benchmarks()
+                .map(|b| (b.id.clone(), selector.edition(b).to_string()))
+                .collect(),
         },
         ..Default::default()
     };
@@ -127,7 +133,12 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             .filter(|f| f.location.path == file.path && selector.selected(f))
             .collect();
         out.summary.selected += selected.len();
-        out.summary.informational += selected.iter().filter(|f| f.status != Status::Fail).count();
+        // An informational finding the scanner has a fix for (MAINTAINER) is planned like the
+        // others: only those without one are "nothing to fix there".
+        out.summary.informational += selected
+            .iter()
+            .filter(|f| f.status != Status::Fail && f.fix.is_none())
+            .count();
         // Failing findings the scanner has no fix for: unfixed, unless a fix of another finding
         // of the file removes them too (an edit of a node other objects share through an anchor).
         let no_fix: Vec<&Finding> = selected
@@ -145,8 +156,12 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
             done.insert(real.clone()).then_some(real)
         };
         let Some(real) = real else {
-            out.unfixed
-                .extend(no_fix.iter().map(|f| selector.unfixed(f, no_fix_reason(f))));
+            // Read again for the reasons only: one that cannot be read gets the rule's advice.
+            let text = std::fs::read_to_string(&file.path).ok();
+            out.unfixed.extend(no_fix.iter().map(|f| {
+                let why = no_fix_reason(f, text.as_deref(), &out.fixes, &request.options);
+                selector.unfixed(f, why)
+            }));
             continue;
         };
         out.real_paths.insert(file.path.clone(), real.clone());
@@ -177,12 +192,76 @@ pub fn plan(request: &ScanRequest) -> Result<ScanPlan, String> {
     Ok(out)
 }
 
-/// Why a failing finding without a fix is left: the rule's advice.
-fn no_fix_reason(f: &Finding) -> String {
+/// Why a failing finding without a fix is left, about its own object: what the scan found there
+/// (the rule's advice alone leaves out what is particular to it, such as a value inherited
+/// through `extends`), then the advice. When the scanner withholds from this object a fix its
+/// rule makes for others, for a reason the artifact shows, the reason is said: no port for a
+/// health probe, or a container the API server would refuse with the fix, where the rule's
+/// advice cannot be followed and what clears the way is said instead. `text`: the artifact as
+/// scanned (`None` when it could not be read again); `fixes`: the plan's fixes so far.
+fn no_fix_reason(f: &Finding, text: Option<&str>, fixes: &[Fix], options: &ScanOptions) -> String {
+    if f.rule == "k8s-privilege-escalation" {
+        if let Some(why) = text.and_then(|t| escalation_withheld(f, t, fixes)) {
+            return why;
+        }
+    }
     let advice = bulkhead_scan::catalog::rule(&f.rule)
         .map(|r| r.fix.trim_end_matches('.').to_string())
         .unwrap_or_else(|| "see `bulkhead scan --list-rules`".into());
-    format!("the scanner has no automatic fix for it: {advice}")
+    // The scanner probes the port the final stage exposes; without one it has nothing to probe.
+    let no_port = f.rule == "dockerfile-healthcheck-missing"
+        && text.is_some_and(|t| {
+            matches!(
+                crate::edit::dockerfile::exposed_port(t, options.target.as_deref()),
+                Ok(None)
+            )
+        });
+    let why = if no_port {
+        "it EXPOSEs no port for a generated probe to check, so "
+    } else {
+        ""
+    };
+    format!(
+        "{}; {why}the scanner has no automatic fix for it: {advice}",
+        f.message.trim_end_matches('.')
+    )
+}
+
+/// Why no fix sets `allowPrivilegeEscalation: false` on the container of finding `f`: the API
+/// server refuses it there (see [`escalation_blockers`]), so the scanner offers none. The
+/// privilege goes first, by this plan's fix of `k8s-privileged` when it has one for this
+/// container; `None` when nothing in `text` stands in the way.
+fn escalation_withheld(f: &Finding, text: &str, fixes: &[Fix]) -> Option<String> {
+    let (_, why, _) = escalation_states(text)
+        .into_iter()
+        .find(|(name, why, _)| *name == f.object && !why.is_empty())?;
+    let mut first = Vec::new();
+    if why.contains(&PRIVILEGED) {
+        // Its own fix, or another object's whose edit reaches it through an anchor.
+        let by = fixes.iter().find(|x| {
+            x.findings.iter().any(|g| {
+                g.rule == "k8s-privileged" && g.object == f.object && g.path == f.location.path
+            })
+        });
+        first.push(match by {
+            Some(x) => format!(
+                "apply this plan's fix \"{}\", which sets privileged: false",
+                x.title
+            ),
+            None => "set privileged: false (k8s-privileged)".to_string(),
+        });
+    }
+    if why.contains(&SYS_ADMIN) {
+        first.push(
+            "remove CAP_SYS_ADMIN from capabilities.add (k8s-dangerous-capabilities, no automatic fix)"
+                .to_string(),
+        );
+    }
+    Some(format!(
+        "allowPrivilegeEscalation is not false, and the API server refuses it false beside {}, so the scanner offers no fix for this container: {}, then run harden again to set it",
+        why.join(" and "),
+        first.join(", and ")
+    ))
 }
 
 /// One object's fixes of one safety class.
@@ -243,8 +322,9 @@ fn plan_file(
         })
         .collect();
     let mut fixes = Vec::new();
-    let mut unfixed = Vec::new();
-    let mut text = original;
+    // Findings left unfixed, with the reason; listed in the order of the file at the end.
+    let mut unfixed: Vec<(&Finding, String)> = Vec::new();
+    let mut text = original.clone();
     let no_flags = bulkhead_facts::flags::Flags::default();
     let flags = daemon.map(|d| &d.flags).unwrap_or(&no_flags);
     // daemon.json: a content dockerd refuses to start with is never planned. Against the
@@ -255,7 +335,9 @@ fn plan_file(
             let changed = crate::fixers::daemon_json::changed_keys(before, after);
             crate::fixers::daemon_json::dockerd_rejects(flags, path, after, &changed)
         }
-        ArtifactKind::Kubernetes => api_server_rejects(before, after),
+        ArtifactKind::Kubernetes => {
+            api_server_rejects(before, after).map(|why| through_anchor(kind, before, after, why))
+        }
         _ => None,
     };
     // The selected findings of the file no fix has accounted for yet, fixable or not: a fix
@@ -275,13 +357,13 @@ fn plan_file(
         if g.findings.is_empty() {
             continue;
         }
-        let mut left_out: Vec<Unfixed> = Vec::new();
+        let mut left_out: Vec<(&Finding, String)> = Vec::new();
         let outcome = loop {
             let outcome = match fix_group(path, kind, &text, &g, options) {
                 Ok(o) => o,
                 Err(e) => {
                     for f in &g.findings {
-                        left_out.push(selector.unfixed(f, e.clone()));
+                        left_out.push((*f, e.clone()));
                     }
                     break None;
                 }
@@ -310,7 +392,7 @@ fn plan_file(
                 refused = g.findings.iter().map(|f| (*f, reason.clone())).collect();
             }
             for (f, r) in &refused {
-                left_out.push(selector.unfixed(f, r.clone()));
+                left_out.push((*f, r.clone()));
             }
             g.findings
                 .retain(|f| !refused.iter().any(|(r, _)| std::ptr::eq(*r, *f)));
@@ -340,8 +422,8 @@ fn plan_file(
             continue;
         };
         for f in &outcome.left {
-            unfixed.push(selector.unfixed(
-                f,
+            unfixed.push((
+                *f,
                 "its fix did not remove the finding; fix it by hand".into(),
             ));
         }
@@ -363,7 +445,7 @@ fn plan_file(
         add_shared(&mut fix, &shared, &also, selector, links);
         if demoted {
             fix.safety = Safety::Review;
-            fix.title = format!("Harden {} in {path}", g.object);
+            fix.title = fix_title(kind, &g.object, path, Safety::Review);
         }
         if let Some(d) = daemon {
             fix.notes[0] = format!(
@@ -391,14 +473,20 @@ fn plan_file(
         fixes.push(fix);
         text = outcome.text;
     }
-    // What no fix removed, of the findings without a fix of their own, comes first, as the
-    // scan reported it.
-    let mut left: Vec<Unfixed> = no_fix
+    // What no fix removed, of the findings without a fix of their own, with the others left,
+    // in the order of the file: the list is read beside it. A stable sort keeps the scan's
+    // order of the findings at one place.
+    let mut left: Vec<(&Finding, String)> = no_fix
         .iter()
         .filter(|f| open.iter().any(|o| std::ptr::eq(*o, **f)))
-        .map(|f| selector.unfixed(f, no_fix_reason(f)))
+        .map(|f| (*f, no_fix_reason(f, Some(&original), &fixes, options)))
         .collect();
     left.extend(unfixed);
+    left.sort_by_key(|(f, _)| (f.location.line, f.location.column));
+    let left = left
+        .into_iter()
+        .map(|(f, why)| selector.unfixed(f, why))
+        .collect();
     Ok((fixes, left))
 }
 
@@ -769,15 +857,40 @@ fn add_shared(
     if !also.is_empty() {
         fix.checks
             .sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+        selector.order_controls(&mut fix.controls, &fix.checks);
         fix.threats = crate::planner::threats_for(&fix.controls, links);
     }
 }
 
-/// The containers of a manifest that the API server refuses to admit because of their security
-/// context: `allowPrivilegeEscalation: false` beside `privileged: true`, or beside
-/// `capabilities.add` holding `CAP_SYS_ADMIN` (its pod validation compares the name as written, so
-/// `SYS_ADMIN` passes). Each as `Kind/namespace/name container NAME: what`.
-fn refused_containers(text: &str) -> Vec<String> {
+/// What the API server refuses `allowPrivilegeEscalation: false` beside in container `c`:
+/// `privileged: true`, and `capabilities.add` holding `CAP_SYS_ADMIN` (its pod validation
+/// compares the name as written, so `SYS_ADMIN` passes).
+fn escalation_blockers(
+    pod: &bulkhead_sources::kubernetes::Pod<'_>,
+    c: &bulkhead_sources::kubernetes::Container<'_>,
+) -> Vec<&'static str> {
+    let mut why = Vec::new();
+    if pod.container_only(c, &["privileged"]).as_bool() == Some(true) {
+        why.push(PRIVILEGED);
+    }
+    let sys_admin = pod
+        .container_only(c, &["capabilities", "add"])
+        .node
+        .and_then(|n| n.as_seq())
+        .is_some_and(|caps| caps.iter().any(|n| n.as_str() == Some("CAP_SYS_ADMIN")));
+    if sys_admin {
+        why.push(SYS_ADMIN);
+    }
+    why
+}
+
+const PRIVILEGED: &str = "privileged: true";
+const SYS_ADMIN: &str = "capabilities.add CAP_SYS_ADMIN";
+
+/// Each container of a manifest as the scanner names it (`Kind/namespace/name container NAME`),
+/// with what the API server refuses `allowPrivilegeEscalation: false` beside in it and whether
+/// it sets that already.
+fn escalation_states(text: &str) -> Vec<(String, Vec<&'static str>, bool)> {
     use bulkhead_sources::kubernetes;
     let Ok(docs) = bulkhead_sources::yaml::parse(text) else {
         return Vec::new();
@@ -785,33 +898,32 @@ fn refused_containers(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for pod in kubernetes::objects(&docs).iter().filter_map(|o| o.pod()) {
         for c in pod.containers() {
-            let flag = |path: &[&str]| pod.container_only(&c, path).as_bool();
-            if flag(&["allowPrivilegeEscalation"]) != Some(false) {
-                continue;
-            }
-            let mut why = Vec::new();
-            if flag(&["privileged"]) == Some(true) {
-                why.push("privileged: true");
-            }
-            let sys_admin = pod
-                .container_only(&c, &["capabilities", "add"])
-                .node
-                .and_then(|n| n.as_seq())
-                .is_some_and(|caps| caps.iter().any(|n| n.as_str() == Some("CAP_SYS_ADMIN")));
-            if sys_admin {
-                why.push("capabilities.add CAP_SYS_ADMIN");
-            }
-            for w in why {
-                out.push(format!(
-                    "{} {} {}: allowPrivilegeEscalation: false beside {w}",
-                    pod.object.display(),
-                    c.kind.label(),
-                    c.name()
-                ));
-            }
+            let off = pod
+                .container_only(&c, &["allowPrivilegeEscalation"])
+                .as_bool()
+                == Some(false);
+            out.push((
+                format!("{} {} {}", pod.object.display(), c.kind.label(), c.name()),
+                escalation_blockers(&pod, &c),
+                off,
+            ));
         }
     }
     out
+}
+
+/// The containers of a manifest that the API server refuses to admit because of their security
+/// context: `allowPrivilegeEscalation: false` beside one of [`escalation_blockers`]. Each as
+/// `Kind/namespace/name container NAME: what`.
+fn refused_containers(text: &str) -> Vec<String> {
+    escalation_states(text)
+        .into_iter()
+        .filter(|(_, _, off)| *off)
+        .flat_map(|(name, why, _)| {
+            why.into_iter()
+                .map(move |w| format!("{name}: allowPrivilegeEscalation: false beside {w}"))
+        })
+        .collect()
 }
 
 /// Why the API server would refuse the manifest `after` when it admits `before` (a container
@@ -828,6 +940,27 @@ fn api_server_rejects(before: &str, after: &str) -> Option<String> {
             new.join("; ")
         )
     })
+}
+
+/// `why` the API server refuses the containers it names (see [`api_server_rejects`]), led by
+/// how the edit reaches those of them that merge or repeat the edited node through an anchor:
+/// the entry is another container's finding, which alone does not explain why they are named.
+fn through_anchor(kind: ArtifactKind, before: &str, after: &str, why: String) -> String {
+    let leads: Vec<String> = anchor_sharers(kind, before, after)
+        .into_iter()
+        .filter(|s| {
+            !s.inherited.is_empty() && s.objects.iter().any(|o| why.contains(&format!("{o}: ")))
+        })
+        .map(|s| s.lead)
+        .collect();
+    match leads.len() {
+        0 => why,
+        1 => format!("{}, so this fix would change it too, and {why}", leads[0]),
+        _ => format!(
+            "{}, so this fix would change them too, and {why}",
+            leads.join("; ")
+        ),
+    }
 }
 
 /// What fixing one group did.
@@ -1051,6 +1184,19 @@ fn may_break(rule: &str) -> &'static str {
     }
 }
 
+/// The title of a fix of `object` in the artifact at `path`. daemon.json is one object named
+/// after its file: "Harden daemon.json in daemon.json" would name it twice.
+fn fix_title(kind: ArtifactKind, object: &str, path: &str, safety: Safety) -> String {
+    let what = match kind {
+        ArtifactKind::DaemonJson => path.to_string(),
+        _ => format!("{object} in {path}"),
+    };
+    match safety {
+        Safety::Safe => format!("Safe fixes for {what}"),
+        Safety::Review => format!("Harden {what}"),
+    }
+}
+
 fn group_fix(
     path: &str,
     deployed_with: &[String],
@@ -1100,6 +1246,7 @@ fn group_fix(
         }
     }
     checks.sort_by(|a, b| bulkhead_checks::catalog::compare_check_ids(a, b));
+    selector.order_controls(&mut controls, &checks);
     let safety = match g.safety {
         bulkhead_scan::Safety::Safe => Safety::Safe,
         bulkhead_scan::Safety::Review => Safety::Review,
@@ -1107,10 +1254,7 @@ fn group_fix(
     let fk = fix_kind(kind);
     Fix {
         id: format!("{}:{path}#{}", fk.as_str(), g.object),
-        title: match safety {
-            Safety::Safe => format!("Safe fixes for {} in {path}", g.object),
-            Safety::Review => format!("Harden {} in {path}", g.object),
-        },
+        title: fix_title(kind, &g.object, path, safety),
         checks,
         threats: crate::planner::threats_for(&controls, links),
         controls,
@@ -1221,6 +1365,25 @@ impl<'a> Selector<'a> {
             }
         }
         out
+    }
+
+    /// Put `controls` in the order of their check IDs in `checks` (sorted), those without one
+    /// there last (stable): a fix's `closes: 2.3, 2.15 (log level, live restore)` then reads
+    /// pairwise, as a host fix's does. (A Kubernetes rule's CIS Docker twin is a check with no
+    /// control in the list, so the two lists can differ in length.)
+    fn order_controls(&self, controls: &mut [String], checks: &[String]) {
+        let catalog = bulkhead_checks::catalog();
+        let at = |c: &String| {
+            catalog
+                .control(c)
+                .and_then(|c| {
+                    let b = catalog.benchmark(&c.benchmark)?;
+                    c.id_in(self.edition(b))
+                })
+                .and_then(|id| checks.iter().position(|x| x == id))
+                .unwrap_or(usize::MAX)
+        };
+        controls.sort_by_key(at);
     }
 
     /// The finding's check IDs in the plan's numbering.

@@ -1207,3 +1207,244 @@ fn selected_informational_findings_are_counted_not_lost() {
     let v: serde_json::Value = serde_json::from_str(&render::json(&p, "test")).unwrap();
     assert_eq!(v["scan"]["informational"], 1, "{v}");
 }
+
+/// The `unfixed` entry of finding `rule` on `object` (its object ends with it), and its reason.
+fn unfixed_reason<'p>(sp: &'p ScanPlan, rule: &str, object: &str) -> &'p str {
+    let found: Vec<&bulkhead_harden::Unfixed> = sp
+        .unfixed
+        .iter()
+        .filter(|u| {
+            u.rule.as_deref() == Some(rule)
+                && u.object.as_deref().is_some_and(|o| o.ends_with(object))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{rule} of {object}: {:#?}", sp.unfixed);
+    &found[0].reason
+}
+
+/// A Deployment with one privileged container and one plain one, neither setting
+/// allowPrivilegeEscalation.
+const PRIVILEGED_AND_PLAIN: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: agent\n          image: shop/agent:1.4\n          securityContext:\n            privileged: true\n        - name: app\n          image: shop/app:1.4\n        - name: admin\n          image: shop/admin:1.4\n          securityContext:\n            capabilities:\n              add: [CAP_SYS_ADMIN]\n";
+
+/// The scanner offers no allowPrivilegeEscalation fix for a privileged container or one that
+/// adds CAP_SYS_ADMIN (the API server refuses both together), while the plain container beside
+/// it gets one. Its "Not fixed" entry says so for that container, and what clears the way (this
+/// plan's fix taking the privilege away, by its title; CAP_SYS_ADMIN by hand), in the text and
+/// the JSON alike, not the rule's advice to set it "on every container", which cannot be followed
+/// there.
+#[test]
+fn a_fix_withheld_from_one_container_says_why_for_that_container() {
+    let (dir, sp) = plan_one("scan-withheld-ape", "web.yaml", PRIVILEGED_AND_PLAIN);
+    let path = dir.join("web.yaml").display().to_string();
+    let fixed = |rule: &str, object: &str| {
+        sp.fixes
+            .iter()
+            .flat_map(|f| &f.findings)
+            .any(|x| x.rule == rule && x.object.ends_with(object))
+    };
+    assert!(fixed("k8s-privilege-escalation", "container app"));
+    assert!(fixed("k8s-privileged", "container agent"));
+    let agent = unfixed_reason(&sp, "k8s-privilege-escalation", "container agent");
+    assert_eq!(
+        agent,
+        format!("allowPrivilegeEscalation is not false, and the API server refuses it false beside privileged: true, so the scanner offers no fix for this container: apply this plan's fix \"Harden Deployment/shop/web container agent in {path}\", which sets privileged: false, then run harden again to set it")
+    );
+    let admin = unfixed_reason(&sp, "k8s-privilege-escalation", "container admin");
+    assert!(
+        admin.contains("beside capabilities.add CAP_SYS_ADMIN, so the scanner offers no fix")
+            && admin.contains("remove CAP_SYS_ADMIN from capabilities.add")
+            && !admin.contains("privileged: false"),
+        "{admin}"
+    );
+    for why in [agent, admin] {
+        assert!(!why.contains("on every container"), "{why}");
+    }
+    // The same words reach the text and the JSON.
+    let p = as_plan(&sp);
+    let text = render::text(&p, true);
+    assert!(
+        text.contains(&format!(
+            "k8s.pss.no_privilege_escalation [{path}:11 Deployment/shop/web container agent]: {agent}\n"
+        )),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&render::json(&p, "test")).unwrap();
+    assert!(
+        v["unfixed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["reason"] == agent && u["rule"] == "k8s-privilege-escalation"),
+        "{v}"
+    );
+    assert_plan_and_rescan_agree(&dir, &sp);
+
+    // Without the privileged fix in the plan, the step is the user's.
+    let dir = temp_root("scan-withheld-ape-select");
+    std::fs::write(dir.join("web.yaml"), PRIVILEGED_AND_PLAIN).unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        select: vec!["k8s-privilege-escalation".into()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    let agent = unfixed_reason(&sp, "k8s-privilege-escalation", "container agent");
+    assert!(
+        agent
+            .ends_with(": set privileged: false (k8s-privileged), then run harden again to set it"),
+        "{agent}"
+    );
+}
+
+/// A finding without a fix is listed with what the scan found on its object, before the rule's
+/// advice: a compose service that inherits `privileged: true` through `extends` from a file of
+/// its own is reported at that file's line, and the entry says where the value comes from.
+#[test]
+fn a_finding_without_a_fix_says_what_the_scan_found_on_its_object() {
+    let dir = temp_root("scan-no-fix-message");
+    std::fs::write(
+        dir.join("base.yaml"),
+        "services:\n  base:\n    image: shop/base:1.4\n    privileged: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  web:\n    extends:\n      file: base.yaml\n      service: base\n    image: shop/web:1.4\n    read_only: true\n    security_opt: [\"no-new-privileges:true\"]\n    user: \"10001\"\n    cap_drop: [ALL]\n    mem_limit: 512m\n    cpus: 1\n    pids_limit: 100\n",
+    )
+    .unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![dir.join("compose.yaml")],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(sp.fixes.is_empty(), "{:#?}", sp.fixes);
+    let why = unfixed_reason(&sp, "compose-privileged", "service web");
+    assert_eq!(
+        why,
+        "privileged: true gives the service every capability and host device (inherited through extends from service base); the scanner has no automatic fix for it: Remove privileged: true and add only the capability the service needs"
+    );
+}
+
+/// The scanner's health check probes the port the final stage EXPOSEs: without one it offers no
+/// fix, and the entry says so. An informational finding it has a fix for (MAINTAINER) is
+/// planned, so it is not counted as "informational: nothing to fix there" too: each selected
+/// finding is counted once, as fixed, not fixed or informational.
+#[test]
+fn a_dockerfile_without_a_port_says_why_it_gets_no_health_check_and_counts_add_up() {
+    let (_dir, sp) = plan_one(
+        "scan-no-port",
+        "Dockerfile",
+        "FROM debian:12.5\nMAINTAINER me\nADD app.conf /etc/app.conf\nUSER 10001\nCMD [\"app\"]\n",
+    );
+    let why = unfixed_reason(&sp, "dockerfile-healthcheck-missing", "stage 0");
+    assert!(
+        why.starts_with("the final stage defines no HEALTHCHECK; it EXPOSEs no port for a generated probe to check, so the scanner has no automatic fix for it: Add HEALTHCHECK"),
+        "{why}"
+    );
+    let fixed: usize = sp.fixes.iter().map(|f| f.findings.len()).sum();
+    assert!(sp
+        .fixes
+        .iter()
+        .flat_map(|f| &f.findings)
+        .any(|f| f.rule == "dockerfile-maintainer"));
+    let s = &sp.summary;
+    assert_eq!(s.informational, 1, "the image not pinned by digest: {s:?}");
+    assert_eq!(
+        s.selected,
+        fixed + sp.unfixed.len() + s.informational,
+        "{s:?}"
+    );
+    // With a port the scanner's probe is planned.
+    let (_dir, sp) = plan_one(
+        "scan-port",
+        "Dockerfile",
+        "FROM debian:12.5\nUSER 10001\nEXPOSE 8080\nCMD [\"app\"]\n",
+    );
+    assert!(sp
+        .fixes
+        .iter()
+        .flat_map(|f| &f.findings)
+        .any(|f| f.rule == "dockerfile-healthcheck-missing"));
+}
+
+/// A Pod whose container `b` merges container `a`'s securityContext and is privileged.
+const MERGED_PRIVILEGED: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prod}\nspec:\n  automountServiceAccountToken: false\n  containers:\n    - name: a\n      image: \"x:1\"\n      securityContext: &sc\n        runAsNonRoot: true\n    - name: b\n      image: \"x:1\"\n      securityContext:\n        <<: *sc\n        privileged: true\n";
+
+/// Setting allowPrivilegeEscalation in container `a`'s anchored securityContext would reach
+/// privileged container `b` through its merge, which the API server refuses: `a`'s entry says
+/// how its fix reaches `b` before why `b` is refused, and the file's entries are in file order.
+#[test]
+fn a_fix_refused_for_another_container_says_how_it_reaches_it() {
+    let dir = temp_root("scan-refused-anchor");
+    std::fs::write(dir.join("pod.yaml"), MERGED_PRIVILEGED).unwrap();
+    let sp = plan(&ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        select: vec!["k8s-privilege-escalation".into()],
+        threat_links: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(sp.fixes.is_empty(), "{:#?}", sp.fixes);
+    let a = unfixed_reason(&sp, "k8s-privilege-escalation", "container a");
+    assert!(
+        a.starts_with("securityContext of Pod/prod/p container b (line 14) merges securityContext of Pod/prod/p container a through <<: *sc, so this fix would change it too, and the API server refuses Pod/prod/p container b: allowPrivilegeEscalation: false beside privileged: true"),
+        "{a}"
+    );
+    let b = unfixed_reason(&sp, "k8s-privilege-escalation", "container b");
+    assert!(
+        b.contains("beside privileged: true, so the scanner offers no fix"),
+        "{b}"
+    );
+    let objects: Vec<&str> = sp
+        .unfixed
+        .iter()
+        .filter_map(|u| u.object.as_deref())
+        .collect();
+    assert!(
+        objects.len() == 2 && objects[0].ends_with(":7 Pod/prod/p container a"),
+        "{objects:?}"
+    );
+}
+
+/// A scan fix lists its controls in the order of its checks, as a host fix does, and one of
+/// daemon.json (an object named after its file) is titled by the file alone.
+#[test]
+fn a_scan_fix_pairs_checks_with_controls_and_names_daemon_json_once() {
+    let (dir, sp) = plan_one(
+        "scan-daemon-order",
+        "daemon.json",
+        "{\n  \"iptables\": false,\n  \"userland-proxy\": true,\n  \"log-level\": \"debug\",\n  \"icc\": true\n}\n",
+    );
+    let path = dir.join("daemon.json").display().to_string();
+    let safe = sp.fixes.iter().find(|f| f.safety == Safety::Safe).unwrap();
+    assert_eq!(safe.checks, ["2.3", "2.15"]);
+    assert_eq!(
+        safe.controls,
+        ["docker.daemon.log_level_info", "docker.daemon.live_restore"]
+    );
+    assert_eq!(safe.title, format!("Safe fixes for {path}"));
+    let review = sp
+        .fixes
+        .iter()
+        .find(|f| f.safety == Safety::Review)
+        .unwrap();
+    assert_eq!(review.title, format!("Harden {path}"));
+    let catalog = bulkhead_checks::catalog();
+    let docker = catalog.benchmark("cis-docker").unwrap();
+    for f in &sp.fixes {
+        let at: Vec<usize> = f
+            .controls
+            .iter()
+            .map(|c| {
+                let id = catalog
+                    .control(c)
+                    .and_then(|c| c.id_in(docker.default_edition()))
+                    .unwrap();
+                f.checks.iter().position(|x| x == id).unwrap()
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{f:#?}");
+    }
+}
