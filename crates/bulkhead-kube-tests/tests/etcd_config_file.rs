@@ -147,7 +147,9 @@ fn unreadable_config_file_is_an_error_with_the_reason() {
     let s = collect_etcd(&root, &args, &[]);
     let why = config_reason(&s);
     assert!(
-        why.starts_with("cannot read ") && why.contains(CONFIG) && why.contains("os error"),
+        why.starts_with("cannot read ")
+            && why.contains(CONFIG)
+            && why.contains("is a directory, not a regular file"),
         "{why}"
     );
     all_errors_naming_the_file(&s, "etcd --config-file", &why);
