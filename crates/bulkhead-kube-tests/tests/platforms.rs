@@ -160,7 +160,9 @@ fn managed_worker_reports_provider_managed_control_plane() {
     assert_eq!(status(&au, "4.1.9"), Fail, "kubelet-config.json is 0644");
 }
 
-/// etcd's service environment file is read when the settings are not on the command line.
+/// etcd configured by its service's environment file (Debian): systemd hands the file's
+/// variables to etcd, so the running etcd's environment holds them, and that is where its
+/// settings are read (the file's variables are recorded as far as etcd has them).
 #[test]
 fn etcd_settings_from_etc_default_etcd() {
     let r = NodeRoot::new();
@@ -174,9 +176,19 @@ fn etcd_settings_from_etc_default_etcd() {
         0,
     );
     r.mkdir("/var/lib/etcd/default", 0o700, 998, 997);
-    let sims = [SimComponent::start(SIM, "etcd", &[], &[])];
+    // The environment systemd gives etcd from that file.
+    let env = [
+        ("ETCD_CLIENT_CERT_AUTH", "true"),
+        ("ETCD_DATA_DIR", "/var/lib/etcd/default"),
+        ("ETCD_LISTEN_CLIENT_URLS", "https://10.0.0.5:2379"),
+        ("ETCD_CERT_FILE", "/etc/etcd/server.crt"),
+        ("ETCD_KEY_FILE", "/etc/etcd/server.key"),
+    ];
+    let sims = [SimComponent::start(SIM, "etcd", &[], &env)];
     let proc = ProcView::new(&[sims[0].pid()]);
     let s = collect(r.path(), proc.path(), None);
+    let etcd = &s.kubernetes.as_ref().unwrap().components["etcd"];
+    assert_eq!(etcd.env_files["/etc/default/etcd"].len(), 5, "{etcd:?}");
     let au = audit(&s);
     let ev = outcome(&au, "2.2").result.objects[0]
         .evidence
@@ -184,7 +196,7 @@ fn etcd_settings_from_etc_default_etcd() {
         .unwrap();
     assert_eq!(
         (ev.field.as_str(), ev.actual.as_str()),
-        ("ETCD_CLIENT_CERT_AUTH (/etc/default/etcd)", "true")
+        ("ETCD_CLIENT_CERT_AUTH (environment)", "true")
     );
     assert_eq!(status(&au, "2.2"), Pass);
     assert_eq!(

@@ -2,7 +2,8 @@
 //! logging, TLS towards clients, kubelets and etcd, and encryption of secrets at rest.
 //!
 //! List flags (`--authorization-mode`, `--enable-admission-plugins`, `--tls-cipher-suites`) are
-//! string slices: repeating the flag appends, so every occurrence counts.
+//! string slices: repeating the flag appends, so every occurrence counts. The deprecated
+//! `--admission-control` list, where given, names every plugin that runs.
 
 use super::{
     cipher_result, file_settings_result, flag_check, is_set, not_loaded_yet, running,
@@ -225,15 +226,51 @@ fn no_token_auth_file(ctx: &Context<'_>) -> CheckResult {
     })
 }
 
+/// The deprecated `--admission-control` list, when the API server was started with it: then
+/// exactly the plugins listed run, and those on by default but not listed are off. It cannot be
+/// combined with `--enable-admission-plugins` or `--disable-admission-plugins` (the API server
+/// refuses to start): that is an error result.
+fn legacy_admission(c: &Component) -> Option<Result<Setting, CheckResult>> {
+    if !c.flags.has("admission-control") {
+        return None;
+    }
+    let s = Setting::new(
+        c.flags.list("admission-control", true).join(","),
+        "--admission-control (command line)",
+    );
+    if c.flags.has("enable-admission-plugins") || c.flags.has("disable-admission-plugins") {
+        return Some(Err(setting_result_with(
+            c,
+            &s,
+            Status::Error,
+            "one way of choosing admission plugins",
+            Some("--admission-control is given with --enable-admission-plugins or --disable-admission-plugins, and the API server refuses to start with both: this command line is not one it runs with".into()),
+        )));
+    }
+    Some(Ok(s))
+}
+
+const LEGACY_NOTE: &str = "deprecated --admission-control: exactly the listed plugins run, and those on by default but not listed are off";
+
 fn plugin_enabled(ctx: &Context<'_>, plugin: &str) -> CheckResult {
     let c = match api(ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let expected = format!("includes {plugin}");
+    match legacy_admission(c) {
+        Some(Err(r)) => return r,
+        Some(Ok(s)) => {
+            let ok = s.items().iter().any(|p| p == plugin);
+            let status = if ok { Status::Pass } else { Status::Fail };
+            return setting_result_with(c, &s, status, &expected, Some(LEGACY_NOTE.into()));
+        }
+        None => {}
+    }
     let s = slice_setting(c, "enable-admission-plugins", "");
     let disabled = c.flags.list("disable-admission-plugins", true);
     let ok = s.items().iter().any(|p| p == plugin) && !disabled.iter().any(|p| p == plugin);
-    setting_result(c, &s, ok, &format!("includes {plugin}"))
+    setting_result(c, &s, ok, &expected)
 }
 
 fn plugin_not_enabled(ctx: &Context<'_>, plugin: &str) -> CheckResult {
@@ -241,21 +278,41 @@ fn plugin_not_enabled(ctx: &Context<'_>, plugin: &str) -> CheckResult {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let expected = format!("does not include {plugin}");
+    match legacy_admission(c) {
+        Some(Err(r)) => return r,
+        Some(Ok(s)) => {
+            let ok = !s.items().iter().any(|p| p == plugin);
+            let status = if ok { Status::Pass } else { Status::Fail };
+            return setting_result_with(c, &s, status, &expected, Some(LEGACY_NOTE.into()));
+        }
+        None => {}
+    }
     let s = slice_setting(c, "enable-admission-plugins", "");
-    setting_result(
-        c,
-        &s,
-        !s.items().iter().any(|p| p == plugin),
-        &format!("does not include {plugin}"),
-    )
+    setting_result(c, &s, !s.items().iter().any(|p| p == plugin), &expected)
 }
 
-/// A plugin on by default must not be switched off.
+/// A plugin on by default must not be switched off: by `--disable-admission-plugins`, or by
+/// leaving it out of a deprecated `--admission-control` list.
 fn plugin_not_disabled(ctx: &Context<'_>, plugin: &str) -> CheckResult {
     let c = match api(ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
+    match legacy_admission(c) {
+        Some(Err(r)) => return r,
+        Some(Ok(s)) => {
+            let ok = s.items().iter().any(|p| p == plugin);
+            let note = if ok {
+                LEGACY_NOTE.to_string()
+            } else {
+                format!("{LEGACY_NOTE}: {plugin} is not listed, so it is off")
+            };
+            let status = if ok { Status::Pass } else { Status::Fail };
+            return setting_result_with(c, &s, status, &format!("includes {plugin}"), Some(note));
+        }
+        None => {}
+    }
     let s = slice_setting(c, "disable-admission-plugins", "");
     setting_result(
         c,

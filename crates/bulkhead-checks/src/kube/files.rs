@@ -1,8 +1,10 @@
 //! File permissions and ownership: control-plane files (1.1) and worker-node files (4.1).
 //!
 //! Paths come from the running configuration (kubelet `--kubeconfig`, `--config`, staticPodPath,
-//! the components' `--kubeconfig`, etcd's data directory) and fall back to the platform's
-//! conventional layout; the collector records which. Modes are bitmasks, owners uid and gid.
+//! the components' `--kubeconfig`, or the clientConnection.kubeconfig of the `--config` file that
+//! replaces it for kube-proxy and kube-scheduler, etcd's data directory) and fall back to the
+//! platform's conventional layout; the collector records which. The kubelet's service files
+//! include the environment files its unit names. Modes are bitmasks, owners uid and gid.
 
 use super::{
     file_mode_check, file_owner_check, file_set_check, guard, mode_object, owner_object, roll_one,
@@ -11,7 +13,7 @@ use super::{
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
-use bulkhead_facts::kube::{KubeFacts, KubeletKey, ResolvedPath, ETCD, PROXY};
+use bulkhead_facts::kube::{KubeFacts, KubeletKey, ResolvedPath, ETCD, PROXY, SCHEDULER};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.files.apiserver_manifest_mode", apiserver_manifest_mode),
@@ -286,32 +288,88 @@ fn admin_files(
         Ok(k) => k,
         Err(r) => return r,
     };
-    let objects = ["admin_conf", "super_admin_conf"]
+    let judged: Vec<(&ResolvedPath, ObjectResult)> = ["admin_conf", "super_admin_conf"]
         .iter()
         .filter_map(|role| k.path(role))
-        .map(|p| judge(k, p))
+        .map(|p| (p, judge(k, p)))
         .collect();
-    CheckResult::from_objects(objects, "no administrator kubeconfig on this node")
+    // Neither file kept on the node (removed once the cluster was set up): say so, rather than
+    // only counting files that are not there.
+    let absent: Vec<String> = judged
+        .iter()
+        .filter(|(_, o)| o.status == Status::NotApplicable)
+        .map(|(p, _)| format!("{} ({})", p.path, p.source))
+        .collect();
+    let all_absent = !judged.is_empty() && absent.len() == judged.len();
+    let objects = judged.into_iter().map(|(_, o)| o).collect();
+    let mut r = CheckResult::from_objects(objects, "no administrator kubeconfig on this node");
+    if all_absent {
+        r.message = Some(format!(
+            "no administrator kubeconfig is kept on this node: {} do not exist",
+            absent.join(", ")
+        ));
+    }
+    r
 }
-/// 1.1.15
+/// 1.1.15: the kubeconfig the scheduler connects with. Started with `--config`, the scheduler
+/// ignores its `--kubeconfig` flag and uses the file's clientConnection.kubeconfig.
 fn scheduler_conf_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
-        ctx,
-        "master",
-        "scheduler_kubeconfig",
-        0o600,
-        "kube-scheduler kubeconfig",
-    )
+    scheduler_conf(ctx, |_, p| mode_object(ctx, p, 0o600))
 }
 /// 1.1.16
 fn scheduler_conf_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
-        ctx,
-        "master",
-        "scheduler_kubeconfig",
-        Owner::Root,
-        "kube-scheduler kubeconfig",
-    )
+    scheduler_conf(ctx, |k, p| owner_object(ctx, k, p, Owner::Root))
+}
+
+fn scheduler_conf(
+    ctx: &Context<'_>,
+    judge: impl Fn(&KubeFacts, &ResolvedPath) -> ObjectResult,
+) -> CheckResult {
+    let k = match guard(ctx, "master") {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let config = k.component(SCHEDULER).and_then(|c| {
+        let cfg = c.config.as_ref()?;
+        let ignored = c
+            .setting("kubeconfig")
+            .filter(|s| !s.value.is_empty())
+            .map(|s| {
+                format!(
+                    "--kubeconfig={} on the command line is ignored: kube-scheduler started with --config ({}) connects with the file's clientConnection.kubeconfig",
+                    s.value, cfg.path
+                )
+            });
+        Some((c, cfg, ignored))
+    });
+    let Some(p) = k.path("scheduler_kubeconfig") else {
+        return match config {
+            Some((c, cfg, _)) => match &cfg.content {
+                bulkhead_facts::Fact::Unavailable(why) => {
+                    let why = format!(
+                        "the scheduler's kubeconfig is unknown: it is named by {} (--config), which could not be used: {why}",
+                        cfg.path
+                    );
+                    CheckResult::error(why.clone()).with_object(
+                        ObjectResult::new("process", c.label(), Status::Error).note(why),
+                    )
+                }
+                bulkhead_facts::Fact::Value(_) => CheckResult::not_applicable(format!(
+                    "{} names no clientConnection.kubeconfig: kube-scheduler uses in-cluster credentials",
+                    cfg.path
+                )),
+            },
+            None => CheckResult::not_applicable("no kube-scheduler kubeconfig on this node"),
+        };
+    };
+    let mut o = judge(k, p);
+    if let Some((_, _, Some(n))) = config {
+        o.note = Some(match o.note.take() {
+            Some(earlier) => format!("{earlier}; {n}"),
+            None => n,
+        });
+    }
+    roll_one(o, p)
 }
 /// 1.1.17
 fn controller_manager_conf_mode(ctx: &Context<'_>) -> CheckResult {
@@ -366,27 +424,59 @@ fn pki_key_mode(ctx: &Context<'_>) -> CheckResult {
         |_, p| mode_object(ctx, p, 0o600),
     )
 }
-/// 4.1.1: every kubelet unit file and drop-in found.
+/// 4.1.1: every kubelet unit file and drop-in found, and the environment files they name
+/// (`EnvironmentFile=`): systemd expands their variables into the kubelet's command line, so
+/// they hold its flags as much as the unit does.
 fn kubelet_service_mode(ctx: &Context<'_>) -> CheckResult {
-    file_set_check(
+    let r = file_set_check(
         ctx,
         "node",
         "kubelet_service",
         "kubelet service file",
         |p| is_not_dir(ctx, p),
         |_, p| mode_object(ctx, p, 0o600),
-    )
+    );
+    name_environment_files(ctx, r)
 }
 /// 4.1.2
 fn kubelet_service_owner(ctx: &Context<'_>) -> CheckResult {
-    file_set_check(
+    let r = file_set_check(
         ctx,
         "node",
         "kubelet_service",
         "kubelet service file",
         |p| is_not_dir(ctx, p),
         |k, p| owner_object(ctx, k, p, Owner::Root),
-    )
+    );
+    name_environment_files(ctx, r)
+}
+
+/// Say of each environment file among the kubelet's service files which unit names it.
+fn name_environment_files(ctx: &Context<'_>, mut r: CheckResult) -> CheckResult {
+    let Some(set) = super::kube(ctx)
+        .ok()
+        .and_then(|k| k.file_sets.get("kubelet_service"))
+    else {
+        return r;
+    };
+    for o in r.objects.iter_mut() {
+        let Some(named_by) = set
+            .roots
+            .iter()
+            .find(|root| root.path == o.name && root.source.starts_with("EnvironmentFile="))
+        else {
+            continue;
+        };
+        let what = format!(
+            "environment file of the kubelet's service ({}): its variables become kubelet flags",
+            named_by.source
+        );
+        o.note = Some(match o.note.take() {
+            Some(earlier) => format!("{earlier}; {what}"),
+            None => what,
+        });
+    }
+    r
 }
 /// 4.1.3: only when kube-proxy runs and its kubeconfig exists (Cilium and others replace it).
 fn proxy_kubeconfig_mode(ctx: &Context<'_>) -> CheckResult {
@@ -410,11 +500,50 @@ fn proxy_file(
             "kube-proxy does not run on this node (an optional component: a CNI such as Cilium may replace it)",
         );
     }
+    let c = k.component(PROXY).expect("checked above");
+    // Started with --config, kube-proxy connects with the file's clientConnection.kubeconfig
+    // and ignores its --kubeconfig flag.
+    let ignored_flag = k.proxy_config.as_ref().and_then(|cfg| {
+        let flag = c.setting("kubeconfig").filter(|s| !s.value.is_empty())?;
+        Some(format!(
+            "--kubeconfig={} on the command line is ignored: kube-proxy started with --config ({}) connects with the file's clientConnection.kubeconfig",
+            flag.value, cfg.path
+        ))
+    });
     match k.path("proxy_kubeconfig") {
-        Some(p) => CheckResult::from_objects(vec![judge(k, p)], ""),
-        None => CheckResult::not_applicable(
-            "kube-proxy runs without a kubeconfig file on this node (in-cluster credentials)",
-        ),
+        Some(p) => {
+            let mut o = judge(k, p);
+            if let Some(n) = ignored_flag {
+                o.note = Some(match o.note.take() {
+                    Some(earlier) => format!("{earlier}; {n}"),
+                    None => n,
+                });
+            }
+            CheckResult::from_objects(vec![o], "")
+        }
+        None => match k.proxy_config.as_ref().map(|cfg| (cfg, &cfg.content)) {
+            Some((cfg, bulkhead_facts::Fact::Unavailable(why))) => {
+                let why = format!(
+                    "kube-proxy's kubeconfig is unknown: it is named by {} (--config), which could not be used: {why}",
+                    cfg.path
+                );
+                CheckResult::error(why.clone())
+                    .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
+            }
+            Some((cfg, _)) => CheckResult::not_applicable(match ignored_flag {
+                Some(n) => format!(
+                    "{} names no clientConnection.kubeconfig, so kube-proxy uses in-cluster credentials; {n}",
+                    cfg.path
+                ),
+                None => format!(
+                    "{} names no clientConnection.kubeconfig: kube-proxy uses in-cluster credentials",
+                    cfg.path
+                ),
+            }),
+            None => CheckResult::not_applicable(
+                "kube-proxy runs without a kubeconfig file on this node (in-cluster credentials)",
+            ),
+        },
     }
 }
 /// 4.1.5

@@ -225,6 +225,50 @@ impl KubeFixture {
         self
     }
 
+    /// kube-proxy's `--config` file (KubeProxyConfiguration), or why it could not be used.
+    pub fn proxy_config(mut self, path: &str, content: Fact<Value>) -> Self {
+        self.kube().proxy_config = Some(ConfigFile {
+            path: path.into(),
+            source: "kube-proxy --config".into(),
+            content,
+            modified_at: None,
+        });
+        self
+    }
+
+    /// The configuration file a running component was started with (`--config` of
+    /// kube-scheduler), or why it could not be used.
+    pub fn component_config(mut self, name: &str, path: &str, content: Fact<Value>) -> Self {
+        let c = self
+            .kube()
+            .components
+            .get_mut(name)
+            .expect("component added first");
+        c.config = Some(ConfigFile {
+            path: path.into(),
+            source: format!("{name} --config"),
+            content,
+            modified_at: None,
+        });
+        self
+    }
+
+    /// Variables a running component's service sets, written in `file`.
+    pub fn service_env(mut self, name: &str, file: &str, vars: &[(&str, &str)]) -> Self {
+        let c = self
+            .kube()
+            .components
+            .get_mut(name)
+            .expect("component added first");
+        c.env_files.insert(
+            file.into(),
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        self
+    }
+
     pub fn encryption(mut self, doc: Value) -> Self {
         let cfg = EncryptionConfig::from_value("/etc/kubernetes/enc.yaml", &doc)
             .map_err(|e| e.to_string());

@@ -7,7 +7,11 @@
 //! default, while a file that could set it cannot be read or parsed, or is one the kubelet's
 //! decoder refuses (no `apiVersion` or `kind`, a quoted `"false"` for a boolean: the collector
 //! records such a file as unavailable with the line and the reason): the running kubelet loaded
-//! a version of that file bulkhead does not see.
+//! a version of that file bulkhead does not see. A flag its systemd unit put on the command line
+//! through a variable is traced to the file that holds it.
+//!
+//! kube-proxy is the other way round: started with `--config`, it takes its settings from that
+//! file alone and ignores the flags beside it.
 
 use super::{
     cipher_result, file_settings_result, guard, is_set, not_loaded_yet, running, setting_result,
@@ -82,6 +86,10 @@ fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
     let Some(k) = ctx.snapshot.kubernetes.as_ref() else {
         return r;
     };
+    let r = match k.component(KUBELET) {
+        Some(c) => with_flag_origins(c, r),
+        None => r,
+    };
     let Some((path, modified, started)) = k.kubelet_config_changed_after_start() else {
         return r;
     };
@@ -93,6 +101,77 @@ fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
              and audit again"
         ),
     )
+}
+
+/// Where a flag on the kubelet's command line was written, when its systemd unit put it there
+/// through a variable (`$KUBELET_EXTRA_ARGS` of /etc/default/kubelet, `$KUBELET_KUBEADM_ARGS` of
+/// kubeadm-flags.env, an `Environment=` line of a drop-in): the file to change. Only a variable
+/// whose words the running command line holds, in a row, counts: a file edited since the
+/// kubelet started, or one of a unit that did not start it, is not where its flags came from.
+/// None when no such variable holds the flag.
+pub(crate) fn flag_origin(c: &Component, flag: &str) -> Option<String> {
+    let bare = format!("--{flag}");
+    let eq = format!("--{flag}=");
+    let argv = &c.process.argv;
+    let on_command_line = |words: &[&str]| {
+        argv.windows(words.len())
+            .any(|w| w.iter().zip(words).all(|(a, b)| a == b))
+    };
+    let places: Vec<String> = c
+        .env_files
+        .iter()
+        .flat_map(|(file, vars)| {
+            vars.iter()
+                .filter(|(_, v)| {
+                    let words: Vec<&str> = v.split_whitespace().collect();
+                    words.iter().any(|w| *w == bare || w.starts_with(&eq))
+                        && on_command_line(&words)
+                })
+                .map(move |(var, _)| format!("${var} of {file}"))
+        })
+        .collect();
+    match places.len() {
+        0 => None,
+        1 => Some(format!(
+            "written in {} (the kubelet's systemd unit expands it into the command line): change it there",
+            places[0]
+        )),
+        _ => Some(format!(
+            "written in {} (the kubelet's systemd unit expands them into the command line; the last one there wins): change them there",
+            places.join(" and ")
+        )),
+    }
+}
+
+/// Each object judged on a kubelet flag says where the flag was written (see [`flag_origin`]).
+fn with_flag_origins(c: &Component, mut r: CheckResult) -> CheckResult {
+    let mut first_origin = None;
+    for o in r.objects.iter_mut() {
+        let Some(field) = o.evidence.as_ref().map(|e| e.field.clone()) else {
+            continue;
+        };
+        let Some(flag) = field
+            .strip_suffix(" (command line)")
+            .and_then(|f| f.strip_prefix("--"))
+            .and_then(|f| f.split_whitespace().next())
+        else {
+            continue;
+        };
+        if let Some(origin) = flag_origin(c, flag) {
+            o.note = Some(match o.note.take() {
+                Some(earlier) => format!("{earlier}; {origin}"),
+                None => origin.clone(),
+            });
+            first_origin.get_or_insert(origin);
+        }
+    }
+    if let (Some(origin), 1) = (first_origin, r.objects.len()) {
+        r.message = Some(match r.message.take() {
+            Some(m) => format!("{m}; {origin}"),
+            None => origin,
+        });
+    }
+    r
 }
 
 fn kubelet<'a>(ctx: &Context<'a>) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {
@@ -264,12 +343,20 @@ fn tls_cert(ctx: &Context<'_>) -> CheckResult {
         ))
     })
 }
-/// 4.2.10: only an explicit false is a failure, as the benchmark states.
+/// 4.2.10: judged on the kubelet's effective value. The benchmark takes "not set" for on, but
+/// the kubelet's default is false, with a configuration file or without: left unset, the kubelet
+/// never renews its client certificate, exactly as with an explicit false.
 fn rotate_certificates(ctx: &Context<'_>) -> CheckResult {
     with_kubelet(ctx, |k, c| {
         let s = setting(k, c, &KubeletKey::ROTATE_CERTIFICATES)?;
         if s.is_default {
-            return Ok(setting_result_with(c, &s, Status::Pass, "not false", Some("not set: the benchmark accepts this, but client certificates then rotate only if the kubelet's bootstrap enables it".into())));
+            return Ok(setting_result_with(
+                c,
+                &s,
+                Status::Fail,
+                "true",
+                Some("not set, and the kubelet's default is false: it never renews its client certificate, which then expires in service or stays valid long after a compromise; set rotateCertificates: true".into()),
+            ));
         }
         Ok(setting_result(
             c,
@@ -323,7 +410,9 @@ fn seccomp_default(ctx: &Context<'_>) -> CheckResult {
         s.as_bool() == Some(true)
     })
 }
-/// 4.3.1: kube-proxy is optional (Cilium and others replace it).
+/// 4.3.1: kube-proxy is optional (Cilium and others replace it). Started with `--config`, it
+/// takes every setting from that file and ignores its flags (`--metrics-bind-address` included):
+/// the file's metricsBindAddress decides, else the default 127.0.0.1:10249.
 fn metrics_localhost(ctx: &Context<'_>) -> CheckResult {
     let k = match guard(ctx, T) {
         Ok(k) => k,
@@ -332,26 +421,90 @@ fn metrics_localhost(ctx: &Context<'_>) -> CheckResult {
     let Some(c) = k.component(PROXY) else {
         return CheckResult::not_applicable("kube-proxy does not run on this node (an optional component: a CNI such as Cilium may replace it)");
     };
-    let s = c.setting("metrics-bind-address").or_else(|| {
-        let cfg = k.proxy_config.as_ref()?;
-        let v = cfg.content.value()?.get("metricsBindAddress")?;
-        json_scalar(v)
-            .filter(|v| !v.is_empty())
-            .map(|v| Setting::new(v, format!("metricsBindAddress ({})", cfg.path)))
-    });
-    let s = s.unwrap_or_else(|| {
+    let expected = "a loopback address (127.0.0.1)";
+    let default = || {
         Setting::default_value(
             "127.0.0.1:10249",
             "--metrics-bind-address / metricsBindAddress not set (default 127.0.0.1:10249)",
         )
-    });
-    let host = s
-        .value
-        .trim()
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or(s.value.trim());
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let ok = matches!(host, "127.0.0.1" | "::1" | "localhost") || host.starts_with("127.");
-    setting_result(c, &s, ok, "a loopback address (127.0.0.1)")
+    };
+    let flag = c.setting("metrics-bind-address");
+    let (s, note) = match &k.proxy_config {
+        Some(cfg) => {
+            let doc = match &cfg.content {
+                bulkhead_facts::Fact::Value(doc) => doc,
+                bulkhead_facts::Fact::Unavailable(why) => {
+                    return unknown(
+                        c,
+                        format!(
+                            "the metrics address is unknown: kube-proxy takes it from {} (--config), which could not be used: {why}",
+                            cfg.path
+                        ),
+                    )
+                }
+            };
+            let s = doc
+                .get("metricsBindAddress")
+                .and_then(json_scalar)
+                .filter(|v| !v.is_empty())
+                .map(|v| Setting::new(v, format!("metricsBindAddress ({})", cfg.path)))
+                .unwrap_or_else(|| {
+                    Setting::default_value(
+                        "127.0.0.1:10249",
+                        format!(
+                            "metricsBindAddress not set in {} (default 127.0.0.1:10249)",
+                            cfg.path
+                        ),
+                    )
+                });
+            let ignored = flag.map(|f| {
+                format!(
+                    "--metrics-bind-address={} on the command line is ignored: kube-proxy started with --config takes this setting from the file only",
+                    f.value
+                )
+            });
+            (s, ignored)
+        }
+        None => match flag {
+            Some(f) if f.value.trim().is_empty() => {
+                return setting_result_with(
+                    c,
+                    &f,
+                    Status::Pass,
+                    expected,
+                    Some("empty: kube-proxy serves no metrics".into()),
+                )
+            }
+            Some(f) => (f, None),
+            None => (default(), None),
+        },
+    };
+    let ok = is_loopback(&bind_host(&s.value));
+    setting_result_with(
+        c,
+        &s,
+        if ok { Status::Pass } else { Status::Fail },
+        expected,
+        note,
+    )
+}
+
+/// The host of a bind address: `127.0.0.1:10249` -> `127.0.0.1`, `[::1]:10249` -> `::1`; an
+/// address without a port (kube-proxy adds its default port) is the host itself, IPv6 included.
+fn bind_host(addr: &str) -> String {
+    let a = addr.trim();
+    if let Some(rest) = a.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest).to_string();
+    }
+    match a.matches(':').count() {
+        1 => a.split(':').next().unwrap_or(a).to_string(),
+        _ => a.to_string(),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }

@@ -1,11 +1,17 @@
 //! The controller manager (1.3) and the scheduler (1.4): profiling, service account credentials
-//! and keys, kubelet serving-certificate rotation, and binding their ports to localhost.
+//! and keys, kubelet serving-certificate rotation, and binding their ports to localhost. A
+//! scheduler started with `--config` takes profiling from that file and ignores its deprecated
+//! `--profiling` flag.
 
-use super::{file_settings_result, flag_check, running, setting_result, setting_result_with};
+use super::{
+    file_settings_result, flag_check, not_loaded_yet, running, setting_result, setting_result_with,
+};
 use crate::engine::Context;
-use crate::model::{CheckResult, Status};
+use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
 use bulkhead_facts::kube::{Setting, CONTROLLER_MANAGER, SCHEDULER};
+use bulkhead_facts::Fact;
+use serde_json::Value;
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     (
@@ -123,35 +129,110 @@ fn rotate_kubelet_server_cert(ctx: &Context<'_>) -> CheckResult {
 
 fn localhost(s: &Setting) -> bool {
     let v = s.value.trim();
-    v == "127.0.0.1" || v == "::1" || v == "localhost"
+    let host = v
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(v);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// 1.3.7 and 1.4.2: the address the component's HTTPS port listens on (0.0.0.0 when not set).
+/// With `--secure-port=0` it serves no HTTPS at all, so nothing listens whatever the address.
+fn bind_localhost(ctx: &Context<'_>, component: &str) -> CheckResult {
+    let (_, c) = match running(ctx, T, component) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Some(port) = c.setting("secure-port").filter(|p| p.value.trim() == "0") {
+        return setting_result_with(
+            c,
+            &port,
+            Status::Pass,
+            "127.0.0.1, or no HTTPS port",
+            Some("the secure port is off: nothing listens, whatever --bind-address says".into()),
+        );
+    }
+    flag_check(
+        ctx,
+        T,
+        component,
+        "bind-address",
+        Some("0.0.0.0"),
+        "127.0.0.1",
+        localhost,
+    )
 }
 /// 1.3.7
 fn cm_bind_localhost(ctx: &Context<'_>) -> CheckResult {
-    flag_check(
-        ctx,
-        T,
-        CONTROLLER_MANAGER,
-        "bind-address",
-        Some("0.0.0.0"),
-        "127.0.0.1",
-        localhost,
-    )
+    bind_localhost(ctx, CONTROLLER_MANAGER)
 }
-/// 1.4.1
+/// 1.4.1. Started with `--config`, the scheduler takes profiling from the file's
+/// enableProfiling (true when unset) and ignores its deprecated `--profiling` flag.
 fn scheduler_profiling_disabled(ctx: &Context<'_>) -> CheckResult {
-    flag_check(ctx, T, SCHEDULER, "profiling", Some("true"), "false", |s| {
-        s.as_bool() == Some(false)
-    })
+    let (_, c) = match running(ctx, T, SCHEDULER) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(cfg) = c.config.as_ref() else {
+        return flag_check(ctx, T, SCHEDULER, "profiling", Some("true"), "false", |s| {
+            s.as_bool() == Some(false)
+        });
+    };
+    let unknown = |why: String| {
+        CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why))
+    };
+    let doc = match &cfg.content {
+        Fact::Value(doc) => doc,
+        Fact::Unavailable(why) => {
+            return unknown(format!(
+                "profiling is unknown: kube-scheduler takes enableProfiling from {} (--config), which could not be used: {why}",
+                cfg.path
+            ))
+        }
+    };
+    let s = match doc.get("enableProfiling") {
+        None | Some(Value::Null) => Setting::default_value(
+            "true",
+            format!("enableProfiling not set in {} (default true)", cfg.path),
+        ),
+        Some(Value::Bool(b)) => Setting::new(b.to_string(), format!("enableProfiling ({})", cfg.path)),
+        Some(other) => {
+            return unknown(format!(
+                "enableProfiling in {} is {other}, not true or false: kube-scheduler does not start with it",
+                cfg.path
+            ))
+        }
+    };
+    let ignored = c.setting("profiling").map(|f| {
+        format!(
+            "--profiling={} on the command line is ignored: kube-scheduler started with --config takes enableProfiling from the file",
+            f.value
+        )
+    });
+    let ok = s.as_bool() == Some(false);
+    let r = setting_result_with(
+        c,
+        &s,
+        if ok { Status::Pass } else { Status::Fail },
+        "false",
+        ignored,
+    );
+    // The scheduler reads the file only when it starts.
+    match c.config_changed_after_start() {
+        Some((path, modified, started)) => not_loaded_yet(
+            r,
+            &format!(
+                "{path} changed at {modified}, after kube-scheduler started at {started}: the running scheduler may not have loaded it; restart it and audit again"
+            ),
+        ),
+        None => r,
+    }
 }
 /// 1.4.2
 fn scheduler_bind_localhost(ctx: &Context<'_>) -> CheckResult {
-    flag_check(
-        ctx,
-        T,
-        SCHEDULER,
-        "bind-address",
-        Some("0.0.0.0"),
-        "127.0.0.1",
-        localhost,
-    )
+    bind_localhost(ctx, SCHEDULER)
 }

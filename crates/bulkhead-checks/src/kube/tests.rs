@@ -1301,3 +1301,386 @@ fn etcd_data_dir_checks_error_when_the_config_file_could_not_be_used() {
     assert_eq!(f.run("k8s.files.etcd_data_dir_mode").status, Pass);
     assert_eq!(f.run("k8s.files.etcd_data_dir_owner").status, Pass);
 }
+
+/// kube-proxy started with `--config` takes every setting from that file and ignores its flags:
+/// the file's metricsBindAddress decides 4.3.1 (its default when unset), a flag beside it is
+/// named as ignored, and a file kube-proxy could not use leaves the address unknown. Without
+/// `--config`, the flag decides. Hosts are judged as addresses: any loopback one passes,
+/// bracketed or bare IPv6 included.
+#[test]
+fn kube_proxy_config_file_beats_its_flags() {
+    use bulkhead_facts::Fact;
+    const CFG: &str = "/var/lib/kube-proxy/config.conf";
+    let proxy = |args: &[&str], cfg: Option<Fact<serde_json::Value>>| {
+        let f = KubeFixture::new().component("kube-proxy", args);
+        match cfg {
+            Some(c) => f.proxy_config(CFG, c),
+            None => f,
+        }
+    };
+    let r = proxy(
+        &[
+            "--config=/var/lib/kube-proxy/config.conf",
+            "--metrics-bind-address=127.0.0.1:10249",
+        ],
+        Some(Fact::Value(
+            json!({"kind": "KubeProxyConfiguration", "metricsBindAddress": "0.0.0.0:10249"}),
+        )),
+    )
+    .run("k8s.proxy.metrics_localhost");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let o = &r.objects[0];
+    assert_eq!(
+        o.evidence.as_ref().unwrap().field,
+        format!("metricsBindAddress ({CFG})")
+    );
+    assert!(
+        o.note
+            .as_deref()
+            .unwrap()
+            .contains("--metrics-bind-address=127.0.0.1:10249 on the command line is ignored"),
+        "{o:?}"
+    );
+    // Unset in the file: the default, whatever the flag says.
+    let r = proxy(
+        &[
+            "--config=/var/lib/kube-proxy/config.conf",
+            "--metrics-bind-address=0.0.0.0:10249",
+        ],
+        Some(Fact::Value(json!({"kind": "KubeProxyConfiguration"}))),
+    )
+    .run("k8s.proxy.metrics_localhost");
+    assert_eq!(r.status, Pass, "{r:?}");
+    assert_eq!(
+        r.objects[0].evidence.as_ref().unwrap().actual,
+        "127.0.0.1:10249"
+    );
+    let r = proxy(
+        &["--config=/var/lib/kube-proxy/config.conf"],
+        Some(Fact::Unavailable(format!("{CFG}: its kind is \"Pod\", not KubeProxyConfiguration, and kube-proxy does not start with it"))),
+    )
+    .run("k8s.proxy.metrics_localhost");
+    assert_eq!(r.status, Error, "{r:?}");
+    assert!(r
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("not KubeProxyConfiguration"));
+    for (addr, want) in [
+        ("0.0.0.0:10249", Fail),
+        ("[::]:10249", Fail),
+        ("10.0.0.5", Fail),
+        ("127.0.0.2:10249", Pass),
+        ("[::1]:10249", Pass),
+        ("::1", Pass),
+        ("localhost:10249", Pass),
+    ] {
+        let flag = format!("--metrics-bind-address={addr}");
+        let r = proxy(&[flag.as_str()], None).run("k8s.proxy.metrics_localhost");
+        assert_eq!(r.status, want, "{addr}: {r:?}");
+    }
+}
+
+/// kube-proxy's kubeconfig (4.1.3, 4.1.4) is the one its `--config` file names; a `--kubeconfig`
+/// flag beside it is ignored and said to be; a file that could not be used is an error.
+#[test]
+fn kube_proxy_kubeconfig_comes_from_its_config_file() {
+    use bulkhead_facts::Fact;
+    let base = || {
+        KubeFixture::new().component(
+            "kube-proxy",
+            &[
+                "--config=/var/lib/kube-proxy/config.conf",
+                "--kubeconfig=/etc/kubernetes/proxy.conf",
+            ],
+        )
+    };
+    let f = base()
+        .proxy_config(
+            "/var/lib/kube-proxy/config.conf",
+            Fact::Value(json!({"kind": "KubeProxyConfiguration", "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"}})),
+        )
+        .path("proxy_kubeconfig", "/var/lib/kube-proxy/kubeconfig.conf", true)
+        .file("/var/lib/kube-proxy/kubeconfig.conf", 0o644, 0, 0);
+    let r = f.run("k8s.files.proxy_kubeconfig_mode");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(
+        r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("--kubeconfig=/etc/kubernetes/proxy.conf on the command line is ignored"),
+        "{r:?}"
+    );
+    let r = base()
+        .proxy_config(
+            "/var/lib/kube-proxy/config.conf",
+            Fact::Unavailable("cannot read /var/lib/kube-proxy/config.conf: denied".into()),
+        )
+        .run("k8s.files.proxy_kubeconfig_owner");
+    assert_eq!(r.status, Error, "{r:?}");
+    let r = base()
+        .proxy_config(
+            "/var/lib/kube-proxy/config.conf",
+            Fact::Value(json!({"kind": "KubeProxyConfiguration"})),
+        )
+        .run("k8s.files.proxy_kubeconfig_mode");
+    assert_eq!(r.status, NotApplicable, "{r:?}");
+    assert!(r
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("in-cluster credentials; --kubeconfig="));
+}
+
+/// kube-scheduler started with `--config` ignores its deprecated `--profiling` and
+/// `--kubeconfig` flags: enableProfiling of the file decides 1.4.1 (true when unset), and the
+/// file's clientConnection.kubeconfig is the kubeconfig of 1.1.15 and 1.1.16.
+#[test]
+fn kube_scheduler_config_file_beats_its_deprecated_flags() {
+    use bulkhead_facts::Fact;
+    const CFG: &str = "/etc/kubernetes/scheduler-config.yaml";
+    let sched = |args: &[&str], content: Fact<serde_json::Value>| {
+        KubeFixture::new()
+            .component("kube-scheduler", args)
+            .component_config("kube-scheduler", CFG, content)
+    };
+    let with_flag = [
+        "--config=/etc/kubernetes/scheduler-config.yaml",
+        "--profiling=false",
+        "--kubeconfig=/etc/kubernetes/scheduler.conf",
+    ];
+    let r = sched(
+        &with_flag,
+        Fact::Value(json!({"kind": "KubeSchedulerConfiguration"})),
+    )
+    .run("k8s.scheduler.profiling_disabled");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let o = &r.objects[0];
+    assert_eq!(o.evidence.as_ref().unwrap().actual, "true");
+    assert!(
+        o.note
+            .as_deref()
+            .unwrap()
+            .contains("--profiling=false on the command line is ignored"),
+        "{o:?}"
+    );
+    let r = sched(
+        &[
+            "--config=/etc/kubernetes/scheduler-config.yaml",
+            "--profiling=true",
+        ],
+        Fact::Value(json!({"kind": "KubeSchedulerConfiguration", "enableProfiling": false})),
+    )
+    .run("k8s.scheduler.profiling_disabled");
+    assert_eq!(r.status, Pass, "{r:?}");
+    let r = sched(&with_flag, Fact::Value(json!({"enableProfiling": "false"})))
+        .run("k8s.scheduler.profiling_disabled");
+    assert_eq!(
+        r.status, Error,
+        "a quoted boolean stops the scheduler: {r:?}"
+    );
+    let r = sched(
+        &with_flag,
+        Fact::Unavailable(format!("cannot read {CFG}: denied")),
+    )
+    .run("k8s.scheduler.profiling_disabled");
+    assert_eq!(r.status, Error, "{r:?}");
+    // The kubeconfig: the file's, with the flag named as ignored; unknown when the file is.
+    let f = sched(
+        &with_flag,
+        Fact::Value(json!({"kind": "KubeSchedulerConfiguration", "clientConnection": {"kubeconfig": "/etc/kubernetes/sched.kubeconfig"}})),
+    )
+    .path("scheduler_kubeconfig", "/etc/kubernetes/sched.kubeconfig", true)
+    .file("/etc/kubernetes/sched.kubeconfig", 0o644, 0, 0);
+    let r = f.run("k8s.files.scheduler_conf_mode");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(r.objects[0]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("--kubeconfig=/etc/kubernetes/scheduler.conf on the command line is ignored"));
+    assert_eq!(f.run("k8s.files.scheduler_conf_owner").status, Pass);
+    let r = sched(
+        &with_flag,
+        Fact::Unavailable(format!("cannot read {CFG}: denied")),
+    )
+    .run("k8s.files.scheduler_conf_owner");
+    assert_eq!(r.status, Error, "{r:?}");
+}
+
+/// The deprecated `--admission-control` names every admission plugin that runs: those listed
+/// are on, and the ones on by default that it leaves out are off. With
+/// `--enable-admission-plugins` beside it the API server does not start: an error, no verdict.
+#[test]
+fn deprecated_admission_control_lists_every_plugin_that_runs() {
+    let f = KubeFixture::new().component(
+        API,
+        &["--admission-control=NamespaceLifecycle,NodeRestriction,AlwaysAdmit"],
+    );
+    for (id, want) in [
+        ("k8s.apiserver.admission_no_always_admit", Fail),
+        ("k8s.apiserver.admission_service_account", Fail),
+        ("k8s.apiserver.admission_namespace_lifecycle", Pass),
+        ("k8s.apiserver.admission_node_restriction", Pass),
+        ("k8s.apiserver.admission_event_rate_limit", Fail),
+    ] {
+        let r = f.run(id);
+        assert_eq!(r.status, want, "{id}: {r:?}");
+        assert_eq!(
+            r.objects[0].evidence.as_ref().unwrap().field,
+            "--admission-control (command line)",
+            "{id}"
+        );
+    }
+    let note = f.run("k8s.apiserver.admission_service_account").objects[0]
+        .note
+        .clone()
+        .unwrap();
+    assert!(
+        note.ends_with("ServiceAccount is not listed, so it is off"),
+        "{note}"
+    );
+    let both = KubeFixture::new().component(
+        API,
+        &[
+            "--admission-control=NodeRestriction",
+            "--enable-admission-plugins=NodeRestriction",
+        ],
+    );
+    assert_eq!(
+        both.run("k8s.apiserver.admission_node_restriction").status,
+        Error
+    );
+}
+
+/// 4.2.10 is judged on the kubelet's effective value: unset, the kubelet's default is false
+/// (with a configuration file or without), so its client certificate is never renewed.
+#[test]
+fn kubelet_rotate_certificates_unset_is_false() {
+    let r = KubeFixture::new()
+        .component("kubelet", &["--config=/srv/kubelet/config.json"])
+        .kubelet_config(json!({"kind": "KubeletConfiguration"}))
+        .run("k8s.kubelet.rotate_certificates");
+    assert_eq!(r.status, Fail, "{r:?}");
+    assert!(r
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("the kubelet's default is false"));
+    let r = KubeFixture::new()
+        .component("kubelet", &["--config=/srv/kubelet/config.json"])
+        .kubelet_config(json!({"rotateCertificates": true}))
+        .run("k8s.kubelet.rotate_certificates");
+    assert_eq!(r.status, Pass, "{r:?}");
+}
+
+/// A kubelet flag its systemd unit put on the command line through a variable is traced to the
+/// file that holds it, the place to change it; two places are both named. A variable whose words
+/// the running command line does not hold (a file edited since the kubelet started) is not.
+#[test]
+fn kubelet_flags_are_traced_to_the_service_files_that_hold_them() {
+    let f = KubeFixture::new()
+        .component(
+            "kubelet",
+            &[
+                "--config=/var/lib/kubelet/config.yaml",
+                "--read-only-port",
+                "10255",
+                "--read-only-port=10255",
+                "--anonymous-auth=false",
+            ],
+        )
+        .kubelet_config(json!({"readOnlyPort": 0}))
+        .service_env(
+            "kubelet",
+            "/etc/default/kubelet",
+            &[(
+                "KUBELET_EXTRA_ARGS",
+                "--read-only-port=10255 --anonymous-auth=false",
+            )],
+        )
+        .service_env(
+            "kubelet",
+            "/var/lib/kubelet/kubeadm-flags.env",
+            &[("KUBELET_KUBEADM_ARGS", "--read-only-port 10255")],
+        )
+        .service_env(
+            "kubelet",
+            "/etc/sysconfig/kubelet",
+            &[("KUBELET_EXTRA_ARGS", "--read-only-port=0")],
+        );
+    let r = f.run("k8s.kubelet.read_only_port_disabled");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let note = r.objects[0].note.clone().unwrap();
+    assert_eq!(
+        note,
+        "written in $KUBELET_EXTRA_ARGS of /etc/default/kubelet and $KUBELET_KUBEADM_ARGS of /var/lib/kubelet/kubeadm-flags.env (the kubelet's systemd unit expands them into the command line; the last one there wins): change them there"
+    );
+    let r = f.run("k8s.kubelet.anonymous_auth_disabled");
+    assert_eq!(r.status, Pass);
+    assert!(r.message.as_deref().unwrap().ends_with("written in $KUBELET_EXTRA_ARGS of /etc/default/kubelet (the kubelet's systemd unit expands it into the command line): change it there"));
+    // A setting from the configuration file is not traced to the unit.
+    let r = f.run("k8s.kubelet.authorization_not_always_allow");
+    assert!(r.objects.iter().all(|o| o.note.is_none()), "{r:?}");
+}
+
+/// 1.3.7 and 1.4.2: any loopback address passes; with `--secure-port=0` nothing listens.
+#[test]
+fn bind_address_checks_read_addresses_and_the_secure_port() {
+    for (args, want) in [
+        (vec!["--bind-address=127.0.0.1"], Pass),
+        (vec!["--bind-address=::1"], Pass),
+        (vec!["--bind-address=0.0.0.0"], Fail),
+        (vec![], Fail),
+        (vec!["--secure-port=0"], Pass),
+        (vec!["--secure-port=10259", "--bind-address=10.0.0.1"], Fail),
+    ] {
+        let r = KubeFixture::new()
+            .component("kube-scheduler", &args)
+            .run("k8s.scheduler.bind_localhost");
+        assert_eq!(r.status, want, "{args:?}: {r:?}");
+        let r = KubeFixture::new()
+            .component("kube-controller-manager", &args)
+            .run("k8s.controller_manager.bind_localhost");
+        assert_eq!(r.status, want, "{args:?}: {r:?}");
+    }
+}
+
+/// 1.1.13 and 1.1.14 on a control-plane node that keeps no administrator kubeconfig (removed
+/// once the cluster was set up): not applicable, and the message says which files are absent
+/// rather than counting them.
+#[test]
+fn removed_admin_kubeconfigs_are_named_as_absent() {
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("admin_conf", "/etc/kubernetes/admin.conf", false)
+        .path(
+            "super_admin_conf",
+            "/etc/kubernetes/super-admin.conf",
+            false,
+        )
+        .missing("/etc/kubernetes/admin.conf")
+        .missing("/etc/kubernetes/super-admin.conf");
+    for id in ["k8s.files.admin_conf_mode", "k8s.files.admin_conf_owner"] {
+        let r = f.run(id);
+        assert_eq!(r.status, NotApplicable, "{id}: {r:?}");
+        assert_eq!(
+            r.message.as_deref(),
+            Some("no administrator kubeconfig is kept on this node: /etc/kubernetes/admin.conf (kubeadm default), /etc/kubernetes/super-admin.conf (kubeadm default) do not exist"),
+            "{id}"
+        );
+    }
+    // One present: judged, the absent one stays not applicable beside it.
+    let f = KubeFixture::new()
+        .component(API, &[])
+        .path("admin_conf", "/etc/kubernetes/admin.conf", false)
+        .path(
+            "super_admin_conf",
+            "/etc/kubernetes/super-admin.conf",
+            false,
+        )
+        .file("/etc/kubernetes/admin.conf", 0o644, 0, 0)
+        .missing("/etc/kubernetes/super-admin.conf");
+    assert_eq!(f.run("k8s.files.admin_conf_mode").status, Fail);
+}

@@ -1,7 +1,8 @@
 //! Configuration files of the components, read where the running configuration points: the
 //! kubelet's `--config` (YAML or JSON, at any path) and its `--config-dir` drop-ins (`*.conf`,
 //! sorted, later wins), etcd's `--config-file` and its service's environment file, kube-proxy's
-//! `--config`, and the EncryptionConfiguration, AuthenticationConfiguration and
+//! and kube-scheduler's `--config` (each replaces the flags it covers), and the
+//! EncryptionConfiguration, AuthenticationConfiguration and
 //! AuthorizationConfiguration named by the API server (of the last two, only the anonymous
 //! section and the authorizers' types are kept). A file only the
 //! component can see (a ConfigMap mounted into its container) is read through
@@ -17,7 +18,7 @@ use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
 use bulkhead_facts::kube::{
     mask_document, mask_env, AuthenticationConfig, AuthorizationConfig, Component, ConfigFile,
-    EncryptionConfig, KubeFacts, KubeletConfig, APISERVER, ETCD, KUBELET, PROXY,
+    EncryptionConfig, KubeFacts, KubeletConfig, APISERVER, ETCD, KUBELET, PROXY, SCHEDULER,
 };
 use bulkhead_facts::Fact;
 use bulkhead_sources::kubelet_decode::{self, Mistyped, Role};
@@ -209,11 +210,24 @@ pub fn decode_etcd_config(text: &str) -> Result<Value, String> {
     Ok(root.to_json(Schema::Yaml11))
 }
 
-fn config_file(fs: &HostFs, proc: &Path, c: &Component, path: &str, source: &str) -> ConfigFile {
-    config_file_as(fs, proc, c, path, source, parse_document)
+/// A component configuration file (kube-proxy's KubeProxyConfiguration, kube-scheduler's
+/// KubeSchedulerConfiguration) read as its component decodes it: a document of another kind, or
+/// of none, stops the component, so such a file is an error with the reason, never values.
+fn decode_component_config(text: &str, kind: &str, component: &str) -> Result<Value, String> {
+    let v = parse_document(text)?;
+    match v.get("kind").and_then(Value::as_str) {
+        Some(k) if k == kind => Ok(v),
+        Some(k) => Err(format!(
+            "its kind is {k:?}, not {kind}, and {component} does not start with it"
+        )),
+        None => Err(format!(
+            "it has no kind (expected {kind}), and {component} does not start with it"
+        )),
+    }
 }
 
-/// [`config_file`] with the component's own reading of the text.
+/// A configuration file that `c` names, read where `c` sees it and decoded by `parse` (the
+/// component's own reading of the text).
 fn config_file_as(
     fs: &HostFs,
     proc: &Path,
@@ -378,11 +392,29 @@ fn weigh_drop_ins(read: Vec<(ConfigFile, Vec<Mistyped>)>) -> Vec<ConfigFile> {
 pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
     let fs = input.fs;
     if let Some(c) = k.components.get_mut(ETCD) {
+        // etcd reads only its own environment: a variable of the service's file is in force only
+        // if the running etcd has it, with that value (the file may have been edited since etcd
+        // started, or may belong to a service that is not the one running etcd, such as a
+        // distribution's unit beside kubeadm's static pod). When the environment can be read,
+        // the file's other variables are dropped, so that they never stand in for a setting;
+        // when it cannot, the file is all there is.
+        let environ = std::fs::read(input.proc.join(c.process.pid.to_string()).join("environ"))
+            .ok()
+            .map(|raw| {
+                raw.split(|b| *b == 0)
+                    .filter_map(|kv| {
+                        let kv = String::from_utf8_lossy(kv);
+                        kv.split_once('=')
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                    })
+                    .collect::<std::collections::BTreeMap<String, String>>()
+            });
         for path in ETCD_ENV_FILES {
             if let Ok(text) = fs.read_to_string(path) {
                 let vars = parse_env_file(&text)
                     .into_iter()
                     .filter(|(k, _)| k.starts_with("ETCD_"))
+                    .filter(|(k, v)| environ.as_ref().is_none_or(|env| env.get(k) == Some(v)))
                     .collect();
                 c.env_files.insert(path.to_string(), mask_env(vars));
             }
@@ -430,9 +462,25 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
         }
         k.kubelet = Some(cfg);
     }
+    // kube-proxy and kube-scheduler treat an empty --config as not given.
     if let Some(c) = k.components.get(PROXY) {
-        if let Some(p) = c.flags.last("config") {
-            k.proxy_config = Some(config_file(fs, input.proc, c, &p, "kube-proxy --config"));
+        if let Some(p) = c.flags.last("config").filter(|p| !p.is_empty()) {
+            k.proxy_config = Some(config_file_as(
+                fs,
+                input.proc,
+                c,
+                &p,
+                "kube-proxy --config",
+                |t| decode_component_config(t, "KubeProxyConfiguration", PROXY),
+            ));
+        }
+    }
+    if let Some(c) = k.components.get_mut(SCHEDULER) {
+        if let Some(p) = c.flags.last("config").filter(|p| !p.is_empty()) {
+            let file = config_file_as(fs, input.proc, c, &p, "kube-scheduler --config", |t| {
+                decode_component_config(t, "KubeSchedulerConfiguration", SCHEDULER)
+            });
+            c.config = Some(file);
         }
     }
     if let Some(c) = k.components.get(APISERVER) {

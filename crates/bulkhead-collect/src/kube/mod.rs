@@ -1,6 +1,7 @@
 //! The Kubernetes collector: components found by executable name in `/proc` (or `--proc`), their
 //! command lines read raw and parsed in every flag form, etcd's `ETCD_*` environment and its
-//! service's environment file, the kubelet's `--config` file and `--config-dir` drop-ins, the
+//! service's environment file, the kubelet's `--config` file and `--config-dir` drop-ins and the
+//! environment its systemd unit gives it, kube-proxy's and kube-scheduler's `--config` files, the
 //! EncryptionConfiguration, the files the checks judge (stat under `--root`, or inside the
 //! component's own mount namespace when only it can see them), the platform and benchmark
 //! choice, the targets, and the cluster dump. Nothing is executed; no file's content is ever run.
@@ -9,6 +10,7 @@ mod components;
 mod configs;
 mod dump;
 mod paths;
+mod units;
 
 /// etcd's `--config-file` decoded as etcd decodes it (the collector's reading of it).
 pub use configs::decode_etcd_config;

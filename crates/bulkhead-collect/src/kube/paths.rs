@@ -4,12 +4,14 @@
 //! path is stat'ed into `HostFacts.files` with its ancestors, so checks can show effective access.
 
 use super::configs::{manifest_image_version, read_for};
+use super::units::{self, UNIT_DIRS};
 use super::Inputs;
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{FileFact, HostFacts};
 use bulkhead_facts::kube::{
-    json_scalar, Component, FileSet, KubeFacts, KubeletKey, ResolvedPath, VersionFact, APISERVER,
-    CONTROLLER_MANAGER, ETCD, KUBELET, PROXY, SCHEDULER,
+    json_scalar, mask_component_argv, mask_env, Component, ConfigFile, FileSet, KubeFacts,
+    KubeletKey, ResolvedPath, VersionFact, APISERVER, CONTROLLER_MANAGER, ETCD, KUBELET, PROXY,
+    SCHEDULER,
 };
 use std::collections::BTreeMap;
 
@@ -93,13 +95,6 @@ fn layout(platform: &str) -> Layout {
         },
     }
 }
-
-/// Directories systemd units live in.
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/usr/lib/systemd/system",
-    "/lib/systemd/system",
-];
 
 fn flag_path(c: Option<&Component>, flag: &str) -> Option<ResolvedPath> {
     let c = c?;
@@ -207,11 +202,23 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         };
         paths.insert(role.into(), ResolvedPath::conventional(*admin, l.name));
     }
-    paths.insert(
-        "scheduler_kubeconfig".into(),
-        flag_path(comp(SCHEDULER), "kubeconfig")
-            .unwrap_or_else(|| ResolvedPath::conventional(l.scheduler_conf, l.name)),
-    );
+    // With a --config file the scheduler ignores its --kubeconfig flag and connects with the
+    // file's clientConnection.kubeconfig; a file that could not be used leaves it unknown (no
+    // path: the checks say why).
+    let scheduler_kubeconfig = match comp(SCHEDULER) {
+        Some(c) if c.config.is_some() => c.config.as_ref().and_then(|cfg| {
+            config_kubeconfig(cfg).map(|p| {
+                ResolvedPath::configured(p, format!("clientConnection.kubeconfig ({})", cfg.path))
+            })
+        }),
+        c => Some(
+            flag_path(c, "kubeconfig")
+                .unwrap_or_else(|| ResolvedPath::conventional(l.scheduler_conf, l.name)),
+        ),
+    };
+    if let Some(p) = scheduler_kubeconfig {
+        paths.insert("scheduler_kubeconfig".into(), p);
+    }
     paths.insert(
         "controller_manager_kubeconfig".into(),
         flag_path(comp(CONTROLLER_MANAGER), "kubeconfig")
@@ -234,18 +241,14 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         .unwrap_or_else(|| ResolvedPath::conventional(format!("{}/ca.crt", l.pki), l.name));
     paths.insert("kubelet_client_ca".into(), client_ca);
     if let Some(c) = comp(PROXY) {
-        let p = flag_path(Some(c), "kubeconfig").or_else(|| {
-            let cfg = k.proxy_config.as_ref()?;
-            let v = cfg
-                .content
-                .value()?
-                .pointer("/clientConnection/kubeconfig")?;
-            let s = json_scalar(v).filter(|s| !s.is_empty())?;
-            Some(ResolvedPath::configured(
-                s,
-                format!("clientConnection.kubeconfig ({})", cfg.path),
-            ))
-        });
+        // kube-proxy started with --config takes everything from that file and ignores its
+        // --kubeconfig flag.
+        let p = match &k.proxy_config {
+            Some(cfg) => config_kubeconfig(cfg).map(|p| {
+                ResolvedPath::configured(p, format!("clientConnection.kubeconfig ({})", cfg.path))
+            }),
+            None => flag_path(Some(c), "kubeconfig"),
+        };
         if let Some(p) = p {
             paths.insert("proxy_kubeconfig".into(), p);
         }
@@ -278,28 +281,26 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             true,
         ),
     );
-    let mut units = Vec::new();
-    for dir in UNIT_DIRS {
-        for unit in l.units {
-            let base = format!("{dir}/{unit}");
-            if input.fs.exists(&base) {
-                units.push(base.clone());
-            }
-            let dropins = format!("{base}.d");
-            for name in input.fs.read_dir(&dropins).unwrap_or_default() {
-                if name.ends_with(".conf") {
-                    units.push(format!("{dropins}/{name}"));
-                }
-            }
-        }
+    // The unit files, and the environment files they name: those hold the kubelet's flags too
+    // (kubeadm's $KUBELET_KUBEADM_ARGS, the distribution's $KUBELET_EXTRA_ARGS).
+    let mut units = units::unit_files(input.fs, l.units);
+    let unit_env = units::environment(input.fs, l.units);
+    let mut unit_roots: Vec<ResolvedPath> = UNIT_DIRS
+        .iter()
+        .map(|d| ResolvedPath::conventional(*d, "systemd unit directory"))
+        .collect();
+    for (file, unit) in &unit_env.env_files {
+        unit_roots.push(ResolvedPath::configured(
+            file.clone(),
+            format!("EnvironmentFile= of {unit}"),
+        ));
+        units.push(file.clone());
     }
+    units.dedup();
     sets.insert(
         "kubelet_service".to_string(),
         FileSet {
-            roots: UNIT_DIRS
-                .iter()
-                .map(|d| ResolvedPath::conventional(*d, "systemd unit directory"))
-                .collect(),
+            roots: unit_roots,
             paths: units,
             unreadable: BTreeMap::new(),
         },
@@ -349,18 +350,25 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             }
         }
     }
-    // Configured paths the root does not show may live in the component's mount namespace.
-    let owner_pid = |p: &ResolvedPath| -> Option<u32> {
+    // Configured paths the root does not show may live in the component's mount namespace (a
+    // kubeconfig mounted from a ConfigMap into kube-proxy's container).
+    let named_by = |role: &str| match role {
+        "proxy_kubeconfig" => comp(PROXY),
+        "scheduler_kubeconfig" => comp(SCHEDULER),
+        _ => None,
+    };
+    let owner_pid = |role: &str, p: &ResolvedPath| -> Option<u32> {
         let src = &p.source;
         k.components
             .values()
             .find(|c| {
                 src.starts_with(&format!("{} ", c.name)) || src.contains(&format!(" {} ", c.name))
             })
+            .or_else(|| named_by(role))
             .map(|c| c.process.pid)
     };
-    for p in paths.values().filter(|p| p.configured) {
-        to_stat.push((p.path.clone(), owner_pid(p)));
+    for (role, p) in paths.iter().filter(|(_, p)| p.configured) {
+        to_stat.push((p.path.clone(), owner_pid(role, p)));
     }
     let accounts = input.accounts;
     for (path, pid) in to_stat {
@@ -394,6 +402,34 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     }
     k.paths = paths;
     k.file_sets = sets;
+    // Where the running kubelet's flags were written: the variables its unit sets, by file.
+    // A variable's value is a piece of the kubelet's command line, so it is masked as one (as
+    // the kubelet's argv is), besides what the name of the variable says.
+    if let Some(c) = k.components.get_mut(KUBELET) {
+        for (file, vars) in unit_env.sets {
+            let vars = vars
+                .into_iter()
+                .map(|(name, value)| {
+                    let argv: Vec<String> = std::iter::once(KUBELET.to_string())
+                        .chain(value.split_whitespace().map(String::from))
+                        .collect();
+                    let masked = mask_component_argv(&argv)[1..].join(" ");
+                    (name, masked)
+                })
+                .collect();
+            c.env_files.insert(file, mask_env(vars));
+        }
+    }
+}
+
+/// `clientConnection.kubeconfig` of a component's configuration file (kube-proxy's,
+/// kube-scheduler's), when the file could be read and names one.
+fn config_kubeconfig(cfg: &ConfigFile) -> Option<String> {
+    let v = cfg
+        .content
+        .value()?
+        .pointer("/clientConnection/kubeconfig")?;
+    json_scalar(v).filter(|s| !s.is_empty())
 }
 
 /// Flag names that hold a path to a file the checks may judge.
