@@ -614,20 +614,22 @@ fn plan_flags(
             }
             continue;
         };
-        let items: Vec<(&Failing, Spec)> = if name == ETCD {
-            items
-                .into_iter()
-                .filter(|(f, _)| match auto_tls_blocker(c, f.control_id()) {
+        let items: Vec<(&Failing, Spec)> = items
+            .into_iter()
+            .filter(|(f, s)| {
+                let blocker = match name {
+                    ETCD => auto_tls_blocker(c, f.control_id()),
+                    _ => flag_ignored_beside_config(c, s.flag),
+                };
+                match blocker {
                     Some(why) => {
                         out.unfixed.push(f.unfixed(Some(&c.label()), why));
                         false
                     }
                     None => true,
-                })
-                .collect()
-        } else {
-            items
-        };
+                }
+            })
+            .collect();
         if items.is_empty() {
             continue;
         }
@@ -643,6 +645,19 @@ fn plan_flags(
             plan_static_pod(ctx, kube, c, &items, out);
         }
     }
+}
+
+/// Why `--flag` is not set on `c` (None: it can be): kube-scheduler started with `--config` takes
+/// `--profiling` (and its other deprecated flags) from that file and ignores the flag, so adding
+/// it would change nothing it runs with and the check would go on failing.
+fn flag_ignored_beside_config(c: &Component, flag: &str) -> Option<String> {
+    if c.name != SCHEDULER || flag != "profiling" {
+        return None;
+    }
+    let file = c.setting("config")?.value;
+    Some(format!(
+        "kube-scheduler runs with --config {file}, which decides profiling (enableProfiling, true when unset) and makes the scheduler ignore --profiling: set enableProfiling: false in that file, then restart the scheduler"
+    ))
 }
 
 /// Why etcd's automatic TLS is not turned off on one side (None: it can be): where an `https://`
