@@ -230,7 +230,7 @@ fn fsync_dir(dir: &Path) -> Result<(), String> {
 
 /// What the file `write_atomic` writes gets for extended attributes (ACLs included).
 #[derive(Clone, Copy)]
-enum Xattrs<'a> {
+pub(crate) enum Xattrs<'a> {
     /// Exactly those of this file (the file being replaced): SELinux label, file capabilities,
     /// `user.*` tags, and its POSIX ACL, not the default ACL its directory would hand down.
     CopyFrom(&'a Path),
@@ -332,7 +332,7 @@ fn tmp_err(what: &str, target: &Path, tmp: &Path, e: std::io::Error) -> String {
 /// and the extended attributes `xattrs` says, fsynced, renamed over `target`, then the directory
 /// fsynced. `point` prefixes the failpoints. On an error the temporary file is removed and
 /// `target` is untouched.
-fn write_atomic(
+pub(crate) fn write_atomic(
     target: &Path,
     content: &[u8],
     attrs: FileAttrs,
@@ -409,7 +409,7 @@ fn write_journal(dir: &Path, journal: &Journal) -> Result<PathBuf, String> {
 
 impl FileAttrs {
     /// The same mode, owned by the user running bulkhead (journals belong to whoever applies).
-    fn with_owner_of_process(self) -> FileAttrs {
+    pub(crate) fn with_owner_of_process(self) -> FileAttrs {
         // SAFETY: getuid/getgid cannot fail and touch no memory.
         let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
         FileAttrs { uid, gid, ..self }
@@ -749,6 +749,8 @@ impl Preflight {
     }
 
     /// Files of `sizes` bytes (and `inodes` new inodes) are written in `dir` for `path`.
+    // statvfs's fields are narrower than u64 on 32-bit targets: the casts are not idle there.
+    #[allow(clippy::unnecessary_cast)]
     fn need(&mut self, path: &str, dir: &Path, sizes: &[u64], inodes: u64) -> Result<(), String> {
         let st = statvfs(dir).ok_or_else(|| {
             format!(
@@ -784,6 +786,7 @@ impl Preflight {
     }
 
     /// Every file system has room for what is written on it.
+    #[allow(clippy::unnecessary_cast)]
     fn check_space(&self) -> Result<(), String> {
         // SAFETY: geteuid cannot fail and touches no memory.
         let root = unsafe { libc::geteuid() } == 0;
@@ -1593,7 +1596,7 @@ fn latest_journal(state_dir: &Path) -> Result<Option<(PathBuf, Journal)>, String
 }
 
 /// Remove temporary files a killed run left beside `real` (`.NAME.bulkhead-tmp-PID`).
-fn remove_stale_temporaries(real: &Path) {
+pub(crate) fn remove_stale_temporaries(real: &Path) {
     let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
         return;
     };

@@ -102,17 +102,29 @@ impl Baseline {
         state_dir.join("baseline.json")
     }
 
+    /// Write the baseline to `state_dir` as the journals are written: the state directory made
+    /// (0700) or refused when someone else could have put anything in it, then the file written
+    /// atomically through a temporary file created exclusively (O_EXCL: never through a link
+    /// planted at its name) and removed on any error, mode 0600 whatever the umask, owned by the
+    /// user running bulkhead, with no ACL inherited from the directory: it records the host's
+    /// audit state.
     pub fn save(&self, state_dir: &Path) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(state_dir)
-            .map_err(|e| format!("creating {}: {e}", state_dir.display()))?;
+        use crate::apply::{prepare_state_dir, remove_stale_temporaries, write_atomic, Xattrs};
+        prepare_state_dir(state_dir)?;
         let p = Self::path(state_dir);
-        let tmp = state_dir.join(".baseline.json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_string_pretty(self).expect("baseline serializes"),
-        )
-        .and_then(|_| std::fs::rename(&tmp, &p))
-        .map_err(|e| format!("writing {}: {e}", p.display()))?;
+        let text = serde_json::to_string_pretty(self).expect("baseline serializes");
+        let attrs = crate::model::FileAttrs {
+            mode: 0o600,
+            uid: 0,
+            gid: 0,
+        }
+        .with_owner_of_process();
+        write_atomic(&p, text.as_bytes(), attrs, "baseline", Xattrs::Private)?;
+        // Temporary files a killed run left (saving happens under the harden lock, so none is
+        // being written), and the one earlier versions wrote, which kept the audit state
+        // readable by all (mode 0644) when a write failed.
+        remove_stale_temporaries(&p);
+        let _ = std::fs::remove_file(state_dir.join(".baseline.json.tmp"));
         Ok(p)
     }
 

@@ -13,9 +13,10 @@ mod common;
 
 use bulkhead_facts::host::FileKind;
 use bulkhead_harden::apply::{apply, apply_with, rollback, ApplyError, ApplyOptions};
+use bulkhead_harden::verify::Baseline;
 use bulkhead_harden::{plan, Plan, PlanRequest};
 use common::*;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -617,13 +618,16 @@ fn umask_child() {
     let p = plan_for(&root, DAEMON_JSON);
     let mut opts = options(&root);
     opts.state_dir = None;
-    apply(&p, &opts).unwrap();
+    // With the verify baseline, as `harden --apply` saves it.
+    let state = opts.state_dir();
+    apply_with(&p, &opts, || baseline(1000).save(&state).map(|_| ())).unwrap();
     std::fs::write(root.join("child-finished"), "1").unwrap();
 }
 
 /// Directories the apply creates are 0755 whatever the umask: not world-writable under umask
 /// 000 (anyone could then swap the file in /etc/profile.d), and not closed to the login shells
-/// that read the file under umask 077. The state directory is 0700 and the journal 0600.
+/// that read the file under umask 077. The state directory is 0700, the journal and the verify
+/// baseline 0600.
 #[test]
 fn created_directories_do_not_follow_the_umask() {
     for umask in ["000", "077"] {
@@ -653,6 +657,7 @@ fn created_directories_do_not_follow_the_umask() {
             .find(|p| p.to_string_lossy().contains("journal-"))
             .unwrap();
         assert_eq!(mode(&journal), 0o600, "umask {umask}");
+        assert_eq!(mode(&Baseline::path(&state)), 0o600, "umask {umask}");
     }
 }
 
@@ -1187,4 +1192,145 @@ fn a_planted_journal_or_lock_is_refused() {
     assert!(m.contains(&lock.display().to_string()), "{m}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert_eq!(read(&root, DJ).unwrap(), DAEMON_JSON);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verify baseline: written by `harden --apply` beside the journals, as privately
+
+/// A verify baseline as `harden --apply` records it, `size` bytes of threat titles or more.
+fn baseline(size: usize) -> Baseline {
+    let threats = (0..size / 100 + 1)
+        .map(|i| (format!("T{i:05}"), ("x".repeat(90), "open".to_string())))
+        .collect();
+    Baseline::new(&[], vec!["docker.daemon.icc_disabled".into()], threats)
+}
+
+/// Every name in `dir` (not recursive), sorted, with the journals' stamps cut off.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|n| match n.starts_with("journal-") {
+            true => "journal-*".into(),
+            false => n,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The baseline records the host's audit state: like a journal it is 0600, owned by the user
+/// running bulkhead, with no ACL from the state directory's default ACL, whatever mode an earlier
+/// baseline had. A link planted at a temporary name (the one earlier versions wrote through,
+/// `.baseline.json.tmp`, and the one it is written through now) is never followed: its target,
+/// existing or not, is untouched, and baseline.json is a regular file. A write that fails at the
+/// last step leaves the previous baseline and no temporary file.
+#[test]
+fn the_verify_baseline_is_private_and_never_written_through_a_planted_link() {
+    let root = temp_root("baseline-private");
+    let p = host(&root);
+    let state = root.join("state");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&state)
+        .unwrap();
+    let acl = tool(&["setfacl", "-d", "-m", "u:7777:rw", state.to_str().unwrap()]);
+    // An earlier baseline, readable by all.
+    let earlier = put(&root, "/state/baseline.json", "{}\n");
+    std::fs::set_permissions(&earlier, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let victim = put(&root, "/etc/victim", "precious\n");
+    let absent = at(&root, "/etc/cron.d/bulkhead-planted");
+    std::os::unix::fs::symlink(&victim, state.join(".baseline.json.tmp")).unwrap();
+    let tmp = format!(".baseline.json.bulkhead-tmp-{}", std::process::id());
+    std::os::unix::fs::symlink(&absent, state.join(&tmp)).unwrap();
+
+    let b = baseline(1000);
+    apply_with(&p, &options(&root), || b.save(&state).map(|_| ())).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!absent.exists(), "the planted link was followed");
+    let saved = Baseline::path(&state);
+    let meta = std::fs::symlink_metadata(&saved).unwrap();
+    assert!(meta.is_file(), "{:?}", meta.file_type());
+    assert_eq!((mode(&saved), meta.uid(), meta.gid()), (0o600, 0, 0));
+    if acl {
+        assert_eq!(xattr(&saved, "system.posix_acl_access"), None);
+    }
+    assert_eq!(Baseline::load(&state).unwrap(), b);
+    assert_eq!(
+        names(&state),
+        ["baseline.json", "harden.lock", "journal-*"],
+        "a temporary file or a planted link is left"
+    );
+
+    // Saved again, failing just before the rename: the previous baseline stays, alone.
+    use bulkhead_harden::failpoint::fail_on_this_thread;
+    fail_on_this_thread(Some(("baseline-before-rename", 1)));
+    let e = baseline(2000).save(&state).unwrap_err();
+    fail_on_this_thread(None);
+    assert!(
+        e.contains("failure injected") && e.contains(&saved.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(Baseline::load(&state).unwrap(), b);
+    assert_eq!(names(&state), ["baseline.json", "harden.lock", "journal-*"]);
+}
+
+/// The state directory on a tiny tmpfs: a baseline that does not fit fails with the cause and
+/// the file named, leaves the baseline saved before as it was and no temporary file. Through
+/// `apply_with`, as `harden --apply` saves it (on a tmpfs with room for the journal, which apply
+/// checks first), the apply is refused and nothing is changed.
+#[test]
+fn a_baseline_that_does_not_fit_leaves_no_temporary_file() {
+    let root = temp_root("baseline-enospc");
+    let p = host(&root);
+    let state = root.join("state");
+    std::fs::create_dir(&state).unwrap();
+    let small = baseline(1000);
+    // Four times the 16 KiB file system, more than the 64 KiB one has left.
+    let big = baseline(64 * 1024);
+    {
+        let Some(_fs) = Mount::new(
+            "tmpfs",
+            &state,
+            Some("tmpfs"),
+            0,
+            Some("size=16k,mode=0700"),
+        ) else {
+            return;
+        };
+        small.save(&state).unwrap();
+        let e = big.save(&state).unwrap_err();
+        assert!(
+            e.contains("No space left on device")
+                && e.contains(&Baseline::path(&state).display().to_string()),
+            "{e}"
+        );
+        assert_eq!(names(&state), ["baseline.json"], "a temporary file is left");
+        assert_eq!(Baseline::load(&state).unwrap(), small);
+        assert_eq!(mode(&Baseline::path(&state)), 0o600);
+    }
+    {
+        let Some(_fs) = Mount::new(
+            "tmpfs",
+            &state,
+            Some("tmpfs"),
+            0,
+            Some("size=64k,mode=0700"),
+        ) else {
+            return;
+        };
+        small.save(&state).unwrap();
+        let m = refused(apply_with(&p, &options(&root), || {
+            big.save(&state).map(|_| ())
+        }));
+        assert!(m.contains("No space left on device"), "{m}");
+        assert_untouched(&root, DAEMON_JSON);
+        assert_eq!(names(&state), ["baseline.json", "harden.lock"]);
+        assert_eq!(Baseline::load(&state).unwrap(), small);
+    }
+    assert_eq!(
+        names(&state),
+        Vec::<String>::new(),
+        "a tmpfs is left mounted"
+    );
 }
