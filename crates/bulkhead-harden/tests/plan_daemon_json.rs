@@ -581,3 +581,154 @@ fn default_ulimits_stay_within_the_daemons_own_limit() {
         assert!(!note.contains("lowered"), "{note}");
     }
 }
+
+/// With `--iptables=false` on dockerd's command line no fix can turn iptables on: the fix of the
+/// iptables check (2.4) is refused too, since a fix writes daemon.json and never the command
+/// line. The reasons of 2.2 (icc) and 2.16 (userland proxy) must then not send the user to
+/// select 2.4 in the same run, as they do when daemon.json turns iptables off: they name the flag
+/// and where to remove it — the unit file the audit found (a user unit for rootless Docker), or,
+/// for a dockerd the service manager did not start, the process that did — with the check
+/// numbers of the plan's edition.
+#[test]
+fn with_iptables_off_on_the_command_line_the_reasons_say_to_remove_the_flag() {
+    let root = temp_root("iptables-flag-reasons");
+    put(&root, "/etc/docker/daemon.json", "{}\n");
+    let icc = ("docker.daemon.icc_disabled", fail());
+    let iptables = ("docker.daemon.iptables_allowed", fail());
+    let proxy = ("docker.daemon.userland_proxy_disabled", fail());
+    // dockerd (pid 1234) started by `parent`, with the docker.service unit file `unit`.
+    let host = |args: &str, unit: Option<&str>, rootless: bool, parent: u32| {
+        let mut snap = with_daemon(snapshot(&root), args, Some("{}"));
+        let d = &mut snap.docker.as_mut().unwrap().daemon;
+        d.paths
+            .units
+            .insert("docker.service".into(), unit.map(String::from));
+        d.rootless = rootless;
+        d.process = bulkhead_facts::Fact::Value(Some(bulkhead_facts::host::Process {
+            pid: 1234,
+            ppid: parent,
+            comm: "dockerd".into(),
+            argv: std::iter::once("/usr/bin/dockerd")
+                .chain(args.split_whitespace())
+                .map(String::from)
+                .collect(),
+            ..Default::default()
+        }));
+        snap
+    };
+    let reasons = |snap: &bulkhead_facts::Snapshot, audit| {
+        let p = plan(snap, &[audit], &request(&root, &[])).unwrap();
+        assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+        p.unfixed
+            .iter()
+            .map(|u| (u.check.clone(), u.reason.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+
+    let unit = "/lib/systemd/system/docker.service";
+    let snap = host("-H fd:// --iptables=false", Some(unit), false, 1);
+    let all = docker_audit("1.6.0", vec![icc.clone(), iptables.clone(), proxy.clone()]);
+    let r = reasons(&snap, all);
+    assert!(r["2.4"].contains("flag --iptables"), "{}", r["2.4"]);
+    assert!(
+        r["2.2"].contains("--iptables=false with --icc=false"),
+        "{}",
+        r["2.2"]
+    );
+    assert!(
+        r["2.16"].contains("the userland proxy is what forwards published ports")
+            && r["2.16"].contains("flag --iptables"),
+        "{}",
+        r["2.16"]
+    );
+    let remove = format!("remove --iptables=false from the ExecStart= line of docker.service ({unit}, the unit file the audit found) or of a drop-in that overrides it (`systemctl cat docker.service` shows both, with their paths), run `systemctl daemon-reload` and restart dockerd, then run harden again");
+    for check in ["2.2", "2.16"] {
+        let why = &r[check];
+        assert!(!why.contains("Select the iptables check"), "{check}: {why}");
+        assert!(
+            why.contains(
+                "No fix turns iptables on while --iptables=false is on the dockerd command line"
+            ) && why.contains("selecting the iptables check (2.4) changes nothing")
+                && why.ends_with(&remove),
+            "{check}: {why}"
+        );
+    }
+    // The refusal of 2.4 itself points at the same place.
+    assert!(
+        r["2.4"].contains(&format!(
+            "from the ExecStart= line of docker.service ({unit}"
+        )),
+        "{}",
+        r["2.4"]
+    );
+
+    // Rootless Docker: a user unit, managed with `systemctl --user`.
+    let user_unit = "/home/alice/.config/systemd/user/docker.service";
+    let snap = host("--iptables=0", Some(user_unit), true, 777);
+    let r = reasons(&snap, docker_audit("1.6.0", vec![proxy.clone()]));
+    assert!(
+        r["2.16"].contains(&format!(
+            "remove --iptables=0 from the ExecStart= line of docker.service ({user_unit}"
+        )) && r["2.16"].contains("`systemctl --user cat docker.service`")
+            && r["2.16"].contains("run `systemctl --user daemon-reload` and restart dockerd"),
+        "{}",
+        r["2.16"]
+    );
+
+    // No unit file found: no path is made up.
+    let snap = host("--iptables=false", None, false, 1);
+    let r = reasons(&snap, docker_audit("1.6.0", vec![proxy.clone()]));
+    assert!(
+        r["2.16"].ends_with("remove --iptables=false from whatever starts dockerd (the audit found no docker.service unit file), restart dockerd, then run harden again"),
+        "{}",
+        r["2.16"]
+    );
+    // A root dockerd started by another process than the service manager (by hand, by a
+    // script): an installed unit file is not where its command line comes from.
+    let snap = host("--iptables=false", Some(unit), false, 4242);
+    let r = reasons(&snap, docker_audit("1.6.0", vec![proxy.clone()]));
+    assert!(
+        r["2.16"].ends_with("remove --iptables=false from whatever started dockerd (pid 1234, a child of pid 4242, not of the service manager), restart dockerd, then run harden again"),
+        "{}",
+        r["2.16"]
+    );
+    assert!(!r["2.16"].contains(unit), "{}", r["2.16"]);
+
+    // In CIS Docker 1.2.0 the iptables check is 2.3 and the userland proxy 2.14.
+    let snap = host("--iptables=false", Some(unit), false, 1);
+    let r = reasons(
+        &snap,
+        docker_audit("1.2.0", vec![icc.clone(), proxy.clone()]),
+    );
+    for check in ["2.1", "2.14"] {
+        assert!(
+            r[check].contains("selecting the iptables check (2.3) changes nothing"),
+            "{check}: {}",
+            r[check]
+        );
+    }
+
+    // iptables turned off in daemon.json: selecting the iptables check in the same run is the
+    // fix (shown in icc_and_iptables_fixed_together_in_either_order), and the reason says so.
+    let config = "{\n  \"iptables\": false\n}\n";
+    put(&root, "/etc/docker/daemon.json", config);
+    for (edition, iptables_check, proxy_check) in
+        [("1.6.0", "2.4", "2.16"), ("1.2.0", "2.3", "2.14")]
+    {
+        let mut snap = with_daemon(snapshot(&root), "", Some(config));
+        snap.docker
+            .as_mut()
+            .unwrap()
+            .daemon
+            .paths
+            .units
+            .insert("docker.service".into(), Some(unit.into()));
+        let r = reasons(&snap, docker_audit(edition, vec![proxy.clone()]));
+        let why = &r[proxy_check];
+        assert!(
+            why.ends_with(&format!("Select the iptables check ({iptables_check}) in the same harden run, or enable iptables first, then run harden again")),
+            "{edition}: {why}"
+        );
+        assert!(!why.contains("command line"), "{edition}: {why}");
+    }
+}

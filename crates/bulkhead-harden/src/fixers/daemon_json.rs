@@ -11,7 +11,7 @@ use crate::edit::json;
 use crate::files;
 use crate::model::{Action, Fix, FixKind, Restart, Safety, Target};
 use crate::planner::{Failing, PlanContext, Planned};
-use bulkhead_facts::docker::DaemonSettings;
+use bulkhead_facts::docker::{DaemonFacts, DaemonSettings};
 use bulkhead_facts::mask::MASK;
 use serde_json::{json, Value};
 
@@ -93,12 +93,117 @@ pub fn dockerd_rejects(
     new: &str,
     changed: &[String],
 ) -> Option<String> {
-    flag_rejects(flags, config_path, new, changed).or_else(|| {
-        unusable_combinations(flags, config_path, new)
+    // A file fixed on its own (`harden --scan`): no audit says where dockerd's command line is
+    // set, and the checks go by the default numbering.
+    let advice = Advice::new(None, None);
+    flag_rejects(flags, config_path, new, changed, &advice).or_else(|| {
+        unusable_combinations(flags, config_path, new, &advice)
             .into_iter()
             .find(|c| !c.starts || changed.iter().any(|k| k == c.key))
             .map(|c| c.reason)
     })
+}
+
+/// What a reason tells the user to do about a setting no daemon.json edit can change: where
+/// dockerd's command line is set, and the number of the check that turns iptables on.
+struct Advice {
+    /// Where a flag is removed from, as the audit found it (a noun phrase).
+    command_line: String,
+    /// Reloading the service manager (when a unit was found) and restarting dockerd.
+    restart: &'static str,
+    /// The iptables check in the plan's numbering (`2.4` in CIS Docker 1.6.0, `2.3` in 1.2.0).
+    iptables_check: Option<String>,
+}
+
+/// The control whose fix sets `"iptables": true`.
+const IPTABLES_CONTROL: &str = "docker.daemon.iptables_allowed";
+
+impl Advice {
+    /// For the daemon the audit described (`None`: a daemon.json fixed on its own) and the
+    /// CIS Docker `edition` of the plan (`None`: the default one).
+    fn new(daemon: Option<&DaemonFacts>, edition: Option<&str>) -> Advice {
+        let benchmark = bulkhead_checks::catalog().docker();
+        let edition = edition.unwrap_or_else(|| benchmark.default_edition());
+        let iptables_check = benchmark
+            .find(IPTABLES_CONTROL, edition)
+            .and_then(|c| c.id_in(edition))
+            .map(String::from);
+        let unit = daemon.and_then(|d| d.paths.units.get("docker.service").cloned().flatten());
+        // A root dockerd the service manager started is a child of pid 1; one whose parent is
+        // another process (a shell, a script, a test harness) was not started from the unit,
+        // whatever unit file is installed. Rootless dockerd is rootlesskit's child either way.
+        let started_by = daemon
+            .filter(|d| !d.rootless)
+            .and_then(|d| d.process.value().cloned().flatten())
+            .filter(|p| p.ppid != 1);
+        let (command_line, restart) = match (daemon, unit, started_by) {
+            (Some(_), _, Some(p)) => (
+                format!(
+                    "whatever started dockerd (pid {}, a child of pid {}, not of the service manager)",
+                    p.pid, p.ppid
+                ),
+                "restart dockerd",
+            ),
+            (Some(d), Some(unit), None) => {
+                let user = if d.rootless { " --user" } else { "" };
+                (
+                    format!(
+                        "the ExecStart= line of docker.service ({unit}, the unit file the audit found) or of a drop-in that overrides it (`systemctl{user} cat docker.service` shows both, with their paths)"
+                    ),
+                    if d.rootless {
+                        "run `systemctl --user daemon-reload` and restart dockerd"
+                    } else {
+                        "run `systemctl daemon-reload` and restart dockerd"
+                    },
+                )
+            }
+            (Some(_), None, None) => (
+                "whatever starts dockerd (the audit found no docker.service unit file)".into(),
+                "restart dockerd",
+            ),
+            (None, _, _) => ("the daemon's service definition".into(), "restart dockerd"),
+        };
+        Advice {
+            command_line,
+            restart,
+            iptables_check,
+        }
+    }
+
+    /// `the iptables check (2.4)`.
+    fn iptables_check(&self) -> String {
+        match &self.iptables_check {
+            Some(id) => format!("the iptables check ({id})"),
+            None => "the iptables check".into(),
+        }
+    }
+
+    /// How to remove the flag `flag` from dockerd's command line, ending the reason.
+    fn remove_flag(&self, flag: &str) -> String {
+        format!(
+            "remove {flag} from {}, {}, then run harden again",
+            self.command_line, self.restart
+        )
+    }
+
+    /// How to turn iptables on, disabled by `source` (`flag --iptables` or the daemon.json
+    /// key), ending the reason. A flag is out of reach of every fix, the iptables check's own
+    /// included: selecting it changes nothing.
+    fn enable_iptables(&self, flags: &bulkhead_facts::flags::Flags, source: &str) -> String {
+        if source.starts_with("flag") {
+            let value = flags.last("iptables").unwrap_or_else(|| "false".into());
+            format!(
+                "No fix turns iptables on while --iptables={value} is on the dockerd command line: harden edits daemon.json, never the command line, so selecting {} changes nothing; {}",
+                self.iptables_check(),
+                self.remove_flag(&format!("--iptables={value}"))
+            )
+        } else {
+            format!(
+                "Select {} in the same harden run, or enable iptables first, then run harden again",
+                self.iptables_check()
+            )
+        }
+    }
 }
 
 /// The part of [`dockerd_rejects`] that concerns one key at a time: a changed key that is also
@@ -108,6 +213,7 @@ fn flag_rejects(
     config_path: &str,
     new: &str,
     changed: &[String],
+    advice: &Advice,
 ) -> Option<String> {
     let config = serde_json::from_str::<Value>(new).ok();
     let flags_only = DaemonSettings::new(flags.clone(), None, config_path);
@@ -117,8 +223,9 @@ fn flag_rejects(
             .is_some_and(|c| c.get(key.as_str()).is_some());
         if let Some(s) = flags_only.get(key).filter(|_| in_file) {
             return Some(format!(
-                "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: remove the flag from the daemon's service definition, then run harden again",
-                s.source
+                "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: {}",
+                s.source,
+                advice.remove_flag("the flag")
             ));
         }
     }
@@ -142,6 +249,7 @@ fn unusable_combinations(
     flags: &bulkhead_facts::flags::Flags,
     config_path: &str,
     new: &str,
+    advice: &Advice,
 ) -> Vec<Combination> {
     let config = serde_json::from_str::<Value>(new).ok();
     let settings = DaemonSettings::new(flags.clone(), config, config_path);
@@ -149,10 +257,11 @@ fn unusable_combinations(
     let Some((false, ipt_src)) = settings.bool("iptables") else {
         return found;
     };
+    let enable = advice.enable_iptables(flags, &ipt_src);
     if let Some((false, icc_src)) = settings.bool("icc") {
         found.push(Combination {
             reason: format!(
-                "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. Select the iptables check (2.4) in the same harden run, or enable iptables first, then run harden again"
+                "dockerd refuses \"icc\": false while iptables is disabled ({ipt_src}; icc from {icc_src}): \"You specified --iptables=false with --icc=false\" — it would not start. {enable}"
             ),
             key: "icc",
             starts: false,
@@ -164,7 +273,7 @@ fn unusable_combinations(
     if let Some((false, proxy_src)) = settings.bool("userland-proxy") {
         found.push(Combination {
             reason: format!(
-                "while iptables is disabled ({ipt_src}) the userland proxy is what forwards published ports: \"userland-proxy\": false ({proxy_src}) would leave every published port unreachable (dockerd still binds them, so they look open). Select the iptables check (2.4) in the same harden run, or enable iptables first, then run harden again"
+                "while iptables is disabled ({ipt_src}) the userland proxy is what forwards published ports: \"userland-proxy\": false ({proxy_src}) would leave every published port unreachable (dockerd still binds them, so they look open). {enable}"
             ),
             key: "userland-proxy",
             starts: true,
@@ -440,14 +549,15 @@ fn key_plan(control: &str, ctx: &PlanContext<'_>, swarm_active: bool) -> Result<
 }
 
 /// A setting given on dockerd's command line cannot also be written to daemon.json.
-fn flag_conflict(settings: &DaemonSettings, op: &Op) -> Option<String> {
+fn flag_conflict(settings: &DaemonSettings, op: &Op, advice: &Advice) -> Option<String> {
     let key = op.key();
     // `--debug`/`-D` on the command line is what makes the level debug.
     let s = settings.get(key)?;
     s.source.starts_with("flag").then(|| {
         format!(
-            "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: remove the flag from the daemon's service definition, then run harden again",
-            s.source
+            "\"{key}\" is set on the dockerd command line ({}); dockerd refuses a setting given both as a flag and in daemon.json: {}",
+            s.source,
+            advice.remove_flag("the flag")
         )
     })
 }
@@ -567,6 +677,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         }
     };
     let settings = DaemonSettings::from_facts(&docker.daemon);
+    let advice = Advice::new(Some(&docker.daemon), failing.first().map(|f| f.edition));
     let swarm_active = docker
         .info
         .value()
@@ -624,16 +735,19 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             // `--debug` (`-D`) on the command line makes the level debug whatever daemon.json
             // says: writing log-level there would change nothing.
             Op::Set(p, _) if p[0] == "debug" => settings.flags().has("debug").then(|| {
-                "--debug on the dockerd command line sets the log level to debug; remove it from the daemon's service definition, then run harden again".to_string()
+                format!(
+                    "--debug on the dockerd command line sets the log level to debug; {}",
+                    advice.remove_flag("it")
+                )
             }),
-            op => flag_conflict(&settings, op),
+            op => flag_conflict(&settings, op, &advice),
         }) {
             out.unfixed.push(f.unfixed(None, reason));
             continue;
         }
         let merged = merge(&text, &kp, f.control_id(), &path).and_then(|(after, dropped)| {
             let changed = changed_keys(&text, &after);
-            match flag_rejects(settings.flags(), &path, &after, &changed) {
+            match flag_rejects(settings.flags(), &path, &after, &changed, &advice) {
                 Some(e) => Err(e),
                 None => Ok((after, dropped, changed)),
             }
@@ -666,7 +780,7 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     // is left out.
     while let Some(Combination { reason, key, .. }) = (!accepted.is_empty())
         .then(|| {
-            unusable_combinations(settings.flags(), &path, &text)
+            unusable_combinations(settings.flags(), &path, &text, &advice)
                 .into_iter()
                 .find(|c| {
                     !c.starts
