@@ -36,6 +36,16 @@ fn secret_listed(word: &[u8]) -> bool {
         | b"pw"
         | b"pat"
         | b"htpasswd"
+        // Programs' own words for a password: redis's `--requirepass` and `--masterauth`, Java
+        // keytool's `-storepass`, `-keypass` and their `-src`/`-dest` forms.
+        | b"requirepass"
+        | b"masterauth"
+        | b"storepass"
+        | b"keypass"
+        | b"srcstorepass"
+        | b"deststorepass"
+        | b"srckeypass"
+        | b"destkeypass"
     )
 }
 
@@ -119,6 +129,26 @@ fn not_secret_last(word: &[u8]) -> bool {
         | b"interval"
         | b"lifetime"
         | b"duration"
+        // How and where authentication happens, and who authenticates: `POSTGRES_HOST_AUTH_METHOD`,
+        // initdb's `--auth-host` and `--auth-local`, `AUTH_URL`, MongoDB's `authSource` and
+        // `authMechanism`, the registry's `REGISTRY_AUTH_HTPASSWD_REALM`, `AUTH_USER`. A URL's
+        // own secrets are found by their form ([`url_passwords`], [`url_secrets`]).
+        | b"method"
+        | b"methods"
+        | b"mechanism"
+        | b"mechanisms"
+        | b"url"
+        | b"uri"
+        | b"host"
+        | b"local"
+        | b"source"
+        | b"realm"
+        | b"user"
+        | b"username"
+        // gpg's `--passphrase-fd 0` reads it from a file descriptor; git's `credential.helper`
+        // names the program that keeps credentials.
+        | b"fd"
+        | b"helper"
     )
 }
 
@@ -203,6 +233,12 @@ pub fn is_secret_name(name: &str) -> bool {
 fn secret_word(word: &[u8]) -> bool {
     let digits = word.iter().rev().take_while(|c| c.is_ascii_digit()).count();
     let w = &word[..word.len() - digits];
+    // sudoers' `NOPASSWD:`, a switch's `nopassword`: the absence of a password.
+    if w.starts_with(b"no")
+        && (secret_listed(&w[2..]) || SECRET_ENDINGS.iter().any(|e| e.as_bytes() == &w[2..]))
+    {
+        return false;
+    }
     // Every ending ends in one of these letters: most words are judged by one byte.
     secret_listed(w)
         || (w.len() > 5
@@ -268,9 +304,11 @@ fn harmless_value(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
         || v == MASK
-        || ["true", "false", "yes", "no", "on", "off", "null"]
-            .iter()
-            .any(|w| v.eq_ignore_ascii_case(w))
+        || [
+            "true", "false", "yes", "no", "on", "off", "null", "enabled", "disabled",
+        ]
+        .iter()
+        .any(|w| v.eq_ignore_ascii_case(w))
         || is_number(v)
         || is_path(v)
 }
@@ -336,21 +374,127 @@ pub fn mask_assignment(assignment: &str) -> String {
 
 /// The assignment with its whole value masked when its name looks secret and the value is not
 /// harmless; None otherwise (not an assignment, a URL, or nothing to mask by name).
+///
+/// The value of an option may be an assignment of its own (`--env=DB_PASSWORD=x`,
+/// `--build-arg=NPM_TOKEN=x`, kubectl's `--from-literal=password=x`), judged as one, but for an
+/// option that names a file (`--from-file=password=./pw.txt`). A value may also be a list of
+/// pairs (`db.password=x,db.user=app` of helm's `--set`, `TokenRequest=true,Other=false` of
+/// `--feature-gates`): each pair is judged by its own name.
 fn mask_secret_named_value(assignment: &str) -> Option<String> {
     let (name, value) = assignment.split_once('=')?;
-    if name.contains("://") || !is_secret_name(name) {
+    if name.contains("://") {
         return None;
     }
-    // Quotes around the value and punctuation that closes the surrounding syntax (`true,` in a
-    // YAML flow list, `x"]` at the end of a JSON array) belong to the text, not to the value:
-    // judged without them, and kept around the mask so the text still parses.
-    let core = value.trim_end_matches([',', ']', '}', ')', ';', '"', '\'']);
+    if !is_secret_name(name) {
+        if !starts_with_assignment(value) || last_word_says_not_secret(name) {
+            return None;
+        }
+        return mask_pairs(value).map(|v| format!("{name}={v}"));
+    }
+    match next_pair(value, 0) {
+        Some(comma) => {
+            let first = masked_value(name, &value[..comma]);
+            let rest = mask_pairs(&value[comma + 1..]);
+            if first.is_none() && rest.is_none() {
+                return None;
+            }
+            Some(format!(
+                "{name}={},{}",
+                first.as_deref().unwrap_or(&value[..comma]),
+                rest.as_deref().unwrap_or(&value[comma + 1..])
+            ))
+        }
+        None => masked_value(name, value).map(|v| format!("{name}={v}")),
+    }
+}
+
+/// The value of `name` masked, or None when it is harmless ([`harmless_value_of`]). Quotes
+/// around the value and punctuation that closes the surrounding syntax (`true,` in a YAML flow
+/// list, `x"]` at the end of a JSON array) belong to the text, not to the value: judged without
+/// them, and kept around the mask so the text still parses.
+fn masked_value(name: &str, value: &str) -> Option<String> {
+    let mut core = value.trim_end_matches([',', ']', '}', ')', ';', '"', '\'']);
+    // The `}` that closes a reference (`"${DB_PASSWORD}"`) is the value's.
+    if value[core.len()..].starts_with('}')
+        && core.rfind("${").is_some_and(|i| !core[i..].contains('}'))
+    {
+        core = &value[..core.len() + 1];
+    }
     let tail = &value[core.len()..];
     let (lead, core) = match core.chars().next() {
         Some(q @ ('"' | '\'')) if tail.contains(q) => (&core[..1], &core[1..]),
         _ => ("", core),
     };
-    (!harmless_value_of(name, core)).then(|| format!("{name}={lead}{MASK}{tail}"))
+    (!harmless_value_of(name, core)).then(|| format!("{lead}{MASK}{tail}"))
+}
+
+/// A list of `name=value` pairs separated by commas with the values of its secret-named pairs
+/// masked, or None when none is.
+fn mask_pairs(list: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut masked = false;
+    let mut at = 0;
+    loop {
+        let end = next_pair(list, at).unwrap_or(list.len());
+        let pair = &list[at..end];
+        let m = pair
+            .split_once('=')
+            .filter(|(n, _)| !n.contains("://") && is_secret_name(n))
+            .and_then(|(n, v)| masked_value(n, v).map(|v| (n, v)));
+        match m {
+            Some((n, v)) => {
+                masked = true;
+                out.push_str(n);
+                out.push('=');
+                out.push_str(&v);
+            }
+            None => out.push_str(pair),
+        }
+        if end == list.len() {
+            break;
+        }
+        out.push(',');
+        at = end + 1;
+    }
+    masked.then_some(out)
+}
+
+/// Where, from byte `from` of `value` on, the next pair of a comma-separated list begins: the
+/// `,` before a name and `=`. Each byte is read once: a name ends at the next comma.
+fn next_pair(value: &str, from: usize) -> Option<usize> {
+    let b = value.as_bytes();
+    let mut i = from;
+    while let Some(k) = b[i..].iter().position(|&c| c == b',') {
+        let comma = i + k;
+        i = comma + 1;
+        while i < b.len() && is_name_byte(b[i]) {
+            i += 1;
+        }
+        if i > comma + 1 && b.get(i) == Some(&b'=') {
+            return Some(comma);
+        }
+    }
+    None
+}
+
+/// A byte of a plain name of a variable, a key or a setting (`DB_PASSWORD`, `db.password`,
+/// `api-token`).
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+}
+
+/// Does `value` begin with a plain name and `=`?
+fn starts_with_assignment(value: &str) -> bool {
+    let n = value.bytes().take_while(|&c| is_name_byte(c)).count();
+    n > 0 && value.as_bytes().get(n) == Some(&b'=')
+}
+
+/// Does the last word of `name` say what its value is (a file, a mode, ...; see
+/// [`not_secret_last`])?
+fn last_word_says_not_secret(name: &str) -> bool {
+    let mut last = Word::default();
+    for_each_word(name, |w| last = *w);
+    not_secret_last(last.as_bytes())
 }
 
 /// `text` with the values of its `NAME=value` words (separated by blanks or line breaks)
@@ -390,6 +534,15 @@ fn mask_named_word(text: &str, start: usize, end: usize, out: &mut String) -> us
         out.push_str(word);
         return end;
     };
+    if word.starts_with('-')
+        && names_a_secret(
+            word[..eq].trim_start_matches('-'),
+            command_words_before(text, start),
+        )
+    {
+        out.push_str(word);
+        return end;
+    }
     // `key=value;key=value`: split before each `;` followed by a name and `=`, so a `;` inside
     // a password does not end it.
     let mut piece = 0;
@@ -452,15 +605,24 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
             }
         }
         if let Some(body) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) {
+            let before = || argv[..k].iter().rev().map(String::as_str);
             match body.split_once('=') {
+                Some((name, _)) if names_a_secret(name, before()) => {
+                    out.push(word.clone());
+                    continue;
+                }
                 Some((name, v)) if should_mask(name, v) => {
                     out.push(format!("{}={MASK}", &word[..word.len() - v.len() - 1]));
                     continue;
                 }
                 // An argument with blanks is a value (`-c "echo secret"`), never an option name.
+                // keytool's `-storepass:env VAR` and `-storepass:file PATH` name where the
+                // password is.
                 None if is_secret_name(body)
                     && !has_blank(body)
-                    && !value_only_glued(body, argv[..k].iter().map(String::as_str)) =>
+                    && !body.contains(':')
+                    && !value_only_glued(body, before())
+                    && !names_a_secret(body, before()) =>
                 {
                     pending_name = Some(body)
                 }
@@ -621,6 +783,7 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
             || prose_word(value)
             || !should_mask(name, value)
             || value_only_glued(name, command_words_before(text, dashes))
+            || names_a_secret(name, command_words_before(text, dashes))
         {
             continue;
         }
@@ -762,9 +925,10 @@ fn list_item_value(text: &str, at: usize) -> (usize, usize) {
 fn prose_word(word: &str) -> bool {
     const WORDS: &[&str] = &[
         "a", "also", "an", "and", "are", "argument", "as", "at", "be", "by", "can", "cannot",
-        "flag", "for", "from", "given", "if", "in", "is", "may", "missing", "must", "none", "not",
-        "of", "on", "only", "option", "or", "set", "should", "that", "the", "to", "unset", "value",
-        "was", "when", "which", "with", "without",
+        "empty", "expired", "flag", "for", "from", "given", "if", "in", "invalid", "is", "may",
+        "missing", "must", "none", "not", "of", "on", "only", "option", "optional", "or",
+        "required", "see", "set", "should", "that", "the", "to", "unset", "value", "was", "when",
+        "which", "with", "without",
     ];
     WORDS.contains(&word)
 }
@@ -883,6 +1047,18 @@ fn value_only_glued<'a>(name: &str, mut words_before: impl Iterator<Item = &'a s
     })
 }
 
+/// Is option `name` the `--secret` of a container tool (`docker`, `podman`, ... in
+/// `words_before`, the words before the option)? Its value names a secret or says how one is
+/// mounted (`docker service create --secret db_password`, `docker build --secret
+/// id=npmrc,src=.npmrc`, `podman run --secret s,type=env`), never holds one.
+fn names_a_secret<'a>(name: &str, mut words_before: impl Iterator<Item = &'a str>) -> bool {
+    name == "secret"
+        && words_before.any(|w| {
+            let base = w.rsplit('/').next().unwrap_or(w);
+            Program::named(base.as_bytes()) == Some(Program::Registry)
+        })
+}
+
 /// Does an argument hold a blank? Byte by byte for ASCII (almost every argument; the scan runs
 /// over every word of every process of a host), by character otherwise, as the text finders
 /// split words.
@@ -965,10 +1141,16 @@ pub fn mask_url_userinfo(word: &str) -> String {
 ///   or Microsoft Teams webhook, and query parameters such as `token=`, `access_token=`, an Azure
 ///   shared access signature's `sig=` or `X-Amz-Signature=`;
 /// - passwords given on the command line of a program that takes one, read as that program
-///   reads its options ([`command_line_passwords`]: curl's `-u user:password`, wget's
-///   `--password`, `docker login -p`, `mysql -pPASSWORD`, `sshpass -p`, `htpasswd -b`, ...),
-///   and the password of a netrc entry written out (`machine h login u password p`);
-/// - the token after `Bearer`, and the credentials after `Basic` in an Authorization header.
+///   reads its options ([`command_line_passwords`]: curl's `-u user:password`, etcdctl's
+///   `--user user:password`, wget's `--password`, `docker login -p`, `mysql -pPASSWORD`,
+///   `sshpass -p`, `htpasswd -b`, the literals of `kubectl create secret`, ...), or piped into
+///   one by `echo` or `printf` (`chpasswd`, `passwd`, `sudo -S`, `--password-stdin`), and the
+///   password of a netrc entry written out (`machine h login u password p`);
+/// - the token after `Bearer`, and the credentials after `Basic` in an Authorization header;
+/// - the values of secret-looking keys of JSON, YAML or a JS object ([`json_secret_values`],
+///   [`yaml_secret_values`]: `password: x`, `{pwd: 'x'}`, the `value` of an env entry named
+///   `DB_PASSWORD`), of settings set on a command line ([`config_set_values`]: `git config
+///   user.password x`), and passwords set by SQL ([`sql_passwords`]: `IDENTIFIED BY 'x'`).
 ///
 /// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
 pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
@@ -1008,6 +1190,15 @@ fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<us
     }
     if words.pem {
         found.extend(private_key_blocks(text));
+    }
+    if words.plain_key {
+        found.extend(yaml_secret_values(text));
+    }
+    if words.sql_password {
+        found.extend(sql_passwords(text));
+    }
+    if words.config_word {
+        found.extend(config_set_values(text));
     }
     if found.len() < 2 {
         return (found, words.first_long_option);
@@ -1061,6 +1252,15 @@ struct Mentions {
     pass_colon: bool,
     /// `-----BEGIN`: a PEM block, maybe a private key ([`private_key_blocks`]).
     pem: bool,
+    /// A `:` after a letter, digit or `_` and before a blank or a quote: maybe the end of a key
+    /// of YAML or of a JS object (`password: x`), read by [`yaml_secret_values`].
+    plain_key: bool,
+    /// `password` or `identified` as a word, letter case ignored: maybe SQL that sets a
+    /// password ([`sql_passwords`]). Noted by [`Mentions::note_run`].
+    sql_password: bool,
+    /// `config` or `configure` as a word (`CONFIG` too): maybe a setting set on a command line
+    /// ([`config_set_values`]). Noted by [`Mentions::note_run`].
+    config_word: bool,
     /// Where the first `-` that may begin a long option is (`--name`, or `-name` as Go writes
     /// it; see [`long_option_name_at`]): no option [`secret_option_values`] reads comes before
     /// it. Only the byte after each `-` is looked at, as every `-` of a command line may be:
@@ -1088,6 +1288,9 @@ impl Mentions {
                     } else {
                         m.quoted_key |= i > 0 && matches!(b[i - 1], b'"' | b'\'');
                     }
+                    m.plain_key |= i > 0
+                        && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')
+                        && matches!(b.get(i + 1), Some(b' ' | b'\t' | b'"' | b'\''));
                 }
                 b'c' | b'C' => m.curl_or_wget |= at(i, b"curl"),
                 b'w' | b'W' => m.curl_or_wget |= at(i, b"wget"),
@@ -1115,6 +1318,13 @@ impl Mentions {
     /// reads every run of a text anyway, for the runs whose first two letters begin one of these
     /// names ([`may_name`]): looking for the names costs a text nothing more per byte.
     fn note_run(&mut self, b: &[u8], run: usize, end: usize) {
+        // SQL's keywords, in any letter case and before `(` too (`PASSWORD('x')`).
+        if [&b"password"[..], b"identified"]
+            .iter()
+            .any(|w| b[run..end].eq_ignore_ascii_case(w))
+        {
+            self.sql_password = true;
+        }
         let mut start = run;
         let mut end = end;
         // `mount.cifs`: a `.` ends a run, not this name.
@@ -1139,6 +1349,10 @@ impl Mentions {
             self.netrc_password = true;
             return;
         }
+        if matches!(name, b"config" | b"configure" | b"CONFIG") {
+            self.config_word = true;
+            return;
+        }
         if Program::named(name).is_none() {
             return;
         }
@@ -1156,25 +1370,31 @@ impl Mentions {
 
 /// Do the first two bytes of a run begin the name of a program [`Program::named`] knows (but
 /// curl and wget, which [`Mentions::of`] looks for), or `password` (also after the letter of a
-/// `\n` or `\t` escape)? Checked for every run of token characters, so it looks at two bytes and
-/// no more.
+/// `\n` or `\t` escape), or SQL's `PASSWORD` or `IDENTIFIED`? Checked for every run of token
+/// characters, so it looks at two bytes and no more.
 fn may_name(b: &[u8], run: usize, end: usize) -> bool {
     let len = end - run;
     (len == 2 && b[run] == b'a' && b[run + 1] == b'z')
+        || (len == 8 && matches!([b[run], b[run + 1]], [b'P', b'A' | b'a']))
+        || (len == 10 && matches!([b[run], b[run + 1]], [b'i' | b'I', b'd' | b'D']))
         || (4..=15).contains(&len)
             && matches!(
                 [b[run], b[run + 1]],
                 [b'b', b'u']
-                    | [b'c', b'r']
-                    | [b'd', b'o']
+                    | [b'c', b'h' | b'o' | b'r']
+                    | [b'C', b'O']
+                    | [b'd', b'g' | b'o']
+                    | [b'e', b't' | b'x']
                     | [b'h', b'e' | b't']
+                    | [b'i', b'm']
+                    | [b'k', b'u']
                     | [b'l', b'd']
                     | [b'm', b'a' | b'o' | b'y']
                     | [b'n', b'e' | b'p']
                     | [b'o', b'r']
                     | [b'p', b'a' | b'o']
                     | [b'r', b'e']
-                    | [b's', b'k' | b'm' | b'q' | b's']
+                    | [b's', b'k' | b'm' | b'q' | b's' | b'u']
                     | [b't', b'p']
                     | [b'v', b'a']
             )
@@ -1631,6 +1851,25 @@ enum Program {
     Az,
     /// `vault login TOKEN`.
     Vault,
+    /// etcdctl: `--user user:password`.
+    Etcdctl,
+    /// kubectl: the literals of `create secret ... --from-literal=KEY=VALUE`.
+    Kubectl,
+    /// chpasswd, which reads `user:password` lines from standard input.
+    Chpasswd,
+    /// passwd, which reads the password from standard input when it is not a terminal.
+    Passwd,
+    /// sudo: `-S` reads the password from standard input. A program of its own so that the
+    /// command it runs (`sudo chpasswd`) is read with what was piped into sudo.
+    Sudo,
+    /// ssh-keygen: the passphrases of `-N` and `-P`.
+    SshKeygen,
+    /// sqlplus and Oracle's tools that take `user/password@db` as their first argument or in
+    /// `userid=`.
+    Oracle,
+    /// echo and printf: what they write into a pipe ([`piped_passwords`]). Never noted by
+    /// [`Mentions`]: a text is read for them only when it names a program that reads a password.
+    Echo,
 }
 
 impl Program {
@@ -1660,6 +1899,14 @@ impl Program {
             | b"ldappasswd" | b"ldapcompare" | b"ldapmodrdn" | b"ldapexop" => Ldap,
             b"az" => Az,
             b"vault" => Vault,
+            b"etcdctl" => Etcdctl,
+            b"kubectl" => Kubectl,
+            b"chpasswd" => Chpasswd,
+            b"passwd" => Passwd,
+            b"sudo" => Sudo,
+            b"echo" | b"printf" => Echo,
+            b"ssh-keygen" => SshKeygen,
+            b"sqlplus" | b"expdp" | b"impdp" | b"dgmgrl" => Oracle,
             _ => return None,
         })
     }
@@ -1787,6 +2034,63 @@ fn push_user_password(
     }
 }
 
+/// Record the passwords of the `user:password` lines of chpasswd's input starting at `at`
+/// (`'root:pw'`, `'a:pw1\nb:pw2\n'` as printf writes lines).
+fn push_line_passwords(out: &mut Vec<(usize, usize, &'static str)>, text: &str, at: usize) {
+    let (a, end) = value_at(text, at);
+    let mut line = a;
+    while line < end {
+        let rest = &text[line..end];
+        let stop = rest
+            .find(['\n', '\\'])
+            .filter(|&k| rest.as_bytes()[k] == b'\n' || rest[k + 1..].starts_with('n'))
+            .map_or(end, |k| line + k);
+        if let Some(colon) = text[line..stop].find(':') {
+            let p = line + colon + 1;
+            if !not_a_value(&text[p..stop]) {
+                out.push((p, stop, "a password piped to chpasswd"));
+            }
+        }
+        line = if stop == end {
+            end
+        } else if text.as_bytes()[stop] == b'\n' {
+            stop + 1
+        } else {
+            stop + 2
+        };
+    }
+}
+
+/// Does sudo, given `args`, read the password from standard input (`-S`, `--stdin`)? Read as
+/// getopt reads its options, up to the command it runs.
+fn sudo_reads_stdin(args: &[Arg]) -> bool {
+    // Options of sudo that take a value.
+    const TAKES_VALUE: &[u8] = b"CDghpRrtTUu";
+    let mut k = 0;
+    while k < args.len() {
+        let w = args[k].word;
+        if w == "--stdin" {
+            return true;
+        }
+        if w == "--" || !w.starts_with('-') || w == "-" {
+            return false;
+        }
+        if !w.starts_with("--") {
+            for (j, c) in w.bytes().enumerate().skip(1) {
+                if c == b'S' {
+                    return true;
+                }
+                if TAKES_VALUE.contains(&c) {
+                    k += usize::from(j + 1 == w.len());
+                    break;
+                }
+            }
+        }
+        k += 1;
+    }
+    false
+}
+
 /// Record the passwords of a mount option list starting at `at`: the values of `password=`,
 /// `pass=` and `password2=` (mount.cifs's names), and the password of `user=name%password`
 /// (also `username=`). A value runs to the next `,`; mount.cifs reads `,,` in a password as a
@@ -1883,9 +2187,15 @@ fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut command: Option<Program> = None;
     let mut args: Vec<Arg> = Vec::new();
     let mut ends = false;
-    let run = |prog: Option<Program>, args: &mut Vec<Arg>, out: &mut Vec<_>| {
+    // What an `echo` or `printf` wrote into the pipe to the command being read (see
+    // [`piped_passwords`]), whether that was printf, and whether the next word begins the
+    // command after the pipe.
+    let mut stdin: Vec<Arg> = Vec::new();
+    let mut printf = false;
+    let mut after_pipe = false;
+    let run = |prog: Option<Program>, args: &mut Vec<Arg>, stdin: &[Arg], out: &mut Vec<_>| {
         if let Some(prog) = prog {
-            program_passwords(prog, args, text, out);
+            program_passwords(prog, args, stdin, text, out);
         }
         args.clear();
     };
@@ -1907,9 +2217,19 @@ fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
             })
         });
     for (raw_at, raw, newline) in words {
-        if newline || ends || matches!(raw, "&&" | "||" | "|" | ";" | "&") {
-            run(command.take(), &mut args, &mut out);
-            if matches!(raw, "&&" | "||" | "|" | ";" | "&") {
+        let separator = matches!(raw, "&&" | "||" | "|" | ";" | "&");
+        if newline || ends || separator {
+            let prog = command.take();
+            if raw == "|" && prog == Some(Program::Echo) {
+                stdin.clear();
+                stdin.extend(echoed_values(&args, printf));
+                args.clear();
+            } else {
+                run(prog, &mut args, &stdin, &mut out);
+                stdin.clear();
+            }
+            after_pipe = raw == "|";
+            if separator {
                 ends = false;
                 continue;
             }
@@ -1920,11 +2240,30 @@ fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
         ends = raw.ends_with(';');
         let at = raw_at + raw.len() - lead.len();
         // A program is run by its name or its path, never by a URL or an option's value
-        // (`https://example.com/helm`, `--datadir=/var/lib/mysql`).
+        // (`https://example.com/helm`, `--datadir=/var/lib/mysql`). `echo` begins a command
+        // (not `docker run img echo hi`); `/etc/passwd` is a file.
         let base = word.rsplit('/').next().unwrap_or("");
         let command_word = base.len() == word.len() || !word.contains([':', '=', ',']);
-        if let Some(prog) = Program::named(base.as_bytes()).filter(|_| command_word) {
-            run(command.take(), &mut args, &mut out);
+        let prog = Program::named(base.as_bytes()).filter(|&p| {
+            command_word
+                && (p != Program::Echo || matches!(command, None | Some(Program::Sudo)))
+                && (p != Program::Passwd
+                    || base.len() == word.len()
+                    || word.ends_with("bin/passwd"))
+        });
+        // What was piped goes to the command after the pipe (through `sudo`), not to a
+        // program that command runs (`echo x | tee /etc/app.conf`, `| docker run img passwd`).
+        if after_pipe && prog.is_none() {
+            stdin.clear();
+        }
+        after_pipe = false;
+        if let Some(prog) = prog {
+            let before = command.take();
+            run(before, &mut args, &stdin, &mut out);
+            if before.is_some_and(|b| b != Program::Sudo) {
+                stdin.clear();
+            }
+            printf = base == "printf";
             command = Some(prog);
             continue;
         }
@@ -1932,14 +2271,34 @@ fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
             args.push(Arg { raw_at, at, word });
         }
     }
-    run(command.take(), &mut args, &mut out);
+    run(command.take(), &mut args, &stdin, &mut out);
     out
+}
+
+/// The words `echo` or `printf` writes, of its arguments `args`: echo's after its options
+/// (`-n`, `-e`, `-E`); printf's format when it has no conversion (`printf 'root:pw\n'`), else
+/// the arguments after it (`printf '%s' pw`).
+fn echoed_values<'a, 'b>(args: &'b [Arg<'a>], printf: bool) -> impl Iterator<Item = Arg<'a>> + 'b {
+    let skip = if printf {
+        usize::from(args.first().is_some_and(|a| a.word.contains('%')))
+    } else {
+        args.iter()
+            .take_while(|a| {
+                a.word.len() > 1
+                    && a.word.starts_with('-')
+                    && a.word[1..].bytes().all(|c| matches!(c, b'n' | b'e' | b'E'))
+            })
+            .count()
+    };
+    let take = if printf && skip == 0 { 1 } else { args.len() };
+    args.iter().skip(skip).take(take).copied()
 }
 
 /// The passwords in the arguments of one command of `prog` (see [`command_line_passwords`]).
 fn program_passwords(
     prog: Program,
     args: &[Arg],
+    stdin: &[Arg],
     text: &str,
     out: &mut Vec<(usize, usize, &'static str)>,
 ) {
@@ -2012,6 +2371,17 @@ fn program_passwords(
             } else {
                 &["--password"]
             };
+            // `echo PASS | docker login --password-stdin`.
+            if let Some(l) = login {
+                if args[l..]
+                    .iter()
+                    .any(|a| matches!(a.word, "--password-stdin" | "--pass-stdin"))
+                {
+                    for a in stdin {
+                        push_value(out, text, a.raw_at, LOGIN);
+                    }
+                }
+            }
             while k < args.len() && args[k].word != "--" {
                 let in_login = login.is_some_and(|l| k >= l);
                 if prog == Program::Registry {
@@ -2233,6 +2603,100 @@ fn program_passwords(
                 push_value(out, text, t.raw_at, "a token given to vault login");
             }
         }
+        Program::Etcdctl => {
+            const WHAT: &str = "a password in an etcdctl user option";
+            // pflag: `--user user:password` or `--user=user:password`; a user alone prompts.
+            while k < args.len() && args[k].word != "--" {
+                match long_value(args, k, "--user", true) {
+                    Some((at, took)) => {
+                        push_user_password(out, text, at, ':', WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Kubectl => {
+            const WHAT: &str = "a literal of a Kubernetes Secret";
+            // Whatever its key, a literal of a Secret is secret data: `--from-literal=db=VALUE`.
+            let Some(from) = after_subcommand(args, &["create", "secret"]) else {
+                return;
+            };
+            k = from;
+            while k < args.len() && args[k].word != "--" {
+                match long_value(args, k, "--from-literal", true) {
+                    Some((at, took)) => {
+                        push_user_password(out, text, at, '=', WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Chpasswd | Program::Passwd | Program::Sudo => {
+            // What reaches standard input: an echo piped in, or a here-string (`<<< 'u:p'`).
+            let here = args.windows(2).filter(|w| w[0].word == "<<<").map(|w| w[1]);
+            let values = stdin.iter().copied().chain(here);
+            match prog {
+                // `user:password` lines, one an argument or separated by `\n` escapes.
+                Program::Chpasswd => {
+                    for a in values {
+                        push_line_passwords(out, text, a.raw_at);
+                    }
+                }
+                Program::Passwd => {
+                    for a in values {
+                        push_value(out, text, a.raw_at, "a password piped to passwd");
+                    }
+                }
+                _ => {
+                    if sudo_reads_stdin(args) {
+                        for a in values {
+                            push_value(out, text, a.raw_at, "a password piped to sudo -S");
+                        }
+                    }
+                }
+            }
+        }
+        Program::Echo => {}
+        Program::SshKeygen => {
+            const WHAT: &str = "a passphrase given to ssh-keygen";
+            // getopt: the letters of ssh-keygen that take a value, `-N` new and `-P` old
+            // passphrase among them.
+            const TAKES_VALUE: &[u8] = b"CDEFIJKNOPRVWZabfijlmnstwz";
+            while k < args.len() && args[k].word != "--" {
+                let v = short_value(args, k, b'N', TAKES_VALUE, false, true)
+                    .or_else(|| short_value(args, k, b'P', TAKES_VALUE, false, true));
+                match v {
+                    Some((at, took)) => {
+                        push_value(out, text, at, WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Oracle => {
+            const WHAT: &str = "a password in an Oracle connect string";
+            // `sqlplus [options] user/password[@db]`, `expdp user/password ...`,
+            // `userid=user/password`; `/ as sysdba` and `/nolog` hold none.
+            let first = args.iter().find(|a| !a.word.starts_with('-'));
+            let userid = args.iter().filter_map(|a| {
+                let v = a.word.strip_prefix("userid=")?;
+                Some(a.at + a.word.len() - v.len())
+            });
+            for at in first.map(|a| a.raw_at).into_iter().chain(userid) {
+                let (a, z) = value_at(text, at);
+                let Some(slash) = text[a..z].find('/').filter(|&s| s > 0) else {
+                    continue;
+                };
+                let p = a + slash + 1;
+                let end = text[p..z].find('@').map_or(z, |e| p + e);
+                if end > p && !not_a_value(&text[p..end]) {
+                    out.push((p, end, WHAT));
+                }
+            }
+        }
         Program::Smbclient => {
             const WHAT: &str = "a password in an smbclient user option";
             const PASSWORD: &str = "a password given to smbclient";
@@ -2417,8 +2881,21 @@ fn header_values(text: &str) -> Vec<(usize, usize, &'static str)> {
         {
             z += 1;
         }
+        // A YAML comment after the value (`apiKey: x  # from the vault`).
+        if whole_line && quote.is_none() {
+            if let Some(c) = text[v..z].find(" #") {
+                z = v + c;
+            }
+        }
         let mut value = text[v..z].trim_end();
         let mut a = v;
+        // A quoted YAML value: the quotes stay, so the line still parses.
+        if let [q @ (b'"' | b'\''), .., e] = value.as_bytes() {
+            if q == e && value.len() > 1 {
+                a += 1;
+                value = &value[1..value.len() - 1];
+            }
+        }
         if authorization {
             // `Scheme credentials`: the scheme stays. A lone word is masked when it is long
             // enough to be a key, not a word such as `Webhook`.
@@ -2519,6 +2996,486 @@ fn json_secret_values(text: &str) -> Vec<(usize, usize, &'static str)> {
         }
         out.push((a, z, "a secret in a JSON value"));
         from = from.max(z);
+    }
+    out
+}
+
+/// Values of keys that look secret in YAML, a JS object or a config line written out by `echo`
+/// or `printf`, the key written without quotes (`password: x`, `{user: a, pwd: 'x'}`,
+/// `printf 'db:\n  password: x\n'`; quoted keys are [`json_secret_values`]'s), judged as
+/// [`should_mask`] judges an option's value. A key is followed by `:` and a blank (YAML) or a
+/// quote (`pwd:'x'`). The value is a quoted string to its closing quote, or a plain scalar:
+///
+/// - on a line of its own (`  password: two words # comment`), the rest of the line less a
+///   comment, or the lines of a block scalar (`password: |`);
+/// - inside a quote opened before the key on its line (`echo 'password: x' > f`) or after a
+///   `\n` escape (printf), up to that quote or the next escape;
+/// - after `{` or `,` (a flow mapping), up to `,`, `}` or `]`;
+/// - elsewhere (`echo password: x >> f`), one word.
+///
+/// A value whose first word is one of a sentence ("password: not set", "token: expired"), a
+/// reference, a switch, a number (but under a password's name) or a path stays.
+fn yaml_secret_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    const WHAT: &str = "a secret in a YAML value";
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    // The quotes open on the line of the key (the outer one and one inside it: `"echo 'x`),
+    // kept up to date as the keys are visited in order, so that a text is read once.
+    let mut scanned = 0;
+    let mut line_start = 0;
+    let (mut outer, mut inner): (Option<u8>, Option<u8>) = (None, None);
+    let mut eol = 0;
+    let mut from = 0;
+    while let Some(k) = text[from..].find(':') {
+        let colon = from + k;
+        from = colon + 1;
+        if !matches!(b.get(colon + 1), Some(b' ' | b'\t' | b'"' | b'\'')) {
+            continue;
+        }
+        let mut key_start = colon;
+        while key_start > 0 && colon - key_start < 64 && is_name_byte(b[key_start - 1]) {
+            key_start -= 1;
+        }
+        // `\npassword:` in a printf string: the escape's letter is not the key's.
+        let escaped = key_start > 0
+            && b[key_start - 1] == b'\\'
+            && matches!(b[key_start], b'n' | b't' | b'r');
+        if escaped {
+            key_start += 1;
+        }
+        if key_start == colon
+            || !(escaped || key_start == 0 || b" \t\r\n{,[(\"'".contains(&b[key_start - 1]))
+        {
+            continue;
+        }
+        let key = &text[key_start..colon];
+        let env_value = key == "value";
+        if !env_value && !is_secret_name(key) {
+            continue;
+        }
+        for (i, &c) in b[scanned..key_start].iter().enumerate() {
+            match c {
+                b'\n' => {
+                    line_start = scanned + i + 1;
+                    (outer, inner) = (None, None);
+                }
+                b'"' | b'\'' => {
+                    if inner == Some(c) {
+                        inner = None;
+                    } else if inner.is_none() && outer == Some(c) {
+                        outer = None;
+                    } else if outer.is_none() {
+                        outer = Some(c);
+                    } else if inner.is_none() {
+                        inner = Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        scanned = key_start;
+        let open_quote = inner.or(outer);
+        // What is before the key on its line: indentation and list dashes only, a `\n` escape
+        // (and blanks), or the `{` or `,` of a flow mapping. Each is found walking back a few
+        // bytes from the key.
+        let before = &b[line_start..key_start];
+        let head = before
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t' | b'-'))
+            .map_or(0, |p| p + 1);
+        let line_head = head == 0 && !escaped;
+        let last = before[..head]
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t'))
+            .map(|p| before[p]);
+        let after_escape = escaped || before[..head].ends_with(b"\\n");
+        let flow = matches!(last, Some(b'{' | b','));
+        // The `value` of an env entry is judged by the entry's `name`.
+        let key = match (env_value, line_head, flow) {
+            (false, ..) => key,
+            (true, true, _) | (true, _, true) => {
+                match env_entry_name(text, line_start, key_start, line_head) {
+                    Some(name) if is_secret_name(name) => name,
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        let mut v = colon + 1;
+        while matches!(b.get(v), Some(b' ' | b'\t')) {
+            v += 1;
+        }
+        // An anchor or a tag before the value (`&pw`, `!!str`), not a value of its own.
+        while matches!(b.get(v), Some(b'&' | b'!')) {
+            let mut t = v;
+            while t < b.len() && !b[t].is_ascii_whitespace() {
+                t += 1;
+            }
+            if !matches!(b.get(t), Some(b' ' | b'\t')) {
+                break;
+            }
+            v = t;
+            while matches!(b.get(v), Some(b' ' | b'\t')) {
+                v += 1;
+            }
+        }
+        let Some(&first) = b.get(v) else {
+            continue;
+        };
+        // The end of the line the value is on, found once a line.
+        if eol < v {
+            eol = text[v..].find(['\n', '\r']).map_or(b.len(), |e| v + e);
+        }
+        // A value that begins as one of a sentence, a reference or a mask stays, judged before
+        // its end is looked for: a text holding many such is read once.
+        let first_word = &text[v..eol][..text[v..eol].find([' ', '\t']).unwrap_or(eol - v)];
+        if not_a_value(first_word)
+            || prose_word(first_word)
+            || (first_word.bytes().any(|c| c.is_ascii_uppercase())
+                && prose_word(&first_word.to_ascii_lowercase()))
+        {
+            continue;
+        }
+        let (a, z) = match first {
+            b'"' | b'\'' if open_quote == Some(first) => continue,
+            b'"' | b'\'' => {
+                let mut z = v + 1;
+                while z < eol && b[z] != first {
+                    z += if first == b'"' && b[z] == b'\\' { 2 } else { 1 };
+                }
+                // `''` inside a single-quoted YAML string is a quote.
+                while first == b'\'' && z + 1 < eol && b[z + 1] == b'\'' {
+                    z += 2;
+                    while z < eol && b[z] != b'\'' {
+                        z += 1;
+                    }
+                }
+                if z >= eol {
+                    continue;
+                }
+                (v + 1, z)
+            }
+            // A shell's escaped quote: `"password: \"x\""`.
+            b'\\' if matches!(b.get(v + 1), Some(b'"' | b'\'')) => {
+                let close = if b[v + 1] == b'"' { "\\\"" } else { "\\'" };
+                match text[v + 2..eol].find(close) {
+                    Some(e) => (v + 2, v + 2 + e),
+                    None => continue,
+                }
+            }
+            b'|' | b'>' if line_head && open_quote.is_none() => {
+                let indicator = text[v + 1..eol].trim_end();
+                let comment = indicator.trim_start_matches(['-', '+', '1', '2', '3', '4', '5']);
+                if !(comment.is_empty() || comment.trim_start().starts_with('#')) {
+                    continue;
+                }
+                match block_scalar(b, eol, key_start - line_start) {
+                    Some((a, z)) => {
+                        if !not_a_value(&text[a..z]) {
+                            out.push((a, z, WHAT));
+                        }
+                        from = from.max(z);
+                        continue;
+                    }
+                    None => continue,
+                }
+            }
+            _ => {
+                // Where the value ends but for a blank: the quote around it, an escape, the
+                // punctuation of a flow mapping, a comment.
+                let ends_at = |z: usize| {
+                    let c = b[z];
+                    Some(c) == open_quote
+                        || (flow && matches!(c, b',' | b'}' | b']'))
+                        || (c == b'#' && matches!(b[z - 1], b' ' | b'\t'))
+                        || ((open_quote.is_some() || after_escape)
+                            && c == b'\\'
+                            && matches!(b.get(z + 1), Some(b'n' | b't' | b'r')))
+                };
+                let blank = |z: usize| matches!(b[z], b' ' | b'\t');
+                let mut z = v;
+                while z < eol && !ends_at(z) && (line_head || !blank(z)) {
+                    z += 1;
+                }
+                // Off a line of its own a value is one word: words after it make a sentence
+                // ("can still hold secrets: scan its layers", `"pass: no registry is set"`).
+                // Unquoted in the middle of a line, the word ends the line or a command
+                // (`echo password: x >> f`), or is followed by another setting.
+                if !line_head {
+                    let mut w = z;
+                    while w < eol && blank(w) {
+                        w += 1;
+                    }
+                    if w < eol && !ends_at(w) {
+                        let next = &text[w..];
+                        let next =
+                            &next[..next.find([' ', '\t', '\n', '\r']).unwrap_or(next.len())];
+                        let word_only = !after_escape && !flow && open_quote.is_none();
+                        if !word_only
+                            || !(next.starts_with(['|', '&', ';', ')'])
+                                || next.contains(['>', '<', '='])
+                                || next.ends_with(':'))
+                        {
+                            continue;
+                        }
+                    }
+                }
+                let mut value = text[v..z].trim_end();
+                if !line_head {
+                    value = value.trim_end_matches([';', ')', ',']);
+                }
+                // A title-case key with words after it is a label in prose ("Password: see
+                // the vault"), not a key of YAML.
+                let title = key.as_bytes()[0].is_ascii_uppercase()
+                    && key.bytes().skip(1).all(|c| c.is_ascii_lowercase());
+                if title && value.contains([' ', '\t']) {
+                    continue;
+                }
+                // A line of a quoted string ends with the quote that closes it.
+                if line_head {
+                    if let Some(q) = value.strip_suffix(['\'', '"']) {
+                        let quote = value.as_bytes()[value.len() - 1] as char;
+                        if !q.contains(quote) {
+                            value = q;
+                        }
+                    }
+                }
+                (v, v + value.len())
+            }
+        };
+        let value = &text[a..z];
+        if value.is_empty()
+            || not_a_value(value)
+            || (a == v && value.starts_with(['{', '[', '&', '*', '!', '|', '>', '#']))
+            || !should_mask(key, value)
+        {
+            continue;
+        }
+        out.push((a, z, WHAT));
+        from = from.max(z);
+    }
+    out
+}
+
+/// The `name` of the Kubernetes env entry (`- name: DB_PASSWORD` and `value: x` on the next
+/// line, at the same column; or `{name: DB_PASSWORD, value: x}`) whose `value` key starts at
+/// `key_start`, on a line starting at `line_start`.
+///
+/// A flow mapping's `{` is looked for in the 256 bytes before the key, and a block entry's name
+/// on the line before the key's only, so that a text is read a bounded number of times.
+fn env_entry_name(
+    text: &str,
+    line_start: usize,
+    key_start: usize,
+    line_head: bool,
+) -> Option<&str> {
+    let b = text.as_bytes();
+    let window = key_start.saturating_sub(256).max(line_start);
+    let (from, to) = match line_head {
+        false => {
+            let brace = b[window..key_start].iter().rposition(|&c| c == b'{')?;
+            (window + brace + 1, key_start)
+        }
+        true => {
+            let prev_end = line_start.checked_sub(1)?;
+            let prev_start = b[..prev_end]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1);
+            let at = prev_start + (key_start - line_start);
+            let head = b.get(prev_start..at)?;
+            if !head.iter().all(|c| matches!(c, b' ' | b'\t' | b'-')) {
+                return None;
+            }
+            (at, prev_end)
+        }
+    };
+    let rest = text.get(from..to)?.trim_start();
+    let name = rest.strip_prefix("name:")?;
+    let name = name.split([',', '}', '#']).next()?.trim();
+    Some(name.trim_matches(['"', '\'']))
+}
+
+/// The content of a YAML block scalar whose indicator line ends at `eol`, under a key at column
+/// `key_col`: the lines after it indented deeper than the key (blank lines between them
+/// included), from the first one's first character to the last one's end.
+fn block_scalar(b: &[u8], eol: usize, key_col: usize) -> Option<(usize, usize)> {
+    let mut line = eol;
+    let mut span: Option<(usize, usize)> = None;
+    while line < b.len() {
+        // Past the line break.
+        if b[line] == b'\r' {
+            line += 1;
+        }
+        if b.get(line) == Some(&b'\n') {
+            line += 1;
+        }
+        let mut c = line;
+        while c < b.len() && b[c] == b' ' {
+            c += 1;
+        }
+        let end = b[c..]
+            .iter()
+            .position(|&x| x == b'\n' || x == b'\r')
+            .map_or(b.len(), |e| c + e);
+        if c < end {
+            if c - line <= key_col {
+                break;
+            }
+            span = Some((span.map_or(c, |s| s.0), end));
+        }
+        if end == line || end >= b.len() {
+            break;
+        }
+        line = end;
+    }
+    span
+}
+
+/// The values of secret-looking settings set on a command line: `git config [options] KEY
+/// VALUE`, `aws configure set KEY VALUE`, `npm config set KEY VALUE`, `redis-cli CONFIG SET KEY
+/// VALUE`, `kubectl config set KEY VALUE`. A subcommand after `config` (`kubectl config
+/// set-credentials`) is no key.
+fn config_set_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    const WHAT: &str = "a secret setting given on a command line";
+    let words = words_with_breaks(text);
+    let bare = |k: usize| {
+        let w = words[k].1.trim_start_matches(['[', '(', '"', '\'', '`']);
+        w.trim_end_matches([',', ']', ')', '"', '\'', '`', ';'])
+    };
+    // Whether the word `k` is in the command of the word before it.
+    let same_command = |k: usize| {
+        k < words.len() && !words[k].2 && !matches!(words[k].1, "&&" | "||" | "|" | ";" | "&")
+    };
+    let mut out = Vec::new();
+    for i in 0..words.len() {
+        if !matches!(bare(i), "config" | "configure" | "CONFIG") {
+            continue;
+        }
+        let mut j = i + 1;
+        while same_command(j) && bare(j).starts_with('-') {
+            j += 1;
+        }
+        if same_command(j) && bare(j).eq_ignore_ascii_case("set") {
+            j += 1;
+        }
+        if !same_command(j) || !same_command(j + 1) {
+            continue;
+        }
+        let key = bare(j);
+        let verb = ["set-", "get-", "delete-", "unset-", "use-", "rename-"];
+        // A key holding a URL or a reference (`url."https://${TOKEN}@host/".insteadOf`) is
+        // git's way to rewrite URLs, not a secret setting.
+        if key.starts_with(['-', '$'])
+            || key.contains(['=', '$', '"', '\''])
+            || key.contains("://")
+            || verb.iter().any(|v| key.starts_with(v))
+            || !is_secret_name(key)
+        {
+            continue;
+        }
+        let (a, z) = value_at(text, words[j + 1].0);
+        let value = &text[a..z];
+        if !not_a_value(value) && !value.starts_with('-') && should_mask(key, value) {
+            out.push((a, z, WHAT));
+        }
+    }
+    out
+}
+
+/// Passwords set by SQL, in a string literal: `IDENTIFIED BY 'x'` (also `IDENTIFIED WITH
+/// plugin BY 'x'` and `BY PASSWORD '*hash'`), `PASSWORD 'x'` (`WITH PASSWORD`, `ENCRYPTED
+/// PASSWORD`), `PASSWORD = 'x'` and `PASSWORD('x')`, the keywords in any letter case. A string
+/// quoted by a shell's escapes (`BY \"x\"`) too.
+fn sql_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
+    const WHAT: &str = "a password set by SQL";
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let blanks = |mut j: usize| {
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        j
+    };
+    let word_at = |j: usize, w: &[u8]| {
+        b.get(j..j + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+            && !b
+                .get(j + w.len())
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let starts_word =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'_' | b'-' | b'.'));
+        let mut j = if !starts_word {
+            i += 1;
+            continue;
+        } else if word_at(i, b"identified") {
+            let mut j = blanks(i + 10);
+            if word_at(j, b"with") {
+                // The plugin's name, quoted or not.
+                j = blanks(j + 4);
+                while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\n') {
+                    j += 1;
+                }
+                j = blanks(j);
+            }
+            if !word_at(j, b"by") {
+                i += 10;
+                continue;
+            }
+            j = blanks(j + 2);
+            if !matches!(b[j - 1], b' ' | b'\t') {
+                i = j;
+                continue;
+            }
+            if word_at(j, b"password") {
+                j = blanks(j + 8);
+            }
+            j
+        } else if word_at(i, b"password") {
+            let j = blanks(i + 8);
+            if matches!(b.get(j), Some(b'=' | b'(')) {
+                blanks(j + 1)
+            } else if j > i + 8 {
+                j
+            } else {
+                // `"password":` of JSON, `'password'` of SQL: a string, not the keyword.
+                i += 8;
+                continue;
+            }
+        } else {
+            i += 1;
+            continue;
+        };
+        i = j;
+        let escaped = b.get(j) == Some(&b'\\');
+        j += usize::from(escaped);
+        let Some(&q @ (b'\'' | b'"')) = b.get(j) else {
+            continue;
+        };
+        let a = j + 1;
+        let mut z = a;
+        while z < b.len() && b[z] != b'\n' {
+            if b[z] == q && !(escaped && b[z - 1] != b'\\') {
+                // SQL writes a quote inside a string twice.
+                if !escaped && b.get(z + 1) == Some(&q) {
+                    z += 2;
+                    continue;
+                }
+                break;
+            }
+            z += 1;
+        }
+        if z >= b.len() || b[z] != q {
+            continue;
+        }
+        let z = z - usize::from(escaped);
+        if z > a && !not_a_value(&text[a..z]) {
+            out.push((a, z, WHAT));
+        }
+        i = z + 1;
     }
     out
 }
@@ -3007,37 +3964,57 @@ mod tests {
 
     #[test]
     fn hostile_text_is_masked_in_linear_time() {
-        let t = "a-".repeat(2_000_000);
+        let t = "a-".repeat(400_000);
         let started = std::time::Instant::now();
         assert_eq!(mask_credentials(&t), t);
-        let u = "x://".repeat(1_000_000);
+        let u = "x://".repeat(200_000);
         assert_eq!(mask_credentials(&u), u);
         // URLs inside URLs, and webhook paths repeated: each byte is read a bounded number of
         // times.
-        let q = "https://h/?next=".repeat(200_000);
+        let q = "https://h/?next=".repeat(40_000);
         assert_eq!(mask_credentials(&q), q);
-        let s = "https://hooks.slack.com/services/".repeat(100_000);
+        let s = "https://hooks.slack.com/services/".repeat(20_000);
         assert_eq!(mask_credentials(&s), s);
-        let t = "https://a.webhook.office.com/IncomingWebhook/".repeat(100_000);
+        let t = "https://a.webhook.office.com/IncomingWebhook/".repeat(20_000);
         assert!(mask_credentials(&t).len() < t.len());
         // Command lines: values opening quotes that close far away, subcommands looked for,
         // netrc entries without end.
-        let m = "mysql -p\"x -p'y ".repeat(100_000);
+        let m = "mysql -p\"x -p'y ".repeat(20_000);
         assert!(mask_credentials(&m).contains("-p\"***\""));
-        let d = "docker -H h ".repeat(30_000) + "login -p x";
+        let d = "docker -H h ".repeat(6_000) + "login -p x";
         assert!(mask_credentials(&d).ends_with("login -p ***"));
-        let n = "machine h login u password p ".repeat(30_000);
+        let n = "machine h login u password p ".repeat(6_000);
         assert!(!mask_credentials(&n).contains("password p "));
         // Options written with a blank: their commands looked back on, quotes never closed.
-        let o = "x --password b ".repeat(200_000);
+        let o = "x --password b ".repeat(40_000);
         assert!(!mask_credentials(&o).contains(" b "));
-        let q = "--token \"".repeat(200_000) + "--token '" + &"-".repeat(1_000_000);
+        let q = "--token \"".repeat(40_000) + "--token '" + &"-".repeat(200_000);
         assert!(mask_credentials(&q).len() <= q.len());
         // YAML list items: each option's indentation walked over once, however deep.
-        let y = format!("{}- --token\n", " ".repeat(2_000)).repeat(500);
+        let y = format!("{}- --token\n", " ".repeat(400)).repeat(500);
         assert_eq!(mask_credentials(&y), y);
-        let z = "- -token\n- abc\n".repeat(200_000);
+        let z = "- -token\n- abc\n".repeat(40_000);
         assert!(!mask_credentials(&z).contains("abc"));
+        // YAML keys on one long line, each value a word of a sentence or unclosed; env entries
+        // under a long line; SQL keywords and config words without values.
+        let k = format!("'{}", "password: see ".repeat(10_000));
+        assert_eq!(mask_credentials(&k), k);
+        let k = "password: \"x ".repeat(10_000);
+        assert!(mask_credentials(&k).len() <= k.len());
+        let e = "x".repeat(50_000) + "\n" + &"{value: a, ".repeat(5_000);
+        assert_eq!(mask_credentials(&e), e);
+        let e = "- name: x\n".to_string() + &"  value: x\n".repeat(10_000);
+        assert_eq!(mask_credentials(&e), e);
+        let s = "IDENTIFIED BY x PASSWORD ".repeat(10_000);
+        assert_eq!(mask_credentials(&s), s);
+        let c = "git config -x ".repeat(10_000);
+        assert_eq!(mask_credentials(&c), c);
+        let p = "echo x | ".repeat(10_000) + "chpasswd";
+        assert!(mask_credentials(&p).len() <= p.len());
+        // Linear masking of all the above takes a second or two in a debug build; a
+        // quadratic path on inputs this size takes minutes. The budget separates the two with a
+        // wide margin even on a loaded 2-core CI machine (the inputs were five times larger,
+        // and the linear run came close to the budget under load).
         assert!(started.elapsed().as_secs() < 20);
     }
 
@@ -3456,11 +4433,14 @@ mod tests {
             "run --token\n  - abc123xyz",
             "  - kubectl --token\n  - abc123xyz",
             "  - --token $T\n  - abc123xyz",
-            // A mapping line holds no option.
-            "  password: hunter2\n  - abc123xyz",
         ] {
             assert_eq!(mask_text(text), text, "{text}");
         }
+        // A mapping line holds no option: its value is its own, the list item stays.
+        assert_eq!(
+            mask_text("  password: hunter2\n  - abc123xyz"),
+            "  password: ***\n  - abc123xyz"
+        );
         // Already masked alike: the option and value in one item, and `--token=VALUE`.
         assert_eq!(
             mask_text("  - --token abc123xyz\n  - --password=hunter2"),
@@ -4016,6 +4996,584 @@ mod tests {
         assert_eq!(
             mask_text("/bin/sh -c #(nop)  ENV DB_PASSWORD=s3cret PATH=/usr/bin"),
             "/bin/sh -c #(nop)  ENV DB_PASSWORD=*** PATH=/usr/bin"
+        );
+    }
+
+    fn words(ws: &[&str]) -> Vec<String> {
+        ws.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A `key: value` pair of YAML (or of a JS object, a config line written out by `echo` or
+    /// `printf`) under a secret-looking key: the value is masked in free text and in a script
+    /// of a command line, the key and the syntax around the value stay.
+    #[test]
+    fn yaml_pairs_under_secret_keys_are_masked() {
+        for (text, masked) in [
+            (
+                "sh -c \"echo 'password: hunter2' > /etc/app.yml\"",
+                "sh -c \"echo 'password: ***' > /etc/app.yml\"",
+            ),
+            // `\n` escapes of printf, and real line breaks.
+            (
+                "printf 'db:\\n  password: s3cr3t\\n' > /etc/app.yml",
+                "printf 'db:\\n  password: ***\\n' > /etc/app.yml",
+            ),
+            (
+                "printf 'db:\n  password: s3cr3t\n' > /etc/app.yml",
+                "printf 'db:\n  password: ***\n' > /etc/app.yml",
+            ),
+            ("password: x", "password: ***"),
+            ("token: abc", "token: ***"),
+            ("DB_PASSWORD: hunter2", "DB_PASSWORD: ***"),
+            (
+                "  - password: hunter2\n    user: app",
+                "  - password: ***\n    user: app",
+            ),
+            // A plain scalar is the rest of its line less a comment; a quoted one its string.
+            (
+                "  db_password: correct horse battery # vault\n  port: 5432",
+                "  db_password: *** # vault\n  port: 5432",
+            ),
+            (
+                "  apiKey: \"hunter 2\"  # vault",
+                "  apiKey: \"***\"  # vault",
+            ),
+            ("secret: 'it''s'", "secret: '***'"),
+            ("client_secret:\tabc123", "client_secret:\t***"),
+            ("password: 1234", "password: ***"),
+            // Flow mappings and JS objects end a plain value at `,` or `}`.
+            (
+                "{user: admin, password: hunter2}",
+                "{user: admin, password: ***}",
+            ),
+            (
+                "mongosh --eval \"db.createUser({user: 'a', pwd: 'hunter2', roles: []})\"",
+                "mongosh --eval \"db.createUser({user: 'a', pwd: '***', roles: []})\"",
+            ),
+            ("{user:'a',pwd:'hunter2'}", "{user:'a',pwd:'***'}"),
+            ("journal: Token: abc123XYZ", "journal: Token: ***"),
+            // A quote escaped for the shell around the value.
+            (
+                "echo \"password: \\\"S3cr3t\\\"\" > /etc/x",
+                "echo \"password: \\\"***\\\"\" > /etc/x",
+            ),
+            (
+                "level=info password: hunter2 user=app",
+                "level=info password: *** user=app",
+            ),
+            // In the middle of a line, outside any quote: one word.
+            (
+                "echo password: hunter2 >> /etc/app.conf",
+                "echo password: *** >> /etc/app.conf",
+            ),
+            // A block scalar: its lines, up to the next line indented no deeper than the key.
+            (
+                "stringData:\n  password: |\n    hunter2\n    line2\n  user: admin\n",
+                "stringData:\n  password: |\n    ***\n  user: admin\n",
+            ),
+            (
+                "tls:\n  privateKey: >-\n    abc\n",
+                "tls:\n  privateKey: >-\n    ***\n",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            assert_eq!(mask_credentials(text), masked, "{text}");
+        }
+        for text in [
+            "image: nginx:1.25",
+            "password: required",
+            "Password: see vault",
+            "token: none",
+            "Error: token: expired",
+            "password: \"$DB_PASSWORD\"",
+            "password: true",
+            "token: 3600",
+            "passwordFile: /run/secrets/db",
+            "password_file: db.txt",
+            "secrets: [db_password]",
+            "secret:\n  name: x",
+            "automountServiceAccountToken: false",
+            "sshd: /usr/sbin/sshd -D",
+            "nginx: worker process",
+            // bulkhead's own messages.
+            "probes carry no credentials: with --anonymous-auth=false the API server answers 401",
+            "back up the key: without it the Secrets cannot be read",
+            "password: ***",
+            "password: |\n  ***\n",
+            "auth: enabled",
+            // Sentences of bulkhead's own reports, and sudoers.
+            "\"details\": \"pass: no insecure registry is configured\",",
+            "\"details\": \"pass: all 4 containers pass\"",
+            "files copied into the image can still hold secrets: scan its layers",
+            "a new entry in /x for secrets: aescbc with one 32-byte key",
+            "Token: expires in 3 days",
+            "RUN echo 'app ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/app",
+            "echo 'password: two words here' > /etc/x",
+            "{user: admin, password: see the vault}",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        // In a process's command line, a script and one argument each.
+        assert_eq!(
+            mask_argv(&words(&[
+                "sh",
+                "-c",
+                "echo 'password: hunter2' > /etc/app.yml"
+            ])),
+            words(&["sh", "-c", "echo 'password: ***' > /etc/app.yml"])
+        );
+        assert_eq!(
+            mask_argv(&words(&["printf", "db:\\n  password: s3cr3t\\n"])),
+            words(&["printf", "db:\\n  password: ***\\n"])
+        );
+        assert_eq!(
+            mask_argv(&words(&["echo", "token:", "abc123"])),
+            words(&["echo", "token:", "***"])
+        );
+        // A label's value.
+        assert_eq!(
+            mask_assignment("com.example.note=password: hunter2"),
+            "com.example.note=password: ***"
+        );
+        let what =
+            |t: &str| -> Vec<&'static str> { credential_spans(t).iter().map(|c| c.2).collect() };
+        assert_eq!(what("password: x"), vec!["a secret in a YAML value"]);
+    }
+
+    /// Programs that take `user:password` in an option (etcdctl's `--user`, curl's `-u`): only
+    /// the password goes. The same option of other programs names a user and stays.
+    #[test]
+    fn user_colon_password_options_mask_the_password_only() {
+        for (text, masked) in [
+            ("etcdctl --user root:S3cr3t get /", "etcdctl --user root:*** get /"),
+            ("etcdctl --user=root:S3cr3t get /", "etcdctl --user=root:*** get /"),
+            (
+                "ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints=https://127.0.0.1:2379 --user root:S3cr3t member list",
+                "ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints=https://127.0.0.1:2379 --user root:*** member list",
+            ),
+            (
+                "etcdctl --user root --password S3cr3t get /",
+                "etcdctl --user root --password *** get /",
+            ),
+            ("curl -u user:S3cr3t x", "curl -u user:*** x"),
+            ("curl --user user:S3cr3t x", "curl --user user:*** x"),
+            ("curl -uuser:S3cr3t x", "curl -uuser:*** x"),
+            ("wget --password=S3cr3t x", "wget --password=*** x"),
+            ("sshpass -p S3cr3t ssh h", "sshpass -p *** ssh h"),
+            ("mysql -pS3cr3t", "mysql -p***"),
+            ("mysql --password=S3cr3t", "mysql --password=***"),
+            ("redis-cli -a S3cr3t", "redis-cli -a ***"),
+            ("htpasswd -b file user S3cr3t", "htpasswd -b file user ***"),
+            ("docker login -p S3cr3t", "docker login -p ***"),
+            ("docker login --password S3cr3t", "docker login --password ***"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {text}");
+        }
+        for text in [
+            "etcdctl --user root get /",
+            "etcdctl --user=root get /",
+            "docker run --user 1000:1000 nginx",
+            "docker run --user root nginx",
+            "docker run -u 0 nginx",
+            "docker exec -u root:root db sh",
+            "podman run --user=1000:1000 img",
+            "runuser -u app -- /app/run",
+            "su -c /app/run app",
+            "sudo -u postgres psql",
+            "gosu 1000:1000 /app/run",
+            "chown 1000:1000 /data",
+            "curl -u admin https://x",
+            "kubectl exec --user admin:x pod -- id",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv), argv, "argv: {text}");
+        }
+    }
+
+    /// An option whose value is a `NAME=value` assignment (`--env=NAME=value`, `--build-arg`,
+    /// helm's `--set`, kubectl's `--from-literal`): the assignment is judged as one of its own.
+    /// A literal of `kubectl create secret` is secret whatever its key.
+    #[test]
+    fn assignments_inside_option_values_are_masked() {
+        for (text, masked) in [
+            (
+                "kubectl create secret generic db --from-literal=password=S3cr3t",
+                "kubectl create secret generic db --from-literal=password=***",
+            ),
+            (
+                "kubectl create secret generic db --from-literal=db=S3cr3t --from-literal=api-token=abc123",
+                "kubectl create secret generic db --from-literal=db=*** --from-literal=api-token=***",
+            ),
+            (
+                "kubectl -n prod create secret generic db --from-literal db=S3cr3t",
+                "kubectl -n prod create secret generic db --from-literal db=***",
+            ),
+            (
+                "docker run --env=DB_PASSWORD=S3cr3t nginx",
+                "docker run --env=DB_PASSWORD=*** nginx",
+            ),
+            (
+                "docker build --build-arg=NPM_TOKEN=S3cr3t .",
+                "docker build --build-arg=NPM_TOKEN=*** .",
+            ),
+            (
+                "helm install x ./c --set-string=db.password=S3cr3t",
+                "helm install x ./c --set-string=db.password=***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {text}");
+        }
+        for text in [
+            "kubectl create configmap cfg --from-literal=mode=fast",
+            "kubectl create secret generic db --from-file=password=./pw.txt",
+            "kubectl create secret generic db --from-env-file=.env",
+            "kube-apiserver --feature-gates=TokenRequest=true",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv), argv, "argv: {text}");
+        }
+    }
+
+    /// A password written by `echo` or `printf` into a program that reads it from standard input
+    /// (`chpasswd`, `passwd`, `docker login --password-stdin`, `sudo -S`).
+    #[test]
+    fn passwords_piped_to_programs_that_read_them_are_masked() {
+        for (text, masked) in [
+            (
+                "echo 'root:Docker!' | chpasswd",
+                "echo 'root:***' | chpasswd",
+            ),
+            (
+                "/bin/sh -c echo \"root:root\" | chpasswd && rm -rf /tmp/x",
+                "/bin/sh -c echo \"root:***\" | chpasswd && rm -rf /tmp/x",
+            ),
+            (
+                "printf 'app:S3cr3t\\nroot:S3cr3t2\\n' | chpasswd",
+                "printf 'app:***\\nroot:***\\n' | chpasswd",
+            ),
+            (
+                "echo app:S3cr3t | sudo chpasswd -e",
+                "echo app:*** | sudo chpasswd -e",
+            ),
+            ("chpasswd <<< 'root:S3cr3t'", "chpasswd <<< 'root:***'"),
+            (
+                "echo S3cr3t | docker login -u me --password-stdin reg",
+                "echo *** | docker login -u me --password-stdin reg",
+            ),
+            (
+                "echo \"S3cr3t\" | sudo -S apt-get update",
+                "echo \"***\" | sudo -S apt-get update",
+            ),
+            (
+                "echo -e \"S3cr3t\\nS3cr3t\" | passwd root",
+                "echo -e \"***\" | passwd root",
+            ),
+            (
+                "echo S3cr3t | passwd --stdin app",
+                "echo *** | passwd --stdin app",
+            ),
+            (
+                "printf '%s' S3cr3t | helm registry login r -u me --password-stdin",
+                "printf '%s' *** | helm registry login r -u me --password-stdin",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        assert_eq!(
+            mask_argv(&words(&["sh", "-c", "echo 'root:Docker!' | chpasswd"])),
+            words(&["sh", "-c", "echo 'root:***' | chpasswd"])
+        );
+        for text in [
+            "echo \"$PW\" | docker login -u me --password-stdin reg",
+            "cat /run/secrets/pw | docker login -u me --password-stdin reg",
+            "echo hello | sort",
+            "echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd",
+            "printf '%s\\n' \"$ROOT_PASSWORD\" | chpasswd",
+            "echo \"root:$ROOT_PASSWORD\" | chpasswd",
+            "echo done | tee /var/log/x",
+            "echo x; passwd -l root",
+            "echo 'Defaults !requiretty' | sudo tee /etc/sudoers.d/x",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+    }
+
+    /// Passwords set by SQL (`IDENTIFIED BY`, `PASSWORD '...'`), as an entrypoint or an image's
+    /// history writes them in `mysql -e` or `psql -c`.
+    #[test]
+    fn sql_passwords_are_masked() {
+        for (text, masked) in [
+            (
+                "mysql -e \"CREATE USER 'app'@'%' IDENTIFIED BY 'S3cr3t'\"",
+                "mysql -e \"CREATE USER 'app'@'%' IDENTIFIED BY '***'\"",
+            ),
+            (
+                "ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY 'S3cr3t';",
+                "ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY '***';",
+            ),
+            (
+                "psql -c \"ALTER USER postgres WITH PASSWORD 'S3cr3t'\"",
+                "psql -c \"ALTER USER postgres WITH PASSWORD '***'\"",
+            ),
+            (
+                "create role app login encrypted password 'S3cr3t';",
+                "create role app login encrypted password '***';",
+            ),
+            (
+                "SET PASSWORD FOR 'u'@'h' = PASSWORD('S3cr3t')",
+                "SET PASSWORD FOR 'u'@'h' = PASSWORD('***')",
+            ),
+            ("SET PASSWORD = 'S3cr3t'", "SET PASSWORD = '***'"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        assert_eq!(
+            mask_argv(&words(&[
+                "mysql",
+                "-uroot",
+                "-e",
+                "CREATE USER 'app'@'%' IDENTIFIED BY 'S3cr3t'"
+            ])),
+            words(&[
+                "mysql",
+                "-uroot",
+                "-e",
+                "CREATE USER 'app'@'%' IDENTIFIED BY '***'"
+            ])
+        );
+        for text in [
+            "CREATE USER 'app'@'%' IDENTIFIED BY '$DB_PASSWORD'",
+            "ALTER ROLE app PASSWORD NULL",
+            "SELECT password FROM users",
+            "the user is identified by name",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+    }
+
+    /// Options named by one program's own words for a password: keytool's `-storepass` and
+    /// `-keypass`, redis's `--requirepass` and `--masterauth`.
+    #[test]
+    fn program_specific_password_options_are_masked() {
+        for (command, masked) in [
+            (
+                "keytool -importcert -storepass changeit -keypass S3cr3t -keystore x.jks",
+                "keytool -importcert -storepass *** -keypass *** -keystore x.jks",
+            ),
+            (
+                "keytool -importkeystore -srcstorepass S3cr3t -deststorepass S3cr3t2",
+                "keytool -importkeystore -srcstorepass *** -deststorepass ***",
+            ),
+            (
+                "redis-server --requirepass S3cr3t --masterauth S3cr3t2",
+                "redis-server --requirepass *** --masterauth ***",
+            ),
+            (
+                "keytool -list -storepass:env STOREPASS -keystore x.jks",
+                "keytool -list -storepass:env STOREPASS -keystore x.jks",
+            ),
+            (
+                "keytool -list -storepass:file /run/secrets/sp -keystore x.jks",
+                "keytool -list -storepass:file /run/secrets/sp -keystore x.jks",
+            ),
+        ] {
+            assert_eq!(mask_text(command), masked, "{command}");
+            let argv: Vec<String> = command.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {command}");
+        }
+        assert_eq!(
+            mask_assignment("REDIS_ARGS=--requirepass S3cr3t"),
+            "REDIS_ARGS=--requirepass ***"
+        );
+    }
+
+    /// Names that say how authentication is done or where it happens hold no secret, and a
+    /// `--secret` of docker or podman names a secret or how it is mounted: evidence stays.
+    #[test]
+    fn settings_about_authentication_are_not_masked() {
+        for given in [
+            "POSTGRES_HOST_AUTH_METHOD=trust",
+            "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer",
+            "AUTH_URL=https://login.example.com/oauth",
+            "OAUTH_TOKEN_URI=https://oauth2.googleapis.com/token",
+            "REGISTRY_AUTH_HTPASSWD_REALM=Registry Realm",
+            "AUTH_USER=admin",
+            "MONGO_URL=mongodb://h:27017/db?authSource=admin&authMechanism=SCRAM-SHA-256",
+            "SECURITY_AUTH=enabled",
+        ] {
+            assert_eq!(mask_assignment(given), given, "{given}");
+        }
+        assert_eq!(
+            mask_assignment("MONGO_URL=mongodb://u:S3cr3t@h/db?authSource=admin"),
+            "MONGO_URL=mongodb://u:***@h/db?authSource=admin"
+        );
+        for command in [
+            "docker service create --secret db_password nginx",
+            "docker build --secret id=npmrc,src=/root/.npmrc .",
+            "docker buildx build --secret=id=npmrc,src=.npmrc .",
+            "podman run --secret mysecret,type=env,target=PW img",
+            "podman run --secret=mysecret img",
+            "initdb --auth-host=scram-sha-256 --auth-local=peer",
+        ] {
+            assert_eq!(mask_text(command), command, "{command}");
+            let argv: Vec<String> = command.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv), argv, "argv: {command}");
+        }
+        // Any other program's `--secret` holds one.
+        assert_eq!(mask_text("app --secret S3cr3t"), "app --secret ***");
+        assert_eq!(
+            mask_argv(&words(&["app", "--secret", "S3cr3t"])),
+            words(&["app", "--secret", "***"])
+        );
+        // A WordPress key and salt are secret.
+        for given in [
+            "WORDPRESS_AUTH_KEY=abc123xyz",
+            "WORDPRESS_AUTH_SALT=abc123xyz",
+        ] {
+            assert_eq!(mask_assignment(given).matches(MASK).count(), 1, "{given}");
+        }
+    }
+
+    /// A YAML value after an anchor or a tag, and the `value` of a Kubernetes env entry whose
+    /// `name` looks secret.
+    #[test]
+    fn yaml_anchors_and_env_entries_are_masked() {
+        for (text, masked) in [
+            ("password: &pw hunter2", "password: &pw ***"),
+            ("password: !!str 12345", "password: !!str ***"),
+            (
+                "env:\n- name: DB_PASSWORD\n  value: hunter2\n- name: MODE\n  value: fast\n",
+                "env:\n- name: DB_PASSWORD\n  value: ***\n- name: MODE\n  value: fast\n",
+            ),
+            (
+                "      - name: API_TOKEN\n        value: \"abc 123\"",
+                "      - name: API_TOKEN\n        value: \"***\"",
+            ),
+            (
+                "env: [{name: DB_PASSWORD, value: hunter2}, {name: MODE, value: fast}]",
+                "env: [{name: DB_PASSWORD, value: ***}, {name: MODE, value: fast}]",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            "- name: DB_PASSWORD_FILE\n  value: /run/secrets/db",
+            "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: {name: db, key: password}",
+            "- name: TOKEN_TTL\n  value: \"3600\"",
+            "- name: MODE\n  value: fast",
+            "name: DB_PASSWORD\n\nother:\n  value: x",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+    }
+
+    /// `git config KEY VALUE`, `aws configure set KEY VALUE`, `npm config set KEY VALUE`,
+    /// `redis-cli CONFIG SET KEY VALUE`: the value of a secret-looking key goes.
+    #[test]
+    fn config_set_values_are_masked() {
+        for (text, masked) in [
+            (
+                "git config --global user.password S3cr3t",
+                "git config --global user.password ***",
+            ),
+            (
+                "aws configure set aws_secret_access_key S3cr3tKey && aws s3 ls",
+                "aws configure set aws_secret_access_key *** && aws s3 ls",
+            ),
+            (
+                "npm config set //registry.npmjs.org/:_authToken S3cr3t",
+                "npm config set //registry.npmjs.org/:_authToken ***",
+            ),
+            (
+                "redis-cli CONFIG SET requirepass S3cr3t",
+                "redis-cli CONFIG SET requirepass ***",
+            ),
+            (
+                "kubectl config set users.admin.token S3cr3t",
+                "kubectl config set users.admin.token ***",
+            ),
+            (
+                "yarn config set npmAuthToken 'S3cr3t'",
+                "yarn config set npmAuthToken '***'",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {text}");
+        }
+        for text in [
+            "git config --global credential.helper store",
+            "git config --get user.password",
+            "git config --unset user.password",
+            "aws configure set default.region eu-west-1",
+            "npm config set registry https://registry.npmjs.org/",
+            "aws configure set aws_secret_access_key $AWS_SECRET_ACCESS_KEY",
+            "docker secret rm db_password",
+            "cat /etc/app/config db_password x",
+            "git config --global url.\"https://${NPM_TOKEN}@github.com/\".insteadOf https://github.com/",
+            "kubectl config set-credentials admin --client-key=/k.pem",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+    }
+
+    /// ssh-keygen's passphrases (`-N`, `-P`), Oracle's `user/password@db`, and a file
+    /// descriptor that names where gpg reads a passphrase.
+    #[test]
+    fn more_program_passwords() {
+        for (text, masked) in [
+            (
+                "ssh-keygen -t ed25519 -N 'S3cr3t' -f /k",
+                "ssh-keygen -t ed25519 -N '***' -f /k",
+            ),
+            (
+                "ssh-keygen -p -P old1 -N new2 -f /k",
+                "ssh-keygen -p -P *** -N *** -f /k",
+            ),
+            ("ssh-keygen -qNS3cr3t -f /k", "ssh-keygen -qN*** -f /k"),
+            (
+                "sqlplus -s system/S3cr3t@//localhost:1521/XE @x.sql",
+                "sqlplus -s system/***@//localhost:1521/XE @x.sql",
+            ),
+            (
+                "expdp system/S3cr3t directory=d dumpfile=x.dmp",
+                "expdp system/*** directory=d dumpfile=x.dmp",
+            ),
+            (
+                "impdp userid=system/S3cr3t@db directory=d",
+                "impdp userid=system/***@db directory=d",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv).join(" "), masked, "argv: {text}");
+        }
+        for text in [
+            "ssh-keygen -t rsa -N '' -f /k",
+            "ssh-keygen -l -f /k",
+            "sqlplus / as sysdba",
+            "sqlplus -s /nolog @x.sql",
+            "sqlplus -L app@db",
+            "gpg --batch --passphrase-fd 0 --decrypt f",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+            let argv: Vec<String> = text.split(' ').map(str::to_string).collect();
+            assert_eq!(mask_argv(&argv), argv, "argv: {text}");
+        }
+    }
+
+    /// The brace that closes a reference stays inside the quotes around the mask.
+    #[test]
+    fn a_masked_reference_keeps_its_quotes() {
+        assert_eq!(
+            mask_text("export PASSWORD=\"${DB_PASSWORD}\" X=1"),
+            "export PASSWORD=\"***\" X=1"
         );
     }
 }
