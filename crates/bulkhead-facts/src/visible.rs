@@ -38,9 +38,10 @@ fn palette_sequence(rest: &str) -> Option<usize> {
     known.then_some(2 + end + 1)
 }
 
-/// `text` with every character that would act on the terminal (see [`acts_on_terminal`]) written as a
-/// `\uXXXX` escape, except colour sequences of [`PALETTE`]: for a whole output, which holds
-/// bulkhead's own colours. Borrowed when nothing needed changing, which is nearly always.
+/// `text` with every character that would act on the terminal (see [`acts_on_terminal`])
+/// written as a `\uXXXX` escape, except colour sequences of [`PALETTE`]: for a whole output,
+/// which holds bulkhead's own colours. Borrowed when nothing needed changing, which is nearly
+/// always.
 pub fn visible(text: &str) -> Cow<'_, str> {
     // Every character escaped starts with one of these bytes in UTF-8: a C0 control or DEL, 0xC2
     // (U+0080 to U+00BF), 0xD8 (U+061C) or 0xE2 (U+2000 to U+2FFF).
