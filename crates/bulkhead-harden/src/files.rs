@@ -16,8 +16,7 @@
 use crate::model::FileAttrs;
 use sha2::{Digest, Sha256};
 use std::ffi::OsString;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 /// SHA-256 of `bytes`, lower-case hex.
@@ -31,7 +30,7 @@ const MAX_LINKS: usize = 40;
 
 /// The largest file bulkhead reads, hashes or rewrites: 16 MiB, far above any configuration file
 /// or manifest it edits.
-pub const MAX_FILE_SIZE: u64 = 16 << 20;
+pub const MAX_FILE_SIZE: u64 = bulkhead_sources::file::MAX_CONFIG_BYTES;
 
 /// The real location under `root` of host path `host_path`, with every symbolic link resolved
 /// inside `root`. The final component need not exist.
@@ -115,57 +114,16 @@ pub fn dangling_link(root: &Path, host_path: &str) -> Result<Option<(String, Pat
 
 pub use bulkhead_sources::file::kind_name;
 
-/// Refuse anything but a regular file no larger than [`MAX_FILE_SIZE`], naming it `shown`.
-fn check_regular(shown: &str, meta: &std::fs::Metadata) -> Result<(), String> {
-    if !meta.file_type().is_file() {
-        return Err(format!(
-            "cannot read {shown}: it is {}, not a regular file; bulkhead only reads and edits regular files",
-            kind_name(&meta.file_type())
-        ));
-    }
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(format!(
-            "cannot read {shown}: it is {} bytes, more than the {} MiB bulkhead reads or edits; it is no configuration file bulkhead knows",
-            meta.len(),
-            MAX_FILE_SIZE >> 20
-        ));
-    }
-    Ok(())
-}
-
 /// The bytes of the regular file at `real` (a path on this machine whose links are resolved),
 /// `None` when nothing is there. `shown` names it in errors. A FIFO, device, socket, directory or
-/// symbolic link, or a file over [`MAX_FILE_SIZE`], is an error, and is never opened for reading
-/// beyond what identifies it (a FIFO's open does not wait for a writer).
+/// symbolic link, or a file over [`MAX_FILE_SIZE`], is an error, and is never read (a FIFO's open
+/// does not wait for a writer, and a link planted since the path was resolved is not followed).
 pub fn read_regular(real: &Path, shown: &str) -> Result<Option<Vec<u8>>, String> {
-    let meta = match std::fs::symlink_metadata(real) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {shown}: {e}")),
-    };
-    check_regular(shown, &meta)?;
-    // It could be swapped between the check above and the open: O_NOFOLLOW refuses a link,
-    // O_NONBLOCK keeps a FIFO from blocking the open, and the descriptor's own type is checked.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(real)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    check_regular(shown, &meta)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(format!(
-            "{shown} grew past the {} MiB bulkhead reads or edits while it was read",
-            MAX_FILE_SIZE >> 20
-        ));
+    match bulkhead_sources::file::read_regular_no_follow(real, MAX_FILE_SIZE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {shown}: {e}")),
     }
-    Ok(Some(bytes))
 }
 
 /// A file as the planner read it.

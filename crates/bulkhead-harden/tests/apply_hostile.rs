@@ -456,7 +456,7 @@ fn a_fifo_device_directory_or_huge_file_is_refused_without_reading_it() {
     f.set_len(bulkhead_harden::files::MAX_FILE_SIZE + 1)
         .unwrap();
     let m = refused(apply(&p, &options(&root)));
-    assert!(m.contains("more than the 16 MiB"), "{m}");
+    assert!(m.contains("more than the limit of 16 MiB"), "{m}");
     std::fs::remove_file(&dj).unwrap();
 
     put(&root, DJ, DAEMON_JSON);

@@ -22,21 +22,37 @@ pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 /// error that names what it is. For host files and files a scanned file points to, where a
 /// FIFO or a device is never what was meant.
 pub fn read_regular(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
+    read_regular_with(path, max_bytes, 0)
+}
+
+/// [`read_regular`] that does not follow a symbolic link as the last component of `path`: for a
+/// path whose links the caller resolved itself (harden, inside `--root`), so that a link planted
+/// there since is refused, never followed.
+pub fn read_regular_no_follow(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
+    read_regular_with(path, max_bytes, libc::O_NOFOLLOW)
+}
+
+fn read_regular_with(path: &Path, max_bytes: u64, flags: libc::c_int) -> io::Result<Vec<u8>> {
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | flags)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) if flags & libc::O_NOFOLLOW != 0 => not_regular("a symbolic link"),
+            _ => e,
+        })?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "is {}, not a regular file; only regular files are read",
-                kind_name(&meta.file_type())
-            ),
-        ));
+        return Err(not_regular(kind_name(&meta.file_type())));
     }
     read_open(file, Some(meta.len()), max_bytes)
+}
+
+fn not_regular(kind: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {kind}, not a regular file; only regular files are read"),
+    )
 }
 
 /// [`read_regular`] as UTF-8 text (invalid UTF-8 is an `InvalidData` error, as
@@ -62,9 +78,14 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
 
 fn read_open(file: File, known_len: Option<u64>, max_bytes: u64) -> io::Result<Vec<u8>> {
     let too_large = |size: String| io::Error::new(io::ErrorKind::InvalidData, size);
+    // Whole mebibytes as such (16 MiB), other limits in bytes.
+    let limit = match max_bytes % (1 << 20) {
+        0 => format!("{} MiB", max_bytes >> 20),
+        _ => format!("{max_bytes} bytes"),
+    };
     if let Some(len) = known_len.filter(|&l| l > max_bytes) {
         return Err(too_large(format!(
-            "is {len} bytes, more than the limit of {max_bytes} bytes; not read"
+            "is {len} bytes, more than the limit of {limit}; not read"
         )));
     }
     let mut bytes = Vec::with_capacity(known_len.unwrap_or(0) as usize);
@@ -73,7 +94,7 @@ fn read_open(file: File, known_len: Option<u64>, max_bytes: u64) -> io::Result<V
     file.take(max_bytes + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max_bytes {
         return Err(too_large(format!(
-            "holds more than the limit of {max_bytes} bytes; not read"
+            "holds more than the limit of {limit}; not read"
         )));
     }
     Ok(bytes)
@@ -168,6 +189,37 @@ mod tests {
             read_limited(zero, 1024).unwrap_err().to_string(),
             "holds more than the limit of 1024 bytes; not read"
         );
+    }
+
+    #[test]
+    fn a_link_is_followed_unless_told_not_to() {
+        let dir = scratch("link");
+        std::fs::write(dir.join("real.json"), b"{}").unwrap();
+        std::os::unix::fs::symlink("real.json", dir.join("daemon.json")).unwrap();
+        let link = dir.join("daemon.json");
+        assert_eq!(read_regular(&link, 1024).unwrap(), b"{}");
+        assert_eq!(
+            read_regular_no_follow(&link, 1024).unwrap_err().to_string(),
+            "is a symbolic link, not a regular file; only regular files are read"
+        );
+        assert_eq!(
+            read_regular_no_follow(&dir.join("real.json"), 1024).unwrap(),
+            b"{}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_limit_in_whole_mebibytes_is_given_as_such() {
+        let dir = scratch("mib");
+        let p = dir.join("big.yaml");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_CONFIG_BYTES + 1).unwrap();
+        assert_eq!(
+            read_regular(&p, MAX_CONFIG_BYTES).unwrap_err().to_string(),
+            "is 16777217 bytes, more than the limit of 16 MiB; not read"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
