@@ -1,6 +1,7 @@
 //! File permissions and ownership: control-plane files (1.1) and worker-node files (4.1).
 //!
-//! Paths come from the running configuration (kubelet `--kubeconfig`, `--config`, staticPodPath,
+//! Paths come from the running configuration (kubelet `--kubeconfig`, `--config` and the
+//! `*.conf` drop-ins of its `--config-dir`, staticPodPath,
 //! the components' `--kubeconfig`, or the clientConnection.kubeconfig of the `--config` file that
 //! replaces it for kube-proxy and kube-scheduler, etcd's data directory) and fall back to the
 //! platform's conventional layout; the collector records which. The kubelet's service files
@@ -603,23 +604,84 @@ fn kubelet_client_ca_owner(ctx: &Context<'_>) -> CheckResult {
 }
 /// 4.1.9
 fn kubelet_config_mode(ctx: &Context<'_>) -> CheckResult {
-    file_mode_check(
-        ctx,
-        "node",
-        "kubelet_config",
-        0o600,
-        "kubelet configuration file (--config)",
-    )
+    kubelet_config_files(ctx, |_, p| mode_object(ctx, p, 0o600))
 }
 /// 4.1.10
 fn kubelet_config_owner(ctx: &Context<'_>) -> CheckResult {
-    file_owner_check(
-        ctx,
-        "node",
-        "kubelet_config",
-        Owner::Root,
-        "kubelet configuration file (--config)",
-    )
+    kubelet_config_files(ctx, |k, p| owner_object(ctx, k, p, Owner::Root))
+}
+
+/// Judge the kubelet's configuration files: its `--config` file and, when it runs with
+/// `--config-dir`, every `*.conf` drop-in it merges over that file (each one object). A drop-in
+/// directory that could not be listed is an error: the files the kubelet read are unknown.
+/// Without `--config-dir` the verdict is the `--config` file's alone, as it always was.
+fn kubelet_config_files(
+    ctx: &Context<'_>,
+    judge: impl Fn(&KubeFacts, &ResolvedPath) -> ObjectResult,
+) -> CheckResult {
+    let k = match guard(ctx, "node") {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let config = k.path("kubelet_config");
+    let dir_cfg = k
+        .kubelet
+        .as_ref()
+        .and_then(|cfg| cfg.drop_in_dir.as_deref().map(|d| (d, cfg)));
+    let Some((dir, cfg)) = dir_cfg else {
+        return match config {
+            Some(p) => roll_one(judge(k, p), p),
+            None => {
+                CheckResult::not_applicable("no kubelet configuration file (--config) on this node")
+            }
+        };
+    };
+    let mut judged: Vec<(ObjectResult, ResolvedPath)> = config
+        .map(|p| (judge(k, p), p.clone()))
+        .into_iter()
+        .collect();
+    for f in &cfg.drop_ins {
+        let p = ResolvedPath::configured(
+            f.path.clone(),
+            format!("drop-in of kubelet --config-dir {dir}"),
+        );
+        judged.push((judge(k, &p), p));
+    }
+    if let Some(why) = &cfg.drop_in_dir_error {
+        let p = ResolvedPath::configured(dir, "kubelet --config-dir");
+        let o = ObjectResult::new("directory", dir, Status::Error).note(why.clone());
+        judged.push((o, p));
+    }
+    match judged.len() {
+        0 => CheckResult::not_applicable(format!(
+            "no kubelet configuration file on this node: no --config, and --config-dir {dir} holds no *.conf drop-in"
+        )),
+        1 => {
+            let (o, p) = judged.pop().expect("one object");
+            roll_one(o, &p)
+        }
+        _ => {
+            let objects: Vec<ObjectResult> = judged.iter().map(|(o, _)| o.clone()).collect();
+            let mut r = CheckResult::from_objects(objects, "");
+            // Name the files that decide the verdict, so a drop-in is not hidden behind a count.
+            let deciding: Vec<String> = judged
+                .iter()
+                .filter(|(o, _)| o.status == r.status && o.status != Status::Pass)
+                .map(|(o, p)| roll_one(o.clone(), p).message.unwrap_or_default())
+                .collect();
+            let read = match config {
+                Some(p) => format!("{} and the *.conf drop-ins of {dir}", p.path),
+                None => format!("the *.conf drop-ins of {dir}"),
+            };
+            let counted = r.message.take().unwrap_or_default();
+            r.message = Some(if deciding.is_empty() {
+                format!("{counted}: {read}")
+            } else {
+                format!("{counted} ({read}): {}", deciding.join("; "))
+            });
+            r
+        }
+    }
 }
 
 /// File sets list directories too; mode checks judge the files in them.

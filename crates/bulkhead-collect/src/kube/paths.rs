@@ -336,6 +336,13 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         }
     }
     if let Some(c) = kubelet {
+        // The kubelet's `--config-dir` drop-ins are its configuration as much as `--config` is
+        // (4.1.9, 4.1.10 judge each); read through its mount namespace when the root lacks them.
+        if let Some(cfg) = &k.kubelet {
+            for f in &cfg.drop_ins {
+                to_stat.push((f.path.clone(), Some(c.process.pid)));
+            }
+        }
         for key in [
             KubeletKey::CLIENT_CA_FILE,
             KubeletKey::TLS_CERT_FILE,
