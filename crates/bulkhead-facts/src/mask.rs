@@ -615,12 +615,14 @@ pub fn mask_argv(argv: &[String]) -> Vec<String> {
                     out.push(format!("{}={MASK}", &word[..word.len() - v.len() - 1]));
                     continue;
                 }
-                // An argument with blanks is a value (`-c "echo secret"`), never an option name.
-                // keytool's `-storepass:env VAR` and `-storepass:file PATH` name where the
-                // password is.
+                // Only a plain name is an option's: an argument with blanks is a value (`-c
+                // "echo secret"`), keytool's `-storepass:env VAR` and `-storepass:file PATH`
+                // name where the password is, and a short option with its value glued
+                // (`-PZipPass1`, `-uftpuser,LftpPass1`, `-UDOM\\admin%pw`) names nothing: the
+                // next argument is no value then.
                 None if is_secret_name(body)
-                    && !has_blank(body)
-                    && !body.contains(':')
+                    && body.bytes().all(is_name_byte)
+                    && (body.len() + 1 < word.len() || !glued_short_value(body.as_bytes()))
                     && !value_only_glued(body, before())
                     && !names_a_secret(body, before()) =>
                 {
@@ -741,16 +743,7 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
             end += 1;
         }
         from = end;
-        // A short option with its value glued (`-pDock3rPass reg`, `-p0r4sPass`) looks like a
-        // long one with one dash, and the case of the value splits it into words (`p`,
-        // `dock3r`, `pass`): the next word is no value then. Go flags are lower case
-        // (`-peer-client-cert-auth`) or camel case from a word of two letters or more
-        // (`-apiToken`); PowerShell's parameters start with a capital (`-Password`).
-        if name_at == dashes + 1
-            && b[name_at].is_ascii_lowercase()
-            && !b.get(name_at + 1).is_some_and(u8::is_ascii_lowercase)
-            && b[name_at..end].iter().any(u8::is_ascii_uppercase)
-        {
+        if name_at == dashes + 1 && glued_short_value(&b[name_at..end]) {
             continue;
         }
         let (at, list_item) = match value_after_option(b, end) {
@@ -791,6 +784,22 @@ fn secret_option_values_from(text: &str, mut from: usize) -> Vec<(usize, usize)>
         from = from.max(z);
     }
     out
+}
+
+/// Does the name of an option written with one dash read as a short option with its value glued
+/// (`-pDock3rPass reg`, `-p0r4sPass`, zip's `-PZipPass1`) rather than as a long one? The case of
+/// the value splits it into words (`p`, `dock3r`, `pass`) that may look secret: the next word is
+/// no value then. Go flags are lower case (`-peer-client-cert-auth`) or camel case from a word of
+/// two letters or more (`-apiToken`); PowerShell's parameters start with a capital word
+/// (`-Password`) or an acronym (`-PSSession`, `-IPAddress`), never one capital and a word.
+fn glued_short_value(name: &[u8]) -> bool {
+    match name {
+        [a, b, ..] if a.is_ascii_lowercase() => {
+            !b.is_ascii_lowercase() && name.iter().any(u8::is_ascii_uppercase)
+        }
+        [a, b, c, ..] if a.is_ascii_uppercase() => b.is_ascii_uppercase() && c.is_ascii_lowercase(),
+        _ => false,
+    }
 }
 
 /// Where the name of a long option whose first dash is at `dash` starts, if one starts there:
@@ -1150,7 +1159,9 @@ pub fn mask_url_userinfo(word: &str) -> String {
 /// - the values of secret-looking keys of JSON, YAML or a JS object ([`json_secret_values`],
 ///   [`yaml_secret_values`]: `password: x`, `{pwd: 'x'}`, the `value` of an env entry named
 ///   `DB_PASSWORD`), of settings set on a command line ([`config_set_values`]: `git config
-///   user.password x`), and passwords set by SQL ([`sql_passwords`]: `IDENTIFIED BY 'x'`).
+///   user.password x`), passwords set by SQL ([`sql_passwords`]: `IDENTIFIED BY 'x'`), and
+///   redis's `requirepass x` and `masterauth x` as lines of its configuration
+///   ([`config_directive_values`]).
 ///
 /// References such as `$TOKEN` or `${TOKEN}` and already masked values are not credentials.
 pub fn credential_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
@@ -1199,6 +1210,9 @@ fn find_credentials(text: &str) -> (Vec<(usize, usize, &'static str)>, Option<us
     }
     if words.config_word {
         found.extend(config_set_values(text));
+    }
+    if words.config_directive {
+        found.extend(config_directive_values(text));
     }
     if found.len() < 2 {
         return (found, words.first_long_option);
@@ -1261,6 +1275,9 @@ struct Mentions {
     /// `config` or `configure` as a word (`CONFIG` too): maybe a setting set on a command line
     /// ([`config_set_values`]). Noted by [`Mentions::note_run`].
     config_word: bool,
+    /// `requirepass` or `masterauth` as a word: maybe a line of redis's configuration
+    /// ([`config_directive_values`]). Noted by [`Mentions::note_run`].
+    config_directive: bool,
     /// Where the first `-` that may begin a long option is (`--name`, or `-name` as Go writes
     /// it; see [`long_option_name_at`]): no option [`secret_option_values`] reads comes before
     /// it. Only the byte after each `-` is looked at, as every `-` of a command line may be:
@@ -1353,6 +1370,10 @@ impl Mentions {
             self.config_word = true;
             return;
         }
+        if matches!(name, b"requirepass" | b"masterauth") {
+            self.config_directive = true;
+            return;
+        }
         if Program::named(name).is_none() {
             return;
         }
@@ -1370,32 +1391,39 @@ impl Mentions {
 
 /// Do the first two bytes of a run begin the name of a program [`Program::named`] knows (but
 /// curl and wget, which [`Mentions::of`] looks for), or `password` (also after the letter of a
-/// `\n` or `\t` escape), or SQL's `PASSWORD` or `IDENTIFIED`? Checked for every run of token
-/// characters, so it looks at two bytes and no more.
+/// `\n` or `\t` escape), or SQL's `PASSWORD` or `IDENTIFIED`, or redis's `requirepass` or
+/// `masterauth` (also after a `\n` escape)? Checked for every run of token characters, so it
+/// looks at two bytes and no more.
 fn may_name(b: &[u8], run: usize, end: usize) -> bool {
     let len = end - run;
-    (len == 2 && b[run] == b'a' && b[run + 1] == b'z')
+    ((2..=3).contains(&len)
+        && matches!(
+            [b[run], b[run + 1]],
+            [b'a', b'z'] | [b'7', b'z'] | [b'z', b'i'] | [b'n', b'e']
+        ))
         || (len == 8 && matches!([b[run], b[run + 1]], [b'P', b'A' | b'a']))
         || (len == 10 && matches!([b[run], b[run + 1]], [b'i' | b'I', b'd' | b'D']))
         || (4..=15).contains(&len)
             && matches!(
                 [b[run], b[run + 1]],
-                [b'b', b'u']
+                [b'7', b'z']
+                    | [b'b', b'u']
                     | [b'c', b'h' | b'o' | b'r']
                     | [b'C', b'O']
                     | [b'd', b'g' | b'o']
                     | [b'e', b't' | b'x']
                     | [b'h', b'e' | b't']
-                    | [b'i', b'm']
+                    | [b'i', b'm' | b'p']
                     | [b'k', b'u']
-                    | [b'l', b'd']
+                    | [b'l', b'd' | b'f']
                     | [b'm', b'a' | b'o' | b'y']
-                    | [b'n', b'e' | b'p']
-                    | [b'o', b'r']
+                    | [b'n', b'e' | b'm' | b'p' | b'r']
+                    | [b'o', b'p' | b'r']
                     | [b'p', b'a' | b'o']
-                    | [b'r', b'e']
+                    | [b'r', b'e' | b'p']
                     | [b's', b'k' | b'm' | b'q' | b's' | b'u']
                     | [b't', b'p']
+                    | [b'u', b'n']
                     | [b'v', b'a']
             )
 }
@@ -1870,6 +1898,21 @@ enum Program {
     /// echo and printf: what they write into a pipe ([`piped_passwords`]). Never noted by
     /// [`Mentions`]: a text is read for them only when it names a program that reads a password.
     Echo,
+    /// zip and unzip: `-P PASSWORD` (`-PPASSWORD`, in a group `-rP`), zip's `--password`.
+    Zip,
+    /// 7-Zip (`7z`, `7za`, `7zr`, `7zz`, `7zzs`): the password glued to its switch, `-pPASSWORD`.
+    SevenZip,
+    /// ipmitool: `-P PASSWORD`, and the Kg keys of `-k KEY` and `-y HEXKEY`.
+    Ipmitool,
+    /// The Mosquitto clients (`mosquitto_pub`, `mosquitto_sub`, `mosquitto_rr`): `-P` and `--pw`.
+    Mosquitto,
+    /// lftp: `-u USER,PASSWORD`, also inside `-c "open -u USER,PASSWORD host"`.
+    Lftp,
+    /// openssl: the password of `enc`'s `-k PASSWORD` (the `-pass pass:X` form is read by
+    /// [`openssl_pass_args`]).
+    Openssl,
+    /// consul: the gossip encryption key of `-encrypt KEY`.
+    Consul,
 }
 
 impl Program {
@@ -1893,7 +1936,11 @@ impl Program {
             b"redis-cli" => RedisCli,
             b"sshpass" => Sshpass,
             b"htpasswd" => Htpasswd,
-            b"smbclient" => Smbclient,
+            // Samba's clients share `-U|--user=USER%PASSWORD`; `net` only as a command's first
+            // word ([`command_line_passwords`]).
+            b"smbclient" | b"rpcclient" | b"net" | b"smbcacls" | b"smbcquotas" | b"smbtree" => {
+                Smbclient
+            }
             b"sqlcmd" => Sqlcmd,
             b"ldapsearch" | b"ldapadd" | b"ldapmodify" | b"ldapdelete" | b"ldapwhoami"
             | b"ldappasswd" | b"ldapcompare" | b"ldapmodrdn" | b"ldapexop" => Ldap,
@@ -1907,6 +1954,13 @@ impl Program {
             b"echo" | b"printf" => Echo,
             b"ssh-keygen" => SshKeygen,
             b"sqlplus" | b"expdp" | b"impdp" | b"dgmgrl" => Oracle,
+            b"zip" | b"unzip" => Zip,
+            b"7z" | b"7za" | b"7zr" | b"7zz" | b"7zzs" => SevenZip,
+            b"ipmitool" => Ipmitool,
+            b"mosquitto_pub" | b"mosquitto_sub" | b"mosquitto_rr" => Mosquitto,
+            b"lftp" => Lftp,
+            b"openssl" => Openssl,
+            b"consul" => Consul,
             _ => return None,
         })
     }
@@ -2162,7 +2216,9 @@ fn after_subcommand(args: &[Arg], path: &[&str]) -> Option<usize> {
 }
 
 /// Passwords on the command line of a program that takes one, each program's options read as its
-/// own parser reads them, and only the value masked (`-p ***`, `-p***`, `--password=***`):
+/// own parser reads them, and only the value masked (`-p ***`, `-p***`, `--password=***`). A
+/// letter is a password's only in its program: zip's `-P` is not `cp -P`, `ssh -P` (a port) nor
+/// ipmitool's `-U` (a user).
 ///
 /// - curl's `-u user:pass` (also `--user`, `-U`, `--proxy-user`, `--user=...`, `-uuser:pass` and
 ///   combined short options such as `-ku`), and wget's `--password`, `--http-password`,
@@ -2173,7 +2229,11 @@ fn after_subcommand(args: &[Arg], path: &[&str]) -> Option<usize> {
 ///   user:pass` of podman, buildah and skopeo;
 /// - the MySQL and MariaDB clients' `-pPASS` and `--password=PASS`;
 /// - the MongoDB shells' and tools' `-p`/`--password`, redis-cli's `-a`/`--pass`, sshpass's
-///   `-p`, htpasswd's password in batch mode (`-b`), smbclient's `-U user%pass`;
+///   `-p`, htpasswd's password in batch mode (`-b`), the `-U user%pass` of smbclient, rpcclient,
+///   `net` and Samba's other clients;
+/// - `zip` and `unzip -P`, 7-Zip's `-pPASS`, `ipmitool -P` (and its Kg keys `-k`, `-y`), the
+///   Mosquitto clients' `-P` and `--pw`, `lftp -u user,pass`, `openssl enc -k`, `consul
+///   -encrypt KEY`;
 /// - the `password=` (also `pass=`, `password2=`) and `user=name%password` of the option list
 ///   `mount` and `mount.cifs` take after `-o` or `--options`.
 ///
@@ -2246,7 +2306,8 @@ fn command_line_passwords(text: &str) -> Vec<(usize, usize, &'static str)> {
         let command_word = base.len() == word.len() || !word.contains([':', '=', ',']);
         let prog = Program::named(base.as_bytes()).filter(|&p| {
             command_word
-                && (p != Program::Echo || matches!(command, None | Some(Program::Sudo)))
+                && (!(p == Program::Echo || base == "net")
+                    || matches!(command, None | Some(Program::Sudo)))
                 && (p != Program::Passwd
                     || base.len() == word.len()
                     || word.ends_with("bin/passwd"))
@@ -2697,11 +2758,138 @@ fn program_passwords(
                 }
             }
         }
+        Program::Zip => {
+            const WHAT: &str = "a password given to zip";
+            // zip's and unzip's own parsers: `-P PASS` or `-PPASS`, after switches in a group
+            // (`-rP`); zip's letters that take a value end the group. zip's `--password`.
+            const TAKES_VALUE: &[u8] = b"PbnitxZsOdU";
+            while k < args.len() && args[k].word != "--" {
+                let v = long_value(args, k, "--password", true)
+                    .or_else(|| short_value(args, k, b'P', TAKES_VALUE, false, true));
+                match v {
+                    Some((at, took)) => {
+                        push_value(out, text, at, WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::SevenZip => {
+            // 7-Zip's switches are whole words, in any letter case, anywhere after the command
+            // letter: `-pPASS` glued (`-p` alone prompts), none after `--`.
+            for a in args.iter().take_while(|a| a.word != "--") {
+                if let Some(rest) = a.word.strip_prefix("-p").or(a.word.strip_prefix("-P")) {
+                    if !rest.is_empty() {
+                        let at = a.at + a.word.len() - rest.len();
+                        push_value(out, text, at, "a password given to 7-Zip");
+                    }
+                }
+            }
+        }
+        Program::Ipmitool => {
+            // getopt "I:46hVvcgsEKYao:H:d:P:f:U:p:C:L:A:t:T:m:z:S:l:b:B:e:k:y:O:R:N:D:Z": `-P`
+            // the password, `-k` and `-y` the Kg key (`-E`, `-f` and `-K` read them elsewhere).
+            const TAKES_VALUE: &[u8] = b"IoHdPfUpCLAtTmzSlbBekyORND";
+            while k < args.len() && args[k].word != "--" {
+                let v = short_option(args[k].word, TAKES_VALUE).and_then(|(c, _)| {
+                    let what = match c {
+                        b'P' => "a password given to ipmitool",
+                        b'k' | b'y' => "a key given to ipmitool",
+                        _ => return None,
+                    };
+                    short_value(args, k, c, TAKES_VALUE, false, true).map(|v| (v, what))
+                });
+                match v {
+                    Some(((at, took), what)) => {
+                        push_value(out, text, at, what);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Mosquitto => {
+            // The Mosquitto clients compare whole words: `-P PASS`, `--pw PASS`, the next word
+            // whatever it is. Their `-p` is the port.
+            while k < args.len() {
+                match args.get(k + 1) {
+                    Some(n) if matches!(args[k].word, "-P" | "--pw") => {
+                        push_value(
+                            out,
+                            text,
+                            n.raw_at,
+                            "a password given to a Mosquitto client",
+                        );
+                        k += 2;
+                    }
+                    _ => k += 1,
+                }
+            }
+        }
+        Program::Lftp => {
+            const WHAT: &str = "a password in an lftp user option";
+            // `-u USER[,PASS]` of lftp and of its `open` command (`lftp -c "open -u u,p h"`),
+            // getopt: glued or the next word. A user alone holds none.
+            while k < args.len() && args[k].word != "--" {
+                match short_value(args, k, b'u', b"uepcfs", false, true) {
+                    Some((at, took)) => {
+                        push_user_password(out, text, at, ',', WHAT);
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Openssl => {
+            // OpenSSL's parser: one dash or two, the value the next word or after `=`. `-k`
+            // takes the password itself (`-kfile` names a file); a `pass:X` value is left to
+            // [`openssl_pass_args`], which masks X.
+            while k < args.len() {
+                let name = args[k]
+                    .word
+                    .strip_prefix('-')
+                    .map(|w| w.trim_start_matches('-'));
+                let v = match name {
+                    Some("k") => args.get(k + 1).map(|n| (n.raw_at, true)),
+                    Some(w) => w
+                        .strip_prefix("k=")
+                        .map(|v| (args[k].at + args[k].word.len() - v.len(), false)),
+                    None => None,
+                };
+                match v {
+                    Some((at, took)) => {
+                        if !text[at..]
+                            .trim_start_matches(['"', '\''])
+                            .starts_with("pass:")
+                        {
+                            push_value(out, text, at, "a password given to openssl");
+                        }
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        Program::Consul => {
+            // Go's flag package: `-encrypt KEY`, `--encrypt KEY`, `-encrypt=KEY`.
+            while k < args.len() && args[k].word != "--" {
+                let v = long_value(args, k, "-encrypt", true)
+                    .or_else(|| long_value(args, k, "--encrypt", true));
+                match v {
+                    Some((at, took)) => {
+                        push_value(out, text, at, "a gossip key given to consul");
+                        step(&mut k, took);
+                    }
+                    None => k += 1,
+                }
+            }
+        }
         Program::Smbclient => {
-            const WHAT: &str = "a password in an smbclient user option";
-            const PASSWORD: &str = "a password given to smbclient";
-            // Samba's `-U|--user=[DOMAIN\]USERNAME[%PASSWORD]` (popt: glued or the next word).
-            // Its `-p` is the port.
+            const WHAT: &str = "a password in a Samba user option";
+            const PASSWORD: &str = "a password given to a Samba client";
+            // Samba's `-U|--user=[DOMAIN\]USERNAME[%PASSWORD]` (popt: glued or the next word),
+            // shared by smbclient, rpcclient, net and the other clients. Its `-p` is the port.
             while k < args.len() {
                 let w = args[k].word;
                 let user = long_value(args, k, "--user", true).or_else(|| {
@@ -3383,6 +3571,62 @@ fn config_set_values(text: &str) -> Vec<(usize, usize, &'static str)> {
     out
 }
 
+/// The values of redis's `requirepass` and `masterauth` written as lines of its configuration
+/// (redis.conf, a ConfigMap's `redis.conf: |`): the directive is the first word of its line, or
+/// of a string written into such a file (`echo "requirepass x" >> redis.conf`, `printf 'port
+/// 1\nrequirepass x\n'`), and its value the next word, or a quoted string. A commented line (`#
+/// requirepass foobared`) and a directive elsewhere in a line (`--requirepass`, `CONFIG SET
+/// requirepass`, read by other finders) are left alone. Each directive looks back only over the
+/// blanks before it, so a text is read once.
+fn config_directive_values(text: &str) -> Vec<(usize, usize, &'static str)> {
+    const WHAT: &str = "a password in a redis configuration line";
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let len = match b[i] {
+            b'r' if b[i..].starts_with(b"requirepass") => 11,
+            b'm' if b[i..].starts_with(b"masterauth") => 10,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let word = i;
+        i += len;
+        if !matches!(b.get(i), Some(b' ' | b'\t')) {
+            continue;
+        }
+        let mut k = word;
+        while k > 0 && matches!(b[k - 1], b' ' | b'\t') {
+            k -= 1;
+        }
+        let first = k == 0
+            || matches!(b[k - 1], b'\n' | b'"' | b'\'')
+            || (k >= 2 && b[k - 2] == b'\\' && b[k - 1] == b'n');
+        if !first {
+            continue;
+        }
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if matches!(b.get(i), None | Some(b'\r' | b'\n')) {
+            continue;
+        }
+        let (a, mut z) = value_at(text, i);
+        // The `\n` escape that ends a line of printf's format is not the value's.
+        if let Some(e) = text[a..z].find("\\n") {
+            z = a + e;
+        }
+        let value = &text[a..z];
+        if !not_a_value(value) && !prose_word(value) {
+            out.push((a, z, WHAT));
+        }
+        i = i.max(z);
+    }
+    out
+}
+
 /// Passwords set by SQL, in a string literal: `IDENTIFIED BY 'x'` (also `IDENTIFIED WITH
 /// plugin BY 'x'` and `BY PASSWORD '*hash'`), `PASSWORD 'x'` (`WITH PASSWORD`, `ENCRYPTED
 /// PASSWORD`), `PASSWORD = 'x'` and `PASSWORD('x')`, the keywords in any letter case. A string
@@ -4011,6 +4255,14 @@ mod tests {
         assert_eq!(mask_credentials(&c), c);
         let p = "echo x | ".repeat(10_000) + "chpasswd";
         assert!(mask_credentials(&p).len() <= p.len());
+        // redis directives looking back over blanks, quotes opened in their values; programs'
+        // options without values.
+        let r = " requirepass".repeat(40_000) + &"\"requirepass '".repeat(20_000);
+        assert!(mask_credentials(&r).len() <= r.len());
+        let r = format!("{}requirepass x", " \t".repeat(200_000));
+        assert!(mask_credentials(&r).ends_with("requirepass ***"));
+        let a = "7z x -p lftp -u ipmitool -P openssl -k consul -encrypt ".repeat(5_000);
+        assert!(mask_credentials(&a).len() <= a.len());
         // Linear masking of all the above takes a second or two in a debug build; a
         // quadratic path on inputs this size takes minutes. The budget separates the two with a
         // wide margin even on a loaded 2-core CI machine (the inputs were five times larger,
@@ -5575,5 +5827,404 @@ mod tests {
             mask_text("export PASSWORD=\"${DB_PASSWORD}\" X=1"),
             "export PASSWORD=\"***\" X=1"
         );
+    }
+
+    /// Passwords of archivers, BMC, MQTT, FTP, OpenSSL, Samba and consul command lines, each
+    /// option read only in its own program; in text and in a process's argv alike.
+    #[test]
+    fn more_program_passwords_are_masked() {
+        let cases: &[(&[&str], &[&str])] = &[
+            // zip and unzip: -P PASS, -PPASS, in a group.
+            (
+                &["zip", "-P", "ZipPass1", "a.zip", "f"],
+                &["zip", "-P", "***", "a.zip", "f"],
+            ),
+            (
+                &["zip", "-rP", "ZipPass1", "a.zip", "d"],
+                &["zip", "-rP", "***", "a.zip", "d"],
+            ),
+            (
+                &["/usr/bin/zip", "-PZipPass1", "a.zip", "f"],
+                &["/usr/bin/zip", "-P***", "a.zip", "f"],
+            ),
+            (
+                &["zip", "--password", "ZipPass1", "a.zip", "f"],
+                &["zip", "--password", "***", "a.zip", "f"],
+            ),
+            (
+                &["unzip", "-P", "ZipPass1", "a.zip"],
+                &["unzip", "-P", "***", "a.zip"],
+            ),
+            // 7-Zip: the password glued to -p, in any command and letter case.
+            (
+                &["7z", "a", "-pS3venZip", "a.7z", "f"],
+                &["7z", "a", "-p***", "a.7z", "f"],
+            ),
+            (
+                &["7z", "x", "-pS3venZip", "a.7z"],
+                &["7z", "x", "-p***", "a.7z"],
+            ),
+            (
+                &["7za", "x", "-y", "-PS3venZip", "-o/tmp", "a.7z"],
+                &["7za", "x", "-y", "-P***", "-o/tmp", "a.7z"],
+            ),
+            (
+                &["7zz", "a", "-mhe=on", "-pS3venZip", "a.7z"],
+                &["7zz", "a", "-mhe=on", "-p***", "a.7z"],
+            ),
+            // ipmitool: -P PASS (getopt: glued too), the Kg key of -k and -y; -U is the user.
+            (
+                &[
+                    "ipmitool",
+                    "-I",
+                    "lanplus",
+                    "-H",
+                    "bmc",
+                    "-U",
+                    "admin",
+                    "-P",
+                    "IpmiPass1",
+                    "power",
+                    "status",
+                ],
+                &[
+                    "ipmitool", "-I", "lanplus", "-H", "bmc", "-U", "admin", "-P", "***", "power",
+                    "status",
+                ],
+            ),
+            (
+                &["ipmitool", "-U", "admin", "-PIpmiPass1", "sel", "list"],
+                &["ipmitool", "-U", "admin", "-P***", "sel", "list"],
+            ),
+            (
+                &[
+                    "ipmitool",
+                    "-k",
+                    "KgKey0001",
+                    "-P",
+                    "IpmiPass1",
+                    "mc",
+                    "info",
+                ],
+                &["ipmitool", "-k", "***", "-P", "***", "mc", "info"],
+            ),
+            // Mosquitto clients: -P PASS, --pw PASS; -p is the port.
+            (
+                &[
+                    "mosquitto_pub",
+                    "-h",
+                    "b",
+                    "-p",
+                    "1883",
+                    "-u",
+                    "dev",
+                    "-P",
+                    "MqttPass1",
+                    "-t",
+                    "t",
+                    "-m",
+                    "x",
+                ],
+                &[
+                    "mosquitto_pub",
+                    "-h",
+                    "b",
+                    "-p",
+                    "1883",
+                    "-u",
+                    "dev",
+                    "-P",
+                    "***",
+                    "-t",
+                    "t",
+                    "-m",
+                    "x",
+                ],
+            ),
+            (
+                &["mosquitto_sub", "-u", "dev", "--pw", "MqttPass1", "-t", "#"],
+                &["mosquitto_sub", "-u", "dev", "--pw", "***", "-t", "#"],
+            ),
+            (
+                &["mosquitto_sub", "-u", "dev", "-P", "MqttPass1", "-t", "t"],
+                &["mosquitto_sub", "-u", "dev", "-P", "***", "-t", "t"],
+            ),
+            // lftp: -u user,pass keeps the user, also in the `open` of a -c script.
+            (
+                &["lftp", "-u", "ftpuser,LftpPass1", "ftp.example.com"],
+                &["lftp", "-u", "ftpuser,***", "ftp.example.com"],
+            ),
+            (
+                &["lftp", "-uftpuser,LftpPass1", "ftp.example.com"],
+                &["lftp", "-uftpuser,***", "ftp.example.com"],
+            ),
+            (
+                &[
+                    "lftp",
+                    "-c",
+                    "open -u ftpuser,LftpPass1 ftp.example.com; mirror -R d",
+                ],
+                &[
+                    "lftp",
+                    "-c",
+                    "open -u ftpuser,*** ftp.example.com; mirror -R d",
+                ],
+            ),
+            // openssl enc -k PASS (one dash or two, or `=`); -pass pass:X was masked already.
+            (
+                &[
+                    "openssl",
+                    "enc",
+                    "-aes-256-cbc",
+                    "-salt",
+                    "-k",
+                    "EncPass1",
+                    "-in",
+                    "f",
+                    "-out",
+                    "f.enc",
+                ],
+                &[
+                    "openssl",
+                    "enc",
+                    "-aes-256-cbc",
+                    "-salt",
+                    "-k",
+                    "***",
+                    "-in",
+                    "f",
+                    "-out",
+                    "f.enc",
+                ],
+            ),
+            (
+                &["openssl", "aes-256-cbc", "-d", "--k=EncPass1", "-in", "f"],
+                &["openssl", "aes-256-cbc", "-d", "--k=***", "-in", "f"],
+            ),
+            (
+                &["openssl", "enc", "-d", "-k", "pass:EncPass1"],
+                &["openssl", "enc", "-d", "-k", "pass:***"],
+            ),
+            (
+                &["openssl", "enc", "-pass", "pass:EncPass1", "-in", "f"],
+                &["openssl", "enc", "-pass", "***", "-in", "f"],
+            ),
+            // Samba's clients: -U user%pass keeps the user.
+            (
+                &["rpcclient", "-U", "admin%RpcPass1", "dc1"],
+                &["rpcclient", "-U", "admin%***", "dc1"],
+            ),
+            (
+                &["rpcclient", "-UDOM\\admin%RpcPass1", "dc1"],
+                &["rpcclient", "-UDOM\\admin%***", "dc1"],
+            ),
+            (
+                &["smbclient", "-L", "srv", "-U", "admin%SmbPass1"],
+                &["smbclient", "-L", "srv", "-U", "admin%***"],
+            ),
+            (
+                &["net", "ads", "join", "-U", "admin%NetPass1"],
+                &["net", "ads", "join", "-U", "admin%***"],
+            ),
+            (
+                &["net", "rpc", "user", "-S", "dc1", "--user=admin%NetPass1"],
+                &["net", "rpc", "user", "-S", "dc1", "--user=admin%***"],
+            ),
+            // consul's gossip key: -encrypt KEY, -encrypt=KEY.
+            (
+                &[
+                    "consul",
+                    "agent",
+                    "-server",
+                    "-encrypt",
+                    "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=",
+                    "-data-dir",
+                    "/d",
+                ],
+                &[
+                    "consul",
+                    "agent",
+                    "-server",
+                    "-encrypt",
+                    "***",
+                    "-data-dir",
+                    "/d",
+                ],
+            ),
+            (
+                &[
+                    "/bin/consul",
+                    "agent",
+                    "--encrypt=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=",
+                ],
+                &["/bin/consul", "agent", "--encrypt=***"],
+            ),
+        ];
+        let argv = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
+        // A command line as text: an argument with blanks quoted as a shell shows it.
+        let line = |w: &[&str]| -> String {
+            let quoted: Vec<String> = w
+                .iter()
+                .map(|s| {
+                    if s.contains(' ') {
+                        format!("\"{s}\"")
+                    } else {
+                        s.to_string()
+                    }
+                })
+                .collect();
+            quoted.join(" ")
+        };
+        for (given, want) in cases {
+            assert_eq!(mask_argv(&argv(given)), argv(want), "{given:?}");
+            assert_eq!(mask_text(&line(given)), line(want), "{given:?}");
+            assert_eq!(
+                mask_text(&format!(
+                    "RUN apt-get install -y zip && {} | tee /x",
+                    line(given)
+                )),
+                format!("RUN apt-get install -y zip && {} | tee /x", line(want)),
+                "{given:?}"
+            );
+        }
+        // What each is, for the messages of `bulkhead scan`.
+        let what =
+            |t: &str| -> Vec<&'static str> { credential_spans(t).iter().map(|c| c.2).collect() };
+        assert_eq!(what("zip -P x1 a f"), vec!["a password given to zip"]);
+        assert_eq!(what("7z x -px1 a"), vec!["a password given to 7-Zip"]);
+        assert_eq!(
+            what("ipmitool -y 0a0b -P x1"),
+            vec!["a key given to ipmitool", "a password given to ipmitool"]
+        );
+        assert_eq!(
+            what("net ads join -U a%x1"),
+            vec!["a password in a Samba user option"]
+        );
+        assert_eq!(
+            what("consul agent -encrypt x1"),
+            vec!["a gossip key given to consul"]
+        );
+    }
+
+    /// The same letters in other programs, and these programs' options that hold no secret,
+    /// stay as written.
+    #[test]
+    fn other_programs_options_are_not_passwords() {
+        for words in [
+            &["cp", "-P", "src", "dst"][..],
+            &["ls", "-P", "/x"],
+            &["ssh", "-P", "22", "host"],
+            &["scp", "-P", "2222", "a", "h:b"],
+            &["sftp", "-P", "2222", "host"],
+            &["rsync", "-P", "a", "h:b"],
+            &["curl", "-P", "-", "ftp://example.com/x"],
+            &["ipmitool", "-U", "admin", "-E", "chassis", "status"],
+            &[
+                "ipmitool", "-I", "lanplus", "-H", "bmc", "-U", "admin", "-f", "/run/pw", "sel",
+            ],
+            &["zip", "-r", "a.zip", "dir"],
+            &["zip", "-e", "a.zip", "f"],
+            &["unzip", "-o", "a.zip", "-d", "/x"],
+            &["7z", "x", "-p", "a.7z"],
+            &["7z", "a", "-mhe=on", "-o/tmp", "a.7z", "f"],
+            &[
+                "mosquitto_pub",
+                "-p",
+                "1883",
+                "-u",
+                "dev",
+                "-t",
+                "t",
+                "-m",
+                "x",
+            ],
+            &["lftp", "-u", "ftpuser", "ftp.example.com"],
+            &["lftp", "-p", "2121", "ftp.example.com"],
+            &[
+                "openssl",
+                "enc",
+                "-aes-256-cbc",
+                "-kfile",
+                "/run/k",
+                "-in",
+                "f",
+            ],
+            &["openssl", "enc", "-k", "$PW", "-in", "f"],
+            &["openssl", "req", "-newkey", "rsa:2048", "-keyout", "k.pem"],
+            &["rpcclient", "-U", "admin", "dc1"],
+            &["net", "ads", "join", "-U", "admin"],
+            &["gpg", "--encrypt", "--recipient", "me", "f"],
+            &["consul", "agent", "-encrypt", "$GOSSIP_KEY"],
+            &["consul", "members"],
+        ] {
+            let argv: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+            assert_eq!(mask_argv(&argv), argv, "{words:?}");
+            let text = words.join(" ");
+            assert_eq!(mask_text(&text), text, "{text}");
+        }
+        // `net` is samba's only as a command's first word.
+        let t = "docker network rm net -U a%Bc1";
+        assert_eq!(mask_text(t), t);
+    }
+
+    /// redis's `requirepass` and `masterauth` as configuration lines: the first word of a line
+    /// or of a string written into the file.
+    #[test]
+    fn redis_configuration_lines_are_masked() {
+        for (text, masked) in [
+            (
+                "port 6379\nrequirepass S3cr3tRedis\nmasterauth S3cr3tMaster\nappendonly yes\n",
+                "port 6379\nrequirepass ***\nmasterauth ***\nappendonly yes\n",
+            ),
+            (
+                "data:\n  redis.conf: |\n    bind 0.0.0.0\n    requirepass S3cr3tRedis\n",
+                "data:\n  redis.conf: |\n    bind 0.0.0.0\n    requirepass ***\n",
+            ),
+            ("requirepass \"two words\"\n", "requirepass \"***\"\n"),
+            ("\trequirepass\tS3cr3tRedis\r\n", "\trequirepass\t***\r\n"),
+            (
+                "RUN echo \"requirepass S3cr3tRedis\" >> /etc/redis/redis.conf",
+                "RUN echo \"requirepass ***\" >> /etc/redis/redis.conf",
+            ),
+            (
+                "printf 'port 6379\\nrequirepass S3cr3tRedis\\nmasterauth M4ster\\n' > r.conf",
+                "printf 'port 6379\\nrequirepass ***\\nmasterauth ***\\n' > r.conf",
+            ),
+            ("requirepass 123456\n", "requirepass ***\n"),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        for text in [
+            "# requirepass foobared\n",
+            "requirepass $REDIS_PASSWORD\n",
+            "requirepass\n",
+            "requirepass \"\"\n",
+            "the requirepass is set in redis.conf",
+            "requirepass is not set\n",
+            "redis-cli CONFIG SET requirepass $P",
+            "masterauth-user x",
+        ] {
+            assert_eq!(mask_text(text), text, "{text}");
+        }
+        let argv = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
+        assert_eq!(
+            mask_argv(&argv(&[
+                "sh",
+                "-c",
+                "echo 'requirepass S3cr3tRedis' >> /r.conf"
+            ])),
+            argv(&["sh", "-c", "echo 'requirepass ***' >> /r.conf"])
+        );
+        assert_eq!(
+            mask_argv(&argv(&["redis-server", "--requirepass", "S3cr3tRedis"])),
+            argv(&["redis-server", "--requirepass", "***"])
+        );
+        assert_eq!(
+            what_redis("masterauth M4ster\n"),
+            vec!["a password in a redis configuration line"]
+        );
+        fn what_redis(t: &str) -> Vec<&'static str> {
+            credential_spans(t).iter().map(|c| c.2).collect()
+        }
     }
 }
