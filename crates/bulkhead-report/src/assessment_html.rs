@@ -66,7 +66,9 @@ pub fn render(a: &Assessment<'_>) -> String {
                 "<p>{}</p>",
                 attention_note(|c| format!("<code>{}</code>", esc(c)))
             );
-            b.push_str("<table><tr><th>Check</th><th>Title</th><th>Result</th></tr>");
+            b.push_str(
+                "<table><thead><tr><th>Check</th><th>Title</th><th>Result</th></tr></thead>",
+            );
             for o in f {
                 let _ = write!(
                     b,

@@ -21,6 +21,19 @@ const TITLE_H: i32 = 22;
 const COL_GAP: i32 = 56;
 const ROW_GAP: i32 = 18;
 const CHARS_PER_LINE: usize = 26;
+/// An element's name takes at most this many lines in its box; a longer name (a host value can
+/// be one 5,000-character word) ends in `…` there, whole in the box's tooltip and the tables.
+const MAX_NAME_LINES: usize = 6;
+/// Boundary labels and the names in the flow legend are cut to this many characters, so one
+/// long name cannot make the diagram tens of thousands of pixels wide.
+const MAX_LABEL_CHARS: usize = 120;
+/// The protocol, port, authentication and encryption of a flow in the legend (bulkhead's own
+/// words, which name host paths) are cut to this many characters.
+const MAX_VALUE_CHARS: usize = 400;
+/// At most this many boxes are drawn in one column of a boundary (or of the diagram); the rest
+/// are summed up in one box that links to the first of them in the element table, where every
+/// element is listed. A host with 500 containers would otherwise draw a diagram 65,000 px tall.
+const MAX_COLUMN_NODES: usize = 16;
 
 /// Escape text for XML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -68,6 +81,29 @@ fn anchor(prefix: &str, id: &str) -> String {
         }
     }
     out
+}
+
+/// `s` cut to at most `max` characters, the last of them `…` when anything was cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// [`wrap`] kept to `max_lines` lines, the last one ending in `…` when lines were dropped.
+fn wrap_lines(s: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(s, width);
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let last = lines.last_mut().expect("max_lines > 0");
+        let kept: String = last.chars().take(width.saturating_sub(1)).collect();
+        *last = format!("{kept}…");
+    }
+    lines
 }
 
 /// Break a label into lines of at most `width` characters, at spaces where possible.
@@ -124,18 +160,42 @@ enum Node<'a> {
         w: i32,
         h: i32,
     },
+    /// The boxes of a column beyond [`MAX_COLUMN_NODES`], drawn as one box.
+    More {
+        /// The element IDs they hold (those of nested boundaries too).
+        elements: Vec<&'a str>,
+        /// How many boxes (elements and boundaries) it stands for.
+        count: usize,
+        w: i32,
+        h: i32,
+    },
 }
 
-impl Node<'_> {
+impl<'a> Node<'a> {
     fn size(&self) -> (i32, i32) {
         match self {
-            Node::Boundary { w, h, .. } | Node::Element { w, h, .. } => (*w, *h),
+            Node::Boundary { w, h, .. } | Node::Element { w, h, .. } | Node::More { w, h, .. } => {
+                (*w, *h)
+            }
+        }
+    }
+
+    /// The element IDs drawn in (or summed up by) this node.
+    fn element_ids(&self, out: &mut Vec<&'a str>) {
+        match self {
+            Node::Element { e, .. } => out.push(&e.id),
+            Node::Boundary { columns, .. } => {
+                for n in columns.iter().flatten() {
+                    n.element_ids(out);
+                }
+            }
+            Node::More { elements, .. } => out.extend(elements.iter().copied()),
         }
     }
 }
 
 fn element_node(e: &Element) -> Node<'_> {
-    let lines = wrap(&e.name, CHARS_PER_LINE);
+    let lines = wrap_lines(&e.name, CHARS_PER_LINE, MAX_NAME_LINES);
     let h = 16 + LINE_H * lines.len() as i32 + 16;
     Node::Element {
         e,
@@ -145,13 +205,32 @@ fn element_node(e: &Element) -> Node<'_> {
     }
 }
 
-/// Arrange items into columns by rank, keeping model order inside a column.
+/// Arrange items into columns by rank, keeping model order inside a column. A column of more
+/// than [`MAX_COLUMN_NODES`] boxes keeps the first ones and sums up the rest in one box.
 fn columns<'a>(items: Vec<(u32, Node<'a>)>) -> Vec<Vec<Node<'a>>> {
     let mut by_rank: BTreeMap<u32, Vec<Node<'a>>> = BTreeMap::new();
     for (rank, n) in items {
         by_rank.entry(rank).or_default().push(n);
     }
-    by_rank.into_values().collect()
+    by_rank
+        .into_values()
+        .map(|mut col| {
+            if col.len() > MAX_COLUMN_NODES {
+                let rest = col.split_off(MAX_COLUMN_NODES - 1);
+                let mut elements = Vec::new();
+                for n in &rest {
+                    n.element_ids(&mut elements);
+                }
+                col.push(Node::More {
+                    elements,
+                    count: rest.len(),
+                    w: ELEMENT_W,
+                    h: 16 + 2 * LINE_H + 16,
+                });
+            }
+            col
+        })
+        .collect()
 }
 
 fn columns_size(cols: &[Vec<Node<'_>>], gap: i32) -> (i32, i32) {
@@ -187,7 +266,7 @@ fn boundary_node<'a>(m: &'a Model, id: &'a str) -> Node<'a> {
     let cols = columns(items);
     let (cw, ch) = columns_size(&cols, COL_GAP / 2);
     let name = m.boundary(id).map(|b| b.name.as_str()).unwrap_or(id);
-    let label_w = 8 * (name.chars().count() as i32 + 12);
+    let label_w = 8 * (shorten(name, MAX_LABEL_CHARS).chars().count() as i32 + 12);
     Node::Boundary {
         id,
         w: (cw + 2 * PAD).max(label_w).max(ELEMENT_W + 2 * PAD),
@@ -201,6 +280,8 @@ fn boundary_node<'a>(m: &'a Model, id: &'a str) -> Node<'a> {
 struct Placed {
     boundaries: Vec<(String, Rect)>,
     elements: BTreeMap<String, (Rect, Vec<String>)>,
+    /// Summary boxes: where, how many boxes, and the element IDs they stand for.
+    more: Vec<(Rect, usize, Vec<String>)>,
 }
 
 fn place(n: &Node<'_>, x: i32, y: i32, out: &mut Placed) {
@@ -214,6 +295,16 @@ fn place(n: &Node<'_>, x: i32, y: i32, out: &mut Placed) {
                 .push((id.to_string(), Rect { x, y, w: *w, h: *h }));
             place_columns(columns, x + PAD, y + TITLE_H + PAD, COL_GAP / 2, out);
         }
+        Node::More {
+            elements,
+            count,
+            w,
+            h,
+        } => out.more.push((
+            Rect { x, y, w: *w, h: *h },
+            *count,
+            elements.iter().map(|e| e.to_string()).collect(),
+        )),
     }
 }
 
@@ -300,18 +391,25 @@ fn section(
     );
     for (id, r) in &placed.boundaries {
         let b = m.boundary(id).expect("placed boundary exists");
+        // A long name is cut on the label, whole in the tooltip.
+        let label = shorten(&b.name, MAX_LABEL_CHARS);
         let _ = writeln!(
             s,
-            "<g class=\"boundary\" data-boundary=\"{}\" data-trust=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"10\" fill=\"none\" stroke=\"#b71c1c\" stroke-width=\"1.5\" stroke-dasharray=\"7 4\"/><text class=\"boundary-label\" x=\"{}\" y=\"{}\">{} · trust {}</text></g>",
+            "<g class=\"boundary\" data-boundary=\"{}\" data-trust=\"{}\">{}<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"10\" fill=\"none\" stroke=\"#b71c1c\" stroke-width=\"1.5\" stroke-dasharray=\"7 4\"/><text class=\"boundary-label\" x=\"{}\" y=\"{}\">{} · trust {}</text></g>",
             esc(id),
             b.trust,
+            if label == b.name {
+                String::new()
+            } else {
+                format!("<title>{} · trust {}</title>", esc(&b.name), b.trust)
+            },
             r.x,
             r.y,
             r.w,
             r.h,
             r.x + 10,
             r.y + 16,
-            esc(&b.name),
+            esc(&label),
             b.trust
         );
     }
@@ -413,10 +511,48 @@ fn section(
             esc(&if threats.is_empty() { String::new() } else { format!(": {}", threats.join("; ")) })
         );
     }
-    // Legend of numbered flows.
+    // The boxes that stand for the elements of a long column not drawn.
+    let mut hidden: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for (r, count, ids) in &placed.more {
+        hidden.extend(ids.iter().map(String::as_str));
+        let st = ids
+            .iter()
+            .filter_map(|id| tm.worst_status(id))
+            .max_by_key(|s| s.badness())
+            .unwrap_or(ThreatStatus::NotApplicable);
+        let (cx, first) = (r.x + r.w / 2, ids.first().map(String::as_str).unwrap_or(""));
+        let _ = writeln!(
+            s,
+            "<a href=\"#{}\"><g class=\"more\" data-count=\"{count}\" data-status=\"{}\"><title>{count} more, not drawn: listed in the element table (worst status {})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\" stroke-dasharray=\"4 3\"/><text class=\"element-name\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">… and {count} more</text><text class=\"element-kind\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">listed in the table · worst {}</text></g></a>",
+            element_anchor(first),
+            st.as_str(),
+            st.label(),
+            r.x,
+            r.y,
+            r.w,
+            r.h,
+            st.colour(),
+            r.y + 18,
+            r.y + r.h - 8,
+            st.colour(),
+            st.label()
+        );
+    }
+    // Legend of numbered flows: those to or from an element not drawn are only counted.
     let mut ly = top + h + 28;
     let _ = writeln!(s, "<g class=\"flow-legend\"><text class=\"legend-title\" x=\"{x0}\" y=\"{ly}\">Data flows</text>");
-    for f in m.flows.iter().filter(|f| f.platform == platform) {
+    let not_drawn = m
+        .flows
+        .iter()
+        .filter(|f| f.platform == platform)
+        .filter(|f| hidden.contains(f.from.as_str()) || hidden.contains(f.to.as_str()))
+        .count();
+    for f in m
+        .flows
+        .iter()
+        .filter(|f| f.platform == platform)
+        .filter(|f| !hidden.contains(f.from.as_str()) && !hidden.contains(f.to.as_str()))
+    {
         ly += 16;
         let st = status_of(tm, &f.id);
         let n = numbers.get(&f.id).copied().unwrap_or(0);
@@ -429,13 +565,20 @@ fn section(
             s,
             "<text class=\"legend-row\" x=\"{x0}\" y=\"{ly}\" fill=\"{}\">{n}. {} {} {}: {}, {}; authentication: {}; encryption: {}</text>",
             st.colour(),
-            esc(from),
+            esc(&shorten(from, MAX_LABEL_CHARS)),
             if f.bidirectional { "⇄" } else { "→" },
-            esc(to),
-            esc(&f.protocol),
-            esc(&f.port),
-            esc(&f.authentication),
-            esc(&f.encryption)
+            esc(&shorten(to, MAX_LABEL_CHARS)),
+            esc(&shorten(&f.protocol, MAX_VALUE_CHARS)),
+            esc(&shorten(&f.port, MAX_VALUE_CHARS)),
+            esc(&shorten(&f.authentication, MAX_VALUE_CHARS)),
+            esc(&shorten(&f.encryption, MAX_VALUE_CHARS))
+        );
+    }
+    if not_drawn > 0 {
+        ly += 16;
+        let _ = writeln!(
+            s,
+            "<text class=\"legend-row\" x=\"{x0}\" y=\"{ly}\">… and {not_drawn} more flows of the elements not drawn</text>"
         );
     }
     s.push_str("</g></g>\n");

@@ -414,3 +414,79 @@ fn json_contract_fields() {
         }
     }
 }
+
+/// The `width` and `height` attributes of a rendered diagram.
+fn svg_size(svg: &str) -> (i64, i64) {
+    let attr = |name: &str| -> i64 {
+        let start = svg.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+        svg[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    (attr("width"), attr("height"))
+}
+
+/// A container name of 5,000 characters (one word, as a hostile or generated name can be) is
+/// cut in its box, its boundary's label and the flow legend, whole in their tooltips: before,
+/// the diagram grew to 42,624 × 3,184 px. Markup in it stays text.
+#[test]
+fn diagram_cuts_a_very_long_name_and_keeps_it_in_the_tooltip() {
+    let long = format!("<img src=x onerror=alert(1)>{}", "B".repeat(5000));
+    let mut s = fixtures::writeup();
+    if let bulkhead_facts::Fact::Value(v) = &mut s.docker.as_mut().unwrap().containers {
+        v[0].inspect.name = format!("/{long}");
+    }
+    let tm = model(&s, Options::default()).unwrap();
+    let svg = svg::render(&tm, None);
+    let (w, h) = svg_size(&svg);
+    assert!(w <= 2500 && h <= 800, "diagram is {w} x {h} px");
+    assert!(!svg.contains("<img"), "markup of the name reached the SVG");
+    // The box: at most six lines, the last one ending in an ellipsis.
+    let names = svg.matches("class=\"element-name\"").count();
+    assert!(names <= 6 * tm.elements.len(), "{names} name lines");
+    assert!(svg.contains("BBBB…</text>"), "the cut is marked");
+    // Every cut label has the whole name in a tooltip.
+    let whole = bulkhead_threats::svg::esc(&long);
+    assert!(svg.contains(&format!("<title>Container {whole} · trust")));
+    assert!(svg.contains(&format!("<title>{whole} (process)")));
+}
+
+/// A host with 500 containers: each boundary column draws its first boxes and one box that
+/// says how many more there are, in the worst status among them and linking to the first of
+/// them in the element table; their flows are counted in the legend, not drawn. Before, the
+/// diagram was 65,250 px tall.
+#[test]
+fn diagram_of_500_containers_sums_up_the_column_it_cannot_show() {
+    let mut s = fixtures::writeup();
+    if let bulkhead_facts::Fact::Value(v) = &mut s.docker.as_mut().unwrap().containers {
+        let base = v[0].clone();
+        v.clear();
+        for i in 0..500 {
+            let mut c = base.clone();
+            c.inspect.id = format!("{:064x}", 0xabc000 + i);
+            c.inspect.name = format!("/web-{i:03}");
+            v.push(c);
+        }
+    }
+    let tm = model(&s, Options::default()).unwrap();
+    assert_eq!(
+        tm.elements
+            .iter()
+            .filter(|e| e.id.starts_with("dkr.container:"))
+            .count(),
+        500
+    );
+    let svg = svg::render(&tm, None);
+    let (_, h) = svg_size(&svg);
+    assert!(h <= 3000, "diagram is {h} px tall");
+    assert!(svg.contains("data-element=\"dkr.container:web-014\""));
+    assert!(!svg.contains("data-element=\"dkr.container:web-015\""));
+    assert!(
+        svg.contains("<a href=\"#el-dkr.container:web-015\"><g class=\"more\" data-count=\"485\" data-status=\"exposed\">"),
+        "summary box"
+    );
+    assert!(svg.contains("… and 485 more</text>"));
+    assert!(svg.contains("… and 485 more flows of the elements not drawn</text>"));
+    assert!(
+        !svg.contains("→ web-015:"),
+        "flow legend lists a flow not drawn"
+    );
+}
