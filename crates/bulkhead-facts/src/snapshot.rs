@@ -61,8 +61,29 @@ impl Snapshot {
             None => return Err("not a bulkhead snapshot: no \"schema\" field".into()),
         }
         check_complete(&v)?;
-        serde_json::from_value(v).map_err(|e| format!("malformed snapshot: {e}"))
+        serde_json::from_value(v).map_err(|e| {
+            // Parsing the text again gives the line and column, which the value has lost.
+            let e = serde_json::from_str::<Snapshot>(text).err().unwrap_or(e);
+            format!("malformed snapshot: {}", shorten_quoted(&e.to_string()))
+        })
     }
+}
+
+/// `message` with each quoted value longer than 80 characters cut to its first 60: a malformed
+/// snapshot quotes the offending value whole, which may be a 5,000-character label.
+fn shorten_quoted(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| match part.chars().count() {
+            n if i % 2 == 1 && n > 80 => {
+                let head: String = part.chars().take(60).collect();
+                format!("{head}…({n} characters)")
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\"")
 }
 
 /// The sections of a container's inspect document the checks judge. The Engine API always sends
@@ -151,5 +172,22 @@ mod tests {
             e.contains("collected_at \"yesterday\" is not an RFC 3339 time"),
             "{e}"
         );
+    }
+
+    /// A value of the wrong type is named with where it is, and a long one is not quoted whole.
+    #[test]
+    fn a_malformed_snapshot_says_where_and_quotes_a_long_value_shortened() {
+        let long = "B".repeat(5000);
+        let text = format!(
+            "{{\"schema\": \"{SNAPSHOT_SCHEMA}\", \"collected_at\": \"2026-11-29T10:00:00Z\",\n\"host\": \"{long}\"}}"
+        );
+        let e = Snapshot::from_json(&text).unwrap_err();
+        assert!(
+            e.starts_with("malformed snapshot: invalid type: string \"BBBB"),
+            "{e}"
+        );
+        assert!(e.contains("…(5000 characters)\""), "{e}");
+        assert!(e.ends_with("at line 2 column 5010"), "{e}");
+        assert!(e.len() < 200, "{e}");
     }
 }
