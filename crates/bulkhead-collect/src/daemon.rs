@@ -16,7 +16,7 @@ use bulkhead_facts::docker::{
     DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
 };
 use bulkhead_facts::host::{PasswdEntry, Process};
-use bulkhead_facts::mask::{is_secret_name, mask_argv, mask_text, MASK};
+use bulkhead_facts::mask::{is_secret_name, mask_json_argv, mask_text, MASK};
 use bulkhead_facts::Fact;
 
 /// Where binaries are looked for, in order.
@@ -677,14 +677,12 @@ fn mask_json(v: &mut serde_json::Value) {
                         if k.to_ascii_lowercase().ends_with("args")
                             && items.iter().all(Value::is_string) =>
                     {
-                        let argv: Vec<String> = items
-                            .iter()
-                            .filter_map(|w| w.as_str().map(String::from))
-                            .collect();
-                        *items = mask_argv(&argv)
-                            .into_iter()
-                            .map(|w| Value::String(mask_text(&w)))
-                            .collect();
+                        mask_json_argv(items);
+                        for w in items.iter_mut() {
+                            if let Value::String(s) = w {
+                                *s = mask_text(s);
+                            }
+                        }
                     }
                     _ => mask_json(val),
                 }

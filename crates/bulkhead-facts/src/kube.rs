@@ -964,14 +964,7 @@ pub fn mask_values(v: &mut Value) {
                         if (k == "command" || k == "args")
                             && items.iter().all(Value::is_string) =>
                     {
-                        let argv: Vec<String> = items
-                            .iter()
-                            .filter_map(|w| w.as_str().map(String::from))
-                            .collect();
-                        *items = mask::mask_argv(&argv)
-                            .into_iter()
-                            .map(Value::String)
-                            .collect();
+                        mask::mask_json_argv(items)
                     }
                     Value::Array(items) => {
                         for item in items.iter_mut() {
@@ -1713,14 +1706,7 @@ fn mask_env_values(v: &mut Value) {
             for key in ["command", "args"] {
                 if let Some(Value::Array(words)) = map.get_mut(key) {
                     if words.iter().all(Value::is_string) {
-                        let argv: Vec<String> = words
-                            .iter()
-                            .filter_map(|w| w.as_str().map(String::from))
-                            .collect();
-                        *words = mask::mask_argv(&argv)
-                            .into_iter()
-                            .map(Value::String)
-                            .collect();
+                        mask::mask_json_argv(words);
                     }
                 }
             }

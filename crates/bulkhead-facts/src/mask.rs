@@ -3774,6 +3774,20 @@ fn private_key_blocks(text: &str) -> Vec<(usize, usize, &'static str)> {
     out
 }
 
+/// A JSON array of command-line words (a manifest's `command` and `args`, daemon.json's
+/// `runtimeArgs`) masked as [`mask_argv`] masks a command line. The caller has checked that every
+/// item is a string; any other item would be dropped.
+pub fn mask_json_argv(words: &mut Vec<serde_json::Value>) {
+    let argv: Vec<String> = words
+        .iter()
+        .filter_map(|w| w.as_str().map(String::from))
+        .collect();
+    *words = mask_argv(&argv)
+        .into_iter()
+        .map(serde_json::Value::String)
+        .collect();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
