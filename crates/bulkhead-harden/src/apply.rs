@@ -914,6 +914,75 @@ pub fn lock(state_dir: &Path, wait: std::time::Duration) -> Result<HardenLock, A
     Ok(HardenLock { _file: file })
 }
 
+/// An exclusive `flock` on the root directory itself (`/`, or `--root`), held beside the state
+/// directory's lock by every apply and rollback. Two runs given different `--state-dir`s keep
+/// separate journals and so do not meet at the state directory's lock; without this one they
+/// could change the same file at the same time, each backing up what the other half-wrote and
+/// each later rolling back over the other.
+#[derive(Debug)]
+pub struct RootLock {
+    _dir: fs::File,
+}
+
+/// Take the root's lock, waiting up to `wait` for another holder to finish; a refusal names the
+/// holder's pid when the kernel's lock table (`/proc/locks`) shows it.
+pub fn lock_root(root: &Path, wait: std::time::Duration) -> Result<RootLock, ApplyError> {
+    use std::os::unix::io::AsRawFd;
+    let dir = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOCTTY)
+        .open(root)
+        .map_err(|e| ApplyError::Refused(io_err("opening the root directory", root, e)))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        // SAFETY: flock on a descriptor this function owns; no memory is touched.
+        let r = unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            return Ok(RootLock { _dir: dir });
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(ApplyError::Refused(io_err("locking", root, err)));
+        }
+        if std::time::Instant::now() >= deadline {
+            let holder = dir
+                .metadata()
+                .ok()
+                .and_then(|m| flock_holder(&fs::read_to_string("/proc/locks").ok()?, &m));
+            return Err(ApplyError::Refused(format!(
+                "another harden --apply/--rollback is changing files under {} ({}, with another state directory); wait for it to finish",
+                root.display(),
+                holder.map_or_else(|| "pid unknown".to_string(), |pid| format!("pid {pid}"))
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The pid holding an exclusive `flock` on the file `m` describes, from the text of
+/// `/proc/locks` (`1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF`: the device's major and
+/// minor numbers in hex, then the inode).
+fn flock_holder(locks: &str, m: &fs::Metadata) -> Option<u32> {
+    let dev = m.dev();
+    let wanted = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        m.ino()
+    );
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // After the entry's number; a process waiting for the lock (`1: -> FLOCK ...`) is not
+        // its holder.
+        let f = f.get(1..).filter(|f| f.first() != Some(&"->"))?;
+        (f.first() == Some(&"FLOCK")
+            && f.get(2) == Some(&"WRITE")
+            && f.get(4) == Some(&wanted.as_str()))
+        .then(|| f.get(3)?.parse().ok())
+        .flatten()
+    })
+}
+
 /// Whether uid `uid` may own what the state directory trusts: root, or the user running bulkhead.
 fn trusted_uid(uid: u32) -> bool {
     // SAFETY: geteuid cannot fail and touches no memory.
@@ -1181,6 +1250,7 @@ fn apply_inner(
     }
     let state_dir = opts.state_dir();
     let _lock = lock(&state_dir, LOCK_WAIT)?;
+    let _root_lock = lock_root(&opts.root, LOCK_WAIT)?;
     let id = stamp();
     // 0. An interrupted run must be undone first: its journal is the only record of what it did.
     if let Some((path, j)) = latest_journal(&state_dir).map_err(ApplyError::Refused)? {
@@ -1625,7 +1695,10 @@ pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
 fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     let state_dir = opts.state_dir();
     let _lock = match state_dir.is_dir() {
-        true => Some(lock(&state_dir, LOCK_WAIT)?),
+        true => Some((
+            lock(&state_dir, LOCK_WAIT)?,
+            lock_root(&opts.root, LOCK_WAIT)?,
+        )),
         false => None,
     };
     let latest = latest_journal(&state_dir).map_err(ApplyError::Refused)?;

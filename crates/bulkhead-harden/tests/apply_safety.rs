@@ -647,6 +647,42 @@ fn apply_and_rollback_are_exclusive() {
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
 }
 
+/// Two runs with different `--state-dir`s do not meet at a state directory's lock, so the root
+/// directory itself is locked as well: an apply or rollback under a root another one is changing
+/// waits, then refuses naming the holder's pid (from the kernel's lock table) and changes nothing.
+#[test]
+fn apply_and_rollback_under_one_root_are_exclusive_across_state_dirs() {
+    use bulkhead_harden::apply::lock_root;
+    let root = temp_root("root-lock");
+    let p = fixture(&root);
+    let mut elsewhere = options(&root);
+    elsewhere.state_dir = Some(root.join("other-state"));
+    // Another run, holding the root's lock while it changes files there (the flock is taken on
+    // a descriptor of its own, as another process's would be).
+    let held = lock_root(&root, Duration::ZERO).unwrap();
+    let e = apply(&p, &elsewhere).unwrap_err();
+    let holder = format!("(pid {}, with another state directory)", std::process::id());
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains(&format!("is changing files under {}", root.display())) && m.contains(&holder)),
+        "{e}"
+    );
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+    drop(held);
+    apply(&p, &elsewhere).unwrap();
+    let held = lock_root(&root, Duration::ZERO).unwrap();
+    let e = rollback(&elsewhere).unwrap_err();
+    assert!(
+        matches!(&e, ApplyError::Refused(m) if m.contains("is changing files under")),
+        "{e}"
+    );
+    assert!(read(&root, "/etc/docker/daemon.json")
+        .unwrap()
+        .contains("\"icc\": false"));
+    drop(held);
+    rollback(&elsewhere).unwrap();
+    assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+}
+
 /// A backup holds the file's old content, secrets included: it is written 0600 whatever the
 /// file's mode was, and rollback gives the file back its own mode (recorded in the journal).
 /// Extended attributes survive the rename that replaces the file.
