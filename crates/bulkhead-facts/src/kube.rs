@@ -507,6 +507,12 @@ pub struct Component {
     /// Environment files the component's service reads (`/etc/default/etcd`): path -> variables.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env_files: BTreeMap<String, BTreeMap<String, String>>,
+    /// Variables of those environment files that the running process does not have with that
+    /// value (etcd only, and only when its environment could be read): path -> variables. They
+    /// are not in force; they take effect when the service next starts the process. Kept apart
+    /// so that a failing check can say a fix is waiting for a restart.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_env: BTreeMap<String, BTreeMap<String, String>>,
     /// The component's own configuration file (`etcd --config-file`), when it names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigFile>,
@@ -613,6 +619,20 @@ impl Component {
         None
     }
 
+    /// A value of `flag` that only waits for a restart: an etcd variable its service's
+    /// environment file sets (`path`, variable, value) that the running etcd does not have, for a
+    /// flag neither its command line nor a configuration file decides (etcd would take the value
+    /// from the file's variable at its next start). None for other components.
+    pub fn pending_setting(&self, flag: &str) -> Option<(&str, String, &str)> {
+        if self.name != ETCD || self.config.is_some() || self.flags.last(flag).is_some() {
+            return None;
+        }
+        let var = etcd_env_name(flag);
+        self.pending_env
+            .iter()
+            .find_map(|(path, vars)| Some((path.as_str(), var.clone(), vars.get(&var)?.as_str())))
+    }
+
     /// `setting`, else the built-in default described by `why`.
     pub fn setting_or(&self, flag: &str, default: &str) -> Setting {
         self.setting(flag).unwrap_or_else(|| {
@@ -717,12 +737,14 @@ impl EtcdTls {
     /// One side of etcd `c`, or why its settings are unknown (see [`Component::try_setting`]).
     pub fn of(c: &Component, side: EtcdSide) -> Result<EtcdTls, String> {
         let get = |name: &str| c.try_setting(&side.flag(name));
+        // An empty file setting (`--trusted-ca-file=`) names no file: etcd loads nothing.
+        let file = |name: &str| get(name).map(|s| s.filter(|s| !s.value.trim().is_empty()));
         Ok(EtcdTls {
             side,
             urls: c.try_setting(side.listen_urls_flag())?,
-            no_cert_files: get("cert-file")?.is_none() && get("key-file")?.is_none(),
+            no_cert_files: file("cert-file")?.is_none() && file("key-file")?.is_none(),
             auto_tls: get("auto-tls")?.and_then(|s| s.as_bool()).unwrap_or(false),
-            trusted_ca: get("trusted-ca-file")?,
+            trusted_ca: file("trusted-ca-file")?,
         })
     }
 
@@ -1739,6 +1761,7 @@ mod tests {
             cwd: None,
             env: BTreeMap::new(),
             env_files: BTreeMap::new(),
+            pending_env: BTreeMap::new(),
             config: None,
             source: "process".into(),
             other_pids: vec![],

@@ -369,6 +369,20 @@ fn etcd_service_file_variables_count_only_in_the_running_etcd() {
     let proc = ProcView::new(&[stale[0].pid()]);
     let au = audit(&collect(r.path(), proc.path(), None));
     expect(&au, &[("2.2", Fail), ("2.5", Fail)]);
+    // The failure says what waits in the file for etcd's next start (as after `harden --apply`).
+    let pid = stale[0].pid();
+    for (id, var) in [
+        ("2.2", "ETCD_CLIENT_CERT_AUTH"),
+        ("2.5", "ETCD_PEER_CLIENT_CERT_AUTH"),
+    ] {
+        let m = outcome(&au, id).result.message.clone().unwrap_or_default();
+        assert!(
+            m.ends_with(&format!(
+                "/etc/default/etcd sets {var}=true, which the running etcd (pid {pid}) does not have: restart etcd to apply it, then audit again"
+            )),
+            "{id}: {m}"
+        );
+    }
     let loaded = [SimComponent::start(
         SIM,
         "etcd",

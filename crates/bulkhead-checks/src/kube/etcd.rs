@@ -15,27 +15,108 @@ use bulkhead_facts::kube::{
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
     ("k8s.etcd.client_tls", |ctx: &Context<'_>| {
-        in_force(ctx, client_tls(ctx))
+        judged(ctx, client_tls(ctx), CLIENT_TLS)
     }),
     ("k8s.etcd.client_cert_auth", |ctx: &Context<'_>| {
-        in_force(ctx, client_cert_auth(ctx))
+        judged(ctx, client_cert_auth(ctx), CLIENT_CERT_AUTH)
     }),
     ("k8s.etcd.no_auto_tls", |ctx: &Context<'_>| {
-        in_force(ctx, no_auto_tls(ctx))
+        judged(ctx, no_auto_tls(ctx), &["auto-tls"])
     }),
     ("k8s.etcd.peer_tls", |ctx: &Context<'_>| {
-        in_force(ctx, peer_tls(ctx))
+        judged(ctx, peer_tls(ctx), PEER_TLS)
     }),
     ("k8s.etcd.peer_client_cert_auth", |ctx: &Context<'_>| {
-        in_force(ctx, peer_client_cert_auth(ctx))
+        judged(ctx, peer_client_cert_auth(ctx), PEER_CLIENT_CERT_AUTH)
     }),
     ("k8s.etcd.no_peer_auto_tls", |ctx: &Context<'_>| {
-        in_force(ctx, no_peer_auto_tls(ctx))
+        judged(ctx, no_peer_auto_tls(ctx), &["peer-auto-tls"])
     }),
     ("k8s.etcd.unique_ca", |ctx: &Context<'_>| {
-        in_force(ctx, unique_ca(ctx))
+        judged(ctx, unique_ca(ctx), &["trusted-ca-file"])
     }),
 ];
+
+/// The settings each check reads (for [`awaiting_restart`]).
+const CLIENT_TLS: &[&str] = &["cert-file", "key-file", "listen-client-urls"];
+const CLIENT_CERT_AUTH: &[&str] = &[
+    "client-cert-auth",
+    "trusted-ca-file",
+    "listen-client-urls",
+    "auto-tls",
+    "cert-file",
+    "key-file",
+];
+const PEER_TLS: &[&str] = &["peer-cert-file", "peer-key-file", "listen-peer-urls"];
+const PEER_CLIENT_CERT_AUTH: &[&str] = &[
+    "peer-client-cert-auth",
+    "peer-trusted-ca-file",
+    "listen-peer-urls",
+    "peer-auto-tls",
+    "peer-cert-file",
+    "peer-key-file",
+];
+
+/// A result judged on what the running etcd has, with what waits for its next start.
+fn judged(ctx: &Context<'_>, r: CheckResult, flags: &[&str]) -> CheckResult {
+    awaiting_restart(ctx, in_force(ctx, r), flags)
+}
+
+/// A result short of a pass names the variables of etcd's service environment file that set
+/// `flags` but are not in the running etcd's environment (`harden` writes its fixes there):
+/// they take effect only when etcd restarts, so without this the check would seem to ignore a
+/// fix that was applied.
+fn awaiting_restart(ctx: &Context<'_>, mut r: CheckResult, flags: &[&str]) -> CheckResult {
+    if !matches!(r.status, Status::Fail | Status::Warn) {
+        return r;
+    }
+    let Some(c) = ctx
+        .snapshot
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.component(ETCD))
+    else {
+        return r;
+    };
+    let mut by_file: Vec<(&str, Vec<String>)> = Vec::new();
+    for (path, var, value) in flags.iter().filter_map(|f| c.pending_setting(f)) {
+        let set = format!("{var}={value}");
+        match by_file.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, vars)) => vars.push(set),
+            None => by_file.push((path, vec![set])),
+        }
+    }
+    if by_file.is_empty() {
+        return r;
+    }
+    let files: Vec<String> = by_file
+        .iter()
+        .map(|(path, vars)| format!("{path} sets {}", vars.join(" and ")))
+        .collect();
+    let many = by_file.iter().map(|(_, v)| v.len()).sum::<usize>() > 1;
+    let why = format!(
+        "{}, which the running etcd (pid {}) does not have: restart etcd to apply {}, then audit again",
+        files.join("; "),
+        c.process.pid,
+        if many { "them" } else { "it" }
+    );
+    r.message = Some(match r.message.take() {
+        Some(m) => format!("{m}; {why}"),
+        None => why.clone(),
+    });
+    let label = c.label();
+    for o in r
+        .objects
+        .iter_mut()
+        .filter(|o| o.name == label && matches!(o.status, Status::Fail | Status::Warn))
+    {
+        o.note = Some(match o.note.take() {
+            Some(earlier) => format!("{earlier}; {why}"),
+            None => why.clone(),
+        });
+    }
+    r
+}
 
 /// A pass resting on etcd's configuration file is a warn while the file is newer than the
 /// running etcd, which reads it only when it starts.
@@ -298,7 +379,8 @@ fn unique_ca(ctx: &Context<'_>) -> CheckResult {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Some(s) = s else {
+    // `--trusted-ca-file=` names no file: etcd trusts no CA of its own.
+    let Some(s) = s.filter(|s| !s.value.trim().is_empty()) else {
         return setting_result(
             c,
             &unset(c, "trusted-ca-file"),

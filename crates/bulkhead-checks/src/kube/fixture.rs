@@ -76,6 +76,7 @@ impl KubeFixture {
             flags: parse_component_flags(name, &argv[1..]),
             env: BTreeMap::new(),
             env_files: BTreeMap::new(),
+            pending_env: BTreeMap::new(),
             config: None,
             source: "process".into(),
             other_pids: vec![],
@@ -250,6 +251,23 @@ impl KubeFixture {
             content,
             modified_at: None,
         });
+        self
+    }
+
+    /// Variables `file` sets for etcd's service that the running etcd does not have (written
+    /// after it started).
+    pub fn pending_etcd_env(mut self, file: &str, vars: &[(&str, &str)]) -> Self {
+        let c = self
+            .kube()
+            .components
+            .get_mut("etcd")
+            .expect("etcd added first");
+        c.pending_env.insert(
+            file.into(),
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
         self
     }
 

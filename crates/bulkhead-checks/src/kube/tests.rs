@@ -557,6 +557,66 @@ fn cipher_suites() {
     assert_eq!(run(&[]).status, Fail);
 }
 
+/// A fix written to etcd's service environment file after etcd started is not in force: 2.2
+/// and 2.5 still fail (the running etcd does not have it), and say which file holds the value
+/// and that a restart applies it. A flag the command line sets, or an etcd with a configuration
+/// file (which ignores its environment), would not take the file's value at a restart, so then
+/// nothing is said about it.
+#[test]
+fn etcd_value_waiting_for_a_restart_is_named() {
+    let file = "/etc/default/etcd";
+    let node = |argv: &[&str]| {
+        KubeFixture::new().component("etcd", argv).pending_etcd_env(
+            file,
+            &[
+                ("ETCD_CLIENT_CERT_AUTH", "true"),
+                ("ETCD_PEER_CLIENT_CERT_AUTH", "true"),
+                ("ETCD_TRUSTED_CA_FILE", "/pki/ca.crt"),
+            ],
+        )
+    };
+    let tls = [
+        "--cert-file=/pki/etcd.crt",
+        "--key-file=/pki/etcd.key",
+        "--listen-client-urls=https://127.0.0.1:2379",
+    ];
+    let f = node(&tls);
+    let r = f.run("k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let m = r.message.as_deref().unwrap();
+    assert!(
+        m.contains("/etc/default/etcd sets ETCD_CLIENT_CERT_AUTH=true and ETCD_TRUSTED_CA_FILE=/pki/ca.crt, which the running etcd (pid ")
+            && m.ends_with("does not have: restart etcd to apply them, then audit again"),
+        "{m}"
+    );
+    let o = r.objects.iter().find(|o| o.kind == "process").unwrap();
+    assert!(o.note.as_deref().unwrap().contains("restart etcd"), "{o:?}");
+    let r = f.run("k8s.etcd.peer_client_cert_auth");
+    assert_eq!(r.status, Fail);
+    let m = r.message.as_deref().unwrap();
+    assert!(
+        m.contains("sets ETCD_PEER_CLIENT_CERT_AUTH=true,") && m.contains("apply it,"),
+        "{m}"
+    );
+    // Not about a check that does not read the variable, nor about a pass.
+    assert!(!f
+        .run("k8s.etcd.no_auto_tls")
+        .message
+        .unwrap_or_default()
+        .contains("restart"));
+    // The command line decides: the file's value would not apply at a restart either. (An
+    // empty --trusted-ca-file names no CA: etcd then asks for no certificate, so 2.2 fails and
+    // 2.7 finds no CA of etcd's own.)
+    let mut argv = tls.to_vec();
+    argv.push("--client-cert-auth=false");
+    argv.push("--trusted-ca-file=");
+    let r = node(&argv).run("k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail);
+    assert!(!r.message.unwrap().contains(file));
+    let r = node(&argv).run("k8s.etcd.unique_ca");
+    assert_eq!(r.status, Fail, "{r:?}");
+}
+
 /// etcd: URLs served over plain HTTP fail 2.1 even with certificates; the same CA file as the
 /// API server's client CA fails 2.7.
 #[test]

@@ -99,6 +99,7 @@ fn read_component(name: &str, p: &Process, input: &Inputs<'_>) -> Option<Compone
         flags,
         env,
         env_files: BTreeMap::new(),
+        pending_env: BTreeMap::new(),
         config: None,
         source: "process".into(),
         other_pids: vec![],

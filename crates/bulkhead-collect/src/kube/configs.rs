@@ -411,12 +411,16 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
             });
         for path in ETCD_ENV_FILES {
             if let Ok(text) = fs.read_to_string(path) {
-                let vars = parse_env_file(&text)
+                let (vars, pending): (Vec<_>, Vec<_>) = parse_env_file(&text)
                     .into_iter()
                     .filter(|(k, _)| k.starts_with("ETCD_"))
-                    .filter(|(k, v)| environ.as_ref().is_none_or(|env| env.get(k) == Some(v)))
-                    .collect();
-                c.env_files.insert(path.to_string(), mask_env(vars));
+                    .partition(|(k, v)| environ.as_ref().is_none_or(|env| env.get(k) == Some(v)));
+                c.env_files
+                    .insert(path.to_string(), mask_env(vars.into_iter().collect()));
+                if !pending.is_empty() {
+                    c.pending_env
+                        .insert(path.to_string(), mask_env(pending.into_iter().collect()));
+                }
             }
         }
         // etcd reads ETCD_CONFIG_FILE only when --config-file is empty or not given, and reads

@@ -264,6 +264,7 @@ pub fn kube_component(name: &str, exe: &str, args: &[String]) -> Component {
         flags: parse_component_flags(name, args),
         env: BTreeMap::new(),
         env_files: BTreeMap::new(),
+        pending_env: BTreeMap::new(),
         config: None,
         source: "process".into(),
         other_pids: vec![],
