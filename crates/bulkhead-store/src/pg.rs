@@ -3,6 +3,7 @@
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use postgres::{Client, NoTls};
+use std::time::Duration;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bulkhead_runs (
@@ -78,11 +79,25 @@ pub struct PgStore {
 /// user in a URL, as a `?password=` parameter, as `password = 'a b'` with quotes and spaces).
 /// A string the driver cannot parse is not shown at all: there is no telling where its password
 /// ends.
+#[cfg(test)]
 fn redact(url: &str) -> String {
-    let Ok(config) = url.parse::<postgres::Config>() else {
-        return "(connection string not shown: it could not be parsed and may hold a password)"
-            .into();
-    };
+    match url.parse::<postgres::Config>() {
+        Ok(config) => {
+            let password = config.get_password().is_some();
+            named(url, &config, password)
+        }
+        Err(_) => NOT_SHOWN.into(),
+    }
+}
+
+const NOT_SHOWN: &str =
+    "(connection string not shown: it could not be parsed and may hold a password)";
+
+/// The store as messages name it, from the parsed `config` (with what the libpq environment
+/// added to it): hosts, ports, user and database, in the spelling of `url` (a URL, or key=value
+/// pairs). `password` says whether the string itself carried one, shown as `***`; one taken from
+/// PGPASSWORD or a password file is not mentioned.
+fn named(url: &str, config: &postgres::Config, password: bool) -> String {
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
@@ -94,7 +109,6 @@ fn redact(url: &str) -> String {
         .collect();
     let ports: Vec<String> = config.get_ports().iter().map(|p| p.to_string()).collect();
     let user = config.get_user();
-    let password = config.get_password().is_some();
     let dbname = config.get_dbname();
     if let Some(scheme) = ["postgres://", "postgresql://"]
         .into_iter()
@@ -143,6 +157,215 @@ fn redact(url: &str) -> String {
     parts.join(" ")
 }
 
+/// What libpq (psql, pg_dump, every libpq client) takes from the environment when the connection
+/// string leaves it out, and the driver does not: PGHOST, PGPORT, PGUSER, PGDATABASE,
+/// PGCONNECT_TIMEOUT and the password, from PGPASSWORD or else the password file (PGPASSFILE,
+/// default ~/.pgpass). A fleet keeps its password out of the store URL (which shows in `ps`, in
+/// shell history and in a DaemonSet's spec) this way; ignoring it fails such a node with
+/// "password missing". `var` reads the environment. Returns notes for the messages, such as a
+/// password file that was not used.
+fn libpq_environment(
+    config: &mut postgres::Config,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let set = |k: &str| var(k).filter(|v| !v.is_empty());
+    let mut notes = Vec::new();
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+        if let Some(hosts) = set("PGHOST") {
+            for h in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                config.host(h);
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        if let Some(ports) = set("PGPORT") {
+            match ports
+                .split(',')
+                .map(|p| p.trim().parse::<u16>())
+                .collect::<std::result::Result<Vec<_>, _>>()
+            {
+                Ok(ports) => ports.into_iter().for_each(|p| {
+                    config.port(p);
+                }),
+                Err(_) => notes.push(format!(
+                    "PGPORT={ports} is not a port number and was not used"
+                )),
+            }
+        }
+    }
+    if config.get_user().is_none() {
+        if let Some(user) = set("PGUSER") {
+            config.user(&user);
+        }
+    }
+    if config.get_dbname().is_none() {
+        if let Some(db) = set("PGDATABASE") {
+            config.dbname(&db);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        if let Some(secs) = set("PGCONNECT_TIMEOUT").and_then(|s| s.trim().parse::<u64>().ok()) {
+            // libpq: zero (or a negative value) waits forever; less than 2 seconds is 2.
+            if secs > 0 {
+                config.connect_timeout(Duration::from_secs(secs.max(2)));
+            }
+        }
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = set("PGPASSWORD") {
+            config.password(password);
+        } else if let Some(password) = password_file(config, var, &mut notes) {
+            config.password(password);
+        }
+    }
+    notes
+}
+
+/// The password the libpq password file holds for this connection: PGPASSFILE, else
+/// ~/.pgpass; lines `host:port:database:user:password`, `*` matching anything, `\:` and `\\`
+/// escaped. Like libpq, a file that others than its owner may read is not used (and a note says
+/// so), and a Unix socket in the default directory matches `localhost`.
+fn password_file(
+    config: &postgres::Config,
+    var: &dyn Fn(&str) -> Option<String>,
+    notes: &mut Vec<String>,
+) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = match var("PGPASSFILE").filter(|v| !v.is_empty()) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::Path::new(&var("HOME").filter(|h| !h.is_empty())?).join(".pgpass"),
+    };
+    let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        notes.push(format!(
+            "the password file {} was not used: others than its owner may read it (chmod 0600 it, as libpq requires)",
+            path.display()
+        ));
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let host = match (config.get_hosts().first(), config.get_hostaddrs().first()) {
+        (Some(postgres::config::Host::Tcp(h)), _) => h.clone(),
+        (Some(postgres::config::Host::Unix(p)), _) => {
+            if ["/var/run/postgresql", "/run/postgresql", "/tmp"]
+                .iter()
+                .any(|d| p == std::path::Path::new(d))
+            {
+                "localhost".into()
+            } else {
+                p.display().to_string()
+            }
+        }
+        (None, Some(addr)) => addr.to_string(),
+        (None, None) => "localhost".into(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().map(String::from).or_else(os_user)?;
+    let dbname = config
+        .get_dbname()
+        .map(String::from)
+        .unwrap_or(user.clone());
+    text.lines().find_map(|line| {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with('#') {
+            return None;
+        }
+        let fields = pgpass_fields(line)?;
+        let matches = |field: &str, value: &str| field == "*" || field == value;
+        (matches(&fields[0], &host)
+            && matches(&fields[1], &port)
+            && matches(&fields[2], &dbname)
+            && matches(&fields[3], &user))
+        .then(|| fields[4].clone())
+    })
+}
+
+/// The five fields of a password file line; the password is the rest of the line (colons and
+/// all). None for a line with fewer fields.
+fn pgpass_fields(line: &str) -> Option<[String; 5]> {
+    let mut fields: Vec<String> = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    fields.last_mut().expect("a field").push(next);
+                }
+            }
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut().expect("a field").push(c),
+        }
+    }
+    fields.try_into().ok()
+}
+
+/// The name of the user this process runs as (libpq's default user).
+fn os_user() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer to static storage or null; it is read at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_str()
+            .ok()
+            .map(String::from)
+    }
+}
+
+/// How long a connection may take, per host, when neither the store URL (`connect_timeout`) nor
+/// PGCONNECT_TIMEOUT says: libpq waits forever, and so did bulkhead, so a server (or a proxy, a
+/// firewall) that accepts the connection and never answers held every audit of the fleet.
+const CONNECT_WAIT: Duration = Duration::from_secs(30);
+
+/// How long sent data may stay unacknowledged, and how soon an idle connection is probed, before
+/// the connection is taken for dead: a server whose machine vanished mid-run (powered off, cut
+/// off the network) sends no reset, and without these the recording waits for the kernel's
+/// retransmissions (about 15 minutes) or, on a connection waiting for an answer, forever.
+const DEAD_AFTER: Duration = Duration::from_secs(60);
+
+/// Connect, the whole connection (every host's socket, the startup, the authentication) bounded
+/// by the configured timeout per host. The driver's own connect_timeout bounds only the socket:
+/// a server that accepts and then says nothing would be waited on forever. Err(None) when the
+/// time ran out.
+fn connect_within(
+    mut config: postgres::Config,
+) -> std::result::Result<Client, (Option<postgres::Error>, Duration)> {
+    let per_host = *config.get_connect_timeout().unwrap_or(&CONNECT_WAIT);
+    config.connect_timeout(per_host);
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(DEAD_AFTER);
+    }
+    // The driver's default, two hours, means "not set".
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(DEAD_AFTER / 2);
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(Duration::from_secs(10));
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(3);
+        }
+    }
+    let hosts = (config.get_hosts().len() + config.get_hostaddrs().len()).max(1) as u32;
+    let limit = per_host * hosts;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(connected) => connected.map_err(|e| (Some(e), limit)),
+        // The connecting thread is left behind, blocked on a socket that the process's exit
+        // closes.
+        Err(_) => Err((None, limit)),
+    }
+}
+
 /// The whole reason of a driver error. The driver's own message is only its category ("db
 /// error", "error connecting to server"); what the server said (a wrong password, a database
 /// that does not exist, a missing privilege) or what the socket said is in its source.
@@ -177,15 +400,48 @@ fn advice(e: &postgres::Error) -> &'static str {
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
             "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq (bulkhead_schema, which holds the schema version, is readable by PUBLIC unless that was revoked); the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
         }
+        Some(c) if *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CRASH_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW
+            || *c == SqlState::CONNECTION_FAILURE =>
+        {
+            LOST
+        }
         Some(_) => "see the server's log for more",
         // The driver does not expose the kind of a client-side error, only its message
-        // ("error performing TLS handshake").
-        None if e.to_string().contains("TLS") => {
-            "bulkhead connects without TLS: use sslmode=disable or prefer, through a local socket or a tunnel"
+        // ("error performing TLS handshake", "invalid configuration: password missing").
+        None => {
+            let text = reason(e);
+            if text.contains("TLS") {
+                "bulkhead connects without TLS: use sslmode=disable or prefer, through a local socket or a tunnel"
+            } else if text.contains("password missing") {
+                "the server asks for a password and none was given: put it in the password file (~/.pgpass, mode 0600, or the file PGPASSFILE names) or in PGPASSWORD, or in the store URL"
+            } else if text.contains("host and hostaddr are missing") {
+                "name the server: postgres://USER@HOST/DATABASE, postgres:host=/var/run/postgresql dbname=DATABASE for a local socket, or PGHOST"
+            } else if text.contains("lookup address") {
+                "check the host name of the store URL: it does not resolve from this host"
+            } else if e.is_closed() || text.contains("connection closed") {
+                LOST
+            } else {
+                "is the server running and listening there?"
+            }
         }
-        None => "is the server running and listening there?",
     }
 }
+
+/// What to do about a driver error on a connection that was made: one that fails to carry
+/// anything further (a broken pipe, a reset, an end of stream) was lost.
+fn advice_connected(e: &postgres::Error) -> &'static str {
+    if e.code().is_none()
+        && (e.is_closed() || reason(e).starts_with("error communicating with the server"))
+    {
+        return LOST;
+    }
+    advice(e)
+}
+
+/// The connection was lost: the server stopped or restarted, or the network between failed.
+const LOST: &str = "the connection to the server was lost (it was stopped or restarted, or the network failed): a run whose recording this interrupted is not recorded, as its transaction was not committed; run the audit again when the server is back, and check with `bulkhead history`";
 
 /// The advisory lock that the first recordings into a database take turns on (the key is
 /// "bulkhead" in ASCII; advisory locks are per database, so other databases are not held up).
@@ -230,19 +486,41 @@ impl PgStore {
     }
 
     fn connect_as(url: &str, create: bool) -> Result<PgStore> {
-        let shown = redact(url);
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        Self::connect_with_env(url, create, &|k| std::env::var(k).ok())
+    }
+
+    /// Connect, with `var` as the environment libpq reads (PGPASSWORD, PGHOST, ...).
+    fn connect_with_env(
+        url: &str,
+        create: bool,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<PgStore> {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             StoreError(format!(
-                "the PostgreSQL store {shown} is not a valid connection string: {}; write it as postgres://USER@HOST:PORT/DATABASE or postgres:host=HOST user=USER dbname=DATABASE",
+                "the PostgreSQL store {NOT_SHOWN} is not a valid connection string: {}; write it as postgres://USER@HOST:PORT/DATABASE or postgres:host=HOST user=USER dbname=DATABASE",
                 reason(&e)
             ))
         })?;
-        let mut client = config.connect(NoTls).map_err(|e| {
-            StoreError(format!(
-                "cannot connect to PostgreSQL store {shown}: {} ({})",
-                reason(&e),
-                advice(&e)
-            ))
+        let in_url = config.get_password().is_some();
+        let notes = libpq_environment(&mut config, var);
+        let shown = named(url, &config, in_url);
+        let mut client = connect_within(config).map_err(|(e, waited)| {
+            let mut message = match e {
+                Some(e) => format!(
+                    "cannot connect to PostgreSQL store {shown}: {} ({})",
+                    reason(&e),
+                    advice(&e)
+                ),
+                None => format!(
+                    "cannot connect to PostgreSQL store {shown}: no answer within {} seconds: something accepted the connection there but did not complete PostgreSQL's handshake (is it a PostgreSQL server, and not stopped or overloaded? connect_timeout=SECONDS in the store URL, or PGCONNECT_TIMEOUT, waits longer)",
+                    waited.as_secs()
+                ),
+            };
+            for note in &notes {
+                message.push_str("; ");
+                message.push_str(note);
+            }
+            StoreError(message)
         })?;
         // Create the tables only when they are missing: a fleet's nodes and readers connect as
         // roles that may insert or select but not create (PostgreSQL 15 and later give no one
@@ -252,7 +530,7 @@ impl PgStore {
             StoreError(format!(
                 "PostgreSQL store {shown}: {what}: {} ({})",
                 reason(&e),
-                advice(&e)
+                advice_connected(&e)
             ))
         };
         let named = format!("PostgreSQL store {shown}");
@@ -291,7 +569,7 @@ impl PgStore {
             "PostgreSQL store {}: {what}: {} ({})",
             self.shown,
             reason(&e),
-            advice(&e)
+            advice_connected(&e)
         ))
     }
 }
@@ -340,7 +618,7 @@ impl Store for PgStore {
             StoreError(format!(
                 "PostgreSQL store {shown}: {what}: {} ({})",
                 reason(&e),
-                advice(&e)
+                advice_connected(&e)
             ))
         };
         let mut tx = self.client.transaction().map_err(|e| wrap("begin", e))?;
@@ -493,5 +771,87 @@ mod tests {
             assert_eq!(got, shown, "{url}");
             assert!(!got.contains("hun"), "{url} shown as {got}");
         }
+    }
+
+    /// Password file lines as libpq reads them: `*` matches anything, `\\:` and `\\\\` are
+    /// escaped, the password is the rest of the line.
+    #[test]
+    fn password_file_fields() {
+        assert_eq!(
+            super::pgpass_fields("db:5432:fleet:app:s3cr:et").unwrap(),
+            ["db", "5432", "fleet", "app", "s3cr:et"].map(String::from)
+        );
+        assert_eq!(
+            super::pgpass_fields(r"db\:x:*:*:app:a\\b").unwrap(),
+            ["db:x", "*", "*", "app", r"a\b"].map(String::from)
+        );
+        assert!(super::pgpass_fields("db:5432:fleet").is_none());
+    }
+
+    /// What the string leaves out comes from libpq's variables; what it says wins. A password
+    /// from PGPASSWORD or the password file is used and never named.
+    #[test]
+    fn the_libpq_environment_fills_what_the_url_leaves_out() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bulkhead-pgpass-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        std::fs::write(
+            &file,
+            "# fleet\nother:5432:fleet:app:nope\ndb:6432:fleet:app:from-file\n*:*:*:*:fallback\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let vars = |pairs: Vec<(&'static str, String)>| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        };
+        let passfile = file.display().to_string();
+
+        let mut c: postgres::Config = "postgres://app@db:6432/fleet".parse().unwrap();
+        let notes = super::libpq_environment(&mut c, &vars(vec![("PGPASSFILE", passfile.clone())]));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(c.get_password(), Some(&b"from-file"[..]));
+        assert_eq!(
+            super::named("postgres://app@db:6432/fleet", &c, false),
+            "postgres://app@db:6432/fleet"
+        );
+
+        let mut c: postgres::Config = "postgres://app@db:6432/fleet".parse().unwrap();
+        super::libpq_environment(
+            &mut c,
+            &vars(vec![
+                ("PGPASSWORD", "env".into()),
+                ("PGPASSFILE", passfile.clone()),
+            ]),
+        );
+        assert_eq!(
+            c.get_password(),
+            Some(&b"env"[..]),
+            "PGPASSWORD comes first"
+        );
+
+        let mut c: postgres::Config = "host=/run/x dbname=mine".parse().unwrap();
+        super::libpq_environment(
+            &mut c,
+            &vars(vec![
+                ("PGHOST", "elsewhere".into()),
+                ("PGPORT", "6432".into()),
+                ("PGUSER", "app".into()),
+                ("PGDATABASE", "fleet".into()),
+                ("PGPASSFILE", passfile.clone()),
+            ]),
+        );
+        assert_eq!(
+            super::named("host=/run/x dbname=mine", &c, false),
+            "host=/run/x port=6432 user=app dbname=mine"
+        );
+        assert_eq!(c.get_password(), Some(&b"fallback"[..]));
+
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut c: postgres::Config = "postgres://app@db:6432/fleet".parse().unwrap();
+        let notes = super::libpq_environment(&mut c, &vars(vec![("PGPASSFILE", passfile)]));
+        assert_eq!(c.get_password(), None);
+        assert!(notes[0].contains("chmod 0600"), "{notes:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

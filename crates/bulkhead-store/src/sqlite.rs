@@ -93,8 +93,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| directory_failure(path, dir, e))?;
         }
         if path.is_dir() {
             return Err(is_a_directory(path));
@@ -278,6 +277,33 @@ fn failure(file: &Path, what: &str, e: rusqlite::Error) -> StoreError {
     ))
 }
 
+/// The directory of a new history could not be made: say which store it is for, why, and what
+/// to do (the file system's word alone, "File exists", names neither).
+fn directory_failure(path: &Path, dir: &Path, e: std::io::Error) -> StoreError {
+    // The nearest existing ancestor: a file where a directory should be, or a directory this
+    // user may not write to.
+    let blocker = dir
+        .ancestors()
+        .find(|a| a.exists() && !a.as_os_str().is_empty());
+    let what = match blocker {
+        Some(b) if !b.is_dir() => format!(
+            "{} is a file, not a directory, so nothing can be created under it; give --store a path through directories",
+            b.display()
+        ),
+        Some(b) if e.kind() == std::io::ErrorKind::PermissionDenied => format!(
+            "this user may not create it in {}; create {} as a user who may and give it to the user that records, or record with a --store in a writable directory",
+            b.display(),
+            dir.display()
+        ),
+        _ => "record with a --store in a writable directory".to_string(),
+    };
+    StoreError(format!(
+        "cannot create the directory {} of SQLite store {}: {e}: {what}",
+        dir.display(),
+        path.display()
+    ))
+}
+
 fn is_a_directory(path: &Path) -> StoreError {
     StoreError(format!(
         "cannot open SQLite store {}: it is a directory; name a file, such as sqlite:{}",
@@ -316,6 +342,10 @@ fn advice(e: &rusqlite::Error, file: &Path) -> String {
         Some(rusqlite::ErrorCode::ReadOnly) | Some(rusqlite::ErrorCode::CannotOpen) => {
             write_advice(e, file)
         }
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => format!(
+            " (the file is damaged, truncated or partly overwritten: restore it from a backup (`sqlite3 {file} .recover` may salvage its runs into a new file), and meanwhile record into another file; bulkhead does not write to a damaged history)",
+            file = file.display()
+        ),
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
             " (another bulkhead is writing to it: try again when it is done)".into()
         }

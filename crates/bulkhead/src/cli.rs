@@ -774,6 +774,8 @@ pub struct AuditArgs {
         long,
         value_name = "URL",
         env = "BULKHEAD_STORE",
+        // The URL may carry the database password: --help must not print it.
+        hide_env_values = true,
         help_heading = "Output"
     )]
     pub store: Option<String>,
@@ -787,7 +789,12 @@ pub struct HistoryArgs {
     /// ~/.local/state/bulkhead/runs.db, else (for root, or without a home)
     /// /var/lib/bulkhead/runs.db. audit records only where --store (or BULKHEAD_STORE) says,
     /// so name this default there to use it. Reading never creates the file or tables.
-    #[arg(long, value_name = "URL", env = "BULKHEAD_STORE")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BULKHEAD_STORE",
+        hide_env_values = true
+    )]
     pub store: Option<String>,
     /// Only runs of this host (its host name as the report shows it).
     #[arg(long)]

@@ -735,3 +735,228 @@ fn recording_into_a_directory_that_may_not_be_written_says_the_directory_must_be
     assert!(err.contains("record as its owner"), "{err}");
     assert!(!err.contains("journal"), "{err}");
 }
+
+/// Run bulkhead with `args` and the environment changes `env` (None removes the variable);
+/// BULKHEAD_STORE and libpq's password variables start unset, and HOME is `home` (so no
+/// ~/.pgpass of the machine is read).
+fn bulkhead_env(args: &[&str], env: &[(&str, Option<&str>)], home: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    cmd.args(args)
+        .env_remove("BULKHEAD_STORE")
+        .env_remove("PGPASSWORD")
+        .env_remove("PGPASSFILE")
+        .env("HOME", home);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.output().unwrap()
+}
+
+/// A private server whose role `bulkhead` must give the password `hunter2` (SCRAM) on its socket,
+/// as a fleet's database does. Returns it with the store's connection string, which carries no
+/// password.
+fn postgres_with_password(home: &str) -> Option<(TestPostgres, String)> {
+    let pg = TestPostgres::start()?;
+    let socket = pg.socket_dir().display().to_string();
+    pg.run(&[
+        "psql",
+        "-h",
+        &socket,
+        "-p",
+        "5999",
+        "-U",
+        "bulkhead",
+        "-d",
+        "postgres",
+        "-qc",
+        "ALTER ROLE bulkhead PASSWORD 'hunter2'",
+    ]);
+    let data = pg.socket_dir().join("data");
+    std::fs::write(data.join("pg_hba.conf"), "local all all scram-sha-256\n").unwrap();
+    pg.run(&["pg_ctl", "-D", data.to_str().unwrap(), "reload"]);
+    let store = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    // The reload is taken in the background: wait until a password is asked for.
+    for _ in 0..100 {
+        let o = bulkhead_env(&["history", "--store", &store], &[], home);
+        if String::from_utf8_lossy(&o.stderr).contains("password missing") {
+            return Some((pg, store));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server never asked for a password");
+}
+
+/// A fleet keeps the database password out of the store URL (which shows in `ps`, in shell
+/// history and in a DaemonSet's spec) by giving it as every libpq client takes it: PGPASSWORD or
+/// a password file (~/.pgpass, PGPASSFILE). bulkhead ignored both and failed with "password
+/// missing (is the server running and listening there?)". Now both are used; without a
+/// password the message says where to put one; a wrong one is refused as the server says; and
+/// no password shows in any output.
+#[test]
+fn a_password_from_pgpassword_or_the_password_file_is_used_and_never_shown() {
+    let dir = TempDir::new("history-pgpass");
+    let home = dir.arg("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let Some((pg, store)) = postgres_with_password(&home) else {
+        return;
+    };
+    let mut outputs = Vec::new();
+    let snapshot = golden_snapshot();
+    let o = bulkhead_env(
+        &record_5_13(&snapshot, &store),
+        &[("PGPASSWORD", Some("hunter2"))],
+        &home,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("recorded docker run 1 for lab-host"), "{err}");
+    outputs.push(o);
+
+    // The password file, as libpq reads it (only when its owner alone may read it; a socket
+    // outside the default directory is matched by its path).
+    let passfile = dir.arg("pgpass");
+    let line = format!(
+        "{}:5999:postgres:bulkhead:hunter2\n",
+        pg.socket_dir().display()
+    );
+    std::fs::write(&passfile, line).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = bulkhead_env(
+        &["history", "--store", &store],
+        &[("PGPASSFILE", Some(&passfile))],
+        &home,
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("lab-host"), "{out}");
+    outputs.push(o);
+
+    // No password anywhere: the message says where one goes.
+    let o = bulkhead_env(&["history", "--store", &store], &[], &home);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("asks for a password"), "{err}");
+    assert!(err.contains("PGPASSWORD"), "{err}");
+    assert!(err.contains(".pgpass"), "{err}");
+    assert!(!err.contains("is the server running"), "{err}");
+    outputs.push(o);
+
+    // A wrong one: the server's word, and the wrong password is not shown either.
+    let o = bulkhead_env(
+        &["history", "--store", &store],
+        &[("PGPASSWORD", Some("hunter3"))],
+        &home,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains("hunter3"), "{err}");
+    outputs.push(o);
+
+    for o in &outputs {
+        for stream in [&o.stdout, &o.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+}
+
+/// `--help` shows the value of an option's environment variable, and BULKHEAD_STORE is where a
+/// fleet puts its database URL, password and all: the help names the variable, never its value.
+#[test]
+fn help_never_shows_the_store_password_from_the_environment() {
+    for args in [
+        &["history", "--help"][..],
+        &["history", "-h"],
+        &["audit", "--help"],
+        &["audit", "-h"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(args)
+            .env("BULKHEAD_STORE", "postgres://app:hunter2@db/fleet")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("BULKHEAD_STORE"), "{args:?}: {out}");
+        assert!(!out.contains("hunter2"), "{args:?}: {out}");
+    }
+}
+
+/// The host name of a recorded run is the audited host's (or a snapshot's) word: the line that
+/// says the run was recorded writes characters that would act on a terminal as escapes, as
+/// every other output does, and so does the listing.
+#[test]
+fn a_hostile_host_name_is_escaped_when_its_run_is_recorded_and_listed() {
+    let dir = TempDir::new("history-hostile");
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_snapshot()).unwrap()).unwrap();
+    snap["host"]["hostname"]["value"] = "evil\u{1b}]0;owned\u{7}\u{1b}[2Jhost".into();
+    let snapshot = dir.arg("hostile.json");
+    std::fs::write(&snapshot, serde_json::to_string(&snap).unwrap()).unwrap();
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let (_, err) = bulkhead(&record_5_13(&snapshot, &store));
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(
+        err.contains(r"recorded docker run 1 for evil\u001b]0;owned\u0007\u001b[2Jhost"),
+        "{err}"
+    );
+    let (out, _) = bulkhead(&["history", "--store", &store]);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains(r"evil\u001b]0;owned"), "{out}");
+}
+
+/// A --host (or --kind) that matches none of the runs of a store that holds runs, a mistyped
+/// host name: the listing and --diff say so, rather than "no runs recorded" about a history
+/// that has them. An empty list is still no error (exit 0), and JSON is still [].
+#[test]
+fn a_filter_that_matches_no_run_says_so() {
+    let dir = TempDir::new("history-nomatch");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let snapshot = golden_snapshot();
+    bulkhead(&record_5_13(&snapshot, &store));
+    for extra in [&[][..], &["--diff"]] {
+        let mut args = vec!["history", "--store", &store, "--host", "lab-hots"];
+        args.extend_from_slice(extra);
+        let (out, _) = bulkhead(&args);
+        assert_eq!(
+            out,
+            "no runs of host lab-hots recorded; the store holds runs of others (`bulkhead history` without --host and --kind lists them; a host is named as its runs show it)\n",
+            "{args:?}"
+        );
+        args.extend_from_slice(&["--format", "json"]);
+        let (out, _) = bulkhead(&args);
+        assert_eq!(out, "[]\n", "{args:?}");
+    }
+    let (out, _) = bulkhead(&["history", "--store", &store, "--kind", "kubernetes"]);
+    assert!(
+        out.starts_with("no runs of kind kubernetes recorded"),
+        "{out}"
+    );
+    let (out, _) = bulkhead(&["history", "--store", &store, "--host", "lab-host"]);
+    assert!(out.contains("lab-host"), "{out}");
+}
+
+/// BULKHEAD_STORE set to nothing (a variable declared for a value that never came): `history`
+/// said "no run history at : the file does not exist". It now says that the store is empty and
+/// what to do.
+#[test]
+fn an_empty_store_is_named_as_such() {
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["history"])
+        .env("BULKHEAD_STORE", "")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is set to nothing"), "{err}");
+    assert!(err.contains("sqlite:PATH"), "{err}");
+}

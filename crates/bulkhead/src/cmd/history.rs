@@ -27,10 +27,13 @@ pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
         .collect::<Result<Vec<_>, String>>()?;
     let ids = store.record_all(&runs).map_err(|e| e.to_string())?;
     for (id, (_, target)) in ids.iter().zip(audits) {
-        eprintln!(
+        // The host name is the audited host's (or snapshot's) word: characters that would act on
+        // a terminal are written as escapes, as in every other output.
+        let line = format!(
             "bulkhead: recorded {} run {id} for {}",
             target.kind, target.host
         );
+        eprintln!("{}", bulkhead_facts::visible::visible(&line));
     }
     Ok(())
 }
@@ -42,6 +45,11 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         .as_deref()
         .map(str::trim)
         .map_or_else(bulkhead_store::default_url, String::from);
+    // An empty BULKHEAD_STORE (a variable declared for a value that never came) names no store;
+    // taken as a file name it would be reported as a history at "" that does not exist.
+    if url.is_empty() {
+        return Err("the run history to read is empty (--store or BULKHEAD_STORE is set to nothing): name it, as sqlite:PATH or postgres://USER@HOST/DATABASE, or unset BULKHEAD_STORE to read the default history".into());
+    }
     // Reading never creates a store: a mistyped --store would otherwise become a new, empty
     // history that answers "no runs recorded".
     if let Some(path) = bulkhead_store::sqlite_path(&url).filter(|p| !p.exists()) {
@@ -73,10 +81,26 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         },
     };
     let runs = store.runs(&filter).map_err(|e| e.to_string())?;
+    // A --host or --kind that matches no run of a store that holds runs (a mistyped host name, a
+    // host that never recorded) is said as such, not as an empty history.
+    let unmatched = if runs.is_empty() && (filter.host.is_some() || filter.kind.is_some()) {
+        let any = store
+            .runs(&RunFilter {
+                limit: Some(1),
+                ..RunFilter::default()
+            })
+            .map_err(|e| e.to_string())?;
+        (!any.is_empty()).then(|| no_match(&filter))
+    } else {
+        None
+    };
     if !args.diff {
-        let text = match args.format {
-            ListFormat::Json => serde_json::to_string_pretty(&runs).expect("serializes") + "\n",
-            ListFormat::Text => render_runs(&runs),
+        let text = match (args.format, &unmatched) {
+            (ListFormat::Json, _) => {
+                serde_json::to_string_pretty(&runs).expect("serializes") + "\n"
+            }
+            (ListFormat::Text, Some(message)) => message.clone(),
+            (ListFormat::Text, None) => render_runs(&runs),
         };
         crate::output::emit(&text, None)?;
         return Ok(ExitCode::SUCCESS);
@@ -191,7 +215,7 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         }
     }
     if out.is_empty() {
-        out = "no host has two recorded runs to compare\n".into();
+        out = unmatched.unwrap_or_else(|| "no host has two recorded runs to compare\n".into());
     }
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&changes).expect("serializes") + "\n",
@@ -199,6 +223,21 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     };
     crate::output::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a listing says when --host or --kind matched none of the store's runs.
+fn no_match(filter: &RunFilter) -> String {
+    let mut what = Vec::new();
+    if let Some(host) = &filter.host {
+        what.push(format!("host {host}"));
+    }
+    if let Some(kind) = &filter.kind {
+        what.push(format!("kind {kind}"));
+    }
+    format!(
+        "no runs of {} recorded; the store holds runs of others (`bulkhead history` without --host and --kind lists them; a host is named as its runs show it)\n",
+        what.join(" and ")
+    )
 }
 
 /// The statuses of a run's summary (its JSON key, its words), in the order and words of the

@@ -1,0 +1,138 @@
+//! What a store that fails part-way says, with real parts: a PostgreSQL server that this test
+//! starts and stops itself, a listener that accepts connections and never answers, and SQLite
+//! files that are damaged or sit where no directory can be made.
+
+use bulkhead_store::{open, open_existing, NewRun, RunFilter};
+use bulkhead_testkit::TestPostgres;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn run(host: &str) -> NewRun {
+    NewRun::from_document(&json!({
+        "schema": "bulkhead.audit/1",
+        "tool": {"name": "bulkhead", "version": "0.1.0"},
+        "target": {"kind": "docker", "host": host, "collected_at": "2026-11-28T06:00:00Z"},
+        "benchmark": {"id": "cis-docker", "version": "1.6.0", "numbering": "cis-1.6.0", "not_numbered": 0},
+        "results": [{"id": "5.13", "control": "docker.container.read_only_rootfs", "status": "fail"}],
+        "summary": {"total": 1, "fail": 1, "score": -1}
+    }))
+    .unwrap()
+}
+
+fn error_of<T>(r: bulkhead_store::Result<T>) -> String {
+    match r {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("expected an error"),
+    }
+}
+
+/// Run `f` on a thread and give up after `limit`: a store that hangs fails the test instead of
+/// the test run.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("still waiting after {limit:?}"))
+}
+
+/// Something accepts TCP connections where the store should be and never answers (a stopped
+/// server's port held by a proxy, a firewall, an overloaded server): the driver's own
+/// connect_timeout bounds only the socket, so the audit waited forever. Now the whole connection
+/// is bounded by connect_timeout (here from the URL), and the message says what happened
+/// without the password.
+#[test]
+fn postgres_a_server_that_never_answers_is_given_up_on() {
+    // The kernel completes connections into the backlog of a socket that never accepts.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("postgres://app:hunter2@127.0.0.1:{port}/fleet?connect_timeout=2");
+    let started = Instant::now();
+    let err = within(Duration::from_secs(30), move || error_of(open(&url)));
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    assert!(err.contains("no answer within 2 seconds"), "{err}");
+    assert!(
+        err.contains(&format!("postgres://app:***@127.0.0.1:{port}/fleet")),
+        "{err}"
+    );
+    assert!(err.contains("connect_timeout"), "what to do: {err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    drop(listener);
+}
+
+/// The server stops between opening the store and recording (a restart, a failover): the error
+/// names the store, says that the connection was lost and that the run was not recorded, and
+/// the history, once the server is back, holds nothing half-written.
+#[test]
+fn postgres_a_server_gone_mid_run_is_said_and_records_nothing() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let url = format!(
+        "postgres:{} password=hunter2",
+        pg.conninfo("bulkhead", "postgres")
+    );
+    let mut store = open(&url).unwrap();
+    let data = pg.socket_dir().join("data").display().to_string();
+    pg.run(&["pg_ctl", "-D", &data, "-m", "fast", "-w", "stop"]);
+    let err = error_of(store.record(&run("node-a")));
+    assert!(err.contains("PostgreSQL store host="), "{err}");
+    assert!(err.contains("password=***"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("connection to the server was lost"),
+        "says what happened: {err}"
+    );
+    assert!(err.contains("not recorded"), "says what it means: {err}");
+    drop(store);
+    let opts = format!(
+        "-k {} -c listen_addresses= -p 5999 -F",
+        pg.socket_dir().display()
+    );
+    let log = pg.socket_dir().join("log").display().to_string();
+    pg.run(&[
+        "pg_ctl", "-D", &data, "-o", &opts, "-w", "-l", &log, "start",
+    ]);
+    let mut again = open_existing(&url).unwrap();
+    assert!(again.runs(&RunFilter::default()).unwrap().is_empty());
+}
+
+/// An SQLite history that was truncated (a disk that filled up while it was copied, a partial
+/// restore): SQLite says only "database disk image is malformed"; the message names the file and
+/// says what to do.
+#[test]
+fn sqlite_a_damaged_history_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    let mut store = open(&url).unwrap();
+    for i in 0..50 {
+        store.record(&run(&format!("node-{i}"))).unwrap();
+    }
+    drop(store);
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(2000).unwrap();
+    for err in [error_of(open_existing(&url)), error_of(open(&url))] {
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("malformed"), "{err}");
+        assert!(err.contains("damaged"), "{err}");
+        assert!(err.contains("backup"), "what to do: {err}");
+    }
+}
+
+/// A --store whose directory cannot be made because a file stands in its path: the file
+/// system's "File exists" named neither the store nor what is wrong.
+#[test]
+fn sqlite_a_file_in_the_way_of_the_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runs.db");
+    std::fs::write(&file, "").unwrap();
+    let store = file.join("nested/runs.db");
+    let err = error_of(open(&format!("sqlite:{}", store.display())));
+    assert!(err.contains(&store.display().to_string()), "{err}");
+    assert!(
+        err.contains(&format!("{} is a file, not a directory", file.display())),
+        "{err}"
+    );
+}
