@@ -11,6 +11,7 @@ use bulkhead_facts::Snapshot;
 use bulkhead_report::assessment_model::Assessment;
 use bulkhead_report::Target;
 use bulkhead_testkit::TempDir;
+use bulkhead_threats::svg::element_anchor;
 use bulkhead_threats::{build, EvidenceSet, Input};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -524,7 +525,8 @@ threats:
 /// following a page's navigations after some hundreds in a few seconds. A link is named by what
 /// it stands for: a diagram box by its element ID, a table link by its text.
 const LINK_PROBE: &str = r#"(async () => {
-  const label = t => t === null ? null : (t.dataset.threat ?? (t.cells ? t.cells[0].textContent : t.id));
+  // An element's own row by its first cell; an element named in a row it shares, by its name.
+  const label = t => t === null ? null : (t.dataset.threat ?? (t.cells ? t.cells[0].textContent : (t.closest('table.elements') ? t.textContent : t.id)));
   const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id).filter(id => /^(el|threat)-/.test(id));
   const links = Array.from(document.querySelectorAll('a'))
     .filter(a => /^#(el|threat)-/.test(a.getAttribute('href') || ''));
@@ -627,21 +629,21 @@ fn links_to_elements_with_awkward_ids_land_on_them() {
 /// screen reader reads, and its tooltip) and how wide it is with and without those words. Then
 /// the contrast on the white page (WCAG 2 relative luminance) of each status colour, taken from a
 /// link of each status put in the table (not every status occurs in the fixture).
-const STATUS_LINK_PROBE: &str = r#"(() => {
+const STATUS_LINK_PROBE: &str = r##"(() => {
   const channel = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
   const luminance = css => {
     const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number).map(channel);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const contrast = e => 1.05 / (luminance(getComputedStyle(e).color) + 0.05);
-  const links = Array.from(document.querySelectorAll('tr[id^="el-"] a')).map(a => ({
+  const links = Array.from(document.querySelectorAll('table.elements a[href^="#threat-"]')).map(a => ({
     status: a.className,
     text: a.textContent,
     title: a.getAttribute('title'),
     width: a.getBoundingClientRect().width,
     idWidth: (() => { const r = document.createRange(); r.selectNodeContents(a.firstChild); return r.getBoundingClientRect().width; })(),
   }));
-  const cell = document.querySelector('tr[id^="el-"] td:last-child');
+  const cell = document.querySelector('table.elements td:last-child');
   const colours = {};
   for (const s of ['exposed', 'partially_mitigated', 'unknown', 'accepted', 'mitigated', 'not_applicable']) {
     const a = document.createElement('a');
@@ -652,7 +654,7 @@ const STATUS_LINK_PROBE: &str = r#"(() => {
     colours[s] = [getComputedStyle(a).color, contrast(a)];
   }
   return JSON.stringify({links, colours});
-})()"#;
+})()"##;
 
 /// A threat's status in the elements table is not told by colour alone: each link says it in
 /// words (to a screen reader, and as a tooltip) without taking room on the page, and each
@@ -702,4 +704,149 @@ fn threat_links_say_their_status_in_words_and_in_readable_colours() {
             c[0]
         );
     }
+}
+
+/// A generated container name of 320 characters, one word.
+const LONG_NAME: &str = "payments-api_blue-green_canary_2026-01-15_deployment_replica-0001_payments-api_blue-green_canary_2026-01-15_deployment_replica-0002_payments-api_blue-green_canary_2026-01-15_deployment_replica-0003_payments-api_blue-green_canary_2026-01-15_deployment_replica-0004_payments-api_blue-green_canary_2026-01-15_deployment_replica-0005";
+
+/// The write-up host with 500 copies of its container, `web-000` to `web-499`, one of them
+/// (`web-250`) with markup in its name and one (the 101st) with a [`LONG_NAME`].
+fn snapshot_of_500() -> Snapshot {
+    let mut v = serde_json::to_value(snapshot()).unwrap();
+    let base = v["docker"]["containers"]["value"][0].clone();
+    let many: Vec<Value> = (0..500)
+        .map(|i| {
+            let mut c = base.clone();
+            c["inspect"]["Id"] = format!("{:064x}", 0xabc000 + i).into();
+            c["inspect"]["Name"] = if i == 250 {
+                "/web-250<b>&amp;</b>".into()
+            } else if i == 100 {
+                format!("/{LONG_NAME}").into()
+            } else {
+                format!("/web-{i:03}").into()
+            };
+            c
+        })
+        .collect();
+    v["docker"]["containers"]["value"] = many.into();
+    Snapshot::from_json(&v.to_string()).unwrap()
+}
+
+/// What a reader of the 500-container page finds: how long the page took to load and how many
+/// elements it has; for a few containers, the element table's row that a find-in-page for the
+/// name lands in, the threats that row links to (and whether each link lands on its threat's
+/// section) and the threats whose own target list names the container; and whether every
+/// container has its anchor in the element table, once.
+const MANY_PROBE: &str = r##"(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const table = document.querySelector('table.elements');
+  const anchors = Array.from(table.querySelectorAll('[id^="el-dkr.container:"]')).map(e => e.id);
+  const lands = href => document.getElementById(decodeURIComponent(href.slice(1)));
+  const containers = {};
+  for (const [name, id] of CONTAINERS) {
+    const el = document.getElementById(id);
+    const row = el === null ? null : el.closest('tr');
+    // Find in page from the top, as a reader pressing Enter: which match lands in the row.
+    getSelection().removeAllRanges();
+    let findHitsItsRow = false;
+    for (let i = 0; i < 20 && !findHitsItsRow && window.find(name, true, false, false, false, false, false); i++) {
+      findHitsItsRow = row !== null && row.contains(getSelection().anchorNode);
+    }
+    const links = row === null ? [] : Array.from(row.querySelectorAll('a[href^="#threat-"]'));
+    containers[name] = {
+      anchorInTable: el !== null && table.contains(el),
+      anchorText: el === null ? null : el.textContent,
+      findHitsItsRow,
+      rowThreats: links.map(a => a.textContent.split(' ')[0]).sort(),
+      linksLand: links.every(a => { const t = lands(a.getAttribute('href')); return t !== null && t.matches('section.threat') && t.dataset.threat === a.textContent.split(' ')[0]; }),
+      targetedBy: Array.from(document.querySelectorAll('section.threat'))
+        .filter(s => Array.from(s.querySelectorAll('a')).some(a => a.getAttribute('href') === '#' + id))
+        .map(s => s.dataset.threat).sort(),
+    };
+  }
+  return JSON.stringify({
+    loadMs: nav.loadEventEnd - nav.startTime,
+    elements: document.getElementsByTagName('*').length,
+    tableElements: table.getElementsByTagName('*').length,
+    tableBytes: table.outerHTML.length,
+    anchors: anchors.length,
+    distinctAnchors: new Set(anchors).size,
+    markupInTable: table.querySelectorAll('b').length,
+    tableLinksLand: Array.from(table.querySelectorAll('a')).every(a => lands(a.getAttribute('href')) !== null),
+    containers,
+    scripts: document.scripts.length,
+  });
+})()"##;
+
+/// A host with 500 containers: a find-in-page for a container's name lands in the element
+/// table's row that holds it, that row links to exactly the threats whose target list names the
+/// container, and each link lands on its threat; every container has its anchor there once, a
+/// name's markup stays text, and the page stays small enough to load quickly and print without
+/// anything cut off at the margin.
+#[test]
+fn html_of_500_containers_finds_each_container_and_its_threats() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = TempDir::new("html-500");
+    let page = dir.0.join("assessment.html");
+    let html = assessment_html_of(snapshot_of_500());
+    std::fs::write(&page, &html).unwrap();
+    let mut b = Browser::launch();
+    // Each container looked for, by its name and the anchor of its element.
+    let containers: Vec<(&str, String)> = [
+        "web-000",
+        "web-123",
+        "web-250<b>&amp;</b>",
+        "web-499",
+        LONG_NAME,
+    ]
+    .into_iter()
+    .map(|n| (n, element_anchor(&format!("dkr.container:{n}"))))
+    .collect();
+    let probe = MANY_PROBE.replace("CONTAINERS", &json!(containers).to_string());
+    let (v, urls) = b.visit(&format!("file://{}", page.display()), &probe);
+    let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
+    eprintln!(
+        "500 containers: {} bytes, loaded in {:.0} ms, {} elements; element table {} characters, {} elements",
+        html.len(),
+        v["loadMs"].as_f64().unwrap(),
+        v["elements"],
+        v["tableBytes"],
+        v["tableElements"]
+    );
+    assert_eq!(v["anchors"], json!(500), "{v}");
+    assert_eq!(v["distinctAnchors"], json!(500), "{v}");
+    assert_eq!(
+        v["markupInTable"],
+        json!(0),
+        "a name's markup became markup"
+    );
+    assert_eq!(v["tableLinksLand"], json!(true), "{v}");
+    for (name, c) in v["containers"].as_object().unwrap() {
+        assert_eq!(c["anchorInTable"], json!(true), "{name}: {c}");
+        // The anchor is the container's row, or its name in a row it shares.
+        assert!(
+            c["anchorText"].as_str().unwrap().starts_with(name),
+            "{name}: {c}"
+        );
+        assert_eq!(c["findHitsItsRow"], json!(true), "{name}: {c}");
+        assert_eq!(c["linksLand"], json!(true), "{name}: {c}");
+        let row = c["rowThreats"].as_array().unwrap();
+        assert!(row.len() >= 5, "{name}: {c}");
+        assert_eq!(c["rowThreats"], c["targetedBy"], "{name}");
+    }
+    assert!(
+        v["elements"].as_u64().unwrap() < 15_000,
+        "{} elements",
+        v["elements"]
+    );
+    assert_eq!(v["scripts"], json!(0));
+    assert!(urls.iter().all(|u| u.starts_with("file://")), "{urls:?}");
+    let (width, window, cut) = layout(&page, 718, "print");
+    assert!(
+        width <= window,
+        "printed, the page is {width} px wide on a {window} px page"
+    );
+    assert!(cut.is_empty(), "printed, cut off at the margin: {cut:#?}");
 }
