@@ -70,12 +70,7 @@ fn awaiting_restart(ctx: &Context<'_>, mut r: CheckResult, flags: &[&str]) -> Ch
     if !matches!(r.status, Status::Fail | Status::Warn) {
         return r;
     }
-    let Some(c) = ctx
-        .snapshot
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.component(ETCD))
-    else {
+    let Some(c) = etcd_found(ctx) else {
         return r;
     };
     let mut by_file: Vec<(&str, Vec<String>)> = Vec::new();
@@ -121,12 +116,7 @@ fn awaiting_restart(ctx: &Context<'_>, mut r: CheckResult, flags: &[&str]) -> Ch
 /// A pass resting on etcd's configuration file is a warn while the file is newer than the
 /// running etcd, which reads it only when it starts.
 fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
-    let changed = ctx
-        .snapshot
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.component(ETCD))
-        .and_then(Component::config_changed_after_start);
+    let changed = etcd_found(ctx).and_then(Component::config_changed_after_start);
     match changed {
         Some((path, modified, started)) => not_loaded_yet(
             r,
@@ -140,6 +130,11 @@ fn in_force(ctx: &Context<'_>, r: CheckResult) -> CheckResult {
 }
 
 const T: &str = "etcd";
+
+/// The etcd the audit found, if any (for what qualifies a result already judged).
+fn etcd_found<'a>(ctx: &Context<'a>) -> Option<&'a Component> {
+    ctx.snapshot.kubernetes.as_ref()?.component(ETCD)
+}
 
 fn etcd<'a>(ctx: &Context<'a>) -> Result<&'a Component, CheckResult> {
     running(ctx, T, ETCD).map(|(_, c)| c)
