@@ -7,9 +7,11 @@
 //! documents as JSON values, so it does not depend on the check engine.
 
 mod pg;
+mod prune;
 mod record;
 mod sqlite;
 
+pub use prune::{FileSize, Prune, PruneGroup, PruneReport};
 pub use record::{CheckRow, NewRun, RunFilter, RunSummary};
 
 /// A failure of the store, saying which store and what to do.
@@ -68,6 +70,12 @@ pub trait Store {
     fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>>;
     /// The stored audit document of one run.
     fn document(&mut self, run_id: i64) -> Result<serde_json::Value>;
+    /// The runs `policy` deletes, counted per host and kind. Without `apply` nothing is changed
+    /// (a dry run, which a store opened to read can answer). With `apply` (on a store opened
+    /// by [`open_for_pruning`]) they are deleted, each with its check rows, in one transaction;
+    /// runs recorded meanwhile are never among them. An SQLite file is then compacted, and the
+    /// report gives its size before and after.
+    fn prune(&mut self, policy: &Prune, apply: bool) -> Result<PruneReport>;
 }
 
 /// Open a store to record runs into, from a URL: `sqlite:PATH` (or a plain path ending in
@@ -85,7 +93,28 @@ pub fn open_existing(url: &str) -> Result<Box<dyn Store>> {
     open_as(url, false)
 }
 
+/// Open a store that already holds a run history, to delete runs from it: like
+/// [`open_existing`], nothing is created, but an SQLite file is opened for writing.
+pub fn open_for_pruning(url: &str) -> Result<Box<dyn Store>> {
+    open_with(url, Mode::Prune)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Record: create the file and tables when missing.
+    Record,
+    /// Read: create nothing, read-only.
+    Read,
+    /// Prune: create nothing, but write.
+    Prune,
+}
+
 fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
+    open_with(url, if create { Mode::Record } else { Mode::Read })
+}
+
+fn open_with(url: &str, mode: Mode) -> Result<Box<dyn Store>> {
+    let create = mode == Mode::Record;
     // Blanks around the URL (the trailing newline of a value kept in a file or a Secret) are
     // no part of it; left in, they would turn a postgres:// URL into a relative file name.
     let url = url.trim();
@@ -113,10 +142,10 @@ fn open_as(url: &str, create: bool) -> Result<Box<dyn Store>> {
             "empty store path; use sqlite:/var/lib/bulkhead/runs.db or postgres://...".into(),
         ));
     }
-    Ok(Box::new(if create {
-        sqlite::SqliteStore::open(&path)?
-    } else {
-        sqlite::SqliteStore::open_existing(&path)?
+    Ok(Box::new(match mode {
+        Mode::Record => sqlite::SqliteStore::open(&path)?,
+        Mode::Read => sqlite::SqliteStore::open_existing(&path)?,
+        Mode::Prune => sqlite::SqliteStore::open_existing_writable(&path)?,
     }))
 }
 

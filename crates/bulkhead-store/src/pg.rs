@@ -1,5 +1,6 @@
 //! PostgreSQL backend: one database shared by a fleet. Every node's bulkhead records into it.
 
+use crate::prune::{Planner, Prune, PruneReport, CHUNK};
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use postgres::{Client, NoTls};
@@ -72,6 +73,8 @@ pub struct PgStore {
     client: Client,
     /// The connection string with any password removed, for messages.
     shown: String,
+    /// The role connected as, for messages about its privileges.
+    user: Option<String>,
 }
 
 /// How a connection string is named in messages: rebuilt from what the driver parsed (hosts,
@@ -398,7 +401,7 @@ fn advice(e: &postgres::Error) -> &'static str {
             "create the database first (`createdb NAME`), or name an existing one"
         }
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq (bulkhead_schema, which holds the schema version, is readable by PUBLIC unless that was revoked); the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
+            "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq, a role that prunes (`bulkhead history --prune --apply`) SELECT and DELETE on both (bulkhead_schema, which holds the schema version, is readable by PUBLIC unless that was revoked); the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
         }
         Some(c) if *c == SqlState::ADMIN_SHUTDOWN
             || *c == SqlState::CRASH_SHUTDOWN
@@ -504,6 +507,7 @@ impl PgStore {
         let in_url = config.get_password().is_some();
         let notes = libpq_environment(&mut config, var);
         let shown = named(url, &config, in_url);
+        let user = config.get_user().map(String::from);
         let mut client = connect_within(config).map_err(|(e, waited)| {
             let mut message = match e {
                 Some(e) => format!(
@@ -561,7 +565,11 @@ impl PgStore {
                 return Err(unknown_schema(&named, v));
             }
         }
-        Ok(PgStore { client, shown })
+        Ok(PgStore {
+            client,
+            shown,
+            user,
+        })
     }
 
     fn err(&self, what: &str, e: postgres::Error) -> StoreError {
@@ -710,6 +718,115 @@ impl Store for PgStore {
             ))
         })
     }
+
+    fn prune(&mut self, policy: &Prune, apply: bool) -> Result<PruneReport> {
+        let shown = self.shown.clone();
+        let named = format!("PostgreSQL store {shown}");
+        let wrap = |what: &str, e: postgres::Error| {
+            StoreError(format!(
+                "PostgreSQL store {shown}: {what}: {} ({})",
+                reason(&e),
+                advice_connected(&e)
+            ))
+        };
+        let mut tx = self.client.transaction().map_err(|e| wrap("begin", e))?;
+        if apply {
+            // The schema lock shared, and the version read again, as a recording does: a newer
+            // bulkhead cannot migrate the tables under these deletions.
+            let marked: bool = tx
+                .query_one(
+                    "SELECT to_regclass('bulkhead_schema') IS NOT NULL FROM pg_advisory_xact_lock_shared($1)",
+                    &[&SCHEMA_LOCK],
+                )
+                .map_err(|e| wrap("reading its schema version", e))?
+                .get(0);
+            let version = marked_version(&mut tx, marked)
+                .map_err(|e| wrap("reading its schema version", e))?;
+            if let Some(v) = version.filter(|v| !schema_known(*v)) {
+                return Err(unknown_schema(&named, v));
+            }
+        }
+        let mut planner = Planner::new(policy);
+        {
+            use postgres::fallible_iterator::FallibleIterator;
+            let params: [&(dyn postgres::types::ToSql + Sync); 2] = [&policy.host, &policy.kind];
+            let mut rows = tx
+                .query_raw(
+                    "SELECT id, host, kind, recorded_at FROM bulkhead_runs
+                     WHERE ($1::TEXT IS NULL OR host = $1) AND ($2::TEXT IS NULL OR kind = $2)
+                     ORDER BY host, kind, collected_at DESC, id DESC",
+                    params,
+                )
+                .map_err(|e| wrap("reading the runs to prune", e))?;
+            while let Some(r) = rows
+                .next()
+                .map_err(|e| wrap("reading the runs to prune", e))?
+            {
+                planner.push(r.get(0), r.get(1), r.get(2), r.get(3));
+            }
+        }
+        let (ids, mut report) = planner.report(&named);
+        if !apply {
+            // Say now what --apply would lack, rather than after the operator scheduled it.
+            let may: bool = tx
+                .query_one(
+                    "SELECT has_table_privilege('bulkhead_runs', 'DELETE') AND has_table_privilege('bulkhead_checks', 'DELETE')",
+                    &[],
+                )
+                .map_err(|e| wrap("reading the role's privileges", e))?
+                .get(0);
+            if !may && report.delete > 0 {
+                report.notes.push(format!(
+                    "this role may not delete them: --apply needs the DELETE privilege (with SELECT) on bulkhead_runs and bulkhead_checks; as their owner, {}",
+                    grant(self.user.as_deref())
+                ));
+            }
+            return Ok(report);
+        }
+        let user = self.user.as_deref();
+        for chunk in ids.chunks(CHUNK * 20) {
+            let chunk = chunk.to_vec();
+            tx.execute(
+                "DELETE FROM bulkhead_checks WHERE run_id = ANY($1)",
+                &[&chunk],
+            )
+            .map_err(|e| delete_failure(&shown, user, e))?;
+            tx.execute("DELETE FROM bulkhead_runs WHERE id = ANY($1)", &[&chunk])
+                .map_err(|e| delete_failure(&shown, user, e))?;
+        }
+        tx.commit().map_err(|e| wrap("deleting runs (commit)", e))?;
+        report.applied = true;
+        if report.delete > 0 {
+            report.notes.push(
+                "PostgreSQL reuses the space of the deleted runs for new ones once (auto)vacuum has been through the tables; the database files do not shrink (VACUUM FULL bulkhead_runs, bulkhead_checks, run by their owner, gives the space back, locking the tables while it runs)".into(),
+            );
+        }
+        Ok(report)
+    }
+}
+
+/// The statement that gives a role what pruning needs.
+fn grant(user: Option<&str>) -> String {
+    format!(
+        "`GRANT SELECT, DELETE ON bulkhead_runs, bulkhead_checks TO {}`",
+        user.unwrap_or("ROLE")
+    )
+}
+
+/// A deletion refused or failed. A role without DELETE is told exactly which grant it lacks.
+fn delete_failure(shown: &str, user: Option<&str>, e: postgres::Error) -> StoreError {
+    if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+        return StoreError(format!(
+            "PostgreSQL store {shown}: deleting runs: {}: pruning needs the DELETE privilege (with SELECT) on bulkhead_runs and bulkhead_checks; as their owner, {}. Nothing was deleted",
+            reason(&e),
+            grant(user)
+        ));
+    }
+    StoreError(format!(
+        "PostgreSQL store {shown}: deleting runs: {} ({}); nothing was deleted",
+        reason(&e),
+        advice_connected(&e)
+    ))
 }
 
 #[cfg(test)]

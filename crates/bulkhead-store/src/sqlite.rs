@@ -1,5 +1,6 @@
 //! SQLite backend: one file, created with its directory when a run is recorded into it.
 
+use crate::prune::{FileSize, Planner, Prune, PruneReport, CHUNK};
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
@@ -154,6 +155,17 @@ impl SqliteStore {
     /// Open an existing store to read: neither the file nor any table is created, and the
     /// connection is read-only, so a mistyped --store cannot turn into a new, empty history.
     pub fn open_existing(path: &Path) -> Result<SqliteStore> {
+        Self::existing(path, false)
+    }
+
+    /// Open an existing store to delete runs from (`history --prune --apply`): as
+    /// [`SqliteStore::open_existing`], nothing is created, but the connection may write, and
+    /// waits for other processes' locks as a recording does.
+    pub fn open_existing_writable(path: &Path) -> Result<SqliteStore> {
+        Self::existing(path, true)
+    }
+
+    fn existing(path: &Path, write: bool) -> Result<SqliteStore> {
         let shown = path.display().to_string();
         if path.is_dir() {
             return Err(is_a_directory(path));
@@ -163,11 +175,18 @@ impl SqliteStore {
                 "no run history at {shown}: the file does not exist (runs are recorded there by `bulkhead audit --store sqlite:{shown}`)"
             )));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| open_failure(path, e))?;
+        // Without SQLITE_OPEN_CREATE either way: a file removed meanwhile is not made anew.
+        let access = if write {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        };
+        let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| open_failure(path, e))?;
+        if write {
+            conn.busy_timeout(LOCK_WAIT)
+                .map_err(|e| open_failure(path, e))?;
+        }
         let store = SqliteStore {
             conn,
             file: path.to_path_buf(),
@@ -521,4 +540,125 @@ impl Store for SqliteStore {
             ))
         })
     }
+
+    fn prune(&mut self, policy: &Prune, apply: bool) -> Result<PruneReport> {
+        let file = self.file.clone();
+        let named = format!("SQLite store {}", self.path);
+        if !apply {
+            let (_, report) = plan(&self.conn, policy, &named, &file)?;
+            return Ok(report);
+        }
+        let size = |file: &Path| std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let before = size(&file);
+        // IMMEDIATE: the write lock is held from the plan to the commit, so the runs planned are
+        // the runs deleted; recordings wait for it (as for each other) and are kept, since only
+        // the planned IDs are deleted.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| failure(&file, "deleting runs", e))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| failure(&file, "reading its schema version", e))?;
+        if version != 0 && !schema_known(version) {
+            return Err(unknown_schema(&named, version));
+        }
+        let (ids, mut report) = plan(&tx, policy, &named, &file)?;
+        for chunk in ids.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            for sql in [
+                format!("DELETE FROM checks WHERE run_id IN ({marks})"),
+                format!("DELETE FROM runs WHERE id IN ({marks})"),
+            ] {
+                tx.execute(&sql, rusqlite::params_from_iter(chunk))
+                    .map_err(|e| failure(&file, "deleting runs", e))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| failure(&file, "deleting runs (commit)", e))?;
+        report.applied = true;
+        // The runs are gone; their pages are free in the file, which keeps its size until they
+        // are handed back.
+        self.reclaim().map_err(|e| {
+            StoreError(format!(
+                "{e}. The {} runs are deleted; their space is reused by the runs recorded next, and `sqlite3 {} VACUUM` (with free room in the temporary directory for a copy of the file) gives it back",
+                report.delete,
+                file.display()
+            ))
+        })?;
+        report.file_size = Some(FileSize {
+            before,
+            after: size(&file),
+        });
+        Ok(report)
+    }
+}
+
+impl SqliteStore {
+    /// Give the free pages of the file back to the file system. The first time, VACUUM rewrites
+    /// the file (about as long as it takes to copy what it keeps) and turns on incremental
+    /// vacuuming; from then on only the freed pages are moved, which takes little longer than
+    /// the deletion. Recordings wait for it as for any write (up to a minute).
+    fn reclaim(&self) -> Result<()> {
+        let pragma = |name: &str| {
+            self.conn
+                .pragma_query_value(None, name, |r| r.get::<_, i64>(0))
+                .map_err(|e| self.err("reclaiming the space of the deleted runs", e))
+        };
+        if pragma("freelist_count")? == 0 {
+            return Ok(());
+        }
+        let wrap = |e| self.err("reclaiming the space of the deleted runs", e);
+        if pragma("auto_vacuum")? != 2 {
+            return self
+                .conn
+                .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
+                .map_err(wrap);
+        }
+        // Each step of this pragma frees one page: step it to the end (executing it once, as
+        // execute_batch does, would hand back 4 KB).
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA incremental_vacuum")
+            .map_err(wrap)?;
+        let mut rows = stmt.query([]).map_err(wrap)?;
+        while rows.next().map_err(wrap)?.is_some() {}
+        Ok(())
+    }
+}
+
+/// Plan a prune of the store on `conn` (the store's connection, or its open transaction).
+fn plan(
+    conn: &Connection,
+    policy: &Prune,
+    named: &str,
+    file: &Path,
+) -> Result<(Vec<i64>, PruneReport)> {
+    let mut planner = Planner::new(policy);
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, host, kind, recorded_at FROM runs
+             WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2)
+             ORDER BY host, kind, collected_at DESC, id DESC",
+        )
+        .map_err(|e| failure(file, "reading the runs to prune", e))?;
+    let mut rows = stmt
+        .query(params![policy.host, policy.kind])
+        .map_err(|e| failure(file, "reading the runs to prune", e))?;
+    while let Some(r) = rows
+        .next()
+        .map_err(|e| failure(file, "reading the runs to prune", e))?
+    {
+        let text = |i: usize| r.get_ref(i).ok().and_then(|v| v.as_str().ok());
+        let id: i64 = r
+            .get(0)
+            .map_err(|e| failure(file, "reading the runs to prune", e))?;
+        planner.push(
+            id,
+            text(1).unwrap_or_default(),
+            text(2).unwrap_or_default(),
+            text(3).unwrap_or_default(),
+        );
+    }
+    Ok(planner.report(named))
 }

@@ -286,9 +286,13 @@ Examples:
   # A fleet database: one host's last five Docker runs
   export BULKHEAD_STORE=postgres://reader@db.example/fleet
   bulkhead history --host web-1 --kind docker --limit 5
+  # Delete runs beyond each host's newest 30: see what would go, then do it
+  bulkhead history --store sqlite:runs.db --prune --keep-last 30
+  bulkhead history --store sqlite:runs.db --prune --keep-last 30 --apply
 
 Exit codes:
-  0  listed (also when the default history does not exist yet)
+  0  listed or pruned (or a prune's dry run), also when the default history
+     does not exist yet
   2  a store that cannot be read, a --store file that does not exist, a
      database that holds no bulkhead run history";
 
@@ -782,6 +786,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("retention").args(["keep_last", "older_than"]).multiple(true)))]
 pub struct HistoryArgs {
     /// Run history to read: sqlite:PATH or postgres://...
     ///
@@ -823,6 +828,59 @@ pub struct HistoryArgs {
     /// Only statuses count, not evidence.
     #[arg(long)]
     pub diff: bool,
+    /// Delete old runs by --keep-last or --older-than (a dry run).
+    #[arg(
+        long,
+        requires = "retention",
+        conflicts_with_all = ["diff", "limit"],
+        long_help = "\
+Delete old runs, by --keep-last, --older-than or both: a dry run unless --apply.
+
+Lists, per host and kind, how many runs would be deleted and kept, and deletes nothing. With \
+--apply it deletes them, each with its checks, in one transaction; runs recorded meanwhile are \
+kept. Given both rules, a run is deleted only when both say so. A host's latest run of each \
+kind (the newest by when its facts were collected, as --diff reads them) is never deleted, so \
+--diff and its last known state remain, unless --include-latest. --host and --kind prune only \
+those runs. An SQLite file is then compacted, and the space freed is shown; PostgreSQL reuses \
+the space after (auto)vacuum, and the role needs DELETE (and SELECT) on bulkhead_runs and \
+bulkhead_checks.
+
+For example, see what keeping each host's newest 30 runs of each kind (and any run of the last \
+90 days) would delete, then delete it:
+  bulkhead history --prune --keep-last 30 --older-than 90
+  bulkhead history --prune --keep-last 30 --older-than 90 --apply"
+    )]
+    pub prune: bool,
+    /// With --prune: keep each host's newest N runs of each kind.
+    ///
+    /// At least 1. Newest by when their facts were collected, as --diff orders them.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "prune",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub keep_last: Option<u32>,
+    /// With --prune: delete runs older than DAYS days, or than DATE.
+    ///
+    /// DAYS is a whole number (90); DATE is 2026-01-31 (midnight UTC) or 2026-01-31T12:00:00Z.
+    /// Runs are aged by when they were recorded.
+    #[arg(
+        long,
+        value_name = "DAYS|DATE",
+        requires = "prune",
+        value_parser = crate::cmd::history::parse_older_than
+    )]
+    pub older_than: Option<crate::cmd::history::OlderThan>,
+    /// With --older-than: also delete a host's latest run if as old.
+    ///
+    /// For hosts that are gone: without it, each host and kind keeps its latest run, however
+    /// old.
+    #[arg(long, requires = "older_than")]
+    pub include_latest: bool,
+    /// With --prune: delete the runs (else only list what would go).
+    #[arg(long, requires = "prune")]
+    pub apply: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,

@@ -960,3 +960,238 @@ fn an_empty_store_is_named_as_such() {
     assert!(err.contains("is set to nothing"), "{err}");
     assert!(err.contains("sqlite:PATH"), "{err}");
 }
+
+/// `history --prune` through the binary on an SQLite file: the dry run lists per host and kind
+/// what would go and deletes nothing; --apply deletes it, says how much of the file it freed,
+/// and --diff still compares the two runs kept.
+#[test]
+fn prune_is_a_dry_run_until_applied_and_keeps_the_newest_runs() {
+    let dir = TempDir::new("history-prune");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let snapshot = golden_snapshot();
+    for _ in 0..4 {
+        bulkhead(&record_5_13(&snapshot, &store));
+    }
+    let file = dir.0.join("runs.db");
+    let bytes = std::fs::read(&file).unwrap();
+    let (out, _) = bulkhead(&["history", "--store", &store, "--prune", "--keep-last", "2"]);
+    let shown = format!("SQLite store {}", dir.arg("runs.db"));
+    assert!(
+        out.starts_with(&format!(
+            "{shown}: would delete 2 of 4 runs (keeping each host's newest 2 runs of each kind)\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  lab-host              docker            2       2\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("dry run: nothing was deleted; add --apply to delete these runs\n"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read(&file).unwrap() == bytes,
+        "the dry run changed the file"
+    );
+
+    let (out, _) = bulkhead(&[
+        "history",
+        "--store",
+        &store,
+        "--prune",
+        "--keep-last",
+        "2",
+        "--apply",
+    ]);
+    assert!(out.contains("deleted 2 of 4 runs"), "{out}");
+    assert!(out.contains("freed "), "{out}");
+    assert!(!out.contains("dry run"), "{out}");
+    let (list, _) = bulkhead(&["history", "--store", &store, "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let ids: Vec<i64> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [4, 3]);
+    let (diff, _) = bulkhead(&["history", "--store", &store, "--diff"]);
+    assert!(diff.contains("run 3 ("), "{diff}");
+
+    // JSON says the same for a pipeline; a second prune has nothing left to do.
+    let (json, _) = bulkhead(&[
+        "history",
+        "--store",
+        &store,
+        "--prune",
+        "--keep-last",
+        "2",
+        "--apply",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (r["applied"].as_bool(), r["delete"].as_i64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(r["runs"], 2);
+}
+
+/// The latest run of a host survives --older-than whatever its age, and the output says so;
+/// --include-latest deletes it. (A date still to come makes every run old.)
+#[test]
+fn prune_older_than_keeps_a_hosts_latest_run_unless_asked() {
+    let dir = TempDir::new("history-prune-age");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let snapshot = golden_snapshot();
+    for _ in 0..3 {
+        bulkhead(&record_5_13(&snapshot, &store));
+    }
+    let (out, _) = bulkhead(&[
+        "history",
+        "--store",
+        &store,
+        "--prune",
+        "--older-than",
+        "2999-01-01",
+        "--apply",
+    ]);
+    assert!(out.contains("deleted 2 of 3 runs"), "{out}");
+    assert!(
+        out.contains("recorded before 2999-01-01T00:00:00Z"),
+        "{out}"
+    );
+    assert!(out.contains("(latest run kept, though older)"), "{out}");
+    assert!(out.contains("--include-latest deletes it too"), "{out}");
+    // 0 days: runs recorded before now.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (out, _) = bulkhead(&[
+        "history",
+        "--store",
+        &store,
+        "--prune",
+        "--older-than",
+        "0",
+        "--include-latest",
+        "--apply",
+    ]);
+    assert!(out.contains("deleted 1 of 1 run "), "{out}");
+    let (list, _) = bulkhead(&["history", "--store", &store]);
+    assert_eq!(list, "no runs recorded\n");
+}
+
+/// Usage errors (exit 2, nothing read): --prune without a rule, a rule without --prune, a
+/// --keep-last of 0 (the latest run is always kept), a date that is none, --prune with --diff.
+#[test]
+fn prune_usage_errors_exit_2() {
+    let dir = TempDir::new("history-prune-usage");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    for (args, says) in [
+        (&["--prune"][..], "--keep-last <N>|--older-than <DAYS|DATE>"),
+        (&["--keep-last", "3"][..], "--prune"),
+        (&["--prune", "--keep-last", "0"][..], "0 is not in 1.."),
+        (
+            &["--prune", "--older-than", "2026-02-30"][..],
+            "neither a number of days",
+        ),
+        (
+            &["--prune", "--keep-last", "1", "--diff"][..],
+            "cannot be used with",
+        ),
+        (
+            &["--prune", "--keep-last", "1", "--include-latest"][..],
+            "--older-than",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(["history", "--store", &store])
+            .args(args)
+            .env_remove("BULKHEAD_STORE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!dir.0.join("runs.db").exists());
+}
+
+/// A fleet database: the store is named without its password; a role that may not delete is
+/// refused with the grant it lacks (exit 2) after a dry run that warned of it, and nothing is
+/// deleted.
+#[test]
+fn prune_in_postgres_names_the_grant_it_lacks_and_never_the_password() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let owner = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    let snapshot = golden_snapshot();
+    for _ in 0..3 {
+        bulkhead(&record_5_13(&snapshot, &owner));
+    }
+    pg.run(&[
+        "psql",
+        "-h",
+        &pg.socket_dir().display().to_string(),
+        "-p",
+        "5999",
+        "-U",
+        "bulkhead",
+        "-d",
+        "postgres",
+        "-c",
+        "CREATE ROLE reader LOGIN PASSWORD 'hunter2'; GRANT SELECT ON bulkhead_runs, bulkhead_checks TO reader;",
+    ]);
+    let reader = format!(
+        "postgres:{} password=hunter2",
+        pg.conninfo("reader", "postgres")
+    );
+    let prune = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args(["history", "--store", &reader, "--prune", "--keep-last", "1"])
+            .args(extra)
+            .env_remove("BULKHEAD_STORE")
+            .output()
+            .unwrap()
+    };
+    let o = prune(&[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("user=reader password=*** dbname=postgres: would delete 2 of 3 runs"),
+        "{out}"
+    );
+    assert!(
+        out.contains("GRANT SELECT, DELETE ON bulkhead_runs, bulkhead_checks TO reader"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    let o = prune(&["--apply"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("password=***"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(err.contains("DELETE privilege"), "{err}");
+    assert!(err.contains("Nothing was deleted"), "{err}");
+    let (list, _) = bulkhead(&["history", "--store", &owner]);
+    assert_eq!(list.lines().count(), 4, "{list}");
+    // The owner prunes.
+    let (out, _) = bulkhead(&[
+        "history",
+        "--store",
+        &owner,
+        "--prune",
+        "--keep-last",
+        "1",
+        "--apply",
+    ]);
+    assert!(out.contains("deleted 2 of 3 runs"), "{out}");
+    assert!(out.contains("(auto)vacuum"), "{out}");
+}

@@ -4,7 +4,7 @@ use super::VERSION;
 use crate::cli::{Benchmark, HistoryArgs, ListFormat};
 use bulkhead_checks::{Audit, Status};
 use bulkhead_report::Target;
-use bulkhead_store::{NewRun, RunFilter, RunSummary};
+use bulkhead_store::{NewRun, Prune, PruneReport, RunFilter, RunSummary};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::process::ExitCode;
@@ -65,12 +65,15 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    // Nor any table: a database without bulkhead's is refused by name, not read as empty.
-    let mut store = bulkhead_store::open_existing(&url).map_err(|e| e.to_string())?;
     let kind = args.kind.map(|k| match k {
         Benchmark::Docker => "docker".to_string(),
         Benchmark::Kubernetes => "kubernetes".to_string(),
     });
+    if args.prune {
+        return prune(&url, &args, kind);
+    }
+    // Nor any table: a database without bulkhead's is refused by name, not read as empty.
+    let mut store = bulkhead_store::open_existing(&url).map_err(|e| e.to_string())?;
     let filter = RunFilter {
         host: args.host.clone(),
         kind,
@@ -223,6 +226,188 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     };
     crate::output::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--older-than`: an age in whole days, or a moment (a date is its midnight, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OlderThan {
+    Days(u32),
+    Before(i64),
+}
+
+impl OlderThan {
+    /// The moment before which a run was recorded to be older, `now` being Unix seconds.
+    fn cutoff(self, now: i64) -> i64 {
+        match self {
+            OlderThan::Days(days) => now - i64::from(days) * 86_400,
+            OlderThan::Before(t) => t,
+        }
+    }
+}
+
+/// Parse `--older-than`: `90` (days), `2026-01-31` or `2026-01-31T12:00:00Z`.
+pub fn parse_older_than(value: &str) -> Result<OlderThan, String> {
+    let v = value.trim();
+    let days = v.strip_suffix('d').unwrap_or(v);
+    if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) {
+        return days
+            .parse::<u32>()
+            .map(OlderThan::Days)
+            .map_err(|_| format!("{v} days is more than bulkhead counts"));
+    }
+    let moment = if v.len() == 10 {
+        format!("{v}T00:00:00Z")
+    } else {
+        v.to_string()
+    };
+    // Read back as written, so that 2026-02-30 or 25:00 are refused rather than rolled over.
+    bulkhead_facts::time::rfc3339_to_unix(&moment)
+        .filter(|t| bulkhead_facts::time::rfc3339_utc(*t) == moment)
+        .map(OlderThan::Before)
+        .ok_or_else(|| {
+            format!("{v} is neither a number of days (90) nor a date (2026-01-31, or 2026-01-31T12:00:00Z in UTC)")
+        })
+}
+
+/// `history --prune`: plan (and with --apply, make) the deletion of old runs, and say per host
+/// what it was.
+fn prune(url: &str, args: &HistoryArgs, kind: Option<String>) -> Result<ExitCode, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let policy = Prune {
+        host: args.host.clone(),
+        kind,
+        keep_last: args.keep_last.map(|n| n as usize),
+        recorded_before: args.older_than.map(|o| o.cutoff(now)),
+        include_latest: args.include_latest,
+    };
+    // A dry run opens the store as a listing does, read-only: it cannot change anything.
+    let mut store = if args.apply {
+        bulkhead_store::open_for_pruning(url)
+    } else {
+        bulkhead_store::open_existing(url)
+    }
+    .map_err(|e| e.to_string())?;
+    let report = store
+        .prune(&policy, args.apply)
+        .map_err(|e| e.to_string())?;
+    let text = match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&report).expect("serializes") + "\n",
+        ListFormat::Text => render_prune(&report, &policy, args),
+    };
+    crate::output::emit(&text, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a prune did or would do, for people.
+fn render_prune(r: &PruneReport, policy: &Prune, args: &HistoryArgs) -> String {
+    let mut rules = Vec::new();
+    if let Some(n) = policy.keep_last {
+        rules.push(format!(
+            "keeping each host's newest {n} run{} of each kind",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if let (Some(o), Some(t)) = (args.older_than, policy.recorded_before) {
+        let when = bulkhead_facts::time::rfc3339_utc(t);
+        rules.push(match o {
+            OlderThan::Days(d) => format!(
+                "deleting only runs recorded more than {d} day{} ago, before {when}",
+                if d == 1 { "" } else { "s" }
+            ),
+            OlderThan::Before(_) => format!("deleting only runs recorded before {when}"),
+        });
+    }
+    let mut scope = Vec::new();
+    if let Some(h) = &policy.host {
+        scope.push(format!("host {h}"));
+    }
+    if let Some(k) = &policy.kind {
+        scope.push(format!("kind {k}"));
+    }
+    let scope = if scope.is_empty() {
+        String::new()
+    } else {
+        format!(" of {}", scope.join(" and "))
+    };
+    let mut out = String::new();
+    let verb = if r.applied { "deleted" } else { "would delete" };
+    let _ = writeln!(
+        out,
+        "{}: {verb} {} of {} run{}{scope} ({})",
+        r.store,
+        r.delete,
+        r.runs,
+        if r.runs == 1 { "" } else { "s" },
+        rules.join("; ")
+    );
+    if !r.hosts.is_empty() {
+        let heading = if r.applied { "deleted" } else { "delete" };
+        let _ = writeln!(
+            out,
+            "  {:<20}  {:<10}  {:>7}  {:>6}",
+            "host", "kind", heading, "keep"
+        );
+        for g in &r.hosts {
+            let _ = write!(
+                out,
+                "  {:<20}  {:<10}  {:>7}  {:>6}",
+                g.host, g.kind, g.delete, g.keep
+            );
+            if g.latest_kept {
+                out.push_str("  (latest run kept, though older)");
+            }
+            out.push('\n');
+        }
+    }
+    let latest = r.hosts.iter().filter(|g| g.latest_kept).count();
+    if latest > 0 {
+        let _ = writeln!(
+            out,
+            "{latest} host{} kept {} latest run though it is older than --older-than (--include-latest deletes it too, for hosts that are gone)",
+            if latest == 1 { "" } else { "s" },
+            if latest == 1 { "its" } else { "their" }
+        );
+    }
+    if let Some(size) = r.file_size {
+        let freed = size.before.saturating_sub(size.after);
+        let _ = writeln!(
+            out,
+            "freed {}: the file went from {} to {}",
+            bytes(freed),
+            bytes(size.before),
+            bytes(size.after)
+        );
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    if !r.applied && r.delete > 0 {
+        let _ = writeln!(
+            out,
+            "dry run: nothing was deleted; add --apply to delete {} run{}",
+            if r.delete == 1 { "this" } else { "these" },
+            if r.delete == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
+
+/// A size in bytes as people read it: 711.0 MB, 4.2 kB (powers of 1000, as `ls -h --si`).
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// What a listing says when --host or --kind matched none of the store's runs.
