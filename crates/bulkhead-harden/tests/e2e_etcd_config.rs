@@ -338,3 +338,116 @@ fn real_etcd_on_automatic_tls_keeps_it() {
         "{said}"
     );
 }
+
+/// A real etcd serving its clients in plain HTTP, with a CA file in a directory that also holds a
+/// server certificate and key (cfssl's names): 2.1 fails; harden plans the pair it found and
+/// https:// URLs (listen and advertised: etcd refuses explicit listen URLs without the second)
+/// in the configuration file, needing review; applied, and etcd restarted with the same command
+/// line, etcd starts on the edited file, serves its clients over TLS (its log says so, and a
+/// client without a certificate is refused at the handshake), and the audit passes 2.1.
+#[test]
+fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
+    let Some(etcd) = etcd_program() else {
+        return;
+    };
+    let dir = temp_root("etcd-tls-e2e");
+    let Some(pki) = TestPki::new(&dir.join("pki")) else {
+        return;
+    };
+    let issued = pki.issue("server", &["IP:127.0.0.1"], false);
+    // cfssl's layout: server.pem beside server-key.pem and the CA.
+    let cert = dir.join("pki/server.pem");
+    std::fs::copy(&issued.cert, &cert).unwrap();
+    assert_eq!(issued.key, dir.join("pki/server-key.pem"));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let (client, peer) = free_ports();
+    let config = dir.join("etcd.yaml");
+    let config_path = config.display().to_string();
+    let text = format!(
+        "name: tls-e2e\ndata-dir: {}\nlisten-client-urls: http://127.0.0.1:{client}\nadvertise-client-urls: http://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: tls-e2e=http://127.0.0.1:{peer}\nclient-transport-security:\n  trusted-ca-file: {}\n",
+        data.display(),
+        pki.ca().display()
+    );
+    std::fs::write(&config, &text).unwrap();
+    let args = vec![format!("--config-file={config_path}")];
+    // etcd 3.4 logs "serving client requests on ADDR" for TLS and "serving insecure client
+    // requests on ADDR, ..." for plain HTTP (3.5: "serving client traffic securely" or
+    // "insecurely"), once it is ready, after it has begun to accept connections.
+    let log = || std::fs::read_to_string(dir.join("etcd.log")).unwrap_or_default();
+    let serving_tls = || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = log();
+            if text.contains("serving client requests on")
+                || text.contains("serving client traffic securely")
+            {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    let running = start(&etcd, &dir, &args, client);
+    let snap = collect(&dir, &running);
+    let before = kube_audit(&snap, &["2.1"]);
+    assert_eq!(
+        status(&before, "2.1"),
+        Status::Fail,
+        "{:?}",
+        before.outcomes
+    );
+    let p = plan(
+        &snap,
+        std::slice::from_ref(&before),
+        &request(Path::new("/"), &["2.1"]),
+    )
+    .unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
+    let fix = &p.fixes[0];
+    assert_eq!(fix.kind, FixKind::EtcdConfig);
+    assert_eq!(fix.target.path.as_deref(), Some(config_path.as_str()));
+    let changes = fix.changes.join("\n");
+    for wanted in [
+        format!("client-transport-security.cert-file: {}", cert.display()),
+        format!(
+            "client-transport-security.key-file: {}",
+            issued.key.display()
+        ),
+        format!("listen-client-urls: https://127.0.0.1:{client}"),
+        format!("advertise-client-urls: https://127.0.0.1:{client}"),
+    ] {
+        assert!(changes.contains(&wanted), "{wanted} in {changes}");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let report = apply(
+        &p,
+        &ApplyOptions {
+            root: PathBuf::from("/"),
+            include_review: true,
+            state_dir: Some(dir.join("state")),
+        },
+    )
+    .unwrap();
+    assert_eq!(report.applied.len(), 1, "{report:?}");
+
+    drop(running);
+    let running = start(&etcd, &dir, &args, client);
+    assert!(
+        serving_tls(),
+        "etcd serves its clients over TLS:\n{}\n{}",
+        std::fs::read_to_string(&config).unwrap(),
+        log()
+    );
+    assert!(
+        !etcd_answers_without_client_cert(&format!("127.0.0.1:{client}")),
+        "its CA file makes etcd ask clients for a certificate"
+    );
+    let after = kube_audit(&collect(&dir, &running), &["2.1"]);
+    assert_eq!(status(&after, "2.1"), Status::Pass, "{:?}", after.outcomes);
+}

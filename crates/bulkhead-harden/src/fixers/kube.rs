@@ -47,6 +47,7 @@ pub const FIXER: Fixer = Fixer {
             || kube_pods::handles(c)
             || is_encryption(c)
             || etcd_cert_auth_side(c).is_some()
+            || etcd_tls_side(c).is_some()
     },
     plan,
 };
@@ -578,6 +579,9 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
             None => f.unfixed(None, "etcd does not run on this node"),
         });
     }
+    let (tls, failing): (Vec<&Failing>, Vec<&Failing>) = failing
+        .into_iter()
+        .partition(|f| etcd_tls_side(f.control_id()).is_some());
     let (flags, rest): (Vec<&Failing>, Vec<&Failing>) = failing
         .into_iter()
         .partition(|f| spec(f.control_id()).is_some());
@@ -585,6 +589,10 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
         .into_iter()
         .partition(|f| is_encryption(f.control_id()));
     plan_flags(ctx, kube, &flags, &mut out);
+    // After the flag fixes: an edit of the same file builds on theirs.
+    for f in tls {
+        plan_etcd_tls(ctx, kube, f, &mut out);
+    }
     if !enc.is_empty() {
         plan_encryption(ctx, kube, &enc, &mut out);
     }
@@ -737,6 +745,786 @@ fn etcd_cert_auth_unfixed(c: &Component, side: EtcdSide) -> String {
         "{what} to the CA that signs the {}' certificates; harden neither makes certificates nor guesses which CA signs them",
         side.callers()
     )
+}
+
+/// The side of etcd whose transport security (certificate files, `https://` listen URLs)
+/// `control` checks: 2.1 for clients, 2.4 for peers.
+fn etcd_tls_side(control: &str) -> Option<EtcdSide> {
+    match control {
+        "k8s.etcd.client_tls" => Some(EtcdSide::Client),
+        "k8s.etcd.peer_tls" => Some(EtcdSide::Peer),
+        _ => None,
+    }
+}
+
+/// The flag naming the URLs etcd tells others to reach this side at, and its default.
+fn etcd_advertise_flag(side: EtcdSide) -> (&'static str, &'static str) {
+    match side {
+        EtcdSide::Client => ("advertise-client-urls", "http://localhost:2379"),
+        EtcdSide::Peer => ("initial-advertise-peer-urls", "http://localhost:2380"),
+    }
+}
+
+/// The file names a side's certificate and key go by: kubeadm's, then cfssl's.
+fn etcd_pair_names(side: EtcdSide) -> &'static [(&'static str, &'static str)] {
+    match side {
+        EtcdSide::Client => &[
+            ("server.crt", "server.key"),
+            ("server.pem", "server-key.pem"),
+        ],
+        EtcdSide::Peer => &[("peer.crt", "peer.key"), ("peer.pem", "peer-key.pem")],
+    }
+}
+
+/// kubeadm's directory of etcd's certificates.
+const KUBEADM_ETCD_PKI: &str = "/etc/kubernetes/pki/etcd";
+
+/// `http://` items of a comma-separated URL list switched to `https://` (same host and port).
+fn https_urls(list: &str) -> String {
+    list.split(',')
+        .map(|u| {
+            let t = u.trim();
+            match t.get(..7) {
+                Some(s) if s.eq_ignore_ascii_case("http://") => format!("https://{}", &t[7..]),
+                _ => t.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The port of a URL (`http://127.0.0.1:2379/` -> `2379`), else the scheme's etcd default.
+fn url_port(url: &str, default: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rsplit_once(':') {
+        Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.to_string(),
+        _ => default.to_string(),
+    }
+}
+
+/// Whether `text` holds a PEM block with a header of `want`: a certificate, or an unencrypted
+/// private key (`-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`).
+fn pem_holds(text: &str, key: bool) -> bool {
+    text.lines().map(str::trim).any(|l| {
+        let Some(label) = l
+            .strip_prefix("-----BEGIN ")
+            .and_then(|r| r.strip_suffix("-----"))
+        else {
+            return false;
+        };
+        if key {
+            label.ends_with("PRIVATE KEY") && !label.contains("ENCRYPTED")
+        } else {
+            label == "CERTIFICATE"
+        }
+    })
+}
+
+/// One file of a candidate pair, read through the bounded regular-file reader under the root
+/// (links followed inside it only; a FIFO, device or directory refused unread): `Ok(false)` when
+/// it is not there, `Ok(true)` when it is a non-empty PEM file of the right kind that etcd (running
+/// as `uid`) can read, else why not. The content is only looked at, never kept.
+fn etcd_pem_file(ctx: &PlanContext<'_>, path: &str, key: bool, uid: u32) -> Result<bool, String> {
+    let read = files::read(&ctx.root, path)?;
+    let Some(text) = read.content.as_deref() else {
+        return Ok(false);
+    };
+    let what = if key {
+        "unencrypted PEM private key (-----BEGIN ... PRIVATE KEY-----)"
+    } else {
+        "PEM certificate (-----BEGIN CERTIFICATE-----)"
+    };
+    if text.trim().is_empty() {
+        return Err(format!("{path} is empty"));
+    }
+    if !pem_holds(text, key) {
+        return Err(format!("{path} holds no {what}"));
+    }
+    if let Some(a) = read.attrs.filter(|_| uid != 0) {
+        let readable = (a.uid == uid && a.mode & 0o400 != 0) || a.mode & 0o044 != 0;
+        if !readable {
+            return Err(format!(
+                "etcd runs as uid {uid} and cannot read {path} (owner uid {}, mode {:04o}): give it to etcd's user (chown), then run harden again",
+                a.uid, a.mode
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// Where etcd's container finds host path `host` through the hostPath volumes of its static pod
+/// manifest (None: no volume holds it, so etcd cannot open it).
+fn pod_path(m: &Manifest, host: &str) -> Option<String> {
+    let docs = bulkhead_sources::yaml::parse(&m.text).ok()?;
+    let pod = docs
+        .first()?
+        .root
+        .to_json(bulkhead_sources::yaml::Schema::Core);
+    let volumes = pod.pointer("/spec/volumes")?.as_array()?;
+    let mounts = pod
+        .pointer(&format!("/spec/containers/{}/volumeMounts", m.container))?
+        .as_array()?;
+    let mut best: Option<(usize, String)> = None;
+    for mount in mounts {
+        let (Some(name), Some(at)) = (mount["name"].as_str(), mount["mountPath"].as_str()) else {
+            continue;
+        };
+        let Some(hp) = volumes
+            .iter()
+            .find(|v| v["name"].as_str() == Some(name))
+            .and_then(|v| v.pointer("/hostPath/path"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let hp = hp.trim_end_matches('/');
+        let rest = if host == hp {
+            ""
+        } else if let Some(r) = host.strip_prefix(hp).filter(|r| r.starts_with('/')) {
+            r
+        } else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(len, _)| hp.len() > *len) {
+            best = Some((hp.len(), format!("{}{rest}", at.trim_end_matches('/'))));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// A certificate and key found for one side of etcd: host paths, and the paths etcd opens
+/// (different only inside a static pod whose volume mounts the directory elsewhere).
+struct EtcdPair {
+    cert: String,
+    key: String,
+    cert_in_etcd: String,
+    key_in_etcd: String,
+    found: String,
+}
+
+/// The certificate and key etcd should serve one side with, from the files the node already has:
+/// kubeadm's names (`server.crt`/`server.key`, `peer.crt`/`peer.key`) or cfssl's, in the
+/// directories other settings name (etcd's CA files, the other side's certificate, the API
+/// server's `--etcd-cafile`), then in kubeadm's `/etc/kubernetes/pki/etcd`. Never made or
+/// guessed beyond that: without a usable pair, why not and how to make one.
+fn find_etcd_pair(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    side: EtcdSide,
+) -> Result<EtcdPair, String> {
+    let other = match side {
+        EtcdSide::Client => EtcdSide::Peer,
+        EtcdSide::Peer => EtcdSide::Client,
+    };
+    let mut dirs: Vec<(String, String)> = Vec::new();
+    let mut add = |value: Option<String>, why: String| {
+        let Some(v) = value else { return };
+        if let Some((d, _)) = v.trim().rsplit_once('/') {
+            let d = if d.is_empty() { "/" } else { d };
+            if d.starts_with('/') && !dirs.iter().any(|(x, _)| x == d) {
+                dirs.push((d.to_string(), why));
+            }
+        }
+    };
+    for (s, flag) in [
+        (side, "trusted-ca-file"),
+        (other, "cert-file"),
+        (other, "trusted-ca-file"),
+    ] {
+        let flag = s.flag(flag);
+        add(
+            c.setting(&flag).map(|s| s.value),
+            format!("the directory of etcd's {}", c.setting_name(&flag)),
+        );
+    }
+    if let Some(api) = component(kube, APISERVER) {
+        add(
+            api.setting("etcd-cafile").map(|s| s.value),
+            "the directory of the API server's --etcd-cafile".into(),
+        );
+    }
+    add(
+        Some(format!("{KUBEADM_ETCD_PKI}/ca.crt")),
+        "kubeadm's etcd directory".into(),
+    );
+    let manifest = find_manifest(ctx, kube, ETCD).ok();
+    let uid = c.process.uid;
+    let mut problems: Vec<String> = Vec::new();
+    for (dir, why) in &dirs {
+        for (cert_name, key_name) in etcd_pair_names(side) {
+            let at = |n: &str| format!("{}/{n}", dir.trim_end_matches('/'));
+            let (cert, key) = (at(cert_name), at(key_name));
+            let c_ok = etcd_pem_file(ctx, &cert, false, uid);
+            let k_ok = etcd_pem_file(ctx, &key, true, uid);
+            match (&c_ok, &k_ok) {
+                (Ok(true), Ok(true)) => {}
+                (Ok(false), Ok(false)) => continue,
+                _ => {
+                    for (r, path) in [(&c_ok, &cert), (&k_ok, &key)] {
+                        match r {
+                            Err(e) => problems.push(e.clone()),
+                            Ok(false) => problems.push(format!("{path} is missing")),
+                            Ok(true) => {}
+                        }
+                    }
+                    continue;
+                }
+            }
+            let mapped = match &manifest {
+                None => Some((cert.clone(), key.clone())),
+                Some(m) => pod_path(m, &cert).zip(pod_path(m, &key)),
+            };
+            let Some((cert_in_etcd, key_in_etcd)) = mapped else {
+                problems.push(format!(
+                    "{cert} and {key} are not in a hostPath volume of etcd's container ({}): add one for {dir}, then run harden again",
+                    manifest.as_ref().map(|m| m.path.as_str()).unwrap_or_default()
+                ));
+                continue;
+            };
+            return Ok(EtcdPair {
+                cert,
+                key,
+                cert_in_etcd,
+                key_in_etcd,
+                found: format!("{dir} ({why})"),
+            });
+        }
+    }
+    let name = |flag: &str| c.setting_name(&side.flag(flag));
+    let looked = dirs
+        .iter()
+        .map(|(d, why)| format!("{d} ({why})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = etcd_pair_names(side)
+        .iter()
+        .map(|(c, k)| format!("{c} and {k}"))
+        .collect::<Vec<_>>()
+        .join(", or ");
+    let found = if problems.is_empty() {
+        "none of them is there".to_string()
+    } else {
+        problems.join("; ")
+    };
+    let (phase, files, what) = match side {
+        EtcdSide::Client => (
+            "etcd-server",
+            "server.crt and server.key",
+            "a serving certificate from the CA etcd's clients trust (the API server's --etcd-cafile), naming every address they connect to",
+        ),
+        EtcdSide::Peer => (
+            "etcd-peer",
+            "peer.crt and peer.key",
+            "a certificate for server and client authentication from the CA the members trust for each other, naming this member's peer addresses",
+        ),
+    };
+    Err(format!(
+        "neither {} nor {} is set, and harden found no certificate and key to give etcd for its {}: it looked for {names} in {looked}: {found}. On a kubeadm node, `kubeadm init phase certs {phase}` writes {KUBEADM_ETCD_PKI}/{files} from etcd's CA ({KUBEADM_ETCD_PKI}/ca.crt and ca.key); elsewhere, issue {what}, and write it and its unencrypted key as PEM files etcd can read (the key readable by no one else). Then run harden again, or set {} and {} to them and {} to https:// yourself; harden never makes keys or certificates",
+        name("cert-file"),
+        name("key-file"),
+        side.callers(),
+        name("cert-file"),
+        name("key-file"),
+        c.setting_name(side.listen_urls_flag()),
+    ))
+}
+
+/// etcd's settings as one fix writes them, where etcd takes them from: the file, its kind and
+/// target, the edited text and the node as etcd restarted on it.
+struct EtcdWrite {
+    kind: FixKind,
+    target_kind: &'static str,
+    path: String,
+    read: files::ReadFile,
+    text: String,
+    changes: Vec<String>,
+    notes: Vec<String>,
+    restart: Option<Restart>,
+    projected: bulkhead_facts::Snapshot,
+}
+
+/// `read` as an earlier fix of this plan leaves the file (fixes of one file chain, each built on
+/// the previous one's content, as apply requires).
+fn chained(out: &Planned, path: &str, mut read: files::ReadFile) -> files::ReadFile {
+    if let Some(e) = out
+        .fixes
+        .iter()
+        .flat_map(|f| f.action.edits.iter())
+        .filter(|e| e.path == path)
+        .last()
+    {
+        read.content = Some(e.after.clone());
+    }
+    read
+}
+
+/// Write etcd's `settings` (flag, value) where etcd reads them: its `--config-file`, its service's
+/// environment file, or its static pod manifest (a variable of the container's env where etcd
+/// takes the setting from one, else a flag).
+fn etcd_settings_write(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    settings: &[(String, String)],
+    out: &Planned,
+) -> Result<EtcdWrite, String> {
+    let mut projected = ctx.snapshot.clone();
+    let e = projected
+        .kubernetes
+        .as_mut()
+        .and_then(|k| k.components.get_mut(ETCD))
+        .expect("etcd is in the snapshot");
+    e.started_at = None;
+    let mut changes = Vec::new();
+    if let Some(cfg) = &c.config {
+        let (path, source) = (cfg.path.clone(), cfg.source.as_str());
+        if let Fact::Unavailable(why) = &cfg.content {
+            return Err(format!(
+                "etcd takes its settings only from {path} ({source}), and that file could not be used: {why}; correct it by hand, then run harden again"
+            ));
+        }
+        let read = files::read(&ctx.root, &path).map_err(|e| {
+            format!("etcd takes its settings only from {path} ({source}), which harden cannot read now: {e}")
+        })?;
+        let read = chained(out, &path, read);
+        let Some(mut text) = read.content.clone() else {
+            return Err(format!(
+                "etcd takes its settings only from {path} ({source}), which was not found under --root {}: set {} there by hand, then restart etcd",
+                ctx.root.display(),
+                settings
+                    .iter()
+                    .map(|(f, v)| format!("{}: {v}", bulkhead_facts::kube::etcd_config_key(f)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        etcd_document(&text).map_err(|e| {
+            format!("{path} ({source}): {e}; correct it by hand, then run harden again")
+        })?;
+        for (flag, value) in settings {
+            let key = bulkhead_facts::kube::etcd_config_key(flag);
+            text = set_etcd_key(&text, &key, &etcd_file_value(flag, value))
+                .map_err(|e| format!("{path}: {e}"))?;
+            changes.push(format!("{key}: {value}"));
+        }
+        let doc = etcd_document(&text).map_err(|e| {
+            format!("{path} as this fix would edit it: {e}; harden does not write a file etcd would not start with")
+        })?;
+        if let Some(pc) = e.config.as_mut() {
+            pc.content = Fact::Value(doc);
+            pc.modified_at = None;
+        }
+        let mut notes = vec![format!(
+            "etcd takes every setting from {path} ({source}) and ignores its flags and ETCD_* variables, so the change is made in that file"
+        )];
+        let restart = if find_manifest(ctx, kube, ETCD).is_ok() {
+            notes.push(format!("etcd runs as a static pod: the kubelet does not restart it for a change to {path}; restart its container (crictl stop on the etcd container; the kubelet starts it again)"));
+            None
+        } else {
+            notes.push(format!("etcd reads {path} only when it starts"));
+            Some(Restart {
+                service: "etcd".into(),
+                reload_suffices: false,
+            })
+        };
+        return Ok(EtcdWrite {
+            kind: FixKind::EtcdConfig,
+            target_kind: "etcd",
+            path,
+            read,
+            text,
+            changes,
+            notes,
+            restart,
+            projected,
+        });
+    }
+    if !c.env_files.is_empty() && c.flags.occurrences.is_empty() {
+        let path = c.env_files.keys().next().cloned().expect("not empty");
+        let read = chained(out, &path, files::read(&ctx.root, &path)?);
+        let mut text = read.content.clone().unwrap_or_default();
+        for (flag, value) in settings {
+            let var = bulkhead_facts::kube::etcd_env_name(flag);
+            text = edit_env_file(&text, &var, Some(value));
+            changes.push(format!("{var}={value}"));
+            if let Some(v) = e.env.get_mut(&var) {
+                *v = value.clone();
+            }
+            e.env_files
+                .entry(path.clone())
+                .or_default()
+                .insert(var, value.clone());
+        }
+        return Ok(EtcdWrite {
+            kind: FixKind::ServiceConfig,
+            target_kind: "etcd",
+            path,
+            read,
+            text,
+            changes,
+            notes: vec!["etcd reads its environment file when its service starts".into()],
+            restart: Some(Restart {
+                service: "etcd".into(),
+                reload_suffices: false,
+            }),
+            projected,
+        });
+    }
+    let mut m = find_manifest(ctx, kube, ETCD).map_err(|e| {
+        format!(
+            "{e}; set {} in the way etcd is started",
+            settings
+                .iter()
+                .map(|(f, v)| format!("--{f}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    })?;
+    m.read = chained(out, &m.path, m.read.clone());
+    if let Some(t) = &m.read.content {
+        m.text = t.clone();
+    }
+    let mut args: Vec<String> = c.process.argv.iter().skip(1).cloned().collect();
+    for (flag, value) in settings {
+        let var = bulkhead_facts::kube::etcd_env_name(flag);
+        if c.env.contains_key(&var) {
+            match edit_manifest_env(&mut m, &var, value)? {
+                Some(_) => {
+                    changes.push(format!("{var}={value} (the container's env)"));
+                    e.env.insert(var, value.clone());
+                }
+                None => {
+                    return Err(format!(
+                        "etcd takes --{flag} from {var} in its environment, which the container's env in {} does not set; adding the flag would stop etcd (it refuses a flag that repeats one of its ETCD_* variables): set {var}={value} where it is defined, then restart etcd",
+                        m.path
+                    ))
+                }
+            }
+            continue;
+        }
+        edit_manifest_flag(&mut m, flag, false, |_| Some(value.clone()))?;
+        changes.push(format!("--{flag}={value}"));
+        args.push(format!("--{flag}={value}"));
+    }
+    e.flags = bulkhead_facts::kube::parse_component_flags(ETCD, &args);
+    Ok(EtcdWrite {
+        kind: FixKind::StaticPod,
+        target_kind: "static-pod",
+        path: m.path.clone(),
+        text: m.text.clone(),
+        read: m.read,
+        changes,
+        notes: vec!["the kubelet restarts etcd when its manifest changes; a typo keeps it down, so keep a console on the node".into()],
+        restart: None,
+        projected,
+    })
+}
+
+/// The API server of this node reaching etcd over plain HTTP on one of `ports`, switched to
+/// https:// in its manifest with etcd: the edit and the change it makes. `Ok(None)` when no
+/// API server here uses those URLs. Refused (with what to do) when the switch would cut it off:
+/// it has no `--etcd-cafile` to verify etcd's certificate, or etcd asks for client certificates
+/// and it has none to give.
+fn apiserver_follows_etcd(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    out: &Planned,
+    ports: &[String],
+    asks_certs: Option<String>,
+    pair_dir: &str,
+) -> Result<Option<(FileEdit, String)>, String> {
+    let Some(api) = component(kube, APISERVER) else {
+        return Ok(None);
+    };
+    let Some(servers) = api.setting("etcd-servers") else {
+        return Ok(None);
+    };
+    let plain: Vec<String> = servers
+        .items()
+        .into_iter()
+        .filter(|u| {
+            u.to_ascii_lowercase().starts_with("http://") && ports.contains(&url_port(u, "2379"))
+        })
+        .collect();
+    if plain.is_empty() {
+        return Ok(None);
+    }
+    let cut_off = format!(
+        "the API server on this node reaches etcd at {} ({}): with etcd on https:// it",
+        plain.join(", "),
+        servers.source
+    );
+    if api.setting("etcd-cafile").is_none() {
+        let ca = format!("{pair_dir}/ca.crt");
+        let hint = match files::read(&ctx.root, &ca) {
+            Ok(r) if r.content.as_deref().is_some_and(|t| pem_holds(t, false)) => {
+                format!(" ({ca} is there, if that CA signed it)")
+            }
+            _ => String::new(),
+        };
+        return Err(format!(
+            "{cut_off} could not verify etcd's certificate (it has no --etcd-cafile) and would lose its storage; harden does not guess which CA signed etcd's certificate: give the API server --etcd-cafile naming that CA{hint}, then run harden again"
+        ));
+    }
+    if let Some(asking) = asks_certs {
+        if api.setting("etcd-certfile").is_none() || api.setting("etcd-keyfile").is_none() {
+            return Err(format!(
+                "{cut_off} would be refused, since etcd then asks its clients for certificates ({asking}) and the API server has no --etcd-certfile and --etcd-keyfile; give it a client certificate signed by etcd's CA (kubeadm: `kubeadm init phase certs apiserver-etcd-client`), then run harden again"
+            ));
+        }
+    }
+    let mut m = find_manifest(ctx, kube, APISERVER).map_err(|e| {
+        format!("{cut_off} must switch with it, and harden cannot change its --etcd-servers: {e}; switch both by hand")
+    })?;
+    m.read = chained(out, &m.path, m.read.clone());
+    if let Some(t) = &m.read.content {
+        m.text = t.clone();
+    }
+    let new = servers
+        .items()
+        .iter()
+        .map(|u| {
+            if plain.contains(u) {
+                https_urls(u)
+            } else {
+                u.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    edit_manifest_flag(&mut m, "etcd-servers", false, |_| Some(new.clone()))?;
+    let change = format!("kube-apiserver: --etcd-servers={new} (in {})", m.path);
+    Ok(Some((
+        file_edit(&m.path, &m.read, m.text.clone(), ROOT_PRIVATE_FILE),
+        change,
+    )))
+}
+
+/// Plan 2.1 or 2.4: give etcd's side the certificate and key the node already has and serve it
+/// on https:// only, with its advertised URLs (and, for clients, the API server of this node)
+/// following. Always reviewed: every client or peer must change with it.
+fn plan_etcd_tls(ctx: &PlanContext<'_>, kube: &KubeFacts, f: &Failing<'_>, out: &mut Planned) {
+    let side = etcd_tls_side(f.control_id()).expect("a TLS check");
+    let Some(c) = component(kube, ETCD) else {
+        out.unfixed
+            .push(f.unfixed(None, "etcd does not run on this node"));
+        return;
+    };
+    match etcd_tls_fix(ctx, kube, c, side, f, out) {
+        Ok(()) => {}
+        Err(why) => out.unfixed.push(f.unfixed(Some(&c.label()), why)),
+    }
+}
+
+fn etcd_tls_fix(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    side: EtcdSide,
+    f: &Failing<'_>,
+    out: &mut Planned,
+) -> Result<(), String> {
+    let again = |why: String| format!("{why}; correct that first, then run harden again");
+    let get = |flag: &str| {
+        c.try_setting(flag)
+            .map(|s| s.filter(|s| !s.value.trim().is_empty()))
+    };
+    let (cert_flag, key_flag) = (side.flag("cert-file"), side.flag("key-file"));
+    let name = |flag: &str| c.setting_name(flag);
+    let mut settings: Vec<(String, String)> = Vec::new();
+    let mut may_break: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let (cert, pair_dir) = match (
+        get(&cert_flag).map_err(again)?,
+        get(&key_flag).map_err(again)?,
+    ) {
+        (None, None) => {
+            let pair = find_etcd_pair(ctx, kube, c, side)?;
+            settings.push((cert_flag.clone(), pair.cert_in_etcd.clone()));
+            settings.push((key_flag.clone(), pair.key_in_etcd.clone()));
+            notes.push(format!(
+                "{} and {} were found in {}: regular files under --root holding a PEM certificate and an unencrypted PEM private key; harden made neither",
+                pair.cert, pair.key, pair.found
+            ));
+            may_break.push(format!(
+                "etcd does not start if {} and {} do not belong together, and its {} refuse a certificate that has expired or does not name the address they connect to: harden checked only that they are PEM files; check them with `openssl x509 -in {} -noout -dates -ext subjectAltName`",
+                pair.cert, pair.key, side.callers(), pair.cert
+            ));
+            let dir = pair
+                .cert
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+            (pair.cert, dir)
+        }
+        (Some(cs), Some(ks)) => {
+            for s in [&cs, &ks] {
+                if let Some(bulkhead_facts::host::FileFact::Missing) =
+                    ctx.snapshot.host.file(&s.value)
+                {
+                    return Err(format!(
+                        "{} names {}, which does not exist on the node: put the file back, or remove {} and {} so that harden can look for a pair, then run harden again",
+                        s.source, s.value, name(&cert_flag), name(&key_flag)
+                    ));
+                }
+            }
+            let dir = cs
+                .value
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+            (cs.value, dir)
+        }
+        (Some(s), None) | (None, Some(s)) => {
+            let missing = if get(&cert_flag).ok().flatten().is_some() {
+                name(&key_flag)
+            } else {
+                name(&cert_flag)
+            };
+            return Err(format!(
+                "only {} is set ({}): etcd needs the certificate and its key together; set {missing} to the file that pairs with {}, then run harden again",
+                s.source, s.value, s.value
+            ));
+        }
+    };
+    // The URLs: plain HTTP ones switch to https:// on the same host and port, and so do the
+    // URLs etcd advertises for them (etcd refuses explicit listen URLs without them).
+    let tls = EtcdTls::of(c, side).map_err(again)?;
+    let plain = tls.plain_urls();
+    let mut api_edit = None;
+    if !plain.is_empty() {
+        let urls_flag = side.listen_urls_flag();
+        let current = tls
+            .urls
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| side.default_urls().to_string());
+        settings.push((urls_flag.to_string(), https_urls(&current)));
+        let (adv_flag, adv_default) = etcd_advertise_flag(side);
+        let adv = get(adv_flag)
+            .map_err(again)?
+            .map(|s| s.value)
+            .unwrap_or_else(|| adv_default.to_string());
+        let adv_new = https_urls(&adv);
+        if adv_new != adv || get(adv_flag).ok().flatten().is_none() {
+            settings.push((adv_flag.to_string(), adv_new.clone()));
+        }
+        let ports: Vec<String> = plain
+            .iter()
+            .map(|u| {
+                url_port(
+                    u,
+                    if side == EtcdSide::Client {
+                        "2379"
+                    } else {
+                        "2380"
+                    },
+                )
+            })
+            .collect();
+        match side {
+            EtcdSide::Client => {
+                let asks = tls
+                    .trusted_ca
+                    .as_ref()
+                    .map(|s| s.source.clone())
+                    .or_else(|| {
+                        c.setting("client-cert-auth")
+                            .filter(|s| s.as_bool() == Some(true))
+                            .map(|s| s.source)
+                    });
+                api_edit = apiserver_follows_etcd(ctx, kube, out, &ports, asks, &pair_dir)?;
+                may_break.push(format!(
+                    "every client URL of etcd changes from http:// to https:// ({} becomes {}): the API server's --etcd-servers, {} (switched here), and anything else that reaches etcd there (etcdctl, backups, monitoring) must use https://",
+                    plain.join(", "),
+                    https_urls(&plain.join(",")),
+                    name(adv_flag)
+                ));
+                if component(kube, APISERVER).is_none() {
+                    may_break.push("no API server runs on this node: the API servers of the cluster must switch their --etcd-servers to https:// too, or they lose their storage".into());
+                }
+            }
+            EtcdSide::Peer => {
+                if let Some(cluster) = get("initial-cluster").map_err(again)? {
+                    let old: Vec<String> = adv.split(',').map(|u| u.trim().to_string()).collect();
+                    let new = cluster
+                        .value
+                        .split(',')
+                        .map(|entry| match entry.trim().split_once('=') {
+                            Some((n, u)) if old.iter().any(|o| o == u.trim()) => {
+                                format!("{n}={}", https_urls(u))
+                            }
+                            _ => entry.trim().to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    if new != cluster.value {
+                        settings.push(("initial-cluster".into(), new));
+                    }
+                }
+                may_break.push(format!(
+                    "every peer URL of this member changes from http:// to https:// ({}): the URL the cluster stores for it (`etcdctl member update MEMBER_ID --peer-urls={}`), and --initial-cluster on the other members must change too, or they cannot reach it",
+                    plain.join(", "),
+                    adv_new
+                ));
+            }
+        }
+    }
+    may_break.push(match side {
+        EtcdSide::Client => format!(
+            "etcd's clients must connect with https:// and trust the CA that signed {cert}: the API server needs --etcd-servers with https:// URLs and --etcd-cafile naming that CA, and --etcd-certfile/--etcd-keyfile when etcd asks for client certificates"
+        ),
+        EtcdSide::Peer => format!(
+            "the other members must reach this one with https:// and trust the CA that signed {cert} ({} on every member)",
+            name("peer-trusted-ca-file")
+        ),
+    });
+    let write = etcd_settings_write(ctx, kube, c, &settings, out)?;
+    if let Some(why) = judge_projected(&write.projected, &[f], "etcd with these settings")
+        .into_iter()
+        .next()
+        .flatten()
+    {
+        return Err(why);
+    }
+    let mut changes = write.changes;
+    // A service's environment file is created readable, as packages make it.
+    let attrs = if write.kind == FixKind::ServiceConfig {
+        ROOT_FILE
+    } else {
+        ROOT_PRIVATE_FILE
+    };
+    let mut edits = vec![file_edit(&write.path, &write.read, write.text, attrs)];
+    if let Some((edit, change)) = api_edit {
+        edits.push(edit);
+        changes.push(change);
+        notes.push("the kubelet restarts the API server when its manifest changes, possibly before etcd serves https://: it reconnects once etcd has restarted".into());
+    }
+    notes.extend(write.notes);
+    push_fix(
+        out,
+        &[f],
+        FixParts {
+            kind: write.kind,
+            target: Target::new(write.target_kind, "etcd", Some(write.path.clone())),
+            edits,
+            changes,
+            may_break,
+            safety: Safety::Review,
+            notes,
+            restart: write.restart,
+        },
+    );
+    let fix = out.fixes.last_mut().expect("just pushed");
+    let tag = match side {
+        EtcdSide::Client => "client-tls",
+        EtcdSide::Peer => "peer-tls",
+    };
+    fix.id = format!("{}#{tag}", fix.id);
+    fix.title = format!("Serve etcd's {} over TLS ({})", side.callers(), write.path);
+    Ok(())
 }
 
 /// Everything of a fix but its checks (which come from the failing outcomes it closes).
