@@ -828,7 +828,7 @@ pub struct HistoryArgs {
     /// Only statuses count, not evidence.
     #[arg(long)]
     pub diff: bool,
-    /// Delete old runs by --keep-last or --older-than (a dry run).
+    /// Delete old runs (see --keep-last, --older-than and --apply).
     #[arg(
         long,
         requires = "retention",
