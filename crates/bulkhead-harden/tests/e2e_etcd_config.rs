@@ -10,6 +10,9 @@
 //!
 //! A second etcd serves https with its automatic certificate alone: harden leaves automatic TLS
 //! on, saying why, and the same etcd started on the file edited by hand shows why (it exits).
+//! A third, on automatic TLS with a server pair beside its CA file, gets both in one plan when
+//! 2.1 is selected with 2.3: the pair, then automatic TLS off on that fix's result; restarted,
+//! it serves the pair.
 //!
 //! Files are the real ones under `/` (the file, the certificates and etcd's data live in a
 //! temporary directory); the collector sees etcd alone, through a proc view.
@@ -450,4 +453,190 @@ fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
     );
     let after = kube_audit(&collect(&dir, &running), &["2.1"]);
     assert_eq!(status(&after, "2.1"), Status::Pass, "{:?}", after.outcomes);
+}
+
+/// `GET /version` over TLS from a client that verifies etcd's certificate against `ca` and
+/// shows `client` (cert, key): etcd's answer, or what went wrong. It succeeds only when etcd
+/// serves a certificate that CA signed (never its automatic, self-signed one).
+fn https_get_verified(
+    authority: &str,
+    ca: &Path,
+    client: &bulkhead_testkit::pki::Issued,
+) -> Result<String, String> {
+    let openssl = bulkhead_testkit::find_program("openssl").ok_or("no openssl binary")?;
+    let mut child = Command::new(openssl)
+        .args([
+            "s_client",
+            "-connect",
+            authority,
+            "-quiet",
+            "-verify_return_error",
+        ])
+        .arg("-CAfile")
+        .arg(ca)
+        .arg("-cert")
+        .arg(&client.cert)
+        .arg("-key")
+        .arg(&client.key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting openssl: {e}"))?;
+    let request = format!("GET /version HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), request.as_bytes())
+        .map_err(|e| format!("writing the request: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no answer from {authority} within 10 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
+    if answer.starts_with("HTTP/") && answer.contains("etcdserver") {
+        Ok(answer)
+    } else {
+        Err(format!(
+            "no answer from etcd ({}): {answer} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A real etcd serving its clients on https:// with its automatic certificate alone, a CA file
+/// in a directory that also holds a server pair (cfssl's names). Selected alone, 2.3 stays
+/// unfixed (etcd would not start); selected with 2.1, harden plans two fixes of the
+/// configuration file: the pair (2.1), then automatic TLS off on that result (2.3). Applied
+/// together and etcd restarted with the same command line, etcd starts, serves the pair (a client
+/// that verifies against the test CA and shows a client certificate gets its answer; one without
+/// a certificate is refused, which the automatic certificate never did), and the audit passes
+/// 2.1 and 2.3.
+#[test]
+fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() {
+    let Some(etcd) = etcd_program() else {
+        return;
+    };
+    let dir = temp_root("etcd-auto-tls-pair-e2e");
+    let Some(pki) = TestPki::new(&dir.join("pki")) else {
+        return;
+    };
+    let issued = pki.issue("server", &["IP:127.0.0.1"], false);
+    let cert = dir.join("pki/server.pem");
+    std::fs::copy(&issued.cert, &cert).unwrap();
+    let client_pair = pki.issue("client", &[], true);
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let (client, peer) = free_ports();
+    let config = dir.join("etcd.yaml");
+    let text = format!(
+        "name: auto-pair-e2e\ndata-dir: {}\nlisten-client-urls: https://127.0.0.1:{client}\nadvertise-client-urls: https://127.0.0.1:{client}\nlisten-peer-urls: http://127.0.0.1:{peer}\ninitial-advertise-peer-urls: http://127.0.0.1:{peer}\ninitial-cluster: auto-pair-e2e=http://127.0.0.1:{peer}\nclient-transport-security:\n  trusted-ca-file: {}\n  auto-tls: true\n",
+        data.display(),
+        pki.ca().display()
+    );
+    std::fs::write(&config, &text).unwrap();
+    let args = vec![format!("--config-file={}", config.display())];
+    let authority = format!("127.0.0.1:{client}");
+
+    let running = start(&etcd, &dir, &args, client);
+    // The automatic certificate asks for no client certificate, CA file or not.
+    assert!(etcd_answers_without_client_cert(&authority));
+    let snap = collect(&dir, &running);
+    let before = kube_audit(&snap, &["2.1", "2.3"]);
+    for id in ["2.1", "2.3"] {
+        assert_eq!(
+            status(&before, id),
+            Status::Fail,
+            "{id}: {:?}",
+            before.outcomes
+        );
+    }
+    let alone = plan(
+        &snap,
+        std::slice::from_ref(&before),
+        &request(Path::new("/"), &["2.3"]),
+    )
+    .unwrap();
+    assert!(alone.fixes.is_empty(), "{:#?}", alone.fixes);
+    assert!(
+        alone.unfixed[0]
+            .reason
+            .ends_with("first, then run harden again"),
+        "{}",
+        alone.unfixed[0].reason
+    );
+    let p = plan(
+        &snap,
+        std::slice::from_ref(&before),
+        &request(Path::new("/"), &["2.1", "2.3"]),
+    )
+    .unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes.len(), 2, "{:#?}", p.fixes);
+    assert_eq!(p.fixes[0].checks, vec!["2.1"]);
+    assert_eq!(
+        p.fixes[0].changes,
+        vec![
+            format!("client-transport-security.cert-file: {}", cert.display()),
+            format!(
+                "client-transport-security.key-file: {}",
+                issued.key.display()
+            ),
+        ]
+    );
+    assert_eq!(p.fixes[1].checks, vec!["2.3"]);
+    assert_eq!(
+        p.fixes[1].changes,
+        vec!["client-transport-security.auto-tls: false"]
+    );
+    assert_eq!(
+        p.fixes[1].action.edits[0].before.as_deref(),
+        Some(p.fixes[0].action.edits[0].after.as_str())
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let report = apply(
+        &p,
+        &ApplyOptions {
+            root: PathBuf::from("/"),
+            include_review: true,
+            state_dir: Some(dir.join("state")),
+        },
+    )
+    .unwrap();
+    assert_eq!(report.applied.len(), 2, "{report:?}");
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(written, p.fixes[1].action.edits[0].after);
+
+    drop(running);
+    let running = start(&etcd, &dir, &args, client);
+    let log = || std::fs::read_to_string(dir.join("etcd.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        match https_get_verified(&authority, &pki.ca(), &client_pair) {
+            Ok(answer) => break answer,
+            Err(why) if Instant::now() > deadline => {
+                panic!("etcd does not serve the pair: {why}\n{written}\n{}", log())
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    assert!(answer.contains("etcdserver"), "{answer}");
+    assert!(
+        !etcd_answers_without_client_cert(&authority),
+        "served from the files, etcd asks its clients for a certificate"
+    );
+    let after = kube_audit(&collect(&dir, &running), &["2.1", "2.3"]);
+    for id in ["2.1", "2.3"] {
+        assert_eq!(
+            status(&after, id),
+            Status::Pass,
+            "{id}: {:?}",
+            after.outcomes
+        );
+    }
 }

@@ -20,6 +20,10 @@ use common::{kube_audit, kube_component, kube_node, put, request, status, temp_r
 use std::path::Path;
 
 const CONFIG: &str = "/etc/etcd/etcd.yaml";
+const CERT: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUB3Vsa2hlYWQ=\n-----END CERTIFICATE-----\n";
+const KEY: &str =
+    "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIGJ1bGtoZWFk\n-----END EC PRIVATE KEY-----\n";
 
 /// Flags that would pass 2.3 and 2.6, were they read: etcd ignores them beside its file.
 const FLAGS: &[&str] = &["--auto-tls=false", "--peer-auto-tls=false"];
@@ -287,5 +291,89 @@ fn checks_the_audit_could_not_judge_are_listed_not_planned() {
             "{id}: {:#?}",
             p.unfixed
         );
+    }
+}
+
+/// etcd's file serves both sides on https:// with nothing but automatic TLS, and the pairs are
+/// next to its CA files. With 2.1, 2.3, 2.4 and 2.6 selected, the TLS fixes give each side its
+/// pair, and the switches are planned on their result: four fixes of the one file, each built on
+/// the previous one's content, all reviewed. Applied together they leave a file etcd restarts
+/// with, passing the four checks; the switches alone are refused by apply, changing nothing.
+#[test]
+fn automatic_tls_goes_off_in_the_file_after_the_pairs() {
+    let root = temp_root("etcd-config-auto-tls-pairs");
+    for name in ["ca.crt", "server.crt", "peer.crt"] {
+        put(&root, &format!("/etc/etcd/pki/{name}"), CERT);
+    }
+    for name in ["server.key", "peer.key"] {
+        put(&root, &format!("/etc/etcd/pki/{name}"), KEY);
+    }
+    let text = "# etcd of the test node\nname: node-1\nlisten-client-urls: https://127.0.0.1:2379\nadvertise-client-urls: https://127.0.0.1:2379\nlisten-peer-urls: https://127.0.0.1:2380\ninitial-advertise-peer-urls: https://127.0.0.1:2380\nclient-transport-security:\n  trusted-ca-file: /etc/etcd/pki/ca.crt\n  auto-tls: true\npeer-transport-security:\n  trusted-ca-file: /etc/etcd/pki/ca.crt\n  auto-tls: true\n";
+    put(&root, CONFIG, text);
+    let select = ["2.1", "2.3", "2.4", "2.6"];
+    let s = node(&root, &[]);
+    let before = kube_audit(&s, &select);
+    for id in select {
+        assert_eq!(status(&before, id), Status::Fail, "{id} before");
+    }
+    let p = plan(&s, &[before], &request(&root, &select)).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    let ids: Vec<&str> = p.fixes.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            format!("etcd-config:{CONFIG}#client-tls"),
+            format!("etcd-config:{CONFIG}#peer-tls"),
+            format!("etcd-config:{CONFIG}#no-auto-tls"),
+            format!("etcd-config:{CONFIG}#no-peer-auto-tls"),
+        ]
+    );
+    assert_eq!(
+        p.fixes[2].changes,
+        vec!["client-transport-security.auto-tls: false"]
+    );
+    assert_eq!(
+        p.fixes[3].changes,
+        vec!["peer-transport-security.auto-tls: false"]
+    );
+    for pair in p.fixes.windows(2) {
+        let (a, b) = (&pair[0].action.edits[0], &pair[1].action.edits[0]);
+        assert_eq!(b.before.as_deref(), Some(a.after.as_str()));
+    }
+    assert!(p
+        .fixes
+        .iter()
+        .all(|f| f.safety == bulkhead_harden::Safety::Review));
+
+    // The switches without the pairs: refused, the file untouched.
+    let mut alone = p.clone();
+    alone
+        .fixes
+        .retain(|f| f.checks == ["2.3"] || f.checks == ["2.6"]);
+    let opts = ApplyOptions {
+        root: root.to_path_buf(),
+        include_review: true,
+        state_dir: Some(root.join("state")),
+    };
+    let refused = match apply(&alone, &opts) {
+        Ok(_) => panic!("the switches were applied without the pairs"),
+        Err(e) => e.to_string(),
+    };
+    assert!(refused.contains(CONFIG), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(root.join(CONFIG.trim_start_matches('/'))).unwrap(),
+        text
+    );
+
+    apply(&p, &opts).unwrap();
+    let written = std::fs::read_to_string(root.join(CONFIG.trim_start_matches('/'))).unwrap();
+    assert_eq!(written, p.fixes[3].action.edits[0].after);
+    assert!(
+        written.starts_with("# etcd of the test node\n"),
+        "{written}"
+    );
+    let again = kube_audit(&node(&root, &[]), &select);
+    for id in select {
+        assert_eq!(status(&again, id), Status::Pass, "{id} after");
     }
 }

@@ -492,3 +492,218 @@ fn a_key_etcd_cannot_read_is_not_used() {
         p.unfixed[0].reason
     );
 }
+
+/// Selected with 2.1 (2.4), the automatic certificate check 2.3 (2.6) of a side that serves
+/// https:// with nothing but etcd's automatic certificate is planned on the result of the TLS
+/// fix that gives the side kubeadm's pair: a second fix of the same manifest, chained on the
+/// first's edit (its `before` is the first's `after`), reviewed like it, and etcd restarted from
+/// the manifest both leave passes both checks. The order of the selection does not matter.
+#[test]
+fn automatic_tls_goes_off_on_top_of_the_pair_the_same_plan_gives() {
+    for (side, tls, auto, flags, pair, changes) in [
+        (
+            "client",
+            "2.1",
+            "2.3",
+            [
+                "--name=node-1",
+                "--data-dir=/var/lib/etcd",
+                "--listen-client-urls=https://127.0.0.1:2379",
+                "--advertise-client-urls=https://10.0.0.10:2379",
+                "--auto-tls=true",
+            ],
+            [("server.crt", CERT), ("server.key", KEY)],
+            vec![
+                format!("--cert-file={PKI}/server.crt"),
+                format!("--key-file={PKI}/server.key"),
+            ],
+        ),
+        (
+            "peer",
+            "2.4",
+            "2.6",
+            [
+                "--name=node-1",
+                "--data-dir=/var/lib/etcd",
+                "--listen-peer-urls=https://10.0.0.10:2380",
+                "--initial-advertise-peer-urls=https://10.0.0.10:2380",
+                "--peer-auto-tls=true",
+            ],
+            [("peer.crt", CERT), ("peer.key", KEY)],
+            vec![
+                format!("--peer-cert-file={PKI}/peer.crt"),
+                format!("--peer-key-file={PKI}/peer.key"),
+            ],
+        ),
+    ] {
+        let root = temp_root(&format!("etcd-tls-auto-{side}"));
+        pki(&root, &pair);
+        put(&root, ETCD_MANIFEST, &etcd_manifest(&flags));
+        let s = static_node(&root);
+        let before = kube_audit(&s, &[tls, auto]);
+        assert_eq!(status(&before, tls), Status::Fail);
+        assert_eq!(status(&before, auto), Status::Fail);
+        // Alone, the switch is refused: the side has no certificate files to serve.
+        let p = plan(&s, std::slice::from_ref(&before), &request(&root, &[auto])).unwrap();
+        assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+        assert!(
+            p.unfixed[0].reason.contains("first, then run harden again"),
+            "{}",
+            p.unfixed[0].reason
+        );
+        for select in [[auto, tls], [tls, auto]] {
+            let p = plan(&s, std::slice::from_ref(&before), &request(&root, &select)).unwrap();
+            assert!(p.unfixed.is_empty(), "{side}: {:#?}", p.unfixed);
+            assert_eq!(p.fixes.len(), 2, "{side}: {:#?}", p.fixes);
+            let (first, second) = (&p.fixes[0], &p.fixes[1]);
+            assert_eq!(first.checks, vec![tls]);
+            assert_eq!(first.changes, changes);
+            assert_eq!(second.checks, vec![auto]);
+            let (tag, flag) = match side {
+                "client" => ("no-auto-tls", "--auto-tls"),
+                _ => ("no-peer-auto-tls", "--peer-auto-tls"),
+            };
+            assert_eq!(second.id, format!("static-pod:{ETCD_MANIFEST}#{tag}"));
+            assert_eq!(second.kind, FixKind::StaticPod);
+            assert_eq!(second.changes, vec![format!("{flag}=false")]);
+            // Reviewed: chosen without the fix it builds on, apply would refuse it.
+            assert_eq!(second.safety, Safety::Review);
+            assert!(
+                second.notes[0].starts_with(&format!("planned on the result of fix {}", first.id)),
+                "{:?}",
+                second.notes
+            );
+            assert_eq!(second.action.edits.len(), 1);
+            let (e1, e2) = (&first.action.edits[0], &second.action.edits[0]);
+            assert_eq!(
+                (e1.path.as_str(), e2.path.as_str()),
+                (ETCD_MANIFEST, ETCD_MANIFEST)
+            );
+            assert_eq!(e2.before.as_deref(), Some(e1.after.as_str()));
+            assert_eq!(e2.before_sha256.as_deref(), Some(e1.after_sha256.as_str()));
+            assert!(
+                e2.after.contains(&format!("    - {flag}=false\n")),
+                "{}",
+                e2.after
+            );
+            for c in &changes {
+                assert!(e2.after.contains(&format!("    - {c}\n")), "{}", e2.after);
+            }
+            // etcd as the kubelet restarts it from the manifest both fixes leave.
+            let root2 = temp_root(&format!("etcd-tls-auto-{side}-after"));
+            pki(&root2, &pair);
+            put(&root2, ETCD_MANIFEST, &e2.after);
+            let after = kube_audit(&static_node(&root2), &[tls, auto]);
+            assert_eq!(status(&after, tls), Status::Pass, "{side}");
+            assert_eq!(status(&after, auto), Status::Pass, "{side}");
+        }
+    }
+}
+
+/// Without a certificate pair on the node, the TLS check stays unfixed, and so does the
+/// automatic certificate check, with the reason it has alone: no certificate files will exist.
+#[test]
+fn automatic_tls_stays_on_when_no_pair_will_be_given() {
+    for (tls, auto, flags) in [
+        (
+            "2.1",
+            "2.3",
+            [
+                "--name=node-1",
+                "--listen-client-urls=https://127.0.0.1:2379",
+                "--advertise-client-urls=https://127.0.0.1:2379",
+                "--auto-tls=true",
+            ],
+        ),
+        (
+            "2.4",
+            "2.6",
+            [
+                "--name=node-1",
+                "--listen-peer-urls=https://10.0.0.10:2380",
+                "--initial-advertise-peer-urls=https://10.0.0.10:2380",
+                "--peer-auto-tls=true",
+            ],
+        ),
+    ] {
+        let root = temp_root(&format!("etcd-tls-auto-none-{tls}"));
+        pki(&root, &[("ca.crt", CERT)]);
+        put(&root, ETCD_MANIFEST, &etcd_manifest(&flags));
+        let s = static_node(&root);
+        let before = kube_audit(&s, &[tls, auto]);
+        let alone = plan(&s, std::slice::from_ref(&before), &request(&root, &[auto])).unwrap();
+        assert!(alone.fixes.is_empty(), "{:#?}", alone.fixes);
+        let refused = alone.unfixed[0].reason.clone();
+        assert!(
+            refused.starts_with("etcd serves its ")
+                && refused.contains("with its automatic certificate")
+                && refused.ends_with("first, then run harden again"),
+            "{refused}"
+        );
+        let p = plan(
+            &s,
+            std::slice::from_ref(&before),
+            &request(&root, &[tls, auto]),
+        )
+        .unwrap();
+        assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
+        assert_eq!(p.unfixed.len(), 2, "{:#?}", p.unfixed);
+        let reason = |id: &str| {
+            p.unfixed
+                .iter()
+                .find(|u| u.check == id)
+                .unwrap_or_else(|| panic!("{id} unfixed: {:#?}", p.unfixed))
+                .reason
+                .clone()
+        };
+        assert!(
+            reason(tls).contains("harden found no certificate and key"),
+            "{}",
+            reason(tls)
+        );
+        assert_eq!(reason(auto), refused);
+    }
+}
+
+/// The same through /etc/default/etcd: the peer pair, then ETCD_PEER_AUTO_TLS=false on its
+/// result, in the one file, and etcd restarted by its service from it passes 2.4 and 2.6.
+#[test]
+fn automatic_peer_tls_goes_off_in_the_environment_file_after_the_pair() {
+    let root = temp_root("etcd-tls-auto-env");
+    put(&root, "/etc/etcd/pki/ca.crt", CERT);
+    put(&root, "/etc/etcd/pki/peer.crt", CERT);
+    put(&root, "/etc/etcd/pki/peer.key", KEY);
+    const ENV: &str = "/etc/default/etcd";
+    let env_text = "ETCD_NAME=node-1\nETCD_PEER_TRUSTED_CA_FILE=/etc/etcd/pki/ca.crt\nETCD_LISTEN_PEER_URLS=https://10.0.0.10:2380\nETCD_INITIAL_ADVERTISE_PEER_URLS=https://10.0.0.10:2380\nETCD_PEER_AUTO_TLS=true\n";
+    put(&root, ENV, env_text);
+    let env_node = |root: &Path| {
+        let vars: BTreeMap<String, String> = read(root, ENV)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut etcd = kube_component(ETCD, "/usr/bin/etcd", &[]);
+        etcd.env = vars.clone();
+        etcd.env_files.insert(ENV.into(), vars);
+        kube_node(root, vec![etcd], KubeFacts::default())
+    };
+    let s = env_node(&root);
+    let before = kube_audit(&s, &["2.4", "2.6"]);
+    assert_eq!(status(&before, "2.4"), Status::Fail);
+    assert_eq!(status(&before, "2.6"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["2.6", "2.4"])).unwrap();
+    assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
+    assert_eq!(p.fixes.len(), 2, "{:#?}", p.fixes);
+    assert_eq!(p.fixes[0].id, format!("service-config:{ENV}#peer-tls"));
+    assert_eq!(
+        p.fixes[1].id,
+        format!("service-config:{ENV}#no-peer-auto-tls")
+    );
+    assert_eq!(p.fixes[1].changes, vec!["ETCD_PEER_AUTO_TLS=false"]);
+    let (e1, e2) = (&p.fixes[0].action.edits[0], &p.fixes[1].action.edits[0]);
+    assert_eq!(e2.before.as_deref(), Some(e1.after.as_str()));
+    put(&root, ENV, &e2.after);
+    let after = kube_audit(&env_node(&root), &["2.4", "2.6"]);
+    assert_eq!(status(&after, "2.4"), Status::Pass);
+    assert_eq!(status(&after, "2.6"), Status::Pass);
+}

@@ -588,10 +588,34 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     let (enc, pods): (Vec<&Failing>, Vec<&Failing>) = rest
         .into_iter()
         .partition(|f| is_encryption(f.control_id()));
-    plan_flags(ctx, kube, &flags, &mut out);
-    // After the flag fixes: an edit of the same file builds on theirs.
+    // etcd's automatic TLS on a side that has no certificate files yet waits for this plan's
+    // TLS fix of that side (whatever the order of the checks): planned on that fix's result.
+    let tls_sides: Vec<EtcdSide> = tls
+        .iter()
+        .filter_map(|f| etcd_tls_side(f.control_id()))
+        .collect();
+    let waiting = plan_flags(ctx, kube, &flags, &tls_sides, &mut out);
+    // After the flag fixes: an edit of the same file builds on theirs, and each TLS fix's
+    // projection of etcd on the previous one's.
+    let mut projected: Option<bulkhead_facts::Snapshot> = None;
+    let mut given: Vec<EtcdSide> = Vec::new();
     for f in tls {
-        plan_etcd_tls(ctx, kube, f, &mut out);
+        if let Some(p) = plan_etcd_tls(ctx, kube, f, projected.as_ref(), &mut out) {
+            given.extend(etcd_tls_side(f.control_id()));
+            projected = Some(p);
+        }
+    }
+    for (f, why) in waiting {
+        let c = component(kube, ETCD).expect("waiting only beside a running etcd");
+        let side = auto_tls_side(f.control_id()).expect("an automatic TLS check");
+        let base = projected.as_ref().filter(|_| given.contains(&side));
+        let Some(base) = base else {
+            out.unfixed.push(f.unfixed(Some(&c.label()), why));
+            continue;
+        };
+        if let Err(why) = plan_auto_tls_after_tls(ctx, kube, c, f, side, base, &mut out) {
+            out.unfixed.push(f.unfixed(Some(&c.label()), why));
+        }
     }
     if !enc.is_empty() {
         plan_encryption(ctx, kube, &enc, &mut out);
@@ -602,17 +626,23 @@ fn plan(ctx: &PlanContext<'_>, failing: &[Failing<'_>]) -> Planned {
     out
 }
 
-fn plan_flags(
+/// Plan the flag fixes of `failing`. Returned, with the reason it would be refused: each check
+/// of etcd's automatic TLS (2.3, 2.6) refused only because its side serves https:// with no
+/// certificate files, when `tls_sides` says this plan also has that side's TLS check (2.1, 2.4),
+/// whose fix may give it the files.
+fn plan_flags<'a, 'f>(
     ctx: &PlanContext<'_>,
     kube: &KubeFacts,
-    failing: &[&Failing<'_>],
+    failing: &[&'a Failing<'f>],
+    tls_sides: &[EtcdSide],
     out: &mut Planned,
-) {
+) -> Vec<(&'a Failing<'f>, String)> {
+    let mut waiting = Vec::new();
     // Group by component, then by file edited.
-    let mut by_component: BTreeMap<&'static str, Vec<(&Failing, Spec)>> = BTreeMap::new();
+    let mut by_component: BTreeMap<&'static str, Vec<(&'a Failing<'f>, Spec)>> = BTreeMap::new();
     for f in failing {
         let s = spec(f.control_id()).expect("partitioned on spec");
-        by_component.entry(s.component).or_default().push((f, s));
+        by_component.entry(s.component).or_default().push((*f, s));
     }
     for (name, items) in by_component {
         let Some(c) = component(kube, name) else {
@@ -622,7 +652,7 @@ fn plan_flags(
             }
             continue;
         };
-        let items: Vec<(&Failing, Spec)> = items
+        let items: Vec<(&'a Failing<'f>, Spec)> = items
             .into_iter()
             .filter(|(f, s)| {
                 let blocker = match name {
@@ -630,6 +660,13 @@ fn plan_flags(
                     _ => flag_ignored_beside_config(c, s.flag),
                 };
                 match blocker {
+                    Some(why)
+                        if auto_tls_side(f.control_id())
+                            .is_some_and(|side| tls_sides.contains(&side)) =>
+                    {
+                        waiting.push((*f, why));
+                        false
+                    }
                     Some(why) => {
                         out.unfixed.push(f.unfixed(Some(&c.label()), why));
                         false
@@ -653,6 +690,7 @@ fn plan_flags(
             plan_static_pod(ctx, kube, c, &items, out);
         }
     }
+    waiting
 }
 
 /// Why `--flag` is not set on `c` (None: it can be): kube-scheduler started with `--config` takes
@@ -673,11 +711,7 @@ fn flag_ignored_beside_config(c: &Component, flag: &str) -> Option<String> {
 /// there, and without it etcd does not start ("TLS key/cert ... must be provided"). Beside
 /// certificate files, etcd ignores the switch, and turning it off changes nothing it serves.
 fn auto_tls_blocker(c: &Component, control: &str) -> Option<String> {
-    let side = match control {
-        "k8s.etcd.no_auto_tls" => EtcdSide::Client,
-        "k8s.etcd.no_peer_auto_tls" => EtcdSide::Peer,
-        _ => return None,
-    };
+    let side = auto_tls_side(control)?;
     // Settings that cannot be known are the planners' to report.
     let tls = EtcdTls::of(c, side).ok()?;
     let served = tls.tls_urls();
@@ -693,6 +727,15 @@ fn auto_tls_blocker(c: &Component, control: &str) -> Option<String> {
             name("auto-tls")
         )
     })
+}
+
+/// The side of etcd whose automatic TLS `control` checks: 2.3 for clients, 2.6 for peers.
+fn auto_tls_side(control: &str) -> Option<EtcdSide> {
+    match control {
+        "k8s.etcd.no_auto_tls" => Some(EtcdSide::Client),
+        "k8s.etcd.no_peer_auto_tls" => Some(EtcdSide::Peer),
+        _ => None,
+    }
 }
 
 /// The side of etcd whose client-certificate authentication `control` checks.
@@ -1052,8 +1095,7 @@ fn chained(out: &Planned, path: &str, mut read: files::ReadFile) -> files::ReadF
         .fixes
         .iter()
         .flat_map(|f| f.action.edits.iter())
-        .filter(|e| e.path == path)
-        .last()
+        .rfind(|e| e.path == path)
     {
         read.content = Some(e.after.clone());
     }
@@ -1069,8 +1111,11 @@ fn etcd_settings_write(
     c: &Component,
     settings: &[(String, String)],
     out: &Planned,
+    base: Option<&bulkhead_facts::Snapshot>,
 ) -> Result<EtcdWrite, String> {
-    let mut projected = ctx.snapshot.clone();
+    // etcd as this plan's earlier etcd fixes leave it (their edits are the file this one builds
+    // on), else as the snapshot holds it.
+    let mut projected = base.unwrap_or(ctx.snapshot).clone();
     let e = projected
         .kubernetes
         .as_mut()
@@ -1186,7 +1231,7 @@ fn etcd_settings_write(
     if let Some(t) = &m.read.content {
         m.text = t.clone();
     }
-    let mut args: Vec<String> = c.process.argv.iter().skip(1).cloned().collect();
+    let mut args: Vec<String> = e.process.argv.iter().skip(1).cloned().collect();
     for (flag, value) in settings {
         let var = bulkhead_facts::kube::etcd_env_name(flag);
         if c.env.contains_key(&var) {
@@ -1209,6 +1254,7 @@ fn etcd_settings_write(
         args.push(format!("--{flag}={value}"));
     }
     e.flags = bulkhead_facts::kube::parse_component_flags(ETCD, &args);
+    e.process.argv = e.process.argv.iter().take(1).cloned().chain(args).collect();
     Ok(EtcdWrite {
         kind: FixKind::StaticPod,
         target_kind: "static-pod",
@@ -1305,16 +1351,27 @@ fn apiserver_follows_etcd(
 /// Plan 2.1 or 2.4: give etcd's side the certificate and key the node already has and serve it
 /// on https:// only, with its advertised URLs (and, for clients, the API server of this node)
 /// following. Always reviewed: every client or peer must change with it.
-fn plan_etcd_tls(ctx: &PlanContext<'_>, kube: &KubeFacts, f: &Failing<'_>, out: &mut Planned) {
+/// `base`: etcd as this plan's previous TLS fix leaves it. Returns etcd as this fix leaves it
+/// (None: no fix).
+fn plan_etcd_tls(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    f: &Failing<'_>,
+    base: Option<&bulkhead_facts::Snapshot>,
+    out: &mut Planned,
+) -> Option<bulkhead_facts::Snapshot> {
     let side = etcd_tls_side(f.control_id()).expect("a TLS check");
     let Some(c) = component(kube, ETCD) else {
         out.unfixed
             .push(f.unfixed(None, "etcd does not run on this node"));
-        return;
+        return None;
     };
-    match etcd_tls_fix(ctx, kube, c, side, f, out) {
-        Ok(()) => {}
-        Err(why) => out.unfixed.push(f.unfixed(Some(&c.label()), why)),
+    match etcd_tls_fix(ctx, kube, c, side, f, base, out) {
+        Ok(projected) => Some(projected),
+        Err(why) => {
+            out.unfixed.push(f.unfixed(Some(&c.label()), why));
+            None
+        }
     }
 }
 
@@ -1324,8 +1381,9 @@ fn etcd_tls_fix(
     c: &Component,
     side: EtcdSide,
     f: &Failing<'_>,
+    base: Option<&bulkhead_facts::Snapshot>,
     out: &mut Planned,
-) -> Result<(), String> {
+) -> Result<bulkhead_facts::Snapshot, String> {
     let again = |why: String| format!("{why}; correct that first, then run harden again");
     let get = |flag: &str| {
         c.try_setting(flag)
@@ -1481,7 +1539,7 @@ fn etcd_tls_fix(
             name("peer-trusted-ca-file")
         ),
     });
-    let write = etcd_settings_write(ctx, kube, c, &settings, out)?;
+    let write = etcd_settings_write(ctx, kube, c, &settings, out, base)?;
     if let Some(why) = judge_projected(&write.projected, &[f], "etcd with these settings")
         .into_iter()
         .next()
@@ -1524,6 +1582,116 @@ fn etcd_tls_fix(
     };
     fix.id = format!("{}#{tag}", fix.id);
     fix.title = format!("Serve etcd's {} over TLS ({})", side.callers(), write.path);
+    Ok(write.projected)
+}
+
+/// Plan 2.3 or 2.6 on a side that serves https:// with etcd's automatic certificate, on the
+/// result of this plan's TLS fix of that side (`base`: etcd as it leaves it), which gives the side
+/// certificate files: the switch is written in the same file, after that fix's edit, and claimed
+/// only when etcd restarted with both has the files (the switch cannot stop it then) and the
+/// check's evaluator passes. Reviewed like the fix it builds on, which it cannot be applied
+/// without (apply refuses an edit not planned on the file as it finds it).
+fn plan_auto_tls_after_tls(
+    ctx: &PlanContext<'_>,
+    kube: &KubeFacts,
+    c: &Component,
+    f: &Failing<'_>,
+    side: EtcdSide,
+    base: &bulkhead_facts::Snapshot,
+    out: &mut Planned,
+) -> Result<(), String> {
+    let flag = side.flag("auto-tls");
+    let tls_fix = out
+        .fixes
+        .iter()
+        .rev()
+        .find(|x| {
+            x.controls
+                .iter()
+                .any(|ctl| etcd_tls_side(ctl) == Some(side))
+        })
+        .map(|x| (x.id.clone(), x.checks.join(", ")))
+        .expect("the side's TLS fix is planned");
+    let write = etcd_settings_write(
+        ctx,
+        kube,
+        c,
+        &[(flag.clone(), "false".into())],
+        out,
+        Some(base),
+    )?;
+    if write.read.content.as_deref() == Some(write.text.as_str()) {
+        return Err(format!(
+            "{} already sets {}: restart etcd, then audit again",
+            write.path,
+            c.setting_name(&flag)
+        ));
+    }
+    let restarted = write
+        .projected
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.component(ETCD))
+        .expect("etcd is in the projection");
+    if let Some(why) = auto_tls_blocker(restarted, f.control_id()) {
+        return Err(format!("with fix {} applied, {why}", tls_fix.0));
+    }
+    if let Some(why) = judge_projected(
+        &write.projected,
+        &[f],
+        &format!("etcd with these settings and those of fix {}", tls_fix.0),
+    )
+    .into_iter()
+    .next()
+    .flatten()
+    {
+        return Err(why);
+    }
+    let attrs = if write.kind == FixKind::ServiceConfig {
+        ROOT_FILE
+    } else {
+        ROOT_PRIVATE_FILE
+    };
+    let (cert, key) = (
+        c.setting_name(&side.flag("cert-file")),
+        c.setting_name(&side.flag("key-file")),
+    );
+    let mut notes = vec![format!(
+        "planned on the result of fix {} ({}), which gives etcd's {} {cert} and {key}: beside them etcd makes no automatic certificate, so turning it off changes nothing it serves. Apply the two together: alone, this fix is refused (the file no longer holds what it was planned on)",
+        tls_fix.0,
+        tls_fix.1,
+        side.callers()
+    )];
+    notes.extend(write.notes);
+    push_fix(
+        out,
+        &[f],
+        FixParts {
+            kind: write.kind,
+            target: Target::new(write.target_kind, "etcd", Some(write.path.clone())),
+            edits: vec![file_edit(&write.path, &write.read, write.text, attrs)],
+            changes: write.changes,
+            may_break: vec![format!(
+                "without the certificate files of fix {} etcd would not start (an https:// URL with neither {cert} nor {key} needs its automatic certificate): review and apply the two together",
+                tls_fix.0
+            )],
+            // Reviewed as the fix it needs is: chosen without it, apply would refuse both.
+            safety: Safety::Review,
+            notes,
+            restart: write.restart,
+        },
+    );
+    let fix = out.fixes.last_mut().expect("just pushed");
+    let tag = match side {
+        EtcdSide::Client => "no-auto-tls",
+        EtcdSide::Peer => "no-peer-auto-tls",
+    };
+    fix.id = format!("{}#{tag}", fix.id);
+    fix.title = format!(
+        "Turn off etcd's automatic certificate for its {} ({})",
+        side.callers(),
+        write.path
+    );
     Ok(())
 }
 
