@@ -5,7 +5,8 @@
 //! `svg::threat_anchor`, so the diagram and the tables link alike.
 
 use bulkhead_threats::svg::{element_anchor, esc, threat_anchor};
-use bulkhead_threats::{Boundary, Element, Platform, ThreatModel, ThreatResult};
+use bulkhead_threats::{Boundary, Element, Flow, Platform, ThreatModel, ThreatResult};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 /// The page's style. Host values (container and image names, digests, paths) can be one long
@@ -19,8 +20,8 @@ use std::fmt::Write;
 /// every page it runs over, a row or list item is not split across two pages, and a heading
 /// stays with what follows it. On screen, the threat links of an element-table row that many
 /// elements share stay in view while the reader scrolls down its list of names, and the element
-/// a link went to is highlighted; a short name in that list is not broken at its hyphen (a long
-/// one still wraps, inside its own box).
+/// a link went to (or the shared row that a threat's targets link to) is highlighted; a short
+/// name in that list is not broken at its hyphen (a long one still wraps, inside its own box).
 pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;color:#212121;line-height:1.4}\
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
@@ -31,7 +32,7 @@ td.fail,td.pass,td.warn,td.manual,td.error,td.info,td.not_applicable{overflow-wr
 .diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}\
 body{overflow-wrap:break-word}td{overflow-wrap:anywhere;min-width:5em}td a{white-space:nowrap}\
-.names{max-width:60em}.names span{display:inline-block}.shared .links{position:sticky;top:0}[id^=\"el-\"]:target{background:#fff59d}\
+.names{max-width:60em}.names span{display:inline-block}.shared .links{position:sticky;top:0}[id^=\"el-\"]:target,tr.shared:target{background:#fff59d}\
 @media print{.diagram{overflow:visible}.diagram svg{max-width:100%;height:auto}pre{white-space:pre-wrap;overflow-wrap:anywhere}\
 thead{display:table-header-group}tr,li,.note{break-inside:avoid}h1,h2,h3,h4{break-after:avoid}}";
 
@@ -48,7 +49,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
         bulkhead_threats::svg::render(tm, Some(p))
     );
     let _ = writeln!(out, "<h{h}>Elements and their threats</h{h}><table class=\"elements\"><thead><tr><th>Element</th><th>Kind</th><th>Trust boundary</th><th>Threats</th></tr></thead>");
-    for row in element_rows(tm, p) {
+    let groups = Groups::new(tm, p);
+    for row in &groups.rows {
         // The colour shows each threat's status at a glance; the words say it too, to a screen
         // reader (hidden text) and on hover (the title, worded like the diagram's tooltips).
         let links: Vec<String> = row
@@ -124,7 +126,8 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
                 };
                 let _ = writeln!(
                     out,
-                    "<tr class=\"shared\"><td><div class=\"names\">{} elements: {}</div></td><td>{}</td><td>{}</td><td><div class=\"links\">{}</div></td></tr>",
+                    "<tr class=\"shared\" id=\"{}\"><td><div class=\"names\">{} elements: {}</div></td><td>{}</td><td>{}</td><td><div class=\"links\">{}</div></td></tr>",
+                    row_anchor(row),
                     many.len(),
                     names.join(", "),
                     many[0].kind.label(),
@@ -152,11 +155,14 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
     }
     out.push_str("</table>\n");
     for t in tm.threats_for(p) {
-        threat_details(tm, t, h + 1, out);
+        threat_details(tm, t, &groups, h + 1, out);
     }
 }
 
-pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut String) {
+/// A threat's section: its status and why, its targets, its evidence, mitigation and references.
+/// `groups` are its platform's rows of the element table, which the targets and the evidence
+/// objects refer to when they are all the elements of a large shared row.
+fn threat_details(tm: &ThreatModel, t: &ThreatResult, groups: &Groups, h: u8, out: &mut String) {
     let _ = writeln!(
         out,
         "<section class=\"threat\" id=\"{}\" data-threat=\"{}\" data-status=\"{}\"><h{h}>{} {}</h{h}>",
@@ -194,21 +200,9 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
     }
     let _ = writeln!(
         out,
-        "<p>{}</p><p>Targets: {}</p>",
+        "<p>{}</p><p class=\"targets\">Targets: {}</p>",
         esc(&t.description),
-        t.targets
-            .iter()
-            .map(|x| if tm.elements.iter().any(|e| &e.id == x) {
-                format!(
-                    "<a href=\"#{}\">{}</a>",
-                    element_anchor(x),
-                    esc(tm.item_name(x))
-                )
-            } else {
-                format!("flow {}", esc(tm.item_name(x)))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        targets_cell(tm, t, groups)
     );
     if !t.evidence.is_empty() {
         out.push_str("<table class=\"evidence\"><thead><tr><th>Check</th><th>Control</th><th>Object</th><th>Status</th><th>Observed</th><th>Confidence</th></tr></thead>");
@@ -218,8 +212,8 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, h: u8, out: &mut Strin
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{s}\">{s}</td><td>{}</td><td>{}</td></tr>",
                 esc(&e.check),
                 esc(&e.control),
-                esc(&objects_cell(&objects)),
-                esc(e.actual.as_deref().unwrap_or("-")),
+                objects_cell(&objects, groups),
+                observed_cell(e.actual.as_deref().unwrap_or("-"), groups),
                 e.confidence.as_str(),
                 s = e.status.as_str()
             );
@@ -243,7 +237,9 @@ struct ElementRow<'a> {
 
 /// The element table's rows: elements that share their kind, their boundary's trust and their
 /// threats with their statuses share one row, which names each of them (with its anchor, so
-/// that the diagram's and the threats' links land on its name) and links those threats once.
+/// that the diagram's and a threat's links land on its name; a large row has its own anchor,
+/// which the threat sections link to when they name all its elements) and links those threats
+/// once.
 /// A host with 500 containers that are run alike otherwise repeats the same nine threat links
 /// on 500 rows (838 KB of a 1.7 MB page). A row stands where its first element would, and an
 /// element that shares with no other has its own row, as before.
@@ -347,12 +343,220 @@ fn evidence_rows(t: &ThreatResult) -> Vec<(&bulkhead_threats::evidence::Evidence
     rows
 }
 
-/// The object cell of a row that stands for several items: how many, then each of them.
-fn objects_cell(objects: &[&str]) -> String {
-    match objects {
-        [one] => one.to_string(),
-        many => format!("{} objects: {}", many.len(), many.join(", ")),
+/// The object cell of a row that stands for several items, as HTML: how many, then each of
+/// them; objects that are all the elements of a large shared row of the element table (each
+/// container `web-000` to `web-499` as `container web-000`) are named once, by a link to that
+/// row, with its first and last (the row names every one of them).
+fn objects_cell(objects: &[&str], groups: &Groups) -> String {
+    let many = match objects {
+        [one] => return esc(one),
+        many => many,
+    };
+    let mut seen: HashMap<usize, HashSet<&str>> = HashMap::new();
+    for o in many {
+        if let Some(&r) = groups.row_of_object.get(*o) {
+            seen.entry(r).or_default().insert(o);
+        }
     }
+    let whole = |r: &usize| {
+        seen.get(r)
+            .is_some_and(|s| s.len() == groups.rows[*r].elements.len())
+    };
+    let mut said = HashSet::new();
+    let mut parts = Vec::new();
+    for o in many {
+        match groups.row_of_object.get(*o).filter(|r| whole(r)) {
+            Some(&r) => {
+                if said.insert(r) {
+                    let row = &groups.rows[r];
+                    parts.push(group_ref(
+                        row,
+                        &object_of(row.elements[0]),
+                        &object_of(row.elements[row.elements.len() - 1]),
+                    ));
+                }
+            }
+            None => parts.push(esc(o)),
+        }
+    }
+    format!("{} objects: {}", many.len(), parts.join(", "))
+}
+
+/// An observed value as HTML. One that lists the names of all the elements of a large shared
+/// row, in the row's order, one after another (`used by = web-000, web-001, ..., web-499`, what
+/// an image is used by) names them by a link to the row instead, with its first and last. Only
+/// whole names are taken: the list is preceded by a blank or the start and followed by the end,
+/// a comma, a semicolon or a blank.
+fn observed_cell(actual: &str, groups: &Groups) -> String {
+    for row in groups.rows.iter().filter(|r| r.elements.len() >= GROUP_MIN) {
+        let names = row
+            .elements
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let whole = |at: usize| {
+            let (before, after) = (&actual[..at], &actual[at + names.len()..]);
+            before.chars().last().map_or(true, char::is_whitespace)
+                && after
+                    .chars()
+                    .next()
+                    .map_or(true, |c| c == ',' || c == ';' || c.is_whitespace())
+        };
+        if let Some((at, _)) = actual.match_indices(&names).find(|(at, _)| whole(*at)) {
+            let (first, last) = (
+                &row.elements[0].name,
+                &row.elements[row.elements.len() - 1].name,
+            );
+            return format!(
+                "{}{}{}",
+                esc(&actual[..at]),
+                group_ref(row, first, last),
+                esc(&actual[at + names.len()..])
+            );
+        }
+    }
+    esc(actual)
+}
+
+/// A shared row of the element table with at least this many elements is named once, by a
+/// link to it, where a threat's targets or a check's objects are all of its elements.
+const GROUP_MIN: usize = 10;
+
+/// A platform's rows of the element table, and what the threat sections need to refer to them:
+/// which large shared row each element is in (by its ID, and by the object evidence names it
+/// as), and each element and flow by its ID.
+struct Groups<'a> {
+    rows: Vec<ElementRow<'a>>,
+    row_of: HashMap<&'a str, usize>,
+    row_of_object: HashMap<String, usize>,
+    elements: HashMap<&'a str, &'a Element>,
+    flows: HashMap<&'a str, &'a Flow>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(tm: &'a ThreatModel, p: Platform) -> Self {
+        let rows = element_rows(tm, p);
+        let (mut row_of, mut row_of_object) = (HashMap::new(), HashMap::new());
+        for (i, row) in rows.iter().enumerate() {
+            if row.elements.len() >= GROUP_MIN {
+                for e in &row.elements {
+                    row_of.insert(e.id.as_str(), i);
+                    row_of_object.insert(object_of(e), i);
+                }
+            }
+        }
+        Groups {
+            rows,
+            row_of,
+            row_of_object,
+            elements: tm.elements.iter().map(|e| (e.id.as_str(), e)).collect(),
+            flows: tm.flows.iter().map(|f| (f.id.as_str(), f)).collect(),
+        }
+    }
+}
+
+/// The object an evidence item names an element as: its component and name (`container web`).
+fn object_of(e: &Element) -> String {
+    format!("{} {}", e.component, e.name)
+}
+
+/// The anchor of a shared row of the element table, after its first element.
+fn row_anchor(row: &ElementRow) -> String {
+    format!("row-{}", element_anchor(&row.elements[0].id))
+}
+
+/// All the elements of a shared row, as a link to the row and the first and last of them
+/// (given as the caller names them, unescaped).
+fn group_ref(row: &ElementRow, first: &str, last: &str) -> String {
+    format!(
+        "the <a href=\"#{}\">{} elements</a> of one element-table row ({} … {})",
+        row_anchor(row),
+        row.elements.len(),
+        esc(first),
+        esc(last)
+    )
+}
+
+/// A threat's targets, as HTML: each element as a link to its row of the element table, each
+/// flow by its name. A threat that targets one element of a shared row targets them all (they
+/// share their threats); when the row is large they are named once, by a link to the row, and
+/// so are the flows that go one to each of them from the same element, named alike ("Start and
+/// supervise web-000" to "... web-499"). A threat on 500 containers otherwise lists 500 links
+/// and 500 flows (25 KB in each of nine threats).
+fn targets_cell(tm: &ThreatModel, t: &ThreatResult, g: &Groups) -> String {
+    // A flow that goes one to each element of a large row: the row, the element at the other end,
+    // whether the row's element is the flow's destination, and the words before and after its
+    // name in the flow's name.
+    type FlowKey<'a> = (usize, &'a str, bool, &'a str, &'a str);
+    let flow_key = |x: &str| -> Option<(FlowKey, &str)> {
+        let f = g.flows.get(x)?;
+        let (member, other, to, r) =
+            match (g.row_of.get(f.to.as_str()), g.row_of.get(f.from.as_str())) {
+                (Some(&r), None) => (f.to.as_str(), f.from.as_str(), true, r),
+                (None, Some(&r)) => (f.from.as_str(), f.to.as_str(), false, r),
+                _ => return None,
+            };
+        let name = g.elements.get(member)?.name.as_str();
+        let at = f.name.find(name)?;
+        Some((
+            (r, other, to, &f.name[..at], &f.name[at + name.len()..]),
+            member,
+        ))
+    };
+    let (mut elements, mut flows) = (
+        HashMap::<usize, HashSet<&str>>::new(),
+        HashMap::<FlowKey, HashSet<&str>>::new(),
+    );
+    for x in &t.targets {
+        if let Some(&r) = g.row_of.get(x.as_str()) {
+            elements.entry(r).or_default().insert(x);
+        } else if let Some((k, member)) = flow_key(x) {
+            flows.entry(k).or_default().insert(member);
+        }
+    }
+    let size = |r: usize| g.rows[r].elements.len();
+    let ends = |r: usize| {
+        let row = &g.rows[r];
+        group_ref(
+            row,
+            &row.elements[0].name,
+            &row.elements[row.elements.len() - 1].name,
+        )
+    };
+    let (mut said_rows, mut said_flows) = (HashSet::new(), HashSet::new());
+    let mut parts = Vec::new();
+    for x in &t.targets {
+        if let Some(&r) = g
+            .row_of
+            .get(x.as_str())
+            .filter(|r| elements[r].len() == size(**r))
+        {
+            if said_rows.insert(r) {
+                parts.push(ends(r));
+            }
+        } else if let Some((k, _)) = flow_key(x).filter(|(k, _)| flows[k].len() == size(k.0)) {
+            if said_flows.insert(k) {
+                // Inside a span: the link is to the elements the flows go to, not to targets.
+                parts.push(format!(
+                    "<span>{} flows {}<var>name</var>{}, one for each of {}</span>",
+                    size(k.0),
+                    esc(k.3),
+                    esc(k.4),
+                    ends(k.0)
+                ));
+            }
+        } else if let Some(e) = g.elements.get(x.as_str()) {
+            parts.push(format!(
+                "<a href=\"#{}\">{}</a>",
+                element_anchor(x),
+                esc(&e.name)
+            ));
+        } else {
+            parts.push(format!("flow {}", esc(tm.item_name(x))));
+        }
+    }
+    parts.join(", ")
 }
 
 /// Wrap a body in a complete, self-contained page.

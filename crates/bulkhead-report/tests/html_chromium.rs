@@ -735,8 +735,10 @@ fn snapshot_of_500() -> Snapshot {
 /// What a reader of the 500-container page finds: how long the page took to load and how many
 /// elements it has; for a few containers, the element table's row that a find-in-page for the
 /// name lands in, the threats that row links to (and whether each link lands on its threat's
-/// section) and the threats whose own target list names the container; and whether every
-/// container has its anchor in the element table, once.
+/// section) and the threats whose own target list names the container (by a link to it, or to
+/// the row that names it with the others); and whether every container has its anchor in the
+/// element table, once. Then whether any link of the page leads nowhere, and the size of the
+/// threats' target lists and evidence tables.
 const MANY_PROBE: &str = r##"(() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const table = document.querySelector('table.elements');
@@ -759,9 +761,15 @@ const MANY_PROBE: &str = r##"(() => {
       findHitsItsRow,
       rowThreats: links.map(a => a.textContent.split(' ')[0]).sort(),
       linksLand: links.every(a => { const t = lands(a.getAttribute('href')); return t !== null && t.matches('section.threat') && t.dataset.threat === a.textContent.split(' ')[0]; }),
+      // A target is linked on its own or, with all the other elements of its row, by a link to
+      // that row.
       targetedBy: Array.from(document.querySelectorAll('section.threat'))
-        .filter(s => Array.from(s.querySelectorAll('a')).some(a => a.getAttribute('href') === '#' + id))
+        .filter(s => Array.from(s.querySelectorAll('p.targets > a')).some(a => a.getAttribute('href') === '#' + id || (row !== null && row.id !== '' && a.getAttribute('href') === '#' + row.id)))
         .map(s => s.dataset.threat).sort(),
+      // Where the threat sections name it: in their targets (on its own, or by its row), or in
+      // the objects of their evidence.
+      targetsByRow: Array.from(document.querySelectorAll('p.targets > a')).filter(a => row !== null && row.id !== '' && a.getAttribute('href') === '#' + row.id).length,
+      evidenceByRow: Array.from(document.querySelectorAll('table.evidence a')).filter(a => row !== null && row.id !== '' && a.getAttribute('href') === '#' + row.id).length,
     };
   }
   return JSON.stringify({
@@ -773,6 +781,10 @@ const MANY_PROBE: &str = r##"(() => {
     distinctAnchors: new Set(anchors).size,
     markupInTable: table.querySelectorAll('b').length,
     tableLinksLand: Array.from(table.querySelectorAll('a')).every(a => lands(a.getAttribute('href')) !== null),
+    linksNowhere: Array.from(document.querySelectorAll('a[href^="#"]')).map(a => a.getAttribute('href')).filter(h => lands(h) === null),
+    pageLinks: document.querySelectorAll('a[href^="#"]').length,
+    targetsBytes: Array.from(document.querySelectorAll('p.targets')).reduce((n, p) => n + p.outerHTML.length, 0),
+    evidenceBytes: Array.from(document.querySelectorAll('table.evidence')).reduce((n, t) => n + t.outerHTML.length, 0),
     containers,
     scripts: document.scripts.length,
   });
@@ -808,13 +820,19 @@ fn html_of_500_containers_finds_each_container_and_its_threats() {
     let (v, urls) = b.visit(&format!("file://{}", page.display()), &probe);
     let v: Value = serde_json::from_str(v.as_str().expect("probe returns JSON text")).unwrap();
     eprintln!(
-        "500 containers: {} bytes, loaded in {:.0} ms, {} elements; element table {} characters, {} elements",
+        "500 containers: {} bytes, loaded in {:.0} ms, {} elements; element table {} characters, {} elements; threat targets {} characters, evidence tables {} characters",
         html.len(),
         v["loadMs"].as_f64().unwrap(),
         v["elements"],
         v["tableBytes"],
-        v["tableElements"]
+        v["tableElements"],
+        v["targetsBytes"],
+        v["evidenceBytes"]
     );
+    // Every link of the page lands somewhere: the targets' and the evidence's links to a row of
+    // the element table too.
+    assert_eq!(v["linksNowhere"], json!([]), "{}", v["linksNowhere"]);
+    assert!(v["pageLinks"].as_u64().unwrap() > 100, "{}", v["pageLinks"]);
     assert_eq!(v["anchors"], json!(500), "{v}");
     assert_eq!(v["distinctAnchors"], json!(500), "{v}");
     assert_eq!(
@@ -835,6 +853,9 @@ fn html_of_500_containers_finds_each_container_and_its_threats() {
         let row = c["rowThreats"].as_array().unwrap();
         assert!(row.len() >= 5, "{name}: {c}");
         assert_eq!(c["rowThreats"], c["targetedBy"], "{name}");
+        // The threats and the evidence name the 500 containers by their row, not one by one.
+        assert!(c["targetsByRow"].as_u64().unwrap() >= 5, "{name}: {c}");
+        assert!(c["evidenceByRow"].as_u64().unwrap() >= 5, "{name}: {c}");
     }
     assert!(
         v["elements"].as_u64().unwrap() < 15_000,
