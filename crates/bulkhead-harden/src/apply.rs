@@ -12,6 +12,13 @@
 //!    owner and extended attributes (ACL included, and no ACL the directory's default would add),
 //!    is fsynced, and is renamed over the original (then the directory is fsynced).
 //!
+//! Steps 3 and 4 (and every write of `rollback`) go through the file's directory opened once,
+//! after every check, inside `--root` (openat2 with `RESOLVE_IN_ROOT`, see safe_dir.rs), and
+//! refused, nothing written, unless it is the directory the checks saw (same device and inode):
+//! a directory on the path swapped for a symbolic link after the checks can send no write
+//! outside the root or onto another file. The backup, the temporary file, its owner, mode and
+//! extended attributes, the rename and the fsyncs are all relative to that descriptor.
+//!
 //! A rename is atomic, so at every instant the file is either wholly old or wholly new; a process
 //! killed at any point leaves no half-written file (the failpoint tests prove it). `rollback`
 //! reads the latest journal and restores the backups the same way, refusing (changing nothing) a
@@ -46,7 +53,9 @@
 use crate::failpoint;
 use crate::files::{self, attrs_of, sha256_hex};
 use crate::model::{FileAttrs, Fix, Plan, Restart, Safety};
+use crate::safe_dir::{Dir, DirId};
 use serde::{Deserialize, Serialize};
+use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -222,18 +231,13 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> String {
     format!("{what} {}: {e}", path.display())
 }
 
-fn fsync_dir(dir: &Path) -> Result<(), String> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_err("fsync of directory", dir, e))
-}
-
 /// What the file `write_atomic` writes gets for extended attributes (ACLs included).
 #[derive(Clone, Copy)]
 pub(crate) enum Xattrs<'a> {
-    /// Exactly those of this file (the file being replaced): SELinux label, file capabilities,
-    /// `user.*` tags, and its POSIX ACL, not the default ACL its directory would hand down.
-    CopyFrom(&'a Path),
+    /// Exactly those of this open file (the file being replaced, named by the path): SELinux
+    /// label, file capabilities, `user.*` tags, and its POSIX ACL, not the default ACL its
+    /// directory would hand down.
+    CopyFrom(&'a fs::File, &'a Path),
     /// None: a backup or a journal may hold secrets, and a default ACL of its directory must not
     /// let anyone read it.
     Private,
@@ -260,25 +264,28 @@ fn drop_inherited_acl(path: &Path, f: &fs::File) -> Result<(), String> {
     }
 }
 
-/// Copy the extended attributes of `from` (SELinux labels, file capabilities, user.* tags, the
-/// POSIX ACL) to the open file `to`, which `to_path` names in errors. An attribute the
+/// Copy the extended attributes of the open file `from` (`from_path` in errors: SELinux labels,
+/// file capabilities, user.* tags, the POSIX ACL) to the open file `to`, which `to_path` names in
+/// errors. Both are read and written through their descriptors, never by path. An attribute the
 /// filesystem or our privileges refuse is skipped, except the ACL: without it the new file's
 /// group bits (the ACL's mask) would apply to its owning group, which the ACL may have denied.
-fn copy_xattrs(from: &Path, to: &fs::File, to_path: &Path) -> Result<(), String> {
+fn copy_xattrs(
+    from: &fs::File,
+    from_path: &Path,
+    to: &fs::File,
+    to_path: &Path,
+) -> Result<(), String> {
     use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::io::AsRawFd;
-    let Ok(src) = CString::new(from.as_os_str().as_bytes()) else {
-        return Ok(());
-    };
+    let src = from.as_raw_fd();
     // SAFETY: every buffer passed is owned here and its length is the one given.
     unsafe {
-        let n = libc::llistxattr(src.as_ptr(), std::ptr::null_mut(), 0);
+        let n = libc::flistxattr(src, std::ptr::null_mut(), 0);
         if n <= 0 {
             return Ok(());
         }
         let mut names = vec![0u8; n as usize];
-        let n = libc::llistxattr(src.as_ptr(), names.as_mut_ptr().cast(), names.len());
+        let n = libc::flistxattr(src, names.as_mut_ptr().cast(), names.len());
         if n <= 0 {
             return Ok(());
         }
@@ -288,16 +295,11 @@ fn copy_xattrs(from: &Path, to: &fs::File, to_path: &Path) -> Result<(), String>
                 continue;
             };
             let is_acl = cname.as_c_str() == ACL_ACCESS;
-            let len = libc::lgetxattr(src.as_ptr(), cname.as_ptr(), std::ptr::null_mut(), 0);
+            let len = libc::fgetxattr(src, cname.as_ptr(), std::ptr::null_mut(), 0);
             let mut value = vec![0u8; len.max(0) as usize];
             let len = match len {
                 l if l < 0 => l,
-                _ => libc::lgetxattr(
-                    src.as_ptr(),
-                    cname.as_ptr(),
-                    value.as_mut_ptr().cast(),
-                    value.len(),
-                ),
+                _ => libc::fgetxattr(src, cname.as_ptr(), value.as_mut_ptr().cast(), value.len()),
             };
             let set = len >= 0
                 && libc::fsetxattr(
@@ -309,7 +311,7 @@ fn copy_xattrs(from: &Path, to: &fs::File, to_path: &Path) -> Result<(), String>
                 ) == 0;
             if !set && is_acl {
                 return Err(io_err(
-                    &format!("copying the ACL of {} to", from.display()),
+                    &format!("copying the ACL of {} to", from_path.display()),
                     to_path,
                     std::io::Error::last_os_error(),
                 ));
@@ -328,10 +330,8 @@ fn tmp_err(what: &str, target: &Path, tmp: &Path, e: std::io::Error) -> String {
     )
 }
 
-/// Write `content` to `target` atomically: a temporary file in the same directory with `attrs`
-/// and the extended attributes `xattrs` says, fsynced, renamed over `target`, then the directory
-/// fsynced. `point` prefixes the failpoints. On an error the temporary file is removed and
-/// `target` is untouched.
+/// Write `content` to `target` atomically ([`write_at`] in its directory, opened by path): for
+/// the state directory (journals, the verify baseline), which no one else can write in.
 pub(crate) fn write_atomic(
     target: &Path,
     content: &[u8],
@@ -339,34 +339,57 @@ pub(crate) fn write_atomic(
     point: &str,
     xattrs: Xattrs,
 ) -> Result<(), String> {
-    let dir = target
-        .parent()
-        .ok_or_else(|| format!("{}: no parent directory", target.display()))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.bulkhead-tmp-{}", std::process::id()));
+    let (dir, name) = split(target)?;
+    let dir = Dir::open_path(dir).map_err(|e| io_err("opening the directory of", target, e))?;
+    write_at(&dir, name, content, attrs, point, xattrs)
+}
+
+/// The directory and the name of `path`.
+fn split(path: &Path) -> Result<(&Path, &OsStr), String> {
+    match (path.parent(), path.file_name()) {
+        (Some(d), Some(n)) => Ok((d, n)),
+        _ => Err(format!("{}: no parent directory", path.display())),
+    }
+}
+
+/// Write `content` as `name` in the open directory `dir`, atomically: a temporary file created
+/// in it (`openat`, `O_CREAT|O_EXCL|O_NOFOLLOW`) with `attrs` (fchown, fchmod) and the extended
+/// attributes `xattrs` says, fsynced, renamed over `name` (`renameat`), then the directory
+/// fsynced. Every step is relative to the directory's descriptor: a directory on its path
+/// replaced meanwhile (by a symbolic link) changes nothing of where it lands. `point` prefixes
+/// the failpoints. On an error the temporary file is removed and `name` is untouched.
+pub(crate) fn write_at(
+    dir: &Dir,
+    name: &OsStr,
+    content: &[u8],
+    attrs: FileAttrs,
+    point: &str,
+    xattrs: Xattrs,
+) -> Result<(), String> {
+    let target = dir.path().join(name);
+    let tmp_name = std::ffi::OsString::from(format!(
+        ".{}.bulkhead-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let tmp = dir.path().join(&tmp_name);
     // A temporary file left by a killed run of the same pid is ours to replace.
-    let _ = fs::remove_file(&tmp);
+    let _ = dir.unlink(&tmp_name);
     let result = (|| {
-        // create_new (O_EXCL) never follows a link planted at the temporary name.
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| tmp_err("creating", target, &tmp, e))?;
+        // O_EXCL|O_NOFOLLOW never follows a link planted at the temporary name.
+        let mut f = dir
+            .create_new(&tmp_name, 0o600)
+            .map_err(|e| tmp_err("creating", &target, &tmp, e))?;
         f.write_all(content)
-            .map_err(|e| tmp_err("writing", target, &tmp, e))?;
+            .map_err(|e| tmp_err("writing", &target, &tmp, e))?;
         // Owner first: chown clears setuid/setgid bits and file capabilities, which the
         // extended attributes and the mode then set.
         std::os::unix::fs::fchown(&f, Some(attrs.uid), Some(attrs.gid))
             .map_err(|e| io_err("setting the owner of", &tmp, e))?;
         match xattrs {
-            Xattrs::CopyFrom(from) => {
+            Xattrs::CopyFrom(from, from_path) => {
                 drop_inherited_acl(&tmp, &f)?;
-                copy_xattrs(from, &f, &tmp)?;
+                copy_xattrs(from, from_path, &f, &tmp)?;
             }
             Xattrs::Private => drop_inherited_acl(&tmp, &f)?,
             Xattrs::Inherit => {}
@@ -378,12 +401,14 @@ pub(crate) fn write_atomic(
         drop(f);
         failpoint::hit(&format!("{point}-before-rename"));
         failpoint::io(&format!("{point}-before-rename"))
-            .map_err(|e| io_err("renaming over", target, e))?;
-        fs::rename(&tmp, target).map_err(|e| io_err("renaming over", target, e))?;
-        fsync_dir(dir)
+            .map_err(|e| io_err("renaming over", &target, e))?;
+        dir.rename(&tmp_name, name)
+            .map_err(|e| io_err("renaming over", &target, e))?;
+        dir.sync()
+            .map_err(|e| io_err("fsync of directory", dir.path(), e))
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = dir.unlink(&tmp_name);
     }
     result
 }
@@ -583,16 +608,106 @@ fn named(path: &str, real: &Path) -> String {
 /// run part-way, with some files changed (a full disk, `chattr +i`, a read-only mount); they
 /// cannot promise the writes succeed, but a run they let through fails part-way only on what
 /// changed after them.
-#[derive(Default)]
 struct Preflight {
+    /// The root the files are under (their directories are opened inside it).
+    root: PathBuf,
     /// Loaded on first use.
     mounts: Option<Vec<PathBuf>>,
     /// Per file system (device of the directory): a directory on it, bytes and inodes needed,
     /// and the host paths they are for.
     needs: Vec<(u64, PathBuf, u64, u64, Vec<String>)>,
+    /// Every directory a write lands in, with its (device, inode) as checked and the host path
+    /// it was checked for: [`Preflight::open_checked`] opens them again and refuses any other.
+    dirs: Vec<(PathBuf, DirId, String)>,
+}
+
+/// The directories of [`Preflight::open_checked`], each the one the preflight checked.
+struct Opened(Vec<(PathBuf, Dir)>);
+
+impl Opened {
+    fn find(&self, dir: &Path) -> Option<&Dir> {
+        self.0.iter().find(|(p, _)| p == dir).map(|(_, d)| d)
+    }
+
+    fn get(&self, dir: &Path) -> Result<&Dir, String> {
+        self.find(dir)
+            .ok_or_else(|| format!("{}: not a directory checked before writing", dir.display()))
+    }
 }
 
 impl Preflight {
+    fn new(root: &Path) -> Preflight {
+        Preflight {
+            root: root.to_path_buf(),
+            mounts: None,
+            needs: Vec::new(),
+            dirs: Vec::new(),
+        }
+    }
+
+    /// Record the identity of `dir` (for host path `path`), opened inside the root as the write
+    /// will open it; it must be the directory the path-based checks see, else a link on its way
+    /// leads out of the root (or it changed while being checked).
+    fn check_dir(&mut self, path: &str, dir: &Path) -> Result<(), String> {
+        if self.dirs.iter().any(|(d, _, _)| d == dir) {
+            return Ok(());
+        }
+        let changed = |why: String| {
+            format!(
+                "{path}: the directory {} {why}; something on its path changed since it was resolved (a directory replaced by a symbolic link?): plan again",
+                dir.display()
+            )
+        };
+        let id = Dir::open_in_root(&self.root, dir)
+            .and_then(|d| d.id())
+            .map_err(|e| {
+                changed(format!(
+                    "cannot be opened inside {} ({e})",
+                    self.root.display()
+                ))
+            })?;
+        let by_path = fs::metadata(dir).map(|m| (m.dev(), m.ino())).ok();
+        if by_path != Some(id) {
+            return Err(changed(format!(
+                "does not lead to the same directory by its path as inside {}",
+                self.root.display()
+            )));
+        }
+        self.dirs.push((dir.to_path_buf(), id, path.to_string()));
+        Ok(())
+    }
+
+    /// Open every directory checked, once, inside the root (openat2, `RESOLVE_IN_ROOT`), and
+    /// refuse, naming the path, one that is no longer the directory checked (its device and
+    /// inode differ: a directory on its path was replaced, by a symbolic link or another
+    /// directory, after the preflight). Every write then goes through these descriptors.
+    fn open_checked(&self) -> Result<Opened, String> {
+        let mut out = Vec::new();
+        for (dir, id, path) in &self.dirs {
+            let replaced = |why: String| {
+                format!(
+                    "{path}: the directory {} is no longer the one checked before writing ({why}); something on its path was replaced since, by a symbolic link or another directory. Nothing was written there: check it, and plan again",
+                    dir.display()
+                )
+            };
+            let d = Dir::open_in_root(&self.root, dir).map_err(|e| {
+                replaced(format!(
+                    "it cannot be opened inside {}: {e}",
+                    self.root.display()
+                ))
+            })?;
+            let now = d.id().map_err(|e| replaced(format!("stat: {e}")))?;
+            if now != *id {
+                return Err(replaced(format!(
+                    "device and inode {}:{} instead of {}:{}",
+                    now.0, now.1, id.0, id.1
+                )));
+            }
+            out.push((dir.clone(), d));
+        }
+        Ok(Opened(out))
+    }
+
     /// `real` (host path `path`) exists and gets replaced by a rename, after a backup of
     /// `backup_len` bytes (0: none) is written beside it; the new content has `new_len` bytes.
     fn replace(
@@ -692,7 +807,10 @@ impl Preflight {
                 "{it} is on a read-only file system: its mode and owner cannot change"
             ));
         }
-        Ok(())
+        let dir = real
+            .parent()
+            .ok_or_else(|| format!("{path}: {at} has no parent directory"))?;
+        self.check_dir(path, dir)
     }
 
     /// A file mounted over (a bind-mounted file, a Kubernetes subPath) cannot be renamed over.
@@ -721,6 +839,7 @@ impl Preflight {
     /// A new entry can be created in `dir` (and, with `replacing`, an existing one replaced).
     fn writable_dir(&mut self, path: &str, dir: &Path, replacing: bool) -> Result<(), String> {
         use std::os::unix::ffi::OsStrExt;
+        self.check_dir(path, dir)?;
         let at = dir.display();
         if statvfs(dir).is_some_and(|st| st.f_flag & libc::ST_RDONLY != 0) {
             return Err(format!(
@@ -820,17 +939,26 @@ impl Preflight {
     }
 }
 
-/// Create the directory `d` for a new file (its parent exists) with mode 0755 whatever the
-/// umask: 0777 minus the umask could be writable by everyone (umask 000) or unreadable by the
-/// users and services that read the file in it (umask 077 on /etc/profile.d). It is made 0700
-/// first, so it is never writable by others even for an instant.
-fn create_dir_0755(d: &Path) -> Result<(), String> {
-    use std::os::unix::fs::DirBuilderExt;
-    match fs::DirBuilder::new().mode(0o700).create(d) {
-        Ok(()) => fs::set_permissions(d, fs::Permissions::from_mode(0o755))
-            .map_err(|e| io_err("setting the mode of", d, e)),
+/// Create the directory `d` for a new file in its open parent `parent` (`mkdirat`) with mode
+/// 0755 whatever the umask: 0777 minus the umask could be writable by everyone (umask 000) or
+/// unreadable by the users and services that read the file in it (umask 077 on
+/// /etc/profile.d). It is made 0700 first, so it is never writable by others even for an
+/// instant, then opened with `O_NOFOLLOW` (a link planted in its place is refused).
+fn create_dir_0755_at(parent: &Dir, d: &Path) -> Result<Dir, String> {
+    let name = d
+        .file_name()
+        .ok_or_else(|| format!("{}: not a directory name", d.display()))?;
+    match parent.mkdir(name, 0o700) {
+        Ok(()) => {
+            let sub = parent.subdir(name).map_err(|e| io_err("opening", d, e))?;
+            sub.chmod(0o755)
+                .map_err(|e| io_err("setting the mode of", d, e))?;
+            Ok(sub)
+        }
         // Created meanwhile by someone else: theirs, as it is.
-        Err(_) if d.is_dir() => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            parent.subdir(name).map_err(|e| io_err("opening", d, e))
+        }
         Err(e) => Err(io_err("creating", d, e)),
     }
 }
@@ -1290,7 +1418,7 @@ fn apply_inner(
     let mut entries = Vec::new();
     // The content each edit entry writes: the last of its chain.
     let mut writes: Vec<&crate::model::FileEdit> = Vec::new();
-    let mut preflight = Preflight::default();
+    let mut preflight = Preflight::new(&opts.root);
     for (real, chain) in &chains {
         let (_, e) = chain[0];
         let last = chain.last().expect("chains are never empty").1;
@@ -1427,12 +1555,17 @@ fn apply_inner(
         )
         .and_then(|()| preflight.check_space())
         .map_err(ApplyError::Refused)?;
+    // Every directory written in is opened now, once, inside the root, and must be the one
+    // checked: a directory on its path swapped for a symbolic link since is refused here,
+    // nothing changed; one swapped later changes nothing, every write going through these.
+    failpoint::hit("after-preflight");
+    let dirs = preflight.open_checked().map_err(ApplyError::Refused)?;
     before_changes().map_err(ApplyError::Refused)?;
     // 2. The journal, before the first change.
     let journal_path = write_journal(&state_dir, &journal).map_err(ApplyError::Refused)?;
     report.journal = Some(journal_path.clone());
     // 3. Back up and write, file by file.
-    let written = write_entries(&journal.entries, &writes, &mut report);
+    let written = write_entries(&journal.entries, &writes, &dirs, &mut report);
     // 4. Done: the journal says so.
     let done = written.and_then(|()| {
         journal.state = JournalState::Applied;
@@ -1458,14 +1591,41 @@ fn apply_inner(
     Ok(report)
 }
 
+/// The directory of `entry` that the preflight checked and [`Preflight::open_checked`] opened:
+/// the file's own, or, for a file created in new directories, the existing one they go in.
+fn checked_dir_of(entry: &Entry) -> Option<&Path> {
+    match entry {
+        Entry::Edit {
+            real_path,
+            created_dirs,
+            ..
+        } => match created_dirs.first() {
+            Some(outer) => outer.parent(),
+            None => real_path.parent(),
+        },
+        Entry::Attrs { real_path, .. } => real_path.parent(),
+    }
+}
+
+/// The regular file `name` in `dir` (never through a link), opened, and its bytes.
+fn read_at(dir: &Dir, name: &OsStr) -> Result<Option<(fs::File, Vec<u8>)>, String> {
+    dir.read_regular(name, files::MAX_FILE_SIZE)
+        .map_err(|e| format!("cannot read {}: {e}", dir.path().join(name).display()))
+}
+
 /// Step 3 of [`apply`]: back up and write each journal entry in turn (`writes[i]` is the content
-/// of the i-th entry when it is an edit). Stops at the first error.
+/// of the i-th entry when it is an edit), each in its directory of `dirs`. Stops at the first
+/// error.
 fn write_entries(
     entries: &[Entry],
     writes: &[&crate::model::FileEdit],
+    dirs: &Opened,
     report: &mut ApplyReport,
 ) -> Result<(), String> {
     for (i, entry) in entries.iter().enumerate() {
+        let checked = checked_dir_of(entry)
+            .ok_or_else(|| "a file without a directory".to_string())
+            .and_then(|d| dirs.get(d))?;
         match entry {
             Entry::Edit {
                 path,
@@ -1477,18 +1637,37 @@ fn write_entries(
                 ..
             } => {
                 let edit = writes[i];
-                let attrs = match backup {
+                let (_, name) = split(real_path)?;
+                let mut made: Option<Dir> = None;
+                if backup.is_none() {
+                    for d in created_dirs {
+                        made = Some(create_dir_0755_at(made.as_ref().unwrap_or(checked), d)?);
+                    }
+                }
+                let dir = made.as_ref().unwrap_or(checked);
+                let (attrs, current) = match backup {
                     Some(b) => {
-                        let old = read_file(real_path)?.unwrap_or_default();
-                        let attrs = current_attrs(real_path)?;
+                        let (backup_dir, backup_name) = split(b)?;
+                        if Some(backup_dir) != real_path.parent() {
+                            return Err(format!(
+                                "{path}: its backup {} is not beside it",
+                                b.display()
+                            ));
+                        }
+                        let changed =
+                            || format!("{path} changed while applying; stopped before touching it");
+                        let (file, old) = read_at(dir, name)?.ok_or_else(changed)?;
+                        let attrs = attrs_of(
+                            &file
+                                .metadata()
+                                .map_err(|e| io_err("stat of", real_path, e))?,
+                        );
                         // The journal says what rollback restores: the file must still be what
                         // it recorded, mode and owner included.
                         if Some(sha256_hex(&old)) != *before_sha256
                             || before_attrs.is_some_and(|a| a != attrs)
                         {
-                            return Err(format!(
-                                "{path} changed while applying; stopped before touching it"
-                            ));
+                            return Err(changed());
                         }
                         // The backup may hold what the fix removes (a secret in a 0666
                         // daemon.json): only its owner reads it, and only if the owner could
@@ -1498,23 +1677,18 @@ fn write_entries(
                             mode: attrs.mode & 0o600,
                             ..attrs
                         };
-                        write_atomic(b, &old, private, "backup", Xattrs::Private)?;
+                        write_at(dir, backup_name, &old, private, "backup", Xattrs::Private)?;
                         report.backups.push((path.clone(), b.clone()));
                         failpoint::hit("after-backup");
-                        attrs
+                        (attrs, Some(file))
                     }
-                    None => {
-                        for d in created_dirs {
-                            create_dir_0755(d)?;
-                        }
-                        edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE)
-                    }
+                    None => (edit.create_attrs.unwrap_or(crate::fixers::ROOT_FILE), None),
                 };
-                let xattrs = match backup {
-                    Some(_) => Xattrs::CopyFrom(real_path),
+                let xattrs = match &current {
+                    Some(f) => Xattrs::CopyFrom(f, real_path),
                     None => Xattrs::Inherit,
                 };
-                write_atomic(real_path, edit.after.as_bytes(), attrs, "edit", xattrs)?;
+                write_at(dir, name, edit.after.as_bytes(), attrs, "edit", xattrs)?;
                 failpoint::hit("after-rename");
             }
             Entry::Attrs {
@@ -1524,7 +1698,10 @@ fn write_entries(
                 before,
                 ..
             } => {
-                set_attrs(real_path, before, after).map_err(|e| format!("{path}: {e}"))?;
+                let (_, name) = split(real_path)?;
+                checked
+                    .set_attrs_at(name, before, after)
+                    .map_err(|e| format!("{path}: {e}"))?;
             }
         }
     }
@@ -1599,16 +1776,6 @@ fn stopped_part_way(cause: &str, entries: &[Entry], journal: &Path, opts: &Apply
     m
 }
 
-/// chown then chmod (chown clears setuid bits), only what differs.
-fn set_attrs(real: &Path, from: &FileAttrs, to: &FileAttrs) -> Result<(), String> {
-    if (from.uid, from.gid) != (to.uid, to.gid) {
-        std::os::unix::fs::chown(real, Some(to.uid), Some(to.gid))
-            .map_err(|e| format!("chown: {e}"))?;
-    }
-    fs::set_permissions(real, fs::Permissions::from_mode(to.mode))
-        .map_err(|e| format!("chmod: {e}"))
-}
-
 /// What `rollback` restored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollbackReport {
@@ -1665,22 +1832,27 @@ fn latest_journal(state_dir: &Path) -> Result<Option<(PathBuf, Journal)>, String
     Ok(None)
 }
 
-/// Remove temporary files a killed run left beside `real` (`.NAME.bulkhead-tmp-PID`).
+/// Remove temporary files a killed run left beside `real` (`.NAME.bulkhead-tmp-PID`), its
+/// directory opened by path (the state directory's files).
 pub(crate) fn remove_stale_temporaries(real: &Path) {
-    let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
+    let Ok((dir, name)) = split(real) else {
         return;
     };
+    if let Ok(dir) = Dir::open_path(dir) {
+        remove_stale_temporaries_at(&dir, name);
+    }
+}
+
+/// Remove the temporary files a killed run left beside `name` in the open directory `dir`.
+fn remove_stale_temporaries_at(dir: &Dir, name: &OsStr) {
     let prefix = format!(".{}.bulkhead-tmp-", name.to_string_lossy());
     let backup_prefix = format!(".{}.bulkhead-", name.to_string_lossy());
-    if let Ok(rd) = fs::read_dir(dir) {
-        for e in rd.filter_map(|e| e.ok()) {
-            let n = e.file_name().to_string_lossy().into_owned();
-            // Also the temporaries of a backup being written (`.NAME.bulkhead-STAMP.bak...`).
-            if n.starts_with(&prefix)
-                || (n.starts_with(&backup_prefix) && n.contains(".bulkhead-tmp-"))
-            {
-                let _ = fs::remove_file(e.path());
-            }
+    for n in dir.names().unwrap_or_default() {
+        let s = n.to_string_lossy();
+        // Also the temporaries of a backup being written (`.NAME.bulkhead-STAMP.bak...`).
+        if s.starts_with(&prefix) || (s.starts_with(&backup_prefix) && s.contains(".bulkhead-tmp-"))
+        {
+            let _ = dir.unlink(&n);
         }
     }
 }
@@ -1714,7 +1886,7 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     };
     // Check every file first: rollback changes nothing unless it can undo everything, and never
     // overwrites a change someone made after the apply.
-    let mut preflight = Preflight::default();
+    let mut preflight = Preflight::new(&opts.root);
     for entry in &journal.entries {
         match entry {
             Entry::Edit {
@@ -1820,6 +1992,11 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
         .need("the journal", &state_dir, &[journal_len + 16], 1)
         .and_then(|()| preflight.check_space())
         .map_err(ApplyError::Refused)?;
+    // As in apply: every directory written in is opened once, inside the root, and must be the
+    // one checked; every write, removal and chmod below goes through it.
+    failpoint::hit("rollback-after-preflight");
+    let dirs = preflight.open_checked().map_err(ApplyError::Refused)?;
+    let failed = ApplyError::Failed;
     for entry in journal.entries.iter().rev() {
         match entry {
             Entry::Edit {
@@ -1832,45 +2009,94 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 restart,
                 ..
             } => {
-                let now = current_hash(real_path).map_err(ApplyError::Failed)?;
+                let (parent, name) = split(real_path).map_err(failed)?;
+                // A file already as it was was not checked for writing: its directory is only
+                // opened (inside the root) to remove what a killed run left there.
+                let checked = dirs.find(parent);
+                let unchecked;
+                let dir = match checked {
+                    Some(d) => Some(d),
+                    None => {
+                        unchecked = Dir::open_in_root(&opts.root, parent).ok();
+                        unchecked.as_ref()
+                    }
+                };
+                let current = match dir {
+                    Some(d) => read_at(d, name).map_err(failed)?,
+                    None => None,
+                };
+                let now = current.as_ref().map(|(_, bytes)| sha256_hex(bytes));
                 if now == *before_sha256 {
                     report.unchanged.push(path.clone());
-                } else if let Some(b) = backup {
-                    let bytes = read_file(b)
-                        .map_err(ApplyError::Failed)?
-                        .ok_or_else(|| ApplyError::Failed(format!("{}: gone", b.display())))?;
-                    // The mode and owner the file had before the apply (the backup keeps only
-                    // the owner's bits); journals written before they recorded it: the backup's.
-                    let attrs = match before_attrs {
-                        Some(a) => *a,
-                        None => current_attrs(b).map_err(ApplyError::Failed)?,
-                    };
-                    write_atomic(
-                        real_path,
-                        &bytes,
-                        attrs,
-                        "restore",
-                        Xattrs::CopyFrom(real_path),
-                    )
-                    .map_err(ApplyError::Failed)?;
-                    report.restored.push(path.clone());
-                    report.needs(restart);
                 } else {
-                    fs::remove_file(real_path)
-                        .map_err(|e| ApplyError::Failed(io_err("removing", real_path, e)))?;
-                    if let Some(dir) = real_path.parent() {
-                        fsync_dir(dir).map_err(ApplyError::Failed)?;
+                    let dir = checked.ok_or_else(|| {
+                        failed(format!(
+                            "{path} changed while rolling back; stopped before touching it"
+                        ))
+                    })?;
+                    match backup {
+                        Some(b) => {
+                            let (_, backup_name) = split(b).map_err(failed)?;
+                            let (backup_file, bytes) =
+                                read_at(dir, backup_name)
+                                    .map_err(failed)?
+                                    .ok_or_else(|| failed(format!("{}: gone", b.display())))?;
+                            if Some(sha256_hex(&bytes)) != *before_sha256 {
+                                return Err(failed(format!(
+                                    "the backup {} no longer holds the original content of {path}",
+                                    b.display()
+                                )));
+                            }
+                            // The mode and owner the file had before the apply (the backup keeps
+                            // only the owner's bits); journals written before they recorded it:
+                            // the backup's.
+                            let attrs = match before_attrs {
+                                Some(a) => *a,
+                                None => attrs_of(
+                                    &backup_file
+                                        .metadata()
+                                        .map_err(|e| failed(io_err("stat of", b, e)))?,
+                                ),
+                            };
+                            let (file, _) = current.as_ref().ok_or_else(|| {
+                                failed(format!("{path} was removed while rolling back"))
+                            })?;
+                            write_at(
+                                dir,
+                                name,
+                                &bytes,
+                                attrs,
+                                "restore",
+                                Xattrs::CopyFrom(file, real_path),
+                            )
+                            .map_err(failed)?;
+                            report.restored.push(path.clone());
+                            report.needs(restart);
+                        }
+                        None => {
+                            dir.unlink(name)
+                                .map_err(|e| failed(io_err("removing", real_path, e)))?;
+                            dir.sync()
+                                .map_err(|e| failed(io_err("fsync of directory", parent, e)))?;
+                            report.removed.push(path.clone());
+                            report.needs(restart);
+                        }
                     }
-                    report.removed.push(path.clone());
-                    report.needs(restart);
                 }
-                remove_stale_temporaries(real_path);
-                if let Some(b) = backup {
-                    remove_stale_temporaries(b);
+                if let Some(dir) = dir {
+                    remove_stale_temporaries_at(dir, name);
+                    if let Some((_, backup_name)) = backup.as_deref().and_then(|b| split(b).ok()) {
+                        remove_stale_temporaries_at(dir, backup_name);
+                    }
                 }
-                // Directories the fix created go too, when they are empty again.
+                // Directories the fix created go too, when they are empty again (each removed
+                // from its parent opened inside the root).
                 for d in created_dirs.iter().rev() {
-                    let _ = fs::remove_dir(d);
+                    if let Ok((p, n)) = split(d) {
+                        if let Ok(p) = Dir::open_in_root(&opts.root, p) {
+                            let _ = p.rmdir(n);
+                        }
+                    }
                 }
             }
             Entry::Attrs {
@@ -1884,8 +2110,10 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 if now == *before {
                     report.unchanged.push(path.clone());
                 } else {
-                    set_attrs(real_path, after, before)
-                        .map_err(|e| ApplyError::Failed(format!("{path}: {e}")))?;
+                    let (parent, name) = split(real_path).map_err(failed)?;
+                    dirs.get(parent)
+                        .and_then(|d| d.set_attrs_at(name, after, before))
+                        .map_err(|e| failed(format!("{path}: {e}")))?;
                     report.restored.push(path.clone());
                 }
             }

@@ -7,10 +7,23 @@
 //! name to the file `BULKHEAD_FAILPOINT_MARKER` (so the test knows where it stopped) and sleeps
 //! until it is killed. [`fail_on_this_thread`] makes one pass of a point return an I/O error
 //! instead; it is per thread, so tests running side by side in one process do not see it.
+//! [`call_on_this_thread`] runs a closure when a point is passed (on that thread only): a test
+//! changes the host there, between two steps of an apply (a directory swapped for a symbolic
+//! link between the preflight and the write).
 
 /// Pass the point `name`.
 #[cfg(feature = "failpoints")]
 pub fn hit(name: &str) {
+    // Taken out while it runs, so that it may itself pass points.
+    let call = CALL_AT.with(|c| c.borrow_mut().take());
+    if let Some((point, mut f)) = call {
+        if point == name {
+            f();
+        }
+        CALL_AT.with(|c| {
+            c.borrow_mut().get_or_insert((point, f));
+        });
+    }
     if std::env::var("BULKHEAD_FAILPOINT").ok().as_deref() != Some(name) {
         return;
     }
@@ -31,6 +44,22 @@ thread_local! {
     /// The point that fails on this thread, the pass (from 1) that fails, and the passes seen.
     static FAIL_AT: std::cell::RefCell<Option<(String, usize, usize)>> =
         const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(feature = "failpoints")]
+type Callback = Box<dyn FnMut()>;
+
+#[cfg(feature = "failpoints")]
+thread_local! {
+    /// The point that runs a closure on this thread, and the closure.
+    static CALL_AT: std::cell::RefCell<Option<(String, Callback)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` each time the calling thread passes the point `name` ([`hit`]); `None` clears it.
+#[cfg(feature = "failpoints")]
+pub fn call_on_this_thread(point: Option<(&str, Callback)>) {
+    CALL_AT.with(|c| *c.borrow_mut() = point.map(|(name, f)| (name.to_string(), f)));
 }
 
 /// Make the `nth` pass (counting from 1) of the point `name` on the calling thread fail with an

@@ -45,6 +45,7 @@ pub mod planner;
 pub mod render;
 pub mod request;
 pub mod restart;
+pub(crate) mod safe_dir;
 pub mod scan_fixes;
 pub mod shell;
 pub mod threats;

@@ -1334,3 +1334,215 @@ fn a_baseline_that_does_not_fit_leaves_no_temporary_file() {
         "a tmpfs is left mounted"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A directory swapped for a symbolic link between the preflight and the write
+
+/// Every file under `dir` with its content (directories and links by their kind): what a test
+/// compares before and after to prove nothing was written there.
+fn contents(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut v: Vec<(PathBuf, String)> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let what = if m.is_file() {
+                format!(
+                    "{:o} {}:{} {}",
+                    m.mode() & 0o7777,
+                    m.uid(),
+                    m.gid(),
+                    std::fs::read_to_string(&p).unwrap()
+                )
+            } else {
+                format!("{:?} {:o}", m.file_type(), m.mode() & 0o7777)
+            };
+            (p, what)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A directory outside the root laid out like /etc/docker (daemon.json, tls/key.pem), where a
+/// swapped link would send the writes.
+fn outside_docker(name: &str) -> (TempRoot, PathBuf) {
+    let outside = temp_root(name);
+    let dir = outside.join("docker");
+    std::fs::create_dir_all(dir.join("tls")).unwrap();
+    std::fs::write(dir.join("daemon.json"), DAEMON_JSON).unwrap();
+    std::fs::write(dir.join("tls/key.pem"), "KEY\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("tls/key.pem"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    (outside, dir)
+}
+
+/// Replace the root's /etc/docker by a symbolic link to `link` (the real directory is moved
+/// to /etc/docker.moved, as someone able to write in /etc could).
+fn swap_etc_docker(root: &Path, link: &Path) {
+    std::fs::rename(at(root, "/etc/docker"), at(root, "/etc/docker.moved")).unwrap();
+    std::os::unix::fs::symlink(link, at(root, "/etc/docker")).unwrap();
+}
+
+/// Between the preflight (which checked /etc/docker, its owner, modes and mount) and the
+/// write, /etc/docker is swapped for a symbolic link: to a directory outside the root (by its
+/// absolute path, and climbing with `..`), or to another directory inside it. The directory is
+/// opened inside the root (openat2, RESOLVE_IN_ROOT) and must be the one checked: the apply is
+/// refused naming the file and the directory, and nothing is written anywhere (outside the
+/// root, in the other directory, in the moved one), no journal either.
+#[test]
+fn a_directory_swapped_for_a_link_after_the_preflight_is_refused() {
+    use bulkhead_harden::failpoint::call_on_this_thread;
+    let (outside, outside_dir) = outside_docker("swap-outside");
+    let escaping = PathBuf::from(format!(
+        "{}{}",
+        "../".repeat(30),
+        outside_dir.display().to_string().trim_start_matches('/')
+    ));
+    for (name, link) in [
+        ("absolute", outside_dir.clone()),
+        ("escaping", escaping),
+        ("inside", PathBuf::from("/srv/decoy")),
+    ] {
+        let root = temp_root(&format!("swap-{name}"));
+        let p = host(&root);
+        let decoy = at(&root, "/srv/decoy");
+        std::fs::create_dir_all(decoy.join("tls")).unwrap();
+        std::fs::write(decoy.join("daemon.json"), DAEMON_JSON).unwrap();
+        let outside_before = contents(&outside);
+        let decoy_before = contents(&decoy);
+        let moved_before = contents(&at(&root, "/etc/docker"));
+        let (r, l) = (root.to_path_buf(), link.clone());
+        call_on_this_thread(Some((
+            "after-preflight",
+            Box::new(move || swap_etc_docker(&r, &l)),
+        )));
+        let result = apply(&p, &options(&root));
+        call_on_this_thread(None);
+        let m = refused(result);
+        assert!(
+            m.contains(&format!(
+                "{DJ}: the directory {}",
+                at(&root, "/etc/docker").display()
+            )) && m.contains("is no longer the one checked before writing"),
+            "{name}: {m}"
+        );
+        assert!(
+            std::fs::symlink_metadata(at(&root, "/etc/docker"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name}: the swap did not happen"
+        );
+        assert_eq!(
+            contents(&outside),
+            outside_before,
+            "{name}: wrote outside the root"
+        );
+        assert_eq!(contents(&decoy), decoy_before, "{name}: wrote in the decoy");
+        assert_eq!(
+            contents(&at(&root, "/etc/docker.moved"))
+                .into_iter()
+                .map(|(p, c)| (
+                    at(&root, "/etc/docker")
+                        .join(p.strip_prefix(at(&root, "/etc/docker.moved")).unwrap()),
+                    c
+                ))
+                .collect::<Vec<_>>(),
+            moved_before,
+            "{name}: wrote in the moved directory"
+        );
+        assert_eq!(
+            read(&root, PROFILE),
+            None,
+            "{name}: the profile was created"
+        );
+        assert_eq!(leftovers(&root), Vec::<PathBuf>::new(), "{name}");
+        assert_eq!(
+            journals(&root.join("state")),
+            0,
+            "{name}: a journal was written"
+        );
+    }
+}
+
+/// Once the directories are open, a swap changes nothing of where the writes land: /etc/docker
+/// swapped for a link to a directory outside the root right after daemon.json's backup, the new
+/// content, and the chmod of tls/key.pem, still go to the directory that was checked (now
+/// /etc/docker.moved); nothing is written outside the root.
+#[test]
+fn a_directory_swapped_after_it_was_opened_keeps_every_write_inside_the_root() {
+    use bulkhead_harden::failpoint::call_on_this_thread;
+    let (outside, outside_dir) = outside_docker("swap-late-outside");
+    let root = temp_root("swap-late");
+    let p = host(&root);
+    let outside_before = contents(&outside);
+    let (r, l) = (root.to_path_buf(), outside_dir.clone());
+    call_on_this_thread(Some((
+        "after-backup",
+        Box::new(move || swap_etc_docker(&r, &l)),
+    )));
+    let result = apply(&p, &options(&root));
+    call_on_this_thread(None);
+    result.unwrap();
+    assert_eq!(contents(&outside), outside_before, "wrote outside the root");
+    let moved = at(&root, "/etc/docker.moved");
+    let now = std::fs::read_to_string(moved.join("daemon.json")).unwrap();
+    assert!(now.contains("\"icc\": false"), "{now}");
+    assert_eq!(mode(&moved.join("daemon.json")), 0o640);
+    assert_eq!(mode(&moved.join("tls/key.pem")), 0o400);
+    let backups: Vec<PathBuf> = leftovers(&root)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".bak"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(backups[0].parent(), Some(moved.as_path()));
+    assert!(leftovers(&root)
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("bulkhead-tmp")));
+}
+
+/// Rollback opens its directories the same way: /etc/docker swapped for a link to a directory
+/// outside the root between its checks and its writes is refused, naming the file, and nothing
+/// is restored there or anywhere else.
+#[test]
+fn a_directory_swapped_for_a_link_during_rollback_is_refused() {
+    use bulkhead_harden::failpoint::call_on_this_thread;
+    let (outside, outside_dir) = outside_docker("swap-rb-outside");
+    // What the apply left there, so that the content check before the write passes.
+    let root = temp_root("swap-rb");
+    let p = host(&root);
+    apply(&p, &options(&root)).unwrap();
+    let applied = read(&root, DJ).unwrap();
+    std::fs::write(outside_dir.join("daemon.json"), &applied).unwrap();
+    let outside_before = contents(&outside);
+    let (r, l) = (root.to_path_buf(), outside_dir.clone());
+    call_on_this_thread(Some((
+        "rollback-after-preflight",
+        Box::new(move || swap_etc_docker(&r, &l)),
+    )));
+    let result = rollback(&options(&root));
+    call_on_this_thread(None);
+    let m = match result {
+        Err(ApplyError::Refused(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(
+        m.contains(&format!("{DJ}: the directory")) && m.contains("is no longer the one checked"),
+        "{m}"
+    );
+    assert_eq!(contents(&outside), outside_before, "wrote outside the root");
+    let moved = at(&root, "/etc/docker.moved");
+    assert_eq!(
+        std::fs::read_to_string(moved.join("daemon.json")).unwrap(),
+        applied
+    );
+    assert!(read(&root, PROFILE).is_some(), "the profile was removed");
+    // Put back, the rollback works.
+    std::fs::remove_file(at(&root, "/etc/docker")).unwrap();
+    std::fs::rename(&moved, at(&root, "/etc/docker")).unwrap();
+    rollback(&options(&root)).unwrap();
+    assert_eq!(read(&root, DJ).as_deref(), Some(DAEMON_JSON));
+}
