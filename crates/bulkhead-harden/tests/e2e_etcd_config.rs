@@ -24,7 +24,7 @@ use bulkhead_collect::{CollectOptions, Want};
 use bulkhead_facts::Snapshot;
 use bulkhead_harden::apply::{apply, ApplyOptions};
 use bulkhead_harden::{plan, FixKind};
-use bulkhead_testkit::etcd::{etcd_answers_without_client_cert, free_ports};
+use bulkhead_testkit::etcd::{etcd_answers_without_client_cert, free_ports, https_get_verified};
 use bulkhead_testkit::TestPki;
 use common::{kube_audit, request, status, temp_root};
 use std::net::{SocketAddr, TcpStream};
@@ -455,59 +455,6 @@ fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
     assert_eq!(status(&after, "2.1"), Status::Pass, "{:?}", after.outcomes);
 }
 
-/// `GET /version` over TLS from a client that verifies etcd's certificate against `ca` and
-/// shows `client` (cert, key): etcd's answer, or what went wrong. It succeeds only when etcd
-/// serves a certificate that CA signed (never its automatic, self-signed one).
-fn https_get_verified(
-    authority: &str,
-    ca: &Path,
-    client: &bulkhead_testkit::pki::Issued,
-) -> Result<String, String> {
-    let openssl = bulkhead_testkit::find_program("openssl").ok_or("no openssl binary")?;
-    let mut child = Command::new(openssl)
-        .args([
-            "s_client",
-            "-connect",
-            authority,
-            "-quiet",
-            "-verify_return_error",
-        ])
-        .arg("-CAfile")
-        .arg(ca)
-        .arg("-cert")
-        .arg(&client.cert)
-        .arg("-key")
-        .arg(&client.key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting openssl: {e}"))?;
-    let request = format!("GET /version HTTP/1.0\r\nHost: {authority}\r\n\r\n");
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), request.as_bytes())
-        .map_err(|e| format!("writing the request: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("no answer from {authority} within 10 s"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
-    if answer.starts_with("HTTP/") && answer.contains("etcdserver") {
-        Ok(answer)
-    } else {
-        Err(format!(
-            "no answer from etcd ({}): {answer} {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
 /// A real etcd serving its clients on https:// with its automatic certificate alone, a CA file
 /// in a directory that also holds a server pair (cfssl's names). Selected alone, 2.3 stays
 /// unfixed (etcd would not start); selected with 2.1, harden plans two fixes of the
@@ -617,7 +564,7 @@ fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() 
     let log = || std::fs::read_to_string(dir.join("etcd.log")).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(20);
     let answer = loop {
-        match https_get_verified(&authority, &pki.ca(), &client_pair) {
+        match https_get_verified(&authority, "/version", &pki.ca(), &client_pair) {
             Ok(answer) => break answer,
             Err(why) if Instant::now() > deadline => {
                 panic!("etcd does not serve the pair: {why}\n{written}\n{}", log())

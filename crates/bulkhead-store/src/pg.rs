@@ -619,6 +619,29 @@ fn insert_run(
     Ok(id)
 }
 
+/// Take the schema lock shared for the rest of transaction `tx` and read the schema version
+/// again: a newer bulkhead that migrates the store takes that lock exclusively, so it cannot
+/// change the tables under what `tx` writes or deletes. Err when the version is one this
+/// bulkhead does not know (`named` names the store in the refusal).
+fn hold_schema_shared(
+    tx: &mut postgres::Transaction<'_>,
+    named: &str,
+    wrap: &dyn Fn(&str, postgres::Error) -> StoreError,
+) -> Result<()> {
+    let marked: bool = tx
+        .query_one(
+            "SELECT to_regclass('bulkhead_schema') IS NOT NULL FROM pg_advisory_xact_lock_shared($1)",
+            &[&SCHEMA_LOCK],
+        )
+        .map_err(|e| wrap("reading its schema version", e))?
+        .get(0);
+    let version = marked_version(tx, marked).map_err(|e| wrap("reading its schema version", e))?;
+    match version.filter(|v| !schema_known(*v)) {
+        Some(v) => Err(unknown_schema(named, v)),
+        None => Ok(()),
+    }
+}
+
 impl Store for PgStore {
     fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
         let shown = self.shown.clone();
@@ -635,18 +658,7 @@ impl Store for PgStore {
         // it cannot change the tables between this check and these rows, and a migration made
         // since the store was opened is seen here. Recordings share the lock and do not wait
         // for each other.
-        let marked: bool = tx
-            .query_one(
-                "SELECT to_regclass('bulkhead_schema') IS NOT NULL FROM pg_advisory_xact_lock_shared($1)",
-                &[&SCHEMA_LOCK],
-            )
-            .map_err(|e| wrap("reading its schema version", e))?
-            .get(0);
-        let version =
-            marked_version(&mut tx, marked).map_err(|e| wrap("reading its schema version", e))?;
-        if let Some(v) = version.filter(|v| !schema_known(*v)) {
-            return Err(unknown_schema(&format!("PostgreSQL store {shown}"), v));
-        }
+        hold_schema_shared(&mut tx, &format!("PostgreSQL store {shown}"), &wrap)?;
         let mut ids = Vec::with_capacity(runs.len());
         for run in runs {
             ids.push(insert_run(&mut tx, run, &wrap)?);
@@ -733,18 +745,7 @@ impl Store for PgStore {
         if apply {
             // The schema lock shared, and the version read again, as a recording does: a newer
             // bulkhead cannot migrate the tables under these deletions.
-            let marked: bool = tx
-                .query_one(
-                    "SELECT to_regclass('bulkhead_schema') IS NOT NULL FROM pg_advisory_xact_lock_shared($1)",
-                    &[&SCHEMA_LOCK],
-                )
-                .map_err(|e| wrap("reading its schema version", e))?
-                .get(0);
-            let version = marked_version(&mut tx, marked)
-                .map_err(|e| wrap("reading its schema version", e))?;
-            if let Some(v) = version.filter(|v| !schema_known(*v)) {
-                return Err(unknown_schema(&named, v));
-            }
+            hold_schema_shared(&mut tx, &named, &wrap)?;
         }
         let mut planner = Planner::new(policy);
         {

@@ -424,9 +424,37 @@ pub fn etcd_answers_without_client_cert(authority: &str) -> bool {
 /// wrong (the handshake refused, no openssl, no answer within 10 s). It shows whether a server
 /// really asks its clients for a certificate.
 pub fn https_get_without_client_cert(authority: &str, path: &str) -> Result<String, String> {
+    https_get(authority, path, &[])
+}
+
+/// `GET path` over TLS to `authority` from a client that verifies the server's certificate
+/// against `ca` and shows `client` (certificate and key): the whole HTTP answer, or what went
+/// wrong. It succeeds only when the server serves a certificate that CA signed (never etcd's
+/// automatic, self-signed one) and accepts the client's.
+pub fn https_get_verified(
+    authority: &str,
+    path: &str,
+    ca: &std::path::Path,
+    client: &crate::pki::Issued,
+) -> Result<String, String> {
+    let args = [
+        "-verify_return_error".as_ref(),
+        "-CAfile".as_ref(),
+        ca.as_os_str(),
+        "-cert".as_ref(),
+        client.cert.as_os_str(),
+        "-key".as_ref(),
+        client.key.as_os_str(),
+    ];
+    https_get(authority, path, &args)
+}
+
+/// `GET path` through `openssl s_client -connect authority -quiet` with `extra` arguments.
+fn https_get(authority: &str, path: &str, extra: &[&std::ffi::OsStr]) -> Result<String, String> {
     let openssl = find_program("openssl").ok_or("no openssl binary")?;
     let mut child = Command::new(openssl)
         .args(["s_client", "-connect", authority, "-quiet"])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

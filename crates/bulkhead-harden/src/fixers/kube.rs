@@ -1575,14 +1575,24 @@ fn etcd_tls_fix(
             restart: write.restart,
         },
     );
-    let fix = out.fixes.last_mut().expect("just pushed");
     let tag = match side {
         EtcdSide::Client => "client-tls",
         EtcdSide::Peer => "peer-tls",
     };
-    fix.id = format!("{}#{tag}", fix.id);
-    fix.title = format!("Serve etcd's {} over TLS ({})", side.callers(), write.path);
+    name_last_fix(
+        out,
+        tag,
+        format!("Serve etcd's {} over TLS ({})", side.callers(), write.path),
+    );
     Ok(write.projected)
+}
+
+/// Give the fix just planned an ID suffix and a title of its own: fixes of the same file for
+/// different checks (2.1's certificate pair, 2.3's switch) would otherwise share an ID.
+fn name_last_fix(out: &mut Planned, tag: &str, title: String) {
+    let fix = out.fixes.last_mut().expect("just pushed");
+    fix.id = format!("{}#{tag}", fix.id);
+    fix.title = title;
 }
 
 /// Plan 2.3 or 2.6 on a side that serves https:// with etcd's automatic certificate, on the
@@ -1681,16 +1691,18 @@ fn plan_auto_tls_after_tls(
             restart: write.restart,
         },
     );
-    let fix = out.fixes.last_mut().expect("just pushed");
     let tag = match side {
         EtcdSide::Client => "no-auto-tls",
         EtcdSide::Peer => "no-peer-auto-tls",
     };
-    fix.id = format!("{}#{tag}", fix.id);
-    fix.title = format!(
-        "Turn off etcd's automatic certificate for its {} ({})",
-        side.callers(),
-        write.path
+    name_last_fix(
+        out,
+        tag,
+        format!(
+            "Turn off etcd's automatic certificate for its {} ({})",
+            side.callers(),
+            write.path
+        ),
     );
     Ok(())
 }
