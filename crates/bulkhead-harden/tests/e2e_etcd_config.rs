@@ -95,6 +95,28 @@ fn collect(dir: &Path, etcd: &Etcd) -> Snapshot {
     .unwrap()
 }
 
+/// etcd's data directory in `dir`, private as etcd wants it.
+fn data_dir(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    data
+}
+
+/// Apply plan `p` to the real files under `/`, fixes that need review included, with the state
+/// directory in `dir`.
+fn apply_reviewed(p: &bulkhead_harden::Plan, dir: &Path) -> bulkhead_harden::apply::ApplyReport {
+    apply(
+        p,
+        &ApplyOptions {
+            root: PathBuf::from("/"),
+            include_review: true,
+            state_dir: Some(dir.join("state")),
+        },
+    )
+    .unwrap()
+}
+
 /// The etcd binary; None (with `skipped: ...` printed) when there is none outside CI, where its
 /// absence fails the run.
 fn etcd_program() -> Option<PathBuf> {
@@ -117,9 +139,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
         return;
     };
     let server = pki.issue("etcd", &["IP:127.0.0.1"], false);
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let data = data_dir(&dir);
     let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let config_path = config.display().to_string();
@@ -198,15 +218,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
     // File times and process start times are compared with two seconds of slack: let the file
     // be written clearly after etcd started.
     std::thread::sleep(Duration::from_secs(3));
-    let report = apply(
-        &p,
-        &ApplyOptions {
-            root: PathBuf::from("/"),
-            include_review: true,
-            state_dir: Some(dir.join("state")),
-        },
-    )
-    .unwrap();
+    let report = apply_reviewed(&p, &dir);
     assert_eq!(report.applied.len(), 1, "{report:?}");
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),
@@ -258,9 +270,7 @@ fn real_etcd_on_automatic_tls_keeps_it() {
         return;
     };
     let dir = temp_root("etcd-auto-tls-e2e");
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let data = data_dir(&dir);
     let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let text = format!(
@@ -362,9 +372,7 @@ fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
     let cert = dir.join("pki/server.pem");
     std::fs::copy(&issued.cert, &cert).unwrap();
     assert_eq!(issued.key, dir.join("pki/server-key.pem"));
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let data = data_dir(&dir);
     let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let config_path = config.display().to_string();
@@ -428,15 +436,7 @@ fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
         assert!(changes.contains(&wanted), "{wanted} in {changes}");
     }
     std::thread::sleep(Duration::from_secs(3));
-    let report = apply(
-        &p,
-        &ApplyOptions {
-            root: PathBuf::from("/"),
-            include_review: true,
-            state_dir: Some(dir.join("state")),
-        },
-    )
-    .unwrap();
+    let report = apply_reviewed(&p, &dir);
     assert_eq!(report.applied.len(), 1, "{report:?}");
 
     drop(running);
@@ -476,9 +476,7 @@ fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() 
     let cert = dir.join("pki/server.pem");
     std::fs::copy(&issued.cert, &cert).unwrap();
     let client_pair = pki.issue("client", &[], true);
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let data = data_dir(&dir);
     let (client, peer) = free_ports();
     let config = dir.join("etcd.yaml");
     let text = format!(
@@ -546,15 +544,7 @@ fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() 
         Some(p.fixes[0].action.edits[0].after.as_str())
     );
     std::thread::sleep(Duration::from_secs(3));
-    let report = apply(
-        &p,
-        &ApplyOptions {
-            root: PathBuf::from("/"),
-            include_review: true,
-            state_dir: Some(dir.join("state")),
-        },
-    )
-    .unwrap();
+    let report = apply_reviewed(&p, &dir);
     assert_eq!(report.applied.len(), 2, "{report:?}");
     let written = std::fs::read_to_string(&config).unwrap();
     assert_eq!(written, p.fixes[1].action.edits[0].after);
