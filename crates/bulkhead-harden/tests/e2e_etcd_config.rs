@@ -103,6 +103,20 @@ fn data_dir(dir: &Path) -> PathBuf {
     data
 }
 
+/// The plan for checks `ids` of audit `before` of `snap`, for the real files under `/`.
+fn plan_on_root(
+    snap: &Snapshot,
+    before: &bulkhead_checks::Audit,
+    ids: &[&str],
+) -> bulkhead_harden::Plan {
+    plan(
+        snap,
+        std::slice::from_ref(before),
+        &request(Path::new("/"), ids),
+    )
+    .unwrap()
+}
+
 /// Apply plan `p` to the real files under `/`, fixes that need review included, with the state
 /// directory in `dir`.
 fn apply_reviewed(p: &bulkhead_harden::Plan, dir: &Path) -> bulkhead_harden::apply::ApplyReport {
@@ -200,12 +214,7 @@ fn real_etcd_with_a_config_file_is_hardened_in_that_file() {
         before.outcomes
     );
 
-    let p = plan(
-        &snap,
-        std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.3"]),
-    )
-    .unwrap();
+    let p = plan_on_root(&snap, &before, &["2.3"]);
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
     let fix = &p.fixes[0];
@@ -290,12 +299,7 @@ fn real_etcd_on_automatic_tls_keeps_it() {
             before.outcomes
         );
     }
-    let p = plan(
-        &snap,
-        std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.2", "2.3"]),
-    )
-    .unwrap();
+    let p = plan_on_root(&snap, &before, &["2.2", "2.3"]);
     assert!(p.fixes.is_empty(), "{:#?}", p.fixes);
     let reason = |id: &str| {
         p.unfixed
@@ -412,12 +416,7 @@ fn real_etcd_in_plain_http_gets_tls_from_certificates_it_already_has() {
         "{:?}",
         before.outcomes
     );
-    let p = plan(
-        &snap,
-        std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.1"]),
-    )
-    .unwrap();
+    let p = plan_on_root(&snap, &before, &["2.1"]);
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     assert_eq!(p.fixes.len(), 1, "{:#?}", p.fixes);
     let fix = &p.fixes[0];
@@ -501,12 +500,7 @@ fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() 
             before.outcomes
         );
     }
-    let alone = plan(
-        &snap,
-        std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.3"]),
-    )
-    .unwrap();
+    let alone = plan_on_root(&snap, &before, &["2.3"]);
     assert!(alone.fixes.is_empty(), "{:#?}", alone.fixes);
     assert!(
         alone.unfixed[0]
@@ -515,12 +509,7 @@ fn real_etcd_on_automatic_tls_gets_the_pair_and_automatic_tls_off_in_one_plan() 
         "{}",
         alone.unfixed[0].reason
     );
-    let p = plan(
-        &snap,
-        std::slice::from_ref(&before),
-        &request(Path::new("/"), &["2.1", "2.3"]),
-    )
-    .unwrap();
+    let p = plan_on_root(&snap, &before, &["2.1", "2.3"]);
     assert!(p.unfixed.is_empty(), "{:#?}", p.unfixed);
     assert_eq!(p.fixes.len(), 2, "{:#?}", p.fixes);
     assert_eq!(p.fixes[0].checks, vec!["2.1"]);

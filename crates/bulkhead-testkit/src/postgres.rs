@@ -84,6 +84,31 @@ impl TestPostgres {
         )
     }
 
+    /// Run `sql` with psql as the server's owner (`bulkhead`) on database `postgres`, stopping at
+    /// the first error (which panics with psql's output); what it printed, unaligned and
+    /// without headers, trimmed.
+    pub fn psql(&self, sql: &str) -> String {
+        let socket = self.socket_dir().display().to_string();
+        let port = PORT.to_string();
+        let out = self.run(&[
+            "psql",
+            "-h",
+            &socket,
+            "-p",
+            &port,
+            "-U",
+            "bulkhead",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qtA",
+            "-c",
+            sql,
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Run one of the server's programs (`initdb`, `pg_ctl`, `psql`, ...) with `argv[1..]`;
     /// panics with its output when it fails.
     pub fn run(&self, argv: &[&str]) -> Output {

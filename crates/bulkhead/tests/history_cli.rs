@@ -501,27 +501,13 @@ fn an_audit_whose_second_run_cannot_be_written_records_neither() {
         "--store",
         &store,
     ]);
-    pg.run(&[
-        "psql",
-        "-h",
-        &pg.socket_dir().display().to_string(),
-        "-p",
-        "5999",
-        "-U",
-        "bulkhead",
-        "-d",
-        "postgres",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-c",
-        "CREATE FUNCTION refuse_kubernetes() RETURNS trigger LANGUAGE plpgsql AS $$
+    pg.psql("CREATE FUNCTION refuse_kubernetes() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
              IF NEW.kind = 'kubernetes' THEN RAISE EXCEPTION 'no space left on device (simulated)'; END IF;
              RETURN NEW;
          END $$;
          CREATE TRIGGER refuse_kubernetes BEFORE INSERT ON bulkhead_runs
-             FOR EACH ROW EXECUTE FUNCTION refuse_kubernetes();",
-    ]);
+             FOR EACH ROW EXECUTE FUNCTION refuse_kubernetes();");
     let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(["audit", "--snapshot", &docker_and_kubernetes_snapshot(&dir)])
         .args(["--fail-on", "never", "--format", "json", "--store", &store])
@@ -608,26 +594,6 @@ fn a_history_of_a_newer_schema_is_refused_by_audit_and_history_in_postgres() {
         "postgres:{} password=hunter2",
         pg.conninfo("bulkhead", "postgres")
     );
-    let psql = |sql: &str| -> String {
-        let socket = pg.socket_dir().display().to_string();
-        let o = pg.run(&[
-            "psql",
-            "-h",
-            &socket,
-            "-p",
-            "5999",
-            "-U",
-            "bulkhead",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-tA",
-            "-c",
-            sql,
-        ]);
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
     a_newer_history_is_refused(
         &store,
         &format!(
@@ -635,9 +601,13 @@ fn a_history_of_a_newer_schema_is_refused_by_audit_and_history_in_postgres() {
             pg.socket_dir().display()
         ),
         |version| {
-            psql(&format!("UPDATE bulkhead_schema SET version = {version}"));
+            pg.psql(&format!("UPDATE bulkhead_schema SET version = {version}"));
         },
-        || psql("SELECT count(*) FROM bulkhead_runs").parse().unwrap(),
+        || {
+            pg.psql("SELECT count(*) FROM bulkhead_runs")
+                .parse()
+                .unwrap()
+        },
     );
 }
 
@@ -760,20 +730,7 @@ fn bulkhead_env(args: &[&str], env: &[(&str, Option<&str>)], home: &str) -> Outp
 /// password.
 fn postgres_with_password(home: &str) -> Option<(TestPostgres, String)> {
     let pg = TestPostgres::start()?;
-    let socket = pg.socket_dir().display().to_string();
-    pg.run(&[
-        "psql",
-        "-h",
-        &socket,
-        "-p",
-        "5999",
-        "-U",
-        "bulkhead",
-        "-d",
-        "postgres",
-        "-qc",
-        "ALTER ROLE bulkhead PASSWORD 'hunter2'",
-    ]);
+    pg.psql("ALTER ROLE bulkhead PASSWORD 'hunter2'");
     let data = pg.socket_dir().join("data");
     std::fs::write(data.join("pg_hba.conf"), "local all all scram-sha-256\n").unwrap();
     pg.run(&["pg_ctl", "-D", data.to_str().unwrap(), "reload"]);
@@ -1131,19 +1088,7 @@ fn prune_in_postgres_names_the_grant_it_lacks_and_never_the_password() {
     for _ in 0..3 {
         bulkhead(&record_5_13(&snapshot, &owner));
     }
-    pg.run(&[
-        "psql",
-        "-h",
-        &pg.socket_dir().display().to_string(),
-        "-p",
-        "5999",
-        "-U",
-        "bulkhead",
-        "-d",
-        "postgres",
-        "-c",
-        "CREATE ROLE reader LOGIN PASSWORD 'hunter2'; GRANT SELECT ON bulkhead_runs, bulkhead_checks TO reader;",
-    ]);
+    pg.psql("CREATE ROLE reader LOGIN PASSWORD 'hunter2'; GRANT SELECT ON bulkhead_runs, bulkhead_checks TO reader;");
     let reader = format!(
         "postgres:{} password=hunter2",
         pg.conninfo("reader", "postgres")
