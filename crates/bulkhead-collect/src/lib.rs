@@ -315,14 +315,7 @@ fn assemble_docker(
 
 /// `2026-01-01T12:00:00Z`
 fn rfc3339_utc(t: std::time::SystemTime) -> String {
-    bulkhead_facts::time::rfc3339_utc(unix_seconds(t))
-}
-
-/// Whole seconds since the epoch (0 for a time before it).
-fn unix_seconds(t: std::time::SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    bulkhead_facts::time::rfc3339_utc(bulkhead_facts::time::unix_seconds(t))
 }
 
 #[cfg(test)]

@@ -121,9 +121,5 @@ impl NewRun {
 
 /// Current UTC time as RFC 3339, as the snapshot writes its times.
 pub(crate) fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    bulkhead_facts::time::rfc3339_utc(secs)
+    bulkhead_facts::time::rfc3339_utc(bulkhead_facts::time::unix_now())
 }

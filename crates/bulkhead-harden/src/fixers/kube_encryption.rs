@@ -107,11 +107,8 @@ fn aescbc(key_name: &str, secret: &str) -> Value {
 
 /// The key name for a key generated today: `key-bulkhead-YYYYMMDD`.
 fn key_name() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (y, m, d) = crate::apply::civil_from_days(secs.div_euclid(86_400));
+    let secs = bulkhead_facts::time::unix_now();
+    let (y, m, d) = bulkhead_facts::time::civil_from_days(secs.div_euclid(86_400));
     format!("key-bulkhead-{y:04}{m:02}{d:02}")
 }
 

@@ -3,9 +3,9 @@
 use super::{acquire_snapshot, edition_for, known_numberings, split_excludes, VERSION};
 use crate::cli::{AuditArgs, AuditFormat, AuditTarget, FailOn};
 use bulkhead_checks::{catalog, Audit, AuditOptions, Benchmark, Context, Selection, Status};
+use bulkhead_facts::time::unix_now;
 use bulkhead_report::{Target, TextOptions};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let start = unix_now();
@@ -293,11 +293,4 @@ fn display_list(values: &[String]) -> String {
     } else {
         values.join(",")
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -272,10 +272,7 @@ pub fn parse_older_than(value: &str) -> Result<OlderThan, String> {
 /// `history --prune`: plan (and with --apply, make) the deletion of old runs, and say per host
 /// what it was.
 fn prune(url: &str, args: &HistoryArgs, kind: Option<String>) -> Result<ExitCode, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = bulkhead_facts::time::unix_now();
     let policy = Prune {
         host: args.host.clone(),
         kind,
