@@ -1463,7 +1463,7 @@ fn may_name(b: &[u8], run: usize, end: usize) -> bool {
                     | [b'e', b't' | b'x']
                     | [b'g', b'i' | b'r']
                     | [b'h', b'e' | b'o' | b't']
-                    | [b'i', b'm' | b'n' | b'p']
+                    | [b'i', b'm' | b'n' | b'p' | b'w']
                     | [b'k', b'a' | b'u']
                     | [b'l', b'd' | b'f']
                     | [b'm', b'a' | b'o' | b'y']
@@ -2019,6 +2019,9 @@ enum Program {
     WpaCli,
     /// vncpasswd: what was piped into it (`-f`) is the password.
     Vncpasswd,
+    /// iwconfig: the WEP key of the `key` directive (also spelt `enc`, `encryption`), in hex
+    /// (`0123-4567-89`) or as an ASCII string (`s:password`).
+    Iwconfig,
 }
 
 impl Program {
@@ -2090,6 +2093,7 @@ impl Program {
             b"ngrok" => Ngrok,
             b"wpa_cli" | b"hostapd_cli" => WpaCli,
             b"vncpasswd" | b"tigervncpasswd" => Vncpasswd,
+            b"iwconfig" => Iwconfig,
             _ => return None,
         })
     }
@@ -2506,8 +2510,9 @@ fn net_passwords(args: &[Arg], text: &str, out: &mut Vec<(usize, usize, &'static
 /// - Net-SNMP's SNMPv3 passphrases (`-A`, `-X`; the community of `-c` stays), the SCRAM
 ///   passwords of `kafka-configs --add-config`, FreeRDP's `/p:` and rdesktop's `-p`,
 ///   `wpa_passphrase SSID PASS`, nmcli's `password` and secret properties (`wifi-sec.psk`),
-///   `wpa_cli set_network ID psk`, gitlab-runner's `-r` and `-t`, `ngrok authtoken TOKEN`, and
-///   what is piped into `wpa_passphrase SSID`, `rdesktop -p -` and `vncpasswd`.
+///   `wpa_cli set_network ID psk`, gitlab-runner's `-r` and `-t`, `ngrok authtoken TOKEN`, the
+///   WEP keys of `iwconfig IFACE key`, and what is piped into `wpa_passphrase SSID`, `rdesktop -p
+///   -` and `vncpasswd`.
 ///
 /// A command runs from its program's name to a separator (`&&`, `|`, `;`, a line break not
 /// escaped by `\`) or the next program's name (`sudo mysql ...`, `docker exec db mysql ...`).
@@ -3614,10 +3619,9 @@ fn program_passwords(
         }
         Program::Nmcli => {
             const WHAT: &str = "a password given to nmcli";
-            // nmcli's arguments come in pairs of a property, or a keyword of `device wifi
-            // connect` or `hotspot`, and its value (`wifi-sec.psk PASS`, `password PASS`). Its
-            // options that take no value; `-g|--get-values FIELDS` and the others take one,
-            // which is no property (`nmcli -s -g 802-11-wireless-security.psk con show home`).
+            // nmcli's options come before its object (`nmcli -s -g FIELDS con show home`): those
+            // that take no value, and `-g|--get-values FIELDS` and the others, which take one
+            // that is no property (`-g 802-11-wireless-security.psk`).
             const SWITCHES: &[&str] = &[
                 "-a",
                 "--ask",
@@ -3636,13 +3640,80 @@ fn program_passwords(
                 "--offline",
                 "--temporary",
             ];
-            let mut pos = positionals(args, 0, SWITCHES);
-            while let Some(a) = pos.next() {
-                if nmcli_secret_property(a.word) {
-                    if let Some(v) = pos.next() {
-                        push_value(out, text, v.raw_at, WHAT);
+            while k < args.len() && args[k].word.starts_with('-') && args[k].word != "--" {
+                let w = args[k].word;
+                k += if SWITCHES.contains(&w) || w.contains('=') {
+                    1
+                } else {
+                    2
+                };
+            }
+            // The arguments after the options as the shell words they are: a quoted value with
+            // blanks (`'my pass phrase'`) is one, however many words of the text it covers.
+            let mut units: Vec<NmcliWord> = Vec::new();
+            while k < args.len() {
+                let a = args[k];
+                if is_redirection(a.word) {
+                    break;
+                }
+                let (start, end) = value_at(text, a.raw_at);
+                let closed = start > a.raw_at
+                    && text.as_bytes().get(end) == Some(&text.as_bytes()[a.raw_at]);
+                k += 1;
+                while k < args.len() && args[k].raw_at < end {
+                    k += 1;
+                }
+                units.push(NmcliWord {
+                    word: a.word,
+                    start,
+                    end,
+                    closed,
+                });
+            }
+            // Past a property's value, the arguments come in pairs of a property or keyword and
+            // its value; an option there (`--`, `--rescan no`) may take a value or not.
+            // `pairs[j]`: do the words from `units[j]` on read so, to the end of the command?
+            // Worked out once, from the end, so that reading every value costs the command's
+            // length once.
+            let n = units.len();
+            let mut pairs = vec![false; n + 1];
+            pairs[n] = true;
+            for j in (0..n).rev() {
+                pairs[j] = if units[j].word.starts_with("--") {
+                    pairs[j + 1] || (j + 2 <= n && pairs[j + 2])
+                } else {
+                    nmcli_property(units[j].word) && j + 2 <= n && pairs[j + 2]
+                };
+            }
+            let mut i = 0;
+            while i + 1 < n {
+                if !nmcli_secret_property(units[i].word) {
+                    i += 1;
+                    continue;
+                }
+                let v = i + 1;
+                // A value quoted in the text, or followed by a property and its value (or by
+                // nothing), ends with its word. Else its words are those of one argument joined
+                // with blanks (a command line read from a process, `wifi-sec.psk my pass
+                // phrase`), whose end the text does not tell: the value runs on to where the
+                // words left read as nmcli's pairs again, at worst to the end of the command,
+                // so that no word of it is left in the open. (A value whose later words read as
+                // a property and its value, `my name is`, is thus masked only in part: no
+                // reading of the joined text can tell it from `my` and `name is`.)
+                let mut last = v;
+                if !units[v].closed {
+                    while !pairs[last + 1] {
+                        last += 1;
                     }
                 }
+                let (a, mut b) = (units[v].start, units[last].end);
+                if last > v {
+                    b = past_quotes(text, b);
+                }
+                if !not_a_value(&text[a..b]) {
+                    out.push((a, b, WHAT));
+                }
+                i = last + 1;
             }
         }
         Program::GitlabRunner => {
@@ -3698,6 +3769,56 @@ fn program_passwords(
                 push_value(out, text, v.raw_at, "a passphrase given to wpa_cli");
             }
         }
+        Program::Iwconfig => {
+            const WHAT: &str = "a WEP key given to iwconfig";
+            // `iwconfig IFACE key|enc[ryption] [on|off|open|restricted|temporary] [[N]] [KEY]`,
+            // its words in any order as iwconfig's loop reads them, and the directive given
+            // again for more keys (`key 01-23 key [2] 45-67`). The key is hex (`0123-4567-89`)
+            // or `s:ASCII`; `l:` and `p:` are the login and passphrase forms: the part after the
+            // prefix goes, the prefix, the flags and the index stay. A directive's word after a
+            // directive that takes a value (`essid key`) is that value, no directive.
+            k = 1;
+            while k < args.len() {
+                let w = args[k].word;
+                let value_of_other = IWCONFIG_VALUED_DIRECTIVES.contains(&args[k - 1].word);
+                k += 1;
+                if !iwconfig_key_directive(w) || value_of_other {
+                    continue;
+                }
+                while k < args.len() && !is_redirection(args[k].word) {
+                    if iwconfig_key_flag(text, &args[k]) {
+                        k += 1;
+                        continue;
+                    }
+                    let (a, b) = value_at(text, args[k].raw_at);
+                    let Some(ascii) = iwconfig_key(&text[a..b]) else {
+                        break;
+                    };
+                    let raw_at = args[k].raw_at;
+                    let quoted =
+                        a > raw_at && text.as_bytes().get(b) == Some(&text.as_bytes()[raw_at]);
+                    k += 1;
+                    while k < args.len() && args[k].raw_at < b {
+                        k += 1;
+                    }
+                    let a = if ascii { a + 2 } else { a };
+                    let mut end = b;
+                    // An ASCII key may hold blanks: one argument, but in a command line joined
+                    // with blanks (read from a process) its end is not marked. Its words run on
+                    // to one iwconfig would read (a flag, an index, a directive, a redirection)
+                    // or to the end of the command, so that none is left in the open.
+                    if ascii && !quoted {
+                        while k < args.len() && !iwconfig_word(text, args, k) {
+                            end = end.max(past_quotes(text, value_at(text, args[k].raw_at).1));
+                            k += 1;
+                        }
+                    }
+                    if !not_a_value(&text[a..end]) {
+                        out.push((a, end, WHAT));
+                    }
+                }
+            }
+        }
         Program::Ngrok => {
             // ngrok 2's `authtoken TOKEN`; ngrok 3's `config add-authtoken TOKEN` and `config
             // add-api-key KEY`.
@@ -3712,10 +3833,90 @@ fn program_passwords(
     }
 }
 
+/// A shell word of an nmcli command past its options: the word as [`command_line_passwords`]
+/// reads it, the byte range of its value ([`value_at`]), and whether that was a quoted string
+/// closed on its line.
+struct NmcliWord<'a> {
+    word: &'a str,
+    start: usize,
+    end: usize,
+    closed: bool,
+}
+
+/// Is this word of an nmcli command a property, written in full or by its alias, or a keyword
+/// that takes a value: `setting.property` (`802-11-wireless-security.psk`, `wifi-sec.psk`,
+/// `ipv4.method`, with a `+` or `-` that adds or removes), an alias of `connection add|modify`
+/// (`con-name`, `ifname`, `ssid`, `ip4`, ...) or a keyword of `device wifi connect|hotspot`
+/// (`password`, `bssid`, `hidden`, ...)?
+fn nmcli_property(word: &str) -> bool {
+    let word = word.strip_prefix(['+', '-']).unwrap_or(word);
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+    };
+    match word.split_once('.') {
+        Some((setting, property)) => part(setting) && part(property),
+        None => matches!(
+            word,
+            "type"
+                | "con-name"
+                | "ifname"
+                | "autoconnect"
+                | "save"
+                | "master"
+                | "slave-type"
+                | "controller"
+                | "port-type"
+                | "mtu"
+                | "mac"
+                | "cloned-mac"
+                | "ssid"
+                | "mode"
+                | "band"
+                | "channel"
+                | "ip4"
+                | "gw4"
+                | "ip6"
+                | "gw6"
+                | "username"
+                | "password"
+                | "service"
+                | "apn"
+                | "dev"
+                | "id"
+                | "bssid"
+                | "name"
+                | "private"
+                | "hidden"
+                | "wep-key-type"
+                | "passwd-file"
+        ),
+    }
+}
+
+/// Where the quotes that follow byte `end` of `text` end: those that close the last word of a
+/// value run on over words of a joined command line are the value's (`it's "a b"` given as one
+/// argument), not the syntax's.
+fn past_quotes(text: &str, end: usize) -> usize {
+    end + text[end..]
+        .bytes()
+        .take_while(|c| matches!(c, b'"' | b'\'' | b'`'))
+        .count()
+}
+
+/// Is this word a redirection of the shell (`>`, `>>`, `2>&1`, `&>/dev/null`, `<`)? It ends the
+/// arguments of a command.
+fn is_redirection(word: &str) -> bool {
+    word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&')
+        .starts_with(['>', '<'])
+}
+
 /// Is this word of an nmcli command a property or keyword whose value is a secret: `password`
 /// (of `device wifi connect` and `hotspot`), and the secret properties of a connection written
 /// in full or by their alias (`802-11-wireless-security.psk`, `wifi-sec.psk`, `802-1x.password`,
-/// `wifi-sec.wep-key0`, `gsm.pin`), also with a `+` that appends?
+/// `wifi-sec.wep-key0`, `gsm.pin`), also with a `+` that appends? `vpn.secrets` is a list of
+/// the VPN plugin's secrets (`password=x`): all of its value is masked.
 fn nmcli_secret_property(word: &str) -> bool {
     let word = word.strip_prefix('+').unwrap_or(word);
     match word.rsplit_once('.') {
@@ -3728,7 +3929,13 @@ fn nmcli_secret_property(word: &str) -> bool {
                 | "leap-password"
                 | "private-key-password"
                 | "phase2-private-key-password"
+                | "ca-cert-password"
+                | "client-cert-password"
+                | "phase2-ca-cert-password"
+                | "phase2-client-cert-password"
+                | "secrets"
                 | "pin"
+                | "puk"
                 | "wep-key0"
                 | "wep-key1"
                 | "wep-key2"
@@ -3736,6 +3943,71 @@ fn nmcli_secret_property(word: &str) -> bool {
         ),
     }
 }
+
+/// Is this word of an iwconfig command its `key` directive, also spelt `enc`, `encryption` (any
+/// word beginning with `enc`, as iwconfig reads it)?
+fn iwconfig_key_directive(word: &str) -> bool {
+    word == "key" || word.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("enc"))
+}
+
+/// Is `a` a word of iwconfig's `key` directive that is no key: `on`, `off`, `open`,
+/// `restricted`, `temporary` (the last two by their first letters, any letter case, as iwconfig
+/// reads them) or a key's index `[N]`?
+fn iwconfig_key_flag(text: &str, a: &Arg) -> bool {
+    let w = a.word;
+    let prefix = |p: &str| w.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if ["on", "off", "open"]
+        .iter()
+        .any(|f| w.eq_ignore_ascii_case(f))
+        || prefix("restr")
+        || prefix("temp")
+    {
+        return true;
+    }
+    // The index, from the word as written: the word read strips its brackets.
+    let raw = text[a.raw_at..].trim_start_matches(['"', '\'']);
+    raw.strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Is `v` a WEP key as iwconfig reads one: `s:ASCII`, `l:LOGIN`, `p:PASSPHRASE` (Some(true):
+/// the secret follows the two letters of the prefix), or hex digits with `-`, `:`, `;`, `.` or
+/// `,` between them (Some(false))?
+fn iwconfig_key(v: &str) -> Option<bool> {
+    if ["s:", "l:", "p:"].iter().any(|p| v.starts_with(p)) {
+        return Some(true);
+    }
+    let hex = v
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit() || b"-:;.,".contains(&c))
+        && v.bytes().any(|c| c.is_ascii_hexdigit());
+    hex.then_some(false)
+}
+
+/// Would iwconfig read `args[k]` as a word of its own after an ASCII key: a flag or an index of
+/// the key directive ([`iwconfig_key_flag`]), a directive (a `key` directive only when a key,
+/// a flag or an index follows it), or a redirection of the shell?
+fn iwconfig_word(text: &str, args: &[Arg], k: usize) -> bool {
+    let w = args[k].word;
+    if iwconfig_key_flag(text, &args[k]) || is_redirection(w) {
+        return true;
+    }
+    if iwconfig_key_directive(w) {
+        return args.get(k + 1).is_some_and(|n| {
+            let (a, b) = value_at(text, n.raw_at);
+            iwconfig_key_flag(text, n) || iwconfig_key(&text[a..b]).is_some()
+        });
+    }
+    IWCONFIG_VALUED_DIRECTIVES.contains(&w) || matches!(w, "power" | "retry" | "commit")
+}
+
+/// iwconfig's directives that take a value (`essid NAME`, `mode Managed`, ...): the word after
+/// one is its value, never a directive of its own.
+const IWCONFIG_VALUED_DIRECTIVES: &[&str] = &[
+    "essid", "nwid", "domain", "freq", "channel", "sens", "mode", "ap", "nick", "nickname", "rate",
+    "bit", "rts", "frag", "txpower", "modu",
+];
 
 /// Record the secrets of a kafka-configs `--add-config` list starting at `at`: items `NAME=VALUE`
 /// separated by `,`, a SCRAM mechanism's value a bracketed list of its own
@@ -5261,6 +5533,18 @@ mod tests {
                  wpa_passphrase \"s nmcli wifi-sec.psk "
                 .repeat(4_000);
         assert!(!mask_credentials(&a).contains("yyy"));
+        // nmcli's values and iwconfig's ASCII keys run on over the words of a joined command
+        // line: each word is read a bounded number of times, however many values one command
+        // has, whether they end at a pair, a quote or the end of the command.
+        let a = "nmcli con mod x ".to_string() + &"wifi-sec.psk a b ipv4.x 1 ".repeat(10_000);
+        assert!(!mask_credentials(&a).contains(" b "));
+        let a =
+            "nmcli con mod x ".to_string() + &"802-1x.password 'a b vpn.secrets c ".repeat(10_000);
+        assert!(mask_credentials(&a).starts_with("nmcli con mod x 802-1x.password '***'"));
+        let a = "iwconfig w ".to_string() + &"key s:a b enc [2] 0a ".repeat(10_000);
+        assert!(!mask_credentials(&a).contains(" b "));
+        let a = "iwconfig w ".to_string() + &"key s:a b key ".repeat(10_000);
+        assert!(!mask_credentials(&a).contains(" b "));
         // Linear masking of all the above takes a second or two in a debug build; a
         // quadratic path on inputs this size takes minutes. The budget separates the two with a
         // wide margin even on a loaded 2-core CI machine (the inputs were five times larger,
@@ -8302,5 +8586,373 @@ mod tests {
                 "***"
             ])
         );
+    }
+
+    /// iwconfig's WEP key, in hex or as `s:ASCII`, after the `key` directive or its other
+    /// spelling `enc`: the key goes, the flags (`open`, `restricted`), the index `[N]` and the
+    /// `s:` prefix stay. `key off` and the like hold no key.
+    #[test]
+    fn iwconfig_wep_keys_are_masked() {
+        let argv = |w: &str| -> Vec<String> { w.split(' ').map(str::to_string).collect() };
+        for (command, masked) in [
+            ("iwconfig wlan0 key s:MyWepPass", "iwconfig wlan0 key s:***"),
+            ("iwconfig wlan0 key 0123456789", "iwconfig wlan0 key ***"),
+            ("iwconfig wlan0 key 0123-4567-89", "iwconfig wlan0 key ***"),
+            (
+                "iwconfig wlan0 key [2] s:MyWepPass",
+                "iwconfig wlan0 key [2] s:***",
+            ),
+            (
+                "iwconfig wlan0 key s:MyWepPass [2]",
+                "iwconfig wlan0 key s:*** [2]",
+            ),
+            ("iwconfig wlan0 enc s:MyWepPass", "iwconfig wlan0 enc s:***"),
+            (
+                "iwconfig wlan0 encryption 0123456789",
+                "iwconfig wlan0 encryption ***",
+            ),
+            (
+                "iwconfig wlan0 key restricted s:MyWepPass",
+                "iwconfig wlan0 key restricted s:***",
+            ),
+            (
+                "iwconfig wlan0 key open 1234-5678",
+                "iwconfig wlan0 key open ***",
+            ),
+            (
+                "iwconfig wlan0 key restricted [3] 0123456789 essid Home",
+                "iwconfig wlan0 key restricted [3] *** essid Home",
+            ),
+            (
+                "iwconfig eth0 key 01-23 key 45-67 [4] key [4]",
+                "iwconfig eth0 key *** key *** [4] key [4]",
+            ),
+            (
+                "iwconfig wlan0 essid Home mode Managed key s:MyWepPass",
+                "iwconfig wlan0 essid Home mode Managed key s:***",
+            ),
+            (
+                "sudo iwconfig wlan0 key s:MyWepPass",
+                "sudo iwconfig wlan0 key s:***",
+            ),
+            (
+                "/sbin/iwconfig wlan0 key s:MyWepPass",
+                "/sbin/iwconfig wlan0 key s:***",
+            ),
+        ] {
+            assert_eq!(
+                mask_argv(&argv(command)).join(" "),
+                masked,
+                "argv: {command}"
+            );
+            assert_eq!(mask_text(command), masked, "text: {command}");
+        }
+        // No key, or one given by reference: all stays. An ESSID named `key` is no directive.
+        for command in [
+            "iwconfig wlan0 key off",
+            "iwconfig wlan0 key on",
+            "iwconfig wlan0 key open",
+            "iwconfig wlan0 key restricted",
+            "iwconfig wlan0 key [2]",
+            "iwconfig wlan0 enc off essid Home",
+            "iwconfig wlan0 essid key mode Managed",
+            "iwconfig wlan0 key $WEP_KEY",
+            "iwconfig wlan0",
+            "iwlist wlan0 scan",
+        ] {
+            assert_eq!(
+                mask_argv(&argv(command)).join(" "),
+                command,
+                "argv: {command}"
+            );
+            assert_eq!(mask_text(command), command, "text: {command}");
+        }
+        // An ASCII key with blanks is one argument: masked whole in argv, quoted in a script,
+        // and, in a command line joined with blanks, to a word iwconfig would read.
+        let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
+        assert_eq!(
+            mask_argv(&words(&[
+                "iwconfig", "wlan0", "key", "s:My Wep", "essid", "Home"
+            ])),
+            words(&["iwconfig", "wlan0", "key", "s:***", "essid", "Home"])
+        );
+        assert_eq!(
+            mask_argv(&words(&["iwconfig", "wlan0", "key", "s:it's \"x\"", "[2]"])),
+            words(&["iwconfig", "wlan0", "key", "s:***", "[2]"])
+        );
+        for (text, masked) in [
+            // A quote not closed on its line is no quoting.
+            ("iwconfig wlan0 key 's:My Wep", "iwconfig wlan0 key 's:***"),
+            (
+                "iwconfig wlan0 key 's:My Wep' essid Home",
+                "iwconfig wlan0 key 's:***' essid Home",
+            ),
+            (
+                "iwconfig wlan0 key \"s:My Wep\" [2]",
+                "iwconfig wlan0 key \"s:***\" [2]",
+            ),
+            ("iwconfig wlan0 key s:My Wep", "iwconfig wlan0 key s:***"),
+            (
+                "iwconfig wlan0 key s:My Wep essid Home",
+                "iwconfig wlan0 key s:*** essid Home",
+            ),
+            (
+                "iwconfig wlan0 key s:my key here",
+                "iwconfig wlan0 key s:***",
+            ),
+            (
+                "iwconfig wlan0 key s:My Wep > /dev/null && iwconfig wlan0",
+                "iwconfig wlan0 key s:*** > /dev/null && iwconfig wlan0",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        assert_eq!(
+            credential_spans("iwconfig wlan0 key s:x1")
+                .iter()
+                .map(|c| c.2)
+                .collect::<Vec<_>>(),
+            vec!["a WEP key given to iwconfig"]
+        );
+    }
+
+    /// A value of nmcli given as one argument that holds blanks is masked whole: in argv, in
+    /// the command line joined with blanks (where, the end of the value not marked, it runs on to
+    /// where nmcli's property and value pairs go on, or to the end of the command) and quoted in
+    /// a script.
+    #[test]
+    fn nmcli_values_with_blanks_are_masked_whole() {
+        let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
+        for (given, want) in [
+            (
+                &[
+                    "nmcli",
+                    "connection",
+                    "modify",
+                    "wifi",
+                    "wifi-sec.psk",
+                    "my pass phrase",
+                ][..],
+                &[
+                    "nmcli",
+                    "connection",
+                    "modify",
+                    "wifi",
+                    "wifi-sec.psk",
+                    "***",
+                ][..],
+            ),
+            (
+                &[
+                    "nmcli",
+                    "con",
+                    "modify",
+                    "wifi",
+                    "802-11-wireless-security.psk",
+                    "my pass phrase",
+                    "ipv4.method",
+                    "auto",
+                ],
+                &[
+                    "nmcli",
+                    "con",
+                    "modify",
+                    "wifi",
+                    "802-11-wireless-security.psk",
+                    "***",
+                    "ipv4.method",
+                    "auto",
+                ],
+            ),
+            (
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "wifi",
+                    "wifi-sec.wep-key0",
+                    "my wep key",
+                    "+wifi-sec.wep-key-type",
+                    "2",
+                ],
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "wifi",
+                    "wifi-sec.wep-key0",
+                    "***",
+                    "+wifi-sec.wep-key-type",
+                    "2",
+                ],
+            ),
+            (
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "corp",
+                    "802-1x.password",
+                    "a b c",
+                    "802-1x.identity",
+                    "bob",
+                ],
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "corp",
+                    "802-1x.password",
+                    "***",
+                    "802-1x.identity",
+                    "bob",
+                ],
+            ),
+            (
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "vpn",
+                    "vpn.secrets",
+                    "password=my pass phrase",
+                ],
+                &["nmcli", "con", "mod", "vpn", "vpn.secrets", "***"],
+            ),
+            (
+                &[
+                    "nmcli",
+                    "con",
+                    "mod",
+                    "vpn",
+                    "+vpn.secrets",
+                    "password=VpnPass1",
+                ],
+                &["nmcli", "con", "mod", "vpn", "+vpn.secrets", "***"],
+            ),
+            (
+                &[
+                    "nmcli", "device", "wifi", "connect", "SSID", "password", "a b c",
+                ],
+                &[
+                    "nmcli", "device", "wifi", "connect", "SSID", "password", "***",
+                ],
+            ),
+            (
+                &[
+                    "nmcli", "dev", "wifi", "connect", "SSID", "password", "a b c", "ifname",
+                    "wlan0",
+                ],
+                &[
+                    "nmcli", "dev", "wifi", "connect", "SSID", "password", "***", "ifname", "wlan0",
+                ],
+            ),
+            (
+                &[
+                    "nmcli", "-w", "10", "device", "wifi", "connect", "SSID", "password", "a b -c",
+                ],
+                &[
+                    "nmcli", "-w", "10", "device", "wifi", "connect", "SSID", "password", "***",
+                ],
+            ),
+        ] {
+            assert_eq!(mask_argv(&words(given)), words(want), "argv: {given:?}");
+            // The same command line joined with blanks, as read from a process.
+            assert_eq!(
+                mask_text(&given.join(" ")),
+                want.join(" "),
+                "joined: {given:?}"
+            );
+        }
+        // An argument holding both quotes cannot be quoted in the joined line: it is still one
+        // value.
+        assert_eq!(
+            mask_argv(&words(&[
+                "nmcli",
+                "c",
+                "m",
+                "x",
+                "wifi-sec.psk",
+                "it's \"a\" b",
+                "ipv4.method",
+                "auto"
+            ])),
+            words(&[
+                "nmcli",
+                "c",
+                "m",
+                "x",
+                "wifi-sec.psk",
+                "***",
+                "ipv4.method",
+                "auto"
+            ])
+        );
+        // Shell text: a quoted value is one word, its quotes stay.
+        for (text, masked) in [
+            (
+                "nmcli con mod wifi wifi-sec.psk 'a b c' ipv4.method auto",
+                "nmcli con mod wifi wifi-sec.psk '***' ipv4.method auto",
+            ),
+            (
+                "nmcli con mod wifi wifi-sec.psk \"a b c\" && nmcli con up wifi",
+                "nmcli con mod wifi wifi-sec.psk \"***\" && nmcli con up wifi",
+            ),
+            (
+                "nmcli con mod vpn vpn.secrets 'password=a b c'",
+                "nmcli con mod vpn vpn.secrets '***'",
+            ),
+            (
+                "nmcli dev wifi connect Home password \"a b c\" ifname wlan0",
+                "nmcli dev wifi connect Home password \"***\" ifname wlan0",
+            ),
+            (
+                "RUN nmcli con mod x wifi-sec.psk 'a b' 802-1x.password \"c d\"",
+                "RUN nmcli con mod x wifi-sec.psk '***' 802-1x.password \"***\"",
+            ),
+            // The end of a command, a redirection or a property after the value end it.
+            (
+                "nmcli con mod x wifi-sec.psk WifiPass1; nmcli con up x",
+                "nmcli con mod x wifi-sec.psk ***; nmcli con up x",
+            ),
+            (
+                "nmcli con mod x wifi-sec.psk WifiPass1 > /dev/null 2>&1",
+                "nmcli con mod x wifi-sec.psk *** > /dev/null 2>&1",
+            ),
+            (
+                "nmcli dev wifi connect Home password my pass --rescan no",
+                "nmcli dev wifi connect Home password *** --rescan no",
+            ),
+            (
+                "nmcli con mod x wifi-sec.psk \"my pass",
+                "nmcli con mod x wifi-sec.psk \"***",
+            ),
+            (
+                "nmcli con mod x wifi-sec.psk my pass 802-1x.password c",
+                "nmcli con mod x wifi-sec.psk *** 802-1x.password ***",
+            ),
+            // Words after a value that do not read as nmcli's pairs to the end of the command
+            // may all be the value's: masked.
+            (
+                "nmcli con mod x wifi-sec.psk my pass 802-1x.password c d",
+                "nmcli con mod x wifi-sec.psk ***",
+            ),
+        ] {
+            assert_eq!(mask_text(text), masked, "{text}");
+        }
+        // What is no secret stays, before and after a value.
+        for command in [
+            "nmcli con mod x wifi-sec.psk $PSK ipv4.method auto",
+            "nmcli -s -g 802-11-wireless-security.psk con show home",
+            "nmcli con add type wifi ifname wlan0 con-name home ssid My Home",
+            "nmcli --ask dev wifi connect MySSID",
+        ] {
+            assert_eq!(mask_text(command), command, "{command}");
+            assert_eq!(
+                mask_argv(&command.split(' ').map(str::to_string).collect::<Vec<_>>()).join(" "),
+                command,
+                "argv: {command}"
+            );
+        }
     }
 }
