@@ -3,7 +3,8 @@
 
 use crate::assessment_model::{
     apply_advice, attention_note, audit_label, fix_heading, fixes_for, meaning, needing_attention,
-    no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
+    no_plan_step, objects_named, results_line, seen, status_tag, threats_heading, unfixed_heading,
+    Assessment, Seen,
 };
 use crate::html::text_with_code;
 use crate::threats_html::{page, platform_section, status_span};
@@ -104,17 +105,35 @@ pub fn render(a: &Assessment<'_>) -> String {
         );
         if !f.evidence.is_empty() {
             b.push_str("<p><b>What bulkhead saw.</b></p><ul>");
-            for e in &f.evidence {
-                let _ = write!(
-                    b,
-                    "<li class=\"{}\">{}{}: {}</li>",
-                    e.status.as_str(),
-                    e.status,
-                    e.named_object()
-                        .map(|o| format!(" on {}", esc(o)))
-                        .unwrap_or_default(),
-                    esc(e.actual.as_deref().unwrap_or("-"))
-                );
+            for item in seen(&f.evidence) {
+                match item {
+                    Seen::One(e) => {
+                        let _ = write!(
+                            b,
+                            "<li class=\"{}\">{}{}: {}</li>",
+                            e.status.as_str(),
+                            e.status,
+                            e.named_object()
+                                .map(|o| format!(" on {}", esc(o)))
+                                .unwrap_or_default(),
+                            esc(e.actual.as_deref().unwrap_or("-"))
+                        );
+                    }
+                    // The same on many objects: how many, the observation once, then each of
+                    // them by name, on the page (in print and to find-in-page too).
+                    Seen::Many { item: e, objects } => {
+                        let (count, names) = objects_named(&objects);
+                        let _ = write!(
+                            b,
+                            "<li class=\"{}\">{} on {}: {}<div class=\"names\">{}</div></li>",
+                            e.status.as_str(),
+                            e.status,
+                            count,
+                            esc(e.actual.as_deref().unwrap_or("-")),
+                            names.iter().map(|n| esc(n)).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                }
             }
             b.push_str("</ul>\n");
         }

@@ -4,7 +4,8 @@
 
 use crate::assessment_model::{
     apply_advice, attention_note, audit_label, fix_heading, fixes_for, meaning, needing_attention,
-    no_plan_step, results_line, status_tag, threats_heading, unfixed_heading, Assessment,
+    no_plan_step, objects_named, results_line, seen, status_tag, threats_heading, unfixed_heading,
+    Assessment, Seen,
 };
 use crate::markdown::{cell, code, fenced, line_start, text, text_with_code};
 use crate::threats_markdown::{on_object, platform_section, summary};
@@ -95,14 +96,30 @@ pub fn render(a: &Assessment<'_>) -> String {
         let _ = writeln!(out, "**What it means.** {meaning}\n");
         if !f.evidence.is_empty() {
             let _ = writeln!(out, "**What bulkhead saw.**\n");
-            for e in &f.evidence {
-                let _ = writeln!(
-                    out,
-                    "- {}{}: {}",
-                    e.status,
-                    on_object(e),
-                    e.actual.as_deref().map(text).unwrap_or_else(|| "-".into())
-                );
+            for item in seen(&f.evidence) {
+                match item {
+                    Seen::One(e) => {
+                        let _ = writeln!(
+                            out,
+                            "- {}{}: {}",
+                            e.status,
+                            on_object(e),
+                            e.actual.as_deref().map(text).unwrap_or_else(|| "-".into())
+                        );
+                    }
+                    // The same on many objects: how many and the observation once, then every
+                    // one of them by name on one line below it.
+                    Seen::Many { item: e, objects } => {
+                        let (count, names) = objects_named(&objects);
+                        let _ = writeln!(
+                            out,
+                            "- {} on {count}: {}\n  - {count}: {}",
+                            e.status,
+                            e.actual.as_deref().map(text).unwrap_or_else(|| "-".into()),
+                            names.iter().map(|n| text(n)).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                }
             }
             out.push('\n');
         }

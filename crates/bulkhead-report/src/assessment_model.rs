@@ -6,6 +6,7 @@ use crate::Target;
 use bulkhead_checks::{Audit, Status};
 use bulkhead_harden::Plan;
 use bulkhead_threats::analysis::FindingAnalysis;
+use bulkhead_threats::evidence::EvidenceItem;
 use bulkhead_threats::ThreatModel;
 
 pub struct Assessment<'a> {
@@ -219,5 +220,208 @@ pub fn meaning(
         format!("The check \"{title}\" {verdict}.")
     } else {
         format!("The check \"{title}\" {verdict}{threats}.")
+    }
+}
+
+/// A finding's observations with at least this many objects that read the same (the same check,
+/// status, value, source and confidence) are one item of its "What bulkhead saw" list, the
+/// threshold at which the threat model's element table names a shared row once.
+pub const SAME_OBSERVATION_MIN: usize = 10;
+
+/// One item of a finding's "What bulkhead saw" list.
+pub enum Seen<'a> {
+    /// An observation on its own, shown as it always was.
+    One(&'a EvidenceItem),
+    /// The same observation on many objects ([`SAME_OBSERVATION_MIN`] or more), in the order
+    /// they came: `item` is the first of them.
+    Many {
+        item: &'a EvidenceItem,
+        objects: Vec<&'a str>,
+    },
+}
+
+/// A finding's observations as the reports list them. Those that differ only in their object
+/// (one check failing alike on many containers) are one item naming how many objects there are
+/// and each of them, where the first of them stood; the others stay where they were, each on
+/// its own, as do all of them when fewer than [`SAME_OBSERVATION_MIN`] read the same. A host
+/// with 500 containers otherwise lists one line per container (41 KB of the page for one
+/// finding).
+pub fn seen(evidence: &[EvidenceItem]) -> Vec<Seen<'_>> {
+    let same = |a: &EvidenceItem, b: &EvidenceItem| {
+        a.check == b.check
+            && a.control == b.control
+            && a.status == b.status
+            && a.actual == b.actual
+            && a.source == b.source
+            && a.confidence == b.confidence
+    };
+    // For each observation on an object, the first one that reads the same.
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut group_of = vec![None; evidence.len()];
+    let mut sizes: Vec<usize> = Vec::new();
+    for (i, e) in evidence.iter().enumerate() {
+        if e.named_object().is_none() {
+            continue;
+        }
+        let g = match firsts.iter().position(|&f| same(&evidence[f], e)) {
+            Some(g) => g,
+            None => {
+                firsts.push(i);
+                sizes.push(0);
+                firsts.len() - 1
+            }
+        };
+        sizes[g] += 1;
+        group_of[i] = Some(g);
+    }
+    let mut out = Vec::new();
+    for (i, e) in evidence.iter().enumerate() {
+        match group_of[i].filter(|&g| sizes[g] >= SAME_OBSERVATION_MIN) {
+            Some(g) if firsts[g] == i => out.push(Seen::Many {
+                item: e,
+                objects: evidence
+                    .iter()
+                    .zip(&group_of)
+                    .filter(|(_, x)| **x == Some(g))
+                    .map(|(x, _)| x.object.as_str())
+                    .collect(),
+            }),
+            Some(_) => {}
+            None => out.push(Seen::One(e)),
+        }
+    }
+    out
+}
+
+/// How the reports name the objects of a [`Seen::Many`]: `500 containers` and each container's
+/// name when they are all of one kind (each object is its kind, one lowercase word, then its
+/// name: `container web-000`), else `12 objects` and each object as it is.
+pub fn objects_named(objects: &[&str]) -> (String, Vec<String>) {
+    let kind = objects
+        .first()
+        .and_then(|o| o.split_once(' '))
+        .map(|(k, _)| k)
+        .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase()))
+        .filter(|k| {
+            objects.iter().all(|o| {
+                o.split_once(' ')
+                    .is_some_and(|(x, n)| x == *k && !n.is_empty())
+            })
+        });
+    match kind {
+        Some(k) => (
+            format!("{} {}", objects.len(), plural(k)),
+            objects
+                .iter()
+                .map(|o| o[k.len() + 1..].to_string())
+                .collect(),
+        ),
+        None => (
+            format!("{} objects", objects.len()),
+            objects.iter().map(|o| o.to_string()).collect(),
+        ),
+    }
+}
+
+/// The English plural of an object kind (`container`, `process`, `directory`).
+fn plural(kind: &str) -> String {
+    let consonant_y =
+        kind.ends_with('y') && !kind[..kind.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &kind[..kind.len() - 1])
+    } else if kind.ends_with(['s', 'x', 'z']) || kind.ends_with("ch") || kind.ends_with("sh") {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bulkhead_threats::evidence::Confidence;
+
+    fn item(object: &str, actual: &str) -> EvidenceItem {
+        EvidenceItem {
+            check: "5.12".into(),
+            control: "docker.container.read_only_rootfs".into(),
+            object: object.into(),
+            status: Status::Fail,
+            actual: Some(actual.into()),
+            source: "cis-docker 1.2.0".into(),
+            confidence: Confidence::High,
+        }
+    }
+
+    fn shown(s: &[Seen]) -> Vec<String> {
+        s.iter()
+            .map(|s| match s {
+                Seen::One(e) => e.object.clone(),
+                Seen::Many { objects, .. } => format!("{} from {}", objects.len(), objects[0]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_observation_on_ten_objects_is_one_item_where_the_first_stood() {
+        let mut ev = vec![item("daemon docker", "x")];
+        for i in 0..12 {
+            ev.push(item(
+                &format!("container web-{i:02}"),
+                "ReadonlyRootfs = false",
+            ));
+            if i == 3 {
+                ev.push(item("container odd", "ReadonlyRootfs = maybe"));
+            }
+        }
+        ev.push(item(
+            bulkhead_threats::evidence::NO_OBJECT,
+            "ReadonlyRootfs = false",
+        ));
+        assert_eq!(
+            shown(&seen(&ev)),
+            [
+                "daemon docker",
+                "12 from container web-00",
+                "container odd",
+                "-"
+            ]
+        );
+        // Nine alike stay nine items, in their order.
+        let nine: Vec<_> = (0..9)
+            .map(|i| item(&format!("container web-{i}"), "v"))
+            .collect();
+        assert_eq!(shown(&seen(&nine)).len(), 9);
+        assert!(matches!(seen(&nine)[0], Seen::One(_)));
+    }
+
+    #[test]
+    fn objects_are_named_by_their_kind_when_they_share_it() {
+        assert_eq!(
+            objects_named(&["container a", "container b"]),
+            (
+                "2 containers".to_string(),
+                vec!["a".to_string(), "b".to_string()]
+            )
+        );
+        assert_eq!(
+            objects_named(&["process kubelet (pid 1)", "process dockerd (pid 2)"]).0,
+            "2 processes"
+        );
+        assert_eq!(
+            objects_named(&["directory /a", "directory /b"]).0,
+            "2 directories"
+        );
+        assert_eq!(
+            objects_named(&["container a", "image b"]),
+            (
+                "2 objects".to_string(),
+                vec!["container a".to_string(), "image b".to_string()]
+            )
+        );
+        assert_eq!(
+            objects_named(&["Container a", "Container b"]).0,
+            "2 objects"
+        );
     }
 }
