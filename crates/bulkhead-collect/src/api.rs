@@ -1,4 +1,5 @@
-//! Everything read from the Docker Engine API, over one client: version and info, one container
+//! Everything read from the Docker Engine API, over one client: version and info (over a unix
+//! socket the version from `/info` and `/_ping`, see [`VersionFrom`]), one container
 //! list plus one inspect per selected container, images (inspect and history), networks (with
 //! their containers) and swarm state. Independent requests run concurrently.
 //!
@@ -8,6 +9,7 @@
 //! (the unix socket), the container inspects, one per container, are parsed straight from the
 //! daemon's JSON instead.
 
+use crate::endpoint::Ping;
 use crate::select::{Listed, Selector};
 use crate::unix::RawGet;
 use bollard::query_parameters::{
@@ -17,7 +19,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use bulkhead_facts::docker::{
     Container, ContainerSelection, HistoryItem, Image, ImageFacts, Info, Network, SwarmFacts,
-    Version,
+    Version, VersionComponent, VersionSource,
 };
 use bulkhead_facts::mask::{mask_argv, mask_assignment, mask_text};
 use bulkhead_facts::Fact;
@@ -55,22 +57,35 @@ fn api_err(what: &str, e: bollard::errors::Error) -> String {
     format!("{what} failed: {e}")
 }
 
-/// Read everything from the API. `known_version` is `GET /version` when connecting already
-/// asked for it; `raw_get`, when given, serves the container inspects.
+/// How the engine's version is learnt.
+pub enum VersionFrom {
+    /// `GET /version`, already asked when connecting.
+    Known(bollard::models::SystemVersion),
+    /// `/info` and these `/_ping` headers, without asking `/version` (see [`Version`]).
+    InfoAndPing(Ping),
+    /// Ask `GET /version`.
+    Ask,
+}
+
+/// Read everything from the API. `raw_get`, when given, serves the container inspects.
 pub async fn collect(
     docker: &Docker,
     raw_get: Option<&RawGet>,
     selector: &Selector,
-    known_version: Option<bollard::models::SystemVersion>,
+    version_from: VersionFrom,
     concurrency: usize,
 ) -> ApiFacts {
     let (version, info, containers, images, networks) = futures_util::join!(
-        version(docker, known_version),
+        version(docker, &version_from),
         info(docker),
         containers(docker, raw_get, selector, concurrency),
         images(docker, concurrency),
         networks(docker, concurrency),
     );
+    let version = match version_from {
+        VersionFrom::InfoAndPing(ping) => version_from_info(&info, &ping),
+        _ => version.expect("asked or known"),
+    };
     let swarm = match &info {
         Fact::Value(i) => swarm(docker, i).await,
         Fact::Unavailable(r) => Fact::Unavailable(format!("swarm state unknown: {r}")),
@@ -87,14 +102,66 @@ pub async fn collect(
     }
 }
 
-async fn version(docker: &Docker, known: Option<bollard::models::SystemVersion>) -> Fact<Version> {
-    if let Some(v) = known {
-        return convert(v, "GET /version").into();
+/// `GET /version` as known or asked; None when it is not to be asked.
+async fn version(docker: &Docker, from: &VersionFrom) -> Option<Fact<Version>> {
+    match from {
+        VersionFrom::Known(v) => Some(convert(v, "GET /version").into()),
+        VersionFrom::InfoAndPing(_) => None,
+        VersionFrom::Ask => Some(match docker.version().await {
+            Ok(v) => convert(v, "GET /version").into(),
+            Err(e) => Fact::Unavailable(api_err("GET /version", e)),
+        }),
     }
-    match docker.version().await {
-        Ok(v) => convert(v, "GET /version").into(),
-        Err(e) => Fact::Unavailable(api_err("GET /version", e)),
+}
+
+/// The engine's version from `/info` and the `/_ping` headers, as `/version` would say it where
+/// they say the same: the engine's version, the API version, the kernel, the OS and whether
+/// experimental features are on; the components by the commits `/info` reports. Without `/info`
+/// the `Server` header still names the engine's version.
+fn version_from_info(info: &Fact<Info>, ping: &Ping) -> Fact<Version> {
+    let mut v = Version {
+        source: VersionSource::InfoAndPing,
+        api_version: ping.api_version.clone().unwrap_or_default(),
+        os: ping.os_type.clone().unwrap_or_default(),
+        experimental: ping.experimental.unwrap_or(false),
+        ..Default::default()
+    };
+    match info {
+        Fact::Value(i) => {
+            v.version = if i.server_version.is_empty() {
+                ping.engine_version().unwrap_or_default().to_string()
+            } else {
+                i.server_version.clone()
+            };
+            v.kernel_version = i.kernel_version.clone();
+            if !i.os_type.is_empty() {
+                v.os = i.os_type.clone();
+            }
+            v.experimental = ping.experimental.unwrap_or(i.experimental_build);
+            v.components = [
+                ("containerd", &i.containerd_commit),
+                ("runc", &i.runc_commit),
+                ("docker-init", &i.init_commit),
+            ]
+            .into_iter()
+            .filter(|(_, c)| !c.id.is_empty())
+            .map(|(name, c)| VersionComponent {
+                name: name.into(),
+                commit: c.id.clone(),
+                ..Default::default()
+            })
+            .collect();
+        }
+        Fact::Unavailable(reason) => match ping.engine_version() {
+            Some(engine) => v.version = engine.to_string(),
+            None => {
+                return Fact::Unavailable(format!(
+                    "the engine's version is read from GET /info, which failed ({reason}), and /_ping named no version"
+                ))
+            }
+        },
     }
+    Fact::Value(v)
 }
 
 async fn info(docker: &Docker) -> Fact<Info> {
@@ -518,6 +585,69 @@ async fn swarm(docker: &Docker, info: &Info) -> Fact<SwarmFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ping() -> Ping {
+        Ping {
+            api_version: Some("1.41".into()),
+            server: Some("Docker/20.10.24+dfsg1 (linux)".into()),
+            experimental: Some(true),
+            os_type: Some("linux".into()),
+        }
+    }
+
+    /// Without `/version`, the engine's version is what `/info` and `/_ping` say, and each
+    /// component is named by the commit `/info` reports (an empty commit names none).
+    #[test]
+    fn the_version_from_info_and_ping() {
+        let mut info = Info {
+            server_version: "20.10.24+dfsg1".into(),
+            kernel_version: "6.1.0-18-amd64".into(),
+            os_type: "linux".into(),
+            ..Default::default()
+        };
+        info.containerd_commit.id = "1.6.20~ds1-1+deb12u3".into();
+        info.runc_commit.id = "v1.1.12-0-g51d5e94".into();
+        let v = version_from_info(&Fact::Value(info), &ping());
+        let v = v.value().unwrap();
+        assert_eq!(v.source, VersionSource::InfoAndPing);
+        assert_eq!(v.version, "20.10.24+dfsg1");
+        assert_eq!(v.api_version, "1.41");
+        assert_eq!(v.kernel_version, "6.1.0-18-amd64");
+        assert_eq!(v.os, "linux");
+        assert!(v.experimental, "Docker-Experimental: true");
+        let components: Vec<(&str, &str, &str)> = v
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.version.as_str(), c.commit.as_str()))
+            .collect();
+        assert_eq!(
+            components,
+            [
+                ("containerd", "", "1.6.20~ds1-1+deb12u3"),
+                ("runc", "", "v1.1.12-0-g51d5e94")
+            ]
+        );
+    }
+
+    /// When `/info` fails the `Server` header still names the engine; without it the version is
+    /// unavailable, with both reasons.
+    #[test]
+    fn the_version_without_info() {
+        let failed = Fact::unavailable("GET /info failed: timed out");
+        let v = version_from_info(&failed, &ping());
+        assert_eq!(v.value().unwrap().version, "20.10.24+dfsg1");
+        assert!(v.value().unwrap().components.is_empty());
+        let bare = Ping {
+            server: None,
+            ..ping()
+        };
+        let reason = version_from_info(&failed, &bare)
+            .as_result()
+            .unwrap_err()
+            .to_string();
+        assert!(reason.contains("GET /info failed: timed out"), "{reason}");
+        assert!(reason.contains("/_ping named no version"), "{reason}");
+    }
 
     /// What a container's inspect keeps: secret-named variables and labels masked whole,
     /// credentials inside other values masked in place, everything else as the daemon said.

@@ -878,9 +878,51 @@ fn is_socket(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
-/// `GET /_ping` on a unix socket, returning the `API-Version` header: the cheapest way to learn
-/// the daemon's API version (`/version` makes dockerd query containerd and runc).
-fn ping_unix(target: &Target, path: &Path) -> Result<Option<String>, CollectError> {
+/// What dockerd says in the headers of its answer to `GET /_ping`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ping {
+    /// `API-Version`: the newest API version the daemon serves.
+    pub api_version: Option<String>,
+    /// `Server`: `Docker/20.10.24+dfsg1 (linux)`.
+    pub server: Option<String>,
+    /// `Docker-Experimental`.
+    pub experimental: Option<bool>,
+    /// `OSType`.
+    pub os_type: Option<String>,
+}
+
+impl Ping {
+    /// From the header lines of the answer (after the status line, up to the blank line).
+    fn from_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Ping {
+        let mut ping = Ping::default();
+        for (name, value) in lines
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.split_once(':'))
+        {
+            let value = value.trim().to_string();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "api-version" => ping.api_version = Some(value),
+                "server" => ping.server = Some(value),
+                "docker-experimental" => ping.experimental = value.parse().ok(),
+                "ostype" => ping.os_type = Some(value),
+                _ => {}
+            }
+        }
+        ping
+    }
+
+    /// The engine's version from the `Server` header (`Docker/20.10.24+dfsg1 (linux)`).
+    pub fn engine_version(&self) -> Option<&str> {
+        let rest = self.server.as_deref()?.strip_prefix("Docker/")?;
+        let version = rest.split_whitespace().next()?;
+        (!version.is_empty()).then_some(version)
+    }
+}
+
+/// `GET /_ping` on a unix socket: the cheapest way to learn the daemon's API version (`/version`
+/// makes dockerd run `runc --version` and `docker-init --version` and query containerd), and
+/// with the other headers what [`crate::api`] needs to leave `/version` out.
+fn ping_unix(target: &Target, path: &Path) -> Result<Ping, CollectError> {
     ping_unix_within(
         target,
         path,
@@ -897,7 +939,7 @@ fn ping_unix_within(
     target: &Target,
     path: &Path,
     timeout: std::time::Duration,
-) -> Result<Option<String>, CollectError> {
+) -> Result<Ping, CollectError> {
     use std::io::{ErrorKind, Read, Write};
     let mut stream = connect_unix(target, path)?;
     let fail = |e: std::io::Error| {
@@ -942,11 +984,7 @@ fn ping_unix_within(
             text.lines().next().unwrap_or("nothing")
         )));
     }
-    Ok(lines
-        .take_while(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("api-version"))
-        .map(|(_, v)| v.trim().to_string()))
+    Ok(Ping::from_headers(lines))
 }
 
 /// Check what can be checked before speaking HTTP, for errors that say what to do.
@@ -1354,6 +1392,9 @@ pub struct Connection {
     pub api_version: String,
     /// `GET /version`, when negotiating needed it (not over a unix socket).
     pub version: Option<bollard::models::SystemVersion>,
+    /// The headers of `GET /_ping`, over a unix socket: with `/info` they stand in for
+    /// `/version` (see [`bulkhead_facts::docker::Version`]).
+    pub ping: Option<Ping>,
     /// Plain GETs beside bollard, where the transport offers them (the unix socket).
     pub raw_get: Option<crate::unix::RawGet>,
 }
@@ -1365,19 +1406,19 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
         eprintln!("bulkhead: warning: {warning}");
     }
     let newest = bollard::API_DEFAULT_VERSION;
-    let (server, version) = match &target.transport {
-        Transport::Unix(path) => match ping_unix(target, path)?
-            .as_deref()
-            .and_then(parse_api_version)
-        {
-            // A daemon newer than bulkhead may no longer serve bulkhead's newest version, and
-            // only `/version` says which it still serves: asked below, as for tcp (its answer is
-            // reused by the collection, so this costs no request).
-            Some(v) if newer(&v, newest) => (None, None),
-            Some(v) => (Some(v), None),
-            None => (None, None),
-        },
-        _ => (None, None),
+    let (server, version, ping) = match &target.transport {
+        Transport::Unix(path) => {
+            let ping = ping_unix(target, path)?;
+            match ping.api_version.as_deref().and_then(parse_api_version) {
+                // A daemon newer than bulkhead may no longer serve bulkhead's newest version,
+                // and only `/version` says which it still serves: asked below, as for tcp (its
+                // answer is reused by the collection, so this costs no request).
+                Some(v) if newer(&v, newest) => (None, None, None),
+                Some(v) => (Some(v), None, Some(ping)),
+                None => (None, None, None),
+            }
+        }
+        _ => (None, None, None),
     };
     let (server, version) = match server {
         Some(v) => (v, version),
@@ -1410,6 +1451,7 @@ pub async fn connect(target: &Target) -> Result<Connection, CollectError> {
         raw_get,
         api_version: format!("{}.{}", chosen.major_version, chosen.minor_version),
         version,
+        ping,
     })
 }
 
@@ -1492,6 +1534,27 @@ fn parse_api_version(v: &str) -> Option<ClientVersion> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// The `/_ping` headers dockerd 20.10 sends (names in any case), and a Server header that is
+    /// not Docker's (Podman's compatible API), which names no engine version.
+    #[test]
+    fn ping_headers() {
+        let answer = "Api-Version: 1.41\r\nCache-Control: no-cache\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n\r\nOK";
+        let ping = Ping::from_headers(answer.split("\r\n"));
+        assert_eq!(
+            ping,
+            Ping {
+                api_version: Some("1.41".into()),
+                server: Some("Docker/20.10.24+dfsg1 (linux)".into()),
+                experimental: Some(false),
+                os_type: Some("linux".into()),
+            }
+        );
+        assert_eq!(ping.engine_version(), Some("20.10.24+dfsg1"));
+        let other = Ping::from_headers(["SERVER: Libpod/4.3.1 (linux)", ""].into_iter());
+        assert_eq!(other.engine_version(), None);
+        assert_eq!(other.api_version, None);
+    }
 
     /// An error that prints its cause inside its own text (as bollard's do), or not.
     #[derive(Debug)]

@@ -226,7 +226,11 @@ fn read_api(
                 &c.docker,
                 c.raw_get.as_ref(),
                 selector,
-                c.version,
+                match (c.version, c.ping) {
+                    (Some(v), _) => api::VersionFrom::Known(v),
+                    (None, Some(ping)) => api::VersionFrom::InfoAndPing(ping),
+                    (None, None) => api::VersionFrom::Ask,
+                },
                 concurrency,
             )
             .await,

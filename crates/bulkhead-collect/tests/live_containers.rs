@@ -8,7 +8,7 @@
 
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection, Status};
 use bulkhead_collect::{collect, CollectOptions, ContainerFilter, Want};
-use bulkhead_facts::docker::{ContainerFacts, DockerFacts, SELF_LABEL};
+use bulkhead_facts::docker::{ContainerFacts, DockerFacts, VersionSource, SELF_LABEL};
 use bulkhead_facts::host::{FileFact, FileKind};
 use bulkhead_facts::{Fact, Snapshot};
 use bulkhead_testkit::{ContainerSpec, ExtraFile, TestDockerd};
@@ -986,4 +986,19 @@ fn ssh_endpoint_reaches_the_same_daemon() {
         docker(&lab.running).info.value().unwrap().id,
         "the same daemon"
     );
+    // Over ssh the version is `/version`'s answer (asked when connecting); over the unix socket
+    // it is read from `/info` and `/_ping`: the two agree on what both say.
+    let asked = d.version.value().unwrap();
+    let assembled = docker(&lab.running).version.value().unwrap();
+    assert_eq!(asked.source, VersionSource::Version);
+    assert_eq!(assembled.source, VersionSource::InfoAndPing);
+    for (what, a, b) in [
+        ("version", &asked.version, &assembled.version),
+        ("API version", &asked.api_version, &assembled.api_version),
+        ("kernel", &asked.kernel_version, &assembled.kernel_version),
+        ("OS", &asked.os, &assembled.os),
+    ] {
+        assert_eq!(a, b, "{what}");
+    }
+    assert_eq!(asked.experimental, assembled.experimental);
 }

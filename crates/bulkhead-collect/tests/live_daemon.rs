@@ -12,6 +12,7 @@
 use bulkhead_checks::{catalog, Audit, AuditOptions, Context, Selection, Status};
 use bulkhead_collect::endpoint::Environment;
 use bulkhead_collect::{collect, collect_with, CollectOptions, Want};
+use bulkhead_facts::docker::VersionSource;
 use bulkhead_facts::host::FileFact;
 use bulkhead_facts::{Fact, Snapshot};
 use bulkhead_testkit::{scratch_dir, DaemonOptions, Issued, TestDockerd, TestPki};
@@ -536,7 +537,10 @@ fn free_port() -> u16 {
 
 /// API version negotiation holds for every request, not only the first: after the unversioned
 /// `/_ping` that learns the daemon's version, each request names the negotiated version in its
-/// path (`/v1.41/info`), as the docker CLI does.
+/// path (`/v1.41/info`), as the docker CLI does. `/version` is never asked over a unix socket
+/// (dockerd runs `runc --version` and `docker-init --version` to answer it): the version
+/// assembled from `/info` and `/_ping` says what `/version` says, and names the components by
+/// the commits `/info` reports.
 #[test]
 fn every_request_after_the_ping_names_the_negotiated_version() {
     let Some(d) = versioning_daemon(DaemonOptions::default()) else {
@@ -544,7 +548,25 @@ fn every_request_after_the_ping_names_the_negotiated_version() {
     };
     let (served, snapshot) = served_while(&d, || collect_over_unix(&d));
     assert_versioned(&served, &snapshot, "GET /_ping");
-    assert!(served.iter().any(|s| s.ends_with("/version")));
+    assert!(served.iter().any(|s| s.ends_with("/info")), "{served:?}");
+    assert!(
+        !served.iter().any(|s| s.ends_with("/version")),
+        "asked /version: {served:?}"
+    );
+    let v = snapshot.docker.as_ref().unwrap().version.value().unwrap();
+    let asked = d.api().get("/version").unwrap().json().unwrap();
+    let info = d.api().get("/info").unwrap().json().unwrap();
+    assert_eq!(v.source, VersionSource::InfoAndPing);
+    for (field, ours) in [
+        ("Version", &v.version),
+        ("ApiVersion", &v.api_version),
+        ("KernelVersion", &v.kernel_version),
+        ("Os", &v.os),
+    ] {
+        assert_eq!(ours, asked[field].as_str().unwrap(), "{field}");
+    }
+    let runc = v.components.iter().find(|c| c.name == "runc").unwrap();
+    assert_eq!(runc.commit, info["RuncCommit"]["ID"].as_str().unwrap());
 }
 
 /// The same over plain tcp, where the version is learnt from an unversioned `GET /version`.

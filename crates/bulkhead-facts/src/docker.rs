@@ -52,9 +52,20 @@ pub struct Endpoint {
     pub api_version: String,
 }
 
+/// The engine's version. Over a unix socket bulkhead does not ask `GET /version`: dockerd runs
+/// `runc --version` and `docker-init --version` to answer it, about as much of the daemon's CPU
+/// time as 30 container inspects, for nothing a check needs that `GET /info` and the `/_ping`
+/// headers do not say. The version is then assembled from those ([`VersionSource::InfoAndPing`]):
+/// the components carry the commits `/info` reports instead of their version numbers, and
+/// `MinAPIVersion` and `Arch` stay empty. Over tcp and ssh, where connecting asks `/version`
+/// anyway, it is that answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Version {
+    /// Where the fields below were read; left out for `GET /version` (and in snapshots written
+    /// before it was recorded).
+    #[serde(default, skip_serializing_if = "VersionSource::is_version")]
+    pub source: VersionSource,
     pub version: String,
     pub api_version: String,
     /// Docker spells it `MinAPIVersion`; older snapshots wrote `MinApiVersion`.
@@ -72,11 +83,35 @@ pub struct Version {
     pub components: Vec<VersionComponent>,
 }
 
+/// Which answers a [`Version`] was read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionSource {
+    /// `GET /version`.
+    #[default]
+    Version,
+    /// `GET /info` (the engine's version, kernel, OS, the components' commits) and the headers of
+    /// `GET /_ping` (API version, experimental).
+    InfoAndPing,
+}
+
+impl VersionSource {
+    pub fn is_version(&self) -> bool {
+        *self == VersionSource::Version
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VersionComponent {
     pub name: String,
+    /// Empty when only the commit is known (a version read from `/info`).
+    #[serde(default)]
     pub version: String,
+    /// The commit the daemon reports for it (`/info`'s `ContainerdCommit`, `RuncCommit`,
+    /// `InitCommit`); distributions put their package version there.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub commit: String,
 }
 
 /// `GET /info`, the fields checks read.
@@ -102,8 +137,22 @@ pub struct Info {
     pub containers_stopped: u64,
     pub images: u64,
     pub operating_system: String,
+    /// `linux` or `windows`.
+    #[serde(rename = "OSType")]
+    pub os_type: String,
     pub kernel_version: String,
     pub swarm: SwarmInfo,
+    pub containerd_commit: Commit,
+    pub runc_commit: Commit,
+    pub init_commit: Commit,
+}
+
+/// A component's commit as `/info` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Commit {
+    #[serde(rename = "ID")]
+    pub id: String,
 }
 
 impl Info {

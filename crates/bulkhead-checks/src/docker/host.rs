@@ -11,6 +11,7 @@ use super::{
 use crate::engine::Context;
 use crate::model::{CheckResult, ObjectResult, Status};
 use crate::registry::Evaluator;
+use bulkhead_facts::docker::VersionSource;
 use bulkhead_facts::host::{AuditRule, AuditRules, FileFact, FileKind, MountInfo};
 
 pub const EVALUATORS: &[(&str, Evaluator)] = &[
@@ -670,18 +671,28 @@ fn docker_up_to_date(ctx: &Context<'_>) -> CheckResult {
             format!("Docker Engine {}", version.version),
         ),
     };
+    let from_info = version.source == VersionSource::InfoAndPing;
+    let field = if from_info {
+        "Info.ServerVersion"
+    } else {
+        "Version"
+    };
     let mut objects = vec![ObjectResult::new("daemon", "Docker Engine", Status::Info)
-        .evidence("Version", actual, expected)];
+        .evidence(field, actual, expected)];
     for c in &version.components {
-        if c.name != "Engine" {
-            objects.push(
-                ObjectResult::new("component", &c.name, Status::Info).evidence(
-                    "Components.Version",
-                    c.version.clone(),
-                    expected,
-                ),
-            );
+        if c.name == "Engine" {
+            continue;
         }
+        // Read from /info, a component is known by the commit the daemon reports (runc's
+        // includes its version upstream; distributions put their package version there).
+        let (field, actual) = if c.version.is_empty() && !c.commit.is_empty() {
+            ("Components.Commit", format!("commit {}", c.commit))
+        } else {
+            ("Components.Version", c.version.clone())
+        };
+        objects.push(
+            ObjectResult::new("component", &c.name, Status::Info).evidence(field, actual, expected),
+        );
     }
     CheckResult::info(format!(
         "{summary}; whether it is current is for a person to confirm against supported releases"
@@ -1156,11 +1167,41 @@ mod tests {
             v.components = vec![bulkhead_facts::docker::VersionComponent {
                 name: "containerd".into(),
                 version: "1.6.20~ds1".into(),
+                ..Default::default()
             }];
         });
         let r = f.check("docker.host.docker_up_to_date");
         assert_eq!(r.status, Status::Info);
         assert_eq!(r.objects[1].name, "containerd");
+    }
+
+    #[test]
+    fn a_version_read_from_info_names_the_components_by_commit() {
+        use bulkhead_facts::docker::{VersionComponent, VersionSource};
+        let f = Fixture::new().engine(|_, v| {
+            v.source = VersionSource::InfoAndPing;
+            v.components = vec![
+                VersionComponent {
+                    name: "runc".into(),
+                    commit: "v1.1.12-0-g51d5e94".into(),
+                    ..Default::default()
+                },
+                VersionComponent {
+                    name: "containerd".into(),
+                    version: "1.7.13".into(),
+                    ..Default::default()
+                },
+            ];
+        });
+        let r = f.check("docker.host.docker_up_to_date");
+        assert_eq!(r.status, Status::Info);
+        let evidence = |i: usize| r.objects[i].evidence.clone().unwrap();
+        assert_eq!(evidence(0).field, "Info.ServerVersion");
+        assert_eq!(r.objects[1].name, "runc");
+        assert_eq!(evidence(1).field, "Components.Commit");
+        assert_eq!(evidence(1).actual, "commit v1.1.12-0-g51d5e94");
+        assert_eq!(evidence(2).field, "Components.Version");
+        assert_eq!(evidence(2).actual, "1.7.13");
     }
 
     #[test]
