@@ -75,6 +75,9 @@ pub struct PgStore {
     shown: String,
     /// The role connected as, for messages about its privileges.
     user: Option<String>,
+    /// The connection string, to connect again (with the password, when it has one) when the
+    /// connection opened before an audit's collection was lost while it waited for the run.
+    url: String,
 }
 
 /// How a connection string is named in messages: rebuilt from what the driver parsed (hosts,
@@ -565,10 +568,14 @@ impl PgStore {
                 return Err(unknown_schema(&named, v));
             }
         }
+        if create {
+            check_recording_privileges(&mut client, user.as_deref(), &shown)?;
+        }
         Ok(PgStore {
             client,
             shown,
             user,
+            url: url.to_string(),
         })
     }
 
@@ -642,8 +649,68 @@ fn hold_schema_shared(
     }
 }
 
+/// Whether the role may record a run: INSERT on both tables and USAGE on the sequence of run
+/// IDs. Asked when the store is opened to record into, before the audit collects anything, so
+/// that a node without its grants fails at once and not after a long collection.
+fn check_recording_privileges(client: &mut Client, user: Option<&str>, shown: &str) -> Result<()> {
+    let row = client
+        .query_one(
+            "SELECT has_table_privilege('bulkhead_runs', 'INSERT'),
+                    has_table_privilege('bulkhead_checks', 'INSERT'),
+                    coalesce(has_sequence_privilege(pg_get_serial_sequence('bulkhead_runs', 'id'), 'USAGE'), true)",
+            &[],
+        )
+        .map_err(|e| {
+            StoreError(format!(
+                "PostgreSQL store {shown}: checking the role's privileges: {} ({})",
+                reason(&e),
+                advice_connected(&e)
+            ))
+        })?;
+    let (runs, checks, sequence): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+    if runs && checks && sequence {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    if !runs {
+        missing.push("INSERT on bulkhead_runs");
+    }
+    if !checks {
+        missing.push("INSERT on bulkhead_checks");
+    }
+    if !sequence {
+        missing.push("USAGE on the sequence bulkhead_runs_id_seq");
+    }
+    let role = user.unwrap_or("ROLE");
+    Err(StoreError(format!(
+        "PostgreSQL store {shown}: the role {role} may not record runs: it lacks {} (as the table owner: GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO {role}; GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO {role})",
+        missing.join(" and ")
+    )))
+}
+
+impl PgStore {
+    /// Connect again when the connection was lost. A recording's connection is opened before
+    /// the audit collects its facts, which may take minutes: the server may have dropped it
+    /// meanwhile (a restart, `idle_session_timeout`, a failover). Nothing was written on it, so
+    /// connecting again (once) loses nothing.
+    fn reconnect_if_lost(&mut self) -> Result<()> {
+        match self.client.batch_execute("SELECT 1") {
+            Err(e) if self.client.is_closed() || advice_connected(&e) == LOST => {
+                let lost = self.err("the connection opened for this recording", e);
+                *self = PgStore::connect(&self.url).map_err(|again| {
+                    StoreError(format!("{lost}; connecting again failed: {again}"))
+                })?;
+                Ok(())
+            }
+            Err(e) => Err(self.err("checking the connection", e)),
+            Ok(()) => Ok(()),
+        }
+    }
+}
+
 impl Store for PgStore {
     fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
+        self.reconnect_if_lost()?;
         let shown = self.shown.clone();
         let wrap = |what: &str, e: postgres::Error| {
             StoreError(format!(

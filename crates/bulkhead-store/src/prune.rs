@@ -165,6 +165,21 @@ impl<'a> Planner<'a> {
 /// PostgreSQL arrays of a reasonable size).
 pub(crate) const CHUNK: usize = 500;
 
+/// A size as `bulkhead history --prune` reports them: decimal units, one decimal.
+pub(crate) fn megabytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

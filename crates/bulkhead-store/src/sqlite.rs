@@ -11,6 +11,29 @@ use std::path::{Path, PathBuf};
 /// seconds; a run given up on is lost after its report was already printed, so wait longer.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long the trial write made when a store is opened to record into waits for another
+/// process's lock. A lock held longer means a working history that another process is writing
+/// to: the trial is then taken as passed, and the recording itself waits [`LOCK_WAIT`].
+const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many pages one step of a prune's compaction (`PRAGMA incremental_vacuum(N)`, one write
+/// transaction of its own) hands back: 4 MB of 4 KB pages, a fraction of a second's work.
+const COMPACT_STEP: i64 = 1024;
+
+/// The pause between two steps of a compaction. A recording that waits for the lock looks
+/// again at least every 100 ms (SQLite's busy handler): a longer pause lets every waiting
+/// recording in between two steps, so a compaction never holds recordings up for longer than
+/// one step, however much it hands back.
+const COMPACT_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// The most a prune rewrites (VACUUM) to turn on incremental vacuuming in a history created
+/// without it (by an earlier bulkhead): the data kept, which VACUUM
+/// copies twice while it holds the write lock, so that recordings, which wait up to
+/// [`LOCK_WAIT`] for it, are held up for a second or two at most. A larger history is not
+/// rewritten: its free pages are reused by the runs recorded next, and the report says how to
+/// compact it at a quiet time.
+const REWRITE_LIMIT: u64 = 32 << 20;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,15 +131,46 @@ impl SqliteStore {
             path: shown,
         };
         match store.judge()? {
-            // Nothing to create (and an unmarked history of version 1 is left unmarked): a user
-            // who may only read still gets to the write itself, whose error says so, instead of
-            // failing here on a write that would change nothing.
-            Contents::History { complete: true } => Ok(store),
-            Contents::Empty | Contents::History { complete: false } => {
-                store.create_tables()?;
-                Ok(store)
+            // Nothing to create (and an unmarked history of version 1 is left unmarked).
+            Contents::History { complete: true } => {}
+            Contents::Empty | Contents::History { complete: false } => store.create_tables()?,
+            Contents::Foreign(tables) => return Err(store.foreign(&tables)),
+        }
+        store.try_write()?;
+        Ok(store)
+    }
+
+    /// Make sure a recording will be able to write, before the audit collects anything: a user
+    /// who may only read the file, a directory where SQLite cannot create its journal, a
+    /// read-only mount are found now, with the same error the recording would give, rather
+    /// than after a long collection. A real write, rolled back: the file's first page is
+    /// rewritten with what it holds (which opens the journal, as a recording does), and nothing
+    /// reaches the file. A lock held by another process for more than [`PROBE_WAIT`] is taken as
+    /// a working history (the recording waits for it).
+    fn try_write(&self) -> Result<()> {
+        let wrap = |e| self.err("opening it to record runs", e);
+        self.conn.busy_timeout(PROBE_WAIT).map_err(wrap)?;
+        let tried = self.conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+            let version: i64 = self
+                .conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            self.conn
+                .execute_batch(&format!("PRAGMA user_version = {version}"))
+        });
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.conn.busy_timeout(LOCK_WAIT).map_err(wrap)?;
+        match tried {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                Ok(())
             }
-            Contents::Foreign(tables) => Err(store.foreign(&tables)),
+            other => other.map_err(wrap),
         }
     }
 
@@ -126,6 +180,12 @@ impl SqliteStore {
     /// judged again under that lock, since another bulkhead may have created it in the meantime,
     /// or a newer one migrated it, whose mark must not be overwritten with an older version.
     fn create_tables(&self) -> Result<()> {
+        // Incremental vacuuming lets a prune hand space back in short steps, never rewriting
+        // the file while recordings wait. Only a new file can choose it, before its first page
+        // is written (which BEGIN IMMEDIATE does): on any other it changes nothing.
+        self.conn
+            .execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+            .map_err(|e| self.err("creating the tables", e))?;
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err("creating the tables", e))?;
@@ -579,13 +639,13 @@ impl Store for SqliteStore {
         report.applied = true;
         // The runs are gone; their pages are free in the file, which keeps its size until they
         // are handed back.
-        self.reclaim().map_err(|e| {
+        let note = self.reclaim().map_err(|e| {
             StoreError(format!(
-                "{e}. The {} runs are deleted; their space is reused by the runs recorded next, and `sqlite3 {} VACUUM` (with free room in the temporary directory for a copy of the file) gives it back",
+                "{e}. The {} runs are deleted; their space is reused by the runs recorded next, and `bulkhead history --prune --apply` hands it back the next time it runs",
                 report.delete,
-                file.display()
             ))
         })?;
+        report.notes.extend(note);
         report.file_size = Some(FileSize {
             before,
             after: size(&file),
@@ -595,35 +655,57 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Give the free pages of the file back to the file system. The first time, VACUUM rewrites
-    /// the file (about as long as it takes to copy what it keeps) and turns on incremental
-    /// vacuuming; from then on only the freed pages are moved, which takes little longer than
-    /// the deletion. Recordings wait for it as for any write (up to a minute).
-    fn reclaim(&self) -> Result<()> {
+    /// Give the free pages of the file back to the file system, never holding the write lock
+    /// for long: a recording that waits for it longer than [`LOCK_WAIT`] would be lost. A
+    /// history with incremental vacuuming (every history bulkhead creates) is compacted in
+    /// steps of [`COMPACT_STEP`] pages, each a transaction of its own, with a pause between
+    /// them in which waiting recordings go first. A history created without it (by an earlier
+    /// bulkhead) can only turn it on by a VACUUM, which rewrites the file under the write lock:
+    /// that is done only for a history that keeps at most [`REWRITE_LIMIT`]; a larger one is
+    /// left at its size, and the returned note says so and how to compact it.
+    fn reclaim(&self) -> Result<Option<String>> {
+        let wrap = |e| self.err("reclaiming the space of the deleted runs", e);
         let pragma = |name: &str| {
             self.conn
                 .pragma_query_value(None, name, |r| r.get::<_, i64>(0))
-                .map_err(|e| self.err("reclaiming the space of the deleted runs", e))
+                .map_err(wrap)
         };
         if pragma("freelist_count")? == 0 {
-            return Ok(());
+            return Ok(None);
         }
-        let wrap = |e| self.err("reclaiming the space of the deleted runs", e);
         if pragma("auto_vacuum")? != 2 {
-            return self
-                .conn
-                .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
-                .map_err(wrap);
+            let free = pragma("freelist_count")? as u64 * pragma("page_size")? as u64;
+            let kept =
+                (pragma("page_count")? as u64 * pragma("page_size")? as u64).saturating_sub(free);
+            if kept <= REWRITE_LIMIT {
+                self.conn
+                    .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
+                    .map_err(wrap)?;
+                return Ok(None);
+            }
+            return Ok(Some(format!(
+                "the file keeps its size: it was created by an earlier bulkhead, which could only give back space by rewriting the whole file ({} kept) while recordings wait, and their wait (up to a minute) could run out. The {} freed are reused by the runs recorded next. To give them back, once: stop recording (the audit timer or DaemonSet) and run `sqlite3 {} 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM'` (it needs free room for a copy of the file in the temporary directory); from then on every prune hands space back as it goes",
+                crate::prune::megabytes(kept),
+                crate::prune::megabytes(free),
+                self.file.display()
+            )));
         }
-        // Each step of this pragma frees one page: step it to the end (executing it once, as
-        // execute_batch does, would hand back 4 KB).
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA incremental_vacuum")
-            .map_err(wrap)?;
-        let mut rows = stmt.query([]).map_err(wrap)?;
-        while rows.next().map_err(wrap)?.is_some() {}
-        Ok(())
+        loop {
+            // Each step of this pragma frees one page: step it to the end (executing it once,
+            // as execute_batch does, would hand back 4 KB).
+            {
+                let mut stmt = self
+                    .conn
+                    .prepare(&format!("PRAGMA incremental_vacuum({COMPACT_STEP})"))
+                    .map_err(wrap)?;
+                let mut rows = stmt.query([]).map_err(wrap)?;
+                while rows.next().map_err(wrap)?.is_some() {}
+            }
+            if pragma("freelist_count")? == 0 {
+                return Ok(None);
+            }
+            std::thread::sleep(COMPACT_PAUSE);
+        }
     }
 }
 

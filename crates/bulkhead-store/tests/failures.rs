@@ -136,3 +136,63 @@ fn sqlite_a_file_in_the_way_of_the_directory_is_named() {
         "{err}"
     );
 }
+
+/// An audit opens its store before it collects, which may take minutes; the server may drop
+/// that idle connection meanwhile (a restart, idle_session_timeout, a failover). The recording
+/// connects again instead of losing the run.
+#[test]
+fn postgres_a_connection_dropped_while_the_audit_collects_is_made_again() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let url = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    let mut store = open(&url).unwrap();
+    pg.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE usename = 'bulkhead' AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    );
+    let id = store
+        .record(&run("node-a"))
+        .unwrap_or_else(|e| panic!("the run was lost: {e}"));
+    let mut reader = open_existing(&url).unwrap();
+    let runs = reader.runs(&RunFilter::default()).unwrap();
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+}
+
+/// A node's role that may read the history but not insert into it is refused when the store
+/// is opened to record, naming what it lacks and the grant, not after the audit's collection.
+#[test]
+fn postgres_a_role_that_may_not_record_is_refused_when_the_store_is_opened() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let owner = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    open(&owner).unwrap().record(&run("node-a")).unwrap();
+    pg.psql(
+        "CREATE ROLE node LOGIN; GRANT SELECT ON bulkhead_runs, bulkhead_checks TO node;
+         CREATE ROLE full_node LOGIN;
+         GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO full_node;
+         GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO full_node;",
+    );
+    let err = error_of(open(&format!(
+        "postgres:{}",
+        pg.conninfo("node", "postgres")
+    )));
+    assert!(err.contains("the role node may not record runs"), "{err}");
+    assert!(
+        err.contains(
+            "INSERT on bulkhead_runs and INSERT on bulkhead_checks and USAGE on the sequence"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO node"),
+        "{err}"
+    );
+    let mut node = open(&format!(
+        "postgres:{}",
+        pg.conninfo("full_node", "postgres")
+    ))
+    .unwrap();
+    node.record(&run("node-b")).unwrap();
+}

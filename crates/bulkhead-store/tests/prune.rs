@@ -525,3 +525,211 @@ fn postgres_pruning_needs_delete_and_says_so() {
     assert_eq!(pg_count(&pg, "SELECT count(*) FROM bulkhead_runs"), 1);
     assert_eq!(pg_count(&pg, "SELECT count(*) FROM bulkhead_checks"), 2);
 }
+
+// ----------------------------------------------------------------------------------------------
+// SQLite: pruning a large history while audits record into it
+
+/// Record `count` runs of about 120 KB (an audit document's size) for `lab-host` into `url`.
+fn record_big_runs(url: &str, count: u32) {
+    let mut store = open(url).unwrap();
+    for m in 0..count {
+        store
+            .record(&run("lab-host", "docker", 1 + m / 1000, m % 1000, 120_000))
+            .unwrap();
+    }
+}
+
+/// Turn `path` into a history as bulkhead created them before its histories used incremental
+/// vacuuming (auto_vacuum NONE, which only a VACUUM can change).
+fn without_incremental_vacuum(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA auto_vacuum = NONE; VACUUM")
+        .unwrap();
+    let mode: i64 = conn
+        .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, 0);
+}
+
+/// How long a full rewrite (VACUUM, what a prune ran on a history without incremental
+/// vacuuming) of what `path` keeps after deleting `delete` of its oldest runs takes on this
+/// machine, measured on a copy: the time a recording waited for the lock behind it.
+fn rewrite_time(path: &std::path::Path, delete: usize) -> std::time::Duration {
+    let copy = path.with_extension("copy.db");
+    std::fs::copy(path, &copy).unwrap();
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    conn.execute_batch(&format!(
+        "DELETE FROM checks WHERE run_id IN (SELECT id FROM runs ORDER BY id LIMIT {delete});
+         DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY id LIMIT {delete});"
+    ))
+    .unwrap();
+    let started = std::time::Instant::now();
+    conn.execute_batch("VACUUM").unwrap();
+    let took = started.elapsed();
+    drop(conn);
+    std::fs::remove_file(&copy).unwrap();
+    took
+}
+
+/// Prune `url` to its newest `keep` runs while another connection (a `bulkhead audit --store`)
+/// records a run of about 120 KB over and over. Returns the prune's report and the longest any
+/// recording took; every recording must succeed and be kept.
+fn prune_while_recording(
+    url: &str,
+    keep: usize,
+) -> (bulkhead_store::PruneReport, std::time::Duration) {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let recorder = {
+        let (url, done, started) = (url.to_string(), done.clone(), started.clone());
+        std::thread::spawn(move || {
+            let mut store = open(&url).unwrap();
+            let (mut ids, mut longest) = (Vec::new(), std::time::Duration::ZERO);
+            started.wait();
+            let mut m = 0;
+            // Past the prune's end too: a step of it may still be under way.
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || m < 5 {
+                let t = std::time::Instant::now();
+                let id = store
+                    .record(&run("rec", "docker", 28, m, 120_000))
+                    .unwrap_or_else(|e| panic!("a recording during the prune failed: {e}"));
+                longest = longest.max(t.elapsed());
+                ids.push(id);
+                m += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            (ids, longest)
+        })
+    };
+    let mut pruner = open_for_pruning(url).unwrap();
+    started.wait();
+    // Let the recorder get going.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let report = pruner
+        .prune(
+            &Prune {
+                host: Some("lab-host".into()),
+                keep_last: Some(keep),
+                ..Prune::default()
+            },
+            true,
+        )
+        .unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (recorded, longest) = recorder.join().unwrap();
+    let after = ids(pruner.as_mut());
+    let mut newest_first = recorded.clone();
+    newest_first.reverse();
+    assert_eq!(after["rec docker"], newest_first, "a recording was lost");
+    assert_eq!(after["lab-host docker"].len(), keep);
+    (report, longest)
+}
+
+/// A new history uses incremental vacuuming from its first run, so pruning it never rewrites
+/// the file: the deletion is one transaction and the space goes back in short steps, between
+/// which waiting recordings go first. A prune of 30 of 600 runs of 120 KB used to VACUUM the
+/// 68 MB kept while holding the write lock, and a recording waited for all of it (on a history
+/// large enough, or a disk slow enough, longer than its minute, and its run was lost); now no
+/// recording waits for half of that, and the file still shrinks.
+#[test]
+fn sqlite_a_large_prune_holds_recordings_up_only_briefly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    record_big_runs(&url, 600);
+    assert_eq!(
+        sqlite_count(&path, "PRAGMA auto_vacuum"),
+        2,
+        "a new history is created with incremental vacuuming"
+    );
+    let rewrite = rewrite_time(&path, 30);
+    let (report, longest) = prune_while_recording(&url, 570);
+    eprintln!("a rewrite takes {rewrite:?}; the longest recording took {longest:?}");
+    assert_eq!(report.delete, 30);
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    let fs = report.file_size.unwrap();
+    // 30 runs of 120 KB handed back, less the recorder's runs written meanwhile.
+    assert!(fs.after < fs.before - 1_500_000, "{fs:?}");
+    assert_eq!(sqlite_count(&path, "PRAGMA freelist_count"), 0);
+    assert!(
+        longest < rewrite / 2,
+        "a recording waited {longest:?}; rewriting the file takes {rewrite:?}"
+    );
+}
+
+/// A large history created by an earlier bulkhead, without incremental vacuuming: turning it
+/// on takes a VACUUM, a rewrite of all that is kept under the write lock, so the prune leaves
+/// the file at its size, says so and how to compact it at a quiet time; recordings meanwhile
+/// are held up only by the deletion. Its free pages are reused by the next runs.
+#[test]
+fn sqlite_a_large_history_without_incremental_vacuuming_is_not_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    record_big_runs(&url, 600);
+    without_incremental_vacuum(&path);
+    let rewrite = rewrite_time(&path, 30);
+    let (report, longest) = prune_while_recording(&url, 570);
+    eprintln!("a rewrite takes {rewrite:?}; the longest recording took {longest:?}");
+    assert_eq!(report.delete, 30);
+    let fs = report.file_size.unwrap();
+    assert!(fs.after >= fs.before, "{fs:?}");
+    assert_eq!(sqlite_count(&path, "PRAGMA auto_vacuum"), 0, "rewritten");
+    let note = report.notes.join("\n");
+    assert!(note.contains("keeps its size"), "{note}");
+    assert!(
+        note.contains(&format!(
+            "sqlite3 {} 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM'",
+            path.display()
+        )),
+        "{note}"
+    );
+    assert!(
+        longest < rewrite / 2,
+        "a recording waited {longest:?}; rewriting the file takes {rewrite:?}"
+    );
+    // The space is reused: recording as much as was deleted again barely grows the file.
+    let size = std::fs::metadata(&path).unwrap().len();
+    record_big_runs(&url, 20);
+    assert!(
+        std::fs::metadata(&path).unwrap().len() < size + 1_000_000,
+        "the free pages were not reused"
+    );
+}
+
+/// A small history created without incremental vacuuming is rewritten once (a second or less
+/// under the lock) and prunes incrementally from then on; its marks survive.
+#[test]
+fn sqlite_a_small_history_without_incremental_vacuuming_is_rewritten_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    record_big_runs(&url, 40);
+    without_incremental_vacuum(&path);
+    let marks = (
+        sqlite_count(&path, "PRAGMA application_id"),
+        sqlite_count(&path, "PRAGMA user_version"),
+    );
+    let mut pruner = open_for_pruning(&url).unwrap();
+    let r = pruner
+        .prune(
+            &Prune {
+                keep_last: Some(5),
+                ..Prune::default()
+            },
+            true,
+        )
+        .unwrap();
+    assert_eq!(r.delete, 35);
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    let fs = r.file_size.unwrap();
+    assert!(fs.after < fs.before / 5, "{fs:?}");
+    assert_eq!(sqlite_count(&path, "PRAGMA auto_vacuum"), 2);
+    assert_eq!(
+        (
+            sqlite_count(&path, "PRAGMA application_id"),
+            sqlite_count(&path, "PRAGMA user_version"),
+        ),
+        marks
+    );
+}

@@ -665,6 +665,8 @@ fn recording_into_a_directory_that_may_not_be_written_says_the_directory_must_be
     }
     let err = String::from_utf8_lossy(&recorded.stderr);
     assert_eq!(recorded.status.code(), Some(2), "{err}");
+    // Found when the store is opened, before the audit ran: no report was printed.
+    assert!(recorded.stdout.is_empty(), "the audit ran first: {err}");
     assert!(
         err.contains(&format!("cannot create it in {}", history_dir.display())),
         "{err}"
@@ -1139,4 +1141,104 @@ fn prune_in_postgres_names_the_grant_it_lacks_and_never_the_password() {
     ]);
     assert!(out.contains("deleted 2 of 3 runs"), "{out}");
     assert!(out.contains("(auto)vacuum"), "{out}");
+}
+
+/// A store that cannot be used fails the audit before anything is collected or printed: a
+/// server that refuses the connection, a history whose directory cannot be made. Before, the
+/// audit ran (a live collection may take minutes), printed its report and wrote its -o file,
+/// and only then found the store unusable. Now it exits 2 at once, naming the store without
+/// its password, and the report is neither printed nor written; a live audit names the store,
+/// not the host it never got to read.
+#[test]
+fn a_store_that_cannot_be_used_fails_before_the_audit_collects_or_prints() {
+    let dir = TempDir::new("history-fail-fast");
+    let snapshot = golden_snapshot();
+    let blocker = dir.arg("notes.txt");
+    std::fs::write(&blocker, "not a directory\n").unwrap();
+    let out = dir.arg("report.json");
+    for (store, says) in [
+        (
+            "postgresql://app:hunter2@127.0.0.1:1/fleet".to_string(),
+            "Connection refused",
+        ),
+        (
+            format!("sqlite:{blocker}/runs.db"),
+            "is a file, not a directory",
+        ),
+    ] {
+        for target in [
+            vec!["--snapshot", &snapshot],
+            vec!["--docker-host", "unix:///nonexistent/docker.sock"],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+                .args(["audit", "docker"])
+                .args(&target)
+                .args(["--fail-on", "never", "--format", "json", "--store", &store])
+                .env_remove("BULKHEAD_STORE")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{target:?} {store}: {err}");
+            assert!(
+                o.stdout.is_empty(),
+                "{target:?} {store}: the report was printed"
+            );
+            assert!(err.contains(says), "{target:?} {store}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(
+                !err.contains("Docker socket"),
+                "the store comes first: {err}"
+            );
+            assert!(err.contains("the audit was not run"), "{err}");
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+            .args([
+                "audit",
+                "docker",
+                "--snapshot",
+                &snapshot,
+                "--fail-on",
+                "never",
+            ])
+            .args(["-o", &out, "--store", &store])
+            .env_remove("BULKHEAD_STORE")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            !std::path::Path::new(&out).exists(),
+            "{store}: -o was written"
+        );
+    }
+}
+
+/// A write that fails at the end, after the store was opened (here a trigger refuses it, as a
+/// full disk would): the report is out and stays out, and the error says the run was not
+/// recorded, so the audit is run again to record it.
+#[test]
+fn a_run_that_cannot_be_recorded_keeps_its_report_and_says_it_was_not_recorded() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let store = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    let snapshot = golden_snapshot();
+    bulkhead(&record_5_13(&snapshot, &store));
+    pg.psql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON bulkhead_runs
+             FOR EACH ROW EXECUTE FUNCTION refuse();",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(record_5_13(&snapshot, &store))
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(out.contains("5.13"), "the report: {out}");
+    assert!(err.contains("disk full (simulated)"), "{err}");
+    assert!(err.contains("its run was not recorded"), "{err}");
+    assert!(!err.contains("recorded docker run"), "{err}");
 }

@@ -18,6 +18,14 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let (check_excludes, container_excludes) = split_excludes(&args.select.exclude);
     // A mistyped check ID is reported before the host is read, not after.
     refuse_unknown_selectors_early(target, &args, &check_excludes)?;
+    // The store too, before a collection that may take minutes: a wrong URL or password, an
+    // unreachable server, a history this user may not write fail now, with nothing printed.
+    // The run itself is recorded after the report is out, so a failure to record never loses
+    // the report.
+    let mut store = match &args.store {
+        Some(url) => Some(super::history::open_for_recording(url)?),
+        None => None,
+    };
     let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;
     warn_when_the_selection_matches_nothing(&snapshot);
     let audits = evaluate(&snapshot, target, &args, check_excludes)?;
@@ -67,8 +75,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
         AuditFormat::Junit => bulkhead_report::junit::render(&audits),
     };
     crate::output::emit(&text, args.out.output.as_deref())?;
-    if let Some(url) = &args.store {
-        super::history::record(url, &audits)?;
+    if let Some(store) = store.as_mut() {
+        super::history::record(store.as_mut(), &audits)?;
     }
     let code = exit_code(&audits, args.fail_on);
     // The process ends right after this: handing the snapshot and the results back to the

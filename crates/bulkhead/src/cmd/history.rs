@@ -4,17 +4,32 @@ use super::VERSION;
 use crate::cli::{Benchmark, HistoryArgs, ListFormat};
 use bulkhead_checks::{Audit, Status};
 use bulkhead_report::Target;
-use bulkhead_store::{NewRun, Prune, PruneReport, RunFilter, RunSummary};
+use bulkhead_store::{NewRun, Prune, PruneReport, RunFilter, RunSummary, Store};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::process::ExitCode;
 
-/// Record each audit as one run. The store receives exactly the `bulkhead.audit/1` document
-/// `--format json` prints. The runs of one audit (Docker and Kubernetes) are recorded together
-/// or not at all: an audit that exits with a store error has left no run behind, so running it
-/// again does not record its Docker run twice.
-pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
-    let mut store = bulkhead_store::open(url).map_err(|e| e.to_string())?;
+/// Open the store an audit records into (`audit --store URL`), before the audit collects
+/// anything: the connection, the tables (created when missing), the schema version, and the
+/// right to write (SQLite: a trial write, rolled back; PostgreSQL: the role's grants). A store
+/// that cannot be used fails the audit at once (exit 2), before a collection that may take
+/// minutes, instead of after its report.
+pub fn open_for_recording(url: &str) -> Result<Box<dyn Store>, String> {
+    bulkhead_store::open(url).map_err(|e| {
+        format!("{e}; the audit was not run (--store, or BULKHEAD_STORE, names the run history it records into)")
+    })
+}
+
+/// Record each audit as one run, into the store [`open_for_recording`] opened, after the
+/// report was printed (so that a failure to record never loses the report). The store receives
+/// exactly the `bulkhead.audit/1` document `--format json` prints. The runs of one audit
+/// (Docker and Kubernetes) are recorded together or not at all: an audit that exits with a
+/// store error has left no run behind, so running it again does not record its Docker run
+/// twice.
+pub fn record(store: &mut dyn Store, audits: &[(Audit, Target)]) -> Result<(), String> {
+    let not_recorded = |e: String| {
+        format!("{e}; the audit's report was written, but its run was not recorded: run the audit again to record it")
+    };
     let runs = audits
         .iter()
         .map(|(audit, target)| {
@@ -24,8 +39,11 @@ pub fn record(url: &str, audits: &[(Audit, Target)]) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
             NewRun::from_document(&doc)
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    let ids = store.record_all(&runs).map_err(|e| e.to_string())?;
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(not_recorded)?;
+    let ids = store
+        .record_all(&runs)
+        .map_err(|e| not_recorded(e.to_string()))?;
     for (id, (_, target)) in ids.iter().zip(audits) {
         // The host name is the audited host's (or snapshot's) word: characters that would act on
         // a terminal are written as escapes, as in every other output.
