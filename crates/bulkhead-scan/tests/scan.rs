@@ -3421,3 +3421,37 @@ fn a_file_over_the_size_limit_is_refused_with_both_sizes() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A limit given alone also sets the request (Kubernetes copies it), so a container with limits
+/// only is not reported; a request alone caps nothing, so it still is, for its missing limit.
+#[test]
+fn kubernetes_limits_alone_set_the_requests() {
+    let pod = |resources: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: app\n    image: nginx:1.25\n{resources}")
+    };
+    let messages = |text: &str| -> Vec<String> {
+        scan("pod.yaml", ArtifactKind::Kubernetes, text)
+            .findings
+            .iter()
+            .filter(|f| matches!(f.rule.as_str(), "k8s-cpu-limits" | "k8s-memory-limits"))
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect()
+    };
+    let limits_only = pod("    resources:\n      limits: {cpu: 100m, memory: 64Mi}\n");
+    assert_eq!(messages(&limits_only), Vec::<String>::new());
+    let requests_only = pod("    resources:\n      requests: {cpu: 100m, memory: 64Mi}\n");
+    assert_eq!(
+        messages(&requests_only),
+        [
+            "k8s-cpu-limits: no cpu limits",
+            "k8s-memory-limits: no memory limits"
+        ]
+    );
+    assert_eq!(
+        messages(&pod("")),
+        [
+            "k8s-cpu-limits: no cpu requests or limits",
+            "k8s-memory-limits: no memory requests or limits"
+        ]
+    );
+}

@@ -651,14 +651,18 @@ fn resources(ctx: &Ctx<'_>, out: &mut Out<'_>, resource: &str, rule: &'static st
         if c.kind == ContainerKind::Ephemeral {
             return; // ephemeral containers cannot have resources
         }
-        let missing: Vec<&str> = ["requests", "limits"]
-            .into_iter()
-            .filter(|k| {
-                c.node
-                    .path(&["resources", k, resource])
-                    .is_none_or(Node::is_null)
-            })
-            .collect();
+        let set = |k: &str| {
+            c.node
+                .path(&["resources", k, resource])
+                .is_some_and(|n| !n.is_null())
+        };
+        // A limit alone also sets the request: Kubernetes copies a container's limit into its
+        // request when the request is not given. A request alone caps nothing.
+        let missing: Vec<&str> = match (set("requests"), set("limits")) {
+            (_, true) => vec![],
+            (true, false) => vec!["limits"],
+            (false, false) => vec!["requests", "limits"],
+        };
         if !missing.is_empty() {
             let span = c
                 .node
