@@ -632,7 +632,9 @@ fn no_sensitive_mounts(ctx: &Context<'_>) -> CheckResult {
         );
         match worst {
             Status::Fail => o.note("a read-write bind lets the container change the host; a socket gives control of the daemon even when bound read-only"),
-            Status::Warn => o.note("read-only, so the container can read but not change these host files"),
+            // Read-only stops changes, not reading: a root process in the container (without
+            // user namespace remapping) reads even the files only root may read there.
+            Status::Warn => o.note("read-only: the container cannot change these host files but can read them, and as root without user namespace remapping also those only root may read (password hashes in /etc/shadow, private keys)"),
             _ => o,
         }
     })
