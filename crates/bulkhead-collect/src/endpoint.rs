@@ -814,6 +814,64 @@ fn versioned_uri(uri: &hyper::Uri, negotiated: &ClientVersion) -> hyper::Uri {
     hyper::Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
+/// When the socket tried does not exist: the unix sockets that running dockerd processes were
+/// told to listen on (`-H unix://PATH`, `--host=...`), as a sentence to append to the error, so
+/// that a user whose daemon listens elsewhere learns where. Read from `proc` only on this error
+/// path; empty when there is none.
+fn running_elsewhere(proc: &Path, tried: &Path) -> String {
+    let mut found: Vec<String> = Vec::new();
+    let Ok(dir) = std::fs::read_dir(proc) else {
+        return String::new();
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let argv: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_dockerd = argv
+            .first()
+            .is_some_and(|a0| a0.rsplit('/').next() == Some("dockerd"));
+        if !is_dockerd {
+            continue;
+        }
+        for host in bulkhead_facts::docker::parse_dockerd_flags(&argv[1..]).all("host") {
+            let Some(socket) = host.strip_prefix("unix://") else {
+                continue;
+            };
+            if !socket.is_empty() && Path::new(socket) != tried && is_socket(Path::new(socket)) {
+                found.push(format!(
+                    "unix://{} (dockerd, pid {pid})",
+                    mask_address(socket)
+                ));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            ". A dockerd listens on {one}: audit it with --docker-host {}",
+            one.split(' ').next().unwrap_or_default()
+        ),
+        many => format!(
+            ". Running dockerd processes listen on {}: name one with --docker-host",
+            many.join(", ")
+        ),
+    }
+}
+
 /// Connect to a unix socket, with errors that say what to do.
 fn connect_unix(
     target: &Target,
@@ -822,19 +880,23 @@ fn connect_unix(
     // The address with where it came from; `shown` names only a context.
     let host = &target.endpoint.host;
     let from = source_text(&target.endpoint.source);
-    let elsewhere = match context_of(&target.endpoint) {
-        Some(name) => format!(
+    let elsewhere = match (context_of(&target.endpoint), target.endpoint.source.as_str()) {
+        (Some(name), _) => format!(
             "fix the context's address (`docker context update {name} --docker host=ADDRESS`), select another context, or name the daemon with --docker-host or DOCKER_HOST"
         ),
-        None => "name the daemon with --docker-host or DOCKER_HOST".into(),
+        // The address was named: repeating "name the daemon" would send the user in a circle.
+        (None, "flag") => "check the path given to --docker-host".into(),
+        (None, "env") => "check the path in DOCKER_HOST".into(),
+        (None, _) => "name the daemon with --docker-host or DOCKER_HOST".into(),
     };
     std::os::unix::net::UnixStream::connect(path).map_err(|e| {
         // The path is the address as given (`unix:///path?password=x` names that path): shown
         // masked as the address is.
         CollectError(match e.kind() {
             std::io::ErrorKind::NotFound => format!(
-                "no Docker socket at {} (endpoint {host}, {from}): is dockerd running? Start it, or {elsewhere}",
+                "no Docker socket at {} (endpoint {host}, {from}): is dockerd running? Start it, or {elsewhere}{}",
                 mask_address(&path.display().to_string()),
+                running_elsewhere(Path::new("/proc"), path),
             ),
             std::io::ErrorKind::PermissionDenied => format!(
                 "permission denied connecting to {} (endpoint {}): run bulkhead as root or as a member of the docker group",
@@ -2253,7 +2315,51 @@ mod tests {
         let e = precheck(&t).unwrap_err();
         assert!(e.0.contains("/nonexistent/docker.sock"), "{e}");
         assert!(e.0.contains("is dockerd running"), "{e}");
+        // Named with --docker-host: the advice is to check that path, not to name a daemon.
+        assert!(e.0.contains("check the path given to --docker-host"), "{e}");
+        assert!(!e.0.contains("name the daemon with"), "{e}");
         assert!(is_absent(&t));
+    }
+
+    /// A missing socket's error names the sockets running dockerd processes listen on (read
+    /// from their command lines under a /proc), skipping addresses that are no socket.
+    #[test]
+    fn a_missing_socket_names_where_running_daemons_listen() {
+        let dir = std::env::temp_dir().join(format!("bulkhead-elsewhere-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let proc = dir.join("proc");
+        let socket = dir.join("d.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let process = |pid: u32, argv: &[&str]| {
+            std::fs::create_dir_all(proc.join(pid.to_string())).unwrap();
+            let mut raw = argv.join("\0");
+            raw.push('\0');
+            std::fs::write(proc.join(pid.to_string()).join("cmdline"), raw).unwrap();
+        };
+        let tried = Path::new("/var/run/docker.sock");
+        assert_eq!(running_elsewhere(&proc, tried), "");
+        let listen = format!("--host=unix://{}", socket.display());
+        process(
+            41,
+            &[
+                "/usr/bin/dockerd",
+                &listen,
+                "-H",
+                "unix:///nonexistent/x.sock",
+            ],
+        );
+        process(42, &["sleep", "-H", "unix:///tmp"]);
+        assert_eq!(
+            running_elsewhere(&proc, tried),
+            format!(
+                ". A dockerd listens on unix://{0} (dockerd, pid 41): audit it with --docker-host unix://{0}",
+                socket.display()
+            )
+        );
+        // The socket tried is not offered again.
+        assert_eq!(running_elsewhere(&proc, &socket), "");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The directory names the docker CLI gives a context (checked against `docker context

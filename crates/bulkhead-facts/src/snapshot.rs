@@ -102,7 +102,13 @@ const CONTAINER_SECTIONS: &[&str] = &[
 /// container without a section the checks judge, or a collection time that is not RFC 3339
 /// (reports print it and docker-bench-json's `start` and `end` come from it).
 fn check_complete(v: &serde_json::Value) -> Result<(), String> {
-    let at = v.get("collected_at").and_then(|t| t.as_str()).unwrap_or("");
+    let Some(at) = v.get("collected_at") else {
+        return Err(
+            "it has no collected_at (when it was collected, an RFC 3339 time such as 2026-01-01T00:00:00Z)"
+                .into(),
+        );
+    };
+    let at = at.as_str().unwrap_or("");
     if crate::time::rfc3339_to_unix(at).is_none() {
         return Err(format!(
             "collected_at {at:?} is not an RFC 3339 time (such as 2026-01-01T00:00:00Z)"
@@ -172,6 +178,12 @@ mod tests {
             e.contains("collected_at \"yesterday\" is not an RFC 3339 time"),
             "{e}"
         );
+        // A snapshot without the field is told so, not that "" is a bad time.
+        let mut v: serde_json::Value =
+            serde_json::from_str(&snapshot_with("2026-01-01T00:00:00Z", complete())).unwrap();
+        v.as_object_mut().unwrap().remove("collected_at");
+        let e = Snapshot::from_json(&v.to_string()).unwrap_err();
+        assert!(e.contains("it has no collected_at"), "{e}");
     }
 
     /// A value of the wrong type is named with where it is, and a long one is not quoted whole.

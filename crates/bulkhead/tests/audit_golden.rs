@@ -534,10 +534,15 @@ fn an_unknown_check_id_is_refused_before_the_host_is_read() {
         (vec!["--only", "9.9"], "--only 9.9: names no check"),
         (vec!["--only", "5.13,5.99"], "--only 5.99: names no check"),
         (vec!["--exclude", "5.99"], "--exclude 5.99: names no check"),
-        // 5.32 exists in 1.6.0, not in the numbering asked for.
+        // 5.32 exists in 1.6.0, not in the numbering asked for: the error says which check it
+        // is there and its number in the numbering asked for.
         (
             vec!["--ids", "cis-1.2.0", "--only", "5.32"],
             "--only 5.32: names no check",
+        ),
+        (
+            vec!["--ids", "cis-1.2.0", "--only", "5.32"],
+            "5.32 is the cis-1.6.0 number of the check that cis-1.2.0 numbers 5.31",
         ),
         (vec!["--ids", "cis-1.12"], "has no such numbering"),
     ] {

@@ -219,13 +219,41 @@ fn refuse_unknown_selectors(
     for (option, tokens) in [("--only", only), ("--exclude", check_excludes)] {
         let unknown = Selection::new(tokens.to_vec(), Vec::new()).unknown_tokens(pairs);
         if !unknown.is_empty() {
+            let hints: String = unknown
+                .iter()
+                .filter_map(|t| other_numbering(pairs, t))
+                .map(|h| format!("; {h}"))
+                .collect();
             return Err(format!(
-                "{option} {}: names no check, section or control in the selected numbering (see `bulkhead checks list`)",
+                "{option} {}: names no check, section or control in the selected numbering (see `bulkhead checks list`){hints}",
                 unknown.join(",")
             ));
         }
     }
     Ok(())
+}
+
+/// When `token` is a check's ID in another numbering of one of `pairs`' benchmarks: a sentence
+/// naming that numbering and the check's ID in the selected one (`5.32` given with `--ids
+/// cis-1.2.0`, where that check is 5.31).
+fn other_numbering(pairs: &[(&Benchmark, &str)], token: &str) -> Option<String> {
+    pairs.iter().find_map(|(b, selected)| {
+        b.editions
+            .iter()
+            .filter(|e| e.as_str() != *selected)
+            .find_map(|e| {
+                let c = b.controls.iter().find(|c| c.id_in(e) == Some(token))?;
+                Some(match c.id_in(selected) {
+                    Some(here) => format!(
+                        "{token} is the cis-{e} number of the check that cis-{selected} numbers {here}"
+                    ),
+                    None => format!(
+                        "{token} is the cis-{e} number of a check cis-{selected} does not have (control {})",
+                        c.id
+                    ),
+                })
+            })
+    })
 }
 
 /// Before anything is collected: `--ids`, and the IDs of `--only` and `--exclude`, against every
