@@ -504,9 +504,9 @@ pub struct SourceArgs {
     ///
     /// A snapshot (`bulkhead collect -o FILE`) holds every fact a live run reads, so the results
     /// are those of the host it was collected on. --docker-host and --cluster-dump cannot be
-    /// combined with it; audit, threats and report refuse --root and --proc with it. --include,
-    /// --label and --exclude narrow the containers it holds; --all-containers needs a snapshot
-    /// collected with --all-containers.
+    /// combined with it; audit, threats and report refuse --root and --proc with it. --include
+    /// and --label (and audit's --exclude) narrow the containers it holds; --all-containers
+    /// needs a snapshot collected with --all-containers.
     #[arg(long, value_name = "FILE", help_heading = "Source")]
     pub snapshot: Option<PathBuf>,
     /// Directory the host's files are read under.
@@ -882,7 +882,7 @@ For example, see what keeping each host's newest 30 runs of each kind (and any r
     #[arg(long, requires = "prune")]
     pub apply: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
 }
 
@@ -940,7 +940,7 @@ pub enum ChecksCommand {
         )]
         ids: Option<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
     /// Explain one check: what it verifies, why, how bulkhead evaluates it, how to fix it.
