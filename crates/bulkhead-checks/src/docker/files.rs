@@ -769,6 +769,22 @@ mod tests {
         );
     }
 
+    /// Under --root a missing file is said to be missing there, not on the host: a trial on a
+    /// copy of /etc lacks the binaries and units the running host has.
+    #[test]
+    fn a_file_missing_under_root_is_said_to_be_missing_there() {
+        let mut f = Fixture::new()
+            .dockerd("", None)
+            .missing("/etc/docker/daemon.json");
+        f.snapshot.host.root = "/tmp/copy".into();
+        let r = f.check("docker.files.daemon_json_mode");
+        assert_eq!(r.status, Status::NotApplicable);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("the daemon's configuration file /etc/docker/daemon.json: file does not exist under /tmp/copy (--root)")
+        );
+    }
+
     #[test]
     fn missing_optional_files_are_not_applicable_with_the_reason() {
         let f = Fixture::new()

@@ -415,9 +415,11 @@ fn audit_located(
     let host = &ctx.snapshot.host;
     match host.file(&path) {
         Some(FileFact::Missing) => {
-            return CheckResult::not_applicable(format!(
-                "{what} {path} does not exist on this host"
-            ))
+            let place = match super::under_root(ctx) {
+                r if r.is_empty() => " on this host".to_string(),
+                r => r,
+            };
+            return CheckResult::not_applicable(format!("{what} {path} does not exist{place}"));
         }
         Some(FileFact::Unreadable { reason }) => {
             // Existence is unknown, but the rules can still be judged: go on, and say so.

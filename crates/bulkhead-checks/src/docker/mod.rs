@@ -16,6 +16,16 @@ pub mod ops;
 pub mod runtime;
 pub mod swarm;
 
+/// Where a file that was not found was looked for, when that is not this host's own root
+/// (` under DIR (--root)`, else empty). Under --root a file may be missing only from the copy
+/// being audited, and the message must not read as if the host lacked it.
+pub(crate) fn under_root(ctx: &Context<'_>) -> String {
+    match ctx.snapshot.host.root.as_str() {
+        "" | "/" => String::new(),
+        root => format!(" under {root} (--root)"),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixture;
 
@@ -147,9 +157,8 @@ pub(crate) fn mode_object(ctx: &Context<'_>, path: &str, allowed: u32) -> Object
                 o
             }
         }
-        Some(FileFact::Missing) => {
-            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
-        }
+        Some(FileFact::Missing) => ObjectResult::new("file", path, Status::NotApplicable)
+            .note(format!("file does not exist{}", under_root(ctx))),
         Some(FileFact::Unreadable { reason }) => {
             ObjectResult::new("file", path, Status::Error).note(reason.clone())
         }
@@ -244,9 +253,8 @@ pub(crate) fn owner_object_ids(
             ObjectResult::new("file", path, if ok { Status::Pass } else { Status::Fail })
                 .evidence("owner", actual, expected)
         }
-        Some(FileFact::Missing) => {
-            ObjectResult::new("file", path, Status::NotApplicable).note("file does not exist")
-        }
+        Some(FileFact::Missing) => ObjectResult::new("file", path, Status::NotApplicable)
+            .note(format!("file does not exist{}", under_root(ctx))),
         Some(FileFact::Unreadable { reason }) => {
             ObjectResult::new("file", path, Status::Error).note(reason.clone())
         }
