@@ -23,6 +23,8 @@
 //! killed at any point leaves no half-written file (the failpoint tests prove it). `rollback`
 //! reads the latest journal and restores the backups the same way, refusing (changing nothing) a
 //! file whose content, mode or owner changed after it was applied, or that became a symbolic link.
+//! Once a file is restored its backup is deleted (it holds the old content, possibly a secret,
+//! beside the file: in a scanned source tree it would be committed); the report names it.
 //! Rolling back again undoes the apply before, until none is left.
 //!
 //! An apply that fails part-way (an I/O error) stops where it is and undoes nothing: its error
@@ -109,11 +111,12 @@ impl ApplyOptions {
 /// What `apply` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyReport {
-    /// Fix IDs applied, with the files each changed.
+    /// Fix IDs applied, with the files each changed, named where they are on this machine
+    /// (under `--root` when that is not `/`).
     pub applied: Vec<(String, Vec<String>)>,
     /// Fix IDs not applied, with why (review without --include-review, a command for a human).
     pub skipped: Vec<(String, String)>,
-    /// Backups written: (host path, backup path on this machine).
+    /// Backups written: (the file, its backup), both where they are on this machine.
     pub backups: Vec<(String, PathBuf)>,
     /// The journal `rollback` reads.
     pub journal: Option<PathBuf>,
@@ -576,6 +579,19 @@ fn mount_points() -> Vec<PathBuf> {
             PathBuf::from(std::ffi::OsString::from_vec(out))
         })
         .collect()
+}
+
+/// Host path `path` as it is on this machine: under `root` (`/etc/x` under `/tmp/r` is
+/// `/tmp/r/etc/x`), unchanged when the root is `/`. What reports print for every file written,
+/// backed up, removed or restored, so that nobody reads a change under --root as one of the
+/// real host's.
+pub fn on_disk(root: &Path, path: &str) -> String {
+    if root == Path::new("/") || !path.starts_with('/') {
+        return path.to_string();
+    }
+    root.join(path.trim_start_matches('/'))
+        .display()
+        .to_string()
 }
 
 /// Host path `path` in a message, with where it is on this machine when that differs (under
@@ -1569,9 +1585,20 @@ fn apply_inner(
             opts,
         )));
     }
+    // Each file as it is named on this machine: under --root, the path a user reading the
+    // report must look at is the one under it, never the host path (which would read as the
+    // real /etc having changed).
     for f in &chosen {
-        let mut paths: Vec<String> = f.action.edits.iter().map(|e| e.path.clone()).collect();
-        paths.extend(f.action.attrs.iter().map(|a| a.path.clone()));
+        let mut paths: Vec<String> = f
+            .action
+            .edits
+            .iter()
+            .map(|e| match &e.real_path {
+                Some(r) => r.display().to_string(),
+                None => on_disk(&opts.root, &e.path),
+            })
+            .collect();
+        paths.extend(f.action.attrs.iter().map(|a| on_disk(&opts.root, &a.path)));
         report.applied.push((f.id.clone(), paths));
     }
     Ok(report)
@@ -1664,7 +1691,10 @@ fn write_entries(
                             ..attrs
                         };
                         write_at(dir, backup_name, &old, private, "backup", Xattrs::Private)?;
-                        report.backups.push((path.clone(), b.clone()));
+                        // Named by where the file is (under --root, not the host path).
+                        report
+                            .backups
+                            .push((real_path.display().to_string(), b.clone()));
                         failpoint::hit("after-backup");
                         (attrs, Some(file))
                     }
@@ -1766,10 +1796,12 @@ fn stopped_part_way(cause: &str, entries: &[Entry], journal: &Path, opts: &Apply
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollbackReport {
     pub journal: PathBuf,
-    /// Host paths restored from backups, removed (created by the fix) or given back their mode.
+    /// Files restored from their backups (each with where its backup was, now deleted) or given
+    /// back their mode, and files removed (created by the fix). Each named where it is on this
+    /// machine: under `--root` when that is not `/`.
     pub restored: Vec<String>,
     pub removed: Vec<String>,
-    /// Host paths already in their original state.
+    /// Files already in their original state (named the same way).
     pub unchanged: Vec<String>,
     /// The services that read a restored or removed file, once each: they still run with the
     /// rolled-back settings until they restart (or reload, when that suffices for them all).
@@ -1846,6 +1878,25 @@ fn remove_stale_temporaries_at(dir: &Dir, name: &OsStr) {
 /// Undo the latest apply that has not been rolled back: restore each backup atomically, remove
 /// files the fixes created, give files back their mode and owner. Refuses (changing nothing) when
 /// a file changed after it was applied.
+/// Remove the backup `b` (in `dir`, beside the file) of a file that holds its original
+/// content again, when the backup holds exactly that content (`before_sha256`): what the
+/// rollback report says about it. None when there is no such backup (already removed, or not
+/// the original content: then it is kept, untouched).
+fn remove_backup(dir: &Dir, b: &Path, before_sha256: &Option<String>) -> Option<String> {
+    let (_, name) = split(b).ok()?;
+    let (_, bytes) = read_at(dir, name).ok()??;
+    if Some(sha256_hex(&bytes)) != *before_sha256 {
+        return None;
+    }
+    Some(match dir.unlink(name).and_then(|()| dir.sync()) {
+        Ok(()) => format!("from its backup {}, now deleted", b.display()),
+        Err(e) => format!(
+            "from its backup {}, which could not be deleted ({e}): delete it, it holds the old content",
+            b.display()
+        ),
+    })
+}
+
 pub fn rollback(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
     rollback_inner(opts).map_err(|e| undo_hint(e, opts))
 }
@@ -2012,8 +2063,19 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                     None => None,
                 };
                 let now = current.as_ref().map(|(_, bytes)| sha256_hex(bytes));
+                // Every path reported is where the file is on this machine (under --root).
+                let shown = real_path.display().to_string();
                 if now == *before_sha256 {
-                    report.unchanged.push(path.clone());
+                    // Already as it was (an interrupted rollback run again): its backup, if it
+                    // still holds that content, is of no more use, and may hold a secret.
+                    let gone = match (dir, backup) {
+                        (Some(d), Some(b)) => remove_backup(d, b, before_sha256),
+                        _ => None,
+                    };
+                    report.unchanged.push(match gone {
+                        Some(note) => format!("{shown} ({note})"),
+                        None => shown,
+                    });
                 } else {
                     let dir = checked.ok_or_else(|| {
                         failed(format!(
@@ -2056,7 +2118,14 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                                 Xattrs::CopyFrom(file, real_path),
                             )
                             .map_err(failed)?;
-                            report.restored.push(path.clone());
+                            // Restored (written, fsynced, renamed, the directory fsynced): the
+                            // backup has done its job. It is removed rather than left beside
+                            // the file, where it would hold the old content (a secret the fix
+                            // removed, a password in a scanned compose file) for anyone to
+                            // commit or read; the report says where it was.
+                            let note = remove_backup(dir, b, before_sha256)
+                                .unwrap_or_else(|| format!("from {}", b.display()));
+                            report.restored.push(format!("{shown} ({note})"));
                             report.needs(restart);
                         }
                         None => {
@@ -2064,7 +2133,7 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                                 .map_err(|e| failed(io_err("removing", real_path, e)))?;
                             dir.sync()
                                 .map_err(|e| failed(io_err("fsync of directory", parent, e)))?;
-                            report.removed.push(path.clone());
+                            report.removed.push(shown);
                             report.needs(restart);
                         }
                     }
@@ -2093,14 +2162,18 @@ fn rollback_inner(opts: &ApplyOptions) -> Result<RollbackReport, ApplyError> {
                 ..
             } => {
                 let now = current_attrs(real_path).map_err(ApplyError::Failed)?;
+                let shown = real_path.display().to_string();
                 if now == *before {
-                    report.unchanged.push(path.clone());
+                    report.unchanged.push(shown);
                 } else {
                     let (parent, name) = split(real_path).map_err(failed)?;
                     dirs.get(parent)
                         .and_then(|d| d.set_attrs_at(name, after, before))
                         .map_err(|e| failed(format!("{path}: {e}")))?;
-                    report.restored.push(path.clone());
+                    report.restored.push(format!(
+                        "{shown} (mode {:04o}, owner {}:{})",
+                        before.mode, before.uid, before.gid
+                    ));
                 }
             }
         }

@@ -233,15 +233,14 @@ impl CheckChange {
         let gone = self.before != Status::Pass && !self.gone.is_empty();
         match (self.before, self.after) {
             (b, Some(Status::Pass)) if b != Status::Pass && !gone => Verdict::Fixed,
-            (Status::Fail, Some(Status::Fail)) => Verdict::StillFailing,
-            (Status::Fail, Some(Status::Warn))
-                if self
-                    .reason
-                    .as_deref()
-                    .is_some_and(bulkhead_checks::is_not_loaded_note) =>
+            // A setting written (daemon.json, etcd's environment file) that the running
+            // process has not loaded: not in force yet, so neither proven nor failing.
+            (Status::Fail, Some(Status::Fail | Status::Warn))
+                if self.reason.as_deref().is_some_and(awaits_restart) =>
             {
                 Verdict::NotProvenYet
             }
+            (Status::Fail, Some(Status::Fail)) => Verdict::StillFailing,
             (Status::Fail, Some(Status::Warn)) => Verdict::WarnsNow,
             _ if gone => Verdict::NotProven,
             (Status::Fail, Some(Status::Error) | None) => Verdict::NotProven,
@@ -250,6 +249,19 @@ impl CheckChange {
             _ => Verdict::Unchanged,
         }
     }
+}
+
+/// Does an object's note say that what it fails or warns on is written where the component
+/// reads it but not in force yet, so that a reload or restart settles it? The audits write
+/// "... may not have loaded ..." (a file newer than the process that reads it), "..., which the
+/// running dockerd has not loaded: reload dockerd (...)" (a daemon.json setting the daemon's
+/// API does not show yet), and "..., which the running etcd (pid N) does not have: restart
+/// etcd ..." (a variable of etcd's environment file). Each note names what to reload or
+/// restart.
+pub fn awaits_restart(note: &str) -> bool {
+    bulkhead_checks::is_not_loaded_note(note)
+        || note.contains("which the running dockerd has not loaded")
+        || (note.contains("which the running ") && note.contains(" does not have: restart"))
 }
 
 impl Serialize for CheckChange {
@@ -515,8 +527,25 @@ pub fn compare(
                             .filter_map(|x| x.note.clone())
                     };
                     notes()
-                        .find(|n| bulkhead_checks::is_not_loaded_note(n))
+                        .find(|n| awaits_restart(n))
                         .or_else(|| notes().next())
+                }
+                // Every object it still fails on has a setting written that the running
+                // process has not loaded (daemon.json, etcd's environment file): the note that
+                // names the reload or restart, so that the check is not proven yet rather
+                // than still failing.
+                (Status::Fail, Some(Status::Fail))
+                    if {
+                        let mut failing = objects_now()
+                            .filter(|x| x.status == Status::Fail)
+                            .peekable();
+                        failing.peek().is_some()
+                            && failing.all(|x| x.note.as_deref().is_some_and(awaits_restart))
+                    } =>
+                {
+                    objects_now()
+                        .filter(|x| x.status == Status::Fail)
+                        .find_map(|x| x.note.clone())
                 }
                 (Status::Fail, Some(Status::Fail)) if objects_now().count() == 1 => {
                     objects_now().next().and_then(|x| x.note.clone())
@@ -1170,6 +1199,68 @@ mod tests {
         assert_eq!(verdict_of(&t, id), "not proven yet", "{t}");
         assert_eq!(details(&t, id), [format!("note: {reason}")], "{t}");
         assert_eq!(v.not_fixed().len(), 1, "until dockerd restarts: {v:?}");
+    }
+
+    /// A daemon.json setting the daemon's API does not show yet (live-restore written, dockerd
+    /// not reloaded) fails with a note naming the reload: not proven yet, like a warn a restart
+    /// settles, and never "still failing". Without the setting in the file it still fails. So
+    /// does a check failing on objects of which only some wait for a restart.
+    #[test]
+    fn a_setting_written_but_not_loaded_by_the_daemon_is_not_proven_yet() {
+        use bulkhead_checks::{catalog, AuditOptions, Context, Selection};
+        let before = writeup();
+        let audit = |snap: &bulkhead_facts::Snapshot| {
+            let opts = AuditOptions::default();
+            let ctx = Context::new(snap, &opts);
+            bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default())
+        };
+        let control = "docker.daemon.live_restore";
+        let mut before = before;
+        if let bulkhead_facts::Fact::Value(i) = &mut before.docker.as_mut().unwrap().info {
+            i.live_restore_enabled = false;
+        }
+        let baseline = Baseline::new(&[audit(&before)], vec![control.into()], BTreeMap::new());
+        let was = baseline.checks.iter().find(|c| c.control == control);
+        assert_eq!(was.map(|c| c.status), Some(Status::Fail));
+        let written = |live_restore: bool| {
+            let mut after = before.clone();
+            let docker = after.docker.as_mut().unwrap();
+            let mut config = match &docker.daemon.config {
+                bulkhead_facts::Fact::Value(Some(v)) => v.clone(),
+                _ => serde_json::json!({}),
+            };
+            config["live-restore"] = serde_json::json!(live_restore);
+            docker.daemon.config = bulkhead_facts::Fact::Value(Some(config));
+            docker.daemon.started_at = Some("2026-11-28T10:00:00Z".into());
+            docker.daemon.config_modified_at = Some("2026-11-28T10:05:00Z".into());
+            compare(&baseline, &[audit(&after)], &BTreeMap::new())
+        };
+        let v = written(true);
+        let c = &v.checks[0];
+        assert_eq!(c.after, Some(Status::Fail), "{c:?}");
+        assert_eq!(c.verdict(), Verdict::NotProvenYet, "{c:?}");
+        let reason = c.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("live-restore = true, which the running dockerd has not loaded")
+                && reason.contains("reload dockerd"),
+            "{reason}"
+        );
+        let t = text(&v);
+        assert_eq!(verdict_of(&t, &c.check), "not proven yet", "{t}");
+        assert_eq!(details(&t, &c.check), [format!("note: {reason}")], "{t}");
+        assert_eq!(v.summary().not_proven_yet, 1);
+        assert_eq!(v.not_fixed().len(), 1, "until dockerd reloads: {v:?}");
+        let v = written(false);
+        assert_eq!(v.checks[0].verdict(), Verdict::StillFailing, "{v:?}");
+        // etcd's variant of the note, and a failure only part of which waits for a restart.
+        let etcd = "/etc/default/etcd sets ETCD_CLIENT_CERT_AUTH=true, which the running etcd \
+                    (pid 7) does not have: restart etcd to apply it, then audit again";
+        assert!(awaits_restart(etcd));
+        let mut c = change("2.2", Status::Fail, Status::Fail);
+        c.reason = Some(etcd.into());
+        assert_eq!(c.verdict(), Verdict::NotProvenYet);
+        c.reason = Some("--client-cert-auth is not set".into());
+        assert_eq!(c.verdict(), Verdict::StillFailing);
     }
 
     /// A recreated container that is not running when verify audits again (it crashed under its

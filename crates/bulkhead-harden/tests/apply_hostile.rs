@@ -312,7 +312,11 @@ fn links_are_edited_through_inside_the_root_and_survive() {
         assert!(now.contains("\"icc\": false"), "{name}: {now}");
         let meta = std::fs::metadata(&target).unwrap();
         assert_eq!((mode(&target), meta.uid()), (0o640, 1234), "{name}");
-        let (_, backup) = r.backups.iter().find(|(p, _)| p == DJ).unwrap();
+        let (_, backup) = r
+            .backups
+            .iter()
+            .find(|(p, _)| p.ends_with("daemon.json"))
+            .unwrap();
         assert_eq!(
             backup.parent(),
             target.parent(),
@@ -527,7 +531,11 @@ fn mode_owner_acl_and_xattrs_survive_and_no_default_acl_leaks_in() {
             Some(&b"kept"[..])
         );
     }
-    let (_, backup) = r.backups.iter().find(|(p, _)| p == DJ).unwrap();
+    let (_, backup) = r
+        .backups
+        .iter()
+        .find(|(p, _)| p.ends_with("daemon.json"))
+        .unwrap();
     assert_eq!(mode(backup), 0o600);
     assert_eq!(
         xattr(backup, "system.posix_acl_access"),
@@ -573,7 +581,11 @@ fn a_directory_default_acl_does_not_reach_an_edited_file_without_one() {
         "the edited file inherited its directory's default ACL"
     );
     assert_eq!(mode(&dj), 0o640);
-    let (_, backup) = r.backups.iter().find(|(p, _)| p == DJ).unwrap();
+    let (_, backup) = r
+        .backups
+        .iter()
+        .find(|(p, _)| p.ends_with("daemon.json"))
+        .unwrap();
     assert_eq!(xattr(backup, "system.posix_acl_access"), None);
     rollback(&options(&root)).unwrap();
     assert_eq!(xattr(&dj, "system.posix_acl_access"), None);
@@ -593,7 +605,11 @@ fn a_backup_is_never_more_readable_than_its_file() {
         let dj = at(&root, DJ);
         std::fs::set_permissions(&dj, std::fs::Permissions::from_mode(m)).unwrap();
         let r = apply(&p, &options(&root)).unwrap();
-        let (_, backup) = r.backups.iter().find(|(p, _)| p == DJ).unwrap();
+        let (_, backup) = r
+            .backups
+            .iter()
+            .find(|(p, _)| p.ends_with("daemon.json"))
+            .unwrap();
         assert_eq!(mode(backup), m & 0o600, "{m:04o}");
         assert_eq!(mode(&dj), m, "{m:04o}");
         rollback(&options(&root)).unwrap();

@@ -68,7 +68,7 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
     let (_, backup) = report
         .backups
         .iter()
-        .find(|(p, _)| p == "/etc/docker/daemon.json")
+        .find(|(p, _)| Path::new(p) == dj)
         .unwrap();
     assert_eq!(
         backup.parent(),
@@ -117,9 +117,12 @@ fn apply_backs_up_writes_atomically_keeps_mode_and_owner_and_rolls_back() {
         None,
         "created file removed"
     );
-    assert!(r
-        .removed
-        .contains(&"/etc/profile.d/bulkhead-content-trust.sh".to_string()));
+    assert!(r.removed.contains(
+        &root
+            .join("etc/profile.d/bulkhead-content-trust.sh")
+            .display()
+            .to_string()
+    ));
     // dockerd and the audit rules still run on what the apply wrote, until they load the
     // restored files: the rollback names them, once each (the journal recorded them).
     let mut services: Vec<&str> = r.restarts.iter().map(|x| x.service.as_str()).collect();
@@ -298,7 +301,15 @@ fn a_failure_part_way_lists_what_was_already_changed() {
     // The next apply refuses until the rollback the message names has run.
     assert!(matches!(apply(&p, &opts), Err(ApplyError::Refused(r)) if r.contains("interrupted")));
     let r = rollback(&opts).unwrap();
-    assert_eq!(r.restored, vec!["/etc/docker/daemon.json".to_string()]);
+    assert_eq!(r.restored.len(), 1, "{:?}", r.restored);
+    assert!(
+        r.restored[0].starts_with(&format!(
+            "{} (from its backup ",
+            root.join("etc/docker/daemon.json").display()
+        )),
+        "{:?}",
+        r.restored
+    );
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
 
     // Every file written, then the journal cannot be closed: all of them are named as changed.
@@ -717,7 +728,7 @@ fn backups_are_private_and_rollback_restores_the_original_mode() {
     let (_, backup) = report
         .backups
         .iter()
-        .find(|(p, _)| p == "/etc/docker/daemon.json")
+        .find(|(p, _)| Path::new(p) == dj)
         .unwrap();
     assert_eq!(std::fs::metadata(backup).unwrap().mode() & 0o7777, 0o600);
     if xattr {
@@ -739,4 +750,76 @@ fn backups_are_private_and_rollback_restores_the_original_mode() {
     let meta = std::fs::metadata(&dj).unwrap();
     assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o666, 1234));
     assert_eq!(read(&root, "/etc/docker/daemon.json").unwrap(), DAEMON_JSON);
+}
+
+/// Under `--root`, what apply and rollback report (and the CLI prints) is where each file is on
+/// this machine, root included: `/etc/docker/daemon.json` alone would read as the real /etc
+/// having been changed.
+#[test]
+fn apply_and_rollback_under_a_root_name_the_files_under_it() {
+    let root = temp_root("paths-under-root");
+    let p = fixture(&root);
+    let under = |host: &str| {
+        root.join(host.trim_start_matches('/'))
+            .display()
+            .to_string()
+    };
+    let report = apply(&p, &options(&root)).unwrap();
+    let files: Vec<&String> = report.applied.iter().flat_map(|(_, f)| f).collect();
+    assert!(!files.is_empty());
+    for f in &files {
+        assert!(
+            f.starts_with(&root.display().to_string()),
+            "{f} is not under {}",
+            root.display()
+        );
+    }
+    assert!(
+        files.contains(&&under("/etc/docker/daemon.json")),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&&under("/etc/docker/tls/key.pem")),
+        "{files:?}"
+    );
+    for (f, b) in &report.backups {
+        assert!(f.starts_with(&root.display().to_string()), "{f}");
+        assert!(b.starts_with(&root), "{}", b.display());
+    }
+    assert!(report
+        .backups
+        .iter()
+        .any(|(f, _)| *f == under("/etc/docker/daemon.json")));
+    let r = rollback(&options(&root)).unwrap();
+    let dj = under("/etc/docker/daemon.json");
+    assert!(
+        r.restored.iter().any(
+            |x| x.starts_with(&format!("{dj} (from its backup {dj}.bulkhead-"))
+                && x.ends_with(".bak, now deleted)")
+        ),
+        "{:?}",
+        r.restored
+    );
+    assert!(
+        r.restored
+            .iter()
+            .any(|x| x.starts_with(&under("/etc/docker/tls/key.pem"))),
+        "{:?}",
+        r.restored
+    );
+    assert_eq!(
+        r.removed,
+        vec![under("/etc/profile.d/bulkhead-content-trust.sh")]
+    );
+    for x in r.restored.iter().chain(&r.removed).chain(&r.unchanged) {
+        assert!(x.starts_with(&root.display().to_string()), "{x}");
+    }
+    // The backups did their job and are gone.
+    assert!(
+        walk(&root)
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".bak")),
+        "{:?}",
+        walk(&root)
+    );
 }

@@ -1448,3 +1448,103 @@ fn a_scan_fix_pairs_checks_with_controls_and_names_daemon_json_once() {
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{f:#?}");
     }
 }
+
+/// Every file under `dir` whose name ends in `.bak` (a backup harden wrote beside a file).
+fn backups_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(p);
+            } else if p.to_string_lossy().ends_with(".bak") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A scan fix's backup holds the artifact as it was, secrets included (a compose file's
+/// `MYSQL_ROOT_PASSWORD`), in the source tree: once rollback has restored the file from it, it
+/// is deleted, so that nothing is left to be committed by accident. The files are restored byte
+/// for byte, with their modes, and the report says where each backup was and that it is gone.
+/// While it exists, a backup is never more readable than its file.
+#[test]
+fn rollback_of_scan_fixes_leaves_no_backup_with_secrets_in_the_tree() {
+    let dir = temp_root("scan-rollback-backups");
+    let compose = "services:\n  db:\n    image: mysql:8.0.36\n    privileged: true\n    environment:\n      - MYSQL_ROOT_PASSWORD=Sup3rSecretValue-77\n";
+    let path = dir.join("src/compose.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, compose).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let originals: BTreeMap<&str, String> = [
+        ("src/compose.yaml", compose.to_string()),
+        ("src/Dockerfile", DOCKERFILE.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    std::fs::write(dir.join("src/Dockerfile"), DOCKERFILE).unwrap();
+    let sp = plan(&request(&dir.join("src"), &[("cis-docker", "1.2.0")])).unwrap();
+    let p = as_plan(&sp);
+    let opts = ApplyOptions {
+        root: PathBuf::from("/"),
+        include_review: true,
+        state_dir: Some(dir.join("state")),
+    };
+    let report = apply(&p, &opts).unwrap();
+    assert_eq!(report.backups.len(), 2, "{:?}", report.backups);
+    let baks = backups_in(&dir.join("src"));
+    assert_eq!(baks.len(), 2, "{baks:?}");
+    for b in &baks {
+        let m = std::fs::metadata(b).unwrap().mode() & 0o777;
+        let of = std::fs::metadata(b.to_string_lossy().split(".bulkhead-").next().unwrap())
+            .unwrap()
+            .mode()
+            & 0o777;
+        assert_eq!(
+            m & !of,
+            0,
+            "{}: {m:o}, wider than its file's {of:o}",
+            b.display()
+        );
+    }
+    let rb = rollback(&opts).unwrap();
+    assert_eq!(rb.restored.len(), 2, "{rb:?}");
+    for (name, content) in &originals {
+        assert_eq!(
+            std::fs::read(dir.join("src").join(name.trim_start_matches("src/"))).unwrap(),
+            content.as_bytes(),
+            "{name} restored byte for byte"
+        );
+    }
+    assert_eq!(mode_owner(&path).0, 0o640);
+    assert!(
+        backups_in(&dir).is_empty(),
+        "backups left in the tree: {:?}",
+        backups_in(&dir)
+    );
+    // The report says where each backup was and that it is deleted.
+    for b in &baks {
+        assert!(
+            rb.restored
+                .iter()
+                .any(|r| r.contains(&format!("from its backup {}, now deleted", b.display()))),
+            "{b:?} not named: {:?}",
+            rb.restored
+        );
+    }
+    // Nothing anywhere under the tree still holds the secret but the file itself.
+    let mut todo = vec![dir.join("src")];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            } else if e.path() != path {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                assert!(!text.contains("Sup3rSecretValue-77"), "{:?}", e.path());
+            }
+        }
+    }
+}

@@ -263,8 +263,16 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
         s(&state),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout)
-        .contains("removed /etc/profile.d/bulkhead-content-trust.sh"));
+    // The path on disk, under the root: the real /etc was not touched.
+    let removed = format!(
+        "removed {}",
+        root.join("etc/profile.d/bulkhead-content-trust.sh").display()
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&removed),
+        "{}",
+        text(&o)
+    );
     assert!(!root
         .join("etc/profile.d/bulkhead-content-trust.sh")
         .exists());
