@@ -92,7 +92,8 @@ impl ApplyOptions {
     }
 
     /// The exact command that undoes an apply made with these options: `--root` and
-    /// `--state-dir` are named when they are not the defaults (quoted for a POSIX shell).
+    /// `--state-dir` are named when they are not the defaults (quoted as [`crate::shell::quote`]
+    /// quotes).
     pub fn rollback_command(&self) -> String {
         let mut argv = vec!["bulkhead".to_string(), "harden".into(), "--rollback".into()];
         let default_state = self.root.join("var/lib/bulkhead/harden");

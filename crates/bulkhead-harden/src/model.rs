@@ -252,7 +252,8 @@ impl Fix {
     }
 
     /// The shell text of the fix: chmod/chown lines for attribute changes, then command steps.
-    /// Secret values are masked word by word and every word is then quoted for a POSIX shell, so
+    /// Secret values are masked word by word and every word is then quoted for a POSIX shell (bash's
+    /// `$'...'` for a word with characters unsafe to print, see [`crate::shell::quote`]), so
     /// masking can never eat a quote, a `;` or a line break: the text splits back into exactly
     /// the words the JSON `steps` show.
     pub fn command(&self) -> Option<String> {

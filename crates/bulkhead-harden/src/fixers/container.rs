@@ -9,7 +9,8 @@
 //! passed by name (`--env NAME`), to be exported in the shell that runs the command; a container
 //! whose command line or other repeated setting holds a secret gets no run command, and each of
 //! its checks is left unfixed naming the word. bulkhead never runs the command itself; every word
-//! is quoted for a POSIX shell.
+//! is quoted for bash (see [`crate::shell`]: a word with control or invisible characters in
+//! ANSI-C quoting, so the printed command is terminal-safe and runs exactly these words).
 
 use super::{file_edit, Fixer, ROOT_FILE};
 use crate::edit::yaml::{self, Seg};
@@ -1042,9 +1043,37 @@ fn plan_container(
             argv.push(cap.clone());
         }
     }
+    // The daemon adds `label=disable` to the security options by itself when a container is
+    // created with the host's PID or IPC namespace or privileged (and no label option of its
+    // own). Once the fix removes every such cause, keeping the option would leave the hardened
+    // container without SELinux confinement. Each cause the container has, and whether the fix
+    // removes it:
+    let label_causes: Vec<(&str, bool)> = [
+        ("--privileged", hc.privileged, Change::Unprivileged),
+        ("--pid host", hc.pid_mode == "host", Change::NoHostPid),
+        ("--ipc host", hc.ipc_mode == "host", Change::NoHostIpc),
+    ]
+    .into_iter()
+    .filter(|(_, had, _)| *had)
+    .map(|(flag, _, change)| (flag, has(change)))
+    .collect();
+    let drop_label_disable =
+        !label_causes.is_empty() && label_causes.iter().all(|(_, removed)| *removed);
+    let mut run_notes: Vec<String> = Vec::new();
     let mut sec: Vec<String> = Vec::new();
     for opt in hc.security_opt.iter().flatten() {
         let key = opt.split(['=', ':']).next().unwrap_or("");
+        if drop_label_disable && matches!(opt.as_str(), "label=disable" | "label:disable") {
+            run_notes.push(format!(
+                "{opt} is not carried over: Docker added it by itself for {}, which the new container no longer has; add it back by hand if it was asked for on purpose",
+                label_causes
+                    .iter()
+                    .map(|(flag, _)| *flag)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+            continue;
+        }
         if has(Change::NoNewPrivileges) && key == "no-new-privileges" {
             continue;
         }
@@ -1150,7 +1179,9 @@ fn plan_container(
             .map(|h| {
                 let cmd = match h.test[0].as_str() {
                     "CMD-SHELL" => h.test.get(1).cloned().unwrap_or_default(),
-                    _ => crate::shell::join(&h.test[1..]),
+                    // Docker runs it with the container's /bin/sh, which may know no `$'...'`;
+                    // the run command quotes the whole string again for the human's shell.
+                    _ => crate::shell::join_posix(&h.test[1..]),
                 };
                 (
                     cmd,
@@ -1197,7 +1228,7 @@ fn plan_container(
             argv,
             &changes_text,
             &may_break,
-            &notes,
+            &[notes.clone(), run_notes].concat(),
         ));
     } else {
         // The snapshot holds the secret masked (or it would be masked when printed): a command
