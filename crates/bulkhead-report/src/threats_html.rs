@@ -53,18 +53,24 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
     for row in &groups.rows {
         // The colour shows each threat's status at a glance; the words say it too, to a screen
         // reader (hidden text) and on hover (the title, worded like the diagram's tooltips).
+        // Each threat in its status on these elements, from the evidence about them: a hardened
+        // container shows its threats mitigated although a neighbour leaves them exposed.
         let links: Vec<String> = row
             .threats
             .iter()
-            .map(|t| {
+            .map(|(t, here)| {
                 format!(
                     "<a href=\"#{}\" class=\"{}\" title=\"{} ({})\">{}<span class=\"vh\"> ({})</span></a>",
                     threat_anchor(&t.id),
-                    t.status.as_str(),
+                    here.as_str(),
                     esc(&t.title),
-                    t.status.label(),
+                    if *here == t.status {
+                        here.label().to_string()
+                    } else {
+                        format!("{} here, {} overall", here.label(), t.status.label())
+                    },
                     esc(&t.id),
-                    t.status.label()
+                    here.label()
                 )
             })
             .collect();
@@ -229,10 +235,11 @@ fn threat_details(tm: &ThreatModel, t: &ThreatResult, groups: &Groups, h: u8, ou
 }
 
 /// Elements of one platform that share a row of the element table: the same kind, the same
-/// trust and the same threats in the same statuses.
+/// trust and the same threats in the same statuses on them.
 struct ElementRow<'a> {
     elements: Vec<&'a Element>,
-    threats: Vec<&'a ThreatResult>,
+    /// Each threat with its status on these elements ([`ThreatModel::status_on`]).
+    threats: Vec<(&'a ThreatResult, bulkhead_threats::ThreatStatus)>,
 }
 
 /// The element table's rows: elements that share their kind, their boundary's trust and their
@@ -258,13 +265,20 @@ fn element_rows(tm: &ThreatModel, p: Platform) -> Vec<ElementRow<'_>> {
     let mut rows: Vec<ElementRow> = Vec::new();
     let mut index: std::collections::HashMap<Key, usize> = Default::default();
     for e in tm.elements.iter().filter(|e| e.platform == p) {
-        let threats = of.get(e.id.as_str()).cloned().unwrap_or_default();
+        let threats: Vec<(&ThreatResult, bulkhead_threats::ThreatStatus)> = of
+            .get(e.id.as_str())
+            .map(|v| {
+                v.iter()
+                    .map(|t| (*t, ThreatModel::status_on(t, &e.id)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let key: Key = (
             e.kind.label(),
             boundary_of(tm, e).map(|b| b.trust),
             threats
                 .iter()
-                .map(|t| (t.id.as_str(), t.status.as_str()))
+                .map(|(t, here)| (t.id.as_str(), here.as_str()))
                 .collect(),
         );
         match index.get(&key) {

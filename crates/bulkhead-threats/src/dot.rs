@@ -1,6 +1,7 @@
 //! Graphviz DOT export of the data-flow diagram: boundaries as dashed clusters (nested as in the
 //! model), elements shaped by kind, elements and flows coloured by the worst status of their
-//! threats, flows numbered and labelled with protocol and port.
+//! threats on them (from the evidence about that item), each element's tooltip listing its threats
+//! with their status there, flows numbered and labelled with protocol and port.
 
 use crate::model::{ElementKind, Model};
 use crate::{ThreatModel, ThreatStatus};
@@ -67,7 +68,11 @@ fn node(tm: &ThreatModel, e: &crate::Element, depth: usize, out: &mut String) {
         ElementKind::Process => "ellipse",
         ElementKind::DataStore => "cylinder",
     };
-    let threats: Vec<&str> = tm.threats_of(&e.id).map(|t| t.id.as_str()).collect();
+    // Each threat with its status on this element, so open and mitigated ones stand apart.
+    let threats: Vec<String> = tm
+        .threats_on(&e.id)
+        .map(|(t, s)| format!("{} {}", t.id, s.label()))
+        .collect();
     let _ = writeln!(
         out,
         "{}{} [label={}, shape={shape}, color={}, penwidth=2, tooltip={}];",

@@ -7,13 +7,16 @@
 //!
 //! Status rules (a threat's `prevent` controls must all hold; `limit` and `detect` help; a threat
 //! that names no preventive control is judged on its limiting ones instead):
-//! - **not_applicable**: its condition does not hold, nothing it targets exists here, or every
-//!   control it names is not applicable. A failing preventive control overrides the second
-//!   reason: the evidence then shows the threat on this system although the model has no item for
-//!   it (a scanned manifest, a workload the model could not place), and the threat is judged by
-//!   the rules below. A not-applicable threat never cites evidence that keeps a threat open (a
-//!   failure, a verdict that needs review): that evidence bears on other threats, and a note
-//!   names what was left out;
+//! - **not_applicable**: its own condition (`applies_when`) does not hold, nothing it targets
+//!   exists here, or a provider runs the control plane every one of its controls belongs to. A
+//!   failing preventive control overrides the second reason: the evidence then shows the threat
+//!   on this system although the model has no item for it (a scanned manifest, a workload the
+//!   model could not place), and the threat is judged by the rules below. A not-applicable
+//!   threat never cites evidence that keeps a threat open (a failure, a verdict that needs
+//!   review): that evidence bears on other threats, and a note names what was left out;
+//! - **unknown** when every control it names is not applicable: a control that does not apply
+//!   mitigates nothing, so nothing bulkhead checks mitigates the threat ([`NOTHING_MITIGATES`]);
+//!   a threat that should not apply then needs an `applies_when` condition saying when it does;
 //! - **exposed**: a preventive control fails;
 //! - **unknown**: a preventive control was not evaluated (the reason names the missing input or
 //!   the error), no preventive control passes, or none applies here while other controls do;
@@ -23,6 +26,12 @@
 //! - **accepted**: a risk-acceptance entry in force covers it (the computed status is kept).
 //!
 //! Limiting and detecting controls that were not evaluated are named at the end of the reason.
+//!
+//! The same rules give a threat's status on each of its targets ([`ThreatResult::by_target`]),
+//! judged on the evidence about that item: a control's observations whose object names it
+//! (`container web` names `dkr.container:web`, see [`ItemObjects`]) decide that control there;
+//! a control with no observation naming the item (a daemon-wide setting) counts with its
+//! overall verdict. Diagrams colour elements and flows by these statuses.
 //!
 //! Severity is likelihood x impact (both 1-4): up to 2 low, up to 4 medium, up to 8 high, above
 //! that critical. Each `raise` whose evidence holds adds one to the likelihood (at most 4); a
@@ -225,6 +234,11 @@ pub struct ThreatResult {
     pub confidence: Confidence,
     /// Element and flow IDs.
     pub targets: Vec<String>,
+    /// The status on each target, from the evidence about that item: the observations of its
+    /// controls whose object names it (`container web` names `dkr.container:web`); a control
+    /// with no observation about the item counts with its overall verdict. A hardened container
+    /// among exposed ones is mitigated here while the threat is exposed.
+    pub by_target: Vec<TargetStatus>,
     pub controls: Vec<ControlRef>,
     pub evidence: Vec<EvidenceItem>,
     pub refs: Refs,
@@ -235,6 +249,16 @@ pub struct ThreatResult {
     pub notes: Vec<String>,
     /// `library` or `user`.
     pub origin: String,
+}
+
+/// A threat's status on one of its targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetStatus {
+    /// The element or flow ID.
+    pub target: String,
+    pub status: ThreatStatus,
+    /// Why this status on this item, in one sentence.
+    pub reason: String,
 }
 
 /// What evaluation reads besides the model and the library.
@@ -284,7 +308,80 @@ impl Unevaluated {
 }
 
 fn norm(ctx: &Context<'_>, control: &str, projected: bool) -> Norm {
-    match verdict(ctx, control, projected) {
+    norm_of(ctx, control, verdict(ctx, control, projected))
+}
+
+/// A control's verdict as the status rules count it, on one model item: the evidence about that
+/// item (the observations whose object names it) when there is any, else the control's verdict.
+/// A control whose check lacked an input stays not evaluated.
+fn norm_on(ctx: &Context<'_>, control: &str, on: Option<&ItemObjects>, projected: bool) -> Norm {
+    let Some(on) = on else {
+        return norm(ctx, control, projected);
+    };
+    if ctx.missing.contains_key(control) {
+        return norm(ctx, control, projected);
+    }
+    let own = on
+        .keys()
+        .filter_map(|k| ctx.evidence.object_status(control, k))
+        .max_by_key(|s| s.rollup_rank());
+    match own {
+        Some(s) => norm_of(ctx, control, Some(fixed(ctx, control, s, projected))),
+        None => norm(ctx, control, projected),
+    }
+}
+
+/// The evidence objects (`container web`, `pod app/debug`) that name one element or flow: an
+/// element is named as its component and name (`container web`), by its name (`Pod app/debug`),
+/// or as its component and instance key (`serviceaccount app/default`); the containers of a pod
+/// (`container app/debug container shell`) name the pod; a flow is named by what names either
+/// of its ends.
+pub struct ItemObjects {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+impl ItemObjects {
+    pub fn of(model: &Model, item: &str) -> ItemObjects {
+        let mut o = ItemObjects {
+            exact: Vec::new(),
+            prefixes: Vec::new(),
+        };
+        let ends: Vec<&str> = match model.flow(item) {
+            Some(f) => vec![f.from.as_str(), f.to.as_str()],
+            None => vec![item],
+        };
+        for e in ends.iter().filter_map(|id| model.element(id)) {
+            let component = e.component.to_lowercase();
+            let name = e.name.to_lowercase();
+            o.exact.push(format!("{component} {name}"));
+            o.exact.push(name.clone());
+            if let Some((_, key)) = e.id.split_once(':') {
+                o.exact.push(format!(
+                    "{} {}",
+                    component.replace('-', ""),
+                    key.to_lowercase()
+                ));
+            }
+            if let Some(bare) = name.strip_prefix(&format!("{component} ")) {
+                o.prefixes.push(format!("container {bare} "));
+            }
+        }
+        o
+    }
+
+    /// The keys of [`EvidenceSet::object_status`] that name this item: its exact names, and the
+    /// `container NS/POD ` prefixes of its containers.
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.exact
+            .iter()
+            .chain(self.prefixes.iter())
+            .map(String::as_str)
+    }
+}
+
+fn norm_of(ctx: &Context<'_>, control: &str, verdict: Option<Status>) -> Norm {
+    match verdict {
         Some(Status::Pass) => Norm::Pass,
         Some(Status::Fail) => Norm::Fail,
         Some(Status::Warn | Status::Manual | Status::Info) => Norm::Review,
@@ -299,12 +396,16 @@ fn norm(ctx: &Context<'_>, control: &str, projected: bool) -> Norm {
 
 /// The controls' verdicts as evaluation sees them: now, or after the planned fixes.
 fn verdict(ctx: &Context<'_>, control: &str, projected: bool) -> Option<Status> {
-    let s = ctx.evidence.status(control);
-    if projected
-        && ctx.planned_fixes.contains(control)
-        && matches!(s, Some(Status::Fail | Status::Warn))
+    ctx.evidence
+        .status(control)
+        .map(|s| fixed(ctx, control, s, projected))
+}
+
+/// A verdict after the planned fixes, when `projected`: a fixed control that fails passes.
+fn fixed(ctx: &Context<'_>, control: &str, s: Status, projected: bool) -> Status {
+    if projected && ctx.planned_fixes.contains(control) && matches!(s, Status::Fail | Status::Warn)
     {
-        return Some(Status::Pass);
+        return Status::Pass;
     }
     s
 }
@@ -336,10 +437,16 @@ fn provider_managed(ctx: &Context<'_>, control: &str) -> bool {
             .is_some_and(|t| matches!(t, "master" | "etcd" | "controlplane"))
 }
 
-/// Status and reason from the controls' verdicts; controls left to a provider-managed control
-/// plane are named in the reason.
-fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
-    let (status, reason) = judge_controls(def, ctx, projected);
+/// Status and reason from the controls' verdicts (on one model item when `on` names it);
+/// controls left to a provider-managed control plane are named in the reason, and a threat whose
+/// every control is such a control is the provider's: not applicable to the audited system.
+fn judge(
+    def: &ThreatDef,
+    ctx: &Context<'_>,
+    projected: bool,
+    on: Option<&ItemObjects>,
+) -> (ThreatStatus, String) {
+    let (status, reason) = judge_controls(def, ctx, projected, on);
     let Some(provider) = control_plane_provider(ctx) else {
         return (status, reason);
     };
@@ -349,34 +456,49 @@ fn judge(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, 
         .filter(|(c, _)| provider_managed(ctx, c))
         .map(|(c, _)| label(ctx, c))
         .collect();
-    match (status, managed.is_empty()) {
-        (_, true) => (status, reason),
-        (ThreatStatus::NotApplicable, false) => (
-            status,
+    if managed.is_empty() {
+        return (status, reason);
+    }
+    let none_applies = def
+        .controls
+        .all()
+        .all(|(c, _)| norm_on(ctx, c, on, projected) == Norm::NotApplicable);
+    if none_applies {
+        return (
+            ThreatStatus::NotApplicable,
             format!(
                 "provider-managed: {provider} runs the control plane its controls belong to ({})",
                 managed.join(", ")
             ),
-        ),
-        (_, false) => (
-            status,
-            format!(
-                "{reason}; {} control-plane controls are left to {provider}",
-                managed.len()
-            ),
-        ),
+        );
     }
+    (
+        status,
+        format!(
+            "{reason}; {} control-plane controls are left to {provider}",
+            managed.len()
+        ),
+    )
 }
+
+/// The reason of a threat none of whose controls applies here.
+pub const NOTHING_MITIGATES: &str =
+    "none of its controls applies to this system, so nothing bulkhead checks mitigates it";
 
 /// Controls with their verdicts, in the library's order.
 type Judged<'a, 'b> = &'a [(&'b str, Norm)];
 
-fn judge_controls(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (ThreatStatus, String) {
+fn judge_controls(
+    def: &ThreatDef,
+    ctx: &Context<'_>,
+    projected: bool,
+    on: Option<&ItemObjects>,
+) -> (ThreatStatus, String) {
     let by_role = |role: Role| -> Vec<(&str, Norm)> {
         def.controls
             .all()
             .filter(|(_, r)| *r == role)
-            .map(|(c, _)| (c, norm(ctx, c, projected)))
+            .map(|(c, _)| (c, norm_on(ctx, c, on, projected)))
             .filter(|(_, n)| *n != Norm::NotApplicable)
             .collect()
     };
@@ -390,10 +512,9 @@ fn judge_controls(def: &ThreatDef, ctx: &Context<'_>, projected: bool) -> (Threa
             .collect()
     };
     if prevent.is_empty() && limit.is_empty() && detect.is_empty() {
-        return (
-            ThreatStatus::NotApplicable,
-            "none of its controls applies to this system".into(),
-        );
+        // A control that does not apply mitigates nothing: the threat stays open, unless its
+        // own condition (or the absence of what it targets) says it does not apply.
+        return (ThreatStatus::Unknown, NOTHING_MITIGATES.into());
     }
     // A threat that names no preventive control is judged on its limiting controls, as its
     // confidence is.
@@ -593,11 +714,11 @@ fn status_of(
     projected: bool,
 ) -> (ThreatStatus, String) {
     match gap {
-        None => judge(def, ctx, projected),
+        None => judge(def, ctx, projected, None),
         // The model may lack what the evidence saw (a workload it could not place, an artifact
         // that is not deployed yet); a failing preventive control is that thing, so judge it.
         Some(Gap::NoTargets(why)) if preventive_failing(def, ctx, projected) => {
-            let (status, reason) = judge(def, ctx, projected);
+            let (status, reason) = judge(def, ctx, projected, None);
             (
                 status,
                 format!(
@@ -688,6 +809,26 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
             ));
         }
     }
+    let by_target = targets
+        .iter()
+        .map(|x| {
+            let (mut st, reason) = match &gap {
+                Some(g) => status_of(def, ctx, Some(g), false),
+                None => judge(def, ctx, false, Some(&ItemObjects::of(ctx.model, x))),
+            };
+            if acceptance.is_some()
+                && computed_status.is_some()
+                && st != ThreatStatus::NotApplicable
+            {
+                st = ThreatStatus::Accepted;
+            }
+            TargetStatus {
+                target: x.clone(),
+                status: st,
+                reason,
+            }
+        })
+        .collect();
     let controls = def
         .controls
         .all()
@@ -755,6 +896,7 @@ pub fn evaluate(def: &ThreatDef, ctx: &Context<'_>, origin: &str) -> ThreatResul
         impact: def.impact,
         confidence: confidence(def, ctx),
         targets,
+        by_target,
         controls,
         evidence,
         refs: def.refs.clone(),
@@ -918,7 +1060,7 @@ controls.limit = ["ctl.limit"]
             planned_fixes: &BTreeSet::new(),
             as_of: "2026-01-15",
         };
-        judge_controls(def, &ctx, false)
+        judge_controls(def, &ctx, false, None)
     }
 
     /// The test threat with its preventive controls replaced by `prevent`, and a detecting one.
@@ -972,7 +1114,8 @@ controls.limit = ["ctl.limit"]
             reason,
             "0 of 2 preventive controls verified; not evaluated because no cluster dump was given (pass --cluster-dump FILE): ctl.prevent, ctl.prevent2"
         );
-        // The same controls, not applicable with the input at hand: the threat does not apply.
+        // The same controls, not applicable with the input at hand: nothing bulkhead checks
+        // mitigates the threat, so it stays open (only its own condition makes it not apply).
         let (status, reason) = judged(
             &two_preventive(),
             &[
@@ -983,7 +1126,8 @@ controls.limit = ["ctl.limit"]
             ],
             &[],
         );
-        assert_eq!(status, ThreatStatus::NotApplicable, "{reason}");
+        assert_eq!(status, ThreatStatus::Unknown, "{reason}");
+        assert_eq!(reason, NOTHING_MITIGATES);
         // A limiting control without its input does not undo a mitigation; the reason says so.
         let (status, reason) = judged(
             &two_preventive(),

@@ -145,7 +145,13 @@ pub struct EvidenceSet {
     verdicts: BTreeMap<String, Vec<Status>>,
     /// Control -> check ID in the displayed numbering.
     check_ids: BTreeMap<String, String>,
+    /// Built on first use by [`EvidenceSet::object_status`], dropped when evidence is added.
+    by_object: std::sync::OnceLock<ObjectIndex>,
 }
+
+/// Control -> object key -> the worst verdict on objects with that key (see
+/// [`EvidenceSet::object_status`]).
+type ObjectIndex = std::collections::HashMap<String, std::collections::HashMap<String, Status>>;
 
 impl EvidenceSet {
     pub fn new() -> Self {
@@ -155,6 +161,7 @@ impl EvidenceSet {
     /// Add every outcome of an audit: one item per object, or one for the check when it judged
     /// no object.
     pub fn add_audit(&mut self, audit: &Audit) {
+        self.by_object = std::sync::OnceLock::new();
         let source = format!("{} {}", audit.benchmark.id, audit.edition);
         for o in &audit.outcomes {
             let control = o.control.id.clone();
@@ -211,6 +218,7 @@ impl EvidenceSet {
 
     /// Add a finding from another source. Its status joins the control's verdict.
     pub fn add_finding(&mut self, f: Finding) {
+        self.by_object = std::sync::OnceLock::new();
         self.verdicts
             .entry(f.control.clone())
             .or_default()
@@ -247,6 +255,39 @@ impl EvidenceSet {
         control: &'a str,
     ) -> impl Iterator<Item = &'a EvidenceItem> + 'a {
         self.items.iter().filter(move |i| i.control == control)
+    }
+
+    /// The worst verdict (by [`Status::rollup_rank`]) of `control` on the objects with `key`: an
+    /// object in lower case (`container web`), or, for an object inside a container
+    /// (`container app/debug container shell`), its first two words with the space after them
+    /// (`container app/debug `). An index built once, so that finding the evidence about each of
+    /// hundreds of model items does not read every observation each time.
+    pub fn object_status(&self, control: &str, key: &str) -> Option<Status> {
+        let index = self.by_object.get_or_init(|| {
+            let mut index = ObjectIndex::new();
+            for i in &self.items {
+                let object = i.object.to_lowercase();
+                let mut keys = vec![object.clone()];
+                if let Some(rest) = object.strip_prefix("container ") {
+                    if let Some(space) = rest.find(' ') {
+                        keys.push(object[.."container ".len() + space + 1].to_string());
+                    }
+                }
+                let per_key = index.entry(i.control.clone()).or_default();
+                for k in keys {
+                    per_key
+                        .entry(k)
+                        .and_modify(|s| {
+                            if i.status.rollup_rank() > s.rollup_rank() {
+                                *s = i.status;
+                            }
+                        })
+                        .or_insert(i.status);
+                }
+            }
+            index
+        });
+        index.get(control)?.get(key).copied()
     }
 
     pub fn items(&self) -> &[EvidenceItem] {

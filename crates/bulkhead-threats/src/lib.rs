@@ -27,7 +27,7 @@ pub mod user;
 pub mod yaml;
 
 pub use accept::Acceptance;
-pub use evaluate::{Severity, ThreatResult, ThreatStatus};
+pub use evaluate::{Severity, TargetStatus, ThreatResult, ThreatStatus};
 pub use evidence::{EvidenceSet, Finding, MissingInput};
 pub use model::{Boundary, Element, ElementKind, Flow, Model, Platform};
 pub use user::UserModel;
@@ -120,10 +120,31 @@ impl ThreatModel {
             .filter(move |t| t.targets.iter().any(|x| x == item))
     }
 
-    /// The worst status among the threats of an element or flow (None when it has none).
-    pub fn worst_status(&self, item: &str) -> Option<ThreatStatus> {
+    /// A threat's status on one element or flow, from the evidence about that item
+    /// ([`ThreatResult::by_target`]); the threat's own status for an item it does not target.
+    pub fn status_on(t: &ThreatResult, item: &str) -> ThreatStatus {
+        t.by_target
+            .iter()
+            .find(|x| x.target == item)
+            .map(|x| x.status)
+            .unwrap_or(t.status)
+    }
+
+    /// The threats of an element or flow with their status on it, in model order.
+    pub fn threats_on<'a>(
+        &'a self,
+        item: &'a str,
+    ) -> impl Iterator<Item = (&'a ThreatResult, ThreatStatus)> + 'a {
         self.threats_of(item)
-            .map(|t| t.status)
+            .map(move |t| (t, ThreatModel::status_on(t, item)))
+    }
+
+    /// The worst status of an element or flow: the worst among its threats' statuses on it
+    /// (None when it has none). An element is coloured by this, so a hardened container is not
+    /// drawn exposed because a neighbour fails the same control.
+    pub fn worst_status(&self, item: &str) -> Option<ThreatStatus> {
+        self.threats_on(item)
+            .map(|(_, s)| s)
             .max_by_key(|s| s.badness())
     }
 

@@ -1,6 +1,7 @@
 //! Mermaid flowchart export of the data-flow diagram, for Markdown renderers (GitHub, GitLab).
 //! Boundaries become nested subgraphs, element shapes follow their kind, and a class per threat
-//! status colours elements. One edge per line: some renderers drop chained edges.
+//! status colours elements (the worst status of their threats on them, from the evidence about
+//! that element). One edge per line: some renderers drop chained edges.
 
 use crate::model::{ElementKind, Model};
 use crate::{ThreatModel, ThreatStatus};

@@ -66,11 +66,11 @@ pub fn render(tm: &ThreatModel) -> String {
         })
         .collect();
     let threat_refs = |item: &str| -> Vec<Value> {
-        tm.threats_of(item)
-            .map(|t| {
+        tm.threats_on(item)
+            .map(|(t, here)| {
                 json!({
                     "threat": t.id,
-                    "state": otm_threat_state(t.status),
+                    "state": otm_threat_state(here),
                     "mitigations": t.controls.iter().map(|c| json!({
                         "mitigation": c.control,
                         "state": mitigation_state(c),

@@ -4,7 +4,8 @@
 //! `rank`, nested boundaries inside their parent, elements stacked in columns inside their
 //! boundary. Boundaries are dashed labelled boxes with their trust level; external entities are
 //! rectangles, processes rounded rectangles, data stores open-sided boxes. Elements and flows
-//! are stroked in the colour of the worst status among their threats, each element links to its
+//! are stroked in the colour of the worst status of their threats *on them* (from the evidence
+//! about that item, [`ThreatModel::worst_status`]), each element links to its
 //! threats (the [`element_anchor`] of its ID in the HTML report) and carries a tooltip listing
 //! them. Flows are numbered; a legend under the diagram gives each number's protocol, port,
 //! authentication and encryption.
@@ -348,6 +349,37 @@ fn status_of(tm: &ThreatModel, id: &str) -> ThreatStatus {
     tm.worst_status(id).unwrap_or(ThreatStatus::NotApplicable)
 }
 
+/// The `data-open-threats` and `data-mitigated-threats` attributes of an element or flow: the
+/// IDs of its threats that are open on it (exposed, partially mitigated or unknown there) and of
+/// those its own evidence mitigates. `data-threats` keeps listing every threat that targets it.
+fn split_attrs(tm: &ThreatModel, id: &str) -> String {
+    let ids = |want: &dyn Fn(ThreatStatus) -> bool| -> String {
+        tm.threats_on(id)
+            .filter(|(_, s)| want(*s))
+            .map(|(t, _)| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        " data-open-threats=\"{}\" data-mitigated-threats=\"{}\"",
+        esc(&ids(&|s| matches!(
+            s,
+            ThreatStatus::Exposed | ThreatStatus::PartiallyMitigated | ThreatStatus::Unknown
+        ))),
+        esc(&ids(&|s| s == ThreatStatus::Mitigated))
+    )
+}
+
+/// A threat's status on an item as a tooltip says it: `mitigated`, or `mitigated here, exposed
+/// overall` when the threat's own status differs.
+fn status_here(t: &crate::ThreatResult, here: ThreatStatus) -> String {
+    if here == t.status {
+        here.label().to_string()
+    } else {
+        format!("{} here, {} overall", here.label(), t.status.label())
+    }
+}
+
 /// One platform's diagram as an SVG group at (x0, y0); returns the SVG text and its size.
 fn section(
     tm: &ThreatModel,
@@ -428,9 +460,10 @@ fn section(
         let threats: Vec<&str> = tm.threats_of(&f.id).map(|t| t.id.as_str()).collect();
         let _ = writeln!(
             s,
-            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#{markers}-arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
+            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"{}><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#{markers}-arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
             esc(&f.id),
             st.as_str(),
+            split_attrs(tm, &f.id),
             n,
             esc(&f.name),
             esc(&f.protocol),
@@ -451,8 +484,8 @@ fn section(
         };
         let st = status_of(tm, &e.id);
         let threats: Vec<String> = tm
-            .threats_of(&e.id)
-            .map(|t| format!("{} {} ({})", t.id, t.title, t.status.label()))
+            .threats_on(&e.id)
+            .map(|(t, here)| format!("{} {} ({})", t.id, t.title, status_here(t, here)))
             .collect();
         let shape = match e.kind {
             ElementKind::ExternalEntity => format!(
@@ -500,12 +533,13 @@ fn section(
         );
         let _ = writeln!(
             s,
-            "<a href=\"#{}\"><g class=\"element\" data-element=\"{}\" data-kind=\"{}\" data-status=\"{}\" data-threats=\"{}\"><title>{} ({}){}</title>{shape}{text}</g></a>",
+            "<a href=\"#{}\"><g class=\"element\" data-element=\"{}\" data-kind=\"{}\" data-status=\"{}\" data-threats=\"{}\"{}><title>{} ({}){}</title>{shape}{text}</g></a>",
             element_anchor(&e.id),
             esc(&e.id),
             e.kind.as_str(),
             st.as_str(),
             esc(&ids.join(" ")),
+            split_attrs(tm, &e.id),
             esc(&e.name),
             e.kind.label(),
             esc(&if threats.is_empty() { String::new() } else { format!(": {}", threats.join("; ")) })

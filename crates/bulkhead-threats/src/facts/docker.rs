@@ -38,6 +38,10 @@ pub(super) fn docker_facts(d: &DockerFacts, f: &mut Facts) {
             json!(if tls { "TLS" } else { "none" }),
         );
     }
+    v.insert(
+        "docker.daemon.default_bridge".into(),
+        json!(has_default_bridge(d, &settings)),
+    );
     let (insecure, _) = settings.list("insecure-registries");
     v.insert(
         "docker.daemon.insecure_registries".into(),
@@ -118,6 +122,27 @@ pub(super) fn docker_facts(d: &DockerFacts, f: &mut Facts) {
         json!(count("runs_as_root")),
     );
     f.instances.insert("container".into(), instances);
+}
+
+/// Does the daemon have a default bridge network? Not when it runs with `bridge: none` (flag
+/// `--bridge`/`-b` or daemon.json), nor when its network list is known and holds no default
+/// bridge (as checks 2.2 and 5.30 read it); otherwise it does, as dockerd creates one by default.
+fn has_default_bridge(d: &DockerFacts, settings: &DaemonSettings) -> bool {
+    if settings
+        .string("bridge")
+        .is_some_and(|(b, _)| b.trim() == "none")
+    {
+        return false;
+    }
+    match d.networks.value() {
+        Some(networks) => networks.iter().any(|n| {
+            n.options
+                .get("com.docker.network.bridge.default_bridge")
+                .is_some_and(|v| v == "true")
+                || (n.name == "bridge" && n.driver == "bridge")
+        }),
+        None => true,
+    }
 }
 
 /// Is `source` (a bind mount's host path) one of the daemon's sockets, or a directory holding one?

@@ -23,6 +23,10 @@ pub const KNOWN_FACTS: &[(&str, &str)] = &[
     ("docker.rootless", "the daemon runs rootless"),
     ("docker.daemon.socket", "the daemon's first unix socket"),
     (
+        "docker.daemon.default_bridge",
+        "the daemon has a default bridge network (false with bridge: none)",
+    ),
+    (
         "docker.daemon.tcp_listener",
         "the daemon listens on TCP (hosts / -H tcp://)",
     ),

@@ -458,3 +458,47 @@ pub fn hardened() -> Snapshot {
     d.containers = Fact::Value(vec![web_container(true)]);
     s
 }
+
+/// The hardened daemon running two containers: `web` as the write-up runs it (root, writable
+/// root file system, no no-new-privileges, no limits) and `hardened` run with `--read-only
+/// --user 1000 --memory 64m --pids-limit 50 --cpu-shares 512 --cap-drop ALL --security-opt
+/// no-new-privileges`: the threats on containers are exposed overall, and mitigated on
+/// `hardened` by its own evidence.
+pub fn mixed() -> Snapshot {
+    let mut s = hardened();
+    let d = s.docker.as_mut().unwrap();
+    let mut hard = web_container(true);
+    hard.inspect.id = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b".into();
+    hard.inspect.name = "/hardened".into();
+    hard.inspect.config.user = "1000".into();
+    hard.inspect.host_config.memory = 67_108_864;
+    hard.inspect.host_config.pids_limit = Some(50);
+    hard.inspect.host_config.port_bindings = None;
+    hard.inspect.network_settings.ports = None;
+    hard.inspect.state.pid = 4343;
+    hard.processes = Fact::Value(vec![process(4343, "/app/server")]);
+    // Both run the write-up's image (no USER): `hardened` sets its user on the command line.
+    d.images = Fact::Value(vec![image("", false)]);
+    d.containers = Fact::Value(vec![web_container(false), hard]);
+    if let Fact::Value(info) = &mut d.info {
+        info.containers = 2;
+        info.containers_running = 2;
+    }
+    s
+}
+
+/// The write-up's host with dockerd started with `--bridge=none`: no default bridge network, so
+/// the network list holds none, and the container's endpoint named `bridge` has nothing behind it.
+pub fn no_default_bridge() -> Snapshot {
+    let mut s = writeup();
+    let d = &mut s.docker.as_mut().unwrap();
+    let mut args: Vec<String> = DOCKERD
+        .split_whitespace()
+        .skip(1)
+        .map(String::from)
+        .collect();
+    args.push("--bridge=none".into());
+    d.daemon.flags = parse_dockerd_flags(&args);
+    d.networks = Fact::Value(vec![]);
+    s
+}
