@@ -266,7 +266,8 @@ fn write_up_findings_planned_applied_verified_and_rolled_back() {
     // The path on disk, under the root: the real /etc was not touched.
     let removed = format!(
         "removed {}",
-        root.join("etc/profile.d/bulkhead-content-trust.sh").display()
+        root.join("etc/profile.d/bulkhead-content-trust.sh")
+            .display()
     );
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&removed),
