@@ -17,6 +17,8 @@ fn assert_tool_error(r: &crate::support::Run, parts: &[&str]) {
 
 #[test]
 fn missing_socket_names_the_socket_and_what_to_do() {
+    // The lab's dockerd, listening on a socket of its own, is the one the error should offer.
+    let _lab = lab_or_skip!();
     let dir = TempDir::new("no-socket");
     let sock = dir.arg("absent.sock");
     let url = format!("unix://{sock}");
@@ -27,12 +29,21 @@ fn missing_socket_names_the_socket_and_what_to_do() {
             &sock,
             "from --docker-host",
             "is dockerd running",
-            "--docker-host or DOCKER_HOST",
+            "check the path given to --docker-host",
         ],
+    );
+    // The lab's dockerd runs with its own -H: the error names that socket to try instead.
+    assert!(
+        r.stderr.contains("audit it with --docker-host unix://")
+            || r.stderr.contains("name one with --docker-host"),
+        "{r}"
     );
     // The same address from DOCKER_HOST says it came from there.
     let r = run_env(&["audit", "docker"], &[("DOCKER_HOST", &url)]);
-    assert_tool_error(&r, &[&sock, "from DOCKER_HOST"]);
+    assert_tool_error(
+        &r,
+        &[&sock, "from DOCKER_HOST", "check the path in DOCKER_HOST"],
+    );
     // collect fails the same way.
     let r = run(&["collect", "docker", "--docker-host", &url]);
     assert_tool_error(&r, &[&sock]);
