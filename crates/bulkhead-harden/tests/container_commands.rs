@@ -17,28 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn container(name: &str, edit: impl FnOnce(&mut Container)) -> ContainerFacts {
-    let mut c = Container {
-        id: format!("{:0>64}", name.len()),
-        name: format!("/{name}"),
-        image: "sha256:abc".into(),
-        state: ContainerState {
-            status: "running".into(),
-            running: true,
-            pid: 100,
-            health: None,
-        },
-        config: ContainerConfig {
-            image: "bb".into(),
-            cmd: Some(vec!["/bin/sleep".into(), "100000".into()]),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    edit(&mut c);
-    ContainerFacts {
-        inspect: c,
-        processes: Fact::Value(vec![]),
-    }
+    running_container(name, "bb", &["/bin/sleep", "100000"], edit)
 }
 
 fn request(root: &Path) -> PlanRequest {

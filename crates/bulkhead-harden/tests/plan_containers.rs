@@ -11,28 +11,12 @@ use common::*;
 use std::collections::BTreeMap;
 
 fn container(name: &str, edit: impl FnOnce(&mut Container)) -> ContainerFacts {
-    let mut c = Container {
-        id: format!("{:0>64}", name.len()),
-        name: format!("/{name}"),
-        image: "sha256:abc".into(),
-        state: ContainerState {
-            status: "running".into(),
-            running: true,
-            pid: 100,
-            health: None,
-        },
-        config: ContainerConfig {
-            image: "registry.example/web:1.4".into(),
-            cmd: Some(vec!["serve".into(), "--port".into(), "80".into()]),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    edit(&mut c);
-    ContainerFacts {
-        inspect: c,
-        processes: Fact::Value(vec![]),
-    }
+    running_container(
+        name,
+        "registry.example/web:1.4",
+        &["serve", "--port", "80"],
+        edit,
+    )
 }
 
 fn fails_for(c: &ContainerFacts) -> CheckResult {

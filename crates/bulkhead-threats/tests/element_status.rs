@@ -214,34 +214,10 @@ fn spoofing_on_the_default_bridge_does_not_apply_without_one() {
 /// Only the threat's own condition makes it not apply.
 #[test]
 fn a_threat_whose_every_control_is_not_applicable_stays_open() {
-    let yaml = r#"
-elements:
-  - id: app.db
-    name: Orders database
-    kind: data_store
-    component: postgres
-    boundary: dkr.b.host
-flows:
-  - id: app.f.web_db
-    name: Order queries
-    from: dkr.container:web
-    to: app.db
-    protocol: PostgreSQL wire protocol
-    port: "5432"
-    authentication: password
-    encryption: none
-threats:
-  - id: APP-I01
-    title: Order data read off the wire
-    stride: [I]
-    targets: [{ flow: app.f.web_db }]
-    description: Queries and results cross the host network in plain text.
-    mitigation: Require TLS (sslmode=verify-full) between the service and the database.
-    likelihood: 2
-    impact: 3
-    controls: { prevent: [docker.daemon.icc_disabled] }
-    refs: { attack: [T1040] }
-  - id: APP-I02
+    let yaml = format!(
+        "{}{}",
+        support::ORDERS_MODEL,
+        r#"  - id: APP-I02
     title: Order data read off the TCP API
     stride: [I]
     targets: [{ flow: app.f.web_db }]
@@ -252,8 +228,9 @@ threats:
     impact: 3
     controls: { prevent: [docker.daemon.icc_disabled] }
     refs: { attack: [T1040] }
-"#;
-    let user = UserModel::parse(yaml, "model.yaml").unwrap();
+"#
+    );
+    let user = UserModel::parse(&yaml, "model.yaml").unwrap();
     let tm = model(
         &fixtures::no_default_bridge(),
         Options {

@@ -299,34 +299,7 @@ fn risk_acceptance_applies_until_it_expires() {
 
 #[test]
 fn user_model_adds_elements_flows_and_threats() {
-    let yaml = r#"
-elements:
-  - id: app.db
-    name: Orders database
-    kind: data_store
-    component: postgres
-    boundary: dkr.b.host
-flows:
-  - id: app.f.web_db
-    name: Order queries
-    from: dkr.container:web
-    to: app.db
-    protocol: PostgreSQL wire protocol
-    port: "5432"
-    authentication: password
-    encryption: none
-threats:
-  - id: APP-I01
-    title: Order data read off the wire
-    stride: [I]
-    targets: [{ flow: app.f.web_db }]
-    description: Queries and results cross the bridge network in clear text.
-    mitigation: Require TLS on the database connection.
-    likelihood: 2
-    impact: 3
-    controls: { prevent: [docker.daemon.icc_disabled] }
-    refs: { attack: [T1040] }
-"#;
+    let yaml = support::ORDERS_MODEL;
     let user = UserModel::parse(yaml, "model.yaml").unwrap();
     let tm = model(
         &fixtures::writeup(),

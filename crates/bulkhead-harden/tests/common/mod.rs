@@ -138,6 +138,37 @@ pub fn fail() -> CheckResult {
     CheckResult::fail("fails")
 }
 
+/// A running container `name` of `image` running `cmd`, as its inspect reads, after `edit`.
+pub fn running_container(
+    name: &str,
+    image: &str,
+    cmd: &[&str],
+    edit: impl FnOnce(&mut Container),
+) -> ContainerFacts {
+    let mut c = Container {
+        id: format!("{:0>64}", name.len()),
+        name: format!("/{name}"),
+        image: "sha256:abc".into(),
+        state: ContainerState {
+            status: "running".into(),
+            running: true,
+            pid: 100,
+            health: None,
+        },
+        config: ContainerConfig {
+            image: image.into(),
+            cmd: Some(cmd.iter().map(|w| w.to_string()).collect()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    edit(&mut c);
+    ContainerFacts {
+        inspect: c,
+        processes: Fact::Value(vec![]),
+    }
+}
+
 /// A check failing on each of `containers`, as an audit names them (name and short ID).
 pub fn fail_containers(containers: &[ContainerFacts]) -> CheckResult {
     CheckResult::from_objects(

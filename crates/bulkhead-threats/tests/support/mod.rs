@@ -170,3 +170,34 @@ pub const NOT_A_THREAT_CONTROL: &[(&str, &str)] = &[
 const SWARM: &str = "swarm mode is outside the reference model of a Docker host (no manager, Raft \
      store or overlay network items), so no threat can target what these checks judge; a swarm \
      model would bring its own threats";
+
+/// README's user model: an orders database beside the `web` container, reached over a flow
+/// declared unencrypted, and the threat APP-I01 on that flow whose only control is icc.
+pub const ORDERS_MODEL: &str = r#"
+elements:
+  - id: app.db
+    name: Orders database
+    kind: data_store
+    component: postgres
+    boundary: dkr.b.host
+flows:
+  - id: app.f.web_db
+    name: Order queries
+    from: dkr.container:web
+    to: app.db
+    protocol: PostgreSQL wire protocol
+    port: "5432"
+    authentication: password
+    encryption: none
+threats:
+  - id: APP-I01
+    title: Order data read off the wire
+    stride: [I]
+    targets: [{ flow: app.f.web_db }]
+    description: Queries and results cross the host network in plain text.
+    mitigation: Require TLS (sslmode=verify-full) between the service and the database.
+    likelihood: 2
+    impact: 3
+    controls: { prevent: [docker.daemon.icc_disabled] }
+    refs: { attack: [T1040] }
+"#;
