@@ -12,4 +12,7 @@ pub mod registry;
 
 pub use catalog::{catalog, Benchmark, Catalog, Control};
 pub use engine::{run, Audit, AuditOptions, Context, Outcome, Selection};
-pub use model::{is_not_loaded_note, CheckResult, Evidence, ObjectResult, Status, Stride};
+pub use model::{
+    is_not_loaded_note, is_pending_setting_note, CheckResult, Evidence, ObjectResult, Status,
+    Stride,
+};

@@ -230,6 +230,18 @@ pub fn is_not_loaded_note(note: &str) -> bool {
     note.contains("may not have loaded")
 }
 
+/// Does an object's note say that what it fails or warns on is written where the component
+/// reads it but not in force yet, so that a reload or restart settles it? Besides the notes of
+/// [`is_not_loaded_note`], the Docker daemon checks write "..., which the running dockerd has not
+/// loaded: reload dockerd (...)" (a daemon.json setting the daemon's API does not show yet) and
+/// the etcd checks "..., which the running etcd (pid N) does not have: restart etcd ..." (a
+/// variable of its environment file). Each names what to reload or restart.
+pub fn is_pending_setting_note(note: &str) -> bool {
+    is_not_loaded_note(note)
+        || note.contains("which the running dockerd has not loaded")
+        || (note.contains("which the running ") && note.contains(" does not have: restart"))
+}
+
 /// The verdict on one check: a status, a one-line message, and the objects behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {

@@ -236,7 +236,10 @@ impl CheckChange {
             // A setting written (daemon.json, etcd's environment file) that the running
             // process has not loaded: not in force yet, so neither proven nor failing.
             (Status::Fail, Some(Status::Fail | Status::Warn))
-                if self.reason.as_deref().is_some_and(awaits_restart) =>
+                if self
+                    .reason
+                    .as_deref()
+                    .is_some_and(bulkhead_checks::is_pending_setting_note) =>
             {
                 Verdict::NotProvenYet
             }
@@ -249,19 +252,6 @@ impl CheckChange {
             _ => Verdict::Unchanged,
         }
     }
-}
-
-/// Does an object's note say that what it fails or warns on is written where the component
-/// reads it but not in force yet, so that a reload or restart settles it? The audits write
-/// "... may not have loaded ..." (a file newer than the process that reads it), "..., which the
-/// running dockerd has not loaded: reload dockerd (...)" (a daemon.json setting the daemon's
-/// API does not show yet), and "..., which the running etcd (pid N) does not have: restart
-/// etcd ..." (a variable of etcd's environment file). Each note names what to reload or
-/// restart.
-pub fn awaits_restart(note: &str) -> bool {
-    bulkhead_checks::is_not_loaded_note(note)
-        || note.contains("which the running dockerd has not loaded")
-        || (note.contains("which the running ") && note.contains(" does not have: restart"))
 }
 
 impl Serialize for CheckChange {
@@ -527,7 +517,7 @@ pub fn compare(
                             .filter_map(|x| x.note.clone())
                     };
                     notes()
-                        .find(|n| awaits_restart(n))
+                        .find(|n| bulkhead_checks::is_pending_setting_note(n))
                         .or_else(|| notes().next())
                 }
                 // Every object it still fails on has a setting written that the running
@@ -540,7 +530,11 @@ pub fn compare(
                             .filter(|x| x.status == Status::Fail)
                             .peekable();
                         failing.peek().is_some()
-                            && failing.all(|x| x.note.as_deref().is_some_and(awaits_restart))
+                            && failing.all(|x| {
+                                x.note
+                                    .as_deref()
+                                    .is_some_and(bulkhead_checks::is_pending_setting_note)
+                            })
                     } =>
                 {
                     objects_now()
@@ -1255,7 +1249,7 @@ mod tests {
         // etcd's variant of the note, and a failure only part of which waits for a restart.
         let etcd = "/etc/default/etcd sets ETCD_CLIENT_CERT_AUTH=true, which the running etcd \
                     (pid 7) does not have: restart etcd to apply it, then audit again";
-        assert!(awaits_restart(etcd));
+        assert!(bulkhead_checks::is_pending_setting_note(etcd));
         let mut c = change("2.2", Status::Fail, Status::Fail);
         c.reason = Some(etcd.into());
         assert_eq!(c.verdict(), Verdict::NotProvenYet);
