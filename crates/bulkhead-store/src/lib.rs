@@ -11,7 +11,7 @@ mod prune;
 mod record;
 mod sqlite;
 
-pub use prune::{FileSize, Prune, PruneGroup, PruneReport};
+pub use prune::{human_bytes, FileSize, Prune, PruneGroup, PruneReport};
 pub use record::{CheckRow, NewRun, RunFilter, RunSummary};
 
 /// A failure of the store, saying which store and what to do.

@@ -165,8 +165,9 @@ impl<'a> Planner<'a> {
 /// PostgreSQL arrays of a reasonable size).
 pub(crate) const CHUNK: usize = 500;
 
-/// A size as `bulkhead history --prune` reports them: decimal units, one decimal.
-pub(crate) fn megabytes(n: u64) -> String {
+/// A size in bytes as people read it and `bulkhead history --prune` reports it: 711.0 MB,
+/// 4.2 kB (powers of 1000, one decimal, as `ls -h --si`).
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
     if n < 1000 {
         return format!("{n} bytes");

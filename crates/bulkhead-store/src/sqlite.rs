@@ -685,8 +685,8 @@ impl SqliteStore {
             }
             return Ok(Some(format!(
                 "the file keeps its size: it was created by an earlier bulkhead, which could only give back space by rewriting the whole file ({} kept) while recordings wait, and their wait (up to a minute) could run out. The {} freed are reused by the runs recorded next. To give them back, once: stop recording (the audit timer or DaemonSet) and run `sqlite3 {} 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM'` (it needs free room for a copy of the file in the temporary directory); from then on every prune hands space back as it goes",
-                crate::prune::megabytes(kept),
-                crate::prune::megabytes(free),
+                crate::prune::human_bytes(kept),
+                crate::prune::human_bytes(free),
                 self.file.display()
             )));
         }

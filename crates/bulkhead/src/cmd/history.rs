@@ -4,7 +4,7 @@ use super::VERSION;
 use crate::cli::{Benchmark, HistoryArgs, ListFormat};
 use bulkhead_checks::{Audit, Status};
 use bulkhead_report::Target;
-use bulkhead_store::{NewRun, Prune, PruneReport, RunFilter, RunSummary, Store};
+use bulkhead_store::{human_bytes, NewRun, Prune, PruneReport, RunFilter, RunSummary, Store};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::process::ExitCode;
@@ -391,9 +391,9 @@ fn render_prune(r: &PruneReport, policy: &Prune, args: &HistoryArgs) -> String {
         let _ = writeln!(
             out,
             "freed {}: the file went from {} to {}",
-            bytes(freed),
-            bytes(size.before),
-            bytes(size.after)
+            human_bytes(freed),
+            human_bytes(size.before),
+            human_bytes(size.after)
         );
     }
     for note in &r.notes {
@@ -408,21 +408,6 @@ fn render_prune(r: &PruneReport, policy: &Prune, args: &HistoryArgs) -> String {
         );
     }
     out
-}
-
-/// A size in bytes as people read it: 711.0 MB, 4.2 kB (powers of 1000, as `ls -h --si`).
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} bytes");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// What a listing says when --host or --kind matched none of the store's runs.
