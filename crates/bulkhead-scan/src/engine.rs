@@ -141,23 +141,29 @@ pub fn discover(
             files.push((root.clone(), opts.kind.or_else(|| kind_by_name(root))));
             continue;
         }
+        // Hidden files and directories are walked: `.devcontainer/Dockerfile`,
+        // `.docker/compose.yaml` and `.deploy/*.yaml` are artifacts like any other. Only the
+        // metadata of version control is not (it holds old copies of files, not what ships).
         let walker = ignore::WalkBuilder::new(root)
-            .hidden(true)
+            .hidden(false)
             .git_ignore(true)
             .git_exclude(true)
             .parents(true)
             .require_git(false)
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_some_and(|t| t.is_dir())
+                    || !e
+                        .file_name()
+                        .to_str()
+                        .is_some_and(|n| VCS_DIRS.contains(&n))
+            })
             .build();
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    errors.push(FileError {
-                        path: root.display().to_string(),
-                        line: 1,
-                        column: 1,
-                        message: format!("cannot walk: {e}"),
-                    });
+                    errors.push(walk_error(root, &e));
                     continue;
                 }
             };
@@ -187,6 +193,45 @@ pub fn discover(
     files.dedup();
     one_spelling_per_file(&mut files);
     (files, errors)
+}
+
+/// Directories of version-control systems, never walked (`.git` holds packed old versions
+/// of the files, and a `.git` file of a worktree is not an artifact either).
+const VCS_DIRS: [&str; 5] = [".git", ".hg", ".svn", ".bzr", ".jj"];
+
+/// An error met while walking `root`, named by the path it is about (the directory that could
+/// not be read, not the root the walk started from), with the reason the system gave. It is
+/// about the whole path, so it has no line.
+fn walk_error(root: &Path, e: &ignore::Error) -> FileError {
+    fn place<'a>(e: &'a ignore::Error) -> (Option<&'a Path>, String) {
+        match e {
+            ignore::Error::WithPath { path, err } => {
+                let (inner, message) = place(err);
+                // The directory walker's own errors repeat the path ("IO error for operation
+                // on PATH: reason"): the path is said once, as the error's path.
+                let repeated = format!("IO error for operation on {}: ", path.display());
+                let message = message.replacen(&repeated, "", 1);
+                (Some(inner.unwrap_or(path)), message)
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                place(err)
+            }
+            ignore::Error::Loop { child, ancestor } => (
+                Some(child),
+                format!("symbolic link loop back to {}", ancestor.display()),
+            ),
+            ignore::Error::Partial(errs) if !errs.is_empty() => place(&errs[0]),
+            ignore::Error::Io(io) => (None, format!("cannot read: {io}")),
+            other => (None, format!("cannot read: {other}")),
+        }
+    }
+    let (path, message) = place(e);
+    FileError {
+        path: path.unwrap_or(root).display().to_string(),
+        line: 0,
+        column: 0,
+        message,
+    }
 }
 
 /// A file reached by two spellings (`sub`, `./sub`, `$PWD/sub` and `sub/../sub` all named, a
@@ -300,7 +345,10 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
                     || r.skipped.is_some()
                     || r.not_artifact.is_some())
         });
-        if !reported {
+        // A directory that could not be read is reported as that error, not as one holding
+        // no artifact: what it holds is not known.
+        let unreadable = errors.iter().any(|e| Path::new(&e.path).starts_with(root));
+        if !reported && !unreadable {
             let display = root.display().to_string();
             empty_dirs.push(FileError {
                 path: display,

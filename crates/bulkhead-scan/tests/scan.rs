@@ -1649,6 +1649,104 @@ fn discovery_finds_every_kind_and_honours_gitignore() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Hidden directories hold real artifacts (`.devcontainer/Dockerfile`, `.docker/compose.yaml`,
+/// `.deploy/*.yaml`): they are walked like any other, and only version-control metadata
+/// (`.git`, which keeps old copies of files) is left out. The walk used to skip every hidden
+/// path quietly, and the directory was then even reported as holding no artifact.
+#[test]
+fn discovery_walks_hidden_directories_but_not_version_control() {
+    let d = tempdir("hidden");
+    let w = |p: &str, t: &str| {
+        let p = d.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, t).unwrap();
+    };
+    w(".devcontainer/Dockerfile", "FROM alpine:3.19\nUSER root\n");
+    w(
+        ".docker/compose.yaml",
+        "services:\n  a:\n    image: x:1\n    privileged: true\n",
+    );
+    w(
+        ".deploy/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x:1}]}\n",
+    );
+    w(".gitlab-ci.yml", "stages: [build]\n");
+    // CI workflows are YAML with `${{ }}` expressions, not manifests: left out quietly
+    w(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.sha }}\n        env:\n          TOKEN: ${{ secrets.TOKEN }}\n",
+    );
+    w(".git/Dockerfile", "FROM alpine\nUSER root\n");
+    w(".hg/store/compose.yaml", "services:\n  a:\n    image: x\n");
+    w(".gitignore", ".cache/\n");
+    w(".cache/Dockerfile", "FROM alpine\n");
+    let r = scan_paths(std::slice::from_ref(&d), &ScanOptions::default());
+    let mut files: Vec<String> = r
+        .files
+        .iter()
+        .map(|f| {
+            f.path
+                .strip_prefix(&format!("{}/", d.display()))
+                .unwrap_or(&f.path)
+                .to_string()
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            ".deploy/pod.yaml",
+            ".devcontainer/Dockerfile",
+            ".docker/compose.yaml"
+        ],
+        "{:?}",
+        r.files
+    );
+    assert!(
+        r.errors.is_empty() && r.skipped.is_empty(),
+        "{:?} {:?}",
+        r.errors,
+        r.skipped
+    );
+    assert!(has(&r, "dockerfile-root-final-stage") && has(&r, "compose-privileged"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A directory the scan may not read is an error about that directory, with the system's reason
+/// and no line (it has none), not an error at "line 1" of the directory the walk started from;
+/// and the walked directory is then not also listed as holding no artifact, since what the
+/// unreadable part holds is not known. Needs a user the permissions apply to: skipped as root
+/// (run the test binary through `setpriv --reuid=nobody --regid=nogroup --clear-groups`).
+#[test]
+fn unreadable_directory_is_an_error_naming_that_directory() {
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root reads every directory");
+        return;
+    }
+    let d = tempdir("unreadable-dir");
+    let locked = d.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::write(locked.join("Dockerfile"), "FROM alpine\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let r = scan_paths(std::slice::from_ref(&d), &ScanOptions::default());
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    let e = &r.errors[0];
+    assert_eq!(e.path, locked.display().to_string(), "{e:?}");
+    assert_eq!((e.line, e.column), (0, 0), "{e:?}");
+    assert!(
+        e.message.starts_with("cannot read: ") && e.message.contains("ermission denied"),
+        "{e:?}"
+    );
+    assert!(
+        !e.message.contains(&d.display().to_string()),
+        "the path is said once, in the path: {e:?}"
+    );
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// Scan `text` as a YAML file whose kind comes from its content, as a directory walk reads it.
 fn scan_by_content(path: &str, text: &str) -> ScanReport {
     scan_inputs(
