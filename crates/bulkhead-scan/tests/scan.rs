@@ -108,6 +108,115 @@ fn pitfall_user_from_build_arg_is_resolved() {
     assert!(!has(&r, "dockerfile-root-final-stage") && !has(&r, "dockerfile-no-user"));
 }
 
+/// A global ARG (declared before the first FROM) is not visible in a stage that does not
+/// declare it again: `ARG APP_UID=10001` then `USER ${APP_UID}` builds an image whose USER is
+/// empty, which is root. The USER used to count as "unknown" and nothing was reported, not even
+/// `dockerfile-no-user`.
+#[test]
+fn user_from_a_global_arg_the_stage_does_not_declare_is_root() {
+    for (text, line) in [
+        ("ARG APP_UID=10001\nFROM alpine:3.19\nUSER ${APP_UID}\n", 3),
+        ("ARG APP_UID=10001\nFROM alpine:3.19\nRUN true\nUSER $APP_UID\n", 4),
+        // a builder stage that declares it does not declare it for the final stage
+        (
+            "ARG UID=10001\nFROM alpine:3.19 AS build\nARG UID\nUSER $UID\nFROM alpine:3.19\nUSER $UID\n",
+            6,
+        ),
+    ] {
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "dockerfile-root-final-stage")
+            .unwrap_or_else(|| panic!("{text}: {:?}", hits(&r)));
+        assert_eq!(f.location.line, line, "{text}");
+        assert!(
+            f.message.contains("declared before the first FROM")
+                && f.message.contains("add ARG ")
+                && f.message.contains("root"),
+            "{}",
+            f.message
+        );
+        assert!(f.fix.is_some(), "{text}");
+        assert!(!has(&r, "dockerfile-no-user"), "{text}: {:?}", hits(&r));
+    }
+    // Declared again in the stage (or in the stage it builds on): the global default applies.
+    for text in [
+        "ARG APP_UID=10001\nFROM alpine:3.19\nARG APP_UID\nUSER ${APP_UID}\n",
+        "ARG APP_UID=10001\nFROM alpine:3.19 AS base\nARG APP_UID\nFROM base\nUSER ${APP_UID}\n",
+        // a USER that expands to a non-root name without the variable
+        "ARG SUFFIX=x\nFROM alpine:3.19\nUSER app${SUFFIX}\n",
+        // a build argument without any default: unknown, not judged
+        "FROM alpine:3.19\nARG APP_UID\nUSER ${APP_UID}\n",
+    ] {
+        let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+        assert!(
+            !has(&r, "dockerfile-root-final-stage") && !has(&r, "dockerfile-no-user"),
+            "{text}: {:?}",
+            hits(&r)
+        );
+    }
+}
+
+/// `ContainerAdministrator` is the administrator account of Windows containers, root's
+/// equivalent, and Windows has no numeric uids: the USER fixes of a Windows stage write
+/// `ContainerUser`, never `10001:10001` (which the container would fail to start with).
+#[test]
+fn windows_administrator_user_is_root_and_the_fix_writes_a_windows_account() {
+    let text = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN echo hi\nUSER ContainerAdministrator\nCMD [\"app.exe\"]\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-root-final-stage")
+        .unwrap_or_else(|| panic!("{:?}", hits(&r)));
+    assert_eq!(f.location.line, 3);
+    assert!(f.message.contains("administrator"), "{}", f.message);
+    let fix = f.fix.as_ref().expect("a fix");
+    assert!(
+        fix.description.contains("ContainerUser"),
+        "{}",
+        fix.description
+    );
+    let fixed = apply_edits(text, &fix.edits).unwrap();
+    assert!(fixed.contains("\nUSER ContainerUser\n"), "{fixed}");
+    assert!(!fixed.contains("10001"), "{fixed}");
+    // no USER at all: the added USER is a Windows account too
+    let text = "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY app.exe /app.exe\nCMD [\"app.exe\"]\n";
+    let r = scan("Dockerfile", ArtifactKind::Dockerfile, text);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-no-user")
+        .unwrap_or_else(|| panic!("{:?}", hits(&r)));
+    let fix = f.fix.as_ref().expect("a fix");
+    let fixed = apply_edits(text, &fix.edits).unwrap();
+    assert!(fixed.contains("USER ContainerUser\n"), "{fixed}");
+    assert!(
+        !fixed.contains("10001") && !fix.description.contains("10001"),
+        "{}",
+        fix.description
+    );
+    // On Linux the name is just a name (and the fix stays a uid).
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM alpine:3.19\nUSER ContainerAdministrator\n",
+    );
+    assert!(!has(&r, "dockerfile-root-final-stage"), "{:?}", hits(&r));
+    let r = scan(
+        "Dockerfile",
+        ArtifactKind::Dockerfile,
+        "FROM alpine:3.19\nUSER root\n",
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "dockerfile-root-final-stage")
+        .unwrap();
+    assert!(f.fix.as_ref().unwrap().description.contains("uid 10001"));
+}
+
 #[test]
 fn pitfall_heredocs_keep_line_numbers() {
     // PITFALLS "Artifact scanners" 2: heredocs break hadolint's parser and Checkov's lines.

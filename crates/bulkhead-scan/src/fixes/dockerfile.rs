@@ -115,6 +115,20 @@ pub fn set_user(text: &str, target: Option<&str>, user: &str) -> Result<Option<S
 
 /// [`set_user`] on a parsed Dockerfile, for `stage`, as a splice of `text`.
 pub fn user_splice(text: &str, df: &Dockerfile, stage: &Stage, user: &str) -> Option<Splice> {
+    user_splice_when(text, df, stage, user, is_root_user)
+}
+
+/// [`user_splice`] with the caller's judgement of which effective USER to replace (given the
+/// resolved value, or the USER as written when it does not resolve): a rule that has found the
+/// stage privileged in a way [`is_root_user`] does not see (Windows' `ContainerAdministrator`,
+/// a USER that reads a global ARG the stage does not declare) replaces it too.
+pub fn user_splice_when(
+    text: &str,
+    df: &Dockerfile,
+    stage: &Stage,
+    user: &str,
+    privileged: impl Fn(&str) -> bool,
+) -> Option<Splice> {
     // Only a USER in this very stage counts: a builder stage's USER does not carry over to the
     // final image (PITFALLS, artifact scanners 1).
     let own = stage
@@ -127,7 +141,7 @@ pub fn user_splice(text: &str, df: &Dockerfile, stage: &Stage, user: &str) -> Op
         Some(i) => {
             let eu = df.effective_user(stage).expect("the stage has a USER");
             let value = eu.resolved.clone().unwrap_or(eu.written.clone());
-            if !is_root_user(&value) {
+            if !privileged(&value) {
                 return None;
             }
             let ins = df.instruction(i);
@@ -146,7 +160,7 @@ pub fn user_splice(text: &str, df: &Dockerfile, stage: &Stage, user: &str) -> Op
         None => {
             if let Some(u) = df.effective_user(stage) {
                 let value = u.resolved.unwrap_or(u.written);
-                if !is_root_user(&value) {
+                if !privileged(&value) {
                     return None;
                 }
             }

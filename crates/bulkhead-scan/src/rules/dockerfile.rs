@@ -4,7 +4,7 @@
 use super::shell::{self, commands, Command};
 use super::{is_literal_secret, parse_image, secret_patterns, DockerfileRule, Out};
 use crate::config::Config;
-use crate::fixes::dockerfile::{healthcheck_splice, stage_port, user_splice};
+use crate::fixes::dockerfile::{healthcheck_splice, stage_port, user_splice_when};
 use crate::model::Safety;
 use bulkhead_sources::dockerfile::{
     is_root_user, parse_assignments, Dockerfile, Instruction, Stage,
@@ -467,6 +467,24 @@ pub const REGISTRY: &[(&str, DockerfileRule)] = &[
 /// image (and passes k8s-low-uid).
 const FIX_USER: &str = "10001:10001";
 
+/// The user the USER fixes write into the final stage, and how their description names it.
+/// Windows has no numeric uids (`USER 10001:10001` fails when the container starts): there the
+/// fix switches to `ContainerUser`, the unprivileged account of Microsoft's images.
+fn fix_user(c: &Ctx<'_>) -> (&'static str, &'static str) {
+    if windows_stage(c.file, c.final_stage) {
+        ("ContainerUser", "ContainerUser")
+    } else {
+        (FIX_USER, "uid 10001")
+    }
+}
+
+/// The administrator account of Windows containers: the equivalent of root there (user names
+/// are not case-sensitive on Windows).
+fn windows_admin(c: &Ctx<'_>, user: &str) -> bool {
+    windows_stage(c.file, c.final_stage)
+        && user.trim().eq_ignore_ascii_case("ContainerAdministrator")
+}
+
 /// Base images known to set a non-root USER in their own configuration.
 fn base_sets_non_root(image: &str) -> bool {
     let r = parse_image(image);
@@ -481,14 +499,95 @@ fn root_image<'a>(file: &'a Dockerfile, mut stage: &'a Stage) -> &'a str {
     &stage.base_resolved
 }
 
+/// The USER of a stage as the build expands it when the only variables it cannot resolve are
+/// global ARGs (declared before the first FROM) that the stage does not declare again: a global
+/// ARG is not visible inside a stage until the stage repeats `ARG NAME`, so the build expands
+/// it to nothing there (unless the base image has an ENV of that name). Returns the expansion
+/// and the names of those ARGs; None when the USER depends on anything else.
+fn user_with_undeclared_global_args(
+    file: &Dockerfile,
+    stage: &Stage,
+    user: &bulkhead_sources::dockerfile::EffectiveUser,
+) -> Option<(String, Vec<String>)> {
+    // The stage the USER instruction is in (the final stage or one it builds on).
+    let mut owner = stage;
+    while !owner.body.contains(&user.instruction) {
+        owner = owner.base_stage(file)?;
+    }
+    let vars = file.variables_at(owner, user.instruction);
+    let hidden: Vec<&String> = file
+        .global_args
+        .keys()
+        .filter(|n| !vars.contains_key(*n))
+        .collect();
+    // Which of them the USER reads: give each a marker of its own and see which come out.
+    let mut probe = vars.clone();
+    for (i, name) in hidden.iter().enumerate() {
+        probe.insert((*name).clone(), Some(format!("\u{1}{i}\u{1}")));
+    }
+    let marked = bulkhead_sources::dockerfile::substitute(&user.written, &probe)?;
+    let unseen: Vec<String> = hidden
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| marked.contains(&format!("\u{1}{i}\u{1}")))
+        .map(|(_, n)| (*n).clone())
+        .collect();
+    if unseen.is_empty() {
+        return None;
+    }
+    let mut empty = vars;
+    for name in &unseen {
+        empty.insert(name.clone(), Some(String::new()));
+    }
+    let expanded = bulkhead_sources::dockerfile::substitute(&user.written, &empty)?;
+    Some((expanded, unseen))
+}
+
 fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
     let Some(user) = c.file.effective_user(c.final_stage) else {
         return;
     };
     let Some(resolved) = user.resolved.as_deref() else {
+        // `ARG UID=10001` before FROM and `USER $UID` in the stage: the stage never declares
+        // UID again, so the build sees an empty USER, and an empty USER is root.
+        let Some((expanded, unseen)) =
+            user_with_undeclared_global_args(c.file, c.final_stage, &user)
+        else {
+            return;
+        };
+        let name = expanded.split(':').next().unwrap_or("").trim();
+        if !name.is_empty() && !is_root_user(name) {
+            return;
+        }
+        let ins = c.file.instruction(user.instruction);
+        let names = unseen.join(", ");
+        let redeclare: Vec<String> = unseen.iter().map(|n| format!("ARG {n}")).collect();
+        let (fix_user, fix_name) = fix_user(c);
+        // Judged root above, though the USER does not resolve: replace it.
+        let edit = user_splice_when(out.text, c.file, c.final_stage, fix_user, |_| true)
+            .map(|s| out.splice(s));
+        out.hit(
+            "dockerfile-root-final-stage",
+            ins.span,
+            c.stage_label(c.final_stage),
+            format!(
+                "the final stage runs as root: USER {} expands {} to nothing, as {} declared before the first FROM and not again in this stage (a global ARG is only visible in a stage that repeats it: add {} after the FROM), so the user is {}",
+                shown_args(&user.written),
+                names,
+                if unseen.len() == 1 { "it is an ARG" } else { "they are ARGs" },
+                redeclare.join(" and "),
+                if name.is_empty() { "empty, which is root".to_string() } else { format!("{} (root)", shown_args(&expanded)) },
+            ),
+        )
+        .fix(
+            format!("switch to {fix_name} (make sure the application can run unprivileged)"),
+            Safety::Review,
+            edit.into_iter().collect(),
+        );
         return;
     };
-    if !is_root_user(resolved) {
+    let admin = windows_admin(c, resolved);
+    if !is_root_user(resolved) && !admin {
         return;
     }
     let ins = c.file.instruction(user.instruction);
@@ -503,15 +602,24 @@ fn root_final_stage(c: &Ctx<'_>, out: &mut Out<'_>) {
     };
     // The shared Dockerfile edit: a root USER of the final stage is replaced; root inherited
     // from a base stage gets a USER line of the final stage's own.
-    let edit = user_splice(out.text, c.file, c.final_stage, FIX_USER).map(|s| out.splice(s));
+    let (fix_user, fix_name) = fix_user(c);
+    let edit = user_splice_when(out.text, c.file, c.final_stage, fix_user, |u| {
+        is_root_user(u) || windows_admin(c, u)
+    })
+    .map(|s| out.splice(s));
+    let message = if admin {
+        format!("the final stage runs as the administrator: {shown} is the administrator account of Windows containers, the equivalent of root")
+    } else {
+        format!("the final stage runs as root: {shown}")
+    };
     out.hit(
         "dockerfile-root-final-stage",
         ins.span,
         c.stage_label(c.final_stage),
-        format!("the final stage runs as root: {shown}"),
+        message,
     )
     .fix(
-        "switch to uid 10001 (make sure the application can run unprivileged)",
+        format!("switch to {fix_name} (make sure the application can run unprivileged)"),
         Safety::Review,
         edit.into_iter().collect(),
     );
@@ -545,7 +653,9 @@ fn no_user(c: &Ctx<'_>, out: &mut Out<'_>) {
         ));
     }
     // The shared Dockerfile edit: USER after the build steps, before the run-time metadata.
-    let edit = user_splice(out.text, c.file, c.final_stage, FIX_USER).map(|s| out.splice(s));
+    let (fix_user, _) = fix_user(c);
+    let edit = user_splice_when(out.text, c.file, c.final_stage, fix_user, is_root_user)
+        .map(|s| out.splice(s));
     out.hit(
         "dockerfile-no-user",
         from.span,
@@ -553,7 +663,10 @@ fn no_user(c: &Ctx<'_>, out: &mut Out<'_>) {
         message,
     )
     .fix(
-        "add USER 10001:10001 to the final stage (make sure the application can run unprivileged)",
+        format!(
+            "add USER {} to the final stage (make sure the application can run unprivileged)",
+            fix_user
+        ),
         Safety::Review,
         edit.into_iter().collect(),
     );
