@@ -482,6 +482,15 @@ fn compose_booleans_are_read_like_compose_go() {
     assert_eq!(objs, vec!["service a"]);
 }
 
+/// Docker reads the host IP of a short-syntax port as everything before the last two fields, so
+/// an unbracketed IPv6 address is an address, not "every interface" (and `:::53:53` is `::`).
+#[test]
+fn compose_unbracketed_ipv6_ports_are_judged_by_their_address() {
+    let text = "services:\n  web:\n    image: x:1\n    ports:\n      - \"::1:9090:9090\"\n      - \"[::1]:9091:9091\"\n      - \":::53:53/udp\"\n      - \"8080:80\"\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, text);
+    assert_eq!(lines_of(&r, "compose-port-all-interfaces"), vec![7, 8]);
+}
+
 #[test]
 fn compose_user_from_a_variable_default_is_resolved_without_reading_the_environment() {
     let compose = "services:\n  b:\n    image: alpine:3.19\n    user: \"${APP_UID:-0}\"\n  c:\n    image: alpine:3.19\n    user: \"${HOME-0}:${GID:-0}\"\n  d:\n    image: alpine:3.19\n    user: \"${APP_UID}\"\n  e:\n    image: alpine:3.19\n    user: \"${APP_UID:-10001}\"\n";

@@ -174,18 +174,19 @@ impl<'d> Service<'d> {
     }
 }
 
+/// The host IP of a short-syntax port (`IP:HOST:CONTAINER`) and the rest. As Docker reads it,
+/// the IP is everything before the last two fields, so an IPv6 address may be written without
+/// brackets (`::1:9090:9090` publishes on the loopback address `::1`).
 fn split_host_ip(s: &str) -> (Option<&str>, &str) {
     if let Some(rest) = s.strip_prefix('[') {
         if let Some(end) = rest.find("]:") {
             return (Some(&rest[..end]), &rest[end + 2..]);
         }
     }
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() == 3 {
-        let at = parts[0].len();
-        return (Some(&s[..at]), &s[at + 1..]);
+    match s.rmatch_indices(':').nth(1) {
+        Some((at, _)) => (Some(&s[..at]), &s[at + 1..]),
+        None => (None, s),
     }
-    (None, s)
 }
 
 /// A value after compose's interpolation with every variable unset: the text, and the variables
@@ -303,6 +304,32 @@ mod tests {
         assert_eq!(ports[1].host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(ports[2].host_port, None);
         assert_eq!(s[1].environment()[0].value.as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn unbracketed_ipv6_host_ip_is_everything_before_the_ports() {
+        let text = "services:\n  web:\n    ports:\n      - \"::1:9090:9090\"\n      - \"fe80::1:8080-8081:80-81/udp\"\n      - \":::53:53\"\n      - \"8443:443\"\n";
+        let docs = parse(text).unwrap();
+        let ports = services(&docs)[0].ports();
+        let got: Vec<(Option<&str>, Option<&str>, &str)> = ports
+            .iter()
+            .map(|p| {
+                (
+                    p.host_ip.as_deref(),
+                    p.host_port.as_deref(),
+                    p.container_port.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("::1"), Some("9090"), "9090"),
+                (Some("fe80::1"), Some("8080-8081"), "80-81"),
+                (Some("::"), Some("53"), "53"),
+                (None, Some("8443"), "443"),
+            ]
+        );
     }
 
     #[test]
