@@ -491,6 +491,47 @@ fn compose_unbracketed_ipv6_ports_are_judged_by_their_address() {
     assert_eq!(lines_of(&r, "compose-port-all-interfaces"), vec![7, 8]);
 }
 
+/// CIS Docker 5.18 (5.17 in 1.2.0) for compose: host devices in short and long syntax, with the
+/// permissions Docker gives when none are written (rwm); a CDI device name has no host path.
+#[test]
+fn compose_host_devices_are_reported_with_their_permissions() {
+    let text = "services:\n  app:\n    image: x:1\n    devices:\n      - /dev/mem:/dev/mem\n      - \"/dev/ttyUSB0:/dev/ttyUSB0:r\"\n      - type: bind\n        source: /dev/sda\n        target: /dev/xvda\n        permissions: rw\n      - nvidia.com/gpu=all\n  quiet:\n    image: x:1\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, text);
+    let found: Vec<(u32, String, String)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "compose-host-devices")
+        .map(|f| (f.location.line, f.object.clone(), f.message.clone()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert_eq!(found[0].0, 5);
+    assert!(
+        found[0].2.contains("/dev/mem")
+            && found[0].2.contains("rwm")
+            && found[0].2.contains("physical memory"),
+        "{}",
+        found[0].2
+    );
+    assert_eq!(found[1].0, 6);
+    assert!(
+        found[1]
+            .2
+            .contains("/dev/ttyUSB0 is passed into the service with permissions r"),
+        "{}",
+        found[1].2
+    );
+    assert!(!found[1].2.contains("block device"), "{}", found[1].2);
+    assert_eq!(found[2].0, 7);
+    assert!(
+        found[2].2.contains("/dev/sda")
+            && found[2].2.contains("permissions rw")
+            && found[2].2.contains("block device"),
+        "{}",
+        found[2].2
+    );
+    assert!(found.iter().all(|f| f.1 == "service app"));
+}
+
 #[test]
 fn compose_user_from_a_variable_default_is_resolved_without_reading_the_environment() {
     let compose = "services:\n  b:\n    image: alpine:3.19\n    user: \"${APP_UID:-0}\"\n  c:\n    image: alpine:3.19\n    user: \"${HOME-0}:${GID:-0}\"\n  d:\n    image: alpine:3.19\n    user: \"${APP_UID}\"\n  e:\n    image: alpine:3.19\n    user: \"${APP_UID:-10001}\"\n";

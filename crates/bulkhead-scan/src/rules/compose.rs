@@ -74,6 +74,7 @@ pub const REGISTRY: &[(&str, ComposeRule)] = &[
     ("compose-ssh-port", ssh_port),
     ("compose-sensitive-mount", sensitive_mount),
     ("compose-runtime-socket", runtime_socket_mount),
+    ("compose-host-devices", host_devices),
     ("compose-sysctls", sysctls),
     ("compose-seccomp-unconfined", seccomp_unconfined),
     ("compose-apparmor-unconfined", apparmor_unconfined),
@@ -442,6 +443,60 @@ fn runtime_socket_mount(c: &Ctx<'_>, out: &mut Out<'_>) {
             }
         }
     }
+}
+
+/// `devices:` entries: `HOST[:CONTAINER[:PERMISSIONS]]`, or the long form with `source`,
+/// `target` and `permissions`. A CDI name (`vendor.com/class=name`) names no host path and is
+/// left alone: what it grants is defined on the host, not in the file.
+fn host_devices(c: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &c.services {
+        let Some(list) = s.get("devices").and_then(Node::as_seq) else {
+            continue;
+        };
+        for n in list {
+            let (host, permissions) = match n.as_str() {
+                Some(text) => {
+                    let mut parts = text.split(':');
+                    let host = parts.next().unwrap_or("").to_string();
+                    (host, parts.nth(1).map(str::to_string))
+                }
+                None => (
+                    n.get("source")
+                        .and_then(Node::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    n.get("permissions")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                ),
+            };
+            if host.is_empty() || (!host.starts_with('/') && host.contains('=')) {
+                continue;
+            }
+            let permissions = permissions.unwrap_or_else(|| "rwm".into());
+            let mut message = format!(
+                "host device {host} is passed into the service with permissions {permissions}"
+            );
+            if let Some(what) = raw_host_access(&host) {
+                message.push_str(&format!(": {what}"));
+            }
+            out.hit("compose-host-devices", n.span, object(s), message);
+        }
+    }
+}
+
+/// What a device node opens up when it is one of the host's memory or disks.
+fn raw_host_access(path: &str) -> Option<&'static str> {
+    let name = path.strip_prefix("/dev/")?;
+    if matches!(name, "mem" | "kmem" | "port") {
+        return Some("it is the host's physical memory or I/O ports");
+    }
+    let disk = [
+        "sd", "hd", "vd", "xvd", "nvme", "mmcblk", "dm-", "md", "loop", "mapper/",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p));
+    disk.then_some("it is a block device of the host: its files can be read and changed below every permission")
 }
 
 fn sysctls(c: &Ctx<'_>, out: &mut Out<'_>) {
