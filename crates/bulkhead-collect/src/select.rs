@@ -111,7 +111,7 @@ impl Selector {
             ));
         }
         if let Some(r) = self.exclude.iter().find(|r| r.is_match(&c.name)) {
-            return SkipReason::filter(format!("name matches --exclude {}", r.as_str()));
+            return SkipReason::filter(format!("name matches excluded pattern {}", r.as_str()));
         }
         for wanted in &self.filter.labels {
             let ok = match wanted.split_once('=') {
@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(
             reasons,
             vec![
-                "name matches --exclude -debug$",
+                "name matches excluded pattern -debug$",
                 "lacks label tier=web",
                 "lacks label owner",
                 "name matches no --include (^app-)"

@@ -384,7 +384,10 @@ fn selection_by_name_and_label() {
         .iter()
         .map(|s| (s.name.clone(), s.reason.clone()))
         .collect();
-    assert_eq!(reasons["defaults"], "name matches --exclude ^defaults$");
+    assert_eq!(
+        reasons["defaults"],
+        "name matches excluded pattern ^defaults$"
+    );
     assert!(reasons["sshd"].starts_with("name matches no --include"));
     let s = collect(&options(
         lab.d,

@@ -324,11 +324,11 @@ mod tests {
         );
         // A long list names the first few and says how to see the rest.
         s.docker.as_mut().unwrap().selection.skipped = (0..7)
-            .map(|n| skipped(&format!("c{n}"), "name matches --exclude c", false))
+            .map(|n| skipped(&format!("c{n}"), "name matches excluded pattern c", false))
             .collect();
         let t = Target::from_snapshot("docker", &s);
         assert!(t.containers.unwrap().describe().ends_with(
-            "c4 (name matches --exclude c) and 2 more (`--format json` lists them all)"
+            "c4 (name matches excluded pattern c) and 2 more (`--format json` lists them all)"
         ));
         // No Docker part in a Kubernetes target.
         assert!(Target::from_snapshot("kubernetes", &s).containers.is_none());

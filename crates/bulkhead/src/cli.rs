@@ -229,6 +229,8 @@ Examples:
   bulkhead report --select 4.5,5.12,5.25 --ids cis-1.2.0 -o report.md
   # From a snapshot, analysing the five riskiest failures
   bulkhead report --snapshot snap.json --top 5
+  # Leave the database containers out (they are listed as left out)
+  bulkhead report --exclude-container '^db-' -o report.md
 
 Exit codes:
   0  the report was written
@@ -504,9 +506,9 @@ pub struct SourceArgs {
     ///
     /// A snapshot (`bulkhead collect -o FILE`) holds every fact a live run reads, so the results
     /// are those of the host it was collected on. --docker-host and --cluster-dump cannot be
-    /// combined with it; audit, threats and report refuse --root and --proc with it. --include
-    /// and --label (and audit's --exclude) narrow the containers it holds; --all-containers
-    /// needs a snapshot collected with --all-containers.
+    /// combined with it; audit, threats and report refuse --root and --proc with it. --include,
+    /// --exclude-container and --label (and audit's --exclude) narrow the containers it holds;
+    /// --all-containers needs a snapshot collected with --all-containers.
     #[arg(long, value_name = "FILE", help_heading = "Source")]
     pub snapshot: Option<PathBuf>,
     /// Directory the host's files are read under.
@@ -563,6 +565,20 @@ pub struct SourceArgs {
     /// in the report with the reason.
     #[arg(long, value_name = "REGEX", help_heading = "Container selection")]
     pub include: Vec<String>,
+    /// Leave out containers whose name matches REGEX (repeatable).
+    ///
+    /// The regular expression may match anywhere in the name: anchor it (^db-) to match the
+    /// start. Repeated, a container matching any of them is left out; a value is never split at
+    /// commas, so a REGEX may hold one (^db-[0-9]{1,3}$). Containers left out are listed in the
+    /// report with the reason. bulkhead's own container is always left out. audit's and
+    /// collect's --exclude REGEX add to the same list.
+    #[arg(
+        long,
+        value_name = "REGEX",
+        value_parser = container_regex,
+        help_heading = "Container selection"
+    )]
+    pub exclude_container: Vec<String>,
     /// Only containers labelled KEY or KEY=VALUE (all, if repeated).
     ///
     /// KEY alone matches any value. Repeated, a container must carry every one of them.
@@ -581,6 +597,22 @@ pub struct SourceArgs {
         conflicts_with = "snapshot"
     )]
     pub cluster_dump: Option<PathBuf>,
+}
+
+/// A container-name regular expression of `--exclude-container`, checked as the command line is
+/// read: a typo is a usage error naming the option and the value before
+/// anything is collected, in every command (verify and `harden --rollback` included). The
+/// collector compiles it with the same regex crate and features.
+fn container_regex(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(
+            "an empty REGEX would leave out every container; give a name pattern such as ^db-"
+                .into(),
+        );
+    }
+    regex::Regex::new(value)
+        .map(|_| value.to_string())
+        .map_err(|e| format!("not a valid regular expression: {e}"))
 }
 
 impl SourceArgs {
@@ -714,7 +746,8 @@ pub struct SelectArgs {
     /// Comma-separated or repeated; checks take the forms of --only. A value of digits and dots
     /// (5.13, 5) or starting with docker. or k8s. must name a check, section or control ID (a typo
     /// is an error); any other value is a container-name regular expression, and such containers
-    /// are not audited.
+    /// are not audited. --exclude-container REGEX leaves containers out without this guesswork
+    /// (and in every command); both add to the same list.
     #[arg(long, value_name = "IDS|REGEX", help_heading = "Selection")]
     pub exclude: Vec<String>,
 }
@@ -895,7 +928,8 @@ pub struct CollectCmdArgs {
     pub source: SourceArgs,
     /// Leave out containers whose name matches REGEX.
     ///
-    /// Repeatable. Containers left out are recorded in the snapshot with the reason.
+    /// Repeatable. Containers left out are recorded in the snapshot with the reason. The same as
+    /// --exclude-container, the name every command accepts; both add to the same list.
     #[arg(long, value_name = "REGEX", help_heading = "Container selection")]
     pub exclude: Vec<String>,
     #[arg(
@@ -1201,12 +1235,61 @@ mod tests {
         );
     }
 
+    /// Every command that selects containers takes --exclude-container, repeated, each value
+    /// whole (a regex may hold a comma); a value that is no regular expression is a usage error
+    /// naming the option and the value.
+    #[test]
+    fn every_container_command_takes_exclude_container() {
+        let source = |argv: &[&str]| -> SourceArgs {
+            let mut full = vec!["bulkhead"];
+            full.extend(argv);
+            full.extend([
+                "--exclude-container",
+                "^db-",
+                "--exclude-container",
+                "^app-[0-9]{1,3}$",
+            ]);
+            match Cli::try_parse_from(&full)
+                .unwrap_or_else(|e| panic!("{full:?}: {e}"))
+                .command
+            {
+                Command::Audit(a) => a.source,
+                Command::Collect(a) => a.source,
+                Command::Threats(a) => a.model.source,
+                Command::Report(a) => a.model.source,
+                Command::Harden(a) => a.source,
+                Command::Verify(a) => a.source,
+                other => panic!("{other:?}"),
+            }
+        };
+        for cmd in ["audit", "collect", "threats", "report", "harden", "verify"] {
+            assert_eq!(
+                source(&[cmd]).exclude_container,
+                ["^db-", "^app-[0-9]{1,3}$"],
+                "{cmd}"
+            );
+        }
+        for bad in ["web[", "("] {
+            let e = Cli::try_parse_from(["bulkhead", "harden", "--exclude-container", bad])
+                .expect_err(bad);
+            assert_eq!(e.exit_code(), 2);
+            let text = e.render().to_string();
+            assert!(
+                text.contains("--exclude-container") && text.contains(&format!("'{bad}'")),
+                "{text}"
+            );
+        }
+        let e = Cli::try_parse_from(["bulkhead", "report", "--exclude-container", ""])
+            .expect_err("empty");
+        assert!(e.render().to_string().contains("every container"), "{e}");
+    }
+
     /// An option that means the same in several commands is explained the same way in each,
     /// and every `--ids` explains numberings with the same words.
     #[test]
     fn shared_options_read_the_same_everywhere() {
         use std::collections::BTreeMap;
-        const SHARED: [&str; 13] = [
+        const SHARED: [&str; 14] = [
             "snapshot",
             "root",
             "proc",
@@ -1214,6 +1297,7 @@ mod tests {
             "cluster-dump",
             "all-containers",
             "include",
+            "exclude-container",
             "label",
             "output",
             "color",

@@ -887,3 +887,230 @@ fn a_snapshot_without_docker_or_kubernetes_facts_is_named() {
     );
     assert!(!r.stderr.contains("on this host;"), "{}", r.stderr);
 }
+
+/// The containers 5.13 (read-only root, one object per audited container) judged in an audit
+/// JSON document, sorted.
+fn audited_by_5_13(doc: &Value) -> Vec<String> {
+    let result = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "5.13")
+        .expect("5.13 in the results");
+    let mut names = support::container_names(result);
+    names.sort();
+    names
+}
+
+/// `target.containers.left_out` of an audit JSON document: name -> reason.
+fn left_out(doc: &Value) -> BTreeMap<String, String> {
+    doc["target"]["containers"]["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `--exclude-container` narrows a saved snapshot in every command that reads one, as
+/// `--include` does: audit, threats, report and harden leave `plain` out, and audit and report
+/// list it as left out with the option and pattern that did it. Without the option `plain` is
+/// there in each, so each assertion can fail.
+#[test]
+fn exclude_container_narrows_a_snapshot_in_every_command() {
+    let snap = snapshot_path();
+    let snap = snap.to_str().unwrap();
+    const EXCL: [&str; 2] = ["--exclude-container", "^plain$"];
+    let with = |args: &[&str], excl: bool| {
+        let mut all = args.to_vec();
+        all.extend(["--snapshot", snap]);
+        if excl {
+            all.extend(EXCL);
+        }
+        let r = run(&all);
+        assert!(r.code == 0 || r.code == 1, "{r}");
+        assert!(!r.stderr.contains("error"), "{r}");
+        r.stdout
+    };
+
+    // audit: 5.13 judges plain without the option, not with it, and says why.
+    let audit = ["audit", "docker", "--format", "json", "--fail-on", "never"];
+    let before: Value = serde_json::from_str(&with(&audit, false)).unwrap();
+    let after: Value = serde_json::from_str(&with(&audit, true)).unwrap();
+    assert_eq!(
+        audited_by_5_13(&before),
+        ["hardened", "hostile", "labelled", "plain"]
+    );
+    assert_eq!(audited_by_5_13(&after), ["hardened", "hostile", "labelled"]);
+    assert!(!left_out(&before).contains_key("plain"));
+    assert_eq!(
+        left_out(&after)["plain"],
+        "name matches excluded pattern ^plain$"
+    );
+    assert_eq!(after["target"]["containers"]["audited"], 3);
+
+    // threats: plain is no instance of the model any more.
+    let threats = [
+        "threats",
+        "docker",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-01-15",
+    ];
+    assert!(with(&threats, false).contains("\"dkr.container:plain\""));
+    let model = with(&threats, true);
+    assert!(!model.contains("dkr.container:plain"), "{model}");
+    assert!(model.contains("\"dkr.container:hardened\""));
+
+    // report: plain is listed as left out, with the reason.
+    let report = ["report", "docker", "--select", "5.13"];
+    let line = |doc: &str| -> String {
+        doc.lines()
+            .find(|l| l.starts_with("Containers: "))
+            .unwrap_or_else(|| panic!("no Containers line in\n{doc}"))
+            .to_string()
+    };
+    let before = with(&report, false);
+    assert!(
+        line(&before).starts_with("Containers: 4 audited;"),
+        "{}",
+        line(&before)
+    );
+    assert!(before.contains("Recreate container plain"), "{before}");
+    let after = with(&report, true);
+    assert!(
+        line(&after).starts_with("Containers: 3 audited;")
+            && line(&after).contains("plain (name matches excluded pattern ^plain$)"),
+        "{}",
+        line(&after)
+    );
+    assert!(!after.contains("Recreate container plain"), "{after}");
+
+    // harden: no fix for plain in the plan.
+    let harden = ["harden", "docker", "--select", "5.13", "--format", "json"];
+    let fix_ids = |plan: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(plan).unwrap();
+        v["fixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(fix_ids(&with(&harden, false)).contains(&"docker-run:plain".to_string()));
+    let planned = fix_ids(&with(&harden, true));
+    assert!(
+        !planned.contains(&"docker-run:plain".to_string()),
+        "{planned:?}"
+    );
+    assert!(
+        planned.contains(&"docker-run:labelled".to_string()),
+        "{planned:?}"
+    );
+}
+
+/// `audit --exclude REGEX` keeps working and means what `--exclude-container REGEX` means: the
+/// same document. A regex holding a comma stays whole in both.
+#[test]
+fn audit_exclude_regex_and_exclude_container_give_the_same_result() {
+    for pattern in ["plain", "^p{1,1}lain$"] {
+        let doc = |option: &str| {
+            let r = render(&["--format", "json", "--fail-on", "never", option, pattern]);
+            r.expect_code(0);
+            r.json()
+        };
+        let by_exclude = doc("--exclude");
+        let by_exclude_container = doc("--exclude-container");
+        assert_eq!(
+            audited_by_5_13(&by_exclude),
+            ["hardened", "hostile", "labelled"],
+            "--exclude {pattern}"
+        );
+        assert_eq!(
+            left_out(&by_exclude)["plain"],
+            format!("name matches excluded pattern {pattern}")
+        );
+        assert_eq!(
+            by_exclude_container, by_exclude,
+            "--exclude-container {pattern}"
+        );
+    }
+    // Given both ways, the container is left out once.
+    let r = render(&[
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--exclude",
+        "plain",
+        "--exclude-container",
+        "plain",
+    ]);
+    r.expect_code(0);
+    assert_eq!(
+        audited_by_5_13(&r.json()),
+        ["hardened", "hostile", "labelled"]
+    );
+    // A selection that leaves every container out names the option it came from.
+    let r = render(&["--exclude-container", ".", "--fail-on", "never"]);
+    assert!(
+        r.stderr.contains(
+            "warning: the container selection (--exclude-container .) leaves out all 4 containers"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A `--exclude-container` that is no regular expression is a usage error in every command,
+/// naming the option and the value, before anything is read; audit's `--exclude` still names
+/// itself.
+#[test]
+fn an_invalid_exclude_container_names_the_option_and_the_value() {
+    let snap = snapshot_path();
+    let snap = snap.to_str().unwrap();
+    for command in [
+        &["audit", "--snapshot", snap][..],
+        &["threats", "--snapshot", snap],
+        &["report", "--snapshot", snap],
+        &["harden", "--snapshot", snap],
+        &[
+            "verify",
+            "--snapshot",
+            snap,
+            "--state-dir",
+            "/nonexistent/bulkhead",
+        ],
+        &[
+            "collect",
+            "docker",
+            "--docker-host",
+            "unix:///nonexistent/bulkhead.sock",
+        ],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--exclude-container", "web["]);
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{r}");
+        assert_eq!(r.stdout, "", "{r}");
+        assert!(
+            r.stderr.contains("'--exclude-container <REGEX>'")
+                && r.stderr.contains("'web['")
+                && r.stderr.contains("not a valid regular expression"),
+            "{r}"
+        );
+    }
+    let r = render(&["--exclude", "web["]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stderr
+            .contains("--exclude \"web[\" is not a valid regular expression"),
+        "{r}"
+    );
+}

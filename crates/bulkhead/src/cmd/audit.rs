@@ -27,7 +27,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
         None => None,
     };
     let snapshot = acquire_snapshot(&args.source, target, &container_excludes)?;
-    warn_when_the_selection_matches_nothing(&snapshot);
+    warn_when_the_selection_matches_nothing(&snapshot, &container_excludes);
     let audits = evaluate(&snapshot, target, &args, check_excludes)?;
     if audits.iter().all(|(a, _)| a.outcomes.is_empty()) {
         return Err(format!(
@@ -89,8 +89,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, String> {
 
 /// A container filter that leaves out every container (a typo in `--include` or `--label`) would
 /// otherwise show only as section 5 being not applicable: say it on stderr as well, where a CI
-/// log shows it.
-fn warn_when_the_selection_matches_nothing(snapshot: &bulkhead_facts::Snapshot) {
+/// log shows it. `by_exclude` are the container regexes of audit's `--exclude`; the others are
+/// named as `--exclude-container`, the form that means a container in every command.
+fn warn_when_the_selection_matches_nothing(
+    snapshot: &bulkhead_facts::Snapshot,
+    by_exclude: &[String],
+) {
     let Some(docker) = &snapshot.docker else {
         return;
     };
@@ -101,7 +105,10 @@ fn warn_when_the_selection_matches_nothing(snapshot: &bulkhead_facts::Snapshot) 
     if filtered && audited == 0 && by_filter > 0 {
         let mut given: Vec<String> = Vec::new();
         given.extend(sel.include.iter().map(|p| format!("--include {p}")));
-        given.extend(sel.exclude.iter().map(|p| format!("--exclude {p}")));
+        given.extend(sel.exclude.iter().map(|p| match by_exclude.contains(p) {
+            true => format!("--exclude {p}"),
+            false => format!("--exclude-container {p}"),
+        }));
         given.extend(sel.labels.iter().map(|l| format!("--label {l}")));
         eprintln!(
             "bulkhead: warning: the container selection ({}) leaves out all {by_filter} containers it was applied to; no container is audited",

@@ -80,12 +80,18 @@ fn man_without_missing_pages(page: &str) -> String {
 }
 
 /// Facts for a command: read from `--snapshot`, or collected from this host now.
-/// `exclude_containers` are container-name regexes to leave out.
+///
+/// The containers left out are those of `--exclude-container` (in `source`, so every command
+/// has it) together with `more_excludes`, the container-name regexes of the command's own
+/// `--exclude` (audit's and collect's): one list, applied live by the collector and offline to a
+/// snapshot alike.
 pub fn acquire_snapshot(
     source: &SourceArgs,
     target: AuditTarget,
-    exclude_containers: &[String],
+    more_excludes: &[String],
 ) -> Result<Snapshot, String> {
+    let exclude_containers = container_excludes(source, more_excludes);
+    let exclude_containers = exclude_containers.as_slice();
     // The benchmarks the target needs (their controls' prose) are parsed while the facts are
     // read, at the lower priority of background work so that it does not hold up the API.
     // Named so that profilers and `top -H` tell it apart; if it cannot start, the catalog is
@@ -152,11 +158,23 @@ pub fn acquire_snapshot(
     Ok(snapshot)
 }
 
-/// Container selection given with `--snapshot` (`--include`, `--exclude REGEX`, `--label`)
-/// narrows the snapshot's containers offline by the collector's own rules, each container left
-/// out recorded with the reason, so `audit --snapshot` honours the flags a live audit honours
-/// instead of silently ignoring them. `--all-containers` cannot bring back containers that a
-/// running-only snapshot never recorded: that is an error.
+/// The container-name regexes to leave out: the command's own `--exclude` values first, then
+/// `--exclude-container`, each once.
+fn container_excludes(source: &SourceArgs, more_excludes: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for p in more_excludes.iter().chain(&source.exclude_container) {
+        if !all.contains(p) {
+            all.push(p.clone());
+        }
+    }
+    all
+}
+
+/// Container selection given with `--snapshot` (`--include`, `--exclude-container`, `--label`,
+/// audit's `--exclude REGEX`) narrows the snapshot's containers offline by the collector's own
+/// rules, each container left out recorded with the reason, so `audit --snapshot` honours the
+/// flags a live audit honours instead of silently ignoring them. `--all-containers` cannot bring
+/// back containers that a running-only snapshot never recorded: that is an error.
 fn narrow_containers(
     snapshot: &mut Snapshot,
     source: &SourceArgs,

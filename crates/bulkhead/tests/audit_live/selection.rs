@@ -319,3 +319,87 @@ fn the_hostile_container_is_selected_by_regex_like_any_other() {
         strings(&[HOSTILE])
     );
 }
+
+/// `target.containers.left_out` of an audit JSON document: name -> reason.
+fn left_out(doc: &Value) -> std::collections::BTreeMap<String, String> {
+    doc["target"]["containers"]["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Live, `audit --exclude REGEX` and `--exclude-container REGEX` leave the same containers
+/// out, each listed with the option that did it; collect's `--exclude` and
+/// `--exclude-container` write the same snapshot selection.
+#[test]
+fn exclude_regex_and_exclude_container_agree_live() {
+    let lab = lab_or_skip!();
+    let everything = audit_json(lab, &["--only", "5.13"]);
+    assert!(audited(&everything).contains(&PLAIN.to_string()));
+    let by_exclude = audit_json(lab, &["--only", "5.13", "--exclude", "^pla"]);
+    let by_option = audit_json(lab, &["--only", "5.13", "--exclude-container", "^pla"]);
+    let want = strings(&[HARDENED, HOSTILE, LABELLED]);
+    assert_eq!(audited(&by_exclude), want);
+    assert_eq!(audited(&by_option), want);
+    assert_eq!(
+        left_out(&by_exclude)[PLAIN],
+        "name matches excluded pattern ^pla"
+    );
+    assert_eq!(left_out(&by_exclude), left_out(&by_option));
+    assert_eq!(
+        results_by_id(&by_exclude)["5.13"]["status"],
+        results_by_id(&by_option)["5.13"]["status"]
+    );
+
+    let _gate = lab.read();
+    let collect = |option: &str| -> Value {
+        let r = crate::support::run(&[
+            "collect",
+            "docker",
+            "--docker-host",
+            &lab.host,
+            option,
+            "^plain$",
+        ]);
+        r.expect_code(0);
+        r.json()
+    };
+    for (option, reason) in [
+        ("--exclude", "name matches excluded pattern ^plain$"),
+        (
+            "--exclude-container",
+            "name matches excluded pattern ^plain$",
+        ),
+    ] {
+        let snap = collect(option);
+        let names: Vec<&str> = snap["docker"]["containers"]["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["inspect"]["Name"].as_str().unwrap())
+            .collect();
+        assert!(!names.contains(&"/plain"), "{option}: {names:?}");
+        assert!(names.contains(&"/hardened"), "{option}: {names:?}");
+        let selection = &snap["docker"]["selection"];
+        assert_eq!(
+            selection["exclude"],
+            serde_json::json!(["^plain$"]),
+            "{option}"
+        );
+        let skipped = selection["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == PLAIN)
+            .unwrap_or_else(|| panic!("{option}: plain not recorded as left out: {selection}"));
+        assert_eq!(skipped["reason"], reason);
+        assert_eq!(skipped["by_filter"], true);
+    }
+}
