@@ -388,7 +388,8 @@ pub enum Command {
     Checks(ChecksArgs),
     /// Scan Dockerfiles, compose files, Kubernetes manifests and daemon.json before deployment.
     ///
-    /// Directories are searched recursively, honouring .gitignore. Dockerfiles (Dockerfile,
+    /// Directories are searched recursively, hidden ones too (.devcontainer, .docker), honouring
+    /// .gitignore and leaving out version control (.git). Dockerfiles (Dockerfile,
     /// Dockerfile.*, *.Dockerfile, Containerfile), compose files (compose.yaml, compose.*.yaml,
     /// docker-compose*.yml; .yml or .yaml) and daemon.json are recognised by name, Kubernetes
     /// manifests by content (multi-document YAML, JSON, `kind: List`); --kind settles the

@@ -75,7 +75,8 @@ impl From<KindArg> for ArtifactKind {
 pub struct ScanArgs {
     /// Files or directories, or - for standard input (default: .).
     ///
-    /// Directories are searched recursively, honouring .gitignore; a named file is scanned as
+    /// Directories are searched recursively, hidden ones too, honouring .gitignore and leaving
+    /// out version control (.git); a named file is scanned as
     /// its name or --kind says. `-` reads one file from standard input and needs --kind (or a
     /// --stdin-filename whose name says it). A path that does not exist is an error.
     #[arg(value_name = "PATH")]
