@@ -1166,6 +1166,15 @@ fn exclude_container_leaves_a_container_out_of_report_harden_and_verify() {
         !planned.contains(&db_fix) && planned.contains(&web_fix),
         "{planned:?}"
     );
+    // The text plan says under its title which containers it left out and why.
+    let (o, plan) = run(&["harden", "docker"], true);
+    assert!(o.status.success(), "{}", text(&o));
+    let scope = plan.lines().nth(1).unwrap_or_default();
+    assert!(
+        scope.starts_with("Containers: 1 audited;")
+            && scope.contains(&format!("{db} (name matches excluded pattern excl-db$)")),
+        "{plan}"
+    );
 
     // --apply records what verify compares with (the fix is a command: nothing is written).
     let (o, out) = run(
@@ -1174,7 +1183,13 @@ fn exclude_container_leaves_a_container_out_of_report_harden_and_verify() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(out.contains(&format!("not applied {web_fix}")), "{out}");
-    assert!(!out.contains(db), "{out}");
+    // db is named only where the plan says it was left out.
+    assert!(
+        out.lines()
+            .filter(|l| l.contains(db))
+            .all(|l| l.starts_with("Containers: ")),
+        "{out}"
+    );
     assert!(state.join("baseline.json").exists(), "{out}");
     let verify = |excl: bool| -> String {
         let mut args = vec![

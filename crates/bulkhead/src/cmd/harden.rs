@@ -647,6 +647,26 @@ fn adopt_reviewed_values(
         .map_err(|e| format!("{}: the plan's fix values: {e}", path.display()))
 }
 
+/// `Containers: 3 audited; 1 left out: db-1 (name matches excluded pattern ^db-)`, as report
+/// heads its analysis, when the plan leaves containers out (a filter, not running): a container
+/// the plan has no fix for is otherwise indistinguishable from one that needs none.
+fn left_out_containers(snapshot: &Snapshot) -> Option<String> {
+    let scope = bulkhead_report::Target::from_snapshot("docker", snapshot).containers?;
+    (!scope.left_out.is_empty()).then(|| {
+        let line = format!("Containers: {}.", scope.describe());
+        bulkhead_facts::visible::visible(&line).into_owned()
+    })
+}
+
+/// The plan's text with the container scope under its title line.
+fn with_scope(text: String, scope: Option<&str>) -> String {
+    let Some(scope) = scope else { return text };
+    match text.split_once("\n\n") {
+        Some((title, rest)) => format!("{title}\n{scope}\n\n{rest}"),
+        None => format!("{text}{scope}\n"),
+    }
+}
+
 pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
     if args.restart_daemon && !args.apply && !args.rollback {
         return Err(
@@ -782,9 +802,12 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
         plan = apply::restrict_to_reviewed(&plan, &v)
             .map_err(|e| format!("{}: {e}", reviewed.display()))?;
     }
+    let scope = host
+        .as_ref()
+        .and_then(|(snapshot, _)| left_out_containers(snapshot));
     if !args.apply {
         let text = match args.format {
-            HardenFormat::Text => render::text(&plan, true),
+            HardenFormat::Text => with_scope(render::text(&plan, true), scope.as_deref()),
             HardenFormat::Json => {
                 let mut j = render::json_value(&plan, VERSION);
                 j["selection"] = selection_json(&args);
@@ -842,7 +865,7 @@ pub fn run(mut args: HardenArgs) -> Result<ExitCode, String> {
             Some(j)
         }
         HardenFormat::Text => {
-            text.push_str(&render::text(&plan, false));
+            text.push_str(&with_scope(render::text(&plan, false), scope.as_deref()));
             None
         }
     };
