@@ -919,7 +919,7 @@ fn left_out(doc: &Value) -> BTreeMap<String, String> {
 
 /// `--exclude-container` narrows a saved snapshot in every command that reads one, as
 /// `--include` does: audit, threats, report and harden leave `plain` out, and audit and report
-/// list it as left out with the option and pattern that did it. Without the option `plain` is
+/// list it as left out with the pattern that did it. Without the option `plain` is
 /// there in each, so each assertion can fail.
 #[test]
 fn exclude_container_narrows_a_snapshot_in_every_command() {

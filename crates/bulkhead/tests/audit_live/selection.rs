@@ -336,7 +336,7 @@ fn left_out(doc: &Value) -> std::collections::BTreeMap<String, String> {
 }
 
 /// Live, `audit --exclude REGEX` and `--exclude-container REGEX` leave the same containers
-/// out, each listed with the option that did it; collect's `--exclude` and
+/// out, each listed with the same reason; collect's `--exclude` and
 /// `--exclude-container` write the same snapshot selection.
 #[test]
 fn exclude_regex_and_exclude_container_agree_live() {
