@@ -390,6 +390,10 @@ fn etcd_service_file_variables_count_only_in_the_running_etcd() {
         &[
             ("ETCD_CLIENT_CERT_AUTH", "true"),
             ("ETCD_PEER_CLIENT_CERT_AUTH", "true"),
+            // The switches alone would have etcd check certificates against the system's
+            // public CAs (a fail); with its CA files it checks them against the cluster's.
+            ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/ca.crt"),
+            ("ETCD_PEER_TRUSTED_CA_FILE", "/etc/etcd/ca.crt"),
         ],
     )];
     let proc = ProcView::new(&[loaded[0].pid()]);

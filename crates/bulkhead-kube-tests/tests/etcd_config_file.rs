@@ -20,6 +20,7 @@ const CONFIG: &str = "/etc/etcd/etcd.yaml";
 const GOOD_FLAGS: &str = "--name=node-1 --cert-file=/etc/etcd/pki/server.crt --key-file=/etc/etcd/pki/server.key \
  --client-cert-auth=true --trusted-ca-file=/etc/etcd/pki/ca.crt --listen-client-urls=https://127.0.0.1:2379 \
  --peer-cert-file=/etc/etcd/pki/peer.crt --peer-key-file=/etc/etcd/pki/peer.key --peer-client-cert-auth=true \
+ --peer-trusted-ca-file=/etc/etcd/pki/ca.crt \
  --listen-peer-urls=https://10.0.0.10:2380";
 
 const ETCD_CHECKS: [&str; 7] = ["2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7"];

@@ -170,7 +170,7 @@ fn etcd_settings_from_etc_default_etcd() {
         "/etc/default/etcd",
         "# Debian\nETCD_CLIENT_CERT_AUTH=\"true\"\nETCD_DATA_DIR=/var/lib/etcd/default\n\
          ETCD_LISTEN_CLIENT_URLS=https://10.0.0.5:2379\nETCD_CERT_FILE=/etc/etcd/server.crt\n\
-         ETCD_KEY_FILE=/etc/etcd/server.key\n",
+         ETCD_KEY_FILE=/etc/etcd/server.key\nETCD_TRUSTED_CA_FILE=/etc/etcd/ca.crt\n",
         0o644,
         0,
         0,
@@ -183,12 +183,13 @@ fn etcd_settings_from_etc_default_etcd() {
         ("ETCD_LISTEN_CLIENT_URLS", "https://10.0.0.5:2379"),
         ("ETCD_CERT_FILE", "/etc/etcd/server.crt"),
         ("ETCD_KEY_FILE", "/etc/etcd/server.key"),
+        ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/ca.crt"),
     ];
     let sims = [SimComponent::start(SIM, "etcd", &[], &env)];
     let proc = ProcView::new(&[sims[0].pid()]);
     let s = collect(r.path(), proc.path(), None);
     let etcd = &s.kubernetes.as_ref().unwrap().components["etcd"];
-    assert_eq!(etcd.env_files["/etc/default/etcd"].len(), 5, "{etcd:?}");
+    assert_eq!(etcd.env_files["/etc/default/etcd"].len(), 6, "{etcd:?}");
     let au = audit(&s);
     let ev = outcome(&au, "2.2").result.objects[0]
         .evidence

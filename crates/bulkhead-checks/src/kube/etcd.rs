@@ -255,9 +255,10 @@ fn client_tls(ctx: &Context<'_>) -> CheckResult {
     )
 }
 /// Client-certificate authentication on one side, judged by what etcd enforces. etcd asks for
-/// a certificate when `client-cert-auth` is on or a `trusted-ca-file` is given (either one; with
-/// only the switch it checks against the public CAs), but not on a plain-HTTP URL, and not under
-/// its automatic certificate, which replaces the side's TLS settings, switch and CA included.
+/// a certificate when `client-cert-auth` is on or a `trusted-ca-file` is given (either one), but
+/// not on a plain-HTTP URL, and not under its automatic certificate, which replaces the side's
+/// TLS settings, switch and CA included. With the switch and no CA file it checks certificates
+/// against the host's system trust store: any public CA's certificate gets in, which fails.
 fn cert_auth(ctx: &Context<'_>, side: EtcdSide) -> CheckResult {
     let c = match etcd(ctx) {
         Ok(c) => c,
@@ -321,6 +322,24 @@ fn cert_auth(ctx: &Context<'_>, side: EtcdSide) -> CheckResult {
     match ignored {
         Some((decides, expected, why)) => {
             setting_result_with(c, &decides, Status::Fail, &expected, Some(why))
+        }
+        // The switch alone: etcd requires a certificate but, with no CA file of its own,
+        // verifies it against the host's system trust store, so a client certificate any
+        // public CA issued gets in, and the cluster's own (signed by a private CA) does not.
+        None if switched && tls.trusted_ca.is_none() => {
+            let ca_flag = side.flag("trusted-ca-file");
+            setting_result_with(
+                c,
+                &unset(c, &ca_flag),
+                Status::Fail,
+                "a CA file that signs only the cluster's own certificates",
+                Some(format!(
+                    "{} is on, but with no {} etcd checks the certificates of its {} against the host's system trust store: one issued by any public CA is accepted",
+                    s.source,
+                    c.setting_name(&ca_flag),
+                    side.callers()
+                )),
+            )
         }
         None if switched => setting_result(c, &s, true, "true"),
         None => setting_result_with(

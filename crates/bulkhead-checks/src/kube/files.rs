@@ -192,6 +192,24 @@ fn manifest_check(
                 .with_object(ObjectResult::new("file", &p.path, Status::Error).note(why));
         }
     };
+    // A directory under a manifest's name is no manifest: the kubelet skips subdirectories of
+    // its static pod directory, so no pod is read from it, and its mode or owner says nothing
+    // about the file the benchmark means.
+    let is_dir = ctx
+        .snapshot
+        .host
+        .file(&p.path)
+        .and_then(|f| f.stat())
+        .is_some_and(|s| s.kind == bulkhead_facts::host::FileKind::Directory);
+    if is_dir {
+        let why = format!(
+            "{} is a directory, not a {what} file: the kubelet reads no pod from a subdirectory \
+             of its static pod directory; remove it or put the manifest file there",
+            p.path
+        );
+        return CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("file", &p.path, Status::Error).note(why));
+    }
     let mut obj = judge(k, p);
     if let (Some(why), Status::Pass | Status::Fail) = (assumed, obj.status) {
         let assumption = format!("path assumed, as {why}");

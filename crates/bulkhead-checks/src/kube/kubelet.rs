@@ -255,12 +255,36 @@ fn read_only_port_disabled(ctx: &Context<'_>) -> CheckResult {
         s.value.trim() == "0"
     })
 }
-/// 4.2.5 (manual in the benchmark): 0 keeps idle streams open for ever.
+/// 4.2.5 (manual in the benchmark): 0 keeps idle streams open for ever. A zero in the `--config`
+/// file itself is not what runs: the kubelet decodes that file with its defaults, which replace
+/// a zero timeout by 4h (kubeadm writes `streamingConnectionIdleTimeout: 0s` on every node). A
+/// zero from a flag or a `--config-dir` drop-in (merged after the defaults) is really zero.
 fn streaming_idle_timeout(ctx: &Context<'_>) -> CheckResult {
-    judge(ctx, KubeletKey::STREAMING_IDLE_TIMEOUT, "not 0", |s| {
+    with_kubelet(ctx, |k, c| {
+        let key = KubeletKey::STREAMING_IDLE_TIMEOUT;
+        let s = setting(k, c, &key)?;
         // A Go duration is zero when every number in it is zero (`0`, `0s`, `0h0m0s`).
         let v = s.value.trim();
-        !v.is_empty() && !v.chars().filter(char::is_ascii_digit).all(|d| d == '0')
+        let zero = v.is_empty() || v.chars().filter(char::is_ascii_digit).all(|d| d == '0');
+        let in_config_file = k
+            .kubelet
+            .as_ref()
+            .and_then(|cfg| cfg.file.as_ref())
+            .is_some_and(|f| s.source == format!("{} ({})", key.config, f.path));
+        Ok(if zero && in_config_file {
+            setting_result_with(
+                c,
+                &s,
+                Status::Pass,
+                "not 0",
+                Some(
+                    "the kubelet replaces a zero here with its default of 4h when it loads this file, so 4h is in force"
+                        .into(),
+                ),
+            )
+        } else {
+            setting_result(c, &s, !zero, "not 0")
+        })
     })
 }
 /// 4.2.6

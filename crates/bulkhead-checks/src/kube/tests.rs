@@ -676,6 +676,7 @@ fn etcd_tls_urls_and_unique_ca() {
     );
     let f = KubeFixture::new().component("etcd", &[]).etcd_env(&[
         ("ETCD_CLIENT_CERT_AUTH", "true"),
+        ("ETCD_TRUSTED_CA_FILE", "/pki/etcd-ca.crt"),
         ("ETCD_AUTO_TLS", "false"),
         ("ETCD_CERT_FILE", "/pki/etcd.crt"),
         ("ETCD_KEY_FILE", "/pki/etcd.key"),
@@ -718,13 +719,32 @@ fn etcd_client_cert_auth_must_be_in_effect() {
             "false, or --cert-file and --key-file set"
         )
     );
-    // With certificate files etcd does not use automatic TLS, and the switch holds.
+    // With certificate files etcd does not use automatic TLS, and the switch holds...
     let files = [
         &automatic[..],
         &["--cert-file=/pki/etcd.crt", "--key-file=/pki/etcd.key"],
     ]
     .concat();
-    assert_eq!(run(&files, "k8s.etcd.client_cert_auth").status, Pass);
+    let with_ca = [&files[..], &["--trusted-ca-file=/pki/etcd-ca.crt"]].concat();
+    assert_eq!(run(&with_ca, "k8s.etcd.client_cert_auth").status, Pass);
+    // ... but without a CA file of its own etcd checks client certificates against the host's
+    // system trust store (a real etcd refuses the cluster's own; see bulkhead-kube-tests).
+    let r = run(&files, "k8s.etcd.client_cert_auth");
+    assert_eq!(r.status, Fail, "{r:?}");
+    let ev = r.objects[0].evidence.as_ref().unwrap();
+    assert_eq!(
+        (ev.field.as_str(), ev.actual.as_str()),
+        (
+            "--trusted-ca-file not set (nor ETCD_TRUSTED_CA_FILE)",
+            "none"
+        )
+    );
+    assert!(
+        r.message
+            .unwrap()
+            .contains("against the host's system trust store"),
+        "the reason is given"
+    );
     // A trusted CA file makes etcd ask for certificates without the switch...
     let ca = [
         "--cert-file=/pki/etcd.crt",
