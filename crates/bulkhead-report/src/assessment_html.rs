@@ -68,7 +68,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                 attention_note(|c| format!("<code>{}</code>", esc(c)))
             );
             b.push_str(
-                "<table><thead><tr><th>Check</th><th>Title</th><th>Result</th></tr></thead>",
+                "<div class=\"wide\"><table><thead><tr><th>Check</th><th>Title</th><th>Result</th></tr></thead>",
             );
             for o in f {
                 let _ = write!(
@@ -81,7 +81,7 @@ pub fn render(a: &Assessment<'_>) -> String {
                     esc(o.result.message.as_deref().unwrap_or(""))
                 );
             }
-            b.push_str("</table>\n");
+            b.push_str("</table></div>\n");
         }
     }
     b.push_str("<h2 id=\"analysis\">4. Analysis of the most important failed findings</h2>\n");

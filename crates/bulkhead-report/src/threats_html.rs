@@ -22,19 +22,26 @@ use std::fmt::Write;
 /// elements share stay in view while the reader scrolls down its list of names, and the element
 /// a link went to (or the shared row that a threat's targets link to) is highlighted; a short
 /// name in that list is not broken at its hyphen (a long one still wraps, inside its own box).
-pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1500px;color:#212121;line-height:1.4}\
+/// The page keeps a margin at the window's edges however narrow the window (a phone's), and a
+/// table of many columns (threats, flows, evidence) that cannot fit one scrolls sideways in its
+/// own box, as the diagram does, rather than making the whole page wider than the window. The
+/// element table is not boxed: its sticky threat links need the page as their scroller.
+/// A check's status in a cell stays on one line with its ID (`[FAIL] 1.1.10`), and a control
+/// ID breaks only at its dots (where [`breakable_id`] allows it), not inside its words. An
+/// evidence row's observations folded into a `<details>` are printed unfolded.
+pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;padding:0 16px;max-width:1500px;color:#212121;line-height:1.4}\
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
 .status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#b84c00}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#757575}\
 .vh{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}\
 .fail{color:#c62828}.pass{color:#2e7d32}.warn,.manual,.error,.info{color:#616161}\
-td.fail,td.pass,td.warn,td.manual,td.error,td.info,td.not_applicable{overflow-wrap:normal}\
-.diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
+td.fail,td.pass,td.warn,td.manual,td.error,td.info,td.not_applicable{overflow-wrap:normal;white-space:nowrap}td.control{overflow-wrap:break-word}details.each ul{margin:4px 0;padding-left:1.2em}\
+.wide{overflow-x:auto}.diagram{overflow-x:auto;border:1px solid #eee;padding:8px;margin:12px 0}\
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}code{font-size:12px}.note{border-left:4px solid #1565c0;padding:4px 12px;background:#f3f7fc}\
-body{overflow-wrap:break-word}td{overflow-wrap:anywhere;min-width:5em}td a{white-space:nowrap}\
+body{overflow-wrap:break-word}td{overflow-wrap:anywhere;min-width:5em}td a{white-space:nowrap}.flows td a{white-space:normal}\
 .names{max-width:60em}.names span{display:inline-block}.shared .links{position:sticky;top:0}[id^=\"el-\"]:target,tr.shared:target{background:#fff59d}\
 @media print{.diagram{overflow:visible}.diagram svg{max-width:100%;height:auto}pre{white-space:pre-wrap;overflow-wrap:anywhere}\
-thead{display:table-header-group}tr,li,.note{break-inside:avoid}h1,h2,h3,h4{break-after:avoid}}";
+thead{display:table-header-group}tr,li,.note{break-inside:avoid}h1,h2,h3,h4{break-after:avoid}details.each::details-content{content-visibility:visible}}";
 
 pub fn status_span(s: bulkhead_threats::ThreatStatus) -> String {
     format!("<span class=\"status {}\">{}</span>", s.as_str(), s.label())
@@ -48,8 +55,9 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
         "<div class=\"diagram\">{}</div>",
         bulkhead_threats::svg::render(tm, Some(p))
     );
-    let _ = writeln!(out, "<h{h}>Elements and their threats</h{h}><table class=\"elements\"><thead><tr><th>Element</th><th>Kind</th><th>Trust boundary</th><th>Threats</th></tr></thead>");
     let groups = Groups::new(tm, p);
+    flows_table(tm, p, &groups, h, out);
+    let _ = writeln!(out, "<h{h}>Elements and their threats</h{h}><table class=\"elements\"><thead><tr><th>Element</th><th>Kind</th><th>Trust boundary</th><th>Threats</th></tr></thead>");
     for row in &groups.rows {
         // The colour shows each threat's status at a glance; the words say it too, to a screen
         // reader (hidden text) and on hover (the title, worded like the diagram's tooltips).
@@ -144,7 +152,7 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
         }
     }
     out.push_str("</table>\n");
-    let _ = writeln!(out, "<h{h}>Threats</h{h}><table class=\"threats\"><thead><tr><th>ID</th><th>STRIDE</th><th>Threat</th><th>Status</th><th>Severity</th><th>After planned fixes</th><th>Confidence</th></tr></thead>");
+    let _ = writeln!(out, "<h{h}>Threats</h{h}><div class=\"wide\"><table class=\"threats\"><thead><tr><th>ID</th><th>STRIDE</th><th>Threat</th><th>Status</th><th>Severity</th><th>After planned fixes</th><th>Confidence</th></tr></thead>");
     for t in tm.threats_for(p) {
         let _ = writeln!(
             out,
@@ -159,10 +167,132 @@ pub fn platform_section(tm: &ThreatModel, p: Platform, level: u8, out: &mut Stri
             t.confidence.as_str()
         );
     }
-    out.push_str("</table>\n");
+    out.push_str("</table></div>\n");
     for t in tm.threats_for(p) {
         threat_details(tm, t, &groups, h + 1, out);
     }
+}
+
+/// The platform's data flows as a table, numbered as the diagram numbers them: the diagram is
+/// one image to a screen reader, on a phone most of its legend is off screen, and it draws only
+/// some of the flows of a host with many containers ("… and 17 more flows of the elements not
+/// drawn"); here each flow is text, with its status in words. The flows that go one to each
+/// element of a large shared row of the element table from the same element, alike in all
+/// else, share one row, as the threat sections name them.
+fn flows_table(tm: &ThreatModel, p: Platform, g: &Groups, h: u8, out: &mut String) {
+    type Key<'a> = (
+        Option<usize>,
+        &'a str,
+        Option<usize>,
+        &'a str,
+        &'a Flow,
+        bulkhead_threats::ThreatStatus,
+    );
+    // Each flow's number (its place among all the model's flows, as in the diagram), its
+    // status (the worst of its threats), and its row.
+    let mut rows: Vec<(Key, Vec<(usize, &Flow)>)> = Vec::new();
+    for (i, f) in tm.flows.iter().enumerate().filter(|(_, f)| f.platform == p) {
+        let status = tm
+            .worst_status(&f.id)
+            .unwrap_or(bulkhead_threats::ThreatStatus::NotApplicable);
+        let (rf, rt) = (
+            g.row_of.get(f.from.as_str()).copied(),
+            g.row_of.get(f.to.as_str()).copied(),
+        );
+        let key: Key = (rf, f.from.as_str(), rt, f.to.as_str(), f, status);
+        let alike = |k: &Key| {
+            let (a, b) = (k.4, f);
+            (rf.is_some() != rt.is_some())
+                && k.0 == rf
+                && k.2 == rt
+                && (rf.is_some() || k.1 == f.from)
+                && (rt.is_some() || k.3 == f.to)
+                && a.protocol == b.protocol
+                && (a.port == b.port || (rf.is_some() || rt.is_some()))
+                && a.authentication == b.authentication
+                && a.encryption == b.encryption
+                && a.bidirectional == b.bidirectional
+                && k.5 == status
+        };
+        match rows.iter_mut().find(|(k, _)| alike(k)) {
+            Some((_, members)) => members.push((i + 1, f)),
+            None => rows.push((key, vec![(i + 1, f)])),
+        }
+    }
+    // Flows to only some of a row's elements are listed one by one: the row's link would say
+    // all of them.
+    let rows: Vec<(Key, Vec<(usize, &Flow)>)> = rows
+        .into_iter()
+        .flat_map(|(k, members)| {
+            let size = k.0.or(k.2).map_or(0, |r| g.rows[r].elements.len());
+            if members.len() == 1 || members.len() == size {
+                vec![(k, members)]
+            } else {
+                members
+                    .into_iter()
+                    .map(|(n, f)| {
+                        (
+                            (None, f.from.as_str(), None, f.to.as_str(), f, k.5),
+                            vec![(n, f)],
+                        )
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    let mut rows = rows;
+    rows.sort_by_key(|(_, members)| members[0].0);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<h{h}>Data flows</h{h}><div class=\"wide\"><table class=\"flows\"><thead><tr><th>No.</th><th>From</th><th>To</th><th>Protocol, address</th><th>Authentication</th><th>Encryption</th><th>Status</th></tr></thead>");
+    let end = |row: Option<usize>, id: &str| match row {
+        Some(r) => {
+            let row = &g.rows[r];
+            group_ref(
+                row,
+                &row.elements[0].name,
+                &row.elements[row.elements.len() - 1].name,
+            )
+        }
+        None => match g.elements.get(id) {
+            Some(e) => format!("<a href=\"#{}\">{}</a>", element_anchor(id), esc(&e.name)),
+            None => esc(tm.item_name(id)),
+        },
+    };
+    for ((rf, from, rt, to, f, status), members) in rows {
+        // A shared row's flows: how many, and which numbers; each its own address.
+        let (number, rf, rt) = match members.as_slice() {
+            [(n, _)] => (n.to_string(), None, None),
+            [(first, _), .., (last, _)] => (
+                format!("{first} … {last} ({} flows)", members.len()),
+                rf,
+                rt,
+            ),
+            [] => unreachable!("a row has a flow"),
+        };
+        // The address, when the flow has one (`-`: a fork/exec has none).
+        let port = if members.iter().all(|(_, x)| x.port == f.port) {
+            match f.port.as_str() {
+                "-" | "" => String::new(),
+                p => format!(", {}", esc(p)),
+            }
+        } else {
+            ", each its own address".to_string()
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{number}</td><td>{}</td><td>{}{}</td><td>{}{port}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            end(rf, from),
+            end(rt, to),
+            if f.bidirectional { " (both ways)" } else { "" },
+            esc(&f.protocol),
+            esc(&f.authentication),
+            esc(&f.encryption),
+            status_span(status)
+        );
+    }
+    out.push_str("</table></div>\n");
 }
 
 /// A threat's section: its status and why, its targets, its evidence, mitigation and references.
@@ -204,27 +334,40 @@ fn threat_details(tm: &ThreatModel, t: &ThreatResult, groups: &Groups, h: u8, ou
     for n in &t.notes {
         let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(n));
     }
+    // A threat that does not apply here can target nothing on this host: said, not left blank.
+    let targets = targets_cell(tm, t, groups);
     let _ = writeln!(
         out,
         "<p>{}</p><p class=\"targets\">Targets: {}</p>",
         esc(&t.description),
-        targets_cell(tm, t, groups)
+        if targets.is_empty() {
+            "none on this host".to_string()
+        } else {
+            targets
+        }
     );
     if !t.evidence.is_empty() {
-        out.push_str("<table class=\"evidence\"><thead><tr><th>Check</th><th>Control</th><th>Object</th><th>Status</th><th>Observed</th><th>Confidence</th></tr></thead>");
-        for (e, objects) in evidence_rows(t) {
+        out.push_str("<div class=\"wide\"><table class=\"evidence\"><thead><tr><th>Check</th><th>Control</th><th>Object</th><th>Status</th><th>Observed</th><th>Confidence</th></tr></thead>");
+        for items in evidence_rows(t) {
+            let e = items[0];
+            let objects: Vec<&str> = items.iter().map(|x| x.object.as_str()).collect();
+            let observed = if items.iter().all(|x| x.actual == e.actual) {
+                observed_cell(e.actual.as_deref().unwrap_or("-"), groups)
+            } else {
+                each_observed_cell(&items, groups)
+            };
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{s}\">{s}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"control\">{}</td><td>{}</td><td class=\"{s}\">{s}</td><td>{}</td><td>{}</td></tr>",
                 esc(&e.check),
-                esc(&e.control),
+                breakable_id(&e.control),
                 objects_cell(&objects, groups),
-                observed_cell(e.actual.as_deref().unwrap_or("-"), groups),
+                observed,
                 e.confidence.as_str(),
                 s = e.status.as_str()
             );
         }
-        out.push_str("</table>\n");
+        out.push_str("</table></div>\n");
     }
     let _ = writeln!(out, "<p>Mitigation: {}</p>", esc(&t.mitigation));
     let refs = t.refs.labelled();
@@ -339,22 +482,88 @@ fn boundary_cell(tm: &ThreatModel, e: &Element) -> String {
 /// with the same result on many containers) share one row naming all those objects, in the
 /// order they came. A host with 500 containers otherwise repeats each check's row 500 times
 /// in every threat it backs (3,500 rows in one table, 3.9 MB of the page).
-fn evidence_rows(t: &ThreatResult) -> Vec<(&bulkhead_threats::evidence::EvidenceItem, Vec<&str>)> {
-    let mut rows: Vec<(&bulkhead_threats::evidence::EvidenceItem, Vec<&str>)> = Vec::new();
+///
+/// What was seen can name the object itself (5.26 reads `/proc/<pid>/status` of each
+/// container), so the same result on many containers can be as many different observations:
+/// when at least [`GROUP_MIN`] items of one check, status and confidence are each alone in
+/// their row, they share one row too, at the first one's place, which lists each object with
+/// its observation. A real host with 30 containers otherwise shows 25 rows of 5.26 in each
+/// threat it backs, one per container.
+fn evidence_rows(t: &ThreatResult) -> Vec<Vec<&bulkhead_threats::evidence::EvidenceItem>> {
+    use bulkhead_threats::evidence::EvidenceItem;
+    let mut rows: Vec<Vec<&EvidenceItem>> = Vec::new();
     for e in &t.evidence {
-        let same = |x: &bulkhead_threats::evidence::EvidenceItem| {
+        let same = |x: &EvidenceItem| {
             x.check == e.check
                 && x.control == e.control
                 && x.status.as_str() == e.status.as_str()
                 && x.actual == e.actual
                 && x.confidence.as_str() == e.confidence.as_str()
         };
-        match rows.iter_mut().find(|(x, _)| same(x)) {
-            Some((_, objects)) => objects.push(&e.object),
-            None => rows.push((e, vec![&e.object])),
+        match rows.iter_mut().find(|r| same(r[0])) {
+            Some(r) => r.push(e),
+            None => rows.push(vec![e]),
         }
     }
-    rows
+    let key = |x: &EvidenceItem| {
+        (
+            x.check.clone(),
+            x.control.clone(),
+            x.status.as_str(),
+            x.confidence.as_str(),
+        )
+    };
+    let mut alone: HashMap<_, usize> = HashMap::new();
+    for r in rows.iter().filter(|r| r.len() == 1) {
+        *alone.entry(key(r[0])).or_default() += 1;
+    }
+    let mut merged: Vec<Vec<&EvidenceItem>> = Vec::new();
+    let mut at: HashMap<_, usize> = HashMap::new();
+    for r in rows {
+        let k = key(r[0]);
+        if r.len() == 1 && alone.get(&k).is_some_and(|n| *n >= GROUP_MIN) {
+            match at.get(&k) {
+                Some(&i) => merged[i].push(r[0]),
+                None => {
+                    at.insert(k, merged.len());
+                    merged.push(r);
+                }
+            }
+        } else {
+            merged.push(r);
+        }
+    }
+    merged
+}
+
+/// The observed cell of a row whose objects were each seen differently: how many observations,
+/// then, folded away until the reader opens them (on paper they are printed), each object with
+/// what was seen on it.
+fn each_observed_cell(
+    items: &[&bulkhead_threats::evidence::EvidenceItem],
+    groups: &Groups,
+) -> String {
+    let mut s = format!(
+        "<details class=\"each\"><summary>{} observations, one for each object</summary><ul>",
+        items.len()
+    );
+    for x in items {
+        let _ = write!(
+            s,
+            "<li>{}: {}</li>",
+            esc(&x.object),
+            observed_cell(x.actual.as_deref().unwrap_or("-"), groups)
+        );
+    }
+    s.push_str("</ul></details>");
+    s
+}
+
+/// A dotted identifier (a control's `docker.container.no_new_privileges`) escaped, with a
+/// line-break opportunity after each dot: a narrow column breaks it between its words rather
+/// than anywhere inside one (`docker.contain` / `er.no_new_pri` / `vileges`).
+pub fn breakable_id(id: &str) -> String {
+    esc(id).replace('.', ".<wbr>")
 }
 
 /// The object cell of a row that stands for several items, as HTML: how many, then each of

@@ -981,3 +981,129 @@ fn html_of_500_containers_shares_evidence_and_element_rows_and_prints_table_head
     assert!(!html.contains("<table><tr>") && !html.contains("\"><tr><th>"));
     assert!(html.contains("thead{display:table-header-group}tr,li,.note{break-inside:avoid}"));
 }
+
+/// The evidence table of one threat section, from its heading to the end of its table.
+fn evidence_table_of<'a>(html: &'a str, threat: &str) -> &'a str {
+    html.split(&format!("<section class=\"threat\" id=\"threat-{threat}\""))
+        .nth(1)
+        .and_then(|t| t.split("<table class=\"evidence\">").nth(1))
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("{threat} has an evidence table"))
+}
+
+/// What a check saw can name the container itself (5.26 reads `/proc/<pid>/status` of each),
+/// so one result on many containers is as many observations. Twelve containers, each with its
+/// own memory limit (all pass 5.10): one evidence row, which says how many observations and
+/// lists each container with what was seen on it, folded away; before, twelve rows, and a
+/// real host with 30 containers showed 25 rows of 5.26 in each threat it backs.
+#[test]
+fn one_result_seen_differently_on_many_containers_is_one_evidence_row() {
+    let (_, html) = report_of_containers(12, &["5.12"], |i, c| {
+        c["inspect"]["HostConfig"]["Memory"] = ((i as u64 + 1) * 64 * 1024 * 1024).into();
+    });
+    let table = evidence_table_of(&html, "DKR-D01");
+    let rows: Vec<&str> = table
+        .split("<tr>")
+        .filter(|r| r.contains("docker.<wbr>container.<wbr>memory_limit"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{table}");
+    let row = rows[0];
+    assert!(
+        row.contains("<td>12 objects: the <a href=\"#row-el-dkr.container:web-000\">12 elements</a> of one element-table row (container web-000 … container web-011)</td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<details class=\"each\"><summary>12 observations, one for each object</summary><ul><li>container web-000: "),
+        "{row}"
+    );
+    for i in 0..12 {
+        assert_eq!(
+            row.matches(&format!("<li>container web-{i:03}: ")).count(),
+            1,
+            "web-{i:03} listed once with its value: {row}"
+        );
+    }
+    // On paper the folded list is printed.
+    assert!(html.contains("details.each::details-content{content-visibility:visible}"));
+    // Fewer than ten stay rows of their own, as before.
+    let (_, html) = report_of_containers(9, &["5.12"], |i, c| {
+        c["inspect"]["HostConfig"]["Memory"] = ((i as u64 + 1) * 64 * 1024 * 1024).into();
+    });
+    let table = evidence_table_of(&html, "DKR-D01");
+    assert_eq!(
+        table
+            .split("<tr>")
+            .filter(|r| r.contains("memory_limit"))
+            .count(),
+        9
+    );
+    assert!(!table.contains("<details"));
+}
+
+/// The data flows, numbered as the diagram numbers them, are a table of text: the diagram is
+/// one image to a screen reader and leaves out the flows of the containers it does not draw.
+/// The flows from containerd to each of 500 containers are one row; before, no flow was listed
+/// outside the diagram.
+#[test]
+fn html_lists_every_data_flow_as_text_and_shares_the_flows_to_500_containers() {
+    let (_, html, _, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    let flows = html
+        .split("<h3>Data flows</h3><div class=\"wide\"><table class=\"flows\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a data-flow table");
+    assert!(flows.contains("<th>No.</th><th>From</th><th>To</th><th>Protocol, address</th><th>Authentication</th><th>Encryption</th><th>Status</th>"));
+    let rows = flows.matches("<tr><td>").count();
+    let s = Snapshot::from_json(&fixture_text("writeup")).unwrap();
+    let docker_flows = {
+        // The diagram numbers each flow of the model; the table shows the same numbers.
+        let svg = html
+            .split("<svg")
+            .nth(1)
+            .unwrap()
+            .split("</svg>")
+            .next()
+            .unwrap();
+        svg.matches("<g class=\"flow\"").count()
+    };
+    assert!(s.docker.is_some());
+    assert_eq!(rows, docker_flows, "{flows}");
+    assert!(
+        flows.contains("<tr><td>1</td><td><a href=\"#el-"),
+        "{flows}"
+    );
+    assert!(
+        flows.contains("<span class=\"status "),
+        "status in words: {flows}"
+    );
+    let html = html_of_containers(500);
+    let flows = html
+        .split("<table class=\"flows\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap();
+    assert!(
+        flows.len() < 20_000,
+        "the flow table is {} bytes",
+        flows.len()
+    );
+    assert!(
+        flows.contains("(500 flows)</td>") && flows.contains("the <a href=\"#row-el-dkr.container:web-000\">500 elements</a> of one element-table row (web-000 … web-499)"),
+        "{flows}"
+    );
+}
+
+/// A control ID breaks at its dots, not inside its words (`docker.contain` / `er.no_new_pri`);
+/// a check's status tag stays with its ID; a threat that targets nothing here says so.
+#[test]
+fn html_breaks_ids_between_words_and_says_when_nothing_is_targeted() {
+    let (_, html, _, _) = render("writeup", "1.2.0", &["4.5", "5.12", "5.25"]);
+    assert!(
+        html.contains("<td class=\"control\">docker.<wbr>container.<wbr>no_new_privileges</td>")
+    );
+    assert!(!html.contains("<td>docker.container.no_new_privileges</td>"));
+    assert!(html.contains("td.control{overflow-wrap:break-word}"));
+    assert!(html.contains("td.not_applicable{overflow-wrap:normal;white-space:nowrap}"));
+    assert!(!html.contains("<p class=\"targets\">Targets: </p>"));
+    assert!(html.contains("<p class=\"targets\">Targets: none on this host</p>"));
+}

@@ -471,6 +471,41 @@ fn html_report_fits_the_window_and_the_printed_page() {
     assert!(cut.is_empty(), "printed, cut off at the margin: {cut:#?}");
 }
 
+/// The page on a phone (390 CSS pixels): no table makes the page wider than the window (a
+/// table of many columns scrolls in its own box, as the diagram does), and the text keeps a
+/// margin at the window's edge. Before, the page was 591 px wide in a 390 px window, its
+/// headings and text touching the edge.
+#[test]
+fn html_report_fits_a_phone_and_keeps_a_margin() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = TempDir::new("html-phone");
+    let page = dir.0.join("assessment.html");
+    std::fs::write(&page, assessment_html_of(long_names_snapshot())).unwrap();
+    let (width, window, _) = layout(&page, 390, "screen");
+    let mut b = Browser::launch();
+    let (wider, _) = b.visit_as(
+        &format!("file://{}", page.display()),
+        "JSON.stringify(Array.from(document.querySelectorAll('body > *')).filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40)))",
+        Some((390, "screen")),
+    );
+    assert!(
+        width <= window,
+        "on a phone the page is {width} px wide in a {window} px window; wider: {wider}"
+    );
+    let (v, _) = b.visit_as(
+        &format!("file://{}", page.display()),
+        "JSON.stringify(['h1', 'p', 'table.threats'].map(s => document.querySelector(s).getBoundingClientRect().left))",
+        Some((390, "screen")),
+    );
+    let lefts: Vec<f64> = serde_json::from_str(v.as_str().unwrap()).unwrap();
+    assert!(
+        lefts.iter().all(|l| *l >= 8.0),
+        "heading, text and table start {lefts:?} px from the window's edge"
+    );
+}
+
 /// `bulkhead threats --format html` of the write-up host with a user `--model` file added.
 fn threats_html_with_model(yaml: &str) -> String {
     let s = snapshot();
