@@ -87,7 +87,12 @@ pub fn threat_details(tm: &ThreatModel, t: &ThreatResult, level: usize, out: &mu
         if t.likelihood.raised_by.is_empty() { String::new() } else { format!(", raised because {}", text(&t.likelihood.raised_by.join("; "))) },
         t.impact,
         text(&stride(t)),
-        t.targets.iter().map(|x| code(tm.item_name(x))).collect::<Vec<_>>().join(", ")
+        if t.targets.is_empty() {
+            // Said, not left blank: a threat that does not apply here targets nothing.
+            "none on this host".to_string()
+        } else {
+            t.targets.iter().map(|x| code(tm.item_name(x))).collect::<Vec<_>>().join(", ")
+        }
     );
     if let Some(a) = &t.acceptance {
         let _ = writeln!(
