@@ -690,7 +690,7 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
         );
     }
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" class=\"dfd\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Data-flow diagram with trust boundaries\">\n<title>Data-flow diagram of {} ({})</title>\n<defs>{defs}</defs>\n<style>text{{font-family:Helvetica,Arial,sans-serif}} .section-title{{font-size:15px;font-weight:bold}} .boundary-label{{font-size:12px;fill:#b71c1c;font-weight:bold}} .element-name{{font-size:11.5px;fill:#212121}} .element-kind{{font-size:9.5px}} .flow-number{{font-size:10px;font-weight:bold}} .legend-title{{font-size:12px;font-weight:bold}} .legend-row{{font-size:10.5px}}</style>\n{body}</svg>\n",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" class=\"dfd\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-title\">\n<title id=\"{id}-title\">Data-flow diagram of {} ({})</title>\n<defs>{defs}</defs>\n<style>text{{font-family:Helvetica,Arial,sans-serif}} .section-title{{font-size:15px;font-weight:bold}} .boundary-label{{font-size:12px;fill:#b71c1c;font-weight:bold}} .element-name{{font-size:11.5px;fill:#212121}} .element-kind{{font-size:9.5px}} .flow-number{{font-size:10px;font-weight:bold}} .legend-title{{font-size:12px;font-weight:bold}} .legend-row{{font-size:10.5px}}</style>\n{body}</svg>\n",
         esc(&tm.system.host),
         esc(&tm.system.collected_at)
     )

@@ -463,3 +463,27 @@ fn diagram_of_500_containers_sums_up_the_column_it_cannot_show() {
         "flow legend lists a flow not drawn"
     );
 }
+
+/// The diagram's accessible name is its own title, which names the host and the time of the
+/// evidence: a generic `aria-label` used to take its place for a screen reader.
+#[test]
+fn diagram_is_named_by_its_title() {
+    let tm = model(&fixtures::writeup(), Options::default()).unwrap();
+    let svg = svg::render(&tm, None);
+    let open = &svg[..svg.find('>').unwrap()];
+    assert!(!open.contains("aria-label="), "{open}");
+    let id = open
+        .split("aria-labelledby=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("aria-labelledby on the svg element");
+    let title = svg
+        .split(&format!("<title id=\"{id}\">"))
+        .nth(1)
+        .and_then(|r| r.split("</title>").next())
+        .expect("the title the svg is labelled by");
+    assert!(
+        title.starts_with("Data-flow diagram of ") && title.contains(&tm.system.host),
+        "{title}"
+    );
+}
