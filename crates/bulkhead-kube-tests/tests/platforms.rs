@@ -105,11 +105,11 @@ fn k3s_components_inside_one_process_are_explained() {
     let s = collect(r.path(), proc.path(), None);
     let k = s.kubernetes.as_ref().unwrap();
     assert_eq!(k.platform.kind, "k3s");
-    assert!(
-        k.absent["kube-apiserver"].contains("inside the k3s process"),
-        "{:?}",
-        k.absent
-    );
+    // The API server runs inside the k3s process: a component of it, with the flags k3s passes.
+    let api = &k.components["kube-apiserver"];
+    assert_eq!(api.process.pid, sims[0].pid());
+    assert_eq!(api.flags.last("profiling").as_deref(), Some("false"));
+    assert!(api.label().contains("inside k3s server"), "{}", api.label());
     assert_eq!(
         k.path("admin_conf").unwrap().path,
         "/etc/rancher/k3s/k3s.yaml"

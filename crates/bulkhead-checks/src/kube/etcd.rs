@@ -199,6 +199,11 @@ fn tls_pair(
         key_s.unwrap_or_else(|| unset(c, key)),
     ];
     let mut r = file_settings_result(ctx, c, settings, "set to an existing file");
+    // Inside k3s, listen URLs no --etcd-arg gives are k3s's (https), not etcd's plain-HTTP
+    // default: nothing to judge then.
+    if urls_s.is_none() && super::inside_k3s(c) {
+        return r;
+    }
     let urls = urls_s.unwrap_or_else(|| {
         Setting::default_value(default_urls, not_set(c, urls_flag, Some(default_urls)))
     });

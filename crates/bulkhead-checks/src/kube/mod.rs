@@ -198,6 +198,47 @@ pub(crate) fn not_loaded_yet(mut r: CheckResult, why: &str) -> CheckResult {
     r
 }
 
+/// Is `c` a component k3s runs inside its own process? Its flags are then only what k3s's
+/// pass-through options (`--kube-apiserver-arg`, `--kubelet-arg`, ...) give it; k3s adds
+/// arguments of its own, which depend on its version and are not visible on the node.
+pub(crate) fn inside_k3s(c: &Component) -> bool {
+    c.source.starts_with("inside k3s ")
+}
+
+/// The pass-through option of k3s that sets `c`'s flags (`--kube-apiserver-arg`).
+fn k3s_option(c: &Component) -> &str {
+    c.source
+        .rsplit_once("flags from ")
+        .map(|(_, o)| o)
+        .unwrap_or("--<component>-arg")
+}
+
+/// For a component inside k3s, a setting nothing on the node gives (its value would be the
+/// upstream default) is k3s's to choose: a manual result saying so, never a verdict on a
+/// default k3s may not use.
+fn k3s_chooses(c: &Component, s: &Setting, expected: &str) -> Option<CheckResult> {
+    if !inside_k3s(c) || !s.is_default {
+        return None;
+    }
+    let why = format!(
+        "{} is not given by {} (k3s configuration file or command line), so k3s sets its own value, which bulkhead cannot see: read the `Running {}` line k3s logs when it starts (journalctl -u k3s) and compare it with: {expected}",
+        s.source.split(" not set").next().unwrap_or(&s.source),
+        k3s_option(c),
+        c.name
+    );
+    let obj = ObjectResult::new("process", c.label(), Status::Manual)
+        .evidence(s.source.clone(), "set by k3s (not visible)", expected)
+        .note(why);
+    Some(
+        CheckResult::manual(format!(
+            "{}: chosen by k3s, not given by {}",
+            s.source,
+            k3s_option(c)
+        ))
+        .with_object(obj),
+    )
+}
+
 pub(crate) fn setting_result_with(
     c: &Component,
     s: &Setting,
@@ -205,6 +246,9 @@ pub(crate) fn setting_result_with(
     expected: &str,
     note: Option<String>,
 ) -> CheckResult {
+    if let Some(r) = k3s_chooses(c, s, expected) {
+        return r;
+    }
     let note = match (note, written_apart_note(c, s)) {
         (Some(n), Some(w)) => Some(format!("{w}; {n}")),
         (n, w) => w.or(n),
@@ -262,6 +306,9 @@ pub(crate) fn file_settings_result(
     settings: Vec<Setting>,
     expected: &str,
 ) -> CheckResult {
+    if let Some(r) = settings.iter().find_map(|s| k3s_chooses(c, s, expected)) {
+        return r;
+    }
     let objects: Vec<ObjectResult> = settings
         .iter()
         .map(|s| {

@@ -9,6 +9,7 @@
 mod components;
 mod configs;
 mod dump;
+mod k3s;
 mod paths;
 mod units;
 
@@ -80,12 +81,32 @@ pub fn collect(
         ..Default::default()
     };
     if matches!(k.platform.kind.as_str(), "k3s") {
+        // The components k3s runs inside its own process (server or agent): each with the flags
+        // k3s passes through to it. A component that runs as its own process wins.
+        let mut k3s_procs: Vec<&bulkhead_facts::host::Process> = host
+            .process_list()
+            .iter()
+            .filter(|p| p.is_program("k3s"))
+            .collect();
+        k3s_procs.sort_by_key(|p| p.pid);
+        for p in k3s_procs {
+            let started =
+                crate::procfs::start_time(input.proc, p.pid).map(bulkhead_facts::time::rfc3339_utc);
+            for c in k3s::embedded(p, input, started) {
+                if !k.components.contains_key(&c.name) {
+                    k.absent.remove(&c.name);
+                    k.components.insert(c.name.clone(), c);
+                }
+            }
+        }
         for c in COMPONENTS {
             if !k.components.contains_key(c) {
-                k.absent.insert(
-                    c.to_string(),
-                    format!("{c} does not run as its own process: k3s runs it inside the k3s process (its flags are k3s's --{c}-arg options)"),
-                );
+                let why = if c == bulkhead_facts::kube::ETCD {
+                    "etcd does not run on this node: k3s runs no embedded etcd here (no --cluster-init, no /var/lib/rancher/k3s/server/db/etcd, or --disable-etcd or --datastore-endpoint given)".to_string()
+                } else {
+                    format!("{c} does not run on this node: no process named {c}, and no k3s server or agent carries it (a k3s agent runs only the kubelet and kube-proxy; --disable-* options turn components off)")
+                };
+                k.absent.insert(c.to_string(), why);
             }
         }
     }
