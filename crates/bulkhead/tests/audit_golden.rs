@@ -16,7 +16,7 @@ mod support;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use support::{run, HOSTILE_DIR, SECRET_VALUE};
+use support::{left_out, run, HOSTILE_DIR, SECRET_VALUE};
 
 /// Each golden output: file name and the arguments after `audit docker --snapshot SNAPSHOT`.
 const CASES: &[(&str, &[&str])] = &[
@@ -900,21 +900,6 @@ fn audited_by_5_13(doc: &Value) -> Vec<String> {
     let mut names = support::container_names(result);
     names.sort();
     names
-}
-
-/// `target.containers.left_out` of an audit JSON document: name -> reason.
-fn left_out(doc: &Value) -> BTreeMap<String, String> {
-    doc["target"]["containers"]["left_out"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// `--exclude-container` narrows a saved snapshot in every command that reads one, as

@@ -4,8 +4,8 @@
 //! control IDs; unknown IDs are usage errors naming them.
 
 use crate::support::{
-    container_names, results_by_id, Lab, Run, CREATED, HARDENED, HOSTILE, LABELLED, PLAIN,
-    RUNNING_AUDITED, SELF, SELF_LABEL,
+    container_names, left_out, results_by_id, Lab, Run, CREATED, HARDENED, HOSTILE, LABELLED,
+    PLAIN, RUNNING_AUDITED, SELF, SELF_LABEL,
 };
 use crate::{audit_snapshot, lab_or_skip};
 use serde_json::Value;
@@ -318,21 +318,6 @@ fn the_hostile_container_is_selected_by_regex_like_any_other() {
         container_names(&results_by_id(&doc)["5.6"]),
         strings(&[HOSTILE])
     );
-}
-
-/// `target.containers.left_out` of an audit JSON document: name -> reason.
-fn left_out(doc: &Value) -> std::collections::BTreeMap<String, String> {
-    doc["target"]["containers"]["left_out"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Live, `audit --exclude REGEX` and `--exclude-container REGEX` leave the same containers

@@ -266,4 +266,19 @@ pub fn container_names(result: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `target.containers.left_out` of an audit JSON document: name -> reason.
+pub fn left_out(doc: &Value) -> BTreeMap<String, String> {
+    doc["target"]["containers"]["left_out"]
+        .as_array()
+        .expect("left_out is an array")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_string(),
+                c["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect()
+}
+
 pub use bulkhead_testkit::TempDir;
