@@ -176,9 +176,44 @@ fn verdict(
 ) -> CheckResult {
     let field = field.into();
     let (status, not_loaded) = as_loaded(ctx, status, &field);
+    let (status, note) = match set_twice(ctx, &field) {
+        Some(why) => (
+            if status == Status::Pass {
+                Status::Warn
+            } else {
+                status
+            },
+            Some(match not_loaded {
+                Some(earlier) => format!("{why}; {earlier}"),
+                None => why,
+            }),
+        ),
+        None => (status, not_loaded),
+    };
     let mut obj = daemon_object(ctx, status).evidence(field, mask_text(actual.as_ref()), expected);
-    obj.note = not_loaded;
+    obj.note = note;
     CheckResult::new(status, message).with_object(obj)
+}
+
+/// Why a setting read from a flag (`field` is its source, `flag --NAME`) is a problem when the
+/// daemon's configuration file sets it too: dockerd refuses to start when one directive comes
+/// from both, so the file gained it after this daemon started, and the next start (a reboot, an
+/// upgrade) fails until one of the two goes. The flag is what the running daemon has.
+fn set_twice(ctx: &Context<'_>, field: &str) -> Option<String> {
+    field.strip_prefix("flag --")?;
+    let settings = ctx.daemon_settings();
+    let (key, value) = settings
+        .config()?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| settings.get(k).is_some_and(|s| s.source == field))?;
+    Some(format!(
+        "{} also sets {key} = {}: dockerd will not start while a setting is given both on its \
+         command line and in its configuration file (the file changed after this daemon \
+         started); keep it in one place",
+        settings.config_path_label(),
+        mask_text(&value.to_string())
+    ))
 }
 
 /// `status` as it stands, or a warn with the reason when it is a pass resting on a daemon.json
@@ -1237,6 +1272,38 @@ mod tests {
             let r = f.check(control);
             assert_eq!(evidence(&r), (field.into(), actual.into()), "{control}");
         }
+    }
+
+    /// Seen in review: `--icc=true` on the command line while daemon.json says `"icc": false`
+    /// was reported on the flag alone. dockerd refuses to start with a directive in both places,
+    /// so the file was edited after the daemon started and the next start fails: the verdict
+    /// (from the flag, which is what runs) says so, and a pass becomes a warn.
+    #[test]
+    fn a_setting_on_the_command_line_and_in_daemon_json_is_flagged() {
+        let f = Fixture::new().dockerd(
+            "--icc=true --userland-proxy=false",
+            Some(json!({"icc": false, "userland-proxy": false, "log-level": "info"})),
+        );
+        let r = f.check("docker.daemon.icc_disabled");
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(evidence(&r), ("flag --icc".into(), "true".into()));
+        let note = r.objects[0].note.as_deref().unwrap();
+        assert!(note.contains("also sets icc = false"), "{note}");
+        assert!(note.contains("dockerd will not start"), "{note}");
+        let r = f.check("docker.daemon.userland_proxy_disabled");
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        assert!(r.objects[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("also sets userland-proxy = false"));
+        // Only in the file, or only on the command line: no such note.
+        let r = f.check("docker.daemon.log_level_info");
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.objects[0].note, None);
+        let f = Fixture::new().dockerd("--icc=false", Some(json!({"log-level": "info"})));
+        let r = f.check("docker.daemon.icc_disabled");
+        assert_eq!((r.status, r.objects[0].note.clone()), (Status::Pass, None));
     }
 
     #[test]
