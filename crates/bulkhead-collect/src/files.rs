@@ -92,6 +92,15 @@ pub fn collect(host: &mut HostFacts, fs: &HostFs, accounts: &Accounts, paths: &D
     if let Some(Fact::Value(files)) = host.listings.get(&paths.certs_dir) {
         wanted.extend(files.iter().cloned());
     }
+    // The paths audit rules watch, so that a check can see what each really names (a
+    // directory, a link), and every symbolic link on the way to any of these paths (`/lib`,
+    // `/bin` on a merged-/usr system, a linked /etc/docker): a rule and a file may name one
+    // file by two paths, or a rule may watch a link rather than the file it points to.
+    if let Fact::Value(rules) = &host.audit {
+        wanted.extend(rules.rules.iter().filter_map(|r| r.path.clone()));
+    }
+    let links = fs.links_on_paths(&wanted);
+    wanted.extend(links);
     wanted.retain(|p| !host.files.contains_key(p));
     host.files.extend(fs.stat_many(&wanted, accounts));
 }

@@ -8,6 +8,7 @@
 
 use bulkhead_facts::host::{AncestorDir, FileFact, FileKind, FileStat, GroupEntry, PasswdEntry};
 use bulkhead_facts::Mode;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
@@ -78,6 +79,37 @@ impl HostFs {
     /// Resolve `host_path` to the host path it finally names (links followed inside the root).
     /// `follow_last` says whether a link in the last component is followed.
     fn resolve_host(&self, host_path: &str, follow_last: bool) -> io::Result<String> {
+        self.resolve_recording(host_path, follow_last, &mut Vec::new(), &mut HashMap::new())
+    }
+
+    /// The symbolic links met while resolving each of `host_paths` (every one, a last
+    /// component's too), each as the host path it was found at:
+    /// `/usr/lib/systemd/system/docker.socket` reached as `/lib/systemd/system/docker.socket`
+    /// meets `/lib`. Recorded among the file facts, they let a check tell that two paths name
+    /// one file (an audit rule written for `/usr/bin/x` watches `/bin/x` on a merged-/usr
+    /// system). The paths share most of their directories: each is looked at once.
+    pub fn links_on_paths<'p>(
+        &self,
+        host_paths: impl IntoIterator<Item = &'p String>,
+    ) -> BTreeSet<String> {
+        let mut seen = HashMap::new();
+        let mut links = Vec::new();
+        for p in host_paths {
+            // On an error (a loop, an unreadable directory) the links met before it still hold.
+            let _ = self.resolve_recording(p, true, &mut links, &mut seen);
+        }
+        links.into_iter().collect()
+    }
+
+    /// [`Self::resolve_host`], recording in `met` every link passed, with what each path
+    /// component turned out to be remembered in `seen`.
+    fn resolve_recording(
+        &self,
+        host_path: &str,
+        follow_last: bool,
+        met: &mut Vec<String>,
+        seen: &mut SeenPaths,
+    ) -> io::Result<String> {
         let mut pending: Vec<String> = components(host_path);
         pending.reverse();
         let mut current: Vec<String> = Vec::new();
@@ -97,16 +129,36 @@ impl HostFs {
                 break;
             }
             let real = self.root_join(&join_host(&current));
-            match std::fs::symlink_metadata(&real) {
-                Ok(m) if m.file_type().is_symlink() => {
+            let kind = match seen.get(&real) {
+                Some(Ok(known)) => Ok(known.clone()),
+                Some(Err(kind)) => Err(io::Error::from(*kind)),
+                None => {
+                    let kind = std::fs::symlink_metadata(&real).and_then(|m| {
+                        Ok(match m.file_type().is_symlink() {
+                            true => Some(std::fs::read_link(&real)?.to_string_lossy().into_owned()),
+                            false => None,
+                        })
+                    });
+                    // A missing component is remembered too: the paths below it are missing.
+                    match &kind {
+                        Ok(k) => seen.insert(real.clone(), Ok(k.clone())),
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            seen.insert(real.clone(), Err(e.kind()))
+                        }
+                        Err(_) => None,
+                    };
+                    kind
+                }
+            };
+            match kind {
+                Ok(Some(target)) => {
+                    met.push(join_host(&current));
                     links += 1;
                     if links > MAX_LINKS {
                         return Err(io::Error::other(format!(
                             "too many levels of symbolic links resolving {host_path}"
                         )));
                     }
-                    let target = std::fs::read_link(&real)?;
-                    let target = target.to_string_lossy().into_owned();
                     current.pop();
                     if target.starts_with('/') {
                         current.clear();
@@ -171,7 +223,9 @@ impl HostFs {
     }
 
     /// Every file below a directory (recursively, directories themselves not listed), as host
-    /// paths, sorted. Symbolic links to directories are not descended into.
+    /// paths, sorted. Symbolic links to directories are not descended into. The directory may be
+    /// reached through symbolic links (`/etc/docker -> /srv/etc-docker`): each entry is examined
+    /// at its real place under the root, and listed under the path asked for.
     pub fn list_recursive(&self, host_dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
         let mut stack = vec![host_dir.trim_end_matches('/').to_string()];
@@ -183,9 +237,15 @@ impl HostFs {
                 Err(_) => continue,
             };
             first = false;
+            // The directory's real place: its entries are examined there, never through a
+            // link the auditing machine would resolve against its own root.
+            let real_dir = match self.resolve(&dir) {
+                Ok(p) => p,
+                Err(_) => continue,
+            };
             for name in entries {
                 let child = format!("{}/{name}", if dir == "/" { "" } else { &dir });
-                let real = self.root_join(&child);
+                let real = real_dir.join(&name);
                 match std::fs::symlink_metadata(&real) {
                     Ok(m) if m.is_dir() => stack.push(child),
                     Ok(_) => out.push(child),
@@ -335,6 +395,10 @@ fn kind_of(m: &std::fs::Metadata) -> FileKind {
 }
 
 /// Normal components of a host path (`/a//b/./c` -> `[a, b, ., c]`; `..` kept for the resolver).
+/// What each real path looked at while resolving turned out to be: not a link (`None`), a
+/// link and its target, or missing.
+type SeenPaths = HashMap<PathBuf, Result<Option<String>, io::ErrorKind>>;
+
 fn components(path: &str) -> Vec<String> {
     Path::new(path)
         .components()
@@ -512,6 +576,28 @@ mod tests {
             ]
         );
         assert!(fs.list_recursive("/etc/nothing").is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Found on a host whose /etc/docker is a link to /srv/etc-docker (an absolute target): the
+    /// registry certificates below it were dropped one by one, since each was looked up through
+    /// the link as the auditing machine resolves it, and 3.7/3.8 said certs.d held no files.
+    #[test]
+    fn recursive_listing_through_an_absolute_link_finds_the_files() {
+        let root = tmp("list-link");
+        std::fs::create_dir_all(root.join("srv/etc-docker/certs.d/reg:5000")).unwrap();
+        std::fs::write(root.join("srv/etc-docker/certs.d/reg:5000/ca.crt"), "x").unwrap();
+        std::fs::write(root.join("srv/etc-docker/certs.d/top.crt"), "x").unwrap();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        symlink("/srv/etc-docker", root.join("etc/docker")).unwrap();
+        let fs = HostFs::new(&root);
+        assert_eq!(
+            fs.list_recursive("/etc/docker/certs.d").unwrap(),
+            vec![
+                "/etc/docker/certs.d/reg:5000/ca.crt",
+                "/etc/docker/certs.d/top.crt"
+            ]
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -746,3 +746,158 @@ fn host_file_checks_on_real_modes_and_owners() {
         "/srv/docker is no mount point in this root"
     );
 }
+
+/// A merged-/usr Ubuntu host (`/lib`, `/bin` links into /usr) whose /etc/docker is a link to
+/// /srv/etc-docker, as found in review: the registry certificates under the linked directory
+/// were never listed (3.7 and 3.8 said certs.d held no files), rules written for
+/// `/usr/lib/systemd/system/docker.socket` or `/bin/containerd-shim-runc-v2` failed 1.1.9 and
+/// 1.1.17 although the kernel watches those very files, and `-w /etc/docker` passed 1.1.6 although
+/// the kernel roots that watch at the link itself, so nothing in /srv/etc-docker is recorded.
+#[test]
+fn merged_usr_and_a_linked_etc_docker_are_judged_as_the_kernel_sees_them() {
+    let root = Temp::new("usrmerge-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    for (link, target) in [("lib", "usr/lib"), ("bin", "usr/bin")] {
+        std::fs::create_dir_all(root.path().join(target)).unwrap();
+        symlink(target, root.path().join(link)).unwrap();
+    }
+    for b in ["dockerd", "containerd", "containerd-shim-runc-v2", "runc"] {
+        root.file(&format!("/usr/bin/{b}"), "\x7fELF", 0o755, (0, 0));
+    }
+    for unit in ["docker.service", "docker.socket"] {
+        root.file(
+            &format!("/usr/lib/systemd/system/{unit}"),
+            "[Unit]\n",
+            0o644,
+            (0, 0),
+        );
+    }
+    root.dir("/srv/etc-docker", 0o755);
+    root.file("/srv/etc-docker/daemon.json", "{}", 0o644, (0, 0));
+    root.file(
+        "/srv/etc-docker/certs.d/registry.example:5000/ca.crt",
+        "ca",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/srv/etc-docker/certs.d/other.example/ca.crt",
+        "ca",
+        0o444,
+        (1000, 1000),
+    );
+    symlink("/srv/etc-docker", root.path().join("etc/docker")).unwrap();
+    root.file(
+        "/etc/audit/rules.d/docker.rules",
+        "# docker\n\
+         -w /usr/bin/dockerd -p rwxa -k docker\n\
+         -a exit,always -F path=/usr/bin/runc -F perm=wa -k docker\n\
+         -w /usr/lib/systemd/system/docker.socket -p wa -k docker\n\
+         -w /lib/systemd/system/docker.service -p wa -k docker\n\
+         -a always,exit -F path=/bin/containerd-shim-runc-v2 -F perm=wa -k docker\n\
+         -w /etc/docker -p wa -k docker\n\
+         -w /etc/docker/daemon.json -p wa -k docker\n",
+        0o640,
+        (0, 0),
+    );
+    let proc = FakeProc::new("usrmerge-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    proc.add(
+        700,
+        1,
+        0,
+        "dockerd",
+        "/usr/bin/dockerd",
+        &["/usr/bin/dockerd", "-H", "fd://"],
+        &[],
+    );
+    std::fs::write(
+        proc.path().join("1/mountinfo"),
+        "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n",
+    )
+    .unwrap();
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let accounts = accounts();
+    let daemon = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts.users,
+    });
+    let mut snap = collect(&CollectOptions {
+        root: root.path().to_path_buf(),
+        proc: proc.path().to_path_buf(),
+        docker: Want::Skip,
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .unwrap();
+    files::collect(&mut snap.host, &fs, &accounts, &daemon.paths);
+    assert_eq!(
+        snap.host.listings["/etc/docker/certs.d"],
+        Fact::Value(vec![
+            "/etc/docker/certs.d/other.example/ca.crt".to_string(),
+            "/etc/docker/certs.d/registry.example:5000/ca.crt".to_string(),
+        ]),
+        "the files under the linked directory are listed"
+    );
+    snap.docker = Some(DockerFacts {
+        endpoint: unix_endpoint("/var/run/docker.sock"),
+        version: Fact::Unavailable("not asked (host-side test)".into()),
+        info: Fact::Value(Info::default()),
+        daemon,
+        containers: Fact::Value(vec![]),
+        selection: Default::default(),
+        images: Fact::Value(vec![]),
+        networks: Fact::Value(vec![]),
+        swarm: Fact::Unavailable("not asked (host-side test)".into()),
+    });
+    let options = AuditOptions::default();
+    let ctx = Context::new(&snap, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    let result = |id: &str| {
+        audit
+            .outcomes
+            .iter()
+            .find(|o| o.check_id == id)
+            .unwrap_or_else(|| panic!("{id} evaluated"))
+            .result
+            .clone()
+    };
+    for id in ["1.1.3", "1.1.7", "1.1.9", "1.1.11", "1.1.17", "1.1.18"] {
+        assert_eq!(result(id).status, Status::Pass, "{id}: {:?}", result(id));
+    }
+    let r = result("1.1.6");
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+    let e = r.objects[0].evidence.as_ref().unwrap();
+    assert!(
+        e.actual
+            .contains("/etc/docker is a symbolic link to /srv/etc-docker"),
+        "{e:?}"
+    );
+    assert!(e.expected.contains("/srv/etc-docker"), "{e:?}");
+    let r = result("3.8");
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+    assert_eq!(
+        r.objects
+            .iter()
+            .filter(|o| o.status == Status::Fail)
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["/etc/docker/certs.d/registry.example:5000/ca.crt"]
+    );
+    if is_root() {
+        assert_eq!(result("3.7").status, Status::Fail, "{:?}", result("3.7"));
+    }
+}

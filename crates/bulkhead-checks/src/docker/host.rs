@@ -475,11 +475,27 @@ fn audit_judgement(ctx: &Context<'_>, what: &str, path: &str) -> CheckResult {
                 rule.perms
             ),
         ),
-        (None, None) => (
-            Status::Fail,
-            "no rule watches this path".to_string(),
-            format!("no audit rule watches {what} {path}"),
-        ),
+        (None, None) => match rule_on_a_link(ctx, &rules.rules, path) {
+            Some((rule, link)) => (
+                Status::Fail,
+                format!(
+                    "{} ({link}: the kernel watches the link itself, not what it points to)",
+                    rule.text
+                ),
+                format!("the audit rule for {what} {path} watches a symbolic link, not the file"),
+            ),
+            None => (
+                Status::Fail,
+                "no rule watches this path".to_string(),
+                format!("no audit rule watches {what} {path}"),
+            ),
+        },
+    };
+    let real = resolve_links(ctx, path, true);
+    let expected = if real != path {
+        format!("a rule watching writes to {real} (the real path of {path}) or a directory tree above it")
+    } else {
+        expected
     };
     let obj = ObjectResult::new("file", path, status).evidence(field, actual, expected);
     CheckResult::new(status, message).with_object(obj)
@@ -496,16 +512,20 @@ fn rules_field(rules: &AuditRules) -> String {
     }
 }
 
-/// Does `rule` watch `target`? Beyond [`AuditRule::covers`], a `-w` watch placed on a directory
-/// (the kernel watches such a directory's whole tree) covers what lies below it.
+/// Does `rule` watch `target`? Both are compared as the kernel sees them, through the symbolic
+/// links recorded among the host's files ([`resolve_links`]): the target is the file it finally
+/// names (`/lib/systemd/system/docker.socket` is `/usr/lib/...` on a merged-/usr system), the
+/// rule's path has every link but its last component followed, as the kernel places a watch on
+/// the named entry of its real parent directory and roots a directory tree at the named entry
+/// itself (a watch on a link, such as a linked /etc/docker, records changes to the link, never
+/// to what it points to). A `-w` watch placed on a directory covers its whole tree.
 fn rule_covers(ctx: &Context<'_>, rule: &AuditRule, target: &str) -> bool {
-    if rule.covers(target) {
-        return true;
-    }
     let Some(watched) = rule.path.as_deref() else {
         return false;
     };
-    let watched = normalize(watched);
+    let target = resolve_links(ctx, &normalize(target), true);
+    // auditctl strips a trailing slash: the last component is never followed.
+    let watched = resolve_links(ctx, &normalize(watched), false);
     if watched == target {
         return true;
     }
@@ -513,9 +533,78 @@ fn rule_covers(ctx: &Context<'_>, rule: &AuditRule, target: &str) -> bool {
     let is_dir = rule.path.as_deref().is_some_and(|p| p.ends_with('/'))
         || matches!(
             ctx.snapshot.host.file(&watched),
-            Some(FileFact::Present(st)) if st.kind == FileKind::Directory
+            Some(FileFact::Present(st)) if st.kind == FileKind::Directory && st.symlink_target.is_none()
         );
-    is_watch && is_dir && (watched == "/" || target.starts_with(&format!("{watched}/")))
+    (rule.recursive || (is_watch && is_dir))
+        && (watched == "/" || target.starts_with(&format!("{watched}/")))
+}
+
+/// A rule that names `target` only through a symbolic link it stops at: the kernel then watches
+/// the link itself, not the file or directory behind it. For the evidence of a failure.
+fn rule_on_a_link<'r>(
+    ctx: &Context<'_>,
+    rules: &'r [AuditRule],
+    target: &str,
+) -> Option<(&'r AuditRule, String)> {
+    let target = resolve_links(ctx, &normalize(target), true);
+    rules.iter().find_map(|r| {
+        let p = normalize(r.path.as_deref()?);
+        let link = resolve_links(ctx, &p, false);
+        let behind = resolve_links(ctx, &p, true);
+        let names_it = behind == target || target.starts_with(&format!("{behind}/"));
+        (link != behind && names_it).then(|| (r, format!("{link} is a symbolic link to {behind}")))
+    })
+}
+
+/// `path` with the symbolic links the snapshot recorded on its way resolved (the last component's
+/// too when `follow_last`), as the kernel resolves it under the audited root. Paths whose links
+/// were not recorded are taken as written.
+fn resolve_links(ctx: &Context<'_>, path: &str, follow_last: bool) -> String {
+    let host = &ctx.snapshot.host;
+    let mut pending: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .rev()
+        .map(String::from)
+        .collect();
+    let mut current: Vec<String> = Vec::new();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        match part.as_str() {
+            "." => continue,
+            ".." => {
+                current.pop();
+                continue;
+            }
+            _ => current.push(part),
+        }
+        if pending.is_empty() && !follow_last {
+            break;
+        }
+        let here = format!("/{}", current.join("/"));
+        let Some(FileFact::Present(st)) = host.file(&here) else {
+            continue;
+        };
+        let Some(target) = st.symlink_target.as_deref() else {
+            continue;
+        };
+        links += 1;
+        if links > 40 {
+            break;
+        }
+        current.pop();
+        if target.starts_with('/') {
+            current.clear();
+        }
+        pending.extend(
+            target
+                .split('/')
+                .filter(|c| !c.is_empty())
+                .rev()
+                .map(String::from),
+        );
+    }
+    format!("/{}", current.join("/"))
 }
 
 /// A rule records changes when it watches writes (`w`) or attribute changes (`a`), or names no
