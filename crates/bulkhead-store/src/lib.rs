@@ -149,6 +149,25 @@ fn open_with(url: &str, mode: Mode) -> Result<Box<dyn Store>> {
     }))
 }
 
+/// Whether a PostgreSQL store URL carries a password itself (`user:pw@`, `?password=`,
+/// `password=...`), rather than leaving it to PGPASSWORD or the password file. A string that
+/// cannot be parsed counts as carrying one when it mentions a password at all.
+pub fn url_has_password(url: &str) -> bool {
+    let url = url.trim();
+    let conninfo = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url
+    } else {
+        match url.strip_prefix("postgres:") {
+            Some(c) => c,
+            None => return false,
+        }
+    };
+    match conninfo.parse::<postgres::Config>() {
+        Ok(config) => config.get_password().is_some(),
+        Err(_) => conninfo.contains("password") || conninfo.contains(':'),
+    }
+}
+
 /// The file of a SQLite store URL (`sqlite:PATH`, `sqlite://PATH` or a plain path); None for
 /// PostgreSQL. Readers use it to tell a store that does not exist from an empty one, without
 /// creating it.

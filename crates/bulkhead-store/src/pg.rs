@@ -104,11 +104,17 @@ const NOT_SHOWN: &str =
 /// pairs). `password` says whether the string itself carried one, shown as `***`; one taken from
 /// PGPASSWORD or a password file is not mentioned.
 fn named(url: &str, config: &postgres::Config, password: bool) -> String {
+    let url_form = url.starts_with("postgres://") || url.starts_with("postgresql://");
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
         .map(|h| match h {
             postgres::config::Host::Tcp(name) => name.clone(),
+            // In a URL a socket directory is percent-encoded (`%2Frun%2Fpostgresql`), as it
+            // must be written there: shown raw, the name could not be pasted back as a --store.
+            postgres::config::Host::Unix(path) if url_form => {
+                percent_encoded(&path.display().to_string())
+            }
             postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .chain(config.get_hostaddrs().iter().map(|a| a.to_string()))
@@ -161,6 +167,20 @@ fn named(url: &str, config: &postgres::Config, password: bool) -> String {
         parts.push(format!("dbname={d}"));
     }
     parts.join(" ")
+}
+
+/// `text` with every byte but the unreserved ones of a URL (letters, digits, `-._~`)
+/// written as %XX.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// What libpq (psql, pg_dump, every libpq client) takes from the environment when the connection
@@ -336,6 +356,56 @@ const CONNECT_WAIT: Duration = Duration::from_secs(30);
 /// retransmissions (about 15 minutes) or, on a connection waiting for an answer, forever.
 const DEAD_AFTER: Duration = Duration::from_secs(60);
 
+/// How long a connection is tried again while the server has no connection slot free
+/// (`max_connections`, or the role's CONNECTION LIMIT, reached) or is starting up. A fleet's
+/// nodes audit on the same schedule (a nightly timer, a DaemonSet rolled out at once), each
+/// holding a connection while it records: 200 nodes against a server of the default 100 slots
+/// lost every audit past the hundredth at once ("sorry, too many clients already"), the audit
+/// not even run. A slot is held only while a node records, so it is free again within seconds;
+/// as long as an SQLite recording waits for the file's lock.
+const SLOT_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether the server refused the connection for want of a free slot, or because it is
+/// starting up or recovering: both pass, so the connection is worth trying again.
+fn no_slot(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code()
+        .is_some_and(|c| *c == SqlState::TOO_MANY_CONNECTIONS || *c == SqlState::CANNOT_CONNECT_NOW)
+}
+
+/// [`connect_within`], tried again for up to [`SLOT_WAIT`] while the server has no slot free
+/// (or is starting up), after pauses that grow from a quarter of a second to five seconds,
+/// each lengthened by up to half at random so that the nodes refused together do not all come
+/// back together.
+fn connect_when_a_slot_is_free(
+    config: postgres::Config,
+) -> std::result::Result<Client, (Option<postgres::Error>, Duration)> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match connect_within(config.clone()) {
+            Err((Some(e), waited)) if no_slot(&e) => {
+                let left = SLOT_WAIT.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err((Some(e), waited));
+                }
+                std::thread::sleep((pause + jitter(pause / 2)).min(left));
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A duration between zero and `most`, different in each process and call.
+fn jitter(most: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let nanos = most.as_nanos().max(1) as u64;
+    Duration::from_nanos(h.finish() % nanos)
+}
+
 /// Connect, the whole connection (every host's socket, the startup, the authentication) bounded
 /// by the configured timeout per host. The driver's own connect_timeout bounds only the socket:
 /// a server that accepts and then says nothing would be waited on forever. Err(None) when the
@@ -405,6 +475,9 @@ fn advice(e: &postgres::Error) -> &'static str {
         }
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
             "grant the role what it needs: a reader SELECT on bulkhead_runs and bulkhead_checks, a node also INSERT on both and USAGE on bulkhead_runs_id_seq, a role that prunes (`bulkhead history --prune --apply`) SELECT and DELETE on both (bulkhead_schema, which holds the schema version, is readable by PUBLIC unless that was revoked); the tables are created when a role that may create them records the first run (see README, Run history and fleets)"
+        }
+        Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS => {
+            "the server has no connection free for this role: more nodes record at once than its max_connections (or the role's CONNECTION LIMIT) allows. Raise that limit, spread the nodes' audit schedules (RandomizedDelaySec= in the timer), or put a pooler (PgBouncer) in front of the server"
         }
         Some(c) if *c == SqlState::ADMIN_SHUTDOWN
             || *c == SqlState::CRASH_SHUTDOWN
@@ -511,8 +584,14 @@ impl PgStore {
         let notes = libpq_environment(&mut config, var);
         let shown = named(url, &config, in_url);
         let user = config.get_user().map(String::from);
-        let mut client = connect_within(config).map_err(|(e, waited)| {
+        let mut client = connect_when_a_slot_is_free(config).map_err(|(e, waited)| {
             let mut message = match e {
+                Some(e) if no_slot(&e) => format!(
+                    "cannot connect to PostgreSQL store {shown}: {} (bulkhead retried for {} seconds: {})",
+                    reason(&e),
+                    SLOT_WAIT.as_secs(),
+                    advice(&e)
+                ),
                 Some(e) => format!(
                     "cannot connect to PostgreSQL store {shown}: {} ({})",
                     reason(&e),
@@ -956,6 +1035,26 @@ mod tests {
             assert_eq!(got, shown, "{url}");
             assert!(!got.contains("hun"), "{url} shown as {got}");
         }
+    }
+
+    /// A socket directory in a URL is shown percent-encoded, so the name shown is a URL that
+    /// can be given to --store again; in key=value form it is shown as written.
+    #[test]
+    fn a_socket_directory_is_shown_as_a_url_writes_it() {
+        assert_eq!(
+            super::redact("postgres://app:pw@%2Frun%2Fpostgresql:5433/fleet"),
+            "postgres://app:***@%2Frun%2Fpostgresql:5433/fleet"
+        );
+        assert_eq!(
+            super::redact("host=/run/postgresql user=app dbname=fleet"),
+            "host=/run/postgresql user=app dbname=fleet"
+        );
+        let shown = super::redact("postgresql://app@%2Ftmp%2Fmy%20pg/fleet").replace(":***", "");
+        let again: postgres::Config = shown.parse().unwrap();
+        assert_eq!(
+            again.get_hosts(),
+            [postgres::config::Host::Unix("/tmp/my pg".into())]
+        );
     }
 
     /// Password file lines as libpq reads them: `*` matches anything, `\\:` and `\\\\` are

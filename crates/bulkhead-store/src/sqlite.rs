@@ -425,9 +425,12 @@ fn advice(e: &rusqlite::Error, file: &Path) -> String {
             " (the file is damaged, truncated or partly overwritten: restore it from a backup (`sqlite3 {file} .recover` may salvage its runs into a new file), and meanwhile record into another file; bulkhead does not write to a damaged history)",
             file = file.display()
         ),
-        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-            " (another bulkhead is writing to it: try again when it is done)".into()
-        }
+        // Not necessarily a bulkhead: an `sqlite3` session left in a transaction, or a backup,
+        // holds the lock as well, and only the file's name finds it.
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => format!(
+            " (another process held the file's lock for longer than bulkhead waits for it (a minute to record or prune, 5 seconds to read): a bulkhead pruning it, an `sqlite3` session left in a transaction, a backup. `fuser -v {}` shows which processes have it open; try again when they are done)",
+            file.display()
+        ),
         _ => String::new(),
     }
 }

@@ -196,3 +196,69 @@ fn postgres_a_role_that_may_not_record_is_refused_when_the_store_is_opened() {
     .unwrap();
     node.record(&run("node-b")).unwrap();
 }
+
+/// A fleet records on one schedule, and the server has fewer connection slots than nodes (its
+/// max_connections, here the role's CONNECTION LIMIT): a node refused with "too many
+/// connections" lost its whole audit at once. It now waits for a slot, which a node frees as
+/// soon as it has recorded.
+#[test]
+fn postgres_a_node_waits_for_a_free_connection_slot() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let owner = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    open(&owner).unwrap().record(&run("node-a")).unwrap();
+    pg.psql(
+        "CREATE ROLE node LOGIN CONNECTION LIMIT 1;
+         GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO node;
+         GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO node;",
+    );
+    let url = format!("postgres:{}", pg.conninfo("node", "postgres"));
+    // The one slot, held by another node while it records.
+    let holder = open(&url).unwrap();
+    let second = url.clone();
+    let waiting = std::thread::spawn(move || {
+        let started = Instant::now();
+        let recorded = open(&second).and_then(|mut s| s.record(&run("node-b")));
+        (recorded, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    drop(holder);
+    let (recorded, waited) = waiting.join().unwrap();
+    recorded.unwrap_or_else(|e| panic!("the node did not wait for the slot: {e}"));
+    assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    assert!(waited < Duration::from_secs(30), "{waited:?}");
+    let hosts: Vec<String> = open_existing(&owner)
+        .unwrap()
+        .runs(&RunFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.host)
+        .collect();
+    assert_eq!(hosts, ["node-b", "node-a"]);
+}
+
+/// A history whose lock another process holds (here an `sqlite3`-like session left in a write
+/// transaction) was blamed on "another bulkhead", which may not exist: the message now says what
+/// may hold it and how to find it.
+#[test]
+fn sqlite_a_history_held_locked_says_what_may_hold_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let url = format!("sqlite:{}", path.display());
+    open(&url).unwrap().record(&run("node-a")).unwrap();
+    let session = rusqlite::Connection::open(&path).unwrap();
+    session.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = within(Duration::from_secs(60), move || {
+        error_of(open_existing(&url).and_then(|mut s| s.runs(&RunFilter::default())))
+    });
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("database is locked"), "{err}");
+    assert!(err.contains("`sqlite3` session"), "{err}");
+    assert!(
+        err.contains(&format!("fuser -v {}", path.display())),
+        "{err}"
+    );
+    assert!(!err.contains("another bulkhead is writing"), "{err}");
+    session.execute_batch("ROLLBACK").unwrap();
+}

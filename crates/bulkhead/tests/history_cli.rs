@@ -1242,3 +1242,163 @@ fn a_run_that_cannot_be_recorded_keeps_its_report_and_says_it_was_not_recorded()
     assert!(err.contains("its run was not recorded"), "{err}");
     assert!(!err.contains("recorded docker run"), "{err}");
 }
+
+/// The golden snapshot as host `host` saw it.
+fn snapshot_of_host(dir: &TempDir, host: &str) -> String {
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_snapshot()).unwrap()).unwrap();
+    snap["host"]["hostname"]["value"] = json!(host);
+    let path = dir.arg(&format!("{host}.json"));
+    std::fs::write(&path, snap.to_string()).unwrap();
+    path
+}
+
+/// 20 nodes record at once into `store`: every audit exits as its checks say (never 2), every
+/// node's run is recorded once, each under an ID of its own. Returns the runs listed as JSON.
+fn twenty_nodes_record_at_once(dir: &TempDir, store: &str) -> Vec<serde_json::Value> {
+    let hosts: Vec<String> = (0..20).map(|i| format!("node-{i:02}")).collect();
+    let snapshots: Vec<String> = hosts.iter().map(|h| snapshot_of_host(dir, h)).collect();
+    let children: Vec<_> = snapshots
+        .iter()
+        .map(|snapshot| {
+            Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+                .args(record_5_13(snapshot, store))
+                .env_remove("BULKHEAD_STORE")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(err.contains("recorded docker run"), "{err}");
+    }
+    let (out, _) = bulkhead(&[
+        "history", "--store", store, "--limit", "100", "--format", "json",
+    ]);
+    let runs: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let mut recorded: Vec<&str> = runs.iter().map(|r| r["host"].as_str().unwrap()).collect();
+    recorded.sort_unstable();
+    assert_eq!(recorded, hosts);
+    let mut ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "{ids:?}");
+    runs
+}
+
+#[test]
+fn twenty_nodes_recording_at_once_into_one_sqlite_file_are_all_recorded() {
+    let dir = TempDir::new("history-concurrent-sqlite");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    twenty_nodes_record_at_once(&dir, &store);
+}
+
+/// A fleet's database has fewer connection slots than nodes that record at once (here the role's
+/// CONNECTION LIMIT of 3; in a fleet, 200 nodes against the default max_connections of 100).
+/// The nodes refused a slot failed at once with "too many connections" and exit 2, their audits
+/// not even run; now they wait for a slot, and every run is recorded.
+#[test]
+fn twenty_nodes_recording_at_once_into_postgres_with_few_connection_slots_are_all_recorded() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let dir = TempDir::new("history-concurrent-pg");
+    let owner = format!("postgres:{}", pg.conninfo("bulkhead", "postgres"));
+    // The owner creates the tables with a first run, then leaves them to the nodes' role.
+    let first = snapshot_of_host(&dir, "first");
+    bulkhead(&record_5_13(&first, &owner));
+    pg.psql(
+        "CREATE ROLE node LOGIN CONNECTION LIMIT 3;
+         GRANT SELECT, INSERT ON bulkhead_runs, bulkhead_checks TO node;
+         GRANT USAGE ON SEQUENCE bulkhead_runs_id_seq TO node;
+         DELETE FROM bulkhead_checks; DELETE FROM bulkhead_runs;",
+    );
+    let store = format!("postgres:{}", pg.conninfo("node", "postgres"));
+    twenty_nodes_record_at_once(&dir, &store);
+}
+
+/// A store URL that carries the password, on the command line, shows it to every user of the
+/// host in `ps` while bulkhead runs: bulkhead now says so and where the password goes instead
+/// (given in BULKHEAD_STORE, it says nothing). A store on a Unix socket is named as a URL must
+/// write it (`%2Ftmp%2F...`), so the name shown can be given to --store again; it was shown as
+/// `postgres://user:***@/tmp/...:5999/db`, which is no URL.
+#[test]
+fn a_password_on_the_command_line_is_warned_of_and_a_socket_store_is_named_as_a_url() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let dir = TempDir::new("history-argv-password");
+    let home = dir.arg("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let socket: String = pg.socket_dir().display().to_string().replace('/', "%2F");
+    let url =
+        |password: &str, db: &str| format!("postgres://bulkhead{password}@{socket}:5999/{db}");
+    let snapshot = golden_snapshot();
+    let warning = "the password in --store is visible to every user of this host";
+    let mut outputs = Vec::new();
+
+    let with_password = url(":hunter2", "postgres");
+    let o = bulkhead_env(&record_5_13(&snapshot, &with_password), &[], &home);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains(warning), "{err}");
+    assert!(err.contains("PGPASSWORD"), "{err}");
+    outputs.push(o);
+
+    let store_eq = format!("--store={with_password}");
+    let o = bulkhead_env(&["history", &store_eq], &[], &home);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(warning));
+    outputs.push(o);
+
+    // From the environment: no warning.
+    let o = bulkhead_env(
+        &["history"],
+        &[("BULKHEAD_STORE", Some(&with_password))],
+        &home,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains(warning), "{err}");
+    outputs.push(o);
+
+    // Without a password in the URL: no warning either.
+    let o = bulkhead_env(&["history", "--store", &url("", "postgres")], &[], &home);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains(warning));
+    outputs.push(o);
+
+    // A database that does not exist: named as a URL, with the password masked; the name, with
+    // the database corrected, reaches the store.
+    let o = bulkhead_env(
+        &["history", "--store", &url(":hunter2", "nodb")],
+        &[],
+        &home,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let shown = url(":***", "nodb");
+    assert!(err.contains(&shown), "{shown} in {err}");
+    assert!(err.contains("does not exist"), "{err}");
+    outputs.push(o);
+    let again = shown.replace(":***", "").replace("/nodb", "/postgres");
+    let o = bulkhead_env(&["history", "--store", &again], &[], &home);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lab-host"));
+
+    for o in &outputs {
+        for stream in [&o.stdout, &o.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+}

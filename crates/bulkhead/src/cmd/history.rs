@@ -15,9 +15,26 @@ use std::process::ExitCode;
 /// that cannot be used fails the audit at once (exit 2), before a collection that may take
 /// minutes, instead of after its report.
 pub fn open_for_recording(url: &str) -> Result<Box<dyn Store>, String> {
+    warn_of_a_password_on_the_command_line(url);
     bulkhead_store::open(url).map_err(|e| {
         format!("{e}; the audit was not run (--store, or BULKHEAD_STORE, names the run history it records into)")
     })
+}
+
+/// A store URL that carries the database password, given on the command line, shows the
+/// password to every user of the host for as long as bulkhead runs (`ps`, /proc/PID/cmdline)
+/// and leaves it in shell history: say so, and where the password goes instead. The URL is not
+/// repeated. Nothing is said for a URL taken from BULKHEAD_STORE, which only the process's own
+/// user (and root) can read.
+fn warn_of_a_password_on_the_command_line(url: &str) {
+    let url = url.trim();
+    let on_command_line = std::env::args_os().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a.trim() == url || a.strip_prefix("--store=").is_some_and(|v| v.trim() == url)
+    });
+    if on_command_line && bulkhead_store::url_has_password(url) {
+        eprintln!("bulkhead: warning: the password in --store is visible to every user of this host while bulkhead runs (ps, /proc/PID/cmdline) and stays in shell history; give it in PGPASSWORD or the password file (~/.pgpass, mode 0600), or the whole URL in BULKHEAD_STORE");
+    }
 }
 
 /// Record each audit as one run, into the store [`open_for_recording`] opened, after the
@@ -83,6 +100,7 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    warn_of_a_password_on_the_command_line(&url);
     let kind = args.kind.map(|k| match k {
         Benchmark::Docker => "docker".to_string(),
         Benchmark::Kubernetes => "kubernetes".to_string(),
