@@ -516,6 +516,11 @@ pub struct Component {
     /// The component's own configuration file (`etcd --config-file`), when it names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigFile>,
+    /// Files the component's settings come from that could not be read or parsed, path ->
+    /// reason (line and column where known): for a component inside k3s, k3s's config.yaml or
+    /// a drop-in. Its settings are then unknown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unusable_config: BTreeMap<String, String>,
     /// Where the flags came from: `process` (its own command line) or, for k3s, the argument
     /// list that passes them in (`k3s --kube-apiserver-arg`).
     #[serde(default = "process_source")]
@@ -1763,6 +1768,7 @@ mod tests {
             env_files: BTreeMap::new(),
             pending_env: BTreeMap::new(),
             config: None,
+            unusable_config: BTreeMap::new(),
             source: "process".into(),
             other_pids: vec![],
             started_at: None,

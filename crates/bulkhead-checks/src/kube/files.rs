@@ -531,6 +531,9 @@ fn proxy_file(
     });
     match k.path("proxy_kubeconfig") {
         Some(p) => {
+            if let Some(r) = super::k3s_path_unknown(k, PROXY, p) {
+                return r;
+            }
             let mut o = judge(k, p);
             if let Some(n) = ignored_flag {
                 o.note = Some(match o.note.take() {

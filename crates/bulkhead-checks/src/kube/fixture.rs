@@ -78,6 +78,7 @@ impl KubeFixture {
             env_files: BTreeMap::new(),
             pending_env: BTreeMap::new(),
             config: None,
+            unusable_config: BTreeMap::new(),
             source: "process".into(),
             other_pids: vec![],
             started_at: None,

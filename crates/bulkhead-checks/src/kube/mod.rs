@@ -98,8 +98,25 @@ fn managed(k: &KubeFacts) -> CheckResult {
     ))
 }
 
-/// The facts and a running component of `target`, or why the check does not apply.
+/// The facts and a running component of `target` whose settings can be read, or why the check
+/// does not apply, or (for a component inside k3s whose configuration file could not be used)
+/// the error saying why its settings are unknown. Every check that judges a component's
+/// settings goes through here.
 pub(crate) fn running<'a>(
+    ctx: &Context<'a>,
+    target: &str,
+    component: &str,
+) -> Result<(&'a KubeFacts, &'a Component), CheckResult> {
+    let (k, c) = found(ctx, target, component)?;
+    match k3s_config_error(c) {
+        Some(r) => Err(r),
+        None => Ok((k, c)),
+    }
+}
+
+/// The facts and a running component of `target`, or why the check does not apply; its
+/// settings may be unknown (see [`running`]).
+pub(crate) fn found<'a>(
     ctx: &Context<'a>,
     target: &str,
     component: &str,
@@ -203,6 +220,82 @@ pub(crate) fn not_loaded_yet(mut r: CheckResult, why: &str) -> CheckResult {
 /// arguments of its own, which depend on its version and are not visible on the node.
 pub(crate) fn inside_k3s(c: &Component) -> bool {
     c.source.starts_with("inside k3s ")
+}
+
+/// For a component inside k3s: its k3s configuration files that could not be read or parsed,
+/// as `path: reason`. k3s does not start with such a file, so the running k3s read a version
+/// of it bulkhead cannot see, and every flag k3s passes the component is unknown.
+pub(crate) fn k3s_unusable_files(c: &Component) -> Vec<String> {
+    if !inside_k3s(c) {
+        return vec![];
+    }
+    c.unusable_config
+        .iter()
+        .map(|(path, why)| format!("{path}: {why}"))
+        .collect()
+}
+
+/// The error result for a setting of `c` when `c` runs inside a k3s whose configuration could
+/// not be used (see [`k3s_unusable_files`]); None otherwise.
+pub(crate) fn k3s_config_error(c: &Component) -> Option<CheckResult> {
+    let files = k3s_unusable_files(c);
+    if files.is_empty() {
+        return None;
+    }
+    let why = format!(
+        "{}'s settings are unknown: k3s passes them through {} from its configuration, and {} could not be used ({}); k3s does not start with such a file, so the running k3s read a version bulkhead cannot see. Correct the file (or restore the one k3s started with) and audit again",
+        c.name,
+        k3s_option(c),
+        if files.len() == 1 { "this file" } else { "these files" },
+        files.join("; ")
+    );
+    Some(
+        CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("process", c.label(), Status::Error).note(why)),
+    )
+}
+
+/// A file check on a path the platform's layout supplies (no flag named it) for a component
+/// inside k3s whose configuration could not be used: the flag that would name the file may be
+/// in that configuration, so the file is unknown.
+pub(crate) fn k3s_path_unknown(
+    k: &KubeFacts,
+    component: &str,
+    p: &ResolvedPath,
+) -> Option<CheckResult> {
+    if p.configured {
+        return None;
+    }
+    let c = k.component(component)?;
+    let files = k3s_unusable_files(c);
+    if files.is_empty() {
+        return None;
+    }
+    let why = format!(
+        "the file {} uses is unknown: {} is only the k3s default ({}), and the k3s configuration that could name another through {} could not be used ({})",
+        c.name,
+        p.path,
+        p.source,
+        k3s_option(c),
+        files.join("; ")
+    );
+    Some(
+        CheckResult::error(why.clone())
+            .with_object(ObjectResult::new("file", &p.path, Status::Error).note(why)),
+    )
+}
+
+/// The component whose flag names the file of `role`, for [`k3s_path_unknown`].
+fn role_component(role: &str) -> Option<&'static str> {
+    use bulkhead_facts::kube::{CONTROLLER_MANAGER, ETCD, KUBELET, PROXY, SCHEDULER};
+    Some(match role {
+        "kubelet_kubeconfig" | "kubelet_client_ca" => KUBELET,
+        "proxy_kubeconfig" => PROXY,
+        "scheduler_kubeconfig" => SCHEDULER,
+        "controller_manager_kubeconfig" => CONTROLLER_MANAGER,
+        "etcd_data_dir" => ETCD,
+        _ => return None,
+    })
 }
 
 /// The pass-through option of k3s that sets `c`'s flags (`--kube-apiserver-arg`).
@@ -522,6 +615,9 @@ pub(crate) fn file_mode_check(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if let Some(r) = k3s_role_unknown(k, role) {
+        return r;
+    }
     match k.path(role) {
         Some(p) => roll_one(mode_object(ctx, p, allowed), p),
         None => CheckResult::not_applicable(format!("no {what} on this node")),
@@ -540,10 +636,18 @@ pub(crate) fn file_owner_check(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if let Some(r) = k3s_role_unknown(k, role) {
+        return r;
+    }
     match k.path(role) {
         Some(p) => roll_one(owner_object(ctx, k, p, owner), p),
         None => CheckResult::not_applicable(format!("no {what} on this node")),
     }
+}
+
+/// [`k3s_path_unknown`] for the file of `role`.
+fn k3s_role_unknown(k: &KubeFacts, role: &str) -> Option<CheckResult> {
+    k3s_path_unknown(k, role_component(role)?, k.path(role)?)
 }
 
 pub(crate) fn roll_one(obj: ObjectResult, p: &ResolvedPath) -> CheckResult {

@@ -101,6 +101,7 @@ fn read_component(name: &str, p: &Process, input: &Inputs<'_>) -> Option<Compone
         env_files: BTreeMap::new(),
         pending_env: BTreeMap::new(),
         config: None,
+        unusable_config: BTreeMap::new(),
         source: "process".into(),
         other_pids: vec![],
         started_at: crate::procfs::start_time(input.proc, p.pid)

@@ -13,7 +13,7 @@
 //! a file that is missing, unreadable, not YAML, or one etcd would refuse is unavailable with the
 //! reason, and since etcd then ignores its flags and environment, every etcd setting is unknown.
 
-use super::Inputs;
+use super::{k3s, Inputs};
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{parse_env_file, HostFacts};
 use bulkhead_facts::kube::{
@@ -449,14 +449,25 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
             refuse(&mut file, &mistyped.iter().collect::<Vec<_>>());
             cfg.file = Some(file);
         }
-        if let Some(dir) = c.flags.last("config-dir").filter(|d| !d.is_empty()) {
+        // A kubelet inside k3s (1.29 and later) is started with `--config-dir` naming k3s's own
+        // drop-in directory; a `--kubelet-arg config-dir=...` comes after it and wins. The flags
+        // k3s passes it win over the drop-ins, as on any kubelet.
+        let config_dir = match c.flags.last("config-dir") {
+            Some(d) => Some((d, "kubelet --config-dir")),
+            None if c.source.starts_with("inside k3s ") && fs.exists(k3s::KUBELET_CONFIG_DIR) => {
+                Some((
+                    k3s::KUBELET_CONFIG_DIR.to_string(),
+                    "kubelet --config-dir (given by k3s)",
+                ))
+            }
+            None => None,
+        };
+        if let Some((dir, source)) = config_dir.filter(|(d, _)| !d.is_empty()) {
             match drop_in_files(fs, &dir) {
                 Ok(paths) => {
                     let read: Vec<(ConfigFile, Vec<Mistyped>)> = paths
                         .iter()
-                        .map(|p| {
-                            kubelet_file(fs, input.proc, c, p, "kubelet --config-dir", Role::DropIn)
-                        })
+                        .map(|p| kubelet_file(fs, input.proc, c, p, source, Role::DropIn))
                         .collect();
                     cfg.drop_ins = weigh_drop_ins(read);
                 }

@@ -8,6 +8,12 @@
 //! `--key=value` flags of the component where the last value of a key wins. k3s's own built-in
 //! arguments are not known here (they change with its version): a setting no pass-through gives
 //! is left unset, and the checks say it is k3s's to choose rather than judge an upstream default.
+//!
+//! A configuration file (or drop-in) that cannot be read or parsed stops k3s when it starts, so
+//! the running k3s read a version of it that bulkhead cannot see: every flag it passes is then
+//! unknown. Each embedded component records such a file in its `unusable_config`, with the
+//! reason (line and column where known); the checks turn every setting of the component into
+//! an error naming it.
 
 use super::configs::parse_document;
 use super::Inputs;
@@ -46,6 +52,10 @@ const K3S_BOOLEANS: &[&str] = &[
 /// The default configuration file and drop-in directory of k3s.
 pub const CONFIG_FILE: &str = "/etc/rancher/k3s/config.yaml";
 
+/// Where k3s 1.29 and later keeps the KubeletConfiguration drop-ins it writes for its kubelet
+/// (`00-k3s-defaults.conf`), passing the directory as the kubelet's `--config-dir`.
+pub const KUBELET_CONFIG_DIR: &str = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
+
 /// Components k3s embeds: (component, pass-through option, disabled by, server only).
 const EMBEDDED: &[(&str, &str, &str, bool)] = &[
     (APISERVER, "kube-apiserver-arg", "disable-apiserver", true),
@@ -62,8 +72,9 @@ const EMBEDDED: &[(&str, &str, &str, bool)] = &[
 ];
 
 /// The k3s arguments in force: the configuration file's (and its drop-ins') as `--key=value`
-/// words first, then the command line's. Unreadable or malformed files are returned as notes.
-fn effective_args(p: &Process, input: &Inputs<'_>) -> (Vec<String>, Vec<String>) {
+/// words first, then the command line's. Files that exist but cannot be read or parsed (and a
+/// drop-in directory that cannot be listed) are returned beside them: (path, reason).
+fn effective_args(p: &Process, input: &Inputs<'_>) -> (Vec<String>, Vec<(String, String)>) {
     let cli: Vec<String> = p.args().iter().skip(1).cloned().collect();
     let cli_flags = Flags::parse(
         &cli,
@@ -75,12 +86,21 @@ fn effective_args(p: &Process, input: &Inputs<'_>) -> (Vec<String>, Vec<String>)
     let config = cli_flags
         .last("config")
         .unwrap_or_else(|| CONFIG_FILE.to_string());
+    let mut notes = Vec::new();
     let mut files = vec![config.clone()];
     let dir = format!("{config}.d");
-    let mut drop_ins: Vec<String> = input
-        .fs
-        .read_dir(&dir)
-        .unwrap_or_default()
+    let names = match input.fs.read_dir(&dir) {
+        Ok(names) => names,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => {
+            notes.push((
+                dir.clone(),
+                format!("cannot list {}: {e}", input.fs.describe(&dir)),
+            ));
+            vec![]
+        }
+    };
+    let mut drop_ins: Vec<String> = names
         .into_iter()
         .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
         .map(|n| format!("{dir}/{n}"))
@@ -88,20 +108,36 @@ fn effective_args(p: &Process, input: &Inputs<'_>) -> (Vec<String>, Vec<String>)
     drop_ins.sort();
     files.extend(drop_ins);
     let mut settings: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut notes = Vec::new();
     for f in &files {
-        let Ok(text) = input.fs.read_to_string(f) else {
-            continue;
+        let text = match input.fs.read_to_string(f) {
+            Ok(t) => t,
+            // No file: nothing set there (k3s runs without a configuration file).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                notes.push((
+                    f.clone(),
+                    format!("cannot read {}: {e}", input.fs.describe(f)),
+                ));
+                continue;
+            }
         };
         let doc = match parse_document(&text) {
             Ok(Value::Object(m)) => m,
             Ok(Value::Null) => continue,
-            Ok(_) => {
-                notes.push(format!("{f}: not a mapping of k3s settings"));
+            Ok(other) => {
+                let what = match other {
+                    Value::Array(_) => "a list",
+                    _ => "a single value",
+                };
+                notes.push((
+                    f.clone(),
+                    format!("it holds {what}, not a mapping of k3s settings"),
+                ));
                 continue;
             }
             Err(e) => {
-                notes.push(format!("{f}: {e}"));
+                // The parser's reason, masked in case it quotes the file.
+                notes.push((f.clone(), bulkhead_facts::mask::mask_text(&e)));
                 continue;
             }
         };
@@ -157,7 +193,7 @@ pub fn embedded(p: &Process, input: &Inputs<'_>, started_at: Option<String>) -> 
         "agent" => false,
         _ => return vec![],
     };
-    let (args, _notes) = effective_args(p, input);
+    let (args, unusable) = effective_args(p, input);
     let flags = Flags::parse(
         &args,
         FlagSpec {
@@ -201,6 +237,7 @@ pub fn embedded(p: &Process, input: &Inputs<'_>, started_at: Option<String>) -> 
             env_files: BTreeMap::new(),
             pending_env: BTreeMap::new(),
             config: None,
+            unusable_config: unusable.iter().cloned().collect(),
             source: format!("inside k3s {sub}, pid {}; flags from --{option}", p.pid),
             other_pids: vec![],
             started_at: started_at.clone(),

@@ -51,6 +51,8 @@ struct Layout {
     scheduler_conf: &'static str,
     controller_manager_conf: &'static str,
     kubelet_conf: &'static str,
+    /// kube-proxy's kubeconfig where the platform runs kube-proxy itself (k3s).
+    proxy_conf: Option<&'static str>,
     etcd_data: &'static str,
     units: &'static [&'static str],
 }
@@ -65,6 +67,7 @@ fn layout(platform: &str) -> Layout {
             scheduler_conf: "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
             controller_manager_conf: "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
             kubelet_conf: "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            proxy_conf: None,
             etcd_data: "/var/lib/rancher/rke2/server/db/etcd",
             units: &["rke2-server.service", "rke2-agent.service"],
         },
@@ -76,6 +79,7 @@ fn layout(platform: &str) -> Layout {
             scheduler_conf: "/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
             controller_manager_conf: "/var/lib/rancher/k3s/server/cred/controller.kubeconfig",
             kubelet_conf: "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+            proxy_conf: Some("/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig"),
             etcd_data: "/var/lib/rancher/k3s/server/db/etcd",
             units: &["k3s.service", "k3s-agent.service"],
         },
@@ -90,6 +94,7 @@ fn layout(platform: &str) -> Layout {
             scheduler_conf: "/etc/kubernetes/scheduler.conf",
             controller_manager_conf: "/etc/kubernetes/controller-manager.conf",
             kubelet_conf: "/etc/kubernetes/kubelet.conf",
+            proxy_conf: None,
             etcd_data: "/var/lib/etcd",
             units: &["kubelet.service"],
         },
@@ -242,12 +247,22 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     paths.insert("kubelet_client_ca".into(), client_ca);
     if let Some(c) = comp(PROXY) {
         // kube-proxy started with --config takes everything from that file and ignores its
-        // --kubeconfig flag.
+        // --kubeconfig flag. Inside k3s, k3s gives it --kubeconfig naming its own file unless a
+        // --kube-proxy-arg names another.
         let p = match &k.proxy_config {
             Some(cfg) => config_kubeconfig(cfg).map(|p| {
                 ResolvedPath::configured(p, format!("clientConnection.kubeconfig ({})", cfg.path))
             }),
-            None => flag_path(Some(c), "kubeconfig"),
+            None => flag_path(Some(c), "kubeconfig").or_else(|| {
+                l.proxy_conf
+                    .filter(|_| c.source.starts_with("inside k3s "))
+                    .map(|p| {
+                        ResolvedPath::conventional(
+                            p,
+                            format!("{}: the --kubeconfig k3s gives kube-proxy", l.name),
+                        )
+                    })
+            }),
         };
         if let Some(p) = p {
             paths.insert("proxy_kubeconfig".into(), p);

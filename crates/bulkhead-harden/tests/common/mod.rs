@@ -297,6 +297,7 @@ pub fn kube_component(name: &str, exe: &str, args: &[String]) -> Component {
         env_files: BTreeMap::new(),
         pending_env: BTreeMap::new(),
         config: None,
+        unusable_config: BTreeMap::new(),
         source: "process".into(),
         other_pids: vec![],
         started_at: None,
