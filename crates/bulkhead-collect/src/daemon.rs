@@ -12,8 +12,8 @@
 
 use crate::hostfs::HostFs;
 use bulkhead_facts::docker::{
-    parse_dockerd_flags, resolve_paths, DaemonFacts, DaemonSettings, DockerPaths, Endpoint, Info,
-    DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
+    parse_dockerd_flags, resolve_paths, resolve_sockets, DaemonFacts, DaemonSettings, DockerPaths,
+    Endpoint, Info, SocketUnit, DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, SYSTEMD_UNIT_DIRS,
 };
 use bulkhead_facts::host::{PasswdEntry, Process};
 use bulkhead_facts::mask::{is_secret_name, mask_json_argv, mask_text, MASK};
@@ -41,6 +41,9 @@ pub const BINARIES: &[&str] = &[
 
 /// Unit files the checks name.
 pub const UNITS: &[&str] = &["docker.service", "docker.socket", "containerd.service"];
+
+/// Units whose drop-ins the checks judge with the unit file (3.1 - 3.4).
+pub const DROPIN_UNITS: &[&str] = &["docker.service", "docker.socket"];
 
 /// Where systemd's user manager looks for a user's units (rootless Docker runs as a user unit),
 /// in its order, as `systemd-analyze --user unit-paths` lists them: `~` is the user's home,
@@ -118,11 +121,25 @@ pub fn local_daemon(input: &DaemonInputs<'_>) -> DaemonFacts {
         input.fs,
     );
     let home = rootless_dirs.as_ref().map(|(h, _)| h.as_str());
+    let dirs = unit_dirs(
+        rootless_dirs
+            .as_ref()
+            .map(|(h, r)| (h.as_str(), r.as_str())),
+    );
     for unit in UNITS {
-        paths.units.insert(
-            unit.to_string(),
-            find_unit(input.fs, unit, rootless_dirs.as_ref()),
-        );
+        let file = find_unit_in(input.fs, unit, &dirs);
+        // Drop-ins of the units the checks judge (a drop-in can replace ExecStart or
+        // ListenStream): the socket unit's are known already when it was read.
+        if file.is_some() && DROPIN_UNITS.contains(unit) {
+            let dropins = match &paths.socket_unit {
+                Some(s) if *unit == "docker.socket" => s.dropins.clone(),
+                _ => find_dropins(input.fs, unit, &dirs),
+            };
+            if !dropins.is_empty() {
+                paths.unit_dropins.insert(unit.to_string(), dropins);
+            }
+        }
+        paths.units.insert(unit.to_string(), file);
     }
     for bin in BINARIES {
         let from_process = (*bin == "dockerd")
@@ -198,12 +215,36 @@ impl Configuration {
             config.value().cloned().flatten(),
             config_path.clone(),
         );
-        let paths = resolve_paths(
+        let mut paths = resolve_paths(
             &settings,
             rootless
                 .as_ref()
                 .map(|r| (r.home.as_str(), r.runtime_dir.as_str())),
         );
+        // Socket activation: dockerd serves the sockets systemd made for docker.socket, which
+        // its unit (and drop-ins) name, not the default path.
+        if settings
+            .list("hosts")
+            .0
+            .iter()
+            .any(|h| h.starts_with("fd://"))
+        {
+            let dirs = unit_dirs(
+                rootless
+                    .as_ref()
+                    .map(|r| (r.home.as_str(), r.runtime_dir.as_str())),
+            );
+            let runtime_dir = rootless.as_ref().map_or("/run", |r| r.runtime_dir.as_str());
+            paths.socket_unit = read_socket_unit(fs, &dirs, "docker.socket", runtime_dir);
+            let default_socket = match &rootless {
+                Some(r) => format!("{}/docker.sock", r.runtime_dir),
+                None => DEFAULT_SOCKET.to_string(),
+            };
+            let (sockets, sources) =
+                resolve_sockets(&settings, &default_socket, paths.socket_unit.as_ref());
+            paths.sockets = sockets;
+            paths.socket_sources = sources;
+        }
         Configuration {
             rootless,
             config_path,
@@ -468,12 +509,19 @@ fn endpoint_socket_identity(endpoint: &Endpoint) -> Option<(u64, u64)> {
 }
 
 /// Whether a socket the candidate listens on is the endpoint's socket: None when none of its
-/// sockets can be found under the root. Only sockets it certainly listens on count: `-H
-/// fd://` (socket activation) takes whatever socket systemd made, so it is not compared.
+/// sockets can be found under the root. Only sockets it certainly listens on count: under `-H
+/// fd://` (socket activation) it serves the sockets systemd made, which its docker.socket
+/// names as of now (edited since, they may be others): such a match chooses it, no match
+/// rules nothing out.
 fn same_socket(c: &Configuration, endpoint: (u64, u64), fs: &HostFs) -> Option<bool> {
     let hosts = c.hosts();
     if hosts.iter().any(|h| h.starts_with("fd://")) {
-        return None;
+        let matched = c
+            .paths
+            .sockets
+            .iter()
+            .any(|s| fs.file_identity(s) == Some(endpoint));
+        return matched.then_some(true);
     }
     let mut sockets: Vec<String> = hosts
         .iter()
@@ -554,12 +602,16 @@ fn endpoint_address(e: &Endpoint) -> Option<String> {
 }
 
 /// Addresses a dockerd process listens on: its `-H` flags, else its daemon.json `hosts`, else its
-/// default socket (socket activation `fd://` is the default socket too).
+/// default socket (socket activation `fd://`: the sockets of its docker.socket, or the default
+/// socket without one).
 fn listen_addresses(c: &Configuration) -> Vec<String> {
     let default = format!("unix://{}", c.default_socket());
     let mut hosts = c.hosts();
-    if hosts.is_empty() || hosts.iter().any(|h| h.starts_with("fd://")) {
+    if hosts.is_empty() {
         hosts.push(default.clone());
+    }
+    if hosts.iter().any(|h| h.starts_with("fd://")) {
+        hosts.extend(c.paths.sockets.iter().map(|s| format!("unix://{s}")));
     }
     hosts
         .iter()
@@ -806,11 +858,11 @@ fn grpc_address(fs: &HostFs, config: &str) -> Option<String> {
         .map(String::from)
 }
 
-/// The unit file systemd would load for `unit`: the first directory in precedence order that
-/// holds it; for a rootless daemon (its user's home and runtime directory) the user manager's
-/// directories only.
-fn find_unit(fs: &HostFs, unit: &str, rootless_dirs: Option<&(String, String)>) -> Option<String> {
-    let dirs: Vec<String> = match rootless_dirs {
+/// The directories the manager that runs the daemon loads units from, in precedence order: the
+/// system manager's, or for a rootless daemon (its user's home and runtime directory) the user
+/// manager's only.
+fn unit_dirs(rootless_dirs: Option<(&str, &str)>) -> Vec<String> {
+    match rootless_dirs {
         Some((home, runtime)) => USER_UNIT_DIRS
             .iter()
             .map(|d| {
@@ -819,10 +871,62 @@ fn find_unit(fs: &HostFs, unit: &str, rootless_dirs: Option<&(String, String)>) 
             })
             .collect(),
         None => SYSTEMD_UNIT_DIRS.iter().map(|d| d.to_string()).collect(),
-    };
+    }
+}
+
+/// The unit file systemd would load for `unit`: the first directory in precedence order that
+/// holds it; for a rootless daemon (its user's home and runtime directory) the user manager's
+/// directories only.
+#[cfg(test)]
+fn find_unit(fs: &HostFs, unit: &str, rootless_dirs: Option<&(String, String)>) -> Option<String> {
+    let dirs = unit_dirs(rootless_dirs.map(|(h, r)| (h.as_str(), r.as_str())));
+    find_unit_in(fs, unit, &dirs)
+}
+
+/// The first `dir/unit` of `dirs` that exists.
+fn find_unit_in(fs: &HostFs, unit: &str, dirs: &[String]) -> Option<String> {
     dirs.iter()
         .map(|d| format!("{d}/{unit}"))
         .find(|p| fs.exists(p))
+}
+
+/// The drop-ins systemd applies to `unit`: `*.conf` in `UNIT.d/` and in the type's top-level
+/// `service.d/` or `socket.d/` of every unit directory. A file name found in a directory of
+/// higher precedence (and, within one directory, in the unit's own `.d` before the type's)
+/// hides the same name further down; the rest apply in file-name order.
+fn find_dropins(fs: &HostFs, unit: &str, dirs: &[String]) -> Vec<String> {
+    let kind = unit.rsplit_once('.').map(|(_, k)| k).unwrap_or_default();
+    let mut by_name: std::collections::BTreeMap<String, String> = Default::default();
+    for dir in dirs {
+        for sub in [format!("{dir}/{unit}.d"), format!("{dir}/{kind}.d")] {
+            let Ok(names) = fs.read_dir(&sub) else {
+                continue;
+            };
+            for name in names.into_iter().filter(|n| n.ends_with(".conf")) {
+                let path = format!("{sub}/{name}");
+                by_name.entry(name).or_insert(path);
+            }
+        }
+    }
+    by_name.into_values().collect()
+}
+
+/// The socket unit `unit` with its drop-ins, read from the first directory holding it; None
+/// when no such unit exists. A drop-in that cannot be read adds no settings (as for systemd,
+/// which skips it).
+fn read_socket_unit(
+    fs: &HostFs,
+    dirs: &[String],
+    unit: &str,
+    runtime_dir: &str,
+) -> Option<SocketUnit> {
+    let file = find_unit_in(fs, unit, dirs)?;
+    let mut texts = vec![(file.clone(), fs.read_to_string(&file).unwrap_or_default())];
+    for dropin in find_dropins(fs, unit, dirs) {
+        let text = fs.read_to_string(&dropin).unwrap_or_default();
+        texts.push((dropin, text));
+    }
+    Some(SocketUnit::parse(&texts, runtime_dir))
 }
 
 /// The first `name` found in the binary directories, as the file it really is: an audit watch

@@ -63,6 +63,9 @@ pub fn docker_paths(paths: &DockerPaths) -> BTreeSet<String> {
     for p in paths.units.values().flatten() {
         add(p);
     }
+    for p in paths.unit_dropins.values().flatten() {
+        add(p);
+    }
     for p in &paths.default_env_files {
         add(p);
     }

@@ -6,8 +6,8 @@
 use crate::hostfs::{Accounts, HostFs};
 use crate::{audit, listen, procfs};
 use bulkhead_facts::host::{
-    parse_env_file, parse_group, parse_mountinfo, parse_os_release, parse_passwd, HostFacts,
-    SecurityModules,
+    parse_env_file, parse_group, parse_mountinfo, parse_nsswitch, parse_os_release, parse_passwd,
+    HostFacts, SecurityModules,
 };
 use bulkhead_facts::mask::mask_assignment;
 use bulkhead_facts::Fact;
@@ -67,6 +67,10 @@ pub fn collect(fs: &HostFs, proc: &Path) -> (HostFacts, Accounts) {
             .collect(),
         profile_environment: profile_environment(fs),
         listeners,
+        group_sources: fs
+            .read_to_string("/etc/nsswitch.conf")
+            .ok()
+            .and_then(|t| parse_nsswitch(&t, "group")),
     };
     (facts, accounts)
 }

@@ -901,3 +901,479 @@ fn merged_usr_and_a_linked_etc_docker_are_judged_as_the_kernel_sees_them() {
         assert_eq!(result("3.7").status, Status::Fail, "{:?}", result("3.7"));
     }
 }
+
+/// The host's facts under `root` and `proc`, the daemon found there for the default endpoint
+/// and its files stat'ed, audited with sections 1-3: every outcome by check ID.
+fn audit_host(
+    root: &Temp,
+    proc: &FakeProc,
+) -> std::collections::BTreeMap<String, bulkhead_checks::CheckResult> {
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let mut snap = collect(&CollectOptions {
+        root: root.path().to_path_buf(),
+        proc: proc.path().to_path_buf(),
+        docker: Want::Skip,
+        kubernetes: Want::Skip,
+        ..Default::default()
+    })
+    .unwrap();
+    let accounts = Accounts {
+        users: snap.host.users.value().cloned().unwrap_or_default(),
+        groups: snap.host.groups.value().cloned().unwrap_or_default(),
+    };
+    let daemon = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts.users,
+    });
+    files::collect(&mut snap.host, &fs, &accounts, &daemon.paths);
+    snap.docker = Some(DockerFacts {
+        endpoint: unix_endpoint("/var/run/docker.sock"),
+        version: Fact::Unavailable("not asked (host-side test)".into()),
+        info: Fact::Value(Info::default()),
+        daemon,
+        containers: Fact::Value(vec![]),
+        selection: Default::default(),
+        images: Fact::Value(vec![]),
+        networks: Fact::Value(vec![]),
+        swarm: Fact::Unavailable("not asked (host-side test)".into()),
+    });
+    let options = AuditOptions::default();
+    let ctx = Context::new(&snap, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    audit
+        .outcomes
+        .into_iter()
+        .map(|o| (o.check_id, o.result))
+        .collect()
+}
+
+/// A proc tree with systemd and Ubuntu's docker-ce dockerd (`-H fd://`, socket activation).
+fn docker_ce_proc(name: &str, extra: &[&str]) -> FakeProc {
+    let proc = FakeProc::new(name);
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    let mut argv = vec![
+        "/usr/bin/dockerd",
+        "-H",
+        "fd://",
+        "--containerd=/run/containerd/containerd.sock",
+    ];
+    argv.extend(extra);
+    proc.add(700, 1, 0, "dockerd", "/usr/bin/dockerd", &argv, &[]);
+    std::fs::write(
+        proc.path().join("1/mountinfo"),
+        "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n",
+    )
+    .unwrap();
+    proc
+}
+
+/// A socket file at `path` under the root with a mode and owner.
+fn socket(root: &Temp, path: &str, mode: u32, owner: (u32, u32)) {
+    let p = root.path().join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    // Closing a listener leaves its socket file.
+    std::os::unix::net::UnixListener::bind(&p).unwrap();
+    chown_if_root(&p, owner);
+    std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// Found in review on an Ubuntu docker-ce host: with `dockerd -H fd://` 3.15/3.16 judged
+/// /var/run/docker.sock whatever docker.socket said. The sockets are the socket files of
+/// docker.socket's `ListenStream=` as its drop-ins leave them (an empty assignment resets the
+/// list; a drop-in hides one of the same name further down the unit path; abstract sockets and
+/// ports are no files; `%t` is /run), each named with the file its path came from, with
+/// SocketUser=/SocketGroup=/SocketMode= saying how systemd creates it.
+#[test]
+fn socket_activation_judges_the_sockets_docker_socket_names() {
+    let root = Temp::new("fd-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    root.file(
+        "/lib/systemd/system/docker.service",
+        "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/lib/systemd/system/docker.socket",
+        "[Unit]\nDescription=Docker Socket for the API\n\n[Socket]\n# the packaged path\nListenStream=/run/docker.sock\nSocketMode=0660\nSocketUser=root\nSocketGroup=docker\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/systemd/system/docker.socket.d/override.conf",
+        "[Socket]\nListenStream=\nListenStream=/run/custom/docker.sock\nListenStream=@docker-abstract\nListenStream=127.0.0.1:2375\nSocketMode=0666\n",
+        0o644,
+        (0, 0),
+    );
+    // Hidden by /etc's override.conf of the same name.
+    root.file(
+        "/lib/systemd/system/docker.socket.d/override.conf",
+        "[Socket]\nListenStream=/run/hidden.sock\n",
+        0o644,
+        (0, 0),
+    );
+    // Applies after override.conf (file-name order), from a directory further down.
+    root.file(
+        "/usr/lib/systemd/system/docker.socket.d/zz-second.conf",
+        "[Socket]\nListenStream=%t/second.sock\n",
+        0o644,
+        (0, 0),
+    );
+    // The default path exists and is fine: the old code judged it, and passed.
+    socket(&root, "/run/docker.sock", 0o660, (0, 999));
+    socket(&root, "/run/custom/docker.sock", 0o666, (0, 999));
+    socket(&root, "/run/second.sock", 0o660, (0, 999));
+    std::fs::create_dir_all(root.path().join("var")).unwrap();
+    symlink("/run", root.path().join("var/run")).unwrap();
+    let proc = docker_ce_proc("fd-proc", &[]);
+
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let d = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts().users,
+    });
+    assert_eq!(d.process.value().unwrap().as_ref().unwrap().pid, 700);
+    assert_eq!(
+        d.paths.sockets,
+        vec!["/run/custom/docker.sock", "/run/second.sock"]
+    );
+    assert_eq!(
+        d.paths.socket_sources["/run/custom/docker.sock"],
+        "ListenStream= in /etc/systemd/system/docker.socket.d/override.conf (socket activation: flag --host is fd://)"
+    );
+    let unit = d.paths.socket_unit.as_ref().expect("docker.socket read");
+    assert_eq!(unit.file, "/lib/systemd/system/docker.socket");
+    assert_eq!(
+        unit.dropins,
+        vec![
+            "/etc/systemd/system/docker.socket.d/override.conf",
+            "/usr/lib/systemd/system/docker.socket.d/zz-second.conf",
+        ]
+    );
+    assert_eq!(unit.socket_mode.as_ref().unwrap().value, "0666");
+
+    let results = audit_host(&root, &proc);
+    let r = &results["3.16"];
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+    let names: Vec<(&str, Status)> = r
+        .objects
+        .iter()
+        .map(|o| (o.name.as_str(), o.status))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("/run/custom/docker.sock", Status::Fail),
+            ("/run/second.sock", Status::Pass)
+        ]
+    );
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.contains(
+            "path from ListenStream= in /etc/systemd/system/docker.socket.d/override.conf"
+        ),
+        "{note}"
+    );
+    assert!(
+        note.contains(
+            "systemd creates it with mode 0666 (SocketMode= in /etc/systemd/system/docker.socket.d/override.conf)"
+        ),
+        "{note}"
+    );
+    let note = r.objects[1].note.as_deref().unwrap();
+    assert!(
+        note.contains("ListenStream= in /usr/lib/systemd/system/docker.socket.d/zz-second.conf"),
+        "{note}"
+    );
+    let r = &results["3.15"];
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.contains("systemd creates it as root:docker")
+            && note.contains("set in /lib/systemd/system/docker.socket"),
+        "{note}"
+    );
+    if is_root() {
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    // Without drop-ins, the packaged unit's socket; one socket names its source in the message.
+    std::fs::remove_dir_all(root.path().join("etc/systemd/system/docker.socket.d")).unwrap();
+    std::fs::remove_dir_all(root.path().join("usr/lib/systemd/system/docker.socket.d")).unwrap();
+    std::fs::remove_dir_all(root.path().join("lib/systemd/system/docker.socket.d")).unwrap();
+    let results = audit_host(&root, &proc);
+    let r = &results["3.16"];
+    assert_eq!(r.status, Status::Pass, "{r:?}");
+    assert_eq!(r.objects.len(), 1);
+    assert_eq!(r.objects[0].name, "/run/docker.sock");
+    let message = r.message.as_deref().unwrap();
+    assert!(
+        message.contains("/run/docker.sock")
+            && message.contains("path from ListenStream= in /lib/systemd/system/docker.socket"),
+        "{message}"
+    );
+
+    // Only an abstract socket: no socket file to judge, and the reason says why.
+    root.file(
+        "/etc/systemd/system/docker.socket.d/abstract.conf",
+        "[Socket]\nListenStream=\nListenStream=@docker\n",
+        0o644,
+        (0, 0),
+    );
+    let results = audit_host(&root, &proc);
+    let r = &results["3.16"];
+    assert_eq!(r.status, Status::NotApplicable, "{r:?}");
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap()
+            .contains("name no socket file"),
+        "{r:?}"
+    );
+}
+
+/// Found in review: the unit search path lacked /usr/local/lib/systemd/system,
+/// /etc/systemd/system.control, /run/systemd/system.control and /run/systemd/transient. Filled
+/// from the lowest precedence up, each directory's copy must win over all the ones before.
+#[test]
+fn the_unit_chosen_is_the_first_in_systemds_order() {
+    let root = Temp::new("unit-order-root");
+    let proc = docker_ce_proc("unit-order-proc", &[]);
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let users = accounts().users;
+    let order = [
+        "/etc/systemd/system.control",
+        "/run/systemd/system.control",
+        "/run/systemd/transient",
+        "/run/systemd/generator.early",
+        "/etc/systemd/system",
+        "/etc/systemd/system.attached",
+        "/run/systemd/system",
+        "/run/systemd/system.attached",
+        "/run/systemd/generator",
+        "/usr/local/lib/systemd/system",
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        "/run/systemd/generator.late",
+    ];
+    for dir in order.iter().rev() {
+        root.file(
+            &format!("{dir}/docker.service"),
+            "[Service]\n",
+            0o644,
+            (0, 0),
+        );
+        let d = local_daemon(&DaemonInputs {
+            processes: &processes,
+            endpoint: &unix_endpoint("/var/run/docker.sock"),
+            info: None,
+            fs: &fs,
+            users: &users,
+        });
+        assert_eq!(
+            d.paths.units["docker.service"].as_deref(),
+            Some(format!("{dir}/docker.service").as_str()),
+            "{dir} comes before every directory after it"
+        );
+    }
+}
+
+/// Found in review: /etc/systemd/system/docker.service.d/override.conf at 0664 (it can replace
+/// ExecStart) went unreported by 3.1/3.2. Every drop-in of docker.service and docker.socket is
+/// judged as the unit file is, named by its path.
+#[test]
+fn drop_ins_of_the_docker_units_are_judged_with_the_unit_files() {
+    let root = Temp::new("dropins-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    root.file(
+        "/lib/systemd/system/docker.service",
+        "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/systemd/system/docker.service.d/override.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// -H tcp://0.0.0.0:2375\n",
+        0o664,
+        (0, 0),
+    );
+    root.file(
+        "/run/systemd/system/docker.service.d/50-env.conf",
+        "[Service]\nEnvironment=A=1\n",
+        0o644,
+        (1000, 1000),
+    );
+    // Not a drop-in: only *.conf files are read.
+    root.file(
+        "/etc/systemd/system/docker.service.d/README",
+        "notes\n",
+        0o666,
+        (0, 0),
+    );
+    root.file(
+        "/lib/systemd/system/docker.socket",
+        "[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\nSocketGroup=docker\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/systemd/system/socket.d/10-all-sockets.conf",
+        "[Socket]\n",
+        0o666,
+        (0, 0),
+    );
+    let proc = docker_ce_proc("dropins-proc", &[]);
+    let results = audit_host(&root, &proc);
+    let objects = |id: &str| -> Vec<(String, Status)> {
+        results[id]
+            .objects
+            .iter()
+            .map(|o| (o.name.clone(), o.status))
+            .collect()
+    };
+    let r = &results["3.2"];
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+    assert_eq!(
+        objects("3.2"),
+        vec![
+            (
+                "/lib/systemd/system/docker.service".to_string(),
+                Status::Pass
+            ),
+            (
+                "/run/systemd/system/docker.service.d/50-env.conf".to_string(),
+                Status::Pass
+            ),
+            (
+                "/etc/systemd/system/docker.service.d/override.conf".to_string(),
+                Status::Fail
+            ),
+        ]
+    );
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap()
+            .contains("/etc/systemd/system/docker.service.d/override.conf"),
+        "{r:?}"
+    );
+    assert!(r.objects[2]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("a drop-in of docker.service"));
+    // The type's drop-in directory applies to docker.socket too.
+    assert_eq!(results["3.4"].status, Status::Fail, "{:?}", results["3.4"]);
+    assert_eq!(
+        objects("3.4")[1],
+        (
+            "/etc/systemd/system/socket.d/10-all-sockets.conf".to_string(),
+            Status::Fail
+        )
+    );
+    if is_root() {
+        assert_eq!(results["3.1"].status, Status::Fail, "{:?}", results["3.1"]);
+        assert_eq!(
+            objects("3.1")[1],
+            (
+                "/run/systemd/system/docker.service.d/50-env.conf".to_string(),
+                Status::Fail
+            )
+        );
+    }
+}
+
+/// Found in review: 1.1.2 listed a member with no /etc/passwd entry without saying so, and
+/// never said that a directory service (sssd here) may add members /etc/group cannot show.
+#[test]
+fn docker_group_members_without_accounts_and_directory_services_are_said() {
+    let root = Temp::new("nss-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file(
+        "/etc/group",
+        "root:x:0:\ndocker:x:999:alice,ghost\nalice:x:1000:\n",
+        0o644,
+        (0, 0),
+    );
+    root.file(
+        "/etc/nsswitch.conf",
+        "# /etc/nsswitch.conf\npasswd:         files systemd sss\ngroup:          files [SUCCESS=merge] systemd sss # directory\nshadow:         files\n",
+        0o644,
+        (0, 0),
+    );
+    let proc = docker_ce_proc("nss-proc", &[]);
+    let results = audit_host(&root, &proc);
+    let r = &results["1.1.2"];
+    assert_eq!(r.status, Status::Warn, "{r:?}");
+    let message = r.message.as_deref().unwrap();
+    assert!(
+        message.contains("/etc/nsswitch.conf also takes groups from sss"),
+        "{message}"
+    );
+    let ghost = r.objects.iter().find(|o| o.name == "ghost").unwrap();
+    assert!(
+        ghost
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("no account of this name in /etc/passwd")),
+        "{ghost:?}"
+    );
+    let alice = r.objects.iter().find(|o| o.name == "alice").unwrap();
+    assert_eq!(alice.note, None);
+    // Local files only: no note.
+    root.file(
+        "/etc/nsswitch.conf",
+        "group: files systemd\n",
+        0o644,
+        (0, 0),
+    );
+    let results = audit_host(&root, &proc);
+    let message = results["1.1.2"].message.clone().unwrap();
+    assert!(!message.contains("nsswitch"), "{message}");
+}
+
+/// Found in review: with daemon.json malformed, 2.3 said "`debug` is not on the command line"
+/// and never named `--log-level`, which it looks for too; a `--log-level` other than info on
+/// the command line fails whatever daemon.json holds.
+#[test]
+fn log_level_with_an_unreadable_daemon_json_names_both_flags() {
+    let root = Temp::new("loglevel-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    root.file(
+        "/etc/docker/daemon.json",
+        "{\"log-level\": \"info\",}\n",
+        0o644,
+        (0, 0),
+    );
+    let proc = docker_ce_proc("loglevel-proc", &[]);
+    let r = &audit_host(&root, &proc)["2.3"];
+    assert_eq!(r.status, Status::Error, "{r:?}");
+    let message = r.message.as_deref().unwrap();
+    assert!(
+        message.contains("`--log-level`") && message.contains("`--debug`"),
+        "{message}"
+    );
+    assert!(message.contains("/etc/docker/daemon.json"), "{message}");
+    let proc = docker_ce_proc("loglevel-proc2", &["--log-level=debug"]);
+    let r = &audit_host(&root, &proc)["2.3"];
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+}

@@ -559,8 +559,24 @@ pub struct DockerPaths {
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     /// systemd unit name (`docker.service`, `docker.socket`, `containerd.service`) -> the unit
-    /// file systemd would load, searched in /etc, /run, /lib and /usr/lib.
+    /// file systemd would load: the first found in [`SYSTEMD_UNIT_DIRS`] order.
     pub units: BTreeMap<String, Option<String>>,
+    /// Where each socket of `sockets` was named: `flag --host`, `/etc/docker/daemon.json
+    /// hosts`, `ListenStream= in /lib/systemd/system/docker.socket` (socket activation) or
+    /// dockerd's default. Empty in snapshots older than this field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub socket_sources: BTreeMap<String, String>,
+    /// Socket activation (`-H fd://`): the docker.socket unit as systemd would load it (unit
+    /// file and drop-ins), the sockets it listens on and how systemd creates them. None when the
+    /// daemon is not socket-activated or no docker.socket unit exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_unit: Option<SocketUnit>,
+    /// Unit name (`docker.service`, `docker.socket`) -> its drop-in files (`*.conf` in
+    /// `NAME.d/` and the type's `service.d/` or `socket.d/` in every unit directory), a name
+    /// in a directory of higher precedence hiding the same name below, in the order systemd
+    /// applies them (by file name). Units without drop-ins are left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unit_dropins: BTreeMap<String, Vec<String>>,
     pub default_env_files: Vec<String>,
     pub containerd_config: String,
     /// Binary name -> host path (`dockerd`, `containerd`, `containerd-shim`,
@@ -681,7 +697,8 @@ impl DaemonSettings {
         )
     }
 
-    fn flag_name(key: &str) -> &str {
+    /// The command-line flag (without `--`) that sets the daemon.json key `key`.
+    pub fn flag_name(key: &str) -> &str {
         FLAG_FOR_KEY
             .iter()
             .find(|(k, _)| *k == key)
@@ -817,13 +834,200 @@ impl DaemonSettings {
     }
 }
 
-/// Where systemd looks for unit files, in precedence order.
+/// Where the system manager looks for unit files, in its precedence order (`man systemd.unit`,
+/// "Unit File Load Path"; `systemd-analyze unit-paths`): the first directory holding a unit's
+/// file wins. `/lib/systemd/system` is where a Debian system without merged /usr installs
+/// packaged units (on a merged-/usr system it is `/usr/lib/systemd/system` itself).
 pub const SYSTEMD_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system.control",
+    "/run/systemd/system.control",
+    "/run/systemd/transient",
+    "/run/systemd/generator.early",
     "/etc/systemd/system",
+    "/etc/systemd/system.attached",
     "/run/systemd/system",
+    "/run/systemd/system.attached",
+    "/run/systemd/generator",
+    "/usr/local/lib/systemd/system",
     "/lib/systemd/system",
     "/usr/lib/systemd/system",
+    "/run/systemd/generator.late",
 ];
+
+/// A value of a unit setting and the file (unit file or drop-in) that set it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitValue {
+    pub value: String,
+    pub file: String,
+}
+
+/// A socket unit (docker.socket) as systemd loads it: its file, its drop-ins applied in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SocketUnit {
+    /// The unit file.
+    pub file: String,
+    /// Its drop-ins, in the order they apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropins: Vec<String>,
+    /// `ListenStream=` values in force (an empty assignment empties the list), specifiers
+    /// `%t` and `%%` expanded.
+    #[serde(default)]
+    pub listen_streams: Vec<UnitValue>,
+    /// `SocketUser=`, `SocketGroup=`, `SocketMode=` (the last assignment wins; unset: systemd
+    /// creates the socket as root:root, mode 0666).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_user: Option<UnitValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_group: Option<UnitValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_mode: Option<UnitValue>,
+}
+
+impl SocketUnit {
+    /// Parse the `[Socket]` settings of a socket unit from its file and drop-ins, given in the
+    /// order systemd applies them as `(path, text)`. `runtime_dir` is what `%t` stands for
+    /// (`/run` for the system manager).
+    pub fn parse(files: &[(String, String)], runtime_dir: &str) -> SocketUnit {
+        let mut unit = SocketUnit {
+            file: files.first().map(|(p, _)| p.clone()).unwrap_or_default(),
+            dropins: files.iter().skip(1).map(|(p, _)| p.clone()).collect(),
+            ..Default::default()
+        };
+        for (path, text) in files {
+            let mut section = String::new();
+            // Lines ending in a backslash continue on the next line.
+            let mut logical = String::new();
+            for raw in text.lines() {
+                if let Some(part) = raw.strip_suffix('\\') {
+                    logical.push_str(part);
+                    logical.push(' ');
+                    continue;
+                }
+                logical.push_str(raw);
+                let line = std::mem::take(&mut logical);
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                    continue;
+                }
+                if line.starts_with('[') {
+                    section = line.trim_matches(|c| c == '[' || c == ']').to_string();
+                    continue;
+                }
+                if section != "Socket" {
+                    continue;
+                }
+                let Some((key, value)) = line.split_once('=') else {
+                    continue;
+                };
+                let value = expand_specifiers(value.trim(), runtime_dir);
+                let at = |value: String| UnitValue {
+                    value,
+                    file: path.clone(),
+                };
+                match key.trim() {
+                    "ListenStream" if value.is_empty() => unit.listen_streams.clear(),
+                    "ListenStream" => unit.listen_streams.push(at(value)),
+                    "SocketUser" => unit.socket_user = (!value.is_empty()).then(|| at(value)),
+                    "SocketGroup" => unit.socket_group = (!value.is_empty()).then(|| at(value)),
+                    "SocketMode" => unit.socket_mode = (!value.is_empty()).then(|| at(value)),
+                    _ => {}
+                }
+            }
+        }
+        unit
+    }
+
+    /// The `ListenStream=` values that are socket files (absolute paths), with the file that
+    /// named each. Addresses, ports and abstract sockets (`@name`) are no files.
+    pub fn socket_files(&self) -> impl Iterator<Item = &UnitValue> {
+        self.listen_streams
+            .iter()
+            .filter(|v| v.value.starts_with('/'))
+    }
+}
+
+/// The specifiers a socket path may use: `%t` (the runtime directory) and `%%`.
+fn expand_specifiers(value: &str, runtime_dir: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('%', Some('t')) => {
+                out.push_str(runtime_dir);
+                chars.next();
+            }
+            ('%', Some('%')) => {
+                out.push('%');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The unix sockets the daemon listens on and where each was named: `unix://` addresses of its
+/// `hosts` (flag or daemon.json), the socket files of its socket unit for `fd://` (socket
+/// activation; without a unit, the default socket, said to be assumed), the default socket
+/// when no address is given.
+pub fn resolve_sockets(
+    settings: &DaemonSettings,
+    default_socket: &str,
+    socket_unit: Option<&SocketUnit>,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let (hosts, source) = settings.list("hosts");
+    let source = source.unwrap_or_default();
+    let mut sockets: Vec<String> = Vec::new();
+    let mut sources: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |path: String, from: String| {
+        if !sockets.contains(&path) {
+            sockets.push(path.clone());
+            sources.insert(path, from);
+        }
+    };
+    for h in &hosts {
+        if let Some(p) = h.strip_prefix("unix://") {
+            let path = if p.is_empty() { default_socket } else { p };
+            add(path.to_string(), source.clone());
+        } else if h.starts_with("fd://") {
+            match socket_unit {
+                // systemd loads no socket unit without a Listen setting: what made the socket
+                // dockerd got is not this file.
+                Some(unit) if unit.listen_streams.is_empty() => add(
+                    default_socket.to_string(),
+                    format!(
+                        "assumed: {source} is fd:// (socket activation) but {} sets no ListenStream=, so dockerd's default",
+                        unit.file
+                    ),
+                ),
+                Some(unit) => {
+                    for v in unit.socket_files() {
+                        add(
+                            v.value.clone(),
+                            format!(
+                                "ListenStream= in {} (socket activation: {source} is fd://)",
+                                v.file
+                            ),
+                        );
+                    }
+                }
+                None => add(
+                    default_socket.to_string(),
+                    format!(
+                        "assumed: {source} is fd:// (socket activation) but no docker.socket unit was read, so dockerd's default"
+                    ),
+                ),
+            }
+        }
+    }
+    if hosts.is_empty() {
+        add(
+            default_socket.to_string(),
+            "dockerd's default (no -H flag, no hosts in daemon.json)".into(),
+        );
+    }
+    (sockets, sources)
+}
 
 /// Default locations for rootful Docker.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -851,26 +1055,14 @@ pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) 
         ),
     };
     let (hosts, _) = settings.list("hosts");
-    let mut sockets = Vec::new();
-    let mut tcp_hosts = Vec::new();
-    for h in &hosts {
-        if let Some(p) = h.strip_prefix("unix://") {
-            sockets.push(if p.is_empty() {
-                default_socket.clone()
-            } else {
-                p.to_string()
-            });
-        } else if h.starts_with("tcp://") || h.starts_with("http://") {
-            tcp_hosts.push(h.clone());
-        } else if h.starts_with("fd://") {
-            // Socket activation: the socket is the one docker.socket creates, the default path.
-            sockets.push(default_socket.clone());
-        }
-    }
-    if hosts.is_empty() {
-        sockets.push(default_socket);
-    }
-    sockets.dedup();
+    let tcp_hosts = hosts
+        .iter()
+        .filter(|h| h.starts_with("tcp://") || h.starts_with("http://"))
+        .cloned()
+        .collect();
+    // Socket activation (`fd://`) is resolved through the socket unit by the collector, which
+    // reads it; without it, the default socket is assumed and said to be.
+    let (sockets, socket_sources) = resolve_sockets(settings, &default_socket, None);
     let data_root = settings
         .string("data-root")
         .or_else(|| settings.string("graph"))
@@ -908,6 +1100,9 @@ pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) 
         tls_cert: settings.string("tlscert").map(|(v, _)| v),
         tls_key: settings.string("tlskey").map(|(v, _)| v),
         units: BTreeMap::new(),
+        socket_sources,
+        socket_unit: None,
+        unit_dropins: BTreeMap::new(),
         default_env_files: vec!["/etc/default/docker".into(), "/etc/sysconfig/docker".into()],
         containerd_config: "/etc/containerd/config.toml".into(),
         binaries: BTreeMap::new(),

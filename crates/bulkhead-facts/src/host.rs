@@ -35,6 +35,11 @@ pub struct HostFacts {
     pub profile_environment: BTreeMap<String, BTreeMap<String, String>>,
     /// TCP sockets in LISTEN state (from `/proc/net/tcp` and `tcp6`).
     pub listeners: Fact<Vec<Listener>>,
+    /// The services of the `group:` line of /etc/nsswitch.conf (`files`, `systemd`, `sss`,
+    /// `ldap`, ...), in order; None when the file or the line is absent (glibc then reads
+    /// /etc/group only) or in snapshots older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_sources: Option<Vec<String>>,
 }
 
 impl HostFacts {
@@ -324,6 +329,31 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
 }
 
 /// Parse `/etc/group`.
+/// The services named for `database` (`group`, `passwd`) in /etc/nsswitch.conf text, in order,
+/// without the `[STATUS=action]` items; None when there is no such line.
+pub fn parse_nsswitch(text: &str, database: &str) -> Option<Vec<String>> {
+    text.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        let (db, services) = line.split_once(':')?;
+        (db.trim() == database).then(|| {
+            let mut out = Vec::new();
+            let mut in_action = false;
+            for word in services.split_whitespace() {
+                if word.starts_with('[') {
+                    in_action = true;
+                }
+                if !in_action {
+                    out.push(word.to_string());
+                }
+                if word.ends_with(']') {
+                    in_action = false;
+                }
+            }
+            out
+        })
+    })
+}
+
 pub fn parse_group(text: &str) -> Vec<GroupEntry> {
     text.lines()
         .filter(|l| !l.trim_start().starts_with('#'))

@@ -68,8 +68,9 @@ fn lookup(ctx: &Context<'_>, key: &str) -> Result<Option<Setting>, CheckResult> 
     }
     if let Fact::Unavailable(reason) = &daemon.config {
         return Err(CheckResult::error(format!(
-            "the daemon's configuration file {} could not be read ({reason}); `{key}` is not on the command line",
-            daemon.config_path
+            "the daemon's configuration file {} could not be read ({reason}); {} is not on the command line, so the `{key}` in force cannot be determined",
+            daemon.config_path,
+            flag_label(key)
         )));
     }
     if found.is_none() && !process_known {
@@ -83,6 +84,18 @@ fn lookup(ctx: &Context<'_>, key: &str) -> Result<Option<Setting>, CheckResult> 
         )));
     }
     Ok(found)
+}
+
+/// How the command-line flag that sets daemon.json key `key` is written: `--log-level (-l)`.
+fn flag_label(key: &str) -> String {
+    let flag = bulkhead_facts::docker::DaemonSettings::flag_name(key);
+    let short = bulkhead_facts::docker::DOCKERD_FLAG_SPEC
+        .short
+        .iter()
+        .find(|(_, long)| *long == flag)
+        .map(|(s, _)| format!(" (-{s})"))
+        .unwrap_or_default();
+    format!("`--{flag}`{short}")
 }
 
 fn lookup_bool(ctx: &Context<'_>, key: &str) -> Result<Option<(bool, String)>, CheckResult> {
@@ -390,7 +403,7 @@ fn icc_disabled(ctx: &Context<'_>) -> CheckResult {
 fn log_level_info(ctx: &Context<'_>) -> CheckResult {
     let debug = match lookup_bool(ctx, "debug") {
         Ok(d) => d,
-        Err(e) => return e,
+        Err(e) => return log_level_unknown(ctx, e),
     };
     if let Some((true, source)) = debug {
         return verdict(
@@ -429,6 +442,37 @@ fn log_level_info(ctx: &Context<'_>) -> CheckResult {
             "info",
         ),
     }
+}
+
+/// 2.3 when `debug` could not be looked up. With daemon.json unreadable, a `--log-level` other
+/// than info on the command line still fails (`debug` could only make it debug); anything else
+/// is unknown, and the error names both flags looked for on the command line.
+fn log_level_unknown(ctx: &Context<'_>, e: CheckResult) -> CheckResult {
+    let Some(d) = ctx.docker() else { return e };
+    let Fact::Unavailable(reason) = &d.daemon.config else {
+        return e;
+    };
+    if !matches!(d.daemon.process, Fact::Value(Some(_))) {
+        return e;
+    }
+    if let Some((level, source)) = ctx.daemon_settings().string("log-level") {
+        if source.starts_with("flag ") && !level.eq_ignore_ascii_case("info") {
+            return verdict(
+                ctx,
+                Status::Fail,
+                format!("log level is {level}"),
+                source,
+                level,
+                "info",
+            );
+        }
+    }
+    CheckResult::error(format!(
+        "the daemon's configuration file {} could not be read ({reason}); neither {} nor a {} other than info is on the command line, so the log level in force cannot be determined",
+        d.daemon.config_path,
+        flag_label("debug"),
+        flag_label("log-level"),
+    ))
 }
 
 /// 2.4: dockerd may manage iptables (`iptables` not false).

@@ -66,39 +66,83 @@ pub const EVALUATORS: &[(&str, Evaluator)] = &[
 // The checks, pair by pair (owner, mode)
 
 fn docker_service_owner(ctx: &Context<'_>) -> CheckResult {
-    owner_check(
-        ctx,
-        "the docker.service unit file",
-        unit_file(ctx, "docker.service"),
-        Group::Root,
-    )
+    unit_check(ctx, "docker.service", |path| {
+        owner_object(ctx, path, Group::Root)
+    })
 }
 
 fn docker_service_mode(ctx: &Context<'_>) -> CheckResult {
-    mode_check(
-        ctx,
-        "the docker.service unit file",
-        unit_file(ctx, "docker.service"),
-        0o644,
-    )
+    unit_check(ctx, "docker.service", |path| mode_object(ctx, path, 0o644))
 }
 
 fn docker_socket_unit_owner(ctx: &Context<'_>) -> CheckResult {
-    owner_check(
-        ctx,
-        "the docker.socket unit file",
-        unit_file(ctx, "docker.socket"),
-        Group::Root,
-    )
+    unit_check(ctx, "docker.socket", |path| {
+        owner_object(ctx, path, Group::Root)
+    })
 }
 
 fn docker_socket_unit_mode(ctx: &Context<'_>) -> CheckResult {
-    mode_check(
-        ctx,
-        "the docker.socket unit file",
-        unit_file(ctx, "docker.socket"),
-        0o644,
-    )
+    unit_check(ctx, "docker.socket", |path| mode_object(ctx, path, 0o644))
+}
+
+/// 3.1 - 3.4: the unit file systemd loads for `unit`, and each of its drop-ins: a drop-in can
+/// replace any setting of the unit (`ExecStart=` of docker.service, `ListenStream=` or
+/// `SocketMode=` of docker.socket), so whoever may write one controls the daemon as much as
+/// whoever may write the unit file. Each is judged against the same owner and mode.
+fn unit_check(ctx: &Context<'_>, unit: &str, judge: impl Fn(&str) -> ObjectResult) -> CheckResult {
+    if let Some(r) = host_side_guard(ctx) {
+        return r;
+    }
+    let file = match unit_file(ctx, unit) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let dropins = docker_paths(ctx)
+        .ok()
+        .and_then(|p| p.unit_dropins.get(unit))
+        .cloned()
+        .unwrap_or_default();
+    let what = format!("the {unit} unit file");
+    if dropins.is_empty() {
+        return single_file_result(&what, judge(&file));
+    }
+    let mut objects = vec![judge(&file)];
+    objects.extend(dropins.iter().map(|d| {
+        append_note(
+            judge(d),
+            &format!("a drop-in of {unit}: its settings apply over the unit file's"),
+        )
+    }));
+    let r = CheckResult::from_objects(objects, "");
+    let failing: Vec<&str> = r
+        .objects
+        .iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Error))
+        .map(|o| o.name.as_str())
+        .collect();
+    let message = if failing.is_empty() {
+        format!(
+            "{what} {file} and its {} drop-in(s) ({}) are as expected",
+            dropins.len(),
+            dropins.join(", ")
+        )
+    } else {
+        format!(
+            "{what} {file} or its drop-ins ({}): not as expected: {}",
+            dropins.join(", "),
+            failing.join(", ")
+        )
+    };
+    CheckResult::new(r.status, message).with_objects(r.objects)
+}
+
+/// Add `extra` to an object's note (after any note it has).
+fn append_note(mut o: ObjectResult, extra: &str) -> ObjectResult {
+    o.note = Some(match o.note.take() {
+        Some(n) if !n.is_empty() => format!("{n}; {extra}"),
+        _ => extra.to_string(),
+    });
+    o
 }
 
 fn config_dir(ctx: &Context<'_>) -> Result<String, CheckResult> {
@@ -193,11 +237,68 @@ fn tls_key_mode(ctx: &Context<'_>) -> CheckResult {
 
 /// 3.15: every unix socket the daemon listens on is owned by root and the socket group.
 fn docker_sock_owner(ctx: &Context<'_>) -> CheckResult {
-    sockets_check(ctx, |path| owner_object(ctx, path, Group::Socket))
+    sockets_check(ctx, |path| {
+        let o = owner_object(ctx, path, Group::Socket);
+        match socket_activation(ctx, path) {
+            Some(unit) => {
+                let user = unit.socket_user.as_ref();
+                let group = unit.socket_group.as_ref();
+                let set_in = [user, group]
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.file.as_str())
+                    .collect::<std::collections::BTreeSet<_>>();
+                let set_in = if set_in.is_empty() {
+                    format!("neither is set in {} or its drop-ins", unit.file)
+                } else {
+                    format!(
+                        "set in {}",
+                        set_in.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                append_note(
+                    o,
+                    &format!(
+                        "systemd creates it as {}:{} (SocketUser=, SocketGroup= of docker.socket, {set_in}; unset is root)",
+                        user.map_or("root", |v| v.value.as_str()),
+                        group.map_or("root", |v| v.value.as_str()),
+                    ),
+                )
+            }
+            None => o,
+        }
+    })
 }
 
 fn docker_sock_mode(ctx: &Context<'_>) -> CheckResult {
-    sockets_check(ctx, |path| mode_object(ctx, path, 0o660))
+    sockets_check(ctx, |path| {
+        let o = mode_object(ctx, path, 0o660);
+        match socket_activation(ctx, path) {
+            Some(unit) => {
+                let note = match &unit.socket_mode {
+                    Some(m) => format!(
+                        "systemd creates it with mode {} (SocketMode= in {})",
+                        m.value, m.file
+                    ),
+                    None => format!(
+                        "systemd creates it with mode 0666, its default: {} and its drop-ins set no SocketMode=",
+                        unit.file
+                    ),
+                };
+                append_note(o, &note)
+            }
+            None => o,
+        }
+    })
+}
+
+/// The socket unit that made `path`, when the daemon is socket-activated and its unit names it.
+fn socket_activation<'a>(
+    ctx: &Context<'a>,
+    path: &str,
+) -> Option<&'a bulkhead_facts::docker::SocketUnit> {
+    let unit = docker_paths(ctx).ok()?.socket_unit.as_ref()?;
+    unit.socket_files().any(|v| v.value == path).then_some(unit)
 }
 
 fn config_file(ctx: &Context<'_>) -> Result<String, CheckResult> {
@@ -523,16 +624,40 @@ fn sockets_check(ctx: &Context<'_>, judge: impl Fn(&str) -> ObjectResult) -> Che
     if let Some(r) = host_side_guard(ctx) {
         return r;
     }
-    let sockets = match docker_paths(ctx) {
-        Ok(p) => p.sockets.clone(),
+    let paths = match docker_paths(ctx) {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let objects = sockets.iter().map(|s| judge(s)).collect();
-    many(
-        "the API socket",
-        objects,
-        "the daemon listens on no unix socket",
-    )
+    // Where each path came from (snapshots older than `socket_sources` do not say).
+    let source = |s: &str| {
+        paths
+            .socket_sources
+            .get(s)
+            .map(|from| format!("path from {from}"))
+    };
+    let objects: Vec<ObjectResult> = paths
+        .sockets
+        .iter()
+        .map(|s| match source(s) {
+            Some(from) => append_note(judge(s), &from),
+            None => judge(s),
+        })
+        .collect();
+    let empty = match &paths.socket_unit {
+        Some(unit) => format!(
+            "the daemon listens on no unix socket: it is socket-activated (fd://) and the ListenStream= entries of {} name no socket file (only addresses or abstract sockets)",
+            unit.file
+        ),
+        None => "the daemon listens on no unix socket".to_string(),
+    };
+    let mut r = many("the API socket", objects, &empty);
+    if let ([one], Some(message)) = (paths.sockets.as_slice(), r.message.as_mut()) {
+        match source(one) {
+            Some(from) if !message.contains(&from) => message.push_str(&format!(" ({from})")),
+            _ => {}
+        }
+    }
+    r
 }
 
 #[cfg(test)]
@@ -922,9 +1047,10 @@ mod tests {
         let r = f.check("docker.files.docker_sock_mode");
         assert_eq!(r.status, Status::Pass, "{r:?}");
         assert_eq!(evidence(&r).0, "1660", "the evidence shows the real mode");
+        // Then where the socket's path came from.
         assert_eq!(
             r.objects[0].note.as_deref(),
-            Some("the sticky bit grants no access")
+            Some("the sticky bit grants no access; path from dockerd's default (no -H flag, no hosts in daemon.json)")
         );
         // Real excess still fails, and the note names only the bits that grant something.
         let f = Fixture::new().rootless("alice", 1000, "", None).socket(
@@ -937,7 +1063,7 @@ mod tests {
         assert_eq!(r.status, Status::Fail);
         assert_eq!(
             r.objects[0].note.as_deref(),
-            Some("grants 0006 beyond 0660")
+            Some("grants 0006 beyond 0660; path from dockerd's default (no -H flag, no hosts in daemon.json)")
         );
     }
 

@@ -225,9 +225,18 @@ fn trusted_docker_group(ctx: &Context<'_>) -> CheckResult {
         Some((g, source)) => (g, source),
         None => ("docker".to_string(), "default".to_string()),
     };
+    // Groups and members a directory service (sssd, LDAP, NIS) adds are not in /etc/group:
+    // the verdict is what the files show, and the message says what they cannot.
+    let unseen = directory_services(ctx)
+        .map(|services| {
+            format!(
+                "; note: /etc/nsswitch.conf also takes groups from {services}, whose members of {group_name} cannot be seen in /etc/group: list them there (for sssd: `getent group {group_name}`) and review them too"
+            )
+        })
+        .unwrap_or_default();
     let Some(group) = groups.iter().find(|g| g.name == group_name) else {
         return CheckResult::pass(format!(
-            "no group {group_name} exists on this host ({group_source}): only root can use the daemon's socket"
+            "no group {group_name} exists on this host ({group_source}): only root can use the daemon's socket{unseen}"
         ));
     };
     let mut members: Vec<(String, &str)> = group
@@ -242,7 +251,7 @@ fn trusted_docker_group(ctx: &Context<'_>) -> CheckResult {
     }
     let field = format!("group {} (gid {})", group.name, group.gid);
     if members.is_empty() {
-        return CheckResult::pass(format!("{field} has no members"));
+        return CheckResult::pass(format!("{field} has no members{unseen}"));
     }
     let trusted = ctx.options.trusted_users.as_ref();
     let objects: Vec<ObjectResult> = members
@@ -253,7 +262,14 @@ fn trusted_docker_group(ctx: &Context<'_>) -> CheckResult {
                 Some(_) => (Status::Fail, "a trusted user (--trusted-users)"),
                 None => (Status::Warn, "confirmed trusted by a person"),
             };
-            ObjectResult::new("user", name, status).evidence(field.clone(), *how, expected)
+            let o = ObjectResult::new("user", name, status).evidence(field.clone(), *how, expected);
+            if users.iter().any(|u| u.name == *name) {
+                o
+            } else {
+                o.note(
+                    "no account of this name in /etc/passwd: a stale entry, or a user from a directory service",
+                )
+            }
         })
         .collect();
     let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
@@ -282,7 +298,19 @@ fn trusted_docker_group(ctx: &Context<'_>) -> CheckResult {
             names.join(", ")
         ),
     };
-    CheckResult::new(status, message).with_objects(objects)
+    CheckResult::new(status, format!("{message}{unseen}")).with_objects(objects)
+}
+
+/// The services other than `files` and `systemd` (which read only local files and the units'
+/// dynamic users) that the `group:` line of /etc/nsswitch.conf names, when any: `sss, ldap`.
+fn directory_services(ctx: &Context<'_>) -> Option<String> {
+    let sources = ctx.snapshot.host.group_sources.as_ref()?;
+    let others: Vec<&str> = sources
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !matches!(*s, "files" | "systemd"))
+        .collect();
+    (!others.is_empty()).then(|| others.join(", "))
 }
 
 // ---------------------------------------------------------------------------------------------
