@@ -240,9 +240,13 @@ impl Configuration {
                 Some(r) => format!("{}/docker.sock", r.runtime_dir),
                 None => DEFAULT_SOCKET.to_string(),
             };
-            let (sockets, sources) =
+            // A TCP ListenStream= is a TCP listener of the daemon like a tcp:// host: every
+            // reader of tcp_hosts (the TLS check, the threat model) judges it, and its source
+            // says which unit file opened it.
+            let (sockets, tcp, sources) =
                 resolve_sockets(&settings, &default_socket, paths.socket_unit.as_ref());
             paths.sockets = sockets;
+            paths.tcp_hosts.extend(tcp);
             paths.socket_sources = sources;
         }
         Configuration {
@@ -612,6 +616,15 @@ fn listen_addresses(c: &Configuration) -> Vec<String> {
     }
     if hosts.iter().any(|h| h.starts_with("fd://")) {
         hosts.extend(c.paths.sockets.iter().map(|s| format!("unix://{s}")));
+        // and its TCP ListenStream= lines.
+        let tcp: Vec<String> = c
+            .paths
+            .tcp_hosts
+            .iter()
+            .filter(|h| !hosts.contains(h))
+            .cloned()
+            .collect();
+        hosts.extend(tcp);
     }
     hosts
         .iter()

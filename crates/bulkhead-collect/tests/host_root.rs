@@ -1148,6 +1148,139 @@ fn socket_activation_judges_the_sockets_docker_socket_names() {
     );
 }
 
+/// Socket activation with a TCP `ListenStream=` in docker.socket: the daemon listens on TCP
+/// without any `-H tcp://`, so the TCP listener comes from the unit. It is a TCP host like any
+/// other (the TLS check and the threat model read tcp_hosts), named with the file that opened
+/// it, and dockerd's TLS flags apply to it (dockerd wraps socket-activated TCP sockets in TLS).
+#[test]
+fn socket_activation_tcp_listen_stream_is_a_tcp_host() {
+    let setup = |name: &str, flags: &[&str]| {
+        let root = Temp::new(&format!("{name}-root"));
+        root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+        root.file("/etc/group", GROUP, 0o644, (0, 0));
+        root.file(
+            "/lib/systemd/system/docker.service",
+            "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n",
+            0o644,
+            (0, 0),
+        );
+        root.file(
+            "/lib/systemd/system/docker.socket",
+            "[Socket]\nListenStream=/run/docker.sock\nListenStream=0.0.0.0:2375\nSocketMode=0660\nSocketUser=root\nSocketGroup=docker\n",
+            0o644,
+            (0, 0),
+        );
+        socket(&root, "/run/docker.sock", 0o660, (0, 999));
+        std::fs::create_dir_all(root.path().join("var")).unwrap();
+        symlink("/run", root.path().join("var/run")).unwrap();
+        let proc = docker_ce_proc(&format!("{name}-proc"), flags);
+        (root, proc)
+    };
+
+    let (root, proc) = setup("fd-tcp", &[]);
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let d = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts().users,
+    });
+    assert_eq!(d.paths.sockets, vec!["/run/docker.sock"]);
+    assert_eq!(d.paths.tcp_hosts, vec!["tcp://0.0.0.0:2375"]);
+    assert_eq!(
+        d.paths.socket_sources["tcp://0.0.0.0:2375"],
+        "ListenStream=0.0.0.0:2375 in /lib/systemd/system/docker.socket (socket activation: flag --host is fd://)"
+    );
+
+    let results = audit_host(&root, &proc);
+    let r = &results["2.7"];
+    assert_eq!(r.status, Status::Fail, "{r:?}");
+    assert_eq!(r.objects.len(), 1, "{r:?}");
+    assert_eq!(r.objects[0].name, "tcp://0.0.0.0:2375");
+    assert_eq!(r.objects[0].status, Status::Fail);
+    let note = r.objects[0].note.as_deref().unwrap();
+    assert!(
+        note.contains("plain TCP")
+            && note.contains("ListenStream=0.0.0.0:2375 in /lib/systemd/system/docker.socket"),
+        "{note}"
+    );
+
+    // dockerd's TLS flags cover the socket systemd passes it.
+    let (root, proc) = setup(
+        "fd-tcp-tls",
+        &[
+            "--tlsverify",
+            "--tlscacert",
+            "/etc/docker/ca.pem",
+            "--tlscert",
+            "/etc/docker/cert.pem",
+            "--tlskey",
+            "/etc/docker/key.pem",
+        ],
+    );
+    let results = audit_host(&root, &proc);
+    let r = &results["2.7"];
+    assert_eq!(r.status, Status::Pass, "{r:?}");
+    assert_eq!(r.objects[0].name, "tcp://0.0.0.0:2375");
+    assert!(r.objects[0]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("/lib/systemd/system/docker.socket"));
+}
+
+/// `-H fd://N` serves only the socket systemd passed as descriptor N: the unit's ListenStream=
+/// number N-2; a bare port is every address (`[::]`, dual-stack).
+#[test]
+fn socket_activation_fd_number_picks_one_listen_stream() {
+    let root = Temp::new("fd-n-root");
+    root.file("/etc/passwd", PASSWD, 0o644, (0, 0));
+    root.file("/etc/group", GROUP, 0o644, (0, 0));
+    root.file(
+        "/lib/systemd/system/docker.socket",
+        "[Socket]\nListenStream=/run/docker.sock\nListenStream=2375\nListenStream=127.0.0.1:2376\n",
+        0o644,
+        (0, 0),
+    );
+    let proc = FakeProc::new("fd-n-proc");
+    proc.add(
+        1,
+        0,
+        0,
+        "systemd",
+        "/usr/lib/systemd/systemd",
+        &["/sbin/init"],
+        &[],
+    );
+    proc.add(
+        700,
+        1,
+        0,
+        "dockerd",
+        "/usr/bin/dockerd",
+        &["/usr/bin/dockerd", "-H", "fd://4"],
+        &[],
+    );
+    let processes = proc.processes();
+    let fs = HostFs::new(root.path());
+    let d = local_daemon(&DaemonInputs {
+        processes: &processes,
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &fs,
+        users: &accounts().users,
+    });
+    assert!(d.paths.sockets.is_empty(), "{:?}", d.paths.sockets);
+    assert_eq!(d.paths.tcp_hosts, vec!["tcp://[::]:2375"]);
+    let from = &d.paths.socket_sources["tcp://[::]:2375"];
+    assert!(
+        from.contains("fd://4, the unit's ListenStream= number 2") && from.contains("a bare port"),
+        "{from}"
+    );
+}
+
 /// Found in review: the unit search path lacked /usr/local/lib/systemd/system,
 /// /etc/systemd/system.control, /run/systemd/system.control and /run/systemd/transient. Filled
 /// from the lowest precedence up, each directory's copy must win over all the ones before.

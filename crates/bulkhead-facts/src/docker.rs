@@ -563,7 +563,9 @@ pub struct DockerPaths {
     pub units: BTreeMap<String, Option<String>>,
     /// Where each socket of `sockets` was named: `flag --host`, `/etc/docker/daemon.json
     /// hosts`, `ListenStream= in /lib/systemd/system/docker.socket` (socket activation) or
-    /// dockerd's default. Empty in snapshots older than this field.
+    /// dockerd's default. Also holds the TCP listeners of `tcp_hosts` that socket activation
+    /// made (a TCP `ListenStream=`, keyed `tcp://ADDR:PORT`); those named in `hosts` are not
+    /// listed (their source is that of `hosts`). Empty in snapshots older than this field.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub socket_sources: BTreeMap<String, String>,
     /// Socket activation (`-H fd://`): the docker.socket unit as systemd would load it (unit
@@ -873,6 +875,11 @@ pub struct SocketUnit {
     /// `%t` and `%%` expanded.
     #[serde(default)]
     pub listen_streams: Vec<UnitValue>,
+    /// The other `Listen*=` settings in force (`ListenDatagram=`, `ListenFIFO=`, ...), as
+    /// `KEY=VALUE`: systemd passes them to the service as file descriptors too, interleaved
+    /// with the streams in unit order, so with any of them `fd://N` cannot be told apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_listens: Vec<UnitValue>,
     /// `SocketUser=`, `SocketGroup=`, `SocketMode=` (the last assignment wins; unset: systemd
     /// creates the socket as root:root, mode 0666).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -924,9 +931,22 @@ impl SocketUnit {
                     value,
                     file: path.clone(),
                 };
-                match key.trim() {
-                    "ListenStream" if value.is_empty() => unit.listen_streams.clear(),
+                let key = key.trim();
+                match key {
+                    // systemd: an empty assignment to any Listen setting removes every socket
+                    // of the unit, not only those of its own type.
+                    k if k.starts_with("Listen") && value.is_empty() => {
+                        unit.listen_streams.clear();
+                        unit.other_listens.clear();
+                    }
                     "ListenStream" => unit.listen_streams.push(at(value)),
+                    "ListenDatagram"
+                    | "ListenSequentialPacket"
+                    | "ListenFIFO"
+                    | "ListenSpecial"
+                    | "ListenNetlink"
+                    | "ListenMessageQueue"
+                    | "ListenUSBFunction" => unit.other_listens.push(at(format!("{key}={value}"))),
                     "SocketUser" => unit.socket_user = (!value.is_empty()).then(|| at(value)),
                     "SocketGroup" => unit.socket_group = (!value.is_empty()).then(|| at(value)),
                     "SocketMode" => unit.socket_mode = (!value.is_empty()).then(|| at(value)),
@@ -944,6 +964,36 @@ impl SocketUnit {
             .iter()
             .filter(|v| v.value.starts_with('/'))
     }
+
+    /// The `ListenStream=` values that are TCP addresses, as `tcp://ADDR:PORT`, with the
+    /// setting that named each; see [`listen_stream_tcp`].
+    pub fn tcp_listeners(&self) -> impl Iterator<Item = (String, &UnitValue)> {
+        self.listen_streams
+            .iter()
+            .filter_map(|v| listen_stream_tcp(&v.value).map(|h| (h, v)))
+    }
+}
+
+/// A `ListenStream=` value that is a TCP address, as dockerd's `tcp://ADDR:PORT`: systemd
+/// reads `IPv4:PORT`, `[IPv6]:PORT` (an `%iface` scope allowed) and a bare `PORT`. A bare port
+/// is bound on every address: systemd makes it `[::]:PORT`, dual-stack (IPv4 too) unless
+/// `BindIPv6Only=ipv6-only` or the `net.ipv6.bindv6only` sysctl, and `0.0.0.0:PORT` only when
+/// the host has no IPv6; it is recorded as `tcp://[::]:PORT` either way (every address).
+/// Paths, abstract sockets (`@name`), `vsock:` and anything else are None.
+pub fn listen_stream_tcp(value: &str) -> Option<String> {
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0);
+    if let Some(p) = port(value) {
+        return Some(format!("tcp://[::]:{p}"));
+    }
+    if let Some(rest) = value.strip_prefix('[') {
+        let (addr, p) = rest.split_once("]:")?;
+        let ip = addr.split('%').next().unwrap_or(addr);
+        ip.parse::<std::net::Ipv6Addr>().ok()?;
+        return Some(format!("tcp://[{addr}]:{}", port(p)?));
+    }
+    let (addr, p) = value.rsplit_once(':')?;
+    addr.parse::<std::net::Ipv4Addr>().ok()?;
+    Some(format!("tcp://{addr}:{}", port(p)?))
 }
 
 /// The specifiers a socket path may use: `%t` (the runtime directory) and `%%`.
@@ -966,56 +1016,114 @@ fn expand_specifiers(value: &str, runtime_dir: &str) -> String {
     out
 }
 
-/// The unix sockets the daemon listens on and where each was named: `unix://` addresses of its
-/// `hosts` (flag or daemon.json), the socket files of its socket unit for `fd://` (socket
-/// activation; without a unit, the default socket, said to be assumed), the default socket
-/// when no address is given.
+/// The unix sockets the daemon listens on, the TCP listeners socket activation gives it, and
+/// where each was named: `unix://` addresses of its `hosts` (flag or daemon.json), the
+/// `ListenStream=` sockets of its socket unit for `fd://` (socket activation; without a unit,
+/// the default socket, said to be assumed), the default socket when no address is given. TCP
+/// addresses of `hosts` itself are not returned (they are `tcp_hosts` already, named by
+/// `hosts`).
+///
+/// `fd://N` (dockerd keeps only the socket systemd passed as descriptor N and closes the
+/// rest) is modelled as the unit's `ListenStream=` number N-2 in unit order (systemd passes
+/// a unit's sockets from descriptor 3 in the order of its Listen lines). When that cannot be
+/// told (other Listen settings in the unit, N out of range or not a number) every socket of
+/// the unit is taken, and the source says so.
+///
+/// TLS: with `fd://` dockerd wraps every TCP socket it is passed in TLS when its TLS settings
+/// (`--tls`/`--tlsverify` flags or daemon.json `tls`/`tlsverify`, with the tlscacert,
+/// tlscert and tlskey files) are on, exactly as for `tcp://`: its `listenFD` hands its TLS
+/// configuration to go-systemd's `activation.TLSListeners`, which calls `tls.NewListener` on
+/// each listener whose network is `tcp` (unix sockets stay plain), and client certificates
+/// are required when tlsverify is on. Without those settings a TCP socket from socket
+/// activation is plain HTTP, and dockerd neither warns nor refuses to start for it (its
+/// "binding to IP address without --tlsverify" warning and refusal look at `tcp://` hosts
+/// only). So a socket-activated TCP listener is judged by the same TLS settings as a
+/// `tcp://` host.
 pub fn resolve_sockets(
     settings: &DaemonSettings,
     default_socket: &str,
     socket_unit: Option<&SocketUnit>,
-) -> (Vec<String>, BTreeMap<String, String>) {
+) -> (Vec<String>, Vec<String>, BTreeMap<String, String>) {
     let (hosts, source) = settings.list("hosts");
     let source = source.unwrap_or_default();
     let mut sockets: Vec<String> = Vec::new();
+    let mut tcp: Vec<String> = Vec::new();
     let mut sources: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |path: String, from: String| {
-        if !sockets.contains(&path) {
-            sockets.push(path.clone());
+    let mut add = |path: String, from: String, tcp_host: bool| {
+        let list = if tcp_host { &mut tcp } else { &mut sockets };
+        if !list.contains(&path) && !(tcp_host && hosts.contains(&path)) {
+            list.push(path.clone());
             sources.insert(path, from);
         }
     };
     for h in &hosts {
         if let Some(p) = h.strip_prefix("unix://") {
             let path = if p.is_empty() { default_socket } else { p };
-            add(path.to_string(), source.clone());
-        } else if h.starts_with("fd://") {
+            add(path.to_string(), source.clone(), false);
+        } else if let Some(fd) = h.strip_prefix("fd://") {
             match socket_unit {
                 // systemd loads no socket unit without a Listen setting: what made the socket
                 // dockerd got is not this file.
                 Some(unit) if unit.listen_streams.is_empty() => add(
                     default_socket.to_string(),
                     format!(
-                        "assumed: {source} is fd:// (socket activation) but {} sets no ListenStream=, so dockerd's default",
+                        "assumed: {source} is {h} (socket activation) but {} sets no ListenStream=, so dockerd's default",
                         unit.file
                     ),
+                    false,
                 ),
                 Some(unit) => {
-                    for v in unit.socket_files() {
-                        add(
-                            v.value.clone(),
-                            format!(
-                                "ListenStream= in {} (socket activation: {source} is fd://)",
-                                v.file
+                    let all = || unit.listen_streams.iter().collect::<Vec<_>>();
+                    let (streams, how) = if fd.is_empty() || fd == "*" {
+                        (all(), format!("socket activation: {source} is {h}"))
+                    } else {
+                        let index = fd.parse::<usize>().ok().and_then(|n| n.checked_sub(3));
+                        match index {
+                            Some(i)
+                                if unit.other_listens.is_empty()
+                                    && i < unit.listen_streams.len() =>
+                            {
+                                (
+                                    vec![&unit.listen_streams[i]],
+                                    format!(
+                                        "socket activation: {source} is {h}, the unit's ListenStream= number {}, as systemd passes its sockets from descriptor 3 in unit order, assuming docker.socket is the only socket unit of docker.service",
+                                        i + 1
+                                    ),
+                                )
+                            }
+                            _ => (
+                                all(),
+                                format!(
+                                    "socket activation: {source} is {h}, one descriptor, but which socket of the unit it is cannot be told (other Listen settings, or no such ListenStream=), so all of them are assumed"
+                                ),
                             ),
-                        );
+                        }
+                    };
+                    for v in streams {
+                        let from = format!("ListenStream= in {} ({how})", v.file);
+                        if v.value.starts_with('/') {
+                            add(v.value.clone(), from, false);
+                        } else if let Some(host) = listen_stream_tcp(&v.value) {
+                            let from = if host.starts_with("tcp://[::]:")
+                                && !v.value.starts_with('[')
+                            {
+                                format!(
+                                    "ListenStream={} in {} ({how}; a bare port: systemd binds every address, IPv6 and IPv4)",
+                                    v.value, v.file
+                                )
+                            } else {
+                                format!("ListenStream={} in {} ({how})", v.value, v.file)
+                            };
+                            add(host, from, true);
+                        }
                     }
                 }
                 None => add(
                     default_socket.to_string(),
                     format!(
-                        "assumed: {source} is fd:// (socket activation) but no docker.socket unit was read, so dockerd's default"
+                        "assumed: {source} is {h} (socket activation) but no docker.socket unit was read, so dockerd's default"
                     ),
+                    false,
                 ),
             }
         }
@@ -1024,9 +1132,10 @@ pub fn resolve_sockets(
         add(
             default_socket.to_string(),
             "dockerd's default (no -H flag, no hosts in daemon.json)".into(),
+            false,
         );
     }
-    (sockets, sources)
+    (sockets, tcp, sources)
 }
 
 /// Default locations for rootful Docker.
@@ -1062,7 +1171,7 @@ pub fn resolve_paths(settings: &DaemonSettings, rootless: Option<(&str, &str)>) 
         .collect();
     // Socket activation (`fd://`) is resolved through the socket unit by the collector, which
     // reads it; without it, the default socket is assumed and said to be.
-    let (sockets, socket_sources) = resolve_sockets(settings, &default_socket, None);
+    let (sockets, _, socket_sources) = resolve_sockets(settings, &default_socket, None);
     let data_root = settings
         .string("data-root")
         .or_else(|| settings.string("graph"))
@@ -1180,6 +1289,45 @@ mod tests {
             s.bool("icc").unwrap(),
             (false, "/etc/docker/daemon.json icc".to_string())
         );
+    }
+
+    #[test]
+    fn listen_stream_tcp_addresses() {
+        assert_eq!(
+            listen_stream_tcp("2375").as_deref(),
+            Some("tcp://[::]:2375")
+        );
+        assert_eq!(
+            listen_stream_tcp("0.0.0.0:2376").as_deref(),
+            Some("tcp://0.0.0.0:2376")
+        );
+        assert_eq!(
+            listen_stream_tcp("[::]:2375").as_deref(),
+            Some("tcp://[::]:2375")
+        );
+        assert_eq!(
+            listen_stream_tcp("127.0.0.1:2375").as_deref(),
+            Some("tcp://127.0.0.1:2375")
+        );
+        for not_tcp in [
+            "/run/docker.sock",
+            "@abstract",
+            "vsock:2:1234",
+            "host:2375",
+            "0",
+        ] {
+            assert_eq!(listen_stream_tcp(not_tcp), None, "{not_tcp}");
+        }
+        // An empty assignment to any Listen setting removes every socket.
+        let unit = SocketUnit::parse(
+            &[(
+                "/u".into(),
+                "[Socket]\nListenStream=2375\nListenDatagram=\nListenStream=/run/d.sock\n".into(),
+            )],
+            "/run",
+        );
+        assert_eq!(unit.listen_streams.len(), 1);
+        assert_eq!(unit.tcp_listeners().count(), 0);
     }
 
     #[test]

@@ -572,7 +572,25 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
         Ok(v) => v,
         Err(e) => return e,
     };
-    let tcp: Vec<&String> = hosts.iter().filter(|h| is_tcp_host(h)).collect();
+    let hosts_source = hosts_source.unwrap_or_default();
+    let mut tcp: Vec<(String, String)> = hosts
+        .iter()
+        .filter(|h| is_tcp_host(h))
+        .map(|h| (h.clone(), hosts_source.clone()))
+        .collect();
+    // Socket activation (fd://): a TCP ListenStream= of docker.socket, which the collector
+    // resolved into tcp_hosts with its source. dockerd wraps such a socket in TLS by the same
+    // settings as a tcp:// host (see bulkhead_facts::docker::resolve_sockets).
+    let paths = ctx.docker().map(|d| &d.daemon.paths);
+    if let Some(paths) = paths {
+        for h in &paths.tcp_hosts {
+            if let Some(from) = paths.socket_sources.get(h) {
+                if !tcp.iter().any(|(t, _)| t == h) {
+                    tcp.push((h.clone(), from.clone()));
+                }
+            }
+        }
+    }
     if tcp.is_empty() {
         let listed = if hosts.is_empty() {
             "the default unix socket".to_string()
@@ -582,9 +600,15 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
         // Under socket activation systemd creates the sockets; a TCP ListenStream in
         // docker.socket would not show in the daemon's own settings.
         let activation = if hosts.iter().any(|h| h.starts_with("fd://")) {
-            "; with socket activation (fd://) the listening sockets come from the docker.socket unit, whose ListenStream lines bulkhead does not read"
+            match paths.and_then(|p| p.socket_unit.as_ref()) {
+                Some(unit) => format!(
+                    "; with socket activation (fd://) the listening sockets come from {}, whose ListenStream= lines name no TCP address dockerd is given",
+                    unit.file
+                ),
+                None => "; with socket activation (fd://) the listening sockets come from the docker.socket unit, which was not read, so a TCP ListenStream= there cannot be seen".to_string(),
+            }
         } else {
-            ""
+            String::new()
         };
         return CheckResult::not_applicable(format!(
             "the daemon listens on no TCP socket ({listed}){activation}"
@@ -636,11 +660,10 @@ fn tls_auth(ctx: &Context<'_>) -> CheckResult {
     // not proven in force.
     let (status, not_loaded) = as_loaded(ctx, status, &field);
     let note = not_loaded.as_deref().or(note);
-    let hosts_source = hosts_source.unwrap_or_default();
     let objects = tcp
         .iter()
-        .map(|h| {
-            let where_from = format!("listener from {hosts_source}");
+        .map(|(h, from)| {
+            let where_from = format!("listener from {from}");
             ObjectResult::new("listener", mask_text(h), status)
                 .evidence(field.clone(), mask_text(&actual), expected)
                 .note(match note {
