@@ -801,30 +801,7 @@ fn merged_usr_and_a_linked_etc_docker_are_judged_as_the_kernel_sees_them() {
         0o640,
         (0, 0),
     );
-    let proc = FakeProc::new("usrmerge-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
-    proc.add(
-        700,
-        1,
-        0,
-        "dockerd",
-        "/usr/bin/dockerd",
-        &["/usr/bin/dockerd", "-H", "fd://"],
-        &[],
-    );
-    std::fs::write(
-        proc.path().join("1/mountinfo"),
-        "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n",
-    )
-    .unwrap();
+    let proc = docker_ce_proc("usrmerge-proc", &[]);
     let processes = proc.processes();
     let fs = HostFs::new(root.path());
     let accounts = accounts();
