@@ -802,25 +802,7 @@ fn merged_usr_and_a_linked_etc_docker_are_judged_as_the_kernel_sees_them() {
         (0, 0),
     );
     let proc = docker_ce_proc("usrmerge-proc", &[]);
-    let processes = proc.processes();
-    let fs = HostFs::new(root.path());
-    let accounts = accounts();
-    let daemon = local_daemon(&DaemonInputs {
-        processes: &processes,
-        endpoint: &unix_endpoint("/var/run/docker.sock"),
-        info: None,
-        fs: &fs,
-        users: &accounts.users,
-    });
-    let mut snap = collect(&CollectOptions {
-        root: root.path().to_path_buf(),
-        proc: proc.path().to_path_buf(),
-        docker: Want::Skip,
-        kubernetes: Want::Skip,
-        ..Default::default()
-    })
-    .unwrap();
-    files::collect(&mut snap.host, &fs, &accounts, &daemon.paths);
+    let snap = host_snapshot(&root, &proc);
     assert_eq!(
         snap.host.listings["/etc/docker/certs.d"],
         Fact::Value(vec![
@@ -829,17 +811,6 @@ fn merged_usr_and_a_linked_etc_docker_are_judged_as_the_kernel_sees_them() {
         ]),
         "the files under the linked directory are listed"
     );
-    snap.docker = Some(DockerFacts {
-        endpoint: unix_endpoint("/var/run/docker.sock"),
-        version: Fact::Unavailable("not asked (host-side test)".into()),
-        info: Fact::Value(Info::default()),
-        daemon,
-        containers: Fact::Value(vec![]),
-        selection: Default::default(),
-        images: Fact::Value(vec![]),
-        networks: Fact::Value(vec![]),
-        swarm: Fact::Unavailable("not asked (host-side test)".into()),
-    });
     let options = AuditOptions::default();
     let ctx = Context::new(&snap, &options);
     let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
@@ -885,6 +856,21 @@ fn audit_host(
     root: &Temp,
     proc: &FakeProc,
 ) -> std::collections::BTreeMap<String, bulkhead_checks::CheckResult> {
+    let snap = host_snapshot(root, proc);
+    let options = AuditOptions::default();
+    let ctx = Context::new(&snap, &options);
+    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
+    audit
+        .outcomes
+        .into_iter()
+        .map(|o| (o.check_id, o.result))
+        .collect()
+}
+
+/// The host's facts under `root` and `proc` with the daemon found there for the default
+/// endpoint and its files stat'ed, as a live collection on that host would give them (the API's
+/// part left out).
+fn host_snapshot(root: &Temp, proc: &FakeProc) -> bulkhead_facts::Snapshot {
     let processes = proc.processes();
     let fs = HostFs::new(root.path());
     let mut snap = collect(&CollectOptions {
@@ -918,14 +904,7 @@ fn audit_host(
         networks: Fact::Value(vec![]),
         swarm: Fact::Unavailable("not asked (host-side test)".into()),
     });
-    let options = AuditOptions::default();
-    let ctx = Context::new(&snap, &options);
-    let audit = bulkhead_checks::run(catalog().docker(), "1.6.0", &ctx, &Selection::default());
-    audit
-        .outcomes
-        .into_iter()
-        .map(|o| (o.check_id, o.result))
-        .collect()
+    snap
 }
 
 /// A proc tree with systemd and Ubuntu's docker-ce dockerd (`-H fd://`, socket activation).
