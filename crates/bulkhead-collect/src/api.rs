@@ -290,7 +290,12 @@ async fn inspect_raw(get: &RawGet, id: &str, what: &str) -> Result<Container, St
     if status != 200 {
         return Err(format!("{what} failed: {}", refusal(status, &body)));
     }
-    serde_json::from_slice(&body).map_err(|e| format!("{what}: unexpected shape: {e}"))
+    // The whole answer is checked for UTF-8 at once, then parsed as text: parsed from bytes,
+    // each of its thousands of strings would be checked on its own, at a cost several times
+    // that of the one pass.
+    let text =
+        std::str::from_utf8(&body).map_err(|e| format!("{what}: the answer is not UTF-8: {e}"))?;
+    serde_json::from_str(text).map_err(|e| format!("{what}: unexpected shape: {e}"))
 }
 
 /// A refusal as bollard words it: the status code and the daemon's `message`.

@@ -5,7 +5,7 @@
 use crate::audit_json::{numbering_label, section_title, Summary, UNNUMBERED};
 use crate::{Target, TextOptions};
 use bulkhead_checks::{Audit, ObjectResult, Status};
-use bulkhead_facts::visible::acts_on_terminal;
+use bulkhead_facts::visible::{acts_on_terminal, any_byte};
 use std::fmt::Write;
 
 /// Append `text`, coloured for `status` when `color` is on.
@@ -51,7 +51,7 @@ pub fn terminal_safe(s: &str) -> String {
 
 /// [`terminal_safe`], appended to `out`.
 fn push_terminal_safe(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if !any_byte(s, |b| !(0x20..0x7f).contains(&b)) {
         out.push_str(s);
         return;
     }
