@@ -439,7 +439,9 @@ pub struct Network {
     pub internal: bool,
     pub ingress: bool,
     pub options: BTreeMap<String, String>,
-    /// Container ID -> endpoint (only filled by `GET /networks/{id}`).
+    /// Container ID -> endpoint. Only a network's own inspect (`GET /networks/{id}`) fills it,
+    /// and bulkhead reads the list alone, so it is empty in its snapshots (snapshots of versions
+    /// that inspected each network hold it); no check reads it.
     pub containers: BTreeMap<String, serde_json::Value>,
 }
 
