@@ -230,7 +230,7 @@ fn parse_status(status: &[u8]) -> Option<Status> {
     let (mut name, mut ppid, mut uid, mut no_new_privs) = (None, 0, None, None);
     for line in lines.by_ref() {
         if let Some(v) = line.strip_prefix(b"Name:") {
-            name = Some(String::from_utf8_lossy(v.trim_ascii()).into_owned());
+            name = Some(owned_text(v.trim_ascii()));
         } else if let Some(v) = line.strip_prefix(b"PPid:") {
             ppid = number(v).unwrap_or(0);
         } else if let Some(v) = line.strip_prefix(b"Uid:") {
@@ -260,8 +260,18 @@ fn parse_status(status: &[u8]) -> Option<Status> {
 fn split_nul(raw: &[u8]) -> Vec<String> {
     raw.split(|b| *b == 0)
         .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .map(owned_text)
         .collect()
+}
+
+/// `bytes` as text, any invalid UTF-8 replaced. Checked first as it nearly always is, valid:
+/// `from_utf8_lossy` walks every word chunk by chunk, several times slower over the hundreds of
+/// short arguments of a host's processes.
+fn owned_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// `pid:[4026531836]` -> 4026531836.
@@ -362,6 +372,23 @@ Max locked memory         8388608              8388608              bytes     \n
             uid,
             no_new_privs,
         })
+    }
+
+    /// A command line's words, the empty ones (a trailing NUL, doubled NULs) left out, and a
+    /// word that is not UTF-8 kept with its bad bytes replaced rather than dropped.
+    #[test]
+    fn command_line_words_valid_or_not() {
+        let raw = b"/usr/bin/dockerd\0--data-root\0/srv/d\xffta\0\0caf\xc3\xa9\0";
+        assert_eq!(
+            split_nul(raw),
+            [
+                "/usr/bin/dockerd",
+                "--data-root",
+                "/srv/d\u{fffd}ta",
+                "café"
+            ]
+        );
+        assert!(split_nul(b"").is_empty());
     }
 
     #[test]
