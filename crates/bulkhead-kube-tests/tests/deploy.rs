@@ -123,7 +123,7 @@ fn bulkheads_own_scanner_finds_nothing_unexplained() {
         report.suppression_notes
     );
     // The exceptions the auditor needs are each suppressed with a reason.
-    for rule in ["k8s-host-pid", "k8s-host-path", "k8s-run-as-root"] {
+    for rule in ["k8s-host-pid", "k8s-sensitive-mount", "k8s-run-as-root"] {
         let s = report
             .suppressed
             .iter()

@@ -3712,3 +3712,120 @@ fn kubernetes_limits_alone_set_the_requests() {
         ]
     );
 }
+
+/// A hostPath volume of `/`, of a system directory or of a parent of one is its own finding at
+/// compose-sensitive-mount's severity (high), so `--fail-on high` stops a pod that mounts the
+/// node's root file system; other host paths stay k8s-host-path (medium) and runtime sockets
+/// k8s-runtime-socket (critical), each volume reported once.
+#[test]
+fn sensitive_host_path_volumes_are_high_and_reported_once() {
+    let pod = |path: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    volumeMounts: [{{name: host, mountPath: /host, readOnly: true}}]\n  volumes:\n  - name: host\n    hostPath:\n      path: {path}\n"
+        )
+    };
+    let volume_findings = |path: &str| -> Vec<(String, bulkhead_scan::Severity, u32)> {
+        let r = scan("pod.yaml", ArtifactKind::Kubernetes, &pod(path));
+        r.findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.rule.as_str(),
+                    "k8s-host-path" | "k8s-sensitive-mount" | "k8s-runtime-socket"
+                )
+            })
+            .map(|f| (f.rule.clone(), f.severity, f.location.line))
+            .collect()
+    };
+    use bulkhead_scan::Severity::{Critical, High, Medium};
+    for path in [
+        "/",
+        "//",
+        "/etc",
+        "/etc/",
+        "//etc",
+        "/etc/.",
+        "/./etc",
+        "/var/lib/kubelet",
+        "/root",
+        "/proc",
+        "/sys",
+        "/boot",
+        "/var",
+        "/var/lib",
+        "/usr",
+    ] {
+        assert_eq!(
+            volume_findings(path),
+            [("k8s-sensitive-mount".to_string(), High, 12)],
+            "{path}"
+        );
+    }
+    for path in ["/data", "/srv/app", "/var/lib/app", "/opt/cache/"] {
+        assert_eq!(
+            volume_findings(path),
+            [("k8s-host-path".to_string(), Medium, 12)],
+            "{path}"
+        );
+    }
+    for path in [
+        "/var/run/docker.sock",
+        "/var/run",
+        "/run/containerd/containerd.sock",
+    ] {
+        assert_eq!(
+            volume_findings(path),
+            [("k8s-runtime-socket".to_string(), Critical, 12)],
+            "{path}"
+        );
+    }
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, &pod("/"));
+    let f = finding_at(&r, "k8s-sensitive-mount", 12);
+    assert_eq!(
+        f.title,
+        "Sensitive host directory mounted as a hostPath volume"
+    );
+    assert_eq!(f.object, "Pod/p");
+    assert!(
+        f.message
+            .starts_with("volume host mounts host path / (the host's whole file system"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.control.as_deref(), Some("k8s.pss.no_hostpath"));
+    assert_eq!(
+        f.benchmark_refs.get("pss").map(String::as_str),
+        Some("baseline")
+    );
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, &pod("/var"));
+    let m = &finding_at(&r, "k8s-sensitive-mount", 12).message;
+    assert!(
+        m.contains("a parent of the sensitive host directories /var/run,")
+            && m.contains("/var/lib/kubelet"),
+        "{m}"
+    );
+    // The rule is suppressed by its own name and by the other tools' names for it.
+    let suppressed = pod("/").replace(
+        "metadata: {name: p}",
+        "metadata: {name: p, annotations: {ignore.bulkhead.dev/sensitive-host-mounts: node agent}}",
+    );
+    let r = scan("pod.yaml", ArtifactKind::Kubernetes, &suppressed);
+    assert!(!has(&r, "k8s-sensitive-mount"), "{:?}", hits(&r));
+}
+
+/// Compose judges host paths with the same helper: other spellings of a system directory and
+/// parents of system directories are compose-sensitive-mount findings too.
+#[test]
+fn compose_sensitive_mounts_are_recognised_however_spelled_and_for_parents() {
+    let text = "services:\n  web:\n    image: web:1\n    volumes:\n      - //etc:/e:ro\n      - /./etc/.:/e2\n      - /var:/v\n      - /srv/data:/data\n      - /var/run/./docker.sock:/s\n";
+    let r = scan("compose.yaml", ArtifactKind::Compose, text);
+    assert_eq!(
+        lines_of(&r, "compose-sensitive-mount"),
+        vec![5, 6, 7],
+        "{:?}",
+        hits(&r)
+    );
+    assert_eq!(lines_of(&r, "compose-runtime-socket"), vec![9]);
+    let m = &finding_at(&r, "compose-sensitive-mount", 7).message;
+    assert!(m.contains("parent") && m.contains("/var/lib/docker"), "{m}");
+}

@@ -3,7 +3,7 @@
 
 use super::{
     cap_name, home_credentials, is_literal_secret, parse_image, runtime_socket, secret_patterns,
-    sensitive_host_path, ComposeRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
+    sensitive_host_dir, ComposeRule, Out, SensitiveDir, DANGEROUS_CAPS, SAFE_SYSCTLS,
 };
 use crate::model::Safety;
 use bulkhead_sources::compose::{interpolate_defaults, Service};
@@ -414,11 +414,16 @@ fn sensitive_mount(c: &Ctx<'_>, out: &mut Out<'_>) {
                 continue; // reported by compose-runtime-socket
             }
             let credentials = home_credentials(&src);
-            if sensitive_host_path(&src) || credentials.is_some() {
+            let sensitive = sensitive_host_dir(&src);
+            if sensitive.is_some() || credentials.is_some() {
                 let mut message = format!(
                     "host path {src} is mounted{}",
                     if ro { " (read-only)" } else { " read-write" }
                 );
+                // A parent of sensitive directories (`/var`) is not one itself: say why.
+                if let Some(parent @ SensitiveDir::Contains(_)) = &sensitive {
+                    message.push_str(&format!(": it is {}", parent.describe(&src)));
+                }
                 if let Some(what) = credentials {
                     message.push_str(&format!(
                         ": it holds {what}, which anything running in the container can read and use"

@@ -3,8 +3,8 @@
 //! and exposure. Init and ephemeral containers are checked like the others.
 
 use super::{
-    cap_name, is_literal_secret, parse_image, runtime_socket, secret_patterns, sensitive_host_path,
-    KubernetesRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
+    cap_name, clean_host_path, home_credentials, is_literal_secret, parse_image, runtime_socket,
+    secret_patterns, sensitive_host_dir, KubernetesRule, Out, DANGEROUS_CAPS, SAFE_SYSCTLS,
 };
 use crate::config::Config;
 use crate::model::Safety;
@@ -39,6 +39,7 @@ pub const REGISTRY: &[(&str, KubernetesRule)] = &[
     ("k8s-host-port", host_port),
     ("k8s-privileged-port", privileged_port),
     ("k8s-host-path", host_path),
+    ("k8s-sensitive-mount", sensitive_mount),
     ("k8s-runtime-socket", runtime_socket_mount),
     ("k8s-proc-mount", proc_mount),
     ("k8s-unsafe-sysctls", unsafe_sysctls),
@@ -463,23 +464,46 @@ fn host_paths<'a>(pod: &Pod<'a>) -> Vec<(&'a str, &'a str, &'a Node)> {
         .collect()
 }
 
+/// hostPath volumes of other host paths than the sensitive ones (k8s-sensitive-mount) and the
+/// runtime sockets (k8s-runtime-socket): each volume is reported by one of the three.
 fn host_path(ctx: &Ctx<'_>, out: &mut Out<'_>) {
+    for pod in ctx.pods() {
+        for (name, path, n) in host_paths(&pod) {
+            if runtime_socket(path).is_some() || sensitive_host_dir(path).is_some() {
+                continue;
+            }
+            out.hit(
+                "k8s-host-path",
+                n.span,
+                pod.object.display(),
+                format!("volume {name} mounts host path {path}"),
+            );
+        }
+    }
+}
+
+/// hostPath volumes of `/`, of a sensitive directory of the node or below one, or of a parent
+/// of such directories (`/var`), however the path is spelled (`//etc`, `/etc/.`). Runtime
+/// sockets and the directories that hold them are k8s-runtime-socket's.
+fn sensitive_mount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     for pod in ctx.pods() {
         for (name, path, n) in host_paths(&pod) {
             if runtime_socket(path).is_some() {
                 continue; // k8s-runtime-socket
             }
-            let why = if sensitive_host_path(path) {
-                " (a sensitive host directory)"
-            } else {
-                ""
+            let Some(why) = sensitive_host_dir(path) else {
+                continue;
             };
-            out.hit(
-                "k8s-host-path",
-                n.span,
-                pod.object.display(),
-                format!("volume {name} mounts host path {path}{why}"),
+            let mut message = format!(
+                "volume {name} mounts host path {path} ({})",
+                why.describe(path)
             );
+            if let Some(what) = home_credentials(path) {
+                message.push_str(&format!(
+                    ": it holds {what}, which anything running in the pod can read and use"
+                ));
+            }
+            out.hit("k8s-sensitive-mount", n.span, pod.object.display(), message);
         }
     }
 }
@@ -513,7 +537,8 @@ fn proc_mount(ctx: &Ctx<'_>, out: &mut Out<'_>) {
     });
     for pod in ctx.pods() {
         for (name, path, n) in host_paths(&pod) {
-            if path == "/proc" || path.starts_with("/proc/") {
+            let clean = clean_host_path(path);
+            if clean == "/proc" || clean.starts_with("/proc/") {
                 out.hit(
                     "k8s-proc-mount",
                     n.span,
@@ -1396,4 +1421,109 @@ fn tiller_dashboard(ctx: &Ctx<'_>, out: &mut Out<'_>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bulkhead_sources::kubernetes::objects;
+    use bulkhead_sources::LineIndex;
+
+    /// (rule, message) of the hostPath rules on a pod with one hostPath volume per path.
+    fn host_path_hits(paths: &[&str]) -> Vec<(&'static str, String)> {
+        let volumes: String = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("  - name: v{i}\n    hostPath: {{path: '{p}'}}\n"))
+            .collect();
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers: [{{name: c, image: x:1}}]\n  volumes:\n{volumes}"
+        );
+        let docs = bulkhead_sources::yaml::parse(&text).unwrap();
+        let config = Config::default();
+        let ctx = Ctx {
+            objects: objects(&docs),
+            config: &config,
+        };
+        let lines = LineIndex::new(&text);
+        let mut out = Out::new(&text, &lines);
+        for (id, f) in REGISTRY {
+            if matches!(
+                *id,
+                "k8s-host-path" | "k8s-sensitive-mount" | "k8s-runtime-socket"
+            ) {
+                f(&ctx, &mut out);
+            }
+        }
+        let mut hits: Vec<(usize, &'static str, String)> = out
+            .hits
+            .into_iter()
+            .map(|h| (h.span.start.line as usize, h.rule, h.message))
+            .collect();
+        hits.sort();
+        hits.into_iter().map(|(_, r, m)| (r, m)).collect()
+    }
+
+    #[test]
+    fn each_host_path_volume_is_reported_by_one_rule() {
+        let paths = [
+            "/",
+            "/etc",
+            "/data",
+            "/var/run/docker.sock",
+            "/var",
+            "/srv/app",
+            "/run/containerd",
+        ];
+        let rules: Vec<&str> = host_path_hits(&paths).iter().map(|(r, _)| *r).collect();
+        assert_eq!(
+            rules,
+            [
+                "k8s-sensitive-mount",
+                "k8s-sensitive-mount",
+                "k8s-host-path",
+                "k8s-runtime-socket",
+                "k8s-sensitive-mount",
+                "k8s-host-path",
+                "k8s-runtime-socket",
+            ]
+        );
+    }
+
+    #[test]
+    fn sensitive_host_paths_are_recognised_in_every_spelling() {
+        for p in ["/etc", "/etc/", "//etc", "/etc/.", "/./etc", "/srv/../etc"] {
+            let hits = host_path_hits(&[p]);
+            assert_eq!(hits.len(), 1, "{p}: {hits:?}");
+            assert_eq!(hits[0].0, "k8s-sensitive-mount", "{p}");
+            // The message shows the path as written, and what it holds.
+            assert!(
+                hits[0].1.contains(&format!("host path {p} ")) && hits[0].1.contains("credentials"),
+                "{p}: {}",
+                hits[0].1
+            );
+        }
+        for p in ["//var/run/docker.sock", "/var/run/.", "/run/containerd/"] {
+            let hits = host_path_hits(&[p]);
+            let rules: Vec<&str> = hits.iter().map(|(r, _)| *r).collect();
+            assert_eq!(rules, ["k8s-runtime-socket"], "{p}");
+        }
+    }
+
+    #[test]
+    fn messages_explain_why_the_path_is_sensitive() {
+        let hits = host_path_hits(&["/", "/var", "/var/lib/kubelet", "/root/.ssh", "/usr/bin"]);
+        let m: Vec<&str> = hits.iter().map(|(_, m)| m.as_str()).collect();
+        assert!(m[0].contains("whole file system"), "{}", m[0]);
+        assert!(
+            m[1].contains("parent")
+                && m[1].contains("/var/run")
+                && m[1].contains("/var/lib/kubelet"),
+            "{}",
+            m[1]
+        );
+        assert!(m[2].contains("kubelet's credentials"), "{}", m[2]);
+        assert!(m[3].contains("SSH private keys"), "{}", m[3]);
+        assert!(m[4].contains("inside /usr"), "{}", m[4]);
+    }
 }

@@ -332,37 +332,143 @@ pub fn secret_patterns(text: &str) -> Vec<(usize, usize, &'static str)> {
     out
 }
 
-/// Host paths whose mount exposes or endangers the host: the directories themselves and
-/// anything below them (the reference tool checks exact paths only, PITFALLS CIS Docker 11).
-pub fn sensitive_host_path(path: &str) -> bool {
-    let p = path.trim_end_matches('/');
-    let p = if p.is_empty() { "/" } else { p };
-    if p == "/" {
-        return true;
+/// `path` as the kernel resolves it when nothing on the way is a symbolic link: empty and `.`
+/// components dropped, `..` taking the one before it away (never above `/`), no trailing `/`.
+/// `//etc`, `/etc/`, `/etc/.`, `/./etc` and `/srv/../etc` are all `/etc`. A relative path stays
+/// relative (`~/.ssh/.` is `~/.ssh`, `./a/../b` is `b`, `.` stays `.`).
+pub fn clean_host_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                // `/..` is `/`; a relative path keeps the `..` it cannot resolve.
+                _ if absolute => {}
+                _ => parts.push(".."),
+            },
+            c => parts.push(c),
+        }
     }
-    const ROOTS: &[&str] = &[
-        "/boot",
-        "/dev",
-        "/etc",
-        "/lib",
-        "/lib64",
-        "/proc",
-        "/sys",
-        "/usr",
-        "/bin",
-        "/sbin",
-        "/var/run",
-        "/run",
-        "/var/lib/docker",
+    match (absolute, parts.is_empty()) {
+        (true, _) => format!("/{}", parts.join("/")),
+        (false, true) => ".".to_string(),
+        (false, false) => parts.join("/"),
+    }
+}
+
+/// Directories of the host whose mount exposes or endangers it, with what they hold.
+const SENSITIVE_DIRS: &[(&str, &str)] = &[
+    ("/boot", "the host's kernel and boot loader"),
+    ("/dev", "the host's devices"),
+    ("/etc", "the host's configuration, accounts and credentials"),
+    ("/lib", "the host's libraries"),
+    ("/lib64", "the host's libraries"),
+    ("/proc", "the host's processes and kernel settings"),
+    ("/sys", "the host's kernel and hardware settings"),
+    ("/usr", "the host's programs and libraries"),
+    ("/bin", "the host's programs"),
+    ("/sbin", "the host's programs"),
+    ("/var/run", "the host's runtime state and sockets"),
+    ("/run", "the host's runtime state and sockets"),
+    ("/var/lib/docker", "Docker's images, containers and volumes"),
+    (
         "/var/lib/containerd",
+        "containerd's images and container file systems",
+    ),
+    (
+        "/var/lib/etcd",
+        "etcd's data: every object of the cluster, its Secrets included",
+    ),
+    (
         "/var/lib/kubelet",
-        "/root",
-        "/home",
+        "the kubelet's credentials and the volumes and secrets of every pod on the node",
+    ),
+    ("/root", "root's home directory"),
+    ("/home", "the users' home directories"),
+    (
         "/var/log",
-    ];
-    ROOTS
+        "the host's logs, which the kubelet and agents read as root",
+    ),
+];
+
+/// Why a host path is sensitive (see [`sensitive_host_dir`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SensitiveDir {
+    /// `/`: the host's whole file system.
+    Root,
+    /// One of the sensitive directories (`dir`, holding `what`) or a path below it.
+    Within {
+        dir: &'static str,
+        what: &'static str,
+    },
+    /// A parent of sensitive directories (`/var` holds `/var/run`, `/var/lib/kubelet`, ...):
+    /// its mount exposes all of them.
+    Contains(Vec<&'static str>),
+}
+
+impl SensitiveDir {
+    /// What a mount of `path` (as written) exposes, for a finding's message.
+    pub fn describe(&self, path: &str) -> String {
+        match self {
+            SensitiveDir::Root => "the host's whole file system: its configuration and \
+                credentials, the kubelet's state and the container runtime sockets"
+                .to_string(),
+            SensitiveDir::Within { dir, what } if clean_host_path(path) == *dir => what.to_string(),
+            SensitiveDir::Within { dir, what } => format!("inside {dir}, {what}"),
+            SensitiveDir::Contains(dirs) => {
+                let list = match dirs.as_slice() {
+                    [one] => one.to_string(),
+                    [init @ .., last] => format!("{} and {last}", init.join(", ")),
+                    [] => String::new(),
+                };
+                format!(
+                    "a parent of the sensitive host {} {list}, which the mount exposes with \
+                     everything else below it",
+                    if dirs.len() == 1 {
+                        "directory"
+                    } else {
+                        "directories"
+                    }
+                )
+            }
+        }
+    }
+}
+
+/// Why a mount of host path `path` exposes or endangers the host: it is `/`, one of the
+/// sensitive directories or below one (the reference tool checks exact paths only, PITFALLS CIS
+/// Docker 11), or a parent of some of them (`/var`, `/var/lib`). The path is compared once
+/// cleaned ([`clean_host_path`]): `//etc`, `/etc/.` and `/./etc` are `/etc`. Relative paths are
+/// not judged here.
+pub fn sensitive_host_dir(path: &str) -> Option<SensitiveDir> {
+    if !path.starts_with('/') {
+        return None;
+    }
+    let p = clean_host_path(path);
+    if p == "/" {
+        return Some(SensitiveDir::Root);
+    }
+    if let Some((dir, what)) = SENSITIVE_DIRS
         .iter()
-        .any(|r| p == *r || p.starts_with(&format!("{r}/")))
+        .find(|(d, _)| p == *d || p.starts_with(&format!("{d}/")))
+    {
+        return Some(SensitiveDir::Within { dir, what });
+    }
+    let below: Vec<&'static str> = SENSITIVE_DIRS
+        .iter()
+        .map(|(d, _)| *d)
+        .filter(|d| d.starts_with(&format!("{p}/")))
+        .collect();
+    (!below.is_empty()).then_some(SensitiveDir::Contains(below))
+}
+
+/// Host paths whose mount exposes or endangers the host (see [`sensitive_host_dir`]).
+pub fn sensitive_host_path(path: &str) -> bool {
+    sensitive_host_dir(path).is_some()
 }
 
 /// What the credential files and directories of a home directory hold, by their path in it.
@@ -382,7 +488,7 @@ const HOME_CREDENTIALS: &[(&str, &str)] = &[
 /// `/root/.docker`, `/home/ci/.ssh/id_ed25519`) holds when it is a credential file or
 /// directory, or inside one; the whole home holds all of them.
 pub fn home_credentials(path: &str) -> Option<&'static str> {
-    let p = path.trim_end_matches('/');
+    let p = &clean_host_path(path);
     let in_home = ["~", "$HOME", "${HOME}", "/root"]
         .iter()
         .find_map(|home| p.strip_prefix(home))
@@ -403,7 +509,7 @@ pub fn home_credentials(path: &str) -> Option<&'static str> {
 /// Container runtime sockets (Docker, containerd, CRI-O, Podman), or the directories that hold
 /// them.
 pub fn runtime_socket(path: &str) -> Option<&'static str> {
-    let p = path.trim_end_matches('/');
+    let p = clean_host_path(path);
     const SOCKETS: &[(&str, &str)] = &[
         ("docker.sock", "the Docker socket"),
         ("containerd.sock", "the containerd socket"),
@@ -414,7 +520,7 @@ pub fn runtime_socket(path: &str) -> Option<&'static str> {
     if let Some((_, name)) = SOCKETS.iter().find(|(s, _)| p.ends_with(s)) {
         return Some(name);
     }
-    match p {
+    match p.as_str() {
         "/var/run"
         | "/run"
         | "/var/run/docker"
@@ -535,6 +641,133 @@ mod tests {
         assert!(runtime_socket("/run/containerd/containerd.sock").is_some());
         assert!(runtime_socket("/var/run/docker.sock").is_some());
         assert!(runtime_socket("/srv/app.sock").is_none());
+    }
+
+    #[test]
+    fn host_paths_are_cleaned_like_the_kernel_resolves_them() {
+        for (path, clean) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/.", "/"),
+            ("/..", "/"),
+            ("/etc", "/etc"),
+            ("/etc/", "/etc"),
+            ("//etc", "/etc"),
+            ("/etc/.", "/etc"),
+            ("/./etc", "/etc"),
+            ("/etc//ssl/./certs/", "/etc/ssl/certs"),
+            ("/srv/../etc", "/etc"),
+            ("/../../etc", "/etc"),
+            ("~/.ssh/.", "~/.ssh"),
+            ("./a/../b", "b"),
+            ("../a", "../a"),
+            (".", "."),
+            ("", "."),
+        ] {
+            assert_eq!(clean_host_path(path), clean, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn sensitive_paths_are_recognised_however_they_are_spelled() {
+        for p in [
+            "/etc",
+            "/etc/",
+            "//etc",
+            "/etc/.",
+            "/./etc",
+            "/etc//",
+            "/srv/../etc",
+            "//",
+            "/.",
+            "/var/lib/kubelet/",
+            "//var//lib/kubelet/pods",
+            "/var/lib/etcd/member",
+            "/proc/./1",
+        ] {
+            assert!(sensitive_host_path(p), "{p:?}");
+        }
+        assert_eq!(sensitive_host_dir("//"), Some(SensitiveDir::Root));
+        assert!(matches!(
+            sensitive_host_dir("/./etc/"),
+            Some(SensitiveDir::Within { dir: "/etc", .. })
+        ));
+        // Look-alikes are not the directories they resemble.
+        for p in [
+            "/etcetera",
+            "/variable",
+            "/va",
+            "/rootfs",
+            "/srv/etc",
+            "etc",
+            "./etc",
+        ] {
+            assert!(!sensitive_host_path(p), "{p:?}");
+        }
+        assert!(runtime_socket("//var/run/docker.sock/.").is_some());
+        assert!(runtime_socket("/var/run/").is_some());
+        assert!(runtime_socket("/./run//containerd").is_some());
+        assert_eq!(home_credentials("//root/./.ssh/"), Some("SSH private keys"));
+    }
+
+    #[test]
+    fn parents_of_sensitive_directories_are_sensitive_and_say_what_they_hold() {
+        // /var is none of the directories but holds several of them: mounting it exposes the
+        // runtime sockets under /var/run and the kubelet's credentials all the same.
+        let Some(SensitiveDir::Contains(dirs)) = sensitive_host_dir("/var") else {
+            panic!("/var: {:?}", sensitive_host_dir("/var"));
+        };
+        assert_eq!(
+            dirs,
+            [
+                "/var/run",
+                "/var/lib/docker",
+                "/var/lib/containerd",
+                "/var/lib/etcd",
+                "/var/lib/kubelet",
+                "/var/log"
+            ]
+        );
+        let why = sensitive_host_dir("/var/").unwrap().describe("/var/");
+        assert!(
+            why.contains("parent") && why.contains("/var/run") && why.contains("/var/lib/kubelet"),
+            "{why}"
+        );
+        let Some(SensitiveDir::Contains(dirs)) = sensitive_host_dir("//var/lib/.") else {
+            panic!("/var/lib");
+        };
+        assert_eq!(
+            dirs,
+            [
+                "/var/lib/docker",
+                "/var/lib/containerd",
+                "/var/lib/etcd",
+                "/var/lib/kubelet"
+            ]
+        );
+        // /usr is one of the directories itself.
+        assert!(matches!(
+            sensitive_host_dir("/usr"),
+            Some(SensitiveDir::Within { dir: "/usr", .. })
+        ));
+        assert!(sensitive_host_dir("/usr/local/bin").is_some());
+        // A sibling of sensitive directories is not their parent.
+        for p in [
+            "/var/lib/app",
+            "/var/cache",
+            "/var/lib/kubeletx",
+            "/opt",
+            "/srv",
+            "/data",
+        ] {
+            assert_eq!(sensitive_host_dir(p), None, "{p}");
+        }
+        let why = sensitive_host_dir("/etc/kubernetes")
+            .unwrap()
+            .describe("/etc/kubernetes");
+        assert!(why.starts_with("inside /etc"), "{why}");
+        let why = sensitive_host_dir("/").unwrap().describe("/");
+        assert!(why.contains("whole file system"), "{why}");
     }
 
     #[test]
