@@ -66,6 +66,10 @@ pub trait Store {
     fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>>;
     /// Runs matching `filter`, newest first.
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>>;
+    /// One run, by the ID the listing shows. A run the store does not hold (a mistyped ID, a
+    /// run pruned since) is an error that names the store and the ID, so that a caller comparing
+    /// two chosen runs never takes a missing one for an empty one.
+    fn run(&mut self, run_id: i64) -> Result<RunSummary>;
     /// The per-check rows of one run, in benchmark order.
     fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>>;
     /// The stored audit document of one run.

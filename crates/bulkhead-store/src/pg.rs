@@ -787,6 +787,27 @@ impl PgStore {
     }
 }
 
+/// The columns of `bulkhead_runs` a [`RunSummary`] is read from, in [`run_summary`]'s order:
+/// all but the document, which only `document` reads (it is most of a run's size).
+const RUN_COLUMNS: &str = "id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary";
+
+/// A run as listed, from a row of [`RUN_COLUMNS`].
+fn run_summary(r: &postgres::Row) -> RunSummary {
+    RunSummary {
+        id: r.get(0),
+        host: r.get(1),
+        kind: r.get(2),
+        benchmark: r.get(3),
+        benchmark_version: r.get(4),
+        numbering: r.get(5),
+        tool_version: r.get(6),
+        collected_at: r.get(7),
+        recorded_at: r.get(8),
+        score: r.get(9),
+        summary: serde_json::from_str(r.get::<_, &str>(10)).unwrap_or(serde_json::Value::Null),
+    }
+}
+
 impl Store for PgStore {
     fn record_all(&mut self, runs: &[NewRun]) -> Result<Vec<i64>> {
         self.reconnect_if_lost()?;
@@ -814,32 +835,31 @@ impl Store for PgStore {
     }
 
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
-        let limit = filter.limit.map(|l| l as i64).unwrap_or(i64::MAX);
+        let limit = filter.query_limit().map(|l| l as i64).unwrap_or(i64::MAX);
         let rows = self
             .client
             .query(
-                "SELECT id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary
-                 FROM bulkhead_runs WHERE ($1::TEXT IS NULL OR host = $1) AND ($2::TEXT IS NULL OR kind = $2) ORDER BY id DESC LIMIT $3",
+                &format!("SELECT {RUN_COLUMNS} FROM bulkhead_runs WHERE ($1::TEXT IS NULL OR host = $1) AND ($2::TEXT IS NULL OR kind = $2) ORDER BY id DESC LIMIT $3"),
                 &[&filter.host, &filter.kind, &limit],
             )
             .map_err(|e| self.err("listing runs", e))?;
-        Ok(rows
-            .iter()
-            .map(|r| RunSummary {
-                id: r.get(0),
-                host: r.get(1),
-                kind: r.get(2),
-                benchmark: r.get(3),
-                benchmark_version: r.get(4),
-                numbering: r.get(5),
-                tool_version: r.get(6),
-                collected_at: r.get(7),
-                recorded_at: r.get(8),
-                score: r.get(9),
-                summary: serde_json::from_str(r.get::<_, &str>(10))
-                    .unwrap_or(serde_json::Value::Null),
-            })
-            .collect())
+        Ok(filter.windowed(rows.iter().map(run_summary).collect()))
+    }
+
+    fn run(&mut self, run_id: i64) -> Result<RunSummary> {
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT {RUN_COLUMNS} FROM bulkhead_runs WHERE id = $1"),
+                &[&run_id],
+            )
+            .map_err(|e| self.err(&format!("reading run {run_id}"), e))?;
+        row.as_ref().map(run_summary).ok_or_else(|| {
+            StoreError(format!(
+                "PostgreSQL store {} holds no run {run_id} (`bulkhead history` lists the runs it holds, with their IDs)",
+                self.shown
+            ))
+        })
     }
 
     fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>> {

@@ -48,7 +48,52 @@ pub struct RunSummary {
 pub struct RunFilter {
     pub host: Option<String>,
     pub kind: Option<String>,
+    /// The most runs to list (the newest), counted among those in the window.
     pub limit: Option<usize>,
+    /// Only runs whose facts were collected at or after this time (Unix seconds).
+    pub collected_since: Option<i64>,
+    /// Only runs whose facts were collected before this time (Unix seconds): with
+    /// `collected_since`, a half-open window, so that back-to-back windows never share a run.
+    pub collected_before: Option<i64>,
+}
+
+impl RunFilter {
+    /// Whether the filter has a time window, which the backends apply after reading (see
+    /// [`RunFilter::windowed`]).
+    pub fn has_window(&self) -> bool {
+        self.collected_since.is_some() || self.collected_before.is_some()
+    }
+
+    /// The LIMIT a backend may give its query: none when a window is applied afterwards, since
+    /// the newest N runs of the store need not be the newest N of the window.
+    pub(crate) fn query_limit(&self) -> Option<usize> {
+        if self.has_window() {
+            None
+        } else {
+            self.limit
+        }
+    }
+
+    /// The runs (newest first, as the backend read them) that fall in the window, at most
+    /// `limit` of them. The window is applied to the parsed time rather than in SQL: the
+    /// collection time is the collecting host's text, and compared as text a time written with
+    /// fractions of a second ("...:00.5Z") sorts before the same second without them. A time
+    /// that does not read as one (not written by bulkhead) is in no window.
+    pub(crate) fn windowed(&self, runs: Vec<RunSummary>) -> Vec<RunSummary> {
+        if !self.has_window() {
+            return runs;
+        }
+        let inside = |r: &RunSummary| {
+            bulkhead_facts::time::rfc3339_to_unix(&r.collected_at).is_some_and(|t| {
+                self.collected_since.is_none_or(|since| t >= since)
+                    && self.collected_before.is_none_or(|before| t < before)
+            })
+        };
+        runs.into_iter()
+            .filter(inside)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
+    }
 }
 
 impl NewRun {

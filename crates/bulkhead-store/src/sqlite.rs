@@ -3,7 +3,7 @@
 use crate::prune::{FileSize, Planner, Prune, PruneReport, CHUNK};
 use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
 /// How long a recording waits for another process's lock on the file (a concurrent audit, a
@@ -489,6 +489,28 @@ fn may_write(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The columns of `runs` a [`RunSummary`] is read from, in [`run_summary`]'s order: all but the
+/// document, which only `document` reads (it is most of a run's size).
+const RUN_COLUMNS: &str = "id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary";
+
+/// A run as listed, from a row of [`RUN_COLUMNS`].
+fn run_summary(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
+    let summary: String = r.get(10)?;
+    Ok(RunSummary {
+        id: r.get(0)?,
+        host: r.get(1)?,
+        kind: r.get(2)?,
+        benchmark: r.get(3)?,
+        benchmark_version: r.get(4)?,
+        numbering: r.get(5)?,
+        tool_version: r.get(6)?,
+        collected_at: r.get(7)?,
+        recorded_at: r.get(8)?,
+        score: r.get(9)?,
+        summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+    })
+}
+
 /// Insert one run and its checks inside the caller's transaction; returns its run ID.
 fn insert_run(tx: &rusqlite::Transaction, run: &NewRun, file: &Path) -> Result<i64> {
     tx.execute(
@@ -540,32 +562,35 @@ impl Store for SqliteStore {
     fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary
-                 FROM runs WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id DESC LIMIT ?3",
-            )
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id DESC LIMIT ?3"
+            ))
             .map_err(|e| self.err("listing runs", e))?;
-        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+        let limit = filter.query_limit().map(|l| l as i64).unwrap_or(-1);
         let rows = stmt
-            .query_map(params![filter.host, filter.kind, limit], |r| {
-                let summary: String = r.get(10)?;
-                Ok(RunSummary {
-                    id: r.get(0)?,
-                    host: r.get(1)?,
-                    kind: r.get(2)?,
-                    benchmark: r.get(3)?,
-                    benchmark_version: r.get(4)?,
-                    numbering: r.get(5)?,
-                    tool_version: r.get(6)?,
-                    collected_at: r.get(7)?,
-                    recorded_at: r.get(8)?,
-                    score: r.get(9)?,
-                    summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
-                })
-            })
+            .query_map(params![filter.host, filter.kind, limit], run_summary)
             .map_err(|e| StoreError(format!("SQLite store {}: listing runs: {e}", self.path)))?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| StoreError(format!("SQLite store {}: {e}", self.path)))
+        let runs = rows
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| StoreError(format!("SQLite store {}: {e}", self.path)))?;
+        Ok(filter.windowed(runs))
+    }
+
+    fn run(&mut self, run_id: i64) -> Result<RunSummary> {
+        self.conn
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                params![run_id],
+                run_summary,
+            )
+            .optional()
+            .map_err(|e| self.err(&format!("reading run {run_id}"), e))?
+            .ok_or_else(|| {
+                StoreError(format!(
+                    "SQLite store {} holds no run {run_id} (`bulkhead history` lists the runs it holds, with their IDs)",
+                    self.path
+                ))
+            })
     }
 
     fn checks(&mut self, run_id: i64) -> Result<Vec<CheckRow>> {

@@ -44,6 +44,7 @@ fn exercise(store: &mut dyn Store) {
             host: Some("node-a".into()),
             kind: Some("docker".into()),
             limit: Some(1),
+            ..RunFilter::default()
         })
         .unwrap();
     assert_eq!(a.len(), 1);
@@ -913,4 +914,145 @@ fn sqlite_waits_for_a_lock_held_longer_than_five_seconds() {
         .expect("recorded once the lock was released");
     held.join().unwrap();
     assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 2);
+}
+
+/// `host`'s audit document with its facts collected at `collected_at`.
+fn audit_doc_at(host: &str, collected_at: &str) -> serde_json::Value {
+    let mut doc = audit_doc(host, "fail", 0);
+    doc["target"]["collected_at"] = collected_at.into();
+    doc
+}
+
+/// A run is read by the ID the listing shows (what `history --diff --from ID --to ID` names);
+/// an ID the store does not hold is an error that names the store and the ID, never an empty
+/// run.
+fn a_run_is_found_by_its_id(store: &mut dyn Store, store_named: &str) {
+    let a = store
+        .record(&NewRun::from_document(&audit_doc("node-a", "fail", 0)).unwrap())
+        .unwrap();
+    let b = store
+        .record(&NewRun::from_document(&audit_doc("node-b", "pass", 2)).unwrap())
+        .unwrap();
+    let run = store.run(a).unwrap();
+    assert_eq!((run.id, run.host.as_str(), run.score), (a, "node-a", 0));
+    assert_eq!(store.run(b).unwrap().host, "node-b");
+    assert_eq!(
+        store.run(b).unwrap(),
+        store.runs(&RunFilter::default()).unwrap()[0],
+        "the same run as listed"
+    );
+    let missing = b + 40;
+    let err = match store.run(missing) {
+        Err(e) => e.to_string(),
+        Ok(r) => panic!("found run {missing}: {r:?}"),
+    };
+    assert!(err.contains(store_named), "{err}");
+    assert!(err.contains(&format!("holds no run {missing}")), "{err}");
+    assert!(err.contains("bulkhead history"), "{err}");
+}
+
+/// --since and --until: runs are kept by when their facts were collected (not recorded, nor
+/// their ID), from `collected_since` (included) up to `collected_before` (left out); a time
+/// written with fractions of a second is read as a time, one that is none is in no window, and
+/// the limit counts the newest runs of the window, not of the store.
+fn runs_are_listed_within_a_window_of_collection_times(store: &mut dyn Store) {
+    let t = |s: &str| bulkhead_facts::time::rfc3339_to_unix(s).unwrap();
+    // Recorded out of collection order: a late snapshot is placed where it was taken.
+    for (host, at) in [
+        ("march", "2026-03-01T00:00:00Z"),
+        ("january", "2026-01-01T00:00:00Z"),
+        ("february", "2026-02-01T00:00:00Z"),
+        ("late-january", "2026-01-31T23:59:59.750Z"),
+        ("unreadable", "yesterday"),
+    ] {
+        store
+            .record(&NewRun::from_document(&audit_doc_at(host, at)).unwrap())
+            .unwrap();
+    }
+    let listed = |store: &mut dyn Store, filter: RunFilter| -> Vec<String> {
+        store
+            .runs(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.host)
+            .collect()
+    };
+    let since = |at: &str| RunFilter {
+        collected_since: Some(t(at)),
+        ..RunFilter::default()
+    };
+    let before = |at: &str| RunFilter {
+        collected_before: Some(t(at)),
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        listed(store, since("2026-02-01T00:00:00Z")),
+        ["february", "march"],
+        "newest (by ID) first; the moment itself is in"
+    );
+    assert_eq!(
+        listed(store, before("2026-02-01T00:00:00Z")),
+        ["late-january", "january"],
+        "the moment itself is out; a fraction of a second is still January"
+    );
+    let january = RunFilter {
+        collected_since: Some(t("2026-01-01T00:00:00Z")),
+        collected_before: Some(t("2026-02-01T00:00:00Z")),
+        ..RunFilter::default()
+    };
+    assert_eq!(listed(store, january), ["late-january", "january"]);
+    // The newest run of the store (unreadable) and the one before (late-january) are not the
+    // newest of the window.
+    let newest_of_march_and_before = RunFilter {
+        collected_before: Some(t("2026-02-15T00:00:00Z")),
+        limit: Some(1),
+        ..RunFilter::default()
+    };
+    assert_eq!(listed(store, newest_of_march_and_before), ["late-january"]);
+    let by_host = RunFilter {
+        host: Some("march".into()),
+        ..since("2026-01-01T00:00:00Z")
+    };
+    assert_eq!(listed(store, by_host), ["march"]);
+    assert!(listed(store, since("2026-03-01T00:00:01Z")).is_empty());
+    // Without a window every run is listed, the unreadable time too.
+    assert_eq!(listed(store, RunFilter::default()).len(), 5);
+}
+
+#[test]
+fn sqlite_finds_a_run_by_its_id_and_names_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    a_run_is_found_by_its_id(store.as_mut(), &format!("SQLite store {}", path.display()));
+}
+
+#[test]
+fn sqlite_lists_runs_within_a_window_of_collection_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.db");
+    let mut store = open(&format!("sqlite:{}", path.display())).unwrap();
+    runs_are_listed_within_a_window_of_collection_times(store.as_mut());
+    // A reader sees the same.
+    drop(store);
+    let mut reader = open_existing(&format!("sqlite:{}", path.display())).unwrap();
+    let feb = RunFilter {
+        collected_since: bulkhead_facts::time::rfc3339_to_unix("2026-02-01T00:00:00Z"),
+        ..RunFilter::default()
+    };
+    assert_eq!(reader.runs(&feb).unwrap().len(), 2);
+}
+
+#[test]
+fn postgres_finds_a_run_by_its_id_and_lists_runs_within_a_window() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    // (CREATE DATABASE cannot share a batch: a batch is one transaction.)
+    pg.admin("CREATE DATABASE lookup");
+    pg.admin("CREATE DATABASE window_of_time");
+    let mut store = open(&pg.url_as("bulkhead", "lookup")).unwrap();
+    a_run_is_found_by_its_id(store.as_mut(), "PostgreSQL store");
+    let mut store = open(&pg.url_as("bulkhead", "window_of_time")).unwrap();
+    runs_are_listed_within_a_window_of_collection_times(store.as_mut());
 }

@@ -280,23 +280,30 @@ Exit codes:
 
 const HISTORY_HELP: &str = "\
 Examples:
-  # Record a run (the first one creates runs.db), then list the newest 20
+  # Record two runs (the first creates runs.db); list the last 7 days' runs
   bulkhead audit docker --store sqlite:runs.db
-  bulkhead history --store sqlite:runs.db
-  # What changed since each host's previous run, one object per check
-  bulkhead history --store sqlite:runs.db --diff --format json
-  # A fleet database: one host's last five Docker runs
+  bulkhead audit docker --store sqlite:runs.db
+  bulkhead history --store sqlite:runs.db --since 7
+  # Changes since each host's last run (exit 1 on a new failure); run 1 to 2
+  bulkhead history --store sqlite:runs.db --diff --fail-on-regression
+  bulkhead history --store sqlite:runs.db --diff --from 1 --to 2 --format json
+  # A fleet database: one host's last five Docker runs before February 2026
   export BULKHEAD_STORE=postgres://reader@db.example/fleet
-  bulkhead history --host web-1 --kind docker --limit 5
+  bulkhead history --host web-1 --kind docker --limit 5 --until 2026-02-01
   # Delete runs beyond each host's newest 30: see what would go, then do it
   bulkhead history --store sqlite:runs.db --prune --keep-last 30
   bulkhead history --store sqlite:runs.db --prune --keep-last 30 --apply
 
 Exit codes:
-  0  listed or pruned (or a prune's dry run), also when the default history
-     does not exist yet
-  2  a store that cannot be read, a --store file that does not exist, a
-     database that holds no bulkhead run history";
+  0  listed, compared or pruned (or a prune's dry run), also when the default
+     history does not exist yet; with --fail-on-regression, no regression
+  1  --diff --fail-on-regression found a regression: a check or object that
+     moved into fail or error from another status, or appeared failing or
+     erroring where the older run had no such check or object
+  2  a usage error (--fail-on-regression without --diff, a --since that is
+     no date), a store that cannot be read, a --store file that does not
+     exist, a database that holds no bulkhead run history, a --from or --to
+     run ID the store does not hold, --from and --to runs of different kinds";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -467,6 +474,7 @@ pub enum Command {
     ///
     /// Lists the runs that `bulkhead audit --store URL` recorded, newest first: run ID, host,
     /// kind, when the facts were collected, score, and how many checks ended in each status.
+    /// --since and --until keep the runs whose facts were collected in a time window.
     ///
     /// With --diff, each host (and kind) is taken on its own: its newest run (by when its facts
     /// were collected) is compared with the run before it, check by check, and every check whose
@@ -475,7 +483,8 @@ pub enum Command {
     /// images, files, processes) whose status changed, appeared or disappeared, so a check that
     /// stays "fail" while one container is fixed and another breaks is listed too. Checks are
     /// matched by control, so two runs in different numberings still compare; objects by kind and
-    /// name.
+    /// name. --from and --to compare two runs chosen by their IDs instead, and
+    /// --fail-on-regression makes the comparison a gate for CI (exit 1 on a new fail or error).
     ///
     /// Reading changes nothing: no file or table is created, and a store that holds no bulkhead
     /// run history (a mistyped database, another application's file) is an error naming it.
@@ -843,7 +852,8 @@ pub struct HistoryArgs {
     pub kind: Option<Benchmark>,
     /// How many runs to list, newest first.
     ///
-    /// At least 1. --diff reads every run, whatever this says.
+    /// At least 1. With --since or --until, the newest N of the runs in that window. --diff
+    /// reads every run, whatever this says.
     #[arg(
         long,
         value_name = "N",
@@ -859,9 +869,98 @@ pub struct HistoryArgs {
     /// ...) whose status changed, that appeared or that disappeared. A check that kept its status
     /// while its objects changed is listed too (`fail -> fail`). Objects are matched by kind and
     /// name, so a container recreated under its name or a restarted daemon is the same object.
-    /// Only statuses count, not evidence.
+    /// Only statuses count, not evidence. --from and --to compare two chosen runs instead, and
+    /// --fail-on-regression exits 1 when something newly fails or errors.
     #[arg(long)]
     pub diff: bool,
+    /// With --diff: the older of two runs to compare, by its run ID.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "diff",
+        requires = "to",
+        conflicts_with_all = ["host", "kind"],
+        value_parser = clap::value_parser!(i64).range(1..),
+        long_help = "\
+With --diff: the older of two runs to compare, by its run ID (with --to).
+
+The ID is the run column of the listing (id in its JSON). The two runs are compared as \
+--diff compares a host's last two, with the same output in text and JSON: --from is the \
+before side, --to the after side, whatever their order in time (a note says when --from was \
+collected after --to). Runs of two different hosts may be compared (to see how a new node \
+differs from a known good one): the output names both hosts, and in JSON each entry has \
+before_host. Runs of different kinds (docker, kubernetes) share no check and are refused, and \
+so is an ID the store does not hold (exit 2, naming it).
+
+For example, the state of run 12 against that of run 40:
+  bulkhead history --diff --from 12 --to 40"
+    )]
+    pub from: Option<i64>,
+    /// With --diff: the newer of two runs to compare, by its run ID.
+    ///
+    /// The after side of the comparison; see --from.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "diff",
+        requires = "from",
+        conflicts_with_all = ["host", "kind"],
+        value_parser = clap::value_parser!(i64).range(1..)
+    )]
+    pub to: Option<i64>,
+    /// With --diff: exit 1 when a check or object newly fails or errors.
+    #[arg(
+        long,
+        requires = "diff",
+        long_help = "\
+With --diff: exit 1 when a check or object newly fails or errors.
+
+A regression is a check, or an object under a check (a container, an image, a file, a \
+process), whose status moved into fail or error from any other status (pass, warn, manual, \
+not applicable, fail to error and error to fail alike), or that appeared as fail or error \
+where the older run had no such check or object. An object counts by the status shown for \
+it, the roll-up of its entries. A check or object that disappeared, or that kept failing, \
+is not one. Every compared pair counts (each host's last two runs, or --from and \
+--to). Without a regression the exit is 0, as without this flag; a host with a single run \
+has nothing to compare. The output is the same; standard error says how many regressions \
+there were.
+
+For example, in CI after each audit is recorded:
+  bulkhead audit docker --store sqlite:runs.db --fail-on never
+  bulkhead history --store sqlite:runs.db --diff --fail-on-regression"
+    )]
+    pub fail_on_regression: bool,
+    /// List only runs collected at or after DAYS days ago, or DATE.
+    #[arg(
+        long,
+        value_name = "DAYS|DATE",
+        conflicts_with_all = ["diff", "prune"],
+        value_parser = crate::cmd::history::parse_days_or_date,
+        long_help = "\
+List only runs whose facts were collected at or after DAYS days ago, or DATE.
+
+DAYS is a whole number (7: the last seven days); DATE is 2026-01-31 (midnight UTC) or \
+2026-01-31T12:00:00Z, as for --older-than. Runs are placed by when their facts were \
+collected (the collected column, collected_at in JSON), not when they were recorded: a \
+snapshot recorded a week late counts where it was taken. --limit counts the runs inside the \
+window. For the listing only, not --diff or --prune."
+    )]
+    pub since: Option<crate::cmd::history::DaysOrDate>,
+    /// List only runs collected before DAYS days ago, or DATE.
+    #[arg(
+        long,
+        value_name = "DAYS|DATE",
+        conflicts_with_all = ["diff", "prune"],
+        value_parser = crate::cmd::history::parse_days_or_date,
+        long_help = "\
+List only runs whose facts were collected before DAYS days ago, or before DATE.
+
+The same forms and the same time as --since (the collected column). The moment itself is \
+left out: --until 2026-02-01 ends with the last second of January 31, so --since 2026-01-01 \
+--until 2026-02-01 is January, and back-to-back windows never share a run. --until 30 lists \
+what was collected more than 30 days ago."
+    )]
+    pub until: Option<crate::cmd::history::DaysOrDate>,
     /// Delete old runs (see --keep-last, --older-than and --apply).
     #[arg(
         long,
@@ -903,9 +1002,9 @@ For example, see what keeping each host's newest 30 runs of each kind (and any r
         long,
         value_name = "DAYS|DATE",
         requires = "prune",
-        value_parser = crate::cmd::history::parse_older_than
+        value_parser = crate::cmd::history::parse_days_or_date
     )]
-    pub older_than: Option<crate::cmd::history::OlderThan>,
+    pub older_than: Option<crate::cmd::history::DaysOrDate>,
     /// With --older-than: also delete a host's latest run if as old.
     ///
     /// For hosts that are gone: without it, each host and kind keeps its latest run, however

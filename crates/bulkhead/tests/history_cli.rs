@@ -1402,3 +1402,416 @@ fn a_password_on_the_command_line_is_warned_of_and_a_socket_store_is_named_as_a_
         }
     }
 }
+
+/// `bulkhead ARGS` with no store in the environment, whatever its exit.
+fn bulkhead_exit(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .env_remove("BULKHEAD_STORE")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The golden snapshot with its facts collected at `at`, saved as `name`.
+fn snapshot_collected_at(dir: &TempDir, name: &str, at: &str) -> String {
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_snapshot()).unwrap()).unwrap();
+    snap["collected_at"] = at.into();
+    let path = dir.arg(name);
+    std::fs::write(&path, snap.to_string()).unwrap();
+    path
+}
+
+/// `--diff --from ID --to ID` compares the two runs named, whatever lies between them and
+/// whichever are the newest: here runs 1 and 3, where plain --diff compares 2 with 3 (equal)
+/// and says nothing changed. The output is --diff's, in text and JSON.
+#[test]
+fn history_diff_from_to_compares_the_two_runs_named() {
+    let dir = TempDir::new("history-from-to");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let remediated = remediated_snapshot(&dir);
+    for snap in [golden_snapshot().as_str(), &remediated, &remediated] {
+        bulkhead(&record_5_13(snap, &store));
+    }
+    let (newest, _) = bulkhead(&["history", "--store", &store, "--diff"]);
+    assert!(
+        newest.contains("no check or object changed status"),
+        "{newest}"
+    );
+
+    let (text, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "1", "--to", "3",
+    ]);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    assert_eq!(
+        lines,
+        [
+            "lab-host docker: run 1 (2026-01-01T00:00:00Z) -> run 3 (2026-01-01T00:00:00Z), score -1 -> -1",
+            "5.13     fail -> fail  docker.container.read_only_rootfs",
+            "container hardened: pass -> fail",
+            "container hostile: fail -> pass (id 020202020202 -> 0c0c0c0c0c0c)",
+            "container newcomer: absent -> fail",
+            "container labelled: fail -> absent",
+        ],
+        "{text}"
+    );
+
+    let (json, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "1", "--to", "3", "--format", "json",
+    ]);
+    let changes: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{json}");
+    let c = &changes[0];
+    for (key, value) in [
+        ("host", json!("lab-host")),
+        ("kind", json!("docker")),
+        ("check", json!("5.13")),
+        ("before", json!("fail")),
+        ("after", json!("fail")),
+        ("before_run", json!(1)),
+        ("after_run", json!(3)),
+    ] {
+        assert_eq!(c[key], value, "{key}: {c}");
+    }
+    assert!(c.get("before_host").is_none(), "one host: {c}");
+    assert_eq!(c["objects"].as_array().unwrap().len(), 4, "{c}");
+
+    // Named the other way round, the comparison runs the other way: what was fixed is broken.
+    let (text, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "3", "--to", "1",
+    ]);
+    assert!(text.starts_with("lab-host docker: run 3 ("), "{text}");
+    assert!(
+        text.lines().any(
+            |l| l.trim() == "container hostile: pass -> fail (id 0c0c0c0c0c0c -> 020202020202)"
+        ),
+        "{text}"
+    );
+}
+
+/// Runs of two hosts may be compared (a new node against a known good one): the header names
+/// both hosts, a note says that two hosts are compared rather than one over time, and each JSON
+/// entry carries `before_host`.
+#[test]
+fn history_diff_from_to_of_two_hosts_says_so() {
+    let dir = TempDir::new("history-two-hosts");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    bulkhead(&record_5_13(&golden_snapshot(), &store));
+    let mut other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(remediated_snapshot(&dir)).unwrap()).unwrap();
+    other["host"]["hostname"]["value"] = json!("node-b");
+    let other_path = dir.arg("node-b.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    bulkhead(&record_5_13(&other_path, &store));
+
+    let (text, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "1", "--to", "2",
+    ]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("lab-host -> node-b docker: run 1 ("),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1],
+        "  note: run 1 is of host lab-host, run 2 of host node-b: this compares two hosts, not one host over time",
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "container newcomer: absent -> fail"),
+        "{text}"
+    );
+    let (json, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "1", "--to", "2", "--format", "json",
+    ]);
+    let changes: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for c in changes.as_array().unwrap() {
+        assert_eq!(
+            (&c["host"], &c["before_host"]),
+            (&json!("node-b"), &json!("lab-host")),
+            "{c}"
+        );
+    }
+    // Plain --diff still takes each host on its own: neither has two runs.
+    let (text, _) = bulkhead(&["history", "--store", &store, "--diff"]);
+    assert_eq!(text, "no host has two recorded runs to compare\n");
+}
+
+/// What --from and --to refuse (exit 2, nothing on standard output): a run ID the store does not
+/// hold (named, with the store), runs of different kinds, the same run twice, one without the
+/// other, either without --diff, and --host or --kind beside them.
+#[test]
+fn history_diff_from_to_refusals_name_what_is_wrong() {
+    let dir = TempDir::new("history-from-to-refusals");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    // Runs 1 (docker) and 2 (kubernetes), from one audit of both benchmarks.
+    bulkhead(&[
+        "audit",
+        "--snapshot",
+        &docker_and_kubernetes_snapshot(&dir),
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        "--store",
+        &store,
+    ]);
+    let (_, list, _) = bulkhead_exit(&["history", "--store", &store, "--format", "json"]);
+    let kinds: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(kinds[1]["kind"], "docker", "{list}");
+    assert_eq!(kinds[0]["kind"], "kubernetes", "{list}");
+    let shown = format!("SQLite store {}", dir.arg("runs.db"));
+    for (args, says) in [
+        (
+            &["--diff", "--from", "1", "--to", "9"][..],
+            vec!["--to 9: ", &shown, "holds no run 9"],
+        ),
+        (
+            &["--diff", "--from", "42", "--to", "1"][..],
+            vec!["--from 42: ", "holds no run 42"],
+        ),
+        (
+            &["--diff", "--from", "1", "--to", "2"][..],
+            vec![
+                "run 1 (--from) is a docker run and run 2 (--to) a kubernetes run",
+                "different kinds",
+            ],
+        ),
+        (
+            &["--diff", "--from", "1", "--to", "1"][..],
+            vec!["--from and --to both name run 1"],
+        ),
+        (&["--diff", "--from", "1"][..], vec!["--to <ID>"]),
+        (&["--from", "1", "--to", "2"][..], vec!["--diff"]),
+        (
+            &["--diff", "--from", "1", "--to", "2", "--host", "lab-host"][..],
+            vec!["cannot be used with", "--host"],
+        ),
+        (
+            &["--diff", "--from", "one", "--to", "2"][..],
+            vec!["'one'", "--from"],
+        ),
+    ] {
+        let mut argv = vec!["history", "--store", &store];
+        argv.extend_from_slice(args);
+        let (code, out, err) = bulkhead_exit(&argv);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: no {s:?} in {err}");
+        }
+    }
+}
+
+/// --since and --until list the runs whose facts were collected in the window (since included,
+/// until left out), in whatever order they were recorded; --limit counts the runs of the
+/// window; a window without runs says so (JSON: []). DAYS counts back from now.
+#[test]
+fn history_since_and_until_list_runs_by_when_their_facts_were_collected() {
+    let dir = TempDir::new("history-window");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    // Runs 1 (March), 2 (January) and 3 (February): recorded out of collection order.
+    for (name, at) in [
+        ("march.json", "2026-03-01T00:00:00Z"),
+        ("january.json", "2026-01-01T00:00:00Z"),
+        ("february.json", "2026-02-01T00:00:00Z"),
+    ] {
+        bulkhead(&record_5_13(&snapshot_collected_at(&dir, name, at), &store));
+    }
+    let ids = |extra: &[&str]| -> Vec<i64> {
+        let mut args = vec!["history", "--store", &store, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (out, _) = bulkhead(&args);
+        let runs: serde_json::Value = serde_json::from_str(&out).unwrap();
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(&[]), [3, 2, 1]);
+    assert_eq!(ids(&["--since", "2026-02-01"]), [3, 1]);
+    assert_eq!(ids(&["--until", "2026-02-01"]), [2]);
+    assert_eq!(
+        ids(&["--since", "2026-01-01", "--until", "2026-03-01"]),
+        [3, 2]
+    );
+    assert_eq!(ids(&["--since", "2026-02-01T00:00:01Z"]), [1]);
+    // The newest of the window, not the newest of the store (run 3, February, is outside it).
+    assert_eq!(ids(&["--until", "2026-02-01", "--limit", "1"]), [2]);
+    assert!(ids(&["--until", "2025-12-01"]).is_empty());
+
+    let (text, _) = bulkhead(&["history", "--store", &store, "--since", "2026-02-01"]);
+    let listed: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(listed, ["3", "1"], "{text}");
+    let (text, _) = bulkhead(&["history", "--store", &store, "--until", "2025-12-01"]);
+    assert_eq!(
+        text,
+        "no runs collected before 2025-12-01T00:00:00Z recorded; the store holds other runs (`bulkhead history` without --since and --until lists them)\n"
+    );
+
+    // DAYS: a run collected two days ago is within --since 7, the others (2026's first months,
+    // at least as old as 2026-03-01) are not, unless this clock is wrong.
+    let now = bulkhead_facts::time::unix_now();
+    let recent = bulkhead_facts::time::rfc3339_utc(now - 2 * 86_400);
+    bulkhead(&record_5_13(
+        &snapshot_collected_at(&dir, "recent.json", &recent),
+        &store,
+    ));
+    if now > bulkhead_facts::time::rfc3339_to_unix("2026-03-08T00:00:00Z").unwrap() {
+        assert_eq!(ids(&["--since", "7"]), [4]);
+        assert_eq!(ids(&["--until", "7"]), [3, 2, 1]);
+    }
+    assert_eq!(ids(&["--since", "3", "--until", "1"]), [4]);
+}
+
+/// Values --since and --until refuse, and the flags they do not go with: exit 2, naming the flag
+/// and the value, nothing listed.
+#[test]
+fn history_since_and_until_refusals_name_the_flag_and_value() {
+    let dir = TempDir::new("history-window-usage");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    bulkhead(&record_5_13(&golden_snapshot(), &store));
+    for (args, says) in [
+        (
+            &["--since", "2026-02-30"][..],
+            vec!["--since", "'2026-02-30'", "neither a number of days"],
+        ),
+        (
+            &["--until", "yesterday"][..],
+            vec!["--until", "'yesterday'", "neither a number of days"],
+        ),
+        (&["--since=-3"][..], vec!["--since", "'-3'"]),
+        (
+            &["--since", "2026-03-01", "--until", "2026-02-01"][..],
+            vec!["--since (2026-03-01T00:00:00Z) is not before --until (2026-02-01T00:00:00Z)"],
+        ),
+        (
+            &["--since", "7", "--diff"][..],
+            vec!["--since", "cannot be used with", "--diff"],
+        ),
+        (
+            &["--until", "7", "--prune", "--keep-last", "1"][..],
+            vec!["--until", "cannot be used with"],
+        ),
+    ] {
+        let mut argv = vec!["history", "--store", &store];
+        argv.extend_from_slice(args);
+        let (code, out, err) = bulkhead_exit(&argv);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: no {s:?} in {err}");
+        }
+    }
+}
+
+/// `--diff --fail-on-regression`: exit 1 when a check or object moved into fail (or error) from
+/// another status or appeared failing, with the same output and a count on standard error; exit
+/// 0 when things only got better or did not move; a usage error (2) without --diff.
+#[test]
+fn history_diff_fail_on_regression_exits_1_only_on_a_regression() {
+    let dir = TempDir::new("history-regression");
+    let golden = golden_snapshot();
+    let remediated = remediated_snapshot(&dir);
+    let record = |snap: &str, only: &str, store: &str| {
+        bulkhead(&[
+            "audit",
+            "docker",
+            "--snapshot",
+            snap,
+            "--only",
+            only,
+            "--fail-on",
+            "never",
+            "--store",
+            store,
+        ]);
+    };
+    let gate = |store: &str, extra: &[&str]| {
+        let mut args = vec![
+            "history",
+            "--store",
+            store,
+            "--diff",
+            "--fail-on-regression",
+        ];
+        args.extend_from_slice(extra);
+        bulkhead_exit(&args)
+    };
+
+    // 2.4 fixed (fail -> pass, its daemon too): better, exit 0, the diff printed as ever.
+    let better = format!("sqlite:{}", dir.arg("better.db"));
+    record(&golden, "2.4", &better);
+    record(&remediated, "2.4", &better);
+    let (code, out, err) = gate(&better, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("2.4      fail -> pass"), "{out}");
+    assert!(!err.contains("regression"), "{err}");
+    // The same two runs the other way round: 2.4 and its daemon moved into fail.
+    let (code, out, err) = gate(&better, &["--from", "2", "--to", "1"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.contains("2.4      pass -> fail"), "{out}");
+    assert!(
+        err.contains("--fail-on-regression: 2 checks or objects moved into fail or error"),
+        "{err}"
+    );
+
+    // 5.13 stays fail, but one container lost its read-only root and a new one fails: exit 1,
+    // in JSON as in text.
+    let objects = format!("sqlite:{}", dir.arg("objects.db"));
+    record(&golden, "5.13", &objects);
+    record(&remediated, "5.13", &objects);
+    let (code, out, err) = gate(&objects, &["--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let changes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(changes[0]["before"], "fail");
+    assert!(err.contains("2 checks or objects"), "{err}");
+    // Without the flag the same diff exits 0.
+    let (code, _, err) =
+        bulkhead_exit(&["history", "--store", &objects, "--diff", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    // A check the older run did not have, failing now: a regression.
+    let appeared = format!("sqlite:{}", dir.arg("appeared.db"));
+    record(&remediated, "2.4", &appeared);
+    record(&remediated, "2.4,5.13", &appeared);
+    let (code, out, err) = gate(&appeared, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.contains("5.13     absent -> fail"), "{out}");
+    assert!(err.contains("1 check or object moved"), "{err}");
+    // ... and one that disappeared is none.
+    let (code, _, err) = gate(&appeared, &["--from", "2", "--to", "1"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    // Nothing changed, or nothing to compare: exit 0.
+    let same = format!("sqlite:{}", dir.arg("same.db"));
+    record(&golden, "5.13", &same);
+    let (code, out, _) = gate(&same, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "no host has two recorded runs to compare\n");
+    record(&golden, "5.13", &same);
+    let (code, out, _) = gate(&same, &[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("no check or object changed status"), "{out}");
+
+    // Without --diff: a usage error naming the flag, nothing read.
+    let (code, out, err) = bulkhead_exit(&["history", "--store", &same, "--fail-on-regression"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("--fail-on-regression") && err.contains("--diff"),
+        "{err}"
+    );
+}

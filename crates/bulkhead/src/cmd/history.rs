@@ -108,8 +108,14 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
     if args.prune {
         return prune(&url, &args, kind);
     }
+    let now = bulkhead_facts::time::unix_now();
+    let (collected_since, collected_before) = window(&args, now)?;
     // Nor any table: a database without bulkhead's is refused by name, not read as empty.
     let mut store = bulkhead_store::open_existing(&url).map_err(|e| e.to_string())?;
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        let pair = chosen_pair(store.as_mut(), from, to)?;
+        return compare_and_emit(store.as_mut(), &[pair], &args, String::new());
+    }
     let filter = RunFilter {
         host: args.host.clone(),
         kind,
@@ -118,11 +124,15 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         } else {
             Some(args.limit as usize)
         },
+        collected_since,
+        collected_before,
     };
     let runs = store.runs(&filter).map_err(|e| e.to_string())?;
-    // A --host or --kind that matches no run of a store that holds runs (a mistyped host name, a
-    // host that never recorded) is said as such, not as an empty history.
-    let unmatched = if runs.is_empty() && (filter.host.is_some() || filter.kind.is_some()) {
+    // A --host, --kind or window that matches no run of a store that holds runs (a mistyped
+    // host name, a host that never recorded, a quiet week) is said as such, not as an empty
+    // history.
+    let narrowed = filter.host.is_some() || filter.kind.is_some() || filter.has_window();
+    let unmatched = if runs.is_empty() && narrowed {
         let any = store
             .runs(&RunFilter {
                 limit: Some(1),
@@ -144,12 +154,18 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
         crate::output::emit(&text, None)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // The two newest runs of every (host, kind), compared check by check. Newest by when the
-    // facts were collected (then by run ID): a snapshot recorded after a later live audit is
-    // the older state of the host, and comparing in recording order would run time backwards.
+    let pairs = newest_pairs(&runs);
+    let nothing = unmatched.unwrap_or_else(|| "no host has two recorded runs to compare\n".into());
+    compare_and_emit(store.as_mut(), &pairs, &args, nothing)
+}
+
+/// The two newest runs of every (host, kind), older first. Newest by when the facts were
+/// collected (then by run ID): a snapshot recorded after a later live audit is the older state
+/// of the host, and comparing in recording order would run time backwards.
+fn newest_pairs(runs: &[RunSummary]) -> Vec<(RunSummary, RunSummary)> {
     let mut by_collection: Vec<&RunSummary> = runs.iter().collect();
     by_collection.sort_by(|a, b| (&b.collected_at, b.id).cmp(&(&a.collected_at, a.id)));
-    let mut pairs: Vec<(&RunSummary, &RunSummary)> = Vec::new();
+    let mut pairs = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (i, r) in by_collection.iter().enumerate() {
         let key = (r.host.as_str(), r.kind.as_str());
@@ -161,134 +177,264 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
             .iter()
             .find(|p| (p.host.as_str(), p.kind.as_str()) == key)
         {
-            pairs.push((prev, r));
+            pairs.push(((*prev).clone(), (*r).clone()));
         }
     }
+    pairs
+}
+
+/// The runs `--from` and `--to` name, as (before, after). Each ID must be a run of the store,
+/// the two must differ, and they must be of one kind: a docker and a kubernetes run share no
+/// check, and listing every check of both as appeared and disappeared would hide that the
+/// comparison means nothing. Runs of two hosts are allowed (a new node against a known good
+/// one); the comparison says so.
+fn chosen_pair(
+    store: &mut dyn Store,
+    from: i64,
+    to: i64,
+) -> Result<(RunSummary, RunSummary), String> {
+    if from == to {
+        return Err(format!(
+            "--from and --to both name run {from}: name two runs to compare (`bulkhead history` lists them with their IDs)"
+        ));
+    }
+    let before = store.run(from).map_err(|e| format!("--from {from}: {e}"))?;
+    let after = store.run(to).map_err(|e| format!("--to {to}: {e}"))?;
+    if before.kind != after.kind {
+        return Err(format!(
+            "run {from} (--from) is a {} run and run {to} (--to) a {} run: runs of different kinds share no check to compare; name two runs of one kind (`bulkhead history --kind {}` lists them)",
+            before.kind, after.kind, before.kind
+        ));
+    }
+    Ok((before, after))
+}
+
+/// Compare each pair, print the comparison (text or JSON, `nothing` when there was no pair),
+/// and choose the exit code: 1 when --fail-on-regression is given and a pair regressed.
+fn compare_and_emit(
+    store: &mut dyn Store,
+    pairs: &[(RunSummary, RunSummary)],
+    args: &HistoryArgs,
+    nothing: String,
+) -> Result<ExitCode, String> {
     let mut changes = Vec::new();
     let mut out = String::new();
+    let mut regressions = 0;
     for (before, after) in pairs {
-        let old = store.checks(before.id).map_err(|e| e.to_string())?;
-        let new = store.checks(after.id).map_err(|e| e.to_string())?;
-        // The objects of each check come from the runs' stored audit documents.
-        let old_doc = store.document(before.id).map_err(|e| e.to_string())?;
-        let new_doc = store.document(after.id).map_err(|e| e.to_string())?;
-        let old_results = results_by_control(&old_doc);
-        let new_results = results_by_control(&new_doc);
-        let _ = writeln!(
-            out,
-            "{} {}: run {} ({}) -> run {} ({}), score {} -> {}",
-            after.host,
-            after.kind,
-            before.id,
-            before.collected_at,
-            after.id,
-            after.collected_at,
-            before.score,
-            after.score
-        );
-        // Runs in different numberings (or benchmark versions) show different check numbers
-        // for the same control: say so, since controls are compared, not numbers.
-        if (&before.numbering, &before.benchmark_version)
-            != (&after.numbering, &after.benchmark_version)
-        {
-            let _ = writeln!(
-                out,
-                "  note: run {} is numbered {} ({} {}), run {} {} ({} {}); checks are matched by control, numbers are the newer run's",
-                before.id,
-                before.numbering,
-                before.benchmark,
-                before.benchmark_version,
-                after.id,
-                after.numbering,
-                after.benchmark,
-                after.benchmark_version
-            );
-        }
-        let mut any = false;
-        // A check the older run has and the newer one lacks (a narrower --only, another
-        // numbering) is a change too: its verdict is no longer known.
-        for o in old
-            .iter()
-            .filter(|o| !new.iter().any(|n| n.control == o.control))
-        {
-            any = true;
-            let _ = writeln!(
-                out,
-                "  {:<8} {} -> absent  {}",
-                o.check_id, o.status, o.control
-            );
-            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": o.check_id, "control": o.control, "before": o.status, "after": "absent", "before_run": before.id, "after_run": after.id, "objects": []}));
-        }
-        for n in &new {
-            let prev = old
-                .iter()
-                .find(|o| o.control == n.control)
-                .map(|o| o.status.as_str());
-            // Objects are compared only for a check both runs have: a check that appeared or
-            // disappeared is reported as a whole.
-            let objects = match prev {
-                Some(_) => diff_objects(
-                    old_results.get(n.control.as_str()).copied(),
-                    new_results.get(n.control.as_str()).copied(),
-                ),
-                None => Vec::new(),
-            };
-            let prev = prev.unwrap_or("absent");
-            if prev == n.status && objects.is_empty() {
-                continue;
-            }
-            any = true;
-            let _ = writeln!(
-                out,
-                "  {:<8} {prev} -> {}  {}",
-                n.check_id, n.status, n.control
-            );
-            for c in &objects {
-                let _ = writeln!(out, "      {}", c.text());
-            }
-            let objects: Vec<serde_json::Value> = objects.iter().map(ObjectChange::json).collect();
-            changes.push(serde_json::json!({"host": after.host, "kind": after.kind, "check": n.check_id, "control": n.control, "before": prev, "after": n.status, "before_run": before.id, "after_run": after.id, "objects": objects}));
-        }
-        if !any {
-            let _ = writeln!(out, "  no check or object changed status");
-        }
+        regressions += compare(store, before, after, &mut out, &mut changes)?;
     }
     if out.is_empty() {
-        out = unmatched.unwrap_or_else(|| "no host has two recorded runs to compare\n".into());
+        out = nothing;
     }
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&changes).expect("serializes") + "\n",
         ListFormat::Text => out,
     };
     crate::output::emit(&text, None)?;
+    if args.fail_on_regression && regressions > 0 {
+        eprintln!(
+            "bulkhead: --fail-on-regression: {regressions} check{s} or object{s} moved into fail or error",
+            s = if regressions == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--older-than`: an age in whole days, or a moment (a date is its midnight, UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OlderThan {
-    Days(u32),
-    Before(i64),
+/// Whether a status change is a regression for --fail-on-regression: into fail or error from
+/// any other status, `absent` (a check or object the older run did not have) included. Leaving
+/// fail or error, or disappearing, never is.
+fn regressed(before: &str, after: &str) -> bool {
+    before != after && matches!(after, "fail" | "error")
 }
 
-impl OlderThan {
-    /// The moment before which a run was recorded to be older, `now` being Unix seconds.
-    fn cutoff(self, now: i64) -> i64 {
+/// Compare two runs check by check and, within each check both have, object by object: the
+/// text goes to `out`, one JSON entry per listed check to `changes`. Returns how many checks
+/// and objects regressed (see [`regressed`]).
+fn compare(
+    store: &mut dyn Store,
+    before: &RunSummary,
+    after: &RunSummary,
+    out: &mut String,
+    changes: &mut Vec<serde_json::Value>,
+) -> Result<usize, String> {
+    let old = store.checks(before.id).map_err(|e| e.to_string())?;
+    let new = store.checks(after.id).map_err(|e| e.to_string())?;
+    // The objects of each check come from the runs' stored audit documents.
+    let old_doc = store.document(before.id).map_err(|e| e.to_string())?;
+    let new_doc = store.document(after.id).map_err(|e| e.to_string())?;
+    let old_results = results_by_control(&old_doc);
+    let new_results = results_by_control(&new_doc);
+    let other_host = before.host != after.host;
+    // Two hosts (--from and --to) are both named, so a difference between them is not read as
+    // a change of one host over time.
+    let hosts = if other_host {
+        format!("{} -> {}", before.host, after.host)
+    } else {
+        after.host.clone()
+    };
+    let _ = writeln!(
+        out,
+        "{hosts} {}: run {} ({}) -> run {} ({}), score {} -> {}",
+        after.kind,
+        before.id,
+        before.collected_at,
+        after.id,
+        after.collected_at,
+        before.score,
+        after.score
+    );
+    if other_host {
+        let _ = writeln!(
+            out,
+            "  note: run {} is of host {}, run {} of host {}: this compares two hosts, not one host over time",
+            before.id, before.host, after.id, after.host
+        );
+    }
+    if before.collected_at > after.collected_at {
+        let _ = writeln!(
+            out,
+            "  note: run {} was collected after run {}; they are compared as named, --from before --to",
+            before.id, after.id
+        );
+    }
+    // Runs in different numberings (or benchmark versions) show different check numbers
+    // for the same control: say so, since controls are compared, not numbers.
+    if (&before.numbering, &before.benchmark_version)
+        != (&after.numbering, &after.benchmark_version)
+    {
+        let _ = writeln!(
+            out,
+            "  note: run {} is numbered {} ({} {}), run {} {} ({} {}); checks are matched by control, numbers are the newer run's",
+            before.id,
+            before.numbering,
+            before.benchmark,
+            before.benchmark_version,
+            after.id,
+            after.numbering,
+            after.benchmark,
+            after.benchmark_version
+        );
+    }
+    let entry = |check: &str,
+                 control: &str,
+                 from: &str,
+                 to: &str,
+                 objects: Vec<serde_json::Value>| {
+        let mut e = serde_json::json!({"host": after.host, "kind": after.kind, "check": check, "control": control, "before": from, "after": to, "before_run": before.id, "after_run": after.id, "objects": objects});
+        if other_host {
+            e["before_host"] = before.host.clone().into();
+        }
+        e
+    };
+    let mut any = false;
+    let mut regressions = 0;
+    // A check the older run has and the newer one lacks (a narrower --only, another
+    // numbering) is a change too: its verdict is no longer known.
+    for o in old
+        .iter()
+        .filter(|o| !new.iter().any(|n| n.control == o.control))
+    {
+        any = true;
+        let _ = writeln!(
+            out,
+            "  {:<8} {} -> absent  {}",
+            o.check_id, o.status, o.control
+        );
+        changes.push(entry(
+            &o.check_id,
+            &o.control,
+            &o.status,
+            "absent",
+            Vec::new(),
+        ));
+    }
+    for n in &new {
+        let prev = old
+            .iter()
+            .find(|o| o.control == n.control)
+            .map(|o| o.status.as_str());
+        // Objects are compared only for a check both runs have: a check that appeared or
+        // disappeared is reported as a whole.
+        let objects = match prev {
+            Some(_) => diff_objects(
+                old_results.get(n.control.as_str()).copied(),
+                new_results.get(n.control.as_str()).copied(),
+            ),
+            None => Vec::new(),
+        };
+        let prev = prev.unwrap_or("absent");
+        if prev == n.status && objects.is_empty() {
+            continue;
+        }
+        any = true;
+        regressions += usize::from(regressed(prev, &n.status))
+            + objects
+                .iter()
+                .filter(|c| regressed(&c.before, &c.after))
+                .count();
+        let _ = writeln!(
+            out,
+            "  {:<8} {prev} -> {}  {}",
+            n.check_id, n.status, n.control
+        );
+        for c in &objects {
+            let _ = writeln!(out, "      {}", c.text());
+        }
+        let objects: Vec<serde_json::Value> = objects.iter().map(ObjectChange::json).collect();
+        changes.push(entry(&n.check_id, &n.control, prev, &n.status, objects));
+    }
+    if !any {
+        let _ = writeln!(out, "  no check or object changed status");
+    }
+    Ok(regressions)
+}
+
+/// `--since` and `--until` as the listing's window of collection times (Unix seconds, since
+/// inclusive, until exclusive), `now` being Unix seconds. A window that ends before it starts
+/// would list nothing whatever the history holds: a usage error rather than an empty list.
+fn window(args: &HistoryArgs, now: i64) -> Result<(Option<i64>, Option<i64>), String> {
+    let since = args.since.map(|s| s.moment(now));
+    let until = args.until.map(|u| u.moment(now));
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            return Err(format!(
+                "--since ({}) is not before --until ({}): no run can have been collected in that window",
+                bulkhead_facts::time::rfc3339_utc(s),
+                bulkhead_facts::time::rfc3339_utc(u)
+            ));
+        }
+    }
+    Ok((since, until))
+}
+
+/// `--older-than`, `--since` and `--until`: an age in whole days, or a moment (a date is its
+/// midnight, UTC). One type and one parser for all three, so that they accept the same forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaysOrDate {
+    Days(u32),
+    At(i64),
+}
+
+impl DaysOrDate {
+    /// The moment it names, `now` being Unix seconds: DAYS days before now, or the date's.
+    fn moment(self, now: i64) -> i64 {
         match self {
-            OlderThan::Days(days) => now - i64::from(days) * 86_400,
-            OlderThan::Before(t) => t,
+            DaysOrDate::Days(days) => now - i64::from(days) * 86_400,
+            DaysOrDate::At(t) => t,
         }
     }
 }
 
-/// Parse `--older-than`: `90` (days), `2026-01-31` or `2026-01-31T12:00:00Z`.
-pub fn parse_older_than(value: &str) -> Result<OlderThan, String> {
+/// Parse `--older-than`, `--since` or `--until`: `90` (days), `2026-01-31` or
+/// `2026-01-31T12:00:00Z`.
+pub fn parse_days_or_date(value: &str) -> Result<DaysOrDate, String> {
     let v = value.trim();
     let days = v.strip_suffix('d').unwrap_or(v);
     if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) {
         return days
             .parse::<u32>()
-            .map(OlderThan::Days)
+            .map(DaysOrDate::Days)
             .map_err(|_| format!("{v} days is more than bulkhead counts"));
     }
     let moment = if v.len() == 10 {
@@ -299,7 +445,7 @@ pub fn parse_older_than(value: &str) -> Result<OlderThan, String> {
     // Read back as written, so that 2026-02-30 or 25:00 are refused rather than rolled over.
     bulkhead_facts::time::rfc3339_to_unix(&moment)
         .filter(|t| bulkhead_facts::time::rfc3339_utc(*t) == moment)
-        .map(OlderThan::Before)
+        .map(DaysOrDate::At)
         .ok_or_else(|| {
             format!("{v} is neither a number of days (90) nor a date (2026-01-31, or 2026-01-31T12:00:00Z in UTC)")
         })
@@ -313,7 +459,7 @@ fn prune(url: &str, args: &HistoryArgs, kind: Option<String>) -> Result<ExitCode
         host: args.host.clone(),
         kind,
         keep_last: args.keep_last.map(|n| n as usize),
-        recorded_before: args.older_than.map(|o| o.cutoff(now)),
+        recorded_before: args.older_than.map(|o| o.moment(now)),
         include_latest: args.include_latest,
     };
     // A dry run opens the store as a listing does, read-only: it cannot change anything.
@@ -346,11 +492,11 @@ fn render_prune(r: &PruneReport, policy: &Prune, args: &HistoryArgs) -> String {
     if let (Some(o), Some(t)) = (args.older_than, policy.recorded_before) {
         let when = bulkhead_facts::time::rfc3339_utc(t);
         rules.push(match o {
-            OlderThan::Days(d) => format!(
+            DaysOrDate::Days(d) => format!(
                 "deleting only runs recorded more than {d} day{} ago, before {when}",
                 if d == 1 { "" } else { "s" }
             ),
-            OlderThan::Before(_) => format!("deleting only runs recorded before {when}"),
+            DaysOrDate::At(_) => format!("deleting only runs recorded before {when}"),
         });
     }
     let mut scope = Vec::new();
@@ -428,7 +574,7 @@ fn render_prune(r: &PruneReport, policy: &Prune, args: &HistoryArgs) -> String {
     out
 }
 
-/// What a listing says when --host or --kind matched none of the store's runs.
+/// What a listing says when --host, --kind, --since or --until matched none of the store's runs.
 fn no_match(filter: &RunFilter) -> String {
     let mut what = Vec::new();
     if let Some(host) = &filter.host {
@@ -437,9 +583,30 @@ fn no_match(filter: &RunFilter) -> String {
     if let Some(kind) = &filter.kind {
         what.push(format!("kind {kind}"));
     }
+    let of = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" of {}", what.join(" and "))
+    };
+    if !filter.has_window() {
+        return format!(
+            "no runs{of} recorded; the store holds runs of others (`bulkhead history` without --host and --kind lists them; a host is named as its runs show it)\n"
+        );
+    }
+    let at = bulkhead_facts::time::rfc3339_utc;
+    let when = match (filter.collected_since, filter.collected_before) {
+        (Some(s), Some(b)) => format!("from {} to before {}", at(s), at(b)),
+        (Some(s), None) => format!("since {}", at(s)),
+        (None, Some(b)) => format!("before {}", at(b)),
+        (None, None) => unreachable!("a window"),
+    };
+    let mut flags = vec!["--since", "--until"];
+    if !what.is_empty() {
+        flags.splice(0..0, ["--host", "--kind"]);
+    }
     format!(
-        "no runs of {} recorded; the store holds runs of others (`bulkhead history` without --host and --kind lists them; a host is named as its runs show it)\n",
-        what.join(" and ")
+        "no runs{of} collected {when} recorded; the store holds other runs (`bulkhead history` without {} lists them)\n",
+        flags.join(", ").replacen(", --until", " and --until", 1)
     )
 }
 
@@ -869,6 +1036,60 @@ mod tests {
         .json();
         assert_eq!(j["statuses"]["before"], json!(["fail", "fail"]));
         assert_eq!(j["statuses"]["after"], json!(["pass", "fail"]));
+    }
+
+    /// --fail-on-regression: a move into fail or error from any other status, `absent`
+    /// included, is a regression; staying, improving or disappearing is not.
+    #[test]
+    fn a_regression_is_a_move_into_fail_or_error() {
+        for (before, after) in [
+            ("pass", "fail"),
+            ("absent", "fail"),
+            ("warn", "error"),
+            ("fail", "error"),
+            ("error", "fail"),
+            ("not_applicable", "fail"),
+            ("absent", "error"),
+        ] {
+            assert!(regressed(before, after), "{before} -> {after}");
+        }
+        for (before, after) in [
+            ("fail", "fail"),
+            ("error", "error"),
+            ("fail", "pass"),
+            ("fail", "absent"),
+            ("pass", "warn"),
+            ("absent", "pass"),
+        ] {
+            assert!(!regressed(before, after), "{before} -> {after}");
+        }
+    }
+
+    /// --since and --until take --older-than's forms, through the one parser; DAYS count back
+    /// from now.
+    #[test]
+    fn days_or_date_names_a_moment() {
+        let now = 1_767_225_600 + 10 * 86_400;
+        assert_eq!(
+            parse_days_or_date("7").unwrap().moment(now),
+            now - 7 * 86_400
+        );
+        assert_eq!(
+            parse_days_or_date("7d").unwrap().moment(now),
+            now - 7 * 86_400
+        );
+        assert_eq!(
+            parse_days_or_date("2026-01-01").unwrap().moment(now),
+            1_767_225_600
+        );
+        assert_eq!(
+            parse_days_or_date("2026-01-01T12:00:00Z")
+                .unwrap()
+                .moment(now),
+            1_767_225_600 + 43_200
+        );
+        assert!(parse_days_or_date("2026-02-30").is_err());
+        assert!(parse_days_or_date("last week").is_err());
     }
 
     #[test]
