@@ -15,6 +15,12 @@ use serde::{Deserialize, Serialize};
 pub struct FlagOccurrence {
     pub name: String,
     pub value: Option<String>,
+    /// Where this occurrence was written when it is not on the process's own command line: the
+    /// configuration file a wrapper turned into this flag (k3s's
+    /// `/etc/rancher/k3s/config.yaml, line 4` for a `kube-apiserver-arg:` entry). None: the
+    /// command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// Parsed flags of one process, in command-line order.
@@ -82,7 +88,11 @@ impl Flags {
             } else {
                 None
             };
-            out.occurrences.push(FlagOccurrence { name, value });
+            out.occurrences.push(FlagOccurrence {
+                name,
+                value,
+                origin: None,
+            });
         }
         out
     }
@@ -127,12 +137,38 @@ impl Flags {
             .collect()
     }
 
+    /// Where the winning occurrence of `name` was written: `command line`, or its
+    /// [`FlagOccurrence::origin`]. None when the flag is not given.
+    pub fn origin(&self, name: &str) -> Option<&str> {
+        self.occurrences
+            .iter()
+            .rev()
+            .find(|o| o.name == name)
+            .map(|o| o.origin.as_deref().unwrap_or(COMMAND_LINE))
+    }
+
+    /// Where every occurrence of `name` was written, in order, each place once (for flags whose
+    /// occurrences accumulate): `command line`, `/etc/rancher/k3s/config.yaml, line 4`.
+    pub fn origins(&self, name: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for o in self.occurrences.iter().filter(|o| o.name == name) {
+            let at = o.origin.as_deref().unwrap_or(COMMAND_LINE);
+            if !out.contains(&at) {
+                out.push(at);
+            }
+        }
+        out
+    }
+
     /// A boolean flag's value, reading Go's `strconv.ParseBool` spellings. `None` when not given
     /// or not a valid boolean.
     pub fn bool(&self, name: &str) -> Option<bool> {
         self.last(name).and_then(|v| parse_go_bool(&v))
     }
 }
+
+/// The origin of a flag written on the process's own command line.
+pub const COMMAND_LINE: &str = "command line";
 
 fn looks_like_flag(word: &str) -> bool {
     word.len() > 1 && word.starts_with('-') && !word.starts_with("-=")

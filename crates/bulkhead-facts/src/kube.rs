@@ -79,6 +79,11 @@ pub struct KubeFacts {
     /// The AuthorizationConfiguration named by the API server's `--authorization-config`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Fact<AuthorizationConfig>>,
+    /// Roles of `paths` (and `file_sets`) whose location cannot be known, with why: a k3s data
+    /// directory given as a relative path when k3s's working directory cannot be read, so no
+    /// path under it stands in for the file. The checks of those roles are errors saying so.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown_paths: BTreeMap<String, String>,
     /// Cluster objects from `--cluster-dump` (policies, section 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Fact<ClusterDump>>,
@@ -608,7 +613,7 @@ impl Component {
     /// The command line, then (for etcd) its environment and its service's environment files.
     fn flag_or_env(&self, flag: &str) -> Option<Setting> {
         if let Some(v) = self.flags.last(flag) {
-            return Some(Setting::new(v, format!("--{flag} (command line)")));
+            return Some(Setting::new(v, self.flag_source(flag)));
         }
         if self.name == ETCD {
             let var = etcd_env_name(flag);
@@ -622,6 +627,29 @@ impl Component {
             }
         }
         None
+    }
+
+    /// How evidence names the winning `--flag` and where it was written: `--flag (command line)`,
+    /// or, for a flag k3s passes its embedded component from a configuration file, `--flag
+    /// (/etc/rancher/k3s/config.yaml, line 4)` (the form of `ETCD_X (/etc/default/etcd)` and
+    /// `readOnlyPort (/var/lib/kubelet/config.yaml)`).
+    pub fn flag_source(&self, flag: &str) -> String {
+        format!(
+            "--{flag} ({})",
+            self.flags
+                .origin(flag)
+                .unwrap_or(crate::flags::COMMAND_LINE)
+        )
+    }
+
+    /// [`Component::flag_source`] for a flag whose occurrences accumulate (string slices): every
+    /// place an occurrence was written, in order.
+    pub fn flag_list_source(&self, flag: &str) -> String {
+        let origins = self.flags.origins(flag);
+        if origins.is_empty() {
+            return format!("--{flag} ({})", crate::flags::COMMAND_LINE);
+        }
+        format!("--{flag} ({})", origins.join("; "))
     }
 
     /// A value of `flag` that only waits for a restart: an etcd variable its service's
@@ -648,6 +676,23 @@ impl Component {
             };
             Setting::default_value(default, why)
         })
+    }
+
+    /// Where the winning value of feature gate `gate` was written (see [`Flags::origin`]):
+    /// the last `--feature-gates` occurrence that names it.
+    pub fn feature_gate_origin(&self, gate: &str) -> &str {
+        self.flags
+            .occurrences
+            .iter()
+            .rev()
+            .filter(|o| o.name == "feature-gates")
+            .find(|o| {
+                o.value
+                    .as_deref()
+                    .is_some_and(|v| parse_feature_gates(v).contains_key(gate))
+            })
+            .and_then(|o| o.origin.as_deref())
+            .unwrap_or(crate::flags::COMMAND_LINE)
     }
 
     /// Feature gates given on the command line (`--feature-gates=A=true,B=false`), last wins.
@@ -1280,7 +1325,7 @@ pub fn kubelet_setting(
 ) -> Result<Setting, String> {
     if let Some(flag) = key.flag {
         if let Some(v) = kubelet.flags.last(flag) {
-            return Ok(Setting::new(v, format!("--{flag} (command line)")));
+            return Ok(Setting::new(v, kubelet.flag_source(flag)));
         }
     }
     if let (Some(cfg), false) = (config, key.config.is_empty()) {
@@ -1332,7 +1377,10 @@ pub fn kubelet_feature_gate(
     if let Some(v) = kubelet.feature_gates().get(gate) {
         return Ok(Setting::new(
             v.clone(),
-            format!("--feature-gates {gate} (command line)"),
+            format!(
+                "--feature-gates {gate} ({})",
+                kubelet.feature_gate_origin(gate)
+            ),
         ));
     }
     let dotted = format!("featureGates.{gate}");

@@ -127,6 +127,44 @@ fn gate_off_on_the_command_line_is_not_claimed() {
     );
 }
 
+/// The same gate turned off by a flag that k3s writes for the kubelet from its own
+/// configuration file (`kubelet-arg:` in /etc/rancher/k3s/config.yaml): still a flag, which
+/// the kubelet's file cannot override; unfixed, naming the file and line.
+#[test]
+fn gate_off_in_a_k3s_configuration_file_is_not_claimed() {
+    let root = temp_root("kubelet-gate-k3s");
+    let text = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+    let mut s = node(
+        &root,
+        &["--feature-gates=RotateKubeletServerCertificate=false"],
+        text,
+    );
+    let origin = "/etc/rancher/k3s/config.yaml, line 4";
+    let kube = s.kubernetes.as_mut().unwrap();
+    let kubelet = kube.components.get_mut(KUBELET).unwrap();
+    for o in &mut kubelet.flags.occurrences {
+        if o.name == "feature-gates" {
+            o.origin = Some(origin.to_string());
+        }
+    }
+    let before = kube_audit(&s, &["4.2"]);
+    assert_eq!(status(&before, "4.2.11"), Status::Fail);
+    let p = plan(&s, &[before], &request(&root, &["4.2.11"])).unwrap();
+    assert!(
+        p.fixes.iter().all(|f| f.kind != FixKind::KubeletConfig),
+        "{:#?}",
+        p.fixes
+    );
+    assert_eq!(p.unfixed.len(), 1, "{:#?}", p.unfixed);
+    assert!(
+        p.unfixed[0].reason.contains(&format!(
+            "a --feature-gates flag written in {origin} turns off"
+        )),
+        "{}",
+        p.unfixed[0].reason
+    );
+}
+
 /// The edit lands in the `--config` file, but a later drop-in that cannot be parsed could set
 /// the same field: the edited configuration would leave the check an error, so the fix does
 /// not claim it and does not write the edit.

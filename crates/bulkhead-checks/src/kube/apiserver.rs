@@ -110,7 +110,7 @@ fn slice_setting(c: &Component, flag: &str, default: &str) -> Setting {
             ),
         )
     } else {
-        Setting::new(items.join(","), format!("--{flag} (command line)"))
+        Setting::new(items.join(","), c.flag_list_source(flag))
     }
 }
 
@@ -236,7 +236,7 @@ fn legacy_admission(c: &Component) -> Option<Result<Setting, CheckResult>> {
     }
     let s = Setting::new(
         c.flags.list("admission-control", true).join(","),
-        "--admission-control (command line)",
+        c.flag_list_source("admission-control"),
     );
     if c.flags.has("enable-admission-plugins") || c.flags.has("disable-admission-plugins") {
         return Some(Err(setting_result_with(

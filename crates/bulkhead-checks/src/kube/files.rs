@@ -176,6 +176,9 @@ fn manifest_check(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if let Some(r) = super::path_unknown(k, role) {
+        return r;
+    }
     let Some(p) = k.path(role) else {
         return CheckResult::not_applicable(format!("no {what} on this node"));
     };
@@ -361,6 +364,9 @@ fn scheduler_conf(
             });
         Some((c, cfg, ignored))
     });
+    if let Some(r) = super::path_unknown(k, "scheduler_kubeconfig") {
+        return r;
+    }
     let Some(p) = k.path("scheduler_kubeconfig") else {
         return match config {
             Some((c, cfg, _)) => match &cfg.content {
@@ -520,6 +526,9 @@ fn proxy_file(
         );
     }
     let c = k.component(PROXY).expect("checked above");
+    if let Some(r) = super::path_unknown(k, "proxy_kubeconfig") {
+        return r;
+    }
     // Started with --config, kube-proxy connects with the file's clientConnection.kubeconfig
     // and ignores its --kubeconfig flag.
     let ignored_flag = k.proxy_config.as_ref().and_then(|cfg| {

@@ -415,9 +415,11 @@ fn rotate_server_certificate(ctx: &Context<'_>) -> CheckResult {
 fn strong_ciphers(ctx: &Context<'_>) -> CheckResult {
     with_kubelet(ctx, |k, c| {
         let mut s = setting(k, c, &KubeletKey::TLS_CIPHER_SUITES)?;
-        // pflag string slices accumulate across repeated flags.
-        if s.source.ends_with("(command line)") {
+        // pflag string slices accumulate across repeated flags (wherever each was written: the
+        // command line, or a k3s configuration file's --kubelet-arg entries).
+        if !s.is_default && c.flags.has("tls-cipher-suites") {
             s.value = c.flags.list("tls-cipher-suites", true).join(",");
+            s.source = c.flag_list_source("tls-cipher-suites");
         }
         Ok(cipher_result(c, &s))
     })

@@ -117,7 +117,10 @@ fn rotate_kubelet_server_cert(ctx: &Context<'_>) -> CheckResult {
     let s = match gates.get("RotateKubeletServerCertificate") {
         Some(v) => Setting::new(
             v.clone(),
-            "--feature-gates RotateKubeletServerCertificate (command line)",
+            format!(
+                "--feature-gates RotateKubeletServerCertificate ({})",
+                c.feature_gate_origin("RotateKubeletServerCertificate")
+            ),
         ),
         None => Setting::default_value(
             "true",

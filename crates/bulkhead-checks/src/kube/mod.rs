@@ -196,10 +196,7 @@ fn written_apart_note(c: &Component, s: &Setting) -> Option<String> {
 pub(crate) fn not_loaded_yet(mut r: CheckResult, why: &str) -> CheckResult {
     let mut changed = false;
     for o in r.objects.iter_mut().filter(|o| o.status == Status::Pass) {
-        let on_command_line = o
-            .evidence
-            .as_ref()
-            .is_some_and(|e| e.field.ends_with("(command line)"));
+        let on_command_line = o.evidence.as_ref().is_some_and(|e| given_as_flag(&e.field));
         if !on_command_line {
             o.status = Status::Warn;
             o.note = Some(match o.note.take() {
@@ -213,6 +210,37 @@ pub(crate) fn not_loaded_yet(mut r: CheckResult, why: &str) -> CheckResult {
         r.status = Status::Warn;
     }
     r
+}
+
+/// Is an evidence field a flag the process was started with: `--flag (command line)`, or a flag
+/// k3s passed its embedded component from its configuration (`--flag
+/// (/etc/rancher/k3s/config.yaml, line 4)`, several places separated by `; ` for a list)? Such a
+/// value is in the process since it started, whatever a component's own configuration file
+/// says now.
+pub(crate) fn given_as_flag(field: &str) -> bool {
+    let Some((_, origins)) = field
+        .strip_prefix("--")
+        .and_then(|f| f.strip_suffix(')'))
+        .and_then(|f| f.rsplit_once(" ("))
+    else {
+        return false;
+    };
+    origins.split("; ").all(|o| {
+        o == bulkhead_facts::flags::COMMAND_LINE
+            || (o.starts_with('/')
+                && o.rsplit_once(", line ")
+                    .is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
+    })
+}
+
+/// The error result of a check whose file (or set of files, `role`) cannot be located: k3s's
+/// data directory is unknown (see `KubeFacts::unknown_paths`). None when its place is known.
+pub(crate) fn path_unknown(k: &KubeFacts, role: &str) -> Option<CheckResult> {
+    let why = k.unknown_paths.get(role)?;
+    let why = format!("no file is judged: {why}");
+    Some(CheckResult::error(why.clone()).with_object(
+        ObjectResult::new("directory", "k3s data directory (unknown)", Status::Error).note(why),
+    ))
 }
 
 /// Is `c` a component k3s runs inside its own process? Its flags are then only what k3s's
@@ -615,7 +643,7 @@ pub(crate) fn file_mode_check(
         Ok(k) => k,
         Err(r) => return r,
     };
-    if let Some(r) = k3s_role_unknown(k, role) {
+    if let Some(r) = path_unknown(k, role).or_else(|| k3s_role_unknown(k, role)) {
         return r;
     }
     match k.path(role) {
@@ -636,7 +664,7 @@ pub(crate) fn file_owner_check(
         Ok(k) => k,
         Err(r) => return r,
     };
-    if let Some(r) = k3s_role_unknown(k, role) {
+    if let Some(r) = path_unknown(k, role).or_else(|| k3s_role_unknown(k, role)) {
         return r;
     }
     match k.path(role) {
@@ -674,6 +702,9 @@ pub(crate) fn file_set_check(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if let Some(r) = path_unknown(k, role) {
+        return r;
+    }
     let Some(set) = k.file_sets.get(role) else {
         return CheckResult::not_applicable(format!("no {what} on this node"));
     };

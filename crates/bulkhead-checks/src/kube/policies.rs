@@ -293,7 +293,7 @@ fn image_provenance(ctx: &Context<'_>) -> CheckResult {
             let on = plugins.iter().any(|p| p == "ImagePolicyWebhook");
             manual(
                 if on { "ImagePolicyWebhook is enabled: review its backend's policy" } else { "ImagePolicyWebhook is not enabled on this API server: consider it, or an admission policy that verifies image signatures" },
-                vec![ObjectResult::new("process", c.label(), Status::Manual).evidence("--enable-admission-plugins (command line)", plugins.join(","), "includes ImagePolicyWebhook")],
+                vec![ObjectResult::new("process", c.label(), Status::Manual).evidence(c.flag_list_source("enable-admission-plugins"), plugins.join(","), "includes ImagePolicyWebhook")],
             )
         }
         None => CheckResult::manual("the API server does not run on this node: review its --enable-admission-plugins for ImagePolicyWebhook"),

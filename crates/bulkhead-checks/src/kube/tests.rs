@@ -1764,3 +1764,29 @@ fn removed_admin_kubeconfigs_are_named_as_absent() {
         .missing("/etc/kubernetes/super-admin.conf");
     assert_eq!(f.run("k8s.files.admin_conf_mode").status, Fail);
 }
+
+/// A flag k3s passed from its configuration file is a flag the process started with, like one
+/// on the command line: a kubelet configuration file newer than the process does not make it
+/// "not loaded yet". Defaults and configuration-file values are not flags.
+#[test]
+fn flags_from_a_k3s_configuration_file_are_given_to_the_process() {
+    use super::given_as_flag;
+    assert!(given_as_flag("--anonymous-auth (command line)"));
+    assert!(given_as_flag(
+        "--anonymous-auth (/etc/rancher/k3s/config.yaml, line 3)"
+    ));
+    assert!(given_as_flag(
+        "--tls-cipher-suites (/etc/rancher/k3s/config.yaml, line 3; command line)"
+    ));
+    assert!(given_as_flag(
+        "--feature-gates RotateKubeletServerCertificate (/etc/rancher/k3s/config.yaml.d/a.yaml, line 1)"
+    ));
+    assert!(!given_as_flag(
+        "authentication.anonymous.enabled (/var/lib/kubelet/config.yaml)"
+    ));
+    assert!(!given_as_flag("--anonymous-auth not set (default true)"));
+    assert!(!given_as_flag(
+        "--read-only-port / readOnlyPort not set (KubeletConfiguration default 0)"
+    ));
+    assert!(!given_as_flag("ETCD_CLIENT_CERT_AUTH (/etc/default/etcd)"));
+}

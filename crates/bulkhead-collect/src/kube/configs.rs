@@ -452,14 +452,25 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
         // A kubelet inside k3s (1.29 and later) is started with `--config-dir` naming k3s's own
         // drop-in directory; a `--kubelet-arg config-dir=...` comes after it and wins. The flags
         // k3s passes it win over the drop-ins, as on any kubelet.
+        // The directory is under k3s's data directory (unknown with it: no drop-in is read).
+        let k3s_dir = k
+            .paths
+            .get(super::paths::K3S_DATA_DIR)
+            .map(|d| k3s::join(&d.path, k3s::KUBELET_CONFIG_DIR));
         let config_dir = match c.flags.last("config-dir") {
-            Some(d) => Some((d, "kubelet --config-dir")),
-            None if c.source.starts_with("inside k3s ") && fs.exists(k3s::KUBELET_CONFIG_DIR) => {
-                Some((
-                    k3s::KUBELET_CONFIG_DIR.to_string(),
-                    "kubelet --config-dir (given by k3s)",
-                ))
-            }
+            Some(d) => Some((d, "kubelet --config-dir".to_string())),
+            None if c.source.starts_with("inside k3s ") => k3s_dir
+                .filter(|d| fs.exists(d))
+                .map(|d| {
+                    let source = match k.paths.get(super::paths::K3S_DATA_DIR) {
+                        Some(dd) if dd.configured => format!(
+                            "kubelet --config-dir (given by k3s, under its data directory {} from {})",
+                            dd.path, dd.source
+                        ),
+                        _ => "kubelet --config-dir (given by k3s)".to_string(),
+                    };
+                    (d, source)
+                }),
             None => None,
         };
         if let Some((dir, source)) = config_dir.filter(|(d, _)| !d.is_empty()) {
@@ -467,7 +478,7 @@ pub fn read_all(k: &mut KubeFacts, _host: &mut HostFacts, input: &Inputs<'_>) {
                 Ok(paths) => {
                     let read: Vec<(ConfigFile, Vec<Mistyped>)> = paths
                         .iter()
-                        .map(|p| kubelet_file(fs, input.proc, c, p, source, Role::DropIn))
+                        .map(|p| kubelet_file(fs, input.proc, c, p, &source, Role::DropIn))
                         .collect();
                     cfg.drop_ins = weigh_drop_ins(read);
                 }

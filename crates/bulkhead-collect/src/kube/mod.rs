@@ -89,20 +89,49 @@ pub fn collect(
             .filter(|p| p.is_program("k3s"))
             .collect();
         k3s_procs.sort_by_key(|p| p.pid);
+        // The k3s whose data directory holds the files judged: the first server, else the
+        // first agent (one node runs one k3s; a second one would share nothing with it).
+        let mut data_dir: Option<Result<bulkhead_facts::kube::ResolvedPath, String>> = None;
+        let mut data_dir_of_server = false;
         for p in k3s_procs {
             let started =
                 crate::procfs::start_time(input.proc, p.pid).map(bulkhead_facts::time::rfc3339_utc);
-            for c in k3s::embedded(p, input, started) {
+            let read = k3s::read(p, input);
+            let is_server = p.args().first().is_some_and(|s| s == "server");
+            if data_dir.is_none() || (is_server && !data_dir_of_server) {
+                data_dir = Some(read.data_dir.clone());
+                data_dir_of_server = is_server;
+            }
+            for c in k3s::embedded(p, &read, input, started) {
                 if !k.components.contains_key(&c.name) {
                     k.absent.remove(&c.name);
                     k.components.insert(c.name.clone(), c);
                 }
             }
         }
+        // Without a running k3s (only its files), the default directory is assumed.
+        let data_dir = data_dir.unwrap_or_else(|| {
+            Ok(bulkhead_facts::kube::ResolvedPath::conventional(
+                k3s::DEFAULT_DATA_DIR,
+                k3s::DEFAULT_SOURCE,
+            ))
+        });
+        let etcd_dir = match &data_dir {
+            Ok(d) => format!("no {}", k3s::join(&d.path, "server/db/etcd")),
+            Err(_) => "no way to look for its data: k3s's data directory is unknown".into(),
+        };
+        match data_dir {
+            Ok(d) => {
+                k.paths.insert(paths::K3S_DATA_DIR.into(), d);
+            }
+            Err(why) => {
+                k.unknown_paths.insert(paths::K3S_DATA_DIR.into(), why);
+            }
+        }
         for c in COMPONENTS {
             if !k.components.contains_key(c) {
                 let why = if c == bulkhead_facts::kube::ETCD {
-                    "etcd does not run on this node: k3s runs no embedded etcd here (no --cluster-init, no /var/lib/rancher/k3s/server/db/etcd, or --disable-etcd or --datastore-endpoint given)".to_string()
+                    format!("etcd does not run on this node: k3s runs no embedded etcd here (no --cluster-init, {etcd_dir}, or --disable-etcd or --datastore-endpoint given)")
                 } else {
                     format!("{c} does not run on this node: no process named {c}, and no k3s server or agent carries it (a k3s agent runs only the kubelet and kube-proxy; --disable-* options turn components off)")
                 };

@@ -5,7 +5,7 @@
 
 use super::configs::{manifest_image_version, read_for};
 use super::units::{self, UNIT_DIRS};
-use super::Inputs;
+use super::{k3s, Inputs};
 use crate::hostfs::HostFs;
 use bulkhead_facts::host::{FileFact, HostFacts};
 use bulkhead_facts::kube::{
@@ -42,60 +42,91 @@ pub fn platform_markers(fs: &HostFs) -> Vec<String> {
         .collect()
 }
 
+/// The role of `KubeFacts.paths` that records k3s's data directory and where it came from (or,
+/// in `unknown_paths`, why it cannot be known).
+pub const K3S_DATA_DIR: &str = "k3s_data_dir";
+
+/// Stands for k3s's data directory when it cannot be known: every path under it is taken out
+/// of `paths` (into `unknown_paths`, with the reason) before anything is stat'ed or judged.
+const UNKNOWN_K3S_DIR: &str = "\u{0}unknown k3s data directory";
+
 /// The conventional layout of a platform.
 struct Layout {
-    name: &'static str,
-    manifests: &'static str,
-    pki: &'static str,
+    name: String,
+    manifests: String,
+    pki: String,
     admin: &'static [&'static str],
-    scheduler_conf: &'static str,
-    controller_manager_conf: &'static str,
-    kubelet_conf: &'static str,
+    scheduler_conf: String,
+    controller_manager_conf: String,
+    kubelet_conf: String,
     /// kube-proxy's kubeconfig where the platform runs kube-proxy itself (k3s).
-    proxy_conf: Option<&'static str>,
-    etcd_data: &'static str,
+    proxy_conf: Option<String>,
+    etcd_data: String,
     units: &'static [&'static str],
 }
 
-fn layout(platform: &str) -> Layout {
+/// The layout of `platform`; for k3s, under its data directory (`data_dir`, None when unknown).
+fn layout(platform: &str, data_dir: Option<&ResolvedPath>) -> Layout {
     match platform {
         "rke2" => Layout {
-            name: "RKE2 default",
-            manifests: "/var/lib/rancher/rke2/agent/pod-manifests",
-            pki: "/var/lib/rancher/rke2/server/tls",
+            name: "RKE2 default".into(),
+            manifests: "/var/lib/rancher/rke2/agent/pod-manifests".into(),
+            pki: "/var/lib/rancher/rke2/server/tls".into(),
             admin: &["/etc/rancher/rke2/rke2.yaml"],
-            scheduler_conf: "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
-            controller_manager_conf: "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
-            kubelet_conf: "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            scheduler_conf: "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig".into(),
+            controller_manager_conf: "/var/lib/rancher/rke2/server/cred/controller.kubeconfig"
+                .into(),
+            kubelet_conf: "/var/lib/rancher/rke2/agent/kubelet.kubeconfig".into(),
             proxy_conf: None,
-            etcd_data: "/var/lib/rancher/rke2/server/db/etcd",
+            etcd_data: "/var/lib/rancher/rke2/server/db/etcd".into(),
             units: &["rke2-server.service", "rke2-agent.service"],
         },
-        "k3s" => Layout {
-            name: "k3s default",
-            manifests: "/var/lib/rancher/k3s/agent/pod-manifests",
-            pki: "/var/lib/rancher/k3s/server/tls",
-            admin: &["/etc/rancher/k3s/k3s.yaml"],
-            scheduler_conf: "/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
-            controller_manager_conf: "/var/lib/rancher/k3s/server/cred/controller.kubeconfig",
-            kubelet_conf: "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
-            proxy_conf: Some("/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig"),
-            etcd_data: "/var/lib/rancher/k3s/server/db/etcd",
-            units: &["k3s.service", "k3s-agent.service"],
-        },
+        "k3s" => {
+            // Every state file of k3s is under its data directory; the layout's name says which
+            // directory and where it came from, unless it is the default one.
+            let (dir, name) = match data_dir {
+                Some(d) if d.path == k3s::DEFAULT_DATA_DIR && !d.configured => {
+                    (d.path.clone(), k3s::DEFAULT_SOURCE.to_string())
+                }
+                Some(d) => (
+                    d.path.clone(),
+                    format!(
+                        "k3s default under its data directory {} ({})",
+                        d.path, d.source
+                    ),
+                ),
+                None => (
+                    UNKNOWN_K3S_DIR.to_string(),
+                    "k3s default under its data directory, which is unknown".to_string(),
+                ),
+            };
+            let under = |rel: &str| k3s::join(&dir, rel);
+            Layout {
+                name,
+                manifests: under("agent/pod-manifests"),
+                pki: under("server/tls"),
+                admin: &["/etc/rancher/k3s/k3s.yaml"],
+                scheduler_conf: under("server/cred/scheduler.kubeconfig"),
+                controller_manager_conf: under("server/cred/controller.kubeconfig"),
+                kubelet_conf: under("agent/kubelet.kubeconfig"),
+                proxy_conf: Some(under("agent/kubeproxy.kubeconfig")),
+                etcd_data: under("server/db/etcd"),
+                units: &["k3s.service", "k3s-agent.service"],
+            }
+        }
         _ => Layout {
-            name: "kubeadm default",
-            manifests: "/etc/kubernetes/manifests",
-            pki: "/etc/kubernetes/pki",
+            name: "kubeadm default".into(),
+            manifests: "/etc/kubernetes/manifests".into(),
+            pki: "/etc/kubernetes/pki".into(),
             admin: &[
                 "/etc/kubernetes/admin.conf",
                 "/etc/kubernetes/super-admin.conf",
             ],
-            scheduler_conf: "/etc/kubernetes/scheduler.conf",
-            controller_manager_conf: "/etc/kubernetes/controller-manager.conf",
-            kubelet_conf: "/etc/kubernetes/kubelet.conf",
+            scheduler_conf: "/etc/kubernetes/scheduler.conf".into(),
+            controller_manager_conf: "/etc/kubernetes/controller-manager.conf".into(),
+            kubelet_conf: "/etc/kubernetes/kubelet.conf".into(),
             proxy_conf: None,
-            etcd_data: "/var/lib/etcd",
+            etcd_data: "/var/lib/etcd".into(),
             units: &["kubelet.service"],
         },
     }
@@ -142,15 +173,21 @@ fn dirname(p: &str) -> &str {
 
 /// Resolve every path the checks judge and stat it.
 pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
-    let l = layout(&k.platform.kind);
+    let k3s_dir = k.paths.get(K3S_DATA_DIR).cloned();
+    let k3s_dir_unknown = k.unknown_paths.get(K3S_DATA_DIR).cloned();
+    let l = layout(&k.platform.kind, k3s_dir.as_ref());
     let mut paths: BTreeMap<String, ResolvedPath> = BTreeMap::new();
+    if let Some(d) = k3s_dir {
+        paths.insert(K3S_DATA_DIR.into(), d);
+    }
+    let mut unknown_roles: BTreeMap<String, String> = BTreeMap::new();
     let comp = |n: &str| k.components.get(n);
     let kubelet = comp(KUBELET);
 
     // Static pod manifests: in the directory the kubelet names, else where the layout puts them.
     // The second is a guess, and the source says so and why.
     let assumed = |why: String| {
-        ResolvedPath::conventional(l.manifests, format!("assumed: {}, as {why}", l.name))
+        ResolvedPath::conventional(&l.manifests, format!("assumed: {}, as {why}", l.name))
     };
     let static_dir = match (kubelet, k.kubelet_setting(&KubeletKey::STATIC_POD_PATH)) {
         (Some(c), Some(Ok(s))) if !s.value.is_empty() => {
@@ -193,7 +230,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     let etcd_data = match comp(ETCD).map(etcd_data_dir) {
         Some(Ok(Some(p))) => Some(p),
         Some(Err(_)) => None,
-        Some(Ok(None)) | None => Some(ResolvedPath::conventional(l.etcd_data, l.name)),
+        Some(Ok(None)) | None => Some(ResolvedPath::conventional(&l.etcd_data, &l.name)),
     };
     if let Some(p) = etcd_data {
         paths.insert("etcd_data_dir".into(), p);
@@ -205,7 +242,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         } else {
             "super_admin_conf"
         };
-        paths.insert(role.into(), ResolvedPath::conventional(*admin, l.name));
+        paths.insert(role.into(), ResolvedPath::conventional(*admin, &l.name));
     }
     // With a --config file the scheduler ignores its --kubeconfig flag and connects with the
     // file's clientConnection.kubeconfig; a file that could not be used leaves it unknown (no
@@ -218,7 +255,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
         }),
         c => Some(
             flag_path(c, "kubeconfig")
-                .unwrap_or_else(|| ResolvedPath::conventional(l.scheduler_conf, l.name)),
+                .unwrap_or_else(|| ResolvedPath::conventional(&l.scheduler_conf, &l.name)),
         ),
     };
     if let Some(p) = scheduler_kubeconfig {
@@ -227,12 +264,12 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     paths.insert(
         "controller_manager_kubeconfig".into(),
         flag_path(comp(CONTROLLER_MANAGER), "kubeconfig")
-            .unwrap_or_else(|| ResolvedPath::conventional(l.controller_manager_conf, l.name)),
+            .unwrap_or_else(|| ResolvedPath::conventional(&l.controller_manager_conf, &l.name)),
     );
     paths.insert(
         "kubelet_kubeconfig".into(),
         flag_path(kubelet, "kubeconfig")
-            .unwrap_or_else(|| ResolvedPath::conventional(l.kubelet_conf, l.name)),
+            .unwrap_or_else(|| ResolvedPath::conventional(&l.kubelet_conf, &l.name)),
     );
     if let Some(p) = flag_path(kubelet, "config") {
         paths.insert("kubelet_config".into(), p);
@@ -243,7 +280,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             (!s.value.is_empty())
                 .then(|| ResolvedPath::configured(s.value, format!("{} {}", c.name, s.source)))
         })
-        .unwrap_or_else(|| ResolvedPath::conventional(format!("{}/ca.crt", l.pki), l.name));
+        .unwrap_or_else(|| ResolvedPath::conventional(format!("{}/ca.crt", l.pki), &l.name));
     paths.insert("kubelet_client_ca".into(), client_ca);
     if let Some(c) = comp(PROXY) {
         // kube-proxy started with --config takes everything from that file and ignores its
@@ -255,6 +292,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             }),
             None => flag_path(Some(c), "kubeconfig").or_else(|| {
                 l.proxy_conf
+                    .as_ref()
                     .filter(|_| c.source.starts_with("inside k3s "))
                     .map(|p| {
                         ResolvedPath::conventional(
@@ -280,9 +318,20 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
                 ))
             })
         })
-        .unwrap_or_else(|| ResolvedPath::conventional(l.pki, l.name));
+        .unwrap_or_else(|| ResolvedPath::conventional(&l.pki, &l.name));
     let mut sets = BTreeMap::new();
-    sets.insert("pki".to_string(), walk(input.fs, vec![pki_root], true));
+    if pki_root.path.starts_with(UNKNOWN_K3S_DIR) {
+        if let Some(why) = &k3s_dir_unknown {
+            unknown_roles.insert(
+                "pki".to_string(),
+                format!(
+                    "the PKI directory is k3s's server/tls under its data directory, and {why}"
+                ),
+            );
+        }
+    } else {
+        sets.insert("pki".to_string(), walk(input.fs, vec![pki_root], true));
+    }
     let cni_conf = flag_path(kubelet, "cni-conf-dir")
         .unwrap_or_else(|| ResolvedPath::conventional("/etc/cni/net.d", "CNI default"));
     sets.insert(
@@ -320,6 +369,23 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
             unreadable: BTreeMap::new(),
         },
     );
+
+    // Paths under a k3s data directory that cannot be known stand for nothing: their roles are
+    // unknown, with why, and nothing is stat'ed in their place.
+    let unknown: Vec<String> = paths
+        .iter()
+        .filter(|(_, p)| p.path.starts_with(UNKNOWN_K3S_DIR))
+        .map(|(role, _)| role.clone())
+        .collect();
+    for role in unknown {
+        paths.remove(&role);
+        if let Some(why) = &k3s_dir_unknown {
+            unknown_roles.insert(
+                role,
+                format!("the file is under k3s's data directory, and {why}"),
+            );
+        }
+    }
 
     // Stat everything, and every file a component's flags name (for "set to an existing file").
     let mut to_stat: Vec<(String, Option<u32>)> =
@@ -424,6 +490,7 @@ pub fn resolve(k: &mut KubeFacts, host: &mut HostFacts, input: &Inputs<'_>) {
     }
     k.paths = paths;
     k.file_sets = sets;
+    k.unknown_paths.extend(unknown_roles);
     // Where the running kubelet's flags were written: the variables its unit sets, by file.
     // A variable's value is a piece of the kubelet's command line, so it is masked as one (as
     // the kubelet's argv is), besides what the name of the variable says.

@@ -2325,8 +2325,16 @@ fn kubelet_edits(
             .kubelet_feature_gate(gate, true)
             .expect("the kubelet runs")?;
         if g.as_bool() == Some(false) {
-            if g.source.ends_with("(command line)") {
-                return Err(format!("{field} needs the {gate} feature gate, which --feature-gates turns off on the kubelet's command line ({gate}={}); the kubelet does not start with {field} and the gate off: remove the gate from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", g.value));
+            // A flag outranks the configuration file, wherever it was written: on the kubelet's
+            // own command line, or in a file a wrapper turns into flags (k3s's `kubelet-arg:`).
+            let flag_origin = g
+                .source
+                .strip_prefix(&format!("--feature-gates {gate} ("))
+                .and_then(|rest| rest.strip_suffix(')'));
+            match flag_origin {
+                Some(bulkhead_facts::flags::COMMAND_LINE) => return Err(format!("{field} needs the {gate} feature gate, which --feature-gates turns off on the kubelet's command line ({gate}={}); the kubelet does not start with {field} and the gate off: remove the gate from the kubelet's service arguments (kubeadm: /var/lib/kubelet/kubeadm-flags.env), then run harden again", g.value)),
+                Some(file) => return Err(format!("{field} needs the {gate} feature gate, which a --feature-gates flag written in {file} turns off ({gate}={}); that flag outranks the kubelet's configuration file, and the kubelet does not start with {field} and the gate off: remove the gate there, then run harden again", g.value)),
+                None => {}
             }
             let dotted = format!("featureGates.{gate}");
             edits.push(KubeletEdit {
