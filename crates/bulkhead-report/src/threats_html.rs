@@ -32,7 +32,7 @@ use std::fmt::Write;
 pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;padding:0 16px;max-width:1500px;color:#212121;line-height:1.4}\
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}h3{font-size:16px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f5f5f5;text-align:left}\
-.status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#b84c00}.unknown{color:#616161}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#757575}\
+.status{font-weight:bold}.exposed{color:#c62828}.partially_mitigated{color:#9a4a00}.unknown{color:#6a1b9a}.accepted{color:#1565c0}.mitigated{color:#2e7d32}.not_applicable{color:#757575}\
 .vh{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}\
 .fail{color:#c62828}.pass{color:#2e7d32}.warn,.manual,.error,.info{color:#616161}\
 td.fail,td.pass,td.warn,td.manual,td.error,td.info,td.not_applicable{overflow-wrap:normal;white-space:nowrap}td.control{overflow-wrap:break-word}details.each ul{margin:4px 0;padding-left:1.2em}\
@@ -813,4 +813,19 @@ pub fn render(tm: &ThreatModel) -> String {
         platform_section(tm, p, 3, &mut body);
     }
     page(&format!("Threat model of {}", tm.system.host), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STYLE;
+    use bulkhead_threats::ThreatStatus;
+
+    /// A status's words in the report's tables have the colour the diagram draws it in.
+    #[test]
+    fn each_status_is_written_in_its_diagram_colour() {
+        for s in ThreatStatus::ALL {
+            let rule = format!(".{}{{color:{}}}", s.as_str(), s.colour());
+            assert!(STYLE.contains(&rule), "no {rule} in the page's style");
+        }
+    }
 }

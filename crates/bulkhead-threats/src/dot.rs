@@ -22,10 +22,22 @@ fn quote(s: &str) -> String {
     o
 }
 
+fn status(tm: &ThreatModel, id: &str) -> ThreatStatus {
+    tm.worst_status(id).unwrap_or(ThreatStatus::NotApplicable)
+}
+
 fn colour(tm: &ThreatModel, id: &str) -> &'static str {
-    tm.worst_status(id)
-        .unwrap_or(ThreatStatus::NotApplicable)
-        .colour()
+    status(tm, id).colour()
+}
+
+/// `, style=...` for a status drawn with a dash pattern ([`ThreatStatus::dash`]): Graphviz has
+/// only named styles, so unknown is dashed and not applicable dotted.
+fn style(tm: &ThreatModel, id: &str) -> &'static str {
+    match status(tm, id) {
+        ThreatStatus::Unknown => ", style=dashed",
+        ThreatStatus::NotApplicable => ", style=dotted",
+        _ => "",
+    }
 }
 
 fn cluster(tm: &ThreatModel, m: &Model, boundary: &str, depth: usize, out: &mut String) {
@@ -75,11 +87,12 @@ fn node(tm: &ThreatModel, e: &crate::Element, depth: usize, out: &mut String) {
         .collect();
     let _ = writeln!(
         out,
-        "{}{} [label={}, shape={shape}, color={}, penwidth=2, tooltip={}];",
+        "{}{} [label={}, shape={shape}, color={}{}, penwidth=2, tooltip={}];",
         "  ".repeat(depth),
         quote(&e.id),
         quote(&e.name),
         quote(colour(tm, &e.id)),
+        style(tm, &e.id),
         quote(&format!(
             "{} ({}): {}",
             e.name,
@@ -112,12 +125,13 @@ pub fn render(tm: &ThreatModel) -> String {
     for (n, f) in m.flows.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {} -> {} [label={}, color={}, fontcolor={}{}];",
+            "  {} -> {} [label={}, color={}, fontcolor={}{}{}];",
             quote(&f.from),
             quote(&f.to),
             quote(&format!("{}: {}\n{}", n + 1, f.protocol, f.port)),
             quote(colour(tm, &f.id)),
             quote(colour(tm, &f.id)),
+            style(tm, &f.id),
             if f.bidirectional { ", dir=both" } else { "" }
         );
     }

@@ -94,16 +94,36 @@ impl ThreatStatus {
     }
 
     /// The colour diagrams use for this status (stroke and legend).
+    ///
     /// Each colour reaches WCAG AA contrast (4.5:1) on white, as text in the diagram's badges
-    /// and legend, and matches the HTML report's status classes.
+    /// and legend: exposed red `#c62828` 5.6:1, partially mitigated burnt orange `#9a4a00`
+    /// 6.3:1, unknown purple `#6a1b9a` 9.4:1, accepted blue `#1565c0` 5.8:1, mitigated green
+    /// `#2e7d32` 5.1:1, not applicable grey `#757575` 4.6:1. They differ in hue and lightness
+    /// (CIELAB L* from 30 for unknown to 49 for not applicable), so no two are closer than
+    /// ΔE2000 18 for normal vision or 5 under simulated protanopia, deuteranopia or tritanopia;
+    /// unknown and not applicable (two greys once, ΔE2000 7.7) are at least 24 apart under
+    /// each. Colour is never the only cue: see [`ThreatStatus::dash`].
     pub fn colour(self) -> &'static str {
         match self {
             ThreatStatus::Exposed => "#c62828",
-            ThreatStatus::PartiallyMitigated => "#b84c00",
-            ThreatStatus::Unknown => "#616161",
+            ThreatStatus::PartiallyMitigated => "#9a4a00",
+            ThreatStatus::Unknown => "#6a1b9a",
             ThreatStatus::Accepted => "#1565c0",
             ThreatStatus::Mitigated => "#2e7d32",
             ThreatStatus::NotApplicable => "#757575",
+        }
+    }
+
+    /// The dash pattern (an SVG `stroke-dasharray`) of the strokes drawn in this status, the
+    /// cue besides colour for the statuses that say the evidence does not settle the threat:
+    /// unknown is dash-dotted, not applicable dotted, every other status solid. Diagrams draw
+    /// elements, flows and their legend swatch with it (DOT and Mermaid as their nearest
+    /// styles), so the two read apart without colour, in greyscale print too.
+    pub fn dash(self) -> Option<&'static str> {
+        match self {
+            ThreatStatus::Unknown => Some("8 3 2 3"),
+            ThreatStatus::NotApplicable => Some("2 3"),
+            _ => None,
         }
     }
 

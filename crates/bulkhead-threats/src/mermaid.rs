@@ -129,9 +129,12 @@ pub fn render(tm: &ThreatModel) -> String {
     for s in ThreatStatus::ALL {
         let _ = writeln!(
             out,
-            "  classDef {} stroke:{},stroke-width:3px",
+            "  classDef {} stroke:{},stroke-width:3px{}",
             s.as_str(),
-            s.colour()
+            s.colour(),
+            s.dash()
+                .map(|d| format!(",stroke-dasharray:{d}"))
+                .unwrap_or_default()
         );
     }
     let mut by_status: BTreeMap<&str, Vec<&str>> = BTreeMap::new();

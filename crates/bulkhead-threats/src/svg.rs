@@ -5,7 +5,9 @@
 //! boundary. Boundaries are dashed labelled boxes with their trust level; external entities are
 //! rectangles, processes rounded rectangles, data stores open-sided boxes. Elements and flows
 //! are stroked in the colour of the worst status of their threats *on them* (from the evidence
-//! about that item, [`ThreatModel::worst_status`]), each element links to its
+//! about that item, [`ThreatModel::worst_status`]), and in its dash pattern where it has one
+//! ([`ThreatStatus::dash`]: unknown dash-dotted, not applicable dotted), as the status legend
+//! under the diagram shows; each element links to its
 //! threats (the [`element_anchor`] of its ID in the HTML report) and carries a tooltip listing
 //! them. Flows are numbered; a legend under the diagram gives each number's protocol, port,
 //! authentication and encryption.
@@ -349,6 +351,14 @@ fn status_of(tm: &ThreatModel, id: &str) -> ThreatStatus {
     tm.worst_status(id).unwrap_or(ThreatStatus::NotApplicable)
 }
 
+/// The ` stroke-dasharray` attribute of a stroke drawn in `st` ([`ThreatStatus::dash`]), empty
+/// for the statuses drawn solid.
+fn dash_attr(st: ThreatStatus) -> String {
+    st.dash()
+        .map(|d| format!(" stroke-dasharray=\"{d}\""))
+        .unwrap_or_default()
+}
+
 /// The `data-open-threats` and `data-mitigated-threats` attributes of an element or flow: the
 /// IDs of its threats that are open on it (exposed, partially mitigated or unknown there) and of
 /// those its own evidence mitigates. `data-threats` keeps listing every threat that targets it.
@@ -460,7 +470,7 @@ fn section(
         let threats: Vec<&str> = tm.threats_of(&f.id).map(|t| t.id.as_str()).collect();
         let _ = writeln!(
             s,
-            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"{}><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#{markers}-arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
+            "<g class=\"flow\" data-flow=\"{}\" data-status=\"{}\"{}><title>{}. {}: {} {} (authentication: {}; encryption: {}){}</title><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.6\"{} marker-end=\"url(#{markers}-arrow-{})\"{}/><circle cx=\"{mx}\" cy=\"{my}\" r=\"9\" fill=\"#ffffff\" stroke=\"{}\"/><text class=\"flow-number\" x=\"{mx}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
             esc(&f.id),
             st.as_str(),
             split_attrs(tm, &f.id),
@@ -472,6 +482,7 @@ fn section(
             esc(&f.encryption),
             if threats.is_empty() { String::new() } else { format!(" — threats: {}", threats.join(", ")) },
             st.colour(),
+            dash_attr(st),
             st.as_str(),
             if f.bidirectional { format!(" marker-start=\"url(#{markers}-arrow-start-{})\"", st.as_str()) } else { String::new() },
             st.colour(),
@@ -487,18 +498,24 @@ fn section(
             .threats_on(&e.id)
             .map(|(t, here)| format!("{} {} ({})", t.id, t.title, status_here(t, here)))
             .collect();
+        // The stroke: the status's colour, dashed for the statuses that have a pattern.
+        let stroke = format!(
+            "stroke=\"{}\" stroke-width=\"2.5\"{}",
+            st.colour(),
+            dash_attr(st)
+        );
         let shape = match e.kind {
             ElementKind::ExternalEntity => format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\"/>",
-                r.x, r.y, r.w, r.h, st.colour()
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" {stroke}/>",
+                r.x, r.y, r.w, r.h
             ),
             ElementKind::Process => format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"18\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\"/>",
-                r.x, r.y, r.w, r.h, st.colour()
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"18\" fill=\"#ffffff\" {stroke}/>",
+                r.x, r.y, r.w, r.h
             ),
             ElementKind::DataStore => format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" stroke=\"none\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{c}\" stroke-width=\"2.5\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{c}\" stroke-width=\"2.5\"/>",
-                r.x, r.y, r.w, r.h, r.x, r.y, r.x + r.w, r.y, r.x, r.y + r.h, r.x + r.w, r.y + r.h, c = st.colour()
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#ffffff\" stroke=\"none\"/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" {stroke}/><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" {stroke}/>",
+                r.x, r.y, r.w, r.h, r.x, r.y, r.x + r.w, r.y, r.x, r.y + r.h, r.x + r.w, r.y + r.h
             ),
         };
         let mut text = String::new();
@@ -557,7 +574,7 @@ fn section(
         let (cx, first) = (r.x + r.w / 2, ids.first().map(String::as_str).unwrap_or(""));
         let _ = writeln!(
             s,
-            "<a href=\"#{}\"><g class=\"more\" data-count=\"{count}\" data-status=\"{}\"><title>{count} more, not drawn: listed in the element table (worst status {})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\" stroke-dasharray=\"4 3\"/><text class=\"element-name\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">… and {count} more</text><text class=\"element-kind\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">listed in the table · worst {}</text></g></a>",
+            "<a href=\"#{}\"><g class=\"more\" data-count=\"{count}\" data-status=\"{}\"><title>{count} more, not drawn: listed in the element table (worst status {})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2.5\" stroke-dasharray=\"{}\"/><text class=\"element-name\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">… and {count} more</text><text class=\"element-kind\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">listed in the table · worst {}</text></g></a>",
             element_anchor(first),
             st.as_str(),
             st.label(),
@@ -566,6 +583,8 @@ fn section(
             r.w,
             r.h,
             st.colour(),
+            // A summary box is dashed; in its status's pattern when that has one.
+            st.dash().unwrap_or("4 3"),
             r.y + 18,
             r.y + r.h - 8,
             st.colour(),
@@ -662,20 +681,23 @@ pub fn render(tm: &ThreatModel, platform: Option<Platform>) -> String {
         width = width.max(w + 20);
         y += h + 20;
     }
-    // Status legend.
+    // Status legend: each swatch stroked as the elements and flows of that status are, in its
+    // colour and dash pattern, and named in words.
     let mut lx = 10;
     body.push_str("<g class=\"status-legend\">");
     for s in ThreatStatus::ALL {
         let _ = write!(
             body,
-            "<rect x=\"{lx}\" y=\"{}\" width=\"14\" height=\"10\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/><text class=\"legend-row\" x=\"{}\" y=\"{}\">{}</text>",
+            "<rect class=\"legend-swatch\" data-status=\"{}\" x=\"{lx}\" y=\"{}\" width=\"22\" height=\"10\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{}/><text class=\"legend-row\" x=\"{}\" y=\"{}\">{}</text>",
+            s.as_str(),
             y,
             s.colour(),
-            lx + 20,
+            dash_attr(s),
+            lx + 28,
             y + 10,
             s.label()
         );
-        lx += 30 + 7 * s.label().len() as i32 + 16;
+        lx += 38 + 7 * s.label().len() as i32 + 16;
     }
     body.push_str("</g>\n");
     let height = y + 24;

@@ -657,3 +657,174 @@ fn two_diagrams_on_one_page_share_no_id() {
         }
     }
 }
+
+/// Relative luminance of a `#rrggbb` colour (WCAG 2).
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let c = u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+}
+
+fn contrast(a: &str, b: &str) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The tag that opens `<g class="{class}" ... data-status="...">` group, up to its `</g>`.
+fn groups<'a>(svg: &'a str, class: &str) -> Vec<(&'a str, &'a str)> {
+    svg.split(&format!("<g class=\"{class}\" "))
+        .skip(1)
+        .map(|rest| {
+            let body = rest.split("</g>").next().unwrap();
+            let status = body
+                .split("data-status=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap();
+            (status, body)
+        })
+        .collect()
+}
+
+/// The drawn strokes (the `stroke="..."` and `stroke-dasharray="..."` of each shape) of a group,
+/// leaving out the flow number's circle and the text.
+fn strokes(body: &str) -> Vec<(String, Option<String>)> {
+    let attr = |tag: &str, name: &str| {
+        tag.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(String::from)
+    };
+    body.split('<')
+        .filter(|t| t.starts_with("rect ") || t.starts_with("line "))
+        .filter_map(|t| {
+            let stroke = attr(t, "stroke")?;
+            (stroke != "none").then(|| (stroke, attr(t, "stroke-dasharray")))
+        })
+        .collect()
+}
+
+/// Every status has a colour of its own, readable as text on white; unknown (the evidence does
+/// not settle the threat) and not applicable, once two greys, differ in lightness and hue and
+/// also in their dash pattern, on the elements and flows drawn and in the status legend, so
+/// they read apart without colour. DOT and Mermaid carry the same cue.
+#[test]
+fn each_status_has_its_own_colour_and_unknown_differs_from_not_applicable_by_more() {
+    let colours: std::collections::BTreeSet<&str> =
+        ThreatStatus::ALL.iter().map(|s| s.colour()).collect();
+    assert_eq!(colours.len(), ThreatStatus::ALL.len(), "{colours:?}");
+    for s in ThreatStatus::ALL {
+        let c = s.colour();
+        assert!(
+            c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit()),
+            "{s}: {c}"
+        );
+        assert!(contrast(c, "#ffffff") >= 4.5, "{s}: {c} on white");
+    }
+    let (unknown, na) = (ThreatStatus::Unknown, ThreatStatus::NotApplicable);
+    // Clearly lighter or darker, not only another shade: at least 1.8:1 between the two.
+    assert!(
+        contrast(unknown.colour(), na.colour()) >= 1.8,
+        "{} vs {}",
+        unknown.colour(),
+        na.colour()
+    );
+    let (du, dn) = (unknown.dash().unwrap(), na.dash().unwrap());
+    assert_ne!(du, dn);
+    // Solid stays the plain case: the statuses without a pattern draw no dashes.
+    for s in [
+        ThreatStatus::Exposed,
+        ThreatStatus::PartiallyMitigated,
+        ThreatStatus::Accepted,
+        ThreatStatus::Mitigated,
+    ] {
+        assert_eq!(s.dash(), None, "{s}");
+    }
+
+    // A cluster dump read on a host without Kubernetes: unknown elements and flows, and flows
+    // not applicable.
+    let tm = model(&dump_only("k8s-secure"), Options::default()).unwrap();
+    let drawing = svg::render(&tm, None);
+    let mut seen = std::collections::BTreeSet::new();
+    for class in ["element", "flow"] {
+        for (status, body) in groups(&drawing, class) {
+            let st = ThreatStatus::ALL
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .unwrap_or_else(|| panic!("status {status}"));
+            let drawn = strokes(body);
+            assert!(!drawn.is_empty(), "{body}");
+            for (colour, dash) in drawn {
+                assert_eq!(colour, st.colour(), "{body}");
+                assert_eq!(dash.as_deref(), st.dash(), "{body}");
+            }
+            seen.insert((class, status));
+        }
+    }
+    for want in [
+        ("element", "unknown"),
+        ("flow", "unknown"),
+        ("flow", "not_applicable"),
+    ] {
+        assert!(seen.contains(&want), "{want:?} not drawn: {seen:?}");
+    }
+    // The legend: one swatch per status, stroked as its elements are, and named.
+    let legend = drawing
+        .split("<g class=\"status-legend\">")
+        .nth(1)
+        .and_then(|r| r.split("</g>").next())
+        .expect("status legend");
+    for s in ThreatStatus::ALL {
+        let swatch = legend
+            .split(&format!(
+                "<rect class=\"legend-swatch\" data-status=\"{}\"",
+                s.as_str()
+            ))
+            .nth(1)
+            .and_then(|r| r.split("/>").next())
+            .unwrap_or_else(|| panic!("no legend swatch for {s}"));
+        assert!(
+            swatch.contains(&format!(" stroke=\"{}\"", s.colour())),
+            "{s}: {swatch}"
+        );
+        match s.dash() {
+            Some(d) => assert!(
+                swatch.contains(&format!(" stroke-dasharray=\"{d}\"")),
+                "{s}: {swatch}"
+            ),
+            None => assert!(!swatch.contains("stroke-dasharray"), "{s}: {swatch}"),
+        }
+        assert!(legend.contains(&format!(">{}</text>", s.label())), "{s}");
+    }
+
+    // DOT: unknown dashed, not applicable dotted; Mermaid: each class's dash pattern.
+    let dot = bulkhead_threats::dot::render(&tm);
+    let line_of = |needle: &str| {
+        dot.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in DOT"))
+    };
+    assert!(
+        line_of(&format!("color=\"{}\"", unknown.colour())).contains("style=dashed"),
+        "{dot}"
+    );
+    assert!(
+        line_of(&format!("color=\"{}\"", na.colour())).contains("style=dotted"),
+        "{dot}"
+    );
+    let mmd = bulkhead_threats::mermaid::render(&tm);
+    assert!(mmd.contains(&format!(
+        "classDef unknown stroke:{},stroke-width:3px,stroke-dasharray:{du}\n",
+        unknown.colour()
+    )));
+    assert!(mmd.contains(&format!(
+        "classDef not_applicable stroke:{},stroke-width:3px,stroke-dasharray:{dn}\n",
+        na.colour()
+    )));
+}
