@@ -1815,3 +1815,107 @@ fn history_diff_fail_on_regression_exits_1_only_on_a_regression() {
         "{err}"
     );
 }
+
+/// Where each column of a line of the text listing is anchored (in characters: the host names
+/// here are ASCII): the end of the right-aligned run and score, the start of host, kind,
+/// collected and summary. Fields are separated by two blanks or more.
+fn column_anchors(line: &str) -> Vec<usize> {
+    let mut spans = Vec::new();
+    let mut rest = line.trim_start();
+    let mut at = line.len() - rest.len();
+    while !rest.is_empty() {
+        let end = rest.find("  ").unwrap_or(rest.len());
+        spans.push((at, at + end));
+        let after = rest[end..].trim_start();
+        at += rest.len() - after.len();
+        rest = after;
+    }
+    assert_eq!(spans.len(), 6, "{line}");
+    vec![
+        spans[0].1, spans[1].0, spans[2].0, spans[3].0, spans[4].1, spans[5].0,
+    ]
+}
+
+/// `bulkhead history` lines its columns up whatever the host names: the host column is as wide
+/// as the longest name of up to 40 characters; a longer one is listed whole on its own line,
+/// which alone is pushed right, and the other runs keep their columns. One run is one line.
+#[test]
+fn the_listing_lines_up_for_any_host_name_length() {
+    let dir = TempDir::new("history-align");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    let long = "a-very-long-host-name-of-a-cluster-node.eu-west-1.compute.internal";
+    let hosts = [
+        "db",
+        "node-with-a-thirty-one-char-nam",
+        long,
+        "web-01.example.com",
+    ];
+    for h in hosts {
+        bulkhead(&record_5_13(&snapshot_of_host(&dir, h), &store));
+    }
+    let (text, _) = bulkhead(&["history", "--store", &store]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + hosts.len(), "{text}");
+    let header = column_anchors(lines[0]);
+    // The host column fits the 31-character name (and two blanks), not the 66-character one.
+    assert_eq!(header[2] - header[1], 31 + 2, "{text}");
+    for (line, host) in lines[1..].iter().zip(hosts.iter().rev()) {
+        assert!(
+            line.contains(&format!("  {host}  ")),
+            "{host} whole:\n{text}"
+        );
+        let anchors = column_anchors(line);
+        if *host == long {
+            let over = long.len() - 31;
+            let shifted: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .map(|(i, at)| if i >= 2 { at + over } else { *at })
+                .collect();
+            assert_eq!(anchors, shifted, "\n{text}");
+        } else {
+            assert_eq!(anchors, header, "{host}:\n{text}");
+        }
+    }
+    // Without the long name the column is just as wide: one run's name does not set it.
+    let (text, _) = bulkhead(&["history", "--store", &store, "--host", "db"]);
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("     1  db                    docker      ")),
+        "{text}"
+    );
+}
+
+/// --diff takes the newest run of a host by when its facts were collected, reading fractions of
+/// a second as a time: `10:00:00.5Z` is after `10:00:00Z`, though it sorts before it as text.
+#[test]
+fn history_diff_orders_fractions_of_a_second_as_times() {
+    let dir = TempDir::new("history-fractions");
+    let store = format!("sqlite:{}", dir.arg("runs.db"));
+    // Run 1: half a second later than run 2, recorded first.
+    for (name, at) in [
+        ("later.json", "2026-01-01T10:00:00.5Z"),
+        ("earlier.json", "2026-01-01T10:00:00Z"),
+    ] {
+        bulkhead(&record_5_13(&snapshot_collected_at(&dir, name, at), &store));
+    }
+    let (text, _) = bulkhead(&["history", "--store", &store, "--diff"]);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("run 2 (2026-01-01T10:00:00Z) -> run 1 (2026-01-01T10:00:00.5Z)"),
+        "{text}"
+    );
+    // Named the other way round, the comparison says the --from run is the later one.
+    let (text, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "1", "--to", "2",
+    ]);
+    assert!(
+        text.contains("note: run 1 was collected after run 2"),
+        "{text}"
+    );
+    let (text, _) = bulkhead(&[
+        "history", "--store", &store, "--diff", "--from", "2", "--to", "1",
+    ]);
+    assert!(!text.contains("was collected after"), "{text}");
+}

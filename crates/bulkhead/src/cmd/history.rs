@@ -164,7 +164,7 @@ pub fn run(args: HistoryArgs) -> Result<ExitCode, String> {
 /// of the host, and comparing in recording order would run time backwards.
 fn newest_pairs(runs: &[RunSummary]) -> Vec<(RunSummary, RunSummary)> {
     let mut by_collection: Vec<&RunSummary> = runs.iter().collect();
-    by_collection.sort_by(|a, b| (&b.collected_at, b.id).cmp(&(&a.collected_at, a.id)));
+    by_collection.sort_by_key(|r| std::cmp::Reverse(collection_order(r)));
     let mut pairs = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (i, r) in by_collection.iter().enumerate() {
@@ -181,6 +181,38 @@ fn newest_pairs(runs: &[RunSummary]) -> Vec<(RunSummary, RunSummary)> {
         }
     }
     pairs
+}
+
+/// When a run's facts were collected, as (Unix seconds, nanoseconds), for ordering runs: the
+/// collection time is the collecting host's text, and compared as text a time with fractions of
+/// a second (`...T10:00:00.5Z`) sorts before the same second without them (`...T10:00:00Z`),
+/// half a second earlier. None for a time that does not read as one (not written by bulkhead).
+fn collected_time(collected_at: &str) -> Option<(i64, u32)> {
+    let secs = bulkhead_facts::time::rfc3339_to_unix(collected_at)?;
+    // The digits after the seconds' `.`, if any, as nanoseconds (beyond nine they are dropped).
+    let fraction = collected_at
+        .strip_suffix('Z')
+        .and_then(|t| t.split_once('T'))
+        .and_then(|(_, time)| time.split_once('.'))
+        .map(|(_, f)| f)
+        .unwrap_or("");
+    let digits: String = fraction
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(9)
+        .collect();
+    let nanos = if digits.is_empty() {
+        0
+    } else {
+        format!("{digits:0<9}").parse().unwrap_or(0)
+    };
+    Some((secs, nanos))
+}
+
+/// A run's place in collection order, oldest first: by when its facts were collected (a time
+/// that does not read as one before every time that does), then by run ID.
+fn collection_order(r: &RunSummary) -> (Option<(i64, u32)>, i64) {
+    (collected_time(&r.collected_at), r.id)
 }
 
 /// The runs `--from` and `--to` name, as (before, after). Each ID must be a run of the store,
@@ -291,7 +323,7 @@ fn compare(
             before.id, before.host, after.id, after.host
         );
     }
-    if before.collected_at > after.collected_at {
+    if collected_time(&before.collected_at) > collected_time(&after.collected_at) {
         let _ = writeln!(
             out,
             "  note: run {} was collected after run {}; they are compared as named, --from before --to",
@@ -647,27 +679,132 @@ fn summary_text(summary: &serde_json::Value) -> String {
     )
 }
 
+/// A value read from the store (a host name, above all, is whatever the audited host said) as
+/// one cell of a text table: every character that would act on a terminal, line breaks and
+/// tabs included, written as an escape (`\n`, `\t`, `\u001b`), so that the value stays on its
+/// row, is measured as it is shown, and cannot move the cursor or recolour the listing.
+/// ([`crate::output::emit`] escapes the whole output as well; this escapes each cell first,
+/// its colour sequences too, before the columns are measured.)
+fn cell(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c == '\x1b' || bulkhead_facts::visible::acts_on_terminal(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How many terminal columns `text` takes: one per character, except combining marks and
+/// zero-width characters (none) and the wide East Asian characters and emoji (two). An
+/// approximation of wcwidth for the ranges a host name may hold, enough to keep the columns of
+/// the listing in line.
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x0300..=0x036F | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F => 0,
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x1F300..=0x1F64F
+            | 0x1F900..=0x1F9FF
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// A cell of a text table, padded with blanks to `width` display columns (left or right
+/// aligned); a cell wider than that is written whole.
+fn pad(text: &str, width: usize, right: bool) -> String {
+    let blanks = " ".repeat(width.saturating_sub(display_width(text)));
+    if right {
+        format!("{blanks}{text}")
+    } else {
+        format!("{text}{blanks}")
+    }
+}
+
+/// Columns of the run listing: header, right-aligned, least width. The widths are those of the
+/// widest cell shown (and of the header), at least these.
+const RUN_COLUMNS: [(&str, bool, usize); 5] = [
+    ("run", true, 6),
+    ("host", false, 20),
+    ("kind", false, 10),
+    ("collected", false, 22),
+    ("score", true, 5),
+];
+
+/// A cell wider than this (a host name of 41 characters or more, a collection time that is no
+/// time) does not widen its column: it is written whole on its own row, pushing that row's later
+/// cells to the right, and every other row keeps columns as wide as their own cells need. One
+/// run stays one line (for grep and awk), and a single odd value cannot spread every row of the
+/// listing across the screen.
+const MAX_COLUMN_WIDTH: usize = 40;
+
+/// The run listing: one line per run, in the order given (the store's, newest recorded first),
+/// the columns as wide as the cells shown need (see [`RUN_COLUMNS`] and [`MAX_COLUMN_WIDTH`]),
+/// two blanks between columns, the summary last.
 fn render_runs(runs: &[RunSummary]) -> String {
     if runs.is_empty() {
         return "no runs recorded\n".into();
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  summary",
-        "run", "host", "kind", "collected", "score"
-    );
-    for r in runs {
-        let _ = writeln!(
-            out,
-            "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  {}",
-            r.id,
-            r.host,
-            r.kind,
-            r.collected_at,
-            r.score,
-            summary_text(&r.summary)
-        );
+    let rows: Vec<[String; 5]> = runs
+        .iter()
+        .map(|r| {
+            [
+                r.id.to_string(),
+                cell(&r.host),
+                cell(&r.kind),
+                cell(&r.collected_at),
+                r.score.to_string(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = RUN_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (header, _, least))| {
+            rows.iter()
+                .map(|row| display_width(&row[i]))
+                .filter(|w| *w <= MAX_COLUMN_WIDTH)
+                .chain([*least, header.len()])
+                .max()
+                .unwrap_or(*least)
+        })
+        .collect();
+    let line = |cells: [&str; 5], summary: &str| -> String {
+        let mut l = String::new();
+        for (i, ((_, right, _), text)) in RUN_COLUMNS.iter().zip(cells).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            l.push_str(&pad(text, widths[i], *right));
+        }
+        l.push_str("  ");
+        l.push_str(summary);
+        l.push('\n');
+        l
+    };
+    let mut out = line(RUN_COLUMNS.map(|(header, _, _)| header), "summary");
+    for (r, row) in runs.iter().zip(&rows) {
+        out.push_str(&line(
+            row.each_ref().map(String::as_str),
+            &summary_text(&r.summary),
+        ));
     }
     out
 }
@@ -950,6 +1087,166 @@ fn diff_objects(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn run(id: i64, host: &str, collected_at: &str) -> RunSummary {
+        RunSummary {
+            id,
+            host: host.into(),
+            kind: "docker".into(),
+            benchmark: "cis-docker".into(),
+            benchmark_version: "1.8.0".into(),
+            numbering: "cis-1.8.0".into(),
+            tool_version: "0.0.0".into(),
+            collected_at: collected_at.into(),
+            recorded_at: collected_at.into(),
+            score: 80,
+            summary: json!({"total": 3, "pass": 2, "fail": 1}),
+        }
+    }
+
+    /// Where each column of a line of the listing is anchored, in display columns: the end of
+    /// the right-aligned run and score, the start of host, kind, collected and summary. Fields
+    /// are separated by two blanks or more (no field here holds two blanks in a row).
+    fn starts(line: &str) -> Vec<usize> {
+        let mut spans = Vec::new();
+        let mut rest = line.trim_start();
+        let mut at = display_width(&line[..line.len() - rest.len()]);
+        while !rest.is_empty() {
+            let end = rest.find("  ").unwrap_or(rest.len());
+            let field = &rest[..end];
+            spans.push((at, at + display_width(field)));
+            let after = rest[end..].trim_start();
+            at += display_width(&rest[..rest.len() - after.len()]);
+            rest = after;
+        }
+        assert_eq!(spans.len(), 6, "{line}");
+        vec![
+            spans[0].1, spans[1].0, spans[2].0, spans[3].0, spans[4].1, spans[5].0,
+        ]
+    }
+
+    /// The columns line up whatever the length of the host names: up to 40 columns the host
+    /// column widens to the longest; a longer name is written whole on its own row without
+    /// widening the column for the others. The header lines up too, and nothing is cut.
+    #[test]
+    fn the_listing_lines_up_for_any_host_name() {
+        let hosts = [
+            "a",
+            "node-01.example.com",
+            "a-name-of-exactly-twenty-five",
+            "forty-characters-long-host-name-abcdefgh",
+            "a-very-long-host-name-of-a-cluster-node.eu-west-1.compute.internal",
+            "节点-一",
+        ];
+        assert_eq!(display_width(hosts[3]), 40);
+        let runs: Vec<RunSummary> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| run(100 - i as i64, h, "2026-01-01T10:00:00Z"))
+            .collect();
+        let text = render_runs(&runs);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + hosts.len(), "{text}");
+        for h in hosts {
+            assert!(text.contains(&format!("  {h}  ")), "{h} whole in\n{text}");
+        }
+        let long = lines
+            .iter()
+            .find(|l| l.contains(hosts[4]))
+            .expect("long host listed");
+        // Every line but the long host's has its fields at the same columns as the header's.
+        let header = starts(lines[0]);
+        for l in lines.iter().filter(|l| *l != long) {
+            assert_eq!(starts(l), header, "\n{}\n{l}", lines[0]);
+        }
+        // The host column is as wide as the 40-character name, not the longer one.
+        assert_eq!(header[2] - header[1], 40 + 2, "{text}");
+        // The wide characters take two columns each: 节点-一 is padded as 7 columns wide.
+        let cjk = lines.iter().find(|l| l.contains(hosts[5])).unwrap();
+        assert!(
+            cjk.contains(&format!("{}{}docker", hosts[5], " ".repeat(42 - 7))),
+            "{cjk}"
+        );
+        // The long name's row: the name whole, its later fields pushed right by as much as the
+        // name overflows the column, and still in line with each other.
+        let over = display_width(hosts[4]) - 40;
+        let shifted: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, at)| if i >= 2 { at + over } else { *at })
+            .collect();
+        assert_eq!(starts(long), shifted, "\n{}\n{long}", lines[0]);
+        // Short names keep the least widths: the listing reads as it always has.
+        let short = render_runs(&[run(7, "lab-host", "2026-01-01T00:00:00Z")]);
+        assert_eq!(
+            short,
+            format!(
+                "{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  summary\n{:>6}  {:<20}  {:<10}  {:<22}  {:>5}  {}\n",
+                "run", "host", "kind", "collected", "score",
+                7, "lab-host", "docker", "2026-01-01T00:00:00Z", 80,
+                "3 checks: 2 pass, 1 fail, 0 warn, 0 info, 0 manual, 0 not applicable, 0 error"
+            )
+        );
+    }
+
+    /// A host name is the audited host's own text: a line break, a tab or an escape sequence in
+    /// it is written as an escape, measured as shown, and keeps the row on one line in line.
+    #[test]
+    fn a_hostile_host_name_stays_on_its_row_and_in_its_column() {
+        let runs = [
+            run(
+                2,
+                "evil\nhost\t\u{1b}[31mred\u{1b}[0m",
+                "2026-01-01T10:00:00Z",
+            ),
+            run(1, "plain", "2026-01-01T10:00:00Z"),
+        ];
+        let text = render_runs(&runs);
+        assert!(!text.contains('\u{1b}') && !text.contains('\t'), "{text:?}");
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(
+            text.contains(r"evil\nhost\t\u001b[31mred\u001b[0m  "),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(starts(lines[1]), starts(lines[0]), "{text}");
+        assert_eq!(starts(lines[2]), starts(lines[0]), "{text}");
+    }
+
+    /// Collection times with fractions of a second order as times, not as text (where
+    /// `10:00:00.5Z` sorts before `10:00:00Z`); a time that is no time is the oldest.
+    #[test]
+    fn runs_order_by_collection_time_with_fractions_of_a_second() {
+        assert_eq!(
+            collected_time("2026-01-01T10:00:00.5Z"),
+            Some((1_767_261_600, 500_000_000))
+        );
+        assert_eq!(
+            collected_time("2026-01-01T10:00:00.000000001Z"),
+            Some((1_767_261_600, 1))
+        );
+        assert_eq!(
+            collected_time("2026-01-01T10:00:00Z"),
+            Some((1_767_261_600, 0))
+        );
+        assert_eq!(collected_time("yesterday"), None);
+        assert!(collected_time("2026-01-01T10:00:00.5Z") > collected_time("2026-01-01T10:00:00Z"));
+        assert!(
+            collected_time("2026-01-01T10:00:00.25Z") < collected_time("2026-01-01T10:00:00.5Z")
+        );
+        assert!(
+            collected_time("2026-01-01T10:00:00.999Z") < collected_time("2026-01-01T10:00:01Z")
+        );
+        // Run 1 collected half a second after run 2 (recorded first): run 1 is the newest.
+        let runs = [
+            run(1, "h", "2026-01-01T10:00:00.5Z"),
+            run(2, "h", "2026-01-01T10:00:00Z"),
+            run(3, "h", "not a time"),
+        ];
+        let pairs = newest_pairs(&runs);
+        assert_eq!(pairs.len(), 1);
+        assert_eq!((pairs[0].0.id, pairs[0].1.id), (2, 1));
+    }
 
     fn result(objects: serde_json::Value) -> serde_json::Value {
         json!({"id": "1.2.4", "control": "c", "status": "fail", "objects": objects})
