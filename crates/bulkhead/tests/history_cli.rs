@@ -1403,6 +1403,19 @@ fn a_password_on_the_command_line_is_warned_of_and_a_socket_store_is_named_as_a_
     }
 }
 
+/// `history --store STORE ARGS` is refused: exit 2, nothing on standard output, and standard
+/// error says each of `says`.
+fn assert_refused(store: &str, args: &[&str], says: &[&str]) {
+    let mut argv = vec!["history", "--store", store];
+    argv.extend_from_slice(args);
+    let (code, out, err) = bulkhead_exit(&argv);
+    assert_eq!(code, Some(2), "{args:?}: {err}");
+    assert!(out.is_empty(), "{args:?}: {out}");
+    for s in says {
+        assert!(err.contains(s), "{args:?}: no {s:?} in {err}");
+    }
+}
+
 /// `bulkhead ARGS` with no store in the environment, whatever its exit.
 fn bulkhead_exit(args: &[&str]) -> (Option<i32>, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
@@ -1599,14 +1612,7 @@ fn history_diff_from_to_refusals_name_what_is_wrong() {
             vec!["'one'", "--from"],
         ),
     ] {
-        let mut argv = vec!["history", "--store", &store];
-        argv.extend_from_slice(args);
-        let (code, out, err) = bulkhead_exit(&argv);
-        assert_eq!(code, Some(2), "{args:?}: {err}");
-        assert!(out.is_empty(), "{args:?}: {out}");
-        for s in says {
-            assert!(err.contains(s), "{args:?}: no {s:?} in {err}");
-        }
+        assert_refused(&store, args, &says);
     }
 }
 
@@ -1706,14 +1712,7 @@ fn history_since_and_until_refusals_name_the_flag_and_value() {
             vec!["--until", "cannot be used with"],
         ),
     ] {
-        let mut argv = vec!["history", "--store", &store];
-        argv.extend_from_slice(args);
-        let (code, out, err) = bulkhead_exit(&argv);
-        assert_eq!(code, Some(2), "{args:?}: {err}");
-        assert!(out.is_empty(), "{args:?}: {out}");
-        for s in says {
-            assert!(err.contains(s), "{args:?}: no {s:?} in {err}");
-        }
+        assert_refused(&store, args, &says);
     }
 }
 
