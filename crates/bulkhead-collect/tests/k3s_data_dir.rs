@@ -12,40 +12,22 @@
 use bulkhead_checks::{catalog, AuditOptions, Context, Selection, Status};
 use bulkhead_collect::{collect, CollectOptions, Want};
 use bulkhead_facts::Snapshot;
+use bulkhead_testkit::TempDir as Temp;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Path, PathBuf};
 
-/// A temporary directory removed on drop.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let p = std::env::temp_dir().join(format!("bhc-k3s-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    /// Write a file under the root with a mode.
-    fn file(&self, host_path: &str, content: &str, mode: u32) {
-        let p = self.0.join(host_path.trim_start_matches('/'));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, content).unwrap();
-        std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
-    }
-    fn dir(&self, host_path: &str, mode: u32) {
-        let p = self.0.join(host_path.trim_start_matches('/'));
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
-    }
+/// Write a file under the temporary root `t`, at its host path, with a mode.
+fn put_file(t: &Temp, host_path: &str, content: &str, mode: u32) {
+    let p = t.path().join(host_path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, content).unwrap();
+    std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
 }
 
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Make a directory under the temporary root `t`, at its host path, with a mode.
+fn put_dir(t: &Temp, host_path: &str, mode: u32) {
+    let p = t.path().join(host_path.trim_start_matches('/'));
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::set_permissions(&p, PermissionsExt::from_mode(mode)).unwrap();
 }
 
 /// A fake proc tree holding one k3s process (pid 700, root) with this command line,
@@ -78,20 +60,26 @@ fn k3s_proc(name: &str, argv: &[&str], env: &[&str], cwd: Option<&str>) -> Temp 
 /// /var/lib/rancher/k3s: the default's files would pass, /srv/k3s's fail.
 fn node(name: &str) -> Temp {
     let r = Temp::new(name);
-    r.file("/etc/rancher/k3s/k3s.yaml", "kind: Config\n", 0o600);
+    put_file(&r, "/etc/rancher/k3s/k3s.yaml", "kind: Config\n", 0o600);
     for (dir, key, kubeconfig, etcd) in [
         ("/srv/k3s", 0o644, 0o666, 0o755),
         ("/var/lib/rancher/k3s", 0o600, 0o600, 0o700),
     ] {
-        r.file(&format!("{dir}/server/tls/server-ca.crt"), "c", 0o644);
-        r.file(&format!("{dir}/server/tls/server-ca.key"), "k", key);
-        r.file(&format!("{dir}/server/token"), "K10x::server:S\n", 0o600);
-        r.file(
+        put_file(&r, &format!("{dir}/server/tls/server-ca.crt"), "c", 0o644);
+        put_file(&r, &format!("{dir}/server/tls/server-ca.key"), "k", key);
+        put_file(
+            &r,
+            &format!("{dir}/server/token"),
+            "K10x::server:S\n",
+            0o600,
+        );
+        put_file(
+            &r,
             &format!("{dir}/agent/kubelet.kubeconfig"),
             "kind: Config\n",
             kubeconfig,
         );
-        r.dir(&format!("{dir}/server/db/etcd"), etcd);
+        put_dir(&r, &format!("{dir}/server/db/etcd"), etcd);
     }
     r
 }
@@ -207,7 +195,8 @@ fn data_dir_on_the_command_line_is_followed() {
 #[test]
 fn data_dir_in_config_yaml_is_followed() {
     let root = node("cfg-root");
-    root.file(
+    put_file(
+        &root,
         "/etc/rancher/k3s/config.yaml",
         "# moved\ndata-dir: /srv/k3s\n",
         0o600,
@@ -224,12 +213,14 @@ fn data_dir_in_config_yaml_is_followed() {
     assert_judged_under_srv(&audit(&s));
 
     // A drop-in's data-dir replaces the main file's.
-    root.file(
+    put_file(
+        &root,
         "/etc/rancher/k3s/config.yaml",
         "data-dir: /var/lib/rancher/k3s\n",
         0o600,
     );
-    root.file(
+    put_file(
+        &root,
         "/etc/rancher/k3s/config.yaml.d/50-dir.yaml",
         "data-dir: /srv/k3s\n",
         0o600,
@@ -266,7 +257,12 @@ fn k3s_data_dir_in_the_environment_is_followed() {
 #[test]
 fn data_dir_precedence() {
     let root = node("prec-root");
-    root.file("/etc/rancher/k3s/config.yaml", "data-dir: /srv/b\n", 0o600);
+    put_file(
+        &root,
+        "/etc/rancher/k3s/config.yaml",
+        "data-dir: /srv/b\n",
+        0o600,
+    );
     let env = ["K3S_DATA_DIR=/srv/c"];
     let proc = k3s_proc(
         "prec-proc",
@@ -291,7 +287,7 @@ fn data_dir_precedence() {
         "k3s default"
     );
     // K3S_CONFIG_FILE names the configuration file, over the default.
-    root.file("/opt/k3s.yaml", "data-dir: /srv/k3s\n", 0o600);
+    put_file(&root, "/opt/k3s.yaml", "data-dir: /srv/k3s\n", 0o600);
     let proc = k3s_proc(
         "prec-proc",
         &["/usr/local/bin/k3s", "server", "-c", "/etc/none.yaml"],
@@ -372,12 +368,13 @@ fn rootless_k3s_uses_the_home_directory() {
 #[test]
 fn evidence_names_the_k3s_configuration_file_and_line() {
     let root = node("ev-root");
-    root.file(
+    put_file(&root,
         "/etc/rancher/k3s/config.yaml",
         "token: CONFIGSECRET\nkube-apiserver-arg:\n  - \"anonymous-auth=true\"\n  - profiling=false\nkubelet-arg: read-only-port=10255\n",
         0o600,
     );
-    root.file(
+    put_file(
+        &root,
         "/etc/rancher/k3s/config.yaml.d/10-authz.yaml",
         "kube-apiserver-arg+:\n  - authorization-mode=AlwaysAllow\n",
         0o600,
@@ -423,7 +420,12 @@ fn evidence_names_the_k3s_configuration_file_and_line() {
 #[test]
 fn an_empty_k3s_config_sets_nothing() {
     let root = node("empty-root");
-    root.file("/etc/rancher/k3s/config.yaml", "# nothing yet\n", 0o600);
+    put_file(
+        &root,
+        "/etc/rancher/k3s/config.yaml",
+        "# nothing yet\n",
+        0o600,
+    );
     let proc = k3s_proc("empty-proc", &["/usr/local/bin/k3s", "agent"], &[], None);
     let s = snapshot(&root, &proc);
     let k = s.kubernetes.as_ref().unwrap();
