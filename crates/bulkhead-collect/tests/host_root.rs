@@ -7,7 +7,7 @@ use bulkhead_checks::{catalog, AuditOptions, Context, Selection, Status};
 use bulkhead_collect::daemon::{local_daemon, DaemonInputs};
 use bulkhead_collect::hostfs::{Accounts, HostFs};
 use bulkhead_collect::{collect, files, CollectOptions, Want};
-use bulkhead_facts::docker::{DockerFacts, Endpoint, Info};
+use bulkhead_facts::docker::{DaemonFacts, DockerFacts, Endpoint, Info};
 use bulkhead_facts::host::{FileFact, FileKind, Process};
 use bulkhead_facts::{Fact, Mode};
 use std::os::unix::fs::{chown, symlink, PermissionsExt};
@@ -143,16 +143,7 @@ fn pitfall_4_dockerd_by_executable_name_and_endpoint_socket() {
         0o644,
         (0, 0),
     );
-    let proc = FakeProc::new("p4-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
+    let proc = systemd_proc("p4-proc");
     proc.add(
         100,
         1,
@@ -337,26 +328,9 @@ fn units_and_binaries_where_the_system_looks() {
             .join("etc/systemd/system/multi-user.target.wants/docker.service"),
     )
     .unwrap();
-    let proc = FakeProc::new("units-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
-    let processes = proc.processes();
+    let proc = systemd_proc("units-proc");
+    let d = daemon_on(&root, &proc);
     let fs = HostFs::new(root.path());
-    let users = accounts().users;
-    let d = local_daemon(&DaemonInputs {
-        processes: &processes,
-        endpoint: &unix_endpoint("/var/run/docker.sock"),
-        info: None,
-        fs: &fs,
-        users: &users,
-    });
     let units = &d.paths.units;
     assert_eq!(
         units["docker.service"].as_deref(),
@@ -405,16 +379,7 @@ fn pitfall_22_rootless_locations() {
         0o644,
         (1000, 1000),
     );
-    let proc = FakeProc::new("rootless-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
+    let proc = systemd_proc("rootless-proc");
     proc.add(
         500,
         1,
@@ -491,16 +456,7 @@ fn host_facts_under_a_root() {
         0o644,
         (0, 0),
     );
-    let proc = FakeProc::new("hostfacts-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
+    let proc = systemd_proc("hostfacts-proc");
     std::fs::create_dir_all(proc.path().join("sys/kernel")).unwrap();
     std::fs::write(proc.path().join("sys/kernel/osrelease"), "6.1.0-test\n").unwrap();
     let snap = collect(&CollectOptions {
@@ -592,16 +548,7 @@ fn host_file_checks_on_real_modes_and_owners() {
     std::fs::create_dir_all(root.path().join("var")).unwrap();
     symlink("/run", root.path().join("var/run")).unwrap();
 
-    let proc = FakeProc::new("files-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
+    let proc = systemd_proc("files-proc");
     proc.add(
         700,
         1,
@@ -907,8 +854,20 @@ fn host_snapshot(root: &Temp, proc: &FakeProc) -> bulkhead_facts::Snapshot {
     snap
 }
 
-/// A proc tree with systemd and Ubuntu's docker-ce dockerd (`-H fd://`, socket activation).
-fn docker_ce_proc(name: &str, extra: &[&str]) -> FakeProc {
+/// The daemon bulkhead finds on `root` and `proc` when the API is the default socket and
+/// `/info` is not at hand.
+fn daemon_on(root: &Temp, proc: &FakeProc) -> DaemonFacts {
+    local_daemon(&DaemonInputs {
+        processes: &proc.processes(),
+        endpoint: &unix_endpoint("/var/run/docker.sock"),
+        info: None,
+        fs: &HostFs::new(root.path()),
+        users: &accounts().users,
+    })
+}
+
+/// A proc tree holding systemd as pid 1, the parent of the daemons the tests add.
+fn systemd_proc(name: &str) -> FakeProc {
     let proc = FakeProc::new(name);
     proc.add(
         1,
@@ -919,6 +878,12 @@ fn docker_ce_proc(name: &str, extra: &[&str]) -> FakeProc {
         &["/sbin/init"],
         &[],
     );
+    proc
+}
+
+/// A proc tree with systemd and Ubuntu's docker-ce dockerd (`-H fd://`, socket activation).
+fn docker_ce_proc(name: &str, extra: &[&str]) -> FakeProc {
+    let proc = systemd_proc(name);
     let mut argv = vec![
         "/usr/bin/dockerd",
         "-H",
@@ -996,15 +961,7 @@ fn socket_activation_judges_the_sockets_docker_socket_names() {
     symlink("/run", root.path().join("var/run")).unwrap();
     let proc = docker_ce_proc("fd-proc", &[]);
 
-    let processes = proc.processes();
-    let fs = HostFs::new(root.path());
-    let d = local_daemon(&DaemonInputs {
-        processes: &processes,
-        endpoint: &unix_endpoint("/var/run/docker.sock"),
-        info: None,
-        fs: &fs,
-        users: &accounts().users,
-    });
+    let d = daemon_on(&root, &proc);
     assert_eq!(d.process.value().unwrap().as_ref().unwrap().pid, 700);
     assert_eq!(
         d.paths.sockets,
@@ -1134,15 +1091,7 @@ fn socket_activation_tcp_listen_stream_is_a_tcp_host() {
     };
 
     let (root, proc) = setup("fd-tcp", &[]);
-    let processes = proc.processes();
-    let fs = HostFs::new(root.path());
-    let d = local_daemon(&DaemonInputs {
-        processes: &processes,
-        endpoint: &unix_endpoint("/var/run/docker.sock"),
-        info: None,
-        fs: &fs,
-        users: &accounts().users,
-    });
+    let d = daemon_on(&root, &proc);
     assert_eq!(d.paths.sockets, vec!["/run/docker.sock"]);
     assert_eq!(d.paths.tcp_hosts, vec!["tcp://0.0.0.0:2375"]);
     assert_eq!(
@@ -1200,16 +1149,7 @@ fn socket_activation_fd_number_picks_one_listen_stream() {
         0o644,
         (0, 0),
     );
-    let proc = FakeProc::new("fd-n-proc");
-    proc.add(
-        1,
-        0,
-        0,
-        "systemd",
-        "/usr/lib/systemd/systemd",
-        &["/sbin/init"],
-        &[],
-    );
+    let proc = systemd_proc("fd-n-proc");
     proc.add(
         700,
         1,
@@ -1219,15 +1159,7 @@ fn socket_activation_fd_number_picks_one_listen_stream() {
         &["/usr/bin/dockerd", "-H", "fd://4"],
         &[],
     );
-    let processes = proc.processes();
-    let fs = HostFs::new(root.path());
-    let d = local_daemon(&DaemonInputs {
-        processes: &processes,
-        endpoint: &unix_endpoint("/var/run/docker.sock"),
-        info: None,
-        fs: &fs,
-        users: &accounts().users,
-    });
+    let d = daemon_on(&root, &proc);
     assert!(d.paths.sockets.is_empty(), "{:?}", d.paths.sockets);
     assert_eq!(d.paths.tcp_hosts, vec!["tcp://[::]:2375"]);
     let from = &d.paths.socket_sources["tcp://[::]:2375"];
