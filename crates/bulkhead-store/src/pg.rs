@@ -1,7 +1,7 @@
 //! PostgreSQL backend: one database shared by a fleet. Every node's bulkhead records into it.
 
 use crate::prune::{Planner, Prune, PruneReport, CHUNK};
-use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
+use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary, RUN_COLUMNS};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use postgres::{Client, NoTls};
 use std::time::Duration;
@@ -787,11 +787,7 @@ impl PgStore {
     }
 }
 
-/// The columns of `bulkhead_runs` a [`RunSummary`] is read from, in [`run_summary`]'s order:
-/// all but the document, which only `document` reads (it is most of a run's size).
-const RUN_COLUMNS: &str = "id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary";
-
-/// A run as listed, from a row of [`RUN_COLUMNS`].
+/// A run as listed, from a row of [`RUN_COLUMNS`] (of `bulkhead_runs`).
 fn run_summary(r: &postgres::Row) -> RunSummary {
     RunSummary {
         id: r.get(0),

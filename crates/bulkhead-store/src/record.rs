@@ -43,6 +43,11 @@ pub struct RunSummary {
     pub summary: serde_json::Value,
 }
 
+/// The columns of a run's row that a [`RunSummary`] is read from, in the same order in both
+/// backends' tables: all but the document, which only `document` reads (it is most of a run's
+/// size).
+pub(crate) const RUN_COLUMNS: &str = "id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary";
+
 /// Which runs to list.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {

@@ -1,7 +1,7 @@
 //! SQLite backend: one file, created with its directory when a run is recorded into it.
 
 use crate::prune::{FileSize, Planner, Prune, PruneReport, CHUNK};
-use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary};
+use crate::record::{now_rfc3339, CheckRow, NewRun, RunFilter, RunSummary, RUN_COLUMNS};
 use crate::{schema_known, unknown_schema, Result, Store, StoreError, SCHEMA_VERSION};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -489,11 +489,7 @@ fn may_write(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The columns of `runs` a [`RunSummary`] is read from, in [`run_summary`]'s order: all but the
-/// document, which only `document` reads (it is most of a run's size).
-const RUN_COLUMNS: &str = "id, host, kind, benchmark, benchmark_version, numbering, tool_version, collected_at, recorded_at, score, summary";
-
-/// A run as listed, from a row of [`RUN_COLUMNS`].
+/// A run as listed, from a row of [`RUN_COLUMNS`] (of `runs`).
 fn run_summary(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
     let summary: String = r.get(10)?;
     Ok(RunSummary {
