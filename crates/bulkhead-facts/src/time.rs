@@ -67,6 +67,29 @@ pub fn rfc3339_to_unix(t: &str) -> Option<i64> {
     Some(days_from_civil(y, m, day) * 86_400 + hh * 3_600 + mm * 60 + ss)
 }
 
+/// [`rfc3339_to_unix`] with the fraction of a second kept: `2026-11-28T06:00:00.5Z` is
+/// (its Unix seconds, 500000000 ns). Digits beyond nanoseconds are dropped. For ordering times
+/// that may carry fractions, which compared as text sort before the same second without them.
+pub fn rfc3339_to_unix_nanos(t: &str) -> Option<(i64, u32)> {
+    let secs = rfc3339_to_unix(t)?;
+    let fraction = t
+        .strip_suffix('Z')
+        .and_then(|t| t.split_once('T'))
+        .and_then(|(_, time)| time.split_once('.'))
+        .map_or("", |(_, f)| f);
+    let digits: String = fraction
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(9)
+        .collect();
+    let nanos = if digits.is_empty() {
+        0
+    } else {
+        format!("{digits:0<9}").parse().unwrap_or(0)
+    };
+    Some((secs, nanos))
+}
+
 /// Whether a file modified at `modified` changed after a process started at `started` (both
 /// RFC 3339): later by more than two seconds. A start time from /proc is the boot time (whole
 /// seconds, and it can move by one as the clock is adjusted) plus whole seconds since boot, so
@@ -82,6 +105,21 @@ pub fn changed_after(modified: &str, started: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fractions of a second are kept as nanoseconds; none is zero; not a time is None.
+    #[test]
+    fn fractions_of_a_second() {
+        assert_eq!(
+            rfc3339_to_unix_nanos("1970-01-01T00:00:01.25Z"),
+            Some((1, 250_000_000))
+        );
+        assert_eq!(rfc3339_to_unix_nanos("1970-01-01T00:00:01Z"), Some((1, 0)));
+        assert_eq!(
+            rfc3339_to_unix_nanos("1970-01-01T00:00:01.1234567891Z"),
+            Some((1, 123_456_789))
+        );
+        assert_eq!(rfc3339_to_unix_nanos("soon"), None);
+    }
 
     /// The civil calendar both ways, across a leap day and a century (the copies this module
     /// replaced in harden, threats and scan kept these).

@@ -188,25 +188,7 @@ fn newest_pairs(runs: &[RunSummary]) -> Vec<(RunSummary, RunSummary)> {
 /// a second (`...T10:00:00.5Z`) sorts before the same second without them (`...T10:00:00Z`),
 /// half a second earlier. None for a time that does not read as one (not written by bulkhead).
 fn collected_time(collected_at: &str) -> Option<(i64, u32)> {
-    let secs = bulkhead_facts::time::rfc3339_to_unix(collected_at)?;
-    // The digits after the seconds' `.`, if any, as nanoseconds (beyond nine they are dropped).
-    let fraction = collected_at
-        .strip_suffix('Z')
-        .and_then(|t| t.split_once('T'))
-        .and_then(|(_, time)| time.split_once('.'))
-        .map(|(_, f)| f)
-        .unwrap_or("");
-    let digits: String = fraction
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .take(9)
-        .collect();
-    let nanos = if digits.is_empty() {
-        0
-    } else {
-        format!("{digits:0<9}").parse().unwrap_or(0)
-    };
-    Some((secs, nanos))
+    bulkhead_facts::time::rfc3339_to_unix_nanos(collected_at)
 }
 
 /// A run's place in collection order, oldest first: by when its facts were collected (a time
