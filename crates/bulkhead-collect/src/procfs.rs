@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// Programs whose environment is read (their settings may come from it), matched by name.
 fn environment_matters(p: &Process) -> bool {
-    ["dockerd", "containerd", "etcd", "rootlesskit"]
+    ["dockerd", "containerd", "etcd", "rootlesskit", "k3s"]
         .iter()
         .any(|n| p.is_program(n))
         || p.program().starts_with("kube")

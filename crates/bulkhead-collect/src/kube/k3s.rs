@@ -114,25 +114,23 @@ pub fn join(dir: &str, rel: &str) -> String {
     format!("{}/{rel}", dir.trim_end_matches('/'))
 }
 
-/// The variables of k3s's environment that say where its files are (nothing else is kept).
+/// The variables of k3s's environment that say where its files are (nothing else is used).
 const ENV_READ: &[&str] = &["K3S_CONFIG_FILE", "K3S_DATA_DIR", "HOME"];
 
-fn environment(input: &Inputs<'_>, pid: u32) -> BTreeMap<String, String> {
-    let raw = std::fs::read(input.proc.join(pid.to_string()).join("environ")).unwrap_or_default();
-    raw.split(|b| *b == 0)
-        .filter_map(|kv| {
-            let kv = String::from_utf8_lossy(kv);
-            let (k, v) = kv.split_once('=')?;
-            ENV_READ
-                .contains(&k)
-                .then(|| (k.to_string(), v.to_string()))
-        })
+/// Those variables of `p`'s environment, as the process scan read it (masked like every
+/// daemon's environment).
+fn environment(p: &Process) -> BTreeMap<String, String> {
+    p.environ
+        .iter()
+        .flatten()
+        .filter(|(k, _)| ENV_READ.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
 
 /// Read a running `k3s server` or `k3s agent`.
 pub fn read(p: &Process, input: &Inputs<'_>) -> K3s {
-    let env = environment(input, p.pid);
+    let env = environment(p);
     let cwd = std::fs::read_link(input.proc.join(p.pid.to_string()).join("cwd"))
         .ok()
         .map(|c| c.to_string_lossy().into_owned());
